@@ -1,0 +1,182 @@
+"""The global configuration, set in one place with `configure()`.
+
+The configuration is an immutable `Configuration`; `configure()` swaps it whole, so a reader
+on another thread sees either the old or the new one, never a mixture. Scopes read it when
+they open and when they decide, never on the hot path.
+
+Tests restore it with `reset_configuration()`, or scope a change with `configured(...)`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+from ._hierarchy import lineage
+from .categories import CategoryRegistry
+from .decisions import Mode
+from .errors import ConfigurationError
+from .purposes import Purpose, PurposeRegistry
+from .typing import AuditSink, ConsentChecker
+
+__all__ = [
+    "Configuration",
+    "configure",
+    "configured",
+    "get_configuration",
+    "reset_configuration",
+]
+
+
+@attrs.frozen
+class Configuration:
+    """The settings every scope reads. Build it with `configure()`.
+
+    Attributes:
+        registry: the purposes scopes and records are checked against.
+        categories: the data categories fields may name.
+        mode: the default mode, `Mode.ENFORCE` unless set.
+        purpose_modes: a mode per purpose id; it applies to the purpose's descendants too.
+        record_modes: a mode per record class. It wins over `purpose_modes`, which wins over
+            `mode`: record types are the unit of incremental adoption.
+        sinks: where scope reports go.
+        consent: the consent checker, or None (fields that need consent are then denied).
+    """
+
+    registry: PurposeRegistry
+    categories: CategoryRegistry
+    mode: Mode = Mode.ENFORCE
+    purpose_modes: Mapping[str, Mode] = attrs.field(factory=dict)
+    record_modes: Mapping[type, Mode] = attrs.field(factory=dict)
+    sinks: tuple[AuditSink, ...] = ()
+    consent: ConsentChecker | None = None
+
+    def mode_for(self, purpose: Purpose | None, record_type: type) -> Mode:
+        """The mode a decision about *record_type* under *purpose* is made in."""
+        for cls in record_type.__mro__:
+            if cls in self.record_modes:
+                return self.record_modes[cls]
+        if purpose is not None and self.purpose_modes:
+            for ident in lineage(purpose.id):
+                if ident in self.purpose_modes:
+                    return self.purpose_modes[ident]
+        return self.mode
+
+
+def _default() -> Configuration:
+    return Configuration(registry=PurposeRegistry.default(), categories=CategoryRegistry.default())
+
+
+_current: Configuration = _default()
+_record_checks: weakref.WeakKeyDictionary[type, Any] = weakref.WeakKeyDictionary()
+_UNSET: Any = object()
+
+
+def get_configuration() -> Configuration:
+    """The configuration in force."""
+    return _current
+
+
+def register_record_check(cls: type, check: Any) -> None:
+    """Remember how to re-check *cls* against a new registry (used by `records`)."""
+    _record_checks[cls] = check
+
+
+def configure(
+    *,
+    registry: PurposeRegistry = _UNSET,
+    categories: CategoryRegistry = _UNSET,
+    mode: Mode = _UNSET,
+    purpose_modes: Mapping[str | Purpose, Mode] = _UNSET,
+    record_modes: Mapping[type, Mode] = _UNSET,
+    sinks: Iterable[AuditSink] = _UNSET,
+    consent: ConsentChecker | None = _UNSET,
+) -> Configuration:
+    """Change the global configuration; arguments left out keep their current value.
+
+    Returns:
+        The new configuration.
+
+    Raises:
+        ConfigurationError: a wrong type, a purpose mode for an unknown purpose, a sink or
+            consent checker without the protocol's method, or a new registry that lacks a
+            purpose an already-declared record uses. Nothing changes when it raises.
+    """
+    global _current
+    changes: dict[str, Any] = {}
+    new_registry = _current.registry if registry is _UNSET else registry
+    if registry is not _UNSET:
+        if not isinstance(registry, PurposeRegistry):
+            raise ConfigurationError("registry= must be a purposeful.PurposeRegistry")
+        changes["registry"] = registry
+    if categories is not _UNSET:
+        if not isinstance(categories, CategoryRegistry):
+            raise ConfigurationError("categories= must be a purposeful.CategoryRegistry")
+        changes["categories"] = categories
+    if mode is not _UNSET:
+        changes["mode"] = _mode(mode, "mode=")
+    if purpose_modes is not _UNSET:
+        resolved = {}
+        for purpose_key, value in dict(purpose_modes).items():
+            ident = purpose_key.id if isinstance(purpose_key, Purpose) else purpose_key
+            new_registry.get(ident)
+            resolved[ident] = _mode(value, f"purpose_modes[{ident!r}]")
+        changes["purpose_modes"] = resolved
+    elif registry is not _UNSET:
+        for ident in _current.purpose_modes:
+            new_registry.get(ident)
+    if record_modes is not _UNSET:
+        for key, value in dict(record_modes).items():
+            if not isinstance(key, type):
+                raise ConfigurationError(
+                    f"record_modes keys must be record classes, not {type(key).__name__}"
+                )
+            _mode(value, f"record_modes[{key.__qualname__}]")
+        changes["record_modes"] = dict(record_modes)
+    if sinks is not _UNSET:
+        sinks = tuple(sinks)
+        for sink in sinks:
+            if not isinstance(sink, AuditSink):
+                raise ConfigurationError(
+                    f"{type(sink).__name__} is not an audit sink: it needs an emit(report) method"
+                )
+        changes["sinks"] = sinks
+    if consent is not _UNSET:
+        if consent is not None and not isinstance(consent, ConsentChecker):
+            raise ConfigurationError(
+                f"{type(consent).__name__} is not a consent checker: it needs a "
+                f"consent_in_force(subject, purpose, at) method"
+            )
+        changes["consent"] = consent
+    if "registry" in changes:
+        for check in list(_record_checks.values()):
+            check(new_registry)
+    _current = attrs.evolve(_current, **changes)
+    return _current
+
+
+def _mode(value: object, where: str) -> Mode:
+    if not isinstance(value, Mode):
+        raise ConfigurationError(f"{where} must be purposeful.Mode.ENFORCE or Mode.MONITOR")
+    return value
+
+
+def reset_configuration() -> None:
+    """Restore the default configuration: the default packs, enforce mode, no sinks."""
+    global _current
+    _current = _default()
+
+
+@contextmanager
+def configured(**changes: Any) -> Iterator[Configuration]:
+    """Apply `configure(**changes)` for the duration of a ``with`` block, then restore."""
+    global _current
+    before = _current
+    try:
+        yield configure(**changes)
+    finally:
+        _current = before

@@ -1,0 +1,228 @@
+"""Decisions: the outcome of a use of a managed field, and the report of a whole scope.
+
+A `Decision` says whether a read was allowed, refused, or (in monitor mode) let through
+although it would have been refused. It carries machine-readable `Reason` codes and a
+plain-language `Decision.explain()` a caseworker understands. A `ScopeReport` aggregates the
+decisions of one purpose scope for the audit sinks.
+
+Neither ever holds a field's value or a subject identifier: only names of fields, record
+types, purposes, roles and levels. That is what makes them safe to log, export and show.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+from .actors import Actor
+from .bases import LawfulBasis
+from .categories import DataCategory
+from .purposes import Purpose
+from .sensitivity import Level
+
+__all__ = ["Decision", "Mode", "Outcome", "Reason", "ScopeReport"]
+
+
+class Mode(enum.Enum):
+    """What happens when a read is not allowed."""
+
+    ENFORCE = "enforce"
+    """Refuse the read with `PurposeViolation` (the default)."""
+    MONITOR = "monitor"
+    """Hand the value back and record a would-deny decision, for incremental adoption."""
+
+
+class Outcome(enum.Enum):
+    """What a decision did."""
+
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    WOULD_DENY = "would-deny"
+    """Not allowed, but let through because the mode was monitor."""
+    WITHHELD = "withheld"
+    """Left out of a projection; not a violation, since nothing tried to read it."""
+
+
+class Reason(enum.Enum):
+    """Why a read was not allowed; the value is the stable machine-readable code."""
+
+    PURPOSE_NOT_DECLARED = "purpose-not-declared"
+    CLEARANCE_TOO_LOW = "clearance-too-low"
+    CONSENT_NOT_HELD = "consent-not-held"
+    NO_CONSENT_CHECKER = "no-consent-checker"
+    NO_SCOPE = "no-scope"
+    SCOPE_CLOSED = "scope-closed"
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _lower_first(title: str) -> str:
+    """'Funder reporting' → 'funder reporting', but leave 'Oranga Tamariki …' alone."""
+    if len(title) > 1 and title[0].isupper() and title[1].islower():
+        _head, _, rest = title.partition(" ")
+        if not rest or rest[:1].islower():
+            return title[0].lower() + title[1:]
+    return title
+
+
+def _either(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+@attrs.frozen(repr=False)
+class Decision:
+    """The outcome of one use of one managed field.
+
+    Attributes:
+        outcome: allowed, denied, would-deny (monitor mode) or withheld (projection).
+        record_type: the record class's qualified name.
+        field: the field's name.
+        purpose: the scope's purpose, or None for a read outside any scope.
+        actor: who read, or None outside any scope.
+        sensitivity: the field's sensitivity level.
+        category: the field's data category, if declared.
+        basis: the lawful basis the use rests on, when the purpose is declared for the field.
+        reasons: why it was not allowed; empty when allowed.
+        declared: the purposes the field is declared for, for the explanation.
+    """
+
+    outcome: Outcome
+    record_type: str
+    field: str
+    purpose: Purpose | None
+    actor: Actor | None
+    sensitivity: Level
+    category: DataCategory | None = None
+    basis: LawfulBasis | None = None
+    reasons: tuple[Reason, ...] = ()
+    declared: tuple[Purpose, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        """True when the value was handed back because the use is allowed."""
+        return self.outcome is Outcome.ALLOWED
+
+    @property
+    def violation(self) -> bool:
+        """True for a refused read or a monitor-mode would-deny."""
+        return self.outcome in (Outcome.DENIED, Outcome.WOULD_DENY)
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(r.value for r in self.reasons)
+
+    def explain(self) -> str:
+        """A plain-language sentence or two for a caseworker; never holds a value."""
+        field = _label(self.field)
+        if not self.reasons:
+            purpose = _lower_first(self.purpose.title) if self.purpose else "this purpose"
+            basis = f" on the basis of {self.basis.describe()}" if self.basis else ""
+            return f"{field} may be used for {purpose}{basis}."
+        return " ".join(self._explain_reason(r, field) for r in self.reasons)
+
+    def _explain_reason(self, reason: Reason, field: str) -> str:
+        purpose = _lower_first(self.purpose.title) if self.purpose else ""
+        role = self.actor.role if self.actor else ""
+        if reason is Reason.PURPOSE_NOT_DECLARED:
+            allowed = _either([_lower_first(p.title) for p in self.declared])
+            if not allowed:
+                return f"{field} is not declared for any purpose, so not for {purpose}."
+            return f"{field} may be used for {allowed}, not for {purpose}."
+        if reason is Reason.CLEARANCE_TOO_LOW:
+            clearance = self.actor.clearance.name if self.actor else "no"
+            return (
+                f"{field} is classified {self.sensitivity.name}, above the {clearance} "
+                f"clearance of the {role} role."
+            )
+        if reason is Reason.CONSENT_NOT_HELD:
+            return (
+                f"{field} may be used for {purpose} only with the person's consent, "
+                f"and no consent is in force."
+            )
+        if reason is Reason.NO_CONSENT_CHECKER:
+            return (
+                f"{field} needs the person's consent for {purpose}, and no consent store "
+                f"is configured to check it."
+            )
+        if reason is Reason.SCOPE_CLOSED:
+            return f"{field} was read after its purpose scope had closed."
+        return f"{field} was read without saying why: outside any purpose scope."
+
+    def __repr__(self) -> str:
+        purpose = repr(self.purpose.id) if self.purpose else "no scope"
+        role = f" by {self.actor.role}" if self.actor else ""
+        why = f": {', '.join(self.reason_codes)}" if self.reasons else ""
+        return (
+            f"<Decision {self.outcome.value} {self.record_type}.{self.field} "
+            f"for {purpose}{role}{why}>"
+        )
+
+    def remedy(self) -> str:
+        """What a developer can do about a refusal, for exception messages."""
+        hints = {
+            Reason.PURPOSE_NOT_DECLARED: (
+                "If this use is intended, declare the purpose on the field; otherwise read it "
+                "under a declared purpose, or use purposeful.project() to get only what this "
+                "purpose may see."
+            ),
+            Reason.CLEARANCE_TOO_LOW: (
+                f"Read it as an actor cleared to at least {self.sensitivity.name}."
+            ),
+            Reason.CONSENT_NOT_HELD: (
+                "Record the person's consent for this purpose first, or use a purpose that "
+                "does not need consent."
+            ),
+            Reason.NO_CONSENT_CHECKER: (
+                "Configure a consent store with purposeful.configure(consent=...)."
+            ),
+            Reason.NO_SCOPE: (
+                "Wrap the code that reads it in `with purposeful.use(purpose, actor=...)`, or "
+                "carry the scope into threads with purposeful.carry_scope()."
+            ),
+            Reason.SCOPE_CLOSED: (
+                "Finish the work before the `with purposeful.use(...)` block ends, or open a "
+                "new scope for it."
+            ),
+        }
+        return " ".join(hints[r] for r in self.reasons)
+
+    def message(self) -> str:
+        """The full exception text: what, why, and how to fix it."""
+        where = f"{self.record_type}.{self.field}"
+        under = f" under {self.purpose.id!r}" if self.purpose else ""
+        return f"{where}{under}: {self.explain()} {self.remedy()}".rstrip()
+
+
+@attrs.frozen
+class ScopeReport:
+    """Everything decided in one purpose scope, handed to each `AuditSink` when it closes.
+
+    A read outside any scope is reported alone, with `purpose` and `actor` None.
+
+    Attributes:
+        purpose: the scope's purpose.
+        actor: who acted.
+        opened_at, closed_at: timezone-aware UTC times.
+        decisions: the distinct decisions, in the order first made. A field read many
+            times in one scope is decided once; a field that needs consent is decided once
+            per subject.
+        failed: True if the scope exited with an exception.
+    """
+
+    purpose: Purpose | None
+    actor: Actor | None
+    opened_at: datetime
+    closed_at: datetime
+    decisions: tuple[Decision, ...]
+    failed: bool = False
+
+    @property
+    def violations(self) -> tuple[Decision, ...]:
+        """The denied and would-deny decisions."""
+        return tuple(d for d in self.decisions if d.violation)

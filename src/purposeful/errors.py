@@ -1,0 +1,125 @@
+"""Every error purposeful raises, in one tree.
+
+Catch `PurposefulError` for anything from the library, or a precise leaf::
+
+    PurposefulError
+    ├── ConfigurationError (ValueError)        a declaration or setting is wrong
+    │   ├── InvalidIdentifier                  a purpose or category id is malformed
+    │   ├── DuplicateIdentifier                the same id is declared twice
+    │   ├── UnknownParent                      a dotted id whose parent is not declared
+    │   ├── UnknownPurpose                     a purpose the registry does not have
+    │   ├── UnknownCategory                    a data category the registry does not have
+    │   ├── RegistryFileError                  a TOML file is malformed (names file and line)
+    │   ├── IncomparableLevels (TypeError)     sensitivity levels from two different scales
+    │   └── AnnotationError                    an annotated record class is declared wrongly
+    ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
+    │   └── NoPurposeScope                     a managed field was read outside any scope
+    └── AuditSinkError                         an audit sink failed to take a scope report
+
+Every message names the thing, says what was wrong and how to fix it. No message ever holds
+a field's value or a subject's identifier: only names of purposes, fields, record types,
+roles and sensitivity levels, which are declarations, not personal information.
+
+This module imports nothing from the rest of the package at run time, so every other module
+can import it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .decisions import Decision
+
+__all__ = [
+    "AnnotationError",
+    "AuditSinkError",
+    "ConfigurationError",
+    "DuplicateIdentifier",
+    "IncomparableLevels",
+    "InvalidIdentifier",
+    "NoPurposeScope",
+    "PurposeViolation",
+    "PurposefulError",
+    "RegistryFileError",
+    "UnknownCategory",
+    "UnknownParent",
+    "UnknownPurpose",
+]
+
+
+class PurposefulError(Exception):
+    """Base class of every error raised by purposeful."""
+
+
+class ConfigurationError(PurposefulError, ValueError):
+    """A declaration or a setting is wrong; raised at definition or load time."""
+
+
+class InvalidIdentifier(ConfigurationError):
+    """A purpose or category id does not have the dotted lower-case form."""
+
+
+class DuplicateIdentifier(ConfigurationError):
+    """The same purpose or category id is declared twice in one registry."""
+
+
+class UnknownParent(ConfigurationError):
+    """A dotted id names a parent that the registry does not declare."""
+
+
+class UnknownPurpose(ConfigurationError, LookupError):
+    """A purpose id is not in the registry."""
+
+
+class UnknownCategory(ConfigurationError, LookupError):
+    """A data category id is not in the registry."""
+
+
+class RegistryFileError(ConfigurationError):
+    """A registry file cannot be read or holds a malformed entry.
+
+    Attributes:
+        path: the file.
+        line: the 1-based line of the offending entry, where it can be found, else None.
+    """
+
+    def __init__(self, message: str, *, path: Path | str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class IncomparableLevels(ConfigurationError, TypeError):
+    """Two sensitivity levels from different scales were compared."""
+
+
+class AnnotationError(ConfigurationError):
+    """A record class annotated with `purposeful.record` is declared wrongly."""
+
+
+class PurposeViolation(PurposefulError, PermissionError):
+    """A managed field was read in a way its declaration does not allow.
+
+    Attributes:
+        decision: the `Decision` that refused the read, with machine-readable reasons and
+            `Decision.explain()` for people. It never holds the field's value.
+    """
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.message())
+        self.decision = decision
+
+
+class NoPurposeScope(PurposeViolation):
+    """A managed field was read outside any `purposeful.use(...)` scope."""
+
+
+class AuditSinkError(PurposefulError):
+    """One or more audit sinks raised while taking a scope report.
+
+    Every other sink still received the report; the first failure is the ``__cause__``.
+    """

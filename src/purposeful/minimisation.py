@@ -1,0 +1,103 @@
+"""Minimisation: a projection of a record to only what one purpose may see.
+
+``project(record, purpose, actor=...)`` decides every managed field under *purpose* and
+returns a read-only mapping of the fields that may be used, with each withheld field listed
+with its `Decision`. Withheld fields are not violations: the caller asked for less, which is
+the point. The projection is audited as its own purpose scope, whatever the mode.
+
+Unmanaged (plain attrs) fields are included: the library makes no claim about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from .actors import Actor
+from .decisions import Decision, Outcome
+from .errors import ConfigurationError
+from .purposes import Purpose
+from .records import record_policy
+from .scope import current_scope, use
+
+__all__ = ["Projection", "project"]
+
+
+class Projection(Mapping[str, Any]):
+    """The fields of one record that a purpose may see.
+
+    It is a read-only mapping of field name to value. `withheld` maps each left-out managed
+    field to the `Decision` that left it out. Its ``repr()`` lists names only, never values.
+    """
+
+    __slots__ = ("_values", "purpose", "record_type", "withheld")
+
+    def __init__(
+        self,
+        record_type: str,
+        purpose: Purpose,
+        values: dict[str, Any],
+        withheld: dict[str, Decision],
+    ) -> None:
+        self.record_type = record_type
+        self.purpose = purpose
+        self._values = values
+        self.withheld: Mapping[str, Decision] = withheld
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Projection of {self.record_type} for {self.purpose.id!r}: "
+            f"fields={list(self._values)!r} withheld={list(self.withheld)!r}>"
+        )
+
+
+def project(
+    record: object, purpose: Purpose | str | None = None, *, actor: Actor | None = None
+) -> Projection:
+    """Return only what *purpose* may see of *record*, listing what was withheld and why.
+
+    Args:
+        record: an instance of a `purposeful.record` class.
+        purpose: the purpose; default: the current scope's purpose.
+        actor: who will see it; default: the current scope's actor.
+
+    Raises:
+        AnnotationError: *record* is not an instance of a purposeful record.
+        ConfigurationError: no purpose or actor was given and no scope is open.
+        UnknownPurpose: the purpose is not in the configured registry.
+    """
+    policy = record_policy(type(record))
+    scope = current_scope()
+    purpose = purpose if purpose is not None else (scope.purpose if scope else None)
+    actor = actor if actor is not None else (scope.actor if scope else None)
+    if purpose is None or actor is None:
+        raise ConfigurationError(
+            "project() needs a purpose and an actor: pass them, or call it inside "
+            "`with purposeful.use(purpose, actor=...)`"
+        )
+    values: dict[str, Any] = {}
+    withheld: dict[str, Decision] = {}
+    with use(purpose, actor=actor) as projection_scope:
+        for attribute in attrs.fields(policy.cls):
+            name = attribute.name
+            field_policy = policy.fields.get(name)
+            if field_policy is None:
+                values[name] = getattr(record, name)
+                continue
+            decision = projection_scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
+            if decision.allowed:
+                values[name] = field_policy.raw(record)
+            else:
+                withheld[name] = decision
+    return Projection(type(record).__qualname__, projection_scope.purpose, values, withheld)

@@ -1,0 +1,327 @@
+"""Purpose scopes: ``with use(purpose, actor=...)`` says why the code inside reads data.
+
+A scope lives in two context variables, so asyncio tasks inherit it and threads do not
+(`carry_scope` carries it into an executor on purpose). Inside a scope each managed field is
+decided once, on its first read; the decision is cached in the scope, and later reads of the
+same field are one context-variable get and one set membership test (see `records`).
+
+Nested scopes: the inner scope replaces the outer one until it closes, then the outer one
+is back, with its own cached decisions. The inner scope does not inherit the outer purpose:
+code that asks for a narrower or different purpose gets exactly that.
+
+Each scope hands one `ScopeReport` to the configured sinks when it closes. This module
+decides and records; it never formats spans or writes files.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
+from datetime import UTC, datetime
+from types import CodeType, TracebackType
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+
+from ._config import get_configuration
+from .actors import Actor
+from .decisions import Decision, Mode, Outcome, Reason, ScopeReport
+from .errors import AuditSinkError, ConfigurationError, NoPurposeScope, PurposeViolation
+from .purposes import Purpose
+from .typing import ConsentChecker
+
+if TYPE_CHECKING:
+    from .records import FieldPolicy
+
+__all__ = ["Scope", "carry_scope", "current_scope", "use"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
+_allowed_var: ContextVar[set[object] | frozenset[object]] = ContextVar(
+    "purposeful.allowed", default=frozenset()
+)
+#: The hot path's one context-variable get: the current scope's set of allowed fields.
+allowed_fields = _allowed_var.get
+
+#: Code objects whose reads of a managed field are not uses of the data: attrs' generated
+#: equality, hashing and pickling methods, and attrs.evolve. `records` fills it.
+EXEMPT_CODE: set[CodeType] = set()
+
+
+def current_scope() -> Scope | None:
+    """The scope in force in this context, or None."""
+    return _scope_var.get()
+
+
+class Scope:
+    """One open purpose scope: its purpose, actor, and the decisions made so far.
+
+    Get it from ``with use(...) as scope``. Its state is private to the library; read it
+    through `purpose`, `actor`, `opened_at` and `decisions`.
+    """
+
+    __slots__ = (
+        "_allowed",
+        "_closed",
+        "_consent",
+        "_decided",
+        "_log",
+        "actor",
+        "opened_at",
+        "purpose",
+    )
+
+    def __init__(self, purpose: Purpose, actor: Actor, consent: ConsentChecker | None) -> None:
+        self.purpose = purpose
+        self.actor = actor
+        self.opened_at = datetime.now(UTC)
+        self._consent = consent
+        self._allowed: set[object] = set()
+        self._decided: dict[object, Decision] = {}
+        self._log: list[Decision] = []
+        self._closed = False
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        """The distinct decisions made so far, in order."""
+        return tuple(self._log)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def read(self, policy: FieldPolicy, obj: object) -> Any:
+        """Decide a read of *policy*'s field on *obj* (the slow path) and return the value."""
+        decision = self.decide(policy, obj)
+        if decision.outcome is Outcome.DENIED:
+            raise PurposeViolation(decision)
+        return policy.raw(obj)
+
+    def decide(
+        self, policy: FieldPolicy, obj: object, *, refusal: Outcome | None = None
+    ) -> Decision:
+        """The decision for *policy*'s field on *obj*, made once and cached in this scope.
+
+        A decision that does not depend on the subject is cached per field, and an allowed
+        or would-deny one joins the hot path's set. One that needs consent is cached per
+        field and subject, and never joins the set.
+
+        Args:
+            refusal: the outcome of a refusal; default: denied or would-deny, by mode.
+        """
+        cached = self._decided.get(policy)
+        if cached is not None:
+            return cached
+        reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
+        key: object = policy
+        if needs_consent:
+            subject = policy.record.subject_of(obj)
+            key = (policy, subject)
+            cached = self._decided.get(key)
+            if cached is not None:
+                return cached
+            reasons = reasons + self._consent_reasons(subject)
+        outcome = Outcome.ALLOWED
+        if reasons and refusal is not None:
+            outcome = refusal
+        elif reasons:
+            mode = get_configuration().mode_for(self.purpose, policy.record.cls)
+            outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
+        decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons)
+        self._decided[key] = decision
+        self._log.append(decision)
+        if not needs_consent and outcome in (Outcome.ALLOWED, Outcome.WOULD_DENY):
+            self._allowed.add(policy)
+        return decision
+
+    def _consent_reasons(self, subject: str) -> tuple[Reason, ...]:
+        checker = self._consent if self._consent is not None else get_configuration().consent
+        if checker is None:
+            return (Reason.NO_CONSENT_CHECKER,)
+        if checker.consent_in_force(subject, self.purpose, self.opened_at):
+            return ()
+        return (Reason.CONSENT_NOT_HELD,)
+
+    def _close(self, failed: bool) -> ScopeReport:
+        self._closed = True
+        self._allowed.clear()
+        return ScopeReport(
+            purpose=self.purpose,
+            actor=self.actor,
+            opened_at=self.opened_at,
+            closed_at=datetime.now(UTC),
+            decisions=tuple(self._log),
+            failed=failed,
+        )
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (
+            f"<Scope {self.purpose.id!r} actor={self.actor.id!r} role={self.actor.role!r} "
+            f"{state}, {len(self._log)} decisions>"
+        )
+
+
+def emit(report: ScopeReport) -> None:
+    """Hand *report* to every configured sink; raise `AuditSinkError` after if any failed."""
+    failures: list[BaseException] = []
+    for sink in get_configuration().sinks:
+        try:
+            sink.emit(report)
+        except Exception as exc:
+            failures.append(exc)
+    if failures:
+        names = ", ".join(type(f).__name__ for f in failures)
+        raise AuditSinkError(
+            f"{len(failures)} audit sink(s) failed to take a scope report ({names}); the "
+            f"others received it. Fix the sink; the cause is attached."
+        ) from failures[0]
+
+
+def read_slow(policy: FieldPolicy, obj: object) -> Any:
+    """The slow path of a managed field read: anything the hot path could not answer.
+
+    Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
+    Reads from attrs' own equality, hashing, pickling and evolve are not uses of the data:
+    they get the value without a decision.
+    """
+    if sys._getframe(2).f_code in EXEMPT_CODE:
+        return policy.raw(obj)
+    scope = _scope_var.get()
+    if scope is None:
+        decision = _report_unscoped(policy, Reason.NO_SCOPE)
+        if decision.outcome is Outcome.DENIED:
+            raise NoPurposeScope(decision)
+        return policy.raw(obj)
+    if scope.closed:
+        raise NoPurposeScope(_report_unscoped(policy, Reason.SCOPE_CLOSED))
+    return scope.read(policy, obj)
+
+
+def _report_unscoped(policy: FieldPolicy, reason: Reason) -> Decision:
+    """Decide and report a read with no open scope; monitor mode lets it through."""
+    mode = get_configuration().mode_for(None, policy.record.cls)
+    if reason is Reason.SCOPE_CLOSED:
+        mode = Mode.ENFORCE
+    outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
+    decision = policy.decision(outcome, None, None, None, (reason,))
+    now = datetime.now(UTC)
+    emit(ScopeReport(None, None, now, now, (decision,)))
+    return decision
+
+
+class use:
+    """Open a purpose scope: a context manager, an async context manager and a decorator.
+
+    Args:
+        purpose: a `Purpose` or its id, resolved against the configured registry when the
+            scope opens.
+        actor: who is acting.
+        consent: a consent checker for this scope only, overriding the configured one.
+
+    Raises:
+        UnknownPurpose: the purpose is not in the configured registry (on entering).
+        ConfigurationError: *actor* is not an `Actor`.
+
+    As a decorator it opens a fresh scope for each call of the function (sync or async).
+    An instance used as a context manager may be entered again once it has been exited.
+    """
+
+    __slots__ = ("_actor", "_consent", "_purpose", "_tokens")
+
+    def __init__(
+        self,
+        purpose: Purpose | str,
+        *,
+        actor: Actor,
+        consent: ConsentChecker | None = None,
+    ) -> None:
+        if not isinstance(actor, Actor):
+            raise ConfigurationError(
+                f"use(..., actor=) takes a purposeful.Actor, not {type(actor).__name__}"
+            )
+        self._purpose = purpose
+        self._actor = actor
+        self._consent = consent
+        self._tokens: list[tuple[Scope, Token[Scope | None], Token[Any]]] = []
+
+    def __enter__(self) -> Scope:
+        purpose = get_configuration().registry.resolve(self._purpose)
+        scope = Scope(purpose, self._actor, self._consent)
+        self._tokens.append((scope, _scope_var.set(scope), _allowed_var.set(scope._allowed)))
+        return scope
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        scope, scope_token, allowed_token = self._tokens.pop()
+        _allowed_var.reset(allowed_token)
+        _scope_var.reset(scope_token)
+        emit(scope._close(failed=exc_type is not None))
+
+    async def __aenter__(self) -> Scope:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    @overload
+    def __call__(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+    @overload
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
+    def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
+        purpose, actor, consent = self._purpose, self._actor, self._consent
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args: P.args, **kwargs: P.kwargs) -> Any:
+                async with use(purpose, actor=actor, consent=consent):
+                    return await fn(*args, **kwargs)
+
+            return run_async
+
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> Any:
+            with use(purpose, actor=actor, consent=consent):
+                return fn(*args, **kwargs)
+
+        return run
+
+
+def carry_scope(fn: Callable[P, R]) -> Callable[P, R]:
+    """Wrap *fn* so it runs in the scope that is current now, on whatever thread calls it.
+
+    Threads do not inherit a scope silently. Hand work to an executor like this::
+
+        with purposeful.use("service-delivery.case-management", actor=me):
+            future = pool.submit(purposeful.carry_scope(summarise), client)
+
+    The worker shares the scope: its decisions join the scope's report. A read after the
+    scope has closed is refused with `NoPurposeScope` (reason ``scope-closed``).
+    ``asyncio.to_thread`` already copies the context, so it needs no wrapper.
+    """
+    scope = _scope_var.get()
+    allowed: set[object] | frozenset[object] = scope._allowed if scope else frozenset()
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        scope_token = _scope_var.set(scope)
+        allowed_token = _allowed_var.set(allowed)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _allowed_var.reset(allowed_token)
+            _scope_var.reset(scope_token)
+
+    return run

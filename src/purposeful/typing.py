@@ -1,0 +1,49 @@
+"""The extension points of purposeful, as small protocols.
+
+Capabilities meet the core only through these:
+
+- `ConsentChecker`: answers whether a person's consent for a purpose is in force. The
+  consent stores implement it; until one is configured, a field that needs consent is denied.
+- `AuditSink`: takes one `ScopeReport` when a purpose scope closes. The report aggregates the
+  scope's decisions, so a sink costs once per scope, not once per read.
+
+This module defines protocols only: it holds no state and does no work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .decisions import ScopeReport
+    from .purposes import Purpose
+
+__all__ = ["AuditSink", "ConsentChecker"]
+
+
+@runtime_checkable
+class ConsentChecker(Protocol):
+    """Something that knows whether consent is in force."""
+
+    def consent_in_force(self, subject: str, purpose: Purpose, at: datetime) -> bool:
+        """True if *subject*'s consent covering *purpose* is in force at *at*.
+
+        Args:
+            subject: the record's subject identifier, as a string.
+            purpose: the purpose of the scope; consent to an ancestor purpose covers it.
+            at: when the scope opened (so reads within one scope stay consistent).
+        """
+        ...
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """Something that takes the report of each closed purpose scope."""
+
+    def emit(self, report: ScopeReport) -> None:
+        """Take *report*. Called once per scope, on the thread that closes it.
+
+        A sink must not keep the records themselves; the report holds none.
+        """
+        ...
