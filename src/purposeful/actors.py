@@ -29,7 +29,7 @@ def _level(instance: object, attribute: attrs.Attribute[Level], value: object) -
         )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Actor:
     """Who reads: an id, a role and a clearance.
 

@@ -83,7 +83,7 @@ def _text(instance: Purpose, attribute: attrs.Attribute[str], value: object) -> 
         )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Purpose:
     """A declared purpose of use.
 

@@ -51,6 +51,7 @@ C = TypeVar("C", bound=type)
 _METADATA_KEY = "purposeful"
 _POLICY_ATTR = "__purposeful_record__"
 _PLACEHOLDER = "<managed>"
+_MEMO_LIMIT = 4096  # decisions remembered per field; one per actor, purpose and outcome
 
 
 @attrs.frozen
@@ -119,12 +120,25 @@ class FieldPolicy:
     category: DataCategory | None
     consent_for: frozenset[str]
     raw: Callable[[Any], Any] = attrs.field(repr=False)
+    # Memos for the slow path: both are pure functions of hashable values, so a scope's first
+    # read of a field usually costs two dict lookups instead of a walk and a new Decision.
+    _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _decisions: dict[Any, Decision] = attrs.field(factory=dict, init=False, repr=False)
 
     def check(
         self, purpose: Purpose, actor: Any
     ) -> tuple[tuple[Reason, ...], LawfulBasis | None, bool]:
         """The reasons to refuse a read under *purpose* by *actor*, the basis, and whether
         consent must be checked. Consent itself is asked by the scope."""
+        key = (purpose, actor.clearance)
+        found = self._checks.get(key)
+        if found is None:
+            found = self._checks[key] = self._check(purpose, actor)
+        return found  # type: ignore[no-any-return]
+
+    def _check(
+        self, purpose: Purpose, actor: Any
+    ) -> tuple[tuple[Reason, ...], LawfulBasis | None, bool]:
         reasons: list[Reason] = []
         basis: LawfulBasis | None = None
         for ident in purpose.lineage:
@@ -142,6 +156,23 @@ class FieldPolicy:
         return tuple(reasons), basis, needs_consent
 
     def decision(
+        self,
+        outcome: Outcome,
+        purpose: Purpose | None,
+        actor: Any,
+        basis: LawfulBasis | None,
+        reasons: tuple[Reason, ...],
+    ) -> Decision:
+        """The decision with these particulars; equal ones are shared (decisions are values)."""
+        key = (outcome, purpose, actor, basis, reasons)
+        found = self._decisions.get(key)
+        if found is None:
+            if len(self._decisions) >= _MEMO_LIMIT:
+                self._decisions.clear()
+            found = self._decisions[key] = self._decision(outcome, purpose, actor, basis, reasons)
+        return found
+
+    def _decision(
         self,
         outcome: Outcome,
         purpose: Purpose | None,

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, cache_hash=True)
 class Level:
     """One level of a `Scale`. Compare levels of the same scale with ``<``, ``>=`` and so on."""
 
