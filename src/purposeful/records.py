@@ -134,7 +134,7 @@ class FieldPolicy:
         found = self._checks.get(key)
         if found is None:
             found = self._checks[key] = self._check(purpose, actor)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _check(
         self, purpose: Purpose, actor: Any
