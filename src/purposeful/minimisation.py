@@ -3,7 +3,9 @@
 ``project(record, purpose, actor=...)`` decides every managed field under *purpose* and
 returns a read-only mapping of the fields that may be used, with each withheld field listed
 with its `Decision`. Withheld fields are not violations: the caller asked for less, which is
-the point. The projection is audited as its own purpose scope, whatever the mode.
+the point, so the mode does not matter. Inside a scope with the same purpose and actor, the
+projection's decisions join that scope's report; otherwise it is audited as a scope of its
+own.
 
 Unmanaged (plain attrs) fields are included: the library makes no claim about them.
 """
@@ -19,8 +21,8 @@ from .actors import Actor
 from .decisions import Decision, Outcome
 from .errors import ConfigurationError
 from .purposes import Purpose
-from .records import record_policy
-from .scope import current_scope, use
+from .records import RecordPolicy, record_policy
+from .scope import Scope, current_scope, use
 
 __all__ = ["Projection", "project"]
 
@@ -79,6 +81,8 @@ def project(
     """
     policy = record_policy(type(record))
     scope = current_scope()
+    if scope is not None and not scope.closed and _same(scope, purpose, actor):
+        return _project(policy, record, scope)
     purpose = purpose if purpose is not None else (scope.purpose if scope else None)
     actor = actor if actor is not None else (scope.actor if scope else None)
     if purpose is None or actor is None:
@@ -86,18 +90,28 @@ def project(
             "project() needs a purpose and an actor: pass them, or call it inside "
             "`with purposeful.use(purpose, actor=...)`"
         )
+    with use(purpose, actor=actor) as own_scope:
+        return _project(policy, record, own_scope)
+
+
+def _same(scope: Scope, purpose: Purpose | str | None, actor: Actor | None) -> bool:
+    """True when a projection asks for the open scope's own purpose and actor."""
+    ident = purpose.id if isinstance(purpose, Purpose) else purpose
+    return ident in (None, scope.purpose.id) and actor in (None, scope.actor)
+
+
+def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
     values: dict[str, Any] = {}
     withheld: dict[str, Decision] = {}
-    with use(purpose, actor=actor) as projection_scope:
-        for attribute in attrs.fields(policy.cls):
-            name = attribute.name
-            field_policy = policy.fields.get(name)
-            if field_policy is None:
-                values[name] = getattr(record, name)
-                continue
-            decision = projection_scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
-            if decision.allowed:
-                values[name] = field_policy.raw(record)
-            else:
-                withheld[name] = decision
-    return Projection(type(record).__qualname__, projection_scope.purpose, values, withheld)
+    for attribute in attrs.fields(policy.cls):
+        name = attribute.name
+        field_policy = policy.fields.get(name)
+        if field_policy is None:
+            values[name] = getattr(record, name)
+            continue
+        decision = scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
+        if decision.allowed:
+            values[name] = field_policy.raw(record)
+        else:
+            withheld[name] = decision
+    return Projection(policy.cls.__qualname__, scope.purpose, values, withheld)

@@ -96,9 +96,9 @@ class Scope:
     def read(self, policy: FieldPolicy, obj: object) -> Any:
         """Decide a read of *policy*'s field on *obj* (the slow path) and return the value."""
         decision = self.decide(policy, obj)
-        if decision.outcome is Outcome.DENIED:
-            raise PurposeViolation(decision)
-        return policy.raw(obj)
+        if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
+            return policy.raw(obj)
+        raise PurposeViolation(decision)
 
     def decide(
         self, policy: FieldPolicy, obj: object, *, refusal: Outcome | None = None
@@ -110,7 +110,9 @@ class Scope:
         field and subject, and never joins the set.
 
         Args:
-            refusal: the outcome of a refusal; default: denied or would-deny, by mode.
+            refusal: the outcome of a refusal; default: denied or would-deny, by mode. A
+                `Outcome.WITHHELD` refusal (a projection) is logged but not cached, so a
+                later direct read of the field is decided as a read.
         """
         cached = self._decided.get(policy)
         if cached is not None:
@@ -131,8 +133,10 @@ class Scope:
             mode = get_configuration().mode_for(self.purpose, policy.record.cls)
             outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons)
-        self._decided[key] = decision
         self._log.append(decision)
+        if outcome is Outcome.WITHHELD:
+            return decision
+        self._decided[key] = decision
         if not needs_consent and outcome in (Outcome.ALLOWED, Outcome.WOULD_DENY):
             self._allowed.add(policy)
         return decision

@@ -1,0 +1,30 @@
+"""The examples run end to end and show what they promise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def test_frontline_service_example_shows_each_step() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "frontline_service.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    out = result.stdout
+    assert "current focus: generalised anxiety" in out
+    assert "name=<managed>" in out
+    assert "Refused: diagnosis may be used for case management or care and protection, " in out
+    assert "not for funder reporting." in out
+    assert "would-deny  Client.diagnosis [no-scope]" in out
+    assert "Withheld diagnosis:" in out
+    audit = out.split("== 5.")[1]
+    assert "generalised anxiety" not in audit
+    assert "Aroha" not in audit
+    assert "C-1001" not in audit
