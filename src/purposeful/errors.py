@@ -113,6 +113,9 @@ class PurposeViolation(PurposefulError, PermissionError):
         super().__init__(decision.message())
         self.decision = decision
 
+    def __reduce__(self) -> tuple[type[PurposeViolation], tuple[Decision]]:
+        return type(self), (self.decision,)
+
 
 class NoPurposeScope(PurposeViolation):
     """A managed field was read outside any `purposeful.use(...)` scope."""

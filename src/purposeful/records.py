@@ -274,7 +274,7 @@ def record(
     """
 
     def wrap(cls: C) -> C:
-        if not attrs.has(cls):
+        if "__attrs_attrs__" not in cls.__dict__:  # not attrs itself (maybe a subclass of one)
             cls = attrs.define(cls, frozen=frozen, slots=slots)
         return _make_record(cls, subject, registry)
 
@@ -296,15 +296,13 @@ def _make_record(cls: C, subject: str, registry: PurposeRegistry | None) -> C:
     policy = RecordPolicy(cls, subject, {}, _raw_reader(cls, subject))
     resolved: dict[str, FieldPolicy] = {}
     for attribute in fields.values():
-        tag = attribute.metadata.get(_METADATA_KEY)
-        if tag is None:
-            inherited = getattr(cls, attribute.name, None)
-            parent = getattr(inherited, "fget", None)
-            parent_policy = getattr(parent, "__purposeful_field__", None)
-            if parent_policy is not None:
-                resolved[attribute.name] = parent_policy
+        inherited = _guarded(getattr(cls, attribute.name, None))
+        if inherited is not None:  # guarded already, by a record base class
+            resolved[attribute.name] = inherited
             continue
-        resolved[attribute.name] = _resolve(policy, attribute.name, tag, registry, config)
+        tag = attribute.metadata.get(_METADATA_KEY)
+        if tag is not None:
+            resolved[attribute.name] = _resolve(policy, attribute.name, tag, registry, config)
     object.__setattr__(policy, "fields", resolved)
     for field_policy in resolved.values():
         if field_policy.record is policy:
@@ -400,16 +398,29 @@ def _recheck(record: RecordPolicy, registry: PurposeRegistry) -> None:
                 )
 
 
-def _is_slotted(cls: type, name: str) -> bool:
-    return isinstance(cls.__dict__.get(name), types.MemberDescriptorType)
+def _slot(cls: type, name: str) -> types.MemberDescriptorType | None:
+    """The member descriptor that stores *name* in a slotted class (or a base), else None."""
+    for klass in cls.__mro__:
+        attribute = klass.__dict__.get(name)
+        if isinstance(attribute, types.MemberDescriptorType):
+            return attribute
+    return None
+
+
+def _guarded(attribute: object) -> FieldPolicy | None:
+    """The policy behind a guard property installed by `_install_guard`, else None."""
+    return getattr(getattr(attribute, "fget", None), "__purposeful_field__", None)
 
 
 def _raw_reader(cls: type, name: str) -> Callable[[Any], Any]:
     """Read a field's stored value without a decision (for the library's own use)."""
     for klass in cls.__mro__:
-        if _is_slotted(klass, name):
-            member = klass.__dict__[name]
-            return member.__get__  # type: ignore[no-any-return]
+        attribute = klass.__dict__.get(name)
+        inherited = _guarded(attribute)
+        if inherited is not None:
+            return inherited.raw
+        if isinstance(attribute, types.MemberDescriptorType):
+            return attribute.__get__  # type: ignore[no-any-return]
 
     def from_dict(obj: Any) -> Any:
         try:
@@ -417,9 +428,6 @@ def _raw_reader(cls: type, name: str) -> Callable[[Any], Any]:
         except KeyError:
             raise AttributeError(name) from None
 
-    current = cls.__dict__.get(name)
-    if current is not None and hasattr(current, "__purposeful_field__"):
-        return current.__purposeful_field__.raw  # type: ignore[no-any-return]
     return from_dict
 
 
@@ -445,8 +453,8 @@ def _install_guard(cls: type, policy: FieldPolicy) -> None:
     """Replace the field's class attribute with a guard property."""
     name = policy.name
     namespace: dict[str, Any] = {"_allowed": allowed_fields, "_policy": policy, "_slow": read_slow}
-    if _is_slotted(cls, name):
-        member = cls.__dict__[name]
+    member = _slot(cls, name)
+    if member is not None:
         alias = f"_purposeful_raw_{name}"
         type.__setattr__(cls, alias, member)
         source = _SLOTTED_GETTER.format(name=name, alias=alias)
