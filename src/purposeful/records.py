@@ -420,7 +420,7 @@ def _raw_reader(cls: type, name: str) -> Callable[[Any], Any]:
         if inherited is not None:
             return inherited.raw
         if isinstance(attribute, types.MemberDescriptorType):
-            return attribute.__get__  # type: ignore[no-any-return]
+            return attribute.__get__
 
     def from_dict(obj: Any) -> Any:
         try:
