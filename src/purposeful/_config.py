@@ -10,7 +10,7 @@ Tests restore it with `reset_configuration()`, or scope a change with `configure
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,7 +72,11 @@ def _default() -> Configuration:
 
 
 _current: Configuration = _default()
-_record_checks: weakref.WeakKeyDictionary[type, Any] = weakref.WeakKeyDictionary()
+# Record classes declared so far, each with a function that re-checks it against a new
+# registry. The function must not refer to the class, or the class would never be collected.
+_record_checks: weakref.WeakKeyDictionary[type, Callable[[type, PurposeRegistry], None]] = (
+    weakref.WeakKeyDictionary()
+)
 _UNSET: Any = object()
 
 
@@ -81,7 +85,7 @@ def get_configuration() -> Configuration:
     return _current
 
 
-def register_record_check(cls: type, check: Any) -> None:
+def register_record_check(cls: type, check: Callable[[type, PurposeRegistry], None]) -> None:
     """Remember how to re-check *cls* against a new registry (used by `records`)."""
     _record_checks[cls] = check
 
@@ -153,8 +157,8 @@ def configure(
             )
         changes["consent"] = consent
     if "registry" in changes:
-        for check in list(_record_checks.values()):
-            check(new_registry)
+        for cls, check in list(_record_checks.items()):
+            check(cls, new_registry)
     _current = attrs.evolve(_current, **changes)
     return _current
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Generic, Protocol, Self, TypeVar
 
-from .errors import DuplicateIdentifier, InvalidIdentifier, UnknownParent
+from .errors import ConfigurationError, DuplicateIdentifier, InvalidIdentifier, UnknownParent
 
 _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)*")
 
@@ -55,10 +55,16 @@ class Hierarchy(Generic[T]):
 
     kind = "item"
     unknown: type[LookupError] = LookupError
+    item_type: type = object
 
     def __init__(self, items: Iterable[T] = ()) -> None:
         table: dict[str, T] = {}
         for item in items:
+            if not isinstance(item, self.item_type):
+                raise ConfigurationError(
+                    f"{type(self).__name__} holds {self.item_type.__name__} values, "
+                    f"not {type(item).__name__}"
+                )
             ident = check_id(self.kind, item.id)
             if ident in table:
                 raise DuplicateIdentifier(

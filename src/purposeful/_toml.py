@@ -154,9 +154,18 @@ def _header_lines(text: str, table: str) -> list[int]:
 
 
 def _first_key_line(text: str, key: str) -> int | None:
-    pattern = re.compile(r"^\s*\[?\s*" + re.escape(key) + r"\b")
+    """The line of a top-level ``key = ...`` or of a ``[key]``/``[key.sub]`` table header."""
+    name = re.escape(key)
+    assignment = re.compile(r"^\s*(?:" + name + r'|"' + name + r'")\s*[=.]')
+    header = re.compile(r"^\s*\[\s*(?:" + name + r'|"' + name + r'")\s*[\].]')
+    any_header = re.compile(r"^\s*\[")
+    at_top = True
     for n, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
+        if header.match(line):
+            return n
+        if any_header.match(line):
+            at_top = False
+        elif at_top and assignment.match(line):
             return n
     return None
 

@@ -32,6 +32,11 @@ def _title(instance: DataCategory, attribute: attrs.Attribute[str], value: objec
         raise ConfigurationError(f"data category {instance.id!r} needs a non-empty title")
 
 
+def _description(instance: DataCategory, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"data category {instance.id!r}: 'description' must be text")
+
+
 @attrs.frozen
 class DataCategory:
     """A category of information.
@@ -44,7 +49,7 @@ class DataCategory:
 
     id: str = attrs.field(validator=lambda _i, _a, v: check_id("data category", v))
     title: str = attrs.field(validator=_title)
-    description: str = ""
+    description: str = attrs.field(default="", validator=_description)
 
     def within(self, other: DataCategory | str) -> bool:
         """True if this category is *other* or one of its descendants."""
@@ -58,8 +63,6 @@ def _category_from_entry(entry: Mapping[str, Any]) -> DataCategory:
     _toml.expect_keys(entry, "data category", {"id", "title"}, {"description"})
     _toml.expect_str(entry, "title", "data category")
     description = entry.get("description", "")
-    if not isinstance(description, str):
-        raise ConfigurationError(f"data category {entry['id']!r}: 'description' must be text")
     return DataCategory(check_id("data category", entry["id"]), entry["title"], description)
 
 
@@ -68,6 +71,7 @@ class CategoryRegistry(Hierarchy[DataCategory]):
 
     kind = "data category"
     unknown = UnknownCategory
+    item_type = DataCategory
 
     def resolve(self, category: DataCategory | str) -> DataCategory:
         """The registry's category for an id or a `DataCategory`.

@@ -57,6 +57,11 @@ class Retention:
                 "a retention period needs non-negative whole years, months or days, "
                 "and at least one of them above zero"
             )
+        if not isinstance(self.after, str) or not self.after.strip():
+            raise ConfigurationError(
+                "a retention period needs 'after': the event it runs from, in words, "
+                'e.g. after = "the case closes"'
+            )
 
     def describe(self) -> str:
         units = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
@@ -169,6 +174,7 @@ class PurposeRegistry(Hierarchy[Purpose]):
 
     kind = "purpose"
     unknown = UnknownPurpose
+    item_type = Purpose
 
     def resolve(self, purpose: Purpose | str) -> Purpose:
         """The registry's purpose for an id or a `Purpose`.

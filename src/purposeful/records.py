@@ -310,7 +310,7 @@ def _make_record(cls: C, subject: str, registry: PurposeRegistry | None) -> C:
     type.__setattr__(cls, "__repr__", _make_repr(cls, resolved))
     type.__setattr__(cls, _POLICY_ATTR, policy)
     EXEMPT_CODE.update(_exempt_code(cls))
-    _config.register_record_check(cls, lambda registry: _recheck(policy, registry))
+    _config.register_record_check(cls, _recheck)
     return cls
 
 
@@ -387,7 +387,8 @@ def _consent_purpose(
     return ident
 
 
-def _recheck(record: RecordPolicy, registry: PurposeRegistry) -> None:
+def _recheck(cls: type, registry: PurposeRegistry) -> None:
+    record = record_policy(cls)
     for field_policy in record.fields.values():
         for ident in field_policy.purposes:
             if ident not in registry:

@@ -1,0 +1,165 @@
+"""The error tree in purposeful.errors: who subclasses whom, and what each error carries."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+import purposeful
+from purposeful import errors
+from purposeful.errors import (
+    AnnotationError,
+    AuditSinkError,
+    ConfigurationError,
+    DuplicateIdentifier,
+    IncomparableLevels,
+    InvalidIdentifier,
+    NoPurposeScope,
+    PurposefulError,
+    PurposeViolation,
+    RegistryFileError,
+    UnknownCategory,
+    UnknownParent,
+    UnknownPurpose,
+)
+
+PUBLIC_ERRORS = [getattr(errors, name) for name in errors.__all__]
+
+CONFIGURATION_ERRORS = [
+    InvalidIdentifier,
+    DuplicateIdentifier,
+    UnknownParent,
+    UnknownPurpose,
+    UnknownCategory,
+    RegistryFileError,
+    IncomparableLevels,
+    AnnotationError,
+]
+
+
+class _FakeDecision:
+    """Stands in for a Decision: PurposeViolation only needs message()."""
+
+    def message(self) -> str:
+        return "reading Client.notes for 'funder-reporting' was refused"
+
+
+def test_all_lists_exactly_the_exception_classes_defined_in_the_module() -> None:
+    defined = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value)
+        and issubclass(value, BaseException)
+        and value.__module__ == errors.__name__
+    }
+    assert set(errors.__all__) == defined
+
+
+@pytest.mark.parametrize("error", PUBLIC_ERRORS, ids=lambda e: e.__name__)
+def test_every_public_error_subclasses_purposeful_error(error: type[Exception]) -> None:
+    assert issubclass(error, PurposefulError)
+
+
+@pytest.mark.parametrize("error", PUBLIC_ERRORS, ids=lambda e: e.__name__)
+def test_every_public_error_has_its_own_docstring(error: type[Exception]) -> None:
+    doc = error.__dict__.get("__doc__")
+    assert isinstance(doc, str)
+    assert doc.strip()
+
+
+@pytest.mark.parametrize("error", CONFIGURATION_ERRORS, ids=lambda e: e.__name__)
+def test_configuration_errors_subclass_configuration_error_and_value_error(
+    error: type[Exception],
+) -> None:
+    assert issubclass(error, ConfigurationError)
+    assert issubclass(error, ValueError)
+
+
+def test_configuration_error_is_a_value_error() -> None:
+    assert issubclass(ConfigurationError, ValueError)
+    assert issubclass(ConfigurationError, PurposefulError)
+
+
+def test_incomparable_levels_is_also_a_type_error() -> None:
+    assert issubclass(IncomparableLevels, TypeError)
+
+
+@pytest.mark.parametrize("error", [UnknownPurpose, UnknownCategory], ids=lambda e: e.__name__)
+def test_unknown_lookups_are_also_lookup_errors(error: type[Exception]) -> None:
+    assert issubclass(error, LookupError)
+
+
+def test_purpose_violation_is_a_permission_error_not_a_configuration_error() -> None:
+    assert issubclass(PurposeViolation, PermissionError)
+    assert not issubclass(PurposeViolation, ConfigurationError)
+
+
+def test_no_purpose_scope_is_a_purpose_violation() -> None:
+    assert issubclass(NoPurposeScope, PurposeViolation)
+    assert issubclass(NoPurposeScope, PermissionError)
+
+
+def test_audit_sink_error_is_neither_configuration_nor_violation() -> None:
+    assert not issubclass(AuditSinkError, ConfigurationError)
+    assert not issubclass(AuditSinkError, PurposeViolation)
+
+
+def test_purpose_violation_carries_its_decision_and_uses_its_message() -> None:
+    decision = _FakeDecision()
+    error = PurposeViolation(decision)  # type: ignore[arg-type]
+    assert error.decision is decision
+    assert str(error) == decision.message()
+
+
+def test_no_purpose_scope_carries_its_decision() -> None:
+    decision = _FakeDecision()
+    error = NoPurposeScope(decision)  # type: ignore[arg-type]
+    assert error.decision is decision
+    with pytest.raises(PermissionError):
+        raise error
+
+
+def test_registry_file_error_prefixes_message_with_path_and_line() -> None:
+    error = RegistryFileError("purpose 'x' is missing title", path=Path("p.toml"), line=12)
+    assert str(error) == "p.toml:12: purpose 'x' is missing title"
+    assert error.path == Path("p.toml")
+    assert error.line == 12
+
+
+def test_registry_file_error_without_line_names_only_the_path() -> None:
+    error = RegistryFileError("cannot read the file", path="missing.toml")
+    assert str(error) == "missing.toml: cannot read the file"
+    assert error.line is None
+
+
+def test_registry_file_error_is_caught_as_value_error() -> None:
+    with pytest.raises(ValueError, match=r"^f\.toml:3: bad$"):
+        raise RegistryFileError("bad", path="f.toml", line=3)
+
+
+def test_package_reexports_the_errors_users_catch() -> None:
+    for name in [
+        "AnnotationError",
+        "AuditSinkError",
+        "ConfigurationError",
+        "NoPurposeScope",
+        "PurposeViolation",
+        "PurposefulError",
+        "RegistryFileError",
+        "UnknownCategory",
+        "UnknownPurpose",
+    ]:
+        assert getattr(purposeful, name) is getattr(errors, name)
+
+
+def test_errors_module_imports_nothing_from_the_package_at_run_time() -> None:
+    tree = ast.parse(Path(errors.__file__).read_text(encoding="utf-8"))
+    runtime_relative_imports = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and (node.level > 0 or node.module == "purposeful")
+    ]
+    assert runtime_relative_imports == []
