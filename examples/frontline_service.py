@@ -117,7 +117,8 @@ def main() -> None:
         print(f"- {purpose} by {actor}:")
         for decision in report.decisions:
             codes = f" [{', '.join(decision.reason_codes)}]" if decision.reasons else ""
-            print(f"    {decision.outcome.value:>10}  {decision.record_type}.{decision.field}{codes}")
+            where = f"{decision.record_type}.{decision.field}"
+            print(f"    {decision.outcome.value:>10}  {where}{codes}")
 
 
 if __name__ == "__main__":

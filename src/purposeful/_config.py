@@ -74,9 +74,8 @@ def _default() -> Configuration:
 _current: Configuration = _default()
 # Record classes declared so far, each with a function that re-checks it against a new
 # registry. The function must not refer to the class, or the class would never be collected.
-_record_checks: weakref.WeakKeyDictionary[type, Callable[[type, PurposeRegistry], None]] = (
-    weakref.WeakKeyDictionary()
-)
+_RecordCheck = Callable[[type, PurposeRegistry, CategoryRegistry], None]
+_record_checks: weakref.WeakKeyDictionary[type, _RecordCheck] = weakref.WeakKeyDictionary()
 _UNSET: Any = object()
 
 
@@ -85,7 +84,7 @@ def get_configuration() -> Configuration:
     return _current
 
 
-def register_record_check(cls: type, check: Callable[[type, PurposeRegistry], None]) -> None:
+def register_record_check(cls: type, check: _RecordCheck) -> None:
     """Remember how to re-check *cls* against a new registry (used by `records`)."""
     _record_checks[cls] = check
 
@@ -107,8 +106,9 @@ def configure(
 
     Raises:
         ConfigurationError: a wrong type, a purpose mode for an unknown purpose, a sink or
-            consent checker without the protocol's method, or a new registry that lacks a
-            purpose an already-declared record uses. Nothing changes when it raises.
+            consent checker without the protocol's method, or a new purpose or category
+            registry that lacks an entry an already-declared record uses. Nothing changes
+            when it raises.
     """
     global _current
     changes: dict[str, Any] = {}
@@ -156,9 +156,10 @@ def configure(
                 f"consent_in_force(subject, purpose, at) method"
             )
         changes["consent"] = consent
-    if "registry" in changes:
+    if "registry" in changes or "categories" in changes:
+        new_categories = changes.get("categories", _current.categories)
         for cls, check in list(_record_checks.items()):
-            check(cls, new_registry)
+            check(cls, new_registry, new_categories)
     _current = attrs.evolve(_current, **changes)
     return _current
 

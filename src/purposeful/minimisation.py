@@ -112,6 +112,8 @@ def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
         decision = scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
         if decision.allowed:
             values[name] = field_policy.raw(record)
-        else:
-            withheld[name] = decision
+        else:  # possibly a cached denial or would-deny from an earlier read in the scope
+            withheld[name] = field_policy.decision(
+                Outcome.WITHHELD, decision.purpose, decision.actor, decision.basis, decision.reasons
+            )
     return Projection(policy.cls.__qualname__, scope.purpose, values, withheld)

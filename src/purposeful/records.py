@@ -37,7 +37,7 @@ from typing_extensions import dataclass_transform
 from . import _config
 from ._hierarchy import covers
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
-from .categories import DataCategory
+from .categories import CategoryRegistry, DataCategory
 from .decisions import Decision, Outcome, Reason
 from .errors import AnnotationError, ConfigurationError, UnknownCategory, UnknownPurpose
 from .purposes import Purpose, PurposeRegistry
@@ -387,9 +387,16 @@ def _consent_purpose(
     return ident
 
 
-def _recheck(cls: type, registry: PurposeRegistry) -> None:
+def _recheck(cls: type, registry: PurposeRegistry, categories: CategoryRegistry) -> None:
     record = record_policy(cls)
     for field_policy in record.fields.values():
+        category = field_policy.category
+        if category is not None and category.id not in categories:
+            raise ConfigurationError(
+                f"the new category registry has no data category {category.id!r}, which "
+                f"{record.cls.__qualname__}.{field_policy.name} is declared with; add it to the "
+                f"registry or change the field"
+            )
         for ident in field_policy.purposes:
             if ident not in registry:
                 raise ConfigurationError(
@@ -497,6 +504,8 @@ def _make_repr(cls: type, managed: Mapping[str, FieldPolicy]) -> Callable[[Any],
 
 
 _EXEMPT_METHODS = (
+    "__init__",  # reads a field back to run its validator: construction is not a use
+    "__setattr__",
     "__eq__",
     "__ne__",
     "__lt__",

@@ -227,8 +227,12 @@ class use:
         consent: a consent checker for this scope only, overriding the configured one.
 
     Raises:
-        UnknownPurpose: the purpose is not in the configured registry (on entering).
+        UnknownPurpose: the purpose is not in the configured registry, when `use` is called
+            (so a misspelt purpose in a decorator fails at import) and again on entering, in
+            case the registry changed since.
         ConfigurationError: *actor* is not an `Actor`.
+        AuditSinkError: a sink failed when the scope closed. If the block itself raised, its
+            exception propagates instead, with a note about the sink failure.
 
     As a decorator it opens a fresh scope for each call of the function (sync or async).
     An instance used as a context manager may be entered again once it has been exited.
@@ -247,6 +251,7 @@ class use:
             raise ConfigurationError(
                 f"use(..., actor=) takes a purposeful.Actor, not {type(actor).__name__}"
             )
+        get_configuration().registry.resolve(purpose)
         self._purpose = purpose
         self._actor = actor
         self._consent = consent
@@ -267,7 +272,12 @@ class use:
         scope, scope_token, allowed_token = self._tokens.pop()
         _allowed_var.reset(allowed_token)
         _scope_var.reset(scope_token)
-        emit(scope._close(failed=exc_type is not None))
+        try:
+            emit(scope._close(failed=exc_type is not None))
+        except AuditSinkError as sink_error:
+            if exc is None:
+                raise
+            exc.add_note(f"purposeful: {sink_error}")
 
     async def __aenter__(self) -> Scope:
         return self.__enter__()
