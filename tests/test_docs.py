@@ -1,4 +1,4 @@
-"""Every ```python block in docs/*.md runs.
+"""Every ```python block in docs/*.md and README.md runs.
 
 The blocks of one page run in order in one fresh namespace, as a reader would paste them,
 starting from the default configuration. A block that shows an error catches it itself, so
@@ -20,8 +20,9 @@ import pytest
 import purposeful
 from purposeful import _config
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]
 
 _FENCE = re.compile(
     r"^(?P<indent>[ \t]*)```python[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
@@ -75,7 +76,7 @@ def test_examples_run(page: Path) -> None:
     sys.modules[module.__name__] = module
     try:
         for number, (line, code) in enumerate(python_blocks(page), start=1):
-            filename = f"docs/{page.name}, block {number} (line {line})"
+            filename = f"{page.relative_to(ROOT)}, block {number} (line {line})"
             try:
                 exec(compile(code, filename, "exec"), module.__dict__)
             except Exception as exc:
