@@ -11,6 +11,7 @@ from ._config import (
     Configuration,
     configure,
     configured,
+    declared_records,
     get_configuration,
     reset_configuration,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "configure",
     "configured",
     "current_scope",
+    "declared_records",
     "field",
     "get_configuration",
     "project",

@@ -27,6 +27,7 @@ __all__ = [
     "Configuration",
     "configure",
     "configured",
+    "declared_records",
     "get_configuration",
     "reset_configuration",
 ]
@@ -84,9 +85,27 @@ def get_configuration() -> Configuration:
     return _current
 
 
+_declaration_listeners: list[Callable[[type], None]] = []
+
+
 def register_record_check(cls: type, check: _RecordCheck) -> None:
-    """Remember how to re-check *cls* against a new registry (used by `records`)."""
+    """Remember a newly declared record class and how to re-check it against a new registry.
+
+    Used by `records`; tells every declaration listener about *cls*.
+    """
     _record_checks[cls] = check
+    for listener in list(_declaration_listeners):
+        listener(cls)
+
+
+def on_record_declared(listener: Callable[[type], None]) -> None:
+    """Call *listener* with each record class declared from now on (used by `testing`)."""
+    _declaration_listeners.append(listener)
+
+
+def declared_records() -> tuple[type, ...]:
+    """The record classes declared with `purposeful.record` that are still alive."""
+    return tuple(_record_checks)
 
 
 def configure(
@@ -178,7 +197,10 @@ def reset_configuration() -> None:
 
 @contextmanager
 def configured(**changes: Any) -> Iterator[Configuration]:
-    """Apply `configure(**changes)` for the duration of a ``with`` block, then restore."""
+    """Apply `configure(**changes)` for the duration of a ``with`` block, then restore.
+
+    With no arguments it restores whatever the block itself configured.
+    """
     global _current
     before = _current
     try:

@@ -29,7 +29,7 @@ from .actors import Actor
 from .decisions import Decision, Mode, Outcome, Reason, ScopeReport
 from .errors import AuditSinkError, ConfigurationError, NoPurposeScope, PurposeViolation
 from .purposes import Purpose
-from .typing import ConsentChecker
+from .typing import AuditSink, ConsentChecker
 
 if TYPE_CHECKING:
     from .records import FieldPolicy
@@ -169,10 +169,27 @@ class Scope:
         )
 
 
+#: Sinks that take every report whatever the configuration says: `purposeful.testing`'s
+#: captures, which must see decisions even when the code under test configures its own sinks.
+_taps: list[AuditSink] = []
+
+
+def add_tap(sink: AuditSink) -> None:
+    """Send every scope report to *sink* too, until `remove_tap`."""
+    _taps.append(sink)
+
+
+def remove_tap(sink: AuditSink) -> None:
+    """Stop sending reports to *sink*; a sink not tapped is ignored."""
+    if sink in _taps:
+        _taps.remove(sink)
+
+
 def emit(report: ScopeReport) -> None:
-    """Hand *report* to every configured sink; raise `AuditSinkError` after if any failed."""
+    """Hand *report* to every configured sink and tap; raise `AuditSinkError` after if any
+    failed."""
     failures: list[BaseException] = []
-    for sink in get_configuration().sinks:
+    for sink in (*get_configuration().sinks, *_taps):
         try:
             sink.emit(report)
         except Exception as exc:

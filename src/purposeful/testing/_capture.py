@@ -1,0 +1,236 @@
+"""Capturing decisions: the plain-Python core of purposeful's test toolkit.
+
+`capture_decisions()` collects every scope report made while it is active, from any thread,
+whatever sinks the code under test configures. `expect_violation()` asserts that a refusal
+happens, and marks it as expected so that strict mode and `assert_no_violations` let it be.
+
+Neither holds a record or a value: only decisions, which never contain one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from ..decisions import Decision, Reason, ScopeReport
+from ..errors import PurposeViolation
+from ..scope import add_tap, current_scope, remove_tap
+
+__all__ = ["DecisionCapture", "capture_decisions", "expect_violation", "format_decisions"]
+
+_lock = threading.Lock()
+_active: list[DecisionCapture] = []
+
+
+class DecisionCapture:
+    """The decisions made while a `capture_decisions()` block (or the pytest fixture) runs.
+
+    Attributes:
+        reports: every `ScopeReport` received, in order of closing.
+    """
+
+    def __init__(self) -> None:
+        self.reports: list[ScopeReport] = []
+        self._expected: Counter[int] = Counter()
+
+    def emit(self, report: ScopeReport) -> None:
+        """Take a report (the `AuditSink` protocol)."""
+        with _lock:
+            self.reports.append(report)
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """Every decision, in order: each scope's distinct decisions, scope by scope."""
+        return [d for report in list(self.reports) for d in report.decisions]
+
+    @property
+    def violations(self) -> list[Decision]:
+        """The denied and would-deny decisions that no `expect_violation` block expected."""
+        expected = Counter(self._expected)
+        unexpected = []
+        for decision in self.decisions:
+            if not decision.violation:
+                continue
+            if expected[id(decision)] > 0:
+                expected[id(decision)] -= 1
+                continue
+            unexpected.append(decision)
+        return unexpected
+
+    def expect(self, decision: Decision) -> None:
+        """Mark one occurrence of *decision* as expected."""
+        with _lock:
+            self._expected[id(decision)] += 1
+
+    def assert_no_violations(self) -> None:
+        """Raise `AssertionError` with a table of the violations, if there are any."""
+        violations = self.violations
+        if violations:
+            raise AssertionError(
+                f"{len(violations)} purpose violation(s):\n{format_decisions(violations)}"
+            )
+
+    def clear(self) -> None:
+        with _lock:
+            self.reports.clear()
+            self._expected.clear()
+
+    def __repr__(self) -> str:
+        return (
+            f"<DecisionCapture {len(self.reports)} scopes, {len(self.decisions)} decisions, "
+            f"{len(self.violations)} violations>"
+        )
+
+
+def format_decisions(decisions: list[Decision]) -> str:
+    """A plain-text table of decisions: outcome, purpose, record type, field and reasons."""
+    header = ("outcome", "purpose", "record type", "field", "reasons")
+    rows = [header] + [
+        (
+            d.outcome.value,
+            d.purpose.id if d.purpose else "(no scope)",
+            d.record_type,
+            d.field,
+            ", ".join(d.reason_codes) or "-",
+        )
+        for d in decisions
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@contextmanager
+def capture_decisions() -> Iterator[DecisionCapture]:
+    """Collect every scope report made inside the block, from any thread.
+
+    Works without pytest, like structlog's ``capture_logs``::
+
+        with capture_decisions() as captured:
+            run_the_report()
+        captured.assert_no_violations()
+
+    Reports arrive when scopes close, so a scope still open when the block ends is not in it.
+    """
+    capture = _start()
+    try:
+        yield capture
+    finally:
+        _stop(capture)
+
+
+def _start() -> DecisionCapture:
+    capture = DecisionCapture()
+    add_tap(capture)
+    with _lock:
+        _active.append(capture)
+    return capture
+
+
+def _stop(capture: DecisionCapture) -> None:
+    with _lock:
+        _active.remove(capture)
+    remove_tap(capture)
+
+
+class expect_violation:
+    """Assert that the block makes a matching refusal (denied or monitor-mode would-deny).
+
+    A matching `PurposeViolation` raised in the block is caught, like ``pytest.raises``; one
+    that does not match propagates. The matching decision is marked as expected in every
+    active capture, so strict mode does not fail the test because of it.
+
+    Args:
+        purpose: the purpose id the refusal was under; None matches any.
+        field: the field name; None matches any.
+        record_type: the record class or its qualified name; None matches any.
+        reason: a `Reason` (or its code) the refusal must carry; None matches any.
+
+    Attributes:
+        decision: the matching decision, once the block has run.
+
+    Raises:
+        AssertionError: no matching refusal happened; the message lists what was decided.
+    """
+
+    def __init__(
+        self,
+        *,
+        purpose: str | None = None,
+        field: str | None = None,
+        record_type: type | str | None = None,
+        reason: Reason | str | None = None,
+    ) -> None:
+        self.purpose = purpose
+        self.field = field
+        self.record_type = (
+            record_type.__qualname__ if isinstance(record_type, type) else record_type
+        )
+        self.reason = Reason(reason) if isinstance(reason, str) else reason
+        self.decision: Decision | None = None
+        self._capture: DecisionCapture | None = None
+        self._scope_start = 0
+
+    def matches(self, decision: Decision) -> bool:
+        """True if *decision* is a refusal this expectation describes."""
+        purpose_id = decision.purpose.id if decision.purpose is not None else None
+        return (
+            decision.violation
+            and (self.purpose is None or purpose_id == self.purpose)
+            and (self.field is None or decision.field == self.field)
+            and (self.record_type is None or decision.record_type == self.record_type)
+            and (self.reason is None or self.reason in decision.reasons)
+        )
+
+    def __enter__(self) -> expect_violation:
+        scope = current_scope()
+        self._scope_start = len(scope.decisions) if scope is not None else 0
+        self._capture = _start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if self._capture is None:
+            raise RuntimeError("expect_violation exited without being entered")
+        _stop(self._capture)
+        candidates: list[Decision] = []
+        if isinstance(exc, PurposeViolation):
+            candidates.append(exc.decision)
+        elif exc is not None:
+            return False
+        scope = current_scope()
+        if scope is not None:
+            candidates.extend(scope.decisions[self._scope_start :])
+        candidates.extend(self._capture.decisions)
+        found = next((d for d in candidates if self.matches(d)), None)
+        if found is None:
+            if isinstance(exc, PurposeViolation):
+                return False
+            seen = format_decisions(candidates) if candidates else "(no decisions)"
+            raise AssertionError(
+                f"expected {self._describe()}, but none happened. Decided:\n{seen}"
+            )
+        self.decision = found
+        with _lock:
+            active = list(_active)
+        for capture in active:
+            capture.expect(found)
+        return isinstance(exc, PurposeViolation)
+
+    def _describe(self) -> str:
+        parts = [
+            f"purpose {self.purpose!r}" if self.purpose else "",
+            f"field {self.field!r}" if self.field else "",
+            f"record type {self.record_type!r}" if self.record_type else "",
+            f"reason {self.reason.value!r}" if self.reason else "",
+        ]
+        detail = ", ".join(p for p in parts if p)
+        return f"a purpose violation ({detail})" if detail else "a purpose violation"
