@@ -643,9 +643,29 @@ def test_from_toml_accepts_a_string_path(tmp_path: Path) -> None:
     assert PurposeRegistry.from_toml(str(path)) == PurposeRegistry.from_toml(path)
 
 
-def test_file_without_purposes_gives_an_empty_registry(tmp_path: Path) -> None:
+def test_file_without_purposes_is_refused_rather_than_loaded_empty(tmp_path: Path) -> None:
     path = write(tmp_path, '[[category]]\nid = "contact"\ntitle = "Contact"\n')
-    assert len(PurposeRegistry.from_toml(path)) == 0
+    with pytest.raises(RegistryFileError, match=r"no \[\[purpose\]\] tables"):
+        PurposeRegistry.from_toml(path)
+
+
+def test_misspelt_purpose_table_is_located(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        version = 3
+
+        [[purposes]]
+        id = "service-delivery"
+        title = "Service delivery"
+        description = "Providing the services you came to us for."
+        benefit = "You get the support you asked for."
+        """,
+    )
+    with pytest.raises(RegistryFileError, match="unknown table") as caught:
+        PurposeRegistry.from_toml(path)
+    assert caught.value.line == 3
+    assert "purposes" in str(caught.value)
 
 
 def test_file_extending_the_default_adds_and_replaces(tmp_path: Path) -> None:

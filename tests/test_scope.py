@@ -370,8 +370,13 @@ def test_record_mode_of_a_record_class_applies_to_its_record_subclasses() -> Non
 
 
 def test_record_mode_key_that_is_not_a_class_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="record classes"):
+    with pytest.raises(ConfigurationError, match="declared with @purposeful.record"):
         purposeful.configure(record_modes={"Case": Mode.MONITOR})
+
+
+def test_record_mode_key_that_is_a_plain_class_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="declared with @purposeful.record, not int"):
+        purposeful.configure(record_modes={int: Mode.MONITOR})
 
 
 def test_mode_that_is_not_a_mode_is_refused() -> None:

@@ -75,7 +75,7 @@ def _default() -> Configuration:
 _current: Configuration = _default()
 # Record classes declared so far, each with a function that re-checks it against a new
 # registry. The function must not refer to the class, or the class would never be collected.
-_RecordCheck = Callable[[type, PurposeRegistry, CategoryRegistry], None]
+_RecordCheck = Callable[[type, PurposeRegistry | None, CategoryRegistry | None], None]
 _record_checks: weakref.WeakKeyDictionary[type, _RecordCheck] = weakref.WeakKeyDictionary()
 _UNSET: Any = object()
 
@@ -143,6 +143,7 @@ def configure(
     if mode is not _UNSET:
         changes["mode"] = _mode(mode, "mode=")
     if purpose_modes is not _UNSET:
+        _mapping(purpose_modes, "purpose_modes=", "{'funder-reporting': Mode.MONITOR}")
         resolved = {}
         for purpose_key, value in dict(purpose_modes).items():
             ident = purpose_key.id if isinstance(purpose_key, Purpose) else purpose_key
@@ -153,14 +154,20 @@ def configure(
         for ident in _current.purpose_modes:
             new_registry.get(ident)
     if record_modes is not _UNSET:
+        _mapping(record_modes, "record_modes=", "{Client: Mode.MONITOR}")
         for key, value in dict(record_modes).items():
-            if not isinstance(key, type):
+            if not (isinstance(key, type) and key in _record_checks):
                 raise ConfigurationError(
-                    f"record_modes keys must be record classes, not {type(key).__name__}"
+                    f"record_modes keys must be classes declared with @purposeful.record, "
+                    f"not {getattr(key, '__qualname__', type(key).__name__)}"
                 )
             _mode(value, f"record_modes[{key.__qualname__}]")
         changes["record_modes"] = dict(record_modes)
     if sinks is not _UNSET:
+        if isinstance(sinks, AuditSink) or not isinstance(sinks, Iterable):
+            raise ConfigurationError(
+                "sinks= takes a list of audit sinks, e.g. sinks=[my_sink]; use sinks=[] for none"
+            )
         sinks = tuple(sinks)
         for sink in sinks:
             if not isinstance(sink, AuditSink):
@@ -176,11 +183,15 @@ def configure(
             )
         changes["consent"] = consent
     if "registry" in changes or "categories" in changes:
-        new_categories = changes.get("categories", _current.categories)
         for cls, check in list(_record_checks.items()):
-            check(cls, new_registry, new_categories)
+            check(cls, changes.get("registry"), changes.get("categories"))
     _current = attrs.evolve(_current, **changes)
     return _current
+
+
+def _mapping(value: object, where: str, example: str) -> None:
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"{where} takes a mapping, e.g. {example}; use {{}} for none")
 
 
 def _mode(value: object, where: str) -> Mode:

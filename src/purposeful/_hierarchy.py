@@ -58,6 +58,22 @@ class Hierarchy(Generic[T]):
     item_type: type = object
 
     def __init__(self, items: Iterable[T] = ()) -> None:
+        table = self._table(items)
+        for ident in table:
+            parent = ident.rpartition(".")[0]
+            if parent and parent not in table:
+                raise UnknownParent(
+                    f"{self.kind} {ident!r} has no parent {parent!r} in the registry; "
+                    f"declare {parent!r} first, or rename {ident!r}"
+                )
+        self._items = table
+
+    def _table(self, items: Iterable[T]) -> dict[str, T]:
+        """Items by id, checking their type, id form and uniqueness (not their parents)."""
+        if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise ConfigurationError(
+                f"{type(self).__name__} takes an iterable of {self.item_type.__name__} values"
+            )
         table: dict[str, T] = {}
         for item in items:
             if not isinstance(item, self.item_type):
@@ -72,14 +88,7 @@ class Hierarchy(Generic[T]):
                     f"(use extend() to replace a {self.kind} of a base registry)"
                 )
             table[ident] = item
-        for ident in table:
-            parent = ident.rpartition(".")[0]
-            if parent and parent not in table:
-                raise UnknownParent(
-                    f"{self.kind} {ident!r} has no parent {parent!r} in the registry; "
-                    f"declare {parent!r} first, or rename {ident!r}"
-                )
-        self._items = table
+        return table
 
     def get(self, ident: str) -> T:
         """The item with this id.
@@ -108,7 +117,7 @@ class Hierarchy(Generic[T]):
     def extend(self, items: Iterable[T] | Hierarchy[T]) -> Self:
         """A new registry with *items* added; an item with an existing id replaces it."""
         merged = dict(self._items)
-        merged.update((i.id, i) for i in items)
+        merged.update(self._table(items))
         return type(self)(merged.values())
 
     def as_mapping(self) -> Mapping[str, T]:

@@ -21,6 +21,7 @@ from ._hierarchy import Hierarchy
 from .errors import ConfigurationError, RegistryFileError
 
 T = TypeVar("T")
+_TABLES = {"purpose", "category"}
 R = TypeVar("R", bound="Hierarchy[Any]")
 
 
@@ -33,6 +34,11 @@ def read_table_array(
         RegistryFileError: the file is missing, unreadable, not TOML, or the key is not an
             array of tables.
     """
+    if not isinstance(source, str | Path | Traversable):
+        raise RegistryFileError(
+            f"expected a path (str or pathlib.Path), not {type(source).__name__}",
+            path=repr(source)[:80],
+        )
     name = str(source)
     try:
         path = Path(source) if isinstance(source, str) else source
@@ -55,6 +61,20 @@ def read_table_array(
             f"'{table}' must be an array of tables, written as [[{table}]] headers",
             path=name,
             line=_first_key_line(text, table),
+        )
+    # Top-level scalars are free metadata (a version, an owner); tables are structure, and
+    # an unknown one is most likely a misspelt [[purpose]] or [[category]].
+    unknown = sorted(k for k, v in data.items() if k not in _TABLES and isinstance(v, dict | list))
+    if unknown:
+        raise RegistryFileError(
+            f"unknown table(s) {', '.join(unknown)}; a registry file holds [[purpose]] and "
+            f"[[category]] tables (check the spelling)",
+            path=name,
+            line=_first_key_line(text, unknown[0]),
+        )
+    if not entries:
+        raise RegistryFileError(
+            f"the file has no [[{table}]] tables; add at least one entry", path=name
         )
     lines = _header_lines(text, table)
     located = [(lines[i] if i < len(lines) else None, e) for i, e in enumerate(entries)]
@@ -154,10 +174,11 @@ def _header_lines(text: str, table: str) -> list[int]:
 
 
 def _first_key_line(text: str, key: str) -> int | None:
-    """The line of a top-level ``key = ...`` or of a ``[key]``/``[key.sub]`` table header."""
+    """The line of a top-level ``key = ...``, or of a ``[key]``, ``[key.sub]`` or ``[[key]]``
+    table header."""
     name = re.escape(key)
     assignment = re.compile(r"^\s*(?:" + name + r'|"' + name + r'")\s*[=.]')
-    header = re.compile(r"^\s*\[\s*(?:" + name + r'|"' + name + r'")\s*[\].]')
+    header = re.compile(r"^\s*\[\[?\s*(?:" + name + r'|"' + name + r'")\s*[\].]')
     any_header = re.compile(r"^\s*\[")
     at_top = True
     for n, line in enumerate(text.splitlines(), start=1):

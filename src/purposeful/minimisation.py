@@ -18,8 +18,8 @@ from typing import Any
 import attrs
 
 from .actors import Actor
-from .decisions import Decision, Outcome
-from .errors import ConfigurationError
+from .decisions import Decision, Outcome, Reason
+from .errors import ConfigurationError, NoPurposeScope
 from .purposes import Purpose
 from .records import RecordPolicy, record_policy
 from .scope import Scope, current_scope, use
@@ -76,13 +76,21 @@ def project(
 
     Raises:
         AnnotationError: *record* is not an instance of a purposeful record.
+        NoPurposeScope: called through `carry_scope` after the carried scope closed.
         ConfigurationError: no purpose or actor was given and no scope is open.
         UnknownPurpose: the purpose is not in the configured registry.
     """
     policy = record_policy(type(record))
     scope = current_scope()
+    if scope is not None and scope.closed and policy.fields:
+        # a carried scope that has closed: refuse like a read would, never open a new one
+        first = next(iter(policy.fields.values()))
+        closed = (Reason.SCOPE_CLOSED,)
+        raise NoPurposeScope(first.decision(Outcome.DENIED, None, None, None, closed))
     if scope is not None and not scope.closed and _same(scope, purpose, actor):
         return _project(policy, record, scope)
+    if scope is not None and scope.closed:
+        scope = None
     purpose = purpose if purpose is not None else (scope.purpose if scope else None)
     actor = actor if actor is not None else (scope.actor if scope else None)
     if purpose is None or actor is None:

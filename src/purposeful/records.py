@@ -19,8 +19,9 @@ read on its own. Everything else (decisions, explanations, consent, audit) happe
 
 What is not a read: equality, hashing, pickling, copying and ``attrs.evolve`` go through
 attrs' own generated code, which the guard recognises and lets through undecided. ``repr()``
-shows a placeholder for managed fields. ``attrs.asdict``/``astuple`` are reads.
-Writes (construction, assignment) are not checked.
+shows placeholders for managed fields and the subject identifier. ``attrs.asdict``/
+``astuple`` and ordering comparisons are reads. Writes (construction, assignment) are not
+checked.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ C = TypeVar("C", bound=type)
 _METADATA_KEY = "purposeful"
 _POLICY_ATTR = "__purposeful_record__"
 _PLACEHOLDER = "<managed>"
+_SUBJECT_PLACEHOLDER = "<subject>"
 _MEMO_LIMIT = 4096  # decisions remembered per field; one per actor, purpose and outcome
 
 
@@ -86,9 +88,18 @@ def field(
     The declaration is checked when `record` decorates the class.
     """
     metadata = dict(attrs_field.pop("metadata")) if "metadata" in attrs_field else {}
-    consent_value: bool | tuple[Purpose | str, ...] = (
-        consent if isinstance(consent, bool) else tuple(consent)
-    )
+    consent_value: bool | tuple[Purpose | str, ...]
+    if isinstance(consent, bool):
+        consent_value = consent
+    elif isinstance(consent, str | Purpose):
+        consent_value = (consent,)
+    elif isinstance(consent, Iterable):
+        consent_value = tuple(consent)
+    else:
+        raise AnnotationError(
+            "purposeful.field(consent=...) takes True, False, or the purposes whose use needs "
+            f"consent, not {type(consent).__name__}"
+        )
     if not isinstance(purposes, Mapping):
         raise AnnotationError(
             "purposeful.field(purposes=...) takes a mapping of purpose to lawful basis, e.g. "
@@ -274,6 +285,8 @@ def record(
     """
 
     def wrap(cls: C) -> C:
+        if not isinstance(cls, type):
+            raise AnnotationError(f"@purposeful.record decorates a class, not {type(cls).__name__}")
         if "__attrs_attrs__" not in cls.__dict__:  # not attrs itself (maybe a subclass of one)
             cls = attrs.define(cls, frozen=frozen, slots=slots)
         return _make_record(cls, subject, registry)
@@ -307,7 +320,10 @@ def _make_record(cls: C, subject: str, registry: PurposeRegistry | None) -> C:
     for field_policy in resolved.values():
         if field_policy.record is policy:
             _install_guard(cls, field_policy)
-    type.__setattr__(cls, "__repr__", _make_repr(cls, resolved))
+    type.__setattr__(cls, "__repr__", _make_repr(cls, subject, resolved))
+    # hypothesis (falsifying examples) and IPython print through _repr_pretty_ when present,
+    # and otherwise read every attrs field: route them to the safe repr.
+    type.__setattr__(cls, "_repr_pretty_", _repr_pretty)
     type.__setattr__(cls, _POLICY_ATTR, policy)
     EXEMPT_CODE.update(_exempt_code(cls))
     _config.register_record_check(cls, _recheck)
@@ -387,18 +403,21 @@ def _consent_purpose(
     return ident
 
 
-def _recheck(cls: type, registry: PurposeRegistry, categories: CategoryRegistry) -> None:
+def _recheck(
+    cls: type, registry: PurposeRegistry | None, categories: CategoryRegistry | None
+) -> None:
+    """Raise `ConfigurationError` if a new registry (None: unchanged) lacks what *cls* uses."""
     record = record_policy(cls)
     for field_policy in record.fields.values():
         category = field_policy.category
-        if category is not None and category.id not in categories:
+        if categories is not None and category is not None and category.id not in categories:
             raise ConfigurationError(
                 f"the new category registry has no data category {category.id!r}, which "
                 f"{record.cls.__qualname__}.{field_policy.name} is declared with; add it to the "
                 f"registry or change the field"
             )
         for ident in field_policy.purposes:
-            if ident not in registry:
+            if registry is not None and ident not in registry:
                 raise ConfigurationError(
                     f"the new registry has no purpose {ident!r}, which "
                     f"{record.cls.__qualname__}.{field_policy.name} is declared for; add it to "
@@ -485,7 +504,8 @@ def _install_guard(cls: type, policy: FieldPolicy) -> None:
     type.__setattr__(cls, name, guard)
 
 
-def _make_repr(cls: type, managed: Mapping[str, FieldPolicy]) -> Callable[[Any], str]:
+def _make_repr(cls: type, subject: str, managed: Mapping[str, FieldPolicy]) -> Callable[[Any], str]:
+    """A repr with placeholders for managed fields and the subject identifier."""
     shown = [a for a in attrs.fields(cls) if a.repr is not False]
 
     def __repr__(self: Any) -> str:
@@ -493,6 +513,8 @@ def _make_repr(cls: type, managed: Mapping[str, FieldPolicy]) -> Callable[[Any],
         for attribute in shown:
             if attribute.name in managed:
                 parts.append(f"{attribute.name}={_PLACEHOLDER}")
+            elif attribute.name == subject:
+                parts.append(f"{attribute.name}={_SUBJECT_PLACEHOLDER}")
             else:
                 value = getattr(self, attribute.name, attrs.NOTHING)
                 text = attribute.repr(value) if callable(attribute.repr) else repr(value)
@@ -503,19 +525,27 @@ def _make_repr(cls: type, managed: Mapping[str, FieldPolicy]) -> Callable[[Any],
     return __repr__
 
 
+# attrs' generated methods whose reads are not uses of the data. Ordering (__lt__ and so on)
+# is deliberately absent: comparisons against chosen values can recover a value, so they are
+# reads. Only methods attrs generated are exempt; a hand-written __eq__ is checked.
+def _repr_pretty(self: Any, printer: Any, cycle: bool) -> None:
+    printer.text(repr(self))
+
+
 _EXEMPT_METHODS = (
     "__init__",  # reads a field back to run its validator: construction is not a use
     "__setattr__",
     "__eq__",
     "__ne__",
-    "__lt__",
-    "__le__",
-    "__gt__",
-    "__ge__",
     "__hash__",
     "__getstate__",
     "__setstate__",
 )
+
+
+def _generated_by_attrs(fn: types.FunctionType) -> bool:
+    code = fn.__code__
+    return code.co_filename.startswith("<attrs generated") or fn.__module__ == "attr._make"
 
 
 def _codes_of(fn: object, seen: set[CodeType]) -> None:
@@ -543,7 +573,7 @@ def _exempt_code(cls: type) -> set[CodeType]:
     codes: set[CodeType] = set()
     for method in _EXEMPT_METHODS:
         fn = cls.__dict__.get(method)
-        if isinstance(fn, types.FunctionType):
+        if isinstance(fn, types.FunctionType) and _generated_by_attrs(fn):
             _codes_of(fn, codes)
     _codes_of(attrs.evolve, codes)
     _codes_of(attr.evolve, codes)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import sys
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import CodeType, TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from .records import FieldPolicy
 
 __all__ = ["Scope", "carry_scope", "current_scope", "use"]
+
+_log = logging.getLogger("purposeful")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -69,14 +72,26 @@ class Scope:
         "_consent",
         "_decided",
         "_log",
+        "_opener",
+        "_outer",
         "actor",
         "opened_at",
         "purpose",
     )
 
-    def __init__(self, purpose: Purpose, actor: Actor, consent: ConsentChecker | None) -> None:
+    def __init__(
+        self,
+        purpose: Purpose,
+        actor: Actor,
+        consent: ConsentChecker | None,
+        *,
+        opener: object = None,
+        outer: Scope | None = None,
+    ) -> None:
         self.purpose = purpose
         self.actor = actor
+        self._opener = opener
+        self._outer = outer
         self.opened_at = datetime.now(UTC)
         self._consent = consent
         self._allowed: set[object] = set()
@@ -111,8 +126,8 @@ class Scope:
 
         Args:
             refusal: the outcome of a refusal; default: denied or would-deny, by mode. A
-                `Outcome.WITHHELD` refusal (a projection) is logged but not cached, so a
-                later direct read of the field is decided as a read.
+                `Outcome.WITHHELD` refusal (a projection) is cached apart, so a later direct
+                read of the field is still decided as a read.
         """
         cached = self._decided.get(policy)
         if cached is not None:
@@ -129,13 +144,15 @@ class Scope:
         outcome = Outcome.ALLOWED
         if reasons and refusal is not None:
             outcome = refusal
+            key = (refusal, key)
+            cached = self._decided.get(key)
+            if cached is not None:
+                return cached
         elif reasons:
-            mode = get_configuration().mode_for(self.purpose, policy.record.cls)
+            mode = get_configuration().mode_for(self.purpose, type(obj))
             outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons)
         self._log.append(decision)
-        if outcome is Outcome.WITHHELD:
-            return decision
         self._decided[key] = decision
         if not needs_consent and outcome in (Outcome.ALLOWED, Outcome.WOULD_DENY):
             self._allowed.add(policy)
@@ -145,8 +162,8 @@ class Scope:
         checker = self._consent if self._consent is not None else get_configuration().consent
         if checker is None:
             return (Reason.NO_CONSENT_CHECKER,)
-        if checker.consent_in_force(subject, self.purpose, self.opened_at):
-            return ()
+        if checker.consent_in_force(subject, self.purpose, self.opened_at) is True:
+            return ()  # anything but True (a truthy string, None) fails closed
         return (Reason.CONSENT_NOT_HELD,)
 
     def _close(self, failed: bool) -> ScopeReport:
@@ -212,26 +229,29 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     if sys._getframe(2).f_code in EXEMPT_CODE:
         return policy.raw(obj)
     scope = _scope_var.get()
-    if scope is None:
-        decision = _report_unscoped(policy, Reason.NO_SCOPE)
-        if decision.outcome is Outcome.DENIED:
-            raise NoPurposeScope(decision)
+    if scope is not None and not scope.closed:
+        return scope.read(policy, obj)
+    reason = Reason.NO_SCOPE if scope is None else Reason.SCOPE_CLOSED
+    mode = get_configuration().mode_for(None, type(obj))
+    if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
+        decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
+        try:
+            _emit_alone(decision)
+        except AuditSinkError as sink_error:  # monitor mode must not break the legacy path
+            _log.error("purposeful: %s", sink_error)
         return policy.raw(obj)
-    if scope.closed:
-        raise NoPurposeScope(_report_unscoped(policy, Reason.SCOPE_CLOSED))
-    return scope.read(policy, obj)
+    refusal = NoPurposeScope(policy.decision(Outcome.DENIED, None, None, None, (reason,)))
+    try:
+        _emit_alone(refusal.decision)
+    except AuditSinkError as sink_error:
+        refusal.add_note(f"purposeful: {sink_error}")
+    raise refusal
 
 
-def _report_unscoped(policy: FieldPolicy, reason: Reason) -> Decision:
-    """Decide and report a read with no open scope; monitor mode lets it through."""
-    mode = get_configuration().mode_for(None, policy.record.cls)
-    if reason is Reason.SCOPE_CLOSED:
-        mode = Mode.ENFORCE
-    outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
-    decision = policy.decision(outcome, None, None, None, (reason,))
+def _emit_alone(decision: Decision) -> None:
+    """Report a decision made outside any open scope, as a report of its own."""
     now = datetime.now(UTC)
     emit(ScopeReport(None, None, now, now, (decision,)))
-    return decision
 
 
 class use:
@@ -252,10 +272,11 @@ class use:
             exception propagates instead, with a note about the sink failure.
 
     As a decorator it opens a fresh scope for each call of the function (sync or async).
-    An instance used as a context manager may be entered again once it has been exited.
+    One instance may be entered by several tasks or threads at once (each gets its own
+    scope), and again once exited; each task exits the scopes it entered, innermost first.
     """
 
-    __slots__ = ("_actor", "_consent", "_purpose", "_tokens")
+    __slots__ = ("_actor", "_consent", "_purpose")
 
     def __init__(
         self,
@@ -269,15 +290,21 @@ class use:
                 f"use(..., actor=) takes a purposeful.Actor, not {type(actor).__name__}"
             )
         get_configuration().registry.resolve(purpose)
+        if consent is not None and not isinstance(consent, ConsentChecker):
+            raise ConfigurationError(
+                f"use(..., consent=) takes a consent checker with a "
+                f"consent_in_force(subject, purpose, at) method, not {type(consent).__name__}"
+            )
         self._purpose = purpose
         self._actor = actor
         self._consent = consent
-        self._tokens: list[tuple[Scope, Token[Scope | None], Token[Any]]] = []
 
     def __enter__(self) -> Scope:
         purpose = get_configuration().registry.resolve(self._purpose)
-        scope = Scope(purpose, self._actor, self._consent)
-        self._tokens.append((scope, _scope_var.set(scope), _allowed_var.set(scope._allowed)))
+        outer = _scope_var.get()
+        scope = Scope(purpose, self._actor, self._consent, opener=self, outer=outer)
+        _scope_var.set(scope)
+        _allowed_var.set(scope._allowed)
         return scope
 
     def __exit__(
@@ -286,9 +313,17 @@ class use:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        scope, scope_token, allowed_token = self._tokens.pop()
-        _allowed_var.reset(allowed_token)
-        _scope_var.reset(scope_token)
+        # The scope to close is this context's innermost one, not state kept on the `use`
+        # object: one module-level `use` may be entered by several tasks or threads at once.
+        scope = _scope_var.get()
+        if scope is None or scope._opener is not self:
+            raise ConfigurationError(
+                "this use(...) is not the innermost open scope here: exit scopes in the "
+                "reverse order of entering them, in the task or thread that entered them"
+            )
+        outer = scope._outer
+        _scope_var.set(outer)
+        _allowed_var.set(outer._allowed if outer is not None else frozenset())
         try:
             emit(scope._close(failed=exc_type is not None))
         except AuditSinkError as sink_error:
@@ -312,6 +347,12 @@ class use:
     @overload
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]: ...
     def __call__(self, fn: Callable[P, Any]) -> Callable[P, Any]:
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            raise ConfigurationError(
+                f"use(...) cannot decorate the generator {fn.__qualname__}: its body runs after "
+                f"the call returns, outside the scope. Open the scope inside the generator, "
+                f"or around the loop that consumes it"
+            )
         purpose, actor, consent = self._purpose, self._actor, self._consent
         if inspect.iscoroutinefunction(fn):
 

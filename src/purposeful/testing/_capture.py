@@ -201,19 +201,19 @@ class expect_violation:
         if self._capture is None:
             raise RuntimeError("expect_violation exited without being entered")
         _stop(self._capture)
+        if exc is not None and not (
+            isinstance(exc, PurposeViolation) and self.matches(exc.decision)
+        ):
+            return False  # an unrelated error, or a refusal this block did not expect
         candidates: list[Decision] = []
         if isinstance(exc, PurposeViolation):
             candidates.append(exc.decision)
-        elif exc is not None:
-            return False
         scope = current_scope()
         if scope is not None:
             candidates.extend(scope.decisions[self._scope_start :])
         candidates.extend(self._capture.decisions)
         found = next((d for d in candidates if self.matches(d)), None)
         if found is None:
-            if isinstance(exc, PurposeViolation):
-                return False
             seen = format_decisions(candidates) if candidates else "(no decisions)"
             raise AssertionError(
                 f"expected {self._describe()}, but none happened. Decided:\n{seen}"

@@ -154,20 +154,20 @@ class PurposeCoverage:
         declared_total = 0
         unexercised: set[str] = set()
         exercised_purposes: set[str] = set()
+        refusals = {Outcome.DENIED.value, Outcome.WOULD_DENY.value}
         for key in sorted(set(self.declared) | set(uses)):
             counts = uses.get(key, Counter())
             declared = self.declared.get(key, [])
+            # each read counts toward the nearest declared purpose that covers it: the one
+            # its basis came from
+            by_declared: dict[str, Counter[str]] = {d: Counter() for d in declared}
+            for (p, o), n in counts.items():
+                nearest = max((d for d in declared if covers(d, p)), key=len, default=None)
+                if nearest is not None:
+                    by_declared[nearest][o] += n
             for purpose in declared:
-                allowed = sum(
-                    n
-                    for (p, o), n in counts.items()
-                    if o == Outcome.ALLOWED.value and covers(purpose, p)
-                )
-                refused = sum(
-                    n
-                    for (p, o), n in counts.items()
-                    if o != Outcome.ALLOWED.value and covers(purpose, p)
-                )
+                allowed = by_declared[purpose][Outcome.ALLOWED.value]
+                refused = sum(by_declared[purpose][o] for o in refusals)
                 declared_total += 1
                 if allowed:
                     exercised_total += 1
@@ -177,7 +177,7 @@ class PurposeCoverage:
                 note = "" if allowed else "never exercised"
                 rows.append((key, purpose, str(allowed), str(refused), note))
             for (purpose, outcome), n in sorted(counts.items()):
-                if any(covers(d, purpose) for d in declared):
+                if outcome not in refusals or any(covers(d, purpose) for d in declared):
                     continue
                 rows.append((key, purpose, "0", str(n), f"undeclared ({outcome})"))
         header = ("field", "purpose", "allowed", "refused", "")

@@ -10,12 +10,14 @@ strategies work outside any purpose scope.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, TypeVar
 
 import attrs
 
 try:
     from hypothesis import strategies as st
+    from hypothesis.errors import HypothesisException
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "purposeful.testing.strategies needs hypothesis: pip install 'purposeful[test]'"
@@ -118,7 +120,12 @@ def _register(cls: type) -> None:
     # Hypothesis keeps registered types alive, so only module-level classes (which live as
     # long as their module anyway) are registered; a class defined inside a function still
     # works with st.from_type through hypothesis's own inference from its __init__.
-    if "<locals>" not in cls.__qualname__:
+    if "<locals>" in cls.__qualname__:
+        return
+    # Hypothesis checks the strategy as it registers it; a class it cannot build yet (untyped
+    # fields, say) is left to hypothesis's own inference, and `records(cls)` says what is
+    # wrong when a test asks for it.
+    with contextlib.suppress(HypothesisException):
         st.register_type_strategy(cls, st.deferred(lambda: records(cls)))
 
 
