@@ -370,12 +370,12 @@ def test_record_mode_of_a_record_class_applies_to_its_record_subclasses() -> Non
 
 
 def test_record_mode_key_that_is_not_a_class_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="declared with @purposeful.record"):
+    with pytest.raises(ConfigurationError, match=r"declared with @purposeful\.record"):
         purposeful.configure(record_modes={"Case": Mode.MONITOR})
 
 
 def test_record_mode_key_that_is_a_plain_class_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="declared with @purposeful.record, not int"):
+    with pytest.raises(ConfigurationError, match=r"declared with @purposeful\.record, not int"):
         purposeful.configure(record_modes={int: Mode.MONITOR})
 
 
