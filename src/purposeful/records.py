@@ -177,21 +177,11 @@ class FieldPolicy:
         """The decision with these particulars; equal ones are shared (decisions are values)."""
         key = (outcome, purpose, actor, basis, reasons)
         found = self._decisions.get(key)
-        if found is None:
-            if len(self._decisions) >= _MEMO_LIMIT:
-                self._decisions.clear()
-            found = self._decisions[key] = self._decision(outcome, purpose, actor, basis, reasons)
-        return found
-
-    def _decision(
-        self,
-        outcome: Outcome,
-        purpose: Purpose | None,
-        actor: Any,
-        basis: LawfulBasis | None,
-        reasons: tuple[Reason, ...],
-    ) -> Decision:
-        return Decision(
+        if found is not None:
+            return found
+        if len(self._decisions) >= _MEMO_LIMIT:
+            self._decisions.clear()
+        found = self._decisions[key] = Decision(
             outcome=outcome,
             record_type=self.record.cls.__qualname__,
             field=self.name,
@@ -203,6 +193,7 @@ class FieldPolicy:
             reasons=reasons,
             declared=tuple(p for p, _ in self.purposes.values()),
         )
+        return found
 
 
 @attrs.frozen(eq=False)
