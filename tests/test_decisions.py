@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -21,10 +22,13 @@ from _records import (
 from purposeful import (
     CONSENT,
     SENSITIVE,
+    ConsentState,
+    ConsentStatus,
     Decision,
     Mode,
     NoPurposeScope,
     Outcome,
+    Purpose,
     PurposeViolation,
     Reason,
     carry_scope,
@@ -112,8 +116,51 @@ def test_explains_consent_not_held() -> None:
         _ = case().case_notes
     assert info.value.decision.explain() == (
         "case notes may be used for case management only with the person's consent, "
-        "and no consent is in force."
+        "and none is in force."
     )
+
+
+class WithdrawnInMarch:
+    def consent_in_force(self, subject: str, purpose: Purpose, at: datetime) -> bool:
+        return False
+
+    def consent_status(self, subject: str, purpose: Purpose, at: datetime) -> ConsentStatus:
+        return ConsentStatus(
+            in_force=False,
+            state=ConsentState.WITHDRAWN,
+            purpose="service-delivery",
+            since=datetime(2026, 3, 3, 9, 30, tzinfo=UTC),
+        )
+
+
+def test_explains_which_consent_is_missing_and_when_it_ended() -> None:
+    with (
+        use(CASE_MANAGEMENT, actor=CASEWORKER, consent=WithdrawnInMarch()),
+        pytest.raises(PurposeViolation) as info,
+    ):
+        _ = case().case_notes
+    decision = info.value.decision
+    assert decision.explain() == (
+        "case notes may be used for case management only with the person's consent, "
+        "and none is in force: consent was withdrawn (for service-delivery) on 03 March 2026."
+    )
+    assert decision.consent is not None
+    assert decision.consent.state is ConsentState.WITHDRAWN
+    assert "C-1001" not in decision.message()
+
+
+def test_a_consent_status_of_the_wrong_type_is_a_configuration_error() -> None:
+    class Sloppy(WithdrawnInMarch):
+        def consent_status(self, subject: str, purpose: Purpose, at: datetime) -> ConsentStatus:
+            return True  # type: ignore[return-value]
+
+    with (
+        use(CASE_MANAGEMENT, actor=CASEWORKER, consent=Sloppy()),
+        pytest.raises(
+            purposeful.ConfigurationError, match=r"must return a purposeful\.ConsentStatus"
+        ),
+    ):
+        _ = case().case_notes
 
 
 def test_explains_a_missing_consent_checker() -> None:

@@ -892,3 +892,49 @@ def test_actor_with_a_clearance_that_is_not_a_level_is_refused() -> None:
         Actor("staff-1", "caseworker", "SENSITIVE")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         Actor(" ", "caseworker", SENSITIVE)
+
+
+# --- consent: one question per subject per scope, and the fast path for repeated reads ---
+
+
+def test_two_records_of_one_subject_share_one_consent_question() -> None:
+    checker = FakeConsent([("C-1", CASE_MANAGEMENT)])
+    first, same_subject = case(Case, "C-1"), case(Case, "C-1")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker):
+        for _ in range(50):
+            assert first.case_notes == same_subject.case_notes == "met at home"
+    assert [subject for subject, _, _ in checker.calls] == ["C-1"]
+
+
+def test_a_repeated_consent_read_does_not_carry_over_to_another_subject() -> None:
+    checker = FakeConsent([("C-1", CASE_MANAGEMENT)])
+    consented, other = case(Case, "C-1"), case(Case, "C-2")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker):
+        assert consented.case_notes
+        with pytest.raises(PurposeViolation) as info:
+            _ = other.case_notes
+        assert consented.case_notes  # the refusal of C-2 does not disturb C-1
+        with pytest.raises(PurposeViolation):
+            _ = other.case_notes
+    assert info.value.decision.reasons == (Reason.CONSENT_NOT_HELD,)
+
+
+def test_a_consented_read_is_not_reusable_in_another_scope() -> None:
+    record = case(Case, "C-1")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=AlwaysConsent()):
+        assert record.case_notes
+    with (
+        use(CASE_MANAGEMENT, actor=CASEWORKER, consent=NeverConsent()),
+        pytest.raises(PurposeViolation),
+    ):
+        _ = record.case_notes
+
+
+def test_a_consented_read_is_refused_through_a_carried_scope_after_it_closed() -> None:
+    record = case(Case, "C-1")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=AlwaysConsent()):
+        assert record.case_notes
+        late = carry_scope(lambda: record.case_notes)
+    with pytest.raises(NoPurposeScope) as info:
+        late()
+    assert info.value.decision.reasons == (Reason.SCOPE_CLOSED,)

@@ -30,7 +30,7 @@ from .bases import (
     Statute,
 )
 from .categories import CategoryRegistry, DataCategory
-from .decisions import Decision, Mode, Outcome, Reason, ScopeReport
+from .decisions import ConsentState, ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
 from .errors import (
     AnnotationError,
     AuditSinkError,
@@ -62,7 +62,7 @@ from .sensitivity import (
     Level,
     Scale,
 )
-from .typing import AuditSink, ConsentChecker
+from .typing import AuditSink, ConsentChecker, ConsentStatusSource
 
 __version__ = "0.1.0"
 
@@ -89,6 +89,9 @@ __all__ = [
     "ConfigurationError",
     "Consent",
     "ConsentChecker",
+    "ConsentState",
+    "ConsentStatus",
+    "ConsentStatusSource",
     "DataCategory",
     "Decision",
     "DuplicateIdentifier",

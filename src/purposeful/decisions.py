@@ -22,7 +22,15 @@ from .categories import DataCategory
 from .purposes import Purpose
 from .sensitivity import Level
 
-__all__ = ["Decision", "Mode", "Outcome", "Reason", "ScopeReport"]
+__all__ = [
+    "ConsentState",
+    "ConsentStatus",
+    "Decision",
+    "Mode",
+    "Outcome",
+    "Reason",
+    "ScopeReport",
+]
 
 
 class Mode(enum.Enum):
@@ -54,6 +62,61 @@ class Reason(enum.Enum):
     NO_CONSENT_CHECKER = "no-consent-checker"
     NO_SCOPE = "no-scope"
     SCOPE_CLOSED = "scope-closed"
+
+
+class ConsentState(enum.Enum):
+    """The consent states of the W3C Data Privacy Vocabulary (DPV); values are stable codes."""
+
+    GIVEN = "given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    """Withdrawn by the person (or their representative)."""
+    REVOKED = "revoked"
+    """Ended by someone else, such as the agency."""
+    EXPIRED = "expired"
+    RENEWED = "renewed"
+
+    @property
+    def in_force(self) -> bool:
+        return self in (ConsentState.GIVEN, ConsentState.RENEWED)
+
+
+@attrs.frozen
+class ConsentStatus:
+    """What a consent checker knows about one person's consent for one purpose at a time.
+
+    It names no one: the subject is the caller's to know.
+
+    Attributes:
+        in_force: True when consent covering the purpose is in force.
+        state: the state that decides, or None when no consent was ever recorded.
+        purpose: the id of the purpose the deciding consent is about (the purpose asked,
+            or an ancestor whose consent covers it).
+        since: when that state began (given, withdrawn, expired, …).
+        expires_at: when a consent in force will expire, if it will.
+    """
+
+    in_force: bool
+    state: ConsentState | None = None
+    purpose: str | None = None
+    since: datetime | None = None
+    expires_at: datetime | None = None
+
+    def describe(self) -> str:
+        """Plain words for an explanation: which consent is missing or when it ended."""
+        if self.state is None:
+            return "no consent has been recorded"
+        when = f" on {self.since:%d %B %Y}" if self.since else ""
+        about = f" (for {self.purpose})" if self.purpose else ""
+        words = {
+            ConsentState.REFUSED: "consent was refused",
+            ConsentState.WITHDRAWN: "consent was withdrawn",
+            ConsentState.REVOKED: "consent was revoked",
+            ConsentState.EXPIRED: "consent expired",
+            ConsentState.GIVEN: "consent was given",
+            ConsentState.RENEWED: "consent was renewed",
+        }
+        return f"{words[self.state]}{about}{when}"
 
 
 def _label(name: str) -> str:
@@ -90,6 +153,7 @@ class Decision:
         basis: the lawful basis the use rests on, when the purpose is declared for the field.
         reasons: why it was not allowed; empty when allowed.
         declared: the purposes the field is declared for, for the explanation.
+        consent: what the consent checker said, for a field that needed consent.
     """
 
     outcome: Outcome
@@ -102,6 +166,7 @@ class Decision:
     basis: LawfulBasis | None = None
     reasons: tuple[Reason, ...] = ()
     declared: tuple[Purpose, ...] = ()
+    consent: ConsentStatus | None = None
 
     @property
     def allowed(self) -> bool:
@@ -141,9 +206,10 @@ class Decision:
                 f"clearance of the {role} role."
             )
         if reason is Reason.CONSENT_NOT_HELD:
+            detail = f": {self.consent.describe()}" if self.consent is not None else ""
             return (
                 f"{field} may be used for {purpose} only with the person's consent, "
-                f"and no consent is in force."
+                f"and none is in force{detail}."
             )
         if reason is Reason.NO_CONSENT_CHECKER:
             return (

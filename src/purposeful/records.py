@@ -39,10 +39,10 @@ from . import _config
 from ._hierarchy import covers
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
 from .categories import CategoryRegistry, DataCategory
-from .decisions import Decision, Outcome, Reason
+from .decisions import ConsentStatus, Decision, Outcome, Reason
 from .errors import AnnotationError, ConfigurationError, UnknownCategory, UnknownPurpose
 from .purposes import Purpose, PurposeRegistry
-from .scope import EXEMPT_CODE, allowed_fields, read_slow
+from .scope import EXEMPT_CODE, NO_HIT, allowed_fields, read_slow
 from .sensitivity import IN_CONFIDENCE, Level
 
 __all__ = ["FieldPolicy", "FieldTag", "RecordPolicy", "field", "record", "record_policy"]
@@ -135,6 +135,17 @@ class FieldPolicy:
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
     _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
     _decisions: dict[Any, Decision] = attrs.field(factory=dict, init=False, repr=False)
+    #: ``[(allowed set, record)]``: the last record whose consent a scope checked for this
+    #: field, and that scope's allowed set. Replaced whole (a tuple), so a reader on another
+    #: thread sees a consistent pair; the scope that set it clears it when it closes.
+    hit: list[tuple[Any, Any]] = attrs.field(factory=lambda: [NO_HIT], init=False, repr=False)
+
+    @property
+    def may_need_consent(self) -> bool:
+        """True if a read under some purpose needs consent."""
+        return bool(self.consent_for) or any(
+            basis.kind is BasisKind.CONSENT for _, basis in self.purposes.values()
+        )
 
     def check(
         self, purpose: Purpose, actor: Any
@@ -173,9 +184,10 @@ class FieldPolicy:
         actor: Any,
         basis: LawfulBasis | None,
         reasons: tuple[Reason, ...],
+        consent: ConsentStatus | None = None,
     ) -> Decision:
         """The decision with these particulars; equal ones are shared (decisions are values)."""
-        key = (outcome, purpose, actor, basis, reasons)
+        key = (outcome, purpose, actor, basis, reasons, consent)
         found = self._decisions.get(key)
         if found is not None:
             return found
@@ -192,6 +204,7 @@ class FieldPolicy:
             basis=basis,
             reasons=reasons,
             declared=tuple(p for p, _ in self.purposes.values()),
+            consent=consent,
         )
         return found
 
@@ -449,36 +462,46 @@ def _raw_reader(cls: type, name: str) -> Callable[[Any], Any]:
     return from_dict
 
 
-_SLOTTED_GETTER = """
-def {name}(obj, _allowed=_allowed, _policy=_policy, _slow=_slow):
-    if _policy in _allowed():
-        return obj.{alias}
-    return _slow(_policy, obj)
-"""
-
-_DICT_GETTER = """
-def {name}(obj, _allowed=_allowed, _policy=_policy, _slow=_slow):
-    if _policy in _allowed():
-        try:
-            return obj.__dict__[{name!r}]
-        except KeyError:
-            raise AttributeError({name!r}) from None
-    return _slow(_policy, obj)
-"""
+def _getter_source(name: str, read: list[str], consent: bool) -> str:
+    """The guard's source for one field. *read* is the statement(s) that return the stored
+    value. A field that may need consent first checks its last consented instance (see
+    `FieldPolicy.hit`), so reading one record's consent field again stays on the fast path.
+    """
+    lines = [
+        f"def {name}(obj, _allowed=_allowed, _policy=_policy, _slow=_slow, _hit=_hit):",
+        "    allowed = _allowed()",
+    ]
+    if consent:
+        lines += ["    hit = _hit[0]", "    if hit[1] is obj and hit[0] is allowed:"]
+        lines += [f"        {line}" for line in read]
+    lines += ["    if _policy in allowed:"]
+    lines += [f"        {line}" for line in read]
+    lines += ["    return _slow(_policy, obj)"]
+    return "\n".join(lines) + "\n"
 
 
 def _install_guard(cls: type, policy: FieldPolicy) -> None:
     """Replace the field's class attribute with a guard property."""
     name = policy.name
-    namespace: dict[str, Any] = {"_allowed": allowed_fields, "_policy": policy, "_slow": read_slow}
+    namespace: dict[str, Any] = {
+        "_allowed": allowed_fields,
+        "_policy": policy,
+        "_slow": read_slow,
+        "_hit": policy.hit,
+    }
     member = _slot(cls, name)
     if member is not None:
         alias = f"_purposeful_raw_{name}"
         type.__setattr__(cls, alias, member)
-        source = _SLOTTED_GETTER.format(name=name, alias=alias)
+        read = [f"return obj.{alias}"]
         setter, deleter = member.__set__, member.__delete__
     else:
-        source = _DICT_GETTER.format(name=name)
+        read = [
+            "try:",
+            f"    return obj.__dict__[{name!r}]",
+            "except KeyError:",
+            f"    raise AttributeError({name!r}) from None",
+        ]
 
         def setter(obj: Any, value: Any) -> None:
             obj.__dict__[name] = value
@@ -486,6 +509,7 @@ def _install_guard(cls: type, policy: FieldPolicy) -> None:
         def deleter(obj: Any) -> None:
             del obj.__dict__[name]
 
+    source = _getter_source(name, read, policy.may_need_consent)
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
     exec(compile(source, filename, "exec"), namespace)
     getter = namespace[name]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from ._config import get_configuration
 from .actors import Actor
-from .decisions import Decision, Mode, Outcome, Reason, ScopeReport
+from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
 from .errors import AuditSinkError, ConfigurationError, NoPurposeScope, PurposeViolation
 from .purposes import Purpose
 from .typing import AuditSink, ConsentChecker
@@ -48,6 +48,9 @@ _allowed_var: ContextVar[set[object] | frozenset[object]] = ContextVar(
 )
 #: The hot path's one context-variable get: the current scope's set of allowed fields.
 allowed_fields = _allowed_var.get
+
+#: The "no hit" value of a field's last-consented-instance cell (`FieldPolicy.hit`).
+NO_HIT: tuple[None, None] = (None, None)
 
 #: Code objects whose reads of a managed field are not uses of the data: attrs' generated
 #: equality, hashing and pickling methods, and attrs.evolve. `records` fills it.
@@ -70,7 +73,9 @@ class Scope:
         "_allowed",
         "_closed",
         "_consent",
+        "_consents",
         "_decided",
+        "_hits",
         "_log",
         "_opener",
         "_outer",
@@ -96,6 +101,8 @@ class Scope:
         self._consent = consent
         self._allowed: set[object] = set()
         self._decided: dict[object, Decision] = {}
+        self._consents: dict[str, tuple[tuple[Reason, ...], ConsentStatus | None]] = {}
+        self._hits: set[FieldPolicy] = set()
         self._log: list[Decision] = []
         self._closed = False
 
@@ -122,7 +129,8 @@ class Scope:
 
         A decision that does not depend on the subject is cached per field, and an allowed
         or would-deny one joins the hot path's set. One that needs consent is cached per
-        field and subject, and never joins the set.
+        field and subject; consent is asked once per subject per scope, and the record just
+        decided becomes the field's hit, so reading it again stays on the fast path.
 
         Args:
             refusal: the outcome of a refusal; default: denied or would-deny, by mode. A
@@ -134,13 +142,16 @@ class Scope:
             return cached
         reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
         key: object = policy
+        consent: ConsentStatus | None = None
         if needs_consent:
             subject = policy.record.subject_of(obj)
             key = (policy, subject)
             cached = self._decided.get(key)
             if cached is not None:
+                self._hit(policy, obj, cached)
                 return cached
-            reasons = reasons + self._consent_reasons(subject)
+            consent_reasons, consent = self._consent_of(subject)
+            reasons = reasons + consent_reasons
         outcome = Outcome.ALLOWED
         if reasons and refusal is not None:
             outcome = refusal
@@ -151,24 +162,52 @@ class Scope:
         elif reasons:
             mode = get_configuration().mode_for(self.purpose, type(obj))
             outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
-        decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons)
+        decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
         self._log.append(decision)
         self._decided[key] = decision
-        if not needs_consent and outcome in (Outcome.ALLOWED, Outcome.WOULD_DENY):
+        if needs_consent:
+            self._hit(policy, obj, decision)
+        elif outcome is Outcome.ALLOWED or outcome is Outcome.WOULD_DENY:
             self._allowed.add(policy)
         return decision
 
-    def _consent_reasons(self, subject: str) -> tuple[Reason, ...]:
+    def _hit(self, policy: FieldPolicy, obj: object, decision: Decision) -> None:
+        """Make *obj* the field's last consented instance for this scope's fast path."""
+        if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
+            policy.hit[0] = (self._allowed, obj)
+            self._hits.add(policy)
+
+    def _consent_of(self, subject: str) -> tuple[tuple[Reason, ...], ConsentStatus | None]:
+        """Ask the consent checker about *subject* once per scope, as of the scope's opening."""
+        found = self._consents.get(subject)
+        if found is not None:
+            return found
         checker = self._consent if self._consent is not None else get_configuration().consent
         if checker is None:
-            return (Reason.NO_CONSENT_CHECKER,)
-        if checker.consent_in_force(subject, self.purpose, self.opened_at) is True:
-            return ()  # anything but True (a truthy string, None) fails closed
-        return (Reason.CONSENT_NOT_HELD,)
+            found = ((Reason.NO_CONSENT_CHECKER,), None)
+        else:
+            status_of = getattr(checker, "consent_status", None)
+            if status_of is not None:
+                status = status_of(subject, self.purpose, self.opened_at)
+                if not isinstance(status, ConsentStatus):
+                    raise ConfigurationError(
+                        f"{type(checker).__name__}.consent_status must return a "
+                        f"purposeful.ConsentStatus, not {type(status).__name__}"
+                    )
+                found = ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
+            else:  # a yes/no checker: anything but True (a truthy string, None) fails closed
+                in_force = checker.consent_in_force(subject, self.purpose, self.opened_at)
+                found = ((() if in_force is True else (Reason.CONSENT_NOT_HELD,)), None)
+        self._consents[subject] = found
+        return found
 
     def _close(self, failed: bool) -> ScopeReport:
         self._closed = True
         self._allowed.clear()
+        for policy in self._hits:
+            if policy.hit[0][0] is self._allowed:
+                policy.hit[0] = NO_HIT
+        self._consents.clear()
         return ScopeReport(
             purpose=self.purpose,
             actor=self.actor,

@@ -4,6 +4,7 @@ Capabilities meet the core only through these:
 
 - `ConsentChecker`: answers whether a person's consent for a purpose is in force. The
   consent stores implement it; until one is configured, a field that needs consent is denied.
+  One that is also a `ConsentStatusSource` lets refusals say which consent is missing.
 - `AuditSink`: takes one `ScopeReport` when a purpose scope closes. The report aggregates the
   scope's decisions, so a sink costs once per scope, not once per read.
 
@@ -16,10 +17,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from .decisions import ScopeReport
+    from .decisions import ConsentStatus, ScopeReport
     from .purposes import Purpose
 
-__all__ = ["AuditSink", "ConsentChecker"]
+__all__ = ["AuditSink", "ConsentChecker", "ConsentStatusSource"]
 
 
 @runtime_checkable
@@ -34,6 +35,19 @@ class ConsentChecker(Protocol):
             purpose: the purpose of the scope; consent to an ancestor purpose covers it.
             at: when the scope opened (so reads within one scope stay consistent).
         """
+        ...
+
+
+@runtime_checkable
+class ConsentStatusSource(Protocol):
+    """A consent checker that can also say which consent is missing or when it ended.
+
+    The consent stores implement it; the explanation of a refusal then names the state
+    ("consent was withdrawn on 3 March 2026") instead of only "none is in force".
+    """
+
+    def consent_status(self, subject: str, purpose: Purpose, at: datetime) -> ConsentStatus:
+        """The status of *subject*'s consent covering *purpose* as of *at*."""
         ...
 
 
