@@ -467,14 +467,14 @@ def _getter_source(name: str, read: list[str], consent: bool) -> str:
     value. A field that may need consent first checks its last consented instance (see
     `FieldPolicy.hit`), so reading one record's consent field again stays on the fast path.
     """
-    lines = [
-        f"def {name}(obj, _allowed=_allowed, _policy=_policy, _slow=_slow, _hit=_hit):",
-        "    allowed = _allowed()",
-    ]
+    lines = [f"def {name}(obj, _allowed=_allowed, _policy=_policy, _slow=_slow, _hit=_hit):"]
     if consent:
-        lines += ["    hit = _hit[0]", "    if hit[1] is obj and hit[0] is allowed:"]
+        lines += ["    allowed = _allowed()", "    hit = _hit[0]"]
+        lines += ["    if hit[1] is obj and hit[0] is allowed:"]
         lines += [f"        {line}" for line in read]
-    lines += ["    if _policy in allowed:"]
+        lines += ["    if _policy in allowed:"]
+    else:  # the hot path proper: no local, one get, one membership test
+        lines += ["    if _policy in _allowed():"]
     lines += [f"        {line}" for line in read]
     lines += ["    return _slow(_policy, obj)"]
     return "\n".join(lines) + "\n"
