@@ -14,7 +14,14 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   └── AnnotationError                    an annotated record class is declared wrongly
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
-    └── AuditSinkError                         an audit sink failed to take a scope report
+    ├── AuditSinkError                         an audit sink failed to take a scope report
+    └── ConsentError                           something about recorded consent
+        ├── InvalidConsentEvent (ValueError)   an event that cannot be recorded as given
+        └── ConsentStoreError                  a consent store cannot do what was asked
+            ├── StoreClosed                    the store was closed
+            ├── StoreCorrupt                   the store's file or tables are not a store
+            ├── StoreVersionError              the store was written by a newer purposeful
+            └── StoreUnavailable               the store could not be reached or locked
 
 Every message names the thing, says what was wrong and how to fix it. No message ever holds
 a field's value or a subject's identifier: only names of purposes, fields, record types,
@@ -37,13 +44,20 @@ __all__ = [
     "AnnotationError",
     "AuditSinkError",
     "ConfigurationError",
+    "ConsentError",
+    "ConsentStoreError",
     "DuplicateIdentifier",
     "IncomparableLevels",
+    "InvalidConsentEvent",
     "InvalidIdentifier",
     "NoPurposeScope",
     "PurposeViolation",
     "PurposefulError",
     "RegistryFileError",
+    "StoreClosed",
+    "StoreCorrupt",
+    "StoreUnavailable",
+    "StoreVersionError",
     "UnknownCategory",
     "UnknownParent",
     "UnknownPurpose",
@@ -126,3 +140,31 @@ class AuditSinkError(PurposefulError):
 
     Every other sink still received the report; the first failure is the ``__cause__``.
     """
+
+
+class ConsentError(PurposefulError):
+    """Base class of errors about recorded consent."""
+
+
+class InvalidConsentEvent(ConsentError, ValueError):
+    """A consent event is wrong in itself or does not fit the history; nothing was written."""
+
+
+class ConsentStoreError(ConsentError):
+    """A consent store cannot do what was asked; nothing was written."""
+
+
+class StoreClosed(ConsentStoreError):
+    """The consent store was closed; open a new one."""
+
+
+class StoreCorrupt(ConsentStoreError):
+    """The store's file or tables are not a purposeful consent store, or are damaged."""
+
+
+class StoreVersionError(ConsentStoreError):
+    """The store was written by a newer version of purposeful; upgrade to read it."""
+
+
+class StoreUnavailable(ConsentStoreError):
+    """The store could not be reached, or stayed locked by another writer too long."""

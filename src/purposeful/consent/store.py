@@ -1,0 +1,342 @@
+"""The consent store protocol, and the base every backend builds on.
+
+`ConsentStore` is what the library and applications use: record events, read a subject's
+history, derive the status at a moment, list consents about to expire, export. A store is
+also a `ConsentChecker`, so ``purposeful.configure(consent=store)`` wires it into
+enforcement.
+
+`BaseConsentStore` holds everything that is the same for every backend: validation against
+the purpose registry, the effect-time rules (`rules`), the convenience methods (`give`,
+`withdraw`, …) and the export. A backend implements four small methods: `_append`,
+`_events`, `_expiring_candidates` and `_close`.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+import attrs
+
+from .._config import get_configuration
+from .._hierarchy import lineage
+from ..decisions import ConsentState, ConsentStatus
+from ..errors import InvalidConsentEvent, StoreClosed
+from ..purposes import Purpose, PurposeRegistry
+from .events import Agency, ConsentEvent, ConsentMethod, Expresser, Person
+from .rules import check_fits, status_at
+
+__all__ = ["BaseConsentStore", "ConsentStore", "ExpiringConsent"]
+
+
+@attrs.frozen
+class ExpiringConsent:
+    """A consent in force that expires soon: ask the person again before `expires_at`.
+
+    Holds the subject identifier, because its use is to contact the person: keep lists of
+    these out of logs.
+    """
+
+    subject: str = attrs.field(repr=False)
+    purpose: str
+    expires_at: datetime
+
+
+@runtime_checkable
+class ConsentStore(Protocol):
+    """What every consent store offers (see `BaseConsentStore` for the details)."""
+
+    def record(self, event: ConsentEvent) -> ConsentEvent: ...
+    def history(self, subject: str) -> list[ConsentEvent]: ...
+    def consent_status(self, subject: str, purpose: Purpose, at: datetime) -> ConsentStatus: ...
+    def consent_in_force(self, subject: str, purpose: Purpose, at: datetime) -> bool: ...
+    def expiring(
+        self, within: timedelta, *, at: datetime | None = None
+    ) -> list[ExpiringConsent]: ...
+    def close(self) -> None: ...
+
+
+class BaseConsentStore(ABC):
+    """Shared behaviour of the consent stores. Use a concrete store, e.g. `MemoryConsentStore`.
+
+    Args:
+        registry: the purposes events may name; default: the configured registry when an
+            event is recorded.
+
+    Every method raises `StoreClosed` after `close()`. A store can be used as a context
+    manager, which closes it.
+    """
+
+    def __init__(self, *, registry: PurposeRegistry | None = None) -> None:
+        self._registry = registry
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    # --- what a backend implements ---
+
+    @abstractmethod
+    def _append(self, event: ConsentEvent, fits: Callable[[Sequence[ConsentEvent]], None]) -> None:
+        """Atomically: load the subject's history, call *fits* with it (which raises if the
+        event does not fit), and append the event. Nothing is written if anything raises."""
+
+    @abstractmethod
+    def _events(self, subject: str, purposes: Sequence[str] | None = None) -> list[ConsentEvent]:
+        """The subject's events in recorded order, optionally only about *purposes*."""
+
+    @abstractmethod
+    def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
+        """(subject, purpose) pairs with a grant or renewal expiring in [start, end)."""
+
+    @abstractmethod
+    def _close(self) -> None:
+        """Release the backend's resources."""
+
+    # --- the store's interface ---
+
+    def record(self, event: ConsentEvent) -> ConsentEvent:
+        """Append *event* to the history and return it.
+
+        Raises:
+            InvalidConsentEvent: not a `ConsentEvent`, or it does not fit the history (a
+                renewal with nothing to renew, a repeated event id).
+            UnknownPurpose: its purpose is not in the registry.
+            StoreClosed: the store is closed.
+            ConsentStoreError: the backend failed; nothing was written.
+        """
+        self._check_open()
+        if not isinstance(event, ConsentEvent):
+            raise InvalidConsentEvent(
+                f"record() takes a ConsentEvent, not {type(event).__name__}; or use give(), "
+                f"withdraw() and the other helpers"
+            )
+        self.registry.get(event.purpose)
+        self._append(event, lambda history: check_fits(event, history))
+        return event
+
+    def give(
+        self,
+        subject: str,
+        purpose: Purpose | str,
+        *,
+        at: datetime | None = None,
+        by: Expresser | None = None,
+        method: ConsentMethod = ConsentMethod.WRITTEN,
+        notice_version: str = "unversioned",
+        expires_at: datetime | None = None,
+        evidence: str | None = None,
+    ) -> ConsentEvent:
+        """Record that consent was given (by the person unless *by* says otherwise).
+
+        Raises:
+            InvalidConsentEvent, UnknownPurpose, StoreClosed: see `record`.
+        """
+        return self._record(
+            ConsentState.GIVEN, subject, purpose, at, by, method, notice_version, expires_at,
+            evidence,
+        )  # fmt: skip
+
+    def renew(
+        self,
+        subject: str,
+        purpose: Purpose | str,
+        *,
+        at: datetime | None = None,
+        by: Expresser | None = None,
+        method: ConsentMethod = ConsentMethod.WRITTEN,
+        notice_version: str = "unversioned",
+        expires_at: datetime | None = None,
+        evidence: str | None = None,
+    ) -> ConsentEvent:
+        """Record that a grant was renewed, usually with a new expiry.
+
+        Raises:
+            InvalidConsentEvent: there is no grant to renew; and see `record`.
+        """
+        return self._record(
+            ConsentState.RENEWED, subject, purpose, at, by, method, notice_version, expires_at,
+            evidence,
+        )  # fmt: skip
+
+    def refuse(
+        self,
+        subject: str,
+        purpose: Purpose | str,
+        *,
+        at: datetime | None = None,
+        by: Expresser | None = None,
+        method: ConsentMethod = ConsentMethod.WRITTEN,
+        notice_version: str = "unversioned",
+        evidence: str | None = None,
+    ) -> ConsentEvent:
+        """Record that the person (or their representative) refused consent."""
+        return self._record(
+            ConsentState.REFUSED, subject, purpose, at, by, method, notice_version, None, evidence
+        )
+
+    def withdraw(
+        self,
+        subject: str,
+        purpose: Purpose | str,
+        *,
+        at: datetime | None = None,
+        by: Expresser | None = None,
+        method: ConsentMethod = ConsentMethod.WRITTEN,
+        notice_version: str = "unversioned",
+        evidence: str | None = None,
+    ) -> ConsentEvent:
+        """Record that the person (or their representative) withdrew consent.
+
+        It takes effect for every scope opened after *at*.
+        """
+        return self._record(
+            ConsentState.WITHDRAWN, subject, purpose, at, by, method, notice_version, None,
+            evidence,
+        )  # fmt: skip
+
+    def revoke(
+        self,
+        subject: str,
+        purpose: Purpose | str,
+        *,
+        by: Agency,
+        at: datetime | None = None,
+        method: ConsentMethod = ConsentMethod.WRITTEN,
+        notice_version: str = "unversioned",
+        evidence: str | None = None,
+    ) -> ConsentEvent:
+        """Record that the agency ended a consent (for example, it was not validly given)."""
+        return self._record(
+            ConsentState.REVOKED, subject, purpose, at, by, method, notice_version, None, evidence
+        )
+
+    def history(self, subject: str) -> list[ConsentEvent]:
+        """Every event about *subject*, in the order recorded.
+
+        Raises:
+            InvalidConsentEvent: an empty subject id.
+            StoreClosed: the store is closed.
+        """
+        self._check_open()
+        return self._events(_subject(subject))
+
+    def consent_status(
+        self, subject: str, purpose: Purpose | str, at: datetime | None = None
+    ) -> ConsentStatus:
+        """The status of *subject*'s consent covering *purpose* at *at* (default: now).
+
+        See `purposeful.consent.rules` for the effect-time rules.
+        """
+        self._check_open()
+        ident = self.registry.resolve(purpose).id
+        when = _aware(at) if at is not None else datetime.now(UTC)
+        return status_at(self._events(_subject(subject), lineage(ident)), ident, when)
+
+    def consent_in_force(
+        self, subject: str, purpose: Purpose | str, at: datetime | None = None
+    ) -> bool:
+        """True if *subject*'s consent covering *purpose* is in force at *at* (default: now)."""
+        return self.consent_status(subject, purpose, at).in_force
+
+    def expiring(self, within: timedelta, *, at: datetime | None = None) -> list[ExpiringConsent]:
+        """Consents in force at *at* (default: now) that expire within *within* of it,
+        soonest first, so staff can ask for renewal in time.
+
+        Raises:
+            InvalidConsentEvent: *within* is not a positive timedelta.
+        """
+        self._check_open()
+        if not isinstance(within, timedelta) or within <= timedelta(0):
+            raise InvalidConsentEvent("expiring(within=...) takes a positive timedelta")
+        start = _aware(at) if at is not None else datetime.now(UTC)
+        end = start + within
+        found = []
+        for subject, purpose in set(self._expiring_candidates(start, end)):
+            status = status_at(self._events(subject, [purpose]), purpose, start)
+            if status.in_force and status.expires_at is not None and status.expires_at < end:
+                found.append(ExpiringConsent(subject, purpose, status.expires_at))
+        return sorted(found, key=lambda c: (c.expires_at, c.purpose))
+
+    def export(self, subject: str) -> list[dict[str, Any]]:
+        """*subject*'s history as ISO/IEC TS 27560 consent records (see `export_records`)."""
+        from .export import export_records
+
+        return export_records(self.history(subject), self.registry)
+
+    @property
+    def registry(self) -> PurposeRegistry:
+        """The purposes events are checked against."""
+        return self._registry if self._registry is not None else get_configuration().registry
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close the store; closing twice is harmless."""
+        with self._close_lock:
+            if not self._closed:
+                self._closed = True
+                self._close()
+
+    def __enter__(self) -> Self:
+        self._check_open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- helpers ---
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(
+                f"this {type(self).__name__} is closed; open the store again to use it"
+            )
+
+    def _record(
+        self,
+        state: ConsentState,
+        subject: str,
+        purpose: Purpose | str,
+        at: datetime | None,
+        by: Expresser | None,
+        method: ConsentMethod,
+        notice_version: str,
+        expires_at: datetime | None,
+        evidence: str | None,
+    ) -> ConsentEvent:
+        self._check_open()
+        ident = self.registry.resolve(purpose).id
+        event = ConsentEvent(
+            subject=subject,
+            purpose=ident,
+            state=state,
+            at=at if at is not None else datetime.now(UTC),
+            by=by if by is not None else Person(),
+            method=method,
+            notice_version=notice_version,
+            expires_at=expires_at,
+            evidence=evidence,
+        )
+        return self.record(event)
+
+
+def _subject(subject: object) -> str:
+    if not isinstance(subject, str) or not subject.strip():
+        raise InvalidConsentEvent("a subject id must be a non-empty string")
+    return subject
+
+
+def _aware(at: datetime) -> datetime:
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise InvalidConsentEvent("times must be timezone-aware datetimes (e.g. in UTC)")
+    return at.astimezone(UTC)
