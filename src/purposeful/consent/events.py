@@ -74,11 +74,26 @@ class Person:
         return "person"
 
 
+def _storable(where: str, value: str) -> None:
+    """Refuse text that some store cannot hold: NUL characters and unpaired surrogates."""
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise InvalidConsentEvent(
+            f"{where} holds a NUL character or an unpaired surrogate, which a consent store "
+            f"cannot keep; remove it"
+        )
+
+
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidConsentEvent(
             f"{type(instance).__name__}.{attribute.name} must be a non-empty string"
         )
+    _storable(f"{type(instance).__name__}.{attribute.name}", value)
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        _text(instance, attribute, value)  # type: ignore[arg-type]
 
 
 def _relationship(
@@ -108,7 +123,7 @@ class Representative:
 
     relationship: Relationship = attrs.field(validator=_relationship)
     authority: str = attrs.field(validator=_text)
-    detail: str | None = None
+    detail: str | None = attrs.field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.relationship is Relationship.OTHER and not (self.detail or "").strip():
@@ -170,6 +185,7 @@ def _subject(instance: object, attribute: attrs.Attribute[str], value: object) -
         raise InvalidConsentEvent(
             "a consent event needs a non-empty subject id (the record's subject identifier)"
         )
+    _storable("the subject id", value)
 
 
 def _purpose_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -210,7 +226,7 @@ class ConsentEvent:
     method: ConsentMethod = ConsentMethod.WRITTEN
     notice_version: str = attrs.field(default="unversioned", validator=_text)
     expires_at: datetime | None = attrs.field(default=None, converter=_utc, validator=_aware)
-    evidence: str | None = None
+    evidence: str | None = attrs.field(default=None, validator=_optional_text)
     event_id: str = attrs.field(factory=lambda: uuid.uuid4().hex, validator=_text)
 
     def __attrs_post_init__(self) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent
+from .rules import duplicate_id
 from .store import BaseConsentStore
 
 __all__ = ["MemoryConsentStore"]
@@ -28,12 +29,16 @@ class MemoryConsentStore(BaseConsentStore):
         super().__init__(registry=registry)
         self._lock = threading.Lock()
         self._by_subject: dict[str, list[ConsentEvent]] = {}
+        self._ids: set[str] = set()
 
     def _append(self, event: ConsentEvent, fits: Callable[[Sequence[ConsentEvent]], None]) -> None:
         with self._lock:
             history = self._by_subject.get(event.subject, [])
             fits(history)
+            if event.event_id in self._ids:
+                raise duplicate_id(event.event_id)
             self._by_subject[event.subject] = [*history, event]
+            self._ids.add(event.event_id)
 
     def _events(self, subject: str, purposes: Sequence[str] | None = None) -> list[ConsentEvent]:
         with self._lock:
@@ -55,3 +60,4 @@ class MemoryConsentStore(BaseConsentStore):
     def _close(self) -> None:
         with self._lock:
             self._by_subject = {}
+            self._ids = set()

@@ -26,7 +26,7 @@ from ..decisions import ConsentState, ConsentStatus
 from ..errors import InvalidConsentEvent
 from .events import ConsentEvent
 
-__all__ = ["check_fits", "latest", "status_at"]
+__all__ = ["check_fits", "duplicate_id", "latest", "status_at"]
 
 NOTHING_RECORDED = ConsentStatus(in_force=False)
 
@@ -55,18 +55,24 @@ def status_at(events: Sequence[ConsentEvent], purpose: str, at: datetime) -> Con
     return NOTHING_RECORDED
 
 
+def duplicate_id(event_id: str) -> InvalidConsentEvent:
+    """The error for an event id that is already recorded, in any subject's history."""
+    return InvalidConsentEvent(
+        f"a consent event with id {event_id!r} is already recorded; events are never "
+        f"edited: record a new event instead"
+    )
+
+
 def check_fits(event: ConsentEvent, history: Sequence[ConsentEvent]) -> None:
     """Raise `InvalidConsentEvent` if *event* does not fit the subject's *history*.
 
     Raises:
         InvalidConsentEvent: a renewal with no earlier grant to renew, or an event id that
-            is already recorded.
+            is already recorded for this subject (stores also keep ids unique across
+            subjects; see `duplicate_id`).
     """
     if any(e.event_id == event.event_id for e in history):
-        raise InvalidConsentEvent(
-            f"a consent event with id {event.event_id!r} is already recorded; events are "
-            f"never edited: record a new event instead"
-        )
+        raise duplicate_id(event.event_id)
     if event.state is ConsentState.RENEWED:
         before = latest(history, event.purpose, event.at)
         if before is None or not before.state.in_force:

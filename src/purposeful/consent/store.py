@@ -243,7 +243,7 @@ class BaseConsentStore(ABC):
 
     def expiring(self, within: timedelta, *, at: datetime | None = None) -> list[ExpiringConsent]:
         """Consents in force at *at* (default: now) that expire within *within* of it,
-        soonest first, so staff can ask for renewal in time.
+        soonest first (then by purpose and subject), so staff can ask for renewal in time.
 
         Raises:
             InvalidConsentEvent: *within* is not a positive timedelta.
@@ -252,13 +252,19 @@ class BaseConsentStore(ABC):
         if not isinstance(within, timedelta) or within <= timedelta(0):
             raise InvalidConsentEvent("expiring(within=...) takes a positive timedelta")
         start = _aware(at) if at is not None else datetime.now(UTC)
-        end = start + within
+        try:
+            end = start + within
+        except OverflowError:
+            raise InvalidConsentEvent(
+                "expiring(within=...) reaches past the last representable date; use a "
+                "shorter window"
+            ) from None
         found = []
         for subject, purpose in set(self._expiring_candidates(start, end)):
             status = status_at(self._events(subject, [purpose]), purpose, start)
             if status.in_force and status.expires_at is not None and status.expires_at < end:
                 found.append(ExpiringConsent(subject, purpose, status.expires_at))
-        return sorted(found, key=lambda c: (c.expires_at, c.purpose))
+        return sorted(found, key=lambda c: (c.expires_at, c.purpose, c.subject))
 
     def export(self, subject: str) -> list[dict[str, Any]]:
         """*subject*'s history as ISO/IEC TS 27560 consent records (see `export_records`)."""
