@@ -16,7 +16,14 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs):
   explained lazily, and cached), less the cost of the timer itself;
 - ``pycasbin_ns``: one ``Enforcer.enforce`` by pycasbin with a model of the same purposes
   (as a role hierarchy) and fields, when pycasbin (``purposeful[bench]``) is installed;
-- ``pycasbin_speedup``: pycasbin_ns / checked_read_ns.
+- ``pycasbin_speedup``: pycasbin_ns / checked_read_ns;
+- ``consent_check_cached_ns``: a read of a field that needs consent, repeated in one scope
+  on one record (the consented record is the field's hit: still the fast path), and
+  ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
+- ``consent_check_sqlite_ns``: the first such read in a fresh scope, asking a SQLite
+  consent store of ``--subjects`` subjects (100,000 by default);
+- ``consent_grant_sqlite_per_s``: grants recorded per second by a SQLite store with its
+  default durability (``synchronous=FULL``: each grant is on disk when it returns).
 
 The machine may be shared and noisy: quote the medians, and compare ratios, not absolutes.
 """
@@ -30,6 +37,7 @@ import sys
 import tempfile
 import time
 import timeit
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +55,12 @@ class PlainClient:
     client_id: str
     diagnosis: str
     region: str
+
+
+@purposeful.record(subject="client_id")
+class Participant:
+    client_id: str
+    wellbeing: int = purposeful.field(purposes={"research": purposeful.CONSENT}, category="health")
 
 
 @purposeful.record(subject="client_id")
@@ -149,11 +163,50 @@ def measure_pycasbin(repeat: int, number: int) -> float | None:
     )
 
 
+def measure_consent(repeat: int, number: int, subjects: int, grants: int) -> dict[str, float]:
+    from purposeful.consent import MemoryConsentStore
+    from purposeful.consent.sqlite import SQLiteConsentStore
+
+    participant = Participant("P-000042", 7)
+    memory = MemoryConsentStore()
+    memory.give("P-000042", "research", at=datetime(2026, 1, 5, tzinfo=UTC))
+    with purposeful.use("research", actor=ACTOR, consent=memory):
+        _ = participant.wellbeing
+        cached_ns = _median_ns("rec.wellbeing", {"rec": participant}, repeat, number)
+    results = {"consent_check_cached_ns": cached_ns}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "consent.sqlite3")
+        granted = datetime(2026, 1, 5, tzinfo=UTC)
+        with SQLiteConsentStore(path, synchronous="NORMAL") as loader:
+            for n in range(subjects):
+                loader.give(f"P-{n:06d}", "research", at=granted)
+        store = SQLiteConsentStore(path)
+        try:
+            samples = []
+            clock = time.perf_counter_ns
+            for n in range(max(repeat * 100, 500)):
+                record = Participant(f"P-{(n * 7919) % subjects:06d}", 7)
+                with purposeful.use("research", actor=ACTOR, consent=store):
+                    t0 = clock()
+                    _ = record.wellbeing
+                    samples.append(clock() - t0)
+            results["consent_check_sqlite_ns"] = statistics.median(samples)
+            t0 = time.perf_counter()
+            for n in range(grants):
+                store.give(f"Q-{n:06d}", "research", at=granted)
+            results["consent_grant_sqlite_per_s"] = grants / (time.perf_counter() - t0)
+        finally:
+            store.close()
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--repeat", type=int, default=15, help="runs per measurement")
     parser.add_argument("--number", type=int, default=500_000, help="reads per run")
+    parser.add_argument("--subjects", type=int, default=100_000, help="subjects in the store")
+    parser.add_argument("--grants", type=int, default=300, help="grants timed per run")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
@@ -161,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     casbin_ns = measure_pycasbin(args.repeat, args.number)
     results["pycasbin_ns"] = casbin_ns
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
+    results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
+    results["consent_check_cached_ratio"] = (
+        results["consent_check_cached_ns"] / results["plain_read_ns"]
+    )
     results["python"] = sys.version.split()[0]
 
     if args.json:

@@ -6,10 +6,16 @@ Run it with ``python examples/frontline_service.py``. It shows:
 2. a funder report refused, with the explanation a caseworker would see;
 3. a legacy export run in monitor mode: let through, and recorded as would-deny;
 4. a projection that minimises a record to what a referral partner may see;
-5. the audit reports every scope produced: decisions, never values.
+5. consent for research given by a parent, used, withdrawn, and the next scope refused,
+   with consent kept in the embedded SQLite store (a local file);
+6. the audit reports every scope produced: decisions, never values.
 """
 
 from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import purposeful
 from purposeful import (
@@ -22,6 +28,8 @@ from purposeful import (
     ScopeReport,
     ServiceAgreement,
 )
+from purposeful.consent import ConsentMethod, Relationship, Representative
+from purposeful.consent.sqlite import SQLiteConsentStore
 
 DELIVERY = ServiceAgreement("Service delivery agreement")
 FUNDING = ServiceAgreement("Funding agreement")
@@ -48,11 +56,16 @@ class Client:
         sensitivity=SENSITIVE,
         category="health.mental-health",
     )
+    wellbeing_score: int = purposeful.field(
+        purposes={"service-delivery": DELIVERY, "research": CONSENT},
+        category="health",
+        default=0,
+    )
     region: str = "Waikato"
 
 
-class PrintingSink:
-    """An audit sink that prints each scope's report; real deployments export spans."""
+class CollectingSink:
+    """An audit sink that keeps each scope's report; real deployments export spans."""
 
     def __init__(self) -> None:
         self.reports: list[ScopeReport] = []
@@ -61,25 +74,25 @@ class PrintingSink:
         self.reports.append(report)
 
 
-class ConsentRegister:
-    """A tiny consent checker: the subjects who consented to referral."""
-
-    def __init__(self, consented: set[str]) -> None:
-        self.consented = consented
-
-    def consent_in_force(self, subject: str, purpose: purposeful.Purpose, at: object) -> bool:
-        return subject in self.consented and purpose.id.startswith("service-delivery.referral")
-
-
 def heading(text: str) -> None:
     print(f"\n== {text} ==")
 
 
 def main() -> None:
-    sink = PrintingSink()
-    purposeful.configure(sinks=[sink], consent=ConsentRegister({"C-1001"}))
+    with tempfile.TemporaryDirectory() as folder:
+        consent = SQLiteConsentStore(Path(folder, "consent.sqlite3"))
+        try:
+            run(consent)
+        finally:
+            consent.close()
+            purposeful.reset_configuration()
 
-    aroha = Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety")
+
+def run(consent: SQLiteConsentStore) -> None:
+    sink = CollectingSink()
+    purposeful.configure(sinks=[sink], consent=consent)
+    aroha = Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety", 6)
+    consent.give("C-1001", "service-delivery.referral", notice_version="referral-2026-02")
     caseworker = Actor("staff-17", "caseworker", SENSITIVE)
     reporting_job = Actor("job-funder-q3", "funder-reporting-job", IN_CONFIDENCE)
 
@@ -110,7 +123,30 @@ def main() -> None:
     for field, decision in referral.withheld.items():
         print(f"Withheld {field}: {decision.explain()}")
 
-    heading("5. What the audit trail holds: decisions, never values")
+    heading("5. Research consent, given by a parent, then withdrawn")
+    manaia = Client("C-1002", "Manaia Ngata", "Ngāti Maniapoto", "none recorded", 8)
+    mother = Representative(Relationship.PARENT, authority="parent of a child under 16")
+    researcher = Actor("staff-31", "researcher", IN_CONFIDENCE)
+    consent.give(
+        "C-1002",
+        "research",
+        by=mother,
+        method=ConsentMethod.WRITTEN,
+        notice_version="research-2026-01",
+        expires_at=datetime.now(UTC) + timedelta(days=365),
+    )
+    with purposeful.use("research", actor=researcher):
+        print("Wellbeing score for the outcomes study:", manaia.wellbeing_score)
+    consent.withdraw("C-1002", "research", by=mother)
+    print("The parent withdrew consent; the next research scope is refused:")
+    try:
+        with purposeful.use("research", actor=researcher):
+            print(manaia.wellbeing_score)
+    except purposeful.PurposeViolation as refusal:
+        print("Refused:", refusal.decision.explain())
+    print("Consent history:", [event.state.value for event in consent.history("C-1002")])
+
+    heading("6. What the audit trail holds: decisions, never values")
     for report in sink.reports:
         purpose = report.purpose.id if report.purpose else "(no scope)"
         actor = report.actor.role if report.actor else "-"

@@ -24,7 +24,12 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "not for funder reporting." in out
     assert "would-deny  Client.diagnosis [no-scope]" in out
     assert "Withheld diagnosis:" in out
-    audit = out.split("== 5.")[1]
+    assert "Wellbeing score for the outcomes study: 8" in out
+    assert "consent was withdrawn (for research)" in out
+    assert "Consent history: ['given', 'withdrawn']" in out
+    audit = out.split("== 6.")[1]
     assert "generalised anxiety" not in audit
     assert "Aroha" not in audit
     assert "C-1001" not in audit
+    assert "C-1002" not in audit
+    assert "denied  Client.wellbeing_score [consent-not-held]" in audit

@@ -25,6 +25,7 @@ from .events import (
 from .export import export_records
 from .memory import MemoryConsentStore
 from .rules import status_at
+from .sqlite import SQLiteConsentStore
 from .store import BaseConsentStore, ConsentStore, ExpiringConsent
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Person",
     "Relationship",
     "Representative",
+    "SQLiteConsentStore",
     "export_records",
     "status_at",
 ]

@@ -76,7 +76,9 @@ class Person:
 
 def _storable(where: str, value: str) -> None:
     """Refuse text that some store cannot hold: NUL characters and unpaired surrogates."""
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+    # ASCII (the common case, checked in C) holds no surrogates
+    surrogate = not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value)
+    if surrogate or "\x00" in value:
         raise InvalidConsentEvent(
             f"{where} holds a NUL character or an unpaired surrogate, which a consent store "
             f"cannot keep; remove it"

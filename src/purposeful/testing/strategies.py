@@ -1,4 +1,4 @@
-"""Hypothesis strategies for annotated records, purposes and actors.
+"""Hypothesis strategies for annotated records, purposes, actors and consent histories.
 
 Importing this module registers every module-level purposeful record class, declared before
 or after, with ``hypothesis.strategies.register_type_strategy``, so ``st.from_type(Client)``
@@ -11,6 +11,8 @@ strategies work outside any purpose scope.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -25,16 +27,30 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from .._config import declared_records, get_configuration, on_record_declared
 from ..actors import Actor
+from ..consent.events import (
+    RECORDABLE_STATES,
+    Agency,
+    ConsentEvent,
+    ConsentMethod,
+    Expresser,
+    Person,
+    Relationship,
+    Representative,
+)
+from ..decisions import ConsentState
 from ..errors import ConfigurationError
 from ..purposes import Purpose, PurposeRegistry
 from ..records import record_policy
 from ..sensitivity import NZ_CLASSIFICATION, Level, Scale
 
-__all__ = ["actors", "purposes", "records"]
+__all__ = ["actors", "consent_histories", "purposes", "records"]
 
 T = TypeVar("T")
 
 DEFAULT_ROLES = ("caseworker", "team-leader", "intake-worker", "analyst", "reporting-job")
+
+#: The subjects of `consent_histories` by default: few, so that histories interleave.
+DEFAULT_SUBJECTS = ("C-1001", "C-1002", "C-1003")
 
 
 def records(cls: type[T], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
@@ -114,6 +130,184 @@ def actors(
         role=roles if roles is not None else st.sampled_from(DEFAULT_ROLES),
         clearance=clearances,
     )
+
+
+_AUTHORITIES = (
+    "parent of a child under 16",
+    "PPPR Act welfare guardian order FAM-2021-485-000123",
+    "enduring power of attorney EPA-2019-0042",
+    "Oranga Tamariki custody order",
+)
+_DETAILS = ("grandparent with day-to-day care", "whangai parent", "kaumatua named by the person")
+_REASONS = (
+    "consent was obtained without a current notice",
+    "the person lacked capacity when it was given",
+    "recorded against the wrong purpose",
+)
+_EARLIEST = datetime(2015, 1, 1)
+_LATEST = datetime(2035, 1, 1)
+_MAX_GAP = timedelta(days=120)
+_MAX_TERM = timedelta(days=400)
+
+
+@st.composite
+def _representatives(draw: st.DrawFn) -> Representative:
+    relationship = draw(st.sampled_from(list(Relationship)))
+    detail = draw(st.sampled_from(_DETAILS)) if relationship is Relationship.OTHER else None
+    return Representative(relationship, draw(st.sampled_from(_AUTHORITIES)), detail)
+
+
+def _people() -> st.SearchStrategy[Expresser]:
+    """The person, usually, or someone acting for them."""
+    return st.one_of(st.just(Person()), st.just(Person()), _representatives())
+
+
+def _agencies() -> st.SearchStrategy[Agency]:
+    return st.builds(
+        Agency,
+        actor=st.from_regex(r"staff-[0-9]{1,4}", fullmatch=True),
+        reason=st.sampled_from(_REASONS),
+    )
+
+
+#: One step of a history before it is made to fit: subject index, purpose, state, the gap
+#: since the previous event, who expressed it, how, the notice, the grant's term and the
+#: evidence.
+_Step = tuple[
+    int, str, ConsentState, timedelta, Expresser, Agency, ConsentMethod, str, timedelta | None,
+    str | None,
+]  # fmt: skip
+
+
+def consent_histories(
+    subjects: Sequence[str] | st.SearchStrategy[str] | None = None,
+    purposes: Iterable[Purpose | str] | None = None,
+    *,
+    registry: PurposeRegistry | None = None,
+    within: Purpose | str | None = None,
+    start: datetime | None = None,
+    min_size: int = 0,
+    max_size: int = 20,
+) -> st.SearchStrategy[list[ConsentEvent]]:
+    """Valid consent histories: lists of `ConsentEvent` in the order they are recorded.
+
+    Times never go backwards (several events may share an instant) and are timezone-aware
+    UTC. Every state appears: grants (some with an expiry after the grant), refusals,
+    withdrawals by the person or a `Representative` (with a relationship and an authority
+    reference), revocations by the `Agency`, and renewals, only where the latest earlier
+    event for the same subject and purpose is a grant (expired or not). So every history
+    records into an empty store without error. Event ids are fresh unique ids.
+
+    Args:
+        subjects: the subject ids to use, or a strategy of valid ones (non-empty text; a
+            few are drawn per history); default: `DEFAULT_SUBJECTS`, few so that subjects
+            interleave.
+        purposes: the purposes events may be about (purposes or ids of *registry*);
+            default: every purpose of the registry (or of *within*).
+        registry: where purposes come from; default: the configured registry, now.
+        within: only this purpose and its descendants.
+        start: no event before this instant (timezone-aware); default: drawn from
+            2015-2035.
+        min_size, max_size: how many events.
+
+    Raises:
+        UnknownPurpose: a purpose or *within* is not in the registry.
+        ConfigurationError: no subjects or purposes to draw from, a naive *start*, or
+            sizes that make no sense.
+    """
+    registry = registry if registry is not None else get_configuration().registry
+    choices = list(registry) if purposes is None else [registry.resolve(p) for p in purposes]
+    if within is not None:
+        root = registry.resolve(within)
+        choices = [p for p in choices if root.covers(p)]
+    ids = sorted({p.id for p in choices})
+    if not ids:
+        raise ConfigurationError("consent_histories() has no purposes to draw from")
+    pool: st.SearchStrategy[list[str]]
+    if isinstance(subjects, st.SearchStrategy):
+        pool = st.lists(subjects, min_size=1, max_size=3, unique=True)
+        most = 3
+    else:
+        names = list(DEFAULT_SUBJECTS if subjects is None else subjects)
+        if not names or not all(isinstance(n, str) and n.strip() for n in names):
+            raise ConfigurationError(
+                "consent_histories(subjects=) takes non-empty subject id strings"
+            )
+        pool = st.just(names)
+        most = len(names)
+    starts: st.SearchStrategy[datetime]
+    if start is None:
+        starts = st.datetimes(_EARLIEST, _LATEST, timezones=st.just(UTC))
+    elif isinstance(start, datetime) and start.tzinfo is not None:
+        starts = st.just(start.astimezone(UTC))
+    else:
+        raise ConfigurationError("consent_histories(start=) must be a timezone-aware datetime")
+    if not 0 <= min_size <= max_size:
+        raise ConfigurationError("consent_histories() needs 0 <= min_size <= max_size")
+    # Short and long gaps and terms both, so that expiries fall between events.
+    gaps = st.one_of(st.just(timedelta(0)), _spans(_MAX_GAP))
+    steps: st.SearchStrategy[_Step] = st.tuples(
+        st.integers(0, most - 1),
+        st.sampled_from(ids),
+        st.sampled_from(sorted(RECORDABLE_STATES, key=lambda s: s.value)),
+        gaps,
+        _people(),
+        _agencies(),
+        st.sampled_from(list(ConsentMethod)),
+        st.sampled_from(("unversioned", "2024-07", "2025-02")),
+        st.none() | _spans(_MAX_TERM),
+        st.none() | st.from_regex(r"form-[0-9]{4}", fullmatch=True),
+    )
+
+    @st.composite
+    def histories(draw: st.DrawFn) -> list[ConsentEvent]:
+        names = draw(pool)
+        now = draw(starts)
+        latest: dict[tuple[str, str], ConsentState] = {}
+        events: list[ConsentEvent] = []
+        for which, purpose, state, gap, person, agency, method, notice, term, evidence in draw(
+            st.lists(steps, min_size=min_size, max_size=max_size)
+        ):
+            now += gap
+            subject = names[which % len(names)]
+            if state is ConsentState.RENEWED and not _grant(latest.get((subject, purpose))):
+                # Renew the grant made last that is still the latest event for its subject
+                # and purpose (expired or not); with none, it is a grant.
+                granted = [pair for pair, last in latest.items() if last.in_force]
+                if granted:
+                    subject, purpose = granted[-1]
+                else:
+                    state = ConsentState.GIVEN
+            by: Expresser = agency if state is ConsentState.REVOKED else person
+            events.append(
+                ConsentEvent(
+                    subject=subject,
+                    purpose=purpose,
+                    state=state,
+                    at=now,
+                    by=by,
+                    method=method,
+                    notice_version=notice,
+                    expires_at=now + term if term is not None and state.in_force else None,
+                    evidence=evidence,
+                )
+            )
+            latest.pop((subject, purpose), None)  # keep the dict in order of last event
+            latest[(subject, purpose)] = state
+        return events
+
+    return histories()
+
+
+def _spans(longest: timedelta) -> st.SearchStrategy[timedelta]:
+    """Positive durations up to *longest*: as often within a few days as anywhere up to it."""
+    shortest = timedelta(microseconds=1)
+    return st.timedeltas(shortest, timedelta(days=3)) | st.timedeltas(shortest, longest)
+
+
+def _grant(state: ConsentState | None) -> bool:
+    """True for given or renewed consent (expired or not): something a renewal can renew."""
+    return state is not None and state.in_force
 
 
 def _register(cls: type) -> None:
