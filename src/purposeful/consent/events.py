@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
@@ -25,12 +27,15 @@ from ..errors import InvalidConsentEvent
 
 __all__ = [
     "RECORDABLE_STATES",
+    "ROW_FIELDS",
     "Agency",
     "ConsentEvent",
     "ConsentMethod",
     "Person",
     "Relationship",
     "Representative",
+    "from_row",
+    "to_row",
 ]
 
 #: The states an event can record; `ConsentState.EXPIRED` is derived from a grant's expiry.
@@ -268,3 +273,81 @@ class ConsentEvent:
             f"<ConsentEvent {self.state.value} {self.purpose!r} at {self.at.isoformat()} "
             f"by {self.by.kind} id={self.event_id}>"
         )
+
+
+#: The flat fields every store keeps for an event, in `to_row` order. Times are aware UTC
+#: datetimes; a store may encode them (SQLite keeps integer microseconds).
+ROW_FIELDS = (
+    "event_id",
+    "subject",
+    "purpose",
+    "state",
+    "at",
+    "expires_at",
+    "by_kind",
+    "relationship",
+    "authority",
+    "detail",
+    "actor",
+    "reason",
+    "method",
+    "notice_version",
+    "evidence",
+)
+
+
+def to_row(event: ConsentEvent) -> tuple[Any, ...]:
+    """*event* as flat values in `ROW_FIELDS` order, for a store to write."""
+    by = event.by
+    representative = by if isinstance(by, Representative) else None
+    agency = by if isinstance(by, Agency) else None
+    return (
+        event.event_id,
+        event.subject,
+        event.purpose,
+        event.state.value,
+        event.at,
+        event.expires_at,
+        by.kind,
+        representative.relationship.value if representative else None,
+        representative.authority if representative else None,
+        representative.detail if representative else None,
+        agency.actor if agency else None,
+        agency.reason if agency else None,
+        event.method.value,
+        event.notice_version,
+        event.evidence,
+    )
+
+
+def from_row(row: Sequence[Any]) -> ConsentEvent:
+    """The event a store's row of `ROW_FIELDS` values holds: the inverse of `to_row`.
+
+    Raises:
+        ValueError or TypeError: the row holds no valid event (it was changed outside
+            purposeful); `InvalidConsentEvent` is a ValueError. Stores turn this into
+            `StoreCorrupt` without the cause, which could quote the row.
+    """
+    (event_id, subject, purpose, state, at, expires_at, by_kind, relationship, authority,
+     detail, actor, reason, method, notice_version, evidence) = row  # fmt: skip
+    by: Expresser
+    if by_kind == "person":
+        by = PERSON
+    elif by_kind == "representative":
+        by = Representative(Relationship(relationship), authority, detail)
+    elif by_kind == "agency":
+        by = Agency(actor, reason)
+    else:
+        raise ValueError("unknown kind of expresser")
+    return ConsentEvent(
+        subject=subject,
+        purpose=purpose,
+        state=ConsentState(state),
+        at=at,
+        by=by,
+        method=ConsentMethod(method),
+        notice_version=notice_version,
+        expires_at=expires_at,
+        evidence=evidence,
+        event_id=event_id,
+    )

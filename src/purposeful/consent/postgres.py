@@ -34,7 +34,6 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
-from ..decisions import ConsentState
 from ..errors import (
     ConfigurationError,
     ConsentStoreError,
@@ -44,15 +43,7 @@ from ..errors import (
     StoreVersionError,
 )
 from ..purposes import PurposeRegistry
-from .events import (
-    Agency,
-    ConsentEvent,
-    ConsentMethod,
-    Expresser,
-    Person,
-    Relationship,
-    Representative,
-)
+from .events import ConsentEvent, from_row, to_row
 from .store import BaseConsentStore
 
 __all__ = ["PostgresConsentStore"]
@@ -106,13 +97,14 @@ MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
 #: The version this purposeful writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 
-#: The events table's columns that hold a `ConsentEvent`, in `_row` order.
+#: The events table's columns that hold a `ConsentEvent`, in `events.ROW_FIELDS` order.
 EVENT_COLUMNS = (
     "event_id",
     "subject",
     "purpose",
     "state",
     "expressed_at",
+    "expires_at",
     "by_kind",
     "by_relationship",
     "by_authority",
@@ -121,7 +113,6 @@ EVENT_COLUMNS = (
     "by_reason",
     "method",
     "notice_version",
-    "expires_at",
     "evidence",
 )
 
@@ -189,7 +180,7 @@ class PostgresConsentStore(BaseConsentStore):
     # --- the backend ---
 
     def _append(self, event: ConsentEvent, fits: Callable[[Sequence[ConsentEvent]], None]) -> None:
-        row = _row(event)
+        row = to_row(event)
         progress = _Progress()
 
         def append(connection: Connection) -> None:
@@ -260,32 +251,8 @@ class PostgresConsentStore(BaseConsentStore):
         return [self._event(row) for row in rows]
 
     def _event(self, row: tuple[Any, ...]) -> ConsentEvent:
-        (
-            event_id, subject, purpose, state, expressed_at, by_kind, relationship, authority,
-            detail, actor, reason, method, notice_version, expires_at, evidence,
-        ) = row  # fmt: skip
         try:
-            by: Expresser
-            if by_kind == "person":
-                by = Person()
-            elif by_kind == "representative":
-                by = Representative(Relationship(relationship), authority, detail)
-            elif by_kind == "agency":
-                by = Agency(actor, reason)
-            else:
-                raise ValueError(by_kind)
-            return ConsentEvent(
-                subject=subject,
-                purpose=purpose,
-                state=ConsentState(state),
-                at=expressed_at,
-                by=by,
-                method=ConsentMethod(method),
-                notice_version=notice_version,
-                expires_at=expires_at,
-                evidence=evidence,
-                event_id=event_id,
-            )
+            return from_row(row)
         except (ValueError, TypeError):  # InvalidConsentEvent is a ValueError
             raise StoreCorrupt(
                 f"a consent event in schema {self._schema!r} cannot be read back: its row was "
@@ -545,37 +512,6 @@ class _Statements:
 
     def format(self, statement: LiteralString) -> sql.Composed:
         return sql.SQL(statement).format(schema=self.schema)
-
-
-def _row(event: ConsentEvent) -> tuple[object, ...]:
-    """*event* as the events table's values, in `EVENT_COLUMNS` order.
-
-    Raises:
-        InvalidConsentEvent: a text PostgreSQL cannot store (a NUL character, an unpaired
-            surrogate), or a detail or evidence that is not a string.
-    """
-    by = event.by
-    relationship = authority = detail = actor = reason = None
-    if isinstance(by, Representative):
-        relationship, authority, detail = by.relationship.value, by.authority, by.detail
-    elif isinstance(by, Agency):
-        actor, reason = by.actor, by.reason
-    for optional in (detail, event.evidence):
-        if optional is not None and not isinstance(optional, str):
-            raise InvalidConsentEvent(
-                "a consent event's evidence and a representative's detail must be strings"
-            )
-    row = (
-        event.event_id, event.subject, event.purpose, event.state.value, event.at, by.kind,
-        relationship, authority, detail, actor, reason, event.method.value,
-        event.notice_version, event.expires_at, event.evidence,
-    )  # fmt: skip
-    if not all(_storable(value) for value in row if isinstance(value, str)):
-        raise InvalidConsentEvent(
-            "the PostgreSQL consent store cannot hold text with a NUL character or an "
-            "unpaired surrogate; remove it from the event's subject id and texts"
-        )
-    return row
 
 
 def _storable(text: str) -> bool:

@@ -43,7 +43,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..decisions import ConsentState
 from ..errors import (
     ConfigurationError,
     ConsentStoreError,
@@ -53,15 +52,7 @@ from ..errors import (
     StoreVersionError,
 )
 from ..purposes import PurposeRegistry
-from .events import (
-    Agency,
-    ConsentEvent,
-    ConsentMethod,
-    Expresser,
-    Person,
-    Relationship,
-    Representative,
-)
+from .events import ConsentEvent, from_row, to_row
 from .rules import duplicate_id
 from .store import BaseConsentStore
 
@@ -117,7 +108,6 @@ _EXPIRING = (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_PERSON = Person()
 
 # Primary result codes (https://sqlite.org/rescode.html), and the one extended code we name.
 _SQLITE_ERROR = 1
@@ -282,30 +272,11 @@ class SQLiteConsentStore(BaseConsentStore):
         return [self._event(row) for row in connection.execute(sql, parameters)]
 
     def _event(self, row: tuple[Any, ...]) -> ConsentEvent:
-        (event_id, subject, purpose, state, at_us, expires_us, by_kind, relationship,
-         authority, detail, actor, reason, method, notice_version, evidence) = row  # fmt: skip
         try:
-            by: Expresser
-            if by_kind == "person":
-                by = _PERSON
-            elif by_kind == "representative":
-                by = Representative(Relationship(relationship), authority, detail)
-            elif by_kind == "agency":
-                by = Agency(actor, reason)
-            else:
-                raise ValueError
-            return ConsentEvent(
-                subject=subject,
-                purpose=purpose,
-                state=ConsentState(state),
-                at=_moment(at_us),
-                by=by,
-                method=ConsentMethod(method),
-                notice_version=notice_version,
-                expires_at=None if expires_us is None else _moment(expires_us),
-                evidence=evidence,
-                event_id=event_id,
-            )
+            at_us, expires_us = row[4], row[5]
+            at = _moment(at_us)
+            expires_at = None if expires_us is None else _moment(expires_us)
+            return from_row((*row[:4], at, expires_at, *row[6:]))
         except (ValueError, TypeError, OverflowError):
             # `from None`: the cause would quote the stored content.
             raise StoreCorrupt(
@@ -492,25 +463,14 @@ def _moment(micros: int) -> datetime:
 
 
 def _row(event: ConsentEvent) -> tuple[Any, ...]:
-    by = event.by
-    representative = by if isinstance(by, Representative) else None
-    agency = by if isinstance(by, Agency) else None
+    """*event* as the events table's values: `to_row` with times as microseconds."""
+    row = to_row(event)
+    expires_at = row[5]
     return (
-        event.event_id,
-        event.subject,
-        event.purpose,
-        event.state.value,
-        _micros(event.at),
-        None if event.expires_at is None else _micros(event.expires_at),
-        by.kind,
-        representative.relationship.value if representative else None,
-        representative.authority if representative else None,
-        representative.detail if representative else None,
-        agency.actor if agency else None,
-        agency.reason if agency else None,
-        event.method.value,
-        event.notice_version,
-        event.evidence,
+        *row[:4],
+        _micros(row[4]),
+        None if expires_at is None else _micros(expires_at),
+        *row[6:],
     )
 
 
