@@ -142,7 +142,7 @@ def test_explains_which_consent_is_missing_and_when_it_ended() -> None:
     decision = info.value.decision
     assert decision.explain() == (
         "case notes may be used for case management only with the person's consent, "
-        "and none is in force: consent was withdrawn (for service-delivery) on 03 March 2026."
+        "and none is in force: consent was withdrawn (for service-delivery) on 3 March 2026."
     )
     assert decision.consent is not None
     assert decision.consent.state is ConsentState.WITHDRAWN
@@ -229,6 +229,7 @@ def test_reason_codes_are_stable_strings() -> None:
         Reason.CLEARANCE_TOO_LOW: "clearance-too-low",
         Reason.CONSENT_NOT_HELD: "consent-not-held",
         Reason.NO_CONSENT_CHECKER: "no-consent-checker",
+        Reason.CONSENT_CHECK_FAILED: "consent-check-failed",
         Reason.NO_SCOPE: "no-scope",
         Reason.SCOPE_CLOSED: "scope-closed",
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -60,6 +61,7 @@ class Reason(enum.Enum):
     CLEARANCE_TOO_LOW = "clearance-too-low"
     CONSENT_NOT_HELD = "consent-not-held"
     NO_CONSENT_CHECKER = "no-consent-checker"
+    CONSENT_CHECK_FAILED = "consent-check-failed"
     NO_SCOPE = "no-scope"
     SCOPE_CLOSED = "scope-closed"
 
@@ -106,7 +108,7 @@ class ConsentStatus:
         """Plain words for an explanation: which consent is missing or when it ended."""
         if self.state is None:
             return "no consent has been recorded"
-        when = f" on {self.since:%d %B %Y}" if self.since else ""
+        when = f" on {_nz_date(self.since)}" if self.since else ""
         about = f" (for {self.purpose})" if self.purpose else ""
         words = {
             ConsentState.REFUSED: "consent was refused",
@@ -117,6 +119,15 @@ class ConsentStatus:
             ConsentState.RENEWED: "consent was renewed",
         }
         return f"{words[self.state]}{about}{when}"
+
+
+def _nz_date(moment: datetime) -> str:
+    """The date a caseworker in New Zealand would say: "5 March 2026", in NZ time."""
+    try:
+        local = moment.astimezone(ZoneInfo("Pacific/Auckland"))
+    except ZoneInfoNotFoundError:  # no time zone data on this system: say UTC
+        return f"{moment.day} {moment:%B %Y} (UTC)"
+    return f"{local.day} {local:%B %Y}"
 
 
 def _label(name: str) -> str:
@@ -211,6 +222,11 @@ class Decision:
                 f"{field} may be used for {purpose} only with the person's consent, "
                 f"and none is in force{detail}."
             )
+        if reason is Reason.CONSENT_CHECK_FAILED:
+            return (
+                f"{field} needs the person's consent for {purpose}, and the consent store "
+                f"could not be asked."
+            )
         if reason is Reason.NO_CONSENT_CHECKER:
             return (
                 f"{field} needs the person's consent for {purpose}, and no consent store "
@@ -243,6 +259,10 @@ class Decision:
             Reason.CONSENT_NOT_HELD: (
                 "Record the person's consent for this purpose first, or use a purpose that "
                 "does not need consent."
+            ),
+            Reason.CONSENT_CHECK_FAILED: (
+                "Check that the consent store is open and reachable; the failure is logged on "
+                "the 'purposeful' logger."
             ),
             Reason.NO_CONSENT_CHECKER: (
                 "Configure a consent store with purposeful.configure(consent=...)."

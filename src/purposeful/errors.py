@@ -15,6 +15,11 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
     ├── AuditSinkError                         an audit sink failed to take a scope report
+    ├── LedgerError                            the audit ledger cannot do what was asked
+    │   ├── LedgerClosed                       the ledger was closed
+    │   ├── LedgerCorrupt                      the file is not a ledger, or its tail is damaged
+    │   ├── LedgerKeyMismatch (ValueError)     the signing key is not the one the ledger uses
+    │   └── LedgerLocked                       another writer has the ledger open
     └── ConsentError                           something about recorded consent
         ├── InvalidConsentEvent (ValueError)   an event that cannot be recorded as given
         └── ConsentStoreError                  a consent store cannot do what was asked
@@ -25,7 +30,9 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
 
 Every message names the thing, says what was wrong and how to fix it. No message ever holds
 a field's value or a subject's identifier: only names of purposes, fields, record types,
-roles and sensitivity levels, which are declarations, not personal information.
+roles and sensitivity levels, which are declarations, not personal information. No message
+ever holds key material either: a key error names the file or environment variable, never
+its content.
 
 This module imports nothing from the rest of the package at run time, so every other module
 can import it.
@@ -33,6 +40,7 @@ can import it.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,7 +58,14 @@ __all__ = [
     "IncomparableLevels",
     "InvalidConsentEvent",
     "InvalidIdentifier",
+    "KeyFileError",
+    "LedgerClosed",
+    "LedgerCorrupt",
+    "LedgerError",
+    "LedgerKeyMismatch",
+    "LedgerLocked",
     "NoPurposeScope",
+    "PassphraseError",
     "PurposeViolation",
     "PurposefulError",
     "RegistryFileError",
@@ -115,6 +130,35 @@ class AnnotationError(ConfigurationError):
     """A record class annotated with `purposeful.record` is declared wrongly."""
 
 
+class KeyFileError(ConfigurationError):
+    """A key cannot be loaded or written as asked; nothing was written.
+
+    Raised for a key file or key environment variable that is missing, unreadable, open to
+    other users, not a key of the expected kind, or malformed, and for new keys that would
+    replace existing ones. The message names the file or variable and what to do; it never
+    holds key material.
+
+    Attributes:
+        source: the file (a `Path`) or environment variable (``"$NAME"``) concerned, or
+            None when no key was given at all.
+    """
+
+    def __init__(self, message: str, *, source: Path | str | None) -> None:
+        super().__init__(message)
+        self.source = source
+
+    def __reduce__(self) -> tuple[functools.partial[KeyFileError], tuple[str]]:
+        return functools.partial(type(self), source=self.source), (str(self),)
+
+
+class PassphraseError(KeyFileError):
+    """A private key is encrypted and no passphrase was given, or the passphrase is wrong.
+
+    Also raised when a passphrase is given for a key that is not encrypted, so that a key
+    believed to be protected but stored in the clear is noticed.
+    """
+
+
 class PurposeViolation(PurposefulError, PermissionError):
     """A managed field was read in a way its declaration does not allow.
 
@@ -140,6 +184,34 @@ class AuditSinkError(PurposefulError):
 
     Every other sink still received the report; the first failure is the ``__cause__``.
     """
+
+
+class LedgerError(PurposefulError):
+    """The tamper-evident audit ledger cannot do what was asked.
+
+    Raised by `purposeful.audit.ledger.Ledger`; verifying a ledger never raises it, but
+    returns a `VerifyResult` that says what is wrong.
+    """
+
+
+class LedgerClosed(LedgerError):
+    """The ledger was closed; open a new `Ledger` on the same file to continue its chain."""
+
+
+class LedgerCorrupt(LedgerError):
+    """The file is not a ledger, or its last line or checkpoints are damaged.
+
+    Nothing was written. Run ``purposeful audit verify`` on the ledger to find the first
+    line that breaks and why.
+    """
+
+
+class LedgerKeyMismatch(LedgerError, ValueError):
+    """The signing key given is not the key the ledger was created with."""
+
+
+class LedgerLocked(LedgerError):
+    """Another process, or another `Ledger` in this one, has the ledger open for appending."""
 
 
 class ConsentError(PurposefulError):

@@ -225,8 +225,10 @@ class RecordPolicy:
     _subject_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
 
     def subject_of(self, obj: object) -> str:
-        """The subject identifier of *obj*, read without a decision, as a string."""
-        return str(self._subject_raw(obj))
+        """The subject identifier of *obj*, read without a decision, as a string ("" when the
+        record has none, so that nobody's consent is found for it)."""
+        subject = self._subject_raw(obj)
+        return "" if subject is None else str(subject)
 
 
 def record_policy(cls: type) -> RecordPolicy:

@@ -185,7 +185,18 @@ class Scope:
         checker = self._consent if self._consent is not None else get_configuration().consent
         if checker is None:
             found = ((Reason.NO_CONSENT_CHECKER,), None)
+        elif not subject:  # a record without a subject id has no one to have consented
+            found = ((Reason.CONSENT_NOT_HELD,), None)
         else:
+            found = self._ask(checker, subject)
+        self._consents[subject] = found
+        return found
+
+    def _ask(
+        self, checker: ConsentChecker, subject: str
+    ) -> tuple[tuple[Reason, ...], ConsentStatus | None]:
+        """The checker's answer; a checker that fails is a refusal, logged without the subject."""
+        try:
             status_of = getattr(checker, "consent_status", None)
             if status_of is not None:
                 status = status_of(subject, self.purpose, self.opened_at)
@@ -194,12 +205,20 @@ class Scope:
                         f"{type(checker).__name__}.consent_status must return a "
                         f"purposeful.ConsentStatus, not {type(status).__name__}"
                     )
-                found = ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
-            else:  # a yes/no checker: anything but True (a truthy string, None) fails closed
-                in_force = checker.consent_in_force(subject, self.purpose, self.opened_at)
-                found = ((() if in_force is True else (Reason.CONSENT_NOT_HELD,)), None)
-        self._consents[subject] = found
-        return found
+                return ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
+            # a yes/no checker: anything but True (a truthy string, None) fails closed
+            in_force = checker.consent_in_force(subject, self.purpose, self.opened_at)
+            return ((() if in_force is True else (Reason.CONSENT_NOT_HELD,)), None)
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            _log.error(
+                "purposeful: the consent checker %s failed (%s) under %r; the read is refused",
+                type(checker).__name__,
+                type(exc).__name__,
+                self.purpose.id,
+            )
+            return ((Reason.CONSENT_CHECK_FAILED,), None)
 
     def _close(self, failed: bool) -> ScopeReport:
         self._closed = True

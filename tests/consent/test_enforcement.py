@@ -34,7 +34,9 @@ REFERRAL = "service-delivery.referral"
 MICROSECOND = timedelta(microseconds=1)
 GUARDIAN = Representative(Relationship.WELFARE_GUARDIAN, "PPPR Act order FAM-2023-485-000777")
 GIVEN_AT = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
-ENDED_AT = datetime(2025, 3, 5, 14, 0, tzinfo=UTC)
+ENDED_AT = datetime(
+    2025, 3, 5, 14, 0, tzinfo=UTC
+)  # 6 March in New Zealand, where explanations are dated
 
 Opener = Callable[[str], use]
 
@@ -49,7 +51,7 @@ def under(request: pytest.FixtureRequest, store: BaseConsentStore) -> Opener:
     return lambda purpose: use(purpose, actor=CASEWORKER, consent=store)
 
 
-def notes(subject: str = SUBJECT) -> Case:
+def notes(subject: str | None = SUBJECT) -> Case:
     """A case whose ``case_notes`` needs consent for case management."""
     return Case(subject, "generalised anxiety", "12 Cuba Street", VALUE)
 
@@ -213,25 +215,25 @@ def test_expiry_refuses_scopes_opened_from_its_instant_and_not_before(
 ENDINGS: dict[str, tuple[Callable[[BaseConsentStore], object], str]] = {
     "withdrawn": (
         lambda s: s.withdraw(SUBJECT, CASE_MANAGEMENT, at=ENDED_AT),
-        f"consent was withdrawn (for {CASE_MANAGEMENT}) on 05 March 2025",
+        f"consent was withdrawn (for {CASE_MANAGEMENT}) on 6 March 2025",
     ),
     "refused": (
         lambda s: s.refuse(SUBJECT, CASE_MANAGEMENT, at=ENDED_AT),
-        f"consent was refused (for {CASE_MANAGEMENT}) on 05 March 2025",
+        f"consent was refused (for {CASE_MANAGEMENT}) on 6 March 2025",
     ),
     "revoked": (
         lambda s: s.revoke(
             SUBJECT, CASE_MANAGEMENT, at=ENDED_AT, by=Agency("staff-0007", "no current notice")
         ),
-        f"consent was revoked (for {CASE_MANAGEMENT}) on 05 March 2025",
+        f"consent was revoked (for {CASE_MANAGEMENT}) on 6 March 2025",
     ),
     "expired": (
         lambda s: s.renew(SUBJECT, CASE_MANAGEMENT, at=GIVEN_AT, expires_at=ENDED_AT),
-        f"consent expired (for {CASE_MANAGEMENT}) on 05 March 2025",
+        f"consent expired (for {CASE_MANAGEMENT}) on 6 March 2025",
     ),
     "withdrawn for the parent": (
         lambda s: s.withdraw(SUBJECT, "service-delivery", at=ENDED_AT),
-        "consent was withdrawn (for service-delivery) on 05 March 2025",
+        "consent was withdrawn (for service-delivery) on 6 March 2025",
     ),
 }
 
@@ -378,3 +380,42 @@ def test_a_closed_store_never_hands_the_value_back(store: BaseConsentStore, unde
         _ = notes().case_notes
     assert SUBJECT not in str(raised.value)
     assert VALUE not in str(raised.value)
+
+
+# --- when consent cannot be asked, the read is refused and recorded, never a raw error ---
+
+
+def test_a_closed_store_refuses_the_read_with_a_recorded_decision(
+    memory_store: BaseConsentStore, sink: RecordingSink
+) -> None:
+    memory_store.give(SUBJECT, CASE_MANAGEMENT, at=GIVEN_AT)
+    memory_store.close()
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=memory_store):
+        refusal = refusal_of(lambda: notes().case_notes)
+    assert refusal.decision.reasons == (Reason.CONSENT_CHECK_FAILED,)
+    assert "could not be asked" in refusal.decision.explain()
+    (report,) = sink.reports
+    assert report.violations == (refusal.decision,)
+    assert_safe(refusal)
+
+
+def test_a_closed_store_in_monitor_mode_lets_the_legacy_read_through(
+    memory_store: BaseConsentStore, sink: RecordingSink
+) -> None:
+    memory_store.close()
+    purposeful.configure(mode=Mode.MONITOR)
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=memory_store):
+        assert notes().case_notes == VALUE
+    (decision,) = sink.reports[0].decisions
+    assert decision.outcome is Outcome.WOULD_DENY
+    assert decision.reasons == (Reason.CONSENT_CHECK_FAILED,)
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_a_record_without_a_subject_id_has_no_consent(
+    memory_store: BaseConsentStore, missing: str | None
+) -> None:
+    memory_store.give("None", CASE_MANAGEMENT, at=GIVEN_AT)  # must not be found for None
+    with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=memory_store):
+        refusal = refusal_of(lambda: notes(missing).case_notes)
+    assert refusal.decision.reasons == (Reason.CONSENT_NOT_HELD,)

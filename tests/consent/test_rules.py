@@ -61,27 +61,44 @@ NEVER_SEEN = "C-never-recorded"
 def reference_status(
     history: Sequence[ConsentEvent], subject: str, purpose: str, at: datetime
 ) -> ConsentStatus:
-    """The rules, replayed: the subject's events up to *at* in the order they took effect
-    (by instant, then by the order recorded) leave one event standing per purpose; the
-    purpose asked, or failing that its parent, grandparent, … decides with its event."""
+    """The rules, replayed: walk the subject's events about the purpose or anything above it
+    (found by climbing parents) up to *at*, in the order they took effect (by instant, then
+    by the order recorded). A refusal, withdrawal or revocation wipes the slate; a grant
+    takes its purpose's place on the slate. Then a grant on the slate that has not expired
+    means consent, the newest such grant answering."""
+    covering: set[str] = set()
+    node: str | None = purpose
+    while node is not None:
+        covering.add(node)
+        node = DEEP.get(node).parent_id
     took_effect = sorted(
-        (position for position, e in enumerate(history) if e.subject == subject and e.at <= at),
+        (
+            position
+            for position, e in enumerate(history)
+            if e.subject == subject and e.at <= at and e.purpose in covering
+        ),
         key=lambda position: (history[position].at, position),
     )
-    standing: dict[str, ConsentEvent] = {}
+    slate: dict[str, ConsentEvent] = {}
+    wiped_by: ConsentEvent | None = None
     for position in took_effect:
-        standing[history[position].purpose] = history[position]
-    node: str | None = purpose
-    while node is not None and node not in standing:
-        node = DEEP.get(node).parent_id
-    if node is None:
-        return ConsentStatus(in_force=False)
-    event = standing[node]
-    if event.state not in IN_FORCE:
-        return ConsentStatus(False, event.state, node, event.at)
-    if event.expires_at is not None and event.expires_at <= at:
-        return ConsentStatus(False, ConsentState.EXPIRED, node, event.expires_at)
-    return ConsentStatus(True, event.state, node, event.at, event.expires_at)
+        event = history[position]
+        if event.state in IN_FORCE:
+            slate.pop(event.purpose, None)
+            slate[event.purpose] = event
+        else:
+            slate.clear()
+            wiped_by = event
+    alive = [g for g in slate.values() if g.expires_at is None or at < g.expires_at]
+    if alive:
+        newest = alive[-1]
+        return ConsentStatus(True, newest.state, newest.purpose, newest.at, newest.expires_at)
+    if slate:
+        lapsed = max(slate.values(), key=lambda g: g.expires_at or g.at)
+        return ConsentStatus(False, ConsentState.EXPIRED, lapsed.purpose, lapsed.expires_at)
+    if wiped_by is not None:
+        return ConsentStatus(False, wiped_by.state, wiped_by.purpose, wiped_by.at)
+    return ConsentStatus(in_force=False)
 
 
 def interesting_instants(history: Sequence[ConsentEvent]) -> list[datetime]:
@@ -371,25 +388,47 @@ def test_a_childs_withdrawal_does_not_withdraw_the_parent(store: BaseConsentStor
     assert store.consent_in_force(SUBJECT, CASE_MANAGEMENT, later)
 
 
-def test_the_nearest_purpose_with_an_event_decides_even_if_an_ancestor_changed_later(
+def test_withdrawing_a_parent_purpose_ends_an_earlier_grant_for_a_child(
     store: BaseConsentStore,
 ) -> None:
     store.give(SUBJECT, REFERRAL, at=T0)
     store.give(SUBJECT, "service-delivery", at=T0 + timedelta(days=1))
-    store.withdraw(SUBJECT, "service-delivery", at=T0 + timedelta(days=2))
+    withdrawn = T0 + timedelta(days=2)
+    store.withdraw(SUBJECT, "service-delivery", at=withdrawn)
     later = T0 + timedelta(days=3)
-    assert status(store, REFERRAL, later) == ConsentStatus(True, ConsentState.GIVEN, REFERRAL, T0)
+    assert status(store, REFERRAL, later) == ConsentStatus(
+        False, ConsentState.WITHDRAWN, "service-delivery", withdrawn
+    )
     assert not store.consent_in_force(SUBJECT, CASE_MANAGEMENT, later)
 
 
-def test_an_expired_child_grant_is_not_rescued_by_a_parent_grant(
+def test_a_grant_after_a_withdrawal_restores_consent(store: BaseConsentStore) -> None:
+    store.give(SUBJECT, "service-delivery", at=T0)
+    store.withdraw(SUBJECT, REFERRAL, at=T0 + timedelta(days=1))
+    store.give(SUBJECT, REFERRAL, at=T0 + timedelta(days=2))
+    assert not store.consent_in_force(SUBJECT, REFERRAL, T0 + timedelta(days=1))
+    assert store.consent_in_force(SUBJECT, REFERRAL, T0 + timedelta(days=2))
+
+
+def test_an_expired_child_grant_does_not_hide_a_live_parent_grant(
     store: BaseConsentStore,
 ) -> None:
     expires = T0 + timedelta(days=30)
     store.give(SUBJECT, "service-delivery", at=T0)
     store.give(SUBJECT, REFERRAL, at=T0, expires_at=expires)
-    assert status(store, REFERRAL, expires).state is ConsentState.EXPIRED
+    assert status(store, REFERRAL, expires) == ConsentStatus(
+        True, ConsentState.GIVEN, "service-delivery", T0
+    )
     assert store.consent_in_force(SUBJECT, CASE_MANAGEMENT, expires)
+
+
+def test_a_renewal_replaces_the_grant_it_renews(store: BaseConsentStore) -> None:
+    ends = T0 + timedelta(days=30)
+    store.give(SUBJECT, CASE_MANAGEMENT, at=T0)
+    store.renew(SUBJECT, CASE_MANAGEMENT, at=T0 + timedelta(days=1), expires_at=ends)
+    assert status(store, CASE_MANAGEMENT, ends) == ConsentStatus(
+        False, ConsentState.EXPIRED, CASE_MANAGEMENT, ends
+    )
 
 
 def test_renewal_extends_an_expiry(store: BaseConsentStore) -> None:

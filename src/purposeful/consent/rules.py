@@ -6,12 +6,16 @@ the same question the same way:
 1. Only events expressed at or before the moment count. A scope asks as of the moment it
    opened, so a withdrawal takes effect for the next scope opened after it, and reads
    within a scope that is already open stay consistent.
-2. The purpose asked about, then each ancestor in turn: the nearest purpose with any event
-   decides. Consent to ``research`` covers ``research.outcomes``; a refusal or withdrawal
-   recorded for ``research.outcomes`` itself overrides it for that purpose only.
-3. For that purpose, the latest event decides (events at the same instant: the one recorded
-   last). Given or renewed consent is in force until its expiry, which takes effect at its
-   instant with nobody recording it; refused, withdrawn and revoked consent is not.
+2. Events about the purpose asked and about every purpose covering it count: consent to
+   ``research`` covers ``research.outcomes``.
+3. Consent is in force when a grant (given or renewed) among them has not expired, no
+   later grant for the same purpose replaced it, and no refusal, withdrawal or revocation
+   among them came after it (events at the same instant: the one recorded last is later).
+   So withdrawing ``research`` ends an earlier grant for ``research.outcomes`` too;
+   withdrawing ``research.outcomes`` ends ``research``'s grant for ``research.outcomes``
+   only; and a lapsed grant for ``research.outcomes`` does not hide a grant for
+   ``research`` that is still in force. Expiry takes effect at its instant with nobody
+   recording it.
 4. A renewal needs a grant (given or renewed, expired or not) as the latest earlier event
    for the same subject and purpose.
 """
@@ -42,17 +46,31 @@ def latest(events: Iterable[ConsentEvent], purpose: str, at: datetime) -> Consen
 
 def status_at(events: Sequence[ConsentEvent], purpose: str, at: datetime) -> ConsentStatus:
     """The state of consent covering *purpose* at *at*, from one subject's events in
-    recorded order (events about other purposes are ignored)."""
-    for ident in lineage(purpose):
-        event = latest(events, ident, at)
-        if event is None:
-            continue
-        if event.state.in_force:
-            if event.expires_at is not None and at >= event.expires_at:
-                return ConsentStatus(False, ConsentState.EXPIRED, ident, event.expires_at)
-            return ConsentStatus(True, event.state, ident, event.at, event.expires_at)
-        return ConsentStatus(False, event.state, ident, event.at)
-    return NOTHING_RECORDED
+    recorded order (events about purposes that do not cover *purpose* are ignored).
+
+    In force: the latest live grant's state, purpose, time and expiry. Not in force: the
+    latest refusal, withdrawal or revocation if nothing was granted after it, else the
+    latest expiry among the grants after it.
+    """
+    covering = set(lineage(purpose))
+    relevant = [e for e in events if e.purpose in covering and e.at <= at]
+    if not relevant:
+        return NOTHING_RECORDED
+    # Effect order: by time, and at the same instant by recorded order (a stable sort).
+    relevant.sort(key=lambda e: e.at)
+    last_ending = max((n for n, e in enumerate(relevant) if not e.state.in_force), default=-1)
+    # the latest grant per purpose since the last ending: a renewal replaces its grant
+    latest_grants = {e.purpose: e for e in relevant[last_ending + 1 :] if e.state.in_force}
+    grants = sorted(latest_grants.values(), key=lambda e: e.at)
+    live = [e for e in grants if e.expires_at is None or at < e.expires_at]
+    if live:
+        grant = live[-1]
+        return ConsentStatus(True, grant.state, grant.purpose, grant.at, grant.expires_at)
+    if grants:
+        lapsed = max(grants, key=lambda e: e.expires_at or e.at)
+        return ConsentStatus(False, ConsentState.EXPIRED, lapsed.purpose, lapsed.expires_at)
+    ending = relevant[last_ending]
+    return ConsentStatus(False, ending.state, ending.purpose, ending.at)
 
 
 def duplicate_id(event_id: str) -> InvalidConsentEvent:

@@ -56,26 +56,28 @@ DEFAULT_SUBJECTS = ("C-1001", "C-1002", "C-1003")
 def records(cls: type[T], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
     """Valid instances of the record class *cls*.
 
-    Every ``__init__`` field with a type gets a value of that type (fields with a default
-    and a validator keep the default, so validators are respected); pass a strategy per
-    field name to choose values yourself.
+    Every ``__init__`` field with a type gets a value of that type. A field with a validator
+    is left to hypothesis's own inference from attrs validators when it is required, and
+    keeps its default otherwise, so validators are respected. A ``str`` subject identifier
+    is never blank (a record without one is about nobody). Pass a strategy per field name
+    to choose values yourself.
 
     Raises:
         AnnotationError: *cls* is not a purposeful record.
     """
-    klass = record_policy(cls).cls
+    policy = record_policy(cls)
+    klass = policy.cls
     attrs.resolve_types(klass)
     kwargs: dict[str, st.SearchStrategy[Any]] = {}
     for attribute in attrs.fields(klass):
         if not attribute.init:
             continue
         name = attribute.alias or attribute.name
-        if name in fields:
+        if name in fields or attribute.type is None or attribute.validator is not None:
             continue
-        has_default = attribute.default is not attrs.NOTHING
-        if has_default and (attribute.validator is not None or attribute.type is None):
-            continue
-        if attribute.type is not None:
+        if attribute.name == policy.subject and attribute.type is str:
+            kwargs[name] = st.text(min_size=1).filter(str.strip)
+        else:
             kwargs[name] = st.from_type(attribute.type)
     unknown = set(fields) - {a.alias or a.name for a in attrs.fields(klass)}
     if unknown:

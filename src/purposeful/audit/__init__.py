@@ -1,0 +1,46 @@
+"""The audit trail: keys and pseudonyms now; spans, the ledger and reports to come.
+
+What the privacy team gets is built here, on top of the core's `ScopeReport`s:
+
+- **keys** (`purposeful.audit.keys`): the Ed25519 key pair that signs ledger checkpoints
+  and subject-access bundles, and the pseudonym key that turns a subject identifier into a
+  keyed hash, so the trail can say "the same person" without saying who;
+- later, **spans** (OpenTelemetry events with stable ``purposeful.*`` attributes), the
+  tamper-evident local **ledger** (a hash chain with signed checkpoints) and the **reports**
+  a privacy team asks for.
+
+What this package must not do: put a field's value, a subject identifier (only its
+pseudonym) or any key material in a span, a log line, an exception message or a file it
+writes; or be imported by the core (purposes, records, scope, decisions): the core reaches
+it only through the `AuditSink` protocol.
+"""
+
+from .keys import (
+    PSEUDONYM_KEY_ENV,
+    PSEUDONYM_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    SIGNING_KEY_ENV,
+    SIGNING_KEY_FILE,
+    KeyFiles,
+    PseudonymKey,
+    generate_keys,
+    load_pseudonym_key,
+    load_public_key,
+    load_signing_key,
+    signing_key_id,
+)
+
+__all__ = [
+    "PSEUDONYM_KEY_ENV",
+    "PSEUDONYM_KEY_FILE",
+    "PUBLIC_KEY_FILE",
+    "SIGNING_KEY_ENV",
+    "SIGNING_KEY_FILE",
+    "KeyFiles",
+    "PseudonymKey",
+    "generate_keys",
+    "load_pseudonym_key",
+    "load_public_key",
+    "load_signing_key",
+    "signing_key_id",
+]

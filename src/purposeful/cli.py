@@ -1,0 +1,132 @@
+"""The ``purposeful`` command: ``purposeful GROUP COMMAND [options]``.
+
+Commands come in groups, each built by one function in `GROUPS`:
+
+- ``purposeful keys new DIR``: create the audit trail's signing and pseudonym keys;
+- ``purposeful audit verify`` and ``purposeful audit report`` will form the ``audit`` group.
+
+To add a group, write a builder that adds its commands to the group's subparsers, each with
+``set_defaults(run=function)`` where *function* takes the parsed arguments and returns the
+exit status, and list it in `GROUPS`.
+
+The commands are thin: they parse strings into values at this edge, call the library and
+print what it returns. A user error (any `PurposefulError`) is one line on stderr and exit
+status 2, never a traceback. What this module must not do: print a secret (a key, a
+passphrase, a subject identifier), or hold logic the library does not offer to code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from .audit.keys import generate_keys
+from .errors import PassphraseError, PurposefulError
+
+__all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
+
+#: Exit status of a user error: bad arguments, a refused or failed operation.
+USAGE_ERROR = 2
+
+
+@attrs.frozen
+class CommandGroup:
+    """One group of subcommands, such as ``keys``.
+
+    Attributes:
+        name: the word after ``purposeful``.
+        help: one line for ``purposeful --help``.
+        add_commands: adds the group's commands to the subparsers it is given.
+    """
+
+    name: str
+    help: str
+    add_commands: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+
+
+def _keys_new(args: argparse.Namespace) -> int:
+    passphrase = None
+    if args.passphrase_env is not None:
+        passphrase = os.environ.get(args.passphrase_env)
+        if not passphrase:
+            raise PassphraseError(
+                f"${args.passphrase_env} is not set or is empty: set it to the passphrase "
+                "for the signing key, or leave out --passphrase-env",
+                source=f"${args.passphrase_env}",
+            )
+    files = generate_keys(args.directory, passphrase=passphrase, force=args.force)
+    protection = "encrypted with the passphrase" if files.encrypted else "not encrypted"
+    print(f"signing key:   {files.signing_key} (key id {files.signing_key_id}, {protection})")
+    print(f"public key:    {files.public_key} (key id {files.signing_key_id})")
+    print(f"pseudonym key: {files.pseudonym_key} (key id {files.pseudonym_key_id})")
+    print(
+        "Keep the signing and pseudonym keys secret; give the public key to whoever "
+        "verifies checkpoints and bundles."
+    )
+    return 0
+
+
+def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    new = commands.add_parser(
+        "new",
+        help="create a signing key pair and a pseudonym key",
+        description=(
+            "Create an Ed25519 signing key pair (signing-key.pem, mode 0600, and "
+            "signing-key.pub.pem, mode 0644) and a pseudonym key (pseudonym.key, mode 0600) "
+            "in DIR. Existing keys are never replaced without --force."
+        ),
+    )
+    new.add_argument("directory", metavar="DIR", help="where to write the keys")
+    new.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="encrypt the signing key with the passphrase in environment variable VAR",
+    )
+    new.add_argument(
+        "--force", action="store_true", help="replace existing key files (keep the old ones!)"
+    )
+    new.set_defaults(run=_keys_new)
+
+
+#: The command groups, in the order ``purposeful --help`` lists them. The ``audit`` group
+#: (``verify``, ``report``) goes here.
+GROUPS: tuple[CommandGroup, ...] = (
+    CommandGroup("keys", "create the audit trail's keys", _add_keys_commands),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``purposeful`` argument parser, with every group in `GROUPS`."""
+    parser = argparse.ArgumentParser(
+        prog="purposeful",
+        description="Command-line tools for purposeful.",
+    )
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+    for group in GROUPS:
+        group_parser = groups.add_parser(group.name, help=group.help, description=group.help)
+        commands = group_parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+        group.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``purposeful`` command with *argv* (default: ``sys.argv[1:]``).
+
+    Returns the exit status: 0 on success, 2 on a user error (reported on stderr in one
+    line, or by argparse with the usage).
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error argparse has already printed
+        return stop.code if isinstance(stop.code, int) else USAGE_ERROR
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except PurposefulError as error:
+        print(f"purposeful: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
