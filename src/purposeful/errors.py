@@ -11,6 +11,8 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── UnknownCategory                    a data category the registry does not have
     │   ├── RegistryFileError                  a TOML file is malformed (names file and line)
     │   ├── IncomparableLevels (TypeError)     sensitivity levels from two different scales
+    │   ├── KeyFileError                       a key file or variable is missing, bad or unsafe
+    │   │   └── PassphraseError                a signing key's passphrase is wrong or missing
     │   └── AnnotationError                    an annotated record class is declared wrongly
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope

@@ -1,13 +1,15 @@
-"""The audit trail: keys and pseudonyms now; spans, the ledger and reports to come.
+"""The audit trail: keys, pseudonyms and the tamper-evident ledger; spans and reports to come.
 
 What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 
 - **keys** (`purposeful.audit.keys`): the Ed25519 key pair that signs ledger checkpoints
   and subject-access bundles, and the pseudonym key that turns a subject identifier into a
   keyed hash, so the trail can say "the same person" without saying who;
-- later, **spans** (OpenTelemetry events with stable ``purposeful.*`` attributes), the
-  tamper-evident local **ledger** (a hash chain with signed checkpoints) and the **reports**
-  a privacy team asks for.
+- the tamper-evident local **ledger** (`purposeful.audit.ledger`): an append-only JSONL file
+  of scope reports, HMAC-chained line to line, with Ed25519-signed checkpoints kept apart,
+  and `verify_ledger` (``purposeful audit verify``) naming the first line that breaks;
+- later, **spans** (OpenTelemetry events with stable ``purposeful.*`` attributes) and the
+  **reports** a privacy team asks for.
 
 What this package must not do: put a field's value, a subject identifier (only its
 pseudonym) or any key material in a span, a log line, an exception message or a file it
@@ -29,6 +31,7 @@ from .keys import (
     load_signing_key,
     signing_key_id,
 )
+from .ledger import Ledger, VerifyReason, VerifyResult, default_checkpoints_path, verify_ledger
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",
@@ -37,10 +40,15 @@ __all__ = [
     "SIGNING_KEY_ENV",
     "SIGNING_KEY_FILE",
     "KeyFiles",
+    "Ledger",
     "PseudonymKey",
+    "VerifyReason",
+    "VerifyResult",
+    "default_checkpoints_path",
     "generate_keys",
     "load_pseudonym_key",
     "load_public_key",
     "load_signing_key",
     "signing_key_id",
+    "verify_ledger",
 ]

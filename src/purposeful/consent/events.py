@@ -267,6 +267,10 @@ class ConsentEvent:
                 "only the person or their representative can give or refuse consent"
             )
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """hypothesis and IPython print through this; keep them to the safe repr."""
+        printer.text(repr(self))
+
     def __repr__(self) -> str:
         # The subject id is personal information: keep it out of logs and tracebacks.
         return (

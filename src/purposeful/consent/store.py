@@ -45,6 +45,10 @@ class ExpiringConsent:
     purpose: str
     expires_at: datetime
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """hypothesis and IPython print through this; keep them to the safe repr."""
+        printer.text(repr(self))
+
 
 @runtime_checkable
 class ConsentStore(Protocol):

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from ..decisions import Decision, Reason, ScopeReport
-from ..errors import PurposeViolation
+from ..errors import ConfigurationError, PurposeViolation
+from ..purposes import Purpose
 from ..scope import add_tap, current_scope, remove_tap
 
 __all__ = ["DecisionCapture", "capture_decisions", "expect_violation", "format_decisions"]
@@ -160,17 +161,23 @@ class expect_violation:
     def __init__(
         self,
         *,
-        purpose: str | None = None,
+        purpose: Purpose | str | None = None,
         field: str | None = None,
         record_type: type | str | None = None,
         reason: Reason | str | None = None,
     ) -> None:
-        self.purpose = purpose
+        self.purpose = purpose.id if isinstance(purpose, Purpose) else purpose
         self.field = field
         self.record_type = (
             record_type.__qualname__ if isinstance(record_type, type) else record_type
         )
-        self.reason = Reason(reason) if isinstance(reason, str) else reason
+        try:
+            self.reason = Reason(reason) if isinstance(reason, str) else reason
+        except ValueError:
+            codes = ", ".join(r.value for r in Reason)
+            raise ConfigurationError(
+                f"expect_violation(reason={reason!r}) is not a reason code; use one of: {codes}"
+            ) from None
         self.decision: Decision | None = None
         self._capture: DecisionCapture | None = None
         self._scope_start = 0
@@ -211,7 +218,9 @@ class expect_violation:
         scope = current_scope()
         if scope is not None:
             candidates.extend(scope.decisions[self._scope_start :])
-        candidates.extend(self._capture.decisions)
+        # `violations`, not `decisions`: a refusal an inner expect_violation already expected
+        # cannot satisfy this one too
+        candidates.extend(self._capture.violations)
         found = next((d for d in candidates if self.matches(d)), None)
         if found is None:
             seen = format_decisions(candidates) if candidates else "(no decisions)"

@@ -27,7 +27,7 @@ from .._config import configured, declared_records
 from .._hierarchy import covers
 from ..decisions import Outcome, ScopeReport
 from ..records import record_policy
-from ..scope import add_tap, remove_tap
+from ..scope import add_tap, current_scope, remove_tap
 from ._capture import DecisionCapture, _start, _stop, format_decisions
 
 STRICT_MARKER = "purposeful_strict"
@@ -94,11 +94,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if not _strict(item):
         return (yield)
     capture = _start()
+    held = current_scope()  # a scope a fixture holds open reports only when it closes
+    held_from = len(held.decisions) if held is not None else 0
     try:
         result = yield
     finally:
         _stop(capture)
     violations = capture.violations
+    if held is not None and not held.closed:
+        violations += [d for d in held.decisions[held_from:] if d.violation]
     if violations:
         pytest.fail(
             f"purposeful strict mode: {len(violations)} purpose violation(s) in this test "
