@@ -596,3 +596,16 @@ def test_a_process_killed_mid_write_loses_no_committed_event_and_leaves_no_parti
     for event in stored:
         number = int(event.event_id.removeprefix("k-"))
         assert event.evidence == ("e" * (number % 5 * 3000) or None)
+
+
+def test_a_file_damaged_in_the_middle_is_refused_when_opened(sqlite_path: Path) -> None:
+    store = SQLiteConsentStore(sqlite_path)
+    for n in range(3000):
+        store.give(f"subject-{n:05d}", "research", at=T0)
+    store.close()
+    data = bytearray(sqlite_path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 8192] = bytes(range(256)) * 32
+    sqlite_path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupt, match="restore the file from a backup"):
+        SQLiteConsentStore(sqlite_path)

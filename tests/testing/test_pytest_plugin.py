@@ -586,3 +586,35 @@ def test_under_xdist_coverage_is_merged_and_strict_mode_and_isolation_hold(
         "2 of 3 declared field uses exercised.",
         "Declared purposes never exercised by any read: funder-reporting",
     ]
+
+
+def test_strict_mode_sees_violations_in_a_scope_a_fixture_holds_open(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        """
+        import pytest
+        import purposeful
+        from plugin_records import CASEWORKER, client
+
+        @pytest.fixture(autouse=True)
+        def funder_scope():
+            with purposeful.use("funder-reporting", actor=CASEWORKER):
+                yield
+
+        @pytest.mark.purposeful_strict
+        def test_swallowed_refusal():
+            try:
+                client().diagnosis
+            except purposeful.PurposeViolation:
+                pass
+
+        @pytest.mark.purposeful_strict
+        def test_allowed_read_only():
+            assert client().address == "12 Cuba Street"
+        """
+    )
+    result = project.runpytest(*QUIET)
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_swallowed_refusal*", "*denied*funder-reporting*"])

@@ -367,6 +367,7 @@ class SQLiteConsentStore(BaseConsentStore):
                 connection.execute("BEGIN")
                 try:
                     version = self._version(connection)
+                    self._check_integrity(connection)
                 finally:
                     _rollback(connection)
                 mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -387,6 +388,17 @@ class SQLiteConsentStore(BaseConsentStore):
                     raise self._failure(exc, "open the file") from exc
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+    def _check_integrity(self, connection: sqlite3.Connection) -> None:
+        """``PRAGMA quick_check`` on open, so a damaged file is refused before anything is
+        written to it rather than when a read happens to touch the damaged page (about 10 ms
+        for 100,000 subjects)."""
+        verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if verdict != "ok":
+            raise StoreCorrupt(
+                f"the consent store {self._path} is damaged (SQLite's integrity check "
+                f"failed); restore the file from a backup"
+            )
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         connection.execute("BEGIN IMMEDIATE")
