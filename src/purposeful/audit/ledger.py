@@ -177,7 +177,7 @@ class Ledger:
                 f"Ledger(checkpoints=) must be another file than the ledger {self._path}"
             )
         self._key = signing_key
-        self._fingerprint = _fingerprint(signing_key.public_key())
+        self._fingerprint = _key_digest(signing_key.public_key())
         self._every = checkpoint_every
         self._sync_every_line = fsync == "always"
         self._lock = threading.Lock()
@@ -685,7 +685,7 @@ class _Verifier:
         self.path = path
         self.checkpoints = checkpoints
         self.public_key = public_key
-        self.fingerprint = _fingerprint(public_key)
+        self.fingerprint = _key_digest(public_key)
         self.checked = 0
         self.last_checkpoint: int | None = None
 
@@ -1126,7 +1126,7 @@ def _mac(previous: str | bytes, body: Mapping[str, Any]) -> str:
     return hmac.new(key, _canonical(body), hashlib.sha256).hexdigest()
 
 
-def _fingerprint(public_key: Ed25519PublicKey) -> str:
+def _key_digest(public_key: Ed25519PublicKey) -> str:
     """``sha256:`` and the SHA-256 of the raw public key, in hex.
 
     Its first 8 hex digits are the key's `purposeful.audit.signing_key_id`.
