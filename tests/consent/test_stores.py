@@ -339,12 +339,12 @@ def test_export_gives_one_consent_record_per_event_in_iso_27560_shape(
     assert first["evidence"] == "form-0001"
     assert first["hasNotice"] == {"version": "2025-02"}
     assert renewal["isIndicatedBy"] == {
-        "type": "dpv:Representative",
+        "type": "representative-of-data-subject",
         "relationship": "welfare-guardian",
         "authority": "PPPR Act order FAM-2023-485-000777",
     }
     assert withdrawal["isIndicatedBy"] == {
-        "type": "dpv:Representative",
+        "type": "representative-of-data-subject",
         "relationship": "other",
         "authority": "named by the person at intake",
         "detail": "kuia",

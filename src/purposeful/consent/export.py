@@ -4,7 +4,9 @@ One JSON-ready record per event, shaped after ISO/IEC TS 27560:2023 (consent rec
 information structure) as the W3C Data Privacy Vocabulary (DPV) guide implements it: DPV
 property names where the vocabulary has one (``hasDataSubject``, ``hasPurpose``,
 ``hasConsentStatus``, ``isIndicatedBy``, ``isIndicatedAtTime``, ``hasIndicationMethod``,
-``hasNotice``), and plain snake_case names for what DPV does not name.
+``hasNotice``), and plain names for what DPV does not name. Someone acting for the person
+is typed ``representative-of-data-subject`` with their relationship: DPV's own
+``Representative`` is a controller's representative, a different thing.
 
 The records hold the subject identifier: they are for the person's own subject-access
 bundle, not for logs.
@@ -46,7 +48,7 @@ def _record(event: ConsentEvent, registry: PurposeRegistry) -> dict[str, Any]:
     indicated_by: dict[str, Any]
     if isinstance(by, Representative):
         indicated_by = {
-            "type": "dpv:Representative",
+            "type": "representative-of-data-subject",
             "relationship": by.relationship.value,
             "authority": by.authority,
         }
