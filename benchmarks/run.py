@@ -23,7 +23,13 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs):
 - ``consent_check_sqlite_ns``: the first such read in a fresh scope, asking a SQLite
   consent store of ``--subjects`` subjects (100,000 by default);
 - ``consent_grant_sqlite_per_s``: grants recorded per second by a SQLite store with its
-  default durability (``synchronous=FULL``: each grant is on disk when it returns).
+  default durability (``synchronous=FULL``: each grant is on disk when it returns);
+- ``scope_overhead_sdk_ns``: a whole scope (open it, read 20 managed fields, each allowed
+  and so decided once, close it) with a ``SpanSink`` on an OpenTelemetry SDK tracer provider
+  exporting to memory through a simple span processor: the per-scope cost of the decisions
+  and the span. None when opentelemetry-sdk (``purposeful[test]``) is not installed;
+- ``checked_read_ratio_with_sdk``: ``checked_read_ratio`` measured again with that sink
+  configured. Sinks run once per scope, at its close, so it should match.
 
 The machine may be shared and noisy: quote the medians, and compare ratios, not absolutes.
 """
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import operator
 import statistics
 import sys
 import tempfile
@@ -71,6 +78,23 @@ class Client:
     )
     region: str = "Auckland"
 
+
+#: A record of 20 managed fields, all allowed for case management.
+WIDE_FIELDS = tuple(f"field_{n:02d}" for n in range(20))
+Wide = purposeful.record(
+    attrs.make_class(
+        "Wide",
+        {
+            "client_id": attrs.field(),
+            **{
+                name: purposeful.field(purposes={CASE_MANAGEMENT: AGREEMENT}, category="health")
+                for name in WIDE_FIELDS
+            },
+        },
+        slots=True,
+    ),
+    subject="client_id",
+)
 
 ACTOR = Actor("staff-1", "caseworker", SENSITIVE)
 
@@ -200,6 +224,48 @@ def measure_consent(repeat: int, number: int, subjects: int, grants: int) -> dic
     return results
 
 
+def measure_spans(repeat: int, number: int) -> dict[str, float | None]:
+    """Scopes and reads with a SpanSink on an SDK tracer provider; None without the SDK."""
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    except ImportError:
+        return {"scope_overhead_sdk_ns": None, "checked_read_ratio_with_sdk": None}
+    from purposeful.audit.spans import SpanSink
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    record = Wide("c-1", *(f"value {n}" for n in range(len(WIDE_FIELDS))))
+    read_all = operator.attrgetter(*WIDE_FIELDS)
+
+    def scope() -> None:
+        with purposeful.use(CASE_MANAGEMENT, actor=ACTOR):
+            read_all(record)
+
+    scopes = max(number // 100, 100)  # per run: the exporter holds every span until cleared
+    try:
+        with purposeful.configured(sinks=[SpanSink(tracer_provider=provider)]):
+            scope()
+            if len(exporter.get_finished_spans()) != 1:
+                raise SystemExit("the span sink did not export one span for one scope")
+            runs = timeit.repeat(
+                "scope()",
+                setup="exporter.clear()",
+                globals={"scope": scope, "exporter": exporter},
+                repeat=repeat,
+                number=scopes,
+            )
+            reads = measure_reads(repeat, number)
+    finally:
+        provider.shutdown()
+    return {
+        "scope_overhead_sdk_ns": statistics.median(runs) / scopes * 1e9,
+        "checked_read_ratio_with_sdk": reads["checked_read_ratio"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -218,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     results["consent_check_cached_ratio"] = (
         results["consent_check_cached_ns"] / results["plain_read_ns"]
     )
+    results.update(measure_spans(args.repeat, args.number))
     results["python"] = sys.version.split()[0]
 
     if args.json:

@@ -15,6 +15,7 @@ from ._config import (
     get_configuration,
     reset_configuration,
 )
+from ._version import __version__
 from .actors import Actor
 from .bases import (
     CONSENT,
@@ -77,8 +78,6 @@ from .sensitivity import (
     Scale,
 )
 from .typing import AuditSink, ConsentChecker, ConsentStatusSource
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CONFIDENTIAL",

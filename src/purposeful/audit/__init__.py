@@ -1,4 +1,4 @@
-"""The audit trail: keys, pseudonyms and the tamper-evident ledger; spans and reports to come.
+"""The audit trail: keys, pseudonyms, spans and the tamper-evident ledger; reports to come.
 
 What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 
@@ -8,8 +8,10 @@ What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 - the tamper-evident local **ledger** (`purposeful.audit.ledger`): an append-only JSONL file
   of scope reports, HMAC-chained line to line, with Ed25519-signed checkpoints kept apart,
   and `verify_ledger` (``purposeful audit verify``) naming the first line that breaks;
-- later, **spans** (OpenTelemetry events with stable ``purposeful.*`` attributes) and the
-  **reports** a privacy team asks for.
+- **spans** (`purposeful.audit.spans`): `SpanSink`, an audit sink that sends each scope to
+  OpenTelemetry as one span with stable ``purposeful.*`` attributes (see the semantic
+  conventions page);
+- later, the **reports** a privacy team asks for.
 
 What this package must not do: put a field's value, a subject identifier (only its
 pseudonym) or any key material in a span, a log line, an exception message or a file it
@@ -32,6 +34,7 @@ from .keys import (
     signing_key_id,
 )
 from .ledger import Ledger, VerifyReason, VerifyResult, default_checkpoints_path, verify_ledger
+from .spans import SpanSink
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",
@@ -42,6 +45,7 @@ __all__ = [
     "KeyFiles",
     "Ledger",
     "PseudonymKey",
+    "SpanSink",
     "VerifyReason",
     "VerifyResult",
     "default_checkpoints_path",
