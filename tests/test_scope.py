@@ -938,3 +938,41 @@ def test_a_consented_read_is_refused_through_a_carried_scope_after_it_closed() -
     with pytest.raises(NoPurposeScope) as info:
         late()
     assert info.value.decision.reasons == (Reason.SCOPE_CLOSED,)
+
+
+# --- whose records a scope read: counted per record type, named only by pseudonym ---
+
+
+def test_a_report_counts_the_people_read_per_record_type_without_naming_them(
+    sink: RecordingSink,
+) -> None:
+    people = [case(client_id=f"C-{n}") for n in range(3)]
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        for person in people * 2:  # each read twice: still three people
+            assert person.address
+        _ = Contact("C-0", "021 555 0101", "a@example.org").phone
+    (report,) = sink.reports
+    assert report.subject_counts == {"Case": 3, "Contact": 1}
+    assert report.subject_count == 3  # C-0 is the same person in both record types
+    assert report.subjects == frozenset()  # no pseudonymiser configured
+    assert "C-1" not in repr(report)
+
+
+def test_a_report_names_people_only_by_the_configured_pseudonymiser(
+    sink: RecordingSink,
+) -> None:
+    purposeful.configure(pseudonymise=lambda subject: "p-" + subject[::-1])
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert case(client_id="C-7").address
+    with use("funder-reporting", actor=FUNDER_JOB), pytest.raises(PurposeViolation):
+        _ = case(client_id="C-8").diagnosis
+    read, refused = sink.reports
+    assert read.subjects == frozenset({"p-7-C"})
+    assert (refused.subjects, refused.subject_count) == (frozenset(), 0)  # nothing handed out
+
+
+def test_an_unscoped_monitor_read_reports_whose_record_it_was(sink: RecordingSink) -> None:
+    purposeful.configure(mode=Mode.MONITOR, pseudonymise=lambda subject: "p-" + subject)
+    assert case(client_id="C-9").address
+    (report,) = sink.reports
+    assert (report.subject_counts, report.subjects) == ({"Case": 1}, frozenset({"p-C-9"}))

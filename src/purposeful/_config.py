@@ -46,6 +46,8 @@ class Configuration:
             `mode`: record types are the unit of incremental adoption.
         sinks: where scope reports go.
         consent: the consent checker, or None (fields that need consent are then denied).
+        pseudonymise: turns a subject identifier into a keyed pseudonym for scope reports
+            (e.g. ``PseudonymKey.pseudonym``); None: reports carry counts only.
     """
 
     registry: PurposeRegistry
@@ -55,6 +57,7 @@ class Configuration:
     record_modes: Mapping[type, Mode] = attrs.field(factory=dict)
     sinks: tuple[AuditSink, ...] = ()
     consent: ConsentChecker | None = None
+    pseudonymise: Callable[[str], str] | None = None
 
     def mode_for(self, purpose: Purpose | None, record_type: type) -> Mode:
         """The mode a decision about *record_type* under *purpose* is made in."""
@@ -117,6 +120,7 @@ def configure(
     record_modes: Mapping[type, Mode] = _UNSET,
     sinks: Iterable[AuditSink] = _UNSET,
     consent: ConsentChecker | None = _UNSET,
+    pseudonymise: Callable[[str], str] | None = _UNSET,
 ) -> Configuration:
     """Change the global configuration; arguments left out keep their current value.
 
@@ -182,6 +186,13 @@ def configure(
                 f"consent_in_force(subject, purpose, at) method"
             )
         changes["consent"] = consent
+    if pseudonymise is not _UNSET:
+        if pseudonymise is not None and not callable(pseudonymise):
+            raise ConfigurationError(
+                "pseudonymise= takes a function from a subject id to a pseudonym, such as "
+                "purposeful.audit.load_pseudonym_key(...).pseudonym"
+            )
+        changes["pseudonymise"] = pseudonymise
     if "registry" in changes or "categories" in changes:
         for cls, check in list(_record_checks.items()):
             check(cls, changes.get("registry"), changes.get("categories"))

@@ -12,6 +12,7 @@ types, purposes, roles and levels. That is what makes them safe to log, export a
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -299,6 +300,11 @@ class ScopeReport:
             times in one scope is decided once; a field that needs consent is decided once
             per subject.
         failed: True if the scope exited with an exception.
+        subject_counts: per record type, how many distinct people's records had data handed
+            out (allowed or would-deny reads, and projected fields).
+        subject_count: how many distinct people that is, across record types.
+        subjects: the keyed pseudonyms of those people, when a pseudonymiser is configured
+            (``purposeful.configure(pseudonymise=key.pseudonym)``); never raw identifiers.
     """
 
     purpose: Purpose | None
@@ -307,6 +313,9 @@ class ScopeReport:
     closed_at: datetime
     decisions: tuple[Decision, ...]
     failed: bool = False
+    subject_counts: Mapping[str, int] = attrs.field(factory=dict)
+    subject_count: int = 0
+    subjects: frozenset[str] = frozenset()
 
     @property
     def violations(self) -> tuple[Decision, ...]:

@@ -42,7 +42,7 @@ from .categories import CategoryRegistry, DataCategory
 from .decisions import ConsentStatus, Decision, Outcome, Reason
 from .errors import AnnotationError, ConfigurationError, UnknownCategory, UnknownPurpose
 from .purposes import Purpose, PurposeRegistry
-from .scope import EXEMPT_CODE, NO_HIT, allowed_fields, read_slow
+from .scope import EXEMPT_CODE, NO_HIT, fast_state, read_slow
 from .sensitivity import IN_CONFIDENCE, Level
 
 __all__ = ["FieldPolicy", "FieldTag", "RecordPolicy", "field", "record", "record_policy"]
@@ -469,14 +469,15 @@ def _getter_source(name: str, read: list[str], consent: bool) -> str:
     value. A field that may need consent first checks its last consented instance (see
     `FieldPolicy.hit`), so reading one record's consent field again stays on the fast path.
     """
-    lines = [f"def {name}(obj, _allowed=_allowed, _policy=_policy, _slow=_slow, _hit=_hit):"]
+    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow, _hit=_hit):"]
+    # the hot path proper: one get (unpacked: a specialised two-tuple unpack is cheaper than
+    # two subscripts), an identity test (the record read last) and one membership test
+    # (the field decided in this scope)
+    lines += ["    allowed, last = _fast()"]
     if consent:
-        lines += ["    allowed = _allowed()", "    hit = _hit[0]"]
-        lines += ["    if hit[1] is obj and hit[0] is allowed:"]
+        lines += ["    hit = _hit[0]", "    if hit[1] is obj and hit[0] is allowed:"]
         lines += [f"        {line}" for line in read]
-        lines += ["    if _policy in allowed:"]
-    else:  # the hot path proper: no local, one get, one membership test
-        lines += ["    if _policy in _allowed():"]
+    lines += ["    if last is obj and _policy in allowed:"]
     lines += [f"        {line}" for line in read]
     lines += ["    return _slow(_policy, obj)"]
     return "\n".join(lines) + "\n"
@@ -486,7 +487,7 @@ def _install_guard(cls: type, policy: FieldPolicy) -> None:
     """Replace the field's class attribute with a guard property."""
     name = policy.name
     namespace: dict[str, Any] = {
-        "_allowed": allowed_fields,
+        "_fast": fast_state,
         "_policy": policy,
         "_slow": read_slow,
         "_hit": policy.hit,

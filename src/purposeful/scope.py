@@ -33,7 +33,7 @@ from .purposes import Purpose
 from .typing import AuditSink, ConsentChecker
 
 if TYPE_CHECKING:
-    from .records import FieldPolicy
+    from .records import FieldPolicy, RecordPolicy
 
 __all__ = ["Scope", "carry_scope", "current_scope", "use"]
 
@@ -43,11 +43,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
-_allowed_var: ContextVar[set[object] | frozenset[object]] = ContextVar(
-    "purposeful.allowed", default=frozenset()
+#: What the hot path reads: (the current scope's set of allowed fields, the record read
+#: last in this context). A read is fast only for that record; the first read of another
+#: record takes the slow path once, which notes whose record it is (for the audit's subject
+#: counts) and makes it the last record.
+_fast_var: ContextVar[tuple[set[object] | frozenset[object], object]] = ContextVar(
+    "purposeful.fast", default=(frozenset(), None)
 )
-#: The hot path's one context-variable get: the current scope's set of allowed fields.
-allowed_fields = _allowed_var.get
+#: The hot path's one context-variable get.
+fast_state = _fast_var.get
 
 #: The "no hit" value of a field's last-consented-instance cell (`FieldPolicy.hit`).
 NO_HIT: tuple[None, None] = (None, None)
@@ -79,6 +83,7 @@ class Scope:
         "_log",
         "_opener",
         "_outer",
+        "_subjects",
         "actor",
         "opened_at",
         "purpose",
@@ -103,6 +108,7 @@ class Scope:
         self._decided: dict[object, Decision] = {}
         self._consents: dict[str, tuple[tuple[Reason, ...], ConsentStatus | None]] = {}
         self._hits: set[FieldPolicy] = set()
+        self._subjects: dict[str, set[str]] = {}
         self._log: list[Decision] = []
         self._closed = False
 
@@ -119,8 +125,17 @@ class Scope:
         """Decide a read of *policy*'s field on *obj* (the slow path) and return the value."""
         decision = self.decide(policy, obj)
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
+            self.note_subject(policy.record, obj)
+            _fast_var.set((self._allowed, obj))
             return policy.raw(obj)
         raise PurposeViolation(decision)
+
+    def note_subject(self, record: RecordPolicy, obj: object) -> None:
+        """Note whose record *obj* is: its data was handed out in this scope."""
+        subjects = self._subjects.get(record.cls.__qualname__)
+        if subjects is None:
+            subjects = self._subjects[record.cls.__qualname__] = set()
+        subjects.add(record.subject_of(obj))
 
     def decide(
         self, policy: FieldPolicy, obj: object, *, refusal: Outcome | None = None
@@ -227,6 +242,8 @@ class Scope:
             if policy.hit[0][0] is self._allowed:
                 policy.hit[0] = NO_HIT
         self._consents.clear()
+        subjects = _subject_summary(self._subjects)
+        self._subjects.clear()
         return ScopeReport(
             purpose=self.purpose,
             actor=self.actor,
@@ -234,6 +251,7 @@ class Scope:
             closed_at=datetime.now(UTC),
             decisions=tuple(self._log),
             failed=failed,
+            **subjects,
         )
 
     def __repr__(self) -> str:
@@ -258,6 +276,19 @@ def remove_tap(sink: AuditSink) -> None:
     """Stop sending reports to *sink*; a sink not tapped is ignored."""
     if sink in _taps:
         _taps.remove(sink)
+
+
+def _subject_summary(subjects: dict[str, set[str]]) -> dict[str, Any]:
+    """The report's subject fields: per record type how many people, how many in all, and
+    their pseudonyms if a pseudonymiser is configured. Raw subject ids stop here."""
+    everyone: set[str] = set().union(*subjects.values()) if subjects else set()
+    everyone.discard("")
+    pseudonymise = get_configuration().pseudonymise
+    return {
+        "subject_counts": {record_type: len(ids) for record_type, ids in subjects.items()},
+        "subject_count": len(everyone),
+        "subjects": frozenset(map(pseudonymise, everyone)) if pseudonymise else frozenset(),
+    }
 
 
 def emit(report: ScopeReport) -> None:
@@ -293,8 +324,9 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     mode = get_configuration().mode_for(None, type(obj))
     if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
         decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
+        subjects = {policy.record.cls.__qualname__: {policy.record.subject_of(obj)}}
         try:
-            _emit_alone(decision)
+            _emit_alone(decision, subjects)
         except AuditSinkError as sink_error:  # monitor mode must not break the legacy path
             _log.error("purposeful: %s", sink_error)
         return policy.raw(obj)
@@ -306,10 +338,10 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     raise refusal
 
 
-def _emit_alone(decision: Decision) -> None:
+def _emit_alone(decision: Decision, subjects: dict[str, set[str]] | None = None) -> None:
     """Report a decision made outside any open scope, as a report of its own."""
     now = datetime.now(UTC)
-    emit(ScopeReport(None, None, now, now, (decision,)))
+    emit(ScopeReport(None, None, now, now, (decision,), **_subject_summary(subjects or {})))
 
 
 class use:
@@ -362,7 +394,7 @@ class use:
         outer = _scope_var.get()
         scope = Scope(purpose, self._actor, self._consent, opener=self, outer=outer)
         _scope_var.set(scope)
-        _allowed_var.set(scope._allowed)
+        _fast_var.set((scope._allowed, None))
         return scope
 
     def __exit__(
@@ -381,7 +413,7 @@ class use:
             )
         outer = scope._outer
         _scope_var.set(outer)
-        _allowed_var.set(outer._allowed if outer is not None else frozenset())
+        _fast_var.set((outer._allowed, None) if outer is not None else (frozenset(), None))
         try:
             emit(scope._close(failed=exc_type is not None))
         except AuditSinkError as sink_error:
@@ -442,16 +474,18 @@ def carry_scope(fn: Callable[P, R]) -> Callable[P, R]:
     ``asyncio.to_thread`` already copies the context, so it needs no wrapper.
     """
     scope = _scope_var.get()
-    allowed: set[object] | frozenset[object] = scope._allowed if scope else frozenset()
+    fast: tuple[set[object] | frozenset[object], object] = (
+        (scope._allowed, None) if scope else (frozenset(), None)
+    )
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         scope_token = _scope_var.set(scope)
-        allowed_token = _allowed_var.set(allowed)
+        fast_token = _fast_var.set(fast)
         try:
             return fn(*args, **kwargs)
         finally:
-            _allowed_var.reset(allowed_token)
+            _fast_var.reset(fast_token)
             _scope_var.reset(scope_token)
 
     return run

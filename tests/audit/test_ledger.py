@@ -216,7 +216,8 @@ def test_lines_follow_the_documented_format(ledger_path: Path) -> None:
     for seq, (event, report) in enumerate(zip(events, REPORTS, strict=True), start=1):
         assert set(event) == {
             *("actor", "decisions", "failed", "mac", "opened"),
-            *("purpose", "role", "seq", "time", "type"),
+            *("purpose", "role", "seq", "subjects", "subjects_count", "subjects_overflow"),
+            *("time", "type"),
         }
         assert event["seq"] == seq
         assert event["type"] == "scope"

@@ -191,6 +191,12 @@ def test_the_attributes_of_a_known_scope(exporter: InMemorySpanExporter) -> None
         "purposeful.categories": ("contact", "household"),
         "purposeful.basis.kinds": ("service-agreement",),
         "purposeful.scope.failed": False,
+        # one person (C-1001) in both record types; no pseudonymiser configured, so the
+        # person is counted but not listed
+        "purposeful.subjects": (),
+        "purposeful.subjects.count": 1,
+        "purposeful.subjects.overflow": 1,
+        "purposeful.record_types.subject_counts": (1, 1),
     }
     assert event_dicts(span) == [
         (
@@ -238,7 +244,7 @@ def test_every_attribute_and_event_name_is_documented(exporter: InMemorySpanExpo
     assert "purposeful.would_deny" in names
     assert "purposeful.unscoped_read" in names
     assert names <= documented, f"undocumented: {sorted(names - documented)}"
-    assert not any(n.startswith("purposeful.subjects") for n in names)
+    assert "purposeful.subjects.count" in names
 
 
 def test_an_empty_scope_still_has_every_count_and_list(exporter: InMemorySpanExporter) -> None:
@@ -676,3 +682,26 @@ def test_no_span_holds_a_value_or_a_subject_id(
                 assert mark not in text, f"{mark!r} leaked into {span.name}: {text!r}"
             for secret in secrets:
                 assert secret not in text
+
+
+def test_subjects_appear_only_as_pseudonyms_capped_with_an_overflow_count(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    from purposeful.audit import PseudonymKey
+
+    key = PseudonymKey.generate()
+    purposeful.configure(sinks=[SpanSink(provider, max_subjects=2)], pseudonymise=key.pseudonym)
+    people = [case(client_id=f"C-{n}") for n in range(5)]
+    with use("service-delivery", actor=ADMINISTRATOR):
+        for person in people:
+            assert person.address == "12 Cuba Street"
+            assert person.address == "12 Cuba Street"  # read again: still one person
+    (span,) = ours(exporter)
+    attributes = dict(span.attributes or {})
+    expected = sorted(key.pseudonym(f"C-{n}") for n in range(5))[:2]
+    assert attributes["purposeful.subjects"] == tuple(expected)
+    assert attributes["purposeful.subjects.count"] == 5
+    assert attributes["purposeful.subjects.overflow"] == 3
+    assert attributes["purposeful.record_types.subject_counts"] == (5,)
+    text = repr(attributes)
+    assert not any(f"C-{n}" in text.replace(key.key_id, "") for n in range(5))

@@ -1095,6 +1095,9 @@ def _scope_line(report: ScopeReport) -> dict[str, Any]:
         "opened": _time(report.opened_at),
         "purpose": report.purpose.id if report.purpose is not None else None,
         "role": report.actor.role if report.actor is not None else None,
+        "subjects": sorted(report.subjects),
+        "subjects_count": report.subject_count,
+        "subjects_overflow": report.subject_count - len(report.subjects),
         "time": _time(report.closed_at),
         "type": "scope",
     }

@@ -76,14 +76,21 @@ class SpanSink:
         tracer_provider: the provider to get the ``purposeful`` tracer from; default: the
             global provider, including one set after the sink is made. With none set, the
             spans are no-ops.
+        max_subjects: at most this many subject pseudonyms on a span (the lowest, sorted);
+            ``purposeful.subjects.overflow`` says how many more there were.
 
     Raises:
         ConfigurationError: *tracer_provider* is not an OpenTelemetry `TracerProvider`.
     """
 
-    __slots__ = ("_tracer",)
+    __slots__ = ("_max_subjects", "_tracer")
 
-    def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(
+        self, tracer_provider: TracerProvider | None = None, *, max_subjects: int = 100
+    ) -> None:
+        if isinstance(max_subjects, bool) or not isinstance(max_subjects, int) or max_subjects < 0:
+            raise ConfigurationError("SpanSink(max_subjects=) takes a whole number, 0 or more")
+        self._max_subjects = max_subjects
         if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
             raise ConfigurationError(
                 f"SpanSink(tracer_provider=) takes an OpenTelemetry TracerProvider (such as "
@@ -100,7 +107,7 @@ class SpanSink:
         span = self._tracer.start_span(
             SPAN_NAME if report.purpose is not None else UNSCOPED_SPAN_NAME,
             start_time=_nanoseconds(report.opened_at),
-            attributes=_span_attributes(report),
+            attributes=_span_attributes(report, self._max_subjects),
         )
         try:
             if not span.is_recording():
@@ -121,8 +128,9 @@ class SpanSink:
         return f"<SpanSink tracer={type(self._tracer).__name__}>"
 
 
-def _span_attributes(report: ScopeReport) -> dict[str, AttributeValue]:
-    """The span's attributes: names, codes and counts only, in one pass over the decisions."""
+def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, AttributeValue]:
+    """The span's attributes: names, codes, counts and pseudonyms only, in one pass over the
+    decisions."""
     denied = would_deny = withheld = 0
     record_types: set[str] = set()
     fields_read: set[str] = set()
@@ -163,6 +171,18 @@ def _span_attributes(report: ScopeReport) -> dict[str, AttributeValue]:
             "purposeful.categories": _distinct(categories),
             "purposeful.basis.kinds": _distinct(b.kind.value for b in bases.values()),
             "purposeful.scope.failed": report.failed,
+        }
+    )
+    listed = sorted(report.subjects)[:max_subjects]
+    types = _distinct(record_types)
+    attributes.update(
+        {
+            "purposeful.subjects": listed,
+            "purposeful.subjects.count": report.subject_count,
+            "purposeful.subjects.overflow": report.subject_count - len(listed),
+            "purposeful.record_types.subject_counts": [
+                report.subject_counts.get(record_type, 0) for record_type in types
+            ],
         }
     )
     return attributes
