@@ -8,14 +8,22 @@ Run it with ``python examples/frontline_service.py``. It shows:
 4. a projection that minimises a record to what a referral partner may see;
 5. consent for research given by a parent, used, withdrawn, and the next scope refused,
    with consent kept in the embedded SQLite store (a local file);
-6. the audit reports every scope produced: decisions, never values.
+6. the audit reports every scope produced: decisions, never values;
+7. the audit trail: every scope as an OpenTelemetry span (printed to the console as it
+   closes) and a line in a tamper-evident ledger, which verifies; a tampered copy does not.
+
+Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 
 import purposeful
 from purposeful import (
@@ -27,6 +35,15 @@ from purposeful import (
     Mode,
     ScopeReport,
     ServiceAgreement,
+)
+from purposeful.audit import (
+    Ledger,
+    SpanSink,
+    generate_keys,
+    load_pseudonym_key,
+    load_public_key,
+    load_signing_key,
+    verify_ledger,
 )
 from purposeful.consent import ConsentMethod, Relationship, Representative
 from purposeful.consent.sqlite import SQLiteConsentStore
@@ -78,19 +95,62 @@ def heading(text: str) -> None:
     print(f"\n== {text} ==")
 
 
+def one_line(span: ReadableSpan) -> str:
+    """A compact console line per span; the SDK's default prints the whole span as JSON."""
+    attributes = dict(span.attributes or {})
+    purpose = attributes.get("purposeful.purpose", "(no scope)")
+    fields = ",".join(attributes.get("purposeful.fields_read", ())) or "-"  # type: ignore[arg-type]
+    return (
+        f"  [span {span.name}] purpose={purpose} role={attributes.get('purposeful.actor.role')} "
+        f"read={fields} people={attributes.get('purposeful.subjects.count')} "
+        f"denied={attributes.get('purposeful.denied.count')} "
+        f"would_deny={attributes.get('purposeful.would_deny.count')}\n"
+    )
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
+        keys = generate_keys(Path(folder, "keys"))
+        spans = TracerProvider()
+        spans.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(formatter=one_line)))
+        ledger = Ledger(Path(folder, "audit.jsonl"), signing_key=load_signing_key(keys.signing_key))
         consent = SQLiteConsentStore(Path(folder, "consent.sqlite3"))
+        sink = CollectingSink()
+        purposeful.configure(
+            sinks=[sink, SpanSink(spans), ledger],
+            consent=consent,
+            pseudonymise=load_pseudonym_key(keys.pseudonym_key).pseudonym,
+        )
         try:
-            run(consent)
+            run(consent, sink)
+            ledger.close()
+            show_the_ledger(ledger.path, keys.public_key)
         finally:
+            ledger.close()
             consent.close()
+            spans.shutdown()
             purposeful.reset_configuration()
 
 
-def run(consent: SQLiteConsentStore) -> None:
-    sink = CollectingSink()
-    purposeful.configure(sinks=[sink], consent=consent)
+def show_the_ledger(ledger: Path, public_key: Path) -> None:
+    heading("7. The tamper-evident ledger")
+    result = verify_ledger(ledger, load_public_key(public_key))
+    print("Verify the ledger:", result.describe().replace(str(ledger.parent), "..."))
+    tampered = ledger.with_name("tampered.jsonl")
+    shutil.copy(ledger, tampered)
+    shutil.copy(
+        ledger.with_name(ledger.name + ".checkpoints"),
+        tampered.with_name(tampered.name + ".checkpoints"),
+    )
+    lines = tampered.read_text(encoding="utf-8").splitlines(keepends=True)
+    # Someone rewrites history: the funder report's scope (line 3) now claims another purpose.
+    lines[2] = lines[2].replace('"funder-reporting"', '"service-improvement"')
+    tampered.write_text("".join(lines), encoding="utf-8")
+    result = verify_ledger(tampered, load_public_key(public_key))
+    print("Verify a copy with line 3 edited:", result.describe().replace(str(ledger.parent), "..."))
+
+
+def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
     aroha = Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety", 6)
     consent.give("C-1001", "service-delivery.referral", notice_version="referral-2026-02")
     caseworker = Actor("staff-17", "caseworker", SENSITIVE)

@@ -27,6 +27,9 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Wellbeing score for the outcomes study: 8" in out
     assert "consent was withdrawn (for research)" in out
     assert "Consent history: ['given', 'withdrawn']" in out
+    assert "[span purposeful.use] purpose=funder-reporting role=funder-reporting-job" in out
+    assert "audit.jsonl: ok: 8 lines verified" in out
+    assert "tampered.jsonl:3: edited:" in out
     audit = out.split("== 6.")[1]
     assert "generalised anxiety" not in audit
     assert "Aroha" not in audit
