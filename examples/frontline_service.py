@@ -10,7 +10,9 @@ Run it with ``python examples/frontline_service.py``. It shows:
    with consent kept in the embedded SQLite store (a local file);
 6. the audit reports every scope produced: decisions, never values;
 7. the audit trail: every scope as an OpenTelemetry span (printed to the console as it
-   closes) and a line in a tamper-evident ledger, which verifies; a tampered copy does not.
+   closes) and a line in a tamper-evident ledger, which verifies; a tampered copy does not;
+8. the privacy team's question, answered from the ledger: who read Aroha's information,
+   when, and for what purpose (``purposeful audit report --subject``).
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``.
 """
@@ -35,6 +37,7 @@ from purposeful import (
     Mode,
     ScopeReport,
     ServiceAgreement,
+    cli,
 )
 from purposeful.audit import (
     Ledger,
@@ -125,6 +128,9 @@ def main() -> None:
             run(consent, sink)
             ledger.close()
             show_the_ledger(ledger.path, keys.public_key)
+            heading("8. Who read Aroha's information? (purposeful audit report --subject)")
+            question = ["--subject", "C-1001", "--key-file", str(keys.pseudonym_key)]
+            cli.main(["audit", "report", "--ledger", str(ledger.path), *question])
         finally:
             ledger.close()
             consent.close()

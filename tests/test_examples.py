@@ -30,7 +30,12 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "[span purposeful.use] purpose=funder-reporting role=funder-reporting-job" in out
     assert "audit.jsonl: ok: 8 lines verified" in out
     assert "tampered.jsonl:3: edited:" in out
-    audit = out.split("== 6.")[1]
+    answer = out.split("== 8.")[1]
+    assert "Who read the person with pseudonym" in answer
+    assert "funder-reporting-job  funder-reporting" in answer
+    assert "Complete: every scope read says whom it read." in answer
+    assert "C-1001" not in answer.replace("--subject", "")
+    audit = out.split("== 6.")[1].split("== 7.")[0]
     assert "generalised anxiety" not in audit
     assert "Aroha" not in audit
     assert "C-1001" not in audit

@@ -22,6 +22,7 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── LedgerCorrupt                      the file is not a ledger, or its tail is damaged
     │   ├── LedgerKeyMismatch (ValueError)     the signing key is not the one the ledger uses
     │   └── LedgerLocked                       another writer has the ledger open
+    ├── ReportInputError                       a report's input is bad (names file and line)
     └── ConsentError                           something about recorded consent
         ├── InvalidConsentEvent (ValueError)   an event that cannot be recorded as given
         └── ConsentStoreError                  a consent store cannot do what was asked
@@ -71,6 +72,7 @@ __all__ = [
     "PurposeViolation",
     "PurposefulError",
     "RegistryFileError",
+    "ReportInputError",
     "StoreClosed",
     "StoreCorrupt",
     "StoreUnavailable",
@@ -214,6 +216,29 @@ class LedgerKeyMismatch(LedgerError, ValueError):
 
 class LedgerLocked(LedgerError):
     """Another process, or another `Ledger` in this one, has the ledger open for appending."""
+
+
+class ReportInputError(PurposefulError):
+    """An input of ``purposeful audit report`` is missing, unreadable or malformed.
+
+    Nothing is skipped: the report stops at the first thing it cannot read. The message
+    names the file, the line where it can be found and, inside a line, the JSON path; it
+    never quotes the input.
+
+    Attributes:
+        path: the file.
+        line: the 1-based line, where it can be found, else None.
+    """
+
+    def __init__(self, message: str, *, path: Path | str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+        self._problem = message
+
+    def __reduce__(self) -> tuple[functools.partial[ReportInputError], tuple[str]]:
+        return functools.partial(type(self), path=self.path, line=self.line), (self._problem,)
 
 
 class ConsentError(PurposefulError):

@@ -1,4 +1,4 @@
-"""The audit trail: keys, pseudonyms, spans and the tamper-evident ledger; reports to come.
+"""The audit trail: keys, pseudonyms, spans, the tamper-evident ledger and reports.
 
 What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 
@@ -11,7 +11,8 @@ What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 - **spans** (`purposeful.audit.spans`): `SpanSink`, an audit sink that sends each scope to
   OpenTelemetry as one span with stable ``purposeful.*`` attributes (see the semantic
   conventions page);
-- later, the **reports** a privacy team asks for.
+- **reports** (`purposeful.audit.report`, ``purposeful audit report``): what a privacy team
+  asks of exported traces and ledgers, including who read one person's information.
 
 What this package must not do: put a field's value, a subject identifier (only its
 pseudonym) or any key material in a span, a log line, an exception message or a file it
