@@ -14,18 +14,25 @@ Run it with ``python examples/frontline_service.py``. It shows:
 8. the privacy team's question, answered from the ledger: who read Aroha's information,
    when, and for what purpose (``purposeful audit report --subject``).
 
-Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``.
+Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
+``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
+collector with the official OTLP exporter.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+)
 
 import purposeful
 from purposeful import (
@@ -116,6 +123,10 @@ def main() -> None:
         keys = generate_keys(Path(folder, "keys"))
         spans = TracerProvider()
         spans.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(formatter=one_line)))
+        if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):  # your collector, via official OTLP
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            spans.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         ledger = Ledger(Path(folder, "audit.jsonl"), signing_key=load_signing_key(keys.signing_key))
         consent = SQLiteConsentStore(Path(folder, "consent.sqlite3"))
         sink = CollectingSink()

@@ -303,6 +303,9 @@ class ScopeReport:
         subject_counts: per record type, how many distinct people's records had data handed
             out (allowed or would-deny reads, and projected fields).
         subject_count: how many distinct people that is, across record types.
+        mode: the scope's mode when it closed (global, or its purpose's); a record type can
+            still have its own (``record_modes``), which each decision's outcome shows.
+            None for a read outside any scope.
         subjects: the keyed pseudonyms of those people, when a pseudonymiser is configured
             (``purposeful.configure(pseudonymise=key.pseudonym)``); never raw identifiers.
     """
@@ -316,6 +319,7 @@ class ScopeReport:
     subject_counts: Mapping[str, int] = attrs.field(factory=dict)
     subject_count: int = 0
     subjects: frozenset[str] = frozenset()
+    mode: Mode | None = None
 
     @property
     def violations(self) -> tuple[Decision, ...]:

@@ -251,6 +251,7 @@ class Scope:
             closed_at=datetime.now(UTC),
             decisions=tuple(self._log),
             failed=failed,
+            mode=get_configuration().mode_for(self.purpose, object),
             **subjects,
         )
 

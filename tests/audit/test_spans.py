@@ -182,6 +182,7 @@ def test_the_attributes_of_a_known_scope(exporter: InMemorySpanExporter) -> None
         "purposeful.purpose": "service-delivery",
         "purposeful.actor.id": "staff-0099",
         "purposeful.actor.role": "administrator",
+        "purposeful.mode": "enforce",  # Household's own monitor mode shows in its outcome
         "purposeful.decisions.count": 4,
         "purposeful.denied.count": 1,
         "purposeful.would_deny.count": 1,

@@ -160,6 +160,8 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     if report.actor is not None:
         attributes["purposeful.actor.id"] = report.actor.id
         attributes["purposeful.actor.role"] = report.actor.role
+    if report.mode is not None:
+        attributes["purposeful.mode"] = report.mode.value
     attributes.update(
         {
             "purposeful.decisions.count": len(report.decisions),
