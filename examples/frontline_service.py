@@ -110,8 +110,9 @@ def one_line(span: ReadableSpan) -> str:
     attributes = dict(span.attributes or {})
     purpose = attributes.get("purposeful.purpose", "(no scope)")
     fields = ",".join(attributes.get("purposeful.fields_read", ())) or "-"  # type: ignore[arg-type]
+    role = attributes.get("purposeful.actor.role", "-")
     return (
-        f"  [span {span.name}] purpose={purpose} role={attributes.get('purposeful.actor.role')} "
+        f"  [span {span.name}] purpose={purpose} role={role} "
         f"read={fields} people={attributes.get('purposeful.subjects.count')} "
         f"denied={attributes.get('purposeful.denied.count')} "
         f"would_deny={attributes.get('purposeful.would_deny.count')}\n"

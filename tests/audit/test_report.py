@@ -863,3 +863,27 @@ def test_no_subject_id_ever_appears_in_any_output(
         for form in (subject, html.escape(subject), json.dumps(subject)[1:-1]):
             assert form not in said_text
     assert SUBJECT_MARK not in said_text
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            '{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"purposeful.use",'
+            '"startTimeUnixNano":"99999999999999999999999",'
+            '"endTimeUnixNano":"99999999999999999999999"}]}]}]}',
+            "1: resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: must be nanoseconds",
+        ),
+        ('{"resourceSpans":' * 3000 + "[]" + "}" * 3000, "1: is nested too deeply"),
+    ],
+    ids=["time-past-year-9999", "nested-too-deeply"],
+)
+def test_input_that_python_cannot_hold_is_malformed_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_text(line + "\n")
+    status, out, err = run(capsys, path)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"purposeful: error: {path}:{message}")
+    assert "Traceback" not in err

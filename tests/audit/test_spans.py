@@ -59,6 +59,7 @@ from purposeful import (
     project,
     use,
 )
+from purposeful.audit import PseudonymKey
 from purposeful.audit.spans import SpanSink
 from purposeful.errors import ConfigurationError
 from purposeful.typing import AuditSink
@@ -635,6 +636,9 @@ def _items(value: object) -> tuple[object, ...]:
     return tuple(value) if isinstance(value, tuple) else ()
 
 
+LEAK_KEY = PseudonymKey.generate()
+
+
 @settings(max_examples=100)
 @given(
     casefile_values=st.fixed_dictionaries(dict.fromkeys(CASEFILE_FIELDS[1:], values)),
@@ -661,7 +665,12 @@ def test_no_span_holds_a_value_or_a_subject_id(
     client = Case(other_subject, **case_values)
     records = [(casefile, CASEFILE_FIELDS), (client, CASE_FIELDS)]
     secrets = [subject, other_subject, *casefile_values.values(), *case_values.values()]
-    with purposeful.configured(mode=mode, sinks=[LEAK_SINK], consent=checker_for(consent, subject)):
+    with purposeful.configured(
+        mode=mode,
+        sinks=[LEAK_SINK],
+        consent=checker_for(consent, subject),
+        pseudonymise=LEAK_KEY.pseudonym,  # the path that puts people on spans
+    ):
         for purpose in PURPOSE_IDS:
             with use(purpose, actor=actor):
                 read_everything(records)
@@ -688,8 +697,6 @@ def test_no_span_holds_a_value_or_a_subject_id(
 def test_subjects_appear_only_as_pseudonyms_capped_with_an_overflow_count(
     provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
-    from purposeful.audit import PseudonymKey
-
     key = PseudonymKey.generate()
     purposeful.configure(sinks=[SpanSink(provider, max_subjects=2)], pseudonymise=key.pseudonym)
     people = [case(client_id=f"C-{n}") for n in range(5)]

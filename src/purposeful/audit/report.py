@@ -223,6 +223,8 @@ def _parse(text: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as error:
         return _NotJSON(error.lineno, f"is not valid JSON (column {error.colno}: {error.msg})")
+    except RecursionError:
+        return _NotJSON(1, "is nested too deeply to be an OTLP or ledger line")
 
 
 def read_otlp_json(
@@ -590,9 +592,13 @@ def _integer(value: object) -> int | None:
     return None
 
 
+#: The first nanosecond past what a datetime can hold (year 9999): later is malformed.
+_LAST_NANOSECOND = 253_402_300_800 * 1_000_000_000
+
+
 def _from_nanoseconds(value: object, where: _Where, at: str) -> datetime:
     nanoseconds = _integer(value)
-    if nanoseconds is None or nanoseconds < 0:
+    if nanoseconds is None or nanoseconds < 0 or nanoseconds >= _LAST_NANOSECOND:
         where.fail("must be nanoseconds since the Unix epoch (a decimal string)", at)
     return _EPOCH + timedelta(microseconds=nanoseconds // 1000)
 

@@ -11,10 +11,9 @@ The span is made when the scope closes, not when it opens. The hot path never to
 OpenTelemetry, and a scope costs one span however many reads it made.
 
 What this module must not do: put a field's value or a subject identifier on a span (a
-`ScopeReport` holds neither, and nothing here reaches for a record); emit a
-``purposeful.subjects.*`` attribute (reserved for subject pseudonyms and counts); import the
-OpenTelemetry SDK. It uses the API only, so an application that configures no tracer
-provider gets no-op spans and nothing else.
+`ScopeReport` holds neither, only counts and keyed pseudonyms, and nothing here reaches for
+a record); import the OpenTelemetry SDK. It uses the API only, so an application that
+configures no tracer provider gets no-op spans and nothing else.
 """
 
 from __future__ import annotations
@@ -101,8 +100,9 @@ class SpanSink:
     def emit(self, report: ScopeReport) -> None:
         """Make the span of *report*, a child of the span current on the closing thread."""
         # Once per scope, never per read. Measured for a scope of 20 decisions (Python 3.11,
-        # a shared CI core): ~7 us to summarise the report, ~25 us more for an SDK span
-        # exported to memory (benchmarks/run.py, scope_overhead_sdk_ns).
+        # a shared CI core): ~7 us to summarise the report and ~25 us for the SDK span
+        # exported to memory, on top of the scope itself (benchmarks/run.py reports the
+        # whole scope, 20 first reads included, as scope_overhead_sdk_ns: ~70-90 us).
         end = _nanoseconds(report.closed_at)
         span = self._tracer.start_span(
             SPAN_NAME if report.purpose is not None else UNSCOPED_SPAN_NAME,
