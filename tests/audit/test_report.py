@@ -887,3 +887,18 @@ def test_input_that_python_cannot_hold_is_malformed_not_a_crash(
     assert (status, out) == (2, "")
     assert err.startswith(f"purposeful: error: {path}:{message}")
     assert "Traceback" not in err
+
+
+def test_a_scope_that_only_refused_is_a_refusal_not_an_access(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tracing = Tracing()
+    for _ in range(3):
+        with use("funder-reporting", actor=FUNDER_JOB), contextlib.suppress(PurposeViolation):
+            _ = case(client_id="C-1001").diagnosis  # type: ignore[attr-defined]
+    purposeful.reset_configuration()
+    status, out, _ = run(capsys, tracing.write(tmp_path / "traces.jsonl"))
+    assert status == 0
+    accesses = section(out, "Accesses by purpose, record type and actor")
+    assert "funder-reporting" not in accesses
+    assert "funder-reporting" in section(out, "Denials and would-denies")

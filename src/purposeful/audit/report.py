@@ -951,7 +951,9 @@ class ReportBuilder:
         for name in scope.fields_read:
             record_type, _, field = name.rpartition(".")
             fields.setdefault(record_type, set()).add(field)
-        for record_type in set(scope.record_types) | set(fields):
+        # an access is a read: a record type the scope only refused or withheld is counted in
+        # the refusals table, not here
+        for record_type in fields:
             key = (scope.purpose, record_type, scope.actor_id, scope.actor_role)
             tally = self._accesses.get(key)
             if tally is None:
