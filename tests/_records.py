@@ -15,6 +15,7 @@ import purposeful
 from purposeful import (
     CONSENT,
     IN_CONFIDENCE,
+    ORANGA_TAMARIKI_ACT_S66C,
     RESTRICTED,
     SENSITIVE,
     Actor,
@@ -22,6 +23,7 @@ from purposeful import (
     Purpose,
     ScopeReport,
     ServiceAgreement,
+    Statute,
 )
 
 SERVICE_AGREEMENT = ServiceAgreement("Service delivery agreement")
@@ -171,6 +173,43 @@ class Household:
         consent=True,
         category="household",
     )
+
+
+@purposeful.record(subject="client_id")
+class Dossier:
+    """Between them the fields are declared for every purpose of the default registry; the
+    subject id is itself a managed field, so the record holds nothing printable."""
+
+    client_id: str = purposeful.field(
+        purposes={"service-delivery": SERVICE_AGREEMENT}, category="identity"
+    )
+    diagnosis: str = purposeful.field(
+        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT},
+        sensitivity=SENSITIVE,
+        category="health",
+    )
+    address: str = purposeful.field(
+        purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
+        category="contact",
+    )
+    story: str = purposeful.field(
+        purposes={"research": CONSENT, "service-delivery.referral": CONSENT},
+        category="case-notes",
+    )
+    safety_plan: str = purposeful.field(
+        purposes={"care-and-protection": ORANGA_TAMARIKI_ACT_S66C},
+        sensitivity=RESTRICTED,
+        category="family-violence",
+    )
+    income: str = purposeful.field(
+        purposes={
+            "service-delivery.eligibility-assessment": SERVICE_AGREEMENT,
+            "official-statistics": Statute("Data and Statistics Act 2022", "24"),
+        },
+        consent=True,
+        category="financial",
+    )
+    feedback: str = purposeful.field(purposes={"service-improvement": SERVICE_AGREEMENT})
 
 
 def case(cls: type = Case, client_id: str = "C-1001", **overrides: str) -> object:

@@ -17,18 +17,14 @@ from hypothesis import strategies as st
 
 import purposeful
 from _records import (
-    FUNDING_AGREEMENT,
-    SERVICE_AGREEMENT,
     AlwaysConsent,
+    Dossier,
     FakeConsent,
     NeverConsent,
     RecordingSink,
 )
 from purposeful import (
-    CONSENT,
     IN_CONFIDENCE,
-    ORANGA_TAMARIKI_ACT_S66C,
-    RESTRICTED,
     SENSITIVE,
     TOP_SECRET,
     Actor,
@@ -38,7 +34,6 @@ from purposeful import (
     PurposeRegistry,
     PurposeViolation,
     ServiceAgreement,
-    Statute,
     project,
     use,
 )
@@ -49,43 +44,6 @@ MARKS = (VALUE_MARK, SUBJECT_MARK, "\\u2603", "\\u2604")
 
 REGISTRY = PurposeRegistry.default()
 PURPOSE_IDS = tuple(p.id for p in REGISTRY)
-
-
-@purposeful.record(subject="client_id")
-class Dossier:
-    """Between them the fields are declared for every purpose of the default registry; the
-    subject id is itself a managed field, so the record holds nothing printable."""
-
-    client_id: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT}, category="identity"
-    )
-    diagnosis: str = purposeful.field(
-        purposes={"service-delivery.case-management": SERVICE_AGREEMENT},
-        sensitivity=SENSITIVE,
-        category="health",
-    )
-    address: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
-        category="contact",
-    )
-    story: str = purposeful.field(
-        purposes={"research": CONSENT, "service-delivery.referral": CONSENT},
-        category="case-notes",
-    )
-    safety_plan: str = purposeful.field(
-        purposes={"care-and-protection": ORANGA_TAMARIKI_ACT_S66C},
-        sensitivity=RESTRICTED,
-        category="family-violence",
-    )
-    income: str = purposeful.field(
-        purposes={
-            "service-delivery.eligibility-assessment": SERVICE_AGREEMENT,
-            "official-statistics": Statute("Data and Statistics Act 2022", "24"),
-        },
-        consent=True,
-        category="financial",
-    )
-    feedback: str = purposeful.field(purposes={"service-improvement": SERVICE_AGREEMENT})
 
 
 FIELDS = tuple(a.name for a in attrs.fields(Dossier))

@@ -33,10 +33,9 @@ from _records import (
     ADMINISTRATOR,
     CASE_MANAGEMENT,
     CASEWORKER,
-    FUNDING_AGREEMENT,
-    SERVICE_AGREEMENT,
     AlwaysConsent,
     Case,
+    Dossier,
     FakeConsent,
     Household,
     NeverConsent,
@@ -46,8 +45,6 @@ from _records import (
 from purposeful import (
     CONSENT,
     IN_CONFIDENCE,
-    ORANGA_TAMARIKI_ACT_S66C,
-    RESTRICTED,
     SENSITIVE,
     TOP_SECRET,
     Actor,
@@ -55,7 +52,6 @@ from purposeful import (
     NoPurposeScope,
     PurposeRegistry,
     PurposeViolation,
-    Statute,
     project,
     use,
 )
@@ -553,42 +549,7 @@ REGISTRY = PurposeRegistry.default()
 PURPOSE_IDS = tuple(p.id for p in REGISTRY)
 
 
-@purposeful.record(subject="client_id")
-class Casefile:
-    """Between them the fields are declared for every purpose of the default registry; the
-    subject id is itself a managed field."""
-
-    client_id: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT}, category="identity"
-    )
-    diagnosis: str = purposeful.field(
-        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
-    )
-    address: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
-        category="contact",
-    )
-    story: str = purposeful.field(
-        purposes={"research": CONSENT, "service-delivery.referral": CONSENT},
-        category="case-notes",
-    )
-    safety_plan: str = purposeful.field(
-        purposes={"care-and-protection": ORANGA_TAMARIKI_ACT_S66C},
-        sensitivity=RESTRICTED,
-        category="family-violence",
-    )
-    income: str = purposeful.field(
-        purposes={
-            "service-delivery.eligibility-assessment": SERVICE_AGREEMENT,
-            "official-statistics": Statute("Data and Statistics Act 2022", "24"),
-        },
-        consent=True,
-        category="financial",
-    )
-    feedback: str = purposeful.field(purposes={"service-improvement": SERVICE_AGREEMENT})
-
-
-CASEFILE_FIELDS = tuple(a.name for a in attrs.fields(Casefile))
+CASEFILE_FIELDS = tuple(a.name for a in attrs.fields(Dossier))
 CASE_FIELDS = ("diagnosis", "address", "case_notes")
 ACTORS = (
     Actor("staff-0042", "caseworker", SENSITIVE),
@@ -661,7 +622,7 @@ def test_no_span_holds_a_value_or_a_subject_id(
     """Every purpose of the default registry, in enforce and monitor mode, with and without
     consent, inside and outside a scope: no exported span holds a value or a subject id."""
     LEAK_EXPORTER.clear()
-    casefile = Casefile(client_id=subject, **casefile_values)
+    casefile = Dossier(client_id=subject, **casefile_values)
     client = Case(other_subject, **case_values)
     records = [(casefile, CASEFILE_FIELDS), (client, CASE_FIELDS)]
     secrets = [subject, other_subject, *casefile_values.values(), *case_values.values()]
