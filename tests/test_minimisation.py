@@ -133,7 +133,7 @@ def test_projection_inside_a_scope_takes_its_purpose_and_actor() -> None:
         projection = project(record)
         assert current_scope() is scope
     assert projection.purpose is scope.purpose
-    assert projection.withheld["diagnosis"].actor is ADMINISTRATOR
+    assert projection.withheld["diagnosis"].actor == ADMINISTRATOR
     assert projection.withheld["diagnosis"].reasons == (Reason.CLEARANCE_TOO_LOW,)
 
 

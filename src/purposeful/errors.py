@@ -23,13 +23,23 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── LedgerKeyMismatch (ValueError)     the signing key is not the one the ledger uses
     │   └── LedgerLocked                       another writer has the ledger open
     ├── ReportInputError                       a report's input is bad (names file and line)
-    └── ConsentError                           something about recorded consent
-        ├── InvalidConsentEvent (ValueError)   an event that cannot be recorded as given
-        └── ConsentStoreError                  a consent store cannot do what was asked
-            ├── StoreClosed                    the store was closed
-            ├── StoreCorrupt                   the store's file or tables are not a store
-            ├── StoreVersionError              the store was written by a newer purposeful
-            └── StoreUnavailable               the store could not be reached or locked
+    ├── ConsentError                           something about recorded consent
+    │   ├── InvalidConsentEvent (ValueError)   an event that cannot be recorded as given
+    │   └── ConsentStoreError (StoreError)     a consent store cannot do what was asked
+    ├── CorrectionError                        something about a correction request (IPP 7)
+    │   ├── UnknownCorrection (LookupError)    no correction request has that id
+    │   ├── InvalidCorrection (ValueError)     a request or decision that cannot be recorded
+    │   └── CorrectionStoreError (StoreError)  a correction store cannot do what was asked
+    ├── StoreError                             a store cannot do what was asked; nothing written
+    │   ├── StoreClosed                        the store was closed
+    │   ├── StoreCorrupt                       the store's file or tables are not a store
+    │   ├── StoreVersionError                  the store was written by a newer purposeful
+    │   └── StoreUnavailable                   the store could not be reached or locked
+    ├── UnsupportedDate (ValueError)           a date the working-day calendar does not cover
+    ├── SubjectAccessError                     a subject-access bundle cannot be built as asked
+    └── BundleError                            a bundle cannot be read, decrypted or trusted
+        ├── BundleInvalid                      verification failed; names the member and why
+        └── BundleDecryptionError              wrong passphrase or key, or a damaged envelope
 
 Every message names the thing, says what was wrong and how to fix it. No message ever holds
 a field's value or a subject's identifier: only names of purposes, fields, record types,
@@ -54,12 +64,18 @@ if TYPE_CHECKING:
 __all__ = [
     "AnnotationError",
     "AuditSinkError",
+    "BundleDecryptionError",
+    "BundleError",
+    "BundleInvalid",
     "ConfigurationError",
     "ConsentError",
     "ConsentStoreError",
+    "CorrectionError",
+    "CorrectionStoreError",
     "DuplicateIdentifier",
     "IncomparableLevels",
     "InvalidConsentEvent",
+    "InvalidCorrection",
     "InvalidIdentifier",
     "KeyFileError",
     "LedgerClosed",
@@ -75,11 +91,15 @@ __all__ = [
     "ReportInputError",
     "StoreClosed",
     "StoreCorrupt",
+    "StoreError",
     "StoreUnavailable",
     "StoreVersionError",
+    "SubjectAccessError",
     "UnknownCategory",
+    "UnknownCorrection",
     "UnknownParent",
     "UnknownPurpose",
+    "UnsupportedDate",
 ]
 
 
@@ -241,6 +261,26 @@ class ReportInputError(PurposefulError):
         return functools.partial(type(self), path=self.path, line=self.line), (self._problem,)
 
 
+class StoreError(PurposefulError):
+    """A store (consent, corrections) cannot do what was asked; nothing was written."""
+
+
+class StoreClosed(StoreError):
+    """The store was closed; open a new one."""
+
+
+class StoreCorrupt(StoreError):
+    """The store's file or tables are not a purposeful store of that kind, or are damaged."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer version of purposeful; upgrade to read it."""
+
+
+class StoreUnavailable(StoreError):
+    """The store could not be reached, or stayed locked by another writer too long."""
+
+
 class ConsentError(PurposefulError):
     """Base class of errors about recorded consent."""
 
@@ -249,21 +289,61 @@ class InvalidConsentEvent(ConsentError, ValueError):
     """A consent event is wrong in itself or does not fit the history; nothing was written."""
 
 
-class ConsentStoreError(ConsentError):
+class ConsentStoreError(ConsentError, StoreError):
     """A consent store cannot do what was asked; nothing was written."""
 
 
-class StoreClosed(ConsentStoreError):
-    """The consent store was closed; open a new one."""
+class CorrectionError(PurposefulError):
+    """Base class of errors about correction requests (IPP 7)."""
 
 
-class StoreCorrupt(ConsentStoreError):
-    """The store's file or tables are not a purposeful consent store, or are damaged."""
+class UnknownCorrection(CorrectionError, LookupError):
+    """No correction request has the id given."""
 
 
-class StoreVersionError(ConsentStoreError):
-    """The store was written by a newer version of purposeful; upgrade to read it."""
+class InvalidCorrection(CorrectionError, ValueError):
+    """A correction request or decision cannot be recorded as given (a field the record does
+    not manage, a request already decided, a statement for a request not declined…);
+    nothing was written."""
 
 
-class StoreUnavailable(ConsentStoreError):
-    """The store could not be reached, or stayed locked by another writer too long."""
+class CorrectionStoreError(CorrectionError, StoreError):
+    """A correction store cannot do what was asked; nothing was written."""
+
+
+class UnsupportedDate(PurposefulError, ValueError):
+    """A date the working-day calendar does not cover (its Matariki table ends), or that is
+    not a date at all. The calendar never guesses."""
+
+
+class SubjectAccessError(PurposefulError):
+    """A subject-access bundle cannot be built as asked: an unknown or failing source, a
+    source that yields a record about someone else, an output that exists; nothing is left
+    half-written."""
+
+
+class BundleError(PurposefulError):
+    """A subject-access bundle cannot be read, decrypted or trusted."""
+
+
+class BundleInvalid(BundleError):
+    """Verifying a bundle failed. The message names the member and what is wrong with it.
+
+    Attributes:
+        member: the member that failed (``"manifest.json"``, ``"records.json"``, …), or None
+            when the failure is about the file as a whole (not a zip, truncated).
+        problem: what was wrong, without the member's name.
+    """
+
+    def __init__(self, problem: str, *, member: str | None = None) -> None:
+        super().__init__(f"{member}: {problem}" if member is not None else problem)
+        self.member = member
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[functools.partial[BundleInvalid], tuple[str]]:
+        return functools.partial(type(self), member=self.member), (self.problem,)
+
+
+class BundleDecryptionError(BundleError):
+    """An encrypted bundle cannot be decrypted: the wrong passphrase or key, no secret given,
+    or an envelope that was damaged or cut short. Nothing is written."""
