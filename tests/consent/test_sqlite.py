@@ -138,8 +138,8 @@ def test_synchronous_is_applied(
     opened: Callable[..., SQLiteConsentStore], synchronous: str, level: int
 ) -> None:
     store = opened(synchronous=synchronous)
-    assert store._connection is not None
-    assert store._connection.execute("PRAGMA synchronous").fetchone()[0] == level
+    assert store._file._connection is not None
+    assert store._file._connection.execute("PRAGMA synchronous").fetchone()[0] == level
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ def test_a_directory_is_not_a_store(tmp_path: Path) -> None:
 
 
 def test_status_and_expiry_queries_use_their_indexes(sqlite_store: SQLiteConsentStore) -> None:
-    connection = sqlite_store._connection
+    connection = sqlite_store._file._connection
     assert connection is not None
 
     def plan(sql: str, parameters: Sequence[Any]) -> str:
@@ -419,7 +419,7 @@ def test_a_row_changed_outside_purposeful_is_reported_without_its_content(
 
 
 def test_a_store_carried_across_a_fork_refuses_to_work(sqlite_store: SQLiteConsentStore) -> None:
-    sqlite_store._pid -= 1
+    sqlite_store._file._pid -= 1
     with pytest.raises(ConsentStoreError, match="open a new SQLiteConsentStore in each process"):
         sqlite_store.history("someone")
 
@@ -447,8 +447,8 @@ def test_any_failure_inside_the_write_transaction_rolls_it_back(
     with pytest.raises(KeyboardInterrupt):
         sqlite_store._append(event, failing)
     assert row_count(sqlite_path) == 0
-    assert sqlite_store._connection is not None
-    assert not sqlite_store._connection.in_transaction
+    assert sqlite_store._file._connection is not None
+    assert not sqlite_store._file._connection.in_transaction
 
 
 def test_a_repeated_event_id_is_refused_even_for_another_subject(

@@ -1,0 +1,399 @@
+"""One SQLite file owned by a purposeful store: opening, checking, migrating, sharing.
+
+The consent store and the correction store each keep their records in a SQLite file of
+their own, with the standard library's `sqlite3` and nothing else. What they share is here,
+in `SQLiteFile`; what each stores (tables, queries, rules) stays in the store:
+
+- **Durable.** The file is in WAL journal mode; each write is one transaction, so a
+  committed write survives the process being killed (and, with ``synchronous="FULL"``, the
+  machine losing power), and a write whose transaction did not commit never appears, not
+  even in part. A writer takes the write lock first (``BEGIN IMMEDIATE``), so it can check
+  what is there and write in one transaction.
+- **Several processes.** Each process opens its own store on the same file. A writer that
+  finds the file locked waits up to *timeout* seconds, then gets `StoreUnavailable`.
+- **Several threads.** One file object holds one connection (``check_same_thread=False``)
+  behind one lock, so the threads of a process take turns. A thread that waits longer than
+  *timeout* for its turn also gets `StoreUnavailable`. A store must not cross a `fork`.
+- **Versioned.** ``PRAGMA user_version`` is the schema version and ``PRAGMA application_id``
+  marks the file as a purposeful store of one kind. Opening an older file applies the
+  store's forward migrations, in order, in one transaction. A file that is not a store of
+  that kind, or was written by a newer purposeful, is refused before anything is written.
+- **The same file.** SQLite in WAL mode keeps using a deleted or replaced file without a
+  word; every use checks the path still names the file that was opened.
+
+Times are stored as integer microseconds since the epoch (UTC), so comparisons in SQL are
+exact (`micros`, `moment`).
+
+What this module must not do: create directories, leak a raw `sqlite3` exception, or put any
+stored content in an error message. Every `sqlite3.Error` becomes a `StoreError` naming the
+file and what to do; SQLite's own message is never quoted (it could one day carry content).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .errors import (
+    ConfigurationError,
+    StoreClosed,
+    StoreCorrupt,
+    StoreError,
+    StoreUnavailable,
+    StoreVersionError,
+)
+
+__all__ = ["UNIQUE_VIOLATION", "SQLiteFile", "micros", "moment", "rollback"]
+
+_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+# Primary result codes (https://sqlite.org/rescode.html), and the one extended code we name.
+_SQLITE_ERROR = 1
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
+_BUSY = (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+#: The extended result code of a UNIQUE constraint violation (SQLITE_CONSTRAINT_UNIQUE).
+UNIQUE_VIOLATION = 2067
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class SQLiteFile:
+    """The connection to one store's SQLite file, shared by the threads of one process.
+
+    Args:
+        path: the database file. It is created if missing, but its directory must exist.
+        kind: what the file is, for messages: ``"consent store"``.
+        owner: the class users open, for messages: ``"SQLiteConsentStore"``.
+        application_id: the ``PRAGMA application_id`` that marks a file of this kind; the
+            first migration sets it.
+        migrations: the forward migrations: step *n* (0-based) takes a file from schema
+            version *n* to *n + 1*; version 1 is the initial schema. Append steps; never
+            edit one that has shipped.
+        table: the table every version has, checked on open.
+        error: the store's own error class, for failures that are none of the shared leaves.
+        synchronous: SQLite's ``synchronous`` setting: ``"FULL"`` (committed writes survive
+            a power loss), ``"NORMAL"`` (they survive the process being killed; a power loss
+            may lose the last few, never corrupting the file) or ``"EXTRA"``.
+        timeout: seconds to wait for the write lock held by another process or thread.
+
+    Raises:
+        ConfigurationError: *synchronous* or *timeout* is not one of the accepted values.
+        StoreError (*error*): the directory does not exist, or the path is a directory.
+        StoreCorrupt: the file is not a SQLite database, or not a store of this kind.
+        StoreVersionError: the file was written by a newer version of purposeful.
+        StoreUnavailable: the file cannot be opened, or stayed locked too long.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        kind: str,
+        owner: str,
+        application_id: int,
+        migrations: Sequence[Sequence[str]],
+        table: str,
+        error: type[StoreError],
+        synchronous: str = "FULL",
+        timeout: float = 30.0,
+    ) -> None:
+        if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
+            raise ConfigurationError(
+                f"{owner}(synchronous=...) takes 'FULL', 'NORMAL' or 'EXTRA', not {synchronous!r}"
+            )
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0:
+            raise ConfigurationError(f"{owner}(timeout=...) takes a number of seconds, 0 or more")
+        # Absolute, so a later chdir() neither moves the store nor fools the file check.
+        self.path = Path(path).absolute()
+        self._kind = kind
+        self._owner = owner
+        self._application_id = application_id
+        self._migrations = [tuple(step) for step in migrations]
+        self._table = table
+        self._error = error
+        self._synchronous = synchronous.upper()
+        self._timeout = float(timeout)
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._file_id = (0, 0)
+        self._connection: sqlite3.Connection | None = self._open()
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` has been called."""
+        return self._connection is None
+
+    def close(self) -> None:
+        """Close the connection; using the file afterwards raises `StoreClosed`."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+
+    @contextlib.contextmanager
+    def use(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """The connection, held by this thread alone; sqlite3 errors become store errors.
+
+        *doing* says what the caller does, for messages: ``"record a consent event"``.
+        """
+        if not self._lock.acquire(timeout=self._timeout):
+            raise StoreUnavailable(
+                f"could not {doing} in the {self._kind} {self.path}: other threads of this "
+                f"process held it for more than {self._timeout:g} s; try again, or open the "
+                f"store with a longer timeout="
+            )
+        try:
+            connection = self._connection
+            if connection is None:
+                raise StoreClosed(
+                    f"this {self._owner} ({self.path}) is closed; open the store again to use it"
+                )
+            if os.getpid() != self._pid:
+                raise self._error(
+                    f"this {self._owner} ({self.path}) was opened in another process "
+                    f"(before a fork); open a new {self._owner} in each process"
+                )
+            self._check_same_file(doing)
+            try:
+                yield connection
+            except sqlite3.Error as exc:
+                raise self.failure(exc, doing) from exc
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """`use`, inside one ``BEGIN IMMEDIATE`` transaction: committed when the block ends,
+        rolled back if it raises (anything), so a write is whole or absent."""
+        with self.use(doing) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                rollback(connection)
+                raise
+
+    def corrupt(self, what: str) -> StoreCorrupt:
+        """The error for a row that cannot be read back: *what* says what it should be."""
+        return StoreCorrupt(
+            f"the {self._kind} {self.path} holds {what} that cannot be read (its row was "
+            f"changed outside purposeful); restore the file from a backup"
+        )
+
+    def failure(self, exc: sqlite3.Error, doing: str) -> StoreError:
+        """The purposeful error for a sqlite3 error; the sqlite3 error stays the cause."""
+        name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+        where = f"the {self._kind} {self.path}"
+        primary = _primary_code(exc)
+        if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or (
+            primary == _SQLITE_ERROR and str(exc).startswith(("no such table", "no such column"))
+        ):
+            return StoreCorrupt(
+                f"could not {doing}: {where} is damaged or is not a purposeful {self._kind} "
+                f"({name}); check the path, or restore the file from a backup"
+            )
+        if primary in _BUSY:
+            return StoreUnavailable(
+                f"could not {doing}: {where} stayed locked by another writer for more than "
+                f"{self._timeout:g} s ({name}); try again, or open the store with a longer "
+                f"timeout="
+            )
+        if primary in (_SQLITE_READONLY, _SQLITE_PERM, _SQLITE_CANTOPEN, _SQLITE_IOERR):
+            return StoreUnavailable(
+                f"could not {doing}: {where} could not be read or written ({name}); check that "
+                f"the file exists and that this process may read and write it and its directory"
+            )
+        if primary == _SQLITE_FULL:
+            return StoreUnavailable(
+                f"could not {doing}: the disk holding {where} is full ({name}); free some space "
+                f"and try again"
+            )
+        return self._error(
+            f"could not {doing}: {where} failed ({name}); nothing was written. If it "
+            f"persists, check the file with `sqlite3 {self.path} 'PRAGMA integrity_check'`"
+        )
+
+    # --- the same file ---
+
+    def _check_same_file(self, doing: str) -> None:
+        """Raise unless the path is still the file the connection has open (one stat)."""
+        try:
+            found = os.stat(self.path)
+        except OSError:
+            found = None
+        if found is None or (found.st_dev, found.st_ino) != self._file_id:
+            raise StoreUnavailable(
+                f"could not {doing}: the {self._kind} {self.path} was deleted, moved or "
+                f"replaced while the store was open; put the file back (or restore it), then "
+                f"open the store again"
+            )
+
+    # --- opening and migrating ---
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.parent.is_dir():
+            raise self._error(
+                f"cannot open the {self._kind} {self.path}: its directory "
+                f"{self.path.parent} does not exist; create it first (purposeful does not "
+                f"create directories)"
+            )
+        if self.path.is_dir():
+            raise self._error(
+                f"cannot open the {self._kind} {self.path}: it is a directory; give the path "
+                f"of a file in it, for example {self.path / (self._kind.split()[0] + '.sqlite3')}"
+            )
+        try:
+            connection = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise self.failure(exc, "open the file") from exc
+        try:
+            self._prepare(connection)
+            found = os.stat(self.path)
+        except BaseException as exc:
+            connection.close()
+            if isinstance(exc, OSError):
+                raise StoreUnavailable(
+                    f"cannot open the {self._kind} {self.path}: the file vanished while it "
+                    f"was being opened; check what else manages that path, then try again"
+                ) from exc
+            raise
+        self._file_id = (found.st_dev, found.st_ino)
+        return connection
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """Check the file is ours and not newer, then WAL mode, then migrate if needed.
+
+        Nothing is written before the checks pass, so a file that is not a store of this
+        kind, or is from a newer purposeful, is left exactly as it was.
+        """
+        deadline = time.monotonic() + self._timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+                connection.execute("BEGIN")
+                try:
+                    version = self._version(connection)
+                    self._check_integrity(connection)
+                finally:
+                    rollback(connection)
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreUnavailable(
+                        f"cannot open the {self._kind} {self.path}: SQLite could not put it "
+                        f"in WAL mode (it stays in {mode!r}); keep the file on a local file "
+                        f"system"
+                    )
+                if version < len(self._migrations):
+                    self._migrate(connection)
+                return
+            except sqlite3.Error as exc:
+                # Two processes switching a new file to WAL at once: SQLite answers one of
+                # them "busy" at once, without waiting (it would deadlock). Every step
+                # above can simply be tried again.
+                if _primary_code(exc) not in _BUSY or time.monotonic() >= deadline:
+                    raise self.failure(exc, "open the file") from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+    def _check_integrity(self, connection: sqlite3.Connection) -> None:
+        """``PRAGMA quick_check`` on open, so a damaged file is refused before anything is
+        written to it rather than when a read happens to touch the damaged page (about 10 ms
+        for 100,000 subjects' consent)."""
+        verdict = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if verdict != "ok":
+            raise StoreCorrupt(
+                f"the {self._kind} {self.path} is damaged (SQLite's integrity check "
+                f"failed); restore the file from a backup"
+            )
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Again under the write lock: another process may have migrated meanwhile.
+            version = self._version(connection)
+            for number, step in enumerate(self._migrations[version:], start=version + 1):
+                for statement in step:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute("COMMIT")
+        except BaseException:
+            rollback(connection)
+            raise
+
+    def _version(self, connection: sqlite3.Connection) -> int:
+        """The file's schema version; raise unless it is a store of this kind that this code
+        can read (or an empty file that will become one)."""
+        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+        application: int = connection.execute("PRAGMA application_id").fetchone()[0]
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+            )
+        }
+        not_ours = (
+            f"{self.path} is a SQLite database but not a purposeful {self._kind}; check the "
+            f"path, and give the {self._kind} a file of its own"
+        )
+        if version == 0 and application == 0:
+            if tables:
+                raise StoreCorrupt(not_ours)
+            return 0
+        if application != self._application_id or version == 0:
+            raise StoreCorrupt(not_ours)
+        if version > len(self._migrations):
+            raise StoreVersionError(
+                f"the {self._kind} {self.path} was written by a newer version of purposeful "
+                f"(schema version {version}; this version reads up to "
+                f"{len(self._migrations)}); upgrade purposeful to use it"
+            )
+        if self._table not in tables:
+            raise StoreCorrupt(
+                f"the {self._kind} {self.path} has lost its {self._table} table; restore "
+                f"the file from a backup"
+            )
+        return version
+
+
+def _primary_code(exc: BaseException) -> int:
+    """SQLite's primary result code for *exc*, or 0 if it has none (Python's own errors)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else 0
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch: exact, for an aware datetime."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def moment(micros: int) -> datetime:
+    """The instant *micros* microseconds after the epoch, in UTC: the inverse of `micros`."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def rollback(connection: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if any; the error being handled matters more."""
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
