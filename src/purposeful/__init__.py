@@ -89,6 +89,7 @@ from .sensitivity import (
     Scale,
 )
 from .typing import AuditSink, ConsentChecker, ConsentStatusSource
+from .withholding import WithholdingGround
 
 __all__ = [
     "CONFIDENTIAL",
@@ -171,6 +172,7 @@ __all__ = [
     "UnknownParent",
     "UnknownPurpose",
     "UnsupportedDate",
+    "WithholdingGround",
     "__version__",
     "carry_scope",
     "configure",

@@ -44,6 +44,7 @@ from .errors import AnnotationError, ConfigurationError, UnknownCategory, Unknow
 from .purposes import Purpose, PurposeRegistry
 from .scope import EXEMPT_CODE, NO_HIT, fast_state, read_slow
 from .sensitivity import IN_CONFIDENCE, Level
+from .withholding import WithholdingGround
 
 __all__ = ["FieldPolicy", "FieldTag", "RecordPolicy", "field", "record", "record_policy"]
 
@@ -64,6 +65,7 @@ class FieldTag:
     sensitivity: Level = IN_CONFIDENCE
     category: DataCategory | str | None = None
     consent: bool | tuple[Purpose | str, ...] = False
+    withhold: WithholdingGround | None = None
 
 
 def field(
@@ -72,6 +74,7 @@ def field(
     sensitivity: Level = IN_CONFIDENCE,
     category: DataCategory | str | None = None,
     consent: bool | Iterable[Purpose | str] = False,
+    withhold: WithholdingGround | None = None,
     **attrs_field: Any,
 ) -> Any:
     """Declare a managed field of a `record` class.
@@ -83,6 +86,10 @@ def field(
         category: the data category id (or value), from the configured category registry.
         consent: True if every declared use needs the person's consent, or the purposes whose
             use does. A purpose whose basis is `CONSENT` needs consent anyway.
+        withhold: the ground on which the field's value is withheld from the person it is
+            about when they ask for their information (`purposeful.withholding`), e.g. the
+            identity of someone who reported a concern. The person is told that it was
+            withheld and why, never what it was.
         attrs_field: passed to `attrs.field` (default, factory, validator, converter, …).
 
     The declaration is checked when `record` decorates the class.
@@ -105,7 +112,15 @@ def field(
             "purposeful.field(purposes=...) takes a mapping of purpose to lawful basis, e.g. "
             "{'service-delivery.case-management': CONSENT}"
         )
-    metadata[_METADATA_KEY] = FieldTag(dict(purposes), sensitivity, category, consent_value)
+    if withhold is not None and not isinstance(withhold, WithholdingGround):
+        raise AnnotationError(
+            "purposeful.field(withhold=...) takes a WithholdingGround, such as "
+            "purposeful.withholding.ANOTHER_PERSONS_AFFAIRS, not "
+            f"{type(withhold).__name__}"
+        )
+    metadata[_METADATA_KEY] = FieldTag(
+        dict(purposes), sensitivity, category, consent_value, withhold
+    )
     return attrs.field(metadata=metadata, **attrs_field)
 
 
@@ -122,6 +137,7 @@ class FieldPolicy:
         sensitivity: the field's level.
         category: the data category, if declared.
         consent_for: ids of the purposes whose use needs consent (covering descendants).
+        withhold: the ground its values are withheld on in subject-access bundles, if any.
     """
 
     record: RecordPolicy
@@ -131,6 +147,7 @@ class FieldPolicy:
     category: DataCategory | None
     consent_for: frozenset[str]
     raw: Callable[[Any], Any] = attrs.field(repr=False)
+    withhold: WithholdingGround | None = None
     # Memos for the slow path: both are pure functions of hashable values, so a scope's first
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
     _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
@@ -217,18 +234,29 @@ class RecordPolicy:
         cls: the record class.
         subject: the name of the field that identifies the person.
         fields: field name → `FieldPolicy`, for managed fields only.
+        key: the name of the field that tells the person's records of this type apart
+            (corrections and bundles name a record by it); the subject field when a person
+            has one record of the type.
     """
 
     cls: type
     subject: str
     fields: Mapping[str, FieldPolicy] = attrs.field(factory=dict)
     _subject_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
+    key: str = attrs.field(default="")
+    _key_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
 
     def subject_of(self, obj: object) -> str:
         """The subject identifier of *obj*, read without a decision, as a string ("" when the
         record has none, so that nobody's consent is found for it)."""
         subject = self._subject_raw(obj)
         return "" if subject is None else str(subject)
+
+    def key_of(self, obj: object) -> str:
+        """The key of *obj* among its subject's records of this type, as a string, read
+        without a decision ("" when it has none)."""
+        key = self._key_raw(obj)
+        return "" if key is None else str(key)
 
 
 def record_policy(cls: type) -> RecordPolicy:
@@ -251,6 +279,7 @@ def record(
     cls: None = None,
     *,
     subject: str,
+    key: str | None = None,
     registry: PurposeRegistry | None = None,
     frozen: bool = False,
     slots: bool = True,
@@ -260,6 +289,7 @@ def record(
     cls: C,
     *,
     subject: str,
+    key: str | None = None,
     registry: PurposeRegistry | None = None,
     frozen: bool = False,
     slots: bool = True,
@@ -269,6 +299,7 @@ def record(
     cls: C | None = None,
     *,
     subject: str,
+    key: str | None = None,
     registry: PurposeRegistry | None = None,
     frozen: bool = False,
     slots: bool = True,
@@ -281,6 +312,10 @@ def record(
 
     Args:
         subject: the name of the field that identifies the person (a client id).
+        key: the name of the field that tells one of the person's records of this type from
+            another (a case note id), used to name a record in correction requests and
+            subject-access bundles. Default: the subject field, for types with one record
+            per person.
         registry: the purposes to validate against; default: the configured registry.
         frozen, slots: passed to ``attrs.define`` when the class is not an attrs class yet.
 
@@ -295,12 +330,12 @@ def record(
             raise AnnotationError(f"@purposeful.record decorates a class, not {type(cls).__name__}")
         if "__attrs_attrs__" not in cls.__dict__:  # not attrs itself (maybe a subclass of one)
             cls = attrs.define(cls, frozen=frozen, slots=slots)
-        return _make_record(cls, subject, registry)
+        return _make_record(cls, subject, key, registry)
 
     return wrap if cls is None else wrap(cls)
 
 
-def _make_record(cls: C, subject: str, registry: PurposeRegistry | None) -> C:
+def _make_record(cls: C, subject: str, key: str | None, registry: PurposeRegistry | None) -> C:
     name = cls.__qualname__
     if _POLICY_ATTR in cls.__dict__:
         raise AnnotationError(f"{name} is already a purposeful record; decorate it once")
@@ -312,7 +347,12 @@ def _make_record(cls: C, subject: str, registry: PurposeRegistry | None) -> C:
             f"{name} has no field {subject!r} to use as its subject; "
             f"choose one of: {', '.join(fields)}"
         )
-    policy = RecordPolicy(cls, subject, {}, _raw_reader(cls, subject))
+    key = subject if key is None else key
+    if key not in fields:
+        raise AnnotationError(
+            f"{name} has no field {key!r} to use as its key; choose one of: {', '.join(fields)}"
+        )
+    policy = RecordPolicy(cls, subject, {}, _raw_reader(cls, subject), key, _raw_reader(cls, key))
     resolved: dict[str, FieldPolicy] = {}
     for attribute in fields.values():
         inherited = _guarded(getattr(cls, attribute.name, None))
@@ -391,6 +431,7 @@ def _resolve(
         category,
         consent_for,
         _raw_reader(record.cls, name),
+        tag.withhold,
     )
 
 
