@@ -29,7 +29,13 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs):
   exporting to memory through a simple span processor: the per-scope cost of the decisions
   and the span. None when opentelemetry-sdk (``purposeful[test]``) is not installed;
 - ``checked_read_ratio_with_sdk``: ``checked_read_ratio`` measured again with that sink
-  configured. Sinks run once per scope, at its close, so it should match.
+  configured. Sinks run once per scope, at its close, so it should match;
+- ``bundle_records_per_s``: a signed, unencrypted subject-access bundle of ``--bundle``
+  records (100,000 by default) of a 20-field record type, from a generator source to a file:
+  records per second, the median of three builds;
+- ``bundle_peak_mib_small`` and ``bundle_peak_mib``: the peak Python memory (tracemalloc)
+  while building a bundle of a tenth of those records, and of all of them: flat when the
+  bundle streams.
 
 The machine may be shared and noisy: quote the medians, and compare ratios, not absolutes.
 """
@@ -266,6 +272,56 @@ def measure_spans(repeat: int, number: int) -> dict[str, float | None]:
     }
 
 
+def measure_bundle(records: int, runs: int = 3) -> dict[str, float]:
+    """Build signed bundles of *records* Wide records; records per second and peak memory."""
+    import tracemalloc
+    from datetime import date
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from purposeful.access import AccessRequest, AgencyDetails, SubjectAccess
+    from purposeful.audit import PseudonymKey
+
+    values = tuple(f"value {n}" for n in range(len(WIDE_FIELDS)))
+    size = {"records": records}  # how many records the source yields; changed per build
+    access = SubjectAccess(
+        agency=AgencyDetails("Benchmark agency", email="privacy@example.org.nz"),
+        pseudonym_keys=PseudonymKey.generate(),
+    )
+
+    @access.source("wide")
+    def wide(subject: str) -> Any:
+        for _ in range(size["records"]):
+            yield Wide(subject, *values)
+
+    request = AccessRequest("BENCH-1", "c-1", date(2026, 12, 10))
+    key = Ed25519PrivateKey.generate()
+    created = datetime(2026, 12, 20, tzinfo=UTC)
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "bundle.zip"
+
+        def build() -> None:
+            access.build(request, target, signing_key=key, created=created, overwrite=True)
+
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            build()
+            times.append(time.perf_counter() - t0)
+        results["bundle_records_per_s"] = records / statistics.median(times)
+        for label, count in (
+            ("bundle_peak_mib_small", records // 10),
+            ("bundle_peak_mib", records),
+        ):
+            size["records"] = count
+            tracemalloc.start()
+            build()
+            results[label] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -273,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=500_000, help="reads per run")
     parser.add_argument("--subjects", type=int, default=100_000, help="subjects in the store")
     parser.add_argument("--grants", type=int, default=300, help="grants timed per run")
+    parser.add_argument("--bundle", type=int, default=100_000, help="records in a bundle")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
@@ -285,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         results["consent_check_cached_ns"] / results["plain_read_ns"]
     )
     results.update(measure_spans(args.repeat, args.number))
+    results.update(measure_bundle(args.bundle))
     results["python"] = sys.version.split()[0]
 
     if args.json:

@@ -5,7 +5,10 @@ Commands come in groups, each built by one function in `GROUPS`:
 - ``purposeful keys new DIR``: create the audit trail's signing and pseudonym keys;
 - ``purposeful audit verify LEDGER``: check a tamper-evident ledger;
 - ``purposeful audit report [FILES...] [--ledger LEDGER]``: report on exported traces and
-  ledgers, or on one person's information with ``--subject``.
+  ledgers, or on one person's information with ``--subject``;
+- ``purposeful bundle due|build|verify|decrypt``: answer an access request: its due dates,
+  the signed bundle, checking one, decrypting one; ``purposeful keys recipient DIR``: a key
+  pair to encrypt bundles to.
 
 To add a group, write a builder that adds its commands to the group's subparsers, each with
 ``set_defaults(run=function)`` where *function* takes the parsed arguments and returns the
@@ -20,13 +23,16 @@ passphrase, a subject identifier), or hold logic the library does not offer to c
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
 
 import attrs
 
-from .audit.keys import generate_keys, load_pseudonym_key, load_public_key
+from .audit.keys import generate_keys, load_pseudonym_key, load_public_key, load_signing_key
 from .audit.ledger import verify_ledger
 from .audit.report import (
     ProgressBar,
@@ -36,7 +42,7 @@ from .audit.report import (
     render_text,
     render_would_deny_gate,
 )
-from .errors import ConfigurationError, PassphraseError, PurposefulError
+from .errors import BundleInvalid, ConfigurationError, PassphraseError, PurposefulError
 
 __all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
 
@@ -101,6 +107,47 @@ def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "--force", action="store_true", help="replace existing key files (keep the old ones!)"
     )
     new.set_defaults(run=_keys_new)
+
+    recipient = commands.add_parser(
+        "recipient",
+        help="create an X25519 key pair that subject-access bundles can be encrypted to",
+        description=(
+            "Create recipient-key.pem (mode 0600) and recipient-key.pub.pem in DIR. Give the "
+            "public key to whoever encrypts bundles for you (purposeful bundle build "
+            "--encrypt-to); keep the private key to decrypt them."
+        ),
+    )
+    recipient.add_argument("directory", metavar="DIR", help="where to write the keys")
+    recipient.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="encrypt the private key with the passphrase in environment variable VAR",
+    )
+    recipient.set_defaults(run=_keys_recipient)
+
+
+def _keys_recipient(args: argparse.Namespace) -> int:
+    from .access.encryption import generate_recipient_keys
+
+    private, public = generate_recipient_keys(
+        args.directory, passphrase=_secret_env(args.passphrase_env, "the private key")
+    )
+    print(f"private key: {private} (keep it secret: it decrypts bundles)")
+    print(f"public key:  {public} (give it to whoever encrypts bundles for you)")
+    return 0
+
+
+def _secret_env(var: str | None, what: str) -> str | None:
+    """The secret in environment variable *var* (None when *var* is None)."""
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise PassphraseError(
+            f"${var} is not set or is empty: set it to the passphrase for {what}",
+            source=f"${var}",
+        )
+    return value
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -222,10 +269,261 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     report.set_defaults(run=_audit_report)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-10") from None
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time with its offset, like 2026-12-20T09:00:00+13:00"
+        )
+    return moment
+
+
+def _bundle_due(args: argparse.Namespace) -> int:
+    from .access.clock import ResponseClock
+    from .access.page import long_date
+
+    clock = ResponseClock(args.received, args.extended_by)
+    print(f"received:        {long_date(clock.received)}")
+    print(f"transfer due by: {long_date(clock.transfer_due)} (10 working days, s 43)")
+    extension = f", extended by {args.extended_by}" if args.extended_by else ""
+    print(f"answer due by:   {long_date(clock.due)} (20 working days{extension}, s 44)")
+    return 0
+
+
+def _load_app(spec: str) -> Any:
+    """The `SubjectAccess` named by ``module:attribute`` (or a function returning one)."""
+    from .access.request import SubjectAccess
+
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigurationError(
+            f"APP must be module:attribute naming your SubjectAccess, e.g. myapp.access:access, "
+            f"not {spec!r}"
+        )
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"cannot import {module_name!r} ({exc}); run from your project's directory or "
+            f"install it"
+        ) from None
+    finally:
+        sys.path.remove(os.getcwd())
+    found = getattr(module, attribute, None)
+    if callable(found) and not isinstance(found, SubjectAccess):
+        found = found()
+    if not isinstance(found, SubjectAccess):
+        raise ConfigurationError(
+            f"{spec} is not a SubjectAccess (nor a function returning one); point APP at the "
+            f"object your application sets up with its data sources"
+        )
+    return found
+
+
+def _bundle_build(args: argparse.Namespace) -> int:
+    from .access.encryption import load_recipient_public_key
+    from .access.request import AccessRequest
+
+    if (args.subject is None) == (args.subject_env is None):
+        raise ConfigurationError(
+            "give the person's identifier with --subject-env VAR (it stays out of the process "
+            "list and shell history) or --subject ID"
+        )
+    subject = args.subject
+    if args.subject_env is not None:
+        subject = os.environ.get(args.subject_env)
+        if not subject:
+            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    access = _load_app(args.app)
+    key = load_signing_key(
+        args.signing_key,
+        passphrase=_secret_env(args.signing_key_passphrase_env, "the signing key"),
+    )
+    encrypt_to: Any = None
+    if args.encrypt_to is not None:
+        encrypt_to = load_recipient_public_key(args.encrypt_to)
+    elif args.encrypt_passphrase_env is not None:
+        encrypt_to = _secret_env(args.encrypt_passphrase_env, "the bundle")
+    request = AccessRequest(args.request_id, subject, args.received, args.extended_by)
+    progress = _RecordCounter(sys.stderr) if sys.stderr.isatty() else None
+    info = access.build(
+        request,
+        args.out,
+        signing_key=key,
+        created=args.created,
+        encrypt_to=encrypt_to,
+        overwrite=args.overwrite,
+        progress=progress,
+    )
+    if progress is not None:
+        progress.done()
+    records = sum(info.records.values())
+    print(f"bundle:   {info.path} ({'encrypted, ' if info.encrypted else ''}sha256 {info.sha256})")
+    print(f"request:  {info.request_id}, answer due by {request.due.isoformat()}")
+    print(f"subject:  {info.subject} (pseudonym)")
+    print(f"records:  {records:,} in {len(info.records)} types; {info.withheld:,} withheld")
+    print(f"signed:   key id {info.key_id}")
+    return 0
+
+
+class _RecordCounter:
+    """Progress on a terminal: records read so far."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __call__(self, count: int) -> None:
+        self._stream.write(f"\rreading records: {count:,}")
+        self._stream.flush()
+
+    def done(self) -> None:
+        self._stream.write("\n")
+        self._stream.flush()
+
+
+def _decryption_secret(args: argparse.Namespace) -> dict[str, Any]:
+    from .access.encryption import load_recipient_private_key
+
+    if args.private_key is not None:
+        return {
+            "private_key": load_recipient_private_key(
+                args.private_key,
+                passphrase=_secret_env(args.private_key_passphrase_env, "the private key"),
+            )
+        }
+    return {"passphrase": _secret_env(args.passphrase_env, "the bundle")}
+
+
+def _bundle_verify(args: argparse.Namespace) -> int:
+    from .access.verify import verify_bundle
+
+    try:
+        verified = verify_bundle(args.bundle, args.public_key, **_decryption_secret(args))
+    except BundleInvalid as failure:
+        print(f"FAILED: {failure}")
+        return 1
+    records = sum(verified.records.values())
+    print(
+        f"ok: {len(verified.files)} files match the manifest, signed by key id "
+        f"{verified.key_id}; request {verified.request_id} from {verified.agency}, "
+        f"{records:,} records"
+    )
+    return 0
+
+
+def _bundle_decrypt(args: argparse.Namespace) -> int:
+    from .access.encryption import decrypt_file
+
+    secret = _decryption_secret(args)
+    if secret.get("passphrase") is None and "private_key" not in secret:
+        raise ConfigurationError("give --passphrase-env VAR or --private-key F")
+    path = decrypt_file(args.bundle, args.out, overwrite=args.overwrite, **secret)
+    print(f"decrypted: {path}; check it with purposeful bundle verify")
+    return 0
+
+
+def _add_secret_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="the passphrase an encrypted bundle was encrypted to",
+    )
+    parser.add_argument(
+        "--private-key",
+        metavar="F",
+        help="the recipient's private key an encrypted bundle was encrypted to",
+    )
+    parser.add_argument(
+        "--private-key-passphrase-env", metavar="VAR", help="the passphrase of --private-key"
+    )
+
+
+def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    due = commands.add_parser(
+        "due",
+        help="the due dates of an access request received on a day",
+        description=(
+            "Print the last day to transfer a request (10 working days, Privacy Act 2020 "
+            "s 43) and to answer it (20 working days, s 44), counting working days as s 7 "
+            "defines them."
+        ),
+    )
+    due.add_argument("received", type=_date, metavar="RECEIVED", help="e.g. 2026-12-10")
+    due.add_argument("--extended-by", type=int, default=0, metavar="DAYS", help="an extension")
+    due.set_defaults(run=_bundle_due)
+
+    build = commands.add_parser(
+        "build",
+        help="write the signed subject-access bundle answering one request",
+        description=(
+            "Write the signed bundle answering an access request, reading the person's "
+            "records from the data sources of APP (module:attribute naming your "
+            "SubjectAccess). Shows progress on a terminal. Prints the bundle's SHA-256; "
+            "the person's identifier is never printed."
+        ),
+    )
+    build.add_argument("app", metavar="APP", help="module:attribute of your SubjectAccess")
+    build.add_argument("--request-id", required=True, metavar="ID", help="your reference")
+    build.add_argument("--received", required=True, type=_date, metavar="DATE", help="YYYY-MM-DD")
+    build.add_argument("--extended-by", type=int, default=0, metavar="DAYS", help="an extension")
+    build.add_argument("--subject-env", metavar="VAR", help="variable holding the person's id")
+    build.add_argument("--subject", metavar="ID", help="the person's id (visible to ps)")
+    build.add_argument("--out", required=True, metavar="FILE", help="the bundle to write")
+    build.add_argument("--signing-key", required=True, metavar="F", help="signing-key.pem")
+    build.add_argument("--signing-key-passphrase-env", metavar="VAR", help="its passphrase")
+    build.add_argument("--created", type=_moment, metavar="TIME", help="fix the created time")
+    build.add_argument("--encrypt-to", metavar="PUB", help="encrypt to this X25519 public key")
+    build.add_argument(
+        "--encrypt-passphrase-env", metavar="VAR", help="encrypt to the passphrase in VAR"
+    )
+    build.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    build.set_defaults(run=_bundle_build)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check a bundle's hashes and signature",
+        description=(
+            "Check every member of BUNDLE against the signed manifest, and the signature "
+            "with the agency's public key. Prints 'ok', or the member that fails and why. "
+            "Reads in memory; never extracts. Exits 0 when it verifies, 1 when it does not, "
+            "2 on a usage error (a missing key, a wrong passphrase)."
+        ),
+    )
+    verify.add_argument("bundle", metavar="BUNDLE", help="the bundle (.zip, maybe encrypted)")
+    verify.add_argument(
+        "--public-key", required=True, metavar="K", help="the agency's public signing key"
+    )
+    _add_secret_options(verify)
+    verify.set_defaults(run=_bundle_verify)
+
+    decrypt = commands.add_parser(
+        "decrypt",
+        help="decrypt an encrypted bundle to a zip",
+        description="Decrypt BUNDLE to OUT (written whole or not at all).",
+    )
+    decrypt.add_argument("bundle", metavar="BUNDLE", help="the encrypted bundle")
+    decrypt.add_argument("out", metavar="OUT", help="the zip to write")
+    decrypt.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    _add_secret_options(decrypt)
+    decrypt.set_defaults(run=_bundle_decrypt)
+
+
 #: The command groups, in the order ``purposeful --help`` lists them.
 GROUPS: tuple[CommandGroup, ...] = (
-    CommandGroup("keys", "create the audit trail's keys", _add_keys_commands),
+    CommandGroup("keys", "create signing, pseudonym and recipient keys", _add_keys_commands),
     CommandGroup("audit", "verify the audit trail and report on it", _add_audit_commands),
+    CommandGroup("bundle", "answer access requests: due dates, bundles", _add_bundle_commands),
 )
 
 

@@ -1,0 +1,80 @@
+"""Subject access: answering a person who asks for their information (IPP 6) or asks for it
+to be corrected (IPP 7), within the Privacy Act's clock.
+
+- **the request and its clock** (`request`, `clock`): `AccessRequest` with its received
+  and due dates; working days as s 7 of the Privacy Act 2020 defines them;
+- **sources** (`sources`): the application's named data sources, and what a bundle needs of
+  the consent store, the correction store and a disclosure log;
+- **the bundle** (`bundle`, `page`): `SubjectAccess.build` writes one signed zip holding
+  everything held about the person, why, on what basis, who it was shared with, what was
+  withheld and on what ground, with a plain-language page for the person;
+- **encryption** (`encryption`) of the bundle for delivery, to a passphrase or a key;
+- **verification** (`verify`): `verify_bundle`, ``purposeful bundle verify``;
+- **corrections** (`corrections`): correction requests, applied or declined, and the
+  statements of correction that travel with the field.
+
+What this package must not do: put a personal value or a subject identifier in an error
+message, a log line, a manifest or a span; leave a half-written bundle or store row; or read
+a record for a bundle without checking it is about the person asked about.
+"""
+
+from .bundle import BundleInfo, ManifestEntry, neutralise
+from .clock import (
+    ACCESS_RESPONSE_DAYS,
+    TRANSFER_DAYS,
+    ResponseClock,
+    add_working_days,
+    is_working_day,
+    non_working_reason,
+    working_days_between,
+)
+from .corrections import (
+    BaseCorrectionStore,
+    Correction,
+    CorrectionStatus,
+    MemoryCorrectionStore,
+    SQLiteCorrectionStore,
+)
+from .encryption import (
+    decrypt_file,
+    encrypt_file,
+    generate_recipient_keys,
+    load_recipient_private_key,
+    load_recipient_public_key,
+)
+from .page import AgencyDetails, Wording
+from .request import AccessRequest, SubjectAccess, Withhold
+from .sources import DisclosureEntry, DisclosureLog
+from .verify import VerifiedBundle, verify_bundle
+
+__all__ = [
+    "ACCESS_RESPONSE_DAYS",
+    "TRANSFER_DAYS",
+    "AccessRequest",
+    "AgencyDetails",
+    "BaseCorrectionStore",
+    "BundleInfo",
+    "Correction",
+    "CorrectionStatus",
+    "DisclosureEntry",
+    "DisclosureLog",
+    "ManifestEntry",
+    "MemoryCorrectionStore",
+    "ResponseClock",
+    "SQLiteCorrectionStore",
+    "SubjectAccess",
+    "VerifiedBundle",
+    "Withhold",
+    "Wording",
+    "add_working_days",
+    "decrypt_file",
+    "encrypt_file",
+    "generate_recipient_keys",
+    "is_working_day",
+    "load_recipient_private_key",
+    "load_recipient_public_key",
+    "neutralise",
+    "non_working_reason",
+    "verify_bundle",
+    "working_days_between",
+]

@@ -1,0 +1,805 @@
+"""Answering an access request (IPP 6): the request, its clock, and building the bundle.
+
+An agency sets up one `SubjectAccess` for its application: who it is, where its records come
+from (`SubjectAccess.source`), its consent, correction and disclosure stores and audit
+ledgers. Each request is an `AccessRequest`: a reference, the person's identifier and the
+day it arrived, which fixes the day the answer is due (`ResponseClock`). `build` writes the
+signed bundle (`purposeful.access.bundle`), withholding what the fields declare and what the
+privacy officer decided for this request (`Withhold`).
+
+Reading records for a bundle is not a use for a purpose: the values are read directly, not
+through a purpose scope, because giving people their own information is what IPP 6 asks.
+What must not happen is giving them someone else's: every record a source yields is checked
+to be about the person asked about, and one that is not stops the build
+(`SubjectAccessError`), naming the source and the record type, never the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
+
+import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from .._config import get_configuration
+from ..audit.keys import PseudonymKey, signing_key_id
+from ..bases import BasisKind
+from ..errors import AnnotationError, ConfigurationError, SubjectAccessError
+from ..purposes import PurposeRegistry
+from ..records import RecordPolicy, record_policy
+from ..withholding import WithholdingGround
+from . import bundle as _bundle
+from .bundle import BundleInfo, TypeSpool, Withheld, dumps
+from .clock import ResponseClock
+from .page import AgencyDetails, Page, Section, Wording, long_date, nz_time, render_page
+from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
+
+__all__ = ["AccessRequest", "SubjectAccess", "Withhold"]
+
+Progress = Callable[[int], None]
+"""Told how many records have been read so far, every thousand and at the end."""
+
+_PROGRESS_EVERY = 1000
+
+
+def _request_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise ConfigurationError(
+            "AccessRequest.request_id must be the request's reference, non-empty text of up "
+            "to 200 characters, e.g. 'SAR-2026-0042'"
+        )
+
+
+def _subject(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(
+            "AccessRequest.subject must be the person's identifier as your records hold it "
+            "(a non-empty string; convert other ids with str())"
+        )
+
+
+@attrs.frozen
+class AccessRequest:
+    """One person's request for their information.
+
+    Attributes:
+        request_id: the agency's reference for the request (goes in the bundle).
+        subject: the person's identifier, as the records' subject field holds it. Never
+            shown: ``repr()`` hides it and the bundle's manifest holds its pseudonym.
+        received: the day the request arrived (a `date`, in New Zealand).
+        extended_by: working days the time limit was extended by, if it was.
+    """
+
+    request_id: str = attrs.field(validator=_request_id)
+    subject: str = attrs.field(validator=_subject, repr=lambda _: "<subject>")
+    received: date
+    extended_by: int = 0
+    clock: ResponseClock = attrs.field(init=False)
+
+    @clock.default
+    def _clock(self) -> ResponseClock:
+        return ResponseClock(self.received, self.extended_by)
+
+    @property
+    def due(self) -> date:
+        """The last day to answer: the 20th working day after *received* (s 44)."""
+        return self.clock.due
+
+    @property
+    def transfer_due(self) -> date:
+        """The last day to transfer the request to another agency (s 43)."""
+        return self.clock.transfer_due
+
+
+@attrs.frozen
+class Withhold:
+    """A decision to withhold, for one request: a whole record, a field of one record, or a
+    field of every record of a type.
+
+    Attributes:
+        record_type: the record class.
+        ground: the ground relied on.
+        key: the record's key (`record(key=...)`); None for every record of the type.
+        field: the field withheld; None for the whole record.
+    """
+
+    record_type: type
+    ground: WithholdingGround
+    key: str | None = None
+    field: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        try:
+            policy = record_policy(self.record_type)
+        except AnnotationError as exc:
+            raise ConfigurationError(f"Withhold(record_type=...): {exc}") from None
+        if not isinstance(self.ground, WithholdingGround):
+            raise ConfigurationError(
+                "Withhold(ground=...) takes a WithholdingGround, such as "
+                "purposeful.withholding.ANOTHER_PERSONS_AFFAIRS"
+            )
+        names = [a.name for a in attrs.fields(policy.cls)]
+        if self.field is not None and self.field not in names:
+            raise ConfigurationError(
+                f"Withhold(field={self.field!r}): {policy.cls.__qualname__} has no such "
+                f"field; choose one of: {', '.join(names)}"
+            )
+        if self.field is None and self.key is None:
+            raise ConfigurationError(
+                f"Withhold({policy.cls.__qualname__}) names neither a record (key=) nor a "
+                f"field (field=): withholding every record of a type is not an answer; "
+                f"name what is withheld"
+            )
+
+
+class SubjectAccess:
+    """How one application answers access requests.
+
+    Args:
+        agency: who answers, and how the person reaches them.
+        consent: the consent store, for ``consents.json``.
+        corrections: the correction store, for ``corrections.json`` and the statements of
+            correction that travel with fields.
+        disclosures: the disclosure log, for ``disclosures.json``.
+        ledgers: audit ledger files, for ``access-history.json`` (left out when none).
+            Verify them first (``purposeful audit verify``): a bundle reports what they say.
+        pseudonym_keys: the pseudonym key (or keys, newest first) the ledgers were written
+            with; the first also makes the manifest's pseudonym. Default: the configured
+            pseudonymiser (``configure(pseudonymise=...)``) for the manifest.
+        wording: the page's wording (`Wording`).
+        registry: the purposes, for their descriptions; default: the configured registry.
+    """
+
+    def __init__(
+        self,
+        *,
+        agency: AgencyDetails,
+        consent: ConsentSource | None = None,
+        corrections: CorrectionSource | None = None,
+        disclosures: DisclosureLog | None = None,
+        ledgers: Iterable[str | os.PathLike[str]] = (),
+        pseudonym_keys: PseudonymKey | Sequence[PseudonymKey] = (),
+        wording: Wording | None = None,
+        registry: PurposeRegistry | None = None,
+    ) -> None:
+        if not isinstance(agency, AgencyDetails):
+            raise ConfigurationError(
+                "SubjectAccess(agency=...) takes AgencyDetails(name=..., email=...)"
+            )
+        for name, value, protocol in (
+            ("consent", consent, ConsentSource),
+            ("corrections", corrections, CorrectionSource),
+            ("disclosures", disclosures, DisclosureLog),
+        ):
+            if value is not None and not isinstance(value, protocol):
+                raise ConfigurationError(
+                    f"SubjectAccess({name}=...) does not look like a {name} store: "
+                    f"{type(value).__name__} lacks the methods of {protocol.__name__}"
+                )
+        keys = (pseudonym_keys,) if isinstance(pseudonym_keys, PseudonymKey) else pseudonym_keys
+        self.agency = agency
+        self.consent = consent
+        self.corrections = corrections
+        self.disclosures = disclosures
+        self.ledgers = tuple(Path(p) for p in ledgers)
+        self.pseudonym_keys = tuple(keys)
+        if any(not isinstance(key, PseudonymKey) for key in self.pseudonym_keys):
+            raise ConfigurationError(
+                "SubjectAccess(pseudonym_keys=...) takes PseudonymKey values "
+                "(purposeful.audit.load_pseudonym_key)"
+            )
+        if self.ledgers and not self.pseudonym_keys:
+            raise ConfigurationError(
+                "SubjectAccess(ledgers=...) needs pseudonym_keys=: the ledgers name people "
+                "by pseudonym, made with those keys"
+            )
+        self.wording = wording if wording is not None else Wording()
+        self._registry = registry
+        self.sources = Sources()
+
+    def source(self, name: str) -> Callable[[Fetch], Fetch]:
+        """Decorator: register the decorated function as data source *name*."""
+
+        def register(fetch: Fetch) -> Fetch:
+            self.sources.register(name, fetch)
+            return fetch
+
+        return register
+
+    def register(self, name: str, fetch: Fetch) -> None:
+        """Register *fetch* as data source *name* (see `Sources.register`)."""
+        self.sources.register(name, fetch)
+
+    def pseudonym(self, subject: str) -> str:
+        """The person's pseudonym, as the manifest gives it."""
+        if self.pseudonym_keys:
+            return self.pseudonym_keys[0].pseudonym(subject)
+        pseudonymise = get_configuration().pseudonymise
+        if pseudonymise is None:
+            raise ConfigurationError(
+                "a bundle names the person by pseudonym: give SubjectAccess(pseudonym_keys=...) "
+                "or configure(pseudonymise=key.pseudonym)"
+            )
+        return pseudonymise(subject)
+
+    def build(
+        self,
+        request: AccessRequest,
+        target: str | os.PathLike[str],
+        *,
+        signing_key: Ed25519PrivateKey,
+        created: datetime | None = None,
+        withhold: Iterable[Withhold] = (),
+        encrypt_to: str | bytes | X25519PublicKey | None = None,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+    ) -> BundleInfo:
+        """Write the signed bundle answering *request* to *target*.
+
+        Args:
+            request: the request.
+            target: the bundle file to write; its directory must exist.
+            signing_key: the agency's Ed25519 signing key (`purposeful.audit.load_signing_key`).
+            created: the time the manifest gives; default now. Give it to build the same
+                bytes again.
+            withhold: what the privacy officer decided to withhold for this request, on top
+                of the fields that declare ``withhold=``.
+            encrypt_to: a passphrase, or the recipient's X25519 public key, to encrypt the
+                whole file for delivery (`purposeful.access.encryption`).
+            overwrite: replace *target* if it exists.
+            progress: told how many records have been read, as they are read.
+
+        Raises:
+            SubjectAccessError: no data source is registered; a source failed or yielded
+                something that is not a record, or a record about someone else; *target*
+                exists or its directory does not. Nothing is written.
+            ConfigurationError: a bad argument (a key that is not Ed25519, a naive time).
+        """
+        if not isinstance(request, AccessRequest):
+            raise ConfigurationError("build() takes an AccessRequest as its first argument")
+        if not isinstance(signing_key, Ed25519PrivateKey):
+            raise ConfigurationError(
+                "build(signing_key=...) takes an Ed25519 private key "
+                "(purposeful.audit.load_signing_key)"
+            )
+        created = datetime.now(UTC) if created is None else created
+        if not isinstance(created, datetime) or created.utcoffset() is None:
+            raise ConfigurationError("build(created=...) takes a timezone-aware datetime")
+        if not len(self.sources):
+            raise SubjectAccessError(
+                "no data source is registered: register each place records about people come "
+                "from with @access.source('name') before building a bundle"
+            )
+        path = Path(target).absolute()
+        _bundle.check_target(path, overwrite)
+        rules = _rules(withhold)
+        with contextlib.ExitStack() as stack:
+            writer = _Build(self, request, rules, progress)
+            stack.callback(writer.close)
+            writer.read_records()
+            if encrypt_to is None:
+                with _bundle.atomic_target(path) as file:
+                    info = writer.write(file, signing_key, created)
+            else:
+                plain = stack.enter_context(tempfile.TemporaryFile())
+                info = writer.write(plain, signing_key, created)
+                plain.seek(0)
+                _encrypt(plain, path, encrypt_to)
+        return attrs.evolve(
+            info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
+        )
+
+
+def _encrypt(plain: IO[bytes], path: Path, encrypt_to: str | bytes | X25519PublicKey) -> None:
+    from .encryption import encrypt_stream
+
+    source = cast(BinaryIO, plain)
+    with _bundle.atomic_target(path) as file:
+        target = cast(BinaryIO, file)
+        if isinstance(encrypt_to, X25519PublicKey):
+            encrypt_stream(source, target, recipient=encrypt_to)
+        else:
+            encrypt_stream(source, target, passphrase=encrypt_to)
+
+
+_Rules = Mapping[type, Sequence[Withhold]]
+
+
+def _rules(withhold: Iterable[Withhold]) -> _Rules:
+    rules: dict[type, list[Withhold]] = {}
+    for rule in withhold:
+        if not isinstance(rule, Withhold):
+            raise ConfigurationError(
+                f"build(withhold=...) takes Withhold values, not {type(rule).__name__}"
+            )
+        rules.setdefault(rule.record_type, []).append(rule)
+    return rules
+
+
+class _Build:
+    """One bundle being built: records read once into spools, then the zip written."""
+
+    def __init__(
+        self,
+        access: SubjectAccess,
+        request: AccessRequest,
+        rules: _Rules,
+        progress: Progress | None,
+    ) -> None:
+        self.access = access
+        self.request = request
+        self.rules = rules
+        self.progress = progress
+        self.spools: dict[RecordPolicy, TypeSpool] = {}
+        self.withheld: dict[tuple[str, str | None, str], tuple[Withheld, int]] = {}
+        self.registry = access._registry or get_configuration().registry
+        self.corrections = (
+            list(access.corrections.for_subject(request.subject)) if access.corrections else []
+        )
+        self.statements: dict[tuple[str, str, str], list[dict[str, str | None]]] = {}
+        for correction in self.corrections:
+            if correction.statement is None:
+                continue
+            where = (correction.record_type, correction.record_key, correction.field)
+            self.statements.setdefault(where, []).append(
+                {
+                    "statement": correction.statement,
+                    "made": _iso(correction.statement_at),
+                    "correction": correction.id,
+                }
+            )
+        self.total = 0
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    # --- reading ---
+
+    def read_records(self) -> None:
+        subject = self.request.subject
+        for name, fetch in self.access.sources.items():
+            try:
+                records = iter(fetch(subject))
+            except Exception as exc:
+                raise _source_failed(name) from exc
+            while True:
+                try:
+                    obj = next(records)
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    raise _source_failed(name) from exc
+                self._add(name, obj)
+        if self.progress is not None:
+            self.progress(self.total)
+
+    def _add(self, source: str, obj: object) -> None:
+        policy = _policy_of(obj)
+        if policy is None:
+            raise SubjectAccessError(
+                f"data source {source!r} yielded a {type(obj).__name__}, which is not a "
+                f"purposeful record; yield instances of @purposeful.record classes"
+            )
+        if policy.subject_of(obj) != self.request.subject:
+            raise SubjectAccessError(
+                f"data source {source!r} yielded a {policy.cls.__qualname__} record about "
+                f"someone other than the person asked about; nothing was written. Fix the "
+                f"source's query: a bundle must never hold another person's information"
+            )
+        spool = self.spools.get(policy)
+        if spool is None:
+            spool = self.spools[policy] = TypeSpool(policy, "", self.access.wording.sample_rows)
+        key = policy.key_of(obj)
+        type_name = policy.cls.__qualname__
+        withheld: dict[str, WithholdingGround] = {}
+        for field_policy in policy.fields.values():
+            if field_policy.withhold is not None:
+                withheld[field_policy.name] = field_policy.withhold
+        for rule in self.rules.get(policy.cls, ()):
+            if rule.key is not None and rule.key != key:
+                continue
+            if rule.field is None:
+                self._count(Withheld(type_name, None, rule.ground))
+                self._tick()
+                return
+            withheld.setdefault(rule.field, rule.ground)
+        for field, ground in withheld.items():
+            self._count(Withheld(type_name, field, ground))
+        statements = {
+            field: items
+            for field in spool.names
+            if (items := self.statements.get((type_name, key, field)))
+        }
+        spool.add(obj, source, key, withheld, statements)
+        self._tick()
+
+    def _count(self, item: Withheld) -> None:
+        where = (item.record_type, item.field, item.ground.id)
+        found = self.withheld.get(where)
+        self.withheld[where] = (item, (found[1] if found else 0) + 1)
+
+    def _tick(self) -> None:
+        self.total += 1
+        if self.progress is not None and self.total % _PROGRESS_EVERY == 0:
+            self.progress(self.total)
+
+    # --- writing ---
+
+    def write(self, file: IO[bytes], key: Ed25519PrivateKey, created: datetime) -> BundleInfo:
+        request = self.request
+        members = _bundle.member_names(self.spools)
+        spools = sorted(self.spools.values(), key=lambda s: members[s.policy])
+        for spool in spools:
+            spool.member = members[spool.policy]
+        zip_writer = _bundle.ZipWriter(file)
+        self._write_records(zip_writer, spools)
+        for spool in spools:
+            size, chunks = spool.csv_chunks()
+            zip_writer.add(spool.member, size, chunks)
+        consents, consent_rows = self._consents()
+        zip_writer.add_bytes(_bundle.CONSENTS, dumps(consents))
+        disclosures, disclosure_rows = self._disclosures()
+        zip_writer.add_bytes(_bundle.DISCLOSURES, dumps(disclosures))
+        corrections, correction_rows = self._corrections()
+        zip_writer.add_bytes(_bundle.CORRECTIONS, dumps(corrections))
+        withheld, withheld_rows = self._withheld()
+        zip_writer.add_bytes(_bundle.WITHHELD, dumps(withheld))
+        access: tuple[dict[str, Any], list[list[str]], bool] | None = None
+        if self.access.ledgers:
+            access = self._access_history()
+            zip_writer.add_bytes(_bundle.ACCESS_HISTORY, dumps(access[0]))
+        files = [entry.name for entry in zip_writer.entries] + [
+            _bundle.INDEX,
+            _bundle.MANIFEST,
+            _bundle.SIGNATURE,
+        ]
+        page = Page(
+            agency=self.access.agency,
+            wording=self.access.wording,
+            request_id=request.request_id,
+            received=request.received,
+            due=request.due,
+            holdings=[self._holding(spool) for spool in spools],
+            consents=_section("Consent history", _CONSENT_HEADER, consent_rows),
+            disclosures=_section("Disclosures", _DISCLOSURE_HEADER, disclosure_rows),
+            corrections=_section("Correction requests", _CORRECTION_HEADER, correction_rows),
+            withheld=_section("Information withheld", _WITHHELD_HEADER, withheld_rows),
+            access=_section("Uses of your information", _ACCESS_HEADER, access[1])
+            if access
+            else None,
+            access_complete=access[2] if access else True,
+            access_included=access is not None,
+            files=sorted(files),
+        )
+        zip_writer.add_bytes(_bundle.INDEX, render_page(page).encode("utf-8"))
+        records = {spool.policy.cls.__qualname__: spool.count for spool in spools if spool.count}
+        manifest = dumps(
+            _bundle.manifest_document(
+                agency=self.access.agency.name,
+                request_id=request.request_id,
+                received=request.received,
+                due=request.due,
+                created=created,
+                subject=self.access.pseudonym(request.subject),
+                records=records,
+                files=zip_writer.entries,
+            )
+        )
+        entries = tuple(zip_writer.entries)
+        zip_writer.add_bytes(_bundle.MANIFEST, manifest)
+        zip_writer.add_bytes(_bundle.SIGNATURE, dumps(_bundle.signature_document(manifest, key)))
+        zip_writer.close()
+        return BundleInfo(
+            path=Path(),
+            request_id=request.request_id,
+            subject=self.access.pseudonym(request.subject),
+            created=created,
+            key_id=signing_key_id(key),
+            records=records,
+            withheld=sum(count for _, count in self.withheld.values()),
+            files=entries,
+            encrypted=False,
+            sha256="",
+        )
+
+    def _write_records(self, zip_writer: _bundle.ZipWriter, spools: list[TypeSpool]) -> None:
+        parts: list[tuple[int, Iterable[bytes]]] = []
+        head = {"format": "purposeful-records", "format_version": 1}
+        opening = dumps(head, pretty=False)[:-2] + b',"record_types":['
+        parts.append((len(opening), [opening]))
+        for number, spool in enumerate(spools):
+            meta = self._type_meta(spool)
+            text = dumps(meta, pretty=False)[:-2] + b',"records":[\n'
+            if number:
+                text = b",\n" + text
+            size, chunks = spool.json_chunks()
+            parts += [(len(text), [text]), (size, chunks), (3, [b"\n]}"])]
+        parts.append((3, [b"]}\n"]))
+        total = sum(size for size, _ in parts)
+        zip_writer.add(_bundle.RECORDS, total, (chunk for _, chunks in parts for chunk in chunks))
+
+    def _type_meta(self, spool: TypeSpool) -> dict[str, Any]:
+        policy = spool.policy
+        fields = []
+        for name in spool.names:
+            managed = policy.fields.get(name)
+            entry: dict[str, Any] = {"name": name}
+            if name == policy.subject:
+                entry["role"] = "your identifier"
+            elif name == policy.key and policy.key != policy.subject:
+                entry["role"] = "record identifier"
+            if managed is not None:
+                entry["purposes"] = [
+                    {
+                        "id": purpose.id,
+                        "title": purpose.title,
+                        "description": purpose.description,
+                        "benefit": purpose.benefit,
+                        "basis": basis.describe(),
+                        "basis_kind": basis.kind.value,
+                    }
+                    for purpose, basis in managed.purposes.values()
+                ]
+                entry["consent_needed_for"] = sorted(
+                    set(managed.consent_for)
+                    | {
+                        ident
+                        for ident, (_, basis) in managed.purposes.items()
+                        if basis.kind is BasisKind.CONSENT
+                    }
+                )
+                entry["sensitivity"] = managed.sensitivity.name
+                entry["category"] = (
+                    {"id": managed.category.id, "title": managed.category.title}
+                    if managed.category
+                    else None
+                )
+                entry["withheld_on"] = managed.withhold.id if managed.withhold else None
+            fields.append(entry)
+        return {
+            "type": policy.cls.__qualname__,
+            "label": self.access.wording.label(policy.cls.__qualname__),
+            "csv": spool.member,
+            "sources": list(spool.sources),
+            "subject_field": policy.subject,
+            "key_field": policy.key,
+            "fields": fields,
+            "count": spool.count,
+        }
+
+    def _holding(self, spool: TypeSpool) -> tuple[str, list[Section]]:
+        policy = spool.policy
+        type_name = policy.cls.__qualname__
+        label = self.access.wording.label(type_name)
+        why: list[list[str]] = []
+        for name in spool.names:
+            managed = policy.fields.get(name)
+            if managed is None:
+                use = "Used to keep your records together" if name == policy.subject else ""
+                why.append([name, use, "", "", ""])
+                continue
+            why.append(
+                [
+                    name,
+                    "\n".join(
+                        f"{purpose.title}: {purpose.description}"
+                        for purpose, _ in managed.purposes.values()
+                    ),
+                    "\n".join(basis.describe() for _, basis in managed.purposes.values()),
+                    managed.category.title if managed.category else "",
+                    managed.sensitivity.name,
+                ]
+            )
+        shown = len(spool.sample)
+        note = ""
+        if spool.count > shown:
+            note = (
+                f"The first {shown:,} of {spool.count:,} are listed here; all of them are in "
+                f"{spool.member}."
+            )
+        sections = [
+            Section(
+                f"{label}: what each item is used for",
+                ("Item", "Used for", "Basis", "Kind of information", "Sensitivity"),
+                why,
+            ),
+            Section(f"{label}: your records ({spool.count:,})", spool.header, spool.sample, note),
+        ]
+        return label, sections
+
+    def _consents(self) -> tuple[dict[str, Any], list[list[str]]]:
+        consent = self.access.consent
+        if consent is None:
+            return {"included": False, "records": []}, []
+        subject = self.request.subject
+        rows = []
+        for event in consent.history(subject):
+            purpose = self.registry.get(event.purpose) if event.purpose in self.registry else None
+            rows.append(
+                [
+                    nz_time(event.at),
+                    purpose.title if purpose else event.purpose,
+                    event.state.value,
+                    _by(event.by),
+                    nz_time(event.expires_at) if event.expires_at else "",
+                ]
+            )
+        from ..consent.export import SCHEMA
+
+        return {"included": True, "schema": SCHEMA, "records": consent.export(subject)}, rows
+
+    def _disclosures(self) -> tuple[dict[str, Any], list[list[str]]]:
+        log = self.access.disclosures
+        if log is None:
+            return {"included": False, "disclosures": []}, []
+        entries, rows = [], []
+        for entry in log.for_subject(self.request.subject):
+            purpose = self.registry.get(entry.purpose) if entry.purpose in self.registry else None
+            entries.append(
+                {
+                    "at": _iso(entry.at),
+                    "recipient": entry.recipient,
+                    "purpose": entry.purpose,
+                    "purpose_title": purpose.title if purpose else None,
+                    "basis": entry.basis,
+                    "agreement": entry.agreement,
+                    "fields": list(entry.fields),
+                }
+            )
+            rows.append(
+                [
+                    nz_time(entry.at),
+                    entry.recipient,
+                    purpose.title if purpose else entry.purpose,
+                    entry.basis,
+                    "\n".join(entry.fields),
+                ]
+            )
+        return {"included": True, "disclosures": entries}, rows
+
+    def _corrections(self) -> tuple[dict[str, Any], list[list[str]]]:
+        if self.access.corrections is None:
+            return {"included": False, "corrections": []}, []
+        entries, rows = [], []
+        for c in self.corrections:
+            entries.append(
+                {
+                    "id": c.id,
+                    "record_type": c.record_type,
+                    "record_key": c.record_key,
+                    "field": c.field,
+                    "requested": c.requested,
+                    "reason": c.reason,
+                    "requested_at": _iso(c.requested_at),
+                    "status": c.status.value,
+                    "decided_at": _iso(c.decided_at),
+                    "decision_note": c.decision_note,
+                    "statement_of_correction": c.statement,
+                    "statement_at": _iso(c.statement_at),
+                }
+            )
+            rows.append(
+                [
+                    nz_time(c.requested_at),
+                    f"{self.access.wording.label(c.record_type)}: {c.field}",
+                    c.requested,
+                    c.status.value,
+                    c.decision_note or "",
+                    c.statement or "",
+                ]
+            )
+        return {"included": True, "corrections": entries}, rows
+
+    def _withheld(self) -> tuple[dict[str, Any], list[list[str]]]:
+        entries, rows = [], []
+        for (_, _, _), (item, count) in sorted(
+            self.withheld.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
+        ):
+            entries.append(
+                {
+                    "record_type": item.record_type,
+                    "field": item.field,
+                    "what": "a whole record" if item.field is None else "a field's value",
+                    "count": count,
+                    "ground": item.ground.id,
+                    "act": item.ground.act,
+                    "section": item.ground.section,
+                    "reason": item.ground.reason,
+                }
+            )
+            label = self.access.wording.label(item.record_type)
+            what = f"{count:,} {label} record{'s' if count != 1 else ''}"
+            if item.field is not None:
+                what = f"{item.field} in {what}"
+            rows.append([what, item.ground.reason, item.ground.cite()])
+        return {"withheld": entries}, rows
+
+    def _access_history(self) -> tuple[dict[str, Any], list[list[str]], bool]:
+        from ..audit.report import SubjectQuery, build_report
+
+        query = SubjectQuery.for_subject(self.request.subject, self.access.pseudonym_keys)
+        answer = build_report(ledgers=self.access.ledgers, subject=query).subject
+        assert answer is not None
+        entries, rows = [], []
+        for access in answer.accesses:
+            purpose = (
+                self.registry.get(access.purpose)
+                if access.purpose is not None and access.purpose in self.registry
+                else None
+            )
+            entries.append(
+                {
+                    "opened": _iso(access.opened),
+                    "closed": _iso(access.closed),
+                    "purpose": access.purpose,
+                    "purpose_title": purpose.title if purpose else None,
+                    "role": access.actor_role,
+                    "fields_read": list(access.fields_read),
+                }
+            )
+            rows.append(
+                [
+                    nz_time(access.opened),
+                    purpose.title if purpose else (access.purpose or "outside any purpose"),
+                    access.actor_role or "",
+                    "\n".join(access.fields_read),
+                ]
+            )
+        document = {
+            "included": True,
+            "complete": answer.complete,
+            "accesses": entries,
+        }
+        return document, rows, answer.complete
+
+
+_CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")
+_DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "What")
+_CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
+_WITHHELD_HEADER = ("What", "Why", "Law")
+_ACCESS_HEADER = ("When", "Why", "Who (role)", "What was read")
+
+
+def _section(caption: str, header: Sequence[str], rows: list[list[str]]) -> Section | None:
+    return Section(caption, header, rows) if rows else None
+
+
+def _policy_of(obj: object) -> RecordPolicy | None:
+    try:
+        return record_policy(type(obj))
+    except AnnotationError:
+        return None
+
+
+def _source_failed(name: str) -> SubjectAccessError:
+    return SubjectAccessError(
+        f"data source {name!r} failed while reading records (see the cause above); nothing "
+        f"was written. Fix the source, then build the bundle again"
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _by(by: object) -> str:
+    kind = getattr(by, "kind", "person")
+    relationship = getattr(by, "relationship", None)
+    if relationship is not None:
+        return f"representative ({relationship.value})"
+    return "you" if kind == "person" else str(kind)
+
+
+def due_text(request: AccessRequest) -> str:
+    """``"due 29 January 2027"``: for messages and the command line."""
+    return f"due {long_date(request.due)}"

@@ -1,0 +1,322 @@
+"""Verifying a subject-access bundle: every member's hash, and the signature over them.
+
+`verify_bundle` (``purposeful bundle verify``) answers "is this the bundle the agency made,
+unchanged?", for the agency before it sends one, for the person, or for the Privacy
+Commissioner. It trusts nothing in the file until the signature is checked:
+
+1. the file is opened as a zip in memory; an encrypted bundle is first decrypted into a
+   spooled temporary file (memory up to 64 MiB, then an unnamed file). Nothing is ever
+   extracted to disk;
+2. every member name is checked before any member is read: no ``..``, no absolute path, no
+   backslash, no name twice. A zip that breaks these rules is refused outright;
+3. ``manifest.sig`` and ``manifest.json`` are read (each capped in size) and the Ed25519
+   signature is checked over the manifest's exact bytes with the public key given;
+4. the members must be exactly those the manifest lists, plus the manifest and signature;
+5. each member is read in chunks and hashed; reading stops as soon as a member grows past
+   the size the manifest gives, so a zip bomb cannot exhaust memory; its size and SHA-256
+   must match the manifest.
+
+The first failure raises `BundleInvalid` naming the member and what is wrong with it.
+
+What is covered: the content of every member. What is not: the zip container's own fields
+(timestamps, comments), which carry none of the bundle's information.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO, cast
+
+import attrs
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from ..audit.keys import load_public_key, signing_key_id
+from ..errors import BundleDecryptionError, BundleError, BundleInvalid
+from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry
+from .encryption import MAGIC, decrypt_stream
+
+__all__ = ["VerifiedBundle", "verify_bundle"]
+
+_MANIFEST_LIMIT = 4 << 20
+_SIGNATURE_LIMIT = 4096
+_MEMBER_LIMIT = 10_000
+_CHUNK = 1 << 20
+_SPOOL = 64 << 20
+
+
+@attrs.frozen
+class VerifiedBundle:
+    """A bundle that verified: what its signed manifest says.
+
+    Attributes:
+        agency: the agency that made it.
+        request_id: the request it answers.
+        subject: the person's pseudonym.
+        created: when it was made.
+        key_id: the id of the key that signed it.
+        records: how many records of each type it holds.
+        files: every member the manifest lists, checked.
+        encrypted: whether the file was encrypted.
+    """
+
+    agency: str
+    request_id: str
+    subject: str
+    created: datetime
+    key_id: str
+    records: Mapping[str, int]
+    files: tuple[ManifestEntry, ...]
+    encrypted: bool
+
+
+def verify_bundle(
+    bundle: str | os.PathLike[str],
+    public_key: Ed25519PublicKey | str | os.PathLike[str],
+    *,
+    passphrase: str | bytes | None = None,
+    private_key: X25519PrivateKey | None = None,
+) -> VerifiedBundle:
+    """Check every member's hash and the signature over them; raise at the first failure.
+
+    Args:
+        bundle: the bundle file.
+        public_key: the agency's public signing key, or its PEM file.
+        passphrase, private_key: the secret an encrypted bundle was encrypted to.
+
+    Raises:
+        BundleInvalid: the bundle is not a zip, is cut short, has a member that is unsafe,
+            added, missing, resized or changed, or a signature that does not match; the
+            message names the member.
+        BundleDecryptionError: the bundle is encrypted and the secret is missing or wrong.
+        BundleError: the file cannot be read.
+        KeyFileError: *public_key* is a file that is not an Ed25519 public key.
+    """
+    key = public_key if isinstance(public_key, Ed25519PublicKey) else load_public_key(public_key)
+    path = Path(bundle)
+    try:
+        source = path.open("rb")
+    except OSError as exc:
+        raise BundleError(
+            f"cannot read the bundle {path}: {exc.strerror or exc}; check the path"
+        ) from None
+    with source, tempfile.SpooledTemporaryFile(max_size=_SPOOL) as plain:
+        encrypted = source.read(len(MAGIC)) == MAGIC
+        source.seek(0)
+        if encrypted:
+            if passphrase is None and private_key is None:
+                raise BundleDecryptionError(
+                    f"{path} is encrypted: give the passphrase (--passphrase-env) or the "
+                    f"recipient's private key (--private-key) it was encrypted to"
+                )
+            decrypt_stream(
+                cast(BinaryIO, source),
+                cast(BinaryIO, plain),
+                passphrase=passphrase,
+                private_key=private_key,
+            )
+            plain.seek(0)
+            readable: IO[bytes] = cast(IO[bytes], plain)
+        else:
+            readable = source
+        return _verify(readable, key, encrypted)
+
+
+def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> VerifiedBundle:
+    try:
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise BundleInvalid(
+            f"not a readable zip file ({exc}): the bundle is cut short or is not a bundle"
+        ) from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > _MEMBER_LIMIT:
+            raise BundleInvalid(f"holds {len(infos):,} members, more than any bundle has")
+        seen: set[str] = set()
+        for info in infos:
+            _check_name(info.filename)
+            if info.filename in seen:
+                raise BundleInvalid("appears twice in the zip", member=info.filename)
+            seen.add(info.filename)
+        by_name = {info.filename: info for info in infos}
+        for required in (MANIFEST, SIGNATURE):
+            if required not in by_name:
+                raise BundleInvalid("is missing: this is not a signed bundle", member=required)
+        signature = _read(archive, by_name[SIGNATURE], _SIGNATURE_LIMIT)
+        manifest = _read(archive, by_name[MANIFEST], _MANIFEST_LIMIT)
+        key_id = _check_signature(manifest, signature, key)
+        document = _manifest(manifest)
+        files = _entries(document)
+        listed = {entry.name for entry in files}
+        for name in sorted(by_name):
+            if name not in listed and name not in (MANIFEST, SIGNATURE):
+                raise BundleInvalid(
+                    "is not listed in the signed manifest: it was added after signing",
+                    member=name,
+                )
+        for entry in files:
+            found = by_name.get(entry.name)
+            if found is None:
+                raise BundleInvalid(
+                    "is listed in the signed manifest but missing from the bundle",
+                    member=entry.name,
+                )
+            _check_member(archive, found, entry)
+    return VerifiedBundle(
+        agency=str(document["agency"]),
+        request_id=str(document["request_id"]),
+        subject=str(document["subject"]),
+        created=_created(document),
+        key_id=key_id,
+        records=dict(document.get("records") or {}),
+        files=files,
+        encrypted=encrypted,
+    )
+
+
+def _check_name(name: str) -> None:
+    parts = name.split("/")
+    if (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or ".." in parts
+        or "" in parts
+        or (len(name) > 1 and name[1] == ":")
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise BundleInvalid(
+            f"unsafe member name {name!r} (absolute, '..', or a backslash): a bundle never "
+            f"has one; the file was crafted or damaged"
+        )
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise BundleInvalid(
+            f"claims {info.file_size:,} bytes, more than it can hold", member=info.filename
+        )
+    return b"".join(_chunks(archive, info, limit))
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> Any:
+    """The member's content in chunks, stopping with an error past *limit* bytes."""
+    read = 0
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(min(_CHUNK, limit + 1 - read)):
+                read += len(chunk)
+                if read > limit:
+                    raise BundleInvalid(
+                        f"holds more than the {limit:,} bytes the manifest gives: it was "
+                        f"changed, or is a decompression bomb",
+                        member=info.filename,
+                    )
+                yield chunk
+    except BundleInvalid:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise BundleInvalid(f"is damaged ({exc})", member=info.filename) from None
+
+
+def _check_signature(manifest: bytes, signature: bytes, key: Ed25519PublicKey) -> str:
+    try:
+        document = json.loads(signature)
+        raw = base64.b64decode(document["signature"], validate=True)
+        signer = str(document["key_id"])
+        algorithm = document["algorithm"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise BundleInvalid(
+            "is not a signature file purposeful wrote (malformed)", member=SIGNATURE
+        ) from None
+    if algorithm != "Ed25519":
+        raise BundleInvalid(f"uses algorithm {algorithm!r}, not Ed25519", member=SIGNATURE)
+    given = signing_key_id(key)
+    try:
+        key.verify(raw, manifest)
+    except InvalidSignature:
+        if signer != given:
+            raise BundleInvalid(
+                f"the bundle says it was signed with key {signer}, not with the key given "
+                f"({given}); verify with the agency's public key {signer}, or the bundle "
+                f"was re-signed by someone else",
+                member=SIGNATURE,
+            ) from None
+        raise BundleInvalid(
+            "does not match manifest.json: the manifest was changed after signing",
+            member=SIGNATURE,
+        ) from None
+    return given
+
+
+def _manifest(data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data)
+    except ValueError:
+        raise BundleInvalid("is signed but is not JSON", member=MANIFEST) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise BundleInvalid("is not a purposeful bundle manifest", member=MANIFEST)
+    if document.get("format_version") != FORMAT_VERSION:
+        raise BundleInvalid(
+            f"has format version {document.get('format_version')!r}; this purposeful reads "
+            f"version {FORMAT_VERSION}: upgrade purposeful",
+            member=MANIFEST,
+        )
+    return document
+
+
+def _entries(document: Mapping[str, Any]) -> tuple[ManifestEntry, ...]:
+    try:
+        entries = tuple(
+            ManifestEntry(str(item["name"]), str(item["sha256"]), int(item["size"]))
+            for item in document["files"]
+        )
+    except (KeyError, TypeError, ValueError):
+        raise BundleInvalid("lists its files in an unknown form", member=MANIFEST) from None
+    for entry in entries:
+        _check_name(entry.name)
+    return entries
+
+
+def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ManifestEntry) -> None:
+    if info.file_size != entry.size:
+        raise BundleInvalid(
+            f"is {info.file_size:,} bytes in the zip but {entry.size:,} in the signed "
+            f"manifest: it was changed",
+            member=entry.name,
+        )
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in _chunks(archive, info, entry.size):
+        digest.update(chunk)
+        size += len(chunk)
+    if size != entry.size:
+        raise BundleInvalid(
+            f"holds {size:,} bytes, not the {entry.size:,} the signed manifest gives: it was "
+            f"cut short",
+            member=entry.name,
+        )
+    if digest.hexdigest() != entry.sha256:
+        raise BundleInvalid(
+            "does not match its SHA-256 in the signed manifest: it was changed",
+            member=entry.name,
+        )
+
+
+def _created(document: Mapping[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(document["created"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        raise BundleInvalid("has no valid created time", member=MANIFEST) from None
