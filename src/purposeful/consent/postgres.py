@@ -39,6 +39,7 @@ from ..errors import (
     ConsentStoreError,
     InvalidConsentEvent,
     StoreCorrupt,
+    StoreError,
     StoreUnavailable,
     StoreVersionError,
 )
@@ -422,7 +423,7 @@ class PostgresConsentStore(BaseConsentStore):
 
     def _failure(
         self, exc: psycopg.Error, action: str, connection: Connection
-    ) -> ConsentStoreError:
+    ) -> StoreError:
         """A purposeful error for *exc*, without its text: PostgreSQL's details can quote
         the values of a row, and so a subject id."""
         state = exc.sqlstate
