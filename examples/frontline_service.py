@@ -12,7 +12,11 @@ Run it with ``python examples/frontline_service.py``. It shows:
 7. the audit trail: every scope as an OpenTelemetry span (printed to the console as it
    closes) and a line in a tamper-evident ledger, which verifies; a tampered copy does not;
 8. the privacy team's question, answered from the ledger: who read Aroha's information,
-   when, and for what purpose (``purposeful audit report --subject``).
+   when, and for what purpose (``purposeful audit report --subject``);
+9. Aroha asks for her information (IPP 6): a signed bundle of her client record and case
+   notes, with the name of the person who reported a concern withheld (Privacy Act s 53), a
+   correction she asked for declined with her statement of correction attached (IPP 7), and
+   her consent history; it verifies, and a tampered copy does not.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -24,7 +28,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import UTC, datetime, timedelta
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -46,7 +52,16 @@ from purposeful import (
     ServiceAgreement,
     cli,
 )
+from purposeful.access import (
+    AccessRequest,
+    AgencyDetails,
+    SQLiteCorrectionStore,
+    SubjectAccess,
+    Wording,
+    verify_bundle,
+)
 from purposeful.audit import (
+    KeyFiles,
     Ledger,
     SpanSink,
     generate_keys,
@@ -57,6 +72,7 @@ from purposeful.audit import (
 )
 from purposeful.consent import ConsentMethod, Relationship, Representative
 from purposeful.consent.sqlite import SQLiteConsentStore
+from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
 
 DELIVERY = ServiceAgreement("Service delivery agreement")
 FUNDING = ServiceAgreement("Funding agreement")
@@ -89,6 +105,38 @@ class Client:
         default=0,
     )
     region: str = "Waikato"
+
+
+@purposeful.record(subject="client_id", key="note_id")
+class CaseNote:
+    """A caseworker's note about a client."""
+
+    client_id: str
+    note_id: str
+    written_on: date
+    text: str = purposeful.field(
+        purposes={"service-delivery.case-management": DELIVERY}, sensitivity=SENSITIVE
+    )
+    # Who reported a concern is someone else's information: never given to the client.
+    reported_by: str | None = purposeful.field(
+        purposes={"care-and-protection": ORANGA_TAMARIKI_ACT_S66C},
+        sensitivity=SENSITIVE,
+        withhold=ANOTHER_PERSONS_AFFAIRS,
+        default=None,
+    )
+
+
+CLIENTS = {"C-1001": Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety", 6)}
+NOTES = [
+    CaseNote("C-1001", "N-1", date(2026, 9, 2), "First meeting; housing is the priority."),
+    CaseNote(
+        "C-1001",
+        "N-2",
+        date(2026, 10, 14),
+        "A neighbour reported a concern; visited, all well.",
+        reported_by="Hemi, next door",
+    ),
+]
 
 
 class CollectingSink:
@@ -143,6 +191,7 @@ def main() -> None:
             heading("8. Who read Aroha's information? (purposeful audit report --subject)")
             question = ["--subject", "C-1001", "--key-file", str(keys.pseudonym_key)]
             cli.main(["audit", "report", "--ledger", str(ledger.path), *question])
+            answer_access_request(Path(folder), keys, consent, ledger.path)
         finally:
             ledger.close()
             consent.close()
@@ -168,8 +217,95 @@ def show_the_ledger(ledger: Path, public_key: Path) -> None:
     print("Verify a copy with line 3 edited:", result.describe().replace(str(ledger.parent), "..."))
 
 
+def answer_access_request(
+    folder: Path, keys: KeyFiles, consent: SQLiteConsentStore, ledger: Path
+) -> None:
+    heading("9. Aroha asks for her information (IPP 6) and a correction (IPP 7)")
+    corrections = SQLiteCorrectionStore(folder / "corrections.sqlite3")
+    access = SubjectAccess(
+        agency=AgencyDetails(
+            "Te Whare Āwhina", email="privacy@tewhareawhina.example.nz", phone="07 555 0100"
+        ),
+        consent=consent,
+        corrections=corrections,
+        ledgers=[ledger],
+        pseudonym_keys=load_pseudonym_key(keys.pseudonym_key),
+        wording=Wording(record_labels={"Client": "Your client record", "CaseNote": "Case notes"}),
+    )
+
+    @access.source("clients")
+    def clients(subject: str) -> Iterator[Client]:
+        if subject in CLIENTS:
+            yield CLIENTS[subject]
+
+    @access.source("case-notes")
+    def case_notes(subject: str) -> Iterator[CaseNote]:
+        yield from (note for note in NOTES if note.client_id == subject)
+
+    request = AccessRequest("SAR-2026-0042", "C-1001", received=date(2026, 12, 10))
+    print(
+        f"Request {request.request_id} received 10 December 2026: transfer by "
+        f"{request.transfer_due:%d %B %Y}, answer by {request.due:%d %B %Y}."
+    )
+    asked = corrections.request_correction(
+        "C-1001",
+        CLIENTS["C-1001"],
+        "diagnosis",
+        requested="anxiety after a bereavement",
+        reason="I was grieving, not unwell",
+    )
+    corrections.decline(
+        asked.id,
+        by="staff-02",
+        reason="the entry records the clinician's assessment at the time",
+        statement="I do not agree with this diagnosis: I was grieving my father.",
+    )
+    print(
+        "Correction to Client.diagnosis:",
+        corrections.get(asked.id).status.value,
+        "with her statement of correction attached.",
+    )
+    bundle = folder / "SAR-2026-0042.zip"
+    signing_key = load_signing_key(keys.signing_key)
+    info = access.build(request, bundle, signing_key=signing_key)
+    corrections.close()
+    print(
+        f"Bundle: {', '.join(f'{count} {kind}' for kind, count in info.records.items())}; "
+        f"{info.withheld} values withheld; members:"
+    )
+    for entry in info.files:
+        print(f"  {entry.name:<24} {entry.size:>7,} bytes  sha256 {entry.sha256[:16]}…")
+    with zipfile.ZipFile(bundle) as archive:
+        withheld = archive.read("withheld.json").decode()
+        notes_csv = archive.read("records/CaseNote.csv").decode()
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+    print(
+        "withheld.json says why, never what:",
+        "s 53" in withheld,
+        "/ reporter's name in the bundle:",
+        "Hemi" in everything.decode(),
+    )
+    print(
+        "Her statement travels with the field:", "I was grieving my father" in everything.decode()
+    )
+    print("CaseNote.csv, row 2:", notes_csv.splitlines()[2])
+    verified = verify_bundle(bundle, load_public_key(keys.public_key))
+    print(f"Verify the bundle: ok, {len(verified.files)} files, signed by key {verified.key_id}")
+    tampered = bundle.with_name("tampered.zip")
+    with zipfile.ZipFile(bundle) as original, zipfile.ZipFile(tampered, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "records/Client.csv":
+                data = data.replace(b"generalised anxiety", b"no concern recorded")
+            copy.writestr(item, data)
+    try:
+        verify_bundle(tampered, load_public_key(keys.public_key))
+    except purposeful.BundleInvalid as failure:
+        print("Verify a copy with one cell edited:", failure)
+
+
 def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
-    aroha = Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety", 6)
+    aroha = CLIENTS["C-1001"]
     consent.give("C-1001", "service-delivery.referral", notice_version="referral-2026-02")
     caseworker = Actor("staff-17", "caseworker", SENSITIVE)
     reporting_job = Actor("job-funder-q3", "funder-reporting-job", IN_CONFIDENCE)

@@ -30,7 +30,7 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "[span purposeful.use] purpose=funder-reporting role=funder-reporting-job" in out
     assert "audit.jsonl: ok: 8 lines verified" in out
     assert "tampered.jsonl:3: edited:" in out
-    answer = out.split("== 8.")[1]
+    answer = out.split("== 8.")[1].split("== 9.")[0]
     assert "Who read the person with pseudonym" in answer
     assert "funder-reporting-job  funder-reporting" in answer
     assert "Complete: every scope read says whom it read." in answer
@@ -41,3 +41,17 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "C-1001" not in audit
     assert "C-1002" not in audit
     assert "denied  Client.wellbeing_score [consent-not-held]" in audit
+    access = out.split("== 9.")[1]
+    assert "transfer by 24 December 2026, answer by 29 January 2027" in access
+    assert "Correction to Client.diagnosis: declined" in access
+    assert "Bundle: 2 CaseNote, 1 Client; 2 values withheld" in access
+    assert "withheld.json says why, never what: True / reporter's name in the bundle: False" in (
+        access
+    )
+    assert "Her statement travels with the field: True" in access
+    assert '"[withheld: Privacy Act 2020 s 53]"' in access
+    assert "consents.json" in access
+    assert "Verify the bundle: ok, 9 files" in access
+    assert "Verify a copy with one cell edited: records/Client.csv: does not match its SHA-256" in (
+        access
+    )
