@@ -372,7 +372,8 @@ def _bundle_build(args: argparse.Namespace) -> int:
     print(f"bundle:   {info.path} ({'encrypted, ' if info.encrypted else ''}sha256 {info.sha256})")
     print(f"request:  {info.request_id}, answer due by {request.due.isoformat()}")
     print(f"subject:  {info.subject} (pseudonym)")
-    print(f"records:  {records:,} in {len(info.records)} types; {info.withheld:,} withheld")
+    kinds = f"{len(info.records)} record type{'' if len(info.records) == 1 else 's'}"
+    print(f"records:  {records:,} in {kinds}; {info.withheld:,} withheld")
     print(f"signed:   key id {info.key_id}")
     return 0
 

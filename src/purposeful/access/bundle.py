@@ -196,7 +196,14 @@ def dumps(document: object, *, pretty: bool = True) -> bytes:
         indent=2 if pretty else None,
         separators=(",", ": ") if pretty else (",", ":"),
     )
-    return (text + "\n").encode("utf-8")
+    return utf8(text + "\n")
+
+
+def utf8(text: str) -> bytes:
+    """*text* as UTF-8. A lone surrogate (text decoded badly somewhere upstream) has no
+    UTF-8 form: it is written as its ``\\udXXX`` escape, which in a JSON string reads back
+    as exactly the same value, and elsewhere shows what was there."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 # --- one record type's spool ---------------------------------------------------------------
@@ -232,7 +239,9 @@ class TypeSpool:
         # Unnamed (deleted as soon as made), closed by close().
         self._json: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._csv_bytes: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._csv_text = io.TextIOWrapper(self._csv_bytes, encoding="utf-8", newline="")
+        self._csv_text = io.TextIOWrapper(
+            self._csv_bytes, encoding="utf-8", errors="backslashreplace", newline=""
+        )
         self._csv = csv.writer(self._csv_text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         self._csv.writerow(self.header)
         readers: list[tuple[str, Callable[[Any], Any]]] = []
@@ -264,7 +273,9 @@ class TypeSpool:
             text = _text(value)
             shown.append(text)
             row.append(text if isinstance(value, int | float) else neutralise(text))
-        entry: dict[str, Any] = {"source": source, "key": key, "values": values}
+        # The key names the record; when its field is withheld, so is the key.
+        shown_key = None if self.policy.key in withheld else key
+        entry: dict[str, Any] = {"source": source, "key": shown_key, "values": values}
         if withheld:
             entry["withheld"] = {name: ground.id for name, ground in withheld.items()}
         if statements:
@@ -275,12 +286,17 @@ class TypeSpool:
         shown.append(text)
         row.append(neutralise(text))
         line = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        self._json.write(((",\n" if self.count else "") + line).encode("utf-8"))
+        self._json.write(utf8((",\n" if self.count else "") + line))
         self._csv.writerow(row)
         if len(self.sample) < self._sample_rows:
             self.sample.append(shown)
         self.sources.setdefault(source)
         self.count += 1
+
+    @property
+    def stem(self) -> str:
+        """The CSV member's name without ``records/`` and ``.csv``: the type's unique name."""
+        return self.member.removeprefix("records/").removesuffix(".csv")
 
     def json_chunks(self) -> tuple[int, Iterator[bytes]]:
         """The spooled ``records.json`` entries: (size, chunks)."""
@@ -365,6 +381,11 @@ class ZipWriter:
 
     def close(self) -> None:
         self._zip.close()
+
+    def abandon(self) -> None:
+        """Give up on a zip whose writing failed: the file it went to is being thrown away,
+        so nothing more is written to it, now or when the object is collected."""
+        self._zip.fp = None
 
 
 def manifest_document(

@@ -101,6 +101,7 @@ class Wording:
         corrections_heading, corrections_intro, corrections_none: correction requests.
         withheld_heading, withheld_intro, withheld_none: what was withheld and why.
         access_heading, access_intro, access_incomplete: when it was read, and why.
+        not_included: said instead of a part whose source was not connected to the bundle.
         rights_heading, rights: the person's rights (correction, complaint).
         contact_heading, contact_intro: how to reach the agency.
         files_heading, files_intro: the other files in the bundle.
@@ -147,6 +148,10 @@ class Wording:
     access_heading: str = "When your information was looked at, and why"
     access_intro: str = (
         "Each time our staff or systems used your information, from our audit records."
+    )
+    not_included: str = (
+        "This bundle does not include this information. Please ask us about it: our contact "
+        "details are below."
     )
     access_incomplete: str = (
         "Our audit records may not show every time: some of them do not list whose "
@@ -214,8 +219,10 @@ class Page:
     withheld: Section | None
     access: Section | None
     access_complete: bool
-    access_included: bool
     files: Sequence[str]
+    #: parts whose source the agency did not connect: "consents", "disclosures",
+    #: "corrections", "access". The page says so rather than "none".
+    not_included: frozenset[str] = frozenset()
 
 
 _STYLE = """
@@ -322,28 +329,42 @@ def render_page(page: Page) -> str:
         for section in sections:
             out += _table(section)
     out.append("</section>")
-    parts: list[tuple[str, str, str, Section | None]] = [
-        (wording.consents_heading, wording.consents_intro, wording.consents_none, page.consents),
+    parts: list[tuple[str, str, str, str, Section | None]] = [
         (
+            "consents",
+            wording.consents_heading,
+            wording.consents_intro,
+            wording.consents_none,
+            page.consents,
+        ),
+        (
+            "disclosures",
             wording.disclosures_heading,
             wording.disclosures_intro,
             wording.disclosures_none,
             page.disclosures,
         ),
         (
+            "corrections",
             wording.corrections_heading,
             wording.corrections_intro,
             wording.corrections_none,
             page.corrections,
         ),
-        (wording.withheld_heading, wording.withheld_intro, wording.withheld_none, page.withheld),
+        (
+            "withheld",
+            wording.withheld_heading,
+            wording.withheld_intro,
+            wording.withheld_none,
+            page.withheld,
+        ),
+        ("access", wording.access_heading, wording.access_intro, "None recorded.", page.access),
     ]
-    for heading, intro, none, table in parts:
-        out += ["<section>", *_part(heading, _fill(intro, values), none, table), "</section>"]
-    if page.access_included:
-        out.append("<section>")
-        out += _part(wording.access_heading, wording.access_intro, "None recorded.", page.access)
-        if not page.access_complete:
+    for name, heading, intro, none, table in parts:
+        if name in page.not_included:
+            none, table = wording.not_included, None
+        out += ["<section>", *_part(heading, _fill(intro, values), none, table)]
+        if name == "access" and name not in page.not_included and not page.access_complete:
             out.append(_para(wording.access_incomplete))
         out.append("</section>")
     out += [

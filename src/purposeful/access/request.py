@@ -98,6 +98,11 @@ class AccessRequest:
         return self.clock.transfer_due
 
 
+def _optional_key(key: object) -> str | None:
+    """Record keys compare as text (`RecordPolicy.key_of`): ``key=102`` means ``"102"``."""
+    return None if key is None else str(key)
+
+
 @attrs.frozen
 class Withhold:
     """A decision to withhold, for one request: a whole record, a field of one record, or a
@@ -112,7 +117,7 @@ class Withhold:
 
     record_type: type
     ground: WithholdingGround
-    key: str | None = None
+    key: str | None = attrs.field(default=None, converter=_optional_key)
     field: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -356,6 +361,7 @@ class _Build:
                 }
             )
         self.total = 0
+        self.matched: set[Withhold] = set()
 
     def close(self) -> None:
         for spool in self.spools.values():
@@ -380,6 +386,14 @@ class _Build:
                 self._add(name, obj)
         if self.progress is not None:
             self.progress(self.total)
+        for rules in self.rules.values():
+            for rule in rules:
+                if rule not in self.matched:
+                    raise SubjectAccessError(
+                        f"{_describe(rule)} matched none of the person's records, so it "
+                        f"withholds nothing; check the record's key (keys compare as text) "
+                        f"and type, or leave the decision out. Nothing was written"
+                    )
 
     def _add(self, source: str, obj: object) -> None:
         policy = _policy_of(obj)
@@ -406,6 +420,7 @@ class _Build:
         for rule in self.rules.get(policy.cls, ()):
             if rule.key is not None and rule.key != key:
                 continue
+            self.matched.add(rule)
             if rule.field is None:
                 self._count(Withheld(type_name, None, rule.ground))
                 self._tick()
@@ -434,12 +449,21 @@ class _Build:
     # --- writing ---
 
     def write(self, file: IO[bytes], key: Ed25519PrivateKey, created: datetime) -> BundleInfo:
+        zip_writer = _bundle.ZipWriter(file)
+        try:
+            return self._write(zip_writer, key, created)
+        except BaseException:
+            zip_writer.abandon()
+            raise
+
+    def _write(
+        self, zip_writer: _bundle.ZipWriter, key: Ed25519PrivateKey, created: datetime
+    ) -> BundleInfo:
         request = self.request
         members = _bundle.member_names(self.spools)
         spools = sorted(self.spools.values(), key=lambda s: members[s.policy])
         for spool in spools:
             spool.member = members[spool.policy]
-        zip_writer = _bundle.ZipWriter(file)
         self._write_records(zip_writer, spools)
         for spool in spools:
             size, chunks = spool.csv_chunks()
@@ -476,11 +500,21 @@ class _Build:
             if access
             else None,
             access_complete=access[2] if access else True,
-            access_included=access is not None,
             files=sorted(files),
+            not_included=frozenset(
+                name
+                for name, connected in (
+                    ("consents", self.access.consent),
+                    ("disclosures", self.access.disclosures),
+                    ("corrections", self.access.corrections),
+                    ("access", self.access.ledgers),
+                )
+                if not connected
+            ),
         )
-        zip_writer.add_bytes(_bundle.INDEX, render_page(page).encode("utf-8"))
-        records = {spool.policy.cls.__qualname__: spool.count for spool in spools if spool.count}
+        zip_writer.add_bytes(_bundle.INDEX, _bundle.utf8(render_page(page)))
+        # by the CSV's name: the type's name, made unique
+        records = {spool.stem: spool.count for spool in spools if spool.count}
         manifest = dumps(
             _bundle.manifest_document(
                 agency=self.access.agency.name,
@@ -641,7 +675,14 @@ class _Build:
         if log is None:
             return {"included": False, "disclosures": []}, []
         entries, rows = [], []
-        for entry in log.for_subject(self.request.subject):
+        try:
+            found = list(log.for_subject(self.request.subject))
+        except Exception as exc:
+            raise SubjectAccessError(
+                "the disclosure log failed while reading the person's disclosures (see the "
+                "cause above); nothing was written. Fix the log, then build the bundle again"
+            ) from exc
+        for entry in found:
             purpose = self.registry.get(entry.purpose) if entry.purpose in self.registry else None
             entries.append(
                 {
@@ -766,6 +807,13 @@ _DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "What")
 _CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
 _WITHHELD_HEADER = ("What", "Why", "Law")
 _ACCESS_HEADER = ("When", "Why", "Who (role)", "What was read")
+
+
+def _describe(rule: Withhold) -> str:
+    where = [rule.record_type.__qualname__]
+    where += ["key=..."] if rule.key is not None else []  # a key may be a subject id
+    where += [f"field={rule.field!r}"] if rule.field is not None else []
+    return f"Withhold({', '.join(where)})"
 
 
 def _section(caption: str, header: Sequence[str], rows: list[list[str]]) -> Section | None:

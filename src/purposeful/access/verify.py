@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ..audit.keys import load_public_key, signing_key_id
 from ..errors import BundleDecryptionError, BundleError, BundleInvalid
-from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry
+from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry, dumps
 from .encryption import MAGIC, decrypt_stream
 
 __all__ = ["VerifiedBundle", "verify_bundle"]
@@ -136,7 +136,7 @@ def verify_bundle(
 def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> VerifiedBundle:
     try:
         archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+    except (*_ZIP_ERRORS, zipfile.LargeZipFile) as exc:
         raise BundleInvalid(
             f"not a readable zip file ({exc}): the bundle is cut short or is not a bundle"
         ) from None
@@ -147,6 +147,7 @@ def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> Verified
         seen: set[str] = set()
         for info in infos:
             _check_name(info.filename)
+            _check_form(info)
             if info.filename in seen:
                 raise BundleInvalid("appears twice in the zip", member=info.filename)
             seen.add(info.filename)
@@ -184,6 +185,36 @@ def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> Verified
         files=files,
         encrypted=encrypted,
     )
+
+
+# What zipfile raises for a damaged zip: BadZipFile mostly, but also NotImplementedError (an
+# unknown compression method or zip version) and RuntimeError (an encryption flag).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+_ENCRYPTED_OR_PATCHED = 0x1 | 0x20 | 0x40  # general purpose flag bits 0, 5 and 6
+
+
+def _check_form(info: zipfile.ZipInfo) -> None:
+    """Refuse a member stored in a way a bundle never is (before reading anything)."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise BundleInvalid(
+            f"uses compression method {info.compress_type}, which a bundle never does: the "
+            f"file was changed or damaged",
+            member=info.filename,
+        )
+    if info.flag_bits & _ENCRYPTED_OR_PATCHED:
+        raise BundleInvalid(
+            "is marked encrypted or patched, which a bundle member never is: the file was "
+            "changed or damaged",
+            member=info.filename,
+        )
 
 
 def _check_name(name: str) -> None:
@@ -227,7 +258,7 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> Any:
                 yield chunk
     except BundleInvalid:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         raise BundleInvalid(f"is damaged ({exc})", member=info.filename) from None
 
 
@@ -258,7 +289,20 @@ def _check_signature(manifest: bytes, signature: bytes, key: Ed25519PublicKey) -
             "does not match manifest.json: the manifest was changed after signing",
             member=SIGNATURE,
         ) from None
+    # The signature holds; the file around it must be exactly what the writer made, so that
+    # no byte of any member can change without verify noticing.
+    canonical = {"algorithm": "Ed25519", "key_id": given, "signature": _b64(raw)}
+    if signature != dumps(canonical):
+        raise BundleInvalid(
+            "is not the file purposeful wrote around this signature (its key id or form was "
+            "changed)",
+            member=SIGNATURE,
+        )
     return given
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _manifest(data: bytes) -> dict[str, Any]:
@@ -274,6 +318,16 @@ def _manifest(data: bytes) -> dict[str, Any]:
             f"version {FORMAT_VERSION}: upgrade purposeful",
             member=MANIFEST,
         )
+    for name in ("agency", "request_id", "subject", "created"):
+        if not isinstance(document.get(name), str):
+            raise BundleInvalid(f"has no {name}, or not as text", member=MANIFEST)
+    records = document.get("records", {})
+    if not isinstance(records, dict) or not all(
+        isinstance(count, int) and not isinstance(count, bool) for count in records.values()
+    ):
+        raise BundleInvalid("gives its record counts in an unknown form", member=MANIFEST)
+    if not isinstance(document.get("files"), list):
+        raise BundleInvalid("has no list of files", member=MANIFEST)
     return document
 
 

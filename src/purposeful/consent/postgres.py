@@ -421,9 +421,7 @@ class PostgresConsentStore(BaseConsentStore):
             with contextlib.suppress(psycopg.Error):  # it is gone either way
                 connection.close()
 
-    def _failure(
-        self, exc: psycopg.Error, action: str, connection: Connection
-    ) -> StoreError:
+    def _failure(self, exc: psycopg.Error, action: str, connection: Connection) -> StoreError:
         """A purposeful error for *exc*, without its text: PostgreSQL's details can quote
         the values of a row, and so a subject id."""
         state = exc.sqlstate

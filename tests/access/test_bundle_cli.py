@@ -1,0 +1,231 @@
+"""``purposeful bundle due|build|verify|decrypt`` and ``purposeful keys recipient``, driven
+in-process through `main`: what they print, their exit statuses, and that the person's
+identifier is never printed."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from purposeful.access import verify_bundle
+from purposeful.audit import generate_keys, load_public_key
+from purposeful.cli import main
+
+SUBJECT = "C-4471"
+_numbers = itertools.count()
+
+APP = """
+from purposeful import CONSENT, field, record
+from purposeful.access import AgencyDetails, SubjectAccess
+from purposeful.audit import PseudonymKey
+
+@record(subject="client_id", key="note_id")
+class Note:
+    client_id: str
+    note_id: str
+    text: str = field(purposes={"service-delivery.case-management": CONSENT})
+
+access = SubjectAccess(
+    agency=AgencyDetails("Te Whare Awhina", email="privacy@example.org.nz"),
+    pseudonym_keys=PseudonymKey.generate(),
+)
+
+@access.source("notes")
+def notes(subject):
+    for number in range(2500):
+        yield Note(subject, f"N-{number}", "a visit")
+
+def make_access():
+    return access
+
+not_access = 42
+"""
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An application module in the working directory; its name, unique per test."""
+    name = f"sar_app_{next(_numbers)}"
+    (tmp_path / f"{name}.py").write_text(APP, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLIENT_ID", SUBJECT)
+    yield name
+    sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Path:
+    generate_keys(tmp_path / "keys")
+    return tmp_path / "keys"
+
+
+def build(app: str, keys: Path, out: str, *extra: str) -> int:
+    return main(
+        [
+            "bundle",
+            "build",
+            f"{app}:access",
+            "--request-id",
+            "SAR-2026-0042",
+            "--received",
+            "2026-12-10",
+            "--subject-env",
+            "CLIENT_ID",
+            "--out",
+            out,
+            "--signing-key",
+            str(keys / "signing-key.pem"),
+            "--created",
+            "2026-12-20T09:00:00+13:00",
+            *extra,
+        ]
+    )
+
+
+def test_bundle_due_prints_the_worked_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bundle", "due", "2026-12-10"]) == 0
+    out = capsys.readouterr().out
+    assert "transfer due by: 24 December 2026 (10 working days, s 43)" in out
+    assert "answer due by:   29 January 2027 (20 working days, s 44)" in out
+
+
+def test_bundle_due_refuses_a_date_outside_the_calendar_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bundle", "due", "2053-03-01"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("purposeful: error:")
+    assert "2052" in err
+    assert main(["bundle", "due", "10/12/2026"]) == 2
+    assert "is not a date like 2026-12-10" in capsys.readouterr().err
+
+
+def test_build_writes_a_bundle_that_verifies_and_never_prints_the_subject(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build(app, keys, "bundle.zip") == 0
+    out, err = capsys.readouterr()
+    assert SUBJECT not in out + err
+    assert "records:  2,500 in 1 record type; 0 withheld" in out
+    assert "answer due by 2027-01-29" in out
+    verified = verify_bundle("bundle.zip", load_public_key(keys / "signing-key.pub.pem"))
+    assert verified.records == {"Note": 2500}
+    assert (
+        main(["bundle", "verify", "bundle.zip", "--public-key", str(keys / "signing-key.pub.pem")])
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("ok: 7 files match the manifest")
+
+
+def test_build_shows_progress_on_a_terminal(
+    app: str, keys: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert build(app, keys, "bundle.zip") == 0
+    shown = terminal.getvalue()
+    assert "\rreading records: 1,000" in shown
+    assert "\rreading records: 2,500" in shown
+
+
+def test_build_takes_the_subject_one_way_exactly(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert build(app, keys, "a.zip", "--subject", SUBJECT) == 2
+    assert "--subject-env VAR" in capsys.readouterr().err
+    monkeypatch.delenv("CLIENT_ID")
+    assert build(app, keys, "b.zip") == 2
+    assert "$CLIENT_ID is not set" in capsys.readouterr().err
+    assert not Path("a.zip").exists()
+    assert not Path("b.zip").exists()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_colon", "must be module:attribute"),
+        ("missing_module_xyz:access", "cannot import 'missing_module_xyz'"),
+        ("{app}:not_access", "is not a SubjectAccess"),
+    ],
+)
+def test_build_names_a_bad_app_in_one_line(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str], spec: str, message: str
+) -> None:
+    argv = ["bundle", "build", spec.format(app=app), "--request-id", "R", "--received"]
+    argv += ["2026-12-10", "--subject-env", "CLIENT_ID", "--out", "x.zip"]
+    argv += ["--signing-key", str(keys / "signing-key.pem")]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_build_accepts_a_function_returning_the_access(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bundle", "build", f"{app}:make_access", "--request-id", "R", "--received"]
+    argv += ["2026-12-10", "--subject-env", "CLIENT_ID", "--out", "x.zip"]
+    argv += ["--signing-key", str(keys / "signing-key.pem")]
+    assert main(argv) == 0
+    assert Path("x.zip").exists()
+
+
+def test_verify_names_the_changed_member_and_exits_1(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build(app, keys, "bundle.zip") == 0
+    with zipfile.ZipFile("bundle.zip") as original, zipfile.ZipFile("copy.zip", "w") as copy:
+        for item in original.infolist():
+            data = original.read(item)
+            copy.writestr(
+                item,
+                data.replace(b"a visit", b"A visit") if item.filename.endswith(".csv") else data,
+            )
+    capsys.readouterr()
+    public = str(keys / "signing-key.pub.pem")
+    assert main(["bundle", "verify", "copy.zip", "--public-key", public]) == 1
+    assert capsys.readouterr().out.startswith(
+        "FAILED: records/Note.csv: does not match its SHA-256"
+    )
+
+
+def test_an_encrypted_bundle_verifies_and_decrypts_with_its_passphrase(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUNDLE_PASSPHRASE", "correct horse battery staple")
+    assert build(app, keys, "bundle.zip.enc", "--encrypt-passphrase-env", "BUNDLE_PASSPHRASE") == 0
+    assert "encrypted" in capsys.readouterr().out
+    public = str(keys / "signing-key.pub.pem")
+    assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public]) == 2
+    assert "is encrypted" in capsys.readouterr().err
+    secret = ["--passphrase-env", "BUNDLE_PASSPHRASE"]
+    assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public, *secret]) == 0
+    assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *secret]) == 0
+    assert verify_bundle("bundle.zip", public).records == {"Note": 2500}
+    monkeypatch.setenv("BUNDLE_PASSPHRASE", "wrong")
+    assert main(["bundle", "decrypt", "bundle.zip.enc", "other.zip", *secret]) == 2
+    assert "wrong passphrase or key" in capsys.readouterr().err
+    assert not Path("other.zip").exists()
+
+
+def test_a_bundle_encrypted_to_a_recipient_key_decrypts_with_the_private_key(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["keys", "recipient", "recipient"]) == 0
+    assert "recipient-key.pub.pem" in capsys.readouterr().out
+    to = ["--encrypt-to", "recipient/recipient-key.pub.pem"]
+    assert build(app, keys, "bundle.zip.enc", *to) == 0
+    public = str(keys / "signing-key.pub.pem")
+    private = ["--private-key", "recipient/recipient-key.pem"]
+    assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public, *private]) == 0
+    assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *private]) == 0
+    assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *private]) == 2
+    assert "overwrite" in capsys.readouterr().err
