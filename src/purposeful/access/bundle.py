@@ -448,30 +448,6 @@ def check_target(target: Path, overwrite: bool) -> None:
         )
 
 
-@contextlib.contextmanager
-def atomic_target(target: Path) -> Iterator[IO[bytes]]:
-    """A temporary file beside *target*, renamed onto it when the block ends without error
-    (after flushing it to disk); removed if the block raises."""
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w+b") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    with contextlib.suppress(OSError):  # the rename itself, on file systems that allow it
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:

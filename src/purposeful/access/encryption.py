@@ -61,10 +61,8 @@ discard it, as the file functions do.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -77,15 +75,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from .._files import atomic_file
 from ..audit.keys import (
     _NEW_KEYS_HINT,
     _describe_key,
     _load_pem,
     _make_directory,
     _passphrase_bytes,
-    _put_in_place,
     _read_key_file,
-    _sync_directory,
     _write_all,
 )
 from ..errors import (
@@ -564,40 +561,28 @@ def _transform_file(
     exists = (
         f"{destination} already exists; pass overwrite=True to replace it, or choose another path"
     )
-    if not overwrite and (destination.exists() or destination.is_symlink()):
-        raise BundleError(exists)
-    problem: BundleError | None = None
-    temporary: Path | None = None
+    problem: BundleError | None = None  # raised outside the handlers: nothing chained
     with _open_source(origin) as reader:
         try:
-            descriptor, name = tempfile.mkstemp(
-                prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
-            )
-            temporary = Path(name)
-            with os.fdopen(descriptor, "wb") as writer:
+            with atomic_file(destination, overwrite=overwrite) as writer:
                 transform(reader, writer)
-                writer.flush()
-                os.fsync(writer.fileno())
-            if not _put_in_place(temporary, destination, force=overwrite):
-                problem = BundleError(exists)
+        except FileExistsError:
+            problem = BundleError(exists)
         except BundleDecryptionError as exc:
             problem = BundleDecryptionError(f"{origin}: {exc}")
-        except OSError as exc:
+        except FileNotFoundError:
             problem = BundleError(
                 f"cannot write {destination}: the directory {destination.parent} does not "
                 "exist; create it or choose another path"
-                if temporary is None and isinstance(exc, FileNotFoundError)
-                else f"could not {verb} {origin} into {destination} "
+            )
+        except OSError as exc:
+            problem = BundleError(
+                f"could not {verb} {origin} into {destination} "
                 f"({exc.strerror or type(exc).__name__}); check free space and permissions, "
                 "then try again; nothing was written"
             )
-        finally:
-            if temporary is not None:
-                with contextlib.suppress(OSError):
-                    temporary.unlink()
     if problem is not None:
         raise problem
-    _sync_directory(destination.parent)
     return destination
 
 

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from .._config import get_configuration
+from .._files import atomic_file
 from ..audit.keys import PseudonymKey, signing_key_id
 from ..bases import BasisKind
 from ..errors import AnnotationError, ConfigurationError, SubjectAccessError
@@ -289,25 +290,37 @@ class SubjectAccess:
             writer = _Build(self, request, rules, progress)
             stack.callback(writer.close)
             writer.read_records()
-            if encrypt_to is None:
-                with _bundle.atomic_target(path) as file:
-                    info = writer.write(file, signing_key, created)
-            else:
-                plain = stack.enter_context(tempfile.TemporaryFile())
-                info = writer.write(plain, signing_key, created)
-                plain.seek(0)
-                _encrypt(plain, path, encrypt_to)
+            try:
+                if encrypt_to is None:
+                    with atomic_file(path, overwrite=overwrite) as file:
+                        info = writer.write(file, signing_key, created)
+                else:
+                    plain = stack.enter_context(tempfile.TemporaryFile())
+                    info = writer.write(plain, signing_key, created)
+                    plain.seek(0)
+                    _encrypt(plain, path, encrypt_to, overwrite)
+            except FileExistsError:
+                raise SubjectAccessError(
+                    f"{path} appeared while the bundle was being built; nothing was replaced. "
+                    f"Choose another name, or pass overwrite=True"
+                ) from None
+            except OSError as exc:
+                raise SubjectAccessError(
+                    f"could not write the bundle {path} ({exc.strerror or type(exc).__name__}); "
+                    f"check free space and permissions; nothing was written"
+                ) from None
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )
 
 
-def _encrypt(plain: IO[bytes], path: Path, encrypt_to: str | bytes | X25519PublicKey) -> None:
+def _encrypt(
+    plain: IO[bytes], path: Path, encrypt_to: str | bytes | X25519PublicKey, overwrite: bool
+) -> None:
     from .encryption import encrypt_stream
 
     source = cast(BinaryIO, plain)
-    with _bundle.atomic_target(path) as file:
-        target = cast(BinaryIO, file)
+    with atomic_file(path, overwrite=overwrite) as target:
         if isinstance(encrypt_to, X25519PublicKey):
             encrypt_stream(source, target, recipient=encrypt_to)
         else:

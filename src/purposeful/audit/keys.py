@@ -30,7 +30,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from .._files import put_in_place, sync_directory, write_temporary
 from ..errors import ConfigurationError, KeyFileError, PassphraseError
 
 __all__ = [
@@ -312,9 +312,9 @@ def _write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, for
     problem = None
     try:
         for target, (data, mode) in files:
-            temporaries.append(_write_temporary(folder, target.name, data, mode))
+            temporaries.append(write_temporary(folder, target.name, data, mode))
         for temporary, (target, _) in zip(temporaries, files, strict=True):
-            if not _put_in_place(temporary, target, force=force):
+            if not put_in_place(temporary, target, force=force):
                 problem = _exists_message(folder, [target.name])
                 break
             placed.append(target)
@@ -337,54 +337,7 @@ def _write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, for
                     target.unlink()
             problem += "; no key file was written"
         raise KeyFileError(problem, source=folder)
-    _sync_directory(folder)
-
-
-def _write_temporary(folder: Path, name: str, data: bytes, mode: int) -> Path:
-    """A new file next to *name*, holding *data* on disk, with exactly *mode*."""
-    descriptor, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    temporary = Path(path)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            if hasattr(os, "fchmod"):  # mkstemp makes it 0600; the umask plays no part
-                os.fchmod(file.fileno(), mode)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    return temporary
-
-
-def _put_in_place(temporary: Path, target: Path, *, force: bool) -> bool:
-    """Rename *temporary* to *target*; without *force*, False if *target* exists."""
-    if force:
-        os.replace(temporary, target)
-        return True
-    try:
-        # A hard link fails if the target exists: no window in which a key that appeared
-        # since the check could be replaced.
-        os.link(temporary, target)
-    except FileExistsError:
-        return False
-    except OSError:
-        # File systems without hard links: check, then rename.
-        if target.exists() or target.is_symlink():
-            return False
-        os.replace(temporary, target)
-    return True
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make the renames durable; best effort, as not every platform can sync a directory."""
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    sync_directory(folder)
 
 
 # --- loading -------------------------------------------------------------------------------

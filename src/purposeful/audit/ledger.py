@@ -63,6 +63,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from .._files import sync_directory
 from ..decisions import Decision, ScopeReport
 from ..errors import (
     ConfigurationError,
@@ -368,7 +369,7 @@ class Ledger:
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
         self._write_checkpoint()
         for folder in {self._path.parent, self._checkpoints_path.parent}:
-            _sync_directory(folder)
+            sync_directory(folder)
 
     def _continue(self) -> None:
         """Read the header and the last line of an existing ledger, to continue its chain."""
@@ -1166,17 +1167,3 @@ def _last_line(reader: BinaryIO, size: int) -> bytes | None:
         if cut >= 0:
             return tail[cut + 1 :]
     return tail
-
-
-def _sync_directory(folder: Path) -> None:
-    """Force a directory's entries to the disk, so new files survive a power loss."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms that cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on directories
-        pass
-    finally:
-        os.close(fd)

@@ -1,0 +1,92 @@
+"""Writing files whole or not at all: a temporary file beside the target, flushed to disk,
+then put in place, and the directory synced.
+
+Keys, ledgers, bundles and decrypted bundles are all written this way, so a crash or an
+error leaves the old file (or no file), never a partial one. Without *overwrite*, a target
+that appears meanwhile is never replaced: the file is put in place with a hard link, which
+fails if the target exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_file", "put_in_place", "sync_directory", "write_temporary"]
+
+
+def write_temporary(folder: Path, name: str, data: bytes, mode: int) -> Path:
+    """A new file next to *name*, holding *data* on disk, with exactly *mode*."""
+    descriptor, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    temporary = Path(path)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            if hasattr(os, "fchmod"):  # mkstemp makes it 0600; the umask plays no part
+                os.fchmod(file.fileno(), mode)
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    return temporary
+
+
+def put_in_place(temporary: Path, target: Path, *, force: bool) -> bool:
+    """Rename *temporary* to *target*; without *force*, False if *target* exists."""
+    if force:
+        os.replace(temporary, target)
+        return True
+    try:
+        # A hard link fails if the target exists: no window in which a file that appeared
+        # since the check could be replaced.
+        os.link(temporary, target)
+    except FileExistsError:
+        return False
+    except OSError:
+        # File systems without hard links: check, then rename.
+        if target.exists() or target.is_symlink():
+            return False
+        os.replace(temporary, target)
+    return True
+
+
+def sync_directory(folder: Path) -> None:
+    """Make the renames durable; best effort, as not every platform can sync a directory."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path, *, overwrite: bool) -> Iterator[BinaryIO]:
+    """A new file (mode 0600) that becomes *target* when the block ends without error.
+
+    Raises:
+        FileExistsError: *target* exists (or appeared meanwhile) and *overwrite* is false;
+            nothing was written.
+        OSError: the directory cannot be written; nothing was written.
+    """
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise FileExistsError(target)
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "w+b") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        if not put_in_place(temporary, target, force=overwrite):
+            raise FileExistsError(target)
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()  # after a hard link, the name that is left over
+    sync_directory(target.parent)
