@@ -35,22 +35,21 @@ import os
 import re
 import threading
 import uuid
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import attrs
 
 from .._sqlite import SQLiteFile, micros, moment
+from .._store import ClosableStore
 from ..actors import Actor
 from ..errors import (
     AnnotationError,
     CorrectionStoreError,
     InvalidCorrection,
-    StoreClosed,
     UnknownCorrection,
 )
 from ..records import RecordPolicy, record_policy
@@ -132,7 +131,7 @@ class _UpdateFailed(Exception):
         self.error = error
 
 
-class BaseCorrectionStore(ABC):
+class BaseCorrectionStore(ClosableStore):
     """Shared behaviour of the correction stores: use `MemoryCorrectionStore` or
     `SQLiteCorrectionStore`.
 
@@ -142,8 +141,7 @@ class BaseCorrectionStore(ABC):
     """
 
     def __init__(self) -> None:
-        self._closed = False
-        self._close_lock = threading.Lock()
+        super().__init__()
         self._updating = threading.local()
 
     # --- what a backend implements ---
@@ -168,10 +166,6 @@ class BaseCorrectionStore(ABC):
     def _select(self, subject: str | None, status: CorrectionStatus | None) -> list[Correction]:
         """The requests of *subject* and/or in *status* (None: any), oldest first (by
         requested_at, then in the order recorded)."""
-
-    @abstractmethod
-    def _close(self) -> None:
-        """Release the backend's resources."""
 
     # --- the store's interface ---
 
@@ -405,38 +399,15 @@ class BaseCorrectionStore(ABC):
         self._check_open()
         return self._select(None, CorrectionStatus.REQUESTED)
 
-    @property
-    def closed(self) -> bool:
-        """True once `close` has been called."""
-        return self._closed
-
     def close(self) -> None:
         """Close the store; closing twice is harmless."""
         self._check_not_updating()
-        with self._close_lock:
-            if not self._closed:
-                self._closed = True
-                self._close()
-
-    def __enter__(self) -> Self:
-        self._check_open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().close()
 
     # --- helpers ---
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise StoreClosed(
-                f"this {type(self).__name__} is closed; open the store again to use it"
-            )
+        super()._check_open()
         self._check_not_updating()
 
     def _check_not_updating(self) -> None:

@@ -13,19 +13,18 @@ the purpose registry, the effect-time rules (`rules`), the convenience methods (
 
 from __future__ import annotations
 
-import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from .._config import get_configuration
 from .._hierarchy import lineage
+from .._store import ClosableStore
 from ..decisions import ConsentState, ConsentStatus
-from ..errors import InvalidConsentEvent, StoreClosed
+from ..errors import InvalidConsentEvent
 from ..purposes import Purpose, PurposeRegistry
 from .events import Agency, ConsentEvent, ConsentMethod, Expresser, Person
 from .rules import check_fits, status_at
@@ -64,7 +63,7 @@ class ConsentStore(Protocol):
     def close(self) -> None: ...
 
 
-class BaseConsentStore(ABC):
+class BaseConsentStore(ClosableStore):
     """Shared behaviour of the consent stores. Use a concrete store, e.g. `MemoryConsentStore`.
 
     Args:
@@ -76,9 +75,8 @@ class BaseConsentStore(ABC):
     """
 
     def __init__(self, *, registry: PurposeRegistry | None = None) -> None:
+        super().__init__()
         self._registry = registry
-        self._closed = False
-        self._close_lock = threading.Lock()
 
     # --- what a backend implements ---
 
@@ -94,10 +92,6 @@ class BaseConsentStore(ABC):
     @abstractmethod
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         """(subject, purpose) pairs with a grant or renewal expiring in [start, end)."""
-
-    @abstractmethod
-    def _close(self) -> None:
-        """Release the backend's resources."""
 
     # --- the store's interface ---
 
@@ -281,36 +275,7 @@ class BaseConsentStore(ABC):
         """The purposes events are checked against."""
         return self._registry if self._registry is not None else get_configuration().registry
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Close the store; closing twice is harmless."""
-        with self._close_lock:
-            if not self._closed:
-                self._closed = True
-                self._close()
-
-    def __enter__(self) -> Self:
-        self._check_open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # --- helpers ---
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreClosed(
-                f"this {type(self).__name__} is closed; open the store again to use it"
-            )
 
     def _record(
         self,
