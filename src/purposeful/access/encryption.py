@@ -78,19 +78,20 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from .._files import atomic_file
 from ..audit.keys import (
     _NEW_KEYS_HINT,
+    PrivateKeyKind,
     _describe_key,
     _load_pem,
     _make_directory,
     _passphrase_bytes,
     _read_key_file,
     _write_all,
+    parse_private_key,
 )
 from ..errors import (
     BundleDecryptionError,
     BundleError,
     ConfigurationError,
     KeyFileError,
-    PassphraseError,
 )
 
 __all__ = [
@@ -697,38 +698,27 @@ def load_recipient_private_key(
     """
     file = Path(path)
     pem = _read_recipient_key_file(file, private=True)
-    secret = _passphrase_bytes(passphrase, file)
-    encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem or b"4,ENCRYPTED" in pem
-    error: type[KeyFileError] = KeyFileError
-    if b"-----BEGIN" not in pem:
-        problem = f"is not a PEM file; pass the {RECIPIENT_KEY_FILE} of the recipient key pair"
-    elif b"PRIVATE KEY-----" not in pem and b"PUBLIC KEY-----" in pem:
-        problem = (
-            f"holds a public key, not the private key; use {RECIPIENT_KEY_FILE} (the "
-            f"{RECIPIENT_PUBLIC_KEY_FILE} is for load_recipient_public_key)"
-        )
-    elif encrypted and secret is None:
-        error = PassphraseError
-        problem = "is encrypted with a passphrase; pass it as passphrase="
-    elif not encrypted and secret is not None:
-        error = PassphraseError
-        problem = (
-            "is not encrypted, but a passphrase was given: the key is stored in the clear. "
-            "Leave out the passphrase, or create keys with one"
-        )
-    else:
-        key = _load_pem(serialization.load_pem_private_key, pem, secret)
-        if key is None and encrypted:
-            error = PassphraseError
-            problem = "could not be decrypted: the passphrase is wrong (or the key is damaged)"
-        elif key is None:
-            problem = f"is not a readable PEM private key (damaged?); {_NEW_RECIPIENT_KEYS_HINT}"
-        elif not isinstance(key, X25519PrivateKey):
-            problem = f"holds {_kind(key)}, but an X25519 key is needed to decrypt bundles"
-            problem += f"; {_NEW_RECIPIENT_KEYS_HINT}"
-        else:
-            return key
-    raise error(f"{file} {problem}", source=file)
+    key: X25519PrivateKey = parse_private_key(
+        pem,
+        passphrase,
+        _RECIPIENT_KEY_KIND,
+        source=file,
+        name=str(file),
+        not_pem=f"is not a PEM file; pass the {RECIPIENT_KEY_FILE} of the recipient key pair",
+        describe=_kind,
+    )
+    return key
+
+
+_RECIPIENT_KEY_KIND = PrivateKeyKind(
+    X25519PrivateKey,
+    "private key",
+    RECIPIENT_KEY_FILE,
+    RECIPIENT_PUBLIC_KEY_FILE,
+    "load_recipient_public_key",
+    "but an X25519 key is needed to decrypt bundles",
+    _NEW_RECIPIENT_KEYS_HINT,
+)
 
 
 def _read_recipient_key_file(file: Path, *, private: bool) -> bytes:

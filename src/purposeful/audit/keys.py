@@ -30,6 +30,7 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -491,21 +492,76 @@ def _read_key_file(file: Path, *, private: bool) -> bytes:
 def _parse_signing_key(
     pem: bytes, passphrase: str | bytes | None, *, source: Path | str, name: str, in_env: bool
 ) -> Ed25519PrivateKey:
+    not_pem = (
+        "does not hold PEM text: set it to the content of signing-key.pem "
+        "(-----BEGIN PRIVATE KEY----- ...), not to a file path; to load a file, pass its "
+        "path to load_signing_key"
+        if in_env
+        else f"is not a PEM file; pass the {SIGNING_KEY_FILE} written by `purposeful keys new`"
+    )
+    key: Ed25519PrivateKey = parse_private_key(
+        pem, passphrase, SIGNING_KEY_KIND, source=source, name=name, not_pem=not_pem
+    )
+    return key
+
+
+@attrs.frozen
+class PrivateKeyKind:
+    """What a private key file must hold, and the words for when it does not.
+
+    Attributes:
+        cls: the private key class expected.
+        what: what the key is, e.g. ``"private signing key"``.
+        file, public_file: the names of the key pair's files.
+        public_loader: the function that loads the public half.
+        wrong_kind: said after "holds <the key found>, " when the key is of another kind.
+        hint: how to make a new key pair.
+        clear_hint: how to make an encrypted key, for a key stored in the clear.
+    """
+
+    cls: type
+    what: str
+    file: str
+    public_file: str
+    public_loader: str
+    wrong_kind: str
+    hint: str
+    clear_hint: str = ""
+
+
+SIGNING_KEY_KIND = PrivateKeyKind(
+    Ed25519PrivateKey,
+    "private signing key",
+    SIGNING_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    "load_public_key",
+    "not an Ed25519 key: purposeful signs with Ed25519 only",
+    _NEW_KEYS_HINT,
+    " (`purposeful keys new DIR --passphrase-env VAR`)",
+)
+
+
+def parse_private_key(
+    pem: bytes,
+    passphrase: str | bytes | None,
+    kind: PrivateKeyKind,
+    *,
+    source: Path | str,
+    name: str,
+    not_pem: str,
+    describe: Callable[[object], str] | None = None,
+) -> Any:
+    """The private key of *kind* in *pem*, or a `KeyFileError`/`PassphraseError` saying what
+    is wrong with *name* (a file or a variable) and what to do."""
     secret_passphrase = _passphrase_bytes(passphrase, source)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem or b"4,ENCRYPTED" in pem
     error: type[KeyFileError] = KeyFileError
     if b"-----BEGIN" not in pem:
-        problem = (
-            "does not hold PEM text: set it to the content of signing-key.pem "
-            "(-----BEGIN PRIVATE KEY----- ...), not to a file path; to load a file, pass its "
-            "path to load_signing_key"
-            if in_env
-            else f"is not a PEM file; pass the {SIGNING_KEY_FILE} written by `purposeful keys new`"
-        )
+        problem = not_pem
     elif b"PRIVATE KEY-----" not in pem and b"PUBLIC KEY-----" in pem:
         problem = (
-            f"holds a public key, not the private signing key; use {SIGNING_KEY_FILE} "
-            f"(the {PUBLIC_KEY_FILE} is for load_public_key)"
+            f"holds a public key, not the {kind.what}; use {kind.file} "
+            f"(the {kind.public_file} is for {kind.public_loader})"
         )
     elif encrypted and secret_passphrase is None:
         error = PassphraseError
@@ -514,8 +570,7 @@ def _parse_signing_key(
         error = PassphraseError
         problem = (
             "is not encrypted, but a passphrase was given: the key is stored in the clear. "
-            "Leave out the passphrase, or create keys with one (`purposeful keys new DIR "
-            "--passphrase-env VAR`)"
+            f"Leave out the passphrase, or create keys with one{kind.clear_hint}"
         )
     else:
         key = _load_pem(serialization.load_pem_private_key, pem, secret_passphrase)
@@ -523,12 +578,10 @@ def _parse_signing_key(
             error = PassphraseError
             problem = "could not be decrypted: the passphrase is wrong (or the key is damaged)"
         elif key is None:
-            problem = f"is not a readable PEM private key (damaged?); {_NEW_KEYS_HINT}"
-        elif not isinstance(key, Ed25519PrivateKey):
-            problem = (
-                f"holds {_describe_key(key)}, not an Ed25519 key: purposeful signs with "
-                f"Ed25519 only; {_NEW_KEYS_HINT}"
-            )
+            problem = f"is not a readable PEM private key (damaged?); {kind.hint}"
+        elif not isinstance(key, kind.cls):
+            found = (describe or _describe_key)(key)
+            problem = f"holds {found}, {kind.wrong_kind}; {kind.hint}"
         else:
             return key
     raise error(f"{name} {problem}", source=source)
