@@ -42,7 +42,13 @@ from .audit.report import (
     render_text,
     render_would_deny_gate,
 )
-from .errors import BundleInvalid, ConfigurationError, PassphraseError, PurposefulError
+from .errors import (
+    BundleDecryptionError,
+    BundleInvalid,
+    ConfigurationError,
+    PassphraseError,
+    PurposefulError,
+)
 
 __all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
 
@@ -293,10 +299,11 @@ def _bundle_due(args: argparse.Namespace) -> int:
     from .access.page import long_date
 
     clock = ResponseClock(args.received, args.extended_by)
-    print(f"received:        {long_date(clock.received)}")
-    print(f"transfer due by: {long_date(clock.transfer_due)} (10 working days, s 43)")
+    transfer_due, due = clock.transfer_due, clock.due  # both first: all or nothing printed
     extension = f", extended by {args.extended_by}" if args.extended_by else ""
-    print(f"answer due by:   {long_date(clock.due)} (20 working days{extension}, s 44)")
+    print(f"received:        {long_date(clock.received)}")
+    print(f"transfer due by: {long_date(transfer_due)} (10 working days, s 43)")
+    print(f"answer due by:   {long_date(due)} (20 working days{extension}, s 44)")
     return 0
 
 
@@ -407,11 +414,24 @@ def _decryption_secret(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bundle_verify(args: argparse.Namespace) -> int:
+    from .access.encryption import MAGIC
     from .access.verify import verify_bundle
 
+    secret = _decryption_secret(args)
+    if secret.get("passphrase") is None and "private_key" not in secret:
+        try:
+            with open(args.bundle, "rb") as file:
+                encrypted = file.read(len(MAGIC)) == MAGIC
+        except OSError:
+            encrypted = False  # verify_bundle says what is wrong with the file
+        if encrypted:
+            raise ConfigurationError(
+                f"{args.bundle} is encrypted: give --passphrase-env VAR or --private-key F"
+            )
     try:
-        verified = verify_bundle(args.bundle, args.public_key, **_decryption_secret(args))
-    except BundleInvalid as failure:
+        verified = verify_bundle(args.bundle, args.public_key, **secret)
+    except (BundleInvalid, BundleDecryptionError) as failure:
+        # a wrong secret, or an encrypted file changed or cut short: it does not verify
         print(f"FAILED: {failure}")
         return 1
     records = sum(verified.records.values())
@@ -497,8 +517,9 @@ def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         description=(
             "Check every member of BUNDLE against the signed manifest, and the signature "
             "with the agency's public key. Prints 'ok', or the member that fails and why. "
-            "Reads in memory; never extracts. Exits 0 when it verifies, 1 when it does not, "
-            "2 on a usage error (a missing key, a wrong passphrase)."
+            "Reads in memory; never extracts. Exits 0 when it verifies, 1 when it does not "
+            "(including an encrypted bundle that cannot be decrypted with the secret given), "
+            "2 on a usage error (a missing key or secret)."
         ),
     )
     verify.add_argument("bundle", metavar="BUNDLE", help="the bundle (.zip, maybe encrypted)")

@@ -126,7 +126,10 @@ def records_of(contents: dict[str, bytes], name: str) -> dict[str, dict[str, Any
 
 
 def csv_rows(contents: dict[str, bytes], member: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(contents[member].decode("utf-8"), newline="")))
+    data = contents[member]
+    # a byte order mark first, so spreadsheets read the file as UTF-8
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 def csv_by_key(contents: dict[str, bytes], member: str, key: str) -> dict[str, dict[str, str]]:
@@ -1211,3 +1214,35 @@ def test_a_withhold_that_matches_no_record_stops_the_build_without_naming_the_ke
 
 def test_withhold_keys_compare_as_text(tmp_path: Path) -> None:
     assert Withhold(CaseNote, ANOTHER_PERSONS_AFFAIRS, key=7).key == "7"  # type: ignore[arg-type]
+
+
+def test_every_fixed_phrase_and_field_name_on_the_page_can_be_reworded(tmp_path: Path) -> None:
+    wording = Wording(
+        lang="mi",
+        greeting="Tēnā koe",
+        greeting_lang="mi",
+        phrases={
+            "Answer due by": "Me whakautu i mua i te",
+            "what each item is used for": "te take o ia mea",
+            "Item": "Te mea",
+            "Consent history": "Ngā whakaaetanga",
+        },
+        field_labels={"CaseNote.text": "Ngā kōrero a tō kaimahi", "region": "Rohe"},
+    )
+    consent = MemoryConsentStore()
+    consent.give(SUBJECT, "service-delivery.case-management")
+    page = members(
+        build_bundle(tmp_path / "b.zip", subject_access(wording=wording, consent=consent)).path
+    )["index.html"].decode()
+    assert '<html lang="mi">' in page
+    for said in ("Me whakautu i mua i te", "te take o ia mea", "Te mea", "Ngā whakaaetanga"):
+        assert html.escape(said) in page
+    assert "Answer due by" not in page
+    assert "Consent history" not in page
+    assert html.escape("Ngā kōrero a tō kaimahi") in page
+    assert ">Rohe<" in page
+
+
+def test_a_withhold_never_shows_its_key(tmp_path: Path) -> None:
+    decision = Withhold(CaseNote, ANOTHER_PERSONS_AFFAIRS, key=SUBJECT, field="text")
+    assert SUBJECT not in repr(decision)

@@ -229,3 +229,29 @@ def test_a_bundle_encrypted_to_a_recipient_key_decrypts_with_the_private_key(
     assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *private]) == 0
     assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *private]) == 2
     assert "overwrite" in capsys.readouterr().err
+
+
+def test_a_damaged_encrypted_bundle_does_not_verify_exit_1(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUNDLE_PASSPHRASE", "correct horse battery staple")
+    assert build(app, keys, "bundle.zip.enc", "--encrypt-passphrase-env", "BUNDLE_PASSPHRASE") == 0
+    data = bytearray(Path("bundle.zip.enc").read_bytes())
+    data[5000] ^= 0x01
+    Path("damaged.enc").write_bytes(bytes(data))
+    Path("short.enc").write_bytes(bytes(data[:20000]))
+    capsys.readouterr()
+    public = str(keys / "signing-key.pub.pem")
+    secret = ["--passphrase-env", "BUNDLE_PASSPHRASE"]
+    for name in ("damaged.enc", "short.enc"):
+        assert main(["bundle", "verify", name, "--public-key", public, *secret]) == 1
+        assert capsys.readouterr().out.startswith("FAILED: ")
+
+
+def test_bundle_due_prints_nothing_when_a_date_cannot_be_computed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bundle", "due", "2052-12-20"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "2052" in err

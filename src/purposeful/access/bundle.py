@@ -239,8 +239,9 @@ class TypeSpool:
         # Unnamed (deleted as soon as made), closed by close().
         self._json: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._csv_bytes: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        # utf-8-sig: a byte order mark first, so spreadsheets read macrons (ā) as UTF-8.
         self._csv_text = io.TextIOWrapper(
-            self._csv_bytes, encoding="utf-8", errors="backslashreplace", newline=""
+            self._csv_bytes, encoding="utf-8-sig", errors="backslashreplace", newline=""
         )
         self._csv = csv.writer(self._csv_text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         self._csv.writerow(self.header)

@@ -19,7 +19,7 @@ The agency's wording is escaped too: it is text, not HTML.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,12 +84,18 @@ class Wording:
     ``attrs.evolve(wording, ...)``.
 
     Text may use ``{agency}`` (the agency's name), ``{received}`` and ``{due}`` (dates of
-    the request). A blank line starts a new paragraph. Text is escaped: write plain text,
-    not HTML.
+    the request), ``{request_id}`` and ``{officer}`` (`AgencyDetails.privacy_officer`). A
+    blank line starts a new paragraph. Text is escaped: write plain text, not HTML.
+
+    Every other word on the page (table captions and column headings, labels such as
+    "Reference", status words such as "declined", the sentences for empty parts) can be
+    replaced through *phrases*, by its English text; field names through *field_labels*.
+    So a page can be written wholly in another language, with *lang* set to match.
 
     Attributes:
         lang: the page's language tag (BCP 47), e.g. ``"en-NZ"``.
-        greeting: the first word, shown in te reo Māori (``lang="mi"``) unless empty.
+        greeting: the first word; empty for none.
+        greeting_lang: the greeting's language tag (``"mi"``: te reo Māori).
         title: the page title.
         intro: what the bundle is.
         holdings_heading, holdings_intro: the section on the records.
@@ -105,10 +111,15 @@ class Wording:
         rights_heading, rights: the person's rights (correction, complaint).
         contact_heading, contact_intro: how to reach the agency.
         files_heading, files_intro: the other files in the bundle.
+        phrases: replacements for any other fixed text on the page, by its English text,
+            e.g. ``{"Answer due by": "Me whakautu i mua i te"}``.
+        field_labels: a plain name for a field, by ``"Type.field"`` or ``"field"``, e.g.
+            ``{"CaseNote.text": "What your caseworker wrote"}``; the field's name otherwise.
     """
 
     lang: str = attrs.field(default="en-NZ", validator=_text)
     greeting: str = "Kia ora"
+    greeting_lang: str = "mi"
     title: str = attrs.field(default="Your information held by {agency}", validator=_text)
     intro: str = (
         "You asked {agency} for the information we hold about you. We received your request "
@@ -181,9 +192,20 @@ class Wording:
         if self.sample_rows < 0:
             raise ConfigurationError("Wording.sample_rows must be a whole number, 0 or more")
 
+    phrases: Mapping[str, str] = attrs.field(factory=dict)
+    field_labels: Mapping[str, str] = attrs.field(factory=dict)
+
     def label(self, record_type: str) -> str:
         """The plain name of *record_type*."""
         return self.record_labels.get(record_type, record_type)
+
+    def say(self, text: str) -> str:
+        """*text* as the agency words it (`phrases`), else as it is."""
+        return self.phrases.get(text, text)
+
+    def field_label(self, record_type: str, field: str) -> str:
+        """The plain name of *field* of *record_type* (`field_labels`)."""
+        return self.field_labels.get(f"{record_type}.{field}", self.field_labels.get(field, field))
 
 
 @attrs.frozen
@@ -259,9 +281,9 @@ def _cell(text: str, tag: str = "td", scope: str = "") -> str:
     return f"<{tag}{attribute}>{html.escape(text)}</{tag}>"
 
 
-def _table(section: Section) -> list[str]:
+def _table(section: Section, say: Callable[[str], str]) -> list[str]:
     out = ["<table>", f"<caption>{html.escape(section.caption)}</caption>", "<thead><tr>"]
-    out += [_cell(heading, "th", "col") for heading in section.header]
+    out += [_cell(say(heading), "th", "col") for heading in section.header]
     out += ["</tr></thead>", "<tbody>"]
     for row in section.rows:
         out.append("<tr>" + "".join(_cell(value) for value in row) + "</tr>")
@@ -271,13 +293,15 @@ def _table(section: Section) -> list[str]:
     return out
 
 
-def _part(heading: str, intro: str, none: str, section: Section | None) -> list[str]:
+def _part(
+    heading: str, intro: str, none: str, section: Section | None, say: Callable[[str], str]
+) -> list[str]:
     out = [f"<h2>{html.escape(heading)}</h2>"]
     if section is None or not section.rows:
         out.append(_para(none))
         return out
     out.append(_para(intro))
-    out += _table(section)
+    out += _table(section, say)
     return out
 
 
@@ -307,14 +331,16 @@ def render_page(page: Page) -> str:
         "<body>",
         "<header>",
     ]
+    say = wording.say
     if wording.greeting.strip():
-        out.append(f'<p><span lang="mi">{html.escape(wording.greeting)}</span></p>')
+        greeting_lang = html.escape(wording.greeting_lang)
+        out.append(f'<p><span lang="{greeting_lang}">{html.escape(wording.greeting)}</span></p>')
     out += [f"<h1>{html.escape(title)}</h1>", _para(_fill(wording.intro, values))]
     out += [
         "<dl>",
-        f"<dt>Reference</dt><dd>{html.escape(page.request_id)}</dd>",
-        f"<dt>Received</dt><dd>{html.escape(values['received'])}</dd>",
-        f"<dt>Answer due by</dt><dd>{html.escape(values['due'])}</dd>",
+        f"<dt>{html.escape(say('Reference'))}</dt><dd>{html.escape(page.request_id)}</dd>",
+        f"<dt>{html.escape(say('Received'))}</dt><dd>{html.escape(values['received'])}</dd>",
+        f"<dt>{html.escape(say('Answer due by'))}</dt><dd>{html.escape(values['due'])}</dd>",
         "</dl>",
         "</header>",
         "<main>",
@@ -323,11 +349,11 @@ def render_page(page: Page) -> str:
         _para(_fill(wording.holdings_intro, values)),
     ]
     if not page.holdings:
-        out.append(_para("We found no records about you."))
+        out.append(_para(say("We found no records about you.")))
     for label, sections in page.holdings:
         out.append(f"<h3>{html.escape(label)}</h3>")
         for section in sections:
-            out += _table(section)
+            out += _table(section, say)
     out.append("</section>")
     parts: list[tuple[str, str, str, str, Section | None]] = [
         (
@@ -358,12 +384,18 @@ def render_page(page: Page) -> str:
             wording.withheld_none,
             page.withheld,
         ),
-        ("access", wording.access_heading, wording.access_intro, "None recorded.", page.access),
+        (
+            "access",
+            wording.access_heading,
+            wording.access_intro,
+            say("None recorded."),
+            page.access,
+        ),
     ]
     for name, heading, intro, none, table in parts:
         if name in page.not_included:
             none, table = wording.not_included, None
-        out += ["<section>", *_part(heading, _fill(intro, values), none, table)]
+        out += ["<section>", *_part(heading, _fill(intro, values), none, table, say)]
         if name == "access" and name not in page.not_included and not page.access_complete:
             out.append(_para(wording.access_incomplete))
         out.append("</section>")
@@ -376,10 +408,10 @@ def render_page(page: Page) -> str:
         f"<h2>{html.escape(wording.contact_heading)}</h2>",
         _para(_fill(wording.contact_intro, values)),
         "<dl>",
-        f"<dt>Agency</dt><dd>{html.escape(page.agency.name)}</dd>",
+        f"<dt>{html.escape(say('Agency'))}</dt><dd>{html.escape(page.agency.name)}</dd>",
     ]
     out += [
-        f"<dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd>"
+        f"<dt>{html.escape(say(label))}</dt><dd>{html.escape(value)}</dd>"
         for label, value in page.agency.contact_lines()
     ]
     out += [

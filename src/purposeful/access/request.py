@@ -37,7 +37,7 @@ from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
-from .bundle import BundleInfo, TypeSpool, Withheld, dumps
+from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
 from .clock import ResponseClock
 from .page import AgencyDetails, Page, Section, Wording, long_date, nz_time, render_page
 from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
@@ -118,7 +118,10 @@ class Withhold:
 
     record_type: type
     ground: WithholdingGround
-    key: str | None = attrs.field(default=None, converter=_optional_key)
+    # A key may be the subject id (the default key): never shown.
+    key: str | None = attrs.field(
+        default=None, converter=_optional_key, repr=lambda key: "<key>" if key else "None"
+    )
     field: str | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -274,6 +277,12 @@ class SubjectAccess:
             raise ConfigurationError(
                 "build(signing_key=...) takes an Ed25519 private key "
                 "(purposeful.audit.load_signing_key)"
+            )
+        if encrypt_to is not None and not isinstance(encrypt_to, str | bytes | X25519PublicKey):
+            raise ConfigurationError(
+                f"build(encrypt_to=...) takes a passphrase or an X25519 public key, not "
+                f"{type(encrypt_to).__name__}; load a key file with "
+                f"purposeful.access.load_recipient_public_key(path)"
             )
         created = datetime.now(UTC) if created is None else created
         if not isinstance(created, datetime) or created.utcoffset() is None:
@@ -498,6 +507,7 @@ class _Build:
             _bundle.MANIFEST,
             _bundle.SIGNATURE,
         ]
+        say = self.access.wording.say
         page = Page(
             agency=self.access.agency,
             wording=self.access.wording,
@@ -505,11 +515,11 @@ class _Build:
             received=request.received,
             due=request.due,
             holdings=[self._holding(spool) for spool in spools],
-            consents=_section("Consent history", _CONSENT_HEADER, consent_rows),
-            disclosures=_section("Disclosures", _DISCLOSURE_HEADER, disclosure_rows),
-            corrections=_section("Correction requests", _CORRECTION_HEADER, correction_rows),
-            withheld=_section("Information withheld", _WITHHELD_HEADER, withheld_rows),
-            access=_section("Uses of your information", _ACCESS_HEADER, access[1])
+            consents=_section(say("Consent history"), _CONSENT_HEADER, consent_rows),
+            disclosures=_section(say("Disclosures"), _DISCLOSURE_HEADER, disclosure_rows),
+            corrections=_section(say("Correction requests"), _CORRECTION_HEADER, correction_rows),
+            withheld=_section(say("Information withheld"), _WITHHELD_HEADER, withheld_rows),
+            access=_section(say("Uses of your information"), _ACCESS_HEADER, access[1])
             if access
             else None,
             access_complete=access[2] if access else True,
@@ -625,17 +635,20 @@ class _Build:
     def _holding(self, spool: TypeSpool) -> tuple[str, list[Section]]:
         policy = spool.policy
         type_name = policy.cls.__qualname__
-        label = self.access.wording.label(type_name)
+        wording = self.access.wording
+        say = wording.say
+        label = wording.label(type_name)
         why: list[list[str]] = []
         for name in spool.names:
+            shown_name = wording.field_label(type_name, name)
             managed = policy.fields.get(name)
             if managed is None:
-                use = "Used to keep your records together" if name == policy.subject else ""
-                why.append([name, use, "", "", ""])
+                use = say("Used to keep your records together") if name == policy.subject else ""
+                why.append([shown_name, use, "", "", ""])
                 continue
             why.append(
                 [
-                    name,
+                    shown_name,
                     "\n".join(
                         f"{purpose.title}: {purpose.description}"
                         for purpose, _ in managed.purposes.values()
@@ -649,16 +662,24 @@ class _Build:
         note = ""
         if spool.count > shown:
             note = (
-                f"The first {shown:,} of {spool.count:,} are listed here; all of them are in "
-                f"{spool.member}."
+                say("The first {shown} of {count} are listed here; all of them are in {file}.")
+                .replace("{shown}", f"{shown:,}")
+                .replace("{count}", f"{spool.count:,}")
+                .replace("{file}", spool.member)
             )
+        header = [wording.field_label(type_name, name) for name in spool.names]
         sections = [
             Section(
-                f"{label}: what each item is used for",
+                f"{label}: {say('what each item is used for')}",
                 ("Item", "Used for", "Basis", "Kind of information", "Sensitivity"),
                 why,
             ),
-            Section(f"{label}: your records ({spool.count:,})", spool.header, spool.sample, note),
+            Section(
+                f"{label}: {say('your records')} ({spool.count:,})",
+                [*header, STATEMENTS_COLUMN],
+                spool.sample,
+                note,
+            ),
         ]
         return label, sections
 
@@ -674,8 +695,8 @@ class _Build:
                 [
                     nz_time(event.at),
                     purpose.title if purpose else event.purpose,
-                    event.state.value,
-                    _by(event.by),
+                    self.access.wording.say(event.state.value),
+                    self.access.wording.say(_by(event.by)),
                     nz_time(event.expires_at) if event.expires_at else "",
                 ]
             )
@@ -745,7 +766,7 @@ class _Build:
                     nz_time(c.requested_at),
                     f"{self.access.wording.label(c.record_type)}: {c.field}",
                     c.requested,
-                    c.status.value,
+                    self.access.wording.say(c.status.value),
                     c.decision_note or "",
                     c.statement or "",
                 ]
