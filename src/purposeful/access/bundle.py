@@ -409,7 +409,7 @@ def manifest_document(
         "request_id": request_id,
         "received": received.isoformat(),
         "due": due.isoformat(),
-        "created": created.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "created": utc_iso(created),
         "subject": subject,
         "records": dict(records),
         "files": [
@@ -417,6 +417,11 @@ def manifest_document(
             for entry in sorted(files, key=lambda e: e.name)
         ],
     }
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    """*moment* in UTC, ISO 8601 with a ``Z``: how every time in a bundle's JSON is written."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def signature_document(manifest: bytes, key: Ed25519PrivateKey) -> dict[str, str]:

@@ -19,7 +19,7 @@ The agency's wording is escaped too: it is text, not HTML.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -463,8 +463,3 @@ def nz_time(moment: datetime) -> str:
     hour = local.hour % 12 or 12
     half = "am" if local.hour < 12 else "pm"
     return f"{long_date(local.date())}, {hour}:{local.minute:02d} {half}{zone}"
-
-
-def join(values: Iterable[str]) -> str:
-    """Values for one cell, one per line."""
-    return "\n".join(values)

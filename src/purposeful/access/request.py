@@ -39,7 +39,7 @@ from ..withholding import WithholdingGround
 from . import bundle as _bundle
 from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
 from .clock import ResponseClock
-from .page import AgencyDetails, Page, Section, Wording, long_date, nz_time, render_page
+from .page import AgencyDetails, Page, Section, Wording, nz_time, render_page
 from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
 
 __all__ = ["AccessRequest", "SubjectAccess", "Withhold"]
@@ -871,7 +871,7 @@ def _source_failed(name: str) -> SubjectAccessError:
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return _bundle.utc_iso(moment)
 
 
 def _by(by: object) -> str:
@@ -880,8 +880,3 @@ def _by(by: object) -> str:
     if relationship is not None:
         return f"representative ({relationship.value})"
     return "you" if kind == "person" else str(kind)
-
-
-def due_text(request: AccessRequest) -> str:
-    """``"due 29 January 2027"``: for messages and the command line."""
-    return f"due {long_date(request.due)}"
