@@ -72,15 +72,7 @@ class CommandGroup:
 
 
 def _keys_new(args: argparse.Namespace) -> int:
-    passphrase = None
-    if args.passphrase_env is not None:
-        passphrase = os.environ.get(args.passphrase_env)
-        if not passphrase:
-            raise PassphraseError(
-                f"${args.passphrase_env} is not set or is empty: set it to the passphrase "
-                "for the signing key, or leave out --passphrase-env",
-                source=f"${args.passphrase_env}",
-            )
+    passphrase = _secret_env(args.passphrase_env, "the signing key")
     files = generate_keys(args.directory, passphrase=passphrase, force=args.force)
     protection = "encrypted with the passphrase" if files.encrypted else "not encrypted"
     print(f"signing key:   {files.signing_key} (key id {files.signing_key_id}, {protection})")
@@ -150,7 +142,8 @@ def _secret_env(var: str | None, what: str) -> str | None:
     value = os.environ.get(var)
     if not value:
         raise PassphraseError(
-            f"${var} is not set or is empty: set it to the passphrase for {what}",
+            f"${var} is not set or is empty: set it to the passphrase for {what}, or leave out "
+            f"the option that names it",
             source=f"${var}",
         )
     return value
