@@ -33,6 +33,7 @@ from .bases import (
 from .categories import CategoryRegistry, DataCategory
 from .decisions import ConsentState, ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
 from .errors import (
+    AgreementError,
     AnnotationError,
     AuditSinkError,
     BundleDecryptionError,
@@ -43,6 +44,7 @@ from .errors import (
     ConsentStoreError,
     CorrectionError,
     CorrectionStoreError,
+    DisclosureRefused,
     DuplicateIdentifier,
     IncomparableLevels,
     InvalidConsentEvent,
@@ -55,11 +57,13 @@ from .errors import (
     LedgerKeyMismatch,
     LedgerLocked,
     NoPurposeScope,
+    NoticeError,
     PassphraseError,
     PurposefulError,
     PurposeViolation,
     RegistryFileError,
     ReportInputError,
+    SharingStoreError,
     StoreClosed,
     StoreCorrupt,
     StoreError,
@@ -88,6 +92,9 @@ from .sensitivity import (
     Level,
     Scale,
 )
+
+# Last: sharing builds on everything above.
+from .sharing import disclose, receive
 from .typing import AuditSink, ConsentChecker, ConsentStatusSource
 from .withholding import WithholdingGround
 
@@ -105,6 +112,7 @@ __all__ = [
     "TOP_SECRET",
     "UNCLASSIFIED",
     "Actor",
+    "AgreementError",
     "AnnotationError",
     "AuditSink",
     "AuditSinkError",
@@ -126,6 +134,7 @@ __all__ = [
     "CorrectionStoreError",
     "DataCategory",
     "Decision",
+    "DisclosureRefused",
     "DuplicateIdentifier",
     "FieldPolicy",
     "IncomparableLevels",
@@ -143,6 +152,7 @@ __all__ = [
     "Level",
     "Mode",
     "NoPurposeScope",
+    "NoticeError",
     "Outcome",
     "PassphraseError",
     "Projection",
@@ -160,6 +170,7 @@ __all__ = [
     "ScopeReport",
     "SeriousThreat",
     "ServiceAgreement",
+    "SharingStoreError",
     "Statute",
     "StoreClosed",
     "StoreCorrupt",
@@ -179,9 +190,11 @@ __all__ = [
     "configured",
     "current_scope",
     "declared_records",
+    "disclose",
     "field",
     "get_configuration",
     "project",
+    "receive",
     "record",
     "record_policy",
     "reset_configuration",

@@ -21,7 +21,7 @@ from .categories import CategoryRegistry
 from .decisions import Mode
 from .errors import ConfigurationError
 from .purposes import Purpose, PurposeRegistry
-from .typing import AuditSink, ConsentChecker
+from .typing import AuditSink, ConsentChecker, DisclosureRecorder, StatementSource
 
 __all__ = [
     "Configuration",
@@ -48,6 +48,10 @@ class Configuration:
         consent: the consent checker, or None (fields that need consent are then denied).
         pseudonymise: turns a subject identifier into a keyed pseudonym for scope reports
             (e.g. ``PseudonymKey.pseudonym``); None: reports carry counts only.
+        disclosure_log: where `purposeful.disclose` records each disclosure (a sharing
+            store, e.g. ``SQLiteSharingStore``); None: disclosing is refused.
+        corrections: where `purposeful.disclose` finds the statements of correction that
+            go with a field (a correction store); None: no statements.
     """
 
     registry: PurposeRegistry
@@ -58,6 +62,8 @@ class Configuration:
     sinks: tuple[AuditSink, ...] = ()
     consent: ConsentChecker | None = None
     pseudonymise: Callable[[str], str] | None = None
+    disclosure_log: DisclosureRecorder | None = None
+    corrections: StatementSource | None = None
 
     def mode_for(self, purpose: Purpose | None, record_type: type) -> Mode:
         """The mode a decision about *record_type* under *purpose* is made in."""
@@ -121,6 +127,8 @@ def configure(
     sinks: Iterable[AuditSink] = _UNSET,
     consent: ConsentChecker | None = _UNSET,
     pseudonymise: Callable[[str], str] | None = _UNSET,
+    disclosure_log: DisclosureRecorder | None = _UNSET,
+    corrections: StatementSource | None = _UNSET,
 ) -> Configuration:
     """Change the global configuration; arguments left out keep their current value.
 
@@ -193,6 +201,20 @@ def configure(
                 "purposeful.audit.load_pseudonym_key(...).pseudonym"
             )
         changes["pseudonymise"] = pseudonymise
+    if disclosure_log is not _UNSET:
+        if disclosure_log is not None and not isinstance(disclosure_log, DisclosureRecorder):
+            raise ConfigurationError(
+                f"{type(disclosure_log).__name__} is not a disclosure log: it needs a "
+                f"log(disclosure) method, as purposeful.sharing's stores have"
+            )
+        changes["disclosure_log"] = disclosure_log
+    if corrections is not _UNSET:
+        if corrections is not None and not isinstance(corrections, StatementSource):
+            raise ConfigurationError(
+                f"{type(corrections).__name__} is not a correction store: it needs a "
+                f"statements(subject, record, field) method"
+            )
+        changes["corrections"] = corrections
     if "registry" in changes or "categories" in changes:
         for cls, check in list(_record_checks.items()):
             check(cls, changes.get("registry"), changes.get("categories"))

@@ -21,12 +21,12 @@ from ._hierarchy import Hierarchy
 from .errors import ConfigurationError, RegistryFileError
 
 T = TypeVar("T")
-_TABLES = {"purpose", "category"}
+_TABLES = frozenset({"category", "purpose"})
 R = TypeVar("R", bound="Hierarchy[Any]")
 
 
 def read_table_array(
-    source: Path | str | Traversable, table: str
+    source: Path | str | Traversable, table: str, allowed: frozenset[str] = _TABLES
 ) -> tuple[str, list[tuple[int | None, Mapping[str, Any]]]]:
     """Parse *source* and return its name and the entries of ``[[table]]`` with their lines.
 
@@ -64,11 +64,12 @@ def read_table_array(
         )
     # Top-level scalars are free metadata (a version, an owner); tables are structure, and
     # an unknown one is most likely a misspelt [[purpose]] or [[category]].
-    unknown = sorted(k for k, v in data.items() if k not in _TABLES and isinstance(v, dict | list))
+    unknown = sorted(k for k, v in data.items() if k not in allowed and isinstance(v, dict | list))
     if unknown:
+        holds = " and ".join(f"[[{name}]]" for name in sorted(allowed))
         raise RegistryFileError(
-            f"unknown table(s) {', '.join(unknown)}; a registry file holds [[purpose]] and "
-            f"[[category]] tables (check the spelling)",
+            f"unknown table(s) {', '.join(unknown)}; this file holds {holds} tables (check "
+            f"the spelling)",
             path=name,
             line=_first_key_line(text, unknown[0]),
         )

@@ -13,9 +13,11 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── IncomparableLevels (TypeError)     sensitivity levels from two different scales
     │   ├── KeyFileError                       a key file or variable is missing, bad or unsafe
     │   │   └── PassphraseError                a signing key's passphrase is wrong or missing
-    │   └── AnnotationError                    an annotated record class is declared wrongly
+    │   ├── AnnotationError                    an annotated record class is declared wrongly
+    │   └── AgreementError                     a sharing agreement is declared wrongly
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
+    ├── DisclosureRefused (PermissionError)    a disclosure the agreement does not allow
     ├── AuditSinkError                         an audit sink failed to take a scope report
     ├── LedgerError                            the audit ledger cannot do what was asked
     │   ├── LedgerClosed                       the ledger was closed
@@ -30,6 +32,8 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── UnknownCorrection (LookupError)    no correction request has that id
     │   ├── InvalidCorrection (ValueError)     a request or decision that cannot be recorded
     │   └── CorrectionStoreError (StoreError)  a correction store cannot do what was asked
+    ├── SharingStoreError (StoreError)         a disclosure log cannot do what was asked
+    ├── NoticeError                            a published notice cannot be read or compared
     ├── StoreError                             a store cannot do what was asked; nothing written
     │   ├── StoreClosed                        the store was closed
     │   ├── StoreCorrupt                       the store's file or tables are not a store
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
     from .decisions import Decision
 
 __all__ = [
+    "AgreementError",
     "AnnotationError",
     "AuditSinkError",
     "BundleDecryptionError",
@@ -72,6 +77,7 @@ __all__ = [
     "ConsentStoreError",
     "CorrectionError",
     "CorrectionStoreError",
+    "DisclosureRefused",
     "DuplicateIdentifier",
     "IncomparableLevels",
     "InvalidConsentEvent",
@@ -84,11 +90,13 @@ __all__ = [
     "LedgerKeyMismatch",
     "LedgerLocked",
     "NoPurposeScope",
+    "NoticeError",
     "PassphraseError",
     "PurposeViolation",
     "PurposefulError",
     "RegistryFileError",
     "ReportInputError",
+    "SharingStoreError",
     "StoreClosed",
     "StoreCorrupt",
     "StoreError",
@@ -309,6 +317,36 @@ class InvalidCorrection(CorrectionError, ValueError):
 
 class CorrectionStoreError(CorrectionError, StoreError):
     """A correction store cannot do what was asked; nothing was written."""
+
+
+class AgreementError(ConfigurationError):
+    """A sharing agreement is declared wrongly: an unknown purpose, field or category, a
+    party named twice, dates out of order, a basis that cannot carry a disclosure. Raised
+    when the agreement is made or loaded, naming the file and line for TOML."""
+
+
+class DisclosureRefused(PurposefulError, PermissionError):
+    """A disclosure the agreement does not allow: expired or not yet in force, a party not in
+    it, a purpose it lacks, or nothing it covers. Nothing was disclosed or logged.
+
+    Attributes:
+        reasons: the reason codes, e.g. ``("agreement-expired",)``.
+    """
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+    def __reduce__(self) -> tuple[functools.partial[DisclosureRefused], tuple[str]]:
+        return functools.partial(type(self), reasons=self.reasons), (str(self),)
+
+
+class SharingStoreError(StoreError):
+    """A disclosure log cannot do what was asked; nothing was written."""
+
+
+class NoticeError(PurposefulError):
+    """A published notice or register cannot be read, or is not one purposeful wrote."""
 
 
 class UnsupportedDate(PurposefulError, ValueError):

@@ -7,6 +7,10 @@ Capabilities meet the core only through these:
   One that is also a `ConsentStatusSource` lets refusals say which consent is missing.
 - `AuditSink`: takes one `ScopeReport` when a purpose scope closes. The report aggregates the
   scope's decisions, so a sink costs once per scope, not once per read.
+- `DisclosureRecorder`: keeps the durable log of disclosures (`purposeful.disclose` appends
+  to it); the sharing stores implement it.
+- `StatementSource`: the statements of correction that travel with a field (IPP 7); the
+  correction stores implement it.
 
 This module defines protocols only: it holds no state and does no work.
 """
@@ -14,13 +18,19 @@ This module defines protocols only: it holds no state and does no work.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .decisions import ConsentStatus, ScopeReport
     from .purposes import Purpose
 
-__all__ = ["AuditSink", "ConsentChecker", "ConsentStatusSource"]
+__all__ = [
+    "AuditSink",
+    "ConsentChecker",
+    "ConsentStatusSource",
+    "DisclosureRecorder",
+    "StatementSource",
+]
 
 
 @runtime_checkable
@@ -60,4 +70,25 @@ class AuditSink(Protocol):
 
         A sink must not keep the records themselves; the report holds none.
         """
+        ...
+
+
+@runtime_checkable
+class DisclosureRecorder(Protocol):
+    """Something that keeps a durable log of disclosures (`purposeful.sharing` stores)."""
+
+    def log(self, disclosure: Any) -> Any:
+        """Append *disclosure* (a `purposeful.sharing.Disclosure`) in one transaction."""
+        ...
+
+
+@runtime_checkable
+class StatementSource(Protocol):
+    """Something that knows the statements of correction attached to a person's fields."""
+
+    def statements(
+        self, subject: str, record: object | None = None, field: str | None = None
+    ) -> list[Any]:
+        """The declined corrections with a statement, for *subject*, narrowed to *record*
+        and *field* (`purposeful.access.Correction` values)."""
         ...

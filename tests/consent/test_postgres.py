@@ -429,7 +429,7 @@ def test_a_lost_connection_is_replaced_on_the_next_call(
         lambda: postgres_store.history("C-1001"),
         lambda: postgres_store.withdraw("C-1001", "research", at=MARCH + timedelta(hours=1)),
     ):
-        connection = postgres_store._connection
+        connection = postgres_store._database._connection
         assert connection is not None
         admin.execute("SELECT pg_terminate_backend(%s)", [connection.info.backend_pid])
         call()
@@ -544,4 +544,4 @@ def test_a_closed_store_raises_store_closed(postgres_schema: tuple[str, str]) ->
         with pytest.raises(StoreClosed):
             call()
     store.close()  # closing twice is harmless
-    assert store._connection is None
+    assert store._database._connection is None

@@ -1,0 +1,48 @@
+"""Sharing with partner agencies (DPUP Mahitahi): agreements, disclosures, referrals in.
+
+- **agreements** (`agreements`): `SharingAgreement` (parties, purposes, the fields or
+  categories covered, the lawful basis, start, expiry and review dates), in code or TOML
+  (`load_agreements`), checked against the registries when made;
+- **disclosing** (`disclose`): ``purposeful.disclose(record, to=party, under=agreement)``
+  hands over only what the agreement covers and the purpose allows, with the statements of
+  correction, refuses what the agreement does not allow with an explanation, logs every
+  disclosure before it is made and marks it on the current span; `receive` records a
+  referral in, and IPP 3A's list of people still to be told;
+- **the log** (`log`, `sqlite`, `postgres`): the durable disclosure log, in memory, SQLite
+  (the default) or PostgreSQL (``purposeful[postgres]``): who received what, the parties to
+  tell of a correction (IPP 7), and the people to tell of a collection (IPP 3A). Subject
+  access bundles read it (``disclosures.json``).
+
+What this package must not do: hand over a field the agreement does not cover, disclose
+without logging, or put a personal value or subject identifier in a message, a span or a
+repr.
+"""
+
+from .agreements import Party, SharingAgreement, load_agreements
+from .disclose import IPP_3A_IN_FORCE, Disclosed, disclose, receive
+from .log import (
+    BaseSharingStore,
+    Collection,
+    CollectionStatus,
+    CorrectionNotice,
+    Disclosure,
+    MemorySharingStore,
+)
+from .sqlite import SQLiteSharingStore
+
+__all__ = [
+    "IPP_3A_IN_FORCE",
+    "BaseSharingStore",
+    "Collection",
+    "CollectionStatus",
+    "CorrectionNotice",
+    "Disclosed",
+    "Disclosure",
+    "MemorySharingStore",
+    "Party",
+    "SQLiteSharingStore",
+    "SharingAgreement",
+    "disclose",
+    "load_agreements",
+    "receive",
+]

@@ -1,0 +1,254 @@
+"""Sharing agreements: what an agency agreed with its partners to share, why and how.
+
+DPUP's Mahitahi principle asks agencies to agree with partner agencies what is shared, why
+and how, and then to share only that. A `SharingAgreement` is that agreement, as data:
+
+- its **parties** (`Party`: a name and an address, which IPP 3A notices need);
+- its **purposes** (ids from the purpose registry): what the shared information is for;
+- what it **covers**: fields (``"CaseNote.text"``) or data categories (``"contact"``; a
+  category covers its sub-categories);
+- its **lawful basis**: an approved information sharing agreement (Privacy Act 2020 Part 7)
+  or a statute and section, such as the Oranga Tamariki Act 1989 s 66C or the Family
+  Violence Act 2018 s 20;
+- its **start**, **expiry** and **review** dates.
+
+Agreements are made in code or loaded from a TOML file (`load_agreements`), and checked
+against the registries and the declared record types when they are made: a purpose, a
+category or a field that does not exist is an `AgreementError` naming it (and, for a file,
+the line). `purposeful.sharing.disclose` enforces them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .._config import declared_records, get_configuration
+from .._toml import build_entries, expect_keys, read_table_array
+from ..bases import InformationSharingAgreement, LawfulBasis, Statute, parse_basis
+from ..errors import AgreementError, ConfigurationError, RegistryFileError
+from ..records import FieldPolicy, record_policy
+
+__all__ = ["Party", "SharingAgreement", "load_agreements"]
+
+_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
+_FIELD = re.compile(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*\Z")
+_BASES = (InformationSharingAgreement, Statute)
+
+
+def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise AgreementError(f"{type(instance).__name__}.{attribute.name} must be non-empty text")
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        _text(instance, attribute, value)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class Party:
+    """An agency party to an agreement.
+
+    Attributes:
+        name: its name, as people know it.
+        address: its address, for the notices IPP 3A asks for.
+        contact: how to reach its privacy officer.
+    """
+
+    name: str = attrs.field(validator=_text)
+    address: str | None = attrs.field(default=None, validator=_optional_text)
+    contact: str | None = attrs.field(default=None, validator=_optional_text)
+
+
+def _party(value: object) -> Party:
+    if isinstance(value, Party):
+        return value
+    if isinstance(value, str):
+        return Party(value)
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"name", "address", "contact"}
+        if unknown or "name" not in value:
+            raise AgreementError(
+                "a party is a name, or a table with name and optionally address and contact"
+            )
+        return Party(**value)
+    raise AgreementError(f"a party is a Party or a name, not {type(value).__name__}")
+
+
+def _parties(values: Iterable[object]) -> tuple[Party, ...]:
+    if isinstance(values, str | Party):
+        values = [values]
+    return tuple(_party(value) for value in values)
+
+
+def _strings(values: Iterable[str] | str) -> tuple[str, ...]:
+    return (values,) if isinstance(values, str) else tuple(values)
+
+
+def _date(instance: object, attribute: attrs.Attribute[date], value: object) -> None:
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise AgreementError(
+            f"SharingAgreement.{attribute.name} must be a date (datetime.date), not "
+            f"{type(value).__name__}"
+        )
+
+
+@attrs.frozen
+class SharingAgreement:
+    """An agreement to share information with partner agencies, checked when it is made.
+
+    Attributes:
+        id: a stable name for logs, lower-case words joined by hyphens.
+        name: its name, as the parties know it.
+        parties: the agencies party to it (at least two: the discloser and a recipient).
+        purposes: the purpose ids it allows sharing for (a purpose covers its descendants).
+        fields: the fields it covers, as ``"RecordType.field"``.
+        categories: the data categories it covers (and their sub-categories).
+        basis: an approved information sharing agreement or a statute and section.
+        starts, expires, review: when it takes effect, ends (the last day it is in force),
+            and is next reviewed.
+        description: what is shared and why, in plain words, for notices.
+
+    Raises:
+        AgreementError: anything that does not check out, named.
+    """
+
+    id: str
+    name: str = attrs.field(validator=_text)
+    parties: tuple[Party, ...] = attrs.field(converter=_parties)
+    purposes: tuple[str, ...] = attrs.field(converter=_strings)
+    basis: LawfulBasis
+    starts: date = attrs.field(validator=_date)
+    expires: date = attrs.field(validator=_date)
+    review: date = attrs.field(validator=_date)
+    fields: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    categories: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        where = f"agreement {self.id!r}"
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise AgreementError(
+                f"an agreement's id must be lower-case words joined by hyphens, e.g. "
+                f"'referrals-to-kainga-ora', not {self.id!r}"
+            )
+        if len(self.parties) < 2:
+            raise AgreementError(f"{where} needs at least two parties: who shares, and with whom")
+        names = [party.name for party in self.parties]
+        if len(set(names)) != len(names):
+            raise AgreementError(f"{where} names a party twice; name each once")
+        if not isinstance(self.basis, _BASES):
+            raise AgreementError(
+                f"{where}: the basis must be an approved information sharing agreement "
+                f"(InformationSharingAgreement) or a statute and section (Statute), not "
+                f"{type(self.basis).__name__}"
+            )
+        if not self.starts < self.expires:
+            raise AgreementError(f"{where} expires before it starts; check the dates")
+        if not self.starts <= self.review <= self.expires:
+            raise AgreementError(
+                f"{where}: its review date must fall between its start and its expiry"
+            )
+        if not self.purposes:
+            raise AgreementError(f"{where} names no purposes; name what the sharing is for")
+        if not self.fields and not self.categories:
+            raise AgreementError(
+                f'{where} covers nothing: name the fields ("Client.name") or data '
+                f"categories it covers"
+            )
+        config = get_configuration()
+        for purpose in self.purposes:
+            if purpose not in config.registry:
+                raise AgreementError(
+                    f"{where} names purpose {purpose!r}, which the registry does not have"
+                )
+        for category in self.categories:
+            if category not in config.categories:
+                raise AgreementError(
+                    f"{where} names data category {category!r}, which the registry does not have"
+                )
+        for name in self.fields:
+            if _find_field(name) is None:
+                raise AgreementError(
+                    f"{where} covers {name!r}, which is not a managed field of a declared "
+                    f"record type; write 'RecordType.field', and import the module that "
+                    f"declares the record before making the agreement"
+                )
+
+    def party(self, name: str | Party) -> Party | None:
+        """The party called *name*, or None if it is not a party."""
+        wanted = name.name if isinstance(name, Party) else name
+        return next((party for party in self.parties if party.name == wanted), None)
+
+    def in_force(self, on: date) -> bool:
+        """True if the agreement is in force on *on* (from its start to its expiry)."""
+        return self.starts <= on <= self.expires
+
+    def allows_purpose(self, purpose: str) -> bool:
+        """True if the agreement names *purpose* or an ancestor of it."""
+        return any(purpose == p or purpose.startswith(p + ".") for p in self.purposes)
+
+    def covers(self, field: FieldPolicy) -> bool:
+        """True if the agreement covers *field*: by name, or by its data category."""
+        if f"{field.record.cls.__qualname__}.{field.name}" in self.fields:
+            return True
+        category = field.category
+        return category is not None and any(category.within(c) for c in self.categories)
+
+    def describe(self) -> str:
+        """``"<name> (<basis>)"``: for explanations and notices."""
+        return f"{self.name} ({self.basis.describe()})"
+
+
+def _find_field(name: str) -> FieldPolicy | None:
+    if not isinstance(name, str) or not _FIELD.match(name):
+        return None
+    type_name, _, field = name.rpartition(".")
+    for cls in declared_records():
+        if cls.__qualname__ == type_name:
+            found = record_policy(cls).fields.get(field)
+            if found is not None:
+                return found
+    return None
+
+
+_KEYS = {"id", "name", "parties", "purposes", "basis", "starts", "expires", "review"}
+_OPTIONAL = {"fields", "categories", "description"}
+
+
+def _build(entry: Mapping[str, Any]) -> SharingAgreement:
+    expect_keys(entry, "agreement", _KEYS, _OPTIONAL)
+    values = dict(entry)
+    try:
+        values["basis"] = parse_basis(entry["basis"])
+    except ConfigurationError as exc:
+        raise AgreementError(f"agreement {entry.get('id')!r}: {exc}") from None
+    return SharingAgreement(**values)
+
+
+def load_agreements(source: str | Path | Traversable) -> tuple[SharingAgreement, ...]:
+    """The ``[[agreement]]`` entries of a TOML file, each checked as `SharingAgreement` is.
+
+    Raises:
+        RegistryFileError: the file cannot be read, is not TOML, or an entry is wrong; the
+            message names the file and the entry's line.
+    """
+    name, entries = read_table_array(source, "agreement", frozenset({"agreement"}))
+    agreements = tuple(build_entries(name, entries, _build))
+    seen: set[str] = set()
+    for (line, _), agreement in zip(entries, agreements, strict=True):
+        if agreement.id in seen:
+            raise RegistryFileError(
+                f"agreement {agreement.id!r} is declared twice; keep one entry",
+                path=name,
+                line=line,
+            )
+        seen.add(agreement.id)
+    return agreements

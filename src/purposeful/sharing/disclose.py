@@ -1,0 +1,303 @@
+"""Disclosing a record to a partner agency under an agreement, and only what it covers.
+
+``purposeful.disclose(record, to=party, under=agreement)`` is the one door information goes
+out by:
+
+1. the agreement must be in force today (New Zealand date), name the party, and allow the
+   purpose; otherwise `DisclosureRefused` explains which, and nothing goes out;
+2. the record is projected for the purpose (`purposeful.project`, inside a purpose scope,
+   so every field is decided, consent included, and audited) and cut down to the fields the
+   agreement covers: minimised twice, by purpose and by agreement;
+3. the statements of correction attached to those fields (IPP 7) go with them;
+4. the disclosure is appended to the durable disclosure log (``configure(disclosure_log=
+   ...)``, a `purposeful.sharing` store) before anything is handed over: a disclosure that
+   could not be logged is not made;
+5. it is an event on the current OpenTelemetry span, ``purposeful.disclosure``, naming the
+   agreement, the party, the purpose, the record type and the fields, and the person only by
+   pseudonym.
+
+Information received from a partner (a referral in) is recorded with `receive`: the log
+keeps where it came from and, under IPP 3A, the person is put on the list of people still
+to be told (`purposeful.sharing` stores' ``still_to_be_told``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from opentelemetry import trace
+
+from .._config import get_configuration
+from ..actors import Actor
+from ..errors import ConfigurationError, DisclosureRefused
+from ..minimisation import project
+from ..purposes import Purpose
+from ..records import record_policy
+from ..scope import current_scope
+from .agreements import Party, SharingAgreement
+from .log import BaseSharingStore, Collection, CollectionStatus, Disclosure
+
+__all__ = ["IPP_3A_IN_FORCE", "Disclosed", "disclose", "receive"]
+
+#: IPP 3A applies to information collected on or after this day.
+IPP_3A_IN_FORCE = date(2026, 5, 1)
+
+
+class Disclosed(Mapping[str, Any]):
+    """What was handed over: a read-only mapping of the covered fields' values.
+
+    Attributes:
+        disclosure: the log entry (ids, party, agreement, purpose, fields; no values).
+        statements: for each field handed over that has one, the statements of correction
+            that go with it.
+        left_out: the record's managed fields not handed over (names only).
+
+    ``repr()`` lists field names only, never values.
+    """
+
+    __slots__ = ("_values", "disclosure", "left_out", "statements")
+
+    def __init__(
+        self,
+        values: dict[str, Any],
+        disclosure: Disclosure,
+        statements: Mapping[str, tuple[str, ...]],
+        left_out: tuple[str, ...],
+    ) -> None:
+        self._values = values
+        self.disclosure = disclosure
+        self.statements = statements
+        self.left_out = left_out
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Disclosed {self.disclosure.record_type} to {self.disclosure.recipient!r} under "
+            f"{self.disclosure.agreement!r}: fields={list(self._values)!r}>"
+        )
+
+
+def disclose(
+    record: object,
+    *,
+    to: Party | str,
+    under: SharingAgreement,
+    purpose: Purpose | str | None = None,
+    actor: Actor | None = None,
+    at: datetime | None = None,
+) -> Disclosed:
+    """Hand *record* to party *to* under agreement *under*: only what the agreement covers
+    and the purpose allows, with its statements of correction, logged first.
+
+    Args:
+        record: an instance of a `purposeful.record` class.
+        to: the receiving party, or its name.
+        under: the agreement.
+        purpose: the purpose of the disclosure; default: the open scope's purpose, or the
+            agreement's only purpose.
+        actor: who discloses; default: the open scope's actor.
+        at: when (timezone-aware); default now.
+
+    Raises:
+        DisclosureRefused: the agreement is not in force, does not name the party or the
+            purpose, or covers none of the fields the purpose allows. Nothing is logged.
+        ConfigurationError: no disclosure log is configured, no actor, or a bad argument.
+        StoreError: the log could not record it; nothing was disclosed.
+    """
+    if not isinstance(under, SharingAgreement):
+        raise ConfigurationError("disclose(under=...) takes a SharingAgreement")
+    policy = record_policy(type(record))
+    log = get_configuration().disclosure_log
+    if log is None:
+        raise ConfigurationError(
+            "disclose() records every disclosure: configure a disclosure log first, e.g. "
+            "purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
+        )
+    at = _aware(at)
+    scope = current_scope()
+    purpose_id = _purpose_id(purpose, under, scope)
+    actor = actor if actor is not None else (scope.actor if scope is not None else None)
+    if actor is None:
+        raise ConfigurationError(
+            "disclose() needs the actor who discloses: pass actor=, or call it inside "
+            "`with purposeful.use(purpose, actor=...)`"
+        )
+    name = to.name if isinstance(to, Party) else to
+    party = under.party(name)
+    reasons, problems = [], []
+    day = _nz_date(at)
+    if day < under.starts:
+        reasons.append("agreement-not-started")
+        problems.append(f"it starts on {under.starts.isoformat()}")
+    if day > under.expires:
+        reasons.append("agreement-expired")
+        problems.append(f"it expired on {under.expires.isoformat()}")
+    if party is None:
+        reasons.append("party-not-in-agreement")
+        names = ", ".join(p.name for p in under.parties)
+        problems.append(f"{name!r} is not a party to it (its parties: {names})")
+    if not under.allows_purpose(purpose_id):
+        reasons.append("purpose-not-in-agreement")
+        problems.append(
+            f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})"
+        )
+    if reasons:
+        raise DisclosureRefused(
+            f"cannot disclose {policy.cls.__qualname__} to {name!r} under {under.name!r}: "
+            + "; ".join(problems),
+            reasons=tuple(reasons),
+        )
+    assert party is not None
+    projection = project(record, purpose_id, actor=actor)
+    covered = {
+        field: value
+        for field, value in projection.items()
+        if field in policy.fields and under.covers(policy.fields[field])
+    }
+    if not covered:
+        raise DisclosureRefused(
+            f"cannot disclose {policy.cls.__qualname__} to {party.name!r} under {under.name!r}: "
+            f"it covers none of the fields {purpose_id!r} may use of this record",
+            reasons=("nothing-covered",),
+        )
+    subject = policy.subject_of(record)
+    statements: dict[str, tuple[str, ...]] = {}
+    attached: list[str] = []
+    corrections = get_configuration().corrections
+    if corrections is not None:
+        for field in covered:
+            found = corrections.statements(subject, record, field)
+            if found:
+                statements[field] = tuple(c.statement for c in found)
+                attached += [c.id for c in found]
+    disclosure = log.log(
+        Disclosure(
+            id=uuid.uuid4().hex,
+            subject=subject,
+            at=at,
+            recipient=party.name,
+            agreement=under.id,
+            agreement_name=under.name,
+            purpose=purpose_id,
+            basis=under.basis.describe(),
+            record_type=policy.cls.__qualname__,
+            record_key=policy.key_of(record),
+            fields=tuple(covered),
+            statements=tuple(attached),
+        )
+    )
+    _event(disclosure, subject)
+    left_out = tuple(field for field in policy.fields if field not in covered)
+    return Disclosed(covered, disclosure, statements, left_out)
+
+
+def receive(
+    record: object,
+    *,
+    source: Party | str,
+    purpose: Purpose | str,
+    law: str | None = None,
+    at: datetime | None = None,
+) -> Collection:
+    """Record that *record* was collected from *source* (a referral in), for *purpose*.
+
+    The log keeps where the information came from. Information collected on or after
+    1 May 2026 from someone other than the person puts the person on the list of people
+    still to be told (IPP 3A): the fact and purpose of the collection, the recipients, the
+    agencies that collected and hold it, any law (*law*) that authorises or requires it,
+    and their rights of access and correction. Earlier collections are recorded as an
+    exception ("collected before IPP 3A came into force").
+
+    Raises:
+        ConfigurationError: no disclosure log is configured, or a bad argument.
+    """
+    policy = record_policy(type(record))
+    log = get_configuration().disclosure_log
+    if not isinstance(log, BaseSharingStore):
+        raise ConfigurationError(
+            "receive() records where information came from: configure a sharing store "
+            "first, e.g. purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
+        )
+    at = _aware(at)
+    registry = get_configuration().registry
+    purpose_id = registry.resolve(purpose).id
+    name = source.name if isinstance(source, Party) else source
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError("receive(source=...) takes the party it came from, or its name")
+    collection = log.record_collection(
+        policy.subject_of(record),
+        record_type=policy.cls.__qualname__,
+        record_key=policy.key_of(record),
+        source=name,
+        purpose=purpose_id,
+        law=law,
+        at=at,
+    )
+    if _nz_date(at) < IPP_3A_IN_FORCE and collection.status is CollectionStatus.TO_TELL:
+        collection = log.mark_exception(
+            collection.id,
+            exception="collected before IPP 3A came into force (1 May 2026)",
+            at=at,
+        )
+    return collection
+
+
+def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: Any) -> str:
+    if purpose is not None:
+        return get_configuration().registry.resolve(purpose).id
+    if scope is not None and not scope.closed:
+        return str(scope.purpose.id)
+    if len(under.purposes) == 1:
+        return under.purposes[0]
+    raise ConfigurationError(
+        f"agreement {under.name!r} allows several purposes ({', '.join(under.purposes)}): "
+        f"pass purpose=, or disclose inside `with purposeful.use(purpose, actor=...)`"
+    )
+
+
+def _aware(at: datetime | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        raise ConfigurationError("at= takes a timezone-aware datetime, e.g. datetime.now(UTC)")
+    return at
+
+
+def _nz_date(moment: datetime) -> date:
+    """The day in New Zealand: agreements start and expire on New Zealand days."""
+    try:
+        return moment.astimezone(ZoneInfo("Pacific/Auckland")).date()
+    except ZoneInfoNotFoundError:
+        return moment.astimezone(UTC).date()
+
+
+def _event(disclosure: Disclosure, subject: str) -> None:
+    """``purposeful.disclosure`` on the current span: no values, the person by pseudonym."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return
+    attributes: dict[str, Any] = {
+        "purposeful.disclosure.id": disclosure.id,
+        "purposeful.disclosure.agreement": disclosure.agreement,
+        "purposeful.disclosure.recipient": disclosure.recipient,
+        "purposeful.purpose": disclosure.purpose,
+        "purposeful.record_type": disclosure.record_type,
+        "purposeful.disclosure.fields": list(disclosure.fields),
+        "purposeful.disclosure.statements.count": len(disclosure.statements),
+    }
+    pseudonymise = get_configuration().pseudonymise
+    if pseudonymise is not None:
+        attributes["purposeful.subject"] = pseudonymise(subject)
+    span.add_event("purposeful.disclosure", attributes)

@@ -1,0 +1,244 @@
+"""``purposeful.disclose``: only what the agreement covers and the purpose allows, with the
+statements of correction, logged before it is handed over, refused with an explanation
+otherwise; ``receive``: where information came from, and IPP 3A's list of people to tell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import purposeful
+from purposeful import CONSENT, SENSITIVE, Actor, InformationSharingAgreement
+from purposeful.access import MemoryCorrectionStore
+from purposeful.audit import PseudonymKey
+from purposeful.consent import MemoryConsentStore
+from purposeful.errors import ConfigurationError, DisclosureRefused, StoreError
+from purposeful.sharing.agreements import Party, SharingAgreement
+from purposeful.sharing.disclose import disclose, receive
+from purposeful.sharing.log import CollectionStatus, MemorySharingStore
+
+REFERRAL = "service-delivery.referral"
+
+
+@purposeful.record(subject="client_id", key="referral_id")
+class HousingReferral:
+    client_id: str
+    referral_id: str
+    name: str = purposeful.field(purposes={REFERRAL: CONSENT}, category="identity")
+    phone: str = purposeful.field(purposes={REFERRAL: CONSENT}, category="contact")
+    history: str = purposeful.field(
+        purposes={"service-delivery.case-management": CONSENT}, sensitivity=SENSITIVE
+    )
+
+
+US = Party("Te Whare Āwhina", address="12 Rata Street, Hamilton")
+PARTNER = Party("Kāinga Ora", address="PO Box 2628, Wellington")
+AGREEMENT = SharingAgreement(
+    id="housing-referrals",
+    name="Housing referrals",
+    parties=(US, PARTNER),
+    purposes=(REFERRAL,),
+    basis=InformationSharingAgreement("Housing support referrals AISA"),
+    starts=date(2026, 1, 1),
+    expires=date(2027, 12, 31),
+    review=date(2027, 6, 30),
+    fields=("HousingReferral.name", "HousingReferral.phone", "HousingReferral.history"),
+)
+CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
+NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+SUBJECT = "C-3310"
+
+
+def referral(subject: str = SUBJECT, **values: str) -> HousingReferral:
+    fields = {"name": "Mere Tipene", "phone": "021 555 0199", "history": "private history"}
+    fields.update(values)
+    return HousingReferral(subject, "R-1", **fields)
+
+
+@pytest.fixture
+def log() -> Iterator[MemorySharingStore]:
+    store = MemorySharingStore()
+    consent = MemoryConsentStore()
+    consent.give(SUBJECT, REFERRAL, at=datetime(2026, 1, 5, tzinfo=UTC))
+    purposeful.configure(disclosure_log=store, consent=consent)
+    yield store
+    store.close()
+
+
+def test_only_covered_fields_the_purpose_allows_go_and_the_disclosure_is_logged(
+    log: MemorySharingStore,
+) -> None:
+    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    # history is covered by the agreement but not allowed for the referral purpose
+    assert dict(sent) == {"name": "Mere Tipene", "phone": "021 555 0199"}
+    assert "history" in sent.left_out
+    assert "Mere" not in repr(sent)
+    [logged] = log.disclosures(SUBJECT)
+    assert logged == sent.disclosure
+    assert logged.recipient == "Kāinga Ora"
+    assert logged.agreement == "housing-referrals"
+    assert logged.purpose == REFERRAL
+    assert logged.fields == ("name", "phone")
+    assert logged.record_key == "R-1"
+    [entry] = log.for_subject(SUBJECT)
+    assert entry.fields == ("HousingReferral.name", "HousingReferral.phone")
+    assert entry.agreement == "Housing referrals"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason", "words"),
+    [
+        ({"at": datetime(2028, 1, 2, tzinfo=UTC)}, "agreement-expired", "expired on 2027-12-31"),
+        ({"at": datetime(2025, 6, 1, tzinfo=UTC)}, "agreement-not-started", "starts on"),
+        ({"to": "Oranga Tamariki"}, "party-not-in-agreement", "is not a party to it"),
+        ({"purpose": "research"}, "purpose-not-in-agreement", "does not allow sharing for"),
+    ],
+)
+def test_a_disclosure_the_agreement_does_not_allow_is_refused_and_not_logged(
+    log: MemorySharingStore, kwargs: dict[str, Any], reason: str, words: str
+) -> None:
+    arguments: dict[str, Any] = {"to": "Kāinga Ora", "actor": CASEWORKER, "at": NOW}
+    arguments.update(kwargs)
+    with pytest.raises(DisclosureRefused, match=words) as caught:
+        disclose(referral(), under=AGREEMENT, **arguments)
+    assert reason in caught.value.reasons
+    assert isinstance(caught.value, PermissionError)
+    assert log.disclosures(SUBJECT) == []
+    assert SUBJECT not in str(caught.value)
+
+
+def test_expiry_is_judged_on_the_new_zealand_day(log: MemorySharingStore) -> None:
+    # 31 Dec 2027 11:30 UTC is already 1 January 2028 in New Zealand: expired.
+    with pytest.raises(DisclosureRefused, match="expired"):
+        disclose(
+            referral(),
+            to="Kāinga Ora",
+            under=AGREEMENT,
+            actor=CASEWORKER,
+            at=datetime(2027, 12, 31, 11, 30, tzinfo=UTC),
+        )
+
+
+def test_without_consent_nothing_the_purpose_allows_is_covered(log: MemorySharingStore) -> None:
+    with pytest.raises(DisclosureRefused, match="covers none of the fields") as caught:
+        disclose(referral("C-9999"), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert caught.value.reasons == ("nothing-covered",)
+    assert log.disclosures("C-9999") == []
+
+
+def test_statements_of_correction_travel_with_the_field(log: MemorySharingStore) -> None:
+    corrections = MemoryCorrectionStore()
+    purposeful.configure(corrections=corrections)
+    record = referral()
+    asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "old number")
+    corrections.decline(asked.id, by="staff-02", reason="verified", statement="My number changed.")
+    sent = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert sent.statements == {"phone": ("My number changed.",)}
+    assert sent.disclosure.statements == (asked.id,)
+    # IPP 7: who received the field, and who is still to be told of the statement
+    assert [d.recipient for d in log.recipients_of(SUBJECT, "HousingReferral", "R-1", "phone")] == [
+        "Kāinga Ora"
+    ]
+
+
+def test_a_later_correction_names_every_party_to_tell(log: MemorySharingStore) -> None:
+    corrections = MemoryCorrectionStore()
+    record = referral()
+    disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "wrong")
+    corrections.apply(asked.id, lambda _: None, by="staff-02")
+    to_tell = log.still_to_tell(asked.id, SUBJECT, "HousingReferral", "R-1", "phone")
+    assert [d.recipient for d in to_tell] == ["Kāinga Ora"]
+    log.record_told(to_tell[0].id, asked.id, how="email to their privacy officer")
+    assert log.still_to_tell(asked.id, SUBJECT, "HousingReferral", "R-1", "phone") == []
+
+
+def test_disclose_needs_a_log_and_an_actor() -> None:
+    with pytest.raises(ConfigurationError, match="configure a disclosure log"):
+        disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
+    purposeful.configure(disclosure_log=MemorySharingStore())
+    with pytest.raises(ConfigurationError, match="needs the actor"):
+        disclose(referral(), to="Kāinga Ora", under=AGREEMENT)
+
+
+def test_a_log_that_fails_means_nothing_is_disclosed(log: MemorySharingStore) -> None:
+    log.close()
+    with pytest.raises(StoreError):
+        disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+
+
+def test_inside_a_scope_the_purpose_and_actor_come_from_it(log: MemorySharingStore) -> None:
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        sent = disclose(referral(), to=PARTNER, under=AGREEMENT, at=NOW)
+    assert sent.disclosure.purpose == REFERRAL
+
+
+def test_each_disclosure_is_an_event_on_the_current_span_without_values(
+    log: MemorySharingStore,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    key = PseudonymKey.generate()
+    purposeful.configure(pseudonymise=key.pseudonym)
+    with provider.get_tracer("test").start_as_current_span("referral"):
+        disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    [span] = exporter.get_finished_spans()
+    [event] = span.events
+    assert event.name == "purposeful.disclosure"
+    attributes = dict(event.attributes or {})
+    assert attributes["purposeful.disclosure.recipient"] == "Kāinga Ora"
+    assert attributes["purposeful.disclosure.fields"] == ("name", "phone")
+    assert attributes["purposeful.subject"] == key.pseudonym(SUBJECT)
+    assert not any("Mere" in str(value) or SUBJECT in str(value) for value in attributes.values())
+    provider.shutdown()
+
+
+@settings(max_examples=30)
+@given(
+    name=st.text(st.characters(categories=["L"]), min_size=5, max_size=12),
+    phone=st.text("0123456789 ", min_size=6, max_size=12),
+)
+def test_no_value_reaches_a_refusal_or_the_log(name: str, phone: str) -> None:
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = referral("C-7", name=name, phone=phone)
+    with pytest.raises(DisclosureRefused) as caught:
+        disclose(record, to="Nobody", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert name not in str(caught.value)
+    assert phone.strip() not in str(caught.value) or not phone.strip()
+    assert "C-7" not in str(caught.value)
+
+
+def test_a_referral_in_puts_the_person_on_the_ipp_3a_list(log: MemorySharingStore) -> None:
+    record = referral("C-4000")
+    collected = receive(
+        record, source=PARTNER, purpose=REFERRAL, law="Oranga Tamariki Act 1989 s 66C", at=NOW
+    )
+    assert collected.status is CollectionStatus.TO_TELL
+    assert collected.source == "Kāinga Ora"
+    assert [c.id for c in log.still_to_be_told()] == [collected.id]
+    log.mark_told(collected.id, how="letter", at=NOW)
+    assert log.still_to_be_told() == []
+
+
+def test_information_collected_before_ipp_3a_is_recorded_as_an_exception(
+    log: MemorySharingStore,
+) -> None:
+    collected = receive(
+        referral("C-4001"),
+        source="Kāinga Ora",
+        purpose=REFERRAL,
+        at=datetime(2026, 4, 1, tzinfo=UTC),
+    )
+    assert collected.status is CollectionStatus.EXCEPTION
+    assert "before IPP 3A" in (collected.how or "")
+    assert log.still_to_be_told() == []

@@ -1,0 +1,932 @@
+"""The disclosure log: every behaviour runs against each backend (`store` fixture: memory,
+SQLite, PostgreSQL); the SQLite file and several processes are tested on the SQLite store.
+
+Personal text in the property test is wrapped in a marker character (a snowman) that appears
+nowhere in purposeful's messages, so a marker found in any output can only have leaked.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.vendor.pretty import pretty
+
+from purposeful.access.sources import DisclosureEntry, DisclosureLog
+from purposeful.consent.sqlite import SQLiteConsentStore
+from purposeful.errors import (
+    ConfigurationError,
+    PurposefulError,
+    SharingStoreError,
+    StoreClosed,
+    StoreCorrupt,
+)
+from purposeful.sharing.log import (
+    BaseSharingStore,
+    Collection,
+    CollectionStatus,
+    CorrectionNotice,
+    Disclosure,
+    MemorySharingStore,
+    new_id,
+)
+from purposeful.sharing.sqlite import APPLICATION_ID, SQLiteSharingStore
+from purposeful.typing import DisclosureRecorder
+
+SUBJECT = "client-7Q4X-private"
+OTHER = "client-8R5Y-private"
+KEY = "N-1-private-key"
+T0 = datetime(2026, 5, 4, 9, 30, 15, 123456, tzinfo=UTC)
+DAY = timedelta(days=1)
+NZ = timezone(timedelta(hours=12), "NZST")
+HOUSING = "Kāinga Ora"
+POLICE = "NZ Police"
+
+
+def disclosure(**changes: Any) -> Disclosure:
+    """A disclosure of note N-1's address and phone to Kāinga Ora, changed as asked."""
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "subject": SUBJECT,
+        "at": T0,
+        "recipient": HOUSING,
+        "agreement": "housing-referrals",
+        "agreement_name": "Housing referrals",
+        "purpose": "service-delivery.referral",
+        "basis": "approved information sharing agreement: Housing support referrals AISA",
+        "record_type": "Note",
+        "record_key": KEY,
+        "fields": ("address", "phone"),
+    }
+    values.update(changes)
+    return Disclosure(**values)
+
+
+def collect(store: BaseSharingStore, subject: str = SUBJECT, **changes: Any) -> Collection:
+    values: dict[str, Any] = {
+        "record_type": "Referral",
+        "record_key": KEY,
+        "source": POLICE,
+        "purpose": "service-delivery.referral",
+        "law": "Family Violence Act 2018 s 20",
+        "at": T0,
+    }
+    values.update(changes)
+    return store.record_collection(subject, **values)
+
+
+def messages(error: BaseException) -> str:
+    """The text of an exception and of everything chained to it."""
+    texts = []
+    seen: BaseException | None = error
+    while seen is not None:
+        texts.append(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(texts)
+
+
+# --- disclosures ---
+
+
+def test_a_disclosure_reads_back_equal_and_in_utc(store: BaseSharingStore) -> None:
+    given_in_nz = disclosure(
+        at=T0.astimezone(NZ), statements=(new_id(), new_id()), fields=("address",)
+    )
+    assert store.log(given_in_nz) == given_in_nz
+    [again] = store.disclosures(SUBJECT)
+    assert again == given_in_nz
+    assert again.at == T0
+    assert again.at.tzinfo is UTC
+    assert given_in_nz.at.tzinfo is UTC  # the value holds UTC from the start
+
+
+def test_for_subject_gives_the_bundle_entries_oldest_first(store: BaseSharingStore) -> None:
+    later = store.log(disclosure(at=T0 + DAY, recipient=POLICE, fields="phone"))
+    earlier = store.log(disclosure())
+    assert isinstance(store, DisclosureLog)
+    assert isinstance(store, DisclosureRecorder)
+    assert store.for_subject(SUBJECT) == [
+        DisclosureEntry(
+            at=T0,
+            recipient=HOUSING,
+            purpose="service-delivery.referral",
+            basis=earlier.basis,
+            fields=("Note.address", "Note.phone"),
+            agreement="Housing referrals",
+        ),
+        later.entry(),
+    ]
+    assert later.entry().fields == ("Note.phone",)
+
+
+def test_disclosures_are_oldest_first_then_in_the_order_logged(store: BaseSharingStore) -> None:
+    third = store.log(disclosure(at=T0 + DAY))
+    first = store.log(disclosure(at=T0, recipient=POLICE))
+    second = store.log(disclosure(at=T0))
+    theirs = store.log(disclosure(subject=OTHER))
+    assert store.disclosures(SUBJECT) == [first, second, third]
+    assert store.disclosures(OTHER) == [theirs]
+    assert store.disclosures("nobody") == []
+
+
+def test_logging_the_same_disclosure_again_writes_nothing(store: BaseSharingStore) -> None:
+    made = disclosure()
+    assert store.log(made) == made
+    assert store.log(attrs.evolve(made, at=made.at.astimezone(NZ))) == made
+    assert store.disclosures(SUBJECT) == [made]
+
+
+def test_another_disclosure_with_a_logged_id_is_refused(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    copy = disclosure(id=made.id, subject=OTHER, recipient=POLICE)
+    with pytest.raises(SharingStoreError, match=f"disclosure {made.id} is logged already") as no:
+        store.log(copy)
+    assert OTHER not in str(no.value)
+    assert store.disclosures(SUBJECT) == [made]
+    assert store.disclosures(OTHER) == []
+
+
+def test_threads_logging_at_once_lose_nothing(store: BaseSharingStore) -> None:
+    threads, each = 6, 10
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+    logged: list[Disclosure] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(each):
+                made = store.log(disclosure(at=T0 + timedelta(seconds=i), recipient=f"party {n}"))
+                with lock:
+                    logged.append(made)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert failures == []
+    found = store.disclosures(SUBJECT)
+    assert sorted(d.id for d in found) == sorted(d.id for d in logged)
+    assert [d.at for d in found] == sorted(d.at for d in found)
+
+
+# --- who must be told of a correction (IPP 7) ---
+
+
+def test_recipients_of_lists_every_disclosure_of_the_field(store: BaseSharingStore) -> None:
+    housing = store.log(disclosure())
+    police = store.log(disclosure(recipient=POLICE, fields=("phone",), at=T0 + DAY))
+    housing_again = store.log(disclosure(fields=("address",), at=T0 + 2 * DAY))
+    store.log(disclosure(record_key="N-2"))  # another record
+    store.log(disclosure(record_type="Profile"))  # another record type
+    store.log(disclosure(subject=OTHER))  # someone else's
+    assert store.recipients_of(SUBJECT, "Note", KEY, "address") == [housing, housing_again]
+    assert store.recipients_of(SUBJECT, "Note", KEY, "phone") == [housing, police]
+    assert store.recipients_of(SUBJECT, "Note", KEY, "history") == []
+    assert store.recipients_of(SUBJECT, "Note", "N-9", "phone") == []
+
+
+def test_still_to_tell_leaves_out_parties_told_of_that_correction(
+    store: BaseSharingStore,
+) -> None:
+    housing = store.log(disclosure())
+    police = store.log(disclosure(recipient=POLICE, at=T0 + DAY))
+    correction, another = new_id(), new_id()
+    assert store.still_to_tell(correction, SUBJECT, "Note", KEY, "phone") == [housing, police]
+    told = store.record_told(housing.id, correction, how="email to their privacy officer")
+    assert told == CorrectionNotice(
+        housing.id, correction, HOUSING, told.told_at, "email to their privacy officer"
+    )
+    assert store.still_to_tell(correction, SUBJECT, "Note", KEY, "phone") == [police]
+    assert store.still_to_tell(another, SUBJECT, "Note", KEY, "phone") == [housing, police]
+    store.record_told(police.id, correction, how="letter", at=T0 + 2 * DAY)
+    assert store.still_to_tell(correction, SUBJECT, "Note", KEY, "phone") == []
+
+
+def test_a_party_that_received_the_statement_with_the_field_is_not_to_tell(
+    store: BaseSharingStore,
+) -> None:
+    correction = new_id()
+    before = store.log(disclosure())
+    after = store.log(disclosure(recipient=POLICE, at=T0 + DAY, statements=(correction,)))
+    assert store.recipients_of(SUBJECT, "Note", KEY, "address") == [before, after]
+    assert store.still_to_tell(correction, SUBJECT, "Note", KEY, "address") == [before]
+    assert store.still_to_tell(new_id(), SUBJECT, "Note", KEY, "address") == [before, after]
+
+
+def test_notices_read_back_equal_oldest_first(store: BaseSharingStore) -> None:
+    housing = store.log(disclosure())
+    police = store.log(disclosure(recipient=POLICE))
+    correction = new_id()
+    later = store.record_told(housing.id, correction, how="letter", at=T0 + 2 * DAY)
+    earlier = store.record_told(
+        police.id, correction, how="phone call", at=(T0 + DAY).astimezone(NZ)
+    )
+    assert earlier.told_at.tzinfo is UTC
+    assert store.notices(correction) == [earlier, later]
+    assert store.notices(new_id()) == []
+
+
+def test_a_party_is_told_of_a_correction_once(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    correction = new_id()
+    first = store.record_told(made.id, correction, how="email", at=T0 + DAY)
+    with pytest.raises(SharingStoreError, match="told once") as refused:
+        store.record_told(made.id, correction, how="again", at=T0 + 2 * DAY)
+    assert f"{HOUSING!r} was recorded as told of correction {correction}" in str(refused.value)
+    assert "on 2026-05-05" in str(refused.value)
+    assert store.notices(correction) == [first]
+
+
+def test_telling_of_an_unknown_disclosure_is_refused_without_echoing_it(
+    store: BaseSharingStore,
+) -> None:
+    unknown = new_id()
+    with pytest.raises(SharingStoreError, match=f"no disclosure has the id '{unknown}'"):
+        store.record_told(unknown, new_id(), how="email")
+    with pytest.raises(SharingStoreError, match="no disclosure has the id given") as refused:
+        store.record_told(SUBJECT, new_id(), how="email")
+    assert SUBJECT not in str(refused.value)
+    assert store.notices(unknown) == []
+
+
+def test_a_party_cannot_be_told_before_the_disclosure(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    correction = new_id()
+    with pytest.raises(ConfigurationError, match="on or after"):
+        store.record_told(made.id, correction, how="email", at=T0 - timedelta(microseconds=1))
+    assert store.notices(correction) == []
+    assert store.record_told(made.id, correction, how="email", at=T0).told_at == T0
+
+
+def test_threads_telling_one_party_at_once_record_it_once(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    correction = new_id()
+    outcomes = race(6, lambda n: store.record_told(made.id, correction, how=f"email {n}"))
+    assert sorted(outcomes) == ["refused"] * 5 + ["won"]
+    assert len(store.notices(correction)) == 1
+
+
+# --- collections (IPP 3A) ---
+
+
+def test_a_collection_is_to_tell_until_told(store: BaseSharingStore) -> None:
+    collected = collect(store, at=T0.astimezone(NZ))
+    assert collected.status is CollectionStatus.TO_TELL
+    assert collected.collected_at.tzinfo is UTC
+    assert (collected.resolved_at, collected.how) == (None, None)
+    assert store.still_to_be_told() == [collected]
+    assert store.still_to_be_told(SUBJECT) == [collected]
+    assert store.still_to_be_told(OTHER) == []
+    told = store.mark_told(collected.id, how="letter of 5 May", at=T0 + DAY)
+    assert told == attrs.evolve(
+        collected, status=CollectionStatus.TOLD, resolved_at=T0 + DAY, how="letter of 5 May"
+    )
+    assert store.still_to_be_told() == []
+    assert store.collections(SUBJECT) == [told]
+
+
+def test_a_collection_can_be_resolved_by_an_exception(store: BaseSharingStore) -> None:
+    collected = collect(store, law=None)
+    excepted = store.mark_exception(collected.id, exception="the person already knows", at=T0 + DAY)
+    assert excepted.status is CollectionStatus.EXCEPTION
+    assert excepted.how == "the person already knows"
+    assert excepted.law is None
+    assert store.collections(SUBJECT) == [excepted]
+    assert store.still_to_be_told() == []
+
+
+def test_collections_are_listed_oldest_first_for_one_subject_or_all(
+    store: BaseSharingStore,
+) -> None:
+    late = collect(store, at=T0 + DAY)
+    theirs = collect(store, OTHER, at=T0)
+    early = collect(store, at=T0 - DAY)
+    tie = collect(store, at=T0)
+    assert store.still_to_be_told() == [early, theirs, tie, late]
+    assert store.still_to_be_told(SUBJECT) == [early, tie, late]
+    told = store.mark_told(tie.id, how="phone call", at=T0 + DAY)
+    assert store.still_to_be_told() == [early, theirs, late]
+    assert store.collections(SUBJECT) == [early, told, late]
+    assert store.collections(OTHER) == [theirs]
+    assert store.collections("nobody") == []
+
+
+@pytest.mark.parametrize("first", ["told", "exception"])
+def test_a_collection_is_resolved_once(store: BaseSharingStore, first: str) -> None:
+    collected = collect(store)
+    if first == "told":
+        resolved = store.mark_told(collected.id, how="letter", at=T0 + DAY)
+    else:
+        resolved = store.mark_exception(collected.id, exception="already knows", at=T0 + DAY)
+    for again in (
+        lambda: store.mark_told(collected.id, how="email", at=T0 + 2 * DAY),
+        lambda: store.mark_exception(collected.id, exception="prejudice", at=T0 + 2 * DAY),
+    ):
+        with pytest.raises(
+            SharingStoreError,
+            match=f"collection {collected.id} is resolved already: {first} on 2026-05-05",
+        ):
+            again()
+    assert store.collections(SUBJECT) == [resolved]
+
+
+def test_an_unknown_collection_is_refused_without_echoing_the_id(
+    store: BaseSharingStore,
+) -> None:
+    unknown = new_id()
+    with pytest.raises(SharingStoreError, match=f"no collection has the id '{unknown}'"):
+        store.mark_told(unknown, how="letter")
+    with pytest.raises(SharingStoreError, match="no collection has the id given") as refused:
+        store.mark_exception(SUBJECT, exception="already knows")
+    assert SUBJECT not in str(refused.value)
+
+
+def test_a_collection_cannot_be_resolved_before_it_was_made(store: BaseSharingStore) -> None:
+    collected = collect(store)
+    with pytest.raises(ConfigurationError, match="on or after"):
+        store.mark_told(collected.id, how="letter", at=T0 - DAY)
+    assert store.still_to_be_told() == [collected]
+
+
+def test_threads_resolving_one_collection_at_once_leave_one_winner(
+    store: BaseSharingStore,
+) -> None:
+    collections = [collect(store, record_key=f"R-{n}") for n in range(3)]
+    for collected in collections:
+
+        def resolve(n: int, ident: str = collected.id) -> Collection:
+            if n % 2:
+                return store.mark_told(ident, how=f"letter {n}")
+            return store.mark_exception(ident, exception=f"exception {n}")
+
+        assert sorted(race(6, resolve)) == ["refused"] * 5 + ["won"]
+    assert store.still_to_be_told() == []
+    assert all(c.status is not CollectionStatus.TO_TELL for c in store.collections(SUBJECT))
+
+
+def race(threads: int, attempt: Callable[[int], object]) -> list[str]:
+    """Run *attempt* on *threads* threads at once: "won" or "refused" (SharingStoreError)
+    for each."""
+    start = threading.Barrier(threads)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        start.wait()
+        try:
+            attempt(n)
+            outcome = "won"
+        except SharingStoreError:
+            outcome = "refused"
+        except BaseException as exc:
+            outcome = f"unexpected {type(exc).__name__}: {exc}"
+        with lock:
+            outcomes.append(outcome)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return outcomes
+
+
+# --- refusing what cannot be right ---
+
+
+def test_times_default_to_now_in_utc(store: BaseSharingStore) -> None:
+    before = datetime.now(UTC)
+    collected = collect(store, at=None)
+    made = store.log(disclosure(at=before))
+    told = store.record_told(made.id, new_id(), how="email")
+    resolved = store.mark_told(collected.id, how="letter")
+    after = datetime.now(UTC)
+    for moment in (collected.collected_at, told.told_at, resolved.resolved_at):
+        assert moment is not None
+        assert before <= moment <= after
+        assert moment.tzinfo is UTC
+
+
+def test_naive_datetimes_are_refused_everywhere(store: BaseSharingStore) -> None:
+    naive = datetime(2026, 5, 4, 9, 30)
+    made = store.log(disclosure())
+    collected = collect(store)
+    calls: list[Callable[[], object]] = [
+        lambda: disclosure(at=naive),
+        lambda: CorrectionNotice(made.id, new_id(), HOUSING, naive, "email"),
+        lambda: attrs.evolve(collected, collected_at=naive),
+        lambda: attrs.evolve(
+            collected, status=CollectionStatus.TOLD, resolved_at=naive, how="letter"
+        ),
+        lambda: store.record_told(made.id, new_id(), how="email", at=naive),
+        lambda: collect(store, at=naive),
+        lambda: store.mark_told(collected.id, how="letter", at=naive),
+        lambda: store.mark_exception(collected.id, exception="knows", at=naive),
+    ]
+    for call in calls:
+        with pytest.raises(ConfigurationError, match="pass an aware datetime"):
+            call()
+    assert store.collections(SUBJECT) == [collected]
+    assert store.disclosures(SUBJECT) == [made]
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"id": "D-1"}, r"Disclosure.id must be 32 lower-case hexadecimal digits"),
+        ({"id": new_id().upper()}, r"Disclosure.id must be 32"),
+        ({"subject": " "}, r"Disclosure.subject must be non-empty text"),
+        ({"recipient": 7}, r"Disclosure.recipient must be non-empty text"),
+        ({"basis": "s 66C\x00"}, r"Disclosure.basis holds a NUL character"),
+        ({"record_key": "N-\ud800"}, r"Disclosure.record_key holds .* unpaired surrogate"),
+        ({"record_type": "Note.address value"}, r"Disclosure.record_type must be a record"),
+        ({"record_type": ""}, r"Disclosure.record_type must be a record"),
+        ({"fields": ()}, r"Disclosure.fields must name at least one field"),
+        ({"fields": ("Note.address",)}, r"not 'Type.field'"),
+        ({"fields": ("address", "address")}, r"names a field twice"),
+        ({"fields": 3}, r"take a tuple of names"),
+        ({"statements": ("C-1",)}, r"Disclosure.statements takes correction ids"),
+        ({"statements": ("0" * 32, "0" * 32)}, r"names a correction twice"),
+    ],
+)
+def test_a_malformed_disclosure_is_refused_when_made(changes: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        disclosure(**changes)
+
+
+def test_record_types_may_be_nested_or_local_and_a_field_may_be_given_alone() -> None:
+    made = disclosure(record_type="test_x.<locals>.Note", fields="address")
+    assert made.fields == ("address",)
+    assert disclosure(record_type="Outer.Inner").entry().fields == (
+        "Outer.Inner.address",
+        "Outer.Inner.phone",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"status": CollectionStatus.TOLD}, "told must have both resolved_at and how"),
+        ({"resolved_at": T0}, "to-tell must have neither resolved_at nor how"),
+        ({"how": "letter"}, "must have neither resolved_at nor how"),
+        ({"status": "to-tell"}, "Collection.status must be a CollectionStatus"),
+        ({"law": ""}, "Collection.law must be non-empty text"),
+    ],
+)
+def test_a_collection_whose_status_does_not_fit_is_refused(
+    changes: dict[str, Any], match: str
+) -> None:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "subject": SUBJECT,
+        "record_type": "Referral",
+        "record_key": KEY,
+        "source": POLICE,
+        "purpose": "service-delivery.referral",
+        "collected_at": T0,
+        "law": None,
+        "status": CollectionStatus.TO_TELL,
+    }
+    values.update(changes)
+    with pytest.raises(ConfigurationError, match=match):
+        Collection(**values)
+
+
+def test_malformed_arguments_are_refused_and_change_nothing(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    collected = collect(store)
+    correction = new_id()
+    calls: list[tuple[Callable[[], object], str]] = [
+        (lambda: store.log({"id": made.id}), "log\\(\\) takes a Disclosure, not dict"),  # type: ignore[arg-type]
+        (lambda: store.disclosures(""), "subject= takes the person's identifier"),
+        (lambda: store.disclosures(7), "subject= takes"),  # type: ignore[arg-type]
+        (lambda: store.recipients_of(SUBJECT, "Note", KEY, "Note.address"), "not 'Type.field'"),
+        (lambda: store.recipients_of(SUBJECT, "a note", KEY, "address"), "record_type= takes"),
+        (lambda: store.recipients_of(SUBJECT, "Note", "", "address"), "record_key= takes"),
+        (lambda: store.still_to_tell("C-1", SUBJECT, "Note", KEY, "address"), "correction_id="),
+        (lambda: store.notices(SUBJECT), "correction_id= takes a Correction.id"),
+        (lambda: store.record_told(made.id, "C-1", how="email"), "correction_id="),
+        (lambda: store.record_told(made.id, correction, how=" "), "how= takes how the party"),
+        (lambda: store.record_told(made.id, correction, how="a\x00b"), "how= holds a NUL"),
+        (lambda: store.mark_told(collected.id, how=""), "how= takes how the person was told"),
+        (lambda: store.mark_exception(collected.id, exception=""), "exception= takes"),
+        (lambda: collect(store, source=""), "Collection.source must be non-empty text"),
+        (lambda: collect(store, record_type="Referral of"), "Collection.record_type must be"),
+        (lambda: store.still_to_be_told(""), "subject= takes"),
+        (lambda: store.collections(""), "subject= takes"),
+    ]
+    for call, match in calls:
+        with pytest.raises(ConfigurationError, match=match):
+            call()
+    assert store.disclosures(SUBJECT) == [made]
+    assert store.notices(correction) == []
+    assert store.collections(SUBJECT) == [collected]
+
+
+def test_text_no_store_can_hold_finds_nothing(store: BaseSharingStore) -> None:
+    store.log(disclosure())
+    for subject in ("client-\x00", "client-\ud800"):
+        assert store.disclosures(subject) == []
+        assert store.for_subject(subject) == []
+        assert store.recipients_of(subject, "Note", KEY, "address") == []
+        assert store.collections(subject) == []
+        assert store.still_to_be_told(subject) == []
+    assert store.recipients_of(SUBJECT, "Note", "N-\x00", "address") == []
+
+
+# --- closing ---
+
+
+def test_a_closed_store_raises_store_closed_for_everything(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    collected = collect(store)
+    with store as entered:
+        assert entered is store
+    assert store.closed
+    store.close()  # harmless
+    correction = new_id()
+    calls: list[Callable[[], object]] = [
+        lambda: store.log(disclosure()),
+        lambda: store.for_subject(SUBJECT),
+        lambda: store.disclosures(SUBJECT),
+        lambda: store.recipients_of(SUBJECT, "Note", KEY, "address"),
+        lambda: store.still_to_tell(correction, SUBJECT, "Note", KEY, "address"),
+        lambda: store.record_told(made.id, correction, how="email"),
+        lambda: store.notices(correction),
+        lambda: collect(store),
+        lambda: store.still_to_be_told(),
+        lambda: store.still_to_be_told(SUBJECT),
+        lambda: store.collections(SUBJECT),
+        lambda: store.mark_told(collected.id, how="letter"),
+        lambda: store.mark_exception(collected.id, exception="knows"),
+        store.__enter__,
+    ]
+    for call in calls:
+        with pytest.raises(StoreClosed, match="is closed; open the store again") as closed:
+            call()
+        assert SUBJECT not in messages(closed.value)
+
+
+# --- what is shown ---
+
+
+def test_reprs_show_ids_types_parties_and_statuses_only(store: BaseSharingStore) -> None:
+    made = store.log(disclosure())
+    correction = new_id()
+    told = store.record_told(made.id, correction, how="email to the privacy officer")
+    collected = store.mark_told(collect(store).id, how="letter to 12 Cuba Street")
+    expected = {
+        made: (
+            f"Disclosure(id={made.id!r}, recipient='Kāinga Ora', agreement='housing-referrals', "
+            f"purpose='service-delivery.referral', record_type='Note', "
+            f"fields=('address', 'phone'))"
+        ),
+        told: (
+            f"CorrectionNotice(disclosure_id={made.id!r}, correction_id={correction!r}, "
+            f"recipient='Kāinga Ora')"
+        ),
+        collected: (
+            f"Collection(id={collected.id!r}, record_type='Referral', source='NZ Police', "
+            f"purpose='service-delivery.referral', status=CollectionStatus.TOLD)"
+        ),
+    }
+    for value, shown in expected.items():
+        assert repr(value) == str(value) == pretty(value) == shown
+        assert repr([value]) == f"[{shown}]"
+
+
+# --- the SQLite file ---
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def test_reopening_the_file_gives_back_everything_equal(sqlite_path: Path) -> None:
+    with SQLiteSharingStore(sqlite_path) as store:
+        made = store.log(disclosure(statements=(new_id(),), at=T0.astimezone(NZ)))
+        theirs = store.log(disclosure(subject=OTHER, recipient=POLICE))
+        correction = new_id()
+        told = store.record_told(made.id, correction, how="email ☃", at=T0 + DAY)
+        pending = collect(store)
+        excepted = store.mark_exception(collect(store, at=T0 - DAY).id, exception="knows")
+    with SQLiteSharingStore(sqlite_path, synchronous="NORMAL") as store:
+        assert store.path == sqlite_path.absolute()
+        assert store.disclosures(SUBJECT) == [made]
+        assert store.disclosures(OTHER) == [theirs]
+        assert store.notices(correction) == [told]
+        assert store.still_to_tell(correction, SUBJECT, "Note", KEY, "address") == []
+        assert store.collections(SUBJECT) == [excepted, pending]
+        assert store.still_to_be_told() == [pending]
+
+
+def test_the_file_is_marked_as_a_sharing_store_and_its_indexes_are_used(
+    sqlite_store: SQLiteSharingStore, sqlite_path: Path
+) -> None:
+    connection = raw(sqlite_path)
+    try:
+        assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        plans = [
+            str(connection.execute(f"EXPLAIN QUERY PLAN {query}", parameters).fetchall())
+            for query, parameters in [
+                ("SELECT * FROM disclosures WHERE subject = ? ORDER BY at_us, seq", ("s",)),
+                (
+                    "SELECT * FROM disclosures WHERE subject = ? AND record_type = ? "
+                    "AND record_key = ? ORDER BY at_us, seq",
+                    ("s", "Note", "k"),
+                ),
+                (
+                    "SELECT * FROM correction_notices WHERE correction_id = ? "
+                    "ORDER BY told_us, seq",
+                    ("c",),
+                ),
+                (
+                    "SELECT * FROM collections WHERE subject = ? ORDER BY collected_us, seq",
+                    ("s",),
+                ),
+                (
+                    "SELECT * FROM collections WHERE status = 'to-tell' ORDER BY collected_us, seq",
+                    (),
+                ),
+            ]
+        ]
+    finally:
+        connection.close()
+    for plan, index in zip(
+        plans,
+        [
+            "disclosures_by_subject",
+            "disclosures_by_record",
+            "correction_notices_by_correction",
+            "collections_by_subject",
+            "collections_to_tell",
+        ],
+        strict=True,
+    ):
+        assert index in plan
+    assert APPLICATION_ID.to_bytes(4, "big") == b"PuSh"
+
+
+def test_a_consent_store_file_is_refused_and_left_alone(sqlite_path: Path) -> None:
+    with SQLiteConsentStore(sqlite_path) as consent:
+        consent.give(SUBJECT, "research", at=T0)
+    before = sqlite_path.read_bytes()
+    with pytest.raises(StoreCorrupt, match="not a purposeful sharing store") as caught:
+        SQLiteSharingStore(sqlite_path)
+    assert str(sqlite_path) in str(caught.value)
+    assert sqlite_path.read_bytes() == before
+
+
+def test_another_applications_database_is_refused_and_left_alone(sqlite_path: Path) -> None:
+    connection = raw(sqlite_path)
+    connection.execute("CREATE TABLE invoices (amount INTEGER)")
+    connection.execute("INSERT INTO invoices VALUES (12)")
+    connection.close()
+    before = sqlite_path.read_bytes()
+    with pytest.raises(StoreCorrupt, match="check the path"):
+        SQLiteSharingStore(sqlite_path)
+    assert sqlite_path.read_bytes() == before
+
+
+def test_a_sharing_store_file_is_no_consent_store(sqlite_path: Path) -> None:
+    SQLiteSharingStore(sqlite_path).close()
+    before = sqlite_path.read_bytes()
+    with pytest.raises(StoreCorrupt, match="not a purposeful consent store"):
+        SQLiteConsentStore(sqlite_path)
+    assert sqlite_path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("tamper", "what"),
+    [
+        ("UPDATE disclosures SET fields = 'address ☃'", "a disclosure"),
+        ("UPDATE disclosures SET fields = '[\"not a name ☃\"]'", "a disclosure"),
+        ("UPDATE disclosures SET basis = x'e29883'", "a disclosure"),
+        ("UPDATE correction_notices SET how = x'e29883'", "a correction notice"),
+        ("UPDATE collections SET status = 'maybe-☃'", "a collection"),
+        ("UPDATE collections SET how = 'told ☃'", "a collection"),
+    ],
+    ids=["fields", "field-name", "basis", "how", "status", "how-without-status"],
+)
+def test_a_row_changed_outside_purposeful_is_reported_without_its_content(
+    sqlite_store: SQLiteSharingStore, sqlite_path: Path, tamper: str, what: str
+) -> None:
+    made = sqlite_store.log(disclosure())
+    correction = new_id()
+    sqlite_store.record_told(made.id, correction, how="email")
+    collected = collect(sqlite_store)
+    connection = raw(sqlite_path)
+    connection.execute(tamper)
+    connection.close()
+    calls: dict[str, list[Callable[[], object]]] = {
+        "a disclosure": [
+            lambda: sqlite_store.disclosures(SUBJECT),
+            lambda: sqlite_store.log(made),
+            lambda: sqlite_store.record_told(made.id, new_id(), how="email"),
+        ],
+        "a correction notice": [lambda: sqlite_store.notices(correction)],
+        "a collection": [
+            lambda: sqlite_store.collections(SUBJECT),
+            lambda: sqlite_store.mark_told(collected.id, how="letter"),
+        ],
+    }
+    for call in calls[what]:
+        with pytest.raises(StoreCorrupt, match=f"{what} that cannot be read") as caught:
+            call()
+        assert SUBJECT not in str(caught.value)
+        assert "☃" not in str(caught.value)
+        assert caught.value.__cause__ is None
+
+
+WORKER = """
+import sys
+
+from purposeful.errors import SharingStoreError
+from purposeful.sharing.sqlite import SQLiteSharingStore
+
+mode, path, *ids = sys.argv[1:]
+with SQLiteSharingStore(path, timeout=20.0) as store:
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for ident in ids if mode == "told" else reversed(ids):
+        try:
+            if mode == "told":
+                store.mark_told(ident, how="letter")
+            else:
+                store.mark_exception(ident, exception="the person already knows")
+        except SharingStoreError:
+            print("refused", ident, flush=True)
+        else:
+            print("won", ident, flush=True)
+"""
+
+
+def test_two_processes_resolving_the_same_collections_leave_one_winner_each(
+    sqlite_path: Path, tmp_path: Path
+) -> None:
+    with SQLiteSharingStore(sqlite_path) as store:
+        ids = [collect(store, record_key=f"R-{n}", at=T0).id for n in range(8)]
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(script), mode, str(sqlite_path), *ids],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for mode in ("told", "exception")
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline().strip() == "ready", worker.communicate(timeout=10)
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        results = [worker.communicate(timeout=60) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait(timeout=10)
+    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in results]
+    lines = [[line.split() for line in out.splitlines()] for out, _ in results]
+    won = [{ident for word, ident in printed if word == "won"} for printed in lines]
+    refused = [{ident for word, ident in printed if word == "refused"} for printed in lines]
+    assert won[0] | won[1] == set(ids)
+    assert not won[0] & won[1]
+    assert refused == [won[1], won[0]]
+    with SQLiteSharingStore(sqlite_path) as store:
+        assert store.still_to_be_told() == []
+        for collected in store.collections(SUBJECT):
+            expected = (
+                CollectionStatus.TOLD if collected.id in won[0] else CollectionStatus.EXCEPTION
+            )
+            assert collected.status is expected
+
+
+# --- nothing personal leaks ---
+
+MARK = "\u2603"
+personal = st.text(st.characters(categories=["L"]), min_size=3, max_size=12).map(
+    lambda s: f"{MARK}{s}{MARK}"
+)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    subject=personal,
+    other=personal,
+    key=personal,
+    how=personal,
+    exception=personal,
+    law=personal,
+    words=personal,
+)
+def test_no_message_or_repr_holds_a_subject_key_or_stored_text(
+    kind: str,
+    tmp_path: Path,
+    subject: str,
+    other: str,
+    key: str,
+    how: str,
+    exception: str,
+    law: str,
+    words: str,
+) -> None:
+    assume(subject != other)
+    store: BaseSharingStore = (
+        MemorySharingStore()
+        if kind == "memory"
+        else SQLiteSharingStore(tmp_path / f"{uuid.uuid4().hex}.sqlite3")
+    )
+    texts: list[str] = []
+
+    def refused(call: Callable[[], object]) -> None:
+        with pytest.raises(PurposefulError) as caught:
+            call()
+        texts.append(messages(caught.value))
+
+    with store:
+        made = store.log(
+            disclosure(subject=subject, record_key=key, agreement_name=words, basis=words)
+        )
+        texts.append(repr(made))
+        texts.append(pretty(store.disclosures(subject)))
+        refused(lambda: store.log(attrs.evolve(made, subject=other, record_key=other)))
+        for bad in (
+            {"record_type": key},
+            {"fields": (key,)},
+            {"statements": (key,)},
+            {"id": subject},
+            {"subject": subject + "\x00"},
+            {"at": datetime(2026, 5, 4)},
+        ):
+            refused(functools.partial(disclosure, **{"subject": subject, "record_key": key, **bad}))
+        refused(lambda: store.recipients_of(subject, key, key, "address"))
+        refused(lambda: store.recipients_of(subject, "Note", key, key))
+        refused(lambda: store.still_to_tell(key, subject, "Note", key, "address"))
+        for ident in (subject, key, how):
+            refused(functools.partial(store.record_told, ident, new_id(), how=how))
+            refused(functools.partial(store.mark_told, ident, how=how))
+            refused(functools.partial(store.mark_exception, ident, exception=exception))
+            refused(functools.partial(store.notices, ident))
+        correction = new_id()
+        refused(lambda: store.record_told(made.id, correction, how=how, at=T0 - DAY))
+        told = store.record_told(made.id, correction, how=how, at=T0)
+        texts.append(repr(told))
+        refused(lambda: store.record_told(made.id, correction, how=how, at=T0))
+        collected = store.record_collection(
+            subject,
+            record_type="Referral",
+            record_key=key,
+            source=POLICE,
+            purpose="service-delivery.referral",
+            law=law,
+            at=T0,
+        )
+        texts.append(repr(collected))
+        refused(lambda: store.mark_told(collected.id, how=how, at=T0 - DAY))
+        refused(lambda: store.mark_told(collected.id, how=how + "\x00", at=T0))
+        excepted = store.mark_exception(collected.id, exception=exception, at=T0)
+        texts.append(repr(excepted))
+        texts.append(pretty(store.collections(subject)))
+        refused(lambda: store.mark_told(collected.id, how=how))
+        refused(lambda: store.mark_exception(collected.id, exception=exception))
+        refused(lambda: attrs.evolve(excepted, how=None))
+        refused(
+            lambda: store.record_collection(
+                subject, record_type=key, record_key=key, source=POLICE, purpose="p", law=law
+            )
+        )
+    for call in (
+        lambda: store.disclosures(subject),
+        lambda: store.record_told(made.id, new_id(), how=how),
+        lambda: store.mark_told(collected.id, how=how),
+    ):
+        refused(call)
+    assert len(texts) > 30
+    for text in texts:
+        assert MARK not in text, text
