@@ -35,7 +35,14 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs):
   records per second, the median of three builds;
 - ``bundle_peak_mib_small`` and ``bundle_peak_mib``: the peak Python memory (tracemalloc)
   while building a bundle of a tenth of those records, and of all of them: flat when the
-  bundle streams.
+  bundle streams;
+- ``disclose_per_s``: ``purposeful.disclose`` of one record (20 covered fields, each decided
+  in a purpose scope) to a partner under an agreement, logged to a SQLite sharing store with
+  its default durability (``synchronous=FULL``: each disclosure is on disk when it returns);
+  ``disclose_memory_per_s``: the same with the in-memory store, the cost of the decision
+  and minimisation alone;
+- ``insights_rows_per_s``: records per second through a 3-way cross-tabulation of 100,000
+  records inside an aggregate purpose, with suppression and RR3.
 
 The machine may be shared and noisy: quote the medians, and compare ratios, not absolutes.
 """
@@ -322,6 +329,77 @@ def measure_bundle(records: int, runs: int = 3) -> dict[str, float]:
     return results
 
 
+#: A record type for the insights benchmark: three fields an aggregate purpose may group by.
+@purposeful.record(subject="client_id")
+class Outcome:
+    client_id: str
+    region: str = purposeful.field(purposes={"funder-reporting": AGREEMENT}, category="household")
+    age_band: str = purposeful.field(purposes={"funder-reporting": AGREEMENT}, category="identity")
+    outcome: str = purposeful.field(purposes={"funder-reporting": AGREEMENT})
+
+
+def measure_disclose(disclosures: int) -> dict[str, float]:
+    """Disclosures per second under an agreement, to a SQLite and to an in-memory log."""
+    from datetime import date
+
+    from purposeful.sharing.agreements import Party, SharingAgreement
+    from purposeful.sharing.disclose import disclose
+    from purposeful.sharing.log import MemorySharingStore
+    from purposeful.sharing.sqlite import SQLiteSharingStore
+
+    agreement = SharingAgreement(
+        id="benchmark-referrals",
+        name="Benchmark referrals",
+        parties=(Party("Us"), Party("Partner")),
+        purposes=(CASE_MANAGEMENT,),
+        basis=purposeful.InformationSharingAgreement("Benchmark AISA"),
+        starts=date(2026, 1, 1),
+        expires=date(2030, 12, 31),
+        review=date(2028, 1, 1),
+        fields=tuple(f"Wide.{name}" for name in WIDE_FIELDS),
+    )
+    record = Wide("c-1", *(f"value {n}" for n in range(len(WIDE_FIELDS))))
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for label, store in (
+            ("disclose_per_s", SQLiteSharingStore(Path(folder) / "sharing.sqlite3")),
+            ("disclose_memory_per_s", MemorySharingStore()),
+        ):
+            with purposeful.configured(disclosure_log=store):
+                t0 = time.perf_counter()
+                for _ in range(disclosures):
+                    disclose(record, to="Partner", under=agreement, actor=ACTOR)
+                results[label] = disclosures / (time.perf_counter() - t0)
+            store.close()
+    return results
+
+
+def measure_insights(records: int, runs: int = 3) -> float:
+    """Records per second through a 3-way cross-tab of *records* records (median of runs)."""
+    from purposeful.insights import crosstab
+
+    regions = ("Northland", "Auckland", "Waikato", "Wellington", "Canterbury", "Otago")
+    bands = ("0-17", "18-24", "25-44", "45-64", "65+")
+    outcomes = ("housed", "waiting", "declined")
+    rows = [
+        Outcome(f"c-{n}", regions[n % 6], bands[(n // 6) % 5], outcomes[(n // 30) % 3])
+        for n in range(records)
+    ]
+    analyst = Actor("job-funder-q4", "funder-reporting-job", SENSITIVE)
+    times = []
+    for seed in range(runs):
+        t0 = time.perf_counter()
+        crosstab(
+            rows,
+            ("region", "age_band", "outcome"),
+            purpose="funder-reporting",
+            actor=analyst,
+            seed=seed,
+        )
+        times.append(time.perf_counter() - t0)
+    return records / statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -330,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=100_000, help="subjects in the store")
     parser.add_argument("--grants", type=int, default=300, help="grants timed per run")
     parser.add_argument("--bundle", type=int, default=100_000, help="records in a bundle")
+    parser.add_argument("--disclosures", type=int, default=300, help="disclosures timed")
+    parser.add_argument("--insights", type=int, default=100_000, help="records cross-tabulated")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
@@ -343,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     results.update(measure_spans(args.repeat, args.number))
     results.update(measure_bundle(args.bundle))
+    results.update(measure_disclose(args.disclosures))
+    results["insights_rows_per_s"] = measure_insights(args.insights)
     results["python"] = sys.version.split()[0]
 
     if args.json:

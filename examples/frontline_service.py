@@ -13,10 +13,18 @@ Run it with ``python examples/frontline_service.py``. It shows:
    closes) and a line in a tamper-evident ledger, which verifies; a tampered copy does not;
 8. the privacy team's question, answered from the ledger: who read Aroha's information,
    when, and for what purpose (``purposeful audit report --subject``);
-9. Aroha asks for her information (IPP 6): a signed bundle of her client record and case
+9. Aroha is referred to a housing partner under a sharing agreement: only what the
+   agreement covers and referral may use goes, logged before it goes; a party outside the
+   agreement is refused with an explanation;
+10. Aroha asks for her information (IPP 6): a signed bundle of her client record and case
    notes, with the name of the person who reported a concern withheld (Privacy Act s 53), a
-   correction she asked for declined with her statement of correction attached (IPP 7), and
-   her consent history; it verifies, and a tampered copy does not.
+   correction she asked for declined with her statement of correction attached (IPP 7), her
+   consent history and the referral; it verifies, and a tampered copy does not;
+11. the quarterly funder report: a table of clients by programme and iwi, computed inside
+   the funder-reporting purpose, small counts suppressed and every count randomly rounded to
+   base 3 (RR3), with a community-sensitivity note;
+12. the privacy notice and the machine-readable register, generated from the annotations
+   and the agreement, written to disk.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -47,6 +55,7 @@ from purposeful import (
     ORANGA_TAMARIKI_ACT_S66C,
     SENSITIVE,
     Actor,
+    InformationSharingAgreement,
     Mode,
     ScopeReport,
     ServiceAgreement,
@@ -72,6 +81,9 @@ from purposeful.audit import (
 )
 from purposeful.consent import ConsentMethod, Relationship, Representative
 from purposeful.consent.sqlite import SQLiteConsentStore
+from purposeful.insights import crosstab
+from purposeful.notices import build_notice
+from purposeful.sharing import Party, SharingAgreement, SQLiteSharingStore
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
 
 DELIVERY = ServiceAgreement("Service delivery agreement")
@@ -103,6 +115,10 @@ class Client:
         purposes={"service-delivery": DELIVERY, "research": CONSENT},
         category="health",
         default=0,
+    )
+    programme: str = purposeful.field(
+        purposes={"service-delivery": DELIVERY, "funder-reporting": FUNDING},
+        default="Whānau support",
     )
     region: str = "Waikato"
 
@@ -191,7 +207,14 @@ def main() -> None:
             heading("8. Who read Aroha's information? (purposeful audit report --subject)")
             question = ["--subject", "C-1001", "--key-file", str(keys.pseudonym_key)]
             cli.main(["audit", "report", "--ledger", str(ledger.path), *question])
-            answer_access_request(Path(folder), keys, consent, ledger.path)
+            # the ledger is closed and verified: later scopes go to the spans and the sink
+            purposeful.configure(sinks=[sink, SpanSink(spans)])
+            with SQLiteSharingStore(Path(folder, "sharing.sqlite3")) as sharing:
+                purposeful.configure(disclosure_log=sharing)
+                refer_to_housing_partner()
+                answer_access_request(Path(folder), keys, consent, sharing, ledger.path)
+            report_to_the_funder()
+            publish_the_notice(Path(folder))
         finally:
             ledger.close()
             consent.close()
@@ -217,17 +240,92 @@ def show_the_ledger(ledger: Path, public_key: Path) -> None:
     print("Verify a copy with line 3 edited:", result.describe().replace(str(ledger.parent), "..."))
 
 
+US = Party("Te Whare Āwhina", address="12 Rata Street, Hamilton 3204")
+HOUSING = SharingAgreement(
+    id="housing-referrals",
+    name="Housing support referrals",
+    parties=[US, Party("Kāinga Ora", address="PO Box 2628, Wellington 6140")],
+    purposes=["service-delivery.referral"],
+    fields=["Client.name", "Client.iwi", "Client.diagnosis"],
+    basis=InformationSharingAgreement("Housing support referrals AISA"),
+    starts=date(2026, 1, 1),
+    expires=date(2027, 12, 31),
+    review=date(2027, 6, 30),
+    description="Referring people who need a home to Kāinga Ora, with their agreement.",
+)
+AGENCY = AgencyDetails(
+    "Te Whare Āwhina",
+    email="privacy@tewhareawhina.example.nz",
+    phone="07 555 0100",
+    postal_address="12 Rata Street, Hamilton 3204",
+)
+
+
+def refer_to_housing_partner() -> None:
+    heading("9. A referral to Kāinga Ora under the housing agreement")
+    caseworker = Actor("staff-17", "caseworker", SENSITIVE)
+    sent = purposeful.disclose(CLIENTS["C-1001"], to="Kāinga Ora", under=HOUSING, actor=caseworker)
+    print("Sent to Kāinga Ora:", sorted(sent), "- left out:", ", ".join(sent.left_out))
+    print(
+        f"Logged: {sent.disclosure.agreement} / {sent.disclosure.purpose} / "
+        f"{', '.join(sent.disclosure.fields)}"
+    )
+    try:
+        purposeful.disclose(
+            CLIENTS["C-1001"], to="Oranga Tamariki", under=HOUSING, actor=caseworker
+        )
+    except purposeful.DisclosureRefused as refusal:
+        print("Refused:", refusal)
+
+
+def report_to_the_funder() -> None:
+    heading("11. The quarterly funder report: suppressed and randomly rounded (RR3)")
+    # this quarter's clients: how many of each iwi in each programme
+    quarter = {
+        ("Whānau support", "Ngāti Maniapoto"): 23,
+        ("Whānau support", "Waikato-Tainui"): 17,
+        ("Whānau support", "Ngāti Raukawa"): 9,
+        ("Whānau support", "Ngāti Hauā"): 4,
+        ("Housing navigation", "Ngāti Maniapoto"): 14,
+        ("Housing navigation", "Waikato-Tainui"): 11,
+        ("Housing navigation", "Ngāti Raukawa"): 2,
+        ("Housing navigation", "Ngāti Hauā"): 10,
+    }
+    clients = []
+    for (programme, iwi), count in quarter.items():
+        for _ in range(count):
+            clients.append(Client(f"C-{2000 + len(clients)}", "-", iwi, "-", programme=programme))
+    job = Actor("job-funder-q4", "funder-reporting-job", IN_CONFIDENCE)
+    table = crosstab(
+        clients, ("programme", "iwi"), purpose="funder-reporting", actor=job, seed=20261124
+    )
+    print(table.to_markdown())
+
+
+def publish_the_notice(folder: Path) -> None:
+    heading("12. The privacy notice and register, generated from the annotations")
+    notice = build_notice(agency=AGENCY, records=[Client, CaseNote], agreements=[HOUSING])
+    written = notice.write(folder / "notice")
+    for kind, path in sorted(written.items()):
+        print(f"  {kind:<9} {path.name}")
+    lines = written["markdown"].read_text(encoding="utf-8").splitlines()
+    print("\n".join(lines[:6]))
+
+
 def answer_access_request(
-    folder: Path, keys: KeyFiles, consent: SQLiteConsentStore, ledger: Path
+    folder: Path,
+    keys: KeyFiles,
+    consent: SQLiteConsentStore,
+    sharing: SQLiteSharingStore,
+    ledger: Path,
 ) -> None:
-    heading("9. Aroha asks for her information (IPP 6) and a correction (IPP 7)")
+    heading("10. Aroha asks for her information (IPP 6) and a correction (IPP 7)")
     corrections = SQLiteCorrectionStore(folder / "corrections.sqlite3")
     access = SubjectAccess(
-        agency=AgencyDetails(
-            "Te Whare Āwhina", email="privacy@tewhareawhina.example.nz", phone="07 555 0100"
-        ),
+        agency=AGENCY,
         consent=consent,
         corrections=corrections,
+        disclosures=sharing,
         ledgers=[ledger],
         pseudonym_keys=load_pseudonym_key(keys.pseudonym_key),
         wording=Wording(record_labels={"Client": "Your client record", "CaseNote": "Case notes"}),

@@ -41,7 +41,12 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "C-1001" not in audit
     assert "C-1002" not in audit
     assert "denied  Client.wellbeing_score [consent-not-held]" in audit
-    access = out.split("== 9.")[1]
+    referral = out.split("== 9.")[1].split("== 10.")[0]
+    assert "Sent to Kāinga Ora: ['iwi', 'name'] - left out: diagnosis" in referral
+    assert "Logged: housing-referrals / service-delivery.referral / name, iwi" in referral
+    assert "Refused: cannot disclose Client to 'Oranga Tamariki'" in referral
+    assert "is not a party to it" in referral
+    access = out.split("== 10.")[1].split("== 11.")[0]
     assert "transfer by 24 December 2026, answer by 29 January 2027" in access
     assert "Correction to Client.diagnosis: declined" in access
     assert "Bundle: 2 CaseNote, 1 Client; 2 values withheld" in access
@@ -51,7 +56,21 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Her statement travels with the field: True" in access
     assert '"[withheld: Privacy Act 2020 s 53]"' in access
     assert "consents.json" in access
+    assert "disclosures.json" in access
     assert "Verify the bundle: ok, 9 files" in access
     assert "Verify a copy with one cell edited: records/Client.csv: does not match its SHA-256" in (
         access
     )
+
+    funder = out.split("== 11.")[1].split("== 12.")[0]
+    table = [line for line in funder.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| programme \\ iwi |")
+    cells = [cell.strip() for line in table[2:] for cell in line.strip("|").split("|")[1:]]
+    assert "S" in cells  # small counts suppressed
+    assert all(cell == "S" or int(cell) % 3 == 0 for cell in cells)  # RR3
+    assert "Grouped by iwi" in funder
+    assert "Aroha" not in funder
+    notice = out.split("== 12.")[1]
+    for name in ("notice.md", "notice.html", "register.json", "fides-dataset.yml"):
+        assert name in notice
+    assert "# How Te Whare Āwhina uses your information" in notice
