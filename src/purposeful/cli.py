@@ -8,7 +8,9 @@ Commands come in groups, each built by one function in `GROUPS`:
   ledgers, or on one person's information with ``--subject``;
 - ``purposeful bundle due|build|verify|decrypt``: answer an access request: its due dates,
   the signed bundle, checking one, decrypting one; ``purposeful keys recipient DIR``: a key
-  pair to encrypt bundles to.
+  pair to encrypt bundles to;
+- ``purposeful notice build|check MODULE...``: the privacy notice, register and fides
+  crosswalk from the annotations, and the drift check against a published register.
 
 To add a group, write a builder that adds its commands to the group's subparsers, each with
 ``set_defaults(run=function)`` where *function* takes the parsed arguments and returns the
