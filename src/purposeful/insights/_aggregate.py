@@ -284,6 +284,11 @@ def _check_options(seed: object, threshold: object, rounding: object) -> None:
         )
     if not isinstance(rounding, bool):
         raise ConfigurationError(f"rounding= takes True (RR3) or False, not {rounding!r}")
+    if rounding and threshold % 3:
+        raise ConfigurationError(
+            f"with RR3, threshold= must be a multiple of 3 (6 is usual), not {threshold}: a "
+            f"count equal to the threshold could otherwise round down below it"
+        )
 
 
 def _policy_for(cls: type, fields: tuple[str, ...]) -> RecordPolicy:

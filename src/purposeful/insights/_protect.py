@@ -105,12 +105,18 @@ def suppress(counts: Sequence[int], grid: Grid, threshold: int) -> list[Suppress
        suppressed: it is published as 0.
     2. Secondary, until nothing changes:
 
-       a. no line may have exactly one suppressed cell. Such a line gets a second: a
-          published non-zero cell, preferring one that also gives another such line its
-          second (fewer cells end up suppressed), then the smallest count, then an inner
-          cell before a total, then the first in flat order;
+       a. no line may have exactly one suppressed cell, and the suppressed cells of a line
+          must add up to at least the threshold. Such a line gets another: a published
+          non-zero cell, preferring one that also gives another such line its second
+          (fewer cells end up suppressed), then the smallest count, then an inner cell
+          before a total, then the first in flat order. The sum rule is for readers who
+          reason with bounds: zeros are published, so every suppressed cell is at least 1,
+          and two suppressed cells that add up to 2 are 1 and 1;
        b. no suppressed cell may be worked out from the published cells by linear
-          arithmetic over all the lines at once. A cell can be pinned down even when every
+          arithmetic over all the lines at once; in a two-way table, not even with the
+          bound every suppressed cell has (at least 1, as zeros are published): each must
+          lie on a cycle of suppressed cells that can move by one either way and keep
+          every suppressed cell at 1 or more. A cell can be pinned down even when every
           line has two suppressed: one that links two otherwise separate groups of
           suppressed cells, say. For the first such cell, a cell in one of its lines is
           suppressed (chosen as in (a)), and (a) runs again.
@@ -127,6 +133,8 @@ def suppress(counts: Sequence[int], grid: Grid, threshold: int) -> list[Suppress
     while True:
         run.apply_line_rule()
         determined = _determined(grid, run.status)
+        if not determined and len(grid.sizes) == 2:
+            determined = _bounded(grid, counts, run.status)
         if not determined:
             return run.status
         cell = determined[0]
@@ -154,11 +162,29 @@ class _Suppression:
             for member in line:
                 self.lines_of[member].append(number)
         self.hidden_in = [sum(1 for m in line if self.status[m]) for line in self.lines]
+        self.threshold = threshold
 
     def hide(self, cell: int) -> None:
         self.status[cell] = "secondary"
         for line in self.lines_of[cell]:
             self.hidden_in[line] += 1
+
+    def exposed(self, line: int) -> bool:
+        """True if *line*'s suppressed cells could be worked out from it alone.
+
+        Exactly one suppressed cell is worked out by subtraction. Several, with the line's
+        total published, add up to a known sum; as each is at least 1 (zeros are
+        published), a sum below the threshold, or no more than the number of suppressed
+        cells, bounds them too tightly: two that add up to 2 are 1 and 1.
+        """
+        hidden = self.hidden_in[line]
+        if hidden == 1:
+            return True
+        members = self.lines[line]
+        if hidden == 0 or self.status[members[-1]]:
+            return False  # a suppressed total leaves the sum unknown
+        inner = sum(self.counts[m] for m in members[:-1] if self.status[m])
+        return inner < max(self.threshold, hidden + 1)
 
     def partner(self, candidates: Sequence[int] | range) -> int | None:
         """The candidate to suppress next (see `suppress`), or None if none is published and
@@ -166,25 +192,78 @@ class _Suppression:
         best: tuple[int, int, int, int] | None = None
         for m in candidates:
             if self.status[m] is None and self.counts[m] > 0:
-                completes = sum(1 for line in self.lines_of[m] if self.hidden_in[line] == 1)
+                completes = sum(1 for line in self.lines_of[m] if self.exposed(line))
                 rank = (-completes, self.counts[m], self.n_totals[m], m)
                 if best is None or rank < best:
                     best = rank
         return None if best is None else best[3]
 
     def apply_line_rule(self) -> None:
-        """Step (a): until stable, give every line with exactly one suppressed cell a second."""
+        """Step (a): until stable, give every exposed line another suppressed cell."""
         changed = True
         while changed:
             changed = False
             for number, line in enumerate(self.lines):
-                if self.hidden_in[number] != 1:
+                if not self.exposed(number):
                     continue
                 chosen = self.partner(line)
-                if chosen is None:  # pragma: no cover - the line's sum makes one exist
-                    raise AssertionError("a line with one suppressed cell has no partner")
+                if chosen is None:
+                    if self.hidden_in[number] == 1:  # pragma: no cover - the sum makes one
+                        raise AssertionError("a line with one suppressed cell has no partner")
+                    continue  # every non-zero cell of the line is suppressed already
                 self.hide(chosen)
                 changed = True
+
+
+_CYCLES_TRIED = 2000  # per cell; a cell with no valid cycle among them counts as pinned
+
+
+def _bounded(grid: Grid, counts: Sequence[int], status: Sequence[Suppression | None]) -> list[int]:
+    """The suppressed cells of a two-way table that a reader who knows each suppressed cell
+    is at least 1 can pin down: those on no cycle of suppressed cells along which adding
+    and taking one in turn (a total counting against its inner cells) keeps every one of
+    them at 1 or more, either way round."""
+    rows, columns = grid.sizes
+    hidden = [m for m, why in enumerate(status) if why is not None]
+    by_node: dict[tuple[int, int], list[int]] = {}
+    for m in hidden:
+        r, c = divmod(m, columns)
+        by_node.setdefault((0, r), []).append(m)
+        by_node.setdefault((1, c), []).append(m)
+
+    def sign(m: int) -> int:
+        r, c = divmod(m, columns)
+        return -1 if (r == rows - 1) != (c == columns - 1) else 1
+
+    def movable(cell: int) -> bool:
+        r, c = divmod(cell, columns)
+        start, goal = (0, r), (1, c)
+        stack: list[tuple[tuple[int, int], list[int], set[tuple[int, int]]]] = [
+            (start, [], {start})
+        ]
+        tried = 0
+        while stack and tried < _CYCLES_TRIED:
+            node, path, seen = stack.pop()
+            if node == goal:
+                tried += 1
+                cycle = [cell, *reversed(path)]
+                for direction in (1, -1):
+                    if all(
+                        counts[m] + (1 if i % 2 == 0 else -1) * sign(m) * direction >= 1
+                        for i, m in enumerate(cycle)
+                    ):
+                        return True
+                continue
+            for m in by_node.get(node, []):
+                if m == cell or m in path:
+                    continue
+                mr, mc = divmod(m, columns)
+                nxt = (1, mc) if node[0] == 0 else (0, mr)
+                if nxt not in seen:
+                    stack.append((nxt, [*path, m], seen | {nxt}))
+        return False
+
+    return [m for m in hidden if not movable(m)]
 
 
 def _determined(grid: Grid, status: Sequence[Suppression | None]) -> list[int]:
