@@ -246,7 +246,7 @@ HOUSING = SharingAgreement(
     name="Housing support referrals",
     parties=[US, Party("Kāinga Ora", address="PO Box 2628, Wellington 6140")],
     purposes=["service-delivery.referral"],
-    fields=["Client.name", "Client.iwi", "Client.diagnosis"],
+    fields=["Client.name", "Client.iwi"],
     basis=InformationSharingAgreement("Housing support referrals AISA"),
     starts=date(2026, 1, 1),
     expires=date(2027, 12, 31),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -306,6 +307,8 @@ class ScopeReport:
         mode: the scope's mode when it closed (global, or its purpose's); a record type can
             still have its own (``record_modes``), which each decision's outcome shows.
             None for a read outside any scope.
+        disclosures: what the scope disclosed to partner agencies (`purposeful.disclose`):
+            for each, its id, agreement, recipient, record type and fields; never values.
         subjects: the keyed pseudonyms of those people, when a pseudonymiser is configured
             (``purposeful.configure(pseudonymise=key.pseudonym)``); never raw identifiers.
     """
@@ -320,6 +323,7 @@ class ScopeReport:
     subject_count: int = 0
     subjects: frozenset[str] = frozenset()
     mode: Mode | None = None
+    disclosures: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def violations(self) -> tuple[Decision, ...]:

@@ -19,7 +19,7 @@ import functools
 import inspect
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import CodeType, TracebackType
@@ -79,6 +79,7 @@ class Scope:
         "_consent",
         "_consents",
         "_decided",
+        "_disclosures",
         "_hits",
         "_log",
         "_opener",
@@ -110,6 +111,7 @@ class Scope:
         self._hits: set[FieldPolicy] = set()
         self._subjects: dict[str, set[str]] = {}
         self._log: list[Decision] = []
+        self._disclosures: list[Mapping[str, Any]] = []
         self._closed = False
 
     @property
@@ -136,6 +138,11 @@ class Scope:
         if subjects is None:
             subjects = self._subjects[record.cls.__qualname__] = set()
         subjects.add(record.subject_of(obj))
+
+    def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
+        """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
+        codes only, never values; it goes out with the scope's report."""
+        self._disclosures.append(dict(attributes))
 
     def decide(
         self, policy: FieldPolicy, obj: object, *, refusal: Outcome | None = None
@@ -252,6 +259,7 @@ class Scope:
             decisions=tuple(self._log),
             failed=failed,
             mode=get_configuration().mode_for(self.purpose, object),
+            disclosures=tuple(self._disclosures),
             **subjects,
         )
 

@@ -96,6 +96,9 @@ def test_a_statute_is_a_basis_and_a_service_agreement_is_not() -> None:
         ({"fields": ("Unknown.name",), "categories": ()}, "import the module"),
         ({"fields": (), "categories": ()}, "covers nothing"),
         ({"starts": "2026-01-01"}, "must be a date"),
+        ({"fields": ("Referral.notes",)}, "not declared for any of its purposes"),
+        ({"purposes": 3}, "take a list of names"),
+        ({"parties": 3}, "takes a list of parties"),
     ],
 )
 def test_a_wrong_agreement_is_refused_when_made(changes: dict[str, Any], message: str) -> None:

@@ -4,11 +4,14 @@ otherwise; ``receive``: where information came from, and IPP 3A's list of people
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,7 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import purposeful
 from purposeful import CONSENT, SENSITIVE, Actor, InformationSharingAgreement
 from purposeful.access import MemoryCorrectionStore
-from purposeful.audit import PseudonymKey
+from purposeful.audit import Ledger, PseudonymKey, SpanSink, verify_ledger
 from purposeful.consent import MemoryConsentStore
 from purposeful.errors import ConfigurationError, DisclosureRefused, StoreError
 from purposeful.sharing.agreements import Party, SharingAgreement
@@ -50,7 +53,7 @@ AGREEMENT = SharingAgreement(
     starts=date(2026, 1, 1),
     expires=date(2027, 12, 31),
     review=date(2027, 6, 30),
-    fields=("HousingReferral.name", "HousingReferral.phone", "HousingReferral.history"),
+    fields=("HousingReferral.name", "HousingReferral.phone"),
 )
 CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -77,7 +80,7 @@ def test_only_covered_fields_the_purpose_allows_go_and_the_disclosure_is_logged(
     log: MemorySharingStore,
 ) -> None:
     sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
-    # history is covered by the agreement but not allowed for the referral purpose
+    # history is neither covered by the agreement nor allowed for the referral purpose
     assert dict(sent) == {"name": "Mere Tipene", "phone": "021 555 0199"}
     assert "history" in sent.left_out
     assert "Mere" not in repr(sent)
@@ -149,16 +152,24 @@ def test_statements_of_correction_travel_with_the_field(log: MemorySharingStore)
     ]
 
 
-def test_a_later_correction_names_every_party_to_tell(log: MemorySharingStore) -> None:
+def test_a_later_correction_names_the_parties_that_had_the_old_value(
+    log: MemorySharingStore,
+) -> None:
     corrections = MemoryCorrectionStore()
     record = referral()
-    disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    before = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
     asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "wrong")
-    corrections.apply(asked.id, lambda _: None, by="staff-02")
-    to_tell = log.still_to_tell(asked.id, SUBJECT, "HousingReferral", "R-1", "phone")
-    assert [d.recipient for d in to_tell] == ["Kāinga Ora"]
-    log.record_told(to_tell[0].id, asked.id, how="email to their privacy officer")
-    assert log.still_to_tell(asked.id, SUBJECT, "HousingReferral", "R-1", "phone") == []
+    assert log.parties_to_tell(asked) == []  # not decided yet: nothing to tell
+    applied = corrections.apply(asked.id, lambda _: None, by="staff-02")
+    # a disclosure after the correction carried the corrected value: nobody to tell for it
+    disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
+    assert [d.id for d in log.parties_to_tell(applied)] == [before.disclosure.id]
+    log.record_told(before.disclosure.id, applied.id, how="email to their privacy officer")
+    assert log.parties_to_tell(applied) == []
+    # a correction of another field names nobody: that field did not go out
+    other = corrections.request_correction(SUBJECT, record, "history", "-", "wrong")
+    other = corrections.apply(other.id, lambda _: None, by="staff-02")
+    assert log.parties_to_tell(other) == []
 
 
 def test_disclose_needs_a_log_and_an_actor() -> None:
@@ -181,24 +192,36 @@ def test_inside_a_scope_the_purpose_and_actor_come_from_it(log: MemorySharingSto
     assert sent.disclosure.purpose == REFERRAL
 
 
-def test_each_disclosure_is_an_event_on_the_current_span_without_values(
-    log: MemorySharingStore,
+def test_each_disclosure_is_an_event_on_its_scope_span_and_in_the_ledger(
+    log: MemorySharingStore, tmp_path: Path
 ) -> None:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     key = PseudonymKey.generate()
-    purposeful.configure(pseudonymise=key.pseudonym)
-    with provider.get_tracer("test").start_as_current_span("referral"):
-        disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
-    [span] = exporter.get_finished_spans()
-    [event] = span.events
-    assert event.name == "purposeful.disclosure"
+    signing_key = Ed25519PrivateKey.generate()
+    with Ledger(tmp_path / "audit.jsonl", signing_key=signing_key) as ledger:
+        purposeful.configure(pseudonymise=key.pseudonym, sinks=[SpanSink(provider), ledger])
+        with provider.get_tracer("test").start_as_current_span("referral"):
+            sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+        purposeful.configure(sinks=[])
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    scope = spans["purposeful.use"]
+    assert scope.parent is not None
+    assert scope.parent.span_id == spans["referral"].context.span_id  # nested in the app's
+    [event] = [e for e in scope.events if e.name == "purposeful.disclosure"]
     attributes = dict(event.attributes or {})
+    assert attributes["purposeful.disclosure.id"] == sent.disclosure.id
     assert attributes["purposeful.disclosure.recipient"] == "Kāinga Ora"
     assert attributes["purposeful.disclosure.fields"] == ("name", "phone")
-    assert attributes["purposeful.subject"] == key.pseudonym(SUBJECT)
-    assert not any("Mere" in str(value) or SUBJECT in str(value) for value in attributes.values())
+    assert key.pseudonym(SUBJECT) in (scope.attributes or {})["purposeful.subjects"]
+    everything = str(scope.attributes) + str(scope.events)
+    assert "Mere" not in everything
+    assert SUBJECT not in everything
+    lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    [entry] = [line for line in lines if line.get("disclosures")]
+    assert entry["disclosures"][0]["purposeful.disclosure.agreement"] == "housing-referrals"
+    assert verify_ledger(tmp_path / "audit.jsonl", signing_key.public_key()).ok
     provider.shutdown()
 
 

@@ -1089,7 +1089,7 @@ def _event(raw: bytes) -> _Entry | str:
 
 def _scope_line(report: ScopeReport) -> dict[str, Any]:
     """The content of a report's line, before its seq and mac: names and codes only."""
-    return {
+    line = {
         "actor": report.actor.id if report.actor is not None else None,
         "decisions": [_decision(decision) for decision in report.decisions],
         "failed": report.failed,
@@ -1102,6 +1102,9 @@ def _scope_line(report: ScopeReport) -> dict[str, Any]:
         "time": _time(report.closed_at),
         "type": "scope",
     }
+    if report.disclosures:  # only then: older lines stay exactly as they were
+        line["disclosures"] = [dict(disclosure) for disclosure in report.disclosures]
+    return line
 
 
 def _decision(decision: Decision) -> dict[str, Any]:

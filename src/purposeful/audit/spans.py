@@ -33,6 +33,7 @@ from ..errors import ConfigurationError
 
 __all__ = [
     "DENIED_EVENT",
+    "DISCLOSURE_EVENT",
     "SPAN_NAME",
     "TRACER_NAME",
     "UNSCOPED_SPAN_NAME",
@@ -50,6 +51,8 @@ DENIED_EVENT: Final = "purposeful.denied"
 """The event of a refused read."""
 WOULD_DENY_EVENT: Final = "purposeful.would_deny"
 """The event of a read that monitor mode let through although it would have been refused."""
+DISCLOSURE_EVENT: Final = "purposeful.disclosure"
+"""The event of a disclosure to a partner agency (`purposeful.disclose`) made in the scope."""
 
 #: How many refused fields the status description names before it says "and N more".
 _NAMED_IN_STATUS: Final = 5
@@ -119,6 +122,8 @@ class SpanSink:
                     span.add_event(DENIED_EVENT, _event_attributes(decision), timestamp=end)
                 elif decision.outcome is _WOULD_DENY:
                     span.add_event(WOULD_DENY_EVENT, _event_attributes(decision), timestamp=end)
+            for disclosure in report.disclosures:
+                span.add_event(DISCLOSURE_EVENT, dict(disclosure), timestamp=end)
             if refused:
                 span.set_status(Status(StatusCode.ERROR, _status_description(refused)))
         finally:

@@ -25,9 +25,8 @@ stays with the agency.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import _config
 from ..access.page import AgencyDetails, _fill, long_date
@@ -35,13 +34,11 @@ from ..errors import ConfigurationError
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..sharing.agreements import Party, SharingAgreement
+from ..sharing.disclose import IPP_3A_IN_FORCE, nz_date
 from ._text import Block, Bullets, Greeting, Heading, Para, markdown
 from ._wording import NoticeWording
 
 __all__ = ["IPP_3A_IN_FORCE", "IndirectCollection", "collection_notice", "ipp3a_applies"]
-
-#: The day IPP 3A took effect; it applies to information collected on or after it.
-IPP_3A_IN_FORCE = date(2026, 5, 1)
 
 
 @runtime_checkable
@@ -74,19 +71,10 @@ class IndirectCollection(Protocol):
     def law(self) -> str | None: ...
 
 
-def _nz_date(moment: datetime) -> date:
-    if moment.utcoffset() is None:
-        return moment.date()
-    try:
-        return moment.astimezone(ZoneInfo("Pacific/Auckland")).date()
-    except ZoneInfoNotFoundError:
-        return moment.astimezone(UTC).date()
-
-
 def ipp3a_applies(collection: IndirectCollection) -> bool:
     """True if IPP 3A applies to *collection*: collected on or after 1 May 2026 (New
     Zealand time)."""
-    return _nz_date(collection.collected_at) >= IPP_3A_IN_FORCE
+    return nz_date(collection.collected_at) >= IPP_3A_IN_FORCE
 
 
 def _record(name: str, records: Iterable[type]) -> RecordPolicy | None:
@@ -153,7 +141,7 @@ def collection_notice(
     policy = _record(type_name, _config.declared_records() if records is None else records)
     source = collection.source
     source_name = source.name if isinstance(source, Party) else str(source)
-    day = _nz_date(collection.collected_at)
+    day = nz_date(collection.collected_at)
 
     covering = [
         a

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from .._config import declared_records, get_configuration
+from .._hierarchy import covers
 from .._toml import build_entries, expect_keys, read_table_array
 from ..bases import InformationSharingAgreement, LawfulBasis, Statute, parse_basis
 from ..errors import AgreementError, ConfigurationError, RegistryFileError
@@ -85,11 +86,20 @@ def _party(value: object) -> Party:
 def _parties(values: Iterable[object]) -> tuple[Party, ...]:
     if isinstance(values, str | Party):
         values = [values]
+    if not isinstance(values, Iterable):
+        raise AgreementError("parties= takes a list of parties (Party values or names)")
     return tuple(_party(value) for value in values)
 
 
 def _strings(values: Iterable[str] | str) -> tuple[str, ...]:
-    return (values,) if isinstance(values, str) else tuple(values)
+    if isinstance(values, str):
+        return (values,)
+    if not isinstance(values, Iterable) or not all(isinstance(v, str) for v in values):
+        raise AgreementError(
+            "purposes=, fields= and categories= take a list of names, e.g. "
+            "['service-delivery.referral']"
+        )
+    return tuple(values)
 
 
 def _date(instance: object, attribute: attrs.Attribute[date], value: object) -> None:
@@ -175,11 +185,18 @@ class SharingAgreement:
                     f"{where} names data category {category!r}, which the registry does not have"
                 )
         for name in self.fields:
-            if _find_field(name) is None:
+            field = _find_field(name)
+            if field is None:
                 raise AgreementError(
                     f"{where} covers {name!r}, which is not a managed field of a declared "
                     f"record type; write 'RecordType.field', and import the module that "
                     f"declares the record before making the agreement"
+                )
+            if not any(covers(declared, p) for declared in field.purposes for p in self.purposes):
+                raise AgreementError(
+                    f"{where} covers {name!r}, which is not declared for any of its purposes "
+                    f"({', '.join(self.purposes)}), so it could never be shared under it; add "
+                    f"the purpose to the field, or leave the field out of the agreement"
                 )
 
     def party(self, name: str | Party) -> Party | None:

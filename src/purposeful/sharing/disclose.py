@@ -12,9 +12,10 @@ out by:
 4. the disclosure is appended to the durable disclosure log (``configure(disclosure_log=
    ...)``, a `purposeful.sharing` store) before anything is handed over: a disclosure that
    could not be logged is not made;
-5. it is an event on the current OpenTelemetry span, ``purposeful.disclosure``, naming the
-   agreement, the party, the purpose, the record type and the fields, and the person only by
-   pseudonym.
+5. it goes out with the report of the purpose scope it was made in (a scope of its own, in
+   the scope current when it is made): an event ``purposeful.disclosure`` on the scope's span
+   (`SpanSink`), naming the agreement, the party, the record type and the fields, and a
+   ``disclosures`` entry in its ledger line; the person only by pseudonym, in the report.
 
 Information received from a partner (a referral in) is recorded with `receive`: the log
 keeps where it came from and, under IPP 3A, the person is put on the list of people still
@@ -29,17 +30,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from opentelemetry import trace
-
 from .._config import get_configuration
 from ..actors import Actor
 from ..errors import ConfigurationError, DisclosureRefused
 from ..minimisation import project
 from ..purposes import Purpose
 from ..records import record_policy
-from ..scope import current_scope
+from ..scope import current_scope, use
 from .agreements import Party, SharingAgreement
-from .log import BaseSharingStore, Collection, CollectionStatus, Disclosure
+from .log import BaseSharingStore, Collection, Disclosure
 
 __all__ = ["IPP_3A_IN_FORCE", "Disclosed", "disclose", "receive"]
 
@@ -137,7 +136,7 @@ def disclose(
     name = to.name if isinstance(to, Party) else to
     party = under.party(name)
     reasons, problems = [], []
-    day = _nz_date(at)
+    day = nz_date(at)
     if day < under.starts:
         reasons.append("agreement-not-started")
         problems.append(f"it starts on {under.starts.isoformat()}")
@@ -160,45 +159,55 @@ def disclose(
             reasons=tuple(reasons),
         )
     assert party is not None
-    projection = project(record, purpose_id, actor=actor)
-    covered = {
-        field: value
-        for field, value in projection.items()
-        if field in policy.fields and under.covers(policy.fields[field])
-    }
-    if not covered:
-        raise DisclosureRefused(
-            f"cannot disclose {policy.cls.__qualname__} to {party.name!r} under {under.name!r}: "
-            f"it covers none of the fields {purpose_id!r} may use of this record",
-            reasons=("nothing-covered",),
+    # A scope of its own: the fields are decided (consent included) and audited there, and
+    # the disclosure goes out with its report, as an event on its span.
+    with use(purpose_id, actor=actor) as scope:
+        projection = project(record)
+        covered = {
+            field: value
+            for field, value in projection.items()
+            if field in policy.fields and under.covers(policy.fields[field])
+        }
+        if not covered:
+            withheld = sorted(
+                f"{field} ({', '.join(decision.reason_codes)})"
+                for field, decision in projection.withheld.items()
+                if under.covers(policy.fields[field])
+            )
+            why = f"; withheld for this purpose: {', '.join(withheld)}" if withheld else ""
+            raise DisclosureRefused(
+                f"cannot disclose {policy.cls.__qualname__} to {party.name!r} under "
+                f"{under.name!r}: it covers none of the fields {purpose_id!r} may use of this "
+                f"record{why}",
+                reasons=("nothing-covered",),
+            )
+        subject = policy.subject_of(record)
+        statements: dict[str, tuple[str, ...]] = {}
+        attached: list[str] = []
+        corrections = get_configuration().corrections
+        if corrections is not None:
+            for field in covered:
+                found = corrections.statements(subject, record, field)
+                if found:
+                    statements[field] = tuple(c.statement for c in found)
+                    attached += [c.id for c in found]
+        disclosure = log.log(
+            Disclosure(
+                id=uuid.uuid4().hex,
+                subject=subject,
+                at=at,
+                recipient=party.name,
+                agreement=under.id,
+                agreement_name=under.name,
+                purpose=purpose_id,
+                basis=under.basis.describe(),
+                record_type=policy.cls.__qualname__,
+                record_key=policy.key_of(record),
+                fields=tuple(covered),
+                statements=tuple(attached),
+            )
         )
-    subject = policy.subject_of(record)
-    statements: dict[str, tuple[str, ...]] = {}
-    attached: list[str] = []
-    corrections = get_configuration().corrections
-    if corrections is not None:
-        for field in covered:
-            found = corrections.statements(subject, record, field)
-            if found:
-                statements[field] = tuple(c.statement for c in found)
-                attached += [c.id for c in found]
-    disclosure = log.log(
-        Disclosure(
-            id=uuid.uuid4().hex,
-            subject=subject,
-            at=at,
-            recipient=party.name,
-            agreement=under.id,
-            agreement_name=under.name,
-            purpose=purpose_id,
-            basis=under.basis.describe(),
-            record_type=policy.cls.__qualname__,
-            record_key=policy.key_of(record),
-            fields=tuple(covered),
-            statements=tuple(attached),
-        )
-    )
-    _event(disclosure, subject)
+        scope.note_disclosure(_audit(disclosure))
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
 
@@ -236,7 +245,8 @@ def receive(
     name = source.name if isinstance(source, Party) else source
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError("receive(source=...) takes the party it came from, or its name")
-    collection = log.record_collection(
+    before = nz_date(at) < IPP_3A_IN_FORCE
+    return log.record_collection(
         policy.subject_of(record),
         record_type=policy.cls.__qualname__,
         record_key=policy.key_of(record),
@@ -244,14 +254,8 @@ def receive(
         purpose=purpose_id,
         law=law,
         at=at,
+        exception="collected before IPP 3A came into force (1 May 2026)" if before else None,
     )
-    if _nz_date(at) < IPP_3A_IN_FORCE and collection.status is CollectionStatus.TO_TELL:
-        collection = log.mark_exception(
-            collection.id,
-            exception="collected before IPP 3A came into force (1 May 2026)",
-            at=at,
-        )
-    return collection
 
 
 def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: Any) -> str:
@@ -275,29 +279,23 @@ def _aware(at: datetime | None) -> datetime:
     return at
 
 
-def _nz_date(moment: datetime) -> date:
-    """The day in New Zealand: agreements start and expire on New Zealand days."""
+def nz_date(moment: datetime) -> date:
+    """The day in New Zealand (UTC without time zone data): agreements start and expire,
+    and IPP 3A took effect, on New Zealand days."""
     try:
         return moment.astimezone(ZoneInfo("Pacific/Auckland")).date()
     except ZoneInfoNotFoundError:
         return moment.astimezone(UTC).date()
 
 
-def _event(disclosure: Disclosure, subject: str) -> None:
-    """``purposeful.disclosure`` on the current span: no values, the person by pseudonym."""
-    span = trace.get_current_span()
-    if not span.is_recording():
-        return
-    attributes: dict[str, Any] = {
+def _audit(disclosure: Disclosure) -> dict[str, Any]:
+    """The disclosure as the audit trail gives it: ids, names and codes, never values (the
+    scope's report already names the person, by pseudonym)."""
+    return {
         "purposeful.disclosure.id": disclosure.id,
         "purposeful.disclosure.agreement": disclosure.agreement,
         "purposeful.disclosure.recipient": disclosure.recipient,
-        "purposeful.purpose": disclosure.purpose,
-        "purposeful.record_type": disclosure.record_type,
+        "purposeful.disclosure.record_type": disclosure.record_type,
         "purposeful.disclosure.fields": list(disclosure.fields),
         "purposeful.disclosure.statements.count": len(disclosure.statements),
     }
-    pseudonymise = get_configuration().pseudonymise
-    if pseudonymise is not None:
-        attributes["purposeful.subject"] = pseudonymise(subject)
-    span.add_event("purposeful.disclosure", attributes)

@@ -504,6 +504,35 @@ class BaseSharingStore(ClosableStore):
             if disclosure.id not in told and correction_id not in disclosure.statements
         ]
 
+    def parties_to_tell(self, correction: Any) -> list[Disclosure]:
+        """The disclosures whose party must still be told of *correction* (IPP 7), oldest
+        first: the field went to them before the correction was applied, or before the
+        statement of correction was attached, and they have not been recorded as told.
+
+        *correction* is a `purposeful.access.Correction`. A request not yet decided, or
+        declined without a statement, has nothing to tell; a disclosure made after the
+        correction took effect carried the corrected value or the statement already.
+
+        Raises:
+            ConfigurationError: *correction* is not a correction.
+        """
+        try:
+            status = correction.status.value
+            took_effect = correction.statement_at if status == "declined" else correction.decided_at
+            ident, subject = correction.id, correction.subject
+            where = (correction.record_type, correction.record_key, correction.field)
+        except AttributeError:
+            raise ConfigurationError(
+                "parties_to_tell() takes a purposeful.access.Correction"
+            ) from None
+        if took_effect is None or status not in ("applied", "declined"):
+            return []
+        return [
+            disclosure
+            for disclosure in self.still_to_tell(ident, subject, *where)
+            if disclosure.at < took_effect
+        ]
+
     def record_told(
         self, disclosure_id: str, correction_id: str, *, how: str, at: datetime | None = None
     ) -> CorrectionNotice:
@@ -567,9 +596,11 @@ class BaseSharingStore(ClosableStore):
         purpose: str,
         law: str | None = None,
         at: datetime | None = None,
+        exception: str | None = None,
     ) -> Collection:
         """Record that information about *subject* was collected from *source*: the person
-        is now on the list of people still to be told (IPP 3A).
+        is now on the list of people still to be told (IPP 3A), unless *exception* says why
+        they need not be (recorded at once, in the same write).
 
         Args:
             record_type: the record class's ``__qualname__``.
@@ -578,11 +609,13 @@ class BaseSharingStore(ClosableStore):
             purpose: the purpose id it was collected for.
             law: any law that authorises or requires the collection, in words.
             at: when it was collected (aware); default now.
+            exception: the exception relied on, if the person need not be told.
 
         Raises:
             ConfigurationError: an argument that is not as described.
         """
         self._check_open()
+        when = _when(at)
         collection = Collection(
             id=new_id(),
             subject=subject,
@@ -590,10 +623,17 @@ class BaseSharingStore(ClosableStore):
             record_key=record_key,
             source=source,
             purpose=purpose,
-            collected_at=_when(at),
+            collected_at=when,
             law=law,
             status=CollectionStatus.TO_TELL,
         )
+        if exception is not None:
+            collection = attrs.evolve(
+                collection,
+                status=CollectionStatus.EXCEPTION,
+                resolved_at=when,
+                how=_words(exception, "exception", "the exception relied on"),
+            )
         self._append_collection(collection)
         return collection
 
