@@ -305,6 +305,24 @@ def _part(
     return out
 
 
+def document_head(lang: str, title: str) -> list[str]:
+    """The start of a self-contained page, up to ``</head>``: its language, title and style,
+    and a content security policy that lets nothing load."""
+    return [
+        "<!DOCTYPE html>",
+        f'<html lang="{html.escape(lang)}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # Nothing may load: a policy that forbids every fetch, should a future edit add one.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">",
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{_STYLE}</style>",
+        "</head>",
+    ]
+
+
 def render_page(page: Page) -> str:
     """The page as one HTML document (UTF-8 text)."""
     wording = page.wording
@@ -317,17 +335,7 @@ def render_page(page: Page) -> str:
     }
     title = _fill(wording.title, values)
     out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{html.escape(wording.lang)}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        # Nothing may load: a policy that forbids every fetch, should a future edit add one.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'\">",
-        f"<title>{html.escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
+        *document_head(wording.lang, title),
         "<body>",
         "<header>",
     ]

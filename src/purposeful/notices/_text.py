@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..access.page import _STYLE, Section, _fill, _para, _table, long_date
+from ..access.page import Section, _fill, _para, _table, document_head, long_date
 from ..bases import BasisKind, LawfulBasis
 
 if TYPE_CHECKING:
@@ -301,17 +301,7 @@ def render_html(notice: Notice) -> str:
     blocks = outline(notice)
     title = next(b.text for b in blocks if isinstance(b, Heading) and b.level == 1)
     out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{html.escape(wording.lang)}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        # Nothing may load: a policy that forbids every fetch, should a future edit add one.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'\">",
-        f"<title>{html.escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
+        *document_head(wording.lang, title),
         "<body>",
         "<header>",
     ]
