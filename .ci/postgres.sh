@@ -1,4 +1,4 @@
-# A throwaway PostgreSQL server for the consent-store tests, sourced by .ci/run.
+# A throwaway PostgreSQL server for the consent and sharing store tests, sourced by .ci/run.
 #
 # Installs PostgreSQL from Debian's packages when its binaries are missing, creates a cluster
 # in a temporary directory, starts it on 127.0.0.1 only (a free port), creates a database and
