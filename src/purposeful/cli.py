@@ -409,14 +409,14 @@ def _decryption_secret(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bundle_verify(args: argparse.Namespace) -> int:
-    from .access.encryption import MAGIC
+    from .access.encryption import MAGIC, is_encrypted
     from .access.verify import verify_bundle
 
     secret = _decryption_secret(args)
     if secret.get("passphrase") is None and "private_key" not in secret:
         try:
             with open(args.bundle, "rb") as file:
-                encrypted = file.read(len(MAGIC)) == MAGIC
+                encrypted = is_encrypted(file.read(len(MAGIC)))
         except OSError:
             encrypted = False  # verify_bundle says what is wrong with the file
         if encrypted:

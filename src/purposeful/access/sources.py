@@ -19,7 +19,7 @@ its own store, can supply a small object instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
@@ -132,9 +132,3 @@ class Sources:
 
     def __len__(self) -> int:
         return len(self._sources)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._sources
-
-    def names(self) -> Mapping[str, Fetch]:
-        return dict(self._sources)

@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from ..audit.keys import load_public_key, signing_key_id
 from ..errors import BundleDecryptionError, BundleError, BundleInvalid
 from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry, dumps
-from .encryption import MAGIC, decrypt_stream
+from .encryption import MAGIC, decrypt_stream, is_encrypted
 
 __all__ = ["VerifiedBundle", "verify_bundle"]
 
@@ -114,7 +114,7 @@ def verify_bundle(
             f"cannot read the bundle {path}: {exc.strerror or exc}; check the path"
         ) from None
     with source, tempfile.SpooledTemporaryFile(max_size=_SPOOL) as plain:
-        encrypted = source.read(len(MAGIC)) == MAGIC
+        encrypted = is_encrypted(source.read(len(MAGIC)))
         source.seek(0)
         if encrypted:
             if passphrase is None and private_key is None:

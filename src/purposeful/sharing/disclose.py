@@ -24,7 +24,6 @@ to be told (`purposeful.sharing` stores' ``still_to_be_told``).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,7 +37,7 @@ from ..purposes import Purpose
 from ..records import record_policy
 from ..scope import current_scope, use
 from .agreements import Party, SharingAgreement
-from .log import BaseSharingStore, Collection, Disclosure
+from .log import BaseSharingStore, Collection, Disclosure, new_id
 
 __all__ = ["IPP_3A_IN_FORCE", "Disclosed", "disclose", "receive"]
 
@@ -193,7 +192,7 @@ def disclose(
                     attached += [c.id for c in found]
         disclosure = log.log(
             Disclosure(
-                id=uuid.uuid4().hex,
+                id=new_id(),
                 subject=subject,
                 at=at,
                 recipient=party.name,
