@@ -12,7 +12,7 @@ The agency's own words go in `Wording` (every sentence the page says) and `Agenc
 
 Everything on the page that came from the agency's data or the person's words (field
 values, statements, reasons) is untrusted: it passes through `html.escape` once, at the
-point it is put in the page (`_cell`, `_para`), and nowhere else builds markup from text.
+point it is put in the page (`_cell`, `paragraphs`), and nowhere else builds markup from text.
 The agency's wording is escaped too: it is text, not HTML.
 """
 
@@ -27,7 +27,19 @@ import attrs
 
 from ..errors import ConfigurationError
 
-__all__ = ["AgencyDetails", "Page", "Section", "Wording", "long_date", "nz_time", "render_page"]
+__all__ = [
+    "AgencyDetails",
+    "Page",
+    "Section",
+    "Wording",
+    "document_head",
+    "fill",
+    "html_table",
+    "long_date",
+    "nz_time",
+    "paragraphs",
+    "render_page",
+]
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -262,14 +274,14 @@ a::after{content:" (" attr(href) ")"}}
 """.strip()
 
 
-def _fill(text: str, values: Mapping[str, str]) -> str:
+def fill(text: str, values: Mapping[str, str]) -> str:
     """*text* with ``{name}`` replaced from *values*; other braces are left as they are."""
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text
 
 
-def _para(text: str) -> str:
+def paragraphs(text: str) -> str:
     """Paragraphs of escaped text: a blank line separates them."""
     return "\n".join(
         f"<p>{html.escape(part.strip())}</p>" for part in text.split("\n\n") if part.strip()
@@ -281,7 +293,7 @@ def _cell(text: str, tag: str = "td", scope: str = "") -> str:
     return f"<{tag}{attribute}>{html.escape(text)}</{tag}>"
 
 
-def _table(section: Section, say: Callable[[str], str]) -> list[str]:
+def html_table(section: Section, say: Callable[[str], str]) -> list[str]:
     out = ["<table>", f"<caption>{html.escape(section.caption)}</caption>", "<thead><tr>"]
     out += [_cell(say(heading), "th", "col") for heading in section.header]
     out += ["</tr></thead>", "<tbody>"]
@@ -298,10 +310,10 @@ def _part(
 ) -> list[str]:
     out = [f"<h2>{html.escape(heading)}</h2>"]
     if section is None or not section.rows:
-        out.append(_para(none))
+        out.append(paragraphs(none))
         return out
-    out.append(_para(intro))
-    out += _table(section, say)
+    out.append(paragraphs(intro))
+    out += html_table(section, say)
     return out
 
 
@@ -333,7 +345,7 @@ def render_page(page: Page) -> str:
         "request_id": page.request_id,
         "officer": page.agency.privacy_officer,
     }
-    title = _fill(wording.title, values)
+    title = fill(wording.title, values)
     out = [
         *document_head(wording.lang, title),
         "<body>",
@@ -343,7 +355,7 @@ def render_page(page: Page) -> str:
     if wording.greeting.strip():
         greeting_lang = html.escape(wording.greeting_lang)
         out.append(f'<p><span lang="{greeting_lang}">{html.escape(wording.greeting)}</span></p>')
-    out += [f"<h1>{html.escape(title)}</h1>", _para(_fill(wording.intro, values))]
+    out += [f"<h1>{html.escape(title)}</h1>", paragraphs(fill(wording.intro, values))]
     out += [
         "<dl>",
         f"<dt>{html.escape(say('Reference'))}</dt><dd>{html.escape(page.request_id)}</dd>",
@@ -354,14 +366,14 @@ def render_page(page: Page) -> str:
         "<main>",
         "<section>",
         f"<h2>{html.escape(wording.holdings_heading)}</h2>",
-        _para(_fill(wording.holdings_intro, values)),
+        paragraphs(fill(wording.holdings_intro, values)),
     ]
     if not page.holdings:
-        out.append(_para(say("We found no records about you.")))
+        out.append(paragraphs(say("We found no records about you.")))
     for label, sections in page.holdings:
         out.append(f"<h3>{html.escape(label)}</h3>")
         for section in sections:
-            out += _table(section, say)
+            out += html_table(section, say)
     out.append("</section>")
     parts: list[tuple[str, str, str, str, Section | None]] = [
         (
@@ -403,18 +415,18 @@ def render_page(page: Page) -> str:
     for name, heading, intro, none, table in parts:
         if name in page.not_included:
             none, table = wording.not_included, None
-        out += ["<section>", *_part(heading, _fill(intro, values), none, table, say)]
+        out += ["<section>", *_part(heading, fill(intro, values), none, table, say)]
         if name == "access" and name not in page.not_included and not page.access_complete:
-            out.append(_para(wording.access_incomplete))
+            out.append(paragraphs(wording.access_incomplete))
         out.append("</section>")
     out += [
         "<section>",
         f"<h2>{html.escape(wording.rights_heading)}</h2>",
-        _para(_fill(wording.rights, values)),
+        paragraphs(fill(wording.rights, values)),
         "</section>",
         "<section>",
         f"<h2>{html.escape(wording.contact_heading)}</h2>",
-        _para(_fill(wording.contact_intro, values)),
+        paragraphs(fill(wording.contact_intro, values)),
         "<dl>",
         f"<dt>{html.escape(say('Agency'))}</dt><dd>{html.escape(page.agency.name)}</dd>",
     ]
@@ -427,7 +439,7 @@ def render_page(page: Page) -> str:
         "</section>",
         "<section>",
         f"<h2>{html.escape(wording.files_heading)}</h2>",
-        _para(_fill(wording.files_intro, values)),
+        paragraphs(fill(wording.files_intro, values)),
         "<ul>",
         *(f"<li>{html.escape(name)}</li>" for name in page.files),
         "</ul>",

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .. import _config
-from ..access.page import AgencyDetails, _fill, long_date
+from ..access.page import AgencyDetails, fill, long_date
 from ..errors import ConfigurationError
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
@@ -181,7 +181,7 @@ def collection_notice(
     }
 
     def text(template: str) -> str:
-        return _fill(say(template), values)
+        return fill(say(template), values)
 
     blocks: list[Block] = []
     if wording.greeting.strip():
@@ -200,7 +200,7 @@ def collection_notice(
         for name, (party, under) in recipients.items():
             where = f"{name}, {party.address}" if party.address else name
             shares.append(
-                _fill(
+                fill(
                     say("{recipient}, under {agreements}"),
                     {"recipient": where, "agreements": "; ".join(dict.fromkeys(under))},
                 )

@@ -4,8 +4,8 @@
 values, lists); `render_markdown` and `render_html` write the same blocks. So the two
 outputs always say the same thing, and each escapes text in exactly one place:
 
-- HTML: `html.escape`, through the subject-access page's helpers (`_para`, `_cell`,
-  `_table`), where text is put in the page;
+- HTML: `html.escape`, through the subject-access page's helpers (`paragraphs`, `_cell`,
+  `html_table`), where text is put in the page;
 - Markdown: `md_escape`, which backslash-escapes every character that could start markup
   (emphasis, links, code, HTML tags, entities, table cells).
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..access.page import Section, _fill, _para, _table, document_head, long_date
+from ..access.page import Section, document_head, fill, html_table, long_date, paragraphs
 from ..bases import BasisKind, LawfulBasis
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def basis_text(basis: LawfulBasis, wording: NoticeWording) -> str:
     if basis.kind is BasisKind.CONSENT:
         return wording.say("your consent")
     if basis.kind is BasisKind.STATUTE:
-        return _fill(wording.say("the law ({law})"), {"law": basis.describe()})
+        return fill(wording.say("the law ({law})"), {"law": basis.describe()})
     return basis.describe()
 
 
@@ -115,7 +115,7 @@ def _collect(notice: Notice) -> list[Block]:
             used_for = ", ".join(dict.fromkeys(u.purpose.title for u in field.uses))
             consent = ", ".join(notice.purpose_title(c) for c in field.consent)
             answer = (
-                _fill(wording.say("Yes, for {purposes}"), {"purposes": consent})
+                fill(wording.say("Yes, for {purposes}"), {"purposes": consent})
                 if consent
                 else wording.say("No")
             )
@@ -174,7 +174,7 @@ def _share(notice: Notice) -> list[Block]:
                 f"{wording.field_label(record_type, field)} ({wording.label(record_type)})"
             )
         covered += [notice.category_title(c) for c in agreement.categories]
-        when = _fill(
+        when = fill(
             say("From {starts} to {expires}"),
             {"starts": long_date(agreement.starts), "expires": long_date(agreement.expires)},
         )
@@ -212,7 +212,7 @@ def _rights(notice: Notice, values: dict[str, str]) -> list[Block]:
     wording = notice.wording
     blocks: list[Block] = [
         Heading(2, wording.rights_heading),
-        Para(_fill(wording.rights, values)),
+        Para(fill(wording.rights, values)),
     ]
     withheld = [
         f"{wording.field_label(f.record_type, f.name)} ({wording.label(f.record_type)}): "
@@ -233,7 +233,7 @@ def outline(notice: Notice) -> list[Block]:
     blocks: list[Block] = []
     if wording.greeting.strip():
         blocks.append(Greeting(wording.greeting, wording.greeting_lang))
-    blocks += [Heading(1, _fill(wording.title, values)), Para(_fill(wording.intro, values))]
+    blocks += [Heading(1, fill(wording.title, values)), Para(fill(wording.intro, values))]
     blocks += _collect(notice)
     blocks += _why(notice)
     blocks += _share(notice)
@@ -243,9 +243,9 @@ def outline(notice: Notice) -> list[Block]:
     contact += [(wording.say(label), value) for label, value in agency.contact_lines()]
     blocks += [
         Heading(2, wording.contact_heading),
-        Para(_fill(wording.contact_intro, values)),
+        Para(fill(wording.contact_intro, values)),
         Pairs(tuple(contact)),
-        Footer(_fill(wording.version_line, {**values, "version": notice.version})),
+        Footer(fill(wording.version_line, {**values, "version": notice.version})),
     ]
     return blocks
 
@@ -321,9 +321,9 @@ def render_html(notice: Notice) -> str:
         elif isinstance(block, Heading):
             out.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
         elif isinstance(block, Para):
-            out.append(_para(block.text))
+            out.append(paragraphs(block.text))
         elif isinstance(block, Table):
-            out += _table(Section(block.caption, block.header, block.rows), say)
+            out += html_table(Section(block.caption, block.header, block.rows), say)
         elif isinstance(block, Pairs):
             out.append("<dl>")
             out += [
@@ -337,7 +337,7 @@ def render_html(notice: Notice) -> str:
             if in_section:
                 out.append("</section>")
                 in_section = False
-            out += ["</main>" if in_main else "</header>", "<footer>", _para(block.text)]
+            out += ["</main>" if in_main else "</header>", "<footer>", paragraphs(block.text)]
             out.append("</footer>")
             in_main = False
     out += ["</body>", "</html>", ""]
