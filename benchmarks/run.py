@@ -3,20 +3,41 @@
     python benchmarks/run.py          # a table
     python benchmarks/run.py --json   # one JSON object
 
-What is measured (nanoseconds per operation, the median of ``--repeat`` runs):
+What is measured (nanoseconds per operation, the median of ``--repeat`` runs, unless said):
 
 - ``plain_read_ns``: ``rec.region`` on a plain slotted attrs class of the same shape;
 - ``checked_read_ns``: ``rec.diagnosis``, a managed field, inside an open scope after its
   first read (the cached decision: the hot path);
 - ``checked_read_ratio``: checked / plain. Both are timed as one ``timeit`` statement, so the
-  figure includes timeit's loop overhead on both sides, as a read in real code pays it too;
+  figure includes timeit's loop overhead on both sides, as a read in real code pays it too.
+  The two are timed interleaved, round after round (``--repeat`` rounds, at least 5; each
+  round an empty statement, the plain read, then the checked read in a fresh scope after its
+  first read), and the ratio is the median of the rounds' ratios, so drift on a shared
+  machine hits both sides of each ratio alike. The three ``_ns`` figures above are the
+  medians of the same rounds;
 - ``checked_read_ratio_net``: the same ratio with an empty statement's time taken off both,
-  which is harsher, and reported for transparency;
+  which is harsher, and reported for transparency (the median of the rounds' net ratios);
 - ``first_read_ns``: the first read of a field in a fresh scope (a decision is made,
   explained lazily, and cached), less the cost of the timer itself;
 - ``pycasbin_ns``: one ``Enforcer.enforce`` by pycasbin with a model of the same purposes
   (as a role hierarchy) and fields, when pycasbin (``purposeful[bench]``) is installed;
 - ``pycasbin_speedup``: pycasbin_ns / checked_read_ns;
+- the request handlers of ``handlers.py`` (its docstring pins their shapes: 50 records of 8
+  short string fields, 6 of them managed, read row by row into dicts and returned as JSON,
+  the guarded variant inside one case-management scope, no audit sink), in microseconds per
+  call, each variant the median of ``--repeat`` rounds (at least 5) of ``--number`` / 100
+  calls (at least 200), plain and guarded interleaved:
+  ``list_view_plain_us``: the list view of 50 plain attrs records;
+  ``list_view_guarded_us``: the list view of 50 purposeful records, scope included;
+  ``list_view_overhead_pct``: guarded / plain - 1, in percent: what purposeful adds to the
+  whole request;
+  ``list_view_overhead_us``: guarded - plain, the microseconds it adds;
+  ``detail_view_plain_us``: the detail view (the same for 1 record) of a plain record;
+  ``detail_view_guarded_us``: the detail view of a purposeful record, scope included;
+  ``detail_view_overhead_us``: guarded - plain, the microseconds a scope and 6 first reads
+  add to a request;
+  ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
+  does next to nothing);
 - ``consent_check_cached_ns``: a read of a field that needs consent, repeated in one scope
   on one record (the consented record is the field's hit: still the fast path), and
   ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
@@ -63,6 +84,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import handlers
 
 import purposeful
 from purposeful import SENSITIVE, Actor, ServiceAgreement
@@ -119,19 +141,27 @@ def _median_ns(stmt: str, namespace: dict[str, Any], repeat: int, number: int) -
 
 
 def measure_reads(repeat: int, number: int) -> dict[str, float]:
+    """Empty, plain and checked reads timed interleaved, round by round; medians of rounds."""
     plain = PlainClient("c-1", "x", "Auckland")
     managed = Client("c-1", "x")
-    empty = _median_ns("pass", {}, repeat, number)
-    plain_ns = _median_ns("rec.region", {"rec": plain}, repeat, number)
-    with purposeful.use(CASE_MANAGEMENT, actor=ACTOR):
-        _ = managed.diagnosis
-        checked_ns = _median_ns("rec.diagnosis", {"rec": managed}, repeat, number)
+    empty_stmt = timeit.Timer("pass")
+    plain_read = timeit.Timer("rec.region", globals={"rec": plain})
+    checked_read = timeit.Timer("rec.diagnosis", globals={"rec": managed})
+    empty, plain_ns, checked_ns, ratio, ratio_net = [], [], [], [], []
+    for _ in range(max(repeat, handlers.MIN_ROUNDS)):
+        empty.append(empty_stmt.timeit(number) / number * 1e9)
+        plain_ns.append(plain_read.timeit(number) / number * 1e9)
+        with purposeful.use(CASE_MANAGEMENT, actor=ACTOR):
+            _ = managed.diagnosis
+            checked_ns.append(checked_read.timeit(number) / number * 1e9)
+        ratio.append(checked_ns[-1] / plain_ns[-1])
+        ratio_net.append((checked_ns[-1] - empty[-1]) / max(plain_ns[-1] - empty[-1], 1e-9))
     return {
-        "empty_stmt_ns": empty,
-        "plain_read_ns": plain_ns,
-        "checked_read_ns": checked_ns,
-        "checked_read_ratio": checked_ns / plain_ns,
-        "checked_read_ratio_net": (checked_ns - empty) / max(plain_ns - empty, 1e-9),
+        "empty_stmt_ns": statistics.median(empty),
+        "plain_read_ns": statistics.median(plain_ns),
+        "checked_read_ns": statistics.median(checked_ns),
+        "checked_read_ratio": statistics.median(ratio),
+        "checked_read_ratio_net": statistics.median(ratio_net),
     }
 
 
@@ -423,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     casbin_ns = measure_pycasbin(args.repeat, args.number)
     results["pycasbin_ns"] = casbin_ns
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
+    results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
     results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
     results["consent_check_cached_ratio"] = (
         results["consent_check_cached_ns"] / results["plain_read_ns"]
@@ -436,9 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
+    width = max(map(len, results))
     for key, value in results.items():
         shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
-        print(f"{key:>24}  {shown}")
+        print(f"{key:>{width}}  {shown}")
     return 0
 
 

@@ -6,6 +6,7 @@ The record classes live at module level so that pickle can find them by name.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from purposeful import (
     ServiceAgreement,
     Statute,
 )
+from purposeful.errors import DictStorageWarning
 
 SERVICE_AGREEMENT = ServiceAgreement("Service delivery agreement")
 FUNDING_AGREEMENT = ServiceAgreement("Funding agreement")
@@ -56,18 +58,23 @@ class Case:
     region: str = "Wellington"
 
 
-@purposeful.record(subject="client_id", slots=False)
-class DictCase:
-    client_id: str
-    diagnosis: str = purposeful.field(
-        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
-    )
-    address: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
-        category="contact",
-    )
-    case_notes: str = purposeful.field(purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes")
-    region: str = "Wellington"
+with warnings.catch_warnings():  # dict-based on purpose: the second tier
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id", slots=False)
+    class DictCase:
+        client_id: str
+        diagnosis: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
+        )
+        address: str = purposeful.field(
+            purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
+            category="contact",
+        )
+        case_notes: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes"
+        )
+        region: str = "Wellington"
 
 
 @purposeful.record(subject="client_id", frozen=True)
@@ -84,18 +91,23 @@ class FrozenCase:
     region: str = "Wellington"
 
 
-@purposeful.record(subject="client_id", frozen=True, slots=False)
-class FrozenDictCase:
-    client_id: str
-    diagnosis: str = purposeful.field(
-        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
-    )
-    address: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
-        category="contact",
-    )
-    case_notes: str = purposeful.field(purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes")
-    region: str = "Wellington"
+with warnings.catch_warnings():  # dict-based on purpose: the second tier
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id", frozen=True, slots=False)
+    class FrozenDictCase:
+        client_id: str
+        diagnosis: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
+        )
+        address: str = purposeful.field(
+            purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
+            category="contact",
+        )
+        case_notes: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes"
+        )
+        region: str = "Wellington"
 
 
 @purposeful.record(subject="client_id")
@@ -115,21 +127,26 @@ class StackedCase:
     region: str = "Wellington"
 
 
-@purposeful.record(subject="client_id")
-@attrs.frozen(slots=False)
-class StackedFrozenDictCase:
-    """``@purposeful.record`` on top of an existing frozen, dict-based attrs class."""
+with warnings.catch_warnings():  # dict-based on purpose: the second tier
+    warnings.simplefilter("ignore", DictStorageWarning)
 
-    client_id: str
-    diagnosis: str = purposeful.field(
-        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
-    )
-    address: str = purposeful.field(
-        purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
-        category="contact",
-    )
-    case_notes: str = purposeful.field(purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes")
-    region: str = "Wellington"
+    @purposeful.record(subject="client_id")
+    @attrs.frozen(slots=False)
+    class StackedFrozenDictCase:
+        """``@purposeful.record`` on top of an existing frozen, dict-based attrs class."""
+
+        client_id: str
+        diagnosis: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, sensitivity=SENSITIVE, category="health"
+        )
+        address: str = purposeful.field(
+            purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
+            category="contact",
+        )
+        case_notes: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes"
+        )
+        region: str = "Wellington"
 
 
 CASE_CLASSES = (Case, DictCase, FrozenCase, FrozenDictCase, StackedCase, StackedFrozenDictCase)

@@ -26,7 +26,14 @@ from purposeful.errors import (
     UnknownPurpose,
 )
 
-PUBLIC_ERRORS = [getattr(errors, name) for name in errors.__all__]
+PUBLIC_ERRORS = [
+    getattr(errors, name)
+    for name in errors.__all__
+    if not issubclass(getattr(errors, name), Warning)
+]
+PUBLIC_WARNINGS = [
+    getattr(errors, name) for name in errors.__all__ if issubclass(getattr(errors, name), Warning)
+]
 
 CONFIGURATION_ERRORS = [
     InvalidIdentifier,
@@ -61,6 +68,12 @@ def test_all_lists_exactly_the_exception_classes_defined_in_the_module() -> None
 @pytest.mark.parametrize("error", PUBLIC_ERRORS, ids=lambda e: e.__name__)
 def test_every_public_error_subclasses_purposeful_error(error: type[Exception]) -> None:
     assert issubclass(error, PurposefulError)
+
+
+@pytest.mark.parametrize("warning", PUBLIC_WARNINGS, ids=lambda e: e.__name__)
+def test_every_public_warning_is_a_user_warning_with_a_docstring(warning: type[Warning]) -> None:
+    assert issubclass(warning, UserWarning)
+    assert (warning.__dict__.get("__doc__") or "").strip()
 
 
 @pytest.mark.parametrize("error", PUBLIC_ERRORS, ids=lambda e: e.__name__)

@@ -166,7 +166,7 @@ def basis_for(purpose_id: str) -> Any:
 def record_declared_for(declared: frozenset[str]) -> type:
     """A record class whose one managed field is declared for exactly *declared*."""
     field = purposeful.field(purposes={p: basis_for(p) for p in sorted(declared)})
-    cls = attrs.make_class("Declared", {"client_id": attrs.field(), "value": field})
+    cls = attrs.make_class("Declared", {"client_id": attrs.field(), "value": field}, slots=True)
     return purposeful.record(cls, subject="client_id")
 
 

@@ -972,7 +972,18 @@ def test_a_report_names_people_only_by_the_configured_pseudonymiser(
 
 
 def test_an_unscoped_monitor_read_reports_whose_record_it_was(sink: RecordingSink) -> None:
-    purposeful.configure(mode=Mode.MONITOR, pseudonymise=lambda subject: "p-" + subject)
+    purposeful.configure(mode=Mode.MONITOR, pseudonymise=lambda subject: "p-" + subject[::-1])
     assert case(client_id="C-9").address
     (report,) = sink.reports
-    assert (report.subject_counts, report.subjects) == ({"Case": 1}, frozenset({"p-C-9"}))
+    assert (report.subject_counts, report.subjects) == ({"Case": 1}, frozenset({"p-9-C"}))
+
+
+@pytest.mark.parametrize(
+    "pseudonymise",
+    [str, repr, lambda s: s, lambda s: "p-" + s, lambda s: s + "-x", lambda s: s.upper(), "p"],
+)
+def test_a_pseudonymiser_that_lets_the_subject_id_through_is_refused(pseudonymise: Any) -> None:
+    before = purposeful.get_configuration()
+    with pytest.raises(purposeful.ConfigurationError, match="pseudonymise"):
+        purposeful.configure(pseudonymise=pseudonymise)
+    assert purposeful.get_configuration() is before

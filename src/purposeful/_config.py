@@ -1,9 +1,13 @@
 """The global configuration, set in one place with `configure()`.
 
 The configuration is an immutable `Configuration`; `configure()` swaps it whole, so a reader
-on another thread sees either the old or the new one, never a mixture. Scopes read it when
-they open and when they decide, never on the hot path.
+on another thread sees either the old or the new one, never a mixture. A scope takes the
+configuration in force when it opens and keeps it until it closes; nothing reads it on the
+hot path.
 
+`configured(...)` changes it for the block and only for the task or thread that entered the
+block (a context variable): another thread's reads keep the process-wide configuration.
+Inside such a block `configure()` changes the block's configuration, not the process's.
 Tests restore it with `reset_configuration()`, or scope a change with `configured(...)`.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
@@ -82,6 +87,8 @@ def _default() -> Configuration:
 
 
 _current: Configuration = _default()
+#: A configuration that `configured()` put in force for one task or thread only.
+_override: ContextVar[Configuration | None] = ContextVar("purposeful.configuration", default=None)
 # Record classes declared so far, each with a function that re-checks it against a new
 # registry. The function must not refer to the class, or the class would never be collected.
 _RecordCheck = Callable[[type, PurposeRegistry | None, CategoryRegistry | None], None]
@@ -90,8 +97,17 @@ _UNSET: Any = object()
 
 
 def get_configuration() -> Configuration:
-    """The configuration in force."""
-    return _current
+    """The configuration in force in this task or thread."""
+    override = _override.get()
+    return _current if override is None else override
+
+
+def _install(configuration: Configuration) -> None:
+    global _current
+    if _override.get() is not None:
+        _override.set(configuration)
+    else:
+        _current = configuration
 
 
 _declaration_listeners: list[Callable[[type], None]] = []
@@ -141,9 +157,9 @@ def configure(
             registry that lacks an entry an already-declared record uses. Nothing changes
             when it raises.
     """
-    global _current
+    current = get_configuration()
     changes: dict[str, Any] = {}
-    new_registry = _current.registry if registry is _UNSET else registry
+    new_registry = current.registry if registry is _UNSET else registry
     if registry is not _UNSET:
         if not isinstance(registry, PurposeRegistry):
             raise ConfigurationError("registry= must be a purposeful.PurposeRegistry")
@@ -163,7 +179,7 @@ def configure(
             resolved[ident] = _mode(value, f"purpose_modes[{ident!r}]")
         changes["purpose_modes"] = resolved
     elif registry is not _UNSET:
-        for ident in _current.purpose_modes:
+        for ident in current.purpose_modes:
             new_registry.get(ident)
     if record_modes is not _UNSET:
         _mapping(record_modes, "record_modes=", "{Client: Mode.MONITOR}")
@@ -195,11 +211,8 @@ def configure(
             )
         changes["consent"] = consent
     if pseudonymise is not _UNSET:
-        if pseudonymise is not None and not callable(pseudonymise):
-            raise ConfigurationError(
-                "pseudonymise= takes a function from a subject id to a pseudonym, such as "
-                "purposeful.audit.load_pseudonym_key(...).pseudonym"
-            )
+        if pseudonymise is not None:
+            _check_pseudonymiser(pseudonymise)
         changes["pseudonymise"] = pseudonymise
     if disclosure_log is not _UNSET:
         if disclosure_log is not None and not isinstance(disclosure_log, DisclosureRecorder):
@@ -218,8 +231,37 @@ def configure(
     if "registry" in changes or "categories" in changes:
         for cls, check in list(_record_checks.items()):
             check(cls, changes.get("registry"), changes.get("categories"))
-    _current = attrs.evolve(_current, **changes)
-    return _current
+    new = attrs.evolve(current, **changes)
+    _install(new)
+    return new
+
+
+_PROBE = "purposeful-probe-subject-0001"
+
+
+def _check_pseudonymiser(pseudonymise: object) -> None:
+    """Refuse a pseudonymiser that is not a function, or that lets the subject id through
+    (``str``, an identity function, a prefix): its output goes into spans and the ledger."""
+    advice = (
+        "pseudonymise= takes a function from a subject id to a keyed pseudonym, such as "
+        "purposeful.audit.load_pseudonym_key(...).pseudonym"
+    )
+    if not callable(pseudonymise) or isinstance(pseudonymise, type):
+        raise ConfigurationError(advice)
+    try:
+        probe = pseudonymise(_PROBE)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"{advice}; it failed on a probe id ({type(exc).__name__})"
+        ) from None
+    if not isinstance(probe, str) or not probe:
+        raise ConfigurationError(f"{advice}; it must return a non-empty str")
+    folded = probe.casefold()
+    if _PROBE in folded or folded in _PROBE or "probe-subject" in folded:
+        raise ConfigurationError(
+            f"{advice}; it returned the subject id (or part of it) in its result, which would "
+            f"put raw subject ids into spans and the ledger"
+        )
 
 
 def _mapping(value: object, where: str, example: str) -> None:
@@ -236,18 +278,26 @@ def _mode(value: object, where: str) -> Mode:
 def reset_configuration() -> None:
     """Restore the default configuration: the default packs, enforce mode, no sinks."""
     global _current
-    _current = _default()
+    if _override.get() is not None:
+        _override.set(_default())
+    else:
+        _current = _default()
 
 
 @contextmanager
 def configured(**changes: Any) -> Iterator[Configuration]:
     """Apply `configure(**changes)` for the duration of a ``with`` block, then restore.
 
-    With no arguments it restores whatever the block itself configured.
+    The change applies to the task or thread that entered the block only; `configure()`
+    inside the block changes the block's configuration. With no arguments it restores
+    whatever the block itself configured.
     """
-    global _current
-    before = _current
+    before = _override.get()
+    token = _override.set(get_configuration())
     try:
         yield configure(**changes)
     finally:
-        _current = before
+        try:
+            _override.reset(token)
+        except ValueError:  # left in another context than it was entered in
+            _override.set(before)

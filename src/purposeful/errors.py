@@ -17,6 +17,9 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   └── AgreementError                     a sharing agreement is declared wrongly
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
+    ├── SubjectChangeRefused (AttributeError)  a record's subject id may not be changed
+    ├── ManagedValueError (ValueError)         a managed field's value failed its validator
+    │                     (TypeError)
     ├── DisclosureRefused (PermissionError)    a disclosure the agreement does not allow
     ├── AuditSinkError                         an audit sink failed to take a scope report
     ├── LedgerError                            the audit ledger cannot do what was asked
@@ -77,6 +80,7 @@ __all__ = [
     "ConsentStoreError",
     "CorrectionError",
     "CorrectionStoreError",
+    "DictStorageWarning",
     "DisclosureRefused",
     "DuplicateIdentifier",
     "IncomparableLevels",
@@ -89,6 +93,7 @@ __all__ = [
     "LedgerError",
     "LedgerKeyMismatch",
     "LedgerLocked",
+    "ManagedValueError",
     "NoPurposeScope",
     "NoticeError",
     "PassphraseError",
@@ -96,6 +101,7 @@ __all__ = [
     "PurposefulError",
     "RegistryFileError",
     "ReportInputError",
+    "ScopeOrderWarning",
     "SharingStoreError",
     "StoreClosed",
     "StoreCorrupt",
@@ -103,6 +109,7 @@ __all__ = [
     "StoreUnavailable",
     "StoreVersionError",
     "SubjectAccessError",
+    "SubjectChangeRefused",
     "UnknownCategory",
     "UnknownCorrection",
     "UnknownParent",
@@ -209,6 +216,33 @@ class PurposeViolation(PurposefulError, PermissionError):
 
 class NoPurposeScope(PurposeViolation):
     """A managed field was read outside any `purposeful.use(...)` scope."""
+
+
+class SubjectChangeRefused(PurposefulError, AttributeError):
+    """A record's subject identifier was assigned or deleted after it was set.
+
+    Consent, the audit trail and subject-access bundles follow the subject field, so a
+    record's values cannot be moved to another person by rewriting it: build a new record.
+    """
+
+
+class ManagedValueError(PurposefulError, ValueError, TypeError):
+    """A value given for a managed field was refused by the field's validator or converter.
+
+    Raised instead of the validator's own error when that error quotes the value; the
+    message names the record type, never the value. It is both a `ValueError` and a
+    `TypeError`, the two errors validators raise, so existing handlers still catch it.
+    """
+
+
+class DictStorageWarning(UserWarning):
+    """A record keeps its values in an instance ``__dict__``: ``vars(record)`` and
+    ``record.__dict__`` reach them undecided (see "What is a read" in the docs)."""
+
+
+class ScopeOrderWarning(UserWarning):
+    """Scopes were closed in another order than they were opened (for example a generator
+    that opened one was abandoned); each was closed and reported, the inner ones as failed."""
 
 
 class AuditSinkError(PurposefulError):

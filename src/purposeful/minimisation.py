@@ -119,7 +119,7 @@ def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
             continue
         decision = scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
         if decision.allowed:
-            values[name] = field_policy.raw(record)
+            values[name] = field_policy._raw(record)
             scope.note_subject(policy, record)
         else:  # possibly a cached denial or would-deny from an earlier read in the scope
             withheld[name] = field_policy.decision(

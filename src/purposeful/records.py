@@ -26,23 +26,33 @@ checked.
 
 from __future__ import annotations
 
+import functools
 import types
+import warnings
 from collections.abc import Callable, Iterable, Mapping
-from types import CodeType
 from typing import Any, TypeVar, overload
 
 import attr
+import attr._make
 import attrs
 from typing_extensions import dataclass_transform
 
-from . import _config
+from . import _config, _guard
+from ._guard import NO_HIT
 from ._hierarchy import covers
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
 from .categories import CategoryRegistry, DataCategory
 from .decisions import ConsentStatus, Decision, Outcome, Reason
-from .errors import AnnotationError, ConfigurationError, UnknownCategory, UnknownPurpose
+from .errors import (
+    AnnotationError,
+    ConfigurationError,
+    DictStorageWarning,
+    ManagedValueError,
+    SubjectChangeRefused,
+    UnknownCategory,
+    UnknownPurpose,
+)
 from .purposes import Purpose, PurposeRegistry
-from .scope import EXEMPT_CODE, NO_HIT, fast_state, read_slow
 from .sensitivity import IN_CONFIDENCE, Level
 from .withholding import WithholdingGround
 
@@ -146,8 +156,12 @@ class FieldPolicy:
     sensitivity: Level
     category: DataCategory | None
     consent_for: frozenset[str]
-    raw: Callable[[Any], Any] = attrs.field(repr=False)
     withhold: WithholdingGround | None = None
+    #: Reads the stored value with no decision: for the library's own use only (a decided
+    #: projection, a bundle for the person). Set when the guard is installed.
+    _raw: Callable[[Any], Any] = attrs.field(default=getattr, init=False, repr=False)
+    #: The declaration as written (a subclass that declares the field again is compared).
+    _tag: FieldTag | None = attrs.field(default=None, repr=False, kw_only=True)
     # Memos for the slow path: both are pure functions of hashable values, so a scope's first
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
     _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
@@ -352,28 +366,230 @@ def _make_record(cls: C, subject: str, key: str | None, registry: PurposeRegistr
         raise AnnotationError(
             f"{name} has no field {key!r} to use as its key; choose one of: {', '.join(fields)}"
         )
-    policy = RecordPolicy(cls, subject, {}, _raw_reader(cls, subject), key, _raw_reader(cls, key))
+    slotted = all(_guard.slot_of(cls, n) is not None for n in fields)
+    policy = RecordPolicy(cls, subject, {}, _plain_reader(cls, subject), key)
+    object.__setattr__(policy, "_key_raw", _plain_reader(cls, key))
     resolved: dict[str, FieldPolicy] = {}
     for attribute in fields.values():
-        inherited = _guarded(getattr(cls, attribute.name, None))
-        if inherited is not None:  # guarded already, by a record base class
-            resolved[attribute.name] = inherited
-            continue
         tag = attribute.metadata.get(_METADATA_KEY)
+        inherited = _guard.guarded_field(getattr(cls, attribute.name, None))
+        if tag is None and inherited is not None:
+            raise AnnotationError(
+                f"{name}.{attribute.name} is declared again as a plain field, but "
+                f"{inherited.record.cls.__qualname__} manages it; a subclass cannot stop "
+                f"managing a field: declare it with purposeful.field(...), or leave it out"
+            )
         if tag is not None:
             resolved[attribute.name] = _resolve(policy, attribute.name, tag, registry, config)
+    if key != subject and key in resolved:
+        raise AnnotationError(
+            f"{name}.{key} is a managed field and cannot be the record's key: the key names "
+            f"the record in the disclosure log and the correction store, where no managed "
+            f"value may go. Use an unmanaged id field (a case note id)"
+        )
+    if not slotted and resolved:
+        warnings.warn(
+            f"{name} keeps its values in an instance __dict__ (slots=False): reads by "
+            f"attribute, serialisers and pickling are checked, but vars(record) and "
+            f"record.__dict__ hand values out undecided. Declare it slotted (the default) "
+            f"for the full guarantee; see 'What is a read' in the docs",
+            DictStorageWarning,
+            stacklevel=4,
+        )
     object.__setattr__(policy, "fields", resolved)
     for field_policy in resolved.values():
-        if field_policy.record is policy:
-            _install_guard(cls, field_policy)
+        object.__setattr__(field_policy, "_raw", _guard.install_getter(cls, field_policy))
+    _install_subject_guard(cls, subject)
     type.__setattr__(cls, "__repr__", _make_repr(cls, subject, resolved))
     # hypothesis (falsifying examples) and IPython print through _repr_pretty_ when present,
     # and otherwise read every attrs field: route them to the safe repr.
     type.__setattr__(cls, "_repr_pretty_", _repr_pretty)
+    type.__setattr__(cls, "__dir__", _dir)
+    if not slotted:  # object's own __getstate__ would hand out __dict__ undecided
+        type.__setattr__(cls, "__getstate__", _getstate)
+        type.__setattr__(cls, "__setstate__", _setstate)
+    if resolved:
+        _scrub_errors(cls, frozenset(resolved))
     type.__setattr__(cls, _POLICY_ATTR, policy)
-    EXEMPT_CODE.update(_exempt_code(cls))
+    init = cls.__dict__.get("__init__")
+    init = getattr(init, "__wrapped__", init)
+    if isinstance(init, types.FunctionType) and _generated_by_attrs(init):
+        _guard.exempt(init.__code__)
     _config.register_record_check(cls, _recheck)
     return cls
+
+
+def _plain_reader(cls: type, name: str) -> Callable[[Any], Any]:
+    """Read an unmanaged field's stored value (the subject, the key)."""
+    member = _guard.slot_of(cls, name)
+    return member.__get__ if member is not None else _guard.dict_reader(name)
+
+
+def _install_subject_guard(cls: type, subject: str) -> None:
+    """Make the subject field refuse a change once set: consent, the audit trail and
+    bundles follow it, so rewriting it would present one person's values as another's."""
+    member = _guard.slot_of(cls, subject)
+    read: Callable[[Any], Any]
+    store: Callable[[Any, Any], None]
+    if member is None:
+        read = _guard.dict_reader(subject)
+
+        def store_in_dict(obj: Any, value: Any) -> None:
+            obj.__dict__[subject] = value
+
+        store = store_in_dict
+    else:
+        read, store = member.__get__, member.__set__
+
+    def get(obj: Any) -> Any:
+        return read(obj)
+
+    def set_subject(obj: Any, value: Any) -> None:
+        try:
+            current = read(obj)
+        except AttributeError:  # construction, unpickling
+            store(obj, value)
+            return
+        if current is not value and not _equal(current, value):
+            raise SubjectChangeRefused(
+                f"{type(obj).__qualname__}.{subject} identifies the person the record is about "
+                f"and cannot be changed once set: consent and the audit trail follow it. "
+                f"Build a new record for the other person instead"
+            )
+
+    def delete_subject(obj: Any) -> None:
+        raise SubjectChangeRefused(
+            f"{type(obj).__qualname__}.{subject} identifies the person the record is about "
+            f"and cannot be deleted"
+        )
+
+    managed = cls.__dict__.get(subject)
+    if _guard.guarded_field(managed) is not None:  # a managed subject keeps its guard
+        assert isinstance(managed, property)
+        type.__setattr__(cls, subject, managed.setter(set_subject).deleter(delete_subject))
+        return
+    get.__qualname__ = f"{cls.__qualname__}.{subject}"
+    get.__purposeful_storage__ = member  # type: ignore[attr-defined]
+    type.__setattr__(cls, subject, property(get, set_subject, delete_subject))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(type(a) is type(b) and a == b)
+    except Exception:
+        return False
+
+
+def _dir(self: Any) -> list[str]:
+    """dir() without the guard's storage names: code that walks dir() with getattr
+    (debugger panes, serialisers) meets the guards only."""
+    return [n for n in object.__dir__(self) if not n.startswith(_guard.STORAGE_PREFIX)]
+
+
+def _getstate(self: Any) -> dict[str, Any]:
+    """Pickling and copying a ``__dict__`` record read every field through its guard."""
+    return {a.name: getattr(self, a.name) for a in attrs.fields(type(self)) if _has(self, a)}
+
+
+def _has(obj: Any, attribute: attrs.Attribute[Any]) -> bool:
+    return attribute.name in obj.__dict__
+
+
+def _setstate(self: Any, state: dict[str, Any]) -> None:
+    for name, value in state.items():
+        object.__setattr__(self, name, value)
+
+
+def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
+    """Wrap ``__init__`` and ``__setattr__`` so that an error quoting a managed value (an
+    attrs validator's "must be in [...] (got '…')", a converter's message) is replaced by
+    a `ManagedValueError` raised from a frame that holds no value."""
+    init = cls.__dict__.get("__init__")
+    if isinstance(init, types.FunctionType):
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                init(self, *args, **kwargs)
+                return
+            except Exception as exc:
+                message = _scrubbed(exc, cls, managed, _given(cls, args, kwargs))
+                if message is None:
+                    raise
+            del args, kwargs
+            raise ManagedValueError(message)
+
+        type.__setattr__(cls, "__init__", __init__)
+    setattr_ = cls.__dict__.get("__setattr__")
+    # only attrs' generated hooks (validators on assignment); a frozen class's own
+    # __setattr__ must stay as it is, since attrs recognises frozen bases by it
+    if isinstance(setattr_, types.FunctionType) and _attrs_setattr_hooks(setattr_):
+
+        @functools.wraps(setattr_)
+        def __setattr__(self: Any, name: str, value: Any) -> None:
+            if name not in managed:
+                setattr_(self, name, value)
+                return
+            try:
+                setattr_(self, name, value)
+                return
+            except Exception as exc:
+                message = _scrubbed(exc, cls, managed, {name: value})
+                if message is None:
+                    raise
+            del value
+            raise ManagedValueError(message)
+
+        type.__setattr__(cls, "__setattr__", __setattr__)
+
+
+def _given(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Field name → value given to ``__init__``."""
+    taken = [a for a in attrs.fields(cls) if a.init]
+    given = {a.name: v for a, v in zip(taken, args, strict=False)}
+    given.update({a.name: kwargs[a.alias] for a in taken if a.alias in kwargs})
+    return given
+
+
+def _scrubbed(
+    exc: Exception, cls: type, managed: frozenset[str], given: dict[str, Any]
+) -> str | None:
+    """The message to raise instead of *exc* if it quotes a managed value given, else None."""
+    values = [v for n, v in given.items() if n in managed]
+    if not values:
+        return None
+    text = str(exc)
+    quoted = any(a is v for a in exc.args for v in values) or any(
+        quote in text for v in values for quote in _quotes(v)
+    )
+    if not quoted:
+        return None
+    return (
+        f"a value given for a managed field of {cls.__qualname__} was refused by its "
+        f"validator or converter ({type(exc).__name__}); the message is not shown because it "
+        f"quotes the value. Check the values against the fields' validators"
+    )
+
+
+def _quotes(value: Any) -> list[str]:
+    """How a message may quote *value*: its repr, or its text when long enough not to
+    match by chance."""
+    try:
+        texts = [repr(value), str(value)]
+    except Exception:
+        return []
+    return [t for t in texts if len(t) >= 3]
+
+
+def _attrs_setattr_hooks(fn: types.FunctionType) -> bool:
+    """True for attrs' ``__setattr__`` that runs on_setattr hooks (validators, converters);
+    False for its frozen one (pinned by tests/test_guard.py)."""
+    return fn.__name__ == "__setattr__" and fn.__code__.co_filename == attr._make.__file__
+
+
+def _generated_by_attrs(fn: types.FunctionType) -> bool:
+    """True for a method attrs generated (pinned by tests/test_guard.py)."""
+    return fn.__code__.co_filename.startswith("<attrs generated")
 
 
 def _resolve(
@@ -430,8 +646,8 @@ def _resolve(
         tag.sensitivity,
         category,
         consent_for,
-        _raw_reader(record.cls, name),
         tag.withhold,
+        tag=tag,
     )
 
 
@@ -472,97 +688,6 @@ def _recheck(
                 )
 
 
-def _slot(cls: type, name: str) -> types.MemberDescriptorType | None:
-    """The member descriptor that stores *name* in a slotted class (or a base), else None."""
-    for klass in cls.__mro__:
-        attribute = klass.__dict__.get(name)
-        if isinstance(attribute, types.MemberDescriptorType):
-            return attribute
-    return None
-
-
-def _guarded(attribute: object) -> FieldPolicy | None:
-    """The policy behind a guard property installed by `_install_guard`, else None."""
-    return getattr(getattr(attribute, "fget", None), "__purposeful_field__", None)
-
-
-def _raw_reader(cls: type, name: str) -> Callable[[Any], Any]:
-    """Read a field's stored value without a decision (for the library's own use)."""
-    for klass in cls.__mro__:
-        attribute = klass.__dict__.get(name)
-        inherited = _guarded(attribute)
-        if inherited is not None:
-            return inherited.raw
-        if isinstance(attribute, types.MemberDescriptorType):
-            return attribute.__get__
-
-    def from_dict(obj: Any) -> Any:
-        try:
-            return obj.__dict__[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    return from_dict
-
-
-def _getter_source(name: str, read: list[str], consent: bool) -> str:
-    """The guard's source for one field. *read* is the statement(s) that return the stored
-    value. A field that may need consent first checks its last consented instance (see
-    `FieldPolicy.hit`), so reading one record's consent field again stays on the fast path.
-    """
-    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow, _hit=_hit):"]
-    # the hot path proper: one get (unpacked: a specialised two-tuple unpack is cheaper than
-    # two subscripts), an identity test (the record read last) and one membership test
-    # (the field decided in this scope)
-    lines += ["    allowed, last = _fast()"]
-    if consent:
-        lines += ["    hit = _hit[0]", "    if hit[1] is obj and hit[0] is allowed:"]
-        lines += [f"        {line}" for line in read]
-    lines += ["    if last is obj and _policy in allowed:"]
-    lines += [f"        {line}" for line in read]
-    lines += ["    return _slow(_policy, obj)"]
-    return "\n".join(lines) + "\n"
-
-
-def _install_guard(cls: type, policy: FieldPolicy) -> None:
-    """Replace the field's class attribute with a guard property."""
-    name = policy.name
-    namespace: dict[str, Any] = {
-        "_fast": fast_state,
-        "_policy": policy,
-        "_slow": read_slow,
-        "_hit": policy.hit,
-    }
-    member = _slot(cls, name)
-    if member is not None:
-        alias = f"_purposeful_raw_{name}"
-        type.__setattr__(cls, alias, member)
-        read = [f"return obj.{alias}"]
-        setter, deleter = member.__set__, member.__delete__
-    else:
-        read = [
-            "try:",
-            f"    return obj.__dict__[{name!r}]",
-            "except KeyError:",
-            f"    raise AttributeError({name!r}) from None",
-        ]
-
-        def setter(obj: Any, value: Any) -> None:
-            obj.__dict__[name] = value
-
-        def deleter(obj: Any) -> None:
-            del obj.__dict__[name]
-
-    source = _getter_source(name, read, policy.may_need_consent)
-    filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
-    exec(compile(source, filename, "exec"), namespace)
-    getter = namespace[name]
-    getter.__qualname__ = f"{cls.__qualname__}.{name}"
-    getter.__purposeful_field__ = policy
-    guard = property(getter, setter, deleter, doc=f"Managed field {name!r} (purposeful).")
-    type.__setattr__(cls, name, guard)
-
-
 def _make_repr(cls: type, subject: str, managed: Mapping[str, FieldPolicy]) -> Callable[[Any], str]:
     """A repr with placeholders for managed fields and the subject identifier."""
     shown = [a for a in attrs.fields(cls) if a.repr is not False]
@@ -584,56 +709,5 @@ def _make_repr(cls: type, subject: str, managed: Mapping[str, FieldPolicy]) -> C
     return __repr__
 
 
-# attrs' generated methods whose reads are not uses of the data. Ordering (__lt__ and so on)
-# is deliberately absent: comparisons against chosen values can recover a value, so they are
-# reads. Only methods attrs generated are exempt; a hand-written __eq__ is checked.
 def _repr_pretty(self: Any, printer: Any, cycle: bool) -> None:
     printer.text(repr(self))
-
-
-_EXEMPT_METHODS = (
-    "__init__",  # reads a field back to run its validator: construction is not a use
-    "__setattr__",
-    "__eq__",
-    "__ne__",
-    "__hash__",
-    "__getstate__",
-    "__setstate__",
-)
-
-
-def _generated_by_attrs(fn: types.FunctionType) -> bool:
-    code = fn.__code__
-    return code.co_filename.startswith("<attrs generated") or fn.__module__ == "attr._make"
-
-
-def _codes_of(fn: object, seen: set[CodeType]) -> None:
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
-    for cell in getattr(fn, "__closure__", None) or ():
-        try:
-            contents = cell.cell_contents
-        except ValueError:
-            continue
-        if isinstance(contents, types.FunctionType):
-            _codes_of(contents, seen)
-
-
-def _exempt_code(cls: type) -> set[CodeType]:
-    """The code objects of attrs' generated methods on *cls* that read fields as non-uses."""
-    codes: set[CodeType] = set()
-    for method in _EXEMPT_METHODS:
-        fn = cls.__dict__.get(method)
-        if isinstance(fn, types.FunctionType) and _generated_by_attrs(fn):
-            _codes_of(fn, codes)
-    _codes_of(attrs.evolve, codes)
-    _codes_of(attr.evolve, codes)
-    return codes

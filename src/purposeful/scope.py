@@ -19,16 +19,24 @@ import functools
 import inspect
 import logging
 import sys
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
 from datetime import UTC, datetime
-from types import CodeType, TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
-from ._config import get_configuration
+from . import _guard
+from ._config import Configuration, get_configuration
+from ._guard import NO_FAST, NO_HIT
 from .actors import Actor
 from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
-from .errors import AuditSinkError, ConfigurationError, NoPurposeScope, PurposeViolation
+from .errors import (
+    AuditSinkError,
+    ConfigurationError,
+    NoPurposeScope,
+    PurposeViolation,
+    ScopeOrderWarning,
+)
 from .purposes import Purpose
 from .typing import AuditSink, ConsentChecker
 
@@ -42,28 +50,17 @@ _log = logging.getLogger("purposeful")
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
-#: What the hot path reads: (the current scope's set of allowed fields, the record read
-#: last in this context). A read is fast only for that record; the first read of another
-#: record takes the slow path once, which notes whose record it is (for the audit's subject
-#: counts) and makes it the last record.
-_fast_var: ContextVar[tuple[set[object] | frozenset[object], object]] = ContextVar(
-    "purposeful.fast", default=(frozenset(), None)
-)
-#: The hot path's one context-variable get.
-fast_state = _fast_var.get
-
-#: The "no hit" value of a field's last-consented-instance cell (`FieldPolicy.hit`).
-NO_HIT: tuple[None, None] = (None, None)
-
-#: Code objects whose reads of a managed field are not uses of the data: attrs' generated
-#: equality, hashing and pickling methods, and attrs.evolve. `records` fills it.
-EXEMPT_CODE: set[CodeType] = set()
+_scope_var = _guard.scope_var
+_fast_var = _guard.fast_var
 
 
 def current_scope() -> Scope | None:
-    """The scope in force in this context, or None."""
-    return _scope_var.get()
+    """The scope that covers the code running here, or None.
+
+    A scope opened inside a generator that is being iterated covers the generator's own
+    code, not its consumer's between iterations.
+    """
+    return _guard.effective_scope()
 
 
 class Scope:
@@ -76,10 +73,12 @@ class Scope:
     __slots__ = (
         "_allowed",
         "_closed",
+        "_config",
         "_consent",
         "_consents",
         "_decided",
         "_disclosures",
+        "_frame",
         "_hits",
         "_log",
         "_opener",
@@ -98,11 +97,16 @@ class Scope:
         *,
         opener: object = None,
         outer: Scope | None = None,
+        frame: FrameType | None = None,
+        config: Configuration | None = None,
     ) -> None:
         self.purpose = purpose
         self.actor = actor
         self._opener = opener
         self._outer = outer
+        #: the frame of the iterated generator that opened the scope, else None
+        self._frame = frame
+        self._config = config if config is not None else get_configuration()
         self.opened_at = datetime.now(UTC)
         self._consent = consent
         self._allowed: set[object] = set()
@@ -128,8 +132,9 @@ class Scope:
         decision = self.decide(policy, obj)
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
             self.note_subject(policy.record, obj)
-            _fast_var.set((self._allowed, obj))
-            return policy.raw(obj)
+            if self._frame is None and _scope_var.get() is self:
+                _fast_var.set((self._allowed, obj))
+            return policy._raw(obj)
         raise PurposeViolation(decision)
 
     def note_subject(self, record: RecordPolicy, obj: object) -> None:
@@ -170,7 +175,8 @@ class Scope:
             key = (policy, subject)
             cached = self._decided.get(key)
             if cached is not None:
-                self._hit(policy, obj, cached)
+                if self._frame is None:
+                    self._hit(policy, obj, cached)
                 return cached
             consent_reasons, consent = self._consent_of(subject)
             reasons = reasons + consent_reasons
@@ -182,13 +188,15 @@ class Scope:
             if cached is not None:
                 return cached
         elif reasons:
-            mode = get_configuration().mode_for(self.purpose, type(obj))
+            # the mode of the field's own record class: the cache below is keyed by its policy
+            mode = self._config.mode_for(self.purpose, policy.record.cls)
             outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
         self._log.append(decision)
         self._decided[key] = decision
         if needs_consent:
-            self._hit(policy, obj, decision)
+            if self._frame is None:
+                self._hit(policy, obj, decision)
         elif outcome is Outcome.ALLOWED or outcome is Outcome.WOULD_DENY:
             self._allowed.add(policy)
         return decision
@@ -204,7 +212,7 @@ class Scope:
         found = self._consents.get(subject)
         if found is not None:
             return found
-        checker = self._consent if self._consent is not None else get_configuration().consent
+        checker = self._consent if self._consent is not None else self._config.consent
         if checker is None:
             found = ((Reason.NO_CONSENT_CHECKER,), None)
         elif not subject:  # a record without a subject id has no one to have consented
@@ -243,13 +251,17 @@ class Scope:
             return ((Reason.CONSENT_CHECK_FAILED,), None)
 
     def _close(self, failed: bool) -> ScopeReport:
+        """Close the scope and forget every raw subject id and record it held."""
         self._closed = True
         self._allowed.clear()
         for policy in self._hits:
             if policy.hit[0][0] is self._allowed:
                 policy.hit[0] = NO_HIT
+        self._hits.clear()
         self._consents.clear()
-        subjects = _subject_summary(self._subjects)
+        self._decided.clear()  # keys of consent decisions hold subject ids
+        self._frame = None
+        subjects = _subject_summary(self._subjects, self._config)
         self._subjects.clear()
         return ScopeReport(
             purpose=self.purpose,
@@ -258,7 +270,7 @@ class Scope:
             closed_at=datetime.now(UTC),
             decisions=tuple(self._log),
             failed=failed,
-            mode=get_configuration().mode_for(self.purpose, object),
+            mode=self._config.mode_for(self.purpose, object),
             disclosures=tuple(self._disclosures),
             **subjects,
         )
@@ -287,12 +299,12 @@ def remove_tap(sink: AuditSink) -> None:
         _taps.remove(sink)
 
 
-def _subject_summary(subjects: dict[str, set[str]]) -> dict[str, Any]:
+def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> dict[str, Any]:
     """The report's subject fields: per record type how many people, how many in all, and
     their pseudonyms if a pseudonymiser is configured. Raw subject ids stop here."""
     everyone: set[str] = set().union(*subjects.values()) if subjects else set()
     everyone.discard("")
-    pseudonymise = get_configuration().pseudonymise
+    pseudonymise = config.pseudonymise
     return {
         "subject_counts": {record_type: len(ids) for record_type, ids in subjects.items()},
         "subject_count": len(everyone),
@@ -300,11 +312,12 @@ def _subject_summary(subjects: dict[str, set[str]]) -> dict[str, Any]:
     }
 
 
-def emit(report: ScopeReport) -> None:
-    """Hand *report* to every configured sink and tap; raise `AuditSinkError` after if any
-    failed."""
+def emit(report: ScopeReport, config: Configuration | None = None) -> None:
+    """Hand *report* to every sink of *config* (default: the one in force) and every tap;
+    raise `AuditSinkError` after if any failed."""
     failures: list[BaseException] = []
-    for sink in (*get_configuration().sinks, *_taps):
+    sinks = (config if config is not None else get_configuration()).sinks
+    for sink in (*sinks, *_taps):
         try:
             sink.emit(report)
         except Exception as exc:
@@ -317,20 +330,12 @@ def emit(report: ScopeReport) -> None:
         ) from failures[0]
 
 
-def read_slow(policy: FieldPolicy, obj: object) -> Any:
-    """The slow path of a managed field read: anything the hot path could not answer.
-
-    Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
-    Reads from attrs' own equality, hashing, pickling and evolve are not uses of the data:
-    they get the value without a decision.
-    """
-    if sys._getframe(2).f_code in EXEMPT_CODE:
-        return policy.raw(obj)
-    scope = _scope_var.get()
-    if scope is not None and not scope.closed:
-        return scope.read(policy, obj)
-    reason = Reason.NO_SCOPE if scope is None else Reason.SCOPE_CLOSED
-    mode = get_configuration().mode_for(None, type(obj))
+def read_unscoped(policy: FieldPolicy, obj: object, *, closed: bool = False) -> Any:
+    """A read with no scope covering it, or only a *closed* one (carried, or closed under
+    it): refused, or let through and recorded as a would-deny in monitor mode."""
+    reason = Reason.SCOPE_CLOSED if closed else Reason.NO_SCOPE
+    config = get_configuration()
+    mode = config.mode_for(None, policy.record.cls)
     if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
         decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
         subjects = {policy.record.cls.__qualname__: {policy.record.subject_of(obj)}}
@@ -338,7 +343,8 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
             _emit_alone(decision, subjects)
         except AuditSinkError as sink_error:  # monitor mode must not break the legacy path
             _log.error("purposeful: %s", sink_error)
-        return policy.raw(obj)
+        del subjects
+        return policy._raw(obj)
     refusal = NoPurposeScope(policy.decision(Outcome.DENIED, None, None, None, (reason,)))
     try:
         _emit_alone(refusal.decision)
@@ -350,7 +356,9 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
 def _emit_alone(decision: Decision, subjects: dict[str, set[str]] | None = None) -> None:
     """Report a decision made outside any open scope, as a report of its own."""
     now = datetime.now(UTC)
-    emit(ScopeReport(None, None, now, now, (decision,), **_subject_summary(subjects or {})))
+    config = get_configuration()
+    summary = _subject_summary(subjects or {}, config)
+    emit(ScopeReport(None, None, now, now, (decision,), **summary), config)
 
 
 class use:
@@ -375,7 +383,7 @@ class use:
     scope), and again once exited; each task exits the scopes it entered, innermost first.
     """
 
-    __slots__ = ("_actor", "_consent", "_purpose")
+    __slots__ = ("_actor", "_consent", "_open", "_purpose")
 
     def __init__(
         self,
@@ -397,13 +405,28 @@ class use:
         self._purpose = purpose
         self._actor = actor
         self._consent = consent
+        self._open: list[Scope] = []  # scopes entered and not yet exited, in any context
 
     def __enter__(self) -> Scope:
-        purpose = get_configuration().registry.resolve(self._purpose)
-        outer = _scope_var.get()
-        scope = Scope(purpose, self._actor, self._consent, opener=self, outer=outer)
+        return self._enter(sys._getframe(1))
+
+    def _enter(self, frame: FrameType) -> Scope:
+        config = get_configuration()
+        purpose = config.registry.resolve(self._purpose)
+        generator = _guard.iterated_generator_frame(frame)
+        scope = Scope(
+            purpose,
+            self._actor,
+            self._consent,
+            opener=self,
+            outer=_scope_var.get(),
+            frame=generator,
+            config=config,
+        )
         _scope_var.set(scope)
-        _fast_var.set((scope._allowed, None))
+        # a generator's scope is never read fast: its consumer shares the context
+        _fast_var.set((scope._allowed, None) if generator is None else NO_FAST)
+        self._open.append(scope)
         return scope
 
     def __exit__(
@@ -412,26 +435,64 @@ class use:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # The scope to close is this context's innermost one, not state kept on the `use`
-        # object: one module-level `use` may be entered by several tasks or threads at once.
-        scope = _scope_var.get()
-        if scope is None or scope._opener is not self:
-            raise ConfigurationError(
-                "this use(...) is not the innermost open scope here: exit scopes in the "
-                "reverse order of entering them, in the task or thread that entered them"
-            )
-        outer = scope._outer
-        _scope_var.set(outer)
-        _fast_var.set((outer._allowed, None) if outer is not None else (frozenset(), None))
+        closed = self._close_mine(failed=exc_type is not None)
         try:
-            emit(scope._close(failed=exc_type is not None))
-        except AuditSinkError as sink_error:
-            if exc is None:
-                raise
-            exc.add_note(f"purposeful: {sink_error}")
+            for scope, report in closed:
+                try:
+                    emit(report, scope._config)
+                except AuditSinkError as sink_error:
+                    if exc is None:
+                        raise
+                    exc.add_note(f"purposeful: {sink_error}")
+        finally:
+            if len(closed) > 1:
+                warnings.warn(
+                    f"purposeful: {len(closed) - 1} scope(s) opened inside "
+                    f"use({closed[-1][0].purpose.id!r}) were still open when it exited (an "
+                    f"abandoned generator?); they were closed and reported as failed",
+                    ScopeOrderWarning,
+                    stacklevel=2,
+                )
+
+    def _close_mine(self, failed: bool) -> list[tuple[Scope, ScopeReport]]:
+        """Close the scope this `use` opened here, whatever order things unwind in.
+
+        The scope to close is this context's innermost one of this `use`, not state kept on
+        the `use` object: one module-level `use` may be entered by several tasks or threads
+        at once. Scopes opened inside it and never exited (an abandoned generator's) are
+        closed with it, as failed. A scope exited in another context than it was entered in
+        (a generator finalised elsewhere) is closed there and leaves this context alone.
+        """
+        chain: list[Scope] = []
+        scope = _scope_var.get()
+        while scope is not None and not (scope._opener is self and not scope._closed):
+            chain.append(scope)
+            scope = scope._outer
+        closing: list[tuple[Scope, bool]]
+        if scope is not None:
+            closing = [(inner, True) for inner in chain if not inner._closed]
+            closing.append((scope, failed))
+            outer = scope._outer
+            _scope_var.set(outer)
+            _fast_var.set(
+                (outer._allowed, None) if outer is not None and outer._frame is None else NO_FAST
+            )
+        else:
+            mine = [s for s in self._open if not s._closed]
+            frame = sys._getframe(2)
+            scope = next((s for s in reversed(mine) if s._frame is frame), None)
+            if scope is None and not mine:
+                return []
+            closing = [(scope if scope is not None else mine[-1], failed)]
+        reports = []
+        for inner, inner_failed in closing:
+            if inner in self._open:
+                self._open.remove(inner)
+            reports.append((inner, inner._close(failed=inner_failed)))
+        return reports
 
     async def __aenter__(self) -> Scope:
-        return self.__enter__()
+        return self._enter(sys._getframe(1))
 
     async def __aexit__(
         self,
@@ -482,9 +543,9 @@ def carry_scope(fn: Callable[P, R]) -> Callable[P, R]:
     scope has closed is refused with `NoPurposeScope` (reason ``scope-closed``).
     ``asyncio.to_thread`` already copies the context, so it needs no wrapper.
     """
-    scope = _scope_var.get()
+    scope = _guard.effective_scope()
     fast: tuple[set[object] | frozenset[object], object] = (
-        (scope._allowed, None) if scope else (frozenset(), None)
+        (scope._allowed, None) if scope is not None and scope._frame is None else NO_FAST
     )
 
     @functools.wraps(fn)

@@ -248,7 +248,7 @@ class TypeSpool:
         readers: list[tuple[str, Callable[[Any], Any]]] = []
         for name in self.names:
             managed = policy.fields.get(name)
-            readers.append((name, managed.raw if managed is not None else _plain(name)))
+            readers.append((name, managed._raw if managed is not None else _plain(name)))
         self._readers = tuple(readers)
 
     def add(

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from .._config import configured, declared_records
+from .._guard import add_context_driver
 from .._hierarchy import covers
 from ..decisions import Outcome, ScopeReport
 from ..records import record_policy
@@ -49,6 +50,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail every test that makes a purpose violation, caught or monitored",
     )
+
+
+def _register_fixture_driver() -> None:
+    """A generator fixture that opens a scope holds it open for the test (pytest drives the
+    generator as a context manager), not only for its own code."""
+    from _pytest import fixtures
+
+    driver = getattr(fixtures, "call_fixture_func", None)
+    if driver is not None:
+        add_context_driver(driver.__code__)
+
+
+_register_fixture_driver()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,254 @@
+"""The guard: how reading a managed field becomes a decision.
+
+This module owns everything between ``record.field`` and `Scope.read`:
+
+- the state the hot path reads: the scope in force and ``(allowed fields, last record)``,
+  two context variables, so asyncio tasks inherit them and threads do not;
+- which scope is in force for a read (`effective_scope`): a scope opened inside an iterated
+  generator covers the generator's own code only, never its consumer between iterations;
+- the getters installed on record classes, generated per field, their source registered
+  with `linecache` so a traceback shows the guard's own line;
+- the one exempt read: attrs' generated ``__init__`` reading a value back to run its
+  validator, which is construction, not a use;
+- the slow path, for every read the hot path cannot answer.
+
+It decides nothing itself (the scope does) and never formats, emits or stores a report.
+
+The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 8× a plain
+slotted attrs read on CPython 3.11), is the generated getter::
+
+    allowed, last = _fast()                  # one context-variable get
+    if last is obj and _policy in allowed:   # the record read last; one set membership
+        return obj.<storage>                 # a specialised slot load
+
+Where the value lives: a slotted record keeps it in the slot attrs made; the guard takes
+the slot's name, and the slot's member descriptor is kept under a storage name made for
+this process (``_pf<token>_<field>``), which ``dir()`` does not list. CPython specialises
+the final read only when the storage is found on the class by name: reading it through the
+descriptor's ``__get__`` instead adds about 45 ns, half again the whole guard. A record that
+keeps values in its ``__dict__`` (``slots=False``) is read from there.
+"""
+
+from __future__ import annotations
+
+import linecache
+import secrets
+import sys
+import types
+from collections.abc import Callable
+from contextvars import ContextVar
+from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .records import FieldPolicy
+    from .scope import Scope
+
+__all__ = [
+    "NO_HIT",
+    "STORAGE_PREFIX",
+    "add_context_driver",
+    "effective_scope",
+    "exempt",
+    "fast_state",
+    "install_getter",
+    "iterated_generator_frame",
+    "read_slow",
+]
+
+#: The scope opened last in this context (possibly one that does not cover the code
+#: running now: see `effective_scope`).
+scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
+#: What the hot path reads: (the scope's set of allowed fields, the record read last in this
+#: context). A read is fast only for that record; the first read of another record takes the
+#: slow path once, which notes whose record it is (per-person history) and makes it the last.
+fast_var: ContextVar[tuple[set[object] | frozenset[object], object]] = ContextVar(
+    "purposeful.fast", default=(frozenset(), None)
+)
+#: The hot path's one context-variable get.
+fast_state = fast_var.get
+#: The fast state of a context where nothing may be read fast.
+NO_FAST: tuple[frozenset[object], None] = (frozenset(), None)
+#: The "no hit" value of a field's last-consented-instance cell (`FieldPolicy.hit`).
+NO_HIT: tuple[None, None] = (None, None)
+
+#: Storage names are made per process, so no code can know one in advance.
+STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
+
+# Reads whose caller is one of these code objects are construction, not use: attrs'
+# generated __init__ reads a value back to run the field's validator. Kept by id (an int
+# hashes in constant time; a code object hashes its constants), and kept alive here.
+_exempt_ids: set[int] = set()
+_exempt_keep: list[types.CodeType] = []
+
+# Code that drives a generator as a context manager: a scope opened inside such a generator
+# is meant for the code in the caller's ``with`` block.
+_context_drivers: set[types.CodeType] = set()
+
+
+def exempt(code: types.CodeType) -> None:
+    """Let reads made directly by *code* through undecided (attrs' generated __init__)."""
+    if id(code) not in _exempt_ids:
+        _exempt_keep.append(code)
+        _exempt_ids.add(id(code))
+
+
+def add_context_driver(code: types.CodeType) -> None:
+    """Treat generators resumed by *code* as context managers (see `iterated_generator_frame`).
+
+    contextlib's are known; the pytest plugin adds pytest's fixture caller.
+    """
+    _context_drivers.add(code)
+
+
+def _known_drivers() -> None:
+    import contextlib
+
+    add_context_driver(contextlib._GeneratorContextManager.__enter__.__code__)
+    add_context_driver(contextlib._AsyncGeneratorContextManager.__aenter__.__code__)
+
+
+_known_drivers()
+
+
+def iterated_generator_frame(frame: types.FrameType) -> types.FrameType | None:
+    """*frame* if it is a generator's (sync or async) being iterated, else None.
+
+    A scope opened there covers the generator's code only: between iterations its consumer
+    runs in the same context, and must not read under the generator's purpose. A generator
+    resumed by a context-manager driver (``contextlib.contextmanager``, a pytest fixture) is
+    not iterated: its scope is for the caller's ``with`` block.
+    """
+    if not frame.f_code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR):
+        return None
+    caller = frame.f_back
+    if caller is not None and caller.f_code in _context_drivers:
+        return None
+    return frame
+
+
+def effective_scope() -> Scope | None:
+    """The scope that covers the code running now, or None.
+
+    Skips scopes opened in an iterated generator while it is suspended (its frame is not
+    on any stack: ``f_back`` is None): the consumer is not inside the generator's block.
+    """
+    scope = scope_var.get()
+    while scope is not None and scope._frame is not None and scope._frame.f_back is None:
+        scope = scope._outer
+    return scope
+
+
+def read_slow(policy: FieldPolicy, obj: object) -> Any:
+    """The slow path of a managed field read: anything the hot path could not answer.
+
+    Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
+    """
+    if id(sys._getframe(2).f_code) in _exempt_ids:
+        return policy._raw(obj)
+    scope = effective_scope()
+    if scope is not None and not scope._closed:
+        return scope.read(policy, obj)
+    from .scope import read_unscoped  # the rare path; scope imports this module
+
+    return read_unscoped(policy, obj, closed=scope is not None)
+
+
+def _getter_source(name: str, read: list[str], consent: bool) -> str:
+    """The guard's source for one field. *read* is the statement(s) that return the stored
+    value. A field that may need consent first checks its last consented instance (see
+    `FieldPolicy.hit`), so reading one record's consent field again stays on the fast path.
+    """
+    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow, _hit=_hit):"]
+    # the hot path proper: one get (unpacked: a specialised two-tuple unpack is cheaper than
+    # two subscripts), an identity test (the record read last) and one membership test
+    # (the field decided in this scope)
+    lines += ["    allowed, last = _fast()"]
+    if consent:
+        lines += ["    hit = _hit[0]", "    if hit[1] is obj and hit[0] is allowed:"]
+        lines += [f"        {line}" for line in read]
+    lines += ["    if last is obj and _policy in allowed:"]
+    lines += [f"        {line}" for line in read]
+    lines += ["    return _slow(_policy, obj)"]
+    return "\n".join(lines) + "\n"
+
+
+def _compile(source: str, filename: str, namespace: dict[str, Any]) -> None:
+    """Run generated *source*, registering it with linecache so tracebacks show it."""
+    exec(compile(source, filename, "exec"), namespace)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def slot_of(cls: type, name: str) -> types.MemberDescriptorType | None:
+    """The member descriptor that stores *name* in a slotted class (or a base), else None."""
+    for klass in cls.__mro__:
+        attribute = klass.__dict__.get(name)
+        if isinstance(attribute, types.MemberDescriptorType):
+            return attribute
+        if isinstance(attribute, property):  # a guard of a record base class
+            storage = getattr(attribute.fget, "__purposeful_storage__", None)
+            if storage is not None:
+                return storage  # type: ignore[no-any-return]
+    return None
+
+
+def install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
+    """Replace the field's class attribute with a guard property; return the undecided
+    reader the library itself uses (`FieldPolicy._raw`)."""
+    name = policy.name
+    namespace: dict[str, Any] = {
+        "_fast": fast_state,
+        "_policy": policy,
+        "_slow": read_slow,
+        "_hit": policy.hit,
+    }
+    member = slot_of(cls, name)
+    raw: Callable[[Any], Any]
+    if member is not None:
+        storage = f"{STORAGE_PREFIX}{name}"
+        type.__setattr__(cls, storage, member)
+        read = [f"return obj.{storage}"]
+        setter, deleter, raw = member.__set__, member.__delete__, member.__get__
+    else:
+        read = [
+            "try:",
+            f"    return obj.__dict__[{name!r}]",
+            "except KeyError:",
+            f"    raise AttributeError({name!r}) from None",
+        ]
+
+        def setter(obj: Any, value: Any) -> None:
+            obj.__dict__[name] = value
+
+        def deleter(obj: Any) -> None:
+            del obj.__dict__[name]
+
+        raw = dict_reader(name)
+
+    source = _getter_source(name, read, policy.may_need_consent)
+    filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
+    _compile(source, filename, namespace)
+    getter = namespace[name]
+    getter.__qualname__ = f"{cls.__qualname__}.{name}"
+    getter.__purposeful_field__ = policy
+    getter.__purposeful_storage__ = member
+    guard = property(getter, setter, deleter, doc=f"Managed field {name!r} (purposeful).")
+    type.__setattr__(cls, name, guard)
+    return raw
+
+
+def dict_reader(name: str) -> Callable[[Any], Any]:
+    """Read *name* from an instance ``__dict__``, as attribute access would."""
+
+    def from_dict(obj: Any) -> Any:
+        try:
+            return obj.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    return from_dict
+
+
+def guarded_field(attribute: object) -> FieldPolicy | None:
+    """The policy behind a guard property installed by `install_getter`, else None."""
+    return getattr(getattr(attribute, "fget", None), "__purposeful_field__", None)
