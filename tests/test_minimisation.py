@@ -291,3 +291,23 @@ def test_projection_report_reaches_sinks_with_withheld_not_violations(
         ("case_notes", Outcome.WITHHELD),
     ]
     assert report.violations == ()
+
+
+def test_a_failing_consent_checker_leaves_no_value_or_subject_id_in_library_frames() -> None:
+    class Broken:
+        def consent_in_force(self, subject: str, purpose: object, at: object) -> bool:
+            return True
+
+        def consent_status(self, subject: str, purpose: object, at: object) -> str:
+            return "not a status"
+
+    record = case(client_id="C-FRAME-1", case_notes="FRAME-SECRET-NOTE")
+    with pytest.raises(purposeful.ConfigurationError) as info:
+        with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=Broken()):
+            purposeful.project(record)
+    tb = info.value.__traceback__
+    while tb is not None:
+        if "purposeful" in tb.tb_frame.f_code.co_filename:
+            texts = [repr(v) for v in tb.tb_frame.f_locals.values()]
+            assert not [t for t in texts if "C-FRAME-1" in t or "FRAME-SECRET" in t]
+        tb = tb.tb_next

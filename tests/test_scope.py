@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from typing import Any
 
+import attrs
 import pytest
 
 import purposeful
@@ -987,3 +988,23 @@ def test_a_pseudonymiser_that_lets_the_subject_id_through_is_refused(pseudonymis
     with pytest.raises(purposeful.ConfigurationError, match="pseudonymise"):
         purposeful.configure(pseudonymise=pseudonymise)
     assert purposeful.get_configuration() is before
+
+
+def test_a_failing_pseudonymiser_costs_the_pseudonyms_not_the_report(sink: RecordingSink) -> None:
+    purposeful.configure(pseudonymise=lambda subject: "p-" + subject[::-1])
+    import purposeful._config as config_module
+
+    def broken(subject: str) -> str:
+        raise RuntimeError("hsm offline")
+
+    config_module._install(attrs.evolve(purposeful.get_configuration(), pseudonymise=broken))
+    with pytest.raises(purposeful.AuditSinkError, match="pseudonymiser failed") as info:
+        with use("service-delivery", actor=CASEWORKER):
+            assert case(client_id="C-PSEUDO-1").address
+    (report,) = sink.reports
+    assert (report.subject_count, report.subjects) == (1, frozenset())
+    tb = info.value.__traceback__
+    while tb is not None:
+        if "purposeful" in tb.tb_frame.f_code.co_filename:
+            assert "C-PSEUDO-1" not in repr(tb.tb_frame.f_locals)
+        tb = tb.tb_next

@@ -40,6 +40,8 @@ from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
+from .errors import PurposefulError, detached
+
 if TYPE_CHECKING:
     from .records import FieldPolicy
     from .scope import Scope
@@ -148,7 +150,11 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         return policy._raw(obj)
     scope = effective_scope()
     if scope is not None and not scope._closed:
-        return scope.read(policy, obj)
+        try:
+            return scope.read(policy, obj)
+        except PurposefulError as error:
+            # raised here, not in the frames below, which hold raw subject ids
+            raise detached(error) from error.__cause__
     from .scope import read_unscoped  # the rare path; scope imports this module
 
     return read_unscoped(policy, obj, closed=scope is not None)

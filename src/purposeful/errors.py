@@ -122,6 +122,17 @@ class PurposefulError(Exception):
     """Base class of every error raised by purposeful."""
 
 
+def detached(error: BaseException) -> BaseException:
+    """*error* with the traceback it has so far dropped, and its cause's: re-raised at a
+    public entry point, it shows none of the library frames below, whose locals may hold
+    values or raw subject ids (error trackers record locals)."""
+    if error.__cause__ is not None:
+        error.__cause__.with_traceback(None)
+    if error.__context__ is not None:
+        error.__context__.with_traceback(None)
+    return error.with_traceback(None)
+
+
 class ConfigurationError(PurposefulError, ValueError):
     """A declaration or a setting is wrong; raised at definition or load time."""
 

@@ -19,7 +19,7 @@ import attrs
 
 from .actors import Actor
 from .decisions import Decision, Outcome, Reason
-from .errors import ConfigurationError, NoPurposeScope
+from .errors import ConfigurationError, NoPurposeScope, PurposefulError, detached
 from .purposes import Purpose
 from .records import RecordPolicy, record_policy
 from .scope import Scope, current_scope, use
@@ -87,6 +87,20 @@ def project(
         first = next(iter(policy.fields.values()))
         closed = (Reason.SCOPE_CLOSED,)
         raise NoPurposeScope(first.decision(Outcome.DENIED, None, None, None, closed))
+    try:
+        return _project_in(policy, record, scope, purpose, actor)
+    except PurposefulError as error:
+        # raised here, not in the frames below, which hold values and raw subject ids
+        raise detached(error) from error.__cause__
+
+
+def _project_in(
+    policy: RecordPolicy,
+    record: object,
+    scope: Scope | None,
+    purpose: Purpose | str | None,
+    actor: Actor | None,
+) -> Projection:
     if scope is not None and not scope.closed and _same(scope, purpose, actor):
         return _project(policy, record, scope)
     if scope is not None and scope.closed:

@@ -83,6 +83,7 @@ class Scope:
         "_log",
         "_opener",
         "_outer",
+        "_pseudonym_failure",
         "_subjects",
         "actor",
         "opened_at",
@@ -117,6 +118,7 @@ class Scope:
         self._log: list[Decision] = []
         self._disclosures: list[Mapping[str, Any]] = []
         self._closed = False
+        self._pseudonym_failure: str | None = None
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
@@ -263,6 +265,7 @@ class Scope:
         self._frame = None
         subjects = _subject_summary(self._subjects, self._config)
         self._subjects.clear()
+        self._pseudonym_failure = subjects.pop("pseudonym_failure", None)
         return ScopeReport(
             purpose=self.purpose,
             actor=self.actor,
@@ -301,15 +304,37 @@ def remove_tap(sink: AuditSink) -> None:
 
 def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> dict[str, Any]:
     """The report's subject fields: per record type how many people, how many in all, and
-    their pseudonyms if a pseudonymiser is configured. Raw subject ids stop here."""
+    their pseudonyms if a pseudonymiser is configured. Raw subject ids stop here.
+
+    A pseudonymiser that fails costs the report its pseudonyms, never the report: the
+    failure is named in ``pseudonym_failure`` for the caller to raise after emitting.
+    """
     everyone: set[str] = set().union(*subjects.values()) if subjects else set()
     everyone.discard("")
     pseudonymise = config.pseudonymise
-    return {
+    pseudonyms: frozenset[str] = frozenset()
+    failure = None
+    if pseudonymise is not None:
+        try:
+            pseudonyms = frozenset(map(pseudonymise, everyone))
+        except Exception as exc:
+            failure = type(exc).__name__
+    summary = {
         "subject_counts": {record_type: len(ids) for record_type, ids in subjects.items()},
         "subject_count": len(everyone),
-        "subjects": frozenset(map(pseudonymise, everyone)) if pseudonymise else frozenset(),
+        "subjects": pseudonyms,
     }
+    everyone.clear()  # no raw id outlives the summary, in this frame or a traceback's
+    if failure is not None:
+        summary["pseudonym_failure"] = failure
+    return summary
+
+
+def _pseudonym_error(failure: str) -> AuditSinkError:
+    return AuditSinkError(
+        f"the configured pseudonymiser failed ({failure}); the scope's report was sent "
+        f"with its subject counts but without pseudonyms. Fix the pseudonymiser"
+    )
 
 
 def emit(report: ScopeReport, config: Configuration | None = None) -> None:
@@ -358,7 +383,10 @@ def _emit_alone(decision: Decision, subjects: dict[str, set[str]] | None = None)
     now = datetime.now(UTC)
     config = get_configuration()
     summary = _subject_summary(subjects or {}, config)
+    failure = summary.pop("pseudonym_failure", None)
     emit(ScopeReport(None, None, now, now, (decision,), **summary), config)
+    if failure is not None:
+        raise _pseudonym_error(failure)
 
 
 class use:
@@ -440,6 +468,8 @@ class use:
             for scope, report in closed:
                 try:
                     emit(report, scope._config)
+                    if scope._pseudonym_failure is not None:
+                        raise _pseudonym_error(scope._pseudonym_failure)
                 except AuditSinkError as sink_error:
                     if exc is None:
                         raise

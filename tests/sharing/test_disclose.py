@@ -265,3 +265,33 @@ def test_information_collected_before_ipp_3a_is_recorded_as_an_exception(
     assert collected.status is CollectionStatus.EXCEPTION
     assert "before IPP 3A" in (collected.how or "")
     assert log.still_to_be_told() == []
+
+
+def _frame_locals(error: BaseException) -> list[str]:
+    """The text of every local of every frame in *error*'s traceback, its cause's and its
+    context's: what an error tracker that captures locals would record."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            if "purposeful" in tb.tb_frame.f_code.co_filename:
+                texts += [repr(v) for v in tb.tb_frame.f_locals.values()]
+            tb = tb.tb_next
+        pending += [current.__cause__, current.__context__]
+    return texts
+
+
+def test_disclosing_to_a_closed_log_leaves_no_value_or_subject_id_in_library_frames(
+    log: MemorySharingStore,
+) -> None:
+    log.close()
+    with pytest.raises(StoreError) as info:
+        disclose(referral(), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    texts = _frame_locals(info.value)
+    assert not [t for t in texts if SUBJECT in t or "Mere Tipene" in t or "021 555" in t]

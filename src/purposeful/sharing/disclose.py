@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .._config import get_configuration
 from ..actors import Actor
-from ..errors import ConfigurationError, DisclosureRefused
+from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
 from ..minimisation import project
 from ..purposes import Purpose
 from ..records import record_policy
@@ -114,6 +114,21 @@ def disclose(
         ConfigurationError: no disclosure log is configured, no actor, or a bad argument.
         StoreError: the log could not record it; nothing was disclosed.
     """
+    try:
+        return _disclose(record, to, under, purpose, actor, at)
+    except PurposefulError as error:
+        # raised here, not in the frames below, which hold values and raw subject ids
+        raise detached(error) from error.__cause__
+
+
+def _disclose(
+    record: object,
+    to: Party | str,
+    under: SharingAgreement,
+    purpose: Purpose | str | None,
+    actor: Actor | None,
+    at: datetime | None,
+) -> Disclosed:
     if not isinstance(under, SharingAgreement):
         raise ConfigurationError("disclose(under=...) takes a SharingAgreement")
     policy = record_policy(type(record))
