@@ -302,9 +302,11 @@ def test_a_failing_consent_checker_leaves_no_value_or_subject_id_in_library_fram
             return "not a status"
 
     record = case(client_id="C-FRAME-1", case_notes="FRAME-SECRET-NOTE")
-    with pytest.raises(purposeful.ConfigurationError) as info:
-        with use(CASE_MANAGEMENT, actor=CASEWORKER, consent=Broken()):
-            purposeful.project(record)
+    with (
+        pytest.raises(purposeful.ConfigurationError) as info,
+        use(CASE_MANAGEMENT, actor=CASEWORKER, consent=Broken()),
+    ):
+        purposeful.project(record)
     tb = info.value.__traceback__
     while tb is not None:
         if "purposeful" in tb.tb_frame.f_code.co_filename:

@@ -998,9 +998,11 @@ def test_a_failing_pseudonymiser_costs_the_pseudonyms_not_the_report(sink: Recor
         raise RuntimeError("hsm offline")
 
     config_module._install(attrs.evolve(purposeful.get_configuration(), pseudonymise=broken))
-    with pytest.raises(purposeful.AuditSinkError, match="pseudonymiser failed") as info:
-        with use("service-delivery", actor=CASEWORKER):
-            assert case(client_id="C-PSEUDO-1").address
+    with (
+        pytest.raises(purposeful.AuditSinkError, match="pseudonymiser failed") as info,
+        use("service-delivery", actor=CASEWORKER),
+    ):
+        assert case(client_id="C-PSEUDO-1").address
     (report,) = sink.reports
     assert (report.subject_count, report.subjects) == (1, frozenset())
     tb = info.value.__traceback__
