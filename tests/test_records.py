@@ -532,3 +532,29 @@ def test_record_class_no_longer_referenced_is_garbage_collected() -> None:
     gone = declare_pilot_record_and_forget_it()
     gc.collect()
     assert gone() is None, "purposeful keeps a record class alive after its last use"
+
+
+def test_super_field_in_a_subclass_is_decided_under_the_subclass_declaration() -> None:
+    @purposeful.record(subject="client_id")
+    class Base:
+        client_id: str
+        notes: str = purposeful.field(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT})
+
+    @purposeful.record(subject="client_id")
+    class Protected(Base):
+        notes: str = purposeful.field(purposes={"funder-reporting": SERVICE_AGREEMENT})
+
+        def summary(self) -> str:
+            return super().notes  # type: ignore[misc,no-any-return]
+
+    base, protected = Base("C-1", "base notes"), Protected("C-2", "protected notes")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert base.notes == "base notes"
+        for read in (
+            lambda: protected.notes,
+            protected.summary,
+            lambda: Base.notes.__get__(protected),
+        ):
+            with pytest.raises(PurposeViolation) as info:
+                read()
+            assert info.value.decision.record_type.endswith("Protected")

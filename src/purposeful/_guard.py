@@ -148,6 +148,8 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     """
     if id(sys._getframe(2).f_code) in _exempt_ids:
         return policy._raw(obj)
+    if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
+        policy = own_policy(policy, type(obj))
     scope = effective_scope()
     if scope is not None and not scope._closed:
         try:
@@ -158,6 +160,22 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     from .scope import read_unscoped  # the rare path; scope imports this module
 
     return read_unscoped(policy, obj, closed=scope is not None)
+
+
+def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
+    """The policy of *policy*'s field on instances of *cls*: the declaration of the nearest
+    decorated class in its MRO, whichever class's guard was called (``super().field``
+    calls the base's)."""
+    found = policy._by_class.get(cls)
+    if found is None:
+        found = policy
+        for klass in cls.__mro__:
+            record = klass.__dict__.get("__purposeful_record__")
+            if record is not None:
+                found = record.fields.get(policy.name, policy)
+                break
+        policy._by_class[cls] = found
+    return found
 
 
 def _getter_source(name: str, read: list[str], consent: bool) -> str:

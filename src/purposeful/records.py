@@ -160,6 +160,8 @@ class FieldPolicy:
     #: Reads the stored value with no decision: for the library's own use only (a decided
     #: projection, a bundle for the person). Set when the guard is installed.
     _raw: Callable[[Any], Any] = attrs.field(default=getattr, init=False, repr=False)
+    #: record class → the policy its instances are decided under (`_guard.own_policy`)
+    _by_class: dict[type, FieldPolicy] = attrs.field(factory=dict, init=False, repr=False)
     #: The declaration as written (a subclass that declares the field again is compared).
     _tag: FieldTag | None = attrs.field(default=None, repr=False, kw_only=True)
     # Memos for the slow path: both are pure functions of hashable values, so a scope's first
@@ -450,7 +452,9 @@ def _install_subject_guard(cls: type, subject: str) -> None:
         except AttributeError:  # construction, unpickling
             store(obj, value)
             return
-        if current is not value and not _equal(current, value):
+        same = current is value or _equal(current, value)
+        del current, value  # no subject id in this frame when it raises
+        if not same:
             raise SubjectChangeRefused(
                 f"{type(obj).__qualname__}.{subject} identifies the person the record is about "
                 f"and cannot be changed once set: consent and the audit trail follow it. "

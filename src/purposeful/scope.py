@@ -110,7 +110,9 @@ class Scope:
         self._config = config if config is not None else get_configuration()
         self.opened_at = datetime.now(UTC)
         self._consent = consent
-        self._allowed: set[object] = set()
+        #: per record class, the fields allowed (or would-deny) in this scope: the hot path
+        #: reads the set of the class of the record it last decided
+        self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
         self._consents: dict[str, tuple[tuple[Reason, ...], ConsentStatus | None]] = {}
         self._hits: set[FieldPolicy] = set()
@@ -135,7 +137,7 @@ class Scope:
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
             self.note_subject(policy.record, obj)
             if self._frame is None and _scope_var.get() is self:
-                _fast_var.set((self._allowed, obj))
+                _fast_var.set((self._allowed_for(obj), obj))
             return policy._raw(obj)
         raise PurposeViolation(decision)
 
@@ -200,13 +202,19 @@ class Scope:
             if self._frame is None:
                 self._hit(policy, obj, decision)
         elif outcome is Outcome.ALLOWED or outcome is Outcome.WOULD_DENY:
-            self._allowed.add(policy)
+            self._allowed_for(obj).add(policy)
         return decision
+
+    def _allowed_for(self, obj: object) -> set[object]:
+        allowed = self._allowed.get(type(obj))
+        if allowed is None:
+            allowed = self._allowed[type(obj)] = set()
+        return allowed
 
     def _hit(self, policy: FieldPolicy, obj: object, decision: Decision) -> None:
         """Make *obj* the field's last consented instance for this scope's fast path."""
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
-            policy.hit[0] = (self._allowed, obj)
+            policy.hit[0] = (self._allowed_for(obj), obj)
             self._hits.add(policy)
 
     def _consent_of(self, subject: str) -> tuple[tuple[Reason, ...], ConsentStatus | None]:
@@ -255,10 +263,12 @@ class Scope:
     def _close(self, failed: bool) -> ScopeReport:
         """Close the scope and forget every raw subject id and record it held."""
         self._closed = True
-        self._allowed.clear()
         for policy in self._hits:
-            if policy.hit[0][0] is self._allowed:
+            if any(policy.hit[0][0] is allowed for allowed in self._allowed.values()):
                 policy.hit[0] = NO_HIT
+        for allowed in self._allowed.values():
+            allowed.clear()
+        self._allowed.clear()
         self._hits.clear()
         self._consents.clear()
         self._decided.clear()  # keys of consent decisions hold subject ids
@@ -453,7 +463,7 @@ class use:
         )
         _scope_var.set(scope)
         # a generator's scope is never read fast: its consumer shares the context
-        _fast_var.set((scope._allowed, None) if generator is None else NO_FAST)
+        _fast_var.set(NO_FAST)
         self._open.append(scope)
         return scope
 
@@ -504,9 +514,7 @@ class use:
             closing.append((scope, failed))
             outer = scope._outer
             _scope_var.set(outer)
-            _fast_var.set(
-                (outer._allowed, None) if outer is not None and outer._frame is None else NO_FAST
-            )
+            _fast_var.set(NO_FAST)
         else:
             mine = [s for s in self._open if not s._closed]
             frame = sys._getframe(2)
@@ -574,9 +582,7 @@ def carry_scope(fn: Callable[P, R]) -> Callable[P, R]:
     ``asyncio.to_thread`` already copies the context, so it needs no wrapper.
     """
     scope = _guard.effective_scope()
-    fast: tuple[set[object] | frozenset[object], object] = (
-        (scope._allowed, None) if scope is not None and scope._frame is None else NO_FAST
-    )
+    fast = NO_FAST
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
