@@ -56,6 +56,7 @@ __all__ = [
     "install_getter",
     "iterated_generator_frame",
     "read_slow",
+    "within",
 ]
 
 #: The scope opened last in this context (possibly one that does not cover the code
@@ -132,13 +133,53 @@ def iterated_generator_frame(frame: types.FrameType) -> types.FrameType | None:
 def effective_scope() -> Scope | None:
     """The scope that covers the code running now, or None.
 
-    Skips scopes opened in an iterated generator while it is suspended (its frame is not
-    on any stack: ``f_back`` is None): the consumer is not inside the generator's block.
+    Without a generator's scope in the chain, the scope opened last. Otherwise:
+
+    - a scope opened in an iterated generator covers nothing while the generator is
+      suspended (its frame's ``f_back`` is None) or finished: the consumer is not inside
+      the generator's block;
+    - while the generator runs, a scope its consumer opened after it (code the generator's
+      scope did not cover, see `within`) does not cover the generator's code: the
+      generator's own is in force.
     """
     scope = scope_var.get()
-    while scope is not None and scope._frame is not None and scope._frame.f_back is None:
+    if scope is None or not scope._generators:
+        return scope
+    running: Scope | None = None  # the innermost running generator scope further out
+    candidate: Scope | None = scope
+    while candidate is not None:
+        frame = candidate._frame
+        if frame is not None:
+            if candidate._closed or frame.f_back is None:
+                candidate = candidate._outer
+                continue
+            return candidate if running is None else running
+        if running is None:
+            running = _running_generator_scope(candidate._outer)
+        if running is not None and not within(candidate, running):
+            candidate = candidate._outer  # the consumer's, not the generator's
+            continue
+        return candidate
+    return None
+
+
+def _running_generator_scope(scope: Scope | None) -> Scope | None:
+    while scope is not None:
+        frame = scope._frame
+        if frame is not None and not scope._closed and frame.f_back is not None:
+            return scope
         scope = scope._outer
-    return scope
+    return None
+
+
+def within(scope: Scope, other: Scope) -> bool:
+    """True if *scope* was opened by code that *other* covered (directly or not)."""
+    current = scope._within
+    while current is not None:
+        if current is other:
+            return True
+        current = current._within
+    return False
 
 
 def read_slow(policy: FieldPolicy, obj: object) -> Any:

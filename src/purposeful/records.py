@@ -6,22 +6,12 @@ declaration against the registries, then replaces each managed field's class att
 a guard (a `property` whose getter is generated per field) so that reading it inside a purpose
 scope is checked.
 
-The hot path, measured in ``benchmarks/run.py`` at about 8× a plain slotted attrs read on
-CPython 3.11, is the generated getter::
-
-    if _policy in _allowed():      # one context-variable get, one set membership test
-        return obj._purposeful_raw_<name>   # the slot, via an alias of its member descriptor
-
-Aliasing the slot's member descriptor under a second name lets CPython specialise the final
-read as a plain slot load; calling the descriptor's ``__get__`` instead costs about 5× a plain
-read on its own. Everything else (decisions, explanations, consent, audit) happens in
-`scope.read_slow`, once per field per scope.
-
-What is not a read: equality, hashing, pickling, copying and ``attrs.evolve`` go through
-attrs' own generated code, which the guard recognises and lets through undecided. ``repr()``
-shows placeholders for managed fields and the subject identifier. ``attrs.asdict``/
-``astuple`` and ordering comparisons are reads. Writes (construction, assignment) are not
-checked.
+The guard itself (the generated getters, the fast path, the slow path) lives in `_guard`;
+this module declares, resolves and installs. What is a read, and the two tiers of guarantee
+(slotted records; records with an instance ``__dict__``), are in ``docs/what-is-a-read.md``:
+in short every operation that hands a managed value to other code is a read, including
+equality, hashing, pickling, copying and ``attrs.evolve``; construction is not; writes are
+not checked, except that a record's subject cannot be changed once set.
 """
 
 from __future__ import annotations
@@ -405,7 +395,7 @@ def _make_record(cls: C, subject: str, key: str | None, registry: PurposeRegistr
     type.__setattr__(cls, "__repr__", _make_repr(cls, subject, resolved))
     # hypothesis (falsifying examples) and IPython print through _repr_pretty_ when present,
     # and otherwise read every attrs field: route them to the safe repr.
-    type.__setattr__(cls, "_repr_pretty_", _repr_pretty)
+    type.__setattr__(cls, "_repr_pretty_", _PrettyRepr())
     type.__setattr__(cls, "__dir__", _dir)
     if not slotted:  # object's own __getstate__ would hand out __dict__ undecided
         type.__setattr__(cls, "__getstate__", _getstate)
@@ -496,7 +486,15 @@ def _getstate(self: Any) -> dict[str, Any]:
 
 
 def _has(obj: Any, attribute: attrs.Attribute[Any]) -> bool:
-    return attribute.name in obj.__dict__
+    """Whether the field is set, in a slot or in ``__dict__`` (a record may have both)."""
+    member = _guard.slot_of(type(obj), attribute.name)
+    if member is None:
+        return attribute.name in obj.__dict__
+    try:
+        member.__get__(obj)
+    except AttributeError:
+        return False
+    return True
 
 
 def _setstate(self: Any, state: dict[str, Any]) -> None:
@@ -713,5 +711,15 @@ def _make_repr(cls: type, subject: str, managed: Mapping[str, FieldPolicy]) -> C
     return __repr__
 
 
-def _repr_pretty(self: Any, printer: Any, cycle: bool) -> None:
-    printer.text(repr(self))
+class _PrettyRepr:
+    """``_repr_pretty_`` for instances only: a pretty printer that looks it up on the class
+    itself (hypothesis printing a record class) finds nothing and prints the class."""
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Callable[[Any, bool], None]:
+        if obj is None:
+            raise AttributeError("_repr_pretty_")
+
+        def _repr_pretty_(printer: Any, cycle: bool) -> None:
+            printer.text(repr(obj))
+
+        return _repr_pretty_

@@ -79,12 +79,14 @@ class Scope:
         "_decided",
         "_disclosures",
         "_frame",
+        "_generators",
         "_hits",
         "_log",
         "_opener",
         "_outer",
         "_pseudonym_failure",
         "_subjects",
+        "_within",
         "actor",
         "opened_at",
         "purpose",
@@ -100,6 +102,7 @@ class Scope:
         outer: Scope | None = None,
         frame: FrameType | None = None,
         config: Configuration | None = None,
+        within: Scope | None = None,
     ) -> None:
         self.purpose = purpose
         self.actor = actor
@@ -107,6 +110,10 @@ class Scope:
         self._outer = outer
         #: the frame of the iterated generator that opened the scope, else None
         self._frame = frame
+        #: the scope that covered the code that opened this one (`_guard.within`)
+        self._within = within
+        #: whether this scope or one it is nested in was opened in an iterated generator
+        self._generators: bool = frame is not None or (outer is not None and outer._generators)
         self._config = config if config is not None else get_configuration()
         self.opened_at = datetime.now(UTC)
         self._consent = consent
@@ -272,7 +279,6 @@ class Scope:
         self._hits.clear()
         self._consents.clear()
         self._decided.clear()  # keys of consent decisions hold subject ids
-        self._frame = None
         subjects = _subject_summary(self._subjects, self._config)
         self._subjects.clear()
         self._pseudonym_failure = subjects.pop("pseudonym_failure", None)
@@ -460,6 +466,7 @@ class use:
             outer=_scope_var.get(),
             frame=generator,
             config=config,
+            within=_guard.effective_scope(),
         )
         _scope_var.set(scope)
         # a generator's scope is never read fast: its consumer shares the context
@@ -510,10 +517,21 @@ class use:
             scope = scope._outer
         closing: list[tuple[Scope, bool]]
         if scope is not None:
+            # Scopes above this one were opened inside it and left open (an abandoned
+            # generator's), or, when this is a generator's scope, by its consumer, who
+            # resumed the generator from inside them: those stay open, linked past it.
+            consumers = [
+                inner for inner in chain if not inner._closed and not _guard.within(inner, scope)
+            ]
             closing = [(inner, True) for inner in chain if not inner._closed]
+            closing = [(inner, f) for inner, f in closing if inner not in consumers]
             closing.append((scope, failed))
-            outer = scope._outer
-            _scope_var.set(outer)
+            if consumers:
+                for inner, outer_of in zip(consumers, [*consumers[1:], None], strict=True):
+                    inner._outer = outer_of if outer_of is not None else scope._outer
+                _scope_var.set(consumers[0])
+            else:
+                _scope_var.set(scope._outer)
             _fast_var.set(NO_FAST)
         else:
             mine = [s for s in self._open if not s._closed]
