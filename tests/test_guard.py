@@ -845,13 +845,13 @@ def test_exiting_scopes_in_any_order_never_raises_and_closes_and_reports_each_on
 
 
 @purposeful.record(subject="client_id")
-class Note:
+class GuardNote:
     client_id: str
     text: str = purposeful.field(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT})
 
 
 @purposeful.record(subject="client_id")
-class PilotNote(Note):
+class PilotNote(GuardNote):
     site: str = "Porirua"
 
 
@@ -860,7 +860,7 @@ def test_a_would_deny_for_a_monitored_subclass_does_not_let_the_base_class_throu
     monitored_first: bool,
 ) -> None:
     purposeful.configure(record_modes={PilotNote: Mode.MONITOR})
-    base, monitored = Note("C-1", "base text"), PilotNote("C-2", "pilot text")
+    base, monitored = GuardNote("C-1", "base text"), PilotNote("C-2", "pilot text")
     with use("funder-reporting", actor=FUNDER_JOB) as scope:
         if monitored_first:
             assert monitored.text == "pilot text"
@@ -871,9 +871,9 @@ def test_a_would_deny_for_a_monitored_subclass_does_not_let_the_base_class_throu
         with pytest.raises(PurposeViolation):  # and again, from the scope's cache
             _ = base.text
     assert refused.value.decision.outcome is Outcome.DENIED
-    assert refused.value.decision.record_type == "Note"
+    assert refused.value.decision.record_type == "GuardNote"
     assert {(d.record_type, d.outcome) for d in scope.decisions} == {
-        ("Note", Outcome.DENIED),
+        ("GuardNote", Outcome.DENIED),
         ("PilotNote", Outcome.WOULD_DENY),
     }
 
@@ -1002,10 +1002,10 @@ def test_configured_monitor_mode_in_one_thread_leaves_another_thread_enforcing(
 
 def test_a_subclass_redeclaring_a_managed_field_applies_its_own_purposes() -> None:
     @purposeful.record(subject="client_id")
-    class Funded(Note):
+    class Funded(GuardNote):
         text: str = purposeful.field(purposes={"funder-reporting": FUNDING_AGREEMENT})
 
-    base, funded = Note("C-1", "base text"), Funded("C-2", "funded text")
+    base, funded = GuardNote("C-1", "base text"), Funded("C-2", "funded text")
     with use("funder-reporting", actor=FUNDER_JOB):
         assert funded.text == "funded text"
         with pytest.raises(PurposeViolation):
@@ -1014,13 +1014,13 @@ def test_a_subclass_redeclaring_a_managed_field_applies_its_own_purposes() -> No
         assert base.text == "base text"
         with pytest.raises(PurposeViolation):
             _ = funded.text
-    assert set(record_policy(Note).fields["text"].purposes) == {CASE_MANAGEMENT}
+    assert set(record_policy(GuardNote).fields["text"].purposes) == {CASE_MANAGEMENT}
     assert set(record_policy(Funded).fields["text"].purposes) == {"funder-reporting"}
 
 
 def redeclare_as_annotation() -> type:
     @purposeful.record(subject="client_id")
-    class Unmanaged(Note):
+    class Unmanaged(GuardNote):
         text: str = ""
 
     return Unmanaged
@@ -1029,7 +1029,7 @@ def redeclare_as_annotation() -> type:
 def redeclare_as_attrs_field() -> type:
     @purposeful.record(subject="client_id")
     @attrs.define
-    class Unmanaged(Note):
+    class Unmanaged(GuardNote):
         text: str = attrs.field(default="")
 
     return Unmanaged

@@ -48,7 +48,7 @@ VALUES = {"region": REGIONS, "ethnicity": ETHNICITIES, "service": SERVICES, "iwi
 
 
 @purposeful.record(subject="client_id", key="visit_id")
-class Visit:
+class InsightVisit:
     """``name``: service delivery only. ``outcome``: service improvement only.
     ``diagnosis``: case management only. ``note``: a plain attrs field."""
 
@@ -72,12 +72,12 @@ class Visit:
 
 
 @purposeful.record(subject="client_id")
-class Referral:
+class InsightReferral:
     client_id: str
     region: str = purposeful.field(purposes={FUNDER: FUNDING})
 
 
-def visit(n: int, **values: str) -> Visit:
+def visit(n: int, **values: str) -> InsightVisit:
     fields = {
         "name": "Aroha",
         "region": REGIONS[0],
@@ -89,12 +89,12 @@ def visit(n: int, **values: str) -> Visit:
         "diagnosis": "none",
     }
     fields.update(values)
-    return Visit(f"C-{n}", f"V-{n}", **fields)
+    return InsightVisit(f"C-{n}", f"V-{n}", **fields)
 
 
-def visits(cells: dict[tuple[str, ...], int], by: Sequence[str]) -> list[Visit]:
+def visits(cells: dict[tuple[str, ...], int], by: Sequence[str]) -> list[InsightVisit]:
     """Records with exactly *cells* (values of *by* → how many records) as raw counts."""
-    made: list[Visit] = []
+    made: list[InsightVisit] = []
     for values, n in cells.items():
         made.extend(visit(len(made), **dict(zip(by, values, strict=True))) for _ in range(n))
     return made
@@ -135,7 +135,7 @@ def protected(by: Sequence[str], cells: dict[tuple[str, ...], int], **options: o
         purpose=FUNDER,
         actor=REPORTING_JOB,
         categories=full_categories(by, cells),
-        record_type=Visit,
+        record_type=InsightVisit,
         **options,  # type: ignore[arg-type]
     )
 
@@ -361,7 +361,7 @@ def test_secondary_suppression_hides_as_few_cells_as_it_can() -> None:
 SEEDS = 3000
 
 
-def rounded_count(records: list[Visit], seed: int) -> int:
+def rounded_count(records: list[InsightVisit], seed: int) -> int:
     cell = count(records, purpose=FUNDER, actor=REPORTING_JOB, seed=seed, threshold=3).total
     assert cell is not None
     assert cell.value is not None
@@ -475,7 +475,7 @@ def test_count_is_a_one_cell_table_with_the_same_protections(n: int, expected: C
 
 def test_count_refuses_mixed_record_types_and_non_records() -> None:
     with pytest.raises(ConfigurationError, match="more than one type"):
-        count([visit(1), Referral("C-2", "Otago")], purpose=FUNDER, actor=REPORTING_JOB)
+        count([visit(1), InsightReferral("C-2", "Otago")], purpose=FUNDER, actor=REPORTING_JOB)
     with pytest.raises(ConfigurationError, match="not a purposeful record"):
         count([object()], purpose=FUNDER, actor=REPORTING_JOB)
 
@@ -600,7 +600,7 @@ def test_no_value_but_the_categories_grouped_by_and_no_subject_id_reaches_the_ou
     rows: list[tuple[str, str, str, str, str]], by: list[str], rounding: bool
 ) -> None:
     records = [
-        Visit(
+        InsightVisit(
             subject,
             f"{subject}-visit",
             name,
@@ -616,7 +616,12 @@ def test_no_value_but_the_categories_grouped_by_and_no_subject_id_reaches_the_ou
         for subject, name, region, ethnicity, service in rows
     ]
     table = crosstab(
-        records, by, purpose=FUNDER, actor=REPORTING_JOB, rounding=rounding, record_type=Visit
+        records,
+        by,
+        purpose=FUNDER,
+        actor=REPORTING_JOB,
+        rounding=rounding,
+        record_type=InsightVisit,
     )
     outputs = [
         table.to_markdown(),
@@ -667,8 +672,8 @@ def test_a_value_outside_the_categories_given_is_refused_without_naming_it() -> 
 @pytest.mark.parametrize(
     ("by", "message"),
     [
-        (["regoin"], r"Visit has no such field.*region, ethnicity"),
-        (["note"], r"note: Visit is not a managed field. Only managed fields"),
+        (["regoin"], r"InsightVisit has no such field.*region, ethnicity"),
+        (["note"], r"note: InsightVisit is not a managed field. Only managed fields"),
         (["client_id"], "identifies a person or a record"),
         (["visit_id"], "identifies a person or a record"),
         ([], "at least one field"),
@@ -687,17 +692,22 @@ def test_a_bad_by_is_refused_before_any_field_is_read(
 def test_records_of_more_than_one_type_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="more than one type"):
         crosstab(
-            [visit(1), Referral("C-2", "Otago")], ["region"], purpose=FUNDER, actor=REPORTING_JOB
+            [visit(1), InsightReferral("C-2", "Otago")],
+            ["region"],
+            purpose=FUNDER,
+            actor=REPORTING_JOB,
         )
-    with pytest.raises(ConfigurationError, match="lacks a field of Visit"):
+    with pytest.raises(ConfigurationError, match="lacks a field of InsightVisit"):
         crosstab(
-            [visit(1), Referral("C-2", "Otago")],
+            [visit(1), InsightReferral("C-2", "Otago")],
             ["region", "ethnicity"],
             purpose=FUNDER,
             actor=REPORTING_JOB,
         )
     with pytest.raises(ConfigurationError, match="more than one type"):
-        crosstab([visit(1)], ["region"], purpose=FUNDER, actor=REPORTING_JOB, record_type=Referral)
+        crosstab(
+            [visit(1)], ["region"], purpose=FUNDER, actor=REPORTING_JOB, record_type=InsightReferral
+        )
 
 
 def test_no_records_needs_a_record_type_and_gives_zeros() -> None:
@@ -709,7 +719,7 @@ def test_no_records_needs_a_record_type_and_gives_zeros() -> None:
         purpose=FUNDER,
         actor=REPORTING_JOB,
         categories={"region": REGIONS[:2]},
-        record_type=Visit,
+        record_type=InsightVisit,
     )
     assert dict(table.cells) == {
         ("Northland",): Cell(0),

@@ -798,6 +798,7 @@ def test_notice_check_exits_1_with_one_line_per_drift(
     before = app(APP.replace("PURPOSES", BEFORE))
     assert main(["notice", "build", before, *AGENCY_ARGS, "--out", str(tmp_path / "v1")]) == 0
     capsys.readouterr()
+    sys.modules.pop(before)  # the next version of the application replaces it
     after = app(APP.replace("PURPOSES", AFTER))
     published = str(tmp_path / "v1" / "register.json")
     assert main(["notice", "check", after, "--published", published]) == 1

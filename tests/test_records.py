@@ -558,3 +558,45 @@ def test_super_field_in_a_subclass_is_decided_under_the_subclass_declaration() -
             with pytest.raises(PurposeViolation) as info:
                 read()
             assert info.value.decision.record_type.endswith("Protected")
+
+
+@pytest.mark.parametrize("name", ["", "   ", 7])
+def test_a_record_type_name_must_be_text(name: Any) -> None:
+    with pytest.raises(purposeful.AnnotationError, match="name="):
+
+        @purposeful.record(subject="client_id", name=name)
+        class Named:
+            client_id: str
+
+
+def test_two_loaded_modules_cannot_declare_record_types_of_one_name(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import sys
+
+    source = (
+        "import purposeful\n"
+        "@purposeful.record(subject='client_id'{extra})\n"
+        "class Twin:\n"
+        "    client_id: str\n"
+    )
+    (tmp_path / "twin_intake.py").write_text(source.format(extra=""), encoding="utf-8")
+    (tmp_path / "twin_billing.py").write_text(source.format(extra=""), encoding="utf-8")
+    (tmp_path / "twin_named.py").write_text(
+        source.format(extra=", name='BillingTwin'"), encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        intake = importlib.import_module("twin_intake")
+        with pytest.raises(purposeful.AnnotationError, match=r"twin_intake\.Twin") as info:
+            importlib.import_module("twin_billing")
+        assert "name=" in str(info.value)
+        named = importlib.import_module("twin_named")
+        assert record_policy(named.Twin).name == "BillingTwin"
+        assert record_policy(intake.Twin).name == "Twin"
+        del sys.modules["twin_intake"]  # a module that is gone no longer holds the name
+        importlib.import_module("twin_billing")
+    finally:
+        for module in ("twin_intake", "twin_billing", "twin_named"):
+            sys.modules.pop(module, None)

@@ -139,4 +139,4 @@ def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
             withheld[name] = field_policy.decision(
                 Outcome.WITHHELD, decision.purpose, decision.actor, decision.basis, decision.reasons
             )
-    return Projection(policy.cls.__qualname__, scope.purpose, values, withheld)
+    return Projection(policy.name, scope.purpose, values, withheld)

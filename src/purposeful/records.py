@@ -17,6 +17,7 @@ not checked, except that a record's subject cannot be changed once set.
 from __future__ import annotations
 
 import functools
+import sys
 import types
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -218,7 +219,7 @@ class FieldPolicy:
             self._decisions.clear()
         found = self._decisions[key] = Decision(
             outcome=outcome,
-            record_type=self.record.cls.__qualname__,
+            record_type=self.record.name,
             field=self.name,
             purpose=purpose,
             actor=actor,
@@ -240,6 +241,8 @@ class RecordPolicy:
         cls: the record class.
         subject: the name of the field that identifies the person.
         fields: field name → `FieldPolicy`, for managed fields only.
+        name: the record type's name in decisions, the audit trail, agreements and bundles:
+            ``name=`` of `record`, or the class's qualified name.
         key: the name of the field that tells the person's records of this type apart
             (corrections and bundles name a record by it); the subject field when a person
             has one record of the type.
@@ -248,6 +251,8 @@ class RecordPolicy:
     cls: type
     subject: str
     fields: Mapping[str, FieldPolicy] = attrs.field(factory=dict)
+    #: the record type's name in decisions, spans, the ledger, agreements and bundles
+    name: str = attrs.field(default="", kw_only=True)
     _subject_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
     key: str = attrs.field(default="")
     _key_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
@@ -289,6 +294,7 @@ def record(
     registry: PurposeRegistry | None = None,
     frozen: bool = False,
     slots: bool = True,
+    name: str | None = None,
 ) -> Callable[[C], C]: ...
 @overload
 def record(
@@ -299,6 +305,7 @@ def record(
     registry: PurposeRegistry | None = None,
     frozen: bool = False,
     slots: bool = True,
+    name: str | None = None,
 ) -> C: ...
 @dataclass_transform(field_specifiers=(attrs.field, attr.ib, field))
 def record(
@@ -309,6 +316,7 @@ def record(
     registry: PurposeRegistry | None = None,
     frozen: bool = False,
     slots: bool = True,
+    name: str | None = None,
 ) -> C | Callable[[C], C]:
     """Mark a class whose instances are about one person, and guard its managed fields.
 
@@ -324,11 +332,15 @@ def record(
             per person.
         registry: the purposes to validate against; default: the configured registry.
         frozen, slots: passed to ``attrs.define`` when the class is not an attrs class yet.
+        name: the record type's name in decisions, spans, the ledger, agreements, notices
+            and bundles; default: the class's qualified name (``Client``). Two record types
+            that modules loaded at the same time declare may not share a name.
 
     Raises:
         AnnotationError: an unknown purpose or category, consent required for a purpose
             the field does not allow, a basis the purpose may not rest on, a subject field
-            that does not exist, or a class that is already a record.
+            that does not exist, a class that is already a record, or a name another
+            loaded module's record type has.
     """
 
     def wrap(cls: C) -> C:
@@ -336,12 +348,18 @@ def record(
             raise AnnotationError(f"@purposeful.record decorates a class, not {type(cls).__name__}")
         if "__attrs_attrs__" not in cls.__dict__:  # not attrs itself (maybe a subclass of one)
             cls = attrs.define(cls, frozen=frozen, slots=slots)
-        return _make_record(cls, subject, key, registry)
+        return _make_record(cls, subject, key, registry, name)
 
     return wrap if cls is None else wrap(cls)
 
 
-def _make_record(cls: C, subject: str, key: str | None, registry: PurposeRegistry | None) -> C:
+def _make_record(
+    cls: C,
+    subject: str,
+    key: str | None,
+    registry: PurposeRegistry | None,
+    type_name: str | None = None,
+) -> C:
     name = cls.__qualname__
     if _POLICY_ATTR in cls.__dict__:
         raise AnnotationError(f"{name} is already a purposeful record; decorate it once")
@@ -358,8 +376,12 @@ def _make_record(cls: C, subject: str, key: str | None, registry: PurposeRegistr
         raise AnnotationError(
             f"{name} has no field {key!r} to use as its key; choose one of: {', '.join(fields)}"
         )
+    if type_name is not None and not (isinstance(type_name, str) and type_name.strip()):
+        raise AnnotationError(f"@purposeful.record(name=...) for {name} must be non-empty text")
+    type_name = name if type_name is None else type_name
+    _check_name(cls, type_name)
     slotted = all(_guard.slot_of(cls, n) is not None for n in fields)
-    policy = RecordPolicy(cls, subject, {}, _plain_reader(cls, subject), key)
+    policy = RecordPolicy(cls, subject, {}, _plain_reader(cls, subject), key, name=type_name)
     object.__setattr__(policy, "_key_raw", _plain_reader(cls, key))
     resolved: dict[str, FieldPolicy] = {}
     for attribute in fields.values():
@@ -409,6 +431,34 @@ def _make_record(cls: C, subject: str, key: str | None, registry: PurposeRegistr
         _guard.exempt(init.__code__)
     _config.register_record_check(cls, _recheck)
     return cls
+
+
+def _check_name(cls: type, name: str) -> None:
+    """Refuse a record type name that another loaded module's record class has: decisions,
+    spans, the ledger, agreements and reports name a record type by it, so the two would be
+    indistinguishable. A class whose module is gone (a finished script, a discarded test
+    module) or was replaced (a reload) does not count."""
+    for other in _config.declared_records():
+        if (
+            other is not cls
+            and other.__module__ != cls.__module__
+            and record_policy(other).name == name
+            and _importable(other)
+        ):
+            raise AnnotationError(
+                f"{cls.__module__}.{cls.__qualname__} would be named {name!r}, like the record "
+                f"class {other.__module__}.{other.__qualname__}; the audit trail, agreements "
+                f"and reports name record types, so the two could not be told apart. Give one "
+                f"a name of its own: @purposeful.record(..., name='...'), or rename the class"
+            )
+
+
+def _importable(cls: type) -> bool:
+    """True if *cls* is what its module's name and its qualified name lead to now."""
+    found: Any = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is cls
 
 
 def _plain_reader(cls: type, name: str) -> Callable[[Any], Any]:

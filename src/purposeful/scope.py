@@ -150,9 +150,9 @@ class Scope:
 
     def note_subject(self, record: RecordPolicy, obj: object) -> None:
         """Note whose record *obj* is: its data was handed out in this scope."""
-        subjects = self._subjects.get(record.cls.__qualname__)
+        subjects = self._subjects.get(record.name)
         if subjects is None:
-            subjects = self._subjects[record.cls.__qualname__] = set()
+            subjects = self._subjects[record.name] = set()
         subjects.add(record.subject_of(obj))
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
@@ -379,7 +379,7 @@ def read_unscoped(policy: FieldPolicy, obj: object, *, closed: bool = False) -> 
     mode = config.mode_for(None, policy.record.cls)
     if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
         decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
-        subjects = {policy.record.cls.__qualname__: {policy.record.subject_of(obj)}}
+        subjects = {policy.record.name: {policy.record.subject_of(obj)}}
         try:
             _emit_alone(decision, subjects)
         except AuditSinkError as sink_error:  # monitor mode must not break the legacy path

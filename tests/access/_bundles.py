@@ -114,10 +114,11 @@ class Visit:
     note: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
 
 
-def local_record_type() -> type:
-    """A record class defined in a function: its name is ``local_record_type.<locals>.Odd``."""
+def local_record_type(name: str | None = None) -> type:
+    """A record class defined in a function: its name is ``local_record_type.<locals>.Odd``
+    unless *name* is given."""
 
-    @purposeful.record(subject="client_id")
+    @purposeful.record(subject="client_id", name=name)
     class Odd:
         client_id: str
         colour: str = "kōwhai"

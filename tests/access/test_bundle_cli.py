@@ -26,7 +26,7 @@ from purposeful.access import AgencyDetails, SubjectAccess
 from purposeful.audit import PseudonymKey
 
 @record(subject="client_id", key="note_id")
-class Note:
+class HomeVisit:
     client_id: str
     note_id: str
     text: str = field(purposes={"service-delivery.case-management": CONSENT})
@@ -39,7 +39,7 @@ access = SubjectAccess(
 @access.source("notes")
 def notes(subject):
     for number in range(2500):
-        yield Note(subject, f"N-{number}", "a visit")
+        yield HomeVisit(subject, f"N-{number}", "a visit")
 
 def make_access():
     return access
@@ -115,7 +115,7 @@ def test_build_writes_a_bundle_that_verifies_and_never_prints_the_subject(
     assert "records:  2,500 in 1 record type; 0 withheld" in out
     assert "answer due by 2027-01-29" in out
     verified = verify_bundle("bundle.zip", load_public_key(keys / "signing-key.pub.pem"))
-    assert verified.records == {"Note": 2500}
+    assert verified.records == {"HomeVisit": 2500}
     assert (
         main(["bundle", "verify", "bundle.zip", "--public-key", str(keys / "signing-key.pub.pem")])
         == 0
@@ -193,7 +193,7 @@ def test_verify_names_the_changed_member_and_exits_1(
     public = str(keys / "signing-key.pub.pem")
     assert main(["bundle", "verify", "copy.zip", "--public-key", public]) == 1
     assert capsys.readouterr().out.startswith(
-        "FAILED: records/Note.csv: does not match its SHA-256"
+        "FAILED: records/HomeVisit.csv: does not match its SHA-256"
     )
 
 
@@ -209,7 +209,7 @@ def test_an_encrypted_bundle_verifies_and_decrypts_with_its_passphrase(
     secret = ["--passphrase-env", "BUNDLE_PASSPHRASE"]
     assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public, *secret]) == 0
     assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *secret]) == 0
-    assert verify_bundle("bundle.zip", public).records == {"Note": 2500}
+    assert verify_bundle("bundle.zip", public).records == {"HomeVisit": 2500}
     monkeypatch.setenv("BUNDLE_PASSPHRASE", "wrong")
     assert main(["bundle", "decrypt", "bundle.zip.enc", "other.zip", *secret]) == 2
     assert "wrong passphrase or key" in capsys.readouterr().err

@@ -61,7 +61,7 @@ class Note:
 
 
 @purposeful.record(subject="client_id")
-class Profile:
+class CorrectionProfile:
     """One per person: its key is the subject field."""
 
     client_id: str
@@ -163,10 +163,14 @@ def test_any_field_managed_or_not_may_be_corrected_and_empty_asks_for_removal(
 ) -> None:
     key = store.request_correction(SUBJECT, note(), "note_id", "N-2", "wrong note number", at=T0)
     plain = store.request_correction(
-        SUBJECT, Profile(SUBJECT), "preferred_name", "", "please remove it", at=T0
+        SUBJECT, CorrectionProfile(SUBJECT), "preferred_name", "", "please remove it", at=T0
     )
     assert (key.field, key.record_key) == ("note_id", "N-1")
-    assert (plain.record_type, plain.record_key, plain.requested) == ("Profile", SUBJECT, "")
+    assert (plain.record_type, plain.record_key, plain.requested) == (
+        "CorrectionProfile",
+        SUBJECT,
+        "",
+    )
     assert store.get(plain.id).requested == ""
 
 
@@ -371,7 +375,7 @@ def test_statements_are_narrowed_to_a_record_and_a_field(store: BaseCorrectionSt
     address = declined(note(note_id="N-1"), "address")
     key = declined(note(note_id="N-1"), "note_id")
     other_note = declined(note(note_id="N-2"), "address")
-    profile = declined(Profile(SUBJECT), "preferred_name")
+    profile = declined(CorrectionProfile(SUBJECT), "preferred_name")
     declined(note(note_id="N-1"), "address", statement=None)  # no statement: nothing travels
     declined(note(OTHER, "N-1"), "address")  # someone else's
     ask(store)  # still pending
@@ -381,13 +385,13 @@ def test_statements_are_narrowed_to_a_record_and_a_field(store: BaseCorrectionSt
     assert store.statements(SUBJECT, note(note_id="N-1")) == [address, key]
     assert store.statements(SUBJECT, note(note_id="N-1"), "address") == [address]
     assert store.statements(SUBJECT, field="address") == [address, other_note]
-    assert store.statements(SUBJECT, Profile(SUBJECT)) == [profile]
+    assert store.statements(SUBJECT, CorrectionProfile(SUBJECT)) == [profile]
     assert store.statements(SUBJECT, note(note_id="N-9")) == []
     assert address.applies_to("Note", "N-1")
     assert address.applies_to("Note", "N-1", "address")
     assert not address.applies_to("Note", "N-1", "note_id")
     assert not address.applies_to("Note", "N-2")
-    assert not address.applies_to("Profile", "N-1")
+    assert not address.applies_to("CorrectionProfile", "N-1")
     with pytest.raises(InvalidCorrection, match="about someone else"):
         store.statements(OTHER, note())
     with pytest.raises(InvalidCorrection, match=r"no field by that name.*client_id, note_id"):

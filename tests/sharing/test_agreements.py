@@ -25,7 +25,7 @@ DELIVERY = ServiceAgreement("Service delivery agreement")  # not a basis to shar
 
 
 @purposeful.record(subject="client_id")
-class Referral:
+class AgreementReferral:
     client_id: str
     name: str = purposeful.field(
         purposes={"service-delivery.referral": CONSENT}, category="identity"
@@ -52,7 +52,7 @@ def agreement(**changes: Any) -> SharingAgreement:
         "starts": date(2026, 1, 1),
         "expires": date(2027, 12, 31),
         "review": date(2027, 6, 30),
-        "fields": ("Referral.name",),
+        "fields": ("AgreementReferral.name",),
         "categories": ("contact",),
     }
     values.update(changes)
@@ -61,7 +61,7 @@ def agreement(**changes: Any) -> SharingAgreement:
 
 def test_an_agreement_covers_its_fields_and_categories_and_nothing_else() -> None:
     made = agreement()
-    fields = purposeful.record_policy(Referral).fields
+    fields = purposeful.record_policy(AgreementReferral).fields
     assert made.covers(fields["name"])  # by name
     assert made.covers(fields["phone"])  # by category
     assert not made.covers(fields["notes"])
@@ -92,11 +92,14 @@ def test_a_statute_is_a_basis_and_a_service_agreement_is_not() -> None:
         ({"purposes": ()}, "names no purposes"),
         ({"purposes": ("housing",)}, "purpose 'housing', which the registry does not have"),
         ({"categories": ("address",)}, "data category 'address'"),
-        ({"fields": ("Referral.address",), "categories": ()}, "'Referral.address', which is not"),
+        (
+            {"fields": ("AgreementReferral.address",), "categories": ()},
+            "'AgreementReferral.address', which is not",
+        ),
         ({"fields": ("Unknown.name",), "categories": ()}, "import the module"),
         ({"fields": (), "categories": ()}, "covers nothing"),
         ({"starts": "2026-01-01"}, "must be a date"),
-        ({"fields": ("Referral.notes",)}, "not declared for any of its purposes"),
+        ({"fields": ("AgreementReferral.notes",)}, "not declared for any of its purposes"),
         ({"purposes": 3}, "take a list of names"),
         ({"parties": 3}, "takes a list of parties"),
     ],
@@ -118,7 +121,7 @@ parties = [
   { name = "Kāinga Ora", address = "PO Box 2628, Wellington" },
 ]
 purposes = ["service-delivery.referral"]
-fields = ["Referral.name"]
+fields = ["AgreementReferral.name"]
 categories = ["contact"]
 basis = { kind = "information-sharing-agreement", name = "Housing support referrals AISA" }
 starts = 2026-01-01
@@ -130,7 +133,7 @@ id = "child-safety"
 name = "Child safety"
 parties = ["Te Whare Āwhina", "Oranga Tamariki"]
 purposes = ["care-and-protection"]
-fields = ["Referral.notes"]
+fields = ["AgreementReferral.notes"]
 basis = { kind = "statute", act = "Oranga Tamariki Act 1989", section = "66C" }
 starts = 2026-01-01
 expires = 2030-12-31

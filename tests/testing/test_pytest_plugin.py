@@ -26,7 +26,7 @@ CASEWORKER = Actor("staff-0042", "caseworker", SENSITIVE)
 
 
 @purposeful.record(subject="client_id")
-class Client:
+class Person:
     client_id: str
     diagnosis: str = purposeful.field(
         purposes={"service-delivery.case-management": SERVICE}, sensitivity=SENSITIVE
@@ -37,7 +37,7 @@ class Client:
 
 
 def client():
-    return Client("C-1", "generalised anxiety", "12 Cuba Street")
+    return Person("C-1", "generalised anxiety", "12 Cuba Street")
 
 
 def read_address(purpose="service-delivery.case-management"):
@@ -199,12 +199,12 @@ def test_assert_no_violations_failure_shows_a_table_of_names_and_never_the_value
         import uuid
 
         import purposeful
-        from plugin_records import CASEWORKER, Client
+        from plugin_records import CASEWORKER, Person
 
         def test_leaky(purposeful_audit):
             value = "v" + uuid.uuid4().hex
             pathlib.Path("generated_value.txt").write_text(value)
-            client = Client("C-" + value, diagnosis=value, address=value)
+            client = Person("C-" + value, diagnosis=value, address=value)
             with purposeful.use("funder-reporting", actor=CASEWORKER):
                 try:
                     client.diagnosis
@@ -222,7 +222,7 @@ def test_assert_no_violations_failure_shows_a_table_of_names_and_never_the_value
             "E * 1 purpose violation(s):",
             "E * outcome  purpose           record type  field      reasons",
             "E * -------  ----------------  -----------  ---------  --------------------",
-            "E * denied   funder-reporting  Client       diagnosis  purpose-not-declared",
+            "E * denied   funder-reporting  Person       diagnosis  purpose-not-declared",
         ]
     )
     result.stdout.no_fnmatch_line("*address*purpose-not-declared*")
@@ -338,12 +338,12 @@ def test_strict_marker_fails_a_test_with_a_caught_monitored_or_unscoped_violatio
             "*_ test_caught_violation _*",
             "purposeful strict mode: 1 purpose violation(s) in this test (caught or monitored*",
             "outcome  purpose           record type  field      reasons",
-            "denied   funder-reporting  Client       diagnosis  purpose-not-declared",
+            "denied   funder-reporting  Person       diagnosis  purpose-not-declared",
             "*_ test_monitored_would_deny _*",
             "purposeful strict mode: 1 purpose violation(s) in this test*",
-            "would-deny  funder-reporting  Client       diagnosis  purpose-not-declared",
+            "would-deny  funder-reporting  Person       diagnosis  purpose-not-declared",
             "*_ test_monitored_read_outside_any_scope _*",
-            "would-deny  (no scope)  Client       diagnosis  no-scope",
+            "would-deny  (no scope)  Person       diagnosis  no-scope",
         ]
     )
     result.stdout.no_fnmatch_line("*generalised anxiety*")
@@ -488,12 +488,12 @@ def test_coverage_report_counts_decisions_per_field_under_the_nearest_declared_p
     result.assert_outcomes(passed=6)
     assert coverage_report(result) == [
         "field             purpose                           allowed  refused",
-        "Client.address    funder-reporting                  0        0        never exercised",
+        "Person.address    funder-reporting                  0        0        never exercised",
         # case management, eligibility assessment and the referral projection
-        "Client.address    service-delivery                  3        0",
-        "Client.diagnosis  service-delivery.case-management  1        0",
+        "Person.address    service-delivery                  3        0",
+        "Person.diagnosis  service-delivery.case-management  1        0",
         # the refused read; the diagnosis the projection withheld is not counted
-        "Client.diagnosis  funder-reporting                  0        1        undeclared (denied)",
+        "Person.diagnosis  funder-reporting                  0        1        undeclared (denied)",
         # a case-management read counts for the narrower declared purpose only
         "Plan.goals        service-delivery                  0        0        never exercised",
         "Plan.goals        service-delivery.case-management  1        0",
@@ -578,10 +578,10 @@ def test_under_xdist_coverage_is_merged_and_strict_mode_and_isolation_hold(
     result.stdout.fnmatch_lines(["purposeful strict mode: 1 purpose violation(s) in this test*"])
     assert coverage_report(result) == [
         "field             purpose                           allowed  refused",
-        "Client.address    funder-reporting                  0        0        never exercised",
-        "Client.address    service-delivery                  3        0",
-        "Client.diagnosis  service-delivery.case-management  1        0",
-        "Client.diagnosis  funder-reporting                  0        2        undeclared (denied)",
+        "Person.address    funder-reporting                  0        0        never exercised",
+        "Person.address    service-delivery                  3        0",
+        "Person.diagnosis  service-delivery.case-management  1        0",
+        "Person.diagnosis  funder-reporting                  0        2        undeclared (denied)",
         "",
         "2 of 3 declared field uses exercised.",
         "Declared purposes never exercised by any read: funder-reporting",

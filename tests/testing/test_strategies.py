@@ -73,7 +73,7 @@ class Intake:
 
 
 @purposeful.record(subject="client_id")
-class Assessment:
+class StrategyAssessment:
     """``age`` has a validator and no default: a strategy must be given for it."""
 
     client_id: str
@@ -170,7 +170,7 @@ def test_records_uses_the_strategy_given_for_a_field() -> None:
 
 
 def test_records_uses_the_strategy_given_for_a_validated_field_without_default() -> None:
-    drawn = draw_all(records(Assessment, age=st.integers(0, 120)))
+    drawn = draw_all(records(StrategyAssessment, age=st.integers(0, 120)))
 
     assert drawn
     assert all(0 <= read_managed(a)["age"] <= 120 for a in drawn)

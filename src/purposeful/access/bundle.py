@@ -340,7 +340,7 @@ def member_names(policies: Iterable[RecordPolicy]) -> dict[RecordPolicy, str]:
     names: dict[RecordPolicy, str] = {}
     taken: set[str] = set()
     for policy in sorted(policies, key=lambda p: (p.cls.__module__, p.cls.__qualname__)):
-        stem = _SAFE_NAME.sub("_", policy.cls.__qualname__) or "records"
+        stem = _SAFE_NAME.sub("_", policy.name) or "records"
         candidate, number = stem, 1
         while candidate.lower() in taken:
             number += 1

@@ -205,7 +205,7 @@ class BaseCorrectionStore(ClosableStore):
         correction = Correction(
             id=uuid.uuid4().hex,
             subject=subject,
-            record_type=policy.cls.__qualname__,
+            record_type=policy.name,
             record_key=policy.key_of(record),
             field=field,
             requested=requested,
@@ -391,7 +391,7 @@ class BaseCorrectionStore(ClosableStore):
             for c in self._select(subject, CorrectionStatus.DECLINED)
             if c.statement is not None
             and (field is None or c.field == field)
-            and (policy is None or c.applies_to(policy.cls.__qualname__, policy.key_of(record)))
+            and (policy is None or c.applies_to(policy.name, policy.key_of(record)))
         ]
 
     def pending(self) -> list[Correction]:
@@ -457,7 +457,7 @@ def _policy(record: object, method: str) -> RecordPolicy:
 def _check_subject(policy: RecordPolicy, record: object, subject: str) -> None:
     if policy.subject_of(record) != subject:
         raise InvalidCorrection(
-            f"the {policy.cls.__qualname__} record is about someone else than the subject "
+            f"the {policy.name} record is about someone else than the subject "
             f"given; pass the person's own record, or the subject it is about"
         )
 
@@ -466,7 +466,7 @@ def _check_field(policy: RecordPolicy, field: object) -> None:
     names = [a.name for a in attrs.fields(policy.cls)]
     if not isinstance(field, str) or field not in names:  # not echoed: it may be a value
         raise InvalidCorrection(
-            f"{policy.cls.__qualname__} has no field by that name; pass the name of one of "
+            f"{policy.name} has no field by that name; pass the name of one of "
             f"its fields: {', '.join(names)}"
         )
 

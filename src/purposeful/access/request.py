@@ -137,12 +137,12 @@ class Withhold:
         names = [a.name for a in attrs.fields(policy.cls)]
         if self.field is not None and self.field not in names:
             raise ConfigurationError(
-                f"Withhold(field={self.field!r}): {policy.cls.__qualname__} has no such "
+                f"Withhold(field={self.field!r}): {policy.name} has no such "
                 f"field; choose one of: {', '.join(names)}"
             )
         if self.field is None and self.key is None:
             raise ConfigurationError(
-                f"Withhold({policy.cls.__qualname__}) names neither a record (key=) nor a "
+                f"Withhold({policy.name}) names neither a record (key=) nor a "
                 f"field (field=): withholding every record of a type is not an answer; "
                 f"name what is withheld"
             )
@@ -426,7 +426,7 @@ class _Build:
             )
         if policy.subject_of(obj) != self.request.subject:
             raise SubjectAccessError(
-                f"data source {source!r} yielded a {policy.cls.__qualname__} record about "
+                f"data source {source!r} yielded a {policy.name} record about "
                 f"someone other than the person asked about; nothing was written. Fix the "
                 f"source's query: a bundle must never hold another person's information"
             )
@@ -434,7 +434,7 @@ class _Build:
         if spool is None:
             spool = self.spools[policy] = TypeSpool(policy, "", self.access.wording.sample_rows)
         key = policy.key_of(obj)
-        type_name = policy.cls.__qualname__
+        type_name = policy.name
         withheld: dict[str, WithholdingGround] = {}
         for field_policy in policy.fields.values():
             if field_policy.withhold is not None:
@@ -622,8 +622,8 @@ class _Build:
                 entry["withheld_on"] = managed.withhold.id if managed.withhold else None
             fields.append(entry)
         return {
-            "type": policy.cls.__qualname__,
-            "label": self.access.wording.label(policy.cls.__qualname__),
+            "type": policy.name,
+            "label": self.access.wording.label(policy.name),
             "csv": spool.member,
             "sources": list(spool.sources),
             "subject_field": policy.subject,
@@ -634,7 +634,7 @@ class _Build:
 
     def _holding(self, spool: TypeSpool) -> tuple[str, list[Section]]:
         policy = spool.policy
-        type_name = policy.cls.__qualname__
+        type_name = policy.name
         wording = self.access.wording
         say = wording.say
         label = wording.label(type_name)

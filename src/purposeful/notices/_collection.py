@@ -79,7 +79,7 @@ def ipp3a_applies(collection: IndirectCollection) -> bool:
 
 def _record(name: str, records: Iterable[type]) -> RecordPolicy | None:
     for cls in records:
-        if isinstance(cls, type) and cls.__qualname__ == name:
+        if isinstance(cls, type) and record_policy(cls).name == name:
             return record_policy(cls)
     return None
 

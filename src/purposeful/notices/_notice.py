@@ -138,7 +138,7 @@ def _field(record_type: str, policy: FieldPolicy) -> NoticeField:
 
 def _record(cls: type) -> NoticeRecord:
     policy = record_policy(cls)
-    name = cls.__qualname__
+    name = policy.name
     fields = tuple(_field(name, field) for field in policy.fields.values())
     return NoticeRecord(name, cls.__module__, policy.subject, fields)
 

@@ -214,7 +214,7 @@ class SharingAgreement:
 
     def covers(self, field: FieldPolicy) -> bool:
         """True if the agreement covers *field*: by name, or by its data category."""
-        if f"{field.record.cls.__qualname__}.{field.name}" in self.fields:
+        if f"{field.record.name}.{field.name}" in self.fields:
             return True
         category = field.category
         return category is not None and any(category.within(c) for c in self.categories)
@@ -229,7 +229,7 @@ def _find_field(name: str) -> FieldPolicy | None:
         return None
     type_name, _, field = name.rpartition(".")
     for cls in declared_records():
-        if cls.__qualname__ == type_name:
+        if record_policy(cls).name == type_name:
             found = record_policy(cls).fields.get(field)
             if found is not None:
                 return found

@@ -168,7 +168,7 @@ def _disclose(
         )
     if reasons:
         raise DisclosureRefused(
-            f"cannot disclose {policy.cls.__qualname__} to {name!r} under {under.name!r}: "
+            f"cannot disclose {policy.name} to {name!r} under {under.name!r}: "
             + "; ".join(problems),
             reasons=tuple(reasons),
         )
@@ -190,7 +190,7 @@ def _disclose(
             )
             why = f"; withheld for this purpose: {', '.join(withheld)}" if withheld else ""
             raise DisclosureRefused(
-                f"cannot disclose {policy.cls.__qualname__} to {party.name!r} under "
+                f"cannot disclose {policy.name} to {party.name!r} under "
                 f"{under.name!r}: it covers none of the fields {purpose_id!r} may use of this "
                 f"record{why}",
                 reasons=("nothing-covered",),
@@ -215,7 +215,7 @@ def _disclose(
                 agreement_name=under.name,
                 purpose=purpose_id,
                 basis=under.basis.describe(),
-                record_type=policy.cls.__qualname__,
+                record_type=policy.name,
                 record_key=policy.key_of(record),
                 fields=tuple(covered),
                 statements=tuple(attached),
@@ -262,7 +262,7 @@ def receive(
     before = nz_date(at) < IPP_3A_IN_FORCE
     return log.record_collection(
         policy.subject_of(record),
-        record_type=policy.cls.__qualname__,
+        record_type=policy.name,
         record_key=policy.key_of(record),
         source=name,
         purpose=purpose_id,

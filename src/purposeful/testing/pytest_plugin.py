@@ -147,7 +147,7 @@ class PurposeCoverage:
             if "<locals>" in cls.__qualname__:
                 continue
             for name, field in record_policy(cls).fields.items():
-                key = f"{cls.__qualname__}.{name}"
+                key = f"{record_policy(cls).name}.{name}"
                 self.declared[key] = sorted(set(self.declared.get(key, [])) | set(field.purposes))
 
     def to_json(self) -> str:
