@@ -1271,3 +1271,26 @@ def test_a_generator_resumed_inside_a_later_scope_of_its_consumer_reads_under_it
         assert not consumer.closed
     assert [d.purpose.id for d in consumer.decisions if d.purpose] == ["funder-reporting"] * 2
     assert [purpose for purpose, _ in scoped_reports(sink)] == [CASE_MANAGEMENT, "funder-reporting"]
+
+
+def test_a_task_started_inside_configured_falls_back_once_the_block_ends() -> None:
+    record = case()
+
+    async def main() -> None:
+        started = asyncio.Event()
+        proceed = asyncio.Event()
+
+        async def late_reader() -> Any:
+            started.set()
+            await asyncio.wait_for(proceed.wait(), timeout=5)
+            assert purposeful.get_configuration().mode is purposeful.Mode.ENFORCE
+            return record.diagnosis
+
+        with purposeful.configured(mode=purposeful.Mode.MONITOR):
+            task = asyncio.create_task(late_reader())
+            await asyncio.wait_for(started.wait(), timeout=5)
+        proceed.set()
+        with pytest.raises(NoPurposeScope):
+            await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(main())

@@ -1010,3 +1010,21 @@ def test_a_failing_pseudonymiser_costs_the_pseudonyms_not_the_report(sink: Recor
         if "purposeful" in tb.tb_frame.f_code.co_filename:
             assert "C-PSEUDO-1" not in repr(tb.tb_frame.f_locals)
         tb = tb.tb_next
+
+
+def test_a_pseudonymiser_that_returns_some_subject_ids_costs_the_pseudonyms(
+    sink: RecordingSink,
+) -> None:
+    import hashlib
+
+    def sometimes(subject: str) -> str:  # passes configure()'s probe, leaks "C-" ids
+        return subject if subject.startswith("C-") else hashlib.sha256(subject.encode()).hexdigest()
+
+    purposeful.configure(pseudonymise=sometimes)
+    with (
+        pytest.raises(purposeful.AuditSinkError, match="pseudonymiser failed"),
+        use("service-delivery", actor=CASEWORKER),
+    ):
+        assert case(client_id="C-LEAK-1").address
+    (report,) = sink.reports
+    assert (report.subject_count, report.subjects) == (1, frozenset())

@@ -87,8 +87,32 @@ def _default() -> Configuration:
 
 
 _current: Configuration = _default()
-#: A configuration that `configured()` put in force for one task or thread only.
-_override: ContextVar[Configuration | None] = ContextVar("purposeful.configuration", default=None)
+
+
+class _Override:
+    """A configuration `configured()` put in force for one task or thread, until its block
+    ends. A task started inside the block copies the context, and with it this holder: once
+    the block has ended, the holder is closed and the task falls back to what was in force
+    outside the block."""
+
+    __slots__ = ("config", "open", "outer")
+
+    def __init__(self, config: Configuration, outer: _Override | None) -> None:
+        self.config = config
+        self.outer = outer
+        self.open = True
+
+
+_override: ContextVar[_Override | None] = ContextVar("purposeful.configuration", default=None)
+
+
+def _open_override() -> _Override | None:
+    override = _override.get()
+    while override is not None and not override.open:
+        override = override.outer
+    return override
+
+
 # Record classes declared so far, each with a function that re-checks it against a new
 # registry. The function must not refer to the class, or the class would never be collected.
 _RecordCheck = Callable[[type, PurposeRegistry | None, CategoryRegistry | None], None]
@@ -98,14 +122,15 @@ _UNSET: Any = object()
 
 def get_configuration() -> Configuration:
     """The configuration in force in this task or thread."""
-    override = _override.get()
-    return _current if override is None else override
+    override = _open_override()
+    return _current if override is None else override.config
 
 
 def _install(configuration: Configuration) -> None:
     global _current
-    if _override.get() is not None:
-        _override.set(configuration)
+    override = _open_override()
+    if override is not None:
+        override.config = configuration
     else:
         _current = configuration
 
@@ -278,8 +303,9 @@ def _mode(value: object, where: str) -> Mode:
 def reset_configuration() -> None:
     """Restore the default configuration: the default packs, enforce mode, no sinks."""
     global _current
-    if _override.get() is not None:
-        _override.set(_default())
+    override = _open_override()
+    if override is not None:
+        override.config = _default()
     else:
         _current = _default()
 
@@ -292,12 +318,14 @@ def configured(**changes: Any) -> Iterator[Configuration]:
     inside the block changes the block's configuration. With no arguments it restores
     whatever the block itself configured.
     """
-    before = _override.get()
-    token = _override.set(get_configuration())
+    outer = _open_override()
+    override = _Override(get_configuration(), outer)
+    token = _override.set(override)
     try:
         yield configure(**changes)
     finally:
+        override.open = False
         try:
             _override.reset(token)
         except ValueError:  # left in another context than it was entered in
-            _override.set(before)
+            _override.set(outer)

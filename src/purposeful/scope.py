@@ -332,7 +332,9 @@ def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> di
     failure = None
     if pseudonymise is not None:
         try:
-            pseudonyms = frozenset(map(pseudonymise, everyone))
+            pseudonyms = frozenset(_pseudonyms(pseudonymise, everyone))
+        except _LeakingPseudonymiser:
+            failure = "it returned a subject id, or text holding one"
         except Exception as exc:
             failure = type(exc).__name__
     summary = {
@@ -344,6 +346,21 @@ def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> di
     if failure is not None:
         summary["pseudonym_failure"] = failure
     return summary
+
+
+class _LeakingPseudonymiser(Exception):
+    """The pseudonymiser handed back a subject id, or text containing one."""
+
+
+def _pseudonyms(pseudonymise: Any, subjects: set[str]) -> list[str]:
+    """Each subject's pseudonym; refuses any result that is not text or that holds the id."""
+    found = []
+    for subject in subjects:
+        pseudonym = pseudonymise(subject)
+        if not isinstance(pseudonym, str) or subject in pseudonym:
+            raise _LeakingPseudonymiser
+        found.append(pseudonym)
+    return found
 
 
 def _pseudonym_error(failure: str) -> AuditSinkError:
