@@ -191,7 +191,9 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         return policy._raw(obj)
     if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
         policy = own_policy(policy, type(obj))
-    scope = effective_scope()
+    scope = scope_var.get()
+    if scope is not None and scope._generators:
+        scope = effective_scope()
     if scope is not None and not scope._closed:
         try:
             return scope.read(policy, obj)

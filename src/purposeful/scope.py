@@ -143,8 +143,9 @@ class Scope:
         decision = self.decide(policy, obj)
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
             self.note_subject(policy.record, obj)
-            if self._frame is None and _scope_var.get() is self:
-                _fast_var.set((self._allowed_for(obj), obj))
+            if not self._generators and _scope_var.get() is self:
+                allowed = self._allowed.get(type(obj))
+                _fast_var.set((self._allowed_for(obj) if allowed is None else allowed, obj))
             return policy._raw(obj)
         raise PurposeViolation(decision)
 
