@@ -1294,3 +1294,72 @@ def test_a_task_started_inside_configured_falls_back_once_the_block_ends() -> No
             await asyncio.wait_for(task, timeout=5)
 
     asyncio.run(main())
+
+
+@purposeful.record(subject="client_id")
+class Rated:
+    client_id: str
+    risk: int = purposeful.field(
+        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, validator=attrs.validators.lt(5)
+    )
+    note: str = purposeful.field(
+        purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT},
+        default="",
+        validator=lambda _inst, _attr, value: _too_long(value),
+    )
+
+
+def _too_long(value: str) -> None:
+    if len(value) > 8:
+        raise ValueError("too long")
+
+
+def _purposeful_locals(error: BaseException) -> list[str]:
+    texts: list[str] = []
+    tb = error.__traceback__
+    while tb is not None:
+        if "purposeful" in tb.tb_frame.f_code.co_filename:
+            texts += [repr(v) for v in tb.tb_frame.f_locals.values()]
+        tb = tb.tb_next
+    return texts
+
+
+def test_a_short_managed_value_quoted_by_a_validator_is_not_shown() -> None:
+    with pytest.raises(ValueError, match="not shown") as refused:
+        Rated("C-RATED-1", 9)
+    assert ": 9" not in str(refused.value)
+    assert not [t for t in _purposeful_locals(refused.value) if "C-RATED-1" in t]
+
+
+def test_an_error_that_quotes_nothing_keeps_its_message_and_leaves_no_value_in_library_frames() -> (
+    None
+):
+    with pytest.raises(ValueError, match="too long") as refused:
+        Rated("C-RATED-2", 1, note="SECRET-LONG-NOTE")
+    texts = _purposeful_locals(refused.value)
+    assert not [t for t in texts if "SECRET-LONG-NOTE" in t or "C-RATED-2" in t]
+
+
+def test_a_generators_configured_block_ending_leaves_the_consumers_block_in_force() -> None:
+    def quiet() -> Iterator[None]:
+        with purposeful.configured(sinks=[]):
+            yield
+            yield
+
+    purposeful.configure(mode=purposeful.Mode.MONITOR)
+    generator = quiet()
+    next(generator)
+    with purposeful.configured(mode=purposeful.Mode.ENFORCE):
+        for _ in generator:
+            pass
+        assert purposeful.get_configuration().mode is purposeful.Mode.ENFORCE
+        with pytest.raises(NoPurposeScope):
+            _ = case().diagnosis
+
+
+def test_a_second_class_of_one_module_may_not_take_anothers_name() -> None:
+    with pytest.raises(AnnotationError, match="name="):
+
+        @purposeful.record(subject="client_id", name="Rated")
+        class Rerated:
+            client_id: str

@@ -17,6 +17,7 @@ not checked, except that a record's subject cannot be changed once set.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import types
 import warnings
@@ -42,6 +43,7 @@ from .errors import (
     SubjectChangeRefused,
     UnknownCategory,
     UnknownPurpose,
+    detached,
 )
 from .purposes import Purpose, PurposeRegistry
 from .sensitivity import IN_CONFIDENCE, Level
@@ -441,7 +443,7 @@ def _check_name(cls: type, name: str) -> None:
     for other in _config.declared_records():
         if (
             other is not cls
-            and other.__module__ != cls.__module__
+            and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__)
             and record_policy(other).name == name
             and _importable(other)
         ):
@@ -565,10 +567,12 @@ def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
                 init(self, *args, **kwargs)
                 return
             except Exception as exc:
+                error: Exception = exc
                 message = _scrubbed(exc, cls, managed, _given(cls, args, kwargs))
-                if message is None:
-                    raise
-            del args, kwargs
+            del args, kwargs  # no value in this frame; none below it in the traceback
+            if message is None:
+                raise detached(error)
+            del error
             raise ManagedValueError(message)
 
         type.__setattr__(cls, "__init__", __init__)
@@ -586,10 +590,12 @@ def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
                 setattr_(self, name, value)
                 return
             except Exception as exc:
+                error: Exception = exc
                 message = _scrubbed(exc, cls, managed, {name: value})
-                if message is None:
-                    raise
             del value
+            if message is None:
+                raise detached(error)
+            del error
             raise ManagedValueError(message)
 
         type.__setattr__(cls, "__setattr__", __setattr__)
@@ -611,8 +617,10 @@ def _scrubbed(
     if not values:
         return None
     text = str(exc)
-    quoted = any(a is v for a in exc.args for v in values) or any(
-        quote in text for v in values for quote in _quotes(v)
+    quoted = (
+        any(a is v for a in exc.args for v in values)
+        or any(getattr(a, "name", None) in managed for a in exc.args)  # attrs' validators
+        or any(_quoted(quote, text) for v in values for quote in _quotes(v))
     )
     if not quoted:
         return None
@@ -630,7 +638,14 @@ def _quotes(value: Any) -> list[str]:
         texts = [repr(value), str(value)]
     except Exception:
         return []
-    return [t for t in texts if len(t) >= 3]
+    return [t for t in texts if t]
+
+
+def _quoted(quote: str, text: str) -> bool:
+    """True if *quote* stands in *text* as a whole word (a short value, like 9, only so)."""
+    if len(quote) >= 4:
+        return quote in text
+    return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None
 
 
 def _attrs_setattr_hooks(fn: types.FunctionType) -> bool:

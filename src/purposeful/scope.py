@@ -26,7 +26,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _guard
-from ._config import Configuration, get_configuration
+from ._config import Configuration, get_configuration, is_subject
 from ._guard import NO_FAST, NO_HIT
 from .actors import Actor
 from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
@@ -338,6 +338,9 @@ def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> di
             failure = "it returned a subject id, or text holding one"
         except Exception as exc:
             failure = type(exc).__name__
+        except BaseException:
+            everyone.clear()  # an interrupt: no raw id stays in this frame
+            raise
     summary = {
         "subject_counts": {record_type: len(ids) for record_type, ids in subjects.items()},
         "subject_count": len(everyone),
@@ -358,7 +361,7 @@ def _pseudonyms(pseudonymise: Any, subjects: set[str]) -> list[str]:
     found = []
     for subject in subjects:
         pseudonym = pseudonymise(subject)
-        if not isinstance(pseudonym, str) or subject in pseudonym:
+        if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
             raise _LeakingPseudonymiser
         found.append(pseudonym)
     return found
