@@ -1363,3 +1363,76 @@ def test_a_second_class_of_one_module_may_not_take_anothers_name() -> None:
         @purposeful.record(subject="client_id", name="Rated")
         class Rerated:
             client_id: str
+
+
+@contextlib.contextmanager
+def _funder_scope() -> Iterator[purposeful.Scope]:
+    with use("funder-reporting", actor=FUNDER_JOB) as scope:
+        yield scope
+
+
+def test_a_scope_a_generator_opens_through_a_helper_or_an_exit_stack_covers_no_consumer() -> None:
+    record = case()
+
+    def through_helper() -> Iterator[str]:
+        with _funder_scope():
+            yield record.address
+
+    def through_stack() -> Iterator[str]:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(use("funder-reporting", actor=FUNDER_JOB))
+            yield record.address
+
+    for generator in (through_helper(), through_stack()):
+        for address in generator:
+            assert address == VALUES["address"]
+            with pytest.raises(NoPurposeScope):
+                _ = record.address  # the consumer is not in the generator's scope
+    assert current_scope() is None
+
+
+def test_a_generator_running_in_another_thread_covers_nothing_in_this_one() -> None:
+    record = case()
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> Iterator[None]:
+        with use("funder-reporting", actor=FUNDER_JOB):
+            yield
+            started.set()
+            release.wait(5)
+            yield
+
+    generator = slow()
+    next(generator)
+    worker = threading.Thread(target=lambda: next(generator))
+    worker.start()
+    try:
+        assert started.wait(5)
+        with pytest.raises(NoPurposeScope):
+            _ = record.address
+    finally:
+        release.set()
+        worker.join(5)
+    generator.close()
+
+
+def test_a_generator_resumed_after_its_scope_was_closed_under_it_reads_nothing(
+    sink: RecordingSink,
+) -> None:
+    record = case()
+
+    def reader() -> Iterator[str]:
+        with use("funder-reporting", actor=FUNDER_JOB):
+            yield ""
+            yield record.address
+
+    generator = reader()
+    with pytest.warns(ScopeOrderWarning), use(CASE_MANAGEMENT, actor=CASEWORKER):
+        next(generator)
+    with use("service-delivery", actor=CASEWORKER):  # would allow address
+        with pytest.raises(NoPurposeScope) as refused:
+            next(generator)
+        assert refused.value.decision.reasons == (purposeful.Reason.SCOPE_CLOSED,)
+        generator.close()
+        assert current_scope() is not None
+    assert not purposeful._guard.orphans

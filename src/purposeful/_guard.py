@@ -55,6 +55,8 @@ __all__ = [
     "fast_state",
     "install_getter",
     "iterated_generator_frame",
+    "orphans",
+    "owner_frame",
     "read_slow",
     "within",
 ]
@@ -114,61 +116,116 @@ def _known_drivers() -> None:
 _known_drivers()
 
 
+# Library code between a `use(...)` and the code that asked for it: an exit stack entering
+# it for its caller.
+_passthrough: set[types.CodeType] = set()
+
+
+def _known_passthrough() -> None:
+    import contextlib
+
+    _passthrough.add(contextlib.ExitStack.enter_context.__code__)
+    _passthrough.add(contextlib.AsyncExitStack.enter_async_context.__code__)
+
+
+_known_passthrough()
+
+
+def owner_frame(frame: types.FrameType) -> types.FrameType:
+    """The frame of the code that asked for a scope entered from *frame*: past exit stacks
+    and generator-based context managers (a ``@contextmanager`` helper's body), which
+    enter it on their caller's behalf."""
+    current: types.FrameType | None = frame
+    while current is not None:
+        code = current.f_code
+        caller = current.f_back
+        if code in _passthrough:
+            current = caller
+        elif (
+            code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR)
+            and caller is not None
+            and caller.f_code in _context_drivers
+        ):
+            current = caller.f_back  # whoever entered the context manager
+        else:
+            return current
+    return frame
+
+
 def iterated_generator_frame(frame: types.FrameType) -> types.FrameType | None:
-    """*frame* if it is a generator's (sync or async) being iterated, else None.
+    """The frame of the iterated generator (sync or async) whose code entered a scope from
+    *frame* (see `owner_frame`), else None.
 
     A scope opened there covers the generator's code only: between iterations its consumer
     runs in the same context, and must not read under the generator's purpose. A generator
     resumed by a context-manager driver (``contextlib.contextmanager``, a pytest fixture) is
     not iterated: its scope is for the caller's ``with`` block.
     """
-    if not frame.f_code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR):
+    owner = owner_frame(frame)
+    if not owner.f_code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR):
         return None
-    caller = frame.f_back
+    caller = owner.f_back
     if caller is not None and caller.f_code in _context_drivers:
         return None
-    return frame
+    return owner
+
+
+#: Scopes of iterated generators closed under them (an outer scope exited first), by the id
+#: of the generator's frame, until the generator's own block exits: if the generator
+#: resumes, its code is still lexically inside its scope, which refuses as closed.
+orphans: dict[int, Scope] = {}
+
+
+def _stack_depths() -> dict[int, int]:
+    """Frame id → depth (0 innermost) for every frame on this thread's stack."""
+    depths: dict[int, int] = {}
+    frame: types.FrameType | None = sys._getframe(2)
+    depth = 0
+    while frame is not None:
+        depths[id(frame)] = depth
+        frame = frame.f_back
+        depth += 1
+    return depths
 
 
 def effective_scope() -> Scope | None:
     """The scope that covers the code running now, or None.
 
-    Without a generator's scope in the chain, the scope opened last. Otherwise:
+    Without a generator's scope about, the scope opened last. Otherwise the innermost
+    iterated generator whose frame is on this thread's stack decides:
 
-    - a scope opened in an iterated generator covers nothing while the generator is
-      suspended (its frame's ``f_back`` is None) or finished: the consumer is not inside
-      the generator's block;
-    - while the generator runs, a scope its consumer opened after it (code the generator's
-      scope did not cover, see `within`) does not cover the generator's code: the
-      generator's own is in force.
+    - running inside such a generator, the code is covered by the generator's scope, or by a
+      scope opened within it; a scope its consumer opened (code the generator's scope did
+      not cover, see `within`) does not cover it, and a generator scope closed under the
+      generator (`orphans`) refuses as closed;
+    - running outside any (the consumer between iterations, another thread or task), no
+      generator's scope covers it, nor any scope opened within one.
     """
     scope = scope_var.get()
-    if scope is None or not scope._generators:
+    if not orphans and (scope is None or not scope._generators):
         return scope
-    running: Scope | None = None  # the innermost running generator scope further out
-    candidate: Scope | None = scope
-    while candidate is not None:
-        frame = candidate._frame
-        if frame is not None:
-            if candidate._closed or frame.f_back is None:
-                candidate = candidate._outer
-                continue
-            return candidate if running is None else running
-        if running is None:
-            running = _running_generator_scope(candidate._outer)
-        if running is not None and not within(candidate, running):
-            candidate = candidate._outer  # the consumer's, not the generator's
-            continue
-        return candidate
-    return None
-
-
-def _running_generator_scope(scope: Scope | None) -> Scope | None:
+    depths = _stack_depths()
+    chain: list[Scope] = []
     while scope is not None:
-        frame = scope._frame
-        if frame is not None and not scope._closed and frame.f_back is not None:
-            return scope
+        chain.append(scope)
         scope = scope._outer
+    running: Scope | None = None
+    best = len(depths)
+    for candidate in [*chain, *orphans.values()]:
+        frame = candidate._frame
+        depth = depths.get(id(frame), best) if frame is not None else best
+        if depth < best:
+            running, best = candidate, depth
+    if running is not None:
+        for candidate in chain:
+            if candidate is running or within(candidate, running):
+                return candidate
+        return running
+    for candidate in chain:
+        if candidate._frame is None and not any(
+            c._frame is not None and within(candidate, c) for c in chain
+        ):
+            return candidate
     return None
 
 
@@ -192,7 +249,7 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
         policy = own_policy(policy, type(obj))
     scope = scope_var.get()
-    if scope is not None and scope._generators:
+    if orphans or (scope is not None and scope._generators):
         scope = effective_scope()
     if scope is not None and not scope._closed:
         try:

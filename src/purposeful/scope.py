@@ -143,7 +143,7 @@ class Scope:
         decision = self.decide(policy, obj)
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
             self.note_subject(policy.record, obj)
-            if not self._generators and _scope_var.get() is self:
+            if not self._generators and not _guard.orphans and _scope_var.get() is self:
                 allowed = self._allowed.get(type(obj))
                 _fast_var.set((self._allowed_for(obj) if allowed is None else allowed, obj))
             return policy._raw(obj)
@@ -555,6 +555,10 @@ class use:
                 _scope_var.set(scope._outer)
             _fast_var.set(NO_FAST)
         else:
+            for key, orphan in list(_guard.orphans.items()):
+                if orphan._opener is self and orphan._frame is _guard.owner_frame(sys._getframe(2)):
+                    del _guard.orphans[key]  # its generator's block is over at last
+                    return []
             mine = [s for s in self._open if not s._closed]
             frame = sys._getframe(2)
             scope = next((s for s in reversed(mine) if s._frame is frame), None)
@@ -565,6 +569,8 @@ class use:
         for inner, inner_failed in closing:
             if inner in self._open:
                 self._open.remove(inner)
+            if inner is not scope and inner._frame is not None:
+                _guard.orphans[id(inner._frame)] = inner  # its generator may yet resume
             reports.append((inner, inner._close(failed=inner_failed)))
         return reports
 
