@@ -340,6 +340,8 @@ def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> di
             failure = type(exc).__name__
         except BaseException:
             everyone.clear()  # an interrupt: no raw id stays in this frame
+            for ids in subjects.values():
+                ids.clear()
             raise
     summary = {
         "subject_counts": {record_type: len(ids) for record_type, ids in subjects.items()},
@@ -359,11 +361,15 @@ class _LeakingPseudonymiser(Exception):
 def _pseudonyms(pseudonymise: Any, subjects: set[str]) -> list[str]:
     """Each subject's pseudonym; refuses any result that is not text or that holds the id."""
     found = []
-    for subject in subjects:
-        pseudonym = pseudonymise(subject)
-        if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
-            raise _LeakingPseudonymiser
-        found.append(pseudonym)
+    subject = ""
+    try:
+        for subject in subjects:
+            pseudonym = pseudonymise(subject)
+            if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
+                raise _LeakingPseudonymiser
+            found.append(pseudonym)
+    finally:
+        subject = ""  # no raw id in this frame if the pseudonymiser raised
     return found
 
 
