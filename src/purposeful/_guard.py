@@ -311,8 +311,10 @@ def slot_of(cls: type, name: str) -> types.MemberDescriptorType | None:
             return attribute
         if isinstance(attribute, property):  # a guard of a record base class
             storage = getattr(attribute.fget, "__purposeful_storage__", None)
-            if storage is not None:
-                return storage  # type: ignore[no-any-return]
+            if storage is None:  # a subject's property reads its slot directly
+                storage = getattr(attribute.fget, "__self__", None)
+            if isinstance(storage, types.MemberDescriptorType):
+                return storage
     return None
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from . import _guard
 from ._config import Configuration, get_configuration, is_subject
 from ._guard import NO_FAST, NO_HIT
+from ._guard import orphans as _orphans
 from .actors import Actor
 from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
 from .errors import (
@@ -143,7 +144,7 @@ class Scope:
         decision = self.decide(policy, obj)
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
             self.note_subject(policy.record, obj)
-            if not self._generators and not _guard.orphans and _scope_var.get() is self:
+            if not (self._generators or _orphans) and _scope_var.get() is self:
                 allowed = self._allowed.get(type(obj))
                 _fast_var.set((self._allowed_for(obj) if allowed is None else allowed, obj))
             return policy._raw(obj)
