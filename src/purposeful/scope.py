@@ -188,8 +188,7 @@ class Scope:
             key = (policy, subject)
             cached = self._decided.get(key)
             if cached is not None:
-                if self._frame is None:
-                    self._hit(policy, obj, cached)
+                self._hit(policy, obj, cached)
                 return cached
             consent_reasons, consent = self._consent_of(subject)
             reasons = reasons + consent_reasons
@@ -208,8 +207,7 @@ class Scope:
         self._log.append(decision)
         self._decided[key] = decision
         if needs_consent:
-            if self._frame is None:
-                self._hit(policy, obj, decision)
+            self._hit(policy, obj, decision)
         elif outcome is Outcome.ALLOWED or outcome is Outcome.WOULD_DENY:
             self._allowed_for(obj).add(policy)
         return decision
@@ -221,7 +219,10 @@ class Scope:
         return allowed
 
     def _hit(self, policy: FieldPolicy, obj: object, decision: Decision) -> None:
-        """Make *obj* the field's last consented instance for this scope's fast path."""
+        """Make *obj* the field's last consented instance for this scope's fast path (never
+        for a scope a generator's consumer shares: see `read`)."""
+        if self._generators or _orphans:
+            return
         if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
             policy.hit[0] = (self._allowed_for(obj), obj)
             self._hits.add(policy)
