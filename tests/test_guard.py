@@ -64,14 +64,13 @@ from purposeful import (
     record_policy,
     use,
 )
-from purposeful._guard import NO_HIT, STORAGE_PREFIX
+from purposeful._guard import NO_HIT, STORAGE_PREFIX, _attrs_setattr_hooks, _generated_by_attrs
 from purposeful.errors import (
     DictStorageWarning,
     ManagedValueError,
     ScopeOrderWarning,
     SubjectChangeRefused,
 )
-from purposeful.records import _attrs_setattr_hooks, _generated_by_attrs
 
 MANAGED = ("diagnosis", "address", "case_notes")
 VALUES = {

@@ -10,7 +10,10 @@ This module owns everything between ``record.field`` and `Scope.read`:
   with `linecache` so a traceback shows the guard's own line;
 - the one exempt read: attrs' generated ``__init__`` reading a value back to run its
   validator, which is construction, not a use;
-- the slow path, for every read the hot path cannot answer.
+- the slow path, for every read the hot path cannot answer;
+- the other ways around the getters, closed on each record class (`protect`): a subject
+  that cannot be rewritten, a ``dir()`` without the storage, state hooks that read through
+  the guards, and validator errors that never quote a managed value.
 
 It decides nothing itself (the scope does) and never formats, emits or stores a report.
 
@@ -31,7 +34,9 @@ keeps values in its ``__dict__`` (``slots=False``) is read from there.
 
 from __future__ import annotations
 
+import functools
 import linecache
+import re
 import secrets
 import sys
 import types
@@ -40,7 +45,10 @@ from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
-from .errors import PurposefulError, detached
+import attr._make
+import attrs
+
+from .errors import ManagedValueError, PurposefulError, SubjectChangeRefused, detached
 
 if TYPE_CHECKING:
     from .records import FieldPolicy
@@ -57,6 +65,7 @@ __all__ = [
     "iterated_generator_frame",
     "orphans",
     "owner_frame",
+    "protect",
     "read_slow",
     "within",
 ]
@@ -378,3 +387,208 @@ def dict_reader(name: str) -> Callable[[Any], Any]:
 def guarded_field(attribute: object) -> FieldPolicy | None:
     """The policy behind a guard property installed by `install_getter`, else None."""
     return getattr(getattr(attribute, "fget", None), "__purposeful_field__", None)
+
+
+def protect(cls: type, subject: str, managed: frozenset[str], *, slotted: bool) -> None:
+    """Close the ways around the getters on a record class: the subject cannot be changed
+    once set, ``dir()`` hides the storage, a ``__dict__`` record's state is read through the
+    guards, validator errors never quote a managed value, and attrs' generated ``__init__``
+    (construction) is the one exempt reader."""
+    _install_subject_guard(cls, subject)
+    type.__setattr__(cls, "__dir__", _dir)
+    if not slotted:  # object's own __getstate__ would hand out __dict__ undecided
+        type.__setattr__(cls, "__getstate__", _getstate)
+        type.__setattr__(cls, "__setstate__", _setstate)
+    if managed:
+        _scrub_errors(cls, managed)
+    init = cls.__dict__.get("__init__")
+    init = getattr(init, "__wrapped__", init)
+    if isinstance(init, types.FunctionType) and _generated_by_attrs(init):
+        exempt(init.__code__)
+
+
+def _install_subject_guard(cls: type, subject: str) -> None:
+    """Make the subject field refuse a change once set: consent, the audit trail and
+    bundles follow it, so rewriting it would present one person's values as another's."""
+    member = slot_of(cls, subject)
+    read: Callable[[Any], Any]
+    store: Callable[[Any, Any], None]
+    if member is None:
+        read = dict_reader(subject)
+
+        def store_in_dict(obj: Any, value: Any) -> None:
+            obj.__dict__[subject] = value
+
+        store = store_in_dict
+    else:
+        read, store = member.__get__, member.__set__
+
+    def set_subject(obj: Any, value: Any) -> None:
+        try:
+            current = read(obj)
+        except AttributeError:  # construction, unpickling
+            store(obj, value)
+            return
+        same = current is value or _equal(current, value)
+        del current, value  # no subject id in this frame when it raises
+        if not same:
+            raise SubjectChangeRefused(
+                f"{type(obj).__qualname__}.{subject} identifies the person the record is about "
+                f"and cannot be changed once set: consent and the audit trail follow it. "
+                f"Build a new record for the other person instead"
+            )
+
+    def delete_subject(obj: Any) -> None:
+        raise SubjectChangeRefused(
+            f"{type(obj).__qualname__}.{subject} identifies the person the record is about "
+            f"and cannot be deleted"
+        )
+
+    managed = cls.__dict__.get(subject)
+    if guarded_field(managed) is not None:  # a managed subject keeps its guard
+        assert isinstance(managed, property)
+        type.__setattr__(cls, subject, managed.setter(set_subject).deleter(delete_subject))
+        return
+    # the slot's own reader (a C method-wrapper, about 4× a plain read, where a Python
+    # getter would cost 10×): the subject is read in every row of a list view
+    type.__setattr__(cls, subject, property(read, set_subject, delete_subject))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(type(a) is type(b) and a == b)
+    except Exception:
+        return False
+
+
+def _dir(self: Any) -> list[str]:
+    """dir() without the guard's storage names: code that walks dir() with getattr
+    (debugger panes, serialisers) meets the guards only."""
+    return [n for n in object.__dir__(self) if not n.startswith(STORAGE_PREFIX)]
+
+
+def _getstate(self: Any) -> dict[str, Any]:
+    """Pickling and copying a ``__dict__`` record read every field through its guard."""
+    return {a.name: getattr(self, a.name) for a in attrs.fields(type(self)) if _has(self, a)}
+
+
+def _has(obj: Any, attribute: attrs.Attribute[Any]) -> bool:
+    """Whether the field is set, in a slot or in ``__dict__`` (a record may have both)."""
+    member = slot_of(type(obj), attribute.name)
+    if member is None:
+        return attribute.name in obj.__dict__
+    try:
+        member.__get__(obj)
+    except AttributeError:
+        return False
+    return True
+
+
+def _setstate(self: Any, state: dict[str, Any]) -> None:
+    for name, value in state.items():
+        object.__setattr__(self, name, value)
+
+
+def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
+    """Wrap ``__init__`` and ``__setattr__`` so that an error quoting a managed value (an
+    attrs validator's "must be in [...] (got '…')", a converter's message) is replaced by
+    a `ManagedValueError` raised from a frame that holds no value."""
+    init = cls.__dict__.get("__init__")
+    if isinstance(init, types.FunctionType):
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                init(self, *args, **kwargs)
+                return
+            except Exception as exc:
+                error: Exception = exc
+                message = _scrubbed(exc, cls, managed, _given(cls, args, kwargs))
+            del args, kwargs  # no value in this frame; none below it in the traceback
+            if message is None:
+                raise detached(error)
+            del error
+            raise ManagedValueError(message)
+
+        type.__setattr__(cls, "__init__", __init__)
+    setattr_ = cls.__dict__.get("__setattr__")
+    # only attrs' generated hooks (validators on assignment); a frozen class's own
+    # __setattr__ must stay as it is, since attrs recognises frozen bases by it
+    if isinstance(setattr_, types.FunctionType) and _attrs_setattr_hooks(setattr_):
+
+        @functools.wraps(setattr_)
+        def __setattr__(self: Any, name: str, value: Any) -> None:
+            if name not in managed:
+                setattr_(self, name, value)
+                return
+            try:
+                setattr_(self, name, value)
+                return
+            except Exception as exc:
+                error: Exception = exc
+                message = _scrubbed(exc, cls, managed, {name: value})
+            del value
+            if message is None:
+                raise detached(error)
+            del error
+            raise ManagedValueError(message)
+
+        type.__setattr__(cls, "__setattr__", __setattr__)
+
+
+def _given(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Field name → value given to ``__init__``."""
+    taken = [a for a in attrs.fields(cls) if a.init]
+    given = {a.name: v for a, v in zip(taken, args, strict=False)}
+    given.update({a.name: kwargs[a.alias] for a in taken if a.alias in kwargs})
+    return given
+
+
+def _scrubbed(
+    exc: Exception, cls: type, managed: frozenset[str], given: dict[str, Any]
+) -> str | None:
+    """The message to raise instead of *exc* if it quotes a managed value given, else None."""
+    values = [v for n, v in given.items() if n in managed]
+    if not values:
+        return None
+    text = str(exc)
+    quoted = (
+        any(a is v for a in exc.args for v in values)
+        or any(getattr(a, "name", None) in managed for a in exc.args)  # attrs' validators
+        or any(_quoted(quote, text) for v in values for quote in _quotes(v))
+    )
+    if not quoted:
+        return None
+    return (
+        f"a value given for a managed field of {cls.__qualname__} was refused by its "
+        f"validator or converter ({type(exc).__name__}); the message is not shown because it "
+        f"quotes the value. Check the values against the fields' validators"
+    )
+
+
+def _quotes(value: Any) -> list[str]:
+    """How a message may quote *value*: its repr, or its text when long enough not to
+    match by chance."""
+    try:
+        texts = [repr(value), str(value)]
+    except Exception:
+        return []
+    return [t for t in texts if t]
+
+
+def _quoted(quote: str, text: str) -> bool:
+    """True if *quote* stands in *text* as a whole word (a short value, like 9, only so)."""
+    if len(quote) >= 4:
+        return quote in text
+    return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None
+
+
+def _attrs_setattr_hooks(fn: types.FunctionType) -> bool:
+    """True for attrs' ``__setattr__`` that runs on_setattr hooks (validators, converters);
+    False for its frozen one (pinned by tests/test_guard.py)."""
+    return fn.__name__ == "__setattr__" and fn.__code__.co_filename == attr._make.__file__
+
+
+def _generated_by_attrs(fn: types.FunctionType) -> bool:
+    """True for a method attrs generated (pinned by tests/test_guard.py)."""
+    return fn.__code__.co_filename.startswith("<attrs generated")
