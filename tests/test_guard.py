@@ -1435,3 +1435,29 @@ def test_a_generator_resumed_after_its_scope_was_closed_under_it_reads_nothing(
         generator.close()
         assert current_scope() is not None
     assert not purposeful._guard.orphans
+
+
+@pytest.mark.parametrize(
+    ("operation", "said"),
+    [
+        (lambda a, b: a == b, "=="),
+        (lambda a, b: {a}, "hashing"),
+        (lambda a, b: pickle.dumps(a), "pickling"),
+        (lambda a, b: copy.deepcopy(a), "copying"),
+        (lambda a, b: attrs.evolve(a), "evolve"),
+    ],
+    ids=["eq", "hash", "pickle", "deepcopy", "evolve"],
+)
+def test_a_refusal_made_by_a_protocol_says_which_and_what_to_do(operation: Any, said: str) -> None:
+    a, b = case(FrozenCase), case(FrozenCase)
+    with pytest.raises(NoPurposeScope) as refused:
+        operation(a, b)
+    notes = " ".join(getattr(refused.value, "__notes__", []))
+    assert said in notes
+    assert "ids" in notes
+
+
+def test_a_plain_attribute_refusal_carries_no_protocol_note() -> None:
+    with pytest.raises(NoPurposeScope) as refused:
+        _ = case(FrozenCase).diagnosis
+    assert not getattr(refused.value, "__notes__", [])
