@@ -7,6 +7,9 @@ actor=...)``; every read is checked, explained and audited without the data ever
 Import everything from here; the submodules are the layout, not the interface.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._config import (
     Configuration,
     configure,
@@ -92,9 +95,6 @@ from .sensitivity import (
     Level,
     Scale,
 )
-
-# Last: sharing builds on everything above.
-from .sharing import disclose, receive
 from .typing import AuditSink, ConsentChecker, ConsentStatusSource
 from .withholding import WithholdingGround
 
@@ -200,3 +200,19 @@ __all__ = [
     "reset_configuration",
     "use",
 ]
+
+if TYPE_CHECKING:
+    from .sharing.disclose import disclose, receive
+
+# Capabilities built on the core load when first used, so `import purposeful` (and the
+# pytest plugin, in every test run) loads the core only.
+_LAZY = {"disclose": "purposeful.sharing", "receive": "purposeful.sharing"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'purposeful' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,10 @@ import attrs
 from . import _toml
 from ._hierarchy import Hierarchy, check_id, covers
 from .errors import ConfigurationError, UnknownCategory
+
+#: The packs shipped with the library (read as files, not through importlib.resources,
+#: whose readers would load zipfile into every process that imports purposeful).
+_DATA = Path(__file__).parent / "data"
 
 __all__ = ["CategoryRegistry", "DataCategory"]
 
@@ -103,4 +106,4 @@ class CategoryRegistry(Hierarchy[DataCategory]):
 
 @cache
 def _default_categories() -> CategoryRegistry:
-    return CategoryRegistry.from_toml(files("purposeful") / "data" / "nz_social_services.toml")
+    return CategoryRegistry.from_toml(_DATA / "nz_social_services.toml")

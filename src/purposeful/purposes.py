@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cache
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,10 @@ from . import _toml
 from ._hierarchy import Hierarchy, check_id, covers, lineage
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis, parse_basis
 from .errors import ConfigurationError, UnknownPurpose
+
+#: The packs shipped with the library (read as files, not through importlib.resources,
+#: whose readers would load zipfile into every process that imports purposeful).
+_DATA = Path(__file__).parent / "data"
 
 __all__ = ["Purpose", "PurposeRegistry", "Retention"]
 
@@ -224,4 +227,4 @@ class PurposeRegistry(Hierarchy[Purpose]):
 
 @cache
 def _default_registry() -> PurposeRegistry:
-    return PurposeRegistry.from_toml(files("purposeful") / "data" / "nz_social_services.toml")
+    return PurposeRegistry.from_toml(_DATA / "nz_social_services.toml")

@@ -1,0 +1,43 @@
+"""`import purposeful` loads the core only: no capability's heavy dependency."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("cryptography", "opentelemetry", "sqlite3", "zipfile")
+
+
+def loaded_after(statement: str) -> list[str]:
+    script = (
+        f"import json, sys\n{statement}\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return [m for m in json.loads(out) if m in HEAVY]
+
+
+def test_importing_the_core_loads_no_capability_dependency() -> None:
+    assert loaded_after("import purposeful") == []
+
+
+def test_the_pytest_plugin_adds_no_capability_dependency_to_a_test_run() -> None:
+    before = loaded_after("import pytest")  # pytest itself reads resources (zipfile)
+    after = loaded_after("import pytest, purposeful.testing.pytest_plugin")
+    assert after == before
+
+
+def test_a_capability_loads_when_first_used() -> None:
+    assert "cryptography" in loaded_after("import purposeful; purposeful.disclose")
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    import purposeful
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        purposeful.no_such_name  # type: ignore[attr-defined]  # noqa: B018
