@@ -179,15 +179,21 @@ def prebuilt(cls: type, other: Any) -> SimpleNamespace:
         return SimpleNamespace(hash=hash(other), table={other: True}, members={other})
 
 
-@pytest.mark.parametrize(("cls", "name"), COMPARISON_CASES)
-def test_comparing_outside_any_scope_is_refused_before_the_other_operand_sees_a_value(
-    cls: type, name: str
-) -> None:
-    compare = COMPARISONS[name]
+def comparison(cls: type, name: str) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The comparison *name*, a plain record, a spied one with its recorder and mock, and
+    containers holding each (built in an allowing scope, the mock reset afterwards)."""
     plain = case(cls)
     other, recorder, mock = spied(cls)
     built, built_plain = prebuilt(cls, other), prebuilt(cls, plain)
     mock.reset_mock()  # building the containers hashed it, in an allowing scope
+    return COMPARISONS[name], plain, other, recorder, mock, built, built_plain
+
+
+@pytest.mark.parametrize(("cls", "name"), COMPARISON_CASES)
+def test_comparing_outside_any_scope_is_refused_before_the_other_operand_sees_a_value(
+    cls: type, name: str
+) -> None:
+    compare, plain, other, recorder, mock, built, built_plain = comparison(cls, name)
     with pytest.raises(NoPurposeScope):
         compare(plain, other, built)
     with pytest.raises(NoPurposeScope):
@@ -199,11 +205,7 @@ def test_comparing_outside_any_scope_is_refused_before_the_other_operand_sees_a_
 def test_comparing_in_a_denying_scope_is_a_purpose_violation_before_a_value_is_compared(
     cls: type, name: str
 ) -> None:
-    compare = COMPARISONS[name]
-    plain = case(cls)
-    other, recorder, mock = spied(cls)
-    built, built_plain = prebuilt(cls, other), prebuilt(cls, plain)
-    mock.reset_mock()  # building the containers hashed it, in an allowing scope
+    compare, plain, other, recorder, mock, built, built_plain = comparison(cls, name)
     with denying() as scope:
         with pytest.raises(PurposeViolation) as refused:
             compare(plain, other, built)

@@ -148,8 +148,6 @@ class FieldPolicy:
     _raw: Callable[[Any], Any] = attrs.field(default=getattr, init=False, repr=False)
     #: record class → the policy its instances are decided under (`_guard.own_policy`)
     _by_class: dict[type, FieldPolicy] = attrs.field(factory=dict, init=False, repr=False)
-    #: The declaration as written (a subclass that declares the field again is compared).
-    _tag: FieldTag | None = attrs.field(default=None, repr=False, kw_only=True)
     # Memos for the slow path: both are pure functions of hashable values, so a scope's first
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
     _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
@@ -507,7 +505,6 @@ def _resolve(
         category,
         consent_for,
         tag.withhold,
-        tag=tag,
     )
 
 
