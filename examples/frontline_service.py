@@ -33,6 +33,7 @@ collector with the official OTLP exporter.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -142,7 +143,10 @@ class CaseNote:
     )
 
 
-CLIENTS = {"C-1001": Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety", 6)}
+CLIENTS = {
+    "C-1001": Client("C-1001", "Aroha Ngata", "Ngāti Maniapoto", "generalised anxiety", 6),
+    "C-1002": Client("C-1002", "Manaia Ngata", "Ngāti Maniapoto", "none recorded", 8),
+}
 NOTES = [
     CaseNote("C-1001", "N-1", date(2026, 9, 2), "First meeting; housing is the priority."),
     CaseNote(
@@ -376,6 +380,7 @@ def answer_access_request(
     with zipfile.ZipFile(bundle) as archive:
         withheld = archive.read("withheld.json").decode()
         notes_csv = archive.read("records/CaseNote.csv").decode()
+        history = json.loads(archive.read("access-history.json"))
         everything = b"".join(archive.read(name) for name in archive.namelist())
     print(
         "withheld.json says why, never what:",
@@ -387,6 +392,12 @@ def answer_access_request(
         "Her statement travels with the field:", "I was grieving my father" in everything.decode()
     )
     print("CaseNote.csv, row 2:", notes_csv.splitlines()[2])
+    # who looked at her information: her own fields only, never her son's read beside them
+    print("When her information was looked at (access-history.json):")
+    for access in history["accesses"]:
+        why = access["purpose_title"] or access["purpose"] or "outside any purpose"
+        print(f"  {why} ({access['role'] or '-'}): {', '.join(access['fields_read'])}")
+    print("Complete:", history["complete"])
     verified = verify_bundle(bundle, load_public_key(keys.public_key))
     print(f"Verify the bundle: ok, {len(verified.files)} files, signed by key {verified.key_id}")
     tampered = bundle.with_name("tampered.zip")
@@ -411,6 +422,8 @@ def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
     heading("1. A caseworker reads what case management may use")
     with purposeful.use("service-delivery.case-management", actor=caseworker):
         print(f"Working with {aroha.name} ({aroha.iwi}); current focus: {aroha.diagnosis}.")
+        manaia = CLIENTS["C-1002"]  # her son: his name and wellbeing, not his diagnosis
+        print(f"Her son {manaia.name}, wellbeing score {manaia.wellbeing_score}.")
     print("In a log line the record shows no managed values:", repr(aroha))
 
     heading("2. The quarterly funder report asks for diagnoses")
@@ -425,6 +438,7 @@ def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
     heading("3. A legacy export, run in monitor mode while the team adopts purposeful")
     purposeful.configure(record_modes={Client: Mode.MONITOR})
     legacy_row = [aroha.client_id, aroha.name, aroha.diagnosis]  # no scope: a legacy path
+    purposeful.audit.flush()  # the export is done: send its reads now, not within a second
     print(f"The export still works ({len(legacy_row)} columns); the reads were recorded.")
     purposeful.configure(record_modes={})
 
@@ -436,7 +450,7 @@ def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
         print(f"Withheld {field}: {decision.explain()}")
 
     heading("5. Research consent, given by a parent, then withdrawn")
-    manaia = Client("C-1002", "Manaia Ngata", "Ngāti Maniapoto", "none recorded", 8)
+    manaia = CLIENTS["C-1002"]
     mother = Representative(Relationship.PARENT, authority="parent of a child under 16")
     researcher = Actor("staff-31", "researcher", IN_CONFIDENCE)
     consent.give(

@@ -19,8 +19,9 @@ settings.load_profile("purposeful")
 
 @pytest.fixture(autouse=True)
 def _reset_purposeful() -> Iterator[None]:
-    """Every test ends on the default configuration."""
+    """Every test ends on the default configuration, with nothing left unsent."""
     yield
+    purposeful.audit.flush()
     purposeful.reset_configuration()
 
 

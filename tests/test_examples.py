@@ -28,12 +28,12 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "consent was withdrawn (for research)" in out
     assert "Consent history: ['given', 'withdrawn']" in out
     assert "[span purposeful.use] purpose=funder-reporting role=funder-reporting-job" in out
-    assert "audit.jsonl: ok: 8 lines verified" in out
+    assert "audit.jsonl: ok: 7 lines verified" in out  # the legacy export: one line
     assert "tampered.jsonl:3: edited:" in out
     answer = out.split("== 8.")[1].split("== 9.")[0]
     assert "Who read the person with pseudonym" in answer
     assert "funder-reporting-job  funder-reporting" in answer
-    assert "Complete: every scope read says whom it read." in answer
+    assert "Complete: every scope read says whom it read, and which of this person" in answer
     assert "C-1001" not in answer.replace("--subject", "")
     audit = out.split("== 6.")[1].split("== 7.")[0]
     assert "generalised anxiety" not in audit
@@ -58,6 +58,10 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "consents.json" in access
     assert "disclosures.json" in access
     assert "Verify the bundle: ok, 9 files" in access
+    # her history lists what was read from her records: not her son's wellbeing score, read
+    # in the same case-management scope
+    assert "Case management (caseworker): Client.diagnosis, Client.iwi, Client.name\n" in access
+    assert "Complete: True" in access
     assert "Verify a copy with one cell edited: records/Client.csv: does not match its SHA-256" in (
         access
     )

@@ -412,6 +412,8 @@ def test_read_outside_any_scope_in_monitor_mode_is_let_through_and_reported(
 ) -> None:
     purposeful.configure(mode=Mode.MONITOR)
     assert case().address == "12 Cuba Street"
+    assert sink.reports == []  # in its window until flush_seconds, or a flush
+    purposeful.audit.flush()
     (report,) = sink.reports
     (decision,) = report.decisions
     assert decision.outcome is Outcome.WOULD_DENY
@@ -981,6 +983,7 @@ def test_a_report_names_people_only_by_the_configured_pseudonymiser(
 def test_an_unscoped_monitor_read_reports_whose_record_it_was(sink: RecordingSink) -> None:
     purposeful.configure(mode=Mode.MONITOR, pseudonymise=stand_in_pseudonym)
     assert case(client_id="C-9").address
+    purposeful.audit.flush()
     (report,) = sink.reports
     assert (report.subject_counts, report.subjects) == (
         {"Case": 1},

@@ -206,10 +206,14 @@ if TYPE_CHECKING:
 
 # Capabilities built on the core load when first used, so `import purposeful` (and the
 # pytest plugin, in every test run) loads the core only.
+# Its packages load on first attribute access too (``purposeful.audit.flush()``).
 _LAZY = {"disclose": "purposeful.sharing", "receive": "purposeful.sharing"}
+_PACKAGES = frozenset({"access", "audit", "consent", "insights", "notices", "sharing", "testing"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in _PACKAGES:
+        return importlib.import_module(f"purposeful.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'purposeful' has no attribute {name!r}")

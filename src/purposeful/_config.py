@@ -57,6 +57,11 @@ class Configuration:
             store, e.g. ``SQLiteSharingStore``); None: disclosing is refused.
         corrections: where `purposeful.disclose` finds the statements of correction that
             go with a field (a correction store); None: no statements.
+        flush_reads, flush_seconds: the bounds on what a crash can lose. A scope that is
+            still open sends what it has read so far to the sinks, as a part of its report,
+            once it holds *flush_reads* new reads (a person's field read for the first time
+            in the scope) or its oldest unsent read is *flush_seconds* old, whichever comes
+            first. Reads outside any scope are sent on the same bounds.
     """
 
     registry: PurposeRegistry
@@ -69,6 +74,8 @@ class Configuration:
     pseudonymise: Callable[[str], str] | None = None
     disclosure_log: DisclosureRecorder | None = None
     corrections: StatementSource | None = None
+    flush_reads: int = 100
+    flush_seconds: float = 1.0
 
     def mode_for(self, purpose: Purpose | None, record_type: type) -> Mode:
         """The mode a decision about *record_type* under *purpose* is made in."""
@@ -170,6 +177,8 @@ def configure(
     pseudonymise: Callable[[str], str] | None = _UNSET,
     disclosure_log: DisclosureRecorder | None = _UNSET,
     corrections: StatementSource | None = _UNSET,
+    flush_reads: int = _UNSET,
+    flush_seconds: float = _UNSET,
 ) -> Configuration:
     """Change the global configuration; arguments left out keep their current value.
 
@@ -253,6 +262,26 @@ def configure(
                 f"statements(subject, record, field) method"
             )
         changes["corrections"] = corrections
+    if flush_reads is not _UNSET:
+        if type(flush_reads) is not int or not 1 <= flush_reads <= _MAX_FLUSH_READS:
+            raise ConfigurationError(
+                f"flush_reads= takes a whole number of reads from 1 to {_MAX_FLUSH_READS:,}, "
+                f"not {flush_reads!r}: how many new reads a scope may hold before it sends "
+                f"them to the sinks"
+            )
+        changes["flush_reads"] = flush_reads
+    if flush_seconds is not _UNSET:
+        if (
+            isinstance(flush_seconds, bool)
+            or not isinstance(flush_seconds, int | float)
+            or not _MIN_FLUSH_SECONDS <= flush_seconds <= _MAX_FLUSH_SECONDS
+        ):
+            raise ConfigurationError(
+                f"flush_seconds= takes a number of seconds from {_MIN_FLUSH_SECONDS} to "
+                f"{_MAX_FLUSH_SECONDS:,}, not {flush_seconds!r}: how long a read may wait "
+                f"before it is sent to the sinks"
+            )
+        changes["flush_seconds"] = float(flush_seconds)
     if "registry" in changes or "categories" in changes:
         for cls, check in list(_record_checks.items()):
             check(cls, changes.get("registry"), changes.get("categories"))
@@ -262,6 +291,11 @@ def configure(
 
 
 _PROBE = "purposeful-probe-subject-0001"
+# A part of a report is bounded in size by flush_reads; the flusher wakes twice per
+# flush_seconds, so very short bounds would keep a core busy.
+_MAX_FLUSH_READS = 1_000_000
+_MIN_FLUSH_SECONDS = 0.01
+_MAX_FLUSH_SECONDS = 86_400
 
 
 def _normal(text: str) -> str:

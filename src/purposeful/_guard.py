@@ -2,8 +2,9 @@
 
 This module owns everything between ``record.field`` and `Scope.read`:
 
-- the state the hot path reads: the scope in force and ``(allowed fields, last record)``,
-  two context variables, so asyncio tasks inherit them and threads do not;
+- the state the hot path reads: the scope in force and ``(fields read for the last
+  record's person, last record, fields the getter may note for it)``, two context
+  variables, so asyncio tasks inherit them and threads do not;
 - which scope is in force for a read (`effective_scope`): a scope opened inside an iterated
   generator covers the generator's own code only, never its consumer between iterations;
 - the getters installed on record classes, generated per field, their source registered
@@ -17,12 +18,21 @@ This module owns everything between ``record.field`` and `Scope.read`:
 
 It decides nothing itself (the scope does) and never formats, emits or stores a report.
 
-The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 8× a plain
+The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 9× a plain
 slotted attrs read on CPython 3.11), is the generated getter::
 
-    allowed, last = _fast()                  # one context-variable get
-    if last is obj and _policy in allowed:   # the record read last; one set membership
-        return obj.<storage>                 # a specialised slot load
+    seen, last, inline = _fast()             # one context-variable get
+    if last is obj:                          # the record read last
+        if _policy in seen:                  # already read for this person in this scope
+            return obj.<storage>             # a specialised slot load
+        if _policy in inline:                # decided for the class: note it here
+            seen.add(_policy)
+            return obj.<storage>
+    return _slow(_policy, obj)
+
+So the audit trail can say which fields of which person's records a scope read: the first
+read of a field for a person is noted, inline when the field is already decided for the
+record's class (one C call), else on the slow path; later reads are the first test alone.
 
 Where the value lives: a slotted record keeps it in the slot attrs made; the guard takes
 the slot's name, and the slot's member descriptor is kept under a storage name made for
@@ -55,7 +65,7 @@ if TYPE_CHECKING:
     from .scope import Scope
 
 __all__ = [
-    "NO_HIT",
+    "NO_FAST",
     "STORAGE_PREFIX",
     "add_context_driver",
     "effective_scope",
@@ -73,18 +83,18 @@ __all__ = [
 #: The scope opened last in this context (possibly one that does not cover the code
 #: running now: see `effective_scope`).
 scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
-#: What the hot path reads: (the scope's set of allowed fields, the record read last in this
-#: context). A read is fast only for that record; the first read of another record takes the
-#: slow path once, which notes whose record it is (per-person history) and makes it the last.
-fast_var: ContextVar[tuple[set[object] | frozenset[object], object]] = ContextVar(
-    "purposeful.fast", default=(frozenset(), None)
+#: What the hot path reads: (the fields the scope read for the person whose record was read
+#: last in this context, that record, the fields the getter may note for it by itself). A
+#: read is fast only for that record; the first read of another record takes the slow path
+#: once, which makes it the last (see `Scope.read`).
+FastState = tuple[set[object] | frozenset[object], object, set[object] | frozenset[object]]
+fast_var: ContextVar[FastState] = ContextVar(
+    "purposeful.fast", default=(frozenset(), None, frozenset())
 )
 #: The hot path's one context-variable get.
 fast_state = fast_var.get
 #: The fast state of a context where nothing may be read fast.
-NO_FAST: tuple[frozenset[object], None] = (frozenset(), None)
-#: The "no hit" value of a field's last-consented-instance cell (`FieldPolicy.hit`).
-NO_HIT: tuple[None, None] = (None, None)
+NO_FAST: FastState = (frozenset(), None, frozenset())
 
 #: Storage names are made per process, so no code can know one in advance.
 STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
@@ -253,7 +263,8 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
 
     Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
     """
-    if id(sys._getframe(2).f_code) in _exempt_ids:
+    caller = sys._getframe(2)
+    if id(caller.f_code) in _exempt_ids:
         return policy._raw(obj)
     if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
         policy = own_policy(policy, type(obj))
@@ -265,9 +276,8 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
             return scope.read(policy, obj)
         from .scope import read_unscoped  # the rare path; scope imports this module
 
-        return read_unscoped(policy, obj, closed=scope is not None)
+        return read_unscoped(policy, obj, caller, closed=scope is not None)
     except PurposefulError as error:
-        caller = sys._getframe(2)
         if caller.f_code.co_name.startswith("<") and caller.f_back is not None:
             caller = caller.f_back  # a comprehension inside the method that read
         note = _protocol_note(caller.f_code)
@@ -327,21 +337,18 @@ def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
     return found
 
 
-def _getter_source(name: str, read: list[str], consent: bool) -> str:
+def _getter_source(name: str, read: list[str]) -> str:
     """The guard's source for one field. *read* is the statement(s) that return the stored
-    value. A field that may need consent first checks its last consented instance (see
-    `FieldPolicy.hit`), so reading one record's consent field again stays on the fast path.
-    """
-    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow, _hit=_hit):"]
-    # the hot path proper: one get (unpacked: a specialised two-tuple unpack is cheaper than
-    # two subscripts), an identity test (the record read last) and one membership test
-    # (the field decided in this scope)
-    lines += ["    allowed, last = _fast()"]
-    if consent:
-        lines += ["    hit = _hit[0]", "    if hit[1] is obj and hit[0] is allowed:"]
-        lines += [f"        {line}" for line in read]
-    lines += ["    if last is obj and _policy in allowed:"]
-    lines += [f"        {line}" for line in read]
+    value."""
+    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow):"]
+    # the hot path proper: one get (unpacked: a specialised tuple unpack is cheaper than
+    # subscripts), an identity test (the record read last) and one membership test (the
+    # field already read for this person in this scope); then the inline note
+    lines += ["    seen, last, inline = _fast()", "    if last is obj:"]
+    lines += ["        if _policy in seen:"]
+    lines += [f"            {line}" for line in read]
+    lines += ["        if _policy in inline:", "            seen.add(_policy)"]
+    lines += [f"            {line}" for line in read]
     lines += ["    return _slow(_policy, obj)"]
     return "\n".join(lines) + "\n"
 
@@ -375,7 +382,6 @@ def install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
         "_fast": fast_state,
         "_policy": policy,
         "_slow": read_slow,
-        "_hit": policy.hit,
     }
     member = slot_of(cls, name)
     raw: Callable[[Any], Any]
@@ -400,7 +406,7 @@ def install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
 
         raw = dict_reader(name)
 
-    source = _getter_source(name, read, policy.may_need_consent)
+    source = _getter_source(name, read)
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
     _compile(source, filename, namespace)
     getter = namespace[name]

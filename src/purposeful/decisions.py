@@ -26,6 +26,7 @@ from .purposes import Purpose
 from .sensitivity import Level
 
 __all__ = [
+    "CallSite",
     "ConsentState",
     "ConsentStatus",
     "Decision",
@@ -288,29 +289,68 @@ class Decision:
 
 
 @attrs.frozen
-class ScopeReport:
-    """Everything decided in one purpose scope, handed to each `AuditSink` when it closes.
+class CallSite:
+    """Where in the code reads outside any scope came from: no value, only a place.
 
-    A read outside any scope is reported alone, with `purpose` and `actor` None.
+    Attributes:
+        file: the source file, as the code object names it.
+        function: the function's qualified name.
+        line: the line number.
+    """
+
+    file: str
+    function: str
+    line: int
+
+
+@attrs.frozen
+class ScopeReport:
+    """What one purpose scope decided and read, handed to each `AuditSink`.
+
+    A scope that closes within the flush bounds (``purposeful.configure(flush_reads=100,
+    flush_seconds=1.0)``) gives one report when it closes. A longer one gives several
+    *parts*, each sent when its oldest read is *flush_seconds* old or it holds *flush_reads*
+    new reads, so that a crash loses at most that much; the last part is sent when the
+    scope closes. The parts share `scope_id`; each holds what is new since the part before
+    (decisions, reads, people, counts), so the scope is the union of its parts.
+
+    Reads outside any open scope are reported in aggregate (monitor mode's would-deny
+    reads): one report per thread or task, call site and time window, whose `counts` say
+    how many reads each decision stands for. A refused read outside any scope is reported
+    alone. Either kind has `purpose` and `actor` None.
 
     Attributes:
         purpose: the scope's purpose.
         actor: who acted.
-        opened_at, closed_at: timezone-aware UTC times.
-        decisions: the distinct decisions, in the order first made. A field read many
-            times in one scope is decided once; a field that needs consent is decided once
-            per subject.
-        failed: True if the scope exited with an exception.
+        opened_at: when the scope opened (the same on every part); timezone-aware UTC.
+        closed_at: when the scope closed, or, for a part that is not the last, when the
+            part was sent.
+        decisions: the distinct decisions first made in this part, in order. A field read
+            many times in one scope is decided once; a field that needs consent is decided
+            once per subject.
+        failed: True if the scope exited with an exception (on its last part).
         subject_counts: per record type, how many distinct people's records had data handed
-            out (allowed or would-deny reads, and projected fields).
+            out in this part (allowed or would-deny reads, and projected fields).
         subject_count: how many distinct people that is, across record types.
-        mode: the scope's mode when it closed (global, or its purpose's); a record type can
+        mode: the scope's mode when it opened (global, or its purpose's); a record type can
             still have its own (``record_modes``), which each decision's outcome shows.
-            None for a read outside any scope.
+            None for reads outside any scope.
         disclosures: what the scope disclosed to partner agencies (`purposeful.disclose`):
             for each, its id, agreement, recipient, record type and fields; never values.
         subjects: the keyed pseudonyms of those people, when a pseudonymiser is configured
             (``purposeful.configure(pseudonymise=key.pseudonym)``); never raw identifiers.
+        scope_id: the scope's id, shared by its parts; unique across processes.
+        part: the part's number: 0, 1, 2, ...
+        final: True on the scope's last part, sent when it closed (or, for reads outside
+            any scope, when their window ended).
+        fields_read: the fields whose values were handed back in this part, for anyone, as
+            ``RecordType.field``.
+        reads: for each pseudonym in `subjects`, the fields read from that person's records
+            in this part. Empty without a pseudonymiser: the report cannot say whose
+            records were read, only how many people's.
+        counts: aligned with `decisions`, how many reads each stands for; empty means one
+            each (a scope decides a field once). Set for reads outside any scope.
+        site: for reads outside any scope, where in the code they came from.
     """
 
     purpose: Purpose | None
@@ -324,8 +364,19 @@ class ScopeReport:
     subjects: frozenset[str] = frozenset()
     mode: Mode | None = None
     disclosures: tuple[Mapping[str, Any], ...] = ()
+    scope_id: str = ""
+    part: int = 0
+    final: bool = True
+    fields_read: frozenset[str] = frozenset()
+    reads: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
+    counts: tuple[int, ...] = ()
+    site: CallSite | None = None
 
     @property
     def violations(self) -> tuple[Decision, ...]:
         """The denied and would-deny decisions."""
         return tuple(d for d in self.decisions if d.violation)
+
+    def count_of(self, index: int) -> int:
+        """How many reads ``decisions[index]`` stands for."""
+        return self.counts[index] if self.counts else 1

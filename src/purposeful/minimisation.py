@@ -134,7 +134,7 @@ def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
         decision = scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
         if decision.allowed:
             values[name] = field_policy._raw(record)
-            scope.note_subject(policy, record)
+            scope.note_read(field_policy, record)
         else:  # possibly a cached denial or would-deny from an earlier read in the scope
             withheld[name] = field_policy.decision(
                 Outcome.WITHHELD, decision.purpose, decision.actor, decision.basis, decision.reasons

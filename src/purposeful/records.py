@@ -26,7 +26,6 @@ import attrs
 from typing_extensions import dataclass_transform
 
 from . import _config, _guard
-from ._guard import NO_HIT
 from ._hierarchy import covers
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
 from .categories import CategoryRegistry, DataCategory
@@ -152,10 +151,6 @@ class FieldPolicy:
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
     _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
     _decisions: dict[Any, Decision] = attrs.field(factory=dict, init=False, repr=False)
-    #: ``[(allowed set, record)]``: the last record whose consent a scope checked for this
-    #: field, and that scope's allowed set. Replaced whole (a tuple), so a reader on another
-    #: thread sees a consistent pair; the scope that set it clears it when it closes.
-    hit: list[tuple[Any, Any]] = attrs.field(factory=lambda: [NO_HIT], init=False, repr=False)
 
     @property
     def may_need_consent(self) -> bool:

@@ -9,26 +9,31 @@ Nested scopes: the inner scope replaces the outer one until it closes, then the 
 is back, with its own cached decisions. The inner scope does not inherit the outer purpose:
 code that asks for a narrower or different purpose gets exactly that.
 
-Each scope hands one `ScopeReport` to the configured sinks when it closes. This module
-decides and records; it never formats spans or writes files.
+Each scope notes, per person, which fields of that person's records it read, and hands a
+`ScopeReport` to the configured sinks when it closes; a long scope sends parts of it on the
+way (``flush_reads``, ``flush_seconds``), so a crash loses little (`_trail` sends them). This
+module decides and notes; it never formats spans or writes files.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import logging
 import sys
+import threading
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
-from . import _guard
-from ._config import Configuration, get_configuration, is_subject
-from ._guard import NO_FAST, NO_HIT
+from . import _guard, _trail
+from ._config import Configuration, get_configuration
+from ._guard import NO_FAST
 from ._guard import orphans as _orphans
+from ._trail import add_tap, emit, remove_tap
 from .actors import Actor
 from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
 from .errors import (
@@ -39,12 +44,12 @@ from .errors import (
     ScopeOrderWarning,
 )
 from .purposes import Purpose
-from .typing import AuditSink, ConsentChecker
+from .typing import ConsentChecker
 
 if TYPE_CHECKING:
-    from .records import FieldPolicy, RecordPolicy
+    from .records import FieldPolicy
 
-__all__ = ["Scope", "carry_scope", "current_scope", "use"]
+__all__ = ["Scope", "add_tap", "carry_scope", "current_scope", "remove_tap", "use"]
 
 _log = logging.getLogger("purposeful")
 
@@ -53,6 +58,12 @@ R = TypeVar("R")
 
 _scope_var = _guard.scope_var
 _fast_var = _guard.fast_var
+# Enum members as module globals: an attribute lookup on the enum class costs ~60 ns on
+# Python 3.11, on the path every new record of a list view takes.
+_ALLOWED = Outcome.ALLOWED
+_WOULD_DENY = Outcome.WOULD_DENY
+#: The fields the hot path may note by itself when it may note none (see `Scope._inline`).
+_NOTHING: frozenset[object] = frozenset()
 
 
 def current_scope() -> Scope | None:
@@ -69,6 +80,20 @@ class Scope:
 
     Get it from ``with use(...) as scope``. Its state is private to the library; read it
     through `purpose`, `actor`, `opened_at` and `decisions`.
+
+    What it read, per person: for each subject id, the set of fields read from that
+    person's records (``_seen``), which the hot path also reads to answer "already read
+    here". The first read of a field for a person is noted in that set: by the getter itself
+    when the field is already decided for the record's class (its *inline* set), else by
+    `note_read` on the slow path.
+
+    Parts: ``_dirty`` lists the sets of the people whose records were read since the last
+    part, appended when the slow path makes a record the last one; a part sends what each
+    such set gained since it was last sent. ``_count`` bounds the reads waiting: each new
+    note counts one, and making a record the last reserves one for each field the getter may
+    note for it, so a part is sent no later than ``flush_reads`` new reads. Sending a part
+    swaps the inline sets for fresh ones (`_renew_inline`), so a record the getter is still
+    noting for goes through the slow path once more and is listed again.
     """
 
     __slots__ = (
@@ -77,18 +102,32 @@ class Scope:
         "_config",
         "_consent",
         "_consents",
+        "_context",
+        "_count",
         "_decided",
+        "_dirty",
         "_disclosures",
+        "_failed",
+        "_failures",
+        "_flush_reads",
         "_frame",
         "_generators",
-        "_hits",
+        "_id",
+        "_lock",
         "_log",
+        "_marked",
         "_opener",
         "_outer",
-        "_pseudonym_failure",
+        "_part",
+        "_people",
+        "_seen",
+        "_sending",
+        "_sent_decisions",
+        "_sent_disclosures",
         "_subjects",
         "_within",
         "actor",
+        "flush_seconds",
         "opened_at",
         "purpose",
     )
@@ -118,17 +157,36 @@ class Scope:
         self._config = config if config is not None else get_configuration()
         self.opened_at = datetime.now(UTC)
         self._consent = consent
-        #: per record class, the fields allowed (or would-deny) in this scope: the hot path
-        #: reads the set of the class of the record it last decided
+        #: per record class, the fields allowed (or would-deny) in this scope without consent
         self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
         self._consents: dict[str, tuple[tuple[Reason, ...], ConsentStatus | None]] = {}
-        self._hits: set[FieldPolicy] = set()
+        #: subject id → the fields read from that person's records (the hot path's sets)
+        self._seen: dict[str, set[object]] = {}
+        #: id of a person's set → (subject id, the fields already sent in a part), kept only
+        #: when parts are sent
+        self._people: dict[int, tuple[str, set[object]]] = {}
+        #: the sets of the people read since the last part, and the reads that may be waiting
+        self._dirty: list[set[object]] = []
+        self._count = 0
+        #: record type → the subject ids of the people whose records of it were read
         self._subjects: dict[str, set[str]] = {}
         self._log: list[Decision] = []
         self._disclosures: list[Mapping[str, Any]] = []
         self._closed = False
-        self._pseudonym_failure: str | None = None
+        self._failed = False
+        self._failures: list[AuditSinkError] = []
+        # without a sink nothing is sent in parts, so nothing is counted or listed
+        self._sending = _trail.has_receivers(self._config)
+        self._flush_reads = self._config.flush_reads if self._sending else sys.maxsize
+        self.flush_seconds = self._config.flush_seconds
+        self._id = ""
+        self._part = 0
+        self._sent_decisions = 0
+        self._sent_disclosures = 0
+        self._marked: float | None = None
+        self._lock = threading.Lock()
+        self._context: contextvars.Context | None = None
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
@@ -140,22 +198,53 @@ class Scope:
         return self._closed
 
     def read(self, policy: FieldPolicy, obj: object) -> Any:
-        """Decide a read of *policy*'s field on *obj* (the slow path) and return the value."""
-        decision = self.decide(policy, obj)
-        if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
-            self.note_subject(policy.record, obj)
-            if not (self._generators or _orphans) and _scope_var.get() is self:
-                allowed = self._allowed.get(type(obj))
-                _fast_var.set((self._allowed_for(obj) if allowed is None else allowed, obj))
-            return policy._raw(obj)
-        raise PurposeViolation(decision)
+        """Decide a read of *policy*'s field on *obj* (the slow path), note it, make *obj*
+        the hot path's last record, and return the value."""
+        # the path every new record of a list view takes: calls and lookups are kept few
+        decision = self._decided.get(policy) or self.decide(policy, obj)
+        outcome = decision.outcome
+        if outcome is not _ALLOWED and outcome is not _WOULD_DENY:
+            raise PurposeViolation(decision)
+        seen = self.note_read(policy, obj)
+        if not (self._generators or _orphans) and _scope_var.get() is self:
+            inline = self._allowed.get(type(obj), _NOTHING)
+            if self._sending:
+                self._dirty.append(seen)
+                # reserve the fields the getter may note here (this one is counted already)
+                self._count += len(inline) - (policy in inline)
+                if self._count >= self._flush_reads:
+                    self.flush()
+                    inline = self._allowed.get(type(obj), _NOTHING)
+                    self._dirty.append(seen)
+                    self._count = len(inline)
+            _fast_var.set((seen, obj, inline))
+        return policy._raw(obj)
 
-    def note_subject(self, record: RecordPolicy, obj: object) -> None:
-        """Note whose record *obj* is: its data was handed out in this scope."""
-        subjects = self._subjects.get(record.name)
-        if subjects is None:
-            subjects = self._subjects[record.name] = set()
-        subjects.add(record.subject_of(obj))
+    def note_read(self, policy: FieldPolicy, obj: object) -> set[object]:
+        """Note that *policy*'s field of *obj* was handed out in this scope, for the
+        person whose record it is; send a part if ``flush_reads`` new reads may be waiting.
+        Returns the person's set of fields read."""
+        record = policy.record
+        subject = record._subject_raw(obj)
+        if type(subject) is not str:
+            subject = "" if subject is None else str(subject)
+        seen = self._seen.get(subject)
+        if seen is None:
+            seen = self._seen[subject] = set()
+            if self._sending:
+                self._people[id(seen)] = (subject, set())
+        if policy not in seen:
+            people = self._subjects.get(record.name)
+            if people is None:
+                people = self._subjects[record.name] = set()
+            people.add(subject)
+            seen.add(policy)
+            if self._sending:
+                self._dirty.append(seen)
+                self._count += 1
+                if self._count >= self._flush_reads:
+                    self.flush()
+        return seen
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
@@ -168,9 +257,9 @@ class Scope:
         """The decision for *policy*'s field on *obj*, made once and cached in this scope.
 
         A decision that does not depend on the subject is cached per field, and an allowed
-        or would-deny one joins the hot path's set. One that needs consent is cached per
-        field and subject; consent is asked once per subject per scope, and the record just
-        decided becomes the field's hit, so reading it again stays on the fast path.
+        or would-deny one joins the class's set the hot path notes from. One that needs
+        consent is cached per field and subject; consent is asked once per subject per
+        scope, and the person's set of fields read makes the next read of it fast.
 
         Args:
             refusal: the outcome of a refusal; default: denied or would-deny, by mode. A
@@ -188,7 +277,6 @@ class Scope:
             key = (policy, subject)
             cached = self._decided.get(key)
             if cached is not None:
-                self._hit(policy, obj, cached)
                 return cached
             consent_reasons, consent = self._consent_of(subject)
             reasons = reasons + consent_reasons
@@ -206,26 +294,12 @@ class Scope:
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
         self._log.append(decision)
         self._decided[key] = decision
-        if needs_consent:
-            self._hit(policy, obj, decision)
-        elif outcome is Outcome.ALLOWED or outcome is Outcome.WOULD_DENY:
-            self._allowed_for(obj).add(policy)
+        if not needs_consent and (outcome is _ALLOWED or outcome is _WOULD_DENY):
+            allowed = self._allowed.get(type(obj))
+            if allowed is None:
+                allowed = self._allowed[type(obj)] = set()
+            allowed.add(policy)
         return decision
-
-    def _allowed_for(self, obj: object) -> set[object]:
-        allowed = self._allowed.get(type(obj))
-        if allowed is None:
-            allowed = self._allowed[type(obj)] = set()
-        return allowed
-
-    def _hit(self, policy: FieldPolicy, obj: object, decision: Decision) -> None:
-        """Make *obj* the field's last consented instance for this scope's fast path (never
-        for a scope a generator's consumer shares: see `read`)."""
-        if self._generators or _orphans:
-            return
-        if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
-            policy.hit[0] = (self._allowed_for(obj), obj)
-            self._hits.add(policy)
 
     def _consent_of(self, subject: str) -> tuple[tuple[Reason, ...], ConsentStatus | None]:
         """Ask the consent checker about *subject* once per scope, as of the scope's opening."""
@@ -270,32 +344,153 @@ class Scope:
             )
             return ((Reason.CONSENT_CHECK_FAILED,), None)
 
-    def _close(self, failed: bool) -> ScopeReport:
-        """Close the scope and forget every raw subject id and record it held."""
-        self._closed = True
-        for policy in self._hits:
-            if any(policy.hit[0][0] is allowed for allowed in self._allowed.values()):
-                policy.hit[0] = NO_HIT
-        for allowed in self._allowed.values():
-            allowed.clear()
-        self._allowed.clear()
-        self._hits.clear()
-        self._consents.clear()
-        self._decided.clear()  # keys of consent decisions hold subject ids
-        subjects = _subject_summary(self._subjects, self._config)
-        self._subjects.clear()
-        self._pseudonym_failure = subjects.pop("pseudonym_failure", None)
-        return ScopeReport(
+    # --- parts ------------------------------------------------------------------------------
+
+    def opened(self) -> None:
+        """Start looking after the time bound, if the scope's reports go anywhere."""
+        if _trail.has_receivers(self._config):
+            self._context = contextvars.copy_context()
+            _trail.flusher.add(self)
+
+    def flush(self) -> None:
+        """Send what the scope read and decided since its last part, as a part now.
+
+        A sink or pseudonymiser that fails never stops the read that called this: the
+        failure is logged, and raised when the scope closes.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            report = self._take(final=False)
+            if report is not None:
+                self._send(report)
+
+    def tick(self, now: float, *, exiting: bool = False) -> bool:
+        """The flusher's look (`_trail.Flushable`): send a part once unsent reads seen on an
+        earlier look are ``flush_seconds / 2`` old; False once the scope has closed."""
+        if self._closed:
+            return False
+        if exiting:
+            _trail.call_in(self._context, self.flush)
+        elif not self._dirty:
+            self._marked = None
+        elif self._marked is None:
+            self._marked = now
+        elif now - self._marked >= self.flush_seconds / 2:
+            self._marked = None
+            _trail.call_in(self._context, self.flush)
+        return True
+
+    def _send(self, report: ScopeReport) -> None:
+        try:
+            emit(report, self._config)
+        except AuditSinkError as sink_error:
+            _log.error("purposeful: %s", sink_error)
+            self._failures.append(sink_error)
+
+    def _take(self, final: bool) -> ScopeReport | None:
+        """The next part (under the scope's lock): what is new since the last one, or None
+        if nothing is. Raw subject ids stop here."""
+        if final and self._part == 0:  # the common case: the whole scope is one report
+            people: list[tuple[str, set[object]]] = list(self._seen.items())
+            counts: dict[str, int] | None = {
+                record: len(ids) for record, ids in self._subjects.items()
+            }
+        else:
+            counts = None
+            people = self._new_reads(final)
+        decisions = self._log[self._sent_decisions :]
+        disclosures = self._disclosures[self._sent_disclosures :]
+        if not (final or people or decisions or disclosures):
+            return None
+        self._sent_decisions += len(decisions)
+        self._sent_disclosures += len(disclosures)
+        if counts is not None and self._config.pseudonymise is None:
+            fields: set[object] = set().union(*(seen for _, seen in people))
+            summary: dict[str, Any] = {
+                "subject_counts": counts,
+                "subject_count": len(people) - ("" in self._seen),
+                "subjects": frozenset(),
+                "reads": {},
+                "fields_read": frozenset(_trail.label(f) for f in fields),  # type: ignore[arg-type]
+            }
+        else:
+            summary = _trail.summarise(people, self._config, counts=counts)  # type: ignore[arg-type]
+        people.clear()  # no raw id outlives the summary, in this frame or a traceback's
+        failure = summary.pop("pseudonym_failure", None)
+        if failure is not None:
+            error = _trail.pseudonym_error(failure)
+            _log.error("purposeful: %s", error)
+            self._failures.append(error)
+        if not self._id:
+            self._id = _trail.new_id()
+        report = ScopeReport(
             purpose=self.purpose,
             actor=self.actor,
             opened_at=self.opened_at,
             closed_at=datetime.now(UTC),
-            decisions=tuple(self._log),
-            failed=failed,
+            decisions=tuple(decisions),
+            failed=self._failed if final else False,
             mode=self._config.mode_for(self.purpose, object),
-            disclosures=tuple(self._disclosures),
-            **subjects,
+            disclosures=tuple(disclosures),
+            scope_id=self._id,
+            part=self._part,
+            final=final,
+            **summary,
         )
+        self._part += 1
+        return report
+
+    def _new_reads(self, final: bool) -> list[tuple[str, set[object]]]:
+        """(subject id, fields read since the last part) for each person with any: on the
+        final part every person, else those listed in ``_dirty``, which is emptied."""
+        dirty = self._dirty
+        taken = len(dirty)
+        if final:
+            changed: list[int] = list(self._people)
+        else:
+            changed = list({id(seen): None for seen in dirty[:taken]})
+            self._renew_inline()
+        del dirty[:taken]
+        self._count = 0
+        found = []
+        for key in changed:
+            subject, sent = self._people[key]
+            new = self._seen[subject] - sent
+            if new:
+                sent |= new
+                found.append((subject, new))
+        return found
+
+    def _renew_inline(self) -> None:
+        """Give each class a fresh inline set and empty the old one, which the hot path of
+        any context may hold: its next new field takes the slow path, which lists its
+        record's person for the next part again."""
+        for cls in list(self._allowed):
+            old = self._allowed[cls]
+            self._allowed[cls] = set(old)
+            old.clear()
+
+    def _close(self, failed: bool) -> ScopeReport | None:
+        """Close the scope, take its last part (None if it would go nowhere) and forget
+        every raw subject id and record it held."""
+        with self._lock:
+            self._closed = True
+            self._failed = failed
+            _trail.flusher.discard(self)
+            report = self._take(final=True) if _trail.has_receivers(self._config) else None
+            for allowed in self._allowed.values():
+                allowed.clear()  # another thread's hot path may still hold it
+            self._allowed.clear()
+            for seen in self._seen.values():
+                seen.clear()
+            self._seen.clear()
+            self._people.clear()
+            del self._dirty[:]
+            self._subjects.clear()
+            self._consents.clear()
+            self._decided.clear()  # keys of consent decisions hold subject ids
+        return report
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -305,133 +500,27 @@ class Scope:
         )
 
 
-#: Sinks that take every report whatever the configuration says: `purposeful.testing`'s
-#: captures, which must see decisions even when the code under test configures its own sinks.
-_taps: list[AuditSink] = []
-
-
-def add_tap(sink: AuditSink) -> None:
-    """Send every scope report to *sink* too, until `remove_tap`."""
-    _taps.append(sink)
-
-
-def remove_tap(sink: AuditSink) -> None:
-    """Stop sending reports to *sink*; a sink not tapped is ignored."""
-    if sink in _taps:
-        _taps.remove(sink)
-
-
-def _subject_summary(subjects: dict[str, set[str]], config: Configuration) -> dict[str, Any]:
-    """The report's subject fields: per record type how many people, how many in all, and
-    their pseudonyms if a pseudonymiser is configured. Raw subject ids stop here.
-
-    A pseudonymiser that fails costs the report its pseudonyms, never the report: the
-    failure is named in ``pseudonym_failure`` for the caller to raise after emitting.
-    """
-    everyone: set[str] = set().union(*subjects.values()) if subjects else set()
-    everyone.discard("")
-    pseudonymise = config.pseudonymise
-    pseudonyms: frozenset[str] = frozenset()
-    failure = None
-    if pseudonymise is not None:
-        try:
-            pseudonyms = frozenset(_pseudonyms(pseudonymise, everyone))
-        except _LeakingPseudonymiser:
-            failure = "it returned a subject id, or text holding one"
-        except Exception as exc:
-            failure = type(exc).__name__
-        except BaseException:
-            everyone.clear()  # an interrupt: no raw id stays in this frame
-            for ids in subjects.values():
-                ids.clear()
-            raise
-    summary = {
-        "subject_counts": {record_type: len(ids) for record_type, ids in subjects.items()},
-        "subject_count": len(everyone),
-        "subjects": pseudonyms,
-    }
-    everyone.clear()  # no raw id outlives the summary, in this frame or a traceback's
-    if failure is not None:
-        summary["pseudonym_failure"] = failure
-    return summary
-
-
-class _LeakingPseudonymiser(Exception):
-    """The pseudonymiser handed back a subject id, or text containing one."""
-
-
-def _pseudonyms(pseudonymise: Any, subjects: set[str]) -> list[str]:
-    """Each subject's pseudonym; refuses any result that is not text or that holds the id."""
-    found = []
-    subject = ""
-    try:
-        for subject in subjects:
-            pseudonym = pseudonymise(subject)
-            if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
-                raise _LeakingPseudonymiser
-            found.append(pseudonym)
-    finally:
-        subject = ""  # no raw id in this frame if the pseudonymiser raised
-    return found
-
-
-def _pseudonym_error(failure: str) -> AuditSinkError:
-    return AuditSinkError(
-        f"the configured pseudonymiser failed ({failure}); the scope's report was sent "
-        f"with its subject counts but without pseudonyms. Fix the pseudonymiser"
-    )
-
-
-def emit(report: ScopeReport, config: Configuration | None = None) -> None:
-    """Hand *report* to every sink of *config* (default: the one in force) and every tap;
-    raise `AuditSinkError` after if any failed."""
-    failures: list[BaseException] = []
-    sinks = (config if config is not None else get_configuration()).sinks
-    for sink in (*sinks, *_taps):
-        try:
-            sink.emit(report)
-        except Exception as exc:
-            failures.append(exc)
-    if failures:
-        names = ", ".join(type(f).__name__ for f in failures)
-        raise AuditSinkError(
-            f"{len(failures)} audit sink(s) failed to take a scope report ({names}); the "
-            f"others received it. Fix the sink; the cause is attached."
-        ) from failures[0]
-
-
-def read_unscoped(policy: FieldPolicy, obj: object, *, closed: bool = False) -> Any:
+def read_unscoped(
+    policy: FieldPolicy, obj: object, caller: FrameType, *, closed: bool = False
+) -> Any:
     """A read with no scope covering it, or only a *closed* one (carried, or closed under
-    it): refused, or let through and recorded as a would-deny in monitor mode."""
+    it), made by the code in *caller*: refused, or let through and counted as a would-deny
+    in monitor mode (aggregated per thread or task, call site and window: `_trail`)."""
     reason = Reason.SCOPE_CLOSED if closed else Reason.NO_SCOPE
     config = get_configuration()
     mode = config.mode_for(None, policy.record.cls)
     if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
         decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
-        subjects = {policy.record.name: {policy.record.subject_of(obj)}}
-        try:
-            _emit_alone(decision, subjects)
-        except AuditSinkError as sink_error:  # monitor mode must not break the legacy path
-            _log.error("purposeful: %s", sink_error)
-        del subjects
+        _trail.note_unscoped(policy, decision, policy.record.subject_of(obj), caller, config)
         return policy._raw(obj)
     refusal = NoPurposeScope(policy.decision(Outcome.DENIED, None, None, None, (reason,)))
+    now = datetime.now(UTC)
+    report = ScopeReport(None, None, now, now, (refusal.decision,), scope_id=_trail.new_id())
     try:
-        _emit_alone(refusal.decision)
+        emit(report, config)
     except AuditSinkError as sink_error:
         refusal.add_note(f"purposeful: {sink_error}")
     raise refusal
-
-
-def _emit_alone(decision: Decision, subjects: dict[str, set[str]] | None = None) -> None:
-    """Report a decision made outside any open scope, as a report of its own."""
-    now = datetime.now(UTC)
-    config = get_configuration()
-    summary = _subject_summary(subjects or {}, config)
-    failure = summary.pop("pseudonym_failure", None)
-    emit(ScopeReport(None, None, now, now, (decision,), **summary), config)
-    if failure is not None:
-        raise _pseudonym_error(failure)
 
 
 class use:
@@ -484,6 +573,8 @@ class use:
         return self._enter(sys._getframe(1))
 
     def _enter(self, frame: FrameType) -> Scope:
+        if _trail._windows:
+            _trail.end_windows_here()
         config = get_configuration()
         purpose = config.registry.resolve(self._purpose)
         generator = _guard.iterated_generator_frame(frame)
@@ -501,6 +592,7 @@ class use:
         # a generator's scope is never read fast: its consumer shares the context
         _fast_var.set(NO_FAST)
         self._open.append(scope)
+        scope.opened()
         return scope
 
     def __exit__(
@@ -513,13 +605,21 @@ class use:
         try:
             for scope, report in closed:
                 try:
-                    emit(report, scope._config)
-                    if scope._pseudonym_failure is not None:
-                        raise _pseudonym_error(scope._pseudonym_failure)
+                    if report is not None:
+                        emit(report, scope._config)
                 except AuditSinkError as sink_error:
-                    if exc is None:
-                        raise
-                    exc.add_note(f"purposeful: {sink_error}")
+                    scope._failures.append(sink_error)
+                if not scope._failures:
+                    continue
+                first = scope._failures[0]
+                if len(scope._failures) > 1:
+                    first.add_note(
+                        f"purposeful: {len(scope._failures) - 1} more part(s) of the scope's "
+                        f"report also failed to reach every sink or to be pseudonymised"
+                    )
+                if exc is None:
+                    raise first
+                exc.add_note(f"purposeful: {first}")
         finally:
             if len(closed) > 1:
                 warnings.warn(
@@ -530,7 +630,7 @@ class use:
                     stacklevel=2,
                 )
 
-    def _close_mine(self, failed: bool) -> list[tuple[Scope, ScopeReport]]:
+    def _close_mine(self, failed: bool) -> list[tuple[Scope, ScopeReport | None]]:
         """Close the scope this `use` opened here, whatever order things unwind in.
 
         The scope to close is this context's innermost one of this `use`, not state kept on

@@ -515,11 +515,13 @@ def test_access_history_lists_why_and_when_the_persons_information_was_read(
     history = json.loads(contents["access-history.json"])
     assert history["included"] is True
     assert history["complete"] is True
+    assert history["incomplete_because"] == []
     (access_entry,) = history["accesses"]
     assert access_entry["purpose"] == CASE_MANAGEMENT
     assert access_entry["purpose_title"] == "Case management"
     assert access_entry["role"] == "caseworker"
     assert access_entry["fields_read"] == ["CaseNote.text"]
+    assert (access_entry["fields_known"], access_entry["parts_missing"]) == (True, False)
     opened = datetime.fromisoformat(access_entry["opened"].replace("Z", "+00:00"))
     assert abs(opened - datetime.now(UTC)) < timedelta(minutes=10)
     page = page_of(contents)

@@ -197,6 +197,7 @@ def test_the_ledger_is_an_audit_sink_that_takes_real_scopes(tmp_path: Path) -> N
         {
             "basis": "service-agreement",
             "category": "health",
+            "count": 1,
             "field": "diagnosis",
             "outcome": "allowed",
             "reasons": [],
@@ -204,6 +205,8 @@ def test_the_ledger_is_an_audit_sink_that_takes_real_scopes(tmp_path: Path) -> N
             "sensitivity": "SENSITIVE",
         }
     ]
+    assert (line["part"], line["final"], line["fields"]) == (0, True, ["Case.diagnosis"])
+    assert len(line["scope"]) == 24
     assert verify_ledger(tmp_path / "audit.jsonl", PUBLIC).ok
 
 
@@ -215,9 +218,9 @@ def test_lines_follow_the_documented_format(ledger_path: Path) -> None:
     assert header["key"] == "sha256:" + hashlib.sha256(raw).hexdigest()
     for seq, (event, report) in enumerate(zip(events, REPORTS, strict=True), start=1):
         assert set(event) == {
-            *("actor", "decisions", "failed", "mac", "opened"),
-            *("purpose", "role", "seq", "subjects", "subjects_count", "subjects_overflow"),
-            *("time", "type"),
+            *("actor", "decisions", "failed", "fields", "final", "mac", "opened", "part"),
+            *("purpose", "reads", "role", "scope", "seq", "subjects", "subjects_count"),
+            *("subjects_overflow", "time", "type"),
         }
         assert event["seq"] == seq
         assert event["type"] == "scope"
@@ -484,7 +487,7 @@ def test_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:
 
 def test_a_newer_format_is_unsupported(ledger_path: Path) -> None:
     docs = documents(ledger_path)
-    docs[0]["format"] = "purposeful-ledger/2"
+    docs[0]["format"] = "purposeful-ledger/3"
     ledger_path.write_bytes(b"".join(rechain(docs)))
     check(verify_ledger(ledger_path, PUBLIC), VerifyReason.UNSUPPORTED_FORMAT, 1)
 
@@ -897,3 +900,55 @@ def test_verify_needs_a_public_key(ledger_path: Path) -> None:
 def test_a_missing_directory_is_a_ledger_error(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="check that its directory exists"):
         Ledger(tmp_path / "nowhere" / "audit.jsonl", signing_key=KEY)
+
+
+# --- formats: a purposeful-ledger/1 file is continued, after a format line -----------------
+
+
+def _as_version_1(path: Path) -> None:
+    """Rewrite *path* as an older version wrote it: a /1 header and /1 scope lines (no scope
+    id, part, fields, reads or counts), chained and checkpointed again."""
+    docs = documents(path)
+    docs[0]["format"] = "purposeful-ledger/1"
+    for doc in docs[1:]:
+        for key in ("scope", "part", "final", "fields", "reads"):
+            doc.pop(key, None)
+        for decision in doc["decisions"]:
+            decision.pop("count", None)
+    lines = rechain(docs)
+    path.write_bytes(b"".join(lines))
+    checkpoints = default_checkpoints_path(path)
+    checkpoints.unlink()
+    ledger = Ledger(path, signing_key=KEY)  # a /1 file with no checkpoints yet: re-sign it
+    ledger.close()
+
+
+def test_a_version_1_ledger_is_continued_after_a_format_line(ledger_path: Path) -> None:
+    _as_version_1(ledger_path)
+    before = documents(ledger_path)
+    assert before[0]["format"] == "purposeful-ledger/1"
+    marker = before[-1]
+    assert (marker["type"], marker["format"]) == ("format", FORMAT)
+    with Ledger(ledger_path, signing_key=KEY) as ledger:  # opened again: no second marker
+        ledger.emit(REPORTS[0])
+    after = documents(ledger_path)
+    assert after[: len(before)] == before
+    assert [doc["type"] for doc in after[len(before) :]] == ["scope"]
+    assert {"reads", "scope"} <= set(after[-1])
+    assert verify_ledger(ledger_path, PUBLIC).ok
+    with Ledger(ledger_path, signing_key=KEY):
+        pass
+    assert len(documents(ledger_path)) == len(after)  # already /2 at its end: no marker
+
+
+def test_a_ledger_line_says_per_person_which_fields_were_read(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "audit.jsonl", signing_key=KEY)
+    purposeful.configure(sinks=[ledger], pseudonymise=lambda subject: f"k1:{subject[::2]}x")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        first, second = Case("C-1001", "asthma", "1 Queen St", "n"), Case("C-2002", "", "", "")
+        _ = first.diagnosis, first.address, second.address
+    ledger.close()
+    _, line = documents(tmp_path / "audit.jsonl")
+    assert line["fields"] == ["Case.address", "Case.diagnosis"]
+    by_person = dict(zip(line["subjects"], line["reads"], strict=True))
+    assert by_person == {"k1:C10x": [0, 1], "k1:C20x": [0]}

@@ -291,7 +291,7 @@ def test_ledger_files_are_read_like_traces(
     answer = section(out, f"Who read the person with pseudonym {new.pseudonym('C-1001')}")
     (access,) = answer.splitlines()[4:5]
     assert access.split()[4:] == ["staff-0042", "caseworker", CASE_MANAGEMENT, "Case.diagnosis"]
-    assert "Complete: every scope read says whom it read." in answer
+    assert "Complete: every scope read says whom it read, and which of this person" in answer
     assert "C-1001" not in out
 
 
@@ -313,7 +313,7 @@ def test_the_subject_answer_finds_scopes_under_both_rotated_keys(
         ["staff-0042", "caseworker", CASE_MANAGEMENT, "Case.diagnosis"],
         ["staff-0099", "administrator", "service-delivery", "Case.address"],
     ]
-    assert "Complete: every scope read says whom it read." in answer
+    assert "Complete: every scope read says whom it read, and which of this person" in answer
     assert "C-1001" not in out
 
 

@@ -12,7 +12,7 @@ import re
 import pytest
 
 import purposeful
-from purposeful.scope import _taps
+from purposeful._trail import _taps
 
 pytest_plugins = ["pytester"]
 
@@ -90,7 +90,7 @@ def test_plain_test_with_a_caught_violation_passes_without_marker_or_ini(
         """
         import os
 
-        from purposeful.scope import _taps
+        from purposeful._trail import _taps
         from plugin_records import refused_read
 
         def test_caught():

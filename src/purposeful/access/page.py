@@ -118,7 +118,18 @@ class Wording:
         disclosures_heading, disclosures_intro, disclosures_none: who it was shared with.
         corrections_heading, corrections_intro, corrections_none: correction requests.
         withheld_heading, withheld_intro, withheld_none: what was withheld and why.
-        access_heading, access_intro, access_incomplete: when it was read, and why.
+        access_heading, access_intro: when it was read, and why.
+        access_incomplete: said when the audit records may not show every use, before the
+            reasons that apply, each a sentence of its own: *access_not_listed* (records
+            that do not say whose information was used), *access_partly_listed* (records
+            that list only some of the people), *access_other_keys* (records that could not
+            be checked), *access_not_itemised* (older records that say the person's
+            information was used but not which of it), *access_cut_short* (records cut
+            short: work still going on, or stopped suddenly).
+        access_fields_unknown: said in a use's "what was read" when the records of that
+            time do not say which of the person's information was looked at.
+        access_more_possible: added to a use's "what was read" when its record was cut
+            short.
         not_included: said instead of a part whose source was not connected to the bundle.
         rights_heading, rights: the person's rights (correction, complaint).
         contact_heading, contact_intro: how to reach the agency.
@@ -177,9 +188,27 @@ class Wording:
         "details are below."
     )
     access_incomplete: str = (
-        "Our audit records may not show every time: some of them do not list whose "
-        "information was used."
+        "Our audit records may not show every time your information was looked at, or "
+        "everything that was looked at:"
     )
+    access_not_listed: str = "Some of our audit records do not say whose information was used."
+    access_partly_listed: str = (
+        "Some of our audit records list only some of the people whose information was used."
+    )
+    access_other_keys: str = "Some of our audit records could not be checked for your information."
+    access_not_itemised: str = (
+        "Some of our older audit records say that your information was looked at, but not "
+        "which of it."
+    )
+    access_cut_short: str = (
+        "Some of our audit records were cut short, because the work they record was still "
+        "going on when we prepared this answer, or stopped suddenly. That work may have "
+        "looked at more of your information than is shown."
+    )
+    access_fields_unknown: str = (
+        "Our records of that time do not say which of your information was looked at."
+    )
+    access_more_possible: str = "This record was cut short: more may have been looked at."
     rights_heading: str = "Your rights"
     rights: str = (
         "You can ask us to correct any of this information if you think it is wrong. If we "
@@ -219,6 +248,33 @@ class Wording:
         """The plain name of *field* of *record_type* (`field_labels`)."""
         return self.field_labels.get(f"{record_type}.{field}", self.field_labels.get(field, field))
 
+    def access_gap(self, code: str) -> str:
+        """The sentence for one reason the access history may be incomplete (`Page.access_gaps`).
+
+        Raises:
+            ConfigurationError: *code* is not one of the reasons.
+        """
+        name = _ACCESS_GAPS.get(code)
+        if name is None:
+            raise ConfigurationError(
+                f"unknown reason {code!r} for an incomplete access history; use one of: "
+                f"{', '.join(_ACCESS_GAPS)}"
+            )
+        text: str = getattr(self, name)
+        return text
+
+
+#: Why an access history may be incomplete, by the code ``access-history.json`` gives, and
+#: the `Wording` attribute that says so to the person.
+_ACCESS_GAPS: Mapping[str, str] = {
+    "subjects-not-recorded": "access_not_listed",
+    "subjects-not-listed": "access_not_listed",
+    "subjects-capped": "access_partly_listed",
+    "other-keys": "access_other_keys",
+    "fields-not-per-person": "access_not_itemised",
+    "parts-missing": "access_cut_short",
+}
+
 
 @attrs.frozen
 class Section:
@@ -257,6 +313,9 @@ class Page:
     #: parts whose source the agency did not connect: "consents", "disclosures",
     #: "corrections", "access". The page says so rather than "none".
     not_included: frozenset[str] = frozenset()
+    #: why the access history may be incomplete, as the codes ``access-history.json``
+    #: gives (`Wording.access_gap`); each is said once, after `Wording.access_incomplete`.
+    access_gaps: Sequence[str] = ()
 
 
 _STYLE = """
@@ -314,6 +373,15 @@ def _part(
         return out
     out.append(paragraphs(intro))
     out += html_table(section, say)
+    return out
+
+
+def _access_gaps(page: Page) -> list[str]:
+    """Why the access history may be incomplete: the lead sentence, then each reason once."""
+    reasons = dict.fromkeys(page.wording.access_gap(code) for code in page.access_gaps)
+    out = [paragraphs(page.wording.access_incomplete)]
+    if reasons:
+        out += ["<ul>", *(f"<li>{html.escape(reason)}</li>" for reason in reasons), "</ul>"]
     return out
 
 
@@ -417,7 +485,7 @@ def render_page(page: Page) -> str:
             none, table = wording.not_included, None
         out += ["<section>", *_part(heading, fill(intro, values), none, table, say)]
         if name == "access" and name not in page.not_included and not page.access_complete:
-            out.append(paragraphs(wording.access_incomplete))
+            out += _access_gaps(page)
         out.append("</section>")
     out += [
         "<section>",

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,6 +41,9 @@ from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
 from .clock import ResponseClock
 from .page import AgencyDetails, Page, Section, Wording, nz_time, render_page
 from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
+
+if TYPE_CHECKING:
+    from ..audit.report import SubjectAnswer
 
 __all__ = ["AccessRequest", "SubjectAccess", "Withhold"]
 
@@ -498,7 +501,7 @@ class _Build:
         zip_writer.add_bytes(_bundle.CORRECTIONS, dumps(corrections))
         withheld, withheld_rows = self._withheld()
         zip_writer.add_bytes(_bundle.WITHHELD, dumps(withheld))
-        access: tuple[dict[str, Any], list[list[str]], bool] | None = None
+        access: tuple[dict[str, Any], list[list[str]], tuple[str, ...]] | None = None
         if self.access.ledgers:
             access = self._access_history()
             zip_writer.add_bytes(_bundle.ACCESS_HISTORY, dumps(access[0]))
@@ -522,7 +525,8 @@ class _Build:
             access=_section(say("Uses of your information"), _ACCESS_HEADER, access[1])
             if access
             else None,
-            access_complete=access[2] if access else True,
+            access_complete=not access[2] if access else True,
+            access_gaps=access[2] if access else (),
             files=sorted(files),
             not_included=frozenset(
                 name
@@ -797,12 +801,21 @@ class _Build:
             rows.append([what, item.ground.reason, item.ground.cite()])
         return {"withheld": entries}, rows
 
-    def _access_history(self) -> tuple[dict[str, Any], list[list[str]], bool]:
+    def _access_history(self) -> tuple[dict[str, Any], list[list[str]], tuple[str, ...]]:
+        """``access-history.json``, the page's rows, and why the history may be incomplete.
+
+        Each use lists the fields read from this person's records, never what the same
+        scope read from other people's. Where the ledger does not say (lines written before
+        purposeful recorded reads per person), the use says the fields are not known
+        (``"fields_known": false``) rather than list the scope's fields as if they were
+        the person's.
+        """
         from ..audit.report import SubjectQuery, build_report
 
         query = SubjectQuery.for_subject(self.request.subject, self.access.pseudonym_keys)
         answer = build_report(ledgers=self.access.ledgers, subject=query).subject
         assert answer is not None
+        wording = self.access.wording
         entries, rows = [], []
         for access in answer.accesses:
             purpose = (
@@ -810,6 +823,7 @@ class _Build:
                 if access.purpose is not None and access.purpose in self.registry
                 else None
             )
+            fields = list(access.fields_read) if access.fields_known else []
             entries.append(
                 {
                     "opened": _iso(access.opened),
@@ -817,23 +831,46 @@ class _Build:
                     "purpose": access.purpose,
                     "purpose_title": purpose.title if purpose else None,
                     "role": access.actor_role,
-                    "fields_read": list(access.fields_read),
+                    "fields_read": fields,
+                    "fields_known": access.fields_known,
+                    "parts_missing": access.parts_missing,
                 }
             )
+            what = [*fields] if access.fields_known else [wording.access_fields_unknown]
+            if access.parts_missing:
+                what.append(wording.access_more_possible)
             rows.append(
                 [
                     nz_time(access.opened),
                     purpose.title if purpose else (access.purpose or "outside any purpose"),
                     access.actor_role or "",
-                    "\n".join(access.fields_read),
+                    "\n".join(what),
                 ]
             )
+        gaps = _access_gaps(answer)
         document = {
             "included": True,
             "complete": answer.complete,
+            "incomplete_because": list(gaps),
             "accesses": entries,
         }
-        return document, rows, answer.complete
+        return document, rows, gaps
+
+
+def _access_gaps(answer: SubjectAnswer) -> tuple[str, ...]:
+    """Why *answer* may not show every use of the person's information, as codes.
+
+    Empty exactly when the answer is complete. The page words each (`Wording.access_gap`).
+    """
+    gaps = (
+        ("subjects-not-recorded", answer.scopes_without_subjects),
+        ("subjects-not-listed", answer.unlisted_scopes),
+        ("subjects-capped", answer.overflowed_scopes),
+        ("other-keys", len(answer.other_key_ids)),
+        ("fields-not-per-person", answer.unitemised_scopes),
+        ("parts-missing", answer.incomplete_scopes),
+    )
+    return tuple(code for code, count in gaps if count)
 
 
 _CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")

@@ -12,7 +12,9 @@ What the privacy team gets is built here, on top of the core's `ScopeReport`s:
   OpenTelemetry as one span with stable ``purposeful.*`` attributes (see the semantic
   conventions page);
 - **reports** (`purposeful.audit.report`, ``purposeful audit report``): what a privacy team
-  asks of exported traces and ledgers, including who read one person's information.
+  asks of exported traces and ledgers, including who read one person's information;
+- `flush`: send every read not yet sent now (the trail sends them within
+  ``flush_seconds`` by itself).
 
 What this package must not do: put a field's value, a subject identifier (only its
 pseudonym) or any key material in a span, a log line, an exception message or a file it
@@ -20,6 +22,7 @@ writes; or be imported by the core (purposes, records, scope, decisions): the co
 it only through the `AuditSink` protocol.
 """
 
+from .._trail import flush
 from .keys import (
     PSEUDONYM_KEY_ENV,
     PSEUDONYM_KEY_FILE,
@@ -50,6 +53,7 @@ __all__ = [
     "VerifyReason",
     "VerifyResult",
     "default_checkpoints_path",
+    "flush",
     "generate_keys",
     "load_pseudonym_key",
     "load_public_key",

@@ -8,13 +8,22 @@ checks both with the public key alone and names the first line that breaks.
 
 The ledger file (canonical JSON: sorted keys, no spaces, ASCII; one object per line)::
 
-    {"created":…,"format":"purposeful-ledger/1","key":"sha256:…","ledger":…,"mac":…,
+    {"created":…,"format":"purposeful-ledger/2","key":"sha256:…","ledger":…,"mac":…,
      "seq":0,"type":"header"}
     {"actor":"staff-0042","decisions":[{"basis":"service-agreement","category":"health",
-     "field":"diagnosis","outcome":"allowed","reasons":[],"record":"Client",
-     "sensitivity":"SENSITIVE"}],"failed":false,"mac":…,"opened":…,
-     "purpose":"service-delivery.case-management","role":"caseworker","seq":1,
-     "time":…,"type":"scope"}
+     "count":1,"field":"diagnosis","outcome":"allowed","reasons":[],"record":"Client",
+     "sensitivity":"SENSITIVE"}],"failed":false,"fields":["Client.diagnosis",
+     "Client.name"],"final":true,"mac":…,"opened":…,"part":0,
+     "purpose":"service-delivery.case-management","reads":[[0,1],[1]],"role":"caseworker",
+     "scope":"5f0c…0001","seq":1,"subjects":["k1:3a…","k1:9b…"],"subjects_count":2,
+     "subjects_overflow":0,"time":…,"type":"scope"}
+
+One line per scope, or per *part* of a long scope (``scope`` and ``part`` say which;
+``final`` is true on the last). ``reads`` is aligned with ``subjects``: for each person,
+the positions in ``fields`` of the fields read from that person's records. A ledger
+created as ``purposeful-ledger/1`` (lines without ``scope``, ``fields`` and ``reads``) is
+continued after a ``{"format":"purposeful-ledger/2","type":"format",…}`` line. The chain
+and checkpoint constructions below are the same in both formats.
 
 - ``mac`` of the header = HMAC-SHA256(key=genesis, msg=canonical JSON of the header without
   ``mac``), where genesis = SHA-256(``b"purposeful-ledger/1 genesis\\0"`` + ledger id);
@@ -64,7 +73,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .._files import sync_directory
-from ..decisions import Decision, ScopeReport
+from ..decisions import Decision, Outcome, ScopeReport
 from ..errors import (
     ConfigurationError,
     LedgerClosed,
@@ -89,8 +98,12 @@ __all__ = [
     "verify_ledger",
 ]
 
-#: The ``format`` of the header line this module writes and reads.
-FORMAT: Final = "purposeful-ledger/1"
+#: The ``format`` of the lines this module writes: a new ledger's header says it.
+FORMAT: Final = "purposeful-ledger/2"
+#: The formats it reads and continues: /1 lines do not say per person which fields a scope
+#: read, and a /1 ledger continued by this version gets a ``format`` line saying that the
+#: lines after it are /2.
+FORMATS: Final = ("purposeful-ledger/1", FORMAT)
 
 FsyncPolicy: TypeAlias = Literal["always", "checkpoint"]
 """When appends reach the disk: ``"always"`` (every line) or ``"checkpoint"``."""
@@ -246,20 +259,25 @@ class Ledger:
         body = _scope_line(report)  # built outside the lock: only the chain is serialised
         with self._lock:
             self._check_usable("record a scope report")
-            seq = self._seq + 1
-            body["seq"] = seq
-            mac = _mac(self._head, body)
-            body["mac"] = mac
-            self._size = self._append(
-                self._fd,
-                self._size,
-                _canonical(body) + b"\n",
-                sync=self._sync_every_line,
-                what=f"line {seq + 1} (seq {seq}) of the ledger {self._path}",
-            )
-            self._seq, self._head = seq, mac
-            if seq % self._every == 0:
-                self._write_checkpoint()
+            self._write_line(body)
+
+    def _write_line(self, body: dict[str, Any]) -> None:
+        """Chain *body* to the head, append it, and checkpoint if one is due (under the
+        lock, or while opening)."""
+        seq = self._seq + 1
+        body["seq"] = seq
+        mac = _mac(self._head, body)
+        body["mac"] = mac
+        self._size = self._append(
+            self._fd,
+            self._size,
+            _canonical(body) + b"\n",
+            sync=self._sync_every_line,
+            what=f"line {seq + 1} (seq {seq}) of the ledger {self._path}",
+        )
+        self._seq, self._head = seq, mac
+        if seq % self._every == 0:
+            self._write_checkpoint()
 
     def checkpoint(self) -> int:
         """Write a signed checkpoint of the newest line now, unless it already has one.
@@ -389,11 +407,11 @@ class Ledger:
                 f"{header if isinstance(header, str) else 'is not a ledger header'}. "
                 f"Give Ledger() a new file, or {verify}"
             )
-        if header.get("format") != FORMAT:
+        if header.get("format") not in FORMATS:
             raise LedgerCorrupt(
                 f"the ledger {self._path} has format {header.get('format')!r}, and this "
-                f"version of purposeful writes {FORMAT!r}: upgrade purposeful, or start a new "
-                f"ledger file"
+                f"version of purposeful continues {' or '.join(map(repr, FORMATS))}: upgrade "
+                f"purposeful, or start a new ledger file"
             )
         ledger_id = header.get("ledger")
         start = _entry_of(header)
@@ -423,6 +441,8 @@ class Ledger:
         self._checkpointed = self._last_checkpoint(verify)
         self._checkpoints_fd = self._open(self._checkpoints_path, "the checkpoint file")
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
+        if header.get("format") != FORMAT and not _written_as(last, FORMAT):
+            self._write_line({"format": FORMAT, "time": _time(datetime.now(UTC)), "type": "format"})
 
     def _last_checkpoint(self, verify: str) -> int | None:
         """The seq of the checkpoint file's last checkpoint, after checking it fits."""
@@ -784,11 +804,12 @@ class _Verifier:
                 "line 1 is not a ledger header: this is not a purposeful ledger",
                 1,
             )
-        if parsed.get("format") != FORMAT:
+        if parsed.get("format") not in FORMATS:
             return self.result(
                 VerifyReason.UNSUPPORTED_FORMAT,
                 f"the header says format {parsed.get('format')!r}; this version of "
-                f"purposeful reads {FORMAT!r}: upgrade purposeful to verify it",
+                f"purposeful reads {' and '.join(map(repr, FORMATS))}: upgrade purposeful to "
+                f"verify it",
                 1,
             )
         entry = _entry_of(parsed)
@@ -1075,12 +1096,12 @@ def _entry_of(document: Mapping[str, Any]) -> _Entry | None:
 
 
 def _event(raw: bytes) -> _Entry | str:
-    """The entry of a scope line (without its newline), or what is wrong with it."""
+    """The entry of a line after the header (without its newline), or what is wrong with it."""
     document = _decode(raw)
     if isinstance(document, str):
         return document
-    if document.get("type") != "scope":
-        return "is not a scope line"
+    if document.get("type") not in ("scope", "format"):
+        return "is not a scope or format line"
     entry = _entry_of(document)
     if entry is None:
         return "lacks a valid seq or mac"
@@ -1088,15 +1109,31 @@ def _event(raw: bytes) -> _Entry | str:
 
 
 def _scope_line(report: ScopeReport) -> dict[str, Any]:
-    """The content of a report's line, before its seq and mac: names and codes only."""
-    line = {
+    """The content of a report's line, before its seq and mac: names, codes, counts and
+    pseudonyms only. ``fields`` are the fields read in this part; ``reads`` is aligned with
+    ``subjects``: for each person, the positions in ``fields`` of the fields read from their
+    records."""
+    fields = _fields_read(report)
+    position = {name: i for i, name in enumerate(fields)}
+    subjects = sorted(report.subjects)
+    line: dict[str, Any] = {
         "actor": report.actor.id if report.actor is not None else None,
-        "decisions": [_decision(decision) for decision in report.decisions],
+        "decisions": [
+            _decision(decision, report.count_of(i)) for i, decision in enumerate(report.decisions)
+        ],
         "failed": report.failed,
+        "fields": fields,
+        "final": report.final,
         "opened": _time(report.opened_at),
+        "part": report.part,
         "purpose": report.purpose.id if report.purpose is not None else None,
+        "reads": [
+            sorted(position[name] for name in report.reads.get(pseudonym, ()) if name in position)
+            for pseudonym in subjects
+        ],
         "role": report.actor.role if report.actor is not None else None,
-        "subjects": sorted(report.subjects),
+        "scope": report.scope_id,
+        "subjects": subjects,
         "subjects_count": report.subject_count,
         "subjects_overflow": report.subject_count - len(report.subjects),
         "time": _time(report.closed_at),
@@ -1104,19 +1141,49 @@ def _scope_line(report: ScopeReport) -> dict[str, Any]:
     }
     if report.disclosures:  # only then: older lines stay exactly as they were
         line["disclosures"] = [dict(disclosure) for disclosure in report.disclosures]
+    if report.site is not None:
+        line["site"] = {
+            "file": report.site.file,
+            "function": report.site.function,
+            "line": report.site.line,
+        }
     return line
 
 
-def _decision(decision: Decision) -> dict[str, Any]:
+def _fields_read(report: ScopeReport) -> list[str]:
+    """The fields read in *report*, sorted: those it lists, and those of its allowed and
+    would-deny decisions (a report made by hand may list none)."""
+    fields = set(report.fields_read)
+    for decision in report.decisions:
+        if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
+            fields.add(f"{decision.record_type}.{decision.field}")
+    for names in report.reads.values():
+        fields.update(names)
+    return sorted(fields)
+
+
+def _decision(decision: Decision, count: int) -> dict[str, Any]:
     return {
         "basis": decision.basis.kind.value if decision.basis is not None else None,
         "category": decision.category.id if decision.category is not None else None,
+        "count": count,
         "field": decision.field,
         "outcome": decision.outcome.value,
         "reasons": list(decision.reason_codes),
         "record": decision.record_type,
         "sensitivity": decision.sensitivity.name,
     }
+
+
+def _written_as(last: bytes | None, format: str) -> bool:
+    """True if the ledger's last line shows it is already written in *format*: a ``format``
+    line saying so, or a scope line of that format (one with a scope id)."""
+    found = _decode(last) if last is not None else None
+    if not isinstance(found, dict):
+        return False
+    if found.get("type") == "format":
+        return found.get("format") == format
+    return found.get("type") == "scope" and "scope" in found
 
 
 def _time(moment: datetime) -> str:

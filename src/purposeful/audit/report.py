@@ -9,13 +9,22 @@ is asked for. It reads two kinds of file, one line at a time, so large inputs fi
   page) are read, and everything else is counted as ignored;
 - **ledger files** written by `purposeful.audit.Ledger`: one scope line a line.
 
+Both formats have two generations. Older inputs say, for each scope, which fields it read
+and whom it read, but not which fields it read for whom. Newer ones (ledger format 2, spans
+with ``purposeful.scope.id``) say which fields were read from each listed person's records,
+and write a long scope in *parts*, each holding what is new since the part before, joined
+back into one scope by its id. Reads outside any scope may come aggregated, one report for
+many reads from one call site, with counts.
+
 The work is a pipeline of small pieces that can be used and tested alone:
 
 1. the readers, `read_otlp_json` and `read_ledger`, yield one normalised `ScopeRecord` per
    scope, or an `Ignored` marker for anything else, and raise `ReportInputError` (naming the
    file and line) for input they cannot read;
-2. `ReportBuilder` folds the records into a `Report`, one at a time: its memory grows with
-   the number of distinct purposes, fields, actors and people, not with the number of scopes;
+2. `ReportBuilder` folds the records into a `Report`, one at a time, joining the parts of a
+   scope: its memory grows with the number of distinct purposes, fields, actors, call sites
+   and people, and of scopes written in parts whose parts have not all been seen, not with
+   the number of scopes;
 3. the renderers, `render_text` and `render_html`, turn the `Report` into a page.
 
 `build_report` runs the pipeline over files; `SubjectQuery` asks "who read this person's
@@ -58,6 +67,7 @@ __all__ = [
     "Report",
     "ReportBuilder",
     "ScopeRecord",
+    "SiteRow",
     "SourceSummary",
     "SubjectAccess",
     "SubjectAnswer",
@@ -78,6 +88,8 @@ Progress: TypeAlias = Callable[[int, int], None]
 
 #: How many actors the "busiest actors" table shows.
 BUSIEST_ACTORS: Final = 10
+#: How many call sites the "reads outside any scope" table shows.
+BUSIEST_SITES: Final = 10
 #: A report covering at most this long is charted per hour; a longer one per day.
 HOURLY_UP_TO: Final = timedelta(hours=48)
 
@@ -85,6 +97,7 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR: Final = timedelta(hours=1)
 _DAY: Final = timedelta(days=1)
 _INTEGER = re.compile(r"-?[0-9]+\Z")
+_INDEXES = re.compile(r" *(?:[0-9]+(?: +[0-9]+)*)? *\Z")
 _OTLP_HINT: Final = "each line must be one OTLP JSON ExportTraceServiceRequest object"
 _LEDGER_HINT: Final = "a ledger has one JSON object a line, as purposeful.audit.Ledger writes"
 
@@ -101,31 +114,49 @@ class Refusal:
         record_type: the record class's qualified name.
         field: the field's name.
         reasons: the reason codes, in the order found.
+        count: how many reads it stands for: 1 in a scope; for reads outside any scope,
+            reported in aggregate, how many there were.
     """
 
     outcome: RefusalOutcome
     record_type: str
     field: str
     reasons: tuple[str, ...]
+    count: int = 1
 
 
 @attrs.frozen
 class ScopeRecord:
-    """One purpose scope (or one read outside any scope), whichever file it came from.
+    """One purpose scope, or one part of it, or reads outside any scope, from either file.
+
+    A long scope is written in parts that share `scope_id`, each holding what is new since
+    the part before: its reads, refusals, people and counts. `ReportBuilder` joins them.
 
     Attributes:
-        opened, closed: when the scope opened and closed (UTC).
-        purpose: the purpose id; None for a read outside any scope.
+        opened: when the scope opened (UTC), the same on every part.
+        closed: when the scope closed or, for a part that is not the last, when the part
+            was written (UTC).
+        purpose: the purpose id; None for reads outside any scope.
         actor_id, actor_role: who acted; None outside any scope.
-        record_types: the record types the scope decided anything about.
+        record_types: the record types the scope (this part) decided anything about or read.
         fields_read: the fields whose value was handed back, as ``RecordType.field``.
         denied, would_deny: how many reads were refused, or let through by monitor mode.
-        refusals: those reads one by one. A span's events can be cut short by the SDK's
-            limits, so there may be fewer than *denied* + *would_deny*.
+        refusals: those reads, one per field and reasons, each with how many reads it stands
+            for. A span's events can be cut short by the SDK's limits, so their counts may
+            add up to less than *denied* + *would_deny*.
         subjects: the pseudonyms of the people whose records were read, sorted and capped;
             None when the input does not say (files from before subjects were recorded).
         subjects_count: how many distinct people were read; None when not known.
         subjects_overflow: how many of them *subjects* leaves out because of its cap.
+        scope_id: the scope's id, shared by its parts; None in older inputs, which write
+            each scope whole.
+        part: the part's number, from 0.
+        final: True on the scope's last part (and on a scope written whole).
+        reads: aligned with *subjects*: the fields (``RecordType.field``) read from each
+            listed person's records. None when the input does not say per person (older
+            inputs): then only *fields_read*, for anyone, is known.
+        site: for reads outside any scope, where in the code they came from, as (file,
+            function, line); None when not recorded.
     """
 
     opened: datetime
@@ -141,6 +172,11 @@ class ScopeRecord:
     subjects: tuple[str, ...] | None = None
     subjects_count: int | None = None
     subjects_overflow: int = 0
+    scope_id: str | None = None
+    part: int = 0
+    final: bool = True
+    reads: tuple[tuple[str, ...], ...] | None = None
+    site: tuple[str, str, int] | None = None
 
 
 @attrs.frozen
@@ -311,33 +347,119 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
             yield Ignored("other events on purposeful spans")
             continue
         details = _Attributes(event.get("attributes", []), where, f"{event_at}.attributes")
+        reads = details.optional_integer("purposeful.reads.count")
+        if reads == 0:
+            details.fail("purposeful.reads.count must be a whole number, 1 or more")
         refusals.append(
             Refusal(
                 outcome,
                 details.string("purposeful.record_type"),
                 details.string("purposeful.field"),
                 details.strings("purposeful.reason_codes"),
+                1 if reads is None else reads,
             )
         )
     scoped = name == SPAN_NAME
+    # read in the order they are checked in, so the first problem is the one named
+    opened = _from_nanoseconds(span.get("startTimeUnixNano"), where, f"{at}.startTimeUnixNano")
+    closed = _from_nanoseconds(span.get("endTimeUnixNano"), where, f"{at}.endTimeUnixNano")
+    purpose = attributes.string("purposeful.purpose") if scoped else None
+    actor_id = attributes.optional_string("purposeful.actor.id")
+    actor_role = attributes.optional_string("purposeful.actor.role")
+    decided = attributes.strings("purposeful.record_types")
+    fields_read = attributes.strings("purposeful.fields_read")
     subjects = attributes.optional_strings("purposeful.subjects")
     count = attributes.optional_integer("purposeful.subjects.count")
     overflow = attributes.optional_integer("purposeful.subjects.overflow")
+    scope_id, part, final = _span_part(attributes)
     yield ScopeRecord(
-        opened=_from_nanoseconds(span.get("startTimeUnixNano"), where, f"{at}.startTimeUnixNano"),
-        closed=_from_nanoseconds(span.get("endTimeUnixNano"), where, f"{at}.endTimeUnixNano"),
-        purpose=attributes.string("purposeful.purpose") if scoped else None,
-        actor_id=attributes.optional_string("purposeful.actor.id"),
-        actor_role=attributes.optional_string("purposeful.actor.role"),
-        record_types=attributes.strings("purposeful.record_types"),
-        fields_read=attributes.strings("purposeful.fields_read"),
+        opened=opened,
+        closed=closed,
+        purpose=purpose,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        record_types=_record_types(decided, fields_read),
+        fields_read=fields_read,
         denied=attributes.integer("purposeful.denied.count"),
         would_deny=attributes.integer("purposeful.would_deny.count"),
         refusals=tuple(refusals),
         subjects=subjects,
         subjects_count=count,
         subjects_overflow=_overflow(subjects, count, overflow),
+        scope_id=scope_id,
+        part=part,
+        final=final,
+        reads=_span_reads(attributes, subjects, fields_read),
+        site=_span_site(attributes),
     )
+
+
+def _record_types(decided: Iterable[str], fields_read: Iterable[str]) -> tuple[str, ...]:
+    """The record types decided about or read: a later part may read without deciding."""
+    return tuple(sorted({*decided, *(name.rpartition(".")[0] for name in fields_read)}))
+
+
+_PART_KEYS: Final = ("purposeful.scope.id", "purposeful.scope.part", "purposeful.scope.final")
+
+
+def _span_part(attributes: _Attributes) -> tuple[str | None, int, bool]:
+    """The span's scope id, part number and whether it is the last; a whole scope if none.
+
+    An empty id is read as none on a scope written whole (a report made by hand has one).
+    """
+    scope_id = attributes.optional_string(_PART_KEYS[0])
+    part = attributes.optional_integer(_PART_KEYS[1])
+    final = attributes.optional_boolean(_PART_KEYS[2])
+    if scope_id is None and part is None and final is None:
+        return None, 0, True
+    if scope_id is None or part is None or final is None:
+        attributes.fail(
+            f"has some of {', '.join(_PART_KEYS)} but not all: a part of a scope needs all "
+            "three; is this a span purposeful made?"
+        )
+    if not scope_id and (part or not final):
+        attributes.fail(f"{_PART_KEYS[0]} must be the scope's id, not empty, on a part")
+    return scope_id or None, part, final
+
+
+def _span_reads(
+    attributes: _Attributes, subjects: tuple[str, ...] | None, fields_read: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...] | None:
+    """``purposeful.subjects.fields``: the fields read from each listed person's records."""
+    key = "purposeful.subjects.fields"
+    items = attributes.optional_strings(key)
+    if items is None:
+        return None
+    if subjects is None or len(items) != len(subjects):
+        listed = 0 if subjects is None else len(subjects)
+        attributes.fail(
+            f"{key} must have one item for each of purposeful.subjects ({listed}), not {len(items)}"
+        )
+    reads = []
+    for i, item in enumerate(items):
+        indexes = [int(index) for index in item.split()] if _INDEXES.match(item) else None
+        if indexes is None or any(index >= len(fields_read) for index in indexes):
+            attributes.fail(
+                f"{key}[{i}] must be indexes into purposeful.fields_read, whole numbers "
+                f"below {len(fields_read)} separated by spaces"
+            )
+        reads.append(tuple(sorted({fields_read[index] for index in indexes})))
+    return tuple(reads)
+
+
+_SITE_KEYS: Final = ("code.file.path", "code.function.name", "code.line.number")
+
+
+def _span_site(attributes: _Attributes) -> tuple[str, str, int] | None:
+    """The call site of reads outside any scope, from the ``code.*`` attributes."""
+    file = attributes.optional_string(_SITE_KEYS[0])
+    function = attributes.optional_string(_SITE_KEYS[1])
+    line = attributes.optional_integer(_SITE_KEYS[2])
+    if file is None and function is None and line is None:
+        return None
+    if file is None or function is None or line is None:
+        attributes.fail(f"has some of {', '.join(_SITE_KEYS)} but not all: a call site needs all")
+    return file, function, line
 
 
 def _overflow(subjects: tuple[str, ...] | None, count: int | None, overflow: int | None) -> int:
@@ -352,6 +474,7 @@ def _overflow(subjects: tuple[str, ...] | None, count: int | None, overflow: int
 _ATTRIBUTE_KINDS: Final = {
     "stringValue": "a string (stringValue)",
     "intValue": "a whole number (intValue)",
+    "boolValue": "true or false (boolValue)",
     "arrayValue": "an array of strings (arrayValue)",
 }
 
@@ -385,8 +508,18 @@ class _Attributes:
             self._where.fail(f"{key} must be {_ATTRIBUTE_KINDS[kind]}, not {found}", self._at)
         return True, value[kind]
 
+    def fail(self, problem: str) -> NoReturn:
+        """Raise a `ReportInputError` about these attributes."""
+        self._where.fail(problem, self._at)
+
     def _missing(self, key: str) -> NoReturn:
         self._where.fail(f"has no {key}; is this a span purposeful made?", self._at)
+
+    def optional_boolean(self, key: str) -> bool | None:
+        present, value = self._value(key, "boolValue")
+        if present and not isinstance(value, bool):
+            self._where.fail(f"{key} must be true or false", self._at)
+        return value if isinstance(value, bool) else None
 
     def optional_string(self, key: str) -> str | None:
         present, value = self._value(key, "stringValue")
@@ -443,8 +576,9 @@ def read_ledger(
 ) -> Iterator[Entry]:
     """The purpose scopes in a ledger file, one `ScopeRecord` per scope line.
 
-    The header line is yielded as `Ignored`. The ledger is not verified: run
-    ``purposeful audit verify`` for that.
+    The header line, and the line that marks where a newer version went on with an older
+    ledger in format 2, are yielded as `Ignored`. Lines of either format are read. The
+    ledger is not verified: run ``purposeful audit verify`` for that.
 
     Args:
         path: the ledger file.
@@ -470,6 +604,8 @@ def read_ledger(
                 yield _ledger_scope(line, where)
             elif kind == "header":
                 yield Ignored("ledger headers")
+            elif kind == "format":
+                yield Ignored("ledger format changes")
             elif kind == "checkpoint":
                 where.fail("is a checkpoint, not a ledger line; pass the ledger file itself")
             elif "resourceSpans" in line:
@@ -481,8 +617,9 @@ def read_ledger(
 
 
 def _ledger_scope(line: Mapping[str, object], where: _Where) -> ScopeRecord:
+    """A scope line of either format: format 2 adds the part, per-person reads and counts."""
     record_types: set[str] = set()
-    fields_read: set[str] = set()
+    decided_read: set[str] = set()
     refusals: list[Refusal] = []
     for d, raw in enumerate(_list(line, "decisions", where, "")):
         at = f"decisions[{d}]"
@@ -490,35 +627,125 @@ def _ledger_scope(line: Mapping[str, object], where: _Where) -> ScopeRecord:
         outcome = decision.get("outcome")
         record = _text(decision, "record", where, at)
         field = _text(decision, "field", where, at)
+        count = decision.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            where.fail("count must be a whole number, 1 or more", at)
         record_types.add(record)
         if outcome in ("allowed", "would-deny"):
-            fields_read.add(f"{record}.{field}")
+            decided_read.add(f"{record}.{field}")
         if outcome == "denied" or outcome == "would-deny":
             reasons = _strings(_list(decision, "reasons", where, at), where, "reasons", at)
-            refusals.append(Refusal(outcome, record, field, reasons))
+            refusals.append(Refusal(outcome, record, field, reasons, count))
         elif outcome not in ("allowed", "withheld"):
             where.fail("outcome must be allowed, denied, would-deny or withheld", at)
     subjects: tuple[str, ...] | None = None
     if "subjects" in line:
         subjects = _strings(_list(line, "subjects", where, ""), where, "subjects")
+    fields: tuple[str, ...] | None = None
+    if "fields" in line:
+        fields = _strings(_list(line, "fields", where, ""), where, "fields")
+    fields_read = tuple(sorted(decided_read)) if fields is None else fields
     count = _optional_count(line, "subjects_count", where)
+    scope_id, part, final = _ledger_part(line, where)
     return ScopeRecord(
         opened=_from_iso(line.get("opened"), where, "opened"),
         closed=_from_iso(line.get("time"), where, "time"),
         purpose=_optional_text(line, "purpose", where),
         actor_id=_optional_text(line, "actor", where),
         actor_role=_optional_text(line, "role", where),
-        record_types=tuple(sorted(record_types)),
-        fields_read=tuple(sorted(fields_read)),
-        denied=sum(r.outcome == "denied" for r in refusals),
-        would_deny=sum(r.outcome == "would-deny" for r in refusals),
+        record_types=_record_types(record_types, fields_read),
+        fields_read=fields_read,
+        denied=sum(r.count for r in refusals if r.outcome == "denied"),
+        would_deny=sum(r.count for r in refusals if r.outcome == "would-deny"),
         refusals=tuple(refusals),
         subjects=subjects,
         subjects_count=count,
         subjects_overflow=_overflow(
             subjects, count, _optional_count(line, "subjects_overflow", where)
         ),
+        scope_id=scope_id,
+        part=part,
+        final=final,
+        reads=_ledger_reads(line, subjects, fields, where),
+        site=_ledger_site(line, where),
     )
+
+
+def _ledger_part(line: Mapping[str, object], where: _Where) -> tuple[str | None, int, bool]:
+    """The line's scope id, part number and whether it is the last; a whole scope if none.
+
+    An empty id is read as none on a scope written whole (a report made by hand has one).
+    """
+    keys = ("scope", "part", "final")
+    present = [key for key in keys if key in line]
+    if not present:
+        return None, 0, True
+    if len(present) < len(keys):
+        where.fail(
+            f"has {' and '.join(present)} but not "
+            f"{' and '.join(key for key in keys if key not in line)}: "
+            f"a part of a scope needs its scope id, part number and whether it is the last; "
+            f"{_LEDGER_HINT}"
+        )
+    scope_id, part, final = line["scope"], line["part"], line["final"]
+    if not isinstance(scope_id, str):
+        where.fail("scope must be the scope's id, a string")
+    if isinstance(part, bool) or not isinstance(part, int) or part < 0:
+        where.fail("part must be a whole number, 0 or more")
+    if not isinstance(final, bool):
+        where.fail("final must be true or false")
+    if not scope_id and (part or not final):
+        where.fail("scope must be the scope's id, not empty, on a part")
+    return scope_id or None, part, final
+
+
+def _ledger_reads(
+    line: Mapping[str, object],
+    subjects: tuple[str, ...] | None,
+    fields: tuple[str, ...] | None,
+    where: _Where,
+) -> tuple[tuple[str, ...], ...] | None:
+    """``reads``: for each listed person, the indexes into ``fields`` of what was read."""
+    if "reads" not in line:
+        return None
+    raw = _list(line, "reads", where, "")
+    if subjects is None or fields is None:
+        where.fail(f"reads needs subjects and fields beside it; {_LEDGER_HINT}")
+    if len(raw) != len(subjects):
+        where.fail(
+            f"reads must have one list for each of subjects ({len(subjects)}), not {len(raw)}"
+        )
+    reads = []
+    for i, item in enumerate(raw):
+        indexes = _indexes(item, len(fields))
+        if indexes is None:
+            where.fail(
+                f"must be an array of indexes into fields, whole numbers from 0 to below "
+                f"{len(fields)}",
+                f"reads[{i}]",
+            )
+        reads.append(tuple(sorted({fields[index] for index in indexes})))
+    return tuple(reads)
+
+
+def _indexes(value: object, size: int) -> list[int] | None:
+    """*value* as a list of indexes into a list of *size*; None if it is not one."""
+    if not isinstance(value, list):
+        return None
+    indexes = [index for index in value if type(index) is int and 0 <= index < size]
+    return indexes if len(indexes) == len(value) else None
+
+
+def _ledger_site(line: Mapping[str, object], where: _Where) -> tuple[str, str, int] | None:
+    """``site``: where in the code reads outside any scope came from."""
+    raw = line.get("site")
+    if raw is None:
+        return None
+    site = _object(raw, where, "site")
+    number = site.get("line")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        where.fail("line must be a whole number, 0 or more", "site")
+    return _text(site, "file", where, "site"), _text(site, "function", where, "site"), number
 
 
 # --- JSON shapes ---------------------------------------------------------------------------
@@ -672,7 +899,8 @@ class SourceSummary:
     Attributes:
         path: the file.
         format: ``"OTLP JSON"`` or ``"ledger"``.
-        scopes: the purpose scopes read from it.
+        scopes: the purpose scopes first seen in it (a scope written in parts counts in the
+            file its first part seen came from).
         ignored: what was not a purpose scope, as (what, how many), e.g. ``("other spans", 4)``.
     """
 
@@ -744,6 +972,23 @@ class ActorRow:
 
 
 @attrs.frozen
+class SiteRow:
+    """Reads outside any scope that came from one place in the code.
+
+    Attributes:
+        site: the call site, as (file, function, line); None for reads whose input does
+            not say (older inputs, which write each read alone).
+        fields_read: the fields read there, as ``RecordType.field``: handed back (monitor
+            mode) or refused.
+        reads: how many reads: each one refused, or let through by monitor mode.
+    """
+
+    site: tuple[str, str, int] | None
+    fields_read: tuple[str, ...]
+    reads: int
+
+
+@attrs.frozen
 class TimeBucket:
     """One hour or day of the timeline, by the time scopes opened.
 
@@ -768,7 +1013,13 @@ class SubjectAccess:
         opened, closed: when the scope opened and closed (UTC).
         purpose: the purpose id; None for a read outside any scope.
         actor_id, actor_role: who.
-        fields_read: every field the scope read, for anyone it read about.
+        fields_read: the fields read from this person's records, when *fields_known*;
+            otherwise every field the scope read, for anyone it read about.
+        fields_known: False when the scope lists the person but does not say which fields
+            it read for whom (inputs written before purposeful recorded that).
+        parts_missing: True when some parts of the scope's record are missing (the process
+            ended abruptly, or the scope was still running): it may have read more of the
+            person's information than *fields_read* says.
     """
 
     opened: datetime
@@ -777,22 +1028,30 @@ class SubjectAccess:
     actor_id: str | None
     actor_role: str | None
     fields_read: tuple[str, ...]
+    fields_known: bool = True
+    parts_missing: bool = False
 
 
 @attrs.frozen
 class SubjectAnswer:
-    """Who read one person's information, when, and for what purpose.
+    """Who read one person's information, when, for what purpose, and which of it.
 
     Attributes:
         pseudonyms: the person's pseudonyms, one per key given.
         accesses: the scopes that list one of them, oldest first.
-        overflowed_scopes: scopes that read more people than they list and do not list
-            this person: any of them may have read the person too.
+        overflowed_scopes: scopes that read more people than they list, in a part that
+            does not list this person: any of them may have read the person (or more of
+            their information) too.
         unlisted_scopes: scopes that read people but list none of them, because the
             service that made them had no pseudonymiser configured.
         scopes_without_subjects: scopes that do not say whom they read (older inputs).
         other_key_ids: ids of keys the inputs' pseudonyms were made with that none of the
             keys given has: scopes written under those keys cannot be matched.
+        unitemised_scopes: scopes that list the person but do not say which fields they
+            read for whom (older inputs); their accesses have ``fields_known`` False.
+        incomplete_scopes: scopes written in parts of which some are missing (no last part,
+            or a gap): each may have read the person, or more of their information, in a
+            part that is not there.
     """
 
     pseudonyms: tuple[str, ...]
@@ -801,15 +1060,20 @@ class SubjectAnswer:
     unlisted_scopes: int
     scopes_without_subjects: int
     other_key_ids: tuple[str, ...]
+    unitemised_scopes: int = 0
+    incomplete_scopes: int = 0
 
     @property
     def complete(self) -> bool:
-        """True when no scope could have read the person without saying so."""
+        """True when every scope that could have read the person says which of their
+        information it read, and every part of every scope is there."""
         return not (
             self.overflowed_scopes
             or self.unlisted_scopes
             or self.scopes_without_subjects
             or self.other_key_ids
+            or self.unitemised_scopes
+            or self.incomplete_scopes
         )
 
 
@@ -817,11 +1081,16 @@ class SubjectAnswer:
 class Report:
     """What the inputs say: accesses, refusals, busy actors, a timeline, one person's reads.
 
+    A scope written in parts counts once everywhere: in `scopes`, in the accesses and
+    actors tables and in the timeline (by its opening); its reads and refusals are those
+    of all its parts.
+
     Attributes:
         sources: each input file, in the order read.
         first, last: the earliest opening and latest closing of a scope; None if none.
         scopes: how many scopes, reads outside any scope included.
-        unscoped_reads: how many of them were reads outside any scope.
+        unscoped_reads: how many of them were reads outside any scope (each a read, or a
+            group of reads from one call site; `unscoped_sites` counts the reads).
         denied, would_deny: how many reads were refused, or let through by monitor mode,
             counted from the scopes' totals.
         unitemised_denied, unitemised_would_deny: how many of those have no event to say
@@ -832,6 +1101,11 @@ class Report:
         bucket: ``"hour"`` or ``"day"``, the step of `timeline`.
         timeline: every hour or day from the first scope to the last, empty ones included.
         subject: the answer about one person, when one was asked about.
+        incomplete_scopes: scopes written in parts of which some are missing (no last part,
+            or a gap in the part numbers): they may have read more than is recorded.
+        unscoped_sites: reads outside any scope by call site, the most reads first, at
+            most `BUSIEST_SITES` of them.
+        unscoped_site_count: how many call sites there are in all.
     """
 
     sources: tuple[SourceSummary, ...]
@@ -849,6 +1123,9 @@ class Report:
     bucket: Literal["hour", "day"]
     timeline: tuple[TimeBucket, ...]
     subject: SubjectAnswer | None = None
+    incomplete_scopes: int = 0
+    unscoped_sites: tuple[SiteRow, ...] = ()
+    unscoped_site_count: int = 0
 
     @property
     def would_deny_rows(self) -> tuple[RefusalRow, ...]:
@@ -876,8 +1153,138 @@ class _ActorTally:
     without_subjects: int = 0
 
 
+@attrs.define
+class _SiteTally:
+    fields: set[str] = attrs.Factory(set)
+    reads: int = 0
+
+
+@attrs.define
+class _Sightings:
+    """What the parts of one scope say about the person asked about, until it is settled."""
+
+    listed: bool = False
+    fields: set[str] = attrs.Factory(set)
+    fields_known: bool = True
+    overflowed: bool = False
+    unlisted: bool = False
+    without_subjects: bool = False
+
+    def add(self, scope: ScopeRecord, wanted: frozenset[str]) -> None:
+        """Note what one scope record (a whole scope, or a part) says about the person."""
+        if scope.subjects is None:
+            self.without_subjects = True
+            return
+        at = [i for i, pseudonym in enumerate(scope.subjects) if pseudonym in wanted]
+        if at:
+            self.listed = True
+            if scope.reads is None:  # older inputs: the scope's fields, for anyone
+                self.fields_known = False
+                self.fields.update(scope.fields_read)
+            else:
+                for i in at:
+                    self.fields.update(scope.reads[i])
+        elif scope.subjects_overflow and scope.subjects:
+            self.overflowed = True
+        elif scope.subjects_overflow:
+            self.unlisted = True
+
+
+@attrs.define
+class _ScopeIdentity:
+    """What every part of a scope shares, and when its latest part was written."""
+
+    opened: datetime
+    closed: datetime
+    purpose: str | None
+    actor_id: str | None
+    actor_role: str | None
+
+    @classmethod
+    def of(cls, scope: ScopeRecord) -> _ScopeIdentity:
+        return cls(scope.opened, scope.closed, scope.purpose, scope.actor_id, scope.actor_role)
+
+
+@attrs.define
+class _AnswerTally:
+    """The answer about one person, as the scopes are settled."""
+
+    accesses: list[SubjectAccess] = attrs.Factory(list)
+    overflowed: int = 0
+    unlisted: int = 0
+    without_subjects: int = 0
+    unitemised: int = 0
+    incomplete: int = 0
+
+    def settle(self, seen: _Sightings, scope: _ScopeIdentity, *, parts_missing: bool) -> None:
+        """Count one whole scope, all of whose parts have been seen (or all there will be)."""
+        self.incomplete += parts_missing
+        if seen.without_subjects:
+            self.without_subjects += 1
+        if seen.listed:
+            self.unitemised += not seen.fields_known
+            self.accesses.append(
+                SubjectAccess(
+                    scope.opened,
+                    scope.closed,
+                    scope.purpose,
+                    scope.actor_id,
+                    scope.actor_role,
+                    tuple(sorted(seen.fields)),
+                    fields_known=seen.fields_known,
+                    parts_missing=parts_missing,
+                )
+            )
+        if seen.unlisted:
+            self.unlisted += 1
+        elif seen.overflowed:
+            self.overflowed += 1
+
+
+@attrs.define
+class _OpenScope:
+    """A scope written in parts, until every part from 0 to the last has been seen.
+
+    Parts usually come in order; *ahead* holds the numbers of any seen before a part
+    below them, so that memory stays small for a scope of thousands of parts.
+    """
+
+    identity: _ScopeIdentity
+    next_part: int = 0  # every part below it has been seen
+    ahead: set[int] = attrs.Factory(set)
+    last_part: int | None = None
+    record_types: set[str] = attrs.Factory(set)  # counted in the accesses table
+    sightings: _Sightings = attrs.Factory(_Sightings)
+
+    def note(self, scope: ScopeRecord) -> None:
+        """Note that *scope*, one of the parts, has been seen."""
+        self.identity.closed = max(self.identity.closed, scope.closed)
+        if scope.final:
+            self.last_part = scope.part
+        if scope.part == self.next_part:
+            self.next_part += 1
+            while self.next_part in self.ahead:
+                self.ahead.remove(self.next_part)
+                self.next_part += 1
+        elif scope.part > self.next_part:
+            self.ahead.add(scope.part)
+
+    @property
+    def complete(self) -> bool:
+        """Whether parts 0 to the last, and no others, have all been seen."""
+        last = self.last_part
+        return last is not None and self.next_part == last + 1 and not self.ahead
+
+
 class ReportBuilder:
-    """Folds scope records into a `Report`, one at a time.
+    """Folds scope records into a `Report`, one at a time, joining the parts of a scope.
+
+    A scope written whole (older inputs, or a scope that needed one part) is counted as it
+    comes and not kept. A scope written in parts is kept, small, until its parts from 0 to
+    the last have all been seen; one still missing some when the report is built is
+    counted as it is, and noted as incomplete. Parts are joined by scope id within each
+    kind of file: a scope sent to both a `SpanSink` and a `Ledger` is counted twice, as a
+    scope written whole is.
 
     Args:
         subject: the person to answer about, if any.
@@ -887,6 +1294,7 @@ class ReportBuilder:
         self._query = subject
         self._wanted = frozenset(subject.pseudonyms) if subject is not None else frozenset()
         self._sources: list[SourceSummary] = []
+        self._format = ""
         self._scopes = self._unscoped = self._denied = self._would_deny = 0
         self._itemised: Counter[RefusalOutcome] = Counter()
         self._first: datetime | None = None
@@ -894,29 +1302,43 @@ class ReportBuilder:
         self._accesses: dict[tuple[str | None, str, str | None, str | None], _AccessTally] = {}
         self._refusals: Counter[_RefusalKey] = Counter()
         self._actors: dict[str, _ActorTally] = {}
+        self._sites: dict[tuple[str, str, int] | None, _SiteTally] = {}
         self._hours: dict[datetime, list[int]] = {}
-        self._matches: list[SubjectAccess] = []
-        self._overflowed = self._unlisted = self._without_subjects = 0
+        self._open: dict[tuple[str, str], _OpenScope] = {}
+        self._answer = _AnswerTally()
         self._key_ids: set[str] = set()
 
     def add_source(
         self, path: str | os.PathLike[str], format: str, entries: Iterable[Entry]
     ) -> None:
-        """Read every entry of one input file, and note the file among the sources."""
+        """Read every entry of one input file, and note the file among the sources.
+
+        The file's scopes are those first seen in it: the later parts of a scope begun in
+        an earlier file count there.
+        """
         scopes = 0
         ignored: Counter[str] = Counter()
-        for entry in entries:
-            if isinstance(entry, Ignored):
-                ignored[entry.what] += 1
-            else:
-                self.add(entry)
-                scopes += 1
+        self._format = format
+        try:
+            for entry in entries:
+                if isinstance(entry, Ignored):
+                    ignored[entry.what] += 1
+                else:
+                    scopes += self._add(entry)
+        finally:
+            self._format = ""
         self._sources.append(SourceSummary(str(path), format, scopes, tuple(ignored.items())))
 
     def add(self, scope: ScopeRecord) -> None:
-        """Count one scope."""
-        self._scopes += 1
-        self._unscoped += scope.purpose is None
+        """Count one scope, or one part of a scope."""
+        self._add(scope)
+
+    def _add(self, scope: ScopeRecord) -> bool:
+        """Count *scope*; True if it is a scope not seen before (not a later part)."""
+        parts, new = self._parts(scope)
+        if new:
+            self._scopes += 1
+            self._unscoped += scope.purpose is None
         self._denied += scope.denied
         self._would_deny += scope.would_deny
         if self._first is None or scope.opened < self._first:
@@ -926,12 +1348,12 @@ class ReportBuilder:
         hour = self._hours.setdefault(
             scope.opened.replace(minute=0, second=0, microsecond=0), [0, 0, 0]
         )
-        hour[0] += 1
+        hour[0] += new
         hour[1] += scope.denied
         hour[2] += scope.would_deny
-        self._count_accesses(scope)
+        self._count_accesses(scope, parts.record_types if parts is not None else None)
         for refusal in scope.refusals:
-            self._itemised[refusal.outcome] += 1
+            self._itemised[refusal.outcome] += refusal.count
             self._refusals[
                 (
                     refusal.outcome,
@@ -940,69 +1362,101 @@ class ReportBuilder:
                     refusal.field,
                     refusal.reasons,
                 )
-            ] += 1
+            ] += refusal.count
         if scope.actor_id is not None:
-            self._count_actor(scope.actor_id, scope)
+            self._count_actor(scope.actor_id, scope, new)
+        if scope.purpose is None:
+            self._count_site(scope)
         if self._query is not None:
-            self._match(scope)
+            self._match(scope, parts)
+        if parts is not None and parts.complete:
+            if self._query is not None:
+                self._answer.settle(parts.sightings, parts.identity, parts_missing=False)
+            del self._open[(self._format, scope.scope_id or "")]
+        return new
 
-    def _count_accesses(self, scope: ScopeRecord) -> None:
+    def _parts(self, scope: ScopeRecord) -> tuple[_OpenScope | None, bool]:
+        """The scope *scope* is a part of, noted as seen (None for a scope written whole),
+        and whether *scope* is the first of it seen."""
+        if scope.scope_id is None:
+            return None, True
+        key = (self._format, scope.scope_id)
+        parts = self._open.get(key)
+        new = parts is None
+        if parts is None:
+            if scope.part == 0 and scope.final:
+                return None, True
+            parts = self._open[key] = _OpenScope(_ScopeIdentity.of(scope))
+        parts.note(scope)
+        return parts, new
+
+    def _count_accesses(self, scope: ScopeRecord, counted: set[str] | None) -> None:
+        """Count the scope's reads by record type; *counted*: the types its earlier parts
+        counted, so that a scope counts once per record type."""
         fields: dict[str, set[str]] = {}
         for name in scope.fields_read:
             record_type, _, field = name.rpartition(".")
             fields.setdefault(record_type, set()).add(field)
         # an access is a read: a record type the scope only refused or withheld is counted in
         # the refusals table, not here
-        for record_type in fields:
+        for record_type, read in fields.items():
             key = (scope.purpose, record_type, scope.actor_id, scope.actor_role)
             tally = self._accesses.get(key)
             if tally is None:
                 tally = self._accesses[key] = _AccessTally()
-            tally.scopes += 1
-            tally.fields.update(fields.get(record_type, ()))
+            if counted is None or record_type not in counted:
+                tally.scopes += 1
+                if counted is not None:
+                    counted.add(record_type)
+            tally.fields.update(read)
 
-    def _count_actor(self, actor_id: str, scope: ScopeRecord) -> None:
+    def _count_actor(self, actor_id: str, scope: ScopeRecord, new: bool) -> None:
         tally = self._actors.get(actor_id)
         if tally is None:
             tally = self._actors[actor_id] = _ActorTally()
-        tally.scopes += 1
+        tally.scopes += new
         if scope.actor_role is not None:
             tally.roles.add(scope.actor_role)
         if scope.subjects is None and scope.subjects_count is None:
-            tally.without_subjects += 1
+            tally.without_subjects += new
             return
         if scope.subjects is not None:
             tally.people.update(scope.subjects)
+        # a part's count is a lower bound of its scope's; the sum of the parts' overflows
+        # an upper bound of the people it does not list
         tally.largest_scope = max(tally.largest_scope, scope.subjects_count or 0)
         tally.overflow += scope.subjects_overflow
 
-    def _match(self, scope: ScopeRecord) -> None:
-        if scope.subjects is None:
-            self._without_subjects += 1
+    def _count_site(self, scope: ScopeRecord) -> None:
+        tally = self._sites.get(scope.site)
+        if tally is None:
+            tally = self._sites[scope.site] = _SiteTally()
+        tally.fields.update(scope.fields_read)
+        tally.fields.update(f"{r.record_type}.{r.field}" for r in scope.refusals)
+        tally.reads += scope.denied + scope.would_deny
+
+    def _match(self, scope: ScopeRecord, parts: _OpenScope | None) -> None:
+        if scope.subjects is not None:
+            self._key_ids.update(_key_id(pseudonym) for pseudonym in scope.subjects)
+        if parts is not None:
+            parts.sightings.add(scope, self._wanted)
             return
-        self._key_ids.update(_key_id(pseudonym) for pseudonym in scope.subjects)
-        if self._wanted.isdisjoint(scope.subjects):
-            if scope.subjects_overflow and not scope.subjects:
-                self._unlisted += 1
-            elif scope.subjects_overflow:
-                self._overflowed += 1
-            return
-        self._matches.append(
-            SubjectAccess(
-                scope.opened,
-                scope.closed,
-                scope.purpose,
-                scope.actor_id,
-                scope.actor_role,
-                scope.fields_read,
-            )
-        )
+        seen = _Sightings()
+        seen.add(scope, self._wanted)
+        self._answer.settle(seen, _ScopeIdentity.of(scope), parts_missing=False)
 
     def build(self) -> Report:
-        """The report of everything added so far."""
+        """The report of everything added so far.
+
+        Scopes whose parts have not all been seen are counted as they are, as incomplete.
+        """
         bucket: Literal["hour", "day"] = "hour"
         if self._first is not None and self._last is not None:
             bucket = "hour" if self._last - self._first <= HOURLY_UP_TO else "day"
+        sites = sorted(
+            self._sites.items(),
+            key=lambda item: (-item[1].reads, item[0] is None, item[0] or ("", "", 0)),
+        )
         return Report(
             sources=tuple(self._sources),
             first=self._first,
@@ -1021,7 +1475,13 @@ class ReportBuilder:
             busiest_actors=self._busiest_actors(),
             bucket=bucket,
             timeline=self._timeline(bucket),
-            subject=self._answer(),
+            subject=self._answer_now(),
+            incomplete_scopes=len(self._open),
+            unscoped_sites=tuple(
+                SiteRow(site, tuple(sorted(tally.fields)), tally.reads)
+                for site, tally in sites[:BUSIEST_SITES]
+            ),
+            unscoped_site_count=len(sites),
         )
 
     def _access_rows(self) -> tuple[AccessRow, ...]:
@@ -1081,16 +1541,23 @@ class ReportBuilder:
             start += step
         return tuple(buckets)
 
-    def _answer(self) -> SubjectAnswer | None:
+    def _answer_now(self) -> SubjectAnswer | None:
+        """The answer about the person, with the scopes still missing parts settled as
+        they are, into a copy: more parts may yet be added."""
         if self._query is None:
             return None
+        answer = attrs.evolve(self._answer, accesses=list(self._answer.accesses))
+        for parts in self._open.values():
+            answer.settle(parts.sightings, parts.identity, parts_missing=True)
         return SubjectAnswer(
             pseudonyms=self._query.pseudonyms,
-            accesses=tuple(sorted(self._matches, key=lambda access: access.opened)),
-            overflowed_scopes=self._overflowed,
-            unlisted_scopes=self._unlisted,
-            scopes_without_subjects=self._without_subjects,
+            accesses=tuple(sorted(answer.accesses, key=lambda access: access.opened)),
+            overflowed_scopes=answer.overflowed,
+            unlisted_scopes=answer.unlisted,
+            scopes_without_subjects=answer.without_subjects,
             other_key_ids=tuple(sorted(self._key_ids - self._query.key_ids)),
+            unitemised_scopes=answer.unitemised,
+            incomplete_scopes=answer.incomplete,
         )
 
 
@@ -1232,6 +1699,17 @@ def _summary(report: Report) -> list[str]:
             f"Refused reads: {report.denied} denied (enforce mode), "
             f"{report.would_deny} would-deny (monitor mode)"
         )
+    if report.incomplete_scopes:
+        scopes = _scopes(
+            report.incomplete_scopes,
+            "is missing parts of its record",
+            "are missing parts of their record",
+        )
+        lines.append(
+            f"Note: {scopes} (no last part, or a gap): a "
+            "process ended abruptly, or a scope was still running. They may have read more "
+            "than is recorded."
+        )
     formats = {source.format for source in report.sources}
     if len(formats) > 1:
         lines.append(
@@ -1254,6 +1732,7 @@ def _tables(report: Report) -> list[_Table]:
         _accesses_table(report),
         _refusals_table(report),
         _actors_table(report),
+        _sites_table(report),
     ]
 
 
@@ -1353,6 +1832,33 @@ def _people(row: ActorRow) -> str:
     return f"{row.people_at_least}-{row.people_at_most}"
 
 
+def _sites_table(report: Report) -> _Table:
+    notes: tuple[str, ...] = ()
+    if report.unscoped_site_count > len(report.unscoped_sites):
+        more = report.unscoped_site_count - len(report.unscoped_sites)
+        notes = (f"And {_plural(more, 'more call site')}, with fewer reads.",)
+    return _Table(
+        "Reads outside any scope, by call site",
+        ("call site", "function", "fields read", "reads"),
+        tuple(
+            (
+                f"{row.site[0]}:{row.site[2]}" if row.site else "(not recorded)",
+                row.site[1] if row.site else _UNKNOWN,
+                ", ".join(row.fields_read) or "(none)",
+                str(row.reads),
+            )
+            for row in report.unscoped_sites
+        ),
+        notes=notes,
+    )
+
+
+#: After the fields of an access that cannot say which were this person's.
+_FOR_ANYONE: Final = " *"
+#: After the fields of an access whose record is missing parts.
+_CUT_SHORT: Final = " +"
+
+
 def _subject_table(answer: SubjectAnswer) -> _Table:
     notes = []
     if answer.overflowed_scopes:
@@ -1361,7 +1867,10 @@ def _subject_table(answer: SubjectAnswer) -> _Table:
             "read more people than it lists",
             "read more people than they list",
         )
-        notes.append(f"Incomplete: {scopes}, and may have read this person too.")
+        notes.append(
+            f"Incomplete: {scopes}, and may have read this person (or more of their "
+            "information) too."
+        )
     if answer.unlisted_scopes:
         scopes = _scopes(
             answer.unlisted_scopes,
@@ -1382,9 +1891,32 @@ def _subject_table(answer: SubjectAnswer) -> _Table:
             "Incomplete: some scopes hold pseudonyms made with keys not given "
             f"({', '.join(answer.other_key_ids)}); pass those key files too."
         )
+    if answer.unitemised_scopes:
+        scopes = _scopes(
+            answer.unitemised_scopes,
+            "lists this person but does not say which fields it read for whom",
+            "list this person but do not say which fields they read for whom",
+        )
+        notes.append(
+            f"Incomplete: {scopes} (written before purposeful recorded that). Marked{_FOR_ANYONE}: "
+            "the fields shown are every field the scope read, for anyone it read about."
+        )
+    if answer.incomplete_scopes:
+        scopes = _scopes(
+            answer.incomplete_scopes,
+            "is missing parts of its record",
+            "are missing parts of their record",
+        )
+        notes.append(
+            f"Incomplete: {scopes} (a process ended abruptly, or a scope was still running), "
+            "and may have read this person, or more of their information, in a part that "
+            f"is not there. Those listing this person are marked{_CUT_SHORT}."
+        )
     if answer.complete:
-        notes.append("Complete: every scope read says whom it read.")
-    notes.append("Fields read are every field the scope read, for anyone it read about.")
+        notes.append(
+            "Complete: every scope read says whom it read, and which of this person's information."
+        )
+    notes.append("Fields read are the fields read from this person's records.")
     return _Table(
         f"Who read the person with pseudonym {' or '.join(answer.pseudonyms)}",
         ("opened", "closed", "actor", "role", "purpose", "fields read"),
@@ -1395,7 +1927,9 @@ def _subject_table(answer: SubjectAnswer) -> _Table:
                 access.actor_id or _UNKNOWN,
                 access.actor_role or _UNKNOWN,
                 access.purpose or _NO_SCOPE,
-                ", ".join(access.fields_read) or "(none)",
+                (", ".join(access.fields_read) or "(none)")
+                + ("" if access.fields_known else _FOR_ANYONE)
+                + (_CUT_SHORT if access.parts_missing else ""),
             )
             for access in answer.accesses
         ),

@@ -1,14 +1,16 @@
 """OpenTelemetry spans: one span per purpose scope, for the privacy team's tracing backend.
 
-`SpanSink` is an `AuditSink`. When a scope closes, it turns the scope's `ScopeReport` into
-one span named ``purposeful.use`` (``purposeful.unscoped_read`` for a read outside any
-scope). The span runs from the scope's opening to its closing, and its parent is the span
-that is current when the scope closes. Its attributes, events and status follow the stable
-contract in ``docs/semantic-conventions.md``: names and codes in the ``purposeful.``
-namespace, counts, and one event per refused or monitored read.
+`SpanSink` is an `AuditSink`. It turns each `ScopeReport` into one span named
+``purposeful.use`` (``purposeful.unscoped_read`` for reads outside any scope). A scope that
+closes within the flush bounds gives one report, so one span, running from its opening to
+its closing, whose parent is the span current when it closes. A long scope gives a span per
+part, each from the scope's opening to when the part was sent, joined by
+``purposeful.scope.id``. Attributes, events and status follow the stable contract in
+``docs/semantic-conventions.md``: names and codes in the ``purposeful.`` namespace, counts,
+pseudonyms with the fields read from each person's records, and one event per refused or
+monitored decision.
 
-The span is made when the scope closes, not when it opens. The hot path never touches
-OpenTelemetry, and a scope costs one span however many reads it made.
+The span is made when a report is sent, never on the hot path.
 
 What this module must not do: put a field's value or a subject identifier on a span (a
 `ScopeReport` holds neither, only counts and keyed pseudonyms, and nothing here reaches for
@@ -107,6 +109,7 @@ class SpanSink:
         # exported to memory, on top of the scope itself (benchmarks/run.py reports the
         # whole scope, 20 first reads included, as scope_overhead_sdk_ns: ~70-90 us).
         end = _nanoseconds(report.closed_at)
+        counts = report.counts
         span = self._tracer.start_span(
             SPAN_NAME if report.purpose is not None else UNSCOPED_SPAN_NAME,
             start_time=_nanoseconds(report.opened_at),
@@ -116,12 +119,15 @@ class SpanSink:
             if not span.is_recording():
                 return
             refused: list[Decision] = []
-            for decision in report.decisions:
+            for index, decision in enumerate(report.decisions):
+                count = counts[index] if counts else 1
                 if decision.outcome is _DENIED:
                     refused.append(decision)
-                    span.add_event(DENIED_EVENT, _event_attributes(decision), timestamp=end)
+                    span.add_event(DENIED_EVENT, _event_attributes(decision, count), timestamp=end)
                 elif decision.outcome is _WOULD_DENY:
-                    span.add_event(WOULD_DENY_EVENT, _event_attributes(decision), timestamp=end)
+                    span.add_event(
+                        WOULD_DENY_EVENT, _event_attributes(decision, count), timestamp=end
+                    )
             for disclosure in report.disclosures:
                 span.add_event(DISCLOSURE_EVENT, dict(disclosure), timestamp=end)
             if refused:
@@ -138,27 +144,32 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     decisions."""
     denied = would_deny = withheld = 0
     record_types: set[str] = set()
-    fields_read: set[str] = set()
+    fields_read: set[str] = set(report.fields_read)
     categories: set[str] = set()
+    counts = report.counts
     # the bases of allowed reads, by identity: decisions about one field share its basis
     bases: dict[int, LawfulBasis] = {}
-    for decision in report.decisions:
+    for index, decision in enumerate(report.decisions):
         outcome = decision.outcome
         record_types.add(decision.record_type)
         if outcome is _WITHHELD:
             withheld += 1
             continue
         if outcome is _DENIED:
-            denied += 1
+            denied += counts[index] if counts else 1
             continue
         # read: the value was handed back (allowed, or let through by monitor mode)
         if outcome is _WOULD_DENY:
-            would_deny += 1
+            would_deny += counts[index] if counts else 1
         elif outcome is _ALLOWED and decision.basis is not None:
             bases[id(decision.basis)] = decision.basis
         fields_read.add(f"{decision.record_type}.{decision.field}")
         if decision.category is not None:
             categories.add(decision.category.id)
+    for names in report.reads.values():
+        fields_read.update(names)
+    record_types.update(name.rpartition(".")[0] for name in fields_read)
+    fields = _distinct(fields_read)
     attributes: dict[str, AttributeValue] = {}
     if report.purpose is not None:
         attributes["purposeful.purpose"] = report.purpose.id
@@ -169,22 +180,30 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
         attributes["purposeful.mode"] = report.mode.value
     attributes.update(
         {
+            "purposeful.scope.id": report.scope_id,
+            "purposeful.scope.part": report.part,
+            "purposeful.scope.final": report.final,
             "purposeful.decisions.count": len(report.decisions),
             "purposeful.denied.count": denied,
             "purposeful.would_deny.count": would_deny,
             "purposeful.withheld.count": withheld,
             "purposeful.record_types": _distinct(record_types),
-            "purposeful.fields_read": _distinct(fields_read),
+            "purposeful.fields_read": fields,
             "purposeful.categories": _distinct(categories),
             "purposeful.basis.kinds": _distinct(b.kind.value for b in bases.values()),
             "purposeful.scope.failed": report.failed,
         }
     )
     listed = sorted(report.subjects)[:max_subjects]
+    position = {name: str(i) for i, name in enumerate(fields)}
     types = _distinct(record_types)
     attributes.update(
         {
             "purposeful.subjects": listed,
+            "purposeful.subjects.fields": [
+                " ".join(position[name] for name in sorted(report.reads.get(pseudonym, ())))
+                for pseudonym in listed
+            ],
             "purposeful.subjects.count": report.subject_count,
             "purposeful.subjects.overflow": report.subject_count - len(listed),
             "purposeful.record_types.subject_counts": [
@@ -192,15 +211,20 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
             ],
         }
     )
+    if report.site is not None:
+        attributes["code.file.path"] = report.site.file
+        attributes["code.function.name"] = report.site.function
+        attributes["code.line.number"] = report.site.line
     return attributes
 
 
-def _event_attributes(decision: Decision) -> dict[str, AttributeValue]:
+def _event_attributes(decision: Decision, count: int) -> dict[str, AttributeValue]:
     attributes: dict[str, AttributeValue] = {
         "purposeful.record_type": decision.record_type,
         "purposeful.field": decision.field,
         "purposeful.reason_codes": decision.reason_codes,
         "purposeful.sensitivity": decision.sensitivity.name,
+        "purposeful.reads.count": count,
     }
     if decision.category is not None:
         attributes["purposeful.category"] = decision.category.id

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
+from .._trail import send_windows
 from ..decisions import Decision, Reason, ScopeReport
 from ..errors import ConfigurationError, PurposeViolation
 from ..purposes import Purpose
@@ -44,8 +45,15 @@ class DecisionCapture:
 
     @property
     def decisions(self) -> list[Decision]:
-        """Every decision, in order: each scope's distinct decisions, scope by scope."""
-        return [d for report in list(self.reports) for d in report.decisions]
+        """Every decision, in order: each scope's distinct decisions, scope by scope, and
+        each read outside any scope."""
+        send_windows()
+        return [
+            decision
+            for report in list(self.reports)
+            for index, decision in enumerate(report.decisions)
+            for _ in range(report.count_of(index))
+        ]
 
     @property
     def violations(self) -> list[Decision]:
@@ -133,6 +141,7 @@ def _start() -> DecisionCapture:
 
 
 def _stop(capture: DecisionCapture) -> None:
+    send_windows()  # reads outside any scope made in the block, still in their windows
     with _lock:
         _active.remove(capture)
     remove_tap(capture)

@@ -1,0 +1,477 @@
+"""The audit trail's timing and shape: what reaches the sinks, when, and in what form.
+
+A scope decides and notes what it read (`scope`); this module turns that into reports and
+sends them:
+
+- `emit` hands a report to the configuration's sinks and to every tap (`add_tap`: the
+  testing captures), and raises `AuditSinkError` after if a sink failed;
+- `summarise` turns a part's people into what a report may carry: counts, keyed
+  pseudonyms and, per pseudonym, the fields read. Raw subject ids stop here, and a
+  pseudonymiser that fails costs the part its pseudonyms, never the part;
+- the flusher, one daemon thread per process started when a report first has somewhere to
+  go, sends what long scopes have read so far within ``flush_seconds`` of each read
+  (``flush_reads`` is enforced by the reading thread itself, see `Scope`), and closes the
+  windows of reads outside any scope;
+- `note_unscoped` aggregates monitor mode's reads outside any scope, per thread or task,
+  call site and window, into one report with counts, instead of one report per read.
+
+Why a thread: a batch that reads and then blocks, or dies, must still have its reads on
+record within the bound, and nothing on the read path can promise that. The thread wakes
+four times per ``flush_seconds`` while anything is open and sleeps otherwise; it never
+reads a record, and it runs each scope's sends in the context the scope was opened in, so
+a span it sends has the scope's parent.
+
+What this module must not do: keep a raw subject id past a send (the people of a part are
+cleared once summarised), put one in a log line or an exception message, or let a failing
+sink or pseudonymiser stop a read or the flusher.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import itertools
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._config import Configuration, get_configuration, is_subject
+from .decisions import CallSite, Decision, ScopeReport
+from .errors import AuditSinkError
+from .typing import AuditSink
+
+if TYPE_CHECKING:
+    from .records import FieldPolicy
+
+__all__ = [
+    "add_tap",
+    "emit",
+    "flush",
+    "flusher",
+    "label",
+    "new_id",
+    "note_unscoped",
+    "pseudonym_error",
+    "remove_tap",
+    "summarise",
+]
+
+_log = logging.getLogger("purposeful")
+
+
+# --- ids ------------------------------------------------------------------------------------
+
+_prefix = secrets.token_hex(8)
+_counter = itertools.count()
+
+
+def new_id() -> str:
+    """A scope id unique across processes: a random prefix per process and a counter."""
+    return f"{_prefix}{next(_counter):08x}"
+
+
+def label(policy: FieldPolicy) -> str:
+    """A field as reports name it: ``RecordType.field``."""
+    return f"{policy.record.name}.{policy.name}"
+
+
+# --- sending --------------------------------------------------------------------------------
+
+#: Sinks that take every report whatever the configuration says: `purposeful.testing`'s
+#: captures, which must see decisions even when the code under test configures its own sinks.
+_taps: list[AuditSink] = []
+
+
+def add_tap(sink: AuditSink) -> None:
+    """Send every report to *sink* too, until `remove_tap`."""
+    _taps.append(sink)
+
+
+def remove_tap(sink: AuditSink) -> None:
+    """Stop sending reports to *sink*; a sink not tapped is ignored."""
+    if sink in _taps:
+        _taps.remove(sink)
+
+
+def has_receivers(config: Configuration) -> bool:
+    """True if a report made under *config* would go anywhere."""
+    return bool(config.sinks or _taps)
+
+
+def emit(report: ScopeReport, config: Configuration | None = None) -> None:
+    """Hand *report* to every sink of *config* (default: the one in force) and every tap;
+    raise `AuditSinkError` after if any failed."""
+    failures: list[BaseException] = []
+    sinks = (config if config is not None else get_configuration()).sinks
+    for sink in (*sinks, *_taps):
+        try:
+            sink.emit(report)
+        except Exception as exc:
+            failures.append(exc)
+    if failures:
+        names = ", ".join(type(f).__name__ for f in failures)
+        raise AuditSinkError(
+            f"{len(failures)} audit sink(s) failed to take a scope report ({names}); the "
+            f"others received it. Fix the sink; the cause is attached."
+        ) from failures[0]
+
+
+def pseudonym_error(failure: str) -> AuditSinkError:
+    return AuditSinkError(
+        f"the configured pseudonymiser failed ({failure}); the scope's report was sent "
+        f"with its subject counts and the fields read, but without pseudonyms, so it "
+        f"cannot say whose records were read. Fix the pseudonymiser"
+    )
+
+
+# --- a part's people --------------------------------------------------------------------------
+
+
+class _LeakingPseudonymiser(Exception):
+    """The pseudonymiser handed back a subject id, or text containing one."""
+
+
+def summarise(
+    people: Iterable[tuple[str, Iterable[FieldPolicy]]],
+    config: Configuration,
+    *,
+    counts: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The people fields of a report part: per record type how many people, how many in
+    all, their pseudonyms and the fields read from each one's records (with a
+    pseudonymiser), and every field read. *people* is (subject id, fields read) pairs, one
+    per person; *counts*, when the caller has them, are the per-record-type counts.
+
+    A pseudonymiser that fails costs the part its pseudonyms and per-person reads, never
+    the part: the failure is named in ``pseudonym_failure`` for the caller to raise after
+    sending. Raw subject ids stop here: none is in the result, or left in this frame.
+    """
+    pseudonymise = config.pseudonymise
+    by_type: dict[str, int] = {}
+    fields: set[FieldPolicy] = set()
+    subject_count = 0
+    pseudonyms: dict[str, frozenset[str]] = {}
+    failure = None
+    subject = ""
+    try:
+        for subject, policies in people:
+            policies = frozenset(policies)
+            fields |= policies
+            if subject:
+                subject_count += 1
+            if counts is None:
+                for record in {policy.record.name for policy in policies}:
+                    by_type[record] = by_type.get(record, 0) + 1
+            if pseudonymise is None or failure is not None or not subject:
+                continue
+            try:
+                pseudonym = pseudonymise(subject)
+                if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
+                    raise _LeakingPseudonymiser
+            except _LeakingPseudonymiser:
+                failure = "it returned a subject id, or text holding one"
+            except Exception as exc:
+                failure = type(exc).__name__
+            else:
+                names = frozenset(label(policy) for policy in policies)
+                pseudonyms[pseudonym] = pseudonyms.get(pseudonym, frozenset()) | names
+    finally:
+        subject = ""  # no raw id in this frame if something below raised
+    if failure is not None:
+        pseudonyms.clear()
+    summary: dict[str, Any] = {
+        "subject_counts": dict(counts) if counts is not None else by_type,
+        "subject_count": subject_count,
+        "subjects": frozenset(pseudonyms),
+        "reads": pseudonyms,
+        "fields_read": frozenset(label(policy) for policy in fields),
+    }
+    if failure is not None:
+        summary["pseudonym_failure"] = failure
+    return summary
+
+
+# --- the flusher ------------------------------------------------------------------------------
+
+
+class Flushable(Protocol):
+    """Something the flusher looks at: an open scope, or a window of unscoped reads."""
+
+    flush_seconds: float
+
+    def tick(self, now: float, *, exiting: bool = False) -> bool:
+        """Send what is due at monotonic time *now*; False once there is nothing more to
+        look after. *exiting*: the interpreter is exiting, send everything."""
+        ...
+
+
+class _Flusher:
+    """The daemon thread that keeps every open `Flushable` within its time bound.
+
+    An item whose unsent reads it saw on one wake-up is sent once ``flush_seconds / 2``
+    has passed since: with four wake-ups per ``flush_seconds``, no read waits longer than
+    ``flush_seconds``.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[int, Flushable] = {}
+        self.wake = threading.Event()
+        self.idle = False
+        self.thread: threading.Thread | None = None
+        self.starting = threading.Lock()
+
+    def add(self, item: Flushable) -> None:
+        self.items[id(item)] = item
+        if self.thread is None:
+            self._start()
+        elif self.idle:
+            self.wake.set()
+
+    def discard(self, item: Flushable) -> None:
+        self.items.pop(id(item), None)
+
+    def _start(self) -> None:
+        with self.starting:
+            if self.thread is not None:
+                return
+            thread = threading.Thread(target=self._run, name="purposeful-flusher", daemon=True)
+            thread.start()
+            self.thread = thread
+
+    def _run(self) -> None:
+        while True:
+            items = list(self.items.values())
+            if not items:
+                self.idle = True
+                if not self.items:
+                    self.wake.wait()
+                self.wake.clear()
+                self.idle = False
+                continue
+            time.sleep(min(item.flush_seconds for item in items) / 4)
+            self.tick(time.monotonic())
+
+    def tick(self, now: float, *, exiting: bool = False, windows_only: bool = False) -> None:
+        for item in list(self.items.values()):
+            if windows_only and not isinstance(item, _Window):
+                continue
+            try:
+                alive = item.tick(now, exiting=exiting)
+            except Exception as exc:  # the flusher must outlive any one item
+                _log.error("purposeful: sending a report part failed (%s)", type(exc).__name__)
+                alive = True
+            if not alive:
+                self.discard(item)
+
+    def exit(self) -> None:
+        """Send now what every open item holds (at interpreter exit, or when asked)."""
+        self.tick(time.monotonic(), exiting=True)
+
+
+flusher = _Flusher()
+atexit.register(lambda: flusher.exit())
+
+
+def flush() -> None:
+    """Send now every read not yet sent: the unsent reads of every open scope, as parts,
+    and every open window of reads outside any scope. Sinks get the reports in this thread.
+
+    The flusher thread does this within ``flush_seconds``, and at interpreter exit; call it
+    when something must see the reads at once (a test asserting on a sink, a process about
+    to be stopped with SIGKILL).
+    """
+    flusher.exit()
+
+
+def send_windows() -> None:
+    """Send every open window of reads outside any scope now (the testing captures)."""
+    flusher.tick(time.monotonic(), exiting=True, windows_only=True)
+
+
+# --- reads outside any scope ------------------------------------------------------------------
+
+#: Open windows of unscoped reads: (thread, task, call site, configuration) → window.
+_windows: dict[tuple[int, int, int, int, int], _Window] = {}
+_windows_lock = threading.Lock()
+
+
+class _Window:
+    """Monitor mode's reads outside any scope, from one thread or task and one call site,
+    for up to ``flush_seconds``: one report (in parts if it holds more than ``flush_reads``
+    new reads) whose counts say how many reads each decision stands for."""
+
+    def __init__(self, key: tuple[int, int, int, int, int], site: CallSite, config: Configuration):
+        self.key = key
+        self.site = site
+        self.config = config
+        self.flush_seconds = config.flush_seconds
+        self.id = new_id()
+        self.part = 0
+        self.opened_at = datetime.now(UTC)
+        self.started = time.monotonic()
+        self.context = contextvars.copy_context()
+        #: per field: the decision and the reads not yet sent
+        self.decisions: dict[FieldPolicy, list[Any]] = {}
+        #: subject id → fields read and not yet sent
+        self.people: dict[str, set[FieldPolicy]] = {}
+        self.new = 0  # new (person, field) pairs since the last part
+        self.closed = False
+
+    def note(self, policy: FieldPolicy, decision: Decision, subject: str) -> None:
+        entry = self.decisions.get(policy)
+        if entry is None:
+            self.decisions[policy] = [decision, 1]
+        else:
+            entry[1] += 1
+        fields = self.people.get(subject)
+        if fields is None:
+            fields = self.people[subject] = set()
+        if policy not in fields:
+            fields.add(policy)
+            self.new += 1
+
+    def take(self, final: bool) -> ScopeReport | None:
+        """The part of what is unsent (called under `_windows_lock`), or None if empty."""
+        if not self.decisions and not final:
+            return None
+        decisions = [(decision, count) for decision, count in self.decisions.values() if count]
+        people = list(self.people.items())
+        self.decisions.clear()
+        self.people.clear()
+        self.new = 0
+        summary = summarise(people, self.config)
+        people.clear()
+        failure = summary.pop("pseudonym_failure", None)
+        report = ScopeReport(
+            None,
+            None,
+            self.opened_at,
+            datetime.now(UTC),
+            tuple(decision for decision, _ in decisions),
+            scope_id=self.id,
+            part=self.part,
+            final=final,
+            counts=tuple(count for _, count in decisions),
+            site=self.site,
+            **summary,
+        )
+        self.part += 1
+        if failure is not None:
+            _log.error("purposeful: %s", pseudonym_error(failure))
+        return report
+
+    def send(self, report: ScopeReport) -> None:
+        try:
+            call_in(self.context, lambda: emit(report, self.config))
+        except AuditSinkError as sink_error:  # monitor mode must not break the legacy path
+            _log.error("purposeful: %s", sink_error)
+
+    def tick(self, now: float, *, exiting: bool = False) -> bool:
+        if not exiting and now - self.started < self.flush_seconds / 2:
+            return True
+        with _windows_lock:
+            if self.closed:  # another thread ended it first
+                return False
+            self.closed = True
+            if _windows.get(self.key) is self:
+                del _windows[self.key]
+            report = self.take(final=True)
+        if report is not None:
+            self.send(report)
+        return False
+
+
+def note_unscoped(
+    policy: FieldPolicy,
+    decision: Decision,
+    subject: str,
+    caller: FrameType,
+    config: Configuration,
+) -> None:
+    """Count a would-deny read outside any scope in its window (opened here if need be);
+    send a part at once if the window holds ``flush_reads`` new reads."""
+    if not has_receivers(config):
+        return
+    code = caller.f_code
+    key = (threading.get_ident(), _task_id(), id(code), caller.f_lineno, id(config))
+    report = None
+    with _windows_lock:
+        window = _windows.get(key)
+        fresh = window is None
+        if window is None:
+            site = CallSite(code.co_filename, _function_name(code), caller.f_lineno)
+            window = _windows[key] = _Window(key, site, config)
+        window.note(policy, decision, subject)
+        if window.new >= config.flush_reads:
+            report = window.take(final=False)
+    subject = ""
+    if fresh:
+        flusher.add(window)
+    if report is not None:
+        window.send(report)
+
+
+#: Comprehensions run as functions of their own before Python 3.12 (PEP 709 inlines them):
+#: named as their enclosing function, a call site is the same on every version.
+_COMPREHENSIONS = (".<locals>.<listcomp>", ".<locals>.<dictcomp>", ".<locals>.<setcomp>")
+
+
+def _function_name(code: Any) -> str:
+    name: str = code.co_qualname
+    for suffix in _COMPREHENSIONS:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
+def end_windows_here() -> None:
+    """Send the open windows of this thread or task: a scope is opening, and what was read
+    before it is reported before it."""
+    here = (threading.get_ident(), _task_id())
+    with _windows_lock:
+        mine = [window for key, window in _windows.items() if key[:2] == here]
+    for window in mine:
+        flusher.discard(window)
+        window.tick(0.0, exiting=True)
+
+
+def _task_id() -> int:
+    """The running asyncio task's id, or 0 (without importing asyncio)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return 0
+    loop = asyncio._get_running_loop()  # None outside a loop: no exception to raise and catch
+    return 0 if loop is None else id(asyncio.current_task(loop))
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+def _after_fork() -> None:
+    """In a forked child: new ids, no flusher thread, none of the parent's open items."""
+    global _prefix, _counter, _windows_lock
+    _prefix = secrets.token_hex(8)
+    _counter = itertools.count()
+    flusher.__init__()  # type: ignore[misc]
+    _windows.clear()
+    _windows_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+def call_in(context: contextvars.Context | None, fn: Callable[[], None]) -> None:
+    """Run *fn* in a copy of *context*: the flusher sends a scope's parts from the scope's
+    own context, and a copy can be entered by two threads at once."""
+    if context is None:
+        fn()
+    else:
+        context.copy().run(fn)
