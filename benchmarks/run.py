@@ -39,7 +39,7 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
   does next to nothing);
 - ``consent_check_cached_ns``: a read of a field that needs consent, repeated in one scope
-  on one record (the consented record is the field's hit: still the fast path), and
+  on one record (the field is in the person's set of fields read: the fast path), and
   ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
 - ``consent_check_sqlite_ns``: the first such read in a fresh scope, asking a SQLite
   consent store of ``--subjects`` subjects (100,000 by default);
@@ -62,6 +62,12 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   its default durability (``synchronous=FULL``: each disclosure is on disk when it returns);
   ``disclose_memory_per_s``: the same with the in-memory store, the cost of the decision
   and minimisation alone (medians of three runs of ``--disclosures``);
+- ``unscoped_reads_per_s``: monitor mode's reads outside any scope, per second, with a
+  `Ledger` sink at its durable default (``fsync="always"``): a legacy export reading the 6
+  managed fields of the list view's 50 records, ``--unscoped`` reads in all (100,000 by
+  default), one call site, until `purposeful.audit.flush` has written every window to the
+  ledger; the median of three runs. Reads are counted in windows per thread, call site and
+  ``flush_seconds``, so the ledger gets a few lines, not one per read;
 - ``insights_rows_per_s``: records per second through a 3-way cross-tabulation of 100,000
   records inside an aggregate purpose (7 regions, with a few small cells to suppress, by 5
   age bands by 3 outcomes), with suppression and RR3.
@@ -369,6 +375,32 @@ class Outcome:
     outcome: str = purposeful.field(purposes={"funder-reporting": AGREEMENT})
 
 
+def measure_unscoped(reads: int, runs: int = 3) -> float:
+    """Monitor-mode reads outside any scope per second, into a ledger, flushed."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from purposeful.audit import Ledger
+
+    records = handlers.GUARDED_RECORDS
+    fields = ("given_name", "family_name", "date_of_birth", "phone", "email", "address")
+    rounds = max(1, reads // (len(records) * len(fields)))
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            ledger = Ledger(Path(folder) / "audit.jsonl", signing_key=Ed25519PrivateKey.generate())
+            record_modes = {handlers.Person: purposeful.Mode.MONITOR}
+            with purposeful.configured(sinks=[ledger], record_modes=record_modes):
+                start = time.perf_counter()
+                for _ in range(rounds):
+                    for record in records:
+                        for field in fields:
+                            getattr(record, field)
+                purposeful.audit.flush()
+                times.append(time.perf_counter() - start)
+            ledger.close()
+    return rounds * len(records) * len(fields) / statistics.median(times)
+
+
 def measure_disclose(disclosures: int) -> dict[str, float]:
     """Disclosures per second under an agreement, to a SQLite and to an in-memory log."""
     from datetime import date
@@ -446,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", type=int, default=100_000, help="records in a bundle")
     parser.add_argument("--disclosures", type=int, default=300, help="disclosures timed")
     parser.add_argument("--insights", type=int, default=100_000, help="records cross-tabulated")
+    parser.add_argument("--unscoped", type=int, default=100_000, help="unscoped reads timed")
     args = parser.parse_args(argv)
 
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
@@ -461,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     results.update(measure_spans(args.repeat, args.number))
     results.update(measure_bundle(args.bundle))
     results.update(measure_disclose(args.disclosures))
+    results["unscoped_reads_per_s"] = measure_unscoped(args.unscoped)
     results["insights_rows_per_s"] = measure_insights(args.insights)
     results["python"] = sys.version.split()[0]
 
