@@ -1166,7 +1166,6 @@ def test_a_closed_scope_holds_no_subject_id(consent: Any) -> None:
         assert scope._consents  # the consent question was asked: the test can fail
     assert scope._decided == {}
     assert scope._consents == {}
-    assert scope._subjects == {}
     for name in type(scope).__slots__:
         assert "C-SUBJECT-0042" not in repr(getattr(scope, name)), name
     assert scope._seen == {}

@@ -28,7 +28,10 @@ slotted attrs read on CPython 3.11), is the generated getter::
         if _policy in inline:                # decided for the class: note it here
             seen.add(_policy)
             return obj.<storage>
-    return _slow(_policy, obj)
+    value = _slow(_policy, obj)              # decided (and noted) there, or refused
+    if value is not _read_it:                # a value the slow path read itself
+        return value
+    return obj.<storage>
 
 So the audit trail can say which fields of which person's records a scope read: the first
 read of a field for a person is noted, inline when the field is already decided for the
@@ -95,6 +98,10 @@ fast_var: ContextVar[FastState] = ContextVar(
 fast_state = fast_var.get
 #: The fast state of a context where nothing may be read fast.
 NO_FAST: FastState = (frozenset(), None, frozenset())
+
+#: What the slow path returns for "allowed: read the value yourself": the getter's own
+#: storage read is a specialised load, where the slow path would call a descriptor.
+READ_IT = object()
 
 #: Storage names are made per process, so no code can know one in advance.
 STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
@@ -262,6 +269,7 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     """The slow path of a managed field read: anything the hot path could not answer.
 
     Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
+    Returns the value, or `READ_IT` when the read is allowed and the getter may read it.
     """
     caller = sys._getframe(2)
     if id(caller.f_code) in _exempt_ids:
@@ -340,7 +348,7 @@ def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
 def _getter_source(name: str, read: list[str]) -> str:
     """The guard's source for one field. *read* is the statement(s) that return the stored
     value."""
-    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow):"]
+    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow, _read_it=_read_it):"]
     # the hot path proper: one get (unpacked: a specialised tuple unpack is cheaper than
     # subscripts), an identity test (the record read last) and one membership test (the
     # field already read for this person in this scope); then the inline note
@@ -349,7 +357,9 @@ def _getter_source(name: str, read: list[str]) -> str:
     lines += [f"            {line}" for line in read]
     lines += ["        if _policy in inline:", "            seen.add(_policy)"]
     lines += [f"            {line}" for line in read]
-    lines += ["    return _slow(_policy, obj)"]
+    lines += ["    value = _slow(_policy, obj)", "    if value is not _read_it:"]
+    lines += ["        return value"]
+    lines += [f"    {line}" for line in read]
     return "\n".join(lines) + "\n"
 
 
@@ -382,6 +392,7 @@ def install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
         "_fast": fast_state,
         "_policy": policy,
         "_slow": read_slow,
+        "_read_it": READ_IT,
     }
     member = slot_of(cls, name)
     raw: Callable[[Any], Any]

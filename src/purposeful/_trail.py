@@ -37,7 +37,8 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -139,55 +140,33 @@ class _LeakingPseudonymiser(Exception):
 
 
 def summarise(
-    people: Iterable[tuple[str, Iterable[FieldPolicy]]],
-    config: Configuration,
-    *,
-    counts: Mapping[str, int] | None = None,
+    people: Collection[tuple[str, AbstractSet[FieldPolicy]]], config: Configuration
 ) -> dict[str, Any]:
     """The people fields of a report part: per record type how many people, how many in
     all, their pseudonyms and the fields read from each one's records (with a
     pseudonymiser), and every field read. *people* is (subject id, fields read) pairs, one
-    per person; *counts*, when the caller has them, are the per-record-type counts.
+    per person.
 
     A pseudonymiser that fails costs the part its pseudonyms and per-person reads, never
     the part: the failure is named in ``pseudonym_failure`` for the caller to raise after
     sending. Raw subject ids stop here: none is in the result, or left in this frame.
     """
-    pseudonymise = config.pseudonymise
-    by_type: dict[str, int] = {}
-    fields: set[FieldPolicy] = set()
-    subject_count = 0
+    fields: set[FieldPolicy] = set().union(*(policies for _, policies in people))
+    records = {policy.record.name for policy in fields}
+    if len(records) == 1:  # the usual case: everyone was read through one record type
+        by_type = dict.fromkeys(records, len(people))
+    else:
+        by_type = {}
+        for _, policies in people:
+            for record in {policy.record.name for policy in policies}:
+                by_type[record] = by_type.get(record, 0) + 1
+    subject_count = len(people) - any(not subject for subject, _ in people)
     pseudonyms: dict[str, frozenset[str]] = {}
     failure = None
-    subject = ""
-    try:
-        for subject, policies in people:
-            policies = frozenset(policies)
-            fields |= policies
-            if subject:
-                subject_count += 1
-            if counts is None:
-                for record in {policy.record.name for policy in policies}:
-                    by_type[record] = by_type.get(record, 0) + 1
-            if pseudonymise is None or failure is not None or not subject:
-                continue
-            try:
-                pseudonym = pseudonymise(subject)
-                if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
-                    raise _LeakingPseudonymiser
-            except _LeakingPseudonymiser:
-                failure = "it returned a subject id, or text holding one"
-            except Exception as exc:
-                failure = type(exc).__name__
-            else:
-                names = frozenset(label(policy) for policy in policies)
-                pseudonyms[pseudonym] = pseudonyms.get(pseudonym, frozenset()) | names
-    finally:
-        subject = ""  # no raw id in this frame if something below raised
-    if failure is not None:
-        pseudonyms.clear()
+    if config.pseudonymise is not None:
+        failure = _pseudonymise(people, config.pseudonymise, pseudonyms)
     summary: dict[str, Any] = {
-        "subject_counts": dict(counts) if counts is not None else by_type,
+        "subject_counts": by_type,
         "subject_count": subject_count,
         "subjects": frozenset(pseudonyms),
         "reads": pseudonyms,
@@ -196,6 +175,34 @@ def summarise(
     if failure is not None:
         summary["pseudonym_failure"] = failure
     return summary
+
+
+def _pseudonymise(
+    people: Iterable[tuple[str, AbstractSet[FieldPolicy]]],
+    pseudonymise: Callable[[str], str],
+    into: dict[str, frozenset[str]],
+) -> str | None:
+    """Fill *into* with each person's pseudonym → the fields read from their records; on a
+    failure, leave it empty and say what failed. No raw id is left in this frame."""
+    subject = ""
+    try:
+        for subject, policies in people:
+            if not subject:
+                continue
+            pseudonym = pseudonymise(subject)
+            if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
+                raise _LeakingPseudonymiser
+            names = frozenset(label(policy) for policy in policies)
+            into[pseudonym] = into.get(pseudonym, frozenset()) | names
+    except _LeakingPseudonymiser:
+        into.clear()
+        return "it returned a subject id, or text holding one"
+    except Exception as exc:
+        into.clear()
+        return type(exc).__name__
+    finally:
+        subject = ""
+    return None
 
 
 # --- the flusher ------------------------------------------------------------------------------

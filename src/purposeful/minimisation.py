@@ -133,8 +133,8 @@ def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
             continue
         decision = scope.decide(field_policy, record, refusal=Outcome.WITHHELD)
         if decision.allowed:
+            scope.read(field_policy, record)  # noted: handed out for the record's person
             values[name] = field_policy._raw(record)
-            scope.note_read(field_policy, record)
         else:  # possibly a cached denial or would-deny from an earlier read in the scope
             withheld[name] = field_policy.decision(
                 Outcome.WITHHELD, decision.purpose, decision.actor, decision.basis, decision.reasons

@@ -58,11 +58,12 @@ R = TypeVar("R")
 
 _scope_var = _guard.scope_var
 _fast_var = _guard.fast_var
+_READ_IT = _guard.READ_IT
 # Enum members as module globals: an attribute lookup on the enum class costs ~60 ns on
 # Python 3.11, on the path every new record of a list view takes.
 _ALLOWED = Outcome.ALLOWED
 _WOULD_DENY = Outcome.WOULD_DENY
-#: The fields the hot path may note by itself when it may note none (see `Scope._inline`).
+#: The inline set of a record the hot path may note no field of (see `Scope.read`).
 _NOTHING: frozenset[object] = frozenset()
 
 
@@ -85,7 +86,7 @@ class Scope:
     person's records (``_seen``), which the hot path also reads to answer "already read
     here". The first read of a field for a person is noted in that set: by the getter itself
     when the field is already decided for the record's class (its *inline* set), else by
-    `note_read` on the slow path.
+    `read` on the slow path.
 
     Parts: ``_dirty`` lists the sets of the people whose records were read since the last
     part, appended when the slow path makes a record the last one; a part sends what each
@@ -124,7 +125,6 @@ class Scope:
         "_sending",
         "_sent_decisions",
         "_sent_disclosures",
-        "_subjects",
         "_within",
         "actor",
         "flush_seconds",
@@ -169,8 +169,6 @@ class Scope:
         #: the sets of the people read since the last part, and the reads that may be waiting
         self._dirty: list[set[object]] = []
         self._count = 0
-        #: record type → the subject ids of the people whose records of it were read
-        self._subjects: dict[str, set[str]] = {}
         self._log: list[Decision] = []
         self._disclosures: list[Mapping[str, Any]] = []
         self._closed = False
@@ -197,35 +195,17 @@ class Scope:
     def closed(self) -> bool:
         return self._closed
 
-    def read(self, policy: FieldPolicy, obj: object) -> Any:
-        """Decide a read of *policy*'s field on *obj* (the slow path), note it, make *obj*
-        the hot path's last record, and return the value."""
+    def read(self, policy: FieldPolicy, obj: object) -> object:
+        """Decide a read of *policy*'s field on *obj* (the slow path), note that it was
+        handed out for the person whose record it is, and make *obj* the hot path's last
+        record; return `_guard.READ_IT`, for the caller to read the value itself, or raise
+        `PurposeViolation`. Sends a part if ``flush_reads`` new reads may be waiting."""
         # the path every new record of a list view takes: calls and lookups are kept few
         decision = self._decided.get(policy) or self.decide(policy, obj)
         outcome = decision.outcome
         if outcome is not _ALLOWED and outcome is not _WOULD_DENY:
             raise PurposeViolation(decision)
-        seen = self.note_read(policy, obj)
-        if not (self._generators or _orphans) and _scope_var.get() is self:
-            inline = self._allowed.get(type(obj), _NOTHING)
-            if self._sending:
-                self._dirty.append(seen)
-                # reserve the fields the getter may note here (this one is counted already)
-                self._count += len(inline) - (policy in inline)
-                if self._count >= self._flush_reads:
-                    self.flush()
-                    inline = self._allowed.get(type(obj), _NOTHING)
-                    self._dirty.append(seen)
-                    self._count = len(inline)
-            _fast_var.set((seen, obj, inline))
-        return policy._raw(obj)
-
-    def note_read(self, policy: FieldPolicy, obj: object) -> set[object]:
-        """Note that *policy*'s field of *obj* was handed out in this scope, for the
-        person whose record it is; send a part if ``flush_reads`` new reads may be waiting.
-        Returns the person's set of fields read."""
-        record = policy.record
-        subject = record._subject_raw(obj)
+        subject = policy.record._subject_raw(obj)
         if type(subject) is not str:
             subject = "" if subject is None else str(subject)
         seen = self._seen.get(subject)
@@ -233,18 +213,22 @@ class Scope:
             seen = self._seen[subject] = set()
             if self._sending:
                 self._people[id(seen)] = (subject, set())
+        sending = self._sending
         if policy not in seen:
-            people = self._subjects.get(record.name)
-            if people is None:
-                people = self._subjects[record.name] = set()
-            people.add(subject)
             seen.add(policy)
-            if self._sending:
-                self._dirty.append(seen)
+            if sending:
                 self._count += 1
-                if self._count >= self._flush_reads:
-                    self.flush()
-        return seen
+        if not (self._generators or _orphans) and _scope_var.get() is self:
+            inline = self._allowed.get(type(obj), _NOTHING)
+            if sending:
+                # reserve the fields the getter may note here (this one is counted already)
+                self._count += len(inline) - (policy in inline)
+            _fast_var.set((seen, obj, inline))
+        if sending:
+            self._dirty.append(seen)
+            if self._count >= self._flush_reads:
+                self.flush()  # renews the inline sets: the getter's next new field comes here
+        return _READ_IT
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
@@ -393,11 +377,7 @@ class Scope:
         if nothing is. Raw subject ids stop here."""
         if final and self._part == 0:  # the common case: the whole scope is one report
             people: list[tuple[str, set[object]]] = list(self._seen.items())
-            counts: dict[str, int] | None = {
-                record: len(ids) for record, ids in self._subjects.items()
-            }
         else:
-            counts = None
             people = self._new_reads(final)
         decisions = self._log[self._sent_decisions :]
         disclosures = self._disclosures[self._sent_disclosures :]
@@ -405,17 +385,7 @@ class Scope:
             return None
         self._sent_decisions += len(decisions)
         self._sent_disclosures += len(disclosures)
-        if counts is not None and self._config.pseudonymise is None:
-            fields: set[object] = set().union(*(seen for _, seen in people))
-            summary: dict[str, Any] = {
-                "subject_counts": counts,
-                "subject_count": len(people) - ("" in self._seen),
-                "subjects": frozenset(),
-                "reads": {},
-                "fields_read": frozenset(_trail.label(f) for f in fields),  # type: ignore[arg-type]
-            }
-        else:
-            summary = _trail.summarise(people, self._config, counts=counts)  # type: ignore[arg-type]
+        summary = _trail.summarise(people, self._config)  # type: ignore[arg-type]
         people.clear()  # no raw id outlives the summary, in this frame or a traceback's
         failure = summary.pop("pseudonym_failure", None)
         if failure is not None:
@@ -487,7 +457,6 @@ class Scope:
             self._seen.clear()
             self._people.clear()
             del self._dirty[:]
-            self._subjects.clear()
             self._consents.clear()
             self._decided.clear()  # keys of consent decisions hold subject ids
         return report
