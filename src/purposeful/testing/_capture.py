@@ -31,7 +31,8 @@ class DecisionCapture:
     """The decisions made while a `capture_decisions()` block (or the pytest fixture) runs.
 
     Attributes:
-        reports: every `ScopeReport` received, in order of closing.
+        reports: every `ScopeReport` received, in the order sent (a long scope's parts
+            one by one).
     """
 
     def __init__(self) -> None:
