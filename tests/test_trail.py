@@ -44,7 +44,7 @@ from _records import (
     RecordingSink,
     case,
 )
-from purposeful import Mode, PurposeViolation, ScopeReport, record_policy, use
+from purposeful import Mode, PurposeViolation, ScopeReport, cli, record_policy, use
 from purposeful.audit import Ledger, PseudonymKey, SpanSink
 from purposeful.errors import AuditSinkError, ConfigurationError
 
@@ -402,6 +402,28 @@ def test_unscoped_reads_reach_the_ledger_and_the_would_deny_gate_counts_each(
     assert len(scopes) <= 3
     assert sum(d["count"] for line in scopes for d in line["decisions"]) == 10_000
     assert {line["site"]["function"] for line in scopes} == {"_legacy_export"}
+
+
+def test_the_would_deny_gate_counts_ten_thousand_legacy_reads_from_the_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end: 10,000 monitor-mode reads outside any scope, a ledger, and
+    ``purposeful audit report --fail-on-would-deny`` reporting all 10,000."""
+    ledger = Ledger(tmp_path / "audit.jsonl", signing_key=SIGNING)
+    purposeful.configure(mode=Mode.MONITOR, sinks=[ledger])
+    people = [case(client_id=f"P-{n}") for n in range(100)]
+    for _ in range(100):
+        _legacy_export(people)
+    purposeful.audit.flush()
+    ledger.close()
+    purposeful.configure(sinks=[])
+    code = cli.main(
+        ["audit", "report", "--ledger", str(tmp_path / "audit.jsonl"), "--fail-on-would-deny"]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Would-deny gate: failed, enforce mode would refuse 10000 reads" in out
+    assert "_legacy_export" in out  # the call-site table says where they come from
 
 
 def test_an_unscoped_window_is_sent_within_flush_seconds(sink: RecordingSink) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,16 @@ from _bundles import (
     PSEUDONYM_KEY,
     PUBLIC_KEY,
     RECEIVED,
+    SIGNING_KEY,
     SUBJECT,
     build_bundle,
     members,
     subject_access,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import purposeful
 from _audit_inputs import (
     HandPart,
     HandScope,
@@ -35,8 +40,10 @@ from _audit_inputs import (
     ledger_v1_line,
     write_ledger,
 )
-from purposeful.access import Wording, verify_bundle
+from _records import CASEWORKER, Case, Contact
+from purposeful.access import AccessRequest, Wording, verify_bundle
 from purposeful.access.page import Page, render_page
+from purposeful.audit import Ledger
 from purposeful.errors import ConfigurationError
 
 MINE, THEIRS = PSEUDONYM_KEY.pseudonym(SUBJECT), PSEUDONYM_KEY.pseudonym(OTHER)
@@ -172,3 +179,58 @@ def test_a_page_made_without_reasons_says_only_the_lead_sentence() -> None:
     )
     assert html.escape(Wording().access_incomplete) in page
     assert "<li>" not in page
+
+
+# --- end to end: real scopes, a real ledger, a bundle per person ------------------------------
+
+PEOPLE = (SUBJECT, OTHER, "client-9Z6W-private")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    reads=st.lists(
+        st.tuples(
+            st.sampled_from(PEOPLE),
+            st.sampled_from(["Case", "Contact"]),
+            st.sampled_from([0, 1]),
+        ),
+        max_size=20,
+    ),
+    flush_reads=st.integers(1, 8),
+)
+def test_a_bundle_lists_exactly_the_fields_scopes_read_from_the_persons_records(
+    reads: list[tuple[str, str, int]], flush_reads: int
+) -> None:
+    """Scopes read random fields of random people's records; each person's bundle lists
+    exactly the fields read from their own records, joined over the scopes' parts."""
+    fields = {"Case": ("diagnosis", "address"), "Contact": ("phone", "email")}
+    truth: dict[str, set[str]] = {person: set() for person in PEOPLE}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "audit.jsonl"
+        with (
+            Ledger(path, signing_key=SIGNING_KEY) as ledger,
+            purposeful.configured(
+                sinks=[ledger], pseudonymise=PSEUDONYM_KEY.pseudonym, flush_reads=flush_reads
+            ),
+            purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
+        ):
+            records = {
+                (person, kind): Case(person, "d", "a", "n")
+                if kind == "Case"
+                else Contact(person, "021", "a@b")
+                for person in PEOPLE
+                for kind in ("Case", "Contact")
+            }
+            for person, kind, which in reads:
+                name = fields[kind][which]
+                getattr(records[(person, kind)], name)
+                truth[person].add(f"{kind}.{name}")
+        for number, person in enumerate(PEOPLE):
+            access = subject_access(ledgers=[path], pseudonym_keys=PSEUDONYM_KEY)
+            request = AccessRequest(f"SAR-{number}", person, RECEIVED)
+            info = build_bundle(Path(folder) / f"bundle-{number}.zip", access, request=request)
+            document = json.loads(members(info.path)["access-history.json"])
+            listed = {field for use in document["accesses"] for field in use["fields_read"]}
+            assert listed == truth[person]
+            assert len(document["accesses"]) == (1 if truth[person] else 0)
+            assert document["complete"] is True
