@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import tempfile
 import time
@@ -470,3 +471,42 @@ def test_consent_fields_are_noted_per_person(sink: RecordingSink) -> None:
         KEY.pseudonym("A-1"): {"Case.case_notes"},
         KEY.pseudonym("B-2"): {"Case.diagnosis"},
     }
+
+
+def test_a_long_scope_keeps_a_bounded_number_of_people_and_stays_true(
+    sink: RecordingSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from purposeful import scope as scope_module
+
+    monkeypatch.setattr(scope_module, "_PEOPLE_KEPT", 20)
+    purposeful.configure(pseudonymise=KEY.pseudonym, flush_reads=10)
+    people = [Contact(f"P-{n}", "021", "a@b") for n in range(200)]
+    with use("service-delivery", actor=CASEWORKER) as scope:
+        for person in people:
+            _ = person.phone
+        kept = len(scope._seen)
+        for person in people[:5]:  # read again after being forgotten: listed again, no harm
+            _ = person.phone, person.email
+    assert kept <= 20 + 10
+    assert per_person(sink.reports) == {
+        KEY.pseudonym(f"P-{n}"): {"Contact.phone", "Contact.email"} if n < 5 else {"Contact.phone"}
+        for n in range(200)
+    }
+
+
+def test_a_forgotten_persons_record_is_not_readable_after_the_scope_closes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from purposeful import scope as scope_module
+
+    monkeypatch.setattr(scope_module, "_PEOPLE_KEPT", 2)
+    people = [Contact(f"P-{n}", "021", "a@b") for n in range(10)]
+    for sinks in ([RecordingSink()], []):
+        purposeful.configure(sinks=sinks, flush_reads=1)
+        with use("service-delivery", actor=CASEWORKER):
+            elsewhere = contextvars.copy_context()  # a task's context: it shares the scope
+            assert elsewhere.run(lambda: people[0].phone) == "021"  # its hot path: P-0's set
+            for person in people:
+                _ = person.phone  # P-0 is forgotten along the way
+        with pytest.raises(purposeful.NoPurposeScope):
+            elsewhere.run(lambda: people[0].phone)

@@ -65,6 +65,9 @@ _ALLOWED = Outcome.ALLOWED
 _WOULD_DENY = Outcome.WOULD_DENY
 #: The inline set of a record the hot path may note no field of (see `Scope.read`).
 _NOTHING: frozenset[object] = frozenset()
+#: A scope that sends parts keeps at most about this many people's sets of fields read
+#: (`Scope._forget_sent`); one that sends nothing, until it reaches it and starts again.
+_PEOPLE_KEPT = 10_000
 
 
 def current_scope() -> Scope | None:
@@ -209,11 +212,17 @@ class Scope:
         if type(subject) is not str:
             subject = "" if subject is None else str(subject)
         seen = self._seen.get(subject)
-        if seen is None:
-            seen = self._seen[subject] = set()
-            if self._sending:
-                self._people[id(seen)] = (subject, set())
         sending = self._sending
+        if seen is None:
+            if sending:
+                seen = self._seen[subject] = set()
+                self._people[id(seen)] = (subject, set())
+            else:
+                if len(self._seen) >= _PEOPLE_KEPT:  # nothing is sent: they serve the hot path
+                    for forgotten in self._seen.values():
+                        forgotten.clear()  # as at close: no hot path may keep one
+                    self._seen.clear()
+                seen = self._seen[subject] = set()
         if policy not in seen:
             seen.add(policy)
             if sending:
@@ -430,7 +439,24 @@ class Scope:
             if new:
                 sent |= new
                 found.append((subject, new))
+        if not final and len(self._seen) > _PEOPLE_KEPT:
+            self._forget_sent()
         return found
+
+    def _forget_sent(self) -> None:
+        """Keep a long scope's memory bounded: forget the people whose reads were all sent.
+
+        Their sets are emptied, as at close, so no hot path keeps reading through one; a
+        part renews the inline sets, so a context still on such a person's record takes the
+        slow path for its next read, which starts the person afresh (their earlier reads
+        are on record already; a field read again is listed again).
+        """
+        for subject, seen in list(self._seen.items()):
+            _, sent = self._people[id(seen)]
+            if len(sent) == len(seen):
+                del self._people[id(seen)]
+                del self._seen[subject]
+                seen.clear()  # a hot path holding it must not outlive the scope's close
 
     def _renew_inline(self) -> None:
         """Give each class a fresh inline set and empty the old one, which the hot path of
