@@ -186,7 +186,7 @@ class Scope:
         self._sent_decisions = 0
         self._sent_disclosures = 0
         self._marked: float | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a sink may call purposeful.audit.flush()
         self._context: contextvars.Context | None = None
 
     @property
