@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
@@ -510,3 +511,27 @@ def test_a_forgotten_persons_record_is_not_readable_after_the_scope_closes(
                 _ = person.phone  # P-0 is forgotten along the way
         with pytest.raises(purposeful.NoPurposeScope):
             elsewhere.run(lambda: people[0].phone)
+
+
+@purposeful.record(subject="client_id")
+class Validated:
+    client_id: str
+    code: str = purposeful.field(
+        purposes={CASE_MANAGEMENT: purposeful.ServiceAgreement("Agreement")},
+        validator=attrs.validators.in_(["a", "b"]),
+    )
+    note: str = purposeful.field(purposes={"research": purposeful.CONSENT}, default="n")
+
+
+def test_construction_that_validates_a_managed_field_is_not_a_read(sink: RecordingSink) -> None:
+    """attrs' __init__ reads a validated field back: construction, never a read on record,
+    even under a purpose the field is not declared for."""
+    purposeful.configure(pseudonymise=KEY.pseudonym)
+    with use("service-delivery", actor=CASEWORKER):
+        record = Validated("A-1", "a")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert record.code == "a"
+        Validated("B-2", "b")
+    first, second = sink.reports
+    assert (first.reads, first.decisions) == ({}, ())
+    assert second.reads == {KEY.pseudonym("A-1"): {"Validated.code"}}

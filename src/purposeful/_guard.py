@@ -27,7 +27,8 @@ slotted attrs read on CPython 3.11), is the generated getter::
             return obj.<storage>             # a specialised slot load
         if _policy in inline:                # decided for the class: note it here
             seen.add(_policy)
-            return obj.<storage>
+            if inline:                       # not emptied meanwhile by a close or a part
+                return obj.<storage>
     value = _slow(_policy, obj)              # decided (and noted) there, or refused
     if value is not _read_it:                # a value the slow path read itself
         return value
@@ -111,6 +112,10 @@ STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
 # hashes in constant time; a code object hashes its constants), and kept alive here.
 _exempt_ids: set[int] = set()
 _exempt_keep: list[types.CodeType] = []
+
+#: Record classes whose generated __init__ reads a managed field back (to validate it): only
+#: for their instances does the slow path look at its caller's code (about 90 ns a read).
+_validating: set[type] = set()
 
 # Code that drives a generator as a context manager: a scope opened inside such a generator
 # is meant for the code in the caller's ``with`` block.
@@ -271,8 +276,7 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
     Returns the value, or `READ_IT` when the read is allowed and the getter may read it.
     """
-    caller = sys._getframe(2)
-    if id(caller.f_code) in _exempt_ids:
+    if type(obj) in _validating and id(sys._getframe(2).f_code) in _exempt_ids:
         return policy._raw(obj)
     if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
         policy = own_policy(policy, type(obj))
@@ -281,11 +285,17 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         scope = effective_scope()
     try:
         if scope is not None and not scope._closed:
-            return scope.read(policy, obj)
+            value = scope.read(policy, obj)
+            if not scope._closed:
+                return value
+            scope.raced_close()  # it closed on another thread while this read was decided
+        if scope is not None:
+            fast_var.set(NO_FAST)  # a note that raced the close must not outlive it here
         from .scope import read_unscoped  # the rare path; scope imports this module
 
-        return read_unscoped(policy, obj, caller, closed=scope is not None)
+        return read_unscoped(policy, obj, sys._getframe(2), closed=scope is not None)
     except PurposefulError as error:
+        caller = sys._getframe(2)
         if caller.f_code.co_name.startswith("<") and caller.f_back is not None:
             caller = caller.f_back  # a comprehension inside the method that read
         note = _protocol_note(caller.f_code)
@@ -355,8 +365,15 @@ def _getter_source(name: str, read: list[str]) -> str:
     lines += ["    seen, last, inline = _fast()", "    if last is obj:"]
     lines += ["        if _policy in seen:"]
     lines += [f"            {line}" for line in read]
-    lines += ["        if _policy in inline:", "            seen.add(_policy)"]
-    lines += [f"            {line}" for line in read]
+    # inline: noted, then read only if the inline set is still not empty; a close (or a
+    # part) empties it first, so a note racing either goes to the slow path, which refuses
+    # (or lists the person for the next part)
+    lines += [
+        "        if _policy in inline:",
+        "            seen.add(_policy)",
+        "            if inline:",
+    ]
+    lines += [f"                {line}" for line in read]
     lines += ["    value = _slow(_policy, obj)", "    if value is not _read_it:"]
     lines += ["        return value"]
     lines += [f"    {line}" for line in read]
@@ -462,6 +479,9 @@ def protect(cls: type, subject: str, managed: frozenset[str], *, slotted: bool) 
     init = getattr(init, "__wrapped__", init)
     if isinstance(init, types.FunctionType) and _generated_by_attrs(init):
         exempt(init.__code__)
+        # attrs' __init__ reads a field back only to pass it to the field's validator
+        if any(a.validator is not None for a in attrs.fields(cls) if a.name in managed):
+            _validating.add(cls)
 
 
 def _install_subject_guard(cls: type, subject: str) -> None:

@@ -43,6 +43,8 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
+import attrs
+
 from ._config import Configuration, get_configuration, is_subject
 from .decisions import CallSite, Decision, ScopeReport
 from .errors import AuditSinkError
@@ -149,8 +151,14 @@ def summarise(
 
     A pseudonymiser that fails costs the part its pseudonyms and per-person reads, never
     the part: the failure is named in ``pseudonym_failure`` for the caller to raise after
-    sending. Raw subject ids stop here: none is in the result, or left in this frame.
+    sending. Raw subject ids stop here: none is in the result (the caller clears *people*).
     """
+    merged: dict[str, AbstractSet[FieldPolicy]] = {}
+    for subject, policies in people:  # one person may come once per record class
+        earlier = merged.get(subject)
+        merged[subject] = policies if earlier is None else earlier | policies
+    people = list(merged.items())
+    merged.clear()
     fields: set[FieldPolicy] = set().union(*(policies for _, policies in people))
     records = {policy.record.name for policy in fields}
     if len(records) == 1:  # the usual case: everyone was read through one record type
@@ -218,6 +226,10 @@ class Flushable(Protocol):
         look after. *exiting*: the interpreter is exiting, send everything."""
         ...
 
+    def after_fork(self) -> None:
+        """In a forked child: renew any lock another thread of the parent may have held."""
+        ...
+
 
 class _Flusher:
     """The daemon thread that keeps every open `Flushable` within its time bound.
@@ -231,15 +243,20 @@ class _Flusher:
         self.items: dict[int, Flushable] = {}
         self.wake = threading.Event()
         self.idle = False
+        #: how long the thread sleeps between looks: a quarter of the shortest bound
+        self.interval = float("inf")
         self.thread: threading.Thread | None = None
         self.starting = threading.Lock()
+        #: the interpreter is exiting and the trail has sent what it held: anything read
+        #: after (in a later exit handler) is sent at once
+        self.exited = False
 
     def add(self, item: Flushable) -> None:
         self.items[id(item)] = item
         if self.thread is None:
             self._start()
-        elif self.idle:
-            self.wake.set()
+        elif self.idle or item.flush_seconds / 4 < self.interval:
+            self.wake.set()  # asleep for longer than this item may wait: look again
 
     def discard(self, item: Flushable) -> None:
         self.items.pop(id(item), None)
@@ -262,7 +279,10 @@ class _Flusher:
                 self.wake.clear()
                 self.idle = False
                 continue
-            time.sleep(min(item.flush_seconds for item in items) / 4)
+            self.interval = min(item.flush_seconds for item in items) / 4
+            if self.wake.wait(self.interval):  # an item with a shorter bound came
+                self.wake.clear()
+                continue
             self.tick(time.monotonic())
 
     def tick(self, now: float, *, exiting: bool = False, windows_only: bool = False) -> None:
@@ -283,7 +303,14 @@ class _Flusher:
 
 
 flusher = _Flusher()
-atexit.register(lambda: flusher.exit())
+
+
+def _at_exit() -> None:
+    flusher.exit()
+    flusher.exited = True
+
+
+atexit.register(_at_exit)
 
 
 def flush() -> None:
@@ -344,41 +371,53 @@ class _Window:
             fields.add(policy)
             self.new += 1
 
-    def take(self, final: bool) -> ScopeReport | None:
-        """The part of what is unsent (called under `_windows_lock`), or None if empty."""
+    def take(self, final: bool) -> _Unsent | None:
+        """What is unsent, as the next part (called under `_windows_lock`), or None if
+        nothing is and the window goes on."""
         if not self.decisions and not final:
             return None
-        decisions = [(decision, count) for decision, count in self.decisions.values() if count]
-        people = list(self.people.items())
+        unsent = _Unsent(
+            [(decision, count) for decision, count in self.decisions.values() if count],
+            list(self.people.items()),
+            self.part,
+            final,
+        )
         self.decisions.clear()
         self.people.clear()
         self.new = 0
-        summary = summarise(people, self.config)
-        people.clear()
+        self.part += 1
+        return unsent
+
+    def send(self, unsent: _Unsent) -> None:
+        """Make the part's report and send it: outside `_windows_lock`, since a
+        pseudonymiser or a sink may read a managed field, which counts in a window."""
+        try:
+            summary = summarise(unsent.people, self.config)
+        finally:
+            unsent.people.clear()  # no raw id outlives the summary
         failure = summary.pop("pseudonym_failure", None)
         report = ScopeReport(
             None,
             None,
             self.opened_at,
             datetime.now(UTC),
-            tuple(decision for decision, _ in decisions),
+            tuple(decision for decision, _ in unsent.decisions),
             scope_id=self.id,
-            part=self.part,
-            final=final,
-            counts=tuple(count for _, count in decisions),
+            part=unsent.part,
+            final=unsent.final,
+            counts=tuple(count for _, count in unsent.decisions),
             site=self.site,
             **summary,
         )
-        self.part += 1
         if failure is not None:
             _log.error("purposeful: %s", pseudonym_error(failure))
-        return report
-
-    def send(self, report: ScopeReport) -> None:
         try:
             call_in(self.context, lambda: emit(report, self.config))
         except AuditSinkError as sink_error:  # monitor mode must not break the legacy path
             _log.error("purposeful: %s", sink_error)
+
+    def after_fork(self) -> None:
+        """Windows stay with the parent, which sends them (`_after_fork`)."""
 
     def tick(self, now: float, *, exiting: bool = False) -> bool:
         if not exiting and now - self.started < self.flush_seconds / 2:
@@ -389,10 +428,20 @@ class _Window:
             self.closed = True
             if _windows.get(self.key) is self:
                 del _windows[self.key]
-            report = self.take(final=True)
-        if report is not None:
-            self.send(report)
+            unsent = self.take(final=True)
+        if unsent is not None:
+            self.send(unsent)
         return False
+
+
+@attrs.define
+class _Unsent:
+    """A window's part, taken under the lock, to be summarised and sent outside it."""
+
+    decisions: list[tuple[Decision, int]]
+    people: list[tuple[str, set[FieldPolicy]]]
+    part: int
+    final: bool
 
 
 def note_unscoped(
@@ -408,7 +457,7 @@ def note_unscoped(
         return
     code = caller.f_code
     key = (threading.get_ident(), _task_id(), id(code), caller.f_lineno, id(config))
-    report = None
+    unsent = None
     with _windows_lock:
         window = _windows.get(key)
         fresh = window is None
@@ -417,12 +466,14 @@ def note_unscoped(
             window = _windows[key] = _Window(key, site, config)
         window.note(policy, decision, subject)
         if window.new >= config.flush_reads:
-            report = window.take(final=False)
+            unsent = window.take(final=False)
     subject = ""
-    if fresh:
+    if flusher.exited:  # read by an exit handler after the trail's own: send it now
+        window.tick(0.0, exiting=True)
+    elif fresh:
         flusher.add(window)
-    if report is not None:
-        window.send(report)
+    if unsent is not None:
+        window.send(unsent)
 
 
 #: Comprehensions run as functions of their own before Python 3.12 (PEP 709 inlines them):
@@ -462,13 +513,18 @@ def _task_id() -> int:
 
 
 def _after_fork() -> None:
-    """In a forked child: new ids, no flusher thread, none of the parent's open items."""
+    """In a forked child: new ids and locks, and a flusher thread of its own (started when
+    needed) for the scopes it goes on with; the parent's windows stay the parent's."""
     global _prefix, _counter, _windows_lock
     _prefix = secrets.token_hex(8)
     _counter = itertools.count()
+    scopes = [item for item in flusher.items.values() if not isinstance(item, _Window)]
     flusher.__init__()  # type: ignore[misc]
     _windows.clear()
     _windows_lock = threading.Lock()
+    for scope in scopes:
+        scope.after_fork()
+        flusher.items[id(scope)] = scope
 
 
 if hasattr(os, "register_at_fork"):

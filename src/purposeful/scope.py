@@ -124,6 +124,7 @@ class Scope:
         "_outer",
         "_part",
         "_people",
+        "_people_count",
         "_seen",
         "_sending",
         "_sent_decisions",
@@ -164,11 +165,14 @@ class Scope:
         self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
         self._consents: dict[str, tuple[tuple[Reason, ...], ConsentStatus | None]] = {}
-        #: subject id → the fields read from that person's records (the hot path's sets)
-        self._seen: dict[str, set[object]] = {}
-        #: id of a person's set → (subject id, the fields already sent in a part), kept only
-        #: when parts are sent
-        self._people: dict[int, tuple[str, set[object]]] = {}
+        #: record class → subject id → the fields read from that person's records of the
+        #: class: the hot path's sets (per class, so a base class's getter, as in
+        #: ``super().field``, never answers for a subclass's own declaration)
+        self._seen: dict[type, dict[str, set[object]]] = {}
+        self._people_count = 0
+        #: id of a person's set → (subject id, the set, the fields already sent in a part),
+        #: kept only when parts are sent
+        self._people: dict[int, tuple[str, set[object], set[object]]] = {}
         #: the sets of the people read since the last part, and the reads that may be waiting
         self._dirty: list[set[object]] = []
         self._count = 0
@@ -208,27 +212,29 @@ class Scope:
         outcome = decision.outcome
         if outcome is not _ALLOWED and outcome is not _WOULD_DENY:
             raise PurposeViolation(decision)
+        cls = type(obj)
+        by_subject = self._seen.get(cls)
+        if by_subject is None:
+            by_subject = self._seen.setdefault(cls, {})  # setdefault: two threads, one dict
         subject = policy.record._subject_raw(obj)
         if type(subject) is not str:
             subject = "" if subject is None else str(subject)
-        seen = self._seen.get(subject)
+        seen = by_subject.get(subject)
         sending = self._sending
-        if seen is None:
+        if seen is None:  # a new person (inline: a list view meets one per record)
+            if not sending and self._people_count >= _PEOPLE_KEPT:
+                self._forget(only_sent=False)
+            seen = by_subject.setdefault(subject, set())  # setdefault: two threads, one set
+            self._people_count += 1
             if sending:
-                seen = self._seen[subject] = set()
-                self._people[id(seen)] = (subject, set())
-            else:
-                if len(self._seen) >= _PEOPLE_KEPT:  # nothing is sent: they serve the hot path
-                    for forgotten in self._seen.values():
-                        forgotten.clear()  # as at close: no hot path may keep one
-                    self._seen.clear()
-                seen = self._seen[subject] = set()
+                self._people.setdefault(id(seen), (subject, seen, set()))
+        subject = ""  # no raw id in this frame while a part is sent below
         if policy not in seen:
             seen.add(policy)
             if sending:
                 self._count += 1
         if not (self._generators or _orphans) and _scope_var.get() is self:
-            inline = self._allowed.get(type(obj), _NOTHING)
+            inline = self._allowed.get(cls, _NOTHING)
             if sending:
                 # reserve the fields the getter may note here (this one is counted already)
                 self._count += len(inline) - (policy in inline)
@@ -385,7 +391,9 @@ class Scope:
         """The next part (under the scope's lock): what is new since the last one, or None
         if nothing is. Raw subject ids stop here."""
         if final and self._part == 0:  # the common case: the whole scope is one report
-            people: list[tuple[str, set[object]]] = list(self._seen.items())
+            people: list[tuple[str, set[object]]] = [
+                person for by_subject in self._seen.values() for person in by_subject.items()
+            ]
         else:
             people = self._new_reads(final)
         decisions = self._log[self._sent_decisions :]
@@ -394,8 +402,10 @@ class Scope:
             return None
         self._sent_decisions += len(decisions)
         self._sent_disclosures += len(disclosures)
-        summary = _trail.summarise(people, self._config)  # type: ignore[arg-type]
-        people.clear()  # no raw id outlives the summary, in this frame or a traceback's
+        try:
+            summary = _trail.summarise(people, self._config)  # type: ignore[arg-type]
+        finally:
+            people.clear()  # no raw id outlives the summary, in this frame or a traceback's
         failure = summary.pop("pseudonym_failure", None)
         if failure is not None:
             error = _trail.pseudonym_error(failure)
@@ -434,29 +444,35 @@ class Scope:
         self._count = 0
         found = []
         for key in changed:
-            subject, sent = self._people[key]
-            new = self._seen[subject] - sent
+            subject, seen, sent = self._people[key]
+            new = seen - sent
             if new:
                 sent |= new
                 found.append((subject, new))
-        if not final and len(self._seen) > _PEOPLE_KEPT:
-            self._forget_sent()
+        if not final and self._people_count > _PEOPLE_KEPT:
+            self._forget(only_sent=True)
         return found
 
-    def _forget_sent(self) -> None:
-        """Keep a long scope's memory bounded: forget the people whose reads were all sent.
+    def _forget(self, *, only_sent: bool) -> None:
+        """Keep a long scope's memory bounded: forget people (all of them, or those whose
+        reads were all sent).
 
-        Their sets are emptied, as at close, so no hot path keeps reading through one; a
-        part renews the inline sets, so a context still on such a person's record takes the
-        slow path for its next read, which starts the person afresh (their earlier reads
-        are on record already; a field read again is listed again).
+        Their sets are emptied, as at close, and the inline sets renewed, so a context still
+        on such a person's record takes the slow path for its next read, which starts the
+        person afresh (their earlier reads are on record already, or, in a scope that sends
+        nothing, nowhere; a field read again is listed again).
         """
-        for subject, seen in list(self._seen.items()):
-            _, sent = self._people[id(seen)]
-            if len(sent) == len(seen):
-                del self._people[id(seen)]
-                del self._seen[subject]
+        for by_subject in list(self._seen.values()):
+            for subject, seen in list(by_subject.items()):
+                if only_sent:
+                    entry = self._people.get(id(seen))
+                    if entry is None or len(entry[2]) != len(seen):
+                        continue
+                    del self._people[id(seen)]
+                del by_subject[subject]
                 seen.clear()  # a hot path holding it must not outlive the scope's close
+                self._people_count -= 1
+        self._renew_inline()
 
     def _renew_inline(self) -> None:
         """Give each class a fresh inline set and empty the old one, which the hot path of
@@ -475,17 +491,38 @@ class Scope:
             self._failed = failed
             _trail.flusher.discard(self)
             report = self._take(final=True) if _trail.has_receivers(self._config) else None
-            for allowed in self._allowed.values():
-                allowed.clear()  # another thread's hot path may still hold it
-            self._allowed.clear()
-            for seen in self._seen.values():
-                seen.clear()
-            self._seen.clear()
-            self._people.clear()
+            self._forget_all()
             del self._dirty[:]
             self._consents.clear()
             self._decided.clear()  # keys of consent decisions hold subject ids
         return report
+
+    def after_fork(self) -> None:
+        """In a forked child: a lock the parent's flusher held at the fork is held forever
+        here (`_trail.Flushable`)."""
+        self._lock = threading.RLock()
+
+    def raced_close(self) -> None:
+        """A read on another thread noted something while this scope closed: forget it
+        again (the read is refused)."""
+        with self._lock:
+            self._forget_all()
+            self._consents.clear()
+            self._decided.clear()
+
+    def _forget_all(self) -> None:
+        """Empty every set another context's hot path may hold, the inline sets first (the
+        getter notes into a person's set only while its inline set is not empty), and
+        forget every raw subject id. Again after a read raced the close."""
+        for allowed in self._allowed.values():
+            allowed.clear()
+        self._allowed.clear()
+        for by_subject in self._seen.values():
+            for seen in by_subject.values():
+                seen.clear()
+        self._seen.clear()
+        self._people.clear()
+        self._people_count = 0
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -96,8 +96,10 @@ HOURLY_UP_TO: Final = timedelta(hours=48)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR: Final = timedelta(hours=1)
 _DAY: Final = timedelta(days=1)
-_INTEGER = re.compile(r"-?[0-9]+\Z")
-_INDEXES = re.compile(r" *(?:[0-9]+(?: +[0-9]+)*)? *\Z")
+# Numbers no longer than an int64's 19 digits: a longer one is malformed here, and would
+# cost int() quadratic time (or Python's 4,300-digit limit, a bare ValueError).
+_INTEGER = re.compile(r"-?[0-9]{1,19}\Z")
+_INDEXES = re.compile(r" *(?:[0-9]{1,19}(?: +[0-9]{1,19})*)? *\Z")
 _OTLP_HINT: Final = "each line must be one OTLP JSON ExportTraceServiceRequest object"
 _LEDGER_HINT: Final = "a ledger has one JSON object a line, as purposeful.audit.Ledger writes"
 
@@ -261,6 +263,8 @@ def _parse(text: str) -> object:
         return _NotJSON(error.lineno, f"is not valid JSON (column {error.colno}: {error.msg})")
     except RecursionError:
         return _NotJSON(1, "is nested too deeply to be an OTLP or ledger line")
+    except ValueError:  # a number over Python's limit of 4,300 digits
+        return _NotJSON(1, "holds a number too long to be one an OTLP or ledger line has")
 
 
 def read_otlp_json(
