@@ -514,7 +514,7 @@ def test_a_forgotten_persons_record_is_not_readable_after_the_scope_closes(
 
 
 @purposeful.record(subject="client_id")
-class Validated:
+class ValidatedIntake:
     client_id: str
     code: str = purposeful.field(
         purposes={CASE_MANAGEMENT: purposeful.ServiceAgreement("Agreement")},
@@ -528,10 +528,28 @@ def test_construction_that_validates_a_managed_field_is_not_a_read(sink: Recordi
     even under a purpose the field is not declared for."""
     purposeful.configure(pseudonymise=KEY.pseudonym)
     with use("service-delivery", actor=CASEWORKER):
-        record = Validated("A-1", "a")
+        record = ValidatedIntake("A-1", "a")
     with use(CASE_MANAGEMENT, actor=CASEWORKER):
         assert record.code == "a"
-        Validated("B-2", "b")
+        ValidatedIntake("B-2", "b")
     first, second = sink.reports
     assert (first.reads, first.decisions) == ({}, ())
-    assert second.reads == {KEY.pseudonym("A-1"): {"Validated.code"}}
+    assert second.reads == {KEY.pseudonym("A-1"): {"ValidatedIntake.code"}}
+
+
+def test_a_part_the_flusher_sends_is_sent_outside_the_scope(sink: RecordingSink) -> None:
+    """A sink runs in the context the scope was opened in: the current span is the same,
+    but the scope itself is not in force there."""
+    in_force: list[object] = []
+
+    class Looking:
+        def emit(self, report: ScopeReport) -> None:
+            in_force.append(purposeful.current_scope())
+
+    purposeful.configure(sinks=[Looking(), sink], flush_seconds=0.05)
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        _ = case().diagnosis
+        deadline = time.monotonic() + 5
+        while not in_force and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert in_force[0] is None

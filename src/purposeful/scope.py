@@ -346,8 +346,11 @@ class Scope:
     # --- parts ------------------------------------------------------------------------------
 
     def opened(self) -> None:
-        """Start looking after the time bound, if the scope's reports go anywhere."""
-        if _trail.has_receivers(self._config):
+        """Start looking after the time bound, if the scope's reports go anywhere. Called
+        before the scope is in force: the flusher sends its parts in the context it was
+        opened in (the caller's current span), outside the scope itself, so a sink that
+        reads a record is not counted as the scope reading it."""
+        if self._sending:
             self._context = contextvars.copy_context()
             _trail.flusher.add(self)
 
@@ -620,11 +623,11 @@ class use:
             config=config,
             within=_guard.effective_scope(),
         )
+        scope.opened()
         _scope_var.set(scope)
         # a generator's scope is never read fast: its consumer shares the context
         _fast_var.set(NO_FAST)
         self._open.append(scope)
-        scope.opened()
         return scope
 
     def __exit__(
