@@ -553,3 +553,26 @@ def test_a_part_the_flusher_sends_is_sent_outside_the_scope(sink: RecordingSink)
         while not in_force and time.monotonic() < deadline:
             time.sleep(0.01)
     assert in_force[0] is None
+
+
+def test_a_scope_reading_many_fields_of_one_record_is_one_report(sink: RecordingSink) -> None:
+    """Each field decided for the first time takes the slow path; none of them may count
+    as more than one read, or a short scope would be sent in parts."""
+    record = Dossier("A-1", "d", "a", "s", "p", "i", "f")
+    with use("service-delivery", actor=CASEWORKER):
+        for _ in range(3):
+            for field in ("client_id", "address", "feedback"):
+                with contextlib.suppress(PurposeViolation):
+                    getattr(record, field)
+    assert [(r.part, r.final) for r in sink.reports] == [(0, True)]
+    purposeful.configure(flush_reads=3, pseudonymise=KEY.pseudonym)
+    people = [Contact(f"P-{n}", "021", "a@b") for n in range(6)]
+    sink.reports.clear()
+    with use("service-delivery", actor=CASEWORKER):
+        for person in people:
+            _ = person.phone, person.email, person.phone
+    # 12 new reads, at most 3 waiting: a part whenever a record could bring it to 3
+    sizes = [sum(len(fields) for fields in r.reads.values()) for r in sink.reports]
+    assert sum(sizes) == 12
+    assert len(sizes) <= 6
+    assert all(size >= 2 for size in sizes[:-1])

@@ -114,8 +114,18 @@ _exempt_ids: set[int] = set()
 _exempt_keep: list[types.CodeType] = []
 
 #: Record classes whose generated __init__ reads a managed field back (to validate it): only
-#: for their instances does the slow path look at its caller's code (about 90 ns a read).
+#: for their instances, and their subclasses' (which inherit that __init__), does the slow
+#: path look at its caller's code (about 90 ns a read). `_validates` caches the answer.
 _validating: set[type] = set()
+_validates: dict[type, bool] = {}
+
+
+def _validates_on_init(cls: type) -> bool:
+    found = _validates.get(cls)
+    if found is None:
+        found = _validates[cls] = any(klass in _validating for klass in cls.__mro__)
+    return found
+
 
 # Code that drives a generator as a context manager: a scope opened inside such a generator
 # is meant for the code in the caller's ``with`` block.
@@ -276,7 +286,7 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
     Returns the value, or `READ_IT` when the read is allowed and the getter may read it.
     """
-    if type(obj) in _validating and id(sys._getframe(2).f_code) in _exempt_ids:
+    if _validates_on_init(type(obj)) and id(sys._getframe(2).f_code) in _exempt_ids:
         return policy._raw(obj)
     if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
         policy = own_policy(policy, type(obj))
@@ -482,6 +492,7 @@ def protect(cls: type, subject: str, managed: frozenset[str], *, slotted: bool) 
         # attrs' __init__ reads a field back only to pass it to the field's validator
         if any(a.validator is not None for a in attrs.fields(cls) if a.name in managed):
             _validating.add(cls)
+            _validates.clear()  # a subclass's cached answer may change
 
 
 def _install_subject_guard(cls: type, subject: str) -> None:

@@ -154,25 +154,32 @@ def summarise(
     sending. Raw subject ids stop here: none is in the result (the caller clears *people*).
     """
     merged: dict[str, AbstractSet[FieldPolicy]] = {}
-    for subject, policies in people:  # one person may come once per record class
-        earlier = merged.get(subject)
-        merged[subject] = policies if earlier is None else earlier | policies
-    people = list(merged.items())
-    merged.clear()
-    fields: set[FieldPolicy] = set().union(*(policies for _, policies in people))
-    records = {policy.record.name for policy in fields}
-    if len(records) == 1:  # the usual case: everyone was read through one record type
-        by_type = dict.fromkeys(records, len(people))
-    else:
-        by_type = {}
-        for _, policies in people:
-            for record in {policy.record.name for policy in policies}:
-                by_type[record] = by_type.get(record, 0) + 1
-    subject_count = len(people) - any(not subject for subject, _ in people)
-    pseudonyms: dict[str, frozenset[str]] = {}
-    failure = None
-    if config.pseudonymise is not None:
-        failure = _pseudonymise(people, config.pseudonymise, pseudonyms)
+    everyone: list[tuple[str, AbstractSet[FieldPolicy]]] = []
+    subject = ""
+    try:
+        for subject, policies in people:  # one person may come once per record class
+            earlier = merged.get(subject)
+            merged[subject] = policies if earlier is None else earlier | policies
+        everyone.extend(merged.items())
+        merged.clear()
+        fields: set[FieldPolicy] = set().union(*(policies for _, policies in everyone))
+        records = {policy.record.name for policy in fields}
+        if len(records) == 1:  # the usual case: everyone was read through one record type
+            by_type = dict.fromkeys(records, len(everyone))
+        else:
+            by_type = {}
+            for _, policies in everyone:
+                for record in {policy.record.name for policy in policies}:
+                    by_type[record] = by_type.get(record, 0) + 1
+        subject_count = len(everyone) - any(not subject for subject, _ in everyone)
+        pseudonyms: dict[str, frozenset[str]] = {}
+        failure = None
+        if config.pseudonymise is not None:
+            failure = _pseudonymise(everyone, config.pseudonymise, pseudonyms)
+    finally:  # raw ids leave no trace in this frame, even if an interrupt unwinds it
+        subject = ""
+        merged.clear()
+        everyone.clear()
     summary: dict[str, Any] = {
         "subject_counts": by_type,
         "subject_count": subject_count,
@@ -268,6 +275,11 @@ class _Flusher:
             thread = threading.Thread(target=self._run, name="purposeful-flusher", daemon=True)
             thread.start()
             self.thread = thread
+            # At exit, send what is held before the sinks shut down: exit handlers run last
+            # registered first, and a tracer provider or a ledger set up before the first
+            # report registered theirs already.
+            atexit.unregister(_at_exit)
+            atexit.register(_at_exit)
 
     def _run(self) -> None:
         while True:
@@ -302,14 +314,14 @@ class _Flusher:
         self.tick(time.monotonic(), exiting=True)
 
 
-flusher = _Flusher()
-
-
 def _at_exit() -> None:
     flusher.exit()
     flusher.exited = True
 
 
+flusher = _Flusher()
+# Registered now, so that an exit handler registered before purposeful was imported, which
+# runs after this one, finds `flusher.exited` set; and again when the flusher starts.
 atexit.register(_at_exit)
 
 

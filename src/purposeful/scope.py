@@ -95,7 +95,9 @@ class Scope:
     part, appended when the slow path makes a record the last one; a part sends what each
     such set gained since it was last sent. ``_count`` bounds the reads waiting: each new
     note counts one, and making a record the last reserves one for each field the getter may
-    note for it, so a part is sent no later than ``flush_reads`` new reads. Sending a part
+    still note for it by itself (decided for its class, not yet read for its person) and
+    gives back what the record before it left unused, so a part is sent when
+    ``flush_reads`` new reads may be waiting, not later. Sending a part
     swaps the inline sets for fresh ones (`_renew_inline`), so a record the getter is still
     noting for goes through the slow path once more and is listed again.
     """
@@ -114,6 +116,7 @@ class Scope:
         "_failed",
         "_failures",
         "_flush_reads",
+        "_forgot",
         "_frame",
         "_generators",
         "_id",
@@ -170,6 +173,9 @@ class Scope:
         #: ``super().field``, never answers for a subclass's own declaration)
         self._seen: dict[type, dict[str, set[object]]] = {}
         self._people_count = 0
+        #: whether a part has ever forgotten people (`_forget`): only then may `read` have
+        #: to check that the person's set it noted into is still the person's
+        self._forgot = False
         #: id of a person's set → (subject id, the set, the fields already sent in a part),
         #: kept only when parts are sent
         self._people: dict[int, tuple[str, set[object], set[object]]] = {}
@@ -219,31 +225,46 @@ class Scope:
         subject = policy.record._subject_raw(obj)
         if type(subject) is not str:
             subject = "" if subject is None else str(subject)
-        seen = by_subject.get(subject)
         sending = self._sending
+        seen = by_subject.get(subject)
         if seen is None:  # a new person (inline: a list view meets one per record)
-            if not sending and self._people_count >= _PEOPLE_KEPT:
-                self._forget(only_sent=False)
-            seen = by_subject.setdefault(subject, set())  # setdefault: two threads, one set
-            self._people_count += 1
-            if sending:
-                self._people.setdefault(id(seen), (subject, seen, set()))
-        subject = ""  # no raw id in this frame while a part is sent below
+            seen = self._new_person(by_subject, subject)
         if policy not in seen:
             seen.add(policy)
+            if self._forgot and by_subject.get(subject) is not seen:
+                # a part on another thread forgot the person between the get and the add
+                seen.clear()  # it stays empty: no hot path may read through it
+                seen = self._new_person(by_subject, subject)
+                seen.add(policy)
             if sending:
                 self._count += 1
+        subject = ""  # no raw id in this frame while a part is sent below
+        del by_subject
         if not (self._generators or _orphans) and _scope_var.get() is self:
             inline = self._allowed.get(cls, _NOTHING)
             if sending:
-                # reserve the fields the getter may note here (this one is counted already)
-                self._count += len(inline) - (policy in inline)
+                # reserve the fields the getter may note here by itself, and give back what
+                # the record read last did not use of its own reservation
+                last_seen, _, last_inline = _fast_var.get()
+                self._count += len(inline - seen) - len(last_inline - last_seen)
             _fast_var.set((seen, obj, inline))
         if sending:
             self._dirty.append(seen)
             if self._count >= self._flush_reads:
                 self.flush()  # renews the inline sets: the getter's next new field comes here
         return _READ_IT
+
+    def _new_person(self, by_subject: dict[str, set[object]], subject: str) -> set[object]:
+        """The set of fields read from *subject*'s records of one class, made now (or the
+        one another thread made first). A scope that sends nothing and has met
+        `_PEOPLE_KEPT` people starts its sets afresh."""
+        if not self._sending and self._people_count >= _PEOPLE_KEPT:
+            self._forget(only_sent=False)
+        seen = by_subject.setdefault(subject, set())  # setdefault: two threads, one set
+        self._people_count += 1
+        if self._sending:
+            self._people.setdefault(id(seen), (subject, seen, set()))
+        return seen
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
@@ -355,11 +376,15 @@ class Scope:
             _trail.flusher.add(self)
 
     def flush(self) -> None:
-        """Send what the scope read and decided since its last part, as a part now.
+        """Send what the scope read and decided since its last part, as a part now, in the
+        context the scope was opened in (outside the scope: a sink's reads are not its).
 
         A sink or pseudonymiser that fails never stops the read that called this: the
         failure is logged, and raised when the scope closes.
         """
+        _trail.call_in(self._context, self._flush_here)
+
+    def _flush_here(self) -> None:
         with self._lock:
             if self._closed:
                 return
@@ -373,14 +398,14 @@ class Scope:
         if self._closed:
             return False
         if exiting:
-            _trail.call_in(self._context, self.flush)
+            self.flush()
         elif not self._dirty:
             self._marked = None
         elif self._marked is None:
             self._marked = now
         elif now - self._marked >= self.flush_seconds / 2:
             self._marked = None
-            _trail.call_in(self._context, self.flush)
+            self.flush()
         return True
 
     def _send(self, report: ScopeReport) -> None:
@@ -447,7 +472,10 @@ class Scope:
         self._count = 0
         found = []
         for key in changed:
-            subject, seen, sent = self._people[key]
+            entry = self._people.get(key)
+            if entry is None:  # forgotten by an earlier part: all it held was sent
+                continue
+            subject, seen, sent = entry
             new = seen - sent
             if new:
                 sent |= new
@@ -465,6 +493,7 @@ class Scope:
         person afresh (their earlier reads are on record already, or, in a scope that sends
         nothing, nowhere; a field read again is listed again).
         """
+        self._forgot = True
         for by_subject in list(self._seen.values()):
             for subject, seen in list(by_subject.items()):
                 if only_sent:
@@ -526,6 +555,9 @@ class Scope:
         self._seen.clear()
         self._people.clear()
         self._people_count = 0
+        #: whether a part has ever forgotten people (`_forget`): only then may `read` have
+        #: to check that the person's set it noted into is still the person's
+        self._forgot = False
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -73,6 +73,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .._files import sync_directory
+from .._trail import flush
 from ..decisions import Decision, Outcome, ScopeReport
 from ..errors import (
     ConfigurationError,
@@ -296,13 +297,16 @@ class Ledger:
             return self._seq
 
     def close(self) -> None:
-        """Write the final checkpoint, force everything to the disk and release the ledger.
+        """Send what the audit trail holds unsent (`purposeful.audit.flush`), then write the
+        final checkpoint, force everything to the disk and release the ledger.
 
         Closing twice does nothing. The files are released even if the checkpoint fails.
 
         Raises:
             LedgerError: the final checkpoint could not be written.
         """
+        if not self._closed and os.getpid() == self._pid:
+            flush()  # the last reads of open scopes and windows, to this ledger too
         with self._lock:
             if self._closed:
                 return
