@@ -114,7 +114,7 @@ def test_the_text_answer_shows_only_the_persons_fields_and_says_it_is_complete(
     assert "Client.name" in text
     said = " ".join(text.split())
     assert "Complete: every scope read says whom it read, and which of this person's" in said
-    assert "Fields read are the fields read from this person's records." in said
+    assert "Fields read are the fields read from this person's records; other people's" in said
 
 
 def test_a_scope_that_lists_the_person_with_no_fields_read_lists_none(tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_the_same_part_reads_alike_from_a_ledger_line_and_a_span(tmp_path: Path)
 # --- older inputs: whom, but not which fields for whom --------------------------------------
 
 
-def test_an_old_ledger_line_is_read_but_says_its_fields_are_for_anyone(tmp_path: Path) -> None:
+def test_an_old_ledger_line_is_read_but_never_gives_another_persons_fields(tmp_path: Path) -> None:
     path = tmp_path / "old.jsonl"
     path.write_text(ledger_text([ledger_v1_line(HEALTH_AND_NAMES)], format=1))
     (record,) = [e for e in read_ledger(path) if isinstance(e, ScopeRecord)]
@@ -172,13 +172,14 @@ def test_an_old_ledger_line_is_read_but_says_its_fields_are_for_anyone(tmp_path:
     report = build_report(ledgers=[path], subject=query("client-B"))
     access = one_access(report)
     assert access.fields_known is False
-    assert access.fields_read == ("Client.health_note", "Client.name")  # the scope's, said so
+    assert access.fields_read == ()  # the scope's fields may be anyone's: none is listed
     assert report.subject is not None
     assert report.subject.unitemised_scopes == 1
     assert not report.subject.complete
     text = render_text(report)
     said = " ".join(text.split())
-    assert "Client.health_note, Client.name *" in text
+    assert "health_note" not in text.split("Who read the person")[1]
+    assert "(not all recorded for this person)" in text
     assert (
         "Incomplete: 1 scope lists this person but does not say which fields it read for whom"
         in said
@@ -193,10 +194,7 @@ def test_an_old_span_without_per_person_fields_is_read_like_an_old_ledger_line(
     path.write_text(traces_text([span(HEALTH_AND_NAMES, 0, per_person=False)]))
     report = build_report([path], subject=query("client-B"))
     access = one_access(report)
-    assert (access.fields_known, access.fields_read) == (
-        False,
-        ("Client.health_note", "Client.name"),
-    )
+    assert (access.fields_known, access.fields_read) == (False, ())
     assert report.subject is not None
     assert report.subject.unitemised_scopes == 1
 

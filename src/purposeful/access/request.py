@@ -823,7 +823,7 @@ class _Build:
                 if access.purpose is not None and access.purpose in self.registry
                 else None
             )
-            fields = list(access.fields_read) if access.fields_known else []
+            fields = list(access.fields_read)
             entries.append(
                 {
                     "opened": _iso(access.opened),
@@ -836,7 +836,7 @@ class _Build:
                     "parts_missing": access.parts_missing,
                 }
             )
-            what = [*fields] if access.fields_known else [wording.access_fields_unknown]
+            what = [*fields] if access.fields_known else [*fields, wording.access_fields_unknown]
             if access.parts_missing:
                 what.append(wording.access_more_possible)
             rows.append(

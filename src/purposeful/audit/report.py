@@ -1017,10 +1017,11 @@ class SubjectAccess:
         opened, closed: when the scope opened and closed (UTC).
         purpose: the purpose id; None for a read outside any scope.
         actor_id, actor_role: who.
-        fields_read: the fields read from this person's records, when *fields_known*;
-            otherwise every field the scope read, for anyone it read about.
-        fields_known: False when the scope lists the person but does not say which fields
-            it read for whom (inputs written before purposeful recorded that).
+        fields_read: the fields read from this person's records, as far as the inputs say;
+            never another person's.
+        fields_known: False when the scope (or a part of it) lists the person but does not
+            say which fields it read for whom (inputs written before purposeful recorded
+            that): more of the person's information may have been read.
         parts_missing: True when some parts of the scope's record are missing (the process
             ended abruptly, or the scope was still running): it may have read more of the
             person's information than *fields_read* says.
@@ -1182,9 +1183,8 @@ class _Sightings:
         at = [i for i, pseudonym in enumerate(scope.subjects) if pseudonym in wanted]
         if at:
             self.listed = True
-            if scope.reads is None:  # older inputs: the scope's fields, for anyone
+            if scope.reads is None:  # older inputs: whose fields they were is not known
                 self.fields_known = False
-                self.fields.update(scope.fields_read)
             else:
                 for i in at:
                     self.fields.update(scope.reads[i])
@@ -1858,7 +1858,7 @@ def _sites_table(report: Report) -> _Table:
 
 
 #: After the fields of an access that cannot say which were this person's.
-_FOR_ANYONE: Final = " *"
+_NOT_KNOWN: Final = " (not all recorded for this person)"
 #: After the fields of an access whose record is missing parts.
 _CUT_SHORT: Final = " +"
 
@@ -1902,8 +1902,8 @@ def _subject_table(answer: SubjectAnswer) -> _Table:
             "list this person but do not say which fields they read for whom",
         )
         notes.append(
-            f"Incomplete: {scopes} (written before purposeful recorded that). Marked{_FOR_ANYONE}: "
-            "the fields shown are every field the scope read, for anyone it read about."
+            f"Incomplete: {scopes} (written before purposeful recorded that): for those, "
+            f"which of this person's information was read is not known."
         )
     if answer.incomplete_scopes:
         scopes = _scopes(
@@ -1920,7 +1920,10 @@ def _subject_table(answer: SubjectAnswer) -> _Table:
         notes.append(
             "Complete: every scope read says whom it read, and which of this person's information."
         )
-    notes.append("Fields read are the fields read from this person's records.")
+    notes.append(
+        "Fields read are the fields read from this person's records; other people's are "
+        "never shown."
+    )
     return _Table(
         f"Who read the person with pseudonym {' or '.join(answer.pseudonyms)}",
         ("opened", "closed", "actor", "role", "purpose", "fields read"),
@@ -1931,8 +1934,8 @@ def _subject_table(answer: SubjectAnswer) -> _Table:
                 access.actor_id or _UNKNOWN,
                 access.actor_role or _UNKNOWN,
                 access.purpose or _NO_SCOPE,
-                (", ".join(access.fields_read) or "(none)")
-                + ("" if access.fields_known else _FOR_ANYONE)
+                (", ".join(access.fields_read) or ("(none)" if access.fields_known else ""))
+                + ("" if access.fields_known else _NOT_KNOWN)
                 + (_CUT_SHORT if access.parts_missing else ""),
             )
             for access in answer.accesses
