@@ -286,10 +286,14 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
     Returns the value, or `READ_IT` when the read is allowed and the getter may read it.
     """
-    if _validates_on_init(type(obj)) and id(sys._getframe(2).f_code) in _exempt_ids:
+    cls = type(obj)
+    validates = _validates.get(cls)
+    if validates is None:
+        validates = _validates_on_init(cls)
+    if validates and id(sys._getframe(2).f_code) in _exempt_ids:
         return policy._raw(obj)
-    if type(obj) is not policy.record.cls:  # a subclass's instance, or super().field
-        policy = own_policy(policy, type(obj))
+    if cls is not policy.record.cls:  # a subclass's instance, or super().field
+        policy = own_policy(policy, cls)
     scope = scope_var.get()
     if orphans or (scope is not None and scope._generators):
         scope = effective_scope()

@@ -227,8 +227,14 @@ class Scope:
             subject = "" if subject is None else str(subject)
         sending = self._sending
         seen = by_subject.get(subject)
-        if seen is None:  # a new person (inline: a list view meets one per record)
-            seen = self._new_person(by_subject, subject)
+        if seen is None:  # a new person: a list view meets one per record
+            if sending or self._people_count < _PEOPLE_KEPT:  # `_new_person`, inline
+                seen = by_subject.setdefault(subject, set())  # two threads, one set
+                self._people_count += 1
+                if sending:
+                    self._people.setdefault(id(seen), (subject, seen, set()))
+            else:
+                seen = self._new_person(by_subject, subject)
         if policy not in seen:
             seen.add(policy)
             if self._forgot and by_subject.get(subject) is not seen:
