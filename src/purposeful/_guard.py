@@ -16,7 +16,8 @@ This module owns everything between ``record.field`` and `Scope.read`:
   that cannot be rewritten, a ``dir()`` without the storage, state hooks that read through
   the guards, and validator errors that never quote a managed value.
 
-It decides nothing itself (the scope does) and never formats, emits or stores a report.
+It decides nothing itself (the scope does, or `_trail.read_unscoped` outside any scope) and
+never formats, emits or stores a report.
 
 The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 9× a plain
 slotted attrs read on CPython 3.11), is the generated getter::
@@ -62,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 import attr._make
 import attrs
 
+from ._trail import read_unscoped
 from .errors import ManagedValueError, PurposefulError, SubjectChangeRefused, detached
 
 if TYPE_CHECKING:
@@ -305,8 +307,6 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
             scope.raced_close()  # it closed on another thread while this read was decided
         if scope is not None:
             fast_var.set(NO_FAST)  # a note that raced the close must not outlive it here
-        from .scope import read_unscoped  # the rare path; scope imports this module
-
         return read_unscoped(policy, obj, sys._getframe(2), closed=scope is not None)
     except PurposefulError as error:
         caller = sys._getframe(2)

@@ -12,8 +12,9 @@ sends them:
   go, sends what long scopes have read so far within ``flush_seconds`` of each read
   (``flush_reads`` is enforced by the reading thread itself, see `Scope`), and closes the
   windows of reads outside any scope;
-- `note_unscoped` aggregates monitor mode's reads outside any scope, per thread or task,
-  call site and window, into one report with counts, instead of one report per read.
+- `read_unscoped` answers a read outside any open scope: refused and reported at once, or,
+  in monitor mode, let through and counted by `note_unscoped` per thread or task, call site
+  and window, into one report with counts, instead of one report per read.
 
 Why a thread: a batch that reads and then blocks, or dies, must still have its reads on
 record within the bound, and nothing on the read path can promise that. The thread wakes
@@ -46,8 +47,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ._config import Configuration, get_configuration, is_subject
-from .decisions import CallSite, Decision, ScopeReport
-from .errors import AuditSinkError
+from .decisions import CallSite, Decision, Mode, Outcome, Reason, ScopeReport
+from .errors import AuditSinkError, NoPurposeScope
 from .typing import AuditSink
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ __all__ = [
     "new_id",
     "note_unscoped",
     "pseudonym_error",
+    "read_unscoped",
     "remove_tap",
     "summarise",
 ]
@@ -454,6 +456,29 @@ class _Unsent:
     people: list[tuple[str, set[FieldPolicy]]]
     part: int
     final: bool
+
+
+def read_unscoped(
+    policy: FieldPolicy, obj: object, caller: FrameType, *, closed: bool = False
+) -> Any:
+    """A read with no scope covering it, or only a *closed* one (carried, or closed under
+    it), made by the code in *caller*: refused, or let through and counted as a would-deny
+    in monitor mode (aggregated per thread or task, call site and window: `note_unscoped`)."""
+    reason = Reason.SCOPE_CLOSED if closed else Reason.NO_SCOPE
+    config = get_configuration()
+    mode = config.mode_for(None, policy.record.cls)
+    if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
+        decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
+        note_unscoped(policy, decision, policy.record.subject_of(obj), caller, config)
+        return policy._raw(obj)
+    refusal = NoPurposeScope(policy.decision(Outcome.DENIED, None, None, None, (reason,)))
+    now = datetime.now(UTC)
+    report = ScopeReport(None, None, now, now, (refusal.decision,), scope_id=new_id())
+    try:
+        emit(report, config)
+    except AuditSinkError as sink_error:
+        refusal.add_note(f"purposeful: {sink_error}")
+    raise refusal
 
 
 def note_unscoped(

@@ -39,7 +39,6 @@ from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeRepo
 from .errors import (
     AuditSinkError,
     ConfigurationError,
-    NoPurposeScope,
     PurposeViolation,
     ScopeOrderWarning,
 )
@@ -571,29 +570,6 @@ class Scope:
             f"<Scope {self.purpose.id!r} actor={self.actor.id!r} role={self.actor.role!r} "
             f"{state}, {len(self._log)} decisions>"
         )
-
-
-def read_unscoped(
-    policy: FieldPolicy, obj: object, caller: FrameType, *, closed: bool = False
-) -> Any:
-    """A read with no scope covering it, or only a *closed* one (carried, or closed under
-    it), made by the code in *caller*: refused, or let through and counted as a would-deny
-    in monitor mode (aggregated per thread or task, call site and window: `_trail`)."""
-    reason = Reason.SCOPE_CLOSED if closed else Reason.NO_SCOPE
-    config = get_configuration()
-    mode = config.mode_for(None, policy.record.cls)
-    if mode is Mode.MONITOR and reason is Reason.NO_SCOPE:
-        decision = policy.decision(Outcome.WOULD_DENY, None, None, None, (reason,))
-        _trail.note_unscoped(policy, decision, policy.record.subject_of(obj), caller, config)
-        return policy._raw(obj)
-    refusal = NoPurposeScope(policy.decision(Outcome.DENIED, None, None, None, (reason,)))
-    now = datetime.now(UTC)
-    report = ScopeReport(None, None, now, now, (refusal.decision,), scope_id=_trail.new_id())
-    try:
-        emit(report, config)
-    except AuditSinkError as sink_error:
-        refusal.add_note(f"purposeful: {sink_error}")
-    raise refusal
 
 
 class use:
