@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import inspect
+import pickle
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,77 @@ def test_errors_module_imports_nothing_from_the_package_at_run_time() -> None:
         if isinstance(node, ast.ImportFrom) and (node.level > 0 or node.module == "purposeful")
     ]
     assert runtime_relative_imports == []
+
+
+@purposeful.record(subject="case_id")
+class PickledErrorCase:
+    case_id: str
+    note: str = purposeful.field(
+        purposes={"service-delivery": purposeful.ServiceAgreement("the service agreement")}
+    )
+
+
+def _real_decision() -> object:
+    case = PickledErrorCase(case_id="C-1", note="private")
+    with pytest.raises(NoPurposeScope) as refused:
+        case.note  # noqa: B018
+    return refused.value.decision
+
+
+#: A value for every constructor parameter an error in the tree takes. An error with a new
+#: parameter fails the pickling test below until a value is added here.
+_ARGUMENTS: dict[str, object] = {
+    "message": "what was wrong, and how to fix it",
+    "problem": "what was wrong",
+    "path": Path("registry.toml"),
+    "line": 7,
+    "source": "$PURPOSEFUL_SIGNING_KEY",
+    "reasons": ("agreement-expired",),
+    "member": "manifest.json",
+}
+
+
+def _made(error: type[PurposefulError]) -> PurposefulError:
+    if issubclass(error, PurposeViolation):
+        return error(_real_decision())  # type: ignore[arg-type]
+    try:
+        parameters = list(inspect.signature(error).parameters.values())
+    except ValueError:  # the exception's own constructor: a message
+        return error(_ARGUMENTS["message"])
+    args: list[object] = []
+    kwargs: dict[str, object] = {}
+    for parameter in parameters:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        assert parameter.name in _ARGUMENTS, f"add a value for {parameter.name!r} to _ARGUMENTS"
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            kwargs[parameter.name] = _ARGUMENTS[parameter.name]
+        else:
+            args.append(_ARGUMENTS[parameter.name])
+    return error(*args, **kwargs)
+
+
+@pytest.mark.parametrize("error", PUBLIC_ERRORS, ids=lambda e: e.__name__)
+def test_every_error_pickles_with_its_message_and_attributes(error: type[PurposefulError]) -> None:
+    made = _made(error)
+    made.add_note("a note added while the error travelled")
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        copy = pickle.loads(pickle.dumps(made, protocol=protocol))
+        assert type(copy) is error
+        assert str(copy) == str(made)
+        assert copy.args == made.args
+        assert vars(copy) == vars(made)
+
+
+def _raise_in_worker(name: str) -> None:
+    raise _made(getattr(errors, name))
+
+
+def test_an_error_raised_in_a_process_pool_arrives_whole() -> None:
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        future = pool.submit(_raise_in_worker, "RegistryFileError")
+        with pytest.raises(RegistryFileError) as raised:
+            future.result(timeout=60)
+    assert raised.value.path == Path("registry.toml")
+    assert raised.value.line == 7
+    assert str(raised.value) == "registry.toml:7: what was wrong, and how to fix it"

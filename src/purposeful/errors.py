@@ -61,7 +61,7 @@ can import it.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -119,7 +119,35 @@ __all__ = [
 
 
 class PurposefulError(Exception):
-    """Base class of every error raised by purposeful."""
+    """Base class of every error raised by purposeful.
+
+    Every error pickles with the arguments it was made with (and any attribute set since),
+    so it crosses a process pool or a pytest-xdist worker unchanged, whatever its
+    constructor takes.
+    """
+
+    _made_with: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def __init__(self: PurposefulError, *args: Any, **kwargs: Any) -> None:
+            if not hasattr(self, "_made_with"):  # the outermost constructor's arguments
+                self._made_with = (args, kwargs)
+            init(self, *args, **kwargs)
+
+        cls.__init__ = __init__  # type: ignore[assignment]
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        made_with = getattr(self, "_made_with", None)
+        if made_with is None:  # a constructor that takes the message only
+            return super().__reduce__()
+        args, kwargs = made_with
+        return functools.partial(type(self), **kwargs), args, self.__dict__
 
 
 def detached(error: BaseException) -> BaseException:
@@ -197,9 +225,6 @@ class KeyFileError(ConfigurationError):
         super().__init__(message)
         self.source = source
 
-    def __reduce__(self) -> tuple[functools.partial[KeyFileError], tuple[str]]:
-        return functools.partial(type(self), source=self.source), (str(self),)
-
 
 class PassphraseError(KeyFileError):
     """A private key is encrypted and no passphrase was given, or the passphrase is wrong.
@@ -220,9 +245,6 @@ class PurposeViolation(PurposefulError, PermissionError):
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.message())
         self.decision = decision
-
-    def __reduce__(self) -> tuple[type[PurposeViolation], tuple[Decision]]:
-        return type(self), (self.decision,)
 
 
 class NoPurposeScope(PurposeViolation):
@@ -308,10 +330,6 @@ class ReportInputError(PurposefulError):
         super().__init__(f"{where}: {message}")
         self.path = path
         self.line = line
-        self._problem = message
-
-    def __reduce__(self) -> tuple[functools.partial[ReportInputError], tuple[str]]:
-        return functools.partial(type(self), path=self.path, line=self.line), (self._problem,)
 
 
 class StoreError(PurposefulError):
@@ -382,9 +400,6 @@ class DisclosureRefused(PurposefulError, PermissionError):
         super().__init__(message)
         self.reasons = reasons
 
-    def __reduce__(self) -> tuple[functools.partial[DisclosureRefused], tuple[str]]:
-        return functools.partial(type(self), reasons=self.reasons), (str(self),)
-
 
 class SharingStoreError(StoreError):
     """A disclosure log cannot do what was asked; nothing was written."""
@@ -422,9 +437,6 @@ class BundleInvalid(BundleError):
         super().__init__(f"{member}: {problem}" if member is not None else problem)
         self.member = member
         self.problem = problem
-
-    def __reduce__(self) -> tuple[functools.partial[BundleInvalid], tuple[str]]:
-        return functools.partial(type(self), member=self.member), (self.problem,)
 
 
 class BundleDecryptionError(BundleError):
