@@ -409,7 +409,7 @@ def answer_access_request(
             copy.writestr(item, data)
     try:
         verify_bundle(tampered, load_public_key(keys.public_key))
-    except purposeful.BundleInvalid as failure:
+    except purposeful.errors.BundleInvalid as failure:
         print("Verify a copy with one cell edited:", failure)
 
 

@@ -52,7 +52,6 @@ from _records import (
     case,
 )
 from purposeful import (
-    AnnotationError,
     ConfigurationError,
     Decision,
     Mode,
@@ -66,6 +65,7 @@ from purposeful import (
 )
 from purposeful._guard import STORAGE_PREFIX, _attrs_setattr_hooks, _generated_by_attrs
 from purposeful.errors import (
+    AnnotationError,
     DictStorageWarning,
     ManagedValueError,
     ScopeOrderWarning,

@@ -31,8 +31,8 @@ from purposeful import (
     Outcome,
     PurposeViolation,
     ServiceAgreement,
-    UnknownCategory,
 )
+from purposeful.errors import UnknownCategory
 from purposeful.insights import TOTAL, Cell, Table, count, crosstab, rr3
 
 FUNDING = ServiceAgreement("Funding agreement")

@@ -20,17 +20,16 @@ from _records import (
     case,
 )
 from purposeful import (
-    AnnotationError,
     ConfigurationError,
     Mode,
     Outcome,
     PurposeViolation,
     Reason,
-    UnknownPurpose,
     current_scope,
     project,
     use,
 )
+from purposeful.errors import AnnotationError, UnknownPurpose
 
 
 @pytest.mark.parametrize("cls", CASE_CLASSES, ids=lambda c: c.__name__)

@@ -31,12 +31,11 @@ from purposeful import (
     ORANGA_TAMARIKI_ACT_S66C,
     SENSITIVE,
     InformationSharingAgreement,
-    NoticeError,
     ServiceAgreement,
-    UnknownPurpose,
 )
 from purposeful.access import AgencyDetails
 from purposeful.cli import main
+from purposeful.errors import NoticeError, UnknownPurpose
 from purposeful.notices import (
     FIDESLANG_CATEGORIES,
     REGISTER_FORMAT,

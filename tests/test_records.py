@@ -30,7 +30,6 @@ from _records import (
 from purposeful import (
     CONSENT,
     SENSITIVE,
-    AnnotationError,
     ConfigurationError,
     NoPurposeScope,
     Outcome,
@@ -42,6 +41,7 @@ from purposeful import (
     record_policy,
     use,
 )
+from purposeful.errors import AnnotationError
 
 MANAGED = {"diagnosis", "address", "case_notes"}
 
@@ -562,7 +562,7 @@ def test_super_field_in_a_subclass_is_decided_under_the_subclass_declaration() -
 
 @pytest.mark.parametrize("name", ["", "   ", 7])
 def test_a_record_type_name_must_be_text(name: Any) -> None:
-    with pytest.raises(purposeful.AnnotationError, match="name="):
+    with pytest.raises(purposeful.errors.AnnotationError, match="name="):
 
         @purposeful.record(subject="client_id", name=name)
         class Named:
@@ -589,7 +589,7 @@ def test_two_loaded_modules_cannot_declare_record_types_of_one_name(
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         intake = importlib.import_module("twin_intake")
-        with pytest.raises(purposeful.AnnotationError, match=r"twin_intake\.Twin") as info:
+        with pytest.raises(purposeful.errors.AnnotationError, match=r"twin_intake\.Twin") as info:
             importlib.import_module("twin_billing")
         assert "name=" in str(info.value)
         named = importlib.import_module("twin_named")

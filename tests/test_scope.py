@@ -37,7 +37,6 @@ from purposeful import (
     SENSITIVE,
     UNCLASSIFIED,
     Actor,
-    AuditSinkError,
     ConfigurationError,
     Mode,
     NoPurposeScope,
@@ -47,11 +46,11 @@ from purposeful import (
     Reason,
     Scope,
     ScopeReport,
-    UnknownPurpose,
     carry_scope,
     current_scope,
     use,
 )
+from purposeful.errors import AuditSinkError, UnknownPurpose
 
 
 @purposeful.record(subject="client_id")
@@ -1021,7 +1020,7 @@ def test_a_failing_pseudonymiser_costs_the_pseudonyms_not_the_report(sink: Recor
 
     config_module._install(attrs.evolve(purposeful.get_configuration(), pseudonymise=broken))
     with (
-        pytest.raises(purposeful.AuditSinkError, match="pseudonymiser failed") as info,
+        pytest.raises(purposeful.errors.AuditSinkError, match="pseudonymiser failed") as info,
         use("service-delivery", actor=CASEWORKER),
     ):
         assert case(client_id="C-PSEUDO-1").address
@@ -1044,7 +1043,7 @@ def test_a_pseudonymiser_that_returns_some_subject_ids_costs_the_pseudonyms(
 
     purposeful.configure(pseudonymise=sometimes)
     with (
-        pytest.raises(purposeful.AuditSinkError, match="pseudonymiser failed"),
+        pytest.raises(purposeful.errors.AuditSinkError, match="pseudonymiser failed"),
         use("service-delivery", actor=CASEWORKER),
     ):
         assert case(client_id="C-LEAK-1").address

@@ -37,7 +37,7 @@ from opentelemetry.util.types import AttributeValue
 
 import purposeful
 from _records import ADMINISTRATOR, CASE_MANAGEMENT, CASEWORKER, FUNDER_JOB, case
-from purposeful import Mode, PurposeViolation, ReportInputError, use
+from purposeful import Mode, PurposeViolation, use
 from purposeful.audit import PseudonymKey, generate_keys, load_pseudonym_key
 from purposeful.audit.ledger import Ledger
 from purposeful.audit.report import (
@@ -51,6 +51,7 @@ from purposeful.audit.report import (
 )
 from purposeful.audit.spans import SpanSink
 from purposeful.cli import main
+from purposeful.errors import ReportInputError
 
 SUBJECT_MARK = "\u2604"  # in no name or code purposeful prints: found in output = a leak
 

@@ -35,7 +35,6 @@ from _audit_inputs import (
     write_ledger,
     write_traces,
 )
-from purposeful import ReportInputError
 from purposeful.audit import PseudonymKey
 from purposeful.audit.report import (
     BUSIEST_SITES,
@@ -51,6 +50,7 @@ from purposeful.audit.report import (
     render_text,
     render_would_deny_gate,
 )
+from purposeful.errors import ReportInputError
 
 KEY = PseudonymKey("feed0001", hashlib.sha256(b"purposeful tests: report people").digest())
 PEOPLE = ("client-A", "client-B", "client-C", "client-D")

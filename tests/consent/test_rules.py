@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import purposeful
-from purposeful import Purpose, PurposeRegistry, UnknownPurpose
+from purposeful import Purpose, PurposeRegistry
 from purposeful.consent import (
     Agency,
     BaseConsentStore,
@@ -30,7 +30,7 @@ from purposeful.consent import (
     Representative,
     status_at,
 )
-from purposeful.errors import ConfigurationError
+from purposeful.errors import ConfigurationError, UnknownPurpose
 from purposeful.testing.strategies import DEFAULT_SUBJECTS, consent_histories
 
 # A registry three levels deep, so that "the nearest purpose with any event" has room to

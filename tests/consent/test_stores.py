@@ -11,7 +11,6 @@ from typing import Any
 import attrs
 import pytest
 
-from purposeful import UnknownPurpose
 from purposeful.consent import (
     Agency,
     BaseConsentStore,
@@ -25,7 +24,13 @@ from purposeful.consent import (
     Relationship,
     Representative,
 )
-from purposeful.errors import ConsentError, InvalidConsentEvent, StoreClosed, StoreError
+from purposeful.errors import (
+    ConsentError,
+    InvalidConsentEvent,
+    StoreClosed,
+    StoreError,
+    UnknownPurpose,
+)
 
 SUBJECT = "client-7Q4X-private"
 OTHER = "client-8R5Y-private"

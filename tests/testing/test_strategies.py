@@ -32,7 +32,6 @@ from purposeful import (
     RESTRICTED,
     SENSITIVE,
     Actor,
-    AnnotationError,
     ConfigurationError,
     Level,
     Mode,
@@ -40,9 +39,9 @@ from purposeful import (
     Purpose,
     PurposeRegistry,
     Scale,
-    UnknownPurpose,
     use,
 )
+from purposeful.errors import AnnotationError, UnknownPurpose
 from purposeful.testing import capture_decisions
 from purposeful.testing.strategies import DEFAULT_ROLES, actors, purposes, records
 
