@@ -4,7 +4,8 @@ Every piece of text goes through `escape`, the library's one Markdown escaper, w
 written: whitespace is collapsed (a line break in a cell would end the row), and every
 character that could start markup is backslash-escaped, so no text becomes emphasis, code,
 a link, an image, raw HTML, an entity, a table cell, a heading, a list, a block quote or a
-rule. Paragraphs keep their lines, each escaped on its own.
+rule. Each paragraph is written on one line (Markdown reads a line break in a paragraph as a
+space); a blank one is left out.
 
 What Markdown cannot say is left out: a table's caption (put a heading before the table),
 a passage's language. A note paragraph and the footer's paragraphs are in italics; the
@@ -55,21 +56,14 @@ def render_markdown(document: Document) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _lines(text: str) -> list[str]:
-    return [escape(line) for line in text.splitlines() if line.strip()]
-
-
 def _block(block: Block, *, emphasis: bool = False) -> list[str]:
     if isinstance(block, Heading):
         return ["#" * block.level + " " + escape(block.text), ""]
     if isinstance(block, Paragraph):
-        lines = _lines(block.text)
-        if not lines:
+        line = escape(block.text)
+        if not line:
             return []
-        if block.note or emphasis:
-            lines[0] = "*" + lines[0]
-            lines[-1] += "*"
-        return [*lines, ""]
+        return [f"*{line}*" if block.note or emphasis else line, ""]
     if isinstance(block, Table):
         return _table(block)
     if isinstance(block, Bullets):
@@ -77,7 +71,7 @@ def _block(block: Block, *, emphasis: bool = False) -> list[str]:
     if isinstance(block, Definitions):
         return [*(f"- **{escape(label)}:** {escape(value)}" for label, value in block.items), ""]
     assert isinstance(block, BarChart)
-    return [*_lines(block.title), "", *_table(block.as_table())]
+    return [escape(block.title), "", *_table(block.as_table())]
 
 
 def _table(table: Table) -> list[str]:
