@@ -8,8 +8,10 @@ The fides crosswalk is checked with the ``fideslang`` package (a test-only depen
 
 from __future__ import annotations
 
+import ast
 import html
 import json
+import re
 import stat
 import sys
 import textwrap
@@ -313,6 +315,35 @@ def test_markup_in_wording_and_agreements_is_never_live(
     text = built.to_markdown()
     for char in "<[`":
         assert _escaped_runs(text, char), char
+
+
+def test_wording_that_looks_like_a_list_or_heading_stays_a_sentence() -> None:
+    wording = NoticeWording(
+        intro="1. We collect.\n\n- We share.\n\n=== We keep. ===",
+        collect_intro="# Not a heading",
+    )
+    text = notice(wording=wording).to_markdown()
+    assert "\n1\\. We collect.\n" in text
+    assert "\n\\- We share.\n" in text
+    assert "\n\\=== We keep. ===\n" in text
+    assert "\n\\# Not a heading\n" in text
+
+
+def test_the_notice_and_the_subject_access_page_share_one_agency_details() -> None:
+    import purposeful.access
+
+    assert purposeful.notices.AgencyDetails is purposeful.access.AgencyDetails
+
+
+def test_notices_import_nothing_from_subject_access() -> None:
+    package = Path(purposeful.notices.__file__).parent
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                name = "." * node.level + (node.module or "")
+                assert not re.match(r"(\.\.|purposeful\.)access\b", name), module.name
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("purposeful.access") for a in node.names)
 
 
 def test_the_notice_is_built_from_declarations_only() -> None:

@@ -290,8 +290,8 @@ def _moment(text: str) -> datetime:
 
 
 def _bundle_due(args: argparse.Namespace) -> int:
+    from ._shared.nztime import long_date
     from .access.clock import ResponseClock
-    from .access.page import long_date
 
     clock = ResponseClock(args.received, args.extended_by)
     transfer_due, due = clock.transfer_due, clock.due  # both first: all or nothing printed
@@ -545,8 +545,7 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         return import_declarations(args.modules, agreement_files=args.agreements)
 
     def build(args: argparse.Namespace) -> int:
-        from .access.page import AgencyDetails
-        from .notices import build_notice
+        from .notices import AgencyDetails, build_notice
 
         agency = AgencyDetails(
             name=args.agency_name,

@@ -18,6 +18,7 @@ message, a log line, a manifest or a span; leave a half-written bundle or store 
 a record for a bundle without checking it is about the person asked about.
 """
 
+from .._shared.agency import AgencyDetails
 from .bundle import BundleInfo, ManifestEntry, neutralise
 from .clock import (
     ACCESS_RESPONSE_DAYS,
@@ -42,7 +43,7 @@ from .encryption import (
     load_recipient_private_key,
     load_recipient_public_key,
 )
-from .page import AgencyDetails, Wording
+from .page import Wording
 from .request import AccessRequest, SubjectAccess, Withhold
 from .sources import DisclosureEntry, DisclosureLog
 from .verify import VerifiedBundle, verify_bundle

@@ -11,35 +11,38 @@ The agency's own words go in `Wording` (every sentence the page says) and `Agenc
 (its name and how to reach its privacy officer); neither needs a fork of the library.
 
 Everything on the page that came from the agency's data or the person's words (field
-values, statements, reasons) is untrusted: it passes through `html.escape` once, at the
-point it is put in the page (`_cell`, `paragraphs`), and nowhere else builds markup from text.
-The agency's wording is escaped too: it is text, not HTML.
+values, statements, reasons) is untrusted, and the agency's wording is text, not HTML. This
+module builds the page as a document of plain-text blocks (`page_document`); the document
+renderer escapes every piece of text where it writes it, so nothing here builds markup or
+escapes anything. Dates are written by `purposeful._shared.nztime`.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
 
 import attrs
 
+from .._shared.agency import AgencyDetails
+from .._shared.document import (
+    PAGE_STYLE,
+    Block,
+    Bullets,
+    Definitions,
+    Document,
+    Heading,
+    Paragraph,
+    Table,
+    fill,
+    paragraphs,
+    render_html,
+)
+from .._shared.document import Section as DocumentSection
+from .._shared.nztime import long_date
 from ..errors import ConfigurationError
 
-__all__ = [
-    "AgencyDetails",
-    "Page",
-    "Section",
-    "Wording",
-    "document_head",
-    "fill",
-    "html_table",
-    "long_date",
-    "nz_time",
-    "paragraphs",
-    "render_page",
-]
+__all__ = ["Page", "Section", "Wording", "page_document", "render_page"]
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -47,47 +50,6 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> N
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be non-empty text"
         )
-
-
-def _optional_text(instance: object, attribute: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None:
-        _text(instance, attribute, value)  # type: ignore[arg-type]
-
-
-@attrs.frozen
-class AgencyDetails:
-    """Who answers the request, and how the person reaches them.
-
-    Attributes:
-        name: the agency's name, as the person knows it.
-        email, phone, postal_address, website: how to reach the privacy officer; give at
-            least one.
-        privacy_officer: a name or title, e.g. ``"Privacy Officer"``.
-    """
-
-    name: str = attrs.field(validator=_text)
-    email: str | None = attrs.field(default=None, validator=_optional_text)
-    phone: str | None = attrs.field(default=None, validator=_optional_text)
-    postal_address: str | None = attrs.field(default=None, validator=_optional_text)
-    website: str | None = attrs.field(default=None, validator=_optional_text)
-    privacy_officer: str = attrs.field(default="Privacy Officer", validator=_text)
-
-    def __attrs_post_init__(self) -> None:
-        if not (self.email or self.phone or self.postal_address or self.website):
-            raise ConfigurationError(
-                "AgencyDetails needs at least one way to reach the privacy officer: "
-                "email=, phone=, postal_address= or website="
-            )
-
-    def contact_lines(self) -> list[tuple[str, str]]:
-        """(label, value) for each way to reach the privacy officer."""
-        found = [
-            ("Email", self.email),
-            ("Phone", self.phone),
-            ("Post", self.postal_address),
-            ("Website", self.website),
-        ]
-        return [(label, value) for label, value in found if value]
 
 
 @attrs.frozen
@@ -318,131 +280,74 @@ class Page:
     access_gaps: Sequence[str] = ()
 
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;
-max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}
-h1{font-size:1.8rem}h2{margin-top:2.5rem;border-bottom:2px solid #333}
-table{border-collapse:collapse;width:100%;margin:1rem 0}
-caption{text-align:left;font-weight:bold;padding:.25rem 0}
-th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;
-overflow-wrap:anywhere;white-space:pre-wrap}
-th{background:#eee}
-.note{font-style:italic}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
-a::after{content:" (" attr(href) ")"}}
-""".strip()
-
-
-def fill(text: str, values: Mapping[str, str]) -> str:
-    """*text* with ``{name}`` replaced from *values*; other braces are left as they are."""
-    for name, value in values.items():
-        text = text.replace("{" + name + "}", value)
-    return text
-
-
-def paragraphs(text: str) -> str:
-    """Paragraphs of escaped text: a blank line separates them."""
-    return "\n".join(
-        f"<p>{html.escape(part.strip())}</p>" for part in text.split("\n\n") if part.strip()
-    )
-
-
-def _cell(text: str, tag: str = "td", scope: str = "") -> str:
-    attribute = f' scope="{scope}"' if scope else ""
-    return f"<{tag}{attribute}>{html.escape(text)}</{tag}>"
-
-
-def html_table(section: Section, say: Callable[[str], str]) -> list[str]:
-    out = ["<table>", f"<caption>{html.escape(section.caption)}</caption>", "<thead><tr>"]
-    out += [_cell(say(heading), "th", "col") for heading in section.header]
-    out += ["</tr></thead>", "<tbody>"]
-    for row in section.rows:
-        out.append("<tr>" + "".join(_cell(value) for value in row) + "</tr>")
-    out += ["</tbody>", "</table>"]
+def _table_blocks(section: Section, say: Callable[[str], str]) -> list[Block]:
+    """*section* as a table (its headings as the agency words them), and its note."""
+    blocks: list[Block] = [
+        Table(
+            caption=section.caption,
+            header=[say(heading) for heading in section.header],
+            rows=section.rows,
+        )
+    ]
     if section.note:
-        out.append(f'<p class="note">{html.escape(section.note)}</p>')
-    return out
+        blocks.append(Paragraph(section.note, note=True))
+    return blocks
 
 
 def _part(
     heading: str, intro: str, none: str, section: Section | None, say: Callable[[str], str]
-) -> list[str]:
-    out = [f"<h2>{html.escape(heading)}</h2>"]
+) -> list[Block]:
+    blocks: list[Block] = [Heading(2, heading)]
     if section is None or not section.rows:
-        out.append(paragraphs(none))
-        return out
-    out.append(paragraphs(intro))
-    out += html_table(section, say)
-    return out
+        return [*blocks, *paragraphs(none)]
+    return [*blocks, *paragraphs(intro), *_table_blocks(section, say)]
 
 
-def _access_gaps(page: Page) -> list[str]:
+def _access_gaps(page: Page) -> list[Block]:
     """Why the access history may be incomplete: the lead sentence, then each reason once."""
     reasons = dict.fromkeys(page.wording.access_gap(code) for code in page.access_gaps)
-    out = [paragraphs(page.wording.access_incomplete)]
+    blocks: list[Block] = list(paragraphs(page.wording.access_incomplete))
     if reasons:
-        out += ["<ul>", *(f"<li>{html.escape(reason)}</li>" for reason in reasons), "</ul>"]
-    return out
+        blocks.append(Bullets(reasons))
+    return blocks
 
 
-def document_head(lang: str, title: str) -> list[str]:
-    """The start of a self-contained page, up to ``</head>``: its language, title and style,
-    and a content security policy that lets nothing load."""
-    return [
-        "<!DOCTYPE html>",
-        f'<html lang="{html.escape(lang)}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        # Nothing may load: a policy that forbids every fetch, should a future edit add one.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'\">",
-        f"<title>{html.escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-    ]
-
-
-def render_page(page: Page) -> str:
-    """The page as one HTML document (UTF-8 text)."""
+def page_document(page: Page) -> Document:
+    """What the page says, as a document: header, a section per topic."""
     wording = page.wording
+    received, due = long_date(page.received), long_date(page.due)
     values = {
         "agency": page.agency.name,
-        "received": long_date(page.received),
-        "due": long_date(page.due),
+        "received": received,
+        "due": due,
         "request_id": page.request_id,
         "officer": page.agency.privacy_officer,
     }
-    title = fill(wording.title, values)
-    out = [
-        *document_head(wording.lang, title),
-        "<body>",
-        "<header>",
-    ]
     say = wording.say
+    title = fill(wording.title, values)
+    header: list[Block] = []
     if wording.greeting.strip():
-        greeting_lang = html.escape(wording.greeting_lang)
-        out.append(f'<p><span lang="{greeting_lang}">{html.escape(wording.greeting)}</span></p>')
-    out += [f"<h1>{html.escape(title)}</h1>", paragraphs(fill(wording.intro, values))]
-    out += [
-        "<dl>",
-        f"<dt>{html.escape(say('Reference'))}</dt><dd>{html.escape(page.request_id)}</dd>",
-        f"<dt>{html.escape(say('Received'))}</dt><dd>{html.escape(values['received'])}</dd>",
-        f"<dt>{html.escape(say('Answer due by'))}</dt><dd>{html.escape(values['due'])}</dd>",
-        "</dl>",
-        "</header>",
-        "<main>",
-        "<section>",
-        f"<h2>{html.escape(wording.holdings_heading)}</h2>",
-        paragraphs(fill(wording.holdings_intro, values)),
+        header.append(Paragraph(wording.greeting, lang=wording.greeting_lang))
+    header += [Heading(1, title), *paragraphs(fill(wording.intro, values))]
+    header.append(
+        Definitions(
+            [
+                (say("Reference"), page.request_id),
+                (say("Received"), received),
+                (say("Answer due by"), due),
+            ]
+        )
+    )
+    holdings: list[Block] = [
+        Heading(2, wording.holdings_heading),
+        *paragraphs(fill(wording.holdings_intro, values)),
     ]
     if not page.holdings:
-        out.append(paragraphs(say("We found no records about you.")))
+        holdings += paragraphs(say("We found no records about you."))
     for label, sections in page.holdings:
-        out.append(f"<h3>{html.escape(label)}</h3>")
+        holdings.append(Heading(3, label))
         for section in sections:
-            out += html_table(section, say)
-    out.append("</section>")
+            holdings += _table_blocks(section, say)
     parts: list[tuple[str, str, str, str, Section | None]] = [
         (
             "consents",
@@ -480,74 +385,40 @@ def render_page(page: Page) -> str:
             page.access,
         ),
     ]
+    topics = [DocumentSection(holdings)]
     for name, heading, intro, none, table in parts:
         if name in page.not_included:
             none, table = wording.not_included, None
-        out += ["<section>", *_part(heading, fill(intro, values), none, table, say)]
+        blocks = _part(heading, fill(intro, values), none, table, say)
         if name == "access" and name not in page.not_included and not page.access_complete:
-            out += _access_gaps(page)
-        out.append("</section>")
-    out += [
-        "<section>",
-        f"<h2>{html.escape(wording.rights_heading)}</h2>",
-        paragraphs(fill(wording.rights, values)),
-        "</section>",
-        "<section>",
-        f"<h2>{html.escape(wording.contact_heading)}</h2>",
-        paragraphs(fill(wording.contact_intro, values)),
-        "<dl>",
-        f"<dt>{html.escape(say('Agency'))}</dt><dd>{html.escape(page.agency.name)}</dd>",
+            blocks += _access_gaps(page)
+        topics.append(DocumentSection(blocks))
+    contact = [(say("Agency"), page.agency.name)]
+    contact += [(say(label), value) for label, value in page.agency.contact_lines()]
+    topics += [
+        DocumentSection(
+            [Heading(2, wording.rights_heading), *paragraphs(fill(wording.rights, values))]
+        ),
+        DocumentSection(
+            [
+                Heading(2, wording.contact_heading),
+                *paragraphs(fill(wording.contact_intro, values)),
+                Definitions(contact),
+            ]
+        ),
+        DocumentSection(
+            [
+                Heading(2, wording.files_heading),
+                *paragraphs(fill(wording.files_intro, values)),
+                Bullets(page.files),
+            ]
+        ),
     ]
-    out += [
-        f"<dt>{html.escape(say(label))}</dt><dd>{html.escape(value)}</dd>"
-        for label, value in page.agency.contact_lines()
-    ]
-    out += [
-        "</dl>",
-        "</section>",
-        "<section>",
-        f"<h2>{html.escape(wording.files_heading)}</h2>",
-        paragraphs(fill(wording.files_intro, values)),
-        "<ul>",
-        *(f"<li>{html.escape(name)}</li>" for name in page.files),
-        "</ul>",
-        "</section>",
-        "</main>",
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(out)
+    return Document(
+        title=title, lang=wording.lang, header=header, sections=topics, style=PAGE_STYLE
+    )
 
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def long_date(day: date) -> str:
-    """``"10 December 2026"``: the New Zealand way, unambiguous, whatever the locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def nz_time(moment: datetime) -> str:
-    """``"10 December 2026, 2:05 pm"`` in New Zealand time (UTC, said so, without tz data)."""
-    try:
-        local = moment.astimezone(ZoneInfo("Pacific/Auckland"))
-        zone = ""
-    except ZoneInfoNotFoundError:
-        local, zone = moment.astimezone(UTC), " UTC"
-    hour = local.hour % 12 or 12
-    half = "am" if local.hour < 12 else "pm"
-    return f"{long_date(local.date())}, {hour}:{local.minute:02d} {half}{zone}"
+def render_page(page: Page) -> str:
+    """The page as one HTML document (UTF-8 text)."""
+    return render_html(page_document(page))

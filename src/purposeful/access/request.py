@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from .._config import get_configuration
 from .._files import atomic_file
+from .._shared.agency import AgencyDetails
+from .._shared.nztime import nz_time
 from ..audit.keys import PseudonymKey, signing_key_id
 from ..bases import BasisKind
 from ..errors import AnnotationError, ConfigurationError, SubjectAccessError
@@ -39,7 +41,7 @@ from ..withholding import WithholdingGround
 from . import bundle as _bundle
 from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
 from .clock import ResponseClock
-from .page import AgencyDetails, Page, Section, Wording, nz_time, render_page
+from .page import Page, Section, Wording, render_page
 from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
 
 if TYPE_CHECKING:

@@ -18,10 +18,13 @@ agreements. This package turns them into:
   information was collected from someone else.
 
 Everything is built from declarations, never from records: no personal value can reach a
-notice. This package reads the core, the access page's helpers and the sharing agreements;
-only the command line imports it.
+notice. This package reads the core, the library's shared document renderer, New Zealand
+time and `AgencyDetails` (re-exported here, the same class as `purposeful.access`'s), and the
+sharing agreements; it imports nothing from `purposeful.access`. Only the command line
+imports it.
 """
 
+from .._shared.agency import AgencyDetails
 from ._collection import IPP_3A_IN_FORCE, IndirectCollection, collection_notice, ipp3a_applies
 from ._drift import (
     Drift,
@@ -45,6 +48,7 @@ __all__ = [
     "IPP_3A_IN_FORCE",
     "REGISTER_FORMAT",
     "REGISTER_FORMAT_VERSION",
+    "AgencyDetails",
     "Declarations",
     "Drift",
     "DriftKind",

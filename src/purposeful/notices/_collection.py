@@ -29,13 +29,24 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from .. import _config
-from ..access.page import AgencyDetails, fill, long_date
+from .._shared.agency import AgencyDetails
+from .._shared.document import (
+    Block,
+    Bullets,
+    Document,
+    Heading,
+    Paragraph,
+    fill,
+    paragraphs,
+    render_markdown,
+    split_sections,
+)
+from .._shared.nztime import long_date, nz_date
 from ..errors import ConfigurationError
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..sharing.agreements import Party, SharingAgreement
-from ..sharing.disclose import IPP_3A_IN_FORCE, nz_date
-from ._text import Block, Bullets, Greeting, Heading, Para, markdown
+from ..sharing.disclose import IPP_3A_IN_FORCE
 from ._wording import NoticeWording
 
 __all__ = ["IPP_3A_IN_FORCE", "IndirectCollection", "collection_notice", "ipp3a_applies"]
@@ -183,17 +194,22 @@ def collection_notice(
     def text(template: str) -> str:
         return fill(say(template), values)
 
-    blocks: list[Block] = []
+    title = text("We have collected information about you")
+    header: list[Block] = []
     if wording.greeting.strip():
-        blocks.append(Greeting(wording.greeting, wording.greeting_lang))
-    blocks += [
-        Heading(1, text("We have collected information about you")),
-        Para(text("On {date}, {agency} collected information about you from {source}: {what}.")),
+        header.append(Paragraph(wording.greeting, lang=wording.greeting_lang))
+    header += [
+        Heading(1, title),
+        *paragraphs(
+            text("On {date}, {agency} collected information about you from {source}: {what}.")
+        ),
+    ]
+    blocks: list[Block] = [
         Heading(2, text("Why we collected it")),
-        Para(text("We collected it for {purpose}: {description}")),
-        Para(text("How it helps you: {benefit}")),
+        *paragraphs(text("We collected it for {purpose}: {description}")),
+        *paragraphs(text("How it helps you: {benefit}")),
         Heading(2, text("Who will receive it")),
-        Para(text("We, {agency}, hold it and use it for this purpose.")),
+        *paragraphs(text("We, {agency}, hold it and use it for this purpose.")),
     ]
     if recipients:
         shares = []
@@ -205,9 +221,9 @@ def collection_notice(
                     {"recipient": where, "agreements": "; ".join(dict.fromkeys(under))},
                 )
             )
-        blocks += [Para(text("We may also share it with:")), Bullets(tuple(shares))]
+        blocks += [*paragraphs(text("We may also share it with:")), Bullets(shares)]
     else:
-        blocks.append(Para(text("We do not intend to share it with anyone else.")))
+        blocks += paragraphs(text("We do not intend to share it with anyone else."))
     collected_by = (
         text("{source}, {source_address}: collected it and gave it to us.")
         if source_address
@@ -217,19 +233,22 @@ def collection_notice(
         Heading(2, text("Who collected it and who holds it")),
         Bullets((collected_by, text("{agency}, {address}: collected it from them, and holds it."))),
         Heading(2, text("The law")),
-        Para(
+        *paragraphs(
             text("This law authorises or requires the collection: {law}.")
             if collection.law
             else text("No particular law requires or authorises this collection.")
         ),
         Heading(2, text("Your rights")),
-        Para(
+        *paragraphs(
             text(
                 "You have the right to ask for a copy of this information (access) and to ask "
                 "us to correct it (correction): Privacy Act 2020, information privacy "
                 "principles 6 and 7. Contact our {officer}:"
             )
         ),
-        Bullets(tuple(f"{say(lbl)}: {value}" for lbl, value in agency.contact_lines())),
+        Bullets(f"{say(lbl)}: {value}" for lbl, value in agency.contact_lines()),
     ]
-    return markdown(blocks, say)
+    document = Document(
+        title=title, lang=wording.lang, header=header, sections=split_sections(blocks)
+    )
+    return render_markdown(document)

@@ -41,7 +41,7 @@ from typing import Any, NoReturn
 import attrs
 
 from .._hierarchy import covers
-from ..access.page import AgencyDetails
+from .._shared.agency import AgencyDetails
 from ..errors import ConfigurationError, NoticeError
 from ._notice import Notice
 from ._register import REGISTER_FORMAT, REGISTER_FORMAT_VERSION

@@ -19,7 +19,7 @@ import attrs
 from .. import _config
 from .._files import atomic_file
 from .._hierarchy import covers, lineage
-from ..access.page import AgencyDetails
+from .._shared.agency import AgencyDetails
 from ..bases import BasisKind, LawfulBasis
 from ..categories import CategoryRegistry, DataCategory
 from ..errors import ConfigurationError, NoticeError
@@ -31,7 +31,7 @@ from ..withholding import WithholdingGround
 from ._fides import crosswalk
 from ._register import register as _register
 from ._register import register_body
-from ._text import render_html, render_markdown
+from ._text import notice_html, notice_markdown
 from ._wording import NoticeWording
 
 __all__ = ["Notice", "NoticeField", "NoticeRecord", "PurposeUse", "build_notice"]
@@ -228,13 +228,13 @@ class Notice:
     def to_markdown(self) -> str:
         """The notice as Markdown (UTF-8 text). Every piece of text is escaped, so nothing
         in it becomes a link, emphasis or HTML."""
-        return render_markdown(self)
+        return notice_markdown(self)
 
     def to_html(self) -> str:
         """The notice as one self-contained, accessible HTML document: a ``lang`` on the
         page, headings in order, tables with captions and header cells, no scripts, nothing
         fetched. Every piece of text is escaped."""
-        return render_html(self)
+        return notice_html(self)
 
     def register(self) -> dict[str, Any]:
         """The machine-readable register: every field with its purposes, bases, consent,

@@ -1,89 +1,43 @@
-"""The notice as words: Markdown and self-contained HTML, from one outline.
+"""The notice as words: one document, written as Markdown and as self-contained HTML.
 
-`outline` turns a `Notice` into a list of blocks (headings, paragraphs, tables, labelled
-values, lists); `render_markdown` and `render_html` write the same blocks. So the two
-outputs always say the same thing, and each escapes text in exactly one place:
+`notice_document` turns a `Notice` into a document of plain-text blocks (headings,
+paragraphs, tables, labelled values, lists); `render_markdown` and `render_html` write that
+one document with the library's document renderer. So the two outputs always say the same
+thing, and neither this module nor any other in notices escapes anything: the renderer
+escapes every piece of text where it writes it.
 
-- HTML: `html.escape`, through the subject-access page's helpers (`paragraphs`, `_cell`,
-  `html_table`), where text is put in the page;
-- Markdown: `md_escape`, which backslash-escapes every character that could start markup
-  (emphasis, links, code, HTML tags, entities, table cells).
-
-The outline is built from declarations and the agency's wording only; it never sees a
+The document is built from declarations and the agency's wording only; it never sees a
 record, so no personal value can reach a notice.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import attrs
-
-from ..access.page import Section, document_head, fill, html_table, long_date, paragraphs
+from .._shared.document import (
+    PAGE_STYLE,
+    Block,
+    Bullets,
+    Definitions,
+    Document,
+    Heading,
+    Paragraph,
+    Table,
+    fill,
+    paragraphs,
+    render_html,
+    render_markdown,
+    split_sections,
+)
+from .._shared.nztime import long_date
 from ..bases import BasisKind, LawfulBasis
 
 if TYPE_CHECKING:
     from ._notice import Notice
     from ._wording import NoticeWording
 
-__all__ = ["markdown", "md_escape", "outline", "render_html", "render_markdown"]
-
-
-@attrs.frozen
-class Greeting:
-    text: str
-    lang: str
-
-
-@attrs.frozen
-class Heading:
-    level: int
-    text: str
-
-
-@attrs.frozen
-class Para:
-    """Text; a blank line separates paragraphs."""
-
-    text: str
-
-
-@attrs.frozen
-class Table:
-    caption: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-@attrs.frozen
-class Pairs:
-    """Labelled values: ``<dl>`` in HTML, a list of "**Label:** value" in Markdown."""
-
-    items: tuple[tuple[str, str], ...]
-
-
-@attrs.frozen
-class Bullets:
-    items: tuple[str, ...]
-
-
-@attrs.frozen
-class Footer:
-    text: str
-
-
-Block = Greeting | Heading | Para | Table | Pairs | Bullets | Footer
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
-_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-
-
-def md_escape(text: str) -> str:
-    """*text* as literal Markdown: every character that could start markup is escaped."""
-    return _MD_ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", text))
+__all__ = ["basis_text", "notice_document", "notice_html", "notice_markdown"]
 
 
 def basis_text(basis: LawfulBasis, wording: NoticeWording) -> str:
@@ -104,9 +58,12 @@ def _collect(notice: Notice) -> list[Block]:
     blocks: list[Block] = [Heading(2, wording.collect_heading)]
     records = [r for r in notice.records if r.fields]
     if not records:
-        return [*blocks, Para(wording.collect_none)]
-    blocks.append(Para(wording.collect_intro))
-    header = ("Information", "Kind of information", "Used for", "Needs your consent")
+        return [*blocks, *paragraphs(wording.collect_none)]
+    blocks += paragraphs(wording.collect_intro)
+    header = [
+        wording.say(heading)
+        for heading in ("Information", "Kind of information", "Used for", "Needs your consent")
+    ]
     for record in records:
         label = wording.label(record.name)
         rows = []
@@ -120,14 +77,14 @@ def _collect(notice: Notice) -> list[Block]:
                 else wording.say("No")
             )
             rows.append((wording.field_label(record.name, field.name), kind, used_for, answer))
-        blocks += [Heading(3, label), Table(label, header, tuple(rows))]
+        blocks += [Heading(3, label), Table(header, rows, caption=label)]
     return blocks
 
 
 def _why(notice: Notice) -> list[Block]:
     wording = notice.wording
     say = wording.say
-    blocks: list[Block] = [Heading(2, wording.why_heading), Para(wording.why_intro)]
+    blocks: list[Block] = [Heading(2, wording.why_heading), *paragraphs(wording.why_intro)]
     for purpose in notice.purposes():
         used: dict[str, list[str]] = {}
         bases: list[str] = []
@@ -150,7 +107,7 @@ def _why(notice: Notice) -> list[Block]:
         retention = notice.retention(purpose)
         if retention is not None:
             items.append((say("How long we keep it"), retention.describe()))
-        blocks += [Heading(3, purpose.title), Para(purpose.description), Pairs(tuple(items))]
+        blocks += [Heading(3, purpose.title), *paragraphs(purpose.description), Definitions(items)]
     return blocks
 
 
@@ -159,8 +116,8 @@ def _share(notice: Notice) -> list[Block]:
     say = wording.say
     blocks: list[Block] = [Heading(2, wording.share_heading)]
     if not notice.agreements:
-        return [*blocks, Para(wording.share_none)]
-    blocks.append(Para(wording.share_intro))
+        return [*blocks, *paragraphs(wording.share_none)]
+    blocks += paragraphs(wording.share_intro)
     for agreement in notice.agreements:
         recipients = []
         for name in notice.recipients(agreement):
@@ -180,7 +137,7 @@ def _share(notice: Notice) -> list[Block]:
         )
         blocks.append(Heading(3, agreement.name))
         if agreement.description.strip():
-            blocks.append(Para(agreement.description))
+            blocks += paragraphs(agreement.description)
         items = (
             (say("Shared with"), _join(recipients)),
             (say("What we share"), _join(covered)),
@@ -188,7 +145,7 @@ def _share(notice: Notice) -> list[Block]:
             (say("On what basis"), basis_text(agreement.basis, wording)),
             (say("When"), when),
         )
-        blocks.append(Pairs(items))
+        blocks.append(Definitions(items))
     return blocks
 
 
@@ -203,16 +160,21 @@ def _consent(notice: Notice) -> list[Block]:
                 f"({wording.label(field.record_type)})"
             )
     if not needed:
-        return [*blocks, Para(wording.consent_none)]
+        return [*blocks, *paragraphs(wording.consent_none)]
     items = tuple(f"{title}: {', '.join(labels)}" for title, labels in needed.items())
-    return [*blocks, Para(wording.consent_intro), Bullets(items), Para(wording.consent_change)]
+    return [
+        *blocks,
+        *paragraphs(wording.consent_intro),
+        Bullets(items),
+        *paragraphs(wording.consent_change),
+    ]
 
 
 def _rights(notice: Notice, values: dict[str, str]) -> list[Block]:
     wording = notice.wording
     blocks: list[Block] = [
         Heading(2, wording.rights_heading),
-        Para(fill(wording.rights, values)),
+        *paragraphs(fill(wording.rights, values)),
     ]
     withheld = [
         f"{wording.field_label(f.record_type, f.name)} ({wording.label(f.record_type)}): "
@@ -221,124 +183,49 @@ def _rights(notice: Notice, values: dict[str, str]) -> list[Block]:
         if f.withhold is not None
     ]
     if withheld:
-        blocks += [Para(wording.withheld_intro), Bullets(tuple(withheld))]
+        blocks += [*paragraphs(wording.withheld_intro), Bullets(withheld)]
     return blocks
 
 
-def outline(notice: Notice) -> list[Block]:
-    """The notice's blocks, in order: title, the five topics, how to contact us, version."""
+def notice_document(notice: Notice) -> Document:
+    """The notice as a document: the title and introduction, the five topics, how to
+    contact us, and the version."""
     wording = notice.wording
     agency = notice.agency
     values = {"agency": agency.name, "officer": agency.privacy_officer}
-    blocks: list[Block] = []
+    title = fill(wording.title, values)
+    header: list[Block] = []
     if wording.greeting.strip():
-        blocks.append(Greeting(wording.greeting, wording.greeting_lang))
-    blocks += [Heading(1, fill(wording.title, values)), Para(fill(wording.intro, values))]
-    blocks += _collect(notice)
-    blocks += _why(notice)
-    blocks += _share(notice)
-    blocks += _consent(notice)
-    blocks += _rights(notice, values)
+        header.append(Paragraph(wording.greeting, lang=wording.greeting_lang))
+    header += [Heading(1, title), *paragraphs(fill(wording.intro, values))]
     contact = [(wording.say("Agency"), agency.name)]
     contact += [(wording.say(label), value) for label, value in agency.contact_lines()]
-    blocks += [
+    topics = [
+        *_collect(notice),
+        *_why(notice),
+        *_share(notice),
+        *_consent(notice),
+        *_rights(notice, values),
         Heading(2, wording.contact_heading),
-        Para(fill(wording.contact_intro, values)),
-        Pairs(tuple(contact)),
-        Footer(fill(wording.version_line, {**values, "version": notice.version})),
+        *paragraphs(fill(wording.contact_intro, values)),
+        Definitions(contact),
     ]
-    return blocks
+    version = fill(wording.version_line, {**values, "version": notice.version})
+    return Document(
+        title=title,
+        lang=wording.lang,
+        header=header,
+        sections=split_sections(topics),
+        footer=paragraphs(version),
+        style=PAGE_STYLE,
+    )
 
 
-def _md_cell(text: str) -> str:
-    return md_escape(" ".join(text.split()))
-
-
-def _md_paragraphs(text: str) -> list[str]:
-    parts = [part.strip() for part in text.split("\n\n") if part.strip()]
-    out: list[str] = []
-    for part in parts:
-        out += [md_escape(" ".join(line.split())) for line in part.splitlines() if line.strip()]
-        out.append("")
-    return out
-
-
-def render_markdown(notice: Notice) -> str:
+def notice_markdown(notice: Notice) -> str:
     """The notice as Markdown."""
-    return markdown(outline(notice), notice.wording.say)
+    return render_markdown(notice_document(notice))
 
 
-def markdown(blocks: Sequence[Block], say: Callable[[str], str]) -> str:
-    """*blocks* as Markdown; table headings pass through *say*."""
-    out: list[str] = []
-    for block in blocks:
-        if isinstance(block, Greeting):
-            out += [md_escape(block.text), ""]
-        elif isinstance(block, Heading):
-            out += ["#" * block.level + " " + _md_cell(block.text), ""]
-        elif isinstance(block, Para):
-            out += _md_paragraphs(block.text)
-        elif isinstance(block, Table):
-            out.append("| " + " | ".join(_md_cell(say(h)) for h in block.header) + " |")
-            out.append("|" + "---|" * len(block.header))
-            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
-            out.append("")
-        elif isinstance(block, Pairs):
-            out += [f"- **{_md_cell(label)}:** {_md_cell(value)}" for label, value in block.items]
-            out.append("")
-        elif isinstance(block, Bullets):
-            out += [f"- {_md_cell(item)}" for item in block.items]
-            out.append("")
-        else:
-            out += ["---", "", "*" + _md_cell(block.text) + "*", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-def render_html(notice: Notice) -> str:
-    """The notice as one self-contained HTML document; every text is escaped."""
-    wording = notice.wording
-    say = wording.say
-    blocks = outline(notice)
-    title = next(b.text for b in blocks if isinstance(b, Heading) and b.level == 1)
-    out = [
-        *document_head(wording.lang, title),
-        "<body>",
-        "<header>",
-    ]
-    in_main = in_section = False
-    for block in blocks:
-        if isinstance(block, Heading) and block.level == 2:
-            if not in_main:
-                out += ["</header>", "<main>"]
-                in_main = True
-            if in_section:
-                out.append("</section>")
-            out.append("<section>")
-            in_section = True
-        if isinstance(block, Greeting):
-            lang = html.escape(block.lang)
-            out.append(f'<p><span lang="{lang}">{html.escape(block.text)}</span></p>')
-        elif isinstance(block, Heading):
-            out.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
-        elif isinstance(block, Para):
-            out.append(paragraphs(block.text))
-        elif isinstance(block, Table):
-            out += html_table(Section(block.caption, block.header, block.rows), say)
-        elif isinstance(block, Pairs):
-            out.append("<dl>")
-            out += [
-                f"<dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd>"
-                for label, value in block.items
-            ]
-            out.append("</dl>")
-        elif isinstance(block, Bullets):
-            out += ["<ul>", *(f"<li>{html.escape(item)}</li>" for item in block.items), "</ul>"]
-        else:
-            if in_section:
-                out.append("</section>")
-                in_section = False
-            out += ["</main>" if in_main else "</header>", "<footer>", paragraphs(block.text)]
-            out.append("</footer>")
-            in_main = False
-    out += ["</body>", "</html>", ""]
-    return "\n".join(out)
+def notice_html(notice: Notice) -> str:
+    """The notice as one self-contained HTML document."""
+    return render_html(notice_document(notice))

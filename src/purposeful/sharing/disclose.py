@@ -27,9 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .._config import get_configuration
+from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
 from ..minimisation import project
@@ -291,15 +291,6 @@ def _aware(at: datetime | None) -> datetime:
     if not isinstance(at, datetime) or at.utcoffset() is None:
         raise ConfigurationError("at= takes a timezone-aware datetime, e.g. datetime.now(UTC)")
     return at
-
-
-def nz_date(moment: datetime) -> date:
-    """The day in New Zealand (UTC without time zone data): agreements start and expire,
-    and IPP 3A took effect, on New Zealand days."""
-    try:
-        return moment.astimezone(ZoneInfo("Pacific/Auckland")).date()
-    except ZoneInfoNotFoundError:
-        return moment.astimezone(UTC).date()
 
 
 def _audit(disclosure: Disclosure) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""One document renderer: a small tree of blocks, written as HTML, Markdown or plain text.
+
+Build a `Document` from blocks (`Heading`, `Paragraph`, `Table`, `Bullets`, `Definitions`,
+`BarChart`) holding plain text, then render it with `render_html`, `render_markdown` or
+`render_text`. Each renderer escapes every piece of text where it writes it, so callers
+never escape anything: no text, whoever wrote it, becomes markup.
+
+- `blocks`: the blocks and the document; `paragraphs` and `fill` for the agency's wording,
+  `split_sections` to cut blocks at their level-2 headings;
+- `html`: a self-contained, accessible page that loads nothing, and `PAGE_STYLE`, the
+  style of the pages written for people;
+- `markdown`: CommonMark with tables, through one escaper (`escape_markdown`);
+- `text`: for a terminal, with control characters shown as escapes (`printable`).
+
+Nothing here reads a record, the locale or the clock, or imports a room of the library.
+"""
+
+from .blocks import (
+    BarChart,
+    Block,
+    Bullets,
+    Definitions,
+    Document,
+    Heading,
+    Paragraph,
+    Section,
+    Table,
+    fill,
+    paragraphs,
+    split_sections,
+)
+from .html import PAGE_STYLE, render_html
+from .markdown import escape as escape_markdown
+from .markdown import render_markdown
+from .text import printable, render_text
+
+__all__ = [
+    "PAGE_STYLE",
+    "BarChart",
+    "Block",
+    "Bullets",
+    "Definitions",
+    "Document",
+    "Heading",
+    "Paragraph",
+    "Section",
+    "Table",
+    "escape_markdown",
+    "fill",
+    "paragraphs",
+    "printable",
+    "render_html",
+    "render_markdown",
+    "render_text",
+    "split_sections",
+]

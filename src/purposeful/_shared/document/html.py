@@ -1,0 +1,174 @@
+"""A `Document` as one self-contained HTML page.
+
+The page loads nothing: no scripts, images, fonts or style sheets from anywhere, and a
+content security policy that forbids every fetch should a later edit add one. It is
+accessible: a ``lang`` on the page and on every passage in another language, tables with
+captions and header cells, landmarks (``header``, ``main``, ``section``, ``footer``).
+
+Every piece of text goes through `_escape` (``html.escape``, quotes included) here, where it
+is written, and nowhere else: no text can become a tag, an attribute or an entity. The
+markup around it is this module's own, and the style is the document's trusted CSS. The
+classes it writes, for the style to use: ``note`` (a note paragraph), ``number`` (a cell of
+a numeric column).
+
+This module must not build markup from text any other way.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
+
+__all__ = ["PAGE_STYLE", "render_html"]
+
+#: The style of the pages written for people (the subject-access page, the notices): plain,
+#: readable, printable.
+PAGE_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;
+max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}
+h1{font-size:1.8rem}h2{margin-top:2.5rem;border-bottom:2px solid #333}
+table{border-collapse:collapse;width:100%;margin:1rem 0}
+caption{text-align:left;font-weight:bold;padding:.25rem 0}
+th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;
+overflow-wrap:anywhere;white-space:pre-wrap}
+th{background:#eee}
+.note{font-style:italic}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
+a::after{content:" (" attr(href) ")"}}
+""".strip()
+
+#: Each series' colour, in order; later series take the last.
+_COLOURS = ("#3f6fb5", "#c0392b", "#d99a00", "#4a5568")
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def render_html(document: Document) -> str:
+    """*document* as one HTML page (text: encode it as UTF-8), ending with a newline."""
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{_escape(document.lang)}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # Nothing may load: a policy that forbids every fetch, should a future edit add one.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">",
+        f"<title>{_escape(document.title)}</title>",
+    ]
+    if document.style:
+        out.append(f"<style>{document.style}</style>")  # trusted: the library's own CSS
+    out += ["</head>", "<body>"]
+    if document.header:
+        out += ["<header>", *_blocks(document.header), "</header>"]
+    if document.sections:
+        out.append("<main>")
+        for section in document.sections:
+            out += ["<section>", *_blocks(section.blocks), "</section>"]
+        out.append("</main>")
+    if document.footer:
+        out += ["<footer>", *_blocks(document.footer), "</footer>"]
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _blocks(blocks: tuple[Block, ...]) -> list[str]:
+    out: list[str] = []
+    for block in blocks:
+        out += _block(block)
+    return out
+
+
+def _block(block: Block) -> list[str]:
+    if isinstance(block, Heading):
+        return [f"<h{block.level}>{_escape(block.text)}</h{block.level}>"]
+    if isinstance(block, Paragraph):
+        text = _escape(block.text)
+        if block.lang is not None:
+            text = f'<span lang="{_escape(block.lang)}">{text}</span>'
+        return [f'<p class="note">{text}</p>' if block.note else f"<p>{text}</p>"]
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Bullets):
+        return ["<ul>", *(f"<li>{_escape(item)}</li>" for item in block.items), "</ul>"]
+    if isinstance(block, Definitions):
+        pairs = (
+            f"<dt>{_escape(term)}</dt><dd>{_escape(value)}</dd>" for term, value in block.items
+        )
+        return ["<dl>", *pairs, "</dl>"]
+    return [_chart(block)]
+
+
+def _table(table: Table) -> list[str]:
+    out = ["<table>"]
+    if table.caption is not None:
+        out.append(f"<caption>{_escape(table.caption)}</caption>")
+    out.append("<thead><tr>")
+    out += [f'<th scope="col">{_escape(heading)}</th>' for heading in table.header]
+    out += ["</tr></thead>", "<tbody>"]
+    for row in table.rows:
+        cells = (
+            f'<td class="number">{_escape(cell)}</td>'
+            if index in table.numeric
+            else f"<td>{_escape(cell)}</td>"
+            for index, cell in enumerate(row)
+        )
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out += ["</tbody>", "</table>"]
+    return out
+
+
+def _chart(chart: BarChart) -> str:
+    """An inline SVG bar chart: a group of bars per label, a colour per series."""
+    width, height = 960, 300
+    left, right, top, bottom = 48, 56, 34, 40
+    plot_width, plot_height = width - left - right, height - top - bottom
+    baseline = top + plot_height
+    title = _escape(chart.title)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{title}">',
+        f"<title>{title}</title>",
+    ]
+    highest = max((max(counts, default=0) for _, counts in chart.bars), default=0) or 1
+    for fraction in (0.0, 0.5, 1.0):
+        value = round(highest * fraction)
+        y = baseline - plot_height * value / highest
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            f'stroke="{"#8a94a6" if value == 0 else "#e3e7ee"}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
+        )
+    colours = [_COLOURS[min(i, len(_COLOURS) - 1)] for i in range(len(chart.series))]
+    if chart.bars and chart.series:
+        slot = min(plot_width / len(chart.bars), 72)  # a few labels get bars, not walls
+        bar = slot * 0.8 / len(chart.series)
+        # Labels are about 7 px a character, with a gap: label only every so many slots.
+        label_width = 7 * max(len(label) for label, _ in chart.bars) + 24
+        label_every = max(1, -(-len(chart.bars) * label_width // plot_width))
+        for i, (label, counts) in enumerate(chart.bars):
+            for j, (name, colour, value) in enumerate(
+                zip(chart.series, colours, counts, strict=True)
+            ):
+                bar_height = plot_height * value / highest
+                parts.append(
+                    f'<rect x="{left + i * slot + slot * 0.1 + j * bar:.2f}" '
+                    f'y="{baseline - bar_height:.2f}" width="{bar:.2f}" '
+                    f'height="{bar_height:.2f}" fill="{colour}">'
+                    f"<title>{_escape(f'{label}: {value} {name}')}</title></rect>"
+                )
+            if i % label_every == 0:
+                parts.append(
+                    f'<text x="{left + (i + 0.5) * slot:.1f}" y="{baseline + 18}" '
+                    f'text-anchor="middle">{_escape(label)}</text>'
+                )
+    for j, (name, colour) in enumerate(zip(chart.series, colours, strict=True)):
+        parts.append(
+            f'<rect x="{left + j * 120}" y="8" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{left + j * 120 + 18}" y="18">{_escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,84 @@
+"""A `Document` as Markdown (CommonMark, with GitHub's tables), readable as plain text too.
+
+Every piece of text goes through `escape`, the library's one Markdown escaper, where it is
+written: whitespace is collapsed (a line break in a cell would end the row), and every
+character that could start markup is backslash-escaped, so no text becomes emphasis, code,
+a link, an image, raw HTML, an entity, a table cell, a heading, a list, a block quote or a
+rule. Each paragraph is written on one line (Markdown reads a line break in a paragraph as a
+space); a blank one is left out.
+
+What Markdown cannot say is left out: a table's caption (put a heading before the table),
+a passage's language. A note paragraph and the footer's paragraphs are in italics; the
+footer follows a rule. GitHub's extended autolinks (a bare ``www.`` address) are not
+CommonMark and are not escaped.
+
+This module must not build Markdown from text any other way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
+
+__all__ = ["escape", "render_markdown"]
+
+#: Characters that start or end inline markup anywhere on a line: escapes, code, emphasis,
+#: links and images, raw HTML and autolinks, table cells, headings, strikethrough.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+#: An ampersand that would start an entity or a character reference.
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+#: What starts a block at the start of a line: a list item (``-``, ``+``, ``1.``, ``1)``),
+#: a setext underline or a rule (``=``, ``-``).
+_LEADING = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))")
+
+
+def escape(text: str) -> str:
+    """*text* as literal Markdown on one line: whitespace collapsed to single spaces, and
+    every character that could start markup backslash-escaped."""
+    line = _ENTITY.sub(r"\\&", _SPECIAL.sub(r"\\\1", " ".join(text.split())))
+    return _LEADING.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line, count=1)
+
+
+def render_markdown(document: Document) -> str:
+    """*document* as Markdown, ending with one newline. The title is not repeated: the
+    level-1 heading says it."""
+    out: list[str] = []
+    for block in document.header:
+        out += _block(block)
+    for section in document.sections:
+        for block in section.blocks:
+            out += _block(block)
+    if document.footer:
+        out += ["---", ""]
+        for block in document.footer:
+            out += _block(block, emphasis=True)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _block(block: Block, *, emphasis: bool = False) -> list[str]:
+    if isinstance(block, Heading):
+        return ["#" * block.level + " " + escape(block.text), ""]
+    if isinstance(block, Paragraph):
+        line = escape(block.text)
+        if not line:
+            return []
+        return [f"*{line}*" if block.note or emphasis else line, ""]
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Bullets):
+        return [*(f"- {escape(item)}" for item in block.items), ""]
+    if isinstance(block, Definitions):
+        return [*(f"- **{escape(label)}:** {escape(value)}" for label, value in block.items), ""]
+    assert isinstance(block, BarChart)
+    return [escape(block.title), "", *_table(block.as_table())]
+
+
+def _table(table: Table) -> list[str]:
+    if not table.header:
+        return []
+    rule = "".join("---:|" if i in table.numeric else "---|" for i in range(len(table.header)))
+    out = ["| " + " | ".join(escape(heading) for heading in table.header) + " |", "|" + rule]
+    out += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in table.rows]
+    out.append("")
+    return out

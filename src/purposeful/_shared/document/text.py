@@ -1,0 +1,98 @@
+"""A `Document` as plain text, for a terminal or a file.
+
+Headings are underlined (``=`` for level 1, ``-`` below), paragraphs wrapped, tables set in
+aligned columns (numbers to the right), list items and labelled values one a line.
+
+Text may come from files anyone could have written, and a terminal acts on control
+characters. So every piece of text goes through `printable` where it is written: whitespace
+(line breaks included) is collapsed to single spaces, and every other character that is not
+printable (control characters, escape sequences, bidirectional overrides, lone surrogates)
+is shown as its Python escape (``\\x1b``, ``\\u202e``) rather than sent.
+
+This module must not write text any other way.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
+
+__all__ = ["printable", "render_text"]
+
+#: Where paragraphs wrap unless told otherwise.
+WIDTH = 96
+
+
+def printable(text: str) -> str:
+    """*text* on one line, with nothing a terminal could act on: whitespace collapsed, and
+    every other unprintable character shown as its escape."""
+    line = " ".join(text.split())
+    if line.isprintable():
+        return line
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
+
+
+def render_text(document: Document, *, width: int = WIDTH) -> str:
+    """*document* as plain text wrapped at *width*, ending with one newline. The title is
+    not repeated: the level-1 heading says it."""
+    chunks: list[list[str]] = [_block(block, width) for block in document.header]
+    for section in document.sections:
+        chunks += [_block(block, width) for block in section.blocks]
+    if document.footer:
+        chunks.append(["-" * min(width, 40)])
+        chunks += [_block(block, width) for block in document.footer]
+    return "\n\n".join("\n".join(chunk) for chunk in chunks if chunk).rstrip("\n") + "\n"
+
+
+def _wrap(text: str, width: int, *, indent: str = "", hang: str = "") -> list[str]:
+    line = printable(text)
+    if not line:
+        return []
+    return textwrap.wrap(
+        line, width=width, initial_indent=indent, subsequent_indent=hang, break_on_hyphens=False
+    )
+
+
+def _block(block: Block, width: int) -> list[str]:
+    if isinstance(block, Heading):
+        text = printable(block.text)
+        return [text, ("=" if block.level == 1 else "-") * len(text)]
+    if isinstance(block, Paragraph):
+        out: list[str] = []
+        for line in block.text.splitlines():
+            out += _wrap(line, width)
+        return out
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Bullets):
+        out = []
+        for item in block.items:
+            out += _wrap(item, width, indent="- ", hang="  ") or ["-"]
+        return out
+    if isinstance(block, Definitions):
+        out = []
+        for label, value in block.items:
+            out += _wrap(f"{label}: {value}", width, hang="  ")
+        return out
+    assert isinstance(block, BarChart)
+    return _table(block.as_table())
+
+
+def _table(table: Table) -> list[str]:
+    out = [printable(table.caption)] if table.caption is not None else []
+    columns = len(table.header)
+    if not columns:
+        return out
+    cells = [
+        [printable(cell) for cell in row][:columns] + [""] * (columns - len(row))
+        for row in (table.header, *table.rows)
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(columns)]
+    for row in cells:
+        padded = [
+            cell.rjust(width) if i in table.numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        out.append("  ".join(padded).rstrip())
+    return out
