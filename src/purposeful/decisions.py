@@ -15,10 +15,10 @@ import enum
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from ._shared.nztime import long_date, nz_date
 from .actors import Actor
 from .bases import LawfulBasis
 from .categories import DataCategory
@@ -111,7 +111,7 @@ class ConsentStatus:
         """Plain words for an explanation: which consent is missing or when it ended."""
         if self.state is None:
             return "no consent has been recorded"
-        when = f" on {_nz_date(self.since)}" if self.since else ""
+        when = f" on {long_date(nz_date(self.since))}" if self.since else ""
         about = f" (for {self.purpose})" if self.purpose else ""
         words = {
             ConsentState.REFUSED: "consent was refused",
@@ -122,15 +122,6 @@ class ConsentStatus:
             ConsentState.RENEWED: "consent was renewed",
         }
         return f"{words[self.state]}{about}{when}"
-
-
-def _nz_date(moment: datetime) -> str:
-    """The date a caseworker in New Zealand would say: "5 March 2026", in NZ time."""
-    try:
-        local = moment.astimezone(ZoneInfo("Pacific/Auckland"))
-    except ZoneInfoNotFoundError:  # no time zone data on this system: say UTC
-        return f"{moment.day} {moment:%B %Y} (UTC)"
-    return f"{local.day} {local:%B %Y}"
 
 
 def _label(name: str) -> str:
