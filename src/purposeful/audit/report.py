@@ -54,7 +54,7 @@ import attrs
 
 from ..errors import ConfigurationError, ReportInputError
 from .keys import PseudonymKey
-from .spans import DENIED_EVENT, SPAN_NAME, UNSCOPED_SPAN_NAME, WOULD_DENY_EVENT
+from .conventions import DENIED_EVENT, SPAN_NAME, UNSCOPED_SPAN_NAME, WOULD_DENY_EVENT
 
 __all__ = [
     "AccessRow",
