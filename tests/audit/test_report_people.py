@@ -37,13 +37,12 @@ from _audit_inputs import (
 )
 from purposeful import ReportInputError
 from purposeful.audit import PseudonymKey
+from purposeful.audit.history import SubjectAccess, SubjectQuery
 from purposeful.audit.report import (
     BUSIEST_SITES,
     Report,
     ScopeRecord,
     SiteRow,
-    SubjectAccess,
-    SubjectQuery,
     build_report,
     read_ledger,
     read_otlp_json,
