@@ -8,14 +8,15 @@ part, each from the scope's opening to when the part was sent, joined by
 ``purposeful.scope.id``. Attributes, events and status follow the stable contract in
 ``docs/semantic-conventions.md``: names and codes in the ``purposeful.`` namespace, counts,
 pseudonyms with the fields read from each person's records, and one event per refused or
-monitored decision.
+monitored decision. Every name comes from `purposeful.audit.conventions`.
 
 The span is made when a report is sent, never on the hot path.
 
 What this module must not do: put a field's value or a subject identifier on a span (a
 `ScopeReport` holds neither, only counts and keyed pseudonyms, and nothing here reaches for
-a record); import the OpenTelemetry SDK. It uses the API only, so an application that
-configures no tracer provider gets no-op spans and nothing else.
+a record); spell a span, event or attribute name itself; import the OpenTelemetry SDK. It
+uses the API only, so an application that configures no tracer provider gets no-op spans
+and nothing else.
 """
 
 from __future__ import annotations
