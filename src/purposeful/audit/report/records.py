@@ -57,7 +57,8 @@ class ScopeRecord:
     """One purpose scope, or one part of it, or reads outside any scope, from either file.
 
     A long scope is written in parts that share `scope_id`, each holding what is new since
-    the part before: its reads, refusals, people and counts. `ReportBuilder` joins them.
+    the part before: its reads, refusals, people and counts. `ReportBuilder` and
+    `SubjectHistory` join them.
 
     Attributes:
         opened: when the scope opened (UTC), the same on every part.
