@@ -34,11 +34,11 @@ from typing import Any
 
 import attrs
 
+from .audit.history import SubjectQuery
 from .audit.keys import generate_keys, load_pseudonym_key, load_public_key, load_signing_key
 from .audit.ledger import verify_ledger
 from .audit.report import (
     ProgressBar,
-    SubjectQuery,
     build_report,
     render_html,
     render_text,

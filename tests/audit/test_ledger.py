@@ -39,8 +39,8 @@ from _records import (
     NeverConsent,
 )
 from purposeful import Actor, Mode, PurposeViolation, ScopeReport, project, use
+from purposeful.audit.conventions import LEDGER_FORMAT
 from purposeful.audit.ledger import (
-    FORMAT,
     Ledger,
     VerifyReason,
     VerifyResult,
@@ -213,7 +213,7 @@ def test_the_ledger_is_an_audit_sink_that_takes_real_scopes(tmp_path: Path) -> N
 def test_lines_follow_the_documented_format(ledger_path: Path) -> None:
     header, *events = documents(ledger_path)
     assert set(header) == {"created", "format", "key", "ledger", "mac", "seq", "type"}
-    assert (header["type"], header["format"], header["seq"]) == ("header", FORMAT, 0)
+    assert (header["type"], header["format"], header["seq"]) == ("header", LEDGER_FORMAT, 0)
     raw = PUBLIC.public_bytes_raw()
     assert header["key"] == "sha256:" + hashlib.sha256(raw).hexdigest()
     for seq, (event, report) in enumerate(zip(events, REPORTS, strict=True), start=1):
@@ -928,7 +928,7 @@ def test_a_version_1_ledger_is_continued_after_a_format_line(ledger_path: Path) 
     before = documents(ledger_path)
     assert before[0]["format"] == "purposeful-ledger/1"
     marker = before[-1]
-    assert (marker["type"], marker["format"]) == ("format", FORMAT)
+    assert (marker["type"], marker["format"]) == ("format", LEDGER_FORMAT)
     with Ledger(ledger_path, signing_key=KEY) as ledger:  # opened again: no second marker
         ledger.emit(REPORTS[0])
     after = documents(ledger_path)

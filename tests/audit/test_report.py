@@ -39,12 +39,12 @@ import purposeful
 from _records import ADMINISTRATOR, CASE_MANAGEMENT, CASEWORKER, FUNDER_JOB, case
 from purposeful import Mode, PurposeViolation, use
 from purposeful.audit import PseudonymKey, generate_keys, load_pseudonym_key
+from purposeful.audit.history import SubjectQuery
 from purposeful.audit.ledger import Ledger
 from purposeful.audit.report import (
     Refusal,
     ReportBuilder,
     ScopeRecord,
-    SubjectQuery,
     build_report,
     read_ledger,
     read_otlp_json,

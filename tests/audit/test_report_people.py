@@ -36,13 +36,12 @@ from _audit_inputs import (
     write_traces,
 )
 from purposeful.audit import PseudonymKey
+from purposeful.audit.history import SubjectAccess, SubjectQuery
 from purposeful.audit.report import (
     BUSIEST_SITES,
     Report,
     ScopeRecord,
     SiteRow,
-    SubjectAccess,
-    SubjectQuery,
     build_report,
     read_ledger,
     read_otlp_json,

@@ -45,7 +45,7 @@ from .page import Page, Section, Wording, render_page
 from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
 
 if TYPE_CHECKING:
-    from ..audit.report import SubjectAnswer
+    from ..audit.history import SubjectAnswer
 
 __all__ = ["AccessRequest", "SubjectAccess", "Withhold"]
 
@@ -812,11 +812,10 @@ class _Build:
         (``"fields_known": false``) rather than list the scope's fields as if they were
         the person's.
         """
-        from ..audit.report import SubjectQuery, build_report
+        from ..audit.history import SubjectQuery, access_history
 
         query = SubjectQuery.for_subject(self.request.subject, self.access.pseudonym_keys)
-        answer = build_report(ledgers=self.access.ledgers, subject=query).subject
-        assert answer is not None
+        answer = access_history(query, self.access.ledgers)
         wording = self.access.wording
         entries, rows = [], []
         for access in answer.accesses:

@@ -5,14 +5,19 @@ What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 - **keys** (`purposeful.audit.keys`): the Ed25519 key pair that signs ledger checkpoints
   and subject-access bundles, and the pseudonym key that turns a subject identifier into a
   keyed hash, so the trail can say "the same person" without saying who;
-- the tamper-evident local **ledger** (`purposeful.audit.ledger`): an append-only JSONL file
-  of scope reports, HMAC-chained line to line, with Ed25519-signed checkpoints kept apart,
-  and `verify_ledger` (``purposeful audit verify``) naming the first line that breaks;
+- **conventions** (`purposeful.audit.conventions`): every span name, attribute key, event
+  name and ledger key the trail writes and reads, spelled once (the semantic conventions
+  page is their contract);
 - **spans** (`purposeful.audit.spans`): `SpanSink`, an audit sink that sends each scope to
-  OpenTelemetry as one span with stable ``purposeful.*`` attributes (see the semantic
-  conventions page);
+  OpenTelemetry as one span with stable ``purposeful.*`` attributes;
+- the tamper-evident local **ledger** (`purposeful.audit.ledger`): an append-only JSONL file
+  of scope reports, HMAC-chained line to line, with Ed25519-signed checkpoints kept apart
+  (`Ledger`), and `verify_ledger` (``purposeful audit verify``) naming the first line that
+  breaks;
 - **reports** (`purposeful.audit.report`, ``purposeful audit report``): what a privacy team
-  asks of exported traces and ledgers, including who read one person's information;
+  asks of exported traces and ledgers;
+- one person's **history** (`purposeful.audit.history`): who read their information, as a
+  report's subject answer and for a subject-access bundle;
 - `flush`: send every read not yet sent now (the trail sends them within
   ``flush_seconds`` by itself).
 

@@ -8,14 +8,15 @@ part, each from the scope's opening to when the part was sent, joined by
 ``purposeful.scope.id``. Attributes, events and status follow the stable contract in
 ``docs/semantic-conventions.md``: names and codes in the ``purposeful.`` namespace, counts,
 pseudonyms with the fields read from each person's records, and one event per refused or
-monitored decision.
+monitored decision. Every name comes from `purposeful.audit.conventions`.
 
 The span is made when a report is sent, never on the hot path.
 
 What this module must not do: put a field's value or a subject identifier on a span (a
 `ScopeReport` holds neither, only counts and keyed pseudonyms, and nothing here reaches for
-a record); import the OpenTelemetry SDK. It uses the API only, so an application that
-configures no tracer provider gets no-op spans and nothing else.
+a record); spell a span, event or attribute name itself; import the OpenTelemetry SDK. It
+uses the API only, so an application that configures no tracer provider gets no-op spans
+and nothing else.
 """
 
 from __future__ import annotations
@@ -32,29 +33,18 @@ from .._version import __version__
 from ..bases import LawfulBasis
 from ..decisions import Decision, Outcome, ScopeReport
 from ..errors import ConfigurationError
+from .conventions import (
+    DENIED_EVENT,
+    DISCLOSURE_EVENT,
+    SPAN_NAME,
+    TRACER_NAME,
+    UNSCOPED_SPAN_NAME,
+    WOULD_DENY_EVENT,
+    EventAttribute,
+    SpanAttribute,
+)
 
-__all__ = [
-    "DENIED_EVENT",
-    "DISCLOSURE_EVENT",
-    "SPAN_NAME",
-    "TRACER_NAME",
-    "UNSCOPED_SPAN_NAME",
-    "WOULD_DENY_EVENT",
-    "SpanSink",
-]
-
-TRACER_NAME: Final = "purposeful"
-"""The tracer's instrumentation scope name; its version is ``purposeful.__version__``."""
-SPAN_NAME: Final = "purposeful.use"
-"""The name of a purpose scope's span."""
-UNSCOPED_SPAN_NAME: Final = "purposeful.unscoped_read"
-"""The name of the span of a read outside any open scope."""
-DENIED_EVENT: Final = "purposeful.denied"
-"""The event of a refused read."""
-WOULD_DENY_EVENT: Final = "purposeful.would_deny"
-"""The event of a read that monitor mode let through although it would have been refused."""
-DISCLOSURE_EVENT: Final = "purposeful.disclosure"
-"""The event of a disclosure to a partner agency (`purposeful.disclose`) made in the scope."""
+__all__ = ["SpanSink"]
 
 #: How many refused fields the status description names before it says "and N more".
 _NAMED_IN_STATUS: Final = 5
@@ -172,26 +162,26 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     fields = _distinct(fields_read)
     attributes: dict[str, AttributeValue] = {}
     if report.purpose is not None:
-        attributes["purposeful.purpose"] = report.purpose.id
+        attributes[SpanAttribute.PURPOSE] = report.purpose.id
     if report.actor is not None:
-        attributes["purposeful.actor.id"] = report.actor.id
-        attributes["purposeful.actor.role"] = report.actor.role
+        attributes[SpanAttribute.ACTOR_ID] = report.actor.id
+        attributes[SpanAttribute.ACTOR_ROLE] = report.actor.role
     if report.mode is not None:
-        attributes["purposeful.mode"] = report.mode.value
+        attributes[SpanAttribute.MODE] = report.mode.value
     attributes.update(
         {
-            "purposeful.scope.id": report.scope_id,
-            "purposeful.scope.part": report.part,
-            "purposeful.scope.final": report.final,
-            "purposeful.decisions.count": len(report.decisions),
-            "purposeful.denied.count": denied,
-            "purposeful.would_deny.count": would_deny,
-            "purposeful.withheld.count": withheld,
-            "purposeful.record_types": _distinct(record_types),
-            "purposeful.fields_read": fields,
-            "purposeful.categories": _distinct(categories),
-            "purposeful.basis.kinds": _distinct(b.kind.value for b in bases.values()),
-            "purposeful.scope.failed": report.failed,
+            SpanAttribute.SCOPE_ID: report.scope_id,
+            SpanAttribute.SCOPE_PART: report.part,
+            SpanAttribute.SCOPE_FINAL: report.final,
+            SpanAttribute.DECISIONS_COUNT: len(report.decisions),
+            SpanAttribute.DENIED_COUNT: denied,
+            SpanAttribute.WOULD_DENY_COUNT: would_deny,
+            SpanAttribute.WITHHELD_COUNT: withheld,
+            SpanAttribute.RECORD_TYPES: _distinct(record_types),
+            SpanAttribute.FIELDS_READ: fields,
+            SpanAttribute.CATEGORIES: _distinct(categories),
+            SpanAttribute.BASIS_KINDS: _distinct(b.kind.value for b in bases.values()),
+            SpanAttribute.SCOPE_FAILED: report.failed,
         }
     )
     listed = sorted(report.subjects)[:max_subjects]
@@ -199,35 +189,35 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     types = _distinct(record_types)
     attributes.update(
         {
-            "purposeful.subjects": listed,
-            "purposeful.subjects.fields": [
+            SpanAttribute.SUBJECTS: listed,
+            SpanAttribute.SUBJECTS_FIELDS: [
                 " ".join(position[name] for name in sorted(report.reads.get(pseudonym, ())))
                 for pseudonym in listed
             ],
-            "purposeful.subjects.count": report.subject_count,
-            "purposeful.subjects.overflow": report.subject_count - len(listed),
-            "purposeful.record_types.subject_counts": [
+            SpanAttribute.SUBJECTS_COUNT: report.subject_count,
+            SpanAttribute.SUBJECTS_OVERFLOW: report.subject_count - len(listed),
+            SpanAttribute.RECORD_TYPES_SUBJECT_COUNTS: [
                 report.subject_counts.get(record_type, 0) for record_type in types
             ],
         }
     )
     if report.site is not None:
-        attributes["code.file.path"] = report.site.file
-        attributes["code.function.name"] = report.site.function
-        attributes["code.line.number"] = report.site.line
+        attributes[SpanAttribute.CODE_FILE_PATH] = report.site.file
+        attributes[SpanAttribute.CODE_FUNCTION_NAME] = report.site.function
+        attributes[SpanAttribute.CODE_LINE_NUMBER] = report.site.line
     return attributes
 
 
 def _event_attributes(decision: Decision, count: int) -> dict[str, AttributeValue]:
     attributes: dict[str, AttributeValue] = {
-        "purposeful.record_type": decision.record_type,
-        "purposeful.field": decision.field,
-        "purposeful.reason_codes": decision.reason_codes,
-        "purposeful.sensitivity": decision.sensitivity.name,
-        "purposeful.reads.count": count,
+        EventAttribute.RECORD_TYPE: decision.record_type,
+        EventAttribute.FIELD: decision.field,
+        EventAttribute.REASON_CODES: decision.reason_codes,
+        EventAttribute.SENSITIVITY: decision.sensitivity.name,
+        EventAttribute.READS_COUNT: count,
     }
     if decision.category is not None:
-        attributes["purposeful.category"] = decision.category.id
+        attributes[EventAttribute.CATEGORY] = decision.category.id
     return attributes
 
 

@@ -1,0 +1,199 @@
+"""The names the audit trail writes: span names, attribute keys, event names, ledger keys.
+
+These names are a contract. Tracing backends, dashboards and alerts query the span names,
+attribute keys and event names (``docs/semantic-conventions.md`` lists each, and a test
+holds that page and this module to each other); ledgers written years ago are read with
+the ledger's keys and format names. Every module that writes or reads one of them, the span
+sink, the ledger's writer and verifier and the report's readers, takes it from here, so a
+name is spelled once.
+
+Each group of keys is a namespace class, never instantiated: `SpanAttribute`,
+`EventAttribute` and `DisclosureAttribute` for spans; `LineType`, `LedgerKey`, `DecisionKey`
+and `SiteKey` for ledger lines.
+
+What this module must not do: hold anything but names (no logic, no imports of the rest of
+the library, so that anything may import it); rename or remove a name: within 0.x names are
+only added, and a change is a changelog entry under *Changed* or *Removed*.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "DENIED_EVENT",
+    "DISCLOSURE_EVENT",
+    "LEDGER_FORMAT",
+    "LEDGER_FORMATS",
+    "SPAN_NAME",
+    "TRACER_NAME",
+    "UNSCOPED_SPAN_NAME",
+    "WOULD_DENY_EVENT",
+    "DecisionKey",
+    "DisclosureAttribute",
+    "EventAttribute",
+    "LedgerKey",
+    "LineType",
+    "SiteKey",
+    "SpanAttribute",
+    "names",
+]
+
+# --- spans ----------------------------------------------------------------------------------
+
+TRACER_NAME: Final = "purposeful"
+"""The tracer's instrumentation scope name; its version is ``purposeful.__version__``."""
+SPAN_NAME: Final = "purposeful.use"
+"""The name of a purpose scope's span."""
+UNSCOPED_SPAN_NAME: Final = "purposeful.unscoped_read"
+"""The name of the span of a read outside any open scope."""
+
+DENIED_EVENT: Final = "purposeful.denied"
+"""The event of a refused read."""
+WOULD_DENY_EVENT: Final = "purposeful.would_deny"
+"""The event of a read that monitor mode let through although it would have been refused."""
+DISCLOSURE_EVENT: Final = "purposeful.disclosure"
+"""The event of a disclosure to a partner agency (`purposeful.disclose`) made in the scope."""
+
+
+class SpanAttribute:
+    """The attribute keys of a ``purposeful.use`` or ``purposeful.unscoped_read`` span."""
+
+    PURPOSE: Final = "purposeful.purpose"
+    ACTOR_ID: Final = "purposeful.actor.id"
+    ACTOR_ROLE: Final = "purposeful.actor.role"
+    SCOPE_ID: Final = "purposeful.scope.id"
+    SCOPE_PART: Final = "purposeful.scope.part"
+    SCOPE_FINAL: Final = "purposeful.scope.final"
+    MODE: Final = "purposeful.mode"
+    DECISIONS_COUNT: Final = "purposeful.decisions.count"
+    DENIED_COUNT: Final = "purposeful.denied.count"
+    WOULD_DENY_COUNT: Final = "purposeful.would_deny.count"
+    WITHHELD_COUNT: Final = "purposeful.withheld.count"
+    RECORD_TYPES: Final = "purposeful.record_types"
+    FIELDS_READ: Final = "purposeful.fields_read"
+    CATEGORIES: Final = "purposeful.categories"
+    BASIS_KINDS: Final = "purposeful.basis.kinds"
+    SCOPE_FAILED: Final = "purposeful.scope.failed"
+    SUBJECTS: Final = "purposeful.subjects"
+    SUBJECTS_FIELDS: Final = "purposeful.subjects.fields"
+    SUBJECTS_COUNT: Final = "purposeful.subjects.count"
+    SUBJECTS_OVERFLOW: Final = "purposeful.subjects.overflow"
+    RECORD_TYPES_SUBJECT_COUNTS: Final = "purposeful.record_types.subject_counts"
+    # OpenTelemetry's stable code.* attributes: the call site of reads outside any scope
+    CODE_FILE_PATH: Final = "code.file.path"
+    CODE_FUNCTION_NAME: Final = "code.function.name"
+    CODE_LINE_NUMBER: Final = "code.line.number"
+
+
+class EventAttribute:
+    """The attribute keys of a ``purposeful.denied`` or ``purposeful.would_deny`` event."""
+
+    RECORD_TYPE: Final = "purposeful.record_type"
+    FIELD: Final = "purposeful.field"
+    REASON_CODES: Final = "purposeful.reason_codes"
+    SENSITIVITY: Final = "purposeful.sensitivity"
+    CATEGORY: Final = "purposeful.category"
+    READS_COUNT: Final = "purposeful.reads.count"
+
+
+class DisclosureAttribute:
+    """The attribute keys of a ``purposeful.disclosure`` event, and of the entries under
+    ``disclosures`` on a ledger line.
+
+    `purposeful.disclose` builds the mapping (the sharing package sits below audit, so it
+    spells the keys itself); the span sink and the ledger pass it on as it is.
+    """
+
+    ID: Final = "purposeful.disclosure.id"
+    AGREEMENT: Final = "purposeful.disclosure.agreement"
+    RECIPIENT: Final = "purposeful.disclosure.recipient"
+    RECORD_TYPE: Final = "purposeful.disclosure.record_type"
+    FIELDS: Final = "purposeful.disclosure.fields"
+    STATEMENTS_COUNT: Final = "purposeful.disclosure.statements.count"
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+LEDGER_FORMAT: Final = "purposeful-ledger/2"
+"""The ``format`` of the lines the ledger writes: a new ledger's header says it."""
+LEDGER_FORMATS: Final = ("purposeful-ledger/1", LEDGER_FORMAT)
+"""The formats the ledger reads and continues. Lines of ``purposeful-ledger/1`` do not say
+per person which fields a scope read (no ``scope``, ``fields`` or ``reads``); a /1 ledger
+continued by a newer version gets a ``format`` line saying that the lines after it are /2."""
+
+
+class LineType:
+    """The values of a ledger line's ``type``: what kind of line it is."""
+
+    HEADER: Final = "header"
+    SCOPE: Final = "scope"
+    FORMAT: Final = "format"
+    CHECKPOINT: Final = "checkpoint"
+
+
+class LedgerKey:
+    """The keys of the lines of a ledger and of its checkpoint file."""
+
+    TYPE: Final = "type"
+    SEQ: Final = "seq"
+    MAC: Final = "mac"
+    TIME: Final = "time"
+    # the header, and a format line
+    FORMAT: Final = "format"
+    CREATED: Final = "created"
+    KEY: Final = "key"
+    LEDGER: Final = "ledger"
+    # a scope line
+    ACTOR: Final = "actor"
+    ROLE: Final = "role"
+    PURPOSE: Final = "purpose"
+    OPENED: Final = "opened"
+    DECISIONS: Final = "decisions"
+    FAILED: Final = "failed"
+    SCOPE: Final = "scope"
+    PART: Final = "part"
+    FINAL: Final = "final"
+    FIELDS: Final = "fields"
+    SUBJECTS: Final = "subjects"
+    READS: Final = "reads"
+    SUBJECTS_COUNT: Final = "subjects_count"
+    SUBJECTS_OVERFLOW: Final = "subjects_overflow"
+    DISCLOSURES: Final = "disclosures"
+    SITE: Final = "site"
+    # a checkpoint
+    HEAD: Final = "head"
+    SIGNATURE: Final = "signature"
+
+
+class DecisionKey:
+    """The keys of one entry of a scope line's ``decisions``."""
+
+    RECORD: Final = "record"
+    FIELD: Final = "field"
+    OUTCOME: Final = "outcome"
+    REASONS: Final = "reasons"
+    BASIS: Final = "basis"
+    CATEGORY: Final = "category"
+    SENSITIVITY: Final = "sensitivity"
+    COUNT: Final = "count"
+
+
+class SiteKey:
+    """The keys of a scope line's ``site``: where reads outside any scope came from."""
+
+    FILE: Final = "file"
+    FUNCTION: Final = "function"
+    LINE: Final = "line"
+
+
+def names(namespace: type) -> tuple[str, ...]:
+    """The names a namespace class above holds, in the order written.
+
+    For instance ``names(SpanAttribute)`` lists every span attribute key.
+    """
+    return tuple(
+        value
+        for attribute, value in vars(namespace).items()
+        if attribute.isupper() and isinstance(value, str)
+    )

@@ -1,0 +1,32 @@
+"""The tamper-evident audit ledger: scope reports in an append-only, chained JSONL file.
+
+`Ledger` is an `AuditSink`. Each `ScopeReport` becomes one line of the ledger file, and each
+line carries an HMAC-SHA256 of its content keyed by the previous line's mac, so the lines
+form a chain. Every ``checkpoint_every`` lines, and at `Ledger.close`, an Ed25519-signed
+checkpoint of the chain head is appended to a separate checkpoint file. `verify_ledger`
+checks both with the public key alone and names the first line that breaks.
+
+The package has one module per job:
+
+- `purposeful.audit.ledger.format`: what a line is (canonical JSON, the mac chain, the
+  header, scope, format and checkpoint lines, decoding), shared by the writer, the
+  verifier and the report's ledger reader;
+- `purposeful.audit.ledger.writer`: `Ledger`, which appends;
+- `purposeful.audit.ledger.verifier`: `verify_ledger`, which checks.
+
+What this package must not do: write a field's value or a subject identifier; change a line
+once written; need the private key to verify.
+"""
+
+from .format import default_checkpoints_path
+from .verifier import VerifyReason, VerifyResult, verify_ledger
+from .writer import FsyncPolicy, Ledger
+
+__all__ = [
+    "FsyncPolicy",
+    "Ledger",
+    "VerifyReason",
+    "VerifyResult",
+    "default_checkpoints_path",
+    "verify_ledger",
+]

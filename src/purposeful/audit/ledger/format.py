@@ -1,0 +1,365 @@
+"""What a ledger line is: canonical JSON, the mac chain, the kinds of line, and decoding.
+
+The ledger file (canonical JSON: sorted keys, no spaces, ASCII; one object per line)::
+
+    {"created":…,"format":"purposeful-ledger/2","key":"sha256:…","ledger":…,"mac":…,
+     "seq":0,"type":"header"}
+    {"actor":"staff-0042","decisions":[{"basis":"service-agreement","category":"health",
+     "count":1,"field":"diagnosis","outcome":"allowed","reasons":[],"record":"Client",
+     "sensitivity":"SENSITIVE"}],"failed":false,"fields":["Client.diagnosis",
+     "Client.name"],"final":true,"mac":…,"opened":…,"part":0,
+     "purpose":"service-delivery.case-management","reads":[[0,1],[1]],"role":"caseworker",
+     "scope":"5f0c…0001","seq":1,"subjects":["k1:3a…","k1:9b…"],"subjects_count":2,
+     "subjects_overflow":0,"time":…,"type":"scope"}
+
+One line per scope, or per *part* of a long scope (``scope`` and ``part`` say which;
+``final`` is true on the last). ``reads`` is aligned with ``subjects``: for each person,
+the positions in ``fields`` of the fields read from that person's records. A ledger
+created as ``purposeful-ledger/1`` (lines without ``scope``, ``fields`` and ``reads``) is
+continued after a ``{"format":"purposeful-ledger/2","type":"format",…}`` line. The chain
+and checkpoint constructions below are the same in both formats.
+
+- ``mac`` of the header = HMAC-SHA256(key=genesis, msg=canonical JSON of the header without
+  ``mac``), where genesis = SHA-256(``b"purposeful-ledger/1 genesis\\0"`` + ledger id);
+- ``mac`` of line *n* = HMAC-SHA256(key=the bytes of line *n-1*'s mac, msg=canonical JSON of
+  line *n* without ``mac``).
+
+The chain has no secret: anyone can verify it, and anyone can recompute it. What an attacker
+who rewrites the file cannot recompute are the checkpoints (``<ledger>.checkpoints``)::
+
+    {"head":…,"key":"sha256:…","ledger":…,"seq":1000,"signature":…,"time":…,
+     "type":"checkpoint"}
+
+signed with Ed25519 over ``b"purposeful-ledger/1 checkpoint\\0"`` + the canonical JSON of
+the checkpoint without ``signature``. A checkpoint of seq 0 (the header) is written when a
+ledger is created. The stored line is exactly its canonical JSON, so every byte of either
+file matters: a line that parses but is not in canonical form is reported as changed.
+
+The keys and format names are in `purposeful.audit.conventions`. This module is shared by
+the writer (`purposeful.audit.ledger.writer`), the verifier
+(`purposeful.audit.ledger.verifier`) and the report's ledger reader.
+
+What this module must not do: open, write or lock a file (the writer and the verifier do);
+put a field's value or a subject identifier in a line (a `ScopeReport` holds neither, and
+the format has no place for them); change a construction above: every ledger ever written
+is checked with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, NoReturn
+
+import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ...decisions import Decision, Outcome, ScopeReport
+from ..conventions import LEDGER_FORMAT, DecisionKey, LedgerKey, LineType, SiteKey
+
+__all__ = [
+    "Entry",
+    "canonical",
+    "chained_entry",
+    "checkpoint_line",
+    "checkpoint_message",
+    "decode",
+    "default_checkpoints_path",
+    "entry_of",
+    "format_line",
+    "format_time",
+    "genesis",
+    "header_line",
+    "is_mac",
+    "is_signature",
+    "key_digest",
+    "parse_time",
+    "scope_line",
+    "seal",
+    "written_as",
+]
+
+# Both tags are part of every mac and signature ever made: they never change, whatever
+# the format is called.
+_GENESIS: Final = b"purposeful-ledger/1 genesis\x00"
+_SIGNED: Final = b"purposeful-ledger/1 checkpoint\x00"
+_MAC = re.compile(r"[0-9a-f]{64}\Z")
+_SIGNATURE = re.compile(r"[0-9a-f]{128}\Z")
+
+
+def default_checkpoints_path(ledger: str | os.PathLike[str]) -> Path:
+    """Where the checkpoints of *ledger* go unless told otherwise: ``<ledger>.checkpoints``."""
+    path = Path(ledger)
+    return path.with_name(path.name + ".checkpoints")
+
+
+# --- canonical JSON -------------------------------------------------------------------------
+
+
+def canonical(document: Mapping[str, Any]) -> bytes:
+    """The one byte form of a JSON object that the ledger stores and its macs cover."""
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def decode(raw: bytes) -> dict[str, Any] | str:
+    """The JSON object a stored line (without its newline) holds, or what is wrong with it."""
+    if not raw:
+        return "is empty"
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return "holds bytes that are not ASCII: it was changed after it was written"
+    try:
+        document = json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError as exc:
+        return f"is not JSON ({exc.msg}, column {exc.colno})"
+    except (ValueError, RecursionError):
+        return "is not JSON"
+    if not isinstance(document, dict):
+        return "is not a JSON object"
+    try:
+        stored = canonical(document)
+    except ValueError:  # pragma: no cover - parse_constant already refuses NaN
+        stored = b""
+    if stored != raw:
+        return (
+            "is not in canonical form (sorted keys, no spaces, ASCII): it was changed after "
+            "it was written"
+        )
+    return document
+
+
+def format_time(moment: datetime) -> str:
+    """A time as a line holds it: ISO 8601 in UTC, to the microsecond, ending in ``Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime | None:
+    """A time a line holds, in UTC (a time without an offset is taken as UTC); None if
+    *text* is not an ISO 8601 time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# --- the chain ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Entry:
+    """A ledger line as the chain sees it: its seq, its mac, and what the mac covers."""
+
+    seq: int
+    mac: str
+    body: bytes
+
+    def chains_from(self, previous_mac: str) -> bool:
+        """True if this line's mac is right when keyed by *previous_mac* (hex)."""
+        expected = hmac.new(bytes.fromhex(previous_mac), self.body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, self.mac)
+
+
+def is_mac(value: object) -> bool:
+    """True if *value* has the form of a mac: 64 lowercase hex digits."""
+    return isinstance(value, str) and _MAC.match(value) is not None
+
+
+def is_signature(value: object) -> bool:
+    """True if *value* has the form of a checkpoint's signature: 128 lowercase hex digits."""
+    return isinstance(value, str) and _SIGNATURE.match(value) is not None
+
+
+def genesis(ledger_id: str) -> bytes:
+    """The key of the header's mac, derived from the ledger id."""
+    return hashlib.sha256(_GENESIS + ledger_id.encode("utf-8")).digest()
+
+
+def _mac(previous: str | bytes, body: Mapping[str, Any]) -> str:
+    key = bytes.fromhex(previous) if isinstance(previous, str) else previous
+    return hmac.new(key, canonical(body), hashlib.sha256).hexdigest()
+
+
+def seal(body: dict[str, Any], seq: int, previous_mac: str) -> tuple[bytes, str]:
+    """Give *body* its seq and its mac, chained to *previous_mac*; return the stored line
+    (with its newline) and the mac."""
+    body[LedgerKey.SEQ] = seq
+    mac = _mac(previous_mac, body)
+    body[LedgerKey.MAC] = mac
+    return canonical(body) + b"\n", mac
+
+
+def entry_of(document: Mapping[str, Any]) -> Entry | None:
+    """The chain's view of a decoded line, or None if it has no usable seq or mac."""
+    seq = document.get(LedgerKey.SEQ)
+    mac = document.get(LedgerKey.MAC)
+    if type(seq) is not int or seq < 0 or not isinstance(mac, str) or not is_mac(mac):
+        return None
+    body = {name: value for name, value in document.items() if name != LedgerKey.MAC}
+    return Entry(seq, mac, canonical(body))
+
+
+def chained_entry(raw: bytes) -> Entry | str:
+    """The entry of a line after the header (without its newline), or what is wrong with it."""
+    document = decode(raw)
+    if isinstance(document, str):
+        return document
+    if document.get(LedgerKey.TYPE) not in (LineType.SCOPE, LineType.FORMAT):
+        return "is not a scope or format line"
+    entry = entry_of(document)
+    if entry is None:
+        return "lacks a valid seq or mac"
+    return entry
+
+
+def key_digest(public_key: Ed25519PublicKey) -> str:
+    """``sha256:`` and the SHA-256 of the raw public key, in hex.
+
+    Its first 8 hex digits are the key's `purposeful.audit.signing_key_id`.
+    """
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+# --- the kinds of line ----------------------------------------------------------------------
+
+
+def header_line(ledger_id: str, key: str, created: datetime) -> dict[str, Any]:
+    """The header of a new ledger, mac included: the first line, seq 0."""
+    header: dict[str, Any] = {
+        LedgerKey.CREATED: format_time(created),
+        LedgerKey.FORMAT: LEDGER_FORMAT,
+        LedgerKey.KEY: key,
+        LedgerKey.LEDGER: ledger_id,
+        LedgerKey.SEQ: 0,
+        LedgerKey.TYPE: LineType.HEADER,
+    }
+    header[LedgerKey.MAC] = _mac(genesis(ledger_id), header)
+    return header
+
+
+def format_line(time: datetime) -> dict[str, Any]:
+    """The line, before its seq and mac, that says the lines after it are `LEDGER_FORMAT`."""
+    return {
+        LedgerKey.FORMAT: LEDGER_FORMAT,
+        LedgerKey.TIME: format_time(time),
+        LedgerKey.TYPE: LineType.FORMAT,
+    }
+
+
+def written_as(last: bytes | None, format: str) -> bool:
+    """True if the ledger's last line shows it is already written in *format*: a ``format``
+    line saying so, or a scope line of that format (one with a scope id)."""
+    found = decode(last) if last is not None else None
+    if not isinstance(found, dict):
+        return False
+    if found.get(LedgerKey.TYPE) == LineType.FORMAT:
+        return found.get(LedgerKey.FORMAT) == format
+    return found.get(LedgerKey.TYPE) == LineType.SCOPE and LedgerKey.SCOPE in found
+
+
+def checkpoint_message(checkpoint: Mapping[str, Any]) -> bytes:
+    """What a checkpoint's signature covers: its line without ``signature``."""
+    return _SIGNED + canonical(checkpoint)
+
+
+def checkpoint_line(
+    signing_key: Ed25519PrivateKey, *, ledger_id: str, key: str, seq: int, head: str
+) -> dict[str, Any]:
+    """The signed checkpoint of the chain head *head*, the mac of line seq *seq*."""
+    checkpoint: dict[str, Any] = {
+        LedgerKey.HEAD: head,
+        LedgerKey.KEY: key,
+        LedgerKey.LEDGER: ledger_id,
+        LedgerKey.SEQ: seq,
+        LedgerKey.TIME: format_time(datetime.now(UTC)),
+        LedgerKey.TYPE: LineType.CHECKPOINT,
+    }
+    checkpoint[LedgerKey.SIGNATURE] = signing_key.sign(checkpoint_message(checkpoint)).hex()
+    return checkpoint
+
+
+def scope_line(report: ScopeReport) -> dict[str, Any]:
+    """The content of a report's line, before its seq and mac: names, codes, counts and
+    pseudonyms only. ``fields`` are the fields read in this part; ``reads`` is aligned with
+    ``subjects``: for each person, the positions in ``fields`` of the fields read from their
+    records."""
+    fields = _fields_read(report)
+    position = {name: i for i, name in enumerate(fields)}
+    subjects = sorted(report.subjects)
+    line: dict[str, Any] = {
+        LedgerKey.ACTOR: report.actor.id if report.actor is not None else None,
+        LedgerKey.DECISIONS: [
+            _decision(decision, report.count_of(i)) for i, decision in enumerate(report.decisions)
+        ],
+        LedgerKey.FAILED: report.failed,
+        LedgerKey.FIELDS: fields,
+        LedgerKey.FINAL: report.final,
+        LedgerKey.OPENED: format_time(report.opened_at),
+        LedgerKey.PART: report.part,
+        LedgerKey.PURPOSE: report.purpose.id if report.purpose is not None else None,
+        LedgerKey.READS: [
+            sorted(position[name] for name in report.reads.get(pseudonym, ()) if name in position)
+            for pseudonym in subjects
+        ],
+        LedgerKey.ROLE: report.actor.role if report.actor is not None else None,
+        LedgerKey.SCOPE: report.scope_id,
+        LedgerKey.SUBJECTS: subjects,
+        LedgerKey.SUBJECTS_COUNT: report.subject_count,
+        LedgerKey.SUBJECTS_OVERFLOW: report.subject_count - len(report.subjects),
+        LedgerKey.TIME: format_time(report.closed_at),
+        LedgerKey.TYPE: LineType.SCOPE,
+    }
+    if report.disclosures:  # only then: older lines stay exactly as they were
+        line[LedgerKey.DISCLOSURES] = [dict(disclosure) for disclosure in report.disclosures]
+    if report.site is not None:
+        line[LedgerKey.SITE] = {
+            SiteKey.FILE: report.site.file,
+            SiteKey.FUNCTION: report.site.function,
+            SiteKey.LINE: report.site.line,
+        }
+    return line
+
+
+def _fields_read(report: ScopeReport) -> list[str]:
+    """The fields read in *report*, sorted: those it lists, and those of its allowed and
+    would-deny decisions (a report made by hand may list none)."""
+    fields = set(report.fields_read)
+    for decision in report.decisions:
+        if decision.outcome is Outcome.ALLOWED or decision.outcome is Outcome.WOULD_DENY:
+            fields.add(f"{decision.record_type}.{decision.field}")
+    for names in report.reads.values():
+        fields.update(names)
+    return sorted(fields)
+
+
+def _decision(decision: Decision, count: int) -> dict[str, Any]:
+    return {
+        DecisionKey.BASIS: decision.basis.kind.value if decision.basis is not None else None,
+        DecisionKey.CATEGORY: decision.category.id if decision.category is not None else None,
+        DecisionKey.COUNT: count,
+        DecisionKey.FIELD: decision.field,
+        DecisionKey.OUTCOME: decision.outcome.value,
+        DecisionKey.REASONS: list(decision.reason_codes),
+        DecisionKey.RECORD: decision.record_type,
+        DecisionKey.SENSITIVITY: decision.sensitivity.name,
+    }
