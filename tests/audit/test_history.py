@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 import purposeful
 from _audit_inputs import HandPart, HandScope, ledger_line, ledger_text, ledger_v1_line
 from _records import CASE_MANAGEMENT, CASEWORKER, case
-from purposeful import ReportInputError, use
+from purposeful import use
 from purposeful.audit import Ledger, PseudonymKey
 from purposeful.audit.history import SubjectQuery, access_history
 from purposeful.audit.report import build_report
+from purposeful.errors import ReportInputError
 
 KEY = PseudonymKey("feed0002", hashlib.sha256(b"purposeful tests: access history").digest())
 OLD_KEY = PseudonymKey("feed0003", hashlib.sha256(b"purposeful tests: an older key").digest())
