@@ -43,8 +43,8 @@ from typing import Any
 
 import attrs
 
-from .._sqlite import SQLiteFile, micros, moment
-from .._store import ClosableStore
+from .._shared.sqlite import SQLiteFile, micros, moment
+from .._shared.store import ClosableStore
 from ..actors import Actor
 from ..errors import (
     AnnotationError,
@@ -607,7 +607,7 @@ class SQLiteCorrectionStore(BaseCorrectionStore):
     """A correction store in one SQLite file, safe to share between threads and processes.
 
     The file handling (WAL, one transaction per write, processes, threads, versions, errors)
-    is `purposeful._sqlite.SQLiteFile`'s. A decision takes the write lock first (``BEGIN
+    is `purposeful._shared.sqlite.SQLiteFile`'s. A decision takes the write lock first (``BEGIN
     IMMEDIATE``), reads the request, calls the `apply` callback, then changes the row with
     one ``UPDATE … WHERE id = ? AND status = ?`` and commits: of two processes deciding the
     same request, the second finds it decided and gets `InvalidCorrection`.

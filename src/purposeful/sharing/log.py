@@ -40,7 +40,7 @@ from typing import Any
 import attrs
 from typing_extensions import TypeIs
 
-from .._store import ClosableStore
+from .._shared.store import ClosableStore
 from ..access.sources import DisclosureEntry
 from ..errors import ConfigurationError, SharingStoreError
 
