@@ -17,7 +17,16 @@ from typing import Protocol
 
 from typing_extensions import TypeIs
 
-__all__ = ["EPOCH", "Printer", "SafeRepr", "is_aware", "is_text", "repr_pretty", "storable"]
+__all__ = [
+    "EPOCH",
+    "Printer",
+    "SafeRepr",
+    "encodable",
+    "is_aware",
+    "is_text",
+    "repr_pretty",
+    "storable",
+]
 
 #: The Unix epoch, aware: what stores count microseconds from, and what spans count
 #: nanoseconds from.
@@ -38,13 +47,17 @@ def is_aware(value: object) -> TypeIs[datetime]:
     return isinstance(value, datetime) and value.utcoffset() is not None
 
 
-def storable(text: str) -> bool:
-    """True if every store can keep *text*: it holds no NUL character (PostgreSQL's text
-    cannot) and no unpaired surrogate (which has no UTF-8 encoding)."""
+def encodable(text: str) -> bool:
+    """True if *text* has a UTF-8 encoding: it holds no unpaired surrogate (which no file,
+    database or JSON document can keep)."""
     # ASCII (the common case, checked in C) holds no surrogates.
-    return "\x00" not in text and (
-        text.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in text)
-    )
+    return text.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def storable(text: str) -> bool:
+    """True if every store can keep *text*: it is `encodable` and holds no NUL character
+    (PostgreSQL's text cannot)."""
+    return "\x00" not in text and encodable(text)
 
 
 class Printer(Protocol):

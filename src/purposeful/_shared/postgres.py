@@ -238,9 +238,7 @@ class PostgresSchema:
             return result
 
         try:
-            return self.run(
-                action, transaction, may_retry=lambda: not committing and may_retry()
-            )
+            return self.run(action, transaction, may_retry=lambda: not committing and may_retry())
         except StoreUnavailable:
             if not committing:
                 raise

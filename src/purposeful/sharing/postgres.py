@@ -27,14 +27,8 @@ from psycopg import sql
 
 from .._shared.postgres import Connection, PostgresSchema
 from ..errors import SharingStoreError
-from .log import (
-    BaseSharingStore,
-    Collection,
-    CollectionStatus,
-    CorrectionNotice,
-    Disclosure,
-    duplicate_notice,
-)
+from .store import BaseSharingStore, duplicate_notice
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
 
 __all__ = ["PostgresSharingStore"]
 

@@ -14,7 +14,7 @@ processes and threads, schema versions and migrations, the same-file check, erro
   correction ids JSON arrays, so values read back equal the values logged.
 
 What this module must not do: put a subject id, a record key or any text the caller stored
-in an error message. The rules and the messages live in `log`, shared by every store.
+in an error message. The rules and the messages live in `store`, shared by every backend.
 """
 
 from __future__ import annotations
@@ -28,14 +28,8 @@ from typing import Any
 
 from .._shared.sqlite import SQLiteFile, micros, moment
 from ..errors import SharingStoreError
-from .log import (
-    BaseSharingStore,
-    Collection,
-    CollectionStatus,
-    CorrectionNotice,
-    Disclosure,
-    duplicate_notice,
-)
+from .store import BaseSharingStore, duplicate_notice
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
 
 __all__ = ["APPLICATION_ID", "SQLiteSharingStore"]
 
