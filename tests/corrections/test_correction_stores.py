@@ -46,6 +46,7 @@ from purposeful.corrections import (
     SQLiteCorrectionStore,
 )
 from purposeful.errors import (
+    ConfigurationError,
     CorrectionStoreError,
     InvalidCorrection,
     PurposefulError,
@@ -60,6 +61,19 @@ from purposeful.typing import CorrectionSource
 def test_every_store_is_a_correction_source(store: BaseCorrectionStore) -> None:
     assert isinstance(store, CorrectionSource)
     assert not store.closed
+    purposeful.configure(corrections=store)
+    assert purposeful.get_configuration().corrections is store
+
+
+def test_configure_takes_a_store_with_requests_and_statements() -> None:
+    class StatementsOnly:
+        def statements(
+            self, subject: str, record: object = None, field: object = None
+        ) -> list[Correction]:
+            return []
+
+    with pytest.raises(ConfigurationError, match=r"needs for_subject\(subject\) and statements"):
+        purposeful.configure(corrections=StatementsOnly())  # type: ignore[arg-type]
 
 
 def test_a_request_reads_back_equal(store: BaseCorrectionStore) -> None:

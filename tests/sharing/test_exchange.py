@@ -180,6 +180,16 @@ def test_the_exchange_module_is_not_hidden_by_the_function_it_exports() -> None:
     assert exchange.receive is purposeful.receive
 
 
+def test_the_configured_log_must_append_and_read_back() -> None:
+    class AppendOnly:
+        def log(self, disclosure: object) -> object:
+            return disclosure
+
+    with pytest.raises(ConfigurationError, match=r"needs log\(disclosure\) and for_subject"):
+        purposeful.configure(disclosure_log=AppendOnly())  # type: ignore[arg-type]
+    purposeful.configure(disclosure_log=MemorySharingStore())
+
+
 def test_disclose_needs_a_log_and_an_actor() -> None:
     with pytest.raises(ConfigurationError, match="configure a disclosure log"):
         disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
