@@ -406,8 +406,8 @@ def measure_disclose(disclosures: int) -> dict[str, float]:
     from datetime import date
 
     from purposeful.sharing.agreements import Party, SharingAgreement
-    from purposeful.sharing.disclose import disclose
-    from purposeful.sharing.log import MemorySharingStore
+    from purposeful.sharing.exchange import disclose
+    from purposeful.sharing.memory import MemorySharingStore
     from purposeful.sharing.sqlite import SQLiteSharingStore
 
     agreement = SharingAgreement(

@@ -65,7 +65,6 @@ from purposeful import (
 from purposeful.access import (
     AccessRequest,
     AgencyDetails,
-    SQLiteCorrectionStore,
     SubjectAccess,
     Wording,
     verify_bundle,
@@ -82,6 +81,7 @@ from purposeful.audit import (
 )
 from purposeful.consent import ConsentMethod, Relationship, Representative
 from purposeful.consent.sqlite import SQLiteConsentStore
+from purposeful.corrections import SQLiteCorrectionStore
 from purposeful.insights import crosstab
 from purposeful.notices import build_notice
 from purposeful.sharing import Party, SharingAgreement, SQLiteSharingStore

@@ -33,7 +33,7 @@ def test_the_pytest_plugin_adds_no_capability_dependency_to_a_test_run() -> None
 
 
 def test_a_capability_loads_when_first_used() -> None:
-    assert "cryptography" in loaded_after("import purposeful; purposeful.disclose")
+    assert "sqlite3" in loaded_after("import purposeful; purposeful.disclose")
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -131,13 +131,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .sharing.disclose import disclose, receive
+    from .sharing.exchange import disclose, receive
 
 # Capabilities built on the core load when first used, so `import purposeful` (and the
 # pytest plugin, in every test run) loads the core only.
 # Its packages load on first attribute access too (``purposeful.audit.flush()``).
 _LAZY = {"disclose": "purposeful.sharing", "receive": "purposeful.sharing"}
-_PACKAGES = frozenset({"access", "audit", "consent", "insights", "notices", "sharing", "testing"})
+_PACKAGES = frozenset(
+    {"access", "audit", "consent", "corrections", "insights", "notices", "sharing", "testing"}
+)
 
 
 def __getattr__(name: str) -> Any:

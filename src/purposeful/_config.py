@@ -26,7 +26,7 @@ from .categories import CategoryRegistry
 from .decisions import Mode
 from .errors import ConfigurationError
 from .purposes import Purpose, PurposeRegistry
-from .typing import AuditSink, ConsentChecker, DisclosureRecorder, StatementSource
+from .typing import AuditSink, ConsentChecker, CorrectionSource, DisclosureLog
 
 __all__ = [
     "Configuration",
@@ -72,8 +72,8 @@ class Configuration:
     sinks: tuple[AuditSink, ...] = ()
     consent: ConsentChecker | None = None
     pseudonymise: Callable[[str], str] | None = None
-    disclosure_log: DisclosureRecorder | None = None
-    corrections: StatementSource | None = None
+    disclosure_log: DisclosureLog | None = None
+    corrections: CorrectionSource | None = None
     flush_reads: int = 100
     flush_seconds: float = 1.0
 
@@ -175,8 +175,8 @@ def configure(
     sinks: Iterable[AuditSink] = _UNSET,
     consent: ConsentChecker | None = _UNSET,
     pseudonymise: Callable[[str], str] | None = _UNSET,
-    disclosure_log: DisclosureRecorder | None = _UNSET,
-    corrections: StatementSource | None = _UNSET,
+    disclosure_log: DisclosureLog | None = _UNSET,
+    corrections: CorrectionSource | None = _UNSET,
     flush_reads: int = _UNSET,
     flush_seconds: float = _UNSET,
 ) -> Configuration:
@@ -249,17 +249,18 @@ def configure(
             _check_pseudonymiser(pseudonymise)
         changes["pseudonymise"] = pseudonymise
     if disclosure_log is not _UNSET:
-        if disclosure_log is not None and not isinstance(disclosure_log, DisclosureRecorder):
+        if disclosure_log is not None and not isinstance(disclosure_log, DisclosureLog):
             raise ConfigurationError(
-                f"{type(disclosure_log).__name__} is not a disclosure log: it needs a "
-                f"log(disclosure) method, as purposeful.sharing's stores have"
+                f"{type(disclosure_log).__name__} is not a disclosure log: it needs "
+                f"log(disclosure) and for_subject(subject) methods, as purposeful.sharing's "
+                f"stores have"
             )
         changes["disclosure_log"] = disclosure_log
     if corrections is not _UNSET:
-        if corrections is not None and not isinstance(corrections, StatementSource):
+        if corrections is not None and not isinstance(corrections, CorrectionSource):
             raise ConfigurationError(
-                f"{type(corrections).__name__} is not a correction store: it needs a "
-                f"statements(subject, record, field) method"
+                f"{type(corrections).__name__} is not a correction store: it needs "
+                f"for_subject(subject) and statements(subject, record, field) methods"
             )
         changes["corrections"] = corrections
     if flush_reads is not _UNSET:

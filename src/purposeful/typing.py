@@ -1,35 +1,54 @@
-"""The extension points of purposeful, as small protocols.
+"""The extension points of purposeful, as small protocols: the one place they are defined.
 
-Capabilities meet the core only through these:
+The core meets the capabilities built on it, and the capabilities meet each other, only
+through these:
 
 - `ConsentChecker`: answers whether a person's consent for a purpose is in force. The
   consent stores implement it; until one is configured, a field that needs consent is denied.
   One that is also a `ConsentStatusSource` lets refusals say which consent is missing.
 - `AuditSink`: takes one `ScopeReport` when a purpose scope closes. The report aggregates the
   scope's decisions, so a sink costs once per scope, not once per read.
-- `DisclosureRecorder`: keeps the durable log of disclosures (`purposeful.disclose` appends
-  to it); the sharing stores implement it.
-- `StatementSource`: the statements of correction that travel with a field (IPP 7); the
-  correction stores implement it.
+- `ConsentSource`: a person's consent history, as a subject-access bundle reads it; the
+  consent stores implement it.
+- `CorrectionSource`: a person's correction requests (IPP 7), and the statements of
+  correction that travel with a field. Bundles read the requests, `purposeful.disclose` the
+  statements (``configure(corrections=...)``); the correction stores implement it.
+- `DisclosureSource`: who received a person's information, as `DisclosureEntry` values: what
+  a bundle needs of a disclosure log. The sharing stores implement it; so can an
+  application's own log, adapted.
+- `DisclosureLog`: a `DisclosureSource` that `purposeful.disclose` also appends to
+  (``configure(disclosure_log=...)``); the sharing stores implement it.
 
-This module defines protocols only: it holds no state and does no work.
+The values these protocols hand over are the library's own: `ScopeReport`, `ConsentStatus`
+and `Purpose` from the core, and the stores' values (`purposeful.consent.ConsentEvent`,
+`purposeful.corrections.Correction`, `purposeful.sharing.Disclosure` and
+`purposeful.sharing.DisclosureEntry`), named for the type checker only.
+
+This module defines protocols only: it holds no state, does no work, and imports nothing at
+run time beyond the standard library (``import purposeful.typing`` loads no store).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from .consent.events import ConsentEvent
+    from .corrections.values import Correction
     from .decisions import ConsentStatus, ScopeReport
     from .purposes import Purpose
+    from .sharing.values import Disclosure, DisclosureEntry
 
 __all__ = [
     "AuditSink",
     "ConsentChecker",
+    "ConsentSource",
     "ConsentStatusSource",
-    "DisclosureRecorder",
-    "StatementSource",
+    "CorrectionSource",
+    "DisclosureLog",
+    "DisclosureSource",
 ]
 
 
@@ -74,21 +93,53 @@ class AuditSink(Protocol):
 
 
 @runtime_checkable
-class DisclosureRecorder(Protocol):
-    """Something that keeps a durable log of disclosures (`purposeful.sharing` stores)."""
+class ConsentSource(Protocol):
+    """What a subject-access bundle needs of a consent store (every `purposeful.consent`
+    store has it)."""
 
-    def log(self, disclosure: Any) -> Any:
-        """Append *disclosure* (a `purposeful.sharing.Disclosure`) in one transaction."""
+    def history(self, subject: str) -> Sequence[ConsentEvent]:
+        """Every consent event about *subject*, in the order recorded."""
+        ...
+
+    def export(self, subject: str) -> Sequence[Mapping[str, object]]:
+        """*subject*'s history as ISO/IEC TS 27560 consent records (JSON objects)."""
         ...
 
 
 @runtime_checkable
-class StatementSource(Protocol):
-    """Something that knows the statements of correction attached to a person's fields."""
+class CorrectionSource(Protocol):
+    """Something that knows a person's correction requests and the statements of correction
+    attached to their fields (every `purposeful.corrections` store)."""
+
+    def for_subject(self, subject: str) -> Sequence[Correction]:
+        """Every request *subject* made, oldest first (for a subject-access bundle)."""
+        ...
 
     def statements(
         self, subject: str, record: object | None = None, field: str | None = None
-    ) -> list[Any]:
-        """The declined corrections with a statement, for *subject*, narrowed to *record*
-        and *field* (`purposeful.access.Correction` values)."""
+    ) -> Sequence[Correction]:
+        """The declined requests of *subject* with a statement of correction, oldest first,
+        narrowed to *record* (a record instance) and *field*: what must be read with the
+        information, and goes with it when it is disclosed."""
+        ...
+
+
+@runtime_checkable
+class DisclosureSource(Protocol):
+    """Something that knows who received a person's information: what a subject-access
+    bundle needs of a disclosure log."""
+
+    def for_subject(self, subject: str) -> Iterable[DisclosureEntry]:
+        """Every disclosure about *subject*, oldest first."""
+        ...
+
+
+@runtime_checkable
+class DisclosureLog(DisclosureSource, Protocol):
+    """The durable log of disclosures that `purposeful.disclose` appends to (the
+    `purposeful.sharing` stores); bundles read it as a `DisclosureSource`."""
+
+    def log(self, disclosure: Disclosure) -> Disclosure:
+        """Append *disclosure* in one transaction and return it; logging the same
+        disclosure again (a retry) writes nothing."""
         ...

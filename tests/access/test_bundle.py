@@ -61,8 +61,6 @@ from purposeful import SENSITIVE, Actor, use
 from purposeful.access import (
     AccessRequest,
     AgencyDetails,
-    DisclosureEntry,
-    MemoryCorrectionStore,
     SubjectAccess,
     Withhold,
     Wording,
@@ -72,7 +70,9 @@ from purposeful.access import (
 from purposeful.audit.keys import signing_key_id
 from purposeful.audit.ledger import Ledger
 from purposeful.consent import MemoryConsentStore
+from purposeful.corrections import MemoryCorrectionStore
 from purposeful.errors import ConfigurationError, SubjectAccessError
+from purposeful.sharing import DisclosureEntry
 from purposeful.withholding import (
     ANOTHER_PERSONS_AFFAIRS,
     EVALUATIVE_MATERIAL,

@@ -36,9 +36,8 @@ from purposeful.audit.conventions import (
     SpanAttribute,
     names,
 )
+from purposeful.sharing import MemorySharingStore, disclose
 from purposeful.sharing.agreements import Party, SharingAgreement
-from purposeful.sharing.disclose import disclose
-from purposeful.sharing.log import MemorySharingStore
 
 CONVENTIONS = Path(__file__).parents[2] / "docs" / "semantic-conventions.md"
 

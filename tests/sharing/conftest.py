@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from purposeful.sharing.log import BaseSharingStore, MemorySharingStore
+from purposeful.sharing import BaseSharingStore, MemorySharingStore
 from purposeful.sharing.sqlite import SQLiteSharingStore
 
 

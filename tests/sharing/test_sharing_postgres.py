@@ -1,8 +1,8 @@
 """What only the PostgreSQL sharing store must do: its tables, a schema shared with the
 consent store, several services writing at once, lost connections, versions and damage. The
-behaviour every sharing store shares is asked of this one too, in test_log.py. (Named
-so, not test_postgres.py: test modules need unique names, and the consent store has that
-one.)
+behaviour every sharing store shares is asked of this one too, in test_sharing_stores.py.
+(Named so, not test_postgres.py: test modules need unique names, and the consent store has
+that one.)
 
 The server comes from PURPOSEFUL_TEST_POSTGRES_DSN (``bash .ci/run`` starts one); without it
 these tests skip, except under CI, where they fail. Each test gets a schema of its own.
@@ -28,7 +28,8 @@ from purposeful.errors import (
     StoreUnavailable,
     StoreVersionError,
 )
-from purposeful.sharing.log import Collection, Disclosure, new_id
+from purposeful.sharing import Collection, Disclosure
+from purposeful.sharing.values import new_id
 
 try:
     import psycopg

@@ -3,15 +3,15 @@ to be corrected (IPP 7), within the Privacy Act's clock.
 
 - **the request and its clock** (`request`, `clock`): `AccessRequest` with its received
   and due dates; working days as s 7 of the Privacy Act 2020 defines them;
-- **sources** (`sources`): the application's named data sources, and what a bundle needs of
-  the consent store, the correction store and a disclosure log;
+- **sources** (`sources`): the application's named data sources; what a bundle needs of the
+  consent store, the correction store and a disclosure log is in `purposeful.typing`;
 - **the bundle** (`bundle`, `page`): `SubjectAccess.build` writes one signed zip holding
   everything held about the person, why, on what basis, who it was shared with, what was
   withheld and on what ground, with a plain-language page for the person;
 - **encryption** (`encryption`) of the bundle for delivery, to a passphrase or a key;
-- **verification** (`verify`): `verify_bundle`, ``purposeful bundle verify``;
-- **corrections** (`corrections`): correction requests, applied or declined, and the
-  statements of correction that travel with the field.
+- **verification** (`verify`): `verify_bundle`, ``purposeful bundle verify``.
+
+Correction requests (IPP 7) are kept by the correction stores, `purposeful.corrections`.
 
 What this package must not do: put a personal value or a subject identifier in an error
 message, a log line, a manifest or a span; leave a half-written bundle or store row; or read
@@ -29,13 +29,6 @@ from .clock import (
     non_working_reason,
     working_days_between,
 )
-from .corrections import (
-    BaseCorrectionStore,
-    Correction,
-    CorrectionStatus,
-    MemoryCorrectionStore,
-    SQLiteCorrectionStore,
-)
 from .encryption import (
     decrypt_file,
     encrypt_file,
@@ -45,7 +38,6 @@ from .encryption import (
 )
 from .page import Wording
 from .request import AccessRequest, SubjectAccess, Withhold
-from .sources import DisclosureEntry, DisclosureLog
 from .verify import VerifiedBundle, verify_bundle
 
 __all__ = [
@@ -53,16 +45,9 @@ __all__ = [
     "TRANSFER_DAYS",
     "AccessRequest",
     "AgencyDetails",
-    "BaseCorrectionStore",
     "BundleInfo",
-    "Correction",
-    "CorrectionStatus",
-    "DisclosureEntry",
-    "DisclosureLog",
     "ManifestEntry",
-    "MemoryCorrectionStore",
     "ResponseClock",
-    "SQLiteCorrectionStore",
     "SubjectAccess",
     "VerifiedBundle",
     "Withhold",

@@ -37,12 +37,13 @@ from ..bases import BasisKind
 from ..errors import AnnotationError, ConfigurationError, SubjectAccessError
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
+from ..typing import ConsentSource, CorrectionSource, DisclosureSource
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
 from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
 from .clock import ResponseClock
 from .page import Page, Section, Wording, render_page
-from .sources import ConsentSource, CorrectionSource, DisclosureLog, Fetch, Sources
+from .sources import Fetch, Sources
 
 if TYPE_CHECKING:
     from ..audit.history import SubjectAnswer
@@ -177,7 +178,7 @@ class SubjectAccess:
         agency: AgencyDetails,
         consent: ConsentSource | None = None,
         corrections: CorrectionSource | None = None,
-        disclosures: DisclosureLog | None = None,
+        disclosures: DisclosureSource | None = None,
         ledgers: Iterable[str | os.PathLike[str]] = (),
         pseudonym_keys: PseudonymKey | Sequence[PseudonymKey] = (),
         wording: Wording | None = None,
@@ -190,7 +191,7 @@ class SubjectAccess:
         for name, value, protocol in (
             ("consent", consent, ConsentSource),
             ("corrections", corrections, CorrectionSource),
-            ("disclosures", disclosures, DisclosureLog),
+            ("disclosures", disclosures, DisclosureSource),
         ):
             if value is not None and not isinstance(value, protocol):
                 raise ConfigurationError(

@@ -2,99 +2,39 @@
 
 - **Data sources**: named callables the application registers, each taking a subject id and
   yielding that person's annotated records (instances of `purposeful.record` classes).
-  Make them generators, so a person with many records streams through the bundle.
+  Make them generators, so a person with many records streams through the bundle. They are
+  kept here, in `Sources`.
 - **Consent**: a consent store (`purposeful.consent`), for the person's consent history.
-- **Corrections**: a correction store (`purposeful.access.corrections`), for IPP 7 requests
-  and the statements of correction that travel with fields.
-- **Disclosures**: anything with ``for_subject(subject)`` yielding `DisclosureEntry` values:
-  who received the person's information, when, for what purpose and on what basis. The
-  sharing agreements' disclosure log will be one; an application can adapt its own log.
+- **Corrections**: a correction store (`purposeful.corrections`), for IPP 7 requests and the
+  statements of correction that travel with fields.
+- **Disclosures**: a sharing store (`purposeful.sharing`), or anything with
+  ``for_subject(subject)`` yielding `purposeful.sharing.DisclosureEntry` values: who received
+  the person's information, when, for what purpose and on what basis.
 - **Access history**: audit ledgers (`purposeful.audit.Ledger` files), read with the
   pseudonym keys they were written with.
 
-The protocols here are what the bundle needs of each, so that a test, or an agency with
+What the bundle needs of the stores is said by protocols in `purposeful.typing`
+(`ConsentSource`, `CorrectionSource`, `DisclosureSource`), so that a test, or an agency with
 its own store, can supply a small object instead.
+
+What this module must not do: call a data source (the bundle does, and checks what it
+yields), or keep what one yielded.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any, Protocol, TypeAlias, runtime_checkable
-
-import attrs
+from typing import TypeAlias
 
 from ..errors import ConfigurationError
 
-__all__ = [
-    "ConsentSource",
-    "CorrectionSource",
-    "DisclosureEntry",
-    "DisclosureLog",
-    "Fetch",
-    "Sources",
-]
+__all__ = ["Fetch", "Sources"]
 
 Fetch: TypeAlias = Callable[[str], Iterable[object]]
 """A data source: given a subject id, the person's records."""
 
 _NAME = re.compile(r"[a-z0-9]+([-_.][a-z0-9]+)*\Z")
-
-
-@runtime_checkable
-class ConsentSource(Protocol):
-    """What a bundle needs of a consent store (every `purposeful.consent` store has it)."""
-
-    def history(self, subject: str) -> list[Any]: ...
-    def export(self, subject: str) -> list[dict[str, Any]]: ...
-
-
-@runtime_checkable
-class CorrectionSource(Protocol):
-    """What a bundle needs of a correction store."""
-
-    def for_subject(self, subject: str) -> list[Any]: ...
-
-
-def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError(f"DisclosureEntry.{attribute.name} must be non-empty text")
-
-
-def _aware(instance: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise ConfigurationError(
-            "DisclosureEntry.at must be a timezone-aware datetime, e.g. datetime.now(UTC)"
-        )
-
-
-@attrs.frozen
-class DisclosureEntry:
-    """One disclosure of the person's information to another party.
-
-    Attributes:
-        at: when it was disclosed (timezone-aware).
-        recipient: who received it (an agency's name).
-        purpose: the purpose id it was disclosed for.
-        basis: the lawful basis, in words (`LawfulBasis.describe()`).
-        fields: what was disclosed, as ``"RecordType.field"``.
-        agreement: the sharing agreement it was made under, if any.
-    """
-
-    at: datetime = attrs.field(validator=_aware)
-    recipient: str = attrs.field(validator=_text)
-    purpose: str = attrs.field(validator=_text)
-    basis: str = attrs.field(validator=_text)
-    fields: tuple[str, ...] = attrs.field(converter=tuple)
-    agreement: str | None = None
-
-
-@runtime_checkable
-class DisclosureLog(Protocol):
-    """What a bundle needs of a disclosure log."""
-
-    def for_subject(self, subject: str) -> Iterable[DisclosureEntry]: ...
 
 
 class Sources:

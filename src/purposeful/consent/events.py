@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from .._hierarchy import check_id
+from .._shared.checks import is_aware, is_text, repr_pretty, storable
 from ..decisions import ConsentState
 from ..errors import InvalidConsentEvent
 
@@ -81,9 +82,7 @@ class Person:
 
 def _storable(where: str, value: str) -> None:
     """Refuse text that some store cannot hold: NUL characters and unpaired surrogates."""
-    # ASCII (the common case, checked in C) holds no surrogates
-    surrogate = not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value)
-    if surrogate or "\x00" in value:
+    if not storable(value):
         raise InvalidConsentEvent(
             f"{where} holds a NUL character or an unpaired surrogate, which a consent store "
             f"cannot keep; remove it"
@@ -91,7 +90,7 @@ def _storable(where: str, value: str) -> None:
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise InvalidConsentEvent(
             f"{type(instance).__name__}.{attribute.name} must be a non-empty string"
         )
@@ -168,7 +167,7 @@ PERSON = Person()
 def _aware(instance: object, attribute: attrs.Attribute[datetime], value: object) -> None:
     if value is None and attribute.name == "expires_at":
         return
-    if not isinstance(value, datetime) or value.tzinfo is None:
+    if not is_aware(value):
         raise InvalidConsentEvent(
             f"ConsentEvent.{attribute.name} must be a timezone-aware datetime "
             f"(e.g. datetime.now(UTC))"
@@ -188,7 +187,7 @@ def _state(instance: object, attribute: attrs.Attribute[ConsentState], value: ob
 
 
 def _subject(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise InvalidConsentEvent(
             "a consent event needs a non-empty subject id (the record's subject identifier)"
         )
@@ -267,9 +266,7 @@ class ConsentEvent:
                 "only the person or their representative can give or refuse consent"
             )
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """hypothesis and IPython print through this; keep them to the safe repr."""
-        printer.text(repr(self))
+    _repr_pretty_ = repr_pretty
 
     def __repr__(self) -> str:
         # The subject id is personal information: keep it out of logs and tracebacks.

@@ -3,7 +3,7 @@
 Needs psycopg 3: ``pip install 'purposeful[postgres]'``. The store keeps its tables in one
 schema (``purposeful`` by default), creates them when they are missing and migrates older
 ones forward; a store written by a newer purposeful is refused, never downgraded. The
-connection, the version table, migrations and errors are `purposeful._postgres`'s
+connection, the version table, migrations and errors are `purposeful._shared.postgres`'s
 (`PostgresSchema`); here are the events table, its queries and one rule.
 
 What it must not do: hold a lock across two calls, write half an event, put a subject id,
@@ -29,7 +29,8 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg import sql
 
-from .._postgres import Connection, PostgresSchema, storable
+from .._shared.checks import storable
+from .._shared.postgres import Connection, PostgresSchema
 from ..errors import ConsentStoreError, InvalidConsentEvent
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row

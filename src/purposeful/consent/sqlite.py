@@ -3,7 +3,7 @@
 `SQLiteConsentStore` keeps the append-only consent history in one SQLite file, with the
 standard library's `sqlite3` and nothing else. The file handling it shares with the other
 stores (WAL, one transaction per write, several processes and threads, schema versions and
-migrations, the same-file check, errors) is `purposeful._sqlite.SQLiteFile`; here are the
+migrations, the same-file check, errors) is `purposeful._shared.sqlite.SQLiteFile`; here are the
 table, the queries and one rule:
 
 - **Atomic validation.** An append takes the write lock first (``BEGIN IMMEDIATE``), then
@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .._sqlite import UNIQUE_VIOLATION, SQLiteFile, micros, moment
+from .._shared.sqlite import UNIQUE_VIOLATION, SQLiteFile, micros, moment
 from ..errors import ConsentStoreError
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row

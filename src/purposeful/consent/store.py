@@ -22,7 +22,8 @@ import attrs
 
 from .._config import get_configuration
 from .._hierarchy import lineage
-from .._store import ClosableStore
+from .._shared.checks import is_aware, is_text, repr_pretty
+from .._shared.store import ClosableStore
 from ..decisions import ConsentState, ConsentStatus
 from ..errors import InvalidConsentEvent
 from ..purposes import Purpose, PurposeRegistry
@@ -44,9 +45,7 @@ class ExpiringConsent:
     purpose: str
     expires_at: datetime
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """hypothesis and IPython print through this; keep them to the safe repr."""
-        printer.text(repr(self))
+    _repr_pretty_ = repr_pretty
 
 
 @runtime_checkable
@@ -306,12 +305,12 @@ class BaseConsentStore(ClosableStore):
 
 
 def _subject(subject: object) -> str:
-    if not isinstance(subject, str) or not subject.strip():
+    if not is_text(subject):
         raise InvalidConsentEvent("a subject id must be a non-empty string")
     return subject
 
 
 def _aware(at: datetime) -> datetime:
-    if not isinstance(at, datetime) or at.tzinfo is None:
+    if not is_aware(at):
         raise InvalidConsentEvent("times must be timezone-aware datetimes (e.g. in UTC)")
     return at.astimezone(UTC)

@@ -46,7 +46,7 @@ from ..errors import ConfigurationError
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..sharing.agreements import Party, SharingAgreement
-from ..sharing.disclose import IPP_3A_IN_FORCE
+from ..sharing.exchange import IPP_3A_IN_FORCE
 from ._wording import NoticeWording
 
 __all__ = ["IPP_3A_IN_FORCE", "IndirectCollection", "collection_notice", "ipp3a_applies"]
@@ -56,7 +56,7 @@ __all__ = ["IPP_3A_IN_FORCE", "IndirectCollection", "collection_notice", "ipp3a_
 class IndirectCollection(Protocol):
     """Information about a person collected from someone else (what IPP 3A is about).
 
-    ``purposeful.sharing.log.Collection`` has these attributes; so may any object.
+    ``purposeful.sharing.Collection`` has these attributes; so may any object.
 
     Attributes:
         subject: the person's identifier. Never read by `collection_notice`.

@@ -3,15 +3,16 @@
 - **agreements** (`agreements`): `SharingAgreement` (parties, purposes, the fields or
   categories covered, the lawful basis, start, expiry and review dates), in code or TOML
   (`load_agreements`), checked against the registries when made;
-- **disclosing** (`disclose`): ``purposeful.disclose(record, to=party, under=agreement)``
+- **disclosing** (`exchange`): ``purposeful.disclose(record, to=party, under=agreement)``
   hands over only what the agreement covers and the purpose allows, with the statements of
   correction, refuses what the agreement does not allow with an explanation, logs every
   disclosure before it is made and marks it on the current span; `receive` records a
   referral in, and IPP 3A's list of people still to be told;
-- **the log** (`log`, `sqlite`, `postgres`): the durable disclosure log, in memory, SQLite
-  (the default) or PostgreSQL (``purposeful[postgres]``): who received what, the parties to
-  tell of a correction (IPP 7), and the people to tell of a collection (IPP 3A). Subject
-  access bundles read it (``disclosures.json``).
+- **the log** (`values`, `store`, `memory`, `sqlite`, `postgres`): the durable disclosure
+  log, in memory, SQLite (the default) or PostgreSQL (``purposeful[postgres]``): who
+  received what, the parties to tell of a correction (IPP 7), and the people to tell of a
+  collection (IPP 3A). Subject access bundles read it (``disclosures.json``), as
+  `DisclosureEntry` values.
 
 What this package must not do: hand over a field the agreement does not cover, disclose
 without logging, or put a personal value or subject identifier in a message, a span or a
@@ -19,16 +20,11 @@ repr.
 """
 
 from .agreements import Party, SharingAgreement, load_agreements
-from .disclose import IPP_3A_IN_FORCE, Disclosed, disclose, receive
-from .log import (
-    BaseSharingStore,
-    Collection,
-    CollectionStatus,
-    CorrectionNotice,
-    Disclosure,
-    MemorySharingStore,
-)
+from .exchange import IPP_3A_IN_FORCE, Disclosed, disclose, receive
+from .memory import MemorySharingStore
 from .sqlite import SQLiteSharingStore
+from .store import BaseSharingStore
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, DisclosureEntry
 
 __all__ = [
     "IPP_3A_IN_FORCE",
@@ -38,6 +34,7 @@ __all__ = [
     "CorrectionNotice",
     "Disclosed",
     "Disclosure",
+    "DisclosureEntry",
     "MemorySharingStore",
     "Party",
     "SQLiteSharingStore",

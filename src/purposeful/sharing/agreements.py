@@ -15,7 +15,7 @@ and how, and then to share only that. A `SharingAgreement` is that agreement, as
 Agreements are made in code or loaded from a TOML file (`load_agreements`), and checked
 against the registries and the declared record types when they are made: a purpose, a
 category or a field that does not exist is an `AgreementError` naming it (and, for a file,
-the line). `purposeful.sharing.disclose` enforces them.
+the line). `purposeful.sharing.exchange` enforces them.
 """
 
 from __future__ import annotations

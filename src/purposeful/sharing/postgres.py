@@ -4,7 +4,7 @@ Needs psycopg 3: ``pip install 'purposeful[postgres]'``. The store keeps its thr
 one schema (``purposeful`` by default, which it can share with a `PostgresConsentStore`),
 creates them when they are missing and migrates older ones forward; a store written by a
 newer purposeful is refused, never downgraded. The connection, the version table,
-migrations and errors are `purposeful._postgres`'s (`PostgresSchema`); here are the tables,
+migrations and errors are `purposeful._shared.postgres`'s (`PostgresSchema`); here are the tables,
 their queries and the two rules that make a write happen once:
 
 - a notice is inserted with ``ON CONFLICT DO NOTHING`` on its (disclosure, correction)
@@ -25,16 +25,10 @@ from typing import Any, LiteralString
 
 from psycopg import sql
 
-from .._postgres import Connection, PostgresSchema
+from .._shared.postgres import Connection, PostgresSchema
 from ..errors import SharingStoreError
-from .log import (
-    BaseSharingStore,
-    Collection,
-    CollectionStatus,
-    CorrectionNotice,
-    Disclosure,
-    duplicate_notice,
-)
+from .store import BaseSharingStore, duplicate_notice
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
 
 __all__ = ["PostgresSharingStore"]
 

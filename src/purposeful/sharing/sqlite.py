@@ -4,7 +4,7 @@
 collections in one SQLite file, with the standard library's `sqlite3` and nothing else.
 The file handling it shares with the other stores (WAL, one transaction per write, several
 processes and threads, schema versions and migrations, the same-file check, errors) is
-`purposeful._sqlite.SQLiteFile`'s; here are the tables, the queries and two rules:
+`purposeful._shared.sqlite.SQLiteFile`'s; here are the tables, the queries and two rules:
 
 - **Once.** A notice is recorded, and a collection resolved, under the write lock
   (``BEGIN IMMEDIATE``): the store reads what is there, checks, and writes in one
@@ -14,7 +14,7 @@ processes and threads, schema versions and migrations, the same-file check, erro
   correction ids JSON arrays, so values read back equal the values logged.
 
 What this module must not do: put a subject id, a record key or any text the caller stored
-in an error message. The rules and the messages live in `log`, shared by every store.
+in an error message. The rules and the messages live in `store`, shared by every backend.
 """
 
 from __future__ import annotations
@@ -26,16 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._sqlite import SQLiteFile, micros, moment
+from .._shared.sqlite import SQLiteFile, micros, moment
 from ..errors import SharingStoreError
-from .log import (
-    BaseSharingStore,
-    Collection,
-    CollectionStatus,
-    CorrectionNotice,
-    Disclosure,
-    duplicate_notice,
-)
+from .store import BaseSharingStore, duplicate_notice
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
 
 __all__ = ["APPLICATION_ID", "SQLiteSharingStore"]
 

@@ -20,13 +20,13 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import purposeful
 from purposeful import CONSENT, SENSITIVE, Actor, InformationSharingAgreement
-from purposeful.access import MemoryCorrectionStore
 from purposeful.audit import Ledger, PseudonymKey, SpanSink, verify_ledger
 from purposeful.consent import MemoryConsentStore
+from purposeful.corrections import MemoryCorrectionStore
 from purposeful.errors import ConfigurationError, DisclosureRefused, StoreError
+from purposeful.sharing import CollectionStatus, MemorySharingStore
 from purposeful.sharing.agreements import Party, SharingAgreement
-from purposeful.sharing.disclose import disclose, receive
-from purposeful.sharing.log import CollectionStatus, MemorySharingStore
+from purposeful.sharing.exchange import disclose, receive
 
 REFERRAL = "service-delivery.referral"
 
@@ -170,6 +170,24 @@ def test_a_later_correction_names_the_parties_that_had_the_old_value(
     other = corrections.request_correction(SUBJECT, record, "history", "-", "wrong")
     other = corrections.apply(other.id, lambda _: None, by="staff-02")
     assert log.parties_to_tell(other) == []
+
+
+def test_the_exchange_module_is_not_hidden_by_the_function_it_exports() -> None:
+    import purposeful.sharing.exchange as exchange
+
+    assert exchange.__name__ == "purposeful.sharing.exchange"
+    assert exchange.disclose is purposeful.sharing.disclose is purposeful.disclose
+    assert exchange.receive is purposeful.receive
+
+
+def test_the_configured_log_must_append_and_read_back() -> None:
+    class AppendOnly:
+        def log(self, disclosure: object) -> object:
+            return disclosure
+
+    with pytest.raises(ConfigurationError, match=r"needs log\(disclosure\) and for_subject"):
+        purposeful.configure(disclosure_log=AppendOnly())  # type: ignore[arg-type]
+    purposeful.configure(disclosure_log=MemorySharingStore())
 
 
 def test_disclose_needs_a_log_and_an_actor() -> None:

@@ -1,5 +1,6 @@
-"""The disclosure log: every behaviour runs against each backend (`store` fixture: memory,
-SQLite, PostgreSQL); the SQLite file and several processes are tested on the SQLite store.
+"""The sharing stores: every behaviour runs against each backend (`store` fixture: memory,
+SQLite, PostgreSQL). The SQLite file and several processes are in test_sharing_sqlite.py,
+what only PostgreSQL must do in test_sharing_postgres.py.
 
 Personal text in the property test is wrapped in a marker character (a snowman) that appears
 nowhere in purposeful's messages, so a marker found in any output can only have leaked.
@@ -8,94 +9,52 @@ nowhere in purposeful's messages, so a marker found in any output can only have 
 from __future__ import annotations
 
 import functools
-import sqlite3
 import subprocess
 import sys
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from _sharing import (
+    DAY,
+    HOUSING,
+    KEY,
+    NZ,
+    OTHER,
+    POLICE,
+    SUBJECT,
+    T0,
+    collect,
+    disclosure,
+    messages,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.vendor.pretty import pretty
 
-from purposeful.access.sources import DisclosureEntry, DisclosureLog
-from purposeful.consent.sqlite import SQLiteConsentStore
 from purposeful.errors import (
     ConfigurationError,
     PurposefulError,
     SharingStoreError,
     StoreClosed,
-    StoreCorrupt,
 )
-from purposeful.sharing.log import (
+from purposeful.sharing import (
     BaseSharingStore,
     Collection,
     CollectionStatus,
     CorrectionNotice,
     Disclosure,
+    DisclosureEntry,
     MemorySharingStore,
-    new_id,
 )
-from purposeful.sharing.sqlite import APPLICATION_ID, SQLiteSharingStore
-from purposeful.typing import DisclosureRecorder
-
-SUBJECT = "client-7Q4X-private"
-OTHER = "client-8R5Y-private"
-KEY = "N-1-private-key"
-T0 = datetime(2026, 5, 4, 9, 30, 15, 123456, tzinfo=UTC)
-DAY = timedelta(days=1)
-NZ = timezone(timedelta(hours=12), "NZST")
-HOUSING = "Kāinga Ora"
-POLICE = "NZ Police"
-
-
-def disclosure(**changes: Any) -> Disclosure:
-    """A disclosure of note N-1's address and phone to Kāinga Ora, changed as asked."""
-    values: dict[str, Any] = {
-        "id": new_id(),
-        "subject": SUBJECT,
-        "at": T0,
-        "recipient": HOUSING,
-        "agreement": "housing-referrals",
-        "agreement_name": "Housing referrals",
-        "purpose": "service-delivery.referral",
-        "basis": "approved information sharing agreement: Housing support referrals AISA",
-        "record_type": "Note",
-        "record_key": KEY,
-        "fields": ("address", "phone"),
-    }
-    values.update(changes)
-    return Disclosure(**values)
-
-
-def collect(store: BaseSharingStore, subject: str = SUBJECT, **changes: Any) -> Collection:
-    values: dict[str, Any] = {
-        "record_type": "Referral",
-        "record_key": KEY,
-        "source": POLICE,
-        "purpose": "service-delivery.referral",
-        "law": "Family Violence Act 2018 s 20",
-        "at": T0,
-    }
-    values.update(changes)
-    return store.record_collection(subject, **values)
-
-
-def messages(error: BaseException) -> str:
-    """The text of an exception and of everything chained to it."""
-    texts = []
-    seen: BaseException | None = error
-    while seen is not None:
-        texts.append(str(seen))
-        seen = seen.__cause__ or seen.__context__
-    return "\n".join(texts)
-
+from purposeful.sharing.sqlite import SQLiteSharingStore
+from purposeful.sharing.values import new_id
+from purposeful.typing import DisclosureLog, DisclosureSource
 
 # --- disclosures ---
 
@@ -115,8 +74,8 @@ def test_a_disclosure_reads_back_equal_and_in_utc(store: BaseSharingStore) -> No
 def test_for_subject_gives_the_bundle_entries_oldest_first(store: BaseSharingStore) -> None:
     later = store.log(disclosure(at=T0 + DAY, recipient=POLICE, fields="phone"))
     earlier = store.log(disclosure())
+    assert isinstance(store, DisclosureSource)
     assert isinstance(store, DisclosureLog)
-    assert isinstance(store, DisclosureRecorder)
     assert store.for_subject(SUBJECT) == [
         DisclosureEntry(
             at=T0,
@@ -281,6 +240,32 @@ def test_threads_telling_one_party_at_once_record_it_once(store: BaseSharingStor
     outcomes = race(6, lambda n: store.record_told(made.id, correction, how=f"email {n}"))
     assert sorted(outcomes) == ["refused"] * 5 + ["won"]
     assert len(store.notices(correction)) == 1
+
+
+@pytest.mark.parametrize(
+    "correction",
+    [None, "0" * 32, {"id": "0" * 32, "status": "applied"}],
+    ids=["none", "an-id", "a-dict"],
+)
+def test_parties_to_tell_takes_a_correction_only(
+    store: BaseSharingStore, correction: object
+) -> None:
+    with pytest.raises(ConfigurationError, match=r"takes a purposeful\.corrections\.Correction"):
+        store.parties_to_tell(correction)  # type: ignore[arg-type]
+
+
+def test_the_sharing_and_correction_stores_load_no_feature() -> None:
+    """Stores sit below the features built on them: importing one loads none of access,
+    audit, notices, insights, testing or the command line."""
+    features = ("access", "audit", "notices", "insights", "testing", "cli")
+    script = (
+        "import sys, purposeful.sharing, purposeful.corrections, purposeful.consent\n"
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('purposeful.')}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert not [name for name in features if f"'{name}'" in loaded], loaded
 
 
 # --- collections (IPP 3A) ---
@@ -610,220 +595,6 @@ def test_reprs_show_ids_types_parties_and_statuses_only(store: BaseSharingStore)
     for value, shown in expected.items():
         assert repr(value) == str(value) == pretty(value) == shown
         assert repr([value]) == f"[{shown}]"
-
-
-# --- the SQLite file ---
-
-
-def raw(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
-
-
-def test_reopening_the_file_gives_back_everything_equal(sqlite_path: Path) -> None:
-    with SQLiteSharingStore(sqlite_path) as store:
-        made = store.log(disclosure(statements=(new_id(),), at=T0.astimezone(NZ)))
-        theirs = store.log(disclosure(subject=OTHER, recipient=POLICE))
-        correction = new_id()
-        told = store.record_told(made.id, correction, how="email ☃", at=T0 + DAY)
-        pending = collect(store)
-        excepted = store.mark_exception(collect(store, at=T0 - DAY).id, exception="knows")
-    with SQLiteSharingStore(sqlite_path, synchronous="NORMAL") as store:
-        assert store.path == sqlite_path.absolute()
-        assert store.disclosures(SUBJECT) == [made]
-        assert store.disclosures(OTHER) == [theirs]
-        assert store.notices(correction) == [told]
-        assert store.still_to_tell(correction, SUBJECT, "Note", KEY, "address") == []
-        assert store.collections(SUBJECT) == [excepted, pending]
-        assert store.still_to_be_told() == [pending]
-
-
-def test_the_file_is_marked_as_a_sharing_store_and_its_indexes_are_used(
-    sqlite_store: SQLiteSharingStore, sqlite_path: Path
-) -> None:
-    connection = raw(sqlite_path)
-    try:
-        assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
-        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        plans = [
-            str(connection.execute(f"EXPLAIN QUERY PLAN {query}", parameters).fetchall())
-            for query, parameters in [
-                ("SELECT * FROM disclosures WHERE subject = ? ORDER BY at_us, seq", ("s",)),
-                (
-                    "SELECT * FROM disclosures WHERE subject = ? AND record_type = ? "
-                    "AND record_key = ? ORDER BY at_us, seq",
-                    ("s", "Note", "k"),
-                ),
-                (
-                    "SELECT * FROM correction_notices WHERE correction_id = ? "
-                    "ORDER BY told_us, seq",
-                    ("c",),
-                ),
-                (
-                    "SELECT * FROM collections WHERE subject = ? ORDER BY collected_us, seq",
-                    ("s",),
-                ),
-                (
-                    "SELECT * FROM collections WHERE status = 'to-tell' ORDER BY collected_us, seq",
-                    (),
-                ),
-            ]
-        ]
-    finally:
-        connection.close()
-    for plan, index in zip(
-        plans,
-        [
-            "disclosures_by_subject",
-            "disclosures_by_record",
-            "correction_notices_by_correction",
-            "collections_by_subject",
-            "collections_to_tell",
-        ],
-        strict=True,
-    ):
-        assert index in plan
-    assert APPLICATION_ID.to_bytes(4, "big") == b"PuSh"
-
-
-def test_a_consent_store_file_is_refused_and_left_alone(sqlite_path: Path) -> None:
-    with SQLiteConsentStore(sqlite_path) as consent:
-        consent.give(SUBJECT, "research", at=T0)
-    before = sqlite_path.read_bytes()
-    with pytest.raises(StoreCorrupt, match="not a purposeful sharing store") as caught:
-        SQLiteSharingStore(sqlite_path)
-    assert str(sqlite_path) in str(caught.value)
-    assert sqlite_path.read_bytes() == before
-
-
-def test_another_applications_database_is_refused_and_left_alone(sqlite_path: Path) -> None:
-    connection = raw(sqlite_path)
-    connection.execute("CREATE TABLE invoices (amount INTEGER)")
-    connection.execute("INSERT INTO invoices VALUES (12)")
-    connection.close()
-    before = sqlite_path.read_bytes()
-    with pytest.raises(StoreCorrupt, match="check the path"):
-        SQLiteSharingStore(sqlite_path)
-    assert sqlite_path.read_bytes() == before
-
-
-def test_a_sharing_store_file_is_no_consent_store(sqlite_path: Path) -> None:
-    SQLiteSharingStore(sqlite_path).close()
-    before = sqlite_path.read_bytes()
-    with pytest.raises(StoreCorrupt, match="not a purposeful consent store"):
-        SQLiteConsentStore(sqlite_path)
-    assert sqlite_path.read_bytes() == before
-
-
-@pytest.mark.parametrize(
-    ("tamper", "what"),
-    [
-        ("UPDATE disclosures SET fields = 'address ☃'", "a disclosure"),
-        ("UPDATE disclosures SET fields = '[\"not a name ☃\"]'", "a disclosure"),
-        ("UPDATE disclosures SET basis = x'e29883'", "a disclosure"),
-        ("UPDATE correction_notices SET how = x'e29883'", "a correction notice"),
-        ("UPDATE collections SET status = 'maybe-☃'", "a collection"),
-        ("UPDATE collections SET how = 'told ☃'", "a collection"),
-    ],
-    ids=["fields", "field-name", "basis", "how", "status", "how-without-status"],
-)
-def test_a_row_changed_outside_purposeful_is_reported_without_its_content(
-    sqlite_store: SQLiteSharingStore, sqlite_path: Path, tamper: str, what: str
-) -> None:
-    made = sqlite_store.log(disclosure())
-    correction = new_id()
-    sqlite_store.record_told(made.id, correction, how="email")
-    collected = collect(sqlite_store)
-    connection = raw(sqlite_path)
-    connection.execute(tamper)
-    connection.close()
-    calls: dict[str, list[Callable[[], object]]] = {
-        "a disclosure": [
-            lambda: sqlite_store.disclosures(SUBJECT),
-            lambda: sqlite_store.log(made),
-            lambda: sqlite_store.record_told(made.id, new_id(), how="email"),
-        ],
-        "a correction notice": [lambda: sqlite_store.notices(correction)],
-        "a collection": [
-            lambda: sqlite_store.collections(SUBJECT),
-            lambda: sqlite_store.mark_told(collected.id, how="letter"),
-        ],
-    }
-    for call in calls[what]:
-        with pytest.raises(StoreCorrupt, match=f"{what} that cannot be read") as caught:
-            call()
-        assert SUBJECT not in str(caught.value)
-        assert "☃" not in str(caught.value)
-        assert caught.value.__cause__ is None
-
-
-WORKER = """
-import sys
-
-from purposeful.errors import SharingStoreError
-from purposeful.sharing.sqlite import SQLiteSharingStore
-
-mode, path, *ids = sys.argv[1:]
-with SQLiteSharingStore(path, timeout=20.0) as store:
-    print("ready", flush=True)
-    sys.stdin.readline()
-    for ident in ids if mode == "told" else reversed(ids):
-        try:
-            if mode == "told":
-                store.mark_told(ident, how="letter")
-            else:
-                store.mark_exception(ident, exception="the person already knows")
-        except SharingStoreError:
-            print("refused", ident, flush=True)
-        else:
-            print("won", ident, flush=True)
-"""
-
-
-def test_two_processes_resolving_the_same_collections_leave_one_winner_each(
-    sqlite_path: Path, tmp_path: Path
-) -> None:
-    with SQLiteSharingStore(sqlite_path) as store:
-        ids = [collect(store, record_key=f"R-{n}", at=T0).id for n in range(8)]
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    workers = [
-        subprocess.Popen(
-            [sys.executable, str(script), mode, str(sqlite_path), *ids],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for mode in ("told", "exception")
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout is not None
-            assert worker.stdout.readline().strip() == "ready", worker.communicate(timeout=10)
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        results = [worker.communicate(timeout=60) for worker in workers]
-    finally:
-        for worker in workers:
-            worker.kill()
-            worker.wait(timeout=10)
-    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in results]
-    lines = [[line.split() for line in out.splitlines()] for out, _ in results]
-    won = [{ident for word, ident in printed if word == "won"} for printed in lines]
-    refused = [{ident for word, ident in printed if word == "refused"} for printed in lines]
-    assert won[0] | won[1] == set(ids)
-    assert not won[0] & won[1]
-    assert refused == [won[1], won[0]]
-    with SQLiteSharingStore(sqlite_path) as store:
-        assert store.still_to_be_told() == []
-        for collected in store.collections(SUBJECT):
-            expected = (
-                CollectionStatus.TOLD if collected.id in won[0] else CollectionStatus.EXCEPTION
-            )
-            assert collected.status is expected
 
 
 # --- nothing personal leaks ---

@@ -1,6 +1,6 @@
 """One SQLite file owned by a purposeful store: opening, checking, migrating, sharing.
 
-The consent store and the correction store each keep their records in a SQLite file of
+The consent, correction and sharing stores each keep their records in a SQLite file of
 their own, with the standard library's `sqlite3` and nothing else. What they share is here,
 in `SQLiteFile`; what each stores (tables, queries, rules) stays in the store:
 
@@ -37,10 +37,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from .errors import (
+from ..errors import (
     ConfigurationError,
     StoreClosed,
     StoreCorrupt,
@@ -48,6 +48,7 @@ from .errors import (
     StoreUnavailable,
     StoreVersionError,
 )
+from .checks import EPOCH
 
 __all__ = ["UNIQUE_VIOLATION", "SQLiteFile", "micros", "moment", "rollback"]
 
@@ -69,7 +70,6 @@ _BUSY = (_SQLITE_BUSY, _SQLITE_LOCKED)
 #: The extended result code of a UNIQUE constraint violation (SQLITE_CONSTRAINT_UNIQUE).
 UNIQUE_VIOLATION = 2067
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -384,12 +384,12 @@ def _primary_code(exc: BaseException) -> int:
 
 def micros(moment: datetime) -> int:
     """Microseconds since the epoch: exact, for an aware datetime."""
-    return (moment - _EPOCH) // _MICROSECOND
+    return (moment - EPOCH) // _MICROSECOND
 
 
 def moment(micros: int) -> datetime:
     """The instant *micros* microseconds after the epoch, in UTC: the inverse of `micros`."""
-    return _EPOCH + timedelta(microseconds=micros)
+    return EPOCH + timedelta(microseconds=micros)
 
 
 def rollback(connection: sqlite3.Connection) -> None:

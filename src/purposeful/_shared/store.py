@@ -1,7 +1,9 @@
 """What every store shares: being open or closed, and a context manager that closes it.
 
-The consent stores and the correction stores hold different records; how they open, close
+The consent, correction and sharing stores hold different records; how they open, close
 and refuse to work once closed is the same, and lives here.
+
+What this module must not do: know what a store holds, or how a backend keeps it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
-from .errors import StoreClosed
+from ..errors import StoreClosed
 
 __all__ = ["ClosableStore"]
 

@@ -20,6 +20,9 @@ out by:
 Information received from a partner (a referral in) is recorded with `receive`: the log
 keeps where it came from and, under IPP 3A, the person is put on the list of people still
 to be told (`purposeful.sharing` stores' ``still_to_be_told``).
+
+What this module must not do: hand over a field the agreement does not cover, disclose
+without logging first, or keep or log a value it handed over.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from ..purposes import Purpose
 from ..records import record_policy
 from ..scope import current_scope, use
 from .agreements import Party, SharingAgreement
-from .log import BaseSharingStore, Collection, Disclosure, new_id
+from .store import BaseSharingStore
+from .values import Collection, Disclosure, new_id
 
 __all__ = ["IPP_3A_IN_FORCE", "Disclosed", "disclose", "receive"]
 
@@ -202,9 +206,10 @@ def _disclose(
         if corrections is not None:
             for field in covered:
                 found = corrections.statements(subject, record, field)
-                if found:
-                    statements[field] = tuple(c.statement for c in found)
-                    attached += [c.id for c in found]
+                said = [(c.id, c.statement) for c in found if c.statement is not None]
+                if said:
+                    statements[field] = tuple(statement for _, statement in said)
+                    attached += [ident for ident, _ in said]
         disclosure = log.log(
             Disclosure(
                 id=new_id(),

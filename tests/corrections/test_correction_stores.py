@@ -1,5 +1,6 @@
-"""Correction requests (IPP 7): every behaviour runs against each backend (`store` fixture);
-the file, its schema and several processes are tested on the SQLite store alone.
+"""The correction stores (IPP 7): every behaviour runs against each backend (`store` fixture:
+memory, SQLite, PostgreSQL). The SQLite file and several processes are in
+test_correction_sqlite.py, what only PostgreSQL must do in test_correction_postgres.py.
 
 Personal text in the property test is wrapped in a marker character (a snowman) that appears
 nowhere in purposeful's messages, so a marker found in any output can only have leaked.
@@ -9,128 +10,70 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-import subprocess
-import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _corrections import (
+    DAY,
+    NZ,
+    OFFICER,
+    OTHER,
+    SUBJECT,
+    T0,
+    CorrectionProfile,
+    NotARecord,
+    Note,
+    ask,
+    messages,
+    note,
+    nothing,
+)
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.vendor.pretty import pretty
 
 import purposeful
-from purposeful import SENSITIVE, Actor
-from purposeful.access.corrections import (
-    APPLICATION_ID,
+from purposeful.corrections import (
     BaseCorrectionStore,
     Correction,
     CorrectionStatus,
     MemoryCorrectionStore,
     SQLiteCorrectionStore,
 )
-from purposeful.consent.sqlite import SQLiteConsentStore
 from purposeful.errors import (
+    ConfigurationError,
     CorrectionStoreError,
     InvalidCorrection,
     PurposefulError,
     StoreClosed,
-    StoreCorrupt,
     UnknownCorrection,
 )
-
-SUBJECT = "client-7Q4X-private"
-OTHER = "client-8R5Y-private"
-T0 = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
-DAY = timedelta(days=1)
-NZ = timezone(timedelta(hours=13), "NZDT")
-OFFICER = Actor("staff-0042", "privacy-officer", SENSITIVE)
-
-
-@purposeful.record(subject="client_id", key="note_id")
-class Note:
-    client_id: str
-    note_id: str
-    address: str = purposeful.field(
-        purposes={"service-delivery.case-management": purposeful.CONSENT}
-    )
-
-
-@purposeful.record(subject="client_id")
-class CorrectionProfile:
-    """One per person: its key is the subject field."""
-
-    client_id: str
-    preferred_name: str = "unknown"
-
-
-class NotARecord:
-    client_id = SUBJECT
-
-
-def note(subject: str = SUBJECT, note_id: str = "N-1") -> Note:
-    return Note(subject, note_id, "12 Cuba Street")
-
-
-def ask(
-    store: BaseCorrectionStore,
-    record: object | None = None,
-    field: str = "address",
-    at: datetime | None = T0,
-    subject: str = SUBJECT,
-) -> Correction:
-    """A request about *record* (default: note N-1 of SUBJECT)."""
-    record = note(subject) if record is None else record
-    return store.request_correction(
-        subject, record, field, "14 Cuba Street", "I moved in May", at=at
-    )
-
-
-def nothing(correction: Correction) -> None:
-    """An update callback that changes nothing."""
-
-
-def messages(error: BaseException) -> str:
-    """The text of an exception and of everything chained to it."""
-    texts = []
-    seen: BaseException | None = error
-    while seen is not None:
-        texts.append(str(seen))
-        seen = seen.__cause__ or seen.__context__
-    return "\n".join(texts)
-
-
-@pytest.fixture
-def memory_store() -> Iterator[MemoryCorrectionStore]:
-    store = MemoryCorrectionStore()
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def sqlite_path(tmp_path: Path) -> Path:
-    return tmp_path / "corrections.sqlite3"
-
-
-@pytest.fixture
-def sqlite_store(sqlite_path: Path) -> Iterator[SQLiteCorrectionStore]:
-    store = SQLiteCorrectionStore(sqlite_path)
-    yield store
-    store.close()
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest) -> BaseCorrectionStore:
-    """Each backend in turn: the same behaviour is asked of both."""
-    found: BaseCorrectionStore = request.getfixturevalue(f"{request.param}_store")
-    return found
-
+from purposeful.typing import CorrectionSource
 
 # --- requests ---
+
+
+def test_every_store_is_a_correction_source(store: BaseCorrectionStore) -> None:
+    assert isinstance(store, CorrectionSource)
+    assert not store.closed
+    purposeful.configure(corrections=store)
+    assert purposeful.get_configuration().corrections is store
+
+
+def test_configure_takes_a_store_with_requests_and_statements() -> None:
+    class StatementsOnly:
+        def statements(
+            self, subject: str, record: object = None, field: object = None
+        ) -> list[Correction]:
+            return []
+
+    with pytest.raises(ConfigurationError, match=r"needs for_subject\(subject\) and statements"):
+        purposeful.configure(corrections=StatementsOnly())  # type: ignore[arg-type]
 
 
 def test_a_request_reads_back_equal(store: BaseCorrectionStore) -> None:
@@ -507,6 +450,59 @@ def test_malformed_arguments_are_refused_and_change_nothing(
     assert store.for_subject(SUBJECT) == [made]
 
 
+def assert_refused_before_writing(store: BaseCorrectionStore, bad: str, what: str) -> None:
+    """Every argument that is stored, holding *bad*, is refused; nothing is written."""
+    made = ask(store)
+    declined = store.decline(ask(store).id, by=OFFICER, reason="verified", at=T0)
+    calls: list[tuple[Callable[[], object], str]] = [
+        (lambda: ask(store, note(f"C{bad}1"), subject=f"C{bad}1"), "subject="),
+        (lambda: ask(store, note(note_id=f"N{bad}1")), "the Note record's key"),
+        (lambda: store.request_correction(SUBJECT, note(), "address", bad, "why"), "requested="),
+        (lambda: store.request_correction(SUBJECT, note(), "address", "", f"a{bad}"), "reason="),
+        (lambda: store.apply(made.id, nothing, by=f"staff{bad}"), "by="),
+        (lambda: store.apply(made.id, nothing, by=OFFICER, note=f"n{bad}"), "note="),
+        (lambda: store.decline(made.id, by=OFFICER, reason=f"r{bad}"), "reason="),
+        (lambda: store.decline(made.id, by=OFFICER, reason="ok", statement=bad), "statement="),
+        (lambda: store.attach_statement(declined.id, f"s{bad}"), "statement="),
+    ]
+    for call, named in calls:
+        with pytest.raises(InvalidCorrection, match=f"{named}.* holds {what}, which a") as caught:
+            call()
+        assert bad not in str(caught.value)
+    assert store.for_subject(SUBJECT) == [made, declined]
+    assert store.pending() == [made]
+    assert store.for_subject(f"C{bad}1") == []
+    assert store.statements(f"C{bad}1") == []
+
+
+def test_an_unpaired_surrogate_is_refused_before_anything_is_written(
+    store: BaseCorrectionStore,
+) -> None:
+    assert_refused_before_writing(store, "\ud800", "an unpaired surrogate")
+
+
+def test_a_nul_character_is_kept_unless_the_store_is_postgresql(
+    store: BaseCorrectionStore,
+) -> None:
+    if type(store).__name__.startswith("Postgres"):  # its text cannot hold one
+        assert_refused_before_writing(store, "\x00", "a NUL character")
+        return
+    record = note("C\x001", "N\x001")
+    made = store.request_correction("C\x001", record, "address", "\x00", "a\x00b", at=T0)
+    declined = store.decline(made.id, by=OFFICER, reason="r\x00", statement="s\x00", at=T0)
+    assert store.for_subject("C\x001") == [declined]
+    assert store.statements("C\x001", record, "address") == [declined]
+    kept = (declined.record_key, declined.requested, declined.statement)
+    assert kept == ("N\x001", "\x00", "s\x00")
+
+
+def test_an_id_that_is_not_a_correction_id_finds_nothing(store: BaseCorrectionStore) -> None:
+    ask(store)
+    for ident in ("a" * 31 + "\x00", "\ud800" * 32, "A" * 32):
+        with pytest.raises(UnknownCorrection, match="32 hexadecimal digits"):
+            store.get(ident)
+
+
 def test_a_closed_store_raises_store_closed_for_everything(store: BaseCorrectionStore) -> None:
     made = ask(store)
     with store as entered:
@@ -543,186 +539,31 @@ def test_the_repr_shows_only_the_id_record_type_field_and_status(
     assert repr([made]) == f"[{expected}]"
 
 
-# --- the SQLite file ---
-
-
-def raw(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
-
-
-def test_reopening_the_file_gives_back_every_correction_equal(sqlite_path: Path) -> None:
-    with SQLiteCorrectionStore(sqlite_path) as store:
-        pending = ask(store, at=T0.astimezone(NZ))
-        applied = store.apply(ask(store).id, nothing, by=OFFICER, note="done", at=T0 + DAY)
-        declined = store.decline(
-            ask(store, at=T0 + timedelta(microseconds=1)).id,
-            by=OFFICER,
-            reason="verified",
-            at=T0 + DAY,
-        )
-        stated = store.attach_statement(declined.id, "I disagree ☃", at=T0 + 2 * DAY)
-        theirs = ask(store, note(OTHER), subject=OTHER)
-    with SQLiteCorrectionStore(sqlite_path, synchronous="NORMAL") as store:
-        assert store.path == sqlite_path.absolute()
-        assert store.for_subject(SUBJECT) == [pending, applied, stated]
-        assert store.for_subject(OTHER) == [theirs]
-        assert store.pending() == [pending, theirs]
-        assert store.statements(SUBJECT) == [stated]
-        assert store.get(stated.id).statement_at == T0 + 2 * DAY
-
-
-def test_the_file_is_marked_as_a_correction_store(
-    sqlite_store: SQLiteCorrectionStore, sqlite_path: Path
-) -> None:
-    connection = raw(sqlite_path)
-    try:
-        assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
-        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        plan = connection.execute(
-            "EXPLAIN QUERY PLAN SELECT * FROM corrections WHERE subject = ? "
-            "ORDER BY requested_us, seq",
-            (SUBJECT,),
-        ).fetchall()
-    finally:
-        connection.close()
-    assert "corrections_by_subject" in str(plan)
-    assert APPLICATION_ID.to_bytes(4, "big") == b"PuCr"
-
-
-def test_a_consent_store_file_is_refused_and_left_alone(sqlite_path: Path) -> None:
-    with SQLiteConsentStore(sqlite_path) as consent:
-        consent.give(SUBJECT, "research", at=T0)
-    before = sqlite_path.read_bytes()
-    with pytest.raises(StoreCorrupt, match="not a purposeful correction store") as caught:
-        SQLiteCorrectionStore(sqlite_path)
-    assert str(sqlite_path) in str(caught.value)
-    assert sqlite_path.read_bytes() == before
-
-
-def test_another_applications_database_is_refused_and_left_alone(sqlite_path: Path) -> None:
-    connection = raw(sqlite_path)
-    connection.execute("CREATE TABLE invoices (amount INTEGER)")
-    connection.execute("INSERT INTO invoices VALUES (12)")
-    connection.close()
-    before = sqlite_path.read_bytes()
-    with pytest.raises(StoreCorrupt, match="check the path"):
-        SQLiteCorrectionStore(sqlite_path)
-    assert sqlite_path.read_bytes() == before
-
-
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        "UPDATE corrections SET status = 'maybe-☃'",
-        "UPDATE corrections SET reason = x'e29883'",
-        "UPDATE corrections SET decided_by = x'e29883'",
-    ],
-    ids=["status", "reason", "decided-by"],
-)
-def test_a_row_changed_outside_purposeful_is_reported_without_its_content(
-    sqlite_store: SQLiteCorrectionStore, sqlite_path: Path, tamper: str
-) -> None:
-    made = ask(sqlite_store)
-    connection = raw(sqlite_path)
-    connection.execute(tamper)
-    connection.close()
-    for call in (lambda: sqlite_store.get(made.id), lambda: sqlite_store.for_subject(SUBJECT)):
-        with pytest.raises(StoreCorrupt, match="a correction that cannot be read") as caught:
-            call()
-        assert SUBJECT not in str(caught.value)
-        assert "☃" not in str(caught.value)
-        assert caught.value.__cause__ is None
-
-
-WORKER = """
-import sys
-import time
-
-from purposeful.access.corrections import SQLiteCorrectionStore
-from purposeful.errors import InvalidCorrection
-
-
-def update(correction):
-    print("updated", correction.id, flush=True)
-    time.sleep(0.02)
-
-
-mode, path, *ids = sys.argv[1:]
-with SQLiteCorrectionStore(path, timeout=20.0) as store:
-    print("ready", flush=True)
-    sys.stdin.readline()
-    for ident in ids if mode == "apply" else reversed(ids):
-        try:
-            if mode == "apply":
-                store.apply(ident, update, by="staff-apply")
-            else:
-                store.decline(ident, by="staff-decline", reason="accurate as it stands")
-        except InvalidCorrection:
-            print("refused", ident, flush=True)
-        else:
-            print("won", ident, flush=True)
-"""
-
-
-def test_two_processes_deciding_the_same_requests_leave_exactly_one_winner_each(
-    sqlite_path: Path, tmp_path: Path
-) -> None:
-    with SQLiteCorrectionStore(sqlite_path) as store:
-        ids = [ask(store, note(note_id=f"N-{n}")).id for n in range(6)]
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    workers = [
-        subprocess.Popen(
-            [sys.executable, str(script), mode, str(sqlite_path), *ids],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for mode in ("apply", "decline")
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout is not None
-            assert worker.stdout.readline().strip() == "ready", worker.communicate(timeout=10)
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        results = [worker.communicate(timeout=60) for worker in workers]
-    finally:
-        for worker in workers:
-            worker.kill()
-            worker.wait(timeout=10)
-    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in results]
-    lines = [[line.split() for line in out.splitlines()] for out, _ in results]
-    won = [{ident for word, ident in printed if word == "won"} for printed in lines]
-    refused = [{ident for word, ident in printed if word == "refused"} for printed in lines]
-    updated = {ident for word, ident in lines[0] if word == "updated"}
-    assert won[0] | won[1] == set(ids)
-    assert not won[0] & won[1]
-    assert refused == [won[1], won[0]]
-    assert updated == won[0]  # the applier's callback ran exactly where it won
-    with SQLiteCorrectionStore(sqlite_path) as store:
-        for ident in ids:
-            decided = store.get(ident)
-            expected = CorrectionStatus.APPLIED if ident in won[0] else CorrectionStatus.DECLINED
-            assert decided.status is expected
-
-
 # --- nothing personal leaks ---
 
 MARK = "\u2603"
 personal = st.text(st.characters(categories=["L"]), min_size=4).map(lambda s: f"{MARK}{s}{MARK}")
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def open_store(kind: str, request: pytest.FixtureRequest) -> BaseCorrectionStore:
+    """A new store of *kind*; a PostgreSQL one in the test's schema."""
+    if kind == "memory":
+        return MemoryCorrectionStore()
+    if kind == "sqlite":
+        folder: Path = request.getfixturevalue("tmp_path")
+        return SQLiteCorrectionStore(folder / f"{uuid.uuid4().hex}.sqlite3")
+    from purposeful.corrections.postgres import PostgresCorrectionStore
+
+    dsn, schema = request.getfixturevalue("postgres_schema")
+    return PostgresCorrectionStore(dsn, schema=schema)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(subject=personal, other=personal, requested=personal, reason=personal, statement=personal)
 def test_no_message_or_repr_holds_a_subject_requested_value_reason_or_statement(
     kind: str,
-    tmp_path: Path,
+    request: pytest.FixtureRequest,
     subject: str,
     other: str,
     requested: str,
@@ -731,11 +572,7 @@ def test_no_message_or_repr_holds_a_subject_requested_value_reason_or_statement(
 ) -> None:
     assume(subject != other)
     secrets = (subject, other, requested, reason, statement)
-    store: BaseCorrectionStore = (
-        MemoryCorrectionStore()
-        if kind == "memory"
-        else SQLiteCorrectionStore(tmp_path / f"{uuid.uuid4().hex}.sqlite3")
-    )
+    store = open_store(kind, request)
     texts: list[str] = []
 
     def refused(call: Callable[[], object]) -> None:

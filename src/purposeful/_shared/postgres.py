@@ -1,7 +1,7 @@
 """One PostgreSQL schema owned by purposeful stores: connecting, preparing, migrating, failing.
 
-The consent store and the disclosure log can keep their tables in PostgreSQL, for several
-services sharing one store. What they share is here, in `PostgresSchema`; what each stores
+The consent, correction and sharing stores can keep their tables in PostgreSQL, for
+several services sharing one store. What they share is here, in `PostgresSchema`; what each stores
 (tables, queries, rules) stays in the store:
 
 - **One connection per process**, shared by its threads under a lock, in autocommit mode
@@ -43,7 +43,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
-from .errors import (
+from ..errors import (
     ConfigurationError,
     StoreClosed,
     StoreCorrupt,
@@ -51,8 +51,9 @@ from .errors import (
     StoreUnavailable,
     StoreVersionError,
 )
+from .checks import storable
 
-__all__ = ["Connection", "PostgresSchema", "lock_key", "storable"]
+__all__ = ["Connection", "PostgresSchema", "lock_key"]
 
 T = TypeVar("T")
 Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]
@@ -208,15 +209,23 @@ class PostgresSchema:
             except psycopg.Error as exc:
                 raise self.failure(exc, action, connection) from None
 
-    def write(self, action: str, work: Callable[[Connection], T], *, unsure: str) -> T:
+    def write(
+        self,
+        action: str,
+        work: Callable[[Connection], T],
+        *,
+        unsure: str,
+        may_retry: Callable[[], bool] = lambda: True,
+    ) -> T:
         """`run` *work* inside one transaction: committed when it returns, rolled back if
         it raises (anything), so a write is whole or absent.
 
         A connection lost before the commit is retried as `run` does (the server rolled
-        the transaction back). One lost while committing raises `StoreUnavailable` saying
-        the connection was lost while committing *unsure*: say what was written and how
-        to find out whether it was, e.g. ``"a consent event, so it may or may not be
-        recorded: check history() before recording it again"``.
+        the transaction back), if *may_retry* agrees: say no once *work* has done what must
+        not be done twice (called the application's code, say). One lost while committing
+        raises `StoreUnavailable` saying the connection was lost while committing *unsure*:
+        say what was written and how to find out whether it was, e.g. ``"a consent event,
+        so it may or may not be recorded: check history() before recording it again"``.
         """
         committing = False
 
@@ -229,7 +238,7 @@ class PostgresSchema:
             return result
 
         try:
-            return self.run(action, transaction, may_retry=lambda: not committing)
+            return self.run(action, transaction, may_retry=lambda: not committing and may_retry())
         except StoreUnavailable:
             if not committing:
                 raise
@@ -452,17 +461,6 @@ class PostgresSchema:
             if password:
                 text = text.replace(password, "***")
         return " ".join(text.split())
-
-
-def storable(text: str) -> bool:
-    """True if PostgreSQL can store *text* (UTF-8 without NUL)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def lock_key(name: str) -> int:

@@ -1,0 +1,88 @@
+"""The checks the library repeats: non-empty text, aware datetimes, text a store can keep, and
+a pretty-printer hook that never shows more than ``repr``.
+
+Each check is a predicate: it answers, and the caller raises its own error (its room's
+class, with a message that names the argument or attribute and says what to pass). So
+``if not is_text(reason): raise InvalidCorrection("reason= takes ...")`` reads the same in
+every room, while each room keeps its own error tree and wording.
+
+What this module must not do: raise, hold state, import a room, or build a message that
+quotes the value it checked (the value may be personal).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+from typing_extensions import TypeIs
+
+__all__ = [
+    "EPOCH",
+    "Printer",
+    "SafeRepr",
+    "encodable",
+    "is_aware",
+    "is_text",
+    "repr_pretty",
+    "storable",
+]
+
+#: The Unix epoch, aware: what stores count microseconds from, and what spans count
+#: nanoseconds from.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def is_text(value: object) -> TypeIs[str]:
+    """True if *value* is a string holding something other than whitespace."""
+    return isinstance(value, str) and bool(value.strip())
+
+
+def is_aware(value: object) -> TypeIs[datetime]:
+    """True if *value* is a datetime that knows its offset from UTC.
+
+    A datetime whose ``tzinfo`` answers None for its offset is naive too (``utcoffset()``
+    is what arithmetic and comparisons use), so this asks for the offset, not the tzinfo.
+    """
+    return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+def encodable(text: str) -> bool:
+    """True if *text* has a UTF-8 encoding: it holds no unpaired surrogate (which no file,
+    database or JSON document can keep)."""
+    # ASCII (the common case, checked in C) holds no surrogates.
+    return text.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def storable(text: str) -> bool:
+    """True if every store can keep *text*: it is `encodable` and holds no NUL character
+    (PostgreSQL's text cannot)."""
+    return "\x00" not in text and encodable(text)
+
+
+class Printer(Protocol):
+    """The part of a pretty printer (IPython's, hypothesis's) that `repr_pretty` uses."""
+
+    def text(self, obj: str) -> None:
+        """Write *obj*."""
+        ...
+
+
+def repr_pretty(self: object, printer: Printer, cycle: bool) -> None:
+    """A ``_repr_pretty_`` that prints ``repr(self)`` and nothing else.
+
+    IPython and hypothesis (printing a falsifying example) use ``_repr_pretty_`` when a
+    class has one and otherwise walk the attributes, which would show what a careful
+    ``__repr__`` leaves out. Assign it in a class body, ``_repr_pretty_ = repr_pretty``, or
+    inherit `SafeRepr`.
+    """
+    printer.text(repr(self))
+
+
+class SafeRepr:
+    """A mixin for values whose ``repr`` leaves personal attributes out: pretty printers
+    print that ``repr`` too (`repr_pretty`). It adds no attributes (empty ``__slots__``)."""
+
+    __slots__ = ()
+
+    _repr_pretty_ = repr_pretty

@@ -1,0 +1,370 @@
+"""The disclosure log's values: a `Disclosure`, a `CorrectionNotice`, a `Collection` and its
+`CollectionStatus`, the `DisclosureEntry` a log hands to subject-access bundles, and the ids
+and names they hold.
+
+Values check what one value can know about itself (ids of the right form, aware times held
+in UTC, text every store can keep, field names that are identifiers); whether it fits what
+the log holds already is the store's to check (`store`).
+
+What this module must not do: put a subject id, a record key, or any text the caller stored
+(how a party was told, an exception relied on, a law) in an error message or a repr.
+Messages and reprs name ids, record types, field names, parties, statuses and dates only.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+from typing_extensions import TypeIs
+
+from .._shared.checks import SafeRepr, is_aware, is_text, storable
+from ..errors import ConfigurationError
+
+__all__ = [
+    "Collection",
+    "CollectionStatus",
+    "CorrectionNotice",
+    "Disclosure",
+    "DisclosureEntry",
+    "is_field_name",
+    "is_id",
+    "is_record_type",
+    "new_id",
+]
+
+_ID = re.compile(r"[0-9a-f]{32}\Z")
+
+
+def new_id() -> str:
+    """A new id for a `Disclosure`: 32 lower-case hexadecimal digits (a random uuid4)."""
+    return uuid.uuid4().hex
+
+
+# --- checking values ---
+
+
+def is_id(value: object) -> TypeIs[str]:
+    """True if *value* has the form of the ids the store uses (and so may be shown)."""
+    return isinstance(value, str) and _ID.match(value) is not None
+
+
+def is_record_type(value: object) -> TypeIs[str]:
+    """True if *value* has the form of a class's ``__qualname__`` (``Outer.Inner``)."""
+    return isinstance(value, str) and all(
+        part.isidentifier() or part == "<locals>" for part in value.split(".")
+    )
+
+
+def is_field_name(value: object) -> TypeIs[str]:
+    """True if *value* has the form of a field's name (an identifier)."""
+    return isinstance(value, str) and value.isidentifier()
+
+
+def _named(instance: object, attribute: attrs.Attribute[Any]) -> str:
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+def _text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_text(value):
+        raise ConfigurationError(f"{_named(instance, attribute)} must be non-empty text")
+    if not storable(value):
+        raise ConfigurationError(
+            f"{_named(instance, attribute)} holds a NUL character or an unpaired surrogate, "
+            f"which a sharing store cannot keep; remove it"
+        )
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _text(instance, attribute, value)
+
+
+def _id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_id(value):
+        raise ConfigurationError(
+            f"{_named(instance, attribute)} must be 32 lower-case hexadecimal digits (a "
+            f"uuid4's hex); make one with purposeful.sharing.values.new_id()"
+        )
+
+
+def _record_type(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_record_type(value):
+        raise ConfigurationError(
+            f"{_named(instance, attribute)} must be a record class's __qualname__, such as "
+            f"'CaseNote'"
+        )
+
+
+def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_aware(value):
+        raise ConfigurationError(
+            f"{_named(instance, attribute)} must be a timezone-aware datetime; pass an aware "
+            f"datetime, e.g. datetime.now(UTC)"
+        )
+
+
+def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _aware(instance, attribute, value)
+
+
+def _status(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, CollectionStatus):
+        raise ConfigurationError(
+            f"{_named(instance, attribute)} must be a CollectionStatus, such as "
+            f"CollectionStatus.TO_TELL"
+        )
+
+
+def _names(values: Iterable[str] | str) -> tuple[str, ...]:
+    """A tuple of the names given; one name on its own is one name, not its letters."""
+    if isinstance(values, str):
+        return (values,)
+    try:
+        return tuple(values)
+    except TypeError:
+        raise ConfigurationError(
+            "fields= and statements= take a tuple of names (a single name is accepted too)"
+        ) from None
+
+
+def _field_names(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    where = _named(instance, attribute)
+    if not value:
+        raise ConfigurationError(f"{where} must name at least one field that was disclosed")
+    if not all(is_field_name(name) for name in value):
+        raise ConfigurationError(
+            f"{where} takes field names (identifiers such as 'address'), not 'Type.field'"
+        )
+    if len(set(value)) != len(value):
+        raise ConfigurationError(f"{where} names a field twice; name each once")
+
+
+def _correction_ids(
+    instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]
+) -> None:
+    where = _named(instance, attribute)
+    if not all(is_id(ident) for ident in value):
+        raise ConfigurationError(
+            f"{where} takes correction ids (Correction.id: 32 lower-case hexadecimal digits)"
+        )
+    if len(set(value)) != len(value):
+        raise ConfigurationError(f"{where} names a correction twice; name each once")
+
+
+def _in_utc(instance: object, *names: str) -> None:
+    """Hold every time in UTC, so values read back from any store are the values logged."""
+    for name in names:
+        value = getattr(instance, name)
+        if value is not None and value.tzinfo is not UTC:
+            object.__setattr__(instance, name, value.astimezone(UTC))
+
+
+def _entry_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_text(value):
+        raise ConfigurationError(f"DisclosureEntry.{attribute.name} must be non-empty text")
+
+
+def _entry_time(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not is_aware(value):
+        raise ConfigurationError(
+            "DisclosureEntry.at must be a timezone-aware datetime, e.g. datetime.now(UTC)"
+        )
+
+
+def _entry_fields(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+# --- the values ---
+
+
+@attrs.frozen
+class DisclosureEntry:
+    """One disclosure of the person's information to another party, as a subject-access
+    bundle shows it (``disclosures.json``).
+
+    A sharing store's ``for_subject`` gives these (`Disclosure.entry`); an application with
+    a disclosure log of its own adapts it by yielding them (the
+    `purposeful.typing.DisclosureSource` protocol).
+
+    Attributes:
+        at: when it was disclosed (timezone-aware).
+        recipient: who received it (an agency's name).
+        purpose: the purpose id it was disclosed for.
+        basis: the lawful basis, in words (`LawfulBasis.describe()`).
+        fields: what was disclosed, as ``"RecordType.field"``.
+        agreement: the sharing agreement it was made under, if any.
+
+    Raises:
+        ConfigurationError: a time that is not aware, or empty text.
+    """
+
+    at: datetime = attrs.field(validator=_entry_time)
+    recipient: str = attrs.field(validator=_entry_text)
+    purpose: str = attrs.field(validator=_entry_text)
+    basis: str = attrs.field(validator=_entry_text)
+    fields: tuple[str, ...] = attrs.field(converter=_entry_fields)
+    agreement: str | None = None
+
+
+@attrs.frozen(repr=False)
+class Disclosure(SafeRepr):
+    """One disclosure of one record's fields to one party, as the log keeps it.
+
+    Holds the subject id and the record's key: its repr shows only the ids, the record
+    type, the party and the fields.
+
+    Attributes:
+        id: 32 lower-case hexadecimal digits; make one with `new_id` (a repeated id is
+            refused unless it is the same disclosure again).
+        subject: the person the record is about.
+        at: when it was disclosed (aware; held in UTC).
+        recipient: the party it went to (its name).
+        agreement: the sharing agreement's id.
+        agreement_name: the agreement's name, as people know it.
+        purpose: the purpose id it was disclosed for.
+        basis: the lawful basis, described (`LawfulBasis.describe()`).
+        record_type: the record class's ``__qualname__``.
+        record_key: the record's key.
+        fields: the names of the fields disclosed (``"address"``, not ``"Note.address"``).
+        statements: the ids of the corrections whose statements of correction went with it.
+
+    Raises:
+        ConfigurationError: a value that is not as described.
+    """
+
+    id: str = attrs.field(validator=_id)
+    subject: str = attrs.field(validator=_text)
+    at: datetime = attrs.field(validator=_aware)
+    recipient: str = attrs.field(validator=_text)
+    agreement: str = attrs.field(validator=_text)
+    agreement_name: str = attrs.field(validator=_text)
+    purpose: str = attrs.field(validator=_text)
+    basis: str = attrs.field(validator=_text)
+    record_type: str = attrs.field(validator=_record_type)
+    record_key: str = attrs.field(validator=_text)
+    fields: tuple[str, ...] = attrs.field(converter=_names, validator=_field_names)
+    statements: tuple[str, ...] = attrs.field(
+        default=(), converter=_names, validator=_correction_ids
+    )
+
+    def __attrs_post_init__(self) -> None:
+        _in_utc(self, "at")
+
+    def entry(self) -> DisclosureEntry:
+        """The disclosure as a subject-access bundle shows it: fields as ``"Type.field"``,
+        the agreement by its name."""
+        return DisclosureEntry(
+            at=self.at,
+            recipient=self.recipient,
+            purpose=self.purpose,
+            basis=self.basis,
+            fields=tuple(f"{self.record_type}.{name}" for name in self.fields),
+            agreement=self.agreement_name,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Disclosure(id={self.id!r}, recipient={self.recipient!r}, "
+            f"agreement={self.agreement!r}, purpose={self.purpose!r}, "
+            f"record_type={self.record_type!r}, fields={self.fields!r})"
+        )
+
+
+@attrs.frozen(repr=False)
+class CorrectionNotice(SafeRepr):
+    """A party told that a field it received was corrected, or has a statement of
+    correction attached (IPP 7).
+
+    Its repr shows the ids and the party, not how they were told.
+
+    Attributes:
+        disclosure_id: the disclosure through which the party received the field.
+        correction_id: the correction (`Correction.id`) they were told of.
+        recipient: the party told (the disclosure's recipient).
+        told_at: when (aware; held in UTC).
+        how: how they were told (``"email to their privacy officer"``).
+    """
+
+    disclosure_id: str = attrs.field(validator=_id)
+    correction_id: str = attrs.field(validator=_id)
+    recipient: str = attrs.field(validator=_text)
+    told_at: datetime = attrs.field(validator=_aware)
+    how: str = attrs.field(validator=_text)
+
+    def __attrs_post_init__(self) -> None:
+        _in_utc(self, "told_at")
+
+    def __repr__(self) -> str:
+        return (
+            f"CorrectionNotice(disclosure_id={self.disclosure_id!r}, "
+            f"correction_id={self.correction_id!r}, recipient={self.recipient!r})"
+        )
+
+
+class CollectionStatus(enum.Enum):
+    """Where a collection stands under IPP 3A; the values are stable machine names."""
+
+    TO_TELL = "to-tell"
+    """The person is still to be made aware of the collection."""
+    TOLD = "told"
+    """The person was told (`Collection.how` says how)."""
+    EXCEPTION = "exception"
+    """The person was not told, under an exception (`Collection.how` names it)."""
+
+
+@attrs.frozen(repr=False)
+class Collection(SafeRepr):
+    """Information about a person collected from someone else (IPP 3A), and whether the
+    person has been made aware of it.
+
+    Holds the subject id, the record's key, the law and how the person was told: its repr
+    shows only the id, the record type, the source, the purpose and the status.
+
+    Attributes:
+        source: the party the information came from (its name).
+        purpose: the purpose id it was collected for.
+        collected_at: when (aware; held in UTC).
+        law: any law that authorises or requires the collection, in words.
+        status: `CollectionStatus.TO_TELL` until `mark_told` or `mark_exception`.
+        resolved_at: when the person was told, or the exception was decided on.
+        how: how the person was told, or the exception relied on.
+
+    Raises:
+        ConfigurationError: a value that is not as described, or a status that does not
+            agree with *resolved_at* and *how* (both set once resolved, neither before).
+    """
+
+    id: str = attrs.field(validator=_id)
+    subject: str = attrs.field(validator=_text)
+    record_type: str = attrs.field(validator=_record_type)
+    record_key: str = attrs.field(validator=_text)
+    source: str = attrs.field(validator=_text)
+    purpose: str = attrs.field(validator=_text)
+    collected_at: datetime = attrs.field(validator=_aware)
+    law: str | None = attrs.field(validator=_optional_text)
+    status: CollectionStatus = attrs.field(validator=_status)
+    resolved_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    how: str | None = attrs.field(default=None, validator=_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        resolved = self.status is not CollectionStatus.TO_TELL
+        if resolved != (self.resolved_at is not None) or resolved != (self.how is not None):
+            raise ConfigurationError(
+                f"a collection that is {self.status.value} must have "
+                + ("both resolved_at and how" if resolved else "neither resolved_at nor how")
+            )
+        _in_utc(self, "collected_at", "resolved_at")
+
+    def __repr__(self) -> str:
+        return (
+            f"Collection(id={self.id!r}, record_type={self.record_type!r}, "
+            f"source={self.source!r}, purpose={self.purpose!r}, status={self.status})"
+        )
