@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._hierarchy import Hierarchy
+from ._shared.checks import is_text
 from .errors import ConfigurationError, RegistryFileError
 
 T = TypeVar("T")
@@ -162,7 +163,7 @@ def expect_keys(
 
 def expect_str(entry: Mapping[str, Any], key: str, kind: str) -> str:
     value = entry[key]
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"{kind} {entry.get('id', '(no id)')!r}: '{key}' must be a non-empty string"
         )

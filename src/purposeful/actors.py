@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import attrs
 
+from ._shared.checks import is_text
 from .errors import ConfigurationError
 from .sensitivity import Level
 
@@ -17,7 +18,7 @@ __all__ = ["Actor"]
 
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(f"Actor.{attribute.name} must be a non-empty string")
 
 

@@ -23,6 +23,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from ._shared.checks import is_text
 from .errors import ConfigurationError
 
 __all__ = [
@@ -52,7 +53,7 @@ class BasisKind(enum.Enum):
 
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be a non-empty string"
         )

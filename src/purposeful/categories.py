@@ -21,6 +21,7 @@ import attrs
 
 from . import _toml
 from ._hierarchy import Hierarchy, check_id, covers
+from ._shared.checks import is_text
 from .errors import ConfigurationError, UnknownCategory
 
 #: The packs shipped with the library (read as files, not through importlib.resources,
@@ -31,7 +32,7 @@ __all__ = ["CategoryRegistry", "DataCategory"]
 
 
 def _title(instance: DataCategory, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(f"data category {instance.id!r} needs a non-empty title")
 
 

@@ -27,6 +27,7 @@ import attrs
 
 from . import _toml
 from ._hierarchy import Hierarchy, check_id, covers, lineage
+from ._shared.checks import is_text
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis, parse_basis
 from .errors import ConfigurationError, UnknownPurpose
 
@@ -84,7 +85,7 @@ def _bases(value: Iterable[LawfulBasis]) -> tuple[LawfulBasis, ...]:
 
 
 def _text(instance: Purpose, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"purpose {instance.id!r} needs a non-empty {attribute.name}; "
             f"write it for the person the information is about"

@@ -30,6 +30,7 @@ import re
 
 import attrs
 
+from ._shared.checks import is_text
 from .errors import ConfigurationError
 
 __all__ = [
@@ -45,7 +46,7 @@ _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"WithholdingGround.{attribute.name} must be a non-empty string, e.g. "
             f"{'s 53' if attribute.name == 'section' else 'a sentence for the person'}"

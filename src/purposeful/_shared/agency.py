@@ -13,12 +13,13 @@ from __future__ import annotations
 import attrs
 
 from ..errors import ConfigurationError
+from .checks import is_text
 
 __all__ = ["AgencyDetails"]
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be non-empty text"
         )

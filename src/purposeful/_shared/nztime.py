@@ -24,6 +24,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigurationError
+from .checks import is_aware
 
 __all__ = ["NZ_ZONE", "long_date", "nz_date", "nz_time"]
 
@@ -56,7 +57,7 @@ def _zone() -> tzinfo:
 
 
 def _local(moment: datetime) -> datetime:
-    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+    if not is_aware(moment):
         raise ConfigurationError(
             "a New Zealand date or time needs a timezone-aware datetime, not "
             f"{'a naive datetime' if isinstance(moment, datetime) else type(moment).__name__}; "

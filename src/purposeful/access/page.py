@@ -25,6 +25,7 @@ from datetime import date
 import attrs
 
 from .._shared.agency import AgencyDetails
+from .._shared.checks import is_text
 from .._shared.document import (
     PAGE_STYLE,
     Block,
@@ -46,7 +47,7 @@ __all__ = ["Page", "Section", "Wording", "page_document", "render_page"]
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be non-empty text"
         )

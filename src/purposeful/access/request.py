@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from .._config import get_configuration
 from .._files import atomic_file
 from .._shared.agency import AgencyDetails
+from .._shared.checks import is_aware, is_text
 from .._shared.nztime import nz_time
 from ..audit.keys import PseudonymKey, signing_key_id
 from ..bases import BasisKind
@@ -57,7 +58,7 @@ _PROGRESS_EVERY = 1000
 
 
 def _request_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+    if not is_text(value) or len(value) > 200:
         raise ConfigurationError(
             "AccessRequest.request_id must be the request's reference, non-empty text of up "
             "to 200 characters, e.g. 'SAR-2026-0042'"
@@ -291,7 +292,7 @@ class SubjectAccess:
                 f"purposeful.access.load_recipient_public_key(path)"
             )
         created = datetime.now(UTC) if created is None else created
-        if not isinstance(created, datetime) or created.utcoffset() is None:
+        if not is_aware(created):
             raise ConfigurationError("build(created=...) takes a timezone-aware datetime")
         if not len(self.sources):
             raise SubjectAccessError(

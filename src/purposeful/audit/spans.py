@@ -29,6 +29,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
+from .._shared.checks import EPOCH
 from .._version import __version__
 from ..bases import LawfulBasis
 from ..decisions import Decision, Outcome, ScopeReport
@@ -56,7 +57,6 @@ _DENIED: Final = Outcome.DENIED
 _WOULD_DENY: Final = Outcome.WOULD_DENY
 _WITHHELD: Final = Outcome.WITHHELD
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
 
 
@@ -239,4 +239,4 @@ def _nanoseconds(moment: datetime) -> int:
     """Nanoseconds since the Unix epoch, exactly (a naive time is taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND * 1_000
+    return (moment - EPOCH) // _MICROSECOND * 1_000

@@ -11,13 +11,14 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._shared.checks import is_text
 from ..errors import ConfigurationError
 
 __all__ = ["NoticeWording"]
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be non-empty text"
         )

@@ -31,6 +31,7 @@ import attrs
 
 from .._config import declared_records, get_configuration
 from .._hierarchy import covers
+from .._shared.checks import is_text
 from .._toml import build_entries, expect_keys, read_table_array
 from ..bases import InformationSharingAgreement, LawfulBasis, Statute, parse_basis
 from ..errors import AgreementError, ConfigurationError, RegistryFileError
@@ -44,7 +45,7 @@ _BASES = (InformationSharingAgreement, Statute)
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not is_text(value):
         raise AgreementError(f"{type(instance).__name__}.{attribute.name} must be non-empty text")
 
 

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .._config import get_configuration
+from .._shared.checks import is_aware
 from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
@@ -293,7 +294,7 @@ def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: A
 def _aware(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
-    if not isinstance(at, datetime) or at.utcoffset() is None:
+    if not is_aware(at):
         raise ConfigurationError("at= takes a timezone-aware datetime, e.g. datetime.now(UTC)")
     return at
 

@@ -33,12 +33,13 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Final, NoReturn
 
 import attrs
 
+from ..._shared.checks import EPOCH
 from ...decisions import Outcome
 from ...errors import ReportInputError
 from ..conventions import (
@@ -63,7 +64,6 @@ OTLP_JSON_INPUT: Final = "OTLP JSON"
 #: The kind of input `read_ledger` reads, as a report's sources name it.
 LEDGER_INPUT: Final = "ledger"
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Numbers no longer than an int64's 19 digits: a longer one is malformed here, and would
 # cost int() quadratic time (or Python's 4,300-digit limit, a bare ValueError).
 _INTEGER = re.compile(r"-?[0-9]{1,19}\Z")
@@ -741,7 +741,7 @@ def _from_nanoseconds(value: object, where: _Where, at: str) -> datetime:
     nanoseconds = _integer(value)
     if nanoseconds is None or nanoseconds < 0 or nanoseconds >= _LAST_NANOSECOND:
         where.fail("must be nanoseconds since the Unix epoch (a decimal string)", at)
-    return _EPOCH + timedelta(microseconds=nanoseconds // 1000)
+    return EPOCH + timedelta(microseconds=nanoseconds // 1000)
 
 
 def _from_iso(value: object, where: _Where, key: str) -> datetime:
