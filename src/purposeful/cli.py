@@ -34,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from .audit.keys import generate_keys, load_pseudonym_key, load_public_key, load_signing_key
+from .audit import generate_keys, load_pseudonym_key, load_public_key, load_signing_key
 from .audit.ledger import verify_ledger
 from .audit.report import (
     ProgressBar,

@@ -51,7 +51,7 @@ from purposeful.access import (
     verify_bundle,
 )
 from purposeful.access.encryption import MAGIC, decrypt_stream
-from purposeful.audit.keys import signing_key_id
+from purposeful.audit import signing_key_id
 from purposeful.errors import BundleDecryptionError, BundleError, BundleInvalid
 
 PASSPHRASE = "kōwhai blooms in spring"

@@ -49,8 +49,8 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from .._shared.keys import signing_key_id
 from .._version import __version__
-from ..audit.keys import signing_key_id
 from ..errors import SubjectAccessError
 from ..records import RecordPolicy
 from ..withholding import WithholdingGround

@@ -76,16 +76,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .._files import atomic_file
-from ..audit.keys import (
-    _NEW_KEYS_HINT,
+from .._shared.keys import (
+    NEW_KEYS_HINT,
     PrivateKeyKind,
-    _describe_key,
-    _load_pem,
-    _make_directory,
-    _passphrase_bytes,
-    _read_key_file,
-    _write_all,
+    describe_key,
+    load_pem,
+    make_directory,
     parse_private_key,
+    passphrase_bytes,
+    read_key_file,
+    write_all,
 )
 from ..errors import (
     BundleDecryptionError,
@@ -298,7 +298,7 @@ def _kind(key: object) -> str:
         return "an Ed25519 key (a signing key)"
     if isinstance(key, X25519PrivateKey):
         return "an X25519 private key"
-    description = _describe_key(key)
+    description = describe_key(key)
     return description if description != "a key of another kind" else type(key).__name__
 
 
@@ -623,9 +623,9 @@ def generate_recipient_keys(
         PassphraseError: *passphrase* is empty or neither str nor bytes.
     """
     folder = Path(directory)
-    secret = _passphrase_bytes(passphrase, folder)
+    secret = passphrase_bytes(passphrase, folder)
     private_file, public_file = folder / RECIPIENT_KEY_FILE, folder / RECIPIENT_PUBLIC_KEY_FILE
-    _make_directory(folder)
+    make_directory(folder)
     existing = [f.name for f in (private_file, public_file) if f.exists() or f.is_symlink()]
     if existing:
         raise KeyFileError(
@@ -646,7 +646,7 @@ def generate_recipient_keys(
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _write_all(
+    write_all(
         folder,
         [(private_file, (private_pem, 0o600)), (public_file, (public_pem, 0o644))],
         force=False,
@@ -671,7 +671,7 @@ def load_recipient_public_key(path: str | os.PathLike[str]) -> X25519PublicKey:
     elif b"-----BEGIN" not in pem:
         problem = f"is not a PEM public key file; pass a {RECIPIENT_PUBLIC_KEY_FILE}"
     else:
-        key = _load_pem(serialization.load_pem_public_key, pem)
+        key = load_pem(serialization.load_pem_public_key, pem)
         if key is None:
             problem = f"is not a readable PEM public key (damaged?); {_NEW_RECIPIENT_KEYS_HINT}"
         elif not isinstance(key, X25519PublicKey):
@@ -722,9 +722,9 @@ _RECIPIENT_KEY_KIND = PrivateKeyKind(
 
 
 def _read_recipient_key_file(file: Path, *, private: bool) -> bytes:
-    """`_read_key_file`, its hints pointing at recipient keys rather than signing keys."""
+    """`read_key_file`, its hints pointing at recipient keys rather than signing keys."""
     try:
-        return _read_key_file(file, private=private)
+        return read_key_file(file, private=private)
     except KeyFileError as exc:
-        message = str(exc).replace(_NEW_KEYS_HINT, _NEW_RECIPIENT_KEYS_HINT)
+        message = str(exc).replace(NEW_KEYS_HINT, _NEW_RECIPIENT_KEYS_HINT)
     raise KeyFileError(message, source=file)  # outside the handler: nothing chained

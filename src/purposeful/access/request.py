@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from .._config import get_configuration
 from .._files import atomic_file
-from ..audit.keys import PseudonymKey, signing_key_id
+from .._shared.keys import PseudonymKey, signing_key_id
 from ..bases import BasisKind
 from ..errors import AnnotationError, ConfigurationError, SubjectAccessError
 from ..purposes import PurposeRegistry

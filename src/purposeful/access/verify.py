@@ -43,7 +43,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from ..audit.keys import load_public_key, signing_key_id
+from .._shared.keys import load_public_key, signing_key_id
 from ..errors import BundleDecryptionError, BundleError, BundleInvalid
 from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry, dumps
 from .encryption import MAGIC, decrypt_stream, is_encrypted

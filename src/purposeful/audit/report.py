@@ -52,8 +52,8 @@ from typing import BinaryIO, Final, Literal, NoReturn, TextIO, TypeAlias
 
 import attrs
 
+from .._shared.keys import PseudonymKey
 from ..errors import ConfigurationError, ReportInputError
-from .keys import PseudonymKey
 from .spans import DENIED_EVENT, SPAN_NAME, UNSCOPED_SPAN_NAME, WOULD_DENY_EVENT
 
 __all__ = [

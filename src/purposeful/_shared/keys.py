@@ -1,4 +1,4 @@
-"""The audit trail's keys: an Ed25519 signing key pair and a pseudonymisation key.
+"""Key handling, shared by the audit trail and subject access.
 
 - The **signing key** (``signing-key.pem``, Ed25519, PKCS#8 PEM, optionally encrypted with a
   passphrase) signs ledger checkpoints and subject-access bundles; its **public key**
@@ -9,13 +9,20 @@
 
 `generate_keys` writes all three files (``purposeful keys new DIR`` calls it); the
 ``load_*`` functions read them back, from a file or, for the secret ones, from an
-environment variable filled by a secrets manager.
+environment variable filled by a secrets manager. Users meet these names in
+`purposeful.audit`, which re-exports them.
+
+The rest is for other rooms that keep keys of their own (the recipient keys of encrypted
+bundles, in `purposeful.access.encryption`): `read_key_file` reads a key file safely,
+`make_directory` and `write_all` put new key files in place, and `passphrase_bytes` checks
+a passphrase.
 
 What this module must not do: log, print or put in an exception message any key material
 (private key bytes, PEM text, passphrases, pseudonym secrets) — errors name the file or
 variable and what to do, and are raised outside the handler of the underlying error so no
 chained exception carries the text either; replace an existing key file unless asked; leave
-a partly written key file behind; read a private key file that other users can open.
+a partly written key file behind; read a private key file that other users can open; import
+a room (audit, access, cli).
 """
 
 from __future__ import annotations
@@ -80,7 +87,7 @@ _MAX_KEY_BYTES = 64 * 1024
 # No str encodes (UTF-8, even with surrogatepass) to bytes holding 0xff, so a derived key
 # can never be the HMAC behind a pseudonym.
 _DERIVE_PREFIX = b"\xff"
-_NEW_KEYS_HINT = "create keys with `purposeful keys new DIR`"
+NEW_KEYS_HINT = "create keys with `purposeful keys new DIR`"
 
 
 def _hidden(_: object) -> str:
@@ -92,7 +99,7 @@ def _check_key_id(_: object, __: attrs.Attribute[str], key_id: object) -> None:
         got = f"{len(key_id)} characters" if isinstance(key_id, str) else type(key_id).__name__
         raise ConfigurationError(
             f"a pseudonym key id must be 8 lower-case hex digits, such as '1a2b3c4d' "
-            f"(got {got}); use PseudonymKey.generate() or {_NEW_KEYS_HINT}"
+            f"(got {got}); use PseudonymKey.generate() or {NEW_KEYS_HINT}"
         )
 
 
@@ -100,12 +107,12 @@ def _check_secret(_: object, __: attrs.Attribute[bytes], secret: object) -> None
     if not isinstance(secret, bytes):
         raise ConfigurationError(
             f"a pseudonym key's secret must be bytes, not {type(secret).__name__}; "
-            f"use PseudonymKey.generate() or {_NEW_KEYS_HINT}"
+            f"use PseudonymKey.generate() or {NEW_KEYS_HINT}"
         )
     if len(secret) < _SECRET_BYTES:
         raise ConfigurationError(
             f"a pseudonym key's secret must be at least {_SECRET_BYTES} random bytes, "
-            f"got {len(secret)}; use PseudonymKey.generate() or {_NEW_KEYS_HINT}"
+            f"got {len(secret)}; use PseudonymKey.generate() or {NEW_KEYS_HINT}"
         )
 
 
@@ -239,9 +246,9 @@ def generate_keys(
         PassphraseError: *passphrase* is empty or neither str nor bytes.
     """
     folder = Path(directory)
-    secret_passphrase = _passphrase_bytes(passphrase, folder)
+    secret_passphrase = passphrase_bytes(passphrase, folder)
     targets = [folder / PSEUDONYM_KEY_FILE, folder / PUBLIC_KEY_FILE, folder / SIGNING_KEY_FILE]
-    _make_directory(folder)
+    make_directory(folder)
     if not force:
         existing = [t.name for t in targets if t.exists() or t.is_symlink()]
         if existing:
@@ -269,7 +276,7 @@ def generate_keys(
             0o600,
         ),
     ]
-    _write_all(folder, list(zip(targets, contents, strict=True)), force=force)
+    write_all(folder, list(zip(targets, contents, strict=True)), force=force)
     return KeyFiles(
         signing_key=targets[2],
         public_key=targets[1],
@@ -294,7 +301,7 @@ def _pseudonym_key_json(key: PseudonymKey) -> bytes:
     return (json.dumps({"key_id": key.key_id, "secret": secret}) + "\n").encode("ascii")
 
 
-def _make_directory(folder: Path) -> None:
+def make_directory(folder: Path) -> None:
     problem = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -306,7 +313,7 @@ def _make_directory(folder: Path) -> None:
         raise KeyFileError(f"{folder} {problem}", source=folder)
 
 
-def _write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, force: bool) -> None:
+def write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, force: bool) -> None:
     """Write every file to a synced temporary file, then put each in place."""
     temporaries: list[Path] = []
     placed: list[Path] = []
@@ -371,7 +378,7 @@ def load_signing_key(
     """
     if path is not None:
         file = Path(path)
-        pem = _read_key_file(file, private=True)
+        pem = read_key_file(file, private=True)
         return _parse_signing_key(pem, passphrase, source=file, name=str(file), in_env=False)
     text = _read_env(env, what="signing key", form="the PEM text of signing-key.pem")
     text = text.replace("\\n", "\n") if "\n" not in text else text
@@ -387,7 +394,7 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
             an Ed25519 public key.
     """
     file = Path(path)
-    pem = _read_key_file(file, private=False)
+    pem = read_key_file(file, private=False)
     problem = None
     if b"PRIVATE KEY-----" in pem:
         problem = (
@@ -397,13 +404,13 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     elif b"-----BEGIN" not in pem:
         problem = f"is not a PEM public key file; pass the {PUBLIC_KEY_FILE} that came with it"
     else:
-        key = _load_pem(serialization.load_pem_public_key, pem)
+        key = load_pem(serialization.load_pem_public_key, pem)
         if key is None:
-            problem = f"is not a readable PEM public key (damaged?); {_NEW_KEYS_HINT}"
+            problem = f"is not a readable PEM public key (damaged?); {NEW_KEYS_HINT}"
         elif not isinstance(key, Ed25519PublicKey):
             problem = (
-                f"holds {_describe_key(key)}, not an Ed25519 public key: purposeful signs "
-                f"with Ed25519 only; {_NEW_KEYS_HINT}"
+                f"holds {describe_key(key)}, not an Ed25519 public key: purposeful signs "
+                f"with Ed25519 only; {NEW_KEYS_HINT}"
             )
         else:
             return key
@@ -429,7 +436,7 @@ def load_pseudonym_key(
     """
     if path is not None:
         file = Path(path)
-        data = _read_key_file(file, private=True)
+        data = read_key_file(file, private=True)
         return _parse_pseudonym_key(data, source=file, name=str(file))
     text = _read_env(env, what="pseudonym key", form="the JSON of pseudonym.key")
     return _parse_pseudonym_key(text.encode("utf-8", "replace"), source=f"${env}", name=f"${env}")
@@ -444,22 +451,21 @@ def _read_env(env: str | None, *, what: str, form: str) -> str:
         message = f"no {what} given: pass the path of its file"
     elif value is None:
         message = (
-            f"no {what} given: pass the path of its file, or set ${env} to {form} "
-            f"({_NEW_KEYS_HINT})"
+            f"no {what} given: pass the path of its file, or set ${env} to {form} ({NEW_KEYS_HINT})"
         )
     else:
         message = f"${env} is set but empty: set it to {form}, or pass the path of the file"
     raise KeyFileError(message, source=f"${env}" if env is not None else None)
 
 
-def _read_key_file(file: Path, *, private: bool) -> bytes:
+def read_key_file(file: Path, *, private: bool) -> bytes:
     """The bytes of a key file; a private one must be a regular file only its owner can open."""
     problem = None
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         descriptor = os.open(file, flags)
     except FileNotFoundError:
-        problem = f"does not exist; check the path, or {_NEW_KEYS_HINT}"
+        problem = f"does not exist; check the path, or {NEW_KEYS_HINT}"
     except PermissionError:
         problem = "cannot be read by this process (permission denied); check its owner"
     except OSError as exc:
@@ -481,7 +487,7 @@ def _read_key_file(file: Path, *, private: bool) -> bytes:
                 data = opened.read(_MAX_KEY_BYTES + 1)
             if len(data) <= _MAX_KEY_BYTES:
                 return data
-            problem = f"is too large to be a key file; pass the key file, {_NEW_KEYS_HINT}"
+            problem = f"is too large to be a key file; pass the key file, {NEW_KEYS_HINT}"
     except OSError as exc:
         problem = f"cannot be read ({exc.strerror}); check the file"
     finally:
@@ -536,7 +542,7 @@ SIGNING_KEY_KIND = PrivateKeyKind(
     PUBLIC_KEY_FILE,
     "load_public_key",
     "not an Ed25519 key: purposeful signs with Ed25519 only",
-    _NEW_KEYS_HINT,
+    NEW_KEYS_HINT,
     " (`purposeful keys new DIR --passphrase-env VAR`)",
 )
 
@@ -553,7 +559,7 @@ def parse_private_key(
 ) -> Any:
     """The private key of *kind* in *pem*, or a `KeyFileError`/`PassphraseError` saying what
     is wrong with *name* (a file or a variable) and what to do."""
-    secret_passphrase = _passphrase_bytes(passphrase, source)
+    secret_passphrase = passphrase_bytes(passphrase, source)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem or b"4,ENCRYPTED" in pem
     error: type[KeyFileError] = KeyFileError
     if b"-----BEGIN" not in pem:
@@ -573,21 +579,21 @@ def parse_private_key(
             f"Leave out the passphrase, or create keys with one{kind.clear_hint}"
         )
     else:
-        key = _load_pem(serialization.load_pem_private_key, pem, secret_passphrase)
+        key = load_pem(serialization.load_pem_private_key, pem, secret_passphrase)
         if key is None and encrypted:
             error = PassphraseError
             problem = "could not be decrypted: the passphrase is wrong (or the key is damaged)"
         elif key is None:
             problem = f"is not a readable PEM private key (damaged?); {kind.hint}"
         elif not isinstance(key, kind.cls):
-            found = (describe or _describe_key)(key)
+            found = (describe or describe_key)(key)
             problem = f"holds {found}, {kind.wrong_kind}; {kind.hint}"
         else:
             return key
     raise error(f"{name} {problem}", source=source)
 
 
-def _load_pem(loader: Any, *args: Any) -> Any:
+def load_pem(loader: Any, *args: Any) -> Any:
     """*loader*'s key, or None if it fails.
 
     The error is dropped here, so the caller raises its own outside any handler and nothing
@@ -610,14 +616,14 @@ _KEY_KINDS: tuple[tuple[tuple[type, ...], str], ...] = (
 )
 
 
-def _describe_key(key: object) -> str:
+def describe_key(key: object) -> str:
     for kinds, description in _KEY_KINDS:
         if isinstance(key, kinds):
             return description
     return "a key of another kind"
 
 
-def _passphrase_bytes(passphrase: str | bytes | None, source: Path | str) -> bytes | None:
+def passphrase_bytes(passphrase: str | bytes | None, source: Path | str) -> bytes | None:
     if passphrase is None:
         return None
     if isinstance(passphrase, str):
