@@ -87,7 +87,7 @@ _MAX_KEY_BYTES = 64 * 1024
 # No str encodes (UTF-8, even with surrogatepass) to bytes holding 0xff, so a derived key
 # can never be the HMAC behind a pseudonym.
 _DERIVE_PREFIX = b"\xff"
-NEW_KEYS_HINT = "create keys with `purposeful keys new DIR`"
+_NEW_KEYS_HINT = "create keys with `purposeful keys new DIR`"
 
 
 def _hidden(_: object) -> str:
@@ -99,7 +99,7 @@ def _check_key_id(_: object, __: attrs.Attribute[str], key_id: object) -> None:
         got = f"{len(key_id)} characters" if isinstance(key_id, str) else type(key_id).__name__
         raise ConfigurationError(
             f"a pseudonym key id must be 8 lower-case hex digits, such as '1a2b3c4d' "
-            f"(got {got}); use PseudonymKey.generate() or {NEW_KEYS_HINT}"
+            f"(got {got}); use PseudonymKey.generate() or {_NEW_KEYS_HINT}"
         )
 
 
@@ -107,12 +107,12 @@ def _check_secret(_: object, __: attrs.Attribute[bytes], secret: object) -> None
     if not isinstance(secret, bytes):
         raise ConfigurationError(
             f"a pseudonym key's secret must be bytes, not {type(secret).__name__}; "
-            f"use PseudonymKey.generate() or {NEW_KEYS_HINT}"
+            f"use PseudonymKey.generate() or {_NEW_KEYS_HINT}"
         )
     if len(secret) < _SECRET_BYTES:
         raise ConfigurationError(
             f"a pseudonym key's secret must be at least {_SECRET_BYTES} random bytes, "
-            f"got {len(secret)}; use PseudonymKey.generate() or {NEW_KEYS_HINT}"
+            f"got {len(secret)}; use PseudonymKey.generate() or {_NEW_KEYS_HINT}"
         )
 
 
@@ -302,6 +302,7 @@ def _pseudonym_key_json(key: PseudonymKey) -> bytes:
 
 
 def make_directory(folder: Path) -> None:
+    """Create *folder* for keys (mode 0700) if missing, or raise a `KeyFileError` naming it."""
     problem = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -314,7 +315,13 @@ def make_directory(folder: Path) -> None:
 
 
 def write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, force: bool) -> None:
-    """Write every file to a synced temporary file, then put each in place."""
+    """Write every ``(target, (data, mode))`` to a synced temporary file, then put each in place.
+
+    Raises:
+        KeyFileError: a target exists (and *force* is false) or a write failed; the files
+            already put in place are removed again, unless *force* replaced old ones (the
+            message then names them).
+    """
     temporaries: list[Path] = []
     placed: list[Path] = []
     problem = None
@@ -404,13 +411,13 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     elif b"-----BEGIN" not in pem:
         problem = f"is not a PEM public key file; pass the {PUBLIC_KEY_FILE} that came with it"
     else:
-        key = load_pem(serialization.load_pem_public_key, pem)
+        key = _load_pem(serialization.load_pem_public_key, pem)
         if key is None:
-            problem = f"is not a readable PEM public key (damaged?); {NEW_KEYS_HINT}"
+            problem = f"is not a readable PEM public key (damaged?); {_NEW_KEYS_HINT}"
         elif not isinstance(key, Ed25519PublicKey):
             problem = (
-                f"holds {describe_key(key)}, not an Ed25519 public key: purposeful signs "
-                f"with Ed25519 only; {NEW_KEYS_HINT}"
+                f"holds {_describe_key(key)}, not an Ed25519 public key: purposeful signs "
+                f"with Ed25519 only; {_NEW_KEYS_HINT}"
             )
         else:
             return key
@@ -451,21 +458,27 @@ def _read_env(env: str | None, *, what: str, form: str) -> str:
         message = f"no {what} given: pass the path of its file"
     elif value is None:
         message = (
-            f"no {what} given: pass the path of its file, or set ${env} to {form} ({NEW_KEYS_HINT})"
+            f"no {what} given: pass the path of its file, or set ${env} to {form} "
+            f"({_NEW_KEYS_HINT})"
         )
     else:
         message = f"${env} is set but empty: set it to {form}, or pass the path of the file"
     raise KeyFileError(message, source=f"${env}" if env is not None else None)
 
 
-def read_key_file(file: Path, *, private: bool) -> bytes:
-    """The bytes of a key file; a private one must be a regular file only its owner can open."""
+def read_key_file(file: Path, *, private: bool, hint: str = _NEW_KEYS_HINT) -> bytes:
+    """The bytes of a key file; a private one must be a regular file only its owner can open.
+
+    Raises:
+        KeyFileError: the file is missing, unreadable, not a regular file, larger than any
+            key file, or (*private*) open to other users; *hint* says how to make new keys.
+    """
     problem = None
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         descriptor = os.open(file, flags)
     except FileNotFoundError:
-        problem = f"does not exist; check the path, or {NEW_KEYS_HINT}"
+        problem = f"does not exist; check the path, or {hint}"
     except PermissionError:
         problem = "cannot be read by this process (permission denied); check its owner"
     except OSError as exc:
@@ -487,7 +500,7 @@ def read_key_file(file: Path, *, private: bool) -> bytes:
                 data = opened.read(_MAX_KEY_BYTES + 1)
             if len(data) <= _MAX_KEY_BYTES:
                 return data
-            problem = f"is too large to be a key file; pass the key file, {NEW_KEYS_HINT}"
+            problem = f"is too large to be a key file; pass the key file, {hint}"
     except OSError as exc:
         problem = f"cannot be read ({exc.strerror}); check the file"
     finally:
@@ -505,14 +518,14 @@ def _parse_signing_key(
         if in_env
         else f"is not a PEM file; pass the {SIGNING_KEY_FILE} written by `purposeful keys new`"
     )
-    key: Ed25519PrivateKey = parse_private_key(
-        pem, passphrase, SIGNING_KEY_KIND, source=source, name=name, not_pem=not_pem
+    key: Ed25519PrivateKey = _parse_private_key(
+        pem, passphrase, _SIGNING_KEY_KIND, source=source, name=name, not_pem=not_pem
     )
     return key
 
 
 @attrs.frozen
-class PrivateKeyKind:
+class _PrivateKeyKind:
     """What a private key file must hold, and the words for when it does not.
 
     Attributes:
@@ -535,22 +548,22 @@ class PrivateKeyKind:
     clear_hint: str = ""
 
 
-SIGNING_KEY_KIND = PrivateKeyKind(
+_SIGNING_KEY_KIND = _PrivateKeyKind(
     Ed25519PrivateKey,
     "private signing key",
     SIGNING_KEY_FILE,
     PUBLIC_KEY_FILE,
     "load_public_key",
     "not an Ed25519 key: purposeful signs with Ed25519 only",
-    NEW_KEYS_HINT,
+    _NEW_KEYS_HINT,
     " (`purposeful keys new DIR --passphrase-env VAR`)",
 )
 
 
-def parse_private_key(
+def _parse_private_key(
     pem: bytes,
     passphrase: str | bytes | None,
-    kind: PrivateKeyKind,
+    kind: _PrivateKeyKind,
     *,
     source: Path | str,
     name: str,
@@ -579,21 +592,21 @@ def parse_private_key(
             f"Leave out the passphrase, or create keys with one{kind.clear_hint}"
         )
     else:
-        key = load_pem(serialization.load_pem_private_key, pem, secret_passphrase)
+        key = _load_pem(serialization.load_pem_private_key, pem, secret_passphrase)
         if key is None and encrypted:
             error = PassphraseError
             problem = "could not be decrypted: the passphrase is wrong (or the key is damaged)"
         elif key is None:
             problem = f"is not a readable PEM private key (damaged?); {kind.hint}"
         elif not isinstance(key, kind.cls):
-            found = (describe or describe_key)(key)
+            found = (describe or _describe_key)(key)
             problem = f"holds {found}, {kind.wrong_kind}; {kind.hint}"
         else:
             return key
     raise error(f"{name} {problem}", source=source)
 
 
-def load_pem(loader: Any, *args: Any) -> Any:
+def _load_pem(loader: Any, *args: Any) -> Any:
     """*loader*'s key, or None if it fails.
 
     The error is dropped here, so the caller raises its own outside any handler and nothing
@@ -616,7 +629,7 @@ _KEY_KINDS: tuple[tuple[tuple[type, ...], str], ...] = (
 )
 
 
-def describe_key(key: object) -> str:
+def _describe_key(key: object) -> str:
     for kinds, description in _KEY_KINDS:
         if isinstance(key, kinds):
             return description
@@ -624,6 +637,11 @@ def describe_key(key: object) -> str:
 
 
 def passphrase_bytes(passphrase: str | bytes | None, source: Path | str) -> bytes | None:
+    """A key's passphrase as bytes (a str as UTF-8), or None for none.
+
+    Raises:
+        PassphraseError: *passphrase* is empty, or neither str nor bytes; names *source*.
+    """
     if passphrase is None:
         return None
     if isinstance(passphrase, str):
