@@ -203,6 +203,7 @@ _ARGUMENTS: dict[str, object] = {
     "source": "$PURPOSEFUL_SIGNING_KEY",
     "reasons": ("agreement-expired",),
     "member": "manifest.json",
+    "extra": "age",
 }
 
 

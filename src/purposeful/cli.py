@@ -34,8 +34,8 @@ from typing import Any
 
 import attrs
 
+from .audit import generate_keys, load_pseudonym_key, load_public_key, load_signing_key
 from .audit.history import SubjectQuery
-from .audit.keys import generate_keys, load_pseudonym_key, load_public_key, load_signing_key
 from .audit.ledger import verify_ledger
 from .audit.report import (
     ProgressBar,
@@ -110,24 +110,27 @@ def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
     recipient = commands.add_parser(
         "recipient",
-        help="create an X25519 key pair that subject-access bundles can be encrypted to",
+        help="create an age key pair that subject-access bundles can be encrypted to",
         description=(
-            "Create recipient-key.pem (mode 0600) and recipient-key.pub.pem in DIR. Give the "
-            "public key to whoever encrypts bundles for you (purposeful bundle build "
-            "--encrypt-to); keep the private key to decrypt them."
+            "Create an age key pair in DIR: recipient-key.txt (the private key, "
+            "AGE-SECRET-KEY-1..., mode 0600, as age-keygen writes it) and "
+            "recipient-key.pub.txt (the public key, age1...). Give the public key to whoever "
+            "encrypts bundles for you (purposeful bundle build --encrypt-to); keep the private "
+            "key to decrypt them, with purposeful or with age -d -i. Needs purposeful[age]."
         ),
     )
     recipient.add_argument("directory", metavar="DIR", help="where to write the keys")
     recipient.add_argument(
         "--passphrase-env",
         metavar="VAR",
-        help="encrypt the private key with the passphrase in environment variable VAR",
+        help="encrypt the private key with the passphrase in environment variable VAR "
+        "(age -d -i asks for it too)",
     )
     recipient.set_defaults(run=_keys_recipient)
 
 
 def _keys_recipient(args: argparse.Namespace) -> int:
-    from .access.encryption import generate_recipient_keys
+    from .access.recipients import generate_recipient_keys
 
     private, public = generate_recipient_keys(
         args.directory, passphrase=_secret_env(args.passphrase_env, "the private key")
@@ -334,7 +337,7 @@ def _load_app(spec: str) -> Any:
 
 
 def _bundle_build(args: argparse.Namespace) -> int:
-    from .access.encryption import load_recipient_public_key
+    from .access.recipients import load_recipient_public_key
     from .access.request import AccessRequest
 
     if (args.subject is None) == (args.subject_env is None):
@@ -396,7 +399,7 @@ class _RecordCounter:
 
 
 def _decryption_secret(args: argparse.Namespace) -> dict[str, Any]:
-    from .access.encryption import load_recipient_private_key
+    from .access.recipients import load_recipient_private_key
 
     if args.private_key is not None:
         return {
@@ -458,7 +461,7 @@ def _add_secret_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--private-key",
         metavar="F",
-        help="the recipient's private key an encrypted bundle was encrypted to",
+        help="the recipient's age identity file (AGE-SECRET-KEY-1...) it was encrypted to",
     )
     parser.add_argument(
         "--private-key-passphrase-env", metavar="VAR", help="the passphrase of --private-key"
@@ -499,7 +502,9 @@ def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     build.add_argument("--signing-key", required=True, metavar="F", help="signing-key.pem")
     build.add_argument("--signing-key-passphrase-env", metavar="VAR", help="its passphrase")
     build.add_argument("--created", type=_moment, metavar="TIME", help="fix the created time")
-    build.add_argument("--encrypt-to", metavar="PUB", help="encrypt to this X25519 public key")
+    build.add_argument(
+        "--encrypt-to", metavar="PUB", help="encrypt to the age public key (age1...) in this file"
+    )
     build.add_argument(
         "--encrypt-passphrase-env", metavar="VAR", help="encrypt to the passphrase in VAR"
     )
@@ -517,7 +522,7 @@ def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
             "2 on a usage error (a missing key or secret)."
         ),
     )
-    verify.add_argument("bundle", metavar="BUNDLE", help="the bundle (.zip, maybe encrypted)")
+    verify.add_argument("bundle", metavar="BUNDLE", help="the bundle (.zip, or an age file)")
     verify.add_argument(
         "--public-key", required=True, metavar="K", help="the agency's public signing key"
     )
@@ -527,7 +532,10 @@ def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     decrypt = commands.add_parser(
         "decrypt",
         help="decrypt an encrypted bundle to a zip",
-        description="Decrypt BUNDLE to OUT (written whole or not at all).",
+        description=(
+            "Decrypt BUNDLE, an age file, to OUT (written whole or not at all). Without "
+            "purposeful, age -d does the same."
+        ),
     )
     decrypt.add_argument("bundle", metavar="BUNDLE", help="the encrypted bundle")
     decrypt.add_argument("out", metavar="OUT", help="the zip to write")

@@ -44,6 +44,7 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   └── StoreUnavailable                   the store could not be reached or locked
     ├── UnsupportedDate (ValueError)           a date the working-day calendar does not cover
     ├── SubjectAccessError                     a subject-access bundle cannot be built as asked
+    ├── MissingExtra (ImportError)             a feature's optional package is not installed
     └── BundleError                            a bundle cannot be read, decrypted or trusted
         ├── BundleInvalid                      verification failed; names the member and why
         └── BundleDecryptionError              wrong passphrase or key, or a damaged envelope
@@ -94,6 +95,7 @@ __all__ = [
     "LedgerKeyMismatch",
     "LedgerLocked",
     "ManagedValueError",
+    "MissingExtra",
     "NoPurposeScope",
     "NoticeError",
     "PassphraseError",
@@ -418,6 +420,19 @@ class SubjectAccessError(PurposefulError):
     """A subject-access bundle cannot be built as asked: an unknown or failing source, a
     source that yields a record about someone else, an output that exists; nothing is left
     half-written."""
+
+
+class MissingExtra(PurposefulError, ImportError):
+    """A feature needs an optional package that is not installed, such as pyrage for
+    encrypted bundles. The message names the extra that installs it.
+
+    Attributes:
+        extra: the extra to install, as in ``pip install 'purposeful[age]'``.
+    """
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
 
 
 class BundleError(PurposefulError):

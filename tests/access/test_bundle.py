@@ -67,7 +67,7 @@ from purposeful.access import (
     neutralise,
     verify_bundle,
 )
-from purposeful.audit.keys import signing_key_id
+from purposeful.audit import signing_key_id
 from purposeful.audit.ledger import Ledger
 from purposeful.consent import MemoryConsentStore
 from purposeful.corrections import MemoryCorrectionStore

@@ -201,18 +201,18 @@ def test_an_encrypted_bundle_verifies_and_decrypts_with_its_passphrase(
     app: str, keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BUNDLE_PASSPHRASE", "correct horse battery staple")
-    assert build(app, keys, "bundle.zip.enc", "--encrypt-passphrase-env", "BUNDLE_PASSPHRASE") == 0
+    assert build(app, keys, "bundle.zip.age", "--encrypt-passphrase-env", "BUNDLE_PASSPHRASE") == 0
     assert "encrypted" in capsys.readouterr().out
     public = str(keys / "signing-key.pub.pem")
-    assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public]) == 2
+    assert main(["bundle", "verify", "bundle.zip.age", "--public-key", public]) == 2
     assert "is encrypted" in capsys.readouterr().err
     secret = ["--passphrase-env", "BUNDLE_PASSPHRASE"]
-    assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public, *secret]) == 0
-    assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *secret]) == 0
+    assert main(["bundle", "verify", "bundle.zip.age", "--public-key", public, *secret]) == 0
+    assert main(["bundle", "decrypt", "bundle.zip.age", "bundle.zip", *secret]) == 0
     assert verify_bundle("bundle.zip", public).records == {"HomeVisit": 2500}
     monkeypatch.setenv("BUNDLE_PASSPHRASE", "wrong")
-    assert main(["bundle", "decrypt", "bundle.zip.enc", "other.zip", *secret]) == 2
-    assert "wrong passphrase or key" in capsys.readouterr().err
+    assert main(["bundle", "decrypt", "bundle.zip.age", "other.zip", *secret]) == 2
+    assert "wrong passphrase" in capsys.readouterr().err
     assert not Path("other.zip").exists()
 
 
@@ -220,32 +220,49 @@ def test_a_bundle_encrypted_to_a_recipient_key_decrypts_with_the_private_key(
     app: str, keys: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["keys", "recipient", "recipient"]) == 0
-    assert "recipient-key.pub.pem" in capsys.readouterr().out
-    to = ["--encrypt-to", "recipient/recipient-key.pub.pem"]
-    assert build(app, keys, "bundle.zip.enc", *to) == 0
+    assert "recipient-key.pub.txt" in capsys.readouterr().out
+    to = ["--encrypt-to", "recipient/recipient-key.pub.txt"]
+    assert build(app, keys, "bundle.zip.age", *to) == 0
     public = str(keys / "signing-key.pub.pem")
-    private = ["--private-key", "recipient/recipient-key.pem"]
-    assert main(["bundle", "verify", "bundle.zip.enc", "--public-key", public, *private]) == 0
-    assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *private]) == 0
-    assert main(["bundle", "decrypt", "bundle.zip.enc", "bundle.zip", *private]) == 2
+    private = ["--private-key", "recipient/recipient-key.txt"]
+    assert main(["bundle", "verify", "bundle.zip.age", "--public-key", public, *private]) == 0
+    assert main(["bundle", "decrypt", "bundle.zip.age", "bundle.zip", *private]) == 0
+    assert main(["bundle", "decrypt", "bundle.zip.age", "bundle.zip", *private]) == 2
     assert "overwrite" in capsys.readouterr().err
 
 
 def test_a_damaged_encrypted_bundle_does_not_verify_exit_1(
-    app: str, keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("BUNDLE_PASSPHRASE", "correct horse battery staple")
-    assert build(app, keys, "bundle.zip.enc", "--encrypt-passphrase-env", "BUNDLE_PASSPHRASE") == 0
-    data = bytearray(Path("bundle.zip.enc").read_bytes())
+    assert main(["keys", "recipient", "recipient"]) == 0
+    to = ["--encrypt-to", "recipient/recipient-key.pub.txt"]
+    assert build(app, keys, "bundle.zip.age", *to) == 0
+    data = bytearray(Path("bundle.zip.age").read_bytes())
     data[5000] ^= 0x01
-    Path("damaged.enc").write_bytes(bytes(data))
-    Path("short.enc").write_bytes(bytes(data[:20000]))
+    Path("damaged.age").write_bytes(bytes(data))
+    Path("short.age").write_bytes(bytes(data[:20000]))
     capsys.readouterr()
     public = str(keys / "signing-key.pub.pem")
-    secret = ["--passphrase-env", "BUNDLE_PASSPHRASE"]
-    for name in ("damaged.enc", "short.enc"):
-        assert main(["bundle", "verify", name, "--public-key", public, *secret]) == 1
+    private = ["--private-key", "recipient/recipient-key.txt"]
+    for name in ("damaged.age", "short.age"):
+        assert main(["bundle", "verify", name, "--public-key", public, *private]) == 1
         assert capsys.readouterr().out.startswith("FAILED: ")
+
+
+def test_without_the_age_extra_encrypting_is_one_line_and_exit_2(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyrage", None)  # import pyrage now fails
+    monkeypatch.setenv("BUNDLE_PASSPHRASE", "correct horse battery staple")
+    assert build(app, keys, "bundle.zip.age", "--encrypt-passphrase-env", "BUNDLE_PASSPHRASE") == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "purposeful: error: encrypting and decrypting bundles needs pyrage, the Python binding "
+        "of the age format; install it with pip install 'purposeful[age]'\n"
+    )
+    assert not Path("bundle.zip.age").exists()
+    assert main(["keys", "recipient", "recipient"]) == 2
+    assert build(app, keys, "bundle.zip") == 0  # a plain bundle needs no pyrage
 
 
 def test_bundle_due_prints_nothing_when_a_date_cannot_be_computed(

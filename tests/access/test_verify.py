@@ -16,7 +16,7 @@ import json
 import struct
 import tracemalloc
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,21 +37,20 @@ from _bundles import (
     write_zip,
 )
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pyrage.x25519 import Identity
 
 from purposeful.access import (
     VerifiedBundle,
     decrypt_file,
-    encryption,
     generate_recipient_keys,
     load_recipient_private_key,
     load_recipient_public_key,
     verify_bundle,
 )
 from purposeful.access.encryption import MAGIC, decrypt_stream
-from purposeful.audit.keys import signing_key_id
+from purposeful.audit import signing_key_id
 from purposeful.errors import BundleDecryptionError, BundleError, BundleInvalid
 
 PASSPHRASE = "kōwhai blooms in spring"
@@ -63,12 +62,7 @@ VERSION_NEEDED, FLAGS, METHOD, UNCOMPRESSED_SIZE = 6, 8, 10, 24
 LOCAL_UNCOMPRESSED_SIZE = 22  # in a local file header (APPNOTE 4.3.7)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _cheap_scrypt() -> Iterator[None]:
-    """scrypt at log2 n = 10, as in test_encryption: the same code, a few milliseconds."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(encryption, "_SCRYPT_LOG2_N", 10)
-        yield
+IDENTITY = Identity.generate()  # a recipient's age key pair
 
 
 @pytest.fixture(scope="module")
@@ -537,12 +531,12 @@ def test_verify_never_extracts_anything(
     crafted = write_zip(tmp_path / "crafted.zip", [*original.items(), ("../evil.sh", b"x")])
     changed = {**original, "index.html": original["index.html"] + b" "}
     tampered = write_zip(tmp_path / "tampered.zip", changed.items())
-    encrypted = build_bundle(tmp_path / "encrypted.zip", encrypt_to=PASSPHRASE).path
+    encrypted = build_bundle(tmp_path / "encrypted.zip", encrypt_to=IDENTITY.to_public()).path
     empty = tmp_path / "cwd"
     empty.mkdir()
     monkeypatch.chdir(empty)
     verify_bundle(bundle, PUBLIC_KEY)
-    verify_bundle(encrypted, PUBLIC_KEY, passphrase=PASSPHRASE)
+    verify_bundle(encrypted, PUBLIC_KEY, private_key=IDENTITY)
     for bad in (crafted, tampered):
         invalid(bad)
     assert list(empty.iterdir()) == []
@@ -551,16 +545,24 @@ def test_verify_never_extracts_anything(
 # --- encrypted bundles ------------------------------------------------------------------------
 
 
-def test_a_bundle_encrypted_to_a_passphrase_verifies_with_it(tmp_path: Path, bundle: Path) -> None:
-    info = build_bundle(tmp_path / "bundle.zip.enc", encrypt_to=PASSPHRASE)
+@pytest.fixture(scope="module")
+def encrypted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The standard bundle, encrypted to the passphrase (age's scrypt: about a second)."""
+    info = build_bundle(
+        tmp_path_factory.mktemp("encrypted") / "bundle.zip.age", encrypt_to=PASSPHRASE
+    )
     assert info.encrypted is True
-    assert info.path.read_bytes().startswith(MAGIC)
-    assert not zipfile.is_zipfile(info.path)
-    verified = verify_bundle(info.path, PUBLIC_KEY, passphrase=PASSPHRASE)
+    return info.path
+
+
+def test_a_bundle_encrypted_to_a_passphrase_verifies_with_it(encrypted: Path, bundle: Path) -> None:
+    assert encrypted.read_bytes().startswith(MAGIC)
+    assert not zipfile.is_zipfile(encrypted)
+    verified = verify_bundle(encrypted, PUBLIC_KEY, passphrase=PASSPHRASE)
     assert verified.encrypted is True
     assert verified.records == {"CaseNote": 3, "Profile": 1}
     plain = io.BytesIO()
-    with info.path.open("rb") as source:
+    with encrypted.open("rb") as source:
         decrypt_stream(source, plain, passphrase=PASSPHRASE)
     assert plain.getvalue() == bundle.read_bytes()  # the same bundle, encrypted
 
@@ -569,23 +571,16 @@ def test_a_bundle_encrypted_to_a_recipient_key_verifies_with_its_private_key(
     tmp_path: Path,
 ) -> None:
     private_file, public_file = generate_recipient_keys(tmp_path / "keys")
-    target = tmp_path / "bundle.zip.enc"
+    target = tmp_path / "bundle.zip.age"
     info = build_bundle(target, encrypt_to=load_recipient_public_key(public_file))
     private = load_recipient_private_key(private_file)
     verified = verify_bundle(info.path, PUBLIC_KEY, private_key=private)
     assert (verified.encrypted, verified.request_id) == (True, REQUEST.request_id)
-    other = X25519PrivateKey.generate()
-    built = build_bundle(tmp_path / "other.enc", encrypt_to=other.public_key())
+    other = Identity.generate()
+    built = build_bundle(tmp_path / "other.age", encrypt_to=other.to_public())
     assert verify_bundle(built.path, PUBLIC_KEY, private_key=other).encrypted is True
     decrypted = decrypt_file(info.path, tmp_path / "decrypted.zip", private_key=private)
     assert verify_bundle(decrypted, PUBLIC_KEY).encrypted is False
-
-
-@pytest.fixture(scope="module")
-def encrypted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_bundle(
-        tmp_path_factory.mktemp("encrypted") / "bundle.enc", encrypt_to=PASSPHRASE
-    ).path
 
 
 def test_an_encrypted_bundle_needs_its_secret(encrypted: Path) -> None:
@@ -595,12 +590,8 @@ def test_an_encrypted_bundle_needs_its_secret(encrypted: Path) -> None:
 
 @pytest.mark.parametrize(
     "secret",
-    [
-        {"passphrase": "not the passphrase"},
-        {"passphrase": PASSPHRASE.upper()},
-        {"private_key": X25519PrivateKey.generate()},
-    ],
-    ids=["wrong", "case", "a key instead"],
+    [{"passphrase": PASSPHRASE.upper()}, {"private_key": IDENTITY}],
+    ids=["wrong", "a key instead"],
 )
 def test_an_encrypted_bundle_refuses_the_wrong_secret(
     encrypted: Path, secret: dict[str, object]
@@ -610,12 +601,12 @@ def test_an_encrypted_bundle_refuses_the_wrong_secret(
     assert PASSPHRASE not in str(caught.value)
 
 
-def test_a_damaged_encrypted_bundle_fails_to_decrypt(tmp_path: Path, encrypted: Path) -> None:
-    blob = encrypted.read_bytes()
-    damaged = tmp_path / "damaged.enc"
-    damaged.write_bytes(flipped(blob, len(blob) // 2, 0x01))
-    with pytest.raises(BundleDecryptionError):
-        verify_bundle(damaged, PUBLIC_KEY, passphrase=PASSPHRASE)
+def test_a_damaged_encrypted_bundle_fails_to_decrypt(tmp_path: Path) -> None:
+    blob = build_bundle(tmp_path / "bundle.zip.age", encrypt_to=IDENTITY.to_public()).path
+    damaged = tmp_path / "damaged.age"
+    damaged.write_bytes(flipped(blob.read_bytes(), blob.stat().st_size // 2, 0x01))
+    with pytest.raises(BundleDecryptionError, match="damaged"):
+        verify_bundle(damaged, PUBLIC_KEY, private_key=IDENTITY)
 
 
 # --- manifests the agency's key signed, in unexpected forms ----------------------------------

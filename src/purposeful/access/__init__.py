@@ -8,7 +8,8 @@ to be corrected (IPP 7), within the Privacy Act's clock.
 - **the bundle** (`bundle`, `page`): `SubjectAccess.build` writes one signed zip holding
   everything held about the person, why, on what basis, who it was shared with, what was
   withheld and on what ground, with a plain-language page for the person;
-- **encryption** (`encryption`) of the bundle for delivery, to a passphrase or a key;
+- **encryption** (`encryption`) of the bundle for delivery, as an age file, to a passphrase
+  or to a recipient's age key (`recipients`: the key pairs);
 - **verification** (`verify`): `verify_bundle`, ``purposeful bundle verify``.
 
 Correction requests (IPP 7) are kept by the correction stores, `purposeful.corrections`.
@@ -29,14 +30,13 @@ from .clock import (
     non_working_reason,
     working_days_between,
 )
-from .encryption import (
-    decrypt_file,
-    encrypt_file,
+from .encryption import decrypt_file, encrypt_file
+from .page import Wording
+from .recipients import (
     generate_recipient_keys,
     load_recipient_private_key,
     load_recipient_public_key,
 )
-from .page import Wording
 from .request import AccessRequest, SubjectAccess, Withhold
 from .verify import VerifiedBundle, verify_bundle
 

@@ -47,10 +47,9 @@ from typing import IO, Any
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from .._shared.keys import signing_key_id
 from .._version import __version__
-from ..audit.keys import signing_key_id
 from ..errors import SubjectAccessError
 from ..records import RecordPolicy
 from ..withholding import WithholdingGround
@@ -460,6 +459,3 @@ def file_sha256(path: Path) -> str:
         while chunk := file.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-EncryptTo = str | bytes | X25519PublicKey

@@ -1,145 +1,117 @@
-"""Encrypting a whole subject-access bundle for delivery, to a passphrase or to a recipient key.
+"""Encrypting a whole subject-access bundle for delivery, as an age file.
 
-A bundle (a zip file, possibly tens of megabytes) is encrypted either to a **passphrase**
-(scrypt, then AES-256-GCM), told to the requester by another channel, or to a recipient's
-**X25519 public key** (an ephemeral X25519 key agreement and HKDF-SHA256, then AES-256-GCM),
-made with `generate_recipient_keys`. Both directions stream: the bundle goes through in
-64 KiB segments, so memory stays flat however large it is.
+A bundle (a zip file, possibly tens of megabytes) is encrypted in the **age** format
+(age-encryption.org/v1), a published standard for file encryption with command-line tools
+on every platform (age, rage), so whoever receives a bundle can open it without purposeful:
+
+- to a **recipient's age key** (X25519): the public key is an ``age1...`` line, the private
+  key an ``AGE-SECRET-KEY-1...`` line in an identity file (`purposeful.access.recipients`:
+  ``purposeful keys recipient DIR``, or ``age-keygen``). Without purposeful:
+  ``age -d -i recipient-key.txt bundle.zip.age > bundle.zip``;
+- to a **passphrase** (age's scrypt recipient), told to the requester by another channel.
+  Without purposeful: ``age -d bundle.zip.age > bundle.zip`` asks for it.
+
+The work is done by pyrage, the Python binding of rage (age in Rust): install it with
+``pip install 'purposeful[age]'``. Without it, every function here raises `MissingExtra`;
+importing this module, and building or verifying a bundle that is not encrypted, do not
+need it.
 
 `encrypt_stream` and `decrypt_stream` work on binary streams the caller opens;
-`encrypt_file` and `decrypt_file` work on paths and write atomically.
+`encrypt_file` and `decrypt_file` work on paths and write atomically. The rest of the
+access package also uses `bundle_secret` (``SubjectAccess.build(encrypt_to=...)``), and,
+for encrypted identity files, `require_age`, `dearmor` and `passphrase_file_problem`.
 
-File format, version 1
-----------------------
+Memory. To a recipient key, both directions stream through age's 64 KiB chunks, so memory
+stays flat however large the bundle. To a passphrase, pyrage offers whole-buffer functions
+only: the bundle is held in memory (about three times its size at the peak, besides
+scrypt's own memory), so a passphrase bundle may hold at most `PASSPHRASE_BUNDLE_LIMIT`
+bytes (128 MiB); encrypt a larger one to a recipient key.
 
-All integers are unsigned, big-endian::
-
-    offset  size  field
-    0       28    magic: b"PURPOSEFUL-ENCRYPTED-BUNDLE\\n" (`MAGIC`)
-    28      1     format version: 1
-    29      1     mode: 1 = passphrase, 2 = X25519 recipient
-    30      ...   the mode's parameters:
-                    mode 1: 16-byte random salt, then scrypt's log2(n), r and p, 1 byte each
-                            (header: 49 bytes)
-                    mode 2: the 32-byte raw ephemeral X25519 public key, then a 16-byte
-                            random salt (header: 78 bytes)
-    header  ...   segments, each the AES-256-GCM encryption of 64 KiB of plaintext followed
-                  by its 16-byte tag (65 552 bytes), except the last
-
-The 32-byte AES key is derived directly, and is unique per file (a fresh random salt, and
-in mode 2 a fresh ephemeral key):
-
-- mode 1: ``scrypt(passphrase as UTF-8, salt, n = 2**log2_n, r, p)``. New files use
-  log2(n) = 15, r = 8, p = 1: about 32 MiB of memory and well under a second, enough that
-  guessing a passphrase costs real work while a caseworker's laptop opens a bundle at once.
-  The parameters travel in the header, so a later version can use stronger ones (up to
-  log2(n) = 20 with r = 8: 1 GiB and a few seconds) without breaking old files.
-  Decryption refuses log2(n) > 20, r > 16 or p > 4, so a crafted header can ask for at
-  most 2 GiB (128 * r * n) rather than exhaust the reader's memory.
-- mode 2: ``HKDF-SHA256(ikm = shared || ephemeral public || recipient public, salt,
-  info = b"purposeful bundle v1")``, where *shared* is the X25519 agreement of the ephemeral
-  private key with the recipient's public key (the recipient computes it from its private
-  key and the ephemeral public key). Binding both public keys ties the key to this pair.
-
-Segments follow the STREAM construction (as in age and Tink). Segment *i* (from 0) is
-encrypted under the nonce ``i as 11 bytes || final flag`` (1 byte: 0x01 on the last
-segment, 0x00 on every other), with the whole header as associated data. Every segment but
-the last holds exactly 64 KiB of plaintext; the last holds less, possibly nothing (an empty
-bundle, or one whose size is a multiple of 64 KiB, ends with a segment that is only a tag).
-So a reader knows the last segment by its size and checks it with the flag: a header that
-was changed, a segment flipped, moved, dropped or repeated, a file cut short (even at a
-segment boundary) or extended past its last segment all fail authentication or end without
-a final segment, and decryption raises `BundleDecryptionError`.
+Hostile input. Before anything is given to age, the header is read (at most 64 KiB) and
+checked: it must be an age v1 header, and an scrypt stanza may ask for a work factor of at
+most 2**`MAX_SCRYPT_WORK_FACTOR` (2**20: 1 GiB of memory and a few seconds), whatever age
+itself would accept on this machine. Every way a file can be wrong (another format, a
+header or chunk changed, a file cut short or extended, the wrong passphrase or key) raises
+`BundleDecryptionError`; age authenticates every chunk and marks the last, so none of them
+can go unnoticed.
 
 What this module must not do: put a passphrase, key material or plaintext in a message
-(errors name the file, the segment and what to do); leave a half-written output file
-(`encrypt_file`, `decrypt_file`); replace an existing file unless asked; run scrypt with
-parameters that could exhaust memory. The stream functions write each segment as soon as
-it is authenticated, so on an error the target holds partial plaintext: the caller must
-discard it, as the file functions do.
+(errors name the file and what to do, never quote age's own text); leave a half-written
+output file (`encrypt_file`, `decrypt_file`); replace an existing file unless asked; let a
+header ask for more scrypt work than the bound; import pyrage before encryption is used.
+The stream functions write plaintext as soon as age has authenticated it, so on an error
+the target holds part of it: the caller must discard it, as the file functions do.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import os
-import secrets
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing_extensions import Buffer, override
 
 from .._files import atomic_file
-from ..audit.keys import (
-    _NEW_KEYS_HINT,
-    PrivateKeyKind,
-    _describe_key,
-    _load_pem,
-    _make_directory,
-    _passphrase_bytes,
-    _read_key_file,
-    _write_all,
-    parse_private_key,
-)
-from ..errors import (
-    BundleDecryptionError,
-    BundleError,
-    ConfigurationError,
-    KeyFileError,
-)
+from ..errors import BundleDecryptionError, BundleError, ConfigurationError, MissingExtra
+
+if TYPE_CHECKING:
+    from pyrage.x25519 import Identity, Recipient
 
 __all__ = [
     "MAGIC",
-    "RECIPIENT_KEY_FILE",
-    "RECIPIENT_PUBLIC_KEY_FILE",
+    "MAX_SCRYPT_WORK_FACTOR",
+    "PASSPHRASE_BUNDLE_LIMIT",
     "decrypt_file",
     "decrypt_stream",
     "encrypt_file",
     "encrypt_stream",
-    "generate_recipient_keys",
     "is_encrypted",
-    "load_recipient_private_key",
-    "load_recipient_public_key",
 ]
 
-#: The first bytes of every encrypted bundle.
-MAGIC = b"PURPOSEFUL-ENCRYPTED-BUNDLE\n"
-#: The recipient's private key file name in a key directory (mode 0600).
-RECIPIENT_KEY_FILE = "recipient-key.pem"
-#: The recipient's public key file name in a key directory (mode 0644); give it to senders.
-RECIPIENT_PUBLIC_KEY_FILE = "recipient-key.pub.pem"
+#: The first bytes of every encrypted bundle: age's version line.
+MAGIC = b"age-encryption.org/v1\n"
+#: The largest bundle, in bytes, that is encrypted to a passphrase (held in memory).
+PASSPHRASE_BUNDLE_LIMIT = 128 << 20
+#: The largest scrypt work factor (log2 of N) a passphrase header may ask for: 1 GiB.
+MAX_SCRYPT_WORK_FACTOR = 20
 
-_VERSION = 1
-_MODE_PASSPHRASE = 1
-_MODE_RECIPIENT = 2
-_SALT_BYTES = 16
-_KEY_BYTES = 32
-_PUBLIC_KEY_BYTES = 32
-_SEGMENT_BYTES = 64 * 1024
+_MAX_HEADER_BYTES = 64 << 10
+_READ_BYTES = 4096
+_CHUNK_BYTES = 64 << 10
 _TAG_BYTES = 16
-_COUNTER_BYTES = 11
-_HKDF_INFO = b"purposeful bundle v1"
+_NONCE_BYTES = 16
+#: The first line of an ASCII-armored age file.
+ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
+_ARMOR_END = b"-----END AGE ENCRYPTED FILE-----"
+_SCRYPT = b"scrypt"
+_X25519 = b"X25519"
+# age public keys and identities: Bech32, so a passphrase that looks like one is a mistake.
+_AGE_KEY = re.compile(r"(age1[02-9ac-hj-np-z]{58}|AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58})\Z")
+_WORK_FACTOR = re.compile(rb"[1-9][0-9]{0,2}\Z")
 
-# scrypt cost for new files: n = 2**15, r = 8 takes 128 * r * n = 32 MiB and ~0.1 s.
-_SCRYPT_LOG2_N = 15
-_SCRYPT_R = 8
-_SCRYPT_P = 1
-# The most a header may ask of a reader.
-_MAX_SCRYPT_LOG2_N = 20
-_MAX_SCRYPT_R = 16
-_MAX_SCRYPT_P = 4
-
-_NEW_RECIPIENT_KEYS_HINT = "create a key pair with generate_recipient_keys(DIR)"
 _DISCARD = "discard any output and get the file again"
+_EXTRA = (
+    "encrypting and decrypting bundles needs pyrage, the Python binding of the age format; "
+    "install it with pip install 'purposeful[age]'"
+)
 
-# What decrypting needs: a passphrase, a private key, or (not known yet) nothing.
-_Secret = bytes | X25519PrivateKey | None
+
+def require_age() -> None:
+    """Raise `MissingExtra` if pyrage cannot be imported (for `purposeful.access.recipients`
+    too)."""
+    try:
+        import pyrage  # noqa: F401
+    except ImportError:
+        missing = True
+    else:
+        missing = False
+    if missing:  # raised outside the handler: one line, no chained ImportError
+        raise MissingExtra(_EXTRA, extra="age")
 
 
 def is_encrypted(prefix: bytes) -> bool:
@@ -158,38 +130,27 @@ def encrypt_stream(
     target: BinaryIO,
     *,
     passphrase: str | bytes | None = None,
-    recipient: X25519PublicKey | None = None,
+    recipient: Recipient | None = None,
 ) -> None:
-    """Encrypt everything *source* holds into *target*, a segment at a time.
+    """Encrypt everything *source* holds into *target*, as an age file.
 
     Args:
         source: read to its end.
         target: written from its current position; not closed or flushed.
-        passphrase: encrypt with this passphrase (a str is taken as UTF-8).
-        recipient: encrypt to this X25519 public key (`load_recipient_public_key`).
+        passphrase: encrypt with this passphrase (bytes must be UTF-8).
+        recipient: encrypt to this age public key (`load_recipient_public_key`).
 
     Raises:
+        MissingExtra: pyrage is not installed.
         ConfigurationError: not exactly one of *passphrase* and *recipient* was given, the
-            passphrase is empty, or *recipient* is not an X25519 public key. Nothing was
-            read or written.
+            passphrase is empty, not UTF-8 or an age key, or *recipient* is not an age
+            public key. Nothing was read or written.
+        BundleError: the bundle is larger than `PASSPHRASE_BUNDLE_LIMIT` and *passphrase*
+            was given; nothing was written.
         OSError: reading *source* or writing *target* failed; *target* holds part of the
             output and must be discarded.
     """
     _encrypt(source, target, _encryption_secret(passphrase, recipient))
-
-
-def _encrypt(source: BinaryIO, target: BinaryIO, secret: bytes | X25519PublicKey) -> None:
-    header, key = _new_header(secret)
-    target.write(header)
-    aead = AESGCM(key)
-    counter = 0
-    while True:
-        chunk = _read_up_to(source, _SEGMENT_BYTES)
-        final = len(chunk) < _SEGMENT_BYTES
-        target.write(aead.encrypt(_nonce(counter, final=final), chunk, header))
-        if final:
-            return
-        counter += 1
 
 
 def decrypt_stream(
@@ -197,13 +158,13 @@ def decrypt_stream(
     target: BinaryIO,
     *,
     passphrase: str | bytes | None = None,
-    private_key: X25519PrivateKey | None = None,
+    private_key: Identity | None = None,
 ) -> None:
-    """Decrypt an encrypted bundle from *source* into *target*, a segment at a time.
+    """Decrypt an encrypted bundle (an age file) from *source* into *target*.
 
-    Each segment is written once it is authenticated, so on an error *target* holds part
-    of the plaintext: the caller must discard it (`decrypt_file` does). Success means the
-    whole bundle was read, unchanged and complete.
+    Plaintext is written once age has authenticated it, so on an error *target* holds part
+    of it: the caller must discard it (`decrypt_file` does). Success means the whole bundle
+    was read, unchanged and complete.
 
     Args:
         source: read to its end.
@@ -212,268 +173,428 @@ def decrypt_stream(
         private_key: for a bundle encrypted to a recipient (`load_recipient_private_key`).
 
     Raises:
+        MissingExtra: pyrage is not installed.
         ConfigurationError: both *passphrase* and *private_key* were given, the passphrase
-            is empty, or *private_key* is not an X25519 private key.
-        BundleDecryptionError: *source* is not an encrypted bundle, has a version or mode
-            this version cannot read, needs the other kind of secret (or none was given),
-            asks for scrypt parameters too costly to run, or fails authentication: the
-            wrong passphrase or key, or a file that was changed, cut short or extended.
+            is empty or not UTF-8, or *private_key* is not an age identity.
+        BundleDecryptionError: *source* is not an age file, needs the other kind of secret
+            (or none was given), is encrypted to a kind of key purposeful does not open,
+            asks for more scrypt work than `MAX_SCRYPT_WORK_FACTOR`, or fails
+            authentication: the wrong passphrase or key, or a file that was changed, cut
+            short or extended.
         OSError: reading *source* or writing *target* failed.
     """
     _decrypt(source, target, _decryption_secret(passphrase, private_key))
 
 
-def _decrypt(source: BinaryIO, target: BinaryIO, secret: _Secret) -> None:
-    header, key = _read_header(source, secret)
-    aead = AESGCM(key)
-    counter = 0
-    while True:
-        chunk = _read_up_to(source, _SEGMENT_BYTES + _TAG_BYTES)
-        final = len(chunk) < _SEGMENT_BYTES + _TAG_BYTES
-        if final and len(chunk) < _TAG_BYTES:
-            raise BundleDecryptionError(_cut_short_message(counter, ended_cleanly=not chunk))
-        plaintext = _open_segment(aead, counter, chunk, header, final=final)
-        if plaintext is None:
-            raise BundleDecryptionError(_authentication_message(counter))
-        target.write(plaintext)
-        if final:
-            return
-        counter += 1
+def bundle_secret(encrypt_to: object) -> str | Recipient:
+    """What ``SubjectAccess.build(encrypt_to=...)`` encrypts to: a passphrase or an age key.
+
+    Raises:
+        MissingExtra: pyrage is not installed.
+        ConfigurationError: *encrypt_to* is neither a passphrase (str, or UTF-8 bytes) nor
+            an age public key, or the passphrase is empty or is an age key.
+    """
+    require_age()
+    from pyrage.x25519 import Recipient
+
+    if isinstance(encrypt_to, Recipient):
+        return encrypt_to
+    if isinstance(encrypt_to, str | bytes):
+        return _passphrase_text(encrypt_to)
+    raise ConfigurationError(
+        f"build(encrypt_to=...) takes a passphrase or a recipient's age public key, not "
+        f"{_kind(encrypt_to)}; load a key file with "
+        "purposeful.access.load_recipient_public_key(path)"
+    )
 
 
 def _encryption_secret(
-    passphrase: str | bytes | None, recipient: X25519PublicKey | None
-) -> bytes | X25519PublicKey:
+    passphrase: str | bytes | None, recipient: Recipient | None
+) -> str | Recipient:
+    require_age()
+    from pyrage.x25519 import Identity, Recipient
+
     if (passphrase is None) == (recipient is None):
         raise ConfigurationError(
             "give exactly one of passphrase= (to encrypt with a passphrase) or recipient= "
-            "(to encrypt to a recipient's X25519 public key)"
+            "(to encrypt to a recipient's age public key)"
         )
     if recipient is None:
-        return _passphrase_secret(passphrase)
-    if not isinstance(recipient, X25519PublicKey):
+        return _passphrase_text(passphrase)
+    if not isinstance(recipient, Recipient):
         hint = (
-            "pass its public key (private_key.public_key()); the private key stays with the "
+            "pass its public key (private_key.to_public()); the private key stays with the "
             "recipient"
-            if isinstance(recipient, X25519PrivateKey)
-            else f"load the recipient's {RECIPIENT_PUBLIC_KEY_FILE} with load_recipient_public_key"
+            if isinstance(recipient, Identity)
+            else "load the recipient's public key file with load_recipient_public_key"
         )
         raise ConfigurationError(
-            f"recipient= must be an X25519 public key, not {_kind(recipient)}; {hint}"
+            f"recipient= must be an age public key (pyrage.x25519.Recipient), not "
+            f"{_kind(recipient)}; {hint}"
         )
     return recipient
 
 
 def _decryption_secret(
-    passphrase: str | bytes | None, private_key: X25519PrivateKey | None
-) -> _Secret:
+    passphrase: str | bytes | None, private_key: Identity | None
+) -> str | Identity | None:
+    require_age()
+    from pyrage.x25519 import Identity
+
     if passphrase is not None and private_key is not None:
         raise ConfigurationError(
             "give one of passphrase= or private_key=, not both: a bundle is encrypted to one"
         )
     if passphrase is not None:
-        return _passphrase_secret(passphrase)
-    if private_key is not None and not isinstance(private_key, X25519PrivateKey):
+        return _passphrase_text(passphrase)
+    if private_key is not None and not isinstance(private_key, Identity):
         raise ConfigurationError(
-            f"private_key= must be an X25519 private key, not {_kind(private_key)}; load the "
-            f"recipient's {RECIPIENT_KEY_FILE} with load_recipient_private_key"
+            f"private_key= must be an age identity (pyrage.x25519.Identity), not "
+            f"{_kind(private_key)}; load the recipient's private key file with "
+            "load_recipient_private_key"
         )
     return private_key
 
 
-def _passphrase_secret(passphrase: object) -> bytes:
-    if isinstance(passphrase, str):
-        passphrase = passphrase.encode("utf-8", "surrogatepass")
-    if not isinstance(passphrase, bytes):
+def _passphrase_text(passphrase: object) -> str:
+    """*passphrase* as the text age takes, or a `ConfigurationError` (never quoting it)."""
+    text = None
+    if isinstance(passphrase, bytes):
+        try:
+            text = passphrase.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    elif isinstance(passphrase, str):
+        text = passphrase if _encodes(passphrase) else None
+    else:
         raise ConfigurationError(
             f"a passphrase must be a str or bytes, not {type(passphrase).__name__}"
         )
-    if not passphrase:
-        raise ConfigurationError("the passphrase is empty, which protects nothing; give one")
-    return passphrase
-
-
-def _kind(key: object) -> str:
-    if isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
-        return "an Ed25519 key (a signing key)"
-    if isinstance(key, X25519PrivateKey):
-        return "an X25519 private key"
-    description = _describe_key(key)
-    return description if description != "a key of another kind" else type(key).__name__
-
-
-def _new_header(secret: bytes | X25519PublicKey) -> tuple[bytes, bytes]:
-    """A new file's header and its AES key."""
-    salt = secrets.token_bytes(_SALT_BYTES)
-    start = MAGIC + bytes([_VERSION])
-    if isinstance(secret, bytes):
-        log2_n, r, p = _SCRYPT_LOG2_N, _SCRYPT_R, _SCRYPT_P
-        header = start + bytes([_MODE_PASSPHRASE]) + salt + bytes([log2_n, r, p])
-        return header, _scrypt(secret, salt, log2_n, r, p)
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes_raw()
-    try:
-        shared = ephemeral.exchange(secret)
-    except ValueError:
-        shared = None
-    if shared is None:  # raised outside the handler: nothing chained
+    if text is None:
         raise ConfigurationError(
-            "the recipient's public key is not usable (a degenerate X25519 point); ask the "
-            f"recipient for the {RECIPIENT_PUBLIC_KEY_FILE} written by generate_recipient_keys"
+            "a passphrase must be text (UTF-8), as age reads it; choose one that is"
         )
-    header = start + bytes([_MODE_RECIPIENT]) + ephemeral_public + salt
-    return header, _hkdf(shared, ephemeral_public, secret.public_bytes_raw(), salt)
+    if not text:
+        raise ConfigurationError("the passphrase is empty, which protects nothing; give one")
+    if _AGE_KEY.match(text.strip()):
+        raise ConfigurationError(
+            "the passphrase is an age key, not a passphrase: to encrypt to a recipient, pass "
+            "their public key, loaded with load_recipient_public_key; never send a private key"
+        )
+    return text
 
 
-def _read_header(source: BinaryIO, secret: _Secret) -> tuple[bytes, bytes]:
-    """The header read from *source*, and the AES key *secret* gives for it."""
-    start = _read_up_to(source, len(MAGIC) + 2)
-    if not start:
-        raise BundleDecryptionError(
-            "the input is empty: not an encrypted purposeful bundle; check the path"
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
+def _kind(value: object) -> str:
+    name = type(value).__name__
+    if name.startswith(("X25519", "Ed25519")):
+        return (
+            f"{name} (a cryptography key): bundles are age files, encrypted to age keys "
+            "(age1..., AGE-SECRET-KEY-1...)"
         )
-    if not start.startswith(MAGIC):
-        if len(start) < len(MAGIC) and MAGIC.startswith(start):
-            raise BundleDecryptionError(_header_cut_short())
-        raise BundleDecryptionError(
-            "the input is not an encrypted purposeful bundle (it does not start with "
-            "PURPOSEFUL-ENCRYPTED-BUNDLE); if it is a plain bundle (a zip file), open it "
-            "without decrypting"
-        )
-    if len(start) < len(MAGIC) + 2:
-        raise BundleDecryptionError(_header_cut_short())
-    version, mode = start[len(MAGIC)], start[len(MAGIC) + 1]
-    if version != _VERSION:
-        raise BundleDecryptionError(
-            f"the encrypted bundle has format version {version}, which this version of "
-            f"purposeful cannot read (it reads version {_VERSION}); upgrade purposeful, or the "
-            "file is damaged"
-        )
-    if mode == _MODE_PASSPHRASE:
-        parameters = _read_up_to(source, _SALT_BYTES + 3)
-        if len(parameters) < _SALT_BYTES + 3:
-            raise BundleDecryptionError(_header_cut_short())
-        if not isinstance(secret, bytes):
-            given = "a private key was given" if secret is not None else "none was given"
-            raise BundleDecryptionError(
-                f"the bundle is encrypted with a passphrase, but {given}; pass the "
-                "passphrase as passphrase="
-            )
-        salt = parameters[:_SALT_BYTES]
-        log2_n, r, p = parameters[_SALT_BYTES:]
-        return start + parameters, _scrypt_for_reading(secret, salt, log2_n, r, p)
-    if mode == _MODE_RECIPIENT:
-        parameters = _read_up_to(source, _PUBLIC_KEY_BYTES + _SALT_BYTES)
-        if len(parameters) < _PUBLIC_KEY_BYTES + _SALT_BYTES:
-            raise BundleDecryptionError(_header_cut_short())
-        if not isinstance(secret, X25519PrivateKey):
-            given = "a passphrase was given" if secret is not None else "none was given"
-            raise BundleDecryptionError(
-                f"the bundle is encrypted to a recipient's X25519 key, but {given}; pass the "
-                f"recipient's private key ({RECIPIENT_KEY_FILE}, loaded with "
-                "load_recipient_private_key) as private_key="
-            )
-        ephemeral_public = parameters[:_PUBLIC_KEY_BYTES]
-        salt = parameters[_PUBLIC_KEY_BYTES:]
+    return name
+
+
+# --- encrypting and decrypting -------------------------------------------------------------
+
+
+class _Reader(io.BufferedIOBase):
+    """What age reads: *prefix*, then *source*. Keeps what *source* raised, if anything."""
+
+    def __init__(self, source: BinaryIO, prefix: bytes = b"") -> None:
+        super().__init__()
+        self._source = source
+        self._prefix = prefix
+        self.error: BaseException | None = None
+
+    @override
+    def read(self, size: int | None = -1) -> bytes:
+        size = -1 if size is None else size
+        if self._prefix:
+            size = len(self._prefix) if size < 0 else size
+            part, self._prefix = self._prefix[:size], self._prefix[size:]
+            return part
         try:
-            shared = secret.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-        except ValueError:
-            shared = None
-        if shared is None:
-            raise BundleDecryptionError(
-                f"the encrypted bundle's header holds an unusable ephemeral key: the file is "
-                f"damaged; {_DISCARD}"
+            return self._source.read(size) or b""
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+class _Writer(io.BufferedIOBase):
+    """What age writes to: *target*. Counts what it wrote, and keeps what it raised."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        super().__init__()
+        self._target = target
+        self.written = 0
+        self.error: BaseException | None = None
+
+    @override
+    def write(self, data: Buffer, /) -> int:
+        try:
+            count = self._target.write(data)
+        except BaseException as exc:
+            self.error = exc
+            raise
+        count = len(memoryview(data)) if count is None else count
+        self.written += count
+        return count
+
+    @override
+    def flush(self) -> None:
+        """The caller flushes *target*, not age."""
+
+
+def _raise_stream_error(reader: _Reader, writer: _Writer) -> None:
+    """Raise again what the caller's streams raised while age used them, if anything."""
+    for error in (reader.error, writer.error):
+        if error is not None:
+            raise error
+
+
+def _encrypt(source: BinaryIO, target: BinaryIO, secret: str | Recipient) -> None:
+    import pyrage
+
+    if isinstance(secret, str):
+        limit = PASSPHRASE_BUNDLE_LIMIT
+        plaintext = _read_up_to(source, limit + 1)
+        if len(plaintext) > limit:
+            raise BundleError(
+                f"the bundle is larger than the {_size(limit)} a bundle encrypted to a "
+                "passphrase may hold (age's passphrase mode holds it in memory); encrypt it "
+                "to a recipient's age key instead, which streams; nothing was written"
             )
-        recipient_public = secret.public_key().public_bytes_raw()
-        return start + parameters, _hkdf(shared, ephemeral_public, recipient_public, salt)
-    raise BundleDecryptionError(
-        f"the encrypted bundle uses encryption mode {mode}, which this version of purposeful "
-        "does not know; upgrade purposeful, or the file is damaged"
-    )
-
-
-def _scrypt(passphrase: bytes, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
-    return Scrypt(salt=salt, length=_KEY_BYTES, n=1 << log2_n, r=r, p=p).derive(passphrase)
-
-
-def _scrypt_for_reading(passphrase: bytes, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
-    """`_scrypt` under a header's parameters, if they are sound and affordable."""
-    asked = f"log2 n = {log2_n}, r = {r}, p = {p}"
-    if min(log2_n, r, p) < 1:
-        raise BundleDecryptionError(
-            f"the encrypted bundle's scrypt parameters are invalid ({asked}): the file is "
-            f"damaged; {_DISCARD}"
-        )
-    if log2_n > _MAX_SCRYPT_LOG2_N or r > _MAX_SCRYPT_R or p > _MAX_SCRYPT_P:
-        raise BundleDecryptionError(
-            f"scrypt parameters too costly; refusing to avoid exhausting memory: the "
-            f"encrypted bundle's header asks for {asked}, and at most log2 n = "
-            f"{_MAX_SCRYPT_LOG2_N}, r = {_MAX_SCRYPT_R}, p = {_MAX_SCRYPT_P} are accepted. "
-            "The file is damaged or was not written by purposeful"
-        )
+        ciphertext = pyrage.passphrase.encrypt(plaintext, secret)
+        _check_own_work_factor(ciphertext)
+        target.write(ciphertext)
+        return
+    reader, writer = _Reader(source), _Writer(target)
+    failed = False
     try:
-        return _scrypt(passphrase, salt, log2_n, r, p)
-    except MemoryError:
-        pass  # OpenSSL also refuses parameters that do not fit together (r = 1, n > 2**15)
-    raise BundleDecryptionError(
-        f"could not derive the key with the encrypted bundle's scrypt parameters ({asked}): "
-        "not enough memory, or parameters that do not fit together. The file is damaged, "
-        "or needs a machine with more memory"
-    )
+        pyrage.encrypt_io(reader, writer, [secret])
+    except (pyrage.EncryptError, OSError):
+        failed = True
+    _raise_stream_error(reader, writer)
+    if failed:
+        raise BundleError("age could not encrypt the bundle; nothing usable was written")
 
 
-def _hkdf(shared: bytes, ephemeral_public: bytes, recipient_public: bytes, salt: bytes) -> bytes:
-    kdf = HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=salt, info=_HKDF_INFO)
-    return kdf.derive(shared + ephemeral_public + recipient_public)
+def _check_own_work_factor(ciphertext: bytes) -> None:
+    """Refuse to write a passphrase file that `decrypt_stream` would refuse to open.
+
+    age picks the scrypt work factor that takes about a second on this machine (2**18 to
+    2**19 on most); only a machine fast enough to pick more than the bound could fail here.
+    """
+    end = _header_end(ciphertext)
+    asked = _scrypt_work_factor(ciphertext[:end] if end is not None else b"")
+    if asked is None or asked > MAX_SCRYPT_WORK_FACTOR:
+        raise BundleError(
+            f"age chose an scrypt work factor above the 2**{MAX_SCRYPT_WORK_FACTOR} that "
+            "purposeful opens, as this machine is very fast; encrypt to a recipient's age "
+            "key instead; nothing was written"
+        )
 
 
-def _nonce(counter: int, *, final: bool) -> bytes:
-    return counter.to_bytes(_COUNTER_BYTES, "big") + (b"\x01" if final else b"\x00")
+def _decrypt(source: BinaryIO, target: BinaryIO, secret: str | Identity | None) -> None:
+    import pyrage
 
-
-def _open_segment(
-    aead: AESGCM, counter: int, chunk: bytes, header: bytes, *, final: bool
-) -> bytes | None:
-    """The plaintext of one segment, or None if it fails authentication."""
+    start, needs = _read_header(source)
+    _check_secret_fits(needs, secret)
+    if isinstance(secret, str):
+        limit = _passphrase_file_limit()
+        ciphertext = start + _read_up_to(source, limit + 1 - len(start))
+        if len(ciphertext) > limit:
+            raise BundleDecryptionError(
+                f"the encrypted bundle is larger than any bundle purposeful encrypts to a "
+                f"passphrase ({_size(PASSPHRASE_BUNDLE_LIMIT)}), and is not opened in "
+                "memory; if it is genuine, decrypt it with age (age -d)"
+            )
+        try:
+            plaintext = pyrage.passphrase.decrypt(ciphertext, secret)
+        except (pyrage.DecryptError, OSError, ValueError):
+            plaintext = None
+        if plaintext is None:
+            raise BundleDecryptionError(
+                "could not decrypt the bundle: wrong passphrase, or the file is damaged or cut "
+                "short; check the passphrase, and if it is right, get the file again"
+            )
+        target.write(plaintext)
+        return
+    assert secret is not None  # _check_secret_fits: a recipient file needs the key
+    reader, writer = _Reader(source, start), _Writer(target)
+    failure = None
     try:
-        return aead.decrypt(_nonce(counter, final=final), chunk, header)
-    except InvalidTag:
+        pyrage.decrypt_io(reader, writer, [secret])
+    except pyrage.DecryptError:
+        failure = (
+            "could not decrypt the bundle: wrong key, or the file's header is damaged; "
+            "check the key, and if it is right, get the file again"
+        )
+    except OSError:  # age reports a chunk that fails authentication, or is missing, so
+        failure = (
+            f"the encrypted bundle is damaged or cut short: its content fails "
+            f"authentication after {writer.written:,} bytes; {_DISCARD}"
+        )
+    _raise_stream_error(reader, writer)
+    if failure is not None:
+        raise BundleDecryptionError(failure)
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"
+
+
+def _passphrase_file_limit() -> int:
+    """The largest age file `PASSPHRASE_BUNDLE_LIMIT` bytes of bundle can make."""
+    chunks = PASSPHRASE_BUNDLE_LIMIT // _CHUNK_BYTES + 1
+    return _MAX_HEADER_BYTES + _NONCE_BYTES + PASSPHRASE_BUNDLE_LIMIT + chunks * _TAG_BYTES
+
+
+def _check_secret_fits(needs: bytes, secret: str | Identity | None) -> None:
+    """Raise if the header asks for another kind of secret than *secret*."""
+    given = (
+        "none was given"
+        if secret is None
+        else ("a passphrase was given" if isinstance(secret, str) else "a private key was given")
+    )
+    if needs == _SCRYPT and not isinstance(secret, str):
+        raise BundleDecryptionError(
+            f"the bundle is encrypted with a passphrase, but {given}; pass the passphrase as "
+            "passphrase="
+        )
+    if needs == _X25519 and (secret is None or isinstance(secret, str)):
+        raise BundleDecryptionError(
+            f"the bundle is encrypted to a recipient's age key, but {given}; pass the "
+            "recipient's private key (their identity file, such as recipient-key.txt, loaded "
+            "with load_recipient_private_key) as private_key="
+        )
+    if needs not in (_SCRYPT, _X25519):
+        raise BundleDecryptionError(
+            "the bundle is an age file encrypted to a kind of key purposeful does not open "
+            "(an SSH key or a plugin's), or its header is damaged; decrypt it with age or rage "
+            "and that key"
+        )
+
+
+# --- the header ----------------------------------------------------------------------------
+
+
+def _read_header(source: BinaryIO) -> tuple[bytes, bytes]:
+    """What was read of *source* (the whole age header, perhaps more), and the stanza type
+    whose secret opens it: ``b"scrypt"``, ``b"X25519"`` or another.
+
+    Raises:
+        BundleDecryptionError: not an age file, a header cut short, longer than 64 KiB or
+            malformed, or an scrypt work factor above the bound.
+    """
+    data = bytearray()
+    while (end := _header_end(data)) is None:
+        if len(data) > _MAX_HEADER_BYTES:
+            raise BundleDecryptionError(
+                f"the encrypted bundle's header is longer than {_MAX_HEADER_BYTES >> 10} KiB, "
+                f"more than any age file needs: it is damaged or crafted; {_DISCARD}"
+            )
+        chunk = source.read(_READ_BYTES)
+        if not chunk:
+            raise BundleDecryptionError(_not_age(bytes(data)))
+        data += chunk
+        if not data.startswith(MAGIC[: len(data)]):
+            raise BundleDecryptionError(_not_age(bytes(data)))
+    header = bytes(data[:end])
+    stanzas = _stanzas(header)
+    types = {stanza[0] for stanza in stanzas}
+    if _SCRYPT in types:
+        asked = _scrypt_work_factor(header)
+        if asked is None:
+            raise BundleDecryptionError(
+                f"the encrypted bundle's scrypt stanza is malformed: the file is damaged; "
+                f"{_DISCARD}"
+            )
+        if asked > MAX_SCRYPT_WORK_FACTOR:
+            raise BundleDecryptionError(
+                f"the encrypted bundle's header asks for scrypt work factor 2**{asked}, more "
+                f"than the 2**{MAX_SCRYPT_WORK_FACTOR} (1 GiB of memory) purposeful accepts: "
+                "too costly, refused so that a crafted file cannot exhaust memory. The file "
+                "is damaged or was not made by purposeful"
+            )
+        return bytes(data), _SCRYPT
+    return bytes(data), _X25519 if _X25519 in types else b"other"
+
+
+def passphrase_file_problem(data: bytes) -> str | None:
+    """What is wrong with *data* as an age file encrypted to a passphrase (such as an
+    encrypted identity file), checked as `decrypt_stream` checks a header; None if nothing."""
+    try:
+        _, needs = _read_header(io.BytesIO(data))
+    except BundleDecryptionError as exc:
+        return str(exc).replace("the encrypted bundle", "the age file")
+    return None if needs == _SCRYPT else "it is encrypted to a key, not to a passphrase"
+
+
+def dearmor(data: bytes) -> bytes | None:
+    """The binary age file inside ASCII armor, or None if the armor is malformed."""
+    lines = [line.strip() for line in data.strip().splitlines()]
+    if len(lines) < 2 or lines[0] != ARMOR_BEGIN or lines[-1] != _ARMOR_END:
+        return None
+    try:
+        return base64.b64decode(b"".join(lines[1:-1]), validate=True)
+    except (binascii.Error, ValueError):
         return None
 
 
-def _authentication_message(counter: int) -> str:
-    if counter == 0:
+def _header_end(data: bytes | bytearray) -> int | None:
+    """Where the age header in *data* ends (after its MAC line), or None if not yet."""
+    mac = data.find(b"\n---", len(MAGIC) - 1)
+    if mac < 0:
+        return None
+    newline = data.find(b"\n", mac + 1)
+    return None if newline < 0 else newline + 1
+
+
+def _stanzas(header: bytes) -> list[list[bytes]]:
+    """The arguments of each stanza of an age header (its ``-> type args...`` lines)."""
+    return [line[3:].split(b" ") for line in header.split(b"\n") if line.startswith(b"-> ")]
+
+
+def _scrypt_work_factor(header: bytes) -> int | None:
+    """The work factor the header's scrypt stanza asks for, or None if it is malformed."""
+    for stanza in _stanzas(header):
+        if stanza[0] == _SCRYPT:
+            if len(stanza) != 3 or not _WORK_FACTOR.match(stanza[2]):
+                return None
+            return int(stanza[2])
+    return None
+
+
+def _not_age(start: bytes) -> str:
+    if not start:
+        return "the input is empty: not an encrypted bundle; check the path"
+    if start.startswith(MAGIC) or MAGIC.startswith(start):
+        return f"the encrypted bundle is cut short: it ends inside its header; {_DISCARD}"
+    if start.startswith(ARMOR_BEGIN[: len(start)]):
         return (
-            "could not decrypt the bundle: wrong passphrase or key, or the file is damaged; "
-            "check the secret, and if it is right, get the file again"
+            "the input is an ASCII-armored age file; purposeful reads binary ones: decrypt it "
+            "with age -d, or ask for the file without armor (no -a)"
         )
     return (
-        f"the encrypted bundle is damaged or cut short: segment {counter + 1} failed "
-        f"authentication; {_DISCARD}"
+        "the input is not an encrypted bundle (it does not start with age-encryption.org/v1); "
+        "if it is a plain bundle (a zip file), open it without decrypting"
     )
-
-
-def _cut_short_message(counter: int, *, ended_cleanly: bool) -> str:
-    where = (
-        f"after segment {counter} without its final segment"
-        if ended_cleanly and counter > 0
-        else f"inside segment {counter + 1}"
-    )
-    return f"the encrypted bundle is cut short: it ends {where}; {_DISCARD}"
-
-
-def _header_cut_short() -> str:
-    return f"the encrypted bundle is cut short: it ends inside its header; {_DISCARD}"
 
 
 def _read_up_to(source: BinaryIO, size: int) -> bytes:
     """*size* bytes from *source*, or fewer only at its end (a read may return less)."""
-    data = source.read(size)
-    if len(data) == size or not data:
-        return data
-    parts = [data]
-    missing = size - len(data)
-    while missing:
+    parts = []
+    missing = size
+    while missing > 0:
         more = source.read(missing)
         if not more:
             break
@@ -490,10 +611,10 @@ def encrypt_file(
     target: str | os.PathLike[str],
     *,
     passphrase: str | bytes | None = None,
-    recipient: X25519PublicKey | None = None,
+    recipient: Recipient | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Encrypt the file *source* into a new file *target*, as `encrypt_stream` does.
+    """Encrypt the file *source* into a new age file *target*, as `encrypt_stream` does.
 
     The output goes to a temporary file next to *target* (mode 0600), is flushed to disk
     and renamed into place, so *target* is either complete or untouched.
@@ -502,9 +623,11 @@ def encrypt_file(
         *target* as a `Path`.
 
     Raises:
-        ConfigurationError: as for `encrypt_stream`; nothing was read or written.
-        BundleError: *source* is missing or unreadable, *target* exists and *overwrite* is
-            false, or *target* cannot be written. Nothing was written.
+        MissingExtra, ConfigurationError: as for `encrypt_stream`; nothing was read or
+            written.
+        BundleError: *source* is missing, unreadable or too large for a passphrase,
+            *target* exists and *overwrite* is false, or *target* cannot be written.
+            Nothing was written.
     """
     secret = _encryption_secret(passphrase, recipient)
     return _transform_file(
@@ -521,20 +644,21 @@ def decrypt_file(
     target: str | os.PathLike[str],
     *,
     passphrase: str | bytes | None = None,
-    private_key: X25519PrivateKey | None = None,
+    private_key: Identity | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Decrypt the encrypted bundle *source* into a new file *target*, as `decrypt_stream`.
 
     The plaintext goes to a temporary file next to *target* (mode 0600: it holds personal
-    information), is flushed to disk and renamed into place only once every segment is
-    authenticated. On any error the temporary file is removed: no partial plaintext stays.
+    information), is flushed to disk and renamed into place only once age has authenticated
+    all of it. On any error the temporary file is removed: no partial plaintext stays.
 
     Returns:
         *target* as a `Path`.
 
     Raises:
-        ConfigurationError: as for `decrypt_stream`; nothing was read or written.
+        MissingExtra, ConfigurationError: as for `decrypt_stream`; nothing was read or
+            written.
         BundleDecryptionError: as for `decrypt_stream`, the message starting with *source*.
         BundleError: *source* is missing or unreadable, *target* exists and *overwrite* is
             false, or *target* cannot be written. Nothing was written.
@@ -571,6 +695,8 @@ def _transform_file(
             problem = BundleError(exists)
         except BundleDecryptionError as exc:
             problem = BundleDecryptionError(f"{origin}: {exc}")
+        except BundleError as exc:
+            problem = BundleError(f"{origin}: {exc}")
         except FileNotFoundError:
             problem = BundleError(
                 f"cannot write {destination}: the directory {destination.parent} does not "
@@ -598,133 +724,3 @@ def _open_source(origin: Path) -> BinaryIO:
     except OSError as exc:
         problem = f"cannot be read ({exc.strerror}); check its permissions"
     raise BundleError(f"{origin} {problem}")
-
-
-# --- recipient keys ------------------------------------------------------------------------
-
-
-def generate_recipient_keys(
-    directory: str | os.PathLike[str], *, passphrase: str | bytes | None = None
-) -> tuple[Path, Path]:
-    """Create a new X25519 key pair for receiving encrypted bundles, in *directory*.
-
-    Writes `RECIPIENT_KEY_FILE` (PKCS#8 PEM, mode 0600; encrypted with *passphrase* if
-    given, with cryptography's best available encryption) and `RECIPIENT_PUBLIC_KEY_FILE`
-    (SubjectPublicKeyInfo PEM, mode 0644), each through a synced temporary file, so a
-    failure leaves no partial key file. The directory is created (mode 0700) if missing.
-    Give the public key to whoever sends bundles; keep the private key to open them.
-
-    Returns:
-        The private key file and the public key file.
-
-    Raises:
-        KeyFileError: a key file already exists, or the directory cannot be created or
-            written. Nothing was replaced.
-        PassphraseError: *passphrase* is empty or neither str nor bytes.
-    """
-    folder = Path(directory)
-    secret = _passphrase_bytes(passphrase, folder)
-    private_file, public_file = folder / RECIPIENT_KEY_FILE, folder / RECIPIENT_PUBLIC_KEY_FILE
-    _make_directory(folder)
-    existing = [f.name for f in (private_file, public_file) if f.exists() or f.is_symlink()]
-    if existing:
-        raise KeyFileError(
-            f"{folder} already holds {', '.join(existing)}: recipient keys are never replaced "
-            "by accident, as bundles encrypted to the old key need its private key. Move the "
-            "old keys away, or choose another directory",
-            source=folder,
-        )
-    key = X25519PrivateKey.generate()
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(secret)
-        if secret is not None
-        else serialization.NoEncryption()
-    )
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    _write_all(
-        folder,
-        [(private_file, (private_pem, 0o600)), (public_file, (public_pem, 0o644))],
-        force=False,
-    )
-    return private_file, public_file
-
-
-def load_recipient_public_key(path: str | os.PathLike[str]) -> X25519PublicKey:
-    """Load a recipient's public key from its PEM file (``recipient-key.pub.pem``).
-
-    Raises:
-        KeyFileError: the file is missing or unreadable, not PEM, damaged, or does not hold
-            an X25519 public key.
-    """
-    file = Path(path)
-    pem = _read_recipient_key_file(file, private=False)
-    if b"PRIVATE KEY-----" in pem:
-        problem = (
-            f"holds a private key, not a public key; pass the {RECIPIENT_PUBLIC_KEY_FILE} "
-            "that came with it, and keep the private key where only its owner can read it"
-        )
-    elif b"-----BEGIN" not in pem:
-        problem = f"is not a PEM public key file; pass a {RECIPIENT_PUBLIC_KEY_FILE}"
-    else:
-        key = _load_pem(serialization.load_pem_public_key, pem)
-        if key is None:
-            problem = f"is not a readable PEM public key (damaged?); {_NEW_RECIPIENT_KEYS_HINT}"
-        elif not isinstance(key, X25519PublicKey):
-            problem = f"holds {_kind(key)}, but an X25519 key is needed to encrypt bundles"
-            problem += f"; {_NEW_RECIPIENT_KEYS_HINT}"
-        else:
-            return key
-    raise KeyFileError(f"{file} {problem}", source=file)
-
-
-def load_recipient_private_key(
-    path: str | os.PathLike[str], *, passphrase: str | bytes | None = None
-) -> X25519PrivateKey:
-    """Load a recipient's private key from its PEM file (``recipient-key.pem``).
-
-    The file must not be open to other users: on POSIX systems its mode must allow nothing
-    to group and others (``chmod 600``).
-
-    Raises:
-        KeyFileError: the file is missing, open to other users, not PEM, damaged, or does
-            not hold an X25519 private key.
-        PassphraseError: the key is encrypted and *passphrase* is missing or wrong, or
-            *passphrase* is given for a key that is not encrypted.
-    """
-    file = Path(path)
-    pem = _read_recipient_key_file(file, private=True)
-    key: X25519PrivateKey = parse_private_key(
-        pem,
-        passphrase,
-        _RECIPIENT_KEY_KIND,
-        source=file,
-        name=str(file),
-        not_pem=f"is not a PEM file; pass the {RECIPIENT_KEY_FILE} of the recipient key pair",
-        describe=_kind,
-    )
-    return key
-
-
-_RECIPIENT_KEY_KIND = PrivateKeyKind(
-    X25519PrivateKey,
-    "private key",
-    RECIPIENT_KEY_FILE,
-    RECIPIENT_PUBLIC_KEY_FILE,
-    "load_recipient_public_key",
-    "but an X25519 key is needed to decrypt bundles",
-    _NEW_RECIPIENT_KEYS_HINT,
-)
-
-
-def _read_recipient_key_file(file: Path, *, private: bool) -> bytes:
-    """`_read_key_file`, its hints pointing at recipient keys rather than signing keys."""
-    try:
-        return _read_key_file(file, private=private)
-    except KeyFileError as exc:
-        message = str(exc).replace(_NEW_KEYS_HINT, _NEW_RECIPIENT_KEYS_HINT)
-    raise KeyFileError(message, source=file)  # outside the handler: nothing chained

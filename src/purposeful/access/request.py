@@ -26,16 +26,15 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from .._config import get_configuration
 from .._files import atomic_file
 from .._shared.agency import AgencyDetails
 from .._shared.checks import is_aware, is_text
+from .._shared.keys import PseudonymKey, signing_key_id
 from .._shared.nztime import nz_time
-from ..audit.keys import PseudonymKey, signing_key_id
 from ..bases import BasisKind
-from ..errors import AnnotationError, ConfigurationError, SubjectAccessError
+from ..errors import AnnotationError, BundleError, ConfigurationError, SubjectAccessError
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..typing import ConsentSource, CorrectionSource, DisclosureSource
@@ -47,6 +46,8 @@ from .page import Page, Section, Wording, render_page
 from .sources import Fetch, Sources
 
 if TYPE_CHECKING:
+    from pyrage.x25519 import Recipient
+
     from ..audit.history import SubjectAnswer
 
 __all__ = ["AccessRequest", "SubjectAccess", "Withhold"]
@@ -253,7 +254,7 @@ class SubjectAccess:
         signing_key: Ed25519PrivateKey,
         created: datetime | None = None,
         withhold: Iterable[Withhold] = (),
-        encrypt_to: str | bytes | X25519PublicKey | None = None,
+        encrypt_to: str | bytes | Recipient | None = None,
         overwrite: bool = False,
         progress: Progress | None = None,
     ) -> BundleInfo:
@@ -267,16 +268,22 @@ class SubjectAccess:
                 bytes again.
             withhold: what the privacy officer decided to withhold for this request, on top
                 of the fields that declare ``withhold=``.
-            encrypt_to: a passphrase, or the recipient's X25519 public key, to encrypt the
-                whole file for delivery (`purposeful.access.encryption`).
+            encrypt_to: a passphrase, or the recipient's age public key
+                (`purposeful.access.load_recipient_public_key`), to encrypt the whole file
+                for delivery as an age file (`purposeful.access.encryption`; needs
+                ``purposeful[age]``).
             overwrite: replace *target* if it exists.
             progress: told how many records have been read, as they are read.
 
         Raises:
             SubjectAccessError: no data source is registered; a source failed or yielded
                 something that is not a record, or a record about someone else; *target*
-                exists or its directory does not. Nothing is written.
-            ConfigurationError: a bad argument (a key that is not Ed25519, a naive time).
+                exists or its directory does not; the bundle is larger than
+                `purposeful.access.encryption.PASSPHRASE_BUNDLE_LIMIT` and *encrypt_to* is a
+                passphrase. Nothing is written.
+            ConfigurationError: a bad argument (a key that is not Ed25519, a naive time, an
+                *encrypt_to* that is neither a passphrase nor an age public key).
+            MissingExtra: *encrypt_to* is given and pyrage is not installed.
         """
         if not isinstance(request, AccessRequest):
             raise ConfigurationError("build() takes an AccessRequest as its first argument")
@@ -285,12 +292,11 @@ class SubjectAccess:
                 "build(signing_key=...) takes an Ed25519 private key "
                 "(purposeful.audit.load_signing_key)"
             )
-        if encrypt_to is not None and not isinstance(encrypt_to, str | bytes | X25519PublicKey):
-            raise ConfigurationError(
-                f"build(encrypt_to=...) takes a passphrase or an X25519 public key, not "
-                f"{type(encrypt_to).__name__}; load a key file with "
-                f"purposeful.access.load_recipient_public_key(path)"
-            )
+        secret = None
+        if encrypt_to is not None:
+            from .encryption import bundle_secret
+
+            secret = bundle_secret(encrypt_to)
         created = datetime.now(UTC) if created is None else created
         if not is_aware(created):
             raise ConfigurationError("build(created=...) takes a timezone-aware datetime")
@@ -307,14 +313,14 @@ class SubjectAccess:
             stack.callback(writer.close)
             writer.read_records()
             try:
-                if encrypt_to is None:
+                if secret is None:
                     with atomic_file(path, overwrite=overwrite) as file:
                         info = writer.write(file, signing_key, created)
                 else:
                     plain = stack.enter_context(tempfile.TemporaryFile())
                     info = writer.write(plain, signing_key, created)
                     plain.seek(0)
-                    _encrypt(plain, path, encrypt_to, overwrite)
+                    _encrypt(plain, path, secret, overwrite)
             except FileExistsError:
                 raise SubjectAccessError(
                     f"{path} appeared while the bundle was being built; nothing was replaced. "
@@ -330,17 +336,21 @@ class SubjectAccess:
         )
 
 
-def _encrypt(
-    plain: IO[bytes], path: Path, encrypt_to: str | bytes | X25519PublicKey, overwrite: bool
-) -> None:
+def _encrypt(plain: IO[bytes], path: Path, secret: str | Recipient, overwrite: bool) -> None:
     from .encryption import encrypt_stream
 
     source = cast(BinaryIO, plain)
-    with atomic_file(path, overwrite=overwrite) as target:
-        if isinstance(encrypt_to, X25519PublicKey):
-            encrypt_stream(source, target, recipient=encrypt_to)
-        else:
-            encrypt_stream(source, target, passphrase=encrypt_to)
+    try:
+        with atomic_file(path, overwrite=overwrite) as target:
+            if isinstance(secret, str):
+                encrypt_stream(source, target, passphrase=secret)
+            else:
+                encrypt_stream(source, target, recipient=secret)
+    except BundleError as exc:  # too large for a passphrase: nothing was written
+        problem = str(exc)
+    else:
+        return
+    raise SubjectAccessError(f"could not encrypt the bundle {path}: {problem}")
 
 
 _Rules = Mapping[type, Sequence[Withhold]]

@@ -4,9 +4,9 @@
 unchanged?", for the agency before it sends one, for the person, or for the Privacy
 Commissioner. It trusts nothing in the file until the signature is checked:
 
-1. the file is opened as a zip in memory; an encrypted bundle is first decrypted into a
-   spooled temporary file (memory up to 64 MiB, then an unnamed file). Nothing is ever
-   extracted to disk;
+1. the file is opened as a zip in memory; an encrypted bundle (an age file,
+   `purposeful.access.encryption`) is first decrypted into a spooled temporary file (memory
+   up to 64 MiB, then an unnamed file). Nothing is ever extracted to disk;
 2. every member name is checked before any member is read: no ``..``, no absolute path, no
    backslash, no name twice. A zip that breaks these rules is refused outright;
 3. ``manifest.sig`` and ``manifest.json`` are read (each capped in size) and the Ed25519
@@ -36,17 +36,19 @@ import zlib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 import attrs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from ..audit.keys import load_public_key, signing_key_id
+from .._shared.keys import load_public_key, signing_key_id
 from ..errors import BundleDecryptionError, BundleError, BundleInvalid
 from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry, dumps
 from .encryption import MAGIC, decrypt_stream, is_encrypted
+
+if TYPE_CHECKING:
+    from pyrage.x25519 import Identity
 
 __all__ = ["VerifiedBundle", "verify_bundle"]
 
@@ -88,20 +90,23 @@ def verify_bundle(
     public_key: Ed25519PublicKey | str | os.PathLike[str],
     *,
     passphrase: str | bytes | None = None,
-    private_key: X25519PrivateKey | None = None,
+    private_key: Identity | None = None,
 ) -> VerifiedBundle:
     """Check every member's hash and the signature over them; raise at the first failure.
 
     Args:
         bundle: the bundle file.
         public_key: the agency's public signing key, or its PEM file.
-        passphrase, private_key: the secret an encrypted bundle was encrypted to.
+        passphrase, private_key: the secret an encrypted bundle (an age file) was encrypted
+            to; the private key as `purposeful.access.load_recipient_private_key` loads it.
 
     Raises:
         BundleInvalid: the bundle is not a zip, is cut short, has a member that is unsafe,
             added, missing, resized or changed, or a signature that does not match; the
             message names the member.
-        BundleDecryptionError: the bundle is encrypted and the secret is missing or wrong.
+        BundleDecryptionError: the bundle is encrypted and the secret is missing or wrong,
+            or the encrypted file was changed or cut short.
+        MissingExtra: the bundle is encrypted and pyrage is not installed.
         BundleError: the file cannot be read.
         KeyFileError: *public_key* is a file that is not an Ed25519 public key.
     """

@@ -2,9 +2,10 @@
 
 What the privacy team gets is built here, on top of the core's `ScopeReport`s:
 
-- **keys** (`purposeful.audit.keys`): the Ed25519 key pair that signs ledger checkpoints
-  and subject-access bundles, and the pseudonym key that turns a subject identifier into a
-  keyed hash, so the trail can say "the same person" without saying who;
+- **keys** (`generate_keys`, the ``load_*`` functions, `PseudonymKey`; kept in the private
+  `purposeful._shared.keys`, which subject access shares): the Ed25519 key pair that signs
+  ledger checkpoints and subject-access bundles, and the pseudonym key that turns a subject
+  identifier into a keyed hash, so the trail can say "the same person" without saying who;
 - **conventions** (`purposeful.audit.conventions`): every span name, attribute key, event
   name and ledger key the trail writes and reads, spelled once (the semantic conventions
   page is their contract);
@@ -27,8 +28,7 @@ writes; or be imported by the core (purposes, records, scope, decisions): the co
 it only through the `AuditSink` protocol.
 """
 
-from .._trail import flush
-from .keys import (
+from .._shared.keys import (
     PSEUDONYM_KEY_ENV,
     PSEUDONYM_KEY_FILE,
     PUBLIC_KEY_FILE,
@@ -42,6 +42,7 @@ from .keys import (
     load_signing_key,
     signing_key_id,
 )
+from .._trail import flush
 from .ledger import Ledger, VerifyReason, VerifyResult, default_checkpoints_path, verify_ledger
 from .spans import SpanSink
 

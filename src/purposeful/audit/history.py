@@ -30,8 +30,8 @@ from pathlib import Path
 
 import attrs
 
+from .._shared.keys import PseudonymKey
 from ..errors import ConfigurationError
-from .keys import PseudonymKey
 from .report.reading import LEDGER_INPUT, input_size, read_ledger
 from .report.records import ScopeRecord, ScopesInParts
 

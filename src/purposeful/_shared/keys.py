@@ -1,4 +1,4 @@
-"""The audit trail's keys: an Ed25519 signing key pair and a pseudonymisation key.
+"""Key handling, shared by the audit trail and subject access.
 
 - The **signing key** (``signing-key.pem``, Ed25519, PKCS#8 PEM, optionally encrypted with a
   passphrase) signs ledger checkpoints and subject-access bundles; its **public key**
@@ -9,13 +9,20 @@
 
 `generate_keys` writes all three files (``purposeful keys new DIR`` calls it); the
 ``load_*`` functions read them back, from a file or, for the secret ones, from an
-environment variable filled by a secrets manager.
+environment variable filled by a secrets manager. Users meet these names in
+`purposeful.audit`, which re-exports them.
+
+The rest is for other rooms that keep keys of their own (the recipient keys of encrypted
+bundles, in `purposeful.access.encryption`): `read_key_file` reads a key file safely,
+`make_directory` and `write_all` put new key files in place, and `passphrase_bytes` checks
+a passphrase.
 
 What this module must not do: log, print or put in an exception message any key material
 (private key bytes, PEM text, passphrases, pseudonym secrets) — errors name the file or
 variable and what to do, and are raised outside the handler of the underlying error so no
 chained exception carries the text either; replace an existing key file unless asked; leave
-a partly written key file behind; read a private key file that other users can open.
+a partly written key file behind; read a private key file that other users can open; import
+a room (audit, access, cli).
 """
 
 from __future__ import annotations
@@ -239,9 +246,9 @@ def generate_keys(
         PassphraseError: *passphrase* is empty or neither str nor bytes.
     """
     folder = Path(directory)
-    secret_passphrase = _passphrase_bytes(passphrase, folder)
+    secret_passphrase = passphrase_bytes(passphrase, folder)
     targets = [folder / PSEUDONYM_KEY_FILE, folder / PUBLIC_KEY_FILE, folder / SIGNING_KEY_FILE]
-    _make_directory(folder)
+    make_directory(folder)
     if not force:
         existing = [t.name for t in targets if t.exists() or t.is_symlink()]
         if existing:
@@ -269,7 +276,7 @@ def generate_keys(
             0o600,
         ),
     ]
-    _write_all(folder, list(zip(targets, contents, strict=True)), force=force)
+    write_all(folder, list(zip(targets, contents, strict=True)), force=force)
     return KeyFiles(
         signing_key=targets[2],
         public_key=targets[1],
@@ -294,7 +301,8 @@ def _pseudonym_key_json(key: PseudonymKey) -> bytes:
     return (json.dumps({"key_id": key.key_id, "secret": secret}) + "\n").encode("ascii")
 
 
-def _make_directory(folder: Path) -> None:
+def make_directory(folder: Path) -> None:
+    """Create *folder* for keys (mode 0700) if missing, or raise a `KeyFileError` naming it."""
     problem = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -306,8 +314,14 @@ def _make_directory(folder: Path) -> None:
         raise KeyFileError(f"{folder} {problem}", source=folder)
 
 
-def _write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, force: bool) -> None:
-    """Write every file to a synced temporary file, then put each in place."""
+def write_all(folder: Path, files: list[tuple[Path, tuple[bytes, int]]], *, force: bool) -> None:
+    """Write every ``(target, (data, mode))`` to a synced temporary file, then put each in place.
+
+    Raises:
+        KeyFileError: a target exists (and *force* is false) or a write failed; the files
+            already put in place are removed again, unless *force* replaced old ones (the
+            message then names them).
+    """
     temporaries: list[Path] = []
     placed: list[Path] = []
     problem = None
@@ -371,7 +385,7 @@ def load_signing_key(
     """
     if path is not None:
         file = Path(path)
-        pem = _read_key_file(file, private=True)
+        pem = read_key_file(file, private=True)
         return _parse_signing_key(pem, passphrase, source=file, name=str(file), in_env=False)
     text = _read_env(env, what="signing key", form="the PEM text of signing-key.pem")
     text = text.replace("\\n", "\n") if "\n" not in text else text
@@ -387,7 +401,7 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
             an Ed25519 public key.
     """
     file = Path(path)
-    pem = _read_key_file(file, private=False)
+    pem = read_key_file(file, private=False)
     problem = None
     if b"PRIVATE KEY-----" in pem:
         problem = (
@@ -429,7 +443,7 @@ def load_pseudonym_key(
     """
     if path is not None:
         file = Path(path)
-        data = _read_key_file(file, private=True)
+        data = read_key_file(file, private=True)
         return _parse_pseudonym_key(data, source=file, name=str(file))
     text = _read_env(env, what="pseudonym key", form="the JSON of pseudonym.key")
     return _parse_pseudonym_key(text.encode("utf-8", "replace"), source=f"${env}", name=f"${env}")
@@ -452,14 +466,19 @@ def _read_env(env: str | None, *, what: str, form: str) -> str:
     raise KeyFileError(message, source=f"${env}" if env is not None else None)
 
 
-def _read_key_file(file: Path, *, private: bool) -> bytes:
-    """The bytes of a key file; a private one must be a regular file only its owner can open."""
+def read_key_file(file: Path, *, private: bool, hint: str = _NEW_KEYS_HINT) -> bytes:
+    """The bytes of a key file; a private one must be a regular file only its owner can open.
+
+    Raises:
+        KeyFileError: the file is missing, unreadable, not a regular file, larger than any
+            key file, or (*private*) open to other users; *hint* says how to make new keys.
+    """
     problem = None
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         descriptor = os.open(file, flags)
     except FileNotFoundError:
-        problem = f"does not exist; check the path, or {_NEW_KEYS_HINT}"
+        problem = f"does not exist; check the path, or {hint}"
     except PermissionError:
         problem = "cannot be read by this process (permission denied); check its owner"
     except OSError as exc:
@@ -481,7 +500,7 @@ def _read_key_file(file: Path, *, private: bool) -> bytes:
                 data = opened.read(_MAX_KEY_BYTES + 1)
             if len(data) <= _MAX_KEY_BYTES:
                 return data
-            problem = f"is too large to be a key file; pass the key file, {_NEW_KEYS_HINT}"
+            problem = f"is too large to be a key file; pass the key file, {hint}"
     except OSError as exc:
         problem = f"cannot be read ({exc.strerror}); check the file"
     finally:
@@ -499,14 +518,14 @@ def _parse_signing_key(
         if in_env
         else f"is not a PEM file; pass the {SIGNING_KEY_FILE} written by `purposeful keys new`"
     )
-    key: Ed25519PrivateKey = parse_private_key(
-        pem, passphrase, SIGNING_KEY_KIND, source=source, name=name, not_pem=not_pem
+    key: Ed25519PrivateKey = _parse_private_key(
+        pem, passphrase, _SIGNING_KEY_KIND, source=source, name=name, not_pem=not_pem
     )
     return key
 
 
 @attrs.frozen
-class PrivateKeyKind:
+class _PrivateKeyKind:
     """What a private key file must hold, and the words for when it does not.
 
     Attributes:
@@ -529,7 +548,7 @@ class PrivateKeyKind:
     clear_hint: str = ""
 
 
-SIGNING_KEY_KIND = PrivateKeyKind(
+_SIGNING_KEY_KIND = _PrivateKeyKind(
     Ed25519PrivateKey,
     "private signing key",
     SIGNING_KEY_FILE,
@@ -541,10 +560,10 @@ SIGNING_KEY_KIND = PrivateKeyKind(
 )
 
 
-def parse_private_key(
+def _parse_private_key(
     pem: bytes,
     passphrase: str | bytes | None,
-    kind: PrivateKeyKind,
+    kind: _PrivateKeyKind,
     *,
     source: Path | str,
     name: str,
@@ -553,7 +572,7 @@ def parse_private_key(
 ) -> Any:
     """The private key of *kind* in *pem*, or a `KeyFileError`/`PassphraseError` saying what
     is wrong with *name* (a file or a variable) and what to do."""
-    secret_passphrase = _passphrase_bytes(passphrase, source)
+    secret_passphrase = passphrase_bytes(passphrase, source)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem or b"4,ENCRYPTED" in pem
     error: type[KeyFileError] = KeyFileError
     if b"-----BEGIN" not in pem:
@@ -617,7 +636,12 @@ def _describe_key(key: object) -> str:
     return "a key of another kind"
 
 
-def _passphrase_bytes(passphrase: str | bytes | None, source: Path | str) -> bytes | None:
+def passphrase_bytes(passphrase: str | bytes | None, source: Path | str) -> bytes | None:
+    """A key's passphrase as bytes (a str as UTF-8), or None for none.
+
+    Raises:
+        PassphraseError: *passphrase* is empty, or neither str nor bytes; names *source*.
+    """
     if passphrase is None:
         return None
     if isinstance(passphrase, str):
