@@ -50,8 +50,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from .._files import put_in_place, sync_directory, write_temporary
 from ..errors import ConfigurationError, KeyFileError, PassphraseError
+from .files import put_in_place, sync_directory, write_temporary
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",

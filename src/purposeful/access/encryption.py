@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from typing_extensions import Buffer, override
 
-from .._files import atomic_file
+from .._shared.files import atomic_file
 from ..errors import BundleDecryptionError, BundleError, ConfigurationError, MissingExtra
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._config import get_configuration
-from .._files import atomic_file
 from .._shared.agency import AgencyDetails
 from .._shared.checks import is_aware, is_text
+from .._shared.files import atomic_file
 from .._shared.keys import PseudonymKey, signing_key_id
 from .._shared.nztime import nz_time
 from ..bases import BasisKind

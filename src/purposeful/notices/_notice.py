@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 
 from .. import _config
-from .._files import atomic_file
 from .._hierarchy import covers, lineage
 from .._shared.agency import AgencyDetails
+from .._shared.files import atomic_file
 from ..bases import BasisKind, LawfulBasis
 from ..categories import CategoryRegistry, DataCategory
 from ..errors import ConfigurationError, NoticeError

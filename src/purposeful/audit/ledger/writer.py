@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Final, Literal, TypeAlias
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ..._files import sync_directory
+from ..._shared.files import sync_directory
 from ..._trail import flush
 from ...decisions import ScopeReport
 from ...errors import (
