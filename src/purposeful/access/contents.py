@@ -1,0 +1,611 @@
+"""What a subject-access bundle holds: one person's records read once, and its members written.
+
+`SubjectAccess.build` (in `request`) checks what it was asked and makes a `BundleContents`;
+this module reads every source for the person into spools (refusing a record about anyone
+else), then writes the members: records and their field notes, consent, disclosures,
+corrections, what was withheld and why, the access history, the page and the manifest.
+
+What this module must not do: put a personal value or the subject id in a message; read a
+record through a purpose scope (giving people their own information is not a use); or hold
+more than one record type's values in memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .._config import get_configuration
+from .._shared.keys import signing_key_id
+from .._shared.nztime import nz_time
+from ..bases import BasisKind
+from ..errors import AnnotationError, SubjectAccessError
+from ..records import RecordPolicy, record_policy
+from ..withholding import WithholdingGround
+from . import bundle as _bundle
+from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
+from .page import Page, Section, render_page
+
+if TYPE_CHECKING:
+    from ..audit.history import SubjectAnswer
+    from .request import AccessRequest, SubjectAccess, Withhold
+
+
+__all__ = ["PROGRESS_EVERY", "BundleContents", "Progress", "Rules"]
+
+Progress = Callable[[int], None]
+"""Told how many records have been read so far, every thousand and at the end."""
+
+PROGRESS_EVERY = 1000
+
+Rules = Mapping[type, Sequence["Withhold"]]
+"""The privacy officer's withholding rules for one request, by record type."""
+
+
+class BundleContents:
+    """One bundle being built: records read once into spools, then the zip written."""
+
+    def __init__(
+        self,
+        access: SubjectAccess,
+        request: AccessRequest,
+        rules: Rules,
+        progress: Progress | None,
+    ) -> None:
+        self.access = access
+        self.request = request
+        self.rules = rules
+        self.progress = progress
+        self.spools: dict[RecordPolicy, TypeSpool] = {}
+        self.withheld: dict[tuple[str, str | None, str], tuple[Withheld, int]] = {}
+        self.registry = access._registry or get_configuration().registry
+        self.corrections = (
+            list(access.corrections.for_subject(request.subject)) if access.corrections else []
+        )
+        self.statements: dict[tuple[str, str, str], list[dict[str, str | None]]] = {}
+        for correction in self.corrections:
+            if correction.statement is None:
+                continue
+            where = (correction.record_type, correction.record_key, correction.field)
+            self.statements.setdefault(where, []).append(
+                {
+                    "statement": correction.statement,
+                    "made": _iso(correction.statement_at),
+                    "correction": correction.id,
+                }
+            )
+        self.total = 0
+        self.matched: set[Withhold] = set()
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+    # --- reading ---
+
+    def read_records(self) -> None:
+        subject = self.request.subject
+        for name, fetch in self.access.sources.items():
+            try:
+                records = iter(fetch(subject))
+            except Exception as exc:
+                raise _source_failed(name) from exc
+            while True:
+                try:
+                    obj = next(records)
+                except StopIteration:
+                    break
+                except Exception as exc:
+                    raise _source_failed(name) from exc
+                self._add(name, obj)
+        if self.progress is not None:
+            self.progress(self.total)
+        for rules in self.rules.values():
+            for rule in rules:
+                if rule not in self.matched:
+                    raise SubjectAccessError(
+                        f"{_describe(rule)} matched none of the person's records, so it "
+                        f"withholds nothing; check the record's key (keys compare as text) "
+                        f"and type, or leave the decision out. Nothing was written"
+                    )
+
+    def _add(self, source: str, obj: object) -> None:
+        policy = _policy_of(obj)
+        if policy is None:
+            raise SubjectAccessError(
+                f"data source {source!r} yielded a {type(obj).__name__}, which is not a "
+                f"purposeful record; yield instances of @purposeful.record classes"
+            )
+        if policy.subject_of(obj) != self.request.subject:
+            raise SubjectAccessError(
+                f"data source {source!r} yielded a {policy.name} record about "
+                f"someone other than the person asked about; nothing was written. Fix the "
+                f"source's query: a bundle must never hold another person's information"
+            )
+        spool = self.spools.get(policy)
+        if spool is None:
+            spool = self.spools[policy] = TypeSpool(policy, "", self.access.wording.sample_rows)
+        key = policy.key_of(obj)
+        type_name = policy.name
+        withheld: dict[str, WithholdingGround] = {}
+        for field_policy in policy.fields.values():
+            if field_policy.withhold is not None:
+                withheld[field_policy.name] = field_policy.withhold
+        for rule in self.rules.get(policy.cls, ()):
+            if rule.key is not None and rule.key != key:
+                continue
+            self.matched.add(rule)
+            if rule.field is None:
+                self._count(Withheld(type_name, None, rule.ground))
+                self._tick()
+                return
+            withheld.setdefault(rule.field, rule.ground)
+        for field, ground in withheld.items():
+            self._count(Withheld(type_name, field, ground))
+        statements = {
+            field: items
+            for field in spool.names
+            if (items := self.statements.get((type_name, key, field)))
+        }
+        spool.add(obj, source, key, withheld, statements)
+        self._tick()
+
+    def _count(self, item: Withheld) -> None:
+        where = (item.record_type, item.field, item.ground.id)
+        found = self.withheld.get(where)
+        self.withheld[where] = (item, (found[1] if found else 0) + 1)
+
+    def _tick(self) -> None:
+        self.total += 1
+        if self.progress is not None and self.total % PROGRESS_EVERY == 0:
+            self.progress(self.total)
+
+    # --- writing ---
+
+    def write(self, file: IO[bytes], key: Ed25519PrivateKey, created: datetime) -> BundleInfo:
+        zip_writer = _bundle.ZipWriter(file)
+        try:
+            return self._write(zip_writer, key, created)
+        except BaseException:
+            zip_writer.abandon()
+            raise
+
+    def _write(
+        self, zip_writer: _bundle.ZipWriter, key: Ed25519PrivateKey, created: datetime
+    ) -> BundleInfo:
+        request = self.request
+        members = _bundle.member_names(self.spools)
+        spools = sorted(self.spools.values(), key=lambda s: members[s.policy])
+        for spool in spools:
+            spool.member = members[spool.policy]
+        self._write_records(zip_writer, spools)
+        for spool in spools:
+            size, chunks = spool.csv_chunks()
+            zip_writer.add(spool.member, size, chunks)
+        consents, consent_rows = self._consents()
+        zip_writer.add_bytes(_bundle.CONSENTS, dumps(consents))
+        disclosures, disclosure_rows = self._disclosures()
+        zip_writer.add_bytes(_bundle.DISCLOSURES, dumps(disclosures))
+        corrections, correction_rows = self._corrections()
+        zip_writer.add_bytes(_bundle.CORRECTIONS, dumps(corrections))
+        withheld, withheld_rows = self._withheld()
+        zip_writer.add_bytes(_bundle.WITHHELD, dumps(withheld))
+        access: tuple[dict[str, Any], list[list[str]], tuple[str, ...]] | None = None
+        if self.access.ledgers:
+            access = self._access_history()
+            zip_writer.add_bytes(_bundle.ACCESS_HISTORY, dumps(access[0]))
+        files = [entry.name for entry in zip_writer.entries] + [
+            _bundle.INDEX,
+            _bundle.MANIFEST,
+            _bundle.SIGNATURE,
+        ]
+        say = self.access.wording.say
+        page = Page(
+            agency=self.access.agency,
+            wording=self.access.wording,
+            request_id=request.request_id,
+            received=request.received,
+            due=request.due,
+            holdings=[self._holding(spool) for spool in spools],
+            consents=_section(say("Consent history"), _CONSENT_HEADER, consent_rows),
+            disclosures=_section(say("Disclosures"), _DISCLOSURE_HEADER, disclosure_rows),
+            corrections=_section(say("Correction requests"), _CORRECTION_HEADER, correction_rows),
+            withheld=_section(say("Information withheld"), _WITHHELD_HEADER, withheld_rows),
+            access=_section(say("Uses of your information"), _ACCESS_HEADER, access[1])
+            if access
+            else None,
+            access_complete=not access[2] if access else True,
+            access_gaps=access[2] if access else (),
+            files=sorted(files),
+            not_included=frozenset(
+                name
+                for name, connected in (
+                    ("consents", self.access.consent),
+                    ("disclosures", self.access.disclosures),
+                    ("corrections", self.access.corrections),
+                    ("access", self.access.ledgers),
+                )
+                if not connected
+            ),
+        )
+        zip_writer.add_bytes(_bundle.INDEX, _bundle.utf8(render_page(page)))
+        # by the CSV's name: the type's name, made unique
+        records = {spool.stem: spool.count for spool in spools if spool.count}
+        manifest = dumps(
+            _bundle.manifest_document(
+                agency=self.access.agency.name,
+                request_id=request.request_id,
+                received=request.received,
+                due=request.due,
+                created=created,
+                subject=self.access.pseudonym(request.subject),
+                records=records,
+                files=zip_writer.entries,
+            )
+        )
+        entries = tuple(zip_writer.entries)
+        zip_writer.add_bytes(_bundle.MANIFEST, manifest)
+        zip_writer.add_bytes(_bundle.SIGNATURE, dumps(_bundle.signature_document(manifest, key)))
+        zip_writer.close()
+        return BundleInfo(
+            path=Path(),
+            request_id=request.request_id,
+            subject=self.access.pseudonym(request.subject),
+            created=created,
+            key_id=signing_key_id(key),
+            records=records,
+            withheld=sum(count for _, count in self.withheld.values()),
+            files=entries,
+            encrypted=False,
+            sha256="",
+        )
+
+    def _write_records(self, zip_writer: _bundle.ZipWriter, spools: list[TypeSpool]) -> None:
+        parts: list[tuple[int, Iterable[bytes]]] = []
+        head = {"format": "purposeful-records", "format_version": 1}
+        opening = dumps(head, pretty=False)[:-2] + b',"record_types":['
+        parts.append((len(opening), [opening]))
+        for number, spool in enumerate(spools):
+            meta = self._type_meta(spool)
+            text = dumps(meta, pretty=False)[:-2] + b',"records":[\n'
+            if number:
+                text = b",\n" + text
+            size, chunks = spool.json_chunks()
+            parts += [(len(text), [text]), (size, chunks), (3, [b"\n]}"])]
+        parts.append((3, [b"]}\n"]))
+        total = sum(size for size, _ in parts)
+        zip_writer.add(_bundle.RECORDS, total, (chunk for _, chunks in parts for chunk in chunks))
+
+    def _type_meta(self, spool: TypeSpool) -> dict[str, Any]:
+        policy = spool.policy
+        fields = []
+        for name in spool.names:
+            managed = policy.fields.get(name)
+            entry: dict[str, Any] = {"name": name}
+            if name == policy.subject:
+                entry["role"] = "your identifier"
+            elif name == policy.key and policy.key != policy.subject:
+                entry["role"] = "record identifier"
+            if managed is not None:
+                entry["purposes"] = [
+                    {
+                        "id": purpose.id,
+                        "title": purpose.title,
+                        "description": purpose.description,
+                        "benefit": purpose.benefit,
+                        "basis": basis.describe(),
+                        "basis_kind": basis.kind.value,
+                    }
+                    for purpose, basis in managed.purposes.values()
+                ]
+                entry["consent_needed_for"] = sorted(
+                    set(managed.consent_for)
+                    | {
+                        ident
+                        for ident, (_, basis) in managed.purposes.items()
+                        if basis.kind is BasisKind.CONSENT
+                    }
+                )
+                entry["sensitivity"] = managed.sensitivity.name
+                entry["category"] = (
+                    {"id": managed.category.id, "title": managed.category.title}
+                    if managed.category
+                    else None
+                )
+                entry["withheld_on"] = managed.withhold.id if managed.withhold else None
+            fields.append(entry)
+        return {
+            "type": policy.name,
+            "label": self.access.wording.label(policy.name),
+            "csv": spool.member,
+            "sources": list(spool.sources),
+            "subject_field": policy.subject,
+            "key_field": policy.key,
+            "fields": fields,
+            "count": spool.count,
+        }
+
+    def _holding(self, spool: TypeSpool) -> tuple[str, list[Section]]:
+        policy = spool.policy
+        type_name = policy.name
+        wording = self.access.wording
+        say = wording.say
+        label = wording.label(type_name)
+        why: list[list[str]] = []
+        for name in spool.names:
+            shown_name = wording.field_label(type_name, name)
+            managed = policy.fields.get(name)
+            if managed is None:
+                use = say("Used to keep your records together") if name == policy.subject else ""
+                why.append([shown_name, use, "", "", ""])
+                continue
+            why.append(
+                [
+                    shown_name,
+                    "\n".join(
+                        f"{purpose.title}: {purpose.description}"
+                        for purpose, _ in managed.purposes.values()
+                    ),
+                    "\n".join(basis.describe() for _, basis in managed.purposes.values()),
+                    managed.category.title if managed.category else "",
+                    managed.sensitivity.name,
+                ]
+            )
+        shown = len(spool.sample)
+        note = ""
+        if spool.count > shown:
+            note = (
+                say("The first {shown} of {count} are listed here; all of them are in {file}.")
+                .replace("{shown}", f"{shown:,}")
+                .replace("{count}", f"{spool.count:,}")
+                .replace("{file}", spool.member)
+            )
+        header = [wording.field_label(type_name, name) for name in spool.names]
+        sections = [
+            Section(
+                f"{label}: {say('what each item is used for')}",
+                ("Item", "Used for", "Basis", "Kind of information", "Sensitivity"),
+                why,
+            ),
+            Section(
+                f"{label}: {say('your records')} ({spool.count:,})",
+                [*header, STATEMENTS_COLUMN],
+                spool.sample,
+                note,
+            ),
+        ]
+        return label, sections
+
+    def _consents(self) -> tuple[dict[str, Any], list[list[str]]]:
+        consent = self.access.consent
+        if consent is None:
+            return {"included": False, "records": []}, []
+        subject = self.request.subject
+        rows = []
+        for event in consent.history(subject):
+            purpose = self.registry.get(event.purpose) if event.purpose in self.registry else None
+            rows.append(
+                [
+                    nz_time(event.at),
+                    purpose.title if purpose else event.purpose,
+                    self.access.wording.say(event.state.value),
+                    self.access.wording.say(_by(event.by)),
+                    nz_time(event.expires_at) if event.expires_at else "",
+                ]
+            )
+        from ..consent.export import SCHEMA
+
+        return {"included": True, "schema": SCHEMA, "records": consent.export(subject)}, rows
+
+    def _disclosures(self) -> tuple[dict[str, Any], list[list[str]]]:
+        log = self.access.disclosures
+        if log is None:
+            return {"included": False, "disclosures": []}, []
+        entries, rows = [], []
+        try:
+            found = list(log.for_subject(self.request.subject))
+        except Exception as exc:
+            raise SubjectAccessError(
+                "the disclosure log failed while reading the person's disclosures (see the "
+                "cause above); nothing was written. Fix the log, then build the bundle again"
+            ) from exc
+        for entry in found:
+            purpose = self.registry.get(entry.purpose) if entry.purpose in self.registry else None
+            entries.append(
+                {
+                    "at": _iso(entry.at),
+                    "recipient": entry.recipient,
+                    "purpose": entry.purpose,
+                    "purpose_title": purpose.title if purpose else None,
+                    "basis": entry.basis,
+                    "agreement": entry.agreement,
+                    "fields": list(entry.fields),
+                }
+            )
+            rows.append(
+                [
+                    nz_time(entry.at),
+                    entry.recipient,
+                    purpose.title if purpose else entry.purpose,
+                    entry.basis,
+                    "\n".join(entry.fields),
+                ]
+            )
+        return {"included": True, "disclosures": entries}, rows
+
+    def _corrections(self) -> tuple[dict[str, Any], list[list[str]]]:
+        if self.access.corrections is None:
+            return {"included": False, "corrections": []}, []
+        entries, rows = [], []
+        for c in self.corrections:
+            entries.append(
+                {
+                    "id": c.id,
+                    "record_type": c.record_type,
+                    "record_key": c.record_key,
+                    "field": c.field,
+                    "requested": c.requested,
+                    "reason": c.reason,
+                    "requested_at": _iso(c.requested_at),
+                    "status": c.status.value,
+                    "decided_at": _iso(c.decided_at),
+                    "decision_note": c.decision_note,
+                    "statement_of_correction": c.statement,
+                    "statement_at": _iso(c.statement_at),
+                }
+            )
+            rows.append(
+                [
+                    nz_time(c.requested_at),
+                    f"{self.access.wording.label(c.record_type)}: {c.field}",
+                    c.requested,
+                    self.access.wording.say(c.status.value),
+                    c.decision_note or "",
+                    c.statement or "",
+                ]
+            )
+        return {"included": True, "corrections": entries}, rows
+
+    def _withheld(self) -> tuple[dict[str, Any], list[list[str]]]:
+        entries, rows = [], []
+        for (_, _, _), (item, count) in sorted(
+            self.withheld.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
+        ):
+            entries.append(
+                {
+                    "record_type": item.record_type,
+                    "field": item.field,
+                    "what": "a whole record" if item.field is None else "a field's value",
+                    "count": count,
+                    "ground": item.ground.id,
+                    "act": item.ground.act,
+                    "section": item.ground.section,
+                    "reason": item.ground.reason,
+                }
+            )
+            label = self.access.wording.label(item.record_type)
+            what = f"{count:,} {label} record{'s' if count != 1 else ''}"
+            if item.field is not None:
+                what = f"{item.field} in {what}"
+            rows.append([what, item.ground.reason, item.ground.cite()])
+        return {"withheld": entries}, rows
+
+    def _access_history(self) -> tuple[dict[str, Any], list[list[str]], tuple[str, ...]]:
+        """``access-history.json``, the page's rows, and why the history may be incomplete.
+
+        Each use lists the fields read from this person's records, never what the same
+        scope read from other people's. Where the ledger does not say (lines written before
+        purposeful recorded reads per person), the use says the fields are not known
+        (``"fields_known": false``) rather than list the scope's fields as if they were
+        the person's.
+        """
+        from ..audit.history import SubjectQuery, access_history
+
+        query = SubjectQuery.for_subject(self.request.subject, self.access.pseudonym_keys)
+        answer = access_history(query, self.access.ledgers)
+        wording = self.access.wording
+        entries, rows = [], []
+        for access in answer.accesses:
+            purpose = (
+                self.registry.get(access.purpose)
+                if access.purpose is not None and access.purpose in self.registry
+                else None
+            )
+            fields = list(access.fields_read)
+            entries.append(
+                {
+                    "opened": _iso(access.opened),
+                    "closed": _iso(access.closed),
+                    "purpose": access.purpose,
+                    "purpose_title": purpose.title if purpose else None,
+                    "role": access.actor_role,
+                    "fields_read": fields,
+                    "fields_known": access.fields_known,
+                    "parts_missing": access.parts_missing,
+                }
+            )
+            what = [*fields] if access.fields_known else [*fields, wording.access_fields_unknown]
+            if access.parts_missing:
+                what.append(wording.access_more_possible)
+            rows.append(
+                [
+                    nz_time(access.opened),
+                    purpose.title if purpose else (access.purpose or "outside any purpose"),
+                    access.actor_role or "",
+                    "\n".join(what),
+                ]
+            )
+        gaps = _access_gaps(answer)
+        document = {
+            "included": True,
+            "complete": answer.complete,
+            "incomplete_because": list(gaps),
+            "accesses": entries,
+        }
+        return document, rows, gaps
+
+
+def _access_gaps(answer: SubjectAnswer) -> tuple[str, ...]:
+    """Why *answer* may not show every use of the person's information, as codes.
+
+    Empty exactly when the answer is complete. The page words each (`Wording.access_gap`).
+    """
+    gaps = (
+        ("subjects-not-recorded", answer.scopes_without_subjects),
+        ("subjects-not-listed", answer.unlisted_scopes),
+        ("subjects-capped", answer.overflowed_scopes),
+        ("other-keys", len(answer.other_key_ids)),
+        ("fields-not-per-person", answer.unitemised_scopes),
+        ("parts-missing", answer.incomplete_scopes),
+    )
+    return tuple(code for code, count in gaps if count)
+
+
+_CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")
+_DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "What")
+_CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
+_WITHHELD_HEADER = ("What", "Why", "Law")
+_ACCESS_HEADER = ("When", "Why", "Who (role)", "What was read")
+
+
+def _describe(rule: Withhold) -> str:
+    where = [rule.record_type.__qualname__]
+    where += ["key=..."] if rule.key is not None else []  # a key may be a subject id
+    where += [f"field={rule.field!r}"] if rule.field is not None else []
+    return f"Withhold({', '.join(where)})"
+
+
+def _section(caption: str, header: Sequence[str], rows: list[list[str]]) -> Section | None:
+    return Section(caption, header, rows) if rows else None
+
+
+def _policy_of(obj: object) -> RecordPolicy | None:
+    try:
+        return record_policy(type(obj))
+    except AnnotationError:
+        return None
+
+
+def _source_failed(name: str) -> SubjectAccessError:
+    return SubjectAccessError(
+        f"data source {name!r} failed while reading records (see the cause above); nothing "
+        f"was written. Fix the source, then build the bundle again"
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return _bundle.utc_iso(moment)
+
+
+def _by(by: object) -> str:
+    kind = getattr(by, "kind", "person")
+    relationship = getattr(by, "relationship", None)
+    if relationship is not None:
+        return f"representative ({relationship.value})"
+    return "you" if kind == "person" else str(kind)
