@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -36,6 +36,7 @@ from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
+from . import encryption
 from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
 from .clock import ResponseClock
 from .page import AgencyDetails, Page, Section, Wording, nz_time, render_page
@@ -288,11 +289,7 @@ class SubjectAccess:
                 "build(signing_key=...) takes an Ed25519 private key "
                 "(purposeful.audit.load_signing_key)"
             )
-        secret = None
-        if encrypt_to is not None:
-            from .encryption import bundle_secret
-
-            secret = bundle_secret(encrypt_to)
+        secret = None if encrypt_to is None else encryption.bundle_secret(encrypt_to)
         created = datetime.now(UTC) if created is None else created
         if not isinstance(created, datetime) or created.utcoffset() is None:
             raise ConfigurationError("build(created=...) takes a timezone-aware datetime")
@@ -316,12 +313,14 @@ class SubjectAccess:
                     plain = stack.enter_context(tempfile.TemporaryFile())
                     info = writer.write(plain, signing_key, created)
                     plain.seek(0)
-                    _encrypt(plain, path, secret, overwrite)
+                    encryption.write_encrypted(plain, path, secret, overwrite=overwrite)
             except FileExistsError:
                 raise SubjectAccessError(
                     f"{path} appeared while the bundle was being built; nothing was replaced. "
                     f"Choose another name, or pass overwrite=True"
                 ) from None
+            except BundleError as exc:  # too large for a passphrase: nothing was written
+                raise SubjectAccessError(f"could not encrypt the bundle {path}: {exc}") from None
             except OSError as exc:
                 raise SubjectAccessError(
                     f"could not write the bundle {path} ({exc.strerror or type(exc).__name__}); "
@@ -330,23 +329,6 @@ class SubjectAccess:
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )
-
-
-def _encrypt(plain: IO[bytes], path: Path, secret: str | Recipient, overwrite: bool) -> None:
-    from .encryption import encrypt_stream
-
-    source = cast(BinaryIO, plain)
-    try:
-        with atomic_file(path, overwrite=overwrite) as target:
-            if isinstance(secret, str):
-                encrypt_stream(source, target, passphrase=secret)
-            else:
-                encrypt_stream(source, target, recipient=secret)
-    except BundleError as exc:  # too large for a passphrase: nothing was written
-        problem = str(exc)
-    else:
-        return
-    raise SubjectAccessError(f"could not encrypt the bundle {path}: {problem}")
 
 
 _Rules = Mapping[type, Sequence[Withhold]]
