@@ -142,6 +142,26 @@ def test_a_new_group_plugs_in_through_the_registry(
     assert capsys.readouterr().out == "hello world\n"
 
 
+def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
+    modules = {group.name: group.add_commands.__module__ for group in cli.GROUPS}
+    assert modules == {
+        "keys": "purposeful.cli.keys",
+        "audit": "purposeful.cli.audit",
+        "bundle": "purposeful.cli.bundle",
+        "notice": "purposeful.cli.notices",
+    }
+    for group in cli.GROUPS:
+        assert sys.modules[group.add_commands.__module__].GROUP is group  # type: ignore[attr-defined]
+
+
+def test_the_purposeful_script_runs_main() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="purposeful")
+    assert script.value == "purposeful.cli:main"
+    assert script.load() is main
+
+
 def test_python_m_purposeful_runs_keys_new_as_a_real_process(tmp_path: Path) -> None:
     folder = tmp_path / "keys"
     command = [sys.executable, "-m", "purposeful", "keys", "new", str(folder)]

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, cast
 import _age
 import pyrage
 import pytest
+from _bundles import build_bundle
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ from purposeful.errors import (
     BundleDecryptionError,
     BundleError,
     ConfigurationError,
+    SubjectAccessError,
 )
 
 CHUNK = 64 * 1024
@@ -630,6 +632,37 @@ def test_a_passphrase_file_age_makes_too_costly_to_open_is_not_written(
     with pytest.raises(BundleError, match="scrypt work factor above the 2\\*\\*9"):
         encrypt_file(source, tmp_path / "bundle.zip.age", passphrase=PASSPHRASE)
     assert only_files(tmp_path) == ["bundle.zip"]
+
+
+# --- SubjectAccess.build(encrypt_to=...) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encrypt_to", "problem"),
+    [
+        (42, "takes a passphrase or a recipient's age public key, not int"),
+        (AGE_PUBLIC_KEY, "is an age key, not a passphrase"),
+        (IDENTITY, "not Identity"),
+        ("", "empty"),
+    ],
+    ids=["int", "age public key as a passphrase", "identity", "empty"],
+)
+def test_build_refuses_what_it_cannot_encrypt_to_before_reading_records(
+    tmp_path: Path, encrypt_to: object, problem: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        build_bundle(tmp_path / "bundle.zip.age", encrypt_to=encrypt_to)
+    assert only_files(tmp_path) == []
+
+
+def test_build_refuses_a_bundle_too_large_for_a_passphrase_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(encryption, "PASSPHRASE_BUNDLE_LIMIT", 1000)
+    with pytest.raises(SubjectAccessError, match=r"larger than the 1,000 bytes .*age key"):
+        build_bundle(tmp_path / "bundle.zip.age", encrypt_to=PASSPHRASE)
+    assert only_files(tmp_path) == []
+    assert build_bundle(tmp_path / "bundle.zip.age", encrypt_to=RECIPIENT).encrypted
 
 
 # --- memory, and the extra -----------------------------------------------------------------

@@ -18,7 +18,8 @@ need it.
 
 `encrypt_stream` and `decrypt_stream` work on binary streams the caller opens;
 `encrypt_file` and `decrypt_file` work on paths and write atomically. The rest of the
-access package also uses `bundle_secret` (``SubjectAccess.build(encrypt_to=...)``), and,
+access package also uses `bundle_secret` and `write_encrypted` (``SubjectAccess.build(
+encrypt_to=...)``), and,
 for encrypted identity files, `require_age`, `dearmor` and `passphrase_file_problem`.
 
 Memory. To a recipient key, both directions stream through age's 64 KiB chunks, so memory
@@ -52,7 +53,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 from typing_extensions import Buffer, override
 
@@ -206,6 +207,21 @@ def bundle_secret(encrypt_to: object) -> str | Recipient:
         f"{_kind(encrypt_to)}; load a key file with "
         "purposeful.access.load_recipient_public_key(path)"
     )
+
+
+def write_encrypted(
+    plain: IO[bytes], target: Path, secret: str | Recipient, *, overwrite: bool
+) -> None:
+    """Encrypt the bundle *plain* holds (from its position) into *target*, whole or not at
+    all, to *secret* from `bundle_secret`.
+
+    Raises:
+        BundleError: the bundle is too large for a passphrase; nothing was written.
+        FileExistsError: *target* exists and *overwrite* is false; nothing was written.
+        OSError: writing failed; nothing was written.
+    """
+    with atomic_file(target, overwrite=overwrite) as writer:
+        _encrypt(cast(BinaryIO, plain), writer, secret)
 
 
 def _encryption_secret(

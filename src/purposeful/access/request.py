@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -39,6 +39,7 @@ from ..records import record_policy
 from ..typing import ConsentSource, CorrectionSource, DisclosureSource
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
+from . import encryption
 from .bundle import BundleInfo
 from .clock import ResponseClock
 from .contents import BundleContents, Progress, Rules
@@ -286,11 +287,7 @@ class SubjectAccess:
                 "build(signing_key=...) takes an Ed25519 private key "
                 "(purposeful.audit.load_signing_key)"
             )
-        secret = None
-        if encrypt_to is not None:
-            from .encryption import bundle_secret
-
-            secret = bundle_secret(encrypt_to)
+        secret = None if encrypt_to is None else encryption.bundle_secret(encrypt_to)
         created = datetime.now(UTC) if created is None else created
         if not is_aware(created):
             raise ConfigurationError("build(created=...) takes a timezone-aware datetime")
@@ -314,12 +311,14 @@ class SubjectAccess:
                     plain = stack.enter_context(tempfile.TemporaryFile())
                     info = writer.write(plain, signing_key, created)
                     plain.seek(0)
-                    _encrypt(plain, path, secret, overwrite)
+                    encryption.write_encrypted(plain, path, secret, overwrite=overwrite)
             except FileExistsError:
                 raise SubjectAccessError(
                     f"{path} appeared while the bundle was being built; nothing was replaced. "
                     f"Choose another name, or pass overwrite=True"
                 ) from None
+            except BundleError as exc:  # too large for a passphrase: nothing was written
+                raise SubjectAccessError(f"could not encrypt the bundle {path}: {exc}") from None
             except OSError as exc:
                 raise SubjectAccessError(
                     f"could not write the bundle {path} ({exc.strerror or type(exc).__name__}); "
@@ -328,23 +327,6 @@ class SubjectAccess:
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )
-
-
-def _encrypt(plain: IO[bytes], path: Path, secret: str | Recipient, overwrite: bool) -> None:
-    from .encryption import encrypt_stream
-
-    source = cast(BinaryIO, plain)
-    try:
-        with atomic_file(path, overwrite=overwrite) as target:
-            if isinstance(secret, str):
-                encrypt_stream(source, target, passphrase=secret)
-            else:
-                encrypt_stream(source, target, recipient=secret)
-    except BundleError as exc:  # too large for a passphrase: nothing was written
-        problem = str(exc)
-    else:
-        return
-    raise SubjectAccessError(f"could not encrypt the bundle {path}: {problem}")
 
 
 def _rules(withhold: Iterable[Withhold]) -> Rules:

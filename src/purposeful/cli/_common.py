@@ -1,0 +1,70 @@
+"""What the command groups share: the `CommandGroup` value, the exit status of a user error,
+and parsing the strings a command line gives into values (dates, times, secrets named by
+environment variables), once, at this edge.
+
+What this module must not do: print, or put a secret in a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from datetime import date, datetime
+
+import attrs
+
+from ..errors import PassphraseError
+
+__all__ = ["USAGE_ERROR", "CommandGroup", "parse_date", "parse_moment", "secret_from_env"]
+
+#: Exit status of a user error: bad arguments, a refused or failed operation.
+USAGE_ERROR = 2
+
+
+@attrs.frozen
+class CommandGroup:
+    """One group of subcommands, such as ``keys``.
+
+    Attributes:
+        name: the word after ``purposeful``.
+        help: one line for ``purposeful --help``.
+        add_commands: adds the group's commands to the subparsers it is given.
+    """
+
+    name: str
+    help: str
+    add_commands: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+
+
+def secret_from_env(var: str | None, what: str) -> str | None:
+    """The secret in environment variable *var* (None when *var* is None)."""
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise PassphraseError(
+            f"${var} is not set or is empty: set it to the passphrase for {what}, or leave out "
+            f"the option that names it",
+            source=f"${var}",
+        )
+    return value
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-12-10") from None
+
+
+def parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time with its offset, like 2026-12-20T09:00:00+13:00"
+        )
+    return moment

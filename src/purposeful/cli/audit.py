@@ -1,0 +1,149 @@
+"""``purposeful audit verify|report``: check a tamper-evident ledger, and report on exported
+traces and ledgers (or on one person's information, with ``--subject``).
+
+What this module must not do: print a subject identifier (only pseudonyms) or key
+material, or hold logic the library does not offer to code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..audit import load_pseudonym_key, load_public_key
+from ..audit.history import SubjectQuery
+from ..audit.ledger import verify_ledger
+from ..audit.report import (
+    ProgressBar,
+    build_report,
+    render_html,
+    render_text,
+    render_would_deny_gate,
+)
+from ..errors import ConfigurationError
+from ._common import CommandGroup
+
+__all__ = ["GROUP"]
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    result = verify_ledger(
+        args.ledger, load_public_key(args.public_key), checkpoints=args.checkpoints
+    )
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+def _audit_report(args: argparse.Namespace) -> int:
+    if not args.traces and not args.ledgers:
+        raise ConfigurationError(
+            "nothing to report on: give OTLP JSON trace files, or ledgers with --ledger"
+        )
+    if (args.subject is None) != (not args.key_files):
+        raise ConfigurationError(
+            "--subject and --key-file go together: the subject's pseudonyms are computed "
+            "with the pseudonym keys the inputs were written with"
+        )
+    subject = None
+    if args.subject is not None:
+        keys = [load_pseudonym_key(path, env=None) for path in args.key_files]
+        subject = SubjectQuery.for_subject(args.subject, keys)
+    report = build_report(
+        args.traces,
+        args.ledgers,
+        subject=subject,
+        progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
+    )
+    if args.html is None:
+        print(render_text(report), end="")
+    else:
+        try:
+            # 0600, as for the ledger: the page names staff and pseudonyms
+            descriptor = os.open(args.html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(descriptor, "w", encoding="utf-8") as page:
+                page.write(render_html(report))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot write the report to {args.html} ({exc.strerror}); check the path"
+            ) from None
+        print(f"report: {args.html} ({report.scopes} scopes)")
+    if not args.fail_on_would_deny:
+        return 0
+    print()
+    print(render_would_deny_gate(report), end="")
+    return 1 if report.would_deny else 0
+
+
+def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verify = commands.add_parser(
+        "verify",
+        help="check a tamper-evident ledger against its signed checkpoints",
+        description=(
+            "Check LEDGER's chain line by line and against its signed checkpoints. Prints "
+            "'ok', or the first line that breaks and why (edited, deleted, reordered, "
+            "inserted, truncated, wrong key, malformed). Exits 0 when the ledger verifies, "
+            "1 when it does not, 2 on a usage error."
+        ),
+    )
+    verify.add_argument("ledger", metavar="LEDGER", help="the ledger file (JSONL)")
+    verify.add_argument(
+        "--public-key", required=True, metavar="K", help="the signing key's public key (PEM)"
+    )
+    verify.add_argument(
+        "--checkpoints",
+        metavar="FILE",
+        default=None,
+        help="the checkpoint file (default: LEDGER.checkpoints)",
+    )
+    verify.set_defaults(run=_audit_verify)
+
+    report = commands.add_parser(
+        "report",
+        help="report who used which information, for what, and what was refused",
+        description=(
+            "Read OTLP JSON trace files (FILES, as the OpenTelemetry file exporters write "
+            "them) and ledger files (--ledger), and print: accesses by purpose, record type "
+            "and actor; denials and would-denies with their reasons; the actors who read the "
+            "most distinct people; or, with --subject, only who read that person's "
+            "information, when and for what. Subject ids are never printed, only their "
+            "pseudonyms. Exits 0, 1 when --fail-on-would-deny finds a would-deny, 2 on bad "
+            "input or usage."
+        ),
+    )
+    report.add_argument(
+        "traces", nargs="*", metavar="FILES", help="OTLP JSON trace files (JSON lines)"
+    )
+    report.add_argument(
+        "--ledger",
+        dest="ledgers",
+        action="append",
+        default=[],
+        metavar="LEDGER",
+        help="a ledger file (JSONL); repeat for several",
+    )
+    report.add_argument(
+        "--subject",
+        metavar="ID",
+        help="the subject id of the person to answer about (needs --key-file)",
+    )
+    report.add_argument(
+        "--key-file",
+        dest="key_files",
+        action="append",
+        default=[],
+        metavar="F",
+        help="a pseudonym key file; repeat with every key of the period (rotated keys)",
+    )
+    report.add_argument(
+        "--html", metavar="OUT.html", help="write a self-contained HTML page instead of text"
+    )
+    report.add_argument(
+        "--fail-on-would-deny",
+        action="store_true",
+        help="list monitor-mode would-denies and exit 1 if there are any",
+    )
+    report.set_defaults(run=_audit_report)
+
+
+GROUP = CommandGroup("audit", "verify the audit trail and report on it", _add_audit_commands)

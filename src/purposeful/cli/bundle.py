@@ -1,0 +1,277 @@
+"""``purposeful bundle due|build|verify|decrypt``: answer an access request: its due dates,
+the signed bundle (encrypted as an age file if asked), checking one, decrypting one.
+
+What this module must not do: print the person's identifier (only its pseudonym), a
+passphrase or a key, or hold logic the library does not offer to code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Any
+
+from ..audit import load_signing_key
+from ..errors import BundleDecryptionError, BundleInvalid, ConfigurationError
+from ._common import CommandGroup, parse_date, parse_moment, secret_from_env
+
+__all__ = ["GROUP"]
+
+
+def _bundle_due(args: argparse.Namespace) -> int:
+    from .._shared.nztime import long_date
+    from ..access.clock import ResponseClock
+
+    clock = ResponseClock(args.received, args.extended_by)
+    transfer_due, due = clock.transfer_due, clock.due  # both first: all or nothing printed
+    extension = f", extended by {args.extended_by}" if args.extended_by else ""
+    print(f"received:        {long_date(clock.received)}")
+    print(f"transfer due by: {long_date(transfer_due)} (10 working days, s 43)")
+    print(f"answer due by:   {long_date(due)} (20 working days{extension}, s 44)")
+    return 0
+
+
+def _load_app(spec: str) -> Any:
+    """The `SubjectAccess` named by ``module:attribute`` (or a function returning one)."""
+    from ..access.request import SubjectAccess
+
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigurationError(
+            f"APP must be module:attribute naming your SubjectAccess, e.g. myapp.access:access, "
+            f"not {spec!r}"
+        )
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"cannot import {module_name!r} ({exc}); run from your project's directory or "
+            f"install it"
+        ) from None
+    finally:
+        sys.path.remove(os.getcwd())
+    found = getattr(module, attribute, None)
+    if callable(found) and not isinstance(found, SubjectAccess):
+        found = found()
+    if not isinstance(found, SubjectAccess):
+        raise ConfigurationError(
+            f"{spec} is not a SubjectAccess (nor a function returning one); point APP at the "
+            f"object your application sets up with its data sources"
+        )
+    return found
+
+
+def _bundle_build(args: argparse.Namespace) -> int:
+    from ..access.recipients import load_recipient_public_key
+    from ..access.request import AccessRequest
+
+    if (args.subject is None) == (args.subject_env is None):
+        raise ConfigurationError(
+            "give the person's identifier with --subject-env VAR (it stays out of the process "
+            "list and shell history) or --subject ID"
+        )
+    subject = args.subject
+    if args.subject_env is not None:
+        subject = os.environ.get(args.subject_env)
+        if not subject:
+            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    access = _load_app(args.app)
+    key = load_signing_key(
+        args.signing_key,
+        passphrase=secret_from_env(args.signing_key_passphrase_env, "the signing key"),
+    )
+    encrypt_to: Any = None
+    if args.encrypt_to is not None:
+        encrypt_to = load_recipient_public_key(args.encrypt_to)
+    elif args.encrypt_passphrase_env is not None:
+        encrypt_to = secret_from_env(args.encrypt_passphrase_env, "the bundle")
+    request = AccessRequest(args.request_id, subject, args.received, args.extended_by)
+    progress = _RecordCounter(sys.stderr) if sys.stderr.isatty() else None
+    info = access.build(
+        request,
+        args.out,
+        signing_key=key,
+        created=args.created,
+        encrypt_to=encrypt_to,
+        overwrite=args.overwrite,
+        progress=progress,
+    )
+    if progress is not None:
+        progress.done()
+    records = sum(info.records.values())
+    print(f"bundle:   {info.path} ({'encrypted, ' if info.encrypted else ''}sha256 {info.sha256})")
+    print(f"request:  {info.request_id}, answer due by {request.due.isoformat()}")
+    print(f"subject:  {info.subject} (pseudonym)")
+    kinds = f"{len(info.records)} record type{'' if len(info.records) == 1 else 's'}"
+    print(f"records:  {records:,} in {kinds}; {info.withheld:,} withheld")
+    print(f"signed:   key id {info.key_id}")
+    return 0
+
+
+class _RecordCounter:
+    """Progress on a terminal: records read so far."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __call__(self, count: int) -> None:
+        self._stream.write(f"\rreading records: {count:,}")
+        self._stream.flush()
+
+    def done(self) -> None:
+        self._stream.write("\n")
+        self._stream.flush()
+
+
+def _decryption_secret(args: argparse.Namespace) -> dict[str, Any]:
+    from ..access.recipients import load_recipient_private_key
+
+    if args.private_key is not None:
+        return {
+            "private_key": load_recipient_private_key(
+                args.private_key,
+                passphrase=secret_from_env(args.private_key_passphrase_env, "the private key"),
+            )
+        }
+    return {"passphrase": secret_from_env(args.passphrase_env, "the bundle")}
+
+
+def _bundle_verify(args: argparse.Namespace) -> int:
+    from ..access.encryption import MAGIC, is_encrypted
+    from ..access.verify import verify_bundle
+
+    secret = _decryption_secret(args)
+    if secret.get("passphrase") is None and "private_key" not in secret:
+        try:
+            with open(args.bundle, "rb") as file:
+                encrypted = is_encrypted(file.read(len(MAGIC)))
+        except OSError:
+            encrypted = False  # verify_bundle says what is wrong with the file
+        if encrypted:
+            raise ConfigurationError(
+                f"{args.bundle} is encrypted: give --passphrase-env VAR or --private-key F"
+            )
+    try:
+        verified = verify_bundle(args.bundle, args.public_key, **secret)
+    except (BundleInvalid, BundleDecryptionError) as failure:
+        # a wrong secret, or an encrypted file changed or cut short: it does not verify
+        print(f"FAILED: {failure}")
+        return 1
+    records = sum(verified.records.values())
+    print(
+        f"ok: {len(verified.files)} files match the manifest, signed by key id "
+        f"{verified.key_id}; request {verified.request_id} from {verified.agency}, "
+        f"{records:,} records"
+    )
+    return 0
+
+
+def _bundle_decrypt(args: argparse.Namespace) -> int:
+    from ..access.encryption import decrypt_file
+
+    secret = _decryption_secret(args)
+    if secret.get("passphrase") is None and "private_key" not in secret:
+        raise ConfigurationError("give --passphrase-env VAR or --private-key F")
+    path = decrypt_file(args.bundle, args.out, overwrite=args.overwrite, **secret)
+    print(f"decrypted: {path}; check it with purposeful bundle verify")
+    return 0
+
+
+def _add_secret_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="the passphrase an encrypted bundle was encrypted to",
+    )
+    parser.add_argument(
+        "--private-key",
+        metavar="F",
+        help="the recipient's age identity file (AGE-SECRET-KEY-1...) it was encrypted to",
+    )
+    parser.add_argument(
+        "--private-key-passphrase-env", metavar="VAR", help="the passphrase of --private-key"
+    )
+
+
+def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    due = commands.add_parser(
+        "due",
+        help="the due dates of an access request received on a day",
+        description=(
+            "Print the last day to transfer a request (10 working days, Privacy Act 2020 "
+            "s 43) and to answer it (20 working days, s 44), counting working days as s 7 "
+            "defines them."
+        ),
+    )
+    due.add_argument("received", type=parse_date, metavar="RECEIVED", help="e.g. 2026-12-10")
+    due.add_argument("--extended-by", type=int, default=0, metavar="DAYS", help="an extension")
+    due.set_defaults(run=_bundle_due)
+
+    build = commands.add_parser(
+        "build",
+        help="write the signed subject-access bundle answering one request",
+        description=(
+            "Write the signed bundle answering an access request, reading the person's "
+            "records from the data sources of APP (module:attribute naming your "
+            "SubjectAccess). Shows progress on a terminal. Prints the bundle's SHA-256; "
+            "the person's identifier is never printed."
+        ),
+    )
+    build.add_argument("app", metavar="APP", help="module:attribute of your SubjectAccess")
+    build.add_argument("--request-id", required=True, metavar="ID", help="your reference")
+    build.add_argument(
+        "--received", required=True, type=parse_date, metavar="DATE", help="YYYY-MM-DD"
+    )
+    build.add_argument("--extended-by", type=int, default=0, metavar="DAYS", help="an extension")
+    build.add_argument("--subject-env", metavar="VAR", help="variable holding the person's id")
+    build.add_argument("--subject", metavar="ID", help="the person's id (visible to ps)")
+    build.add_argument("--out", required=True, metavar="FILE", help="the bundle to write")
+    build.add_argument("--signing-key", required=True, metavar="F", help="signing-key.pem")
+    build.add_argument("--signing-key-passphrase-env", metavar="VAR", help="its passphrase")
+    build.add_argument("--created", type=parse_moment, metavar="TIME", help="fix the created time")
+    build.add_argument(
+        "--encrypt-to", metavar="PUB", help="encrypt to the age public key (age1...) in this file"
+    )
+    build.add_argument(
+        "--encrypt-passphrase-env", metavar="VAR", help="encrypt to the passphrase in VAR"
+    )
+    build.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    build.set_defaults(run=_bundle_build)
+
+    verify = commands.add_parser(
+        "verify",
+        help="check a bundle's hashes and signature",
+        description=(
+            "Check every member of BUNDLE against the signed manifest, and the signature "
+            "with the agency's public key. Prints 'ok', or the member that fails and why. "
+            "Reads in memory; never extracts. Exits 0 when it verifies, 1 when it does not "
+            "(including an encrypted bundle that cannot be decrypted with the secret given), "
+            "2 on a usage error (a missing key or secret)."
+        ),
+    )
+    verify.add_argument("bundle", metavar="BUNDLE", help="the bundle (.zip, or an age file)")
+    verify.add_argument(
+        "--public-key", required=True, metavar="K", help="the agency's public signing key"
+    )
+    _add_secret_options(verify)
+    verify.set_defaults(run=_bundle_verify)
+
+    decrypt = commands.add_parser(
+        "decrypt",
+        help="decrypt an encrypted bundle to a zip",
+        description=(
+            "Decrypt BUNDLE, an age file, to OUT (written whole or not at all). Without "
+            "purposeful, age -d does the same."
+        ),
+    )
+    decrypt.add_argument("bundle", metavar="BUNDLE", help="the encrypted bundle")
+    decrypt.add_argument("out", metavar="OUT", help="the zip to write")
+    decrypt.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    _add_secret_options(decrypt)
+    decrypt.set_defaults(run=_bundle_decrypt)
+
+
+GROUP = CommandGroup("bundle", "answer access requests: due dates, bundles", _add_bundle_commands)

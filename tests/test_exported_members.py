@@ -1,0 +1,292 @@
+"""The public surface, pinned: adding or removing a public name is a deliberate change.
+
+Each package's ``__all__`` is listed here in full. A change to one of these lists needs a
+CHANGELOG line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import types
+
+import pytest
+
+import purposeful
+
+TOP_LEVEL = [
+    "CONFIDENTIAL",
+    "CONSENT",
+    "FAMILY_VIOLENCE_ACT_S20",
+    "IN_CONFIDENCE",
+    "NZ_CLASSIFICATION",
+    "ORANGA_TAMARIKI_ACT_S66C",
+    "RESTRICTED",
+    "SECRET",
+    "SENSITIVE",
+    "SERIOUS_THREAT",
+    "TOP_SECRET",
+    "UNCLASSIFIED",
+    "Actor",
+    "BasisKind",
+    "CategoryRegistry",
+    "Configuration",
+    "ConfigurationError",
+    "Consent",
+    "ConsentState",
+    "ConsentStatus",
+    "DataCategory",
+    "Decision",
+    "DisclosureRefused",
+    "FieldPolicy",
+    "InformationSharingAgreement",
+    "LawfulBasis",
+    "Level",
+    "Mode",
+    "NoPurposeScope",
+    "Outcome",
+    "Projection",
+    "Purpose",
+    "PurposeRegistry",
+    "PurposeViolation",
+    "PurposefulError",
+    "Reason",
+    "RecordPolicy",
+    "Retention",
+    "Scale",
+    "Scope",
+    "ScopeReport",
+    "SeriousThreat",
+    "ServiceAgreement",
+    "Statute",
+    "WithholdingGround",
+    "__version__",
+    "carry_scope",
+    "configure",
+    "configured",
+    "current_scope",
+    "declared_records",
+    "disclose",
+    "field",
+    "get_configuration",
+    "project",
+    "receive",
+    "record",
+    "record_policy",
+    "reset_configuration",
+    "use",
+]
+
+
+PACKAGES = {
+    "purposeful.access": [
+        "ACCESS_RESPONSE_DAYS",
+        "TRANSFER_DAYS",
+        "AccessRequest",
+        "AgencyDetails",
+        "BundleInfo",
+        "ManifestEntry",
+        "ResponseClock",
+        "SubjectAccess",
+        "VerifiedBundle",
+        "Withhold",
+        "Wording",
+        "add_working_days",
+        "decrypt_file",
+        "encrypt_file",
+        "generate_recipient_keys",
+        "is_working_day",
+        "load_recipient_private_key",
+        "load_recipient_public_key",
+        "neutralise",
+        "non_working_reason",
+        "verify_bundle",
+        "working_days_between",
+    ],
+    "purposeful.audit": [
+        "PSEUDONYM_KEY_ENV",
+        "PSEUDONYM_KEY_FILE",
+        "PUBLIC_KEY_FILE",
+        "SIGNING_KEY_ENV",
+        "SIGNING_KEY_FILE",
+        "KeyFiles",
+        "Ledger",
+        "PseudonymKey",
+        "SpanSink",
+        "VerifyReason",
+        "VerifyResult",
+        "default_checkpoints_path",
+        "flush",
+        "generate_keys",
+        "load_pseudonym_key",
+        "load_public_key",
+        "load_signing_key",
+        "signing_key_id",
+        "verify_ledger",
+    ],
+    "purposeful.audit.ledger": [
+        "FsyncPolicy",
+        "Ledger",
+        "VerifyReason",
+        "VerifyResult",
+        "default_checkpoints_path",
+        "verify_ledger",
+    ],
+    "purposeful.audit.report": [
+        "BUSIEST_ACTORS",
+        "BUSIEST_SITES",
+        "HOURLY_UP_TO",
+        "AccessRow",
+        "ActorRow",
+        "Entry",
+        "Ignored",
+        "Progress",
+        "ProgressBar",
+        "Refusal",
+        "RefusalOutcome",
+        "RefusalRow",
+        "Report",
+        "ReportBuilder",
+        "ScopeRecord",
+        "SiteRow",
+        "SourceSummary",
+        "TimeBucket",
+        "build_report",
+        "read_ledger",
+        "read_otlp_json",
+        "render_html",
+        "render_text",
+        "render_would_deny_gate",
+    ],
+    "purposeful.cli": ["GROUPS", "CommandGroup", "build_parser", "main"],
+    "purposeful.consent": [
+        "Agency",
+        "BaseConsentStore",
+        "ConsentEvent",
+        "ConsentMethod",
+        "ConsentState",
+        "ConsentStatus",
+        "ConsentStore",
+        "ExpiringConsent",
+        "MemoryConsentStore",
+        "Person",
+        "Relationship",
+        "Representative",
+        "SQLiteConsentStore",
+        "export_records",
+        "status_at",
+    ],
+    "purposeful.corrections": [
+        "BaseCorrectionStore",
+        "Correction",
+        "CorrectionStatus",
+        "MemoryCorrectionStore",
+        "SQLiteCorrectionStore",
+    ],
+    "purposeful.insights": ["TOTAL", "Cell", "Table", "Total", "count", "crosstab", "rr3"],
+    "purposeful.notices": [
+        "FIDESLANG_CATEGORIES",
+        "FIDESLANG_FALLBACK",
+        "FILE_NAMES",
+        "IPP_3A_IN_FORCE",
+        "REGISTER_FORMAT",
+        "REGISTER_FORMAT_VERSION",
+        "AgencyDetails",
+        "Declarations",
+        "Drift",
+        "DriftKind",
+        "IndirectCollection",
+        "Notice",
+        "NoticeField",
+        "NoticeRecord",
+        "NoticeWording",
+        "PublishedAgreement",
+        "PublishedField",
+        "PublishedRegister",
+        "PurposeUse",
+        "build_notice",
+        "check_drift",
+        "collection_notice",
+        "fides_categories",
+        "import_declarations",
+        "ipp3a_applies",
+        "read_register",
+    ],
+    "purposeful.sharing": [
+        "IPP_3A_IN_FORCE",
+        "BaseSharingStore",
+        "Collection",
+        "CollectionStatus",
+        "CorrectionNotice",
+        "Disclosed",
+        "Disclosure",
+        "DisclosureEntry",
+        "MemorySharingStore",
+        "Party",
+        "SQLiteSharingStore",
+        "SharingAgreement",
+        "disclose",
+        "load_agreements",
+        "receive",
+    ],
+    "purposeful.testing": [
+        "DecisionCapture",
+        "capture_decisions",
+        "expect_violation",
+        "format_decisions",
+    ],
+}
+
+
+def _packages() -> list[str]:
+    found = ["purposeful"]
+    for info in pkgutil.walk_packages(purposeful.__path__, "purposeful."):
+        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
+            found.append(info.name)
+    return found
+
+
+def test_the_top_level_exports_exactly_what_most_code_touches() -> None:
+    assert purposeful.__all__ == TOP_LEVEL
+    assert len(TOP_LEVEL) <= 60
+
+
+def test_every_package_is_pinned() -> None:
+    assert set(_packages()) == {"purposeful", *PACKAGES}
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGES))
+def test_each_package_exports_exactly_its_pinned_names(name: str) -> None:
+    assert sorted(importlib.import_module(name).__all__) == sorted(PACKAGES[name])
+
+
+@pytest.mark.parametrize("name", _packages())
+def test_an_unknown_name_is_an_attribute_error(name: str) -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        getattr(importlib.import_module(name), "no_such_name")  # noqa: B009
+
+
+@pytest.mark.parametrize("name", _packages())
+def test_every_exported_name_resolves_and_none_hides_a_module(name: str) -> None:
+    package = importlib.import_module(name)
+    exported = package.__all__
+    assert len(set(exported)) == len(exported)
+    for member in exported:
+        value = getattr(package, member)
+        submodule = f"{name}.{member}"
+        if importlib.util.find_spec(submodule) is not None:  # type: ignore[attr-defined]
+            # `import purposeful.x.y as m` must give the module, not a function named y
+            assert isinstance(value, types.ModuleType), f"{submodule} is hidden by a {value!r}"
+
+
+@pytest.mark.parametrize("name", _packages())
+def test_no_public_class_or_function_of_the_package_is_left_out_of_all(name: str) -> None:
+    package = importlib.import_module(name)
+    public = {
+        member
+        for member, value in vars(package).items()
+        if not member.startswith("_")
+        and isinstance(value, type | types.FunctionType)
+        and value.__module__.startswith(name)
+    }
+    assert public <= set(package.__all__)
