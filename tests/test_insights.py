@@ -32,6 +32,7 @@ from purposeful import (
     PurposeViolation,
     ServiceAgreement,
 )
+from purposeful._shared.document import escape_markdown
 from purposeful.errors import UnknownCategory
 from purposeful.insights import TOTAL, Cell, Table, count, crosstab, rr3
 
@@ -768,8 +769,8 @@ def test_markdown_rows_and_json_show_the_same_table() -> None:
     cells |= {("Auckland", "counselling"): 8, ("Auckland", "budgeting"): 30}
     table = protected(("region", "service"), cells, rounding=False)
     assert table.to_markdown().splitlines()[:5] == [
-        "| region \\ service | budgeting | counselling | Total |",
-        "| --- | ---: | ---: | ---: |",
+        "| region \\\\ service | budgeting | counselling | Total |",
+        "|---|---:|---:|---:|",
         "| Auckland | S | S | 38 |",
         "| Northland | S | S | 11 |",
         "| Total | 39 | 10 | 49 |",
@@ -796,3 +797,29 @@ def test_markdown_rows_and_json_show_the_same_table() -> None:
         "<Table region × service for 'funder-reporting': 9 cells, 4 suppressed, unrounded, "
         "threshold 6>"
     )
+
+
+#: Category labels that would be markup if they were written as they are.
+HOSTILE_LABELS = (
+    "*bold* _it_",
+    "<script>alert(1)</script>",
+    "[click](javascript:alert(1))",
+    "![x](http://example.com/x.png)",
+    "a | b",
+    "# heading",
+    "1. item",
+    "`code`",
+    "&lt;b&gt;",
+    "line\nbreak",
+)
+
+
+@pytest.mark.parametrize("by", [["region"], ["region", "service"], ["region", "service", "iwi"]])
+def test_no_category_label_becomes_markup_in_markdown(by: list[str]) -> None:
+    records = [visit(i, region=label) for i, label in enumerate(HOSTILE_LABELS * 6)]
+    table = crosstab(records, by, purpose=FUNDER, actor=REPORTING_JOB, rounding=False)
+    markdown = table.to_markdown()
+    label_cells = {line.split(" | ")[0].removeprefix("| ") for line in markdown.splitlines()[2:]}
+    assert {escape_markdown(label) for label in HOSTILE_LABELS} <= label_cells
+    for raw in ("<script>", "*bold*", "[click]", "![x]", "`code`", "| &lt;", "| # ", "| 1. "):
+        assert raw not in markdown

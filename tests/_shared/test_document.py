@@ -71,6 +71,10 @@ MARKUP = st.sampled_from(
 )
 #: Text that often holds markup, and sometimes is only that.
 HOSTILE = st.one_of(TEXT, MARKUP, st.builds(lambda a, m, b: a + m + b, TEXT, MARKUP, TEXT))
+#: As `HOSTILE`, with lone surrogates too: what a name read from JSON may hold.
+ANY_NAME = st.one_of(
+    HOSTILE, st.text(st.characters(), max_size=20), st.sampled_from(["\ud800", "a\udcff b"])
+)
 
 
 def blocks(text: st.SearchStrategy[str]) -> st.SearchStrategy[Block]:
@@ -384,6 +388,57 @@ def test_markdown_blocks() -> None:
         "| Name | Count |\n|---|---:|\n| A\\|B | 3 |\n\n- one\n- two\n\n"
         "- **Email:** a\\_b@example.nz\n\n*A note.*\n\n---\n\n*Notice version 2.*\n"
     )
+
+
+# --- exact documents ------------------------------------------------------------------------
+
+
+def shown_printable(document: Document) -> Document:
+    """*document* not exact, with each text shown as an exact document shows it."""
+    shown = map_texts(document, lambda text: printable(text, exact=True))
+    return attrs.evolve(shown, exact=False)
+
+
+@given(documents(ANY_NAME))
+def test_an_exact_page_shows_what_is_not_printable_as_escapes_and_nothing_else_changes(
+    document: Document,
+) -> None:
+    exact = attrs.evolve(document, exact=True)
+    page = render_html(exact)
+    assert page == render_html(shown_printable(exact))
+    assert all(ch == "\n" or ch.isprintable() for ch in page)
+    page.encode("utf-8")  # a lone surrogate is written as its escape
+
+
+@given(documents(ANY_NAME))
+def test_exact_markdown_shows_what_is_not_printable_as_escapes(document: Document) -> None:
+    exact = attrs.evolve(document, exact=True)
+    markdown = render_markdown(exact)
+    assert markdown == render_markdown(shown_printable(exact))
+    assert all(ch == "\n" or ch.isprintable() for ch in markdown)
+
+
+@given(documents(ANY_NAME))
+def test_exact_text_holds_nothing_a_terminal_acts_on(document: Document) -> None:
+    out = render_text(attrs.evolve(document, exact=True))
+    assert all(ch == "\n" or ch.isprintable() for ch in out)
+
+
+def test_an_exact_document_shows_names_as_they_are_in_every_format() -> None:
+    name = " staff  0042\n\t\x1b[2J\u202e\ud800"
+    shown = "\\n\\t\\x1b[2J\\u202e\\ud800"
+    assert printable(name, exact=True) == " staff  0042" + shown
+    document = Document(
+        title="t",
+        lang="en",
+        sections=[Section([Table(["actor", "n"], [[name, "1"]]), Paragraph(f"By {name}.")])],
+        exact=True,
+    )
+    assert render_text(document) == (
+        f"actor{' ' * 32}n\n staff  0042{shown}  1\n\nBy  staff  0042{shown}.\n"
+    )
+    assert f"<td> staff  0042{shown}</td>" in render_html(document)
+    assert r"| staff 0042\\n\\t\\x1b\[2J\\u202e\\ud800 | 1 |" in render_markdown(document)
 
 
 # --- text -----------------------------------------------------------------------------------

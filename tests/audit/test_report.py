@@ -203,10 +203,19 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str
 
 
 def section(out: str, title: str) -> str:
-    """The lines of one section of the text report, up to the next blank line."""
-    start = out.index(f"\n{title}\n")
-    end = out.find("\n\n", start + 1)
-    return out[start : end if end >= 0 else len(out)]
+    """One section of the text report, after a newline: its title, underline, table and
+    notes, up to the next section's title, without the blank lines between them."""
+    lines = out.splitlines()
+    start = lines.index(title)
+    end = next(
+        (
+            i
+            for i in range(start + 2, len(lines) - 1)
+            if lines[i] and set(lines[i + 1]) == {"-"} and len(lines[i + 1]) == len(lines[i])
+        ),
+        len(lines),
+    )
+    return "\n" + "\n".join(line for line in lines[start:end] if line)
 
 
 # --- the text report -----------------------------------------------------------------------
@@ -261,7 +270,7 @@ def test_foreign_spans_are_counted_as_ignored_and_never_shown(
 ) -> None:
     _, out, _ = run(capsys, traces)
     sources = section(out, "Sources")
-    assert f"{traces}  OTLP JSON  4       1 other spans" in sources
+    assert f"{traces}  OTLP JSON       4  1 other spans" in sources
     assert "purposeful.use and purposeful.unscoped_read" in sources
     assert "GET /clients" not in out
     assert "C-100" not in out
@@ -284,7 +293,7 @@ def test_ledger_files_are_read_like_traces(
 
     status, out, err = run(capsys, "--ledger", ledger_path)
     assert (status, err) == (0, "")
-    assert f"{ledger_path}  ledger  2       1 ledger headers" in section(out, "Sources")
+    assert f"{ledger_path}  ledger       2  1 ledger headers" in section(out, "Sources")
     assert "Refused reads: 1 denied (enforce mode), 0 would-deny" in out
     assert "service-delivery  Case         diagnosis" in section(out, "Denials and would-denies")
 
@@ -441,6 +450,21 @@ def test_control_characters_in_names_are_shown_escaped_in_text(
     assert "x\\x1b[2Jy\\nz" in out
 
 
+def test_a_name_with_an_override_or_a_lone_surrogate_is_shown_escaped_on_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "t.jsonl"
+    span = hand_written_span(actor="staff\u202e0042", role="case\ud800worker\n")
+    path.write_text(json.dumps(otlp_request([span])) + "\n")  # JSON writes \ud800 as an escape
+    page = tmp_path / "report.html"
+    status, _, err = run(capsys, path, "--html", page)
+    assert (status, err) == (0, "")
+    text = page.read_text(encoding="utf-8")
+    assert "<td>staff\\u202e0042</td>" in text
+    assert "<td>case\\ud800worker\\n</td>" in text
+    assert "\u202e" not in text
+
+
 def test_the_timeline_is_hourly_for_a_short_period_and_daily_for_a_long_one() -> None:
     start = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -469,7 +493,7 @@ def test_fail_on_would_deny_lists_them_and_exits_1(
     status, out, _ = run(capsys, traces, "--fail-on-would-deny")
     assert status == 1
     gate = out[out.index("Would-deny gate: failed, enforce mode would refuse 1 read") :]
-    assert gate.splitlines()[2].split() == [
+    assert gate.splitlines()[3].split() == [
         "purpose",
         "record",
         "type",
@@ -477,7 +501,7 @@ def test_fail_on_would_deny_lists_them_and_exits_1(
         "reasons",
         "count",
     ]
-    assert gate.splitlines()[3].split() == [
+    assert gate.splitlines()[4].split() == [
         "funder-reporting", "Case", "diagnosis", "purpose-not-declared,", "clearance-too-low", "1",
     ]  # fmt: skip
 

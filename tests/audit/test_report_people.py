@@ -357,7 +357,7 @@ def test_aggregated_would_deny_reads_count_every_read(tmp_path: Path) -> None:
         assert sum(bucket.would_deny for bucket in report.timeline) == 10_007
         gate = render_would_deny_gate(report)
         assert "enforce mode would refuse 10007 reads" in gate
-        assert gate.splitlines()[3].split()[-1] == "10000"
+        assert gate.splitlines()[4].split()[-1] == "10000"
 
 
 def test_reads_outside_any_scope_are_tabled_by_call_site(tmp_path: Path) -> None:
@@ -375,7 +375,7 @@ def test_reads_outside_any_scope_are_tabled_by_call_site(tmp_path: Path) -> None
     report = build_report([tmp_path / "traces.jsonl", old])
     assert report.unscoped_sites[-1] == SiteRow(None, ("Case.x",), 1)
     table = render_text(report).split("Reads outside any scope, by call site\n")[1]
-    rows = [line.split() for line in table.splitlines()[2:5]]
+    rows = [line.split() for line in table.splitlines()[3:6]]
     assert rows == [
         ["app/views.py:42", "list_clients", "Client.name,", "Client.region", "10005"],
         ["app/export.py:7", "nightly_export", "Case.notes,", "Client.region", "3"],

@@ -3,7 +3,9 @@
 A `Table` is what leaves the agency. It holds the published (rounded) value of each cell,
 None for a suppressed cell, the category values grouped by, and notes. It never holds a
 raw count, a record value other than a category grouped by, or a subject identifier: this
-module only formats what `crosstab` and `count` decided to publish.
+module only formats what `crosstab` and `count` decided to publish. Its Markdown is a
+document rendered by `purposeful._shared.document`: it must not escape anything or write
+markup itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .._shared.document import Bullets, Document, Section, render_markdown
+from .._shared.document import Table as DocumentTable
 from ..errors import ConfigurationError
 
 __all__ = ["TOTAL", "Cell", "Table", "Total"]
@@ -178,33 +182,39 @@ class Table:
         """A readable Markdown table, with "S" for a suppressed cell, followed by the notes.
 
         One dimension: a column of counts. Two: a grid, the first dimension down the side.
-        None or three and more: one row per cell.
+        None or three and more: one row per cell. No label or note becomes markup: the
+        renderer escapes each.
         """
-        if len(self.dimensions) == 2:
-            lines = self._grid()
-        else:
-            header = [*map(_escape, self.dimensions), COUNT_COLUMN]
-            lines = [_row(header), _row(["---"] * len(self.dimensions) + ["---:"])]
-            for key, cell in self.cells.items():
-                lines.append(_row([*(_escape(_label(v)) for v in key), _shown(cell)]))
-        lines.append("")
-        lines.extend(f"- {note}" for note in self.notes())
-        return "\n".join(lines) + "\n"
+        table = self._grid() if len(self.dimensions) == 2 else self._list()
+        page = Document(
+            "Counts of records",
+            "en",
+            sections=[Section([table, Bullets(self.notes())])],
+        )
+        return render_markdown(page)
 
-    def _grid(self) -> list[str]:
+    def _list(self) -> DocumentTable:
+        """One row per cell: its categories, then its count."""
+        return DocumentTable(
+            (*self.dimensions, COUNT_COLUMN),
+            [(*map(_label, key), _shown(cell)) for key, cell in self.cells.items()],
+            numeric={len(self.dimensions)},
+        )
+
+    def _grid(self) -> DocumentTable:
+        """The first dimension down the side, the second across, totals last."""
         rows, columns = (list(values) for values in self.categories)
         if self.margins:
             rows.append(TOTAL)
             columns.append(TOTAL)
-        corner = f"{_escape(self.dimensions[0])} \\ {_escape(self.dimensions[1])}"
-        lines = [
-            _row([corner, *(_escape(_label(c)) for c in columns)]),
-            _row(["---"] + ["---:"] * len(columns)),
-        ]
-        for row in rows:
-            shown = [_shown(self.cells[(row, column)]) for column in columns]
-            lines.append(_row([_escape(_label(row)), *shown]))
-        return lines
+        return DocumentTable(
+            (f"{self.dimensions[0]} \\ {self.dimensions[1]}", *map(_label, columns)),
+            [
+                (_label(row), *(_shown(self.cells[(row, column)]) for column in columns))
+                for row in rows
+            ],
+            numeric=range(1, len(columns) + 1),
+        )
 
     def __repr__(self) -> str:
         shape = " × ".join(self.dimensions) or "count"
@@ -214,10 +224,6 @@ class Table:
             f"<Table {shape} for {self.purpose!r}: {len(self.cells)} cells, {hidden} "
             f"suppressed, {rounding}, threshold {self.threshold}>"
         )
-
-
-def _row(parts: list[str]) -> str:
-    return "| " + " | ".join(parts) + " |"
 
 
 def _shown(cell: Cell) -> str:
@@ -231,11 +237,6 @@ def _label(value: object) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value)
     return str(value)
-
-
-def _escape(text: str) -> str:
-    """Text that stays inside one Markdown table cell."""
-    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
 
 
 def _json_value(value: object) -> object:

@@ -3,7 +3,9 @@
 Build a `Document` from blocks (`Heading`, `Paragraph`, `Table`, `Bullets`, `Definitions`,
 `BarChart`) holding plain text, then render it with `render_html`, `render_markdown` or
 `render_text`. Each renderer escapes every piece of text where it writes it, so callers
-never escape anything: no text, whoever wrote it, becomes markup.
+never escape anything: no text, whoever wrote it, becomes markup. A document of names read
+from files anyone could have written (an audit report) is made ``exact``: every format then
+shows each character that is not printable as its escape, as text always does.
 
 - `blocks`: the blocks and the document; `paragraphs` and `fill` for the agency's wording,
   `split_sections` to cut blocks at their level-2 headings;

@@ -9,7 +9,9 @@ counts.
 Text in a block is never markup, whoever wrote it: the person, the agency or the library.
 Each renderer (`html`, `markdown`, `text`) escapes it where it writes it, so no caller
 escapes anything, and no text can become a tag, a link, a heading or a control sequence.
-The document's *style* is the one exception: it is the library's own CSS, never data.
+The document's *style* is the one exception: it is the library's own CSS, never data. A
+document marked *exact* (names read from files anyone could have written) is shown exactly
+in every format: what is not printable, as its escape.
 
 This module builds values only; it must not render, escape, or read the locale.
 """
@@ -211,6 +213,12 @@ class Document:
         sections: the main part, a section at a time.
         footer: what comes last, set apart (a version line, say).
         style: CSS for HTML. Trusted: the library's own constant, never data.
+        exact: its texts are names and codes, read from files anyone could have written,
+            to be shown as they are and never acted on: every format shows each character
+            that is not printable (a line break, a tab, a control character, a
+            bidirectional override, a lone surrogate) as its escape (``\\n``, ``\\x1b``,
+            ``\\u202e``), and text keeps runs of spaces. Otherwise Markdown and text
+            collapse whitespace, and HTML writes every character as it is.
     """
 
     title: str = attrs.field(validator=_is_text)
@@ -219,6 +227,7 @@ class Document:
     sections: tuple[Section, ...] = attrs.field(default=(), converter=_sections)
     footer: tuple[Block, ...] = attrs.field(default=(), converter=_blocks)
     style: str = attrs.field(default="", validator=_style)
+    exact: bool = False
 
 
 def split_sections(blocks: Iterable[Block]) -> tuple[Section, ...]:

@@ -6,10 +6,12 @@ accessible: a ``lang`` on the page and on every passage in another language, tab
 captions and header cells, landmarks (``header``, ``main``, ``section``, ``footer``).
 
 Every piece of text goes through `_escape` (``html.escape``, quotes included) here, where it
-is written, and nowhere else: no text can become a tag, an attribute or an entity. The
-markup around it is this module's own, and the style is the document's trusted CSS. The
-classes it writes, for the style to use: ``note`` (a note paragraph), ``number`` (a cell of
-a numeric column).
+is written, and nowhere else: no text can become a tag, an attribute or an entity. An
+*exact* document's text is made printable first (`text.printable`): no control character or
+bidirectional override acts on the page, and a lone surrogate (which UTF-8 cannot encode)
+is shown as its escape. The markup around the text is this module's own, and the style is
+the document's trusted CSS. The classes it writes, for the style to use: ``note`` (a note
+paragraph), ``number`` (a cell of a numeric column).
 
 This module must not build markup from text any other way.
 """
@@ -17,8 +19,10 @@ This module must not build markup from text any other way.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
+from .text import printable
 
 __all__ = ["PAGE_STYLE", "render_html"]
 
@@ -46,74 +50,82 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _escape_exactly(text: str) -> str:
+    return html.escape(printable(text, exact=True), quote=True)
+
+
+def _escaper(document: Document) -> Callable[[str], str]:
+    """How *document*'s texts are written: escaped, and shown printable if it is exact."""
+    return _escape_exactly if document.exact else _escape
+
+
 def render_html(document: Document) -> str:
     """*document* as one HTML page (text: encode it as UTF-8), ending with a newline."""
+    escape = _escaper(document)
     out = [
         "<!DOCTYPE html>",
-        f'<html lang="{_escape(document.lang)}">',
+        f'<html lang="{escape(document.lang)}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # Nothing may load: a policy that forbids every fetch, should a future edit add one.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">",
-        f"<title>{_escape(document.title)}</title>",
+        f"<title>{escape(document.title)}</title>",
     ]
     if document.style:
         out.append(f"<style>{document.style}</style>")  # trusted: the library's own CSS
     out += ["</head>", "<body>"]
     if document.header:
-        out += ["<header>", *_blocks(document.header), "</header>"]
+        out += ["<header>", *_blocks(document.header, escape), "</header>"]
     if document.sections:
         out.append("<main>")
         for section in document.sections:
-            out += ["<section>", *_blocks(section.blocks), "</section>"]
+            out += ["<section>", *_blocks(section.blocks, escape), "</section>"]
         out.append("</main>")
     if document.footer:
-        out += ["<footer>", *_blocks(document.footer), "</footer>"]
+        out += ["<footer>", *_blocks(document.footer, escape), "</footer>"]
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
 
 
-def _blocks(blocks: tuple[Block, ...]) -> list[str]:
+def _blocks(blocks: tuple[Block, ...], escape: Callable[[str], str]) -> list[str]:
     out: list[str] = []
     for block in blocks:
-        out += _block(block)
+        out += _block(block, escape)
     return out
 
 
-def _block(block: Block) -> list[str]:
+def _block(block: Block, escape: Callable[[str], str]) -> list[str]:
     if isinstance(block, Heading):
-        return [f"<h{block.level}>{_escape(block.text)}</h{block.level}>"]
+        return [f"<h{block.level}>{escape(block.text)}</h{block.level}>"]
     if isinstance(block, Paragraph):
-        text = _escape(block.text)
+        text = escape(block.text)
         if block.lang is not None:
-            text = f'<span lang="{_escape(block.lang)}">{text}</span>'
+            text = f'<span lang="{escape(block.lang)}">{text}</span>'
         return [f'<p class="note">{text}</p>' if block.note else f"<p>{text}</p>"]
     if isinstance(block, Table):
-        return _table(block)
+        return _table(block, escape)
     if isinstance(block, Bullets):
-        return ["<ul>", *(f"<li>{_escape(item)}</li>" for item in block.items), "</ul>"]
+        return ["<ul>", *(f"<li>{escape(item)}</li>" for item in block.items), "</ul>"]
     if isinstance(block, Definitions):
-        pairs = (
-            f"<dt>{_escape(term)}</dt><dd>{_escape(value)}</dd>" for term, value in block.items
-        )
+        pairs = (f"<dt>{escape(term)}</dt><dd>{escape(value)}</dd>" for term, value in block.items)
         return ["<dl>", *pairs, "</dl>"]
-    return [_chart(block)]
+    return [_chart(block, escape)]
 
 
-def _table(table: Table) -> list[str]:
+def _table(table: Table, escape: Callable[[str], str]) -> list[str]:
     out = ["<table>"]
     if table.caption is not None:
-        out.append(f"<caption>{_escape(table.caption)}</caption>")
+        out.append(f"<caption>{escape(table.caption)}</caption>")
     out.append("<thead><tr>")
-    out += [f'<th scope="col">{_escape(heading)}</th>' for heading in table.header]
+    out += [f'<th scope="col">{escape(heading)}</th>' for heading in table.header]
     out += ["</tr></thead>", "<tbody>"]
     for row in table.rows:
         cells = (
-            f'<td class="number">{_escape(cell)}</td>'
+            f'<td class="number">{escape(cell)}</td>'
             if index in table.numeric
-            else f"<td>{_escape(cell)}</td>"
+            else f"<td>{escape(cell)}</td>"
             for index, cell in enumerate(row)
         )
         out.append("<tr>" + "".join(cells) + "</tr>")
@@ -121,13 +133,13 @@ def _table(table: Table) -> list[str]:
     return out
 
 
-def _chart(chart: BarChart) -> str:
+def _chart(chart: BarChart, escape: Callable[[str], str]) -> str:
     """An inline SVG bar chart: a group of bars per label, a colour per series."""
     width, height = 960, 300
     left, right, top, bottom = 48, 56, 34, 40
     plot_width, plot_height = width - left - right, height - top - bottom
     baseline = top + plot_height
-    title = _escape(chart.title)
+    title = escape(chart.title)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-label="{title}">',
@@ -147,7 +159,9 @@ def _chart(chart: BarChart) -> str:
         slot = min(plot_width / len(chart.bars), 72)  # a few labels get bars, not walls
         bar = slot * 0.8 / len(chart.series)
         # Labels are about 7 px a character, with a gap: label only every so many slots.
-        label_width = 7 * max(len(label) for label, _ in chart.bars) + 24
+        # (A label is as long as it is shown: as the escaper writes it, read back.)
+        shown = max(len(html.unescape(escape(label))) for label, _ in chart.bars)
+        label_width = 7 * shown + 24
         label_every = max(1, -(-len(chart.bars) * label_width // plot_width))
         for i, (label, counts) in enumerate(chart.bars):
             for j, (name, colour, value) in enumerate(
@@ -158,17 +172,17 @@ def _chart(chart: BarChart) -> str:
                     f'<rect x="{left + i * slot + slot * 0.1 + j * bar:.2f}" '
                     f'y="{baseline - bar_height:.2f}" width="{bar:.2f}" '
                     f'height="{bar_height:.2f}" fill="{colour}">'
-                    f"<title>{_escape(f'{label}: {value} {name}')}</title></rect>"
+                    f"<title>{escape(f'{label}: {value} {name}')}</title></rect>"
                 )
             if i % label_every == 0:
                 parts.append(
                     f'<text x="{left + (i + 0.5) * slot:.1f}" y="{baseline + 18}" '
-                    f'text-anchor="middle">{_escape(label)}</text>'
+                    f'text-anchor="middle">{escape(label)}</text>'
                 )
     for j, (name, colour) in enumerate(zip(chart.series, colours, strict=True)):
         parts.append(
             f'<rect x="{left + j * 120}" y="8" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{left + j * 120 + 18}" y="18">{_escape(name)}</text>'
+            f'<text x="{left + j * 120 + 18}" y="18">{escape(name)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

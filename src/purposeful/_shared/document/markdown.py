@@ -4,7 +4,9 @@ Every piece of text goes through `escape`, the library's one Markdown escaper, w
 written: whitespace is collapsed (a line break in a cell would end the row), and every
 character that could start markup is backslash-escaped, so no text becomes emphasis, code,
 a link, an image, raw HTML, an entity, a table cell, a heading, a list, a block quote or a
-rule. Each paragraph is written on one line (Markdown reads a line break in a paragraph as a
+rule. An *exact* document's text is made printable first (`text.printable`), so that a
+control character, a line break or a bidirectional override shows as its escape. Each
+paragraph is written on one line (Markdown reads a line break in a paragraph as a
 space); a blank one is left out.
 
 What Markdown cannot say is left out: a table's caption (put a heading before the table),
@@ -18,8 +20,10 @@ This module must not build Markdown from text any other way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
+from .text import printable
 
 __all__ = ["escape", "render_markdown"]
 
@@ -43,42 +47,47 @@ def escape(text: str) -> str:
 def render_markdown(document: Document) -> str:
     """*document* as Markdown, ending with one newline. The title is not repeated: the
     level-1 heading says it."""
+    write = _escape_exactly if document.exact else escape
     out: list[str] = []
     for block in document.header:
-        out += _block(block)
+        out += _block(block, write)
     for section in document.sections:
         for block in section.blocks:
-            out += _block(block)
+            out += _block(block, write)
     if document.footer:
         out += ["---", ""]
         for block in document.footer:
-            out += _block(block, emphasis=True)
+            out += _block(block, write, emphasis=True)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _block(block: Block, *, emphasis: bool = False) -> list[str]:
+def _escape_exactly(text: str) -> str:
+    return escape(printable(text, exact=True))
+
+
+def _block(block: Block, write: Callable[[str], str], *, emphasis: bool = False) -> list[str]:
     if isinstance(block, Heading):
-        return ["#" * block.level + " " + escape(block.text), ""]
+        return ["#" * block.level + " " + write(block.text), ""]
     if isinstance(block, Paragraph):
-        line = escape(block.text)
+        line = write(block.text)
         if not line:
             return []
         return [f"*{line}*" if block.note or emphasis else line, ""]
     if isinstance(block, Table):
-        return _table(block)
+        return _table(block, write)
     if isinstance(block, Bullets):
-        return [*(f"- {escape(item)}" for item in block.items), ""]
+        return [*(f"- {write(item)}" for item in block.items), ""]
     if isinstance(block, Definitions):
-        return [*(f"- **{escape(label)}:** {escape(value)}" for label, value in block.items), ""]
+        return [*(f"- **{write(label)}:** {write(value)}" for label, value in block.items), ""]
     assert isinstance(block, BarChart)
-    return [escape(block.title), "", *_table(block.as_table())]
+    return [write(block.title), "", *_table(block.as_table(), write)]
 
 
-def _table(table: Table) -> list[str]:
+def _table(table: Table, write: Callable[[str], str]) -> list[str]:
     if not table.header:
         return []
     rule = "".join("---:|" if i in table.numeric else "---|" for i in range(len(table.header)))
-    out = ["| " + " | ".join(escape(heading) for heading in table.header) + " |", "|" + rule]
-    out += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in table.rows]
+    out = ["| " + " | ".join(write(heading) for heading in table.header) + " |", "|" + rule]
+    out += ["| " + " | ".join(write(cell) for cell in row) + " |" for row in table.rows]
     out.append("")
     return out

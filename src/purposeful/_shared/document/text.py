@@ -7,7 +7,9 @@ Text may come from files anyone could have written, and a terminal acts on contr
 characters. So every piece of text goes through `printable` where it is written: whitespace
 (line breaks included) is collapsed to single spaces, and every other character that is not
 printable (control characters, escape sequences, bidirectional overrides, lone surrogates)
-is shown as its Python escape (``\\x1b``, ``\\u202e``) rather than sent.
+is shown as its Python escape (``\\x1b``, ``\\u202e``) rather than sent. In an *exact*
+document nothing is collapsed: a line break or a tab is shown as its escape too, and spaces
+are kept (a paragraph still wraps at its spaces).
 
 This module must not write text any other way.
 """
@@ -24,10 +26,15 @@ __all__ = ["printable", "render_text"]
 WIDTH = 96
 
 
-def printable(text: str) -> str:
-    """*text* on one line, with nothing a terminal could act on: whitespace collapsed, and
-    every other unprintable character shown as its escape."""
-    line = " ".join(text.split())
+def printable(text: str, *, exact: bool = False) -> str:
+    """*text* on one line, with nothing a terminal could act on: every character that is
+    not printable shown as its escape.
+
+    Whitespace (line breaks included) is first collapsed to single spaces, as for prose.
+    With *exact*, for a name that must read as it is, it is not: spaces are kept, and a
+    line break or a tab is shown as its escape like any other.
+    """
+    line = text if exact else " ".join(text.split())
     if line.isprintable():
         return line
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
@@ -36,17 +43,18 @@ def printable(text: str) -> str:
 def render_text(document: Document, *, width: int = WIDTH) -> str:
     """*document* as plain text wrapped at *width*, ending with one newline. The title is
     not repeated: the level-1 heading says it."""
-    chunks: list[list[str]] = [_block(block, width) for block in document.header]
+    exact = document.exact
+    chunks: list[list[str]] = [_block(block, width, exact) for block in document.header]
     for section in document.sections:
-        chunks += [_block(block, width) for block in section.blocks]
+        chunks += [_block(block, width, exact) for block in section.blocks]
     if document.footer:
         chunks.append(["-" * min(width, 40)])
-        chunks += [_block(block, width) for block in document.footer]
+        chunks += [_block(block, width, exact) for block in document.footer]
     return "\n\n".join("\n".join(chunk) for chunk in chunks if chunk).rstrip("\n") + "\n"
 
 
-def _wrap(text: str, width: int, *, indent: str = "", hang: str = "") -> list[str]:
-    line = printable(text)
+def _wrap(text: str, width: int, exact: bool, *, indent: str = "", hang: str = "") -> list[str]:
+    line = printable(text, exact=exact)
     if not line:
         return []
     return textwrap.wrap(
@@ -54,38 +62,39 @@ def _wrap(text: str, width: int, *, indent: str = "", hang: str = "") -> list[st
     )
 
 
-def _block(block: Block, width: int) -> list[str]:
+def _block(block: Block, width: int, exact: bool) -> list[str]:
     if isinstance(block, Heading):
-        text = printable(block.text)
+        text = printable(block.text, exact=exact)
         return [text, ("=" if block.level == 1 else "-") * len(text)]
     if isinstance(block, Paragraph):
         out: list[str] = []
-        for line in block.text.splitlines():
-            out += _wrap(line, width)
+        # exact: the paragraph is one line, its line breaks shown as escapes
+        for line in [block.text] if exact else block.text.splitlines():
+            out += _wrap(line, width, exact)
         return out
     if isinstance(block, Table):
-        return _table(block)
+        return _table(block, exact)
     if isinstance(block, Bullets):
         out = []
         for item in block.items:
-            out += _wrap(item, width, indent="- ", hang="  ") or ["-"]
+            out += _wrap(item, width, exact, indent="- ", hang="  ") or ["-"]
         return out
     if isinstance(block, Definitions):
         out = []
         for label, value in block.items:
-            out += _wrap(f"{label}: {value}", width, hang="  ")
+            out += _wrap(f"{label}: {value}", width, exact, hang="  ")
         return out
     assert isinstance(block, BarChart)
-    return _table(block.as_table())
+    return _table(block.as_table(), exact)
 
 
-def _table(table: Table) -> list[str]:
-    out = [printable(table.caption)] if table.caption is not None else []
+def _table(table: Table, exact: bool) -> list[str]:
+    out = [printable(table.caption, exact=exact)] if table.caption is not None else []
     columns = len(table.header)
     if not columns:
         return out
     cells = [
-        [printable(cell) for cell in row][:columns] + [""] * (columns - len(row))
+        [printable(cell, exact=exact) for cell in row][:columns] + [""] * (columns - len(row))
         for row in (table.header, *table.rows)
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(columns)]
