@@ -251,3 +251,14 @@ def test_an_error_raised_in_a_process_pool_arrives_whole() -> None:
     assert raised.value.path == Path("registry.toml")
     assert raised.value.line == 7
     assert str(raised.value) == "registry.toml:7: what was wrong, and how to fix it"
+
+
+def test_the_api_page_shows_the_tree_of_this_module_and_documents_every_error() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    docstring = errors.__doc__ or ""
+    tree = docstring.split("\n\n")[2]
+    assert tree.startswith("    PurposefulError\n")
+    shown = "\n".join(line[4:] for line in tree.splitlines())
+    assert f"```text\n{shown}\n```" in page
+    for name in errors.__all__:
+        assert f"::: purposeful.errors.{name}\n" in page or f"::: purposeful.{name}\n" in page

@@ -41,3 +41,20 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="no_such_name"):
         purposeful.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+@pytest.mark.parametrize("store", ["consent", "corrections", "sharing"])
+def test_a_postgresql_store_without_psycopg_names_the_extra_to_install(store: str) -> None:
+    script = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from purposeful.errors import MissingExtra\n"
+        "try:\n"
+        f"    import purposeful.{store}.postgres\n"
+        "except MissingExtra as error:\n"
+        "    print(error.extra, '|', error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.startswith("postgres | ")
+    assert "pip install 'purposeful[postgres]'" in out

@@ -481,6 +481,16 @@ def test_a_public_key_given_as_signing_key_says_which_file_to_use(keys: KeyFiles
         load_signing_key(keys.public_key)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_the_public_key_file_as_written_given_as_signing_key_says_so_not_chmod(
+    keys: KeyFiles,
+) -> None:
+    assert keys.public_key.stat().st_mode & 0o044
+    with pytest.raises(KeyFileError, match="holds a public key, not the private key") as caught:
+        load_signing_key(keys.public_key)
+    assert "chmod" not in str(caught.value)
+
+
 def test_a_signing_key_given_as_public_key_is_refused_without_echoing_it(
     keys: KeyFiles,
 ) -> None:

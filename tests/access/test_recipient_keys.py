@@ -228,6 +228,17 @@ def test_the_public_and_private_files_cannot_be_confused(tmp_path: Path) -> None
 
 
 @posix_only
+def test_the_public_file_as_written_given_as_the_private_key_says_so_not_chmod(
+    tmp_path: Path,
+) -> None:
+    _, public_file = generate_recipient_keys(tmp_path)
+    assert public_file.stat().st_mode & 0o044  # readable by others, as a public key may be
+    with pytest.raises(KeyFileError, match="holds a public key, not the private key") as caught:
+        load_recipient_private_key(public_file)
+    assert "chmod" not in str(caught.value)
+
+
+@posix_only
 def test_a_private_key_others_can_read_is_refused(tmp_path: Path) -> None:
     private_file, _ = generate_recipient_keys(tmp_path)
     private_file.chmod(0o644)

@@ -385,7 +385,7 @@ def load_signing_key(
     """
     if path is not None:
         file = Path(path)
-        pem = read_key_file(file, private=True)
+        pem = read_key_file(file, private=True, public=b"-----BEGIN PUBLIC KEY-----")
         return _parse_signing_key(pem, passphrase, source=file, name=str(file), in_env=False)
     text = _read_env(env, what="signing key", form="the PEM text of signing-key.pem")
     text = text.replace("\\n", "\n") if "\n" not in text else text
@@ -466,8 +466,22 @@ def _read_env(env: str | None, *, what: str, form: str) -> str:
     raise KeyFileError(message, source=f"${env}" if env is not None else None)
 
 
-def read_key_file(file: Path, *, private: bool, hint: str = _NEW_KEYS_HINT) -> bytes:
+def _starts_with(descriptor: int, public: bytes) -> bool:
+    """Whether the open file starts, after ``#`` comment lines, with *public*."""
+    with os.fdopen(descriptor, "rb", closefd=False) as opened:
+        head = opened.read(4096)
+    lines = [line.strip() for line in head.splitlines()]
+    meaningful = [line for line in lines if line and not line.startswith(b"#")]
+    return bool(meaningful) and meaningful[0].startswith(public)
+
+
+def read_key_file(
+    file: Path, *, private: bool, hint: str = _NEW_KEYS_HINT, public: bytes | None = None
+) -> bytes:
     """The bytes of a key file; a private one must be a regular file only its owner can open.
+
+    *public* is how a public key of the kind starts (after ``#`` comment lines): a private
+    key's path that names a readable public key file is told so, rather than to ``chmod``.
 
     Raises:
         KeyFileError: the file is missing, unreadable, not a regular file, larger than any
@@ -495,6 +509,8 @@ def read_key_file(file: Path, *, private: bool, hint: str = _NEW_KEYS_HINT) -> b
                 f"is a secret key file that other users can open (mode "
                 f"{stat.S_IMODE(mode):04o}); run `chmod 600 {file}` and try again"
             )
+            if public is not None and _starts_with(descriptor, public):
+                problem = "holds a public key, not the private key; pass the private key file"
         else:
             with os.fdopen(descriptor, "rb", closefd=False) as opened:
                 data = opened.read(_MAX_KEY_BYTES + 1)

@@ -38,13 +38,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, LiteralString, TypeAlias, TypeVar
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.pq import TransactionStatus
-
 from ..errors import (
     ConfigurationError,
+    MissingExtra,
     StoreClosed,
     StoreCorrupt,
     StoreError,
@@ -53,7 +49,23 @@ from ..errors import (
 )
 from .checks import storable
 
-__all__ = ["Connection", "PostgresSchema", "lock_key"]
+try:
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.pq import TransactionStatus
+except ImportError:
+    _missing = True
+else:
+    _missing = False
+if _missing:  # raised outside the handler: one line, no chained ImportError
+    raise MissingExtra(
+        "the PostgreSQL stores need psycopg; install it with pip install 'purposeful[postgres]'",
+        extra="postgres",
+    )
+
+
+__all__ = ["Connection", "PostgresSchema", "lock_key", "psycopg", "sql"]
 
 T = TypeVar("T")
 Connection: TypeAlias = psycopg.Connection[tuple[Any, ...]]

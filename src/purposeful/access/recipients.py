@@ -258,4 +258,4 @@ def _key_file_problem(data: bytes, lines: list[str], *, want: str, other: str) -
 
 def _read_recipient_key_file(file: Path, *, private: bool) -> bytes:
     """`read_key_file`, its hints pointing at recipient keys rather than signing keys."""
-    return read_key_file(file, private=private, hint=_NEW_RECIPIENT_KEYS_HINT)
+    return read_key_file(file, private=private, hint=_NEW_RECIPIENT_KEYS_HINT, public=b"age1")

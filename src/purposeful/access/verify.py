@@ -124,8 +124,8 @@ def verify_bundle(
         if encrypted:
             if passphrase is None and private_key is None:
                 raise BundleDecryptionError(
-                    f"{path} is encrypted: give the passphrase (--passphrase-env) or the "
-                    f"recipient's private key (--private-key) it was encrypted to"
+                    f"{path} is encrypted: give the passphrase (passphrase=...) or the "
+                    f"recipient's private key (private_key=...) it was encrypted to"
                 )
             decrypt_stream(
                 cast(BinaryIO, source),

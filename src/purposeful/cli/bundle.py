@@ -164,7 +164,7 @@ def _bundle_verify(args: argparse.Namespace) -> int:
     print(
         f"ok: {len(verified.files)} files match the manifest, signed by key id "
         f"{verified.key_id}; request {verified.request_id} from {verified.agency}, "
-        f"{records:,} records"
+        f"{records:,} record{'' if records == 1 else 's'}"
     )
     return 0
 

@@ -26,11 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, LiteralString
 
-import psycopg
-from psycopg import sql
-
 from .._shared.checks import storable
-from .._shared.postgres import Connection, PostgresSchema
+from .._shared.postgres import Connection, PostgresSchema, psycopg, sql
 from ..errors import ConsentStoreError, InvalidConsentEvent
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row

@@ -26,9 +26,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any, LiteralString
 
-from psycopg import sql
-
-from .._shared.postgres import Connection, PostgresSchema
+from .._shared.postgres import Connection, PostgresSchema, sql
 from ..errors import CorrectionStoreError, InvalidCorrection
 from .store import BaseCorrectionStore
 from .values import Correction, CorrectionStatus

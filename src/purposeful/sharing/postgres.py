@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, LiteralString
 
-from psycopg import sql
-
-from .._shared.postgres import Connection, PostgresSchema
+from .._shared.postgres import Connection, PostgresSchema, sql
 from ..errors import SharingStoreError
 from .store import BaseSharingStore, duplicate_notice
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
