@@ -807,7 +807,7 @@ def test_a_field_declared_withheld_is_nowhere_in_the_bundle_but_counted(
 ) -> None:
     for entry in records_of(standard, "CaseNote").values():
         assert "notifier" not in entry["values"]
-        assert entry["withheld"] == {"notifier": "another-persons-affairs"}
+        assert entry["withheld"] == {"notifier": ["another-persons-affairs"]}
     rows = csv_by_key(standard, "records/CaseNote.csv", "note_id")
     assert {row["notifier"] for row in rows.values()} == {"[withheld: Privacy Act 2020 s 53]"}
     assert json.loads(standard["withheld.json"]) == {
@@ -860,8 +860,8 @@ def test_a_field_can_be_withheld_from_every_record_of_a_type(tmp_path: Path) -> 
     for entry in records_of(contents, "CaseNote").values():
         assert set(entry["values"]) == {"client_id", "note_id", "region"}
         assert entry["withheld"] == {
-            "notifier": "another-persons-affairs",
-            "text": "protection-of-individual",
+            "notifier": ["another-persons-affairs"],
+            "text": ["protection-of-individual"],
         }
     rows = csv_by_key(contents, "records/CaseNote.csv", "note_id")
     assert {row["text"] for row in rows.values()} == {"[withheld: Privacy Act 2020 s 49]"}

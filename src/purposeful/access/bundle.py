@@ -27,21 +27,16 @@ library and the record classes' names, never from data.
 from __future__ import annotations
 
 import base64
-import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import decimal
 import enum
 import hashlib
-import io
 import json
 import math
-import os
 import re
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,7 +47,6 @@ from .._shared.keys import signing_key_id
 from .._version import __version__
 from ..errors import SubjectAccessError
 from ..records import RecordPolicy
-from ..withholding import WithholdingGround
 
 __all__ = [
     "FORMAT",
@@ -177,15 +171,6 @@ def to_json(value: object) -> Any:
     return str(value)
 
 
-def _text(value: Any) -> str:
-    """A JSON value as one cell of text: text as it is, JSON for anything else."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def dumps(document: object, *, pretty: bool = True) -> bytes:
     """*document* as UTF-8 JSON, keys in the order given, ending with a newline."""
     text = json.dumps(
@@ -203,133 +188,6 @@ def utf8(text: str) -> bytes:
     UTF-8 form: it is written as its ``\\udXXX`` escape, which in a JSON string reads back
     as exactly the same value, and elsewhere shows what was there."""
     return text.encode("utf-8", "backslashreplace")
-
-
-# --- one record type's spool ---------------------------------------------------------------
-
-
-@attrs.frozen
-class Withheld:
-    """Something withheld from one record: the whole record (field None) or one field."""
-
-    record_type: str
-    field: str | None
-    ground: WithholdingGround
-
-
-class TypeSpool:
-    """The ``records.json`` entries and CSV rows of one record type, spooled to disk.
-
-    Args:
-        policy: the record type's policy.
-        member: the CSV member's name, ``records/<type>.csv``.
-        sample_rows: how many rows to keep in memory for the page.
-    """
-
-    def __init__(self, policy: RecordPolicy, member: str, sample_rows: int) -> None:
-        self.policy = policy
-        self.member = member
-        self.names = tuple(a.name for a in attrs.fields(policy.cls))
-        self.header = (*self.names, STATEMENTS_COLUMN)
-        self.count = 0
-        self.sources: dict[str, None] = {}
-        self.sample: list[list[str]] = []
-        self._sample_rows = sample_rows
-        # Unnamed (deleted as soon as made), closed by close().
-        self._json: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._csv_bytes: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        # utf-8-sig: a byte order mark first, so spreadsheets read macrons (ā) as UTF-8.
-        self._csv_text = io.TextIOWrapper(
-            self._csv_bytes, encoding="utf-8-sig", errors="backslashreplace", newline=""
-        )
-        self._csv = csv.writer(self._csv_text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        self._csv.writerow(self.header)
-        readers: list[tuple[str, Callable[[Any], Any]]] = []
-        for name in self.names:
-            managed = policy.fields.get(name)
-            readers.append((name, managed._raw if managed is not None else _plain(name)))
-        self._readers = tuple(readers)
-
-    def add(
-        self,
-        obj: object,
-        source: str,
-        key: str,
-        withheld: Mapping[str, WithholdingGround],
-        statements: Mapping[str, Sequence[Mapping[str, str | None]]],
-    ) -> None:
-        """Spool one record: its values (withheld fields left out) and its statements."""
-        values: dict[str, Any] = {}
-        shown: list[str] = []  # for the page: the text as it is (the page escapes it)
-        row: list[str] = []  # for the CSV: the same, neutralised
-        for name, read in self._readers:
-            if name in withheld:
-                text = f"[withheld: {withheld[name].cite()}]"
-                shown.append(text)
-                row.append(text)
-                continue
-            value = to_json(read(obj))
-            values[name] = value
-            text = _text(value)
-            shown.append(text)
-            row.append(text if isinstance(value, int | float) else neutralise(text))
-        # The key names the record; when its field is withheld, so is the key.
-        shown_key = None if self.policy.key in withheld else key
-        entry: dict[str, Any] = {"source": source, "key": shown_key, "values": values}
-        if withheld:
-            entry["withheld"] = {name: ground.id for name, ground in withheld.items()}
-        if statements:
-            entry["statements_of_correction"] = statements
-        text = "\n".join(
-            f"{name}: {item['statement']}" for name, items in statements.items() for item in items
-        )
-        shown.append(text)
-        row.append(neutralise(text))
-        line = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        self._json.write(utf8((",\n" if self.count else "") + line))
-        self._csv.writerow(row)
-        if len(self.sample) < self._sample_rows:
-            self.sample.append(shown)
-        self.sources.setdefault(source)
-        self.count += 1
-
-    @property
-    def stem(self) -> str:
-        """The CSV member's name without ``records/`` and ``.csv``: the type's unique name."""
-        return self.member.removeprefix("records/").removesuffix(".csv")
-
-    def json_chunks(self) -> tuple[int, Iterator[bytes]]:
-        """The spooled ``records.json`` entries: (size, chunks)."""
-        return _replay(self._json)
-
-    def csv_chunks(self) -> tuple[int, Iterator[bytes]]:
-        """The CSV member's content: (size, chunks)."""
-        self._csv_text.flush()
-        return _replay(self._csv_bytes)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._csv_text.close()
-        with contextlib.suppress(OSError):
-            self._json.close()
-
-
-def _plain(name: str) -> Callable[[Any], Any]:
-    def read(obj: Any) -> Any:
-        return getattr(obj, name, None)
-
-    return read
-
-
-def _replay(file: IO[bytes]) -> tuple[int, Iterator[bytes]]:
-    size = file.seek(0, os.SEEK_END)
-    file.seek(0)
-
-    def chunks() -> Iterator[bytes]:
-        while chunk := file.read(_CHUNK):
-            yield chunk
-
-    return size, chunks()
 
 
 def member_names(policies: Iterable[RecordPolicy]) -> dict[RecordPolicy, str]:

@@ -38,11 +38,11 @@ from ..purposes import PurposeRegistry
 from ..records import record_policy
 from ..typing import ConsentSource, CorrectionSource, DisclosureSource
 from ..withholding import WithholdingGround
+from . import _contents, encryption
 from . import bundle as _bundle
-from . import encryption
+from ._contents import Progress, Rules
 from .bundle import BundleInfo
 from .clock import ResponseClock
-from .contents import BundleContents, Progress, Rules
 from .page import Wording
 from .sources import Fetch, Sources
 
@@ -300,7 +300,7 @@ class SubjectAccess:
         _bundle.check_target(path, overwrite)
         rules = _rules(withhold)
         with contextlib.ExitStack() as stack:
-            writer = BundleContents(self, request, rules, progress)
+            writer = _contents.BundleContents(self, request, rules, progress)
             stack.callback(writer.close)
             writer.read_records()
             try:

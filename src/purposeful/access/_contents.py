@@ -1,5 +1,8 @@
 """What a subject-access bundle holds: one person's records read once, and its members written.
 
+Private to the access package: it reads the person's values without a decision (IPP 6), so
+the only way to it is `SubjectAccess.build`.
+
 `SubjectAccess.build` (in `request`) checks what it was asked and makes a `BundleContents`;
 this module reads every source for the person into spools (refusing a record about anyone
 else), then writes the members: records and their field notes, consent, disclosures,
@@ -17,9 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .._config import get_configuration
+from .._config import declared_records, get_configuration
 from .._shared.keys import signing_key_id
 from .._shared.nztime import nz_time
 from ..bases import BasisKind
@@ -27,11 +31,13 @@ from ..errors import AnnotationError, SubjectAccessError
 from ..records import RecordPolicy, record_policy
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
-from .bundle import STATEMENTS_COLUMN, BundleInfo, TypeSpool, Withheld, dumps
+from ._spool import TypeSpool
+from .bundle import STATEMENTS_COLUMN, BundleInfo, dumps
 from .page import Page, Section, render_page
 
 if TYPE_CHECKING:
     from ..audit.history import SubjectAnswer
+    from ..corrections.values import Correction
     from .request import AccessRequest, SubjectAccess, Withhold
 
 
@@ -44,6 +50,28 @@ PROGRESS_EVERY = 1000
 
 Rules = Mapping[type, Sequence["Withhold"]]
 """The privacy officer's withholding rules for one request, by record type."""
+
+Grounds = tuple[WithholdingGround, ...]
+"""The grounds something is withheld on: a field's declared ground first, then the
+request's decisions in the order given, each once."""
+
+#: What withheld.json says was withheld, by kind.
+_WHAT = {
+    "record": "a whole record",
+    "field": "a field's value",
+    "correction": "a correction request",
+}
+
+
+@attrs.frozen
+class Withheld:
+    """One kind of thing withheld on one ground: a whole record (field None), a field's
+    value, or a correction request (about *field*, or about a whole record when None)."""
+
+    kind: str
+    record_type: str
+    field: str | None
+    ground: WithholdingGround
 
 
 class BundleContents:
@@ -61,12 +89,15 @@ class BundleContents:
         self.rules = rules
         self.progress = progress
         self.spools: dict[RecordPolicy, TypeSpool] = {}
-        self.withheld: dict[tuple[str, str | None, str], tuple[Withheld, int]] = {}
+        self.withheld: dict[tuple[str, str, str | None, str], tuple[Withheld, int]] = {}
+        self.withheld_total = 0  # each thing once, however many grounds it is withheld on
         self.registry = access._registry or get_configuration().registry
         self.corrections = (
             list(access.corrections.for_subject(request.subject)) if access.corrections else []
         )
         self.statements: dict[tuple[str, str, str], list[dict[str, str | None]]] = {}
+        # the corrections shown in corrections.json; set once the records are read
+        self.shown_corrections: list[tuple[Correction, bool]] = []
         for correction in self.corrections:
             if correction.statement is None:
                 continue
@@ -104,6 +135,7 @@ class BundleContents:
                 self._add(name, obj)
         if self.progress is not None:
             self.progress(self.total)
+        self._withhold_corrections()
         for rules in self.rules.values():
             for rule in rules:
                 if rule not in self.matched:
@@ -131,33 +163,89 @@ class BundleContents:
             spool = self.spools[policy] = TypeSpool(policy, "", self.access.wording.sample_rows)
         key = policy.key_of(obj)
         type_name = policy.name
-        withheld: dict[str, WithholdingGround] = {}
-        for field_policy in policy.fields.values():
-            if field_policy.withhold is not None:
-                withheld[field_policy.name] = field_policy.withhold
-        for rule in self.rules.get(policy.cls, ()):
-            if rule.key is not None and rule.key != key:
-                continue
-            self.matched.add(rule)
-            if rule.field is None:
-                self._count(Withheld(type_name, None, rule.ground))
-                self._tick()
-                return
-            withheld.setdefault(rule.field, rule.ground)
-        for field, ground in withheld.items():
-            self._count(Withheld(type_name, field, ground))
+        whole, withheld = self._grounds(policy, key, match=True)
+        if whole:
+            self._count("record", type_name, None, whole)
+            self._tick()
+            return
+        for field, grounds in withheld.items():
+            self._count("field", type_name, field, grounds)
+        # a withheld field's statements are withheld with it (counted with the corrections)
         statements = {
             field: items
             for field in spool.names
-            if (items := self.statements.get((type_name, key, field)))
+            if field not in withheld and (items := self.statements.get((type_name, key, field)))
         }
         spool.add(obj, source, key, withheld, statements)
         self._tick()
 
-    def _count(self, item: Withheld) -> None:
-        where = (item.record_type, item.field, item.ground.id)
-        found = self.withheld.get(where)
-        self.withheld[where] = (item, (found[1] if found else 0) + 1)
+    def _grounds(
+        self, policy: RecordPolicy, key: str, *, match: bool = False
+    ) -> tuple[Grounds, dict[str, Grounds]]:
+        """The grounds the record *key* of *policy* is withheld on whole (empty if it is
+        not), and each withheld field's grounds: a declared ground first, then every
+        decision for this request that applies, each ground once. With *match*, the
+        decisions that apply are noted as having matched a record."""
+        whole: list[WithholdingGround] = []
+        fields: dict[str, list[WithholdingGround]] = {}
+        for field_policy in policy.fields.values():
+            if field_policy.withhold is not None:
+                fields[field_policy.name] = [field_policy.withhold]
+        for rule in self.rules.get(policy.cls, ()):
+            if rule.key is not None and rule.key != key:
+                continue
+            if match:
+                self.matched.add(rule)
+            grounds = whole if rule.field is None else fields.setdefault(rule.field, [])
+            if all(ground.id != rule.ground.id for ground in grounds):
+                grounds.append(rule.ground)
+        return tuple(whole), {field: tuple(grounds) for field, grounds in fields.items()}
+
+    def _withhold_corrections(self) -> None:
+        """Decide which correction requests the bundle shows.
+
+        A request about a withheld record or field is withheld with it, on the same grounds
+        (counted in withheld.json, never shown): its note, statement and the value asked
+        for are about what is withheld. A request about another field of a record whose
+        key is withheld is shown without the key. A request about a record no source
+        yielded is judged by its type's declarations and this request's decisions all the
+        same.
+        """
+        policies: dict[str, list[RecordPolicy]] = {}
+        known = [*self.spools, *(record_policy(cls) for cls in self.rules)]
+        known += [record_policy(cls) for cls in declared_records()]
+        for policy in known:
+            found = policies.setdefault(policy.name, [])
+            if policy not in found:
+                found.append(policy)
+        for correction in self.corrections:
+            whole: Grounds = ()
+            fields: dict[str, Grounds] = {}
+            for policy in policies.get(correction.record_type, []):
+                more_whole, more_fields = self._grounds(policy, correction.record_key)
+                whole = _union(whole, more_whole)
+                for field, grounds in more_fields.items():
+                    fields[field] = _union(fields.get(field, ()), grounds)
+            if whole:
+                self._count("correction", correction.record_type, None, whole)
+            elif correction.field in fields:
+                self._count(
+                    "correction", correction.record_type, correction.field, fields[correction.field]
+                )
+            else:
+                key_withheld = any(
+                    policy.key in fields for policy in policies.get(correction.record_type, [])
+                )
+                self.shown_corrections.append((correction, key_withheld))
+
+    def _count(self, kind: str, record_type: str, field: str | None, grounds: Grounds) -> None:
+        """Count one thing withheld, under each of its grounds."""
+        self.withheld_total += 1
+        for ground in grounds:
+            where = (kind, record_type, field, ground.id)
+            found = self.withheld.get(where)
+            item = found[0] if found else Withheld(kind, record_type, field, ground)
+            self.withheld[where] = (item, (found[1] if found else 0) + 1)
 
     def _tick(self) -> None:
         self.total += 1
@@ -258,7 +346,7 @@ class BundleContents:
             created=created,
             key_id=signing_key_id(key),
             records=records,
-            withheld=sum(count for _, count in self.withheld.values()),
+            withheld=self.withheld_total,
             files=entries,
             encrypted=False,
             sha256="",
@@ -402,6 +490,8 @@ class BundleContents:
         return {"included": True, "schema": SCHEMA, "records": consent.export(subject)}, rows
 
     def _disclosures(self) -> tuple[dict[str, Any], list[list[str]]]:
+        from ..sharing.values import DisclosureEntry
+
         log = self.access.disclosures
         if log is None:
             return {"included": False, "disclosures": []}, []
@@ -414,6 +504,13 @@ class BundleContents:
                 "cause above); nothing was written. Fix the log, then build the bundle again"
             ) from exc
         for entry in found:
+            if not isinstance(entry, DisclosureEntry):
+                raise SubjectAccessError(
+                    f"the disclosure log ({type(log).__name__}) gave a "
+                    f"{type(entry).__name__} where a DisclosureEntry "
+                    f"(purposeful.sharing.DisclosureEntry) belongs; nothing was written. Fix "
+                    f"the log's for_subject() to yield DisclosureEntry values"
+                )
             purpose = self.registry.get(entry.purpose) if entry.purpose in self.registry else None
             entries.append(
                 {
@@ -441,12 +538,12 @@ class BundleContents:
         if self.access.corrections is None:
             return {"included": False, "corrections": []}, []
         entries, rows = [], []
-        for c in self.corrections:
+        for c, key_withheld in self.shown_corrections:
             entries.append(
                 {
                     "id": c.id,
                     "record_type": c.record_type,
-                    "record_key": c.record_key,
+                    "record_key": None if key_withheld else c.record_key,
                     "field": c.field,
                     "requested": c.requested,
                     "reason": c.reason,
@@ -472,25 +569,32 @@ class BundleContents:
 
     def _withheld(self) -> tuple[dict[str, Any], list[list[str]]]:
         entries, rows = [], []
-        for (_, _, _), (item, count) in sorted(
-            self.withheld.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
+        rank = list(_WHAT)
+        for (kind, record_type, field, ground_id), (item, count) in sorted(
+            self.withheld.items(),
+            key=lambda kv: (kv[0][1], kv[0][2] or "", rank.index(kv[0][0]), kv[0][3]),
         ):
             entries.append(
                 {
-                    "record_type": item.record_type,
-                    "field": item.field,
-                    "what": "a whole record" if item.field is None else "a field's value",
+                    "record_type": record_type,
+                    "field": field,
+                    "what": _WHAT[kind],
                     "count": count,
-                    "ground": item.ground.id,
+                    "ground": ground_id,
                     "act": item.ground.act,
                     "section": item.ground.section,
                     "reason": item.ground.reason,
                 }
             )
-            label = self.access.wording.label(item.record_type)
-            what = f"{count:,} {label} record{'s' if count != 1 else ''}"
-            if item.field is not None:
-                what = f"{item.field} in {what}"
+            label = self.access.wording.label(record_type)
+            plural = "s" if count != 1 else ""
+            if kind == "correction":
+                about = f"{field} in a {label} record" if field else f"a {label} record"
+                what = f"{count:,} correction request{plural} about {about}"
+            else:
+                what = f"{count:,} {label} record{plural}"
+                if field is not None:
+                    what = f"{field} in {what}"
             rows.append([what, item.ground.reason, item.ground.cite()])
         return {"withheld": entries}, rows
 
@@ -609,3 +713,9 @@ def _by(by: object) -> str:
     if relationship is not None:
         return f"representative ({relationship.value})"
     return "you" if kind == "person" else str(kind)
+
+
+def _union(first: Grounds, second: Grounds) -> Grounds:
+    """*first*, then what *second* adds, each ground once."""
+    ids = {ground.id for ground in first}
+    return first + tuple(ground for ground in second if ground.id not in ids)
