@@ -642,8 +642,8 @@ def encrypt_file(
         MissingExtra, ConfigurationError: as for `encrypt_stream`; nothing was read or
             written.
         BundleError: *source* is missing, unreadable or too large for a passphrase,
-            *target* exists and *overwrite* is false, or *target* cannot be written.
-            Nothing was written.
+            *target* is *source* (even with *overwrite*), *target* exists and *overwrite*
+            is false, or *target* cannot be written. Nothing was written.
     """
     secret = _encryption_secret(passphrase, recipient)
     return _transform_file(
@@ -676,8 +676,9 @@ def decrypt_file(
         MissingExtra, ConfigurationError: as for `decrypt_stream`; nothing was read or
             written.
         BundleDecryptionError: as for `decrypt_stream`, the message starting with *source*.
-        BundleError: *source* is missing or unreadable, *target* exists and *overwrite* is
-            false, or *target* cannot be written. Nothing was written.
+        BundleError: *source* is missing or unreadable, *target* is *source* (even with
+            *overwrite*), *target* exists and *overwrite* is false, or *target* cannot be
+            written. Nothing was written.
     """
     secret = _decryption_secret(passphrase, private_key)
     return _transform_file(
@@ -704,6 +705,12 @@ def _transform_file(
     )
     problem: BundleError | None = None  # raised outside the handlers: nothing chained
     with _open_source(origin) as reader:
+        if _same_file(origin, destination):
+            raise BundleError(
+                f"{destination} is the file to {verb} itself: writing there would replace "
+                f"{origin} with its {'plaintext' if verb == 'decrypt' else 'ciphertext'}; "
+                "choose another path for the output; nothing was written"
+            )
         try:
             with atomic_file(destination, overwrite=overwrite) as writer:
                 transform(reader, writer)
@@ -727,6 +734,17 @@ def _transform_file(
     if problem is not None:
         raise problem
     return destination
+
+
+def _same_file(origin: Path, destination: Path) -> bool:
+    """Whether *destination* names *origin*: the same path once links are followed, or
+    the same file by another name (a hard link)."""
+    try:
+        if origin.resolve() == destination.resolve():
+            return True
+        return destination.exists() and os.path.samefile(origin, destination)
+    except OSError:  # a path that cannot be resolved or statted is not the source
+        return False
 
 
 def _open_source(origin: Path) -> BinaryIO:

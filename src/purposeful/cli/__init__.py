@@ -20,16 +20,23 @@ exit status, and list its ``GROUP`` in `GROUPS`.
 
 The commands parse strings into values at this edge (`purposeful.cli._common`), call the
 library and print what it returns. A user error (any `PurposefulError`) is one line on
-stderr and exit status 2, never a traceback. What this package must not do: print a secret
-(a key, a passphrase, a subject identifier), or hold logic the library does not offer to
-code.
+stderr and exit status 2, never a traceback. An interrupt (Ctrl-C, SIGINT) or a request
+to stop (SIGTERM) unwinds like an error, so every file being written is discarded as it
+would be on one, and ends with one line on stderr and exit status 130 (SIGINT) or 143
+(SIGTERM). `main` installs the handlers for as long as it runs; the library installs none.
+What this package must not do: print a secret (a key, a passphrase, a subject
+identifier), or hold logic the library does not offer to code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 
 from ..errors import PurposefulError
 from . import audit, bundle, keys, notices
@@ -68,7 +75,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else USAGE_ERROR
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        with _interrupts_unwind():
+            return run(args)
     except PurposefulError as error:
         print(f"purposeful: error: {error}", file=sys.stderr)
         return USAGE_ERROR
+    except KeyboardInterrupt as stop:
+        number = stop.signal if isinstance(stop, _Interrupted) else signal.SIGINT
+        name = signal.Signals(number).name
+        print(
+            f"purposeful: interrupted ({name}); nothing was finished, and any file being "
+            "written was discarded",
+            file=sys.stderr,
+        )
+        return _INTERRUPTED + number
+
+
+#: An interrupted command exits with this plus the signal's number, as shells report it.
+_INTERRUPTED = 128
+
+
+class _Interrupted(KeyboardInterrupt):
+    """Raised where the command was when a signal asked it to stop."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.signal = number
+
+
+def _raise_interrupted(number: int, frame: FrameType | None) -> None:
+    raise _Interrupted(number)
+
+
+@contextlib.contextmanager
+def _interrupts_unwind() -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM raise `_Interrupted` where the command is,
+    so `finally` blocks and context managers discard what was being written, exactly as on
+    an error. The handlers before are put back after (Python can set handlers in the main
+    thread only; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = (signal.SIGINT, signal.SIGTERM)
+    before = {number: signal.getsignal(number) for number in numbers}
+    for number in numbers:
+        signal.signal(number, _raise_interrupted)
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
