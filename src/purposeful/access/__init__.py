@@ -5,7 +5,8 @@ to be corrected (IPP 7), within the Privacy Act's clock.
   and due dates; working days as s 7 of the Privacy Act 2020 defines them;
 - **sources** (`sources`): the application's named data sources; what a bundle needs of the
   consent store, the correction store and a disclosure log is in `purposeful.typing`;
-- **the bundle** (`contents`, `bundle`, `page`): `SubjectAccess.build` writes one signed zip holding
+- **the bundle** (`bundle`, `page`; the private `_contents` and `_spool` read the records,
+  which only `SubjectAccess.build` may do): `SubjectAccess.build` writes one signed zip holding
   everything held about the person, why, on what basis, who it was shared with, what was
   withheld and on what ground, with a plain-language page for the person;
 - **encryption** (`encryption`) of the bundle for delivery, as an age file, to a passphrase

@@ -4,9 +4,10 @@ An agency sets up one `SubjectAccess` for its application: who it is, where its 
 from (`SubjectAccess.source`), its consent, correction and disclosure stores and audit
 ledgers. Each request is an `AccessRequest`: a reference, the person's identifier and the
 day it arrived, which fixes the day the answer is due (`ResponseClock`). `build` checks what
-it was asked, then has `contents` read the person's records and write the signed bundle
-(`purposeful.access.bundle`), withholding what the fields declare and what the privacy
-officer decided for this request (`Withhold`).
+it was asked, then has `_contents` (private: it reads values without a decision) read the
+person's records and write the signed bundle (`purposeful.access.bundle`), withholding what
+the fields declare and what the privacy officer decided for this request (`Withhold`), and
+with them the correction requests about what is withheld.
 
 Reading records for a bundle is not a use for a purpose: the values are read directly, not
 through a purpose scope, because giving people their own information is what IPP 6 asks.
