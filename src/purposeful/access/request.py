@@ -263,7 +263,9 @@ class SubjectAccess:
             created: the time the manifest gives; default now. Give it to build the same
                 bytes again.
             withhold: what the privacy officer decided to withhold for this request, on top
-                of the fields that declare ``withhold=``.
+                of the fields that declare ``withhold=`` (a decision on such a field adds
+                its ground: the bundle states both). The correction requests about what is
+                withheld are withheld with it, on the same grounds.
             encrypt_to: a passphrase, or the recipient's age public key
                 (`purposeful.access.load_recipient_public_key`), to encrypt the whole file
                 for delivery as an age file (`purposeful.access.encryption`; needs
@@ -273,7 +275,9 @@ class SubjectAccess:
 
         Raises:
             SubjectAccessError: no data source is registered; a source failed or yielded
-                something that is not a record, or a record about someone else; *target*
+                something that is not a record, or a record about someone else; the
+                disclosure log gave something that is not a `DisclosureEntry`; a value
+                cannot be written as text (an integer of over 4,300 digits); *target*
                 exists or its directory does not; the bundle is larger than
                 `purposeful.access.encryption.PASSPHRASE_BUNDLE_LIMIT` and *encrypt_to* is a
                 passphrase. Nothing is written.
