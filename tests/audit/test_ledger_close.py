@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from purposeful import SENSITIVE, Actor, ScopeReport
 from purposeful.audit.ledger import Ledger, VerifyReason, default_checkpoints_path, verify_ledger
+from purposeful.audit.ledger import writer as ledger_writer
 from purposeful.cli import main
 from purposeful.errors import LedgerCorrupt
 
@@ -289,3 +290,19 @@ def test_sessions_verify_and_only_forgeries_after_close_are_refused(
             Ledger(path, signing_key=KEY)
     else:
         assert result.ok
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
+def test_the_lines_since_the_checkpoint_are_read_back_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Opening reads the file backwards a chunk at a time: any chunk size reads it whole."""
+    monkeypatch.setattr(ledger_writer, "_CHUNK", chunk)
+    source = write(tmp_path / "source.jsonl", 8, every=3, close=False)  # checkpoint at 6
+    path = crash_copy(source.path, tmp_path / "audit.jsonl")
+    source.close()
+    with Ledger(path, signing_key=KEY, checkpoint_every=3) as ledger:
+        assert (ledger.seq, ledger.checkpointed) == (8, 6)
+    forge_after(path)
+    with pytest.raises(LedgerCorrupt, match="after it was closed"):
+        Ledger(path, signing_key=KEY)
