@@ -253,7 +253,9 @@ def test_checkpoints_sign_the_chain_head_every_n_lines_and_at_close(ledger_path:
     header, *events = documents(ledger_path)
     heads = {0: header["mac"], **{event["seq"]: event["mac"] for event in events}}
     checkpoints = documents(default_checkpoints_path(ledger_path))
-    assert [c["seq"] for c in checkpoints] == [0, 5, 10, 15, 20]
+    # the last line fell on a checkpoint: closing signs it again, marked closed
+    assert [c["seq"] for c in checkpoints] == [0, 5, 10, 15, 20, 20]
+    assert [c.get("closed") for c in checkpoints] == [None] * 5 + [True]
     for checkpoint in checkpoints:
         assert checkpoint["ledger"] == header["ledger"]
         assert checkpoint["head"] == heads[checkpoint["seq"]]
@@ -263,7 +265,8 @@ def test_checkpoints_sign_the_chain_head_every_n_lines_and_at_close(ledger_path:
 
 def test_close_writes_a_checkpoint_of_the_last_line(tmp_path: Path) -> None:
     path = write_ledger(tmp_path / "audit.jsonl", count=7)
-    assert [c["seq"] for c in documents(default_checkpoints_path(path))] == [0, 5, 7]
+    checkpoints = documents(default_checkpoints_path(path))
+    assert [(c["seq"], c.get("closed")) for c in checkpoints] == [(0, None), (5, None), (7, True)]
     assert verify_ledger(path, PUBLIC).last_checkpoint == 7
 
 
@@ -282,7 +285,8 @@ def test_checkpoint_on_demand(tmp_path: Path) -> None:
         assert ledger.checkpoint() == 1
         assert ledger.checkpoint() == 1  # nothing new: no second checkpoint of seq 1
         assert ledger.checkpointed == 1
-    assert [c["seq"] for c in documents(ledger.checkpoints_path)] == [0, 1]
+    checkpoints = documents(ledger.checkpoints_path)  # closing marks the ledger closed
+    assert [(c["seq"], c.get("closed")) for c in checkpoints] == [(0, None), (1, None), (1, True)]
 
 
 # --- tampering ----------------------------------------------------------------------------
@@ -449,7 +453,7 @@ def test_a_checkpoint_signed_with_another_key_is_forged(ledger_path: Path) -> No
     with checkpoints.open("ab") as file:
         file.write(stored(forged))
     result = verify_ledger(ledger_path, PUBLIC)
-    check(result, VerifyReason.WRONG_KEY, 6)  # after the 5 genuine checkpoints
+    check(result, VerifyReason.WRONG_KEY, 7)  # after the 6 genuine checkpoints
     assert "wrong key or forged checkpoint" in result.message
 
 
@@ -514,7 +518,7 @@ def test_deleting_both_tails_together_goes_unnoticed(ledger_path: Path) -> None:
     """The documented limit: the checkpoints must be kept where the attacker cannot reach."""
     checkpoints = default_checkpoints_path(ledger_path)
     ledger_path.write_bytes(b"".join(lines_of(ledger_path)[: 15 + 1]))
-    checkpoints.write_bytes(b"".join(lines_of(checkpoints)[:-1]))
+    checkpoints.write_bytes(b"".join(lines_of(checkpoints)[:-2]))  # 20, and 20 closed
     result = verify_ledger(ledger_path, PUBLIC)
     assert result.ok
     assert result.last_checkpoint == 15
@@ -664,7 +668,16 @@ def test_reopening_continues_the_chain(tmp_path: Path) -> None:
         assert (second.ledger_id, second.seq, second.checkpointed) == (first.ledger_id, 5, 5)
         for report in REPORTS[5:11]:
             second.emit(report)
-    assert [c["seq"] for c in documents(second.checkpoints_path)] == [0, 4, 5, 8, 11]
+    # closed at 5, reopened at 5 before the first new line, closed again at 11
+    checkpoints = documents(second.checkpoints_path)
+    assert [(c["seq"], c.get("closed")) for c in checkpoints] == [
+        (0, None),
+        (4, None),
+        (5, True),
+        (5, None),
+        (8, None),
+        (11, True),
+    ]
     assert [d["seq"] for d in documents(path)] == list(range(12))
     result = verify_ledger(path, PUBLIC)
     assert result.ok, result.describe()

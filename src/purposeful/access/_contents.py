@@ -663,6 +663,7 @@ def _access_gaps(answer: SubjectAnswer) -> tuple[str, ...]:
         ("subjects-not-listed", answer.unlisted_scopes),
         ("subjects-capped", answer.overflowed_scopes),
         ("other-keys", len(answer.other_key_ids)),
+        ("subjects-not-pseudonyms", answer.non_pseudonym_scopes),
         ("fields-not-per-person", answer.unitemised_scopes),
         ("parts-missing", answer.incomplete_scopes),
     )

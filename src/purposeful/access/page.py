@@ -234,6 +234,7 @@ _ACCESS_GAPS: Mapping[str, str] = {
     "subjects-not-listed": "access_not_listed",
     "subjects-capped": "access_partly_listed",
     "other-keys": "access_other_keys",
+    "subjects-not-pseudonyms": "access_other_keys",
     "fields-not-per-person": "access_not_itemised",
     "parts-missing": "access_cut_short",
 }

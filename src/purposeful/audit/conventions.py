@@ -164,6 +164,7 @@ class LedgerKey:
     # a checkpoint
     HEAD: Final = "head"
     SIGNATURE: Final = "signature"
+    CLOSED: Final = "closed"
 
 
 class DecisionKey:

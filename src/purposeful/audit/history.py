@@ -15,15 +15,19 @@ with a `SubjectHistory` too):
 
 Each access lists the fields read from this person's records, never what the same scope
 read from other people's. Where the inputs do not say (older ones, capped or missing
-pseudonyms, missing parts), the answer says it is incomplete, and why.
+pseudonyms, missing parts), the answer says it is incomplete, and why. A subject in the
+inputs that is not a pseudonym (``<key id>:<32 hex digits>``), such as a raw identifier
+written by a service with another pseudonymiser, is counted, never kept or shown.
 
 What this module must not do: hold, return or print a subject identifier (only
-pseudonyms); show what a scope read for other people; keep every scope in memory.
+pseudonyms, and of other people's pseudonyms only their key ids); show what a scope read
+for other people; keep every scope in memory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -86,6 +90,15 @@ def _key_id(pseudonym: str) -> str:
     return pseudonym.partition(":")[0]
 
 
+#: What `purposeful.audit.PseudonymKey.pseudonym` makes: a key id, a colon, 32 hex digits.
+_PSEUDONYM = re.compile(r"[0-9a-f]{8}:[0-9a-f]{32}\Z")
+
+
+def _is_pseudonym(subject: str) -> bool:
+    """True if *subject* has the form of a pseudonym; anything else may be an identifier."""
+    return _PSEUDONYM.match(subject) is not None
+
+
 @attrs.frozen
 class SubjectAccess:
     """One scope that read the person asked about.
@@ -134,6 +147,10 @@ class SubjectAnswer:
         incomplete_scopes: scopes written in parts of which some are missing (no last part,
             or a gap): each may have read the person, or more of their information, in a
             part that is not there.
+        non_pseudonym_scopes: scopes that list subjects that are not pseudonyms: raw
+            identifiers, or what a pseudonymiser other than
+            `purposeful.audit.PseudonymKey.pseudonym` made. They cannot be matched to the
+            person, and are counted, never shown.
     """
 
     pseudonyms: tuple[str, ...]
@@ -144,6 +161,7 @@ class SubjectAnswer:
     other_key_ids: tuple[str, ...]
     unitemised_scopes: int = 0
     incomplete_scopes: int = 0
+    non_pseudonym_scopes: int = 0
 
     @property
     def complete(self) -> bool:
@@ -156,6 +174,7 @@ class SubjectAnswer:
             or self.other_key_ids
             or self.unitemised_scopes
             or self.incomplete_scopes
+            or self.non_pseudonym_scopes
         )
 
 
@@ -169,12 +188,15 @@ class _Sightings:
     overflowed: bool = False
     unlisted: bool = False
     without_subjects: bool = False
+    not_pseudonyms: bool = False
 
     def add(self, scope: ScopeRecord, wanted: frozenset[str]) -> None:
         """Note what one scope record (a whole scope, or a part) says about the person."""
         if scope.subjects is None:
             self.without_subjects = True
             return
+        if not all(_is_pseudonym(subject) for subject in scope.subjects):
+            self.not_pseudonyms = True
         at = [i for i, pseudonym in enumerate(scope.subjects) if pseudonym in wanted]
         if at:
             self.listed = True
@@ -214,10 +236,12 @@ class _AnswerTally:
     without_subjects: int = 0
     unitemised: int = 0
     incomplete: int = 0
+    not_pseudonyms: int = 0
 
     def settle(self, seen: _Sightings, scope: _ScopeIdentity, *, parts_missing: bool) -> None:
         """Count one whole scope, all of whose parts have been seen (or all there will be)."""
         self.incomplete += parts_missing
+        self.not_pseudonyms += seen.not_pseudonyms
         if seen.without_subjects:
             self.without_subjects += 1
         if seen.listed:
@@ -276,7 +300,9 @@ class SubjectHistory:
         """Note what one scope, or one part of a scope, read from a file of kind *source*,
         says about the person."""
         if scope.subjects is not None:
-            self._key_ids.update(_key_id(pseudonym) for pseudonym in scope.subjects)
+            self._key_ids.update(
+                _key_id(pseudonym) for pseudonym in scope.subjects if _is_pseudonym(pseudonym)
+            )
         parts, _ = self._open.add(scope, source)
         if parts is None:
             seen = _Sightings()
@@ -304,6 +330,7 @@ class SubjectHistory:
             other_key_ids=tuple(sorted(self._key_ids - self._query.key_ids)),
             unitemised_scopes=answer.unitemised,
             incomplete_scopes=answer.incomplete,
+            non_pseudonym_scopes=answer.not_pseudonyms,
         )
 
 

@@ -8,9 +8,10 @@ material, or hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from pathlib import Path
 
+from .._shared.files import atomic_file
 from ..audit import load_pseudonym_key, load_public_key
 from ..audit.history import SubjectQuery
 from ..audit.ledger import verify_ledger
@@ -58,21 +59,41 @@ def _audit_report(args: argparse.Namespace) -> int:
     if args.html is None:
         print(render_text(report), end="")
     else:
-        try:
-            # 0600, as for the ledger: the page names staff and pseudonyms
-            descriptor = os.open(args.html, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with open(descriptor, "w", encoding="utf-8") as page:
-                page.write(render_html(report))
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot write the report to {args.html} ({exc.strerror}); check the path"
-            ) from None
+        _write_page(Path(args.html), render_html(report), overwrite=args.overwrite)
         print(f"report: {args.html} ({report.scopes} scopes)")
     if not args.fail_on_would_deny:
         return 0
     print()
     print(render_would_deny_gate(report), end="")
     return 1 if report.would_deny else 0
+
+
+def _write_page(target: Path, page: str, *, overwrite: bool) -> None:
+    """Write *page* to *target* whole or not at all, mode 0600 (as for the ledger: the page
+    names staff and pseudonyms), replacing a file (or a symbolic link itself, never what it
+    points to) only with *overwrite*."""
+    if target.is_dir():
+        raise ConfigurationError(
+            f"cannot write the report to {target}: it is a directory; give a file name such "
+            f"as {target / 'report.html'}"
+        )
+    if not target.parent.is_dir():
+        raise ConfigurationError(
+            f"cannot write the report to {target}: its directory does not exist; create it first"
+        )
+    try:
+        with atomic_file(target, overwrite=overwrite) as file:
+            file.write(page.encode("utf-8"))
+    except FileExistsError:
+        raise ConfigurationError(
+            f"{target} already exists; choose another name, or pass --overwrite to replace it "
+            f"(nothing was written)"
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write the report to {target} ({exc.strerror or type(exc).__name__}); "
+            f"check free space and permissions; nothing was written"
+        ) from None
 
 
 def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -136,8 +157,11 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="a pseudonym key file; repeat with every key of the period (rotated keys)",
     )
     report.add_argument(
-        "--html", metavar="OUT.html", help="write a self-contained HTML page instead of text"
+        "--html",
+        metavar="OUT.html",
+        help="write a self-contained HTML page instead of text (mode 0600)",
     )
+    report.add_argument("--overwrite", action="store_true", help="replace OUT.html if it exists")
     report.add_argument(
         "--fail-on-would-deny",
         action="store_true",

@@ -32,7 +32,12 @@ who rewrites the file cannot recompute are the checkpoints (``<ledger>.checkpoin
 
 signed with Ed25519 over ``b"purposeful-ledger/1 checkpoint\\0"`` + the canonical JSON of
 the checkpoint without ``signature``. A checkpoint of seq 0 (the header) is written when a
-ledger is created. The stored line is exactly its canonical JSON, so every byte of either
+ledger is created. The checkpoint `Ledger.close` writes also holds ``"closed":true``: no
+line may follow it. A writer that opens a closed ledger again first signs a checkpoint of
+the same seq and head without ``closed``, so the lines it adds are its own; a checkpoint
+has a higher seq than the one before it, or the same seq and head after or before a
+closed one. Ledgers written before checkpoints said ``closed`` have none, and read as
+ever. The stored line is exactly its canonical JSON, so every byte of either
 file matters: a line that parses but is not in canonical form is reported as changed.
 
 The keys and format names are in `purposeful.audit.conventions`. This module is shared by
@@ -283,9 +288,16 @@ def checkpoint_message(checkpoint: Mapping[str, Any]) -> bytes:
 
 
 def checkpoint_line(
-    signing_key: Ed25519PrivateKey, *, ledger_id: str, key: str, seq: int, head: str
+    signing_key: Ed25519PrivateKey,
+    *,
+    ledger_id: str,
+    key: str,
+    seq: int,
+    head: str,
+    closed: bool = False,
 ) -> dict[str, Any]:
-    """The signed checkpoint of the chain head *head*, the mac of line seq *seq*."""
+    """The signed checkpoint of the chain head *head*, the mac of line seq *seq*; *closed*
+    marks the ledger closed at it."""
     checkpoint: dict[str, Any] = {
         LedgerKey.HEAD: head,
         LedgerKey.KEY: key,
@@ -294,6 +306,8 @@ def checkpoint_line(
         LedgerKey.TIME: format_time(datetime.now(UTC)),
         LedgerKey.TYPE: LineType.CHECKPOINT,
     }
+    if closed:  # only then: other checkpoints stay exactly as they were
+        checkpoint[LedgerKey.CLOSED] = True
     checkpoint[LedgerKey.SIGNATURE] = signing_key.sign(checkpoint_message(checkpoint)).hex()
     return checkpoint
 

@@ -1,8 +1,9 @@
 """The ledger's verifier: `verify_ledger` names the first line of a ledger that breaks.
 
 It checks the chain from the header on, each checkpoint's signature with the public key,
-and the chain head at each checkpointed line against the checkpoint (what the lines and
-the constructions are: `purposeful.audit.ledger.format`). When a line breaks, it reads on a
+the chain head at each checkpointed line against the checkpoint, and that no line follows
+a checkpoint that closed the ledger unless a writer signed its reopening (what the lines
+and the constructions are: `purposeful.audit.ledger.format`). When a line breaks, it reads on a
 little to tell an edit from a deletion, an insertion or a reordering.
 
 What this module must not do: need the private key; write to either file; raise for a
@@ -71,6 +72,9 @@ class VerifyReason(enum.Enum):
     change, or the checkpoints belong to another ledger."""
     CHECKPOINT_MALFORMED = "checkpoint-malformed"
     """A line of the checkpoint file is damaged or out of order."""
+    WRITTEN_AFTER_CLOSE = "written-after-close"
+    """This line comes after the signed checkpoint that closed the ledger, and no writer
+    signed a reopening: it was added by something other than a `Ledger`."""
     NO_CHECKPOINTS = "no-checkpoints"
     """The checkpoint file is missing or empty, so a rewritten ledger could not be told apart."""
     UNREADABLE = "unreadable"
@@ -161,6 +165,18 @@ class _Checkpoint:
     line: int
     seq: int
     head: str
+    closed: bool = False
+
+
+def _closed_at(checkpoints: list[_Checkpoint]) -> _Checkpoint | None:
+    """The first checkpoint that closed the ledger and was not followed by a reopening
+    (a checkpoint of the same seq that does not close it): no line may follow it."""
+    for checkpoint, after in itertools.zip_longest(checkpoints, checkpoints[1:]):
+        if checkpoint.closed and not (
+            after is not None and after.seq == checkpoint.seq and not after.closed
+        ):
+            return checkpoint
+    return None
 
 
 class _Verifier:
@@ -211,6 +227,7 @@ class _Verifier:
         of_header = by_seq.get(0)
         if of_header is not None and of_header.head != header.mac:
             return self.mismatch(1, 0, of_header)
+        closed = _closed_at(found)
         expected, previous, before = 1, header.mac, ""
         for number, raw in enumerate(lines, start=2):
             if not raw.endswith(b"\n"):
@@ -220,6 +237,8 @@ class _Verifier:
                 return self.result(VerifyReason.MALFORMED, f"line {number} {entry}", number)
             if entry.seq != expected or not entry.chains_from(previous):
                 return self.diagnose(number, entry, expected, previous, before, lines)
+            if closed is not None and entry.seq > closed.seq:
+                return self.after_close(number, entry.seq, closed, lines)
             checkpoint = by_seq.get(entry.seq)
             if checkpoint is not None and checkpoint.head != entry.mac:
                 return self.mismatch(number, entry.seq, checkpoint)
@@ -243,11 +262,26 @@ class _Verifier:
             if after
             else ""
         )
+        marked = " and marks the ledger closed" if newest.closed else ""
         return self.result(
             VerifyReason.OK,
             f"{self.checked} lines verified (the header and seq 1 to {last}); the newest "
-            f"signed checkpoint covers seq {newest.seq}{rest}",
+            f"signed checkpoint covers seq {newest.seq}{marked}{rest}",
             None,
+        )
+
+    def after_close(
+        self, number: int, seq: int, closed: _Checkpoint, lines: Iterator[bytes]
+    ) -> VerifyResult:
+        more = sum(1 for _ in lines)
+        following = f", and {_count(more, 'line follows', 'lines follow')} it" if more else ""
+        return self.result(
+            VerifyReason.WRITTEN_AFTER_CLOSE,
+            f"line {number} (seq {seq}) was written after the ledger was closed{following}: "
+            f"the signed checkpoint on line {closed.line} of {self.checkpoints} closed it at "
+            f"seq {closed.seq}, and no writer signed its reopening. A Ledger opening a closed "
+            f"ledger does, before its first line: these lines were added by something else",
+            number,
         )
 
     def header(self, raw: bytes) -> _Header | VerifyResult:
@@ -314,7 +348,16 @@ class _Verifier:
                 checkpoint = self.checkpoint(number, raw, header)
                 if isinstance(checkpoint, VerifyResult):
                     return checkpoint
-                if found and checkpoint.seq <= found[-1].seq:
+                if found and checkpoint.seq == found[-1].seq:
+                    if checkpoint.head != found[-1].head:
+                        return self.result(
+                            VerifyReason.CHECKPOINT_MALFORMED,
+                            f"checkpoint line {number} covers seq {checkpoint.seq} like the "
+                            f"line before, with another chain head: the two disagree",
+                            number,
+                            where,
+                        )
+                elif found and checkpoint.seq < found[-1].seq:
                     return self.result(
                         VerifyReason.CHECKPOINT_MALFORMED,
                         f"checkpoint line {number} covers seq {checkpoint.seq}, not after "
@@ -354,6 +397,9 @@ class _Verifier:
             parsed.get(name)
             for name in (LedgerKey.SEQ, LedgerKey.HEAD, LedgerKey.LEDGER, LedgerKey.SIGNATURE)
         )
+        closed = parsed.get(LedgerKey.CLOSED)
+        if closed is not None and closed is not True:
+            return broken("has a 'closed' that is not true")
         if (
             parsed.get(LedgerKey.TYPE) != LineType.CHECKPOINT
             or type(seq) is not int
@@ -389,7 +435,7 @@ class _Verifier:
                 f"another ledger's checkpoints",
                 1,
             )
-        return _Checkpoint(number, seq, head)
+        return _Checkpoint(number, seq, head, closed is True)
 
     def mismatch(self, number: int, seq: int, checkpoint: _Checkpoint) -> VerifyResult:
         what = "the header" if seq == 0 else f"seq {seq}"
@@ -496,6 +542,10 @@ class _Verifier:
             f"line {number} holds seq {seq} where seq {expected} belongs: "
             f"{_lines(seq - expected, first=expected)} deleted before it",
         )
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"1 {one}" if count == 1 else f"{count} {many}"
 
 
 def _lines(count: int, *, first: int | None = None) -> str:

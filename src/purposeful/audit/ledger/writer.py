@@ -11,7 +11,8 @@ What this module must not do: write a field's value or a subject identifier (a
 `ScopeReport` holds neither, and the line format has no place for them); change or remove a
 line once written (a failed append is cut back to the last whole line, nothing more); let a
 second writer append to a ledger; open a ledger whose last line is damaged, or repair it
-silently.
+silently; sign a checkpoint over lines it has not checked (on opening, the lines since the
+last checkpoint are checked against it, and a closed ledger must end at its closing one).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final, Literal, TypeAlias
 
+import attrs
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..._shared.files import sync_directory
@@ -38,15 +42,19 @@ from ...errors import (
 )
 from ..conventions import LEDGER_FORMAT, LEDGER_FORMATS, LedgerKey, LineType
 from .format import (
+    Entry,
     canonical,
     chained_entry,
     checkpoint_line,
+    checkpoint_message,
     decode,
     default_checkpoints_path,
     entry_of,
     format_line,
     genesis,
     header_line,
+    is_mac,
+    is_signature,
     key_digest,
     scope_line,
     seal,
@@ -76,7 +84,9 @@ class Ledger:
     `Ledger` (in one process) may have a ledger file open at a time.
 
     Use it as a context manager, or call `close` when done: closing writes the final
-    checkpoint, without which the lines since the last checkpoint could be deleted unnoticed.
+    checkpoint, marked closed, without which the lines since the last checkpoint could be
+    deleted unnoticed, and after which no line can be added unnoticed. Opening a closed
+    ledger again signs a checkpoint saying so before its first new line.
 
     Args:
         path: the ledger file. It is created if missing (its directory must exist).
@@ -95,9 +105,11 @@ class Ledger:
         ConfigurationError: an argument has the wrong type or value.
         LedgerLocked: another process, or another `Ledger` here, has the ledger open.
         LedgerKeyMismatch: the ledger was created with another signing key.
-        LedgerCorrupt: the file is not a ledger, its last line is incomplete or damaged, it
-            has fewer lines than its last checkpoint, or the checkpoint file belongs to
-            another ledger. Run ``purposeful audit verify`` to see the first line that breaks.
+        LedgerCorrupt: the file is not a ledger, its last line is incomplete or damaged,
+            the lines since its last checkpoint do not follow on from it (a gap in the seqs,
+            a broken chain, fewer lines than the checkpoint), lines follow the checkpoint
+            that closed it, or the checkpoint file is damaged or belongs to another ledger.
+            Run ``purposeful audit verify`` to see the first line that breaks.
         LedgerError: the files cannot be opened, read or written.
     """
 
@@ -143,6 +155,7 @@ class Ledger:
         self._seq = 0
         self._head = ""
         self._checkpointed: int | None = None
+        self._closed_mark = False  # the newest checkpoint marks the ledger closed
         self._size = 0
         self._checkpoints_size = 0
         self._checkpoints_fd = -1
@@ -206,6 +219,8 @@ class Ledger:
     def _write_line(self, body: dict[str, Any]) -> None:
         """Chain *body* to the head, append it, and checkpoint if one is due (under the
         lock, or while opening)."""
+        if self._closed_mark:  # reopened: say so, signed, before adding to a closed ledger
+            self._write_checkpoint()
         seq = self._seq + 1
         line, mac = seal(body, seq, self._head)
         self._size = self._append(
@@ -237,7 +252,11 @@ class Ledger:
 
     def close(self) -> None:
         """Send what the audit trail holds unsent (`purposeful.audit.flush`), then write the
-        final checkpoint, force everything to the disk and release the ledger.
+        final checkpoint, marked closed, force everything to the disk and release the ledger.
+
+        A line added after the closing checkpoint (by anything but a `Ledger` opening the
+        file again) is reported by `verify_ledger` (``written-after-close``), and refused
+        by the next `Ledger` to open the file.
 
         Closing twice does nothing. The files are released even if the checkpoint fails.
 
@@ -252,8 +271,8 @@ class Ledger:
             self._closed = True
             forked = os.getpid() != self._pid
             try:
-                if not forked and self._checkpointed != self._seq:
-                    self._write_checkpoint()
+                if not forked and (self._checkpointed != self._seq or not self._closed_mark):
+                    self._write_checkpoint(closed=True)
             finally:
                 self._release()
 
@@ -325,11 +344,11 @@ class Ledger:
             sync_directory(folder)
 
     def _continue(self) -> None:
-        """Read the header and the last line of an existing ledger, to continue its chain."""
+        """Read the header of an existing ledger and check its lines since the last
+        checkpoint, to continue its chain."""
         try:
             with self._path.open("rb") as reader:
                 first = reader.readline()
-                last = _last_line(reader, self._size)
         except OSError as exc:
             raise LedgerError(f"cannot read the ledger {self._path}: {exc.strerror}") from None
         verify = (
@@ -362,25 +381,95 @@ class Ledger:
                 f"not with the signing key given ({self._fingerprint}). Open it with the key "
                 f"it was created with, or start a new ledger file for a new key"
             )
-        if last is None:
-            raise LedgerCorrupt(
-                f"the last line of the ledger {self._path} is incomplete: a process stopped "
-                f"while writing it, or the file was cut. Nothing was written; {verify}. If "
-                f"only that last line is broken, remove it (the lines before it are intact) "
-                f"and open the ledger again"
-            )
-        tail = start if last == first[:-1] else chained_entry(last)
-        if isinstance(tail, str) or (tail.seq == 0) != (tail is start):
-            raise LedgerCorrupt(f"the last line of the ledger {self._path} is damaged; {verify}")
-        self._ledger_id, self._seq, self._head = ledger_id, tail.seq, tail.mac
-        self._checkpointed = self._last_checkpoint(verify)
+        self._ledger_id = ledger_id
+        mark = self._last_checkpoint(verify)
+        last, raw_last = self._check_tail(start, mark, verify)
+        self._seq, self._head = last.seq, last.mac
+        self._checkpointed = mark.seq if mark is not None else None
+        self._closed_mark = mark is not None and mark.closed
         self._checkpoints_fd = self._open(self._checkpoints_path, "the checkpoint file")
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
-        if header.get(LedgerKey.FORMAT) != LEDGER_FORMAT and not written_as(last, LEDGER_FORMAT):
+        if header.get(LedgerKey.FORMAT) != LEDGER_FORMAT and not written_as(
+            raw_last, LEDGER_FORMAT
+        ):
             self._write_line(format_line(datetime.now(UTC)))
 
-    def _last_checkpoint(self, verify: str) -> int | None:
-        """The seq of the checkpoint file's last checkpoint, after checking it fits."""
+    def _check_tail(self, start: Entry, mark: _Mark | None, verify: str) -> tuple[Entry, bytes]:
+        """The ledger's last line (as an entry, and as stored), after checking that the
+        lines since the checkpoint *mark* follow on from the line it signed, one seq at a
+        time and each chained to the one before, and that none follows a closing one.
+
+        Without a checkpoint, only the last line is checked. The file is read backwards
+        from its end, so opening costs the lines since the last checkpoint, not the ledger.
+        """
+        broken = (
+            f"Lines were removed, inserted or changed, and a checkpoint signed now would "
+            f"hide it: nothing was written. Keep both files as they are and {verify}"
+        )
+        since = f"since its last checkpoint (seq {mark.seq})" if mark is not None else ""
+        later: Entry | None = None
+        last: tuple[Entry, bytes] | None = None
+        anchor: Entry | None = None
+        try:
+            with self._path.open("rb") as reader:
+                if not _ends_in_newline(reader, self._size):
+                    raise LedgerCorrupt(
+                        f"the last line of the ledger {self._path} is incomplete: a process "
+                        f"stopped while writing it, or the file was cut. Nothing was written; "
+                        f"{verify}. If only that last line is broken, remove it (the lines "
+                        f"before it are intact) and open the ledger again"
+                    )
+                for offset, raw in _lines_backwards(reader, self._size):
+                    entry = start if offset == 0 else chained_entry(raw)
+                    if isinstance(entry, str) or (entry.seq == 0) != (offset == 0):
+                        what = "last line" if last is None else f"a line {since}"
+                        raise LedgerCorrupt(
+                            f"the {what} of the ledger {self._path} is damaged; {verify}"
+                        )
+                    if later is not None and (
+                        later.seq != entry.seq + 1 or not later.chains_from(entry.mac)
+                    ):
+                        gap = (
+                            f"seq {later.seq} follows seq {entry.seq}"
+                            if later.seq != entry.seq + 1
+                            else f"seq {later.seq} does not chain to seq {entry.seq}"
+                        )
+                        raise LedgerCorrupt(
+                            f"the lines of the ledger {self._path} {since} do not follow on "
+                            f"from each other: {gap}. {broken}"
+                        )
+                    if last is None:
+                        last = (entry, raw)
+                    if mark is None or entry.seq <= mark.seq:
+                        anchor = entry
+                        break
+                    later = entry
+        except OSError as exc:
+            raise LedgerError(f"cannot read the ledger {self._path}: {exc.strerror}") from None
+        if last is None or anchor is None:  # pragma: no cover - the header is a line, seq 0
+            raise LedgerCorrupt(f"the ledger {self._path} holds no line; {verify}")
+        if mark is None:
+            return last
+        if anchor.seq != mark.seq or anchor.mac != mark.head:
+            raise LedgerCorrupt(
+                f"the ledger {self._path} does not reach its last checkpoint (seq {mark.seq}) "
+                f"intact: it ends at seq {last[0].seq}, or the line the checkpoint signed was "
+                f"changed. {broken}"
+            )
+        added = last[0].seq - mark.seq
+        if mark.closed and added:
+            raise LedgerCorrupt(
+                f"{_count(added, 'line was', 'lines were')} added to the ledger {self._path} "
+                f"after it was closed (after seq {mark.seq}, which its last checkpoint marks "
+                f"closed). A Ledger opening a closed ledger signs a checkpoint before its "
+                f"first line, so these were written by something else: nothing was written. "
+                f"Keep both files as evidence and {verify}; record to a new ledger file"
+            )
+        return last
+
+    def _last_checkpoint(self, verify: str) -> _Mark | None:
+        """The checkpoint file's last checkpoint, after checking its signature and that it
+        is this ledger's; None if the file is missing or empty."""
         size = _size_of(self._checkpoints_path)
         if size == 0:
             return None
@@ -391,24 +480,38 @@ class Ledger:
             raise LedgerError(
                 f"cannot read the checkpoint file {self._checkpoints_path}: {exc.strerror}"
             ) from None
+        damaged = f"the last checkpoint in {self._checkpoints_path} is damaged; {verify}"
         found = decode(last) if last is not None else "is incomplete"
-        if isinstance(found, str) or not isinstance(found.get(LedgerKey.SEQ), int):
-            raise LedgerCorrupt(
-                f"the last checkpoint in {self._checkpoints_path} is damaged; {verify}"
-            )
+        if isinstance(found, str):
+            raise LedgerCorrupt(damaged)
+        seq, head, signature, closed = (
+            found.get(name)
+            for name in (LedgerKey.SEQ, LedgerKey.HEAD, LedgerKey.SIGNATURE, LedgerKey.CLOSED)
+        )
+        if (
+            type(seq) is not int
+            or not isinstance(head, str)
+            or not is_mac(head)
+            or not isinstance(signature, str)
+            or not is_signature(signature)
+            or closed not in (None, True)
+        ):
+            raise LedgerCorrupt(damaged)
         if found.get(LedgerKey.LEDGER) != self._ledger_id:
             raise LedgerCorrupt(
                 f"the checkpoint file {self._checkpoints_path} belongs to another ledger "
                 f"(id {found.get(LedgerKey.LEDGER)}), not to {self._path} (id {self._ledger_id}). "
                 f"Pass Ledger(checkpoints=) the right file; {verify}"
             )
-        seq: int = found[LedgerKey.SEQ]
-        if seq > self._seq or (seq == self._seq and found.get(LedgerKey.HEAD) != self._head):
+        signed = {name: value for name, value in found.items() if name != LedgerKey.SIGNATURE}
+        try:
+            self._key.public_key().verify(bytes.fromhex(signature), checkpoint_message(signed))
+        except InvalidSignature:
             raise LedgerCorrupt(
-                f"the ledger {self._path} does not reach its last checkpoint (seq {seq}): "
-                f"lines were removed or changed; {verify}"
-            )
-        return seq
+                f"the last checkpoint in {self._checkpoints_path} does not verify with the "
+                f"signing key: it was changed or forged after it was written; {verify}"
+            ) from None
+        return _Mark(seq, head, closed is True)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -425,9 +528,9 @@ class Ledger:
                 f"its own ledger file"
             )
 
-    def _write_checkpoint(self) -> None:
+    def _write_checkpoint(self, *, closed: bool = False) -> None:
         """Sign the chain head and append it to the checkpoint file, once the lines it
-        names are on the disk."""
+        names are on the disk; *closed* marks the ledger closed at it."""
         if not self._sync_every_line:
             try:
                 os.fsync(self._fd)
@@ -443,6 +546,7 @@ class Ledger:
             key=self._fingerprint,
             seq=self._seq,
             head=self._head,
+            closed=closed,
         )
         self._checkpoints_size = self._append(
             self._checkpoints_fd,
@@ -455,6 +559,7 @@ class Ledger:
             ),
         )
         self._checkpointed = self._seq
+        self._closed_mark = closed
 
     def _append(self, fd: int, size: int, data: bytes, *, sync: bool, what: str) -> int:
         """Write *data* at the end of *fd* (whose length is *size*); return the new length.
@@ -497,6 +602,19 @@ class Ledger:
         self._fd = self._checkpoints_fd = -1
 
 
+@attrs.frozen
+class _Mark:
+    """The newest checkpoint, as opening a ledger needs it."""
+
+    seq: int
+    head: str
+    closed: bool
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"1 {one}" if count == 1 else f"{count} {many}"
+
+
 # --- files ----------------------------------------------------------------------------------
 
 
@@ -525,3 +643,27 @@ def _last_line(reader: BinaryIO, size: int) -> bytes | None:
         if cut >= 0:
             return tail[cut + 1 :]
     return tail
+
+
+def _ends_in_newline(reader: BinaryIO, size: int) -> bool:
+    reader.seek(size - 1)
+    return reader.read(1) == b"\n"
+
+
+def _lines_backwards(reader: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
+    """The lines of a file of *size* bytes that ends in a newline, last first: each line's
+    offset and its bytes, without the newline. Reads *_CHUNK* bytes at a time."""
+    position, buffer = size - 1, b""  # *buffer* holds the bytes from *position* on
+    while position > 0 or buffer:
+        cut = buffer.rfind(b"\n")
+        if cut >= 0:
+            yield position + cut + 1, buffer[cut + 1 :]
+            buffer = buffer[:cut]
+        elif position == 0:
+            yield 0, buffer
+            return
+        else:
+            start = max(0, position - _CHUNK)
+            reader.seek(start)
+            buffer = reader.read(position - start) + buffer
+            position = start

@@ -410,6 +410,17 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
             answer.scopes_without_subjects, "does not say whom it read", "do not say whom they read"
         )
         notes.append(f"Incomplete: {scopes} (written before purposeful recorded subjects).")
+    if answer.non_pseudonym_scopes:
+        scopes = _scopes(
+            answer.non_pseudonym_scopes,
+            "lists subjects that are not pseudonyms",
+            "list subjects that are not pseudonyms",
+        )
+        notes.append(
+            f"Incomplete: {scopes} (raw identifiers, or made without a pseudonym key), so "
+            "they cannot be matched to this person and are not shown: configure "
+            "purposeful.configure(pseudonymise=key.pseudonym) in the services."
+        )
     if answer.other_key_ids:
         notes.append(
             "Incomplete: some scopes hold pseudonyms made with keys not given "
