@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import cmarkgfm
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import purposeful
@@ -35,6 +36,7 @@ from purposeful import (
     InformationSharingAgreement,
     ServiceAgreement,
 )
+from purposeful._shared.document import visible
 from purposeful.access import AgencyDetails
 from purposeful.cli import main
 from purposeful.errors import NoticeError, UnknownPurpose
@@ -166,7 +168,7 @@ def test_markdown_covers_the_five_topics() -> None:
     assert "information privacy principle 7" in text
     assert "Notifier (Support note)" in text
     assert "Privacy Act 2020 s 53" in text
-    assert "privacy@tewhareawhina.example.nz" in text
+    assert "privacy`@`tewhareawhina.example.nz" in text  # an address, not a link
 
 
 def test_the_agency_is_not_listed_as_its_own_recipient() -> None:
@@ -310,11 +312,52 @@ def test_markup_in_wording_and_agreements_is_never_live(
     tags = parse(page)
     assert set(tags.tags) <= ALLOWED_TAGS
     assert tags.attributes <= ALLOWED_ATTRIBUTES
-    assert html.escape(agency_name) in page
-    assert html.escape(agreement_name) in page
-    text = built.to_markdown()
+    assert html.escape(visible(agency_name)) in page
+    assert html.escape(visible(agreement_name)) in page
+    text = built.to_markdown().replace("`@`", "@")  # an email address's @, as code
     for char in "<[`":
         assert _escaped_runs(text, char), char
+
+
+#: What GitHub and GitLab link by themselves, and what acts on a terminal or a page.
+LINKS_AND_CONTROLS = st.sampled_from(
+    [
+        "www.evil.example",
+        "https://evil.example/login",
+        "HTTP://evil.example",
+        "(ftp://evil.example)",
+        "help@evil.example",
+        "mailto:help@evil.example",
+        "a_b+c@evil.example",
+        "\u202egnp.exe",
+        "\x1b[31mred",
+        "nul\x00here",
+        "\u2066isolate\u2069",
+    ]
+)
+
+
+@given(
+    wording=st.builds(lambda a, m, b: a + m + b, TEXT, LINKS_AND_CONTROLS, TEXT),
+    name=st.builds(lambda a, m: a + m, TEXT, LINKS_AND_CONTROLS),
+)
+@settings(max_examples=40)
+def test_no_wording_or_name_becomes_a_link_on_github_or_acts_on_the_page(
+    wording: str, name: str
+) -> None:
+    agency = AgencyDetails(name=name, email="privacy@example.nz", website="www.example.nz")
+    agreement = attrs.evolve(JOINT_REFERRALS, name=name, description=wording)
+    built = notice(
+        agency=agency,
+        agreements=[agreement],
+        wording=NoticeWording(intro=wording, collect_intro=wording, title=name),
+    )
+    markdown = built.to_markdown()
+    page = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    assert "<a " not in page
+    for written in (markdown, built.to_html()):
+        assert not any(ch in written for ch in "\u202e\x1b\x00\u2066\u2069")
+        written.encode("utf-8")
 
 
 def test_wording_that_looks_like_a_list_or_heading_stays_a_sentence() -> None:
@@ -710,7 +753,7 @@ def test_a_collection_notice_tells_all_five_things_and_never_the_subject() -> No
     # the rights of access and correction
     assert "a copy of this information (access)" in text
     assert "correct it (correction)" in text
-    assert "privacy@tewhareawhina.example.nz" in text
+    assert "privacy`@`tewhareawhina.example.nz" in text  # an address, not a link
     assert "C-77031" not in text
 
 

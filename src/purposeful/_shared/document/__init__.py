@@ -12,7 +12,13 @@ shows each character that is not printable as its escape, as text always does.
 - `html`: a self-contained, accessible page that loads nothing, and `PAGE_STYLE`, the
   style of the pages written for people;
 - `markdown`: CommonMark with tables, through one escaper (`escape_markdown`);
-- `text`: for a terminal, with control characters shown as escapes (`printable`).
+- `text`: for a terminal, with control characters shown as escapes (`printable`, and
+  `visible`, which keeps whitespace, for HTML).
+
+In every format and every document, a character that is not printable (a control
+character, an escape sequence, a bidirectional override, a lone surrogate) is shown as its
+Python escape (``\\x1b``, ``\\u202e``), never written as it is: no text can act on a terminal,
+reorder what a page shows, or fail to encode.
 
 Nothing here reads a record, the locale or the clock, or imports a room of the library.
 """
@@ -34,7 +40,7 @@ from .blocks import (
 from .html import PAGE_STYLE, render_html
 from .markdown import escape as escape_markdown
 from .markdown import render_markdown
-from .text import printable, render_text
+from .text import printable, render_text, visible
 
 __all__ = [
     "PAGE_STYLE",
@@ -55,4 +61,5 @@ __all__ = [
     "render_markdown",
     "render_text",
     "split_sections",
+    "visible",
 ]
