@@ -533,6 +533,26 @@ def test_unmapped_categories_fall_back_to_user_and_can_be_mapped() -> None:
         notice().fideslang(fides_key="not a key")
 
 
+def test_a_lone_surrogate_is_written_as_its_escape_as_the_bundle_writes_it(
+    tmp_path: Path,
+) -> None:
+    # text decoded badly upstream: shown and written as \\ud800, never a UnicodeEncodeError
+    built = notice(
+        agency=AgencyDetails(name="Te Whare \ud800", email="privacy@example.nz"),
+        wording=NoticeWording(
+            collect_intro="We keep \udcff this", record_labels={"Client": "\ud800"}
+        ),
+    )
+    assert built.version.startswith("sha256:")
+    assert "Te Whare \\\\ud800" in built.to_markdown()  # the escape, its backslash escaped
+    assert "Te Whare \\ud800" in built.to_html()
+    written = built.write(tmp_path / "published")
+    assert "We keep \\udcff this" in written["html"].read_text(encoding="utf-8")
+    published = read_register(written["register"])
+    assert published.agency.name == "Te Whare \ud800"  # JSON reads the escape back exactly
+    assert check_drift(published, built) == []
+
+
 def test_write_puts_four_files_in_place(tmp_path: Path) -> None:
     built = notice()
     written = built.write(tmp_path / "published")
