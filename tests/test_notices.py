@@ -918,6 +918,23 @@ def test_notice_check_exits_2_on_a_malformed_register_or_a_missing_module(
     capsys.readouterr()
 
 
+def test_a_register_nested_too_deeply_is_a_notice_error_and_check_exits_2(
+    app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # json recurses once a level: exit 1 would say "drift found"
+    deep = tmp_path / "register.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(NoticeError, match="nested too deeply"):
+        read_register(deep)
+    with pytest.raises(NoticeError, match="nested too deeply"):
+        check_drift(deep, notice())
+    module = app(APP.replace("PURPOSES", BEFORE))
+    assert main(["notice", "check", module, "--published", str(deep)]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith(f"purposeful: error: {deep}: its arrays or objects are nested")
+    assert err.count("\n") == 1
+
+
 def test_notice_build_reads_agreements_from_toml(
     app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
