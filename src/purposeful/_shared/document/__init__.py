@@ -12,6 +12,7 @@ shows each character that is not printable as its escape, as text always does.
 - `html`: a self-contained, accessible page that loads nothing, and `PAGE_STYLE`, the
   style of the pages written for people;
 - `markdown`: CommonMark with tables, through one escaper (`escape_markdown`);
+- `spreadsheet`: CSV cells a spreadsheet will not run as a formula (`neutralise`);
 - `text`: for a terminal, with control characters shown as escapes (`printable`, and
   `visible`, which keeps whitespace, for HTML).
 
@@ -40,6 +41,7 @@ from .blocks import (
 from .html import PAGE_STYLE, render_html
 from .markdown import escape as escape_markdown
 from .markdown import render_markdown
+from .spreadsheet import neutralise
 from .text import printable, render_text, visible
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "Table",
     "escape_markdown",
     "fill",
+    "neutralise",
     "paragraphs",
     "printable",
     "render_html",
