@@ -156,7 +156,7 @@ def test_markdown_covers_the_five_topics() -> None:
     assert "## Who we share it with" in text
     assert "### Joint housing referrals" in text
     assert "Kāinga Ora, 7 Waterloo Quay, Wellington 6011" in text
-    assert "'Joint referrals AISA'" in text
+    assert "“Joint referrals AISA”" in text  # plain text, not Python's repr
     assert "the law (Oranga Tamariki Act 1989 s 66C)" in text
     # what needs your consent, and how to change your mind
     assert "## What needs your consent, and how to change your mind" in text
@@ -358,6 +358,21 @@ def test_no_wording_or_name_becomes_a_link_on_github_or_acts_on_the_page(
     for written in (markdown, built.to_html()):
         assert not any(ch in written for ch in "\u202e\x1b\x00\u2066\u2069")
         written.encode("utf-8")
+
+
+def test_a_lawful_basis_reads_as_plain_words_not_as_python() -> None:
+    @purposeful.record(subject="client_id")
+    class Funded:
+        client_id: str
+        name: str = purposeful.field(
+            purposes={"service-delivery": ServiceAgreement("SA it's\nhere")}
+        )
+
+    text = notice(records=[Funded], agreements=[]).to_markdown()
+    assert "the service agreement “SA it's here”" in text
+    assert "\\n" not in text
+    page = notice(records=[Funded], agreements=[]).to_html()
+    assert "the service agreement “SA it&#x27;s\nhere”" in page  # HTML keeps line breaks
 
 
 def test_wording_that_looks_like_a_list_or_heading_stays_a_sentence() -> None:

@@ -691,6 +691,12 @@ def page_with(directory: Path, values: list[str]) -> str:
     return page_of(members(info.path))
 
 
+def test_the_page_names_a_lawful_basis_in_plain_words(tmp_path: Path) -> None:
+    page = page_of(members(build_bundle(tmp_path / "b.zip").path))
+    assert "the service agreement “Service delivery agreement”" in page
+    assert "&#x27;Service delivery agreement&#x27;" not in page  # not Python's repr
+
+
 @given(values=st.lists(markup_text, min_size=VALUES, max_size=VALUES))
 @settings(max_examples=60)
 def test_no_value_is_ever_live_markup_on_the_page(scratch: Path, values: list[str]) -> None:

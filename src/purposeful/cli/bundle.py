@@ -143,12 +143,15 @@ def _bundle_verify(args: argparse.Namespace) -> int:
     from ..access.verify import encrypted_bundle, verify_bundle
 
     secret = _decryption_secret(args)
-    if secret.get("passphrase") is None and "private_key" not in secret:
-        # a BundleError (unreadable, or a pipe or a device) is a usage error: exit 2
-        if encrypted_bundle(args.bundle):
-            raise ConfigurationError(
-                f"{args.bundle} is encrypted: give --passphrase-env VAR or --private-key F"
-            )
+    # a BundleError (unreadable, or a pipe or a device) is a usage error: exit 2
+    if (
+        secret.get("passphrase") is None
+        and "private_key" not in secret
+        and encrypted_bundle(args.bundle)
+    ):
+        raise ConfigurationError(
+            f"{args.bundle} is encrypted: give --passphrase-env VAR or --private-key F"
+        )
     try:
         verified = verify_bundle(args.bundle, args.public_key, **secret)
     except (BundleInvalid, BundleDecryptionError) as failure:

@@ -10,9 +10,9 @@ is written, and nowhere else: no text can become a tag, an attribute or an entit
 character that is not printable and not whitespace is shown as its escape first
 (`text.visible`): no control character or bidirectional override acts on the page, and a
 lone surrogate (which UTF-8 cannot encode) is shown as ``\\ud800``. An *exact* document's
-text shows its whitespace as escapes too (`text.printable`). The markup around the text is this module's own, and the style is
-the document's trusted CSS. The classes it writes, for the style to use: ``note`` (a note
-paragraph), ``number`` (a cell of a numeric column).
+text shows its whitespace as escapes too (`text.printable`). The markup around the text is
+this module's own, and the style is the document's trusted CSS. The classes it writes, for
+the style to use: ``note`` (a note paragraph), ``number`` (a cell of a numeric column).
 
 This module must not build markup from text any other way.
 """
