@@ -950,6 +950,35 @@ def test_a_register_nested_too_deeply_is_a_notice_error_and_check_exits_2(
     assert err.count("\n") == 1
 
 
+def test_an_error_shows_a_path_with_terminal_escapes_as_escapes_on_one_line(
+    app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = app(APP.replace("PURPOSES", BEFORE))
+    hostile = tmp_path / "reg\x1b[2J\x1b]0;owned\x07\nister\u202e.json"
+    assert main(["notice", "check", module, "--published", str(hostile)]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("purposeful: error: cannot read the published register")
+    assert "reg\\x1b[2J\\x1b]0;owned\\x07\\nister\\u202e.json" in err
+    assert not any(ch in err for ch in "\x1b\x07\u202e")
+    assert err.count("\n") == 1
+
+
+def test_notice_check_shows_a_published_version_as_text_never_as_control_characters(
+    app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = app(APP.replace("PURPOSES", BEFORE))
+    out = tmp_path / "v1"
+    assert main(["notice", "build", module, *AGENCY_ARGS, "--out", str(out)]) == 0
+    register = json.loads((out / "register.json").read_text(encoding="utf-8"))
+    register["notice_version"] = "v1\x1b[31m\u202e"
+    (out / "register.json").write_text(json.dumps(register), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["notice", "check", module, "--published", str(out / "register.json")]) == 0
+    printed, _ = capsys.readouterr()
+    assert "v1\\x1b[31m\\u202e" in printed
+    assert "\x1b" not in printed
+
+
 def test_notice_build_reads_agreements_from_toml(
     app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -127,7 +127,7 @@ def verify_bundle(
                     f"recipient's private key (private_key=...) it was encrypted to"
                 )
             decrypt_stream(
-                cast(BinaryIO, source),
+                source,
                 cast(BinaryIO, plain),
                 passphrase=passphrase,
                 private_key=private_key,

@@ -20,9 +20,9 @@ exit status, and list its ``GROUP`` in `GROUPS`.
 
 The commands parse strings into values at this edge (`purposeful.cli._common`), call the
 library and print what it returns. A user error (any `PurposefulError`) is one line on
-stderr and exit status 2, never a traceback. What this package must not do: print a secret
-(a key, a passphrase, a subject identifier), or hold logic the library does not offer to
-code.
+stderr (control characters shown as escapes) and exit status 2, never a traceback. What
+this package must not do: print a secret (a key, a passphrase, a subject identifier), or
+hold logic the library does not offer to code.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import PurposefulError
 from . import audit, bundle, keys, notices
-from ._common import USAGE_ERROR, CommandGroup
+from ._common import USAGE_ERROR, CommandGroup, error_line
 
 __all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
 
@@ -70,5 +70,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except PurposefulError as error:
-        print(f"purposeful: error: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return USAGE_ERROR
