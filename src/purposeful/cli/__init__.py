@@ -33,7 +33,8 @@ from collections.abc import Callable, Sequence
 
 from ..errors import PurposefulError
 from . import audit, bundle, keys, notices
-from ._common import USAGE_ERROR, CommandGroup, error_line
+from ._common import USAGE_ERROR, CommandGroup
+from ._common import error_line as _error_line
 
 __all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
 
@@ -70,5 +71,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except PurposefulError as error:
-        print(error_line(error), file=sys.stderr)
+        print(_error_line(error), file=sys.stderr)
         return USAGE_ERROR
