@@ -16,6 +16,7 @@ This module must not write text any other way.
 
 from __future__ import annotations
 
+import re
 import textwrap
 import unicodedata
 
@@ -46,7 +47,8 @@ def visible(text: str) -> str:
     every other character that is not printable shown as its escape: for HTML, where
     whitespace is only whitespace but a control character, a bidirectional override or a
     lone surrogate would act on the page or fail to encode."""
-    if text.isprintable():
+    # the common case (prose, with line breaks and tabs), checked in C
+    if text.isprintable() or _LINE_BREAKS_AND_TABS.sub("", text).isprintable():
         return text
     return "".join(ch if ch.isprintable() or _is_space(ch) else ascii(ch)[1:-1] for ch in text)
 
@@ -58,6 +60,7 @@ def _is_space(ch: str) -> bool:
 
 
 _SPACES = frozenset({"Zs", "Zl", "Zp"})
+_LINE_BREAKS_AND_TABS = re.compile("[\t\n\r]+")
 
 
 def render_text(document: Document, *, width: int = WIDTH) -> str:
