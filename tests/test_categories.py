@@ -478,3 +478,12 @@ def test_category_not_written_as_an_array_of_tables_is_located(
     error = load_error(path)
     assert_located(error, path, line)
     assert "'category' must be an array of tables" in str(error)
+
+
+def test_a_file_nested_too_deeply_is_a_registry_file_error_naming_it(tmp_path: Path) -> None:
+    # tomllib recurses once a level: a crafted file must not raise RecursionError
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    error = load_error(deep)
+    assert error.path == str(deep)
+    assert "nested too deeply" in str(error)

@@ -8,6 +8,8 @@ unbiased, and nothing but the categories grouped by reaches the output.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import math
@@ -16,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import attrs
+import cmarkgfm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -640,6 +643,46 @@ def test_no_value_but_the_categories_grouped_by_and_no_subject_id_reaches_the_ou
     with pytest.raises(PurposeViolation) as refusal:
         crosstab(records or [visit(0)], ["name"], purpose=FUNDER, actor=REPORTING_JOB)
     assert not any(mark in str(refusal.value) for mark in MARKS)
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_rows_for_a_spreadsheet_show_a_formula_as_text_and_json_keeps_it(formula: str) -> None:
+    cells = {(formula,): 9, ("Northland",): 12}
+    table = protected(("region",), cells, rounding=False)
+    rows = {row["region"]: row for row in table.to_rows()}
+    assert rows["'" + formula]["count"] == 9  # an apostrophe: shown as text, never run
+    assert "Northland" in rows  # other values as they are
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*table.dimensions, "count", "suppressed"])
+    writer.writeheader()
+    writer.writerows(table.to_rows())
+    assert all(
+        not row[0].startswith(("=", "+", "-", "@", "\t", "\r"))
+        for row in csv.reader(io.StringIO(out.getvalue()))
+    )
+    assert formula in [cell["region"] for cell in table.to_json()["cells"]]  # exact
+
+
+@given(
+    st.sampled_from(
+        [
+            "www.evil.example",
+            "https://evil.example/x",
+            "help@evil.example",
+            "\u202eRTL",
+            "\x1b[31m",
+            "nul\x00",
+        ]
+    )
+)
+def test_no_category_value_becomes_a_link_or_a_control_in_markdown(value: str) -> None:
+    table = protected(("region",), {(value,): 9, ("Northland",): 12}, rounding=False)
+    markdown = table.to_markdown()
+    assert "<a " not in cmarkgfm.github_flavored_markdown_to_html(markdown)
+    assert all(ch == "\n" or ch.isprintable() for ch in markdown)
 
 
 def test_exports_say_a_cell_is_suppressed_but_not_why() -> None:

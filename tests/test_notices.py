@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import cmarkgfm
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import purposeful
@@ -35,6 +36,7 @@ from purposeful import (
     InformationSharingAgreement,
     ServiceAgreement,
 )
+from purposeful._shared.document import visible
 from purposeful.access import AgencyDetails
 from purposeful.cli import main
 from purposeful.errors import NoticeError, UnknownPurpose
@@ -154,7 +156,7 @@ def test_markdown_covers_the_five_topics() -> None:
     assert "## Who we share it with" in text
     assert "### Joint housing referrals" in text
     assert "Kāinga Ora, 7 Waterloo Quay, Wellington 6011" in text
-    assert "'Joint referrals AISA'" in text
+    assert "“Joint referrals AISA”" in text  # plain text, not Python's repr
     assert "the law (Oranga Tamariki Act 1989 s 66C)" in text
     # what needs your consent, and how to change your mind
     assert "## What needs your consent, and how to change your mind" in text
@@ -166,7 +168,7 @@ def test_markdown_covers_the_five_topics() -> None:
     assert "information privacy principle 7" in text
     assert "Notifier (Support note)" in text
     assert "Privacy Act 2020 s 53" in text
-    assert "privacy@tewhareawhina.example.nz" in text
+    assert "privacy`@`tewhareawhina.example.nz" in text  # an address, not a link
 
 
 def test_the_agency_is_not_listed_as_its_own_recipient() -> None:
@@ -310,11 +312,67 @@ def test_markup_in_wording_and_agreements_is_never_live(
     tags = parse(page)
     assert set(tags.tags) <= ALLOWED_TAGS
     assert tags.attributes <= ALLOWED_ATTRIBUTES
-    assert html.escape(agency_name) in page
-    assert html.escape(agreement_name) in page
-    text = built.to_markdown()
+    assert html.escape(visible(agency_name)) in page
+    assert html.escape(visible(agreement_name)) in page
+    text = built.to_markdown().replace("`@`", "@")  # an email address's @, as code
     for char in "<[`":
         assert _escaped_runs(text, char), char
+
+
+#: What GitHub and GitLab link by themselves, and what acts on a terminal or a page.
+LINKS_AND_CONTROLS = st.sampled_from(
+    [
+        "www.evil.example",
+        "https://evil.example/login",
+        "HTTP://evil.example",
+        "(ftp://evil.example)",
+        "help@evil.example",
+        "mailto:help@evil.example",
+        "a_b+c@evil.example",
+        "\u202egnp.exe",
+        "\x1b[31mred",
+        "nul\x00here",
+        "\u2066isolate\u2069",
+    ]
+)
+
+
+@given(
+    wording=st.builds(lambda a, m, b: a + m + b, TEXT, LINKS_AND_CONTROLS, TEXT),
+    name=st.builds(lambda a, m: a + m, TEXT, LINKS_AND_CONTROLS),
+)
+@settings(max_examples=40)
+def test_no_wording_or_name_becomes_a_link_on_github_or_acts_on_the_page(
+    wording: str, name: str
+) -> None:
+    agency = AgencyDetails(name=name, email="privacy@example.nz", website="www.example.nz")
+    agreement = attrs.evolve(JOINT_REFERRALS, name=name, description=wording)
+    built = notice(
+        agency=agency,
+        agreements=[agreement],
+        wording=NoticeWording(intro=wording, collect_intro=wording, title=name),
+    )
+    markdown = built.to_markdown()
+    page = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    assert "<a " not in page
+    for written in (markdown, built.to_html()):
+        assert not any(ch in written for ch in "\u202e\x1b\x00\u2066\u2069")
+        written.encode("utf-8")
+
+
+def test_a_lawful_basis_reads_as_plain_words_not_as_python() -> None:
+    @purposeful.record(subject="client_id")
+    class Funded:
+        client_id: str
+        name: str = purposeful.field(
+            purposes={"service-delivery": ServiceAgreement("SA it's\nhere")}
+        )
+
+    text = notice(records=[Funded], agreements=[]).to_markdown()
+    assert "the service agreement “SA it's here”" in text
+    assert "\\n" not in text
+    page = notice(records=[Funded], agreements=[]).to_html()
+    assert "the service agreement “SA it&#x27;s\nhere”" in page  # HTML keeps line breaks
 
 
 def test_wording_that_looks_like_a_list_or_heading_stays_a_sentence() -> None:
@@ -488,6 +546,26 @@ def test_unmapped_categories_fall_back_to_user_and_can_be_mapped() -> None:
     assert text["data_categories"] == ["user.content"]
     with pytest.raises(purposeful.ConfigurationError, match="fides key"):
         notice().fideslang(fides_key="not a key")
+
+
+def test_a_lone_surrogate_is_written_as_its_escape_as_the_bundle_writes_it(
+    tmp_path: Path,
+) -> None:
+    # text decoded badly upstream: shown and written as \\ud800, never a UnicodeEncodeError
+    built = notice(
+        agency=AgencyDetails(name="Te Whare \ud800", email="privacy@example.nz"),
+        wording=NoticeWording(
+            collect_intro="We keep \udcff this", record_labels={"Client": "\ud800"}
+        ),
+    )
+    assert built.version.startswith("sha256:")
+    assert "Te Whare \\\\ud800" in built.to_markdown()  # the escape, its backslash escaped
+    assert "Te Whare \\ud800" in built.to_html()
+    written = built.write(tmp_path / "published")
+    assert "We keep \\udcff this" in written["html"].read_text(encoding="utf-8")
+    published = read_register(written["register"])
+    assert published.agency.name == "Te Whare \ud800"  # JSON reads the escape back exactly
+    assert check_drift(published, built) == []
 
 
 def test_write_puts_four_files_in_place(tmp_path: Path) -> None:
@@ -710,7 +788,7 @@ def test_a_collection_notice_tells_all_five_things_and_never_the_subject() -> No
     # the rights of access and correction
     assert "a copy of this information (access)" in text
     assert "correct it (correction)" in text
-    assert "privacy@tewhareawhina.example.nz" in text
+    assert "privacy`@`tewhareawhina.example.nz" in text  # an address, not a link
     assert "C-77031" not in text
 
 
@@ -853,6 +931,52 @@ def test_notice_check_exits_2_on_a_malformed_register_or_a_missing_module(
     assert main(["notice", "check", "no_such_module_here", "--published", str(broken)]) == 2
     assert main(["notice", "check", module]) == 2  # --published is required
     capsys.readouterr()
+
+
+def test_a_register_nested_too_deeply_is_a_notice_error_and_check_exits_2(
+    app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # json recurses once a level: exit 1 would say "drift found"
+    deep = tmp_path / "register.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(NoticeError, match="nested too deeply"):
+        read_register(deep)
+    with pytest.raises(NoticeError, match="nested too deeply"):
+        check_drift(deep, notice())
+    module = app(APP.replace("PURPOSES", BEFORE))
+    assert main(["notice", "check", module, "--published", str(deep)]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith(f"purposeful: error: {deep}: its arrays or objects are nested")
+    assert err.count("\n") == 1
+
+
+def test_an_error_shows_a_path_with_terminal_escapes_as_escapes_on_one_line(
+    app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = app(APP.replace("PURPOSES", BEFORE))
+    hostile = tmp_path / "reg\x1b[2J\x1b]0;owned\x07\nister\u202e.json"
+    assert main(["notice", "check", module, "--published", str(hostile)]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("purposeful: error: cannot read the published register")
+    assert "reg\\x1b[2J\\x1b]0;owned\\x07\\nister\\u202e.json" in err
+    assert not any(ch in err for ch in "\x1b\x07\u202e")
+    assert err.count("\n") == 1
+
+
+def test_notice_check_shows_a_published_version_as_text_never_as_control_characters(
+    app: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = app(APP.replace("PURPOSES", BEFORE))
+    out = tmp_path / "v1"
+    assert main(["notice", "build", module, *AGENCY_ARGS, "--out", str(out)]) == 0
+    register = json.loads((out / "register.json").read_text(encoding="utf-8"))
+    register["notice_version"] = "v1\x1b[31m\u202e"
+    (out / "register.json").write_text(json.dumps(register), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["notice", "check", module, "--published", str(out / "register.json")]) == 0
+    printed, _ = capsys.readouterr()
+    assert "v1\\x1b[31m\\u202e" in printed
+    assert "\x1b" not in printed
 
 
 def test_notice_build_reads_agreements_from_toml(

@@ -1143,3 +1143,12 @@ def test_purpose_key_is_located_at_the_root_not_inside_another_table(tmp_path: P
         """,
     )
     assert_located(load_error(path), path, 4)
+
+
+def test_a_file_nested_too_deeply_is_a_registry_file_error_naming_it(tmp_path: Path) -> None:
+    # tomllib recurses once a level: a crafted file must not raise RecursionError
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    error = load_error(deep)
+    assert error.path == str(deep)
+    assert "nested too deeply" in str(error)

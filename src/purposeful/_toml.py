@@ -56,6 +56,12 @@ def read_table_array(
     except tomllib.TOMLDecodeError as exc:
         line = _line_of(str(exc))
         raise RegistryFileError(f"not valid TOML: {exc}", path=name, line=line) from None
+    except RecursionError:
+        raise RegistryFileError(
+            "arrays or tables are nested too deeply to read; a registry file nests a few "
+            "levels at most: check the file is the one you meant",
+            path=name,
+        ) from None
     entries = data.get(table, [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise RegistryFileError(

@@ -39,6 +39,7 @@ __all__ = [
     "ServiceAgreement",
     "Statute",
     "parse_basis",
+    "plain_description",
 ]
 
 
@@ -140,6 +141,19 @@ CONSENT = Consent()
 SERIOUS_THREAT = SeriousThreat()
 ORANGA_TAMARIKI_ACT_S66C = Statute("Oranga Tamariki Act 1989", "66C")
 FAMILY_VIOLENCE_ACT_S20 = Statute("Family Violence Act 2018", "20")
+
+
+def plain_description(basis: LawfulBasis) -> str:
+    """*basis* described for a page or a notice: as `describe()`, with an agreement's name
+    in quotation marks as it is, not as Python writes it (``'...'``, escapes and all). The
+    document renderer escapes what it must where it writes the text."""
+    if isinstance(basis, ServiceAgreement):
+        return f"the service agreement “{basis.name}”"
+    if isinstance(basis, InformationSharingAgreement):
+        return (
+            f"the approved information sharing agreement “{basis.name}” (Privacy Act 2020 Part 7)"
+        )
+    return basis.describe()
 
 
 def parse_basis(value: Any) -> LawfulBasis:

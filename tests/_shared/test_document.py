@@ -8,13 +8,16 @@ escaper writes it (Markdown), in its place.
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
 import attrs
+import cmarkgfm
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,10 +41,14 @@ from purposeful._shared.document import (
     render_markdown,
     render_text,
     split_sections,
+    visible,
 )
 
-#: Any character Python can hold and UTF-8 can write (no lone surrogates).
-ANY = st.characters(exclude_categories=("Cs",))
+#: What marks a text's place in `with_markers`: printable, so that every renderer writes
+#: it as it is, and never in a text here.
+MARKS = ("\ua500", "\ua501", "\ua502")
+#: Any character Python can hold and UTF-8 can write (no lone surrogates), but the marks.
+ANY = st.characters(exclude_categories=("Cs",), exclude_characters=MARKS)
 TEXT = st.text(ANY, max_size=20)
 MARKUP = st.sampled_from(
     [
@@ -67,6 +74,16 @@ MARKUP = st.sampled_from(
         "line\nbreak\r\nand\rmore",
         "\x1b[31mred\x1b[0m \u202egnp.exe",
         "[ref]: http://example.com",
+        "www.example.com",
+        "WWW.EXAMPLE.COM/x",
+        "https://example.com/login",
+        "(http://example.com)",
+        "ftp://example.com",
+        "help@example.com",
+        "a_b@c.d",
+        "mailto:a@b.c",
+        "xmpp:a@b.c/x",
+        "\x00\x7f\x85\u200e\u2066\u061c\x1c",
     ]
 )
 #: Text that often holds markup, and sometimes is only that.
@@ -174,14 +191,14 @@ def with_markers(document: Document) -> tuple[Document, dict[str, str]]:
 
     def mark(text: str) -> str:
         number = str(next(numbers))
-        marker = "\U000f0000" + number.ljust(len(text) - 2, "\U000f0002") + "\U000f0001"
+        marker = MARKS[0] + number.ljust(len(visible(text)) - 2, MARKS[2]) + MARKS[1]
         texts[marker] = text
         return marker
 
     return map_texts(document, mark), texts
 
 
-_MARKER = re.compile("\U000f0000[0-9]+\U000f0002*\U000f0001")
+_MARKER = re.compile(f"{MARKS[0]}[0-9]+{MARKS[2]}*{MARKS[1]}")
 
 
 def put_back(text: str, texts: dict[str, str], write: Callable[[str], str] = str) -> str:
@@ -253,7 +270,7 @@ def test_no_text_in_any_block_becomes_markup_in_html_and_every_text_reads_back(
     document: Document,
 ) -> None:
     marked, texts = with_markers(document)
-    expected = html_events(render_html(marked), lambda text: put_back(text, texts))
+    expected = html_events(render_html(marked), lambda text: put_back(text, texts, visible))
     assert html_events(render_html(document)) == expected
 
 
@@ -343,15 +360,130 @@ def escaped_everywhere(line: str) -> bool:
     return True
 
 
+#: The code span the escaper writes an email address's ``@`` as (never escaped: every
+#: backtick of a text is).
+_AT = re.compile(r"(?<!\\)`@`")
+
+
 @given(HOSTILE)
 def test_the_markdown_escaper_leaves_no_markup_and_reads_back_as_the_text(text: str) -> None:
     line = escape_markdown(text)
     assert "\n" not in line
     assert "\r" not in line
     assert line == line.strip()  # no indented code, no hard line break
-    assert escaped_everywhere(line)
+    assert escaped_everywhere(_AT.sub("@", line))
     assert not LINE_START.match(line)
-    assert unescape(line) == " ".join(text.split())
+    assert unescape(_AT.sub("@", line)) == printable(text)
+
+
+#: Text full of what GitHub links by itself: addresses, schemes, email addresses.
+LINKISH = st.lists(
+    st.sampled_from(
+        [
+            "www.",
+            "WWW.",
+            "http",
+            "https",
+            "ftp",
+            "mailto",
+            "xmpp",
+            "://",
+            ":",
+            "//",
+            "@",
+            ".",
+            "a",
+            "Z",
+            "0",
+            "-",
+            "_",
+            "+",
+            "example",
+            ".com",
+            ".nz",
+            "/x",
+            " ",
+            "(",
+            ")",
+            "<",
+            ">",
+            "*",
+            "~",
+            "\\",
+            "&#64;",
+            "`",
+            "\n",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+def gfm(markdown: str) -> str:
+    """*markdown* as GitHub renders it (cmark-gfm, with its extensions and raw HTML kept)."""
+    return str(
+        cmarkgfm.github_flavored_markdown_to_html(
+            markdown, options=cmarkgfm.Options.CMARK_OPT_UNSAFE
+        )
+    )
+
+
+@given(st.one_of(LINKISH, HOSTILE))
+def test_github_reads_no_text_as_a_link_or_markup(text: str) -> None:
+    # GitHub's own parser: its extended autolinks (www., http://, email addresses) as well
+    # as CommonMark's markup; the text reads back as it was, escapes shown
+    text = text if text.split() else text + "x"
+    page = gfm(escape_markdown(text))
+    assert page.startswith("<p>")
+    assert page.endswith("</p>\n")
+    inside = page[len("<p>") : -len("</p>\n")]
+    assert "<" not in inside.replace("<code>@</code>", "@")
+    assert html.unescape(inside.replace("<code>@</code>", "@")) == printable(text)
+
+
+@given(documents(st.one_of(LINKISH, HOSTILE)))
+def test_github_finds_no_link_in_a_document(document: Document) -> None:
+    page = gfm(render_markdown(document))
+    assert "<a " not in page
+    assert "<img" not in page
+    assert "<script" not in page
+
+
+# --- what is not printable, in every format -------------------------------------------------
+
+
+@given(documents(ANY_NAME))
+def test_every_format_shows_what_is_not_printable_as_escapes(document: Document) -> None:
+    # a control character, an escape sequence, a bidirectional override or a lone
+    # surrogate is never written as it is, exact document or not
+    page = render_html(document)
+    assert all(
+        ch.isprintable() or ch in "\t\n\r" or unicodedata.category(ch) in ("Zs", "Zl", "Zp")
+        for ch in page
+    )
+    page.encode("utf-8")
+    for written in (render_markdown(document), render_text(document)):
+        assert all(ch == "\n" or ch.isprintable() for ch in written)
+        written.encode("utf-8")
+
+
+def test_a_control_or_bidi_character_reads_as_its_escape_in_every_format() -> None:
+    document = Document(
+        title="t",
+        lang="en",
+        sections=[Section([Paragraph("a\u202eb\x1bc\x00d\ud800e"), Table(["x\u2066"], [])])],
+    )
+    for written in (render_html(document), render_markdown(document), render_text(document)):
+        for shown in ("u202e", "x1b", "x00", "ud800", "u2066"):
+            assert shown in written
+        assert not any(ch in written for ch in "\u202e\x1b\x00\ud800\u2066")
+
+
+def test_html_keeps_whitespace_as_whitespace() -> None:
+    page = render_html(
+        Document(title="t", lang="en", sections=[Section([Paragraph("a\nb\tc\xa0d")])])
+    )
+    assert "<p>a\nb\tc\xa0d</p>" in page
 
 
 @given(documents(HOSTILE.map(lambda text: text if text.split() else text + "x")))
@@ -386,7 +518,7 @@ def test_markdown_blocks() -> None:
         "Kia ora\n\n# How \\*we\\* work\n\n## What\n\n1\\. One line, not two\n\n"
         "\\- not a list\n\n"
         "| Name | Count |\n|---|---:|\n| A\\|B | 3 |\n\n- one\n- two\n\n"
-        "- **Email:** a\\_b@example.nz\n\n*A note.*\n\n---\n\n*Notice version 2.*\n"
+        "- **Email:** a\\_b`@`example.nz\n\n*A note.*\n\n---\n\n*Notice version 2.*\n"
     )
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import struct
+import threading
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -49,8 +51,11 @@ from purposeful.access import (
     load_recipient_public_key,
     verify_bundle,
 )
+from purposeful.access.bundle import dumps, signature_document
 from purposeful.access.encryption import MAGIC, decrypt_stream
+from purposeful.access.verify import encrypted_bundle
 from purposeful.audit import signing_key_id
+from purposeful.cli import main
 from purposeful.errors import BundleDecryptionError, BundleError, BundleInvalid
 
 PASSPHRASE = "kōwhai blooms in spring"
@@ -364,6 +369,88 @@ def test_a_missing_file_fails_as_unreadable(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="cannot read the bundle") as caught:
         verify_bundle(tmp_path / "missing.zip", PUBLIC_KEY)
     assert not isinstance(caught.value, BundleInvalid)
+
+
+def public_pem(folder: Path) -> Path:
+    pem = folder / "agency.pub.pem"
+    pem.write_bytes(
+        PUBLIC_KEY.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return pem
+
+
+def finishes(work: Callable[[], object], seconds: float = 20) -> object:
+    """What *work* returns or raises, failing if it takes longer than *seconds*."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "blocked: it waited on something that never comes"
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_a_device_or_a_directory_is_refused_before_anything_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = tmp_path / "bundle.zip"
+    os.mkfifo(pipe)  # opening it for reading would wait for a writer for ever
+    refused = [pipe, tmp_path]
+    if Path("/dev/zero").exists():
+        refused.append(Path("/dev/zero"))  # reading it never ends
+    for path in refused:
+        error = finishes(lambda path=path: verify_bundle(path, PUBLIC_KEY))
+        assert isinstance(error, BundleError)
+        assert not isinstance(error, BundleInvalid)
+        assert "is not a regular file" in str(error)
+        error = finishes(lambda path=path: encrypted_bundle(path))
+        assert isinstance(error, BundleError)
+    pem = str(public_pem(tmp_path))
+    assert finishes(lambda: main(["bundle", "verify", str(pipe), "--public-key", pem])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("purposeful: error: the bundle")
+    assert "not a regular file" in err
+
+
+def deep_bundle(folder: Path, manifest: bytes) -> Path:
+    """A bundle whose manifest is *manifest*, signed with the agency's key."""
+    signature = dumps(signature_document(manifest, SIGNING_KEY))
+    return write_zip(
+        folder / "deep.zip", [("manifest.json", manifest), ("manifest.sig", signature)]
+    )
+
+
+def test_a_signed_manifest_nested_too_deeply_is_invalid_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    crafted = deep_bundle(tmp_path, b"[" * 100_000 + b"]" * 100_000)
+    error = invalid(crafted)
+    assert str(error).startswith("manifest.json: is signed but nested too deeply")
+    pem = str(public_pem(tmp_path))
+    assert main(["bundle", "verify", str(crafted), "--public-key", pem]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("FAILED: manifest.json: is signed but nested too deeply")
+    assert err == ""
+
+
+def test_a_signed_manifest_with_a_nested_file_entry_is_invalid(tmp_path: Path) -> None:
+    nested = "[" * 900 + "]" * 900
+    for field in ("name", "sha256", "size"):
+        entry = {"name": "a.txt", "sha256": "0" * 64, "size": 1}
+        document = json.loads(signed([]).get("manifest.json", b"{}"))
+        text = json.dumps(entry).replace(json.dumps(entry[field]), nested, 1)
+        document["files"] = "FILES"
+        manifest = json.dumps(document).replace('"FILES"', f"[{text}]").encode()
+        assert "lists its files in an unknown form" in str(invalid(deep_bundle(tmp_path, manifest)))
 
 
 # --- the list of members ---------------------------------------------------------------------

@@ -159,6 +159,19 @@ def test_agreements_load_from_toml(tmp_path: Path) -> None:
         (("review = 2028-01-01", "review = 2028-01-01\nowner = 'me'"), "unknown key", 20),
         (('id = "child-safety"', 'id = "housing-referrals"'), "declared twice", 20),
         (('[[agreement]]\nid = "child', '[[agreements]]\nid = "child'), "unknown table", 20),
+        (("review = 2028-01-01", "review = 2028-01-01\ndescription = 5"), "description", 20),
+        (("review = 2028-01-01", "review = 2028-01-01\ndescription = [1]"), "description", 20),
+        (('fields = ["AgreementReferral.notes"]', "fields = [5]"), "fields", 20),
+        (('name = "Child safety"', "name = 5"), "name", 20),
+        (('parties = ["Te Whare Āwhina", "Oranga Tamariki"]', "parties = 5"), "parties", 20),
+        (('parties = ["Te Whare Āwhina", "Oranga Tamariki"]', "parties = [5, 6]"), "party", 20),
+        (
+            ('parties = ["Te Whare Āwhina", "Oranga Tamariki"]', 'parties = [{ name = 5 }, "B"]'),
+            "name",
+            20,
+        ),
+        (('purposes = ["care-and-protection"]', "purposes = [5]"), "purposes", 20),
+        (('purposes = ["care-and-protection"]', "purposes = 5"), "purposes", 20),
     ],
 )
 def test_a_wrong_entry_in_a_file_names_the_file_and_line(
@@ -172,6 +185,19 @@ def test_a_wrong_entry_in_a_file_names_the_file_and_line(
         load_agreements(path)
     assert str(path) in str(caught.value)
     assert caught.value.line == line
+
+
+def test_an_agreement_file_nested_too_deeply_is_a_registry_file_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    with pytest.raises(RegistryFileError, match="nested too deeply") as caught:
+        load_agreements(deep)
+    assert caught.value.path == str(deep)
+
+
+def test_an_agreement_description_that_is_not_text_is_refused() -> None:
+    with pytest.raises(AgreementError, match="description"):
+        agreement(description=5)
 
 
 def test_a_file_that_is_missing_or_not_toml_is_a_registry_file_error(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .._config import declared_records, get_configuration
 from .._shared.keys import signing_key_id
 from .._shared.nztime import nz_time
-from ..bases import BasisKind
+from ..bases import BasisKind, plain_description
 from ..errors import AnnotationError, SubjectAccessError
 from ..records import RecordPolicy, record_policy
 from ..withholding import WithholdingGround
@@ -438,7 +438,7 @@ class BundleContents:
                         f"{purpose.title}: {purpose.description}"
                         for purpose, _ in managed.purposes.values()
                     ),
-                    "\n".join(basis.describe() for _, basis in managed.purposes.values()),
+                    "\n".join(plain_description(b) for _, b in managed.purposes.values()),
                     managed.category.title if managed.category else "",
                     managed.sensitivity.name,
                 ]

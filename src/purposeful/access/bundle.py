@@ -43,6 +43,7 @@ from typing import IO, Any
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from .._shared.document import neutralise
 from .._shared.keys import signing_key_id
 from .._version import __version__
 from ..errors import SubjectAccessError
@@ -77,7 +78,6 @@ _ZIP_MODE = 0o100644 << 16
 _UNIX = 3
 _CHUNK = 1 << 20
 _ZIP64_ABOVE = 1 << 30
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 STATEMENTS_COLUMN = "statements of correction"
 
@@ -124,16 +124,6 @@ class BundleInfo:
     files: tuple[ManifestEntry, ...]
     encrypted: bool
     sha256: str
-
-
-def neutralise(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP's CSV injection advice).
-
-    A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading apostrophe, which spreadsheets show as text; every cell is also quoted by the
-    writer. ``records.json`` keeps the exact value.
-    """
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def to_json(value: object) -> Any:

@@ -4,13 +4,16 @@
 unchanged?", for the agency before it sends one, for the person, or for the Privacy
 Commissioner. It trusts nothing in the file until the signature is checked:
 
-1. the file is opened as a zip in memory; an encrypted bundle (an age file,
+1. the file must be a regular file (a pipe, a device or a directory is refused before
+   anything is read from it: reading one could block for ever or never end), so nothing
+   read goes past its size; it is opened as a zip; an encrypted bundle (an age file,
    `purposeful.access.encryption`) is first decrypted into a spooled temporary file (memory
    up to 64 MiB, then an unnamed file). Nothing is ever extracted to disk;
 2. every member name is checked before any member is read: no ``..``, no absolute path, no
    backslash, no name twice. A zip that breaks these rules is refused outright;
 3. ``manifest.sig`` and ``manifest.json`` are read (each capped in size) and the Ed25519
-   signature is checked over the manifest's exact bytes with the public key given;
+   signature is checked over the manifest's exact bytes with the public key given; a
+   manifest or signature nested too deeply to parse is refused as malformed;
 4. the members must be exactly those the manifest lists, plus the manifest and signature;
 5. each member is read in chunks and hashed; reading stops as soon as a member grows past
    the size the manifest gives, so a zip bomb cannot exhaust memory; its size and SHA-256
@@ -30,6 +33,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -50,7 +54,7 @@ from .encryption import MAGIC, decrypt_stream, is_encrypted
 if TYPE_CHECKING:
     from pyrage.x25519 import Identity
 
-__all__ = ["VerifiedBundle", "verify_bundle"]
+__all__ = ["VerifiedBundle", "encrypted_bundle", "verify_bundle"]
 
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
 _MANIFEST_LIMIT = 4 << 20
@@ -112,12 +116,7 @@ def verify_bundle(
     """
     key = public_key if isinstance(public_key, Ed25519PublicKey) else load_public_key(public_key)
     path = Path(bundle)
-    try:
-        source = path.open("rb")
-    except OSError as exc:
-        raise BundleError(
-            f"cannot read the bundle {path}: {exc.strerror or exc}; check the path"
-        ) from None
+    source = _open_file(path)
     with source, tempfile.SpooledTemporaryFile(max_size=_SPOOL) as plain:
         encrypted = is_encrypted(source.read(len(MAGIC)))
         source.seek(0)
@@ -128,7 +127,7 @@ def verify_bundle(
                     f"recipient's private key (private_key=...) it was encrypted to"
                 )
             decrypt_stream(
-                cast(BinaryIO, source),
+                source,
                 cast(BinaryIO, plain),
                 passphrase=passphrase,
                 private_key=private_key,
@@ -138,6 +137,48 @@ def verify_bundle(
         else:
             readable = source
         return _verify(readable, key, encrypted)
+
+
+def encrypted_bundle(bundle: str | os.PathLike[str]) -> bool:
+    """True if *bundle* is an encrypted bundle (an age file), by its first bytes.
+
+    Raises:
+        BundleError: the file cannot be read, or is not a regular file.
+    """
+    with _open_file(Path(bundle)) as source:
+        return is_encrypted(source.read(len(MAGIC)))
+
+
+#: Opening a pipe for reading waits for a writer: open without waiting, then look.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _open_file(path: Path) -> BinaryIO:
+    """*path* open for reading, if it is a regular file: what is read from it is bounded by
+    its size. A pipe (which could block for ever), a device (``/dev/zero`` never ends) or a
+    directory is refused before anything is read.
+
+    Raises:
+        BundleError: the file cannot be opened, or is not a regular file.
+    """
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise BundleError(
+            f"cannot read the bundle {path}: {exc.strerror or exc}; check the path"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise BundleError(
+                f"the bundle {path} is not a regular file (a pipe, a device or a directory): "
+                f"give the path of the bundle file itself"
+            )
+        if _OPEN_FLAGS & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> VerifiedBundle:
@@ -277,7 +318,7 @@ def _check_signature(manifest: bytes, signature: bytes, key: Ed25519PublicKey) -
         if not _KEY_ID.fullmatch(signer):  # untrusted until the signature holds: not shown
             signer = "(not a key id)"
         algorithm = document["algorithm"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise BundleInvalid(
             "is not a signature file purposeful wrote (malformed)", member=SIGNATURE
         ) from None
@@ -319,6 +360,12 @@ def _manifest(data: bytes) -> dict[str, Any]:
         document = json.loads(data)
     except ValueError:
         raise BundleInvalid("is signed but is not JSON", member=MANIFEST) from None
+    except RecursionError:
+        raise BundleInvalid(
+            "is signed but nested too deeply to be a manifest purposeful wrote: the file "
+            "was crafted; do not trust it",
+            member=MANIFEST,
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BundleInvalid("is not a purposeful bundle manifest", member=MANIFEST)
     if document.get("format_version") != FORMAT_VERSION:
@@ -341,16 +388,20 @@ def _manifest(data: bytes) -> dict[str, Any]:
 
 
 def _entries(document: Mapping[str, Any]) -> tuple[ManifestEntry, ...]:
-    try:
-        entries = tuple(
-            ManifestEntry(str(item["name"]), str(item["sha256"]), int(item["size"]))
-            for item in document["files"]
-        )
-    except (KeyError, TypeError, ValueError):
-        raise BundleInvalid("lists its files in an unknown form", member=MANIFEST) from None
+    entries = []
+    for item in document["files"]:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and isinstance(item.get("sha256"), str)
+            and isinstance(item.get("size"), int)
+            and not isinstance(item.get("size"), bool)
+        ):
+            raise BundleInvalid("lists its files in an unknown form", member=MANIFEST)
+        entries.append(ManifestEntry(item["name"], item["sha256"], item["size"]))
     for entry in entries:
         _check_name(entry.name)
-    return entries
+    return tuple(entries)
 
 
 def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ManifestEntry) -> None:

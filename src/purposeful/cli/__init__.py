@@ -20,12 +20,12 @@ exit status, and list its ``GROUP`` in `GROUPS`.
 
 The commands parse strings into values at this edge (`purposeful.cli._common`), call the
 library and print what it returns. A user error (any `PurposefulError`) is one line on
-stderr and exit status 2, never a traceback. An interrupt (Ctrl-C, SIGINT) or a request
-to stop (SIGTERM) unwinds like an error, so every file being written is discarded as it
-would be on one, and ends with one line on stderr and exit status 130 (SIGINT) or 143
-(SIGTERM). `main` installs the handlers for as long as it runs; the library installs none.
-What this package must not do: print a secret (a key, a passphrase, a subject
-identifier), or hold logic the library does not offer to code.
+stderr (control characters shown as escapes) and exit status 2, never a traceback. An
+interrupt (Ctrl-C, SIGINT) or a request to stop (SIGTERM) unwinds like an error, so every
+file being written is discarded as it would be on one, and ends with one line on stderr and
+exit status 130 (SIGINT) or 143 (SIGTERM). `main` installs the handlers for as long as it
+runs; the library installs none. What this package must not do: print a secret (a key, a
+passphrase, a subject identifier), or hold logic the library does not offer to code.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from types import FrameType
 from ..errors import PurposefulError
 from . import audit, bundle, keys, notices
 from ._common import USAGE_ERROR, CommandGroup
+from ._common import error_line as _error_line
 
 __all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
 
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _interrupts_unwind():
             return run(args)
     except PurposefulError as error:
-        print(f"purposeful: error: {error}", file=sys.stderr)
+        print(_error_line(error), file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt as stop:
         number = stop.signal if isinstance(stop, _Interrupted) else signal.SIGINT

@@ -1,6 +1,9 @@
-"""What the command groups share: the `CommandGroup` value, the exit status of a user error,
-and parsing the strings a command line gives into values (dates, times, secrets named by
-environment variables), once, at this edge.
+"""What the command groups share: the `CommandGroup` value, the exit status of a user error
+and the one line that reports it, and parsing the strings a command line gives into values
+(dates, times, secrets named by environment variables), once, at this edge.
+
+Text read from files or given on the command line (a path, a name in a register) can hold
+control characters a terminal would act on: `shown` writes each as its escape.
 
 What this module must not do: print, or put a secret in a message.
 """
@@ -14,12 +17,33 @@ from datetime import date, datetime
 
 import attrs
 
+from .._shared.document import printable
 from ..errors import PassphraseError
 
-__all__ = ["USAGE_ERROR", "CommandGroup", "parse_date", "parse_moment", "secret_from_env"]
+__all__ = [
+    "USAGE_ERROR",
+    "CommandGroup",
+    "error_line",
+    "parse_date",
+    "parse_moment",
+    "secret_from_env",
+    "shown",
+]
 
 #: Exit status of a user error: bad arguments, a refused or failed operation.
 USAGE_ERROR = 2
+
+
+def shown(text: str) -> str:
+    """*text* for a terminal, exactly: every character that is not printable (a line
+    break, a tab, an escape sequence, a bidirectional override) shown as its escape."""
+    return printable(text, exact=True)
+
+
+def error_line(error: BaseException) -> str:
+    """The one line on stderr that reports a user error, safe to print: a path or a name in
+    its message cannot move the cursor, colour the terminal or start a new line."""
+    return f"purposeful: error: {shown(str(error))}"
 
 
 @attrs.frozen

@@ -140,20 +140,18 @@ def _decryption_secret(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bundle_verify(args: argparse.Namespace) -> int:
-    from ..access.encryption import MAGIC, is_encrypted
-    from ..access.verify import verify_bundle
+    from ..access.verify import encrypted_bundle, verify_bundle
 
     secret = _decryption_secret(args)
-    if secret.get("passphrase") is None and "private_key" not in secret:
-        try:
-            with open(args.bundle, "rb") as file:
-                encrypted = is_encrypted(file.read(len(MAGIC)))
-        except OSError:
-            encrypted = False  # verify_bundle says what is wrong with the file
-        if encrypted:
-            raise ConfigurationError(
-                f"{args.bundle} is encrypted: give --passphrase-env VAR or --private-key F"
-            )
+    # a BundleError (unreadable, or a pipe or a device) is a usage error: exit 2
+    if (
+        secret.get("passphrase") is None
+        and "private_key" not in secret
+        and encrypted_bundle(args.bundle)
+    ):
+        raise ConfigurationError(
+            f"{args.bundle} is encrypted: give --passphrase-env VAR or --private-key F"
+        )
     try:
         verified = verify_bundle(args.bundle, args.public_key, **secret)
     except (BundleInvalid, BundleDecryptionError) as failure:

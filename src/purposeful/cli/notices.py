@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import CommandGroup
+from ._common import CommandGroup, shown
 
 __all__ = ["GROUP"]
 
@@ -41,7 +41,7 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
             version=args.notice_version,
         )
         for kind, path in notice.write(args.out).items():
-            print(f"{kind + ':':<10}{path}")
+            print(f"{kind + ':':<10}{shown(str(path))}")
         fields = sum(len(record.fields) for record in notice.records)
         counts = [
             (len(notice.records), "record type"),
@@ -49,7 +49,7 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
             (len(notice.agreements), "agreement"),
         ]
         said = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
-        print(f"version:  {notice.version} ({said})")
+        print(f"version:  {shown(notice.version)} ({said})")
         return 0
 
     def check(args: argparse.Namespace) -> int:
@@ -62,16 +62,17 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         )
         drifts = check_drift(published, notice)
         for drift in drifts:
-            print(drift.describe())
+            print(shown(drift.describe()))
+        version = shown(published.notice_version)  # read from the file: shown, never acted on
         if drifts:
             print(
                 f"{len(drifts)} change{'s' if len(drifts) != 1 else ''} since the notice "
-                f"published as {published.notice_version}: publish a new notice "
+                f"published as {version}: publish a new notice "
                 f"(purposeful notice build) before relying on them",
                 file=sys.stderr,
             )
             return 1
-        print(f"no drift: the notice published as {published.notice_version} tells it all")
+        print(f"no drift: the notice published as {version} tells it all")
         return 0
 
     def inputs(parser: argparse.ArgumentParser) -> None:

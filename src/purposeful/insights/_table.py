@@ -11,13 +11,13 @@ markup itself.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
 
-from .._shared.document import Bullets, Document, Section, render_markdown
+from .._shared.document import Bullets, Document, Section, neutralise, render_markdown
 from .._shared.document import Table as DocumentTable
 from ..errors import ConfigurationError
 
@@ -149,19 +149,30 @@ class Table:
         (an empty CSV field) and ``suppressed`` True. Why it was suppressed (primary or
         secondary) is left out on purpose: knowing which hidden cells are below the
         threshold and which are not narrows what a reader can work out.
+
+        A category value that is text and starts as a spreadsheet formula would (``=``,
+        ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading apostrophe, as the
+        subject-access bundle's CSV files do, so that ``=HYPERLINK(...)`` is shown, never
+        run. `to_json` keeps the exact values.
         """
+        return self._rows(neutralise)
+
+    def _rows(self, cell_text: Callable[[str], str] = str) -> list[dict[str, object]]:
+        """`to_rows`, with each category value that is text passed through *cell_text*."""
         rows: list[dict[str, object]] = []
         for key, cell in self.cells.items():
-            row: dict[str, object] = {
-                dim: _json_value(value) for dim, value in zip(self.dimensions, key, strict=True)
-            }
+            row: dict[str, object] = {}
+            for dim, value in zip(self.dimensions, key, strict=True):
+                shown = _json_value(value)
+                row[dim] = cell_text(shown) if isinstance(shown, str) else shown
             row[COUNT_COLUMN] = cell.value
             row[SUPPRESSED_COLUMN] = not cell.published
             rows.append(row)
         return rows
 
     def to_json(self) -> dict[str, object]:
-        """The table as a JSON-ready dict: its settings, notes and `to_rows`."""
+        """The table as a JSON-ready dict: its settings, notes and its rows as `to_rows`
+        gives them, but with every value exact (no apostrophe before a formula)."""
         return {
             "dimensions": list(self.dimensions),
             "categories": {
@@ -175,7 +186,7 @@ class Table:
             "margins": self.margins,
             "community_sensitivity": list(self.community_sensitivity),
             "notes": list(self.notes()),
-            "cells": self.to_rows(),
+            "cells": self._rows(),
         }
 
     def to_markdown(self) -> str:

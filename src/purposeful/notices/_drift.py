@@ -236,6 +236,11 @@ def _load(path: Path) -> object:
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
             f"publish the register.json that 'purposeful notice build' wrote"
         ) from None
+    except RecursionError:
+        raise NoticeError(
+            f"{path}: its arrays or objects are nested too deeply to be a register; publish "
+            f"the register.json that 'purposeful notice build' wrote"
+        ) from None
 
 
 def read_register(source: Path | str | Mapping[str, Any]) -> PublishedRegister:

@@ -290,7 +290,7 @@ class Notice:
                 with atomic_file(target, overwrite=True) as file:
                     if hasattr(os, "fchmod"):
                         os.fchmod(file.fileno(), 0o644)
-                    file.write(text.encode("utf-8"))
+                    file.write(_utf8(text))
                 written[kind] = target
         except OSError as exc:
             raise NoticeError(
@@ -302,6 +302,14 @@ class Notice:
 
 def _json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def _utf8(text: str) -> bytes:
+    """*text* as UTF-8, as the subject-access bundle writes it: a lone surrogate (text
+    decoded badly somewhere upstream) has no UTF-8 form, so it is written as its ``\\udXXX``
+    escape, which in a JSON string reads back as the same value, and elsewhere shows what
+    was there. (The Markdown and the page show it so already.)"""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _unique_records(records: Iterable[type]) -> tuple[NoticeRecord, ...]:
@@ -408,4 +416,4 @@ def _digest(notice: Notice) -> str:
     }
     content = {"register": register_body(notice), "wording": wording}
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return "sha256:" + hashlib.sha256(_utf8(text)).hexdigest()[:16]

@@ -31,7 +31,7 @@ from .._shared.document import (
     split_sections,
 )
 from .._shared.nztime import long_date
-from ..bases import BasisKind, LawfulBasis
+from ..bases import BasisKind, LawfulBasis, plain_description
 
 if TYPE_CHECKING:
     from ._notice import Notice
@@ -46,7 +46,7 @@ def basis_text(basis: LawfulBasis, wording: NoticeWording) -> str:
         return wording.say("your consent")
     if basis.kind is BasisKind.STATUTE:
         return fill(wording.say("the law ({law})"), {"law": basis.describe()})
-    return basis.describe()
+    return plain_description(basis)
 
 
 def _join(items: Sequence[str]) -> str:

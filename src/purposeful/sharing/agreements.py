@@ -103,6 +103,14 @@ def _strings(values: Iterable[str] | str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _description(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise AgreementError(
+            f"SharingAgreement.description must be text (what is shared and why, in plain "
+            f"words; empty for none), not {type(value).__name__}"
+        )
+
+
 def _date(instance: object, attribute: attrs.Attribute[date], value: object) -> None:
     if not isinstance(value, date) or hasattr(value, "hour"):
         raise AgreementError(
@@ -141,7 +149,7 @@ class SharingAgreement:
     review: date = attrs.field(validator=_date)
     fields: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     categories: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    description: str = ""
+    description: str = attrs.field(default="", validator=_description)
 
     def __attrs_post_init__(self) -> None:
         where = f"agreement {self.id!r}"

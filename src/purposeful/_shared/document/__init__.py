@@ -12,7 +12,14 @@ shows each character that is not printable as its escape, as text always does.
 - `html`: a self-contained, accessible page that loads nothing, and `PAGE_STYLE`, the
   style of the pages written for people;
 - `markdown`: CommonMark with tables, through one escaper (`escape_markdown`);
-- `text`: for a terminal, with control characters shown as escapes (`printable`).
+- `spreadsheet`: CSV cells a spreadsheet will not run as a formula (`neutralise`);
+- `text`: for a terminal, with control characters shown as escapes (`printable`, and
+  `visible`, which keeps whitespace, for HTML).
+
+In every format and every document, a character that is not printable (a control
+character, an escape sequence, a bidirectional override, a lone surrogate) is shown as its
+Python escape (``\\x1b``, ``\\u202e``), never written as it is: no text can act on a terminal,
+reorder what a page shows, or fail to encode.
 
 Nothing here reads a record, the locale or the clock, or imports a room of the library.
 """
@@ -34,7 +41,8 @@ from .blocks import (
 from .html import PAGE_STYLE, render_html
 from .markdown import escape as escape_markdown
 from .markdown import render_markdown
-from .text import printable, render_text
+from .spreadsheet import neutralise
+from .text import printable, render_text, visible
 
 __all__ = [
     "PAGE_STYLE",
@@ -49,10 +57,12 @@ __all__ = [
     "Table",
     "escape_markdown",
     "fill",
+    "neutralise",
     "paragraphs",
     "printable",
     "render_html",
     "render_markdown",
     "render_text",
     "split_sections",
+    "visible",
 ]

@@ -6,12 +6,13 @@ accessible: a ``lang`` on the page and on every passage in another language, tab
 captions and header cells, landmarks (``header``, ``main``, ``section``, ``footer``).
 
 Every piece of text goes through `_escape` (``html.escape``, quotes included) here, where it
-is written, and nowhere else: no text can become a tag, an attribute or an entity. An
-*exact* document's text is made printable first (`text.printable`): no control character or
-bidirectional override acts on the page, and a lone surrogate (which UTF-8 cannot encode)
-is shown as its escape. The markup around the text is this module's own, and the style is
-the document's trusted CSS. The classes it writes, for the style to use: ``note`` (a note
-paragraph), ``number`` (a cell of a numeric column).
+is written, and nowhere else: no text can become a tag, an attribute or an entity. Every
+character that is not printable and not whitespace is shown as its escape first
+(`text.visible`): no control character or bidirectional override acts on the page, and a
+lone surrogate (which UTF-8 cannot encode) is shown as ``\\ud800``. An *exact* document's
+text shows its whitespace as escapes too (`text.printable`). The markup around the text is
+this module's own, and the style is the document's trusted CSS. The classes it writes, for
+the style to use: ``note`` (a note paragraph), ``number`` (a cell of a numeric column).
 
 This module must not build markup from text any other way.
 """
@@ -22,7 +23,7 @@ import html
 from collections.abc import Callable
 
 from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
-from .text import printable
+from .text import printable, visible
 
 __all__ = ["PAGE_STYLE", "render_html"]
 
@@ -47,7 +48,7 @@ _COLOURS = ("#3f6fb5", "#c0392b", "#d99a00", "#4a5568")
 
 
 def _escape(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(visible(text), quote=True)
 
 
 def _escape_exactly(text: str) -> str:
@@ -55,7 +56,8 @@ def _escape_exactly(text: str) -> str:
 
 
 def _escaper(document: Document) -> Callable[[str], str]:
-    """How *document*'s texts are written: escaped, and shown printable if it is exact."""
+    """How *document*'s texts are written: escaped, with what is not printable shown as its
+    escape (whitespace too if the document is exact)."""
     return _escape_exactly if document.exact else _escape
 
 

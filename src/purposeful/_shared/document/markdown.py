@@ -1,18 +1,23 @@
 """A `Document` as Markdown (CommonMark, with GitHub's tables), readable as plain text too.
 
 Every piece of text goes through `escape`, the library's one Markdown escaper, where it is
-written: whitespace is collapsed (a line break in a cell would end the row), and every
-character that could start markup is backslash-escaped, so no text becomes emphasis, code,
-a link, an image, raw HTML, an entity, a table cell, a heading, a list, a block quote or a
-rule. An *exact* document's text is made printable first (`text.printable`), so that a
-control character, a line break or a bidirectional override shows as its escape. Each
-paragraph is written on one line (Markdown reads a line break in a paragraph as a
-space); a blank one is left out.
+written: whitespace is collapsed (a line break in a cell would end the row), every other
+character that is not printable (a control character, an escape sequence, a bidirectional
+override, a lone surrogate) is shown as its escape (`text.printable`), and every character
+that could start markup is backslash-escaped, so no text becomes emphasis, code, a link, an
+image, raw HTML, an entity, a table cell, a heading, a list, a block quote or a rule.
+
+GitHub's and GitLab's extended autolinks are defused too, though they are not CommonMark:
+``www.`` is written ``www\\.``, and the colon of ``scheme://`` ``\\:``, which no GFM
+renderer links. An email address is linked from any run of text, escapes or not, so the
+``@`` of one is written as code (`` `@` ``): it reads, and copies, as the same address, but
+is not a link. An *exact* document's text keeps its line breaks and tabs, shown as
+escapes. Each paragraph is written on one line (Markdown reads a line break in a
+paragraph as a space); a blank one is left out.
 
 What Markdown cannot say is left out: a table's caption (put a heading before the table),
 a passage's language. A note paragraph and the footer's paragraphs are in italics; the
-footer follows a rule. GitHub's extended autolinks (a bare ``www.`` address) are not
-CommonMark and are not escaped.
+footer follows a rule.
 
 This module must not build Markdown from text any other way.
 """
@@ -35,12 +40,23 @@ _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 #: What starts a block at the start of a line: a list item (``-``, ``+``, ``1.``, ``1)``),
 #: a setext underline or a rule (``=``, ``-``).
 _LEADING = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))")
+#: GFM's extended autolinks by address: ``www.`` and the colon of ``http://`` (any
+#: scheme, in any case: renderers differ in which they link).
+_WWW = re.compile(r"(www)\.", re.IGNORECASE)
+_SCHEME = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
+#: The ``@`` of an email address: after a character an address can hold. Text is escaped
+#: already: a ``_`` before it is ``\_``.
+_EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9.+\-_])@")
 
 
 def escape(text: str) -> str:
-    """*text* as literal Markdown on one line: whitespace collapsed to single spaces, and
-    every character that could start markup backslash-escaped."""
-    line = _ENTITY.sub(r"\\&", _SPECIAL.sub(r"\\\1", " ".join(text.split())))
+    """*text* as literal Markdown on one line: whitespace collapsed to single spaces, what
+    is not printable shown as its escape, every character that could start markup
+    backslash-escaped, and every autolink defused."""
+    line = _SPECIAL.sub(r"\\\1", printable(text))
+    line = _ENTITY.sub(r"\\&", line)
+    line = _SCHEME.sub(r"\\:", _WWW.sub(r"\1\\.", line))
+    line = _EMAIL_AT.sub("`@`", line)
     return _LEADING.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line, count=1)
 
 

@@ -16,11 +16,13 @@ This module must not write text any other way.
 
 from __future__ import annotations
 
+import re
 import textwrap
+import unicodedata
 
 from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
 
-__all__ = ["printable", "render_text"]
+__all__ = ["printable", "render_text", "visible"]
 
 #: Where paragraphs wrap unless told otherwise.
 WIDTH = 96
@@ -38,6 +40,27 @@ def printable(text: str, *, exact: bool = False) -> str:
     if line.isprintable():
         return line
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
+
+
+def visible(text: str) -> str:
+    """*text* with its whitespace as it is (line breaks, tabs, spaces of every width) and
+    every other character that is not printable shown as its escape: for HTML, where
+    whitespace is only whitespace but a control character, a bidirectional override or a
+    lone surrogate would act on the page or fail to encode."""
+    # the common case (prose, with line breaks and tabs), checked in C
+    if text.isprintable() or _LINE_BREAKS_AND_TABS.sub("", text).isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or _is_space(ch) else ascii(ch)[1:-1] for ch in text)
+
+
+def _is_space(ch: str) -> bool:
+    """A tab, a line break, or a space or separator of Unicode's: not a control character
+    (Python counts the file, group, record and unit separators as whitespace too)."""
+    return ch in "\t\n\r" or unicodedata.category(ch) in _SPACES
+
+
+_SPACES = frozenset({"Zs", "Zl", "Zp"})
+_LINE_BREAKS_AND_TABS = re.compile("[\t\n\r]+")
 
 
 def render_text(document: Document, *, width: int = WIDTH) -> str:
