@@ -931,8 +931,15 @@ def _as_version_1(path: Path) -> None:
     lines = rechain(docs)
     path.write_bytes(b"".join(lines))
     checkpoints = default_checkpoints_path(path)
-    checkpoints.unlink()
-    ledger = Ledger(path, signing_key=KEY)  # a /1 file with no checkpoints yet: re-sign it
+    checkpoint = {k: v for k, v in documents(checkpoints)[-1].items() if k != "signature"}
+    last = json.loads(lines[-1])
+    checkpoint.update(seq=last["seq"], head=last["mac"])
+    checkpoint.pop("closed", None)
+    checkpoint["signature"] = KEY.sign(
+        b"purposeful-ledger/1 checkpoint\x00" + canonical(checkpoint)
+    ).hex()
+    checkpoints.write_bytes(stored(checkpoint))  # signed again, as the older version signed
+    ledger = Ledger(path, signing_key=KEY)
     ledger.close()
 
 

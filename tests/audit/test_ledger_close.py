@@ -306,3 +306,60 @@ def test_the_lines_since_the_checkpoint_are_read_back_across_chunks(
     forge_after(path)
     with pytest.raises(LedgerCorrupt, match="after it was closed"):
         Ledger(path, signing_key=KEY)
+
+
+# --- a checkpoint file taken away or rearranged ----------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["deleted", "emptied", "another file"])
+def test_a_ledger_with_lines_and_no_checkpoints_is_refused_not_signed(
+    tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    write(path, 4)
+    forge_after(path)
+    checkpoints = default_checkpoints_path(path)
+    if how == "deleted":
+        checkpoints.unlink()
+    elif how == "emptied":
+        checkpoints.write_bytes(b"")
+    before = path.read_bytes()
+    other = tmp_path / "new.checkpoints"
+    with pytest.raises(LedgerCorrupt, match=r"checkpoint file .* is missing or empty"):
+        Ledger(path, signing_key=KEY, checkpoints=other if how == "another file" else None)
+    assert path.read_bytes() == before  # nothing signed over the forged line
+    assert not other.exists() or other.read_bytes() == b""
+    assert not verify_ledger(path, PUBLIC).ok
+
+
+def test_a_ledger_whose_creation_stopped_before_its_first_checkpoint_opens_and_signs_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    write(path, 0)
+    default_checkpoints_path(path).unlink()  # as a crash after the header leaves it
+    path.write_bytes(path.read_bytes().splitlines(keepends=True)[0])
+    with Ledger(path, signing_key=KEY) as ledger:
+        ledger.emit(REPORT)
+    result = verify_ledger(path, PUBLIC)
+    assert result.ok, result.describe()
+    assert documents(default_checkpoints_path(path))[0]["seq"] == 0
+
+
+@pytest.mark.parametrize("how", ["an earlier one copied last", "the closing one moved first"])
+def test_a_checkpoint_file_out_of_order_is_refused_not_signed(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "audit.jsonl"
+    write(path, 7, every=3)
+    checkpoints = default_checkpoints_path(path)
+    lines = checkpoints.read_bytes().splitlines(keepends=True)
+    assert len(lines) >= 3
+    if how == "an earlier one copied last":
+        lines.append(lines[-2])
+    else:
+        lines.insert(0, lines.pop())
+    checkpoints.write_bytes(b"".join(lines))
+    forge_after(path)
+    before = files(path)
+    with pytest.raises(LedgerCorrupt, match="out of order"):
+        Ledger(path, signing_key=KEY)
+    assert files(path) == before

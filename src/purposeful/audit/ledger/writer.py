@@ -389,6 +389,8 @@ class Ledger:
         self._closed_mark = mark is not None and mark.closed
         self._checkpoints_fd = self._open(self._checkpoints_path, "the checkpoint file")
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
+        if mark is None:  # a crash between the header and its checkpoint: sign the header
+            self._write_checkpoint()
         if header.get(LedgerKey.FORMAT) != LEDGER_FORMAT and not written_as(
             raw_last, LEDGER_FORMAT
         ):
@@ -449,6 +451,15 @@ class Ledger:
         if last is None or anchor is None:  # pragma: no cover - the header is a line, seq 0
             raise LedgerCorrupt(f"the ledger {self._path} holds no line; {verify}")
         if mark is None:
+            if last[0].seq > 0:  # a ledger is created with its checkpoint of seq 0
+                raise LedgerCorrupt(
+                    f"the ledger {self._path} holds {_count(last[0].seq, 'line', 'lines')} "
+                    f"but its checkpoint file {self._checkpoints_path} is missing or empty, "
+                    f"and a checkpoint signed now would vouch for lines nothing vouches for. "
+                    f"Nothing was written. Find the checkpoint file (pass it as "
+                    f"Ledger(checkpoints=...)), or keep the ledger as evidence, {verify}, and "
+                    f"record to a new ledger file"
+                )
             return last
         if anchor.seq != mark.seq or anchor.mac != mark.head:
             raise LedgerCorrupt(
@@ -511,7 +522,28 @@ class Ledger:
                 f"the last checkpoint in {self._checkpoints_path} does not verify with the "
                 f"signing key: it was changed or forged after it was written; {verify}"
             ) from None
+        self._check_checkpoint_order(size, verify)
         return _Mark(seq, head, closed is True)
+
+    def _check_checkpoint_order(self, size: int, verify: str) -> None:
+        """Refuse a checkpoint file whose checkpoints go back in seq, disagree on a seq's
+        head, or go on after a closing checkpoint other than by the reopening's own mark
+        (the same seq and head, not closing): copied, moved or replayed checkpoints."""
+        previous: tuple[int, str, bool] | None = None
+        try:
+            with self._checkpoints_path.open("rb") as reader:
+                for number, raw in enumerate(reader.read(size).splitlines(), 1):
+                    problem, previous = _checkpoint_in_order(decode(raw), number, previous)
+                    if problem is not None:
+                        raise LedgerCorrupt(
+                            f"the checkpoint file {self._checkpoints_path} is out of order: "
+                            f"{problem}, so checkpoints were copied, moved or removed. "
+                            f"Nothing was written; {verify}"
+                        )
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot read the checkpoint file {self._checkpoints_path}: {exc.strerror}"
+            ) from None
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -609,6 +641,25 @@ class _Mark:
     seq: int
     head: str
     closed: bool
+
+
+def _checkpoint_in_order(
+    found: dict[str, Any] | str, number: int, previous: tuple[int, str, bool] | None
+) -> tuple[str | None, tuple[int, str, bool] | None]:
+    """What is wrong with checkpoint *number* coming after *previous* (its seq, head and
+    whether it closed the ledger), or None; and what the next one must follow."""
+    if isinstance(found, str):
+        return f"checkpoint {number} is damaged", previous
+    seq, head = found.get(LedgerKey.SEQ), found.get(LedgerKey.HEAD)
+    if type(seq) is not int or not isinstance(head, str):
+        return f"checkpoint {number} is damaged", previous
+    closed = found.get(LedgerKey.CLOSED) is True
+    if previous is not None:
+        if seq < previous[0] or (seq == previous[0] and head != previous[1]):
+            return f"checkpoint {number} goes back on the one before it", previous
+        if previous[2] and (seq != previous[0] or closed):
+            return f"checkpoint {number} follows a closing one", previous
+    return None, (seq, head, closed)
 
 
 def _count(count: int, one: str, many: str) -> str:
