@@ -9,6 +9,7 @@ finished writing. Every wait is bounded, so a regression fails instead of hangin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -177,7 +178,9 @@ def test_an_interrupted_decryption_leaves_no_plaintext_and_says_so_in_one_line(
     release = threading.Event()
 
     def feed() -> None:  # half the file, then hold the FIFO open until released
-        with fifo.open("wb") as writer:
+        # The command may be stopped while this half is still going through the FIFO:
+        # its reading end then closes, which is what the test does, not a failure.
+        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as writer:
             writer.write(data[: len(data) // 2])
             writer.flush()
             release.wait(TIMEOUT)
