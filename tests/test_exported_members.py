@@ -111,6 +111,7 @@ PACKAGES = {
         "SIGNING_KEY_FILE",
         "KeyFiles",
         "Ledger",
+        "OTLPFileSpanExporter",
         "PseudonymKey",
         "SpanSink",
         "VerifyReason",
