@@ -111,7 +111,6 @@ PACKAGES = {
         "SIGNING_KEY_FILE",
         "KeyFiles",
         "Ledger",
-        "OTLPFileSpanExporter",
         "PseudonymKey",
         "SpanSink",
         "VerifyReason",

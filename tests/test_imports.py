@@ -26,18 +26,6 @@ def test_importing_the_core_loads_no_capability_dependency() -> None:
     assert loaded_after("import purposeful") == []
 
 
-def test_importing_the_audit_package_loads_no_opentelemetry_sdk() -> None:
-    script = (
-        "import json, sys\nimport purposeful.audit\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('opentelemetry.sdk',"
-        " 'opentelemetry.exporter', 'opentelemetry.proto', 'google.protobuf')))))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert json.loads(out) == []
-
-
 def test_the_pytest_plugin_adds_no_capability_dependency_to_a_test_run() -> None:
     before = loaded_after("import pytest")  # pytest itself reads resources (zipfile)
     after = loaded_after("import pytest, purposeful.testing.pytest_plugin")

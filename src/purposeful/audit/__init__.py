@@ -19,10 +19,6 @@ What the privacy team gets is built here, on top of the core's `ScopeReport`s:
   asks of exported traces and ledgers;
 - one person's **history** (`purposeful.audit.history`): who read their information, as a
   report's subject answer and for a subject-access bundle;
-- **trace files** (`purposeful.audit.otlp_file`): `OTLPFileSpanExporter`, an
-  OpenTelemetry SDK exporter that writes the OTLP JSON lines the report reads, for services
-  without a Collector (the ``otel`` extra; loaded when the name is first used, so importing
-  this package loads no SDK);
 - `flush`: send every read not yet sent now (the trail sends them within
   ``flush_seconds`` by itself).
 
@@ -31,11 +27,6 @@ pseudonym) or any key material in a span, a log line, an exception message or a 
 writes; or be imported by the core (purposes, records, scope, decisions): the core reaches
 it only through the `AuditSink` protocol.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import TYPE_CHECKING, Any
 
 from .._shared.keys import (
     PSEUDONYM_KEY_ENV,
@@ -55,9 +46,6 @@ from .._trail import flush
 from .ledger import Ledger, VerifyReason, VerifyResult, default_checkpoints_path, verify_ledger
 from .spans import SpanSink
 
-if TYPE_CHECKING:
-    from .otlp_file import OTLPFileSpanExporter
-
 __all__ = [
     "PSEUDONYM_KEY_ENV",
     "PSEUDONYM_KEY_FILE",
@@ -66,7 +54,6 @@ __all__ = [
     "SIGNING_KEY_FILE",
     "KeyFiles",
     "Ledger",
-    "OTLPFileSpanExporter",
     "PseudonymKey",
     "SpanSink",
     "VerifyReason",
@@ -80,19 +67,3 @@ __all__ = [
     "signing_key_id",
     "verify_ledger",
 ]
-
-#: Names loaded when first used, and the module each lives in: they need an extra.
-_LAZY = {"OTLPFileSpanExporter": "otlp_file"}
-
-
-def __getattr__(name: str) -> Any:
-    home = _LAZY.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
