@@ -204,6 +204,7 @@ _ARGUMENTS: dict[str, object] = {
     "reasons": ("agreement-expired",),
     "member": "manifest.json",
     "extra": "age",
+    "reason": "expired",
 }
 
 

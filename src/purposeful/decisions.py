@@ -22,6 +22,7 @@ from ._shared.nztime import long_date, nz_date
 from .actors import Actor
 from .bases import LawfulBasis
 from .categories import DataCategory
+from .errors import ConfigurationError
 from .purposes import Purpose
 from .sensitivity import Level
 
@@ -34,6 +35,7 @@ __all__ = [
     "Outcome",
     "Reason",
     "ScopeReport",
+    "Upstream",
 ]
 
 
@@ -279,6 +281,32 @@ class Decision:
         return f"{where}{under}: {self.explain()} {self.remedy()}".rstrip()
 
 
+def _upstream_text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or not value or len(value) > 200 or not value.isprintable():
+        raise ConfigurationError(
+            f"Upstream.{attribute.name} must be a non-empty printable string of at most 200 "
+            f"characters"
+        )
+
+
+@attrs.frozen
+class Upstream:
+    """The scope in another service that this one works for: the caller's service name and
+    its scope id, as a verified purpose claim says (`purposeful.propagation`).
+
+    A scope opened with ``use(..., upstream=...)`` carries it into its report, its span
+    (``purposeful.scope.upstream.*``) and its ledger line, so that a privacy team can follow
+    one request across services. Names and ids only, never a value.
+
+    Attributes:
+        service: the calling service, as the trust store names it (``"intake"``).
+        scope_id: the caller's scope id.
+    """
+
+    service: str = attrs.field(validator=_upstream_text)
+    scope_id: str = attrs.field(validator=_upstream_text)
+
+
 @attrs.frozen
 class CallSite:
     """Where in the code reads outside any scope came from: no value, only a place.
@@ -342,6 +370,8 @@ class ScopeReport:
         counts: aligned with `decisions`, how many reads each stands for; empty means one
             each (a scope decides a field once). Set for reads outside any scope.
         site: for reads outside any scope, where in the code they came from.
+        upstream: the scope in another service this scope worked for (`Upstream`), when it
+            was opened under a purpose that came with the request; else None.
     """
 
     purpose: Purpose | None
@@ -362,6 +392,7 @@ class ScopeReport:
     reads: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
     counts: tuple[int, ...] = ()
     site: CallSite | None = None
+    upstream: Upstream | None = None
 
     @property
     def violations(self) -> tuple[Decision, ...]:

@@ -21,6 +21,10 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     ├── ManagedValueError (ValueError)         a managed field's value failed its validator
     │                     (TypeError)
     ├── DisclosureRefused (PermissionError)    a disclosure the agreement does not allow
+    ├── PurposeClaimRefused (PermissionError)  a purpose that came with a request was refused
+    │   ├── UntrustedClaim                     unsigned, malformed, expired, forged, unknown key
+    │   └── ClaimPurposeRefused                its purpose is not one this service accepts here
+    ├── NoActor (PermissionError)              a request on a purpose route has no actor
     ├── AuditSinkError                         an audit sink failed to take a scope report
     ├── LedgerError                            the audit ledger cannot do what was asked
     │   ├── LedgerClosed                       the ledger was closed
@@ -76,6 +80,7 @@ __all__ = [
     "BundleDecryptionError",
     "BundleError",
     "BundleInvalid",
+    "ClaimPurposeRefused",
     "ConfigurationError",
     "ConsentError",
     "ConsentStoreError",
@@ -96,9 +101,11 @@ __all__ = [
     "LedgerLocked",
     "ManagedValueError",
     "MissingExtra",
+    "NoActor",
     "NoPurposeScope",
     "NoticeError",
     "PassphraseError",
+    "PurposeClaimRefused",
     "PurposeViolation",
     "PurposefulError",
     "RegistryFileError",
@@ -117,6 +124,7 @@ __all__ = [
     "UnknownParent",
     "UnknownPurpose",
     "UnsupportedDate",
+    "UntrustedClaim",
 ]
 
 
@@ -401,6 +409,44 @@ class DisclosureRefused(PurposefulError, PermissionError):
     def __init__(self, message: str, *, reasons: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.reasons = reasons
+
+
+class PurposeClaimRefused(PurposefulError, PermissionError):
+    """A purpose that came with a request from another service (a signed purpose claim in
+    the W3C ``baggage`` header, `purposeful.propagation`) was refused. Nothing was opened
+    under it. The message never quotes the header.
+
+    Attributes:
+        reason: a reason code, e.g. ``"expired"`` or ``"purpose-not-covering"``.
+        status: the HTTP status a web service answers with: 401 when the claim cannot be
+            trusted, 403 when it is trusted but does not allow what was asked.
+    """
+
+    status = 403
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UntrustedClaim(PurposeClaimRefused):
+    """A purpose claim that cannot be trusted: unsigned, malformed, expired or not yet
+    valid, signed by a key the trust store does not hold, tampered with, or meant for
+    another service."""
+
+    status = 401
+
+
+class ClaimPurposeRefused(PurposeClaimRefused):
+    """A trusted purpose claim whose purpose this service does not accept here: unknown in
+    its registry, not one it trusts the caller to assert, or not covering the purpose the
+    route declares."""
+
+
+class NoActor(PurposefulError, PermissionError):
+    """A request reached a route that declares a purpose, but the application's
+    authentication gave no actor (and no trusted purpose claim came with it). Web services
+    answer it with 401."""
 
 
 class SharingStoreError(StoreError):

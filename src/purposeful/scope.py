@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from . import _guard, _trail
 from ._config import Configuration, get_configuration
+from ._consent import ask_consent
 from ._guard import NO_FAST
 from ._guard import orphans as _orphans
 from ._trail import add_tap, emit, remove_tap
 from .actors import Actor
-from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport
+from .decisions import ConsentStatus, Decision, Mode, Outcome, Reason, ScopeReport, Upstream
 from .errors import (
     AuditSinkError,
     ConfigurationError,
@@ -136,6 +137,7 @@ class Scope:
         "flush_seconds",
         "opened_at",
         "purpose",
+        "upstream",
     )
 
     def __init__(
@@ -149,9 +151,12 @@ class Scope:
         frame: FrameType | None = None,
         config: Configuration | None = None,
         within: Scope | None = None,
+        upstream: Upstream | None = None,
     ) -> None:
         self.purpose = purpose
         self.actor = actor
+        #: the scope in another service this one works for, from a verified purpose claim
+        self.upstream = upstream
         self._opener = opener
         self._outer = outer
         #: the frame of the iterated generator that opened the scope, else None
@@ -337,37 +342,9 @@ class Scope:
         elif not subject:  # a record without a subject id has no one to have consented
             found = ((Reason.CONSENT_NOT_HELD,), None)
         else:
-            found = self._ask(checker, subject)
+            found = ask_consent(checker, subject, self.purpose, self.opened_at)
         self._consents[subject] = found
         return found
-
-    def _ask(
-        self, checker: ConsentChecker, subject: str
-    ) -> tuple[tuple[Reason, ...], ConsentStatus | None]:
-        """The checker's answer; a checker that fails is a refusal, logged without the subject."""
-        try:
-            status_of = getattr(checker, "consent_status", None)
-            if status_of is not None:
-                status = status_of(subject, self.purpose, self.opened_at)
-                if not isinstance(status, ConsentStatus):
-                    raise ConfigurationError(
-                        f"{type(checker).__name__}.consent_status must return a "
-                        f"purposeful.ConsentStatus, not {type(status).__name__}"
-                    )
-                return ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
-            # a yes/no checker: anything but True (a truthy string, None) fails closed
-            in_force = checker.consent_in_force(subject, self.purpose, self.opened_at)
-            return ((() if in_force is True else (Reason.CONSENT_NOT_HELD,)), None)
-        except ConfigurationError:
-            raise
-        except Exception as exc:
-            _log.error(
-                "purposeful: the consent checker %s failed (%s) under %r; the read is refused",
-                type(checker).__name__,
-                type(exc).__name__,
-                self.purpose.id,
-            )
-            return ((Reason.CONSENT_CHECK_FAILED,), None)
 
     # --- parts ------------------------------------------------------------------------------
 
@@ -458,6 +435,7 @@ class Scope:
             scope_id=self._id,
             part=self._part,
             final=final,
+            upstream=self.upstream,
             **summary,
         )
         self._part += 1
@@ -560,8 +538,6 @@ class Scope:
         self._seen.clear()
         self._people.clear()
         self._people_count = 0
-        #: whether a part has ever forgotten people (`_forget`): only then may `read` have
-        #: to check that the person's set it noted into is still the person's
         self._forgot = False
 
     def __repr__(self) -> str:
@@ -580,6 +556,9 @@ class use:
             scope opens.
         actor: who is acting.
         consent: a consent checker for this scope only, overriding the configured one.
+        upstream: the scope in another service that this one works for (`Upstream`), as a
+            verified purpose claim names it; the web middleware sets it for you. It reaches
+            the scope's report, span and ledger line.
 
     Raises:
         UnknownPurpose: the purpose is not in the configured registry, when `use` is called
@@ -594,7 +573,7 @@ class use:
     scope), and again once exited; each task exits the scopes it entered, innermost first.
     """
 
-    __slots__ = ("_actor", "_consent", "_open", "_purpose")
+    __slots__ = ("_actor", "_consent", "_open", "_purpose", "_upstream")
 
     def __init__(
         self,
@@ -602,6 +581,7 @@ class use:
         *,
         actor: Actor,
         consent: ConsentChecker | None = None,
+        upstream: Upstream | None = None,
     ) -> None:
         if not isinstance(actor, Actor):
             raise ConfigurationError(
@@ -613,9 +593,14 @@ class use:
                 f"use(..., consent=) takes a consent checker with a "
                 f"consent_in_force(subject, purpose, at) method, not {type(consent).__name__}"
             )
+        if upstream is not None and not isinstance(upstream, Upstream):
+            raise ConfigurationError(
+                f"use(..., upstream=) takes a purposeful.Upstream, not {type(upstream).__name__}"
+            )
         self._purpose = purpose
         self._actor = actor
         self._consent = consent
+        self._upstream = upstream
         self._open: list[Scope] = []  # scopes entered and not yet exited, in any context
 
     def __enter__(self) -> Scope:
@@ -636,6 +621,7 @@ class use:
             frame=generator,
             config=config,
             within=_guard.effective_scope(),
+            upstream=self._upstream,
         )
         scope.opened()
         _scope_var.set(scope)
@@ -753,19 +739,21 @@ class use:
                 f"the call returns, outside the scope. Open the scope inside the generator, "
                 f"or around the loop that consumes it"
             )
-        purpose, actor, consent = self._purpose, self._actor, self._consent
+        fresh = functools.partial(
+            use, self._purpose, actor=self._actor, consent=self._consent, upstream=self._upstream
+        )
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def run_async(*args: P.args, **kwargs: P.kwargs) -> Any:
-                async with use(purpose, actor=actor, consent=consent):
+                async with fresh():
                     return await fn(*args, **kwargs)
 
             return run_async
 
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> Any:
-            with use(purpose, actor=actor, consent=consent):
+            with fresh():
                 return fn(*args, **kwargs)
 
         return run

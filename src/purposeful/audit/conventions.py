@@ -36,6 +36,7 @@ __all__ = [
     "LineType",
     "SiteKey",
     "SpanAttribute",
+    "UpstreamKey",
     "names",
 ]
 
@@ -65,6 +66,8 @@ class SpanAttribute:
     SCOPE_ID: Final = "purposeful.scope.id"
     SCOPE_PART: Final = "purposeful.scope.part"
     SCOPE_FINAL: Final = "purposeful.scope.final"
+    UPSTREAM_SERVICE: Final = "purposeful.scope.upstream.service"
+    UPSTREAM_SCOPE_ID: Final = "purposeful.scope.upstream.id"
     MODE: Final = "purposeful.mode"
     DECISIONS_COUNT: Final = "purposeful.decisions.count"
     DENIED_COUNT: Final = "purposeful.denied.count"
@@ -161,6 +164,7 @@ class LedgerKey:
     SUBJECTS_OVERFLOW: Final = "subjects_overflow"
     DISCLOSURES: Final = "disclosures"
     SITE: Final = "site"
+    UPSTREAM: Final = "upstream"
     # a checkpoint
     HEAD: Final = "head"
     SIGNATURE: Final = "signature"
@@ -178,6 +182,13 @@ class DecisionKey:
     CATEGORY: Final = "category"
     SENSITIVITY: Final = "sensitivity"
     COUNT: Final = "count"
+
+
+class UpstreamKey:
+    """The keys of a scope line's ``upstream``: the scope in another service it worked for."""
+
+    SERVICE: Final = "service"
+    SCOPE: Final = "scope"
 
 
 class SiteKey:

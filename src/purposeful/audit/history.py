@@ -115,6 +115,8 @@ class SubjectAccess:
         parts_missing: True when some parts of the scope's record are missing (the process
             ended abruptly, or the scope was still running): it may have read more of the
             person's information than *fields_read* says.
+        upstream: when the scope worked for a request from another service, that service
+            and its scope id (follow the request there); else None.
     """
 
     opened: datetime
@@ -125,6 +127,7 @@ class SubjectAccess:
     fields_read: tuple[str, ...]
     fields_known: bool = True
     parts_missing: bool = False
+    upstream: tuple[str, str] | None = None
 
 
 @attrs.frozen
@@ -220,10 +223,18 @@ class _ScopeIdentity:
     purpose: str | None
     actor_id: str | None
     actor_role: str | None
+    upstream: tuple[str, str] | None
 
     @classmethod
     def of(cls, scope: ScopeRecord) -> _ScopeIdentity:
-        return cls(scope.opened, scope.closed, scope.purpose, scope.actor_id, scope.actor_role)
+        return cls(
+            scope.opened,
+            scope.closed,
+            scope.purpose,
+            scope.actor_id,
+            scope.actor_role,
+            scope.upstream,
+        )
 
 
 @attrs.define
@@ -256,6 +267,7 @@ class _AnswerTally:
                     tuple(sorted(seen.fields)),
                     fields_known=seen.fields_known,
                     parts_missing=parts_missing,
+                    upstream=scope.upstream,
                 )
             )
         if seen.unlisted:

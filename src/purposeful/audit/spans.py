@@ -168,6 +168,9 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
         attributes[SpanAttribute.ACTOR_ROLE] = report.actor.role
     if report.mode is not None:
         attributes[SpanAttribute.MODE] = report.mode.value
+    if report.upstream is not None:
+        attributes[SpanAttribute.UPSTREAM_SERVICE] = report.upstream.service
+        attributes[SpanAttribute.UPSTREAM_SCOPE_ID] = report.upstream.scope_id
     attributes.update(
         {
             SpanAttribute.SCOPE_ID: report.scope_id,

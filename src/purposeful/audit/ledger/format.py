@@ -70,7 +70,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ...decisions import Decision, Outcome, ScopeReport
-from ..conventions import LEDGER_FORMAT, DecisionKey, LedgerKey, LineType, SiteKey
+from ..conventions import LEDGER_FORMAT, DecisionKey, LedgerKey, LineType, SiteKey, UpstreamKey
 
 __all__ = [
     "Entry",
@@ -345,6 +345,11 @@ def scope_line(report: ScopeReport) -> dict[str, Any]:
     }
     if report.disclosures:  # only then: older lines stay exactly as they were
         line[LedgerKey.DISCLOSURES] = [dict(disclosure) for disclosure in report.disclosures]
+    if report.upstream is not None:  # only then, as above
+        line[LedgerKey.UPSTREAM] = {
+            UpstreamKey.SCOPE: report.upstream.scope_id,
+            UpstreamKey.SERVICE: report.upstream.service,
+        }
     if report.site is not None:
         line[LedgerKey.SITE] = {
             SiteKey.FILE: report.site.file,

@@ -53,6 +53,7 @@ from ..conventions import (
     LineType,
     SiteKey,
     SpanAttribute,
+    UpstreamKey,
 )
 from ..ledger.format import parse_time
 from .records import Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
@@ -290,6 +291,7 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
         final=final,
         reads=_span_reads(attributes, subjects, fields_read),
         site=_span_site(attributes),
+        upstream=_span_upstream(attributes),
     )
 
 
@@ -364,6 +366,20 @@ def _span_site(attributes: _Attributes) -> tuple[str, str, int] | None:
     if file is None or function is None or line is None:
         attributes.fail(f"has some of {', '.join(_SITE_KEYS)} but not all: a call site needs all")
     return file, function, line
+
+
+_UPSTREAM_KEYS: Final = (SpanAttribute.UPSTREAM_SERVICE, SpanAttribute.UPSTREAM_SCOPE_ID)
+
+
+def _span_upstream(attributes: _Attributes) -> tuple[str, str] | None:
+    """The scope in another service this one worked for, from ``purposeful.scope.upstream.*``."""
+    service = attributes.optional_string(_UPSTREAM_KEYS[0])
+    scope_id = attributes.optional_string(_UPSTREAM_KEYS[1])
+    if service is None and scope_id is None:
+        return None
+    if not service or not scope_id:
+        attributes.fail(f"needs both {' and '.join(_UPSTREAM_KEYS)}, not one, and neither empty")
+    return service, scope_id
 
 
 def _overflow(subjects: tuple[str, ...] | None, count: int | None, overflow: int | None) -> int:
@@ -575,6 +591,7 @@ def _ledger_scope(line: Mapping[str, object], where: _Where) -> ScopeRecord:
         final=final,
         reads=_ledger_reads(line, subjects, fields, where),
         site=_ledger_site(line, where),
+        upstream=_ledger_upstream(line, where),
     )
 
 
@@ -660,6 +677,18 @@ def _ledger_site(line: Mapping[str, object], where: _Where) -> tuple[str, str, i
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
         where.fail(f"{SiteKey.LINE} must be a whole number, 0 or more", at)
     return _text(site, SiteKey.FILE, where, at), _text(site, SiteKey.FUNCTION, where, at), number
+
+
+def _ledger_upstream(line: Mapping[str, object], where: _Where) -> tuple[str, str] | None:
+    """``upstream``: the scope in another service this one worked for."""
+    raw = line.get(LedgerKey.UPSTREAM)
+    if raw is None:
+        return None
+    upstream = _object(raw, where, LedgerKey.UPSTREAM)
+    at = LedgerKey.UPSTREAM
+    return _text(upstream, UpstreamKey.SERVICE, where, at), _text(
+        upstream, UpstreamKey.SCOPE, where, at
+    )
 
 
 # --- JSON shapes ---------------------------------------------------------------------------

@@ -85,6 +85,8 @@ class ScopeRecord:
             inputs): then only *fields_read*, for anyone, is known.
         site: for reads outside any scope, where in the code they came from, as (file,
             function, line); None when not recorded.
+        upstream: the scope in another service this one worked for, as (service, scope
+            id); None when it was opened in this service alone.
     """
 
     opened: datetime
@@ -105,6 +107,7 @@ class ScopeRecord:
     final: bool = True
     reads: tuple[tuple[str, ...], ...] | None = None
     site: tuple[str, str, int] | None = None
+    upstream: tuple[str, str] | None = None
 
 
 @attrs.frozen

@@ -362,7 +362,7 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
     return _titled(
         f"Who read the person with pseudonym {' or '.join(answer.pseudonyms)}",
         Table(
-            ("opened", "closed", "actor", "role", "purpose", "fields read"),
+            ("opened", "closed", "actor", "role", "purpose", "fields read", "on behalf of"),
             [
                 (
                     _time(access.opened),
@@ -373,6 +373,7 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
                     (", ".join(access.fields_read) or ("(none)" if access.fields_known else ""))
                     + ("" if access.fields_known else _NOT_KNOWN)
                     + (_CUT_SHORT if access.parts_missing else ""),
+                    _upstream(access.upstream),
                 )
                 for access in answer.accesses
             ],
@@ -380,6 +381,11 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
         notes=_subject_notes(answer),
         empty="No scope lists this person.",
     )
+
+
+def _upstream(upstream: tuple[str, str] | None) -> str:
+    """Where a scope's request came from: the calling service and its scope id."""
+    return "" if upstream is None else f"{upstream[0]} (scope {upstream[1]})"
 
 
 def _subject_notes(answer: SubjectAnswer) -> list[str]:
