@@ -43,7 +43,8 @@ def test_the_report_span_and_ledger_line_name_the_upstream_scope(tmp_path: Path)
             _ = case(client_id="C-1").diagnosis
     assert [report.upstream for report in recording.reports] == [FROM_INTAKE, None]
     first, second = exporter.get_finished_spans()
-    assert first.attributes is not None and second.attributes is not None
+    assert first.attributes is not None
+    assert second.attributes is not None
     assert first.attributes[SpanAttribute.UPSTREAM_SERVICE] == "intake"
     assert first.attributes[SpanAttribute.UPSTREAM_SCOPE_ID] == FROM_INTAKE.scope_id
     assert SpanAttribute.UPSTREAM_SERVICE not in second.attributes
@@ -81,7 +82,7 @@ def test_an_upstream_must_be_short_printable_names(service: str, scope_id: str) 
 
 
 def test_use_refuses_an_upstream_that_is_not_one() -> None:
-    with pytest.raises(ConfigurationError, match="purposeful.Upstream"):
+    with pytest.raises(ConfigurationError, match=r"purposeful\.Upstream"):
         use(CASE_MANAGEMENT, actor=CASEWORKER, upstream=("intake", "x"))  # type: ignore[arg-type]
 
 
