@@ -420,13 +420,26 @@ class PurposeClaimRefused(PurposefulError, PermissionError):
         reason: a reason code, e.g. ``"expired"`` or ``"purpose-not-covering"``.
         status: the HTTP status a web service answers with: 401 when the claim cannot be
             trusted, 403 when it is trusted but does not allow what was asked.
+        asked_purpose: the id of the purpose the claim asked for, when it is one this
+            service declares and the refusal is about it, else None.
+        required_purpose: the id of the purpose the route declares, when the refusal is
+            about it, else None.
     """
 
     status = 403
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        asked_purpose: str | None = None,
+        required_purpose: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
+        self.asked_purpose = asked_purpose
+        self.required_purpose = required_purpose
 
 
 class UntrustedClaim(PurposeClaimRefused):

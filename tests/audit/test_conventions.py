@@ -23,6 +23,7 @@ from _records import ADMINISTRATOR, CASEWORKER, case
 from purposeful import Mode, PurposeViolation, use
 from purposeful.audit import Ledger, PseudonymKey, SpanSink
 from purposeful.audit.conventions import (
+    CLAIM_REFUSED_EVENT,
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
@@ -32,6 +33,7 @@ from purposeful.audit.conventions import (
     DisclosureAttribute,
     EventAttribute,
     LedgerKey,
+    RequestAttribute,
     SiteKey,
     SpanAttribute,
     names,
@@ -69,17 +71,28 @@ def test_every_event_attribute_key_is_documented_and_every_documented_one_is_nam
     assert documented()["event attribute"] == {
         *names(EventAttribute),
         *names(DisclosureAttribute),
+        *names(RequestAttribute),
     }
 
 
 def test_the_span_and_event_names_are_the_documented_ones() -> None:
     tables = documented()
     assert tables["span name"] == {SPAN_NAME, UNSCOPED_SPAN_NAME}
-    assert tables["event name"] == {DENIED_EVENT, WOULD_DENY_EVENT, DISCLOSURE_EVENT}
+    assert tables["event name"] == {
+        DENIED_EVENT,
+        WOULD_DENY_EVENT,
+        DISCLOSURE_EVENT,
+        CLAIM_REFUSED_EVENT,
+    }
 
 
 def test_no_name_is_spelled_twice() -> None:
-    spans = [*names(SpanAttribute), *names(EventAttribute), *names(DisclosureAttribute)]
+    spans = [
+        *names(SpanAttribute),
+        *names(EventAttribute),
+        *names(DisclosureAttribute),
+        *names(RequestAttribute),
+    ]
     assert len(spans) == len(set(spans))
     for namespace in (LedgerKey, DecisionKey, SiteKey):
         assert len(names(namespace)) == len(set(names(namespace)))

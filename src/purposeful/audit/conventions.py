@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "CLAIM_REFUSED_EVENT",
     "DENIED_EVENT",
     "DISCLOSURE_EVENT",
     "LEDGER_FORMAT",
@@ -34,6 +35,7 @@ __all__ = [
     "EventAttribute",
     "LedgerKey",
     "LineType",
+    "RequestAttribute",
     "SiteKey",
     "SpanAttribute",
     "UpstreamKey",
@@ -55,6 +57,9 @@ WOULD_DENY_EVENT: Final = "purposeful.would_deny"
 """The event of a read that monitor mode let through although it would have been refused."""
 DISCLOSURE_EVENT: Final = "purposeful.disclosure"
 """The event of a disclosure to a partner agency (`purposeful.disclose`) made in the scope."""
+CLAIM_REFUSED_EVENT: Final = "purposeful.claim_refused"
+"""The event a web service adds to the request's span when it refuses a purpose claim that
+came with the request (`purposeful.web`), or, in monitor mode, records one it did not honour."""
 
 
 class SpanAttribute:
@@ -182,6 +187,15 @@ class DecisionKey:
     CATEGORY: Final = "category"
     SENSITIVITY: Final = "sensitivity"
     COUNT: Final = "count"
+
+
+class RequestAttribute:
+    """The attributes of the ``purposeful.claim_refused`` event (`purposeful.web`): codes and
+    route templates only, never a header's content or a request's path."""
+
+    CLAIM_REASON: Final = "purposeful.claim.reason"
+    ROUTE: Final = "purposeful.route"
+    CLAIM_OUTCOME: Final = "purposeful.claim.outcome"
 
 
 class UpstreamKey:

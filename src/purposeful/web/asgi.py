@@ -1,0 +1,259 @@
+"""ASGI: a purpose scope around each HTTP request to a Starlette or FastAPI application.
+
+`PurposeMiddleware` is pure ASGI (no ``BaseHTTPMiddleware``): the scope is opened in the
+request's own task, around the whole call of the application, so the endpoint (``async
+def`` in the task, plain ``def`` in the thread pool with a copy of its context), a
+``StreamingResponse``'s body and Starlette's background tasks all run inside it, and its
+report is sent once, after all of them. It finds the endpoint by matching the request
+against ``scope["app"].router.routes`` as the router will (into mounted routers, to a
+bounded depth), and reads the endpoint's `purposeful.web.purpose` declaration.
+
+Needs Starlette (FastAPI brings it). What this module must not do: log a request's path or
+a header (route templates only), or change a response that has started.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any, Final
+
+from ..actors import Actor
+from ..errors import (
+    MissingExtra,
+    NoActor,
+    PurposeClaimRefused,
+    PurposefulError,
+    PurposeViolation,
+)
+from ._declare import declared_purpose
+from .policy import RequestPolicy, undeclared_routes_error
+from .problems import DEFAULT_CHALLENGE, Problem, problem_for
+
+try:
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute, Host, Match, Mount, WebSocketRoute
+except ImportError as error:  # pragma: no cover - exercised in a subprocess
+    raise MissingExtra(
+        "purposeful.web.asgi needs Starlette (FastAPI installs it): pip install starlette, "
+        "or pip install 'purposeful[web]' fastapi",
+        extra="web",
+    ) from error
+
+__all__ = ["DEFAULT_EXEMPT", "PurposeMiddleware", "undeclared"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ActorSource = Callable[[Request], "Actor | Awaitable[Actor | None] | None"]
+
+#: FastAPI's own documentation routes, exempt unless the application says otherwise.
+DEFAULT_EXEMPT: Final = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+#: How deep mounted routers are searched for the endpoint.
+_MAX_DEPTH: Final = 8
+#: The errors answered with a problem while no response has started.
+_REFUSALS: Final = (PurposeViolation, NoActor, PurposeClaimRefused)
+
+
+class PurposeMiddleware:
+    """Open a purpose scope around each HTTP request, as its route declares.
+
+    ``app.add_middleware(PurposeMiddleware, actor=current_actor)``; add it before (so
+    inside) an authentication middleware whose result the actor callable reads.
+
+    Args:
+        app: the ASGI application to wrap.
+        actor: called with the request (a Starlette ``Request`` whose body cannot be read)
+            on a route that declares a purpose; returns the `Actor` acting, or None (the
+            request is answered 401). It may be ``async def``; a plain ``def`` runs on the
+            event loop, so keep it quick.
+        trust: a `purposeful.propagation.TrustStore`: accept signed purpose claims from the
+            services it names. None: no claim is read.
+        ignore_inbound: read no purpose claim even with a trust store.
+        require_purposes: every HTTP route must declare a purpose or `no_purpose`; checked
+            at lifespan start-up, which fails with a `ConfigurationError` listing the routes
+            (and, if start-up was skipped, on the first request to such a route).
+        exempt: route templates that need no declaration (default: FastAPI's ``/docs``,
+            ``/docs/oauth2-redirect``, ``/redoc`` and ``/openapi.json``, and whatever the
+            application names as its docs URLs).
+        www_authenticate: the challenge a 401 carries.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        actor: ActorSource,
+        trust: Any = None,
+        ignore_inbound: bool = False,
+        require_purposes: bool = False,
+        exempt: Iterable[str] = DEFAULT_EXEMPT,
+        www_authenticate: str = DEFAULT_CHALLENGE,
+    ) -> None:
+        self.app = app
+        self._actor = actor
+        self._policy = RequestPolicy(
+            trust=trust, ignore_inbound=ignore_inbound, www_authenticate=www_authenticate
+        )
+        self._require = require_purposes
+        self._exempt = frozenset(exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self.app(scope, receive, self._check_at_startup(scope, send))
+            return
+        if kind != "http":
+            await self.app(scope, receive, send)
+            return
+        found = _find(_routes_of(scope.get("app")), scope, 0)
+        if found is None:  # no route: the router answers 404 or 405
+            await self.app(scope, receive, send)
+            return
+        endpoint, template = found
+        declared = declared_purpose(endpoint)
+        if declared is None and self._require and template not in self._exempt_for(scope):
+            raise undeclared_routes_error([template], framework="ASGI")
+        try:
+            actor = await self._actor_for(scope) if isinstance(declared, str) else None
+            outcome = self._policy.decide(declared, actor, _baggage(scope), route=template)
+        except _REFUSALS as error:
+            await self._refuse(send, error)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            if outcome is None:
+                await self.app(scope, receive, watched)
+            else:
+                async with outcome.use():
+                    await self.app(scope, receive, watched)
+        except _REFUSALS as error:
+            if started:  # the status is sent: the stream is cut, as for any error
+                raise
+            await self._refuse(send, error)
+
+    async def _refuse(self, send: Send, error: PurposefulError) -> None:
+        problem = problem_for(error, www_authenticate=self._policy.www_authenticate)
+        assert problem is not None
+        await _send_problem(send, problem)
+
+    async def _actor_for(self, scope: Scope) -> Actor | None:
+        found = self._actor(Request(scope))
+        if inspect.isawaitable(found):
+            found = await found
+        return found
+
+    def _exempt_for(self, scope: Scope) -> frozenset[str]:
+        app = scope.get("app")
+        named = (
+            getattr(app, name, None)
+            for name in ("docs_url", "redoc_url", "openapi_url", "swagger_ui_oauth2_redirect_url")
+        )
+        return self._exempt | {url for url in named if isinstance(url, str)}
+
+    def _check_at_startup(self, scope: Scope, send: Send) -> Send:
+        """*send*, checking every route's declaration before start-up is reported done."""
+        failed = False
+
+        async def checked(message: Message) -> None:
+            nonlocal failed
+            if message["type"] == "lifespan.startup.complete" and self._require:
+                missing = undeclared(_routes_of(scope.get("app")), exempt=self._exempt_for(scope))
+                if missing:
+                    error = undeclared_routes_error(missing, framework="ASGI")
+                    failed = True
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    raise error
+            elif message["type"] == "lifespan.startup.failed" and failed:
+                return  # the application reporting the error raised above: said already
+            await send(message)
+
+        return checked
+
+
+def undeclared(routes: Iterable[BaseRoute], *, exempt: Iterable[str] = ()) -> list[str]:
+    """The templates of the HTTP routes that declare neither a purpose nor `no_purpose`.
+
+    Mounted routers are searched (to a bounded depth); a mounted application that is not a
+    router (static files) is one route, declared by marking the application.
+    """
+    skip = frozenset(exempt)
+    found: list[str] = []
+
+    def walk(routes: Iterable[BaseRoute], prefix: str, depth: int) -> None:
+        for route in routes:
+            if isinstance(route, WebSocketRoute):
+                continue
+            path = prefix + getattr(route, "path", "")
+            if path in skip:
+                continue
+            endpoint: object
+            if isinstance(route, Mount | Host):
+                inner = route.routes
+                if inner:
+                    if depth < _MAX_DEPTH:
+                        walk(inner, path, depth + 1)
+                    continue
+                endpoint = route.app
+            else:
+                endpoint = getattr(route, "endpoint", None)
+            if endpoint is not None and declared_purpose(endpoint) is None:
+                found.append(path or "/")
+
+    walk(routes, "", 0)
+    return found
+
+
+def _routes_of(app: object) -> list[BaseRoute]:
+    router = getattr(app, "router", None)
+    routes = getattr(router, "routes", None)
+    return list(routes) if routes is not None else []
+
+
+def _find(routes: list[BaseRoute], scope: Scope, depth: int) -> tuple[object, str] | None:
+    """The endpoint the router will call for *scope*, and its route's template."""
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is not Match.FULL:
+            continue
+        path = getattr(route, "path", "")
+        if isinstance(route, Mount | Host):
+            inner = route.routes
+            if not inner:
+                return route.app, f"{path}/{{path}}"
+            if depth >= _MAX_DEPTH:
+                return None
+            found = _find(list(inner), {**scope, **child}, depth + 1)
+            return (found[0], path + found[1]) if found is not None else None
+        return child.get("endpoint"), path
+    return None
+
+
+def _baggage(scope: Scope) -> dict[str, str]:
+    values = [
+        value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"baggage"
+    ]
+    return {"baggage": ", ".join(values)} if values else {}
+
+
+async def _send_problem(send: Send, problem: Problem) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": problem.status,
+            "headers": [
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in problem.response_headers()
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": problem.body()})
