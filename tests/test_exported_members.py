@@ -113,6 +113,7 @@ PACKAGES = {
         "Ledger",
         "PseudonymKey",
         "SpanSink",
+        "TraceFileExporter",
         "VerifyReason",
         "VerifyResult",
         "default_checkpoints_path",
