@@ -20,7 +20,7 @@ import purposeful
 
 SOURCE = Path(purposeful.__file__).parent
 STORES = {"consent", "corrections", "sharing"}
-FEATURES = {"access", "audit", "notices", "insights", "testing"}
+FEATURES = {"access", "audit", "notices", "insights", "propagation", "testing"}
 #: The one place a feature builds on another: a bundle's access history is read from the
 #: audit trail.
 FEATURE_ON_FEATURE = {("purposeful.access", "purposeful.audit")}

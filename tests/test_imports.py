@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import purposeful
 
 HEAVY = ("cryptography", "opentelemetry", "sqlite3", "zipfile")
 
@@ -58,3 +62,37 @@ def test_a_postgresql_store_without_psycopg_names_the_extra_to_install(store: st
     ).stdout
     assert out.startswith("postgres | ")
     assert "pip install 'purposeful[postgres]'" in out
+
+
+def test_the_audit_package_and_its_trace_file_exporter_load_no_opentelemetry_sdk() -> None:
+    script = (
+        "import json, sys\nimport purposeful.audit\n"
+        "purposeful.audit.TraceFileExporter\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('opentelemetry.sdk',"
+        " 'opentelemetry.exporter', 'opentelemetry.proto', 'google.protobuf')))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert json.loads(out) == []
+
+
+def test_no_module_of_the_library_names_the_opentelemetry_sdk() -> None:
+    # src/ depends on the OpenTelemetry API only: no import of the SDK, not under
+    # TYPE_CHECKING, not in a function, not by a name handed to importlib
+    source = Path(purposeful.__file__).parent
+    found = []
+    for path in sorted(source.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names = [node.value]
+            if any(
+                name.startswith(("opentelemetry.sdk", "opentelemetry.exporter")) for name in names
+            ):
+                found.append(f"{path.relative_to(source)}:{node.lineno}")
+    assert found == []

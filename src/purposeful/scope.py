@@ -212,6 +212,14 @@ class Scope:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def id(self) -> str:
+        """The scope's id, shared by its reports' parts; unique across processes. A purpose
+        claim sent to another service names it, so both services' reports join up."""
+        if not self._id:
+            self._id = _trail.new_id()
+        return self._id
+
     def read(self, policy: FieldPolicy, obj: object) -> object:
         """Decide a read of *policy*'s field on *obj* (the slow path), note that it was
         handed out for the person whose record it is, and make *obj* the hot path's last
@@ -421,8 +429,6 @@ class Scope:
             error = _trail.pseudonym_error(failure)
             _log.error("purposeful: %s", error)
             self._failures.append(error)
-        if not self._id:
-            self._id = _trail.new_id()
         report = ScopeReport(
             purpose=self.purpose,
             actor=self.actor,
@@ -432,7 +438,7 @@ class Scope:
             failed=self._failed if final else False,
             mode=self._config.mode_for(self.purpose, object),
             disclosures=tuple(disclosures),
-            scope_id=self._id,
+            scope_id=self.id,
             part=self._part,
             final=final,
             upstream=self.upstream,

@@ -19,6 +19,9 @@ What the privacy team gets is built here, on top of the core's `ScopeReport`s:
   asks of exported traces and ledgers;
 - one person's **history** (`purposeful.audit.history`): who read their information, as a
   report's subject answer and for a subject-access bundle;
+- **trace files** (`purposeful.audit.tracefile`): `TraceFileExporter`, a span exporter for
+  the OpenTelemetry SDK that writes the OTLP JSON lines the report reads, for services
+  without a Collector (duck-typed: it imports no SDK; loaded when the name is first used);
 - `flush`: send every read not yet sent now (the trail sends them within
   ``flush_seconds`` by itself).
 
@@ -27,6 +30,11 @@ pseudonym) or any key material in a span, a log line, an exception message or a 
 writes; or be imported by the core (purposes, records, scope, decisions): the core reaches
 it only through the `AuditSink` protocol.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .._shared.keys import (
     PSEUDONYM_KEY_ENV,
@@ -46,6 +54,9 @@ from .._trail import flush
 from .ledger import Ledger, VerifyReason, VerifyResult, default_checkpoints_path, verify_ledger
 from .spans import SpanSink
 
+if TYPE_CHECKING:
+    from .tracefile import TraceFileExporter
+
 __all__ = [
     "PSEUDONYM_KEY_ENV",
     "PSEUDONYM_KEY_FILE",
@@ -56,6 +67,7 @@ __all__ = [
     "Ledger",
     "PseudonymKey",
     "SpanSink",
+    "TraceFileExporter",
     "VerifyReason",
     "VerifyResult",
     "default_checkpoints_path",
@@ -67,3 +79,19 @@ __all__ = [
     "signing_key_id",
     "verify_ledger",
 ]
+
+#: Names loaded when first used, and the module each lives in.
+_LAZY = {"TraceFileExporter": "tracefile"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

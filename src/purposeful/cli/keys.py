@@ -1,5 +1,6 @@
-"""``purposeful keys new|recipient``: the audit trail's signing and pseudonym keys, and an
-age key pair that subject-access bundles can be encrypted to.
+"""``purposeful keys new|recipient|service``: the audit trail's signing and pseudonym keys, an
+age key pair that subject-access bundles can be encrypted to, and a service's own key for
+the purpose claims it sends to the agency's other services.
 
 What this module must not do: print a key or a passphrase (only paths and key ids), or hold
 logic the library does not offer to code.
@@ -70,6 +71,28 @@ def _add_keys_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     recipient.set_defaults(run=_keys_recipient)
 
+    service = commands.add_parser(
+        "service",
+        help="create a service's key pair for signing the purpose claims it sends",
+        description=(
+            "Create an Ed25519 key pair in DIR that this service signs its purpose claims "
+            "with: service-key.pem (mode 0600) and service-key.pub.pem (mode 0644). Give the "
+            "public key to the services that trust this one (their TrustStore). It is a key "
+            "of its own, never the ledger or bundle signing key. Existing keys are never "
+            "replaced without --force."
+        ),
+    )
+    service.add_argument("directory", metavar="DIR", help="where to write the keys")
+    service.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="encrypt the private key with the passphrase in environment variable VAR",
+    )
+    service.add_argument(
+        "--force", action="store_true", help="replace existing key files (keep the old ones!)"
+    )
+    service.set_defaults(run=_keys_service)
+
 
 def _keys_recipient(args: argparse.Namespace) -> int:
     from ..access.recipients import generate_recipient_keys
@@ -82,4 +105,19 @@ def _keys_recipient(args: argparse.Namespace) -> int:
     return 0
 
 
-GROUP = CommandGroup("keys", "create signing, pseudonym and recipient keys", _add_keys_commands)
+def _keys_service(args: argparse.Namespace) -> int:
+    from ..propagation import generate_service_key
+
+    private, public, key_id = generate_service_key(
+        args.directory,
+        passphrase=secret_from_env(args.passphrase_env, "the service key"),
+        force=args.force,
+    )
+    print(f"service key: {private} (key id {key_id}; keep it secret: it signs purpose claims)")
+    print(f"public key:  {public} (key id {key_id}; give it to the services that trust this one)")
+    return 0
+
+
+GROUP = CommandGroup(
+    "keys", "create signing, pseudonym, recipient and service keys", _add_keys_commands
+)

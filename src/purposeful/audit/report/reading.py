@@ -70,6 +70,10 @@ LEDGER_INPUT: Final = "ledger"
 _INTEGER = re.compile(r"-?[0-9]{1,19}\Z")
 _INDEXES = re.compile(r" *(?:[0-9]{1,19}(?: +[0-9]{1,19})*)? *\Z")
 _OTLP_HINT: Final = "each line must be one OTLP JSON ExportTraceServiceRequest object"
+_CONSOLE: Final = (
+    "is the OpenTelemetry SDK's ConsoleSpanExporter output, not OTLP JSON; write trace files "
+    "with purposeful.audit.TraceFileExporter (or the Collector's file exporter) instead"
+)
 _LEDGER_HINT: Final = "a ledger has one JSON object a line, as purposeful.audit.Ledger writes"
 _OUTCOMES: Final = {outcome.value: outcome for outcome in Outcome}
 _REFUSED: Final[Mapping[Outcome, RefusalOutcome]] = {
@@ -163,6 +167,22 @@ def _parse(text: str) -> object:
         return _NotJSON(1, "holds a number too long to be one an OTLP or ledger line has")
 
 
+def _first_value(text: str) -> object:
+    """The first JSON value in *text*, which may hold more after it; None if none."""
+    try:
+        return json.JSONDecoder().raw_decode(text.lstrip())[0]
+    except (ValueError, RecursionError):
+        return None
+
+
+def _is_console_span(document: object) -> bool:
+    """Whether *document* is a span as the SDK's ``ConsoleSpanExporter`` prints one."""
+    if not isinstance(document, dict):
+        return False
+    context = document.get("context")
+    return isinstance(context, dict) and "span_id" in context and "name" in document
+
+
 def read_otlp_json(
     path: str | os.PathLike[str], *, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[Entry]:
@@ -190,8 +210,11 @@ def read_otlp_json(
             document = _parse(text.rstrip("\r\n"))
             if isinstance(document, _NotJSON) and first:
                 # Not a line of its own: the file may be one document over many lines.
-                document = _parse(text + "".join(rest for _, rest in lines))
+                whole = text + "".join(rest for _, rest in lines)
+                document = _parse(whole)
                 if isinstance(document, _NotJSON):
+                    if _is_console_span(_first_value(whole)):
+                        _Where(file_path, number).fail(_CONSOLE)
                     number += document.line - 1
             if isinstance(document, _NotJSON):
                 _Where(file_path, number).fail(f"{document.problem}; {_OTLP_HINT}")
@@ -208,6 +231,8 @@ def _spans(document: object, where: _Where) -> Iterator[tuple[str, Mapping[str, 
     if _RESOURCE_SPANS not in document:
         if "resourceLogs" in document or "resourceMetrics" in document:
             where.fail("holds OTLP logs or metrics, not traces; pass trace files only")
+        if _is_console_span(document):
+            where.fail(_CONSOLE)
         if LedgerKey.TYPE in document:
             where.fail("is a ledger line, not OTLP JSON; pass ledger files with --ledger")
         if document:
@@ -225,9 +250,9 @@ def _spans(document: object, where: _Where) -> Iterator[tuple[str, Mapping[str, 
 
 
 def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterator[Entry]:
-    name = span.get("name")
+    name = span.get("name", "")  # OTLP JSON leaves an empty name out
     if not isinstance(name, str):
-        where.fail("has no name (a string)", at)
+        where.fail("has a name that is not a string", at)
     if name not in (SPAN_NAME, UNSCOPED_SPAN_NAME):
         yield Ignored("other spans")
         return

@@ -1,0 +1,138 @@
+"""Outbound calls: a claim for each of the agency's own services, and nothing for anyone else.
+
+`Outbound` holds this service's key and an allow-list: the origins of the agency's own
+services (``https://case.agency.example``) and each one's service name. A request to an
+origin on the list gets the claim of the scope open here, made for that service; a request
+to any other origin gets none, and loses any claim something else put in its headers.
+
+The HTTP clients' hooks are built on `Outbound.apply`:
+
+- httpx: ``httpx.Client(event_hooks=outbound.httpx_hooks())`` (and
+  ``httpx.AsyncClient(event_hooks=outbound.httpx_async_hooks())``);
+- requests: ``session.mount("https://", outbound.requests_adapter())`` (and ``"http://"``).
+
+Both run in the caller's thread or task, where its scope is. Neither client is imported
+until its hook is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import ConfigurationError, MissingExtra
+from .baggage import DEFAULT_LIFETIME, inject, remove_claim
+from .keys import ServiceKey, check_service_name
+
+__all__ = ["Outbound"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host:port`` of *url*, lower case, with the scheme's default port; None if
+    it is not an http or https URL with a host."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return f"{scheme}://{parts.hostname.lower()}:{port or _DEFAULT_PORTS[scheme]}"
+
+
+class Outbound:
+    """This service's claims, for the agency's own services only.
+
+    Args:
+        key: this service's key (`ServiceKey`).
+        services: the allow-list: each origin (``scheme://host[:port]``) of an agency
+            service, and that service's name, as its trust store names itself.
+        lifetime: how long each claim is valid; keep it short (it bounds replay).
+
+    Raises:
+        ConfigurationError: an origin is not an http(s) origin, or a name is malformed.
+    """
+
+    def __init__(
+        self,
+        key: ServiceKey,
+        services: Mapping[str, str],
+        *,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> None:
+        if not isinstance(key, ServiceKey):
+            raise ConfigurationError(
+                f"Outbound takes a purposeful.propagation.ServiceKey, not {type(key).__name__}"
+            )
+        self.key = key
+        self.lifetime = lifetime
+        self._audiences: dict[str, str] = {}
+        for url, service in services.items():
+            origin = origin_of(url) if isinstance(url, str) else None
+            if origin is None or urlsplit(url).path not in ("", "/"):
+                raise ConfigurationError(
+                    f"Outbound's allow-list takes origins such as 'https://case.agency.example' "
+                    f"or 'http://127.0.0.1:8001' (no path), not {url!r}"
+                )
+            self._audiences[origin] = check_service_name(service, "service name")
+
+    def audience_for(self, url: str) -> str | None:
+        """The service name of *url*'s origin, or None if it is not on the allow-list."""
+        origin = origin_of(url)
+        return None if origin is None else self._audiences.get(origin)
+
+    def apply(self, url: str, headers: MutableMapping[str, str]) -> bool:
+        """Give a request to *url* the claim of the scope open here if *url* is one of the
+        agency's services; otherwise take any claim out of its baggage. True if a claim
+        was added."""
+        audience = self.audience_for(url)
+        if audience is not None:
+            return inject(headers, self.key, audience=audience, lifetime=self.lifetime)
+        remove_claim(headers)
+        return False
+
+    # --- clients -------------------------------------------------------------------------
+
+    def httpx_hooks(self) -> dict[str, list[Callable[[Any], None]]]:
+        """``event_hooks`` for an ``httpx.Client``."""
+
+        def on_request(request: Any) -> None:
+            self.apply(str(request.url), request.headers)
+
+        return {"request": [on_request]}
+
+    def httpx_async_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
+        """``event_hooks`` for an ``httpx.AsyncClient`` (its hooks are coroutines)."""
+
+        async def on_request(request: Any) -> None:
+            self.apply(str(request.url), request.headers)
+
+        return {"request": [on_request]}
+
+    def requests_adapter(self, **options: Any) -> Any:
+        """A ``requests`` transport adapter (an ``HTTPAdapter``; *options* are its own) that
+        adds the claim to each request it sends. Mount it for ``"https://"`` and
+        ``"http://"`` on a ``requests.Session``.
+
+        Raises:
+            MissingExtra: requests is not installed.
+        """
+        try:
+            from requests.adapters import HTTPAdapter
+        except ImportError:
+            raise MissingExtra(
+                "Outbound.requests_adapter needs requests: pip install requests", extra="web"
+            ) from None
+        outbound = self
+
+        class PurposeAdapter(HTTPAdapter):
+            def add_headers(self, request: Any, **kwargs: Any) -> None:
+                super().add_headers(request, **kwargs)
+                outbound.apply(request.url, request.headers)
+
+        return PurposeAdapter(**options)
