@@ -2,8 +2,10 @@
 
 - no module is over 800 lines;
 - imports point one way: the core (with its private home `_shared`) imports no store,
-  feature or the CLI; a store imports no feature or the CLI; a feature does not import the
-  CLI, nor another feature but where listed in FEATURE_ON_FEATURE;
+  feature, web integration or the CLI; a store imports no feature, web integration or the
+  CLI; a feature does not import the web integrations or the CLI, nor another feature but
+  where listed in FEATURE_ON_FEATURE; the web integrations and the CLI, side by side at the
+  top, do not import each other;
 - nothing imports a name with a leading underscore from another package, nor another
   package's private module (the core's private modules, `_config`, `_trail`, `_shared` and
   the like, are the core's interface to the rooms and are open to all).
@@ -27,6 +29,8 @@ FEATURE_ON_FEATURE = {("purposeful.access", "purposeful.audit")}
 MODULES = sorted(SOURCE.rglob("*.py"))
 #: The package's face and its entry point: they name capabilities (lazily) by design.
 FACADE = {SOURCE / "__init__.py", SOURCE / "__main__.py"}
+#: The rooms at the top, side by side: the command line and the web integrations.
+TOP = {"cli", "web"}
 
 
 def _name(path: Path) -> str:
@@ -37,14 +41,14 @@ def _name(path: Path) -> str:
 def _room(module: str) -> str:
     """The package a module belongs to: ``purposeful`` for the core, else its subpackage."""
     parts = module.split(".")
-    if len(parts) > 1 and (parts[1] in STORES | FEATURES | {"cli"}):
+    if len(parts) > 1 and (parts[1] in STORES | FEATURES | TOP):
         return f"purposeful.{parts[1]}"
     return "purposeful"
 
 
 def _rank(room: str) -> int:
     last = room.rsplit(".", 1)[-1]
-    return 3 if last == "cli" else 2 if last in FEATURES else 1 if last in STORES else 0
+    return 3 if last in TOP else 2 if last in FEATURES else 1 if last in STORES else 0
 
 
 def _type_only(tree: ast.Module) -> set[ast.AST]:
@@ -108,6 +112,8 @@ def test_imports_point_from_the_cli_to_features_to_stores_to_the_core(path: Path
         )
         if _rank(_room(target)) > _rank(room):
             wrong.append(f"line {line}: {target}")
+        elif _rank(room) == _rank(_room(target)) == 3 and _room(target) != room:
+            wrong.append(f"line {line}: {target} (the other room at the top)")
         elif (
             _rank(room) == _rank(_room(target)) == 2
             and _room(target) != room
