@@ -283,7 +283,7 @@ def test_an_actor_callable_that_returns_something_else_is_a_configuration_error(
     async def x() -> None: ...
 
     app.add_middleware(PurposeMiddleware, actor=lambda request: "staff-1")
-    with TestClient(app) as http, pytest.raises(ConfigurationError, match="purposeful.Actor"):
+    with TestClient(app) as http, pytest.raises(ConfigurationError, match=r"purposeful\.Actor"):
         http.get("/x")
 
 

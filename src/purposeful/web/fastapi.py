@@ -17,6 +17,7 @@ Needs FastAPI. What this module must not do: log a path or a header.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -41,6 +42,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
 __all__ = ["install_problem_handlers", "purpose_scope"]
 
 ScopeDependency = Callable[..., AsyncIterator[Scope]]
+_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
 def purpose_scope(
@@ -85,6 +87,16 @@ def purpose_scope(
                 yield scope
 
         purpose_scope_dependency.__qualname__ = f"purpose_scope({declared!r})"
+        # Real annotations, not this module's postponed strings: FastAPI reads them, and
+        # *actor* is a local it could not resolve by name.
+        purpose_scope_dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter("request", _KEYWORD, annotation=Request),
+                inspect.Parameter(
+                    "who", _KEYWORD, annotation=Annotated[Actor | None, Depends(actor)]
+                ),
+            ]
+        )
         return purpose_scope_dependency
 
     return scoped
