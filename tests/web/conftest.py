@@ -13,6 +13,7 @@ if not settings.configured:
         ALLOWED_HOSTS=["testserver", "127.0.0.1", "localhost"],
         ROOT_URLCONF="_django_app",
         MIDDLEWARE=[
+            "_django_app.FakeAuthentication",
             "purposeful.web.django.PurposeMiddleware",
         ],
         INSTALLED_APPS=[],

@@ -8,12 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import pytest
-from fastapi import BackgroundTasks, Depends, FastAPI, Header
-from fastapi.responses import StreamingResponse
-from starlette.testclient import TestClient
-
-import purposeful
-from _records import RecordingSink
 from _webkit import (
     CASE_MANAGEMENT,
     CASEWORKER,
@@ -25,6 +19,12 @@ from _webkit import (
     leaks,
     trust_store,
 )
+from fastapi import BackgroundTasks, Depends, FastAPI, Header
+from fastapi.responses import StreamingResponse
+from starlette.testclient import TestClient
+
+import purposeful
+from _records import RecordingSink
 from purposeful import Actor, Scope
 from purposeful.errors import UnknownPurpose
 from purposeful.web.fastapi import install_problem_handlers, purpose_scope
