@@ -250,6 +250,14 @@ PACKAGES = {
         "load_agreements",
         "receive",
     ],
+    "purposeful.web": [
+        "Open",
+        "Problem",
+        "RequestPolicy",
+        "no_purpose",
+        "problem_for",
+        "purpose",
+    ],
     "purposeful.testing": [
         "DecisionCapture",
         "capture_decisions",

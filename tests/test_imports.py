@@ -96,3 +96,36 @@ def test_no_module_of_the_library_names_the_opentelemetry_sdk() -> None:
             ):
                 found.append(f"{path.relative_to(source)}:{node.lineno}")
     assert found == []
+
+
+def test_the_web_package_loads_no_framework() -> None:
+    script = (
+        "import sys, purposeful.web\n"
+        "print(sorted(m for m in ('fastapi', 'starlette', 'django') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("module", "framework"),
+    [("asgi", "starlette"), ("fastapi", "fastapi"), ("django", "django")],
+)
+def test_a_web_module_without_its_framework_names_what_to_install(
+    module: str, framework: str
+) -> None:
+    script = (
+        f"import sys; sys.modules[{framework!r}] = None\n"
+        "from purposeful.errors import MissingExtra\n"
+        "try:\n"
+        f"    import purposeful.web.{module}\n"
+        "except MissingExtra as error:\n"
+        "    print(error.extra, '|', error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.startswith("web | ")
+    assert "pip install" in out

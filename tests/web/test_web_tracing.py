@@ -1,0 +1,108 @@
+"""The scope's span is a child of the request's server span when the framework's
+OpenTelemetry instrumentation is installed (the SDK in tests only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client, override_settings
+from fastapi import FastAPI
+from opentelemetry.instrumentation.django import DjangoInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from starlette.testclient import TestClient
+
+import purposeful
+from _webkit import CASE_MANAGEMENT, CASEWORKER, claim_headers, trust_store
+from purposeful.audit import SpanSink
+from purposeful.audit.conventions import CLAIM_REFUSED_EVENT, SPAN_NAME, RequestAttribute
+from purposeful.web import purpose
+from purposeful.web.asgi import PurposeMiddleware
+
+
+@pytest.fixture
+def spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    purposeful.configure(sinks=[SpanSink(provider)])
+    yield provider, exporter
+    provider.shutdown()
+
+
+def parent_of(span: ReadableSpan, spans: list[ReadableSpan]) -> ReadableSpan:
+    assert span.parent is not None
+    return next(s for s in spans if s.context.span_id == span.parent.span_id)
+
+
+def test_under_the_fastapi_instrumentation_the_scope_span_is_a_child_of_the_server_span(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    provider, exporter = spans
+    app = FastAPI()
+
+    @app.get("/cases/{case_id}")
+    @purpose(CASE_MANAGEMENT)
+    async def case(case_id: str) -> dict[str, str]:
+        return {}
+
+    @app.get("/service")
+    @purpose("service-delivery")
+    async def service() -> dict[str, str]:
+        return {}
+
+    app.add_middleware(PurposeMiddleware, actor=lambda request: CASEWORKER, trust=trust_store())
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    narrow = claim_headers(CASE_MANAGEMENT)["baggage"]
+    exporter.clear()
+    with TestClient(app) as http:
+        assert http.get("/cases/1").status_code == 200
+        assert http.get("/service", headers={"baggage": narrow}).status_code == 403
+    finished = list(exporter.get_finished_spans())
+    scope_span = next(s for s in finished if s.name == SPAN_NAME)
+    server = parent_of(scope_span, finished)
+    assert server.name == "GET /cases/{case_id}"
+    assert server.kind.name == "SERVER"
+    refused = [
+        (span.name, event.attributes)
+        for span in finished
+        for event in span.events
+        if event.name == CLAIM_REFUSED_EVENT
+    ]
+    assert refused == [
+        (
+            "GET /service",
+            {
+                RequestAttribute.CLAIM_REASON: "purpose-not-covering",
+                RequestAttribute.CLAIM_OUTCOME: "refused",
+                RequestAttribute.ROUTE: "/service",
+            },
+        )
+    ]
+
+
+def test_under_the_django_instrumentation_the_scope_span_is_a_child_of_the_server_span(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    provider, exporter = spans
+    from django.conf import settings
+
+    with override_settings(MIDDLEWARE=list(settings.MIDDLEWARE)):
+        DjangoInstrumentor().instrument(tracer_provider=provider)
+        try:
+            http = Client()
+            assert http.get("/cases/3/where", headers={"x-user": "caseworker"}).status_code == 200
+            streamed = http.get("/cases/stream", headers={"x-user": "caseworker"})
+            b"".join(streamed.streaming_content)  # type: ignore[attr-defined]
+            streamed.close()
+        finally:
+            DjangoInstrumentor().uninstrument()
+    finished = list(exporter.get_finished_spans())
+    scope_spans = [s for s in finished if s.name == SPAN_NAME]
+    assert len(scope_spans) == 2
+    for scope_span in scope_spans:
+        server = parent_of(scope_span, finished)
+        assert server.kind.name == "SERVER"
