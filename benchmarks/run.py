@@ -38,6 +38,8 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   add to a request;
   ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
   does next to nothing);
+- ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
+  records add to a whole FastAPI request returning the list view (``web.py`` pins it);
 - ``consent_check_cached_ns``: a read of a field that needs consent, repeated in one scope
   on one record (the field is in the person's set of fields read: the fast path), and
   ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
@@ -91,6 +93,7 @@ from typing import Any
 
 import attrs
 import handlers
+import web
 
 import purposeful
 from purposeful import SENSITIVE, Actor, ServiceAgreement
@@ -487,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     results["pycasbin_ns"] = casbin_ns
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
     results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
+    results.update(web.measure(args.repeat))
     results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
     results["consent_check_cached_ratio"] = (
         results["consent_check_cached_ns"] / results["plain_read_ns"]
