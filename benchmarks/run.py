@@ -93,9 +93,9 @@ from typing import Any
 
 import attrs
 import handlers
-import web
 
 import purposeful
+import web
 from purposeful import SENSITIVE, Actor, ServiceAgreement
 
 AGREEMENT = ServiceAgreement("Service delivery agreement")

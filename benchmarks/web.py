@@ -70,12 +70,15 @@ def measure(repeat: int, number: int = 200) -> dict[str, Any]:
     """``request_overhead_pct_asgi``: guarded / plain - 1, in percent."""
     plain_times: list[float] = []
     guarded_times: list[float] = []
-    with purposeful.configured(sinks=[]):
-        with TestClient(_plain_app()) as plain, TestClient(_guarded_app()) as guarded:
-            assert plain.get("/clients").content == guarded.get("/clients").content
-            for _ in range(max(repeat, handlers.MIN_ROUNDS)):
-                plain_times.append(_time(plain, number))
-                guarded_times.append(_time(guarded, number))
+    with (
+        purposeful.configured(sinks=[]),
+        TestClient(_plain_app()) as plain,
+        TestClient(_guarded_app()) as guarded,
+    ):
+        assert plain.get("/clients").content == guarded.get("/clients").content
+        for _ in range(max(repeat, handlers.MIN_ROUNDS)):
+            plain_times.append(_time(plain, number))
+            guarded_times.append(_time(guarded, number))
     overhead = statistics.median(guarded_times) / statistics.median(plain_times) - 1
     return {"request_overhead_pct_asgi": overhead * 100}
 

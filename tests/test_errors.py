@@ -205,6 +205,8 @@ _ARGUMENTS: dict[str, object] = {
     "member": "manifest.json",
     "extra": "age",
     "reason": "expired",
+    "asked_purpose": "service-delivery",
+    "required_purpose": "service-delivery.case-management",
 }
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import functools
 
 import pytest
+from _webkit import CASEWORKER, INTAKE_ACTOR, claim_headers, client, leaks, trust_store
 from hypothesis import given
 from hypothesis import strategies as st
 
 import purposeful
-from _webkit import CASEWORKER, INTAKE_ACTOR, claim_headers, client, leaks, trust_store
 from purposeful import Mode, PurposeViolation
 from purposeful.errors import ClaimPurposeRefused, NoActor, UntrustedClaim
 from purposeful.web import Open, RequestPolicy, problem_for

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from _webkit import CASE_MANAGEMENT, CASEWORKER, claim_headers, trust_store
 from django.test import Client, override_settings
 from fastapi import FastAPI
 from opentelemetry.instrumentation.django import DjangoInstrumentor
@@ -16,7 +17,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from starlette.testclient import TestClient
 
 import purposeful
-from _webkit import CASE_MANAGEMENT, CASEWORKER, claim_headers, trust_store
 from purposeful.audit import SpanSink
 from purposeful.audit.conventions import CLAIM_REFUSED_EVENT, SPAN_NAME, RequestAttribute
 from purposeful.web import purpose
