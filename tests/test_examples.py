@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,54 @@ def test_frontline_service_example_shows_each_step() -> None:
     for name in ("notice.md", "notice.html", "register.json", "fides-dataset.yml"):
         assert name in notice
     assert "# How Te Whare Āwhina uses your information" in notice
+
+
+def test_two_services_carry_the_purpose_across_real_http() -> None:
+    """Intake (FastAPI under uvicorn) and case management (Django under waitress), each in
+    a process of its own on 127.0.0.1: the purpose arrives and is enforced downstream, a
+    forged, expired or non-covering claim is refused, and both scopes join one trace."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "two_services.py"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=180,
+    )
+    results = json.loads(result.stdout)
+    referral = results["referral"]
+    assert referral["status"] == 200
+    assert referral["body"]["sent"] == ["client_id", "name", "phone"]
+    assert referral["body"]["withheld"] == ["health_note"]
+    downstream = referral["body"]["case_management"]
+    assert downstream == {
+        "status": 200,
+        "body": {"known": True, "fields_seen": ["client_id", "name", "phone"]},
+    }
+    assert results["no_login"]["status"] == 401
+    assert (results["forged"]["status"], results["forged"]["reason"]) == (401, "bad-signature")
+    assert (results["replayed_expired"]["status"], results["replayed_expired"]["reason"]) == (
+        401,
+        "expired",
+    )
+    covering = results["not_covering"]
+    assert (covering["status"], covering["reason"]) == (403, "purpose-not-covering")
+    assert covering["asked_purpose"] == "service-delivery.case-management"
+    assert covering["required_purpose"] == "service-delivery.referral"
+    assert results["no_claim"]["status"] == 401
+    assert results["replayed_in_window"] == 200  # documented: bounded by the claim's lifetime
+    for problem in (results["forged"], results["not_covering"], results["no_claim"]):
+        text = json.dumps(problem)
+        assert "Aroha" not in text
+        assert "021 555" not in text
+        assert "C-1001" not in text
+    assert results["traces"] == {
+        "intake_scopes": 1,
+        "case_scopes_on_behalf_of_intake": 2,
+        "same_trace": True,
+        "upstream_is_intakes_scope": True,
+    }
+    report = results["report"]
+    assert "on behalf of" in report
+    assert report.count("intake (scope ") == 2
+    assert "C-1001" not in report
+    assert "Aroha" not in report

@@ -16,6 +16,7 @@ existing key file unless asked; leave a partly written key file behind.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import attrs
@@ -49,18 +50,14 @@ SERVICE_PUBLIC_KEY_FILE = "service-key.pub.pem"
 #: The environment variable `load_service_key` reads by default: the PEM text of the key.
 SERVICE_KEY_ENV = "PURPOSEFUL_SERVICE_KEY"
 
-#: A service name: lower-case words joined by hyphens or dots, as a trust store names it.
+#: A service name, as a trust store names it: ASCII letters, digits, '-', '.' and '_'.
 _NAME_LIMIT = 100
+_NAME = re.compile(rf"[A-Za-z0-9._-]{{1,{_NAME_LIMIT}}}")
 
 
 def check_service_name(name: object, what: str = "service name") -> str:
     """*name* if it is a usable service name, else raise `ConfigurationError`."""
-    if (
-        not isinstance(name, str)
-        or not name
-        or len(name) > _NAME_LIMIT
-        or not all(c.isascii() and (c.isalnum() or c in "-._") for c in name)
-    ):
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
         raise ConfigurationError(
             f"a {what} must be 1 to {_NAME_LIMIT} ASCII letters, digits, '-', '.' or '_' "
             f"(for example 'case-management')"
@@ -89,20 +86,24 @@ class ServiceKey:
     Args:
         service: this service's name, as the services that trust it name it.
         private_key: an Ed25519 private key of this service's own.
+
+    Attributes:
+        key_id: the key's id, the first 8 hex digits of SHA-256 of its public key; the
+            trust stores of other services find its public key by it.
     """
 
     service: str = attrs.field(validator=_service_name)
     private_key: Ed25519PrivateKey = attrs.field(validator=_private_key)
+    #: the key's id, worked out once: every claim names it
+    key_id: str = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "key_id", signing_key_id(self.private_key))
 
     @classmethod
     def generate(cls, service: str) -> ServiceKey:
         """A new key in memory (for tests and examples; production keys live in files)."""
         return cls(service, Ed25519PrivateKey.generate())
-
-    @property
-    def key_id(self) -> str:
-        """The key's id: the first 8 hex digits of SHA-256 of its public key."""
-        return signing_key_id(self.private_key)
 
     @property
     def public_key(self) -> Ed25519PublicKey:

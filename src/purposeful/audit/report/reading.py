@@ -33,13 +33,11 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Final, NoReturn
 
 import attrs
 
-from ..._shared.checks import EPOCH
 from ...decisions import Outcome
 from ...errors import ReportInputError
 from ..conventions import (
@@ -55,7 +53,16 @@ from ..conventions import (
     SpanAttribute,
     UpstreamKey,
 )
-from ..ledger.format import parse_time
+from ._json import Where as _Where
+from ._json import from_iso as _from_iso
+from ._json import from_nanoseconds as _from_nanoseconds
+from ._json import integer as _integer
+from ._json import json_kind as _kind
+from ._json import json_list as _list
+from ._json import json_object as _object
+from ._json import optional_count as _optional_count
+from ._json import strings as _strings
+from ._json import text as _text
 from .records import Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
 
 __all__ = ["LEDGER_INPUT", "OTLP_JSON_INPUT", "input_size", "read_ledger", "read_otlp_json"]
@@ -67,7 +74,6 @@ LEDGER_INPUT: Final = "ledger"
 
 # Numbers no longer than an int64's 19 digits: a longer one is malformed here, and would
 # cost int() quadratic time (or Python's 4,300-digit limit, a bare ValueError).
-_INTEGER = re.compile(r"-?[0-9]{1,19}\Z")
 _INDEXES = re.compile(r" *(?:[0-9]{1,19}(?: +[0-9]{1,19})*)? *\Z")
 _OTLP_HINT: Final = "each line must be one OTLP JSON ExportTraceServiceRequest object"
 _CONSOLE: Final = (
@@ -82,19 +88,6 @@ _REFUSED: Final[Mapping[Outcome, RefusalOutcome]] = {
 }
 #: The key of an OTLP JSON ``ExportTraceServiceRequest``'s spans.
 _RESOURCE_SPANS: Final = "resourceSpans"
-
-
-@attrs.frozen
-class _Where:
-    """A place in an input file, to raise a `ReportInputError` at."""
-
-    path: Path
-    line: int | None
-
-    def fail(self, problem: str, at: str = "") -> NoReturn:
-        raise ReportInputError(
-            f"{at}: {problem}" if at else problem, path=self.path, line=self.line
-        )
 
 
 def _open(path: Path) -> BinaryIO:
@@ -393,17 +386,14 @@ def _span_site(attributes: _Attributes) -> tuple[str, str, int] | None:
     return file, function, line
 
 
-_UPSTREAM_KEYS: Final = (SpanAttribute.UPSTREAM_SERVICE, SpanAttribute.UPSTREAM_SCOPE_ID)
-
-
 def _span_upstream(attributes: _Attributes) -> tuple[str, str] | None:
     """The scope in another service this one worked for, from ``purposeful.scope.upstream.*``."""
-    service = attributes.optional_string(_UPSTREAM_KEYS[0])
-    scope_id = attributes.optional_string(_UPSTREAM_KEYS[1])
+    keys = (SpanAttribute.UPSTREAM_SERVICE, SpanAttribute.UPSTREAM_SCOPE_ID)
+    service, scope_id = (attributes.optional_string(key) for key in keys)
     if service is None and scope_id is None:
         return None
     if not service or not scope_id:
-        attributes.fail(f"needs both {' and '.join(_UPSTREAM_KEYS)}, not one, and neither empty")
+        attributes.fail(f"needs both {' and '.join(keys)}, neither empty, or none")
     return service, scope_id
 
 
@@ -706,58 +696,19 @@ def _ledger_site(line: Mapping[str, object], where: _Where) -> tuple[str, str, i
 
 def _ledger_upstream(line: Mapping[str, object], where: _Where) -> tuple[str, str] | None:
     """``upstream``: the scope in another service this one worked for."""
-    raw = line.get(LedgerKey.UPSTREAM)
-    if raw is None:
-        return None
-    upstream = _object(raw, where, LedgerKey.UPSTREAM)
     at = LedgerKey.UPSTREAM
-    return _text(upstream, UpstreamKey.SERVICE, where, at), _text(
-        upstream, UpstreamKey.SCOPE, where, at
+    found = None if line.get(at) is None else _object(line[at], where, at)
+    return (
+        None
+        if found is None
+        else (
+            _text(found, UpstreamKey.SERVICE, where, at),
+            _text(found, UpstreamKey.SCOPE, where, at),
+        )
     )
 
 
 # --- JSON shapes ---------------------------------------------------------------------------
-
-
-def _kind(value: object) -> str:
-    """The JSON name of *value*'s type, for a message that must not quote it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _object(value: object, where: _Where, at: str) -> Mapping[str, object]:
-    if not isinstance(value, dict):
-        where.fail(f"is a JSON {_kind(value)}, not an object", at)
-    return value
-
-
-def _list(container: Mapping[str, object], key: str, where: _Where, at: str) -> list[object]:
-    """The list under *key*; a missing key is an empty list, as OTLP JSON leaves them out."""
-    value = container.get(key, [])
-    if not isinstance(value, list):
-        where.fail(f"{key} is a JSON {_kind(value)}, not an array", at)
-    return value
-
-
-def _strings(values: list[object], where: _Where, key: str, at: str = "") -> tuple[str, ...]:
-    strings = tuple(value for value in values if isinstance(value, str))
-    if len(strings) != len(values):
-        where.fail(f"{key} must be an array of strings", at)
-    return strings
-
-
-def _text(container: Mapping[str, object], key: str, where: _Where, at: str = "") -> str:
-    value = container.get(key)
-    if not isinstance(value, str):
-        where.fail(f"{key} is missing or not a string", at)
-    return value
 
 
 def _optional_text(container: Mapping[str, object], key: str, where: _Where) -> str | None:
@@ -767,39 +718,3 @@ def _optional_text(container: Mapping[str, object], key: str, where: _Where) -> 
     if value is not None and not isinstance(value, str):
         where.fail(f"{key} must be a string or null")
     return value
-
-
-def _optional_count(container: Mapping[str, object], key: str, where: _Where) -> int | None:
-    value = container.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        where.fail(f"{key} must be a whole number, 0 or more")
-    return value
-
-
-def _integer(value: object) -> int | None:
-    """An OTLP JSON int64: a decimal string, or (from lenient writers) a JSON number."""
-    if isinstance(value, str) and _INTEGER.match(value):
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-#: The first nanosecond past what a datetime can hold (year 9999): later is malformed.
-_LAST_NANOSECOND = 253_402_300_800 * 1_000_000_000
-
-
-def _from_nanoseconds(value: object, where: _Where, at: str) -> datetime:
-    nanoseconds = _integer(value)
-    if nanoseconds is None or nanoseconds < 0 or nanoseconds >= _LAST_NANOSECOND:
-        where.fail("must be nanoseconds since the Unix epoch (a decimal string)", at)
-    return EPOCH + timedelta(microseconds=nanoseconds // 1000)
-
-
-def _from_iso(value: object, where: _Where, key: str) -> datetime:
-    moment = parse_time(value) if isinstance(value, str) else None
-    if moment is None:
-        where.fail(f"{key} must be an ISO 8601 time, such as 2026-03-05T01:02:03.000004Z")
-    return moment
