@@ -96,8 +96,8 @@ from typing import Any
 
 import attrs
 import handlers
-import propagation
 
+import propagation
 import purposeful
 import web
 from purposeful import SENSITIVE, Actor, ServiceAgreement

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from purposeful.web import no_purpose, purpose
 
 import purposeful
 from purposeful import SENSITIVE, ServiceAgreement
@@ -55,6 +54,7 @@ from purposeful.propagation import (
     load_service_key,
     load_service_public_key,
 )
+from purposeful.web import no_purpose, purpose
 
 REFERRAL = "service-delivery.referral"
 CASE_MANAGEMENT = "service-delivery.case-management"
@@ -103,6 +103,7 @@ def serve_intake(port: int, folder: Path, partner: str) -> None:
     from fastapi import FastAPI, Request
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
     from purposeful.web.asgi import PurposeMiddleware
 
     _telemetry("intake", folder)
