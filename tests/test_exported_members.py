@@ -202,6 +202,7 @@ PACKAGES = {
         "inject",
         "load_service_key",
         "load_service_public_key",
+        "otel_baggage_without_claim",
         "remove_claim",
         "sign_claim",
     ],

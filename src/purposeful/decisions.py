@@ -12,6 +12,7 @@ types, purposes, roles and levels. That is what makes them safe to log, export a
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -281,11 +282,24 @@ class Decision:
         return f"{where}{under}: {self.explain()} {self.remedy()}".rstrip()
 
 
-def _upstream_text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not value or len(value) > 200 or not value.isprintable():
+#: A service name, as trust stores name services; a scope id, as `Scope.id` makes them.
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_SCOPE_ID = re.compile(r"[0-9a-f]{8,64}")
+
+
+def _service_name(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or _SERVICE_NAME.fullmatch(value) is None:
         raise ConfigurationError(
-            f"Upstream.{attribute.name} must be a non-empty printable string of at most 200 "
-            f"characters"
+            "Upstream.service must be a service name: 1 to 100 ASCII letters, digits, '-', "
+            "'.' or '_'"
+        )
+
+
+def _scope_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str) or _SCOPE_ID.fullmatch(value) is None:
+        raise ConfigurationError(
+            "Upstream.scope_id must be a scope id as Scope.id gives it: 8 to 64 lower-case "
+            "hex digits"
         )
 
 
@@ -303,8 +317,8 @@ class Upstream:
         scope_id: the caller's scope id.
     """
 
-    service: str = attrs.field(validator=_upstream_text)
-    scope_id: str = attrs.field(validator=_upstream_text)
+    service: str = attrs.field(validator=_service_name)
+    scope_id: str = attrs.field(validator=_scope_id)
 
 
 @attrs.frozen

@@ -106,3 +106,32 @@ def test_under_the_django_instrumentation_the_scope_span_is_a_child_of_the_serve
     for scope_span in scope_spans:
         server = parent_of(scope_span, finished)
         assert server.kind.name == "SERVER"
+
+
+def test_an_inbound_claim_never_reaches_opentelemetrys_baggage_inside_the_request(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    """The server instrumentation copies the inbound baggage, claim and all, into
+    OpenTelemetry's baggage, which client instrumentations write to every outbound host:
+    inside the request, the middleware keeps the claim out of it, other members in."""
+    from opentelemetry import baggage, propagate
+
+    provider, _ = spans
+    app = FastAPI()
+    seen: dict[str, object] = {}
+
+    @app.get("/cases/{case_id}")
+    @purpose(CASE_MANAGEMENT)
+    async def case(case_id: str) -> dict[str, str]:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # what an instrumented client would send anywhere
+        seen.update(claim=baggage.get_baggage("purposeful"), outbound=carrier.get("baggage"))
+        return {}
+
+    app.add_middleware(PurposeMiddleware, actor=lambda request: CASEWORKER, trust=trust_store())
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider)
+    inbound = claim_headers(CASE_MANAGEMENT)["baggage"]
+    with TestClient(app) as http:
+        response = http.get("/cases/1", headers={"baggage": f"tenant=waikato,{inbound}"})
+    assert response.status_code == 200
+    assert seen == {"claim": None, "outbound": "tenant=waikato"}

@@ -52,7 +52,14 @@ _log = logging.getLogger("purposeful")
 
 #: Files are created readable and writable by their owner only (the umask can only narrow it).
 _MODE: Final = 0o600
-_FLAGS: Final = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a named pipe at the path must fail the batch, never block the exporter
+_FLAGS: Final = (
+    os.O_WRONLY
+    | os.O_APPEND
+    | os.O_CREAT
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+)
 
 #: How deep an attribute value may nest (a list in a list is 2). Deeper ones are dropped, so
 #: the report's JSON reader and protobuf's parsers (100 messages deep) read every line.
@@ -125,7 +132,8 @@ class TraceFileExporter:
                 f"TraceFileExporter: backup_count must be 1 or more (got {backup_count!r}): "
                 "rotation keeps the file it rotates away"
             )
-        self._path = Path(path)
+        # absolute now: a later os.chdir must not send batches to another file
+        self._path = Path(os.path.abspath(path))
         self._max_bytes = max_bytes
         self._backup_count = backup_count
         self._fsync = fsync
@@ -160,15 +168,19 @@ class TraceFileExporter:
             line = _encode_line(spans)
         except Exception as error:  # the SDK must not see it; nothing of a span is logged
             return self._failed(f"the batch could not be encoded ({type(error).__name__})")
+        problem = None
         with self._lock:
             if self._shut_down:
-                return self._failed("the exporter is shut down")
-            try:
-                self._append(line)
-            except OSError as error:
-                return self._failed(error.strerror or type(error).__name__)
-            self._failing = False
-        return True
+                problem = "the exporter is shut down"
+            else:
+                try:
+                    self._append(line)
+                except OSError as error:
+                    problem = error.strerror or type(error).__name__
+                else:
+                    self._failing = False
+        # logged outside the lock: a log handler may end a span that comes back here
+        return True if problem is None else self._failed(problem)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """True: every batch is in the file by the time `export` returns."""
@@ -208,6 +220,10 @@ class TraceFileExporter:
         """The file, opened for appending and locked; the one at *path* now, if it moved."""
         while True:
             descriptor = os.open(self._path, _FLAGS, _MODE)
+            kind = os.fstat(descriptor).st_mode
+            if stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind):
+                os.close(descriptor)
+                raise OSError(0, "the path is a named pipe or a socket, not a file")
             if fcntl is None:  # pragma: no cover - Windows: one process to a file
                 return descriptor
             try:
@@ -246,8 +262,9 @@ class TraceFileExporter:
         )
 
     def _failed(self, problem: str) -> bool:
-        if not self._failing:
-            self._failing = True
+        with self._lock:
+            first, self._failing = not self._failing, True
+        if first:
             _log.error(
                 "TraceFileExporter: spans were not written to %s: %s; the batch is dropped, "
                 "and further failures are not logged until a batch is written",

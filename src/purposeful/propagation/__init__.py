@@ -13,7 +13,14 @@ page of the docs for the threat model.
 from __future__ import annotations
 
 from ..decisions import Upstream
-from .baggage import BAGGAGE_HEADER, CLAIM_KEY, extract, inject, remove_claim
+from .baggage import (
+    BAGGAGE_HEADER,
+    CLAIM_KEY,
+    extract,
+    inject,
+    otel_baggage_without_claim,
+    remove_claim,
+)
 from .claims import PurposeClaim, TrustedService, TrustStore, sign_claim
 from .keys import (
     SERVICE_KEY_ENV,
@@ -43,6 +50,7 @@ __all__ = [
     "inject",
     "load_service_key",
     "load_service_public_key",
+    "otel_baggage_without_claim",
     "remove_claim",
     "sign_claim",
 ]

@@ -15,7 +15,8 @@ more than the W3C limits (8,192 bytes, 180 members) of any header.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -24,7 +25,14 @@ from ..scope import current_scope
 from .claims import PurposeClaim, TrustStore, sign_claim
 from .keys import ServiceKey, check_service_name
 
-__all__ = ["BAGGAGE_HEADER", "CLAIM_KEY", "extract", "inject", "remove_claim"]
+__all__ = [
+    "BAGGAGE_HEADER",
+    "CLAIM_KEY",
+    "extract",
+    "inject",
+    "otel_baggage_without_claim",
+    "remove_claim",
+]
 
 #: The header's name (lower case; HTTP header names are case-insensitive).
 BAGGAGE_HEADER: Final = "baggage"
@@ -71,23 +79,19 @@ def extract(
         ClaimPurposeRefused: the claim's purpose is unknown here or not one the caller may
             assert (status 403).
     """
-    values = _baggage_values(carrier)
-    if not values:
+    values = [value for value in _baggage_values(carrier) if isinstance(value, str)]
+    if not any(CLAIM_KEY in value for value in values):
         return None
-    joined = ",".join(value for value in values if isinstance(value, str))
-    if CLAIM_KEY not in joined:
-        return None
+    # the limits before anything is split: a huge header costs one pass over it, no copies
+    if sum(len(value) + 1 for value in values) > MAX_BAGGAGE_BYTES + 1:
+        raise _too_long()
+    joined = ",".join(values)
     members = _members(joined)
     claims = [member for member in members if _key(member) == CLAIM_KEY]
     if not claims:
         return None
     if len(joined.encode("utf-8", "replace")) > MAX_BAGGAGE_BYTES or len(members) > MAX_MEMBERS:
-        raise UntrustedClaim(
-            f"the baggage header that holds a purpose claim is longer than the W3C limits "
-            f"({MAX_BAGGAGE_BYTES} bytes, {MAX_MEMBERS} members); it was not read (reason "
-            f"malformed)",
-            reason="malformed",
-        )
+        raise _too_long()
     if len(claims) > 1:
         raise UntrustedClaim(
             "the baggage holds more than one purpose claim; a caller sends one (reason malformed)",
@@ -106,6 +110,15 @@ def extract(
             reason="unsigned",
         )
     return trust.verify(token, now=now)
+
+
+def _too_long() -> UntrustedClaim:
+    return UntrustedClaim(
+        f"the baggage header that holds a purpose claim is longer than the W3C limits "
+        f"({MAX_BAGGAGE_BYTES} bytes, {MAX_MEMBERS} members); it was not read (reason "
+        f"malformed)",
+        reason="malformed",
+    )
 
 
 def remove_claim(carrier: MutableMapping[str, str]) -> None:
@@ -170,3 +183,27 @@ def inject(
         kept.append(f"{CLAIM_KEY}={token}")
     _put(carrier, kept)
     return added
+
+
+@contextlib.contextmanager
+def otel_baggage_without_claim() -> Iterator[None]:
+    """Inside, OpenTelemetry's baggage holds no purpose claim.
+
+    An OpenTelemetry server instrumentation copies the inbound ``baggage`` header, claim and
+    all, into OpenTelemetry's baggage, and its client instrumentations write that baggage
+    to every outbound request, after purposeful's hooks have run: an inbound claim (an
+    actor's id and role) would reach every host the request calls. The web middleware
+    handles each request inside this, so the claim never leaves with OpenTelemetry's
+    baggage; wrap a task queue's handler in it too if its consumer is instrumented.
+    """
+    from opentelemetry import baggage
+    from opentelemetry import context as otel_context
+
+    if baggage.get_baggage(CLAIM_KEY) is None:
+        yield
+        return
+    token = otel_context.attach(baggage.remove_baggage(CLAIM_KEY))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

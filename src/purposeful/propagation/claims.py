@@ -54,6 +54,8 @@ _DOMAIN: Final = b"purposeful purpose claim 1\n"
 MAX_TOKEN: Final = 4096
 _TOKEN: Final = re.compile(r"1\.([0-9a-f]{8})\.([A-Za-z0-9_-]{1,3900})\.([A-Za-z0-9_-]{86})")
 _TEXT_LIMIT: Final = 200
+#: The first second past what a datetime can hold (year 10000): a time after it is malformed.
+_LAST_SECOND: Final = 253_402_300_800
 _TEXTS: Final = ("aud", "iss", "purpose", "actor", "role", "clearance", "scope")
 _KEYS: Final = frozenset({*_TEXTS, "iat", "exp"})
 
@@ -252,7 +254,10 @@ class TrustStore:
         caller, public_key = found
         signed = token[: match.start(3) - 1].encode("ascii")
         try:
-            public_key.verify(_unb64(signature), _DOMAIN + signed)
+            raw_signature = _unb64(signature)
+            if _b64(raw_signature) != signature:  # one spelling per signature, no spare bits
+                raise InvalidSignature
+            public_key.verify(raw_signature, _DOMAIN + signed)
         except (InvalidSignature, binascii.Error, ValueError):
             raise _untrusted("bad-signature", "does not match its signature") from None
         body = _body(payload)
@@ -280,12 +285,18 @@ class TrustStore:
             )
         purpose = self._purpose(body["purpose"], caller)
         clearance = self._clearance(body["clearance"], caller)
-        actor = Actor(body["actor"], body["role"], clearance)
+        try:
+            actor = Actor(body["actor"], body["role"], clearance)
+            upstream = Upstream(caller.service, body["scope"])
+        except ConfigurationError:
+            raise _untrusted(
+                "malformed", "names an actor, role or scope id that is not one"
+            ) from None
         return PurposeClaim(
             purpose=purpose,
             actor=actor,
             service=caller.service,
-            upstream=Upstream(caller.service, body["scope"]),
+            upstream=upstream,
             key_id=key_id,
             issued_at=issued,
             expires_at=expires,
@@ -341,6 +352,6 @@ def _body(payload: str) -> dict[str, Any]:
             raise _untrusted("malformed", f"has a {name} with control characters")
     for name in ("iat", "exp"):
         value = body[name]
-        if type(value) is not int or not 0 <= value < 2**40:
+        if type(value) is not int or not 0 <= value < _LAST_SECOND:
             raise _untrusted("malformed", f"has an {name} that is not whole seconds")
     return body

@@ -26,6 +26,7 @@ from ..errors import (
     PurposefulError,
     PurposeViolation,
 )
+from ..propagation.baggage import otel_baggage_without_claim
 from ._declare import declared_purpose
 from .policy import RequestPolicy, undeclared_routes_error
 from .problems import DEFAULT_CHALLENGE, Problem, problem_for
@@ -131,11 +132,12 @@ class PurposeMiddleware:
             await send(message)
 
         try:
-            if outcome is None:
-                await self.app(scope, receive, watched)
-            else:
-                async with outcome.use():
+            with otel_baggage_without_claim():
+                if outcome is None:
                     await self.app(scope, receive, watched)
+                else:
+                    async with outcome.use():
+                        await self.app(scope, receive, watched)
         except _REFUSALS as error:
             if started:  # the status is sent: the stream is cut, as for any error
                 raise

@@ -40,6 +40,7 @@ from ..errors import (
     PurposefulError,
     PurposeViolation,
 )
+from ..propagation.baggage import otel_baggage_without_claim
 from ..purposes import Purpose
 from ._closing import ClosingBody, Entry, close_scope, open_scope
 from ._declare import OPENS_SCOPE, _Exempt, declared_purpose, opens_scope_itself
@@ -175,7 +176,8 @@ class PurposeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         try:
-            response = self.get_response(request)
+            with otel_baggage_without_claim():
+                response = self.get_response(request)
         except BaseException as error:
             entry = request.__dict__.pop(_OPEN, None)
             if entry is not None:

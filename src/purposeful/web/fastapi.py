@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from .._config import get_configuration
 from ..actors import Actor
 from ..errors import MissingExtra, NoActor, PurposeClaimRefused, PurposefulError, PurposeViolation
+from ..propagation.baggage import otel_baggage_without_claim
 from ..purposes import Purpose
 from ..scope import Scope
 from .policy import RequestPolicy
@@ -83,8 +84,9 @@ def purpose_scope(
                 declared, who, headers if headers["baggage"] else {}, route=route
             )
             assert opening is not None  # a declared purpose always opens or refuses
-            async with opening.use() as scope:
-                yield scope
+            with otel_baggage_without_claim():
+                async with opening.use() as scope:
+                    yield scope
 
         purpose_scope_dependency.__qualname__ = f"purpose_scope({declared!r})"
         # Real annotations, not this module's postponed strings: FastAPI reads them, and

@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol, TypeAlias
 from .._config import get_configuration
 from ..actors import Actor
 from ..errors import ConfigurationError, NoActor, PurposeClaimRefused, PurposeViolation
+from ..propagation.baggage import otel_baggage_without_claim
 from ._closing import ClosingBody, close_scope, open_scope
 from ._declare import EXEMPT, _Exempt, no_purpose
 from .policy import RequestPolicy, undeclared_routes_error
@@ -136,10 +137,12 @@ class PurposeMiddleware:
         except _REFUSALS as error:
             return self._answer(error, start_response)
         if opening is None:
-            return self.app(environ, start_response)
+            with otel_baggage_without_claim():
+                return self.app(environ, start_response)
         entry = open_scope(opening.use())
         try:
-            body = self.app(environ, start_response)
+            with otel_baggage_without_claim():
+                body = self.app(environ, start_response)
         except _REFUSALS as error:
             close_scope(entry, error)
             return self._answer(error, start_response, sys.exc_info())  # type: ignore[arg-type]

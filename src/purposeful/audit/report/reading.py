@@ -38,8 +38,8 @@ from typing import BinaryIO, Final, NoReturn
 
 import attrs
 
-from ...decisions import Outcome
-from ...errors import ReportInputError
+from ...decisions import Outcome, Upstream
+from ...errors import ConfigurationError, ReportInputError
 from ..conventions import (
     DENIED_EVENT,
     SPAN_NAME,
@@ -392,9 +392,19 @@ def _span_upstream(attributes: _Attributes) -> tuple[str, str] | None:
     service, scope_id = (attributes.optional_string(key) for key in keys)
     if service is None and scope_id is None:
         return None
-    if not service or not scope_id:
-        attributes.fail(f"needs both {' and '.join(keys)}, neither empty, or none")
-    return service, scope_id
+    problem = _upstream_problem(service, scope_id)
+    if problem is not None:
+        attributes.fail(f"{' and '.join(keys)}: {problem}")
+    return service, scope_id  # type: ignore[return-value]
+
+
+def _upstream_problem(service: object, scope_id: object) -> str | None:
+    """Why (service, scope id) is not an upstream scope as `Upstream` takes one, or None."""
+    try:
+        Upstream(service, scope_id)  # type: ignore[arg-type]
+    except ConfigurationError as error:
+        return str(error)
+    return None
 
 
 def _overflow(subjects: tuple[str, ...] | None, count: int | None, overflow: int | None) -> int:
@@ -697,15 +707,14 @@ def _ledger_site(line: Mapping[str, object], where: _Where) -> tuple[str, str, i
 def _ledger_upstream(line: Mapping[str, object], where: _Where) -> tuple[str, str] | None:
     """``upstream``: the scope in another service this one worked for."""
     at = LedgerKey.UPSTREAM
-    found = None if line.get(at) is None else _object(line[at], where, at)
-    return (
-        None
-        if found is None
-        else (
-            _text(found, UpstreamKey.SERVICE, where, at),
-            _text(found, UpstreamKey.SCOPE, where, at),
-        )
-    )
+    if line.get(at) is None:
+        return None
+    found = _object(line[at], where, at)
+    service, scope_id = found.get(UpstreamKey.SERVICE), found.get(UpstreamKey.SCOPE)
+    problem = _upstream_problem(service, scope_id)
+    if problem is not None:
+        where.fail(problem, at)
+    return service, scope_id  # type: ignore[return-value]
 
 
 # --- JSON shapes ---------------------------------------------------------------------------
