@@ -128,7 +128,7 @@ def test_inject_never_forwards_a_claim_it_did_not_make() -> None:
         (lambda h: claim_headers(audience="funder-reporting"), "wrong-audience"),
         (lambda h: claim_headers(at=NOW - timedelta(minutes=5)), "expired"),
         (lambda h: claim_headers(at=NOW + timedelta(minutes=5)), "not-yet-valid"),
-        (lambda h: claim_headers(lifetime=timedelta(minutes=10)), "expired"),
+        (lambda h: claim_headers(lifetime=timedelta(minutes=10)), "lifetime-too-long"),
         (lambda h: {"baggage": "x=" + "y" * 9000 + "," + h["baggage"]}, "malformed"),
     ],
 )
@@ -287,3 +287,28 @@ def _quotes_nothing(error: Exception, headers: dict[str, str]) -> None:
             if len(token) > 12:
                 assert token not in message
     assert CASEWORKER.id not in message
+
+
+def test_the_service_key_loaders_point_at_service_keys_never_at_the_ledger_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from purposeful.audit import generate_keys
+
+    ledger_keys = generate_keys(tmp_path / "agency")
+    with pytest.raises(KeyFileError, match="keys service") as caught:
+        load_service_key("intake", ledger_keys.signing_key)
+    assert "ledger" in str(caught.value)
+    with pytest.raises(KeyFileError, match=r"keys service") as caught:
+        load_service_key("intake", tmp_path / "missing.pem")
+    monkeypatch.delenv("PURPOSEFUL_SERVICE_KEY", raising=False)
+    with pytest.raises(KeyFileError) as caught:
+        load_service_key("intake")
+    assert "service-key.pem" in str(caught.value)
+    assert "signing-key" not in str(caught.value)
+    with pytest.raises(KeyFileError) as caught:
+        load_service_key("intake", ledger_keys.pseudonym_key)
+    assert "service-key.pem" in str(caught.value)
+    private, _, _ = generate_service_key(tmp_path / "intake")
+    with pytest.raises(KeyFileError) as caught:
+        load_service_public_key(private)
+    assert "service-key.pub.pem" in str(caught.value)

@@ -454,13 +454,13 @@ def claims_app(**options: object) -> FastAPI:
     return build(trust=trust_store(), **options)
 
 
-def test_a_covering_claim_opens_the_routes_purpose_with_the_callers_actor_and_scope() -> None:
-    headers = claim_headers("service-delivery")
+def test_a_claim_the_routes_purpose_covers_opens_the_callers_purpose_actor_and_scope() -> None:
+    headers = claim_headers(CASE_MANAGEMENT)
     with TestClient(claims_app()) as http:
-        answer = http.get("/cases/1/where", headers={"baggage": headers["baggage"]})
+        answer = http.get("/service/where", headers={"baggage": headers["baggage"]})
     assert answer.status_code == 200
     assert answer.json() == {
-        "purpose": CASE_MANAGEMENT,  # the route's, never the broader one asked for
+        "purpose": CASE_MANAGEMENT,  # the caller's own, narrower than the route's
         "actor": INTAKE_ACTOR.id,
         "clearance": "SENSITIVE",
         "upstream": ["intake", headers["x-test-scope-id"]],
@@ -490,22 +490,25 @@ def test_an_exempt_route_ignores_a_claim() -> None:
         }
 
 
-def test_a_claim_that_does_not_cover_the_route_is_a_403_problem_recorded_without_the_header(
+def test_a_claim_the_routes_purpose_does_not_cover_is_a_403_problem_recorded_without_the_header(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    headers = claim_headers(CASE_MANAGEMENT)
+    """A broader purpose than the route's would widen what one hop reads: a scope of
+    ``service-delivery`` cannot read what only case management may, so a claim for it
+    must not open a case-management route."""
+    headers = claim_headers("service-delivery")
     with TestClient(claims_app()) as http, caplog.at_level(logging.WARNING, "purposeful"):
-        answer = http.get("/service/where", headers={"baggage": headers["baggage"]})
+        answer = http.get("/cases/1/where", headers={"baggage": headers["baggage"]})
     assert answer.status_code == 403
     body = answer.json()
     assert body["type"] == "https://purposeful.dev/problems/claim-purpose-refused"
     assert body["reason"] == "purpose-not-covering"
-    assert body["asked_purpose"] == CASE_MANAGEMENT
-    assert body["required_purpose"] == "service-delivery"
+    assert body["asked_purpose"] == "service-delivery"
+    assert body["required_purpose"] == CASE_MANAGEMENT
     assert CASE_MANAGEMENT in body["detail"]
     assert "service-delivery" in body["detail"]
     assert "purpose-not-covering" in caplog.text
-    assert "/service/where" in caplog.text
+    assert "/cases/{case_id}/where" in caplog.text
     token = headers["baggage"].partition("=")[2]
     assert token not in caplog.text
     assert token not in answer.text
@@ -514,47 +517,20 @@ def test_a_claim_that_does_not_cover_the_route_is_a_403_problem_recorded_without
 def test_in_monitor_mode_a_claim_that_does_not_cover_is_recorded_and_the_request_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    purposeful.configure(purpose_modes={"service-delivery": Mode.MONITOR})
-    headers = claim_headers(CASE_MANAGEMENT)
+    purposeful.configure(purpose_modes={CASE_MANAGEMENT: Mode.MONITOR})
+    headers = claim_headers("service-delivery")
     with TestClient(claims_app()) as http, caplog.at_level(logging.WARNING, "purposeful"):
         answer = http.get(
-            "/service/where", headers={"baggage": headers["baggage"], "x-actor": "clerk"}
+            "/cases/1/where", headers={"baggage": headers["baggage"], "x-actor": "clerk"}
         )
     assert answer.status_code == 200
     assert answer.json() == {
-        "purpose": "service-delivery",
+        "purpose": CASE_MANAGEMENT,
         "actor": CLERK.id,  # the application's own actor, not the claim's
         "clearance": "IN-CONFIDENCE",
         "upstream": None,
     }
     assert "not honoured (monitor mode)" in caplog.text
-
-
-@pytest.mark.parametrize("mode", [Mode.ENFORCE, Mode.MONITOR])
-@pytest.mark.parametrize(
-    ("baggage", "reason"),
-    [
-        ("purposeful=not-a-token", "malformed"),
-        ("purposeful=", "unsigned"),
-        (None, "unknown-key"),
-    ],
-)
-def test_an_untrusted_claim_is_always_a_401(
-    mode: Mode, baggage: str | None, reason: str, sink: RecordingSink
-) -> None:
-    purposeful.configure(mode=mode)
-    if baggage is None:
-        baggage = claim_headers(CASE_MANAGEMENT, key=STRANGER_KEY)["baggage"]
-        sink.reports.clear()  # the caller's own scope
-    with TestClient(claims_app()) as http:
-        answer = http.get("/cases/1/where", headers={"baggage": baggage, "x-actor": "clerk"})
-    assert answer.status_code == 401
-    body = answer.json()
-    assert body["type"] == "https://purposeful.dev/problems/untrusted-claim"
-    assert body["reason"] == reason
-    assert body["asked_purpose"] is None
-    assert "www-authenticate" in answer.headers
-    assert sink.reports == []
 
 
 def test_a_claim_for_a_purpose_the_caller_may_not_assert_is_a_403() -> None:
@@ -605,3 +581,110 @@ def test_a_problem_body_is_json_with_the_rfc_9457_members(app: FastAPI) -> None:
     body = json.loads(answer.content)
     assert {"type", "title", "status", "detail"} <= set(body)
     assert int(answer.headers["content-length"]) == len(answer.content)
+
+
+def _router_app(*, require: bool, declare_all: bool) -> FastAPI:
+    """Routes in an APIRouter included under a prefix, one router inside another."""
+    from fastapi import APIRouter
+
+    outer, inner = APIRouter(prefix="/v2"), APIRouter(prefix="/in")
+
+    @outer.get("/cases/{case_id}/where")
+    @purpose(CASE_MANAGEMENT)
+    async def outer_where(case_id: str) -> dict[str, object]:
+        return where()
+
+    @inner.get("/service/where")
+    @purpose("service-delivery")
+    def inner_where() -> dict[str, object]:
+        return where()
+
+    if not declare_all:
+
+        @inner.get("/forgotten")
+        async def forgotten() -> dict[str, object]:
+            return where()
+
+    outer.include_router(inner)
+    app = FastAPI()
+    app.include_router(outer)
+    app.add_middleware(PurposeMiddleware, actor=current_actor, require_purposes=require)
+    return app
+
+
+def test_routes_of_included_routers_are_found_and_opened() -> None:
+    with TestClient(_router_app(require=True, declare_all=True)) as http:
+        outer = http.get("/v2/cases/1/where", headers={"x-actor": "caseworker"})
+        inner = http.get("/v2/in/service/where", headers={"x-actor": "caseworker"})
+        nobody = http.get("/v2/cases/1/where")
+    assert (outer.status_code, outer.json()["purpose"]) == (200, CASE_MANAGEMENT)
+    assert (inner.status_code, inner.json()["purpose"]) == (200, "service-delivery")
+    assert nobody.status_code == 401
+
+
+def test_an_undeclared_route_of_an_included_router_fails_startup_by_its_full_path() -> None:
+    with (
+        pytest.raises(ConfigurationError, match=r"/v2/in/forgotten"),
+        TestClient(_router_app(require=True, declare_all=False)),
+    ):
+        pass
+    with TestClient(_router_app(require=False, declare_all=False)) as http:
+        assert http.get("/v2/in/forgotten").json() == {"purpose": None}
+
+
+def test_a_static_files_mount_is_exempted_by_its_mount_path(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from starlette.staticfiles import StaticFiles
+
+    folder = Path(str(tmp_path))
+    (folder / "site.css").write_text("body {}")
+    app = build(require_purposes=True, exempt=["/static", "/undeclared", "/undeclared/diagnosis"])
+    app.mount("/static", StaticFiles(directory=folder))
+    with TestClient(app) as http:
+        assert http.get("/static/site.css").text == "body {}"
+
+
+def test_a_mounted_fastapi_apps_own_docs_need_no_declaration() -> None:
+    sub = FastAPI()
+
+    @sub.get("/where")
+    @purpose(CASE_MANAGEMENT)
+    async def sub_where() -> dict[str, object]:
+        return where()
+
+    app = FastAPI()
+    app.mount("/sub", sub)
+    app.add_middleware(PurposeMiddleware, actor=current_actor, require_purposes=True)
+    with TestClient(app) as http:
+        assert http.get("/sub/docs").status_code == 200
+        assert http.get("/sub/openapi.json").status_code == 200
+        answer = http.get("/sub/where", headers={"x-actor": "caseworker"})
+    assert answer.json()["purpose"] == CASE_MANAGEMENT
+
+
+@pytest.mark.parametrize("mode", [Mode.ENFORCE, Mode.MONITOR])
+@pytest.mark.parametrize(
+    ("baggage", "reason"),
+    [
+        ("purposeful=not-a-token", "malformed"),
+        ("purposeful=", "unsigned"),
+        (None, "unknown-key"),
+    ],
+)
+def test_an_untrusted_claim_is_always_a_401(
+    mode: Mode, baggage: str | None, reason: str, sink: RecordingSink
+) -> None:
+    purposeful.configure(mode=mode)
+    if baggage is None:
+        baggage = claim_headers(CASE_MANAGEMENT, key=STRANGER_KEY)["baggage"]
+        sink.reports.clear()  # the caller's own scope
+    with TestClient(claims_app()) as http:
+        answer = http.get("/cases/1/where", headers={"baggage": baggage, "x-actor": "clerk"})
+    assert answer.status_code == 401
+    body = answer.json()
+    assert body["type"] == "https://purposeful.dev/problems/untrusted-claim"
+    assert body["reason"] == reason
+    assert body["asked_purpose"] is None
+    assert "www-authenticate" in answer.headers
+    assert sink.reports == []

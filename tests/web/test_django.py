@@ -107,9 +107,20 @@ def test_require_purposes_fails_when_the_middleware_loads(http: Client) -> None:
         http.get("/health")
     assert "/undeclared" in str(caught.value)
     assert "/admin/panel/" in str(caught.value)
+    assert "PURPOSEFUL_WEB['EXEMPT']" in str(caught.value)
     exempted = {**options, "EXEMPT": ["admin", "undeclared"]}
     with override_settings(PURPOSEFUL_WEB=exempted):
         assert http.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("exempt", [["/undeclared"], ["undeclraed"], ["admin", "/admin/"]])
+def test_an_exemption_that_names_no_url_pattern_is_an_error_when_the_middleware_loads(
+    http: Client, exempt: list[str]
+) -> None:
+    options = {"ACTOR": "_django_app.current_actor", "EXEMPT": exempt}
+    with override_settings(PURPOSEFUL_WEB=options), pytest.raises(ConfigurationError) as caught:
+        http.get("/health")
+    assert "not paths" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +142,7 @@ def test_wrong_settings_are_configuration_errors(
 
 
 def test_a_covering_claim_opens_the_views_purpose_with_the_callers_actor(http: Client) -> None:
-    headers = claim_headers("service-delivery")
+    headers = claim_headers(CASE_MANAGEMENT)
     with override_settings(PURPOSEFUL_WEB=TRUSTING):
         answer = http.get("/cases/3/where", headers={"baggage": headers["baggage"]})
     assert answer.json() == {
@@ -144,25 +155,25 @@ def test_a_covering_claim_opens_the_views_purpose_with_the_callers_actor(http: C
 def test_claims_not_covering_or_untrusted_are_refused(
     http: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    narrow = claim_headers(CASE_MANAGEMENT)["baggage"]
+    broad = claim_headers("service-delivery")["baggage"]
     with override_settings(PURPOSEFUL_WEB=TRUSTING), caplog.at_level(logging.WARNING):
-        refused = http.get("/service/where", headers={"baggage": narrow})
+        refused = http.get("/cases/3/where", headers={"baggage": broad})
         forged = http.get("/service/where", headers={"baggage": "purposeful=x", "x-user": "clerk"})
     assert refused.status_code == 403
     assert refused.json()["reason"] == "purpose-not-covering"
     assert forged.status_code == 401
-    assert "service/where" in caplog.text
-    assert narrow.partition("=")[2] not in caplog.text
+    assert "cases/<int:pk>/where" in caplog.text
+    assert broad.partition("=")[2] not in caplog.text
 
 
 def test_in_monitor_mode_a_claim_not_covering_goes_on_with_the_applications_actor(
     http: Client,
 ) -> None:
-    purposeful.configure(purpose_modes={"service-delivery": Mode.MONITOR})
-    narrow = claim_headers(CASE_MANAGEMENT)["baggage"]
+    purposeful.configure(purpose_modes={CASE_MANAGEMENT: Mode.MONITOR})
+    broad = claim_headers("service-delivery")["baggage"]
     with override_settings(PURPOSEFUL_WEB=TRUSTING):
-        answer = http.get("/service/where", headers={"baggage": narrow, "x-user": "clerk"})
-    assert answer.json() == {"purpose": "service-delivery", "actor": CLERK.id, "upstream": None}
+        answer = http.get("/cases/3/where", headers={"baggage": broad, "x-user": "clerk"})
+    assert answer.json() == {"purpose": CASE_MANAGEMENT, "actor": CLERK.id, "upstream": None}
 
 
 def test_trust_store_is_used_as_given() -> None:

@@ -105,7 +105,7 @@ def test_no_actor_becomes_a_401_problem(app: FastAPI) -> None:
 
 
 def test_a_claim_opens_the_scope_with_the_callers_actor(app: FastAPI) -> None:
-    headers = claim_headers("service-delivery")
+    headers = claim_headers(CASE_MANAGEMENT)
     with TestClient(app) as http:
         body = http.get("/async", headers={"baggage": headers["baggage"]}).json()
     assert body["actor"] == INTAKE_ACTOR.id

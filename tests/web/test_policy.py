@@ -63,9 +63,9 @@ def test_the_scope_opened_or_the_status_refused_follows_the_rules(
             purposeful.get_configuration().registry.get(asked), INTAKE_ACTOR, found.upstream
         )  # type: ignore[union-attr]
         return
-    if asked is not None and isinstance(declared, str) and covers(asked, declared):
+    if asked is not None and isinstance(declared, str) and covers(declared, asked):
         assert isinstance(found, Open)
-        assert found.purpose.id == declared  # never the broader purpose asked
+        assert found.purpose.id == asked  # the caller's own, never broader than it
         assert found.actor == INTAKE_ACTOR
         assert found.upstream is not None
         return

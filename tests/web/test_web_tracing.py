@@ -50,7 +50,7 @@ def test_under_the_fastapi_instrumentation_the_scope_span_is_a_child_of_the_serv
         return {}
 
     @app.get("/service")
-    @purpose("service-delivery")
+    @purpose("service-delivery.referral")  # a sibling of case management: neither covers
     async def service() -> dict[str, str]:
         return {}
 

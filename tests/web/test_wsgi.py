@@ -171,7 +171,7 @@ def test_a_misspelt_purpose_in_the_table_fails_at_construction() -> None:
 
 
 def test_a_covering_claim_opens_with_the_callers_actor() -> None:
-    headers = claim_headers("service-delivery")
+    headers = claim_headers(CASE_MANAGEMENT)
     app = middleware(trust=trust_store())
     _, _, content = call(app, "/cases/1", baggage=headers["baggage"])
     assert json.loads(content) == {

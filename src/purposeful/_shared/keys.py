@@ -59,9 +59,13 @@ __all__ = [
     "PUBLIC_KEY_FILE",
     "SIGNING_KEY_ENV",
     "SIGNING_KEY_FILE",
+    "SIGNING_KEY_KIND",
     "KeyFiles",
+    "PrivateKeyKind",
     "PseudonymKey",
     "generate_keys",
+    "load_ed25519_public_key",
+    "load_private_key",
     "load_pseudonym_key",
     "load_public_key",
     "load_signing_key",
@@ -383,14 +387,28 @@ def load_signing_key(
         PassphraseError: the key is encrypted and *passphrase* is missing or wrong, or
             *passphrase* is given for a key that is not encrypted.
     """
+    return load_private_key(path, passphrase=passphrase, env=env, kind=SIGNING_KEY_KIND)
+
+
+def load_private_key(
+    path: str | os.PathLike[str] | None,
+    *,
+    passphrase: str | bytes | None,
+    env: str | None,
+    kind: PrivateKeyKind,
+) -> Ed25519PrivateKey:
+    """`load_signing_key` for any Ed25519 key pair of *kind*: its messages name the kind's
+    files and the command that makes them."""
     if path is not None:
         file = Path(path)
-        pem = read_key_file(file, private=True, public=b"-----BEGIN PUBLIC KEY-----")
-        return _parse_signing_key(pem, passphrase, source=file, name=str(file), in_env=False)
-    text = _read_env(env, what="signing key", form="the PEM text of signing-key.pem")
+        pem = read_key_file(
+            file, private=True, hint=kind.hint, public=b"-----BEGIN PUBLIC KEY-----"
+        )
+        return _parse_signing_key(pem, passphrase, source=file, name=str(file), kind=kind)
+    text = _read_env(env, what=kind.what, form=f"the PEM text of {kind.file}", hint=kind.hint)
     text = text.replace("\\n", "\n") if "\n" not in text else text
     pem = text.encode("utf-8", "replace")
-    return _parse_signing_key(pem, passphrase, source=f"${env}", name=f"${env}", in_env=True)
+    return _parse_signing_key(pem, passphrase, source=f"${env}", name=f"${env}", kind=kind)
 
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
@@ -400,24 +418,31 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
         KeyFileError: the file is missing or unreadable, not PEM, damaged, or does not hold
             an Ed25519 public key.
     """
+    return load_ed25519_public_key(path, kind=SIGNING_KEY_KIND)
+
+
+def load_ed25519_public_key(
+    path: str | os.PathLike[str], *, kind: PrivateKeyKind
+) -> Ed25519PublicKey:
+    """`load_public_key` for the public half of any key pair of *kind*."""
     file = Path(path)
-    pem = read_key_file(file, private=False)
+    pem = read_key_file(file, private=False, hint=kind.hint)
     problem = None
     if b"PRIVATE KEY-----" in pem:
         problem = (
             f"holds a private key, not a public key; pass the public key file "
-            f"({PUBLIC_KEY_FILE}), and keep the private one where only its owner can read it"
+            f"({kind.public_file}), and keep the private one where only its owner can read it"
         )
     elif b"-----BEGIN" not in pem:
-        problem = f"is not a PEM public key file; pass the {PUBLIC_KEY_FILE} that came with it"
+        problem = f"is not a PEM public key file; pass the {kind.public_file} that came with it"
     else:
         key = _load_pem(serialization.load_pem_public_key, pem)
         if key is None:
-            problem = f"is not a readable PEM public key (damaged?); {_NEW_KEYS_HINT}"
+            problem = f"is not a readable PEM public key (damaged?); {kind.hint}"
         elif not isinstance(key, Ed25519PublicKey):
             problem = (
                 f"holds {_describe_key(key)}, not an Ed25519 public key: purposeful signs "
-                f"with Ed25519 only; {_NEW_KEYS_HINT}"
+                f"with Ed25519 only; {kind.hint}"
             )
         else:
             return key
@@ -449,7 +474,7 @@ def load_pseudonym_key(
     return _parse_pseudonym_key(text.encode("utf-8", "replace"), source=f"${env}", name=f"${env}")
 
 
-def _read_env(env: str | None, *, what: str, form: str) -> str:
+def _read_env(env: str | None, *, what: str, form: str, hint: str = _NEW_KEYS_HINT) -> str:
     """The value of the variable *env*, or a `KeyFileError` saying how to give the key."""
     value = os.environ.get(env) if env is not None else None
     if value is not None and value.strip():
@@ -457,10 +482,7 @@ def _read_env(env: str | None, *, what: str, form: str) -> str:
     if env is None:
         message = f"no {what} given: pass the path of its file"
     elif value is None:
-        message = (
-            f"no {what} given: pass the path of its file, or set ${env} to {form} "
-            f"({_NEW_KEYS_HINT})"
-        )
+        message = f"no {what} given: pass the path of its file, or set ${env} to {form} ({hint})"
     else:
         message = f"${env} is set but empty: set it to {form}, or pass the path of the file"
     raise KeyFileError(message, source=f"${env}" if env is not None else None)
@@ -525,23 +547,29 @@ def read_key_file(
 
 
 def _parse_signing_key(
-    pem: bytes, passphrase: str | bytes | None, *, source: Path | str, name: str, in_env: bool
+    pem: bytes,
+    passphrase: str | bytes | None,
+    *,
+    source: Path | str,
+    name: str,
+    kind: PrivateKeyKind,
 ) -> Ed25519PrivateKey:
+    in_env = isinstance(source, str)
     not_pem = (
-        "does not hold PEM text: set it to the content of signing-key.pem "
-        "(-----BEGIN PRIVATE KEY----- ...), not to a file path; to load a file, pass its "
-        "path to load_signing_key"
+        f"does not hold PEM text: set it to the content of {kind.file} "
+        f"(-----BEGIN PRIVATE KEY----- ...), not to a file path; to load a file, pass its "
+        f"path to {kind.loader}"
         if in_env
-        else f"is not a PEM file; pass the {SIGNING_KEY_FILE} written by `purposeful keys new`"
+        else f"is not a PEM file; pass the {kind.file} ({kind.hint})"
     )
     key: Ed25519PrivateKey = _parse_private_key(
-        pem, passphrase, _SIGNING_KEY_KIND, source=source, name=name, not_pem=not_pem
+        pem, passphrase, kind, source=source, name=name, not_pem=not_pem
     )
     return key
 
 
 @attrs.frozen
-class _PrivateKeyKind:
+class PrivateKeyKind:
     """What a private key file must hold, and the words for when it does not.
 
     Attributes:
@@ -552,6 +580,8 @@ class _PrivateKeyKind:
         wrong_kind: said after "holds <the key found>, " when the key is of another kind.
         hint: how to make a new key pair.
         clear_hint: how to make an encrypted key, for a key stored in the clear.
+        loader: the function that loads the private key (named when a variable holds a
+            path instead of the key).
     """
 
     cls: type
@@ -562,9 +592,11 @@ class _PrivateKeyKind:
     wrong_kind: str
     hint: str
     clear_hint: str = ""
+    loader: str = "load_signing_key"
 
 
-_SIGNING_KEY_KIND = _PrivateKeyKind(
+#: The ledger and bundle signing key, as `load_signing_key` reads it.
+SIGNING_KEY_KIND = PrivateKeyKind(
     Ed25519PrivateKey,
     "private signing key",
     SIGNING_KEY_FILE,
@@ -579,7 +611,7 @@ _SIGNING_KEY_KIND = _PrivateKeyKind(
 def _parse_private_key(
     pem: bytes,
     passphrase: str | bytes | None,
-    kind: _PrivateKeyKind,
+    kind: PrivateKeyKind,
     *,
     source: Path | str,
     name: str,

@@ -272,7 +272,7 @@ class TrustStore:
         moment = now or datetime.now(UTC)
         if expires - issued > self.max_age or expires <= issued:
             raise _untrusted(
-                "expired",
+                "lifetime-too-long",
                 f"from {caller.service!r} lives longer than this service accepts "
                 f"({int(self.max_age.total_seconds())} s); shorten the caller's lifetime",
             )
@@ -319,6 +319,7 @@ class TrustStore:
                 f"{caller.service!r} may not assert the purpose {ident!r} here: this "
                 f"service trusts it for {', '.join(sorted(caller.purposes))} only",
                 reason="purpose-not-trusted",
+                asked_purpose=ident,
             )
         return purpose
 

@@ -24,8 +24,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .._shared.keys import (
-    load_public_key,
-    load_signing_key,
+    SIGNING_KEY_FILE,
+    PrivateKeyKind,
+    load_ed25519_public_key,
+    load_private_key,
     make_directory,
     passphrase_bytes,
     signing_key_id,
@@ -49,6 +51,19 @@ SERVICE_KEY_FILE = "service-key.pem"
 SERVICE_PUBLIC_KEY_FILE = "service-key.pub.pem"
 #: The environment variable `load_service_key` reads by default: the PEM text of the key.
 SERVICE_KEY_ENV = "PURPOSEFUL_SERVICE_KEY"
+
+#: What a service key file must hold, and the words for when it does not.
+_SERVICE_KEY_KIND = PrivateKeyKind(
+    Ed25519PrivateKey,
+    "service key",
+    SERVICE_KEY_FILE,
+    SERVICE_PUBLIC_KEY_FILE,
+    "load_service_public_key",
+    "not an Ed25519 key: purposeful signs purpose claims with Ed25519 only",
+    "create one with `purposeful keys service DIR`",
+    " (`purposeful keys service DIR --passphrase-env VAR`)",
+    loader="load_service_key",
+)
 
 #: A service name, as a trust store names it: ASCII letters, digits, '-', '.' and '_'.
 _NAME_LIMIT = 100
@@ -140,7 +155,8 @@ def generate_service_key(
             raise KeyFileError(
                 f"{folder} already holds {', '.join(existing)}; keep the old key (the services "
                 f"that trust it need its public key until they trust the new one) and write the "
-                f"new one elsewhere, or pass force=True (--force) to replace it",
+                f"new one elsewhere, or replace it (force=True in code, --force on the command "
+                f"line)",
                 source=folder,
             )
     key = Ed25519PrivateKey.generate()
@@ -190,7 +206,15 @@ def load_service_key(
         ConfigurationError: *service* is not a usable service name.
     """
     check_service_name(service)
-    return ServiceKey(service, load_signing_key(path, passphrase=passphrase, env=env))
+    if path is not None and Path(path).name == SIGNING_KEY_FILE:
+        raise KeyFileError(
+            f"{path} is the signing key of the audit ledger and subject-access bundles; a "
+            f"service signs its purpose claims with a key of its own: create one with "
+            f"`purposeful keys service DIR` and load its {SERVICE_KEY_FILE}",
+            source=Path(path),
+        )
+    key = load_private_key(path, passphrase=passphrase, env=env, kind=_SERVICE_KEY_KIND)
+    return ServiceKey(service, key)
 
 
 def load_service_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
@@ -199,4 +223,4 @@ def load_service_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     Raises:
         KeyFileError: the file is missing, not PEM, damaged, a private key, or not Ed25519.
     """
-    return load_public_key(path)
+    return load_ed25519_public_key(path, kind=_SERVICE_KEY_KIND)

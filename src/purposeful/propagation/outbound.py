@@ -17,16 +17,20 @@ until its hook is asked for.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError, MissingExtra
+from ..scope import current_scope
 from .baggage import DEFAULT_LIFETIME, inject, remove_claim
 from .keys import ServiceKey, check_service_name
 
 __all__ = ["Outbound"]
+
+_log = logging.getLogger("purposeful")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -94,6 +98,11 @@ class Outbound:
         if audience is not None:
             return inject(headers, self.key, audience=audience, lifetime=self.lifetime)
         remove_claim(headers)
+        if _log.isEnabledFor(logging.DEBUG) and current_scope() is not None:
+            _log.debug(
+                "purposeful: no purpose claim sent to %s: its origin is not on the allow-list",
+                origin_of(url) or "a URL that is not http(s)",
+            )
         return False
 
     # --- clients -------------------------------------------------------------------------

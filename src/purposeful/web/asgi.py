@@ -27,7 +27,7 @@ from ..errors import (
     PurposeViolation,
 )
 from ..propagation.baggage import otel_baggage_without_claim
-from ._declare import declared_purpose
+from ._declare import EXEMPT, declared_purpose
 from .policy import RequestPolicy, undeclared_routes_error
 from .problems import DEFAULT_CHALLENGE, Problem, problem_for
 
@@ -114,7 +114,7 @@ class PurposeMiddleware:
             await self.app(scope, receive, send)
             return
         endpoint, template = found
-        declared = declared_purpose(endpoint)
+        declared = EXEMPT if _added_by_framework(endpoint) else declared_purpose(endpoint)
         if declared is None and self._require and template not in self._exempt_for(scope):
             raise undeclared_routes_error([template], framework="ASGI")
         try:
@@ -149,9 +149,19 @@ class PurposeMiddleware:
         await _send_problem(send, problem)
 
     async def _actor_for(self, scope: Scope) -> Actor | None:
-        found = self._actor(Request(scope))
-        if inspect.isawaitable(found):
-            found = await found
+        try:
+            found = self._actor(Request(scope))
+            if inspect.isawaitable(found):
+                found = await found
+        except PurposefulError:
+            raise
+        except Exception as error:
+            error.add_note(
+                "purposeful: the actor callable of PurposeMiddleware failed. If it reads "
+                "request.user or request.auth, add PurposeMiddleware before your "
+                "authentication middleware: the middleware added last runs first"
+            )
+            raise
         return found
 
     def _exempt_for(self, scope: Scope) -> frozenset[str]:
@@ -191,25 +201,35 @@ def undeclared(routes: Iterable[BaseRoute], *, exempt: Iterable[str] = ()) -> li
     skip = frozenset(exempt)
     found: list[str] = []
 
+    def check(endpoint: object, path: str) -> None:
+        if path in skip or endpoint is None or _added_by_framework(endpoint):
+            return
+        if declared_purpose(endpoint) is None:
+            found.append(path or "/")
+
     def walk(routes: Iterable[BaseRoute], prefix: str, depth: int) -> None:
         for route in routes:
             if isinstance(route, WebSocketRoute):
                 continue
-            path = prefix + getattr(route, "path", "")
-            if path in skip:
+            if hasattr(route, "effective_route_contexts"):  # FastAPI's included router
+                for context in route.effective_route_contexts():
+                    inner = context.original_route
+                    if isinstance(inner, WebSocketRoute):
+                        continue
+                    endpoint = context.endpoint or getattr(inner, "endpoint", None)
+                    if isinstance(inner, Mount | Host):
+                        endpoint = inner.app
+                    check(endpoint, prefix + context.path)
                 continue
-            endpoint: object
-            if isinstance(route, Mount | Host):
-                inner = route.routes
-                if inner:
-                    if depth < _MAX_DEPTH:
-                        walk(inner, path, depth + 1)
-                    continue
-                endpoint = route.app
-            else:
-                endpoint = getattr(route, "endpoint", None)
-            if endpoint is not None and declared_purpose(endpoint) is None:
-                found.append(path or "/")
+            path = prefix + getattr(route, "path", "")
+            if isinstance(route, Mount | Host) and route.routes:
+                if depth < _MAX_DEPTH and path not in skip:
+                    walk(route.routes, path, depth + 1)
+                continue
+            check(
+                route.app if isinstance(route, Mount | Host) else getattr(route, "endpoint", None),
+                path,
+            )
 
     walk(routes, "", 0)
     return found
@@ -222,22 +242,42 @@ def _routes_of(app: object) -> list[BaseRoute]:
 
 
 def _find(routes: list[BaseRoute], scope: Scope, depth: int) -> tuple[object, str] | None:
-    """The endpoint the router will call for *scope*, and its route's template."""
+    """The endpoint the router will call for *scope*, and its route's template (a mounted
+    application's mount path)."""
+    if depth > _MAX_DEPTH:
+        return None
     for route in routes:
+        select = getattr(route, "_match", None)
+        if select is not None and hasattr(route, "effective_route_contexts"):
+            # FastAPI's included router (0.16x): its own selection knows the prefixes
+            match, child, inner, context = select(scope)
+            if match is not Match.FULL or inner is None:
+                continue
+            if hasattr(inner, "effective_route_contexts"):
+                return _find([inner], scope, depth + 1)
+            endpoint = child.get("endpoint", getattr(inner, "endpoint", None))
+            if isinstance(inner, Mount | Host) and not inner.routes:
+                endpoint = inner.app
+            template = getattr(context, "path", None) or getattr(inner, "path", "")
+            return endpoint, str(template)
         match, child = route.matches(scope)
         if match is not Match.FULL:
             continue
         path = getattr(route, "path", "")
         if isinstance(route, Mount | Host):
-            inner = route.routes
-            if not inner:
-                return route.app, f"{path}/{{path}}"
-            if depth >= _MAX_DEPTH:
-                return None
-            found = _find(list(inner), {**scope, **child}, depth + 1)
+            inner_routes = route.routes
+            if not inner_routes:
+                return route.app, path
+            found = _find(list(inner_routes), {**scope, **child}, depth + 1)
             return (found[0], path + found[1]) if found is not None else None
         return child.get("endpoint"), path
     return None
+
+
+def _added_by_framework(endpoint: object) -> bool:
+    """A route FastAPI adds itself (its docs and OpenAPI schema, in any mounted app too):
+    it reads no records, so it needs no declaration."""
+    return getattr(endpoint, "__module__", None) == "fastapi.applications"
 
 
 def _baggage(scope: Scope) -> dict[str, str]:

@@ -169,10 +169,21 @@ class PurposeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
         self.gate = _Gate.from_settings()
-        if self.gate.require:
-            missing = undeclared(exempt=self.gate.exempt)
-            if missing:
-                raise undeclared_routes_error(missing, framework="Django")
+        if self.gate.require or self.gate.exempt:
+            missing, names = _survey(self.gate.exempt)
+            unknown = sorted(self.gate.exempt - names)
+            if unknown:
+                raise ConfigurationError(
+                    f"settings.{_SETTING}['EXEMPT'] names {', '.join(map(repr, unknown))}, "
+                    f"which no URL pattern or namespace has: EXEMPT takes URL pattern names "
+                    f"(path(..., name=...)) and namespaces ('admin'), not paths"
+                )
+            if missing and self.gate.require:
+                raise undeclared_routes_error(
+                    missing,
+                    framework="Django",
+                    exempt=f"name its URL pattern in settings.{_SETTING}['EXEMPT']",
+                )
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         try:
@@ -271,16 +282,25 @@ def purpose_view(
 def undeclared(*, exempt: Iterable[str] = ()) -> list[str]:
     """The URL patterns (as routes) whose views declare neither a purpose nor `no_purpose`,
     leaving out those named, or in a namespace named, in *exempt*."""
-    skip = frozenset(exempt)
+    return _survey(frozenset(exempt))[0]
+
+
+def _survey(skip: frozenset[str]) -> tuple[list[str], set[str]]:
+    """The undeclared URL patterns (see `undeclared`), and every URL name and namespace."""
     found: list[str] = []
+    names: set[str] = set()
 
     def walk(patterns: Iterable[Any], prefix: str, depth: int) -> None:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
+                if pattern.namespace:
+                    names.add(pattern.namespace)
                 if pattern.namespace in skip or depth >= _MAX_DEPTH:
                     continue
                 walk(pattern.url_patterns, prefix + str(pattern.pattern), depth + 1)
             elif isinstance(pattern, URLPattern):
+                if pattern.name:
+                    names.add(pattern.name)
                 if pattern.name in skip:
                     continue
                 view = pattern.callback
@@ -289,7 +309,7 @@ def undeclared(*, exempt: Iterable[str] = ()) -> list[str]:
                 found.append("/" + prefix + str(pattern.pattern))
 
     walk(get_resolver().url_patterns, "", 0)
-    return found
+    return found, names
 
 
 def _load(path: str, key: str) -> Any:

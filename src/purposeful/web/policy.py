@@ -11,12 +11,15 @@ with its problem (`purposeful.web.problem_for`). The rules, in order:
    header is verified (`purposeful.propagation.extract`). One that cannot be trusted is
    refused (401), in every mode: a forgery is not a purpose judgement. One whose purpose
    this service does not accept is refused (403).
-2. A trusted claim on a route that declares a purpose must cover it (the same purpose or an
-   ancestor). Then the scope opens under the route's purpose, never the broader one the
-   caller asked for, with the claim's actor (its clearance already capped by the trust
-   store) and the caller's scope as its upstream. A claim that does not cover the route is
-   refused (403, reason ``purpose-not-covering``); in monitor mode (the route purpose's
-   configured mode) it is recorded and the request goes on as if it had come without one.
+2. A trusted claim on a route that declares a purpose must be for that purpose or a
+   narrower one under it: the route's purpose must cover the caller's. Then the scope opens
+   under the caller's own purpose, with the claim's actor (its clearance already capped by
+   the trust store) and the caller's scope as its upstream, so one hop never reads more than
+   the caller's scope could: a scope reads what its purpose and the purposes above it are
+   declared for, so a route of a narrower purpose than the caller's would widen it. A claim
+   the route's purpose does not cover is refused (403, reason ``purpose-not-covering``); in
+   monitor mode (the route purpose's configured mode) it is recorded and the request goes
+   on as if it had come without one.
 3. A trusted claim on a route that declares no purpose opens a scope under the claim's own
    purpose.
 4. Otherwise a route that declares a purpose opens it with the application's actor; with
@@ -129,12 +132,14 @@ class RequestPolicy:
                 asked = registry.resolve(claim.purpose)
                 if required is None:
                     return Open(asked, claim.actor, claim.upstream)
-                if asked.covers(required):
-                    return Open(required, claim.actor, claim.upstream)
+                if required.covers(asked):
+                    return Open(asked, claim.actor, claim.upstream)
                 refusal = ClaimPurposeRefused(
-                    f"the purpose claim asks for {asked.id!r}, which does not cover "
-                    f"{required.id!r}, the purpose this route declares; the calling service "
-                    f"must ask for {required.id!r} or a purpose above it",
+                    f"the purpose claim asks for {asked.id!r}, which {required.id!r}, the "
+                    f"purpose this route declares, does not cover: a route serves its own "
+                    f"purpose and the purposes under it, never a broader one, so that no hop "
+                    f"reads more than the caller could; the calling service must ask for "
+                    f"{required.id!r} or a purpose under it",
                     reason="purpose-not-covering",
                     asked_purpose=asked.id,
                     required_purpose=required.id,
@@ -182,12 +187,15 @@ def _record(reason: str, route: str, *, outcome: str) -> None:
     )
 
 
-def undeclared_routes_error(routes: Iterable[str], *, framework: str) -> ConfigurationError:
-    """The start-up error for routes that declare neither a purpose nor `no_purpose`."""
+def undeclared_routes_error(
+    routes: Iterable[str], *, framework: str, exempt: str = "list it in the middleware's exempt="
+) -> ConfigurationError:
+    """The start-up error for routes that declare neither a purpose nor `no_purpose`;
+    *exempt* says how this framework's middleware exempts a route."""
     listed = ", ".join(sorted(set(routes)))
     return ConfigurationError(
         f"require_purposes is on, but these {framework} routes declare no purpose: {listed}. "
         f"Decorate each endpoint with @purposeful.web.purpose('<purpose id>'), or with "
         f"@purposeful.web.no_purpose if it reads no managed data (a health check, static "
-        f"files), or exempt it in the middleware's settings"
+        f"files), or {exempt}"
     )

@@ -155,7 +155,8 @@ def problem_for(
 def _claim_detail(error: PurposeClaimRefused) -> str:
     if error.asked_purpose is not None and error.required_purpose is not None:
         return (
-            f"The request asked for the purpose {error.asked_purpose}, which does not cover "
-            f"{error.required_purpose}, the purpose this route needs."
+            f"The request asked for the purpose {error.asked_purpose}, which this route's "
+            f"purpose, {error.required_purpose}, does not cover: ask for "
+            f"{error.required_purpose} or a purpose under it."
         )
     return f"The purpose claim in the baggage header was refused ({error.reason})."
