@@ -41,11 +41,18 @@ from .purposes import Purpose, PurposeRegistry
 from .sensitivity import IN_CONFIDENCE, Level
 from .withholding import WithholdingGround
 
-__all__ = ["FieldPolicy", "FieldTag", "RecordPolicy", "field", "record", "record_policy"]
+__all__ = [
+    "FieldPolicy",
+    "FieldTag",
+    "Managed",
+    "RecordPolicy",
+    "field",
+    "record",
+    "record_policy",
+]
 
 C = TypeVar("C", bound=type)
 
-_METADATA_KEY = "purposeful"
 _POLICY_ATTR = "__purposeful_record__"
 _MEMO_LIMIT = 4096  # decisions remembered per field; one per actor, purpose and outcome
 
@@ -61,33 +68,24 @@ class FieldTag:
     withhold: WithholdingGround | None = None
 
 
-def field(
+def Managed(
     *,
     purposes: Mapping[Purpose | str, LawfulBasis],
     sensitivity: Level = IN_CONFIDENCE,
     category: DataCategory | str | None = None,
     consent: bool | Iterable[Purpose | str] = False,
     withhold: WithholdingGround | None = None,
-    **attrs_field: Any,
-) -> Any:
-    """Declare a managed field of a `record` class.
+) -> FieldTag:
+    """The declaration of a managed field, where a record kind takes it as metadata.
 
-    Args:
-        purposes: each purpose the field may be used for, with the lawful basis for that use.
-            A purpose covers its descendants.
-        sensitivity: the field's level; an actor needs at least this clearance.
-        category: the data category id (or value), from the configured category registry.
-        consent: True if every declared use needs the person's consent, or the purposes whose
-            use does. A purpose whose basis is `CONSENT` needs consent anyway.
-        withhold: the ground on which the field's value is withheld from the person it is
-            about when they ask for their information (`purposeful.withholding`), e.g. the
-            identity of someone who reported a concern. The person is told that it was
-            withheld and why, never what it was.
-        attrs_field: passed to `attrs.field` (default, factory, validator, converter, …).
+    A pydantic model's field: ``notes: Annotated[str, purposeful.Managed(purposes=...)]``;
+    a dataclass's field: ``dataclasses.field(metadata={"purposeful": Managed(...)})``.
+    The arguments are those of `field`; the declaration is checked when `record`
+    decorates the class.
 
-    The declaration is checked when `record` decorates the class.
+    Raises:
+        AnnotationError: an argument of the wrong type.
     """
-    metadata = dict(attrs_field.pop("metadata")) if "metadata" in attrs_field else {}
     consent_value: bool | tuple[Purpose | str, ...]
     if isinstance(consent, bool):
         consent_value = consent
@@ -111,10 +109,47 @@ def field(
             "purposeful.withholding.ANOTHER_PERSONS_AFFAIRS, not "
             f"{type(withhold).__name__}"
         )
-    metadata[_METADATA_KEY] = FieldTag(
-        dict(purposes), sensitivity, category, consent_value, withhold
+    return FieldTag(dict(purposes), sensitivity, category, consent_value, withhold)
+
+
+def field(
+    *,
+    purposes: Mapping[Purpose | str, LawfulBasis],
+    sensitivity: Level = IN_CONFIDENCE,
+    category: DataCategory | str | None = None,
+    consent: bool | Iterable[Purpose | str] = False,
+    withhold: WithholdingGround | None = None,
+    **attrs_field: Any,
+) -> Any:
+    """Declare a managed field of a `record` class (an attrs class or a dataclass).
+
+    Args:
+        purposes: each purpose the field may be used for, with the lawful basis for that use.
+            A purpose covers its descendants.
+        sensitivity: the field's level; an actor needs at least this clearance.
+        category: the data category id (or value), from the configured category registry.
+        consent: True if every declared use needs the person's consent, or the purposes whose
+            use does. A purpose whose basis is `CONSENT` needs consent anyway.
+        withhold: the ground on which the field's value is withheld from the person it is
+            about when they ask for their information (`purposeful.withholding`), e.g. the
+            identity of someone who reported a concern. The person is told that it was
+            withheld and why, never what it was.
+        attrs_field: passed to `attrs.field` (default, factory, validator, converter, …);
+            in a dataclass, default, factory, init, repr, eq, hash and kw_only become the
+            `dataclasses.field` arguments of the same meaning.
+
+    The declaration is checked when `record` decorates the class. In a pydantic model,
+    declare the field with ``Annotated[..., purposeful.Managed(...)]`` instead.
+    """
+    metadata = dict(attrs_field.pop("metadata")) if "metadata" in attrs_field else {}
+    metadata[_kinds.METADATA_KEY] = Managed(
+        purposes=purposes,
+        sensitivity=sensitivity,
+        category=category,
+        consent=consent,
+        withhold=withhold,
     )
-    return attrs.field(metadata=metadata, **attrs_field)
+    return _kinds.both_kinds(attrs.field(metadata=metadata, **attrs_field))
 
 
 @attrs.frozen(eq=False)
@@ -313,8 +348,8 @@ def record(
     """Mark a class whose instances are about one person, and guard its managed fields.
 
     Use it alone (it applies ``attrs.define`` with *frozen* and *slots*, and type checkers
-    understand `field` through it) or on top of an existing attrs class, slotted or not,
-    frozen or not.
+    understand `field` through it), or on top of an existing attrs class, dataclass or
+    pydantic v2 model, slotted or not, frozen or not: the class keeps its kind.
 
     Args:
         subject: the name of the field that identifies the person (a client id).
@@ -323,7 +358,7 @@ def record(
             subject-access bundles. Default: the subject field, for types with one record
             per person.
         registry: the purposes to validate against; default: the configured registry.
-        frozen, slots: passed to ``attrs.define`` when the class is not an attrs class yet.
+        frozen, slots: passed to ``attrs.define`` when the class is a plain class.
         name: the record type's name in decisions, spans, the ledger, agreements, notices
             and bundles; default: the class's qualified name (``Client``). Two record types
             that modules loaded at the same time declare may not share a name.
@@ -331,8 +366,9 @@ def record(
     Raises:
         AnnotationError: an unknown purpose or category, consent required for a purpose
             the field does not allow, a basis the purpose may not rest on, a subject field
-            that does not exist, a class that is already a record, or a name another
-            loaded module's record type has.
+            that does not exist, a class that is already a record, a name another
+            loaded module's record type has, or a class no record kind keeps (a NamedTuple,
+            an Enum, a TypedDict, a model of a framework not supported).
     """
 
     def wrap(cls: C) -> C:

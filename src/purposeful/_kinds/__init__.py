@@ -16,9 +16,11 @@ a pydantic model is recognised by the names in its class's MRO.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attr._make
 import attrs
 
 from ..errors import AnnotationError
@@ -26,7 +28,14 @@ from ..errors import AnnotationError
 if TYPE_CHECKING:
     from ..records import RecordPolicy
 
-__all__ = ["METADATA_KEY", "DeclaredField", "RecordKind", "kind_of", "masked_repr"]
+__all__ = [
+    "METADATA_KEY",
+    "DeclaredField",
+    "RecordKind",
+    "both_kinds",
+    "kind_of",
+    "masked_repr",
+]
 
 #: The key of a field's declaration in attrs' and dataclasses' field metadata.
 METADATA_KEY = "purposeful"
@@ -129,6 +138,11 @@ def _unsupported(cls: type) -> str:
         return "a tuple subclass, whose values are items that no attribute guard covers"
     if issubclass(cls, enum.Enum):
         return "an Enum, whose members are constants, not a person's data"
+    if "__dataclass_fields__" not in cls.__dict__ and hasattr(cls, "__dataclass_fields__"):
+        return (
+            "a subclass of a dataclass that is not a dataclass itself; decorate it with "
+            "@dataclasses.dataclass too (under @purposeful.record)"
+        )
     if issubclass(cls, dict) or hasattr(cls, "__required_keys__"):
         return "a TypedDict or dict subclass, whose values are items that no guard covers"
     for klass in cls.__mro__:
@@ -136,6 +150,55 @@ def _unsupported(cls: type) -> str:
         if package in _FRAMEWORKS:
             return _FRAMEWORKS[package]
     return ""
+
+
+def both_kinds(counting: Any) -> Any:
+    """*counting* (what ``attrs.field`` returned), made to read as a `dataclasses.Field` in a
+    dataclass's body too: `purposeful.field` does not know which decorator will read it.
+
+    attrs reads a class body's ``__dict__`` and takes an object whose ``__class__`` is its
+    counting attribute; ``@dataclass`` reads the class attribute with ``getattr``, where
+    this descriptor answers with the equivalent `dataclasses.Field`.
+    """
+    counting.__class__ = _field_class(type(counting))  # type: ignore[arg-type]
+    return counting
+
+
+@functools.cache
+def _field_class(counting: type) -> type:
+    def __get__(self: Any, obj: object, owner: type | None = None) -> Any:
+        return _as_dataclass_field(self)
+
+    # attrs recognises its own by ``__class__``; the descriptor protocol looks at type()
+    return type(
+        "Declared",
+        (counting,),
+        {"__slots__": (), "__get__": __get__, "__class__": property(lambda self: counting)},
+    )
+
+
+def _as_dataclass_field(counting: Any) -> Any:
+    import dataclasses
+
+    given = counting._default
+    if counting._validator is not None or counting.converter is not None:
+        raise AnnotationError(
+            "purposeful.field(validator=..., converter=...) is for attrs classes; a dataclass "
+            "validates in __post_init__"
+        )
+    options: dict[str, Any] = {
+        "metadata": dict(counting.metadata),
+        "init": counting.init,
+        "repr": bool(counting.repr),
+        "compare": bool(counting.eq),
+        "hash": counting.hash,
+        "kw_only": counting.kw_only,
+    }
+    if isinstance(given, attr._make.Factory):
+        options["default_factory"] = given.factory
+    elif given is not attrs.NOTHING:
+        options["default"] = given
+    return dataclasses.field(**options)
 
 
 def masked_repr(
