@@ -325,8 +325,10 @@ def _built(
             f"records({cls.__qualname__}) got strategies for unknown fields: "
             f"{', '.join(sorted(unknown))}"
         )
-    hints = typing.get_type_hints(cls)
-    kwargs: dict[str, st.SearchStrategy[Any]] = {}
+    hints = typing.get_type_hints(cls)  # without Annotated's metadata (a declaration)
+    kwargs: dict[str, st.SearchStrategy[Any]] = {
+        name: st.from_type(hints[name]) for name in names if name in hints
+    }
     if hints.get(subject) is str:
         kwargs[subject] = st.text(min_size=1).filter(str.strip)
     kwargs.update(fields)
