@@ -63,7 +63,8 @@ from purposeful import (
     record_policy,
     use,
 )
-from purposeful._guard import STORAGE_PREFIX, _attrs_setattr_hooks, _generated_by_attrs
+from purposeful._guard import STORAGE_PREFIX
+from purposeful._kinds.attrs_kind import _attrs_setattr_hooks, _generated_by_attrs
 from purposeful.errors import (
     AnnotationError,
     DictStorageWarning,

@@ -12,7 +12,15 @@ import pytest
 
 import purposeful
 
-HEAVY = ("cryptography", "opentelemetry", "sqlite3", "zipfile")
+HEAVY = (
+    "cryptography",
+    "fastapi",
+    "opentelemetry",
+    "pydantic",
+    "pydantic_core",
+    "sqlite3",
+    "zipfile",
+)
 
 
 def loaded_after(statement: str) -> list[str]:
@@ -34,6 +42,17 @@ def test_the_pytest_plugin_adds_no_capability_dependency_to_a_test_run() -> None
     before = loaded_after("import pytest")  # pytest itself reads resources (zipfile)
     after = loaded_after("import pytest, purposeful.testing.pytest_plugin")
     assert after == before
+
+
+def test_declaring_a_dataclass_record_loads_no_pydantic() -> None:
+    statement = (
+        "import dataclasses, purposeful\n"
+        "@purposeful.record(subject='client_id')\n"
+        "@dataclasses.dataclass(slots=True)\n"
+        "class C:\n"
+        "    client_id: str\n"
+    )
+    assert "pydantic" not in loaded_after(statement)
 
 
 def test_a_capability_loads_when_first_used() -> None:

@@ -51,7 +51,7 @@ from .errors import (
 )
 from .minimisation import Projection, project
 from .purposes import Purpose, PurposeRegistry, Retention
-from .records import FieldPolicy, RecordPolicy, field, record, record_policy
+from .records import FieldPolicy, Managed, RecordPolicy, field, record, record_policy
 from .scope import Scope, carry_scope, current_scope, use
 from .sensitivity import (
     CONFIDENTIAL,
@@ -95,6 +95,7 @@ __all__ = [
     "InformationSharingAgreement",
     "LawfulBasis",
     "Level",
+    "Managed",
     "Mode",
     "NoPurposeScope",
     "Outcome",

@@ -9,12 +9,15 @@ This module owns everything between ``record.field`` and `Scope.read`:
   generator covers the generator's own code only, never its consumer between iterations;
 - the getters installed on record classes, generated per field, their source registered
   with `linecache` so a traceback shows the guard's own line;
-- the one exempt read: attrs' generated ``__init__`` reading a value back to run its
-  validator, which is construction, not a use;
+- the exempt reads: a record kind's own construction (attrs' generated ``__init__``
+  reading a value back to run its validator), registered by the kind (`exempt`);
 - the slow path, for every read the hot path cannot answer;
-- the other ways around the getters, closed on each record class (`protect`): a subject
-  that cannot be rewritten, a ``dir()`` without the storage, state hooks that read through
-  the guards, and validator errors that never quote a managed value.
+- the ways around the getters common to every record kind, closed on each record class
+  (`protect`): a subject that cannot be rewritten, a ``dir()`` without the storage, and
+  state hooks that read through the guards; what is particular to a kind (attrs'
+  validators, pydantic's serialisers) is closed by the kind, in `purposeful._kinds`;
+- the refusal raised last, for a scope's exit to surface when a framework wrapped it
+  (`refusal_behind`).
 
 It decides nothing itself (the scope does, or `_trail.read_unscoped` outside any scope) and
 never formats, emits or stores a report.
@@ -49,7 +52,6 @@ keeps values in its ``__dict__`` (``slots=False``) is read from there.
 
 from __future__ import annotations
 
-import functools
 import linecache
 import re
 import secrets
@@ -60,11 +62,8 @@ from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
-import attr._make
-import attrs
-
 from ._trail import read_unscoped
-from .errors import ManagedValueError, PurposefulError, SubjectChangeRefused, detached
+from .errors import PurposefulError, SubjectChangeRefused, detached
 
 if TYPE_CHECKING:
     from .records import FieldPolicy
@@ -83,6 +82,9 @@ __all__ = [
     "owner_frame",
     "protect",
     "read_slow",
+    "refusal_behind",
+    "scrubbed",
+    "validates_on_init",
     "within",
 ]
 
@@ -315,8 +317,40 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         note = _protocol_note(caller.f_code)
         if note:
             error.add_note(note)
-        # raised here, not in the frames below, which hold raw subject ids
-        raise detached(error) from error.__cause__
+        detached(error)  # raised here, not in the frames below, which hold raw subject ids
+        refusal_var.set(error)  # for the scope's exit, should a framework wrap it
+        raise error from error.__cause__
+
+
+#: The refusal raised last in this context, so that a scope's exit can surface it when a
+#: framework (pydantic-core) wrapped it into an error of its own (`refusal_behind`).
+refusal_var: ContextVar[PurposefulError | None] = ContextVar("purposeful.refusal", default=None)
+#: The errors a framework wraps a refusal in, by module and name (never imported to check).
+_WRAPPERS = {
+    ("pydantic_core._pydantic_core", "ValidationError"),
+    ("pydantic_core._pydantic_core", "PydanticSerializationError"),
+}
+
+
+def refusal_behind(error: BaseException) -> PurposefulError | None:
+    """The refusal a framework's *error* wraps, if this context raised it, else None.
+
+    pydantic-core wraps an exception raised inside a serialiser (the refusal is the
+    wrapping error's ``__cause__``) and one raised reading an attribute for
+    ``from_attributes`` validation (only the refusal's class name and message survive, in
+    a ``get_attribute_error``); either way the refusal raised last here is the one.
+    """
+    refusal = refusal_var.get()
+    if refusal is None or (type(error).__module__, type(error).__qualname__) not in _WRAPPERS:
+        return None
+    cause: BaseException | None = error
+    while cause is not None:
+        if cause is refusal:
+            return refusal
+        cause = cause.__cause__ or cause.__context__
+    if f"{type(refusal).__name__}: {refusal}" in str(error):
+        return refusal
+    return None
 
 
 _SEE = "see 'What is a read' in the docs"
@@ -336,6 +370,9 @@ _PROTOCOL_NOTES = {
     "evolve": "attrs.evolve reads every managed field to build the new record",
     "asdict": "attrs.asdict reads every managed field",
     "astuple": "attrs.astuple reads every managed field",
+    "_asdict_inner": "dataclasses.asdict and astuple read every managed field",
+    "_astuple_inner": "dataclasses.asdict and astuple read every managed field",
+    "replace": "dataclasses.replace reads every managed field to build the new record",
 }
 
 
@@ -343,7 +380,9 @@ def _protocol_note(code: types.CodeType) -> str:
     """A note for a refusal made by attrs' own methods and functions (``==``, ``hash()``,
     pickling, ``evolve``), whose explanation alone would suggest widening the field."""
     what = _PROTOCOL_NOTES.get(code.co_name)
-    library = code.co_filename.startswith("<attrs generated") or "attr" in code.co_filename
+    library = code.co_filename.startswith(("<attrs generated", "<string>")) or any(
+        name in code.co_filename for name in ("attr", "dataclasses")
+    )
     if what is None or not (library or code.co_filename == __file__):
         return ""
     return (
@@ -415,9 +454,15 @@ def slot_of(cls: type, name: str) -> types.MemberDescriptorType | None:
     return None
 
 
-def install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
+def install_getter(
+    cls: type, policy: FieldPolicy, *, store: Callable[[Any, Any], None] | None = None
+) -> Callable[[Any], Any]:
     """Replace the field's class attribute with a guard property; return the undecided
-    reader the library itself uses (`FieldPolicy._raw`)."""
+    reader the library itself uses (`FieldPolicy._raw`).
+
+    *store* writes a value assigned to the field, for a record kind whose assignments must
+    keep its own bookkeeping (pydantic's set of fields set); default: the slot or
+    ``__dict__``."""
     name = policy.name
     namespace: dict[str, Any] = {
         "_fast": fast_state,
@@ -448,6 +493,8 @@ def install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
 
         raw = dict_reader(name)
 
+    if store is not None:
+        setter = store
     source = _getter_source(name, read)
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
     _compile(source, filename, namespace)
@@ -477,26 +524,30 @@ def guarded_field(attribute: object) -> FieldPolicy | None:
     return getattr(getattr(attribute, "fget", None), "__purposeful_field__", None)
 
 
-def protect(cls: type, subject: str, managed: frozenset[str], *, slotted: bool) -> None:
-    """Close the ways around the getters on a record class: the subject cannot be changed
-    once set, ``dir()`` hides the storage, a ``__dict__`` record's state is read through the
-    guards, validator errors never quote a managed value, and attrs' generated ``__init__``
-    (construction) is the one exempt reader."""
+def protect(
+    cls: type,
+    subject: str,
+    *,
+    slotted: bool,
+    names_of: Callable[[type], list[str]],
+) -> None:
+    """Close the ways around the getters on a record class, whatever its kind: the subject
+    cannot be changed once set, ``dir()`` hides the storage, and a ``__dict__`` record's
+    state is read through the guards (*names_of* gives the fields of an instance's class).
+    What is particular to a kind (its exempt constructor, its validators' errors, its
+    serialisers) is closed by the kind (`purposeful._kinds`)."""
     _install_subject_guard(cls, subject)
     type.__setattr__(cls, "__dir__", _dir)
     if not slotted:  # object's own __getstate__ would hand out __dict__ undecided
-        type.__setattr__(cls, "__getstate__", _getstate)
+        type.__setattr__(cls, "__getstate__", _make_getstate(names_of))
         type.__setattr__(cls, "__setstate__", _setstate)
-    if managed:
-        _scrub_errors(cls, managed)
-    init = cls.__dict__.get("__init__")
-    init = getattr(init, "__wrapped__", init)
-    if isinstance(init, types.FunctionType) and _generated_by_attrs(init):
-        exempt(init.__code__)
-        # attrs' __init__ reads a field back only to pass it to the field's validator
-        if any(a.validator is not None for a in attrs.fields(cls) if a.name in managed):
-            _validating.add(cls)
-            _validates.clear()  # a subclass's cached answer may change
+
+
+def validates_on_init(cls: type) -> None:
+    """Note that *cls*'s exempt constructor reads a managed field back (to validate it):
+    only then does the slow path look at its caller's code."""
+    _validating.add(cls)
+    _validates.clear()  # a subclass's cached answer may change
 
 
 def _install_subject_guard(cls: type, subject: str) -> None:
@@ -559,16 +610,19 @@ def _dir(self: Any) -> list[str]:
     return [n for n in object.__dir__(self) if not n.startswith(STORAGE_PREFIX)]
 
 
-def _getstate(self: Any) -> dict[str, Any]:
-    """Pickling and copying a ``__dict__`` record read every field through its guard."""
-    return {a.name: getattr(self, a.name) for a in attrs.fields(type(self)) if _has(self, a)}
+def _make_getstate(names_of: Callable[[type], list[str]]) -> Callable[[Any], dict[str, Any]]:
+    def __getstate__(self: Any) -> dict[str, Any]:
+        """Pickling and copying a ``__dict__`` record read every field through its guard."""
+        return {n: getattr(self, n) for n in names_of(type(self)) if _has(self, n)}
+
+    return __getstate__
 
 
-def _has(obj: Any, attribute: attrs.Attribute[Any]) -> bool:
+def _has(obj: Any, name: str) -> bool:
     """Whether the field is set, in a slot or in ``__dict__`` (a record may have both)."""
-    member = slot_of(type(obj), attribute.name)
+    member = slot_of(type(obj), name)
     if member is None:
-        return attribute.name in obj.__dict__
+        return name in obj.__dict__
     try:
         member.__get__(obj)
     except AttributeError:
@@ -581,62 +635,7 @@ def _setstate(self: Any, state: dict[str, Any]) -> None:
         object.__setattr__(self, name, value)
 
 
-def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
-    """Wrap ``__init__`` and ``__setattr__`` so that an error quoting a managed value (an
-    attrs validator's "must be in [...] (got '…')", a converter's message) is replaced by
-    a `ManagedValueError` raised from a frame that holds no value."""
-    init = cls.__dict__.get("__init__")
-    if isinstance(init, types.FunctionType):
-
-        @functools.wraps(init)
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            try:
-                init(self, *args, **kwargs)
-                return
-            except Exception as exc:
-                error: Exception = exc
-                message = _scrubbed(exc, cls, managed, _given(cls, args, kwargs))
-            del args, kwargs  # no value in this frame; none below it in the traceback
-            if message is None:
-                raise detached(error)
-            del error
-            raise ManagedValueError(message)
-
-        type.__setattr__(cls, "__init__", __init__)
-    setattr_ = cls.__dict__.get("__setattr__")
-    # only attrs' generated hooks (validators on assignment); a frozen class's own
-    # __setattr__ must stay as it is, since attrs recognises frozen bases by it
-    if isinstance(setattr_, types.FunctionType) and _attrs_setattr_hooks(setattr_):
-
-        @functools.wraps(setattr_)
-        def __setattr__(self: Any, name: str, value: Any) -> None:
-            if name not in managed:
-                setattr_(self, name, value)
-                return
-            try:
-                setattr_(self, name, value)
-                return
-            except Exception as exc:
-                error: Exception = exc
-                message = _scrubbed(exc, cls, managed, {name: value})
-            del value
-            if message is None:
-                raise detached(error)
-            del error
-            raise ManagedValueError(message)
-
-        type.__setattr__(cls, "__setattr__", __setattr__)
-
-
-def _given(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Field name → value given to ``__init__``."""
-    taken = [a for a in attrs.fields(cls) if a.init]
-    given = {a.name: v for a, v in zip(taken, args, strict=False)}
-    given.update({a.name: kwargs[a.alias] for a in taken if a.alias in kwargs})
-    return given
-
-
-def _scrubbed(
+def scrubbed(
     exc: Exception, cls: type, managed: frozenset[str], given: dict[str, Any]
 ) -> str | None:
     """The message to raise instead of *exc* if it quotes a managed value given, else None."""
@@ -673,14 +672,3 @@ def _quoted(quote: str, text: str) -> bool:
     if len(quote) >= 4:
         return quote in text
     return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None
-
-
-def _attrs_setattr_hooks(fn: types.FunctionType) -> bool:
-    """True for attrs' ``__setattr__`` that runs on_setattr hooks (validators, converters);
-    False for its frozen one (pinned by tests/test_guard.py)."""
-    return fn.__name__ == "__setattr__" and fn.__code__.co_filename == attr._make.__file__
-
-
-def _generated_by_attrs(fn: types.FunctionType) -> bool:
-    """True for a method attrs generated (pinned by tests/test_guard.py)."""
-    return fn.__code__.co_filename.startswith("<attrs generated")

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import attrs
-
 from .actors import Actor
 from .decisions import Decision, Outcome, Reason
 from .errors import ConfigurationError, NoPurposeScope, PurposefulError, detached
@@ -125,8 +123,7 @@ def _same(scope: Scope, purpose: Purpose | str | None, actor: Actor | None) -> b
 def _project(policy: RecordPolicy, record: object, scope: Scope) -> Projection:
     values: dict[str, Any] = {}
     withheld: dict[str, Decision] = {}
-    for attribute in attrs.fields(policy.cls):
-        name = attribute.name
+    for name in policy.names:
         field_policy = policy.fields.get(name)
         if field_policy is None:
             values[name] = getattr(record, name)

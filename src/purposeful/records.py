@@ -25,7 +25,7 @@ import attr
 import attrs
 from typing_extensions import dataclass_transform
 
-from . import _config, _guard
+from . import _config, _guard, _kinds
 from ._hierarchy import covers
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
 from .categories import CategoryRegistry, DataCategory
@@ -41,14 +41,19 @@ from .purposes import Purpose, PurposeRegistry
 from .sensitivity import IN_CONFIDENCE, Level
 from .withholding import WithholdingGround
 
-__all__ = ["FieldPolicy", "FieldTag", "RecordPolicy", "field", "record", "record_policy"]
+__all__ = [
+    "FieldPolicy",
+    "FieldTag",
+    "Managed",
+    "RecordPolicy",
+    "field",
+    "record",
+    "record_policy",
+]
 
 C = TypeVar("C", bound=type)
 
-_METADATA_KEY = "purposeful"
 _POLICY_ATTR = "__purposeful_record__"
-_PLACEHOLDER = "<managed>"
-_SUBJECT_PLACEHOLDER = "<subject>"
 _MEMO_LIMIT = 4096  # decisions remembered per field; one per actor, purpose and outcome
 
 
@@ -63,33 +68,24 @@ class FieldTag:
     withhold: WithholdingGround | None = None
 
 
-def field(
+def Managed(
     *,
     purposes: Mapping[Purpose | str, LawfulBasis],
     sensitivity: Level = IN_CONFIDENCE,
     category: DataCategory | str | None = None,
     consent: bool | Iterable[Purpose | str] = False,
     withhold: WithholdingGround | None = None,
-    **attrs_field: Any,
-) -> Any:
-    """Declare a managed field of a `record` class.
+) -> FieldTag:
+    """The declaration of a managed field, where a record kind takes it as metadata.
 
-    Args:
-        purposes: each purpose the field may be used for, with the lawful basis for that use.
-            A purpose covers its descendants.
-        sensitivity: the field's level; an actor needs at least this clearance.
-        category: the data category id (or value), from the configured category registry.
-        consent: True if every declared use needs the person's consent, or the purposes whose
-            use does. A purpose whose basis is `CONSENT` needs consent anyway.
-        withhold: the ground on which the field's value is withheld from the person it is
-            about when they ask for their information (`purposeful.withholding`), e.g. the
-            identity of someone who reported a concern. The person is told that it was
-            withheld and why, never what it was.
-        attrs_field: passed to `attrs.field` (default, factory, validator, converter, …).
+    A pydantic model's field: ``notes: Annotated[str, purposeful.Managed(purposes=...)]``;
+    a dataclass's field: ``dataclasses.field(metadata={"purposeful": Managed(...)})``.
+    The arguments are those of `field`; the declaration is checked when `record`
+    decorates the class.
 
-    The declaration is checked when `record` decorates the class.
+    Raises:
+        AnnotationError: an argument of the wrong type.
     """
-    metadata = dict(attrs_field.pop("metadata")) if "metadata" in attrs_field else {}
     consent_value: bool | tuple[Purpose | str, ...]
     if isinstance(consent, bool):
         consent_value = consent
@@ -113,10 +109,47 @@ def field(
             "purposeful.withholding.ANOTHER_PERSONS_AFFAIRS, not "
             f"{type(withhold).__name__}"
         )
-    metadata[_METADATA_KEY] = FieldTag(
-        dict(purposes), sensitivity, category, consent_value, withhold
+    return FieldTag(dict(purposes), sensitivity, category, consent_value, withhold)
+
+
+def field(
+    *,
+    purposes: Mapping[Purpose | str, LawfulBasis],
+    sensitivity: Level = IN_CONFIDENCE,
+    category: DataCategory | str | None = None,
+    consent: bool | Iterable[Purpose | str] = False,
+    withhold: WithholdingGround | None = None,
+    **attrs_field: Any,
+) -> Any:
+    """Declare a managed field of a `record` class (an attrs class or a dataclass).
+
+    Args:
+        purposes: each purpose the field may be used for, with the lawful basis for that use.
+            A purpose covers its descendants.
+        sensitivity: the field's level; an actor needs at least this clearance.
+        category: the data category id (or value), from the configured category registry.
+        consent: True if every declared use needs the person's consent, or the purposes whose
+            use does. A purpose whose basis is `CONSENT` needs consent anyway.
+        withhold: the ground on which the field's value is withheld from the person it is
+            about when they ask for their information (`purposeful.withholding`), e.g. the
+            identity of someone who reported a concern. The person is told that it was
+            withheld and why, never what it was.
+        attrs_field: passed to `attrs.field` (default, factory, validator, converter, …);
+            in a dataclass, default, factory, init, repr, eq, hash and kw_only become the
+            `dataclasses.field` arguments of the same meaning.
+
+    The declaration is checked when `record` decorates the class. In a pydantic model,
+    declare the field with ``Annotated[..., purposeful.Managed(...)]`` instead.
+    """
+    metadata = dict(attrs_field.pop("metadata")) if "metadata" in attrs_field else {}
+    metadata[_kinds.METADATA_KEY] = Managed(
+        purposes=purposes,
+        sensitivity=sensitivity,
+        category=category,
+        consent=consent,
+        withhold=withhold,
     )
-    return attrs.field(metadata=metadata, **attrs_field)
+    return _kinds.both_kinds(attrs.field(metadata=metadata, **attrs_field))
 
 
 @attrs.frozen(eq=False)
@@ -244,6 +277,12 @@ class RecordPolicy:
     _subject_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
     key: str = attrs.field(default="")
     _key_raw: Callable[[Any], Any] = attrs.field(repr=False, default=getattr)
+    #: every field's name, managed or not, in declaration order
+    names: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    #: the record kind: ``"attrs"``, ``"dataclass"`` or ``"pydantic"``
+    kind: str = attrs.field(default="attrs", kw_only=True)
+    #: True if every field is kept in a slot (see 'What is a read': the two tiers)
+    slotted: bool = attrs.field(default=True, kw_only=True)
 
     def subject_of(self, obj: object) -> str:
         """The subject identifier of *obj*, read without a decision, as a string ("" when the
@@ -309,8 +348,8 @@ def record(
     """Mark a class whose instances are about one person, and guard its managed fields.
 
     Use it alone (it applies ``attrs.define`` with *frozen* and *slots*, and type checkers
-    understand `field` through it) or on top of an existing attrs class, slotted or not,
-    frozen or not.
+    understand `field` through it), or on top of an existing attrs class, dataclass or
+    pydantic v2 model, slotted or not, frozen or not: the class keeps its kind.
 
     Args:
         subject: the name of the field that identifies the person (a client id).
@@ -319,7 +358,7 @@ def record(
             subject-access bundles. Default: the subject field, for types with one record
             per person.
         registry: the purposes to validate against; default: the configured registry.
-        frozen, slots: passed to ``attrs.define`` when the class is not an attrs class yet.
+        frozen, slots: passed to ``attrs.define`` when the class is a plain class.
         name: the record type's name in decisions, spans, the ledger, agreements, notices
             and bundles; default: the class's qualified name (``Client``). Two record types
             that modules loaded at the same time declare may not share a name.
@@ -327,22 +366,27 @@ def record(
     Raises:
         AnnotationError: an unknown purpose or category, consent required for a purpose
             the field does not allow, a basis the purpose may not rest on, a subject field
-            that does not exist, a class that is already a record, or a name another
-            loaded module's record type has.
+            that does not exist, a class that is already a record, a name another
+            loaded module's record type has, or a class no record kind keeps (a NamedTuple,
+            an Enum, a TypedDict, a model of a framework not supported).
     """
 
     def wrap(cls: C) -> C:
         if not isinstance(cls, type):
             raise AnnotationError(f"@purposeful.record decorates a class, not {type(cls).__name__}")
-        if "__attrs_attrs__" not in cls.__dict__:  # not attrs itself (maybe a subclass of one)
+        kind = _kinds.kind_of(cls)
+        if kind is None:  # a plain class: it becomes an attrs class
             cls = attrs.define(cls, frozen=frozen, slots=slots)
-        return _make_record(cls, subject, key, registry, name)
+            kind = _kinds.kind_of(cls)
+            assert kind is not None
+        return _make_record(cls, kind, subject, key, registry, name)
 
     return wrap if cls is None else wrap(cls)
 
 
 def _make_record(
     cls: C,
+    kind: _kinds.RecordKind,
     subject: str,
     key: str | None,
     registry: PurposeRegistry | None,
@@ -353,7 +397,7 @@ def _make_record(
         raise AnnotationError(f"{name} is already a purposeful record; decorate it once")
     config = _config.get_configuration()
     registry = registry if registry is not None else config.registry
-    fields = {a.name: a for a in attrs.fields(cls)}
+    fields = {f.name: f for f in kind.fields(cls)}
     if subject not in fields:
         raise AnnotationError(
             f"{name} has no field {subject!r} to use as its subject; "
@@ -368,21 +412,36 @@ def _make_record(
         raise AnnotationError(f"@purposeful.record(name=...) for {name} must be non-empty text")
     type_name = name if type_name is None else type_name
     _check_name(cls, type_name)
-    slotted = all(_guard.slot_of(cls, n) is not None for n in fields)
-    policy = RecordPolicy(cls, subject, {}, _plain_reader(cls, subject), key, name=type_name)
-    object.__setattr__(policy, "_key_raw", _plain_reader(cls, key))
+    slotted = kind.slotted(cls)
+    policy = RecordPolicy(
+        cls,
+        subject,
+        {},
+        kind.reader(cls, subject),
+        key,
+        kind.reader(cls, key),
+        name=type_name,
+        names=tuple(fields),
+        kind=kind.name,
+        slotted=slotted,
+    )
     resolved: dict[str, FieldPolicy] = {}
-    for attribute in fields.values():
-        tag = attribute.metadata.get(_METADATA_KEY)
-        inherited = _guard.guarded_field(getattr(cls, attribute.name, None))
+    for declared in fields.values():
+        tag = declared.declaration
+        inherited = _guard.guarded_field(getattr(cls, declared.name, None))
         if tag is None and inherited is not None:
             raise AnnotationError(
-                f"{name}.{attribute.name} is declared again as a plain field, but "
+                f"{name}.{declared.name} is declared again as a plain field, but "
                 f"{inherited.record.cls.__qualname__} manages it; a subclass cannot stop "
                 f"managing a field: declare it with purposeful.field(...), or leave it out"
             )
         if tag is not None:
-            resolved[attribute.name] = _resolve(policy, attribute.name, tag, registry, config)
+            if not isinstance(tag, FieldTag):
+                raise AnnotationError(
+                    f"{name}.{declared.name}: the {_kinds.METADATA_KEY!r} metadata must be "
+                    f"purposeful.Managed(purposes=...), not {type(tag).__name__}"
+                )
+            resolved[declared.name] = _resolve(policy, declared.name, tag, registry, config)
     if key != subject and key in resolved:
         raise AnnotationError(
             f"{name}.{key} is a managed field and cannot be the record's key: the key names "
@@ -391,21 +450,15 @@ def _make_record(
         )
     if not slotted and resolved:
         warnings.warn(
-            f"{name} keeps its values in an instance __dict__ (slots=False): reads by "
-            f"attribute, serialisers and pickling are checked, but vars(record) and "
-            f"record.__dict__ hand values out undecided. Declare it slotted (the default) "
-            f"for the full guarantee; see 'What is a read' in the docs",
+            f"{name} keeps its values in an instance __dict__ ({kind.name}, not slotted): "
+            f"reads by attribute, serialisers and pickling are checked, but vars(record) and "
+            f"record.__dict__ hand values out undecided. Declare it slotted where its kind "
+            f"allows for the full guarantee; see 'What is a read' in the docs",
             DictStorageWarning,
             stacklevel=4,
         )
     object.__setattr__(policy, "fields", resolved)
-    for field_policy in resolved.values():
-        object.__setattr__(field_policy, "_raw", _guard.install_getter(cls, field_policy))
-    _guard.protect(cls, subject, frozenset(resolved), slotted=slotted)
-    type.__setattr__(cls, "__repr__", _make_repr(cls, subject, resolved))
-    # hypothesis (falsifying examples) and IPython print through _repr_pretty_ when present,
-    # and otherwise read every attrs field: route them to the safe repr.
-    type.__setattr__(cls, "_repr_pretty_", _PrettyRepr())
+    kind.install(cls, policy)
     type.__setattr__(cls, _POLICY_ATTR, policy)
     _config.register_record_check(cls, _recheck)
     return cls
@@ -437,12 +490,6 @@ def _importable(cls: type) -> bool:
     for part in cls.__qualname__.split("."):
         found = getattr(found, part, None)
     return found is cls
-
-
-def _plain_reader(cls: type, name: str) -> Callable[[Any], Any]:
-    """Read an unmanaged field's stored value (the subject, the key)."""
-    member = _guard.slot_of(cls, name)
-    return member.__get__ if member is not None else _guard.dict_reader(name)
 
 
 def _resolve(
@@ -538,38 +585,3 @@ def _recheck(
                     f"{record.cls.__qualname__}.{field_policy.name} is declared for; add it to "
                     f"the registry (e.g. registry.extend(...)) or change the field"
                 )
-
-
-def _make_repr(cls: type, subject: str, managed: Mapping[str, FieldPolicy]) -> Callable[[Any], str]:
-    """A repr with placeholders for managed fields and the subject identifier."""
-    shown = [a for a in attrs.fields(cls) if a.repr is not False]
-
-    def __repr__(self: Any) -> str:
-        parts = []
-        for attribute in shown:
-            if attribute.name in managed:
-                parts.append(f"{attribute.name}={_PLACEHOLDER}")
-            elif attribute.name == subject:
-                parts.append(f"{attribute.name}={_SUBJECT_PLACEHOLDER}")
-            else:
-                value = getattr(self, attribute.name, attrs.NOTHING)
-                text = attribute.repr(value) if callable(attribute.repr) else repr(value)
-                parts.append(f"{attribute.name}={text}")
-        return f"{type(self).__qualname__}({', '.join(parts)})"
-
-    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
-    return __repr__
-
-
-class _PrettyRepr:
-    """``_repr_pretty_`` for instances only: a pretty printer that looks it up on the class
-    itself (hypothesis printing a record class) finds nothing and prints the class."""
-
-    def __get__(self, obj: Any, cls: type | None = None) -> Callable[[Any, bool], None]:
-        if obj is None:
-            raise AttributeError("_repr_pretty_")
-
-        def _repr_pretty_(printer: Any, cycle: bool) -> None:
-            printer.text(repr(obj))
-
-        return _repr_pretty_

@@ -670,6 +670,10 @@ class use:
                     ScopeOrderWarning,
                     stacklevel=2,
                 )
+        # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's)
+        refusal = _guard.refusal_behind(exc) if exc is not None else None
+        if refusal is not None:
+            raise refusal from None
 
     def _close_mine(self, failed: bool) -> list[tuple[Scope, ScopeReport | None]]:
         """Close the scope this `use` opened here, whatever order things unwind in.

@@ -20,8 +20,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
-import attrs
-
 from ..errors import SubjectAccessError
 from ..records import RecordPolicy
 from ..withholding import WithholdingGround
@@ -49,7 +47,7 @@ class TypeSpool:
     def __init__(self, policy: RecordPolicy, member: str, sample_rows: int) -> None:
         self.policy = policy
         self.member = member
-        self.names = tuple(a.name for a in attrs.fields(policy.cls))
+        self.names = policy.names
         self.header = (*self.names, STATEMENTS_COLUMN)
         self.count = 0
         self.sources: dict[str, None] = {}

@@ -138,7 +138,7 @@ class Withhold:
                 "Withhold(ground=...) takes a WithholdingGround, such as "
                 "purposeful.withholding.ANOTHER_PERSONS_AFFAIRS"
             )
-        names = [a.name for a in attrs.fields(policy.cls)]
+        names = list(policy.names)
         if self.field is not None and self.field not in names:
             raise ConfigurationError(
                 f"Withhold(field={self.field!r}): {policy.name} has no such "

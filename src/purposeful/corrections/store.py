@@ -434,7 +434,7 @@ def _check_subject(policy: RecordPolicy, record: object, subject: str) -> None:
 
 
 def _check_field(policy: RecordPolicy, field: object) -> None:
-    names = [a.name for a in attrs.fields(policy.cls)]
+    names = list(policy.names)
     if not isinstance(field, str) or field not in names:  # not echoed: it may be a value
         raise InvalidCorrection(
             f"{policy.name} has no field by that name; pass the name of one of "

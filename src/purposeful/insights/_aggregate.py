@@ -17,8 +17,6 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
-import attrs
-
 from .._config import get_configuration
 from ..actors import Actor
 from ..categories import DataCategory
@@ -300,7 +298,7 @@ def _policy_for(cls: type, fields: tuple[str, ...]) -> RecordPolicy:
     or a record: one cell per person is not an aggregate.
     """
     policy = record_policy(cls)
-    names = [a.name for a in attrs.fields(cls)]
+    names = list(policy.names)
     managed = [n for n in names if n in policy.fields and n not in (policy.subject, policy.key)]
     for name in fields:
         if name in (policy.subject, policy.key):

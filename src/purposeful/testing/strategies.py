@@ -11,6 +11,7 @@ strategies work outside any purpose scope.
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -67,6 +68,8 @@ def records(cls: type[T], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy
     """
     policy = record_policy(cls)
     klass = policy.cls
+    if policy.kind != "attrs":  # a dataclass or a pydantic model: hypothesis infers the rest
+        return _built(cls, policy.subject, policy.names, fields)
     attrs.resolve_types(klass)
     kwargs: dict[str, st.SearchStrategy[Any]] = {}
     for attribute in attrs.fields(klass):
@@ -310,6 +313,26 @@ def _spans(longest: timedelta) -> st.SearchStrategy[timedelta]:
 def _grant(state: ConsentState | None) -> bool:
     """True for given or renewed consent (expired or not): something a renewal can renew."""
     return state is not None and state.in_force
+
+
+def _built(
+    cls: type[T], subject: str, names: tuple[str, ...], fields: dict[str, st.SearchStrategy[Any]]
+) -> st.SearchStrategy[T]:
+    """Instances of a dataclass or pydantic record, each field inferred from its type."""
+    unknown = set(fields) - set(names)
+    if unknown:
+        raise ConfigurationError(
+            f"records({cls.__qualname__}) got strategies for unknown fields: "
+            f"{', '.join(sorted(unknown))}"
+        )
+    hints = typing.get_type_hints(cls)  # without Annotated's metadata (a declaration)
+    kwargs: dict[str, st.SearchStrategy[Any]] = {
+        name: st.from_type(hints[name]) for name in names if name in hints
+    }
+    if hints.get(subject) is str:
+        kwargs[subject] = st.text(min_size=1).filter(str.strip)
+    kwargs.update(fields)
+    return st.builds(cls, **kwargs)
 
 
 def _register(cls: type) -> None:

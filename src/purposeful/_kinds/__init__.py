@@ -1,0 +1,239 @@
+"""Record kinds: the ways of keeping records that `purposeful.record` can guard.
+
+A kind says, for the classes it keeps, how to recognise them, which fields they have and
+what each declares, whether they keep values in slots or in an instance ``__dict__`` (the
+two tiers of 'What is a read'), and how to install the guards: the getters of `_guard`,
+plus whatever closes the kind's own ways around them (its serialisers, its equality, its
+validators' errors) and exempts its own construction. Every kind yields the same
+`RecordPolicy`, so decisions, the audit trail, projections, bundles and the features work
+unchanged whichever kind a record is.
+
+The kinds: attrs classes (and plain annotated classes, which become attrs classes),
+standard-library dataclasses, and pydantic v2 models. This module must not import pydantic:
+a pydantic model is recognised by the names in its class's MRO.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attr._make
+import attrs
+
+from ..errors import AnnotationError
+
+if TYPE_CHECKING:
+    from ..records import RecordPolicy
+
+__all__ = [
+    "METADATA_KEY",
+    "DeclaredField",
+    "RecordKind",
+    "both_kinds",
+    "kind_of",
+    "masked_repr",
+]
+
+#: The key of a field's declaration in attrs' and dataclasses' field metadata.
+METADATA_KEY = "purposeful"
+PLACEHOLDER = "<managed>"
+SUBJECT_PLACEHOLDER = "<subject>"
+SUPPORTED = (
+    "an attrs class, a dataclass, a pydantic v2 BaseModel, or a plain class with annotated "
+    "fields (which becomes an attrs class)"
+)
+
+
+@attrs.frozen
+class DeclaredField:
+    """One field of a record class, as its kind keeps it.
+
+    Attributes:
+        name: the field's attribute name.
+        declaration: what the field declares under `METADATA_KEY` (a `FieldTag` for a
+            managed field), or None for a plain field.
+        shown: whether the class's repr shows it, or a callable formatting its value.
+    """
+
+    name: str
+    declaration: object | None
+    shown: bool | Callable[[Any], str] = True
+
+
+class RecordKind:
+    """A way of keeping records: the hooks `purposeful.record` calls."""
+
+    #: The kind's name in messages and in `RecordPolicy.kind`.
+    name: ClassVar[str] = ""
+
+    def recognises(self, cls: type) -> bool:
+        """True if *cls* itself (not only a base) is of this kind."""
+        raise NotImplementedError
+
+    def fields(self, cls: type) -> list[DeclaredField]:
+        """Every field of *cls*, in declaration order."""
+        raise NotImplementedError
+
+    def slotted(self, cls: type) -> bool:
+        """True if *cls* keeps every field in a slot (the full tier of 'What is a read')."""
+        raise NotImplementedError
+
+    def install(self, cls: type, policy: RecordPolicy) -> None:
+        """Guard every managed field of *policy* on *cls* (setting each `FieldPolicy._raw`)
+        and close the kind's own ways around the guards."""
+        raise NotImplementedError
+
+    def reader(self, cls: type, name: str) -> Callable[[Any], Any]:
+        """Read an unmanaged field's stored value (the subject, the key) without a guard."""
+        from .. import _guard
+
+        member = _guard.slot_of(cls, name)
+        return member.__get__ if member is not None else _guard.dict_reader(name)
+
+
+def kind_of(cls: type) -> RecordKind | None:
+    """The kind of *cls*, or None for a plain class (which `record` makes an attrs class).
+
+    Raises:
+        AnnotationError: *cls* is a kind of class no guard can be installed on (a
+            NamedTuple, an Enum, a TypedDict) or a model of a framework not supported.
+    """
+    from .attrs_kind import ATTRS
+    from .dataclass_kind import DATACLASSES
+    from .pydantic_kind import PYDANTIC
+
+    for kind in (ATTRS, DATACLASSES, PYDANTIC):
+        if kind.recognises(cls):
+            return kind
+    refused = _unsupported(cls)
+    if refused:
+        raise AnnotationError(
+            f"@purposeful.record cannot guard {cls.__qualname__}: it is {refused}. "
+            f"purposeful guards {SUPPORTED}; keep the person's data in one of those"
+        )
+    return None
+
+
+#: Top-level packages of model frameworks whose classes are not (yet) a record kind.
+_FRAMEWORKS = {
+    "pydantic": "a pydantic model that is not a v2 BaseModel (pydantic.v1, a RootModel)",
+    "sqlalchemy": "a SQLAlchemy model",
+    "django": "a Django model",
+    "msgspec": "a msgspec Struct",
+    "marshmallow": "a marshmallow schema",
+    "peewee": "a peewee model",
+    "sqlmodel": "a SQLModel model",
+    "mongoengine": "a mongoengine document",
+}
+
+
+def _unsupported(cls: type) -> str:
+    """What *cls* is, if no record kind can keep it, else ""."""
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        return "a NamedTuple, whose values are tuple items that no attribute guard covers"
+    if issubclass(cls, tuple):
+        return "a tuple subclass, whose values are items that no attribute guard covers"
+    if issubclass(cls, enum.Enum):
+        return "an Enum, whose members are constants, not a person's data"
+    if "__dataclass_fields__" not in cls.__dict__ and hasattr(cls, "__dataclass_fields__"):
+        return (
+            "a subclass of a dataclass that is not a dataclass itself; decorate it with "
+            "@dataclasses.dataclass too (under @purposeful.record)"
+        )
+    if issubclass(cls, dict) or hasattr(cls, "__required_keys__"):
+        return "a TypedDict or dict subclass, whose values are items that no guard covers"
+    for klass in cls.__mro__:
+        package = klass.__module__.partition(".")[0]
+        if package in _FRAMEWORKS:
+            return _FRAMEWORKS[package]
+    return ""
+
+
+def both_kinds(counting: Any) -> Any:
+    """*counting* (what ``attrs.field`` returned), made to read as a `dataclasses.Field` in a
+    dataclass's body too: `purposeful.field` does not know which decorator will read it.
+
+    attrs reads a class body's ``__dict__`` and takes an object whose ``__class__`` is its
+    counting attribute; ``@dataclass`` reads the class attribute with ``getattr``, where
+    this descriptor answers with the equivalent `dataclasses.Field`.
+    """
+    counting.__class__ = _field_class(type(counting))  # type: ignore[arg-type]
+    return counting
+
+
+@functools.cache
+def _field_class(counting: type) -> type:
+    def __get__(self: Any, obj: object, owner: type | None = None) -> Any:
+        return _as_dataclass_field(self)
+
+    # attrs recognises its own by ``__class__``; the descriptor protocol looks at type()
+    return type(
+        "Declared",
+        (counting,),
+        {"__slots__": (), "__get__": __get__, "__class__": property(lambda self: counting)},
+    )
+
+
+def _as_dataclass_field(counting: Any) -> Any:
+    import dataclasses
+
+    given = counting._default
+    if counting._validator is not None or counting.converter is not None:
+        raise AnnotationError(
+            "purposeful.field(validator=..., converter=...) is for attrs classes; a dataclass "
+            "validates in __post_init__"
+        )
+    options: dict[str, Any] = {
+        "metadata": dict(counting.metadata),
+        "init": counting.init,
+        "repr": bool(counting.repr),
+        "compare": bool(counting.eq),
+        "hash": counting.hash,
+        "kw_only": counting.kw_only,
+    }
+    if isinstance(given, attr._make.Factory):
+        options["default_factory"] = given.factory
+    elif given is not attrs.NOTHING:
+        options["default"] = given
+    return dataclasses.field(**options)
+
+
+def masked_repr(
+    cls: type, subject: str, managed: Mapping[str, object], shown: list[DeclaredField]
+) -> Callable[[Any], str]:
+    """A repr with placeholders for managed fields and the subject identifier."""
+    listed = [f for f in shown if f.shown is not False]
+
+    def __repr__(self: Any) -> str:
+        parts = []
+        for declared in listed:
+            name = declared.name
+            if name in managed:
+                parts.append(f"{name}={PLACEHOLDER}")
+            elif name == subject:
+                parts.append(f"{name}={SUBJECT_PLACEHOLDER}")
+            else:
+                value = getattr(self, name, attrs.NOTHING)
+                text = declared.shown(value) if callable(declared.shown) else repr(value)
+                parts.append(f"{name}={text}")
+        return f"{type(self).__qualname__}({', '.join(parts)})"
+
+    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
+    return __repr__
+
+
+class PrettyRepr:
+    """``_repr_pretty_`` for instances only: a pretty printer that looks it up on the class
+    itself (hypothesis printing a record class) finds nothing and prints the class."""
+
+    def __get__(self, obj: Any, cls: type | None = None) -> Callable[[Any, bool], None]:
+        if obj is None:
+            raise AttributeError("_repr_pretty_")
+
+        def _repr_pretty_(printer: Any, cycle: bool) -> None:
+            printer.text(repr(obj))
+
+        return _repr_pretty_

@@ -1,0 +1,221 @@
+"""The pydantic record kind: pydantic v2 ``BaseModel`` subclasses.
+
+A model keeps its values in its instance ``__dict__`` (the second tier of 'What is a
+read'). A data descriptor on the class wins over the instance dictionary, so a guard per
+managed field makes attribute reads checked; pydantic writes ``__dict__`` itself on
+construction and assignment, and calls a property's setter for assignment (which keeps
+pydantic's ``validate_assignment`` and its set of fields set). What pydantic reads from
+``__dict__`` without an attribute read is made a read here:
+
+- serialisation (``model_dump``, ``model_dump_json``, a ``TypeAdapter``'s dumps, the model
+  nested in another model, FastAPI's responses): a wrap serialiser on the model's core
+  schema reads every managed field it will emit through its guard first;
+- ``dict(model)`` and iteration, ``==``, ``hash`` of a frozen model, ``copy.copy``,
+  ``copy.deepcopy``, ``model_copy`` and pickling read the managed fields first;
+- ``repr``, ``str``, rich and devtools printing mask managed fields and the subject;
+- validation errors never quote an input (``hide_input_in_errors``).
+
+pydantic-core wraps an exception raised inside it (a serialiser's in a
+``PydanticSerializationError``, an attribute read's for ``from_attributes`` in a
+``ValidationError``); the record's own ``model_dump``, ``model_dump_json`` and
+``model_validate`` raise the refusal itself, and a scope's exit surfaces a wrapped
+refusal (`_guard.refusal_behind`). This module never imports pydantic itself: it is
+reached only for a class whose MRO holds pydantic's ``BaseModel``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .. import _guard
+from ..errors import AnnotationError
+from . import METADATA_KEY, PLACEHOLDER, SUBJECT_PLACEHOLDER, DeclaredField, PrettyRepr, RecordKind
+
+if TYPE_CHECKING:
+    from ..records import RecordPolicy
+
+__all__ = ["PYDANTIC", "PydanticKind"]
+
+
+def _is_base_model(klass: type) -> bool:
+    return klass.__module__ == "pydantic.main" and klass.__qualname__ == "BaseModel"
+
+
+class PydanticKind(RecordKind):
+    """Subclasses of pydantic v2's ``BaseModel`` (not ``RootModel``)."""
+
+    name = "pydantic"
+
+    def recognises(self, cls: type) -> bool:
+        mro = cls.__mro__
+        return any(_is_base_model(k) for k in mro) and not any(
+            k.__module__ == "pydantic.root_model" for k in mro
+        )
+
+    def fields(self, cls: type) -> list[DeclaredField]:
+        found = []
+        for name, info in cls.__pydantic_fields__.items():  # type: ignore[attr-defined]
+            declaration = next((m for m in info.metadata if type(m).__name__ == "FieldTag"), None)
+            # pydantic reads `purposeful.field(...)` as a dataclasses.Field (its descriptor)
+            assigned = getattr(info, "_original_assignment", None)
+            if METADATA_KEY in getattr(assigned, "metadata", {}):
+                raise AnnotationError(
+                    f"{cls.__qualname__}.{name}: purposeful.field(...) declares attrs and "
+                    f"dataclass fields; in a pydantic model write "
+                    f"{name}: Annotated[<type>, purposeful.Managed(purposes=...)]"
+                )
+            found.append(DeclaredField(name, declaration, bool(info.repr)))
+        return found
+
+    def slotted(self, cls: type) -> bool:
+        return False
+
+    def install(self, cls: type, policy: RecordPolicy) -> None:
+        managed = tuple(policy.fields)
+        for field_policy in policy.fields.values():
+            store = _store(cls, field_policy.name)
+            raw = _guard.install_getter(cls, field_policy, store=store)
+            object.__setattr__(field_policy, "_raw", raw)
+        state = {n: cls.__dict__.get(n) for n in ("__getstate__", "__setstate__")}
+        _guard.protect(cls, policy.subject, slotted=False, names_of=lambda c: [])
+        for name, original in state.items():  # pydantic's own, read first below
+            if original is None:
+                type.__delattr__(cls, name)
+            else:
+                type.__setattr__(cls, name, original)
+
+        def decide(obj: Any) -> None:
+            for name in managed:
+                getattr(obj, name)
+
+        for name in ("__getstate__", "__copy__", "__deepcopy__", "__eq__"):
+            type.__setattr__(cls, name, _reading_first(getattr(cls, name), decide))
+        if getattr(cls, "__hash__", None) is not None:
+            type.__setattr__(cls, "__hash__", _reading_first(cls.__hash__, decide))
+        iterate = getattr(cls, "__iter__")  # noqa: B009 - BaseModel's, unknown to the type checker
+        type.__setattr__(cls, "__iter__", _iterate(iterate, frozenset(managed)))
+        type.__setattr__(cls, "__repr_args__", _repr_args(policy.subject, frozenset(managed)))
+        type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
+        for name in ("model_dump", "model_dump_json"):
+            type.__setattr__(cls, name, _unwrapping(getattr(cls, name)))
+        for name in ("model_validate", "model_validate_json"):
+            method = getattr(cls, name).__func__
+            type.__setattr__(cls, name, classmethod(_unwrapping(method)))
+        _decide_on_serialisation(cls, managed)
+
+
+PYDANTIC = PydanticKind()
+
+
+def _store(cls: type, name: str) -> Callable[[Any, Any], None]:
+    """Assignment to a managed field, as pydantic's own would do it."""
+
+    def store(obj: Any, value: Any) -> None:
+        if cls.model_config.get("validate_assignment"):  # type: ignore[attr-defined]
+            obj.__pydantic_validator__.validate_assignment(obj, name, value)
+        else:
+            obj.__dict__[name] = value
+            obj.__pydantic_fields_set__.add(name)
+
+    return store
+
+
+def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
+    @functools.wraps(method)
+    def reading_first(self: Any, *args: Any) -> Any:
+        decide(self)
+        if args and type(args[0]) is type(self):
+            decide(args[0])  # the other side of ==
+        return method(self, *args)
+
+    return reading_first
+
+
+def _iterate(method: Callable[[Any], Iterator[tuple[str, Any]]], managed: frozenset[str]) -> Any:
+    def __iter__(self: Any) -> Iterator[tuple[str, Any]]:
+        for name, value in method(self):
+            yield name, (getattr(self, name) if name in managed else value)
+
+    return __iter__
+
+
+class _Mask:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _repr_args(subject: str, managed: frozenset[str]) -> Callable[[Any], Any]:
+    def __repr_args__(self: Any) -> Iterator[tuple[str | None, Any]]:
+        fields = type(self).__pydantic_fields__
+        for name, info in fields.items():
+            if not info.repr:
+                continue
+            if name in managed:
+                yield name, _Mask(PLACEHOLDER)
+            elif name == subject:
+                yield name, _Mask(SUBJECT_PLACEHOLDER)
+            else:
+                yield name, self.__dict__.get(name)
+
+    return __repr_args__
+
+
+def _unwrapping(method: Callable[..., Any]) -> Callable[..., Any]:
+    """*method*, raising a refusal that pydantic-core wrapped as the refusal itself."""
+
+    @functools.wraps(method)
+    def unwrapping(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as error:
+            refusal = _guard.refusal_behind(error)
+            if refusal is None:
+                raise
+        raise refusal from None
+
+    return unwrapping
+
+
+def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
+    """Wrap the model's serialiser so that every managed field it emits is read through
+    its guard first, and hide inputs in its validation errors; rebuild the model."""
+    from pydantic_core import core_schema
+
+    def decide(value: Any, handler: Any, info: Any) -> Any:
+        if isinstance(value, cls):
+            include, exclude = info.include, info.exclude
+            for name in managed:
+                if include is not None and name not in include:
+                    continue
+                if _left_out(exclude, name):
+                    continue
+                getattr(value, name)
+        return handler(value)
+
+    serialization = core_schema.wrap_serializer_function_ser_schema(decide, info_arg=True)
+
+    def __get_pydantic_core_schema__(klass: Any, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        if klass is cls and schema.get("type") == "model" and schema.get("cls") is cls:
+            schema = {**schema, "serialization": serialization}
+        return schema
+
+    cls.__get_pydantic_core_schema__ = classmethod(__get_pydantic_core_schema__)
+    cls.model_config = {**cls.model_config, "hide_input_in_errors": True}
+    cls.model_rebuild(force=True)
+
+
+def _left_out(exclude: Any, name: str) -> bool:
+    """True if *exclude* (a serialiser's) leaves the whole field out, not a part of it."""
+    if exclude is None or name not in exclude:
+        return False
+    if isinstance(exclude, set | frozenset):
+        return True
+    return exclude[name] is True or exclude[name] is Ellipsis
