@@ -130,3 +130,48 @@ def test_two_services_carry_the_purpose_across_real_http() -> None:
     assert report.count("intake (scope ") == 2
     assert "C-1001" not in report
     assert "Aroha" not in report
+
+
+def test_family_support_api_guards_pydantic_records_behind_fastapi() -> None:
+    """The pydantic records of the family-support scenario behind FastAPI and the
+    middleware: responses are decided reads, funder reporting is a 403 problem that holds no
+    value, and the referral is a projection."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "family_support_api.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    out = result.stdout
+    listing = out.split("== 1.")[1].split("== 2.")[0]
+    assert "200 ['C-1001', 'C-1002']" in listing
+    assert "200 diagnosis: generalised anxiety" in listing
+    anonymous = out.split("== 2.")[1].split("== 3.")[0]
+    assert "401 application/problem+json" in anonymous
+    assert "https://purposeful.dev/problems/no-actor" in anonymous
+    funder = out.split("== 3.")[1].split("== 4.")[0]
+    assert "403 application/problem+json" in funder
+    problem = json.loads(funder.split("problem: ", 1)[1])
+    assert problem["type"] == "https://purposeful.dev/problems/purpose-violation"
+    assert (problem["purpose"], problem["record_type"], problem["field"]) == (
+        "funder-reporting",
+        "Client",
+        "name",
+    )
+    assert problem["reason_codes"] == ["purpose-not-declared"]
+    for problem_text in (anonymous, funder):
+        for value in ("Aroha", "Tama", "C-100", "021 555", "anxiety", "Ngāti Porou", "staff-"):
+            assert value not in problem_text
+    referral = out.split("== 4.")[1].split("== 5.")[0]
+    assert "200 sent to Kāinga Ora: ['client_id', 'iwi', 'name', 'phone', 'programme', " in (
+        referral
+    )
+    assert "diagnosis" not in referral.split("withheld:")[0]
+    assert "withheld: ['diagnosis']" in referral
+    audit = out.split("== 5.")[1]
+    assert "funder-reporting" in audit
+    assert "name denied" in audit
+    assert "diagnosis withheld" in audit
+    for value in ("Aroha", "C-100", "anxiety", "021 555"):
+        assert value not in audit
