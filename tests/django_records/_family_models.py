@@ -9,7 +9,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path
 
 import purposeful
@@ -62,10 +63,20 @@ def admin_actor(request: HttpRequest) -> Actor | None:
 
 
 class CaseManagementAdminSite(admin.AdminSite):
-    """An admin site whose every view runs in a case-management scope."""
+    """An admin site whose every view runs, and renders its template, in a case-management
+    scope (the admin answers with a TemplateResponse, rendered after the view returns)."""
 
     def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
-        return purpose_view(CASE_MANAGEMENT)(super().admin_view(view, cacheable))
+        checked = super().admin_view(view, cacheable)
+
+        @purpose_view(CASE_MANAGEMENT)
+        def rendered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = checked(request, *args, **kwargs)
+            if isinstance(response, TemplateResponse):
+                response.render()
+            return response  # type: ignore[no-any-return]
+
+        return rendered
 
 
 class DjangoCaseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
