@@ -40,6 +40,9 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   does next to nothing);
 - ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
   records add to a whole FastAPI request returning the list view (``web.py`` pins it);
+- ``checked_read_ratio_django``: a checked read of a managed field of a loaded Django model
+  instance against Django's own read of a plain field of it (``django_bench.py``; None
+  without ``purposeful[django]``);
 - ``consent_check_cached_ns``: a read of a field that needs consent, repeated in one scope
   on one record (the field is in the person's set of fields read: the fast path), and
   ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
@@ -95,6 +98,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import django_bench
 import handlers
 
 import propagation
@@ -495,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
     results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
     results.update(web.measure(args.repeat))
+    results.update(django_bench.measure(args.repeat, args.number))
     results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
     results["consent_check_cached_ratio"] = (
         results["consent_check_cached_ns"] / results["plain_read_ns"]

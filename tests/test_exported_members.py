@@ -321,3 +321,7 @@ def test_no_public_class_or_function_of_the_package_is_left_out_of_all(name: str
         and value.__module__.startswith(name)
     }
     assert public <= set(package.__all__)
+
+
+def test_the_django_declaration_module_exports_managed_only() -> None:
+    assert importlib.import_module("purposeful.django").__all__ == ["managed"]

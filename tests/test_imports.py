@@ -14,6 +14,7 @@ import purposeful
 
 HEAVY = (
     "cryptography",
+    "django",
     "fastapi",
     "opentelemetry",
     "pydantic",
@@ -148,3 +149,7 @@ def test_a_web_module_without_its_framework_names_what_to_install(
     ).stdout
     assert out.startswith("web | ")
     assert "pip install" in out
+
+
+def test_declaring_a_django_field_managed_loads_no_django() -> None:
+    assert "django" not in loaded_after("import purposeful.django")

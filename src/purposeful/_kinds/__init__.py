@@ -42,8 +42,8 @@ METADATA_KEY = "purposeful"
 PLACEHOLDER = "<managed>"
 SUBJECT_PLACEHOLDER = "<subject>"
 SUPPORTED = (
-    "an attrs class, a dataclass, a pydantic v2 BaseModel, or a plain class with annotated "
-    "fields (which becomes an attrs class)"
+    "an attrs class, a dataclass, a pydantic v2 BaseModel, a concrete Django model, or a plain "
+    "class with annotated fields (which becomes an attrs class)"
 )
 
 
@@ -103,9 +103,10 @@ def kind_of(cls: type) -> RecordKind | None:
     """
     from .attrs_kind import ATTRS
     from .dataclass_kind import DATACLASSES
+    from .django_kind import DJANGO
     from .pydantic_kind import PYDANTIC
 
-    for kind in (ATTRS, DATACLASSES, PYDANTIC):
+    for kind in (ATTRS, DATACLASSES, PYDANTIC, DJANGO):
         if kind.recognises(cls):
             return kind
     refused = _unsupported(cls)

@@ -1,0 +1,211 @@
+"""The Django record kind: concrete Django models.
+
+A model instance keeps its field values in its ``__dict__`` (the second tier of 'What is a
+read'), under each field's ``attname``. Django puts a non-data descriptor on the class for
+each field (``DeferredAttribute``, which loads a deferred field); a guard per managed field,
+a data descriptor, wins over the instance dictionary, so every attribute read is checked:
+``getattr`` by application code, ``Field.value_from_object`` (``model_to_dict``, ModelForm
+initial data, the serialisers, ``dumpdata``), the admin's ``lookup_field``, validation
+(``full_clean``), ``get_FOO_display``. A deferred managed field is decided first, then
+loaded (a refused read makes no query).
+
+The ORM's own reads are exempt: they hand a value to the database or to the same instance,
+never to the caller. They are, by code object: ``Field.pre_save`` and the raw path of
+``Model._save_table`` (``save()``), ``SQLInsertCompiler.pre_save_val`` and
+``QuerySet._prepare_for_bulk_create`` (inserts, ``bulk_create``), ``QuerySet.bulk_update``,
+and ``Model.refresh_from_db`` (moving values from a fresh row into the instance, which is
+also how a deferred field is loaded). ``Model.__init__`` and ``from_db`` only assign.
+
+Pickling and copying read every managed field first; ``repr`` masks managed fields and the
+subject. The declaration sits on the field itself (`purposeful.django.managed`), as an
+attribute that ``Field.deconstruct`` does not return, so migrations see no change.
+
+This module never imports Django at import time: it is reached only for a class whose MRO
+holds ``django.db.models.base.Model``, and imports Django's internals when it installs.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .. import _guard
+from ..errors import AnnotationError
+from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr
+
+if TYPE_CHECKING:
+    from ..records import FieldPolicy, RecordPolicy
+
+__all__ = ["DJANGO", "DjangoKind"]
+
+
+def _is_model(klass: type) -> bool:
+    return klass.__module__ == "django.db.models.base" and klass.__qualname__ == "Model"
+
+
+class DjangoKind(RecordKind):
+    """Concrete subclasses of ``django.db.models.Model``."""
+
+    name = "django"
+
+    def recognises(self, cls: type) -> bool:
+        return any(_is_model(k) for k in cls.__mro__) and not _is_model(cls)
+
+    def fields(self, cls: type) -> list[DeclaredField]:
+        opts: Any = cls._meta  # type: ignore[attr-defined]
+        where = cls.__qualname__
+        if opts.abstract:
+            raise AnnotationError(
+                f"@purposeful.record cannot guard {where}: it is an abstract Django model, which "
+                f"has no instances; decorate each concrete model that inherits from it"
+            )
+        concrete = {id(f) for f in opts.concrete_fields}
+        found = []
+        for field in opts.get_fields(include_hidden=True):
+            declaration = getattr(field, METADATA_KEY, None)
+            if declaration is not None and (id(field) not in concrete or field.is_relation):
+                raise AnnotationError(
+                    f"{where}.{field.name}: purposeful.django.managed(...) declares a column "
+                    f"that holds a person's data (a CharField, a TextField, a DateField, ...); "
+                    f"a relation or a field with no column of its own cannot be managed. "
+                    f"Manage the fields of the related model instead"
+                )
+            if declaration is not None and field.primary_key:
+                raise AnnotationError(
+                    f"{where}.{field.name}: the primary key cannot be managed: Django reads it "
+                    f"for ==, hash(), URLs and relations. Manage the other fields"
+                )
+        for field in opts.concrete_fields:
+            found.append(DeclaredField(field.attname, getattr(field, METADATA_KEY, None)))
+        return found
+
+    def slotted(self, cls: type) -> bool:
+        return False
+
+    def reader(self, cls: type, name: str) -> Callable[[Any], Any]:
+        return _loading_reader(name)
+
+    def install(self, cls: type, policy: RecordPolicy) -> None:
+        _exempt_the_orms_own_reads()
+        for field_policy in policy.fields.values():
+            raw = _install_getter(cls, field_policy)
+            object.__setattr__(field_policy, "_raw", raw)
+        _guard.protect(cls, policy.subject, slotted=False, names_of=lambda c: [])
+        for name in ("__getstate__", "__setstate__"):  # Django's own, read first below
+            type.__delattr__(cls, name)
+        subject = cls.__dict__[policy.subject]
+        if _guard.guarded_field(subject) is None:  # a deferred subject loads, as Django's
+            loaded = property(_loading_reader(policy.subject), subject.fset, subject.fdel)
+            type.__setattr__(cls, policy.subject, loaded)
+        managed = tuple(policy.fields)
+
+        def decide(obj: Any) -> None:
+            for name in managed:
+                getattr(obj, name)
+
+        type.__setattr__(cls, "__getstate__", _reading_first(getattr(cls, "__getstate__"), decide))  # noqa: B009
+        type.__setattr__(
+            cls, "__repr__", masked_repr(cls, policy.subject, policy.fields, self.fields(cls))
+        )
+        type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
+        _guard.validates_on_init(cls)  # the slow path looks for the exempt code below
+
+
+DJANGO = DjangoKind()
+
+
+def _load(name: str) -> Callable[[Any], Any]:
+    """Load a deferred field from the database into the instance, as Django's own
+    ``DeferredAttribute`` does, and return it; called only after the read was decided."""
+
+    def load(obj: Any) -> Any:
+        obj.refresh_from_db(fields=[name])
+        return obj.__dict__[name]
+
+    return load
+
+
+def _loading_reader(name: str) -> Callable[[Any], Any]:
+    load = _load(name)
+
+    def read(obj: Any) -> Any:
+        try:
+            return obj.__dict__[name]
+        except KeyError:
+            return load(obj)
+
+    return read
+
+
+def _install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
+    """`_guard.install_getter` for a model field: the value is read from ``__dict__``, and a
+    deferred one is loaded after the decision. Returns the undecided reader."""
+    name = policy.name
+    namespace: dict[str, Any] = {
+        "_fast": _guard.fast_state,
+        "_policy": policy,
+        "_slow": _guard.read_slow,
+        "_read_it": _guard.READ_IT,
+        "_load": _load(name),
+    }
+    read = [
+        "try:",
+        f"    return obj.__dict__[{name!r}]",
+        "except KeyError:",
+        "    return _load(obj)",
+    ]
+    source = _guard._getter_source(name, read)
+    filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
+    _guard._compile(source, filename, namespace)
+    getter = namespace[name]
+    getter.__qualname__ = f"{cls.__qualname__}.{name}"
+    getter.__purposeful_field__ = policy
+    getter.__purposeful_storage__ = None
+
+    def setter(obj: Any, value: Any) -> None:
+        obj.__dict__[name] = value
+
+    def deleter(obj: Any) -> None:
+        del obj.__dict__[name]
+
+    guard = property(getter, setter, deleter, doc=f"Managed field {name!r} (purposeful).")
+    type.__setattr__(cls, name, guard)
+    return _loading_reader(name)
+
+
+def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
+    @functools.wraps(method)
+    def reading_first(self: Any, *args: Any) -> Any:
+        decide(self)
+        return method(self, *args)
+
+    return reading_first
+
+
+@functools.cache
+def _exempt_the_orms_own_reads() -> None:
+    """Register the code of Django's own reads that hand a value to the database or to the
+    same instance (see the module docstring) as exempt."""
+    from django.db.models import Field, Model, QuerySet
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    for function in (
+        Field.pre_save,
+        Model._save_table,
+        Model.refresh_from_db,
+        SQLInsertCompiler.pre_save_val,
+        QuerySet._prepare_for_bulk_create,
+        QuerySet.bulk_update,
+    ):
+        for code in _codes(function.__code__):
+            _guard.exempt(code)
+
+
+def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    """*code* and the code of the comprehensions and functions nested in it."""
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _codes(constant)
