@@ -18,6 +18,7 @@ HEAVY = (
     "opentelemetry",
     "pydantic",
     "pydantic_core",
+    "sqlalchemy",
     "sqlite3",
     "zipfile",
 )
@@ -148,3 +149,18 @@ def test_a_web_module_without_its_framework_names_what_to_install(
     ).stdout
     assert out.startswith("web | ")
     assert "pip install" in out
+
+
+def test_declaring_attrs_and_dataclass_records_loads_no_sqlalchemy() -> None:
+    statement = (
+        "import dataclasses, purposeful\n"
+        "@purposeful.record(subject='client_id')\n"
+        "@dataclasses.dataclass(slots=True)\n"
+        "class C:\n"
+        "    client_id: str\n"
+        "@purposeful.record(subject='client_id')\n"
+        "class D:\n"
+        "    client_id: str\n"
+    )
+    assert "sqlalchemy" not in loaded_after(statement)
+

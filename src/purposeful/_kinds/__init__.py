@@ -42,8 +42,8 @@ METADATA_KEY = "purposeful"
 PLACEHOLDER = "<managed>"
 SUBJECT_PLACEHOLDER = "<subject>"
 SUPPORTED = (
-    "an attrs class, a dataclass, a pydantic v2 BaseModel, or a plain class with annotated "
-    "fields (which becomes an attrs class)"
+    "an attrs class, a dataclass, a pydantic v2 BaseModel, a SQLAlchemy 2 mapped class, or a "
+    "plain class with annotated fields (which becomes an attrs class)"
 )
 
 
@@ -104,8 +104,9 @@ def kind_of(cls: type) -> RecordKind | None:
     from .attrs_kind import ATTRS
     from .dataclass_kind import DATACLASSES
     from .pydantic_kind import PYDANTIC
+    from .sqlalchemy_kind import SQLALCHEMY
 
-    for kind in (ATTRS, DATACLASSES, PYDANTIC):
+    for kind in (SQLALCHEMY, ATTRS, DATACLASSES, PYDANTIC):
         if kind.recognises(cls):
             return kind
     refused = _unsupported(cls)
@@ -120,7 +121,7 @@ def kind_of(cls: type) -> RecordKind | None:
 #: Top-level packages of model frameworks whose classes are not (yet) a record kind.
 _FRAMEWORKS = {
     "pydantic": "a pydantic model that is not a v2 BaseModel (pydantic.v1, a RootModel)",
-    "sqlalchemy": "a SQLAlchemy model",
+    "sqlalchemy": "a SQLAlchemy class that is not mapped (a declarative base, an abstract model)",
     "django": "a Django model",
     "msgspec": "a msgspec Struct",
     "marshmallow": "a marshmallow schema",
