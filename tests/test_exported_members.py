@@ -321,3 +321,9 @@ def test_no_public_class_or_function_of_the_package_is_left_out_of_all(name: str
         and value.__module__.startswith(name)
     }
     assert public <= set(package.__all__)
+
+
+def test_purposeful_sqlalchemy_exports_exactly_its_pinned_names() -> None:
+    pytest.importorskip("sqlalchemy")
+    module = importlib.import_module("purposeful.sqlalchemy")
+    assert sorted(module.__all__) == ["minimised", "withheld_columns"]

@@ -164,3 +164,18 @@ def test_declaring_attrs_and_dataclass_records_loads_no_sqlalchemy() -> None:
     )
     assert "sqlalchemy" not in loaded_after(statement)
 
+
+def test_purposeful_sqlalchemy_without_sqlalchemy_names_what_to_install() -> None:
+    script = (
+        "import sys; sys.modules['sqlalchemy'] = None\n"
+        "from purposeful.errors import MissingExtra\n"
+        "try:\n"
+        "    import purposeful.sqlalchemy\n"
+        "except MissingExtra as error:\n"
+        "    print(error.extra, '|', error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.startswith("sqlalchemy | ")
+    assert "pip install" in out
