@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pytest
+from hypothesis import given
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
@@ -31,6 +32,7 @@ from purposeful.errors import (  # noqa: E402
     DictStorageWarning,
     SubjectChangeRefused,
 )
+from purposeful.testing.strategies import records  # noqa: E402
 
 AGREEMENT = ServiceAgreement("Service delivery agreement")
 WORKER = Actor("staff-6", role="caseworker", clearance=SENSITIVE)
@@ -364,3 +366,14 @@ def test_declaring_a_sqlalchemy_record_warns_of_the_dict_tier() -> None:
 
     with pytest.warns(DictStorageWarning, match="sqlalchemy"):
         purposeful.record(subject="id")(SqlaWarned)
+
+
+@given(visit=records(SqlaVisit))
+def test_the_record_strategy_builds_sqlalchemy_records_whose_reads_are_decided(
+    visit: SqlaVisit,
+) -> None:
+    assert isinstance(visit, SqlaVisit)
+    with pytest.raises(purposeful.NoPurposeScope):
+        _ = visit.summary
+    with purposeful.use("service-delivery", actor=WORKER):
+        assert isinstance(visit.summary, str)
