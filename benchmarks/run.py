@@ -38,6 +38,10 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   add to a request;
   ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
   does next to nothing);
+- ``checked_read_ratio_sqlalchemy`` (a checked read of a managed column of a loaded
+  SQLAlchemy row against SQLAlchemy's own read of a plain mapped column; target 3) and
+  ``list_view_overhead_pct_sqlalchemy`` (the list view over 50 loaded rows of a declarative
+  model, plain against guarded): ``sqlalchemy_bench.py`` pins them;
 - ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
   records add to a whole FastAPI request returning the list view (``web.py`` pins it);
 - ``checked_read_ratio_django``: a checked read of a managed field of a loaded Django model
@@ -100,6 +104,7 @@ from typing import Any
 import attrs
 import django_bench
 import handlers
+import sqlalchemy_bench
 
 import propagation
 import purposeful
@@ -500,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
     results.update(web.measure(args.repeat))
     results.update(django_bench.measure(args.repeat, args.number))
+    results.update(sqlalchemy_bench.measure(args.repeat, args.number))
     results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
     results["consent_check_cached_ratio"] = (
         results["consent_check_cached_ns"] / results["plain_read_ns"]

@@ -175,3 +175,33 @@ def test_family_support_api_guards_pydantic_records_behind_fastapi() -> None:
     assert "diagnosis withheld" in audit
     for value in ("Aroha", "C-100", "anxiety", "021 555"):
         assert value not in audit
+
+
+def test_family_support_sqlalchemy_example_guards_rows_and_minimises_queries() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "family_support_sqlalchemy.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    out = result.stdout
+    read = out.split("== 1.")[1].split("== 2.")[0]
+    assert "'note': 'Kai parcel; tamariki well'" in read
+    assert "allowed HomeVisit.note" in read
+    assert "allowed Whanau.contact_name" in read
+    assert "200 {'id': 2}" in out.split("== 2.")[1]
+    report = out.split("== 3.")[1].split("== 4.")[0]
+    assert "{'visits': 2, 'mean_wellbeing': 7.5}" in report
+    assert "home_visit.wellbeing_score FROM home_visit" in report
+    assert "case notes fetched: False" in report
+    mistake = out.split("== 4.")[1].split("== 5.")[0]
+    assert "denied HomeVisit.note" in mistake
+    assert "403 " in mistake
+    assert "not for funder reporting" in mistake
+    assert "the note in the answer: False" in mistake
+    assert "401 " in out.split("== 5.")[1]
+    audit_lines = [line for line in out.splitlines() if "[audit]" in line]
+    assert audit_lines
+    for secret in ("Kai parcel", "Mere", "5 Kea St", "School meeting"):
+        assert not any(secret in line for line in audit_lines)

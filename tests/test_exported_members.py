@@ -325,3 +325,9 @@ def test_no_public_class_or_function_of_the_package_is_left_out_of_all(name: str
 
 def test_the_django_declaration_module_exports_managed_only() -> None:
     assert importlib.import_module("purposeful.django").__all__ == ["managed"]
+
+
+def test_purposeful_sqlalchemy_exports_exactly_its_pinned_names() -> None:
+    pytest.importorskip("sqlalchemy")
+    module = importlib.import_module("purposeful.sqlalchemy")
+    assert sorted(module.__all__) == ["minimised", "withheld_columns"]

@@ -19,6 +19,7 @@ HEAVY = (
     "opentelemetry",
     "pydantic",
     "pydantic_core",
+    "sqlalchemy",
     "sqlite3",
     "zipfile",
 )
@@ -153,3 +154,33 @@ def test_a_web_module_without_its_framework_names_what_to_install(
 
 def test_declaring_a_django_field_managed_loads_no_django() -> None:
     assert "django" not in loaded_after("import purposeful.django")
+
+
+def test_declaring_attrs_and_dataclass_records_loads_no_sqlalchemy() -> None:
+    statement = (
+        "import dataclasses, purposeful\n"
+        "@purposeful.record(subject='client_id')\n"
+        "@dataclasses.dataclass(slots=True)\n"
+        "class C:\n"
+        "    client_id: str\n"
+        "@purposeful.record(subject='client_id')\n"
+        "class D:\n"
+        "    client_id: str\n"
+    )
+    assert "sqlalchemy" not in loaded_after(statement)
+
+
+def test_purposeful_sqlalchemy_without_sqlalchemy_names_what_to_install() -> None:
+    script = (
+        "import sys; sys.modules['sqlalchemy'] = None\n"
+        "from purposeful.errors import MissingExtra\n"
+        "try:\n"
+        "    import purposeful.sqlalchemy\n"
+        "except MissingExtra as error:\n"
+        "    print(error.extra, '|', error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.startswith("sqlalchemy | ")
+    assert "pip install" in out

@@ -57,7 +57,7 @@ _POLICY_ATTR = "__purposeful_record__"
 _MEMO_LIMIT = 4096  # decisions remembered per field; one per actor, purpose and outcome
 
 
-@attrs.frozen
+@attrs.frozen(unsafe_hash=False)
 class FieldTag:
     """The declaration of a managed field, as written; resolved by `record`."""
 
@@ -66,6 +66,11 @@ class FieldTag:
     category: DataCategory | str | None = None
     consent: bool | tuple[Purpose | str, ...] = False
     withhold: WithholdingGround | None = None
+
+    def __hash__(self) -> int:
+        # hashable although `purposes` is a dict: SQLAlchemy hashes the Annotated[...] type
+        # that carries it (``Mapped[Annotated[str, Managed(...)]]``)
+        return hash((tuple(self.purposes.items()), self.sensitivity, self.category, self.consent))
 
 
 def Managed(

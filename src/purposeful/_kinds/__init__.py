@@ -42,8 +42,9 @@ METADATA_KEY = "purposeful"
 PLACEHOLDER = "<managed>"
 SUBJECT_PLACEHOLDER = "<subject>"
 SUPPORTED = (
-    "an attrs class, a dataclass, a pydantic v2 BaseModel, a concrete Django model, or a plain "
-    "class with annotated fields (which becomes an attrs class)"
+    "an attrs class, a dataclass, a pydantic v2 BaseModel, a SQLAlchemy 2 mapped class, a "
+    "concrete Django model, or a plain class with annotated fields (which becomes an attrs "
+    "class)"
 )
 
 
@@ -105,8 +106,9 @@ def kind_of(cls: type) -> RecordKind | None:
     from .dataclass_kind import DATACLASSES
     from .django_kind import DJANGO
     from .pydantic_kind import PYDANTIC
+    from .sqlalchemy_kind import SQLALCHEMY
 
-    for kind in (ATTRS, DATACLASSES, PYDANTIC, DJANGO):
+    for kind in (SQLALCHEMY, ATTRS, DATACLASSES, PYDANTIC, DJANGO):
         if kind.recognises(cls):
             return kind
     refused = _unsupported(cls)
@@ -121,7 +123,7 @@ def kind_of(cls: type) -> RecordKind | None:
 #: Top-level packages of model frameworks whose classes are not (yet) a record kind.
 _FRAMEWORKS = {
     "pydantic": "a pydantic model that is not a v2 BaseModel (pydantic.v1, a RootModel)",
-    "sqlalchemy": "a SQLAlchemy model",
+    "sqlalchemy": "a SQLAlchemy class that is not mapped (a declarative base, an abstract model)",
     "django": "a Django model",
     "msgspec": "a msgspec Struct",
     "marshmallow": "a marshmallow schema",

@@ -11,6 +11,8 @@ strategies work outside any purpose scope.
 from __future__ import annotations
 
 import contextlib
+import inspect
+import sys
 import typing
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -325,7 +327,7 @@ def _built(
             f"records({cls.__qualname__}) got strategies for unknown fields: "
             f"{', '.join(sorted(unknown))}"
         )
-    hints = typing.get_type_hints(cls)  # without Annotated's metadata (a declaration)
+    hints = _hints(cls, names)
     kwargs: dict[str, st.SearchStrategy[Any]] = {
         name: st.from_type(hints[name]) for name in names if name in hints
     }
@@ -333,6 +335,37 @@ def _built(
         kwargs[subject] = st.text(min_size=1).filter(str.strip)
     kwargs.update(fields)
     return st.builds(cls, **kwargs)
+
+
+def _hints(cls: type, names: tuple[str, ...]) -> dict[str, Any]:
+    """The type of each field in *names*, without Annotated's metadata (a declaration); a
+    SQLAlchemy column's ``Mapped[X]`` is X. Only the fields are resolved: a model's
+    relationship may name a class not defined yet."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except NameError:
+        hints = {}
+        for klass in reversed(cls.__mro__):
+            module = vars(sys.modules[klass.__module__]) if klass.__module__ in sys.modules else {}
+            for name, annotation in inspect.get_annotations(klass).items():
+                if name not in names:
+                    continue
+                try:
+                    hints[name] = typing._eval_type(  # type: ignore[attr-defined]
+                        typing.ForwardRef(annotation)
+                        if isinstance(annotation, str)
+                        else annotation,
+                        dict(module),
+                        dict(vars(klass)),
+                    )
+                except NameError:
+                    continue
+    found = {}
+    for name, hint in hints.items():
+        while getattr(typing.get_origin(hint), "__name__", "") == "Mapped":
+            hint = typing.get_args(hint)[0]
+        found[name] = hint
+    return found
 
 
 def _register(cls: type) -> None:

@@ -1,0 +1,308 @@
+"""The SQLAlchemy record kind: classes mapped by the SQLAlchemy 2 ORM (declarative models).
+
+A mapped class keeps its values in the instance ``__dict__`` (the second tier of 'What is
+a read') and reaches them through the ``InstrumentedAttribute`` SQLAlchemy puts on the class
+for each mapped attribute. That attribute is both the query-building expression
+(``Model.column == x``, read on the class) and the instance descriptor (``row.column``). The
+guard keeps the attribute object itself, which the mapper and every query hold, and changes
+its class to a subclass whose ``__get__`` is the generated guard (`_guard`) for an instance
+and the attribute itself for the class. So:
+
+- a read of a managed column on an instance is decided *before* SQLAlchemy loads anything:
+  a lazy load of a deferred column, the load of an expired attribute (after a commit, an
+  ``expire``), ``session.get`` and ``session.refresh`` all end in the same decided read,
+  and a column deferred with ``raiseload`` by `purposeful.sqlalchemy.minimised` is refused
+  as usual rather than raising SQLAlchemy's error;
+- ``Model.column`` on the class is untouched: ``select``, ``where``, ``order_by``,
+  ``load_only`` and the rest build queries as before;
+- writes go through SQLAlchemy's own ``__set__`` (change tracking, events) unchecked; the
+  subject column refuses a change once set;
+- the unit of work (flush, commit, merge, refresh, loading rows) reads and writes
+  ``__dict__`` and the instance state directly: the documented framework internals of the
+  ``__dict__`` tier;
+- pickling and copying read every managed column held; ``repr`` masks managed columns and
+  the subject, and never loads anything; ``==`` and ``hash`` are the ORM's (identity) and
+  read nothing.
+
+Mapped subclasses (single- and joined-table inheritance) get their own attributes from
+SQLAlchemy; a listener guards them under the base's declarations as each is mapped.
+
+This module is reached only for a class SQLAlchemy has instrumented (``_sa_class_manager``
+in its own ``__dict__``); the core never imports it, or SQLAlchemy, otherwise.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import _guard
+from ..errors import AnnotationError, SubjectChangeRefused
+from . import (
+    METADATA_KEY,
+    PLACEHOLDER,
+    SUBJECT_PLACEHOLDER,
+    DeclaredField,
+    PrettyRepr,
+    RecordKind,
+)
+
+if TYPE_CHECKING:
+    from ..records import FieldPolicy, RecordPolicy
+
+__all__ = ["SQLALCHEMY", "SqlalchemyKind"]
+
+#: The attribute SQLAlchemy's instrumentation sets on every class it maps.
+MANAGER_ATTRIBUTE = "_sa_class_manager"
+_MISSING = object()
+
+
+class SqlalchemyKind(RecordKind):
+    """Classes mapped by the SQLAlchemy 2 ORM."""
+
+    name = "sqlalchemy"
+
+    def recognises(self, cls: type) -> bool:
+        return MANAGER_ATTRIBUTE in cls.__dict__
+
+    def fields(self, cls: type) -> list[DeclaredField]:
+        found = []
+        for prop in _properties(cls):
+            columns = getattr(prop, "columns", None)
+            if columns is None:  # a relationship, a composite, a synonym
+                if METADATA_KEY in getattr(prop, "info", {}):
+                    raise AnnotationError(
+                        f"{cls.__qualname__}.{prop.key}: only columns can be managed fields; "
+                        f"a relationship leads to records of their own: declare the managed "
+                        f"columns on the related class and decorate it with @purposeful.record"
+                    )
+                continue
+            declared = _declared_in_info(prop)
+            annotated = _declared_in_annotation(cls, prop.key)
+            if declared is not None and annotated is not None and declared != annotated:
+                raise AnnotationError(
+                    f"{cls.__qualname__}.{prop.key} is declared twice, in "
+                    f"mapped_column(info=...) and in its Annotated[...] type, differently; "
+                    f"keep one declaration"
+                )
+            found.append(DeclaredField(prop.key, declared if declared is not None else annotated))
+        return found
+
+    def slotted(self, cls: type) -> bool:
+        return False
+
+    def reader(self, cls: type, name: str) -> Callable[[Any], Any]:
+        return _raw_reader(name)
+
+    def install(self, cls: type, policy: RecordPolicy) -> None:
+        from sqlalchemy import event
+
+        for field_policy in policy.fields.values():
+            object.__setattr__(field_policy, "_raw", _raw_reader(field_policy.name))
+        guards = {n: _guard_class(cls, p, policy.subject) for n, p in policy.fields.items()}
+        if policy.subject not in guards:
+            guards[policy.subject] = _subject_class()
+        mapper = _mapper(cls)
+        for klass in [m.class_ for m in mapper.self_and_descendants]:
+            _swap(klass, guards)
+
+        def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
+            if sub_cls is not cls and "__purposeful_record__" not in sub_cls.__dict__:
+                _swap(sub_cls, guards)
+
+        event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
+        managed = tuple(policy.fields)
+        getstate = getattr(cls, "__getstate__", object.__getstate__)
+
+        def __getstate__(self: Any) -> Any:
+            """Pickling and copying read every managed column the instance holds."""
+            held = self.__dict__
+            for name in managed:
+                if name in held:
+                    getattr(self, name)
+            return getstate(self)
+
+        type.__setattr__(cls, "__getstate__", __getstate__)
+        type.__setattr__(cls, "__repr__", _masked_repr(cls, policy.subject, frozenset(managed)))
+        type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
+
+
+SQLALCHEMY = SqlalchemyKind()
+
+
+def _mapper(cls: type) -> Any:
+    mapper = cls.__dict__[MANAGER_ATTRIBUTE].mapper
+    if mapper is None:  # pragma: no cover - instrumented but not (yet) mapped
+        raise AnnotationError(
+            f"{cls.__qualname__} is instrumented by SQLAlchemy but not mapped; decorate the "
+            f"mapped class with @purposeful.record"
+        )
+    return mapper
+
+
+def _properties(cls: type) -> list[Any]:
+    """The mapper's properties in order, without configuring the mappers (``Mapper.attrs``
+    would, and fail on a relationship to a class not defined yet)."""
+    return list(_mapper(cls)._props.values())
+
+
+def _declared_in_info(prop: Any) -> object | None:
+    """The declaration in ``mapped_column(info=...)`` (the column's) or the property's info."""
+    infos: list[dict[str, object]] = [getattr(c, "info", None) or {} for c in prop.columns]
+    for info in [*infos, prop.info or {}]:
+        if METADATA_KEY in info:
+            return info[METADATA_KEY]
+    return None
+
+
+def _declared_in_annotation(cls: type, name: str) -> object | None:
+    """The `FieldTag` in the column's ``Mapped[Annotated[..., Managed(...)]]`` annotation."""
+    for klass in cls.__mro__:
+        annotation = inspect.get_annotations(klass).get(name)
+        if annotation is None:
+            continue
+        if isinstance(annotation, str):
+            module = sys.modules.get(klass.__module__)
+            try:
+                scope = dict(vars(module)) if module else {}
+                annotation = eval(annotation, scope, dict(vars(klass)))
+            except Exception:
+                if "Managed" not in annotation:
+                    return None
+                raise AnnotationError(
+                    f"{cls.__qualname__}.{name}: its annotation {annotation!r} cannot be "
+                    f"resolved where the class is defined, so its purposeful.Managed(...) "
+                    f"cannot be read; import what it names at module level, or declare it in "
+                    f"mapped_column(info={{'purposeful': purposeful.Managed(...)}})"
+                ) from None
+        return _tag_in(annotation)
+    return None
+
+
+def _tag_in(annotation: Any) -> object | None:
+    if typing.get_origin(annotation) is typing.Annotated:
+        for extra in annotation.__metadata__:
+            if type(extra).__name__ == "FieldTag":
+                return extra  # type: ignore[no-any-return]
+        return _tag_in(annotation.__origin__)
+    for argument in typing.get_args(annotation):
+        found = _tag_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _raw_reader(name: str) -> Callable[[Any], Any]:
+    """Read *name* as SQLAlchemy would, loading it if needed, with no decision."""
+    from sqlalchemy.orm.attributes import InstrumentedAttribute
+
+    get = InstrumentedAttribute.__get__
+
+    def raw(obj: Any) -> Any:
+        try:
+            return obj.__dict__[name]
+        except KeyError:
+            return get(getattr(type(obj), name), obj, None)
+
+    return raw
+
+
+def _subject_class() -> type:
+    """An ``InstrumentedAttribute`` whose value cannot change once set."""
+    from sqlalchemy.orm.attributes import InstrumentedAttribute, instance_state
+
+    class SubjectAttribute(InstrumentedAttribute):  # type: ignore[type-arg]
+        __slots__ = ()
+
+        def __set__(self, instance: object, value: Any) -> None:
+            current = instance.__dict__.get(self.key, _MISSING)
+            if current is _MISSING and instance_state(instance).has_identity:
+                current = InstrumentedAttribute.__get__(self, instance, None)  # expired
+            same = current is _MISSING or current is None or _guard._equal(current, value)
+            del current
+            if not same:
+                del value  # no subject id in this frame when it raises
+                raise SubjectChangeRefused(
+                    f"{type(instance).__qualname__}.{self.key} identifies the person the "
+                    f"record is about and cannot be changed once set: consent and the audit "
+                    f"trail follow it. Build a new record for the other person instead"
+                )
+            super().__set__(instance, value)
+
+        def __delete__(self, instance: object) -> None:
+            raise SubjectChangeRefused(
+                f"{type(instance).__qualname__}.{self.key} identifies the person the record "
+                f"is about and cannot be deleted"
+            )
+
+    return SubjectAttribute
+
+
+def _guard_class(cls: type, policy: FieldPolicy, subject: str) -> type:
+    """A subclass of ``InstrumentedAttribute`` whose ``__get__`` is the field's guard."""
+    from sqlalchemy.orm.attributes import InstrumentedAttribute
+
+    name = policy.name
+    base = _subject_class() if name == subject else InstrumentedAttribute
+    read = [
+        "try:",
+        f"    return obj.__dict__[{name!r}]",
+        "except KeyError:",  # deferred, expired, never loaded: SQLAlchemy loads it
+        "    return _load(self, obj, None)",
+    ]
+    source = _guard._getter_source("__get__", read)
+    head = "def __get__(obj, "
+    assert source.startswith(head)
+    # the guard as the descriptor's own __get__: one call, and read_slow's caller frame
+    # (two up) is the code that read the attribute, as for every other kind
+    source = source.replace(head, "def __get__(self, obj, owner=None, ", 1).replace(
+        ":\n", ":\n    if obj is None:\n        return self\n", 1
+    )
+    namespace: dict[str, Any] = {
+        "_fast": _guard.fast_state,
+        "_policy": policy,
+        "_slow": _guard.read_slow,
+        "_read_it": _guard.READ_IT,
+        "_load": InstrumentedAttribute.__get__,
+    }
+    filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
+    _guard._compile(source, filename, namespace)
+    getter = namespace["__get__"]
+    getter.__qualname__ = f"{cls.__qualname__}.{name}.__get__"
+    return type(
+        f"Guarded{base.__name__}",
+        (base,),
+        {"__slots__": (), "__get__": getter, "__purposeful_field__": policy},
+    )
+
+
+def _swap(klass: type, guards: dict[str, type]) -> None:
+    """Give *klass*'s own attribute for each guarded name its guard class."""
+    for name, guard in guards.items():
+        attribute = klass.__dict__.get(name)
+        if attribute is not None:
+            attribute.__class__ = guard
+
+
+def _masked_repr(cls: type, subject: str, managed: frozenset[str]) -> Callable[[Any], str]:
+    """A repr with placeholders for managed columns and the subject, reading the plain
+    columns already loaded only: a repr never runs a query."""
+    names = [p.key for p in _properties(cls) if hasattr(p, "columns")]
+
+    def __repr__(self: Any) -> str:
+        held = self.__dict__
+        parts = []
+        for name in names:
+            if name in managed:
+                parts.append(f"{name}={PLACEHOLDER}")
+            elif name == subject:
+                parts.append(f"{name}={SUBJECT_PLACEHOLDER}")
+            elif name in held:
+                parts.append(f"{name}={held[name]!r}")
+        return f"{type(self).__qualname__}({', '.join(parts)})"
+
+    __repr__.__qualname__ = f"{cls.__qualname__}.__repr__"
+    return __repr__
