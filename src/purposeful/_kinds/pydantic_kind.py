@@ -39,6 +39,28 @@ if TYPE_CHECKING:
 __all__ = ["PYDANTIC", "PydanticKind"]
 
 
+def _refuse_plain_bases(cls: type, managed: list[str]) -> None:
+    """Refuse a managed field that a pydantic base of *cls* declares unmanaged: pydantic
+    serialises an instance by the schema of the type declared where it is found (a field
+    typed as the base, ``TypeAdapter(Base)``, ``list[Base]``) and would emit the value from
+    ``__dict__`` through the base's serialiser, undecided."""
+    for name in managed:
+        for klass in cls.__mro__[1:]:
+            fields = klass.__dict__.get("__pydantic_fields__")
+            if not fields or name not in fields:
+                continue
+            if any(_guard.guarded_field(k.__dict__.get(name)) is not None for k in klass.__mro__):
+                continue
+            raise AnnotationError(
+                f"{cls.__qualname__}.{name} is managed, but its base {klass.__qualname__} "
+                f"declares {name} as a plain field: pydantic serialises a "
+                f"{cls.__qualname__} wherever a {klass.__qualname__} is expected (a field, a "
+                f"TypeAdapter, a list) by {klass.__qualname__}'s schema, which would emit "
+                f"{name} undecided. Manage {name} in {klass.__qualname__} too (make it a "
+                f"record), or leave {name} out of {klass.__qualname__}"
+            )
+
+
 def _is_base_model(klass: type) -> bool:
     return klass.__module__ == "pydantic.main" and klass.__qualname__ == "BaseModel"
 
@@ -67,6 +89,7 @@ class PydanticKind(RecordKind):
                     f"{name}: Annotated[<type>, purposeful.Managed(purposes=...)]"
                 )
             found.append(DeclaredField(name, declaration, bool(info.repr)))
+        _refuse_plain_bases(cls, [f.name for f in found if f.declaration is not None])
         return found
 
     def slotted(self, cls: type) -> bool:
@@ -90,7 +113,8 @@ class PydanticKind(RecordKind):
             for name in managed:
                 getattr(obj, name)
 
-        for name in ("__getstate__", "__copy__", "__deepcopy__", "__eq__"):
+        # copy and _iter: pydantic 1's API, still shipped, walks __dict__ like model_copy
+        for name in ("__getstate__", "__copy__", "__deepcopy__", "__eq__", "copy", "_iter"):
             type.__setattr__(cls, name, _reading_first(getattr(cls, name), decide))
         if getattr(cls, "__hash__", None) is not None:
             type.__setattr__(cls, "__hash__", _reading_first(cls.__hash__, decide))
@@ -124,11 +148,11 @@ def _store(cls: type, name: str) -> Callable[[Any, Any], None]:
 
 def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
     @functools.wraps(method)
-    def reading_first(self: Any, *args: Any) -> Any:
+    def reading_first(self: Any, *args: Any, **kwargs: Any) -> Any:
         decide(self)
         if args and type(args[0]) is type(self):
             decide(args[0])  # the other side of ==
-        return method(self, *args)
+        return method(self, *args, **kwargs)
 
     return reading_first
 
@@ -184,32 +208,74 @@ def _unwrapping(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
-    """Wrap the model's serialiser so that every managed field it emits is read through
-    its guard first, and hide inputs in its validation errors; rebuild the model."""
-    from pydantic_core import core_schema
+    """Wrap the serialiser of the model, and of every subclass pydantic makes of it (an
+    undecorated subclass, a parametrised generic), so that every managed field it emits is
+    read through its guard first, keeping the model's own ``model_serializer``; hide
+    inputs in its validation errors; rebuild the model."""
 
-    def decide(value: Any, handler: Any, info: Any) -> Any:
+    def decide(value: Any, info: Any) -> None:
         if isinstance(value, cls):
-            include, exclude = info.include, info.exclude
+            include, exclude = _every_field_if_all(info.include), info.exclude
             for name in managed:
                 if include is not None and name not in include:
                     continue
                 if _left_out(exclude, name):
                     continue
                 getattr(value, name)
-        return handler(value)
-
-    serialization = core_schema.wrap_serializer_function_ser_schema(decide, info_arg=True)
 
     def __get_pydantic_core_schema__(klass: Any, source: Any, handler: Any) -> Any:
         schema = handler(source)
-        if klass is cls and schema.get("type") == "model" and schema.get("cls") is cls:
+        if (
+            isinstance(klass, type)
+            and issubclass(klass, cls)
+            and schema.get("type") == "model"
+            and schema.get("cls") is klass
+        ):
+            serialization = _deciding(decide, schema.get("serialization"))
             schema = {**schema, "serialization": serialization}
         return schema
 
     cls.__get_pydantic_core_schema__ = classmethod(__get_pydantic_core_schema__)
     cls.model_config = {**cls.model_config, "hide_input_in_errors": True}
     cls.model_rebuild(force=True)
+
+
+def _deciding(decide: Callable[[Any, Any], None], own: Any) -> Any:
+    """A wrap serialiser that calls *decide*, then the model's own serialiser *own* (its
+    ``model_serializer``, if it has one) or pydantic's."""
+    from pydantic_core import core_schema
+
+    if own is None:
+
+        def serialise(value: Any, handler: Any, info: Any) -> Any:
+            decide(value, info)
+            return handler(value)
+
+        return core_schema.wrap_serializer_function_ser_schema(serialise, info_arg=True)
+    function = own["function"]
+    takes_info = bool(own.get("info_arg"))
+    wraps = own["type"] == "function-wrap"
+    json_only = own.get("when_used", "always") in ("json", "json-unless-none")
+
+    def serialise_own(value: Any, handler: Any, info: Any) -> Any:
+        decide(value, info)
+        if json_only and not info.mode_is_json():
+            return handler(value)
+        given = (value, handler) if wraps else (value,)
+        return function(*given, info) if takes_info else function(*given)
+
+    # a json-only serialiser's return type is not what pydantic's own returns in Python
+    returns = None if json_only else own.get("return_schema")
+    return core_schema.wrap_serializer_function_ser_schema(
+        serialise_own, info_arg=True, return_schema=returns
+    )
+
+
+def _every_field_if_all(include: Any) -> Any:
+    """*include* (a serialiser's), or None (every field) where it holds ``"__all__"``."""
+    if include is not None and "__all__" in include:
+        return None
+    return include
 
 
 def _left_out(exclude: Any, name: str) -> bool:
