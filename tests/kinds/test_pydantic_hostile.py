@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import pytest
 
 pydantic = pytest.importorskip("pydantic")
+pydantic_core = pytest.importorskip("pydantic_core")
 
 from pydantic import (  # noqa: E402
     BaseModel,
@@ -322,3 +323,50 @@ def test_deprecated_copy_and_iter_are_reads() -> None:
         with purposeful.use("service-delivery", actor=WORKER):
             assert visit.copy().summary == SECRET
             assert dict(visit._iter())["summary"] == SECRET
+
+
+# --- serialisation warnings -----------------------------------------------------------------
+
+
+def test_serialisation_warnings_do_not_quote_values_or_subject_ids() -> None:
+    """Writes are not checked, so a managed field can hold a value of the wrong type; the
+    record's dumps replace pydantic's warning (which quotes it) by one naming the field."""
+    visit = HostileCountVisit(client_id=SUBJECT, visits=1)
+    visit.visits = SECRET  # type: ignore[assignment]
+    constructed = HostileCountVisit.model_construct(client_id=44110022, visits=2)
+    with (
+        purposeful.use("service-delivery", actor=WORKER),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        dumped = visit.model_dump()
+        constructed.model_dump_json()
+        with pytest.raises(pydantic_core.PydanticSerializationError) as failed:
+            visit.model_dump(warnings="error")
+    messages = [str(w.message) for w in caught]
+    assert dumped == {"client_id": SUBJECT, "visits": SECRET}  # serialised as it is
+    assert len(messages) == 2
+    assert all(m.startswith("Pydantic serializer warnings: HostileCountVisit") for m in messages)
+    assert "unexpected type in visits and" in messages[0]
+    assert "unexpected type in client_id and" in messages[1]
+    assert not any(SECRET in m or "44110022" in m for m in messages)
+    assert SECRET not in str(failed.value)
+    assert "in visits" in str(failed.value)
+
+
+def test_serialisation_warnings_point_at_the_caller_and_can_be_turned_off() -> None:
+    visit = HostileCountVisit(client_id="C-1", visits=1)
+    visit.visits = SECRET  # type: ignore[assignment]
+    with purposeful.use("service-delivery", actor=WORKER):
+        with pytest.warns(UserWarning, match="HostileCountVisit held") as caught:
+            visit.model_dump_json()
+        assert caught[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert visit.model_dump(warnings=False)["visits"] == SECRET
+
+
+def test_a_refusal_during_a_dump_with_warnings_is_still_the_refusal() -> None:
+    visit = HostileCountVisit(client_id="C-1", visits=1)
+    with pytest.raises(purposeful.NoPurposeScope):
+        visit.model_dump(warnings="error")

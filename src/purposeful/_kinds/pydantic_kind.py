@@ -26,6 +26,8 @@ reached only for a class whose MRO holds pydantic's ``BaseModel``.
 from __future__ import annotations
 
 import functools
+import re
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +125,7 @@ class PydanticKind(RecordKind):
         type.__setattr__(cls, "__repr_args__", _repr_args(policy.subject, frozenset(managed)))
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         for name in ("model_dump", "model_dump_json"):
-            type.__setattr__(cls, name, _unwrapping(getattr(cls, name)))
+            type.__setattr__(cls, name, _unwrapping(_scrubbing_warnings(getattr(cls, name))))
         for name in ("model_validate", "model_validate_json"):
             method = getattr(cls, name).__func__
             type.__setattr__(cls, name, classmethod(_unwrapping(method)))
@@ -205,6 +207,47 @@ def _unwrapping(method: Callable[..., Any]) -> Callable[..., Any]:
         raise refusal from None
 
     return unwrapping
+
+
+_WARNINGS = "Pydantic serializer warnings"
+
+
+def _scrubbing_warnings(method: Callable[..., Any]) -> Callable[..., Any]:
+    """*method* (``model_dump`` or ``model_dump_json``), with pydantic's serialisation
+    warnings, which quote the unexpected value (a managed value assigned unvalidated, a
+    subject id of the wrong type), replaced by one naming only the fields.
+
+    The dump runs with ``warnings="error"``; only if pydantic has something to say does it
+    run again with warnings off, after the scrubbed warning (or error) is raised."""
+
+    @functools.wraps(method)
+    def dumping(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = kwargs.get("warnings", True)
+        if asked is False or asked == "none":
+            return method(self, *args, **kwargs)
+        try:
+            return method(self, *args, **{**kwargs, "warnings": "error"})
+        except Exception as error:
+            text = str(error)
+            if _WARNINGS not in text or _guard.refusal_behind(error) is not None:
+                raise
+            fields = sorted(set(re.findall(r"field_name='(\w+)'", text)))
+        del text
+        where = f"in {', '.join(fields)} " if fields else ""
+        message = (
+            f"{_WARNINGS}: {type(self).__qualname__} held a value of an unexpected type "
+            f"{where}and pydantic serialised it as it is; its own warning quotes the value, "
+            f"so purposeful does not show it. Check what is assigned to these fields "
+            f"(assignment is validated only with validate_assignment=True)"
+        )
+        if asked == "error":
+            from pydantic_core import PydanticSerializationError
+
+            raise PydanticSerializationError(message) from None
+        warnings.warn(message, UserWarning, stacklevel=3)  # the caller of _unwrapping
+        return method(self, *args, **{**kwargs, "warnings": False})
+
+    return dumping
 
 
 def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
