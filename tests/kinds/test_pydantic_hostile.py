@@ -5,6 +5,7 @@ decides first or is a documented limit whose documented behaviour is asserted he
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -17,7 +18,9 @@ from pydantic import (  # noqa: E402
     BaseModel,
     ConfigDict,
     TypeAdapter,
+    field_validator,
     model_serializer,
+    validate_call,
 )
 
 import purposeful  # noqa: E402
@@ -113,6 +116,18 @@ with warnings.catch_warnings():
         @model_serializer(mode="plain", when_used="json")
         def _as_text(self) -> str:
             return f"visit: {self.summary}"
+
+    @purposeful.record(subject="client_id")
+    class HostileCheckedVisit(BaseModel):
+        client_id: str
+        summary: SUMMARY
+
+        @field_validator("summary")
+        @classmethod
+        def _no_secrets(cls, value: str) -> str:
+            if "secret" in value:
+                raise ValueError(f"summary {value!r} may not hold a secret")
+            return value
 
     @purposeful.record(subject="client_id")
     class HostileCountVisit(BaseModel):
@@ -370,3 +385,138 @@ def test_a_refusal_during_a_dump_with_warnings_is_still_the_refusal() -> None:
     visit = HostileCountVisit(client_id="C-1", visits=1)
     with pytest.raises(purposeful.NoPurposeScope):
         visit.model_dump(warnings="error")
+
+
+# --- validation errors --------------------------------------------------------------------
+
+
+class HostileErrFolder(BaseModel):
+    visit: HostileVisit
+
+
+class HostileHidingFolder(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+    visit: HostileVisit
+
+
+@validate_call
+def _take_visit(visit: HostileVisit) -> None:
+    return None
+
+
+@validate_call(config=ConfigDict(hide_input_in_errors=True))
+def _take_visit_hiding(visit: HostileVisit) -> None:
+    return None
+
+
+HIDING = ConfigDict(hide_input_in_errors=True)
+NESTED = {
+    "field_of_plain_model": (
+        lambda: HostileErrFolder(visit={"summary": SECRET}),  # type: ignore[arg-type]
+        lambda: HostileHidingFolder(visit={"summary": SECRET}),  # type: ignore[arg-type]
+    ),
+    "plain_model_json": (
+        lambda: HostileErrFolder.model_validate_json(json.dumps({"visit": {"summary": SECRET}})),
+        lambda: HostileHidingFolder.model_validate_json(json.dumps({"visit": {"summary": SECRET}})),
+    ),
+    "type_adapter_list": (
+        lambda: TypeAdapter(list[HostileVisit]).validate_python([{"summary": SECRET}]),
+        lambda: TypeAdapter(list[HostileVisit], config=HIDING).validate_python(
+            [{"summary": SECRET}]
+        ),
+    ),
+    "validate_call": (
+        lambda: _take_visit({"summary": SECRET}),  # type: ignore[arg-type]
+        lambda: _take_visit_hiding({"summary": SECRET}),  # type: ignore[arg-type]
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", NESTED, ids=str)
+def test_a_record_validated_inside_another_schema_is_quoted_unless_that_schema_hides_input(
+    operation: str,
+) -> None:
+    """The documented limit (docs/pydantic.md, Limits): the schema that validates decides
+    whether its errors quote input; a containing model, TypeAdapter or validate_call hides
+    the record's input only with hide_input_in_errors=True of its own."""
+    quoting, hiding = NESTED[operation]
+    with pytest.raises(pydantic.ValidationError) as invalid:
+        quoting()
+    assert SECRET in str(invalid.value)
+    with pytest.raises(pydantic.ValidationError) as hidden:
+        hiding()
+    assert not _quotes(str(hidden.value))
+    assert not _quotes(repr(hidden.value))
+    assert "client_id" in str(hidden.value)  # which field failed, and why
+
+
+def test_a_validation_errors_structured_form_carries_input_unless_asked_not_to() -> None:
+    """The documented limit: hide_input_in_errors hides input from the message only;
+    errors() and json() list it unless called with include_input=False."""
+    with pytest.raises(pydantic.ValidationError) as invalid:
+        HostileVisit(summary=SECRET)  # type: ignore[call-arg]
+    assert not _quotes(str(invalid.value))
+    assert SECRET in repr(invalid.value.errors())
+    assert not _quotes(repr(invalid.value.errors(include_input=False)))
+    assert not _quotes(invalid.value.json(include_input=False))
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_fastapi_422_echoes_the_clients_input_unless_the_handler_leaves_it_out() -> None:
+    """The documented limit and its workaround (docs/pydantic.md, FastAPI): FastAPI's
+    default 422 answers the caller's own input; a handler built on
+    errors(include_input=False)-style entries answers without it."""
+    fastapi = pytest.importorskip("fastapi")
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from fastapi.testclient import TestClient
+
+    def build(handled: bool) -> Any:
+        app = fastapi.FastAPI()
+
+        @app.post("/visit")
+        def create(visit: HostileVisit) -> dict[str, bool]:
+            return {"ok": True}
+
+        if handled:
+
+            @app.exception_handler(RequestValidationError)
+            async def invalid(request: Any, exc: RequestValidationError) -> JSONResponse:
+                return JSONResponse(
+                    {"detail": [{"loc": e["loc"], "type": e["type"]} for e in exc.errors()]},
+                    status_code=422,
+                )
+
+        return app
+
+    with TestClient(build(handled=False)) as client:
+        echoed = client.post("/visit", json={"summary": SECRET})
+    with TestClient(build(handled=True)) as client:
+        answered = client.post("/visit", json={"summary": SECRET})
+    assert echoed.status_code == answered.status_code == 422
+    assert SECRET in echoed.text
+    assert SECRET not in answered.text
+    assert answered.json()["detail"] == [{"loc": ["body", "client_id"], "type": "missing"}]
+
+
+def test_a_field_validators_own_message_is_shown_as_written() -> None:
+    """The documented limit (docs/pydantic.md, Limits): a field_validator's message is
+    the validator's; the input is hidden, so a validator that quotes the value shows it."""
+    with pytest.raises(pydantic.ValidationError) as bad:
+        HostileCheckedVisit(client_id=SUBJECT, summary=SECRET)
+    assert f"summary {SECRET!r} may not hold a secret" in str(bad.value)
+    assert f"input_value='{SUBJECT}'" not in str(bad.value)
+
+
+def test_a_pydantic_dataclass_is_refused_at_declaration() -> None:
+    with pytest.raises(AnnotationError) as refused:
+
+        @purposeful.record(subject="client_id")
+        @pydantic.dataclasses.dataclass
+        class HostilePydanticDataclassVisit:
+            client_id: str
+            visits: int = purposeful.field(purposes={"service-delivery": AGREEMENT})
+
+    message = str(refused.value)
+    assert "HostilePydanticDataclassVisit: it is a pydantic dataclass" in message
+    assert "Make it a pydantic BaseModel" in message
