@@ -82,6 +82,21 @@ def test_a_dict_subclass_of_a_dict_record_keeps_the_guard() -> None:
         _ = record.summary
     with pytest.raises(purposeful.NoPurposeScope):
         dataclasses.asdict(record)
+    with purposeful.use("service-delivery", actor=WORKER) as scope:
+        shown = repr(record)
+    assert shown.endswith(
+        "HostileDictExtension(client_id=<subject>, summary=<managed>, channel='web')"
+    )
+    assert not scope.decisions  # repr is not a read
+
+
+def test_an_undecorated_subclass_keeps_a_repr_of_its_own() -> None:
+    @dataclasses.dataclass
+    class HostileOwnReprExtension(HostileDictVisit):
+        def __repr__(self) -> str:
+            return "a visit"
+
+    assert repr(HostileOwnReprExtension(SUBJECT, SECRET)) == "a visit"
 
 
 def test_a_slotted_subclass_of_a_slotted_record_keeps_the_guard() -> None:

@@ -67,8 +67,7 @@ class DataclassKind(RecordKind):
         managed = frozenset(policy.fields)
         if managed and hasattr(cls, "__post_init__"):
             _scrub_post_init_errors(cls, managed)
-        if managed and not policy.slotted:
-            _refuse_slotted_subclasses(cls, managed)
+        _watch_subclasses(cls, policy.subject, managed, refuse_slots=not policy.slotted)
 
 
 DATACLASSES = DataclassKind()
@@ -112,13 +111,24 @@ def _scrub_post_init_errors(cls: type, managed: frozenset[str]) -> None:
     type.__setattr__(cls, "__init__", __init__)
 
 
-def _refuse_slotted_subclasses(cls: type, managed: frozenset[str]) -> None:
-    """Refuse a subclass whose own slots would hide the guards of *cls*'s managed fields
-    (``@dataclass(slots=True)`` makes a slot for every field, inherited ones too)."""
+def _watch_subclasses(
+    cls: type, subject: str, managed: frozenset[str], *, refuse_slots: bool
+) -> None:
+    """Give every subclass of *cls* a masked repr (``@dataclass`` keeps a ``__repr__`` the
+    class already has, instead of generating one that shows the values), and, if
+    *refuse_slots*, refuse a subclass whose own slots would hide the guards of *cls*'s
+    managed fields (``@dataclass(slots=True)`` makes a slot for every field, inherited
+    ones too)."""
     own = cls.__dict__.get("__init_subclass__")
 
+    def __repr__(self: Any) -> str:
+        shown = DATACLASSES.fields(type(self))
+        return masked_repr(type(self), subject, dict.fromkeys(managed), shown)(self)
+
     def __init_subclass__(sub: type, /, **kwargs: Any) -> None:
-        hidden = sorted(
+        if "__repr__" not in sub.__dict__:
+            type.__setattr__(sub, "__repr__", __repr__)
+        hidden = refuse_slots and sorted(
             n for n in managed if isinstance(sub.__dict__.get(n), types.MemberDescriptorType)
         )
         if hidden:
