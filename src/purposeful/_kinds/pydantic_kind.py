@@ -8,12 +8,18 @@ pydantic's ``validate_assignment`` and its set of fields set). What pydantic rea
 ``__dict__`` without an attribute read is made a read here:
 
 - serialisation (``model_dump``, ``model_dump_json``, a ``TypeAdapter``'s dumps, the model
-  nested in another model, FastAPI's responses): a wrap serialiser on the model's core
-  schema reads every managed field it will emit through its guard first;
+  nested in another model, FastAPI's responses): a wrap serialiser on the core schema of
+  the model and of every subclass pydantic makes of it (undecorated subclasses,
+  parametrised generics) reads every managed field it will emit through its guard first,
+  then runs the model's own ``model_serializer`` if it has one; a managed field that a
+  plain pydantic base declares is refused, since pydantic would serialise the record by
+  that base's schema;
 - ``dict(model)`` and iteration, ``==``, ``hash`` of a frozen model, ``copy.copy``,
-  ``copy.deepcopy``, ``model_copy`` and pickling read the managed fields first;
+  ``copy.deepcopy``, ``model_copy``, pickling and pydantic 1's ``copy()`` and ``_iter()``
+  read the managed fields first;
 - ``repr``, ``str``, rich and devtools printing mask managed fields and the subject;
-- validation errors never quote an input (``hide_input_in_errors``).
+- validation errors never quote an input (``hide_input_in_errors``), and the record's
+  own dumps replace pydantic's serialisation warnings, which quote values.
 
 pydantic-core wraps an exception raised inside it (a serialiser's in a
 ``PydanticSerializationError``, an attribute read's for ``from_attributes`` in a
