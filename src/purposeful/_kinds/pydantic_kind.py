@@ -8,12 +8,18 @@ pydantic's ``validate_assignment`` and its set of fields set). What pydantic rea
 ``__dict__`` without an attribute read is made a read here:
 
 - serialisation (``model_dump``, ``model_dump_json``, a ``TypeAdapter``'s dumps, the model
-  nested in another model, FastAPI's responses): a wrap serialiser on the model's core
-  schema reads every managed field it will emit through its guard first;
+  nested in another model, FastAPI's responses): a wrap serialiser on the core schema of
+  the model and of every subclass pydantic makes of it (undecorated subclasses,
+  parametrised generics) reads every managed field it will emit through its guard first,
+  then runs the model's own ``model_serializer`` if it has one; a managed field that a
+  plain pydantic base declares is refused, since pydantic would serialise the record by
+  that base's schema;
 - ``dict(model)`` and iteration, ``==``, ``hash`` of a frozen model, ``copy.copy``,
-  ``copy.deepcopy``, ``model_copy`` and pickling read the managed fields first;
+  ``copy.deepcopy``, ``model_copy``, pickling and pydantic 1's ``copy()`` and ``_iter()``
+  read the managed fields first;
 - ``repr``, ``str``, rich and devtools printing mask managed fields and the subject;
-- validation errors never quote an input (``hide_input_in_errors``).
+- validation errors never quote an input (``hide_input_in_errors``), and the record's
+  own dumps replace pydantic's serialisation warnings, which quote values.
 
 pydantic-core wraps an exception raised inside it (a serialiser's in a
 ``PydanticSerializationError``, an attribute read's for ``from_attributes`` in a
@@ -26,6 +32,8 @@ reached only for a class whose MRO holds pydantic's ``BaseModel``.
 from __future__ import annotations
 
 import functools
+import re
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +45,28 @@ if TYPE_CHECKING:
     from ..records import RecordPolicy
 
 __all__ = ["PYDANTIC", "PydanticKind"]
+
+
+def _refuse_plain_bases(cls: type, managed: list[str]) -> None:
+    """Refuse a managed field that a pydantic base of *cls* declares unmanaged: pydantic
+    serialises an instance by the schema of the type declared where it is found (a field
+    typed as the base, ``TypeAdapter(Base)``, ``list[Base]``) and would emit the value from
+    ``__dict__`` through the base's serialiser, undecided."""
+    for name in managed:
+        for klass in cls.__mro__[1:]:
+            fields = klass.__dict__.get("__pydantic_fields__")
+            if not fields or name not in fields:
+                continue
+            if any(_guard.guarded_field(k.__dict__.get(name)) is not None for k in klass.__mro__):
+                continue
+            raise AnnotationError(
+                f"{cls.__qualname__}.{name} is managed, but its base {klass.__qualname__} "
+                f"declares {name} as a plain field: pydantic serialises a "
+                f"{cls.__qualname__} wherever a {klass.__qualname__} is expected (a field, a "
+                f"TypeAdapter, a list) by {klass.__qualname__}'s schema, which would emit "
+                f"{name} undecided. Manage {name} in {klass.__qualname__} too (make it a "
+                f"record), or leave {name} out of {klass.__qualname__}"
+            )
 
 
 def _is_base_model(klass: type) -> bool:
@@ -67,6 +97,7 @@ class PydanticKind(RecordKind):
                     f"{name}: Annotated[<type>, purposeful.Managed(purposes=...)]"
                 )
             found.append(DeclaredField(name, declaration, bool(info.repr)))
+        _refuse_plain_bases(cls, [f.name for f in found if f.declaration is not None])
         return found
 
     def slotted(self, cls: type) -> bool:
@@ -90,7 +121,8 @@ class PydanticKind(RecordKind):
             for name in managed:
                 getattr(obj, name)
 
-        for name in ("__getstate__", "__copy__", "__deepcopy__", "__eq__"):
+        # copy and _iter: pydantic 1's API, still shipped, walks __dict__ like model_copy
+        for name in ("__getstate__", "__copy__", "__deepcopy__", "__eq__", "copy", "_iter"):
             type.__setattr__(cls, name, _reading_first(getattr(cls, name), decide))
         if getattr(cls, "__hash__", None) is not None:
             type.__setattr__(cls, "__hash__", _reading_first(cls.__hash__, decide))
@@ -99,7 +131,7 @@ class PydanticKind(RecordKind):
         type.__setattr__(cls, "__repr_args__", _repr_args(policy.subject, frozenset(managed)))
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         for name in ("model_dump", "model_dump_json"):
-            type.__setattr__(cls, name, _unwrapping(getattr(cls, name)))
+            type.__setattr__(cls, name, _unwrapping(_scrubbing_warnings(getattr(cls, name))))
         for name in ("model_validate", "model_validate_json"):
             method = getattr(cls, name).__func__
             type.__setattr__(cls, name, classmethod(_unwrapping(method)))
@@ -124,11 +156,11 @@ def _store(cls: type, name: str) -> Callable[[Any, Any], None]:
 
 def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
     @functools.wraps(method)
-    def reading_first(self: Any, *args: Any) -> Any:
+    def reading_first(self: Any, *args: Any, **kwargs: Any) -> Any:
         decide(self)
         if args and type(args[0]) is type(self):
             decide(args[0])  # the other side of ==
-        return method(self, *args)
+        return method(self, *args, **kwargs)
 
     return reading_first
 
@@ -183,33 +215,116 @@ def _unwrapping(method: Callable[..., Any]) -> Callable[..., Any]:
     return unwrapping
 
 
-def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
-    """Wrap the model's serialiser so that every managed field it emits is read through
-    its guard first, and hide inputs in its validation errors; rebuild the model."""
-    from pydantic_core import core_schema
+_WARNINGS = "Pydantic serializer warnings"
 
-    def decide(value: Any, handler: Any, info: Any) -> Any:
+
+def _scrubbing_warnings(method: Callable[..., Any]) -> Callable[..., Any]:
+    """*method* (``model_dump`` or ``model_dump_json``), with pydantic's serialisation
+    warnings, which quote the unexpected value (a managed value assigned unvalidated, a
+    subject id of the wrong type), replaced by one naming only the fields.
+
+    The dump runs with ``warnings="error"``; only if pydantic has something to say does it
+    run again with warnings off, after the scrubbed warning (or error) is raised."""
+
+    @functools.wraps(method)
+    def dumping(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = kwargs.get("warnings", True)
+        if asked is False or asked == "none":
+            return method(self, *args, **kwargs)
+        try:
+            return method(self, *args, **{**kwargs, "warnings": "error"})
+        except Exception as error:
+            text = str(error)
+            if _WARNINGS not in text or _guard.refusal_behind(error) is not None:
+                raise
+            fields = sorted(set(re.findall(r"field_name='(\w+)'", text)))
+        del text
+        where = f"in {', '.join(fields)} " if fields else ""
+        message = (
+            f"{_WARNINGS}: {type(self).__qualname__} held a value of an unexpected type "
+            f"{where}and pydantic serialised it as it is; its own warning quotes the value, "
+            f"so purposeful does not show it. Check what is assigned to these fields "
+            f"(assignment is validated only with validate_assignment=True)"
+        )
+        if asked == "error":
+            from pydantic_core import PydanticSerializationError
+
+            raise PydanticSerializationError(message) from None
+        warnings.warn(message, UserWarning, stacklevel=3)  # the caller of _unwrapping
+        return method(self, *args, **{**kwargs, "warnings": False})
+
+    return dumping
+
+
+def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
+    """Wrap the serialiser of the model, and of every subclass pydantic makes of it (an
+    undecorated subclass, a parametrised generic), so that every managed field it emits is
+    read through its guard first, keeping the model's own ``model_serializer``; hide
+    inputs in its validation errors; rebuild the model."""
+
+    def decide(value: Any, info: Any) -> None:
         if isinstance(value, cls):
-            include, exclude = info.include, info.exclude
+            include, exclude = _every_field_if_all(info.include), info.exclude
             for name in managed:
                 if include is not None and name not in include:
                     continue
                 if _left_out(exclude, name):
                     continue
                 getattr(value, name)
-        return handler(value)
-
-    serialization = core_schema.wrap_serializer_function_ser_schema(decide, info_arg=True)
 
     def __get_pydantic_core_schema__(klass: Any, source: Any, handler: Any) -> Any:
         schema = handler(source)
-        if klass is cls and schema.get("type") == "model" and schema.get("cls") is cls:
+        if (
+            isinstance(klass, type)
+            and issubclass(klass, cls)
+            and schema.get("type") == "model"
+            and schema.get("cls") is klass
+        ):
+            serialization = _deciding(decide, schema.get("serialization"))
             schema = {**schema, "serialization": serialization}
         return schema
 
     cls.__get_pydantic_core_schema__ = classmethod(__get_pydantic_core_schema__)
     cls.model_config = {**cls.model_config, "hide_input_in_errors": True}
     cls.model_rebuild(force=True)
+
+
+def _deciding(decide: Callable[[Any, Any], None], own: Any) -> Any:
+    """A wrap serialiser that calls *decide*, then the model's own serialiser *own* (its
+    ``model_serializer``, if it has one) or pydantic's."""
+    from pydantic_core import core_schema
+
+    if own is None:
+
+        def serialise(value: Any, handler: Any, info: Any) -> Any:
+            decide(value, info)
+            return handler(value)
+
+        return core_schema.wrap_serializer_function_ser_schema(serialise, info_arg=True)
+    function = own["function"]
+    takes_info = bool(own.get("info_arg"))
+    wraps = own["type"] == "function-wrap"
+    json_only = own.get("when_used", "always") in ("json", "json-unless-none")
+
+    def serialise_own(value: Any, handler: Any, info: Any) -> Any:
+        decide(value, info)
+        if json_only and not info.mode_is_json():
+            return handler(value)
+        given = (value, handler) if wraps else (value,)
+        return function(*given, info) if takes_info else function(*given)
+
+    # a json-only serialiser's return type is not what pydantic's own returns in Python
+    returns = None if json_only else own.get("return_schema")
+    return core_schema.wrap_serializer_function_ser_schema(
+        serialise_own, info_arg=True, return_schema=returns
+    )
+
+
+def _every_field_if_all(include: Any) -> Any:
+    """*include* (a serialiser's), or None (every field) where it holds ``"__all__"``."""
+    if include is not None and "__all__" in include:
+        return None
+    return include
 
 
 def _left_out(exclude: Any, name: str) -> bool:
