@@ -38,6 +38,12 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   add to a request;
   ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
   does next to nothing);
+- ``checked_read_ratio_dataclass`` and ``checked_read_ratio_pydantic``: ``checked_read_ratio``
+  for a slotted dataclass record against a plain slotted dataclass, and for a pydantic model
+  record against a plain pydantic model, timed the same way; ``list_view_overhead_pct_pydantic``:
+  the list view above with pydantic models, guarded against plain, to compare with
+  ``list_view_overhead_pct`` (``kinds.py`` pins them; the pydantic figures are None without
+  ``purposeful[pydantic]``);
 - ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
   records add to a whole FastAPI request returning the list view (``web.py`` pins it);
 - ``consent_check_cached_ns``: a read of a field that needs consent, repeated in one scope
@@ -97,6 +103,7 @@ from typing import Any
 import attrs
 import handlers
 
+import kinds
 import propagation
 import purposeful
 import web
@@ -494,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     results["pycasbin_ns"] = casbin_ns
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
     results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
+    results.update(kinds.measure(args.repeat, args.number))
     results.update(web.measure(args.repeat))
     results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
     results["consent_check_cached_ratio"] = (
