@@ -225,7 +225,7 @@ SHOWING: dict[str, Callable[[Any], object]] = {
 def _documented_wrapper(exc: BaseException) -> bool:
     """The error pydantic-core wraps a refusal in outside a scope: it names the refusal."""
     return type(exc).__module__.startswith("pydantic") and any(
-        name in str(exc) for name in ("NoPurposeScope", "PurposeViolation", "PurposeDenied")
+        name in str(exc) for name in ("NoPurposeScope", "PurposeViolation")
     )
 
 
@@ -300,12 +300,11 @@ def test_no_value_leaves_a_record_of_any_kind_without_a_decision(
             cls = build(kind, declaration)
             record = instance(cls, subject, values)
             twin = instance(cls, subject, values)
-            ways = {
-                **{f"attribute {n}": _attribute(n) for n in declaration.managed},
-                **kind.all_ways_out(twin),
-            }
-            for way, run in ways.items():
-                managed = declaration.managed if not way.startswith("attribute") else (way[10:],)
+            # each way out, with the managed fields it hands out
+            ways = {f"attribute {n}": (_attribute(n), (n,)) for n in declaration.managed}
+            for way, run in kind.all_ways_out(twin).items():
+                ways[way] = (run, declaration.managed)
+            for way, (run, managed) in ways.items():
                 for where in (None, purpose):
                     texts += check_way_out(kind, way, run, record, managed, where, actor)
             for show in SHOWING.values():
