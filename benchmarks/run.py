@@ -42,6 +42,12 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   SQLAlchemy row against SQLAlchemy's own read of a plain mapped column; target 3) and
   ``list_view_overhead_pct_sqlalchemy`` (the list view over 50 loaded rows of a declarative
   model, plain against guarded): ``sqlalchemy_bench.py`` pins them;
+- ``checked_read_ratio_dataclass`` and ``checked_read_ratio_pydantic``: ``checked_read_ratio``
+  for a slotted dataclass record against a plain slotted dataclass, and for a pydantic model
+  record against a plain pydantic model, timed the same way; ``list_view_overhead_pct_pydantic``:
+  the list view above with pydantic models, guarded against plain, to compare with
+  ``list_view_overhead_pct`` (``kinds.py`` pins them; the pydantic figures are None without
+  ``purposeful[pydantic]``);
 - ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
   records add to a whole FastAPI request returning the list view (``web.py`` pins it);
 - ``checked_read_ratio_django``: a checked read of a managed field of a loaded Django model
@@ -106,6 +112,7 @@ import django_bench
 import handlers
 import sqlalchemy_bench
 
+import kinds
 import propagation
 import purposeful
 import web
@@ -503,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     results["pycasbin_ns"] = casbin_ns
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
     results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
+    results.update(kinds.measure(args.repeat, args.number))
     results.update(web.measure(args.repeat))
     results.update(django_bench.measure(args.repeat, args.number))
     results.update(sqlalchemy_bench.measure(args.repeat, args.number))
