@@ -205,3 +205,124 @@ def test_family_support_sqlalchemy_example_guards_rows_and_minimises_queries() -
     assert audit_lines
     for secret in ("Kai parcel", "Mere", "5 Kea St", "School meeting"):
         assert not any(secret in line for line in audit_lines)
+
+
+def test_family_support_django_guards_models_behind_the_django_middleware() -> None:
+    """The family-support scenario as one Django file: models with managed fields in SQLite,
+    views behind purposeful's middleware. Responses are decided reads, no login is a 401
+    problem, funder reporting a 403 problem naming the field and holding no value, and the
+    referral a projection."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "family_support_django.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    out = result.stdout
+    assert "Traceback" not in result.stderr
+    listing = out.split("== 1.")[1].split("== 2.")[0]
+    assert "200 ['C-1001', 'C-1002']" in listing
+    assert "200 diagnosis: generalised anxiety" in listing
+    anonymous = out.split("== 2.")[1].split("== 3.")[0]
+    assert "401 application/problem+json" in anonymous
+    assert json.loads(anonymous.split("problem: ", 1)[1])["type"] == (
+        "https://purposeful.dev/problems/no-actor"
+    )
+    funder = out.split("== 3.")[1].split("== 4.")[0]
+    assert "403 application/problem+json" in funder
+    problem = json.loads(funder.split("problem: ", 1)[1])
+    assert problem["type"] == "https://purposeful.dev/problems/purpose-violation"
+    assert (problem["purpose"], problem["record_type"], problem["field"]) == (
+        "funder-reporting",
+        "Client",
+        "name",
+    )
+    assert problem["reason_codes"] == ["purpose-not-declared"]
+    for problem_text in (anonymous, funder):
+        for value in ("Aroha", "Tama", "C-100", "021 555", "anxiety", "Ngāti Porou", "staff-"):
+            assert value not in problem_text
+    referral = out.split("== 4.")[1].split("== 5.")[0]
+    sent = "['client_id', 'id', 'iwi', 'name', 'phone', 'programme', 'region']"
+    assert f"200 sent to Kāinga Ora: {sent}" in referral
+    assert "withheld: ['diagnosis']" in referral
+    audit = out.split("== 5.")[1].splitlines()[1:]
+    # one report per scope the middleware opened (the 401 opened none), decisions only
+    assert [line.split()[:2] for line in audit] == [
+        ["service-delivery.case-management", "caseworker"],
+        ["service-delivery.case-management", "caseworker"],
+        ["funder-reporting", "funder-reporting-job"],
+        ["service-delivery.referral", "caseworker"],
+    ]
+    assert audit[0].endswith(
+        "diagnosis allowed, iwi allowed, name allowed, phone allowed, programme allowed"
+    )
+    assert audit[2].endswith("funder-reporting-job   name denied")
+    assert "diagnosis withheld, iwi allowed" in audit[3]
+    for value in ("Aroha", "Tama", "C-100", "anxiety", "021 555", "Ngāti Porou", "staff-"):
+        assert value not in "\n".join(audit)
+
+
+def test_family_support_django_serves_under_waitress_and_stops_cleanly() -> None:
+    """``--serve``: the same application under waitress on 127.0.0.1, answering real HTTP;
+    terminated, it shuts down and removes its database folder."""
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(EXAMPLES / "family_support_django.py"),
+            "--serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def get(path: str, token: str | None = None) -> tuple[int, str, bytes]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.headers["content-type"], response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers["content-type"], error.read()
+
+    try:
+        for _ in range(100):  # up to 10 s for waitress to listen
+            assert server.poll() is None, "the example stopped before serving"
+            try:
+                health = get("/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the example did not start serving within 10 s")
+        assert server.stdout is not None  # the banner was printed before waitress listened
+        banner = server.stdout.readline()
+        assert banner.startswith(f"serving on http://127.0.0.1:{port}/clients (database in ")
+        folder = Path(banner.rsplit("database in ", 1)[1].rstrip(")\n"))
+        assert folder.is_dir()
+        assert health[0] == 200
+        status, _, body = get("/clients/C-1001", "token-caseworker")
+        assert (status, json.loads(body)["diagnosis"]) == (200, "generalised anxiety")
+        status, content_type, body = get("/funder/clients", "token-funder-job")
+        assert (status, content_type) == (403, "application/problem+json")
+        assert json.loads(body)["field"] == "name"
+        assert b"Aroha" not in body
+        assert b"C-100" not in body
+        status, content_type, _ = get("/clients/C-1001")
+        assert (status, content_type) == (401, "application/problem+json")
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert not folder.exists()
