@@ -6,8 +6,12 @@ lawful bases, sensitivity, category and consent requirement, and one plain field
 ``region``. A `Kind` turns it into a record class of its kind, through that kind's public
 declaration form (``purposeful.field`` in an attrs class, ``purposeful.field`` or
 ``dataclasses.field(metadata=...)`` in a dataclass, ``Annotated[..., purposeful.Managed(...)]``
-in a pydantic model), and lists the kind's own ways a value can leave a record: its
-serialisers, copies and comparisons.
+in a pydantic model, ``mapped_column(info=...)`` or ``Mapped[Annotated[...]]`` in a SQLAlchemy
+model, ``purposeful.django.managed(...)`` in a Django model), and lists the kind's own ways a
+value can leave a record: its serialisers, copies and comparisons. The ORM kinds compare rows
+by identity (or primary key): ``==`` and ``hash`` read nothing there, and are checked as
+operations that are not reads. A documented limit of a kind (SQLAlchemy's
+``inspect(row).dict``, Django's ``values()``, ``vars()`` of either) is not a way out to check.
 
 Every class a factory builds is named `RECORD_TYPE` (``@purposeful.record(name=...)``), so
 decisions about equivalent fields of different kinds are equal values and can be compared
@@ -20,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import io
+import itertools
 import pickle
 import warnings
 import weakref
@@ -230,6 +235,132 @@ PYDANTIC_WAYS_OUT: dict[str, Callable[[Any], Any]] = {
 PYDANTIC_WRAPPED = frozenset({"TypeAdapter.dump_python", "TypeAdapter.dump_json"})
 
 
+# --- SQLAlchemy ---
+
+
+def _sqlalchemy_model(declaration: Declaration) -> type:
+    """A declarative model on a base of its own (its own metadata: no table name clashes),
+    the subject its primary key, the managed columns declared in ``mapped_column(info=...)``
+    and in ``Mapped[Annotated[str, Managed(...)]]`` in turn."""
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    annotations: dict[str, Any] = {SUBJECT: Mapped[str]}
+    body: dict[str, Any] = {"__tablename__": "kind_probe", SUBJECT: mapped_column(primary_key=True)}
+    for n, spec in enumerate(declaration.fields):
+        if n % 2 == 0:
+            annotations[spec.name] = Mapped[str]
+            body[spec.name] = mapped_column(info={"purposeful": spec.managed()})
+        else:
+            annotations[spec.name] = Mapped[Annotated[str, spec.managed()]]
+    annotations[PLAIN] = Mapped[str]
+    body[PLAIN] = mapped_column(default=PLAIN_VALUE)
+    body["__annotations__"] = annotations
+    return _as_record(type("SqlalchemyProbe", (Base,), body))
+
+
+def _sqlalchemy_loaded_model(declaration: Declaration) -> type:
+    """`_sqlalchemy_model`, whose instances are rows loaded back from a database."""
+    cls = _sqlalchemy_model(declaration)
+    _MAKERS[cls] = _loaded_row
+    return cls
+
+
+def _loaded_row(cls: type, fields: Mapping[str, str]) -> Any:
+    """A row of *cls* written to an in-memory SQLite database of its own (an equal twin has
+    the same primary key), then loaded back by ``session.get`` in a new identity map: every
+    column loaded by SQLAlchemy's unit of work, the session closed."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.orm import Session
+
+    engine = create_engine("sqlite://")
+    try:
+        cls.metadata.create_all(engine)  # type: ignore[attr-defined]
+        written = cls(**fields)
+        with Session(engine) as session:
+            session.add(written)
+            session.commit()
+            session.expunge_all()
+            row = session.get(cls, fields[SUBJECT])
+        state = inspect(row)
+        assert row is not written  # a new instance, built by loading the row
+        assert state.detached
+        assert not state.unloaded
+        return row
+    finally:
+        engine.dispose()
+
+
+# pickling and copying are the common ways out; repr is checked as a showing, as for all
+SQLALCHEMY_WAYS_OUT: dict[str, Callable[[Any], Any]] = {}
+
+
+# --- Django ---
+
+_DJANGO_MODEL_NUMBERS = itertools.count()
+
+
+def _django_model(declaration: Declaration) -> type:
+    """A model of the test settings' app, under a name no other build has (Django's app
+    registry keeps every model by name), its managed fields declared with
+    ``purposeful.django.managed``; the automatic primary key ``id`` is a plain field."""
+    from django.db import models
+
+    from _django_settings import RECORDS_APP
+    from purposeful.django import managed
+
+    body: dict[str, Any] = {
+        "__module__": __name__,
+        "Meta": type("Meta", (), {"app_label": RECORDS_APP}),
+        SUBJECT: models.CharField(max_length=64),
+    }
+    for spec in declaration.fields:
+        body[spec.name] = managed(
+            models.TextField(),
+            purposes=dict(spec.purposes),
+            sensitivity=spec.sensitivity,
+            category=spec.category,
+            consent=spec.consent,
+        )
+    body[PLAIN] = models.CharField(max_length=40, default=PLAIN_VALUE)
+    name = f"DjangoProbe{next(_DJANGO_MODEL_NUMBERS)}"
+    return _as_record(type(name, (models.Model,), body))
+
+
+def _model_to_dict(record: Any) -> Any:
+    from django.forms.models import model_to_dict
+
+    return model_to_dict(record)
+
+
+def _serialized(form: str) -> Callable[[Any], Any]:
+    def serialize(record: Any) -> Any:
+        from django.core import serializers
+
+        return serializers.serialize(form, [record])
+
+    return serialize
+
+
+def _values_from_objects(record: Any) -> Any:
+    return [f.value_from_object(record) for f in record._meta.concrete_fields]
+
+
+def _serializable_values(record: Any) -> Any:
+    return [record.serializable_value(f.name) for f in record._meta.concrete_fields]
+
+
+DJANGO_WAYS_OUT: dict[str, Callable[[Any], Any]] = {
+    "model_to_dict": _model_to_dict,
+    'serializers.serialize("python")': _serialized("python"),
+    'serializers.serialize("json")': _serialized("json"),
+    "Field.value_from_object": _values_from_objects,
+    "serializable_value": _serializable_values,
+}
+
+
 # --- the registry ---
 
 
@@ -267,7 +398,11 @@ class Kind:
         build: a declaration → an equivalent record class of this kind.
         ways_out: the kind's own serialisers, copies and conversions, each a callable of a
             record; every one hands out managed values, so each is a read.
-        hashable: instances hash (frozen kinds), so ``hash()`` is a way out too.
+        hashable: instances hash by their values (frozen kinds), so ``hash()`` is a way out
+            too.
+        compares_values: ``==`` compares field values, so it is a way out; otherwise (the
+            ORMs: identity, or the primary key) ``==`` and ``hash()`` are not reads.
+        extra: plain fields the kind adds to every record (a Django model's ``id``).
         wrapped: the ways out whose refusal the kind's framework wraps in its own error.
         policy_kind: what `purposeful.record_policy(cls).kind` says.
         slotted: whether the kind keeps values in slots (the full tier).
@@ -280,12 +415,24 @@ class Kind:
     policy_kind: str
     slotted: bool
     hashable: bool = False
+    compares_values: bool = True
+    extra: tuple[str, ...] = ()
     wrapped: frozenset[str] = frozenset()
     requires: str | None = None
 
     def all_ways_out(self, twin: Any) -> dict[str, Callable[[Any], Any]]:
         """Every way a value leaves a record of this kind; *twin* is an equal record."""
-        found = {**COMMON_WAYS_OUT, **self.ways_out, "==": lambda r: r == twin}
+        found = {**COMMON_WAYS_OUT, **self.ways_out}
+        found.update(self._comparisons(twin) if self.compares_values else {})
+        return found
+
+    def not_reads(self, twin: Any) -> dict[str, Callable[[Any], Any]]:
+        """The operations on a record of this kind that hand out no value: they decide
+        nothing and raise no refusal, in a scope or outside one."""
+        return {} if self.compares_values else self._comparisons(twin)
+
+    def _comparisons(self, twin: Any) -> dict[str, Callable[[Any], Any]]:
+        found: dict[str, Callable[[Any], Any]] = {"==": lambda r: r == twin}
         if self.hashable:
             found["hash"] = hash
         return found
@@ -340,6 +487,37 @@ KINDS: tuple[Kind, ...] = (
         wrapped=PYDANTIC_WRAPPED,
         requires="pydantic",
     ),
+    Kind(
+        "sqlalchemy",
+        _sqlalchemy_model,
+        SQLALCHEMY_WAYS_OUT,
+        "sqlalchemy",
+        slotted=False,
+        hashable=True,
+        compares_values=False,
+        requires="sqlalchemy",
+    ),
+    Kind(
+        "sqlalchemy-loaded",
+        _sqlalchemy_loaded_model,
+        SQLALCHEMY_WAYS_OUT,
+        "sqlalchemy",
+        slotted=False,
+        hashable=True,
+        compares_values=False,
+        requires="sqlalchemy",
+    ),
+    Kind(
+        "django",
+        _django_model,
+        DJANGO_WAYS_OUT,
+        "django",
+        slotted=False,
+        # an unsaved model instance (no primary key) is unhashable, and equal only to itself
+        compares_values=False,
+        extra=("id",),
+        requires="django",
+    ),
 )
 
 
@@ -353,6 +531,15 @@ def build(kind: Kind, declaration: Declaration) -> type:
     return kind.build(declaration)
 
 
+#: how the instances of a built class are made, when not in memory by keyword
+_MAKERS: weakref.WeakKeyDictionary[type, Callable[[type, Mapping[str, str]], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def instance(cls: type, subject: str, values: Mapping[str, str]) -> Any:
-    """A record of *cls* about *subject*, every field given by keyword."""
-    return cls(**{SUBJECT: subject, **values, PLAIN: PLAIN_VALUE})
+    """A record of *cls* about *subject*, every field given by keyword (then, for a kind
+    that loads its rows back from a database, loaded back)."""
+    fields = {SUBJECT: subject, **values, PLAIN: PLAIN_VALUE}
+    make = _MAKERS.get(cls)
+    return cls(**fields) if make is None else make(cls, fields)

@@ -311,6 +311,9 @@ def test_no_value_leaves_a_record_of_any_kind_without_a_decision(
                 for where in (None, purpose):
                     with scope_or_none(where, actor):
                         texts += _texts(show(record))
+            for way, run in kind.not_reads(twin).items():
+                for where in (None, purpose):
+                    texts += check_not_a_read(kind, way, run, record, where, actor)
         purposeful.audit.flush()
     for report in sink.reports:
         texts += [repr(report), str(report)]
@@ -320,6 +323,24 @@ def test_no_value_leaves_a_record_of_any_kind_without_a_decision(
     assert sink.reports
     assert not tokens_in(texts), f"{tokens_in(texts)} leaked"
     assert subject not in "".join(texts)
+
+
+def check_not_a_read(
+    kind: Kind,
+    way: str,
+    run: Callable[[Any], Any],
+    record: Any,
+    purpose: str | None,
+    actor: Actor,
+) -> list[str]:
+    """An operation the kind documents as no read (an ORM's identity ``==``): it raises
+    nothing and decides nothing, in a scope of *purpose* or outside any. Returns the texts
+    of what it gave, for the leak check."""
+    with capture_decisions() as captured, scope_or_none(purpose, actor):
+        outcome = run(record)
+    where = f"{kind.name}: {way} under {purpose or 'no scope'}"
+    assert not captured.decisions, f"{where} decided {[d.field for d in captured.decisions]}"
+    return _texts(outcome)
 
 
 def _attribute(name: str) -> Callable[[Any], Any]:
@@ -346,9 +367,13 @@ def test_every_kind_projects_the_same_fields_and_withholds_for_the_same_reasons(
                     for person in people:
                         projection = project(person, purpose, actor=actor)
                         withheld = {n: _decided(d) for n, d in projection.withheld.items()}
-                        assert set(projection) | set(withheld) == set(declaration.names)
+                        names = set(declaration.names) | set(kind.extra)
+                        assert set(projection) | set(withheld) == names
                         assert projection[PLAIN] == PLAIN_VALUE
-                        seen.append((dict(projection), withheld))
+                        # a kind's own plain fields (a Django model's id) are projected too
+                        shown = {n: v for n, v in projection.items() if n not in kind.extra}
+                        assert set(shown) | set(kind.extra) == set(projection)
+                        seen.append((shown, withheld))
         by_kind[kind.name] = seen
     first, *others = KINDS
     for kind in others:
@@ -387,7 +412,23 @@ def test_every_kind_is_the_record_kind_and_tier_it_says(kind: Kind, toolkit_clas
     assert set(policy.fields) == {"field_0", "field_1"}
 
 
-@pytest.mark.parametrize("kind_name", TOOLKIT_CLASSES)
+#: src/purposeful/testing/strategies.py `_built` infers each field from the class's type
+#: hints; a Django model has none (its fields are Field objects, its __init__ takes
+#: **kwargs), so `records(Model)` builds ``Model()``: a blank subject, every field its default.
+RECORDS_OF_A_DJANGO_MODEL = pytest.mark.xfail(
+    strict=True,
+    reason="bug: records(DjangoModel) gives a blank subject and no generated field values",
+)
+
+
+def _strategy_params() -> list[Any]:
+    return [
+        pytest.param(name, marks=[RECORDS_OF_A_DJANGO_MODEL] if name == "django" else [])
+        for name in TOOLKIT_CLASSES
+    ]
+
+
+@pytest.mark.parametrize("kind_name", _strategy_params())
 @settings(max_examples=10)
 @given(data=st.data())
 def test_the_records_strategy_builds_every_kind(kind_name: str, data: st.DataObject) -> None:
