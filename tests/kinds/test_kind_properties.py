@@ -412,23 +412,7 @@ def test_every_kind_is_the_record_kind_and_tier_it_says(kind: Kind, toolkit_clas
     assert set(policy.fields) == {"field_0", "field_1"}
 
 
-#: src/purposeful/testing/strategies.py `_built` infers each field from the class's type
-#: hints; a Django model has none (its fields are Field objects, its __init__ takes
-#: **kwargs), so `records(Model)` builds ``Model()``: a blank subject, every field its default.
-RECORDS_OF_A_DJANGO_MODEL = pytest.mark.xfail(
-    strict=True,
-    reason="bug: records(DjangoModel) gives a blank subject and no generated field values",
-)
-
-
-def _strategy_params() -> list[Any]:
-    return [
-        pytest.param(name, marks=[RECORDS_OF_A_DJANGO_MODEL] if name == "django" else [])
-        for name in TOOLKIT_CLASSES
-    ]
-
-
-@pytest.mark.parametrize("kind_name", _strategy_params())
+@pytest.mark.parametrize("kind_name", sorted(TOOLKIT_CLASSES))
 @settings(max_examples=10)
 @given(data=st.data())
 def test_the_records_strategy_builds_every_kind(kind_name: str, data: st.DataObject) -> None:

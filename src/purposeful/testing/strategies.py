@@ -15,7 +15,7 @@ import inspect
 import sys
 import typing
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -70,6 +70,8 @@ def records(cls: type[T], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy
     """
     policy = record_policy(cls)
     klass = policy.cls
+    if policy.kind == "django":  # no type hints: each field's strategy from its class
+        return _built(cls, policy.subject, policy.names, fields, hints=_django_types(klass))
     if policy.kind != "attrs":  # a dataclass or a pydantic model: hypothesis infers the rest
         return _built(cls, policy.subject, policy.names, fields)
     attrs.resolve_types(klass)
@@ -318,21 +320,29 @@ def _grant(state: ConsentState | None) -> bool:
 
 
 def _built(
-    cls: type[T], subject: str, names: tuple[str, ...], fields: dict[str, st.SearchStrategy[Any]]
+    cls: type[T],
+    subject: str,
+    names: tuple[str, ...],
+    fields: dict[str, st.SearchStrategy[Any]],
+    *,
+    hints: dict[str, Any] | None = None,
 ) -> st.SearchStrategy[T]:
-    """Instances of a dataclass or pydantic record, each field inferred from its type."""
+    """Instances of a dataclass, pydantic, SQLAlchemy or Django record, each field inferred
+    from its type (*hints*, or the class's own annotations)."""
     unknown = set(fields) - set(names)
     if unknown:
         raise ConfigurationError(
             f"records({cls.__qualname__}) got strategies for unknown fields: "
             f"{', '.join(sorted(unknown))}"
         )
-    hints = _hints(cls, names)
+    hints = _hints(cls, names) if hints is None else hints
     kwargs: dict[str, st.SearchStrategy[Any]] = {
-        name: st.from_type(hints[name]) for name in names if name in hints
+        name: hint if isinstance(hint, st.SearchStrategy) else st.from_type(hint)
+        for name, hint in hints.items()
+        if name in names
     }
-    if hints.get(subject) is str:
-        kwargs[subject] = st.text(min_size=1).filter(str.strip)
+    if hints.get(subject) is str or isinstance(hints.get(subject), st.SearchStrategy):
+        kwargs[subject] = st.text(min_size=1, max_size=20).filter(str.strip)
     kwargs.update(fields)
     return st.builds(cls, **kwargs)
 
@@ -365,6 +375,36 @@ def _hints(cls: type, names: tuple[str, ...]) -> dict[str, Any]:
         while getattr(typing.get_origin(hint), "__name__", "") == "Mapped":
             hint = typing.get_args(hint)[0]
         found[name] = hint
+    return found
+
+
+#: Django field classes (by name, so this module never imports Django) and their types.
+_DJANGO_TYPES: dict[str, type] = {
+    "CharField": str,
+    "TextField": str,
+    "IntegerField": int,
+    "BooleanField": bool,
+    "FloatField": float,
+    "DateField": date,
+    "DateTimeField": datetime,
+}
+
+
+def _django_types(cls: type) -> dict[str, Any]:
+    """The type of each concrete field of a Django model that is not its automatic key, by
+    the field's class or a base of it (``EmailField`` is a ``CharField``); a text field with
+    a ``max_length`` gets text no longer than that. Fields of other classes keep their
+    defaults."""
+    found: dict[str, Any] = {}
+    for field in cls._meta.concrete_fields:  # type: ignore[attr-defined]
+        if field.auto_created or type(field).__name__.endswith("AutoField"):
+            continue
+        names = [k.__name__ for k in type(field).__mro__]
+        kind = next((_DJANGO_TYPES[n] for n in names if n in _DJANGO_TYPES), None)
+        if kind is str and field.max_length:
+            found[field.attname] = st.text(max_size=field.max_length)
+        elif kind is not None:
+            found[field.attname] = kind
     return found
 
 
