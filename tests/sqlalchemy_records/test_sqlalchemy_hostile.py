@@ -11,7 +11,8 @@ import pytest
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
-from sqlalchemy import ForeignKey  # noqa: E402
+from sqlalchemy import ForeignKey, select  # noqa: E402
+from sqlalchemy.exc import IntegrityError  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
     DeclarativeBase,
     Mapped,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import (  # noqa: E402
 )
 
 import purposeful  # noqa: E402
+from conftest import StatementLog  # noqa: E402
 from purposeful import SENSITIVE, Actor, Managed, ServiceAgreement  # noqa: E402
 from purposeful.errors import (  # noqa: E402
     AnnotationError,
@@ -321,3 +323,79 @@ def test_merge_of_the_same_subject_and_of_a_new_row_still_work(rows: Any) -> Non
         assert created.client_id == "C-NEW"
         with purposeful.use("service-delivery", actor=WORKER):
             assert session.get(SaHostileVisit, 1).summary == "updated"  # type: ignore[union-attr]
+
+
+def test_minimised_base_query_fetches_a_decorated_subclass_column_as_documented(
+    rows: Any, statements: StatementLog
+) -> None:
+    """docs/sqlalchemy.md, Limits: minimised(Base) covers the base's columns; a decorated
+    subclass's own withheld column, loaded by polymorphic loading, is fetched (and each
+    read of it decided as usual)."""
+    with Session(rows) as session:
+        found = session.scalars(
+            select(SaHostileVisit).options(minimised(SaHostileVisit, "funder-reporting"))
+        ).all()
+        assessment = next(r for r in found if type(r) is SaHostileAssessment)
+        assert "summary" not in vars(assessment)
+        assert "findings" in vars(assessment)
+        with pytest.raises(purposeful.NoPurposeScope):
+            assessment.findings  # noqa: B018
+    assert any("findings" in s.split("FROM")[0] for s in statements.statements)
+
+
+def test_a_commit_expires_minimisation_as_documented(rows: Any, statements: StatementLog) -> None:
+    """docs/sqlalchemy.md, Limits: after a commit expires a minimised row, its next load
+    fetches every column, the withheld ones included."""
+    with Session(rows) as session:
+        visit = session.scalars(
+            select(SaHostileVisit)
+            .where(SaHostileVisit.id == 1)
+            .options(minimised(SaHostileVisit, "funder-reporting"))
+        ).one()
+        assert "summary" not in vars(visit)
+        session.commit()
+        statements.clear()
+        assert visit.region == "Otago"
+        assert "summary" in vars(visit)
+    assert any("summary" in s.split("FROM")[0] for s in statements.statements)
+
+
+def test_minimisation_is_kept_without_expire_on_commit(rows: Any, statements: StatementLog) -> None:
+    """The documented remedy: a session with expire_on_commit=False keeps what it fetched."""
+    with Session(rows, expire_on_commit=False) as session:
+        visit = session.scalars(
+            select(SaHostileVisit)
+            .where(SaHostileVisit.id == 1)
+            .options(minimised(SaHostileVisit, "funder-reporting"))
+        ).one()
+        session.commit()
+        statements.clear()
+        assert visit.region == "Otago"
+        assert "summary" not in vars(visit)
+    assert not any("summary" in s.split("FROM")[0] for s in statements.statements)
+
+
+def test_a_flush_error_quotes_no_value_with_hide_parameters() -> None:
+    """docs/sqlalchemy.md, Limits: SQLAlchemy quotes a failed statement's parameters in its
+    errors; create_engine(hide_parameters=True) leaves them out."""
+    engine = sqlalchemy.create_engine("sqlite://", hide_parameters=True)
+    SaHostileBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as session:
+            session.add(SaHostileVisit(id=1, client_id=SUBJECT, summary=SECRET))
+            session.commit()
+            session.add(SaHostileVisit(id=1, client_id=SUBJECT, summary=SECRET))
+            with pytest.raises(IntegrityError) as raised:
+                session.flush()
+        assert SECRET not in str(raised.value)
+        assert SUBJECT not in str(raised.value)
+    finally:
+        engine.dispose()
+
+
+def test_attributes_get_attribute_is_the_instance_state_as_documented(rows: Any) -> None:
+    """docs/sqlalchemy.md, Limits: attributes.get_attribute reads the instance state, with
+    no decision, like inspect(row).dict."""
+    with Session(rows) as session:
+        visit = session.get(SaHostileVisit, 1)
+        assert attributes.get_attribute(visit, "summary") == SECRET

@@ -16,9 +16,12 @@ never to the caller. They are, by code object: ``Field.pre_save`` and the raw pa
 and ``Model.refresh_from_db`` (moving values from a fresh row into the instance, which is
 also how a deferred field is loaded). ``Model.__init__`` and ``from_db`` only assign.
 
-Pickling and copying read every managed field first; ``repr`` masks managed fields and the
-subject. The declaration sits on the field itself (`purposeful.django.managed`), as an
-attribute that ``Field.deconstruct`` does not return, so migrations see no change.
+A model inheriting from a record without being decorated has its own managed fields fail
+closed (`AnnotationError` on read) until it is; ``save()`` raises a `ManagedValueError`
+instead of an error quoting a managed value. Pickling and copying read every managed field
+first; ``repr`` masks managed fields and the subject. The declaration sits on the field
+itself (`purposeful.django.managed`), as an attribute that ``Field.deconstruct`` does not
+return, so migrations see no change.
 
 This module never imports Django at import time: it is reached only for a class whose MRO
 holds ``django.db.models.base.Model``, and imports Django's internals when it installs.

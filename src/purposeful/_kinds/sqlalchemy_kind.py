@@ -25,7 +25,11 @@ and the attribute itself for the class. So:
   read nothing.
 
 Mapped subclasses (single- and joined-table inheritance) get their own attributes from
-SQLAlchemy; a listener guards them under the base's declarations as each is mapped.
+SQLAlchemy; a listener guards them under the base's declarations as each is mapped, and
+another, when the mappers are configured, gives an undecorated one the base's policy and
+masked repr, or refuses it if it declares managed columns of its own. The primary key and
+foreign keys cannot be managed: SQLAlchemy hands them out as identities. The subject's
+``set`` event refuses a change made around the descriptor (``merge``, ``set_attribute``).
 
 This module is reached only for a class SQLAlchemy has instrumented (``_sa_class_manager``
 in its own ``__dict__``); the core never imports it, or SQLAlchemy, otherwise.
