@@ -309,9 +309,13 @@ def record_policy(cls: type) -> RecordPolicy:
         AnnotationError: *cls* is not a purposeful record.
     """
     policy = cls.__dict__.get(_POLICY_ATTR) if isinstance(cls, type) else None
+    if policy is None and not isinstance(cls, type):  # never its repr: it may read values
+        raise AnnotationError(
+            f"an instance of {type(cls).__qualname__} is not a record class; pass its class"
+        )
     if policy is None:
         raise AnnotationError(
-            f"{getattr(cls, '__qualname__', cls)!r} is not a purposeful record; "
+            f"{cls.__qualname__!r} is not a purposeful record; "
             f"decorate it with @purposeful.record(subject=...)"
         )
     return policy  # type: ignore[no-any-return]

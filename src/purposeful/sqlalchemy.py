@@ -55,6 +55,7 @@ def withheld_columns(
         ConfigurationError: no purpose was given and no scope is open.
         UnknownPurpose: the purpose is not in the configured registry.
     """
+    resolved, actor = _purpose_and_actor(purpose, actor)
     policy = record_policy(model)
     if policy.kind != "sqlalchemy":
         raise AnnotationError(
@@ -62,7 +63,6 @@ def withheld_columns(
             f"purposeful.sqlalchemy minimises SQLAlchemy queries only (use "
             f"purposeful.project(record, purpose) for other records)"
         )
-    resolved, actor = _purpose_and_actor(purpose, actor)
     withheld = []
     for name in policy.names:
         field_policy = policy.fields.get(name)
@@ -98,6 +98,11 @@ def minimised(
 def _purpose_and_actor(
     purpose: Purpose | str | None, actor: Actor | None
 ) -> tuple[Purpose, Actor | None]:
+    if actor is not None and not isinstance(actor, Actor):
+        raise ConfigurationError(
+            f"minimised() and withheld_columns() take actor= as a purposeful.Actor, not "
+            f"{type(actor).__name__}: pass Actor(id, role=..., clearance=...)"
+        )
     scope = current_scope()
     if scope is not None and scope.closed:
         scope = None

@@ -16,9 +16,12 @@ never to the caller. They are, by code object: ``Field.pre_save`` and the raw pa
 and ``Model.refresh_from_db`` (moving values from a fresh row into the instance, which is
 also how a deferred field is loaded). ``Model.__init__`` and ``from_db`` only assign.
 
-Pickling and copying read every managed field first; ``repr`` masks managed fields and the
-subject. The declaration sits on the field itself (`purposeful.django.managed`), as an
-attribute that ``Field.deconstruct`` does not return, so migrations see no change.
+A model inheriting from a record without being decorated has its own managed fields fail
+closed (`AnnotationError` on read) until it is; ``save()`` raises a `ManagedValueError`
+instead of an error quoting a managed value. Pickling and copying read every managed field
+first; ``repr`` masks managed fields and the subject. The declaration sits on the field
+itself (`purposeful.django.managed`), as an attribute that ``Field.deconstruct`` does not
+return, so migrations see no change.
 
 This module never imports Django at import time: it is reached only for a class whose MRO
 holds ``django.db.models.base.Model``, and imports Django's internals when it installs.
@@ -32,7 +35,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import _guard
-from ..errors import AnnotationError
+from ..errors import AnnotationError, ManagedValueError
 from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr
 
 if TYPE_CHECKING:
@@ -89,6 +92,7 @@ class DjangoKind(RecordKind):
 
     def install(self, cls: type, policy: RecordPolicy) -> None:
         _exempt_the_orms_own_reads()
+        _refuse_undecorated_children()
         for field_policy in policy.fields.values():
             raw = _install_getter(cls, field_policy)
             object.__setattr__(field_policy, "_raw", raw)
@@ -110,6 +114,7 @@ class DjangoKind(RecordKind):
             cls, "__repr__", masked_repr(cls, policy.subject, policy.fields, self.fields(cls))
         )
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
+        type.__setattr__(cls, "save_base", _scrubbing(cls, frozenset(managed)))
         _guard.validates_on_init(cls)  # the slow path looks for the exempt code below
 
 
@@ -175,6 +180,29 @@ def _install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
     return _loading_reader(name)
 
 
+def _scrubbing(cls: type, managed: frozenset[str]) -> Callable[..., None]:
+    """``save_base`` (under ``save()``), raising a `ManagedValueError` instead of Django's
+    error when that quotes a managed value it could not convert for the database."""
+    save_base = getattr(cls, "save_base")  # noqa: B009
+
+    @functools.wraps(save_base)
+    def scrubbing_save_base(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            save_base(self, *args, **kwargs)
+            return
+        except (ValueError, TypeError) as exc:
+            error: Exception = exc
+            held = self.__dict__
+            message = _guard.scrubbed(exc, cls, managed, {n: held[n] for n in managed if n in held})
+            del held
+        if message is None:
+            raise error
+        del error
+        raise ManagedValueError(message)
+
+    return scrubbing_save_base
+
+
 def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
     @functools.wraps(method)
     def reading_first(self: Any, *args: Any) -> Any:
@@ -201,6 +229,46 @@ def _exempt_the_orms_own_reads() -> None:
     ):
         for code in _codes(function.__code__):
             _guard.exempt(code)
+
+
+@functools.cache
+def _refuse_undecorated_children() -> None:
+    """Make the managed fields a model inheriting from a record declares itself fail closed
+    until the model is decorated: reading one (its ``save()`` too) raises `AnnotationError`.
+
+    Django builds the child (``class_prepared``) before ``@purposeful.record`` can decorate
+    it, so the refusal is at the read, and the decoration replaces it with the guard."""
+    from django.db.models.signals import class_prepared
+
+    class_prepared.connect(_fail_closed, weak=False, dispatch_uid="purposeful-undecorated")
+
+
+def _fail_closed(sender: type, **kwargs: Any) -> None:
+    from ..records import _POLICY_ATTR
+
+    if not any(_POLICY_ATTR in k.__dict__ for k in sender.__mro__[1:]):
+        return
+    opts: Any = sender._meta  # type: ignore[attr-defined]
+    for field in opts.local_concrete_fields:
+        if getattr(field, METADATA_KEY, None) is not None:
+            type.__setattr__(sender, field.attname, _undecorated(sender, field.attname))
+
+
+def _undecorated(cls: type, name: str) -> property:
+    def refuse(obj: Any) -> Any:
+        raise AnnotationError(
+            f"{cls.__qualname__}.{name} is declared with purposeful.django.managed(...), but "
+            f"{cls.__qualname__} is not decorated, so nothing decides its reads: decorate the "
+            f"model with @purposeful.record(subject=...)"
+        )
+
+    def setter(obj: Any, value: Any) -> None:
+        obj.__dict__[name] = value
+
+    def deleter(obj: Any) -> None:
+        del obj.__dict__[name]
+
+    return property(refuse, setter, deleter, doc=f"Managed field {name!r}, undecorated.")
 
 
 def _codes(code: types.CodeType) -> Iterator[types.CodeType]:

@@ -25,7 +25,11 @@ and the attribute itself for the class. So:
   read nothing.
 
 Mapped subclasses (single- and joined-table inheritance) get their own attributes from
-SQLAlchemy; a listener guards them under the base's declarations as each is mapped.
+SQLAlchemy; a listener guards them under the base's declarations as each is mapped, and
+another, when the mappers are configured, gives an undecorated one the base's policy and
+masked repr, or refuses it if it declares managed columns of its own. The primary key and
+foreign keys cannot be managed: SQLAlchemy hands them out as identities. The subject's
+``set`` event refuses a change made around the descriptor (``merge``, ``set_attribute``).
 
 This module is reached only for a class SQLAlchemy has instrumented (``_sa_class_manager``
 in its own ``__dict__``); the core never imports it, or SQLAlchemy, otherwise.
@@ -88,7 +92,10 @@ class SqlalchemyKind(RecordKind):
                     f"mapped_column(info=...) and in its Annotated[...] type, differently; "
                     f"keep one declaration"
                 )
-            found.append(DeclaredField(prop.key, declared if declared is not None else annotated))
+            tag = declared if declared is not None else annotated
+            if tag is not None:
+                _refuse_a_key(cls, prop)
+            found.append(DeclaredField(prop.key, tag))
         return found
 
     def slotted(self, cls: type) -> bool:
@@ -114,6 +121,14 @@ class SqlalchemyKind(RecordKind):
                 _swap(sub_cls, guards)
 
         event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
+        event.listen(mapper, "mapper_configured", _under_the_base(cls, policy), propagate=True)
+        event.listen(
+            getattr(cls, policy.subject),
+            "set",
+            _refuse_a_subject_change,
+            active_history=True,
+            propagate=True,
+        )
         managed = tuple(policy.fields)
         getstate = getattr(cls, "__getstate__", object.__getstate__)
 
@@ -131,6 +146,66 @@ class SqlalchemyKind(RecordKind):
 
 
 SQLALCHEMY = SqlalchemyKind()
+
+
+def _refuse_a_key(cls: type, prop: Any) -> None:
+    """Refuse a managed primary key or foreign key: SQLAlchemy hands their values out
+    undecided (the identity key, the identity map, the related row's primary key)."""
+    where = f"{cls.__qualname__}.{prop.key}"
+    if any(c.primary_key for c in prop.columns):
+        raise AnnotationError(
+            f"{where}: the primary key cannot be managed: SQLAlchemy hands it out as the "
+            f"row's identity (inspect(row).identity, the session's identity map, relations). "
+            f"Use a surrogate key and manage the other columns"
+        )
+    if any(c.foreign_keys for c in prop.columns):
+        raise AnnotationError(
+            f"{where}: a foreign key column cannot be managed: its value is the related "
+            f"row's key, handed out undecided through the relationship. Manage the columns "
+            f"of the related class (decorated with @purposeful.record) instead"
+        )
+
+
+def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], None]:
+    """A ``mapper_configured`` listener for the mapped subclasses of *cls*: a subclass not
+    decorated itself is guarded under *cls*'s declarations, so it must declare no managed
+    column of its own, and it takes *cls*'s policy (for `project`) and masked repr (over a
+    ``MappedAsDataclass`` repr that would read every column)."""
+    from ..records import _POLICY_ATTR
+
+    def configured(sub_mapper: Any, sub_cls: type) -> None:
+        if sub_cls is cls or _POLICY_ATTR in sub_cls.__dict__:
+            return
+        own = [f.name for f in SQLALCHEMY.fields(sub_cls) if f.declaration is not None]
+        if any(name not in policy.fields for name in own):
+            raise AnnotationError(
+                f"{sub_cls.__qualname__} declares managed columns "
+                f"({', '.join(n for n in own if n not in policy.fields)}) but is not "
+                f"decorated, so they would be read undecided: decorate it with "
+                f"@purposeful.record(subject={policy.subject!r})"
+            )
+        type.__setattr__(sub_cls, _POLICY_ATTR, policy)
+        masked = _masked_repr(sub_cls, policy.subject, frozenset(policy.fields))
+        type.__setattr__(sub_cls, "__repr__", masked)
+
+    return configured
+
+
+def _refuse_a_subject_change(target: Any, value: Any, old: Any, initiator: Any) -> None:
+    """The subject attribute's ``set`` event: ``session.merge``, ``attributes.set_attribute``
+    and every other write through SQLAlchemy's attribute machinery reach it."""
+    from sqlalchemy.orm.base import NO_VALUE
+
+    same = old is NO_VALUE or old is None or _guard._equal(old, value)
+    del old
+    if not same:
+        del value  # no subject id in this frame when it raises
+        raise SubjectChangeRefused(
+            f"{type(target).__qualname__}.{initiator.key} identifies the person the record is "
+            f"about and cannot be changed once set (session.merge of another row with the "
+            f"same primary key, attributes.set_attribute): build a new record for the other "
+            f"person instead"
+        )
 
 
 def _mapper(cls: type) -> Any:
