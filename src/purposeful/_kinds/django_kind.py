@@ -66,7 +66,9 @@ class DjangoKind(RecordKind):
             )
         concrete = {id(f) for f in opts.concrete_fields}
         found = []
-        for field in opts.get_fields(include_hidden=True):
+        # forward fields only: reverse relations need the app registry, which is not ready
+        # while Django imports an app's models.py (where this decorator runs)
+        for field in [*opts.fields, *opts.many_to_many, *opts.private_fields]:
             declaration = getattr(field, METADATA_KEY, None)
             if declaration is not None and (id(field) not in concrete or field.is_relation):
                 raise AnnotationError(
@@ -102,7 +104,9 @@ class DjangoKind(RecordKind):
         subject = cls.__dict__[policy.subject]
         if _guard.guarded_field(subject) is None:  # a deferred subject loads, as Django's
             loaded = property(_loading_reader(policy.subject), subject.fset, subject.fdel)
-            type.__setattr__(cls, policy.subject, loaded)
+            # not a `property` itself: Django's check models.E025 refuses a property named
+            # like a foreign key's attname (``client_id`` of ``client``), a usual subject
+            type.__setattr__(cls, policy.subject, _SubjectAttribute(loaded))
         managed = tuple(policy.fields)
 
         def decide(obj: Any) -> None:
@@ -119,6 +123,25 @@ class DjangoKind(RecordKind):
 
 
 DJANGO = DjangoKind()
+
+
+class _SubjectAttribute:
+    """The subject's guard (a property: loads a deferred subject, refuses a change once
+    set) under a class Django's system checks do not count as a property."""
+
+    __slots__ = ("_guard",)
+
+    def __init__(self, guard: property) -> None:
+        self._guard = guard
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else self._guard.__get__(obj, owner)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self._guard.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self._guard.__delete__(obj)
 
 
 def _load(name: str) -> Callable[[Any], Any]:
