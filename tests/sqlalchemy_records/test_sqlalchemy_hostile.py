@@ -343,9 +343,11 @@ def test_minimised_base_query_fetches_a_decorated_subclass_column_as_documented(
     assert any("findings" in s.split("FROM")[0] for s in statements.statements)
 
 
-def test_a_commit_expires_minimisation_as_documented(rows: Any, statements: StatementLog) -> None:
-    """docs/sqlalchemy.md, Limits: after a commit expires a minimised row, its next load
-    fetches every column, the withheld ones included."""
+def test_a_commit_keeps_the_withheld_columns_of_a_minimised_row_unfetched(
+    rows: Any, statements: StatementLog
+) -> None:
+    """A commit expires a minimised row; its reload fetches the other columns only, and the
+    withheld column is still refused in enforce mode, also after session.refresh."""
     with Session(rows) as session:
         visit = session.scalars(
             select(SaHostileVisit)
@@ -353,6 +355,27 @@ def test_a_commit_expires_minimisation_as_documented(rows: Any, statements: Stat
             .options(minimised(SaHostileVisit, "funder-reporting"))
         ).one()
         assert "summary" not in vars(visit)
+        session.commit()
+        statements.clear()
+        assert visit.region == "Otago"
+        assert "summary" not in vars(visit)
+        session.refresh(visit)
+        assert "summary" not in vars(visit)
+        with (
+            purposeful.use("funder-reporting", actor=WORKER),
+            pytest.raises(purposeful.PurposeViolation),
+        ):
+            visit.summary  # noqa: B018
+    assert len(statements.statements) == 2
+    assert not any("summary" in s.split("FROM")[0] for s in statements.statements)
+
+
+def test_an_unminimised_row_reloads_every_column_after_a_commit(
+    rows: Any, statements: StatementLog
+) -> None:
+    """The deferral kept through expiry is only what the query deferred."""
+    with Session(rows) as session:
+        visit = session.scalars(select(SaHostileVisit).where(SaHostileVisit.id == 1)).one()
         session.commit()
         statements.clear()
         assert visit.region == "Otago"

@@ -130,6 +130,7 @@ class SqlalchemyKind(RecordKind):
             propagate=True,
         )
         managed = tuple(policy.fields)
+        _keep_deferred_through_expiry(cls, managed)
         getstate = getattr(cls, "__getstate__", object.__getstate__)
 
         def __getstate__(self: Any) -> Any:
@@ -146,6 +147,41 @@ class SqlalchemyKind(RecordKind):
 
 
 SQLALCHEMY = SqlalchemyKind()
+
+
+_DEFERRED = "purposeful.deferred"
+
+
+def _keep_deferred_through_expiry(cls: type, managed: tuple[str, ...]) -> None:
+    """A managed column a query deferred (``minimised``, ``defer``) stays deferred when the
+    instance expires: SQLAlchemy would otherwise reload it with the next read of any column."""
+    from sqlalchemy import event
+
+    def loaded(target: Any, *_: Any) -> None:
+        if _decorated(type(target)) is not cls:
+            return
+        state = target._sa_instance_state
+        callables = state.callables
+        state.info[_DEFERRED] = {n: callables[n] for n in managed if n in callables}
+
+    def expired(target: Any, attrs: Any) -> None:
+        if attrs is not None or _decorated(type(target)) is not cls:
+            return
+        state = target._sa_instance_state
+        for name, loader in state.info.get(_DEFERRED, {}).items():
+            state.expired_attributes.discard(name)
+            state.callables[name] = loader
+
+    event.listen(cls, "load", loaded, propagate=True)
+    event.listen(cls, "refresh", loaded, propagate=True)
+    event.listen(cls, "expire", expired, propagate=True)
+
+
+def _decorated(klass: type) -> type | None:
+    for base in klass.__mro__:
+        if "__purposeful_record__" in base.__dict__:
+            return base
+    return None
 
 
 def _refuse_a_key(cls: type, prop: Any) -> None:
