@@ -105,7 +105,7 @@ def problem_for(
         decision = error.decision
         return Problem(
             type=f"{PROBLEM_BASE}purpose-violation",
-            title="A read was refused for this request's purpose",
+            title="A read of managed data was refused",
             status=403,
             detail=decision.explain(),
             extensions={
