@@ -158,11 +158,15 @@ def _keep_deferred_through_expiry(cls: type, managed: tuple[str, ...]) -> None:
     from sqlalchemy import event
 
     def loaded(target: Any, *_: Any) -> None:
-        if _decorated(type(target)) is not cls:
-            return
+        # every loaded row comes here: the common case (nothing deferred) costs one lookup
         state = target._sa_instance_state
         callables = state.callables
-        state.info[_DEFERRED] = {n: callables[n] for n in managed if n in callables}
+        deferred = {n: callables[n] for n in managed if n in callables} if callables else {}
+        if deferred:
+            if _decorated(type(target)) is cls:
+                state.info[_DEFERRED] = deferred
+        elif _DEFERRED in vars(state).get("info", {}):  # a refresh loaded them: forget
+            del state.info[_DEFERRED]
 
     def expired(target: Any, attrs: Any) -> None:
         if attrs is not None or _decorated(type(target)) is not cls:
