@@ -455,14 +455,20 @@ def slot_of(cls: type, name: str) -> types.MemberDescriptorType | None:
 
 
 def install_getter(
-    cls: type, policy: FieldPolicy, *, store: Callable[[Any, Any], None] | None = None
+    cls: type,
+    policy: FieldPolicy,
+    *,
+    store: Callable[[Any, Any], None] | None = None,
+    missing: Callable[[Any], Any] | None = None,
 ) -> Callable[[Any], Any]:
     """Replace the field's class attribute with a guard property; return the undecided
     reader the library itself uses (`FieldPolicy._raw`).
 
     *store* writes a value assigned to the field, for a record kind whose assignments must
     keep its own bookkeeping (pydantic's set of fields set); default: the slot or
-    ``__dict__``."""
+    ``__dict__``. *missing* gives the value of a ``__dict__`` field the instance does not
+    hold yet, after the read was decided (an ORM's deferred column, loaded then); default:
+    `AttributeError`."""
     name = policy.name
     namespace: dict[str, Any] = {
         "_fast": fast_state,
@@ -482,8 +488,11 @@ def install_getter(
             "try:",
             f"    return obj.__dict__[{name!r}]",
             "except KeyError:",
-            f"    raise AttributeError({name!r}) from None",
+            "    return _missing(obj)"
+            if missing
+            else f"    raise AttributeError({name!r}) from None",
         ]
+        namespace["_missing"] = missing
 
         def setter(obj: Any, value: Any) -> None:
             obj.__dict__[name] = value

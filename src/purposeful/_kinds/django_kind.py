@@ -168,39 +168,10 @@ def _loading_reader(name: str) -> Callable[[Any], Any]:
 
 
 def _install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
-    """`_guard.install_getter` for a model field: the value is read from ``__dict__``, and a
-    deferred one is loaded after the decision. Returns the undecided reader."""
-    name = policy.name
-    namespace: dict[str, Any] = {
-        "_fast": _guard.fast_state,
-        "_policy": policy,
-        "_slow": _guard.read_slow,
-        "_read_it": _guard.READ_IT,
-        "_load": _load(name),
-    }
-    read = [
-        "try:",
-        f"    return obj.__dict__[{name!r}]",
-        "except KeyError:",
-        "    return _load(obj)",
-    ]
-    source = _guard._getter_source(name, read)
-    filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
-    _guard._compile(source, filename, namespace)
-    getter = namespace[name]
-    getter.__qualname__ = f"{cls.__qualname__}.{name}"
-    getter.__purposeful_field__ = policy
-    getter.__purposeful_storage__ = None
-
-    def setter(obj: Any, value: Any) -> None:
-        obj.__dict__[name] = value
-
-    def deleter(obj: Any) -> None:
-        del obj.__dict__[name]
-
-    guard = property(getter, setter, deleter, doc=f"Managed field {name!r} (purposeful).")
-    type.__setattr__(cls, name, guard)
-    return _loading_reader(name)
+    """`_guard.install_getter` for a model field: a deferred value is loaded after the
+    decision. Returns the undecided reader, which loads too."""
+    _guard.install_getter(cls, policy, missing=_load(policy.name))
+    return _loading_reader(policy.name)
 
 
 def _scrubbing(cls: type, managed: frozenset[str]) -> Callable[..., None]:
