@@ -477,7 +477,7 @@ def test_consent_fields_are_noted_per_person(sink: RecordingSink) -> None:
 def test_a_long_scope_keeps_a_bounded_number_of_people_and_stays_true(
     sink: RecordingSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from purposeful import scope as scope_module
+    from purposeful import _scope as scope_module
 
     monkeypatch.setattr(scope_module, "_PEOPLE_KEPT", 20)
     purposeful.configure(pseudonymise=KEY.pseudonym, flush_reads=10)
@@ -498,7 +498,7 @@ def test_a_long_scope_keeps_a_bounded_number_of_people_and_stays_true(
 def test_a_forgotten_persons_record_is_not_readable_after_the_scope_closes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from purposeful import scope as scope_module
+    from purposeful import _scope as scope_module
 
     monkeypatch.setattr(scope_module, "_PEOPLE_KEPT", 2)
     people = [Contact(f"P-{n}", "021", "a@b") for n in range(10)]

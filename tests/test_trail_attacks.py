@@ -67,7 +67,7 @@ def pause_at(where: Callable[[FrameType], bool], marker: str, then: Callable[[],
 
 
 def in_scope_module(frame: FrameType) -> bool:
-    return frame.f_code.co_filename.endswith(os.path.join("purposeful", "scope.py"))
+    return frame.f_code.co_filename.endswith(os.path.join("purposeful", "_scope.py"))
 
 
 def in_a_guard(frame: FrameType) -> bool:

@@ -81,7 +81,7 @@ def _a_read_races_the_forgetting() -> tuple[list[Any], list[object], list[str]]:
     def trace(frame: FrameType, event: str, arg: object) -> Any:
         if event == "call":
             inside = frame.f_code.co_name == "read" and frame.f_code.co_filename.endswith(
-                os.path.join("purposeful", "scope.py")
+                os.path.join("purposeful", "_scope.py")
             )
             return trace if inside else None
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)

@@ -1,4 +1,7 @@
-"""Asking a consent checker about one person, safely: the one place a scope calls one.
+"""Asking a consent checker about people, safely: the one place a scope calls one.
+
+`ConsentAnswers` is a scope's: it asks about each person once, as of the scope's opening,
+and forgets every answer (they are keyed by raw subject ids) when the scope closes.
 
 A checker that fails refuses the read (reason ``consent-check-failed``) and is logged
 without the subject; one that answers anything but a `ConsentStatus` or ``True`` fails
@@ -16,14 +19,14 @@ from .errors import ConfigurationError
 from .purposes import Purpose
 from .typing import ConsentChecker
 
-__all__ = ["ask_consent"]
+Answer = tuple[tuple[Reason, ...], ConsentStatus | None]
+
+__all__ = ["ConsentAnswers", "ask_consent"]
 
 _log = logging.getLogger("purposeful")
 
 
-def ask_consent(
-    checker: ConsentChecker, subject: str, purpose: Purpose, at: datetime
-) -> tuple[tuple[Reason, ...], ConsentStatus | None]:
+def ask_consent(checker: ConsentChecker, subject: str, purpose: Purpose, at: datetime) -> Answer:
     """The checker's answer for *subject* under *purpose* as of *at*: the reasons to refuse
     (none when consent is in force) and the status, when the checker gives one."""
     try:
@@ -49,3 +52,39 @@ def ask_consent(
             purpose.id,
         )
         return ((Reason.CONSENT_CHECK_FAILED,), None)
+
+
+class ConsentAnswers:
+    """One scope's consent answers: the checker is asked about each person once, as of
+    *at* (the scope's opening)."""
+
+    __slots__ = ("_answers", "_at", "_checker", "_purpose")
+
+    def __init__(self, checker: ConsentChecker | None, purpose: Purpose, at: datetime) -> None:
+        self._checker = checker
+        self._purpose = purpose
+        self._at = at
+        self._answers: dict[str, Answer] = {}
+
+    def of(self, subject: str) -> Answer:
+        """The reasons to refuse a read that needs *subject*'s consent (none when it is in
+        force), and the status when the checker gives one."""
+        found = self._answers.get(subject)
+        if found is not None:
+            return found
+        if self._checker is None:
+            found = ((Reason.NO_CONSENT_CHECKER,), None)
+        elif not subject:  # a record without a subject id has no one to have consented
+            found = ((Reason.CONSENT_NOT_HELD,), None)
+        else:
+            found = ask_consent(self._checker, subject, self._purpose, self._at)
+        self._answers[subject] = found
+        return found
+
+    def __len__(self) -> int:
+        """How many people's answers are held."""
+        return len(self._answers)
+
+    def clear(self) -> None:
+        """Forget every answer (and so every subject id): the scope closed."""
+        self._answers.clear()

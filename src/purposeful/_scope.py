@@ -1,0 +1,514 @@
+"""The scope object: one open purpose scope's decisions, what it read per person, and its
+report's parts.
+
+`Scope.read` is the slow path of a managed read inside a scope (`_guard` calls it): it
+decides the field once (`Scope.decide`), notes that the field was read for the record's
+person, and makes the record the hot path's last. Each scope notes, per person, which fields
+of that person's records it read, and hands a `ScopeReport` to the configured sinks when it
+closes; a long scope sends parts of it on the way (``flush_reads``, ``flush_seconds``), so a
+crash loses little (`_trail` sends them). Opening, entering and closing scopes is
+`purposeful.scope`'s; this module decides and notes; it never formats spans or writes files.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from . import _guard, _trail
+from ._config import Configuration, get_configuration
+from ._consent import ConsentAnswers
+from ._guard import orphans as _orphans
+from ._trail import emit
+from .actors import Actor
+from .decisions import ConsentStatus, Decision, Mode, Outcome, ScopeReport, Upstream
+from .errors import AuditSinkError, PurposeViolation
+from .purposes import Purpose
+from .typing import ConsentChecker
+
+if TYPE_CHECKING:
+    from .records import FieldPolicy
+
+__all__ = ["Scope"]
+
+_log = logging.getLogger("purposeful")
+
+_scope_var = _guard.scope_var
+_fast_var = _guard.fast_var
+_READ_IT = _guard.READ_IT
+# Enum members as module globals: an attribute lookup on the enum class costs ~60 ns on
+# Python 3.11, on the path every new record of a list view takes.
+_ALLOWED = Outcome.ALLOWED
+_WOULD_DENY = Outcome.WOULD_DENY
+#: The inline set of a record the hot path may note no field of (see `Scope.read`).
+_NOTHING: frozenset[object] = frozenset()
+#: A scope that sends parts keeps at most about this many people's sets of fields read
+#: (`Scope._forget_sent`); one that sends nothing, until it reaches it and starts again.
+_PEOPLE_KEPT = 10_000
+
+
+class Scope:
+    """One open purpose scope: its purpose, actor, and the decisions made so far.
+
+    Get it from ``with use(...) as scope``. Its state is private to the library; read it
+    through `purpose`, `actor`, `opened_at` and `decisions`.
+
+    What it read, per person: for each subject id, the set of fields read from that
+    person's records (``_seen``), which the hot path also reads to answer "already read
+    here". The first read of a field for a person is noted in that set: by the getter itself
+    when the field is already decided for the record's class (its *inline* set), else by
+    `read` on the slow path.
+
+    Parts: ``_dirty`` lists the sets of the people whose records were read since the last
+    part, appended when the slow path makes a record the last one; a part sends what each
+    such set gained since it was last sent. ``_count`` bounds the reads waiting: each new
+    note counts one, and making a record the last reserves one for each field the getter may
+    still note for it by itself (decided for its class, not yet read for its person) and
+    gives back what the record before it left unused, so a part is sent when
+    ``flush_reads`` new reads may be waiting, not later. Sending a part
+    swaps the inline sets for fresh ones (`_renew_inline`), so a record the getter is still
+    noting for goes through the slow path once more and is listed again.
+    """
+
+    __slots__ = (
+        "_allowed",
+        "_closed",
+        "_config",
+        "_consents",
+        "_context",
+        "_count",
+        "_decided",
+        "_dirty",
+        "_disclosures",
+        "_failed",
+        "_failures",
+        "_flush_reads",
+        "_forgot",
+        "_frame",
+        "_generators",
+        "_id",
+        "_lock",
+        "_log",
+        "_marked",
+        "_opener",
+        "_outer",
+        "_part",
+        "_people",
+        "_people_count",
+        "_seen",
+        "_sending",
+        "_sent_decisions",
+        "_sent_disclosures",
+        "_within",
+        "actor",
+        "flush_seconds",
+        "opened_at",
+        "purpose",
+        "upstream",
+    )
+
+    def __init__(
+        self,
+        purpose: Purpose,
+        actor: Actor,
+        consent: ConsentChecker | None,
+        *,
+        opener: object = None,
+        outer: Scope | None = None,
+        frame: FrameType | None = None,
+        config: Configuration | None = None,
+        within: Scope | None = None,
+        upstream: Upstream | None = None,
+    ) -> None:
+        self.purpose = purpose
+        self.actor = actor
+        #: the scope in another service this one works for, from a verified purpose claim
+        self.upstream = upstream
+        self._opener = opener
+        self._outer = outer
+        #: the frame of the iterated generator that opened the scope, else None
+        self._frame = frame
+        #: the scope that covered the code that opened this one (`_guard.within`)
+        self._within = within
+        #: whether this scope or one it is nested in was opened in an iterated generator
+        self._generators: bool = frame is not None or (outer is not None and outer._generators)
+        self._config = config if config is not None else get_configuration()
+        self.opened_at = datetime.now(UTC)
+        #: per record class, the fields allowed (or would-deny) in this scope without consent
+        self._allowed: dict[type, set[object]] = {}
+        self._decided: dict[object, Decision] = {}
+        #: the consent checker's answers, asked once per person (`_consent.ConsentAnswers`)
+        self._consents = ConsentAnswers(
+            consent if consent is not None else self._config.consent, purpose, self.opened_at
+        )
+        #: record class → subject id → the fields read from that person's records of the
+        #: class: the hot path's sets (per class, so a base class's getter, as in
+        #: ``super().field``, never answers for a subclass's own declaration)
+        self._seen: dict[type, dict[str, set[object]]] = {}
+        self._people_count = 0
+        #: whether a part has ever forgotten people (`_forget`): only then may `read` have
+        #: to check that the person's set it noted into is still the person's
+        self._forgot = False
+        #: id of a person's set → (subject id, the set, the fields already sent in a part),
+        #: kept only when parts are sent
+        self._people: dict[int, tuple[str, set[object], set[object]]] = {}
+        #: the sets of the people read since the last part, and the reads that may be waiting
+        self._dirty: list[set[object]] = []
+        self._count = 0
+        self._log: list[Decision] = []
+        self._disclosures: list[Mapping[str, Any]] = []
+        self._closed = False
+        self._failed = False
+        self._failures: list[AuditSinkError] = []
+        # without a sink nothing is sent in parts, so nothing is counted or listed
+        self._sending = _trail.has_receivers(self._config)
+        self._flush_reads = self._config.flush_reads if self._sending else sys.maxsize
+        self.flush_seconds = self._config.flush_seconds
+        self._id = ""
+        self._part = 0
+        self._sent_decisions = 0
+        self._sent_disclosures = 0
+        self._marked: float | None = None
+        self._lock = threading.RLock()  # a sink may call purposeful.audit.flush()
+        self._context: contextvars.Context | None = None
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        """The distinct decisions made so far, in order."""
+        return tuple(self._log)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def id(self) -> str:
+        """The scope's id, shared by its reports' parts; unique across processes. A purpose
+        claim sent to another service names it, so both services' reports join up."""
+        if not self._id:
+            self._id = _trail.new_id()
+        return self._id
+
+    def read(self, policy: FieldPolicy, obj: object) -> object:
+        """Decide a read of *policy*'s field on *obj* (the slow path), note that it was
+        handed out for the person whose record it is, and make *obj* the hot path's last
+        record; return `_guard.READ_IT`, for the caller to read the value itself, or raise
+        `PurposeViolation`. Sends a part if ``flush_reads`` new reads may be waiting."""
+        # the path every new record of a list view takes: calls and lookups are kept few
+        decision = self._decided.get(policy) or self.decide(policy, obj)
+        outcome = decision.outcome
+        if outcome is not _ALLOWED and outcome is not _WOULD_DENY:
+            raise PurposeViolation(decision)
+        cls = type(obj)
+        by_subject = self._seen.get(cls)
+        if by_subject is None:
+            by_subject = self._seen.setdefault(cls, {})  # setdefault: two threads, one dict
+        subject = policy.record._subject_raw(obj)
+        if type(subject) is not str:
+            subject = "" if subject is None else str(subject)
+        sending = self._sending
+        seen = by_subject.get(subject)
+        if seen is None:  # a new person: a list view meets one per record
+            if sending or self._people_count < _PEOPLE_KEPT:  # `_new_person`, inline
+                seen = by_subject.setdefault(subject, set())  # two threads, one set
+                self._people_count += 1
+                if sending:
+                    self._people.setdefault(id(seen), (subject, seen, set()))
+            else:
+                seen = self._new_person(by_subject, subject)
+        if policy not in seen:
+            seen.add(policy)
+            if self._forgot and by_subject.get(subject) is not seen:
+                # a part on another thread forgot the person between the get and the add
+                seen.clear()  # it stays empty: no hot path may read through it
+                seen = self._new_person(by_subject, subject)
+                seen.add(policy)
+            if sending:
+                self._count += 1
+        subject = ""  # no raw id in this frame while a part is sent below
+        del by_subject
+        if not (self._generators or _orphans) and _scope_var.get() is self:
+            inline = self._allowed.get(cls, _NOTHING)
+            if sending:
+                # reserve the fields the getter may note here by itself, and give back what
+                # the record read last did not use of its own reservation
+                last_seen, _, last_inline = _fast_var.get()
+                self._count += len(inline - seen) - len(last_inline - last_seen)
+            _fast_var.set((seen, obj, inline))
+        if sending:
+            self._dirty.append(seen)
+            if self._count >= self._flush_reads:
+                self.flush()  # renews the inline sets: the getter's next new field comes here
+        return _READ_IT
+
+    def _new_person(self, by_subject: dict[str, set[object]], subject: str) -> set[object]:
+        """The set of fields read from *subject*'s records of one class, made now (or the
+        one another thread made first). A scope that sends nothing and has met
+        `_PEOPLE_KEPT` people starts its sets afresh."""
+        if not self._sending and self._people_count >= _PEOPLE_KEPT:
+            self._forget(only_sent=False)
+        seen = by_subject.setdefault(subject, set())  # setdefault: two threads, one set
+        self._people_count += 1
+        if self._sending:
+            self._people.setdefault(id(seen), (subject, seen, set()))
+        return seen
+
+    def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
+        """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
+        codes only, never values; it goes out with the scope's report."""
+        self._disclosures.append(dict(attributes))
+
+    def decide(
+        self, policy: FieldPolicy, obj: object, *, refusal: Outcome | None = None
+    ) -> Decision:
+        """The decision for *policy*'s field on *obj*, made once and cached in this scope.
+
+        A decision that does not depend on the subject is cached per field, and an allowed
+        or would-deny one joins the class's set the hot path notes from. One that needs
+        consent is cached per field and subject; consent is asked once per subject per
+        scope, and the person's set of fields read makes the next read of it fast.
+
+        Args:
+            refusal: the outcome of a refusal; default: denied or would-deny, by mode. A
+                `Outcome.WITHHELD` refusal (a projection) is cached apart, so a later direct
+                read of the field is still decided as a read.
+        """
+        cached = self._decided.get(policy)
+        if cached is not None:
+            return cached
+        reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
+        key: object = policy
+        consent: ConsentStatus | None = None
+        if needs_consent:
+            subject = policy.record.subject_of(obj)
+            key = (policy, subject)
+            cached = self._decided.get(key)
+            if cached is not None:
+                return cached
+            consent_reasons, consent = self._consents.of(subject)
+            reasons = reasons + consent_reasons
+        outcome = Outcome.ALLOWED
+        if reasons and refusal is not None:
+            outcome = refusal
+            key = (refusal, key)
+            cached = self._decided.get(key)
+            if cached is not None:
+                return cached
+        elif reasons:
+            # the mode of the field's own record class: the cache below is keyed by its policy
+            mode = self._config.mode_for(self.purpose, policy.record.cls)
+            outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
+        decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
+        self._log.append(decision)
+        self._decided[key] = decision
+        if not needs_consent and (outcome is _ALLOWED or outcome is _WOULD_DENY):
+            allowed = self._allowed.get(type(obj))
+            if allowed is None:
+                allowed = self._allowed[type(obj)] = set()
+            allowed.add(policy)
+        return decision
+
+    # --- parts ------------------------------------------------------------------------------
+
+    def opened(self) -> None:
+        """Start looking after the time bound, if the scope's reports go anywhere. Called
+        before the scope is in force: the flusher sends its parts in the context it was
+        opened in (the caller's current span), outside the scope itself, so a sink that
+        reads a record is not counted as the scope reading it."""
+        if self._sending:
+            self._context = contextvars.copy_context()
+            _trail.flusher.add(self)
+
+    def flush(self) -> None:
+        """Send what the scope read and decided since its last part, as a part now, in the
+        context the scope was opened in (outside the scope: a sink's reads are not its).
+
+        A sink or pseudonymiser that fails never stops the read that called this: the
+        failure is logged, and raised when the scope closes.
+        """
+        _trail.call_in(self._context, self._flush_here)
+
+    def _flush_here(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            report = self._take(final=False)
+            if report is not None:
+                self._send(report)
+
+    def tick(self, now: float, *, exiting: bool = False) -> bool:
+        """The flusher's look (`_trail.Flushable`): send a part once unsent reads seen on an
+        earlier look are ``flush_seconds / 2`` old; False once the scope has closed."""
+        if self._closed:
+            return False
+        if exiting:
+            self.flush()
+        elif not self._dirty:
+            self._marked = None
+        elif self._marked is None:
+            self._marked = now
+        elif now - self._marked >= self.flush_seconds / 2:
+            self._marked = None
+            self.flush()
+        return True
+
+    def _send(self, report: ScopeReport) -> None:
+        try:
+            emit(report, self._config)
+        except AuditSinkError as sink_error:
+            _log.error("purposeful: %s", sink_error)
+            self._failures.append(sink_error)
+
+    def _take(self, final: bool) -> ScopeReport | None:
+        """The next part (under the scope's lock): what is new since the last one, or None
+        if nothing is. Raw subject ids stop here."""
+        if final and self._part == 0:  # the common case: the whole scope is one report
+            people: list[tuple[str, set[object]]] = [
+                person for by_subject in self._seen.values() for person in by_subject.items()
+            ]
+        else:
+            people = self._new_reads(final)
+        decisions = self._log[self._sent_decisions :]
+        disclosures = self._disclosures[self._sent_disclosures :]
+        if not (final or people or decisions or disclosures):
+            return None
+        self._sent_decisions += len(decisions)
+        self._sent_disclosures += len(disclosures)
+        try:
+            summary = _trail.summarise(people, self._config)  # type: ignore[arg-type]
+        finally:
+            people.clear()  # no raw id outlives the summary, in this frame or a traceback's
+        failure = summary.pop("pseudonym_failure", None)
+        if failure is not None:
+            error = _trail.pseudonym_error(failure)
+            _log.error("purposeful: %s", error)
+            self._failures.append(error)
+        report = ScopeReport(
+            purpose=self.purpose,
+            actor=self.actor,
+            opened_at=self.opened_at,
+            closed_at=datetime.now(UTC),
+            decisions=tuple(decisions),
+            failed=self._failed if final else False,
+            mode=self._config.mode_for(self.purpose, object),
+            disclosures=tuple(disclosures),
+            scope_id=self.id,
+            part=self._part,
+            final=final,
+            upstream=self.upstream,
+            **summary,
+        )
+        self._part += 1
+        return report
+
+    def _new_reads(self, final: bool) -> list[tuple[str, set[object]]]:
+        """(subject id, fields read since the last part) for each person with any: on the
+        final part every person, else those listed in ``_dirty``, which is emptied."""
+        dirty = self._dirty
+        taken = len(dirty)
+        if final:
+            changed: list[int] = list(self._people)
+        else:
+            changed = list({id(seen): None for seen in dirty[:taken]})
+            self._renew_inline()
+        del dirty[:taken]
+        self._count = 0
+        found = []
+        for key in changed:
+            entry = self._people.get(key)
+            if entry is None:  # forgotten by an earlier part: all it held was sent
+                continue
+            subject, seen, sent = entry
+            new = seen - sent
+            if new:
+                sent |= new
+                found.append((subject, new))
+        if not final and self._people_count > _PEOPLE_KEPT:
+            self._forget(only_sent=True)
+        return found
+
+    def _forget(self, *, only_sent: bool) -> None:
+        """Keep a long scope's memory bounded: forget people (all of them, or those whose
+        reads were all sent).
+
+        Their sets are emptied, as at close, and the inline sets renewed, so a context still
+        on such a person's record takes the slow path for its next read, which starts the
+        person afresh (their earlier reads are on record already, or, in a scope that sends
+        nothing, nowhere; a field read again is listed again).
+        """
+        self._forgot = True
+        for by_subject in list(self._seen.values()):
+            for subject, seen in list(by_subject.items()):
+                if only_sent:
+                    entry = self._people.get(id(seen))
+                    if entry is None or len(entry[2]) != len(seen):
+                        continue
+                    del self._people[id(seen)]
+                del by_subject[subject]
+                seen.clear()  # a hot path holding it must not outlive the scope's close
+                self._people_count -= 1
+        self._renew_inline()
+
+    def _renew_inline(self) -> None:
+        """Give each class a fresh inline set and empty the old one, which the hot path of
+        any context may hold: its next new field takes the slow path, which lists its
+        record's person for the next part again."""
+        for cls in list(self._allowed):
+            old = self._allowed[cls]
+            self._allowed[cls] = set(old)
+            old.clear()
+
+    def _close(self, failed: bool) -> ScopeReport | None:
+        """Close the scope, take its last part (None if it would go nowhere) and forget
+        every raw subject id and record it held."""
+        with self._lock:
+            self._closed = True
+            self._failed = failed
+            _trail.flusher.discard(self)
+            report = self._take(final=True) if _trail.has_receivers(self._config) else None
+            self._forget_all()
+            del self._dirty[:]
+            self._consents.clear()
+            self._decided.clear()  # keys of consent decisions hold subject ids
+        return report
+
+    def after_fork(self) -> None:
+        """In a forked child: a lock the parent's flusher held at the fork is held forever
+        here (`_trail.Flushable`)."""
+        self._lock = threading.RLock()
+
+    def raced_close(self) -> None:
+        """A read on another thread noted something while this scope closed: forget it
+        again (the read is refused)."""
+        with self._lock:
+            self._forget_all()
+            self._consents.clear()
+            self._decided.clear()
+
+    def _forget_all(self) -> None:
+        """Empty every set another context's hot path may hold, the inline sets first (the
+        getter notes into a person's set only while its inline set is not empty), and
+        forget every raw subject id. Again after a read raced the close."""
+        for allowed in self._allowed.values():
+            allowed.clear()
+        self._allowed.clear()
+        for by_subject in self._seen.values():
+            for seen in by_subject.values():
+                seen.clear()
+        self._seen.clear()
+        self._people.clear()
+        self._people_count = 0
+        self._forgot = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (
+            f"<Scope {self.purpose.id!r} actor={self.actor.id!r} role={self.actor.role!r} "
+            f"{state}, {len(self._log)} decisions>"
+        )
