@@ -52,6 +52,27 @@ _NOTHING: frozenset[object] = frozenset()
 #: (`Scope._forget_sent`); one that sends nothing, until it reaches it and starts again.
 _PEOPLE_KEPT = 10_000
 
+#: The decisions that depend on nothing but the field, the purpose, the actor and the
+#: configuration (no consent: `FieldPolicy.check`), shared by every scope with the same
+#: three, so a scope's first read of a field is one dict lookup, not a decision made
+#: afresh. Keyed by (purpose, actor); each plan remembers the configuration it was made
+#: under and is made again when another is in force. At most `_PLANS_KEPT` plans.
+Plan = dict["FieldPolicy", Decision]
+_plans: dict[tuple[Purpose, Actor], tuple[Configuration, Plan]] = {}
+_PLANS_KEPT = 256
+
+
+def _plan_for(config: Configuration, purpose: Purpose, actor: Actor) -> Plan:
+    key = (purpose, actor)
+    found = _plans.get(key)
+    if found is not None and found[0] is config:
+        return found[1]
+    if len(_plans) >= _PLANS_KEPT:
+        _plans.clear()
+    plan: Plan = {}
+    _plans[key] = (config, plan)
+    return plan
+
 
 class Scope:
     """One open purpose scope: its purpose, actor, and the decisions made so far.
@@ -101,6 +122,7 @@ class Scope:
         "_part",
         "_people",
         "_people_count",
+        "_plan",
         "_seen",
         "_sending",
         "_sent_decisions",
@@ -143,6 +165,8 @@ class Scope:
         #: per record class, the fields allowed (or would-deny) in this scope without consent
         self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
+        #: the decisions shared with every scope of this purpose and actor (`_plans`)
+        self._plan: Plan | None = None
         #: the consent checker's answers, asked once per person (`_consent.ConsentAnswers`)
         self._consents = ConsentAnswers(
             consent if consent is not None else self._config.consent, purpose, self.opened_at
@@ -282,6 +306,13 @@ class Scope:
         cached = self._decided.get(policy)
         if cached is not None:
             return cached
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _plan_for(self._config, self.purpose, self.actor)
+        if refusal is None:
+            cached = plan.get(policy)
+            if cached is not None:
+                return self._made(policy, obj, cached, policy)
         reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
         key: object = policy
         consent: ConsentStatus | None = None
@@ -305,9 +336,17 @@ class Scope:
             mode = self._config.mode_for(self.purpose, policy.record.cls)
             outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
+        if key is policy:  # not a consent decision, nor a projection's refusal
+            plan[policy] = decision
+        return self._made(policy, obj, decision, key)
+
+    def _made(self, policy: FieldPolicy, obj: object, decision: Decision, key: object) -> Decision:
+        """Log and cache *decision* under *key*; an allowed (or would-deny) field that needs
+        no consent joins the inline set of *obj*'s class."""
         self._log.append(decision)
         self._decided[key] = decision
-        if not needs_consent and (outcome is _ALLOWED or outcome is _WOULD_DENY):
+        outcome = decision.outcome
+        if key is policy and (outcome is _ALLOWED or outcome is _WOULD_DENY):
             allowed = self._allowed.get(type(obj))
             if allowed is None:
                 allowed = self._allowed[type(obj)] = set()
