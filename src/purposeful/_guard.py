@@ -80,6 +80,7 @@ __all__ = [
     "iterated_generator_frame",
     "orphans",
     "owner_frame",
+    "passthrough",
     "protect",
     "read_slow",
     "refusal_behind",
@@ -132,8 +133,9 @@ def _validates_on_init(cls: type) -> bool:
 
 
 # Code that drives a generator as a context manager: a scope opened inside such a generator
-# is meant for the code in the caller's ``with`` block.
-_context_drivers: set[types.CodeType] = set()
+# is meant for the code in the caller's ``with`` block. Kept by id, as `_exempt_ids` (the
+# code objects tested are the callers', of any size), the code kept alive as the value.
+_context_drivers: dict[int, types.CodeType] = {}
 
 
 def exempt(code: types.CodeType) -> None:
@@ -148,7 +150,7 @@ def add_context_driver(code: types.CodeType) -> None:
 
     contextlib's are known; the pytest plugin adds pytest's fixture caller.
     """
-    _context_drivers.add(code)
+    _context_drivers[id(code)] = code
 
 
 def _known_drivers() -> None:
@@ -162,15 +164,18 @@ _known_drivers()
 
 
 # Library code between a `use(...)` and the code that asked for it: an exit stack entering
-# it for its caller.
-_passthrough: set[types.CodeType] = set()
+# it for its caller. By id, as `_context_drivers`.
+passthrough: dict[int, types.CodeType] = {}
 
 
 def _known_passthrough() -> None:
     import contextlib
 
-    _passthrough.add(contextlib.ExitStack.enter_context.__code__)
-    _passthrough.add(contextlib.AsyncExitStack.enter_async_context.__code__)
+    for code in (
+        contextlib.ExitStack.enter_context.__code__,
+        contextlib.AsyncExitStack.enter_async_context.__code__,
+    ):
+        passthrough[id(code)] = code
 
 
 _known_passthrough()
@@ -184,12 +189,12 @@ def owner_frame(frame: types.FrameType) -> types.FrameType:
     while current is not None:
         code = current.f_code
         caller = current.f_back
-        if code in _passthrough:
+        if id(code) in passthrough:
             current = caller
         elif (
             code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR)
             and caller is not None
-            and caller.f_code in _context_drivers
+            and id(caller.f_code) in _context_drivers
         ):
             current = caller.f_back  # whoever entered the context manager
         else:
@@ -210,7 +215,7 @@ def iterated_generator_frame(frame: types.FrameType) -> types.FrameType | None:
     if not owner.f_code.co_flags & (CO_GENERATOR | CO_ASYNC_GENERATOR):
         return None
     caller = owner.f_back
-    if caller is not None and caller.f_code in _context_drivers:
+    if caller is not None and id(caller.f_code) in _context_drivers:
         return None
     return owner
 

@@ -12,10 +12,10 @@ crash loses little (`_trail` sends them). Opening, entering and closing scopes i
 
 from __future__ import annotations
 
+import _thread
 import contextvars
 import logging
 import sys
-import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import FrameType
@@ -199,7 +199,7 @@ class Scope:
         self._sent_decisions = 0
         self._sent_disclosures = 0
         self._marked: float | None = None
-        self._lock = threading.RLock()  # a sink may call purposeful.audit.flush()
+        self._lock = _thread.RLock()  # a sink may call purposeful.audit.flush()
         self._context: contextvars.Context | None = None
 
     @property
@@ -509,9 +509,11 @@ class Scope:
         with self._lock:
             self._closed = True
             self._failed = failed
-            _trail.flusher.discard(self)
+            if self._sending:
+                _trail.flusher.discard(self)
             report = self._take(final=True) if _trail.has_receivers(self._config) else None
-            self._forget_all()
+            if self._allowed or self._seen:
+                self._forget_all()
             del self._dirty[:]
             self._consents.clear()
             self._decided.clear()  # keys of consent decisions hold subject ids
@@ -520,7 +522,7 @@ class Scope:
     def after_fork(self) -> None:
         """In a forked child: a lock the parent's flusher held at the fork is held forever
         here (`_trail.Flushable`)."""
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
 
     def raced_close(self) -> None:
         """A read on another thread noted something while this scope closed: forget it

@@ -21,6 +21,7 @@ import inspect
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
+from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from types import FrameType, TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -42,6 +43,7 @@ R = TypeVar("R")
 
 _scope_var = _guard.scope_var
 _fast_var = _guard.fast_var
+_GENERATOR_FLAGS = CO_GENERATOR | CO_ASYNC_GENERATOR
 
 
 def current_scope() -> Scope | None:
@@ -78,7 +80,7 @@ class use:
     scope), and again once exited; each task exits the scopes it entered, innermost first.
     """
 
-    __slots__ = ("_actor", "_consent", "_open", "_purpose", "_upstream")
+    __slots__ = ("_actor", "_consent", "_open", "_purpose", "_resolved", "_upstream")
 
     def __init__(
         self,
@@ -92,7 +94,10 @@ class use:
             raise ConfigurationError(
                 f"use(..., actor=) takes a purposeful.Actor, not {type(actor).__name__}"
             )
-        get_configuration().registry.resolve(purpose)
+        registry = get_configuration().registry
+        #: (registry, the purpose resolved against it): registries are immutable, so entering
+        #: under the same one needs no new resolution
+        self._resolved = (registry, registry.resolve(purpose))
         if consent is not None and not isinstance(consent, ConsentChecker):
             raise ConfigurationError(
                 f"use(..., consent=) takes a consent checker with a "
@@ -115,20 +120,33 @@ class use:
         if _trail._windows:
             _trail.end_windows_here()
         config = get_configuration()
-        purpose = config.registry.resolve(self._purpose)
-        generator = _guard.iterated_generator_frame(frame)
+        registry, purpose = self._resolved
+        if registry is not config.registry:
+            purpose = config.registry.resolve(self._purpose)
+            self._resolved = (config.registry, purpose)
+        code = frame.f_code
+        if code.co_flags & _GENERATOR_FLAGS or id(code) in _guard.passthrough:
+            generator = _guard.iterated_generator_frame(frame)
+        else:  # the usual case, answered without a call
+            generator = None
+        outer = _scope_var.get()
+        if _guard.orphans or (outer is not None and outer._generators):
+            within = _guard.effective_scope()
+        else:  # `effective_scope`'s own first answer
+            within = outer
         scope = Scope(
             purpose,
             self._actor,
             self._consent,
             opener=self,
-            outer=_scope_var.get(),
+            outer=outer,
             frame=generator,
             config=config,
-            within=_guard.effective_scope(),
+            within=within,
             upstream=self._upstream,
         )
-        scope.opened()
+        if scope._sending:
+            scope.opened()
         _scope_var.set(scope)
         # a generator's scope is never read fast: its consumer shares the context
         _fast_var.set(NO_FAST)
