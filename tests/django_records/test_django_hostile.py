@@ -166,6 +166,29 @@ def test_save_does_not_quote_a_stored_managed_value_in_its_error(db: None) -> No
     assert raised.value.__cause__ is None
 
 
+def test_bulk_update_does_not_quote_a_stored_managed_value_in_its_error(db: None) -> None:
+    """The same for bulk_update() (it once quoted the value in Django's ValueError)."""
+    case = _case()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DjHostileCase._meta.db_table} SET age = %s WHERE id = %s", [SECRET, case.pk]
+        )
+    rows = iter([DjHostileCase.objects.get(pk=case.pk)])  # any iterable, as Django takes
+    with pytest.raises(ManagedValueError, match="DjHostileCase") as raised:
+        DjHostileCase.objects.bulk_update(rows, ["age", "region"])
+    assert isinstance(raised.value, ValueError)
+    assert SECRET not in str(raised.value)
+    assert raised.value.__context__ is None
+
+
+def test_a_bulk_update_error_quoting_no_managed_value_is_django_s_own(db: None) -> None:
+    case = _case()
+    with pytest.raises(ValueError, match="primary key") as raised:
+        DjHostileCase.objects.bulk_update([DjHostileCase(client_id=SUBJECT)], ["region"])
+    assert not isinstance(raised.value, ManagedValueError)
+    assert case.pk is not None
+
+
 def test_a_save_error_quoting_no_managed_value_is_django_s_own(db: None) -> None:
     case = _case()
     case.id = "not-a-number"  # type: ignore[assignment]

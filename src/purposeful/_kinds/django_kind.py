@@ -223,6 +223,49 @@ def _exempt_the_orms_own_reads() -> None:
     ):
         for code in _codes(function.__code__):
             _guard.exempt(code)
+    QuerySet.bulk_update = _scrubbing_bulk_update(QuerySet.bulk_update)
+
+
+def _scrubbing_bulk_update(bulk_update: Callable[..., Any]) -> Callable[..., Any]:
+    """``QuerySet.bulk_update``, raising a `ManagedValueError` instead of Django's error when
+    that quotes a managed value of a record it could not convert for the database (as
+    `_scrubbing` does for ``save()``); other models' errors pass unchanged."""
+
+    @functools.wraps(bulk_update)
+    def scrubbing_bulk_update(self: Any, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> Any:
+        objs = list(objs)  # Django takes any iterable; the values are looked up below
+        try:
+            return bulk_update(self, objs, fields, *args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            error: Exception = exc
+            message = _bulk_message(exc, self.model, objs)
+        if message is None:
+            raise error
+        del error
+        raise ManagedValueError(message)
+
+    return scrubbing_bulk_update
+
+
+def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
+    """`_guard.scrubbed` over every managed value the rows of a bulk update hold."""
+    record = next(
+        (
+            k.__dict__["__purposeful_record__"]
+            for k in model.__mro__
+            if "__purposeful_record__" in k.__dict__
+        ),
+        None,
+    )
+    if record is None:
+        return None
+    managed = frozenset(record.fields)
+    for obj in objs:
+        held = getattr(obj, "__dict__", {})
+        message = _guard.scrubbed(exc, model, managed, {n: held[n] for n in managed if n in held})
+        if message is not None:
+            return message
+    return None
 
 
 @functools.cache
