@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from ._kinds import METADATA_KEY
+from ._kinds.django_kind import refuse_undecorated
 from .bases import LawfulBasis
 from .categories import DataCategory
 from .errors import AnnotationError
@@ -66,4 +67,5 @@ def managed(
         withhold=withhold,
     )
     setattr(field, METADATA_KEY, declaration)
+    refuse_undecorated()  # until the model is decorated, reading the field is refused
     return field

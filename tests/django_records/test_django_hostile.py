@@ -64,6 +64,15 @@ with warnings.catch_warnings():
         class Meta:
             app_label = RECORDS_APP
 
+    class DjHostileForgotten(models.Model):
+        """A model declaring a managed field whose decorator was forgotten."""
+
+        client_id = models.CharField(max_length=20)
+        diagnosis = managed(models.TextField(), purposes=PURPOSES)
+
+        class Meta:
+            app_label = RECORDS_APP
+
     class DjHostileArchive(models.Model):
         """A plain model with the same field names (an archive table)."""
 
@@ -113,6 +122,18 @@ def test_a_managed_field_of_an_undecorated_child_model_fails_closed(db: None) ->
     assert SECRET not in str(raised.value)
     with pytest.raises(purposeful.NoPurposeScope):
         child.diagnosis  # noqa: B018
+
+
+def test_a_managed_field_of_a_model_never_decorated_fails_closed(db: None) -> None:
+    """A forgotten @purposeful.record on a model declaring managed(...) fields: the fields
+    are refused (AnnotationError, save() included), never plain."""
+    with pytest.raises(AnnotationError, match=r"DjHostileForgotten\.diagnosis .*decorate the"):
+        DjHostileForgotten.objects.create(client_id=SUBJECT, diagnosis=SECRET)
+    forgotten = DjHostileForgotten(client_id=SUBJECT, diagnosis=SECRET)
+    with purposeful.use("service-delivery", actor=WORKER), pytest.raises(AnnotationError) as raised:
+        forgotten.diagnosis  # noqa: B018
+    assert SECRET not in str(raised.value)
+    assert forgotten.client_id == SUBJECT  # its plain fields stay plain
 
 
 def test_decorating_the_child_model_replaces_the_refusal_with_the_guard() -> None:

@@ -94,7 +94,7 @@ class DjangoKind(RecordKind):
 
     def install(self, cls: type, policy: RecordPolicy) -> None:
         _exempt_the_orms_own_reads()
-        _refuse_undecorated_children()
+        refuse_undecorated()
         for field_policy in policy.fields.values():
             raw = _install_getter(cls, field_policy)
             object.__setattr__(field_policy, "_raw", raw)
@@ -269,12 +269,15 @@ def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
 
 
 @functools.cache
-def _refuse_undecorated_children() -> None:
-    """Make the managed fields a model inheriting from a record declares itself fail closed
-    until the model is decorated: reading one (its ``save()`` too) raises `AnnotationError`.
+def refuse_undecorated() -> None:
+    """Make the managed fields of a model that is not (yet) decorated fail closed: reading
+    one (its ``save()`` too) raises `AnnotationError`. Connected by the first
+    `purposeful.django.managed` call, before any model declaring one is built.
 
-    Django builds the child (``class_prepared``) before ``@purposeful.record`` can decorate
-    it, so the refusal is at the read, and the decoration replaces it with the guard."""
+    Django builds a model (``class_prepared``) before ``@purposeful.record`` can decorate
+    it, so the refusal is at the read, and the decoration replaces it with the guard. A
+    model that declares ``managed(...)`` fields and is never decorated (a forgotten
+    decorator, a child of a record) never hands their values out undecided."""
     from django.db.models.signals import class_prepared
 
     class_prepared.connect(_fail_closed, weak=False, dispatch_uid="purposeful-undecorated")
@@ -283,7 +286,7 @@ def _refuse_undecorated_children() -> None:
 def _fail_closed(sender: type, **kwargs: Any) -> None:
     from ..records import _POLICY_ATTR
 
-    if not any(_POLICY_ATTR in k.__dict__ for k in sender.__mro__[1:]):
+    if _POLICY_ATTR in sender.__dict__:  # decorated already (never, as Django builds it)
         return
     opts: Any = sender._meta  # type: ignore[attr-defined]
     for field in opts.local_concrete_fields:
