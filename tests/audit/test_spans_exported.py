@@ -27,7 +27,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from purposeful import (
-    CONSENT,
     IN_CONFIDENCE,
     RESTRICTED,
     SENSITIVE,
@@ -111,7 +110,9 @@ def reports() -> dict[str, tuple[ScopeReport, int]]:
                 "members",
                 reasons=(Reason.CONSENT_NOT_HELD,),
             ),
-            decision(Outcome.WITHHELD, "Referral", "reason", reasons=(Reason.PURPOSE_NOT_DECLARED,)),
+            decision(
+                Outcome.WITHHELD, "Referral", "reason", reasons=(Reason.PURPOSE_NOT_DECLARED,)
+            ),
         ),
         failed=True,
         subject_counts={"Case": 4, "Household": 2},
