@@ -20,7 +20,8 @@ a passphrase.
 What this module must not do: log, print or put in an exception message any key material
 (private key bytes, PEM text, passphrases, pseudonym secrets) — errors name the file or
 variable and what to do, and are raised outside the handler of the underlying error so no
-chained exception carries the text either; replace an existing key file unless asked; leave
+chained exception carries the text either; keep subject ids anywhere but a key's bounded
+pseudonym cache (`pseudonym_cache`); replace an existing key file unless asked; leave
 a partly written key file behind; read a private key file that other users can open; import
 a room (audit, access, cli).
 """
@@ -52,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ..errors import ConfigurationError, KeyFileError, PassphraseError
 from .files import put_in_place, sync_directory, write_temporary
-from .pseudonym_cache import DEFAULT_CACHE_SIZE, PseudonymCache
+from .pseudonym_cache import DEFAULT_CACHE_SIZE, PseudonymCache, check_cache_size
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",
@@ -121,14 +122,6 @@ def _check_secret(_: object, __: attrs.Attribute[bytes], secret: object) -> None
         )
 
 
-def _check_cache_size(_: object, __: attrs.Attribute[int], size: object) -> None:
-    if type(size) is not int or size < 0:
-        raise ConfigurationError(
-            f"PseudonymKey(cache_size=) takes a whole number of subject ids to remember, 0 or "
-            f"more (0: none), not {size!r}"
-        )
-
-
 @attrs.frozen
 class PseudonymKey:
     """A key that turns subject identifiers into pseudonyms, and derives sub-keys.
@@ -158,7 +151,7 @@ class PseudonymKey:
     key_id: str = attrs.field(validator=_check_key_id)
     secret: bytes = attrs.field(repr=_hidden, validator=_check_secret)
     cache_size: int = attrs.field(
-        default=DEFAULT_CACHE_SIZE, kw_only=True, eq=False, repr=False, validator=_check_cache_size
+        default=DEFAULT_CACHE_SIZE, kw_only=True, eq=False, repr=False, validator=check_cache_size
     )
     _cache: PseudonymCache = attrs.field(init=False, repr=False, eq=False)
 

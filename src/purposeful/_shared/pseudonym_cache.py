@@ -27,10 +27,21 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
-__all__ = ["DEFAULT_CACHE_SIZE", "PseudonymCache"]
+from ..errors import ConfigurationError
+
+__all__ = ["DEFAULT_CACHE_SIZE", "PseudonymCache", "check_cache_size"]
 
 #: How many subject ids a key remembers by default: a few hundred kilobytes at most.
 DEFAULT_CACHE_SIZE = 4096
+
+
+def check_cache_size(_: object, __: object, size: object) -> None:
+    """An attrs validator: *size* is a whole number of subject ids, 0 or more."""
+    if type(size) is not int or size < 0:
+        raise ConfigurationError(
+            f"PseudonymKey(cache_size=) takes a whole number of subject ids to remember, 0 or "
+            f"more (0: none), not {size!r}"
+        )
 
 
 class PseudonymCache:
