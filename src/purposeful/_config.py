@@ -13,6 +13,7 @@ Tests restore it with `reset_configuration()`, or scope a change with `configure
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -299,8 +300,15 @@ _MIN_FLUSH_SECONDS = 0.01
 _MAX_FLUSH_SECONDS = 86_400
 
 
+# Every character that is not `str.isalnum` (``\w`` matches isalnum and the underscore): the
+# checks below run on every pseudonym of every report, and a regular expression takes half
+# the time of a generator over the characters.
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _normal(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+    """*text* casefolded, with only its `str.isalnum` characters."""
+    return _NOT_ALNUM.sub("", text.casefold())
 
 
 def holds_subject(subject: str, pseudonym: str) -> bool:
@@ -315,8 +323,19 @@ def is_subject(subject: str, pseudonym: str) -> bool:
     """True if *pseudonym* is *subject* itself, in another case, with other punctuation, or
     reversed: checked for every pseudonym, where a substring test would fail keyed hashes of
     short ids by chance."""
+    if pseudonym == subject:
+        return True
     bare = _normal(subject)
-    return pseudonym == subject or (bool(bare) and _normal(pseudonym) in (bare, bare[::-1]))
+    if not bare:
+        return False
+    if pseudonym.isascii() and pseudonym[:1].isalnum() and pseudonym[-1:].isalnum():
+        # An ASCII pseudonym that starts and ends with a letter or digit normalises to text
+        # that starts and ends with those, lower-cased: a keyed hash that cannot match is
+        # told apart by its ends (~0.2 us) instead of normalising all of it (~1.2 us).
+        ends = (pseudonym[0].lower(), pseudonym[-1].lower())
+        if ends != (bare[0], bare[-1]) and ends != (bare[-1], bare[0]):
+            return False
+    return _normal(pseudonym) in (bare, bare[::-1])
 
 
 def _check_pseudonymiser(pseudonymise: object) -> None:

@@ -38,7 +38,7 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from types import FrameType
@@ -174,10 +174,11 @@ def summarise(
                 for record in {policy.record.name for policy in policies}:
                     by_type[record] = by_type.get(record, 0) + 1
         subject_count = len(everyone) - any(not subject for subject, _ in everyone)
+        labels = {policy: label(policy) for policy in fields}  # once each, not per person
         pseudonyms: dict[str, frozenset[str]] = {}
         failure = None
         if config.pseudonymise is not None:
-            failure = _pseudonymise(everyone, config.pseudonymise, pseudonyms)
+            failure = _pseudonymise(everyone, config.pseudonymise, labels, pseudonyms)
     finally:  # raw ids leave no trace in this frame, even if an interrupt unwinds it
         subject = ""
         merged.clear()
@@ -187,7 +188,7 @@ def summarise(
         "subject_count": subject_count,
         "subjects": frozenset(pseudonyms),
         "reads": pseudonyms,
-        "fields_read": frozenset(label(policy) for policy in fields),
+        "fields_read": frozenset(labels.values()),
     }
     if failure is not None:
         summary["pseudonym_failure"] = failure
@@ -197,11 +198,17 @@ def summarise(
 def _pseudonymise(
     people: Iterable[tuple[str, AbstractSet[FieldPolicy]]],
     pseudonymise: Callable[[str], str],
+    labels: Mapping[FieldPolicy, str],
     into: dict[str, frozenset[str]],
 ) -> str | None:
-    """Fill *into* with each person's pseudonym → the fields read from their records; on a
-    failure, leave it empty and say what failed. No raw id is left in this frame."""
+    """Fill *into* with each person's pseudonym → the fields read from their records (as
+    *labels* names them); on a failure, leave it empty and say what failed. No raw id is
+    left in this frame.
+
+    Per person: the pseudonymiser (~0.1 us for a `PseudonymKey` that made it lately), the
+    check that it is no subject id (~1 us) and the names of the fields (~0.3 us)."""
     subject = ""
+    name_of = labels.__getitem__
     try:
         for subject, policies in people:
             if not subject:
@@ -209,8 +216,9 @@ def _pseudonymise(
             pseudonym = pseudonymise(subject)
             if not isinstance(pseudonym, str) or is_subject(subject, pseudonym):
                 raise _LeakingPseudonymiser
-            names = frozenset(label(policy) for policy in policies)
-            into[pseudonym] = into.get(pseudonym, frozenset()) | names
+            names = frozenset(map(name_of, policies))
+            earlier = into.get(pseudonym)  # two ids with one pseudonym: a pseudonymiser's own
+            into[pseudonym] = names if earlier is None else earlier | names
     except _LeakingPseudonymiser:
         into.clear()
         return "it returned a subject id, or text holding one"

@@ -20,7 +20,8 @@ a passphrase.
 What this module must not do: log, print or put in an exception message any key material
 (private key bytes, PEM text, passphrases, pseudonym secrets) — errors name the file or
 variable and what to do, and are raised outside the handler of the underlying error so no
-chained exception carries the text either; replace an existing key file unless asked; leave
+chained exception carries the text either; keep subject ids anywhere but a key's bounded
+pseudonym cache (`pseudonym_cache`); replace an existing key file unless asked; leave
 a partly written key file behind; read a private key file that other users can open; import
 a room (audit, access, cli).
 """
@@ -52,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ..errors import ConfigurationError, KeyFileError, PassphraseError
 from .files import put_in_place, sync_directory, write_temporary
+from .pseudonym_cache import DEFAULT_CACHE_SIZE, PseudonymCache, check_cache_size
 
 __all__ = [
     "PSEUDONYM_KEY_ENV",
@@ -132,16 +134,32 @@ class PseudonymKey:
     person) under the old key. Keep the old key file as long as its pseudonyms are kept;
     a report over a period that spans a rotation takes every key file of that period.
 
+    The key remembers the pseudonyms of the *cache_size* subjects it pseudonymised last
+    (in memory only, never shown, pickled or copied), so a person read scope after scope
+    costs one HMAC, not one per scope; `clear_cache` forgets them.
+
     Attributes:
         key_id: 8 lower-case hex digits naming the key; not secret.
         secret: at least 32 random bytes; never shown.
+        cache_size: how many subject ids to remember (default 4096); 0 for none. Not part
+            of the key's equality: two keys with the same id and secret are the same key.
 
     Raises:
-        ConfigurationError: the key id or the secret has the wrong form.
+        ConfigurationError: the key id, the secret or the cache size has the wrong form.
     """
 
     key_id: str = attrs.field(validator=_check_key_id)
     secret: bytes = attrs.field(repr=_hidden, validator=_check_secret)
+    cache_size: int = attrs.field(
+        default=DEFAULT_CACHE_SIZE, kw_only=True, eq=False, repr=False, validator=check_cache_size
+    )
+    _cache: PseudonymCache = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:  # after the validators
+        object.__setattr__(self, "_cache", self._new_cache())
+
+    def _new_cache(self) -> PseudonymCache:
+        return PseudonymCache(f"{self.key_id}:", self.secret, _PSEUDONYM_BYTES, self.cache_size)
 
     @classmethod
     def generate(cls) -> PseudonymKey:
@@ -153,8 +171,9 @@ class PseudonymKey:
 
         The hex digits are the first 16 bytes of HMAC-SHA256 of the subject's UTF-8 bytes
         under the secret: the same subject always gets the same pseudonym under one key,
-        and without the secret nobody can tell whose it is or make one. Not on the hot path
-        (about a microsecond): it runs when a scope reports, not on a field read.
+        and without the secret nobody can tell whose it is or make one. Not on the hot path:
+        it runs when a scope reports, not on a field read; ~0.1 us for a subject among the
+        last *cache_size*, ~1 us for one not (Python 3.11).
 
         Raises:
             TypeError: *subject* is not a str (convert ids with ``str()`` first).
@@ -164,9 +183,22 @@ class PseudonymKey:
                 f"a subject id to pseudonymise must be a str, not {type(subject).__name__}; "
                 "convert it with str() first"
             )
-        # surrogatepass: every str has bytes, and different strs have different bytes.
-        digest = hmac.digest(self.secret, subject.encode("utf-8", "surrogatepass"), "sha256")
-        return f"{self.key_id}:{digest[:_PSEUDONYM_BYTES].hex()}"
+        return self._cache.pseudonym(subject)
+
+    def clear_cache(self) -> None:
+        """Forget the subject ids this key remembers and their pseudonyms (the only raw
+        subject ids purposeful keeps after a scope has reported). Pseudonyms made later are
+        the same; they cost an HMAC again."""
+        self._cache.clear()
+
+    def __getstate__(self) -> dict[str, object]:
+        # The key, never its cache of subject ids: a copy or a pickle starts empty.
+        return {"key_id": self.key_id, "secret": self.secret, "cache_size": self.cache_size}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_cache", self._new_cache())
 
     def derive(self, label: bytes) -> bytes:
         """A 32-byte sub-key for one use, named by *label*, such as ``b"purposeful/ledger/v1"``.
