@@ -75,7 +75,7 @@ class Configuration:
     pseudonymise: Callable[[str], str] | None = None
     disclosure_log: DisclosureLog | None = None
     corrections: CorrectionSource | None = None
-    flush_reads: int = 100
+    flush_reads: int = 1000
     flush_seconds: float = 1.0
 
     def mode_for(self, purpose: Purpose | None, record_type: type) -> Mode:

@@ -340,7 +340,7 @@ class CallSite:
 class ScopeReport:
     """What one purpose scope decided and read, handed to each `AuditSink`.
 
-    A scope that closes within the flush bounds (``purposeful.configure(flush_reads=100,
+    A scope that closes within the flush bounds (``purposeful.configure(flush_reads=1000,
     flush_seconds=1.0)``) gives one report when it closes. A longer one gives several
     *parts*, each sent when its oldest read is *flush_seconds* old or it holds *flush_reads*
     new reads, so that a crash loses at most that much; the last part is sent when the

@@ -44,9 +44,10 @@ _LEADING = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))")
 #: scheme, in any case: renderers differ in which they link).
 _WWW = re.compile(r"(www)\.", re.IGNORECASE)
 _SCHEME = re.compile(r"(?<=[A-Za-z0-9]):(?=//)")
-#: The ``@`` of an email address: after a character an address can hold. Text is escaped
-#: already: a ``_`` before it is ``\_``.
-_EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9.+\-_])@")
+#: The ``@`` of an email address: after a character an address can hold, or after the
+#: colon of a ``mailto:`` or ``xmpp:`` autolink, whose address may start with it. Text is
+#: escaped already: a ``_`` before it is ``\_``.
+_EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9.+\-_:])@")
 
 
 def escape(text: str) -> str:
