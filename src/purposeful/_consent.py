@@ -352,16 +352,16 @@ def _record_policy(cls: type) -> Any:
     return None
 
 
-def expect_loaded(record: object) -> None:
-    """Note that an ORM loaded *record* inside the current scope (if any), so that the
-    scope's first consent question asks about its person too. Cheap outside a scope (one
-    context-variable get) and for records that need no consent here (one dict lookup)."""
+def expect_loaded(record: object, subject: object) -> None:
+    """Note that an ORM loaded *record* (of subject id *subject*, as loaded: None when it
+    was not) inside the current scope, if any, so that the scope's first consent question
+    asks about its person too. One context-variable get outside a scope; one dict lookup
+    for a record that needs no consent in it."""
     scope = scope_var.get()
-    if scope is None:
+    if scope is None or subject is None:
         return
     answers: ConsentAnswers | None = getattr(scope, "_consents", None)
     if answers is None or answers._checker is None or scope.closed:
         return
     if answers.needs_consent(record, scope.actor):
-        policy = _record_policy(type(record))
-        answers.expect(policy.subject_of(record))
+        answers.expect(subject if type(subject) is str else str(subject))
