@@ -12,7 +12,7 @@ for many people at once when it can:
   event loop.
 - **Batches.** A checker with ``consent_statuses`` (`purposeful.typing.ConsentBatchSource`) is
   asked once per batch; any other, once per person.
-- **Across scopes.** A checker with ``consent_version`` and ``consent_snapshot``
+- **Across scopes.** A checker with ``consent_version`` and ``consent_statuses_steady``
   (`purposeful.typing.ConsentSnapshotSource`: every consent store) has its answers kept in
   `CACHE`, a bounded process-wide cache, keyed by the checker's stamp. A scope reads the stamp
   once, when it first needs consent, and reuses an answer only under the same stamp: an
@@ -254,7 +254,7 @@ class ConsentAnswers:
             if not missing:
                 return
             purpose = self._purpose
-            snapshot = getattr(checker, "consent_snapshot", None)
+            snapshot = getattr(checker, "consent_statuses_steady", None)
             if snapshot is not None and getattr(checker, "consent_version", None) is not None:
                 missing = self._from_cache(checker, missing)
                 if missing:
@@ -289,9 +289,12 @@ class ConsentAnswers:
         return left
 
     def _ask_snapshot(self, checker: Any, snapshot: Any, missing: list[str]) -> None:
+        """Ask *snapshot* (``consent_statuses_steady``) and keep the answers under the
+        scope's stamp: read before them, so they are at least as new as it."""
+        stamp = self._stamp
         try:
-            stamp, statuses = snapshot(missing, self._purpose, self._at)
-            found = _mapping(checker, statuses, "consent_snapshot")
+            statuses = snapshot(missing, self._purpose, self._at)
+            found = _mapping(checker, statuses, "consent_statuses_steady")
             kept = []
             for subject in missing:
                 entry = found.get(subject)
@@ -309,7 +312,8 @@ class ConsentAnswers:
             for subject in missing:
                 self._answers[subject] = _FAILED
             return
-        if stamp is not None:
+        if stamp is not None and stamp is not _UNREAD:
+            assert isinstance(stamp, Hashable)
             CACHE.put(stamp, self._purpose.id, kept)
 
     def _ask_batch(self, checker: Any, batch: Any, missing: list[str]) -> None:

@@ -117,14 +117,12 @@ class ConsentSnapshotSource(Protocol):
         now (nothing is reused)."""
         ...
 
-    def consent_snapshot(
+    def consent_statuses_steady(
         self, subjects: Collection[str], purpose: Purpose, at: datetime
-    ) -> tuple[
-        Hashable | None, Mapping[str, tuple[ConsentStatus, datetime | None, datetime | None]]
-    ]:
-        """The stamp read before (or with) the answers, and each subject → (status at
-        *at*, since, until): the answer holds for every moment in ``[since, until)`` while
-        the stamp stays the same (``None``: unbounded)."""
+    ) -> Mapping[str, tuple[ConsentStatus, datetime | None, datetime | None]]:
+        """Each subject → (status at *at*, since, until): the answer holds for every
+        moment in ``[since, until)`` while no event is recorded (``None``: unbounded). The
+        answers must be at least as new as a stamp read before the call."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""Many people at once: `consent_statuses` and `consent_snapshot` answer as `consent_status`
+"""Many people at once: `consent_statuses` and `consent_statuses_steady` answer as `consent_status`
 does, person by person, on every backend; a snapshot's interval really is steady; a stamp
 changes with every event recorded.
 """
@@ -90,8 +90,7 @@ def test_many_at_once_answer_as_one_at_a_time(
     single = {s: store.consent_status(s, asked, at) for s in subjects}
     assert store.consent_statuses(subjects, asked, at) == single
     purpose = store.registry.get(asked)
-    stamp, snapshot = store.consent_snapshot(subjects, purpose, at)
-    assert stamp is not None
+    snapshot = store.consent_statuses_steady(subjects, purpose, at)
     assert {s: status for s, (status, _, _) in snapshot.items()} == single
     # the answer holds at any moment of its interval: probe one, and the ends
     other = at + timedelta(days=later, hours=later)

@@ -21,11 +21,11 @@ class DjangoCountingStore(MemoryConsentStore):
         super().__init__()
         self.batches: list[int] = []
 
-    def _snapshot(
+    def _events_of(
         self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> tuple[object, dict[str, list[ConsentEvent]]]:
+    ) -> dict[str, list[ConsentEvent]]:
         self.batches.append(len(subjects))
-        return super()._snapshot(subjects, purposes)
+        return super()._events_of(subjects, purposes)
 
 
 def test_models_loaded_in_a_scope_are_asked_about_in_one_batch(database: str) -> None:

@@ -46,11 +46,11 @@ class CountingStore(MemoryConsentStore):
         super().__init__()
         self.batches: list[int] = []
 
-    def _snapshot(
+    def _events_of(
         self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> tuple[object, dict[str, list[ConsentEvent]]]:
+    ) -> dict[str, list[ConsentEvent]]:
         self.batches.append(len(subjects))
-        return super()._snapshot(subjects, purposes)
+        return super()._events_of(subjects, purposes)
 
 
 @pytest.fixture

@@ -53,17 +53,6 @@ class MemoryConsentStore(BaseConsentStore):
     def _version(self) -> object:
         return self._appended
 
-    def _snapshot(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> tuple[object, dict[str, list[ConsentEvent]]]:
-        wanted = set(purposes)
-        with self._lock:  # the count and the events, as of one moment
-            version = self._appended
-            found = {s: self._by_subject.get(s, []) for s in subjects}
-        return version, {
-            s: [e for e in events if e.purpose in wanted] for s, events in found.items()
-        }
-
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         with self._lock:
             everything = [e for events in self._by_subject.values() for e in events]

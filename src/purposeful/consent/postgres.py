@@ -211,16 +211,6 @@ class PostgresConsentStore(BaseConsentStore):
 
         return self._database.run("reading the consent store's version", version)
 
-    def _snapshot(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> tuple[object, dict[str, list[ConsentEvent]]]:
-        def snapshot(connection: Connection) -> tuple[object, dict[str, list[ConsentEvent]]]:
-            with connection.transaction():
-                version = self._stamp(connection)
-            return version, self._read_many(connection, subjects, purposes)
-
-        return self._database.run("reading consent histories", snapshot)
-
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         def candidates(connection: Connection) -> list[tuple[str, str]]:
             rows = connection.execute(self._sql.expiring, [start, end]).fetchall()

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .._shared.sqlite import UNIQUE_VIOLATION, SQLiteFile, micros, moment, rollback
+from .._shared.sqlite import UNIQUE_VIOLATION, SQLiteFile, micros, moment
 from ..errors import ConsentStoreError
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row
@@ -178,16 +178,6 @@ class SQLiteConsentStore(BaseConsentStore):
     def _version(self) -> object:
         with self._file.use("read the consent store's version") as connection:
             return self._stamp(connection)
-
-    def _snapshot(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> tuple[object, dict[str, list[ConsentEvent]]]:
-        with self._file.use("read consent histories") as connection:
-            connection.execute("BEGIN")  # one read snapshot for the stamp and the events
-            try:
-                return self._stamp(connection), self._load_many(connection, subjects, purposes)
-            finally:
-                rollback(connection)
 
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         with self._file.use("list expiring consents") as connection:

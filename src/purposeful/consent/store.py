@@ -102,15 +102,6 @@ class BaseConsentStore(ClosableStore):
         when the backend cannot tell, and then nothing is cached across scopes."""
         return None
 
-    def _snapshot(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> tuple[object, dict[str, list[ConsentEvent]]]:
-        """`_version`, then `_events_of`: the stamp is read first, so events recorded
-        between the two make the stamp older than the answers, never newer. A backend that
-        can read both in one snapshot overrides it."""
-        version = self._version()
-        return version, self._events_of(subjects, purposes)
-
     @abstractmethod
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         """(subject, purpose) pairs with a grant or renewal expiring in [start, end)."""
@@ -281,25 +272,24 @@ class BaseConsentStore(ClosableStore):
         version = self._version()
         return None if version is None else (self._token, version)
 
-    def consent_snapshot(
+    def consent_statuses_steady(
         self, subjects: Iterable[str], purpose: Purpose, at: datetime
-    ) -> tuple[Hashable | None, dict[str, tuple[ConsentStatus, datetime | None, datetime | None]]]:
-        """`consent_statuses` with what a cache across scopes needs: the stamp the answers
-        hold under (see `consent_version`), and for each person the moments ``[since,
-        until)`` between which the answer stays the same while no event is recorded
-        (events dated ahead and expiries end it; ``None``: unbounded)."""
+    ) -> dict[str, tuple[ConsentStatus, datetime | None, datetime | None]]:
+        """`consent_statuses` with what a cache across scopes needs: for each person, the
+        moments ``[since, until)`` between which the answer stays the same while no event
+        is recorded (events dated ahead and expiries end it; ``None``: unbounded). Read
+        the stamp (`consent_version`) first: the answers are at least as new as it."""
         self._check_open()
         ident = self.registry.resolve(purpose).id
         when = _aware(at)
         wanted = _subjects(subjects)
-        covering = lineage(ident)
-        version, histories = self._snapshot(wanted, covering)
+        histories = self._events_of(wanted, lineage(ident))
         answers = {}
         for subject in wanted:
             events = histories.get(subject, ())
             since, until = steady_between(events, ident, when)
             answers[subject] = (status_at(events, ident, when), since, until)
-        return (None if version is None else (self._token, version)), answers
+        return answers
 
     def consent_in_force(
         self, subject: str, purpose: Purpose | str, at: datetime | None = None
