@@ -11,6 +11,7 @@ import pytest
 from purposeful.cli import main
 from purposeful.consent.sqlite import SQLiteConsentStore
 from purposeful.corrections.sqlite import SQLiteCorrectionStore
+from purposeful.errors import StoreClosed
 from purposeful.sharing.sqlite import SQLiteSharingStore
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -84,3 +85,14 @@ def test_a_missing_or_foreign_file_is_a_user_error(
     assert err.startswith("purposeful: error: ")
     assert err.count("\n") == 1
     assert str(path) in err
+
+
+@pytest.mark.parametrize("store", [SQLiteConsentStore, SQLiteCorrectionStore, SQLiteSharingStore])
+def test_every_sqlite_store_verifies_its_own_file(tmp_path: Path, store: type) -> None:
+    opened = store(tmp_path / "store.sqlite3")
+    try:
+        opened.verify()  # whole: nothing raised
+    finally:
+        opened.close()
+    with pytest.raises(StoreClosed):
+        opened.verify()
