@@ -1,19 +1,46 @@
-"""Asking a consent checker about people, safely: the one place a scope calls one.
+"""Asking a consent checker about people, safely and at the speed of a list view: the one
+place a scope calls one.
 
 `ConsentAnswers` is a scope's: it asks about each person once, as of the scope's opening,
-and forgets every answer (they are keyed by raw subject ids) when the scope closes.
+and forgets every answer (they are keyed by raw subject ids) when the scope closes. It asks
+for many people at once when it can:
 
-A checker that fails refuses the read (reason ``consent-check-failed``) and is logged
-without the subject; one that answers anything but a `ConsentStatus` or ``True`` fails
-closed. A checker that is declared wrongly (returns the wrong type) is a configuration
-error, raised.
+- **Expected people.** Rows an ORM loads inside a scope note their subjects (`expect_loaded`,
+  called from the SQLAlchemy and Django integrations); the scope's first consent question
+  asks about all of them in one batch. `Scope.prefetch_consent` does the same for records
+  in hand, and `Scope.aprefetch_consent` in a worker thread, so a slow store never blocks an
+  event loop.
+- **Batches.** A checker with ``consent_statuses`` (`purposeful.typing.ConsentBatchSource`) is
+  asked once per batch; any other, once per person.
+- **Across scopes.** A checker with ``consent_version`` and ``consent_statuses_steady``
+  (`purposeful.typing.ConsentSnapshotSource`: every consent store) has its answers kept in
+  `CACHE`, a bounded process-wide cache, keyed by the checker's stamp. A scope reads the stamp
+  once, when it first needs consent, and reuses an answer only under the same stamp: an
+  event recorded by any process (a withdrawal) changes the stamp, so it applies to the next
+  scope. An answer is reused only for a scope opened inside the interval over which it
+  cannot change with time (`purposeful.consent.rules.steady_between`: expiries and events
+  dated ahead end it).
+
+A checker that fails (or times out) refuses every read that needed it (reason
+``consent-check-failed``) and is logged without the subjects; nothing is cached from a
+failed answer. One that answers anything but a `ConsentStatus` or ``True`` fails closed. A
+checker that is declared wrongly (returns the wrong type) is a configuration error, raised.
+
+What this module must not do: log, raise or report a raw subject id (the cache holds them in
+memory only), or keep an answer across scopes without the stamp it was read under.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
+from ._guard import scope_var
 from .decisions import ConsentStatus, Reason
 from .errors import ConfigurationError
 from .purposes import Purpose
@@ -21,9 +48,17 @@ from .typing import ConsentChecker
 
 Answer = tuple[tuple[Reason, ...], ConsentStatus | None]
 
-__all__ = ["ConsentAnswers", "ask_consent"]
+__all__ = ["CACHE", "AnswerCache", "ConsentAnswers", "ask_consent", "expect_loaded"]
 
 _log = logging.getLogger("purposeful")
+
+_FAILED: Answer = ((Reason.CONSENT_CHECK_FAILED,), None)
+_NO_CHECKER: Answer = ((Reason.NO_CONSENT_CHECKER,), None)
+_NOBODY: Answer = ((Reason.CONSENT_NOT_HELD,), None)
+#: A scope notes at most this many expected people (rows loaded) before its first consent
+#: question; past it, the rest are asked as they are read.
+_EXPECTED_KEPT = 5_000
+_UNREAD = object()
 
 
 def ask_consent(checker: ConsentChecker, subject: str, purpose: Purpose, at: datetime) -> Answer:
@@ -32,39 +67,117 @@ def ask_consent(checker: ConsentChecker, subject: str, purpose: Purpose, at: dat
     try:
         status_of = getattr(checker, "consent_status", None)
         if status_of is not None:
-            status = status_of(subject, purpose, at)
-            if not isinstance(status, ConsentStatus):
-                raise ConfigurationError(
-                    f"{type(checker).__name__}.consent_status must return a "
-                    f"purposeful.ConsentStatus, not {type(status).__name__}"
-                )
-            return ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
+            return _answer(checker, status_of(subject, purpose, at))
         # a yes/no checker: anything but True (a truthy string, None) fails closed
         in_force = checker.consent_in_force(subject, purpose, at)
         return ((() if in_force is True else (Reason.CONSENT_NOT_HELD,)), None)
     except ConfigurationError:
         raise
     except Exception as exc:
-        _log.error(
-            "purposeful: the consent checker %s failed (%s) under %r; the read is refused",
-            type(checker).__name__,
-            type(exc).__name__,
-            purpose.id,
+        _failed(checker, exc, purpose)
+        return _FAILED
+
+
+def _answer(checker: object, status: object) -> Answer:
+    if not isinstance(status, ConsentStatus):
+        raise ConfigurationError(
+            f"{type(checker).__name__}.consent_status must return a "
+            f"purposeful.ConsentStatus, not {type(status).__name__}"
         )
-        return ((Reason.CONSENT_CHECK_FAILED,), None)
+    return ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
+
+
+def _failed(checker: object, exc: BaseException, purpose: Purpose) -> None:
+    _log.error(
+        "purposeful: the consent checker %s failed (%s) under %r; the read is refused",
+        type(checker).__name__,
+        type(exc).__name__,
+        purpose.id,
+    )
+
+
+class AnswerCache:
+    """Consent answers kept across scopes: (stamp, purpose id, subject) → the answer and
+    the interval of scope openings it holds for. Bounded: past *size* entries, the least
+    recently used go. Thread-safe (one lock, held for a dict operation)."""
+
+    __slots__ = ("_entries", "_lock", "size")
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[
+            tuple[Hashable, str, str], tuple[datetime | None, datetime | None, Answer]
+        ] = OrderedDict()
+
+    def get(self, stamp: Hashable, purpose: str, subject: str, at: datetime) -> Answer | None:
+        """The answer held under *stamp* that holds for a scope opened at *at*, if any."""
+        key = (stamp, purpose, subject)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+        since, until, answer = found
+        if (since is not None and at < since) or (until is not None and at >= until):
+            return None
+        return answer
+
+    def put(
+        self,
+        stamp: Hashable,
+        purpose: str,
+        answers: Iterable[tuple[str, datetime | None, datetime | None, Answer]],
+    ) -> None:
+        """Keep *answers* (subject, since, until, answer) under *stamp*."""
+        with self._lock:
+            entries = self._entries
+            for subject, since, until, answer in answers:
+                key = (stamp, purpose, subject)
+                entries[key] = (since, until, answer)
+                entries.move_to_end(key)
+            while len(entries) > self.size:
+                entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forget every answer (and so every subject id)."""
+        with self._lock:
+            self._entries.clear()
+
+
+#: The process's cache of consent answers across scopes.
+CACHE = AnswerCache()
 
 
 class ConsentAnswers:
     """One scope's consent answers: the checker is asked about each person once, as of
-    *at* (the scope's opening)."""
+    *at* (the scope's opening), people expected or prefetched in one batch."""
 
-    __slots__ = ("_answers", "_at", "_checker", "_purpose")
+    __slots__ = (
+        "_answers",
+        "_at",
+        "_checker",
+        "_expected",
+        "_lock",
+        "_needs",
+        "_purpose",
+        "_stamp",
+    )
 
     def __init__(self, checker: ConsentChecker | None, purpose: Purpose, at: datetime) -> None:
         self._checker = checker
         self._purpose = purpose
         self._at = at
         self._answers: dict[str, Answer] = {}
+        #: people whose rows were loaded in the scope, not yet asked about
+        self._expected: set[str] = set()
+        #: record class → whether a field of it needs consent in this scope
+        self._needs: dict[type, bool] = {}
+        self._stamp: object = _UNREAD
+        self._lock = threading.Lock()  # a prefetch runs in a worker thread
 
     def of(self, subject: str) -> Answer:
         """The reasons to refuse a read that needs *subject*'s consent (none when it is in
@@ -73,13 +186,146 @@ class ConsentAnswers:
         if found is not None:
             return found
         if self._checker is None:
-            found = ((Reason.NO_CONSENT_CHECKER,), None)
+            found = _NO_CHECKER
         elif not subject:  # a record without a subject id has no one to have consented
-            found = ((Reason.CONSENT_NOT_HELD,), None)
+            found = _NOBODY
         else:
-            found = ask_consent(self._checker, subject, self._purpose, self._at)
+            expected = self._expected
+            self._expected = set()
+            expected.add(subject)
+            self._ask(expected)
+            found = self._answers.get(subject)
+            if found is None:  # a batch that raised ConfigurationError never gets here
+                found = _FAILED
         self._answers[subject] = found
         return found
+
+    def expect(self, subject: str) -> None:
+        """Note that *subject*'s record was loaded: the next question asks about them too."""
+        if subject and subject not in self._answers and len(self._expected) < _EXPECTED_KEPT:
+            self._expected.add(subject)
+
+    def needs_consent(self, record: object, actor: Any) -> bool:
+        """True if reading some field of *record* in this scope needs consent."""
+        cls = type(record)
+        found = self._needs.get(cls)
+        if found is None:
+            policy = _record_policy(cls)
+            found = policy is not None and any(
+                field.check(self._purpose, actor)[2] for field in policy.fields.values()
+            )
+            self._needs[cls] = found
+        return found
+
+    def subjects(self, records: Iterable[object], actor: Any) -> list[str]:
+        """The subject ids of those of *records* that have a field needing consent here."""
+        found = []
+        for record in records:
+            if self.needs_consent(record, actor):
+                policy = _record_policy(type(record))
+                if policy is not None:
+                    found.append(policy.subject_of(record))
+        return found
+
+    def prefetch(self, subjects: Iterable[str]) -> None:
+        """Ask about *subjects* (and the expected people) now, in as few calls as the
+        checker allows."""
+        if self._checker is None:
+            return
+        wanted = {s for s in subjects if s and s not in self._answers}
+        expected = self._expected
+        self._expected = set()
+        wanted |= expected
+        if wanted:
+            self._ask(wanted)
+
+    async def aprefetch(self, subjects: Iterable[str]) -> None:
+        """`prefetch` in a worker thread, so the event loop runs meanwhile."""
+        wanted = list(subjects)
+        if self._checker is not None:
+            await asyncio.to_thread(self.prefetch, wanted)
+
+    def _ask(self, subjects: set[str]) -> None:
+        """Ask the checker about *subjects* (not yet answered) and keep the answers."""
+        checker = self._checker
+        assert checker is not None
+        with self._lock:
+            missing = [s for s in subjects if s not in self._answers]
+            if not missing:
+                return
+            purpose = self._purpose
+            snapshot = getattr(checker, "consent_statuses_steady", None)
+            if snapshot is not None and getattr(checker, "consent_version", None) is not None:
+                missing = self._from_cache(checker, missing)
+                if missing:
+                    self._ask_snapshot(checker, snapshot, missing)
+                return
+            batch = getattr(checker, "consent_statuses", None)
+            if batch is not None and len(missing) > 1:
+                self._ask_batch(checker, batch, missing)
+                return
+            for subject in missing:
+                self._answers[subject] = ask_consent(checker, subject, purpose, self._at)
+
+    def _from_cache(self, checker: Any, missing: list[str]) -> list[str]:
+        """Take what the cache holds under the checker's stamp (read once per scope)."""
+        if self._stamp is _UNREAD:
+            try:
+                self._stamp = checker.consent_version()
+            except Exception:  # the snapshot will fail (and say so) or answer uncached
+                self._stamp = None
+        stamp = self._stamp
+        if stamp is None:
+            return missing
+        assert isinstance(stamp, Hashable)
+        left = []
+        purpose, at, answers = self._purpose.id, self._at, self._answers
+        for subject in missing:
+            found = CACHE.get(stamp, purpose, subject, at)
+            if found is None:
+                left.append(subject)
+            else:
+                answers[subject] = found
+        return left
+
+    def _ask_snapshot(self, checker: Any, snapshot: Any, missing: list[str]) -> None:
+        """Ask *snapshot* (``consent_statuses_steady``) and keep the answers under the
+        scope's stamp: read before them, so they are at least as new as it."""
+        stamp = self._stamp
+        try:
+            statuses = snapshot(missing, self._purpose, self._at)
+            found = _mapping(checker, statuses, "consent_statuses_steady")
+            kept = []
+            for subject in missing:
+                entry = found.get(subject)
+                if entry is None:
+                    self._answers[subject] = _FAILED
+                    continue
+                status, since, until = entry
+                answer = _answer(checker, status)
+                self._answers[subject] = answer
+                kept.append((subject, since, until, answer))
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            _failed(checker, exc, self._purpose)
+            for subject in missing:
+                self._answers[subject] = _FAILED
+            return
+        if stamp is not None and stamp is not _UNREAD:
+            assert isinstance(stamp, Hashable)
+            CACHE.put(stamp, self._purpose.id, kept)
+
+    def _ask_batch(self, checker: Any, batch: Any, missing: list[str]) -> None:
+        try:
+            found = _mapping(checker, batch(missing, self._purpose, self._at), "consent_statuses")
+            answers = {s: _answer(checker, found[s]) if s in found else _FAILED for s in missing}
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            _failed(checker, exc, self._purpose)
+            answers = dict.fromkeys(missing, _FAILED)
+        self._answers.update(answers)
 
     def __len__(self) -> int:
         """How many people's answers are held."""
@@ -88,3 +334,38 @@ class ConsentAnswers:
     def clear(self) -> None:
         """Forget every answer (and so every subject id): the scope closed."""
         self._answers.clear()
+        self._expected.clear()
+
+
+def _mapping(checker: object, found: object, method: str) -> Mapping[str, Any]:
+    if not isinstance(found, Mapping):
+        raise ConfigurationError(
+            f"{type(checker).__name__}.{method} must return a mapping of subject ids, not "
+            f"{type(found).__name__}"
+        )
+    return found
+
+
+def _record_policy(cls: type) -> Any:
+    """The record policy *cls*'s instances are decided under (the nearest decorated class
+    in its MRO), or None."""
+    for klass in cls.__mro__:
+        policy = klass.__dict__.get("__purposeful_record__")
+        if policy is not None:
+            return policy
+    return None
+
+
+def expect_loaded(record: object, subject: object) -> None:
+    """Note that an ORM loaded *record* (of subject id *subject*, as loaded: None when it
+    was not) inside the current scope, if any, so that the scope's first consent question
+    asks about its person too. One context-variable get outside a scope; one dict lookup
+    for a record that needs no consent in it."""
+    scope = scope_var.get()
+    if scope is None or subject is None:
+        return
+    answers: ConsentAnswers | None = getattr(scope, "_consents", None)
+    if answers is None or answers._checker is None or scope.closed:
+        return
+    if answers.needs_consent(record, scope.actor):
+        answers.expect(subject if type(subject) is str else str(subject))

@@ -16,7 +16,7 @@ import _thread
 import contextvars
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -546,6 +546,23 @@ class Scope:
         self._people.clear()
         self._people_count = 0
         self._forgot = False
+
+    def prefetch_consent(self, records: Iterable[object]) -> None:
+        """Ask the consent checker now, in one batch, about the people of *records* whose
+        fields need consent in this scope, so the reads that follow find the answers (and
+        the people of rows an ORM loaded in the scope with them). Answers are as of the
+        scope's opening, as every consent answer of a scope; a checker that fails refuses
+        those reads (``consent-check-failed``)."""
+        if not self._closed:
+            self._consents.prefetch(self._consents.subjects(records, self.actor))
+
+    async def aprefetch_consent(self, records: Iterable[object]) -> None:
+        """`prefetch_consent` in a worker thread: a slow consent store never blocks the
+        event loop."""
+        if not self._closed:
+            await self._consents.aprefetch(self._consents.subjects(records, self.actor))
+            if self._closed:  # closed meanwhile: hold no subject id
+                self._consents.clear()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -5,7 +5,11 @@ through these:
 
 - `ConsentChecker`: answers whether a person's consent for a purpose is in force. The
   consent stores implement it; until one is configured, a field that needs consent is denied.
-  One that is also a `ConsentStatusSource` lets refusals say which consent is missing.
+  One that is also a `ConsentStatusSource` lets refusals say which consent is missing; one
+  that is also a `ConsentBatchSource` is asked about many people at once (a list view, a
+  prefetch), and one that is also a `ConsentSnapshotSource` has its answers reused across
+  scopes until any event is recorded. Each extension is optional: a checker without it is
+  asked once per person per scope.
 - `AuditSink`: takes one `ScopeReport` when a purpose scope closes. The report aggregates the
   scope's decisions, so a sink costs once per scope, not once per read.
 - `ConsentSource`: a person's consent history, as a subject-access bundle reads it; the
@@ -30,7 +34,7 @@ run time beyond the standard library (``import purposeful.typing`` loads no stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -43,7 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditSink",
+    "ConsentBatchSource",
     "ConsentChecker",
+    "ConsentSnapshotSource",
     "ConsentSource",
     "ConsentStatusSource",
     "CorrectionSource",
@@ -77,6 +83,46 @@ class ConsentStatusSource(Protocol):
 
     def consent_status(self, subject: str, purpose: Purpose, at: datetime) -> ConsentStatus:
         """The status of *subject*'s consent covering *purpose* as of *at*."""
+        ...
+
+
+@runtime_checkable
+class ConsentBatchSource(Protocol):
+    """A consent checker that answers for many people in one call (one query).
+
+    The consent stores implement it; a scope uses it for the people of rows loaded or
+    prefetched together. It must give the same answer per person as ``consent_status``.
+    """
+
+    def consent_statuses(
+        self, subjects: Collection[str], purpose: Purpose, at: datetime
+    ) -> Mapping[str, ConsentStatus]:
+        """Each of *subjects* (distinct, non-empty) → their status covering *purpose* at
+        *at*. A subject left out is refused as a failed check."""
+        ...
+
+
+@runtime_checkable
+class ConsentSnapshotSource(Protocol):
+    """A consent checker whose answers may be reused across scopes until anything changes.
+
+    The consent stores implement it. A scope reads the stamp once, when it first needs
+    consent, and reuses a cached answer only under an equal stamp and within the interval
+    the answer holds for; so an event recorded by any process applies to the next scope.
+    """
+
+    def consent_version(self) -> Hashable | None:
+        """A cheap stamp that changes whenever any event is recorded, by any process; equal
+        stamps of one checker mean nothing was recorded in between. ``None``: cannot tell
+        now (nothing is reused)."""
+        ...
+
+    def consent_statuses_steady(
+        self, subjects: Collection[str], purpose: Purpose, at: datetime
+    ) -> Mapping[str, tuple[ConsentStatus, datetime | None, datetime | None]]:
+        """Each subject → (status at *at*, since, until): the answer holds for every
+        moment in ``[since, until)`` while no event is recorded (``None``: unbounded). The
+        answers must be at least as new as a stamp read before the call."""
         ...
 
 

@@ -598,14 +598,59 @@ def test_a_process_killed_mid_write_loses_no_committed_event_and_leaves_no_parti
         assert event.evidence == ("e" * (number % 5 * 3000) or None)
 
 
-def test_a_file_damaged_in_the_middle_is_refused_when_opened(sqlite_path: Path) -> None:
+def test_a_file_damaged_in_the_middle_opens_and_verify_refuses_it(sqlite_path: Path) -> None:
     store = SQLiteConsentStore(sqlite_path)
     for n in range(3000):
         store.give(f"subject-{n:05d}", "research", at=T0)
+    store.verify()  # whole: nothing raised
     store.close()
     data = bytearray(sqlite_path.read_bytes())
     middle = len(data) // 2
     data[middle : middle + 8192] = bytes(range(256)) * 32
     sqlite_path.write_bytes(bytes(data))
+    store = SQLiteConsentStore(sqlite_path)  # the cheap check cannot see the middle
+    try:
+        with pytest.raises(StoreCorrupt, match="restore the file from a backup") as caught:
+            store.verify()
+        assert str(sqlite_path) in str(caught.value)
+        assert "subject-" not in str(caught.value)
+    finally:
+        store.close()
+
+
+def test_a_damaged_header_is_still_refused_when_opened(sqlite_path: Path) -> None:
+    store = SQLiteConsentStore(sqlite_path)
+    store.give("subject-1", "research", at=T0)
+    store.close()
+    data = bytearray(sqlite_path.read_bytes())
+    data[:16] = b"not a database!!"
+    sqlite_path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupt, match=str(sqlite_path)):
+        SQLiteConsentStore(sqlite_path)
+
+
+def test_a_damaged_table_root_is_refused_when_opened(sqlite_path: Path) -> None:
+    store = SQLiteConsentStore(sqlite_path)
+    for n in range(200):
+        store.give(f"subject-{n:05d}", "research", at=T0, evidence="x" * 200)
+    store.close()
+    connection = raw(sqlite_path)
+    root = connection.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'consent_events'"
+    ).fetchone()[0]
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    data = bytearray(sqlite_path.read_bytes())
+    start = (root - 1) * page_size
+    data[start : start + page_size] = b"\xa5" * page_size
+    sqlite_path.write_bytes(bytes(data))
     with pytest.raises(StoreCorrupt, match="restore the file from a backup"):
         SQLiteConsentStore(sqlite_path)
+
+
+def test_verify_of_a_closed_store_is_refused(sqlite_path: Path) -> None:
+    store = SQLiteConsentStore(sqlite_path)
+    store.close()
+    with pytest.raises(StoreClosed):
+        store.verify()

@@ -120,6 +120,20 @@ class DjangoKind(RecordKind):
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         type.__setattr__(cls, "save_base", _scrubbing(cls, frozenset(managed)))
         _guard.validates_on_init(cls)  # the slow path looks for the exempt code below
+        # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
+        from django.db.models import signals
+
+        from .._consent import expect_loaded
+
+        try:
+            attname = cls._meta.get_field(policy.subject).attname  # type: ignore[attr-defined]
+        except Exception:  # not a model field: kept under its own name
+            attname = policy.subject
+        signals.post_init.connect(
+            lambda sender, instance, **_: expect_loaded(instance, instance.__dict__.get(attname)),
+            sender=cls,
+            weak=False,
+        )
 
 
 DJANGO = DjangoKind()

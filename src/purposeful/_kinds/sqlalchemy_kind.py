@@ -131,6 +131,16 @@ class SqlalchemyKind(RecordKind):
         )
         managed = tuple(policy.fields)
         _keep_deferred_through_expiry(cls, managed)
+        from .._consent import expect_loaded
+
+        # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
+        subject_name = policy.subject
+        event.listen(
+            cls,
+            "load",
+            lambda target, _: expect_loaded(target, target.__dict__.get(subject_name)),
+            propagate=True,
+        )
         getstate = getattr(cls, "__getstate__", object.__getstate__)
 
         def __getstate__(self: Any) -> Any:

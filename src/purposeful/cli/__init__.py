@@ -11,7 +11,9 @@ Commands come in groups, one module each, thin over the library:
   access request: its due dates, the signed bundle, checking one, decrypting one;
 - `purposeful.cli.notices`: ``purposeful notice build|check MODULE...``, the privacy
   notice, register and fides crosswalk from the annotations, and the drift check against a
-  published register.
+  published register;
+- `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
+  of a consent, correction or sharing store file.
 
 Each module ends with its `CommandGroup`, ``GROUP``; `GROUPS` lists them. To add a group,
 write a module whose builder adds its commands to the group's subparsers, each with
@@ -39,14 +41,20 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import audit, bundle, keys, notices
+from . import audit, bundle, keys, notices, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
 __all__ = ["GROUPS", "CommandGroup", "build_parser", "main"]
 
 #: The command groups, in the order ``purposeful --help`` lists them.
-GROUPS: tuple[CommandGroup, ...] = (keys.GROUP, audit.GROUP, bundle.GROUP, notices.GROUP)
+GROUPS: tuple[CommandGroup, ...] = (
+    keys.GROUP,
+    audit.GROUP,
+    bundle.GROUP,
+    notices.GROUP,
+    stores.GROUP,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

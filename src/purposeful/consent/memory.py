@@ -30,6 +30,7 @@ class MemoryConsentStore(BaseConsentStore):
         self._lock = threading.Lock()
         self._by_subject: dict[str, list[ConsentEvent]] = {}
         self._ids: set[str] = set()
+        self._appended = 0
 
     def _append(self, event: ConsentEvent, fits: Callable[[Sequence[ConsentEvent]], None]) -> None:
         with self._lock:
@@ -39,6 +40,7 @@ class MemoryConsentStore(BaseConsentStore):
                 raise duplicate_id(event.event_id)
             self._by_subject[event.subject] = [*history, event]
             self._ids.add(event.event_id)
+            self._appended += 1
 
     def _events(self, subject: str, purposes: Sequence[str] | None = None) -> list[ConsentEvent]:
         with self._lock:
@@ -47,6 +49,9 @@ class MemoryConsentStore(BaseConsentStore):
             return list(events)
         wanted = set(purposes)
         return [e for e in events if e.purpose in wanted]
+
+    def _version(self) -> object:
+        return self._appended
 
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         with self._lock:

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, LiteralString
 
 from .._shared.checks import storable
-from .._shared.postgres import Connection, PostgresSchema, psycopg, sql
+from .._shared.postgres import Connection, PostgresSchema, lock_key, psycopg, sql
 from ..errors import ConsentStoreError, InvalidConsentEvent
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row
@@ -154,6 +154,8 @@ class PostgresConsentStore(BaseConsentStore):
             raise
         self._schema = schema
         self._sql = _Statements(self._database)
+        #: the advisory lock writers share and a reader of the stamp takes alone
+        self._writers = lock_key(f"writers\n{schema}")
 
     # --- the backend ---
 
@@ -161,6 +163,9 @@ class PostgresConsentStore(BaseConsentStore):
         row = to_row(event)
 
         def append(connection: Connection) -> None:
+            # shared with every other writer, exclusive with a reader of the stamp: see
+            # `_version`
+            connection.execute("SELECT pg_advisory_xact_lock_shared(%s::bigint)", [self._writers])
             self._database.advisory_lock(connection, f"subject\n{self._schema}\n{event.subject}")
             history = self._read(connection, event.subject, None)
             fits(history)
@@ -191,6 +196,21 @@ class PostgresConsentStore(BaseConsentStore):
             lambda connection: self._read(connection, subject, wanted),
         )
 
+    def _events_of(
+        self, subjects: Sequence[str], purposes: Sequence[str]
+    ) -> dict[str, list[ConsentEvent]]:
+        return self._database.run(
+            "reading consent histories",
+            lambda connection: self._read_many(connection, subjects, purposes),
+        )
+
+    def _version(self) -> object:
+        def version(connection: Connection) -> object:
+            with connection.transaction():
+                return self._stamp(connection)
+
+        return self._database.run("reading the consent store's version", version)
+
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         def candidates(connection: Connection) -> list[tuple[str, str]]:
             rows = connection.execute(self._sql.expiring, [start, end]).fetchall()
@@ -212,6 +232,33 @@ class PostgresConsentStore(BaseConsentStore):
             rows = connection.execute(self._sql.history_about, [subject, purposes]).fetchall()
         return [self._event(row) for row in rows]
 
+    def _stamp(self, connection: Connection) -> object:
+        """The highest event ``seq``, or None while a writer is in flight (called in a
+        transaction). Sequence numbers are handed out before commit, so a writer could
+        commit an event below a max already read; every writer holds a shared advisory lock
+        from before it takes its number until it commits, so while this transaction holds
+        the exclusive one (tried, never waited for) every number handed out is settled."""
+        (free,) = connection.execute(
+            "SELECT pg_try_advisory_xact_lock(%s::bigint)", [self._writers]
+        ).fetchone() or (False,)
+        if not free:
+            return None
+        row = connection.execute(self._sql.stamp).fetchone()
+        return -1 if row is None or row[0] is None else int(row[0])
+
+    def _read_many(
+        self, connection: Connection, subjects: Sequence[str], purposes: Sequence[str]
+    ) -> dict[str, list[ConsentEvent]]:
+        wanted = [s for s in subjects if storable(s)]
+        found: dict[str, list[ConsentEvent]] = {}
+        if not wanted:
+            return found
+        rows = connection.execute(self._sql.many, [wanted, list(purposes)]).fetchall()
+        for row in rows:
+            event = self._event(row)
+            found.setdefault(event.subject, []).append(event)
+        return found
+
     def _event(self, row: tuple[Any, ...]) -> ConsentEvent:
         try:
             return from_row(row)
@@ -231,6 +278,11 @@ class _Statements:
         self.history_about = sql.SQL(
             "SELECT {} FROM {} WHERE subject = %s AND purpose = ANY(%s::text[]) ORDER BY seq"
         ).format(columns, table)
+        self.many = sql.SQL(
+            "SELECT {} FROM {} WHERE subject = ANY(%s::text[]) AND purpose = ANY(%s::text[]) "
+            "ORDER BY seq"
+        ).format(columns, table)
+        self.stamp = sql.SQL("SELECT max(seq) FROM {}").format(table)
         self.insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
             table, columns, sql.SQL(", ").join(sql.Placeholder() * len(EVENT_COLUMNS))
         )

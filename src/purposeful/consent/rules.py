@@ -30,7 +30,7 @@ from ..decisions import ConsentState, ConsentStatus
 from ..errors import InvalidConsentEvent
 from .events import ConsentEvent
 
-__all__ = ["check_fits", "duplicate_id", "latest", "status_at"]
+__all__ = ["check_fits", "duplicate_id", "latest", "status_at", "steady_between"]
 
 NOTHING_RECORDED = ConsentStatus(in_force=False)
 
@@ -71,6 +71,32 @@ def status_at(events: Sequence[ConsentEvent], purpose: str, at: datetime) -> Con
         return ConsentStatus(False, ConsentState.EXPIRED, lapsed.purpose, lapsed.expires_at)
     ending = relevant[last_ending]
     return ConsentStatus(False, ending.state, ending.purpose, ending.at)
+
+
+def steady_between(
+    events: Sequence[ConsentEvent], purpose: str, at: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The moments between which `status_at` over *events* stays what it is at *at*, as
+    long as no event is recorded: ``[since, until)``, either end ``None`` for unbounded.
+
+    What changes a status without a new event is time reaching an event's own moment (an
+    event recorded ahead of time) or a grant's expiry; so *since* is the latest of those at
+    or before *at*, and *until* the earliest after it.
+    """
+    covering = set(lineage(purpose))
+    since: datetime | None = None
+    until: datetime | None = None
+    for event in events:
+        if event.purpose not in covering:
+            continue
+        for moment in (event.at, event.expires_at):
+            if moment is None:
+                continue
+            if moment <= at:
+                since = moment if since is None or moment > since else since
+            elif until is None or moment < until:
+                until = moment
+    return since, until
 
 
 def duplicate_id(event_id: str) -> InvalidConsentEvent:

@@ -78,6 +78,9 @@ _COLUMNS = (
 )
 _INSERT = f"INSERT INTO consent_events ({_COLUMNS}) VALUES ({', '.join('?' * 15)})"
 _HISTORY = f"SELECT {_COLUMNS} FROM consent_events WHERE subject = ? ORDER BY seq"
+_STAMP = "SELECT seq FROM sqlite_sequence WHERE name = 'consent_events'"
+#: Subjects per batch query: well under SQLite's oldest limit of 999 parameters.
+_CHUNK = 500
 _EXPIRING = (
     "SELECT DISTINCT subject, purpose FROM consent_events WHERE expires_us >= ? AND expires_us < ?"
 )
@@ -129,6 +132,16 @@ class SQLiteConsentStore(BaseConsentStore):
         """The database file (absolute)."""
         return self._file.path
 
+    def verify(self) -> None:
+        """Check the whole file with SQLite's integrity check (opening checks only its
+        header and schema); ``purposeful store verify PATH`` does the same.
+
+        Raises:
+            StoreCorrupt: the file is damaged; restore it from a backup.
+            StoreClosed: the store is closed.
+        """
+        self._file.verify()
+
     # --- the backend ---
 
     def _append(self, event: ConsentEvent, fits: Callable[[Sequence[ConsentEvent]], None]) -> None:
@@ -156,6 +169,16 @@ class SQLiteConsentStore(BaseConsentStore):
         with self._file.use("read a consent history") as connection:
             return self._load(connection, sql, parameters)
 
+    def _events_of(
+        self, subjects: Sequence[str], purposes: Sequence[str]
+    ) -> dict[str, list[ConsentEvent]]:
+        with self._file.use("read consent histories") as connection:
+            return self._load_many(connection, subjects, purposes)
+
+    def _version(self) -> object:
+        with self._file.use("read the consent store's version") as connection:
+            return self._stamp(connection)
+
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         with self._file.use("list expiring consents") as connection:
             rows = connection.execute(_EXPIRING, (micros(start), micros(end))).fetchall()
@@ -170,6 +193,26 @@ class SQLiteConsentStore(BaseConsentStore):
         self, connection: sqlite3.Connection, sql: str, parameters: tuple[Any, ...]
     ) -> list[ConsentEvent]:
         return [self._event(row) for row in connection.execute(sql, parameters)]
+
+    def _stamp(self, connection: sqlite3.Connection) -> object:
+        """The events table's AUTOINCREMENT counter: every insert, by any process, raises
+        it, and it never goes back (one indexed row; about 3 µs)."""
+        row = connection.execute(_STAMP).fetchone()
+        return 0 if row is None else row[0]
+
+    def _load_many(
+        self, connection: sqlite3.Connection, subjects: Sequence[str], purposes: Sequence[str]
+    ) -> dict[str, list[ConsentEvent]]:
+        """Many subjects' events about *purposes*: one query per `_CHUNK` subjects (SQLite
+        limits the parameters of one statement), rows in recorded order."""
+        found: dict[str, list[ConsentEvent]] = {}
+        for start in range(0, len(subjects), _CHUNK):
+            chunk = tuple(subjects[start : start + _CHUNK])
+            sql = _for_many(len(chunk), len(purposes))
+            for row in connection.execute(sql, (*chunk, *purposes)):
+                event = self._event(row)
+                found.setdefault(event.subject, []).append(event)
+        return found
 
     def _event(self, row: tuple[Any, ...]) -> ConsentEvent:
         try:
@@ -188,6 +231,16 @@ def _for_purposes(count: int) -> str:
     return (
         f"SELECT {_COLUMNS} FROM consent_events "
         f"WHERE subject = ? AND purpose IN ({', '.join('?' * count)}) ORDER BY seq"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _for_many(subjects: int, purposes: int) -> str:
+    """The query for *subjects* subjects' events about *purposes* purposes."""
+    return (
+        f"SELECT {_COLUMNS} FROM consent_events "
+        f"WHERE subject IN ({', '.join('?' * subjects)}) "
+        f"AND purpose IN ({', '.join('?' * purposes)}) ORDER BY seq"
     )
 
 

@@ -14,7 +14,7 @@ the purpose registry, the effect-time rules (`rules`), the convenience methods (
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,7 +28,7 @@ from ..decisions import ConsentState, ConsentStatus
 from ..errors import InvalidConsentEvent
 from ..purposes import Purpose, PurposeRegistry
 from .events import Agency, ConsentEvent, ConsentMethod, Expresser, Person
-from .rules import check_fits, status_at
+from .rules import check_fits, status_at, steady_between
 
 __all__ = ["BaseConsentStore", "ConsentStore", "ExpiringConsent"]
 
@@ -76,6 +76,8 @@ class BaseConsentStore(ClosableStore):
     def __init__(self, *, registry: PurposeRegistry | None = None) -> None:
         super().__init__()
         self._registry = registry
+        #: part of every stamp (`consent_version`): two stores' stamps are never equal
+        self._token = object()
 
     # --- what a backend implements ---
 
@@ -87,6 +89,18 @@ class BaseConsentStore(ClosableStore):
     @abstractmethod
     def _events(self, subject: str, purposes: Sequence[str] | None = None) -> list[ConsentEvent]:
         """The subject's events in recorded order, optionally only about *purposes*."""
+
+    def _events_of(
+        self, subjects: Sequence[str], purposes: Sequence[str]
+    ) -> dict[str, list[ConsentEvent]]:
+        """Each of *subjects*' events about *purposes*, in recorded order (a subject with
+        none may be left out). A backend that can read many people at once overrides it."""
+        return {subject: self._events(subject, purposes) for subject in subjects}
+
+    def _version(self) -> object:
+        """A stamp that changes whenever an event is recorded (by any process); ``None``
+        when the backend cannot tell, and then nothing is cached across scopes."""
+        return None
 
     @abstractmethod
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
@@ -232,6 +246,51 @@ class BaseConsentStore(ClosableStore):
         when = _aware(at) if at is not None else datetime.now(UTC)
         return status_at(self._events(_subject(subject), lineage(ident)), ident, when)
 
+    def consent_statuses(
+        self, subjects: Iterable[str], purpose: Purpose | str, at: datetime | None = None
+    ) -> dict[str, ConsentStatus]:
+        """`consent_status` for many people at once, in one query where the backend can:
+        each distinct subject in *subjects* → its status covering *purpose* at *at*.
+
+        Raises:
+            InvalidConsentEvent: an empty subject id, or a naive *at*.
+            StoreClosed: the store is closed.
+        """
+        self._check_open()
+        ident = self.registry.resolve(purpose).id
+        when = _aware(at) if at is not None else datetime.now(UTC)
+        wanted = _subjects(subjects)
+        histories = self._events_of(wanted, lineage(ident))
+        return {s: status_at(histories.get(s, ()), ident, when) for s in wanted}
+
+    def consent_version(self) -> Hashable | None:
+        """A cheap stamp that changes whenever an event is recorded, by this process or
+        another on the same file or database (``None``: the backend cannot tell now).
+        Equal stamps mean no event was recorded in between; scopes reuse consent answers
+        across scopes only under the same stamp."""
+        self._check_open()
+        version = self._version()
+        return None if version is None else (self._token, version)
+
+    def consent_statuses_steady(
+        self, subjects: Iterable[str], purpose: Purpose, at: datetime
+    ) -> dict[str, tuple[ConsentStatus, datetime | None, datetime | None]]:
+        """`consent_statuses` with what a cache across scopes needs: for each person, the
+        moments ``[since, until)`` between which the answer stays the same while no event
+        is recorded (events dated ahead and expiries end it; ``None``: unbounded). Read
+        the stamp (`consent_version`) first: the answers are at least as new as it."""
+        self._check_open()
+        ident = self.registry.resolve(purpose).id
+        when = _aware(at)
+        wanted = _subjects(subjects)
+        histories = self._events_of(wanted, lineage(ident))
+        answers = {}
+        for subject in wanted:
+            events = histories.get(subject, ())
+            since, until = steady_between(events, ident, when)
+            answers[subject] = (status_at(events, ident, when), since, until)
+        return answers
+
     def consent_in_force(
         self, subject: str, purpose: Purpose | str, at: datetime | None = None
     ) -> bool:
@@ -308,6 +367,12 @@ def _subject(subject: object) -> str:
     if not is_text(subject):
         raise InvalidConsentEvent("a subject id must be a non-empty string")
     return subject
+
+
+def _subjects(subjects: Iterable[str]) -> list[str]:
+    if isinstance(subjects, str):
+        raise InvalidConsentEvent("consent_statuses() takes a collection of subject ids, not one")
+    return list(dict.fromkeys(_subject(subject) for subject in subjects))
 
 
 def _aware(at: datetime) -> datetime:

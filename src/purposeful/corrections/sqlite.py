@@ -122,6 +122,16 @@ class SQLiteCorrectionStore(BaseCorrectionStore):
         """The database file (absolute)."""
         return self._file.path
 
+    def verify(self) -> None:
+        """Check the whole file with SQLite's integrity check (opening checks only its
+        header and schema); ``purposeful store verify PATH`` does the same.
+
+        Raises:
+            StoreCorrupt: the file is damaged; restore it from a backup.
+            StoreClosed: the store is closed.
+        """
+        self._file.verify()
+
     def _insert(self, correction: Correction) -> None:
         with self._file.write("record a correction request") as connection:
             connection.execute(_INSERT, _row(correction))

@@ -168,6 +168,16 @@ class SQLiteSharingStore(BaseSharingStore):
         """The database file (absolute)."""
         return self._file.path
 
+    def verify(self) -> None:
+        """Check the whole file with SQLite's integrity check (opening checks only its
+        header and schema); ``purposeful store verify PATH`` does the same.
+
+        Raises:
+            StoreCorrupt: the file is damaged; restore it from a backup.
+            StoreClosed: the store is closed.
+        """
+        self._file.verify()
+
     # --- the backend ---
 
     def _append_disclosure(self, disclosure: Disclosure) -> Disclosure:
