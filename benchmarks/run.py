@@ -1,7 +1,13 @@
 """Benchmarks for the hot path: ratios within one process, medians of repeated runs.
 
-    python benchmarks/run.py          # a table
-    python benchmarks/run.py --json   # one JSON object
+    python benchmarks/run.py                        # a table, at the issue's sizes
+    python benchmarks/run.py --json                 # one JSON object
+    python benchmarks/run.py --json --scale small   # CI's sizes: a minute or so, same keys
+
+``--scale full`` (the default) uses the sizes named below (`SCALES`); ``--scale small`` fewer
+rounds, reads, people in the consent stores, records and calls, and prints the same keys.
+Flags such as ``--repeat`` override the scale's value. The SQLite consent store files are
+built once and cached in the temp dir (``fixtures.py``): the first run makes them.
 
 What is measured (nanoseconds per operation, the median of ``--repeat`` runs, unless said):
 
@@ -24,24 +30,36 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
 - ``pycasbin_speedup``: pycasbin_ns / checked_read_ns;
 - the request handlers of ``handlers.py`` (its docstring pins their shapes: 50 records of 8
   short string fields, 6 of them managed, read row by row into dicts and returned as JSON,
-  the guarded variant inside one case-management scope, no audit sink), in microseconds per
-  call, each variant the median of ``--repeat`` rounds (at least 5) of ``--number`` / 100
-  calls (at least 200), plain and guarded interleaved:
-  ``list_view_plain_us``: the list view of 50 plain attrs records;
-  ``list_view_guarded_us``: the list view of 50 purposeful records, scope included;
-  ``list_view_overhead_pct``: guarded / plain - 1, in percent: what purposeful adds to the
-  whole request;
-  ``list_view_overhead_us``: guarded - plain, the microseconds it adds;
-  ``detail_view_plain_us``: the detail view (the same for 1 record) of a plain record;
-  ``detail_view_guarded_us``: the detail view of a purposeful record, scope included;
-  ``detail_view_overhead_us``: guarded - plain, the microseconds a scope and 6 first reads
-  add to a request;
-  ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
-  does next to nothing);
+  the guarded variant inside one case-management scope), in microseconds per call, each
+  variant the median of ``--repeat`` rounds (at least 5) of as many calls as take about 0.2 s
+  (0.03 s at small scale), plain and guarded interleaved. Each handler prints
+  ``{base}_plain_us{suffix}`` and ``{base}_guarded_us{suffix}`` (the medians),
+  ``{base}_overhead_pct{suffix}`` (guarded / plain - 1, in percent: what purposeful adds to
+  the whole request) and ``{base}_overhead_us{suffix}`` (guarded - plain, the microseconds
+  it adds); the keys the issue names:
+  ``list_view_overhead_pct``: the list view of 50 records, no audit sink;
+  ``list_view_overhead_pct_sdk``: the same with a ``SpanSink`` on an SDK tracer provider
+  (simple span processor, an exporter that does nothing): the span's cost included;
+  ``list_view_overhead_pct_sdk_pseudonyms``: the same with a ``PseudonymKey`` as the
+  pseudonymiser, the documented production set-up: the span lists the 50 people;
+  ``consent_list_view_us`` (= ``list_view_guarded_us_consent``): the whole guarded list
+  view, no sink, where one of the 6 managed fields needs consent, checked against a SQLite
+  consent store of ``--subjects`` people (100,000; 20,000 at small scale), the 50 among
+  them with grants in force;
+  ``list_view_overhead_pct_big_caller``: the list view, no sink, read by a function that
+  holds 2,000 constants: it matches ``list_view_overhead_pct`` unless the guard's cost
+  grows with the size of its caller's code (the defect issue 24 found);
+  ``detail_view_overhead_us``: the detail view (1 record), no sink: the microseconds a
+  scope and 6 first reads add to a request (``detail_view_overhead_pct`` is large: the
+  plain request does next to nothing);
+  ``db_list_view_overhead_pct``: the database handler: 50 rows through the SQLAlchemy ORM
+  from a SQLite file, served as JSON under a server span, both variants on the SDK tracer
+  provider; the guarded one adds its scope and scope span with pseudonyms, and consent for
+  one column against the consent store above. None without SQLAlchemy or the SDK;
 - ``checked_read_ratio_sqlalchemy`` (a checked read of a managed column of a loaded
   SQLAlchemy row against SQLAlchemy's own read of a plain mapped column; target 3) and
   ``list_view_overhead_pct_sqlalchemy`` (the list view over 50 loaded rows of a declarative
-  model, plain against guarded): ``sqlalchemy_bench.py`` pins them;
+  model, plain against guarded): ``sqlalchemy_bench.py`` pins them (None without SQLAlchemy);
 - ``checked_read_ratio_dataclass`` and ``checked_read_ratio_pydantic``: ``checked_read_ratio``
   for a slotted dataclass record against a plain slotted dataclass, and for a pydantic model
   record against a plain pydantic model, timed the same way; ``list_view_overhead_pct_pydantic``:
@@ -49,7 +67,8 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   ``list_view_overhead_pct`` (``kinds.py`` pins them; the pydantic figures are None without
   ``purposeful[pydantic]``);
 - ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
-  records add to a whole FastAPI request returning the list view (``web.py`` pins it);
+  records add to a whole FastAPI request returning the list view (``web.py`` pins it; None
+  without FastAPI);
 - ``checked_read_ratio_django``: a checked read of a managed field of a loaded Django model
   instance against Django's own read of a plain field of it (``django_bench.py``; None
   without ``purposeful[django]``);
@@ -57,13 +76,19 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   on one record (the field is in the person's set of fields read: the fast path), and
   ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
 - ``consent_check_sqlite_ns``: the first such read in a fresh scope, asking a SQLite
-  consent store of ``--subjects`` subjects (100,000 by default);
+  consent store of ``--subjects`` people (100,000; 20,000 at small scale);
 - ``consent_grant_sqlite_per_s``: grants recorded per second by a SQLite store with its
   default durability (``synchronous=FULL``: each grant is on disk when it returns);
+- ``consent_store_open_ms_1m``: milliseconds to open a ``SQLiteConsentStore`` on a file of
+  1,000,000 people (one grant each; at every scale), the median of 7 opens (3 at small
+  scale) after one that warms the OS file cache: what every process start pays;
 - ``scope_overhead_sdk_ns``: a whole scope (open it, read 20 managed fields, each allowed
   and so decided once, close it) with a ``SpanSink`` on an OpenTelemetry SDK tracer provider
-  exporting to memory through a simple span processor: the per-scope cost of the decisions
-  and the span. None when opentelemetry-sdk (``purposeful[test]``) is not installed;
+  with a simple span processor to an exporter that does nothing: the per-scope cost of the
+  decisions and the span. None when opentelemetry-sdk (``purposeful[test]``) is not
+  installed, as are the next two;
+- ``sdk_span_ns``: the SDK's own cost, for reference: starting and ending an empty span
+  (``tracer.start_span(name).end()``) on that provider;
 - ``checked_read_ratio_with_sdk``: ``checked_read_ratio`` measured again with that sink
   configured. Sinks run once per scope, at its close, so it should match;
 - ``bundle_records_per_s``: a signed, unencrypted subject-access bundle of ``--bundle``
