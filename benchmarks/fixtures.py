@@ -6,13 +6,14 @@
   the first 50 people of every store. The file is created through the store (its own
   schema and first event), then filled with raw SQL inserts that copy that first event's
   row with another subject and event id (a store records people one transaction each, which
-  takes minutes at 1M). It is cached under the temp dir, named by the store's schema
-  version, the purpose and the number of people, so repeated runs reuse it; a file built
-  for another schema version is never opened (opening migrates). Open it read-only in
-  spirit: anything that writes works on a copy (`copied`).
+  takes minutes at 1M). It is cached in `CACHE` (the temp dir's ``purposeful-bench``, or
+  ``$PURPOSEFUL_BENCH_CACHE``), named by the store's schema version, the purpose and the
+  number of people, so repeated runs reuse it; a file built for another schema version is
+  never opened (opening migrates). Open it read-only in spirit: anything that writes works
+  on a copy (`copied`).
 - `sdk_provider`: an OpenTelemetry SDK ``TracerProvider`` with a ``SimpleSpanProcessor`` to
-  an exporter that does nothing but count the spans it is given. None
-  when opentelemetry-sdk is not installed.
+  an exporter that does nothing but count the spans it is given. None when
+  opentelemetry-sdk is not installed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from typing import Any
 from purposeful.consent.sqlite import SQLiteConsentStore
 
 GRANTED = datetime(2026, 1, 5, tzinfo=UTC)
-CACHE = Path(tempfile.gettempdir(), "purposeful-bench")
+#: Where store files are cached: ``$PURPOSEFUL_BENCH_CACHE``, else the temp dir's folder.
+CACHE = Path(
+    os.environ.get("PURPOSEFUL_BENCH_CACHE") or Path(tempfile.gettempdir(), "purposeful-bench")
+)
 
 
 def person_id(n: int) -> str:

@@ -50,7 +50,9 @@ pinned, so figures from different days and machines compare; change them only wi
 round (at least 5 rounds), each round as many calls as fill about *seconds* of the guarded
 variant (measured on the warm-up), with ``timeit`` (so the garbage collector is off while
 timing, as for every ``timeit`` figure in ``run.py``), and reports the median per call of
-each variant, in microseconds, and the overhead from those medians. A handler whose optional
+each variant, in microseconds, and the overhead as the median of the rounds' overheads
+(guarded / plain - 1, and guarded - plain, each from one round's plain and guarded times),
+so drift on a shared machine hits both sides of each overhead alike. A handler whose optional
 package (opentelemetry-sdk, SQLAlchemy) is missing reports None.
 """
 
@@ -343,12 +345,12 @@ def _time(pair: Pair, rounds: int, seconds: float) -> dict[str, float]:
         for _ in range(rounds):
             for timer, times in zip(timers, runs, strict=True):
                 times.append(timer.timeit(number) / number * 1e6)
-    plain_us, guarded_us = (statistics.median(times) for times in runs)
+    pairs_us = list(zip(*runs, strict=True))
     return {
-        "plain_us": plain_us,
-        "guarded_us": guarded_us,
-        "overhead_pct": (guarded_us / plain_us - 1) * 100,
-        "overhead_us": guarded_us - plain_us,
+        "plain_us": statistics.median(runs[0]),
+        "guarded_us": statistics.median(runs[1]),
+        "overhead_pct": (statistics.median(g / p for p, g in pairs_us) - 1) * 100,
+        "overhead_us": statistics.median(g - p for p, g in pairs_us),
     }
 
 
@@ -361,9 +363,9 @@ def measure(repeat: int, seconds: float, people: int) -> dict[str, float | None]
         people: people in the SQLite consent store.
 
     Returns:
-        For each `Pair`, its four figures (`Pair.names`): the medians, the overhead
-        (guarded / plain - 1, in percent) and the microseconds a call adds; None for a
-        handler whose optional package is missing.
+        For each `Pair`, its four figures (`Pair.names`): the medians of each variant, the
+        median of the rounds' overheads (guarded / plain - 1, in percent) and of the
+        microseconds a call adds; None for a handler whose optional package is missing.
     """
     rounds = max(repeat, MIN_ROUNDS)
     results: dict[str, float | None] = {}
