@@ -8,8 +8,9 @@ Runs the guarded variant of the handler (named ``{base}{suffix}``: ``list_view``
 ``list_view_big_caller``, ``detail_view``, ``db_list_view``) *calls* times under
 ``cProfile``, with the garbage collector off (as ``timeit`` has it for ``run.py``'s figures),
 in the handler's configuration, after one warm-up call, and prints the *top* functions of
-the library (``src/purposeful``) by own time (``tottime``): microseconds per handler call, the share of the handler's whole time, and calls per handler call. ``--all``
-ranks every function, the standard library's and other packages' too. cProfile's own cost
+the library (``src/purposeful``) by own time (``tottime``): microseconds per handler call,
+the share of the handler's whole time, and calls per handler call. ``--all`` ranks every
+function, the standard library's and other packages' too. cProfile's own cost
 inflates functions that make many small calls: read the ranking, not the absolute figures
 (those are ``run.py``'s).
 """
