@@ -115,6 +115,10 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   records inside an aggregate purpose (7 regions, with a few small cells to suppress, by 5
   age bands by 3 outcomes), with suppression and RR3.
 
+And ``scale``, ``load_average`` (the system's 1-minute load average when the run started and
+when it ended: above the number of cores, other work shared them, and absolute times are
+inflated) and ``python``.
+
 The machine may be shared and noisy: quote the medians, and compare ratios, not absolutes.
 """
 
@@ -124,6 +128,7 @@ import argparse
 import importlib
 import json
 import operator
+import os
 import statistics
 import sys
 import tempfile
@@ -601,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name, None) is None:
             setattr(args, name, value)
 
+    load_before = os.getloadavg()[0]
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
     results["first_read_ns"] = measure_first_read(max(args.repeat * 200, 1000))
     casbin_ns = measure_pycasbin(args.repeat, args.number)
@@ -624,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     results["insights_rows_per_s"] = measure_insights(args.insights)
     results.update(propagation.measure_baggage(args.repeat, max(args.number // 1000, 100)))
     results["scale"] = args.scale
+    results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     results["python"] = sys.version.split()[0]
 
     if args.json:
