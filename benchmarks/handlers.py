@@ -47,10 +47,10 @@ pinned, so figures from different days and machines compare; change them only wi
   variants pay the server span, the session, the query and the JSON.
 
 `measure` times the variants of each handler interleaved, plain then guarded, round after
-round (at least 5 rounds), each round as many calls as fill about *seconds* of the guarded
-variant (measured on the warm-up), with ``timeit`` (so the garbage collector is off while
-timing, as for every ``timeit`` figure in ``run.py``), and reports the median per call of
-each variant, in microseconds, and the overhead as the median of the rounds' overheads
+round (at least 5 rounds), each round as many calls of each variant as fill about *seconds*
+(reckoned from the fastest of 3 single calls), with ``timeit`` (so the garbage collector is
+off while timing, as for every ``timeit`` figure in ``run.py``), and reports the median per
+call of each variant, in microseconds, and the overhead as the median of the rounds' overheads
 (guarded / plain - 1, and guarded - plain, each from one round's plain and guarded times),
 so drift on a shared machine hits both sides of each overhead alike. A handler whose optional
 package (opentelemetry-sdk, SQLAlchemy) is missing reports None.
@@ -333,17 +333,15 @@ def _time(pair: Pair, rounds: int, seconds: float) -> dict[str, float]:
         raise ValueError(f"the {pair.base}{pair.suffix} handler has no variants to time")
     with purposeful.configured(**pair.configuration):
         expected = plain()  # warm-ups
-        started = timeit.default_timer()
-        response = guarded()
-        once = timeit.default_timer() - started
-        if response != expected:
+        if guarded() != expected:
             raise SystemExit(f"the {pair.base}{pair.suffix} handlers do not return the same JSON")
         pair.check(guarded)
-        number = max(1, round(seconds / max(once, 1e-9)))
         timers = (timeit.Timer(plain), timeit.Timer(guarded))
+        # calls per round for each variant: the fastest of 3 single calls fills *seconds*
+        numbers = [max(1, round(seconds / max(min(t.repeat(3, 1)), 1e-9))) for t in timers]
         runs: tuple[list[float], list[float]] = ([], [])
         for _ in range(rounds):
-            for timer, times in zip(timers, runs, strict=True):
+            for timer, number, times in zip(timers, numbers, runs, strict=True):
                 times.append(timer.timeit(number) / number * 1e6)
     pairs_us = list(zip(*runs, strict=True))
     return {
