@@ -1,7 +1,13 @@
 """Benchmarks for the hot path: ratios within one process, medians of repeated runs.
 
-    python benchmarks/run.py          # a table
-    python benchmarks/run.py --json   # one JSON object
+    python benchmarks/run.py                        # a table, at the issue's sizes
+    python benchmarks/run.py --json                 # one JSON object
+    python benchmarks/run.py --json --scale small   # CI's sizes: a minute or so, same keys
+
+``--scale full`` (the default) uses the sizes named below (`SCALES`); ``--scale small`` fewer
+rounds, reads, people in the consent stores, records and calls, and prints the same keys.
+Flags such as ``--repeat`` override the scale's value. The SQLite consent store files are
+built once and cached in the temp dir (``fixtures.py``): the first run makes them.
 
 What is measured (nanoseconds per operation, the median of ``--repeat`` runs, unless said):
 
@@ -24,24 +30,36 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
 - ``pycasbin_speedup``: pycasbin_ns / checked_read_ns;
 - the request handlers of ``handlers.py`` (its docstring pins their shapes: 50 records of 8
   short string fields, 6 of them managed, read row by row into dicts and returned as JSON,
-  the guarded variant inside one case-management scope, no audit sink), in microseconds per
-  call, each variant the median of ``--repeat`` rounds (at least 5) of ``--number`` / 100
-  calls (at least 200), plain and guarded interleaved:
-  ``list_view_plain_us``: the list view of 50 plain attrs records;
-  ``list_view_guarded_us``: the list view of 50 purposeful records, scope included;
-  ``list_view_overhead_pct``: guarded / plain - 1, in percent: what purposeful adds to the
-  whole request;
-  ``list_view_overhead_us``: guarded - plain, the microseconds it adds;
-  ``detail_view_plain_us``: the detail view (the same for 1 record) of a plain record;
-  ``detail_view_guarded_us``: the detail view of a purposeful record, scope included;
-  ``detail_view_overhead_us``: guarded - plain, the microseconds a scope and 6 first reads
-  add to a request;
-  ``detail_view_overhead_pct``: guarded / plain - 1, in percent (large: the plain request
-  does next to nothing);
+  the guarded variant inside one case-management scope), in microseconds per call, each
+  variant the median of ``--repeat`` rounds (at least 5) of as many calls as take about 0.1 s
+  (0.03 s at small scale), plain and guarded interleaved. Each handler prints
+  ``{base}_plain_us{suffix}`` and ``{base}_guarded_us{suffix}`` (the medians),
+  ``{base}_overhead_pct{suffix}`` (guarded / plain - 1, in percent: what purposeful adds to
+  the whole request) and ``{base}_overhead_us{suffix}`` (guarded - plain, the microseconds
+  it adds), each the median of the rounds' figures; the keys the issue names:
+  ``list_view_overhead_pct``: the list view of 50 records, no audit sink;
+  ``list_view_overhead_pct_sdk``: the same with a ``SpanSink`` on an SDK tracer provider
+  (simple span processor, an exporter that does nothing): the span's cost included;
+  ``list_view_overhead_pct_sdk_pseudonyms``: the same with a ``PseudonymKey`` as the
+  pseudonymiser, the documented production set-up: the span lists the 50 people;
+  ``consent_list_view_us`` (= ``list_view_guarded_us_consent``): the whole guarded list
+  view, no sink, where one of the 6 managed fields needs consent, checked against a SQLite
+  consent store of ``--subjects`` people (100,000; 20,000 at small scale), the 50 among
+  them with grants in force;
+  ``list_view_overhead_pct_big_caller``: the list view, no sink, read by a function that
+  holds 2,000 constants: it matches ``list_view_overhead_pct`` unless the guard's cost
+  grows with the size of its caller's code (the defect issue 24 found);
+  ``detail_view_overhead_us``: the detail view (1 record), no sink: the microseconds a
+  scope and 6 first reads add to a request (``detail_view_overhead_pct`` is large: the
+  plain request does next to nothing);
+  ``db_list_view_overhead_pct``: the database handler: 50 rows through the SQLAlchemy ORM
+  from a SQLite file, served as JSON under a server span, both variants on the SDK tracer
+  provider; the guarded one adds its scope and scope span with pseudonyms, and consent for
+  one column against the consent store above. None without SQLAlchemy or the SDK;
 - ``checked_read_ratio_sqlalchemy`` (a checked read of a managed column of a loaded
   SQLAlchemy row against SQLAlchemy's own read of a plain mapped column; target 3) and
   ``list_view_overhead_pct_sqlalchemy`` (the list view over 50 loaded rows of a declarative
-  model, plain against guarded): ``sqlalchemy_bench.py`` pins them;
+  model, plain against guarded): ``sqlalchemy_bench.py`` pins them (None without SQLAlchemy);
 - ``checked_read_ratio_dataclass`` and ``checked_read_ratio_pydantic``: ``checked_read_ratio``
   for a slotted dataclass record against a plain slotted dataclass, and for a pydantic model
   record against a plain pydantic model, timed the same way; ``list_view_overhead_pct_pydantic``:
@@ -49,7 +67,8 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   ``list_view_overhead_pct`` (``kinds.py`` pins them; the pydantic figures are None without
   ``purposeful[pydantic]``);
 - ``request_overhead_pct_asgi``: what ``purposeful.web``'s ASGI middleware and guarded
-  records add to a whole FastAPI request returning the list view (``web.py`` pins it);
+  records add to a whole FastAPI request returning the list view (``web.py`` pins it; None
+  without FastAPI);
 - ``checked_read_ratio_django``: a checked read of a managed field of a loaded Django model
   instance against Django's own read of a plain field of it (``django_bench.py``; None
   without ``purposeful[django]``);
@@ -57,13 +76,19 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   on one record (the field is in the person's set of fields read: the fast path), and
   ``consent_check_cached_ratio``, the same against ``plain_read_ns``;
 - ``consent_check_sqlite_ns``: the first such read in a fresh scope, asking a SQLite
-  consent store of ``--subjects`` subjects (100,000 by default);
+  consent store of ``--subjects`` people (100,000; 20,000 at small scale);
 - ``consent_grant_sqlite_per_s``: grants recorded per second by a SQLite store with its
   default durability (``synchronous=FULL``: each grant is on disk when it returns);
+- ``consent_store_open_ms_1m``: milliseconds to open a ``SQLiteConsentStore`` on a file of
+  1,000,000 people (one grant each; at every scale), the median of 7 opens (3 at small
+  scale) after one that warms the OS file cache: what every process start pays;
 - ``scope_overhead_sdk_ns``: a whole scope (open it, read 20 managed fields, each allowed
   and so decided once, close it) with a ``SpanSink`` on an OpenTelemetry SDK tracer provider
-  exporting to memory through a simple span processor: the per-scope cost of the decisions
-  and the span. None when opentelemetry-sdk (``purposeful[test]``) is not installed;
+  with a simple span processor to an exporter that does nothing: the per-scope cost of the
+  decisions and the span. None when opentelemetry-sdk (``purposeful[test]``) is not
+  installed, as are the next two;
+- ``sdk_span_ns``: the SDK's own cost, for reference: starting and ending an empty span
+  (``tracer.start_span(name).end()``) on that provider;
 - ``checked_read_ratio_with_sdk``: ``checked_read_ratio`` measured again with that sink
   configured. Sinks run once per scope, at its close, so it should match;
 - ``bundle_records_per_s``: a signed, unencrypted subject-access bundle of ``--bundle``
@@ -90,14 +115,20 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   records inside an aggregate purpose (7 regions, with a few small cells to suppress, by 5
   age bands by 3 outcomes), with suppression and RR3.
 
+And ``scale``, ``load_average`` (the system's 1-minute load average when the run started and
+when it ended: above the number of cores, other work shared them, and absolute times are
+inflated) and ``python``.
+
 The machine may be shared and noisy: quote the medians, and compare ratios, not absolutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import operator
+import os
 import statistics
 import sys
 import tempfile
@@ -109,13 +140,12 @@ from typing import Any
 
 import attrs
 import django_bench
+import fixtures
 import handlers
-import sqlalchemy_bench
 
 import kinds
 import propagation
 import purposeful
-import web
 from purposeful import SENSITIVE, Actor, ServiceAgreement
 
 AGREEMENT = ServiceAgreement("Service delivery agreement")
@@ -264,25 +294,22 @@ def measure_consent(repeat: int, number: int, subjects: int, grants: int) -> dic
     from purposeful.consent import MemoryConsentStore
     from purposeful.consent.sqlite import SQLiteConsentStore
 
-    participant = Participant("P-000042", 7)
+    participant = Participant(fixtures.person_id(42), 7)
     memory = MemoryConsentStore()
-    memory.give("P-000042", "research", at=datetime(2026, 1, 5, tzinfo=UTC))
+    memory.give(participant.client_id, "research", at=fixtures.GRANTED)
     with purposeful.use("research", actor=ACTOR, consent=memory):
         _ = participant.wellbeing
         cached_ns = _median_ns("rec.wellbeing", {"rec": participant}, repeat, number)
     results = {"consent_check_cached_ns": cached_ns}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "consent.sqlite3")
-        granted = datetime(2026, 1, 5, tzinfo=UTC)
-        with SQLiteConsentStore(path, synchronous="NORMAL") as loader:
-            for n in range(subjects):
-                loader.give(f"P-{n:06d}", "research", at=granted)
+        # a copy: the grants below write to it
+        path = fixtures.copied(fixtures.consent_store_file(subjects, "research"), tmp)
         store = SQLiteConsentStore(path)
         try:
             samples = []
             clock = time.perf_counter_ns
             for n in range(max(repeat * 100, 500)):
-                record = Participant(f"P-{(n * 7919) % subjects:06d}", 7)
+                record = Participant(fixtures.person_id((n * 7919) % subjects), 7)
                 with purposeful.use("research", actor=ACTOR, consent=store):
                     t0 = clock()
                     _ = record.wellbeing
@@ -290,26 +317,39 @@ def measure_consent(repeat: int, number: int, subjects: int, grants: int) -> dic
             results["consent_check_sqlite_ns"] = statistics.median(samples)
             t0 = time.perf_counter()
             for n in range(grants):
-                store.give(f"Q-{n:06d}", "research", at=granted)
+                store.give(f"Q-{n:06d}", "research", at=fixtures.GRANTED)
             results["consent_grant_sqlite_per_s"] = grants / (time.perf_counter() - t0)
         finally:
             store.close()
     return results
 
 
+def measure_store_open(people: int, opens: int) -> float:
+    """Milliseconds to open (and close) a SQLite consent store of *people* people; the median
+    of *opens* opens after one to warm the file cache."""
+    from purposeful.consent.sqlite import SQLiteConsentStore
+
+    path = fixtures.consent_store_file(people, CASE_MANAGEMENT)
+    times = []
+    for _ in range(opens + 1):
+        t0 = time.perf_counter()
+        store = SQLiteConsentStore(path)
+        times.append(time.perf_counter() - t0)
+        store.close()
+    return statistics.median(times[1:]) * 1e3
+
+
 def measure_spans(repeat: int, number: int) -> dict[str, float | None]:
     """Scopes and reads with a SpanSink on an SDK tracer provider; None without the SDK."""
-    try:
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    except ImportError:
-        return {"scope_overhead_sdk_ns": None, "checked_read_ratio_with_sdk": None}
-    from purposeful.audit.spans import SpanSink
+    sdk = fixtures.sdk_provider()
+    if sdk is None:
+        return dict.fromkeys(
+            ("scope_overhead_sdk_ns", "sdk_span_ns", "checked_read_ratio_with_sdk")
+        )
+    from purposeful.audit import SpanSink
 
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(shutdown_on_exit=False)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider, exporter = sdk
+    tracer = provider.get_tracer("benchmarks")
     record = Wide("c-1", *(f"value {n}" for n in range(len(WIDE_FIELDS))))
     read_all = operator.attrgetter(*WIDE_FIELDS)
 
@@ -317,24 +357,27 @@ def measure_spans(repeat: int, number: int) -> dict[str, float | None]:
         with purposeful.use(CASE_MANAGEMENT, actor=ACTOR):
             read_all(record)
 
-    scopes = max(number // 100, 100)  # per run: the exporter holds every span until cleared
+    scopes = max(number // 100, 100)
     try:
         with purposeful.configured(sinks=[SpanSink(tracer_provider=provider)]):
             scope()
-            if len(exporter.get_finished_spans()) != 1:
+            if exporter.spans != 1:
                 raise SystemExit("the span sink did not export one span for one scope")
             runs = timeit.repeat(
-                "scope()",
-                setup="exporter.clear()",
-                globals={"scope": scope, "exporter": exporter},
-                repeat=repeat,
-                number=scopes,
+                "scope()", globals={"scope": scope}, repeat=max(repeat, 5), number=scopes
             )
             reads = measure_reads(repeat, number)
+        spans = timeit.repeat(
+            "tracer.start_span('empty').end()",
+            globals={"tracer": tracer},
+            repeat=max(repeat, 5),
+            number=scopes,
+        )
     finally:
         provider.shutdown()
     return {
         "scope_overhead_sdk_ns": statistics.median(runs) / scopes * 1e9,
+        "sdk_span_ns": statistics.median(spans) / scopes * 1e9,
         "checked_read_ratio_with_sdk": reads["checked_read_ratio"],
     }
 
@@ -491,39 +534,103 @@ def measure_insights(records: int, runs: int = 3) -> float:
     return records / statistics.median(times)
 
 
+#: The sizes of ``--scale``: ``full`` the issue's, ``small`` for CI (a minute or so).
+SCALES: dict[str, dict[str, Any]] = {
+    "full": {
+        "repeat": 15,
+        "number": 500_000,
+        "subjects": 100_000,
+        "grants": 300,
+        "bundle": 100_000,
+        "disclosures": 300,
+        "insights": 100_000,
+        "unscoped": 100_000,
+        "handler_seconds": 0.1,
+        "opens": 7,
+    },
+    "small": {
+        "repeat": 5,
+        "number": 100_000,
+        "subjects": 20_000,
+        "grants": 100,
+        "bundle": 10_000,
+        "disclosures": 100,
+        "insights": 20_000,
+        "unscoped": 20_000,
+        "handler_seconds": 0.03,
+        "opens": 3,
+    },
+}
+
+#: The people in the consent store that ``consent_store_open_ms_1m`` opens, at every scale.
+OPEN_PEOPLE = 1_000_000
+
+#: The figures of the modules that need an optional package, None when it is missing.
+OPTIONAL = {
+    "web": ("request_overhead_pct_asgi",),
+    "sqlalchemy_bench": (
+        "checked_read_ratio_sqlalchemy",
+        "list_view_sqlalchemy_plain_us",
+        "list_view_sqlalchemy_guarded_us",
+        "list_view_overhead_pct_sqlalchemy",
+    ),
+}
+
+
+def _optional(module: str, *args: int) -> dict[str, Any]:
+    """``module.measure(*args)``, or its figures as None when it cannot be imported."""
+    try:
+        measure = importlib.import_module(module).measure
+    except ImportError:
+        return dict.fromkeys(OPTIONAL[module])
+    figures: dict[str, Any] = measure(*args)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--repeat", type=int, default=15, help="runs per measurement")
-    parser.add_argument("--number", type=int, default=500_000, help="reads per run")
-    parser.add_argument("--subjects", type=int, default=100_000, help="subjects in the store")
-    parser.add_argument("--grants", type=int, default=300, help="grants timed per run")
-    parser.add_argument("--bundle", type=int, default=100_000, help="records in a bundle")
-    parser.add_argument("--disclosures", type=int, default=300, help="disclosures timed")
-    parser.add_argument("--insights", type=int, default=100_000, help="records cross-tabulated")
-    parser.add_argument("--unscoped", type=int, default=100_000, help="unscoped reads timed")
+    parser.add_argument(
+        "--scale", choices=sorted(SCALES), default="full", help="the sizes (the flags below win)"
+    )
+    parser.add_argument("--repeat", type=int, help="runs per measurement")
+    parser.add_argument("--number", type=int, help="reads per run")
+    parser.add_argument("--subjects", type=int, help="people in the SQLite consent stores")
+    parser.add_argument("--grants", type=int, help="grants timed per run")
+    parser.add_argument("--bundle", type=int, help="records in a bundle")
+    parser.add_argument("--disclosures", type=int, help="disclosures timed")
+    parser.add_argument("--insights", type=int, help="records cross-tabulated")
+    parser.add_argument("--unscoped", type=int, help="unscoped reads timed")
     args = parser.parse_args(argv)
+    for name, value in SCALES[args.scale].items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
 
+    load_before = os.getloadavg()[0]
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
     results["first_read_ns"] = measure_first_read(max(args.repeat * 200, 1000))
     casbin_ns = measure_pycasbin(args.repeat, args.number)
     results["pycasbin_ns"] = casbin_ns
     results["pycasbin_speedup"] = casbin_ns / results["checked_read_ns"] if casbin_ns else None
-    results.update(handlers.measure(args.repeat, max(args.number // 100, 200)))
+    results.update(handlers.measure(args.repeat, args.handler_seconds, args.subjects))
+    results["consent_list_view_us"] = results["list_view_guarded_us_consent"]
     results.update(kinds.measure(args.repeat, args.number))
-    results.update(web.measure(args.repeat))
+    results.update(_optional("web", args.repeat))
     results.update(django_bench.measure(args.repeat, args.number))
-    results.update(sqlalchemy_bench.measure(args.repeat, args.number))
+    results.update(_optional("sqlalchemy_bench", args.repeat, args.number))
     results.update(measure_consent(args.repeat, args.number, args.subjects, args.grants))
     results["consent_check_cached_ratio"] = (
         results["consent_check_cached_ns"] / results["plain_read_ns"]
     )
+    results["consent_store_open_ms_1m"] = measure_store_open(OPEN_PEOPLE, args.opens)
     results.update(measure_spans(args.repeat, args.number))
     results.update(measure_bundle(args.bundle))
     results.update(measure_disclose(args.disclosures))
     results["unscoped_reads_per_s"] = measure_unscoped(args.unscoped)
     results["insights_rows_per_s"] = measure_insights(args.insights)
     results.update(propagation.measure_baggage(args.repeat, max(args.number // 1000, 100)))
+    results["scale"] = args.scale
+    results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     results["python"] = sys.version.split()[0]
 
     if args.json:

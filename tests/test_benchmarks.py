@@ -1,0 +1,129 @@
+"""The benchmarks run, and print the keys issue 24 asks for.
+
+They run in a subprocess at a tiny size: ``benchmarks/`` declares record classes whose names
+the test modules use too (``Person``, ``Client``), and a record type's name is unique in a
+process. The store files go to a temporary folder, not the shared cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+#: The keys of issue 24's table, and the key of the large-caller defect.
+ISSUE_KEYS = (
+    "list_view_overhead_pct",
+    "list_view_overhead_pct_sdk",
+    "list_view_overhead_pct_sdk_pseudonyms",
+    "consent_list_view_us",
+    "detail_view_overhead_us",
+    "db_list_view_overhead_pct",
+    "list_view_overhead_pct_big_caller",
+    "scope_overhead_sdk_ns",
+    "sdk_span_ns",
+    "consent_store_open_ms_1m",
+    "checked_read_ratio",
+)
+
+#: run.py's own functions for the issue's figures, at a tiny size, and the handlers once.
+TINY = """
+import json, run, handlers
+results = handlers.measure(5, 1e-6, 200)
+results.update(run.measure_reads(5, 1000))
+results.update(run.measure_spans(5, 1000))
+results["consent_list_view_us"] = results["list_view_guarded_us_consent"]
+results["consent_store_open_ms_1m"] = run.measure_store_open(300, 1)
+print(json.dumps(results))
+"""
+
+
+def _run(code: str, cache: Path) -> dict[str, object]:
+    environment = {**os.environ, "PURPOSEFUL_BENCH_CACHE": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BENCHMARKS,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures: dict[str, object] = json.loads(done.stdout)
+    return figures
+
+
+def test_the_handlers_and_the_issue_figures_run_at_a_tiny_size(tmp_path: Path) -> None:
+    figures = _run(TINY, tmp_path)
+    for key in ISSUE_KEYS:
+        assert isinstance(figures[key], float), key
+        assert figures[key] == figures[key], key  # not NaN
+    for name in ("list_view", "detail_view", "db_list_view"):
+        assert figures[f"{name}_plain_us"] > 0
+        assert figures[f"{name}_guarded_us"] > 0
+    # the stores were built in the folder given, named by schema version, purpose and size
+    built = sorted(p.name for p in tmp_path.iterdir())
+    assert len(built) == 2, built
+    assert re.fullmatch(r"consent-v\d+-service-delivery\.case-management-200\.sqlite3", built[0])
+    assert re.fullmatch(r"consent-v\d+-service-delivery\.case-management-300\.sqlite3", built[1])
+
+
+def test_a_cached_store_holds_every_person_with_a_grant_in_force(tmp_path: Path) -> None:
+    code = """
+import fixtures
+from datetime import datetime, UTC
+from purposeful.consent.sqlite import SQLiteConsentStore
+path = fixtures.consent_store_file(1000, "research")
+assert fixtures.consent_store_file(1000, "research") == path  # reused
+at = datetime(2026, 6, 1, tzinfo=UTC)
+with SQLiteConsentStore(path) as store:
+    granted = [store.consent_in_force(fixtures.person_id(n), "research", at) for n in range(1000)]
+    stranger = store.consent_in_force(fixtures.person_id(1000), "research", at)
+    other = store.consent_in_force(fixtures.person_id(1), "service-delivery", at)
+print(granted.count(True), stranger, other)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BENCHMARKS,
+        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["1000", "False", "False"]
+
+
+def _docstring(name: str) -> str:
+    docstring = ast.get_docstring(ast.parse((BENCHMARKS / name).read_text(encoding="utf-8")))
+    assert docstring
+    return docstring
+
+
+@pytest.mark.parametrize("key", ISSUE_KEYS)
+def test_every_issue_key_is_explained_in_run_py(key: str) -> None:
+    assert f"``{key}``" in _docstring("run.py")
+
+
+def test_both_scales_set_the_same_sizes() -> None:
+    tree = ast.parse((BENCHMARKS / "run.py").read_text(encoding="utf-8"))
+    scales = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and ast.unparse(node.target) == "SCALES"
+    )
+    sizes = ast.literal_eval(scales)
+    assert sorted(sizes) == ["full", "small"]
+    assert sizes["full"].keys() == sizes["small"].keys()
+    assert sizes["full"]["subjects"] == 100_000  # the issue's store of 100k people
+    assert sizes["full"]["repeat"] >= 5
