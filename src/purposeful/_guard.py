@@ -526,9 +526,7 @@ def install_getter(
         # the C getter answers what the hot path can; the rest goes through this trampoline,
         # whose frame stands where the Python getter's would for read_slow's _getframe(2)
         _compile(_trampoline_source(name), filename, namespace)
-        getter = _CompiledGuard(
-            policy, fast_var, namespace[name], READ_IT, member, name, missing
-        )
+        getter = _CompiledGuard(policy, fast_var, namespace[name], READ_IT, member, name, missing)
     else:
         namespace |= {"_fast": fast_state, "_read_it": READ_IT}
         _compile(_getter_source(name, read), filename, namespace)
