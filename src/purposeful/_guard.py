@@ -42,6 +42,11 @@ So the audit trail can say which fields of which person's records a scope read: 
 read of a field for a person is noted, inline when the field is already decided for the
 record's class (one C call), else on the slow path; later reads are the first test alone.
 
+When the extension is built (``_speedups.c``; `COMPILED`), the getter is that same hot path
+in C, calling a generated Python trampoline for the slow path so that ``read_slow`` still
+finds the reader two frames up; ``PURPOSEFUL_PURE_PYTHON=1`` keeps the Python getter, the
+reference the compiled one is tested against.
+
 Where the value lives: a slotted record keeps it in the slot attrs made; the guard takes
 the slot's name, and the slot's member descriptor is kept under a storage name made for
 this process (``_pf<token>_<field>``), which ``dir()`` does not list. CPython specialises
