@@ -90,10 +90,20 @@ def _ratios(top: list[float], bottom: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(top, bottom, strict=True))
 
 
+_CLASSES: dict[str, type] = {}
+
+
+def _classes() -> tuple[type, type]:
+    """The record class read through the default guard and its twin through Python."""
+    if not _CLASSES:
+        _CLASSES["compiled"] = _client_class("CompiledSpeedClient")
+        _CLASSES["pure"] = _client_class("PureSpeedClient")
+        _python_getter(_CLASSES["pure"], "diagnosis")
+    return _CLASSES["compiled"], _CLASSES["pure"]
+
+
 def measure_attrs(repeat: int, number: int) -> dict[str, float]:
-    compiled_cls = _client_class("CompiledSpeedClient")
-    pure_cls = _client_class("PureSpeedClient")
-    _python_getter(pure_cls, "diagnosis")
+    compiled_cls, pure_cls = _classes()
     plain = PlainSpeedClient("c-1", "x", "Auckland")
     compiled, pure = compiled_cls("c-1", "x"), pure_cls("c-1", "x")
     timers = {
@@ -111,11 +121,7 @@ def measure_attrs(repeat: int, number: int) -> dict[str, float]:
 def measure_django(repeat: int, number: int) -> dict[str, float | None]:
     if django_bench.django is None:
         return {"checked_read_ratio_django_compiled": None, "checked_read_ratio_django_pure": None}
-    from purposeful._kinds import django_kind
-
-    compiled_model = django_bench._model()
-    pure_model = _pure_django_model(compiled_model)
-    _python_getter(pure_model, "diagnosis", missing=django_kind._load("diagnosis"))
+    compiled_model, pure_model = _django_models()
     columns = ["id", "client_id", "diagnosis", "region"]
     compiled = compiled_model.from_db("default", columns, (1, "C-1", "x", "y"))
     pure = pure_model.from_db("default", columns, (1, "C-1", "x", "y"))
@@ -134,29 +140,53 @@ def measure_django(repeat: int, number: int) -> dict[str, float | None]:
     }
 
 
-def _pure_django_model(like: type) -> type:
-    """A second model shaped like ``django_bench``'s, for the Python getter."""
+_MODELS: dict[str, type] = {}
+
+
+def _django_models() -> tuple[type, type]:
+    """Two models shaped like ``django_bench``'s (its own is left to it): one read through
+    the default guard, one through the Python getter."""
+    if _MODELS:
+        return _MODELS["compiled"], _MODELS["pure"]
     import warnings
 
+    from django.conf import settings
+
+    if not settings.configured:  # as django_bench configures it, whichever runs first
+        settings.configure(
+            INSTALLED_APPS=["django_bench.BenchConfig"],
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+        )
+        django_bench.django.setup()
     from django.db import models
 
+    from purposeful._kinds import django_kind
     from purposeful.django import managed
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", purposeful.errors.DictStorageWarning)
-
-        @purposeful.record(subject="client_id")
-        class BenchPureDjangoCase(models.Model):
-            client_id = models.CharField(max_length=20)
-            diagnosis = managed(
-                models.TextField(), purposes={CASE_MANAGEMENT: AGREEMENT}, sensitivity=SENSITIVE
+        for variant in ("compiled", "pure"):
+            meta = type("Meta", (), {"app_label": "purposeful_bench"})
+            _MODELS[variant] = purposeful.record(subject="client_id")(
+                type(
+                    f"BenchSpeed{variant.title()}DjangoCase",
+                    (models.Model,),
+                    {
+                        "__module__": __name__,
+                        "client_id": models.CharField(max_length=20),
+                        "diagnosis": managed(
+                            models.TextField(),
+                            purposes={CASE_MANAGEMENT: AGREEMENT},
+                            sensitivity=SENSITIVE,
+                        ),
+                        "region": models.CharField(max_length=40),
+                        "Meta": meta,
+                    },
+                )
             )
-            region = models.CharField(max_length=40)
-
-            class Meta:
-                app_label = like._meta.app_label  # type: ignore[attr-defined]
-
-    return BenchPureDjangoCase
+    _python_getter(_MODELS["pure"], "diagnosis", missing=django_kind._load("diagnosis"))
+    return _MODELS["compiled"], _MODELS["pure"]
 
 
 def measure(repeat: int, number: int) -> dict[str, float | None]:
