@@ -187,8 +187,8 @@ def test_the_slow_path_sees_the_reader_two_frames_up() -> None:
 
 
 def _flat(read: Callable[[], object], times: int, *watched: object) -> None:
-    """*read* run *times* times leaves the reference counts of *watched* (exact: one leaked
-    reference a read would show as *times*) and the traced memory flat."""
+    """*read* run *times* times leaves the reference counts of *watched* (one reference
+    leaked a read would show as *times* more) and the traced memory flat."""
     read()
     gc.collect()
     before = [sys.getrefcount(w) for w in watched]
@@ -203,7 +203,12 @@ def _flat(read: Callable[[], object], times: int, *watched: object) -> None:
     finally:
         tracemalloc.stop()
     after = [sys.getrefcount(w) for w in watched]
-    assert after == before
+    # one reference leaked a read would add *times*; other threads of the process (a scope's
+    # flusher, an earlier test's) may drop a few of theirs to shared objects meanwhile
+    assert [a - b < 16 for a, b in zip(after, before, strict=True)] == [True] * len(watched), (
+        before,
+        after,
+    )
     assert end - start < 64 * 1024, f"{end - start} bytes more after {times} reads"
 
 
