@@ -42,6 +42,11 @@ So the audit trail can say which fields of which person's records a scope read: 
 read of a field for a person is noted, inline when the field is already decided for the
 record's class (one C call), else on the slow path; later reads are the first test alone.
 
+When the extension is built (``_speedups.c``; `COMPILED`), the getter is that same hot path
+in C, calling a generated Python trampoline for the slow path so that ``read_slow`` still
+finds the reader two frames up; ``PURPOSEFUL_PURE_PYTHON=1`` keeps the Python getter, the
+reference the compiled one is tested against.
+
 Where the value lives: a slotted record keeps it in the slot attrs made; the guard takes
 the slot's name, and the slot's member descriptor is kept under a storage name made for
 this process (``_pf<token>_<field>``), which ``dir()`` does not list. CPython specialises
@@ -53,6 +58,7 @@ keeps values in its ``__dict__`` (``slots=False``) is read from there.
 from __future__ import annotations
 
 import linecache
+import os
 import re
 import secrets
 import sys
@@ -69,7 +75,21 @@ if TYPE_CHECKING:
     from .records import FieldPolicy
     from .scope import Scope
 
+# The hot path compiled (`_speedups.c`, built from source when a compiler is there), unless
+# PURPOSEFUL_PURE_PYTHON is set; the generated Python getter is the fallback and the reference.
+_CompiledGuard: Callable[..., Callable[[Any], Any]] | None
+if os.environ.get("PURPOSEFUL_PURE_PYTHON", "") not in ("", "0"):
+    _CompiledGuard = None
+else:
+    try:
+        from ._speedups import Guard as _CompiledGuard
+    except ImportError:
+        _CompiledGuard = None
+#: True if the guards installed from now on are the compiled ones.
+COMPILED = _CompiledGuard is not None
+
 __all__ = [
+    "COMPILED",
     "NO_FAST",
     "STORAGE_PREFIX",
     "add_context_driver",
@@ -465,6 +485,7 @@ def install_getter(
     *,
     store: Callable[[Any, Any], None] | None = None,
     missing: Callable[[Any], Any] | None = None,
+    compiled: bool = True,
 ) -> Callable[[Any], Any]:
     """Replace the field's class attribute with a guard property; return the undecided
     reader the library itself uses (`FieldPolicy._raw`).
@@ -473,14 +494,9 @@ def install_getter(
     keep its own bookkeeping (pydantic's set of fields set); default: the slot or
     ``__dict__``. *missing* gives the value of a ``__dict__`` field the instance does not
     hold yet, after the read was decided (an ORM's deferred column, loaded then); default:
-    `AttributeError`."""
+    `AttributeError`. *compiled* false installs the generated Python getter even where the
+    compiled one is there (`COMPILED`), to compare the two."""
     name = policy.name
-    namespace: dict[str, Any] = {
-        "_fast": fast_state,
-        "_policy": policy,
-        "_slow": read_slow,
-        "_read_it": READ_IT,
-    }
     member = slot_of(cls, name)
     raw: Callable[[Any], Any]
     if member is not None:
@@ -497,7 +513,6 @@ def install_getter(
             if missing
             else f"    raise AttributeError({name!r}) from None",
         ]
-        namespace["_missing"] = missing
 
         def setter(obj: Any, value: Any) -> None:
             obj.__dict__[name] = value
@@ -509,16 +524,34 @@ def install_getter(
 
     if store is not None:
         setter = store
-    source = _getter_source(name, read)
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
-    _compile(source, filename, namespace)
-    getter = namespace[name]
+    namespace: dict[str, Any] = {"_policy": policy, "_slow": read_slow, "_missing": missing}
+    getter: Any
+    if _CompiledGuard is not None and compiled:
+        # the C getter answers what the hot path can; the rest goes through this trampoline,
+        # whose frame stands where the Python getter's would for read_slow's _getframe(2)
+        _compile(_trampoline_source(name), filename, namespace)
+        getter = _CompiledGuard(policy, fast_var, namespace[name], READ_IT, member, name, missing)
+    else:
+        namespace |= {"_fast": fast_state, "_read_it": READ_IT}
+        _compile(_getter_source(name, read), filename, namespace)
+        getter = namespace[name]
+        getter.__purposeful_field__ = policy
+        getter.__purposeful_storage__ = member
     getter.__qualname__ = f"{cls.__qualname__}.{name}"
-    getter.__purposeful_field__ = policy
-    getter.__purposeful_storage__ = member
     guard = property(getter, setter, deleter, doc=f"Managed field {name!r} (purposeful).")
     type.__setattr__(cls, name, guard)
     return raw
+
+
+def _trampoline_source(name: str) -> str:
+    """The slow path of the compiled guard for one field: the compiled guard calls it with
+    the record when the hot path cannot answer."""
+    return (
+        f"def {name}(obj, _policy=_policy, _slow=_slow):\n"
+        "    # the compiled guard's slow path (its hot path is purposeful/_speedups.c)\n"
+        "    return _slow(_policy, obj)\n"
+    )
 
 
 def dict_reader(name: str) -> Callable[[Any], Any]:

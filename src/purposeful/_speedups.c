@@ -1,0 +1,302 @@
+/* The guard's hot path in C: the getter `purposeful._guard.install_getter` generates, as
+ * one callable per managed field, used as the guard property's fget.
+ *
+ * It does what the generated Python getter does (`_guard._getter_source`), in the same
+ * order, and nothing else:
+ *
+ *     seen, last, inline = fast_var.get()   # one context-variable get
+ *     if last is obj:                       # the record read last
+ *         if policy in seen:                # already read for this person in this scope
+ *             return <storage>
+ *         if policy in inline:              # decided for the class: note it here
+ *             seen.add(policy)
+ *             if inline:                    # not emptied meanwhile by a close or a part
+ *                 return <storage>
+ *     value = slow(obj)                     # decided (and noted) there, or refused
+ *     if value is not read_it:
+ *         return value
+ *     return <storage>
+ *
+ * `slow` is a generated Python trampoline that calls `_guard.read_slow(policy, obj)`: the
+ * slow path looks two frames up (`sys._getframe(2)`) for the code that read the field, and
+ * the trampoline's frame stands where the Python getter's would. Everything that decides,
+ * notes or refuses stays in Python; this file only answers the reads already decided.
+ *
+ * Storage: a slotted record's member descriptor (the slot is read at its offset after the
+ * descriptor's own type check, as the descriptor does), or the instance `__dict__` (a key
+ * it does not hold goes to `missing`, or raises `AttributeError(name)`).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stddef.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *policy;   /* the field's FieldPolicy: compared by identity */
+    PyObject *fast_var; /* _guard.fast_var, a ContextVar of (seen, last, inline) */
+    PyObject *slow;     /* slow(obj): the value, or read_it */
+    PyObject *read_it;  /* _guard.READ_IT */
+    PyObject *storage;  /* the slot's member descriptor, or None for __dict__ */
+    PyObject *name;     /* the field's name: the __dict__ key */
+    PyObject *missing;  /* missing(obj) for a __dict__ key not held, or None */
+    PyObject *dict;     /* the guard's own attributes (__qualname__, ...) */
+    PyMemberDef *member;      /* borrowed from storage */
+    PyTypeObject *owner;      /* borrowed from storage: the class the slot belongs to */
+    vectorcallfunc vectorcall;
+} Guard;
+
+static PyObject *
+read_storage(Guard *self, PyObject *obj)
+{
+    if (self->member != NULL) {
+        if (Py_IS_TYPE(obj, self->owner) || PyType_IsSubtype(Py_TYPE(obj), self->owner)) {
+            return PyMember_GetOne((const char *)obj, self->member);
+        }
+        /* not an instance of the slot's class: the descriptor raises its own TypeError */
+        return Py_TYPE(self->storage)->tp_descr_get(self->storage, obj,
+                                                    (PyObject *)Py_TYPE(obj));
+    }
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *value;
+    if (PyDict_CheckExact(dict)) {
+        value = PyDict_GetItemWithError(dict, self->name); /* borrowed */
+        Py_XINCREF(value);
+    }
+    else {
+        value = PyObject_GetItem(dict, self->name);
+        if (value == NULL && PyErr_ExceptionMatches(PyExc_KeyError)) {
+            PyErr_Clear();
+        }
+    }
+    Py_DECREF(dict);
+    if (value != NULL || PyErr_Occurred()) {
+        return value;
+    }
+    if (self->missing != Py_None) {
+        return PyObject_CallOneArg(self->missing, obj);
+    }
+    PyErr_SetObject(PyExc_AttributeError, self->name);
+    return NULL;
+}
+
+static PyObject *
+guard_read(Guard *self, PyObject *obj)
+{
+    PyObject *state = NULL;
+    if (PyContextVar_Get(self->fast_var, NULL, &state) < 0) {
+        return NULL;
+    }
+    /* the variable has a default, so state is never NULL; anything but the library's
+     * 3-tuple of a set, a record and a set takes the slow path, which decides */
+    if (state != NULL && PyTuple_CheckExact(state) && PyTuple_GET_SIZE(state) == 3 &&
+        PyTuple_GET_ITEM(state, 1) == obj) {
+        PyObject *seen = PyTuple_GET_ITEM(state, 0);
+        PyObject *inline_ = PyTuple_GET_ITEM(state, 2);
+        if (PyAnySet_Check(seen) && PyAnySet_Check(inline_)) {
+            int found = PySet_Contains(seen, self->policy);
+            if (found < 0) {
+                Py_DECREF(state);
+                return NULL;
+            }
+            if (found) {
+                Py_DECREF(state);
+                return read_storage(self, obj);
+            }
+            found = PySet_Contains(inline_, self->policy);
+            if (found < 0) {
+                Py_DECREF(state);
+                return NULL;
+            }
+            /* noted first, then read only if inline is still not empty: a close (or a
+             * part) empties it first, so a note racing either goes to the slow path */
+            if (found && PySet_Check(seen)) {
+                if (PySet_Add(seen, self->policy) < 0) {
+                    Py_DECREF(state);
+                    return NULL;
+                }
+                if (PySet_GET_SIZE(inline_) > 0) {
+                    Py_DECREF(state);
+                    return read_storage(self, obj);
+                }
+            }
+        }
+    }
+    Py_XDECREF(state);
+    PyObject *args[1] = {obj};
+    PyObject *value = PyObject_Vectorcall(self->slow, args, 1, NULL);
+    if (value == NULL || value != self->read_it) {
+        return value;
+    }
+    Py_DECREF(value);
+    return read_storage(self, obj);
+}
+
+static PyObject *
+guard_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "a purposeful guard takes one argument, the record");
+        return NULL;
+    }
+    Guard *self = (Guard *)callable;
+    if (self->policy == NULL) { /* cleared by the garbage collector: reads nothing */
+        PyErr_SetString(PyExc_RuntimeError, "a purposeful guard was cleared");
+        return NULL;
+    }
+    return guard_read(self, args[0]);
+}
+
+static PyObject *
+guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"policy", "fast_var", "slow",    "read_it",
+                               "storage", "name",    "missing", NULL};
+    PyObject *policy, *fast_var, *slow, *read_it, *storage, *name, *missing;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOUO:Guard", keywords, &policy,
+                                     &fast_var, &slow, &read_it, &storage, &name, &missing)) {
+        return NULL;
+    }
+    if (!PyContextVar_CheckExact(fast_var)) {
+        PyErr_SetString(PyExc_TypeError, "Guard: fast_var must be a ContextVar");
+        return NULL;
+    }
+    if (!PyCallable_Check(slow) || (missing != Py_None && !PyCallable_Check(missing))) {
+        PyErr_SetString(PyExc_TypeError, "Guard: slow and missing must be callable");
+        return NULL;
+    }
+    PyMemberDef *member = NULL;
+    PyTypeObject *owner = NULL;
+    if (storage != Py_None) {
+        if (!Py_IS_TYPE(storage, &PyMemberDescr_Type)) {
+            PyErr_SetString(PyExc_TypeError, "Guard: storage must be a member descriptor or None");
+            return NULL;
+        }
+        member = ((PyMemberDescrObject *)storage)->d_member;
+        owner = PyDescr_TYPE(storage);
+    }
+    Guard *self = (Guard *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->policy = Py_NewRef(policy);
+    self->fast_var = Py_NewRef(fast_var);
+    self->slow = Py_NewRef(slow);
+    self->read_it = Py_NewRef(read_it);
+    self->storage = Py_NewRef(storage);
+    self->name = Py_NewRef(name);
+    self->missing = Py_NewRef(missing);
+    self->dict = NULL;
+    self->member = member;
+    self->owner = owner;
+    self->vectorcall = guard_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+guard_traverse(Guard *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->policy);
+    Py_VISIT(self->fast_var);
+    Py_VISIT(self->slow);
+    Py_VISIT(self->read_it);
+    Py_VISIT(self->storage);
+    Py_VISIT(self->name);
+    Py_VISIT(self->missing);
+    Py_VISIT(self->dict);
+    return 0;
+}
+
+static int
+guard_clear(Guard *self)
+{
+    /* storage goes last: member and owner are borrowed from it */
+    self->member = NULL;
+    self->owner = NULL;
+    Py_CLEAR(self->policy);
+    Py_CLEAR(self->fast_var);
+    Py_CLEAR(self->slow);
+    Py_CLEAR(self->read_it);
+    Py_CLEAR(self->name);
+    Py_CLEAR(self->missing);
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->storage);
+    return 0;
+}
+
+static void
+guard_dealloc(Guard *self)
+{
+    PyObject_GC_UnTrack(self);
+    guard_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+guard_repr(Guard *self)
+{
+    if (self->name == NULL) {
+        return PyUnicode_FromString("<purposeful compiled guard (cleared)>");
+    }
+    return PyUnicode_FromFormat("<purposeful compiled guard of %R>", self->name);
+}
+
+static PyMemberDef guard_members[] = {
+    {"__purposeful_field__", T_OBJECT, offsetof(Guard, policy), READONLY,
+     "The FieldPolicy this guard decides reads of."},
+    {"__purposeful_storage__", T_OBJECT, offsetof(Guard, storage), READONLY,
+     "The slot's member descriptor, or None for a field kept in __dict__."},
+    {NULL},
+};
+
+static PyGetSetDef guard_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL},
+};
+
+static PyTypeObject GuardType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "purposeful._speedups.Guard",
+    .tp_doc = PyDoc_STR("Guard(policy, fast_var, slow, read_it, storage, name, missing)\n--\n\n"
+                        "The compiled getter of one managed field (see purposeful._guard)."),
+    .tp_basicsize = sizeof(Guard),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = guard_new,
+    .tp_dealloc = (destructor)guard_dealloc,
+    .tp_traverse = (traverseproc)guard_traverse,
+    .tp_clear = (inquiry)guard_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Guard, vectorcall),
+    .tp_dictoffset = offsetof(Guard, dict),
+    .tp_repr = (reprfunc)guard_repr,
+    .tp_members = guard_members,
+    .tp_getset = guard_getset,
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "purposeful._speedups",
+    .m_doc = PyDoc_STR("The guard's hot path, compiled (see purposeful._guard)."),
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&GuardType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&speedups_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, "Guard", (PyObject *)&GuardType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
