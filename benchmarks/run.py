@@ -115,6 +115,17 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   records inside an aggregate purpose (7 regions, with a few small cells to suppress, by 5
   age bands by 3 outcomes), with suppression and RR3.
 
+The figures above are measured through the Python guard (``PURPOSEFUL_PURE_PYTHON=1`` is set
+for this process), the reference the targets hold for. When the compiled guard
+(``purposeful._speedups``) is built, a child process measures again on it:
+
+- ``<key>_compiled``: each key of `COMPILED_KEYS` (the reads, the handlers, the scope with
+  an SDK span and the Django ratio) on the compiled guard; None when it is not built;
+- ``checked_read_ratio_compiled_same_process``, ``checked_read_ratio_pure_same_process``,
+  ``checked_read_ratio_django_compiled_same_process`` and
+  ``checked_read_ratio_django_pure_same_process``: both guards timed in one process on twin
+  record classes (``compiled_bench.py``), the fairest comparison of the two.
+
 And ``scale``, ``load_average`` (the system's 1-minute load average when the run started and
 when it ended: above the number of cores, other work shared them, and absolute times are
 inflated) and ``python``.
@@ -124,13 +135,21 @@ The machine may be shared and noisy: quote the medians, and compare ratios, not 
 
 from __future__ import annotations
 
+import os
+import sys
+
+#: The keys of issue 24 hold for the Python guard: this process reads through it, and a child
+#: process (``--compiled-child``) measures the guard-bound keys again on the compiled guard
+#: when it is built (`COMPILED_KEYS`, printed with a ``_compiled`` suffix).
+if "--compiled-child" not in sys.argv:
+    os.environ["PURPOSEFUL_PURE_PYTHON"] = "1"
+
 import argparse
 import importlib
 import json
 import operator
-import os
 import statistics
-import sys
+import subprocess
 import tempfile
 import time
 import timeit
@@ -139,6 +158,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import compiled_bench
 import django_bench
 import fixtures
 import handlers
@@ -587,6 +607,63 @@ def _optional(module: str, *args: int) -> dict[str, Any]:
     return figures
 
 
+#: The figures that depend on the guard's hot path, measured again on the compiled guard.
+COMPILED_KEYS = (
+    "checked_read_ratio",
+    "list_view_overhead_pct",
+    "list_view_overhead_pct_sdk",
+    "list_view_overhead_pct_sdk_pseudonyms",
+    "list_view_overhead_pct_big_caller",
+    "detail_view_overhead_us",
+    "consent_list_view_us",
+    "db_list_view_overhead_pct",
+    "scope_overhead_sdk_ns",
+    "checked_read_ratio_django",
+)
+
+
+#: `compiled_bench`'s figures, both guards timed in one process on twin record classes,
+#: printed with a ``_same_process`` suffix.
+SAME_PROCESS = (
+    "checked_read_ratio_compiled",
+    "checked_read_ratio_pure",
+    "checked_read_ratio_django_compiled",
+    "checked_read_ratio_django_pure",
+)
+
+
+def measure_guard_bound(args: argparse.Namespace) -> dict[str, Any]:
+    """The figures of `COMPILED_KEYS`, on whichever guard this process reads through."""
+    results: dict[str, Any] = measure_reads(args.repeat, args.number)
+    results.update(handlers.measure(args.repeat, args.handler_seconds, args.subjects))
+    results["consent_list_view_us"] = results["list_view_guarded_us_consent"]
+    results.update(django_bench.measure(args.repeat, args.number))
+    results.update(measure_spans(args.repeat, args.number))
+    return {key: results.get(key) for key in COMPILED_KEYS}
+
+
+def measure_compiled(argv: list[str]) -> dict[str, Any]:
+    """`COMPILED_KEYS` measured by a child process on the compiled guard, with the
+    ``_compiled`` suffix; None when the extension is not built."""
+    suffixed = [f"{key}_compiled" for key in COMPILED_KEYS]
+    env = {k: v for k, v in os.environ.items() if k != "PURPOSEFUL_PURE_PYTHON"}
+    child = subprocess.run(
+        [sys.executable, __file__, *argv, "--compiled-child", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=3600,
+    )
+    figures = json.loads(child.stdout)
+    same = [f"{key}_same_process" for key in SAME_PROCESS]
+    if not figures["compiled_guard"]:
+        return dict.fromkeys([*suffixed, *same])
+    found = {f"{key}_compiled": figures[key] for key in COMPILED_KEYS}
+    found.update({key: figures[key] for key in same})
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -601,10 +678,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--disclosures", type=int, help="disclosures timed")
     parser.add_argument("--insights", type=int, help="records cross-tabulated")
     parser.add_argument("--unscoped", type=int, help="unscoped reads timed")
-    args = parser.parse_args(argv)
+    parser.add_argument("--compiled-child", action="store_true", help=argparse.SUPPRESS)
+    given = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(given)
     for name, value in SCALES[args.scale].items():
         if getattr(args, name, None) is None:
             setattr(args, name, value)
+    if args.compiled_child:
+        from purposeful import _guard
+
+        figures = measure_guard_bound(args)
+        figures["compiled_guard"] = int(_guard.COMPILED)
+        same = compiled_bench.measure(args.repeat, args.number)
+        figures.update({f"{key}_same_process": same[key] for key in SAME_PROCESS})
+        print(json.dumps(figures))
+        return 0
 
     load_before = os.getloadavg()[0]
     results: dict[str, Any] = measure_reads(args.repeat, args.number)
@@ -629,6 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     results["unscoped_reads_per_s"] = measure_unscoped(args.unscoped)
     results["insights_rows_per_s"] = measure_insights(args.insights)
     results.update(propagation.measure_baggage(args.repeat, max(args.number // 1000, 100)))
+    results.update(measure_compiled([a for a in given if a != "--json"]))
     results["scale"] = args.scale
     results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     results["python"] = sys.version.split()[0]
