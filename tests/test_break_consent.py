@@ -68,9 +68,11 @@ def test_the_cache_never_answers_for_another_checker_with_an_equal_stamp() -> No
     consented, refused = VersionedChecker(True), VersionedChecker(False)
     with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=consented):
         assert record.case_notes == "private notes"
-    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=refused):
-        with pytest.raises(purposeful.PurposeViolation) as refusal:
-            _ = record.case_notes
+    with (
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=refused),
+        pytest.raises(purposeful.PurposeViolation) as refusal,
+    ):
+        _ = record.case_notes
     assert refusal.value.decision.reason_codes == ("consent-not-held",)
     assert refused.asked == 1
 
@@ -82,6 +84,8 @@ def test_the_cache_under_one_checker_honours_its_new_stamp() -> None:
     with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker):
         assert record.case_notes == "private notes"
     checker.in_force, checker.version = False, 2
-    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker):
-        with pytest.raises(purposeful.PurposeViolation):
-            _ = record.case_notes
+    with (
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker),
+        pytest.raises(purposeful.PurposeViolation),
+    ):
+        _ = record.case_notes
