@@ -143,3 +143,17 @@ def test_pickling_copying_and_serialising_outside_a_scope_are_refused(db: None) 
         assert SUBJECT not in str(refused.value)
     assert SECRET not in repr(DjBreakCase.objects.all())
     assert SUBJECT not in repr(DjBreakCase.objects.in_bulk())
+
+
+def test_a_row_repointed_to_another_person_refuses_to_refresh(db: None) -> None:
+    """Held: refreshing a row whose subject the database changed (a merge of duplicate
+    clients) refuses the change, so the instance never becomes another person's record
+    while the hot path still answers for the first."""
+    case = _case()
+    with purposeful.use("service-delivery", actor=WORKER):
+        assert case.diagnosis == SECRET
+        DjBreakCase.objects.filter(pk=case.pk).update(client_id="C-BREAK-OTHER")
+        with pytest.raises(purposeful.errors.SubjectChangeRefused) as refused:
+            case.refresh_from_db()
+    assert "C-BREAK-OTHER" not in str(refused.value)
+    assert SUBJECT not in str(refused.value)
