@@ -1,0 +1,115 @@
+"""Red-team findings against SQLAlchemy rows as records.
+
+A test marked ``xfail(strict=True)`` records a finding not fixed yet (its reason says what
+breaks); the others pin what held under attack.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+
+sqlalchemy = pytest.importorskip("sqlalchemy")
+
+from sqlalchemy import update  # noqa: E402
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # noqa: E402
+
+import purposeful  # noqa: E402
+from _records import FakeConsent, RecordingSink  # noqa: E402
+from purposeful import CONSENT, SENSITIVE, Actor, Managed, ServiceAgreement  # noqa: E402
+from purposeful.audit import PseudonymKey  # noqa: E402
+from purposeful.errors import DictStorageWarning  # noqa: E402
+
+AGREEMENT = ServiceAgreement("Service delivery agreement")
+WORKER = Actor("staff-brk", role="caseworker", clearance=SENSITIVE)
+SECRET = "kaitiaki-secret-break"
+KEY = PseudonymKey.generate()
+
+
+class SaBreakBase(DeclarativeBase):
+    pass
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id", name="SaBreakVisit")
+    class SaBreakVisit(SaBreakBase):
+        __tablename__ = "sa_break_visit"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        client_id: Mapped[str]
+        summary: Mapped[str] = mapped_column(
+            info={"purposeful": Managed(purposes={"service-delivery": AGREEMENT})}
+        )
+        notes: Mapped[str] = mapped_column(
+            info={"purposeful": Managed(purposes={"service-delivery": CONSENT})}
+        )
+
+
+@pytest.fixture
+def session(engine: Any) -> Any:
+    SaBreakBase.metadata.create_all(engine)
+    with Session(engine) as made:
+        made.add(SaBreakVisit(id=1, client_id="C-ALPHA", summary=SECRET, notes=SECRET))
+        made.commit()
+        yield made
+
+
+def _repoint(engine: Any, subject: str) -> None:
+    """Another connection moves the row to another person (a merge of duplicate clients)."""
+    with Session(engine) as other:
+        other.execute(update(SaBreakVisit).where(SaBreakVisit.id == 1).values(client_id=subject))
+        other.commit()
+
+
+def _configured() -> RecordingSink:
+    sink = RecordingSink()
+    purposeful.configure(
+        sinks=[sink],
+        pseudonymise=KEY.pseudonym,
+        consent=FakeConsent({("C-ALPHA", "service-delivery")}),
+    )
+    return sink
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="FINDING: a row whose subject column changes in the database (another connection "
+    "repoints it; the scope's commit or expire reloads it) keeps the hot path's 'already "
+    "read for this person' set of the old subject: the next read of a consent field of the "
+    "same row is answered from it, so the new person's consent is never asked (C-BETA has "
+    "none), and the access history lists the read under the old person only",
+)
+def test_a_row_repointed_to_another_person_is_decided_for_that_person(
+    session: Any, engine: Any
+) -> None:
+    sink = _configured()
+    visit = session.get(SaBreakVisit, 1)
+    with purposeful.use("service-delivery", actor=WORKER):
+        assert visit.notes == SECRET  # C-ALPHA consented
+        _repoint(engine, "C-BETA")
+        session.commit()  # expire_on_commit: the row reloads with its next read
+        with pytest.raises(purposeful.PurposeViolation):
+            _ = visit.notes  # C-BETA never consented
+    people = {p for report in sink.reports for p in report.reads}
+    assert KEY.pseudonym("C-BETA") in people or not people
+
+
+def test_a_repointed_row_read_after_another_row_is_decided_for_its_new_person(
+    session: Any, engine: Any
+) -> None:
+    """Held: on the slow path the subject is loaded first, so the new person is asked."""
+    _configured()
+    visit = session.get(SaBreakVisit, 1)
+    session.add(SaBreakVisit(id=2, client_id="C-ALPHA", summary="other", notes="other"))
+    session.commit()
+    other = session.get(SaBreakVisit, 2)
+    with purposeful.use("service-delivery", actor=WORKER):
+        assert visit.notes == SECRET
+        _repoint(engine, "C-BETA")
+        session.commit()
+        assert other.summary == "other"  # another row is the last one read
+        with pytest.raises(purposeful.PurposeViolation):
+            _ = visit.notes

@@ -1,0 +1,162 @@
+"""Red-team findings against consent at speed: the cache across scopes and prefetch.
+
+A test marked ``xfail(strict=True)`` records a finding not fixed yet (its reason says what
+breaks); the others pin what held under attack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+import purposeful
+from _records import CASE_MANAGEMENT, CASEWORKER, SERVICE_AGREEMENT
+from purposeful import CONSENT, ConsentStatus, Purpose
+from purposeful._consent import CACHE
+
+
+@purposeful.record(subject="client_id")
+class BreakConsentCase:
+    client_id: str
+    case_notes: str = purposeful.field(purposes={CASE_MANAGEMENT: CONSENT}, category="case-notes")
+    region: str = purposeful.field(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT})
+
+
+class VersionedChecker:
+    """A checker implementing the documented `ConsentSnapshotSource`: its stamp is a counter
+    of its own (a consent service's version number), as the protocol allows: "equal stamps
+    of one checker mean nothing was recorded in between"."""
+
+    def __init__(self, in_force: bool) -> None:
+        self.in_force = in_force
+        self.version = 1
+        self.asked = 0
+
+    def consent_in_force(self, subject: str, purpose: Purpose, at: datetime) -> bool:
+        return self.consent_status(subject, purpose, at).in_force
+
+    def consent_status(self, subject: str, purpose: Purpose, at: datetime) -> ConsentStatus:
+        self.asked += 1
+        return ConsentStatus(self.in_force)
+
+    def consent_version(self) -> int:
+        return self.version
+
+    def consent_statuses_steady(
+        self, subjects: Collection[str], purpose: Purpose, at: datetime
+    ) -> Mapping[str, tuple[ConsentStatus, datetime | None, datetime | None]]:
+        self.asked += 1
+        return {s: (ConsentStatus(self.in_force), None, None) for s in subjects}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    CACHE.clear()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="FINDING: the cache across scopes is keyed by (stamp, purpose, subject), not by "
+    "checker: a second checker whose stamp equals the first's (two agencies' consent "
+    "services, a per-scope `use(consent=...)`) is answered with the first checker's answers, "
+    "so a person who never consented in the second is read as consented",
+)
+def test_the_cache_never_answers_for_another_checker_with_an_equal_stamp() -> None:
+    record = BreakConsentCase("C-BRK-7", "private notes", "Waikato")
+    consented, refused = VersionedChecker(True), VersionedChecker(False)
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=consented):
+        assert record.case_notes == "private notes"
+    with (
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=refused),
+        pytest.raises(purposeful.PurposeViolation) as refusal,
+    ):
+        _ = record.case_notes
+    assert refusal.value.decision.reason_codes == ("consent-not-held",)
+    assert refused.asked == 1
+
+
+def test_the_cache_under_one_checker_honours_its_new_stamp() -> None:
+    """The same checker, its stamp moved on (a withdrawal recorded): the next scope asks."""
+    record = BreakConsentCase("C-BRK-8", "private notes", "Waikato")
+    checker = VersionedChecker(True)
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker):
+        assert record.case_notes == "private notes"
+    checker.in_force, checker.version = False, 2
+    with (
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker),
+        pytest.raises(purposeful.PurposeViolation),
+    ):
+        _ = record.case_notes
+
+
+class _UnhashableStamp(VersionedChecker):
+    def consent_version(self) -> list[int]:  # type: ignore[override]
+        return [self.version]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="FINDING: a checker whose consent_version returns an unhashable stamp (a list) "
+    "makes every read that needs consent raise a bare AssertionError (a TypeError under "
+    "python -O), not a ConfigurationError saying what to fix, as a checker returning the "
+    "wrong type otherwise does",
+)
+def test_an_unhashable_stamp_is_a_configuration_error() -> None:
+    record = BreakConsentCase("C-BRK-9", "private notes", "Waikato")
+    with (
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=_UnhashableStamp(True)),
+        pytest.raises((purposeful.errors.ConfigurationError, purposeful.PurposeViolation)),
+    ):
+        _ = record.case_notes
+
+
+class _FailingSnapshot(VersionedChecker):
+    def consent_statuses_steady(
+        self, subjects: Collection[str], purpose: Purpose, at: datetime
+    ) -> Mapping[str, tuple[ConsentStatus, datetime | None, datetime | None]]:
+        raise RuntimeError("the consent service is down")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="FINDING: a checker that fails is answered from the cache another checker filled "
+    "under an equal stamp: 'a store that fails refuses every read that needed it' does not "
+    "hold (the same cause as the test above on the cache's key)",
+)
+def test_a_failing_checker_is_never_answered_from_another_checkers_cache() -> None:
+    record = BreakConsentCase("C-BRK-10", "private notes", "Waikato")
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=VersionedChecker(True)):
+        assert record.case_notes == "private notes"
+    with (
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=_FailingSnapshot(True)),
+        pytest.raises(purposeful.PurposeViolation) as refusal,
+    ):
+        _ = record.case_notes
+    assert refusal.value.decision.reason_codes == ("consent-check-failed",)
+
+
+def test_prefetch_of_hostile_input_changes_no_decision_and_logs_no_subject(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Held: non-records are skipped, a failing checker refuses (logged without subjects),
+    and an iterable that raises mid-way raises its own error, nothing cached from it."""
+    records = [BreakConsentCase(f"C-BRK-SECRET-{n}", "private notes", "Waikato") for n in range(3)]
+
+    def raising() -> Any:
+        yield records[0]
+        raise ValueError("the caller's own error")
+
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=_FailingSnapshot(True)) as scope:
+        scope.prefetch_consent([1, "C-BRK-SECRET-x", None, object(), BreakConsentCase, {}])
+        with pytest.raises(ValueError, match="the caller's own error"):
+            scope.prefetch_consent(raising())
+        scope.prefetch_consent(records * 2_000)
+        with pytest.raises(purposeful.PurposeViolation) as refusal:
+            _ = records[1].case_notes
+    assert refusal.value.decision.reason_codes == ("consent-check-failed",)
+    assert "C-BRK-SECRET" not in caplog.text
+    assert "C-BRK-SECRET" not in str(refusal.value)
+    assert len(CACHE) == 0
