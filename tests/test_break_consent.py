@@ -57,13 +57,6 @@ def _empty_cache() -> None:
     CACHE.clear()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the cache across scopes is keyed by (stamp, purpose, subject), not by "
-    "checker: a second checker whose stamp equals the first's (two agencies' consent "
-    "services, a per-scope `use(consent=...)`) is answered with the first checker's answers, "
-    "so a person who never consented in the second is read as consented",
-)
 def test_the_cache_never_answers_for_another_checker_with_an_equal_stamp() -> None:
     record = BreakConsentCase("C-BRK-7", "private notes", "Waikato")
     consented, refused = VersionedChecker(True), VersionedChecker(False)
@@ -97,13 +90,6 @@ class _UnhashableStamp(VersionedChecker):
         return [self.version]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a checker whose consent_version returns an unhashable stamp (a list) "
-    "makes every read that needs consent raise a bare AssertionError (a TypeError under "
-    "python -O), not a ConfigurationError saying what to fix, as a checker returning the "
-    "wrong type otherwise does",
-)
 def test_an_unhashable_stamp_is_a_configuration_error() -> None:
     record = BreakConsentCase("C-BRK-9", "private notes", "Waikato")
     with (
@@ -120,12 +106,6 @@ class _FailingSnapshot(VersionedChecker):
         raise RuntimeError("the consent service is down")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a checker that fails is answered from the cache another checker filled "
-    "under an equal stamp: 'a store that fails refuses every read that needed it' does not "
-    "hold (the same cause as the test above on the cache's key)",
-)
 def test_a_failing_checker_is_never_answered_from_another_checkers_cache() -> None:
     record = BreakConsentCase("C-BRK-10", "private notes", "Waikato")
     with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=VersionedChecker(True)):

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import datetime
@@ -270,14 +271,10 @@ class ConsentAnswers:
     def _from_cache(self, checker: Any, missing: list[str]) -> list[str]:
         """Take what the cache holds under the checker's stamp (read once per scope)."""
         if self._stamp is _UNREAD:
-            try:
-                self._stamp = checker.consent_version()
-            except Exception:  # the snapshot will fail (and say so) or answer uncached
-                self._stamp = None
+            self._stamp = _stamp_of(checker)
         stamp = self._stamp
         if stamp is None:
             return missing
-        assert isinstance(stamp, Hashable)
         left = []
         purpose, at, answers = self._purpose.id, self._at, self._answers
         for subject in missing:
@@ -313,7 +310,6 @@ class ConsentAnswers:
                 self._answers[subject] = _FAILED
             return
         if stamp is not None and stamp is not _UNREAD:
-            assert isinstance(stamp, Hashable)
             CACHE.put(stamp, self._purpose.id, kept)
 
     def _ask_batch(self, checker: Any, batch: Any, missing: list[str]) -> None:
@@ -335,6 +331,45 @@ class ConsentAnswers:
         """Forget every answer (and so every subject id): the scope closed."""
         self._answers.clear()
         self._expected.clear()
+
+
+#: Each checker's token, by id, while it lives: the cache keys answers by the checker that
+#: gave them as well as its stamp (two checkers may well give equal stamps).
+_tokens: dict[int, tuple[weakref.ref[Any], object]] = {}
+
+
+def _stamp_of(checker: Any) -> Hashable | None:
+    """(the checker's token, its stamp), read now; None when its answers cannot be kept
+    across scopes (it cannot say, it failed, or it cannot be told apart from another)."""
+    try:
+        stamp = checker.consent_version()
+    except Exception:  # the snapshot will fail (and say so) or answer uncached
+        return None
+    try:
+        hash(stamp)
+    except TypeError:
+        raise ConfigurationError(
+            f"{type(checker).__name__}.consent_version must return a hashable value that "
+            f"changes whenever consent is recorded (a number, a string, a tuple), not "
+            f"{type(stamp).__name__}"
+        ) from None
+    if stamp is None:
+        return None
+    key = id(checker)
+    entry = _tokens.get(key)
+    if entry is None or entry[0]() is not checker:
+
+        def forget(ref: weakref.ref[Any], key: int = key) -> None:
+            held = _tokens.get(key)
+            if held is not None and held[0] is ref:
+                del _tokens[key]
+
+        try:
+            entry = (weakref.ref(checker, forget), object())
+        except TypeError:  # not weakly referable: never cached, rather than mistaken
+            return None
+        _tokens[key] = entry
+    return (entry[1], stamp)
 
 
 def _mapping(checker: object, found: object, method: str) -> Mapping[str, Any]:
