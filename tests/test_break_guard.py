@@ -48,13 +48,8 @@ def _keyword_calls(record: BreakGuardCase) -> dict[str, dict[str, Any]]:
     }
 
 
-_FINDING = (
-    "FINDING: the Python getter's hot-path state (_fast, _policy, _slow, _read_it) are keyword "
-    "defaults a caller can override: fget(record, _policy=<a lenient field's policy>) returns a "
-    "refused field's value undecided; the compiled guard refuses keywords, so the two disagree"
-)
 _KINDS = [
-    pytest.param(False, id="python", marks=pytest.mark.xfail(strict=True, reason=_FINDING)),
+    pytest.param(False, id="python"),
     pytest.param(
         True,
         id="compiled",

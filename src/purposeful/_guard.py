@@ -436,7 +436,9 @@ def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
 def _getter_source(name: str, read: list[str]) -> str:
     """The guard's source for one field. *read* is the statement(s) that return the stored
     value."""
-    lines = [f"def {name}(obj, _fast=_fast, _policy=_policy, _slow=_slow, _read_it=_read_it):"]
+    # the names below are the globals of the namespace it is made in, one per field: never
+    # parameters, which a caller could pass (fget(record, _policy=another_field's))
+    lines = [f"def {name}(obj, /):"]
     # the hot path proper: one get (unpacked: a specialised tuple unpack is cheaper than
     # subscripts), an identity test (the record read last) and one membership test (the
     # field already read for this person in this scope); then the inline note
@@ -548,7 +550,7 @@ def _trampoline_source(name: str) -> str:
     """The slow path of the compiled guard for one field: the compiled guard calls it with
     the record when the hot path cannot answer."""
     return (
-        f"def {name}(obj, _policy=_policy, _slow=_slow):\n"
+        f"def {name}(obj, /):\n"
         "    # the compiled guard's slow path (its hot path is purposeful/_speedups.c)\n"
         "    return _slow(_policy, obj)\n"
     )

@@ -379,11 +379,11 @@ def _guard_class(cls: type, policy: FieldPolicy, subject: str) -> type:
         "    return _load(self, obj, None)",
     ]
     source = _guard._getter_source("__get__", read)
-    head = "def __get__(obj, "
+    head = "def __get__(obj, /):"
     assert source.startswith(head)
     # the guard as the descriptor's own __get__: one call, and read_slow's caller frame
     # (two up) is the code that read the attribute, as for every other kind
-    source = source.replace(head, "def __get__(self, obj, owner=None, ", 1).replace(
+    source = source.replace(head, "def __get__(self, obj, owner=None, /):", 1).replace(
         ":\n", ":\n    if obj is None:\n        return self\n", 1
     )
     namespace: dict[str, Any] = {
