@@ -90,7 +90,7 @@ def _report(number: int, key: PseudonymKey, start: datetime) -> ScopeReport:
         subjects=frozenset(pseudonyms),
         scope_id=f"{number:032x}",
         fields_read=read,
-        reads={pseudonym: read for pseudonym in pseudonyms},
+        reads=dict.fromkeys(pseudonyms, read),
     )
 
 

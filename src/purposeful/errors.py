@@ -73,7 +73,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .audit.ledger import VerifyResult
     from .decisions import Decision
 
 __all__ = [
@@ -333,29 +332,15 @@ class LedgerLocked(LedgerError):
 class LedgerUnverified(LedgerError):
     """A ledger that an answer (a person's access history) was asked of does not verify.
 
-    Nothing was answered from it. The message is `VerifyResult.describe`: the file, the
-    first line that breaks and why; run ``purposeful audit verify`` for the same.
-
-    Attributes:
-        result: the `purposeful.audit.ledger.VerifyResult`.
+    Nothing was answered from it. The message says what `VerifyResult.describe` says: the
+    file, the first line that breaks and why; ``purposeful audit verify`` says the same.
     """
-
-    def __init__(self, message: str, result: VerifyResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 class LedgerIndexError(LedgerError):
     """The verified index of a ledger could not be written (`verify_ledger` with
     ``index=``). The ledger's own verdict is not lost: the message starts with it.
-
-    Attributes:
-        result: the `purposeful.audit.ledger.VerifyResult` of the ledger.
     """
-
-    def __init__(self, message: str, result: VerifyResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 class ReportInputError(PurposefulError):

@@ -38,9 +38,9 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .._shared.keys import PseudonymKey
-from ..errors import ConfigurationError, LedgerIndexError, LedgerUnverified, ReportInputError
+from ..errors import ConfigurationError, LedgerUnverified, ReportInputError
 from .conventions import LedgerKey
-from .ledger import default_checkpoints_path, default_index_path, verify_ledger
+from .ledger import default_checkpoints_path, default_index_path
 from .ledger.format import decode, key_digest
 from .ledger.index import IndexBuilder, LedgerIndex, read_index
 from .ledger.verifier import verify_from
@@ -414,19 +414,18 @@ def _read_every_line(history: SubjectHistory, path: Path) -> None:
 
 def _verified(path: Path, public_key: Ed25519PublicKey, *, index: bool) -> None:
     """Verify *path* in full, writing its index with *index* if it can; raise if it fails."""
-    try:
-        result = verify_ledger(
-            path, public_key, index=default_index_path(path) if index else None
-        )
-    except LedgerIndexError as error:  # the index is a help: go on without it
-        result = error.result
+    result, builder = verify_from(
+        path, public_key, checkpoints=default_checkpoints_path(path), mark=None, index=index
+    )
     if not result.ok:
         raise LedgerUnverified(
             f"{result.describe()}. A person's access history is answered only from a "
             f"ledger that verifies: keep the files as they are and run `purposeful audit "
-            f"verify` to see what happened",
-            result,
+            f"verify` to see what happened"
         )
+    if builder is not None:
+        with contextlib.suppress(OSError):  # the index is a help: go on without it
+            builder.write(default_index_path(path), result.last_checkpoint)
 
 
 def _read_indexed(history: SubjectHistory, path: Path, public_key: Ed25519PublicKey) -> None:
@@ -447,9 +446,7 @@ def _read_indexed(history: SubjectHistory, path: Path, public_key: Ed25519Public
     _read_every_line(history, path)
 
 
-def _index_of(
-    path: Path, public_key: Ed25519PublicKey
-) -> tuple[LedgerIndex, list[bytes]] | None:
+def _index_of(path: Path, public_key: Ed25519PublicKey) -> tuple[LedgerIndex, list[bytes]] | None:
     """The index of *path* if it still holds, and the verified lines after its checkpoint;
     None if there is none that holds, or the ledger does not verify from it."""
     ledger_id = _ledger_id(path)

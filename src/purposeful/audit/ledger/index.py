@@ -104,9 +104,7 @@ class IndexBuilder:
     def extending(cls, index: LedgerIndex) -> IndexBuilder:
         """A builder that goes on from *index*, to take the lines after its checkpoint."""
         builder = cls(index.ledger_id, index.key)
-        builder._table = [
-            index.table[i : i + _RECORD] for i in range(0, len(index.table), _RECORD)
-        ]
+        builder._table = [index.table[i : i + _RECORD] for i in range(0, len(index.table), _RECORD)]
         builder._people = {name: list(seqs) for name, seqs in index.people()}
         builder._always = list(index.always)
         builder._key_ids = dict.fromkeys(index.key_ids, 0)
@@ -153,16 +151,11 @@ class IndexBuilder:
         mark = self._marks[max(covered)]
         upto = mark.seq
         parted_whole = [
-            seq
-            for scope in self._parted
-            for seq in self._whole.get(scope, ())
-            if seq <= upto
+            seq for scope in self._parted for seq in self._whole.get(scope, ()) if seq <= upto
         ]
         always = sorted({seq for seq in self._always if seq <= upto} | set(parted_whole))
         rows = [b"* " + ",".join(map(str, always)).encode("ascii") + b"\n"]
-        rows += [
-            b"-" + scope.encode("ascii", "replace") + b"\n" for scope in sorted(self._parted)
-        ]
+        rows += [b"-" + scope.encode("ascii", "replace") + b"\n" for scope in sorted(self._parted)]
         for name in sorted(self._people):
             seqs = [seq for seq in self._people[name] if seq <= upto]
             if seqs:
@@ -198,9 +191,9 @@ def _whole_and_plain(document: dict[str, Any], subjects: object) -> bool:
         isinstance(subject, str) and _PSEUDONYM.match(subject) for subject in subjects
     ):
         return False
-    if LedgerKey.SCOPE in document or LedgerKey.PART in document or LedgerKey.FINAL in document:
-        if _is_part(document):
-            return False
+    in_parts = any(name in document for name in (LedgerKey.SCOPE, LedgerKey.PART, LedgerKey.FINAL))
+    if in_parts and _is_part(document):
+        return False
     overflow = document.get(LedgerKey.SUBJECTS_OVERFLOW)
     count = document.get(LedgerKey.SUBJECTS_COUNT)
     if overflow is None:
@@ -281,6 +274,10 @@ class LedgerIndex:
         )
 
 
+def _count(value: object) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
 def read_index(path: Path, *, ledger_id: str, key: str) -> LedgerIndex | None:
     """The index at *path* if it is one of `INDEX_FORMAT`, whole, and for this ledger and
     key; None if it is missing or is anything else (it is then rebuilt)."""
@@ -292,14 +289,16 @@ def read_index(path: Path, *, ledger_id: str, key: str) -> LedgerIndex | None:
     header = decode(first) if newline else "is incomplete"
     if isinstance(header, str):
         return None
-    seq, offset, end = (header.get(name) for name in ("seq", "offset", "end"))
+    seq, offset, end = (_count(header.get(name)) for name in ("seq", "offset", "end"))
     head, line, digest = (header.get(name) for name in ("head", "line", "digest"))
     key_ids = header.get("key_ids")
     if (
         header.get("format") != INDEX_FORMAT
         or header.get("ledger") != ledger_id
         or header.get("key") != key
-        or any(type(value) is not int or value < 0 for value in (seq, offset, end))
+        or seq is None
+        or offset is None
+        or end is None
         or not isinstance(head, str)
         or not is_mac(head)
         or not isinstance(line, str)
@@ -310,7 +309,6 @@ def read_index(path: Path, *, ledger_id: str, key: str) -> LedgerIndex | None:
         or not all(isinstance(key_id, str) for key_id in key_ids)
     ):
         return None
-    assert isinstance(seq, int) and isinstance(offset, int) and isinstance(end, int)
     table, rest = body[: seq * _RECORD], body[seq * _RECORD :]
     always_row, _, rest = rest.partition(b"\n")
     if len(table) != seq * _RECORD or not always_row.startswith(b"* "):

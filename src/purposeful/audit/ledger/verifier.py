@@ -148,8 +148,8 @@ def verify_ledger(
     Raises:
         ConfigurationError: *public_key* is not an Ed25519 public key. Every problem with the
             files themselves is reported in the result, never raised.
-        LedgerIndexError: the index could not be written (the result is not lost: the
-            error carries it).
+        LedgerIndexError: the index could not be written (the message starts with the
+            ledger's verdict).
     """
     if not isinstance(public_key, Ed25519PublicKey):
         raise ConfigurationError(
@@ -168,8 +168,7 @@ def verify_ledger(
             raise LedgerIndexError(
                 f"{result.describe()}; but its index could not be written to {index} "
                 f"({exc.strerror}): check the folder exists and may be written to, or "
-                f"verify without an index",
-                result,
+                f"verify without an index"
             ) from None
     return result
 
