@@ -399,7 +399,7 @@ def access_history(
         if public_key is None:
             _read_every_line(history, path)
         elif len(history._open):  # a scope still open may go on in this ledger: read it all
-            _verified(path, public_key, index=False)
+            _verified(path, public_key, index=True)
             _read_every_line(history, path)
         else:
             _read_indexed(history, path, public_key)
