@@ -181,7 +181,7 @@ class Entry:
 
     def chains_from(self, previous_mac: str) -> bool:
         """True if this line's mac is right when keyed by *previous_mac* (hex)."""
-        expected = hmac.new(bytes.fromhex(previous_mac), self.body, hashlib.sha256).hexdigest()
+        expected = hmac.digest(bytes.fromhex(previous_mac), self.body, "sha256").hex()
         return hmac.compare_digest(expected, self.mac)
 
 
