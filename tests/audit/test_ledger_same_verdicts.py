@@ -209,7 +209,13 @@ def test_a_line_like_a_known_one_but_for_a_key_or_a_digit_is_still_checked() -> 
         line.replace(b'"actor":"', b'"actor":"\x7f', 1),
         line.replace(b',"seq":', b', "seq":'),
     ]
+    # a fraction of the same form that is not canonical, after one that is
+    for fraction in (b"0.30000000000000004", b"0.10000000000000001"):
+        changed.append(line.replace(b'"part":0', b'"part":' + fraction))
     for raw in changed:
         assert raw != line
         assert chained_entry(raw) == reference_chained_entry(raw)
-        assert isinstance(chained_entry(raw), str)
+    assert all(isinstance(chained_entry(raw), str) for raw in changed[:-2])
+    assert not isinstance(chained_entry(changed[-2]), str)  # canonical: its mac is the check
+    assert chained_entry(changed[-1]) == reference_chained_entry(changed[-1])
+    assert isinstance(chained_entry(changed[-1]), str)

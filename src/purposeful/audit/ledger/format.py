@@ -40,6 +40,11 @@ closed one. Ledgers written before checkpoints said ``closed`` have none, and re
 ever. The stored line is exactly its canonical JSON, so every byte of either
 file matters: a line that parses but is not in canonical form is reported as changed.
 
+Reading a chained line (`chained_entry`) costs a full decode, and an encode to check the
+canonical form, only for the first line of each shape: lines of a shape already seen are
+read from their bytes (`_Shapes` says why that is exact), which is what makes verifying a
+ledger fast.
+
 The keys and format names are in `purposeful.audit.conventions`. This module is shared by
 the writer (`purposeful.audit.ledger.writer`), the verifier
 (`purposeful.audit.ledger.verifier`) and the report's ledger reader.
@@ -281,8 +286,10 @@ class _Shapes:
     and the pieces between them. Its *shape* is the pieces between, joined by ``""`` with
     every digit 1 to 9 read as 1; with the strings that are keys (those followed by
     ``:``), the shape says everything that decides whether the line is canonical: its
-    structure, the whitespace, the keys and their order, and the form of every number
-    (sign, leading zero, length, fraction, exponent). A line whose shape and keys are those
+    structure, the whitespace, the keys and their order, and the form of every integer
+    (sign, leading zero, length). A line with a fraction or an exponent is not learnt: two
+    numbers of the same form, ``0.30000000000000004`` and ``0.10000000000000001``, need
+    not both be canonical. A line whose shape and keys are those
     of a line `_decoded_entry` accepted differs from it only in the contents of strings
     that are not keys (printable, without a quote or a backslash: their own canonical
     form) and in digits 1 to 9 of numbers: it is canonical too, holds the same top-level
@@ -325,6 +332,8 @@ class _Shapes:
         if split is None:
             return
         shape, strings, between = split
+        if b"." in shape or b"e+" in shape or b"e-" in shape:
+            return  # a fraction: two of the same form are not both canonical
         slots = self._key_slots(between)
         keys = tuple(strings[i] for i in slots)
         found = [

@@ -36,6 +36,7 @@ whole, or not at all).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -115,8 +116,8 @@ class IndexBuilder:
     def add(self, seq: int, offset: int, raw: bytes) -> None:
         """Note the line of *seq*, at *offset*, whose bytes (newline included) are *raw*."""
         self._table.append(f"{offset:012x}{line_digest(raw)}\n".encode("ascii"))
-        document = decode(raw[:-1])
-        if isinstance(document, str) or document.get(LedgerKey.TYPE) != LineType.SCOPE:
+        document = json.loads(raw)  # verified: canonical JSON, an object
+        if document.get(LedgerKey.TYPE) != LineType.SCOPE:
             return  # a format line: no scope, nobody named
         subjects = document.get(LedgerKey.SUBJECTS)
         always = not _whole_and_plain(document, subjects)

@@ -6,9 +6,13 @@ a checkpoint that closed the ledger unless a writer signed its reopening (what t
 and the constructions are: `purposeful.audit.ledger.format`). When a line breaks, it reads on a
 little to tell an edit from a deletion, an insertion or a reordering.
 
-What this module must not do: need the private key; write to either file; raise for a
-problem with the files (every one is a `VerifyResult`); say a ledger is whole when any
-byte of it changed.
+Asked to, it leaves an index of what it verified beside the ledger
+(`purposeful.audit.ledger.index`), and it can go on from such an index's checkpoint
+(`verify_from`), verifying only what follows it.
+
+What this module must not do: need the private key; write to either file (the index is a
+third); raise for a problem with the files (every one is a `VerifyResult`); say a ledger
+is whole when any byte of it changed; index lines it has not verified.
 """
 
 from __future__ import annotations
