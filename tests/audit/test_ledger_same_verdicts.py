@@ -88,7 +88,7 @@ def damage(draw: st.DrawFn, lines: list[bytes]) -> list[bytes]:
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["flip", "drop", "copy", "swap", "tear", "edit", "space"]))
         at = draw(st.integers(0, len(lines) - 1))
-        if kind == "flip":
+        if kind == "flip" and lines[at]:
             line = bytearray(lines[at])
             i = draw(st.integers(0, len(line) - 1))
             line[i] = draw(st.integers(0, 255))
@@ -103,7 +103,12 @@ def damage(draw: st.DrawFn, lines: list[bytes]) -> list[bytes]:
         elif kind == "tear":
             lines[-1] = lines[-1][: draw(st.integers(0, max(0, len(lines[-1]) - 1)))]
         elif kind == "edit":  # a value changed, the line still canonical JSON
-            document = json.loads(lines[at])
+            try:
+                document = json.loads(lines[at])
+            except ValueError:
+                continue
+            if not isinstance(document, dict) or not document:
+                continue
             name = draw(st.sampled_from(sorted(document)))
             document[name] = draw(
                 st.one_of(st.integers(-3, 10**6), st.text(max_size=8), st.booleans(), st.none())
