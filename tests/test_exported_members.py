@@ -132,6 +132,7 @@ PACKAGES = {
         "VerifyReason",
         "VerifyResult",
         "default_checkpoints_path",
+        "default_index_path",
         "verify_ledger",
     ],
     "purposeful.audit.report": [

@@ -30,7 +30,9 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── LedgerClosed                       the ledger was closed
     │   ├── LedgerCorrupt                      the file is not a ledger, or its tail is damaged
     │   ├── LedgerKeyMismatch (ValueError)     the signing key is not the one the ledger uses
-    │   └── LedgerLocked                       another writer has the ledger open
+    │   ├── LedgerLocked                       another writer has the ledger open
+    │   ├── LedgerUnverified                   a ledger an answer needs does not verify
+    │   └── LedgerIndexError                   a ledger's verified index cannot be written
     ├── ReportInputError                       a report's input is bad (names file and line)
     ├── ConsentError                           something about recorded consent
     │   ├── InvalidConsentEvent (ValueError)   an event that cannot be recorded as given
@@ -97,8 +99,10 @@ __all__ = [
     "LedgerClosed",
     "LedgerCorrupt",
     "LedgerError",
+    "LedgerIndexError",
     "LedgerKeyMismatch",
     "LedgerLocked",
+    "LedgerUnverified",
     "ManagedValueError",
     "MissingExtra",
     "NoActor",
@@ -298,8 +302,10 @@ class AuditSinkError(PurposefulError):
 class LedgerError(PurposefulError):
     """The tamper-evident audit ledger cannot do what was asked.
 
-    Raised by `purposeful.audit.ledger.Ledger`; verifying a ledger never raises it, but
-    returns a `VerifyResult` that says what is wrong.
+    Raised by `purposeful.audit.ledger.Ledger`. Verifying a ledger returns a `VerifyResult`
+    that says what is wrong; it raises only when the index it was asked to write cannot be
+    (`LedgerIndexError`), and an access history raises `LedgerUnverified` for a ledger that
+    does not verify.
     """
 
 
@@ -321,6 +327,20 @@ class LedgerKeyMismatch(LedgerError, ValueError):
 
 class LedgerLocked(LedgerError):
     """Another process, or another `Ledger` in this one, has the ledger open for appending."""
+
+
+class LedgerUnverified(LedgerError):
+    """A ledger that an answer (a person's access history) was asked of does not verify.
+
+    Nothing was answered from it. The message says what `VerifyResult.describe` says: the
+    file, the first line that breaks and why; ``purposeful audit verify`` says the same.
+    """
+
+
+class LedgerIndexError(LedgerError):
+    """The verified index of a ledger could not be written (`verify_ledger` with
+    ``index=``). The ledger's own verdict is not lost: the message starts with it.
+    """
 
 
 class ReportInputError(PurposefulError):

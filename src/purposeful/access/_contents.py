@@ -610,7 +610,9 @@ class BundleContents:
         from ..audit.history import SubjectQuery, access_history
 
         query = SubjectQuery.for_subject(self.request.subject, self.access.pseudonym_keys)
-        answer = access_history(query, self.access.ledgers)
+        answer = access_history(
+            query, self.access.ledgers, public_key=self.access.ledger_public_key
+        )
         wording = self.access.wording
         entries, rows = [], []
         for access in answer.accesses:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .._config import get_configuration
 from .._shared.agency import AgencyDetails
@@ -162,12 +162,18 @@ class SubjectAccess:
             correction that travel with fields.
         disclosures: the disclosure log, for ``disclosures.json``.
         ledgers: audit ledger files, for ``access-history.json`` (left out when none).
-            Verify them first (``purposeful audit verify``): a bundle reports what they say.
+            With *ledger_public_key*, each is verified before it is used; without it, a
+            bundle reports what they say: verify them first (``purposeful audit verify``).
         pseudonym_keys: the pseudonym key (or keys, newest first) the ledgers were written
             with; the first also makes the manifest's pseudonym. Default: the configured
             pseudonymiser (``configure(pseudonymise=...)``) for the manifest.
         wording: the page's wording (`Wording`).
         registry: the purposes, for their descriptions; default: the configured registry.
+        ledger_public_key: the public key the ledgers sign their checkpoints with. Given,
+            each ledger is verified (a bundle is refused with `LedgerUnverified` for one that
+            does not), and the person's access history is read through the ledger's
+            verified index (``<ledger>.index``, written by ``purposeful audit verify`` or on
+            first use): only the lines that name them, not the whole ledger.
     """
 
     def __init__(
@@ -181,6 +187,7 @@ class SubjectAccess:
         pseudonym_keys: PseudonymKey | Sequence[PseudonymKey] = (),
         wording: Wording | None = None,
         registry: PurposeRegistry | None = None,
+        ledger_public_key: Ed25519PublicKey | None = None,
     ) -> None:
         if not isinstance(agency, AgencyDetails):
             raise ConfigurationError(
@@ -213,6 +220,12 @@ class SubjectAccess:
                 "SubjectAccess(ledgers=...) needs pseudonym_keys=: the ledgers name people "
                 "by pseudonym, made with those keys"
             )
+        if ledger_public_key is not None and not isinstance(ledger_public_key, Ed25519PublicKey):
+            raise ConfigurationError(
+                "SubjectAccess(ledger_public_key=...) takes the Ed25519PublicKey the ledgers "
+                "sign their checkpoints with (purposeful.audit.load_public_key)"
+            )
+        self.ledger_public_key = ledger_public_key
         self.wording = wording if wording is not None else Wording()
         self._registry = registry
         self.sources = Sources()

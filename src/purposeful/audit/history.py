@@ -26,16 +26,24 @@ for other people; keep every scope in memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .._shared.keys import PseudonymKey
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, LedgerUnverified, ReportInputError
+from .conventions import LedgerKey
+from .ledger import default_checkpoints_path, default_index_path
+from .ledger.format import decode, key_digest
+from .ledger.index import IndexBuilder, LedgerIndex, read_index
+from .ledger.verifier import verify_from
 from .report.reading import LEDGER_INPUT, input_size, read_ledger
 from .report.records import ScopeRecord, ScopesInParts
 
@@ -347,27 +355,189 @@ class SubjectHistory:
 
 
 def access_history(
-    subject: SubjectQuery, ledgers: Iterable[str | os.PathLike[str]]
+    subject: SubjectQuery,
+    ledgers: Iterable[str | os.PathLike[str]],
+    *,
+    public_key: Ed25519PublicKey | None = None,
 ) -> SubjectAnswer:
     """Who read the person's information, as the ledger files say: their access history.
 
-    The ledgers are read one line at a time, in order, and only what the person's answer
-    needs is kept. They are not verified: run ``purposeful audit verify`` for that.
+    With *public_key*, each ledger is verified first, and answered from its verified index
+    (`purposeful.audit.ledger.index`, ``<ledger>.index``, written by ``purposeful audit
+    verify`` or here on first use): only the lines that name the person (and the few every
+    answer needs) are read, each checked against the index, after checking that the
+    ledger is unchanged up to the checkpoint the index covers and verifying what follows
+    it. An index that is missing, stale or damaged is rebuilt from a full verification,
+    never trusted; one that cannot be written is done without. The answer is the same as
+    reading every line.
+
+    Without *public_key*, the ledgers are read one line at a time, in order, and are not
+    verified: run ``purposeful audit verify`` for that.
 
     Args:
         subject: the person, as pseudonyms under each key the ledgers were written with.
-        ledgers: ledger files (see `purposeful.audit.report.read_ledger`).
+        ledgers: ledger files (see `purposeful.audit.report.read_ledger`), with their
+            checkpoints beside them (``<ledger>.checkpoints``).
+        public_key: the public key the ledgers sign their checkpoints with.
 
     Raises:
         ReportInputError: a file is missing or unreadable (found before anything is read),
             or holds something that cannot be read; names the file and line.
+        LedgerUnverified: with *public_key*, a ledger does not verify; nothing is answered.
+        ConfigurationError: *public_key* is not an Ed25519 public key.
     """
+    if public_key is not None and not isinstance(public_key, Ed25519PublicKey):
+        raise ConfigurationError(
+            f"access_history(public_key=) takes an Ed25519PublicKey (see purposeful.audit."
+            f"load_public_key), not {type(public_key).__name__}"
+        )
     paths = [Path(path) for path in ledgers]
     for path in paths:
         input_size(path)
     history = SubjectHistory(subject)
     for path in paths:
-        for entry in read_ledger(path):
-            if isinstance(entry, ScopeRecord):
-                history.add(entry, LEDGER_INPUT)
+        if public_key is None:
+            _read_every_line(history, path)
+        elif len(history._open):  # a scope still open may go on in this ledger: read it all
+            _verified(path, public_key, index=True)
+            _read_every_line(history, path)
+        else:
+            _read_indexed(history, path, public_key)
     return history.answer()
+
+
+def _read_every_line(history: SubjectHistory, path: Path) -> None:
+    for entry in read_ledger(path):
+        if isinstance(entry, ScopeRecord):
+            history.add(entry, LEDGER_INPUT)
+
+
+def _verified(path: Path, public_key: Ed25519PublicKey, *, index: bool) -> None:
+    """Verify *path* in full, writing its index with *index* if it can; raise if it fails."""
+    result, builder = verify_from(
+        path, public_key, checkpoints=default_checkpoints_path(path), mark=None, index=index
+    )
+    if not result.ok:
+        raise LedgerUnverified(
+            f"{result.describe()}. A person's access history is answered only from a "
+            f"ledger that verifies: keep the files as they are and run `purposeful audit "
+            f"verify` to see what happened"
+        )
+    if builder is not None:
+        with contextlib.suppress(OSError):  # the index is a help: go on without it
+            builder.write(default_index_path(path), result.last_checkpoint)
+
+
+def _read_indexed(history: SubjectHistory, path: Path, public_key: Ed25519PublicKey) -> None:
+    """Fold the lines of *path* that the answer needs, through its verified index."""
+    for attempt in range(2):
+        found = _index_of(path, public_key)
+        if found is not None:
+            index, tail = found
+            scopes = _scopes_through(index, path, tail, history._query.pseudonyms)
+            if scopes is not None:
+                history._key_ids.update(index.key_ids)
+                for scope in scopes:
+                    history.add(scope, LEDGER_INPUT)
+                return
+        if attempt == 0:
+            _verified(path, public_key, index=True)  # rebuilds the index, or raises
+    # verified, but no index could be written or used: read every line
+    _read_every_line(history, path)
+
+
+def _index_of(path: Path, public_key: Ed25519PublicKey) -> tuple[LedgerIndex, list[bytes]] | None:
+    """The index of *path* if it still holds, and the verified lines after its checkpoint;
+    None if there is none that holds, or the ledger does not verify from it."""
+    ledger_id = _ledger_id(path)
+    if ledger_id is None:
+        return None
+    index_path = default_index_path(path)
+    index = read_index(index_path, ledger_id=ledger_id, key=key_digest(public_key))
+    if index is None:
+        return None
+    try:
+        with path.open("rb") as reader:
+            if not index.holds_for(reader):
+                return None
+    except OSError:
+        return None
+    tail: list[bytes] = []
+    checkpoints = default_checkpoints_path(path)
+    result, _ = verify_from(
+        path,
+        public_key,
+        checkpoints=checkpoints,
+        mark=index.mark,
+        on_line=lambda _seq, _offset, raw: tail.append(raw),
+    )
+    if not result.ok:
+        return None  # the full verification says why
+    if result.last_checkpoint is not None and result.last_checkpoint > index.mark.seq:
+        # newer signed checkpoints: take the index on to the newest, for next time
+        _, builder = verify_from(
+            path,
+            public_key,
+            checkpoints=checkpoints,
+            mark=index.mark,
+            index=True,
+            builder=IndexBuilder.extending(index),
+        )
+        if builder is not None:
+            with contextlib.suppress(OSError):
+                builder.write(index_path, result.last_checkpoint)
+    return index, tail
+
+
+def _scopes_through(
+    index: LedgerIndex, path: Path, tail: list[bytes], pseudonyms: Iterable[str]
+) -> list[ScopeRecord] | None:
+    """The scopes of the lines that name the person and those every answer needs, then
+    those after the index's checkpoint; None if a line no longer matches the index or a
+    line cannot be read (reading every line then says where)."""
+    wanted = index.seqs_of(pseudonyms) | set(index.always)
+    try:
+        with path.open("rb") as reader:
+            lines = index.read_lines(reader, wanted)
+    except OSError:
+        return None
+    if lines is None:
+        return None
+    try:
+        with _lines_file([*lines, *tail]) as selected:
+            return [entry for entry in read_ledger(selected) if isinstance(entry, ScopeRecord)]
+    except ReportInputError:
+        return None
+
+
+def _ledger_id(path: Path) -> str | None:
+    """The ledger id its header names, or None."""
+    try:
+        with path.open("rb") as reader:
+            first = reader.readline()
+    except OSError:
+        return None
+    header = decode(first[:-1]) if first.endswith(b"\n") else None
+    ledger_id = header.get(LedgerKey.LEDGER) if isinstance(header, dict) else None
+    return ledger_id if isinstance(ledger_id, str) else None
+
+
+@contextlib.contextmanager
+def _lines_file(lines: list[bytes]) -> Iterator[Path]:
+    """A file holding *lines*, for `read_ledger` (the one reader of ledger lines): in
+    memory where the platform allows it, else in a private temporary folder."""
+    data = b"".join(lines)
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is not None and Path("/proc/self/fd").is_dir():
+        descriptor = memfd_create("purposeful-access-history", os.MFD_CLOEXEC)
+        try:
+            with os.fdopen(descriptor, "wb", closefd=False) as file:
+                file.write(data)
+            yield Path(f"/proc/self/fd/{descriptor}")
+        finally:
+            os.close(descriptor)
+        return
+    with tempfile.TemporaryDirectory() as folder:  # pragma: no cover - not Linux
+        selected = Path(folder) / "lines.jsonl"
+        selected.write_bytes(data)
+        yield selected

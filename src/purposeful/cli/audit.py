@@ -8,13 +8,14 @@ material, or hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .._shared.files import atomic_file
 from ..audit import load_pseudonym_key, load_public_key
 from ..audit.history import SubjectQuery
-from ..audit.ledger import verify_ledger
+from ..audit.ledger import default_index_path, verify_ledger
 from ..audit.report import (
     ProgressBar,
     build_report,
@@ -29,8 +30,12 @@ __all__ = ["GROUP"]
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    index = None if args.no_index else Path(args.index or default_index_path(args.ledger))
+    if index is not None and not os.access(index.parent, os.W_OK):
+        print(f"note: {index.parent} cannot be written to: no index is written", file=sys.stderr)
+        index = None
     result = verify_ledger(
-        args.ledger, load_public_key(args.public_key), checkpoints=args.checkpoints
+        args.ledger, load_public_key(args.public_key), checkpoints=args.checkpoints, index=index
     )
     print(result.describe())
     return 0 if result.ok else 1
@@ -117,6 +122,16 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default=None,
         help="the checkpoint file (default: LEDGER.checkpoints)",
     )
+    verify.add_argument(
+        "--index",
+        metavar="FILE",
+        default=None,
+        help=(
+            "where to write the verified index that access histories read through "
+            "(default: LEDGER.index); written only when the ledger verifies"
+        ),
+    )
+    verify.add_argument("--no-index", action="store_true", help="verify only: write no index")
     verify.set_defaults(run=_audit_verify)
 
     report = commands.add_parser(

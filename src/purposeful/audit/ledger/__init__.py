@@ -12,13 +12,16 @@ The package has one module per job:
   header, scope, format and checkpoint lines, decoding), shared by the writer, the
   verifier and the report's ledger reader;
 - `purposeful.audit.ledger.writer`: `Ledger`, which appends;
-- `purposeful.audit.ledger.verifier`: `verify_ledger`, which checks.
+- `purposeful.audit.ledger.verifier`: `verify_ledger`, which checks;
+- `purposeful.audit.ledger.index`: the verified index a verification can leave beside the
+  ledger (`default_index_path`), so that one person's access history reads only their lines.
 
 What this package must not do: write a field's value or a subject identifier; change a line
 once written; need the private key to verify.
 """
 
 from .format import default_checkpoints_path
+from .index import default_index_path
 from .verifier import VerifyReason, VerifyResult, verify_ledger
 from .writer import FsyncPolicy, Ledger
 
@@ -28,5 +31,6 @@ __all__ = [
     "VerifyReason",
     "VerifyResult",
     "default_checkpoints_path",
+    "default_index_path",
     "verify_ledger",
 ]

@@ -40,6 +40,11 @@ closed one. Ledgers written before checkpoints said ``closed`` have none, and re
 ever. The stored line is exactly its canonical JSON, so every byte of either
 file matters: a line that parses but is not in canonical form is reported as changed.
 
+Reading a chained line (`chained_entry`) costs a full decode, and an encode to check the
+canonical form, only for the first line of each shape: lines of a shape already seen are
+read from their bytes (`_Shapes` says why that is exact), which is what makes verifying a
+ledger fast.
+
 The keys and format names are in `purposeful.audit.conventions`. This module is shared by
 the writer (`purposeful.audit.ledger.writer`), the verifier
 (`purposeful.audit.ledger.verifier`) and the report's ledger reader.
@@ -55,9 +60,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import operator
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn
@@ -180,7 +186,7 @@ class Entry:
 
     def chains_from(self, previous_mac: str) -> bool:
         """True if this line's mac is right when keyed by *previous_mac* (hex)."""
-        expected = hmac.new(bytes.fromhex(previous_mac), self.body, hashlib.sha256).hexdigest()
+        expected = hmac.digest(bytes.fromhex(previous_mac), self.body, "sha256").hex()
         return hmac.compare_digest(expected, self.mac)
 
 
@@ -224,7 +230,18 @@ def entry_of(document: Mapping[str, Any]) -> Entry | None:
 
 
 def chained_entry(raw: bytes) -> Entry | str:
-    """The entry of a line after the header (without its newline), or what is wrong with it."""
+    """The entry of a line after the header (without its newline), or what is wrong with it.
+
+    A line of a shape already seen decoded is read without decoding it again (see
+    `_Shapes`); any other, or anything unusual, is decoded in full. Both give the same
+    answer for every line.
+    """
+    entry = _SHAPES.entry(raw)
+    return entry if entry is not None else _decoded_entry(raw)
+
+
+def _decoded_entry(raw: bytes) -> Entry | str:
+    """`chained_entry` by decoding *raw* in full; teaches `_SHAPES` the line's shape."""
     document = decode(raw)
     if isinstance(document, str):
         return document
@@ -233,7 +250,129 @@ def chained_entry(raw: bytes) -> Entry | str:
     entry = entry_of(document)
     if entry is None:
         return "lacks a valid seq or mac"
+    _SHAPES.learn(raw)
     return entry
+
+
+# --- reading a chained line quickly ---------------------------------------------------------
+
+#: The bytes a line read quickly may hold: printable ASCII but the backslash, so every
+#: string is its own canonical form and no string holds a quote.
+_PLAIN: Final = bytes(range(0x20, 0x7F)).replace(b"\\", b"")
+#: Digits 1 to 9 read as 1 in a shape: an integer's value does not change its form.
+_DIGITS: Final = bytes.maketrans(b"23456789", b"11111111")
+_MAC_MEMBER: Final = b'"mac":"'
+_SHAPES_KEPT: Final = 4096
+
+
+@attrs.frozen
+class _Slots:
+    """Where, in a line of a known shape, the top-level mac, seq and type are.
+
+    ``mac`` and ``type`` index the line's strings (split at its quotes, every second
+    piece); ``seq`` indexes the pieces between them.
+    """
+
+    mac: int
+    seq: int
+    type: int
+
+
+class _Shapes:
+    """The shapes of lines already decoded in full and found sound: read others like them
+    without decoding them again.
+
+    A line with no backslash and only printable ASCII splits at its quotes into strings
+    and the pieces between them. Its *shape* is the pieces between, joined by ``""`` with
+    every digit 1 to 9 read as 1; with the strings that are keys (those followed by
+    ``:``), the shape says everything that decides whether the line is canonical: its
+    structure, the whitespace, the keys and their order, and the form of every integer
+    (sign, leading zero, length). A line with a fraction or an exponent is not learnt: two
+    numbers of the same form, ``0.30000000000000004`` and ``0.10000000000000001``, need
+    not both be canonical. A line whose shape and keys are those
+    of a line `_decoded_entry` accepted differs from it only in the contents of strings
+    that are not keys (printable, without a quote or a backslash: their own canonical
+    form) and in digits 1 to 9 of numbers: it is canonical too, holds the same top-level
+    members, and each where that line held it. Only the type, which must still be a scope
+    or format line, and the mac, which must still look like one, are checked again.
+
+    A shape is learnt only from a line that has exactly one key named ``mac``, ``seq``
+    and ``type`` each (so the top-level ones), and at most `_SHAPES_KEPT` are kept.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[bytes, Callable[[list[bytes]], tuple[bytes, ...]]] = {}
+        self._slots: dict[tuple[bytes, tuple[bytes, ...]], _Slots] = {}
+
+    @staticmethod
+    def _split(raw: bytes) -> tuple[bytes, list[bytes], list[bytes]] | None:
+        """The line's shape, its strings and the pieces between them; None if it cannot
+        be read quickly."""
+        if raw.translate(None, _PLAIN):  # anything else is left
+            return None
+        pieces = raw.split(b'"')
+        if len(pieces) % 2 == 0:  # a quote without its pair
+            return None
+        between = pieces[0::2]
+        return b'""'.join(between).translate(_DIGITS), pieces[1::2], between
+
+    @staticmethod
+    def _key_slots(between: list[bytes]) -> list[int]:
+        """Which strings are keys: those followed by a colon."""
+        return [i for i, after in enumerate(between[1:]) if after.startswith(b":")]
+
+    def _keep(self, cache: dict[Any, Any], key: object, value: object) -> None:
+        if len(cache) >= _SHAPES_KEPT:
+            cache.clear()
+        cache[key] = value
+
+    def learn(self, raw: bytes) -> None:
+        """Note the shape of *raw*, a line `_decoded_entry` accepted."""
+        split = self._split(raw)
+        if split is None:
+            return
+        shape, strings, between = split
+        if b"." in shape or b"e+" in shape or b"e-" in shape:
+            return  # a fraction: two of the same form are not both canonical
+        slots = self._key_slots(between)
+        keys = tuple(strings[i] for i in slots)
+        found = [
+            [i for i, key in enumerate(keys) if key == name] for name in (b"mac", b"seq", b"type")
+        ]
+        if any(len(at) != 1 for at in found):
+            return
+        mac, seq, kind = (slots[at[0]] for at in found)
+        # three keys at least, so the getter gives a tuple
+        self._keep(self._keys, shape, operator.itemgetter(*slots))
+        self._keep(self._slots, (shape, keys), _Slots(mac + 1, seq + 1, kind + 1))
+
+    def entry(self, raw: bytes) -> Entry | None:
+        """The entry of *raw* if it has a shape already learnt and its type and mac are
+        sound; None to decode it in full."""
+        split = self._split(raw)
+        if split is None:
+            return None
+        shape, strings, between = split
+        keys = self._keys.get(shape)
+        if keys is None:
+            return None
+        slots = self._slots.get((shape, keys(strings)))
+        if slots is None or strings[slots.type] not in (b"scope", b"format"):
+            return None
+        mac = strings[slots.mac].decode("ascii")
+        if _MAC.match(mac) is None:
+            return None
+        seq = int(between[slots.seq][1:].rstrip(b",]}"))
+        start = raw.find(_MAC_MEMBER)
+        end = start + len(_MAC_MEMBER) + 65
+        if raw[end : end + 1] == b",":
+            body = raw[:start] + raw[end + 1 :]
+        else:  # the last member: drop the comma before it
+            body = raw[: start - 1] + raw[end:]
+        return Entry(seq, mac, body)
+
+
+_SHAPES: Final = _Shapes()
 
 
 def key_digest(public_key: Ed25519PublicKey) -> str:

@@ -6,25 +6,30 @@ a checkpoint that closed the ledger unless a writer signed its reopening (what t
 and the constructions are: `purposeful.audit.ledger.format`). When a line breaks, it reads on a
 little to tell an edit from a deletion, an insertion or a reordering.
 
-What this module must not do: need the private key; write to either file; raise for a
-problem with the files (every one is a `VerifyResult`); say a ledger is whole when any
-byte of it changed.
+Asked to, it leaves an index of what it verified beside the ledger
+(`purposeful.audit.ledger.index`), and it can go on from such an index's checkpoint
+(`verify_from`), verifying only what follows it.
+
+What this module must not do: need the private key; write to either file (the index is a
+third); raise for a problem with the files (every one is a `VerifyResult`); say a ledger
+is whole when any byte of it changed; index lines it has not verified.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import attrs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ...errors import ConfigurationError
+from ...errors import ConfigurationError, LedgerIndexError
 from ..conventions import LEDGER_FORMATS, LedgerKey, LineType
 from .format import (
     Entry,
@@ -38,8 +43,9 @@ from .format import (
     is_signature,
     key_digest,
 )
+from .index import IndexBuilder, Mark
 
-__all__ = ["VerifyReason", "VerifyResult", "verify_ledger"]
+__all__ = ["VerifyReason", "VerifyResult", "verify_from", "verify_ledger"]
 
 #: How many lines after the first broken one `verify_ledger` reads to tell an edit from a
 #: deletion, an insertion or a reordering.
@@ -124,6 +130,7 @@ def verify_ledger(
     public_key: Ed25519PublicKey,
     *,
     checkpoints: str | os.PathLike[str] | None = None,
+    index: str | os.PathLike[str] | None = None,
 ) -> VerifyResult:
     """Check a ledger's chain and its signed checkpoints; name the first line that breaks.
 
@@ -137,10 +144,16 @@ def verify_ledger(
         public_key: the public half of the key the ledger signs its checkpoints with.
         checkpoints: the checkpoint file; default: `default_checkpoints_path` of *path*. Pass
             the copy kept elsewhere when there is one.
+        index: where to write the ledger's verified index (`purposeful.audit.ledger.index`;
+            usually `default_index_path` of *path*), when the ledger verifies and a signed
+            checkpoint covers a line after the header; None (the default) writes none. An
+            index already there is replaced.
 
     Raises:
         ConfigurationError: *public_key* is not an Ed25519 public key. Every problem with the
             files themselves is reported in the result, never raised.
+        LedgerIndexError: the index could not be written (the message starts with the
+            ledger's verdict).
     """
     if not isinstance(public_key, Ed25519PublicKey):
         raise ConfigurationError(
@@ -150,7 +163,42 @@ def verify_ledger(
     checkpoints_path = (
         Path(checkpoints) if checkpoints is not None else default_checkpoints_path(path)
     )
-    return _Verifier(Path(path), checkpoints_path, public_key).run()
+    verifier = _Verifier(Path(path), checkpoints_path, public_key, index=index is not None)
+    result = verifier.run()
+    if index is not None and result.ok and verifier.builder is not None:
+        try:
+            verifier.builder.write(Path(index), result.last_checkpoint)
+        except OSError as exc:
+            raise LedgerIndexError(
+                f"{result.describe()}; but its index could not be written to {index} "
+                f"({exc.strerror}): check the folder exists and may be written to, or "
+                f"verify without an index"
+            ) from None
+    return result
+
+
+def verify_from(
+    path: Path,
+    public_key: Ed25519PublicKey,
+    *,
+    checkpoints: Path,
+    mark: Mark | None,
+    on_line: Callable[[int, int, bytes], None] | None = None,
+    index: bool = False,
+    builder: IndexBuilder | None = None,
+) -> tuple[VerifyResult, IndexBuilder | None]:
+    """`verify_ledger`, going on from *mark* when it still holds (its checkpoint is still
+    signed, with its head): the lines up to it are taken as verified, and the header, the
+    checkpoints and the lines after it are checked. *on_line* is told the seq, offset and
+    bytes of every line checked after the header; with *index*, a builder takes them
+    (*builder*, to go on with an index, or a new one).
+
+    A result that is not ok, when going on from *mark*, may not be the one a full
+    verification gives: verify in full for the verdict.
+    """
+    verifier = _Verifier(path, checkpoints, public_key, index=index, on_line=on_line)
+    verifier.builder = builder
+    return verifier.run(mark), verifier.builder
 
 
 @attrs.frozen
@@ -182,13 +230,25 @@ def _closed_at(checkpoints: list[_Checkpoint]) -> _Checkpoint | None:
 class _Verifier:
     """One run of `verify_ledger`; it keeps the counts the result reports."""
 
-    def __init__(self, path: Path, checkpoints: Path, public_key: Ed25519PublicKey) -> None:
+    def __init__(
+        self,
+        path: Path,
+        checkpoints: Path,
+        public_key: Ed25519PublicKey,
+        *,
+        index: bool = False,
+        on_line: Callable[[int, int, bytes], None] | None = None,
+    ) -> None:
         self.path = path
         self.checkpoints = checkpoints
         self.public_key = public_key
         self.fingerprint = key_digest(public_key)
         self.checked = 0
         self.last_checkpoint: int | None = None
+        self.indexing = index
+        self.builder: IndexBuilder | None = None
+        self.on_line = on_line
+        self.resumed = False
 
     def result(
         self, reason: VerifyReason, message: str, line: int | None, path: Path | None = None
@@ -203,10 +263,10 @@ class _Verifier:
             last_checkpoint=self.last_checkpoint,
         )
 
-    def run(self) -> VerifyResult:
+    def run(self, mark: Mark | None = None) -> VerifyResult:
         try:
             with self.path.open("rb") as file:
-                return self.walk(iter(file))
+                return self.walk(file, mark)
         except OSError as exc:
             return self.result(
                 VerifyReason.UNREADABLE,
@@ -214,7 +274,8 @@ class _Verifier:
                 None,
             )
 
-    def walk(self, lines: Iterator[bytes]) -> VerifyResult:
+    def walk(self, file: BinaryIO, mark: Mark | None) -> VerifyResult:
+        lines: Iterator[bytes] = iter(file)
         raw = next(lines, b"")
         header = self.header(raw)
         if isinstance(header, VerifyResult):
@@ -227,9 +288,25 @@ class _Verifier:
         of_header = by_seq.get(0)
         if of_header is not None and of_header.head != header.mac:
             return self.mismatch(1, 0, of_header)
+        if self.indexing and self.builder is None:
+            self.builder = IndexBuilder(header.ledger_id, self.fingerprint)
         closed = _closed_at(found)
-        expected, previous, before = 1, header.mac, ""
-        for number, raw in enumerate(lines, start=2):
+        expected, previous, before, offset = 1, header.mac, "", len(raw)
+        if mark is not None:
+            signed = by_seq.get(mark.seq)
+            if mark.seq == 0 or signed is None or signed.head != mark.head:
+                return self.result(
+                    VerifyReason.CHECKPOINT_MISMATCH,
+                    f"the checkpoint of seq {mark.seq} the index covers is not in "
+                    f"{self.checkpoints}: verify the ledger in full",
+                    None,
+                )
+            file.seek(mark.end)
+            lines = iter(file)
+            expected, previous, offset = mark.seq + 1, mark.head, mark.end
+            self.checked, self.resumed = mark.seq + 1, True
+        builder, on_line = self.builder, self.on_line
+        for number, raw in enumerate(lines, start=expected + 1):
             if not raw.endswith(b"\n"):
                 return self.partial(number)
             entry = chained_entry(raw[:-1])
@@ -242,6 +319,16 @@ class _Verifier:
             checkpoint = by_seq.get(entry.seq)
             if checkpoint is not None and checkpoint.head != entry.mac:
                 return self.mismatch(number, entry.seq, checkpoint)
+            if on_line is not None:
+                on_line(entry.seq, offset, raw)
+            if builder is not None:
+                builder.add(entry.seq, offset, raw)
+                if checkpoint is not None:
+                    line = hashlib.sha256(raw).hexdigest()
+                    builder.checkpointed(
+                        Mark(entry.seq, entry.mac, offset, offset + len(raw), line)
+                    )
+            offset += len(raw)
             before, previous = previous, entry.mac
             expected += 1
             self.checked += 1
