@@ -115,6 +115,11 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   records inside an aggregate purpose (7 regions, with a few small cells to suppress, by 5
   age bands by 3 outcomes), with suppression and RR3.
 
+- ``ledger_verify_lines_per_s`` and ``bundle_access_history_ms``: `purposeful.audit`'s
+  verifier over a ledger of lines of about 1.1 KB, and one person's access history for a
+  subject-access bundle through the ledger's verified index (``ledger_bench.py``; 100,000
+  lines, 5,000 at small scale).
+
 The figures above are measured through the Python guard (``PURPOSEFUL_PURE_PYTHON=1`` is set
 for this process), the reference the targets hold for. When the compiled guard
 (``purposeful._speedups``) is built, a child process measures again on it:
@@ -162,6 +167,7 @@ import compiled_bench
 import django_bench
 import fixtures
 import handlers
+import ledger_bench
 
 import kinds
 import propagation
@@ -717,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     results["unscoped_reads_per_s"] = measure_unscoped(args.unscoped)
     results["insights_rows_per_s"] = measure_insights(args.insights)
     results.update(propagation.measure_baggage(args.repeat, max(args.number // 1000, 100)))
+    results.update(ledger_bench.measure(args.scale))
     results.update(measure_compiled([a for a in given if a != "--json"]))
     results["scale"] = args.scale
     results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
