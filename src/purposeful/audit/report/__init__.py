@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         HOURLY_UP_TO,
         AccessRow,
         ActorRow,
+        DisclosureRow,
         Progress,
         RefusalRow,
         Report,
@@ -48,9 +49,10 @@ if TYPE_CHECKING:
         TimeBucket,
         build_report,
     )
+    from .duckdb_engine import ReportDatabase
     from .progress import ProgressBar
     from .reading import read_ledger, read_otlp_json
-    from .records import Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
+    from .records import Disclosure, Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
     from .rendering import render_html, render_text, render_would_deny_gate
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "HOURLY_UP_TO",
     "AccessRow",
     "ActorRow",
+    "Disclosure",
+    "DisclosureRow",
     "Entry",
     "Ignored",
     "Progress",
@@ -68,6 +72,7 @@ __all__ = [
     "RefusalRow",
     "Report",
     "ReportBuilder",
+    "ReportDatabase",
     "ScopeRecord",
     "SiteRow",
     "SourceSummary",
@@ -89,6 +94,7 @@ _HOMES = {
             "HOURLY_UP_TO",
             "AccessRow",
             "ActorRow",
+            "DisclosureRow",
             "Progress",
             "RefusalRow",
             "Report",
@@ -101,9 +107,12 @@ _HOMES = {
         "building",
     ),
     "ProgressBar": "progress",
+    "ReportDatabase": "duckdb_engine",
     "read_ledger": "reading",
     "read_otlp_json": "reading",
-    **dict.fromkeys(("Entry", "Ignored", "Refusal", "RefusalOutcome", "ScopeRecord"), "records"),
+    **dict.fromkeys(
+        ("Disclosure", "Entry", "Ignored", "Refusal", "RefusalOutcome", "ScopeRecord"), "records"
+    ),
     **dict.fromkeys(("render_html", "render_text", "render_would_deny_gate"), "rendering"),
 }
 
