@@ -31,7 +31,7 @@ from .reading import LEDGER_INPUT, OTLP_JSON_INPUT, input_size, read_ledger, rea
 from .shape import TABLES, ShapeRows, from_stored_text, stored_text
 from .sql import report_from
 
-__all__ = ["ReportDatabase"]
+__all__ = ["ReportDatabase", "write_rows_parquet"]
 
 #: How many scope parts are read before their rows are loaded into the database.
 _BATCH: Final = 20_000
@@ -49,6 +49,48 @@ def _duckdb() -> ModuleType:
             extra="report",
         ) from None
     return duckdb
+
+
+def write_rows_parquet(
+    target: Path, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Write *rows* (of str, int, bool or None) as one Parquet file, mode 0600.
+
+    Raises:
+        MissingExtra: DuckDB is not installed.
+    """
+    connection = _duckdb().connect(":memory:")
+    try:
+        kinds = []
+        for i in range(len(columns)):
+            found = {type(row[i]) for row in rows} - {type(None)}
+            kinds.append(
+                "BOOLEAN" if found == {bool} else "BIGINT" if found == {int} else "VARCHAR"
+            )
+        values = [
+            [
+                None
+                if row[i] is None
+                else stored_text(str(row[i]))
+                if kind == "VARCHAR"
+                else row[i]
+                for row in rows
+            ]
+            for i, kind in enumerate(kinds)
+        ]
+        selected = ", ".join(
+            f"UNNEST(CAST(${i} AS {kind}[])) AS {_identifier(name)}"
+            for i, (name, kind) in enumerate(zip(columns, kinds, strict=True), start=1)
+        )
+        connection.execute(f"CREATE TABLE t AS SELECT {selected}", values)
+        connection.execute(f"COPY t TO {_literal(target)} (FORMAT parquet)")
+        target.chmod(0o600)
+    finally:
+        connection.close()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str | Path) -> str:

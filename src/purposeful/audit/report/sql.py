@@ -248,8 +248,9 @@ def _accesses(run: Run) -> tuple[AccessRow, ...]:
     for *key, field in run(FIGURES["access_fields"]):
         fields.setdefault(tuple(key), []).append(field)
     return tuple(
-        AccessRow(*key, scopes=counts.get(key, 0), fields_read=tuple(names))
+        AccessRow(purpose, record_type, actor_id, role, counts.get(key, 0), tuple(names))
         for key, names in fields.items()
+        for purpose, record_type, actor_id, role in [key]
     )
 
 
