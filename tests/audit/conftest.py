@@ -4,7 +4,6 @@ engine is checked against every input the streaming report is tested on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,8 @@ from purposeful.errors import ReportInputError
 
 
 @pytest.fixture(autouse=True)
-def _every_report_also_from_duckdb(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _every_report_also_from_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
     build, add = ReportBuilder.build, ReportBuilder.add
-    compared: list[int] = []
 
     def add_by_hand(self: ReportBuilder, scope: ScopeRecord) -> None:
         self._by_hand = True  # type: ignore[attr-defined]
@@ -46,9 +44,7 @@ def _every_report_also_from_duckdb(monkeypatch: pytest.MonkeyPatch) -> Iterator[
             again = database.report(subject=None if history is None else history._query)
         assert again == report
         assert render_text(again) == render_text(report)
-        compared.append(1)
         return report
 
     monkeypatch.setattr(ReportBuilder, "add", add_by_hand)
     monkeypatch.setattr(ReportBuilder, "build", build_twice)
-    yield

@@ -262,7 +262,7 @@ def test_converting_into_a_directory_with_files_is_refused(
 
 
 def test_a_directory_that_is_not_an_archive_is_a_report_input_error(tmp_path: Path) -> None:
-    with pytest.raises(ReportInputError, match="has no sources.parquet"):
+    with pytest.raises(ReportInputError, match=r"has no sources\.parquet"):
         ReportDatabase.from_parquet(tmp_path)
 
 
@@ -300,7 +300,8 @@ def test_csv_and_parquet_exports_hold_each_table(
     ]
     with ReportDatabase() as database:
         found = database.query(
-            f"SELECT actor, scopes FROM read_parquet('{parquets / 'accesses.parquet'}') ORDER BY actor"
+            f"SELECT actor, scopes FROM read_parquet('{parquets / 'accesses.parquet'}') "
+            "ORDER BY actor"
         )
     assert found == [("staff-0042", 1), ("staff-9", 1)]
     assert main(["audit", "report", str(traces), "--csv", str(csvs)]) == 2  # not empty now
