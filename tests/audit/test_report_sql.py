@@ -401,3 +401,11 @@ def test_stored_text_is_utf8_and_sorts_in_duckdb_as_python_sorts(texts: list[str
             )
         found = [row[0] for row in database.query("SELECT v FROM t ORDER BY v")]
     assert found == sorted(texts)
+
+
+def test_the_docs_hold_the_sql_of_every_figure_as_the_engine_runs_it() -> None:
+    from purposeful.audit.report.sql import FIGURES
+
+    page = (Path(__file__).parents[2] / "docs" / "audit-at-scale.md").read_text(encoding="utf-8")
+    missing = [name for name, sql in FIGURES.items() if f"```sql\n{sql.strip()}\n```" not in page]
+    assert missing == []
