@@ -111,7 +111,17 @@ def both(
     streamed = build_report(traces, ledgers, subject=subject)
     with ReportDatabase.from_files(traces, ledgers) as database:
         queried = database.report(subject=subject)
-    assert queried == streamed
+    if subject is None:
+        assert queried == streamed
+    else:  # about one person, the engine asks only for what the page shows
+        assert queried.subject == streamed.subject
+        assert (queried.sources, queried.scopes, queried.refusals, queried.would_deny) == (
+            streamed.sources,
+            streamed.scopes,
+            streamed.refusals,
+            streamed.would_deny,
+        )
+        assert (queried.accesses, queried.busiest_actors, queried.timeline) == ((), (), ())
     assert render_html(queried) == render_html(streamed)
     return render_text(queried), render_text(streamed)
 

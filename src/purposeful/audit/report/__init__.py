@@ -14,6 +14,14 @@ module each:
    into a page;
 4. `purposeful.audit.report.progress`: `ProgressBar`, for a terminal while files are read.
 
+The same report as queries, for inputs of agency scale: `purposeful.audit.report.shape`
+lays the readers' records out as tables (one row per part of a scope, child tables for
+fields, people, per-person reads, refusals and disclosures), `purposeful.audit.report.sql`
+holds every figure's SQL and builds the `Report` from their answers, and
+`purposeful.audit.report.duckdb_engine` runs them on DuckDB (`ReportDatabase`, needing
+``purposeful[report]``), from the files or from a Parquet archive of the tables.
+`purposeful.audit.report.exports` writes a report's tables as CSV or Parquet.
+
 Asking "who read this person's information?" is `purposeful.audit.history`'s:
 `build_report(subject=SubjectQuery.for_subject(...))`.
 
@@ -24,7 +32,8 @@ builder or the renderers.
 What this package must not do: hold, return or print a subject identifier or a field's
 value (the inputs have neither); print anything it did not read as a name or code (a
 foreign span's name may hold anything, so it is counted, never shown); skip input silently;
-keep every scope in memory; import the OpenTelemetry SDK (it reads JSON).
+keep every scope in memory; import the OpenTelemetry SDK (it reads JSON), or DuckDB before
+a `ReportDatabase` is made.
 """
 
 from __future__ import annotations

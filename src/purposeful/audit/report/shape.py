@@ -94,6 +94,7 @@ TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("name", "VARCHAR"),
         ("record_type", "VARCHAR"),
         ("field", "VARCHAR"),
+        ("counts_scope", "BOOLEAN"),
     ),
     "part_subjects": (
         ("part_key", "BIGINT"),
@@ -199,6 +200,7 @@ def _naive_utc(moment: datetime) -> datetime:
 @attrs.define
 class _Kept:
     scope_key: int
+    record_types: set[str] = attrs.Factory(set)
 
 
 class ShapeRows:
@@ -268,6 +270,7 @@ class ShapeRows:
         part_key = self._parts
         self._parts += 1
         parts, new = self._open.add(scope, self._kind)
+        counted = None if parts is None else parts.kept.record_types
         if parts is None:
             scope_key = self._new_scope()
             self.rows["scopes"].append((scope_key, True, self._settle()))
@@ -308,18 +311,27 @@ class ShapeRows:
                 *upstream,
             )
         )
-        self._children(part_key, scope)
+        self._children(part_key, scope, counted)
 
     def _new_scope(self) -> int:
         self._scope_keys += 1
         return self._scope_keys
 
-    def _children(self, part_key: int, scope: ScopeRecord) -> None:
+    def _children(self, part_key: int, scope: ScopeRecord, counted: set[str] | None) -> None:
+        """The part's child rows; *counted*: the record types earlier parts of its scope
+        read (None for a scope written whole), so that a scope counts once per record type
+        in the accesses table, in the first part that read it (``counts_scope``)."""
         rows = self.rows
         rows["part_record_types"].extend((part_key, name) for name in scope.record_types)
-        rows["part_fields"].extend(
-            (part_key, name, *_split(name)) for name in dict.fromkeys(scope.fields_read)
-        )
+        fields = rows["part_fields"]
+        first: set[str] = set()
+        for name in dict.fromkeys(scope.fields_read):
+            record_type, field = _split(name)
+            counts = record_type not in first and (counted is None or record_type not in counted)
+            first.add(record_type)
+            fields.append((part_key, name, record_type, field, counts))
+        if counted is not None:
+            counted.update(first)
         if scope.subjects is not None:
             rows["part_subjects"].extend(
                 (part_key, i, pseudonym, *_key_id(pseudonym))

@@ -69,13 +69,12 @@ LEFT JOIN (SELECT source_no, {_FIRST} AS scopes FROM scope_parts GROUP BY source
 ORDER BY s.source_no""",
     "ignored": "SELECT source_no, what, entries FROM source_ignored ORDER BY source_no, position",
     # accesses: a scope counts once per record type, in the first part of it that read it
+    # (`counts_scope`, decided as the parts were read)
     "access_scopes": """
-SELECT p.purpose, x.record_type, p.actor_id, p.actor_role, COUNT(*) AS scopes
-FROM (SELECT f.record_type, p.scope_key, MIN(p.part_key) AS part_key
-      FROM part_fields AS f JOIN scope_parts AS p ON p.part_key = f.part_key
-      GROUP BY f.record_type, p.scope_key) AS x
-JOIN scope_parts AS p ON p.part_key = x.part_key
-GROUP BY p.purpose, x.record_type, p.actor_id, p.actor_role""",
+SELECT p.purpose, f.record_type, p.actor_id, p.actor_role, COUNT(*) AS scopes
+FROM part_fields AS f JOIN scope_parts AS p ON p.part_key = f.part_key
+WHERE f.counts_scope
+GROUP BY p.purpose, f.record_type, p.actor_id, p.actor_role""",
     "access_fields": """
 SELECT DISTINCT p.purpose, f.record_type, p.actor_id, p.actor_role, f.field
 FROM part_fields AS f JOIN scope_parts AS p ON p.part_key = f.part_key
@@ -146,7 +145,7 @@ ORDER BY f.field""",
     # who read one person: what each scope's parts say about the pseudonyms in `wanted`
     "subject_scopes": """
 SELECT x.scope_key, x.listed, x.unknown_fields, x.overflowed, x.unlisted,
-       x.without_subjects, x.not_pseudonyms, x.closed, s.complete, s.settle_order
+       x.without_subjects, x.not_pseudonyms
 FROM (SELECT p.scope_key,
              MAX(CASE WHEN l.part_key IS NOT NULL THEN 1 ELSE 0 END) AS listed,
              MAX(CASE WHEN l.part_key IS NOT NULL AND NOT p.reads_known THEN 1 ELSE 0 END)
@@ -156,23 +155,25 @@ FROM (SELECT p.scope_key,
              MAX(CASE WHEN p.subjects_listed AND l.part_key IS NULL AND p.subjects_overflow > 0
                       AND p.subjects_len = 0 THEN 1 ELSE 0 END) AS unlisted,
              MAX(CASE WHEN NOT p.subjects_listed THEN 1 ELSE 0 END) AS without_subjects,
-             MAX(CASE WHEN p.subjects_other THEN 1 ELSE 0 END) AS not_pseudonyms,
-             MAX(p.closed) AS closed
+             MAX(CASE WHEN p.subjects_other THEN 1 ELSE 0 END) AS not_pseudonyms
       FROM scope_parts AS p
       LEFT JOIN (SELECT DISTINCT s.part_key FROM part_subjects AS s
                  JOIN wanted AS w ON w.pseudonym = s.pseudonym) AS l
         ON l.part_key = p.part_key
-      GROUP BY p.scope_key) AS x
-JOIN scopes AS s ON s.scope_key = x.scope_key
-WHERE x.listed = 1 OR x.overflowed = 1 OR x.unlisted = 1 OR x.without_subjects = 1
-   OR x.not_pseudonyms = 1 OR NOT s.complete""",
+      WHERE l.part_key IS NOT NULL OR p.subjects_overflow > 0 OR NOT p.subjects_listed
+         OR p.subjects_other
+      GROUP BY p.scope_key) AS x""",
     "subject_identity": """
-SELECT p.scope_key, p.opened, p.purpose, p.actor_id, p.actor_role, p.upstream_service,
-       p.upstream_scope_id
-FROM scope_parts AS p
-WHERE p.first_seen AND p.scope_key IN (
-  SELECT q.scope_key FROM part_subjects AS s JOIN wanted AS w ON w.pseudonym = s.pseudonym
-  JOIN scope_parts AS q ON q.part_key = s.part_key)""",
+SELECT f.scope_key, f.opened, c.closed, f.purpose, f.actor_id, f.actor_role,
+       f.upstream_service, f.upstream_scope_id, s.complete, s.settle_order
+FROM (SELECT p.scope_key, MAX(p.closed) AS closed FROM scope_parts AS p
+      WHERE p.scope_key IN (
+        SELECT q.scope_key FROM part_subjects AS t JOIN wanted AS w ON w.pseudonym = t.pseudonym
+        JOIN scope_parts AS q ON q.part_key = t.part_key)
+      GROUP BY p.scope_key) AS c
+JOIN scope_parts AS f ON f.scope_key = c.scope_key AND f.first_seen
+JOIN scopes AS s ON s.scope_key = c.scope_key
+ORDER BY f.opened, s.settle_order""",
     "subject_fields": """
 SELECT DISTINCT p.scope_key, r.name
 FROM part_reads AS r JOIN wanted AS w ON w.pseudonym = r.pseudonym
@@ -195,7 +196,10 @@ def report_from(
 ) -> Report:
     """The `Report` the figure queries answer, run by *run* over the shape's tables.
 
-    With *subject*, the engine must have filled ``wanted`` with its pseudonyms.
+    With *subject* (the engine must have filled ``wanted`` with its pseudonyms), only what
+    the page about one person shows is asked for: the sources, the summary, the refusals
+    (for the would-deny gate) and the answer. The tables about everyone's scopes
+    (accesses, busiest actors, call sites, timeline, disclosures) are left empty.
     """
     first, last, scopes, unscoped, denied, would_deny = run(FIGURES["summary"])[0]
     itemised = {outcome: int(total) for outcome, total in run(FIGURES["itemised"])}
@@ -204,7 +208,10 @@ def report_from(
     bucket: Literal["hour", "day"] = "hour"
     if first is not None and last is not None:
         bucket = "hour" if last - first <= HOURLY_UP_TO else "day"
-    sites, site_count = _sites(run)
+    incomplete = int(run(FIGURES["incomplete"])[0][0])
+    answer = _subject(run, subject, incomplete) if subject is not None else None
+    # about one person, only what the page shows: other people's scopes stay out of it
+    sites, site_count = _sites(run) if answer is None else ((), 0)
     return Report(
         sources=_sources(run),
         first=first,
@@ -215,19 +222,19 @@ def report_from(
         would_deny=would_deny,
         unitemised_denied=max(0, denied - itemised.get("denied", 0)),
         unitemised_would_deny=max(0, would_deny - itemised.get("would-deny", 0)),
-        accesses=_accesses(run),
+        accesses=_accesses(run) if answer is None else (),
         refusals=tuple(
             RefusalRow(outcome, purpose, record_type, field, decode_reasons(reasons), int(total))
             for outcome, purpose, record_type, field, reasons, total in run(FIGURES["refusals"])
         ),
-        busiest_actors=_actors(run),
+        busiest_actors=_actors(run) if answer is None else (),
         bucket=bucket,
-        timeline=_timeline(run, bucket),
-        subject=_subject(run, subject) if subject is not None else None,
-        incomplete_scopes=int(run(FIGURES["incomplete"])[0][0]),
+        timeline=_timeline(run, bucket) if answer is None else (),
+        subject=answer,
+        incomplete_scopes=incomplete,
         unscoped_sites=sites,
         unscoped_site_count=site_count,
-        disclosures=_disclosures(run),
+        disclosures=_disclosures(run) if answer is None else (),
         ledgers_verified=ledgers_verified,
     )
 
@@ -324,48 +331,47 @@ def _disclosures(run: Run) -> tuple[DisclosureRow, ...]:
     )
 
 
-def _subject(run: Run, query: SubjectQuery) -> SubjectAnswer:
-    identities = {row[0]: row[1:] for row in run(FIGURES["subject_identity"])}
+def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
     fields: dict[int, list[str]] = {}
     for scope_key, name in run(FIGURES["subject_fields"]):
         fields.setdefault(scope_key, []).append(name)
-    accesses: list[tuple[datetime, int, SubjectAccess]] = []
-    overflowed = unlisted = without = unitemised = incomplete = not_pseudonyms = 0
+    unknown: set[int] = set()
+    overflowed = unlisted = without = not_pseudonyms = 0
     for row in run(FIGURES["subject_scopes"]):
-        scope_key, listed, unknown, over, unlist, no_subjects, other, closed, complete, order = row
-        incomplete += not complete
+        scope_key, listed, unknown_fields, over, unlist, no_subjects, other = row
         not_pseudonyms += int(other)
         without += int(no_subjects)
         if unlist:
             unlisted += 1
         elif over:
             overflowed += 1
-        if not listed:
-            continue
-        unitemised += int(unknown)
-        opened, purpose, actor_id, actor_role, service, upstream_id = identities[scope_key]
-        access = SubjectAccess(
-            opened.replace(tzinfo=UTC),
-            closed.replace(tzinfo=UTC),
-            purpose,
-            actor_id,
-            actor_role,
-            tuple(fields.get(scope_key, ())),
-            fields_known=not unknown,
-            parts_missing=not complete,
-            upstream=None if service is None else (service, upstream_id),
+        if listed and unknown_fields:
+            unknown.add(scope_key)
+    accesses = []
+    for row in run(FIGURES["subject_identity"]):
+        scope_key, opened, closed, purpose, actor_id, actor_role, service, upstream_id = row[:8]
+        accesses.append(
+            SubjectAccess(
+                opened.replace(tzinfo=UTC),
+                closed.replace(tzinfo=UTC),
+                purpose,
+                actor_id,
+                actor_role,
+                tuple(fields.get(scope_key, ())),
+                fields_known=scope_key not in unknown,
+                parts_missing=not row[8],
+                upstream=None if service is None else (service, upstream_id),
+            )
         )
-        accesses.append((access.opened, int(order), access))
-    accesses.sort(key=lambda item: item[:2])
     key_ids = {key_id for (key_id,) in run(FIGURES["key_ids"])}
     return SubjectAnswer(
         pseudonyms=query.pseudonyms,
-        accesses=tuple(access for _, _, access in accesses),
+        accesses=tuple(accesses),
         overflowed_scopes=overflowed,
         unlisted_scopes=unlisted,
         scopes_without_subjects=without,
         other_key_ids=tuple(sorted(key_ids - query.key_ids)),
-        unitemised_scopes=unitemised,
+        unitemised_scopes=len(unknown),
         incomplete_scopes=incomplete,
         non_pseudonym_scopes=not_pseudonyms,
     )
