@@ -15,6 +15,7 @@ import purposeful
 HEAVY = (
     "cryptography",
     "django",
+    "duckdb",
     "fastapi",
     "opentelemetry",
     "pydantic",

@@ -1,5 +1,6 @@
-"""``purposeful audit verify|report``: check a tamper-evident ledger, and report on exported
-traces and ledgers (or on one person's information, with ``--subject``).
+"""``purposeful audit verify|report|convert``: check a tamper-evident ledger, report on exported
+traces and ledgers (or on one person's information, with ``--subject``), and convert them
+once to a Parquet archive for repeated questions.
 
 What this module must not do: print a subject identifier (only pseudonyms) or key
 material, or hold logic the library does not offer to code.
@@ -18,11 +19,14 @@ from ..audit.history import SubjectQuery
 from ..audit.ledger import default_index_path, verify_ledger
 from ..audit.report import (
     ProgressBar,
+    Report,
+    ReportDatabase,
     build_report,
     render_html,
     render_text,
     render_would_deny_gate,
 )
+from ..audit.report.exports import write_csv, write_parquet
 from ..errors import ConfigurationError
 from ._common import CommandGroup
 
@@ -42,9 +46,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_report(args: argparse.Namespace) -> int:
-    if not args.traces and not args.ledgers:
+    if args.archive is not None and (args.traces or args.ledgers):
         raise ConfigurationError(
-            "nothing to report on: give OTLP JSON trace files, or ledgers with --ledger"
+            "--from reads a Parquet archive made by purposeful audit convert: give it alone, "
+            "without trace files or --ledger"
+        )
+    if args.archive is not None and args.engine == "stream":
+        raise ConfigurationError("--from needs the DuckDB engine; leave out --engine stream")
+    if args.archive is None and not args.traces and not args.ledgers:
+        raise ConfigurationError(
+            "nothing to report on: give OTLP JSON trace files, ledgers with --ledger, or a "
+            "Parquet archive with --from"
         )
     if (args.subject is None) != (not args.key_files):
         raise ConfigurationError(
@@ -55,12 +67,31 @@ def _audit_report(args: argparse.Namespace) -> int:
     if args.subject is not None:
         keys = [load_pseudonym_key(path, env=None) for path in args.key_files]
         subject = SubjectQuery.for_subject(args.subject, keys)
-    report = build_report(
-        args.traces,
-        args.ledgers,
-        subject=subject,
-        progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
-    )
+    verified = _verify_ledgers(args)
+    if verified is None:
+        return 1
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    report: Report
+    if args.archive is not None:
+        with ReportDatabase.from_parquet(args.archive) as database:
+            report = database.report(subject=subject)
+    elif args.engine == "stream":
+        report = build_report(
+            args.traces, args.ledgers, subject=subject, progress=progress, ledgers_verified=verified
+        )
+    else:
+        with ReportDatabase.from_files(
+            args.traces,
+            args.ledgers,
+            progress=progress,
+            ledgers_verified=verified,
+            memory_limit=args.memory_limit,
+        ) as database:
+            report = database.report(subject=subject)
+    if args.csv is not None:
+        write_csv(report, args.csv)
+    if args.parquet is not None:
+        write_parquet(report, args.parquet)
     if args.html is None:
         print(render_text(report), end="")
     else:
@@ -71,6 +102,44 @@ def _audit_report(args: argparse.Namespace) -> int:
     print()
     print(render_would_deny_gate(report), end="")
     return 1 if report.would_deny else 0
+
+
+def _verify_ledgers(args: argparse.Namespace) -> bool | None:
+    """Verify every ledger given, with --public-key: True if they all verify (None, after
+    saying why, if one does not); False when there is no key to verify them with."""
+    if args.public_key is None:
+        return False
+    if not args.ledgers:
+        raise ConfigurationError("--public-key verifies ledgers: give them with --ledger")
+    public_key = load_public_key(args.public_key)
+    for ledger in args.ledgers:
+        result = verify_ledger(ledger, public_key)
+        if not result.ok:
+            print(f"{ledger}: {result.describe()}")
+            print("No report: a ledger that does not verify may have been edited.")
+            return None
+    return True
+
+
+def _audit_convert(args: argparse.Namespace) -> int:
+    if not args.traces and not args.ledgers:
+        raise ConfigurationError(
+            "nothing to convert: give OTLP JSON trace files, or ledgers with --ledger"
+        )
+    verified = _verify_ledgers(args)
+    if verified is None:
+        return 1
+    with ReportDatabase.from_files(
+        args.traces,
+        args.ledgers,
+        progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
+        ledgers_verified=verified if args.ledgers else None,
+        memory_limit=args.memory_limit,
+    ) as database:
+        database.to_parquet(args.to)
+        (scopes,) = database.query("SELECT COUNT(*) FROM scopes")[0]
+    print(f"converted: {args.to} ({scopes} scopes)")
+    return 0
 
 
 def _write_page(target: Path, page: str, *, overwrite: bool) -> None:
@@ -147,16 +216,18 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
             "input or usage."
         ),
     )
+    _add_inputs(report)
     report.add_argument(
-        "traces", nargs="*", metavar="FILES", help="OTLP JSON trace files (JSON lines)"
+        "--from",
+        dest="archive",
+        metavar="DIR",
+        help="report on a Parquet archive made by purposeful audit convert, instead of files",
     )
     report.add_argument(
-        "--ledger",
-        dest="ledgers",
-        action="append",
-        default=[],
-        metavar="LEDGER",
-        help="a ledger file (JSONL); repeat for several",
+        "--engine",
+        choices=("duckdb", "stream"),
+        default="duckdb",
+        help="duckdb (the default, purposeful[report]) or stream (no extra, slower)",
     )
     report.add_argument(
         "--subject",
@@ -178,11 +249,60 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     report.add_argument("--overwrite", action="store_true", help="replace OUT.html if it exists")
     report.add_argument(
+        "--csv", metavar="DIR", help="also write each table as DIR/<table>.csv (a new directory)"
+    )
+    report.add_argument(
+        "--parquet",
+        metavar="DIR",
+        help="also write each table as DIR/<table>.parquet (a new directory)",
+    )
+    report.add_argument(
         "--fail-on-would-deny",
         action="store_true",
         help="list monitor-mode would-denies and exit 1 if there are any",
     )
     report.set_defaults(run=_audit_report)
+
+    convert = commands.add_parser(
+        "convert",
+        help="convert trace files and ledgers once to a Parquet archive for repeated reports",
+        description=(
+            "Read OTLP JSON trace files (FILES) and ledger files (--ledger), check them as "
+            "purposeful audit report does, and write the report's tables as one Parquet file "
+            "each into DIR (a new directory). Then purposeful audit report --from DIR answers "
+            "from the archive. Needs purposeful[report]. Exits 0, 1 when a ledger does not "
+            "verify, 2 on bad input or usage."
+        ),
+    )
+    _add_inputs(convert)
+    convert.add_argument("--to", required=True, metavar="DIR", help="the archive to write")
+    convert.set_defaults(run=_audit_convert)
+
+
+def _add_inputs(command: argparse.ArgumentParser) -> None:
+    """The inputs of report and convert: files, ledgers, and how to verify and hold them."""
+    command.add_argument(
+        "traces", nargs="*", metavar="FILES", help="OTLP JSON trace files (JSON lines)"
+    )
+    command.add_argument(
+        "--ledger",
+        dest="ledgers",
+        action="append",
+        default=[],
+        metavar="LEDGER",
+        help="a ledger file (JSONL); repeat for several",
+    )
+    command.add_argument(
+        "--public-key",
+        metavar="K",
+        help="verify every ledger against its signed checkpoints (LEDGER.checkpoints) with "
+        "this public key (PEM) first; without it the report says they were not verified",
+    )
+    command.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB's memory limit, such as 512MB (beyond it, it spills to disk)",
+    )
 
 
 GROUP = CommandGroup("audit", "verify the audit trail and report on it", _add_audit_commands)

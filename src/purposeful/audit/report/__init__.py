@@ -14,6 +14,14 @@ module each:
    into a page;
 4. `purposeful.audit.report.progress`: `ProgressBar`, for a terminal while files are read.
 
+The same report as queries, for inputs of agency scale: `purposeful.audit.report.shape`
+lays the readers' records out as tables (one row per part of a scope, child tables for
+fields, people, per-person reads, refusals and disclosures), `purposeful.audit.report.sql`
+holds every figure's SQL and builds the `Report` from their answers, and
+`purposeful.audit.report.duckdb_engine` runs them on DuckDB (`ReportDatabase`, needing
+``purposeful[report]``), from the files or from a Parquet archive of the tables.
+`purposeful.audit.report.exports` writes a report's tables as CSV or Parquet.
+
 Asking "who read this person's information?" is `purposeful.audit.history`'s:
 `build_report(subject=SubjectQuery.for_subject(...))`.
 
@@ -24,7 +32,8 @@ builder or the renderers.
 What this package must not do: hold, return or print a subject identifier or a field's
 value (the inputs have neither); print anything it did not read as a name or code (a
 foreign span's name may hold anything, so it is counted, never shown); skip input silently;
-keep every scope in memory; import the OpenTelemetry SDK (it reads JSON).
+keep every scope in memory; import the OpenTelemetry SDK (it reads JSON), or DuckDB before
+a `ReportDatabase` is made.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ if TYPE_CHECKING:
         HOURLY_UP_TO,
         AccessRow,
         ActorRow,
+        DisclosureRow,
         Progress,
         RefusalRow,
         Report,
@@ -48,9 +58,10 @@ if TYPE_CHECKING:
         TimeBucket,
         build_report,
     )
+    from .duckdb_engine import ReportDatabase
     from .progress import ProgressBar
     from .reading import read_ledger, read_otlp_json
-    from .records import Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
+    from .records import Disclosure, Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
     from .rendering import render_html, render_text, render_would_deny_gate
 
 __all__ = [
@@ -59,6 +70,8 @@ __all__ = [
     "HOURLY_UP_TO",
     "AccessRow",
     "ActorRow",
+    "Disclosure",
+    "DisclosureRow",
     "Entry",
     "Ignored",
     "Progress",
@@ -68,6 +81,7 @@ __all__ = [
     "RefusalRow",
     "Report",
     "ReportBuilder",
+    "ReportDatabase",
     "ScopeRecord",
     "SiteRow",
     "SourceSummary",
@@ -89,6 +103,7 @@ _HOMES = {
             "HOURLY_UP_TO",
             "AccessRow",
             "ActorRow",
+            "DisclosureRow",
             "Progress",
             "RefusalRow",
             "Report",
@@ -101,9 +116,12 @@ _HOMES = {
         "building",
     ),
     "ProgressBar": "progress",
+    "ReportDatabase": "duckdb_engine",
     "read_ledger": "reading",
     "read_otlp_json": "reading",
-    **dict.fromkeys(("Entry", "Ignored", "Refusal", "RefusalOutcome", "ScopeRecord"), "records"),
+    **dict.fromkeys(
+        ("Disclosure", "Entry", "Ignored", "Refusal", "RefusalOutcome", "ScopeRecord"), "records"
+    ),
     **dict.fromkeys(("render_html", "render_text", "render_would_deny_gate"), "rendering"),
 }
 

@@ -33,6 +33,7 @@ __all__ = [
     "HOURLY_UP_TO",
     "AccessRow",
     "ActorRow",
+    "DisclosureRow",
     "Progress",
     "RefusalRow",
     "Report",
@@ -137,6 +138,29 @@ class ActorRow:
 
 
 @attrs.frozen
+class DisclosureRow:
+    """Disclosures to one recipient under one agreement, of one record type, for a purpose.
+
+    Attributes:
+        recipient: the party the information went to.
+        agreement: the sharing agreement it went under.
+        purpose: the purpose of the scope the disclosures were made in; None outside any.
+        record_type: the record type disclosed.
+        disclosures: how many disclosures.
+        statements: how many statements (dispute notes) went with them.
+        fields: the fields disclosed, in any of them.
+    """
+
+    recipient: str
+    agreement: str
+    purpose: str | None
+    record_type: str
+    disclosures: int
+    statements: int
+    fields: tuple[str, ...]
+
+
+@attrs.frozen
 class SiteRow:
     """Reads outside any scope that came from one place in the code.
 
@@ -199,6 +223,10 @@ class Report:
         unscoped_sites: reads outside any scope by call site, the most reads first, at
             most `BUSIEST_SITES` of them.
         unscoped_site_count: how many call sites there are in all.
+        disclosures: disclosures to other agencies, by recipient, agreement, purpose and
+            record type.
+        ledgers_verified: whether the ledger files read were verified before the report
+            (``purposeful audit report --public-key``); None when the caller does not say.
     """
 
     sources: tuple[SourceSummary, ...]
@@ -219,6 +247,8 @@ class Report:
     incomplete_scopes: int = 0
     unscoped_sites: tuple[SiteRow, ...] = ()
     unscoped_site_count: int = 0
+    disclosures: tuple[DisclosureRow, ...] = ()
+    ledgers_verified: bool | None = None
 
     @property
     def would_deny_rows(self) -> tuple[RefusalRow, ...]:
@@ -244,6 +274,13 @@ class _ActorTally:
     largest_scope: int = 0
     overflow: int = 0
     without_subjects: int = 0
+
+
+@attrs.define
+class _DisclosureTally:
+    disclosures: int = 0
+    statements: int = 0
+    fields: set[str] = attrs.Factory(set)
 
 
 @attrs.define
@@ -279,6 +316,7 @@ class ReportBuilder:
         self._actors: dict[str, _ActorTally] = {}
         self._sites: dict[tuple[str, str, int] | None, _SiteTally] = {}
         self._hours: dict[datetime, list[int]] = {}
+        self._disclosures: dict[tuple[str, str, str | None, str], _DisclosureTally] = {}
         # of each scope in parts, the record types its parts read so far
         self._open: ScopesInParts[set[str]] = ScopesInParts(lambda scope: set())
 
@@ -341,6 +379,19 @@ class ReportBuilder:
             self._count_actor(scope.actor_id, scope, new)
         if scope.purpose is None:
             self._count_site(scope)
+        for disclosure in scope.disclosures:
+            key = (
+                disclosure.recipient,
+                disclosure.agreement,
+                scope.purpose,
+                disclosure.record_type,
+            )
+            shared = self._disclosures.get(key)
+            if shared is None:
+                shared = self._disclosures[key] = _DisclosureTally()
+            shared.disclosures += 1
+            shared.statements += disclosure.statements
+            shared.fields.update(disclosure.fields)
         if self._history is not None:
             self._history.add(scope, self._format)
         return new
@@ -390,10 +441,14 @@ class ReportBuilder:
         tally.fields.update(f"{r.record_type}.{r.field}" for r in scope.refusals)
         tally.reads += scope.denied + scope.would_deny
 
-    def build(self) -> Report:
+    def build(self, *, ledgers_verified: bool | None = None) -> Report:
         """The report of everything added so far.
 
         Scopes whose parts have not all been seen are counted as they are, as incomplete.
+
+        Args:
+            ledgers_verified: whether the ledger files were verified first, for the report
+                to say; None to say nothing.
         """
         bucket: Literal["hour", "day"] = "hour"
         if self._first is not None and self._last is not None:
@@ -427,6 +482,20 @@ class ReportBuilder:
                 for site, tally in sites[:BUSIEST_SITES]
             ),
             unscoped_site_count=len(sites),
+            disclosures=self._disclosure_rows(),
+            ledgers_verified=ledgers_verified,
+        )
+
+    def _disclosure_rows(self) -> tuple[DisclosureRow, ...]:
+        keys = sorted(self._disclosures, key=disclosure_order)
+        return tuple(
+            DisclosureRow(
+                *key,
+                self._disclosures[key].disclosures,
+                self._disclosures[key].statements,
+                tuple(sorted(self._disclosures[key].fields)),
+            )
+            for key in keys
         )
 
     def _access_rows(self) -> tuple[AccessRow, ...]:
@@ -445,6 +514,8 @@ class ReportBuilder:
                     row.record_type,
                     row.actor_id or "",
                     row.actor_role or "",
+                    row.actor_id is None,
+                    row.actor_role is None,
                 ),
             )
         )
@@ -489,7 +560,13 @@ class ReportBuilder:
 
 def _refusal_order(item: tuple[_RefusalKey, int]) -> tuple[object, ...]:
     (outcome, purpose, record_type, field, reasons), count = item
-    return (-count, outcome, purpose or "", record_type, field, reasons)
+    return (-count, outcome, purpose or "", record_type, field, reasons, purpose is None)
+
+
+def disclosure_order(key: tuple[str, str, str | None, str]) -> tuple[object, ...]:
+    """The order of the disclosures table: recipient, agreement, purpose, record type."""
+    recipient, agreement, purpose, record_type = key
+    return (recipient, agreement, purpose is None, purpose or "", record_type)
 
 
 def build_report(
@@ -498,6 +575,7 @@ def build_report(
     *,
     subject: SubjectQuery | None = None,
     progress: Progress | None = None,
+    ledgers_verified: bool | None = None,
 ) -> Report:
     """Read the trace files, then the ledger files, and report on every scope in them.
 
@@ -510,6 +588,8 @@ def build_report(
         subject: the person to answer about, if any.
         progress: told ``(bytes read, bytes in all)`` as the files are read, for a
             progress bar; last told the total when everything has been read.
+        ledgers_verified: whether the caller verified the ledger files first, for the
+            report to say (see `Report.ledgers_verified`).
 
     Raises:
         ReportInputError: a file is missing or unreadable (found before anything is read),
@@ -531,4 +611,4 @@ def build_report(
         builder.add_source(path, format, reader(path, on_bytes=advance))
     if progress is not None:
         progress(max(done, total), max(done, total))
-    return builder.build()
+    return builder.build(ledgers_verified=ledgers_verified)

@@ -42,10 +42,12 @@ from ...decisions import Outcome, Upstream
 from ...errors import ConfigurationError, ReportInputError
 from ..conventions import (
     DENIED_EVENT,
+    DISCLOSURE_EVENT,
     SPAN_NAME,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
     DecisionKey,
+    DisclosureAttribute,
     EventAttribute,
     LedgerKey,
     LineType,
@@ -63,7 +65,7 @@ from ._json import json_object as _object
 from ._json import optional_count as _optional_count
 from ._json import strings as _strings
 from ._json import text as _text
-from .records import Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
+from .records import Disclosure, Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
 
 __all__ = ["LEDGER_INPUT", "OTLP_JSON_INPUT", "input_size", "read_ledger", "read_otlp_json"]
 
@@ -251,6 +253,7 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
         return
     attributes = _Attributes(span.get("attributes", []), where, f"{at}.attributes")
     refusals: list[Refusal] = []
+    disclosures: list[Disclosure] = []
     events = _list(span, "events", where, at)
     for e, raw_event in enumerate(events):
         event_at = f"{at}.events[{e}]"
@@ -261,6 +264,10 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
             outcome = "denied"
         elif event_name == WOULD_DENY_EVENT:
             outcome = "would-deny"
+        elif event_name == DISCLOSURE_EVENT:
+            found = _Attributes(event.get("attributes", []), where, f"{event_at}.attributes")
+            disclosures.append(_span_disclosure(found))
+            continue
         else:
             yield Ignored("other events on purposeful spans")
             continue
@@ -310,6 +317,19 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
         reads=_span_reads(attributes, subjects, fields_read),
         site=_span_site(attributes),
         upstream=_span_upstream(attributes),
+        disclosures=tuple(disclosures),
+    )
+
+
+def _span_disclosure(attributes: _Attributes) -> Disclosure:
+    """A ``purposeful.disclosure`` event's attributes (`DisclosureAttribute`)."""
+    return Disclosure(
+        attributes.string(DisclosureAttribute.ID),
+        attributes.string(DisclosureAttribute.AGREEMENT),
+        attributes.string(DisclosureAttribute.RECIPIENT),
+        attributes.string(DisclosureAttribute.RECORD_TYPE),
+        attributes.strings(DisclosureAttribute.FIELDS),
+        attributes.integer(DisclosureAttribute.STATEMENTS_COUNT),
     )
 
 
@@ -617,7 +637,33 @@ def _ledger_scope(line: Mapping[str, object], where: _Where) -> ScopeRecord:
         reads=_ledger_reads(line, subjects, fields, where),
         site=_ledger_site(line, where),
         upstream=_ledger_upstream(line, where),
+        disclosures=_ledger_disclosures(line, where),
     )
+
+
+def _ledger_disclosures(line: Mapping[str, object], where: _Where) -> tuple[Disclosure, ...]:
+    """``disclosures``: the disclosures to other agencies made in the scope."""
+    found = []
+    for d, raw in enumerate(_list(line, LedgerKey.DISCLOSURES, where, "")):
+        at = f"{LedgerKey.DISCLOSURES}[{d}]"
+        entry = _object(raw, where, at)
+        fields = _list(entry, DisclosureAttribute.FIELDS, where, at)
+        statements = entry.get(DisclosureAttribute.STATEMENTS_COUNT)
+        if isinstance(statements, bool) or not isinstance(statements, int) or statements < 0:
+            where.fail(
+                f"{DisclosureAttribute.STATEMENTS_COUNT} must be a whole number, 0 or more", at
+            )
+        found.append(
+            Disclosure(
+                _text(entry, DisclosureAttribute.ID, where, at),
+                _text(entry, DisclosureAttribute.AGREEMENT, where, at),
+                _text(entry, DisclosureAttribute.RECIPIENT, where, at),
+                _text(entry, DisclosureAttribute.RECORD_TYPE, where, at),
+                _strings(fields, where, DisclosureAttribute.FIELDS, at),
+                statements,
+            )
+        )
+    return tuple(found)
 
 
 def _outcome(value: object) -> Outcome | None:

@@ -19,6 +19,7 @@ from typing import Generic, Literal, TypeAlias, TypeVar
 import attrs
 
 __all__ = [
+    "Disclosure",
     "Entry",
     "Ignored",
     "Refusal",
@@ -50,6 +51,27 @@ class Refusal:
     field: str
     reasons: tuple[str, ...]
     count: int = 1
+
+
+@attrs.frozen
+class Disclosure:
+    """A disclosure to another agency (`purposeful.disclose`) made in a scope: names only.
+
+    Attributes:
+        disclosure_id: the disclosure's id, as the sharing register holds it.
+        agreement: the sharing agreement it was made under.
+        recipient: the party it was made to.
+        record_type: the record type disclosed.
+        fields: the fields disclosed.
+        statements: how many statements (dispute notes) went with it.
+    """
+
+    disclosure_id: str
+    agreement: str
+    recipient: str
+    record_type: str
+    fields: tuple[str, ...]
+    statements: int
 
 
 @attrs.frozen
@@ -87,6 +109,7 @@ class ScopeRecord:
             function, line); None when not recorded.
         upstream: the scope in another service this one worked for, as (service, scope
             id); None when it was opened in this service alone.
+        disclosures: the disclosures to other agencies made in the scope (this part).
     """
 
     opened: datetime
@@ -108,6 +131,7 @@ class ScopeRecord:
     reads: tuple[tuple[str, ...], ...] | None = None
     site: tuple[str, str, int] | None = None
     upstream: tuple[str, str] | None = None
+    disclosures: tuple[Disclosure, ...] = ()
 
 
 @attrs.frozen

@@ -36,7 +36,7 @@ from ..._shared.document import (
 from ..conventions import SPAN_NAME, UNSCOPED_SPAN_NAME
 from ..history import SubjectAnswer
 from .building import ActorRow, RefusalRow, Report
-from .reading import OTLP_JSON_INPUT
+from .reading import LEDGER_INPUT, OTLP_JSON_INPUT
 
 __all__ = ["render_html", "render_text", "render_would_deny_gate"]
 
@@ -116,6 +116,7 @@ def _document(report: Report, *, chart: bool) -> Document:
             _sources(report),
             _accesses(report),
             _refusals(report),
+            _disclosures(report),
             _actors(report),
             _sites(report),
         ]
@@ -188,6 +189,18 @@ def _summary(report: Report) -> list[tuple[str, str]]:
                 "Note",
                 f"{scopes} (no last part, or a gap): a process ended abruptly, or a scope was "
                 "still running. They may have read more than is recorded.",
+            )
+        )
+    if report.ledgers_verified is not None and any(
+        source.format == LEDGER_INPUT for source in report.sources
+    ):
+        summary.append(
+            (
+                "Ledgers",
+                "verified against their signed checkpoints before this report"
+                if report.ledgers_verified
+                else "NOT verified: pass --public-key (or run purposeful audit verify) to "
+                "check that no line was edited, deleted or inserted",
             )
         )
     if len({source.format for source in report.sources}) > 1:
@@ -290,6 +303,36 @@ def _refusal_cells(row: RefusalRow) -> tuple[str, ...]:
         row.field,
         ", ".join(row.reasons) or _UNKNOWN,
         str(row.count),
+    )
+
+
+def _disclosures(report: Report) -> list[Block]:
+    return _titled(
+        "Disclosures to other agencies",
+        Table(
+            (
+                "recipient",
+                "agreement",
+                "purpose",
+                "record type",
+                "disclosures",
+                "statements",
+                "fields",
+            ),
+            [
+                (
+                    row.recipient,
+                    row.agreement,
+                    row.purpose or _NO_SCOPE,
+                    row.record_type,
+                    str(row.disclosures),
+                    str(row.statements),
+                    ", ".join(row.fields) or "(none)",
+                )
+                for row in report.disclosures
+            ],
+            numeric={4, 5},
+        ),
     )
 
 

@@ -1,0 +1,316 @@
+"""The report on DuckDB, embedded: inputs loaded once into the relational shape, every figure
+a query; Parquet archives for repeated questions.
+
+`ReportDatabase` holds the shape's tables (`purposeful.audit.report.shape`) in a DuckDB
+database in memory. `ReportDatabase.from_files` reads OTLP JSON trace files and ledgers
+through the report's validating readers (so malformed input is a `ReportInputError` with
+the file and line, as with the streaming report), `to_parquet` writes one Parquet file per
+table (``purposeful audit convert``), `ReportDatabase.from_parquet` opens such an archive,
+and `report` runs the figure queries (`purposeful.audit.report.sql`).
+
+DuckDB is an optional dependency (``pip install 'purposeful[report]'``): it is imported
+when a database is first made, and its absence is a `MissingExtra`.
+
+What this module must not do: put an input's value into SQL text (rows go in as bound
+lists; only file paths, quoted, and the shape's own names are spelled into statements);
+hold a subject identifier (the person's pseudonyms only, in the ``wanted`` table).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, Final
+
+from ...errors import ConfigurationError, MissingExtra, ReportInputError
+from ..history import SubjectQuery
+from .building import Progress, Report
+from .reading import LEDGER_INPUT, OTLP_JSON_INPUT, input_size, read_ledger, read_otlp_json
+from .shape import TABLES, ShapeRows, from_stored_text, stored_text
+from .sql import report_from
+
+__all__ = ["ReportDatabase", "write_rows_parquet"]
+
+#: How many scope parts are read before their rows are loaded into the database.
+_BATCH: Final = 20_000
+#: Tables an archive keeps sorted by pseudonym: one person's rows are then in a few row
+#: groups, which a query about them reads alone (Parquet's per-group minimum and maximum).
+_ARCHIVE_ORDER: Final = {
+    "part_subjects": " ORDER BY pseudonym, part_key, position",
+    "part_reads": " ORDER BY pseudonym, part_key, name",
+}
+#: The archive's note of whether its ledgers were verified when it was made.
+_VERIFIED_TABLE: Final = "archive"
+
+
+def _duckdb() -> ModuleType:
+    try:
+        import duckdb
+    except ImportError:
+        raise MissingExtra(
+            "the audit report's DuckDB engine needs DuckDB: pip install 'purposeful[report]' "
+            "(or pass --engine stream for the slower reader that needs nothing more)",
+            extra="report",
+        ) from None
+    return duckdb
+
+
+def write_rows_parquet(
+    target: Path, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Write *rows* (of str, int, bool or None) as one Parquet file, mode 0600.
+
+    Raises:
+        MissingExtra: DuckDB is not installed.
+    """
+    connection = _duckdb().connect(":memory:")
+    try:
+        kinds = []
+        for i in range(len(columns)):
+            found = {type(row[i]) for row in rows} - {type(None)}
+            kinds.append(
+                "BOOLEAN" if found == {bool} else "BIGINT" if found == {int} else "VARCHAR"
+            )
+        values = [
+            [
+                None
+                if row[i] is None
+                else stored_text(str(row[i]))
+                if kind == "VARCHAR"
+                else row[i]
+                for row in rows
+            ]
+            for i, kind in enumerate(kinds)
+        ]
+        selected = ", ".join(
+            f"UNNEST(CAST(${i} AS {kind}[])) AS {_identifier(name)}"
+            for i, (name, kind) in enumerate(zip(columns, kinds, strict=True), start=1)
+        )
+        connection.execute(f"CREATE TABLE t AS SELECT {selected}", values)
+        connection.execute(f"COPY t TO {_literal(target)} (FORMAT parquet)")
+        target.chmod(0o600)
+    finally:
+        connection.close()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str | Path) -> str:
+    """*text* as a SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+class ReportDatabase:
+    """The relational shape of some inputs, in DuckDB, answering the report's queries.
+
+    Use it as a context manager, or `close` it.
+
+    Args:
+        memory_limit: DuckDB's memory limit, such as ``"512MB"``; None for DuckDB's default
+            (80% of the machine's memory). Beyond it DuckDB spills to temporary files.
+    """
+
+    def __init__(self, *, memory_limit: str | None = None) -> None:
+        duckdb = _duckdb()
+        self._connection: Any = duckdb.connect(":memory:")
+        if memory_limit is not None:
+            self._connection.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        self._ledgers_verified: bool | None = None
+
+    @classmethod
+    def from_files(
+        cls,
+        traces: Iterable[str | os.PathLike[str]] = (),
+        ledgers: Iterable[str | os.PathLike[str]] = (),
+        *,
+        progress: Progress | None = None,
+        ledgers_verified: bool | None = None,
+        memory_limit: str | None = None,
+    ) -> ReportDatabase:
+        """Read the trace files, then the ledger files, into a new database.
+
+        Args:
+            traces: OTLP JSON trace files (see `purposeful.audit.report.read_otlp_json`).
+            ledgers: ledger files (see `purposeful.audit.report.read_ledger`).
+            progress: told ``(bytes read, bytes in all)`` as the files are read.
+            ledgers_verified: whether the caller verified the ledgers first, for the
+                report (and an archive made of this database) to say.
+            memory_limit: see `ReportDatabase`.
+
+        Raises:
+            ReportInputError: a file is missing or unreadable (found before anything is
+                read), or holds something that cannot be read; names the file and line.
+            MissingExtra: DuckDB is not installed.
+        """
+        inputs = [(Path(p), OTLP_JSON_INPUT, read_otlp_json) for p in traces]
+        inputs += [(Path(p), LEDGER_INPUT, read_ledger) for p in ledgers]
+        total = sum(input_size(path) for path, _, _ in inputs)
+        database = cls(memory_limit=memory_limit)
+        try:
+            database._create_tables()
+            done = 0
+
+            def advance(size: int) -> None:
+                nonlocal done
+                done += size
+                if progress is not None:
+                    progress(done, total)
+
+            rows = ShapeRows()
+            for path, format, reader in inputs:
+                rows.add_source(
+                    path, format, reader(path, on_bytes=advance), every=(_BATCH, database._load)
+                )
+                database._load(rows)
+            rows.finish()
+            database._load(rows)
+            database._ledgers_verified = ledgers_verified
+            if progress is not None:
+                progress(max(done, total), max(done, total))
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    @classmethod
+    def from_parquet(cls, directory: str | os.PathLike[str]) -> ReportDatabase:
+        """Open an archive `to_parquet` wrote (``purposeful audit convert``).
+
+        Raises:
+            ReportInputError: *directory* is not such an archive.
+            MissingExtra: DuckDB is not installed.
+        """
+        folder = Path(directory)
+        database = cls()
+        try:
+            for name, columns in (*TABLES.items(), (_VERIFIED_TABLE, (("verified", ""),))):
+                file = folder / f"{name}.parquet"
+                if not file.is_file():
+                    raise ReportInputError(
+                        f"has no {file.name}: it is not an archive made by purposeful audit "
+                        "convert; convert the inputs with it first",
+                        path=folder,
+                    )
+                database._connection.execute(
+                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_literal(file)})"
+                )
+                found = [
+                    row[0] for row in database._connection.execute(f"DESCRIBE {name}").fetchall()
+                ]
+                if found != [column for column, _ in columns]:
+                    raise ReportInputError(
+                        f"{file.name} does not have the columns this version of purposeful "
+                        "writes; convert the inputs again",
+                        path=folder,
+                    )
+            verified = database._connection.execute(f"SELECT verified FROM {_VERIFIED_TABLE}")
+            rows = verified.fetchall()
+            database._ledgers_verified = rows[0][0] if rows else None
+        except BaseException:
+            database.close()
+            raise
+        return database
+
+    def to_parquet(self, directory: str | os.PathLike[str]) -> None:
+        """Write every table as ``<table>.parquet`` into *directory*, a new or empty one.
+
+        Raises:
+            ConfigurationError: *directory* holds files, or cannot be made.
+        """
+        folder = Path(directory)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise ConfigurationError(
+                f"cannot convert into {folder}: it is not an empty directory; give a new one"
+            )
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot make {folder} ({exc.strerror or type(exc).__name__}); check the path"
+            ) from None
+        self._connection.execute(
+            f"CREATE OR REPLACE TABLE {_VERIFIED_TABLE} AS SELECT CAST(? AS BOOLEAN) AS verified",
+            [self._ledgers_verified],
+        )
+        for name in (*TABLES, _VERIFIED_TABLE):
+            target = folder / f"{name}.parquet"
+            order = _ARCHIVE_ORDER.get(name, "")
+            self._connection.execute(
+                f"COPY (SELECT * FROM {name}{order}) TO {_literal(target)} (FORMAT parquet)"
+            )
+            target.chmod(0o600)
+
+    def report(
+        self, *, subject: SubjectQuery | None = None, ledgers_verified: bool | None = None
+    ) -> Report:
+        """The report, every figure a query; with *subject*, the answer about that person.
+
+        About one person, only what that page shows is computed (the sources, the summary,
+        the refusals for the would-deny gate, and the answer): the tables about everyone's
+        scopes are left empty.
+
+        Args:
+            subject: the person to answer about, if any.
+            ledgers_verified: overrides what the database says (`from_files`, or the
+                archive) of whether its ledgers were verified.
+        """
+        connection = self._connection
+        connection.execute("CREATE OR REPLACE TEMPORARY TABLE wanted (pseudonym VARCHAR)")
+        if subject is not None:
+            connection.execute(
+                "INSERT INTO wanted SELECT UNNEST(CAST(? AS VARCHAR[]))",
+                [[stored_text(pseudonym) for pseudonym in subject.pseudonyms]],
+            )
+        verified = self._ledgers_verified if ledgers_verified is None else ledgers_verified
+        return report_from(self._run, subject=subject, ledgers_verified=verified)
+
+    def query(self, sql: str) -> Sequence[Sequence[Any]]:
+        """Run one query of your own over the shape's tables; returns its rows."""
+        return self._run(sql)
+
+    def close(self) -> None:
+        """Close the database; its tables (in memory) are gone."""
+        self._connection.close()
+
+    def __enter__(self) -> ReportDatabase:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _run(self, sql: str) -> Sequence[Sequence[Any]]:
+        return [
+            tuple(from_stored_text(value) if isinstance(value, str) else value for value in row)
+            for row in self._connection.execute(sql).fetchall()
+        ]
+
+    def _create_tables(self) -> None:
+        for name, columns in TABLES.items():
+            spelled = ", ".join(f"{column} {kind}" for column, kind in columns)
+            self._connection.execute(f"CREATE TABLE {name} ({spelled})")
+
+    def _load(self, rows: ShapeRows) -> None:
+        """Load the rows *rows* collected since the last load, as one bound list a column."""
+        for name, batch in rows.take():
+            columns = TABLES[name]
+            selected = ", ".join(
+                f"UNNEST(CAST(${i} AS {kind}[]))" for i, (_, kind) in enumerate(columns, start=1)
+            )
+            values = [
+                [value if value is None else stored_text(value) for value in column]
+                if kind == "VARCHAR"
+                else list(column)
+                for column, (_, kind) in zip(zip(*batch, strict=True), columns, strict=True)
+            ]
+            self._connection.execute(f"INSERT INTO {name} SELECT {selected}", values)

@@ -1,0 +1,383 @@
+"""The relational shape of purpose spans and ledger lines: tables an analytical engine queries.
+
+Every figure of ``purposeful audit report`` is a query (`purposeful.audit.report.sql`) over
+the tables this module describes (`TABLES`): one row per part of a scope in `scope_parts`,
+and child tables for what a part holds many of (fields read, people, per-person reads,
+refusals, disclosures). `ShapeRows` fills them from what the report's readers yield,
+validated, in input order, and decides once, as `purposeful.audit.report.ReportBuilder`
+does, which parts make one scope (`scope_key`), which part is the first seen of its scope,
+and whether a scope is complete; the queries then need no order-dependent logic.
+
+An engine (`purposeful.audit.report.duckdb_engine`) loads the rows; another engine (a
+trace store) may supply the same tables as views over its own schema instead.
+
+What this module must not do: import an engine (it is plain Python); hold a subject
+identifier or a field's value (the inputs have neither, only pseudonyms and names).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Final
+
+import attrs
+
+from ..history import _is_pseudonym  # the one test of a pseudonym's form
+from .records import Entry, Ignored, ScopeRecord, ScopesInParts
+
+__all__ = [
+    "TABLES",
+    "ShapeRows",
+    "decode_reasons",
+    "encode_reasons",
+    "from_stored_text",
+    "stored_text",
+]
+
+#: The tables of the shape: name, then (column, portable SQL type) in order.
+TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+    "sources": (
+        ("source_no", "BIGINT"),
+        ("path", "VARCHAR"),
+        ("format", "VARCHAR"),
+    ),
+    "source_ignored": (
+        ("source_no", "BIGINT"),
+        ("position", "BIGINT"),
+        ("what", "VARCHAR"),
+        ("entries", "BIGINT"),
+    ),
+    "scope_parts": (
+        ("part_key", "BIGINT"),
+        ("source_no", "BIGINT"),
+        ("kind", "VARCHAR"),
+        ("scope_key", "BIGINT"),
+        ("first_seen", "BOOLEAN"),
+        ("scope_id", "VARCHAR"),
+        ("part", "BIGINT"),
+        ("final", "BOOLEAN"),
+        ("opened", "TIMESTAMP"),
+        ("closed", "TIMESTAMP"),
+        ("purpose", "VARCHAR"),
+        ("actor_id", "VARCHAR"),
+        ("actor_role", "VARCHAR"),
+        ("denied", "BIGINT"),
+        ("would_deny", "BIGINT"),
+        ("subjects_listed", "BOOLEAN"),
+        ("subjects_len", "BIGINT"),
+        ("subjects_other", "BOOLEAN"),
+        ("subjects_count", "BIGINT"),
+        ("subjects_overflow", "BIGINT"),
+        ("subjects_said", "BOOLEAN"),
+        ("reads_known", "BOOLEAN"),
+        ("site_file", "VARCHAR"),
+        ("site_function", "VARCHAR"),
+        ("site_line", "BIGINT"),
+        ("upstream_service", "VARCHAR"),
+        ("upstream_scope_id", "VARCHAR"),
+    ),
+    "scopes": (
+        ("scope_key", "BIGINT"),
+        ("complete", "BOOLEAN"),
+        ("settle_order", "BIGINT"),
+    ),
+    "part_record_types": (
+        ("part_key", "BIGINT"),
+        ("record_type", "VARCHAR"),
+    ),
+    "part_fields": (
+        ("part_key", "BIGINT"),
+        ("name", "VARCHAR"),
+        ("record_type", "VARCHAR"),
+        ("field", "VARCHAR"),
+        ("counts_scope", "BOOLEAN"),
+    ),
+    "part_subjects": (
+        ("part_key", "BIGINT"),
+        ("position", "BIGINT"),
+        ("pseudonym", "VARCHAR"),
+        ("is_pseudonym", "BOOLEAN"),
+        ("key_id", "VARCHAR"),
+    ),
+    "part_reads": (
+        ("part_key", "BIGINT"),
+        ("pseudonym", "VARCHAR"),
+        ("name", "VARCHAR"),
+    ),
+    "part_refusals": (
+        ("part_key", "BIGINT"),
+        ("position", "BIGINT"),
+        ("outcome", "VARCHAR"),
+        ("record_type", "VARCHAR"),
+        ("field", "VARCHAR"),
+        ("reasons", "VARCHAR"),
+        ("reads", "BIGINT"),
+    ),
+    "part_disclosures": (
+        ("part_key", "BIGINT"),
+        ("position", "BIGINT"),
+        ("disclosure_id", "VARCHAR"),
+        ("agreement", "VARCHAR"),
+        ("recipient", "VARCHAR"),
+        ("record_type", "VARCHAR"),
+        ("statements", "BIGINT"),
+    ),
+    "disclosure_fields": (
+        ("part_key", "BIGINT"),
+        ("position", "BIGINT"),
+        ("field", "VARCHAR"),
+    ),
+}
+
+# reasons, a tuple of codes, as one string that groups and sorts as the tuple does: each
+# code ends in \x01, and \x00-\x02 inside a code are escaped above \x01
+_ESCAPES: Final = {"\x00": "\x02\x02", "\x01": "\x02\x03", "\x02": "\x02\x04"}
+_UNESCAPES: Final = {value[1]: key for key, value in _ESCAPES.items()}
+
+
+def encode_reasons(reasons: Iterable[str]) -> str:
+    """*reasons* as one string whose byte order is the tuple's order (see `decode_reasons`)."""
+    return "".join("".join(_ESCAPES.get(char, char) for char in code) + "\x01" for code in reasons)
+
+
+def decode_reasons(encoded: str) -> tuple[str, ...]:
+    """The reason codes `encode_reasons` made *encoded* of."""
+    codes: list[str] = []
+    current: list[str] = []
+    chars = iter(encoded)
+    for char in chars:
+        if char == "\x01":
+            codes.append("".join(current))
+            current = []
+        elif char == "\x02":
+            current.append(_UNESCAPES[next(chars)])
+        else:
+            current.append(char)
+    return tuple(codes)
+
+
+# Text in the shape is UTF-8, which cannot hold a lone surrogate (JSON can, as an escape): a
+# lone surrogate is stored as U+D7FF and a character from U+E000, and U+D7FF itself as U+D7FF
+# and U+0001, so that stored text sorts and groups as the text does.
+_SURROGATE_OR_MARK: Final = re.compile("[\ud7ff-\udfff]")
+_STORED_MARK: Final = re.compile("\ud7ff(.)", re.DOTALL)
+_PRIVATE_FROM: Final = 0xE000 - 0xD800
+
+
+def _store_one(found: re.Match[str]) -> str:
+    char = found.group()
+    return "\ud7ff\x01" if char == "\ud7ff" else "\ud7ff" + chr(ord(char) + _PRIVATE_FROM)
+
+
+def _restore_one(found: re.Match[str]) -> str:
+    char = found.group(1)
+    return "\ud7ff" if char == "\x01" else chr(ord(char) - _PRIVATE_FROM)
+
+
+def stored_text(text: str) -> str:
+    """*text* as the shape stores it: UTF-8 always, sorting as *text* does."""
+    if text.isascii():
+        return text
+    return _SURROGATE_OR_MARK.sub(_store_one, text)
+
+
+def from_stored_text(text: str) -> str:
+    """The text `stored_text` stored as *text*."""
+    if text.isascii():
+        return text
+    return _STORED_MARK.sub(_restore_one, text)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """*moment* as a naive UTC datetime, as SQL's TIMESTAMP holds it."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+@attrs.define
+class _Kept:
+    scope_key: int
+    record_types: set[str] = attrs.Factory(set)
+
+
+class ShapeRows:
+    """The shape's rows, from the entries of one input file after another.
+
+    Rows collect per table in `rows`; an engine takes them with `take` as often as it
+    likes (to load in batches), then calls `finish` for the `scopes` table.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple[object, ...]]] = {name: [] for name in TABLES}
+        self._sources = 0
+        self._parts = 0
+        self._scope_keys = 0
+        self._settled = 0
+        self._kind = ""
+        self._open: ScopesInParts[_Kept] = ScopesInParts(lambda scope: _Kept(-1))
+
+    def add_source(
+        self,
+        path: str | os.PathLike[str],
+        format: str,
+        entries: Iterable[Entry],
+        *,
+        every: tuple[int, Callable[[ShapeRows], None]] | None = None,
+    ) -> int:
+        """Add every entry of one file; returns the source number it has in the tables.
+
+        Args:
+            every: (n, load): call *load* with these rows after every n scope parts, so that
+                an engine can take them in batches.
+        """
+        source_no = self._sources
+        self._sources += 1
+        self.rows["sources"].append((source_no, str(path), format))
+        ignored: Counter[str] = Counter()
+        self._kind = format
+        size, load = every if every is not None else (0, None)
+        for entry in entries:
+            if isinstance(entry, Ignored):
+                ignored[entry.what] += 1
+            else:
+                self._add(source_no, entry)
+                if load is not None and self._parts % size == 0:
+                    load(self)
+        for position, (what, count) in enumerate(ignored.items()):
+            self.rows["source_ignored"].append((source_no, position, what, count))
+        return source_no
+
+    def take(self) -> Iterator[tuple[str, list[tuple[object, ...]]]]:
+        """The rows collected since the last call, table by table, and forget them."""
+        for name, rows in self.rows.items():
+            if rows:
+                self.rows[name] = []
+                yield name, rows
+
+    def finish(self) -> None:
+        """Add the `scopes` rows of the scopes still missing parts: incomplete."""
+        for parts in self._open:
+            self.rows["scopes"].append((parts.kept.scope_key, False, self._settle()))
+
+    def _settle(self) -> int:
+        self._settled += 1
+        return self._settled
+
+    def _add(self, source_no: int, scope: ScopeRecord) -> None:
+        part_key = self._parts
+        self._parts += 1
+        parts, new = self._open.add(scope, self._kind)
+        counted = None if parts is None else parts.kept.record_types
+        if parts is None:
+            scope_key = self._new_scope()
+            self.rows["scopes"].append((scope_key, True, self._settle()))
+        else:
+            if new:
+                parts.kept.scope_key = self._new_scope()
+            scope_key = parts.kept.scope_key
+            if parts.complete:
+                self.rows["scopes"].append((scope_key, True, self._settle()))
+        site = scope.site or (None, None, None)
+        upstream = scope.upstream or (None, None)
+        said = scope.subjects is not None or scope.subjects_count is not None
+        self.rows["scope_parts"].append(
+            (
+                part_key,
+                source_no,
+                self._kind,
+                scope_key,
+                new,
+                scope.scope_id,
+                scope.part,
+                scope.final,
+                _naive_utc(scope.opened),
+                _naive_utc(scope.closed),
+                scope.purpose,
+                scope.actor_id,
+                scope.actor_role,
+                scope.denied,
+                scope.would_deny,
+                scope.subjects is not None,
+                len(scope.subjects or ()),
+                not all(map(_is_pseudonym, scope.subjects or ())),
+                scope.subjects_count,
+                scope.subjects_overflow,
+                said,
+                scope.reads is not None,
+                *site,
+                *upstream,
+            )
+        )
+        self._children(part_key, scope, counted)
+
+    def _new_scope(self) -> int:
+        self._scope_keys += 1
+        return self._scope_keys
+
+    def _children(self, part_key: int, scope: ScopeRecord, counted: set[str] | None) -> None:
+        """The part's child rows; *counted*: the record types earlier parts of its scope
+        read (None for a scope written whole), so that a scope counts once per record type
+        in the accesses table, in the first part that read it (``counts_scope``)."""
+        rows = self.rows
+        rows["part_record_types"].extend((part_key, name) for name in scope.record_types)
+        fields = rows["part_fields"]
+        first: set[str] = set()
+        for name in dict.fromkeys(scope.fields_read):
+            record_type, field = _split(name)
+            counts = record_type not in first and (counted is None or record_type not in counted)
+            first.add(record_type)
+            fields.append((part_key, name, record_type, field, counts))
+        if counted is not None:
+            counted.update(first)
+        if scope.subjects is not None:
+            rows["part_subjects"].extend(
+                (part_key, i, pseudonym, *_key_id(pseudonym))
+                for i, pseudonym in enumerate(scope.subjects)
+            )
+            if scope.reads is not None:
+                rows["part_reads"].extend(
+                    {
+                        (part_key, pseudonym, name): None
+                        for pseudonym, names in zip(scope.subjects, scope.reads, strict=True)
+                        for name in names
+                    }
+                )
+        rows["part_refusals"].extend(
+            (
+                part_key,
+                i,
+                refusal.outcome,
+                refusal.record_type,
+                refusal.field,
+                encode_reasons(refusal.reasons),
+                refusal.count,
+            )
+            for i, refusal in enumerate(scope.refusals)
+        )
+        for i, disclosure in enumerate(scope.disclosures):
+            rows["part_disclosures"].append(
+                (
+                    part_key,
+                    i,
+                    disclosure.disclosure_id,
+                    disclosure.agreement,
+                    disclosure.recipient,
+                    disclosure.record_type,
+                    disclosure.statements,
+                )
+            )
+            rows["disclosure_fields"].extend((part_key, i, field) for field in disclosure.fields)
+
+
+def _split(name: str) -> tuple[str, str]:
+    record_type, _, field = name.rpartition(".")
+    return record_type, field
+
+
+def _key_id(subject: str) -> tuple[bool, str | None]:
+    if _is_pseudonym(subject):
+        return True, subject.partition(":")[0]
+    return False, None
