@@ -131,6 +131,7 @@ class SqlalchemyKind(RecordKind):
         )
         managed = tuple(policy.fields)
         _keep_deferred_through_expiry(cls, managed)
+        _refuse_a_reloaded_subject_change(cls, policy.subject)
         from .._consent import expect_loaded
 
         # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
@@ -239,6 +240,41 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
         type.__setattr__(sub_cls, "__repr__", masked)
 
     return configured
+
+
+_SUBJECT = "purposeful.subject"
+
+
+def _refuse_a_reloaded_subject_change(cls: type, subject: str) -> None:
+    """A row whose subject column another connection changed (a merge of duplicate clients)
+    is refused when it reloads (``expire_on_commit``, ``session.refresh``,
+    ``populate_existing``), as a change through the attribute is: SQLAlchemy writes what it
+    loads into the instance ``__dict__``, past the subject's guard, and the hot path would
+    go on answering for the person the row was loaded for."""
+    from sqlalchemy import event
+
+    def loaded(target: Any, *_: Any) -> None:
+        target._sa_instance_state.info[_SUBJECT] = target.__dict__.get(subject)
+
+    def refreshed(target: Any, context: Any, attrs: Any) -> None:
+        state = target._sa_instance_state
+        held = vars(state).get("info", {})
+        now = target.__dict__.get(subject)
+        if _SUBJECT in held and now is not None and held[_SUBJECT] is not None:
+            same = _guard._equal(held[_SUBJECT], now)
+            del now
+            if not same:
+                raise SubjectChangeRefused(
+                    f"{type(target).__qualname__}.{subject} identifies the person the record "
+                    f"is about, and the row now names another person in the database: load "
+                    f"it again in a new session (or after session.expunge) to read it as "
+                    f"that person's record"
+                )
+            return
+        state.info[_SUBJECT] = now
+
+    event.listen(cls, "load", loaded, propagate=True)
+    event.listen(cls, "refresh", refreshed, propagate=True)
 
 
 def _refuse_a_subject_change(target: Any, value: Any, old: Any, initiator: Any) -> None:
