@@ -119,6 +119,7 @@ class DjangoKind(RecordKind):
         )
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         type.__setattr__(cls, "save_base", _scrubbing(cls, frozenset(managed)))
+        type.__setattr__(cls, "clean_fields", _scrubbing_clean(cls, frozenset(managed)))
         _guard.validates_on_init(cls)  # the slow path looks for the exempt code below
         # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
         from django.db.models import signals
@@ -209,6 +210,51 @@ def _scrubbing(cls: type, managed: frozenset[str]) -> Callable[..., None]:
         raise ManagedValueError(message)
 
     return scrubbing_save_base
+
+
+def _scrubbing_clean(cls: type, managed: frozenset[str]) -> Callable[..., None]:
+    """``clean_fields`` (under ``full_clean()`` and model forms): a managed field's
+    validation message that quotes its value ("Value '…' is not a valid choice.") is
+    replaced by one that names the field and Django's error code, never the value; the
+    other messages are Django's own."""
+    from django.core.exceptions import ValidationError
+
+    clean_fields = getattr(cls, "clean_fields")  # noqa: B009
+
+    @functools.wraps(clean_fields)
+    def scrubbing_clean_fields(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            clean_fields(self, *args, **kwargs)
+            return
+        except ValidationError as exc:
+            errors = dict(exc.error_dict) if hasattr(exc, "error_dict") else None
+            if errors is None:
+                raise
+        held = self.__dict__
+        values = {n: held[n] for n in managed if n in held}
+        del held
+        for name in managed & errors.keys():
+            errors[name] = [_unquoted(cls, name, e, values.get(name)) for e in errors[name]]
+        del values
+        raise ValidationError(errors)
+
+    return scrubbing_clean_fields
+
+
+def _unquoted(cls: type, name: str, error: Any, value: Any) -> Any:
+    """*error* (one of a field's), or an error naming the field and the code instead of a
+    message that quotes *value*."""
+    from django.core.exceptions import ValidationError
+
+    text = str(error.message % error.params) if error.params else str(error.message)
+    quotes = [q for q in _guard._quotes(value) if q] if value is not None else []
+    if not any(_guard._quoted(q, text) for q in quotes):
+        return error
+    return ValidationError(
+        f"{cls.__qualname__}.{name} is not valid ({error.code or 'invalid'}); the message is "
+        f"not shown because it quotes the value",
+        code=error.code,
+    )
 
 
 def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
