@@ -1,8 +1,7 @@
 """Red-team findings against ``purposeful store verify PATH`` with hostile files.
 
-A test marked ``xfail(strict=True)`` records a finding not fixed yet (its reason says what
-breaks); the others pin what held under attack: one line, never a traceback, never a
-stored value.
+Each pins a finding that was fixed, or what held under attack: one line, never a
+traceback, never a stored value.
 """
 
 from __future__ import annotations
@@ -29,13 +28,6 @@ def _store(path: Path, people: int = 300) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: verify recognises a store by PRAGMA application_id alone: a SQLite file "
-    "any tool stamped with the consent store's id, with none of its tables, passes "
-    "(exit 0, 'a purposeful consent store; SQLite's integrity check passed') though "
-    "opening it as a store refuses it (StoreCorrupt)",
-)
 def test_a_file_with_the_stores_application_id_but_not_its_schema_is_not_a_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -57,12 +49,6 @@ def _damage_header(path: Path, offset: int, value: bytes) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a real store whose header page is damaged (its page size or page count "
-    "overwritten) exits 2, 'not a purposeful store file', where the docs promise 1 for a "
-    "damaged file: a maintenance job that restores on status 1 does not restore it",
-)
 @pytest.mark.parametrize(
     ("offset", "value"),
     [(16, (1).to_bytes(2, "big")), (28, (10**9).to_bytes(4, "big"))],

@@ -389,6 +389,26 @@ def application_id(path: Path, error: type[StoreError]) -> int:
     return found
 
 
+def has_table(path: Path, table: str, error: type[StoreError]) -> bool:
+    """Whether the SQLite file *path* holds *table*, read-only.
+
+    Raises:
+        StoreCorrupt: the file is not a SQLite database SQLite can read.
+        StoreUnavailable: the file cannot be opened for reading.
+    """
+    try:
+        connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            row = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise _failure(exc, "read the file", path, "store", error, 0.0) from exc
+    return row is not None
+
+
 def verify_file(path: Path, *, kind: str, error: type[StoreError]) -> None:
     """SQLite's full ``PRAGMA integrity_check`` of the store file *path*, read-only.
 

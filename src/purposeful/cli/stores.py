@@ -14,35 +14,77 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._shared.sqlite import application_id, verify_file
-from ..errors import StoreCorrupt, StoreError
+from .._shared.sqlite import application_id, has_table, verify_file
+from ..errors import StoreCorrupt, StoreError, StoreUnavailable
 from ._common import CommandGroup, shown
 
 __all__ = ["GROUP"]
 
 
-def _kinds() -> dict[int, str]:
-    """Application id → the kind of store, for every SQLite store purposeful writes."""
+def _kinds() -> dict[int, tuple[str, str]]:
+    """Application id → (the kind of store, its table), for every SQLite store purposeful
+    writes."""
     from ..consent.sqlite import APPLICATION_ID as CONSENT
     from ..corrections.sqlite import APPLICATION_ID as CORRECTIONS
     from ..sharing.sqlite import APPLICATION_ID as SHARING
 
-    return {CONSENT: "consent store", CORRECTIONS: "correction store", SHARING: "sharing store"}
+    return {
+        CONSENT: ("consent store", "consent_events"),
+        CORRECTIONS: ("correction store", "corrections"),
+        SHARING: ("sharing store", "disclosures"),
+    }
+
+
+_MAGIC = b"SQLite format 3\x00"
+
+
+def _stamped_id(path: Path) -> int | None:
+    """The application id in the file's own header (bytes 68–71), read without SQLite, so
+    that a store whose header SQLite refuses is still known as a store; None for a file
+    that is not a SQLite database."""
+    if not path.is_file():
+        raise StoreUnavailable(f"{path} is not a file; give the path of a purposeful store file")
+    try:
+        with path.open("rb") as file:
+            head = file.read(100)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot read {path} ({type(exc).__name__}); check the path and its permissions"
+        ) from None
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        return None
+    return int.from_bytes(head[68:72], "big")
 
 
 def _store_verify(args: argparse.Namespace) -> int:
     path = Path(args.path).absolute()
-    kind = _kinds().get(application_id(path, StoreError))
-    if kind is None:
+    stamped = _stamped_id(path)
+    found = _kinds().get(stamped or 0)
+    if found is None:
         raise StoreCorrupt(
             f"{path} is not a purposeful store file (a consent, correction or sharing store "
             f"in SQLite); check the path"
         )
+    kind, table = found
     try:
-        verify_file(path, kind=kind, error=StoreError)
+        if application_id(path, StoreError) != stamped:
+            raise StoreCorrupt(
+                f"the {kind} {path} is damaged (SQLite cannot read its header); restore the "
+                f"file from a backup"
+            )
+        if not has_table(path, table, StoreError):
+            holds = False
+        else:
+            holds = True
+            verify_file(path, kind=kind, error=StoreError)
     except StoreCorrupt as damaged:
         print(shown(str(damaged)))
         return 1
+    if not holds:
+        raise StoreCorrupt(
+            f"{path} is stamped as a purposeful {kind} but holds none of its tables, so it is "
+            f"not a store file; check the path"
+        )
     print(shown(f"{path}: a purposeful {kind}; SQLite's integrity check passed"))
     return 0
 
