@@ -1,7 +1,6 @@
 """Red-team findings against the guard: the compiled one and the Python one it stands for.
 
-Each test states the behaviour the docs promise; a test marked ``xfail(strict=True)``
-records a finding not fixed yet (its reason says what breaks).
+Each test states the behaviour the docs promise: a finding that was fixed, or what held.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Red-team findings against SQLAlchemy rows as records.
 
-A test marked ``xfail(strict=True)`` records a finding not fixed yet (its reason says what
-breaks); the others pin what held under attack.
+Each pins a finding that was fixed, or what held under attack.
 """
 
 from __future__ import annotations
