@@ -211,12 +211,18 @@ class use:
             # Scopes above this one were opened inside it and left open (an abandoned
             # generator's), or, when this is a generator's scope, by its consumer, who
             # resumed the generator from inside them: those stay open, linked past it.
-            consumers = [
-                inner for inner in chain if not inner._closed and not _guard.within(inner, scope)
-            ]
-            closing = [(inner, True) for inner in chain if not inner._closed]
-            closing = [(inner, f) for inner, f in closing if inner not in consumers]
-            closing.append((scope, failed))
+            if chain:
+                consumers = [
+                    inner
+                    for inner in chain
+                    if not inner._closed and not _guard.within(inner, scope)
+                ]
+                closing = [(inner, True) for inner in chain if not inner._closed]
+                closing = [(inner, f) for inner, f in closing if inner not in consumers]
+                closing.append((scope, failed))
+            else:  # the usual case: this context's innermost scope is this `use`'s
+                consumers = []
+                closing = [(scope, failed)]
             if consumers:
                 for inner, outer_of in zip(consumers, [*consumers[1:], None], strict=True):
                     inner._outer = outer_of if outer_of is not None else scope._outer
