@@ -311,8 +311,16 @@ class Scope:
             plan = self._plan = _plan_for(self._config, self.purpose, self.actor)
         if refusal is None:
             cached = plan.get(policy)
-            if cached is not None:
-                return self._made(policy, obj, cached, policy)
+            if cached is not None:  # `_made`, inline: every scope's first read of a field
+                self._log.append(cached)
+                self._decided[policy] = cached
+                outcome = cached.outcome
+                if outcome is _ALLOWED or outcome is _WOULD_DENY:
+                    allowed = self._allowed.get(type(obj))
+                    if allowed is None:
+                        allowed = self._allowed[type(obj)] = set()
+                    allowed.add(policy)
+                return cached
         reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
         key: object = policy
         consent: ConsentStatus | None = None
