@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,10 +130,7 @@ class Store:
     def insert(self, spans: Sequence[Mapping[str, Any]]) -> None:
         if spans:
             lines = "\n".join(json.dumps(row(found, n)) for n, found in enumerate(spans))
-            self.session.query(
-                "INSERT INTO otel_traces "
-                f"FORMAT JSONEachRow\n{lines}"
-            )
+            self.session.query(f"INSERT INTO otel_traces FORMAT JSONEachRow\n{lines}")
 
     def run(self, sql: str, parameters: Mapping[str, str]) -> Sequence[Sequence[Any]]:
         self.queries.append(sql)
@@ -282,7 +281,9 @@ def test_a_week_of_scopes_is_reported_whole_with_people_refusals_and_disclosures
     spans = [span(scope, n) for scope in scopes for n in range(len(scope.parts))]
     spans[0]["events"].append(disclosure_event("d1", "MSD"))
     page = both(store, spans, tmp_path, None)
-    assert "Scopes: 3" in page and "staff-0007" in page and "MSD" in page
+    assert "Scopes: 3" in page
+    assert "staff-0007" in page
+    assert "MSD" in page
     (tmp_path / "person").mkdir()
     page = both(store, spans, tmp_path / "person", person)
     assert "Case.address, Case.diagnosis" in page
@@ -323,7 +324,8 @@ def test_a_refused_connection_is_a_report_input_error_without_the_password(
     with pytest.raises(ReportInputError) as raised:
         connect(f"http://auditor@127.0.0.1:{port}/otel")
     assert f"http://127.0.0.1:{port}/otel" in str(raised.value)
-    assert "hunter2" not in str(raised.value) and PASSWORD_VARIABLE in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+    assert PASSWORD_VARIABLE in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -350,7 +352,8 @@ def test_the_cli_exits_2_with_one_line_on_a_refused_connection(
     status = main(["audit", "report", "--clickhouse", f"http://127.0.0.1:{port}/otel"])
     err = capsys.readouterr().err
     assert status == 2
-    assert len(err.strip().splitlines()) == 1 and "cannot reach ClickHouse" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "cannot reach ClickHouse" in err
     assert "hunter2" not in err
 
 
@@ -359,9 +362,39 @@ def test_the_cli_refuses_a_password_on_the_command_line(
 ) -> None:
     status = main(["audit", "report", "--clickhouse", "https://me:pw@host/otel"])
     err = capsys.readouterr().err
-    assert status == 2 and "must not hold a password" in err and ":pw@" not in err
+    assert status == 2
+    assert "must not hold a password" in err
+    assert ":pw@" not in err
 
 
 def test_the_cli_refuses_files_with_clickhouse(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["audit", "report", "--clickhouse", "https://host/otel", "traces.jsonl"])
-    assert status == 2 and "--clickhouse" in capsys.readouterr().err
+    assert status == 2
+    assert "--clickhouse" in capsys.readouterr().err
+
+
+def test_without_clickhouse_connect_the_cli_names_the_extra_and_exits_2() -> None:
+    script = (
+        "import sys; sys.modules['clickhouse_connect'] = None\n"
+        "from purposeful.cli import main\n"
+        "sys.exit(main(['audit', 'report', '--clickhouse', 'http://127.0.0.1:9/otel']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert "pip install 'purposeful[clickhouse]'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_engine_and_the_cli_load_no_clickhouse_client_until_connecting() -> None:
+    script = (
+        "import sys, purposeful.cli, purposeful.audit.report.clickhouse_engine\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('clickhouse_connect', 'chdb')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -344,7 +344,7 @@ def connect(url: str, *, env: Mapping[str, str] | None = None) -> tuple[ClickHou
     database = parts.path.strip("/") or "default"
     label = f"{parts.scheme}://{parts.hostname}{'' if port is None else f':{port}'}/{database}"
     try:
-        client = clickhouse_connect.get_client(
+        client: Any = clickhouse_connect.get_client(
             host=parts.hostname,
             port=port or (8443 if parts.scheme == "https" else 8123),
             username=unquote(parts.username or "default"),
@@ -362,7 +362,10 @@ def connect(url: str, *, env: Mapping[str, str] | None = None) -> tuple[ClickHou
 
     def run(sql: str, parameters: Mapping[str, str]) -> Sequence[Sequence[Any]]:
         try:
-            return client.query(sql, parameters=dict(parameters)).result_rows  # type: ignore[no-any-return]
+            rows: Sequence[Sequence[Any]] = client.query(
+                sql, parameters=dict(parameters)
+            ).result_rows
+            return rows
         except Exception as error:
             raise ReportInputError(
                 f"ClickHouse could not answer a figure's query ({type(error).__name__}); "
