@@ -199,13 +199,13 @@ def hand_parts(draw: st.DrawFn) -> HandPart:
 
 
 @st.composite
-def hand_scope(draw: st.DrawFn, scope_id: str) -> HandScope:
+def hand_scope(draw: st.DrawFn, scope_id: str, minutes: int) -> HandScope:
     purpose = draw(st.sampled_from(["case-management", "funder-reporting", None]))
     scoped = purpose is not None
     return HandScope(
         scope_id=scope_id,
         parts=tuple(draw(st.lists(hand_parts(), min_size=1, max_size=3))),
-        opened=MONDAY + timedelta(minutes=draw(st.integers(0, 4 * 24 * 60))),
+        opened=MONDAY + timedelta(minutes=minutes),
         purpose=purpose,
         actor=draw(st.sampled_from(["staff-1", "staff-2", ""])) if scoped else None,
         role=draw(st.sampled_from(["caseworker", "auditor", None])) if scoped else None,
@@ -218,8 +218,10 @@ def hand_scope(draw: st.DrawFn, scope_id: str) -> HandScope:
 def stored_spans(draw: st.DrawFn) -> list[dict[str, Any]]:
     """Spans of generated scopes (each its own id, as a store's are), parts in order, some
     parts of a scope missing, disclosures and other spans among them."""
-    count = draw(st.integers(0, 6))
-    scopes = [draw(hand_scope(f"scope-{n}")) for n in range(count)]
+    # each opened at its own minute: scopes opened at the same microsecond are listed in the
+    # order files were read on DuckDB, in the order they closed on ClickHouse (no file order)
+    opened = draw(st.lists(st.integers(0, 4 * 24 * 60), max_size=6, unique=True))
+    scopes = [draw(hand_scope(f"scope-{n}", minutes)) for n, minutes in enumerate(opened)]
     spans: list[dict[str, Any]] = []
     for scope in scopes:
         numbers = range(len(scope.parts))

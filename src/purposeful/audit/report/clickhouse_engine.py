@@ -166,8 +166,9 @@ spans AS (
 ),
 scope_parts AS (
   SELECT part_key, toInt64(0) AS source_no, {_q(OTLP_JSON_INPUT)} AS kind, scope_key,
-         part_key = argMin(part_key, (part, part_key)) OVER (PARTITION BY scope_key)
-           AS first_seen,
+         startsWith(scope_key, 'w') OR part_key IN (
+           SELECT argMin(part_key, (part, part_key)) FROM spans
+           WHERE startsWith(scope_key, 'p') GROUP BY scope_key) AS first_seen,
          scope_id, part, final, opened, closed,
          if(span_name = {_q(SPAN_NAME)}, {_attr(s.PURPOSE)}, NULL) AS purpose,
          {_optional(s.ACTOR_ID)} AS actor_id, {_optional(s.ACTOR_ROLE)} AS actor_role,
@@ -195,16 +196,23 @@ scopes AS (
          startsWith(scope_key, 'w') OR (countIf(final) > 0 AND min(part) = 0
            AND max(part) = maxIf(part, final) AND uniqExact(part) = max(part) + 1)
            AS complete,
-         row_number() OVER (ORDER BY max(closed), scope_key) AS settle_order
+         (max(closed), scope_key) AS settle_order
   FROM spans GROUP BY scope_key
 ),
+field_rows AS (
+  SELECT part_key, scope_key, part, name, position, {record_type} AS record_type,
+         {field} AS field, arrayMap(name -> {record_type}, arrayDistinct(fields_read)) AS types
+  FROM spans ARRAY JOIN arrayDistinct(fields_read) AS name,
+                        arrayEnumerate(arrayDistinct(fields_read)) AS position
+),
 part_fields AS (
-  SELECT part_key, name, {record_type} AS record_type, {field} AS field,
-         row_number() OVER (PARTITION BY scope_key, record_type
-                            ORDER BY part, part_key, position) = 1 AS counts_scope
-  FROM (SELECT part_key, scope_key, part, name, toInt64(position) AS position
-        FROM spans ARRAY JOIN arrayDistinct(fields_read) AS name,
-                              arrayEnumerate(arrayDistinct(fields_read)) AS position)
+  SELECT part_key, name, record_type, field,
+         if(startsWith(scope_key, 'w'), indexOf(types, record_type) = position,
+            (part_key, position) IN (
+              SELECT argMin((part_key, position), (part, part_key, position)) FROM field_rows
+              WHERE startsWith(scope_key, 'p') GROUP BY scope_key, record_type))
+           AS counts_scope
+  FROM field_rows
 ),
 part_subjects AS (
   SELECT part_key, toInt64(position - 1) AS position, x AS pseudonym, {pseudonym} AS is_pseudonym,
