@@ -24,9 +24,14 @@ How the store differs from files, decided here once:
 - the spans are read as the exporter wrote them, not validated one by one: a value that
   does not parse as its attribute's type counts as absent (or 0).
 
-The one difference of dialect: ClickHouse fills an unmatched ``LEFT JOIN`` row with
-default values unless ``join_use_nulls`` is set, and the figure queries test those rows
-with ``IS NULL``; `_DIALECT` sets it on every query.
+The differences of dialect, in one place (`_DIALECT`, appended to every query): ClickHouse
+fills an unmatched ``LEFT JOIN`` row with default values unless ``join_use_nulls`` is set,
+and gives ``MIN`` over no rows a default value unless ``aggregate_functions_null_for_empty``
+is; the figure queries expect NULL for both, as SQL has them. Counts in the views are
+``UInt64``, as ``COUNT`` is, since ClickHouse has no common type for a signed and an
+unsigned count in ``GREATEST``. A scope's ``settle_order`` is ``(closed, scope_key)``: a
+table has no reading order, so scopes opened in the same microsecond are listed in the order
+they closed.
 
 What this module must not do: put an input's value into SQL text (the source's label and
 the person's pseudonyms are query parameters; the table's name is checked to be an
