@@ -32,6 +32,9 @@ from ._common import CommandGroup
 
 __all__ = ["GROUP"]
 
+#: The trace table the Collector's ClickHouse exporter writes, unless configured otherwise.
+_TABLE = "otel_traces"
+
 
 def _audit_verify(args: argparse.Namespace) -> int:
     index = None if args.no_index else Path(args.index or default_index_path(args.ledger))
@@ -46,6 +49,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_report(args: argparse.Namespace) -> int:
+    if args.clickhouse is not None:
+        return _report_clickhouse(args)
+    if args.table != _TABLE:
+        raise ConfigurationError("--table names the trace table of --clickhouse: give both")
     if args.archive is not None and (args.traces or args.ledgers):
         raise ConfigurationError(
             "--from reads a Parquet archive made by purposeful audit convert: give it alone, "
@@ -58,15 +65,7 @@ def _audit_report(args: argparse.Namespace) -> int:
             "nothing to report on: give OTLP JSON trace files, ledgers with --ledger, or a "
             "Parquet archive with --from"
         )
-    if (args.subject is None) != (not args.key_files):
-        raise ConfigurationError(
-            "--subject and --key-file go together: the subject's pseudonyms are computed "
-            "with the pseudonym keys the inputs were written with"
-        )
-    subject = None
-    if args.subject is not None:
-        keys = [load_pseudonym_key(path, env=None) for path in args.key_files]
-        subject = SubjectQuery.for_subject(args.subject, keys)
+    subject = _subject(args)
     verified = _verify_ledgers(args)
     if verified is None:
         return 1
@@ -88,6 +87,38 @@ def _audit_report(args: argparse.Namespace) -> int:
             memory_limit=args.memory_limit,
         ) as database:
             report = database.report(subject=subject)
+    return _print_report(args, report)
+
+
+def _subject(args: argparse.Namespace) -> SubjectQuery | None:
+    """The person of --subject, by the pseudonyms of every --key-file; None without it."""
+    if (args.subject is None) != (not args.key_files):
+        raise ConfigurationError(
+            "--subject and --key-file go together: the subject's pseudonyms are computed "
+            "with the pseudonym keys the inputs were written with"
+        )
+    if args.subject is None:
+        return None
+    keys = [load_pseudonym_key(path, env=None) for path in args.key_files]
+    return SubjectQuery.for_subject(args.subject, keys)
+
+
+def _report_clickhouse(args: argparse.Namespace) -> int:
+    """``--clickhouse URL``: every figure run on the server, over the exporter's table."""
+    from ..audit.report.clickhouse_engine import connect, report_on_clickhouse
+
+    if args.traces or args.ledgers or args.archive or args.public_key or args.engine != "duckdb":
+        raise ConfigurationError(
+            "--clickhouse reports on the spans in the server's trace table: give it without "
+            "trace files, --ledger, --public-key, --from or --engine"
+        )
+    subject = _subject(args)
+    run, label = connect(args.clickhouse)
+    report = report_on_clickhouse(run, source=label, table=args.table, subject=subject)
+    return _print_report(args, report)
+
+
+def _print_report(args: argparse.Namespace, report: Report) -> int:
     if args.csv is not None:
         write_csv(report, args.csv)
     if args.parquet is not None:
@@ -222,6 +253,19 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         dest="archive",
         metavar="DIR",
         help="report on a Parquet archive made by purposeful audit convert, instead of files",
+    )
+    report.add_argument(
+        "--clickhouse",
+        metavar="URL",
+        help="report on the spans in a ClickHouse server's trace table, every figure run on "
+        "the server: http(s)://user@host:port/database; the password from the environment "
+        "variable PURPOSEFUL_CLICKHOUSE_PASSWORD (purposeful[clickhouse])",
+    )
+    report.add_argument(
+        "--table",
+        default=_TABLE,
+        metavar="NAME",
+        help="with --clickhouse: the Collector exporter's traces table (default otel_traces)",
     )
     report.add_argument(
         "--engine",
