@@ -13,6 +13,8 @@ import pytest
 import purposeful
 
 HEAVY = (
+    "chdb",
+    "clickhouse_connect",
     "cryptography",
     "django",
     "duckdb",
