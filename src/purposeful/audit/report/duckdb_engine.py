@@ -25,9 +25,10 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Final
 
-from ...errors import ConfigurationError, MissingExtra, ReportInputError
+from ...errors import MissingExtra, ReportInputError
 from ..history import SubjectQuery
 from .building import Progress, Report
+from .exports import new_directory
 from .reading import LEDGER_INPUT, OTLP_JSON_INPUT, input_size, read_ledger, read_otlp_json
 from .shape import TABLES, ShapeRows, from_stored_text, stored_text
 from .sql import report_from
@@ -238,17 +239,7 @@ class ReportDatabase:
         Raises:
             ConfigurationError: *directory* holds files, or cannot be made.
         """
-        folder = Path(directory)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ConfigurationError(
-                f"cannot convert into {folder}: it is not an empty directory; give a new one"
-            )
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot make {folder} ({exc.strerror or type(exc).__name__}); check the path"
-            ) from None
+        folder = new_directory(directory)
         self._connection.execute(
             f"CREATE OR REPLACE TABLE {_VERIFIED_TABLE} AS SELECT CAST(? AS BOOLEAN) AS verified",
             [self._ledgers_verified],

@@ -135,11 +135,12 @@ def _disclosure_key(row: Any) -> tuple[Any, ...]:
     return (row.recipient, row.agreement, row.purpose, row.record_type)
 
 
-def _new_directory(directory: str | os.PathLike[str]) -> Path:
+def new_directory(directory: str | os.PathLike[str]) -> Path:
+    """*directory*, made (mode 0700) if missing; an error unless it is new or empty."""
     folder = Path(directory)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ConfigurationError(
-            f"cannot write the tables into {folder}: it is not an empty directory; give a new one"
+            f"cannot write into {folder}: it is not an empty directory; give a new one"
         )
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -158,7 +159,7 @@ def write_csv(report: Report, directory: str | os.PathLike[str]) -> list[Path]:
     Raises:
         ConfigurationError: *directory* holds files, or cannot be made.
     """
-    folder = _new_directory(directory)
+    folder = new_directory(directory)
     written = []
     for name, (columns, rows) in report_tables(report).items():
         text = io.StringIO()
@@ -189,7 +190,7 @@ def write_parquet(report: Report, directory: str | os.PathLike[str]) -> list[Pat
     """
     from .duckdb_engine import write_rows_parquet
 
-    folder = _new_directory(directory)
+    folder = new_directory(directory)
     written = []
     for name, (columns, rows) in report_tables(report).items():
         target = folder / f"{name}.parquet"
