@@ -1049,3 +1049,30 @@ def test_a_pseudonymiser_that_returns_some_subject_ids_costs_the_pseudonyms(
         assert case(client_id="C-LEAK-1").address
     (report,) = sink.reports
     assert (report.subject_count, report.subjects) == (1, frozenset())
+
+
+def test_a_pseudonym_key_subclass_that_leaks_subject_ids_is_still_checked(
+    sink: RecordingSink,
+) -> None:
+    # a PseudonymKey's own method is trusted to hold no id (its pseudonyms are keyed
+    # hashes); a subclass's method of its own is checked person by person, as any other
+    from purposeful.audit import PseudonymKey
+
+    class Leaky(PseudonymKey):
+        def pseudonym(self, subject: str) -> str:
+            return subject if subject.startswith("C-") else super().pseudonym(subject)
+
+    base = PseudonymKey.generate()
+    leaky = Leaky(base.key_id, base.secret)
+    purposeful.configure(pseudonymise=leaky.pseudonym)
+    with (
+        pytest.raises(purposeful.errors.AuditSinkError, match="pseudonymiser failed"),
+        use("service-delivery", actor=CASEWORKER),
+    ):
+        assert case(client_id="C-LEAK-2").address
+    (report,) = sink.reports
+    assert (report.subject_count, report.subjects) == (1, frozenset())
+    purposeful.configure(pseudonymise=base.pseudonym)
+    with use("service-delivery", actor=CASEWORKER):
+        assert case(client_id="C-LEAK-2").address
+    assert sink.reports[-1].subjects == frozenset({base.pseudonym("C-LEAK-2")})

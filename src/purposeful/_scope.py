@@ -86,9 +86,10 @@ class Scope:
     when the field is already decided for the record's class (its *inline* set), else by
     `read` on the slow path.
 
-    Parts: ``_dirty`` lists the sets of the people whose records were read since the last
-    part, appended when the slow path makes a record the last one; a part sends what each
-    such set gained since it was last sent. ``_count`` bounds the reads waiting: each new
+    Parts: until the first part before the close, every person read is waiting; from it on
+    (`_list_people`), ``_dirty`` lists the sets of the people whose records were read since
+    the last part, appended when the slow path makes a record the last one; a part sends what
+    each such set gained since it was last sent. ``_count`` bounds the reads waiting: each new
     note counts one, and making a record the last reserves one for each field the getter may
     still note for it by itself (decided for its class, not yet read for its person) and
     gives back what the record before it left unused, so a part is sent when
@@ -114,6 +115,7 @@ class Scope:
         "_frame",
         "_generators",
         "_id",
+        "_listed",
         "_lock",
         "_log",
         "_marked",
@@ -180,9 +182,12 @@ class Scope:
         #: to check that the person's set it noted into is still the person's
         self._forgot = False
         #: id of a person's set → (subject id, the set, the fields already sent in a part),
-        #: kept only when parts are sent
+        #: kept once a scope sends a part before its close (`_list_people`); a scope
+        #: reported at its close alone, as most are, never needs it
         self._people: dict[int, tuple[str, set[object], set[object]]] = {}
-        #: the sets of the people read since the last part, and the reads that may be waiting
+        self._listed = False
+        #: once listed, the sets of the people read since the last part; the reads that may
+        #: be waiting, counted whenever parts are sent
         self._dirty: list[set[object]] = []
         self._count = 0
         self._log: list[Decision] = []
@@ -242,7 +247,7 @@ class Scope:
             if sending or self._people_count < _PEOPLE_KEPT:  # `_new_person`, inline
                 seen = by_subject.setdefault(subject, set())  # two threads, one set
                 self._people_count += 1
-                if sending:
+                if self._listed:  # read after the add: see `_list_people`
                     self._people.setdefault(id(seen), (subject, seen, set()))
             else:
                 seen = self._new_person(by_subject, subject)
@@ -261,12 +266,19 @@ class Scope:
             inline = self._allowed.get(cls, _NOTHING)
             if sending:
                 # reserve the fields the getter may note here by itself, and give back what
-                # the record read last did not use of its own reservation
+                # the record read last did not use of its own reservation (set differences
+                # only where the usual cases, a new person and a record read whole, are not)
                 last_seen, _, last_inline = _fast_var.get()
-                self._count += len(inline - seen) - len(last_inline - last_seen)
+                if len(seen) == 1 and policy in inline:
+                    self._count += len(inline) - 1
+                else:
+                    self._count += len(inline - seen)
+                if not last_inline <= last_seen:
+                    self._count -= len(last_inline - last_seen)
             _fast_var.set((seen, obj, inline))
         if sending:
-            self._dirty.append(seen)
+            if self._listed:  # read after the add: see `_list_people`
+                self._dirty.append(seen)
             if self._count >= self._flush_reads:
                 self.flush()  # renews the inline sets: the getter's next new field comes here
         return _READ_IT
@@ -279,9 +291,22 @@ class Scope:
             self._forget(only_sent=False)
         seen = by_subject.setdefault(subject, set())  # setdefault: two threads, one set
         self._people_count += 1
-        if self._sending:
+        if self._listed:  # read after the add: see `_list_people`
             self._people.setdefault(id(seen), (subject, seen, set()))
         return seen
+
+    def _list_people(self) -> None:
+        """Before the first part that is not the last (under the scope's lock): list every
+        person in ``_people``, and have `read` list new people and note changed ones in
+        ``_dirty`` from now on.
+
+        ``_listed`` is set before the people are listed, and `read` tests it after it has
+        added a person or a field: a read that saw it unset made its change before the
+        listing, which finds it; one that sees it set lists and notes the change itself."""
+        self._listed = True
+        for by_subject in list(self._seen.values()):
+            for subject, seen in list(by_subject.items()):
+                self._people.setdefault(id(seen), (subject, seen, set()))
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
@@ -396,7 +421,7 @@ class Scope:
             return False
         if exiting:
             self.flush()
-        elif not self._dirty:
+        elif not (self._dirty if self._listed else self._seen):  # nothing read since a part
             self._marked = None
         elif self._marked is None:
             self._marked = now
@@ -457,12 +482,16 @@ class Scope:
     def _new_reads(self, final: bool) -> list[tuple[str, set[object]]]:
         """(subject id, fields read since the last part) for each person with any: on the
         final part every person, else those listed in ``_dirty``, which is emptied."""
+        everyone = final or not self._listed  # the first part: everyone read so far is new
+        if not self._listed:
+            self._list_people()
         dirty = self._dirty
         taken = len(dirty)
-        if final:
+        if everyone:
             changed: list[int] = list(self._people)
         else:
             changed = list({id(seen): None for seen in dirty[:taken]})
+        if not final:
             self._renew_inline()
         del dirty[:taken]
         self._count = 0
