@@ -44,6 +44,14 @@ from typing import Any
 PEOPLE = 20_000
 STAFF = 400
 SCALES = {"small": 20_000, "full": 1_000_000}
+#: The keys `measure` returns.
+KEYS = (
+    "report_ingest_spans_per_s",
+    "report_ingest_peak_mib",
+    "report_spans_per_s",
+    "report_peak_mib",
+    "report_subject_ms",
+)
 _PER_LINE = 100
 _FIELDS = (
     "Client.name",

@@ -119,6 +119,11 @@ What is measured (nanoseconds per operation, the median of ``--repeat`` runs, un
   verifier over a ledger of lines of about 1.1 KB, and one person's access history for a
   subject-access bundle through the ledger's verified index (``ledger_bench.py``; 100,000
   lines, 5,000 at small scale).
+- ``report_ingest_spans_per_s``, ``report_ingest_peak_mib``, ``report_spans_per_s``,
+  ``report_peak_mib`` and ``report_subject_ms``: the audit report on DuckDB over generated
+  purpose spans, OTLP JSON converted to a Parquet archive, then every figure and one person
+  from it (``report_bench.py`` explains each; 1,000,000 spans, 20,000 at small scale; None
+  without DuckDB).
 
 The figures above are measured through the Python guard (``PURPOSEFUL_PURE_PYTHON=1`` is set
 for this process), the reference the targets hold for. When the compiled guard
@@ -168,6 +173,7 @@ import django_bench
 import fixtures
 import handlers
 import ledger_bench
+import report_bench
 
 import kinds
 import propagation
@@ -670,6 +676,15 @@ def measure_compiled(argv: list[str]) -> dict[str, Any]:
     return found
 
 
+def measure_report(scale: str) -> dict[str, float | None]:
+    """`report_bench`'s figures at *scale*; None for each without DuckDB."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return dict.fromkeys(report_bench.KEYS)
+    return dict(report_bench.measure(scale))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -724,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     results["insights_rows_per_s"] = measure_insights(args.insights)
     results.update(propagation.measure_baggage(args.repeat, max(args.number // 1000, 100)))
     results.update(ledger_bench.measure(args.scale))
+    results.update(measure_report(args.scale))
     results.update(measure_compiled([a for a in given if a != "--json"]))
     results["scale"] = args.scale
     results["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]

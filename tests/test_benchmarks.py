@@ -127,3 +127,32 @@ def test_both_scales_set_the_same_sizes() -> None:
     assert sizes["full"].keys() == sizes["small"].keys()
     assert sizes["full"]["subjects"] == 100_000  # the issue's store of 100k people
     assert sizes["full"]["repeat"] >= 5
+
+
+#: The keys of the audit-at-scale issue's table (`report_bench.py`, `ledger_bench.py`).
+REPORT_KEYS = (
+    "report_ingest_spans_per_s",
+    "report_ingest_peak_mib",
+    "report_spans_per_s",
+    "report_peak_mib",
+    "report_subject_ms",
+    "ledger_verify_lines_per_s",
+    "bundle_access_history_ms",
+)
+
+
+@pytest.mark.parametrize("key", REPORT_KEYS)
+def test_every_report_key_is_explained_in_run_py(key: str) -> None:
+    assert f"``{key}``" in _docstring("run.py")
+
+
+def test_the_report_figures_run_at_a_tiny_size(tmp_path: Path) -> None:
+    pytest.importorskip("duckdb")
+    code = """
+import json, report_bench
+report_bench.SCALES["small"] = 300
+print(json.dumps(report_bench.measure("small")))
+"""
+    figures = _run(code, tmp_path)
+    assert set(figures) == set(REPORT_KEYS[:5])
+    assert all(isinstance(value, (int, float)) and value > 0 for value in figures.values())
