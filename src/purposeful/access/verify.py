@@ -247,10 +247,26 @@ _ZIP_ERRORS = (
     RuntimeError,
 )
 _ENCRYPTED_OR_PATCHED = 0x1 | 0x20 | 0x40  # general purpose flag bits 0, 5 and 6
+#: What a member's Unix mode in the zip makes it, for the message refusing it.
+_FILE_TYPES = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def _check_form(info: zipfile.ZipInfo) -> None:
     """Refuse a member stored in a way a bundle never is (before reading anything)."""
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind not in (0, stat.S_IFREG):  # 0: no Unix mode recorded, as other zip tools write
+        raise BundleInvalid(
+            f"is stored as {_FILE_TYPES.get(kind, 'a special file')}, not a regular file: "
+            f"unzip would make it one, and a bundle never holds one; the file was crafted",
+            member=info.filename,
+        )
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise BundleInvalid(
             f"uses compression method {info.compress_type}, which a bundle never does: the "
