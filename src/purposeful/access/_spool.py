@@ -54,8 +54,14 @@ class TypeSpool:
         self.sample: list[list[str]] = []
         self._sample_rows = sample_rows
         # Unnamed (deleted as soon as made), closed by close().
-        self._json: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._csv_bytes: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        with _disk():
+            self._json: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            with _disk():
+                self._csv_bytes: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        except SubjectAccessError:
+            self._json.close()
+            raise
         # utf-8-sig: a byte order mark first, so spreadsheets read macrons (ā) as UTF-8.
         self._csv_text = io.TextIOWrapper(
             self._csv_bytes, encoding="utf-8-sig", errors="backslashreplace", newline=""
@@ -110,8 +116,9 @@ class TypeSpool:
         shown.append(text)
         row.append(neutralise(text))
         line = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        self._json.write(utf8((",\n" if self.count else "") + line))
-        self._csv.writerow(row)
+        with _disk():
+            self._json.write(utf8((",\n" if self.count else "") + line))
+            self._csv.writerow(row)
         if len(self.sample) < self._sample_rows:
             self.sample.append(shown)
         self.sources.setdefault(source)
@@ -142,7 +149,8 @@ class TypeSpool:
 
     def csv_chunks(self) -> tuple[int, Iterator[bytes]]:
         """The CSV member's content: (size, chunks)."""
-        self._csv_text.flush()
+        with _disk():
+            self._csv_text.flush()
         return _replay(self._csv_bytes)
 
     def close(self) -> None:
@@ -172,11 +180,31 @@ def _plain(name: str) -> Callable[[Any], Any]:
 
 
 def _replay(file: IO[bytes]) -> tuple[int, Iterator[bytes]]:
-    size = file.seek(0, os.SEEK_END)
-    file.seek(0)
+    with _disk():
+        size = file.seek(0, os.SEEK_END)  # flushes what is buffered
+        file.seek(0)
 
     def chunks() -> Iterator[bytes]:
-        while chunk := file.read(_CHUNK):
+        while True:
+            with _disk():
+                chunk = file.read(_CHUNK)
+            if not chunk:
+                return
             yield chunk
 
     return size, chunks()
+
+
+@contextlib.contextmanager
+def _disk() -> Iterator[None]:
+    """Turn a failure of the spool's temporary files (a full or missing temporary directory)
+    into a `SubjectAccessError` that says where and what to do; no value is in it."""
+    try:
+        yield
+    except OSError as exc:
+        raise SubjectAccessError(
+            f"cannot spool the bundle's records in the temporary directory "
+            f"{tempfile.gettempdir()} ({exc.strerror or type(exc).__name__}); nothing was "
+            f"written. Free space there, or point TMPDIR at a disk with room, then build the "
+            f"bundle again"
+        ) from None

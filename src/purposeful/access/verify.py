@@ -128,7 +128,7 @@ def verify_bundle(
                 )
             decrypt_stream(
                 source,
-                cast(BinaryIO, plain),
+                cast(BinaryIO, _Scratch(plain)),
                 passphrase=passphrase,
                 private_key=private_key,
             )
@@ -137,6 +137,24 @@ def verify_bundle(
         else:
             readable = source
         return _verify(readable, key, encrypted)
+
+
+class _Scratch:
+    """Where the decrypted bundle goes: memory, then a temporary file past `_SPOOL`; a write
+    the temporary directory cannot take (full, missing, read-only) is a `BundleError`."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self._target = target
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._target.write(data)
+        except OSError as exc:
+            raise BundleError(
+                f"cannot hold the decrypted bundle in the temporary directory "
+                f"{tempfile.gettempdir()} ({exc.strerror or type(exc).__name__}): free space "
+                f"there, or point TMPDIR at a disk with room, and verify again"
+            ) from None
 
 
 def encrypted_bundle(bundle: str | os.PathLike[str]) -> bool:
