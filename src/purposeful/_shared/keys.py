@@ -750,6 +750,8 @@ def _parse_pseudonym_key(data: bytes, *, source: Path | str, name: str) -> Pseud
         problem = f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
     except ValueError:
         problem = "is not UTF-8 text"
+    except RecursionError:
+        problem = "nests arrays or objects too deeply to be a pseudonym key"
     if problem is None:
         problem = _pseudonym_key_problem(document)
     if problem is None:
