@@ -17,6 +17,10 @@ agreements. This package turns them into:
 - **IPP 3A collection notices** (`collection_notice`): the text for one person whose
   information was collected from someone else.
 
+Each field's ``supply=`` declaration (`purposeful.supply`: voluntary or mandatory, and the
+consequence of not supplying it, IPP 3(1)) is told in the notice, the register and the
+collection notices; a field without one is drift.
+
 Everything is built from declarations, never from records: no personal value can reach a
 notice. This package reads the core, the library's shared document renderer, New Zealand
 time and `AgencyDetails` (re-exported here, the same class as `purposeful.access`'s), and the
