@@ -22,8 +22,8 @@ It reads a collection through the `IndirectCollection` protocol, so the sharing 
 ``Collection`` (or any object with the same attributes) can be passed as it is.
 
 The text never holds the person's identifier: the collection's ``subject`` is never read.
-Deciding whether an exception applies (the person already knows, say), and recording which,
-stays with the agency.
+Deciding whether an exception applies (the person already knows, say) stays with the
+agency; it records which one with `record_exception`, as an `IPP3AException` value.
 """
 
 from __future__ import annotations
