@@ -55,6 +55,7 @@ from purposeful.notices import (
     read_register,
 )
 from purposeful.sharing.agreements import Party, SharingAgreement
+from purposeful.supply import Mandatory, Voluntary
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
 
 SERVICE = ServiceAgreement("Service delivery agreement")
@@ -66,17 +67,26 @@ AGENCY = AgencyDetails(
 )
 
 
+NEEDED = Mandatory("Without it we cannot give you the service.")
+UP_TO_YOU = Voluntary("We can still help you, but we cannot refer you for housing.")
+
+
 @purposeful.record(subject="client_id")
 class ServiceUser:
     client_id: str
-    name: str = purposeful.field(purposes={"service-delivery": SERVICE}, category="identity")
+    name: str = purposeful.field(
+        purposes={"service-delivery": SERVICE}, category="identity", supply=NEEDED
+    )
     address: str = purposeful.field(
-        purposes={"service-delivery": SERVICE, REFERRAL: CONSENT}, category="contact"
+        purposes={"service-delivery": SERVICE, REFERRAL: CONSENT},
+        category="contact",
+        supply=UP_TO_YOU,
     )
     wellbeing_score: int = purposeful.field(
         purposes={"service-delivery": SERVICE, "research": CONSENT},
         category="health.mental-health",
         sensitivity=SENSITIVE,
+        supply=Voluntary("It makes no difference to the help you get."),
     )
 
 
@@ -85,12 +95,15 @@ class SupportNote:
     client_id: str
     note_id: str
     text: str = purposeful.field(
-        purposes={"service-delivery.case-management": SERVICE}, category="case-notes"
+        purposes={"service-delivery.case-management": SERVICE},
+        category="case-notes",
+        supply=NEEDED,
     )
     notifier: str = purposeful.field(
         purposes={"care-and-protection": ORANGA_TAMARIKI_ACT_S66C},
         category="identity",
         withhold=ANOTHER_PERSONS_AFFAIRS,
+        supply=Voluntary("We keep children safe either way."),
     )
 
 
@@ -479,6 +492,10 @@ def test_the_register_round_trips_through_json_and_holds_every_declaration() -> 
         ],
         "consent": ["research"],
         "withhold": None,
+        "supply": {
+            "kind": "voluntary",
+            "consequence": "It makes no difference to the help you get.",
+        },
     }
     notifier = next(f for f in records["SupportNote"]["fields"] if f["name"] == "notifier")
     assert notifier["withhold"] == "another-persons-affairs"
@@ -621,15 +638,17 @@ def declare_version(*, research: bool = False, mood: bool = False, consent: bool
         @purposeful.record(subject="client_id")
         class Whaiora:
             client_id: str
-            address: str = purposeful.field(purposes=purposes, category="contact")
-            mood: str = purposeful.field(purposes={"research": CONSENT}, category="health")
+            address: str = purposeful.field(purposes=purposes, category="contact", supply=UP_TO_YOU)
+            mood: str = purposeful.field(
+                purposes={"research": CONSENT}, category="health", supply=UP_TO_YOU
+            )
 
         return Whaiora
 
     @purposeful.record(subject="client_id")
     class Whaiora:  # type: ignore[no-redef]
         client_id: str
-        address: str = purposeful.field(purposes=purposes, category="contact")
+        address: str = purposeful.field(purposes=purposes, category="contact", supply=UP_TO_YOU)
 
     return Whaiora
 
@@ -848,6 +867,7 @@ APP = """
     import purposeful
     from purposeful import CONSENT, InformationSharingAgreement, ServiceAgreement
     from purposeful.sharing.agreements import SharingAgreement
+    from purposeful.supply import Voluntary
 
     SERVICE = ServiceAgreement("Service delivery agreement")
 
@@ -855,7 +875,9 @@ APP = """
     @purposeful.record(subject="client_id")
     class Tangata:
         client_id: str
-        address: str = purposeful.field(purposes=PURPOSES, category="contact")
+        address: str = purposeful.field(
+            purposes=PURPOSES, category="contact", supply=Voluntary("We can still help you.")
+        )
 
 
     REFERRALS = SharingAgreement(

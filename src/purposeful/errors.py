@@ -14,7 +14,8 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── KeyFileError                       a key file or variable is missing, bad or unsafe
     │   │   └── PassphraseError                a signing key's passphrase is wrong or missing
     │   ├── AnnotationError                    an annotated record class is declared wrongly
-    │   └── AgreementError                     a sharing agreement is declared wrongly
+    │   ├── AgreementError                     a sharing agreement is declared wrongly
+    │   └── UnknownIPP3AException              not one of IPP 3A's exceptions (free text)
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
     ├── SubjectChangeRefused (AttributeError)  a record's subject id may not be changed
@@ -125,6 +126,7 @@ __all__ = [
     "SubjectChangeRefused",
     "UnknownCategory",
     "UnknownCorrection",
+    "UnknownIPP3AException",
     "UnknownParent",
     "UnknownPurpose",
     "UnsupportedDate",
@@ -536,3 +538,10 @@ class BundleInvalid(BundleError):
 class BundleDecryptionError(BundleError):
     """An encrypted bundle cannot be decrypted: the wrong passphrase or key, no secret given,
     or an envelope that was damaged or cut short. Nothing is written."""
+
+
+class UnknownIPP3AException(ConfigurationError):
+    """An IPP 3A exception given or recorded as something other than one of
+    `purposeful.notices.IPP3AException`'s values (free text, say), or with a reference that
+    is not an identifier. The message lists the values; it never quotes the text, which may
+    hold personal information."""

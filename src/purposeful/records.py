@@ -39,6 +39,7 @@ from .errors import (
 )
 from .purposes import Purpose, PurposeRegistry
 from .sensitivity import IN_CONFIDENCE, Level
+from .supply import Supply
 from .withholding import WithholdingGround
 
 __all__ = [
@@ -66,6 +67,7 @@ class FieldTag:
     category: DataCategory | str | None = None
     consent: bool | tuple[Purpose | str, ...] = False
     withhold: WithholdingGround | None = None
+    supply: Supply | None = None
 
     def __hash__(self) -> int:
         # hashable although `purposes` is a dict: SQLAlchemy hashes the Annotated[...] type
@@ -80,6 +82,7 @@ def Managed(
     category: DataCategory | str | None = None,
     consent: bool | Iterable[Purpose | str] = False,
     withhold: WithholdingGround | None = None,
+    supply: Supply | None = None,
 ) -> FieldTag:
     """The declaration of a managed field, where a record kind takes it as metadata.
 
@@ -114,7 +117,13 @@ def Managed(
             "purposeful.withholding.ANOTHER_PERSONS_AFFAIRS, not "
             f"{type(withhold).__name__}"
         )
-    return FieldTag(dict(purposes), sensitivity, category, consent_value, withhold)
+    if supply is not None and not isinstance(supply, Supply):
+        raise AnnotationError(
+            "purposeful.field(supply=...) takes purposeful.supply.Voluntary('...') or "
+            f"Mandatory('...') with the consequence of not supplying it, not "
+            f"{type(supply).__name__}"
+        )
+    return FieldTag(dict(purposes), sensitivity, category, consent_value, withhold, supply)
 
 
 def field(
@@ -124,6 +133,7 @@ def field(
     category: DataCategory | str | None = None,
     consent: bool | Iterable[Purpose | str] = False,
     withhold: WithholdingGround | None = None,
+    supply: Supply | None = None,
     **attrs_field: Any,
 ) -> Any:
     """Declare a managed field of a `record` class (an attrs class or a dataclass).
@@ -139,6 +149,10 @@ def field(
             about when they ask for their information (`purposeful.withholding`), e.g. the
             identity of someone who reported a concern. The person is told that it was
             withheld and why, never what it was.
+        supply: whether supplying it is voluntary or mandatory, and the consequence of not
+            supplying it, as notices tell the person (IPP 3(1)): ``purposeful.supply.
+            Voluntary("...")`` or ``Mandatory("...")``. A field without one is reported by
+            the notices' drift check.
         attrs_field: passed to `attrs.field` (default, factory, validator, converter, …);
             in a dataclass, default, factory, init, repr, eq, hash and kw_only become the
             `dataclasses.field` arguments of the same meaning.
@@ -153,6 +167,7 @@ def field(
         category=category,
         consent=consent,
         withhold=withhold,
+        supply=supply,
     )
     return _kinds.both_kinds(attrs.field(metadata=metadata, **attrs_field))
 
@@ -171,6 +186,7 @@ class FieldPolicy:
         category: the data category, if declared.
         consent_for: ids of the purposes whose use needs consent (covering descendants).
         withhold: the ground its values are withheld on in subject-access bundles, if any.
+        supply: whether supplying it is voluntary or mandatory (IPP 3(1)), if declared.
     """
 
     record: RecordPolicy
@@ -180,6 +196,7 @@ class FieldPolicy:
     category: DataCategory | None
     consent_for: frozenset[str]
     withhold: WithholdingGround | None = None
+    supply: Supply | None = None
     #: Reads the stored value with no decision: for the library's own use only (a decided
     #: projection, a bundle for the person). Set when the guard is installed.
     _raw: Callable[[Any], Any] = attrs.field(default=getattr, init=False, repr=False)
@@ -556,6 +573,7 @@ def _resolve(
         category,
         consent_for,
         tag.withhold,
+        tag.supply,
     )
 
 

@@ -15,7 +15,13 @@ agreements. This package turns them into:
 - a **drift check** (`check_drift`): what the code now does that the published notice
   does not tell;
 - **IPP 3A collection notices** (`collection_notice`): the text for one person whose
-  information was collected from someone else.
+  information was collected from someone else;
+- **IPP 3A exceptions** as values (`IPP3AException`): the one relied on when a person is
+  not told, recorded (`record_exception`) and read back (`exception_relied_on`).
+
+Each field's ``supply=`` declaration (`purposeful.supply`: voluntary or mandatory, and the
+consequence of not supplying it, IPP 3(1)) is told in the notice, the register and the
+collection notices; a field without one is drift.
 
 Everything is built from declarations, never from records: no personal value can reach a
 notice. This package reads the core, the library's shared document renderer, New Zealand
@@ -35,6 +41,12 @@ from ._drift import (
     check_drift,
     read_register,
 )
+from ._exceptions import (
+    ExceptionReliedOn,
+    IPP3AException,
+    exception_relied_on,
+    record_exception,
+)
 from ._fides import FIDESLANG_CATEGORIES, FIDESLANG_FALLBACK, fides_categories
 from ._modules import Declarations, import_declarations
 from ._notice import FILE_NAMES, Notice, NoticeField, NoticeRecord, PurposeUse, build_notice
@@ -52,6 +64,8 @@ __all__ = [
     "Declarations",
     "Drift",
     "DriftKind",
+    "ExceptionReliedOn",
+    "IPP3AException",
     "IndirectCollection",
     "Notice",
     "NoticeField",
@@ -64,8 +78,10 @@ __all__ = [
     "build_notice",
     "check_drift",
     "collection_notice",
+    "exception_relied_on",
     "fides_categories",
     "import_declarations",
     "ipp3a_applies",
     "read_register",
+    "record_exception",
 ]

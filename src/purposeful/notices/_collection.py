@@ -12,14 +12,18 @@ aware, as soon as reasonably practicable, of:
 4. any law that authorises or requires the collection;
 5. the rights of access and correction.
 
+It also says, for each field of the record type, whether the person would have to give it
+to us if we asked them, and what happens if they do not (IPP 3(1), from each field's
+``supply=`` declaration).
+
 `collection_notice` writes that text for one collection, from the collection's
 particulars, the purpose registry, the declared record types and the sharing agreements.
 It reads a collection through the `IndirectCollection` protocol, so the sharing log's
 ``Collection`` (or any object with the same attributes) can be passed as it is.
 
 The text never holds the person's identifier: the collection's ``subject`` is never read.
-Deciding whether an exception applies (the person already knows, say), and recording which,
-stays with the agency.
+Deciding whether an exception applies (the person already knows, say) stays with the
+agency; it records which one with `record_exception`, as an `IPP3AException` value.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
 from ..sharing.agreements import Party, SharingAgreement
 from ..sharing.exchange import IPP_3A_IN_FORCE
+from ._text import supply_text
 from ._wording import NoticeWording
 
 __all__ = ["IPP_3A_IN_FORCE", "IndirectCollection", "collection_notice", "ipp3a_applies"]
@@ -116,7 +121,9 @@ def collection_notice(
     for what purpose; who we intend to share it with (the other parties to each agreement
     that allows sharing for the purpose, is not over by the day of collection, and covers
     a field of the record type when the type is declared); the names and addresses of the
-    source and of the agency; the law, if given; and the rights of access and correction.
+    source and of the agency; the law, if given; whether the person would have to give each
+    field to us if we asked them, and what happens if they do not (IPP 3(1), when the
+    record type is declared); and the rights of access and correction.
 
     Args:
         collection: the collection (see `IndirectCollection`); its subject is never read.
@@ -232,6 +239,7 @@ def collection_notice(
     blocks += [
         Heading(2, text("Who collected it and who holds it")),
         Bullets((collected_by, text("{agency}, {address}: collected it from them, and holds it."))),
+        *_supply(type_name, policy, wording),
         Heading(2, text("The law")),
         *paragraphs(
             text("This law authorises or requires the collection: {law}.")
@@ -252,3 +260,14 @@ def collection_notice(
         title=title, lang=wording.lang, header=header, sections=split_sections(blocks)
     )
     return render_markdown(document)
+
+
+def _supply(type_name: str, policy: RecordPolicy | None, wording: NoticeWording) -> list[Block]:
+    """Whether the person would have to give us each field, and what happens if not."""
+    if policy is None or not policy.fields:
+        return []
+    lines = [
+        f"{wording.field_label(type_name, name)}: {supply_text(field.supply, wording)}"
+        for name, field in policy.fields.items()
+    ]
+    return [Heading(2, wording.say("If we ask you for it ourselves")), Bullets(lines)]

@@ -14,6 +14,11 @@ new-purpose                a field is used for a purpose the register does not l
                            ``service-delivery`` to ``service-delivery.referral`` is not drift)
 new-category               a field now holds a data category outside the one listed for it
 consent-dropped            a use the register says needs consent no longer does
+now-mandatory              a field is now mandatory to supply, which the register does not
+                           say (it says voluntary, or nothing)
+supply-undeclared          a managed field does not declare whether supplying it is
+                           voluntary or mandatory (IPP 3(1)); reported whatever the register
+                           says, until the field declares it
 new-agreement              a sharing agreement the register does not list
 new-recipient              a listed agreement names a party the register does not
 new-sharing-purpose        a listed agreement allows sharing for a purpose it did not
@@ -23,8 +28,9 @@ new-shared-information     a listed agreement covers a field or category it did 
 What is not drift: anything removed or narrowed (a field, a purpose, an agreement, a party
 dropped; consent newly asked for). The published notice then says more than the code does,
 which misleads nobody about what is done with their information; publish a new notice to
-tidy it up. Wording, labels, bases other than consent, sensitivity and dates are not
-compared either: they change what the notice says, not what is done.
+tidy it up. Wording, labels, bases other than consent, sensitivity, dates and the wording
+of a consequence of not supplying a field are not compared either: they change what the
+notice says, not what is done.
 
 A published register that cannot be read, is not JSON, is not a purposeful register, or
 lacks what the check needs, is a `NoticeError` naming the file and the place in it.
@@ -43,7 +49,8 @@ import attrs
 from .._hierarchy import covers
 from .._shared.agency import AgencyDetails
 from ..errors import ConfigurationError, NoticeError
-from ._notice import Notice
+from ..supply import Mandatory, Voluntary
+from ._notice import Notice, NoticeField
 from ._register import REGISTER_FORMAT, REGISTER_FORMAT_VERSION
 
 __all__ = ["Drift", "DriftKind", "PublishedRegister", "check_drift", "read_register"]
@@ -56,6 +63,8 @@ class DriftKind(enum.Enum):
     NEW_PURPOSE = "new-purpose"
     NEW_CATEGORY = "new-category"
     CONSENT_DROPPED = "consent-dropped"
+    NOW_MANDATORY = "now-mandatory"
+    SUPPLY_UNDECLARED = "supply-undeclared"
     NEW_AGREEMENT = "new-agreement"
     NEW_RECIPIENT = "new-recipient"
     NEW_SHARING_PURPOSE = "new-sharing-purpose"
@@ -107,6 +116,15 @@ class Drift:
                 f"{where} is now used for {self.purpose!r} without consent; the published "
                 f"notice says that use needs consent"
             )
+        if kind is DriftKind.NOW_MANDATORY:
+            return f"{where} is now mandatory to supply, which the published notice does not say"
+        if kind is DriftKind.SUPPLY_UNDECLARED:
+            return (
+                f"{where} does not say whether supplying it is voluntary or mandatory, which "
+                f"the notice must tell (IPP 3(1)); declare it: purposeful.field(..., "
+                f"supply=purposeful.supply.Voluntary('what happens if the person does not "
+                f"give it')), or supply=purposeful.supply.Mandatory('...')"
+            )
         agreement = f"agreement {self.agreement!r}"
         if kind is DriftKind.NEW_AGREEMENT:
             return f"{agreement} is not in the published notice"
@@ -128,11 +146,17 @@ class Drift:
 
 @attrs.frozen
 class PublishedField:
-    """A field as the published register lists it."""
+    """A field as the published register lists it.
+
+    Attributes:
+        supply: ``"voluntary"``, ``"mandatory"``, or None when the register does not say
+            (the field declared nothing, or the register predates the key).
+    """
 
     purposes: frozenset[str]
     consent: frozenset[str]
     category: str | None
+    supply: str | None = None
 
 
 @attrs.frozen
@@ -162,6 +186,9 @@ class PublishedRegister:
     agency: AgencyDetails
     records: Mapping[str, Mapping[str, PublishedField]]
     agreements: Mapping[str, PublishedAgreement]
+
+
+_SUPPLY_KINDS = (Voluntary.kind, Mandatory.kind)
 
 
 class _Reader:
@@ -210,6 +237,16 @@ class _Reader:
         if not all(isinstance(item, str) for item in found):
             self.fail(here, "expected a list of text")
         return frozenset(found)
+
+    def supply(self, value: Mapping[str, Any], where: str) -> str | None:
+        found = value.get("supply")
+        if found is None:
+            return None
+        here = f"{where}.supply"
+        kind = self.mapping(found, here).get("kind")
+        if kind not in _SUPPLY_KINDS:
+            self.fail(f"{here}.kind", f"expected one of {', '.join(_SUPPLY_KINDS)}")
+        return str(kind)
 
     def ids(self, value: Mapping[str, Any], key: str, where: str) -> frozenset[str]:
         here = f"{where}.{key}"
@@ -299,6 +336,7 @@ def read_register(source: Path | str | Mapping[str, Any]) -> PublishedRegister:
                 purposes=reader.ids(field, "purposes", here),
                 consent=reader.texts(field, "consent", here),
                 category=reader.optional_text(field, "category", here),
+                supply=reader.supply(field, here),
             )
     agreements: dict[str, PublishedAgreement] = {}
     for n, entry in enumerate(reader.items(reader.key(top, "agreements", ""), "agreements")):
@@ -323,21 +361,32 @@ def _field_drift(notice: Notice, published: PublishedRegister) -> list[Drift]:
     found: list[Drift] = []
     for field in notice.fields():
         named = {"record_type": field.record_type, "field": field.name}
-        before = published.records.get(field.record_type, {}).get(field.name)
-        if before is None:
-            found += [Drift(DriftKind.NEW_FIELD, purpose=u.purpose.id, **named) for u in field.uses]
-            continue
-        for use in field.uses:
-            if not any(covers(p, use.purpose.id) for p in before.purposes):
-                found.append(Drift(DriftKind.NEW_PURPOSE, purpose=use.purpose.id, **named))
-        category = field.category
-        if category is not None and (
-            before.category is None or not category.within(before.category)
-        ):
-            found.append(Drift(DriftKind.NEW_CATEGORY, category=category.id, **named))
-        for purpose in sorted(before.consent):
-            if field.use_for(purpose) is not None and not field.needs_consent_for(purpose):
-                found.append(Drift(DriftKind.CONSENT_DROPPED, purpose=purpose, **named))
+        found += _changes(field, published.records.get(field.record_type, {}).get(field.name))
+        if field.supply is None:
+            found.append(Drift(DriftKind.SUPPLY_UNDECLARED, **named))
+    return found
+
+
+def _changes(field: NoticeField, before: PublishedField | None) -> list[Drift]:
+    """How *field* goes further than the register's entry for it (*before*)."""
+    named = {"record_type": field.record_type, "field": field.name}
+    if before is None:
+        return [Drift(DriftKind.NEW_FIELD, purpose=u.purpose.id, **named) for u in field.uses]
+    found = [
+        Drift(DriftKind.NEW_PURPOSE, purpose=use.purpose.id, **named)
+        for use in field.uses
+        if not any(covers(p, use.purpose.id) for p in before.purposes)
+    ]
+    category = field.category
+    if category is not None and (before.category is None or not category.within(before.category)):
+        found.append(Drift(DriftKind.NEW_CATEGORY, category=category.id, **named))
+    found += [
+        Drift(DriftKind.CONSENT_DROPPED, purpose=purpose, **named)
+        for purpose in sorted(before.consent)
+        if field.use_for(purpose) is not None and not field.needs_consent_for(purpose)
+    ]
+    if field.supply is not None and field.supply.mandatory and before.supply != Mandatory.kind:
+        found.append(Drift(DriftKind.NOW_MANDATORY, **named))
     return found
 
 

@@ -27,6 +27,7 @@ from ..purposes import Purpose, PurposeRegistry, Retention
 from ..records import FieldPolicy, record_policy
 from ..sensitivity import Level
 from ..sharing.agreements import SharingAgreement
+from ..supply import Supply
 from ..withholding import WithholdingGround
 from ._fides import crosswalk
 from ._register import register as _register
@@ -74,6 +75,8 @@ class NoticeField:
             descendants): those the field names in ``consent=`` and those whose basis is
             consent. Sorted.
         withhold: the ground it is withheld on when the person asks for their information.
+        supply: whether supplying it is voluntary or mandatory, and the consequence of not
+            supplying it (IPP 3(1)); None when the field does not declare it.
     """
 
     record_type: str
@@ -83,6 +86,7 @@ class NoticeField:
     category: DataCategory | None
     consent: tuple[str, ...]
     withhold: WithholdingGround | None
+    supply: Supply | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -94,7 +98,10 @@ class NoticeField:
         return any(covers(granted, purpose) for granted in self.consent)
 
     def use_for(self, purpose: str) -> PurposeUse | None:
-        """The declared use that covers *purpose*, if any."""
+        """The declared use that covers *purpose*, if any: the use declared for *purpose*
+        itself, else for its nearest ancestor. It is the rule a read is decided by (a
+        purpose covers its descendants), so a field has a use for a purpose exactly when
+        code may read it for that purpose."""
         by_id = {use.purpose.id: use for use in self.uses}
         return next((by_id[i] for i in lineage(purpose) if i in by_id), None)
 
@@ -133,6 +140,7 @@ def _field(record_type: str, policy: FieldPolicy) -> NoticeField:
         policy.category,
         tuple(sorted(consent)),
         policy.withhold,
+        policy.supply,
     )
 
 
@@ -182,13 +190,30 @@ class Notice:
         return next((f for f in self.fields() if f.qualified_name == qualified_name), None)
 
     def purposes(self) -> tuple[Purpose, ...]:
-        """Every purpose a field is declared for, in the registry's order, then the rest."""
+        """Every purpose a field is declared for, and every purpose an agreement shares for
+        that some field may be used for; in the registry's order, then the rest."""
         used: dict[str, Purpose] = {}
         for field in self.fields():
             for use in field.uses:
                 used.setdefault(use.purpose.id, use.purpose)
+        for agreement in self.agreements:
+            for ident in agreement.purposes:
+                found = self.purpose(ident)
+                if found is not None and ident not in used and self.fields_for(ident):
+                    used[ident] = found
         ordered = [used.pop(p.id) for p in self.registry if p.id in used]
         return (*ordered, *used.values())
+
+    def fields_for(self, purpose: str) -> tuple[tuple[NoticeField, PurposeUse], ...]:
+        """Every field that may be used for *purpose* (a purpose id), with the use that
+        covers it: those declared for the purpose or for an ancestor of it, as reads are
+        decided. In the notice's order."""
+        found = []
+        for field in self.fields():
+            use = field.use_for(purpose)
+            if use is not None:
+                found.append((field, use))
+        return tuple(found)
 
     def purpose(self, ident: str) -> Purpose | None:
         """The purpose with id *ident*: from the fields' declarations, else the registry."""

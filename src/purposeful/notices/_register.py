@@ -41,6 +41,9 @@ def _purpose(notice: Notice, purpose: Purpose) -> dict[str, Any]:
         "benefit": purpose.benefit,
         "bases": [_basis(b) for b in purpose.bases],
         "retention": retention.describe() if retention is not None else None,
+        # every field code may read for the purpose (declared for it or an ancestor): what
+        # the notice lists under it
+        "fields": [f.qualified_name for f, _ in notice.fields_for(purpose.id)],
     }
 
 
@@ -61,6 +64,11 @@ def _field(notice: Notice, field: NoticeField) -> dict[str, Any]:
         ],
         "consent": list(field.consent),
         "withhold": field.withhold.id if field.withhold is not None else None,
+        "supply": (
+            {"kind": field.supply.kind, "consequence": field.supply.consequence}
+            if field.supply is not None
+            else None
+        ),
     }
 
 

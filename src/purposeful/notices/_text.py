@@ -34,10 +34,11 @@ from .._shared.nztime import long_date
 from ..bases import BasisKind, LawfulBasis, plain_description
 
 if TYPE_CHECKING:
+    from ..supply import Supply
     from ._notice import Notice
     from ._wording import NoticeWording
 
-__all__ = ["basis_text", "notice_document", "notice_html", "notice_markdown"]
+__all__ = ["basis_text", "notice_document", "notice_html", "notice_markdown", "supply_text"]
 
 
 def basis_text(basis: LawfulBasis, wording: NoticeWording) -> str:
@@ -47,6 +48,15 @@ def basis_text(basis: LawfulBasis, wording: NoticeWording) -> str:
     if basis.kind is BasisKind.STATUTE:
         return fill(wording.say("the law ({law})"), {"law": basis.describe()})
     return plain_description(basis)
+
+
+def supply_text(supply: Supply | None, wording: NoticeWording) -> str:
+    """Whether the person must supply a field, and the consequence of not (IPP 3(1)), in
+    the agency's words; for a field that does not declare it, that they can ask us."""
+    if supply is None:
+        return wording.supply_unknown
+    said = wording.supply_mandatory if supply.mandatory else wording.supply_voluntary
+    return f"{said} {supply.consequence}"
 
 
 def _join(items: Sequence[str]) -> str:
@@ -88,14 +98,11 @@ def _why(notice: Notice) -> list[Block]:
     for purpose in notice.purposes():
         used: dict[str, list[str]] = {}
         bases: list[str] = []
-        for field in notice.fields():
-            for use in field.uses:
-                if use.purpose.id == purpose.id:
-                    label = wording.label(field.record_type)
-                    used.setdefault(label, []).append(
-                        wording.field_label(field.record_type, field.name)
-                    )
-                    bases.append(basis_text(use.basis, wording))
+        # every field code may read for the purpose: declared for it or an ancestor
+        for field, use in notice.fields_for(purpose.id):
+            label = wording.label(field.record_type)
+            used.setdefault(label, []).append(wording.field_label(field.record_type, field.name))
+            bases.append(basis_text(use.basis, wording))
         items = [
             (say("How it helps you"), purpose.benefit),
             (
@@ -108,6 +115,22 @@ def _why(notice: Notice) -> list[Block]:
         if retention is not None:
             items.append((say("How long we keep it"), retention.describe()))
         blocks += [Heading(3, purpose.title), *paragraphs(purpose.description), Definitions(items)]
+    return blocks
+
+
+def _supply(notice: Notice) -> list[Block]:
+    wording = notice.wording
+    records = [r for r in notice.records if r.fields]
+    if not records:
+        return []
+    blocks: list[Block] = [Heading(2, wording.supply_heading), *paragraphs(wording.supply_intro)]
+    for record in records:
+        label = wording.label(record.name)
+        items = [
+            (wording.field_label(record.name, f.name), supply_text(f.supply, wording))
+            for f in record.fields
+        ]
+        blocks += [Heading(3, label), Definitions(items)]
     return blocks
 
 
@@ -202,6 +225,7 @@ def notice_document(notice: Notice) -> Document:
     contact += [(wording.say(label), value) for label, value in agency.contact_lines()]
     topics = [
         *_collect(notice),
+        *_supply(notice),
         *_why(notice),
         *_share(notice),
         *_consent(notice),

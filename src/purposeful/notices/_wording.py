@@ -70,6 +70,10 @@ class NoticeWording:
             an empty greeting for none.
         title, intro: the notice's title and opening paragraphs.
         collect_heading, collect_intro, collect_none: what we collect.
+        supply_heading, supply_intro: whether you have to give it to us (IPP 3(1)).
+        supply_mandatory, supply_voluntary: what is said of a field that must be given, or
+            need not be, before the field's own consequence (`purposeful.supply`).
+        supply_unknown: what is said of a field that does not declare it.
         why_heading, why_intro: why, and how it helps you.
         share_heading, share_intro, share_none: who we share it with.
         consent_heading, consent_intro, consent_none, consent_change: what needs consent,
@@ -90,9 +94,10 @@ class NoticeWording:
     title: str = attrs.field(default="How {agency} uses your information", validator=_text)
     intro: str = attrs.field(
         default=(
-            "This notice tells you what information {agency} collects about you, why we "
-            "collect it and how it helps you, who we share it with, what needs your consent, "
-            "and your rights to see and correct your information.\n\n"
+            "This notice tells you what information {agency} collects about you, whether you "
+            "have to give it to us, why we collect it and how it helps you, who we share it "
+            "with, what needs your consent, and your rights to see and correct your "
+            "information.\n\n"
             "We make it from the same descriptions our systems use to control how your "
             "information is used."
         ),
@@ -104,6 +109,22 @@ class NoticeWording:
         validator=_text,
     )
     collect_none: str = attrs.field(default="We do not keep records about you.", validator=_text)
+    supply_heading: str = attrs.field(default="Whether you have to give it to us", validator=_text)
+    supply_intro: str = attrs.field(
+        default=(
+            "For each kind of information, whether you have to give it to us, and what "
+            "happens if you do not."
+        ),
+        validator=_text,
+    )
+    supply_mandatory: str = attrs.field(default="You have to give us this.", validator=_text)
+    supply_voluntary: str = attrs.field(
+        default="It is up to you whether you give us this.", validator=_text
+    )
+    supply_unknown: str = attrs.field(
+        default="Ask us whether you have to give us this, and what happens if you do not.",
+        validator=_text,
+    )
     why_heading: str = attrs.field(
         default="Why we collect it, and how it helps you", validator=_text
     )
