@@ -20,6 +20,7 @@ from .errors import AnnotationError
 from .purposes import Purpose
 from .records import Managed
 from .sensitivity import IN_CONFIDENCE, Level
+from .supply import Supply
 from .withholding import WithholdingGround
 
 __all__ = ["managed"]
@@ -35,6 +36,7 @@ def managed(
     category: DataCategory | str | None = None,
     consent: bool | Iterable[Purpose | str] = False,
     withhold: WithholdingGround | None = None,
+    supply: Supply | None = None,
 ) -> F:
     """Declare a Django model field managed, and return the field itself.
 
@@ -65,6 +67,7 @@ def managed(
         category=category,
         consent=consent,
         withhold=withhold,
+        supply=supply,
     )
     setattr(field, METADATA_KEY, declaration)
     refuse_undecorated()  # until the model is decorated, reading the field is refused

@@ -19,6 +19,7 @@ from _records import CASE_MANAGEMENT, FUNDING_AGREEMENT, SERVICE_AGREEMENT
 from purposeful import CONSENT, SENSITIVE, Actor
 from purposeful.django import managed
 from purposeful.errors import DictStorageWarning
+from purposeful.supply import Mandatory
 from purposeful.web.django import purpose_view
 
 with warnings.catch_warnings():  # a model keeps its values in __dict__: the second tier
@@ -39,6 +40,7 @@ with warnings.catch_warnings():  # a model keeps its values in __dict__: the sec
             models.CharField(max_length=200),
             purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT},
             category="contact",
+            supply=Mandatory("We cannot visit you without it."),
         )
         case_notes = managed(
             models.TextField(blank=True, default=""),

@@ -312,3 +312,11 @@ def test_decisions_on_a_model_equal_those_on_the_equivalent_attrs_record(
     twin = Case("C-9", value, value, value)
     with purposeful.configured(mode=mode):
         assert _decide(row, field, purpose, actor) == _decide(twin, field, purpose, actor)
+
+
+def test_a_django_field_declares_whether_supplying_it_is_voluntary_or_mandatory() -> None:
+    from purposeful.supply import Mandatory
+
+    policy = purposeful.record_policy(DjangoCase)
+    assert policy.fields["address"].supply == Mandatory("We cannot visit you without it.")
+    assert policy.fields["diagnosis"].supply is None
