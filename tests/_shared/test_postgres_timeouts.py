@@ -230,6 +230,23 @@ def test_a_second_thread_is_not_held_by_the_first_ones_hung_call(
     assert store.history(SUBJECT) == []
 
 
+def test_a_call_that_finds_every_connection_busy_waits_no_longer_than_its_timeout(
+    store: PostgresConsentStore, proxy: PausableProxy
+) -> None:
+    store.history(SUBJECT)
+    store._database._pool._size = 1  # the one connection is held by a hung call
+    proxy.pause()
+    first = in_thread(lambda: store.history(SUBJECT))
+    time.sleep(0.1)
+    second, took = timed(lambda: store.history("C-TIMEOUT-2"))
+    assert isinstance(second, StoreUnavailable)
+    assert "every one stayed busy" in str(second)
+    assert TIMEOUT <= took < TIMEOUT + SLACK
+    assert isinstance(first()[0], StoreUnavailable)
+    proxy.resume()
+    assert store.history(SUBJECT) == []
+
+
 def test_a_call_waiting_on_a_lock_holds_no_other_thread_and_is_cancelled_by_the_server(
     postgres_schema: tuple[str, str],
 ) -> None:

@@ -58,6 +58,8 @@ class Session:
     """One connection of a pool, and the deadline of the wait under way on it."""
 
     __slots__ = (
+        "__weakref__",
+        "_socket",
         "busy",
         "connection",
         "deadline",
@@ -65,7 +67,6 @@ class Session:
         "fresh",
         "pool",
         "ready",
-        "socket",
         "spent",
         "waits",
     )
@@ -75,7 +76,8 @@ class Session:
         self.connection = connection
         # A descriptor of its own for the connection's socket: the watchdog shuts the socket
         # down through it, so never through a number libpq has closed and the system reused.
-        self.socket = socket.socket(fileno=os.dup(connection.fileno()))
+        # It is closed with the session, or when the session is collected unclosed.
+        self._socket = weakref.finalize(self, os.close, os.dup(connection.fileno()))
         self.deadline = math.inf
         self.waits = 0  # psycopg's waits under way (one, but for its own cancel on Ctrl-C)
         self.busy = False  # lent to a call
@@ -85,17 +87,31 @@ class Session:
         self.ready = False  # its session is set up
         connection.session = self
 
+    def shut_down(self) -> None:
+        """Shut the connection's socket down: a thread waiting on it wakes at once, with
+        the connection lost (the watchdog's one act)."""
+        descriptor = self._socket.peek()
+        if descriptor is None:  # closed already
+            return
+        handle = socket.socket(fileno=descriptor[2][0])
+        try:
+            handle.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        finally:
+            handle.detach()  # the descriptor stays ours, to close with the session
+
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error):  # it is gone either way
             self.connection.close()
-        self.socket.close()
+        self._socket()
 
     def forget(self) -> None:
         """Close this process's copies of the socket, not the session: in a forked child,
         the session is the parent's."""
         with contextlib.suppress(OSError, psycopg.Error):
             os.close(self.connection.pgconn.socket)
-        self.socket.close()
+        self._socket()
 
 
 class Pool:
@@ -170,7 +186,12 @@ class Pool:
             for session in stale:
                 session.close()
         try:
-            session = Session(self, self._connect())
+            connection = self._connect()
+            try:
+                session = Session(self, connection)
+            except BaseException:  # out of descriptors, say
+                connection.close()
+                raise
         finally:
             with self._lock:
                 self._opening -= 1
@@ -262,8 +283,7 @@ class Pool:
                         continue
                     if session.deadline <= now:
                         session.expired = True
-                        with contextlib.suppress(OSError):
-                            session.socket.shutdown(socket.SHUT_RDWR)
+                        session.shut_down()
                     else:
                         until = min(until, session.deadline)
                 self._asleep_until = until
