@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, LiteralString
 
 from .._shared.checks import storable
-from .._shared.postgres import Connection, PostgresSchema, lock_key, psycopg, sql
+from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, lock_key, psycopg, sql
 from ..errors import ConsentStoreError, InvalidConsentEvent
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row
@@ -113,7 +113,10 @@ class PostgresConsentStore(BaseConsentStore):
             an error message.
         schema: the schema that holds the store's tables; created if missing.
         registry: the purposes events may name; default: the configured registry.
-        connect_timeout: seconds to wait for the server when connecting.
+        timeout: seconds any one wait on the server may take (a statement, connecting, a
+            server that does not answer at all), after which the call raises
+            `StoreUnavailable` and the next one reconnects; see docs/failure-modes.md.
+        connect_timeout: seconds to wait for the server when connecting; default: *timeout*.
 
     The database role needs USAGE on the schema, SELECT and INSERT on its tables and USAGE
     on the events sequence; creating or migrating the tables also needs CREATE. Open the
@@ -133,7 +136,8 @@ class PostgresConsentStore(BaseConsentStore):
         *,
         schema: str = "purposeful",
         registry: PurposeRegistry | None = None,
-        connect_timeout: float = 10,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float | None = None,
     ) -> None:
         super().__init__(registry=registry)
         try:
@@ -147,6 +151,7 @@ class PostgresConsentStore(BaseConsentStore):
                 migrations=MIGRATIONS,
                 error=ConsentStoreError,
                 privileges="SELECT and INSERT on its tables and USAGE on its sequence",
+                timeout=timeout,
                 connect_timeout=connect_timeout,
             )
         except BaseException:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC
 from typing import Any, LiteralString
 
-from .._shared.postgres import Connection, PostgresSchema, sql
+from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, sql
 from ..errors import CorrectionStoreError, InvalidCorrection
 from .store import BaseCorrectionStore
 from .values import Correction, CorrectionStatus
@@ -114,7 +114,10 @@ class PostgresCorrectionStore(BaseCorrectionStore):
             in an error message.
         schema: the schema that holds the store's table; created if missing. It can be the
             consent or sharing store's.
-        connect_timeout: seconds to wait for the server when connecting.
+        timeout: seconds any one wait on the server may take (a statement, connecting, a
+            server that does not answer at all), after which the call raises
+            `StoreUnavailable` and the next one reconnects; see docs/failure-modes.md.
+        connect_timeout: seconds to wait for the server when connecting; default: *timeout*.
 
     The database role needs USAGE on the schema, SELECT, INSERT and UPDATE on its tables and
     USAGE on their sequence; creating or migrating the table also needs CREATE. Open the
@@ -138,7 +141,12 @@ class PostgresCorrectionStore(BaseCorrectionStore):
     _keeps_nul = False  # PostgreSQL's text holds no NUL character
 
     def __init__(
-        self, dsn: str, *, schema: str = "purposeful", connect_timeout: float = 10
+        self,
+        dsn: str,
+        *,
+        schema: str = "purposeful",
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float | None = None,
     ) -> None:
         super().__init__()
         try:
@@ -152,6 +160,7 @@ class PostgresCorrectionStore(BaseCorrectionStore):
                 migrations=MIGRATIONS,
                 error=CorrectionStoreError,
                 privileges="SELECT, INSERT and UPDATE on its tables and USAGE on their sequences",
+                timeout=timeout,
                 connect_timeout=connect_timeout,
             )
         except BaseException:

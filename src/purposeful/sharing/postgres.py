@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, LiteralString
 
-from .._shared.postgres import Connection, PostgresSchema, sql
+from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, sql
 from ..errors import SharingStoreError
 from .store import BaseSharingStore, duplicate_notice
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
@@ -159,7 +159,10 @@ class PostgresSharingStore(BaseSharingStore):
             an error message.
         schema: the schema that holds the store's tables; created if missing. It can be the
             consent store's.
-        connect_timeout: seconds to wait for the server when connecting.
+        timeout: seconds any one wait on the server may take (a statement, connecting, a
+            server that does not answer at all), after which the call raises
+            `StoreUnavailable` and the next one reconnects; see docs/failure-modes.md.
+        connect_timeout: seconds to wait for the server when connecting; default: *timeout*.
 
     The database role needs USAGE on the schema, SELECT, INSERT and UPDATE on its tables and
     USAGE on their sequences; creating or migrating the tables also needs CREATE. Open the
@@ -174,7 +177,12 @@ class PostgresSharingStore(BaseSharingStore):
     """
 
     def __init__(
-        self, dsn: str, *, schema: str = "purposeful", connect_timeout: float = 10
+        self,
+        dsn: str,
+        *,
+        schema: str = "purposeful",
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float | None = None,
     ) -> None:
         super().__init__()
         try:
@@ -192,6 +200,7 @@ class PostgresSharingStore(BaseSharingStore):
                 migrations=MIGRATIONS,
                 error=SharingStoreError,
                 privileges="SELECT, INSERT and UPDATE on its tables and USAGE on their sequences",
+                timeout=timeout,
                 connect_timeout=connect_timeout,
             )
         except BaseException:
