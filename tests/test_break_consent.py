@@ -139,3 +139,28 @@ def test_prefetch_of_hostile_input_changes_no_decision_and_logs_no_subject(
     assert "C-BRK-SECRET" not in caplog.text
     assert "C-BRK-SECRET" not in str(refusal.value)
     assert len(CACHE) == 0
+
+
+class _UnreachableStore(VersionedChecker):
+    """A store whose server does not answer: its stamp is `StoreUnavailable` after its
+    timeout, and so would its answers be."""
+
+    def consent_version(self) -> int:
+        raise purposeful.errors.StoreUnavailable("the consent store's server did not answer")
+
+
+def test_a_store_that_cannot_be_reached_is_waited_on_once_per_scope_not_twice(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    records = [BreakConsentCase(f"C-BRK-{n}", "private notes", "Waikato") for n in range(3)]
+    checker = _UnreachableStore(True)
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER, consent=checker) as scope:
+        scope.prefetch_consent(records)
+        for record in records:
+            with pytest.raises(purposeful.PurposeViolation) as refusal:
+                _ = record.case_notes
+            assert refusal.value.decision.reason_codes == ("consent-check-failed",)
+        assert record.region == "Waikato"  # a field that needs no consent is read
+    assert checker.asked == 0  # the answers were not asked for: a second wait
+    assert "StoreUnavailable" in caplog.text
+    assert "C-BRK" not in caplog.text

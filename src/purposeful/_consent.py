@@ -43,7 +43,7 @@ from typing import Any
 
 from ._guard import scope_var
 from .decisions import ConsentStatus, Reason
-from .errors import ConfigurationError
+from .errors import ConfigurationError, StoreUnavailable
 from .purposes import Purpose
 from .typing import ConsentChecker
 
@@ -60,6 +60,16 @@ _NOBODY: Answer = ((Reason.CONSENT_NOT_HELD,), None)
 #: question; past it, the rest are asked as they are read.
 _EXPECTED_KEPT = 5_000
 _UNREAD = object()
+
+
+class _Unavailable:
+    """The stamp of a checker whose store said it cannot be reached (`StoreUnavailable`):
+    its answers would fail too, so the scope's reads are refused without asking again."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: StoreUnavailable) -> None:
+        self.error = error
 
 
 def ask_consent(checker: ConsentChecker, subject: str, purpose: Purpose, at: datetime) -> Answer:
@@ -275,6 +285,10 @@ class ConsentAnswers:
         stamp = self._stamp
         if stamp is None:
             return missing
+        if isinstance(stamp, _Unavailable):  # one wait on a hung store per scope, not two
+            _failed(checker, stamp.error, self._purpose)
+            self._answers.update(dict.fromkeys(missing, _FAILED))
+            return []
         left = []
         purpose, at, answers = self._purpose.id, self._at, self._answers
         for subject in missing:
@@ -340,9 +354,12 @@ _tokens: dict[int, tuple[weakref.ref[Any], object]] = {}
 
 def _stamp_of(checker: Any) -> Hashable | None:
     """(the checker's token, its stamp), read now; None when its answers cannot be kept
-    across scopes (it cannot say, it failed, or it cannot be told apart from another)."""
+    across scopes (it cannot say, it failed, or it cannot be told apart from another); an
+    `_Unavailable` when its store said it cannot be reached."""
     try:
         stamp = checker.consent_version()
+    except StoreUnavailable as exc:
+        return _Unavailable(exc)
     except Exception:  # the snapshot will fail (and say so) or answer uncached
         return None
     try:

@@ -252,11 +252,27 @@ def test_a_failed_stamp_read_still_answers_uncached(
     counting: CountingStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken() -> object:
-        raise StoreUnavailable("down (test)")
+        raise RuntimeError("the stamp cannot be read (test)")
 
     monkeypatch.setattr(counting, "consent_version", broken)
     with use(CASE_MANAGEMENT, actor=CASEWORKER):
         assert read_all(cases()) == expected()
+
+
+def test_a_store_unavailable_for_its_stamp_is_not_asked_again_in_the_scope(
+    counting: CountingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the store said it cannot be reached within its timeout: asking for the answers would
+    # wait as long again, to the same refusal
+    def down() -> object:
+        raise StoreUnavailable("down (test)")
+
+    monkeypatch.setattr(counting, "consent_version", down)
+    with use(CASE_MANAGEMENT, actor=CASEWORKER) as scope:
+        scope.prefetch_consent(cases())
+        assert set(read_all(cases()).values()) == {"refused"}
+    assert {d.reasons for d in scope.decisions} == {(Reason.CONSENT_CHECK_FAILED,)}
+    assert counting.snapshots == []  # the answers were never asked for
 
 
 class SlowChecker:
