@@ -26,6 +26,7 @@ from purposeful.consent import (
     ConsentEvent,
     ConsentMethod,
     ConsentState,
+    Incapacity,
     Relationship,
     Representative,
 )
@@ -116,8 +117,19 @@ def test_reopening_keeps_every_event_exactly_as_recorded(
     postgres_schema: tuple[str, str],
 ) -> None:
     dsn, schema = postgres_schema
-    welfare_guardian = Representative(Relationship.WELFARE_GUARDIAN, "FAM-2021-485-000123")
-    kaumatua = Representative(Relationship.OTHER, "named by the person", detail="kaumātua")
+    welfare_guardian = Representative(
+        Relationship.WELFARE_GUARDIAN,
+        "FAM-2021-485-000123",
+        "staff-0311",
+        MARCH - timedelta(days=2),
+    )
+    attorney = Representative(
+        Relationship.PERSONAL_CARE_ATTORNEY,
+        "EPA-2019-0042",
+        "staff-0007",
+        MARCH - timedelta(days=1),
+        Incapacity(MARCH - timedelta(days=40), "cert:2026-0091"),
+    )
     with PostgresConsentStore(dsn, schema=schema) as store:
         recorded = [
             store.give(
@@ -130,7 +142,7 @@ def test_reopening_keeps_every_event_exactly_as_recorded(
                 expires_at=MARCH + timedelta(days=365, microseconds=7),
                 evidence="recording 2026-03-02/17",
             ),
-            store.renew("C-1001", "research", at=MARCH + timedelta(days=30), by=kaumatua),
+            store.renew("C-1001", "research", at=MARCH + timedelta(days=30), by=attorney),
             store.revoke(
                 "C-1001",
                 "research",
