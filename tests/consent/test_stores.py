@@ -20,7 +20,6 @@ from purposeful.consent import (
     ConsentStatus,
     ConsentStore,
     ExpiringConsent,
-    LegacyRepresentative,
     Person,
     Relationship,
     Representative,
@@ -457,51 +456,6 @@ BAD_WRITES: dict[str, tuple[BadCall, type[Exception]]] = {
             "research",
             at=T0 + DAY,
             by=Representative(Relationship.PARENT, " ", "staff-1", T0),
-        ),
-        InvalidConsentEvent,
-    ),
-    "a representative whose evidence is a description": (
-        lambda s, _: s.give(
-            SUBJECT,
-            "research",
-            at=T0 + DAY,
-            by=Representative(Relationship.PARENT, "mother of the child", "staff-1", T0),
-        ),
-        InvalidConsentEvent,
-    ),
-    "a legacy 'other' relationship on a new representative": (
-        lambda s, _: s.give(
-            SUBJECT,
-            "research",
-            at=T0 + DAY,
-            by=Representative(Relationship.OTHER, "letter-7", "staff-1", T0),
-        ),
-        InvalidConsentEvent,
-    ),
-    "an attorney for property": (
-        lambda s, _: s.give(
-            SUBJECT,
-            "research",
-            at=T0 + DAY,
-            by=Representative(Relationship.PROPERTY_ATTORNEY, "EPA-7", "staff-1", T0),
-        ),
-        InvalidConsentEvent,
-    ),
-    "a personal-care attorney with no incapacity recorded": (
-        lambda s, _: s.withdraw(
-            SUBJECT,
-            CASE_MANAGEMENT,
-            at=T0 + DAY,
-            by=Representative(Relationship.PERSONAL_CARE_ATTORNEY, "EPA-7", "staff-1", T0),
-        ),
-        InvalidConsentEvent,
-    ),
-    "a legacy representative": (
-        lambda s, _: s.give(
-            SUBJECT,
-            "research",
-            at=T0 + DAY,
-            by=LegacyRepresentative(Relationship.PARENT, "parent of the child"),
         ),
         InvalidConsentEvent,
     ),
