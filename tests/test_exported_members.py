@@ -174,6 +174,8 @@ PACKAGES = {
         "ConsentStatus",
         "ConsentStore",
         "ExpiringConsent",
+        "Incapacity",
+        "LegacyRepresentative",
         "MemoryConsentStore",
         "Person",
         "Relationship",

@@ -29,7 +29,12 @@ ASKED = (
     "service-delivery.case-management",
     "service-delivery.referral",
 )
-GUARDIAN = Representative(Relationship.WELFARE_GUARDIAN, "PPPR Act order FAM-2023-485-000777")
+GUARDIAN = Representative(
+    Relationship.WELFARE_GUARDIAN,
+    evidence="FAM-2023-485-000777",
+    verified_by="staff-0311",
+    verified_at=datetime(2025, 2, 1, tzinfo=UTC),
+)
 AGENCY = Agency("staff-0042", "not validly given")
 
 # one event: (subject number, purpose, state, day, expiry in days or None, by a representative)

@@ -32,7 +32,12 @@ OTHER = "client-6L3X-private"
 VALUE = "disclosed at home visit 7Z"
 REFERRAL = "service-delivery.referral"
 MICROSECOND = timedelta(microseconds=1)
-GUARDIAN = Representative(Relationship.WELFARE_GUARDIAN, "PPPR Act order FAM-2023-485-000777")
+GUARDIAN = Representative(
+    Relationship.WELFARE_GUARDIAN,
+    evidence="FAM-2023-485-000777",
+    verified_by="staff-0311",
+    verified_at=datetime(2025, 2, 1, tzinfo=UTC),
+)
 GIVEN_AT = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 ENDED_AT = datetime(
     2025, 3, 5, 14, 0, tzinfo=UTC

@@ -26,6 +26,8 @@ from purposeful.consent import (
     ConsentEvent,
     ConsentMethod,
     ConsentState,
+    Incapacity,
+    LegacyRepresentative,
     Relationship,
     Representative,
 )
@@ -43,7 +45,12 @@ try:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from purposeful.consent.postgres import SCHEMA_VERSION, STORE_KIND, PostgresConsentStore
+    from purposeful.consent.postgres import (
+        MIGRATIONS,
+        SCHEMA_VERSION,
+        STORE_KIND,
+        PostgresConsentStore,
+    )
 except ImportError:  # pragma: no cover - depends on the environment
     if os.environ.get("CI", "").lower() == "true":
         raise
@@ -116,8 +123,19 @@ def test_reopening_keeps_every_event_exactly_as_recorded(
     postgres_schema: tuple[str, str],
 ) -> None:
     dsn, schema = postgres_schema
-    welfare_guardian = Representative(Relationship.WELFARE_GUARDIAN, "FAM-2021-485-000123")
-    kaumatua = Representative(Relationship.OTHER, "named by the person", detail="kaumātua")
+    welfare_guardian = Representative(
+        Relationship.WELFARE_GUARDIAN,
+        "FAM-2021-485-000123",
+        "staff-0311",
+        MARCH - timedelta(days=2),
+    )
+    attorney = Representative(
+        Relationship.PERSONAL_CARE_ATTORNEY,
+        "EPA-2019-0042",
+        "staff-0007",
+        MARCH - timedelta(days=1),
+        Incapacity(MARCH - timedelta(days=40), "cert:2026-0091"),
+    )
     with PostgresConsentStore(dsn, schema=schema) as store:
         recorded = [
             store.give(
@@ -130,7 +148,7 @@ def test_reopening_keeps_every_event_exactly_as_recorded(
                 expires_at=MARCH + timedelta(days=365, microseconds=7),
                 evidence="recording 2026-03-02/17",
             ),
-            store.renew("C-1001", "research", at=MARCH + timedelta(days=30), by=kaumatua),
+            store.renew("C-1001", "research", at=MARCH + timedelta(days=30), by=attorney),
             store.revoke(
                 "C-1001",
                 "research",
@@ -470,6 +488,52 @@ def test_an_older_store_is_migrated_forward(
         (SCHEMA_VERSION,)
     ]
     assert count(admin, schema) == 1
+
+
+def test_a_version_1_store_reads_its_representatives_back_as_legacy(
+    postgres_schema: tuple[str, str], admin: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    dsn, schema = postgres_schema
+    run(admin, schema, "CREATE SCHEMA {schema}")
+    run(
+        admin,
+        schema,
+        "CREATE TABLE {schema}.purposeful_store (only_row boolean PRIMARY KEY DEFAULT true "
+        "CHECK (only_row), kind text NOT NULL, version integer NOT NULL)",
+    )
+    run(admin, schema, "INSERT INTO {schema}.purposeful_store VALUES (true, %s, 1)", [STORE_KIND])
+    for statement in MIGRATIONS[0]:
+        run(admin, schema, statement)
+    run(
+        admin,
+        schema,
+        "INSERT INTO {schema}.consent_events (event_id, subject, purpose, state, expressed_at, "
+        "by_kind, by_relationship, by_authority, by_detail, method, notice_version) VALUES "
+        "('e1', 'C-1001', 'research', 'given', %s, 'representative', 'attorney', "
+        "'EPA 2019/42', NULL, 'written', 'unversioned'), "
+        "('e2', 'C-1001', 'research', 'withdrawn', %s, 'representative', 'other', "
+        "'named at intake', 'kuia', 'written', 'unversioned')",
+        [MARCH, MARCH + timedelta(days=1)],
+    )
+    attorney = Representative(
+        Relationship.PERSONAL_CARE_ATTORNEY,
+        "EPA-2019-0042",
+        "staff-0007",
+        MARCH,
+        Incapacity(MARCH - timedelta(days=40), "cert:2026-0091"),
+    )
+    with PostgresConsentStore(dsn, schema=schema) as store:
+        assert [event.by for event in store.history("C-1001")] == [
+            LegacyRepresentative(Relationship.ATTORNEY, "EPA 2019/42"),
+            LegacyRepresentative(Relationship.OTHER, "named at intake", "kuia"),
+        ]
+        store.give("C-1001", "research", at=MARCH + timedelta(days=2), by=attorney)
+        assert store.consent_in_force("C-1001", "research", MARCH + timedelta(days=2))
+    assert run(admin, schema, "SELECT version FROM {schema}.purposeful_store") == [
+        (SCHEMA_VERSION,)
+    ]
+    with PostgresConsentStore(dsn, schema=schema) as again:
+        assert again.history("C-1001")[-1].by == attorney
 
 
 @pytest.mark.parametrize(

@@ -210,7 +210,11 @@ def test_generated_histories_are_valid_time_ordered_and_in_utc(
             assert isinstance(event.by, Person | Representative)
         if isinstance(event.by, Representative):
             assert isinstance(event.by.relationship, Relationship)
-            assert event.by.authority.strip()
+            assert event.by.relationship is not Relationship.PROPERTY_ATTORNEY
+            assert event.by.evidence.strip()
+            if event.by.relationship is Relationship.PERSONAL_CARE_ATTORNEY:
+                assert event.by.incapacity is not None
+                assert event.by.incapacity.at <= event.at
         if event.state is ConsentState.RENEWED:
             before = [
                 e
@@ -506,7 +510,9 @@ def test_a_question_in_another_timezone_means_the_same_instant(
 
 
 def test_a_representatives_consent_counts_as_the_persons(store: BaseConsentStore) -> None:
-    guardian = Representative(Relationship.WELFARE_GUARDIAN, "PPPR order FAM-2023-485-0001")
+    guardian = Representative(
+        Relationship.WELFARE_GUARDIAN, "FAM-2023-485-0001", "staff-0311", T0 - timedelta(days=3)
+    )
     store.give(SUBJECT, CASE_MANAGEMENT, at=T0, by=guardian)
     assert store.consent_in_force(SUBJECT, CASE_MANAGEMENT, T0)
     store.withdraw(SUBJECT, CASE_MANAGEMENT, at=T0 + timedelta(days=1), by=guardian)

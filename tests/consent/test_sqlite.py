@@ -25,6 +25,7 @@ from purposeful.consent import (
     ConsentEvent,
     ConsentMethod,
     ConsentState,
+    Incapacity,
     Relationship,
     Representative,
     export_records,
@@ -86,8 +87,16 @@ def opened(sqlite_path: Path) -> Iterator[Callable[..., SQLiteConsentStore]]:
 
 
 def every_kind_of_event() -> list[ConsentEvent]:
-    parent = Representative(Relationship.PARENT, "parent of a child under 16")
-    friend = Representative(Relationship.OTHER, "named on the intake form", detail="aunt")
+    parent = Representative(
+        Relationship.PARENT, "FAM-2024-485-000321", "staff-17", T0 - timedelta(days=2)
+    )
+    attorney = Representative(
+        Relationship.PERSONAL_CARE_ATTORNEY,
+        "EPA-2019-0042",
+        "staff-17",
+        T0.astimezone(timezone(timedelta(hours=13))),
+        Incapacity(T0 - timedelta(days=30, microseconds=1), "cert:2025-0091"),
+    )
     return [
         ConsentEvent(
             SECRET,
@@ -105,7 +114,7 @@ def every_kind_of_event() -> list[ConsentEvent]:
             "research",
             ConsentState.RENEWED,
             T0.astimezone(timezone(timedelta(hours=13))) + timedelta(days=300),
-            by=friend,
+            by=attorney,
             method=ConsentMethod.VERBAL_RECORDED_BY_STAFF,
             expires_at=T0 + timedelta(days=700),
         ),
@@ -129,7 +138,7 @@ def test_the_file_is_in_wal_mode_with_schema_version_and_application_id(
     sqlite_store: SQLiteConsentStore, sqlite_path: Path
 ) -> None:
     assert pragma(sqlite_path, "journal_mode") == "wal"
-    assert pragma(sqlite_path, "user_version") == len(sqlite_module._MIGRATIONS) == 1
+    assert pragma(sqlite_path, "user_version") == len(sqlite_module._MIGRATIONS) == 2
     assert pragma(sqlite_path, "application_id") == APPLICATION_ID
 
 
@@ -269,7 +278,7 @@ def test_an_older_schema_is_migrated_forward_keeping_every_event(
     monkeypatch.setattr(sqlite_module, "_MIGRATIONS", [*sqlite_module._MIGRATIONS, step])
 
     again = opened()
-    assert pragma(sqlite_path, "user_version") == 2
+    assert pragma(sqlite_path, "user_version") == len(sqlite_module._MIGRATIONS)
     assert again.history(SECRET) == events
     connection = raw(sqlite_path)
     names = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
@@ -282,11 +291,13 @@ def test_a_failing_migration_changes_nothing(
 ) -> None:
     opened().give("someone", "research", at=T0)
     broken = ("CREATE TABLE consent_notes (note TEXT)", "THIS IS NOT SQL")
+
+    current = len(sqlite_module._MIGRATIONS)
     monkeypatch.setattr(sqlite_module, "_MIGRATIONS", [*sqlite_module._MIGRATIONS, broken])
 
     with pytest.raises(ConsentStoreError, match=str(sqlite_path)):
         opened()
-    assert pragma(sqlite_path, "user_version") == 1
+    assert pragma(sqlite_path, "user_version") == current
     connection = raw(sqlite_path)
     names = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
     connection.close()

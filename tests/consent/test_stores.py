@@ -39,8 +39,18 @@ REFERRAL = "service-delivery.referral"
 T0 = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 DAY = timedelta(days=1)
 NZ = timezone(timedelta(hours=13), "NZDT")
-GUARDIAN = Representative(Relationship.WELFARE_GUARDIAN, "PPPR Act order FAM-2023-485-000777")
-WHANAU = Representative(Relationship.OTHER, "named by the person at intake", "kuia")
+GUARDIAN = Representative(
+    Relationship.WELFARE_GUARDIAN,
+    evidence="FAM-2023-485-000777",
+    verified_by="staff-0311",
+    verified_at=datetime(2025, 2, 1, tzinfo=UTC),
+)
+WHANAU = Representative(
+    Relationship.WRITTEN_AUTHORITY,
+    evidence="intake/2025-0042",
+    verified_by="staff-0007",
+    verified_at=datetime(2025, 2, 27, 23, 0, tzinfo=timezone(timedelta(hours=13))),
+)
 AGENCY = Agency("staff-0007", "consent was obtained without a current notice")
 
 
@@ -344,15 +354,18 @@ def test_export_gives_one_consent_record_per_event_in_iso_27560_shape(
     assert first["evidence"] == "form-0001"
     assert first["hasNotice"] == {"version": "2025-02"}
     assert renewal["isIndicatedBy"] == {
-        "type": "representative-of-data-subject",
+        "type": "dpv:GuardianOfDataSubject",
         "relationship": "welfare-guardian",
-        "authority": "PPPR Act order FAM-2023-485-000777",
+        "evidence": "FAM-2023-485-000777",
+        "verified_by": "staff-0311",
+        "verified_at": "2025-02-01T00:00:00+00:00",
     }
     assert withdrawal["isIndicatedBy"] == {
         "type": "representative-of-data-subject",
-        "relationship": "other",
-        "authority": "named by the person at intake",
-        "detail": "kuia",
+        "relationship": "written-authority",
+        "evidence": "intake/2025-0042",
+        "verified_by": "staff-0007",
+        "verified_at": "2025-02-27T10:00:00+00:00",
     }
     assert withdrawal["expiry_time"] is None
     assert revocation["isIndicatedBy"] == {
@@ -424,7 +437,7 @@ BAD_WRITES: dict[str, tuple[BadCall, type[Exception]]] = {
             SUBJECT,
             "research",
             at=T0 + DAY,
-            by=Representative(None, "court order 123"),  # type: ignore[arg-type]
+            by=Representative(None, "FAM-123", "staff-1", T0),  # type: ignore[arg-type]
         ),
         InvalidConsentEvent,
     ),
@@ -433,19 +446,16 @@ BAD_WRITES: dict[str, tuple[BadCall, type[Exception]]] = {
             SUBJECT,
             "research",
             at=T0 + DAY,
-            by=Representative("parent", "birth certificate"),  # type: ignore[arg-type]
+            by=Representative("parent", "FAM-123", "staff-1", T0),  # type: ignore[arg-type]
         ),
         InvalidConsentEvent,
     ),
-    "a representative with no authority": (
+    "a representative with no evidence": (
         lambda s, _: s.give(
-            SUBJECT, "research", at=T0 + DAY, by=Representative(Relationship.PARENT, " ")
-        ),
-        InvalidConsentEvent,
-    ),
-    "an 'other' representative without detail": (
-        lambda s, _: s.give(
-            SUBJECT, "research", at=T0 + DAY, by=Representative(Relationship.OTHER, "letter")
+            SUBJECT,
+            "research",
+            at=T0 + DAY,
+            by=Representative(Relationship.PARENT, " ", "staff-1", T0),
         ),
         InvalidConsentEvent,
     ),
@@ -499,9 +509,12 @@ BAD_WRITES: dict[str, tuple[BadCall, type[Exception]]] = {
         lambda s, _: s.give(SUBJECT, "research", at=T0 + DAY, evidence="form\x00 1"),
         InvalidConsentEvent,
     ),
-    "an unpaired surrogate in a representative's authority": (
+    "an unpaired surrogate in a representative's evidence": (
         lambda s, _: s.give(
-            SUBJECT, "research", at=T0 + DAY, by=Representative(Relationship.PARENT, "\ud800")
+            SUBJECT,
+            "research",
+            at=T0 + DAY,
+            by=Representative(Relationship.PARENT, "\ud800", "staff-1", T0),
         ),
         InvalidConsentEvent,
     ),

@@ -1,8 +1,12 @@
 """Consent: per subject and purpose, given, refused, withdrawn, revoked, expired or renewed.
 
-DPV's Mana Whakahaere principle asks that people can act on choices about their
-information; some of them are children or adults with dementia, so a representative can act
-for them. The history is append-only; the current state is derived from it by the rules in
+DPUP's Mana Whakahaere principle asks that people can act on choices about their
+information; some of them are children or adults with dementia, and someone may act for
+them. Whether someone may is decided case by case, never by age: a `Representative` records
+the kind of authority, its evidence, who verified it and when (and, for an attorney for
+personal care and welfare, the recorded `Incapacity` without which they cannot act).
+
+The history is append-only; the current state is derived from it by the rules in
 `purposeful.consent.rules`. Stores:
 
 - `MemoryConsentStore`, for tests;
@@ -18,6 +22,8 @@ from .events import (
     Agency,
     ConsentEvent,
     ConsentMethod,
+    Incapacity,
+    LegacyRepresentative,
     Person,
     Relationship,
     Representative,
@@ -37,6 +43,8 @@ __all__ = [
     "ConsentStatus",
     "ConsentStore",
     "ExpiringConsent",
+    "Incapacity",
+    "LegacyRepresentative",
     "MemoryConsentStore",
     "Person",
     "Relationship",

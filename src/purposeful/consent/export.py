@@ -4,9 +4,21 @@ One JSON-ready record per event, shaped after ISO/IEC TS 27560:2023 (consent rec
 information structure) as the W3C Data Privacy Vocabulary (DPV) guide implements it: DPV
 property names where the vocabulary has one (``hasDataSubject``, ``hasPurpose``,
 ``hasConsentStatus``, ``isIndicatedBy``, ``isIndicatedAtTime``, ``hasIndicationMethod``,
-``hasNotice``), and plain names for what DPV does not name. Someone acting for the person
-is typed ``representative-of-data-subject`` with their relationship: DPV's own
-``Representative`` is a controller's representative, a different thing.
+``hasNotice``), and plain names for what DPV does not name.
+
+Someone acting for the person is typed with DPV's own term where one fits, and their
+relationship, evidence reference and verification are given with it:
+
+- a parent: ``dpv:ParentOfDataSubject``;
+- a guardian or a welfare guardian: ``dpv:GuardianOfDataSubject``;
+- an attorney (for personal care and welfare, or for property), someone with the person's
+  written authority, or another court appointment: ``representative-of-data-subject``, a
+  plain name, since DPV has no term for them.
+
+DPV's ``Representative`` is a controller's representative, a different thing, so it is
+never used. Events recorded before representatives carried their authority
+(`LegacyRepresentative`) keep their recorded ``authority`` and ``detail`` instead, and no
+verification.
 
 The records hold the subject identifier: they are for the person's own subject-access
 bundle, not for logs.
@@ -19,9 +31,9 @@ from typing import Any
 
 from ..decisions import ConsentState
 from ..purposes import PurposeRegistry
-from .events import Agency, ConsentEvent, Representative
+from .events import Agency, ConsentEvent, LegacyRepresentative, Relationship, Representative
 
-__all__ = ["SCHEMA", "export_records"]
+__all__ = ["DPV_REPRESENTATIVES", "SCHEMA", "UNTYPED_REPRESENTATIVE", "export_records"]
 
 SCHEMA = "ISO/IEC TS 27560:2023; DPV consent record"
 
@@ -33,6 +45,17 @@ _DPV_STATUS = {
     ConsentState.EXPIRED: "dpv:ConsentExpired",
     ConsentState.RENEWED: "dpv:RenewedConsentGiven",
 }
+
+#: The DPV entity type of a representative, for the relationships DPV names.
+DPV_REPRESENTATIVES = {
+    Relationship.PARENT: "dpv:ParentOfDataSubject",
+    Relationship.GUARDIAN: "dpv:GuardianOfDataSubject",
+    Relationship.WELFARE_GUARDIAN: "dpv:GuardianOfDataSubject",
+}
+
+#: The type of a representative DPV has no term for (an attorney, a written authority,
+#: another court appointment).
+UNTYPED_REPRESENTATIVE = "representative-of-data-subject"
 
 
 def export_records(
@@ -48,7 +71,20 @@ def _record(event: ConsentEvent, registry: PurposeRegistry) -> dict[str, Any]:
     indicated_by: dict[str, Any]
     if isinstance(by, Representative):
         indicated_by = {
-            "type": "representative-of-data-subject",
+            "type": DPV_REPRESENTATIVES.get(by.relationship, UNTYPED_REPRESENTATIVE),
+            "relationship": by.relationship.value,
+            "evidence": by.evidence,
+            "verified_by": by.verified_by,
+            "verified_at": by.verified_at.isoformat(),
+        }
+        if by.incapacity is not None:
+            indicated_by["incapacity"] = {
+                "at": by.incapacity.at.isoformat(),
+                "evidence": by.incapacity.evidence,
+            }
+    elif isinstance(by, LegacyRepresentative):
+        indicated_by = {
+            "type": DPV_REPRESENTATIVES.get(by.relationship, UNTYPED_REPRESENTATIVE),
             "relationship": by.relationship.value,
             "authority": by.authority,
         }

@@ -79,6 +79,18 @@ MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
             ON {schema}.consent_events (expires_at) WHERE expires_at IS NOT NULL
         """,
     ),
+    # Version 2: a representative's verification and, for an attorney for personal care
+    # and welfare, the recorded lack of capacity. Rows of version 1 keep them empty and
+    # read back as a `LegacyRepresentative`.
+    (
+        """
+        ALTER TABLE {schema}.consent_events
+            ADD COLUMN IF NOT EXISTS by_verified_by text,
+            ADD COLUMN IF NOT EXISTS by_verified_at timestamptz,
+            ADD COLUMN IF NOT EXISTS by_incapacity_at timestamptz,
+            ADD COLUMN IF NOT EXISTS by_incapacity_evidence text
+        """,
+    ),
 )
 
 #: The version this purposeful writes.
@@ -101,6 +113,10 @@ EVENT_COLUMNS = (
     "method",
     "notice_version",
     "evidence",
+    "by_verified_by",
+    "by_verified_at",
+    "by_incapacity_at",
+    "by_incapacity_evidence",
 )
 
 

@@ -68,15 +68,31 @@ _SCHEMA_V1 = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
+#: Version 2: a representative's verification and, for an attorney for personal care and
+#: welfare, the recorded lack of capacity. Rows of version 1 keep them empty and read back
+#: as a `LegacyRepresentative`; a representative's kind and evidence stay in
+#: ``relationship`` and ``authority``.
+_SCHEMA_V2 = (
+    "ALTER TABLE consent_events ADD COLUMN verified_by TEXT",
+    "ALTER TABLE consent_events ADD COLUMN verified_us INTEGER "
+    "CHECK (verified_us IS NULL OR typeof(verified_us) = 'integer')",
+    "ALTER TABLE consent_events ADD COLUMN incapacity_us INTEGER "
+    "CHECK (incapacity_us IS NULL OR typeof(incapacity_us) = 'integer')",
+    "ALTER TABLE consent_events ADD COLUMN incapacity_evidence TEXT",
+)
+
 #: The forward migrations: step *n* (0-based) takes a file from schema version *n* to
 #: *n + 1*. Version 1 is the initial schema. Append steps; never edit one that has shipped.
-_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1]
+_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1, _SCHEMA_V2]
 
 _COLUMNS = (
     "event_id, subject, purpose, state, at_us, expires_us, by_kind, relationship, authority, "
-    "detail, actor, reason, method, notice_version, evidence"
+    "detail, actor, reason, method, notice_version, evidence, verified_by, verified_us, "
+    "incapacity_us, incapacity_evidence"
 )
-_INSERT = f"INSERT INTO consent_events ({_COLUMNS}) VALUES ({', '.join('?' * 15)})"
+#: The positions in `_COLUMNS` (and `events.ROW_FIELDS`) of times, kept as microseconds.
+_TIMES = (4, 5, 16, 17)
+_INSERT = f"INSERT INTO consent_events ({_COLUMNS}) VALUES ({', '.join('?' * 19)})"
 _HISTORY = f"SELECT {_COLUMNS} FROM consent_events WHERE subject = ? ORDER BY seq"
 _STAMP = "SELECT seq FROM sqlite_sequence WHERE name = 'consent_events'"
 #: Subjects per batch query: well under SQLite's oldest limit of 999 parameters.
@@ -216,10 +232,11 @@ class SQLiteConsentStore(BaseConsentStore):
 
     def _event(self, row: tuple[Any, ...]) -> ConsentEvent:
         try:
-            at_us, expires_us = row[4], row[5]
-            at = moment(at_us)
-            expires_at = None if expires_us is None else moment(expires_us)
-            return from_row((*row[:4], at, expires_at, *row[6:]))
+            values = list(row)
+            for index in _TIMES:
+                if values[index] is not None:
+                    values[index] = moment(values[index])
+            return from_row(values)
         except (ValueError, TypeError, OverflowError):
             # `from None`: the cause would quote the stored content.
             raise self._file.corrupt("an event that is not a valid consent event") from None
@@ -246,11 +263,8 @@ def _for_many(subjects: int, purposes: int) -> str:
 
 def _row(event: ConsentEvent) -> tuple[Any, ...]:
     """*event* as the events table's values: `to_row` with times as microseconds."""
-    row = to_row(event)
-    expires_at = row[5]
-    return (
-        *row[:4],
-        micros(row[4]),
-        None if expires_at is None else micros(expires_at),
-        *row[6:],
-    )
+    row = list(to_row(event))
+    for index in _TIMES:
+        if row[index] is not None:
+            row[index] = micros(row[index])
+    return tuple(row)

@@ -27,7 +27,14 @@ from .._shared.store import ClosableStore
 from ..decisions import ConsentState, ConsentStatus
 from ..errors import InvalidConsentEvent
 from ..purposes import Purpose, PurposeRegistry
-from .events import Agency, ConsentEvent, ConsentMethod, Expresser, Person
+from .events import (
+    Agency,
+    ConsentEvent,
+    ConsentMethod,
+    Expresser,
+    LegacyRepresentative,
+    Person,
+)
 from .rules import check_fits, status_at, steady_between
 
 __all__ = ["BaseConsentStore", "ConsentStore", "ExpiringConsent"]
@@ -112,7 +119,8 @@ class BaseConsentStore(ClosableStore):
         """Append *event* to the history and return it.
 
         Raises:
-            InvalidConsentEvent: not a `ConsentEvent`, or it does not fit the history (a
+            InvalidConsentEvent: not a `ConsentEvent`; by a `LegacyRepresentative` (which
+                only older events read back with); or it does not fit the history (a
                 renewal with nothing to renew, a repeated event id).
             UnknownPurpose: its purpose is not in the registry.
             StoreClosed: the store is closed.
@@ -123,6 +131,12 @@ class BaseConsentStore(ClosableStore):
             raise InvalidConsentEvent(
                 f"record() takes a ConsentEvent, not {type(event).__name__}; or use give(), "
                 f"withdraw() and the other helpers"
+            )
+        if isinstance(event.by, LegacyRepresentative):
+            raise InvalidConsentEvent(
+                "a LegacyRepresentative is how events recorded before representatives "
+                "carried their authority read back; record a new event by a "
+                "Representative(relationship, evidence=..., verified_by=..., verified_at=...)"
             )
         self.registry.get(event.purpose)
         self._append(event, lambda history: check_fits(event, history))

@@ -36,6 +36,7 @@ from ..consent.events import (
     ConsentEvent,
     ConsentMethod,
     Expresser,
+    Incapacity,
     Person,
     Relationship,
     Representative,
@@ -141,19 +142,21 @@ def actors(
     )
 
 
-_AUTHORITIES = (
-    "parent of a child under 16",
-    "PPPR Act welfare guardian order FAM-2021-485-000123",
-    "enduring power of attorney EPA-2019-0042",
-    "Oranga Tamariki custody order",
+_EVIDENCE = ("FAM-2021-485-000123", "EPA-2019-0042", "doc:4471", "intake/2026-0117")
+#: The kinds that can act on consent, given the recorded incapacity a personal-care
+#: attorney needs (an attorney for property never can).
+_ACTING = tuple(
+    kind
+    for kind in Relationship
+    if kind not in (Relationship.PROPERTY_ATTORNEY, Relationship.ATTORNEY, Relationship.OTHER)
 )
-_DETAILS = ("grandparent with day-to-day care", "whangai parent", "kaumatua named by the person")
 _REASONS = (
     "consent was obtained without a current notice",
     "the person lacked capacity when it was given",
     "recorded against the wrong purpose",
 )
 _EARLIEST = datetime(2015, 1, 1)
+_INCAPACITY_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2035, 1, 1)
 _MAX_GAP = timedelta(days=120)
 _MAX_TERM = timedelta(days=400)
@@ -161,9 +164,20 @@ _MAX_TERM = timedelta(days=400)
 
 @st.composite
 def _representatives(draw: st.DrawFn) -> Representative:
-    relationship = draw(st.sampled_from(list(Relationship)))
-    detail = draw(st.sampled_from(_DETAILS)) if relationship is Relationship.OTHER else None
-    return Representative(relationship, draw(st.sampled_from(_AUTHORITIES)), detail)
+    """Representatives whose authority can act on consent; a personal-care attorney's
+    incapacity is recorded from 2000, before any drawn event (`consent_histories` moves it
+    to the event when a given *start* is earlier)."""
+    relationship = draw(st.sampled_from(_ACTING))
+    incapacity = None
+    if relationship is Relationship.PERSONAL_CARE_ATTORNEY:
+        incapacity = Incapacity(_INCAPACITY_FROM, draw(st.sampled_from(_EVIDENCE)))
+    return Representative(
+        relationship,
+        evidence=draw(st.sampled_from(_EVIDENCE)),
+        verified_by=draw(st.from_regex(r"staff-[0-9]{1,4}", fullmatch=True)),
+        verified_at=draw(st.datetimes(_EARLIEST, _LATEST, timezones=st.just(UTC))),
+        incapacity=incapacity,
+    )
 
 
 def _people() -> st.SearchStrategy[Expresser]:
@@ -202,10 +216,11 @@ def consent_histories(
 
     Times never go backwards (several events may share an instant) and are timezone-aware
     UTC. Every state appears: grants (some with an expiry after the grant), refusals,
-    withdrawals by the person or a `Representative` (with a relationship and an authority
-    reference), revocations by the `Agency`, and renewals, only where the latest earlier
-    event for the same subject and purpose is a grant (expired or not). So every history
-    records into an empty store without error. Event ids are fresh unique ids.
+    withdrawals by the person or a `Representative` (of a kind that can act on consent,
+    with an evidence reference and its verification), revocations by the `Agency`, and
+    renewals, only where the latest earlier event for the same subject and purpose is a
+    grant (expired or not). So every history records into an empty store without error.
+    Event ids are fresh unique ids.
 
     Args:
         subjects: the subject ids to use, or a strategy of valid ones (non-empty text; a
@@ -288,6 +303,8 @@ def consent_histories(
                 else:
                     state = ConsentState.GIVEN
             by: Expresser = agency if state is ConsentState.REVOKED else person
+            if isinstance(by, Representative) and by.incapacity and by.incapacity.at > now:
+                by = attrs.evolve(by, incapacity=attrs.evolve(by.incapacity, at=now))
             events.append(
                 ConsentEvent(
                     subject=subject,
