@@ -14,7 +14,8 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── KeyFileError                       a key file or variable is missing, bad or unsafe
     │   │   └── PassphraseError                a signing key's passphrase is wrong or missing
     │   ├── AnnotationError                    an annotated record class is declared wrongly
-    │   └── AgreementError                     a sharing agreement is declared wrongly
+    │   ├── AgreementError                     a sharing agreement is declared wrongly
+    │   └── TimeZoneDataMissing                New Zealand's time zone cannot be loaded
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
     ├── SubjectChangeRefused (AttributeError)  a record's subject id may not be changed
@@ -123,6 +124,7 @@ __all__ = [
     "StoreVersionError",
     "SubjectAccessError",
     "SubjectChangeRefused",
+    "TimeZoneDataMissing",
     "UnknownCategory",
     "UnknownCorrection",
     "UnknownParent",
@@ -536,3 +538,9 @@ class BundleInvalid(BundleError):
 class BundleDecryptionError(BundleError):
     """An encrypted bundle cannot be decrypted: the wrong passphrase or key, no secret given,
     or an envelope that was damaged or cut short. Nothing is written."""
+
+
+class TimeZoneDataMissing(ConfigurationError):
+    """New Zealand's time zone (``Pacific/Auckland``) cannot be loaded: neither the
+    ``tzdata`` package nor the system has usable time zone data for it. Install ``tzdata``;
+    dates are never quietly taken in another zone."""
