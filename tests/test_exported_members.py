@@ -190,6 +190,7 @@ PACKAGES = {
     "purposeful.corrections": [
         "BaseCorrectionStore",
         "Correction",
+        "CorrectionDecision",
         "CorrectionStatus",
         "MemoryCorrectionStore",
         "SQLiteCorrectionStore",
