@@ -82,13 +82,18 @@ TOP_LEVEL = [
 PACKAGES = {
     "purposeful.access": [
         "ACCESS_RESPONSE_DAYS",
+        "EXTENSION_NOTICE_DAYS",
         "TRANSFER_DAYS",
         "AccessRequest",
         "AgencyDetails",
         "BundleInfo",
+        "Extension",
+        "ExtensionGround",
         "ManifestEntry",
+        "RequestKind",
         "ResponseClock",
         "SubjectAccess",
+        "TimeLimit",
         "VerifiedBundle",
         "Withhold",
         "Wording",
@@ -187,6 +192,7 @@ PACKAGES = {
     "purposeful.corrections": [
         "BaseCorrectionStore",
         "Correction",
+        "CorrectionDecision",
         "CorrectionStatus",
         "MemoryCorrectionStore",
         "SQLiteCorrectionStore",

@@ -15,7 +15,8 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   │   └── PassphraseError                a signing key's passphrase is wrong or missing
     │   ├── AnnotationError                    an annotated record class is declared wrongly
     │   ├── AgreementError                     a sharing agreement is declared wrongly
-    │   └── UnknownIPP3AException              not one of IPP 3A's exceptions (free text)
+    │   ├── UnknownIPP3AException              not one of IPP 3A's exceptions (free text)
+    │   └── TimeZoneDataMissing                New Zealand's time zone cannot be loaded
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
     │   └── NoPurposeScope                     a managed field was read outside any scope
     ├── SubjectChangeRefused (AttributeError)  a record's subject id may not be changed
@@ -124,6 +125,7 @@ __all__ = [
     "StoreVersionError",
     "SubjectAccessError",
     "SubjectChangeRefused",
+    "TimeZoneDataMissing",
     "UnknownCategory",
     "UnknownCorrection",
     "UnknownIPP3AException",
@@ -545,3 +547,9 @@ class UnknownIPP3AException(ConfigurationError):
     `purposeful.notices.IPP3AException`'s values (free text, say), or with a reference that
     is not an identifier. The message lists the values; it never quotes the text, which may
     hold personal information."""
+
+
+class TimeZoneDataMissing(ConfigurationError):
+    """New Zealand's time zone (``Pacific/Auckland``) cannot be loaded: neither the
+    ``tzdata`` package nor the system has usable time zone data for it. Install ``tzdata``;
+    dates are never quietly taken in another zone."""

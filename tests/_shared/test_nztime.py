@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
+import ast
 import locale
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import purposeful
 from purposeful._shared import nztime
 from purposeful._shared.nztime import long_date, nz_date, nz_time
-from purposeful.errors import ConfigurationError
+from purposeful.errors import ConfigurationError, TimeZoneDataMissing
 
 NZ = ZoneInfo("Pacific/Auckland")
-MONTHS = [datetime(2026, month, 1).strftime("%B") for month in range(1, 13)]  # C locale
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 #: Aware moments: in UTC, at any fixed offset, or in any IANA zone.
 MOMENTS = st.datetimes(
@@ -78,7 +94,72 @@ def test_a_naive_moment_is_refused() -> None:
         nz_time(datetime(2026, 5, 1, 12, 0))
 
 
-def test_without_time_zone_data_times_are_converted_to_utc_and_say_so(
+@pytest.fixture
+def no_time_zone_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """`ZoneInfo` finds no zone, as on a system without tzdata; yields the keys asked for."""
+    asked: list[str] = []
+
+    def missing(key: str) -> ZoneInfo:
+        asked.append(key)
+        raise ZoneInfoNotFoundError(f"No time zone found with key {key}")
+
+    monkeypatch.setattr(nztime, "ZoneInfo", missing)
+    nztime._zone.cache_clear()
+    try:
+        yield asked
+    finally:
+        monkeypatch.undo()
+        nztime._zone.cache_clear()
+
+
+MOMENT = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=12)))
+
+
+@pytest.mark.parametrize("convert", [nz_date, nz_time], ids=["nz_date", "nz_time"])
+def test_without_time_zone_data_a_conversion_fails_and_says_to_install_tzdata(
+    no_time_zone_data: list[str], convert: object
+) -> None:
+    assert callable(convert)
+    with pytest.raises(TimeZoneDataMissing) as raised:
+        convert(MOMENT)
+    message = str(raised.value)
+    assert "Pacific/Auckland" in message
+    assert "pip install tzdata" in message
+    assert "does not fall back to UTC" in message
+    assert no_time_zone_data == ["Pacific/Auckland"]
+
+
+def test_the_missing_zone_error_is_a_configuration_error_and_a_value_error(
+    no_time_zone_data: list[str],
+) -> None:
+    with pytest.raises(ConfigurationError):
+        nz_date(MOMENT)
+    with pytest.raises(ValueError, match="tzdata"):
+        nz_time(MOMENT)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [ValueError("Invalid TZif file: magic not found"), IsADirectoryError(21, "Is a directory")],
+    ids=["corrupt", "unreadable"],
+)
+def test_unusable_time_zone_data_fails_the_same_way(
+    monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    def broken(key: str) -> ZoneInfo:
+        raise failure
+
+    monkeypatch.setattr(nztime, "ZoneInfo", broken)
+    nztime._zone.cache_clear()
+    try:
+        with pytest.raises(TimeZoneDataMissing, match=type(failure).__name__):
+            nz_date(MOMENT)
+    finally:
+        monkeypatch.undo()
+        nztime._zone.cache_clear()
+
+
+def test_a_failure_is_not_remembered_once_the_data_is_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def missing(key: str) -> ZoneInfo:
@@ -87,12 +168,48 @@ def test_without_time_zone_data_times_are_converted_to_utc_and_say_so(
     monkeypatch.setattr(nztime, "ZoneInfo", missing)
     nztime._zone.cache_clear()
     try:
-        moment = datetime(2026, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=12)))
-        assert nz_time(moment) == "30 April 2026, 9:30 pm UTC"
-        assert nz_date(moment) == date(2026, 4, 30)
+        with pytest.raises(TimeZoneDataMissing):
+            nz_date(MOMENT)
+        monkeypatch.undo()  # tzdata installed while the process runs
+        assert nz_date(MOMENT) == date(2026, 5, 1)
+        assert nz_time(MOMENT) == "1 May 2026, 9:30 am NZST"
     finally:
         monkeypatch.undo()
         nztime._zone.cache_clear()
+
+
+def test_dates_as_words_need_no_time_zone_data(no_time_zone_data: list[str]) -> None:
+    assert long_date(date(2026, 12, 10)) == "10 December 2026"
+    assert no_time_zone_data == []
+
+
+def test_the_module_has_no_utc_fallback_left() -> None:
+    tree = ast.parse(Path(nztime.__file__).read_text(encoding="utf-8"))
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert "UTC" not in names | imported
+    assert "timezone" not in imported
+
+
+SOURCE = Path(purposeful.__file__).parent
+
+
+def test_no_source_file_formats_with_a_locale_dependent_directive() -> None:
+    # strftime's month and weekday names and am/pm follow LC_TIME: an explanation written
+    # with them changes with the machine's locale.
+    directives = re.compile(r"%[-#]?[aAbBcpPxX]")
+    found = [
+        f"{path.relative_to(SOURCE)}:{number}"
+        for path in sorted(SOURCE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if directives.search(line)
+    ]
+    assert found == []
 
 
 def _other_locale() -> str | None:

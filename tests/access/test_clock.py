@@ -1,27 +1,35 @@
-"""The Privacy Act 2020 working-day calendar and the access-request response clock.
+"""The Privacy Act 2020 working-day calendar and the clock of access and correction
+requests, with their extensions.
 
 Examples pin the facts in the domain notes (the worked example, Matariki, Easter,
-Mondayisation, the Christmas–New Year period, regional anniversaries); properties check
-the counting functions against a plain day-by-day count, and the number of working days in
-every year against a count derived from s 7 rather than from the implementation.
+Mondayisation, the Christmas–New Year period, regional anniversaries, extensions under
+s 48 and s 65); properties check the counting functions against a plain day-by-day count,
+the number of working days in every year against a count derived from s 7 rather than from
+the implementation, and extended limits against the working-day addition of their periods.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from purposeful.access import AccessRequest
 from purposeful.access.clock import (
     ACCESS_RESPONSE_DAYS,
+    EXTENSION_NOTICE_DAYS,
     FIRST_YEAR,
     LAST_YEAR,
     MATARIKI,
     TRANSFER_DAYS,
+    Extension,
+    ExtensionGround,
+    RequestKind,
     ResponseClock,
+    TimeLimit,
     add_working_days,
     is_working_day,
     non_working_reason,
@@ -419,28 +427,12 @@ def test_after_the_due_date_the_clock_is_overdue_and_counts_negative() -> None:
     assert clock.working_days_left(date(2027, 2, 8)) == -5  # Waitangi Day (Mondayised)
 
 
-def test_an_extension_moves_the_answer_but_not_the_transfer() -> None:
-    clock = ResponseClock(date(2026, 12, 10), extended_by=6)
-    # 1–5 Feb 2027, then Monday 8 Feb is the Mondayised Waitangi Day
-    assert clock.due == date(2027, 2, 9)
-    assert clock.transfer_due == date(2026, 12, 24)
-    assert clock.working_days_left(date(2026, 12, 10)) == 26
-    assert clock.working_days_left(date(2027, 1, 29)) == 6
-    assert not clock.is_overdue(date(2027, 2, 8))
-    assert clock.is_overdue(date(2027, 2, 10))
-
-
 def test_the_clock_is_immutable() -> None:
     clock = ResponseClock(date(2026, 12, 10))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        clock.extended_by = 5  # type: ignore[misc]
-    assert clock == ResponseClock(date(2026, 12, 10), extended_by=0)
-
-
-@pytest.mark.parametrize("extended_by", [-1, True, 2.5, "5", None])
-def test_a_bad_extension_is_a_configuration_error(extended_by: object) -> None:
-    with pytest.raises(ConfigurationError, match="extended_by"):
-        ResponseClock(date(2026, 12, 10), extended_by=extended_by)  # type: ignore[arg-type]
+        clock.extensions = ()  # type: ignore[misc]
+    assert clock == ResponseClock(date(2026, 12, 10), extensions=[])
+    assert clock.kind is RequestKind.ACCESS
 
 
 @given(
@@ -451,7 +443,12 @@ def test_a_bad_extension_is_a_configuration_error(extended_by: object) -> None:
 def test_working_days_left_is_the_limit_less_the_working_days_elapsed(
     received: date, extended_by: int, elapsed: int
 ) -> None:
-    clock = ResponseClock(received, extended_by=extended_by)
+    extensions = (
+        [Extension(TimeLimit.DECISION, ExtensionGround.COMPLEXITY, extended_by, received)]
+        if extended_by
+        else []
+    )
+    clock = ResponseClock(received, extensions=extensions)
     today = received + timedelta(days=elapsed)
     limit = ACCESS_RESPONSE_DAYS + extended_by
     assert clock.working_days_left(today) == limit - working_days_between(received, today)
@@ -462,3 +459,343 @@ def test_working_days_left_is_the_limit_less_the_working_days_elapsed(
     assert clock.transfer_due < clock.due
     if clock.working_days_left(today) < 0:
         assert clock.is_overdue(today)
+
+
+# --- extensions (s 48; for correction requests, s 65) ---------------------------------------
+
+RECEIVED = date(2026, 12, 10)  # the worked example: Thursday 10 December 2026
+NOTICE = date(2026, 12, 17)
+
+
+def extension(
+    limit: TimeLimit = TimeLimit.DECISION,
+    days: int = 10,
+    notice_sent: date = NOTICE,
+    ground: ExtensionGround = ExtensionGround.COMPLEXITY,
+) -> Extension:
+    return Extension(limit, ground, days, notice_sent)
+
+
+def test_an_extension_of_the_answer_runs_past_the_break_and_waitangi_day() -> None:
+    clock = ResponseClock(RECEIVED, extensions=[extension(days=10)])
+    # 20th working day 29 January 2027; then 1–5 February, Monday 8 February is Waitangi Day
+    # (Mondayised: 6 February 2027 is a Saturday), 9–12 and 15 February
+    assert clock.due == date(2027, 2, 15)
+    assert clock.transfer_due == date(2026, 12, 24)
+    assert clock.extended(TimeLimit.DECISION) == 10
+    assert clock.extended(TimeLimit.TRANSFER) == 0
+    assert clock.working_days_left(date(2027, 1, 29)) == 10
+
+
+def test_the_transfer_date_moves_when_the_transfer_limit_is_extended() -> None:
+    # s 48(1) lets an agency extend "the time limit set out in section 43 or 44"
+    clock = ResponseClock(RECEIVED, extensions=[extension(TimeLimit.TRANSFER, days=5)])
+    # nothing counts from 25 December to 15 January: 11th to 15th working days are 18–22 January
+    assert clock.transfer_due == date(2027, 1, 22)
+    assert clock.due == date(2027, 1, 29)
+    assert clock.due_for(TimeLimit.TRANSFER) == clock.transfer_due
+
+
+def test_extensions_of_one_limit_add_up_and_the_other_limit_keeps_its_own() -> None:
+    clock = ResponseClock(
+        RECEIVED,
+        extensions=[
+            extension(days=4),
+            extension(TimeLimit.TRANSFER, days=1, ground=ExtensionGround.CONSULTATIONS),
+            extension(days=6, notice_sent=date(2027, 1, 22)),
+        ],
+    )
+    assert clock.due == ResponseClock(RECEIVED, extensions=[extension(days=10)]).due
+    assert clock.transfer_due == date(2027, 1, 18)  # Wellington Anniversary Day counts
+    assert len(clock.extensions) == 3
+
+
+def test_notice_may_be_given_from_the_day_received_to_the_20th_working_day() -> None:
+    clock = ResponseClock(RECEIVED)
+    assert clock.extension_notice_due == date(2027, 1, 29)
+    assert EXTENSION_NOTICE_DAYS == 20
+    for sent in (RECEIVED, date(2026, 12, 24), date(2027, 1, 5), date(2027, 1, 29)):
+        ResponseClock(RECEIVED, extensions=[extension(notice_sent=sent)])
+
+
+@pytest.mark.parametrize(
+    ("sent", "problem"),
+    [
+        (date(2027, 1, 30), "sent 20 working days after"),  # Saturday after the 20th day
+        (date(2027, 2, 1), "sent 21 working days after"),
+        (date(2027, 3, 1), "working days after"),
+        (date(2026, 12, 9), "before the request was received"),
+    ],
+)
+def test_an_extension_noticed_outside_the_window_is_refused(sent: date, problem: str) -> None:
+    for limit in TimeLimit:
+        with pytest.raises(ConfigurationError) as raised:
+            ResponseClock(RECEIVED, extensions=[extension(limit, notice_sent=sent)])
+        message = str(raised.value)
+        assert problem in message
+        assert f"{limit.value} limit" in message
+        assert sent.isoformat() not in message
+        assert RECEIVED.isoformat() not in message
+        if "after" in problem:
+            assert "s 48(3)" in message
+
+
+def test_a_correction_request_counts_under_sections_62_63_and_65() -> None:
+    clock = ResponseClock(RECEIVED, kind=RequestKind.CORRECTION)
+    assert (clock.transfer_due, clock.due) == (date(2026, 12, 24), date(2027, 1, 29))
+    assert RequestKind.CORRECTION.section(TimeLimit.TRANSFER) == "s 62"
+    assert RequestKind.CORRECTION.section(TimeLimit.DECISION) == "s 63"
+    assert RequestKind.CORRECTION.extension_section == "s 65"
+    assert RequestKind.ACCESS.section(TimeLimit.TRANSFER) == "s 43"
+    assert RequestKind.ACCESS.section(TimeLimit.DECISION) == "s 44"
+    assert RequestKind.ACCESS.extension_section == "s 48"
+    extended = ResponseClock(
+        RECEIVED,
+        kind=RequestKind.CORRECTION,
+        extensions=[extension(days=10), extension(TimeLimit.TRANSFER, days=5)],
+    )
+    assert (extended.transfer_due, extended.due) == (date(2027, 1, 22), date(2027, 2, 15))
+    with pytest.raises(ConfigurationError, match=r"s 65 extension.*\(s 65\(3\)\)"):
+        ResponseClock(
+            RECEIVED,
+            kind=RequestKind.CORRECTION,
+            extensions=[extension(notice_sent=date(2027, 2, 1))],
+        )
+
+
+def test_the_notice_says_the_period_the_new_limit_the_reason_and_the_right_to_complain() -> None:
+    first, second = extension(days=4), extension(days=6, ground=ExtensionGround.LARGE_QUANTITY)
+    clock = ResponseClock(RECEIVED, extensions=[first, second])
+    notice = clock.notice(first)
+    assert "your request for your personal information on 10 December 2026" in notice
+    assert "section 48 of the Privacy Act 2020" in notice
+    assert "for our decision on it by 4 working days, to 4 February 2027." in notice
+    assert "complexity" in notice
+    assert "(section 48(1)(c))" in notice
+    assert "right to make a complaint to the Privacy Commissioner" in notice
+    # the second notice counts both extensions
+    later = clock.notice(second)
+    assert "by 6 working days, to 15 February 2027." in later
+    assert "large quantity of information" in later
+    assert "(section 48(1)(a))" in later
+    one = ResponseClock(RECEIVED, extensions=[extension(days=1)])
+    assert "by 1 working day, to 1 February 2027." in one.notice(one.extensions[0])
+
+
+def test_the_notice_of_a_correction_requests_transfer_extension() -> None:
+    moved = extension(TimeLimit.TRANSFER, days=5, ground=ExtensionGround.CONSULTATIONS)
+    clock = ResponseClock(RECEIVED, kind=RequestKind.CORRECTION, extensions=[moved])
+    notice = clock.notice(moved)
+    assert "your request to correct your personal information" in notice
+    assert "section 65 of the Privacy Act 2020" in notice
+    assert "transferring it to another agency by 5 working days, to 22 January 2027." in notice
+    assert "(section 65(1)(b))" in notice
+
+
+def test_the_notice_is_only_for_the_clocks_own_extensions() -> None:
+    clock = ResponseClock(RECEIVED, extensions=[extension(days=4)])
+    for other in (extension(days=5), "decision", None):
+        with pytest.raises(ConfigurationError, match="one of the clock's own extensions"):
+            clock.notice(other)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        (("decision", ExtensionGround.COMPLEXITY, 5, NOTICE), ConfigurationError, "limit"),
+        ((TimeLimit.DECISION, "complexity", 5, NOTICE), ConfigurationError, "ground"),
+        ((TimeLimit.DECISION, ExtensionGround.COMPLEXITY, 0, NOTICE), ConfigurationError, "1"),
+        ((TimeLimit.DECISION, ExtensionGround.COMPLEXITY, -3, NOTICE), ConfigurationError, "1"),
+        ((TimeLimit.DECISION, ExtensionGround.COMPLEXITY, True, NOTICE), ConfigurationError, "int"),
+        ((TimeLimit.DECISION, ExtensionGround.COMPLEXITY, 2.5, NOTICE), ConfigurationError, "int"),
+        (
+            (TimeLimit.DECISION, ExtensionGround.COMPLEXITY, 5, "2026-12-17"),
+            UnsupportedDate,
+            "date",
+        ),
+        (
+            (TimeLimit.DECISION, ExtensionGround.COMPLEXITY, 5, datetime(2026, 12, 17, 9)),
+            UnsupportedDate,
+            "not a datetime",
+        ),
+        (
+            (TimeLimit.DECISION, ExtensionGround.COMPLEXITY, 5, date(2053, 1, 20)),
+            UnsupportedDate,
+            "2052",
+        ),
+    ],
+)
+def test_a_malformed_extension_is_refused(
+    arguments: tuple[object, ...], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        Extension(*arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [extension(), "decision", 10, None, [extension(), 10]])
+def test_extensions_must_be_a_list_of_extensions(value: object) -> None:
+    with pytest.raises(ConfigurationError, match="extensions= takes"):
+        ResponseClock(RECEIVED, extensions=value)  # type: ignore[arg-type]
+
+
+def test_the_kind_and_the_limit_must_be_the_enums() -> None:
+    with pytest.raises(ConfigurationError, match=r"RequestKind\.ACCESS"):
+        ResponseClock(RECEIVED, kind="correction")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"TimeLimit\.TRANSFER or TimeLimit\.DECISION"):
+        ResponseClock(RECEIVED).due_for("decision")  # type: ignore[arg-type]
+
+
+def test_an_extension_past_2052_is_refused_when_the_date_is_asked_for() -> None:
+    clock = ResponseClock(
+        date(2052, 11, 1), extensions=[extension(days=60, notice_sent=date(2052, 11, 2))]
+    )
+    with pytest.raises(UnsupportedDate, match="2052"):
+        _ = clock.due
+    assert clock.transfer_due == add_working_days(date(2052, 11, 1), 10)
+
+
+def test_a_correction_clock_counts_from_the_new_zealand_day_of_the_request() -> None:
+    from purposeful.corrections import Correction, CorrectionStatus
+
+    correction = Correction(
+        id="0" * 32,
+        subject="C-2044",
+        record_type="CaseNote",
+        record_key="N-1",
+        field="text",
+        requested="",
+        reason="not mine",
+        # 10 December 2026, 11:30 pm in UTC: already 11 December in New Zealand
+        requested_at=datetime(2026, 12, 10, 23, 30, tzinfo=UTC),
+        status=CorrectionStatus.REQUESTED,
+    )
+    clock = ResponseClock.for_correction(correction, extensions=[extension(days=1)])
+    assert clock.received == date(2026, 12, 11)
+    assert clock.kind is RequestKind.CORRECTION
+    assert clock.transfer_due == date(2027, 1, 18)
+    assert clock.due == date(2027, 2, 2)  # 20th: 1 February; one working day more
+    with pytest.raises(ConfigurationError, match="takes a Correction"):
+        ResponseClock.for_correction(RECEIVED)  # type: ignore[arg-type]
+
+
+# --- the deprecated extended_by= ------------------------------------------------------------
+
+
+def test_extended_by_still_extends_the_answer_and_warns_at_the_caller() -> None:
+    with pytest.warns(DeprecationWarning, match="extended_by= is deprecated") as caught:
+        clock = ResponseClock(RECEIVED, extended_by=6)
+    assert caught[0].filename == __file__
+    # 1–5 Feb 2027, then Monday 8 Feb is the Mondayised Waitangi Day
+    assert clock.due == date(2027, 2, 9)
+    assert clock.transfer_due == date(2026, 12, 24)
+    assert clock.extended(TimeLimit.DECISION) == 6
+    with pytest.warns(DeprecationWarning, match="extended_by= is deprecated") as caught:
+        request = AccessRequest("SAR-2026-0042", "C-2044", RECEIVED, 6)
+    assert caught[0].filename == __file__
+    assert request.due == date(2027, 2, 9)
+
+
+def test_extended_by_does_not_mix_with_extensions_or_corrections() -> None:
+    with pytest.raises(ConfigurationError, match="give every extension in extensions="):
+        ResponseClock(RECEIVED, 5, extensions=[extension()])
+    with pytest.raises(ConfigurationError, match="give every extension in extensions="):
+        ResponseClock(RECEIVED, 5, kind=RequestKind.CORRECTION)
+
+
+@pytest.mark.parametrize("extended_by", [-1, True, 2.5, "5", None])
+def test_a_bad_extended_by_is_a_configuration_error(extended_by: object) -> None:
+    with pytest.raises(ConfigurationError, match="extended_by"):
+        ResponseClock(date(2026, 12, 10), extended_by=extended_by)  # type: ignore[arg-type]
+
+
+def test_an_access_request_takes_its_extensions() -> None:
+    request = AccessRequest(
+        "SAR-2026-0042",
+        "C-2044",
+        RECEIVED,
+        extensions=[extension(days=10), extension(TimeLimit.TRANSFER, days=5)],
+    )
+    assert isinstance(request.extensions, tuple)
+    assert request.clock.extensions == request.extensions
+    assert (request.transfer_due, request.due) == (date(2027, 1, 22), date(2027, 2, 15))
+    with pytest.raises(ConfigurationError, match="extensions= takes"):
+        AccessRequest("SAR-2026-0042", "C-2044", RECEIVED, extensions=extension())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="s 48\\(3\\)"):
+        AccessRequest(
+            "SAR-2026-0042",
+            "C-2044",
+            RECEIVED,
+            extensions=[extension(notice_sent=date(2027, 2, 1))],
+        )
+
+
+# --- properties of extended limits -----------------------------------------------------------
+
+received_days = st.dates(min_value=date(FIRST_YEAR, 1, 1), max_value=date(LAST_YEAR - 1, 6, 30))
+periods = st.lists(st.integers(min_value=1, max_value=40), max_size=4)
+
+
+@st.composite
+def extended_clocks(draw: st.DrawFn) -> tuple[date, list[int], list[int], ResponseClock]:
+    received = draw(received_days)
+    decision, transfer = draw(periods), draw(periods)
+
+    def noticed(limit: TimeLimit, days: int) -> Extension:
+        after = draw(st.integers(min_value=0, max_value=EXTENSION_NOTICE_DAYS))
+        sent = received if after == 0 else add_working_days(received, after)
+        ground = draw(st.sampled_from(ExtensionGround))
+        return Extension(limit, ground, days, sent)
+
+    extensions = [noticed(TimeLimit.DECISION, d) for d in decision]
+    extensions += [noticed(TimeLimit.TRANSFER, d) for d in transfer]
+    kind = draw(st.sampled_from(RequestKind))
+    order = draw(st.permutations(extensions))
+    return received, decision, transfer, ResponseClock(received, kind=kind, extensions=order)
+
+
+@given(extended_clocks())
+def test_an_extended_limit_is_the_working_day_addition_of_its_periods(
+    drawn: tuple[date, list[int], list[int], ResponseClock],
+) -> None:
+    received, decision, transfer, clock = drawn
+    assert clock.due == add_working_days(received, ACCESS_RESPONSE_DAYS + sum(decision))
+    assert clock.transfer_due == add_working_days(received, TRANSFER_DAYS + sum(transfer))
+    assert is_working_day(clock.due)
+    assert is_working_day(clock.transfer_due)
+    assert working_days_between(received, clock.due) == ACCESS_RESPONSE_DAYS + sum(decision)
+    assert clock.working_days_left(received) == ACCESS_RESPONSE_DAYS + sum(decision)
+    assert clock.extension_notice_due == add_working_days(received, EXTENSION_NOTICE_DAYS)
+
+
+@given(extended_clocks(), st.data())
+def test_a_longer_period_never_brings_a_limit_earlier(
+    drawn: tuple[date, list[int], list[int], ResponseClock], data: st.DataObject
+) -> None:
+    _, _, _, clock = drawn
+    if not clock.extensions:
+        return
+    index = data.draw(st.integers(min_value=0, max_value=len(clock.extensions) - 1))
+    more = data.draw(st.integers(min_value=1, max_value=20))
+    changed = list(clock.extensions)
+    changed[index] = attrs.evolve(changed[index], working_days=changed[index].working_days + more)
+    longer = attrs.evolve(clock, extensions=changed)
+    limit = changed[index].limit
+    other = TimeLimit.TRANSFER if limit is TimeLimit.DECISION else TimeLimit.DECISION
+    assert longer.due_for(limit) > clock.due_for(limit)
+    assert longer.due_for(other) == clock.due_for(other)
+
+
+@given(received_days, st.sampled_from(TimeLimit), st.integers(min_value=1, max_value=30))
+def test_the_last_day_for_notice_is_the_20th_working_day(
+    received: date, limit: TimeLimit, after: int
+) -> None:
+    last = add_working_days(received, EXTENSION_NOTICE_DAYS)
+    on_time = ResponseClock(received, extensions=[extension(limit, notice_sent=last)])
+    assert on_time.extension_notice_due == last
+    late = last + timedelta(days=after)
+    with pytest.raises(ConfigurationError, match="working days after"):
+        ResponseClock(received, extensions=[extension(limit, notice_sent=late)])
+    early = received - timedelta(days=after)
+    if early.year >= FIRST_YEAR:
+        with pytest.raises(ConfigurationError, match="before the request was received"):
+            ResponseClock(received, extensions=[extension(limit, notice_sent=early)])

@@ -9,21 +9,23 @@ date the library shows or compares goes through here:
 - `nz_time`: a moment as New Zealand reads it, ``"10 December 2026, 2:05 pm NZDT"``, with
   the zone's abbreviation (NZST in winter, NZDT in summer).
 
-On a system without time zone data (``zoneinfo`` finds no ``Pacific/Auckland``), moments
-are converted to UTC instead and `nz_time` says "UTC": a time is never labelled with a zone
-it was not converted to.
+The zone comes from the ``tzdata`` package (a dependency) or the system's time zone data.
+Where neither has ``Pacific/Auckland``, every conversion raises `TimeZoneDataMissing`: a
+date is never quietly taken in another zone, where it can be a day off New Zealand's (a
+request received on a New Zealand morning is still the day before in UTC).
 
-This module must not read the locale (``strftime``'s ``%B`` and ``%p`` follow ``LC_TIME``),
-the system's local time zone, or a naive datetime as if it had one.
+This module must not read the locale (``strftime``'s month, weekday and am/pm directives
+follow ``LC_TIME``), the system's local time zone, or a naive datetime as if it had one; nor
+fall back to another zone.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TimeZoneDataMissing
 from .checks import is_aware
 
 __all__ = ["NZ_ZONE", "long_date", "nz_date", "nz_time"]
@@ -49,11 +51,21 @@ _MONTHS = (
 
 @cache
 def _zone() -> tzinfo:
-    """New Zealand's time zone, or UTC where the system has no time zone data."""
+    """New Zealand's time zone (loaded once; a failure is not cached, so installing the data
+    mends a long-running process).
+
+    Raises:
+        TimeZoneDataMissing: no time zone data for ``Pacific/Auckland`` can be loaded.
+    """
     try:
         return ZoneInfo(NZ_ZONE)
-    except ZoneInfoNotFoundError:
-        return UTC
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # missing, or not a TZif file
+        raise TimeZoneDataMissing(
+            f"New Zealand time ({NZ_ZONE}) cannot be loaded: this Python finds no usable time "
+            f"zone data for it ({type(exc).__name__}); install the tzdata package "
+            f"(pip install tzdata, a dependency of purposeful) or the system's time zone data. "
+            f"purposeful does not fall back to UTC, where a New Zealand date can be a day off"
+        ) from None
 
 
 def _local(moment: datetime) -> datetime:
@@ -67,10 +79,11 @@ def _local(moment: datetime) -> datetime:
 
 
 def nz_date(moment: datetime) -> date:
-    """The date in New Zealand at *moment* (in UTC where the system has no time zone data).
+    """The date in New Zealand at *moment*.
 
     Raises:
         ConfigurationError: *moment* is naive (has no timezone).
+        TimeZoneDataMissing: no time zone data for New Zealand can be loaded.
     """
     return _local(moment).date()
 
@@ -86,10 +99,11 @@ def long_date(day: date) -> str:
 
 def nz_time(moment: datetime) -> str:
     """``"10 December 2026, 2:05 pm NZDT"``: *moment* converted to New Zealand time, with
-    the zone's abbreviation (NZST or NZDT; UTC where the system has no time zone data).
+    the zone's abbreviation (NZST or NZDT).
 
     Raises:
         ConfigurationError: *moment* is naive (has no timezone).
+        TimeZoneDataMissing: no time zone data for New Zealand can be loaded.
     """
     local = _local(moment)
     hour = local.hour % 12 or 12

@@ -2,7 +2,8 @@
 to be corrected (IPP 7), within the Privacy Act's clock.
 
 - **the request and its clock** (`request`, `clock`): `AccessRequest` with its received
-  and due dates; working days as s 7 of the Privacy Act 2020 defines them;
+  and due dates; working days as s 7 of the Privacy Act 2020 defines them; the
+  `ResponseClock` of an access or correction request, with its `Extension` values;
 - **sources** (`sources`): the application's named data sources; what a bundle needs of the
   consent store, the correction store and a disclosure log is in `purposeful.typing`;
 - **the bundle** (`bundle`, `page`; the private `_contents` and `_spool` read the records,
@@ -24,8 +25,13 @@ from .._shared.agency import AgencyDetails
 from .bundle import BundleInfo, ManifestEntry, neutralise
 from .clock import (
     ACCESS_RESPONSE_DAYS,
+    EXTENSION_NOTICE_DAYS,
     TRANSFER_DAYS,
+    Extension,
+    ExtensionGround,
+    RequestKind,
     ResponseClock,
+    TimeLimit,
     add_working_days,
     is_working_day,
     non_working_reason,
@@ -43,13 +49,18 @@ from .verify import VerifiedBundle, verify_bundle
 
 __all__ = [
     "ACCESS_RESPONSE_DAYS",
+    "EXTENSION_NOTICE_DAYS",
     "TRANSFER_DAYS",
     "AccessRequest",
     "AgencyDetails",
     "BundleInfo",
+    "Extension",
+    "ExtensionGround",
     "ManifestEntry",
+    "RequestKind",
     "ResponseClock",
     "SubjectAccess",
+    "TimeLimit",
     "VerifiedBundle",
     "Withhold",
     "Wording",

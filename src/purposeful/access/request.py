@@ -43,7 +43,7 @@ from . import _contents, encryption
 from . import bundle as _bundle
 from ._contents import Progress, Rules
 from .bundle import BundleInfo
-from .clock import ResponseClock
+from .clock import Extension, ResponseClock, _extensions
 from .page import Wording
 from .sources import Fetch, Sources
 
@@ -79,27 +79,32 @@ class AccessRequest:
         subject: the person's identifier, as the records' subject field holds it. Never
             shown: ``repr()`` hides it and the bundle's manifest holds its pseudonym.
         received: the day the request arrived (a `date`, in New Zealand).
-        extended_by: working days the time limit was extended by, if it was.
+        extended_by: deprecated: working days the time limit for the answer was extended
+            by. Give *extensions* instead; it goes in the next release.
+        extensions: the extensions of its time limits (`Extension`, s 48), if any.
     """
 
     request_id: str = attrs.field(validator=_request_id)
     subject: str = attrs.field(validator=_subject, repr=lambda _: "<subject>")
     received: date
     extended_by: int = 0
+    extensions: tuple[Extension, ...] = attrs.field(default=(), kw_only=True, converter=_extensions)
     clock: ResponseClock = attrs.field(init=False)
 
     @clock.default
     def _clock(self) -> ResponseClock:
-        return ResponseClock(self.received, self.extended_by)
+        return ResponseClock(self.received, self.extended_by, extensions=self.extensions)
 
     @property
     def due(self) -> date:
-        """The last day to answer: the 20th working day after *received* (s 44)."""
+        """The last day to answer: the 20th working day after *received* (s 44), plus any
+        extensions of it (s 48)."""
         return self.clock.due
 
     @property
     def transfer_due(self) -> date:
-        """The last day to transfer the request to another agency (s 43)."""
+        """The last day to transfer the request to another agency: the 10th working day
+        (s 43), plus any extensions of it (s 48)."""
         return self.clock.transfer_due
 
 

@@ -1,5 +1,6 @@
-"""``purposeful bundle due|build|verify|decrypt``: answer an access request: its due dates,
-the signed bundle (encrypted as an age file if asked), checking one, decrypting one.
+"""``purposeful bundle due|build|verify|decrypt``: answer an access request: its due dates
+(and, with ``--correction``, a correction request's), the signed bundle (encrypted as an
+age file if asked), checking one, decrypting one.
 
 What this module must not do: print the person's identifier (only its pseudonym), a
 passphrase or a key, or hold logic the library does not offer to code.
@@ -10,26 +11,111 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
-from typing import Any
+import warnings
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ..audit import load_signing_key
 from ..errors import BundleDecryptionError, BundleInvalid, ConfigurationError
 from ._common import CommandGroup, parse_date, parse_moment, secret_from_env
 
+if TYPE_CHECKING:
+    from ..access.clock import Extension, ResponseClock
+
 __all__ = ["GROUP"]
+
+_EXTENSION_FORM = "LIMIT:GROUND:DAYS:NOTICE-DATE, e.g. decision:complexity:10:2026-12-17"
+
+
+def _extension(text: str) -> Extension:
+    """An ``--extension`` option's value, parsed strictly into an `Extension`."""
+    from ..access.clock import Extension, ExtensionGround, TimeLimit
+
+    parts = text.split(":")
+    if len(parts) != 4:
+        raise ConfigurationError(f"--extension takes {_EXTENSION_FORM}, not {text!r}")
+    limit, ground, days, notice = parts
+    limits = {member.value: member for member in TimeLimit}
+    grounds = {member.value: member for member in ExtensionGround}
+    if limit not in limits:
+        raise ConfigurationError(
+            f"--extension {text!r}: LIMIT is {' or '.join(limits)} (the time limit extended), "
+            f"not {limit!r}"
+        )
+    if ground not in grounds:
+        raise ConfigurationError(
+            f"--extension {text!r}: GROUND is {', '.join(grounds)} (s 48(1)(a), (b), (c)), not "
+            f"{ground!r}"
+        )
+    if re.fullmatch(r"[1-9][0-9]{0,3}", days) is None:
+        raise ConfigurationError(
+            f"--extension {text!r}: DAYS is the period in working days, a whole number from 1"
+        )
+    try:
+        sent = date.fromisoformat(notice) if re.fullmatch(r"\d{4}-\d\d-\d\d", notice) else None
+    except ValueError:
+        sent = None
+    if sent is None:
+        raise ConfigurationError(
+            f"--extension {text!r}: NOTICE-DATE is the day the notice was sent, like 2026-12-17"
+        )
+    return Extension(limits[limit], grounds[ground], int(days), sent)
+
+
+def _due_lines(clock: ResponseClock) -> list[str]:
+    """What ``bundle due`` prints for *clock*; every date is computed before anything is
+    printed, so a date the calendar cannot give prints nothing."""
+    from .._shared.nztime import long_date
+    from ..access.clock import RequestKind, TimeLimit
+
+    kind, extending = clock.kind, clock.kind.extension_section
+    decision = "answer" if kind is RequestKind.ACCESS else "decision"
+    lines = [
+        f"received:        {long_date(clock.received)}"
+        + ("" if kind is RequestKind.ACCESS else " (a correction request)")
+    ]
+    for label, limit, days in (
+        ("transfer", TimeLimit.TRANSFER, 10),
+        (decision, TimeLimit.DECISION, 20),
+    ):
+        extended = clock.extended(limit)
+        more = f" + {extended} extended" if extended else ""
+        sections = kind.section(limit) + (f", {extending}" if extended else "")
+        label = f"{label} due by:".ljust(17)
+        lines.append(
+            f"{label}{long_date(clock.due_for(limit))} ({days} working days{more}, {sections})"
+        )
+    for extension in clock.extensions:
+        lines.append(
+            f"extension:       {extension.limit.value} + {extension.working_days} working days, "
+            f"{extending}(1)({extension.ground.paragraph}) {extension.ground.value}; notice "
+            f"sent {long_date(extension.notice_sent)}"
+        )
+    lines.append(
+        f"notice by:       {long_date(clock.extension_notice_due)} (the last day to give "
+        f"notice of an extension, {extending}(3))"
+    )
+    return lines
 
 
 def _bundle_due(args: argparse.Namespace) -> int:
-    from .._shared.nztime import long_date
-    from ..access.clock import ResponseClock
+    from ..access.clock import RequestKind, ResponseClock
 
-    clock = ResponseClock(args.received, args.extended_by)
-    transfer_due, due = clock.transfer_due, clock.due  # both first: all or nothing printed
-    extension = f", extended by {args.extended_by}" if args.extended_by else ""
-    print(f"received:        {long_date(clock.received)}")
-    print(f"transfer due by: {long_date(transfer_due)} (10 working days, s 43)")
-    print(f"answer due by:   {long_date(due)} (20 working days{extension}, s 44)")
+    kind = RequestKind.CORRECTION if args.correction else RequestKind.ACCESS
+    extensions = [_extension(text) for text in args.extension]
+    with warnings.catch_warnings():  # --extended-by: the note below says it, once
+        warnings.simplefilter("ignore", DeprecationWarning)
+        clock = ResponseClock(args.received, args.extended_by, kind=kind, extensions=extensions)
+    lines = _due_lines(clock)
+    if args.extended_by:
+        print(
+            "purposeful: --extended-by is deprecated and goes in the next release; give "
+            f"--extension {_EXTENSION_FORM}",
+            file=sys.stderr,
+        )
+    print("\n".join(lines))
     return 0
 
 
@@ -197,15 +283,39 @@ def _add_secret_options(parser: argparse.ArgumentParser) -> None:
 def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     due = commands.add_parser(
         "due",
-        help="the due dates of an access request received on a day",
+        help="the due dates of an access (or correction) request received on a day",
         description=(
             "Print the last day to transfer a request (10 working days, Privacy Act 2020 "
-            "s 43) and to answer it (20 working days, s 44), counting working days as s 7 "
-            "defines them."
+            "s 43) and to answer it (20 working days, s 44), with any extensions (s 48), "
+            "and the last day to give notice of an extension, counting working days as s 7 "
+            "defines them. With --correction, the same for a correction request (ss 62, 63 "
+            "and 65). A bad option exits 2 with one line."
         ),
     )
     due.add_argument("received", type=parse_date, metavar="RECEIVED", help="e.g. 2026-12-10")
-    due.add_argument("--extended-by", type=int, default=0, metavar="DAYS", help="an extension")
+    due.add_argument(
+        "--correction",
+        action="store_true",
+        help="a correction request (IPP 7): transfer s 62, decision s 63, extensions s 65",
+    )
+    due.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="LIMIT:GROUND:DAYS:NOTICE-DATE",
+        help=(
+            "an extension: LIMIT transfer or decision; GROUND large-quantity, consultations "
+            "or complexity (s 48(1)(a)-(c)); DAYS working days; NOTICE-DATE the day notice "
+            "was sent, e.g. decision:complexity:10:2026-12-17. Repeat for more"
+        ),
+    )
+    due.add_argument(
+        "--extended-by",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="deprecated: give --extension",
+    )
     due.set_defaults(run=_bundle_due)
 
     build = commands.add_parser(

@@ -1,8 +1,11 @@
-"""The correction store's values: a `Correction` (one request and its decision) and its
-`CorrectionStatus`.
+"""The correction store's values: a `Correction` (one request and its decision), its
+`CorrectionStatus`, and the `CorrectionDecision` read from it.
 
 A value holds what a store recorded; the rules that make one (what may be asked, who
-decides, when a statement may be attached) are the store's (`store`).
+decides, when a statement may be attached) are the store's (`store`). The Privacy Act's
+clock for a correction request (transfer within 10 working days, s 62; decision within 20,
+s 63; extensions, s 65) counts from `Correction.received_on`:
+``purposeful.access.ResponseClock.for_correction(correction)``.
 
 What this module must not do: show a subject id, a requested value, a reason or a statement
 in a repr; they are personal.
@@ -13,14 +16,15 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import attrs
 from typing_extensions import TypeIs
 
 from .._shared.checks import repr_pretty
+from .._shared.nztime import nz_date
 
-__all__ = ["Correction", "CorrectionStatus", "is_id", "new_id"]
+__all__ = ["Correction", "CorrectionDecision", "CorrectionStatus", "is_id", "new_id"]
 
 _ID = re.compile(r"[0-9a-f]{32}\Z")
 
@@ -42,6 +46,28 @@ class CorrectionStatus(enum.Enum):
     REQUESTED = "requested"
     APPLIED = "applied"
     DECLINED = "declined"
+
+
+@attrs.frozen
+class CorrectionDecision:
+    """What the agency decided on a correction request (s 63) and, when it declined, on
+    attaching the person's statement of correction (s 64): read from a decided
+    `Correction` (`Correction.decision`), never stored on its own.
+
+    Attributes:
+        corrected: whether the agency made the correction (`CorrectionStatus.APPLIED`).
+        decided_on: the New Zealand day of the decision, to compare with the clock's due
+            date (``ResponseClock.for_correction(correction).due``).
+        statement_attached: when the agency declined, whether the person's statement of
+            correction is attached to the information (False until they give one and it is
+            attached with `BaseCorrectionStore.attach_statement`); None when it corrected.
+        statement_attached_on: the New Zealand day the statement was attached, if it was.
+    """
+
+    corrected: bool
+    decided_on: date
+    statement_attached: bool | None = None
+    statement_attached_on: date | None = None
 
 
 @attrs.frozen
@@ -73,6 +99,29 @@ class Correction:
     decision_note: str | None = None
     statement: str | None = None
     statement_at: datetime | None = None
+
+    @property
+    def received_on(self) -> date:
+        """The New Zealand day the request was received: the day the Act's clock counts
+        from (ss 62, 63, 65)."""
+        return nz_date(self.requested_at)
+
+    @property
+    def decision(self) -> CorrectionDecision | None:
+        """What the agency decided, or None while the request is pending."""
+        if self.status is CorrectionStatus.REQUESTED or self.decided_at is None:
+            return None
+        if self.status is CorrectionStatus.APPLIED:
+            return CorrectionDecision(corrected=True, decided_on=nz_date(self.decided_at))
+        attached = self.statement is not None
+        return CorrectionDecision(
+            corrected=False,
+            decided_on=nz_date(self.decided_at),
+            statement_attached=attached,
+            statement_attached_on=(
+                nz_date(self.statement_at) if attached and self.statement_at is not None else None
+            ),
+        )
 
     def applies_to(self, record_type: str, record_key: str, field: str | None = None) -> bool:
         """True if the request is about the record *record_type*/*record_key* (and *field*)."""
