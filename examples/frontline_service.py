@@ -451,7 +451,14 @@ def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
 
     heading("5. Research consent, given by a parent, then withdrawn")
     manaia = CLIENTS["C-1002"]
-    mother = Representative(Relationship.PARENT, authority="parent of a child under 16")
+    # Whether a parent may act for their child is decided case by case (the Act has no age
+    # rule): record the evidence the caseworker checked, who checked it and when.
+    mother = Representative(
+        Relationship.PARENT,
+        evidence="intake/2026-0117",
+        verified_by="staff-07",
+        verified_at=datetime.now(UTC),
+    )
     researcher = Actor("staff-31", "researcher", IN_CONFIDENCE)
     consent.give(
         "C-1002",
