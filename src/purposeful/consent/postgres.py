@@ -12,7 +12,8 @@ outside its schema's two tables.
 
 How it stays correct with many writers:
 
-- every process holds one connection, shared by its threads under a lock;
+- every process holds a small pool of connections, each lent to one call at a time, and
+  no lock is held while a query runs;
 - an append is one transaction that first takes a transaction-scoped advisory lock on the
   subject, then reads the subject's history, checks that the event fits and inserts it. Two
   services recording for the same person wait for each other; any error rolls it all back;
@@ -135,8 +136,8 @@ class PostgresConsentStore(BaseConsentStore):
         connect_timeout: seconds to wait for the server when connecting; default: *timeout*.
 
     The database role needs USAGE on the schema, SELECT and INSERT on its tables and USAGE
-    on the events sequence; creating or migrating the tables also needs CREATE. Open the
-    store after forking, not before: a connection must not cross a fork.
+    on the events sequence; creating or migrating the tables also needs CREATE. A store
+    opened before a fork may be used in the child, which opens connections of its own.
 
     Raises:
         ConfigurationError: a malformed DSN or schema name, or a timeout that is not positive.

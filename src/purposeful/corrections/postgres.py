@@ -120,10 +120,10 @@ class PostgresCorrectionStore(BaseCorrectionStore):
         connect_timeout: seconds to wait for the server when connecting; default: *timeout*.
 
     The database role needs USAGE on the schema, SELECT, INSERT and UPDATE on its tables and
-    USAGE on their sequence; creating or migrating the table also needs CREATE. Open the
-    store after forking, not before: a connection must not cross a fork. An `apply` callback
-    runs while the store's connection is busy: other threads of the process wait for it, and
-    another process deciding the same request waits up to 30 seconds, then gets
+    USAGE on their sequence; creating or migrating the table also needs CREATE. A store
+    opened before a fork may be used in the child, which opens connections of its own. An
+    `apply` callback runs while one of the store's connections is busy: other threads use the
+    others, and another process deciding the same request waits up to 30 seconds, then gets
     `StoreUnavailable`.
 
     Text holding a NUL character is refused with `InvalidCorrection` before anything is

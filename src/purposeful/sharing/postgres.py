@@ -165,8 +165,8 @@ class PostgresSharingStore(BaseSharingStore):
         connect_timeout: seconds to wait for the server when connecting; default: *timeout*.
 
     The database role needs USAGE on the schema, SELECT, INSERT and UPDATE on its tables and
-    USAGE on their sequences; creating or migrating the tables also needs CREATE. Open the
-    store after forking, not before: a connection must not cross a fork.
+    USAGE on their sequences; creating or migrating the tables also needs CREATE. A store
+    opened before a fork may be used in the child, which opens connections of its own.
 
     Raises:
         ConfigurationError: a malformed DSN or schema name, or a timeout that is not positive.
