@@ -230,7 +230,9 @@ def _disclose(
                 statements=tuple(attached),
             )
         )
-        pseudonym = _trail.pseudonym_of(subject, get_configuration())
+        config = get_configuration()
+        # only for a report that goes somewhere, as the scope's own pseudonyms
+        pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
         scope.note_disclosure(_audit(disclosure, pseudonym))
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
