@@ -524,8 +524,8 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
         )
     if any(access.disclosures for access in answer.accesses):
         notes.append(
-            "Shared: what was disclosed of this person's records to other agencies, by "
-            "whom and under which agreement."
+            "Shared: what each scope disclosed of this person's records to other agencies, "
+            "to whom and under which agreement."
         )
     notes.append(
         "Fields read are the fields read from this person's records; other people's are "
