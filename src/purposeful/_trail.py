@@ -63,6 +63,7 @@ __all__ = [
     "new_id",
     "note_unscoped",
     "pseudonym_error",
+    "pseudonym_of",
     "read_unscoped",
     "remove_tap",
     "summarise",
@@ -234,6 +235,37 @@ def _pseudonymise(
     finally:
         subject = ""
     return None
+
+
+def pseudonym_of(subject: str, config: Configuration) -> str | None:
+    """The pseudonym of one person, for what names a single person in a report (the record
+    handed over in a disclosure); None without a pseudonymiser or a subject id.
+
+    The same check as `summarise`: a pseudonymiser that fails, or gives back the subject id
+    (or text holding it), costs this one pseudonym, never the caller; the failure is logged
+    and nothing of the id is kept or returned.
+    """
+    pseudonymise = config.pseudonymise
+    if pseudonymise is None or not subject:
+        return None
+    into: dict[str, frozenset[str]] = {}
+    person = [(subject, frozenset[Any]())]
+    subject = ""
+    try:
+        failure = _pseudonymise(person, pseudonymise, {}, into)
+    finally:
+        person.clear()  # no raw id outlives the pseudonym, in this frame or a traceback's
+    if failure is not None:
+        _log.error(
+            "purposeful: %s",
+            AuditSinkError(
+                f"the configured pseudonymiser failed ({failure}); a disclosure was recorded "
+                f"without the pseudonym of the person whose record it was, so the audit "
+                f"report cannot answer for them who it went to. Fix the pseudonymiser"
+            ),
+        )
+        return None
+    return next(iter(into), None)
 
 
 def keyed(pseudonymise: Callable[[str], str]) -> bool:

@@ -183,7 +183,7 @@ def test_a_disclosure_event_holds_the_disclosure_attributes_of_the_conventions(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    purposeful.configure(sinks=[SpanSink(provider)])
+    purposeful.configure(sinks=[SpanSink(provider)], pseudonymise=PseudonymKey.generate().pseudonym)
     at = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
     disclose(
         PartnerReferral("C-3310", "Mere"), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=at

@@ -161,7 +161,7 @@ def test_verify_writes_an_index_of_pseudonyms_only(tmp_path: Path) -> None:
     assert RAW_ID.encode() not in index
     assert PEOPLE[0].encode() not in index
     header = json.loads(index.partition(b"\n")[0])
-    assert header["format"] == "purposeful-ledger-index/1"
+    assert header["format"] == "purposeful-ledger-index/2"
     assert header["seq"] == 1
     assert not default_index_path(tmp_path / "other.jsonl").exists()
 

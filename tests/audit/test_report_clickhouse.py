@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from _audit_inputs import MONDAY, HandPart, HandScope, attribute, span, traces_text
 from purposeful.audit.history import SubjectQuery
-from purposeful.audit.report import ReportDatabase, render_text
+from purposeful.audit.report import ReportDatabase, build_report, render_text
 from purposeful.audit.report.clickhouse_engine import (
     _DIALECT,
     PASSWORD_VARIABLE,
@@ -150,7 +150,8 @@ def store() -> Iterator[Store]:
 
 
 def both(store: Store, spans: list[dict[str, Any]], folder: Path, person: str | None) -> str:
-    """The page from DuckDB over the spans' file, checked equal to ClickHouse's."""
+    """The page from DuckDB over the spans' file, checked equal to ClickHouse's and to the
+    streaming report's."""
     traces = folder / "traces.jsonl"
     traces.write_text(traces_text(spans) if spans else "")
     store.session.query("TRUNCATE TABLE otel_traces")
@@ -160,10 +161,19 @@ def both(store: Store, spans: list[dict[str, Any]], folder: Path, person: str | 
         expected = render_text(database.report(subject=subject))
     found = render_text(report_on_clickhouse(store.run, source=str(traces), subject=subject))
     assert found == expected
+    assert render_text(build_report([traces], subject=subject)) == expected
     return found
 
 
-def disclosure_event(disclosure_id: str, recipient: str) -> dict[str, object]:
+def disclosure_event(
+    disclosure_id: str,
+    recipient: str,
+    subject: str | None = None,
+    fields: Sequence[str] = ("address", "diagnosis"),
+) -> dict[str, object]:
+    """A disclosure event; *subject*: the pseudonym it names (None: an older one, naming
+    nobody)."""
+    named = [] if subject is None else [attribute("purposeful.disclosure.subject", subject)]
     return {
         "timeUnixNano": "0",
         "name": "purposeful.disclosure",
@@ -172,8 +182,9 @@ def disclosure_event(disclosure_id: str, recipient: str) -> dict[str, object]:
             attribute("purposeful.disclosure.agreement", "AISA-2026"),
             attribute("purposeful.disclosure.recipient", recipient),
             attribute("purposeful.disclosure.record_type", "Case"),
-            attribute("purposeful.disclosure.fields", ["address", "diagnosis"]),
+            attribute("purposeful.disclosure.fields", list(fields)),
             attribute("purposeful.disclosure.statements.count", 1),
+            *named,
         ],
     }
 
@@ -229,9 +240,13 @@ def stored_spans(draw: st.DrawFn) -> list[dict[str, Any]]:
             numbers = range(1, len(scope.parts))  # part 0 never arrived
         for number in numbers:
             found = span(scope, number)
-            if draw(st.booleans()):
+            for _ in range(draw(st.integers(0, 2))):
                 recipient = draw(st.sampled_from(["MSD", "IR"]))
-                found["events"].append(disclosure_event(f"d{len(spans)}", recipient))
+                subject = draw(st.sampled_from([None, *PEOPLE, "raw-identifier"]))
+                fields = draw(st.lists(st.sampled_from(["address", "diagnosis", "nom\u00e9"])))
+                found["events"].append(
+                    disclosure_event(f"d{len(found['events'])}", recipient, subject, fields)
+                )
             spans.append(found)
     if spans and draw(st.booleans()):
         other = dict(spans[0], name="GET /cases", attributes=[], events=[])
@@ -282,6 +297,8 @@ def test_a_week_of_scopes_is_reported_whole_with_people_refusals_and_disclosures
     ]
     spans = [span(scope, n) for scope in scopes for n in range(len(scope.parts))]
     spans[0]["events"].append(disclosure_event("d1", "MSD"))
+    spans[1]["events"].append(disclosure_event("d2", "IR", person, ["address"]))
+    spans[2]["events"].append(disclosure_event("d3", "MSD", PEOPLE[1]))  # not this person
     page = both(store, spans, tmp_path, None)
     assert "Scopes: 3" in page
     assert "staff-0007" in page
@@ -289,6 +306,11 @@ def test_a_week_of_scopes_is_reported_whole_with_people_refusals_and_disclosures
     (tmp_path / "person").mkdir()
     page = both(store, spans, tmp_path / "person", person)
     assert "Case.address, Case.diagnosis" in page
+    assert "shared with IR under AISA-2026: address" in page
+    assert page.count("shared with") == 1
+    assert "Incomplete: 1 disclosure to other agencies does not say whose record it was" in (
+        " ".join(page.split())
+    )
     # every figure ran on the server: the views and the figure's text, nothing in Python
     assert all(sql.startswith("WITH\nspans AS (") for sql in store.queries)
 

@@ -127,6 +127,7 @@ def reports() -> dict[str, tuple[ScopeReport, int]]:
                 "purposeful.disclosure.record_type": "Case",
                 "purposeful.disclosure.fields": ("address", "diagnosis"),
                 "purposeful.disclosure.statements.count": 0,
+                "purposeful.disclosure.subject": pseudonym(7),
             },
         ),
         scope_id="0123456789abcdef00000001",
@@ -303,6 +304,10 @@ def test_the_pinned_spans_cover_every_kind_of_output() -> None:
     spans = json.loads(PINNED.read_text())
     events = {event["name"] for span in spans.values() for event in span["events"]}
     assert events == {"purposeful.denied", "purposeful.would_deny", "purposeful.disclosure"}
+    event_keys = {
+        key for span in spans.values() for e in span["events"] for key, _ in e["attributes"]
+    }
+    assert "purposeful.disclosure.subject" in event_keys
     statuses = {span["status"][0] for span in spans.values()}
     assert statuses == {"ERROR", "UNSET"}
     assert any("more" in (span["status"][1] or "") for span in spans.values())

@@ -232,6 +232,7 @@ def test_each_disclosure_is_an_event_on_its_scope_span_and_in_the_ledger(
     assert attributes["purposeful.disclosure.id"] == sent.disclosure.id
     assert attributes["purposeful.disclosure.recipient"] == "Kāinga Ora"
     assert attributes["purposeful.disclosure.fields"] == ("name", "phone")
+    assert attributes["purposeful.disclosure.subject"] == key.pseudonym(SUBJECT)
     assert key.pseudonym(SUBJECT) in (scope.attributes or {})["purposeful.subjects"]
     everything = str(scope.attributes) + str(scope.events)
     assert "Mere" not in everything
@@ -239,7 +240,28 @@ def test_each_disclosure_is_an_event_on_its_scope_span_and_in_the_ledger(
     lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     [entry] = [line for line in lines if line.get("disclosures")]
     assert entry["disclosures"][0]["purposeful.disclosure.agreement"] == "housing-referrals"
+    assert entry["disclosures"][0]["purposeful.disclosure.subject"] == key.pseudonym(SUBJECT)
+    assert SUBJECT.encode() not in (tmp_path / "audit.jsonl").read_bytes()
     assert verify_ledger(tmp_path / "audit.jsonl", signing_key.public_key()).ok
+    provider.shutdown()
+
+
+def test_a_disclosure_names_no_one_in_the_trail_without_a_pseudonymiser(
+    log: MemorySharingStore,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    purposeful.configure(sinks=[SpanSink(provider)])
+    disclose(referral(), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    [event] = [
+        e
+        for span in exporter.get_finished_spans()
+        for e in span.events
+        if e.name == "purposeful.disclosure"
+    ]
+    assert "purposeful.disclosure.subject" not in (event.attributes or {})
+    assert SUBJECT not in str(event.attributes)
     provider.shutdown()
 
 

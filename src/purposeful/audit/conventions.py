@@ -119,6 +119,9 @@ class DisclosureAttribute:
     RECORD_TYPE: Final = "purposeful.disclosure.record_type"
     FIELDS: Final = "purposeful.disclosure.fields"
     STATEMENTS_COUNT: Final = "purposeful.disclosure.statements.count"
+    SUBJECT: Final = "purposeful.disclosure.subject"
+    """The pseudonym of the person whose record was disclosed; absent without a
+    pseudonymiser, or when it failed (and in inputs written before it was recorded)."""
 
 
 # --- the ledger -----------------------------------------------------------------------------

@@ -14,10 +14,12 @@ with a `SubjectHistory` too):
   else of the report is computed.
 
 Each access lists the fields read from this person's records, never what the same scope
-read from other people's. Where the inputs do not say (older ones, capped or missing
-pseudonyms, missing parts), the answer says it is incomplete, and why. A subject in the
-inputs that is not a pseudonym (``<key id>:<32 hex digits>``), such as a raw identifier
-written by a service with another pseudonymiser, is counted, never kept or shown.
+read from other people's, and what of their records it disclosed to other agencies (a
+disclosure names the person by pseudonym). Where the inputs do not say (older ones, capped
+or missing pseudonyms, missing parts, disclosures that name nobody), the answer says it is
+incomplete, and why. A subject in the inputs that is not a pseudonym (``<key id>:<32 hex
+digits>``), such as a raw identifier written by a service with another pseudonymiser, is
+counted, never kept or shown.
 
 What this module must not do: hold, return or print a subject identifier (only
 pseudonyms, and of other people's pseudonyms only their key ids); show what a scope read
@@ -50,6 +52,7 @@ from .report.records import ScopeRecord, ScopesInParts
 __all__ = [
     "SubjectAccess",
     "SubjectAnswer",
+    "SubjectDisclosure",
     "SubjectHistory",
     "SubjectQuery",
     "access_history",
@@ -107,9 +110,31 @@ def _is_pseudonym(subject: str) -> bool:
     return _PSEUDONYM.match(subject) is not None
 
 
+@attrs.frozen(order=True)
+class SubjectDisclosure:
+    """What a scope disclosed of the person's records to another agency: names only.
+
+    Attributes:
+        recipient: the party it went to.
+        agreement: the sharing agreement it was made under.
+        record_type: the record type disclosed.
+        fields: the fields disclosed, sorted.
+    """
+
+    recipient: str
+    agreement: str
+    record_type: str
+    fields: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``shared with <recipient> under <agreement>: <fields>``."""
+        fields = ", ".join(self.fields) or "(none)"
+        return f"shared with {self.recipient} under {self.agreement}: {fields}"
+
+
 @attrs.frozen
 class SubjectAccess:
-    """One scope that read the person asked about.
+    """One scope that read the person asked about, or disclosed their records.
 
     Attributes:
         opened, closed: when the scope opened and closed (UTC).
@@ -125,6 +150,9 @@ class SubjectAccess:
             person's information than *fields_read* says.
         upstream: when the scope worked for a request from another service, that service
             and its scope id (follow the request there); else None.
+        disclosures: what the scope disclosed of the person's records to other agencies
+            (`purposeful.disclose`), sorted; a scope that disclosed them is an access even
+            if it lists no field read for them.
     """
 
     opened: datetime
@@ -136,6 +164,7 @@ class SubjectAccess:
     fields_known: bool = True
     parts_missing: bool = False
     upstream: tuple[str, str] | None = None
+    disclosures: tuple[SubjectDisclosure, ...] = ()
 
 
 @attrs.frozen
@@ -162,6 +191,10 @@ class SubjectAnswer:
             identifiers, or what a pseudonymiser other than
             `purposeful.audit.PseudonymKey.pseudonym` made. They cannot be matched to the
             person, and are counted, never shown.
+        unattributed_disclosures: disclosures to other agencies that do not name the
+            person whose record they were by pseudonym (written with no pseudonymiser, or
+            before purposeful recorded it): any of them may have been of this person's
+            records.
     """
 
     pseudonyms: tuple[str, ...]
@@ -173,11 +206,13 @@ class SubjectAnswer:
     unitemised_scopes: int = 0
     incomplete_scopes: int = 0
     non_pseudonym_scopes: int = 0
+    unattributed_disclosures: int = 0
 
     @property
     def complete(self) -> bool:
         """True when every scope that could have read the person says which of their
-        information it read, and every part of every scope is there."""
+        information it read, every disclosure says whose record it was, and every part of
+        every scope is there."""
         return not (
             self.overflowed_scopes
             or self.unlisted_scopes
@@ -186,6 +221,7 @@ class SubjectAnswer:
             or self.unitemised_scopes
             or self.incomplete_scopes
             or self.non_pseudonym_scopes
+            or self.unattributed_disclosures
         )
 
 
@@ -200,9 +236,20 @@ class _Sightings:
     unlisted: bool = False
     without_subjects: bool = False
     not_pseudonyms: bool = False
+    shared: list[SubjectDisclosure] = attrs.Factory(list)
 
     def add(self, scope: ScopeRecord, wanted: frozenset[str]) -> None:
         """Note what one scope record (a whole scope, or a part) says about the person."""
+        for disclosure in scope.disclosures:
+            if disclosure.subject in wanted:
+                self.shared.append(
+                    SubjectDisclosure(
+                        disclosure.recipient,
+                        disclosure.agreement,
+                        disclosure.record_type,
+                        tuple(sorted(set(disclosure.fields))),
+                    )
+                )
         if scope.subjects is None:
             self.without_subjects = True
             return
@@ -263,8 +310,8 @@ class _AnswerTally:
         self.not_pseudonyms += seen.not_pseudonyms
         if seen.without_subjects:
             self.without_subjects += 1
-        if seen.listed:
-            self.unitemised += not seen.fields_known
+        if seen.listed or seen.shared:
+            self.unitemised += seen.listed and not seen.fields_known
             self.accesses.append(
                 SubjectAccess(
                     scope.opened,
@@ -276,6 +323,7 @@ class _AnswerTally:
                     fields_known=seen.fields_known,
                     parts_missing=parts_missing,
                     upstream=scope.upstream,
+                    disclosures=tuple(sorted(seen.shared)),
                 )
             )
         if seen.unlisted:
@@ -315,6 +363,7 @@ class SubjectHistory:
         self._open: ScopesInParts[_Kept] = ScopesInParts(_Kept.of)
         self._answer = _AnswerTally()
         self._key_ids: set[str] = set()
+        self._unattributed = 0
 
     def add(self, scope: ScopeRecord, source: str = "") -> None:
         """Note what one scope, or one part of a scope, read from a file of kind *source*,
@@ -323,6 +372,11 @@ class SubjectHistory:
             self._key_ids.update(
                 _key_id(pseudonym) for pseudonym in scope.subjects if _is_pseudonym(pseudonym)
             )
+        for disclosure in scope.disclosures:
+            if disclosure.subject is not None and _is_pseudonym(disclosure.subject):
+                self._key_ids.add(_key_id(disclosure.subject))
+            else:
+                self._unattributed += 1
         parts, _ = self._open.add(scope, source)
         if parts is None:
             seen = _Sightings()
@@ -351,6 +405,7 @@ class SubjectHistory:
             unitemised_scopes=answer.unitemised,
             incomplete_scopes=answer.incomplete,
             non_pseudonym_scopes=answer.not_pseudonyms,
+            unattributed_disclosures=self._unattributed,
         )
 
 

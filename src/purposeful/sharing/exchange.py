@@ -15,7 +15,9 @@ out by:
 5. it goes out with the report of the purpose scope it was made in (a scope of its own, in
    the scope current when it is made): an event ``purposeful.disclosure`` on the scope's span
    (`SpanSink`), naming the agreement, the party, the record type and the fields, and a
-   ``disclosures`` entry in its ledger line; the person only by pseudonym, in the report.
+   ``disclosures`` entry in its ledger line; the person whose record it was only by
+   pseudonym (with a pseudonymiser configured), so that the audit report can tell them
+   whom their information was shared with.
 
 Information received from a partner (a referral in) is recorded with `receive`: the log
 keeps where it came from and, under IPP 3A, the person is put on the list of people still
@@ -31,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from .. import _trail
 from .._config import get_configuration
 from .._shared.checks import is_aware
 from .._shared.nztime import nz_date
@@ -227,7 +230,10 @@ def _disclose(
                 statements=tuple(attached),
             )
         )
-        scope.note_disclosure(_audit(disclosure))
+        config = get_configuration()
+        # only for a report that goes somewhere, as the scope's own pseudonyms
+        pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
+        scope.note_disclosure(_audit(disclosure, pseudonym))
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
 
@@ -299,10 +305,10 @@ def _aware(at: datetime | None) -> datetime:
     return at
 
 
-def _audit(disclosure: Disclosure) -> dict[str, Any]:
-    """The disclosure as the audit trail gives it: ids, names and codes, never values (the
-    scope's report already names the person, by pseudonym)."""
-    return {
+def _audit(disclosure: Disclosure, pseudonym: str | None) -> dict[str, Any]:
+    """The disclosure as the audit trail gives it: ids, names and codes, never values, and
+    the person whose record it was by *pseudonym* only (left out without one)."""
+    audited: dict[str, Any] = {
         "purposeful.disclosure.id": disclosure.id,
         "purposeful.disclosure.agreement": disclosure.agreement,
         "purposeful.disclosure.recipient": disclosure.recipient,
@@ -310,3 +316,6 @@ def _audit(disclosure: Disclosure) -> dict[str, Any]:
         "purposeful.disclosure.fields": list(disclosure.fields),
         "purposeful.disclosure.statements.count": len(disclosure.statements),
     }
+    if pseudonym is not None:
+        audited["purposeful.disclosure.subject"] = pseudonym
+    return audited

@@ -5,7 +5,7 @@ answer needs). `verify_ledger` can write, beside the ledger, an index of what it
 for each pseudonym, the lines that name it, up to the newest signed checkpoint. The file
 (``<ledger>.index`` by default, `default_index_path`)::
 
-    {"digest":…,"end":…,"format":"purposeful-ledger-index/1","head":…,"key":"sha256:…",
+    {"digest":…,"end":…,"format":"purposeful-ledger-index/2","head":…,"key":"sha256:…",
      "key_ids":[…],"ledger":…,"line":…,"offset":…,"seq":…}
     <the line table: for seq 1 to seq, one line each of 12 hex digits of the line's offset
      and 32 of the BLAKE2b-128 of its bytes>
@@ -13,12 +13,16 @@ for each pseudonym, the lines that name it, up to the newest signed checkpoint. 
     -<the id of each scope written in parts, one a line>
     <one line per pseudonym, sorted: the pseudonym, a space, and its seqs, comma-separated>
 
+A line names a pseudonym by listing it among its subjects, or as the person whose record one
+of its disclosures was.
+
 The header (canonical JSON) names the ledger (its id), the public key that verified it, the
 checkpoint it covers (``seq``, its chain ``head``, the line's ``offset``, where it ``end``s and
 the SHA-256 of its bytes, ``line``), the key ids of every pseudonym up to it, and the SHA-256
 of the rest of the file (``digest``). The lines every answer reads are those of scopes
-written in parts, and those that do not list everyone they read, list nobody, or list
-something that is not a pseudonym.
+written in parts, those that do not list everyone they read, list nobody, or list
+something that is not a pseudonym, and those with a disclosure that does not name the person
+whose record it was by pseudonym (each answer counts those).
 
 An index is used only when all of that still holds: the same format, the same ledger, the
 same key, a rest of the file whose digest matches, and the checkpointed line still at its
@@ -46,14 +50,16 @@ from typing import Any, BinaryIO, Final
 import attrs
 
 from ..._shared.files import atomic_file
-from ..conventions import LedgerKey, LineType
+from ..conventions import DisclosureAttribute, LedgerKey, LineType
 from .format import canonical, decode, is_mac
 
 __all__ = ["INDEX_FORMAT", "IndexBuilder", "LedgerIndex", "default_index_path", "read_index"]
 
-#: The format an index names in its header; another is rebuilt.
-INDEX_FORMAT: Final = "purposeful-ledger-index/1"
+#: The format an index names in its header; another is rebuilt (an index of format /1 does
+#: not know the pseudonyms disclosures name).
+INDEX_FORMAT: Final = "purposeful-ledger-index/2"
 
+_DISCLOSED: Final = DisclosureAttribute.SUBJECT  # whose record a disclosure was
 _RECORD: Final = 45  # 12 hex digits of offset, 32 of digest, a newline
 _PSEUDONYM = re.compile(r"[0-9a-f]{8}:[0-9a-f]{32}\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
@@ -128,13 +134,20 @@ class IndexBuilder:
                 always = True
             else:
                 self._whole.setdefault(scope, []).append(seq)
+        named = list(subjects) if isinstance(subjects, list) else []
+        disclosures = document.get(LedgerKey.DISCLOSURES, [])
+        for disclosure in disclosures if isinstance(disclosures, list) else [None]:
+            subject = disclosure.get(_DISCLOSED) if isinstance(disclosure, dict) else None
+            if isinstance(subject, str) and _PSEUDONYM.match(subject):
+                named.append(subject)
+            else:
+                always = True  # every answer counts the disclosures it cannot attribute
         if always:
             self._always.append(seq)
-        if isinstance(subjects, list):
-            for subject in subjects:
-                if isinstance(subject, str) and _PSEUDONYM.match(subject):
-                    self._people.setdefault(subject, []).append(seq)
-                    self._key_ids.setdefault(subject.partition(":")[0], seq)
+        for subject in dict.fromkeys(s for s in named if isinstance(s, str)):
+            if _PSEUDONYM.match(subject):
+                self._people.setdefault(subject, []).append(seq)
+                self._key_ids.setdefault(subject.partition(":")[0], seq)
 
     def checkpointed(self, mark: Mark) -> None:
         """Note that the line of *mark.seq* is covered by a signed checkpoint."""

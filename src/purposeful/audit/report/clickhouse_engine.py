@@ -110,6 +110,11 @@ def _strings(value: str) -> str:
     return f"JSONExtract({value}, 'Array(String)')"
 
 
+def _is_pseudonym(text: str) -> str:
+    """Whether *text* has the form of a pseudonym (`purposeful.audit.history`'s test)."""
+    return f"match({text}, '^[0-9a-f]{{8}}:[0-9a-f]{{32}}$')"
+
+
 def _split_name(name: str) -> tuple[str, str]:
     """(record type, field) of a ``Type.field`` name, as `str.rpartition` splits it."""
     return (
@@ -142,10 +147,12 @@ def shape_ctes(table: str = "otel_traces") -> str:
     count = _optional_int(s.SUBJECTS_COUNT)
     site = (s.CODE_FILE_PATH, s.CODE_FUNCTION_NAME, s.CODE_LINE_NUMBER)
     has_site = " AND ".join(_has(key) for key in site)
-    pseudonym = "match(x, '^[0-9a-f]{8}:[0-9a-f]{32}$')"
+    pseudonym = _is_pseudonym("x")
     record_type, field = _split_name("name")
     event = EventAttribute
     disclosure = DisclosureAttribute
+    whose = f"e[{_q(disclosure.SUBJECT)}]"  # the person whose record a disclosure was
+    has_whose = f"mapContains(e, {_q(disclosure.SUBJECT)})"
     refusal_names = f"({_q(DENIED_EVENT)}, {_q(WOULD_DENY_EVENT)})"
     whole = (
         f"NOT {_has(s.SCOPE_ID)} OR {_attr(s.SCOPE_ID)} = '' "
@@ -250,7 +257,10 @@ part_disclosures AS (
   SELECT part_key, position, e[{_q(disclosure.ID)}] AS disclosure_id,
          e[{_q(disclosure.AGREEMENT)}] AS agreement, e[{_q(disclosure.RECIPIENT)}] AS recipient,
          e[{_q(disclosure.RECORD_TYPE)}] AS record_type,
-         toUInt64OrZero(e[{_q(disclosure.STATEMENTS_COUNT)}]) AS statements
+         toUInt64OrZero(e[{_q(disclosure.STATEMENTS_COUNT)}]) AS statements,
+         if({has_whose}, {whose}, NULL) AS subject,
+         if({has_whose} AND {_is_pseudonym(whose)}, splitByChar(':', {whose})[1], NULL)
+           AS subject_key_id
   FROM events WHERE event_name = {_q(DISCLOSURE_EVENT)}
 ),
 disclosure_fields AS (

@@ -58,6 +58,7 @@ def report_tables(report: Report) -> dict[str, Table]:
                 "parts_missing",
                 "upstream_service",
                 "upstream_scope_id",
+                "shared",
             ),
             [
                 (
@@ -70,6 +71,7 @@ def report_tables(report: Report) -> dict[str, Table]:
                     a.fields_known,
                     a.parts_missing,
                     *(a.upstream or (None, None)),
+                    "; ".join(disclosure.describe() for disclosure in a.disclosures),
                 )
                 for a in report.subject.accesses
             ],

@@ -330,6 +330,7 @@ def _span_disclosure(attributes: _Attributes) -> Disclosure:
         attributes.string(DisclosureAttribute.RECORD_TYPE),
         attributes.strings(DisclosureAttribute.FIELDS),
         attributes.integer(DisclosureAttribute.STATEMENTS_COUNT),
+        attributes.optional_string(DisclosureAttribute.SUBJECT),
     )
 
 
@@ -661,9 +662,17 @@ def _ledger_disclosures(line: Mapping[str, object], where: _Where) -> tuple[Disc
                 _text(entry, DisclosureAttribute.RECORD_TYPE, where, at),
                 _strings(fields, where, DisclosureAttribute.FIELDS, at),
                 statements,
+                _optional_subject(entry, where, at),
             )
         )
     return tuple(found)
+
+
+def _optional_subject(entry: Mapping[str, object], where: _Where, at: str) -> str | None:
+    """A disclosure's subject pseudonym: absent from older lines, a string when present."""
+    if DisclosureAttribute.SUBJECT not in entry:
+        return None
+    return _text(entry, DisclosureAttribute.SUBJECT, where, at)
 
 
 def _outcome(value: object) -> Outcome | None:

@@ -64,6 +64,8 @@ class Disclosure:
         record_type: the record type disclosed.
         fields: the fields disclosed.
         statements: how many statements (dispute notes) went with it.
+        subject: the pseudonym of the person whose record it was; None when the input
+            does not say (no pseudonymiser, or written before purposeful recorded it).
     """
 
     disclosure_id: str
@@ -72,6 +74,7 @@ class Disclosure:
     record_type: str
     fields: tuple[str, ...]
     statements: int
+    subject: str | None = None
 
 
 @attrs.frozen

@@ -405,7 +405,16 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
     return _titled(
         f"Who read the person with pseudonym {' or '.join(answer.pseudonyms)}",
         Table(
-            ("opened", "closed", "actor", "role", "purpose", "fields read", "on behalf of"),
+            (
+                "opened",
+                "closed",
+                "actor",
+                "role",
+                "purpose",
+                "fields read",
+                "on behalf of",
+                "shared",
+            ),
             [
                 (
                     _time(access.opened),
@@ -417,6 +426,7 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
                     + ("" if access.fields_known else _NOT_KNOWN)
                     + (_CUT_SHORT if access.parts_missing else ""),
                     _upstream(access.upstream),
+                    "; ".join(disclosure.describe() for disclosure in access.disclosures),
                 )
                 for access in answer.accesses
             ],
@@ -470,6 +480,17 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
             "they cannot be matched to this person and are not shown: configure "
             "purposeful.configure(pseudonymise=key.pseudonym) in the services."
         )
+    if answer.unattributed_disclosures:
+        count = answer.unattributed_disclosures
+        disclosures = _plural(count, "disclosure")
+        says = "does" if count == 1 else "do"
+        notes.append(
+            f"Incomplete: {disclosures} to other agencies {says} not say whose record "
+            f"{'it was' if count == 1 else 'they were'} by pseudonym (made with no "
+            "pseudonymiser, or before purposeful recorded it), and may have been of this "
+            "person's: configure purposeful.configure(pseudonymise=key.pseudonym) in the "
+            "services."
+        )
     if answer.other_key_ids:
         notes.append(
             "Incomplete: some scopes hold pseudonyms made with keys not given "
@@ -498,7 +519,13 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
         )
     if answer.complete:
         notes.append(
-            "Complete: every scope read says whom it read, and which of this person's information."
+            "Complete: every scope read says whom it read, and which of this person's "
+            "information; every disclosure to another agency says whose record it was."
+        )
+    if any(access.disclosures for access in answer.accesses):
+        notes.append(
+            "Shared: what each scope disclosed of this person's records to other agencies, "
+            "to whom and under which agreement."
         )
     notes.append(
         "Fields read are the fields read from this person's records; other people's are "

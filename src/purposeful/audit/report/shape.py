@@ -125,6 +125,8 @@ TABLES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
         ("recipient", "VARCHAR"),
         ("record_type", "VARCHAR"),
         ("statements", "BIGINT"),
+        ("subject", "VARCHAR"),
+        ("subject_key_id", "VARCHAR"),
     ),
     "disclosure_fields": (
         ("part_key", "BIGINT"),
@@ -367,6 +369,8 @@ class ShapeRows:
                     disclosure.recipient,
                     disclosure.record_type,
                     disclosure.statements,
+                    disclosure.subject,
+                    None if disclosure.subject is None else _key_id(disclosure.subject)[1],
                 )
             )
             rows["disclosure_fields"].extend((part_key, i, field) for field in disclosure.fields)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeAlias
 
-from ..history import SubjectAccess, SubjectAnswer, SubjectQuery
+from ..history import SubjectAccess, SubjectAnswer, SubjectDisclosure, SubjectQuery
 from .building import (
     BUSIEST_ACTORS,
     BUSIEST_SITES,
@@ -169,7 +169,11 @@ SELECT f.scope_key, f.opened, c.closed, f.purpose, f.actor_id, f.actor_role,
 FROM (SELECT p.scope_key, MAX(p.closed) AS closed FROM scope_parts AS p
       WHERE p.scope_key IN (
         SELECT q.scope_key FROM part_subjects AS t JOIN wanted AS w ON w.pseudonym = t.pseudonym
-        JOIN scope_parts AS q ON q.part_key = t.part_key)
+        JOIN scope_parts AS q ON q.part_key = t.part_key
+        UNION ALL
+        SELECT q.scope_key FROM part_disclosures AS d
+        JOIN scope_parts AS q ON q.part_key = d.part_key
+        WHERE d.subject IN (SELECT pseudonym FROM wanted))
       GROUP BY p.scope_key) AS c
 JOIN scope_parts AS f ON f.scope_key = c.scope_key AND f.first_seen
 JOIN scopes AS s ON s.scope_key = c.scope_key
@@ -179,8 +183,25 @@ SELECT DISTINCT p.scope_key, r.name
 FROM part_reads AS r JOIN wanted AS w ON w.pseudonym = r.pseudonym
 JOIN scope_parts AS p ON p.part_key = r.part_key
 ORDER BY r.name""",
+    # what was disclosed of the person's records: disclosures that name one of `wanted`
+    "subject_disclosures": """
+SELECT p.scope_key, d.part_key, d.position, d.recipient, d.agreement, d.record_type
+FROM part_disclosures AS d JOIN scope_parts AS p ON p.part_key = d.part_key
+WHERE d.subject IN (SELECT pseudonym FROM wanted)""",
+    "subject_disclosure_fields": """
+SELECT DISTINCT f.part_key, f.position, f.field
+FROM disclosure_fields AS f
+JOIN part_disclosures AS d ON d.part_key = f.part_key AND d.position = f.position
+WHERE d.subject IN (SELECT pseudonym FROM wanted)
+ORDER BY f.field""",
+    "unattributed_disclosures": """
+SELECT COUNT(*) FROM part_disclosures WHERE subject_key_id IS NULL""",
     "key_ids": """
-SELECT DISTINCT key_id FROM part_subjects WHERE is_pseudonym ORDER BY key_id""",
+SELECT DISTINCT key_id FROM (
+  SELECT key_id FROM part_subjects WHERE is_pseudonym
+  UNION ALL
+  SELECT subject_key_id AS key_id FROM part_disclosures WHERE subject_key_id IS NOT NULL) AS k
+ORDER BY key_id""",
 }
 
 _HOUR: Final = timedelta(hours=1)
@@ -347,6 +368,7 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
             overflowed += 1
         if listed and unknown_fields:
             unknown.add(scope_key)
+    shared = _subject_disclosures(run)
     accesses = []
     for row in run(FIGURES["subject_identity"]):
         scope_key, opened, closed, purpose, actor_id, actor_role, service, upstream_id = row[:8]
@@ -361,9 +383,11 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
                 fields_known=scope_key not in unknown,
                 parts_missing=not row[8],
                 upstream=None if service is None else (service, upstream_id),
+                disclosures=tuple(sorted(shared.get(scope_key, ()))),
             )
         )
     key_ids = {key_id for (key_id,) in run(FIGURES["key_ids"])}
+    (unattributed,) = run(FIGURES["unattributed_disclosures"])[0]
     return SubjectAnswer(
         pseudonyms=query.pseudonyms,
         accesses=tuple(accesses),
@@ -374,4 +398,20 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
         unitemised_scopes=len(unknown),
         incomplete_scopes=incomplete,
         non_pseudonym_scopes=not_pseudonyms,
+        unattributed_disclosures=int(unattributed or 0),
     )
+
+
+def _subject_disclosures(run: Run) -> dict[Any, list[SubjectDisclosure]]:
+    """By scope key: what each scope disclosed of the person's records."""
+    fields: dict[tuple[Any, Any], list[str]] = {}
+    for part_key, position, field in run(FIGURES["subject_disclosure_fields"]):
+        fields.setdefault((part_key, position), []).append(field)
+    shared: dict[Any, list[SubjectDisclosure]] = {}
+    for scope_key, part_key, position, recipient, agreement, record_type in run(
+        FIGURES["subject_disclosures"]
+    ):
+        found = tuple(fields.get((part_key, position), ()))
+        disclosed = SubjectDisclosure(recipient, agreement, record_type, found)
+        shared.setdefault(scope_key, []).append(disclosed)
+    return shared
