@@ -19,7 +19,10 @@ lays the readers' records out as tables (one row per part of a scope, child tabl
 fields, people, per-person reads, refusals and disclosures), `purposeful.audit.report.sql`
 holds every figure's SQL and builds the `Report` from their answers, and
 `purposeful.audit.report.duckdb_engine` runs them on DuckDB (`ReportDatabase`, needing
-``purposeful[report]``), from the files or from a Parquet archive of the tables.
+``purposeful[report]``), from the files or from a Parquet archive of the tables, and
+`purposeful.audit.report.clickhouse_engine` runs the same queries on ClickHouse over the
+OpenTelemetry Collector's ``otel_traces`` table (``purposeful[clickhouse]``), the shape
+spelled as views of that table.
 `purposeful.audit.report.exports` writes a report's tables as CSV or Parquet.
 
 Asking "who read this person's information?" is `purposeful.audit.history`'s:
@@ -32,8 +35,8 @@ builder or the renderers.
 What this package must not do: hold, return or print a subject identifier or a field's
 value (the inputs have neither); print anything it did not read as a name or code (a
 foreign span's name may hold anything, so it is counted, never shown); skip input silently;
-keep every scope in memory; import the OpenTelemetry SDK (it reads JSON), or DuckDB before
-a `ReportDatabase` is made.
+keep every scope in memory; import the OpenTelemetry SDK (it reads JSON), DuckDB before
+a `ReportDatabase` is made, or a ClickHouse client before a ClickHouse report is asked for.
 """
 
 from __future__ import annotations
