@@ -283,7 +283,7 @@ _DIGITS: Final = bytes.maketrans(b"23456789", b"11111111")
 _MAC_MEMBER: Final = b'"mac":"'
 #: The types of the lines after the header, as `chained_entry` accepts them.
 _CHAINED: Final = (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY)
-_CHAINED_BYTES: Final = tuple(kind.encode("ascii") for kind in _CHAINED)
+_CHAINED_BYTES: Final = {kind.encode("ascii"): kind for kind in _CHAINED}
 _SHAPES_KEPT: Final = 4096
 
 
@@ -379,7 +379,8 @@ class _Shapes:
         if keys is None:
             return None
         slots = self._slots.get((shape, keys(strings)))
-        if slots is None or strings[slots.type] not in _CHAINED_BYTES:
+        kind = _CHAINED_BYTES.get(strings[slots.type]) if slots is not None else None
+        if slots is None or kind is None:
             return None
         mac = strings[slots.mac].decode("ascii")
         if _MAC.match(mac) is None:
@@ -391,7 +392,7 @@ class _Shapes:
             body = raw[:start] + raw[end + 1 :]
         else:  # the last member: drop the comma before it
             body = raw[: start - 1] + raw[end:]
-        return Entry(seq, mac, body, strings[slots.type].decode("ascii"))
+        return Entry(seq, mac, body, kind)
 
 
 _SHAPES: Final = _Shapes()
