@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import purposeful.audit.ledger.files as ledger_files
 from purposeful import SENSITIVE, Actor, ScopeReport
+from purposeful.audit import PseudonymKey
+from purposeful.audit.history import SubjectQuery, access_history
 from purposeful.audit.ledger import Ledger, VerifyReason, default_checkpoints_path, verify_ledger
 from purposeful.audit.ledger import writer as ledger_writer
 from purposeful.cli import main
@@ -185,6 +187,21 @@ def test_a_header_without_its_checkpoint_is_not_started_and_the_next_open_signs_
     assert "holds only its header" in result.message
     Ledger(path, signing_key=KEY).close()
     assert verify_ledger(path, PUBLIC).reason is VerifyReason.OK
+
+
+def test_an_empty_checkpoint_file_is_replaced_by_the_first_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    default_checkpoints_path(path).write_bytes(b"")
+    Ledger(path, signing_key=KEY).close()
+    assert verify_ledger(path, PUBLIC).reason is VerifyReason.OK
+
+
+def test_a_creation_a_crash_stopped_answers_an_access_history_with_nothing(
+    tmp_path: Path,
+) -> None:
+    path = first_checkpoint_alone(tmp_path)
+    query = SubjectQuery.for_subject("C-4410", [PseudonymKey.generate()])
+    assert access_history(query, [path], public_key=PUBLIC).accesses == ()
 
 
 # --- what is not an interrupted creation is refused, and nothing is written ------------------

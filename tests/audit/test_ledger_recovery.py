@@ -29,7 +29,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from purposeful import SENSITIVE, Actor, ScopeReport
-from purposeful.audit.ledger import Ledger, VerifyReason, default_checkpoints_path, verify_ledger
+from purposeful.audit import PseudonymKey
+from purposeful.audit.history import SubjectQuery, access_history
+from purposeful.audit.ledger import (
+    Ledger,
+    VerifyReason,
+    default_checkpoints_path,
+    default_index_path,
+    verify_ledger,
+)
 from purposeful.audit.ledger import writer as ledger_writer
 from purposeful.audit.report import read_ledger
 from purposeful.audit.report.records import Ignored, ScopeRecord
@@ -183,6 +191,29 @@ def test_a_recovery_line_sits_after_a_closed_ledgers_reopening(tmp_path: Path) -
     source.unlink()
     default_checkpoints_path(source).unlink()
     assert_recovered(path, NEXT_LINE[:40], 1)
+
+
+def test_a_recovered_ledger_answers_a_persons_access_history(tmp_path: Path) -> None:
+    people = PseudonymKey.generate()
+
+    def reading(number: int) -> ScopeReport:
+        aroha = frozenset({people.pseudonym("C-4410")})
+        return ScopeReport(
+            None, STAFF, NOW, NOW, (), subject_count=1, subjects=aroha, scope_id=f"{number:032x}"
+        )
+
+    source = tmp_path / "source.jsonl"
+    ledger = Ledger(source, signing_key=KEY)
+    ledger.emit(reading(1))
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(source.read_bytes() + NEXT_LINE[:60])
+    shutil.copyfile(default_checkpoints_path(source), default_checkpoints_path(path))
+    ledger.close()
+    with Ledger(path, signing_key=KEY) as ledger:
+        ledger.emit(reading(2))
+    answer = access_history(SubjectQuery.for_subject("C-4410", [people]), [path], public_key=PUBLIC)
+    assert len(answer.accesses) == 2
+    assert default_index_path(path).exists()
 
 
 # --- what verify says before and after ------------------------------------------------------

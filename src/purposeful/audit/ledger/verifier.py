@@ -155,6 +155,8 @@ def verify_ledger(
     with *public_key*, and the chain head at each checkpointed line against the checkpoint.
     Verify a closed ledger, or a copy of both files. A ledger that is being written to can be
     verified too, but a line caught half-written shows as ``truncated``: verify again.
+    A ledger whose creation a crash stopped is ``not-started``, which is ok; each recovery
+    line (a torn last line a writer set aside after a crash) is in the result's ``notes``.
 
     Args:
         path: the ledger file.
