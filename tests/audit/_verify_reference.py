@@ -3,7 +3,9 @@
 
 It is the old module, with the old way of reading a chained line (`reference_chained_entry`:
 decode in full, canonical form checked by encoding again) in place of
-`purposeful.audit.ledger.format.chained_entry`.
+`purposeful.audit.ledger.format.chained_entry`; it has learnt since what the verifier learnt
+about lines, not about reading them: recovery lines (and their notes), and a ledger whose
+creation a crash interrupted (``not-started``).
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from purposeful.audit.conventions import LEDGER_FORMATS, LedgerKey, LineType
 from purposeful.audit.ledger import VerifyReason, VerifyResult
+from purposeful.audit.ledger.files import side_file_state
 from purposeful.audit.ledger.format import (
     Entry,
+    canonical,
     checkpoint_message,
     decode,
     default_checkpoints_path,
     entry_of,
     genesis,
+    interrupted_creation,
     is_mac,
     is_signature,
     key_digest,
@@ -41,8 +46,8 @@ def reference_chained_entry(raw: bytes) -> Entry | str:
     document = decode(raw)
     if isinstance(document, str):
         return document
-    if document.get(LedgerKey.TYPE) not in (LineType.SCOPE, LineType.FORMAT):
-        return "is not a scope or format line"
+    if document.get(LedgerKey.TYPE) not in (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY):
+        return "is not a scope, format or recovery line"
     entry = entry_of(document)
     if entry is None:
         return "lacks a valid seq or mac"
@@ -126,18 +131,20 @@ class _Verifier:
         self.fingerprint = key_digest(public_key)
         self.checked = 0
         self.last_checkpoint: int | None = None
+        self.notes: list[str] = []
 
     def result(
         self, reason: VerifyReason, message: str, line: int | None, path: Path | None = None
     ) -> VerifyResult:
         return VerifyResult(
-            ok=reason is VerifyReason.OK,
+            ok=reason in (VerifyReason.OK, VerifyReason.NOT_STARTED),
             reason=reason,
             message=message,
             path=path if path is not None else self.path,
             line=line,
             lines_checked=self.checked,
             last_checkpoint=self.last_checkpoint,
+            notes=tuple(self.notes),
         )
 
     def run(self) -> VerifyResult:
@@ -159,6 +166,14 @@ class _Verifier:
         self.checked = 1
         found = self.load_checkpoints(header)
         if isinstance(found, VerifyResult):
+            if found.reason is VerifyReason.NO_CHECKPOINTS and next(lines, None) is None:
+                return self.result(
+                    VerifyReason.NOT_STARTED,
+                    f"the ledger holds only its header, and {self.checkpoints} no checkpoint: "
+                    f"it was created, and the process stopped before its first checkpoint. "
+                    f"Nothing was recorded in it; the next Ledger() open signs it",
+                    None,
+                )
             return found
         by_seq = {checkpoint.seq: checkpoint for checkpoint in found}
         of_header = by_seq.get(0)
@@ -179,6 +194,9 @@ class _Verifier:
             checkpoint = by_seq.get(entry.seq)
             if checkpoint is not None and checkpoint.head != entry.mac:
                 return self.mismatch(number, entry.seq, checkpoint)
+            document = decode(raw[:-1])
+            if isinstance(document, dict) and document.get(LedgerKey.TYPE) == LineType.RECOVERY:
+                self.note_recovery(number, raw)
             before, previous = previous, entry.mac
             expected += 1
             self.checked += 1
@@ -200,10 +218,56 @@ class _Verifier:
             else ""
         )
         marked = " and marks the ledger closed" if newest.closed else ""
+        recovered = (
+            f"; {_count(len(self.notes), 'recovery line records', 'recovery lines record')} "
+            f"a torn line set aside after a crash (see the notes)"
+            if self.notes
+            else ""
+        )
         return self.result(
             VerifyReason.OK,
             f"{self.checked} lines verified (the header and seq 1 to {last}); the newest "
-            f"signed checkpoint covers seq {newest.seq}{marked}{rest}",
+            f"signed checkpoint covers seq {newest.seq}{marked}{rest}{recovered}",
+            None,
+        )
+
+    def note_recovery(self, number: int, raw: bytes) -> None:
+        line = decode(raw[:-1])
+        assert isinstance(line, dict)
+        name, size, sha256, torn_seq = (
+            line.get(key)
+            for key in (LedgerKey.FILE, LedgerKey.SIZE, LedgerKey.SHA256, LedgerKey.TORN_SEQ)
+        )
+        state = side_file_state(self.path, name, size, sha256)
+        self.notes.append(
+            f"line {number} records that a writer, opening the ledger after a crash, set "
+            f"aside a torn last line ({size!r} bytes, which would have been seq "
+            f"{torn_seq!r}) to {name!r} beside the ledger; {state}"
+        )
+
+    def unstarted(self, raw: bytes) -> VerifyResult | None:
+        try:
+            data = self.checkpoints.read_bytes() if self.checkpoints.exists() else b""
+        except OSError:
+            return None
+        if not data and not raw:
+            return self.result(
+                VerifyReason.NOT_STARTED,
+                f"the ledger is empty and {self.checkpoints} holds no checkpoint: it was "
+                f"created, and the process stopped before its header. Nothing was recorded "
+                f"in it; the next Ledger() open writes its header and signs it",
+                None,
+            )
+        header = interrupted_creation(data, self.public_key) if data else None
+        if header is None or not (canonical(header) + b"\n").startswith(raw):
+            return None
+        self.last_checkpoint = 0
+        return self.result(
+            VerifyReason.NOT_STARTED,
+            f"the ledger {'is empty' if not raw else 'holds the start of its header'}, and "
+            f"{self.checkpoints} holds the signed checkpoint of that header alone: it was "
+            f"created, and the process stopped before its header was written. Nothing was "
+            f"recorded in it; the next Ledger() open writes its header",
             None,
         )
 
@@ -222,6 +286,10 @@ class _Verifier:
         )
 
     def header(self, raw: bytes) -> _Header | VerifyResult:
+        if not raw.endswith(b"\n"):
+            unstarted = self.unstarted(raw)
+            if unstarted is not None:
+                return unstarted
         if not raw:
             return self.result(
                 VerifyReason.TRUNCATED,
@@ -387,7 +455,8 @@ class _Verifier:
     def partial(self, number: int) -> VerifyResult:
         covered = (
             f"; it comes after the newest checkpoint (seq {self.last_checkpoint}), so if a "
-            f"writer stopped abruptly, the lines before it are intact"
+            f"writer was killed while writing it, the lines before it are intact, and the "
+            f"next Ledger() open sets it aside to a side file and goes on"
             if self.last_checkpoint is not None and number - 1 > self.last_checkpoint
             else ""
         )

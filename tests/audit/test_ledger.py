@@ -484,7 +484,11 @@ def test_a_file_that_is_not_a_ledger(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("dear diary\n")
     check(verify_ledger(path, PUBLIC), VerifyReason.MALFORMED, 1)
-    path.write_text("")
+    path.write_text("dear diary")
+    check(verify_ledger(path, PUBLIC), VerifyReason.TRUNCATED, 1)
+    path.write_text("")  # with no checkpoints: what an interrupted creation leaves
+    assert verify_ledger(path, PUBLIC).reason is VerifyReason.NOT_STARTED
+    default_checkpoints_path(path).write_text("dear diary\n")
     check(verify_ledger(path, PUBLIC), VerifyReason.TRUNCATED, 1)
     check(verify_ledger(tmp_path / "missing", PUBLIC), VerifyReason.UNREADABLE, None)
 
@@ -731,12 +735,20 @@ def test_reopening_after_a_crash_without_a_final_checkpoint(tmp_path: Path) -> N
     assert verify_ledger(path, PUBLIC).last_checkpoint == 8
 
 
-def test_reopening_a_ledger_whose_last_line_is_partial_is_refused(ledger_path: Path) -> None:
+def test_reopening_a_ledger_whose_checkpointed_last_line_was_cut_is_refused(
+    ledger_path: Path,
+) -> None:
+    """A checkpoint signed the last line whole: cutting it is no crash, and is not recovered
+    (a torn line after the last checkpoint is: tests/audit/test_ledger_recovery.py)."""
     data = ledger_path.read_bytes()
     ledger_path.write_bytes(data[:-40])
-    with pytest.raises(LedgerCorrupt, match=r"last line .* is incomplete.*audit verify"):
+    with pytest.raises(LedgerCorrupt, match=r"does not reach its last checkpoint.*audit verify"):
         Ledger(ledger_path, signing_key=KEY)
     assert ledger_path.read_bytes() == data[:-40]  # nothing written
+    assert sorted(path.name for path in ledger_path.parent.iterdir()) == [
+        "audit.jsonl",
+        "audit.jsonl.checkpoints",
+    ]  # nothing set aside
 
 
 def test_reopening_a_ledger_whose_last_line_is_damaged_is_refused(ledger_path: Path) -> None:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from purposeful import SENSITIVE, Actor, ScopeReport
 from purposeful.audit.ledger import Ledger, VerifyReason, default_checkpoints_path, verify_ledger
-from purposeful.audit.ledger import writer as ledger_writer
+from purposeful.audit.ledger import files as ledger_files
 from purposeful.cli import main
 from purposeful.errors import LedgerCorrupt
 
@@ -297,7 +297,7 @@ def test_the_lines_since_the_checkpoint_are_read_back_across_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     """Opening reads the file backwards a chunk at a time: any chunk size reads it whole."""
-    monkeypatch.setattr(ledger_writer, "_CHUNK", chunk)
+    monkeypatch.setattr(ledger_files, "_CHUNK", chunk)
     source = write(tmp_path / "source.jsonl", 8, every=3, close=False)  # checkpoint at 6
     path = crash_copy(source.path, tmp_path / "audit.jsonl")
     source.close()

@@ -62,13 +62,22 @@ _LEDGERS: dict[tuple[int, int, bool], Path] = {}
 
 def written(count: int, every: int, closed: bool) -> Path:
     """A ledger of *count* scope lines, a checkpoint every *every*; written once per test
-    run. Unless *closed*, the copy is taken while the ledger is still open."""
+    run. Halfway, its writer is killed while writing a line, and the next one to open it
+    sets that line aside: the ledger holds a recovery line. Unless *closed*, the copy is
+    taken while the ledger is still open."""
     key = (count, every, closed)
     if key not in _LEDGERS:
         folder = Path(tempfile.mkdtemp(prefix="purposeful-same-verdicts-"))
-        path = folder / "audit.jsonl"
+        first = folder / "killed.jsonl"
+        ledger = Ledger(first, signing_key=SIGNING, checkpoint_every=every, fsync="checkpoint")
+        for number in range(1, count // 2 + 1):
+            ledger.emit(report(number, number % 4, part=number % 3 % 2, final=number % 3 != 2))
+        path = folder / "audit.jsonl"  # the files as the killed writer left them, torn
+        path.write_bytes(first.read_bytes() + b'{"actor":"staff-0001","decisions":[{"ba')
+        shutil.copy(default_checkpoints_path(first), default_checkpoints_path(path))
+        ledger.close()
         ledger = Ledger(path, signing_key=SIGNING, checkpoint_every=every, fsync="checkpoint")
-        for number in range(1, count + 1):
+        for number in range(count // 2 + 1, count + 1):
             ledger.emit(report(number, number % 4, part=number % 3 % 2, final=number % 3 != 2))
         if closed:
             ledger.close()
@@ -149,6 +158,7 @@ def test_an_intact_ledger_verifies_as_before() -> None:
     path = written(14, 3, True)
     result = verify_ledger(path, PUBLIC)
     assert result.ok
+    assert len(result.notes) == 1  # its recovery line
     assert result == reference_verify(path, PUBLIC)
 
 
@@ -177,7 +187,7 @@ def lines(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         document["seq"] = draw(st.sampled_from([0, 1, 12, -1, 1.0, True, "1", 10**30]))
     if draw(st.booleans()):
-        document["type"] = draw(st.sampled_from(["scope", "format", "header", 1]))
+        document["type"] = draw(st.sampled_from(["scope", "format", "recovery", "header", 1]))
     raw = json.dumps(
         document,
         sort_keys=draw(st.booleans()),

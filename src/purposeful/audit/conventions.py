@@ -141,6 +141,7 @@ class LineType:
     SCOPE: Final = "scope"
     FORMAT: Final = "format"
     CHECKPOINT: Final = "checkpoint"
+    RECOVERY: Final = "recovery"
 
 
 class LedgerKey:
@@ -177,6 +178,11 @@ class LedgerKey:
     HEAD: Final = "head"
     SIGNATURE: Final = "signature"
     CLOSED: Final = "closed"
+    # a recovery line: the torn last line a crash left, set aside to a side file
+    FILE: Final = "file"
+    SIZE: Final = "size"
+    SHA256: Final = "sha256"
+    TORN_SEQ: Final = "torn_seq"
 
 
 class DecisionKey:

@@ -45,6 +45,8 @@ def _audit_verify(args: argparse.Namespace) -> int:
         args.ledger, load_public_key(args.public_key), checkpoints=args.checkpoints, index=index
     )
     print(result.describe())
+    for note in result.notes:  # recoveries after a crash: worth knowing, not failures
+        print(f"note: {note}")
     return 0 if result.ok else 1
 
 
@@ -208,8 +210,10 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         description=(
             "Check LEDGER's chain line by line and against its signed checkpoints. Prints "
             "'ok', or the first line that breaks and why (edited, deleted, reordered, "
-            "inserted, truncated, wrong key, malformed). Exits 0 when the ledger verifies, "
-            "1 when it does not, 2 on a usage error."
+            "inserted, truncated, wrong key, malformed), then a note for each torn line a "
+            "writer set aside after a crash. Exits 0 when the ledger verifies, or holds "
+            "nothing yet because a crash stopped its creation ('not-started'), 1 when it "
+            "does not verify, 2 on a usage error."
         ),
     )
     verify.add_argument("ledger", metavar="LEDGER", help="the ledger file (JSONL)")

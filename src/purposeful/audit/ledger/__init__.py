@@ -9,12 +9,15 @@ checks both with the public key alone and names the first line that breaks.
 The package has one module per job:
 
 - `purposeful.audit.ledger.format`: what a line is (canonical JSON, the mac chain, the
-  header, scope, format and checkpoint lines, decoding), shared by the writer, the
+  header, scope, format, recovery and checkpoint lines, decoding), shared by the writer, the
   verifier and the report's ledger reader;
 - `purposeful.audit.ledger.writer`: `Ledger`, which appends;
 - `purposeful.audit.ledger.verifier`: `verify_ledger`, which checks;
 - `purposeful.audit.ledger.index`: the verified index a verification can leave beside the
   ledger (`default_index_path`), so that one person's access history reads only their lines.
+- `purposeful.audit.ledger.files`: reading the files backwards from their end, putting a new
+  file in place whole, and the side files a writer sets a torn last line aside to when it
+  opens a ledger after a crash.
 
 What this package must not do: write a field's value or a subject identifier; change a line
 once written; need the private key to verify.

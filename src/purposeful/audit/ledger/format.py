@@ -32,13 +32,26 @@ who rewrites the file cannot recompute are the checkpoints (``<ledger>.checkpoin
 
 signed with Ed25519 over ``b"purposeful-ledger/1 checkpoint\\0"`` + the canonical JSON of
 the checkpoint without ``signature``. A checkpoint of seq 0 (the header) is written when a
-ledger is created. The checkpoint `Ledger.close` writes also holds ``"closed":true``: no
-line may follow it. A writer that opens a closed ledger again first signs a checkpoint of
-the same seq and head without ``closed``, so the lines it adds are its own; a checkpoint
-has a higher seq than the one before it, or the same seq and head after or before a
-closed one. Ledgers written before checkpoints said ``closed`` have none, and read as
-ever. The stored line is exactly its canonical JSON, so every byte of either
-file matters: a line that parses but is not in canonical form is reported as changed.
+ledger is created, before the header itself; its ``time`` is the header's ``created``, so
+it holds everything the header holds and the header can be rebuilt from it
+(`interrupted_creation`) when a crash stopped the writer between the two. The checkpoint
+`Ledger.close` writes also holds ``"closed":true``: no line may follow it. A writer that
+opens a closed ledger again first signs a checkpoint of the same seq and head without
+``closed``, so the lines it adds are its own; a checkpoint has a higher seq than the one
+before it, or the same seq and head after or before a closed one. Ledgers written before
+checkpoints said ``closed`` have none, and read as ever. The stored line is exactly its
+canonical JSON, so every byte of either file matters: a line that parses but is not in
+canonical form is reported as changed.
+
+A writer that finds the ledger's last line torn (no newline: a process killed while writing
+it) copies those bytes to a side file beside the ledger, cuts them off, and records it in
+the chain with a recovery line (`recovery_line`)::
+
+    {"file":"audit.jsonl.torn-8-20260302T090000.123456Z","mac":…,"seq":8,
+     "sha256":…,"size":1234,"time":…,"torn_seq":8,"type":"recovery"}
+
+``file`` is the side file's name (in the ledger's folder), ``size`` and ``sha256`` are those
+of the bytes it holds, ``torn_seq`` the seq the torn line would have had.
 
 Reading a chained line (`chained_entry`) costs a full decode, and an encode to check the
 canonical form, only for the first line of each shape: lines of a shape already seen are
@@ -69,6 +82,7 @@ from pathlib import Path
 from typing import Any, Final, NoReturn
 
 import attrs
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -91,10 +105,12 @@ __all__ = [
     "format_time",
     "genesis",
     "header_line",
+    "interrupted_creation",
     "is_mac",
     "is_signature",
     "key_digest",
     "parse_time",
+    "recovery_line",
     "scope_line",
     "seal",
     "written_as",
@@ -183,6 +199,8 @@ class Entry:
     seq: int
     mac: str
     body: bytes
+    kind: str = ""
+    """The line's ``type``: `LineType.SCOPE`, `LineType.FORMAT`, `LineType.RECOVERY`, …"""
 
     def chains_from(self, previous_mac: str) -> bool:
         """True if this line's mac is right when keyed by *previous_mac* (hex)."""
@@ -226,7 +244,8 @@ def entry_of(document: Mapping[str, Any]) -> Entry | None:
     if type(seq) is not int or seq < 0 or not isinstance(mac, str) or not is_mac(mac):
         return None
     body = {name: value for name, value in document.items() if name != LedgerKey.MAC}
-    return Entry(seq, mac, canonical(body))
+    kind = document.get(LedgerKey.TYPE)
+    return Entry(seq, mac, canonical(body), kind if isinstance(kind, str) else "")
 
 
 def chained_entry(raw: bytes) -> Entry | str:
@@ -245,8 +264,8 @@ def _decoded_entry(raw: bytes) -> Entry | str:
     document = decode(raw)
     if isinstance(document, str):
         return document
-    if document.get(LedgerKey.TYPE) not in (LineType.SCOPE, LineType.FORMAT):
-        return "is not a scope or format line"
+    if document.get(LedgerKey.TYPE) not in _CHAINED:
+        return "is not a scope, format or recovery line"
     entry = entry_of(document)
     if entry is None:
         return "lacks a valid seq or mac"
@@ -262,6 +281,9 @@ _PLAIN: Final = bytes(range(0x20, 0x7F)).replace(b"\\", b"")
 #: Digits 1 to 9 read as 1 in a shape: an integer's value does not change its form.
 _DIGITS: Final = bytes.maketrans(b"23456789", b"11111111")
 _MAC_MEMBER: Final = b'"mac":"'
+#: The types of the lines after the header, as `chained_entry` accepts them.
+_CHAINED: Final = (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY)
+_CHAINED_BYTES: Final = {kind.encode("ascii"): kind for kind in _CHAINED}
 _SHAPES_KEPT: Final = 4096
 
 
@@ -293,8 +315,8 @@ class _Shapes:
     of a line `_decoded_entry` accepted differs from it only in the contents of strings
     that are not keys (printable, without a quote or a backslash: their own canonical
     form) and in digits 1 to 9 of numbers: it is canonical too, holds the same top-level
-    members, and each where that line held it. Only the type, which must still be a scope
-    or format line, and the mac, which must still look like one, are checked again.
+    members, and each where that line held it. Only the type, which must still be a scope,
+    format or recovery line, and the mac, which must still look like one, are checked again.
 
     A shape is learnt only from a line that has exactly one key named ``mac``, ``seq``
     and ``type`` each (so the top-level ones), and at most `_SHAPES_KEPT` are kept.
@@ -357,7 +379,8 @@ class _Shapes:
         if keys is None:
             return None
         slots = self._slots.get((shape, keys(strings)))
-        if slots is None or strings[slots.type] not in (b"scope", b"format"):
+        kind = _CHAINED_BYTES.get(strings[slots.type]) if slots is not None else None
+        if slots is None or kind is None:
             return None
         mac = strings[slots.mac].decode("ascii")
         if _MAC.match(mac) is None:
@@ -369,7 +392,7 @@ class _Shapes:
             body = raw[:start] + raw[end + 1 :]
         else:  # the last member: drop the comma before it
             body = raw[: start - 1] + raw[end:]
-        return Entry(seq, mac, body)
+        return Entry(seq, mac, body, kind)
 
 
 _SHAPES: Final = _Shapes()
@@ -434,21 +457,82 @@ def checkpoint_line(
     seq: int,
     head: str,
     closed: bool = False,
+    time: datetime | None = None,
 ) -> dict[str, Any]:
     """The signed checkpoint of the chain head *head*, the mac of line seq *seq*; *closed*
-    marks the ledger closed at it."""
+    marks the ledger closed at it. *time* is now unless given (the first checkpoint takes
+    the header's ``created``)."""
     checkpoint: dict[str, Any] = {
         LedgerKey.HEAD: head,
         LedgerKey.KEY: key,
         LedgerKey.LEDGER: ledger_id,
         LedgerKey.SEQ: seq,
-        LedgerKey.TIME: format_time(datetime.now(UTC)),
+        LedgerKey.TIME: format_time(time if time is not None else datetime.now(UTC)),
         LedgerKey.TYPE: LineType.CHECKPOINT,
     }
     if closed:  # only then: other checkpoints stay exactly as they were
         checkpoint[LedgerKey.CLOSED] = True
     checkpoint[LedgerKey.SIGNATURE] = signing_key.sign(checkpoint_message(checkpoint)).hex()
     return checkpoint
+
+
+def interrupted_creation(checkpoints: bytes, public_key: Ed25519PublicKey) -> dict[str, Any] | None:
+    """The header a crash kept a writer from writing, rebuilt from the checkpoint file
+    (its bytes, *checkpoints*) when that holds nothing but the signed checkpoint of a new
+    ledger's header; None if it holds anything else.
+
+    That checkpoint (seq 0, not closing, signed with *public_key*, its ``time`` the
+    header's ``created``) names the ledger, the key, the time and the header's mac: the
+    header is rebuilt from it and must have that mac.
+    """
+    first, newline, rest = checkpoints.partition(b"\n")
+    found = decode(first) if newline and not rest else None
+    if not isinstance(found, dict) or found.get(LedgerKey.TYPE) != LineType.CHECKPOINT:
+        return None
+    ledger_id, key, time, head, signature = (
+        found.get(name)
+        for name in (
+            LedgerKey.LEDGER,
+            LedgerKey.KEY,
+            LedgerKey.TIME,
+            LedgerKey.HEAD,
+            LedgerKey.SIGNATURE,
+        )
+    )
+    created = parse_time(time) if isinstance(time, str) else None
+    if (
+        found.get(LedgerKey.SEQ) != 0
+        or type(found.get(LedgerKey.SEQ)) is not int
+        or LedgerKey.CLOSED in found
+        or not isinstance(ledger_id, str)
+        or key != key_digest(public_key)
+        or created is None
+        or not is_mac(head)
+        or not is_signature(signature)
+    ):
+        return None
+    signed = {name: value for name, value in found.items() if name != LedgerKey.SIGNATURE}
+    try:
+        public_key.verify(bytes.fromhex(str(signature)), checkpoint_message(signed))
+    except InvalidSignature:
+        return None
+    header = header_line(ledger_id, key, created)
+    if header[LedgerKey.MAC] != head or header[LedgerKey.CREATED] != time:
+        return None
+    return header
+
+
+def recovery_line(*, file: str, torn: bytes, torn_seq: int, time: datetime) -> dict[str, Any]:
+    """The line, before its seq and mac, that records the torn last line *torn* (the seq
+    it would have had: *torn_seq*) set aside to the side file named *file*."""
+    return {
+        LedgerKey.FILE: file,
+        LedgerKey.SHA256: hashlib.sha256(torn).hexdigest(),
+        LedgerKey.SIZE: len(torn),
+        LedgerKey.TIME: format_time(time),
+        LedgerKey.TORN_SEQ: torn_seq,
+        LedgerKey.TYPE: LineType.RECOVERY,
+    }
 
 
 def scope_line(report: ScopeReport) -> dict[str, Any]:

@@ -124,7 +124,7 @@ class IndexBuilder:
         self._table.append(f"{offset:012x}{line_digest(raw)}\n".encode("ascii"))
         document = json.loads(raw)  # verified: canonical JSON, an object
         if document.get(LedgerKey.TYPE) != LineType.SCOPE:
-            return  # a format line: no scope, nobody named
+            return  # a format or recovery line: no scope, nobody named
         subjects = document.get(LedgerKey.SUBJECTS)
         always = not _whole_and_plain(document, subjects)
         scope = document.get(LedgerKey.SCOPE)

@@ -10,6 +10,11 @@ Asked to, it leaves an index of what it verified beside the ledger
 (`purposeful.audit.ledger.index`), and it can go on from such an index's checkpoint
 (`verify_from`), verifying only what follows it.
 
+Two states a crash leaves are not failures. A ledger whose creation a crash interrupted
+holds nothing (``not-started``), and a ``recovery`` line, which a writer adds after setting a
+torn last line aside (`purposeful.audit.ledger.files`), is a member of the chain like any
+other: each one is reported as a note.
+
 What this module must not do: need the private key; write to either file (the index is a
 third); raise for a problem with the files (every one is a `VerifyResult`); say a ledger
 is whole when any byte of it changed; index lines it has not verified.
@@ -31,14 +36,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ...errors import ConfigurationError, LedgerIndexError
 from ..conventions import LEDGER_FORMATS, LedgerKey, LineType
+from .files import side_file_state
 from .format import (
     Entry,
+    canonical,
     chained_entry,
     checkpoint_message,
     decode,
     default_checkpoints_path,
     entry_of,
     genesis,
+    interrupted_creation,
     is_mac,
     is_signature,
     key_digest,
@@ -85,6 +93,10 @@ class VerifyReason(enum.Enum):
     """The checkpoint file is missing or empty, so a rewritten ledger could not be told apart."""
     UNREADABLE = "unreadable"
     """A file could not be read."""
+    NOT_STARTED = "not-started"
+    """The ledger was created, and the process stopped before its first checkpoint (or
+    before its header): nothing was recorded in it, and the next `Ledger` to open it
+    finishes creating it. Not a failure: ``ok`` is true."""
 
 
 @attrs.frozen
@@ -92,7 +104,8 @@ class VerifyResult:
     """What `verify_ledger` found: ok, or the first line that breaks and why.
 
     Attributes:
-        ok: True when the whole ledger verifies against its checkpoints.
+        ok: True when the whole ledger verifies against its checkpoints (``ok``), or holds
+            nothing yet (``not-started``).
         reason: what was found; ``reason.value`` (also `code`) is a stable string.
         message: one or two sentences for people: what is wrong and where.
         path: the file `line` refers to: the ledger, or the checkpoint file for a problem
@@ -102,6 +115,9 @@ class VerifyResult:
         lines_checked: how many ledger lines verified, header included.
         last_checkpoint: the seq covered by the newest checkpoint whose signature verified,
             or None.
+        notes: what is worth knowing and is not a failure, one sentence each: each
+            recovery line verified (a torn last line a writer set aside after a crash:
+            where to, and whether the side file is still there as recorded).
     """
 
     ok: bool
@@ -111,6 +127,7 @@ class VerifyResult:
     line: int | None
     lines_checked: int
     last_checkpoint: int | None
+    notes: tuple[str, ...] = ()
 
     @property
     def code(self) -> str:
@@ -120,7 +137,7 @@ class VerifyResult:
     def describe(self) -> str:
         """One line of text for a terminal or a log: the file, the line, the code and why."""
         if self.ok:
-            return f"{self.path}: ok: {self.message}"
+            return f"{self.path}: {self.code}: {self.message}"
         where = f"{self.path}:{self.line}" if self.line is not None else f"{self.path}"
         return f"{where}: {self.code}: {self.message}"
 
@@ -138,6 +155,8 @@ def verify_ledger(
     with *public_key*, and the chain head at each checkpointed line against the checkpoint.
     Verify a closed ledger, or a copy of both files. A ledger that is being written to can be
     verified too, but a line caught half-written shows as ``truncated``: verify again.
+    A ledger whose creation a crash stopped is ``not-started``, which is ok; each recovery
+    line (a torn last line a writer set aside after a crash) is in the result's ``notes``.
 
     Args:
         path: the ledger file.
@@ -249,18 +268,20 @@ class _Verifier:
         self.builder: IndexBuilder | None = None
         self.on_line = on_line
         self.resumed = False
+        self.notes: list[str] = []
 
     def result(
         self, reason: VerifyReason, message: str, line: int | None, path: Path | None = None
     ) -> VerifyResult:
         return VerifyResult(
-            ok=reason is VerifyReason.OK,
+            ok=reason is VerifyReason.OK or reason is VerifyReason.NOT_STARTED,
             reason=reason,
             message=message,
             path=path if path is not None else self.path,
             line=line,
             lines_checked=self.checked,
             last_checkpoint=self.last_checkpoint,
+            notes=tuple(self.notes),
         )
 
     def run(self, mark: Mark | None = None) -> VerifyResult:
@@ -283,6 +304,14 @@ class _Verifier:
         self.checked = 1
         found = self.load_checkpoints(header)
         if isinstance(found, VerifyResult):
+            if found.reason is VerifyReason.NO_CHECKPOINTS and next(lines, None) is None:
+                return self.result(
+                    VerifyReason.NOT_STARTED,
+                    f"the ledger holds only its header, and {self.checkpoints} no checkpoint: "
+                    f"it was created, and the process stopped before its first checkpoint. "
+                    f"Nothing was recorded in it; the next Ledger() open signs it",
+                    None,
+                )
             return found
         by_seq = {checkpoint.seq: checkpoint for checkpoint in found}
         of_header = by_seq.get(0)
@@ -319,6 +348,8 @@ class _Verifier:
             checkpoint = by_seq.get(entry.seq)
             if checkpoint is not None and checkpoint.head != entry.mac:
                 return self.mismatch(number, entry.seq, checkpoint)
+            if entry.kind == LineType.RECOVERY:
+                self.note_recovery(number, raw)
             if on_line is not None:
                 on_line(entry.seq, offset, raw)
             if builder is not None:
@@ -350,11 +381,33 @@ class _Verifier:
             else ""
         )
         marked = " and marks the ledger closed" if newest.closed else ""
+        recovered = (
+            f"; {_count(len(self.notes), 'recovery line records', 'recovery lines record')} "
+            f"a torn line set aside after a crash (see the notes)"
+            if self.notes
+            else ""
+        )
         return self.result(
             VerifyReason.OK,
             f"{self.checked} lines verified (the header and seq 1 to {last}); the newest "
-            f"signed checkpoint covers seq {newest.seq}{marked}{rest}",
+            f"signed checkpoint covers seq {newest.seq}{marked}{rest}{recovered}",
             None,
+        )
+
+    def note_recovery(self, number: int, raw: bytes) -> None:
+        """Note the recovery line *number*: the torn line it records, and its side file."""
+        line = decode(raw[:-1])
+        if not isinstance(line, dict):  # pragma: no cover - the chain verified it
+            return
+        name, size, sha256, torn_seq = (
+            line.get(key)
+            for key in (LedgerKey.FILE, LedgerKey.SIZE, LedgerKey.SHA256, LedgerKey.TORN_SEQ)
+        )
+        state = side_file_state(self.path, name, size, sha256)
+        self.notes.append(
+            f"line {number} records that a writer, opening the ledger after a crash, set "
+            f"aside a torn last line ({size!r} bytes, which would have been seq "
+            f"{torn_seq!r}) to {name!r} beside the ledger; {state}"
         )
 
     def after_close(
@@ -372,6 +425,10 @@ class _Verifier:
         )
 
     def header(self, raw: bytes) -> _Header | VerifyResult:
+        if not raw.endswith(b"\n"):
+            unstarted = self.unstarted(raw)
+            if unstarted is not None:
+                return unstarted
         if not raw:
             return self.result(
                 VerifyReason.TRUNCATED,
@@ -410,6 +467,34 @@ class _Verifier:
                 1,
             )
         return _Header(ledger_id, parsed.get(LedgerKey.KEY), entry.mac)
+
+    def unstarted(self, raw: bytes) -> VerifyResult | None:
+        """The verdict on a ledger that is empty, or holds the start of a line (*raw*), when
+        that is what a creation a crash stopped leaves; None if it is not."""
+        try:
+            data = self.checkpoints.read_bytes() if self.checkpoints.exists() else b""
+        except OSError:
+            return None
+        if not data and not raw:
+            return self.result(
+                VerifyReason.NOT_STARTED,
+                f"the ledger is empty and {self.checkpoints} holds no checkpoint: it was "
+                f"created, and the process stopped before its header. Nothing was recorded "
+                f"in it; the next Ledger() open writes its header and signs it",
+                None,
+            )
+        header = interrupted_creation(data, self.public_key) if data else None
+        if header is None or not (canonical(header) + b"\n").startswith(raw):
+            return None
+        self.last_checkpoint = 0
+        return self.result(
+            VerifyReason.NOT_STARTED,
+            f"the ledger {'is empty' if not raw else 'holds the start of its header'}, and "
+            f"{self.checkpoints} holds the signed checkpoint of that header alone: it was "
+            f"created, and the process stopped before its header was written. Nothing was "
+            f"recorded in it; the next Ledger() open writes its header",
+            None,
+        )
 
     def load_checkpoints(self, header: _Header) -> list[_Checkpoint] | VerifyResult:
         where = self.checkpoints
@@ -537,7 +622,8 @@ class _Verifier:
     def partial(self, number: int) -> VerifyResult:
         covered = (
             f"; it comes after the newest checkpoint (seq {self.last_checkpoint}), so if a "
-            f"writer stopped abruptly, the lines before it are intact"
+            f"writer was killed while writing it, the lines before it are intact, and the "
+            f"next Ledger() open sets it aside to a side file and goes on"
             if self.last_checkpoint is not None and number - 1 > self.last_checkpoint
             else ""
         )

@@ -10,9 +10,11 @@ them is `purposeful.audit.ledger.verifier`'s.
 What this module must not do: write a field's value or a subject identifier (a
 `ScopeReport` holds neither, and the line format has no place for them); change or remove a
 line once written (a failed append is cut back to the last whole line, nothing more); let a
-second writer append to a ledger; open a ledger whose last line is damaged, or repair it
-silently; sign a checkpoint over lines it has not checked (on opening, the lines since the
-last checkpoint are checked against it, and a closed ledger must end at its closing one).
+second writer append to a ledger; open a ledger whose last whole line is damaged, or
+repair anything silently (a torn last line, the one thing opening recovers, is set aside to
+a side file first and recorded in the chain: `purposeful.audit.ledger.files`); sign a
+checkpoint over lines it has not checked (on opening, the lines since the last checkpoint are
+checked against it, and a closed ledger must end at its closing one).
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 from cryptography.exceptions import InvalidSignature
@@ -41,6 +42,15 @@ from ...errors import (
     LedgerLocked,
 )
 from ..conventions import LEDGER_FORMAT, LEDGER_FORMATS, LedgerKey, LineType
+from .files import (
+    last_line,
+    lines_backwards,
+    put_new,
+    set_aside,
+    side_files,
+    size_of,
+    torn_tail,
+)
 from .format import (
     Entry,
     canonical,
@@ -53,9 +63,11 @@ from .format import (
     format_line,
     genesis,
     header_line,
+    interrupted_creation,
     is_mac,
     is_signature,
     key_digest,
+    recovery_line,
     scope_line,
     seal,
     written_as,
@@ -72,7 +84,8 @@ FsyncPolicy: TypeAlias = Literal["always", "checkpoint"]
 """When appends reach the disk: ``"always"`` (every line) or ``"checkpoint"``."""
 
 _FSYNC_POLICIES: Final = ("always", "checkpoint")
-_CHUNK: Final = 65_536
+#: The most a header line can take, and a checkpoint file that holds only the first checkpoint.
+_FIRST_LINE: Final = 65_536
 
 
 class Ledger:
@@ -87,6 +100,11 @@ class Ledger:
     checkpoint, marked closed, without which the lines since the last checkpoint could be
     deleted unnoticed, and after which no line can be added unnoticed. Opening a closed
     ledger again signs a checkpoint saying so before its first new line.
+
+    Opening recovers, without anyone's help, what a crash of the writing process leaves: a
+    torn last line (the process was killed while writing it) is set aside to a side file
+    beside the ledger, ``<ledger>.torn-<seq>-<UTC time>``, cut off, and recorded in the chain
+    with a ``recovery`` line; a creation the crash interrupted is finished.
 
     Args:
         path: the ledger file. It is created if missing (its directory must exist).
@@ -105,11 +123,12 @@ class Ledger:
         ConfigurationError: an argument has the wrong type or value.
         LedgerLocked: another process, or another `Ledger` here, has the ledger open.
         LedgerKeyMismatch: the ledger was created with another signing key.
-        LedgerCorrupt: the file is not a ledger, its last line is incomplete or damaged,
-            the lines since its last checkpoint do not follow on from it (a gap in the seqs,
-            a broken chain, fewer lines than the checkpoint), lines follow the checkpoint
-            that closed it, or the checkpoint file is damaged or belongs to another ledger.
-            Run ``purposeful audit verify`` to see the first line that breaks.
+        LedgerCorrupt: the file is not a ledger, its last whole line is damaged, the lines
+            since its last checkpoint do not follow on from it (a gap in the seqs, a broken
+            chain, fewer lines than the checkpoint), lines (whole or torn) follow the
+            checkpoint that closed it, or the checkpoint file is damaged or belongs to
+            another ledger. Nothing is written. Run ``purposeful audit verify`` to see the
+            first line that breaks.
         LedgerError: the files cannot be opened, read or written.
     """
 
@@ -163,8 +182,9 @@ class Ledger:
         try:
             self._lock_file()
             self._size = os.fstat(self._fd).st_size
-            if self._size == 0:
-                self._create()
+            start = self._read_start()
+            if b"\n" not in start:  # empty, or a creation a crash stopped
+                self._create(start)
             else:
                 self._continue()
         except BaseException:
@@ -318,30 +338,112 @@ class Ledger:
                 f"local file system that supports flock"
             ) from None
 
-    def _create(self) -> None:
-        """Write the header of a new ledger, then the checkpoint of seq 0."""
-        if _size_of(self._checkpoints_path) > 0:
+    def _read_start(self) -> bytes:
+        """The first bytes of the ledger file: enough to hold its header line."""
+        try:
+            with self._path.open("rb") as reader:
+                return reader.read(min(self._size, _FIRST_LINE))
+        except OSError as exc:
+            raise LedgerError(f"cannot read the ledger {self._path}: {exc.strerror}") from None
+
+    def _create(self, written: bytes) -> None:
+        """Create a new ledger in the empty file: the signed checkpoint of its header first,
+        put in place whole, then the header.
+
+        A crash between the two leaves the checkpoint alone. It holds all the header holds,
+        so opening again rebuilds the header from it and writes it (after what a power loss
+        left of it, *written*, when that is the start of it): the same ledger, as if nothing
+        had happened.
+        """
+        verify = (
+            f"run `purposeful audit verify {self._path} --public-key KEY` to find out what happened"
+        )
+        if self._size != len(written):
             raise LedgerCorrupt(
-                f"the ledger {self._path} is empty, but its checkpoint file "
-                f"{self._checkpoints_path} is not. If the ledger was emptied, that is "
-                f"tampering: keep both files and run `purposeful audit verify`. If the "
-                f"checkpoints are left from an old ledger, move them away first"
+                f"{self._path} is not a purposeful ledger: its first line is not a ledger "
+                f"header. Give Ledger() a new file, or {verify}"
             )
-        ledger_id = str(uuid.uuid4())
-        header = header_line(ledger_id, self._fingerprint, datetime.now(UTC))
+        header = self._interrupted_header(written, verify)
+        if header is None:
+            if written:
+                raise LedgerCorrupt(
+                    f"{self._path} is not a purposeful ledger: its first line is incomplete. "
+                    f"Give Ledger() a new file, or {verify}"
+                )
+            created = datetime.now(UTC)
+            header = header_line(str(uuid.uuid4()), self._fingerprint, created)
+            first = checkpoint_line(
+                self._key,
+                ledger_id=header[LedgerKey.LEDGER],
+                key=self._fingerprint,
+                seq=0,
+                head=header[LedgerKey.MAC],
+                time=created,
+            )
+            self._put_first_checkpoint(canonical(first) + b"\n")
+        line = canonical(header) + b"\n"
+        if not line.startswith(written):
+            raise LedgerCorrupt(
+                f"{self._path} holds the start of a line that is not the header its checkpoint "
+                f"file {self._checkpoints_path} signed. Nothing was written; {verify}"
+            )
         self._size = self._append(
             self._fd,
-            0,
-            canonical(header) + b"\n",
+            len(written),
+            line[len(written) :],
             sync=True,
             what=f"the header of the new ledger {self._path}",
         )
-        self._ledger_id, self._seq, self._head = ledger_id, 0, header[LedgerKey.MAC]
+        sync_directory(self._path.parent)
+        self._ledger_id, self._seq, self._head = (
+            header[LedgerKey.LEDGER],
+            0,
+            header[LedgerKey.MAC],
+        )
+        self._checkpointed = 0
         self._checkpoints_fd = self._open(self._checkpoints_path, "the checkpoint file")
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
-        self._write_checkpoint()
-        for folder in {self._path.parent, self._checkpoints_path.parent}:
-            sync_directory(folder)
+
+    def _interrupted_header(self, written: bytes, verify: str) -> dict[str, Any] | None:
+        """The header of a creation a crash stopped after its first checkpoint, rebuilt from
+        that checkpoint; None if the checkpoint file is missing or empty."""
+        size = size_of(self._checkpoints_path)
+        if size == 0:
+            return None
+        try:
+            data = self._checkpoints_path.read_bytes() if size <= _FIRST_LINE else b""
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot read the checkpoint file {self._checkpoints_path}: {exc.strerror}"
+            ) from None
+        header = interrupted_creation(data, self._key.public_key())
+        if header is None:
+            holds = "is empty" if not written else "holds only the start of a line"
+            raise LedgerCorrupt(
+                f"the ledger {self._path} {holds}, but its checkpoint file "
+                f"{self._checkpoints_path} holds more than the first checkpoint of a new "
+                f"ledger signed with this key. If the ledger was emptied, that is tampering: "
+                f"keep both files and {verify}. If the checkpoints are left from an old "
+                f"ledger, move them away first"
+            )
+        return header
+
+    def _put_first_checkpoint(self, data: bytes) -> None:
+        """Put the checkpoint file of a new ledger in place, whole and on the disk."""
+        try:
+            placed = put_new(self._checkpoints_path, data)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot write the first checkpoint of the new ledger {self._path} to "
+                f"{self._checkpoints_path} ({exc.strerror}); nothing was written. Check that "
+                f"its directory exists and may be written to"
+            ) from None
+        if not placed:
+            raise LedgerCorrupt(
+                f"the checkpoint file {self._checkpoints_path} appeared while the ledger "
+                f"{self._path} was being created: another process writes there. Nothing was "
+                f"written to it"
+            )
 
     def _continue(self) -> None:
         """Read the header of an existing ledger and check its lines since the last
@@ -383,7 +485,9 @@ class Ledger:
             )
         self._ledger_id = ledger_id
         mark = self._last_checkpoint(verify)
-        last, raw_last = self._check_tail(start, mark, verify)
+        last, raw_last, torn = self._check_tail(start, mark, verify)
+        if torn:  # a torn last line, and only that: the whole lines before it hold
+            self._set_aside(torn, last.seq + 1)
         self._seq, self._head = last.seq, last.mac
         self._checkpointed = mark.seq if mark is not None else None
         self._closed_mark = mark is not None and mark.closed
@@ -391,15 +495,50 @@ class Ledger:
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
         if mark is None:  # a crash between the header and its checkpoint: sign the header
             self._write_checkpoint()
+        self._record_set_aside(last.seq + 1)
         if header.get(LedgerKey.FORMAT) != LEDGER_FORMAT and not written_as(
             raw_last, LEDGER_FORMAT
         ):
             self._write_line(format_line(datetime.now(UTC)))
 
-    def _check_tail(self, start: Entry, mark: _Mark | None, verify: str) -> tuple[Entry, bytes]:
-        """The ledger's last line (as an entry, and as stored), after checking that the
-        lines since the checkpoint *mark* follow on from the line it signed, one seq at a
-        time and each chained to the one before, and that none follows a closing one.
+    def _set_aside(self, torn: bytes, seq: int) -> None:
+        """Copy the torn last line *torn* (it would have been seq *seq*) to a side file, on
+        the disk, then cut it off the ledger."""
+        whole = self._size - len(torn)
+        try:
+            set_aside(self._path, torn, seq)
+            os.ftruncate(self._fd, whole)
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot set aside the torn last line of the ledger {self._path} to a side "
+                f"file beside it ({exc.strerror}); the ledger was not changed. Free space or "
+                f"fix the folder's permissions, then open it again"
+            ) from None
+        self._size = whole
+
+    def _record_set_aside(self, seq: int) -> None:
+        """Record in the chain each side file of a torn line of *seq*, the seq after the
+        last line: those that no recovery line records yet."""
+        try:
+            found = side_files(self._path, seq)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot read the side files of torn lines beside the ledger {self._path} "
+                f"({exc.strerror}); fix the folder's permissions, then open it again"
+            ) from None
+        for name, torn in found:
+            self._write_line(
+                recovery_line(file=name, torn=torn, torn_seq=seq, time=datetime.now(UTC))
+            )
+
+    def _check_tail(
+        self, start: Entry, mark: _Mark | None, verify: str
+    ) -> tuple[Entry, bytes, bytes]:
+        """The ledger's last whole line (as an entry, and as stored), and the bytes of a torn
+        line after it, after checking that the lines since the checkpoint *mark* follow on
+        from the line it signed, one seq at a time and each chained to the one before, and
+        that nothing follows a closing one.
 
         Without a checkpoint, only the last line is checked. The file is read backwards
         from its end, so opening costs the lines since the last checkpoint, not the ledger.
@@ -414,14 +553,8 @@ class Ledger:
         anchor: Entry | None = None
         try:
             with self._path.open("rb") as reader:
-                if not _ends_in_newline(reader, self._size):
-                    raise LedgerCorrupt(
-                        f"the last line of the ledger {self._path} is incomplete: a process "
-                        f"stopped while writing it, or the file was cut. Nothing was written; "
-                        f"{verify}. If only that last line is broken, remove it (the lines "
-                        f"before it are intact) and open the ledger again"
-                    )
-                for offset, raw in _lines_backwards(reader, self._size):
+                torn = torn_tail(reader, self._size)
+                for offset, raw in lines_backwards(reader, self._size - len(torn)):
                     entry = start if offset == 0 else chained_entry(raw)
                     if isinstance(entry, str) or (entry.seq == 0) != (offset == 0):
                         what = "last line" if last is None else f"a line {since}"
@@ -460,7 +593,7 @@ class Ledger:
                     f"Ledger(checkpoints=...)), or keep the ledger as evidence, {verify}, and "
                     f"record to a new ledger file"
                 )
-            return last
+            return (*last, torn)
         if anchor.seq != mark.seq or anchor.mac != mark.head:
             raise LedgerCorrupt(
                 f"the ledger {self._path} does not reach its last checkpoint (seq {mark.seq}) "
@@ -468,25 +601,26 @@ class Ledger:
                 f"changed. {broken}"
             )
         added = last[0].seq - mark.seq
-        if mark.closed and added:
+        if mark.closed and (added or torn):
+            lines = _count(added, "line was", "lines were") if added else "part of a line was"
             raise LedgerCorrupt(
-                f"{_count(added, 'line was', 'lines were')} added to the ledger {self._path} "
+                f"{lines} added to the ledger {self._path} "
                 f"after it was closed (after seq {mark.seq}, which its last checkpoint marks "
                 f"closed). A Ledger opening a closed ledger signs a checkpoint before its "
                 f"first line, so these were written by something else: nothing was written. "
                 f"Keep both files as evidence and {verify}; record to a new ledger file"
             )
-        return last
+        return (*last, torn)
 
     def _last_checkpoint(self, verify: str) -> _Mark | None:
         """The checkpoint file's last checkpoint, after checking its signature and that it
         is this ledger's; None if the file is missing or empty."""
-        size = _size_of(self._checkpoints_path)
+        size = size_of(self._checkpoints_path)
         if size == 0:
             return None
         try:
             with self._checkpoints_path.open("rb") as reader:
-                last = _last_line(reader, size)
+                last = last_line(reader, size)
         except OSError as exc:
             raise LedgerError(
                 f"cannot read the checkpoint file {self._checkpoints_path}: {exc.strerror}"
@@ -664,57 +798,3 @@ def _checkpoint_in_order(
 
 def _count(count: int, one: str, many: str) -> str:
     return f"1 {one}" if count == 1 else f"{count} {many}"
-
-
-# --- files ----------------------------------------------------------------------------------
-
-
-def _size_of(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-    except OSError as exc:
-        raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _last_line(reader: BinaryIO, size: int) -> bytes | None:
-    """The last line of a file of *size* bytes, without its newline; None if it has none."""
-    reader.seek(size - 1)
-    if reader.read(1) != b"\n":
-        return None
-    end = size - 1
-    tail = b""
-    while end > 0:
-        start = max(0, end - _CHUNK)
-        reader.seek(start)
-        tail = reader.read(end - start) + tail
-        end = start
-        cut = tail.rfind(b"\n")
-        if cut >= 0:
-            return tail[cut + 1 :]
-    return tail
-
-
-def _ends_in_newline(reader: BinaryIO, size: int) -> bool:
-    reader.seek(size - 1)
-    return reader.read(1) == b"\n"
-
-
-def _lines_backwards(reader: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
-    """The lines of a file of *size* bytes that ends in a newline, last first: each line's
-    offset and its bytes, without the newline. Reads *_CHUNK* bytes at a time."""
-    position, buffer = size - 1, b""  # *buffer* holds the bytes from *position* on
-    while position > 0 or buffer:
-        cut = buffer.rfind(b"\n")
-        if cut >= 0:
-            yield position + cut + 1, buffer[cut + 1 :]
-            buffer = buffer[:cut]
-        elif position == 0:
-            yield 0, buffer
-            return
-        else:
-            start = max(0, position - _CHUNK)
-            reader.seek(start)
-            buffer = reader.read(position - start) + buffer
-            position = start
