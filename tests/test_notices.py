@@ -30,7 +30,9 @@ from hypothesis import strategies as st
 
 import purposeful
 from purposeful import (
+    AUTHORISED_BY_PERSON,
     CONSENT,
+    DIRECTLY_RELATED_PURPOSE,
     ORANGA_TAMARIKI_ACT_S66C,
     SENSITIVE,
     InformationSharingAgreement,
@@ -611,7 +613,7 @@ def declare_version(*, research: bool = False, mood: bool = False, consent: bool
     """One version of a record type, as the code declares it at some point in time. Every
     version has the same name, as successive versions of one class would."""
 
-    basis = CONSENT if consent else InformationSharingAgreement("Joint referrals AISA")
+    basis = CONSENT if consent else DIRECTLY_RELATED_PURPOSE
     purposes: dict[str, Any] = {"service-delivery": SERVICE, REFERRAL: basis}
     if research:
         purposes["research"] = CONSENT
