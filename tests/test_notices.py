@@ -173,6 +173,15 @@ def test_markdown_covers_the_five_topics() -> None:
     assert "privacy`@`tewhareawhina.example.nz" in text  # an address, not a link
 
 
+def test_an_agreement_on_an_everyday_basis_names_the_principle_in_plain_words() -> None:
+    referrals = attrs.evolve(JOINT_REFERRALS, basis=AUTHORISED_BY_PERSON)
+    text = notice(agreements=[referrals]).to_markdown()
+    assert (
+        "**On what basis:** the authorisation of the person it is about (Privacy Act 2020, "
+        "IPP 10(1)(c) and IPP 11(1)(c))"
+    ) in text
+
+
 def test_the_agency_is_not_listed_as_its_own_recipient() -> None:
     text = notice().to_markdown()
     shared_with = [line for line in text.splitlines() if line.startswith("- **Shared with:**")]

@@ -127,9 +127,7 @@ class use:
         self._actor = actor
         self._consent = consent
         self._upstream = upstream
-        self._justification = (
-            None if justification is None else check_justification(justification)
-        )
+        self._justification = None if justification is None else check_justification(justification)
         self._open: list[Scope] = []  # scopes entered and not yet exited, in any context
 
     def __enter__(self) -> Scope:
