@@ -87,7 +87,7 @@ class Scope:
     """One open purpose scope: its purpose, actor, and the decisions made so far.
 
     Get it from ``with use(...) as scope``. Its state is private to the library; read it
-    through `purpose`, `actor`, `opened_at` and `decisions`.
+    through `purpose`, `actor`, `justification`, `opened_at` and `decisions`.
 
     What it read, per person: for each subject id, the set of fields read from that
     person's records (``_seen``), which the hot path also reads to answer "already read
