@@ -15,12 +15,12 @@ import attrs
 import purposeful
 from purposeful import (
     CONSENT,
+    DIRECTLY_RELATED_PURPOSE,
     IN_CONFIDENCE,
     ORANGA_TAMARIKI_ACT_S66C,
     RESTRICTED,
     SENSITIVE,
     Actor,
-    InformationSharingAgreement,
     Purpose,
     ScopeReport,
     ServiceAgreement,
@@ -30,7 +30,7 @@ from purposeful.errors import DictStorageWarning
 
 SERVICE_AGREEMENT = ServiceAgreement("Service delivery agreement")
 FUNDING_AGREEMENT = ServiceAgreement("Funding agreement")
-SHARING_AGREEMENT = InformationSharingAgreement("Approved information sharing agreement")
+REFERRAL_BASIS = DIRECTLY_RELATED_PURPOSE
 
 CASE_MANAGEMENT = "service-delivery.case-management"
 
@@ -185,7 +185,7 @@ class Household:
     members: str = purposeful.field(
         purposes={
             "service-delivery": SERVICE_AGREEMENT,
-            "service-delivery.referral": SHARING_AGREEMENT,
+            "service-delivery.referral": REFERRAL_BASIS,
         },
         consent=True,
         category="household",

@@ -202,7 +202,10 @@ def test_explains_an_allowed_use_with_its_basis() -> None:
 
 
 def test_explains_an_allowed_use_of_a_child_purpose_by_the_child_title() -> None:
-    decision = allowed(ASSESSMENT, "risk_level", "care-and-protection")
+    purposeful.configure(agency_kinds=["child-welfare-and-protection"])
+    with use("care-and-protection", actor=CASEWORKER, justification="REF-1") as scope:
+        _ = ASSESSMENT.risk_level
+    (decision,) = scope.decisions
     assert decision.explain() == (
         "risk level may be used for care and protection on the basis of "
         "Oranga Tamariki Act 1989 s 66C."
@@ -232,6 +235,8 @@ def test_reason_codes_are_stable_strings() -> None:
         Reason.CONSENT_CHECK_FAILED: "consent-check-failed",
         Reason.NO_SCOPE: "no-scope",
         Reason.SCOPE_CLOSED: "scope-closed",
+        Reason.NOT_ENTITLED_TO_BASIS: "not-entitled-to-basis",
+        Reason.JUSTIFICATION_MISSING: "justification-missing",
     }
     assert [o.value for o in Outcome] == ["allowed", "denied", "would-deny", "withheld"]
     assert [m.value for m in Mode] == ["enforce", "monitor"]

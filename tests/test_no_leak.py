@@ -34,6 +34,7 @@ from purposeful import (
     PurposeRegistry,
     PurposeViolation,
     ServiceAgreement,
+    Statute,
     project,
     use,
 )
@@ -157,9 +158,12 @@ def test_carried_reads_after_close_leak_nothing(value: str, subject: str) -> Non
 
 
 def basis_for(purpose_id: str) -> Any:
-    """A basis the purpose may rest on (its first listed one, or any for an open purpose)."""
+    """A basis the purpose may rest on (its first listed one, or any for an open purpose),
+    with no conditions of its own: who may rely on a statute, and the justification a
+    basis needs, are tested in test_bases_in_scope.py."""
     bases = REGISTRY.get(purpose_id).bases
-    return bases[0] if bases else ServiceAgreement("Any agreement")
+    basis = bases[0] if bases else ServiceAgreement("Any agreement")
+    return Statute(basis.act, basis.section) if isinstance(basis, Statute) else basis
 
 
 @functools.cache

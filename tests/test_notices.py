@@ -30,7 +30,9 @@ from hypothesis import strategies as st
 
 import purposeful
 from purposeful import (
+    AUTHORISED_BY_PERSON,
     CONSENT,
+    DIRECTLY_RELATED_PURPOSE,
     ORANGA_TAMARIKI_ACT_S66C,
     SENSITIVE,
     InformationSharingAgreement,
@@ -182,6 +184,15 @@ def test_markdown_covers_the_five_topics() -> None:
     assert "Notifier (Support note)" in text
     assert "Privacy Act 2020 s 53" in text
     assert "privacy`@`tewhareawhina.example.nz" in text  # an address, not a link
+
+
+def test_an_agreement_on_an_everyday_basis_names_the_principle_in_plain_words() -> None:
+    referrals = attrs.evolve(JOINT_REFERRALS, basis=AUTHORISED_BY_PERSON)
+    text = notice(agreements=[referrals]).to_markdown()
+    assert (
+        "**On what basis:** the authorisation of the person it is about (Privacy Act 2020, "
+        "IPP 10(1)(c) and IPP 11(1)(c))"
+    ) in text
 
 
 def test_the_agency_is_not_listed_as_its_own_recipient() -> None:
@@ -628,7 +639,7 @@ def declare_version(*, research: bool = False, mood: bool = False, consent: bool
     """One version of a record type, as the code declares it at some point in time. Every
     version has the same name, as successive versions of one class would."""
 
-    basis = CONSENT if consent else InformationSharingAgreement("Joint referrals AISA")
+    basis = CONSENT if consent else DIRECTLY_RELATED_PURPOSE
     purposes: dict[str, Any] = {"service-delivery": SERVICE, REFERRAL: basis}
     if research:
         purposes["research"] = CONSENT

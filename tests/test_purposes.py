@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 
 import purposeful
 from purposeful.bases import (
+    AUTHORISED_BY_PERSON,
     CONSENT,
+    DIRECTLY_RELATED_PURPOSE,
     FAMILY_VIOLENCE_ACT_S20,
+    NON_IDENTIFYING,
     ORANGA_TAMARIKI_ACT_S66C,
     SERIOUS_THREAT,
     BasisKind,
@@ -565,9 +568,11 @@ def test_default_pack_reads_bases_and_retention() -> None:
         years=7, after="your last contact with the service"
     )
     assert registry.get("service-delivery.referral").bases == (
+        DIRECTLY_RELATED_PURPOSE,
+        AUTHORISED_BY_PERSON,
         CONSENT,
-        InformationSharingAgreement("Approved information sharing agreement"),
     )
+    assert registry.get("research").bases == (CONSENT, NON_IDENTIFYING)
     assert registry.get("funder-reporting").bases == (ServiceAgreement("Funding agreement"),)
     assert registry.get("official-statistics").bases == ()
     assert registry.get("research").retention is None

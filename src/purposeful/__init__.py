@@ -28,14 +28,20 @@ from ._config import (
 from ._version import __version__
 from .actors import Actor
 from .bases import (
+    AUTHORISED_BY_PERSON,
     CONSENT,
+    DIRECTLY_RELATED_PURPOSE,
     FAMILY_VIOLENCE_ACT_S20,
+    NON_IDENTIFYING,
     ORANGA_TAMARIKI_ACT_S66C,
     SERIOUS_THREAT,
+    AuthorisedByPerson,
     BasisKind,
     Consent,
+    DirectlyRelatedPurpose,
     InformationSharingAgreement,
     LawfulBasis,
+    NonIdentifying,
     SeriousThreat,
     ServiceAgreement,
     Statute,
@@ -68,10 +74,13 @@ from .sensitivity import (
 from .withholding import WithholdingGround
 
 __all__ = [
+    "AUTHORISED_BY_PERSON",
     "CONFIDENTIAL",
     "CONSENT",
+    "DIRECTLY_RELATED_PURPOSE",
     "FAMILY_VIOLENCE_ACT_S20",
     "IN_CONFIDENCE",
+    "NON_IDENTIFYING",
     "NZ_CLASSIFICATION",
     "ORANGA_TAMARIKI_ACT_S66C",
     "RESTRICTED",
@@ -81,6 +90,7 @@ __all__ = [
     "TOP_SECRET",
     "UNCLASSIFIED",
     "Actor",
+    "AuthorisedByPerson",
     "BasisKind",
     "CategoryRegistry",
     "Configuration",
@@ -90,6 +100,7 @@ __all__ = [
     "ConsentStatus",
     "DataCategory",
     "Decision",
+    "DirectlyRelatedPurpose",
     "DisclosureRefused",
     "FieldPolicy",
     "InformationSharingAgreement",
@@ -98,6 +109,7 @@ __all__ = [
     "Managed",
     "Mode",
     "NoPurposeScope",
+    "NonIdentifying",
     "Outcome",
     "Projection",
     "Purpose",

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from ._hierarchy import lineage
+from .bases import is_agency_kind
 from .categories import CategoryRegistry
 from .decisions import Mode
 from .errors import ConfigurationError
@@ -58,6 +59,10 @@ class Configuration:
             store, e.g. ``SQLiteSharingStore``); None: disclosing is refused.
         corrections: where `purposeful.disclose` finds the statements of correction that
             go with a field (a correction store); None: no statements.
+        agency_kinds: what kind of agency this is under the sharing regimes whose statutes
+            only some agencies may rely on (``"child-welfare-and-protection"`` under the
+            Oranga Tamariki Act 1989 s 66C, ``"family-violence"`` under the Family Violence
+            Act 2018 s 20); empty: none of them.
         flush_reads, flush_seconds: the bounds on what a crash can lose. A scope that is
             still open sends what it has read so far to the sinks, as a part of its report,
             once it holds *flush_reads* new reads (a person's field read for the first time
@@ -75,6 +80,7 @@ class Configuration:
     pseudonymise: Callable[[str], str] | None = None
     disclosure_log: DisclosureLog | None = None
     corrections: CorrectionSource | None = None
+    agency_kinds: frozenset[str] = frozenset()
     flush_reads: int = 1000
     flush_seconds: float = 1.0
 
@@ -178,6 +184,7 @@ def configure(
     pseudonymise: Callable[[str], str] | None = _UNSET,
     disclosure_log: DisclosureLog | None = _UNSET,
     corrections: CorrectionSource | None = _UNSET,
+    agency_kinds: Iterable[str] = _UNSET,
     flush_reads: int = _UNSET,
     flush_seconds: float = _UNSET,
 ) -> Configuration:
@@ -264,6 +271,8 @@ def configure(
                 f"for_subject(subject) and statements(subject, record, field) methods"
             )
         changes["corrections"] = corrections
+    if agency_kinds is not _UNSET:
+        changes["agency_kinds"] = _agency_kinds(agency_kinds)
     if flush_reads is not _UNSET:
         if type(flush_reads) is not int or not 1 <= flush_reads <= _MAX_FLUSH_READS:
             raise ConfigurationError(
@@ -360,6 +369,21 @@ def _check_pseudonymiser(pseudonymise: object) -> None:
             f"{advice}; it returned the subject id (or part of it) in its result, which would "
             f"put raw subject ids into spans and the ledger"
         )
+
+
+def _agency_kinds(value: object) -> frozenset[str]:
+    """*value* as a set of agency kinds: lower-case words joined by hyphens."""
+    advice = (
+        'agency_kinds= takes a list of agency kinds, e.g. ["family-violence"]: lower-case '
+        "words joined by hyphens, as the statutes in purposeful.bases name them; use [] for "
+        "none"
+    )
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ConfigurationError(advice)
+    kinds = tuple(value)
+    if not all(is_agency_kind(kind) for kind in kinds):
+        raise ConfigurationError(advice)
+    return frozenset(kinds)
 
 
 def _mapping(value: object, where: str, example: str) -> None:

@@ -27,7 +27,15 @@ from ._consent import ConsentAnswers
 from ._guard import orphans as _orphans
 from ._trail import emit
 from .actors import Actor
-from .decisions import ConsentStatus, Decision, Mode, Outcome, ScopeReport, Upstream
+from .decisions import (
+    ConsentStatus,
+    Decision,
+    Mode,
+    Outcome,
+    ScopeReport,
+    Upstream,
+    basis_reasons,
+)
 from .errors import AuditSinkError, PurposeViolation
 from .purposes import Purpose
 from .typing import ConsentChecker
@@ -55,15 +63,16 @@ _PEOPLE_KEPT = 10_000
 #: The decisions that depend on nothing but the field, the purpose, the actor and the
 #: configuration (no consent: `FieldPolicy.check`), shared by every scope with the same
 #: three, so a scope's first read of a field is one dict lookup, not a decision made
-#: afresh. Keyed by (purpose, actor); each plan remembers the configuration it was made
-#: under and is made again when another is in force. At most `_PLANS_KEPT` plans.
+#: afresh. Keyed by (purpose, actor, whether the scope records a justification: a basis
+#: may need one); each plan remembers the configuration it was made under (the agency's
+#: kinds among it) and is made again when another is in force. At most `_PLANS_KEPT` plans.
 Plan = dict["FieldPolicy", Decision]
-_plans: dict[tuple[Purpose, Actor], tuple[Configuration, Plan]] = {}
+_plans: dict[tuple[Purpose, Actor, bool], tuple[Configuration, Plan]] = {}
 _PLANS_KEPT = 256
 
 
-def _plan_for(config: Configuration, purpose: Purpose, actor: Actor) -> Plan:
-    key = (purpose, actor)
+def _plan_for(config: Configuration, purpose: Purpose, actor: Actor, justified: bool) -> Plan:
+    key = (purpose, actor, justified)
     found = _plans.get(key)
     if found is not None and found[0] is config:
         return found[1]
@@ -78,7 +87,7 @@ class Scope:
     """One open purpose scope: its purpose, actor, and the decisions made so far.
 
     Get it from ``with use(...) as scope``. Its state is private to the library; read it
-    through `purpose`, `actor`, `opened_at` and `decisions`.
+    through `purpose`, `actor`, `justification`, `opened_at` and `decisions`.
 
     What it read, per person: for each subject id, the set of fields read from that
     person's records (``_seen``), which the hot path also reads to answer "already read
@@ -132,6 +141,7 @@ class Scope:
         "_within",
         "actor",
         "flush_seconds",
+        "justification",
         "opened_at",
         "purpose",
         "upstream",
@@ -149,11 +159,14 @@ class Scope:
         config: Configuration | None = None,
         within: Scope | None = None,
         upstream: Upstream | None = None,
+        justification: str | None = None,
     ) -> None:
         self.purpose = purpose
         self.actor = actor
         #: the scope in another service this one works for, from a verified purpose claim
         self.upstream = upstream
+        #: the reference to the recorded justification for uses that need one, or None
+        self.justification = justification
         self._opener = opener
         self._outer = outer
         #: the frame of the iterated generator that opened the scope, else None
@@ -333,7 +346,9 @@ class Scope:
             return cached
         plan = self._plan
         if plan is None:
-            plan = self._plan = _plan_for(self._config, self.purpose, self.actor)
+            plan = self._plan = _plan_for(
+                self._config, self.purpose, self.actor, self.justification is not None
+            )
         if refusal is None:
             cached = plan.get(policy)
             if cached is not None:  # `_made`, inline: every scope's first read of a field
@@ -347,6 +362,10 @@ class Scope:
                     allowed.add(policy)
                 return cached
         reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
+        if basis is not None:  # who may rely on it, and whether it needs a justification
+            reasons += basis_reasons(
+                basis, self.actor, self._config.agency_kinds, self.justification is not None
+            )
         key: object = policy
         consent: ConsentStatus | None = None
         if needs_consent:
@@ -474,6 +493,7 @@ class Scope:
             part=self._part,
             final=final,
             upstream=self.upstream,
+            justification=self.justification,
             **summary,
         )
         self._part += 1

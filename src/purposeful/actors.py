@@ -37,6 +37,9 @@ class Actor:
     Args:
         id: a stable staff or system identifier (e.g. ``"staff-0042"``).
         role: what they do, in words a caseworker uses ("caseworker", "funder-reporting-job").
+            A statute that names the roles that may rely on it (`Statute.roles`, such as
+            ``"social-services-practitioner"`` under the Family Violence Act 2018 s 20)
+            matches this exactly.
         clearance: the highest sensitivity level they may read.
     """
 

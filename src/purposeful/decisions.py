@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ import attrs
 
 from ._shared.nztime import long_date, nz_date
 from .actors import Actor
-from .bases import LawfulBasis
+from .bases import LawfulBasis, Statute
 from .categories import DataCategory
 from .errors import ConfigurationError
 from .purposes import Purpose
@@ -70,6 +70,32 @@ class Reason(enum.Enum):
     CONSENT_CHECK_FAILED = "consent-check-failed"
     NO_SCOPE = "no-scope"
     SCOPE_CLOSED = "scope-closed"
+    NOT_ENTITLED_TO_BASIS = "not-entitled-to-basis"
+    """The use rests on a statute that only some agencies or roles may rely on, and neither
+    the agency (``configure(agency_kinds=...)``) nor the actor's role is one of them."""
+    JUSTIFICATION_MISSING = "justification-missing"
+    """The use rests on a basis that needs a belief on reasonable grounds (a statute that
+    says so, or the serious-threat exception), and the scope records no justification."""
+
+
+def basis_reasons(
+    basis: LawfulBasis | None, actor: Actor, agency_kinds: Collection[str], justified: bool
+) -> tuple[Reason, ...]:
+    """The reasons *basis* refuses a use by *actor* at an agency of *agency_kinds*, in a
+    scope that has (*justified*) or has not a recorded justification; empty when it does not.
+
+    A `Statute` with conditions may be relied on only by the agencies and roles it names
+    (Oranga Tamariki Act 1989 s 66C, Family Violence Act 2018 s 20); a basis that
+    `needs_justification` needs the scope's ``justification=``.
+    """
+    if basis is None:
+        return ()
+    reasons: tuple[Reason, ...] = ()
+    if isinstance(basis, Statute) and not basis.may_rely(actor.role, agency_kinds):
+        reasons += (Reason.NOT_ENTITLED_TO_BASIS,)
+    if basis.needs_justification and not justified:
+        reasons += (Reason.JUSTIFICATION_MISSING,)
+    return reasons
 
 
 class ConsentState(enum.Enum):
@@ -231,6 +257,18 @@ class Decision:
             )
         if reason is Reason.SCOPE_CLOSED:
             return f"{field} was read after its purpose scope had closed."
+        if reason is Reason.NOT_ENTITLED_TO_BASIS and isinstance(self.basis, Statute):
+            return (
+                f"{field} may be used for {purpose} on the basis of "
+                f"{self.basis.describe()}, which only {self.basis.who_may_rely()} may rely "
+                f"on; neither this agency nor the {role} role is one of them."
+            )
+        if reason is Reason.JUSTIFICATION_MISSING and self.basis is not None:
+            return (
+                f"{field} may be used for {purpose} on the basis of "
+                f"{self.basis.describe()}; a use on that basis must record the justification "
+                f"for the belief on reasonable grounds it rests on, and this one records none."
+            )
         return f"{field} was read without saying why: outside any purpose scope."
 
     def __repr__(self) -> str:
@@ -271,6 +309,15 @@ class Decision:
             Reason.SCOPE_CLOSED: (
                 "Finish the work before the `with purposeful.use(...)` block ends, or open a "
                 "new scope for it."
+            ),
+            Reason.NOT_ENTITLED_TO_BASIS: (
+                "If this agency is one the law names, say so with "
+                "purposeful.configure(agency_kinds=[...]); otherwise read it as an actor in a "
+                "role the law names, or rest the use on a basis this agency may rely on."
+            ),
+            Reason.JUSTIFICATION_MISSING: (
+                "Record why the use is needed, and open the scope with a reference to that "
+                'record: purposeful.use(purpose, actor=..., justification="REF-123").'
             ),
         }
         return " ".join(hints[r] for r in self.reasons)
@@ -319,6 +366,30 @@ class Upstream:
 
     service: str = attrs.field(validator=_service_name)
     scope_id: str = attrs.field(validator=_scope_id)
+
+
+#: A justification reference: a short identifier, never free text (it reaches spans and logs).
+_JUSTIFICATION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/#-]{0,62}[A-Za-z0-9])?")
+
+
+def check_justification(value: object) -> str:
+    """*value* if it is a justification reference as ``use(..., justification=)`` takes it:
+    1 to 64 ASCII letters, digits and ``- _ . : / #``, starting and ending with a letter or
+    digit (``"REF-123"``, ``"FV/2026/0042"``).
+
+    Raises:
+        ConfigurationError: anything else; the message never quotes the value, which may
+            be the free text a reference must not be.
+    """
+    if isinstance(value, str) and _JUSTIFICATION.fullmatch(value) is not None:
+        return value
+    what = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+    raise ConfigurationError(
+        f"use(..., justification=) takes a reference to where the justification is "
+        f'recorded, such as "REF-123": 1 to 64 letters, digits, "-", "_", ".", ":", "/" or '
+        f'"#", with no spaces, not the reasons themselves (got {what}). It reaches the '
+        f"audit trail; write the reasons in the record it refers to"
+    )
 
 
 @attrs.frozen
@@ -386,6 +457,9 @@ class ScopeReport:
         site: for reads outside any scope, where in the code they came from.
         upstream: the scope in another service this scope worked for (`Upstream`), when it
             was opened under a purpose that came with the request; else None.
+        justification: the reference to the recorded justification the scope was opened
+            with (``use(..., justification="REF-123")``), for uses that need a belief on
+            reasonable grounds; else None. A reference only, never the reasons themselves.
     """
 
     purpose: Purpose | None
@@ -407,6 +481,7 @@ class ScopeReport:
     counts: tuple[int, ...] = ()
     site: CallSite | None = None
     upstream: Upstream | None = None
+    justification: str | None = None
 
     @property
     def violations(self) -> tuple[Decision, ...]:

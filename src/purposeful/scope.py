@@ -31,7 +31,7 @@ from ._guard import NO_FAST
 from ._scope import Scope
 from ._trail import add_tap, emit, remove_tap
 from .actors import Actor
-from .decisions import ScopeReport, Upstream
+from .decisions import ScopeReport, Upstream, check_justification
 from .errors import AuditSinkError, ConfigurationError, ScopeOrderWarning
 from .purposes import Purpose
 from .typing import ConsentChecker
@@ -66,12 +66,19 @@ class use:
         upstream: the scope in another service that this one works for (`Upstream`), as a
             verified purpose claim names it; the web middleware sets it for you. It reaches
             the scope's report, span and ledger line.
+        justification: a reference to where the agency recorded why it believes, on
+            reasonable grounds, that the use is needed (``"REF-123"``): the uses that rest on
+            the serious-threat exception or on a statute that needs such a belief (Oranga
+            Tamariki Act 1989 s 66C, Family Violence Act 2018 s 20) are refused without
+            one. It reaches the scope's report and span (``purposeful.justification``); a
+            reference, never the reasons themselves.
 
     Raises:
         UnknownPurpose: the purpose is not in the configured registry, when `use` is called
             (so a misspelt purpose in a decorator fails at import) and again on entering, in
             case the registry changed since.
-        ConfigurationError: *actor* is not an `Actor`.
+        ConfigurationError: *actor* is not an `Actor`, or *justification* is not a short
+            reference (free text, spaces, over 64 characters).
         AuditSinkError: a sink failed when the scope closed. If the block itself raised, its
             exception propagates instead, with a note about the sink failure.
 
@@ -80,7 +87,15 @@ class use:
     scope), and again once exited; each task exits the scopes it entered, innermost first.
     """
 
-    __slots__ = ("_actor", "_consent", "_open", "_purpose", "_resolved", "_upstream")
+    __slots__ = (
+        "_actor",
+        "_consent",
+        "_justification",
+        "_open",
+        "_purpose",
+        "_resolved",
+        "_upstream",
+    )
 
     def __init__(
         self,
@@ -89,6 +104,7 @@ class use:
         actor: Actor,
         consent: ConsentChecker | None = None,
         upstream: Upstream | None = None,
+        justification: str | None = None,
     ) -> None:
         if not isinstance(actor, Actor):
             raise ConfigurationError(
@@ -111,6 +127,7 @@ class use:
         self._actor = actor
         self._consent = consent
         self._upstream = upstream
+        self._justification = None if justification is None else check_justification(justification)
         self._open: list[Scope] = []  # scopes entered and not yet exited, in any context
 
     def __enter__(self) -> Scope:
@@ -144,6 +161,7 @@ class use:
             config=config,
             within=within,
             upstream=self._upstream,
+            justification=self._justification,
         )
         if scope._sending:
             scope.opened()
@@ -273,7 +291,12 @@ class use:
                 f"or around the loop that consumes it"
             )
         fresh = functools.partial(
-            use, self._purpose, actor=self._actor, consent=self._consent, upstream=self._upstream
+            use,
+            self._purpose,
+            actor=self._actor,
+            consent=self._consent,
+            upstream=self._upstream,
+            justification=self._justification,
         )
         if inspect.iscoroutinefunction(fn):
 

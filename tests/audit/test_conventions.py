@@ -152,7 +152,7 @@ SHARING = purposeful.InformationSharingAgreement("Housing support referrals AISA
 @purposeful.record(subject="client_id")
 class PartnerReferral:
     client_id: str
-    name: str = purposeful.field(purposes={REFERRAL: SHARING})
+    name: str = purposeful.field(purposes={REFERRAL: purposeful.DIRECTLY_RELATED_PURPOSE})
 
 
 PARTNER = Party("Kāinga Ora", address="PO Box 2628, Wellington")

@@ -77,7 +77,7 @@ def test_an_agreement_covers_its_fields_and_categories_and_nothing_else() -> Non
 
 def test_a_statute_is_a_basis_and_a_service_agreement_is_not() -> None:
     agreement(basis=FAMILY_VIOLENCE_ACT_S20)
-    with pytest.raises(AgreementError, match=r"information sharing agreement .* or a statute"):
+    with pytest.raises(AgreementError, match=r"a Statute, .* not ServiceAgreement"):
         agreement(basis=DELIVERY)
 
 

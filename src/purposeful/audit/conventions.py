@@ -73,6 +73,7 @@ class SpanAttribute:
     SCOPE_FINAL: Final = "purposeful.scope.final"
     UPSTREAM_SERVICE: Final = "purposeful.scope.upstream.service"
     UPSTREAM_SCOPE_ID: Final = "purposeful.scope.upstream.id"
+    JUSTIFICATION: Final = "purposeful.justification"
     MODE: Final = "purposeful.mode"
     DECISIONS_COUNT: Final = "purposeful.decisions.count"
     DENIED_COUNT: Final = "purposeful.denied.count"

@@ -179,6 +179,8 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     if report.upstream is not None:
         attributes[SpanAttribute.UPSTREAM_SERVICE] = report.upstream.service
         attributes[SpanAttribute.UPSTREAM_SCOPE_ID] = report.upstream.scope_id
+    if report.justification is not None:
+        attributes[SpanAttribute.JUSTIFICATION] = report.justification
     attributes[SpanAttribute.SCOPE_ID] = report.scope_id
     attributes[SpanAttribute.SCOPE_PART] = report.part
     attributes[SpanAttribute.SCOPE_FINAL] = report.final

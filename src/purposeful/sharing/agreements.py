@@ -7,9 +7,13 @@ and how, and then to share only that. A `SharingAgreement` is that agreement, as
 - its **purposes** (ids from the purpose registry): what the shared information is for;
 - what it **covers**: fields (``"CaseNote.text"``) or data categories (``"contact"``; a
   category covers its sub-categories);
-- its **lawful basis**: an approved information sharing agreement (Privacy Act 2020 Part 7)
-  or a statute and section, such as the Oranga Tamariki Act 1989 s 66C or the Family
-  Violence Act 2018 s 20;
+- its **lawful basis** for disclosing: usually a purpose directly related to the one the
+  information was collected for (Privacy Act 2020 IPP 11(1)(a)) or the person's
+  authorisation (IPP 11(1)(c)); for research or statistics, a form that does not identify
+  the person (IPP 11(1)(h)); a statute and section, such as the Oranga Tamariki Act 1989
+  s 66C or the Family Violence Act 2018 s 20, which only the agencies and roles it names may
+  rely on; the serious-threat exception (IPP 11(1)(f)); or, rarely, an approved information
+  sharing agreement (Privacy Act 2020 Part 7);
 - its **start**, **expiry** and **review** dates.
 
 Agreements are made in code or loaded from a TOML file (`load_agreements`), and checked
@@ -33,7 +37,18 @@ from .._config import declared_records, get_configuration
 from .._hierarchy import covers
 from .._shared.checks import is_text
 from .._toml import build_entries, expect_keys, read_table_array
-from ..bases import InformationSharingAgreement, LawfulBasis, Statute, parse_basis
+from ..actors import Actor
+from ..bases import (
+    AuthorisedByPerson,
+    DirectlyRelatedPurpose,
+    InformationSharingAgreement,
+    LawfulBasis,
+    NonIdentifying,
+    SeriousThreat,
+    Statute,
+    parse_basis,
+)
+from ..decisions import Reason, basis_reasons
 from ..errors import AgreementError, ConfigurationError, RegistryFileError
 from ..records import FieldPolicy, record_policy
 
@@ -41,7 +56,16 @@ __all__ = ["Party", "SharingAgreement", "load_agreements"]
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
 _FIELD = re.compile(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*\Z")
-_BASES = (InformationSharingAgreement, Statute)
+#: The bases a disclosure under an agreement may rest on: consent and service agreements are
+#: bases for a use, not for handing information to another agency.
+_BASES = (
+    DirectlyRelatedPurpose,
+    AuthorisedByPerson,
+    NonIdentifying,
+    Statute,
+    SeriousThreat,
+    InformationSharingAgreement,
+)
 
 
 def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -130,7 +154,10 @@ class SharingAgreement:
         purposes: the purpose ids it allows sharing for (a purpose covers its descendants).
         fields: the fields it covers, as ``"RecordType.field"``.
         categories: the data categories it covers (and their sub-categories).
-        basis: an approved information sharing agreement or a statute and section.
+        basis: what the disclosure rests on: a directly related purpose (IPP 11(1)(a)), the
+            person's authorisation (IPP 11(1)(c)), a non-identifying form (IPP 11(1)(h)), a
+            statute and section, the serious-threat exception (IPP 11(1)(f)), or an approved
+            information sharing agreement (Part 7).
         starts, expires, review: when it takes effect, ends (the last day it is in force),
             and is next reviewed.
         description: what is shared and why, in plain words, for notices.
@@ -165,9 +192,10 @@ class SharingAgreement:
             raise AgreementError(f"{where} names a party twice; name each once")
         if not isinstance(self.basis, _BASES):
             raise AgreementError(
-                f"{where}: the basis must be an approved information sharing agreement "
-                f"(InformationSharingAgreement) or a statute and section (Statute), not "
-                f"{type(self.basis).__name__}"
+                f"{where}: the basis must be one a disclosure may rest on: "
+                f"DIRECTLY_RELATED_PURPOSE (IPP 11(1)(a)), AUTHORISED_BY_PERSON (IPP 11(1)(c)), "
+                f"NON_IDENTIFYING (IPP 11(1)(h)), a Statute, SERIOUS_THREAT (IPP 11(1)(f)) or "
+                f"an InformationSharingAgreement (Part 7), not {type(self.basis).__name__}"
             )
         if not self.starts < self.expires:
             raise AgreementError(f"{where} expires before it starts; check the dates")
@@ -231,6 +259,41 @@ class SharingAgreement:
     def describe(self) -> str:
         """``"<name> (<basis>)"``: for explanations and notices."""
         return f"{self.name} ({self.basis.describe()})"
+
+    def basis_refusals(
+        self, actor: Actor, agency_kinds: Iterable[str], *, justified: bool
+    ) -> tuple[tuple[str, str], ...]:
+        """Why *actor*, at an agency of *agency_kinds*, may not disclose on the agreement's
+        basis: (reason code, plain words) for each; empty when they may.
+
+        A statute that names who may rely on it (Oranga Tamariki Act 1989 s 66C, Family
+        Violence Act 2018 s 20) refuses anyone else (``not-entitled-to-basis``); a basis
+        that needs a belief on reasonable grounds refuses a disclosure with no recorded
+        justification (``justification-missing``).
+        """
+        basis = self.basis
+        found = []
+        for reason in basis_reasons(basis, actor, frozenset(agency_kinds), justified):
+            if reason is Reason.NOT_ENTITLED_TO_BASIS and isinstance(basis, Statute):
+                found.append(
+                    (
+                        reason.value,
+                        f"its basis, {basis.describe()}, may be relied on only by "
+                        f"{basis.who_may_rely()}, and neither this agency nor the "
+                        f"{actor.role} role is one of them (if this agency is, say so with "
+                        f"purposeful.configure(agency_kinds=[...]))",
+                    )
+                )
+            elif reason is Reason.JUSTIFICATION_MISSING:
+                found.append(
+                    (
+                        reason.value,
+                        f"its basis, {basis.describe()}, needs a belief on reasonable grounds, "
+                        f"and no justification is recorded: pass justification= a reference "
+                        f'to where it is recorded, such as "REF-123"',
+                    )
+                )
+        return tuple(found)
 
 
 def _find_field(name: str) -> FieldPolicy | None:

@@ -38,6 +38,7 @@ from .._config import get_configuration
 from .._shared.checks import is_aware
 from .._shared.nztime import nz_date
 from ..actors import Actor
+from ..decisions import check_justification
 from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
 from ..minimisation import project
 from ..purposes import Purpose
@@ -103,6 +104,7 @@ def disclose(
     purpose: Purpose | str | None = None,
     actor: Actor | None = None,
     at: datetime | None = None,
+    justification: str | None = None,
 ) -> Disclosed:
     """Hand *record* to party *to* under agreement *under*: only what the agreement covers
     and the purpose allows, with its statements of correction, logged first.
@@ -115,15 +117,21 @@ def disclose(
             agreement's only purpose.
         actor: who discloses; default: the open scope's actor.
         at: when (timezone-aware); default now.
+        justification: a reference to the recorded reasons for a disclosure whose basis
+            needs a belief on reasonable grounds (``"REF-123"``, as ``use`` takes it);
+            default: the open scope's.
 
     Raises:
         DisclosureRefused: the agreement is not in force, does not name the party or the
-            purpose, or covers none of the fields the purpose allows. Nothing is logged.
-        ConfigurationError: no disclosure log is configured, no actor, or a bad argument.
+            purpose, rests on a statute this agency and actor may not rely on, needs a
+            justification none was given for, or covers none of the fields the purpose
+            allows. Nothing is logged.
+        ConfigurationError: no disclosure log is configured, no actor, or a bad argument
+            (a justification that is not a short reference among them).
         StoreError: the log could not record it; nothing was disclosed.
     """
     try:
-        return _disclose(record, to, under, purpose, actor, at)
+        return _disclose(record, to, under, purpose, actor, at, justification)
     except PurposefulError as error:
         # raised here, not in the frames below, which hold values and raw subject ids
         raise detached(error) from error.__cause__
@@ -136,6 +144,7 @@ def _disclose(
     purpose: Purpose | str | None,
     actor: Actor | None,
     at: datetime | None,
+    justification: str | None,
 ) -> Disclosed:
     if not isinstance(under, SharingAgreement):
         raise ConfigurationError("disclose(under=...) takes a SharingAgreement")
@@ -155,6 +164,10 @@ def _disclose(
             "disclose() needs the actor who discloses: pass actor=, or call it inside "
             "`with purposeful.use(purpose, actor=...)`"
         )
+    if justification is None and scope is not None and not scope.closed:
+        justification = scope.justification
+    elif justification is not None:
+        justification = check_justification(justification)
     name = to.name if isinstance(to, Party) else to
     party = under.party(name)
     reasons, problems = [], []
@@ -174,6 +187,12 @@ def _disclose(
         problems.append(
             f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})"
         )
+    agency_kinds = get_configuration().agency_kinds
+    for reason, problem in under.basis_refusals(
+        actor, agency_kinds, justified=justification is not None
+    ):
+        reasons.append(reason)
+        problems.append(problem)
     if reasons:
         raise DisclosureRefused(
             f"cannot disclose {policy.name} to {name!r} under {under.name!r}: "
@@ -183,7 +202,7 @@ def _disclose(
     assert party is not None
     # A scope of its own: the fields are decided (consent included) and audited there, and
     # the disclosure goes out with its report, as an event on its span.
-    with use(purpose_id, actor=actor) as scope:
+    with use(purpose_id, actor=actor, justification=justification) as scope:
         projection = project(record)
         covered = {
             field: value
