@@ -513,7 +513,7 @@ def measure_disclose(disclosures: int) -> dict[str, float]:
         name="Benchmark referrals",
         parties=(Party("Us"), Party("Partner")),
         purposes=(CASE_MANAGEMENT,),
-        basis=purposeful.InformationSharingAgreement("Benchmark AISA"),
+        basis=purposeful.DIRECTLY_RELATED_PURPOSE,
         starts=date(2026, 1, 1),
         expires=date(2030, 12, 31),
         review=date(2028, 1, 1),

@@ -51,12 +51,12 @@ from opentelemetry.sdk.trace.export import (
 
 import purposeful
 from purposeful import (
+    AUTHORISED_BY_PERSON,
     CONSENT,
     IN_CONFIDENCE,
     ORANGA_TAMARIKI_ACT_S66C,
     SENSITIVE,
     Actor,
-    InformationSharingAgreement,
     Mode,
     ScopeReport,
     ServiceAgreement,
@@ -251,7 +251,9 @@ HOUSING = SharingAgreement(
     parties=[US, Party("Kāinga Ora", address="PO Box 2628, Wellington 6140")],
     purposes=["service-delivery.referral"],
     fields=["Client.name", "Client.iwi"],
-    basis=InformationSharingAgreement("Housing support referrals AISA"),
+    # the person's own authorisation (IPP 11(1)(c)): an approved information sharing
+    # agreement (Part 7) is a rare Order in Council, not the ordinary basis of a referral
+    basis=AUTHORISED_BY_PERSON,
     starts=date(2026, 1, 1),
     expires=date(2027, 12, 31),
     review=date(2027, 6, 30),

@@ -321,3 +321,23 @@ def test_agency_kinds_are_kept_as_a_set() -> None:
     assert config.agency_kinds == frozenset({FAMILY_VIOLENCE, CHILD_WELFARE})
     purposeful.reset_configuration()
     assert purposeful.get_configuration().agency_kinds == frozenset()
+
+
+def test_the_justification_reaches_the_ledger_line_and_the_line_verifies(tmp_path: Any) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from purposeful.audit import Ledger, verify_ledger
+
+    key = Ed25519PrivateKey.generate()
+    path = tmp_path / "audit.ledger"
+    with Ledger(path, signing_key=key) as ledger:
+        purposeful.configure(sinks=[ledger], agency_kinds=[CHILD_WELFARE])
+        read("child_concern", CASEWORKER, justification="OT/2026/18")
+        read("court_order", CASEWORKER, justification=None)
+    purposeful.configure(sinks=[])
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"justification":"OT/2026/18"') == 1
+    assert text.count('"justification"') == 1  # a scope without one says nothing
+    assert "concern text" not in text
+    assert "C-2001" not in text
+    assert verify_ledger(path, key.public_key()).ok

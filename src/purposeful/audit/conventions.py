@@ -175,6 +175,7 @@ class LedgerKey:
     DISCLOSURES: Final = "disclosures"
     SITE: Final = "site"
     UPSTREAM: Final = "upstream"
+    JUSTIFICATION: Final = "justification"
     # a checkpoint
     HEAD: Final = "head"
     SIGNATURE: Final = "signature"

@@ -568,6 +568,8 @@ def scope_line(report: ScopeReport) -> dict[str, Any]:
     }
     if report.disclosures:  # only then: older lines stay exactly as they were
         line[LedgerKey.DISCLOSURES] = [dict(disclosure) for disclosure in report.disclosures]
+    if report.justification is not None:  # only then, as above: a reference, never text
+        line[LedgerKey.JUSTIFICATION] = report.justification
     if report.upstream is not None:  # only then, as above
         line[LedgerKey.UPSTREAM] = {
             UpstreamKey.SCOPE: report.upstream.scope_id,
