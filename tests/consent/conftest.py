@@ -6,16 +6,22 @@ PostgreSQL: `postgres_schema` (tests/conftest.py) gives the server and a fresh s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from purposeful.consent import BaseConsentStore, MemoryConsentStore
 
+#: The fixtures' stores take events dated up to two centuries ahead: these tests record
+#: histories made up over the years to 2040, not as they happen. (A store's own refusal of
+#: an event dated ahead, `future_skew`, is tested with stores made in the test.)
+FAR_AHEAD = timedelta(days=365 * 200)
+
 
 @pytest.fixture
 def memory_store() -> Iterator[MemoryConsentStore]:
-    store = MemoryConsentStore()
+    store = MemoryConsentStore(future_skew=FAR_AHEAD)
     yield store
     store.close()
 
@@ -29,7 +35,7 @@ def sqlite_path(tmp_path: Path) -> Path:
 def sqlite_store(sqlite_path: Path) -> Iterator[BaseConsentStore]:
     from purposeful.consent.sqlite import SQLiteConsentStore
 
-    store = SQLiteConsentStore(sqlite_path)
+    store = SQLiteConsentStore(sqlite_path, future_skew=FAR_AHEAD)
     yield store
     store.close()
 
@@ -39,7 +45,7 @@ def postgres_store(postgres_schema: tuple[str, str]) -> Iterator[BaseConsentStor
     from purposeful.consent.postgres import PostgresConsentStore
 
     dsn, schema = postgres_schema
-    store = PostgresConsentStore(dsn, schema=schema)
+    store = PostgresConsentStore(dsn, schema=schema, future_skew=FAR_AHEAD)
     yield store
     store.close()
 

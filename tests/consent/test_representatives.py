@@ -301,7 +301,11 @@ _REFERENCES = st.one_of(
 )
 _INCAPACITIES = st.one_of(
     st.none(),
-    st.builds(Incapacity, st.datetimes(timezones=st.just(UTC)), st.just("cert:1")),
+    st.builds(
+        Incapacity,
+        st.datetimes(datetime(1970, 1, 1), datetime(2199, 12, 31), timezones=st.just(UTC)),
+        st.just("cert:1"),
+    ),
     st.text(max_size=5),
 )
 

@@ -12,6 +12,7 @@ quotes the value it checked (the value may be personal).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -24,13 +25,21 @@ __all__ = [
     "encodable",
     "is_aware",
     "is_text",
+    "recordable",
     "repr_pretty",
     "storable",
+    "utc_moment",
 ]
 
 #: The Unix epoch, aware: what stores count microseconds from, and what spans count
 #: nanoseconds from.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The moments purposeful records run from `EPOCH` to (not including) `LATEST`, in UTC:
+#: every store, a span's nanoseconds in 64 bits and every New Zealand date hold them, so a
+#: time accepted once never fails later (``datetime.max`` as "never" made bundles fail).
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+#: How the range is said in messages.
+RECORDABLE = "from 1970 to 2199 (UTC)"
 
 
 def is_text(value: object) -> TypeIs[str]:
@@ -45,6 +54,30 @@ def is_aware(value: object) -> TypeIs[datetime]:
     is what arithmetic and comparisons use), so this asks for the offset, not the tzinfo.
     """
     return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+def recordable(moment: datetime) -> datetime | None:
+    """*moment* (aware) in UTC, or None when it falls outside [`EPOCH`, `LATEST`) (including
+    a moment too near the ends of ``datetime``'s own range to convert)."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    return utc if EPOCH <= utc < LATEST else None
+
+
+def utc_moment(moment: object, what: str, error: Callable[[str], Exception]) -> datetime:
+    """*moment* in UTC, if it is an aware datetime within the times purposeful records;
+    else raise ``error(message)`` naming *what* (``"at="``, ``"Disclosure.at"``)."""
+    if not is_aware(moment):
+        raise error(
+            f"{what} takes a timezone-aware datetime; pass an aware datetime, e.g. "
+            f"datetime.now(UTC)"
+        )
+    utc = recordable(moment)
+    if utc is None:
+        raise error(f"{what} is outside the times purposeful records, {RECORDABLE}")
+    return utc
 
 
 def encodable(text: str) -> bool:

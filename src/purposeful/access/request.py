@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .._config import get_configuration
 from .._shared.agency import AgencyDetails
-from .._shared.checks import is_aware, is_text
+from .._shared.checks import is_text, utc_moment
 from .._shared.files import atomic_file
 from .._shared.keys import PseudonymKey
 from ..errors import AnnotationError, BundleError, ConfigurationError, SubjectAccessError
@@ -311,9 +311,11 @@ class SubjectAccess:
                 "(purposeful.audit.load_signing_key)"
             )
         secret = None if encrypt_to is None else encryption.bundle_secret(encrypt_to)
-        created = datetime.now(UTC) if created is None else created
-        if not is_aware(created):
-            raise ConfigurationError("build(created=...) takes a timezone-aware datetime")
+        created = (
+            datetime.now(UTC)
+            if created is None
+            else utc_moment(created, "build(created=...)", ConfigurationError)
+        )
         if not len(self.sources):
             raise SubjectAccessError(
                 "no data source is registered: register each place records about people come "

@@ -19,6 +19,7 @@ Wire one into enforcement with ``purposeful.configure(consent=store)``.
 
 from ..decisions import ConsentState, ConsentStatus
 from .events import (
+    NEVER,
     Agency,
     ConsentEvent,
     ConsentMethod,
@@ -35,6 +36,7 @@ from .sqlite import SQLiteConsentStore
 from .store import BaseConsentStore, ConsentStore, ExpiringConsent
 
 __all__ = [
+    "NEVER",
     "Agency",
     "BaseConsentStore",
     "ConsentEvent",

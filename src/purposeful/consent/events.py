@@ -28,17 +28,26 @@ import enum
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
 
 import attrs
 
 from .._hierarchy import check_id
-from .._shared.checks import is_aware, is_text, repr_pretty, storable
+from .._shared.checks import (
+    LATEST,
+    RECORDABLE,
+    is_aware,
+    is_text,
+    recordable,
+    repr_pretty,
+    storable,
+)
 from ..decisions import ConsentState
 from ..errors import InvalidConsentEvent
 
 __all__ = [
+    "NEVER",
     "RECORDABLE_STATES",
     "ROW_FIELDS",
     "Agency",
@@ -52,6 +61,11 @@ __all__ = [
     "from_row",
     "to_row",
 ]
+
+#: A grant that never expires: ``give(..., expires_at=NEVER)`` reads better than leaving
+#: ``expires_at`` out, and means the same. A far-off time (``datetime.max``) is refused: it
+#: is not a time purposeful records.
+NEVER: Final = None
 
 #: The states an event can record; `ConsentState.EXPIRED` is derived from a grant's expiry.
 RECORDABLE_STATES = frozenset(
@@ -167,10 +181,25 @@ def _moment(instance: object, attribute: attrs.Attribute[datetime], value: objec
             f"{type(instance).__name__}.{attribute.name} must be a timezone-aware datetime "
             f"(e.g. datetime.now(UTC))"
         )
+    if recordable(value) is None:
+        never = (
+            "; for a grant that never expires, leave expires_at out or pass "
+            "purposeful.consent.NEVER"
+            if attribute.name == "expires_at"
+            else ""
+        )
+        raise InvalidConsentEvent(
+            f"{type(instance).__name__}.{attribute.name} is outside the times purposeful "
+            f"records, {RECORDABLE}{never}"
+        )
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else value
+    """*value* in UTC when it is an aware, recordable time; else as it is, for the validator
+    to refuse (a time whose zone gives no offset is not taken as local time)."""
+    if isinstance(value, datetime) and is_aware(value):
+        return recordable(value) or value
+    return value
 
 
 def _relationship(
@@ -380,11 +409,7 @@ PERSON = Person()
 def _aware(instance: object, attribute: attrs.Attribute[datetime], value: object) -> None:
     if value is None and attribute.name == "expires_at":
         return
-    if not is_aware(value):
-        raise InvalidConsentEvent(
-            f"ConsentEvent.{attribute.name} must be a timezone-aware datetime "
-            f"(e.g. datetime.now(UTC))"
-        )
+    _moment(instance, attribute, value)
 
 
 def _state(instance: object, attribute: attrs.Attribute[ConsentState], value: object) -> None:
@@ -592,6 +617,8 @@ def from_row(row: Sequence[Any]) -> ConsentEvent:
         by = Agency(actor, reason)
     else:
         raise ValueError("unknown kind of expresser")
+    if isinstance(expires_at, datetime) and is_aware(expires_at) and expires_at >= LATEST:
+        expires_at = NEVER  # "never", as older versions let it be written (datetime.max)
     return ConsentEvent(
         subject=subject,
         purpose=purpose,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent
 from .rules import duplicate_id
-from .store import BaseConsentStore
+from .store import DEFAULT_FUTURE_SKEW, BaseConsentStore
 
 __all__ = ["MemoryConsentStore"]
 
@@ -23,10 +23,17 @@ class MemoryConsentStore(BaseConsentStore):
 
     Args:
         registry: the purposes events may name; default: the configured registry.
+        future_skew: how far ahead of this machine's clock an event's time may be; one
+            dated further ahead is refused (default 5 minutes).
     """
 
-    def __init__(self, *, registry: PurposeRegistry | None = None) -> None:
-        super().__init__(registry=registry)
+    def __init__(
+        self,
+        *,
+        registry: PurposeRegistry | None = None,
+        future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+    ) -> None:
+        super().__init__(registry=registry, future_skew=future_skew)
         self._lock = threading.Lock()
         self._by_subject: dict[str, list[ConsentEvent]] = {}
         self._ids: set[str] = set()

@@ -24,7 +24,7 @@ How it stays correct with many writers:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
 from .._shared.checks import storable
@@ -32,7 +32,7 @@ from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, lock
 from ..errors import ConsentStoreError, InvalidConsentEvent
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row
-from .store import BaseConsentStore
+from .store import DEFAULT_FUTURE_SKEW, BaseConsentStore
 
 __all__ = ["PostgresConsentStore"]
 
@@ -130,6 +130,8 @@ class PostgresConsentStore(BaseConsentStore):
             an error message.
         schema: the schema that holds the store's tables; created if missing.
         registry: the purposes events may name; default: the configured registry.
+        future_skew: how far ahead of this machine's clock an event's time may be; one
+            dated further ahead is refused (default 5 minutes).
         timeout: seconds any one wait on the server may take (a statement, connecting, a
             server that does not answer at all), after which the call raises
             `StoreUnavailable` and the next one reconnects; see docs/failure-modes.md.
@@ -153,10 +155,11 @@ class PostgresConsentStore(BaseConsentStore):
         *,
         schema: str = "purposeful",
         registry: PurposeRegistry | None = None,
+        future_skew: timedelta = DEFAULT_FUTURE_SKEW,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float | None = None,
     ) -> None:
-        super().__init__(registry=registry)
+        super().__init__(registry=registry, future_skew=future_skew)
         try:
             self._database = PostgresSchema(
                 dsn,

@@ -23,7 +23,7 @@ import functools
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from ..errors import ConsentStoreError
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row
 from .rules import duplicate_id
-from .store import BaseConsentStore
+from .store import DEFAULT_FUTURE_SKEW, BaseConsentStore
 
 __all__ = ["SQLiteConsentStore"]
 
@@ -108,6 +108,8 @@ class SQLiteConsentStore(BaseConsentStore):
     Args:
         path: the database file. It is created if missing, but its directory must exist.
         registry: the purposes events may name; default: the configured registry.
+        future_skew: how far ahead of this machine's clock an event's time may be; one
+            dated further ahead is refused (default 5 minutes).
         synchronous: SQLite's ``synchronous`` setting: ``"FULL"`` (committed events survive
             a power loss), ``"NORMAL"`` (they survive the process being killed; a power loss
             may lose the last few, never corrupting the file) or ``"EXTRA"``.
@@ -127,10 +129,11 @@ class SQLiteConsentStore(BaseConsentStore):
         path: str | os.PathLike[str],
         *,
         registry: PurposeRegistry | None = None,
+        future_skew: timedelta = DEFAULT_FUTURE_SKEW,
         synchronous: str = "FULL",
         timeout: float = 30.0,
     ) -> None:
-        super().__init__(registry=registry)
+        super().__init__(registry=registry, future_skew=future_skew)
         self._file = SQLiteFile(
             path,
             kind="consent store",

@@ -22,10 +22,10 @@ import attrs
 
 from .._config import get_configuration
 from .._hierarchy import lineage
-from .._shared.checks import is_aware, is_text, repr_pretty
+from .._shared.checks import RECORDABLE, is_aware, is_text, recordable, repr_pretty
 from .._shared.store import ClosableStore
 from ..decisions import ConsentState, ConsentStatus
-from ..errors import InvalidConsentEvent
+from ..errors import ConfigurationError, InvalidConsentEvent
 from ..purposes import Purpose, PurposeRegistry
 from .events import (
     Agency,
@@ -37,7 +37,11 @@ from .events import (
 )
 from .rules import check_fits, status_at, steady_between
 
-__all__ = ["BaseConsentStore", "ConsentStore", "ExpiringConsent"]
+__all__ = ["DEFAULT_FUTURE_SKEW", "BaseConsentStore", "ConsentStore", "ExpiringConsent"]
+
+#: How far ahead of the store's clock an event's time may be: the clocks of the machines
+#: that record consent drift a little, and no more should be let through.
+DEFAULT_FUTURE_SKEW = timedelta(minutes=5)
 
 
 @attrs.frozen
@@ -75,13 +79,27 @@ class BaseConsentStore(ClosableStore):
     Args:
         registry: the purposes events may name; default: the configured registry when an
             event is recorded.
+        future_skew: how far ahead of this machine's clock an event's time may be (clocks
+            drift); an event dated further ahead is refused (`DEFAULT_FUTURE_SKEW`, 5
+            minutes).
 
     Every method raises `StoreClosed` after `close()`. A store can be used as a context
     manager, which closes it.
     """
 
-    def __init__(self, *, registry: PurposeRegistry | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        registry: PurposeRegistry | None = None,
+        future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+    ) -> None:
         super().__init__()
+        if not isinstance(future_skew, timedelta) or future_skew < timedelta(0):
+            raise ConfigurationError(
+                f"{type(self).__name__}(future_skew=) takes a timedelta of 0 or more (how far "
+                f"ahead of this machine's clock an event's time may be), not {future_skew!r}"
+            )
+        self._future_skew = future_skew
         self._registry = registry
         #: part of every stamp (`consent_version`): two stores' stamps are never equal
         self._token = object()
@@ -139,6 +157,15 @@ class BaseConsentStore(ClosableStore):
                 "Representative(relationship, evidence=..., verified_by=..., verified_at=...)"
             )
         self.registry.get(event.purpose)
+        ahead = event.at - datetime.now(UTC)
+        if ahead > self._future_skew:
+            raise InvalidConsentEvent(
+                f"the event's time is {_rounded(ahead)} ahead of this machine's clock (more "
+                f"than the {_rounded(self._future_skew)} the store allows): a consent event "
+                f"records what has happened, and one dated ahead would take effect only then "
+                f"(a withdrawal dated ahead leaves consent in force until it). Record it when "
+                f"it happens, with its real time, or check this machine's clock"
+            )
         self._append(event, lambda history: check_fits(event, history))
         return event
 
@@ -392,4 +419,14 @@ def _subjects(subjects: Iterable[str]) -> list[str]:
 def _aware(at: datetime) -> datetime:
     if not is_aware(at):
         raise InvalidConsentEvent("times must be timezone-aware datetimes (e.g. in UTC)")
-    return at.astimezone(UTC)
+    utc = recordable(at)
+    if utc is None:
+        raise InvalidConsentEvent(
+            f"times must fall within the times purposeful records, {RECORDABLE}"
+        )
+    return utc
+
+
+def _rounded(span: timedelta) -> str:
+    """*span* in whole seconds, as ``H:MM:SS`` (or with days)."""
+    return str(timedelta(seconds=round(span.total_seconds())))

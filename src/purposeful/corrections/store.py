@@ -40,7 +40,7 @@ from typing import ClassVar
 
 import attrs
 
-from .._shared.checks import encodable, is_aware, is_text
+from .._shared.checks import encodable, is_text, utc_moment
 from .._shared.store import ClosableStore
 from ..actors import Actor
 from ..errors import (
@@ -456,11 +456,7 @@ def _unkept(text: str) -> str:
 def _when(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
-    if not is_aware(at):
-        raise InvalidCorrection(
-            "at= takes an aware datetime; pass one with a timezone, e.g. datetime.now(UTC)"
-        )
-    return at.astimezone(UTC)
+    return utc_moment(at, "at=", InvalidCorrection)
 
 
 def _day(when: datetime | None) -> str:

@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import _trail
 from .._config import get_configuration
-from .._shared.checks import is_aware
+from .._shared.checks import utc_moment
 from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..decisions import check_justification
@@ -319,9 +319,7 @@ def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: A
 def _aware(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
-    if not is_aware(at):
-        raise ConfigurationError("at= takes a timezone-aware datetime, e.g. datetime.now(UTC)")
-    return at
+    return utc_moment(at, "at=", ConfigurationError)
 
 
 def _audit(disclosure: Disclosure, pseudonym: str | None) -> dict[str, Any]:

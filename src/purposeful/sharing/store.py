@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from .._shared.checks import is_aware, is_text, storable
+from .._shared.checks import is_text, storable, utc_moment
 from .._shared.store import ClosableStore
 from ..corrections.values import Correction, CorrectionStatus
 from ..errors import ConfigurationError, SharingStoreError
@@ -443,11 +443,7 @@ def _words(value: object, name: str, meaning: str) -> str:
 def _when(at: object) -> datetime:
     if at is None:
         return datetime.now(UTC)
-    if not is_aware(at):
-        raise ConfigurationError(
-            "at= takes a timezone-aware datetime; pass an aware datetime, e.g. datetime.now(UTC)"
-        )
-    return at.astimezone(UTC)
+    return utc_moment(at, "at=", ConfigurationError)
 
 
 def _day(when: datetime | None) -> str:

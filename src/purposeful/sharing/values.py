@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 from typing_extensions import TypeIs
 
-from .._shared.checks import SafeRepr, is_aware, is_text, storable
+from .._shared.checks import SafeRepr, is_text, storable, utc_moment
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -102,11 +102,7 @@ def _record_type(instance: object, attribute: attrs.Attribute[Any], value: objec
 
 
 def _aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not is_aware(value):
-        raise ConfigurationError(
-            f"{_named(instance, attribute)} must be a timezone-aware datetime; pass an aware "
-            f"datetime, e.g. datetime.now(UTC)"
-        )
+    utc_moment(value, _named(instance, attribute), ConfigurationError)
 
 
 def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -172,10 +168,7 @@ def _entry_text(instance: object, attribute: attrs.Attribute[Any], value: object
 
 
 def _entry_time(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not is_aware(value):
-        raise ConfigurationError(
-            "DisclosureEntry.at must be a timezone-aware datetime, e.g. datetime.now(UTC)"
-        )
+    utc_moment(value, "DisclosureEntry.at", ConfigurationError)
 
 
 def _entry_fields(values: Iterable[str]) -> tuple[str, ...]:

@@ -219,7 +219,10 @@ def consent_histories(
     withdrawals by the person or a `Representative` (of a kind that can act on consent,
     with an evidence reference and its verification), revocations by the `Agency`, and
     renewals, only where the latest earlier event for the same subject and purpose is a
-    grant (expired or not). So every history records into an empty store without error.
+    grant (expired or not). So every history records into an empty store without error,
+    given a store that takes events dated ahead (times run to 2035; a store refuses events
+    more than its ``future_skew`` ahead of its clock, so make the store with, say,
+    ``future_skew=timedelta(days=365 * 20)``).
     Event ids are fresh unique ids.
 
     Args:
