@@ -207,6 +207,8 @@ _ARGUMENTS: dict[str, object] = {
     "reason": "expired",
     "asked_purpose": "service-delivery",
     "required_purpose": "service-delivery.case-management",
+    "missing": ("identity", "delivery"),
+    "marked": ("CaseNote.risk_flag",),
 }
 
 

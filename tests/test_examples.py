@@ -55,7 +55,7 @@ def test_frontline_service_example_shows_each_step() -> None:
         access
     )
     assert "Her statement travels with the field: True" in access
-    assert '"[withheld: Privacy Act 2020 s 53]"' in access
+    assert '"[withheld: Privacy Act 2020 s 53(b)]"' in access
     assert "consents.json" in access
     assert "disclosures.json" in access
     assert "Verify the bundle: ok, 9 files" in access

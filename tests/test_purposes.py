@@ -131,6 +131,8 @@ DEFAULT_PURPOSE_IDS = [
     "service-improvement",
     "research",
     "official-statistics",
+    "access",
+    "access.safety-review",
 ]
 
 

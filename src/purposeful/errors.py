@@ -52,6 +52,8 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   └── StoreUnavailable                   the store could not be reached or locked
     ├── UnsupportedDate (ValueError)           a date the working-day calendar does not cover
     ├── SubjectAccessError                     a subject-access bundle cannot be built as asked
+    │   ├── ReleaseChecksMissing               a bundle for release lacks an s 57 check
+    │   └── ReviewPending                      items marked for safety review are not reviewed
     ├── MissingExtra (ImportError)             a feature's optional package is not installed
     └── BundleError                            a bundle cannot be read, decrypted or trusted
         ├── BundleInvalid                      verification failed; names the member and why
@@ -115,7 +117,9 @@ __all__ = [
     "PurposeViolation",
     "PurposefulError",
     "RegistryFileError",
+    "ReleaseChecksMissing",
     "ReportInputError",
+    "ReviewPending",
     "ScopeOrderWarning",
     "SharingStoreError",
     "StoreClosed",
@@ -553,3 +557,32 @@ class TimeZoneDataMissing(ConfigurationError):
     """New Zealand's time zone (``Pacific/Auckland``) cannot be loaded: neither the
     ``tzdata`` package nor the system has usable time zone data for it. Install ``tzdata``;
     dates are never quietly taken in another zone."""
+
+
+class ReleaseChecksMissing(SubjectAccessError):
+    """A bundle for release was asked for, but the request does not record who asked or a
+    check the Privacy Act 2020 s 57 requires before access is given. The message names each
+    missing check; build a draft (``draft=True``) until they are recorded.
+
+    Attributes:
+        missing: the missing checks, by name (``"requester"``, ``"identity"``,
+            ``"no_threat"``, ``"delivery"``).
+    """
+
+    def __init__(self, message: str, *, missing: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class ReviewPending(SubjectAccessError):
+    """The person's records hold information marked for safety review, and no reviewer's
+    decision about it is recorded with the request (or the information changed since).
+    The message and *marked* name the record types and fields, never a value.
+
+    Attributes:
+        marked: the record types and fields (``"Type"`` or ``"Type.field"``) waiting.
+    """
+
+    def __init__(self, message: str, *, marked: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.marked = marked

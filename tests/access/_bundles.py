@@ -32,7 +32,14 @@ from purposeful import (
     SENSITIVE,
     ServiceAgreement,
 )
-from purposeful.access import AccessRequest, AgencyDetails, BundleInfo, SubjectAccess
+from purposeful.access import (
+    AccessRequest,
+    AgencyDetails,
+    BundleInfo,
+    Check,
+    Requester,
+    SubjectAccess,
+)
 from purposeful.access.bundle import (
     FORMAT,
     FORMAT_VERSION,
@@ -67,7 +74,14 @@ AGENCY = AgencyDetails(
 )
 RECEIVED = date(2026, 3, 2)
 CREATED = datetime(2026, 3, 20, 2, 30, tzinfo=UTC)
-REQUEST = AccessRequest("SAR-2026-0042", SUBJECT, RECEIVED)
+#: The s 57 records a bundle for release needs: the person asked, and each check was made.
+CHECKED: dict[str, Any] = {
+    "requester": Requester.person(),
+    "identity": Check(by="staff-7", how="photo-id-sighted", evidence="IDV-0042"),
+    "no_threat": Check(by="staff-7", how="asked-in-private"),
+    "delivery": Check(by="staff-7", how="encrypted-to-requester-key"),
+}
+REQUEST = AccessRequest("SAR-2026-0042", SUBJECT, RECEIVED, **CHECKED)
 
 
 @purposeful.record(subject="client_id", key="note_id")

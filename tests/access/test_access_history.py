@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from _bundles import (
     AGENCY,
+    CHECKED,
     OTHER,
     PSEUDONYM_KEY,
     PUBLIC_KEY,
@@ -93,7 +94,7 @@ def test_each_use_lists_only_the_fields_read_from_the_persons_own_records(
         "opened", "closed", "purpose", "purpose_title", "role",
         "fields_read", "fields_known", "parts_missing",
     ]  # fmt: skip
-    assert "<td>CaseNote.text</td>" in page
+    assert "<td>Text (Case note)</td>" in page
     assert "Profile.iwi" not in page
     assert "Profile.iwi" not in json.dumps(document)
     assert html.escape(Wording().access_incomplete) not in page
@@ -123,7 +124,7 @@ def test_a_session_cut_short_says_more_may_have_been_looked_at(tmp_path: Path) -
     assert document["complete"] is False
     assert document["incomplete_because"] == ["parts-missing"]
     wording = Wording()
-    assert html.escape(f"CaseNote.text\n{wording.access_more_possible}") in page
+    assert html.escape(f"Text (Case note)\n{wording.access_more_possible}") in page
     assert f"<li>{html.escape(wording.access_cut_short)}</li>" in page
 
 
@@ -227,7 +228,7 @@ def test_a_bundle_lists_exactly_the_fields_scopes_read_from_the_persons_records(
                 truth[person].add(f"{kind}.{name}")
         for number, person in enumerate(PEOPLE):
             access = subject_access(ledgers=[path], pseudonym_keys=PSEUDONYM_KEY)
-            request = AccessRequest(f"SAR-{number}", person, RECEIVED)
+            request = AccessRequest(f"SAR-{number}", person, RECEIVED, **CHECKED)
             info = build_bundle(Path(folder) / f"bundle-{number}.zip", access, request=request)
             document = json.loads(members(info.path)["access-history.json"])
             listed = {field for use in document["accesses"] for field in use["fields_read"]}

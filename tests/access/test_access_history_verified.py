@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from _bundles import (
+    CHECKED,
     PSEUDONYM_KEY,
     PUBLIC_KEY,
     RECEIVED,
@@ -57,7 +58,7 @@ def write_ledger(path: Path, reads: list[tuple[str, str]], flush_reads: int) -> 
 
 def history(folder: Path, ledger: Path, person: str, **options: object) -> dict[str, object]:
     access = subject_access(ledgers=[ledger], pseudonym_keys=PSEUDONYM_KEY, **options)
-    request = AccessRequest("SAR-1", person, RECEIVED)
+    request = AccessRequest("SAR-1", person, RECEIVED, **CHECKED)
     info = build_bundle(
         folder / f"bundle-{len(list(folder.iterdir()))}.zip", access, request=request
     )

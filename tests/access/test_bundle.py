@@ -34,6 +34,7 @@ import pytest
 from _bundles import (
     AGENCY,
     CASE_MANAGEMENT,
+    CHECKED,
     CREATED,
     NOTIFIER,
     OTHER,
@@ -342,7 +343,7 @@ def test_records_json_says_what_each_field_is_for_on_what_basis_and_how_sensitiv
     standard: dict[str, bytes],
 ) -> None:
     notes = record_type(standard, "CaseNote")
-    assert notes["label"] == "CaseNote"
+    assert notes["label"] == "Case note"
     assert notes["csv"] == "records/CaseNote.csv"
     assert notes["sources"] == ["case-management"]
     assert (notes["subject_field"], notes["key_field"], notes["count"]) == (
@@ -392,7 +393,7 @@ def test_each_record_type_has_a_csv_with_a_header_and_one_row_per_record(
         SUBJECT,
         "N-1",
         "Met at home, visit 1.",
-        "[withheld: Privacy Act 2020 s 53]",
+        "[withheld: Privacy Act 2020 s 53(b)]",
         "Wellington",
         "",
     ]
@@ -527,7 +528,7 @@ def test_access_history_lists_why_and_when_the_persons_information_was_read(
     assert abs(opened - datetime.now(UTC)) < timedelta(minutes=10)
     page = page_of(contents)
     assert "When your information was looked at, and why" in page
-    assert "<td>CaseNote.text</td>" in page
+    assert "<td>Text (Case note)</td>" in page
     listed = {item["name"] for item in json.loads(contents["manifest.json"])["files"]}
     assert "access-history.json" in listed
     everything = b"".join(contents.values())
@@ -587,8 +588,8 @@ def test_the_page_explains_the_persons_rights_and_how_to_reach_the_agency(
     assert "<dt>Answer due by</dt><dd>30 March 2026</dd>" in page  # 20 working days on
     for name in standard:
         assert f"<li>{name}</li>" in page  # the files section lists every member
-    assert "notifier in 3 CaseNote records" in page  # the withheld table
-    assert "[withheld: Privacy Act 2020 s 53]" in page
+    assert "Notifier in 3 Case note records" in page  # the withheld table
+    assert "[withheld: Privacy Act 2020 s 53(b)]" in page
 
 
 def test_the_agencys_wording_labels_and_contact_details_are_used(tmp_path: Path) -> None:
@@ -620,7 +621,7 @@ def test_the_agencys_wording_labels_and_contact_details_are_used(tmp_path: Path)
     assert "PO Box 1, Wellington" in page
     assert "https://kowhai.example.nz/privacy" in page
     assert "href=" not in page  # shown as text, not a link
-    assert "notifier in 3 Case notes records" in page
+    assert "Notifier in 3 Case notes records" in page
     # the page shows two of the three notes and says where the rest are
     assert "The first 2 of 3 are listed here; all of them are in records/CaseNote.csv." in page
     assert "visit 1." in page
@@ -686,7 +687,7 @@ def page_with(directory: Path, values: list[str]) -> str:
     )
     reference = "SAR " + next(it).replace("\n", " ").replace("\r", " ")
     access = subject_access(records_source(*records), corrections=corrections, disclosures=log)
-    request = AccessRequest(reference[:200], SUBJECT, RECEIVED)
+    request = AccessRequest(reference[:200], SUBJECT, RECEIVED, **CHECKED)
     info = build_bundle(directory / "page.zip", access, request=request, overwrite=True)
     return page_of(members(info.path))
 
@@ -816,7 +817,7 @@ def test_a_field_declared_withheld_is_nowhere_in_the_bundle_but_counted(
         assert "notifier" not in entry["values"]
         assert entry["withheld"] == {"notifier": ["another-persons-affairs"]}
     rows = csv_by_key(standard, "records/CaseNote.csv", "note_id")
-    assert {row["notifier"] for row in rows.values()} == {"[withheld: Privacy Act 2020 s 53]"}
+    assert {row["notifier"] for row in rows.values()} == {"[withheld: Privacy Act 2020 s 53(b)]"}
     assert json.loads(standard["withheld.json"]) == {
         "withheld": [
             {
@@ -826,7 +827,7 @@ def test_a_field_declared_withheld_is_nowhere_in_the_bundle_but_counted(
                 "count": 3,
                 "ground": "another-persons-affairs",
                 "act": "Privacy Act 2020",
-                "section": "s 53",
+                "section": "s 53(b)",
                 "reason": ANOTHER_PERSONS_AFFAIRS.reason,
             }
         ]
@@ -858,7 +859,7 @@ def test_a_whole_record_can_be_withheld_for_one_request(tmp_path: Path) -> None:
         "section": "s 50",
         "reason": EVALUATIVE_MATERIAL.reason,
     } in withheld
-    assert "1 CaseNote record<" in page_of(contents)
+    assert "1 Case note record<" in page_of(contents)
 
 
 def test_a_field_can_be_withheld_from_every_record_of_a_type(tmp_path: Path) -> None:
@@ -871,7 +872,7 @@ def test_a_field_can_be_withheld_from_every_record_of_a_type(tmp_path: Path) -> 
             "text": ["protection-of-individual"],
         }
     rows = csv_by_key(contents, "records/CaseNote.csv", "note_id")
-    assert {row["text"] for row in rows.values()} == {"[withheld: Privacy Act 2020 s 49]"}
+    assert {row["text"] for row in rows.values()} == {"[withheld: Privacy Act 2020 s 49(1)(a)]"}
     for name, data in contents.items():
         assert b"Met at home" not in data, name
     counts = {
@@ -971,7 +972,7 @@ def test_a_statement_of_correction_travels_with_its_field(tmp_path: Path) -> Non
     assert rows[1][-1] == f"text: {STATEMENT}"
     assert rows[2][-1] == ""
     page = page_of(contents)
-    assert f"<td>text: {html.escape(STATEMENT)}</td>" in page  # with the record
+    assert f"<td>Text: {html.escape(STATEMENT)}</td>" in page  # with the record
     assert f"<td>{html.escape(STATEMENT)}</td>" in page  # in the corrections table
 
 

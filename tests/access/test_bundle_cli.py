@@ -65,7 +65,20 @@ def keys(tmp_path: Path) -> Path:
     return tmp_path / "keys"
 
 
-def build(app: str, keys: Path, out: str, *extra: str) -> int:
+#: Who asked and the s 57 checks, as the options record them.
+CHECKS = [
+    "--requester",
+    "person",
+    "--identity",
+    "staff-7:photo-id-sighted:IDV-0042",
+    "--no-threat",
+    "staff-7:asked-in-private",
+    "--delivery",
+    "staff-7:encrypted-to-requester-key",
+]
+
+
+def build(app: str, keys: Path, out: str, *extra: str, checks: bool = True) -> int:
     return main(
         [
             "bundle",
@@ -83,6 +96,7 @@ def build(app: str, keys: Path, out: str, *extra: str) -> int:
             str(keys / "signing-key.pem"),
             "--created",
             "2026-12-20T09:00:00+13:00",
+            *(CHECKS if checks else []),
             *extra,
         ]
     )
@@ -173,7 +187,7 @@ def test_build_accepts_a_function_returning_the_access(
 ) -> None:
     argv = ["bundle", "build", f"{app}:make_access", "--request-id", "R", "--received"]
     argv += ["2026-12-10", "--subject-env", "CLIENT_ID", "--out", "x.zip"]
-    argv += ["--signing-key", str(keys / "signing-key.pem")]
+    argv += ["--signing-key", str(keys / "signing-key.pem"), *CHECKS]
     assert main(argv) == 0
     assert Path("x.zip").exists()
 
@@ -272,3 +286,47 @@ def test_bundle_due_prints_nothing_when_a_date_cannot_be_computed(
     out, err = capsys.readouterr()
     assert out == ""
     assert "2052" in err
+
+
+def test_build_without_the_s57_checks_names_them_in_one_line_and_writes_nothing(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build(app, keys, "bundle.zip", "--requester", "person", checks=False) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "identity:" in err
+    assert "no_threat:" in err
+    assert "delivery:" in err
+    assert "requester:" not in err
+    assert SUBJECT not in err
+    assert not Path("bundle.zip").exists()
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--requester", "agent"],
+        ["--requester", "agent:power:REF"],
+        ["--requester", "someone"],
+        ["--identity", "staff-7"],
+        ["--identity", "staff-7:photo id:x"],
+        ["--delivery", "a:b:c:d"],
+    ],
+)
+def test_a_malformed_check_is_one_line_and_exit_2(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    assert build(app, keys, "bundle.zip", *option) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not Path("bundle.zip").exists()
+
+
+def test_a_draft_needs_no_checks_and_says_it_is_a_draft(
+    app: str, keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build(app, keys, "draft.zip", "--draft", checks=False) == 0
+    assert "draft:    for your review only" in capsys.readouterr().out
+    verified = verify_bundle("draft.zip", load_public_key(keys / "signing-key.pub.pem"))
+    assert verified.draft
+    with zipfile.ZipFile("draft.zip") as bundle:
+        assert "Draft: Your information held by" in bundle.read("index.html").decode()

@@ -135,6 +135,7 @@ def test_an_interrupted_build_leaves_nothing_and_says_so_in_one_line(
             str(out / "b.zip"),
             "--signing-key",
             str(tmp_path / "keys" / "signing-key.pem"),
+            "--draft",
             *extra,
         ),
         cwd=tmp_path,

@@ -160,7 +160,7 @@ def test_a_declared_withheld_fields_correction_is_counted_not_shown(tmp_path: Pa
     # three notifier values and one correction request
     assert info.withheld == 4
     page = contents["index.html"].decode()
-    assert "1 correction request about notifier in a" in page
+    assert "1 correction request about Notifier in a" in page
 
 
 def test_a_withheld_records_corrections_are_withheld_with_it(tmp_path: Path) -> None:

@@ -4,6 +4,10 @@ to be corrected (IPP 7), within the Privacy Act's clock.
 - **the request and its clock** (`request`, `clock`): `AccessRequest` with its received
   and due dates; working days as s 7 of the Privacy Act 2020 defines them; the
   `ResponseClock` of an access or correction request, with its `Extension` values;
+- **before release** (`release`): who asked and the s 57 checks (`Requester`, `Check`), and
+  the safety review of information marked for one (`NeedsReview`, `SafetyReview`);
+- **the other answers** (`answers`): neither confirm nor deny (s 47), and release on
+  conditions or in another form (ss 54–56);
 - **sources** (`sources`): the application's named data sources; what a bundle needs of the
   consent store, the correction store and a disclosure log is in `purposeful.typing`;
 - **the bundle** (`bundle`, `page`; the private `_contents` and `_spool` read the records,
@@ -22,6 +26,7 @@ a record for a bundle without checking it is about the person asked about.
 """
 
 from .._shared.agency import AgencyDetails
+from .answers import NeitherConfirmNorDeny, ReleaseAs, ReleaseForm
 from .bundle import BundleInfo, ManifestEntry, neutralise
 from .clock import (
     ACCESS_RESPONSE_DAYS,
@@ -44,6 +49,15 @@ from .recipients import (
     load_recipient_private_key,
     load_recipient_public_key,
 )
+from .release import (
+    Authorisation,
+    Check,
+    NeedsReview,
+    Requester,
+    ReviewItem,
+    ReviewSheet,
+    SafetyReview,
+)
 from .request import AccessRequest, SubjectAccess, Withhold
 from .verify import VerifiedBundle, verify_bundle
 
@@ -53,12 +67,22 @@ __all__ = [
     "TRANSFER_DAYS",
     "AccessRequest",
     "AgencyDetails",
+    "Authorisation",
     "BundleInfo",
+    "Check",
     "Extension",
     "ExtensionGround",
     "ManifestEntry",
+    "NeedsReview",
+    "NeitherConfirmNorDeny",
+    "ReleaseAs",
+    "ReleaseForm",
     "RequestKind",
+    "Requester",
     "ResponseClock",
+    "ReviewItem",
+    "ReviewSheet",
+    "SafetyReview",
     "SubjectAccess",
     "TimeLimit",
     "VerifiedBundle",

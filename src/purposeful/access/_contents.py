@@ -5,8 +5,10 @@ the only way to it is `SubjectAccess.build`.
 
 `SubjectAccess.build` (in `request`) checks what it was asked and makes a `BundleContents`;
 this module reads every source for the person into spools (refusing a record about anyone
-else), then writes the members: records and their field notes, consent, disclosures,
-corrections, what was withheld and why, the access history, the page and the manifest.
+else, and stopping at information marked for safety review that no review covers), then
+writes the members: records and their field notes, consent, disclosures, corrections, what
+was withheld and why, the other answers (neither confirm nor deny, release on conditions or
+in another form), the access history, the page and the manifest.
 
 What this module must not do: put a personal value or the subject id in a message; read a
 record through a purpose scope (giving people their own information is not a use); or hold
@@ -15,7 +17,7 @@ more than one record type's values in memory at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -25,31 +27,38 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._config import declared_records, get_configuration
 from .._shared.keys import signing_key_id
-from .._shared.nztime import nz_time
 from ..bases import BasisKind, plain_description
-from ..errors import AnnotationError, SubjectAccessError
+from ..errors import AnnotationError, ReviewPending, SubjectAccessError
 from ..records import RecordPolicy, record_policy
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
-from ._spool import TypeSpool
+from ._parts import Parts, iso
+from ._spool import ANOTHER_WAY, TypeSpool
+from .answers import NCND_SECTION, NeitherConfirmNorDeny, ReleaseAs
 from .bundle import STATEMENTS_COLUMN, BundleInfo, dumps
 from .page import Page, Section, render_page
+from .release import review_digest
 
 if TYPE_CHECKING:
-    from ..audit.history import SubjectAnswer
     from ..corrections.values import Correction
     from .request import AccessRequest, SubjectAccess, Withhold
 
 
-__all__ = ["PROGRESS_EVERY", "BundleContents", "Progress", "Rules"]
+__all__ = ["PROGRESS_EVERY", "BundleContents", "Progress", "Rules", "present", "records_of"]
 
 Progress = Callable[[int], None]
 """Told how many records have been read so far, every thousand and at the end."""
 
 PROGRESS_EVERY = 1000
 
-Rules = Mapping[type, Sequence["Withhold"]]
-"""The privacy officer's withholding rules for one request, by record type."""
+Rules = Mapping[type, Sequence[Any]]
+"""The privacy officer's decisions for one request, by record type: `Withhold`,
+`NeitherConfirmNorDeny` and `ReleaseAs` values."""
+
+#: The marks a field's cell carries for the answers that are not withholding: they are
+#: never counted in withheld.json.
+_NCND = WithholdingGround("neither-confirm-nor-deny", NCND_SECTION, "Neither confirmed nor denied.")
+_ANOTHER_WAY = WithholdingGround(ANOTHER_WAY, "s 56", "Given to you another way.")
 
 Grounds = tuple[WithholdingGround, ...]
 """The grounds something is withheld on: a field's declared ground first, then the
@@ -74,7 +83,7 @@ class Withheld:
     ground: WithholdingGround
 
 
-class BundleContents:
+class BundleContents(Parts):
     """One bundle being built: records read once into spools, then the zip written."""
 
     def __init__(
@@ -83,9 +92,14 @@ class BundleContents:
         request: AccessRequest,
         rules: Rules,
         progress: Progress | None,
+        *,
+        answers: Sequence[NeitherConfirmNorDeny | ReleaseAs] = (),
+        draft: bool = False,
     ) -> None:
         self.access = access
         self.request = request
+        self.answers = tuple(answers)
+        self.draft = draft
         self.rules = rules
         self.progress = progress
         self.spools: dict[RecordPolicy, TypeSpool] = {}
@@ -105,12 +119,18 @@ class BundleContents:
             self.statements.setdefault(where, []).append(
                 {
                     "statement": correction.statement,
-                    "made": _iso(correction.statement_at),
+                    "made": iso(correction.statement_at),
                     "correction": correction.id,
                 }
             )
         self.total = 0
-        self.matched: set[Withhold] = set()
+        self.matched: set[object] = set()
+        self.released: dict[ReleaseAs, int] = {}
+        self.not_confirmed = 0  # things left out under s 47: counted nowhere the person sees
+        self.given_otherwise = 0  # things given another way (s 56), not in the bundle
+        # information marked for safety review: (type, key, values) of each item, and names
+        self.review_items: list[tuple[str, str, dict[str, Any]]] = []
+        self.review_names: set[str] = set()
 
     def close(self) -> None:
         for spool in self.spools.values():
@@ -121,48 +141,59 @@ class BundleContents:
     def read_records(self) -> None:
         subject = self.request.subject
         for name, fetch in self.access.sources.items():
-            try:
-                records = iter(fetch(subject))
-            except Exception as exc:
-                raise _source_failed(name) from exc
-            while True:
-                try:
-                    obj = next(records)
-                except StopIteration:
-                    break
-                except Exception as exc:
-                    raise _source_failed(name) from exc
+            for obj in records_of(name, fetch, subject):
                 self._add(name, obj)
         if self.progress is not None:
             self.progress(self.total)
+        self._check_review()
         self._withhold_corrections()
         for rules in self.rules.values():
             for rule in rules:
-                if rule not in self.matched:
+                if rule not in self.matched and not isinstance(rule, NeitherConfirmNorDeny):
                     raise SubjectAccessError(
                         f"{_describe(rule)} matched none of the person's records, so it "
-                        f"withholds nothing; check the record's key (keys compare as text) "
+                        f"decides nothing; check the record's key (keys compare as text) "
                         f"and type, or leave the decision out. Nothing was written"
                     )
 
+    def _check_review(self) -> None:
+        """Stop unless every item marked for safety review is covered by the review
+        recorded with the request, as the reviewer read it."""
+        if not self.review_items:
+            return
+        names = tuple(sorted(self.review_names))
+        review = self.request.review
+        if review is None:
+            raise ReviewPending(
+                f"the person's records hold information marked for safety review "
+                f"({', '.join(names)}), and the request records no review of it. Have a "
+                f"named reviewer read it (SubjectAccess.review) and record their decision "
+                f"with the request (AccessRequest(review=sheet.decide(by=...))). Nothing was "
+                f"written",
+                marked=names,
+            )
+        if review.covers != review_digest(self.review_items):
+            raise ReviewPending(
+                f"the information marked for safety review ({', '.join(names)}) changed "
+                f"since it was reviewed: something was added or edited. Review it again "
+                f"(SubjectAccess.review) and record the new decision with the request. "
+                f"Nothing was written",
+                marked=names,
+            )
+
     def _add(self, source: str, obj: object) -> None:
-        policy = _policy_of(obj)
-        if policy is None:
-            raise SubjectAccessError(
-                f"data source {source!r} yielded a {type(obj).__name__}, which is not a "
-                f"purposeful record; yield instances of @purposeful.record classes"
-            )
-        if policy.subject_of(obj) != self.request.subject:
-            raise SubjectAccessError(
-                f"data source {source!r} yielded a {policy.name} record about "
-                f"someone other than the person asked about; nothing was written. Fix the "
-                f"source's query: a bundle must never hold another person's information"
-            )
-        spool = self.spools.get(policy)
-        if spool is None:
-            spool = self.spools[policy] = TypeSpool(policy, "", self.access.wording.sample_rows)
+        policy = record_policy(type(obj))
         key = policy.key_of(obj)
         type_name = policy.name
+        marked = self.access.marked_for_review(policy)
+        if marked is not None:
+            self._note_review(policy, obj, key, marked)
+        spool = self.spools.get(policy)
+        if spool is None:
+            wording = self.access.wording
+            spool = self.spools[policy] = TypeSpool(
+                policy, "", wording.sample_rows, label=lambda f: wording.field_label(type_name, f)
+            )
         whole, withheld = self._grounds(policy, key, match=True)
         if whole:
             self._count("record", type_name, None, whole)
@@ -178,6 +209,22 @@ class BundleContents:
         }
         spool.add(obj, source, key, withheld, statements)
         self._tick()
+
+    def _note_review(
+        self, policy: RecordPolicy, obj: object, key: str, marked: tuple[tuple[str, ...], bool]
+    ) -> None:
+        """Note a record holding information marked for review (read without a decision,
+        as the bundle reads it), as `SubjectAccess.review` notes it."""
+        fields, whole = marked
+        values = {name: _raw(policy, obj, name) for name in fields}
+        if whole or any(present(value) for value in values.values()):
+            self.review_items.append((policy.name, key, values))
+            if whole:
+                self.review_names.add(policy.name)
+            else:
+                self.review_names.update(
+                    f"{policy.name}.{name}" for name, value in values.items() if present(value)
+                )
 
     def _grounds(
         self, policy: RecordPolicy, key: str, *, match: bool = False
@@ -196,10 +243,22 @@ class BundleContents:
                 continue
             if match:
                 self.matched.add(rule)
+            if isinstance(rule, ReleaseAs):
+                if match:
+                    self.released[rule] = self.released.get(rule, 0) + 1
+                if rule.form is None:
+                    continue  # on conditions: given in the bundle
+                ground = _ANOTHER_WAY
+            elif isinstance(rule, NeitherConfirmNorDeny):
+                ground = _NCND
+            else:
+                ground = rule.ground
             grounds = whole if rule.field is None else fields.setdefault(rule.field, [])
-            if all(ground.id != rule.ground.id for ground in grounds):
-                grounds.append(rule.ground)
-        return tuple(whole), {field: tuple(grounds) for field, grounds in fields.items()}
+            if all(found.id != ground.id for found in grounds):
+                grounds.append(ground)
+        return _withheld_first(whole), {
+            field: _withheld_first(grounds) for field, grounds in fields.items()
+        }
 
     def _withhold_corrections(self) -> None:
         """Decide which correction requests the bundle shows.
@@ -239,7 +298,15 @@ class BundleContents:
                 self.shown_corrections.append((correction, key_withheld))
 
     def _count(self, kind: str, record_type: str, field: str | None, grounds: Grounds) -> None:
-        """Count one thing withheld, under each of its grounds."""
+        """Count one thing withheld, under each of its grounds. A thing neither confirmed
+        nor denied is counted nowhere the person sees; one given another way, with the
+        answers."""
+        if any(ground is _NCND for ground in grounds):
+            self.not_confirmed += 1
+            return
+        if all(ground is _ANOTHER_WAY for ground in grounds):
+            self.given_otherwise += 1
+            return
         self.withheld_total += 1
         for ground in grounds:
             where = (kind, record_type, field, ground.id)
@@ -282,6 +349,7 @@ class BundleContents:
         zip_writer.add_bytes(_bundle.CORRECTIONS, dumps(corrections))
         withheld, withheld_rows = self._withheld()
         zip_writer.add_bytes(_bundle.WITHHELD, dumps(withheld))
+        answers, ncnd_rows, other_rows = self._answers()
         access: tuple[dict[str, Any], list[list[str]], tuple[str, ...]] | None = None
         if self.access.ledgers:
             access = self._access_history()
@@ -303,6 +371,12 @@ class BundleContents:
             disclosures=_section(say("Disclosures"), _DISCLOSURE_HEADER, disclosure_rows),
             corrections=_section(say("Correction requests"), _CORRECTION_HEADER, correction_rows),
             withheld=_section(say("Information withheld"), _WITHHELD_HEADER, withheld_rows),
+            ncnd=_section(say("Neither confirmed nor denied"), _NCND_HEADER, ncnd_rows),
+            other_forms=_section(
+                say("Given on conditions or another way"), _OTHER_FORMS_HEADER, other_rows
+            ),
+            draft=self.draft,
+            requester=request.requester.kind if request.requester is not None else None,
             access=_section(say("Uses of your information"), _ACCESS_HEADER, access[1])
             if access
             else None,
@@ -333,6 +407,9 @@ class BundleContents:
                 subject=self.access.pseudonym(request.subject),
                 records=records,
                 files=zip_writer.entries,
+                draft=self.draft,
+                requester=_requester(request),
+                answers=answers,
             )
         )
         entries = tuple(zip_writer.entries)
@@ -350,6 +427,7 @@ class BundleContents:
             files=entries,
             encrypted=False,
             sha256="",
+            draft=self.draft,
         )
 
     def _write_records(self, zip_writer: _bundle.ZipWriter, spools: list[TypeSpool]) -> None:
@@ -468,105 +546,6 @@ class BundleContents:
         ]
         return label, sections
 
-    def _consents(self) -> tuple[dict[str, Any], list[list[str]]]:
-        consent = self.access.consent
-        if consent is None:
-            return {"included": False, "records": []}, []
-        subject = self.request.subject
-        rows = []
-        for event in consent.history(subject):
-            purpose = self.registry.get(event.purpose) if event.purpose in self.registry else None
-            rows.append(
-                [
-                    nz_time(event.at),
-                    purpose.title if purpose else event.purpose,
-                    self.access.wording.say(event.state.value),
-                    self.access.wording.say(_by(event.by)),
-                    nz_time(event.expires_at) if event.expires_at else "",
-                ]
-            )
-        from ..consent.export import SCHEMA
-
-        return {"included": True, "schema": SCHEMA, "records": consent.export(subject)}, rows
-
-    def _disclosures(self) -> tuple[dict[str, Any], list[list[str]]]:
-        from ..sharing.values import DisclosureEntry
-
-        log = self.access.disclosures
-        if log is None:
-            return {"included": False, "disclosures": []}, []
-        entries, rows = [], []
-        try:
-            found = list(log.for_subject(self.request.subject))
-        except Exception as exc:
-            raise SubjectAccessError(
-                "the disclosure log failed while reading the person's disclosures (see the "
-                "cause above); nothing was written. Fix the log, then build the bundle again"
-            ) from exc
-        for entry in found:
-            if not isinstance(entry, DisclosureEntry):
-                raise SubjectAccessError(
-                    f"the disclosure log ({type(log).__name__}) gave a "
-                    f"{type(entry).__name__} where a DisclosureEntry "
-                    f"(purposeful.sharing.DisclosureEntry) belongs; nothing was written. Fix "
-                    f"the log's for_subject() to yield DisclosureEntry values"
-                )
-            purpose = self.registry.get(entry.purpose) if entry.purpose in self.registry else None
-            entries.append(
-                {
-                    "at": _iso(entry.at),
-                    "recipient": entry.recipient,
-                    "purpose": entry.purpose,
-                    "purpose_title": purpose.title if purpose else None,
-                    "basis": entry.basis,
-                    "agreement": entry.agreement,
-                    "fields": list(entry.fields),
-                }
-            )
-            rows.append(
-                [
-                    nz_time(entry.at),
-                    entry.recipient,
-                    purpose.title if purpose else entry.purpose,
-                    entry.basis,
-                    "\n".join(entry.fields),
-                ]
-            )
-        return {"included": True, "disclosures": entries}, rows
-
-    def _corrections(self) -> tuple[dict[str, Any], list[list[str]]]:
-        if self.access.corrections is None:
-            return {"included": False, "corrections": []}, []
-        entries, rows = [], []
-        for c, key_withheld in self.shown_corrections:
-            entries.append(
-                {
-                    "id": c.id,
-                    "record_type": c.record_type,
-                    "record_key": None if key_withheld else c.record_key,
-                    "field": c.field,
-                    "requested": c.requested,
-                    "reason": c.reason,
-                    "requested_at": _iso(c.requested_at),
-                    "status": c.status.value,
-                    "decided_at": _iso(c.decided_at),
-                    "decision_note": c.decision_note,
-                    "statement_of_correction": c.statement,
-                    "statement_at": _iso(c.statement_at),
-                }
-            )
-            rows.append(
-                [
-                    nz_time(c.requested_at),
-                    f"{self.access.wording.label(c.record_type)}: {c.field}",
-                    c.requested,
-                    self.access.wording.say(c.status.value),
-                    c.decision_note or "",
-                    c.statement or "",
-                ]
-            )
-        return {"included": True, "corrections": entries}, rows
-
     def _withheld(self) -> tuple[dict[str, Any], list[list[str]]]:
         entries, rows = [], []
         rank = list(_WHAT)
@@ -586,104 +565,41 @@ class BundleContents:
                     "reason": item.ground.reason,
                 }
             )
-            label = self.access.wording.label(record_type)
+            wording = self.access.wording
+            label = wording.label(record_type)
             plural = "s" if count != 1 else ""
             if kind == "correction":
-                about = f"{field} in a {label} record" if field else f"a {label} record"
+                shown = wording.field_label(record_type, field) if field else ""
+                about = f"{shown} in a {label} record" if field else f"a {label} record"
                 what = f"{count:,} correction request{plural} about {about}"
             else:
-                what = f"{count:,} {label} record{plural}"
-                if field is not None:
-                    what = f"{field} in {what}"
+                what = self._what(record_type, field, count)
             rows.append([what, item.ground.reason, item.ground.cite()])
         return {"withheld": entries}, rows
 
-    def _access_history(self) -> tuple[dict[str, Any], list[list[str]], tuple[str, ...]]:
-        """``access-history.json``, the page's rows, and why the history may be incomplete.
-
-        Each use lists the fields read from this person's records, never what the same
-        scope read from other people's. Where the ledger does not say (lines written before
-        purposeful recorded reads per person), the use says the fields are not known
-        (``"fields_known": false``) rather than list the scope's fields as if they were
-        the person's.
-        """
-        from ..audit.history import SubjectQuery, access_history
-
-        query = SubjectQuery.for_subject(self.request.subject, self.access.pseudonym_keys)
-        answer = access_history(
-            query, self.access.ledgers, public_key=self.access.ledger_public_key
-        )
+    def _what(self, record_type: str, field: str | None, count: int) -> str:
+        """ "3 Case note records", or "Text in 3 Case note records", for the page."""
         wording = self.access.wording
-        entries, rows = [], []
-        for access in answer.accesses:
-            purpose = (
-                self.registry.get(access.purpose)
-                if access.purpose is not None and access.purpose in self.registry
-                else None
-            )
-            fields = list(access.fields_read)
-            entries.append(
-                {
-                    "opened": _iso(access.opened),
-                    "closed": _iso(access.closed),
-                    "purpose": access.purpose,
-                    "purpose_title": purpose.title if purpose else None,
-                    "role": access.actor_role,
-                    "fields_read": fields,
-                    "fields_known": access.fields_known,
-                    "parts_missing": access.parts_missing,
-                }
-            )
-            what = [*fields] if access.fields_known else [*fields, wording.access_fields_unknown]
-            if access.parts_missing:
-                what.append(wording.access_more_possible)
-            rows.append(
-                [
-                    nz_time(access.opened),
-                    purpose.title if purpose else (access.purpose or "outside any purpose"),
-                    access.actor_role or "",
-                    "\n".join(what),
-                ]
-            )
-        gaps = _access_gaps(answer)
-        document = {
-            "included": True,
-            "complete": answer.complete,
-            "incomplete_because": list(gaps),
-            "accesses": entries,
-        }
-        return document, rows, gaps
-
-
-def _access_gaps(answer: SubjectAnswer) -> tuple[str, ...]:
-    """Why *answer* may not show every use of the person's information, as codes.
-
-    Empty exactly when the answer is complete. The page words each (`Wording.access_gap`).
-    """
-    gaps = (
-        ("subjects-not-recorded", answer.scopes_without_subjects),
-        ("subjects-not-listed", answer.unlisted_scopes),
-        ("subjects-capped", answer.overflowed_scopes),
-        ("other-keys", len(answer.other_key_ids)),
-        ("subjects-not-pseudonyms", answer.non_pseudonym_scopes),
-        ("fields-not-per-person", answer.unitemised_scopes),
-        ("parts-missing", answer.incomplete_scopes),
-    )
-    return tuple(code for code, count in gaps if count)
+        what = f"{count:,} {wording.label(record_type)} record{'s' if count != 1 else ''}"
+        if field is not None:
+            what = f"{wording.field_label(record_type, field)} in {what}"
+        return what
 
 
 _CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")
 _DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "What")
 _CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
 _WITHHELD_HEADER = ("What", "Why", "Law")
+_NCND_HEADER = ("About", "Why", "Law")
+_OTHER_FORMS_HEADER = ("What", "How you get it", "Conditions", "Law")
 _ACCESS_HEADER = ("When", "Why", "Who (role)", "What was read")
 
 
-def _describe(rule: Withhold) -> str:
+def _describe(rule: Withhold | ReleaseAs) -> str:
     where = [rule.record_type.__qualname__]
     where += ["key=..."] if rule.key is not None else []  # a key may be a subject id
     where += [f"field={rule.field!r}"] if rule.field is not None else []
-    return f"Withhold({', '.join(where)})"
+    return f"{type(rule).__name__}({', '.join(where)})"
 
 
 def _section(caption: str, header: Sequence[str], rows: list[list[str]]) -> Section | None:
@@ -697,6 +613,42 @@ def _policy_of(obj: object) -> RecordPolicy | None:
         return None
 
 
+def records_of(
+    source: str, fetch: Callable[[str], Iterable[object]], subject: str
+) -> Iterator[object]:
+    """The records data source *source* yields for *subject*, each checked to be a
+    purposeful record about them.
+
+    Raises:
+        SubjectAccessError: the source failed, or yielded something that is not a record,
+            or a record about someone else (naming the source and type, never the record).
+    """
+    try:
+        records = iter(fetch(subject))
+    except Exception as exc:
+        raise _source_failed(source) from exc
+    while True:
+        try:
+            obj = next(records)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _source_failed(source) from exc
+        policy = _policy_of(obj)
+        if policy is None:
+            raise SubjectAccessError(
+                f"data source {source!r} yielded a {type(obj).__name__}, which is not a "
+                f"purposeful record; yield instances of @purposeful.record classes"
+            )
+        if policy.subject_of(obj) != subject:
+            raise SubjectAccessError(
+                f"data source {source!r} yielded a {policy.name} record about "
+                f"someone other than the person asked about; nothing was written. Fix the "
+                f"source's query: a bundle must never hold another person's information"
+            )
+        yield obj
+
+
 def _source_failed(name: str) -> SubjectAccessError:
     return SubjectAccessError(
         f"data source {name!r} failed while reading records (see the cause above); nothing "
@@ -704,21 +656,46 @@ def _source_failed(name: str) -> SubjectAccessError:
     )
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return _bundle.utc_iso(moment)
-
-
-def _by(by: object) -> str:
-    kind = getattr(by, "kind", "person")
-    relationship = getattr(by, "relationship", None)
-    if relationship is not None:
-        return f"representative ({relationship.value})"
-    return "you" if kind == "person" else str(kind)
-
-
 def _union(first: Grounds, second: Grounds) -> Grounds:
     """*first*, then what *second* adds, each ground once."""
     ids = {ground.id for ground in first}
     return first + tuple(ground for ground in second if ground.id not in ids)
+
+
+def _withheld_first(grounds: list[WithholdingGround]) -> Grounds:
+    """*grounds*, without the mark of "given another way" when the thing is withheld on a
+    ground of its own: withholding wins."""
+    if _ANOTHER_WAY in grounds and any(g is not _ANOTHER_WAY and g is not _NCND for g in grounds):
+        return tuple(g for g in grounds if g is not _ANOTHER_WAY)
+    return tuple(grounds)
+
+
+def _raw(policy: RecordPolicy, obj: object, name: str) -> object:
+    """*name*'s value on *obj*, read without a decision (the bundle's read)."""
+    managed = policy.fields.get(name)
+    return managed._raw(obj) if managed is not None else getattr(obj, name, None)
+
+
+def present(value: object) -> bool:
+    """A marked field holds something to review: not None, and not empty."""
+    if value is None:
+        return False
+    if isinstance(value, str | bytes | list | tuple | set | frozenset | dict):
+        return len(value) > 0
+    return True
+
+
+def _requester(request: AccessRequest) -> dict[str, Any] | None:
+    """Who asked and which s 57 checks are recorded, for the manifest (no references)."""
+    requester = request.requester
+    if requester is None:
+        return None
+    return {
+        "kind": requester.kind,
+        "authorisation": requester.authorisation.value if requester.authorisation else None,
+        "checks": [
+            name
+            for name in ("identity", "no_threat", "delivery")
+            if getattr(request, name) is not None
+        ],
+    }

@@ -25,14 +25,19 @@ from ..records import RecordPolicy
 from ..withholding import WithholdingGround
 from .bundle import STATEMENTS_COLUMN, neutralise, to_json, utf8
 
-__all__ = ["TypeSpool", "withheld_cell"]
+__all__ = ["ANOTHER_WAY", "TypeSpool", "withheld_cell"]
+
+#: The id of the mark a field given to the person another way (s 56) carries.
+ANOTHER_WAY = "given-another-way"
 
 _CHUNK = 1 << 20
 
 
 def withheld_cell(grounds: Sequence[WithholdingGround]) -> str:
-    """What a CSV cell and the page show where a withheld value would have been."""
-    return f"[withheld: {'; '.join(ground.cite() for ground in grounds)}]"
+    """What a CSV cell and the page show where a withheld value would have been (or one
+    given to the person another way: ``[given another way: Privacy Act 2020 s 56]``)."""
+    word = "given another way" if all(g.id == ANOTHER_WAY for g in grounds) else "withheld"
+    return f"[{word}: {'; '.join(ground.cite() for ground in grounds)}]"
 
 
 class TypeSpool:
@@ -42,10 +47,19 @@ class TypeSpool:
         policy: the record type's policy.
         member: the CSV member's name, ``records/<type>.csv``.
         sample_rows: how many rows to keep in memory for the page.
+        label: a field's plain name, for the page's rows (the files keep field names).
     """
 
-    def __init__(self, policy: RecordPolicy, member: str, sample_rows: int) -> None:
+    def __init__(
+        self,
+        policy: RecordPolicy,
+        member: str,
+        sample_rows: int,
+        *,
+        label: Callable[[str], str] = str,
+    ) -> None:
         self.policy = policy
+        self._label = label
         self.member = member
         self.names = policy.names
         self.header = (*self.names, STATEMENTS_COLUMN)
@@ -113,7 +127,13 @@ class TypeSpool:
         text = "\n".join(
             f"{name}: {item['statement']}" for name, items in statements.items() for item in items
         )
-        shown.append(text)
+        shown.append(
+            "\n".join(
+                f"{self._label(name)}: {item['statement']}"
+                for name, items in statements.items()
+                for item in items
+            )
+        )
         row.append(neutralise(text))
         line = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         with _disk():

@@ -112,6 +112,8 @@ class BundleInfo:
         files: its members, as the manifest lists them.
         encrypted: whether the file is encrypted (verify needs the secret to read it).
         sha256: the SHA-256 of the file as written, to quote when it is delivered.
+        draft: a draft for the agency's review, not for release (the manifest and the page
+            say so).
     """
 
     path: Path
@@ -124,6 +126,7 @@ class BundleInfo:
     files: tuple[ManifestEntry, ...]
     encrypted: bool
     sha256: str
+    draft: bool = False
 
 
 def to_json(value: object) -> Any:
@@ -246,8 +249,14 @@ def manifest_document(
     subject: str,
     records: Mapping[str, int],
     files: Sequence[ManifestEntry],
+    draft: bool = False,
+    requester: Mapping[str, Any] | None = None,
+    answers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The manifest: what the bundle is, for whom (a pseudonym), and every member's hash."""
+    """The manifest: what the bundle is, for whom (a pseudonym), every member's hash, whether
+    it is a draft, who asked and which s 57 checks were recorded (no references), and the
+    answers besides giving and withholding (neither confirm nor deny, s 47; release on
+    conditions or in another form, ss 54–56)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -259,6 +268,9 @@ def manifest_document(
         "created": utc_iso(created),
         "subject": subject,
         "records": dict(records),
+        "draft": draft,
+        "requester": dict(requester) if requester is not None else None,
+        "answers": [dict(answer) for answer in answers],
         "files": [
             {"name": entry.name, "sha256": entry.sha256, "size": entry.size}
             for entry in sorted(files, key=lambda e: e.name)

@@ -41,6 +41,7 @@ from .._shared.document import (
 )
 from .._shared.document import Section as DocumentSection
 from .._shared.nztime import long_date
+from .._shared.words import humane
 from ..errors import ConfigurationError
 
 __all__ = ["Page", "Section", "Wording", "page_document", "render_page"]
@@ -75,12 +76,17 @@ class Wording:
         intro: what the bundle is.
         holdings_heading, holdings_intro: the section on the records.
         record_labels: a plain name for a record type, by type name: ``{"CaseNote":
-            "Case notes"}``; the type name is shown where none is given.
+            "Case notes"}``; the type name in words ("Case note") where none is given.
         sample_rows: how many records of each type the page lists; the rest are in the CSV.
         consents_heading, consents_intro, consents_none: the section on consent.
         disclosures_heading, disclosures_intro, disclosures_none: who it was shared with.
         corrections_heading, corrections_intro, corrections_none: correction requests.
         withheld_heading, withheld_intro, withheld_none: what was withheld and why.
+        ncnd_heading, ncnd_intro: the answers that neither confirm nor deny (s 47), shown
+            only when the request has one.
+        other_forms_heading, other_forms_intro: information given on conditions or in
+            another way (ss 54–56), shown only when the request has some.
+        draft_notice: said at the top of a draft, which is not an answer to give anyone.
         access_heading, access_intro: when it was read, and why.
         access_incomplete: said when the audit records may not show every use, before the
             reasons that apply, each a sentence of its own: *access_not_listed* (records
@@ -100,7 +106,10 @@ class Wording:
         phrases: replacements for any other fixed text on the page, by its English text,
             e.g. ``{"Answer due by": "Me whakautu i mua i te"}``.
         field_labels: a plain name for a field, by ``"Type.field"`` or ``"field"``, e.g.
-            ``{"CaseNote.text": "What your caseworker wrote"}``; the field's name otherwise.
+            ``{"CaseNote.text": "What your caseworker wrote"}``; the field's name in words
+            ("Health note" for ``health_note``) otherwise. The page never shows a field's
+            code name: where the audit trail or the disclosure log names
+            ``ClientProfile.health_note``, the page says "Health note (Client profile)".
     """
 
     lang: str = attrs.field(default="en-NZ", validator=_text)
@@ -189,6 +198,21 @@ class Wording:
         "the .csv files in a spreadsheet. manifest.json and manifest.sig let anyone check "
         "that nothing in the bundle was changed after we made it."
     )
+    ncnd_heading: str = "What we neither confirm nor deny"
+    ncnd_intro: str = (
+        "For the information below, the law lets us neither confirm nor deny whether we hold "
+        "it, because saying either could cause the harm shown. This is not a sign that we do "
+        "or do not hold it. You can ask the Privacy Commissioner to review this."
+    )
+    other_forms_heading: str = "Information given on conditions, or another way"
+    other_forms_intro: str = (
+        "Instead of holding this information back, we are giving it to you on the conditions "
+        "shown, or in another way than a copy in this bundle."
+    )
+    draft_notice: str = (
+        "DRAFT: this is a draft for our own review. It is not our answer to the request, and "
+        "must not be given to anyone."
+    )
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.sample_rows, bool) or not isinstance(self.sample_rows, int):
@@ -200,16 +224,33 @@ class Wording:
     field_labels: Mapping[str, str] = attrs.field(factory=dict)
 
     def label(self, record_type: str) -> str:
-        """The plain name of *record_type*."""
-        return self.record_labels.get(record_type, record_type)
+        """The plain name of *record_type* (`record_labels`, else its name in words)."""
+        found = self.record_labels.get(record_type)
+        if found is not None:
+            return found
+        last = record_type.rpartition(".")[2]
+        return humane(last) if last.isidentifier() else record_type
 
     def say(self, text: str) -> str:
         """*text* as the agency words it (`phrases`), else as it is."""
         return self.phrases.get(text, text)
 
     def field_label(self, record_type: str, field: str) -> str:
-        """The plain name of *field* of *record_type* (`field_labels`)."""
-        return self.field_labels.get(f"{record_type}.{field}", self.field_labels.get(field, field))
+        """The plain name of *field* of *record_type* (`field_labels`, else its name in
+        words)."""
+        found = self.field_labels.get(f"{record_type}.{field}", self.field_labels.get(field))
+        return found if found is not None else humane(field)
+
+    def item_label(self, dotted: str) -> str:
+        """The plain name of a field named as ``"Type.field"`` (as the audit trail and the
+        disclosure log name fields): ``"Health note (Client profile)"``."""
+        record_type, dot, field = dotted.rpartition(".")
+        if not dot or not record_type or not field.isidentifier():
+            found = self.field_labels.get(dotted)
+            return (
+                found if found is not None else humane(dotted) if dotted.isidentifier() else dotted
+            )
+        return f"{self.field_label(record_type, field)} ({self.label(record_type)})"
 
     def access_gap(self, code: str) -> str:
         """The sentence for one reason the access history may be incomplete (`Page.access_gaps`).
@@ -280,6 +321,14 @@ class Page:
     #: why the access history may be incomplete, as the codes ``access-history.json``
     #: gives (`Wording.access_gap`); each is said once, after `Wording.access_incomplete`.
     access_gaps: Sequence[str] = ()
+    #: a draft, for the agency's review: the page says so at the top.
+    draft: bool = False
+    #: who asked: "person", "agent", or None when the request does not say.
+    requester: str | None = None
+    #: the answers that neither confirm nor deny (s 47): what about, why, the law.
+    ncnd: Section | None = None
+    #: information given on conditions or in another way (ss 54–56).
+    other_forms: Section | None = None
 
 
 def _table_blocks(section: Section, say: Callable[[str], str]) -> list[Block]:
@@ -328,18 +377,21 @@ def page_document(page: Page) -> Document:
     say = wording.say
     title = fill(wording.title, values)
     header: list[Block] = []
+    if page.draft:
+        title = f"{say('Draft')}: {title}"
+        header += paragraphs(fill(wording.draft_notice, values))
     if wording.greeting.strip():
         header.append(Paragraph(wording.greeting, lang=wording.greeting_lang))
     header += [Heading(1, title), *paragraphs(fill(wording.intro, values))]
-    header.append(
-        Definitions(
-            [
-                (say("Reference"), page.request_id),
-                (say("Received"), received),
-                (say("Answer due by"), due),
-            ]
-        )
-    )
+    facts = [
+        (say("Reference"), page.request_id),
+        (say("Received"), received),
+        (say("Answer due by"), due),
+    ]
+    if page.requester is not None:
+        asked_by = "You" if page.requester == "person" else "Someone acting for you"
+        facts.append((say("Asked by"), say(asked_by)))
+    header.append(Definitions(facts))
     holdings: list[Block] = [
         Heading(2, wording.holdings_heading),
         *paragraphs(fill(wording.holdings_intro, values)),
@@ -395,6 +447,15 @@ def page_document(page: Page) -> Document:
         if name == "access" and name not in page.not_included and not page.access_complete:
             blocks += _access_gaps(page)
         topics.append(DocumentSection(blocks))
+        if name == "withheld":
+            for heading, intro, table in (
+                (wording.ncnd_heading, wording.ncnd_intro, page.ncnd),
+                (wording.other_forms_heading, wording.other_forms_intro, page.other_forms),
+            ):
+                if table is not None and table.rows:
+                    topics.append(
+                        DocumentSection(_part(heading, fill(intro, values), "", table, say))
+                    )
     contact = [(say("Agency"), page.agency.name)]
     contact += [(say(label), value) for label, value in page.agency.contact_lines()]
     topics += [

@@ -9,6 +9,14 @@ person's records and write the signed bundle (`purposeful.access.bundle`), withh
 the fields declare and what the privacy officer decided for this request (`Withhold`), and
 with them the correction requests about what is withheld.
 
+Before a bundle goes to anyone, the request records who asked and the checks of s 57
+(`purposeful.access.release`): a bundle for release without them is refused
+(`ReleaseChecksMissing`); a draft is marked as one. Information the agency marked for safety
+review (`NeedsReview`) stops every build (`ReviewPending`) until a named reviewer has read it,
+under the review purpose (`SubjectAccess.review`, audited as every read is), and their
+decision is recorded with the request. The answers besides giving and withholding (neither
+confirm nor deny, release on conditions or in another form) are `purposeful.access.answers`.
+
 Reading records for a bundle is not a use for a purpose: the values are read directly, not
 through a purpose scope, because giving people their own information is what IPP 6 asks.
 What must not happen is giving them someone else's: every record a source yields is checked
@@ -30,21 +38,42 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .._config import get_configuration
+from .._hierarchy import covers
 from .._shared.agency import AgencyDetails
 from .._shared.checks import is_text, utc_moment
 from .._shared.files import atomic_file
 from .._shared.keys import PseudonymKey
-from ..errors import AnnotationError, BundleError, ConfigurationError, SubjectAccessError
+from ..actors import Actor
+from ..errors import (
+    AnnotationError,
+    BundleError,
+    ConfigurationError,
+    ReleaseChecksMissing,
+    SubjectAccessError,
+)
 from ..purposes import PurposeRegistry
-from ..records import record_policy
+from ..records import RecordPolicy, record_policy
+from ..scope import use
 from ..typing import ConsentSource, CorrectionSource, DisclosureSource
 from ..withholding import WithholdingGround
 from . import _contents, encryption
 from . import bundle as _bundle
 from ._contents import Progress, Rules
+from .answers import NeitherConfirmNorDeny, ReleaseAs
 from .bundle import BundleInfo
 from .clock import Extension, ResponseClock, _extensions
 from .page import Wording
+from .release import (
+    RELEASE_CHECKS,
+    REVIEW_PURPOSE,
+    Check,
+    NeedsReview,
+    Requester,
+    ReviewItem,
+    ReviewSheet,
+    SafetyReview,
+    review_digest,
+)
 from .sources import Fetch, Sources
 
 if TYPE_CHECKING:
@@ -74,7 +103,18 @@ def _subject(instance: object, attribute: attrs.Attribute[str], value: object) -
 class AccessRequest:
     """One person's request for their information.
 
+    Who asked, and the checks the Privacy Act 2020 s 57 asks for before access is given,
+    are recorded as the request goes along (``attrs.evolve(request, identity=...)``); a
+    bundle for release needs them all (`SubjectAccess.build`).
+
     Attributes:
+        requester: who asked: `Requester.person()`, or `Requester.agent_for(...)` with a
+            reference to the agent's written authority or other proper authorisation.
+        identity: how the requester's identity was confirmed, and by whom (`Check`).
+        no_threat: the check that there are no reasonable grounds to believe the request is
+            made under threat of physical or mental harm (`Check`).
+        delivery: how the answer will reach only the requester, or their agent (`Check`).
+        review: the safety review of the information marked for one (`SafetyReview`).
         request_id: the agency's reference for the request (goes in the bundle).
         subject: the person's identifier, as the records' subject field holds it. Never
             shown: ``repr()`` hides it and the bundle's manifest holds its pseudonym.
@@ -106,6 +146,31 @@ class AccessRequest:
         """The last day to transfer the request to another agency: the 10th working day
         (s 43), plus any extensions of it (s 48)."""
         return self.clock.transfer_due
+
+    # Who asked, and the s 57 checks: recorded before release (keyword arguments).
+    requester: Requester | None = attrs.field(default=None, kw_only=True)
+    identity: Check | None = attrs.field(default=None, kw_only=True)
+    no_threat: Check | None = attrs.field(default=None, kw_only=True)
+    delivery: Check | None = attrs.field(default=None, kw_only=True)
+    review: SafetyReview | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        for name, kind in (
+            ("requester", Requester),
+            ("identity", Check),
+            ("no_threat", Check),
+            ("delivery", Check),
+            ("review", SafetyReview),
+        ):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise ConfigurationError(
+                    f"AccessRequest({name}=...) takes a {kind.__name__}, not {type(value).__name__}"
+                )
+
+    def missing_checks(self) -> tuple[str, ...]:
+        """The s 57 records a bundle for release still needs, by attribute name."""
+        return tuple(name for name in RELEASE_CHECKS if getattr(self, name) is None)
 
 
 def _optional_key(key: object) -> str | None:
@@ -179,6 +244,16 @@ class SubjectAccess:
             does not), and the person's access history is read through the ledger's
             verified index (``<ledger>.index``, written by ``purposeful audit verify`` or on
             first use): only the lines that name them, not the whole ledger.
+        safety_review: the information a person must review before any bundle holds it
+            (`NeedsReview`: record types, or fields). Each field reviewed must declare a
+            purpose covering *review_purpose*, so that the reviewer's read is decided and
+            audited.
+        review_purpose: the purpose a reviewer reads it under; default
+            ``access.safety-review`` (in the default purpose pack).
+
+    Raises:
+        ConfigurationError: a bad argument; a field marked for review that does not declare
+            the review purpose (the message names it and says what to add).
     """
 
     def __init__(
@@ -193,6 +268,8 @@ class SubjectAccess:
         wording: Wording | None = None,
         registry: PurposeRegistry | None = None,
         ledger_public_key: Ed25519PublicKey | None = None,
+        safety_review: Iterable[NeedsReview] = (),
+        review_purpose: str = REVIEW_PURPOSE,
     ) -> None:
         if not isinstance(agency, AgencyDetails):
             raise ConfigurationError(
@@ -234,6 +311,48 @@ class SubjectAccess:
         self.wording = wording if wording is not None else Wording()
         self._registry = registry
         self.sources = Sources()
+        self.review_purpose = review_purpose
+        self._marked = _marks(safety_review, review_purpose, registry)
+
+    def marked_for_review(self, policy: RecordPolicy) -> tuple[tuple[str, ...], bool] | None:
+        """The fields of *policy*'s records marked for safety review, and whether the
+        whole record is; None when nothing of it is."""
+        return self._marked.get(policy.cls)
+
+    def review(self, request: AccessRequest, *, reviewer: Actor) -> ReviewSheet:
+        """Read the person's information marked for safety review, as *reviewer*, under the
+        review purpose: each read is decided and audited as any other read is.
+
+        Returns what was read (`ReviewSheet`); its `ReviewSheet.decide` makes the decision
+        to record with the request (``attrs.evolve(request, review=sheet.decide(...))``).
+
+        Raises:
+            PurposeViolation: the reviewer may not read a field (clearance, consent), in
+                enforce mode.
+            SubjectAccessError: a source failed, or yielded a record about someone else.
+            ConfigurationError: *reviewer* is not an `Actor`.
+        """
+        if not isinstance(request, AccessRequest):
+            raise ConfigurationError("review() takes an AccessRequest as its first argument")
+        if not isinstance(reviewer, Actor):
+            raise ConfigurationError(
+                "review(reviewer=...) takes the reviewer's purposeful.Actor: the read is "
+                "audited under their role"
+            )
+        items: list[ReviewItem] = []
+        with use(self.review_purpose, actor=reviewer):
+            for name, fetch in self.sources.items():
+                for obj in _contents.records_of(name, fetch, request.subject):
+                    policy = record_policy(type(obj))
+                    marked = self._marked.get(policy.cls)
+                    if marked is None:
+                        continue
+                    fields, whole = marked
+                    values = {field: getattr(obj, field) for field in fields}
+                    if whole or any(_contents.present(value) for value in values.values()):
+                        items.append(ReviewItem(policy.name, policy.key_of(obj), values))
+        digest = review_digest((item.record_type, item.key, item.values) for item in items)
+        return ReviewSheet(request.request_id, tuple(items), digest)
 
     def source(self, name: str) -> Callable[[Fetch], Fetch]:
         """Decorator: register the decorated function as data source *name*."""
@@ -268,6 +387,8 @@ class SubjectAccess:
         signing_key: Ed25519PrivateKey,
         created: datetime | None = None,
         withhold: Iterable[Withhold] = (),
+        answers: Iterable[NeitherConfirmNorDeny | ReleaseAs] = (),
+        draft: bool = False,
         encrypt_to: str | bytes | Recipient | None = None,
         overwrite: bool = False,
         progress: Progress | None = None,
@@ -284,6 +405,11 @@ class SubjectAccess:
                 of the fields that declare ``withhold=`` (a decision on such a field adds
                 its ground: the bundle states both). The correction requests about what is
                 withheld are withheld with it, on the same grounds.
+            answers: the other answers decided for this request: `NeitherConfirmNorDeny`
+                (s 47) and `ReleaseAs` (on conditions or in another form, ss 54–56).
+            draft: build a draft for the agency's own review: the manifest and the page say
+                it is not an answer, and the s 57 records are not needed. Without it, the
+                request must record who asked and each s 57 check.
             encrypt_to: a passphrase, or the recipient's age public key
                 (`purposeful.access.load_recipient_public_key`), to encrypt the whole file
                 for delivery as an age file (`purposeful.access.encryption`; needs
@@ -292,6 +418,10 @@ class SubjectAccess:
             progress: told how many records have been read, as they are read.
 
         Raises:
+            ReleaseChecksMissing: not a draft, and the request does not record who asked or
+                an s 57 check; the message names each one missing.
+            ReviewPending: the person's records hold information marked for safety review
+                that no review recorded with the request covers (or it changed since).
             SubjectAccessError: no data source is registered; a source failed or yielded
                 something that is not a record, or a record about someone else; the
                 disclosure log gave something that is not a `DisclosureEntry`; a value
@@ -310,6 +440,22 @@ class SubjectAccess:
                 "build(signing_key=...) takes an Ed25519 private key "
                 "(purposeful.audit.load_signing_key)"
             )
+        if not draft and (missing := request.missing_checks()):
+            raise ReleaseChecksMissing(
+                f"request {request.request_id} cannot be answered yet: before access is given, "
+                f"the Privacy Act 2020 s 57 needs "
+                + "; ".join(f"{name}: {RELEASE_CHECKS[name]}" for name in missing)
+                + ". Record them on the AccessRequest, or build a draft (draft=True) for "
+                "review. Nothing was written",
+                missing=missing,
+            )
+        chosen = tuple(answers)
+        for answer in chosen:
+            if not isinstance(answer, NeitherConfirmNorDeny | ReleaseAs):
+                raise ConfigurationError(
+                    f"build(answers=...) takes NeitherConfirmNorDeny and ReleaseAs values, not "
+                    f"{type(answer).__name__}"
+                )
         secret = None if encrypt_to is None else encryption.bundle_secret(encrypt_to)
         created = (
             datetime.now(UTC)
@@ -323,9 +469,12 @@ class SubjectAccess:
             )
         path = Path(target).absolute()
         _bundle.check_target(path, overwrite)
-        rules = _rules(withhold)
+        reviewed = request.review.withhold if request.review is not None else ()
+        rules = _rules([*withhold, *reviewed], chosen)
         with contextlib.ExitStack() as stack:
-            writer = _contents.BundleContents(self, request, rules, progress)
+            writer = _contents.BundleContents(
+                self, request, rules, progress, answers=chosen, draft=bool(draft)
+            )
             stack.callback(writer.close)
             writer.read_records()
             try:
@@ -354,12 +503,53 @@ class SubjectAccess:
         )
 
 
-def _rules(withhold: Iterable[Withhold]) -> Rules:
-    rules: dict[type, list[Withhold]] = {}
+def _rules(
+    withhold: Iterable[Withhold], answers: Iterable[NeitherConfirmNorDeny | ReleaseAs]
+) -> Rules:
+    rules: dict[type, list[Withhold | NeitherConfirmNorDeny | ReleaseAs]] = {}
     for rule in withhold:
         if not isinstance(rule, Withhold):
             raise ConfigurationError(
                 f"build(withhold=...) takes Withhold values, not {type(rule).__name__}"
             )
         rules.setdefault(rule.record_type, []).append(rule)
+    for answer in answers:
+        rules.setdefault(answer.record_type, []).append(answer)
     return rules
+
+
+def _marks(
+    marks: Iterable[NeedsReview], purpose: str, registry: PurposeRegistry | None
+) -> dict[type, tuple[tuple[str, ...], bool]]:
+    """The fields to review by record class, and whether whole records are; each managed
+    field reviewed must declare a purpose covering *purpose*."""
+    marks = tuple(marks)
+    if not marks:
+        return {}
+    (registry or get_configuration().registry).resolve(purpose)
+    found: dict[type, tuple[set[str], bool]] = {}
+    for mark in marks:
+        if not isinstance(mark, NeedsReview):
+            raise ConfigurationError(
+                f"SubjectAccess(safety_review=...) takes NeedsReview values, not "
+                f"{type(mark).__name__}"
+            )
+        policy = record_policy(mark.record_type)
+        fields, whole = found.get(policy.cls, (set(), False))
+        if mark.field is None:
+            fields, whole = set(policy.names), True
+        else:
+            fields.add(mark.field)
+        found[policy.cls] = (fields, whole)
+        reviewed = policy.fields if mark.field is None else {mark.field: policy.fields[mark.field]}
+        for name, field in reviewed.items():
+            if not any(covers(declared, purpose) for declared in field.purposes):
+                raise ConfigurationError(
+                    f"{policy.name}.{name} is marked for safety review, but does not declare "
+                    f"the purpose {purpose!r}, so the reviewer could not read it: add "
+                    f"{purpose!r}: Statute('Privacy Act 2020', '57') to its purposes"
+                )
+    return {
+        cls: (tuple(name for name in record_policy(cls).names if name in fields), whole)
+        for cls, (fields, whole) in found.items()
+    }

@@ -77,6 +77,7 @@ class VerifiedBundle:
         records: how many records of each type it holds.
         files: every member the manifest lists, checked.
         encrypted: whether the file was encrypted.
+        draft: the manifest says the bundle is a draft, not an answer to give anyone.
     """
 
     agency: str
@@ -87,6 +88,7 @@ class VerifiedBundle:
     records: Mapping[str, int]
     files: tuple[ManifestEntry, ...]
     encrypted: bool
+    draft: bool = False
 
 
 def verify_bundle(
@@ -250,6 +252,7 @@ def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> Verified
         records=dict(document.get("records") or {}),
         files=files,
         encrypted=encrypted,
+        draft=document.get("draft") is True,
     )
 
 

@@ -17,6 +17,8 @@ import warnings
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ..audit import load_signing_key
 from ..errors import BundleDecryptionError, BundleInvalid, ConfigurationError
 from ._common import CommandGroup, parse_date, parse_moment, secret_from_env
@@ -175,6 +177,7 @@ def _bundle_build(args: argparse.Namespace) -> int:
     elif args.encrypt_passphrase_env is not None:
         encrypt_to = secret_from_env(args.encrypt_passphrase_env, "the bundle")
     request = AccessRequest(args.request_id, subject, args.received, args.extended_by)
+    request = attrs.evolve(request, **_release_records(args))
     progress = _RecordCounter(sys.stderr) if sys.stderr.isatty() else None
     info = access.build(
         request,
@@ -184,6 +187,7 @@ def _bundle_build(args: argparse.Namespace) -> int:
         encrypt_to=encrypt_to,
         overwrite=args.overwrite,
         progress=progress,
+        draft=args.draft,
     )
     if progress is not None:
         progress.done()
@@ -194,7 +198,23 @@ def _bundle_build(args: argparse.Namespace) -> int:
     kinds = f"{len(info.records)} record type{'' if len(info.records) == 1 else 's'}"
     print(f"records:  {records:,} in {kinds}; {info.withheld:,} withheld")
     print(f"signed:   key id {info.key_id}")
+    if info.draft:
+        print("draft:    for your review only; not an answer to give anyone")
     return 0
+
+
+def _release_records(args: argparse.Namespace) -> dict[str, Any]:
+    """Who asked and the s 57 checks, as the options give them."""
+    from ..access.release import Check, Requester
+
+    found: dict[str, Any] = {}
+    if args.requester is not None:
+        found["requester"] = Requester.parse(args.requester)
+    for name in ("identity", "no_threat", "delivery"):
+        text = getattr(args, name)
+        if text is not None:
+            found[name] = Check.parse(text)
+    return found
 
 
 class _RecordCounter:
@@ -347,6 +367,15 @@ def _add_bundle_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--encrypt-passphrase-env", metavar="VAR", help="encrypt to the passphrase in VAR"
     )
     build.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    build.add_argument(
+        "--requester", metavar="WHO", help="person, or agent:written-authority:REF (s 57)"
+    )
+    build.add_argument("--identity", metavar="BY:HOW[:EV]", help="identity confirmed (s 57)")
+    build.add_argument(
+        "--no-threat", metavar="BY:HOW[:EV]", help="no grounds to believe a threat (s 57)"
+    )
+    build.add_argument("--delivery", metavar="BY:HOW[:EV]", help="reaches only them (s 57)")
+    build.add_argument("--draft", action="store_true", help="a draft, not for release")
     build.set_defaults(run=_bundle_build)
 
     verify = commands.add_parser(
