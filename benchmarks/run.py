@@ -444,7 +444,9 @@ def measure_bundle(records: int, runs: int = 3) -> dict[str, float]:
         target = Path(folder) / "bundle.zip"
 
         def build() -> None:
-            access.build(request, target, signing_key=key, created=created, overwrite=True)
+            access.build(
+                request, target, signing_key=key, created=created, overwrite=True, draft=True
+            )
 
         times = []
         for _ in range(runs):

@@ -65,6 +65,8 @@ from purposeful import (
 from purposeful.access import (
     AccessRequest,
     AgencyDetails,
+    Check,
+    Requester,
     SubjectAccess,
     Wording,
     verify_bundle,
@@ -346,7 +348,16 @@ def answer_access_request(
     def case_notes(subject: str) -> Iterator[CaseNote]:
         yield from (note for note in NOTES if note.client_id == subject)
 
-    request = AccessRequest("SAR-2026-0042", "C-1001", received=date(2026, 12, 10))
+    request = AccessRequest(
+        "SAR-2026-0042",
+        "C-1001",
+        received=date(2026, 12, 10),
+        # before release, s 57: who asked, and the checks, as references to the evidence
+        requester=Requester.person(),
+        identity=Check(by="staff-02", how="photo-id-sighted", evidence="IDV-2026-0042"),
+        no_threat=Check(by="staff-02", how="asked-in-private"),
+        delivery=Check(by="staff-02", how="collected-in-person"),
+    )
     print(
         f"Request {request.request_id} received 10 December 2026: transfer by "
         f"{request.transfer_due:%d %B %Y}, answer by {request.due:%d %B %Y}."
