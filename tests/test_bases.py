@@ -316,11 +316,11 @@ def test_bases_are_immutable() -> None:
         (
             {
                 "kind": "statute",
-                "act": "Family Violence Act 2018",
-                "section": "20",
-                "agency_kinds": ["family-violence"],
+                "act": "Children's Act 2014",
+                "section": "15",
+                "agency_kinds": ["childrens-agency"],
             },
-            Statute("Family Violence Act 2018", "20", agency_kinds=["family-violence"]),
+            Statute("Children's Act 2014", "15", agency_kinds=["childrens-agency"]),
         ),
         (
             {"kind": "statute", "act": "A 2000", "section": "1", "needs_justification": True},
@@ -500,3 +500,19 @@ def test_parse_basis_gives_a_basis_or_a_configuration_error_for_anything(value: 
         return  # a typed error, and nothing else, for what is not a basis
     assert isinstance(parsed, BASIS_TYPES)
     assert parsed.describe().strip()
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        {"agency_kinds": ["family-violence"]},  # no justification: looser than the law
+        {"roles": ["caseworker"]},
+        {"needs_justification": False},
+    ],
+)
+def test_a_file_may_not_write_other_conditions_for_a_statute_the_law_conditions(
+    conditions: dict[str, object],
+) -> None:
+    table = {"kind": "statute", "act": "Family Violence Act 2018", "section": "s 20", **conditions}
+    with pytest.raises(ConfigurationError, match="family-violence-act-s20"):
+        parse_basis(table)

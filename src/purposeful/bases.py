@@ -397,9 +397,26 @@ _NAMED: dict[str, LawfulBasis] = {
 }
 #: The statutes whose conditions the law sets, by (act, section): a registry file's table
 #: that names one without conditions means the ready-made value.
-_REGIMES = {
-    (basis.act, basis.section): basis for basis in _NAMED.values() if isinstance(basis, Statute)
-}
+_REGIMES: dict[tuple[str, str], Statute] = {}
+
+
+def _regime_key(act: object, section: object) -> tuple[str, str]:
+    """(act, section) as a file may spell them: case, spacing, and a leading "s" or
+    "section" on the section do not matter (``"s 66c"`` names s 66C)."""
+    act_text = " ".join(str(act).split()).casefold()
+    section_text = "".join(str(section).split()).casefold()
+    for prefix in ("section", "s."):
+        section_text = section_text.removeprefix(prefix)
+    if section_text[:1] == "s" and section_text[1:2].isdigit():
+        section_text = section_text[1:]
+    return act_text, section_text
+
+
+_REGIMES.update(
+    (_regime_key(basis.act, basis.section), basis)
+    for basis in _NAMED.values()
+    if isinstance(basis, Statute)
+)
 #: Each kind's class, the keys its table must have, and the keys it may have.
 _TABLES: dict[BasisKind, tuple[type[Any], frozenset[str], frozenset[str]]] = {
     BasisKind.CONSENT: (Consent, frozenset(), frozenset()),
@@ -447,8 +464,9 @@ def parse_basis(value: Any) -> LawfulBasis:
     ``{ kind = "information-sharing-agreement", name = "..." }``.
 
     A statute table that names the Oranga Tamariki Act 1989 s 66C or the Family Violence Act
-    2018 s 20 and no conditions is the ready-made value, with the conditions the law sets;
-    one that writes its conditions is taken as written.
+    2018 s 20, however it spells them (case, spacing, ``"s 66C"``), is the ready-made value,
+    with the conditions the law sets; one that also writes other conditions for it is
+    refused.
 
     Raises:
         ConfigurationError: an unknown kind, a missing or unknown detail, or a detail of the
@@ -484,8 +502,21 @@ def parse_basis(value: Any) -> LawfulBasis:
         got = ", ".join(sorted(str(key) for key in keys)) or "none"
         also = f" (it may also take {', '.join(sorted(optional))})" if optional else ""
         raise ConfigurationError(f"a lawful basis of kind {kind!r} takes {want}; got {got}{also}")
+    if parsed is BasisKind.STATUTE:
+        regime = _REGIMES.get(_regime_key(details["act"], details["section"]))
+        if regime is not None:
+            # the law says who may rely on these, however the file names them; conditions
+            # written for one must be the law's (an empty list is none written)
+            conditions = {k: details[k] for k in keys & optional if details[k] != []}
+            as_written = Statute(regime.act, regime.section, **conditions) if conditions else regime
+            written = sorted(conditions)
+            if as_written != regime:
+                raise ConfigurationError(
+                    f"{regime.describe()} sets who may rely on it, and with what belief: a "
+                    f"registry file names it without {', '.join(written)}, which would "
+                    f"change what the law says; remove them, or write the ready-made "
+                    f"{next(n for n, b in _NAMED.items() if b is regime)!r}"
+                )
+            return regime
     basis: LawfulBasis = cls(**details)
-    if isinstance(basis, Statute) and not keys & optional:
-        # the law says who may rely on these, however the file names them
-        return _REGIMES.get((basis.act, basis.section), basis)
     return basis
