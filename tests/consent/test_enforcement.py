@@ -36,7 +36,7 @@ GUARDIAN = Representative(
     Relationship.WELFARE_GUARDIAN,
     evidence="FAM-2023-485-000777",
     verified_by="staff-0311",
-    verified_at=datetime(2025, 2, 1, tzinfo=UTC),
+    verified_at=datetime(2024, 1, 2, tzinfo=UTC),
 )
 GIVEN_AT = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 ENDED_AT = datetime(

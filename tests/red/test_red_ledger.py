@@ -25,7 +25,7 @@ def _closed_ledger(path: Path, key: Ed25519PrivateKey) -> int:
     ledger = Ledger(path, signing_key=key)
     purposeful.configure(sinks=[ledger])
     with purposeful.use("service-delivery", actor=Actor("staff-1", "caseworker", SENSITIVE)):
-        RedLedgerClient("C-1", "x").region
+        _ = RedLedgerClient("C-1", "x").region
     purposeful.configure(sinks=[])
     ledger.close()
     return len(path.read_bytes().splitlines())

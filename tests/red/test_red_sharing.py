@@ -44,13 +44,15 @@ def test_red_disclosure_does_not_borrow_another_purposes_and_actors_justificatio
     receptionist = Actor("staff-99", "receptionist", SENSITIVE)
     # staff-17 recorded a justification for a service-delivery scope; inside it, staff-99
     # discloses for care and protection under s 66C and records none of their own
-    with purposeful.use("service-delivery", actor=caseworker, justification="SD-REF-1"):
-        with pytest.raises(DisclosureRefused) as refused:
-            purposeful.disclose(
-                RedChildConcern("C-1", "(concern)"),
-                to="Oranga Tamariki",
-                under=agreement,
-                purpose="care-and-protection",
-                actor=receptionist,
-            )
+    with (
+        purposeful.use("service-delivery", actor=caseworker, justification="SD-REF-1"),
+        pytest.raises(DisclosureRefused) as refused,
+    ):
+        purposeful.disclose(
+            RedChildConcern("C-1", "(concern)"),
+            to="Oranga Tamariki",
+            under=agreement,
+            purpose="care-and-protection",
+            actor=receptionist,
+        )
     assert "justification-missing" in refused.value.reasons

@@ -328,10 +328,17 @@ class Representative:
 def _cannot_consent(representative: Representative, at: datetime) -> str | None:
     """Why *representative*'s authority cannot act on consent at *at*, or None if it can.
 
-    An attorney for property never can: consent to the use of personal information is not
-    a property matter. An attorney for personal care and welfare can once the person's lack
-    of capacity is recorded from *at* or earlier.
+    Nobody can before their authority was verified. An attorney for property never can:
+    consent to the use of personal information is not a property matter. An attorney for
+    personal care and welfare can once the person's lack of capacity is recorded from *at*
+    or earlier.
     """
+    if representative.verified_at > at:
+        return (
+            "the representative's authority is recorded as verified after this event: "
+            "consent through a representative takes effect once their authority is checked; "
+            "record the event at or after verified_at, or check verified_at"
+        )
     if representative.relationship is Relationship.PROPERTY_ATTORNEY:
         return (
             "an attorney under an enduring power of attorney for property acts on the "

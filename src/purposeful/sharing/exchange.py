@@ -119,7 +119,8 @@ def disclose(
         at: when (timezone-aware); default now.
         justification: a reference to the recorded reasons for a disclosure whose basis
             needs a belief on reasonable grounds (``"REF-123"``, as ``use`` takes it);
-            default: the open scope's.
+            default: the open scope's, when the same actor discloses for the scope's
+            purpose or one within it.
 
     Raises:
         DisclosureRefused: the agreement is not in force, does not name the party or the
@@ -165,7 +166,11 @@ def _disclose(
             "`with purposeful.use(purpose, actor=...)`"
         )
     if justification is None and scope is not None and not scope.closed:
-        justification = scope.justification
+        # the scope's reference, only for the same actor and a use it covers: another
+        # person's reasons, or reasons recorded for another use, justify nothing here
+        covered = purpose_id == scope.purpose.id or purpose_id.startswith(f"{scope.purpose.id}.")
+        if scope.actor == actor and covered:
+            justification = scope.justification
     elif justification is not None:
         justification = check_justification(justification)
     name = to.name if isinstance(to, Party) else to

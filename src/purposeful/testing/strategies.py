@@ -165,8 +165,8 @@ _MAX_TERM = timedelta(days=400)
 @st.composite
 def _representatives(draw: st.DrawFn) -> Representative:
     """Representatives whose authority can act on consent; a personal-care attorney's
-    incapacity is recorded from 2000, before any drawn event (`consent_histories` moves it
-    to the event when a given *start* is earlier)."""
+    incapacity is recorded from 2000, before any drawn event (`consent_histories` moves it,
+    and the verification of the authority, to the event when they would come after it)."""
     relationship = draw(st.sampled_from(_ACTING))
     incapacity = None
     if relationship is Relationship.PERSONAL_CARE_ATTORNEY:
@@ -308,6 +308,8 @@ def consent_histories(
             by: Expresser = agency if state is ConsentState.REVOKED else person
             if isinstance(by, Representative) and by.incapacity and by.incapacity.at > now:
                 by = attrs.evolve(by, incapacity=attrs.evolve(by.incapacity, at=now))
+            if isinstance(by, Representative) and by.verified_at > now:
+                by = attrs.evolve(by, verified_at=now)  # verified by the time they act
             events.append(
                 ConsentEvent(
                     subject=subject,

@@ -10,10 +10,11 @@ back to its last whole line and records the side file in the chain with a recove
 (`purposeful.audit.ledger.format.recovery_line`). ``<seq>`` is the seq the torn line would
 have had.
 
-A side file of the seq after the ledger's last line is one that no recovery line records yet
-(a crash came between setting it aside and recording it): the writer records it when it
-opens the ledger (`side_files`). `side_file_state` tells the verifier whether a recorded
-side file is still there as recorded.
+The chain records only a side file the writer set aside in that same open: a file found
+beside the ledger under a side file's name may have been put there by anyone, so a side file
+left by a writer killed between setting it aside and recording it stays beside the ledger,
+kept, and recorded nowhere. `side_file_state` tells the verifier whether a recorded side file
+is still there as recorded.
 
 What this module must not do: delete or change a side file, or a byte of the ledger (the
 writer cuts the ledger, after `set_aside` returns); decide that a ledger may be recovered
@@ -40,7 +41,6 @@ __all__ = [
     "put_new",
     "set_aside",
     "side_file_state",
-    "side_files",
     "size_of",
     "torn_tail",
 ]
@@ -141,20 +141,21 @@ def _prefix(ledger: Path, seq: int) -> str:
     return f"{ledger.name}.torn-{seq}-"
 
 
-def side_files(ledger: Path, seq: int) -> list[tuple[str, bytes]]:
-    """The side files beside *ledger* of a torn line of seq *seq*, oldest first: each
-    one's name and bytes.
-
-    Raises:
-        OSError: the folder or a side file cannot be read.
-    """
+def _candidates(ledger: Path, seq: int, size: int | None) -> list[tuple[str, Path]]:
+    """The regular files beside *ledger* named as side files of seq *seq* (of *size* bytes,
+    if given: a file of another size cannot hold the same torn line, and is never read)."""
     prefix = _prefix(ledger, seq)
     folder = ledger.parent
     found = []
     for name in sorted(os.listdir(folder)):
         path = folder / name
-        if name.startswith(prefix) and path.is_file() and not path.is_symlink():
-            found.append((name, path.read_bytes()))
+        if (
+            name.startswith(prefix)
+            and path.is_file()
+            and not path.is_symlink()
+            and (size is None or path.stat().st_size == size)
+        ):
+            found.append((name, path))
     return found
 
 
@@ -166,8 +167,8 @@ def set_aside(ledger: Path, torn: bytes, seq: int) -> str:
     Raises:
         OSError: the side file cannot be written; the ledger is untouched.
     """
-    for name, held in side_files(ledger, seq):
-        if held == torn:
+    for name, path in _candidates(ledger, seq, len(torn)):
+        if path.read_bytes() == torn:
             return name
     folder = ledger.parent
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")

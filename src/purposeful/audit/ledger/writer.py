@@ -47,7 +47,6 @@ from .files import (
     lines_backwards,
     put_new,
     set_aside,
-    side_files,
     size_of,
     torn_tail,
 )
@@ -486,8 +485,8 @@ class Ledger:
         self._ledger_id = ledger_id
         mark = self._last_checkpoint(verify)
         last, raw_last, torn = self._check_tail(start, mark, verify)
-        if torn:  # a torn last line, and only that: the whole lines before it hold
-            self._set_aside(torn, last.seq + 1)
+        # a torn last line, and only that: the whole lines before it hold
+        side = self._set_aside(torn, last.seq + 1) if torn else None
         self._seq, self._head = last.seq, last.mac
         self._checkpointed = mark.seq if mark is not None else None
         self._closed_mark = mark is not None and mark.closed
@@ -495,18 +494,22 @@ class Ledger:
         self._checkpoints_size = os.fstat(self._checkpoints_fd).st_size
         if mark is None:  # a crash between the header and its checkpoint: sign the header
             self._write_checkpoint()
-        self._record_set_aside(last.seq + 1)
+        if side is not None:  # only what this open set aside: a file found beside the
+            # ledger may have been put there by anyone, and the chain never says it was torn
+            self._write_line(
+                recovery_line(file=side, torn=torn, torn_seq=last.seq + 1, time=datetime.now(UTC))
+            )
         if header.get(LedgerKey.FORMAT) != LEDGER_FORMAT and not written_as(
             raw_last, LEDGER_FORMAT
         ):
             self._write_line(format_line(datetime.now(UTC)))
 
-    def _set_aside(self, torn: bytes, seq: int) -> None:
+    def _set_aside(self, torn: bytes, seq: int) -> str:
         """Copy the torn last line *torn* (it would have been seq *seq*) to a side file, on
-        the disk, then cut it off the ledger."""
+        the disk, then cut it off the ledger; return the side file's name."""
         whole = self._size - len(torn)
         try:
-            set_aside(self._path, torn, seq)
+            name = set_aside(self._path, torn, seq)
             os.ftruncate(self._fd, whole)
             os.fsync(self._fd)
         except OSError as exc:
@@ -516,21 +519,7 @@ class Ledger:
                 f"fix the folder's permissions, then open it again"
             ) from None
         self._size = whole
-
-    def _record_set_aside(self, seq: int) -> None:
-        """Record in the chain each side file of a torn line of *seq*, the seq after the
-        last line: those that no recovery line records yet."""
-        try:
-            found = side_files(self._path, seq)
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot read the side files of torn lines beside the ledger {self._path} "
-                f"({exc.strerror}); fix the folder's permissions, then open it again"
-            ) from None
-        for name, torn in found:
-            self._write_line(
-                recovery_line(file=name, torn=torn, torn_seq=seq, time=datetime.now(UTC))
-            )
+        return name
 
     def _check_tail(
         self, start: Entry, mark: _Mark | None, verify: str
