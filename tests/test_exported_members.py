@@ -187,6 +187,7 @@ PACKAGES = {
     ],
     "purposeful.cli": ["GROUPS", "CommandGroup", "build_parser", "main"],
     "purposeful.consent": [
+        "NEVER",
         "Agency",
         "BaseConsentStore",
         "ConsentEvent",

@@ -58,7 +58,7 @@ from purposeful.sharing import MemorySharingStore, disclose
 from purposeful.sharing.agreements import Party, SharingAgreement
 
 REFERRAL = "service-delivery.referral"
-SHARING = purposeful.InformationSharingAgreement("Housing support referrals AISA")
+SHARING = purposeful.AUTHORISED_BY_PERSON
 
 
 @purposeful.record(subject="client_id", key="referral_id")

@@ -168,8 +168,8 @@ def _disclose(
     if justification is None and scope is not None and not scope.closed:
         # the scope's reference, only for the same actor and a use it covers: another
         # person's reasons, or reasons recorded for another use, justify nothing here
-        covered = purpose_id == scope.purpose.id or purpose_id.startswith(f"{scope.purpose.id}.")
-        if scope.actor == actor and covered:
+        within = purpose_id == scope.purpose.id or purpose_id.startswith(f"{scope.purpose.id}.")
+        if scope.actor == actor and within:
             justification = scope.justification
     elif justification is not None:
         justification = check_justification(justification)
