@@ -13,6 +13,7 @@ Tests restore it with `reset_configuration()`, or scope a change with `configure
 
 from __future__ import annotations
 
+import gc
 import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -162,6 +163,33 @@ def register_record_check(cls: type, check: _RecordCheck) -> None:
         listener(cls)
 
 
+#: What forgets a cache of decisions made under a configuration (`_scope`'s plans): called
+#: before a new registry or categories are checked against the declared records, so a
+#: record class that only such a cache holds on to is gone by then.
+_cache_resets: list[Callable[[], None]] = []
+
+
+def on_new_registry(reset: Callable[[], None]) -> None:
+    """Call *reset* whenever ``configure`` is given a registry or categories."""
+    _cache_resets.append(reset)
+
+
+def _check_records(registry: Any, categories: Any) -> None:
+    """Check every declared record class against a new registry or categories. A class no
+    longer referenced anywhere but in a cycle of its own is not declared any more: on a
+    failure, collect such garbage once and check again."""
+    for attempt in range(2):
+        try:
+            for cls, check in list(_record_checks.items()):
+                check(cls, registry, categories)
+            return
+        except ConfigurationError:
+            if attempt:
+                raise
+        cls = check = None  # type: ignore[assignment]  # no strong reference left here
+        gc.collect()
+
+
 def on_record_declared(listener: Callable[[type], None]) -> None:
     """Call *listener* with each record class declared from now on (used by `testing`)."""
     _declaration_listeners.append(listener)
@@ -294,8 +322,9 @@ def configure(
             )
         changes["flush_seconds"] = float(flush_seconds)
     if "registry" in changes or "categories" in changes:
-        for cls, check in list(_record_checks.items()):
-            check(cls, changes.get("registry"), changes.get("categories"))
+        for reset in _cache_resets:
+            reset()
+        _check_records(changes.get("registry"), changes.get("categories"))
     new = attrs.evolve(current, **changes)
     _install(new)
     return new

@@ -63,6 +63,7 @@ import re
 import secrets
 import sys
 import types
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
@@ -141,14 +142,26 @@ _exempt_keep: list[types.CodeType] = []
 #: Record classes whose generated __init__ reads a managed field back (to validate it): only
 #: for their instances, and their subclasses' (which inherit that __init__), does the slow
 #: path look at its caller's code (about 90 ns a read). `_validates` caches the answer.
-_validating: set[type] = set()
-_validates: dict[type, bool] = {}
+#: Both hold classes weakly: a record class declared in a function and dropped must go.
+#: `_validates` is keyed by the class's id (a plain dict lookup on the slow path), and an
+#: entry leaves with its class.
+_validating: weakref.WeakSet[type] = weakref.WeakSet()
+_validates: dict[int, bool] = {}
+_validates_refs: dict[int, weakref.ref[type]] = {}
 
 
 def _validates_on_init(cls: type) -> bool:
-    found = _validates.get(cls)
+    key = id(cls)
+    found = _validates.get(key)
     if found is None:
-        found = _validates[cls] = any(klass in _validating for klass in cls.__mro__)
+        found = any(klass in _validating for klass in cls.__mro__)
+
+        def forget(_: object, key: int = key) -> None:
+            _validates.pop(key, None)
+            _validates_refs.pop(key, None)
+
+        _validates_refs[key] = weakref.ref(cls, forget)
+        _validates[key] = found
     return found
 
 
@@ -316,7 +329,7 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
     Returns the value, or `READ_IT` when the read is allowed and the getter may read it.
     """
     cls = type(obj)
-    validates = _validates.get(cls)
+    validates = _validates.get(id(cls))
     if validates is None:
         validates = _validates_on_init(cls)
     if validates and id(sys._getframe(2).f_code) in _exempt_ids:
@@ -597,6 +610,7 @@ def validates_on_init(cls: type) -> None:
     only then does the slow path look at its caller's code."""
     _validating.add(cls)
     _validates.clear()  # a subclass's cached answer may change
+    _validates_refs.clear()
 
 
 def _install_subject_guard(cls: type, subject: str) -> None:

@@ -22,7 +22,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from . import _guard, _trail
-from ._config import Configuration, get_configuration
+from ._config import Configuration, get_configuration, on_new_registry
 from ._consent import ConsentAnswers
 from ._guard import orphans as _orphans
 from ._trail import emit
@@ -69,6 +69,7 @@ _PEOPLE_KEPT = 10_000
 Plan = dict["FieldPolicy", Decision]
 _plans: dict[tuple[Purpose, Actor, bool], tuple[Configuration, Plan]] = {}
 _PLANS_KEPT = 256
+on_new_registry(_plans.clear)  # plans of the old configuration are never used again
 
 
 def _plan_for(config: Configuration, purpose: Purpose, actor: Actor, justified: bool) -> Plan:

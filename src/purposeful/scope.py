@@ -207,6 +207,10 @@ class use:
                 )
         # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's)
         refusal = _guard.refusal_behind(exc) if exc is not None else None
+        if _scope_var.get() is None:
+            # past the outermost scope nothing unwraps it: its traceback holds the frames
+            # that read, records and values among their locals, which must not outlive it
+            _guard.refusal_var.set(None)
         if refusal is not None:
             raise refusal from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pathlib
 
 import pytest
@@ -61,9 +62,13 @@ def test_red_registry_file_statute_read_by_anyone_without_justification(
         concern: str = purposeful.field(purposes={"child-safety": basis}, sensitivity=SENSITIVE)
 
     concern = Concern("C-1", "(concern)")
-    # an agency of no kind, a caseworker, no justification: refused under s 66C
-    with (
-        pytest.raises(PurposeViolation),
-        purposeful.use("child-safety", actor=Actor("staff-1", "caseworker", SENSITIVE)),
-    ):
-        _ = concern.concern
+    try:
+        # an agency of no kind, a caseworker, no justification: refused under s 66C
+        with (
+            pytest.raises(PurposeViolation),
+            purposeful.use("child-safety", actor=Actor("staff-1", "caseworker", SENSITIVE)),
+        ):
+            _ = concern.concern
+    finally:  # the record type must not outlive the test: its purpose is this file's alone
+        del concern, Concern
+        gc.collect()
