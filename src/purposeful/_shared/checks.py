@@ -13,7 +13,7 @@ quotes the value it checked (the value may be personal).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from typing_extensions import TypeIs
@@ -57,11 +57,29 @@ def is_aware(value: object) -> TypeIs[datetime]:
 
 
 def recordable(moment: datetime) -> datetime | None:
-    """*moment* (aware) in UTC, or None when it falls outside [`EPOCH`, `LATEST`) (including
-    a moment too near the ends of ``datetime``'s own range to convert)."""
+    """*moment* (aware) in UTC, as a plain `datetime`, or None when it falls outside
+    [`EPOCH`, `LATEST`) (including a moment too near the ends of ``datetime``'s own range to
+    convert) or its zone gives no offset.
+
+    The moment is rebuilt as a plain `datetime` from its fields and its offset is asked for
+    once, so a subclass's own arithmetic or comparisons, or a zone whose offset changes
+    from call to call, decide nothing here or later."""
+    plain = datetime(
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+        fold=moment.fold,
+    )
     try:
-        utc = moment.astimezone(UTC)
-    except (OverflowError, ValueError):
+        offset = moment.tzinfo.utcoffset(moment) if moment.tzinfo is not None else None
+        if type(offset) is not timedelta:
+            return None
+        utc = (plain - offset).replace(tzinfo=UTC)
+    except (OverflowError, ValueError, TypeError):
         return None
     return utc if EPOCH <= utc < LATEST else None
 

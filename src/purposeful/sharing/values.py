@@ -17,13 +17,13 @@ import enum
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import attrs
 from typing_extensions import TypeIs
 
-from .._shared.checks import SafeRepr, is_text, storable, utc_moment
+from .._shared.checks import SafeRepr, is_text, recordable, storable, utc_moment
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -158,8 +158,8 @@ def _in_utc(instance: object, *names: str) -> None:
     """Hold every time in UTC, so values read back from any store are the values logged."""
     for name in names:
         value = getattr(instance, name)
-        if value is not None and value.tzinfo is not UTC:
-            object.__setattr__(instance, name, value.astimezone(UTC))
+        if value is not None:  # validated already: aware and recordable
+            object.__setattr__(instance, name, recordable(value) or value)
 
 
 def _entry_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -205,6 +205,9 @@ class DisclosureEntry:
     basis: str = attrs.field(validator=_entry_text)
     fields: tuple[str, ...] = attrs.field(converter=_entry_fields)
     agreement: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _in_utc(self, "at")
 
 
 @attrs.frozen(repr=False)
