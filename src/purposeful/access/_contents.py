@@ -188,13 +188,19 @@ class BundleContents(Parts):
         marked = self.access.marked_for_review(policy)
         if marked is not None:
             self._note_review(policy, obj, key, marked)
+        whole, withheld = self._grounds(policy, key, match=True)
+        if any(ground is _NCND for ground in whole):
+            # neither confirmed nor denied: nothing of it, not even its type's empty table,
+            # may differ from a bundle of a person without it
+            self._count("record", type_name, None, whole)
+            self._tick()
+            return
         spool = self.spools.get(policy)
         if spool is None:
             wording = self.access.wording
             spool = self.spools[policy] = TypeSpool(
                 policy, "", wording.sample_rows, label=lambda f: wording.field_label(type_name, f)
             )
-        whole, withheld = self._grounds(policy, key, match=True)
         if whole:
             self._count("record", type_name, None, whole)
             self._tick()

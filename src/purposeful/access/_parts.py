@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from .._shared.nztime import nz_time
 from ..errors import SubjectAccessError
 from ..records import record_policy
@@ -63,6 +65,17 @@ class Parts:
 
         return {"included": True, "schema": SCHEMA, "records": consent.export(subject)}, rows
 
+    def _unconfirmed(self, name: str) -> bool:
+        """True if *name* (``"Type.field"``) is under a neither-confirm-nor-deny answer for
+        its whole type or its field (of every record: a disclosure does not say which)."""
+        record_type, _, field = name.partition(".")
+        for rule in self.answers:
+            if not isinstance(rule, NeitherConfirmNorDeny) or rule.key is not None:
+                continue
+            if record_policy(rule.record_type).name == record_type and rule.field in (None, field):
+                return True
+        return False
+
     def _disclosures(self) -> tuple[dict[str, Any], list[list[str]]]:
         from ..sharing.values import DisclosureEntry
 
@@ -85,6 +98,10 @@ class Parts:
                     f"(purposeful.sharing.DisclosureEntry) belongs; nothing was written. Fix "
                     f"the log's for_subject() to yield DisclosureEntry values"
                 )
+            shown = [name for name in entry.fields if not self._unconfirmed(name)]
+            if not shown:  # all of it neither confirmed nor denied: the entry would say so
+                continue
+            entry = attrs.evolve(entry, fields=tuple(shown))
             purpose = self.registry.get(entry.purpose) if entry.purpose in self.registry else None
             entries.append(
                 {
