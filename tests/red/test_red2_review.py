@@ -46,6 +46,9 @@ def test_red2_a_review_needs_the_reviewers_audited_read(tmp_path: Path) -> None:
     forged = SafetyReview(
         by="staff-0009",
         covers=review_digest(
+            b"a guess at the secret",
+            REQUEST.request_id,
+            "staff-0009",
             [
                 (
                     "Assessment",
@@ -56,7 +59,7 @@ def test_red2_a_review_needs_the_reviewers_audited_read(tmp_path: Path) -> None:
                         "risk_flag": "RISK-high-former-partner",
                     },
                 )
-            ]
+            ],
         ),
     )
     with pytest.raises(ReviewPending):

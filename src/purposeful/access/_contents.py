@@ -17,6 +17,7 @@ more than one record type's values in memory at once.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -172,7 +173,10 @@ class BundleContents(Parts):
                 f"written",
                 marked=names,
             )
-        if review.covers != review_digest(self.review_items):
+        expected = review_digest(
+            self.access._review_secret, self.request.request_id, review.by, self.review_items
+        )
+        if not hmac.compare_digest(review.covers, expected):
             raise ReviewPending(
                 f"the information marked for safety review ({', '.join(names)}) changed "
                 f"since it was reviewed: something was added or edited. Review it again "

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -298,25 +299,44 @@ class ReviewSheet:
     request_id: str
     items: tuple[ReviewItem, ...] = attrs.field(repr=lambda items: f"<{len(items)} items>")
     covers: str = attrs.field(repr=False)
+    #: the id of the reviewer who read the items: the one who decides
+    reviewer: str = ""
 
-    def decide(self, *, by: str, withhold: Iterable[Any] = ()) -> SafetyReview:
+    def decide(self, *, by: str | None = None, withhold: Iterable[Any] = ()) -> SafetyReview:
         """The reviewer's decision: *withhold* (`Withhold` values on a ground of s 49(1)(a),
-        (b), (c) or s 53(b)), and release everything else marked.
+        (b), (c) or s 53(b)), and release everything else marked. *by* is the reviewer who
+        read the items (their actor id, the default); nobody else decides on them.
 
         Raises:
-            ConfigurationError: a bad reference, or a ground a safety review cannot use.
+            ConfigurationError: *by* is not the reviewer who read them, a bad reference, or
+                a ground a safety review cannot use.
         """
-        return SafetyReview(by=by, covers=self.covers, withhold=tuple(withhold))
+        if by is not None and by != self.reviewer:
+            raise ConfigurationError(
+                "a safety review is decided by the reviewer who read the information "
+                "(SubjectAccess.review(reviewer=...)), not by another: have them decide, or "
+                "have the other person review it"
+            )
+        return SafetyReview(by=self.reviewer, covers=self.covers, withhold=tuple(withhold))
 
 
-def review_digest(items: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:
-    """A SHA-256 over (record type, key, marked values) of each item, in any order: what
-    a review covered. The same for the reviewer's read and the bundle's."""
+def review_digest(
+    secret: bytes,
+    request_id: str,
+    reviewer: str,
+    items: Iterable[tuple[str, str, Mapping[str, Any]]],
+) -> str:
+    """An HMAC-SHA256, under *secret* (the `SubjectAccess`'s own), over the request, the
+    reviewer and (record type, key, marked values) of each item, in any order: what a
+    review covered, and that *reviewer* read it through `SubjectAccess.review` (nobody
+    without the secret can make one, and no value can be guessed from it). The same for the
+    reviewer's read and the bundle's."""
     lines = sorted(
         json.dumps([record_type, key, to_json(dict(values))], sort_keys=True, ensure_ascii=True)
         for record_type, key, values in items
     )
-    digest = hashlib.sha256()
+    digest = hmac.new(secret, digestmod=hashlib.sha256)
+    digest.update(json.dumps([request_id, reviewer]).encode("utf-8") + b"\n")
     for line in lines:
         digest.update(line.encode("ascii") + b"\n")
     return digest.hexdigest()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -313,6 +314,9 @@ class SubjectAccess:
         self.sources = Sources()
         self.review_purpose = review_purpose
         self._marked = _marks(safety_review, review_purpose, registry)
+        #: what makes a review's digest this object's own (`review_digest`): a review is
+        #: recorded for a bundle this `SubjectAccess` builds
+        self._review_secret = secrets.token_bytes(32)
 
     def marked_for_review(self, policy: RecordPolicy) -> tuple[tuple[str, ...], bool] | None:
         """The fields of *policy*'s records marked for safety review, and whether the
@@ -351,8 +355,13 @@ class SubjectAccess:
                     values = {field: getattr(obj, field) for field in fields}
                     if whole or any(_contents.present(value) for value in values.values()):
                         items.append(ReviewItem(policy.name, policy.key_of(obj), values))
-        digest = review_digest((item.record_type, item.key, item.values) for item in items)
-        return ReviewSheet(request.request_id, tuple(items), digest)
+        digest = review_digest(
+            self._review_secret,
+            request.request_id,
+            reviewer.id,
+            ((item.record_type, item.key, item.values) for item in items),
+        )
+        return ReviewSheet(request.request_id, tuple(items), digest, reviewer.id)
 
     def source(self, name: str) -> Callable[[Fetch], Fetch]:
         """Decorator: register the decorated function as data source *name*."""
