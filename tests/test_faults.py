@@ -1,7 +1,7 @@
 """Faults under the durable stores: a writer killed mid-write, and a disk that fills.
 
-Each SQLite store (consent, sharing) is written by a child process that prints the id of
-each write once the store has returned, so the parent knows what was committed. The parent
+Each SQLite store (consent, sharing, corrections) is written by a child process that prints
+the id of each write once the store has returned, so the parent knows what was committed. The parent
 kills the child with SIGKILL at a random moment, a bounded number of times, and after each
 kill opens the same file afresh: it must open without help, pass its own full check
 (`verify`), and hold every committed write exactly once. A second child writes under a file
@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from purposeful.consent import SQLiteConsentStore
+from purposeful.corrections import SQLiteCorrectionStore
 from purposeful.sharing import SQLiteSharingStore
 
 pytestmark = pytest.mark.skipif(
@@ -46,6 +47,21 @@ if kind == "consent":
     store = SQLiteConsentStore(path)
     def write(n):
         return store.give(f"C-{run}-{n}", "research", notice_version="v" * 200).event_id
+elif kind == "corrections":
+    import purposeful
+    from purposeful.corrections import SQLiteCorrectionStore
+
+    @purposeful.record(subject="client_id")
+    class FaultNote:
+        client_id: str
+        text: str = purposeful.field(purposes={"service-delivery": purposeful.CONSENT})
+
+    store = SQLiteCorrectionStore(path)
+    def write(n):
+        note = FaultNote(f"C-{run}-{n}", "as recorded")
+        return store.request_correction(
+            f"C-{run}-{n}", note, "text", requested="as it was", reason="r" * 200
+        ).id
 else:
     from purposeful.sharing import SQLiteSharingStore
     from purposeful.sharing.values import Disclosure
@@ -92,6 +108,10 @@ def _committed(output: str) -> dict[str, str]:
 
 
 def _held(kind: str, path: Path, subject: str) -> list[str]:
+    if kind == "corrections":
+        with SQLiteCorrectionStore(path) as corrections:
+            corrections.verify()
+            return [correction.id for correction in corrections.for_subject(subject)]
     if kind == "consent":
         with SQLiteConsentStore(path) as store:
             store.verify()
@@ -101,7 +121,7 @@ def _held(kind: str, path: Path, subject: str) -> list[str]:
         return [disclosure.id for disclosure in store.disclosures(subject)]
 
 
-@pytest.mark.parametrize("kind", ["consent", "sharing"])
+@pytest.mark.parametrize("kind", ["consent", "sharing", "corrections"])
 def test_a_writer_killed_at_any_moment_loses_and_doubles_no_committed_write(
     kind: str, tmp_path: Path
 ) -> None:
@@ -122,12 +142,16 @@ def test_a_writer_killed_at_any_moment_loses_and_doubles_no_committed_write(
         assert _held(kind, path, subject) == [ident]
 
 
-@pytest.mark.parametrize("kind", ["consent", "sharing"])
+@pytest.mark.parametrize("kind", ["consent", "sharing", "corrections"])
 def test_a_full_disk_is_a_typed_error_and_the_store_keeps_every_write_before_it(
     kind: str, tmp_path: Path
 ) -> None:
     path = tmp_path / f"{kind}.sqlite3"
-    opened = SQLiteConsentStore(path) if kind == "consent" else SQLiteSharingStore(path)
+    opened = {
+        "consent": SQLiteConsentStore,
+        "sharing": SQLiteSharingStore,
+        "corrections": SQLiteCorrectionStore,
+    }[kind](path)
     opened.close()
     limit = path.stat().st_size + 256 * 1024
     child = _child(kind, path, 0, limit)
@@ -135,7 +159,13 @@ def test_a_full_disk_is_a_typed_error_and_the_store_keeps_every_write_before_it(
     assert child.returncode == 0, errors[-2000:]
     last = output.splitlines()[-1].split()
     assert last[0] == "error", output[-500:]
-    assert last[1] in {"ConsentStoreError", "SharingStoreError", "StoreError", "StoreUnavailable"}
+    assert last[1] in {
+        "ConsentStoreError",
+        "SharingStoreError",
+        "CorrectionStoreError",
+        "StoreError",
+        "StoreUnavailable",
+    }
     assert "Traceback" not in errors
     committed = _committed(output)
     assert len(committed) > 10  # the limit left room for some writes first
