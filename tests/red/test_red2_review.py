@@ -24,7 +24,7 @@ REQUEST = AccessRequest("SAR-2026-0042", SUBJECT, RECEIVED, **CHECKED)
 
 
 @purposeful.record(subject="client_id", key="assessment_id")
-class Assessment:
+class Red2Assessment:
     client_id: str
     assessment_id: str
     risk_flag: str | None = purposeful.field(
@@ -38,10 +38,10 @@ class Assessment:
 def test_red2_a_review_needs_the_reviewers_audited_read(tmp_path: Path) -> None:
     # nobody read anything: the digest a review must match is public and keyless, so a
     # "review" can be made from the records themselves, by anyone, with any name on it
-    flagged = Assessment(SUBJECT, "A-1", "RISK-high-former-partner")
+    flagged = Red2Assessment(SUBJECT, "A-1", "RISK-high-former-partner")
     access = subject_access(
         ("assessments", lambda subject: iter([flagged])),
-        safety_review=[NeedsReview(Assessment)],
+        safety_review=[NeedsReview(Red2Assessment)],
     )
     forged = SafetyReview(
         by="staff-0009",
@@ -51,7 +51,7 @@ def test_red2_a_review_needs_the_reviewers_audited_read(tmp_path: Path) -> None:
             "staff-0009",
             [
                 (
-                    "Assessment",
+                    "Red2Assessment",
                     "A-1",
                     {
                         "client_id": SUBJECT,
@@ -67,10 +67,10 @@ def test_red2_a_review_needs_the_reviewers_audited_read(tmp_path: Path) -> None:
 
 
 def test_red2_a_review_is_decided_by_the_reviewer_who_read_it(tmp_path: Path) -> None:
-    flagged = Assessment(SUBJECT, "A-1", "RISK-high-former-partner")
+    flagged = Red2Assessment(SUBJECT, "A-1", "RISK-high-former-partner")
     access = subject_access(
         ("assessments", lambda subject: iter([flagged])),
-        safety_review=[NeedsReview(Assessment)],
+        safety_review=[NeedsReview(Red2Assessment)],
     )
     reviewer = Actor("staff-0009", "privacy-officer", RESTRICTED)
     sheet = access.review(REQUEST, reviewer=reviewer)
