@@ -190,8 +190,7 @@ def test_an_agreement_on_an_everyday_basis_names_the_principle_in_plain_words() 
     referrals = attrs.evolve(JOINT_REFERRALS, basis=AUTHORISED_BY_PERSON)
     text = notice(agreements=[referrals]).to_markdown()
     assert (
-        "**On what basis:** the authorisation of the person it is about (Privacy Act 2020, "
-        "IPP 10(1)(c) and IPP 11(1)(c))"
+        "**On what basis:** your authorisation (Privacy Act 2020, IPP 10(1)(c) and IPP 11(1)(c))"
     ) in text
 
 
@@ -1040,3 +1039,16 @@ def test_notice_build_reads_agreements_from_toml(
     capsys.readouterr()
     register = json.loads((out / "register.json").read_text(encoding="utf-8"))
     assert [a["id"] for a in register["agreements"]] == ["cli-referrals", "toml-referrals"]
+
+
+def test_the_persons_authorisation_reads_as_yours() -> None:
+    @purposeful.record(subject="client_id")
+    class AuthorisedReferral:
+        client_id: str
+        name: str = purposeful.field(
+            purposes={"service-delivery.referral": purposeful.AUTHORISED_BY_PERSON}
+        )
+
+    text = notice(records=[AuthorisedReferral], agreements=[]).to_markdown()
+    assert "your authorisation (Privacy Act 2020, IPP 10(1)(c) and IPP 11(1)(c))" in text
+    assert "the authorisation of the person it is about" not in text

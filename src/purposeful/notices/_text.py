@@ -45,6 +45,8 @@ def basis_text(basis: LawfulBasis, wording: NoticeWording) -> str:
     """A basis as the person reads it: "your consent", rather than "the person's consent"."""
     if basis.kind is BasisKind.CONSENT:
         return wording.say("your consent")
+    if basis.kind is BasisKind.AUTHORISED_BY_PERSON:
+        return wording.say("your authorisation (Privacy Act 2020, IPP 10(1)(c) and IPP 11(1)(c))")
     if basis.kind is BasisKind.STATUTE:
         return fill(wording.say("the law ({law})"), {"law": basis.describe()})
     return plain_description(basis)
