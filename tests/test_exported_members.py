@@ -277,6 +277,8 @@ PACKAGES = {
         "Disclosed",
         "Disclosure",
         "DisclosureEntry",
+        "ExceptionReliedOn",
+        "IPP3AException",
         "MemorySharingStore",
         "Party",
         "SQLiteSharingStore",

@@ -303,7 +303,7 @@ def test_information_collected_before_ipp_3a_is_recorded_as_an_exception(
         at=datetime(2026, 4, 1, tzinfo=UTC),
     )
     assert collected.status is CollectionStatus.EXCEPTION
-    assert "before IPP 3A" in (collected.how or "")
+    assert collected.how == "ipp3a:before-in-force"
     assert log.still_to_be_told() == []
 
 

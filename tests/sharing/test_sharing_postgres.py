@@ -29,6 +29,7 @@ from purposeful.errors import (
     StoreVersionError,
 )
 from purposeful.sharing import Collection, Disclosure
+from purposeful.sharing.ipp3a import IPP3AException
 from purposeful.sharing.values import new_id
 
 try:
@@ -220,7 +221,7 @@ def test_reopening_keeps_everything_exactly_as_written(postgres_schema: tuple[st
         told = store.record_told(made.id, correction, how="email ☃", at=T0 + DAY)
         pending = collect(store, law=None)
         excepted = store.mark_exception(
-            collect(store, at=T0 - DAY).id, exception="the person already knows", at=T0
+            collect(store, at=T0 - DAY).id, exception=IPP3AException.ALREADY_AWARE, at=T0
         )
     with PostgresSharingStore(dsn, schema=schema) as store:
         again = store.disclosures("C-1001")
@@ -249,7 +250,7 @@ def test_two_services_resolving_the_same_collections_leave_one_winner_each(
                 [
                     functools.partial(first.mark_told, collected.id, how="letter"),
                     functools.partial(
-                        second.mark_exception, collected.id, exception="already knows"
+                        second.mark_exception, collected.id, exception=IPP3AException.ALREADY_AWARE
                     ),
                 ]
             )

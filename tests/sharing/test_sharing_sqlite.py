@@ -31,6 +31,7 @@ from purposeful.errors import (
 from purposeful.sharing import (
     CollectionStatus,
 )
+from purposeful.sharing.ipp3a import IPP3AException
 from purposeful.sharing.sqlite import APPLICATION_ID, SQLiteSharingStore
 from purposeful.sharing.values import new_id
 
@@ -48,7 +49,9 @@ def test_reopening_the_file_gives_back_everything_equal(sqlite_path: Path) -> No
         correction = new_id()
         told = store.record_told(made.id, correction, how="email ☃", at=T0 + DAY)
         pending = collect(store)
-        excepted = store.mark_exception(collect(store, at=T0 - DAY).id, exception="knows")
+        excepted = store.mark_exception(
+            collect(store, at=T0 - DAY).id, exception=IPP3AException.ALREADY_AWARE
+        )
     with SQLiteSharingStore(sqlite_path, synchronous="NORMAL") as store:
         assert store.path == sqlite_path.absolute()
         assert store.disclosures(SUBJECT) == [made]
@@ -183,6 +186,7 @@ WORKER = """
 import sys
 
 from purposeful.errors import SharingStoreError
+from purposeful.sharing import IPP3AException
 from purposeful.sharing.sqlite import SQLiteSharingStore
 
 mode, path, *ids = sys.argv[1:]
@@ -194,7 +198,7 @@ with SQLiteSharingStore(path, timeout=20.0) as store:
             if mode == "told":
                 store.mark_told(ident, how="letter")
             else:
-                store.mark_exception(ident, exception="the person already knows")
+                store.mark_exception(ident, exception=IPP3AException.ALREADY_AWARE)
         except SharingStoreError:
             print("refused", ident, flush=True)
         else:

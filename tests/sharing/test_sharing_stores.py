@@ -52,6 +52,7 @@ from purposeful.sharing import (
     DisclosureEntry,
     MemorySharingStore,
 )
+from purposeful.sharing.ipp3a import ExceptionReliedOn, IPP3AException
 from purposeful.sharing.sqlite import SQLiteSharingStore
 from purposeful.sharing.values import new_id
 from purposeful.typing import DisclosureLog, DisclosureSource
@@ -289,9 +290,11 @@ def test_a_collection_is_to_tell_until_told(store: BaseSharingStore) -> None:
 
 def test_a_collection_can_be_resolved_by_an_exception(store: BaseSharingStore) -> None:
     collected = collect(store, law=None)
-    excepted = store.mark_exception(collected.id, exception="the person already knows", at=T0 + DAY)
+    excepted = store.mark_exception(
+        collected.id, exception=IPP3AException.ALREADY_AWARE, at=T0 + DAY
+    )
     assert excepted.status is CollectionStatus.EXCEPTION
-    assert excepted.how == "the person already knows"
+    assert excepted.how == "ipp3a:already-aware"
     assert excepted.law is None
     assert store.collections(SUBJECT) == [excepted]
     assert store.still_to_be_told() == []
@@ -319,10 +322,14 @@ def test_a_collection_is_resolved_once(store: BaseSharingStore, first: str) -> N
     if first == "told":
         resolved = store.mark_told(collected.id, how="letter", at=T0 + DAY)
     else:
-        resolved = store.mark_exception(collected.id, exception="already knows", at=T0 + DAY)
+        resolved = store.mark_exception(
+            collected.id, exception=IPP3AException.ALREADY_AWARE, at=T0 + DAY
+        )
     for again in (
         lambda: store.mark_told(collected.id, how="email", at=T0 + 2 * DAY),
-        lambda: store.mark_exception(collected.id, exception="prejudice", at=T0 + 2 * DAY),
+        lambda: store.mark_exception(
+            collected.id, exception=IPP3AException.PREJUDICES_PURPOSE, at=T0 + 2 * DAY
+        ),
     ):
         with pytest.raises(
             SharingStoreError,
@@ -339,7 +346,7 @@ def test_an_unknown_collection_is_refused_without_echoing_the_id(
     with pytest.raises(SharingStoreError, match=f"no collection has the id '{unknown}'"):
         store.mark_told(unknown, how="letter")
     with pytest.raises(SharingStoreError, match="no collection has the id given") as refused:
-        store.mark_exception(SUBJECT, exception="already knows")
+        store.mark_exception(SUBJECT, exception=IPP3AException.ALREADY_AWARE)
     assert SUBJECT not in str(refused.value)
 
 
@@ -359,7 +366,10 @@ def test_threads_resolving_one_collection_at_once_leave_one_winner(
         def resolve(n: int, ident: str = collected.id) -> Collection:
             if n % 2:
                 return store.mark_told(ident, how=f"letter {n}")
-            return store.mark_exception(ident, exception=f"exception {n}")
+            return store.mark_exception(
+                ident,
+                exception=ExceptionReliedOn(IPP3AException.ALREADY_AWARE, reference=f"FN-{n}"),
+            )
 
         assert sorted(race(6, resolve)) == ["refused"] * 5 + ["won"]
     assert store.still_to_be_told() == []
@@ -423,7 +433,9 @@ def test_naive_datetimes_are_refused_everywhere(store: BaseSharingStore) -> None
         lambda: store.record_told(made.id, new_id(), how="email", at=naive),
         lambda: collect(store, at=naive),
         lambda: store.mark_told(collected.id, how="letter", at=naive),
-        lambda: store.mark_exception(collected.id, exception="knows", at=naive),
+        lambda: store.mark_exception(
+            collected.id, exception=IPP3AException.ALREADY_AWARE, at=naive
+        ),
     ]
     for call in calls:
         with pytest.raises(ConfigurationError, match="pass an aware datetime"):
@@ -511,7 +523,8 @@ def test_malformed_arguments_are_refused_and_change_nothing(store: BaseSharingSt
         (lambda: store.record_told(made.id, correction, how=" "), "how= takes how the party"),
         (lambda: store.record_told(made.id, correction, how="a\x00b"), "how= holds a NUL"),
         (lambda: store.mark_told(collected.id, how=""), "how= takes how the person was told"),
-        (lambda: store.mark_exception(collected.id, exception=""), "exception= takes"),
+        (lambda: store.mark_exception(collected.id, exception=""), "not free text"),
+        (lambda: store.mark_exception(collected.id, exception="she knows"), "not free text"),
         (lambda: collect(store, source=""), "Collection.source must be non-empty text"),
         (lambda: collect(store, record_type="Referral of"), "Collection.record_type must be"),
         (lambda: store.still_to_be_told(""), "subject= takes"),
@@ -560,7 +573,7 @@ def test_a_closed_store_raises_store_closed_for_everything(store: BaseSharingSto
         lambda: store.still_to_be_told(SUBJECT),
         lambda: store.collections(SUBJECT),
         lambda: store.mark_told(collected.id, how="letter"),
-        lambda: store.mark_exception(collected.id, exception="knows"),
+        lambda: store.mark_exception(collected.id, exception=IPP3AException.ALREADY_AWARE),
         store.__enter__,
     ]
     for call in calls:
@@ -681,7 +694,8 @@ def test_no_message_or_repr_holds_a_subject_key_or_stored_text(
         texts.append(repr(collected))
         refused(lambda: store.mark_told(collected.id, how=how, at=T0 - DAY))
         refused(lambda: store.mark_told(collected.id, how=how + "\x00", at=T0))
-        excepted = store.mark_exception(collected.id, exception=exception, at=T0)
+        refused(lambda: store.mark_exception(collected.id, exception=exception, at=T0))
+        excepted = store.mark_exception(collected.id, exception=IPP3AException.NO_PREJUDICE, at=T0)
         texts.append(repr(excepted))
         texts.append(pretty(store.collections(subject)))
         refused(lambda: store.mark_told(collected.id, how=how))

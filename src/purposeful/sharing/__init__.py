@@ -21,6 +21,7 @@ repr.
 
 from .agreements import Party, SharingAgreement, load_agreements
 from .exchange import IPP_3A_IN_FORCE, Disclosed, disclose, receive
+from .ipp3a import ExceptionReliedOn, IPP3AException
 from .memory import MemorySharingStore
 from .sqlite import SQLiteSharingStore
 from .store import BaseSharingStore
@@ -35,6 +36,8 @@ __all__ = [
     "Disclosed",
     "Disclosure",
     "DisclosureEntry",
+    "ExceptionReliedOn",
+    "IPP3AException",
     "MemorySharingStore",
     "Party",
     "SQLiteSharingStore",

@@ -45,6 +45,7 @@ from ..purposes import Purpose
 from ..records import record_policy
 from ..scope import current_scope, use
 from .agreements import Party, SharingAgreement
+from .ipp3a import IPP3AException
 from .store import BaseSharingStore
 from .values import Collection, Disclosure, new_id
 
@@ -304,7 +305,7 @@ def receive(
         purpose=purpose_id,
         law=law,
         at=at,
-        exception="collected before IPP 3A came into force (1 May 2026)" if before else None,
+        exception=IPP3AException.BEFORE_IN_FORCE if before else None,
     )
 
 

@@ -38,6 +38,7 @@ from .._shared.checks import is_text, storable, utc_moment
 from .._shared.store import ClosableStore
 from ..corrections.values import Correction, CorrectionStatus
 from ..errors import ConfigurationError, SharingStoreError
+from .ipp3a import ExceptionReliedOn, IPP3AException, exception_text
 from .values import (
     Collection,
     CollectionStatus,
@@ -282,7 +283,7 @@ class BaseSharingStore(ClosableStore):
         purpose: str,
         law: str | None = None,
         at: datetime | None = None,
-        exception: str | None = None,
+        exception: ExceptionReliedOn | IPP3AException | str | None = None,
     ) -> Collection:
         """Record that information about *subject* was collected from *source*: the person
         is now on the list of people still to be told (IPP 3A), unless *exception* says why
@@ -295,13 +296,16 @@ class BaseSharingStore(ClosableStore):
             purpose: the purpose id it was collected for.
             law: any law that authorises or requires the collection, in words.
             at: when it was collected (aware); default now.
-            exception: the exception relied on, if the person need not be told.
+            exception: the IPP 3A exception relied on, if the person need not be told (as
+                `mark_exception` takes it).
 
         Raises:
+            UnknownIPP3AException: an exception given as free text.
             ConfigurationError: an argument that is not as described.
         """
         self._check_open()
         when = _when(at)
+        how = exception_text(exception) if exception is not None else None
         collection = Collection(
             id=new_id(),
             subject=subject,
@@ -313,12 +317,12 @@ class BaseSharingStore(ClosableStore):
             law=law,
             status=CollectionStatus.TO_TELL,
         )
-        if exception is not None:
+        if how is not None:
             collection = attrs.evolve(
                 collection,
                 status=CollectionStatus.EXCEPTION,
                 resolved_at=when,
-                how=_words(exception, "exception", "the exception relied on"),
+                how=how,
             )
         self._append_collection(collection)
         return collection
@@ -356,20 +360,21 @@ class BaseSharingStore(ClosableStore):
         )
 
     def mark_exception(
-        self, collection_id: str, *, exception: str, at: datetime | None = None
+        self,
+        collection_id: str,
+        *,
+        exception: ExceptionReliedOn | IPP3AException | str,
+        at: datetime | None = None,
     ) -> Collection:
         """Record that the person will not be told of collection *collection_id*, and the
-        IPP 3A exception relied on (``"the person already knows"``).
+        IPP 3A exception relied on: an `IPP3AException` (``IPP3AException.ALREADY_AWARE``),
+        or an `ExceptionReliedOn` with a reference to where the reasons are kept.
 
         Raises:
+            UnknownIPP3AException: free text, or anything but one of those values.
             SharingStoreError, ConfigurationError: as for `mark_told`.
         """
-        return self._mark(
-            collection_id,
-            CollectionStatus.EXCEPTION,
-            _words(exception, "exception", "the exception relied on"),
-            at,
-        )
+        return self._mark(collection_id, CollectionStatus.EXCEPTION, exception_text(exception), at)
 
     # --- helpers ---
 
