@@ -96,6 +96,16 @@ def test_only_covered_fields_the_purpose_allows_go_and_the_disclosure_is_logged(
     assert entry.agreement == "Housing referrals"
 
 
+def test_a_disclosure_carries_our_reference_and_the_records_key_for_the_partners_reply(
+    log: MemorySharingStore,
+) -> None:
+    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert (sent.reference, sent.record_key) == (sent.disclosure.id, "R-1")
+    # the partner replies quoting the reference: the log finds what was sent, and to whom
+    [replied_about] = [d for d in log.disclosures(SUBJECT) if d.id == sent.reference]
+    assert (replied_about.recipient, replied_about.record_key) == ("Kāinga Ora", "R-1")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason", "words"),
     [

@@ -81,6 +81,19 @@ class Disclosed(Mapping[str, Any]):
         self.statements = statements
         self.left_out = left_out
 
+    @property
+    def reference(self) -> str:
+        """Our reference for this disclosure (its log entry's id): send it, with
+        `record_key`, along with what was handed over, so the partner can quote both when
+        it replies about the referral it received; ``log.disclosures(subject)`` holds the
+        entry with that id."""
+        return self.disclosure.id
+
+    @property
+    def record_key(self) -> str:
+        """The key of the record handed over, as our records and the log name it."""
+        return self.disclosure.record_key
+
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
 
