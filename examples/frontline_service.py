@@ -42,6 +42,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import attrs
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
@@ -66,8 +67,12 @@ from purposeful.access import (
     AccessRequest,
     AgencyDetails,
     Check,
+    Extension,
+    ExtensionGround,
     Requester,
+    ResponseClock,
     SubjectAccess,
+    TimeLimit,
     Wording,
     verify_bundle,
 )
@@ -362,6 +367,14 @@ def answer_access_request(
         f"Request {request.request_id} received 10 December 2026: transfer by "
         f"{request.transfer_due:%d %B %Y}, answer by {request.due:%d %B %Y}."
     )
+    # s 48: the agency must consult the family's iwi provider first, so it extends the limit
+    # for its decision, with notice to her within 20 working days of receipt
+    consulting = Extension(
+        TimeLimit.DECISION, ExtensionGround.CONSULTATIONS, 10, notice_sent=date(2026, 12, 17)
+    )
+    extended = attrs.evolve(request, extensions=[consulting])
+    print(f"Extended under s 48(1)(b): answer by {extended.due:%d %B %Y}. The notice begins:")
+    print("  " + extended.clock.notice(consulting).split(". ")[1] + ".")
     asked = corrections.request_correction(
         "C-1001",
         CLIENTS["C-1001"],
@@ -379,6 +392,13 @@ def answer_access_request(
         "Correction to Client.diagnosis:",
         corrections.get(asked.id).status.value,
         "with her statement of correction attached.",
+    )
+    # a correction request runs its own clock (ss 62, 63) and records the decision (s 64)
+    decided = corrections.get(asked.id)
+    clock = ResponseClock.for_correction(decided)
+    print(
+        f"Its clock: decision due by {clock.due:%d %B %Y} (s 63); corrected: "
+        f"{decided.decision.corrected}, statement attached: {decided.decision.statement_attached}"
     )
     bundle = folder / "SAR-2026-0042.zip"
     signing_key = load_signing_key(keys.signing_key)

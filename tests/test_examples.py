@@ -49,6 +49,9 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "is not a party to it" in referral
     access = out.split("== 10.")[1].split("== 11.")[0]
     assert "transfer by 24 December 2026, answer by 29 January 2027" in access
+    assert "Extended under s 48(1)(b): answer by 15 February 2027." in access
+    assert "Under section 48 of the Privacy Act 2020, we have extended" in access
+    assert "(s 63); corrected: False, statement attached: True" in access
     assert "Correction to Client.diagnosis: declined" in access
     assert "Bundle: 2 CaseNote, 1 Client; 2 values withheld" in access
     assert "withheld.json says why, never what: True / reporter's name in the bundle: False" in (
