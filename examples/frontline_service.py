@@ -92,6 +92,7 @@ from purposeful.corrections import SQLiteCorrectionStore
 from purposeful.insights import crosstab
 from purposeful.notices import build_notice
 from purposeful.sharing import Party, SharingAgreement, SQLiteSharingStore
+from purposeful.supply import Mandatory, Voluntary
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
 
 DELIVERY = ServiceAgreement("Service delivery agreement")
@@ -106,10 +107,12 @@ class Client:
     name: str = purposeful.field(
         purposes={"service-delivery": DELIVERY, "service-delivery.referral": CONSENT},
         category="identity",
+        supply=Mandatory("Without it we cannot give you the service."),  # IPP 3(1)
     )
     iwi: str = purposeful.field(
         purposes={"service-delivery": DELIVERY, "funder-reporting": FUNDING},
         category="ethnicity.iwi-affiliation",
+        supply=Voluntary("It makes no difference to the help you get."),
     )
     diagnosis: str = purposeful.field(
         purposes={
@@ -323,6 +326,8 @@ def publish_the_notice(folder: Path) -> None:
         print(f"  {kind:<9} {path.name}")
     lines = written["markdown"].read_text(encoding="utf-8").splitlines()
     print("\n".join(lines[:6]))
+    # IPP 3(1): whether each item must be given, and what happens if it is not
+    print(next(line for line in lines if "Without it we cannot give you the service" in line))
 
 
 def answer_access_request(
@@ -467,6 +472,18 @@ def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
     except purposeful.PurposeViolation as refusal:
         print("Refused:", refusal.decision.explain())
         print("Reason codes:", ", ".join(refusal.decision.reason_codes))
+
+    # care and protection rests on the Oranga Tamariki Act 1989 s 66C: only a child welfare
+    # and protection agency may rely on it, with its belief on reasonable grounds recorded
+    try:
+        with purposeful.use("care-and-protection", actor=caseworker):
+            print(aroha.diagnosis)
+    except purposeful.PurposeViolation as refusal:
+        print("Under s 66C, refused:", ", ".join(refusal.decision.reason_codes))
+    purposeful.configure(agency_kinds=["child-welfare-and-protection"])
+    with purposeful.use("care-and-protection", actor=caseworker, justification="OT-2026-0117"):
+        print("With the belief recorded (OT-2026-0117), s 66C allows:", aroha.diagnosis)
+    purposeful.configure(agency_kinds=[])
 
     heading("3. A legacy export, run in monitor mode while the team adopts purposeful")
     purposeful.configure(record_modes={Client: Mode.MONITOR})

@@ -25,11 +25,14 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "not for funder reporting." in out
     assert "would-deny  Client.diagnosis [no-scope]" in out
     assert "Withheld diagnosis:" in out
+    assert "Under s 66C, refused: not-entitled-to-basis, justification-missing" in out
+    assert "- **Name:** You have to give us this. Without it we cannot give you the service." in out
+    assert "With the belief recorded (OT-2026-0117), s 66C allows" in out
     assert "Wellbeing score for the outcomes study: 8" in out
     assert "consent was withdrawn (for research)" in out
     assert "Consent history: ['given', 'withdrawn']" in out
     assert "[span purposeful.use] purpose=funder-reporting role=funder-reporting-job" in out
-    assert "audit.jsonl: ok: 7 lines verified" in out  # the legacy export: one line
+    assert "audit.jsonl: ok: 9 lines verified" in out  # the legacy export: one line
     assert "tampered.jsonl:3: edited:" in out
     answer = out.split("== 8.")[1].split("== 9.")[0]
     assert "Who read the person with pseudonym" in answer
