@@ -61,6 +61,7 @@ from purposeful import (
     Mode,
     ScopeReport,
     ServiceAgreement,
+    Statute,
     cli,
 )
 from purposeful.access import (
@@ -69,6 +70,7 @@ from purposeful.access import (
     Check,
     Extension,
     ExtensionGround,
+    NeedsReview,
     Requester,
     ResponseClock,
     SubjectAccess,
@@ -146,7 +148,11 @@ class CaseNote:
     )
     # Who reported a concern is someone else's information: never given to the client.
     reported_by: str | None = purposeful.field(
-        purposes={"care-and-protection": ORANGA_TAMARIKI_ACT_S66C},
+        purposes={
+            "care-and-protection": ORANGA_TAMARIKI_ACT_S66C,
+            # read before a bundle is released, to check it is safe to (Privacy Act s 57)
+            "access.safety-review": Statute("Privacy Act 2020", "57"),
+        },
         sensitivity=SENSITIVE,
         withhold=ANOTHER_PERSONS_AFFAIRS,
         default=None,
@@ -347,6 +353,8 @@ def answer_access_request(
         ledgers=[ledger],
         pseudonym_keys=load_pseudonym_key(keys.pseudonym_key),
         wording=Wording(record_labels={"Client": "Your client record", "CaseNote": "Case notes"}),
+        # who reported a concern waits for a named reviewer before any bundle goes out
+        safety_review=[NeedsReview(CaseNote, "reported_by")],
     )
 
     @access.source("clients")
@@ -407,6 +415,14 @@ def answer_access_request(
     )
     bundle = folder / "SAR-2026-0042.zip"
     signing_key = load_signing_key(keys.signing_key)
+    try:
+        access.build(request, bundle, signing_key=signing_key)
+    except purposeful.errors.ReviewPending as waiting:
+        print("Before release, a safety review of:", ", ".join(waiting.marked))
+    reviewer = Actor("staff-09", "privacy-officer", SENSITIVE)
+    sheet = access.review(request, reviewer=reviewer)  # read under access.safety-review
+    request = attrs.evolve(request, review=sheet.decide())  # the name stays withheld (s 53(b))
+    print(f"Reviewed by {reviewer.id}: {len(sheet.items)} item; the bundle may go out.")
     info = access.build(request, bundle, signing_key=signing_key)
     corrections.close()
     print(

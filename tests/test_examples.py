@@ -55,6 +55,8 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Extended under s 48(1)(b): answer by 15 February 2027." in access
     assert "Under section 48 of the Privacy Act 2020, we have extended" in access
     assert "(s 63); corrected: False, statement attached: True" in access
+    assert "Before release, a safety review of: CaseNote.reported_by" in access
+    assert "Reviewed by staff-09: 1 item; the bundle may go out." in access
     assert "Correction to Client.diagnosis: declined" in access
     assert "Bundle: 2 CaseNote, 1 Client; 2 values withheld" in access
     assert "withheld.json says why, never what: True / reporter's name in the bundle: False" in (
