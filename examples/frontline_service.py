@@ -71,6 +71,7 @@ from purposeful.access import (
     Extension,
     ExtensionGround,
     NeedsReview,
+    NeitherConfirmNorDeny,
     Requester,
     ResponseClock,
     SubjectAccess,
@@ -92,10 +93,15 @@ from purposeful.consent import ConsentMethod, Relationship, Representative
 from purposeful.consent.sqlite import SQLiteConsentStore
 from purposeful.corrections import SQLiteCorrectionStore
 from purposeful.insights import crosstab
-from purposeful.notices import build_notice
+from purposeful.notices import (
+    IPP3AException,
+    build_notice,
+    exception_relied_on,
+    record_exception,
+)
 from purposeful.sharing import Party, SharingAgreement, SQLiteSharingStore
 from purposeful.supply import Mandatory, Voluntary
-from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
+from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS, MAINTENANCE_OF_THE_LAW
 
 DELIVERY = ServiceAgreement("Service delivery agreement")
 FUNDING = ServiceAgreement("Funding agreement")
@@ -292,6 +298,19 @@ def refer_to_housing_partner() -> None:
         f"Logged: {sent.disclosure.agreement} / {sent.disclosure.purpose} / "
         f"{', '.join(sent.disclosure.fields)}"
     )
+    # sent with the referral, so Kāinga Ora can quote them when it replies about it
+    print(f"Our reference for it: {len(sent.reference)} hex digits; record key {sent.record_key}")
+    # a referral back in: Manaia's record, from Kāinga Ora. He already knows (he brought it
+    # himself), so IPP 3A's exception is recorded as a value, with the file note's id
+    log = purposeful.get_configuration().disclosure_log
+    assert log is not None
+    collected = purposeful.receive(
+        CLIENTS["C-1002"], source="Kāinga Ora", purpose="service-delivery.referral"
+    )
+    resolved = record_exception(
+        log, collected.id, IPP3AException.ALREADY_AWARE, reference="FN-2291"
+    )
+    print("Received; not told because:", exception_relied_on(resolved).describe())
     try:
         purposeful.disclose(
             CLIENTS["C-1001"], to="Oranga Tamariki", under=HOUSING, actor=caseworker
@@ -423,7 +442,12 @@ def answer_access_request(
     sheet = access.review(request, reviewer=reviewer)  # read under access.safety-review
     request = attrs.evolve(request, review=sheet.decide())  # the name stays withheld (s 53(b))
     print(f"Reviewed by {reviewer.id}: {len(sheet.items)} item; the bundle may go out.")
-    info = access.build(request, bundle, signing_key=signing_key)
+    # whether the police have asked about her is neither confirmed nor denied (s 47): the
+    # bundle reads the same whether or not such a note exists
+    police = NeitherConfirmNorDeny(
+        CaseNote, MAINTENANCE_OF_THE_LAW, "whether the police have asked us about you", key="P-1"
+    )
+    info = access.build(request, bundle, signing_key=signing_key, answers=[police])
     corrections.close()
     print(
         f"Bundle: {', '.join(f'{count} {kind}' for kind, count in info.records.items())}; "
@@ -444,6 +468,10 @@ def answer_access_request(
     )
     print(
         "Her statement travels with the field:", "I was grieving my father" in everything.decode()
+    )
+    print(
+        "Neither confirmed nor denied, on her page:",
+        "whether the police have asked us about you" in everything.decode(),
     )
     print("CaseNote.csv, row 2:", notes_csv.splitlines()[2])
     # who looked at her information: her own fields only, never her son's read beside them

@@ -50,6 +50,8 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Logged: housing-referrals / service-delivery.referral / name, iwi" in referral
     assert "Refused: cannot disclose Client to 'Oranga Tamariki'" in referral
     assert "is not a party to it" in referral
+    assert "Our reference for it: 32 hex digits" in referral
+    assert "not told because: the person is already aware of the collection" in referral
     access = out.split("== 10.")[1].split("== 11.")[0]
     assert "transfer by 24 December 2026, answer by 29 January 2027" in access
     assert "Extended under s 48(1)(b): answer by 15 February 2027." in access
@@ -57,6 +59,7 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "(s 63); corrected: False, statement attached: True" in access
     assert "Before release, a safety review of: CaseNote.reported_by" in access
     assert "Reviewed by staff-09: 1 item; the bundle may go out." in access
+    assert "Neither confirmed nor denied, on her page: True" in access
     assert "Correction to Client.diagnosis: declined" in access
     assert "Bundle: 2 CaseNote, 1 Client; 2 values withheld" in access
     assert "withheld.json says why, never what: True / reporter's name in the bundle: False" in (
