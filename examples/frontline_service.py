@@ -57,6 +57,7 @@ from purposeful import (
     IN_CONFIDENCE,
     ORANGA_TAMARIKI_ACT_S66C,
     SENSITIVE,
+    SERIOUS_THREAT,
     Actor,
     Mode,
     ScopeReport,
@@ -528,6 +529,7 @@ def run(consent: SQLiteConsentStore, sink: CollectingSink) -> None:
     with purposeful.use("care-and-protection", actor=caseworker, justification="OT-2026-0117"):
         print("With the belief recorded (OT-2026-0117), s 66C allows:", aroha.diagnosis)
     purposeful.configure(agency_kinds=[])
+    print("Serious threat needs its belief recorded too:", SERIOUS_THREAT.describe()[:72] + "…")
 
     heading("3. A legacy export, run in monitor mode while the team adopts purposeful")
     purposeful.configure(record_modes={Client: Mode.MONITOR})

@@ -28,6 +28,7 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Under s 66C, refused: not-entitled-to-basis, justification-missing" in out
     assert "- **Name:** You have to give us this. Without it we cannot give you the service." in out
     assert "With the belief recorded (OT-2026-0117), s 66C allows" in out
+    assert "Serious threat needs its belief recorded too: a belief on reasonable grounds" in out
     assert "Wellbeing score for the outcomes study: 8" in out
     assert "consent was withdrawn (for research)" in out
     assert "Consent history: ['given', 'withdrawn']" in out
