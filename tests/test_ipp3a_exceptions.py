@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -144,7 +145,14 @@ def test_before_in_force_is_refused_for_a_collection_after_1_may_2026(
 
 
 def test_an_exception_recorded_as_free_text_is_refused_when_read(log: MemorySharingStore) -> None:
-    legacy = log.mark_exception(collected(log), exception=FREE_TEXT, at=AFTER)
+    ident = collected(log)
+    with pytest.raises(UnknownIPP3AException, match="not free text"):  # the store refuses it
+        log.mark_exception(ident, exception=FREE_TEXT, at=AFTER)
+    # as an older version stored it
+    [pending] = [c for c in log.still_to_be_told() if c.id == ident]
+    legacy = attrs.evolve(
+        pending, status=CollectionStatus.EXCEPTION, resolved_at=AFTER, how=FREE_TEXT
+    )
     with pytest.raises(UnknownIPP3AException, match="free text") as raised:
         exception_relied_on(legacy)
     assert "Aroha" not in str(raised.value)
