@@ -1,20 +1,10 @@
-"""IPP 3A exceptions as values: which one an agency relied on when it did not tell a person
-about information collected from someone else.
+"""Recording and reading back the IPP 3A exception an agency relied on for a collection.
 
-IPP 3A of the Privacy Act 2020 (s 22; inserted by the Privacy Amendment Act 2025, for
-information collected on or after 1 May 2026) sets out when the agency need not make the
-person aware of a collection: the person is already aware; the information is publicly
-available; not telling would not prejudice the person's interests; telling would prejudice
-the maintenance of the law or court proceedings; telling would prejudice the purpose of the
-collection; or telling is not reasonably practicable. An agent holding information for
-another agency (s 11) is not collecting it. The law asks the agency to record which one
-applied, so it is recorded as one of these values, never as free text, with an optional
-*reference* (a file note's id) to where the agency keeps its reasons.
-
-The values themselves live with the sharing store, which keeps the exception relied on as
-text (`Collection.how`) in one canonical form (`purposeful.sharing.ipp3a`); this module
-records one (`record_exception`, which checks it against the collection's date) and reads it
-back (`exception_relied_on`). Deciding that an exception applies stays with the agency.
+The exceptions themselves, and the one text the sharing store keeps for each, are values of
+`purposeful.sharing.ipp3a` (`IPP3AException`, `ExceptionReliedOn`), which cite the law. This
+module records one (`record_exception`, which checks it against the collection's date) and
+reads it back (`exception_relied_on`). Deciding that an exception applies stays with the
+agency.
 
 What this module must not do: put the text a caller stored, or gave, in an error message
 (it may hold personal information); guess which exception free text meant.
