@@ -104,12 +104,17 @@ def test_the_compiled_guard_checks_what_it_is_built_from() -> None:
 
     policy = Case.__purposeful_record__.fields["diagnosis"]  # type: ignore[attr-defined]
     slow = vars(Case)["diagnosis"].fget
+    rest = (Case, _guard.FREE, _guard.slot_of(Case, "client_id"))
     with pytest.raises(TypeError, match="ContextVar"):
-        Guard(policy, object(), slow, _guard.READ_IT, None, "diagnosis", None)
+        Guard(policy, object(), slow, _guard.READ_IT, None, "diagnosis", None, *rest)
     with pytest.raises(TypeError, match="callable"):
-        Guard(policy, _guard.fast_var, 1, _guard.READ_IT, None, "diagnosis", None)
+        Guard(policy, _guard.fast_var, 1, _guard.READ_IT, None, "diagnosis", None, *rest)
     with pytest.raises(TypeError, match="member descriptor"):
-        Guard(policy, _guard.fast_var, slow, _guard.READ_IT, object(), "diagnosis", None)
+        Guard(policy, _guard.fast_var, slow, _guard.READ_IT, object(), "diagnosis", None, *rest)
+    with pytest.raises(TypeError, match="a class"):
+        Guard(policy, _guard.fast_var, slow, _guard.READ_IT, None, "diagnosis", None, 1, *rest[1:])
+    with pytest.raises(TypeError, match="subject must be"):
+        Guard(policy, _guard.fast_var, slow, _guard.READ_IT, None, "diagnosis", None, *rest[:2], 1)
 
 
 @requires_compiled
@@ -129,6 +134,9 @@ def test_a_slot_read_through_another_class_is_the_descriptors_type_error() -> No
         member,
         "diagnosis",
         None,
+        Case,
+        _guard.FREE,
+        _guard.slot_of(Case, "client_id"),
     )
     assert guard(case()) == "generalised anxiety"
     with pytest.raises(TypeError, match="descriptor"):
@@ -349,11 +357,19 @@ def _run(
 
 
 def _fast_state(records: list[object]) -> Any:
-    """This context's hot-path state, by field name and record index: (fields read for the
-    last record's person, which record that is, fields the getter may note for it)."""
-    seen, last, inline = _guard.fast_var.get()
+    """This context's hot-path state, by field name and record index: (fields read of the
+    last record, which record that is, fields the getter may note for it, and the notes:
+    free, none, or how many records are noted and the room for more)."""
+    seen, last, inline, notes = _guard.fast_var.get()
     which = next((n for n, record in enumerate(records) if record is last), None)
-    return sorted(p.name for p in seen), which, sorted(p.name for p in inline)  # type: ignore[attr-defined]
+    book = (
+        "free"
+        if notes is _guard.FREE
+        else None
+        if notes is None
+        else (len(notes), notes.room, [sorted(p.name for p in f) for _, f in notes])  # type: ignore[attr-defined]
+    )
+    return sorted(p.name for p in seen), which, sorted(p.name for p in inline), book  # type: ignore[attr-defined]
 
 
 def _read(kind: str, record: object, field: str) -> Any:

@@ -143,9 +143,10 @@ def test_super_field_of_a_subclass_is_decided_even_after_the_persons_base_record
 
 
 def _two_threads_meet_a_new_person() -> tuple[list[Any], list[object]]:
-    """Threads A and B share a scope (carry_scope). A is paused just before it makes the
-    set of fields read for person C-1; B reads another record of C-1 meanwhile; then A goes
-    on and replaces B's set. After the scope closes, B reads its record again."""
+    """Threads A and B share a scope (carry_scope). A is paused just before it notes its
+    record of person C-1 (once: before it made the person's set, which B's could replace);
+    B reads another record of C-1 meanwhile; then A goes on. After the scope closes, B reads
+    its record again."""
     sink = RecordingSink()
     purposeful.configure(sinks=[sink], pseudonymise=KEY.pseudonym)
     a_paused, b_done, closed = threading.Event(), threading.Event(), threading.Event()
@@ -156,7 +157,7 @@ def _two_threads_meet_a_new_person() -> tuple[list[Any], list[object]]:
         sys.settrace(
             pause_at(
                 in_scope_module,
-                "by_subject.setdefault(subject, set())",
+                "notes.append((policy.record._subject_raw(obj), seen))",
                 lambda: (a_paused.set(), b_done.wait(WAIT)),
             )
         )

@@ -85,7 +85,11 @@ def _a_read_races_the_forgetting() -> tuple[list[Any], list[object], list[str]]:
             )
             return trace if inside else None
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
-        if event == "line" and "if policy not in seen:" in line and not paused.is_set():
+        if (
+            event == "line"
+            and "notes.append((policy.record._subject_raw(obj), seen))" in line
+            and not paused.is_set()
+        ):
             paused.set()
             forgotten.wait(WAIT)
         return trace

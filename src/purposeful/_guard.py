@@ -25,22 +25,37 @@ never formats, emits or stores a report.
 The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 9× a plain
 slotted attrs read on CPython 3.11), is the generated getter::
 
-    seen, last, inline = _fast()             # one context-variable get
+    seen, last, inline, notes = _fast()      # one context-variable get
     if last is obj:                          # the record read last
-        if _policy in seen:                  # already read for this person in this scope
+        if _policy in seen:                  # already read for it in this scope
             return obj.<storage>             # a specialised slot load
         if _policy in inline:                # decided for the class: note it here
             seen.add(_policy)
             if inline:                       # not emptied meanwhile by a close or a part
                 return obj.<storage>
+    elif _policy in inline and type(obj) is _cls:   # another record of the class
+        if notes is FREE:                    # the scope's report goes nowhere
+            return obj.<storage>
+        if notes is not None and len(notes) < notes.room:
+            seen = {_policy}                 # note (subject, fields) for the report
+            notes.append((obj.<subject>, seen))
+            _fast_set((seen, obj, inline, notes))
+            if inline:
+                return obj.<storage>
     value = _slow(_policy, obj)              # decided (and noted) there, or refused
-    if value is not _read_it:                # a value the slow path read itself
+    if value is not _read_it:
         return value
     return obj.<storage>
 
-So the audit trail can say which fields of which person's records a scope read: the first
-read of a field for a person is noted, inline when the field is already decided for the
-record's class (one C call), else on the slow path; later reads are the first test alone.
+So the audit trail can say which fields of which person's records a scope read: a field
+decided for the record's class (no consent needed: *inline*) is decided once per scope,
+and each record read is noted once, in the scope's `Notes`, as its subject and the set of
+its fields read, which the scope groups by person when it reports (`Scope._gather`); a
+field that needs consent, and a class's first read, take the slow path, which decides and
+notes per person. Later reads of the record are the first test alone. A scope whose
+report goes nowhere (no sink) notes nothing (`FREE`). The notes are bounded
+(`Notes.room`): a getter that finds no room takes the slow path, which groups them and
+sends a part if one is due.
 
 When the extension is built (``_speedups.c``; `COMPILED`), the getter is that same hot path
 in C, calling a generated Python trampoline for the slow path so that ``read_slow`` still
@@ -59,7 +74,6 @@ from __future__ import annotations
 
 import linecache
 import os
-import re
 import secrets
 import sys
 import types
@@ -91,8 +105,10 @@ COMPILED = _CompiledGuard is not None
 
 __all__ = [
     "COMPILED",
+    "FREE",
     "NO_FAST",
     "STORAGE_PREFIX",
+    "Notes",
     "add_context_driver",
     "effective_scope",
     "exempt",
@@ -105,7 +121,6 @@ __all__ = [
     "protect",
     "read_slow",
     "refusal_behind",
-    "scrubbed",
     "validates_on_init",
     "within",
 ]
@@ -113,18 +128,38 @@ __all__ = [
 #: The scope opened last in this context (possibly one that does not cover the code
 #: running now: see `effective_scope`).
 scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
-#: What the hot path reads: (the fields the scope read for the person whose record was read
-#: last in this context, that record, the fields the getter may note for it by itself). A
-#: read is fast only for that record; the first read of another record takes the slow path
-#: once, which makes it the last (see `Scope.read`).
-FastState = tuple[set[object] | frozenset[object], object, set[object] | frozenset[object]]
+
+
+class Notes(list[tuple[object, set[object]]]):
+    """A scope's notes of the records its getters read fast: (the record's raw subject, the
+    set of its fields read), in the order met. ``room`` is how many it may hold before a
+    getter must take the slow path (`Scope.read` sets it, so that the reads noted, each
+    at most the class's inline set, stay within ``flush_reads``)."""
+
+    __slots__ = ("room",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.room = 0
+
+
+#: The notes of a scope whose report goes nowhere: its getters read any record of a class
+#: whose field is decided for the class without noting it.
+FREE = Notes()
+#: What the hot path reads: (the fields the scope read of the record read last in this
+#: context, that record, the fields decided for its class that the getter may note by
+#: itself, and where the getter notes a record of that class it meets next: the scope's
+#: `Notes`, `FREE`, or None for "take the slow path"). See `Scope.read`.
+FastState = tuple[
+    set[object] | frozenset[object], object, set[object] | frozenset[object], Notes | None
+]
 fast_var: ContextVar[FastState] = ContextVar(
-    "purposeful.fast", default=(frozenset(), None, frozenset())
+    "purposeful.fast", default=(frozenset(), None, frozenset(), None)
 )
 #: The hot path's one context-variable get.
 fast_state = fast_var.get
 #: The fast state of a context where nothing may be read fast.
-NO_FAST: FastState = (frozenset(), None, frozenset())
+NO_FAST: FastState = (frozenset(), None, frozenset(), None)
 
 #: What the slow path returns for "allowed: read the value yourself": the getter's own
 #: storage read is a specialised load, where the slow path would call a descriptor.
@@ -446,16 +481,16 @@ def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
     return found
 
 
-def _getter_source(name: str, read: list[str]) -> str:
+def _getter_source(name: str, read: list[str], subject: str = "_subject(obj)") -> str:
     """The guard's source for one field. *read* is the statement(s) that return the stored
-    value."""
+    value; *subject* the expression of the record's raw subject."""
     # the names below are the globals of the namespace it is made in, one per field: never
     # parameters, which a caller could pass (fget(record, _policy=another_field's))
     lines = [f"def {name}(obj, /):"]
     # the hot path proper: one get (unpacked: a specialised tuple unpack is cheaper than
     # subscripts), an identity test (the record read last) and one membership test (the
-    # field already read for this person in this scope); then the inline note
-    lines += ["    seen, last, inline = _fast()", "    if last is obj:"]
+    # field already read for this record in this scope); then the inline note
+    lines += ["    seen, last, inline, notes = _fast()", "    if last is obj:"]
     lines += ["        if _policy in seen:"]
     lines += [f"            {line}" for line in read]
     # inline: noted, then read only if the inline set is still not empty; a close (or a
@@ -467,10 +502,37 @@ def _getter_source(name: str, read: list[str]) -> str:
         "            if inline:",
     ]
     lines += [f"                {line}" for line in read]
+    # another record of the class whose field is decided for the class: read freely when
+    # the report goes nowhere, else noted (its subject, never held in a local: a traceback's
+    # frames must not show it) with the same emptied-inline test after the note
+    lines += ["    elif _policy in inline and type(obj) is _cls:", "        if notes is _free:"]
+    lines += [f"            {line}" for line in read]
+    lines += [
+        "        if notes is not None and len(notes) < notes.room:",
+        "            seen = {_policy}",
+        f"            notes.append(({subject}, seen))",
+        "            _fast_set((seen, obj, inline, notes))",
+        "            if inline:",
+    ]
+    lines += [f"                {line}" for line in read]
     lines += ["    value = _slow(_policy, obj)", "    if value is not _read_it:"]
     lines += ["        return value"]
     lines += [f"    {line}" for line in read]
     return "\n".join(lines) + "\n"
+
+
+def getter_namespace(policy: FieldPolicy) -> dict[str, Any]:
+    """The globals a generated getter of *policy*'s field reads (`_getter_source`)."""
+    return {
+        "_policy": policy,
+        "_slow": read_slow,
+        "_read_it": READ_IT,
+        "_fast": fast_state,
+        "_fast_set": fast_var.set,
+        "_free": FREE,
+        "_cls": policy.record.cls,
+        "_subject": policy.record._subject_raw,
+    }
 
 
 def _compile(source: str, filename: str, namespace: dict[str, Any]) -> None:
@@ -540,16 +602,34 @@ def install_getter(
     if store is not None:
         setter = store
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
-    namespace: dict[str, Any] = {"_policy": policy, "_slow": read_slow, "_missing": missing}
+    namespace = getter_namespace(policy) | {"_missing": missing}
+    # a slotted record's subject is read from its slot by a name made for this process, as
+    # the field's value is (a specialised load); else through the kind's reader
+    subject_member = slot_of(cls, policy.record.subject) if member is not None else None
+    subject = "_subject(obj)"
+    if subject_member is not None:
+        subject_storage = f"{STORAGE_PREFIX}{policy.record.subject}"
+        type.__setattr__(cls, subject_storage, subject_member)
+        subject = f"obj.{subject_storage}"
     getter: Any
     if _CompiledGuard is not None and compiled:
         # the C getter answers what the hot path can; the rest goes through this trampoline,
         # whose frame stands where the Python getter's would for read_slow's _getframe(2)
         _compile(_trampoline_source(name), filename, namespace)
-        getter = _CompiledGuard(policy, fast_var, namespace[name], READ_IT, member, name, missing)
+        getter = _CompiledGuard(
+            policy,
+            fast_var,
+            namespace[name],
+            READ_IT,
+            member,
+            name,
+            missing,
+            policy.record.cls,
+            FREE,
+            subject_member if subject_member is not None else policy.record._subject_raw,
+        )
     else:
-        namespace |= {"_fast": fast_state, "_read_it": READ_IT}
-        _compile(_getter_source(name, read), filename, namespace)
+        _compile(_getter_source(name, read, subject), filename, namespace)
         getter = namespace[name]
         getter.__purposeful_field__ = policy
         getter.__purposeful_storage__ = member
@@ -696,42 +776,3 @@ def _has(obj: Any, name: str) -> bool:
 def _setstate(self: Any, state: dict[str, Any]) -> None:
     for name, value in state.items():
         object.__setattr__(self, name, value)
-
-
-def scrubbed(
-    exc: Exception, cls: type, managed: frozenset[str], given: dict[str, Any]
-) -> str | None:
-    """The message to raise instead of *exc* if it quotes a managed value given, else None."""
-    values = [v for n, v in given.items() if n in managed]
-    if not values:
-        return None
-    text = str(exc)
-    quoted = (
-        any(a is v for a in exc.args for v in values)
-        or any(getattr(a, "name", None) in managed for a in exc.args)  # attrs' validators
-        or any(_quoted(quote, text) for v in values for quote in _quotes(v))
-    )
-    if not quoted:
-        return None
-    return (
-        f"a value given for a managed field of {cls.__qualname__} was refused by its "
-        f"validator or converter ({type(exc).__name__}); the message is not shown because it "
-        f"quotes the value. Check the values against the fields' validators"
-    )
-
-
-def _quotes(value: Any) -> list[str]:
-    """How a message may quote *value*: its repr, or its text when long enough not to
-    match by chance."""
-    try:
-        texts = [repr(value), str(value)]
-    except Exception:
-        return []
-    return [t for t in texts if t]
-
-
-def _quoted(quote: str, text: str) -> bool:
-    """True if *quote* stands in *text* as a whole word (a short value, like 9, only so)."""
-    if len(quote) >= 4:
-        return quote in text
-    return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None

@@ -57,7 +57,8 @@ _WOULD_DENY = Outcome.WOULD_DENY
 #: The inline set of a record the hot path may note no field of (see `Scope.read`).
 _NOTHING: frozenset[object] = frozenset()
 #: A scope that sends parts keeps at most about this many people's sets of fields read
-#: (`Scope._forget_sent`); one that sends nothing, until it reaches it and starts again.
+#: (`Scope._forget`); one that sends nothing, this many sets of the records it read on the
+#: slow path, until it reaches it and starts again (`Scope._forget_loose`).
 _PEOPLE_KEPT = 10_000
 
 #: The decisions that depend on nothing but the field, the purpose, the actor and the
@@ -70,6 +71,13 @@ Plan = dict["FieldPolicy", Decision]
 _plans: dict[tuple[Purpose, Actor, bool], tuple[Configuration, Plan]] = {}
 _PLANS_KEPT = 256
 on_new_registry(_plans.clear)  # plans of the old configuration are never used again
+
+
+def _subject_text(subject: object) -> str:
+    """A record's raw subject as the text reports group people by ("" for none)."""
+    if type(subject) is str:
+        return subject
+    return "" if subject is None else str(subject)
 
 
 def _plan_for(config: Configuration, purpose: Purpose, actor: Actor, justified: bool) -> Plan:
@@ -90,22 +98,23 @@ class Scope:
     Get it from ``with use(...) as scope``. Its state is private to the library; read it
     through `purpose`, `actor`, `justification`, `opened_at` and `decisions`.
 
-    What it read, per person: for each subject id, the set of fields read from that
-    person's records (``_seen``), which the hot path also reads to answer "already read
-    here". The first read of a field for a person is noted in that set: by the getter itself
-    when the field is already decided for the record's class (its *inline* set), else by
-    `read` on the slow path.
+    What it read, per person: each record read is noted once, as its raw subject and the
+    set of its fields read (`_guard.Notes`), by the getter itself when the field is decided
+    for the record's class without consent (its *inline* set), else by `read` on the slow
+    path; the notes are grouped by person (``_seen``) when a part is sent (`_gather`), or
+    merged with them for the report at the close. A scope whose report goes nowhere notes
+    nothing (`_guard.FREE`).
 
-    Parts: until the first part before the close, every person read is waiting; from it on
-    (`_list_people`), ``_dirty`` lists the sets of the people whose records were read since
-    the last part, appended when the slow path makes a record the last one; a part sends what
-    each such set gained since it was last sent. ``_count`` bounds the reads waiting: each new
-    note counts one, and making a record the last reserves one for each field the getter may
-    still note for it by itself (decided for its class, not yet read for its person) and
-    gives back what the record before it left unused, so a part is sent when
-    ``flush_reads`` new reads may be waiting, not later. Sending a part
-    swaps the inline sets for fresh ones (`_renew_inline`), so a record the getter is still
-    noting for goes through the slow path once more and is listed again.
+    Parts: ``_count`` counts the reads grouped and not yet sent; the notes' room bounds the
+    rest (each note may come to hold every managed field of its class), so that fewer than
+    ``flush_reads`` reads ever wait: a getter that finds no room takes the slow path, which
+    groups the notes and sends a part if the next record could reach the bound
+    (`_make_room`). Until the first part before the close, every person grouped is waiting;
+    from it on (`_list_people`), ``_dirty`` lists the sets of the people grouped since the
+    last part, and a part sends what each such set gained since it was last sent. Grouping
+    swaps the inline sets for fresh ones (`_renew_inline`) and empties the notes, so a
+    record the getter is still noting for goes through the slow path once more and is
+    noted again.
     """
 
     __slots__ = (
@@ -121,14 +130,15 @@ class Scope:
         "_failed",
         "_failures",
         "_flush_reads",
-        "_forgot",
         "_frame",
         "_generators",
         "_id",
         "_listed",
         "_lock",
         "_log",
+        "_loose",
         "_marked",
+        "_notes",
         "_opener",
         "_outer",
         "_part",
@@ -139,6 +149,7 @@ class Scope:
         "_sending",
         "_sent_decisions",
         "_sent_disclosures",
+        "_width",
         "_within",
         "actor",
         "flush_seconds",
@@ -187,14 +198,22 @@ class Scope:
         self._consents = ConsentAnswers(
             consent if consent is not None else self._config.consent, purpose, self.opened_at
         )
-        #: record class → subject id → the fields read from that person's records of the
-        #: class: the hot path's sets (per class, so a base class's getter, as in
-        #: ``super().field``, never answers for a subclass's own declaration)
-        self._seen: dict[type, dict[str, set[object]]] = {}
+        # without a sink nothing is sent in parts, so nothing is counted or listed
+        self._sending = _trail.has_receivers(self._config)
+        self._flush_reads = self._config.flush_reads if self._sending else sys.maxsize
+        #: subject id → the fields read from that person's records, grouped from the notes
+        #: when a part is sent (`_gather`); a scope whose report goes nowhere keeps none
+        self._seen: dict[str, set[object]] = {}
         self._people_count = 0
-        #: whether a part has ever forgotten people (`_forget`): only then may `read` have
-        #: to check that the person's set it noted into is still the person's
-        self._forgot = False
+        #: the records read since the notes were last grouped, each (raw subject, the set of
+        #: its fields read), which the getter adds to (see `_guard`); `_guard.FREE` when the
+        #: report goes nowhere
+        self._notes = _guard.Notes() if self._sending else _guard.FREE
+        #: the most managed fields of a record class noted: what one note may come to hold
+        self._width = 0
+        #: without a sink, the sets of fields read of the records read on the slow path,
+        #: emptied at the close (a context's hot path may hold one)
+        self._loose: list[set[object]] = []
         #: id of a person's set → (subject id, the set, the fields already sent in a part),
         #: kept once a scope sends a part before its close (`_list_people`); a scope
         #: reported at its close alone, as most are, never needs it
@@ -209,9 +228,6 @@ class Scope:
         self._closed = False
         self._failed = False
         self._failures: list[AuditSinkError] = []
-        # without a sink nothing is sent in parts, so nothing is counted or listed
-        self._sending = _trail.has_receivers(self._config)
-        self._flush_reads = self._config.flush_reads if self._sending else sys.maxsize
         self.flush_seconds = self._config.flush_seconds
         self._id = ""
         self._part = 0
@@ -240,87 +256,140 @@ class Scope:
 
     def read(self, policy: FieldPolicy, obj: object) -> object:
         """Decide a read of *policy*'s field on *obj* (the slow path), note that it was
-        handed out for the person whose record it is, and make *obj* the hot path's last
-        record; return `_guard.READ_IT`, for the caller to read the value itself, or raise
-        `PurposeViolation`. Sends a part if ``flush_reads`` new reads may be waiting."""
-        # the path every new record of a list view takes: calls and lookups are kept few
+        handed out, and make *obj* the hot path's last record; return `_guard.READ_IT`, for
+        the caller to read the value itself, or raise `PurposeViolation`.
+
+        The note is the record's: its subject and a new set of its fields read, in the
+        scope's `_guard.Notes`, which the getter adds to as well, and which are grouped by
+        person when a part is sent (`_gather`). A scope whose report goes nowhere notes no
+        subject (`_guard.FREE`)."""
+        # the path every record of a list view took before the getter noted records itself:
+        # calls and lookups are kept few
         decision = self._decided.get(policy) or self.decide(policy, obj)
         outcome = decision.outcome
         if outcome is not _ALLOWED and outcome is not _WOULD_DENY:
             raise PurposeViolation(decision)
         cls = type(obj)
-        by_subject = self._seen.get(cls)
-        if by_subject is None:
-            by_subject = self._seen.setdefault(cls, {})  # setdefault: two threads, one dict
-        subject = policy.record._subject_raw(obj)
-        if type(subject) is not str:
-            subject = "" if subject is None else str(subject)
-        sending = self._sending
-        seen = by_subject.get(subject)
-        if seen is None:  # a new person: a list view meets one per record
-            if sending or self._people_count < _PEOPLE_KEPT:  # `_new_person`, inline
-                seen = by_subject.setdefault(subject, set())  # two threads, one set
-                self._people_count += 1
-                if self._listed:  # read after the add: see `_list_people`
-                    self._people.setdefault(id(seen), (subject, seen, set()))
-            else:
-                seen = self._new_person(by_subject, subject)
-        if policy not in seen:
-            seen.add(policy)
-            if self._forgot and by_subject.get(subject) is not seen:
-                # a part on another thread forgot the person between the get and the add
-                seen.clear()  # it stays empty: no hot path may read through it
-                seen = self._new_person(by_subject, subject)
-                seen.add(policy)
-            if sending:
-                self._count += 1
-        subject = ""  # no raw id in this frame while a part is sent below
-        del by_subject
-        if not (self._generators or _orphans) and _scope_var.get() is self:
-            inline = self._allowed.get(cls, _NOTHING)
-            if sending:
-                # reserve the fields the getter may note here by itself, and give back what
-                # the record read last did not use of its own reservation (set differences
-                # only where the usual cases, a new person and a record read whole, are not)
-                last_seen, _, last_inline = _fast_var.get()
-                if len(seen) == 1 and policy in inline:
-                    self._count += len(inline) - 1
-                else:
-                    self._count += len(inline - seen)
-                if not last_inline <= last_seen:
-                    self._count -= len(last_inline - last_seen)
-            _fast_var.set((seen, obj, inline))
-        if sending:
-            if self._listed:  # read after the add: see `_list_people`
-                self._dirty.append(seen)
-            if self._count >= self._flush_reads:
-                self.flush()  # renews the inline sets: the getter's next new field comes here
+        fast = not (self._generators or _orphans) and _scope_var.get() is self
+        if fast:
+            seen, last, inline, book = _fast_var.get()
+            if last is obj and type(seen) is set:
+                # this record's note: its reservation covers every field of its class (a
+                # first read of a field, one that needs consent), unless grouped already,
+                # which renews the class's inline set first and empties the note (both under
+                # the lock; a getter racing the grouping may have added to it since)
+                if self._sending:
+                    with self._lock:
+                        live = bool(seen) and inline is self._allowed.get(cls, _NOTHING)
+                        if live:
+                            seen.add(policy)
+                else:  # no grouping: `_forget_loose` empties the sets, renews the inline ones
+                    live = bool(seen) and inline is self._allowed.get(cls, _NOTHING)
+                    if live:
+                        seen.add(policy)
+                if live:
+                    fresh = self._allowed.get(cls, _NOTHING)
+                    if fresh is not inline:
+                        _fast_var.set((seen, obj, fresh, book))
+                    return _READ_IT
+        seen = {policy}
+        book = _guard.FREE
+        inline_too = True  # may the getter note this record's other inline fields itself
+        if self._sending:
+            notes = book = self._notes
+            width = len(policy.record.fields)
+            if width > self._width:
+                self._width = width
+                self._make_room()
+            elif len(notes) >= notes.room:
+                self._make_room()
+            # the raw subject goes straight into the note: no local of this frame holds it
+            notes.append((policy.record._subject_raw(obj), seen))
+            if not notes.room:  # flush_reads leaves no room for a record's reads: this one
+                book, inline_too = None, False
+            elif _guard._validates.get(id(cls)):  # its __init__ reads fields back
+                book = None  # so its other records are noted here, never by the getter
+        else:
+            loose = self._loose
+            if len(loose) >= _PEOPLE_KEPT:
+                self._forget_loose()
+            loose.append(seen)
+        if fast:
+            inline = self._allowed.get(cls, _NOTHING) if inline_too else _NOTHING
+            _fast_var.set((seen, obj, inline, book))
+        if not inline_too:
+            self._make_room()  # the read just noted may be due in a part now
         return _READ_IT
 
-    def _new_person(self, by_subject: dict[str, set[object]], subject: str) -> set[object]:
-        """The set of fields read from *subject*'s records of one class, made now (or the
-        one another thread made first). A scope that sends nothing and has met
-        `_PEOPLE_KEPT` people starts its sets afresh."""
-        if not self._sending and self._people_count >= _PEOPLE_KEPT:
-            self._forget(only_sent=False)
-        seen = by_subject.setdefault(subject, set())  # setdefault: two threads, one set
-        self._people_count += 1
-        if self._listed:  # read after the add: see `_list_people`
-            self._people.setdefault(id(seen), (subject, seen, set()))
-        return seen
+    def _make_room(self) -> None:
+        """Group the notes by person (`_gather`); send a part if the reads of one more
+        record might reach ``flush_reads``; give the notes room for as many records as fit
+        below it (each may hold every managed field of its class)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._gather()
+            width = self._width
+            if self._count and self._count + width >= self._flush_reads:
+                self.flush()
+            self._notes.room = max(0, (self._flush_reads - 1 - self._count) // width)
+
+    def _gather(self) -> None:
+        """Under the scope's lock: group the notes by person into ``_seen``, counting the
+        reads each adds and listing the person for the next part.
+
+        The inline sets are renewed and each note emptied once grouped, so no getter adds
+        to a note after this: a context still on a noted record takes the slow path for its
+        next read, which notes it again."""
+        notes = self._notes
+        if not notes:
+            return
+        self._renew_inline()
+        taken = notes[:]  # getters on other threads append at the end meanwhile
+        del notes[: len(taken)]
+        people = self._seen
+        listed = self._listed
+        count = 0
+        subject: object = ""
+        text = ""
+        try:
+            for subject, fields in taken:
+                text = _subject_text(subject)
+                person = people.get(text)
+                if person is None:
+                    person = people.setdefault(text, set())
+                    self._people_count += 1
+                    if listed:
+                        self._people.setdefault(id(person), (text, person, set()))
+                before = len(person)
+                person |= fields
+                fields.clear()  # a hot path holding it must not outlive the close
+                if len(person) != before:
+                    count += len(person) - before
+                    if listed:
+                        self._dirty.append(person)
+        finally:
+            subject = text = ""  # no raw id in this frame while a part is sent
+            taken.clear()
+        self._count += count
+
+    def _forget_loose(self) -> None:
+        """Without a sink: empty the sets of fields read of the records read on the slow
+        path, and renew the inline sets, so that a context still on such a record takes
+        the slow path for its next read (which starts a new set)."""
+        loose = self._loose
+        self._renew_inline()
+        for seen in loose:
+            seen.clear()
+        del loose[:]
 
     def _list_people(self) -> None:
         """Before the first part that is not the last (under the scope's lock): list every
-        person in ``_people``, and have `read` list new people and note changed ones in
-        ``_dirty`` from now on.
-
-        ``_listed`` is set before the people are listed, and `read` tests it after it has
-        added a person or a field: a read that saw it unset made its change before the
-        listing, which finds it; one that sees it set lists and notes the change itself."""
+        person in ``_people``, and have `_gather` list new people and note changed ones in
+        ``_dirty`` from now on."""
         self._listed = True
-        for by_subject in list(self._seen.values()):
-            for subject, seen in list(by_subject.items()):
-                self._people.setdefault(id(seen), (subject, seen, set()))
+        for subject, seen in list(self._seen.items()):
+            self._people.setdefault(id(seen), (subject, seen, set()))
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
@@ -441,7 +510,7 @@ class Scope:
             return False
         if exiting:
             self.flush()
-        elif not (self._dirty if self._listed else self._seen):  # nothing read since a part
+        elif not (self._notes or (self._dirty if self._listed else self._seen)):  # nothing new
             self._marked = None
         elif self._marked is None:
             self._marked = now
@@ -461,10 +530,12 @@ class Scope:
         """The next part (under the scope's lock): what is new since the last one, or None
         if nothing is. Raw subject ids stop here."""
         if final and self._part == 0:  # the common case: the whole scope is one report
-            people: list[tuple[str, set[object]]] = [
-                person for by_subject in self._seen.values() for person in by_subject.items()
+            people: list[tuple[str, set[object]]] = list(self._seen.items())
+            people += [  # the notes not grouped yet: `summarise` merges a person's
+                (_subject_text(subject), fields) for subject, fields in self._notes
             ]
         else:
+            self._gather()
             people = self._new_reads(final)
         decisions = self._log[self._sent_decisions :]
         disclosures = self._disclosures[self._sent_disclosures :]
@@ -527,30 +598,21 @@ class Scope:
                 sent |= new
                 found.append((subject, new))
         if not final and self._people_count > _PEOPLE_KEPT:
-            self._forget(only_sent=True)
+            self._forget_sent()
         return found
 
-    def _forget(self, *, only_sent: bool) -> None:
-        """Keep a long scope's memory bounded: forget people (all of them, or those whose
-        reads were all sent).
-
-        Their sets are emptied, as at close, and the inline sets renewed, so a context still
-        on such a person's record takes the slow path for its next read, which starts the
-        person afresh (their earlier reads are on record already, or, in a scope that sends
-        nothing, nowhere; a field read again is listed again).
-        """
-        self._forgot = True
-        for by_subject in list(self._seen.values()):
-            for subject, seen in list(by_subject.items()):
-                if only_sent:
-                    entry = self._people.get(id(seen))
-                    if entry is None or len(entry[2]) != len(seen):
-                        continue
-                    del self._people[id(seen)]
-                del by_subject[subject]
-                seen.clear()  # a hot path holding it must not outlive the scope's close
-                self._people_count -= 1
-        self._renew_inline()
+    def _forget_sent(self) -> None:
+        """Keep a long scope's memory bounded: forget the people whose reads were all sent.
+        A person read again is listed again (no hot path holds a person's set: the getter
+        notes into the sets of records, `_gather`)."""
+        people = self._seen
+        for subject, seen in list(people.items()):
+            entry = self._people.get(id(seen))
+            if entry is None or len(entry[2]) != len(seen):
+                continue
+            del self._people[id(seen)]
+            del people[subject]
+            self._people_count -= 1
 
     def _renew_inline(self) -> None:
         """Give each class a fresh inline set and empty the old one, which the hot path of
@@ -569,9 +631,10 @@ class Scope:
             self._failed = failed
             if self._sending:
                 _trail.flusher.discard(self)
+            for allowed in self._allowed.values():
+                allowed.clear()  # first: a getter noting from here on takes the slow path
             report = self._take(final=True) if _trail.has_receivers(self._config) else None
-            if self._allowed or self._seen:
-                self._forget_all()
+            self._forget_all()
             del self._dirty[:]
             self._consents.clear()
             self._decided.clear()  # keys of consent decisions hold subject ids
@@ -592,18 +655,21 @@ class Scope:
 
     def _forget_all(self) -> None:
         """Empty every set another context's hot path may hold, the inline sets first (the
-        getter notes into a person's set only while its inline set is not empty), and
+        getter notes into a record's set only while its inline set is not empty), and
         forget every raw subject id. Again after a read raced the close."""
         for allowed in self._allowed.values():
             allowed.clear()
         self._allowed.clear()
-        for by_subject in self._seen.values():
-            for seen in by_subject.values():
-                seen.clear()
+        notes = self._notes
+        for _, seen in notes:
+            seen.clear()
+        del notes[:]
+        for seen in self._loose:
+            seen.clear()
+        del self._loose[:]
         self._seen.clear()
         self._people.clear()
         self._people_count = 0
-        self._forgot = False
 
     def prefetch_consent(self, records: Iterable[object]) -> None:
         """Ask the consent checker now, in one batch, about the people of *records* whose

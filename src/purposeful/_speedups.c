@@ -4,13 +4,22 @@
  * It does what the generated Python getter does (`_guard._getter_source`), in the same
  * order, and nothing else:
  *
- *     seen, last, inline = fast_var.get()   # one context-variable get
+ *     seen, last, inline, notes = fast_var.get()   # one context-variable get
  *     if last is obj:                       # the record read last
- *         if policy in seen:                # already read for this person in this scope
+ *         if policy in seen:                # already read for it in this scope
  *             return <storage>
  *         if policy in inline:              # decided for the class: note it here
  *             seen.add(policy)
  *             if inline:                    # not emptied meanwhile by a close or a part
+ *                 return <storage>
+ *     elif policy in inline and type(obj) is cls:   # another record of the class
+ *         if notes is free:                 # the scope's report goes nowhere
+ *             return <storage>
+ *         if notes is not None and len(notes) < notes.room:
+ *             seen = {policy}               # note (subject, fields) for the report
+ *             notes.append((<subject>, seen))
+ *             fast_var.set((seen, obj, inline, notes))
+ *             if inline:
  *                 return <storage>
  *     value = slow(obj)                     # decided (and noted) there, or refused
  *     if value is not read_it:
@@ -22,7 +31,8 @@
  * the trampoline's frame stands where the Python getter's would. Everything that decides,
  * notes or refuses stays in Python; this file only answers the reads already decided.
  *
- * Storage: a slotted record's member descriptor (the slot is read at its offset after the
+ * The subject: a slotted record's member descriptor (read as the storage is), else the
+ * kind's reader, called. Storage: a slotted record's member descriptor (the slot is read at its offset after the
  * descriptor's own type check, as the descriptor does), or the instance `__dict__` (a key
  * it does not hold goes to `missing`, or raises `AttributeError(name)`).
  */
@@ -40,9 +50,15 @@ typedef struct {
     PyObject *storage;  /* the slot's member descriptor, or None for __dict__ */
     PyObject *name;     /* the field's name: the __dict__ key */
     PyObject *missing;  /* missing(obj) for a __dict__ key not held, or None */
+    PyObject *cls;      /* the record class: another record of it may be noted here */
+    PyObject *free;     /* _guard.FREE: the notes of a scope whose report goes nowhere */
+    PyObject *subject;  /* the subject's member descriptor, or the kind's reader */
+    PyObject *room;     /* the interned name "room" */
     PyObject *dict;     /* the guard's own attributes (__qualname__, ...) */
     PyMemberDef *member;      /* borrowed from storage */
     PyTypeObject *owner;      /* borrowed from storage: the class the slot belongs to */
+    PyMemberDef *subject_member; /* borrowed from subject, or NULL */
+    PyTypeObject *subject_owner; /* borrowed from subject, or NULL */
     vectorcallfunc vectorcall;
 } Guard;
 
@@ -84,6 +100,82 @@ read_storage(Guard *self, PyObject *obj)
 }
 
 static PyObject *
+read_subject(Guard *self, PyObject *obj)
+{
+    if (self->subject_member != NULL && (Py_IS_TYPE(obj, self->subject_owner) ||
+                                         PyType_IsSubtype(Py_TYPE(obj), self->subject_owner))) {
+        return PyMember_GetOne((const char *)obj, self->subject_member);
+    }
+    if (self->subject_member != NULL) {
+        return Py_TYPE(self->subject)->tp_descr_get(self->subject, obj, (PyObject *)Py_TYPE(obj));
+    }
+    return PyObject_CallOneArg(self->subject, obj);
+}
+
+/* Another record of the class, its field decided for the class: 1 to read it, 0 to take
+ * the slow path, -1 on an error. */
+static int
+note_record(Guard *self, PyObject *obj, PyObject *inline_, PyObject *notes)
+{
+    if (notes == self->free) {
+        return 1;
+    }
+    if (notes == Py_None || !PyList_Check(notes)) {
+        return 0;
+    }
+    PyObject *room = PyObject_GetAttr(notes, self->room);
+    if (room == NULL) {
+        return -1;
+    }
+    Py_ssize_t limit = PyLong_AsSsize_t(room);
+    Py_DECREF(room);
+    if (limit == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (PyList_GET_SIZE(notes) >= limit) {
+        return 0;
+    }
+    PyObject *seen = PySet_New(NULL);
+    if (seen == NULL) {
+        return -1;
+    }
+    if (PySet_Add(seen, self->policy) < 0) {
+        Py_DECREF(seen);
+        return -1;
+    }
+    PyObject *subject = read_subject(self, obj);
+    if (subject == NULL) {
+        Py_DECREF(seen);
+        return -1;
+    }
+    PyObject *note = PyTuple_Pack(2, subject, seen);
+    Py_DECREF(subject);
+    if (note == NULL) {
+        Py_DECREF(seen);
+        return -1;
+    }
+    int failed = PyList_Append(notes, note);
+    Py_DECREF(note);
+    if (failed < 0) {
+        Py_DECREF(seen);
+        return -1;
+    }
+    PyObject *state = PyTuple_Pack(4, seen, obj, inline_, notes);
+    Py_DECREF(seen);
+    if (state == NULL) {
+        return -1;
+    }
+    PyObject *token = PyContextVar_Set(self->fast_var, state);
+    Py_DECREF(state);
+    if (token == NULL) {
+        return -1;
+    }
+    Py_DECREF(token);
+    /* noted first, then read only if inline is still not empty (see the Python getter) */
+    return PySet_GET_SIZE(inline_) > 0;
+}
+
+static PyObject *
 guard_read(Guard *self, PyObject *obj)
 {
     PyObject *state = NULL;
@@ -91,36 +183,55 @@ guard_read(Guard *self, PyObject *obj)
         return NULL;
     }
     /* the variable has a default, so state is never NULL; anything but the library's
-     * 3-tuple of a set, a record and a set takes the slow path, which decides */
-    if (state != NULL && PyTuple_CheckExact(state) && PyTuple_GET_SIZE(state) == 3 &&
-        PyTuple_GET_ITEM(state, 1) == obj) {
+     * 4-tuple of a set, a record, a set and the notes takes the slow path, which decides */
+    if (state != NULL && PyTuple_CheckExact(state) && PyTuple_GET_SIZE(state) == 4) {
         PyObject *seen = PyTuple_GET_ITEM(state, 0);
         PyObject *inline_ = PyTuple_GET_ITEM(state, 2);
         if (PyAnySet_Check(seen) && PyAnySet_Check(inline_)) {
-            int found = PySet_Contains(seen, self->policy);
-            if (found < 0) {
-                Py_DECREF(state);
-                return NULL;
-            }
-            if (found) {
-                Py_DECREF(state);
-                return read_storage(self, obj);
-            }
-            found = PySet_Contains(inline_, self->policy);
-            if (found < 0) {
-                Py_DECREF(state);
-                return NULL;
-            }
-            /* noted first, then read only if inline is still not empty: a close (or a
-             * part) empties it first, so a note racing either goes to the slow path */
-            if (found && PySet_Check(seen)) {
-                if (PySet_Add(seen, self->policy) < 0) {
+            if (PyTuple_GET_ITEM(state, 1) == obj) {
+                int found = PySet_Contains(seen, self->policy);
+                if (found < 0) {
                     Py_DECREF(state);
                     return NULL;
                 }
-                if (PySet_GET_SIZE(inline_) > 0) {
+                if (found) {
                     Py_DECREF(state);
                     return read_storage(self, obj);
+                }
+                found = PySet_Contains(inline_, self->policy);
+                if (found < 0) {
+                    Py_DECREF(state);
+                    return NULL;
+                }
+                /* noted first, then read only if inline is still not empty: a close (or a
+                 * part) empties it first, so a note racing either goes to the slow path */
+                if (found && PySet_Check(seen)) {
+                    if (PySet_Add(seen, self->policy) < 0) {
+                        Py_DECREF(state);
+                        return NULL;
+                    }
+                    if (PySet_GET_SIZE(inline_) > 0) {
+                        Py_DECREF(state);
+                        return read_storage(self, obj);
+                    }
+                }
+            }
+            else if ((PyObject *)Py_TYPE(obj) == self->cls) {
+                int found = PySet_Contains(inline_, self->policy);
+                if (found < 0) {
+                    Py_DECREF(state);
+                    return NULL;
+                }
+                if (found) {
+                    found = note_record(self, obj, inline_, PyTuple_GET_ITEM(state, 3));
+                    if (found < 0) {
+                        Py_DECREF(state);
+                        return NULL;
+                    }
+                    if (found) {
+                        Py_DECREF(state);
+                        return read_storage(self, obj);
+                    }
                 }
             }
         }
@@ -153,11 +264,31 @@ guard_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObj
 static PyObject *
 guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"policy", "fast_var", "slow",    "read_it",
-                               "storage", "name",    "missing", NULL};
-    PyObject *policy, *fast_var, *slow, *read_it, *storage, *name, *missing;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOUO:Guard", keywords, &policy,
-                                     &fast_var, &slow, &read_it, &storage, &name, &missing)) {
+    static char *keywords[] = {"policy", "fast_var", "slow", "read_it", "storage", "name",
+                               "missing", "cls", "free", "subject", NULL};
+    PyObject *policy, *fast_var, *slow, *read_it, *storage, *name, *missing, *cls, *free,
+        *subject;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOUOOOO:Guard", keywords, &policy,
+                                     &fast_var, &slow, &read_it, &storage, &name, &missing,
+                                     &cls, &free, &subject)) {
+        return NULL;
+    }
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "Guard: cls must be a class");
+        return NULL;
+    }
+    PyMemberDef *subject_member = NULL;
+    PyTypeObject *subject_owner = NULL;
+    if (Py_IS_TYPE(subject, &PyMemberDescr_Type)) {
+        subject_member = ((PyMemberDescrObject *)subject)->d_member;
+        subject_owner = PyDescr_TYPE(subject);
+    }
+    else if (!PyCallable_Check(subject)) {
+        PyErr_SetString(PyExc_TypeError, "Guard: subject must be a member descriptor or callable");
+        return NULL;
+    }
+    PyObject *room = PyUnicode_InternFromString("room");
+    if (room == NULL) {
         return NULL;
     }
     if (!PyContextVar_CheckExact(fast_var)) {
@@ -180,6 +311,7 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     }
     Guard *self = (Guard *)type->tp_alloc(type, 0);
     if (self == NULL) {
+        Py_DECREF(room);
         return NULL;
     }
     self->policy = Py_NewRef(policy);
@@ -189,9 +321,15 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->storage = Py_NewRef(storage);
     self->name = Py_NewRef(name);
     self->missing = Py_NewRef(missing);
+    self->cls = Py_NewRef(cls);
+    self->free = Py_NewRef(free);
+    self->subject = Py_NewRef(subject);
+    self->room = room;
     self->dict = NULL;
     self->member = member;
     self->owner = owner;
+    self->subject_member = subject_member;
+    self->subject_owner = subject_owner;
     self->vectorcall = guard_vectorcall;
     return (PyObject *)self;
 }
@@ -206,6 +344,9 @@ guard_traverse(Guard *self, visitproc visit, void *arg)
     Py_VISIT(self->storage);
     Py_VISIT(self->name);
     Py_VISIT(self->missing);
+    Py_VISIT(self->cls);
+    Py_VISIT(self->free);
+    Py_VISIT(self->subject);
     Py_VISIT(self->dict);
     return 0;
 }
@@ -216,12 +357,18 @@ guard_clear(Guard *self)
     /* storage goes last: member and owner are borrowed from it */
     self->member = NULL;
     self->owner = NULL;
+    self->subject_member = NULL;
+    self->subject_owner = NULL;
     Py_CLEAR(self->policy);
     Py_CLEAR(self->fast_var);
     Py_CLEAR(self->slow);
     Py_CLEAR(self->read_it);
     Py_CLEAR(self->name);
     Py_CLEAR(self->missing);
+    Py_CLEAR(self->cls);
+    Py_CLEAR(self->free);
+    Py_CLEAR(self->subject);
+    Py_CLEAR(self->room);
     Py_CLEAR(self->dict);
     Py_CLEAR(self->storage);
     return 0;
@@ -260,7 +407,8 @@ static PyGetSetDef guard_getset[] = {
 static PyTypeObject GuardType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "purposeful._speedups.Guard",
-    .tp_doc = PyDoc_STR("Guard(policy, fast_var, slow, read_it, storage, name, missing)\n--\n\n"
+    .tp_doc = PyDoc_STR("Guard(policy, fast_var, slow, read_it, storage, name, missing, cls, free, "
+                        "subject)\n--\n\n"
                         "The compiled getter of one managed field (see purposeful._guard)."),
     .tp_basicsize = sizeof(Guard),
     .tp_itemsize = 0,

@@ -20,5 +20,8 @@ class Guard:
         storage: MemberDescriptorType | None,
         name: str,
         missing: Callable[[Any], Any] | None,
+        cls: type,
+        free: list[Any],
+        subject: MemberDescriptorType | Callable[[Any], Any],
     ) -> None: ...
     def __call__(self, obj: Any, /) -> Any: ...

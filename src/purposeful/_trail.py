@@ -211,13 +211,17 @@ def _pseudonymise(
     `keyed`) and the names of the fields (once per distinct set of fields)."""
     subject = ""
     name_of = labels.__getitem__
-    check = not keyed(pseudonymise)
+    direct = keyed(pseudonymise)
+    check = direct is None
     named: dict[frozenset[FieldPolicy], frozenset[str]] = {}
     try:
         for subject, policies in people:
             if not subject:
                 continue
-            pseudonym = pseudonymise(subject)
+            if direct is not None and type(subject) is str:
+                pseudonym = direct(subject)  # the key's own cache: one call a person
+            else:
+                pseudonym = pseudonymise(subject)
             if not isinstance(pseudonym, str) or (check and is_subject(subject, pseudonym)):
                 raise _LeakingPseudonymiser
             fields = frozenset(policies)
@@ -268,13 +272,16 @@ def pseudonym_of(subject: str, config: Configuration) -> str | None:
     return next(iter(into), None)
 
 
-def keyed(pseudonymise: Callable[[str], str]) -> bool:
-    """True if *pseudonymise* is the method of a `PseudonymKey` (not a subclass's own): its
-    pseudonyms, ``"<key id>:"`` and 32 hex digits of an HMAC of the id, hold no subject id
-    unless the HMAC of an id were that id, so they need no check person by person."""
+def keyed(pseudonymise: Callable[[str], str]) -> Callable[[str], str] | None:
+    """If *pseudonymise* is the method of a `PseudonymKey` (not a subclass's own), the
+    key's cached HMAC of a str id, else None. Its pseudonyms, ``"<key id>:"`` and 32 hex
+    digits of an HMAC of the id, hold no subject id unless the HMAC of an id were that id,
+    so they need no check person by person."""
     keys = sys.modules.get("purposeful._shared.keys")  # not loaded: no key made one
     method = getattr(pseudonymise, "__func__", None)
-    return keys is not None and method is not None and method is keys.PseudonymKey.pseudonym
+    if keys is None or method is None or method is not keys.PseudonymKey.pseudonym:
+        return None
+    return pseudonymise.__self__._cache.lookup  # type: ignore[attr-defined,no-any-return]
 
 
 # --- the flusher ------------------------------------------------------------------------------

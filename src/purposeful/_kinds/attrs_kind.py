@@ -17,7 +17,7 @@ import attrs
 
 from .. import _guard
 from ..errors import ManagedValueError, detached
-from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr
+from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr, scrub
 
 if TYPE_CHECKING:
     from ..records import RecordPolicy
@@ -84,7 +84,7 @@ def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
                 return
             except Exception as exc:
                 error: Exception = exc
-                message = _guard.scrubbed(exc, cls, managed, _given(cls, args, kwargs))
+                message = scrub.scrubbed(exc, cls, managed, _given(cls, args, kwargs))
             del args, kwargs  # no value in this frame; none below it in the traceback
             if message is None:
                 raise detached(error)
@@ -107,7 +107,7 @@ def _scrub_errors(cls: type, managed: frozenset[str]) -> None:
                 return
             except Exception as exc:
                 error: Exception = exc
-                message = _guard.scrubbed(exc, cls, managed, {name: value})
+                message = scrub.scrubbed(exc, cls, managed, {name: value})
             del value
             if message is None:
                 raise detached(error)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _guard
 from ..errors import AnnotationError, ManagedValueError, detached
-from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr
+from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr, scrub
 
 if TYPE_CHECKING:
     from ..records import RecordPolicy
@@ -100,7 +100,7 @@ def _scrub_post_init_errors(cls: type, managed: frozenset[str]) -> None:
             error: Exception = exc
             given = {f.name: v for f, v in zip(taken, args, strict=False)}
             given.update({f.name: kwargs[f.name] for f in taken if f.name in kwargs})
-            message = _guard.scrubbed(exc, cls, managed, given)
+            message = scrub.scrubbed(exc, cls, managed, given)
             del given
         del args, kwargs  # no value in this frame; none below it in the traceback
         if message is None:

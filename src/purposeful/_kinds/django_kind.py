@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _guard
 from ..errors import AnnotationError, ManagedValueError
-from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr
+from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr, scrub
 
 if TYPE_CHECKING:
     from ..records import FieldPolicy, RecordPolicy
@@ -202,7 +202,7 @@ def _scrubbing(cls: type, managed: frozenset[str]) -> Callable[..., None]:
         except (ValueError, TypeError) as exc:
             error: Exception = exc
             held = self.__dict__
-            message = _guard.scrubbed(exc, cls, managed, {n: held[n] for n in managed if n in held})
+            message = scrub.scrubbed(exc, cls, managed, {n: held[n] for n in managed if n in held})
             del held
         if message is None:
             raise error
@@ -247,8 +247,8 @@ def _unquoted(cls: type, name: str, error: Any, value: Any) -> Any:
     from django.core.exceptions import ValidationError
 
     text = str(error.message % error.params) if error.params else str(error.message)
-    quotes = [q for q in _guard._quotes(value) if q] if value is not None else []
-    if not any(_guard._quoted(q, text) for q in quotes):
+    quotes = [q for q in scrub.quotes(value) if q] if value is not None else []
+    if not any(scrub.quoted(q, text) for q in quotes):
         return error
     return ValidationError(
         f"{cls.__qualname__}.{name} is not valid ({error.code or 'invalid'}); the message is "
@@ -308,7 +308,7 @@ def _scrubbing_bulk_update(bulk_update: Callable[..., Any]) -> Callable[..., Any
 
 
 def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
-    """`_guard.scrubbed` over every managed value the rows of a bulk update hold."""
+    """`scrub.scrubbed` over every managed value the rows of a bulk update hold."""
     record = next(
         (
             k.__dict__["__purposeful_record__"]
@@ -322,7 +322,7 @@ def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
     managed = frozenset(record.fields)
     for obj in objs:
         held = getattr(obj, "__dict__", {})
-        message = _guard.scrubbed(exc, model, managed, {n: held[n] for n in managed if n in held})
+        message = scrub.scrubbed(exc, model, managed, {n: held[n] for n in managed if n in held})
         if message is not None:
             return message
     return None

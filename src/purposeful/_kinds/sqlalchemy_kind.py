@@ -422,13 +422,7 @@ def _guard_class(cls: type, policy: FieldPolicy, subject: str) -> type:
     source = source.replace(head, "def __get__(self, obj, owner=None, /):", 1).replace(
         ":\n", ":\n    if obj is None:\n        return self\n", 1
     )
-    namespace: dict[str, Any] = {
-        "_fast": _guard.fast_state,
-        "_policy": policy,
-        "_slow": _guard.read_slow,
-        "_read_it": _guard.READ_IT,
-        "_load": InstrumentedAttribute.__get__,
-    }
+    namespace = _guard.getter_namespace(policy) | {"_load": InstrumentedAttribute.__get__}
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
     _guard._compile(source, filename, namespace)
     getter = namespace["__get__"]

@@ -70,6 +70,12 @@ class PseudonymCache:
             functools.lru_cache(maxsize=size)(compute) if size else compute
         )
 
+    @property
+    def lookup(self) -> Callable[[str], str]:
+        """The pseudonym of a *str* subject, from memory if it was made lately: one call,
+        for callers that hold only str ids (a report's people)."""
+        return self._lookup
+
     def pseudonym(self, subject: str) -> str:
         """The pseudonym of *subject*, from memory if it was made lately."""
         if type(subject) is str:
