@@ -89,6 +89,20 @@ _SUSPICIOUS: Final = (
 )
 
 
+def _shallow(depth: int) -> str:
+    """A regular expression of JSON text nested *depth* deep at most: the standard library
+    refuses JSON nested deeper than its recursion limit, and DuckDB reads any depth."""
+    other, string = r'[^\[\]{}"]', r'"(?:[^"\\]|\\.)*"'
+    found = f"(?:{other}|{string})*"
+    for _ in range(depth):
+        found = f"(?:{other}|{string}|[\\[{{]{found}[\\]}}])*"
+    return found
+
+
+#: JSON nested no deeper than spans are (12): deeper lines go to the validating reader.
+_SHALLOW: Final = _shallow(32)
+
+
 def _literal(text: str | Path) -> str:
     """*text* as a SQL string literal."""
     return "'" + str(text).replace("'", "''") + "'"
@@ -389,11 +403,12 @@ _SPAN_OK: Final = f"""
        OR (scope_id_given IS NOT NULL AND part_given IS NOT NULL AND final_given IS NOT NULL
            AND (scope_id_given <> '' OR (part_given = 0 AND final_given))))
   AND (items IS NULL OR (subjects IS NOT NULL AND len(items) = len(subjects)
-       AND list_bool_and(list_transform(items, lambda i:
+       AND coalesce(list_bool_and(list_transform(items, lambda i:
              regexp_full_match(i, ' *(?:[0-9]{{1,19}}(?: +[0-9]{{1,19}})*)? *')
              AND coalesce(list_bool_and(list_transform(
                    list_filter(string_split(i, ' '), lambda x: x <> ''),
-                   lambda x: coalesce(TRY_CAST(x AS HUGEINT) < len(fields), false))), true)))))
+                   lambda x: coalesce(TRY_CAST(x AS HUGEINT) < len(fields), false))),
+               true))), true)))
   AND ((site_file IS NULL AND site_function IS NULL AND site_line IS NULL)
        OR (site_file IS NOT NULL AND site_function IS NOT NULL AND site_line IS NOT NULL))
   AND ((up_service IS NULL AND up_scope IS NULL)
@@ -471,10 +486,11 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
         if file.read(len(_BOM)) == _BOM:
             return None
     suspicious = connection.execute(
-        f"""SELECT count(*) FROM read_csv({_literal(path)}, columns = {{'line': 'VARCHAR'}},
-              delim = chr(1), quote = '', escape = '', header = false, auto_detect = false,
-              new_line = '\\n', max_line_size = {_LARGEST_LINE})
-            WHERE {_SUSPICIOUS}"""
+        f"""SELECT count(*) FROM (
+              SELECT json AS line FROM read_json_objects({_literal(path)},
+                format = 'newline_delimited', maximum_object_size = {_LARGEST_LINE}))
+            WHERE {_SUSPICIOUS} OR NOT regexp_full_match(line, ?)""",
+        [_SHALLOW],
     ).fetchone()
     if suspicious is None or suspicious[0]:
         return None
