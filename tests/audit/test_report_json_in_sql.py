@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,17 +93,9 @@ def purpose_spans(draw: st.DrawFn) -> dict[str, Any]:
     scope = draw(hand_scopes())
     number = draw(st.integers(0, len(scope.parts) - 1))
     older = draw(st.booleans())  # written before parts and per-person reads
-    if not scope.scope_id and (number or not scope.final) and not older:
-        scope = HandScope(
-            scope.scope_id or "0a04",
-            scope.parts,
-            scope.opened,
-            scope.purpose,
-            scope.actor,
-            scope.role,
-            scope.final,
-            scope.site,
-        )
+    whole = number == 0 and scope.final and len(scope.parts) == 1
+    if not scope.scope_id and not whole:  # an empty id is read as none on a whole scope only
+        scope = attrs.evolve(scope, scope_id="0a04")
     found = span(scope, number, per_person=not older)
     if draw(st.booleans()):  # older still: no people at all
         _drop(
