@@ -276,7 +276,7 @@ def _refusals() -> str:
     reads = e.optional_integer(event.READS_COUNT)
     names = f"({_key(DENIED_EVENT)}, {_key(WOULD_DENY_EVENT)})"
     return f"""list_transform(
-      list_transform(list_filter(coalesce(span.events, []), lambda e: e.name IN {names}),
+      list_transform(list_filter(coalesce(events, []), lambda e: e.name IN {names}),
                      lambda e: {{'name': e.name, 'keys_ok': {e.keys_ok("e.attributes")},
                                  'm': {e.map("e.attributes")}}}),
       lambda x: {{'outcome': CASE WHEN x.name = {_key(DENIED_EVENT)} THEN 'denied'
@@ -301,7 +301,7 @@ def _disclosures() -> str:
     }
     spelled = ", ".join(f"'{name}': {sql}" for name, sql in values.items())
     return f"""list_transform(
-      list_transform(list_filter(coalesce(span.events, []),
+      list_transform(list_filter(coalesce(events, []),
                                  lambda e: e.name = {_key(DISCLOSURE_EVENT)}),
                      lambda e: {{'keys_ok': {e.keys_ok("e.attributes")},
                                  'm': {e.map("e.attributes")}}}),
@@ -342,22 +342,22 @@ def _spans_sql(path: Path) -> str:
     ours = f"({_key(SPAN_NAME)}, {_key(UNSCOPED_SPAN_NAME)})"
     other_events = f"({_key(DENIED_EVENT)}, {_key(WOULD_DENY_EVENT)}, {_key(DISCLOSURE_EVENT)})"
     spelled = ",\n           ".join(f"{sql} AS {name}" for name, sql in values.items())
-    start, end = (_whole(f"span.{key}") for key in ("startTimeUnixNano", "endTimeUnixNano"))
+    start, end = (_whole(column) for column in ("start_text", "end_text"))
     # the typed columns are computed once: DuckDB would otherwise inline them in each use
     return f"""
 CREATE OR REPLACE TEMPORARY TABLE {_SPANS} AS
 WITH typed AS MATERIALIZED ({_typed_sql(path, a, ours)})
-SELECT line, r, s, n, span IS NULL AS missing,
-       span.name IS NULL OR starts_with(span.name, '"') AS name_ok,
+SELECT line, r, s, n, missing,
+       name IS NULL OR starts_with(name, '"') AS name_ok,
        CASE WHEN ours THEN 1 ELSE 0 END AS kind,
        {start[0]} AS opened_ns, {start[1]} AS opened_ok,
        {end[0]} AS closed_ns, {end[1]} AS closed_ok,
        NOT regexp_matches(chr(1) || array_to_string(keys, chr(1)), '\x01[^"]')
          AND len(list_filter(keys, lambda k: k IS NULL)) = 0 AS keys_ok,
        {a.ok()} AS attributes_ok,
-       CASE WHEN span.name = {_key(SPAN_NAME)} THEN {purpose} END AS purpose,
-       span.name <> {_key(SPAN_NAME)} OR ({purpose_present} AND {purpose_ok}) AS purpose_ok,
-       len(list_filter(coalesce(span.events, []),
+       CASE WHEN name = {_key(SPAN_NAME)} THEN {purpose} END AS purpose,
+       name <> {_key(SPAN_NAME)} OR ({purpose_present} AND {purpose_ok}) AS purpose_ok,
+       len(list_filter(coalesce(events, []),
                        lambda e: coalesce(e.name NOT IN {other_events}, true)))
          AS other_events,
        CASE WHEN ours THEN {_refusals()} END AS refusals,
@@ -369,7 +369,10 @@ FROM typed
 
 def _typed_sql(path: Path, a: _SpanAttributes, ours: str) -> str:
     return f"""
-  SELECT *, {a.typed_columns()}
+  SELECT line, r, s, n, span IS NULL AS missing, span.name AS name,
+         span.startTimeUnixNano AS start_text, span.endTimeUnixNano AS end_text,
+         span.events AS events, ours, keys, {", ".join(f"h{n}" for n in a.keys.values())},
+         {a.typed_columns()}
   FROM (
   SELECT line, r, s, n, span, ours, keys, {a.columns()}
   FROM (
