@@ -3,7 +3,7 @@
 `ReportDatabase.from_files` reads a trace file here first. DuckDB's JSON reader parses each
 line (one ``ExportTraceServiceRequest``) into the columns the report needs; the
 ``purposeful.use`` and ``purposeful.unscoped_read`` spans are flattened into one row each
-(`PARTS`, in reading order), and every rule of the validating reader
+(`PARTS`, numbered in reading order), and every rule of the validating reader
 (`purposeful.audit.report.read_otlp_json`) is a condition on that row: the type of each
 attribute the report reads, every attribute's key a string, counts whole and not negative,
 a part's id, number and finality together, ``purposeful.subjects.fields`` one item a person
@@ -51,11 +51,19 @@ from ..conventions import (
 )
 from ._json import LAST_NANOSECOND
 
-__all__ = ["PARTS", "SqlFile", "insert_rows", "read_file"]
+__all__ = ["PARTS", "SqlFile", "add_keys", "drop", "insert_rows", "read_file"]
 
 #: The temporary table of one file's purpose spans, one row each, ``seq`` in reading order.
 PARTS: Final = "otlp_parts"
 _SPANS: Final = "otlp_spans"
+_ORDER: Final = "otlp_order"
+_SKELETON: Final = "otlp_skeleton"
+_COUNTING: Final = "otlp_counting"
+# A span's place in the file as one number: line, then resource, scope and span in it, each
+# below 2 ** 23 (a line of `_LARGEST_LINE` bytes cannot hold more elements)
+_SCOPE: Final = 2**23
+_RESOURCE: Final = 2**46
+_LINE: Final = 2**69
 _KEYS: Final = "otlp_keys"
 #: The largest line DuckDB reads (one export request); a longer one goes to the reader.
 _LARGEST_LINE: Final = 16 * 1024 * 1024
@@ -99,7 +107,8 @@ def _shallow(depth: int) -> str:
     return found
 
 
-#: JSON nested no deeper than spans are (12): deeper lines go to the validating reader.
+#: JSON nested 32 deep at most (a line of spans is about 12): deeper goes to the validating
+#: reader.
 _SHALLOW: Final = _shallow(32)
 
 
@@ -347,7 +356,9 @@ def _spans_sql(path: Path) -> str:
     return f"""
 CREATE OR REPLACE TEMPORARY TABLE {_SPANS} AS
 WITH typed AS MATERIALIZED ({_typed_sql(path, a, ours)})
-SELECT line, r, s, n, missing,
+SELECT CAST(line AS HUGEINT) * {_LINE} + CAST(r AS HUGEINT) * {_RESOURCE} + s * {_SCOPE} + n
+         AS ord,
+       missing,
        name IS NULL OR starts_with(name, '"') AS name_ok,
        CASE WHEN ours THEN 1 ELSE 0 END AS kind,
        {start[0]} AS opened_ns, {start[1]} AS opened_ok,
@@ -422,8 +433,8 @@ _SPAN_OK: Final = f"""
 """
 
 _PARTS_SQL: Final = f"""
-CREATE OR REPLACE TEMPORARY TABLE {PARTS} AS
-SELECT row_number() OVER (ORDER BY line, r, s, n) - 1 AS seq,
+CREATE OR REPLACE TEMPORARY VIEW {PARTS} AS
+SELECT o.seq,
        make_timestamp(CAST(opened_ns // 1000 AS BIGINT)) AS opened,
        make_timestamp(CAST(closed_ns // 1000 AS BIGINT)) AS closed,
        purpose, actor_id, actor_role, decided, fields, denied, would_deny, subjects,
@@ -439,7 +450,7 @@ SELECT row_number() OVER (ORDER BY line, r, s, n) - 1 AS seq,
               lambda x: CAST(x AS BIGINT))) END AS reads,
        site_file, site_function, site_line,
        up_service, up_scope, refusals, disclosures
-FROM {_SPANS} WHERE kind = 1
+FROM {_SPANS} AS x JOIN {_ORDER} AS o ON o.ord = x.ord
 """
 
 
@@ -457,10 +468,13 @@ class SqlFile:
     ignored: tuple[tuple[str, int], ...]
 
     @staticmethod
-    def skeleton(connection: Any) -> list[tuple[Any, ...]]:
-        """Each part's scope id, part number and finality, in reading order."""
+    def skeleton(connection: Any, start: int, size: int) -> list[tuple[Any, ...]]:
+        """The scope id, part number and finality of *size* parts from the *start*-th, in
+        reading order."""
         rows: list[tuple[Any, ...]] = connection.execute(
-            f"SELECT scope_id, part, final FROM {PARTS} ORDER BY seq"
+            f"""SELECT scope_id, part, final FROM {_SKELETON}
+                WHERE seq >= ? AND seq < ? ORDER BY seq""",
+            [start, start + size],
         ).fetchall()
         return rows
 
@@ -506,9 +520,8 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
     if bad:
         return None
     first_other, others, first_events, events = connection.execute(
-        f"""SELECT min((line, r, s, n)) FILTER (WHERE kind = 0),
-                   count(*) FILTER (WHERE kind = 0),
-                   min((line, r, s, n)) FILTER (WHERE kind = 1 AND other_events > 0),
+        f"""SELECT min(ord) FILTER (WHERE kind = 0), count(*) FILTER (WHERE kind = 0),
+                   min(ord) FILTER (WHERE kind = 1 AND other_events > 0),
                    coalesce(sum(other_events) FILTER (WHERE kind = 1), 0)
             FROM {_SPANS}"""
     ).fetchone()
@@ -520,9 +533,21 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
         )
         if count
     ]
+    connection.execute(
+        f"""CREATE OR REPLACE TEMPORARY TABLE {_ORDER} AS
+            SELECT ord, row_number() OVER (ORDER BY ord) - 1 AS seq FROM {_SPANS}
+            WHERE kind = 1"""
+    )
     connection.execute(_PARTS_SQL)
-    connection.execute(f"DROP TABLE {_SPANS}")
-    (parts,) = connection.execute(f"SELECT count(*) FROM {PARTS}").fetchone()
+    connection.execute(
+        f"""CREATE OR REPLACE TEMPORARY TABLE {_SKELETON} AS
+            SELECT seq, scope_id, part, final FROM {PARTS}"""
+    )
+    connection.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE {_KEYS} "
+        "(seq BIGINT, scope_key BIGINT, first_seen BOOLEAN)"
+    )
+    (parts,) = connection.execute(f"SELECT count(*) FROM {_ORDER}").fetchone()
     return SqlFile(
         parts, tuple((what, int(count)) for _, what, count in sorted(found, key=lambda x: x[0]))
     )
@@ -549,33 +574,42 @@ def _encode_reasons(codes: str) -> str:
     return f"array_to_string(list_transform({codes}, lambda c: {escaped} || chr(1)), '')"
 
 
+def add_keys(
+    connection: Any, start: int, scope_keys: Sequence[int], first_seen: Sequence[bool]
+) -> None:
+    """Note, for the parts from the *start*-th on, their scope's key and whether each is the
+    first part of its scope seen (`purposeful.audit.report.shape.ShapeRows.place`)."""
+    connection.execute(
+        f"""INSERT INTO {_KEYS}
+            SELECT $1 + UNNEST(range(len(CAST($2 AS BIGINT[])))), UNNEST(CAST($2 AS BIGINT[])),
+                   UNNEST(CAST($3 AS BOOLEAN[]))""",
+        [start, list(scope_keys), list(first_seen)],
+    )
+
+
 def insert_rows(
     connection: Any,
     *,
     source_no: int,
     kind: str,
     first_part_key: int,
-    scope_keys: Sequence[int],
-    first_seen: Sequence[bool],
-    counting: Sequence[list[str] | None],
+    counting: Sequence[tuple[int, list[str]]],
 ) -> None:
-    """Insert the shape's rows of the parts in `PARTS` (see `purposeful.audit.report.shape`).
+    """Insert the shape's rows of the parts in `PARTS` (see `purposeful.audit.report.shape`),
+    once `add_keys` has noted every part's scope.
 
     Args:
         source_no, kind: the file's source number and kind of input.
         first_part_key: the part key of the first part; the others follow in reading order.
-        scope_keys, first_seen: for each part in reading order, its scope's key and whether
-            it is the first part of its scope seen.
-        counting: for each part, None for a scope written whole, else the record types it
-            is the first part of its scope to read (`ShapeRows` decides both).
+        counting: for the parts of scopes written in parts, (the part's number in reading
+            order, the record types it is the first part of its scope to read); a part of
+            a scope written whole counts each record type it read.
     """
     connection.execute(
-        f"""CREATE OR REPLACE TEMPORARY TABLE {_KEYS} AS
-            SELECT UNNEST(range(len(CAST($1 AS BIGINT[])))) AS seq,
-                   UNNEST(CAST($1 AS BIGINT[])) AS scope_key,
-                   UNNEST(CAST($2 AS BOOLEAN[])) AS first_seen,
-                   UNNEST(CAST($3 AS VARCHAR[][])) AS counting""",
-        [list(scope_keys), list(first_seen), list(counting)],
+        f"""CREATE OR REPLACE TEMPORARY TABLE {_COUNTING} AS
+            SELECT UNNEST(CAST($1 AS BIGINT[])) AS seq,
+                   UNNEST(CAST($2 AS VARCHAR[][])) AS counting""",
+        [[i for i, _ in counting], [found for _, found in counting]],
     )
     key = f"{first_part_key} + p.seq"
     pseudonym = "regexp_full_match(x, '[0-9a-f]{8}:[0-9a-f]{32}')"
@@ -609,7 +643,7 @@ def insert_rows(
                           FROM (SELECT seq, list_filter(fields, lambda n, i:
                                          list_position(fields, n) = i) AS names
                                 FROM {PARTS})))) AS f
-            JOIN {_KEYS} AS k ON k.seq = f.seq""",
+            LEFT JOIN {_COUNTING} AS k ON k.seq = f.seq""",
         f"""INSERT INTO part_subjects
             SELECT {key}, p.position, p.x, {pseudonym},
                    CASE WHEN {pseudonym} THEN split_part(p.x, ':', 1) END
@@ -641,5 +675,11 @@ def insert_rows(
     ]
     for statement in statements:
         connection.execute(statement)
-    connection.execute(f"DROP TABLE {_KEYS}")
-    connection.execute(f"DROP TABLE {PARTS}")
+    drop(connection)
+
+
+def drop(connection: Any) -> None:
+    """Drop what `read_file` and `insert_rows` made."""
+    connection.execute(f"DROP VIEW IF EXISTS {PARTS}")
+    for table in (_COUNTING, _KEYS, _SKELETON, _ORDER, _SPANS):
+        connection.execute(f"DROP TABLE IF EXISTS {table}")

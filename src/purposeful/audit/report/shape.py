@@ -206,19 +206,15 @@ _NOWHEN: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 @attrs.define
 class Placed:
-    """What `ShapeRows.add_placed` decided about a file's parts.
+    """What `ShapeRows.place` decided about some parts of a file.
 
     Attributes:
-        source_no: the file's source number.
-        first_part_key: the first part's key; the others follow in reading order.
         scope_keys: each part's scope key, in reading order.
         first_seen: whether each part is the first of its scope seen.
-        in_parts: the parts of scopes written in parts, as (index in reading order, the
+        in_parts: the parts of scopes written in parts, as (index among the parts, the
             record types earlier parts of its scope read); see `ShapeRows.counting`.
     """
 
-    source_no: int
-    first_part_key: int
     scope_keys: list[int] = attrs.Factory(list)
     first_seen: list[bool] = attrs.Factory(list)
     in_parts: list[tuple[int, set[str]]] = attrs.Factory(list)
@@ -296,21 +292,12 @@ class ShapeRows:
         return self._settled
 
     def add_placed(
-        self,
-        path: str | os.PathLike[str],
-        format: str,
-        parts: Sequence[tuple[str | None, int, bool]],
-        ignored: Iterable[tuple[str, int]],
-    ) -> Placed:
-        """Add a file whose rows an engine derives itself (`purposeful.audit.report.duckdb_json`).
-
-        Only what depends on the order parts were read in is decided here, as for any other
-        file: the part keys, which parts make one scope, the first part of each, and the
-        `scopes` rows of the scopes it completes.
+        self, path: str | os.PathLike[str], format: str, ignored: Iterable[tuple[str, int]]
+    ) -> tuple[int, int]:
+        """Add a file whose rows an engine derives itself (`purposeful.audit.report.duckdb_json`);
+        returns its source number and the key its first part gets. Then `place` its parts.
 
         Args:
-            parts: each part's scope id, part number and whether it is the last, in reading
-                order.
             ignored: what the file held that is not a purpose scope, with how many, in the
                 order first met.
         """
@@ -321,12 +308,24 @@ class ShapeRows:
             (source_no, position, what, count) for position, (what, count) in enumerate(ignored)
         )
         self._kind = format
-        placed = Placed(source_no, self._parts)
+        return source_no, self._parts
+
+    def place(self, parts: Sequence[tuple[str | None, int, bool]]) -> Placed:
+        """Decide, for the next parts of the file `add_placed` added, only what depends on
+        the order parts were read in, as for any other file: their part keys (in turn),
+        which parts make one scope, the first part of each, and the `scopes` rows of the
+        scopes they complete.
+
+        Args:
+            parts: each part's scope id, part number and whether it is the last, in reading
+                order.
+        """
+        placed = Placed()
         scopes = self.rows["scopes"]
+        kind = self._kind
         for i, (scope_id, part, final) in enumerate(parts):
-            if scope_id is None or (
-                part == 0 and final and (format, scope_id) not in self._open_ids
-            ):  # a scope written whole: the common case, decided without a ScopeRecord
+            if scope_id is None or (part == 0 and final and (kind, scope_id) not in self._open_ids):
+                # a scope written whole: the common case, decided without a ScopeRecord
                 self._parts += 1
                 scope_key = self._new_scope()
                 scopes.append((scope_key, True, self._settle()))
