@@ -12,9 +12,11 @@ with indexes into ``purposeful.fields_read``, a call site whole, an upstream sco
 
 DuckDB's parser is more lenient than the standard library's in a few ways that never reach
 those columns: it accepts trailing commas, ``nan`` and ``inf`` in any case, integers of any
-length, and a null where a list may be absent. A first pass over the file's text looks for
-them (`_SUSPICIOUS`), conservatively: text inside a JSON string may match too, which costs
-speed, never a wrong answer.
+length, JSON nested any depth, and a null where a list may be absent. A first pass over the
+file's text looks for them (`_SUSPICIOUS`, `_SHALLOW`), and for a line whose first key is
+not ``resourceSpans``, conservatively: text inside a JSON string may match too, which costs
+speed, never a wrong answer. A line longer than `_LARGEST_LINE` is left to the validating
+reader too.
 
 When anything fails (DuckDB cannot parse a line, a line holds what the first pass looks for,
 a span breaks a rule) `read_file` returns None, and the caller reads that file with the
@@ -318,10 +320,9 @@ def _disclosures() -> str:
 
 
 def _spans_sql(path: Path) -> str:
-    """The statement that reads *path* into `_SPANS`: one row a span, in reading order.
+    """The statement that reads *path* into `_SPANS`: one row a span, ``ord`` its place.
 
-    A line without ``resourceSpans``, or a list element that is null, is a span row that is
-    null (``missing``), so that the checks see it.
+    (The first pass has made sure that each line has ``resourceSpans`` and no null.)
     """
     s = SpanAttribute
     a = _SpanAttributes()
