@@ -440,3 +440,10 @@ def test_a_file_with_a_malformed_line_leaves_the_files_before_and_after_in_sql(
     assert taken == [True, False, True]
     assert found == tables(paths, in_sql=False)
     assert [row[2] for row in found["scopes"]] == [1]  # one scope, complete
+
+
+def test_a_directory_given_as_a_trace_file_is_the_validating_readers_error(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ReportInputError, match="is a directory"):
+        ReportDatabase.from_files([tmp_path])

@@ -500,9 +500,12 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
     Raises:
         duckdb.Error: DuckDB could not read it (the caller falls back the same way).
     """
-    with path.open("rb") as file:
-        if file.read(len(_BOM)) == _BOM:
-            return None
+    try:
+        with path.open("rb") as file:
+            if file.read(len(_BOM)) == _BOM:
+                return None
+    except OSError:  # the validating reader says what is wrong with the path
+        return None
     suspicious = connection.execute(
         f"""SELECT count(*) FROM (
               SELECT json AS line FROM read_json_objects({_literal(path)},
