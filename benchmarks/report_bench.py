@@ -13,7 +13,8 @@ reads are would-denies, times spread over 30 days.
 `measure(scale)` returns:
 
 - ``report_ingest_spans_per_s``: OTLP JSON to a Parquet archive (``purposeful audit
-  convert``), spans per second of the child process's wall time;
+  convert``: DuckDB's own JSON reader, every rule checked in SQL), spans per second of the
+  child process's wall time;
 - ``report_ingest_peak_mib``: that child's peak RSS (MiB), DuckDB's memory limit set to
   512 MB;
 - ``report_spans_per_s``: the whole report (every figure) from the Parquet archive, spans

@@ -2,11 +2,13 @@
 a query; Parquet archives for repeated questions.
 
 `ReportDatabase` holds the shape's tables (`purposeful.audit.report.shape`) in a DuckDB
-database in memory. `ReportDatabase.from_files` reads OTLP JSON trace files and ledgers
-through the report's validating readers (so malformed input is a `ReportInputError` with
-the file and line, as with the streaming report), `to_parquet` writes one Parquet file per
-table (``purposeful audit convert``), `ReportDatabase.from_parquet` opens such an archive,
-and `report` runs the figure queries (`purposeful.audit.report.sql`).
+database in memory. `ReportDatabase.from_files` reads OTLP JSON trace files with DuckDB's
+own JSON reader, the shape's rows derived and every rule of the validating reader checked in
+SQL (`purposeful.audit.report.duckdb_json`); a trace file that fails a check, and every
+ledger, is read by the report's validating readers, so malformed input is a
+`ReportInputError` with the file and line, as with the streaming report. `to_parquet` writes
+one Parquet file per table (``purposeful audit convert``), `ReportDatabase.from_parquet`
+opens such an archive, and `report` runs the figure queries (`purposeful.audit.report.sql`).
 
 DuckDB is an optional dependency (``pip install 'purposeful[report]'``): it is imported
 when a database is first made, and its absence is a `MissingExtra`.
@@ -27,6 +29,7 @@ from typing import Any, Final
 
 from ...errors import MissingExtra, ReportInputError
 from ..history import SubjectQuery
+from . import duckdb_json
 from .building import Progress, Report
 from .exports import new_directory
 from .reading import LEDGER_INPUT, OTLP_JSON_INPUT, input_size, read_ledger, read_otlp_json
@@ -144,7 +147,9 @@ class ReportDatabase:
         Args:
             traces: OTLP JSON trace files (see `purposeful.audit.report.read_otlp_json`).
             ledgers: ledger files (see `purposeful.audit.report.read_ledger`).
-            progress: told ``(bytes read, bytes in all)`` as the files are read.
+            progress: told ``(bytes read, bytes in all)`` as the files are read: a trace
+                file DuckDB reads counts when it is done, a file the validating reader reads
+                line by line.
             ledgers_verified: whether the caller verified the ledgers first, for the
                 report (and an archive made of this database) to say.
             memory_limit: see `ReportDatabase`.
@@ -159,6 +164,9 @@ class ReportDatabase:
         total = sum(input_size(path) for path, _, _ in inputs)
         database = cls(memory_limit=memory_limit)
         try:
+            # nothing depends on the order rows are stored in: the SQL reader orders the
+            # spans itself, and every figure has its ORDER BY (and the order costs memory)
+            database._connection.execute("SET preserve_insertion_order = false")
             database._create_tables()
             done = 0
 
@@ -170,6 +178,9 @@ class ReportDatabase:
 
             rows = ShapeRows()
             for path, format, reader in inputs:
+                if format == OTLP_JSON_INPUT and database._read_in_sql(rows, path):
+                    advance(input_size(path))
+                    continue
                 rows.add_source(
                     path, format, reader(path, on_bytes=advance), every=(_BATCH, database._load)
                 )
@@ -297,6 +308,38 @@ class ReportDatabase:
         self.close()
 
     # --- loading -----------------------------------------------------------------------------
+
+    def _read_in_sql(self, rows: ShapeRows, path: Path) -> bool:
+        """Read the trace file *path* with DuckDB's own JSON reader, in SQL; False if the
+        file must be read by the validating reader instead (see `duckdb_json`)."""
+        connection = self._connection
+        try:
+            found = duckdb_json.read_file(connection, path)
+        except _duckdb().Error:
+            found = None
+        if found is None:
+            duckdb_json.drop(connection)
+            return False
+        source_no, first_part_key = rows.add_placed(path, OTLP_JSON_INPUT, found.ignored)
+        in_parts: list[tuple[int, set[str]]] = []
+        for start in range(0, found.parts, _BATCH):
+            placed = rows.place(duckdb_json.SqlFile.skeleton(connection, start, _BATCH))
+            duckdb_json.add_keys(connection, start, placed.scope_keys, placed.first_seen)
+            in_parts += [(start + i, counted) for i, counted in placed.in_parts]
+            self._load(rows)
+        counting: list[tuple[int, list[str]]] = []
+        if in_parts:
+            kinds = duckdb_json.SqlFile.record_types(connection, [i for i, _ in in_parts])
+            for (i, counted), record_types in zip(in_parts, kinds, strict=True):
+                counting.append((i, ShapeRows.counting(counted, record_types)))
+        duckdb_json.insert_rows(
+            connection,
+            source_no=source_no,
+            kind=OTLP_JSON_INPUT,
+            first_part_key=first_part_key,
+            counting=counting,
+        )
+        return True
 
     def _run(self, sql: str) -> Sequence[Sequence[Any]]:
         return [

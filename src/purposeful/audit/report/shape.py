@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -31,6 +31,7 @@ from .records import Entry, Ignored, ScopeRecord, ScopesInParts
 
 __all__ = [
     "TABLES",
+    "Placed",
     "ShapeRows",
     "decode_reasons",
     "encode_reasons",
@@ -199,6 +200,26 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+#: A time for a part `ShapeRows.add_placed` joins: only its id, number and finality matter.
+_NOWHEN: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@attrs.define
+class Placed:
+    """What `ShapeRows.place` decided about some parts of a file.
+
+    Attributes:
+        scope_keys: each part's scope key, in reading order.
+        first_seen: whether each part is the first of its scope seen.
+        in_parts: the parts of scopes written in parts, as (index among the parts, the
+            record types earlier parts of its scope read); see `ShapeRows.counting`.
+    """
+
+    scope_keys: list[int] = attrs.Factory(list)
+    first_seen: list[bool] = attrs.Factory(list)
+    in_parts: list[tuple[int, set[str]]] = attrs.Factory(list)
+
+
 @attrs.define
 class _Kept:
     scope_key: int
@@ -220,6 +241,8 @@ class ShapeRows:
         self._settled = 0
         self._kind = ""
         self._open: ScopesInParts[_Kept] = ScopesInParts(lambda scope: _Kept(-1))
+        # the (kind of file, scope id) of the scopes in _open, to tell a scope written whole
+        self._open_ids: set[tuple[str, str]] = set()
 
     def add_source(
         self,
@@ -268,20 +291,100 @@ class ShapeRows:
         self._settled += 1
         return self._settled
 
-    def _add(self, source_no: int, scope: ScopeRecord) -> None:
+    def add_placed(
+        self, path: str | os.PathLike[str], format: str, ignored: Iterable[tuple[str, int]]
+    ) -> tuple[int, int]:
+        """Add a file whose rows an engine derives itself (`purposeful.audit.report.duckdb_json`);
+        returns its source number and the key its first part gets. Then `place` its parts.
+
+        Args:
+            ignored: what the file held that is not a purpose scope, with how many, in the
+                order first met.
+        """
+        source_no = self._sources
+        self._sources += 1
+        self.rows["sources"].append((source_no, str(path), format))
+        self.rows["source_ignored"].extend(
+            (source_no, position, what, count) for position, (what, count) in enumerate(ignored)
+        )
+        self._kind = format
+        return source_no, self._parts
+
+    def place(self, parts: Sequence[tuple[str | None, int, bool]]) -> Placed:
+        """Decide, for the next parts of the file `add_placed` added, only what depends on
+        the order parts were read in, as for any other file: their part keys (in turn),
+        which parts make one scope, the first part of each, and the `scopes` rows of the
+        scopes they complete.
+
+        Args:
+            parts: each part's scope id, part number and whether it is the last, in reading
+                order.
+        """
+        placed = Placed()
+        scopes = self.rows["scopes"]
+        kind = self._kind
+        for i, (scope_id, part, final) in enumerate(parts):
+            if scope_id is None or (part == 0 and final and (kind, scope_id) not in self._open_ids):
+                # a scope written whole: the common case, decided without a ScopeRecord
+                self._parts += 1
+                scope_key = self._new_scope()
+                scopes.append((scope_key, True, self._settle()))
+                placed.scope_keys.append(scope_key)
+                placed.first_seen.append(True)
+                continue
+            record = ScopeRecord(
+                opened=_NOWHEN,
+                closed=_NOWHEN,
+                purpose=None,
+                actor_id=None,
+                actor_role=None,
+                record_types=(),
+                fields_read=(),
+                denied=0,
+                would_deny=0,
+                scope_id=scope_id,
+                part=part,
+                final=final,
+            )
+            _, scope_key, new, counted = self._place(record)
+            placed.scope_keys.append(scope_key)
+            placed.first_seen.append(new)
+            if counted is not None:
+                placed.in_parts.append((i, counted))
+        return placed
+
+    @staticmethod
+    def counting(counted: set[str], record_types: Iterable[str]) -> list[str]:
+        """The record types a part of a scope counts the scope for in the accesses table:
+        those of *record_types* (each once, in the order read) no earlier part of it read;
+        notes them in *counted*, what the earlier parts read."""
+        found = [name for name in record_types if name not in counted]
+        counted.update(found)
+        return found
+
+    def _place(self, scope: ScopeRecord) -> tuple[int, int, bool, set[str] | None]:
+        """Number *scope*, a part, and join it to its scope: its part key, its scope's key,
+        whether it is the first part of it seen, and the record types earlier parts of its
+        scope read (None for a scope written whole)."""
         part_key = self._parts
         self._parts += 1
         parts, new = self._open.add(scope, self._kind)
-        counted = None if parts is None else parts.kept.record_types
         if parts is None:
             scope_key = self._new_scope()
             self.rows["scopes"].append((scope_key, True, self._settle()))
+            return part_key, scope_key, new, None
+        if new:
+            parts.kept.scope_key = self._new_scope()
+        open_key = (self._kind, scope.scope_id or "")
+        if parts.complete:
+            self.rows["scopes"].append((parts.kept.scope_key, True, self._settle()))
+            self._open_ids.discard(open_key)
         else:
-            if new:
-                parts.kept.scope_key = self._new_scope()
-            scope_key = parts.kept.scope_key
-            if parts.complete:
-                self.rows["scopes"].append((scope_key, True, self._settle()))
+            self._open_ids.add(open_key)
+        return part_key, parts.kept.scope_key, new, parts.kept.record_types
+
+    def _add(self, source_no: int, scope: ScopeRecord) -> None:
+        part_key, scope_key, new, counted = self._place(scope)
         site = scope.site or (None, None, None)
         upstream = scope.upstream or (None, None)
         said = scope.subjects is not None or scope.subjects_count is not None
