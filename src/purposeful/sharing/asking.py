@@ -30,7 +30,6 @@ from datetime import datetime
 from .._config import get_configuration
 from ..actors import Actor
 from ..asking import (
-    QUESTION_ACTOR_ID,
     Answer,
     Verdict,
     actor_for,
@@ -105,15 +104,16 @@ def may_share(
     if not isinstance(agreement, SharingAgreement):
         raise ConfigurationError("may_share(agreement=...) takes a SharingAgreement")
     policy = field_policy(record_type, field)
-    asker: Actor | None = None
     scope = current_scope()
-    if actor is not None or role is not None or clearance is not None or scope is None:
-        asker = actor_for(actor, role, clearance, asking="may_share")
-    if subject is not None and (asker is None or asker.id == QUESTION_ACTOR_ID):
+    anyone = role is not None or clearance is not None
+    if subject is not None and actor is None and (anyone or scope is None):
         raise ConfigurationError(
             "a question about a person is an audited use: pass actor= (who would disclose), "
-            "not role= and clearance="
+            "or ask inside their open scope, not with role= and clearance="
         )
+    asker: Actor | None = None
+    if actor is not None or anyone or scope is None:
+        asker = actor_for(actor, role, clearance, asking="may_share")
     terms = disclosure_terms(
         policy.record.name, party, agreement, purpose, asker, at, justification
     )
