@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ._common import CommandGroup, parse_moment, shown
 
-__all__ = ["GROUP"]
+__all__ = ["GROUP", "parse_level", "parse_role"]
 
 #: Exit status of an answer that is not an unconditional yes.
 NOT_YES = 1
@@ -42,7 +42,8 @@ def _type_field(text: str) -> tuple[str, str]:
     return record_type, field
 
 
-def _role(text: str) -> tuple[str, str]:
+def parse_role(text: str) -> tuple[str, str]:
+    """``ROLE=CLEARANCE`` (``caseworker=SENSITIVE``) as (role, clearance name)."""
     role, equals, clearance = text.partition("=")
     if not equals or not role.strip() or not clearance.strip():
         raise argparse.ArgumentTypeError(
@@ -51,7 +52,13 @@ def _role(text: str) -> tuple[str, str]:
     return role.strip(), clearance.strip()
 
 
-def _level(name: str) -> Any:
+def parse_level(name: str) -> Any:
+    """The level of the New Zealand classification called *name* (any case; ``_`` for
+    ``-``).
+
+    Raises:
+        ConfigurationError: no such level; the message lists them.
+    """
     from ..sensitivity import NZ_CLASSIFICATION
 
     return NZ_CLASSIFICATION[name.upper().replace("_", "-")]
@@ -129,7 +136,7 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
             field,
             args.purpose,
             role=args.role,
-            clearance=_level(args.clearance),
+            clearance=parse_level(args.clearance),
         )
         return _print([answer], args.json)
 
@@ -153,7 +160,7 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
             party=args.party,
             purpose=args.purpose,
             role=args.role,
-            clearance=_level(args.clearance),
+            clearance=parse_level(args.clearance),
             at=args.at,
             justification=args.justification,
         )
@@ -163,7 +170,7 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         from ..asking import who_may_see
 
         found = _declarations(args)
-        roles = {role: _level(clearance) for role, clearance in args.role}
+        roles = {role: parse_level(clearance) for role, clearance in args.role}
         records = args.type or found.records
         return _print(who_may_see(records, roles=roles), args.json, table=True)
 
@@ -253,7 +260,7 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--role",
         action="append",
         required=True,
-        type=_role,
+        type=parse_role,
         metavar="ROLE=CLEARANCE",
         help="a role and its clearance, e.g. caseworker=SENSITIVE; repeat for several",
     )
