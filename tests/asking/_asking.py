@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import purposeful
 from purposeful import (
@@ -76,6 +77,20 @@ class AskVisit:
 
 
 FIELDS = tuple(purposeful.record_policy(AskVisit).fields)
+
+
+def visits() -> Any:
+    """Generated visits (`purposeful.testing.strategies.records`), with ids like C-1234 so
+    that a test can tell that none reached a report."""
+    from hypothesis import strategies as st
+
+    from purposeful.testing.strategies import records
+
+    return records(
+        AskVisit,
+        client_id=st.from_regex(r"C-[0-9]{4,6}", fullmatch=True),
+        visit_id=st.from_regex(r"V-[0-9]{1,4}", fullmatch=True),
+    )
 
 
 def visit(client_id: str = "C-1001", **values: str) -> AskVisit:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from _asking import FIELDS, REFERRAL, ROLES, AskVisit, YesFor, visit
+from _asking import FIELDS, REFERRAL, ROLES, AskVisit, YesFor, visits
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -109,6 +109,7 @@ def questions(draw: st.DrawFn) -> tuple[SharingAgreement, str, str]:
     ),
     justification=st.sampled_from([None, "REF-123"]),
     consented=st.booleans(),
+    record=visits(),
 )
 def test_may_share_agrees_with_disclose(
     question: tuple[SharingAgreement, str, str],
@@ -117,10 +118,11 @@ def test_may_share_agrees_with_disclose(
     kinds: list[str],
     justification: str | None,
     consented: bool,
+    record: AskVisit,
 ) -> None:
     agreement, purpose, field = question
-    record = visit("C-1002")
-    checker = YesFor(["C-1002"] if consented else [])
+    subject = purposeful.record_policy(AskVisit).subject_of(record)  # no read: no scope
+    checker = YesFor([subject] if consented else [])
     log = MemorySharingStore()
     with purposeful.configured(disclosure_log=log, agency_kinds=kinds, consent=checker):
         asked = {"agreement": agreement, "party": party, "purpose": purpose, "at": AT}
@@ -138,7 +140,7 @@ def test_may_share_agrees_with_disclose(
             **asked,  # type: ignore[arg-type]
             actor=actor,
             justification=justification,
-            subject="C-1002",
+            subject=subject,
         )
         try:
             disclosed = purposeful.disclose(
