@@ -374,6 +374,11 @@ def explanation_of(
             f"It needs the person's consent for {purpose}: a read of {field} is allowed only "
             f"for a person whose consent is in force, checked for each person when it is read."
         )
+        if get_configuration().consent is None:
+            extra.append(
+                "No consent store is configured, so such a read is refused unless its scope "
+                "is given one (use(..., consent=...))."
+            )
     elif decision.consent is not None and decision.consent.in_force:
         extra.append(f"The person's consent is in force: {decision.consent.describe()}.")
     return " ".join([allowed, *extra])

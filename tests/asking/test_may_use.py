@@ -86,6 +86,39 @@ def test_a_field_that_needs_consent_is_answered_with_consent() -> None:
     assert referral.law == ("Privacy Act 2020, IPP 10(1)(a)",)
 
 
+def test_without_a_consent_store_the_condition_says_a_read_is_refused() -> None:
+    answer = purposeful.may_use(AskVisit, "health_notes", CASE_MANAGEMENT, actor=CASEWORKER)
+    assert "No consent store is configured" in answer.explanation
+    purposeful.configure(consent=YesFor())
+    answer = purposeful.may_use(AskVisit, "health_notes", CASE_MANAGEMENT, actor=CASEWORKER)
+    assert "No consent store" not in answer.explanation
+
+
+class _Broken:
+    def consent_in_force(self, subject: str, purpose: purposeful.Purpose, at: datetime) -> bool:
+        raise OSError(f"store down while asking about {subject}")
+
+
+def test_a_consent_store_that_fails_refuses_the_person_and_logs_no_id(
+    recording: RecordingSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    purposeful.configure(consent=_Broken())
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        answer = purposeful.may_use(AskVisit, "health_notes", subject=SUBJECT)
+    assert answer.verdict is Verdict.NO
+    assert answer.reasons == ("consent-check-failed",)
+    assert "the consent store could not be asked" in answer.explanation
+    assert SUBJECT not in caplog.text
+    assert SUBJECT not in repr(recording.reports)
+
+
+def test_a_question_in_a_scope_that_has_closed_is_not_asked_there() -> None:
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        carried = purposeful.carry_scope(purposeful.may_use)
+    with pytest.raises(ConfigurationError, match="audited use"):
+        carried(AskVisit, "health_notes", subject=SUBJECT)
+
+
 def test_a_basis_that_needs_a_belief_on_reasonable_grounds_is_answered_with_a_justification() -> (
     None
 ):
