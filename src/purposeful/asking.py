@@ -18,8 +18,9 @@ gives the record type (`Configuration.mode_for`), and the decision value the fie
 - Asked about a **named person** (``subject=``: is their consent in force?), the question is
   itself a use of information about them: it is asked in the open scope (or one opened for
   it from ``purpose`` and ``actor``), the consent checker is asked as a read would ask it,
-  and the decision joins that scope's report, never the subject id. A refusal is recorded
-  as withheld, not as a violation: nothing was read.
+  and the decision joins that scope's report, never the subject id. It is recorded as
+  withheld, with the reasons a read would meet: nothing was read, so the audit trail counts
+  it as neither a read nor a violation.
 
 `who_may_see` tabulates the answers for a record type's fields, per purpose and role; the
 notices embed it. `purposeful.may_share` (in `purposeful.sharing`) answers the same question
@@ -287,9 +288,10 @@ def type_decision(
 def person_decision(policy: FieldPolicy, scope: Scope, subject: str) -> Decision:
     """The decision a read of *policy*'s field in *scope*, of a record of *subject*, would
     be given, consent asked as that read asks it (the scope's `ConsentAnswers`, once per
-    person per scope, as of the scope's opening); the decision (withheld, when refused:
-    nothing was read) joins the scope's report. Neither keeps the subject id past the
-    scope's close."""
+    person per scope, as of the scope's opening). The question joins the scope's report as a
+    withheld decision, with the reasons a read would meet: nothing was read, so it counts
+    as neither a read nor a violation. Neither keeps the subject id past the scope's
+    close."""
     config = scope._config
     purpose, actor = scope.purpose, scope.actor
     reasons, basis, needs_consent = policy.check(purpose, actor)
@@ -300,9 +302,9 @@ def person_decision(policy: FieldPolicy, scope: Scope, subject: str) -> Decision
         consent_reasons, consent = scope._consents.of(subject)
         reasons += consent_reasons
     decision = _decision(policy, purpose, actor, basis, reasons, consent, config.mode_for)
-    noted = decision
-    if reasons:
-        noted = policy.decision(Outcome.WITHHELD, purpose, actor, basis, reasons, consent)
+    # noted as withheld, whatever the answer: nothing was read, so the audit trail counts no
+    # read and no violation; its reasons (none for a yes) say what a read would have met
+    noted = policy.decision(Outcome.WITHHELD, purpose, actor, basis, reasons, consent)
     key = ("asked", policy, subject if needs_consent else "")
     if key not in scope._decided:
         scope._made(policy, None, noted, key)  # keyed apart: the inline sets stay untouched

@@ -184,12 +184,37 @@ def test_a_question_about_a_person_asks_their_consent_in_the_scope_and_records_n
     assert given.verdict is Verdict.YES
     assert "The person's consent is in force: consent was given" in given.explanation
     (report,) = recording.reports
-    assert [d.outcome for d in report.decisions] == [Outcome.WITHHELD, Outcome.ALLOWED]
+    # nothing was read: both are withheld, with the reasons a read would have met
+    assert [d.outcome for d in report.decisions] == [Outcome.WITHHELD, Outcome.WITHHELD]
+    assert [d.reason_codes for d in report.decisions] == [("consent-not-held",), ()]
     assert report.violations == ()  # asking is not a refused read
     assert report.fields_read == frozenset()  # nor a read at all
     assert SUBJECT not in repr(report)
     assert SUBJECT not in repr(withdrawn)
     assert SUBJECT not in json.dumps(withdrawn.to_dict())
+
+
+def test_on_the_span_a_question_is_neither_a_read_nor_a_violation() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from purposeful.audit import SpanSink
+    from purposeful.audit.conventions import SpanAttribute
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    purposeful.configure(sinks=[SpanSink(provider)], consent=YesFor([SUBJECT]))
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert purposeful.may_use(AskVisit, "health_notes", subject=SUBJECT).allowed
+        assert not purposeful.may_use(AskVisit, "health_notes", subject="C-other").allowed
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert attributes[SpanAttribute.FIELDS_READ] == ()
+    assert attributes[SpanAttribute.DENIED_COUNT] == 0
+    assert attributes[SpanAttribute.WITHHELD_COUNT] == 2
+    assert SUBJECT not in repr(attributes)
 
 
 def test_a_question_about_a_person_opens_its_own_scope_from_purpose_and_actor(
