@@ -329,6 +329,8 @@ def _decision(
 
 #: The reasons a condition lifts: a consent in force, a recorded justification.
 _CONDITIONS = frozenset({Reason.JUSTIFICATION_MISSING, Reason.CONSENT_NOT_HELD})
+#: The reason a person's own answer makes hard: their consent is not in force.
+_CONSENT = frozenset({Reason.CONSENT_NOT_HELD})
 
 
 def verdict_of(decision: Decision, *, needs_consent: bool, asked: bool) -> Verdict:
@@ -343,9 +345,6 @@ def verdict_of(decision: Decision, *, needs_consent: bool, asked: bool) -> Verdi
     if needs_consent and not asked:
         return Verdict.WITH_CONSENT
     return Verdict.YES
-
-
-_CONSENT = frozenset({Reason.CONSENT_NOT_HELD})
 
 
 def explanation_of(
