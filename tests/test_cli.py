@@ -149,6 +149,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "audit": "purposeful.cli.audit",
         "bundle": "purposeful.cli.bundle",
         "notice": "purposeful.cli.notices",
+        "ask": "purposeful.cli.ask",
         "store": "purposeful.cli.stores",
     }
     for group in cli.GROUPS:

@@ -76,6 +76,8 @@ TOP_LEVEL = [
     "disclose",
     "field",
     "get_configuration",
+    "may_share",
+    "may_use",
     "project",
     "receive",
     "record",
@@ -285,6 +287,7 @@ PACKAGES = {
         "SharingAgreement",
         "disclose",
         "load_agreements",
+        "may_share",
         "receive",
     ],
     "purposeful.web": [
@@ -315,8 +318,9 @@ def _packages() -> list[str]:
 def test_the_top_level_exports_exactly_what_most_code_touches() -> None:
     assert purposeful.__all__ == TOP_LEVEL
     # 61: Managed, the declaration of dataclass and pydantic fields; 67: the everyday bases of
-    # Privacy Act 2020 IPP 10 and 11 (three values and their classes), beside CONSENT
-    assert len(TOP_LEVEL) <= 67
+    # Privacy Act 2020 IPP 10 and 11 (three values and their classes), beside CONSENT; 69:
+    # may_use and may_share, asked before acting
+    assert len(TOP_LEVEL) <= 69
 
 
 def test_every_package_is_pinned() -> None:

@@ -6,7 +6,8 @@ actor=...)``; every read is checked, explained and audited without the data ever
 
 What most code touches is here: declaring purposes, categories, sensitivity and lawful
 bases; annotating records; `use` and its scope; decisions; `project`; configuration; the
-errors most code catches; `disclose` and `receive`. The rest has a home of its own, loaded
+errors most code catches; `disclose` and `receive`; `may_use` and `may_share`, asked before
+acting. The rest has a home of its own, loaded
 when first used: the whole error tree in `purposeful.errors`, the extension protocols in
 `purposeful.typing`, and each capability in its package (`purposeful.consent`,
 `purposeful.corrections`, `purposeful.sharing`, `purposeful.access`, `purposeful.audit`,
@@ -27,6 +28,7 @@ from ._config import (
 )
 from ._version import __version__
 from .actors import Actor
+from .asking import may_use
 from .bases import (
     AUTHORISED_BY_PERSON,
     CONSENT,
@@ -135,6 +137,8 @@ __all__ = [
     "disclose",
     "field",
     "get_configuration",
+    "may_share",
+    "may_use",
     "project",
     "receive",
     "record",
@@ -144,12 +148,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .sharing.asking import may_share
     from .sharing.exchange import disclose, receive
 
 # Capabilities built on the core load when first used, so `import purposeful` (and the
 # pytest plugin, in every test run) loads the core only.
 # Its packages load on first attribute access too (``purposeful.audit.flush()``).
-_LAZY = {"disclose": "purposeful.sharing", "receive": "purposeful.sharing"}
+_LAZY = {
+    "disclose": "purposeful.sharing",
+    "may_share": "purposeful.sharing",
+    "receive": "purposeful.sharing",
+}
 _PACKAGES = frozenset(
     {"access", "audit", "consent", "corrections", "insights", "notices", "sharing", "testing"}
 )

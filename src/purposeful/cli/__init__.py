@@ -12,6 +12,9 @@ Commands come in groups, one module each, thin over the library:
 - `purposeful.cli.notices`: ``purposeful notice build|check MODULE...``, the privacy
   notice, register and fides crosswalk from the annotations, and the drift check against a
   published register;
+- `purposeful.cli.ask`: ``purposeful ask use|share|table``, "may I use or share this?"
+  answered from the rules a read and a disclosure are decided by, before acting, and who
+  may see what;
 - `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
   of a consent, correction or sharing store file.
 
@@ -41,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import audit, bundle, keys, notices, stores
+from . import ask, audit, bundle, keys, notices, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -53,6 +56,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     audit.GROUP,
     bundle.GROUP,
     notices.GROUP,
+    ask.GROUP,
     stores.GROUP,
 )
 

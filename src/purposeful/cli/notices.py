@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from ._common import CommandGroup, shown
+from .ask import parse_level, parse_role
 
 __all__ = ["GROUP"]
 
@@ -39,6 +40,7 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
             records=found.records,
             agreements=found.agreements,
             version=args.notice_version,
+            roles={role: parse_level(level) for role, level in args.role} or None,
         )
         for kind, path in notice.write(args.out).items():
             print(f"{kind + ':':<10}{shown(str(path))}")
@@ -106,6 +108,14 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     build_parser.add_argument("--agency-website", metavar="URL", help="our website")
     build_parser.add_argument(
         "--notice-version", metavar="V", help="the notice's version (default: a digest)"
+    )
+    build_parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        type=parse_role,
+        metavar="ROLE=CLEARANCE",
+        help="a role and its clearance for the 'who may see what' section; repeat",
     )
     build_parser.add_argument("--out", required=True, metavar="DIR", help="where to write")
     build_parser.set_defaults(run=build)

@@ -170,6 +170,8 @@ class Notice:
         categories: the data categories (for the titles of categories agreements cover).
         wording: every sentence the notice says.
         version: the notice's version: the one given, or a digest of everything it says.
+        roles: the roles its "who may see what" section tells about, with their clearances;
+            empty: no such section.
     """
 
     agency: AgencyDetails
@@ -179,6 +181,7 @@ class Notice:
     categories: CategoryRegistry
     wording: NoticeWording
     version: str
+    roles: tuple[tuple[str, Level], ...] = ()
 
     def fields(self) -> Iterator[NoticeField]:
         """Every managed field of every record type."""
@@ -386,6 +389,7 @@ def build_notice(
     categories: CategoryRegistry | None = None,
     version: str | None = None,
     wording: NoticeWording | None = None,
+    roles: Mapping[str, Level] | None = None,
 ) -> Notice:
     """Gather the declarations a notice is made of.
 
@@ -399,12 +403,16 @@ def build_notice(
             the notice says (``sha256:`` and 16 hex digits), which changes exactly when the
             notice does. Record it as a consent's ``notice_version``.
         wording: every sentence the notice says; default: `NoticeWording()`.
+        roles: the roles inside the agency, each with its clearance
+            (``{"caseworker": SENSITIVE}``), for a "who may see what" section: per field,
+            purpose and role, what `purposeful.may_use` answers. Default: no such section.
 
     Raises:
         AnnotationError: a class in *records* is not a purposeful record.
         ConfigurationError: two record types with the same class name, two different
             agreements with the same id, or arguments of the wrong kind.
     """
+    chosen_roles = _roles(roles)
     if not isinstance(agency, AgencyDetails):
         raise ConfigurationError(
             "agency= takes purposeful.access.AgencyDetails(name=..., email=...)"
@@ -426,10 +434,24 @@ def build_notice(
         categories=config.categories if categories is None else categories,
         wording=NoticeWording() if wording is None else wording,
         version=version or "",
+        roles=chosen_roles,
     )
     if version is None:
         notice = attrs.evolve(notice, version=_digest(notice))
     return notice
+
+
+def _roles(roles: Mapping[str, Level] | None) -> tuple[tuple[str, Level], ...]:
+    if roles is None:
+        return ()
+    if not isinstance(roles, Mapping) or not all(
+        isinstance(role, str) and role.strip() and isinstance(level, Level)
+        for role, level in roles.items()
+    ):
+        raise ConfigurationError(
+            "roles= takes each role with its clearance, e.g. {'caseworker': purposeful.SENSITIVE}"
+        )
+    return tuple(roles.items())
 
 
 def _digest(notice: Notice) -> str:
@@ -439,6 +461,8 @@ def _digest(notice: Notice) -> str:
         for a in attrs.fields(NoticeWording)
         for value in (getattr(notice.wording, a.name),)
     }
-    content = {"register": register_body(notice), "wording": wording}
+    content: dict[str, Any] = {"register": register_body(notice), "wording": wording}
+    if notice.roles:  # a notice without the section keeps the digest it had
+        content["roles"] = [[role, level.name] for role, level in notice.roles]
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(_utf8(text)).hexdigest()[:16]

@@ -32,6 +32,7 @@ from .._shared.document import (
 )
 from .._shared.nztime import long_date
 from ..bases import BasisKind, LawfulBasis, plain_description
+from ._who import who_blocks
 
 if TYPE_CHECKING:
     from ..supply import Supply
@@ -229,6 +230,7 @@ def notice_document(notice: Notice) -> Document:
         *_collect(notice),
         *_supply(notice),
         *_why(notice),
+        *who_blocks(notice),
         *_share(notice),
         *_consent(notice),
         *_rights(notice, values),

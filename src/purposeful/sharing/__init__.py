@@ -12,7 +12,9 @@
   log, in memory, SQLite (the default) or PostgreSQL (``purposeful[postgres]``): who
   received what, the parties to tell of a correction (IPP 7), and the people to tell of a
   collection (IPP 3A). Subject access bundles read it (``disclosures.json``), as
-  `DisclosureEntry` values.
+  `DisclosureEntry` values;
+- **asking first** (`asking`): ``purposeful.may_share(...)`` answers whether a field may be
+  disclosed under an agreement, from the rules `disclose` applies, before anything is.
 
 What this package must not do: hand over a field the agreement does not cover, disclose
 without logging, or put a personal value or subject identifier in a message, a span or a
@@ -20,6 +22,7 @@ repr.
 """
 
 from .agreements import Party, SharingAgreement, load_agreements
+from .asking import may_share
 from .exchange import IPP_3A_IN_FORCE, Disclosed, disclose, receive
 from .ipp3a import ExceptionReliedOn, IPP3AException
 from .memory import MemorySharingStore
@@ -44,5 +47,6 @@ __all__ = [
     "SharingAgreement",
     "disclose",
     "load_agreements",
+    "may_share",
     "receive",
 ]

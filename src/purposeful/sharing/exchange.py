@@ -33,6 +33,8 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import attrs
+
 from .. import _trail
 from .._config import get_configuration
 from .._shared.checks import utc_moment
@@ -49,7 +51,7 @@ from .ipp3a import IPP3AException
 from .store import BaseSharingStore
 from .values import Collection, Disclosure, new_id
 
-__all__ = ["IPP_3A_IN_FORCE", "Disclosed", "disclose", "receive"]
+__all__ = ["IPP_3A_IN_FORCE", "Disclosed", "Terms", "disclose", "disclosure_terms", "receive"]
 
 #: IPP 3A applies to information collected on or after this day.
 IPP_3A_IN_FORCE = date(2026, 5, 1)
@@ -170,54 +172,11 @@ def _disclose(
             "disclose() records every disclosure: configure a disclosure log first, e.g. "
             "purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
         )
-    at = _aware(at)
-    scope = current_scope()
-    purpose_id = _purpose_id(purpose, under, scope)
-    actor = actor if actor is not None else (scope.actor if scope is not None else None)
-    if actor is None:
-        raise ConfigurationError(
-            "disclose() needs the actor who discloses: pass actor=, or call it inside "
-            "`with purposeful.use(purpose, actor=...)`"
-        )
-    if justification is None and scope is not None and not scope.closed:
-        # the scope's reference, only for the same actor and a use it covers: another
-        # person's reasons, or reasons recorded for another use, justify nothing here
-        within = purpose_id == scope.purpose.id or purpose_id.startswith(f"{scope.purpose.id}.")
-        if scope.actor == actor and within:
-            justification = scope.justification
-    elif justification is not None:
-        justification = check_justification(justification)
-    name = to.name if isinstance(to, Party) else to
-    party = under.party(name)
-    reasons, problems = [], []
-    day = nz_date(at)
-    if day < under.starts:
-        reasons.append("agreement-not-started")
-        problems.append(f"it starts on {under.starts.isoformat()}")
-    if day > under.expires:
-        reasons.append("agreement-expired")
-        problems.append(f"it expired on {under.expires.isoformat()}")
-    if party is None:
-        reasons.append("party-not-in-agreement")
-        names = ", ".join(p.name for p in under.parties)
-        problems.append(f"{name!r} is not a party to it (its parties: {names})")
-    if not under.allows_purpose(purpose_id):
-        reasons.append("purpose-not-in-agreement")
-        problems.append(
-            f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})"
-        )
-    agency_kinds = get_configuration().agency_kinds
-    for reason, problem in under.basis_refusals(
-        actor, agency_kinds, justified=justification is not None
-    ):
-        reasons.append(reason)
-        problems.append(problem)
-    if reasons:
-        raise DisclosureRefused(
-            f"cannot disclose {policy.name} to {name!r} under {under.name!r}: "
-            + "; ".join(problems),
-            reasons=tuple(reasons),
-        )
+    terms = disclosure_terms(policy.name, to, under, purpose, actor, at, justification)
+    if terms.refusal is not None:
+        raise terms.refusal
+    party, purpose_id, actor = terms.party, terms.purpose, terms.actor
+    at, justification = terms.at, terms.justification
     assert party is not None
     # A scope of its own: the fields are decided (consent included) and audited there, and
     # the disclosure goes out with its report, as an event on its span.
@@ -274,6 +233,101 @@ def _disclose(
         scope.note_disclosure(_audit(disclosure, pseudonym))
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
+
+
+@attrs.frozen
+class Terms:
+    """A disclosure's terms, checked against its agreement (`disclosure_terms`).
+
+    Attributes:
+        purpose: the purpose id it is for.
+        actor: who discloses.
+        justification: the justification reference it relies on, if any.
+        name: the receiving party's name, as given.
+        party: that party in the agreement, or None when it is not one.
+        at: when (UTC).
+        refusal: what `disclose` raises for these terms, or None when the agreement allows
+            them (the fields are decided after).
+    """
+
+    purpose: str
+    actor: Actor
+    justification: str | None
+    name: str
+    party: Party | None
+    at: datetime
+    refusal: DisclosureRefused | None
+
+
+def disclosure_terms(
+    record_type: str,
+    to: Party | str,
+    under: SharingAgreement,
+    purpose: Purpose | str | None,
+    actor: Actor | None,
+    at: datetime | None,
+    justification: str | None,
+) -> Terms:
+    """Check a disclosure of a *record_type* record against agreement *under*, as
+    `disclose` does before it decides any field: in force on the day (New Zealand date),
+    the party named, the purpose allowed, the basis one this agency and actor may rely on,
+    with the justification it needs. `purposeful.may_share` asks the same.
+
+    Purpose, actor and justification default as `disclose` documents.
+
+    Raises:
+        ConfigurationError: no purpose or actor to be found, or a bad argument.
+    """
+    at = _aware(at)
+    scope = current_scope()
+    purpose_id = _purpose_id(purpose, under, scope)
+    actor = actor if actor is not None else (scope.actor if scope is not None else None)
+    if actor is None:
+        raise ConfigurationError(
+            "disclose() needs the actor who discloses: pass actor=, or call it inside "
+            "`with purposeful.use(purpose, actor=...)`"
+        )
+    if justification is None and scope is not None and not scope.closed:
+        # the scope's reference, only for the same actor and a use it covers: another
+        # person's reasons, or reasons recorded for another use, justify nothing here
+        within = purpose_id == scope.purpose.id or purpose_id.startswith(f"{scope.purpose.id}.")
+        if scope.actor == actor and within:
+            justification = scope.justification
+    elif justification is not None:
+        justification = check_justification(justification)
+    name = to.name if isinstance(to, Party) else to
+    party = under.party(name)
+    reasons, problems = [], []
+    day = nz_date(at)
+    if day < under.starts:
+        reasons.append("agreement-not-started")
+        problems.append(f"it starts on {under.starts.isoformat()}")
+    if day > under.expires:
+        reasons.append("agreement-expired")
+        problems.append(f"it expired on {under.expires.isoformat()}")
+    if party is None:
+        reasons.append("party-not-in-agreement")
+        names = ", ".join(p.name for p in under.parties)
+        problems.append(f"{name!r} is not a party to it (its parties: {names})")
+    if not under.allows_purpose(purpose_id):
+        reasons.append("purpose-not-in-agreement")
+        problems.append(
+            f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})"
+        )
+    agency_kinds = get_configuration().agency_kinds
+    for reason, problem in under.basis_refusals(
+        actor, agency_kinds, justified=justification is not None
+    ):
+        reasons.append(reason)
+        problems.append(problem)
+    refusal = None
+    if reasons:
+        refusal = DisclosureRefused(
+            f"cannot disclose {record_type} to {name!r} under {under.name!r}: "
+            + "; ".join(problems),
+            reasons=tuple(reasons),
+        )
+    return Terms(purpose_id, actor, justification, name, party, at, refusal)
 
 
 def receive(
