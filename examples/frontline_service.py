@@ -24,7 +24,9 @@ Run it with ``python examples/frontline_service.py``. It shows:
    the funder-reporting purpose, small counts suppressed and every count randomly rounded to
    base 3 (RR3), with a community-sensitivity note;
 12. the privacy notice and the machine-readable register, generated from the annotations
-   and the agreement, written to disk.
+   and the agreement, written to disk, with who may see what;
+13. asking first: may a field be used or shared, on what basis and under what law; and a
+   person's consent asked as an audited use.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -239,6 +241,7 @@ def main() -> None:
             with SQLiteSharingStore(Path(folder, "sharing.sqlite3")) as sharing:
                 purposeful.configure(disclosure_log=sharing)
                 refer_to_housing_partner()
+                ask_before_acting()
                 answer_access_request(Path(folder), keys, consent, sharing, ledger.path)
             report_to_the_funder()
             publish_the_notice(Path(folder))
@@ -320,6 +323,30 @@ def refer_to_housing_partner() -> None:
         print("Refused:", refusal)
 
 
+def ask_before_acting() -> None:
+    heading("13. Asking first: may I use or share this?")
+    caseworker = Actor("staff-17", "caseworker", SENSITIVE)
+    # about a type: no value read, no scope needed, nothing recorded
+    answer = purposeful.may_use(
+        Client,
+        "diagnosis",
+        "funder-reporting",
+        role="funder-reporting-job",
+        clearance=IN_CONFIDENCE,
+    )
+    print(f"Diagnosis for the funder report? {answer.verdict.value}: {answer.explanation}")
+    answer = purposeful.may_use(Client, "diagnosis", "care-and-protection", actor=caseworker)
+    print(f"Diagnosis for care and protection? {answer.verdict.value} ({'; '.join(answer.law)})")
+    shared = purposeful.may_share(
+        Client, "name", agreement=HOUSING, party="Kāinga Ora", actor=caseworker
+    )
+    print(f"Aroha's name to Kāinga Ora? {shared.verdict.value} ({'; '.join(shared.law)})")
+    # about a person: an audited use, asked in the scope it serves, recorded without her id
+    with purposeful.use("service-delivery.referral", actor=caseworker):
+        about = purposeful.may_use(Client, "name", subject="C-1001")
+    print(f"Is Aroha's consent to referral in force? {about.verdict.value}: {about.explanation}")
+
+
 def report_to_the_funder() -> None:
     heading("11. The quarterly funder report: suppressed and randomly rounded (RR3)")
     # this quarter's clients: how many of each iwi in each programme
@@ -346,7 +373,12 @@ def report_to_the_funder() -> None:
 
 def publish_the_notice(folder: Path) -> None:
     heading("12. The privacy notice and register, generated from the annotations")
-    notice = build_notice(agency=AGENCY, records=[Client, CaseNote], agreements=[HOUSING])
+    notice = build_notice(
+        agency=AGENCY,
+        records=[Client, CaseNote],
+        agreements=[HOUSING],
+        roles={"caseworker": SENSITIVE, "funder-reporting-job": IN_CONFIDENCE},
+    )
     written = notice.write(folder / "notice")
     for kind, path in sorted(written.items()):
         print(f"  {kind:<9} {path.name}")
