@@ -27,11 +27,13 @@ from ._consent import ConsentAnswers
 from ._guard import orphans as _orphans
 from ._trail import emit
 from .actors import Actor
+from .bases import LawfulBasis
 from .decisions import (
     ConsentStatus,
     Decision,
     Mode,
     Outcome,
+    Reason,
     ScopeReport,
     Upstream,
     basis_reasons,
@@ -119,6 +121,7 @@ class Scope:
 
     __slots__ = (
         "_allowed",
+        "_checks",
         "_closed",
         "_config",
         "_consents",
@@ -192,6 +195,8 @@ class Scope:
         #: per record class, the fields allowed (or would-deny) in this scope without consent
         self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
+        #: per field, what its decision depends on besides consent (`FieldPolicy.check`)
+        self._checks: dict[object, tuple[tuple[Reason, ...], LawfulBasis | None, bool]] = {}
         #: the decisions shared with every scope of this purpose and actor (`_plans`)
         self._plan: Plan | None = None
         #: the consent checker's answers, asked once per person (`_consent.ConsentAnswers`)
@@ -431,11 +436,15 @@ class Scope:
                         allowed = self._allowed[type(obj)] = set()
                     allowed.add(policy)
                 return cached
-        reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
-        if basis is not None:  # who may rely on it, and whether it needs a justification
-            reasons += basis_reasons(
-                basis, self.actor, self._config.agency_kinds, self.justification is not None
-            )
+        checked = self._checks.get(policy)
+        if checked is None:  # what depends on the field alone, once per scope
+            reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
+            if basis is not None:  # who may rely on it, and whether it needs a justification
+                reasons += basis_reasons(
+                    basis, self.actor, self._config.agency_kinds, self.justification is not None
+                )
+            checked = self._checks[policy] = (reasons, basis, needs_consent)
+        reasons, basis, needs_consent = checked
         key: object = policy
         consent: ConsentStatus | None = None
         if needs_consent:
@@ -532,7 +541,8 @@ class Scope:
         if final and self._part == 0:  # the common case: the whole scope is one report
             people: list[tuple[str, set[object]]] = list(self._seen.items())
             people += [  # the notes not grouped yet: `summarise` merges a person's
-                (_subject_text(subject), fields) for subject, fields in self._notes
+                (subject if type(subject) is str else _subject_text(subject), fields)
+                for subject, fields in self._notes
             ]
         else:
             self._gather()
