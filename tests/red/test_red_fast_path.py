@@ -1,0 +1,280 @@
+"""Red team: the guard's fast path for another record of a class (issue 24).
+
+A field decided for a record's class (no consent needed) is answered by the getter for any
+record of exactly that class: with no sink without a note, with a sink by appending (raw
+subject, set of fields) to the scope's bounded notes, grouped by person when a part is sent
+or at the close. Each test here is an attempt to break that, through the public API:
+
+- findings, each marked ``xfail(strict=True)`` with the reason, so the tree stays green and
+  a fix turns them into failures to remove the mark from;
+- the properties that held, as passing tests: no managed value after a close, to a
+  generator's consumer, in a nested scope of another purpose or for a subclass; the report
+  per person equals the truth over record kinds, purposes, read sequences and both getters,
+  with fewer than ``flush_reads`` new reads ever waiting; threads racing a part lose nothing.
+
+Every test runs with whichever guard the process installs (CI runs the suite with the
+compiled guard and again with ``PURPOSEFUL_PURE_PYTHON=1``); the attrs records here are
+built twice, with the Python getter and (when built) the compiled one, so both getters are
+attacked in every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import dataclasses
+import os
+import threading
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import purposeful
+from _records import (
+    CASE_MANAGEMENT,
+    CASEWORKER,
+    FUNDER_JOB,
+    FUNDING_AGREEMENT,
+    SERVICE_AGREEMENT,
+    SUPERVISOR,
+    FakeConsent,
+    RecordingSink,
+)
+from purposeful import Mode, PurposefulError, PurposeViolation, ScopeReport, use
+from purposeful import _guard
+from purposeful.audit import PseudonymKey
+from purposeful.errors import DictStorageWarning
+
+KEY = PseudonymKey.generate()
+GETTERS = ["python", "compiled"]
+FIELDS = ("note", "plan", "story")
+
+
+def _declarations() -> dict[str, Any]:
+    """``note``: service delivery and funder reporting; ``plan``: case management only;
+    ``story``: service delivery on the person's consent."""
+    return {
+        "note": purposeful.field(
+            purposes={"service-delivery": SERVICE_AGREEMENT, "funder-reporting": FUNDING_AGREEMENT}
+        ),
+        "plan": purposeful.field(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}),
+        "story": purposeful.field(purposes={"service-delivery": purposeful.CONSENT}),
+    }
+
+
+def _attrs_record(name: str, *, slots: bool, getter: str) -> type:
+    namespace: dict[str, Any] = {"__annotations__": {"client_id": Any}, **_declarations()}
+    namespace["__annotations__"].update(dict.fromkeys(FIELDS, str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DictStorageWarning)
+        cls = purposeful.record(subject="client_id", slots=slots)(type(name, (), namespace))
+    policy = purposeful.record_policy(cls)
+    for field in FIELDS:
+        _guard.install_getter(cls, policy.fields[field], compiled=getter == "compiled")
+    return cls
+
+
+def _dataclass_record(name: str) -> type:
+    namespace: dict[str, Any] = {"__annotations__": {"client_id": Any}, **_declarations()}
+    namespace["__annotations__"].update(dict.fromkeys(FIELDS, str))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DictStorageWarning)
+        return purposeful.record(subject="client_id")(
+            dataclasses.dataclass(type(name, (), namespace))
+        )
+
+
+#: kind id → record class, made once; the compiled ones only when the extension is built
+RECORDS: dict[str, type] = {}
+for _getter in GETTERS:
+    if _getter == "compiled" and not _guard.COMPILED:
+        continue
+    _suffix = "Py" if _getter == "python" else "C"
+    RECORDS[f"slotted-{_getter}"] = _attrs_record(
+        f"Red3Slotted{_suffix}", slots=True, getter=_getter
+    )
+    RECORDS[f"dict-{_getter}"] = _attrs_record(f"Red3Dict{_suffix}", slots=False, getter=_getter)
+RECORDS["dataclass"] = _dataclass_record("Red3Dataclass")
+
+
+def make(kind: str, subject: object) -> Any:
+    return RECORDS[kind](subject, "n", "p", "s")
+
+
+def getter_kinds() -> list[Any]:
+    """The slotted records' kinds, one per getter (the compiled one skipped if not built)."""
+    return [
+        pytest.param(
+            f"slotted-{getter}",
+            marks=pytest.mark.skipif(
+                getter == "compiled" and not _guard.COMPILED,
+                reason="the compiled guard is not built (or PURPOSEFUL_PURE_PYTHON is set)",
+            ),
+            id=getter,
+        )
+        for getter in GETTERS
+    ]
+
+
+def per_person(reports: list[ScopeReport]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for report in reports:
+        for pseudonym, fields in report.reads.items():
+            found[pseudonym] |= fields
+    return dict(found)
+
+
+def leaked_in(tb: TracebackType | None, secret: str) -> list[str]:
+    """The library's frames of *tb* (its modules and its generated guards) with *secret* in
+    the repr of a local (the caller's own frames hold its records, which is its business)."""
+    found = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        ours = f"{os.sep}purposeful{os.sep}" in code.co_filename
+        if not (ours or code.co_filename.startswith("<purposeful")):
+            tb = tb.tb_next
+            continue
+        for name, value in dict(tb.tb_frame.f_locals).items():
+            try:
+                text = repr(value)
+            except Exception:
+                continue
+            if secret in text:
+                found.append(
+                    f"{tb.tb_frame.f_code.co_filename}:{tb.tb_frame.f_code.co_name}.{name}"
+                )
+        tb = tb.tb_next
+    return found
+
+
+@pytest.fixture
+def recording() -> RecordingSink:
+    sink = RecordingSink()
+    purposeful.configure(sinks=[sink], pseudonymise=KEY.pseudonym)
+    return sink
+
+
+def _refused(read: Callable[[], object]) -> bool:
+    try:
+        read()
+    except PurposefulError:
+        return True
+    return False
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(
+            "slotted-python",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="finding 1: the generated Python getter's local `notes` is the scope's "
+                "notes list, which holds the raw subject ids of every record noted so far",
+            ),
+            id="python",
+        ),
+        *[p for p in getter_kinds() if p.id == "compiled"],
+    ],
+)
+def test_a_refusal_after_noted_reads_leaves_no_subject_id_in_any_frame(
+    kind: str, recording: RecordingSink
+) -> None:
+    """What: a refusal raised right after other people's records were read (and noted) must
+    leave no raw subject id among the locals of any frame of its traceback.
+
+    How: in a scope with a sink, read ``note`` of two people's records (the second is noted
+    by the getter itself), then read ``plan``, which the purpose refuses; walk
+    ``tb.tb_frame.f_locals`` of every frame of the refusal.
+
+    Why it matters: error trackers (Sentry and the like) record every frame's locals. The
+    Python getter's frame holds ``notes``, the scope's list of (raw subject, fields) tuples:
+    the ids of everyone read in the scope so far go to the tracker with one refusal.
+    """
+    first, second = make(kind, "SUBJ-RED3-A"), make(kind, "SUBJ-RED3-B")
+    with use("service-delivery", actor=CASEWORKER):
+        _ = first.note, second.note
+        with pytest.raises(PurposeViolation) as refused:
+            _ = second.plan
+        leaks = leaked_in(refused.value.__traceback__, "SUBJ-RED3")
+    assert leaks == []
+
+
+class Red3Untextable(str):
+    """A subject id (a str subclass, as an ORM's or a typed-id library's may be) whose text
+    form fails: ``str(subject)`` raises."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        raise ValueError("this id has no text form")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 2: the close groups the notes (str(subject)) before it forgets; when that "
+    "raises, _forget_all never runs and the record's set of fields read outlives the scope",
+)
+@pytest.mark.parametrize("kind", getter_kinds())
+def test_a_subject_that_cannot_be_text_does_not_keep_the_scope_readable_after_close(
+    kind: str, recording: RecordingSink
+) -> None:
+    """What: after a scope closes, no context that inherited its fast state reads a managed
+    value, whatever the subject ids of the records read.
+
+    How: a record whose subject is a str subclass with a failing ``__str__``; read its
+    ``note`` in a scope with a sink, copy the context, close the scope (the close raises the
+    bare ``ValueError``), then read ``note`` again in the copied context.
+
+    Why it matters: the read after the close returns the value with no scope and no
+    decision: the close failed half-way, after emptying the inline sets but before emptying
+    the record's set of fields read, which the copied context's hot path still holds.
+    """
+    record = make(kind, Red3Untextable("C-1"))
+    with contextlib.suppress(ValueError), use("service-delivery", actor=CASEWORKER):
+        _ = record.note
+        copied = contextvars.copy_context()
+    assert _refused(lambda: copied.run(lambda: record.note))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 3: str(subject) runs at grouping time (the close, a part), outside the "
+    "read; when it raises, the whole report is lost and the error is an untyped ValueError",
+)
+@pytest.mark.parametrize("kind", getter_kinds())
+def test_one_subject_that_cannot_be_text_loses_no_other_persons_reads(
+    kind: str, recording: RecordingSink
+) -> None:
+    """What: the reads of every other person reach the audit trail even when one record's
+    subject id has no text form, and the scope's exit raises a typed purposeful error (or
+    the read itself is refused), never a bare ``ValueError`` from inside the library.
+
+    How: read ``note`` of a normal record (C-2) and of one whose subject's ``__str__``
+    raises, in a scope with a sink; close it.
+
+    Why it matters: the subject is now turned into text when the notes are grouped, at a
+    part or at the close, not at the read: one such record costs the scope its whole report
+    (C-2's read is in no report, span or ledger line), and the caller gets an error the
+    library's documented tree does not have.
+    """
+    plain, odd = make(kind, "C-2"), make(kind, Red3Untextable("C-1"))
+    try:
+        with use("service-delivery", actor=CASEWORKER):
+            _ = plain.note
+            _ = odd.note
+    except PurposefulError:
+        pass
+    assert per_person(recording.reports).get(KEY.pseudonym("C-2")) == {
+        f"{type(plain).__qualname__}.note"
+    }
