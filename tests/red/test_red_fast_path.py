@@ -47,8 +47,7 @@ from _records import (
     FakeConsent,
     RecordingSink,
 )
-from purposeful import Mode, PurposefulError, PurposeViolation, ScopeReport, use
-from purposeful import _guard
+from purposeful import Mode, PurposefulError, PurposeViolation, ScopeReport, _guard, use
 from purposeful.audit import PseudonymKey
 from purposeful.errors import DictStorageWarning
 
@@ -278,3 +277,257 @@ def test_one_subject_that_cannot_be_text_loses_no_other_persons_reads(
     assert per_person(recording.reports).get(KEY.pseudonym("C-2")) == {
         f"{type(plain).__qualname__}.note"
     }
+
+
+# --- what held: no managed value without a decision ------------------------------------------
+
+
+def _after_close_by_copied_context(record: Any, other: Any) -> Callable[[], object]:
+    with use("service-delivery", actor=CASEWORKER):
+        _ = record.note, other.note
+        copied = contextvars.copy_context()
+    return lambda: copied.run(lambda: other.note)
+
+
+def _after_close_by_carried_worker(record: Any, other: Any) -> Callable[[], object]:
+    with use("service-delivery", actor=CASEWORKER):
+        _ = record.note
+        carried = purposeful.carry_scope(lambda: other.note)
+        _ = carried()  # read once inside: the worker's context holds the fast state then
+    return carried
+
+
+WAYS_AFTER_CLOSE = {
+    "copied-context": _after_close_by_copied_context,
+    "carry-scope": _after_close_by_carried_worker,
+}
+
+
+@pytest.mark.parametrize("sending", [False, True], ids=["no-sink", "sink"])
+@pytest.mark.parametrize("way", sorted(WAYS_AFTER_CLOSE))
+@pytest.mark.parametrize("kind", getter_kinds())
+def test_no_context_reads_another_record_of_the_class_after_the_scope_closed(
+    kind: str, way: str, sending: bool
+) -> None:
+    """A copied context or a carried worker holding the scope's fast state (the class's
+    inline set and notes) reads nothing once the scope closed, with or without a sink."""
+    if sending:
+        purposeful.configure(sinks=[RecordingSink()])
+    record, other = make(kind, "C-1"), make(kind, "C-2")
+    read = WAYS_AFTER_CLOSE[way](record, other)
+    assert _refused(read)
+    assert _refused(lambda: make(kind, "C-3").note)
+
+
+@pytest.mark.parametrize("sending", [False, True], ids=["no-sink", "sink"])
+@pytest.mark.parametrize("kind", getter_kinds())
+def test_a_thread_started_by_to_thread_reads_nothing_after_its_scope_closed(
+    kind: str, sending: bool
+) -> None:
+    if sending:
+        purposeful.configure(sinks=[RecordingSink()])
+    record, other = make(kind, "C-1"), make(kind, "C-2")
+    go, outcome = threading.Event(), []
+
+    def worker() -> None:
+        _ = record.note
+        go.wait(5)
+        outcome.append(_refused(lambda: other.note))
+
+    async def main() -> None:
+        with use("service-delivery", actor=CASEWORKER):
+            _ = record.note, other.note
+            task = asyncio.ensure_future(asyncio.to_thread(worker))
+            await asyncio.sleep(0.05)
+        go.set()
+        await task
+
+    asyncio.run(main())
+    assert outcome == [True]
+
+
+@pytest.mark.parametrize("sending", [False, True], ids=["no-sink", "sink"])
+@pytest.mark.parametrize("kind", getter_kinds())
+def test_a_generators_scope_answers_nothing_for_its_consumer(kind: str, sending: bool) -> None:
+    """The consumer of a generator whose scope read records of the class fast reads no
+    record of it between iterations, outside any scope or inside its own other purpose."""
+    if sending:
+        purposeful.configure(sinks=[RecordingSink()])
+    first, second, third = make(kind, "C-1"), make(kind, "C-2"), make(kind, "C-3")
+
+    def plans(records: list[Any]) -> Iterator[str]:
+        with use(CASE_MANAGEMENT, actor=CASEWORKER):
+            for record in records:
+                yield record.plan
+
+    outside = plans([first, second])
+    next(outside)
+    assert _refused(lambda: third.plan)
+    assert _refused(lambda: first.plan)
+    with use("service-delivery", actor=CASEWORKER):
+        _ = third.note
+        inside = plans([second, third])
+        next(inside)
+        assert _refused(lambda: third.plan)
+        assert _refused(lambda: first.plan)
+        inside.close()
+    outside.close()
+
+
+@pytest.mark.parametrize("sending", [False, True], ids=["no-sink", "sink"])
+@pytest.mark.parametrize("kind", getter_kinds())
+def test_an_outer_scopes_class_state_never_answers_in_a_nested_scope(
+    kind: str, sending: bool
+) -> None:
+    """A nested scope of another purpose decides afresh: the outer scope's inline set
+    (``plan`` decided for the class under case management) answers no record in it, nor
+    in a context copied inside it once it closed."""
+    if sending:
+        purposeful.configure(sinks=[RecordingSink()])
+    first, second, third = make(kind, "C-1"), make(kind, "C-2"), make(kind, "C-3")
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        _ = first.plan, second.plan
+        with use("service-delivery", actor=CASEWORKER):
+            assert _refused(lambda: third.plan)
+            assert _refused(lambda: second.plan)
+            _ = third.note
+            copied = contextvars.copy_context()
+        assert _refused(lambda: copied.run(lambda: first.note))
+        assert third.plan == "p"
+
+
+@pytest.mark.parametrize("getter", [p.values[0] for p in getter_kinds()], ids=GETTERS)
+def test_a_subclass_record_is_decided_as_its_own_class(getter: str) -> None:
+    """A decorated subclass that needs consent for ``note`` is never answered by its base's
+    inline set (directly, through ``super().note`` or the base's guard), and an undecorated
+    subclass's record is decided on the slow path, as its own class."""
+    if getter == "slotted-compiled" and not _guard.COMPILED:
+        pytest.skip("the compiled guard is not built")
+    purposeful.configure(sinks=[RecordingSink()], consent=FakeConsent(set()))
+    base = RECORDS[getter]
+
+    @purposeful.record(subject="client_id", name=f"Red3Stricter-{getter}")
+    class Red3Stricter(base):  # type: ignore[valid-type,misc]
+        note: str = purposeful.field(purposes={"service-delivery": purposeful.CONSENT})
+
+        def base_note(self) -> str:
+            return super().note  # type: ignore[no-any-return]
+
+    class Red3Plain(base):  # type: ignore[valid-type,misc]
+        __slots__ = ()
+
+    strict, plain = Red3Stricter("S-1", "n", "p", "s"), Red3Plain("P-1", "n", "p", "s")
+    with use("service-delivery", actor=CASEWORKER) as scope:
+        _ = make(getter, "C-1").note, make(getter, "C-2").note
+        assert _refused(lambda: strict.note)
+        assert _refused(strict.base_note)
+        assert _refused(lambda: base.note.fget(strict))
+        assert plain.note == "n"
+        _ = make(getter, "C-3").note
+        assert _refused(strict.base_note)
+    assert {(d.record_type, d.field, d.outcome.name) for d in scope.decisions} >= {
+        (f"Red3Stricter-{getter}", "note", "DENIED")
+    }
+
+
+# --- what held: the audit trail tells the truth -----------------------------------------------
+
+reads_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 4),  # which person
+        st.sampled_from(sorted(RECORDS)),
+        st.integers(0, 1),  # which of the person's two records of the kind
+        st.sampled_from(FIELDS),
+    ),
+    max_size=50,
+)
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    reads=reads_strategy,
+    purpose=st.sampled_from(["service-delivery", CASE_MANAGEMENT, "funder-reporting"]),
+    actor=st.sampled_from([CASEWORKER, SUPERVISOR, FUNDER_JOB]),
+    mode=st.sampled_from([Mode.ENFORCE, Mode.MONITOR]),
+    flush_reads=st.integers(1, 12),
+    int_subjects=st.booleans(),
+)
+def test_each_persons_history_is_the_truth_over_several_records_kinds_and_getters(
+    reads: list[tuple[int, str, int, str]],
+    purpose: str,
+    actor: purposeful.Actor,
+    mode: Mode,
+    flush_reads: int,
+    int_subjects: bool,
+) -> None:
+    """Random reads of each person's two records of every kind (attrs slotted and
+    ``__dict__``, each with the Python and the compiled getter, and a dataclass), under
+    every purpose and mode: the reports say, per person, exactly the fields read from that
+    person's records, and after every read fewer than ``flush_reads`` new reads wait."""
+    recording = RecordingSink()
+    records: dict[tuple[int, str, int], Any] = {}
+    truth: dict[str, set[str]] = defaultdict(set)
+    with (
+        purposeful.configured(
+            sinks=[recording],
+            pseudonymise=KEY.pseudonym,
+            consent=FakeConsent({("1", purpose), ("P-1", purpose)}),
+            mode=mode,
+            flush_reads=flush_reads,
+        ),
+        use(purpose, actor=actor),
+    ):
+        for person, kind, copy, field in reads:
+            subject: object = person if int_subjects else f"P-{person}"
+            record = records.setdefault((person, kind, copy), make(kind, subject))
+            try:
+                getattr(record, field)
+            except PurposeViolation:
+                continue
+            truth[KEY.pseudonym(str(subject))].add(f"{type(record).__qualname__}.{field}")
+            sent = per_person(recording.reports)
+            waiting = sum(len(fields - sent.get(p, set())) for p, fields in truth.items())
+            assert waiting < flush_reads
+    assert per_person(recording.reports) == truth
+    assert [r.part for r in recording.reports] == list(range(len(recording.reports)))
+
+
+def test_threads_racing_parts_lose_no_read(recording: RecordingSink) -> None:
+    """Four carried workers read the same people's records (fast, each in its own context,
+    noting into the shared notes) while another flushes parts as fast as it can: the
+    reports hold every person's every field."""
+    purposeful.configure(flush_reads=5)
+    kinds = sorted(RECORDS)
+    people = [make(kinds[n % len(kinds)], f"P-{n % 23}") for n in range(120)]
+    truth: dict[str, set[str]] = defaultdict(set)
+    lock, stop = threading.Lock(), threading.Event()
+
+    def work(seed: int) -> None:
+        for n in range(300):
+            record = people[(seed * 7919 + n * 31) % len(people)]
+            field = ("note", "story")[n % 2]
+            try:
+                getattr(record, field)
+            except PurposeViolation:
+                continue
+            with lock:
+                truth[KEY.pseudonym(record.client_id)].add(f"{type(record).__qualname__}.{field}")
+
+    def flush() -> None:
+        while not stop.is_set():
+            purposeful.audit.flush()
+
+    purposeful.configure(consent=FakeConsent({(f"P-{n}", "service-delivery") for n in range(9)}))
+    with use("service-delivery", actor=CASEWORKER):
+        workers = [
+            threading.Thread(target=purposeful.carry_scope(work), args=(k,)) for k in range(4)
+        ]
+        flusher = threading.Thread(target=purposeful.carry_scope(flush))
+        flusher.start()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        stop.set()
+        flusher.join()
+    assert per_person(recording.reports) == truth
