@@ -286,7 +286,10 @@ def test_a_subject_that_cannot_be_text_does_not_keep_the_scope_readable_after_cl
     the record's set of fields read, which the copied context's hot path still holds.
     """
     record = make(kind, Red3Untextable("C-1"))
-    with contextlib.suppress(ValueError), use("service-delivery", actor=CASEWORKER):
+    with (
+        contextlib.suppress(ValueError, PurposefulError),
+        use("service-delivery", actor=CASEWORKER),
+    ):
         _ = record.note
         copied = contextvars.copy_context()
     assert _refused(lambda: copied.run(lambda: record.note))
