@@ -367,7 +367,7 @@ def _fast_state(records: list[object]) -> Any:
         if notes is _guard.FREE
         else None
         if notes is None
-        else (len(notes), notes.room, [sorted(p.name for p in f) for _, f in notes])  # type: ignore[attr-defined]
+        else (len(notes.held), notes.room, [sorted(p.name for p in f) for _, f in notes.held])  # type: ignore[attr-defined]
     )
     return sorted(p.name for p in seen), which, sorted(p.name for p in inline), book  # type: ignore[attr-defined]
 

@@ -157,7 +157,7 @@ def _two_threads_meet_a_new_person() -> tuple[list[Any], list[object]]:
         sys.settrace(
             pause_at(
                 in_scope_module,
-                "notes.append((policy.record._subject_raw(obj), seen))",
+                "notes.held.append((policy.record._subject_raw(obj), seen))",
                 lambda: (a_paused.set(), b_done.wait(WAIT)),
             )
         )

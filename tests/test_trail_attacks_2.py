@@ -87,7 +87,7 @@ def _a_read_races_the_forgetting() -> tuple[list[Any], list[object], list[str]]:
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
         if (
             event == "line"
-            and "notes.append((policy.record._subject_raw(obj), seen))" in line
+            and "notes.held.append((policy.record._subject_raw(obj), seen))" in line
             and not paused.is_set()
         ):
             paused.set()

@@ -36,9 +36,9 @@ slotted attrs read on CPython 3.11), is the generated getter::
     elif _policy in inline and type(obj) is _cls:   # another record of the class
         if notes is FREE:                    # the scope's report goes nowhere
             return obj.<storage>
-        if notes is not None and len(notes) < notes.room:
+        if notes is not None and len(notes.held) < notes.room:
             seen = {_policy}                 # note (subject, fields) for the report
-            notes.append((obj.<subject>, seen))
+            notes.held.append((obj.<subject>, seen))
             _fast_set((seen, obj, inline, notes))
             if inline:
                 return obj.<storage>
@@ -130,17 +130,23 @@ __all__ = [
 scope_var: ContextVar[Scope | None] = ContextVar("purposeful.scope", default=None)
 
 
-class Notes(list[tuple[object, set[object]]]):
-    """A scope's notes of the records its getters read fast: (the record's raw subject, the
-    set of its fields read), in the order met. ``room`` is how many it may hold before a
-    getter must take the slow path (`Scope.read` sets it, so that the reads noted, each
-    at most the class's inline set, stay within ``flush_reads``)."""
+class Notes:
+    """A scope's notes of the records its getters read fast: ``held``, a list of (the
+    record's raw subject, the set of its fields read), in the order met. ``room`` is how
+    many it may hold before a getter must take the slow path (`Scope.read` sets it, so that
+    the reads noted, each at most the class's managed fields, stay within ``flush_reads``).
 
-    __slots__ = ("room",)
+    Not a list itself: a getter's frame holds it, and an error tracker that records frames'
+    locals shows this object's repr, never the raw subject ids it holds."""
+
+    __slots__ = ("held", "room")
 
     def __init__(self) -> None:
-        super().__init__()
+        self.held: list[tuple[object, set[object]]] = []
         self.room = 0
+
+    def __repr__(self) -> str:
+        return f"<purposeful notes: {len(self.held)} record(s)>"
 
 
 #: The notes of a scope whose report goes nowhere: its getters read any record of a class
@@ -508,9 +514,9 @@ def _getter_source(name: str, read: list[str], subject: str = "_subject(obj)") -
     lines += ["    elif _policy in inline and type(obj) is _cls:", "        if notes is _free:"]
     lines += [f"            {line}" for line in read]
     lines += [
-        "        if notes is not None and len(notes) < notes.room:",
+        "        if notes is not None and len(notes.held) < notes.room:",
         "            seen = {_policy}",
-        f"            notes.append(({subject}, seen))",
+        f"            notes.held.append(({subject}, seen))",
         "            _fast_set((seen, obj, inline, notes))",
         "            if inline:",
     ]

@@ -75,11 +75,25 @@ _PLANS_KEPT = 256
 on_new_registry(_plans.clear)  # plans of the old configuration are never used again
 
 
-def _subject_text(subject: object) -> str:
-    """A record's raw subject as the text reports group people by ("" for none)."""
+#: The failure of a scope that noted a record whose subject id has no text form.
+_NO_TEXT_FORM = (
+    "a record read in this scope has a subject id that str() cannot turn into text, so the "
+    "report cannot say whose record it was: its reads are on record without the person. Give "
+    "the record class a subject id with a text form (a str or an int)"
+)
+
+
+def _subject_text(subject: object) -> str | None:
+    """A record's raw subject as the text reports group people by ("" for none), or None
+    if it has no text form (its ``str()`` fails)."""
     if type(subject) is str:
         return subject
-    return "" if subject is None else str(subject)
+    if subject is None:
+        return ""
+    try:
+        return str(subject)
+    except Exception:
+        return None
 
 
 def _plan_for(config: Configuration, purpose: Purpose, actor: Actor, justified: bool) -> Plan:
@@ -306,10 +320,10 @@ class Scope:
             if width > self._width:
                 self._width = width
                 self._make_room()
-            elif len(notes) >= notes.room:
+            elif len(notes.held) >= notes.room:
                 self._make_room()
             # the raw subject goes straight into the note: no local of this frame holds it
-            notes.append((policy.record._subject_raw(obj), seen))
+            notes.held.append((policy.record._subject_raw(obj), seen))
             if not notes.room:  # flush_reads leaves no room for a record's reads: this one
                 book, inline_too = None, False
             elif _guard._validates.get(id(cls)):  # its __init__ reads fields back
@@ -346,7 +360,7 @@ class Scope:
         The inline sets are renewed and each note emptied once grouped, so no getter adds
         to a note after this: a context still on a noted record takes the slow path for its
         next read, which notes it again."""
-        notes = self._notes
+        notes = self._notes.held
         if not notes:
             return
         self._renew_inline()
@@ -359,7 +373,7 @@ class Scope:
         text = ""
         try:
             for subject, fields in taken:
-                text = _subject_text(subject)
+                text = self._text_of(subject)
                 person = people.get(text)
                 if person is None:
                     person = people.setdefault(text, set())
@@ -377,6 +391,18 @@ class Scope:
             subject = text = ""  # no raw id in this frame while a part is sent
             taken.clear()
         self._count += count
+
+    def _text_of(self, subject: object) -> str:
+        """The text of a noted subject; for one with no text form, "" (nobody's), and the
+        scope's close raises `AuditSinkError` saying so (its reads stay on record, without
+        the person)."""
+        text = _subject_text(subject)
+        if text is not None:
+            return text
+        if not any(str(error) == _NO_TEXT_FORM for error in self._failures):
+            self._failures.append(AuditSinkError(_NO_TEXT_FORM))
+            _log.error("purposeful: %s", _NO_TEXT_FORM)
+        return ""
 
     def _forget_loose(self) -> None:
         """Without a sink: empty the sets of fields read of the records read on the slow
@@ -519,7 +545,7 @@ class Scope:
             return False
         if exiting:
             self.flush()
-        elif not (self._notes or (self._dirty if self._listed else self._seen)):  # nothing new
+        elif not (self._notes.held or (self._dirty if self._listed else self._seen)):  # nothing new
             self._marked = None
         elif self._marked is None:
             self._marked = now
@@ -541,8 +567,8 @@ class Scope:
         if final and self._part == 0:  # the common case: the whole scope is one report
             people: list[tuple[str, set[object]]] = list(self._seen.items())
             people += [  # the notes not grouped yet: `summarise` merges a person's
-                (subject if type(subject) is str else _subject_text(subject), fields)
-                for subject, fields in self._notes
+                (subject if type(subject) is str else self._text_of(subject), fields)
+                for subject, fields in self._notes.held
             ]
         else:
             self._gather()
@@ -643,11 +669,13 @@ class Scope:
                 _trail.flusher.discard(self)
             for allowed in self._allowed.values():
                 allowed.clear()  # first: a getter noting from here on takes the slow path
-            report = self._take(final=True) if _trail.has_receivers(self._config) else None
-            self._forget_all()
-            del self._dirty[:]
-            self._consents.clear()
-            self._decided.clear()  # keys of consent decisions hold subject ids
+            try:
+                report = self._take(final=True) if _trail.has_receivers(self._config) else None
+            finally:  # whatever the report met: no set a hot path holds outlives the close
+                self._forget_all()
+                del self._dirty[:]
+                self._consents.clear()
+                self._decided.clear()  # keys of consent decisions hold subject ids
         return report
 
     def after_fork(self) -> None:
@@ -670,7 +698,7 @@ class Scope:
         for allowed in self._allowed.values():
             allowed.clear()
         self._allowed.clear()
-        notes = self._notes
+        notes = self._notes.held
         for _, seen in notes:
             seen.clear()
         del notes[:]

@@ -15,9 +15,9 @@
  *     elif policy in inline and type(obj) is cls:   # another record of the class
  *         if notes is free:                 # the scope's report goes nowhere
  *             return <storage>
- *         if notes is not None and len(notes) < notes.room:
+ *         if notes is not None and len(notes.held) < notes.room:
  *             seen = {policy}               # note (subject, fields) for the report
- *             notes.append((<subject>, seen))
+ *             notes.held.append((<subject>, seen))
  *             fast_var.set((seen, obj, inline, notes))
  *             if inline:
  *                 return <storage>
@@ -54,6 +54,7 @@ typedef struct {
     PyObject *free;     /* _guard.FREE: the notes of a scope whose report goes nowhere */
     PyObject *subject;  /* the subject's member descriptor, or the kind's reader */
     PyObject *room;     /* the interned name "room" */
+    PyObject *held;     /* the interned name "held" */
     PyObject *dict;     /* the guard's own attributes (__qualname__, ...) */
     PyMemberDef *member;      /* borrowed from storage */
     PyTypeObject *owner;      /* borrowed from storage: the class the slot belongs to */
@@ -120,7 +121,7 @@ note_record(Guard *self, PyObject *obj, PyObject *inline_, PyObject *notes)
     if (notes == self->free) {
         return 1;
     }
-    if (notes == Py_None || !PyList_Check(notes)) {
+    if (notes == Py_None) {
         return 0;
     }
     PyObject *room = PyObject_GetAttr(notes, self->room);
@@ -132,30 +133,40 @@ note_record(Guard *self, PyObject *obj, PyObject *inline_, PyObject *notes)
     if (limit == -1 && PyErr_Occurred()) {
         return -1;
     }
-    if (PyList_GET_SIZE(notes) >= limit) {
+    PyObject *held = PyObject_GetAttr(notes, self->held);
+    if (held == NULL) {
+        return -1;
+    }
+    if (!PyList_Check(held) || PyList_GET_SIZE(held) >= limit) {
+        Py_DECREF(held);
         return 0;
     }
     PyObject *seen = PySet_New(NULL);
     if (seen == NULL) {
+        Py_DECREF(held);
         return -1;
     }
     if (PySet_Add(seen, self->policy) < 0) {
         Py_DECREF(seen);
+        Py_DECREF(held);
         return -1;
     }
     PyObject *subject = read_subject(self, obj);
     if (subject == NULL) {
         Py_DECREF(seen);
+        Py_DECREF(held);
         return -1;
     }
     PyObject *note = PyTuple_Pack(2, subject, seen);
     Py_DECREF(subject);
     if (note == NULL) {
         Py_DECREF(seen);
+        Py_DECREF(held);
         return -1;
     }
-    int failed = PyList_Append(notes, note);
+    int failed = PyList_Append(held, note);
     Py_DECREF(note);
+    Py_DECREF(held);
     if (failed < 0) {
         Py_DECREF(seen);
         return -1;
@@ -291,6 +302,11 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (room == NULL) {
         return NULL;
     }
+    PyObject *held = PyUnicode_InternFromString("held");
+    if (held == NULL) {
+        Py_DECREF(room);
+        return NULL;
+    }
     if (!PyContextVar_CheckExact(fast_var)) {
         PyErr_SetString(PyExc_TypeError, "Guard: fast_var must be a ContextVar");
         return NULL;
@@ -312,6 +328,7 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     Guard *self = (Guard *)type->tp_alloc(type, 0);
     if (self == NULL) {
         Py_DECREF(room);
+        Py_DECREF(held);
         return NULL;
     }
     self->policy = Py_NewRef(policy);
@@ -325,6 +342,7 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->free = Py_NewRef(free);
     self->subject = Py_NewRef(subject);
     self->room = room;
+    self->held = held;
     self->dict = NULL;
     self->member = member;
     self->owner = owner;
@@ -369,6 +387,7 @@ guard_clear(Guard *self)
     Py_CLEAR(self->free);
     Py_CLEAR(self->subject);
     Py_CLEAR(self->room);
+    Py_CLEAR(self->held);
     Py_CLEAR(self->dict);
     Py_CLEAR(self->storage);
     return 0;

@@ -21,7 +21,7 @@ class Guard:
         name: str,
         missing: Callable[[Any], Any] | None,
         cls: type,
-        free: list[Any],
+        free: object,
         subject: MemberDescriptorType | Callable[[Any], Any],
     ) -> None: ...
     def __call__(self, obj: Any, /) -> Any: ...
