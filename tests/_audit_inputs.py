@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from hypothesis import strategies as st
 
 #: A reason code for refusals written here.
 REASON = "purpose-not-declared"
@@ -288,3 +289,25 @@ def write_traces(path: Path, scopes: Iterable[HandScope]) -> Path:
     spans = [span(scope, number) for scope in scopes for number in range(len(scope.parts))]
     path.write_text(traces_text(spans), encoding="utf-8")
     return path
+
+
+@st.composite
+def hand_parts(draw: st.DrawFn, names: Sequence[str], people: Sequence[str]) -> HandPart:
+    """A scope part made by hand: reads of *people* (and one raw identifier) over *names*,
+    people read but not listed, up to two refusals, and how long after the scope opened."""
+    refusal = st.tuples(
+        st.sampled_from(["denied", "would-deny"]), st.sampled_from(names), st.integers(1, 3)
+    )
+    return HandPart(
+        reads=draw(
+            st.dictionaries(
+                st.sampled_from([*people, "raw-identifier"]),
+                st.frozensets(st.sampled_from(names), min_size=1),
+                max_size=3,
+            )
+        ),
+        unlisted=draw(st.integers(0, 2)),
+        unlisted_fields=draw(st.frozensets(st.sampled_from(names), max_size=2)),
+        refusals=tuple(draw(st.lists(refusal, max_size=2, unique_by=lambda r: r[1]))),
+        after=timedelta(seconds=draw(st.integers(1, 3 * 86_400))),
+    )

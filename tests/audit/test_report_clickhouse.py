@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _audit_inputs import MONDAY, HandPart, HandScope, attribute, span, traces_text
+from _audit_inputs import MONDAY, HandPart, HandScope, attribute, hand_parts, span, traces_text
 from purposeful.audit.history import SubjectQuery
 from purposeful.audit.report import ReportDatabase, build_report, render_text
 from purposeful.audit.report.clickhouse_engine import (
@@ -190,32 +190,12 @@ def disclosure_event(
 
 
 @st.composite
-def hand_parts(draw: st.DrawFn) -> HandPart:
-    refusal = st.tuples(
-        st.sampled_from(["denied", "would-deny"]), st.sampled_from(NAMES), st.integers(1, 3)
-    )
-    return HandPart(
-        reads=draw(
-            st.dictionaries(
-                st.sampled_from([*PEOPLE, "raw-identifier"]),
-                st.frozensets(st.sampled_from(NAMES), min_size=1),
-                max_size=3,
-            )
-        ),
-        unlisted=draw(st.integers(0, 2)),
-        unlisted_fields=draw(st.frozensets(st.sampled_from(NAMES), max_size=2)),
-        refusals=tuple(draw(st.lists(refusal, max_size=2, unique_by=lambda r: r[1]))),
-        after=timedelta(seconds=draw(st.integers(1, 3 * 86_400))),
-    )
-
-
-@st.composite
 def hand_scope(draw: st.DrawFn, scope_id: str, minutes: int) -> HandScope:
     purpose = draw(st.sampled_from(["case-management", "funder-reporting", None]))
     scoped = purpose is not None
     return HandScope(
         scope_id=scope_id,
-        parts=tuple(draw(st.lists(hand_parts(), min_size=1, max_size=3))),
+        parts=tuple(draw(st.lists(hand_parts(NAMES, PEOPLE), min_size=1, max_size=3))),
         opened=MONDAY + timedelta(minutes=minutes),
         purpose=purpose,
         actor=draw(st.sampled_from(["staff-1", "staff-2", ""])) if scoped else None,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _audit_inputs import MONDAY, HandPart, HandScope, attribute, span
+from _audit_inputs import MONDAY, HandPart, HandScope, attribute, hand_parts, span
 from purposeful.audit.report import ReportDatabase
 from purposeful.audit.report.duckdb_engine import ReportDatabase as Engine
 from purposeful.audit.report.shape import TABLES
@@ -48,32 +48,12 @@ def tables(
 
 
 @st.composite
-def hand_parts(draw: st.DrawFn) -> HandPart:
-    refusal = st.tuples(
-        st.sampled_from(["denied", "would-deny"]), st.sampled_from(NAMES), st.integers(1, 3)
-    )
-    return HandPart(
-        reads=draw(
-            st.dictionaries(
-                st.sampled_from([*PEOPLE, "raw-identifier"]),
-                st.frozensets(st.sampled_from(NAMES), min_size=1),
-                max_size=3,
-            )
-        ),
-        unlisted=draw(st.integers(0, 2)),
-        unlisted_fields=draw(st.frozensets(st.sampled_from(NAMES), max_size=2)),
-        refusals=tuple(draw(st.lists(refusal, max_size=2, unique_by=lambda r: r[1]))),
-        after=timedelta(seconds=draw(st.integers(1, 3 * 86_400))),
-    )
-
-
-@st.composite
 def hand_scopes(draw: st.DrawFn) -> HandScope:
     purpose = draw(st.sampled_from(["case-management", "funder-reporting", None]))
     scoped = purpose is not None
     return HandScope(
         scope_id=draw(st.sampled_from(["0a01", "0a02", "0a03", ""])),
-        parts=tuple(draw(st.lists(hand_parts(), min_size=1, max_size=3))),
+        parts=tuple(draw(st.lists(hand_parts(NAMES, PEOPLE), min_size=1, max_size=3))),
         opened=MONDAY + timedelta(minutes=draw(st.integers(0, 4 * 24 * 60))),
         purpose=purpose,
         actor=draw(st.sampled_from(["staff-1", "staff-2", None])) if scoped else None,

@@ -19,6 +19,7 @@ from _audit_inputs import (
     HandPart,
     HandScope,
     attribute,
+    hand_parts,
     ledger_line,
     ledger_text,
     span,
@@ -40,32 +41,12 @@ NAMES = ("Case.diagnosis", "Case.address", "Note.text", "plain", "Case.nom\u00e9
 
 
 @st.composite
-def hand_parts(draw: st.DrawFn) -> HandPart:
-    refusal = st.tuples(
-        st.sampled_from(["denied", "would-deny"]), st.sampled_from(NAMES), st.integers(1, 3)
-    )
-    return HandPart(
-        reads=draw(
-            st.dictionaries(
-                st.sampled_from([*PEOPLE, "raw-identifier"]),
-                st.frozensets(st.sampled_from(NAMES), min_size=1),
-                max_size=3,
-            )
-        ),
-        unlisted=draw(st.integers(0, 2)),
-        unlisted_fields=draw(st.frozensets(st.sampled_from(NAMES), max_size=2)),
-        refusals=tuple(draw(st.lists(refusal, max_size=2, unique_by=lambda r: r[1]))),
-        after=timedelta(seconds=draw(st.integers(1, 3 * 86_400))),
-    )
-
-
-@st.composite
 def hand_scopes(draw: st.DrawFn) -> HandScope:
     purpose = draw(st.sampled_from(["case-management", "funder-reporting", "", None]))
     scoped = purpose is not None
     return HandScope(
         scope_id=draw(st.sampled_from(["s1", "s2", "s3", "s4"])),
-        parts=tuple(draw(st.lists(hand_parts(), min_size=1, max_size=3))),
+        parts=tuple(draw(st.lists(hand_parts(NAMES, PEOPLE), min_size=1, max_size=3))),
         opened=MONDAY + timedelta(minutes=draw(st.integers(0, 4 * 24 * 60))),
         purpose=purpose or None if purpose is None else purpose or "case-management",
         actor=draw(st.sampled_from(["staff-1", "staff-2", ""])) if scoped else None,
