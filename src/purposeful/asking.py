@@ -398,10 +398,17 @@ def answer_of(
     asked: bool,
     mode: Mode,
 ) -> Answer:
-    """The `Answer` a decision gives for a use."""
+    """The `Answer` a decision gives for a use; in monitor mode, a condition's explanation
+    says what a read without it meets."""
     assert decision.purpose is not None
     assert decision.actor is not None
     verdict = verdict_of(decision, needs_consent=needs_consent, asked=asked)
+    explanation = explanation_of(decision, verdict, needs_consent=needs_consent, asked=asked)
+    if mode is Mode.MONITOR and verdict in (Verdict.WITH_CONSENT, Verdict.WITH_JUSTIFICATION):
+        explanation += (
+            " In monitor mode a read without it is let through and recorded as a would-deny; "
+            "in enforce mode it is refused."
+        )
     return Answer(
         verdict=verdict,
         record_type=decision.record_type,
@@ -411,7 +418,7 @@ def answer_of(
         clearance=decision.actor.clearance,
         basis=decision.basis,
         reasons=decision.reason_codes,
-        explanation=explanation_of(decision, verdict, needs_consent=needs_consent, asked=asked),
+        explanation=explanation,
         law=law_for(decision.basis),
         mode=mode,
         needs_consent=needs_consent,

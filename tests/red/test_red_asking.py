@@ -396,3 +396,31 @@ def _referrals() -> SharingAgreement:
         expires=date(2026, 12, 31),
         review=date(2026, 6, 30),
     )
+
+
+# --- monitor mode and a condition ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "purpose", "verdict"),
+    [
+        ("threat", "care-and-protection", Verdict.WITH_JUSTIFICATION),
+        ("health_notes", CASE_MANAGEMENT, Verdict.WITH_CONSENT),
+    ],
+)
+def test_red_a_condition_in_monitor_mode_says_what_a_read_without_it_meets(
+    field: str, purpose: str, verdict: Verdict
+) -> None:
+    """Finding: in monitor mode a condition's explanation said a read is "allowed only"
+    when the condition is met, while a read without it is let through and recorded as a
+    would-deny; the answer's words now say so, as a would-deny's do."""
+    purposeful.configure(mode=Mode.MONITOR, consent=YesFor([]))
+    answer = purposeful.may_use(AskVisit, field, purpose, actor=CASEWORKER)
+    with purposeful.use(purpose, actor=CASEWORKER) as scope:
+        assert getattr(visit("C-2001"), field)  # let through, without the condition
+    assert answer.verdict is verdict
+    assert [d.outcome for d in scope.decisions] == [purposeful.Outcome.WOULD_DENY]
+    assert answer.explanation.endswith(
+        "In monitor mode a read without it is let through and recorded as a would-deny; "
+        "in enforce mode it is refused."
+    )
