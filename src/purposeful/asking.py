@@ -552,8 +552,8 @@ def who_may_see(
         ConfigurationError: no roles, or what `may_use` raises.
         AnnotationError: a value in *records* that is no record class or name.
     """
-    if records is None:
-        chosen: list[type | str] = list(declared_records())
+    if records is None:  # by name: a reloaded record type as its module declares it now
+        chosen: list[type | str] = [record_policy(cls).name for cls in declared_records()]
     elif isinstance(records, type | str) or not isinstance(records, Iterable):
         chosen = [records]  # `_record` says what a value that is no record type is
     else:

@@ -424,3 +424,16 @@ def test_red_a_condition_in_monitor_mode_says_what_a_read_without_it_meets(
         "In monitor mode a read without it is let through and recorded as a would-deny; "
         "in enforce mode it is refused."
     )
+
+
+def test_red_who_may_see_every_record_type_tells_a_reloaded_one_as_declared_now(
+    reloaded: tuple[type, type],
+) -> None:
+    """Finding: `who_may_see(roles=...)` over every declared record type met the replaced
+    class first (still alive), kept it, and skipped the one its module declares now."""
+    receptionist = {"receptionist": IN_CONFIDENCE}
+    table = [a for a in who_may_see(roles=receptionist) if a.record_type == "RedAskReloaded"]
+    assert [(a.field, a.verdict) for a in table] == [
+        ("note", Verdict.NO),
+        ("address", Verdict.YES),
+    ]

@@ -4,17 +4,23 @@ traceback, and never an exit status that reads as an answer it did not give."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "asking"))
 
-import _asking  # noqa: F401  (declares AskVisit, the record type asked about)
+from _asking import FIELDS, AskVisit
 
+import purposeful
+from purposeful import SENSITIVE
+from purposeful.asking import Verdict
 from purposeful.cli import main
 
 USE = ["ask", "use", "--records", "_asking", "--clearance", "SENSITIVE"]
@@ -129,3 +135,26 @@ def test_red_a_macron_on_an_output_that_is_not_utf8_is_written_not_a_crash(
         assert json.loads(out)["role"] == role
     else:
         assert "kaimahi-\\u0101-iwi" in out
+
+
+@settings(max_examples=60)
+@given(
+    role=st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1).filter(
+        str.strip
+    ),
+    field=st.sampled_from(FIELDS),
+    purpose=st.sampled_from(["service-delivery", "care-and-protection", "research"]),
+)
+def test_red_ask_use_json_is_the_library_answer_for_any_role_name(
+    role: str, field: str, purpose: str
+) -> None:
+    """Held: whatever the role is called (any text: control characters, bidirectional
+    overrides, quotes, emoji), ``--json`` prints exactly `Answer.to_dict()`, and the exit
+    status is 0 exactly for yes."""
+    out = io.StringIO()
+    argv = [*USE, f"AskVisit.{field}", "--purpose", purpose, f"--role={role}", "--json"]
+    with contextlib.redirect_stdout(out):
+        status = main(argv)
+    answer = purposeful.may_use(AskVisit, field, purpose, role=role, clearance=SENSITIVE)
+    assert json.loads(out.getvalue()) == answer.to_dict()
+    assert status == (0 if answer.verdict is Verdict.YES else 1)
