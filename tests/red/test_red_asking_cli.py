@@ -158,3 +158,15 @@ def test_red_ask_use_json_is_the_library_answer_for_any_role_name(
     answer = purposeful.may_use(AskVisit, field, purpose, role=role, clearance=SENSITIVE)
     assert json.loads(out.getvalue()) == answer.to_dict()
     assert status == (0 if answer.verdict is Verdict.YES else 1)
+
+
+def test_red_a_role_given_twice_with_two_clearances_is_one_line_not_the_last_silently(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Finding: ``--role caseworker=SENSITIVE --role caseworker=IN-CONFIDENCE`` printed the
+    table for the second clearance only, as if the first had not been given."""
+    roles = ["--role", "caseworker=SENSITIVE", "--role", "caseworker=IN-CONFIDENCE"]
+    assert main(["ask", "table", "--records", "_asking", *roles]) == 2
+    _one_line_error(capsys, "caseworker", "SENSITIVE", "IN-CONFIDENCE")
+    same = ["--role", "caseworker=SENSITIVE", "--role", "caseworker=sensitive"]
+    assert main(["ask", "table", "--records", "_asking", *same]) == 0

@@ -237,7 +237,14 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         from ..asking import who_may_see
 
         found = _declarations(args)
-        roles = {role: parse_level(clearance) for role, clearance in args.role}
+        roles: dict[str, Any] = {}
+        for role, clearance in args.role:
+            level = parse_level(clearance)
+            if roles.setdefault(role, level) != level:
+                raise ConfigurationError(
+                    f"--role {role!r} is given twice, as {roles[role].name} and {level.name}; "
+                    f"give each role once, with its clearance"
+                )
         records = args.type or found.records
         return _print(who_may_see(records, roles=roles), args.json, table=True)
 
