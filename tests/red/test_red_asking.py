@@ -390,7 +390,7 @@ def _referrals() -> SharingAgreement:
         name="Red referrals",
         parties=["Us", "Te Whare Āwhina"],
         purposes=[REFERRAL],
-        fields=["AskVisit.referral_reason"],
+        fields=["AskVisit.name", "AskVisit.referral_reason"],
         basis=DIRECTLY_RELATED_PURPOSE,
         starts=date(2026, 1, 1),
         expires=date(2026, 12, 31),
