@@ -116,7 +116,8 @@ def _print(answers: Iterable[Any], as_json: bool, *, table: bool = False) -> int
     if as_json:
         found = [answer.to_dict() for answer in answers]
         text = json.dumps(found if table else found[0], indent=2, ensure_ascii=False)
-        if not _encodable(text):  # a name given as bytes that are not UTF-8, or not cp1252
+        if not _encodable(text):  # a lone surrogate (argv bytes that were not UTF-8), or a
+            # character the output's encoding lacks: escaped, the JSON reads back the same
             text = json.dumps(found if table else found[0], indent=2)
     elif table:
         rows = [
@@ -131,7 +132,8 @@ def _print(answers: Iterable[Any], as_json: bool, *, table: bool = False) -> int
         text = "\n".join(lines)
     else:
         text = "\n".join(_text(answer) for answer in answers)
-    _write(text + "\n")
+    if text:
+        _write(text + "\n")
     return 0 if table or all(answer.allowed for answer in answers) else NOT_YES
 
 
@@ -148,6 +150,8 @@ def _write(text: str) -> None:
     console) as its escape; a reader that has gone (``| head -1``) leaves the exit status
     saying the answer."""
     stream = sys.stdout
+    if stream is None:  # no console at all (pythonw): as print() does, write nothing
+        return
     if not _encodable(text):
         encoding = getattr(stream, "encoding", None) or "utf-8"
         text = text.encode(encoding, "backslashreplace").decode(encoding)
