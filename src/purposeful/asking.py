@@ -53,7 +53,7 @@ from .decisions import (
 )
 from .errors import AnnotationError, ConfigurationError
 from .purposes import Purpose, PurposeRegistry
-from .records import FieldPolicy, RecordPolicy, record_policy
+from .records import FieldPolicy, RecordPolicy, _importable, record_policy
 from .scope import current_scope, use
 from .sensitivity import Level
 
@@ -65,6 +65,7 @@ __all__ = [
     "law_for",
     "may_use",
     "person_decision",
+    "subject_text",
     "type_decision",
     "who_may_see",
 ]
@@ -205,7 +206,8 @@ def law_for(basis: LawfulBasis | None, *, disclosure: bool = False) -> tuple[str
 
 def field_policy(record_type: type | str, field: str) -> FieldPolicy:
     """The policy of managed *field* of *record_type* (a record class, or its name as
-    decisions give it: ``"Client"``).
+    decisions give it: ``"Client"``). A name means the class its module declares now (after
+    a reload, not the replaced one).
 
     Raises:
         AnnotationError: a class that is not a purposeful record.
@@ -233,9 +235,13 @@ def _record(record_type: type | str) -> RecordPolicy:
             f"ask about a record class or its name, not {type(record_type).__name__}"
         )
     policies = [record_policy(cls) for cls in declared_records()]
-    for policy in policies:
-        if policy.name == record_type:
-            return policy
+    named = [policy for policy in policies if policy.name == record_type]
+    if named:
+        # a class its module no longer declares (reloaded, or from a module that is gone)
+        # is alive until collected: the name means the one its module leads to now, else
+        # the last declared
+        current = [policy for policy in named if _importable(policy.cls)]
+        return (current or named)[-1]
     names = ", ".join(sorted({p.name for p in policies})) or "none"
     raise ConfigurationError(
         f"no declared record type is called {record_type!r}; import the module that declares "
@@ -392,10 +398,17 @@ def answer_of(
     asked: bool,
     mode: Mode,
 ) -> Answer:
-    """The `Answer` a decision gives for a use."""
+    """The `Answer` a decision gives for a use; in monitor mode, a condition's explanation
+    says what a read without it meets."""
     assert decision.purpose is not None
     assert decision.actor is not None
     verdict = verdict_of(decision, needs_consent=needs_consent, asked=asked)
+    explanation = explanation_of(decision, verdict, needs_consent=needs_consent, asked=asked)
+    if mode is Mode.MONITOR and verdict in (Verdict.WITH_CONSENT, Verdict.WITH_JUSTIFICATION):
+        explanation += (
+            " In monitor mode a read without it is let through and recorded as a would-deny; "
+            "in enforce mode it is refused."
+        )
     return Answer(
         verdict=verdict,
         record_type=decision.record_type,
@@ -405,7 +418,7 @@ def answer_of(
         clearance=decision.actor.clearance,
         basis=decision.basis,
         reasons=decision.reason_codes,
-        explanation=explanation_of(decision, verdict, needs_consent=needs_consent, asked=asked),
+        explanation=explanation,
         law=law_for(decision.basis),
         mode=mode,
         needs_consent=needs_consent,
@@ -473,10 +486,7 @@ def _about_person(
     actor: Actor | None,
     subject: str,
 ) -> Answer:
-    if not isinstance(subject, str):
-        raise ConfigurationError(
-            f"may_use(subject=) takes the person's id as text, not {type(subject).__name__}"
-        )
+    subject_text(subject, asking="may_use")
     if role is not None or clearance is not None:
         raise ConfigurationError(
             "a question about a person is an audited use: ask it as the actor who would use "
@@ -498,6 +508,20 @@ def _about_person(
         return _in_scope(policy, own, subject)
 
 
+def subject_text(subject: object, *, asking: str) -> str:
+    """*subject*, the id of the person a question is about, checked to be text as a read
+    gives it (`RecordPolicy.subject_of`); the message never holds it.
+
+    Raises:
+        ConfigurationError: not text.
+    """
+    if not isinstance(subject, str):
+        raise ConfigurationError(
+            f"{asking}(subject=) takes the person's id as text, not {type(subject).__name__}"
+        )
+    return subject
+
+
 def _in_scope(policy: FieldPolicy, scope: Scope, subject: str) -> Answer:
     decision = person_decision(policy, scope, subject)
     needs_consent = policy.check(scope.purpose, scope.actor)[2]
@@ -509,31 +533,35 @@ def who_may_see(
     records: Iterable[type | str] | type | str | None = None,
     *,
     roles: Mapping[str, Level] | Iterable[Actor],
-    purposes: Iterable[Purpose | str] | None = None,
+    purposes: Iterable[Purpose | str] | Purpose | str | None = None,
 ) -> tuple[Answer, ...]:
     """Who may see what: for each managed field of *records*, each purpose and each role,
     the answer `may_use` gives. Names only; no value is read.
 
     Args:
-        records: record classes (or names); default: every declared record type.
+        records: a record class (or name), or several; default: every declared record
+            type.
         roles: each role with its clearance (``{"caseworker": SENSITIVE}``), or actors.
-        purposes: the purposes to ask about; default: those the record type's fields are
-            declared for, in the registry's order.
+        purposes: the purpose (or purposes) to ask about; default: those the record type's
+            fields are declared for, in the registry's order.
 
     Returns:
         The answers, by record type, field, purpose and role, in that order.
 
     Raises:
         ConfigurationError: no roles, or what `may_use` raises.
+        AnnotationError: a value in *records* that is no record class or name.
     """
-    if records is None:
-        chosen: list[type | str] = list(declared_records())
-    elif isinstance(records, type | str):
-        chosen = [records]
+    if records is None:  # by name: a reloaded record type as its module declares it now
+        chosen: list[type | str] = [record_policy(cls).name for cls in declared_records()]
+    elif isinstance(records, type | str) or not isinstance(records, Iterable):
+        chosen = [records]  # `_record` says what a value that is no record type is
     else:
         chosen = list(records)
     actors = _actors(roles)
     config = get_configuration()
+    if isinstance(purposes, Purpose | str):
+        purposes = [purposes]
     asked = None if purposes is None else [config.registry.resolve(p) for p in purposes]
     found: list[Answer] = []
     seen: set[str] = set()

@@ -19,11 +19,14 @@ What this module must not do: hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, PurposefulError
 from ._common import CommandGroup, parse_moment, shown
 
 __all__ = ["GROUP", "parse_level", "parse_role"]
@@ -40,6 +43,16 @@ def _type_field(text: str) -> tuple[str, str]:
             f"dot, a managed field's name)"
         )
     return record_type, field
+
+
+def _module_name(text: str) -> str:
+    """A dotted module name (``myagency.records``), as ``--records`` takes it."""
+    if not text or not all(part.isidentifier() for part in text.split(".")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a module name like myagency.records (names joined by dots, as "
+            f"`import` takes them)"
+        )
+    return text
 
 
 def parse_role(text: str) -> tuple[str, str]:
@@ -67,7 +80,14 @@ def parse_level(name: str) -> Any:
 def _declarations(args: argparse.Namespace) -> Any:
     from ..notices import import_declarations
 
-    found = import_declarations(args.records, agreement_files=getattr(args, "agreements", ()))
+    try:
+        found = import_declarations(args.records, agreement_files=getattr(args, "agreements", ()))
+    except PurposefulError:
+        raise
+    except (Exception, SystemExit) as failed:
+        # the application's own module failed as it was imported: a traceback's exit status
+        # (1), or its own sys.exit(0), would read as an answer
+        raise ConfigurationError(_import_failed(args.records, failed)) from None
     if args.agency_kind:
         import purposeful
 
@@ -76,24 +96,75 @@ def _declarations(args: argparse.Namespace) -> Any:
     return found
 
 
+def _import_failed(modules: list[str], failed: BaseException) -> str:
+    """The line that says a ``--records`` module failed as it was imported: what it raised
+    (its type and where, not its message, which the application wrote), and how to see it."""
+    what = type(failed).__name__
+    if isinstance(failed, SystemExit):
+        what = f"SystemExit (it called sys.exit({failed.code!r}))"
+    elif isinstance(failed, SyntaxError):
+        what += f" at {os.path.basename(failed.filename or '?')}:{failed.lineno}"
+    names = ", ".join(modules)
+    return (
+        f"importing {names} raised {what}; see the traceback with "
+        f"python -c 'import {modules[0]}' (and each other module named)"
+    )
+
+
 def _print(answers: Iterable[Any], as_json: bool, *, table: bool = False) -> int:
     answers = list(answers)
     if as_json:
         found = [answer.to_dict() for answer in answers]
-        print(json.dumps(found if table else found[0], indent=2, ensure_ascii=False))
+        text = json.dumps(found if table else found[0], indent=2, ensure_ascii=False)
+        if not _encodable(text):  # a lone surrogate (argv bytes that were not UTF-8), or a
+            # character the output's encoding lacks: escaped, the JSON reads back the same
+            text = json.dumps(found if table else found[0], indent=2)
     elif table:
         rows = [
             (f"{a.record_type}.{a.field}", a.purpose.id, a.role, _VERDICTS[a.verdict.value])
             for a in answers
         ]
         widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
+        lines = []
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            print(shown("  ".join([*cells, row[3]])))
+            lines.append(shown("  ".join([*cells, row[3]])))
+        text = "\n".join(lines)
     else:
-        for answer in answers:
-            print(_text(answer))
+        text = "\n".join(_text(answer) for answer in answers)
+    if text:
+        _write(text + "\n")
     return 0 if table or all(answer.allowed for answer in answers) else NOT_YES
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _write(text: str) -> None:
+    """Write *text* to standard output: a character it cannot encode (a macron on a cp1252
+    console) as its escape; a reader that has gone (``| head -1``) leaves the exit status
+    saying the answer."""
+    stream = sys.stdout
+    if stream is None:  # no console at all (pythonw): as print() does, write nothing
+        return
+    if not _encodable(text):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        # what is still buffered would fail again as the interpreter exits
+        with contextlib.suppress(OSError, ValueError):
+            target = stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, target)
+            os.close(devnull)
 
 
 _VERDICTS = {
@@ -170,7 +241,14 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         from ..asking import who_may_see
 
         found = _declarations(args)
-        roles = {role: parse_level(clearance) for role, clearance in args.role}
+        roles: dict[str, Any] = {}
+        for role, clearance in args.role:
+            level = parse_level(clearance)
+            if roles.setdefault(role, level) != level:
+                raise ConfigurationError(
+                    f"--role {role!r} is given twice, as {roles[role].name} and {level.name}; "
+                    f"give each role once, with its clearance"
+                )
         records = args.type or found.records
         return _print(who_may_see(records, roles=roles), args.json, table=True)
 
@@ -179,6 +257,7 @@ def _add_ask_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
             "--records",
             action="append",
             required=True,
+            type=_module_name,
             metavar="MODULE",
             help="a module that declares your record types; repeat for several",
         )

@@ -37,6 +37,7 @@ from ..asking import (
     field_policy,
     law_for,
     person_decision,
+    subject_text,
     type_decision,
     verdict_of,
 )
@@ -98,12 +99,15 @@ def may_share(
 
     Raises:
         ConfigurationError: not an agreement, an unknown record type or field, no actor,
-            no purpose to be found, a bad justification reference.
+            no purpose to be found, a bad justification reference, a subject id that is not
+            text.
         UnknownPurpose: a purpose the registry does not have.
     """
     if not isinstance(agreement, SharingAgreement):
         raise ConfigurationError("may_share(agreement=...) takes a SharingAgreement")
     policy = field_policy(record_type, field)
+    if subject is not None:
+        subject_text(subject, asking="may_share")
     scope = current_scope()
     anyone = role is not None or clearance is not None
     if subject is not None and actor is None and (anyone or scope is None):
