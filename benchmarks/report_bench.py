@@ -115,8 +115,8 @@ def _span(rng: random.Random, n: int, part: tuple[int, bool], scope_id: str) -> 
         _attribute("purposeful.fields_read", fields),
         _attribute("purposeful.categories", ["contact", "health"]),
         _attribute("purposeful.basis.kinds", ["statute"]),
-        _attribute("purposeful.subjects", people),
-        _attribute("purposeful.subjects.fields", reads),
+        _attribute("purposeful.subjects", " ".join(people)),  # edition 2, as SpanSink writes
+        _attribute("purposeful.subjects.fields", ",".join(reads)),
         _attribute("purposeful.subjects.count", len(people)),
         _attribute("purposeful.subjects.overflow", 0),
         _attribute("purposeful.record_types.subject_counts", [f"Client={len(people)}"]),

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from opentelemetry import trace
-from opentelemetry.trace import Status, StatusCode, TracerProvider
+from opentelemetry.trace import Span, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
 from .._shared.checks import EPOCH
@@ -38,6 +38,8 @@ from .conventions import (
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
+    SUBJECTS_FIELDS_SEPARATOR,
+    SUBJECTS_SEPARATOR,
     TRACER_NAME,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
@@ -101,14 +103,16 @@ class SpanSink:
         # each attribute and each listed pseudonym), ~47 us for the whole of this method.
         end = _nanoseconds(report.closed_at)
         counts = report.counts
+        attributes = _span_attributes(report, self._max_subjects)
         span = self._tracer.start_span(
             SPAN_NAME if report.purpose is not None else UNSCOPED_SPAN_NAME,
             start_time=_nanoseconds(report.opened_at),
-            attributes=_span_attributes(report, self._max_subjects),
+            attributes=attributes,
         )
         try:
             if not span.is_recording():
                 return
+            _keep_whole(span, attributes)
             refused: list[Decision] = []
             for index, decision in enumerate(report.decisions):
                 count = counts[index] if counts else 1
@@ -194,8 +198,14 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     attributes[SpanAttribute.BASIS_KINDS] = _distinct(b.kind.value for b in bases.values())
     attributes[SpanAttribute.SCOPE_FAILED] = report.failed
     listed = sorted(report.subjects)[:max_subjects]
-    attributes[SpanAttribute.SUBJECTS] = listed
-    attributes[SpanAttribute.SUBJECTS_FIELDS] = _positions(listed, reads, fields)
+    positions = _positions(listed, reads, fields)
+    joined = _joined(listed)
+    if joined is not None:  # edition 2: one string each, what the SDK checks cheaply
+        attributes[SpanAttribute.SUBJECTS] = joined
+        attributes[SpanAttribute.SUBJECTS_FIELDS] = SUBJECTS_FIELDS_SEPARATOR.join(positions)
+    else:  # a pseudonym the string form cannot hold: the lists of edition 1
+        attributes[SpanAttribute.SUBJECTS] = listed
+        attributes[SpanAttribute.SUBJECTS_FIELDS] = positions
     attributes[SpanAttribute.SUBJECTS_COUNT] = report.subject_count
     attributes[SpanAttribute.SUBJECTS_OVERFLOW] = report.subject_count - len(listed)
     attributes[SpanAttribute.RECORD_TYPES_SUBJECT_COUNTS] = [
@@ -206,6 +216,20 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
         attributes[SpanAttribute.CODE_FUNCTION_NAME] = report.site.function
         attributes[SpanAttribute.CODE_LINE_NUMBER] = report.site.line
     return attributes
+
+
+def _joined(listed: list[str]) -> str | None:
+    """*listed* (sorted) as edition 2's ``purposeful.subjects``, pseudonyms separated by one
+    space; None if one of them cannot be told apart in it: empty, holding a space, or (the
+    first, which a ClickHouse map would read as an edition-1 array) starting with ``[``.
+    A `PseudonymKey`'s pseudonyms (``keyid:hex``) always can."""
+    if not listed:
+        return ""
+    joined = SUBJECTS_SEPARATOR.join(listed)
+    first = listed[0]  # the lowest: an empty pseudonym sorts first
+    if not first or first[0] == "[" or joined.count(SUBJECTS_SEPARATOR) != len(listed) - 1:
+        return None
+    return joined
 
 
 def _positions(
@@ -225,6 +249,28 @@ def _positions(
             text = spelled[key] = " ".join([position[name] for name in sorted(names)])
         texts.append(text)
     return texts
+
+
+def _keep_whole(span: Span, attributes: Mapping[str, AttributeValue]) -> None:
+    """If the tracer provider cut edition 2's strings short (a span attribute length limit,
+    ``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT``), write the lists of edition 1 instead, each
+    pseudonym an item of its own: a cut list of pseudonyms would name people wrongly."""
+    subjects = attributes[SpanAttribute.SUBJECTS]
+    fields = attributes[SpanAttribute.SUBJECTS_FIELDS]
+    if type(subjects) is not str or type(fields) is not str:
+        return
+    recorded = getattr(span, "attributes", None)  # the SDK's: what it kept
+    if not isinstance(recorded, Mapping):
+        return
+    kept = recorded.get(SpanAttribute.SUBJECTS)
+    kept_fields = recorded.get(SpanAttribute.SUBJECTS_FIELDS)
+    if (kept is None or kept == subjects) and (kept_fields is None or kept_fields == fields):
+        return
+    listed = subjects.split(SUBJECTS_SEPARATOR) if subjects else []
+    span.set_attribute(SpanAttribute.SUBJECTS, listed)
+    span.set_attribute(
+        SpanAttribute.SUBJECTS_FIELDS, fields.split(SUBJECTS_FIELDS_SEPARATOR) if listed else []
+    )
 
 
 def _event_attributes(decision: Decision, count: int) -> dict[str, AttributeValue]:

@@ -44,6 +44,8 @@ from ..conventions import (
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
+    SUBJECTS_FIELDS_SEPARATOR,
+    SUBJECTS_SEPARATOR,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
     DecisionKey,
@@ -293,7 +295,7 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
     actor_role = attributes.optional_string(SpanAttribute.ACTOR_ROLE)
     decided = attributes.strings(SpanAttribute.RECORD_TYPES)
     fields_read = attributes.strings(SpanAttribute.FIELDS_READ)
-    subjects = attributes.optional_strings(SpanAttribute.SUBJECTS)
+    subjects = _span_subjects(attributes)
     count = attributes.optional_integer(SpanAttribute.SUBJECTS_COUNT)
     overflow = attributes.optional_integer(SpanAttribute.SUBJECTS_OVERFLOW)
     scope_id, part, final = _span_part(attributes)
@@ -362,14 +364,38 @@ def _span_part(attributes: _Attributes) -> tuple[str | None, int, bool]:
     return scope_id or None, part, final
 
 
+def _span_subjects(attributes: _Attributes) -> tuple[str, ...] | None:
+    """``purposeful.subjects``: the listed pseudonyms, an array (edition 1) or one string
+    of them separated by single spaces (edition 2)."""
+    key = SpanAttribute.SUBJECTS
+    text = attributes.optional_text_or_strings(key)
+    if not isinstance(text, str):
+        return text
+    if not text:
+        return ()
+    listed = tuple(text.split(SUBJECTS_SEPARATOR))
+    if "" in listed or text[0] == "[":
+        attributes.fail(
+            f"{key} must be pseudonyms separated by single spaces, the first not starting with '['"
+        )
+    return listed
+
+
 def _span_reads(
     attributes: _Attributes, subjects: tuple[str, ...] | None, fields_read: tuple[str, ...]
 ) -> tuple[tuple[str, ...], ...] | None:
-    """``purposeful.subjects.fields``: the fields read from each listed person's records."""
+    """``purposeful.subjects.fields``: the fields read from each listed person's records,
+    an array of items (edition 1) or one string of them separated by commas (edition 2),
+    as many as there are people listed (so an empty string is no item when none is listed,
+    and one empty item when one is)."""
     key = SpanAttribute.SUBJECTS_FIELDS
-    items = attributes.optional_strings(key)
-    if items is None:
+    text = attributes.optional_text_or_strings(key)
+    if text is None:
         return None
+    if isinstance(text, str):
+        items = tuple(text.split(SUBJECTS_FIELDS_SEPARATOR)) if text or subjects else ()
+    else:
+        items = text
     if subjects is None or len(items) != len(subjects):
         listed = 0 if subjects is None else len(subjects)
         attributes.fail(
@@ -529,6 +555,16 @@ class _Attributes:
                 self._where.fail(f"{key} must be an array of strings", self._at)
             strings.append(text)
         return tuple(strings)
+
+    def optional_text_or_strings(self, key: str) -> str | tuple[str, ...] | None:
+        """An array of strings, or one string (a later edition's form of some lists)."""
+        value = self._values.get(key)
+        if isinstance(value, dict) and "arrayValue" not in value and "stringValue" in value:
+            text = value["stringValue"]
+            if not isinstance(text, str):
+                self._where.fail(f"{key} must be a string or an array of strings", self._at)
+            return text
+        return self.optional_strings(key)
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.optional_strings(key)
