@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+import attrs
 from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
@@ -134,17 +135,40 @@ class SpanSink:
         return f"<SpanSink tracer={type(self._tracer).__name__}>"
 
 
-def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, AttributeValue]:
-    """The span's attributes: names, codes, counts and pseudonyms only, in one pass over the
-    decisions."""
+@attrs.frozen
+class _Decided:
+    """What a span says of its decisions alone: the same for every scope of one purpose and
+    actor that decided the same fields (their decisions are the same objects, shared by the
+    scopes' plan), so it is worked out once for each such set (`_decided`)."""
+
+    decisions: tuple[Decision, ...]  # held: the ids in the cache's key stay theirs
+    denied: int
+    would_deny: int
+    withheld: int
+    record_types: frozenset[str]
+    fields_read: frozenset[str]
+    categories: tuple[str, ...]
+    basis_kinds: tuple[str, ...]
+
+
+#: Decision sets (by the ids of their decisions, and their counts) → what they say; bounded.
+_DECIDED: dict[tuple[object, ...], _Decided] = {}
+_DECIDED_KEPT: Final = 256
+
+
+def _decided(decisions: tuple[Decision, ...], counts: tuple[int, ...]) -> _Decided:
+    """What *decisions* (with *counts*) say, from `_DECIDED` if a span said it lately."""
+    key = (*map(id, decisions), counts)
+    found = _DECIDED.get(key)
+    if found is not None and found.decisions == decisions:  # the same objects, so ids hold
+        return found
     denied = would_deny = withheld = 0
     record_types: set[str] = set()
-    fields_read: set[str] = set(report.fields_read)
+    fields_read: set[str] = set()
     categories: set[str] = set()
-    counts = report.counts
     # the bases of allowed reads, by identity: decisions about one field share its basis
     bases: dict[int, LawfulBasis] = {}
-    for index, decision in enumerate(report.decisions):
+    for index, decision in enumerate(decisions):
         outcome = decision.outcome
         record_types.add(decision.record_type)
         if outcome is _WITHHELD:
@@ -161,6 +185,29 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
         fields_read.add(f"{decision.record_type}.{decision.field}")
         if decision.category is not None:
             categories.add(decision.category.id)
+    found = _Decided(
+        decisions,
+        denied,
+        would_deny,
+        withheld,
+        frozenset(record_types),
+        frozenset(fields_read),
+        _distinct(categories),
+        _distinct(b.kind.value for b in bases.values()),
+    )
+    if len(_DECIDED) >= _DECIDED_KEPT:
+        _DECIDED.clear()
+    _DECIDED[key] = found
+    return found
+
+
+def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, AttributeValue]:
+    """The span's attributes: names, codes, counts and pseudonyms only; what the decisions
+    say is worked out once per set of decisions (`_decided`)."""
+    decided = _decided(report.decisions, report.counts)
+    record_types: set[str] = set(decided.record_types)
+    fields_read: set[str] = set(report.fields_read)
+    fields_read |= decided.fields_read
     reads = report.reads
     # people mostly share a few sets of fields read: each distinct set once (a frozenset
     # keeps its hash, so this costs a lookup per person)
@@ -189,16 +236,16 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     attributes[SpanAttribute.SCOPE_PART] = report.part
     attributes[SpanAttribute.SCOPE_FINAL] = report.final
     attributes[SpanAttribute.DECISIONS_COUNT] = len(report.decisions)
-    attributes[SpanAttribute.DENIED_COUNT] = denied
-    attributes[SpanAttribute.WOULD_DENY_COUNT] = would_deny
-    attributes[SpanAttribute.WITHHELD_COUNT] = withheld
+    attributes[SpanAttribute.DENIED_COUNT] = decided.denied
+    attributes[SpanAttribute.WOULD_DENY_COUNT] = decided.would_deny
+    attributes[SpanAttribute.WITHHELD_COUNT] = decided.withheld
     attributes[SpanAttribute.RECORD_TYPES] = types
     attributes[SpanAttribute.FIELDS_READ] = fields
-    attributes[SpanAttribute.CATEGORIES] = _distinct(categories)
-    attributes[SpanAttribute.BASIS_KINDS] = _distinct(b.kind.value for b in bases.values())
+    attributes[SpanAttribute.CATEGORIES] = decided.categories
+    attributes[SpanAttribute.BASIS_KINDS] = decided.basis_kinds
     attributes[SpanAttribute.SCOPE_FAILED] = report.failed
     listed = sorted(report.subjects)[:max_subjects]
-    positions = _positions(listed, reads, fields)
+    positions = _positions(listed, reads, fields, distinct_reads)
     joined = _joined(listed)
     if joined is not None:  # edition 2: one string each, what the SDK checks cheaply
         attributes[SpanAttribute.SUBJECTS] = joined
@@ -233,21 +280,27 @@ def _joined(listed: list[str]) -> str | None:
 
 
 def _positions(
-    listed: list[str], reads: Mapping[str, Collection[str]], fields: tuple[str, ...]
+    listed: list[str],
+    reads: Mapping[str, Collection[str]],
+    fields: tuple[str, ...],
+    distinct: Collection[Collection[str]],
 ) -> list[str]:
     """For each listed pseudonym, the positions in *fields* of the fields read from that
-    person's records, in order, as text (``"0 2 4"``); each distinct set of fields is
-    spelled once."""
+    person's records, in order, as text (``"0 2 4"``). *distinct* holds the values of
+    *reads*, each once: a set when they are hashable (a trail's frozensets, shared by the
+    people read alike), so each is spelled once and each person costs a lookup."""
     position = {name: str(i) for i, name in enumerate(fields)}
-    spelled: dict[object, str] = {}
-    texts = []
+    if isinstance(distinct, set):
+        spelled: dict[object, str] = {
+            names: " ".join([position[name] for name in sorted(names)]) for names in distinct
+        }
+        spelled[()] = ""
+        get = reads.get
+        return [spelled[get(pseudonym, ())] for pseudonym in listed]
+    texts = []  # a report made by hand, with lists
     for pseudonym in listed:
         names = reads.get(pseudonym, ())
-        key: object = names if type(names) is frozenset else id(names)
-        text = spelled.get(key)
-        if text is None:
-            text = spelled[key] = " ".join([position[name] for name in sorted(names)])
-        texts.append(text)
+        texts.append(" ".join([position[name] for name in sorted(names)]))
     return texts
 
 
