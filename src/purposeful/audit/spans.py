@@ -216,7 +216,8 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     except TypeError:  # a report made by hand, with lists
         distinct_reads = list(reads.values())
     fields_read.update(*distinct_reads)
-    record_types.update(name.rpartition(".")[0] for name in fields_read)
+    # the types of fields read that no decision of this part names (decided in an earlier one)
+    record_types.update(name.rpartition(".")[0] for name in fields_read - decided.fields_read)
     fields = _distinct(fields_read)
     types = _distinct(record_types)
     attributes: dict[str, AttributeValue] = {}
@@ -289,6 +290,8 @@ def _positions(
     person's records, in order, as text (``"0 2 4"``). *distinct* holds the values of
     *reads*, each once: a set when they are hashable (a trail's frozensets, shared by the
     people read alike), so each is spelled once and each person costs a lookup."""
+    if not listed:
+        return []
     position = {name: str(i) for i, name in enumerate(fields)}
     if isinstance(distinct, set):
         spelled: dict[object, str] = {
