@@ -156,7 +156,7 @@ def _whole(json: str) -> tuple[str, str]:
 
 
 class _Attributes:
-    """SQL over one list of OTLP attributes (`purposeful.audit.report.reading._Attributes`).
+    """SQL over one list of OTLP attributes (`purposeful.audit.report._otlp_attributes.Attributes`).
 
     *source* is the SQL of the list; the map of it is column *name*; each check ANDs into
     `ok`.
