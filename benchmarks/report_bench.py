@@ -4,7 +4,8 @@
     python benchmarks/report_bench.py --scale full    # 1M spans (about 2 GB of JSON)
 
 `generate_traces` writes OTLP JSON trace files of realistic ``purposeful.use`` spans, shaped
-as `purposeful.audit.SpanSink` writes them (about 1.9 KB each, 100 spans a line as the
+as `purposeful.audit.SpanSink` writes them (edition 2 of the semantic conventions: the
+people and their fields as one string each; about 2 KB each, 100 spans a line as the
 exporters batch them), with a fixed number of people (`PEOPLE`) and staff (`STAFF`), so
 that what grows with the input is the number of spans only: "flat in input size" can be
 checked. Scopes read one to three people, a few scopes are written in two parts, 2% of
@@ -115,8 +116,8 @@ def _span(rng: random.Random, n: int, part: tuple[int, bool], scope_id: str) -> 
         _attribute("purposeful.fields_read", fields),
         _attribute("purposeful.categories", ["contact", "health"]),
         _attribute("purposeful.basis.kinds", ["statute"]),
-        _attribute("purposeful.subjects", people),
-        _attribute("purposeful.subjects.fields", reads),
+        _attribute("purposeful.subjects", " ".join(people)),  # edition 2, as SpanSink writes
+        _attribute("purposeful.subjects.fields", ",".join(reads)),
         _attribute("purposeful.subjects.count", len(people)),
         _attribute("purposeful.subjects.overflow", 0),
         _attribute("purposeful.record_types.subject_counts", [f"Client={len(people)}"]),

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 from hypothesis import strategies as st
@@ -209,11 +209,18 @@ def attribute(name: str, value: object) -> dict[str, Any]:
     return {"key": name, "value": {"stringValue": value}}
 
 
-def span(scope: HandScope, number: int, *, per_person: bool = True) -> dict[str, Any]:
+def span(
+    scope: HandScope, number: int, *, per_person: bool = True, edition: int = 1
+) -> dict[str, Any]:
     """Part *number* of *scope* as a ``purposeful.use`` (or ``purposeful.unscoped_read``)
-    span in OTLP JSON; without the part and per-person attributes if not *per_person*."""
+    span in OTLP JSON; without the part and per-person attributes if not *per_person*.
+    *edition* 1 writes ``purposeful.subjects`` and ``purposeful.subjects.fields`` as
+    arrays, 2 as one string each (the semantic conventions' editions)."""
     part = scope.parts[number]
     subjects, reads, fields = _people(part)
+    items = [" ".join(map(str, indexes)) for indexes in reads]
+    listed: object = subjects if edition == 1 else " ".join(subjects)
+    positions: object = items if edition == 1 else ",".join(items)
     decisions = _decisions(scope, number)
     attributes = [
         *([attribute("purposeful.purpose", scope.purpose)] if scope.purpose else []),
@@ -227,7 +234,7 @@ def span(scope: HandScope, number: int, *, per_person: bool = True) -> dict[str,
         ),
         attribute("purposeful.record_types", sorted({r for _, r, _, _ in decisions})),
         attribute("purposeful.fields_read", fields),
-        attribute("purposeful.subjects", subjects),
+        attribute("purposeful.subjects", listed),
         attribute("purposeful.subjects.count", len(subjects) + part.unlisted),
         attribute("purposeful.subjects.overflow", part.unlisted),
     ]
@@ -236,9 +243,7 @@ def span(scope: HandScope, number: int, *, per_person: bool = True) -> dict[str,
             attribute("purposeful.scope.id", scope.scope_id),
             attribute("purposeful.scope.part", number),
             attribute("purposeful.scope.final", scope.final and number == len(scope.parts) - 1),
-            attribute(
-                "purposeful.subjects.fields", [" ".join(map(str, indexes)) for indexes in reads]
-            ),
+            attribute("purposeful.subjects.fields", positions),
         ]
     if scope.site is not None:
         file, function, line = scope.site
@@ -274,6 +279,38 @@ def span(scope: HandScope, number: int, *, per_person: bool = True) -> dict[str,
     }
 
 
+def in_edition(found: Mapping[str, Any], edition: int) -> dict[str, Any]:
+    """A copy of the span *found* (as `span` writes one, in either edition) with its
+    ``purposeful.subjects`` and ``purposeful.subjects.fields`` in *edition*'s form."""
+    values = {pair["key"]: pair["value"] for pair in found["attributes"]}
+    subjects = _items(values.get(SUBJECTS), " ", True)
+    items = {
+        SUBJECTS: subjects,
+        SUBJECTS_FIELDS: _items(values.get(SUBJECTS_FIELDS), ",", not subjects),
+    }
+    separators = {SUBJECTS: " ", SUBJECTS_FIELDS: ","}
+    attributes = []
+    for pair in found["attributes"]:
+        key = pair["key"]
+        if key in items:
+            pair = attribute(key, items[key] if edition == 1 else separators[key].join(items[key]))
+        attributes.append(pair)
+    return {**found, "attributes": attributes}
+
+
+SUBJECTS: Final = "purposeful.subjects"
+SUBJECTS_FIELDS: Final = "purposeful.subjects.fields"
+
+
+def _items(value: Mapping[str, Any] | None, separator: str, none_when_empty: bool) -> list[str]:
+    if value is None:
+        return []
+    if "arrayValue" in value:
+        return [item["stringValue"] for item in value["arrayValue"].get("values", [])]
+    text: str = value["stringValue"]
+    return [] if not text and none_when_empty else text.split(separator)
+
+
 def traces_text(spans: Sequence[Mapping[str, Any]]) -> str:
     """One OTLP JSON ``ExportTraceServiceRequest`` line holding *spans*."""
     request = {
@@ -284,9 +321,13 @@ def traces_text(spans: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps(request) + "\n"
 
 
-def write_traces(path: Path, scopes: Iterable[HandScope]) -> Path:
+def write_traces(path: Path, scopes: Iterable[HandScope], *, edition: int = 1) -> Path:
     """Every part of every scope, in order, as spans in one OTLP JSON line at *path*."""
-    spans = [span(scope, number) for scope in scopes for number in range(len(scope.parts))]
+    spans = [
+        span(scope, number, edition=edition)
+        for scope in scopes
+        for number in range(len(scope.parts))
+    ]
     path.write_text(traces_text(spans), encoding="utf-8")
     return path
 

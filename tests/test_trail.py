@@ -104,10 +104,11 @@ def from_spans(exporter: InMemorySpanExporter) -> dict[str, set[str]]:
     for span in exporter.get_finished_spans():
         attributes = dict(span.attributes or {})
         fields = attributes["purposeful.fields_read"]
-        people = attributes["purposeful.subjects"]
-        for pseudonym, positions in zip(
-            people, attributes["purposeful.subjects.fields"], strict=True
-        ):
+        people = str(attributes["purposeful.subjects"]).split(" ")  # edition 2: one string
+        items = str(attributes["purposeful.subjects.fields"]).split(",")
+        if people == [""]:
+            people, items = [], []
+        for pseudonym, positions in zip(people, items, strict=True):
             found[pseudonym] |= {fields[int(i)] for i in str(positions).split()}
     return dict(found)
 

@@ -160,12 +160,16 @@ def summarise(
     everyone: list[tuple[str, AbstractSet[FieldPolicy]]] = []
     subject = ""
     try:
-        for subject, policies in people:  # one person may come once per record class
-            earlier = merged.get(subject)
-            merged[subject] = policies if earlier is None else earlier | policies
+        merged.update(people)  # in C: most people come once
+        if len(merged) != len(people):  # one person may come once per record class
+            merged.clear()
+            for subject, policies in people:
+                earlier = merged.get(subject)
+                merged[subject] = policies if earlier is None else earlier | policies
+        fields: set[FieldPolicy] = set().union(*merged.values())
+        nobody = "" in merged  # a subject with no text form: counted, never listed
         everyone.extend(merged.items())
         merged.clear()
-        fields: set[FieldPolicy] = set().union(*(policies for _, policies in everyone))
         records = {policy.record.name for policy in fields}
         if len(records) == 1:  # the usual case: everyone was read through one record type
             by_type = dict.fromkeys(records, len(everyone))
@@ -174,7 +178,7 @@ def summarise(
             for _, policies in everyone:
                 for record in {policy.record.name for policy in policies}:
                     by_type[record] = by_type.get(record, 0) + 1
-        subject_count = len(everyone) - any(not subject for subject, _ in everyone)
+        subject_count = len(everyone) - nobody
         labels = {policy: label(policy) for policy in fields}  # once each, not per person
         pseudonyms: dict[str, frozenset[str]] = {}
         failure = None

@@ -17,7 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _audit_inputs import MONDAY, HandPart, HandScope, attribute, hand_parts, span, traces_text
+from _audit_inputs import (
+    MONDAY,
+    HandPart,
+    HandScope,
+    attribute,
+    hand_parts,
+    in_edition,
+    span,
+    traces_text,
+)
 from purposeful.audit.history import SubjectQuery
 from purposeful.audit.report import ReportDatabase, build_report, render_text
 from purposeful.audit.report.clickhouse_engine import (
@@ -219,7 +228,7 @@ def stored_spans(draw: st.DrawFn) -> list[dict[str, Any]]:
         if len(scope.parts) > 1 and draw(st.booleans()):
             numbers = range(1, len(scope.parts))  # part 0 never arrived
         for number in numbers:
-            found = span(scope, number)
+            found = span(scope, number, edition=draw(st.sampled_from([1, 2])))
             for _ in range(draw(st.integers(0, 2))):
                 recipient = draw(st.sampled_from(["MSD", "IR"]))
                 subject = draw(st.sampled_from([None, *PEOPLE, "raw-identifier"]))
@@ -243,6 +252,26 @@ def test_clickhouse_prints_the_duckdb_page_byte_for_byte_on_generated_spans(
     person: str | None,
 ) -> None:
     both(store, spans, tmp_path_factory.mktemp("generated"), person)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spans=stored_spans(), person=st.sampled_from([None, *PEOPLE]))
+def test_spans_of_either_edition_print_the_same_page_on_every_engine(
+    store: Store,
+    tmp_path_factory: pytest.TempPathFactory,
+    spans: list[dict[str, Any]],
+    person: str | None,
+) -> None:
+    """The people's lists as arrays (edition 1) or one string each (edition 2): the same
+    page on ClickHouse, DuckDB and the streaming report."""
+    folder = tmp_path_factory.mktemp("editions")
+    pages = []
+    for edition in (1, 2):
+        (folder / str(edition)).mkdir()
+        rewritten = [in_edition(found, edition) for found in spans]
+        pages.append(both(store, rewritten, folder / str(edition), person))
+    first, second = pages
+    assert first.replace(str(folder / "1"), "") == second.replace(str(folder / "2"), "")
 
 
 def test_a_week_of_scopes_is_reported_whole_with_people_refusals_and_disclosures(

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _audit_inputs import MONDAY, HandPart, HandScope, attribute, hand_parts, span
-from purposeful.audit.report import ReportDatabase
+from _audit_inputs import MONDAY, HandPart, HandScope, attribute, hand_parts, in_edition, span
+from purposeful.audit.report import ReportDatabase, ScopeRecord, read_otlp_json
 from purposeful.audit.report.duckdb_engine import ReportDatabase as Engine
 from purposeful.audit.report.shape import TABLES
 from purposeful.errors import ReportInputError
@@ -76,7 +76,7 @@ def purpose_spans(draw: st.DrawFn) -> dict[str, Any]:
     whole = number == 0 and scope.final and len(scope.parts) == 1
     if not scope.scope_id and not whole:  # an empty id is read as none on a whole scope only
         scope = attrs.evolve(scope, scope_id="0a04")
-    found = span(scope, number, per_person=not older)
+    found = span(scope, number, per_person=not older, edition=draw(st.sampled_from([1, 2])))
     if draw(st.booleans()):  # older still: no people at all
         _drop(
             found,
@@ -160,6 +160,62 @@ def test_the_sql_reader_and_the_validating_reader_make_the_same_tables(
 ) -> None:
     paths = write(tmp_path_factory.mktemp("spans"), files)
     assert tables(paths, in_sql=True) == tables(paths, in_sql=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=span_files())
+def test_spans_of_either_edition_make_the_same_tables_on_both_readers(
+    tmp_path_factory: pytest.TempPathFactory, files: list[list[list[list[dict[str, Any]]]]]
+) -> None:
+    """The same spans written with the people's lists as arrays (edition 1) and as one
+    string each (edition 2) are the same tables, in SQL and on the validating reader."""
+    folder = tmp_path_factory.mktemp("editions")
+    found = []
+    for edition in (1, 2):
+        rewritten = [
+            [[[in_edition(one, edition) for one in spans] for spans in line] for line in lines]
+            for lines in files
+        ]
+        paths = write(folder, rewritten)  # the same paths: the sources table names them
+        found += [tables(paths, in_sql=True), tables(paths, in_sql=False)]
+    assert all(each == found[0] for each in found)
+
+
+def _edition_2(change: dict[str, Any]) -> str:
+    found = in_edition(span(HandScope("0a01", (HandPart(),)), 0), 2)
+    found["attributes"] += [attribute(key, value) for key, value in change.items()]
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [found]}]}]})
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"purposeful.subjects": f"{PEOPLE[0]}  {PEOPLE[1]}"}, "separated by single spaces"),
+        ({"purposeful.subjects": f" {PEOPLE[0]}"}, "separated by single spaces"),
+        ({"purposeful.subjects": "[k1:00]"}, "not starting with '['"),
+        ({"purposeful.subjects": PEOPLE[0], "purposeful.subjects.fields": "0,"}, "one item"),
+        ({"purposeful.subjects": "", "purposeful.subjects.fields": ","}, "one item for each"),
+        ({"purposeful.subjects": PEOPLE[0], "purposeful.subjects.fields": "x"}, "indexes"),
+    ],
+)
+def test_a_malformed_edition_2_list_is_the_same_error_in_sql_and_by_the_reader(
+    tmp_path: Path, change: dict[str, Any], problem: str
+) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_text(_edition_2(change) + "\n")
+    assert problem in _error([path], in_sql=True) == _error([path], in_sql=False)
+
+
+def test_an_edition_2_span_of_one_person_who_read_nothing_is_one_empty_item(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "traces.jsonl"
+    path.write_text(
+        _edition_2({"purposeful.subjects": PEOPLE[0], "purposeful.subjects.fields": ""}) + "\n"
+    )
+    (record,) = [e for e in read_otlp_json(path) if isinstance(e, ScopeRecord)]
+    assert (record.subjects, record.reads) == ((PEOPLE[0],), ((),))
+    assert tables([path], in_sql=True) == tables([path], in_sql=False)
 
 
 def test_a_large_file_is_read_in_sql_in_its_order(tmp_path: Path) -> None:

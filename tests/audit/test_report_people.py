@@ -688,10 +688,13 @@ def test_parts_join_into_exactly_the_scopes_counts(
         ledger = Path(folder) / "audit.jsonl"
         ledger.write_text(ledger_text(lines))
         traces = write_traces(Path(folder) / "traces.jsonl", scopes)
+        joined = write_traces(Path(folder) / "joined.jsonl", scopes, edition=2)
         from_ledger = [e for e in read_ledger(ledger) if isinstance(e, ScopeRecord)]
-        reports = [build_report(ledgers=[ledger]), build_report([traces])]
+        reports = [build_report(ledgers=[ledger]), build_report([traces]), build_report([joined])]
         from_spans = [e for e in read_otlp_json(traces) if isinstance(e, ScopeRecord)]
+        from_joined = [e for e in read_otlp_json(joined) if isinstance(e, ScopeRecord)]
     assert sorted(from_ledger, key=by_part) == sorted(from_spans, key=by_part)
+    assert sorted(from_joined, key=by_part) == sorted(from_spans, key=by_part)
     refusals = [refusal for scope in scopes for part in scope.parts for refusal in part.refusals]
     types_read = [
         {name.rpartition(".")[0] for part in scope.parts for name in part.fields}

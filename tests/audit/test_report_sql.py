@@ -63,7 +63,8 @@ def inputs(draw: st.DrawFn) -> tuple[list[dict[str, object]], list[dict[str, obj
     parts = [(scope, n) for scope in scopes for n in range(len(scope.parts))]
     order = draw(st.permutations(range(len(parts))))
     chosen = [parts[i] for i in order]
-    spans = [span(scope, n) for scope, n in chosen]
+    # either edition of the conventions, span by span, as a store holding both has them
+    spans = [span(scope, n, edition=draw(st.sampled_from([1, 2]))) for scope, n in chosen]
     for i, found in enumerate(spans):
         if draw(st.booleans()):
             found["events"].append(disclosure_event(f"d{i}", draw(st.sampled_from(["MSD", "IR"]))))  # type: ignore[attr-defined]

@@ -195,8 +195,8 @@ def test_the_attributes_of_a_known_scope(exporter: InMemorySpanExporter) -> None
         "purposeful.scope.failed": False,
         # one person (C-1001) in both record types; no pseudonymiser configured, so the
         # person is counted but not listed, nor what was read from whose records
-        "purposeful.subjects": (),
-        "purposeful.subjects.fields": (),
+        "purposeful.subjects": "",
+        "purposeful.subjects.fields": "",
         "purposeful.subjects.count": 1,
         "purposeful.subjects.overflow": 1,
         "purposeful.record_types.subject_counts": (1, 1),
@@ -688,9 +688,41 @@ def test_subjects_appear_only_as_pseudonyms_capped_with_an_overflow_count(
     (span,) = ours(exporter)
     attributes = dict(span.attributes or {})
     expected = sorted(key.pseudonym(f"C-{n}") for n in range(5))[:2]
-    assert attributes["purposeful.subjects"] == tuple(expected)
+    assert attributes["purposeful.subjects"] == " ".join(expected)
     assert attributes["purposeful.subjects.count"] == 5
     assert attributes["purposeful.subjects.overflow"] == 3
     assert attributes["purposeful.record_types.subject_counts"] == (5,)
     text = repr(attributes)
     assert not any(f"C-{n}" in text.replace(key.key_id, "") for n in range(5))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    scopes=st.lists(
+        st.lists(st.sampled_from(["address", "diagnosis", "region"]), max_size=3), max_size=6
+    )
+)
+def test_scopes_that_share_their_decisions_each_get_their_own_counts(
+    scopes: list[list[str]],
+) -> None:
+    """The sink works out what a set of decisions says once per set (scopes of one purpose
+    and actor share decision objects): each span still says what its own scope decided."""
+    provider, exporter = sdk_provider()
+    with purposeful.configured(sinks=[SpanSink(provider)]):
+        for names in scopes:
+            with use("service-delivery", actor=ADMINISTRATOR):
+                record = case()
+                for name in names:
+                    with contextlib.suppress(PurposeViolation):
+                        getattr(record, name)
+    spans = ours(exporter)
+    assert len(spans) == len(scopes)
+    for names, span in zip(scopes, spans, strict=True):
+        attributes = dict(span.attributes or {})
+        managed = {name for name in names if name != "region"}
+        assert attributes["purposeful.decisions.count"] == len(managed)
+        assert attributes["purposeful.denied.count"] == int("diagnosis" in managed)
+        assert attributes["purposeful.fields_read"] == (
+            ("Case.address",) if "address" in managed else ()
+        )
+        assert attributes["purposeful.record_types"] == (("Case",) if managed else ())

@@ -22,11 +22,14 @@ from typing import Final
 
 __all__ = [
     "CLAIM_REFUSED_EVENT",
+    "CONVENTIONS_EDITION",
     "DENIED_EVENT",
     "DISCLOSURE_EVENT",
     "LEDGER_FORMAT",
     "LEDGER_FORMATS",
     "SPAN_NAME",
+    "SUBJECTS_FIELDS_SEPARATOR",
+    "SUBJECTS_SEPARATOR",
     "TRACER_NAME",
     "UNSCOPED_SPAN_NAME",
     "WOULD_DENY_EVENT",
@@ -43,6 +46,17 @@ __all__ = [
 ]
 
 # --- spans ----------------------------------------------------------------------------------
+
+CONVENTIONS_EDITION: Final = 2
+"""The edition of the span conventions the span sink writes. Edition 1 carried
+``purposeful.subjects`` and ``purposeful.subjects.fields`` as ``string[]``; edition 2 carries
+each as one string (`SUBJECTS_SEPARATOR`, `SUBJECTS_FIELDS_SEPARATOR`), and the readers take
+both. The value of an attribute tells which edition wrote it: an OTLP array is edition 1."""
+SUBJECTS_SEPARATOR: Final = " "
+"""Between two pseudonyms in an edition-2 ``purposeful.subjects``: one space."""
+SUBJECTS_FIELDS_SEPARATOR: Final = ","
+"""Between two people's items in an edition-2 ``purposeful.subjects.fields``; within an
+item, the positions are separated by spaces, as in edition 1."""
 
 TRACER_NAME: Final = "purposeful"
 """The tracer's instrumentation scope name; its version is ``purposeful.__version__``."""

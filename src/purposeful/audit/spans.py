@@ -25,8 +25,9 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+import attrs
 from opentelemetry import trace
-from opentelemetry.trace import Status, StatusCode, TracerProvider
+from opentelemetry.trace import Span, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
 from .._shared.checks import EPOCH
@@ -38,6 +39,8 @@ from .conventions import (
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
+    SUBJECTS_FIELDS_SEPARATOR,
+    SUBJECTS_SEPARATOR,
     TRACER_NAME,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
@@ -101,14 +104,16 @@ class SpanSink:
         # each attribute and each listed pseudonym), ~47 us for the whole of this method.
         end = _nanoseconds(report.closed_at)
         counts = report.counts
+        attributes = _span_attributes(report, self._max_subjects)
         span = self._tracer.start_span(
             SPAN_NAME if report.purpose is not None else UNSCOPED_SPAN_NAME,
             start_time=_nanoseconds(report.opened_at),
-            attributes=_span_attributes(report, self._max_subjects),
+            attributes=attributes,
         )
         try:
             if not span.is_recording():
                 return
+            _keep_whole(span, attributes)
             refused: list[Decision] = []
             for index, decision in enumerate(report.decisions):
                 count = counts[index] if counts else 1
@@ -130,17 +135,40 @@ class SpanSink:
         return f"<SpanSink tracer={type(self._tracer).__name__}>"
 
 
-def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, AttributeValue]:
-    """The span's attributes: names, codes, counts and pseudonyms only, in one pass over the
-    decisions."""
+@attrs.frozen
+class _Decided:
+    """What a span says of its decisions alone: the same for every scope of one purpose and
+    actor that decided the same fields (their decisions are the same objects, shared by the
+    scopes' plan), so it is worked out once for each such set (`_decided`)."""
+
+    decisions: tuple[Decision, ...]  # held: the ids in the cache's key stay theirs
+    denied: int
+    would_deny: int
+    withheld: int
+    record_types: frozenset[str]
+    fields_read: frozenset[str]
+    categories: tuple[str, ...]
+    basis_kinds: tuple[str, ...]
+
+
+#: Decision sets (by the ids of their decisions, and their counts) → what they say; bounded.
+_DECIDED: dict[tuple[object, ...], _Decided] = {}
+_DECIDED_KEPT: Final = 256
+
+
+def _decided(decisions: tuple[Decision, ...], counts: tuple[int, ...]) -> _Decided:
+    """What *decisions* (with *counts*) say, from `_DECIDED` if a span said it lately."""
+    key = (*map(id, decisions), counts)
+    found = _DECIDED.get(key)
+    if found is not None and found.decisions == decisions:  # the same objects, so ids hold
+        return found
     denied = would_deny = withheld = 0
     record_types: set[str] = set()
-    fields_read: set[str] = set(report.fields_read)
+    fields_read: set[str] = set()
     categories: set[str] = set()
-    counts = report.counts
     # the bases of allowed reads, by identity: decisions about one field share its basis
     bases: dict[int, LawfulBasis] = {}
-    for index, decision in enumerate(report.decisions):
+    for index, decision in enumerate(decisions):
         outcome = decision.outcome
         record_types.add(decision.record_type)
         if outcome is _WITHHELD:
@@ -157,6 +185,29 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
         fields_read.add(f"{decision.record_type}.{decision.field}")
         if decision.category is not None:
             categories.add(decision.category.id)
+    found = _Decided(
+        decisions,
+        denied,
+        would_deny,
+        withheld,
+        frozenset(record_types),
+        frozenset(fields_read),
+        _distinct(categories),
+        _distinct(b.kind.value for b in bases.values()),
+    )
+    if len(_DECIDED) >= _DECIDED_KEPT:
+        _DECIDED.clear()
+    _DECIDED[key] = found
+    return found
+
+
+def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, AttributeValue]:
+    """The span's attributes: names, codes, counts and pseudonyms only; what the decisions
+    say is worked out once per set of decisions (`_decided`)."""
+    decided = _decided(report.decisions, report.counts)
+    record_types: set[str] = set(decided.record_types)
+    fields_read: set[str] = set(report.fields_read)
+    fields_read |= decided.fields_read
     reads = report.reads
     # people mostly share a few sets of fields read: each distinct set once (a frozenset
     # keeps its hash, so this costs a lookup per person)
@@ -165,7 +216,8 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     except TypeError:  # a report made by hand, with lists
         distinct_reads = list(reads.values())
     fields_read.update(*distinct_reads)
-    record_types.update(name.rpartition(".")[0] for name in fields_read)
+    # the types of fields read that no decision of this part names (decided in an earlier one)
+    record_types.update(name.rpartition(".")[0] for name in fields_read - decided.fields_read)
     fields = _distinct(fields_read)
     types = _distinct(record_types)
     attributes: dict[str, AttributeValue] = {}
@@ -185,17 +237,23 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     attributes[SpanAttribute.SCOPE_PART] = report.part
     attributes[SpanAttribute.SCOPE_FINAL] = report.final
     attributes[SpanAttribute.DECISIONS_COUNT] = len(report.decisions)
-    attributes[SpanAttribute.DENIED_COUNT] = denied
-    attributes[SpanAttribute.WOULD_DENY_COUNT] = would_deny
-    attributes[SpanAttribute.WITHHELD_COUNT] = withheld
+    attributes[SpanAttribute.DENIED_COUNT] = decided.denied
+    attributes[SpanAttribute.WOULD_DENY_COUNT] = decided.would_deny
+    attributes[SpanAttribute.WITHHELD_COUNT] = decided.withheld
     attributes[SpanAttribute.RECORD_TYPES] = types
     attributes[SpanAttribute.FIELDS_READ] = fields
-    attributes[SpanAttribute.CATEGORIES] = _distinct(categories)
-    attributes[SpanAttribute.BASIS_KINDS] = _distinct(b.kind.value for b in bases.values())
+    attributes[SpanAttribute.CATEGORIES] = decided.categories
+    attributes[SpanAttribute.BASIS_KINDS] = decided.basis_kinds
     attributes[SpanAttribute.SCOPE_FAILED] = report.failed
     listed = sorted(report.subjects)[:max_subjects]
-    attributes[SpanAttribute.SUBJECTS] = listed
-    attributes[SpanAttribute.SUBJECTS_FIELDS] = _positions(listed, reads, fields)
+    positions = _positions(listed, reads, fields, distinct_reads)
+    joined = _joined(listed)
+    if joined is not None:  # edition 2: one string each, what the SDK checks cheaply
+        attributes[SpanAttribute.SUBJECTS] = joined
+        attributes[SpanAttribute.SUBJECTS_FIELDS] = SUBJECTS_FIELDS_SEPARATOR.join(positions)
+    else:  # a pseudonym the string form cannot hold: the lists of edition 1
+        attributes[SpanAttribute.SUBJECTS] = listed
+        attributes[SpanAttribute.SUBJECTS_FIELDS] = positions
     attributes[SpanAttribute.SUBJECTS_COUNT] = report.subject_count
     attributes[SpanAttribute.SUBJECTS_OVERFLOW] = report.subject_count - len(listed)
     attributes[SpanAttribute.RECORD_TYPES_SUBJECT_COUNTS] = [
@@ -208,23 +266,67 @@ def _span_attributes(report: ScopeReport, max_subjects: int) -> dict[str, Attrib
     return attributes
 
 
+def _joined(listed: list[str]) -> str | None:
+    """*listed* (sorted) as edition 2's ``purposeful.subjects``, pseudonyms separated by one
+    space; None if one of them cannot be told apart in it: empty, holding a space, or (the
+    first, which a ClickHouse map would read as an edition-1 array) starting with ``[``.
+    A `PseudonymKey`'s pseudonyms (``keyid:hex``) always can."""
+    if not listed:
+        return ""
+    joined = SUBJECTS_SEPARATOR.join(listed)
+    first = listed[0]  # the lowest: an empty pseudonym sorts first
+    if not first or first[0] == "[" or joined.count(SUBJECTS_SEPARATOR) != len(listed) - 1:
+        return None
+    return joined
+
+
 def _positions(
-    listed: list[str], reads: Mapping[str, Collection[str]], fields: tuple[str, ...]
+    listed: list[str],
+    reads: Mapping[str, Collection[str]],
+    fields: tuple[str, ...],
+    distinct: Collection[Collection[str]],
 ) -> list[str]:
     """For each listed pseudonym, the positions in *fields* of the fields read from that
-    person's records, in order, as text (``"0 2 4"``); each distinct set of fields is
-    spelled once."""
+    person's records, in order, as text (``"0 2 4"``). *distinct* holds the values of
+    *reads*, each once: a set when they are hashable (a trail's frozensets, shared by the
+    people read alike), so each is spelled once and each person costs a lookup."""
+    if not listed:
+        return []
     position = {name: str(i) for i, name in enumerate(fields)}
-    spelled: dict[object, str] = {}
-    texts = []
+    if isinstance(distinct, set):
+        spelled: dict[object, str] = {
+            names: " ".join([position[name] for name in sorted(names)]) for names in distinct
+        }
+        spelled[()] = ""
+        get = reads.get
+        return [spelled[get(pseudonym, ())] for pseudonym in listed]
+    texts = []  # a report made by hand, with lists
     for pseudonym in listed:
         names = reads.get(pseudonym, ())
-        key: object = names if type(names) is frozenset else id(names)
-        text = spelled.get(key)
-        if text is None:
-            text = spelled[key] = " ".join([position[name] for name in sorted(names)])
-        texts.append(text)
+        texts.append(" ".join([position[name] for name in sorted(names)]))
     return texts
+
+
+def _keep_whole(span: Span, attributes: Mapping[str, AttributeValue]) -> None:
+    """If the tracer provider cut edition 2's strings short (a span attribute length limit,
+    ``OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT``), write the lists of edition 1 instead, each
+    pseudonym an item of its own: a cut list of pseudonyms would name people wrongly."""
+    subjects = attributes[SpanAttribute.SUBJECTS]
+    fields = attributes[SpanAttribute.SUBJECTS_FIELDS]
+    if type(subjects) is not str or type(fields) is not str:
+        return
+    recorded = getattr(span, "attributes", None)  # the SDK's: what it kept
+    if not isinstance(recorded, Mapping):
+        return
+    kept = recorded.get(SpanAttribute.SUBJECTS)
+    kept_fields = recorded.get(SpanAttribute.SUBJECTS_FIELDS)
+    if (kept is None or kept == subjects) and (kept_fields is None or kept_fields == fields):
+        return
+    listed = subjects.split(SUBJECTS_SEPARATOR) if subjects else []
+    span.set_attribute(SpanAttribute.SUBJECTS, listed)
+    span.set_attribute(
+        SpanAttribute.SUBJECTS_FIELDS, fields.split(SUBJECTS_FIELDS_SEPARATOR) if listed else []
+    )
 
 
 def _event_attributes(decision: Decision, count: int) -> dict[str, AttributeValue]:

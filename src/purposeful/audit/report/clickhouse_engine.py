@@ -52,6 +52,8 @@ from ..conventions import (
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
+    SUBJECTS_FIELDS_SEPARATOR,
+    SUBJECTS_SEPARATOR,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
     DisclosureAttribute,
@@ -110,6 +112,17 @@ def _strings(value: str) -> str:
     return f"JSONExtract({value}, 'Array(String)')"
 
 
+def _listed(value: str, separator: str, none_when_empty: str) -> str:
+    """A list attribute of either edition: edition 1's array is its JSON text in the map
+    (which starts with ``[``; edition 2's never does), edition 2's one string is split at
+    *separator*, an empty one being no item where *none_when_empty* holds."""
+    return (
+        f"multiIf(startsWith({value}, '['), {_strings(value)}, "
+        f"{value} = '' AND {none_when_empty}, CAST([] AS Array(String)), "
+        f"splitByString({_q(separator)}, {value}))"
+    )
+
+
 def _is_pseudonym(text: str) -> str:
     """Whether *text* has the form of a pseudonym (`purposeful.audit.history`'s test)."""
     return f"match({text}, '^[0-9a-f]{{8}}:[0-9a-f]{{32}}$')"
@@ -143,7 +156,8 @@ def shape_ctes(table: str = "otel_traces") -> str:
             f"{len(table)} characters of something else"
         )
     s = SpanAttribute
-    subjects = _strings(_attr(s.SUBJECTS))
+    subjects = "subjects_listed_as"
+    items = "subjects_fields_as"
     count = _optional_int(s.SUBJECTS_COUNT)
     site = (s.CODE_FILE_PATH, s.CODE_FUNCTION_NAME, s.CODE_LINE_NUMBER)
     has_site = " AND ".join(_has(key) for key in site)
@@ -172,7 +186,10 @@ spans AS (
          toInt64OrZero({_attr(s.SCOPE_PART)}) AS part,
          NOT {_has(s.SCOPE_FINAL)} OR {_attr(s.SCOPE_FINAL)} = 'true' AS final,
          JSONExtract(if({_has(s.FIELDS_READ)}, {_attr(s.FIELDS_READ)}, '[]'), 'Array(String)')
-           AS fields_read
+           AS fields_read,
+         {_listed(_attr(s.SUBJECTS), SUBJECTS_SEPARATOR, "true")} AS {subjects},
+         {_listed(_attr(s.SUBJECTS_FIELDS), SUBJECTS_FIELDS_SEPARATOR, f"empty({subjects})")}
+           AS {items}
   FROM {table}
   WHERE SpanName IN ({_q(SPAN_NAME)}, {_q(UNSCOPED_SPAN_NAME)})
 ),
@@ -234,7 +251,7 @@ part_subjects AS (
 part_reads AS (
   SELECT DISTINCT part_key, pseudonym, fields_read[toInt64(i) + 1] AS name
   FROM (SELECT part_key, fields_read, x AS pseudonym, item
-        FROM spans ARRAY JOIN {subjects} AS x, {_strings(_attr(s.SUBJECTS_FIELDS))} AS item
+        FROM spans ARRAY JOIN {subjects} AS x, {items} AS item
         WHERE {_has(s.SUBJECTS_FIELDS)})
   ARRAY JOIN splitByChar(' ', item) AS i
   WHERE i != '' AND toInt64OrNull(i) < length(fields_read)

@@ -45,6 +45,8 @@ from ..conventions import (
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
+    SUBJECTS_FIELDS_SEPARATOR,
+    SUBJECTS_SEPARATOR,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
     DisclosureAttribute,
@@ -154,7 +156,7 @@ def _whole(json: str) -> tuple[str, str]:
 
 
 class _Attributes:
-    """SQL over one list of OTLP attributes (`purposeful.audit.report.reading._Attributes`).
+    """SQL over one list of OTLP attributes (`purposeful.audit.report._otlp_attributes.Attributes`).
 
     *source* is the SQL of the list; the map of it is column *name*; each check ANDs into
     `ok`.
@@ -229,6 +231,37 @@ class _Attributes:
     def strings(self, key: str) -> str:
         self.checks.append(self.has(key))
         return self.optional_strings(key)
+
+    def optional_listed(
+        self, key: str, separator: str, *, none_when_empty: str = "true", pseudonyms: bool = False
+    ) -> str:
+        """An array of strings (edition 1), or one string of them separated by *separator*
+        (edition 2), as `purposeful.audit.report.reading` reads either: an empty string is
+        no item where *none_when_empty* holds, else one empty item; with *pseudonyms*, no
+        item is empty and the string does not start with ``[``."""
+        array = self._value(key, "arrayValue")
+        text_json = self._value(key, "stringValue")
+        items = f'coalesce({array}."values", [])'
+        text = _text(text_json)
+        split = f"string_split({text}, {_literal(separator)})"
+        text_ok = _is_text(text_json)
+        if pseudonyms:
+            text_ok = (
+                f"({text_ok} AND ({text} = '' OR (NOT starts_with({text}, '[') "
+                f"AND NOT list_contains({split}, ''))))"
+            )
+        self.checks.append(
+            f"(NOT {self.has(key)} OR ({array} IS NOT NULL AND coalesce(list_bool_and("
+            f"list_transform({items}, lambda i: {_is_text('i.stringValue')})), true)) "
+            f"OR ({array} IS NULL AND {text_ok}))"
+        )
+        return (
+            f"CASE WHEN NOT {self.has(key)} THEN NULL "
+            f"WHEN {array} IS NOT NULL THEN list_transform({items}, "
+            f"lambda i: {_text('i.stringValue')}) "
+            f"WHEN {text} = '' AND {none_when_empty} THEN CAST([] AS VARCHAR[]) "
+            f"ELSE {split} END"
+        )
 
     def ok(self) -> str:
         return "(" + " AND ".join(self.checks) + ")" if self.checks else "true"
@@ -329,18 +362,23 @@ def _spans_sql(path: Path) -> str:
     purpose = a.string(s.PURPOSE)
     purpose_ok = a.checks.pop()  # read on scoped spans only
     purpose_present = a.checks.pop()
+    subjects = a.optional_listed(s.SUBJECTS, SUBJECTS_SEPARATOR, pseudonyms=True)
     values = {
         "actor_id": a.optional_string(s.ACTOR_ID),
         "actor_role": a.optional_string(s.ACTOR_ROLE),
         "decided": a.strings(s.RECORD_TYPES),
         "fields": a.strings(s.FIELDS_READ),
-        "subjects": a.optional_strings(s.SUBJECTS),
+        "subjects": subjects,
         "subjects_count": a.optional_integer(s.SUBJECTS_COUNT),
         "overflow_given": a.optional_integer(s.SUBJECTS_OVERFLOW),
         "scope_id_given": a.optional_string(s.SCOPE_ID),
         "part_given": a.optional_integer(s.SCOPE_PART),
         "final_given": a.optional_boolean(s.SCOPE_FINAL),
-        "items": a.optional_strings(s.SUBJECTS_FIELDS),
+        "items": a.optional_listed(
+            s.SUBJECTS_FIELDS,
+            SUBJECTS_FIELDS_SEPARATOR,
+            none_when_empty=f"coalesce(len({subjects}), 0) = 0",
+        ),
         "denied": a.integer(s.DENIED_COUNT),
         "would_deny": a.integer(s.WOULD_DENY_COUNT),
         "site_file": a.optional_string(s.CODE_FILE_PATH),

@@ -34,7 +34,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO, Final, NoReturn
+from typing import BinaryIO, Final
 
 import attrs
 
@@ -44,6 +44,8 @@ from ..conventions import (
     DENIED_EVENT,
     DISCLOSURE_EVENT,
     SPAN_NAME,
+    SUBJECTS_FIELDS_SEPARATOR,
+    SUBJECTS_SEPARATOR,
     UNSCOPED_SPAN_NAME,
     WOULD_DENY_EVENT,
     DecisionKey,
@@ -58,13 +60,13 @@ from ..conventions import (
 from ._json import Where as _Where
 from ._json import from_iso as _from_iso
 from ._json import from_nanoseconds as _from_nanoseconds
-from ._json import integer as _integer
 from ._json import json_kind as _kind
 from ._json import json_list as _list
 from ._json import json_object as _object
 from ._json import optional_count as _optional_count
 from ._json import strings as _strings
 from ._json import text as _text
+from ._otlp_attributes import Attributes as _Attributes
 from .records import Disclosure, Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
 
 __all__ = ["LEDGER_INPUT", "OTLP_JSON_INPUT", "input_size", "read_ledger", "read_otlp_json"]
@@ -293,7 +295,7 @@ def _span_entries(span: Mapping[str, object], where: _Where, at: str) -> Iterato
     actor_role = attributes.optional_string(SpanAttribute.ACTOR_ROLE)
     decided = attributes.strings(SpanAttribute.RECORD_TYPES)
     fields_read = attributes.strings(SpanAttribute.FIELDS_READ)
-    subjects = attributes.optional_strings(SpanAttribute.SUBJECTS)
+    subjects = _span_subjects(attributes)
     count = attributes.optional_integer(SpanAttribute.SUBJECTS_COUNT)
     overflow = attributes.optional_integer(SpanAttribute.SUBJECTS_OVERFLOW)
     scope_id, part, final = _span_part(attributes)
@@ -362,14 +364,38 @@ def _span_part(attributes: _Attributes) -> tuple[str | None, int, bool]:
     return scope_id or None, part, final
 
 
+def _span_subjects(attributes: _Attributes) -> tuple[str, ...] | None:
+    """``purposeful.subjects``: the listed pseudonyms, an array (edition 1) or one string
+    of them separated by single spaces (edition 2)."""
+    key = SpanAttribute.SUBJECTS
+    text = attributes.optional_text_or_strings(key)
+    if not isinstance(text, str):
+        return text
+    if not text:
+        return ()
+    listed = tuple(text.split(SUBJECTS_SEPARATOR))
+    if "" in listed or text[0] == "[":
+        attributes.fail(
+            f"{key} must be pseudonyms separated by single spaces, the first not starting with '['"
+        )
+    return listed
+
+
 def _span_reads(
     attributes: _Attributes, subjects: tuple[str, ...] | None, fields_read: tuple[str, ...]
 ) -> tuple[tuple[str, ...], ...] | None:
-    """``purposeful.subjects.fields``: the fields read from each listed person's records."""
+    """``purposeful.subjects.fields``: the fields read from each listed person's records,
+    an array of items (edition 1) or one string of them separated by commas (edition 2),
+    as many as there are people listed (so an empty string is no item when none is listed,
+    and one empty item when one is)."""
     key = SpanAttribute.SUBJECTS_FIELDS
-    items = attributes.optional_strings(key)
-    if items is None:
+    text = attributes.optional_text_or_strings(key)
+    if text is None:
         return None
+    if isinstance(text, str):
+        items = tuple(text.split(SUBJECTS_FIELDS_SEPARATOR)) if text or subjects else ()
+    else:
+        items = text
     if subjects is None or len(items) != len(subjects):
         listed = 0 if subjects is None else len(subjects)
         attributes.fail(
@@ -435,106 +461,6 @@ def _overflow(subjects: tuple[str, ...] | None, count: int | None, overflow: int
     if subjects is not None and count is not None:
         return max(0, count - len(subjects))
     return 0
-
-
-_ATTRIBUTE_KINDS: Final = {
-    "stringValue": "a string (stringValue)",
-    "intValue": "a whole number (intValue)",
-    "boolValue": "true or false (boolValue)",
-    "arrayValue": "an array of strings (arrayValue)",
-}
-
-
-class _Attributes:
-    """A list of OTLP JSON ``{"key": …, "value": {<kind>Value: …}}``, read by key and type.
-
-    Values are decoded only when asked for, so attributes the report does not read (another
-    library's, say) can have any form.
-    """
-
-    def __init__(self, raw: object, where: _Where, at: str) -> None:
-        self._where, self._at = where, at
-        self._values: dict[str, object] = {}
-        if not isinstance(raw, list):
-            where.fail(f"is a JSON {_kind(raw)}, not a list of key-value objects", at)
-        for i, item in enumerate(raw):
-            pair = _object(item, where, f"{at}[{i}]")
-            key = pair.get("key")
-            if not isinstance(key, str):
-                where.fail("has no key (a string)", f"{at}[{i}]")
-            self._values[key] = pair.get("value")
-
-    def _value(self, key: str, kind: str) -> tuple[bool, object]:
-        """Whether *key* is present, and the content of its *kind* value."""
-        if key not in self._values:
-            return False, None
-        value = self._values[key]
-        if not isinstance(value, dict) or kind not in value:
-            found = " or ".join(map(str, value)) if isinstance(value, dict) else _kind(value)
-            self._where.fail(f"{key} must be {_ATTRIBUTE_KINDS[kind]}, not {found}", self._at)
-        return True, value[kind]
-
-    def fail(self, problem: str) -> NoReturn:
-        """Raise a `ReportInputError` about these attributes."""
-        self._where.fail(problem, self._at)
-
-    def _missing(self, key: str) -> NoReturn:
-        self._where.fail(f"has no {key}; is this a span purposeful made?", self._at)
-
-    def optional_boolean(self, key: str) -> bool | None:
-        present, value = self._value(key, "boolValue")
-        if present and not isinstance(value, bool):
-            self._where.fail(f"{key} must be true or false", self._at)
-        return value if isinstance(value, bool) else None
-
-    def optional_string(self, key: str) -> str | None:
-        present, value = self._value(key, "stringValue")
-        if present and not isinstance(value, str):
-            self._where.fail(f"{key} must be a string", self._at)
-        return value if isinstance(value, str) else None
-
-    def string(self, key: str) -> str:
-        value = self.optional_string(key)
-        if value is None:
-            self._missing(key)
-        return value
-
-    def optional_integer(self, key: str) -> int | None:
-        present, value = self._value(key, "intValue")
-        if not present:
-            return None
-        number = _integer(value)
-        if number is None or number < 0:
-            self._where.fail(f"{key} must be a whole number, 0 or more", self._at)
-        return number
-
-    def integer(self, key: str) -> int:
-        value = self.optional_integer(key)
-        if value is None:
-            self._missing(key)
-        return value
-
-    def optional_strings(self, key: str) -> tuple[str, ...] | None:
-        present, value = self._value(key, "arrayValue")
-        if not present:
-            return None
-        array = value if isinstance(value, dict) else None
-        items = array.get("values", []) if array is not None else None
-        if not isinstance(items, list):
-            self._where.fail(f"{key} must be an array of strings", self._at)
-        strings: list[str] = []
-        for item in items:
-            text = item.get("stringValue") if isinstance(item, dict) else None
-            if not isinstance(text, str):
-                self._where.fail(f"{key} must be an array of strings", self._at)
-            strings.append(text)
-        return tuple(strings)
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.optional_strings(key)
-        if value is None:
-            self._missing(key)
-        return value
 
 
 def read_ledger(
