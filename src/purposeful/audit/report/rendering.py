@@ -47,7 +47,7 @@ _UNKNOWN: Final = "-"
 #: The page's style: the library's own CSS, for the classes the renderer writes.
 _STYLE: Final = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2433;
-margin:2rem auto;max-width:72rem;padding:0 1rem}
+margin:2rem auto;max-width:72rem;padding:0 1rem;overflow-wrap:break-word}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:.5rem 0}
 dt{font-weight:600}dd{margin:0}
