@@ -45,6 +45,13 @@ AGENCY = AgencyDetails(
     postal_address="PO Box 311, Whanganui 4540",
     website="https://tepunatautoko.example.nz/privacy",
 )
+#: An agency whose name, email and web addresses are long: they must wrap on a narrow screen.
+LONG_AGENCY = AgencyDetails(
+    name="Te Rūnanga o Ngāti Whakaue ki Maketū Whānau Ora Charitable Trust",
+    email="privacy.officer.subject.access@tepunatautokowhanaungatanga.example.nz",
+    website="https://tepunatautokowhanaungatanga.example.nz/privacy/subject-access/how-to-ask",
+    privacy_officer="Kaitiaki Pārongo (Privacy Officer)",
+)
 SERVICE = ServiceAgreement("Service agreement")
 REFERRAL = "service-delivery.referral"
 SUBJECT = "client-A11Y-private"
@@ -110,10 +117,10 @@ HOUSING = SharingAgreement(
 # --- the subject-access page ---------------------------------------------------------------
 
 
-def full_bundle_page() -> str:
-    """The subject-access page with every part filled in: a draft, asked by an agent, with
-    things withheld, neither confirmed nor denied, given on conditions, and an incomplete
-    access history."""
+def full_bundle_page(agency: AgencyDetails = AGENCY) -> str:
+    """The subject-access page with every part filled in: a draft, asked by someone acting
+    for the person, with things withheld, neither confirmed nor denied, given on conditions,
+    and an incomplete access history."""
     holdings = [
         (
             "Intake",
@@ -146,7 +153,7 @@ def full_bundle_page() -> str:
         ),
     ]
     page = Page(
-        agency=AGENCY,
+        agency=agency,
         wording=Wording(),
         request_id="SAR-2026-0107",
         received=date(2026, 3, 2),
@@ -253,10 +260,10 @@ def built_bundle_page(directory: Path) -> str:
 # --- the privacy notice --------------------------------------------------------------------
 
 
-def notice_page() -> str:
+def notice_page(agency: AgencyDetails = AGENCY) -> str:
     """The privacy notice of `RECORDS` and `HOUSING`, with a "who may see what" section."""
     notice = build_notice(
-        agency=AGENCY,
+        agency=agency,
         records=RECORDS,
         agreements=[HOUSING],
         roles={"caseworker": SENSITIVE, "receptionist": IN_CONFIDENCE},

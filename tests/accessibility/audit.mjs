@@ -133,12 +133,22 @@ function ownChecks() {
   return found;
 }
 
-// Runs in the page at 320 CSS pixels wide: what sticks out to the right, outside a table.
+// Runs in the page at 320 CSS pixels wide: the elements, and the text, that stick out to the
+// right, outside a table (text can spill out of a box that fits).
 function reflowCheck() {
   const width = document.documentElement.clientWidth;
+  const outside = (element) => !element.closest("table") && !element.closest("svg");
   const wide = [...document.body.querySelectorAll("*")].filter(
-    (element) => element.getBoundingClientRect().right > width + 1 && !element.closest("table"),
+    (element) => element.getBoundingClientRect().right > width + 1 && outside(element),
   );
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !outside(parent) || wide.includes(parent)) continue;
+    range.selectNodeContents(node);
+    if (range.getBoundingClientRect().right > width + 1) wide.push(parent);
+  }
   if (!wide.length) return [];
   return [
     {

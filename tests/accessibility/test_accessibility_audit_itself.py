@@ -77,6 +77,17 @@ def test_a_page_that_does_not_fit_a_narrow_screen_fails_the_reflow_check() -> No
     assert [(v.media, v.impact, v.targets) for v in found] == [("screen", "serious", ("p",))]
 
 
+def test_a_long_word_that_spills_out_of_its_box_fails_the_reflow_check() -> None:
+    address = "https://" + "whanaungatanga" * 6 + ".example.nz/privacy"
+    spilling = GOOD.replace(
+        "</section>", f'<p style="overflow-wrap:normal">Write to {address}</p></section>'
+    )
+    found = [v for v in audit(spilling) if v.rule == "purposeful-reflow"]
+    assert [(v.media, v.targets) for v in found] == [("screen", ("p",))]
+    wrapping = spilling.replace("overflow-wrap:normal", "overflow-wrap:break-word")
+    assert [v for v in audit(wrapping) if v.rule == "purposeful-reflow"] == []
+
+
 def test_a_table_wider_than_a_narrow_screen_is_not_a_reflow_violation() -> None:
     table = GOOD.replace(
         "</section>",

@@ -20,9 +20,13 @@ from _axe import assert_accessible, require
 #: Each page, by name: a function of a scratch directory, returning the page's HTML.
 PAGES: dict[str, Callable[[Path], str]] = {
     "subject-access page, every part": lambda _: _pages.full_bundle_page(),
+    "subject-access page, long names and addresses": lambda _: _pages.full_bundle_page(
+        _pages.LONG_AGENCY
+    ),
     "subject-access page, nothing found": lambda _: _pages.empty_bundle_page(),
     "subject-access page, as a bundle writes it": _pages.built_bundle_page,
     "privacy notice, with who may see what": lambda _: _pages.notice_page(),
+    "privacy notice, long names and addresses": lambda _: _pages.notice_page(_pages.LONG_AGENCY),
     "privacy notice, nothing declared": lambda _: _pages.empty_notice_page(),
     "audit report page": _pages.report_page,
     "audit report page, about one person": _pages.subject_report_page,
