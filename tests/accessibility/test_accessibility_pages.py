@@ -15,7 +15,7 @@ from pathlib import Path
 
 import _pages
 import pytest
-from _axe import assert_accessible, require
+from _axe import Violation, assert_none_serious, audit_pages, require
 
 #: Each page, by name: a function of a scratch directory, returning the page's HTML.
 PAGES: dict[str, Callable[[Path], str]] = {
@@ -33,9 +33,17 @@ PAGES: dict[str, Callable[[Path], str]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Violation]]:
+    """Every page's violations, found in one run of the browser (it starts once, not once a
+    page)."""
+    require()
+    pages = {name: build(tmp_path_factory.mktemp("page")) for name, build in PAGES.items()}
+    return audit_pages(pages)
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_the_page_has_no_serious_or_critical_accessibility_violation(
-    name: str, tmp_path: Path
+    name: str, audited: dict[str, list[Violation]]
 ) -> None:
-    require()
-    assert_accessible(PAGES[name](tmp_path), name)
+    assert_none_serious(audited[name], name)

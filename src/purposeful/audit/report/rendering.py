@@ -57,6 +57,8 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 th{background:#f0f3f8}td.number{text-align:right;font-variant-numeric:tabular-nums}
 p.note{color:#4a5568;margin:.3rem 0}
 svg text{font:12px system-ui,sans-serif;fill:#1d2433}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
+svg{break-inside:avoid}}
 """.strip()
 
 
