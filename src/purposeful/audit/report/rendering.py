@@ -53,7 +53,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:.5r
 dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #d8dde6;vertical-align:top}
-caption{text-align:left;font-weight:600;padding:.25rem 0}
+caption{text-align:left;font-weight:600;padding:.25rem 0;overflow-wrap:anywhere}
 th{background:#f0f3f8}td.number{text-align:right;font-variant-numeric:tabular-nums}
 p.note{color:#4a5568;margin:.3rem 0}
 svg text{font:12px system-ui,sans-serif;fill:#1d2433}
