@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import purposeful
@@ -33,7 +34,7 @@ from purposeful.access.page import Page, Section, Wording, render_page
 from purposeful.audit import PseudonymKey
 from purposeful.audit.history import SubjectQuery
 from purposeful.audit.report import Report, build_report, render_html
-from purposeful.notices import build_notice
+from purposeful.notices import NoticeWording, build_notice
 from purposeful.sharing.agreements import Party, SharingAgreement
 from purposeful.supply import Mandatory, Voluntary
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
@@ -257,6 +258,43 @@ def built_bundle_page(directory: Path) -> str:
         return bundle.read("index.html").decode("utf-8")
 
 
+#: Text anyone could have written: markup, a bidirectional override, a control character,
+#: a word too long for any screen, emoji and macrons.
+HOSTILE = (
+    "<b>Ngā</b> mihi & \u202egnp.exe\x1b[31m "
+    + "Whakawhanaungatanga" * 8
+    + " 🌿 <script>alert(1)</script>"
+)
+
+
+def hostile_bundle_page() -> str:
+    """The subject-access page with `HOSTILE` in the agency's wording, a record type's
+    label, every table cell and a note."""
+    wording = Wording(
+        greeting=HOSTILE,
+        intro=HOSTILE,
+        record_labels={"ReadableCaseNote": HOSTILE},
+        phrases={"Reference": HOSTILE},
+    )
+    section = Section(caption=HOSTILE, header=[HOSTILE, "Text"], rows=[[HOSTILE, HOSTILE]])
+    page = Page(
+        agency=AgencyDetails(name=HOSTILE, email=HOSTILE, privacy_officer=HOSTILE),
+        wording=wording,
+        request_id=HOSTILE,
+        received=date(2026, 3, 2),
+        due=date(2026, 3, 30),
+        holdings=[(HOSTILE, [attrs.evolve(section, note=HOSTILE)])],
+        consents=section,
+        disclosures=section,
+        corrections=None,
+        withheld=section,
+        access=section,
+        access_complete=True,
+        files=[HOSTILE],
+    )
+    return render_page(page)
+
+
 # --- the privacy notice --------------------------------------------------------------------
 
 
@@ -269,6 +307,18 @@ def notice_page(agency: AgencyDetails = AGENCY) -> str:
         roles={"caseworker": SENSITIVE, "receptionist": IN_CONFIDENCE},
     )
     return notice.to_html()
+
+
+def hostile_notice_page() -> str:
+    """The privacy notice with `HOSTILE` as the agency's name and in its wording."""
+    wording = NoticeWording(
+        greeting=HOSTILE,
+        intro=HOSTILE,
+        record_labels={"ReadableIntake": HOSTILE},
+        field_labels={"ReadableIntake.address": HOSTILE},
+    )
+    agency = AgencyDetails(name=HOSTILE, email=HOSTILE, privacy_officer=HOSTILE)
+    return build_notice(agency=agency, records=RECORDS, wording=wording).to_html()
 
 
 def empty_notice_page() -> str:

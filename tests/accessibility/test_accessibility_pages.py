@@ -23,10 +23,12 @@ PAGES: dict[str, Callable[[Path], str]] = {
     "subject-access page, long names and addresses": lambda _: _pages.full_bundle_page(
         _pages.LONG_AGENCY
     ),
+    "subject-access page, hostile text": lambda _: _pages.hostile_bundle_page(),
     "subject-access page, nothing found": lambda _: _pages.empty_bundle_page(),
     "subject-access page, as a bundle writes it": _pages.built_bundle_page,
     "privacy notice, with who may see what": lambda _: _pages.notice_page(),
     "privacy notice, long names and addresses": lambda _: _pages.notice_page(_pages.LONG_AGENCY),
+    "privacy notice, hostile text": lambda _: _pages.hostile_notice_page(),
     "privacy notice, nothing declared": lambda _: _pages.empty_notice_page(),
     "audit report page": _pages.report_page,
     "audit report page, about one person": _pages.subject_report_page,
