@@ -298,7 +298,6 @@ def _escaped_runs(text: str, char: str) -> bool:
     intro=hostile(),
     label=hostile(),
     field_label=hostile(),
-    lang=hostile(),
     agreement_name=hostile(),
     party=hostile(),
     address=hostile(),
@@ -309,7 +308,6 @@ def test_markup_in_wording_and_agreements_is_never_live(
     intro: str,
     label: str,
     field_label: str,
-    lang: str,
     agreement_name: str,
     party: str,
     address: str,
@@ -323,7 +321,6 @@ def test_markup_in_wording_and_agreements_is_never_live(
         description=intro,
     )
     wording = NoticeWording(
-        lang=lang,
         title=title,
         intro=intro,
         record_labels={"ServiceUser": label},

@@ -40,6 +40,7 @@ from .._shared.document import (
     render_html,
 )
 from .._shared.document import Section as DocumentSection
+from .._shared.language import LANGUAGE_TAG_HINT, is_language_tag
 from .._shared.nztime import long_date
 from .._shared.words import humane
 from ..errors import ConfigurationError
@@ -51,6 +52,14 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> N
     if not is_text(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be non-empty text"
+        )
+
+
+def _language(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not is_language_tag(value):
+        raise ConfigurationError(
+            f"{type(instance).__name__}.{attribute.name} must be {LANGUAGE_TAG_HINT}, not "
+            f"{value!r}: screen readers choose their voice by it"
         )
 
 
@@ -68,8 +77,14 @@ class Wording:
     replaced through *phrases*, by its English text; field names through *field_labels*.
     So a page can be written wholly in another language, with *lang* set to match.
 
+    Raises:
+        ConfigurationError: *lang* or *greeting_lang* is not a language tag (``"en_NZ"``,
+            ``"English"``), *title* is empty, or *sample_rows* is not a whole number, 0 or
+            more.
+
     Attributes:
-        lang: the page's language tag (BCP 47), e.g. ``"en-NZ"``.
+        lang: the page's language tag (BCP 47), e.g. ``"en-NZ"``; screen readers choose
+            their voice by it.
         greeting: the first word; empty for none.
         greeting_lang: the greeting's language tag (``"mi"``: te reo Māori).
         title: the page title.
@@ -112,9 +127,9 @@ class Wording:
             ``ClientProfile.health_note``, the page says "Health note (Client profile)".
     """
 
-    lang: str = attrs.field(default="en-NZ", validator=_text)
+    lang: str = attrs.field(default="en-NZ", validator=_language)
     greeting: str = "Kia ora"
-    greeting_lang: str = "mi"
+    greeting_lang: str = attrs.field(default="mi", validator=_language)
     title: str = attrs.field(default="Your information held by {agency}", validator=_text)
     intro: str = (
         "You asked {agency} for the information we hold about you. We received your request "

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import attrs
 
 from .._shared.checks import is_text
+from .._shared.language import LANGUAGE_TAG_HINT, is_language_tag
 from ..errors import ConfigurationError
 
 __all__ = ["NoticeWording"]
@@ -21,6 +22,14 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> N
     if not is_text(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} must be non-empty text"
+        )
+
+
+def _language(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not is_language_tag(value):
+        raise ConfigurationError(
+            f"{type(instance).__name__}.{attribute.name} must be {LANGUAGE_TAG_HINT}, not "
+            f"{value!r}: screen readers choose their voice by it"
         )
 
 
@@ -64,10 +73,15 @@ class NoticeWording:
     collection notice) can be replaced through *phrases*, by its English text, so a notice
     can be written wholly in another language, with *lang* set to match.
 
+    Raises:
+        ConfigurationError: *lang* or *greeting_lang* is not a language tag (``"en_NZ"``,
+            ``"English"``), or a text that must not be empty is empty.
+
     Attributes:
-        lang: the notice's language tag (BCP 47), e.g. ``"en-NZ"``.
-        greeting, greeting_lang: the first word and its language (``"mi"``: te reo Māori);
-            an empty greeting for none.
+        lang: the notice's language tag (BCP 47), e.g. ``"en-NZ"``; screen readers
+            choose their voice by it.
+        greeting, greeting_lang: the first word and its language tag (``"mi"``: te reo
+            Māori); an empty greeting for none.
         title, intro: the notice's title and opening paragraphs.
         collect_heading, collect_intro, collect_none: what we collect.
         supply_heading, supply_intro: whether you have to give it to us (IPP 3(1)).
@@ -88,9 +102,9 @@ class NoticeWording:
         phrases: replacements for any other fixed text, by its English text.
     """
 
-    lang: str = attrs.field(default="en-NZ", validator=_text)
+    lang: str = attrs.field(default="en-NZ", validator=_language)
     greeting: str = attrs.field(default="Kia ora", validator=_str)
-    greeting_lang: str = attrs.field(default="mi", validator=_text)
+    greeting_lang: str = attrs.field(default="mi", validator=_language)
     title: str = attrs.field(default="How {agency} uses your information", validator=_text)
     intro: str = attrs.field(
         default=(

@@ -20,6 +20,7 @@ This module must not build markup from text any other way.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 
 from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
@@ -31,10 +32,11 @@ __all__ = ["PAGE_STYLE", "render_html"]
 #: readable, printable.
 PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;
-max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}
+max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff;
+overflow-wrap:break-word}
 h1{font-size:1.8rem}h2{margin-top:2.5rem;border-bottom:2px solid #333}
 table{border-collapse:collapse;width:100%;margin:1rem 0}
-caption{text-align:left;font-weight:bold;padding:.25rem 0}
+caption{text-align:left;font-weight:bold;padding:.25rem 0;overflow-wrap:anywhere}
 th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;
 overflow-wrap:anywhere;white-space:pre-wrap}
 th{background:#eee}
@@ -43,8 +45,9 @@ th{background:#eee}
 a::after{content:" (" attr(href) ")"}}
 """.strip()
 
-#: Each series' colour, in order; later series take the last.
-_COLOURS = ("#3f6fb5", "#c0392b", "#d99a00", "#4a5568")
+#: Each series' colour, in order; later series take the last. Each has a contrast of 3:1 or
+#: more with the white page (WCAG 2.2, 1.4.11 non-text contrast).
+_COLOURS = ("#3f6fb5", "#c0392b", "#b07400", "#4a5568")
 
 
 def _escape(text: str) -> str:
@@ -164,7 +167,7 @@ def _chart(chart: BarChart, escape: Callable[[str], str]) -> str:
         # (A label is as long as it is shown: as the escaper writes it, read back.)
         shown = max(len(html.unescape(escape(label))) for label, _ in chart.bars)
         label_width = 7 * shown + 24
-        label_every = max(1, -(-len(chart.bars) * label_width // plot_width))
+        label_every = max(1, math.ceil(label_width / slot))  # labels never overlap
         for i, (label, counts) in enumerate(chart.bars):
             for j, (name, colour, value) in enumerate(
                 zip(chart.series, colours, counts, strict=True)

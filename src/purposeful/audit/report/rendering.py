@@ -47,15 +47,18 @@ _UNKNOWN: Final = "-"
 #: The page's style: the library's own CSS, for the classes the renderer writes.
 _STYLE: Final = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2433;
-margin:2rem auto;max-width:72rem;padding:0 1rem}
+margin:2rem auto;max-width:72rem;padding:0 1rem;overflow-wrap:break-word}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem;margin:.5rem 0}
 dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #d8dde6;vertical-align:top}
+caption{text-align:left;font-weight:600;padding:.25rem 0;overflow-wrap:anywhere}
 th{background:#f0f3f8}td.number{text-align:right;font-variant-numeric:tabular-nums}
 p.note{color:#4a5568;margin:.3rem 0}
 svg text{font:12px system-ui,sans-serif;fill:#1d2433}
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
+svg{break-inside:avoid}}
 """.strip()
 
 
@@ -72,7 +75,8 @@ def render_html(report: Report) -> str:
     """The report as one self-contained HTML page: inline CSS and SVG, no script, no links.
 
     The same tables as `render_text`, after a chart of scopes and refused reads over time
-    (left out of the answer about one person).
+    (left out of the answer about one person), whose counts are also a table at the end of
+    the page: a screen reader announces a chart as one image.
     """
     return document.render_html(_document(report, chart=True))
 
@@ -122,6 +126,8 @@ def _document(report: Report, *, chart: bool) -> Document:
         ]
         if chart:
             sections.insert(0, _timeline(report))
+            if report.timeline:
+                sections.append(_timeline_table(report))
     return Document(
         _TITLE,
         "en",
@@ -214,21 +220,46 @@ def _summary(report: Report) -> list[tuple[str, str]]:
     return summary
 
 
+#: The timeline's series, in the chart and in its table.
+_TIMELINE_SERIES: Final = ("scopes", "denied", "would-deny")
+
+
+def _timeline_bars(report: Report) -> list[tuple[str, tuple[int, int, int]]]:
+    """(the hour or day, its counts) for each step of the timeline."""
+    label = "%Y-%m-%d %H:00" if report.bucket == "hour" else "%Y-%m-%d"
+    return [
+        (bucket.start.strftime(label), (bucket.scopes, bucket.denied, bucket.would_deny))
+        for bucket in report.timeline
+    ]
+
+
 def _timeline(report: Report) -> list[Block]:
-    """Scopes, denied and would-deny reads per hour or day, as a chart."""
+    """Scopes, denied and would-deny reads per hour or day, as a chart; the same counts are
+    in a table at the end of the page (`_timeline_table`)."""
     title = f"Over time, per {report.bucket}"
     if not report.timeline:
         return [Heading(2, title), Paragraph("No scopes.", note=True)]
-    label = "%Y-%m-%d %H:00" if report.bucket == "hour" else "%Y-%m-%d"
     return [
         Heading(2, title),
         BarChart(
             f"Scopes and refused reads per {report.bucket} (UTC)",
-            ("scopes", "denied", "would-deny"),
-            [
-                (bucket.start.strftime(label), (bucket.scopes, bucket.denied, bucket.would_deny))
-                for bucket in report.timeline
-            ],
+            _TIMELINE_SERIES,
+            _timeline_bars(report),
+        ),
+        Paragraph("The same counts are in a table at the end of this page.", note=True),
+    ]
+
+
+def _timeline_table(report: Report) -> list[Block]:
+    """The chart's counts as a table, for whoever cannot see the chart: a screen reader
+    announces a chart as one image, not its bars."""
+    return [
+        Heading(2, f"Over time, per {report.bucket}: the counts"),
+        Table(
+            (f"{report.bucket} (UTC)", *_TIMELINE_SERIES),
+            [(label, *map(str, counts)) for label, counts in _timeline_bars(report)],
+            caption=f"Scopes and refused reads per {report.bucket} (UTC)",
+            numeric={1, 2, 3},
         ),
     ]
 
