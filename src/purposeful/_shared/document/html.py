@@ -4,7 +4,8 @@ The page loads nothing: no scripts, images, fonts or style sheets from anywhere,
 content security policy that forbids every fetch should a later edit add one. It is
 accessible: a ``lang`` on the page and on every block in another language (a paragraph's
 text in a ``span``, any other block on its own element), tables with captions and header
-cells (a row's first cell too, for a table with row headers), landmarks (``header``, ``main``, ``section``, ``footer``).
+cells (a row's first cell too, for a table with row headers), landmarks (``header``,
+``main``, ``section``, ``footer``).
 
 Every piece of text goes through `_escape` (``html.escape``, quotes included) here, where it
 is written, and nowhere else: no text can become a tag, an attribute or an entity. Every
