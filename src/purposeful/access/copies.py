@@ -586,16 +586,25 @@ class _Reader:
                     # marked fields with nothing in them, which would tell which are held;
                     # the subject id is for our systems, not news to the person
                     continue
-                items.append(self._item(policy, obj, name, scope, key))
+                item = self._item(policy, obj, name, scope, key)
+                if item is not None:
+                    items.append(item)
         return CopyRecord(policy.name, self.wording.label(policy.name), tuple(items))
 
-    def _item(self, policy: RecordPolicy, obj: object, name: str, scope: Any, key: str) -> CopyItem:
+    def _item(
+        self, policy: RecordPolicy, obj: object, name: str, scope: Any, key: str
+    ) -> CopyItem | None:
+        """The item for field *name*; None when nothing is recorded in it (None)."""
         wording = self.wording
         label = wording.field_label(policy.name, name)
         managed = policy.fields.get(name)
         if managed is None:  # not managed: the library makes no claim about it
-            value = _shown(getattr(obj, name, None), policy.name, name)
-            return CopyItem(policy.name, name, label, ItemStatus.SHOWN, value)
+            raw = getattr(obj, name, None)
+            if raw is None:
+                return None
+            return CopyItem(
+                policy.name, name, label, ItemStatus.SHOWN, _shown(raw, policy.name, name)
+            )
         about = self._about(managed)
         ground = managed.withhold or self._decided_ground(policy, name, key)
         if ground is not None:
@@ -606,7 +615,10 @@ class _Reader:
         if not decision.allowed:
             return CopyItem(policy.name, name, label, ItemStatus.NOT_READABLE, None, **about)
         scope.read(managed, obj)  # noted: handed out to the record's person
-        value = _shown(managed._raw(obj), policy.name, name)
+        raw = managed._raw(obj)
+        if raw is None:
+            return None
+        value = _shown(raw, policy.name, name)
         return CopyItem(policy.name, name, label, ItemStatus.SHOWN, value, **about)
 
     def _decided_ground(
