@@ -33,6 +33,7 @@ review covers; or hand over a copy it has not logged.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hmac
 import re
@@ -63,7 +64,7 @@ from ..errors import (
     detached,
 )
 from ..records import FieldPolicy, RecordPolicy, record_policy
-from ..scope import current_scope, use
+from ..scope import Scope, current_scope, use
 from ..sensitivity import Level
 from ..sharing.values import Disclosure, new_id
 from ..supply import Supply
@@ -406,7 +407,13 @@ def _copy(
     reader = _Reader(access, who_roles, rules)
     copied: list[CopyRecord] = []
     logged: list[str] = []
-    with use(purpose, actor=actor) as own:
+    # the open scope, when the copy is for its purpose and actor (its report holds the
+    # reads and the disclosure); otherwise a scope of the copy's own
+    same = scope is not None and scope.purpose.id == purpose and scope.actor == actor
+    opened: contextlib.AbstractContextManager[Scope] = (
+        contextlib.nullcontext(scope) if same and scope is not None else use(purpose, actor=actor)
+    )
+    with opened as own:
         for obj in found:
             copied.append(reader.record(obj, own, held=marked.held(obj, review)))
         config = get_configuration()
