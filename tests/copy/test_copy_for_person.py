@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import html.parser
-from collections.abc import Iterator
+import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
-from _records import RecordingSink
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import purposeful
+from _records import RecordingSink
 from purposeful import CONSENT, IN_CONFIDENCE, SENSITIVE, Actor, ServiceAgreement, Statute, cli
 from purposeful.access import (
     AccessRequest,
@@ -21,6 +22,7 @@ from purposeful.access import (
     ItemStatus,
     NeedsReview,
     Passage,
+    PersonCopy,
     SubjectAccess,
     Withhold,
     copy_for_person,
@@ -70,10 +72,10 @@ class IntakeForm:
 
 
 @pytest.fixture
-def log() -> Iterator[MemorySharingStore]:
+def log() -> MemorySharingStore:
     store = MemorySharingStore()
     purposeful.configure(disclosure_log=store)
-    yield store
+    return store
 
 
 def _access(*, review: bool = False) -> SubjectAccess:
@@ -81,7 +83,7 @@ def _access(*, review: bool = False) -> SubjectAccess:
     return SubjectAccess(agency=AGENCY, safety_review=marks)
 
 
-def _copy(record: IntakeForm, access: SubjectAccess | None = None, **kwargs: object) -> object:
+def _copy(record: IntakeForm, access: SubjectAccess | None = None, **kwargs: Any) -> PersonCopy:
     with purposeful.use("service-delivery", actor=CASEWORKER):
         return copy_for_person(
             access or _access(),
@@ -89,7 +91,7 @@ def _copy(record: IntakeForm, access: SubjectAccess | None = None, **kwargs: obj
             reference="INTAKE-1",
             records=[record],
             at=MADE,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
 
@@ -98,20 +100,23 @@ def test_each_item_says_what_why_who_and_whether_it_had_to_be_given(
 ) -> None:
     record = IntakeForm("P-1", "Mere Tipene", "021 555 0101", "Housing")
     copy = _copy(record, roles={"caseworker": SENSITIVE, "receptionist": IN_CONFIDENCE})
-    items = {item.field: item for item in copy.items}  # type: ignore[attr-defined]
+    items = {item.field: item for item in copy.items}
     name = items["name"]
-    assert name.status is ItemStatus.SHOWN and name.value == "Mere Tipene"
+    assert name.status is ItemStatus.SHOWN
+    assert name.value == "Mere Tipene"
     assert name.purposes[0].startswith("Service delivery")
     assert "Service delivery agreement" in name.law[0]
     assert set(name.who) == {"caseworker", "receptionist"}
-    assert name.supply.mandatory and name.source is None
+    assert name.supply.mandatory
+    assert name.source is None
     assert items["phone"].consent == ("Research",)
     assert items["visited"].value == "2 December 2026"
     assert "person_id" not in items  # the subject id is for our systems
-    page = copy.text()  # type: ignore[attr-defined]
+    page = copy.text()
     assert "Yes, you had to give us this. Without it we cannot help you." in page
     assert "No, it was up to you. We can still help you." in page
-    assert "information privacy principle 7" in page and "principle 6" in page
+    assert "information privacy principle 7" in page
+    assert "principle 6" in page
     assert "withdraw your consent" in page
     assert "11(1)(b)" in page
 
@@ -123,13 +128,15 @@ def test_the_copy_is_logged_as_a_disclosure_to_the_person_and_audited(
     copy = _copy(record)
     [logged] = log.disclosures("P-2")
     assert logged.agreement == "privacy-act-2020-ipp-11-1-b"
-    assert "11(1)(b)" in logged.basis and logged.purpose == "service-delivery"
+    assert "11(1)(b)" in logged.basis
+    assert logged.purpose == "service-delivery"
     assert set(logged.fields) == {"name", "phone", "visited"}  # what the page shows
-    assert copy.disclosures == (logged.id,)  # type: ignore[attr-defined]
+    assert copy.disclosures == (logged.id,)
     purposeful.audit.flush()
     events = [d for report in sink.reports for d in report.disclosures]
     assert [e["purposeful.disclosure.id"] for e in events] == [logged.id]
-    assert "Mere" not in repr(events) and "P-2" not in repr(events)
+    assert "Mere" not in repr(events)
+    assert "P-2" not in repr(events)
 
 
 def test_a_refused_field_is_not_on_the_page_but_said_to_be_not_shown(
@@ -137,29 +144,34 @@ def test_a_refused_field_is_not_on_the_page_but_said_to_be_not_shown(
 ) -> None:
     record = IntakeForm("P-3", "Mere", needs="Secret-needs-value")
     copy = _copy(record)
-    [needs] = [item for item in copy.items if item.field == "needs"]  # type: ignore[attr-defined]
-    assert needs.status is ItemStatus.NOT_READABLE and needs.value is None
-    for page in (copy.html(), copy.text(), copy.markdown()):  # type: ignore[attr-defined]
+    [needs] = [item for item in copy.items if item.field == "needs"]
+    assert needs.status is ItemStatus.NOT_READABLE
+    assert needs.value is None
+    for page in (copy.html(), copy.text(), copy.markdown()):
         assert "Secret-needs-value" not in page
-        assert "Needs" in page and "cannot see it for this work" in " ".join(page.split())
+        assert "Needs" in page
+        assert "cannot see it for this work" in " ".join(page.split())
     purposeful.audit.flush()
     decided = {(d.field, d.outcome.value) for d in sink.decisions}
-    assert ("needs", "withheld") in decided and ("name", "allowed") in decided
+    assert ("needs", "withheld") in decided
+    assert ("name", "allowed") in decided
 
 
 def test_a_declared_withholding_ground_is_given_with_its_law(log: MemorySharingStore) -> None:
     record = IntakeForm("P-4", "Mere", referred_by="Hemi-the-neighbour")
-    page = _copy(record).text()  # type: ignore[attr-defined]
+    page = _copy(record).text()
     assert "Hemi-the-neighbour" not in page
-    assert "Referred by" in page and "s 53(b)" in page
+    assert "Referred by" in page
+    assert "s 53(b)" in page
 
 
 def test_marked_information_is_held_back_without_saying_what(log: MemorySharingStore) -> None:
     record = IntakeForm("P-5", "Mere", safety_notes="Danger-value-xyz")
     copy = _copy(record, _access(review=True))
-    assert copy.held_back  # type: ignore[attr-defined]
-    for page in (copy.html(), copy.text(), copy.markdown()):  # type: ignore[attr-defined]
-        assert "Danger-value-xyz" not in page and "Safety notes" not in page
+    assert copy.held_back
+    for page in (copy.html(), copy.text(), copy.markdown()):
+        assert "Danger-value-xyz" not in page
+        assert "Safety notes" not in page
         assert "held back" in page
     [logged] = log.disclosures("P-5")
     assert "safety_notes" not in logged.fields
@@ -169,8 +181,8 @@ def test_an_empty_marked_field_is_left_out_and_nothing_is_said_held(
     log: MemorySharingStore,
 ) -> None:
     copy = _copy(IntakeForm("P-6", "Mere"), _access(review=True))
-    assert not copy.held_back  # type: ignore[attr-defined]
-    assert "Safety notes" not in copy.text()  # type: ignore[attr-defined]
+    assert not copy.held_back
+    assert "Safety notes" not in copy.text()
 
 
 def test_a_review_made_under_the_copys_reference_releases_what_it_covers(
@@ -182,18 +194,22 @@ def test_a_review_made_under_the_copys_reference_releases_what_it_covers(
     reviewer = Actor("staff-9", "privacy-officer", SENSITIVE)
     sheet = access.review(AccessRequest("INTAKE-1", "P-7", date(2026, 12, 3)), reviewer=reviewer)
     copy = _copy(record, access, review=sheet.decide())
-    assert not copy.held_back and "Checked-and-fine" in copy.text()  # type: ignore[attr-defined]
+    assert not copy.held_back
+    assert "Checked-and-fine" in copy.text()
     withheld = sheet.decide(
         withhold=[Withhold(IntakeForm, ANOTHER_PERSONS_AFFAIRS, field="safety_notes")]
     )
-    page = _copy(record, access, review=withheld).text()  # type: ignore[attr-defined]
-    assert "Checked-and-fine" not in page and "s 53(b)" in page
+    page = _copy(record, access, review=withheld).text()
+    assert "Checked-and-fine" not in page
+    assert "s 53(b)" in page
     # a review under another reference, or of what has changed since, covers nothing
     other = access.review(AccessRequest("INTAKE-2", "P-7", date(2026, 12, 3)), reviewer=reviewer)
     with pytest.raises(ReviewPending) as raised:
         _copy(record, access, review=other.decide())
-    assert "Checked" not in str(raised.value) and "P-7" not in str(raised.value)
-    assert log.disclosures("P-7")[-1:] and len(log.disclosures("P-7")) == 2
+    assert "Checked" not in str(raised.value)
+    assert "P-7" not in str(raised.value)
+    assert log.disclosures("P-7")[-1:]
+    assert len(log.disclosures("P-7")) == 2
 
 
 def test_records_are_read_from_the_registered_sources(log: MemorySharingStore) -> None:
@@ -207,13 +223,16 @@ def test_records_are_read_from_the_registered_sources(log: MemorySharingStore) -
 def test_a_record_about_someone_else_stops_the_copy_and_logs_nothing(
     log: MemorySharingStore,
 ) -> None:
-    with pytest.raises(SubjectAccessError, match="someone other") as raised:
-        with purposeful.use("service-delivery", actor=CASEWORKER):
-            copy_for_person(
-                _access(), "P-9", reference="R-9", records=[IntakeForm("P-10", "Other-person")]
-            )
-    assert "P-10" not in str(raised.value) and "Other-person" not in str(raised.value)
-    assert log.disclosures("P-9") == [] and log.disclosures("P-10") == []
+    other = IntakeForm("P-10", "Other-person")
+    with (
+        pytest.raises(SubjectAccessError, match="someone other") as raised,
+        purposeful.use("service-delivery", actor=CASEWORKER),
+    ):
+        copy_for_person(_access(), "P-9", reference="R-9", records=[other])
+    assert "P-10" not in str(raised.value)
+    assert "Other-person" not in str(raised.value)
+    assert log.disclosures("P-9") == []
+    assert log.disclosures("P-10") == []
 
 
 def test_no_scope_no_log_and_bad_arguments_are_typed_errors(log: MemorySharingStore) -> None:
@@ -231,7 +250,7 @@ def test_no_scope_no_log_and_bad_arguments_are_typed_errors(log: MemorySharingSt
         Passage("Kia ora", lang="not a tag")
 
 
-def _copy_with(record: IntakeForm, **kwargs: object) -> object:
+def _copy_with(record: IntakeForm, **kwargs: object) -> PersonCopy:
     arguments: dict[str, object] = {"reference": "R-1", "records": [record], **kwargs}
     with purposeful.use("service-delivery", actor=CASEWORKER):
         return copy_for_person(_access(), "P-11", **arguments)  # type: ignore[arg-type]
@@ -256,37 +275,42 @@ def test_the_page_is_accessible_and_prints_well(log: MemorySharingStore) -> None
     record = IntakeForm("P-12", "Mere")
     greeting = Passage("Nau mai, haere mai.", lang="mi")
     copy = _copy(record, passages=[greeting])
-    page = copy.html(large_print=True)  # type: ignore[attr-defined]
+    page = copy.html(large_print=True)
     parsed = _Page()
     parsed.feed(page)
     tags = [tag for tag, _ in parsed.tags]
     assert ("html", {"lang": "en-NZ"}) in parsed.tags
-    assert tags.count("main") == 1 and "title" in tags and "header" in tags
+    assert tags.count("main") == 1
+    assert "title" in tags
+    assert "header" in tags
     levels = [int(tag[1]) for tag in tags if tag in {"h1", "h2", "h3", "h4"}]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
     assert '<span lang="mi">Nau mai, haere mai.</span>' in page
-    assert "@media print" in page and "font-size:18pt" in page
-    assert "font-size:18pt" not in copy.html()  # type: ignore[attr-defined]
+    assert "@media print" in page
+    assert "font-size:18pt" in page
+    assert "font-size:18pt" not in copy.html()
 
 
 def test_write_is_atomic_and_refuses_to_replace(log: MemorySharingStore, tmp_path: Path) -> None:
     copy = _copy(IntakeForm("P-13", "Mere"))
-    path = copy.write(tmp_path / "copy.html")  # type: ignore[attr-defined]
+    path = copy.write(tmp_path / "copy.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     with pytest.raises(SubjectAccessError, match="exists"):
-        copy.write(path)  # type: ignore[attr-defined]
-    copy.write(path, format="text", overwrite=True)  # type: ignore[attr-defined]
+        copy.write(path)
+    copy.write(path, format="text", overwrite=True)
     assert path.read_text(encoding="utf-8").startswith("Kia ora")
     with pytest.raises(ConfigurationError, match="format"):
-        copy.write(tmp_path / "x", format="pdf")  # type: ignore[attr-defined]
+        copy.write(tmp_path / "x", format="pdf")
     with pytest.raises(SubjectAccessError, match="folder"):
-        copy.write(tmp_path / "missing" / "x.html")  # type: ignore[attr-defined]
+        copy.write(tmp_path / "missing" / "x.html")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.html"]
 
 
 def test_repr_shows_no_value(log: MemorySharingStore) -> None:
     copy = _copy(IntakeForm("P-14", "Visible-name-value"))
-    assert "Visible-name-value" not in repr(copy) and "P-14" not in repr(copy)
+    assert "Visible-name-value" not in repr(copy)
+    assert "P-14" not in repr(copy)
 
 
 _ANY_TEXT = (
@@ -312,7 +336,7 @@ def test_any_text_in_any_field_is_escaped_and_held_back_text_never_appears(
     marker = "HELD-" + notes
     record = IntakeForm("P-15", name, phone, safety_notes=marker)
     copy = _copy(record, _access(review=True), passages=[Passage(phone, lang="mi")])
-    page = copy.html()  # type: ignore[attr-defined]
+    page = copy.html()
     parsed = _Page()
     parsed.feed(page)
     allowed = {
@@ -321,8 +345,10 @@ def test_any_text_in_any_field_is_escaped_and_held_back_text_never_appears(
     }  # fmt: skip
     assert {tag for tag, _ in parsed.tags} <= allowed
     text = "".join(parsed.text)
-    assert marker not in page and marker not in text
-    assert marker not in copy.text() and marker not in copy.markdown()  # type: ignore[attr-defined]
+    assert marker not in page
+    assert marker not in text
+    assert marker not in copy.text()
+    assert marker not in copy.markdown()
 
 
 def test_the_command_writes_a_copy_and_errors_are_one_line(
@@ -342,17 +368,21 @@ def test_the_command_writes_a_copy_and_errors_are_one_line(
         [*common, "COPY_SUBJECT", *actor, "--clearance", "SENSITIVE", "--out", str(out)]
     )
     said = capsys.readouterr()
-    assert status == 0 and "Cli-name" in out.read_text(encoding="utf-8")
-    assert "P-16" not in said.out + said.err and "Cli-name" not in said.out
+    assert status == 0
+    assert "Cli-name" in out.read_text(encoding="utf-8")
+    assert "P-16" not in said.out + said.err
+    assert "Cli-name" not in said.out
     assert "1 disclosure" in said.out
     status = cli.main(
         [*common, "COPY_SUBJECT", *actor, "--clearance", "SENSITIVE", "--out", str(out)]
     )
     said = capsys.readouterr()
-    assert status == 2 and len(said.err.strip().splitlines()) == 1 and "exists" in said.err
+    assert status == 2
+    assert len(said.err.strip().splitlines()) == 1
+    assert "exists" in said.err
 
 
 def test_holding_a_value_attrs_evolve_keeps_it_hidden(log: MemorySharingStore) -> None:
     copy = _copy(IntakeForm("P-17", "Hidden-value"))
-    item = attrs.evolve(copy.items[0])  # type: ignore[attr-defined]
+    item = attrs.evolve(copy.items[0])
     assert "Hidden-value" not in repr(item)
