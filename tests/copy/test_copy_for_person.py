@@ -28,6 +28,7 @@ from purposeful.access import (
     copy_for_person,
 )
 from purposeful.errors import ConfigurationError, ReviewPending, SubjectAccessError
+from purposeful.records import record_policy
 from purposeful.sharing import MemorySharingStore
 from purposeful.supply import Mandatory, Voluntary
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
@@ -386,3 +387,41 @@ def test_holding_a_value_attrs_evolve_keeps_it_hidden(log: MemorySharingStore) -
     copy = _copy(IntakeForm("P-17", "Hidden-value"))
     item = attrs.evolve(copy.items[0])
     assert "Hidden-value" not in repr(item)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    purpose=st.sampled_from(
+        ["service-delivery", "service-delivery.case-management", "research", "funder-reporting"]
+    ),
+    clearance=st.sampled_from([IN_CONFIDENCE, SENSITIVE]),
+)
+def test_every_field_on_the_page_or_said_not_shown_was_decided_in_the_scope(
+    purpose: str, clearance: purposeful.Level
+) -> None:
+    recording = RecordingSink()
+    purposeful.configure(disclosure_log=MemorySharingStore(), sinks=[recording])
+    actor = Actor("staff-4", "caseworker", clearance)
+    record = IntakeForm("P-18", "Name-value", "Phone-value", "Needs-value", None, "Notes-value")
+    with purposeful.use(purpose, actor=actor):
+        copy = copy_for_person(_access(), "P-18", reference="R-18", records=[record])
+    purposeful.audit.flush()
+    outcomes = {d.field: d.outcome.value for d in recording.decisions}
+    page = copy.text()
+    for item in copy.items:
+        if item.field not in record_policy(IntakeForm).fields:
+            continue
+        if item.shown:
+            assert outcomes[item.field] == "allowed"
+            assert item.value in page
+        elif item.status is ItemStatus.WITHHELD:  # a declared ground: never read at all
+            assert item.ground is not None
+            assert item.field not in outcomes
+            assert item.ground.cite() in page
+        else:
+            assert item.status is ItemStatus.NOT_READABLE
+            assert outcomes[item.field] == "withheld"
+            assert item.label in page
+    for value in ("Name-value", "Phone-value", "Needs-value", "Notes-value"):
+        shown = any(item.value == value for item in copy.items)
+        assert (value in page) == shown

@@ -73,6 +73,7 @@ from ..withholding import WithholdingGround
 from . import _contents
 from ._spool import _text as cell_text
 from .bundle import to_json
+from .page import Wording
 from .release import SafetyReview, review_digest
 from .request import SubjectAccess, Withhold
 
@@ -222,7 +223,7 @@ class PersonCopy:
     held_back: bool
     passages: tuple[Passage, ...]
     disclosures: tuple[str, ...]
-    wording: Any = attrs.field(repr=False)
+    wording: Wording = attrs.field(repr=False)
 
     @property
     def items(self) -> tuple[CopyItem, ...]:
