@@ -16,7 +16,8 @@ to be corrected (IPP 7), within the Privacy Act's clock.
   withheld and on what ground, with a plain-language page for the person;
 - **encryption** (`encryption`) of the bundle for delivery, as an age file, to a passphrase
   or to a recipient's age key (`recipients`: the key pairs);
-- **a copy for the person** (`copies`; the page is the private `_copy_page`):
+- **a copy for the person** (`copies`; the private `_copy_reading` reads the records and
+  `_copy_page` writes the page):
   `copy_for_person` makes a `PersonCopy` of what was just recorded about someone, read in a
   purpose scope and logged as a disclosure to them (IPP 11(1)(b)), for staff to hand over
   at the point of service;
