@@ -183,7 +183,7 @@ def _facts(item: CopyItem, say: _Say) -> list[tuple[str, str]]:
         (say("Why we hold it"), "\n".join(item.purposes) or say("Ask us why we hold this."))
     )
     if item.law:
-        facts.append((say("What the law allows"), "; ".join(item.law)))
+        facts.append((say("The law it rests on"), "; ".join(item.law)))
     if item.who:
         facts.append((say("Who at our agency may see it"), "; ".join(item.who)))
     if item.supply is not None:

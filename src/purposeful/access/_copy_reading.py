@@ -217,7 +217,9 @@ class Reader:
         for purpose, basis in managed.purposes.values():
             purposes.append(f"{purpose.title}: {purpose.description}")
             cited = "; ".join(law_for(basis))
-            described = plain_description(basis)
+            # the page speaks to the person: their consent, their authorisation
+            described = _TO_YOU.get(basis.kind) or plain_description(basis)
+            described = say(described)
             law.append(
                 f"{purpose.title}: {described}" + ("" if cited in described else f" ({cited})")
             )
@@ -240,6 +242,9 @@ class Reader:
             by_field = self._who[managed.record.name] = _who_may_see(managed.record.cls, self.roles)
         return by_field.get(managed.name, ())
 
+
+#: A basis that is the person's own choice, as the page says it to them.
+_TO_YOU = {BasisKind.CONSENT: "your consent", BasisKind.AUTHORISED_BY_PERSON: "your authorisation"}
 
 #: The answers that let a role see a field, best first, and what the page adds to the role.
 _SEES = {
