@@ -425,3 +425,65 @@ def test_every_field_on_the_page_or_said_not_shown_was_decided_in_the_scope(
     for value in ("Name-value", "Phone-value", "Needs-value", "Notes-value"):
         shown = any(item.value == value for item in copy.items)
         assert (value in page) == shown
+
+
+@purposeful.record(subject="person_id", key="plan_id")
+class SafetyPlanEntry:
+    """A record every part of which waits for a safety review."""
+
+    person_id: str
+    plan_id: str
+    steps: str = purposeful.field(
+        purposes={"service-delivery": DELIVERY, "access.safety-review": REVIEW}
+    )
+
+
+def test_a_whole_record_marked_for_review_is_not_read_or_named(
+    log: MemorySharingStore, sink: RecordingSink
+) -> None:
+    access = SubjectAccess(agency=AGENCY, safety_review=[NeedsReview(SafetyPlanEntry)])
+    plan = SafetyPlanEntry("P-19", "SP-1", "Whole-plan-value")
+    with purposeful.use("service-delivery", actor=CASEWORKER):
+        copy = copy_for_person(
+            access, "P-19", reference="R-19", records=[IntakeForm("P-19", "Mere"), plan]
+        )
+    assert [record.record_type for record in copy.records] == ["IntakeForm"]
+    assert copy.held_back
+    page = copy.html()
+    assert "Whole-plan-value" not in page
+    assert "Safety plan" not in page
+    assert "Steps" not in page
+    assert [d.record_type for d in log.disclosures("P-19")] == ["IntakeForm"]
+    purposeful.audit.flush()
+    assert all(d.record_type != "SafetyPlanEntry" for d in sink.decisions)
+
+
+def test_the_command_refuses_a_missing_subject_and_writes_markdown(
+    log: MemorySharingStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    access = _access()
+    access.register("intake", lambda subject: [IntakeForm(subject, "Md-name")])
+    monkeypatch.setattr("purposeful.cli.copy._load_app", lambda spec: access)
+    base = ["copy", "write", "app:access", "--reference", "R-20", "--purpose", "service-delivery"]
+    actor = ["--actor", "staff-3", "--role", "caseworker", "--clearance", "SENSITIVE"]
+    out = tmp_path / "copy.md"
+    assert cli.main([*base, *actor, "--out", str(out)]) == 2
+    assert "--subject-env" in capsys.readouterr().err
+    monkeypatch.delenv("COPY_NOBODY", raising=False)
+    assert cli.main([*base, *actor, "--subject-env", "COPY_NOBODY", "--out", str(out)]) == 2
+    assert "not set" in capsys.readouterr().err
+    wrong = ["--actor", "staff-3", "--role", "caseworker", "--clearance", "TOP-SECRETISH"]
+    assert cli.main([*base, *wrong, "--subject", "P-20", "--out", str(out)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not out.exists()
+    see = ["--see", "caseworker=SENSITIVE", "--see", "receptionist=IN-CONFIDENCE"]
+    status = cli.main(
+        [*base, *actor, *see, "--subject", "P-20", "--out", str(out), "--format", "markdown"]
+    )
+    assert status == 0
+    written = out.read_text(encoding="utf-8")
+    assert written.startswith("Kia ora")
+    assert "caseworker; receptionist" in written

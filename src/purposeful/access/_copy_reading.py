@@ -156,20 +156,21 @@ class Reader:
     def record(
         self, obj: object, scope: Scope, *, held: tuple[tuple[str, ...], bool]
     ) -> CopyRecord:
+        """*obj* as a record of the copy, without the fields *held* back (a whole record
+        held back is left out by the caller)."""
         policy = record_policy(type(obj))
-        held_fields, whole = held
+        held_fields = held[0]
         items: list[CopyItem] = []
-        if not whole:
-            key = policy.key_of(obj)
-            for name in policy.names:
-                if name in held_fields or name == policy.subject:
-                    # held back until reviewed: not read, not named, and neither are the
-                    # marked fields with nothing in them, which would tell which are held;
-                    # the subject id is for our systems, not news to the person
-                    continue
-                item = self._item(policy, obj, name, scope, key)
-                if item is not None:
-                    items.append(item)
+        key = policy.key_of(obj)
+        for name in policy.names:
+            if name in held_fields or name == policy.subject:
+                # held back until reviewed: not read, not named, and neither are the
+                # marked fields with nothing in them, which would tell which are held;
+                # the subject id is for our systems, not news to the person
+                continue
+            item = self._item(policy, obj, name, scope, key)
+            if item is not None:
+                items.append(item)
         return CopyRecord(policy.name, self.wording.label(policy.name), tuple(items))
 
     def _item(

@@ -400,7 +400,6 @@ def _copy(
     marks = marked(access, found)
     rules = review_rules(access, reference, review, marks)
     reader = Reader(access, who_roles, rules)
-    copied: list[CopyRecord] = []
     logged: list[str] = []
     # the open scope, when the copy is for its purpose and actor (its report holds the
     # reads and the disclosure); otherwise a scope of the copy's own
@@ -409,10 +408,15 @@ def _copy(
         contextlib.nullcontext(scope) if same and scope is not None else use(purpose, actor=actor)
     )
     with opened as own:
+        read: list[tuple[object, CopyRecord]] = []
         for obj in found:
-            copied.append(reader.record(obj, own, held=marks.held(obj, review)))
+            held = marks.held(obj, review)
+            if held[1]:
+                continue  # a whole record held back: not read, and not named on the copy
+            read.append((obj, reader.record(obj, own, held=held)))
+        copied = [record for _, record in read]
         config = get_configuration()
-        for obj, record in zip(found, copied, strict=True):
+        for obj, record in read:
             shown = tuple(item.field for item in record.items if item.shown)
             if not shown:
                 continue
