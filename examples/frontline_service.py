@@ -27,6 +27,10 @@ Run it with ``python examples/frontline_service.py``. It shows:
    and the agreement, written to disk, with who may see what;
 13. asking first: may a field be used or shared, on what basis and under what law; and a
    person's consent asked as an audited use.
+14. after her intake, the caseworker prints Aroha a copy of what was recorded: each item
+   with why it is held, who may see it and whether she had to give it; read in the
+   case-management scope, logged as a disclosure to her (IPP 11(1)(b)), the reporter's name
+   withheld (s 53(b)), in large print with a welcome in te reo Māori.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -75,11 +79,13 @@ from purposeful.access import (
     ExtensionGround,
     NeedsReview,
     NeitherConfirmNorDeny,
+    Passage,
     Requester,
     ResponseClock,
     SubjectAccess,
     TimeLimit,
     Wording,
+    copy_for_person,
     verify_bundle,
 )
 from purposeful.audit import (
@@ -242,6 +248,7 @@ def main() -> None:
                 purposeful.configure(disclosure_log=sharing)
                 refer_to_housing_partner()
                 ask_before_acting()
+                print_a_copy_for_aroha(Path(folder), sharing)
                 answer_access_request(Path(folder), keys, consent, sharing, ledger.path)
             report_to_the_funder()
             publish_the_notice(Path(folder))
@@ -345,6 +352,32 @@ def ask_before_acting() -> None:
     with purposeful.use("service-delivery.referral", actor=caseworker):
         about = purposeful.may_use(Client, "name", subject="C-1001")
     print(f"Is Aroha's consent to referral in force? {about.verdict.value}: {about.explanation}")
+
+
+def print_a_copy_for_aroha(folder: Path, sharing: SQLiteSharingStore) -> None:
+    heading("14. After her intake, a copy for Aroha of what was recorded")
+    access = SubjectAccess(
+        agency=AGENCY,
+        wording=Wording(record_labels={"Client": "Your client record", "CaseNote": "Case notes"}),
+    )
+    caseworker = Actor("staff-17", "caseworker", SENSITIVE)
+    with purposeful.use("service-delivery.case-management", actor=caseworker):
+        copy = copy_for_person(
+            access,
+            "C-1001",
+            reference="INTAKE-2026-0107",
+            records=[CLIENTS["C-1001"], NOTES[1]],
+            roles={"caseworker": SENSITIVE, "funder-reporting-job": IN_CONFIDENCE},
+            passages=[Passage("Nau mai, haere mai ki Te Whare Āwhina.", lang="mi")],
+        )
+    page = copy.write(folder / "copy-INTAKE-2026-0107.html", large_print=True).read_text("utf-8")
+    name = copy.items[0]
+    print(f"{name.label}: had to give it: {name.supply.mandatory if name.supply else '-'}")
+    print(f"  who may see it: {', '.join(name.who)}")
+    logged = [d for d in sharing.disclosures("C-1001") if d.id in copy.disclosures]
+    print(f"Logged as {len(logged)} disclosures to her under {logged[0].agreement}")
+    print("The reporter's name on her copy:", "Hemi" in page, "/ why not:", "s 53(b)" in page)
+    print('Large print, lang="mi" on the welcome:', "18pt" in page, 'lang="mi"' in page)
 
 
 def report_to_the_funder() -> None:

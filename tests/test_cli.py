@@ -148,6 +148,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "keys": "purposeful.cli.keys",
         "audit": "purposeful.cli.audit",
         "bundle": "purposeful.cli.bundle",
+        "copy": "purposeful.cli.copy",
         "notice": "purposeful.cli.notices",
         "ask": "purposeful.cli.ask",
         "store": "purposeful.cli.stores",

@@ -91,6 +91,12 @@ def test_frontline_service_example_shows_each_step() -> None:
     for name in ("notice.md", "notice.html", "register.json", "fides-dataset.yml"):
         assert name in notice
     assert "# How Te Whare Āwhina uses your information" in notice
+    copy = out.split("== 14.")[1].split("== 10.")[0]
+    assert "Name: had to give it: True" in copy
+    assert "who may see it: caseworker, funder-reporting-job" in copy
+    assert "Logged as 2 disclosures to her under privacy-act-2020-ipp-11-1-b" in copy
+    assert "The reporter's name on her copy: False / why not: True" in copy
+    assert 'Large print, lang="mi" on the welcome: True True' in copy
 
 
 def test_two_services_carry_the_purpose_across_real_http() -> None:

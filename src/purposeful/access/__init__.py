@@ -16,6 +16,11 @@ to be corrected (IPP 7), within the Privacy Act's clock.
   withheld and on what ground, with a plain-language page for the person;
 - **encryption** (`encryption`) of the bundle for delivery, as an age file, to a passphrase
   or to a recipient's age key (`recipients`: the key pairs);
+- **a copy for the person** (`copies`; the private `_copy_reading` reads the records and
+  `_copy_page` writes the page):
+  `copy_for_person` makes a `PersonCopy` of what was just recorded about someone, read in a
+  purpose scope and logged as a disclosure to them (IPP 11(1)(b)), for staff to hand over
+  at the point of service;
 - **verification** (`verify`): `verify_bundle`, ``purposeful bundle verify``.
 
 Correction requests (IPP 7) are kept by the correction stores, `purposeful.corrections`.
@@ -42,6 +47,7 @@ from .clock import (
     non_working_reason,
     working_days_between,
 )
+from .copies import CopyItem, CopyRecord, ItemStatus, Passage, PersonCopy, copy_for_person
 from .encryption import decrypt_file, encrypt_file
 from .page import Wording
 from .recipients import (
@@ -70,11 +76,16 @@ __all__ = [
     "Authorisation",
     "BundleInfo",
     "Check",
+    "CopyItem",
+    "CopyRecord",
     "Extension",
     "ExtensionGround",
+    "ItemStatus",
     "ManifestEntry",
     "NeedsReview",
     "NeitherConfirmNorDeny",
+    "Passage",
+    "PersonCopy",
     "ReleaseAs",
     "ReleaseForm",
     "RequestKind",
@@ -89,6 +100,7 @@ __all__ = [
     "Withhold",
     "Wording",
     "add_working_days",
+    "copy_for_person",
     "decrypt_file",
     "encrypt_file",
     "generate_recipient_keys",

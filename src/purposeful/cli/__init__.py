@@ -9,6 +9,8 @@ Commands come in groups, one module each, thin over the library:
   traces and ledgers, or on one person's information with ``--subject``;
 - `purposeful.cli.bundle`: ``purposeful bundle due|build|verify|decrypt``, answer an
   access request: its due dates, the signed bundle, checking one, decrypting one;
+- `purposeful.cli.copy`: ``purposeful copy write APP``, a copy for the person of what was
+  recorded about them, logged as a disclosure to them;
 - `purposeful.cli.notices`: ``purposeful notice build|check MODULE...``, the privacy
   notice, register and fides crosswalk from the annotations, and the drift check against a
   published register;
@@ -44,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import ask, audit, bundle, keys, notices, stores
+from . import ask, audit, bundle, copy, keys, notices, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -55,6 +57,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     keys.GROUP,
     audit.GROUP,
     bundle.GROUP,
+    copy.GROUP,
     notices.GROUP,
     ask.GROUP,
     stores.GROUP,

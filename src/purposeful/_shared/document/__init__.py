@@ -10,7 +10,7 @@ shows each character that is not printable as its escape, as text always does.
 - `blocks`: the blocks and the document; `paragraphs` and `fill` for the agency's wording,
   `split_sections` to cut blocks at their level-2 headings;
 - `html`: a self-contained, accessible page that loads nothing, and `PAGE_STYLE`, the
-  style of the pages written for people;
+  style of the pages written for people (with `LARGE_PRINT_STYLE` added for large print);
 - `markdown`: CommonMark with tables, through one escaper (`escape_markdown`);
 - `spreadsheet`: CSV cells a spreadsheet will not run as a formula (`neutralise`);
 - `text`: for a terminal, with control characters shown as escapes (`printable`, and
@@ -38,13 +38,14 @@ from .blocks import (
     paragraphs,
     split_sections,
 )
-from .html import PAGE_STYLE, render_html
+from .html import LARGE_PRINT_STYLE, PAGE_STYLE, render_html
 from .markdown import escape as escape_markdown
 from .markdown import render_markdown
 from .spreadsheet import neutralise
 from .text import printable, render_text, visible
 
 __all__ = [
+    "LARGE_PRINT_STYLE",
     "PAGE_STYLE",
     "BarChart",
     "Block",

@@ -2,9 +2,10 @@
 
 A document is a title, a language, a trusted style, and three regions of blocks: a header,
 a main part in sections, and a footer. The blocks are few, frozen, and hold plain text only:
-a heading, a paragraph (optionally in another language, or set apart as a note), a table
-(caption, column headings, rows), a bulleted list, labelled values, and a bar chart of
-counts.
+a heading, a paragraph (optionally set apart as a note), a table (caption, column headings,
+rows), a bulleted list, labelled values, and a bar chart of counts. Every block of text
+takes a ``lang``: the language of a passage that is not in the document's (te reo Māori
+text an agency supplies, ``"mi"``), which HTML marks so a screen reader speaks it right.
 
 Text in a block is never markup, whoever wrote it: the person, the agency or the library.
 Each renderer (`html`, `markdown`, `text`) escapes it where it writes it, so no caller
@@ -76,10 +77,12 @@ def _bars(bars: Iterable[tuple[str, Iterable[int]]]) -> tuple[tuple[str, tuple[i
 
 @attrs.frozen
 class Heading:
-    """A heading; *level* 1 is the document's own, 2 a section's, and so on to 6."""
+    """A heading; *level* 1 is the document's own, 2 a section's, and so on to 6. *lang*:
+    its language (BCP 47) when it is not the document's."""
 
     level: int = attrs.field(validator=[attrs.validators.ge(1), attrs.validators.le(6)])
     text: str = attrs.field(validator=_is_text)
+    lang: str | None = attrs.field(default=None, validator=attrs.validators.optional(_is_text))
 
 
 @attrs.frozen
@@ -108,26 +111,34 @@ class Table:
         caption: what the table is; said by screen readers in HTML and shown in text.
             Markdown has no caption: put a heading before the table to say it there too.
         numeric: the indexes of the columns that hold numbers, aligned right.
+        lang: the table's language (BCP 47) when it is not the document's.
+        row_headers: the first cell of each row names the row (HTML: a row header cell).
     """
 
     header: tuple[str, ...] = attrs.field(converter=_texts)
     rows: tuple[tuple[str, ...], ...] = attrs.field(converter=_rows)
     caption: str | None = attrs.field(default=None, validator=attrs.validators.optional(_is_text))
     numeric: frozenset[int] = attrs.field(default=frozenset(), converter=_columns)
+    lang: str | None = attrs.field(default=None, validator=attrs.validators.optional(_is_text))
+    row_headers: bool = False
 
 
 @attrs.frozen
 class Bullets:
-    """A list of items, in no particular order of importance."""
+    """A list of items, in no particular order of importance. *lang*: the list's language
+    (BCP 47) when it is not the document's."""
 
     items: tuple[str, ...] = attrs.field(converter=_texts)
+    lang: str | None = attrs.field(default=None, validator=attrs.validators.optional(_is_text))
 
 
 @attrs.frozen
 class Definitions:
-    """Labelled values: ("Email", "privacy@example.nz"), ("Received", "2 March 2026")."""
+    """Labelled values: ("Email", "privacy@example.nz"), ("Received", "2 March 2026").
+    *lang*: their language (BCP 47) when it is not the document's."""
 
     items: tuple[tuple[str, str], ...] = attrs.field(converter=_pairs)
+    lang: str | None = attrs.field(default=None, validator=attrs.validators.optional(_is_text))
 
 
 @attrs.frozen

@@ -2,8 +2,10 @@
 
 The page loads nothing: no scripts, images, fonts or style sheets from anywhere, and a
 content security policy that forbids every fetch should a later edit add one. It is
-accessible: a ``lang`` on the page and on every passage in another language, tables with
-captions and header cells, landmarks (``header``, ``main``, ``section``, ``footer``).
+accessible: a ``lang`` on the page and on every block in another language (a paragraph's
+text in a ``span``, any other block on its own element), tables with captions and header
+cells (a row's first cell too, for a table with row headers), landmarks (``header``,
+``main``, ``section``, ``footer``).
 
 Every piece of text goes through `_escape` (``html.escape``, quotes included) here, where it
 is written, and nowhere else: no text can become a tag, an attribute or an entity. Every
@@ -26,10 +28,13 @@ from collections.abc import Callable
 from .blocks import BarChart, Block, Bullets, Definitions, Document, Heading, Paragraph, Table
 from .text import printable, visible
 
-__all__ = ["PAGE_STYLE", "render_html"]
+__all__ = ["LARGE_PRINT_STYLE", "PAGE_STYLE", "render_html"]
 
-#: The style of the pages written for people (the subject-access page, the notices): plain,
-#: readable, printable.
+#: The style of the pages written for people (the subject-access page, the notices, the copy
+#: for the person): plain, readable, printable. Colours meet WCAG 2.1 AA contrast (text
+#: #111 on white, 18.9:1; header cells on #eee, 16.9:1). In print: black on white, the page's
+#: margins, a table's header row on every page it runs over, no heading alone at a page's
+#: foot, and a row or a labelled value never split across pages.
 PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;
 max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff;
@@ -40,9 +45,22 @@ caption{text-align:left;font-weight:bold;padding:.25rem 0;overflow-wrap:anywhere
 th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top;
 overflow-wrap:anywhere;white-space:pre-wrap}
 th{background:#eee}
+dt{font-weight:bold}dd{margin:0 0 .5rem 1.5rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .note{font-style:italic}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
+@media print{@page{margin:2cm}body{margin:0;max-width:none;padding:0;color:#000;font-size:12pt}
+h1,h2,h3,h4{break-after:avoid}h2{margin-top:1.5rem}thead{display:table-header-group}
+tr,dt,dd,li{break-inside:avoid}th{background:#eee;print-color-adjust:exact}
 a::after{content:" (" attr(href) ")"}}
+""".strip()
+
+#: Added to `PAGE_STYLE` for a large-print page (the copy for the person offers one): text
+#: half as large again on screen and 18 point on paper (the RNIB's large-print threshold),
+#: more space between lines, and tables that wrap rather than run off the page.
+LARGE_PRINT_STYLE = """
+body{font-size:1.5rem;line-height:1.6;max-width:48rem}h1{font-size:2.2rem}h2{font-size:1.9rem}
+h3{font-size:1.6rem}th,td{padding:.5rem}
+@media print{body{font-size:18pt;line-height:1.5}h1{font-size:26pt}h2{font-size:22pt}
+h3{font-size:20pt}}
 """.strip()
 
 #: Each series' colour, in order; later series take the last. Each has a contrast of 3:1 or
@@ -101,9 +119,15 @@ def _blocks(blocks: tuple[Block, ...], escape: Callable[[str], str]) -> list[str
     return out
 
 
+def _lang(lang: str | None, escape: Callable[[str], str]) -> str:
+    """A ``lang`` attribute for a block in another language, or nothing."""
+    return "" if lang is None else f' lang="{escape(lang)}"'
+
+
 def _block(block: Block, escape: Callable[[str], str]) -> list[str]:
     if isinstance(block, Heading):
-        return [f"<h{block.level}>{escape(block.text)}</h{block.level}>"]
+        lang = _lang(block.lang, escape)
+        return [f"<h{block.level}{lang}>{escape(block.text)}</h{block.level}>"]
     if isinstance(block, Paragraph):
         text = escape(block.text)
         if block.lang is not None:
@@ -112,15 +136,16 @@ def _block(block: Block, escape: Callable[[str], str]) -> list[str]:
     if isinstance(block, Table):
         return _table(block, escape)
     if isinstance(block, Bullets):
-        return ["<ul>", *(f"<li>{escape(item)}</li>" for item in block.items), "</ul>"]
+        lang = _lang(block.lang, escape)
+        return [f"<ul{lang}>", *(f"<li>{escape(item)}</li>" for item in block.items), "</ul>"]
     if isinstance(block, Definitions):
         pairs = (f"<dt>{escape(term)}</dt><dd>{escape(value)}</dd>" for term, value in block.items)
-        return ["<dl>", *pairs, "</dl>"]
+        return [f"<dl{_lang(block.lang, escape)}>", *pairs, "</dl>"]
     return [_chart(block, escape)]
 
 
 def _table(table: Table, escape: Callable[[str], str]) -> list[str]:
-    out = ["<table>"]
+    out = [f"<table{_lang(table.lang, escape)}>"]
     if table.caption is not None:
         out.append(f"<caption>{escape(table.caption)}</caption>")
     out.append("<thead><tr>")
@@ -128,7 +153,9 @@ def _table(table: Table, escape: Callable[[str], str]) -> list[str]:
     out += ["</tr></thead>", "<tbody>"]
     for row in table.rows:
         cells = (
-            f'<td class="number">{escape(cell)}</td>'
+            f'<th scope="row">{escape(cell)}</th>'
+            if index == 0 and table.row_headers
+            else f'<td class="number">{escape(cell)}</td>'
             if index in table.numeric
             else f"<td>{escape(cell)}</td>"
             for index, cell in enumerate(row)

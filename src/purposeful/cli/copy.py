@@ -1,0 +1,100 @@
+"""``purposeful copy write``: a copy for the person of what was recorded about them, read from
+the application's data sources in a purpose scope and logged as a disclosure to them
+(Privacy Act 2020, IPP 11(1)(b)), written as a printable HTML page (or Markdown, or text).
+
+The application is named as for ``purposeful bundle build``: ``module:attribute`` of its
+`purposeful.access.SubjectAccess`, whose module configures purposeful (the disclosure log
+among the rest) when it is imported.
+
+What this module must not do: print the person's identifier or a value from their records,
+or hold logic the library does not offer to code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..errors import ConfigurationError
+from ._common import CommandGroup
+from .ask import parse_level, parse_role
+from .bundle import _load_app
+
+__all__ = ["GROUP"]
+
+
+def _copy_write(args: argparse.Namespace) -> int:
+    from ..access.copies import copy_for_person
+    from ..actors import Actor
+
+    if (args.subject is None) == (args.subject_env is None):
+        raise ConfigurationError(
+            "give the person's identifier with --subject-env VAR (it stays out of the process "
+            "list and shell history) or --subject ID"
+        )
+    subject = args.subject
+    if args.subject_env is not None:
+        subject = os.environ.get(args.subject_env)
+        if not subject:
+            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    access = _load_app(args.app)
+    actor = Actor(args.actor, args.role, parse_level(args.clearance))
+    roles = {role: parse_level(clearance) for role, clearance in args.see} if args.see else None
+    copy = copy_for_person(
+        access,
+        subject,
+        reference=args.reference,
+        purpose=args.purpose,
+        actor=actor,
+        roles=roles,
+    )
+    path = copy.write(
+        args.out, format=args.format, large_print=args.large_print, overwrite=args.overwrite
+    )
+    shown = sum(1 for item in copy.items if item.shown)
+    left_out = sum(1 for item in copy.items if not item.shown)
+    print(f"copy:      {path} ({args.format}{', large print' if args.large_print else ''})")
+    print(f"reference: {copy.reference}")
+    print(f"items:     {shown} shown, {left_out} not shown (said on the page)")
+    if copy.held_back:
+        print("held back: information marked for safety review, until a reviewer decides")
+    print(f"logged:    {len(copy.disclosures)} disclosure(s) to the person (IPP 11(1)(b))")
+    return 0
+
+
+def _add_copy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    write = commands.add_parser(
+        "write",
+        help="write a copy for the person of what was recorded about them",
+        description=(
+            "Read the person's records from APP's data sources in a purpose scope, log the "
+            "copy as a disclosure to them (IPP 11(1)(b)) and write it as a printable page."
+        ),
+    )
+    write.add_argument("app", metavar="APP", help="module:attribute of your SubjectAccess")
+    write.add_argument("--reference", required=True, metavar="REF", help="the copy's reference")
+    write.add_argument("--subject-env", metavar="VAR", help="variable holding the person's id")
+    write.add_argument("--subject", metavar="ID", help="the person's id (visible to ps)")
+    write.add_argument("--purpose", required=True, help="the purpose the fields are read for")
+    write.add_argument("--actor", required=True, metavar="ID", help="who hands the copy over")
+    write.add_argument("--role", required=True, help="their role")
+    write.add_argument("--clearance", required=True, help="their clearance, e.g. SENSITIVE")
+    write.add_argument(
+        "--see",
+        action="append",
+        type=parse_role,
+        metavar="ROLE=CLEARANCE",
+        help="a role for 'who may see it', e.g. caseworker=SENSITIVE; repeat (default: --role)",
+    )
+    write.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    write.add_argument(
+        "--format", choices=("html", "markdown", "text"), default="html", help="default: html"
+    )
+    write.add_argument("--large-print", action="store_true", help="the large-print page")
+    write.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    write.set_defaults(run=_copy_write)
+
+
+GROUP = CommandGroup(
+    "copy", "a copy for the person of what was recorded about them", _add_copy_commands
+)
