@@ -99,3 +99,23 @@ def test_a_bundle_without_referrals_in_has_no_section(tmp_path: Path) -> None:
     contents = members(build_bundle(tmp_path / "b.zip", access).path)
     assert json.loads(contents["disclosures.json"])["received"] == []
     assert "Where this came from" not in contents["index.html"].decode("utf-8")
+
+
+class OddLog:
+    """A disclosure log whose provenance() gives something else."""
+
+    def for_subject(self, subject: str) -> list[object]:
+        return []
+
+    def provenance(self, subject: str) -> list[object]:
+        return ["from somewhere"]
+
+
+def test_a_log_giving_something_else_is_a_subject_access_error(tmp_path: Path) -> None:
+    import pytest
+
+    from purposeful.errors import SubjectAccessError
+
+    with pytest.raises(SubjectAccessError, match="where a Provenance"):
+        build_bundle(tmp_path / "b.zip", subject_access(disclosures=OddLog()))
+    assert not (tmp_path / "b.zip").exists()

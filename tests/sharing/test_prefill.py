@@ -280,6 +280,26 @@ def test_a_store_that_cannot_write_leaves_the_record_as_it_was() -> None:
     assert filled(record)["phone"] is None
 
 
+def test_a_record_without_a_subject_is_refused_untouched() -> None:
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = TUOApplication("", "A-1")
+    with pytest.raises(ConfigurationError, match="no subject id"):
+        fill(record)
+    assert store.still_to_be_told() == []
+    # nobody's consent covers a record without a subject: read it in monitor mode
+    purposeful.configure(record_modes={TUOApplication: purposeful.Mode.MONITOR})
+    assert filled(record)["phone"] is None
+
+
+def test_a_reference_a_store_cannot_keep_is_refused_untouched() -> None:
+    purposeful.configure(disclosure_log=MemorySharingStore())
+    record = application()
+    with pytest.raises(ConfigurationError, match="NUL"):
+        fill(record, reference="REF\x00")
+    assert filled(record)["phone"] is None
+
+
 def test_without_a_sharing_store_prefill_says_how_to_configure_one() -> None:
     with pytest.raises(ConfigurationError, match="configure a sharing store"):
         fill(application())

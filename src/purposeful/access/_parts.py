@@ -19,6 +19,7 @@ import attrs
 from .._shared.nztime import nz_time
 from ..errors import SubjectAccessError
 from ..records import record_policy
+from ..typing import ProvenanceSource
 from . import bundle as _bundle
 from .answers import NCND_SECTION, NeitherConfirmNorDeny, ReleaseAs
 
@@ -126,13 +127,15 @@ class Parts:
                 ]
             )
         found_json: dict[str, Any] = {"included": True, "disclosures": entries}
-        if callable(getattr(log, "provenance", None)):
+        if isinstance(log, ProvenanceSource):
             found_json["received"], self.provenance_rows = self._received(log)
         return found_json, rows
 
-    def _received(self, log: Any) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    def _received(self, log: ProvenanceSource) -> tuple[list[dict[str, Any]], list[list[str]]]:
         """Where information came from (a sharing store's ``provenance``): for
         disclosures.json, and a "where this came from" line per item on the page."""
+        from ..sharing.values import Provenance
+
         try:
             found = list(log.provenance(self.request.subject))
         except Exception as exc:
@@ -144,6 +147,12 @@ class Parts:
         entries, rows = [], []
         label = self.access.wording.item_label
         for kept in found:
+            if not isinstance(kept, Provenance):
+                raise SubjectAccessError(
+                    f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
+                    f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
+                    f"written. Fix its provenance() to return Provenance values"
+                )
             shown = [
                 field
                 for field in kept.fields

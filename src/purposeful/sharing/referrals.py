@@ -146,7 +146,11 @@ def _prefill(
         raise ConfigurationError("prefill(source=...) takes the party it came from, or its name")
     day = referred if referred is not None else nz_date(received)
     values = _check(policy, referral, under, name, purpose_id, fields or {}, day)
-    before = _fill(record, policy, values)
+    if not policy.subject_of(record):
+        raise ConfigurationError(
+            f"the {policy.name} record has no subject id; set the person's id on it before "
+            f"filling it from a referral"
+        )
     collected_before = nz_date(received) < IPP_3A_IN_FORCE
     collection = Collection(
         id=new_id(),
@@ -176,6 +180,8 @@ def _prefill(
         reference=reference,
         collection=collection.id,
     )
+    # everything is checked and made before the record is touched
+    before = _fill(record, policy, values)
     try:
         return store.record_provenance(provenance, collection)
     except BaseException:
