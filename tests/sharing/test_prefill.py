@@ -7,6 +7,7 @@ record, not the store.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import string
 from datetime import UTC, date, datetime
@@ -166,6 +167,28 @@ def test_a_disclosed_payload_fills_the_partners_record_end_to_end() -> None:
     assert kept.reference == sent.reference
     assert filled(record)["full_name"] == NAME
     assert filled(record)["tenure"] is Tenure.NONE
+
+
+texts = st.text(alphabet=string.ascii_letters + " -āēīōū", min_size=1, max_size=20)
+
+
+@given(
+    name=texts,
+    phone=st.none() | texts,
+    born=st.none() | st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 1, 1)),
+    tenure=st.none() | st.sampled_from(Tenure),
+    people=st.none() | st.integers(0, 20),
+    urgent=st.booleans(),
+)
+def test_what_disclose_sends_fills_the_same_values_back(**values: Any) -> None:
+    purposeful.reset_configuration()
+    purposeful.configure(disclosure_log=MemorySharingStore(), consent=consent_for(SUBJECT))
+    theirs = TUOReferral(SUBJECT, "R-1", **values)
+    sent = purposeful.disclose(theirs, to=RECEIVER, under=agreement(), actor=CASEWORKER)
+    record = application()
+    fill(record, json.loads(json.dumps(sent.to_json())))  # as it arrives, over the wire
+    values["full_name"] = values.pop("name")
+    assert filled(record) == values
 
 
 # --- refusals: every problem named, nothing written ---

@@ -63,6 +63,8 @@ def test_each_covered_field_has_its_type_label_and_declarations() -> None:
     assert fields["name"]["x-purposeful-category"] == "identity"
     assert fields["name"]["x-purposeful-consent-needed"] is True
     assert fields["name"]["x-purposeful-sensitivity"] == "IN-CONFIDENCE"
+    assert list(fields["name"]["x-purposeful-bases"]) == ["service-delivery.referral"]
+    assert "consent" in fields["name"]["x-purposeful-bases"]["service-delivery.referral"]
     assert fields["phone"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
     assert fields["born"]["anyOf"][0]["format"] == "date"
     assert fields["tenure"]["enum"] == ["renting", "owned", "none", None]

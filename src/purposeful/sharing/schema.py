@@ -259,15 +259,20 @@ def _humane(name: str) -> str:
 
 def _field_schema(field: FieldPolicy, agreement: Any) -> dict[str, Any]:
     found = field_type(field).schema()
-    uses = [
-        f"{purpose.title}: {purpose.description}"
-        for ident, (purpose, _) in field.purposes.items()
+    relevant = {
+        ident: (purpose, basis)
+        for ident, (purpose, basis) in field.purposes.items()
         if any(covers(ident, p) or covers(p, ident) for p in agreement.purposes)
-    ]
+    }
+    uses = [f"{purpose.title}: {purpose.description}" for purpose, _ in relevant.values()]
     kind = f"{field.category.title}. " if field.category is not None else ""
     found["title"] = _humane(field.name)
     found["description"] = f"{kind}Shared for {'; '.join(uses)}" if uses else kind.strip()
     found["x-purposeful-purposes"] = sorted(field.purposes)
+    # the basis each use the agreement allows rests on, for the receiving agency's notice
+    found["x-purposeful-bases"] = {
+        ident: basis.describe() for ident, (_, basis) in sorted(relevant.items())
+    }
     found["x-purposeful-sensitivity"] = field.sensitivity.name
     if field.category is not None:
         found["x-purposeful-category"] = field.category.id
