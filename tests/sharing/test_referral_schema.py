@@ -205,3 +205,15 @@ def test_the_command_names_an_unknown_agreement_in_one_line(
     assert "tuo-housing-referrals" in err
     assert err.count("\n") == 1
     assert NAME not in err
+
+
+def test_the_command_says_when_it_cannot_write_in_one_line(
+    records_module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "schema.json"
+    command = ["agreement", "schema", "tuo-housing-referrals", "--records", records_module]
+    assert main([*command, "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err
+    assert err.count("\n") == 1
+    assert not target.parent.exists()
