@@ -26,11 +26,14 @@ Run it with ``python examples/frontline_service.py``. It shows:
 12. the privacy notice and the machine-readable register, generated from the annotations
    and the agreement, written to disk, with who may see what;
 13. asking first: may a field be used or shared, on what basis and under what law; and a
-   person's consent asked as an audited use.
+   person's consent asked as an audited use;
 14. after her intake, the caseworker prints Aroha a copy of what was recorded: each item
    with why it is held, who may see it and whether she had to give it; read in the
    case-management scope, logged as a disclosure to her (IPP 11(1)(b)), the reporter's name
-   withheld (s 53(b)), in large print with a welcome in te reo Māori.
+   withheld (s 53(b)), in large print with a welcome in te reo Māori;
+15. tell us once: Kāinga Ora's referral back pre-fills Aroha's contact details, checked
+   against the agreement's JSON Schema terms, with where they came from kept; "do we hold
+   her phone already?" is answered as a checked read, never the number.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -250,6 +253,7 @@ def main() -> None:
                 ask_before_acting()
                 print_a_copy_for_aroha(Path(folder), sharing)
                 answer_access_request(Path(folder), keys, consent, sharing, ledger.path)
+                tell_us_once(sharing)
             report_to_the_funder()
             publish_the_notice(Path(folder))
         finally:
@@ -328,6 +332,54 @@ def refer_to_housing_partner() -> None:
         )
     except purposeful.DisclosureRefused as refusal:
         print("Refused:", refusal)
+
+
+@purposeful.record(subject="client_id")
+class ContactDetails:
+    """How to reach a client: filled from a partner's referral where it sent them."""
+
+    client_id: str
+    phone: str | None = purposeful.field(
+        purposes={"service-delivery": DELIVERY, "service-delivery.referral": CONSENT},
+        category="contact",
+        default=None,
+    )
+    email: str | None = purposeful.field(
+        purposes={"service-delivery": DELIVERY, "service-delivery.referral": CONSENT},
+        category="contact",
+        default=None,
+    )
+
+
+def tell_us_once(sharing: SQLiteSharingStore) -> None:
+    heading("15. Tell us once: Kāinga Ora's referral back pre-fills her contact details")
+    caseworker = Actor("staff-17", "caseworker", SENSITIVE)
+    replies = attrs.evolve(HOUSING, id="housing-replies", fields=[], categories=["contact"])
+    schema = replies.json_schema(ContactDetails)  # what Kāinga Ora validates against
+    print("The agreement lets them send:", sorted(schema["$defs"]["ContactDetails"]["properties"]))
+    contact = ContactDetails("C-1001")
+    kept = purposeful.prefill(
+        contact,
+        {"phone": "027 555 0142"},  # their payload, as JSON
+        source="Kāinga Ora",
+        under=replies,
+        referred=date(2026, 11, 3),
+    )
+    print(f"Filled {', '.join(kept.fields)}, {kept.describe()}")
+    print("Kept in the store:", [p.describe() for p in sharing.provenance("C-1001")])
+    try:
+        purposeful.prefill(contact, {"phone": 275550142}, source="Kāinga Ora", under=replies)
+    except purposeful.errors.ReferralInvalid as refused:
+        print("A malformed referral fills nothing:", ", ".join(refused.reasons))
+    with purposeful.use("service-delivery", actor=caseworker):
+        print("Do we hold her phone already?", purposeful.holds(contact, "phone"))
+        people = lambda subject: [contact]  # noqa: E731 - a data source, as bundles take them
+        print("Her email?", purposeful.holds(people, "ContactDetails.email", subject="C-1001"))
+    try:
+        with purposeful.use("funder-reporting", actor=caseworker):
+            purposeful.holds(contact, "phone")
+    except purposeful.PurposeViolation as refusal:
+        print("Asked for funder reporting:", ", ".join(refusal.decision.reason_codes))
 
 
 def ask_before_acting() -> None:

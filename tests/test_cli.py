@@ -151,6 +151,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "copy": "purposeful.cli.copy",
         "notice": "purposeful.cli.notices",
         "ask": "purposeful.cli.ask",
+        "agreement": "purposeful.cli.agreements",
         "store": "purposeful.cli.stores",
     }
     for group in cli.GROUPS:

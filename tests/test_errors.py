@@ -209,6 +209,7 @@ _ARGUMENTS: dict[str, object] = {
     "required_purpose": "service-delivery.case-management",
     "missing": ("identity", "delivery"),
     "marked": ("CaseNote.risk_flag",),
+    "fields": ("phone",),
 }
 
 

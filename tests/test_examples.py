@@ -79,6 +79,16 @@ def test_frontline_service_example_shows_each_step() -> None:
         access
     )
 
+    once = out.split("== 15.")[1].split("== 11.")[0]
+    assert "The agreement lets them send: ['email', 'phone']" in once
+    assert "Filled phone, from Kāinga Ora's referral of 3 November 2026" in once
+    assert 'Kept in the store: ["from Kāinga Ora\'s referral of 3 November 2026"]' in once
+    assert "A malformed referral fills nothing: wrong-type" in once
+    assert "Do we hold her phone already? True" in once
+    assert "Her email? False" in once
+    assert "027 555 0142" not in once  # asked, never shown
+    assert "Asked for funder reporting: purpose-not-declared" in once
+
     funder = out.split("== 11.")[1].split("== 12.")[0]
     table = [line for line in funder.splitlines() if line.startswith("| ")]
     assert table[0].startswith("| programme \\\\ iwi |")  # the backslash escaped

@@ -6,13 +6,13 @@ actor=...)``; every read is checked, explained and audited without the data ever
 
 What most code touches is here: declaring purposes, categories, sensitivity and lawful
 bases; annotating records; `use` and its scope; decisions; `project`; configuration; the
-errors most code catches; `disclose` and `receive`; `may_use` and `may_share`, asked before
-acting. The rest has a home of its own, loaded
-when first used: the whole error tree in `purposeful.errors`, the extension protocols in
-`purposeful.typing`, and each capability in its package (`purposeful.consent`,
-`purposeful.corrections`, `purposeful.sharing`, `purposeful.access`, `purposeful.audit`,
-`purposeful.notices`, `purposeful.insights`, `purposeful.testing`). Private modules (a
-leading underscore) are the layout, not the interface.
+errors most code catches; `disclose`, `receive` and `prefill`; `may_use` and `may_share`,
+asked before acting, and `holds` ("do we hold this already?", a checked read). The rest has
+a home of its own, loaded when first used: the whole error tree in `purposeful.errors`, the
+extension protocols in `purposeful.typing`, and each capability in its package
+(`purposeful.consent`, `purposeful.corrections`, `purposeful.sharing`, `purposeful.access`,
+`purposeful.audit`, `purposeful.notices`, `purposeful.insights`, `purposeful.testing`).
+Private modules (a leading underscore) are the layout, not the interface.
 """
 
 import importlib
@@ -28,7 +28,7 @@ from ._config import (
 )
 from ._version import __version__
 from .actors import Actor
-from .asking import may_use
+from .asking import holds, may_use
 from .bases import (
     AUTHORISED_BY_PERSON,
     CONSENT,
@@ -137,8 +137,10 @@ __all__ = [
     "disclose",
     "field",
     "get_configuration",
+    "holds",
     "may_share",
     "may_use",
+    "prefill",
     "project",
     "receive",
     "record",
@@ -150,6 +152,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .sharing.asking import may_share
     from .sharing.exchange import disclose, receive
+    from .sharing.referrals import prefill
 
 # Capabilities built on the core load when first used, so `import purposeful` (and the
 # pytest plugin, in every test run) loads the core only.
@@ -157,6 +160,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "disclose": "purposeful.sharing",
     "may_share": "purposeful.sharing",
+    "prefill": "purposeful.sharing",
     "receive": "purposeful.sharing",
 }
 _PACKAGES = frozenset(

@@ -22,18 +22,24 @@ gives the record type (`Configuration.mode_for`), and the decision value the fie
   withheld, with the reasons a read would meet: nothing was read, so the audit trail counts
   it as neither a read nor a violation.
 
+"Do we hold this already?" (`holds`), asked by a form before it asks the person again, is
+not a question about rules but a read: made in the open scope, decided and recorded like any
+read of the field (refused where the scope's purpose may not use it), it answers whether a
+value is held, never the value.
+
 `who_may_see` tabulates the answers for a record type's fields, per purpose and role; the
 notices embed it. `purposeful.may_share` (in `purposeful.sharing`) answers the same question
 for a disclosure under an agreement, from the rules `disclose` applies.
 
-What this module must not do: read a managed value, decide a rule itself, or put a subject
+What this module must not do: read a managed value other than through `holds`'s checked read,
+decide a rule itself, or put a subject
 id in an answer, an exception message or a report.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -62,6 +68,7 @@ __all__ = [
     "Verdict",
     "actor_for",
     "field_policy",
+    "holds",
     "law_for",
     "may_use",
     "person_decision",
@@ -598,3 +605,86 @@ def _actors(roles: Mapping[str, Level] | Iterable[Actor]) -> list[Actor]:
 def _declared_purposes(record: RecordPolicy, registry: PurposeRegistry) -> list[Purpose]:
     declared = {ident for field in record.fields.values() for ident in field.purposes}
     return [p for p in registry if p.id in declared]
+
+
+def holds(
+    held: object | Callable[[str], Iterable[object]],
+    field: str,
+    *,
+    subject: str | None = None,
+) -> bool:
+    """Do we hold this already? True if a value of *field* is held (not None and not
+    empty), so a form need not ask the person for it again; never the value itself.
+
+    The answer is a checked read, made in the open purpose scope: decided and recorded like
+    any read of the field, and refused (`PurposeViolation`, in enforce mode) where the
+    scope's purpose, or the actor's clearance, may not use it.
+
+    Args:
+        held: a record (an instance of a `purposeful.record` class), or a data source: a
+            callable that, given a subject id, yields that person's records (as a
+            subject-access bundle's data sources do).
+        field: for a record, its managed field's name (``"phone"``); for a data source,
+            ``"RecordType.field"``: every record of that type it yields is read until one
+            holds a value, and records of other types are not read.
+        subject: for a data source, the person to look up.
+
+    Raises:
+        NoPurposeScope: asked outside a purpose scope.
+        PurposeViolation: the scope's purpose (or actor) may not use the field.
+        ConfigurationError: not a managed field, or a data source asked without
+            ``subject=`` or with a field that is not ``"RecordType.field"``.
+        AnnotationError: *held* is neither a record nor a callable.
+    """
+    if callable(held) and not isinstance(held, type) and not _is_record(held):
+        return _source_holds(held, field, subject)
+    if subject is not None:
+        raise ConfigurationError(
+            "holds(record, field) reads the record it is given: subject= is for a data source"
+        )
+    policy = field_policy(type(held), field)
+    # the guarded read: the scope decides and records it, and refuses it where it must
+    return _present(getattr(held, policy.name))
+
+
+def _is_record(obj: object) -> bool:
+    try:
+        record_policy(type(obj))
+    except AnnotationError:
+        return False
+    return True
+
+
+def _source_holds(fetch: Callable[[str], Iterable[object]], field: str, subject: object) -> bool:
+    if not isinstance(subject, str) or not subject:
+        raise ConfigurationError(
+            "holds(data_source, 'RecordType.field', subject=...) needs the person to look up, "
+            "as their id (text)"
+        )
+    record_type, dot, name = field.rpartition(".") if isinstance(field, str) else ("", "", "")
+    if not dot:
+        raise ConfigurationError(
+            "holds() asks a data source about 'RecordType.field', such as 'Client.phone'"
+        )
+    policy = field_policy(record_type, name)
+    for found in fetch(subject):
+        ours = type(found) is policy.record.cls or _named(found) == policy.record.name
+        if ours and _present(getattr(found, name)):
+            return True
+    return False
+
+
+def _named(obj: object) -> str | None:
+    try:
+        return record_policy(type(obj)).name
+    except AnnotationError:
+        return None
+
+
+def _present(value: object) -> bool:
+    """Held: not None, and not empty."""
+    if value is None:
+        return False
+    if isinstance(value, str | bytes | list | tuple | set | frozenset | dict):
+        return len(value) > 0
+    return True

@@ -23,6 +23,7 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     ├── ManagedValueError (ValueError)         a managed field's value failed its validator
     │                     (TypeError)
     ├── DisclosureRefused (PermissionError)    a disclosure the agreement does not allow
+    ├── ReferralInvalid (ValueError)           a referral received does not fit its agreement
     ├── PurposeClaimRefused (PermissionError)  a purpose that came with a request was refused
     │   ├── UntrustedClaim                     unsigned, malformed, expired, forged, unknown key
     │   └── ClaimPurposeRefused                its purpose is not one this service accepts here
@@ -116,6 +117,7 @@ __all__ = [
     "PurposeClaimRefused",
     "PurposeViolation",
     "PurposefulError",
+    "ReferralInvalid",
     "RegistryFileError",
     "ReleaseChecksMissing",
     "ReportInputError",
@@ -437,6 +439,26 @@ class DisclosureRefused(PurposefulError, PermissionError):
     def __init__(self, message: str, *, reasons: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.reasons = reasons
+
+
+class ReferralInvalid(PurposefulError, ValueError):
+    """A referral received from a partner does not fit the agreement it came under: a
+    party the agreement does not name, an agreement not in force or a purpose it does not
+    allow, a field it does not cover or that is not one of ours, or a value of the wrong
+    type. Nothing was filled or recorded. The message names fields and types, never a value.
+
+    Attributes:
+        reasons: the reason codes, e.g. ``("unknown-field", "wrong-type")``.
+        fields: the names of the fields at fault (names that are not identifiers are left
+            out: they may not be names at all).
+    """
+
+    def __init__(
+        self, message: str, *, reasons: tuple[str, ...] = (), fields: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+        self.fields = fields
 
 
 class PurposeClaimRefused(PurposefulError, PermissionError):

@@ -22,11 +22,16 @@ through these:
   application's own log, adapted.
 - `DisclosureLog`: a `DisclosureSource` that `purposeful.disclose` also appends to
   (``configure(disclosure_log=...)``); the sharing stores implement it.
+- `ProvenanceSource`: where a person's information came from (fields filled from a
+  partner's referral, `purposeful.sharing.prefill`), as `Provenance` values; the sharing
+  stores implement it, and a bundle whose disclosure source is one shows a "where this came
+  from" line per item.
 
 The values these protocols hand over are the library's own: `ScopeReport`, `ConsentStatus`
 and `Purpose` from the core, and the stores' values (`purposeful.consent.ConsentEvent`,
-`purposeful.corrections.Correction`, `purposeful.sharing.Disclosure` and
-`purposeful.sharing.DisclosureEntry`), named for the type checker only.
+`purposeful.corrections.Correction`, `purposeful.sharing.Disclosure`,
+`purposeful.sharing.DisclosureEntry` and `purposeful.sharing.Provenance`), named for the type
+checker only.
 
 This module defines protocols only: it holds no state, does no work, and imports nothing at
 run time beyond the standard library (``import purposeful.typing`` loads no store).
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
     from .corrections.values import Correction
     from .decisions import ConsentStatus, ScopeReport
     from .purposes import Purpose
-    from .sharing.values import Disclosure, DisclosureEntry
+    from .sharing.values import Disclosure, DisclosureEntry, Provenance
 
 __all__ = [
     "AuditSink",
@@ -55,6 +60,7 @@ __all__ = [
     "CorrectionSource",
     "DisclosureLog",
     "DisclosureSource",
+    "ProvenanceSource",
 ]
 
 
@@ -188,4 +194,14 @@ class DisclosureLog(DisclosureSource, Protocol):
     def log(self, disclosure: Disclosure) -> Disclosure:
         """Append *disclosure* in one transaction and return it; logging the same
         disclosure again (a retry) writes nothing."""
+        ...
+
+
+@runtime_checkable
+class ProvenanceSource(Protocol):
+    """Something that knows where a person's information came from: fields of their records
+    filled from a partner's referral (the `purposeful.sharing` stores)."""
+
+    def provenance(self, subject: str) -> Sequence[Provenance]:
+        """Every `Provenance` about *subject*, oldest first."""
         ...

@@ -137,7 +137,7 @@ def at_once(calls: list[Callable[[], object]]) -> list[object]:
 # --- the tables ---
 
 
-def test_opening_creates_the_version_table_and_the_three_tables(
+def test_opening_creates_the_version_table_and_the_four_tables(
     postgres_schema: tuple[str, str], admin: Admin
 ) -> None:
     dsn, schema = postgres_schema
@@ -150,6 +150,7 @@ def test_opening_creates_the_version_table_and_the_three_tables(
         ("collections",),
         ("correction_notices",),
         ("disclosures",),
+        ("provenance",),
         (VERSION_TABLE,),
     ]
     assert run(admin, schema, f"SELECT kind, version FROM {{schema}}.{VERSION_TABLE}") == [
@@ -170,6 +171,8 @@ def test_opening_creates_the_version_table_and_the_three_tables(
         "collections_by_subject",
         "collections_to_tell",
         "collections_id_unique",
+        "provenance_by_subject",
+        "provenance_id_unique",
     } <= indexes
 
 
@@ -209,6 +212,7 @@ def test_a_consent_store_and_a_sharing_store_share_one_schema(
         "disclosures",
         "correction_notices",
         "collections",
+        "provenance",
     }
 
 

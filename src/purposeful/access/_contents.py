@@ -111,6 +111,7 @@ class BundleContents(Parts):
             list(access.corrections.for_subject(request.subject)) if access.corrections else []
         )
         self.statements: dict[tuple[str, str, str], list[dict[str, str | None]]] = {}
+        self.provenance_rows: list[list[str]] = []  # "where this came from", per item
         # the corrections shown in corrections.json; set once the records are read
         self.shown_corrections: list[tuple[Correction, bool]] = []
         for correction in self.corrections:
@@ -379,6 +380,7 @@ class BundleContents(Parts):
             holdings=[self._holding(spool) for spool in spools],
             consents=_section(say("Consent history"), _CONSENT_HEADER, consent_rows),
             disclosures=_section(say("Disclosures"), _DISCLOSURE_HEADER, disclosure_rows),
+            provenance=_section(say("Where this came from"), _FROM_HEADER, self.provenance_rows),
             corrections=_section(say("Correction requests"), _CORRECTION_HEADER, correction_rows),
             withheld=_section(say("Information withheld"), _WITHHELD_HEADER, withheld_rows),
             ncnd=_section(say("Neither confirmed nor denied"), _NCND_HEADER, ncnd_rows),
@@ -598,6 +600,7 @@ class BundleContents(Parts):
 
 _CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")
 _DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "What")
+_FROM_HEADER = ("What", "Where it came from", "Under the agreement", "Received")
 _CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
 _WITHHELD_HEADER = ("What", "Why", "Law")
 _NCND_HEADER = ("About", "Why", "Law")

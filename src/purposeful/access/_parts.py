@@ -19,6 +19,7 @@ import attrs
 from .._shared.nztime import nz_time
 from ..errors import SubjectAccessError
 from ..records import record_policy
+from ..typing import ProvenanceSource
 from . import bundle as _bundle
 from .answers import NCND_SECTION, NeitherConfirmNorDeny, ReleaseAs
 
@@ -40,6 +41,8 @@ class Parts:
     shown_corrections: list[tuple[Correction, bool]]
     released: dict[ReleaseAs, int]
     answers: tuple[NeitherConfirmNorDeny | ReleaseAs, ...]
+    #: the page's "where this came from" lines, once the disclosures are read
+    provenance_rows: list[list[str]]
 
     def _what(self, record_type: str, field: str | None, count: int) -> str:
         raise NotImplementedError
@@ -123,7 +126,73 @@ class Parts:
                     "\n".join(self.access.wording.item_label(field) for field in entry.fields),
                 ]
             )
-        return {"included": True, "disclosures": entries}, rows
+        found_json: dict[str, Any] = {"included": True, "disclosures": entries}
+        if isinstance(log, ProvenanceSource):
+            found_json["received"], self.provenance_rows = self._received(log)
+        return found_json, rows
+
+    def _received(self, log: ProvenanceSource) -> tuple[list[dict[str, Any]], list[list[str]]]:
+        """Where information came from (a sharing store's ``provenance``): for
+        disclosures.json, and a "where this came from" line per item on the page."""
+        from ..sharing.values import Provenance
+
+        try:
+            found = list(log.provenance(self.request.subject))
+        except Exception as exc:
+            raise SubjectAccessError(
+                "the sharing store failed while reading where the person's information came "
+                "from (see the cause above); nothing was written. Fix the store, then build "
+                "the bundle again"
+            ) from exc
+        entries, rows = [], []
+        label = self.access.wording.item_label
+        for kept in found:
+            if not isinstance(kept, Provenance):
+                raise SubjectAccessError(
+                    f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
+                    f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
+                    f"written. Fix its provenance() to return Provenance values"
+                )
+            shown = [
+                field
+                for field in kept.fields
+                if not self._unconfirmed(f"{kept.record_type}.{field}")
+                and not self._unconfirmed_record(kept.record_type, kept.record_key)
+            ]
+            if not shown:
+                continue
+            entries.append(
+                {
+                    "received": iso(kept.received_at),
+                    "referral_date": kept.day.isoformat(),
+                    "from": kept.source,
+                    "agreement": kept.agreement_name,
+                    "purpose": kept.purpose,
+                    "fields": [f"{kept.record_type}.{field}" for field in shown],
+                    "said": kept.describe(),
+                }
+            )
+            said = kept.describe()
+            rows.append(
+                [
+                    "\n".join(label(f"{kept.record_type}.{field}") for field in shown),
+                    said[:1].upper() + said[1:],
+                    kept.agreement_name,
+                    nz_time(kept.received_at),
+                ]
+            )
+        return entries, rows
+
+    def _unconfirmed_record(self, record_type: str, key: str) -> bool:
+        """True if one record (*record_type*, *key*) is under a neither-confirm-nor-deny
+        answer."""
+        return any(
+            isinstance(rule, NeitherConfirmNorDeny)
+            and rule.key == key
+            and rule.field is None
+            and record_policy(rule.record_type).name == record_type
+            for rule in self.answers
+        )
 
     def _corrections(self) -> tuple[dict[str, Any], list[list[str]]]:
         if self.access.corrections is None:

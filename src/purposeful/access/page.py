@@ -344,6 +344,8 @@ class Page:
     ncnd: Section | None = None
     #: information given on conditions or in another way (ss 54–56).
     other_forms: Section | None = None
+    #: where information came from: a line per item filled from a partner's referral.
+    provenance: Section | None = None
 
 
 def _table_blocks(section: Section, say: Callable[[str], str]) -> list[Block]:
@@ -462,6 +464,13 @@ def page_document(page: Page) -> Document:
         if name == "access" and name not in page.not_included and not page.access_complete:
             blocks += _access_gaps(page)
         topics.append(DocumentSection(blocks))
+        if name == "disclosures" and page.provenance is not None and page.provenance.rows:
+            intro = say(
+                "Information another agency gave us when it referred you, so that we did not "
+                "ask you for it again."
+            )
+            heading = say("Where this came from")
+            topics.append(DocumentSection(_part(heading, intro, "", page.provenance, say)))
         if name == "withheld":
             for heading, intro, table in (
                 (wording.ncnd_heading, wording.ncnd_intro, page.ncnd),

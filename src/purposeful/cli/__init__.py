@@ -17,6 +17,8 @@ Commands come in groups, one module each, thin over the library:
 - `purposeful.cli.ask`: ``purposeful ask use|share|table``, "may I use or share this?"
   answered from the rules a read and a disclosure are decided by, before acting, and who
   may see what;
+- `purposeful.cli.agreements`: ``purposeful agreement schema ID``, the JSON Schema of what a
+  sharing agreement lets a party send, for a partner to validate referrals against;
 - `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
   of a consent, correction or sharing store file.
 
@@ -46,7 +48,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import ask, audit, bundle, copy, keys, notices, stores
+from . import agreements, ask, audit, bundle, copy, keys, notices, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -60,6 +62,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     copy.GROUP,
     notices.GROUP,
     ask.GROUP,
+    agreements.GROUP,
     stores.GROUP,
 )
 

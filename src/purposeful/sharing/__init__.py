@@ -13,6 +13,11 @@
   received what, the parties to tell of a correction (IPP 7), and the people to tell of a
   collection (IPP 3A). Subject access bundles read it (``disclosures.json``), as
   `DisclosureEntry` values;
+- **tell us once** (`schema`, `referrals`): what an agreement lets a party send, as a JSON
+  Schema a partner validates against (`referral_schema`, ``SharingAgreement.json_schema()``);
+  ``prefill(record, referral, source=..., under=agreement)`` fills our record from a
+  partner's referral, checked against the agreement, and keeps where each field came from
+  (`Provenance`, read back with the store's ``provenance(subject)``);
 - **asking first** (`asking`): ``purposeful.may_share(...)`` answers whether a field may be
   disclosed under an agreement, from the rules `disclose` applies, before anything is.
 
@@ -26,9 +31,18 @@ from .asking import may_share
 from .exchange import IPP_3A_IN_FORCE, Disclosed, disclose, receive
 from .ipp3a import ExceptionReliedOn, IPP3AException
 from .memory import MemorySharingStore
+from .referrals import prefill
+from .schema import referral_schema
 from .sqlite import SQLiteSharingStore
 from .store import BaseSharingStore
-from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, DisclosureEntry
+from .values import (
+    Collection,
+    CollectionStatus,
+    CorrectionNotice,
+    Disclosure,
+    DisclosureEntry,
+    Provenance,
+)
 
 __all__ = [
     "IPP_3A_IN_FORCE",
@@ -43,10 +57,13 @@ __all__ = [
     "IPP3AException",
     "MemorySharingStore",
     "Party",
+    "Provenance",
     "SQLiteSharingStore",
     "SharingAgreement",
     "disclose",
     "load_agreements",
     "may_share",
+    "prefill",
     "receive",
+    "referral_schema",
 ]

@@ -256,6 +256,18 @@ class SharingAgreement:
         category = field.category
         return category is not None and any(category.within(c) for c in self.categories)
 
+    def json_schema(self, record_type: type | str | None = None) -> dict[str, Any]:
+        """What the agreement lets one party send another, as a JSON Schema (draft
+        2020-12) a partner can validate a referral payload against: see
+        `purposeful.sharing.referral_schema`.
+
+        Raises:
+            AgreementError: it covers no field of the declared record types asked for.
+        """
+        from .schema import referral_schema
+
+        return referral_schema(self, record_type)
+
     def describe(self) -> str:
         """``"<name> (<basis>)"``: for explanations and notices."""
         return f"{self.name} ({self.basis.describe()})"

@@ -96,6 +96,13 @@ class Disclosed(Mapping[str, Any]):
         """The key of the record handed over, as our records and the log name it."""
         return self.disclosure.record_key
 
+    def to_json(self) -> dict[str, Any]:
+        """What was handed over in its JSON form (dates as ISO 8601 text, enums by value):
+        the payload the agreement's schema (`SharingAgreement.json_schema`) describes."""
+        from .schema import json_value
+
+        return {name: json_value(value) for name, value in self._values.items()}
+
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from .store import BaseSharingStore
-from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["MemorySharingStore"]
 
@@ -30,6 +30,7 @@ class MemorySharingStore(BaseSharingStore):
         self._disclosed: dict[str, Disclosure] = {}  # in the order logged
         self._told: dict[tuple[str, str], CorrectionNotice] = {}  # in the order recorded
         self._collected: dict[str, Collection] = {}  # in the order recorded
+        self._provenance_list: list[Provenance] = []  # in the order recorded
 
     def _append_disclosure(self, disclosure: Disclosure) -> Disclosure:
         with self._lock:
@@ -95,8 +96,28 @@ class MemorySharingStore(BaseSharingStore):
         ]
         return sorted(found, key=lambda c: c.collected_at)
 
+    def _append_provenance(self, provenance: Provenance, collection: Collection | None) -> None:
+        with self._lock:
+            if collection is not None:
+                self._collected[collection.id] = collection
+            self._provenance_list.append(provenance)
+
+    def _provenance(
+        self, subject: str, record_type: str | None, record_key: str | None
+    ) -> list[Provenance]:
+        with self._lock:
+            everything = list(self._provenance_list)
+        found = [
+            p
+            for p in everything
+            if p.subject == subject
+            and (record_type is None or (p.record_type, p.record_key) == (record_type, record_key))
+        ]
+        return sorted(found, key=lambda p: p.received_at)
+
     def _close(self) -> None:
         with self._lock:
+            self._provenance_list = []
             self._disclosed = {}
             self._told = {}
             self._collected = {}

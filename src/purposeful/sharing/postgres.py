@@ -1,6 +1,6 @@
 """A PostgreSQL sharing store, for several services sharing one disclosure log.
 
-Needs psycopg 3: ``pip install 'purposeful[postgres]'``. The store keeps its three tables in
+Needs psycopg 3: ``pip install 'purposeful[postgres]'``. The store keeps its four tables in
 one schema (``purposeful`` by default, which it can share with a `PostgresConsentStore`),
 creates them when they are missing and migrates older ones forward; a store written by a
 newer purposeful is refused, never downgraded. The connection, the version table,
@@ -26,7 +26,7 @@ from typing import Any, LiteralString
 from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, sql
 from ..errors import SharingStoreError
 from .store import BaseSharingStore, duplicate_notice
-from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["PostgresSharingStore"]
 
@@ -114,6 +114,33 @@ MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
             ON {schema}.collections (collected_at, seq) WHERE status = 'to-tell'
         """,
     ),
+    # Version 2: where fields filled from a partner's referral came from.
+    (
+        """
+        CREATE TABLE IF NOT EXISTS {schema}.provenance (
+            seq bigserial PRIMARY KEY,
+            id text NOT NULL,
+            subject text NOT NULL,
+            record_type text NOT NULL,
+            record_key text NOT NULL,
+            fields text[] NOT NULL,
+            source text NOT NULL,
+            agreement text NOT NULL,
+            agreement_name text NOT NULL,
+            purpose text NOT NULL,
+            received_at timestamptz NOT NULL,
+            referred_on date,
+            reference text,
+            collection text,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT provenance_id_unique UNIQUE (id)
+        )
+        """,
+        """
+        CREATE INDEX IF NOT EXISTS provenance_by_subject
+            ON {schema}.provenance (subject, received_at, seq)
+        """,
+    ),
 )
 
 #: The version this purposeful writes.
@@ -147,6 +174,21 @@ COLLECTION_COLUMNS = (
     "status",
     "resolved_at",
     "how",
+)
+PROVENANCE_COLUMNS = (
+    "id",
+    "subject",
+    "record_type",
+    "record_key",
+    "fields",
+    "source",
+    "agreement",
+    "agreement_name",
+    "purpose",
+    "received_at",
+    "referred_on",
+    "reference",
+    "collection",
 )
 
 
@@ -196,6 +238,7 @@ class PostgresSharingStore(BaseSharingStore):
                     "disclosures": DISCLOSURE_COLUMNS,
                     "correction_notices": NOTICE_COLUMNS,
                     "collections": COLLECTION_COLUMNS,
+                    "provenance": PROVENANCE_COLUMNS,
                 },
                 migrations=MIGRATIONS,
                 error=SharingStoreError,
@@ -322,8 +365,41 @@ class PostgresSharingStore(BaseSharingStore):
 
         return self._database.run("listing collections", read)
 
+    def _append_provenance(self, provenance: Provenance, collection: Collection | None) -> None:
+        def append(connection: Connection) -> None:
+            if collection is not None:
+                connection.execute(self._sql.collect, _collection_row(collection))
+            connection.execute(self._sql.keep, _provenance_row(provenance))
+
+        self._database.write(
+            "recording where a referral's fields came from",
+            append,
+            unsure="a referral's provenance, so it may or may not be recorded: check "
+            "provenance() before recording it again",
+        )
+
+    def _provenance(
+        self, subject: str, record_type: str | None, record_key: str | None
+    ) -> list[Provenance]:
+        def read(connection: Connection) -> list[Provenance]:
+            if record_type is None or record_key is None:
+                cursor = connection.execute(self._sql.provenance_of, [subject])
+            else:
+                cursor = connection.execute(
+                    self._sql.provenance_of_record, [subject, record_type, record_key]
+                )
+            return [self._provenance_of(row) for row in cursor.fetchall()]
+
+        return self._database.run("reading where information came from", read)
+
     def _close(self) -> None:
         self._database.close()
+
+    def _provenance_of(self, row: tuple[Any, ...]) -> Provenance:
+        try:
+            return Provenance(*row)
+        except (ValueError, TypeError, OverflowError):
+            raise self._database.corrupt("a provenance entry") from None
 
     # --- reading rows back ---
 
@@ -364,6 +440,18 @@ class _Statements:
         disclosures = database.table("disclosures")
         notices = database.table("correction_notices")
         collections = database.table("collections")
+        provenance = database.table("provenance")
+        kept = _columns(PROVENANCE_COLUMNS)
+        self.keep = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            provenance, kept, _placeholders(PROVENANCE_COLUMNS)
+        )
+        self.provenance_of = sql.SQL(
+            "SELECT {} FROM {} WHERE subject = %s ORDER BY received_at, seq"
+        ).format(kept, provenance)
+        self.provenance_of_record = sql.SQL(
+            "SELECT {} FROM {} WHERE subject = %s AND record_type = %s AND record_key = %s "
+            "ORDER BY received_at, seq"
+        ).format(kept, provenance)
         disclosure = _columns(DISCLOSURE_COLUMNS)
         notice = _columns(NOTICE_COLUMNS)
         collection = _columns(COLLECTION_COLUMNS)
@@ -440,4 +528,12 @@ def _collection_row(c: Collection) -> list[Any]:
     return [
         c.id, c.subject, c.record_type, c.record_key, c.source, c.purpose, c.collected_at,
         c.law, c.status.value, c.resolved_at, c.how,
+    ]  # fmt: skip
+
+
+def _provenance_row(p: Provenance) -> list[Any]:
+    """*p* as the table's values, in `PROVENANCE_COLUMNS` order."""
+    return [
+        p.id, p.subject, p.record_type, p.record_key, list(p.fields), p.source, p.agreement,
+        p.agreement_name, p.purpose, p.received_at, p.referred_on, p.reference, p.collection,
     ]  # fmt: skip

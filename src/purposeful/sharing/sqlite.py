@@ -1,9 +1,11 @@
 """The SQLite sharing store: the disclosure log in one durable file shared by processes.
 
-`SQLiteSharingStore` keeps the disclosures, the correction notices and the IPP 3A
-collections in one SQLite file, with the standard library's `sqlite3` and nothing else.
-The file handling it shares with the other stores (WAL, one transaction per write, several
-processes and threads, schema versions and migrations, the same-file check, errors) is
+`SQLiteSharingStore` keeps the disclosures, the correction notices, the IPP 3A
+collections and the provenance of fields filled from referrals in one SQLite file, with the
+standard library's `sqlite3` and nothing else. A file written before provenance was kept
+(schema version 1) is migrated forward when it is opened. The file handling it shares with
+the other stores (WAL, one transaction per write, several processes and threads, schema
+versions and migrations, the same-file check, errors) is
 `purposeful._shared.sqlite.SQLiteFile`'s; here are the tables, the queries and two rules:
 
 - **Once.** A notice is recorded, and a collection resolved, under the write lock
@@ -23,13 +25,14 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .._shared.sqlite import SQLiteFile, micros, moment
 from ..errors import SharingStoreError
 from .store import BaseSharingStore, duplicate_notice
-from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure
+from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["APPLICATION_ID", "SQLiteSharingStore"]
 
@@ -96,9 +99,33 @@ _SCHEMA_V1 = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
+#: Version 2: where fields filled from a partner's referral came from.
+_SCHEMA_V2 = (
+    """
+    CREATE TABLE provenance (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        record_type TEXT NOT NULL,
+        record_key TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        source TEXT NOT NULL,
+        agreement TEXT NOT NULL,
+        agreement_name TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        received_us INTEGER NOT NULL CHECK (typeof(received_us) = 'integer'),
+        referred_on TEXT,
+        reference TEXT,
+        collection TEXT
+    )
+    """,
+    # provenance(subject[, record]): one subject's, oldest first.
+    "CREATE INDEX provenance_by_subject ON provenance (subject, received_us, seq)",
+)
+
 #: The forward migrations: step *n* (0-based) takes a file from schema version *n* to
 #: *n + 1*. Version 1 is the initial schema. Append steps; never edit one that has shipped.
-_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1]
+_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1, _SCHEMA_V2]
 
 _DISCLOSURE = (
     "id, subject, at_us, recipient, agreement, agreement_name, purpose, basis, record_type, "
@@ -127,6 +154,14 @@ _COLLECT = f"INSERT INTO collections ({_COLLECTION}) VALUES ({', '.join('?' * 11
 _COLLECTION_BY_ID = f"SELECT {_COLLECTION} FROM collections WHERE id = ?"
 # Resolved once: the row changes only if it is still in the status it was read in.
 _RESOLVE = "UPDATE collections SET status = ?, resolved_us = ?, how = ? WHERE id = ? AND status = ?"
+
+_PROVENANCE = (
+    "id, subject, record_type, record_key, fields, source, agreement, agreement_name, purpose, "
+    "received_us, referred_on, reference, collection"
+)
+_KEEP = f"INSERT INTO provenance ({_PROVENANCE}) VALUES ({', '.join('?' * 13)})"
+_PROVENANCE_OF = f"SELECT {_PROVENANCE} FROM provenance WHERE subject = ?"
+_ORDER = " ORDER BY received_us, seq"
 
 
 class SQLiteSharingStore(BaseSharingStore):
@@ -265,8 +300,50 @@ class SQLiteSharingStore(BaseSharingStore):
             rows = connection.execute(sql, parameters).fetchall()
         return [self._collection(row) for row in rows]
 
+    def _append_provenance(self, provenance: Provenance, collection: Collection | None) -> None:
+        with self._file.write("record where a referral's fields came from") as connection:
+            if collection is not None:
+                connection.execute(_COLLECT, _collection_row(collection))
+            connection.execute(_KEEP, _provenance_row(provenance))
+
+    def _provenance(
+        self, subject: str, record_type: str | None, record_key: str | None
+    ) -> list[Provenance]:
+        parameters: tuple[str, ...]
+        if record_type is None or record_key is None:
+            sql, parameters = _PROVENANCE_OF + _ORDER, (subject,)
+        else:
+            sql = _PROVENANCE_OF + " AND record_type = ? AND record_key = ?" + _ORDER
+            parameters = (subject, record_type, record_key)
+        with self._file.use("read where information came from") as connection:
+            rows = connection.execute(sql, parameters).fetchall()
+        return [self._provenance_of(row) for row in rows]
+
     def _close(self) -> None:
         self._file.close()
+
+    def _provenance_of(self, row: tuple[Any, ...]) -> Provenance:
+        try:
+            (ident, subject, record_type, record_key, fields, source, agreement,
+             agreement_name, purpose, received_us, referred_on, reference,
+             collection) = row  # fmt: skip
+            return Provenance(
+                id=ident,
+                subject=subject,
+                record_type=record_type,
+                record_key=record_key,
+                fields=_names(fields),
+                source=source,
+                agreement=agreement,
+                agreement_name=agreement_name,
+                purpose=purpose,
+                received_at=moment(received_us),
+                referred_on=None if referred_on is None else date.fromisoformat(referred_on),
+                reference=reference,
+                collection=collection,
+            )
+        except (ValueError, TypeError, OverflowError):
+            raise self._file.corrupt("a provenance entry") from None
 
     # --- reading rows back ---
 
@@ -350,4 +427,14 @@ def _collection_row(c: Collection) -> tuple[Any, ...]:
         c.id, c.subject, c.record_type, c.record_key, c.source, c.purpose,
         micros(c.collected_at), c.law, c.status.value,
         None if c.resolved_at is None else micros(c.resolved_at), c.how,
+    )  # fmt: skip
+
+
+def _provenance_row(p: Provenance) -> tuple[Any, ...]:
+    """*p* as the table's values, in `_PROVENANCE` order."""
+    return (
+        p.id, p.subject, p.record_type, p.record_key, json.dumps(list(p.fields)), p.source,
+        p.agreement, p.agreement_name, p.purpose, micros(p.received_at),
+        None if p.referred_on is None else p.referred_on.isoformat(), p.reference,
+        p.collection,
     )  # fmt: skip

@@ -18,8 +18,14 @@ A sharing store keeps three durable lists, each append-only but for one status c
   IPP 3A applies to information collected on or after 1 May 2026 (`purposeful.sharing.
   exchange.receive` records earlier collections as an exception); the store records any.
 
+- **Provenance.** Fields of our records filled from a partner's referral
+  (`purposeful.sharing.prefill`): from which party, under which agreement, received when,
+  which fields. `record_provenance` keeps one, with the IPP 3A collection it is, in one
+  write; `provenance` reads a person's back, for subject-access bundles and the copy of
+  what was recorded that a person is handed.
+
 `BaseSharingStore` holds the rules and the messages; a backend (`memory`, `sqlite`,
-`postgres`) implements seven small atomic steps and `_close`.
+`postgres`) implements nine small atomic steps and `_close`.
 
 What this module must not do: put a subject id, a record key, or any text the caller stored
 (how a party was told, an exception relied on, a law) in an error message or a repr.
@@ -45,6 +51,7 @@ from .values import (
     CorrectionNotice,
     Disclosure,
     DisclosureEntry,
+    Provenance,
     is_field_name,
     is_id,
     is_record_type,
@@ -104,6 +111,16 @@ class BaseSharingStore(ClosableStore):
         if there is none), call *change* with it (it raises to refuse), and store what it
         returns in its place, only if it is still as loaded. Nothing is written if
         anything raises."""
+
+    @abstractmethod
+    def _append_provenance(self, provenance: Provenance, collection: Collection | None) -> None:
+        """Atomically: append *provenance* and, if given, *collection*; both or neither."""
+
+    @abstractmethod
+    def _provenance(
+        self, subject: str, record_type: str | None, record_key: str | None
+    ) -> list[Provenance]:
+        """The provenance about *subject* (of that record, if given), oldest first."""
 
     @abstractmethod
     def _collections(
@@ -375,6 +392,71 @@ class BaseSharingStore(ClosableStore):
             SharingStoreError, ConfigurationError: as for `mark_told`.
         """
         return self._mark(collection_id, CollectionStatus.EXCEPTION, exception_text(exception), at)
+
+    # --- provenance (referrals in) ---
+
+    def record_provenance(
+        self, provenance: Provenance, collection: Collection | None = None
+    ) -> Provenance:
+        """Keep *provenance* and, if given, the IPP 3A *collection* it is, in one write:
+        both are kept or neither. `purposeful.sharing.prefill` calls it.
+
+        Raises:
+            ConfigurationError: not a `Provenance` (or a `Collection`), or a collection
+                about another person or record.
+            SharingStoreError: the backend failed; nothing was written.
+        """
+        self._check_open()
+        if not isinstance(provenance, Provenance):
+            raise ConfigurationError(
+                f"record_provenance() takes a Provenance, not {type(provenance).__name__}; or "
+                f"use purposeful.sharing.prefill(), which records what it fills"
+            )
+        if collection is not None:
+            if not isinstance(collection, Collection):
+                raise ConfigurationError("record_provenance(collection=) takes a Collection")
+            same = (collection.subject, collection.record_type, collection.record_key) == (
+                provenance.subject,
+                provenance.record_type,
+                provenance.record_key,
+            )
+            if not same or provenance.collection != collection.id:
+                raise ConfigurationError(
+                    "record_provenance(): the collection must be of the same person and record, "
+                    "and the provenance must name its id (Provenance.collection)"
+                )
+        self._append_provenance(provenance, collection)
+        return provenance
+
+    def provenance(
+        self, subject: str, record_type: str | None = None, record_key: str | None = None
+    ) -> list[Provenance]:
+        """Where *subject*'s information came from: every `Provenance` about them (of one
+        record, with *record_type* and *record_key*), oldest first. Each says which fields
+        of which record were filled from which party's referral, under which agreement,
+        and when (`Provenance.describe()`: "from Te Whare Āwhina's referral of 3 March
+        2026").
+
+        Raises:
+            ConfigurationError: an argument that is not as described (both *record_type*
+                and *record_key*, or neither).
+        """
+        self._check_open()
+        subject = _subject(subject)
+        if (record_type is None) != (record_key is None):
+            raise ConfigurationError(
+                "provenance() takes record_type= and record_key= together, or neither"
+            )
+        if record_type is not None:
+            if not is_record_type(record_type):
+                raise ConfigurationError(
+                    "record_type= takes a record type's name, such as 'CaseNote'"
+                )
+            if not is_text(record_key):
+                raise ConfigurationError("record_key= takes the record's key, as non-empty text")
+            if not storable(record_key):
+                return []
+        return self._provenance(subject, record_type, record_key) if storable(subject) else []
 
     # --- helpers ---
 

@@ -1,6 +1,6 @@
 """The disclosure log's values: a `Disclosure`, a `CorrectionNotice`, a `Collection` and its
-`CollectionStatus`, the `DisclosureEntry` a log hands to subject-access bundles, and the ids
-and names they hold.
+`CollectionStatus`, a `Provenance` (where fields filled from a referral came from), the
+`DisclosureEntry` a log hands to subject-access bundles, and the ids and names they hold.
 
 Values check what one value can know about itself (ids of the right form, aware times held
 in UTC, text every store can keep, field names that are identifiers); whether it fits what
@@ -17,13 +17,14 @@ import enum
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import attrs
 from typing_extensions import TypeIs
 
 from .._shared.checks import SafeRepr, is_text, recordable, storable, utc_moment
+from .._shared.nztime import long_date, nz_date
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "CorrectionNotice",
     "Disclosure",
     "DisclosureEntry",
+    "Provenance",
     "is_field_name",
     "is_id",
     "is_record_type",
@@ -363,4 +365,86 @@ class Collection(SafeRepr):
         return (
             f"Collection(id={self.id!r}, record_type={self.record_type!r}, "
             f"source={self.source!r}, purpose={self.purpose!r}, status={self.status})"
+        )
+
+
+def _filled(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    where = _named(instance, attribute)
+    if not value or not all(is_field_name(name) for name in value):
+        raise ConfigurationError(
+            f"{where} takes the names of the fields filled (at least one; identifiers such as "
+            f"'phone', not 'Type.field')"
+        )
+    if len(set(value)) != len(value):
+        raise ConfigurationError(f"{where} names a field twice; name each once")
+
+
+def _optional_day(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise ConfigurationError(f"{_named(instance, attribute)} must be a date or None")
+
+
+def _optional_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _id(instance, attribute, value)
+
+
+@attrs.frozen(repr=False)
+class Provenance(SafeRepr):
+    """Where fields of one of our records came from: a partner's referral, received under
+    an agreement and used to fill them (`purposeful.sharing.prefill`).
+
+    Holds the subject id and the record's key: its repr shows only the id, the record
+    type, the fields, the party and the agreement.
+
+    Attributes:
+        id: 32 lower-case hexadecimal digits (`new_id`).
+        subject: the person the record is about.
+        record_type: our record class's name (`RecordPolicy.name`).
+        record_key: our record's key.
+        fields: the names of our fields filled from the referral.
+        source: the party the referral came from (its name).
+        agreement: the sharing agreement's id.
+        agreement_name: the agreement's name, as people know it.
+        purpose: the purpose id it was received for.
+        received_at: when it was received (aware; held in UTC).
+        referred_on: the date of the partner's referral, when it says; else None.
+        reference: the partner's reference for the referral, if it gave one.
+        collection: the id of the IPP 3A `Collection` recorded with it.
+
+    Raises:
+        ConfigurationError: a value that is not as described.
+    """
+
+    id: str = attrs.field(validator=_id)
+    subject: str = attrs.field(validator=_text)
+    record_type: str = attrs.field(validator=_record_type)
+    record_key: str = attrs.field(validator=_text)
+    fields: tuple[str, ...] = attrs.field(converter=_names, validator=_filled)
+    source: str = attrs.field(validator=_text)
+    agreement: str = attrs.field(validator=_text)
+    agreement_name: str = attrs.field(validator=_text)
+    purpose: str = attrs.field(validator=_text)
+    received_at: datetime = attrs.field(validator=_aware)
+    referred_on: date | None = attrs.field(default=None, validator=_optional_day)
+    reference: str | None = attrs.field(default=None, validator=_optional_text)
+    collection: str | None = attrs.field(default=None, validator=_optional_id)
+
+    def __attrs_post_init__(self) -> None:
+        _in_utc(self, "received_at")
+
+    @property
+    def day(self) -> date:
+        """The referral's date: `referred_on`, or the New Zealand date it was received."""
+        return self.referred_on if self.referred_on is not None else nz_date(self.received_at)
+
+    def describe(self) -> str:
+        """``"from Te Whare Āwhina's referral of 3 March 2026"``: where this came from, in
+        the words a person reads."""
+        return f"from {self.source}'s referral of {long_date(self.day)}"
+
+    def __repr__(self) -> str:
+        return (
+            f"Provenance(id={self.id!r}, record_type={self.record_type!r}, "
+            f"fields={self.fields!r}, source={self.source!r}, agreement={self.agreement!r})"
         )

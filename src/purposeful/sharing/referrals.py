@@ -1,0 +1,329 @@
+"""Tell us once: filling our own records from a partner's referral, and keeping where from.
+
+DPUP's Manaakitanga principle asks agencies to "have joint referral or assessments with
+other agencies to avoid service users having to provide the same information repeatedly".
+When a partner refers a person under an agreement, ``prefill(record, referral, source=...,
+under=agreement)`` fills our record's fields from the referral, field by field:
+
+1. the referral is checked against the agreement before anything is touched: the party
+   must be one of its parties, the agreement in force on the referral's date (New Zealand
+   date), the purpose one it allows; each field must be a managed field of our record,
+   covered by the agreement and declared for the purpose, and each value of the field's
+   type (from its annotation, in its JSON form or as the Python value). Anything else is a
+   `ReferralInvalid` listing every problem with reason codes, and nothing is written;
+2. the fields are set on the record (a field whose own validator refuses the value puts
+   back the ones set before it);
+3. where they came from is kept in the sharing store (`Provenance`: the party, the
+   agreement, the date of the referral and when it was received, the fields), with the
+   IPP 3A collection it is (`Collection`: the person is still to be told, unless it was
+   collected before 1 May 2026), in one write. If the store cannot write, the record is
+   put back as it was.
+
+Subject-access bundles show each provenance as a "where this came from" line, and the
+store's ``provenance(subject)`` reads them back for any page that shows a person what was
+recorded about them.
+
+What this module must not do: fill a field the agreement does not cover, write anything for
+a referral that does not check out, or put a value from the referral in a message, a repr
+or the store (the store keeps names, never values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .._config import get_configuration
+from .._hierarchy import covers
+from .._shared.checks import is_text, utc_moment
+from .._shared.nztime import nz_date
+from ..errors import ConfigurationError, PurposefulError, ReferralInvalid, detached
+from ..purposes import Purpose
+from ..records import RecordPolicy, record_policy
+from ..scope import current_scope
+from .agreements import Party, SharingAgreement
+from .exchange import IPP_3A_IN_FORCE
+from .ipp3a import IPP3AException, exception_text
+from .schema import field_type
+from .store import BaseSharingStore
+from .values import Collection, CollectionStatus, Provenance, is_field_name, new_id
+
+__all__ = ["prefill"]
+
+
+def prefill(
+    record: object,
+    referral: Mapping[str, Any],
+    *,
+    source: Party | str,
+    under: SharingAgreement,
+    purpose: Purpose | str | None = None,
+    fields: Mapping[str, str] | None = None,
+    referred: date | None = None,
+    reference: str | None = None,
+    law: str | None = None,
+    at: datetime | None = None,
+) -> Provenance:
+    """Fill *record* from *referral*, received from *source* under agreement *under*, and
+    keep where the fields came from.
+
+    Args:
+        record: our record (an instance of a `purposeful.record` class, not frozen).
+        referral: the fields received, name → value: a partner's payload as the agreement's
+            JSON Schema describes it (``Disclosed.to_json()``), or the Python values.
+        source: the party it came from, or its name.
+        under: the agreement it was sent under.
+        purpose: what it was received for; default: the open scope's purpose, or the
+            agreement's only purpose.
+        fields: their field name → ours, where the names differ; default the same names.
+        referred: the date of the referral, when it says; default: the day it is received.
+        reference: the partner's reference for the referral (``Disclosed.reference``), to
+            quote back to them.
+        law: any law that authorises or requires the collection, for the IPP 3A notice.
+        at: when it was received (aware); default now.
+
+    Returns:
+        The `Provenance` kept: ``provenance.describe()`` says "from Te Whare Āwhina's
+        referral of 3 March 2026".
+
+    Raises:
+        ReferralInvalid: the referral does not fit the agreement (reason codes
+            ``party-not-in-agreement``, ``agreement-not-started``, ``agreement-expired``,
+            ``purpose-not-in-agreement``, ``empty``, ``unknown-field``, ``not-covered``,
+            ``purpose-not-declared``, ``wrong-type``). Nothing was filled or written.
+        ConfigurationError: no sharing store is configured, a frozen record, or a bad
+            argument.
+        StoreError: the store could not write; the record is as it was.
+    """
+    try:
+        return _prefill(
+            record, referral, source, under, purpose, fields, referred, reference, law, at
+        )
+    except PurposefulError as error:
+        # raised here, not in the frames below, which hold the values received
+        raise detached(error) from error.__cause__
+
+
+def _prefill(
+    record: object,
+    referral: Mapping[str, Any],
+    source: Party | str,
+    under: SharingAgreement,
+    purpose: Purpose | str | None,
+    fields: Mapping[str, str] | None,
+    referred: date | None,
+    reference: str | None,
+    law: str | None,
+    at: datetime | None,
+) -> Provenance:
+    if not isinstance(under, SharingAgreement):
+        raise ConfigurationError("prefill(under=...) takes the SharingAgreement it came under")
+    policy = record_policy(type(record))
+    store = get_configuration().disclosure_log
+    if not isinstance(store, BaseSharingStore):
+        raise ConfigurationError(
+            "prefill() keeps where the fields came from: configure a sharing store first, "
+            "e.g. purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
+        )
+    if not isinstance(referral, Mapping):
+        raise ConfigurationError(
+            f"prefill() takes the referral as a mapping of field names to values, not "
+            f"{type(referral).__name__}"
+        )
+    if fields is not None and not (
+        isinstance(fields, Mapping) and all(is_field_name(v) for v in fields.values())
+    ):
+        raise ConfigurationError("fields= maps their field names to ours (identifiers)")
+    if referred is not None and (not isinstance(referred, date) or isinstance(referred, datetime)):
+        raise ConfigurationError("referred= takes the referral's date (a datetime.date)")
+    if reference is not None and not is_text(reference):
+        raise ConfigurationError("reference= takes the partner's reference, as non-empty text")
+    received = datetime.now(UTC) if at is None else utc_moment(at, "at=", ConfigurationError)
+    purpose_id = _purpose_id(purpose, under)
+    name = source.name if isinstance(source, Party) else source
+    if not is_text(name):
+        raise ConfigurationError("prefill(source=...) takes the party it came from, or its name")
+    day = referred if referred is not None else nz_date(received)
+    values = _check(policy, referral, under, name, purpose_id, fields or {}, day)
+    if not policy.subject_of(record):
+        raise ConfigurationError(
+            f"the {policy.name} record has no subject id; set the person's id on it before "
+            f"filling it from a referral"
+        )
+    collected_before = nz_date(received) < IPP_3A_IN_FORCE
+    collection = Collection(
+        id=new_id(),
+        subject=policy.subject_of(record),
+        record_type=policy.name,
+        record_key=policy.key_of(record),
+        source=name,
+        purpose=purpose_id,
+        collected_at=received,
+        law=law,
+        status=CollectionStatus.EXCEPTION if collected_before else CollectionStatus.TO_TELL,
+        resolved_at=received if collected_before else None,
+        how=exception_text(IPP3AException.BEFORE_IN_FORCE) if collected_before else None,
+    )
+    provenance = Provenance(
+        id=new_id(),
+        subject=collection.subject,
+        record_type=policy.name,
+        record_key=collection.record_key,
+        fields=tuple(values),
+        source=name,
+        agreement=under.id,
+        agreement_name=under.name,
+        purpose=purpose_id,
+        received_at=received,
+        referred_on=referred,
+        reference=reference,
+        collection=collection.id,
+    )
+    # everything is checked and made before the record is touched
+    before = _fill(record, policy, values)
+    try:
+        return store.record_provenance(provenance, collection)
+    except BaseException:
+        _restore(record, before)
+        raise
+
+
+def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement) -> str:
+    if purpose is not None:
+        return get_configuration().registry.resolve(purpose).id
+    scope = current_scope()
+    if scope is not None and not scope.closed:
+        return str(scope.purpose.id)
+    if len(under.purposes) == 1:
+        return under.purposes[0]
+    raise ConfigurationError(
+        f"agreement {under.name!r} allows several purposes ({', '.join(under.purposes)}): "
+        f"pass purpose=, or call prefill() inside `with purposeful.use(purpose, actor=...)`"
+    )
+
+
+def _check(
+    policy: RecordPolicy,
+    referral: Mapping[str, Any],
+    under: SharingAgreement,
+    name: str,
+    purpose_id: str,
+    renamed: Mapping[str, str],
+    day: date,
+) -> dict[str, Any]:
+    """Our field → the value to set, or `ReferralInvalid` naming every problem."""
+    reasons: list[str] = []
+    problems: list[str] = []
+    at_fault: list[str] = []
+
+    def fault(reason: str, problem: str, field: str | None = None) -> None:
+        if reason not in reasons:
+            reasons.append(reason)
+        problems.append(problem)
+        if field is not None and field not in at_fault:
+            at_fault.append(field)
+
+    if under.party(name) is None:
+        names = ", ".join(p.name for p in under.parties)
+        fault("party-not-in-agreement", f"{name!r} is not a party to it (its parties: {names})")
+    if day < under.starts:
+        fault("agreement-not-started", f"it starts on {under.starts.isoformat()}")
+    if day > under.expires:
+        fault("agreement-expired", f"it expired on {under.expires.isoformat()}")
+    if not under.allows_purpose(purpose_id):
+        fault(
+            "purpose-not-in-agreement",
+            f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})",
+        )
+    if not referral:
+        fault("empty", "the referral holds no fields")
+    values: dict[str, Any] = {}
+    for key, value in referral.items():
+        if not is_field_name(key):
+            fault("unknown-field", "it holds a key that is not a field name")
+            continue
+        ours = renamed.get(key, key)
+        field = policy.fields.get(ours)
+        if field is None:
+            fault("unknown-field", f"{key!r} is not a managed field of {policy.name}", key)
+            continue
+        if not under.covers(field):
+            fault("not-covered", f"the agreement does not cover {policy.name}.{ours}", key)
+            continue
+        if not any(covers(declared, purpose_id) for declared in field.purposes):
+            fault(
+                "purpose-not-declared",
+                f"{policy.name}.{ours} is not declared for {purpose_id!r}",
+                key,
+            )
+            continue
+        kind = field_type(field)
+        ok, python = kind.accept(value)
+        if not ok:
+            fault(
+                "wrong-type",
+                f"{key!r} should be {kind.describe()}, not {_json_type(value)}",
+                key,
+            )
+            continue
+        if ours in values:
+            fault("unknown-field", f"two fields of the referral fill {policy.name}.{ours}", key)
+            continue
+        values[ours] = python
+    if problems:
+        raise ReferralInvalid(
+            f"the referral from {name!r} under {under.name!r} does not fit it, so nothing "
+            f"was filled: " + "; ".join(problems),
+            reasons=tuple(reasons),
+            fields=tuple(at_fault),
+        )
+    return values
+
+
+def _json_type(value: object) -> str:
+    """What kind of value *value* is, in JSON's words (never the value)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _fill(record: object, policy: RecordPolicy, values: dict[str, Any]) -> dict[str, Any]:
+    """Set *values* on *record* and return what the fields held before (to put back if the
+    store cannot write); put back what was set, and raise, if one is refused."""
+    before = {name: policy.fields[name]._raw(record) for name in values}
+    done: list[str] = []
+    try:
+        for name, value in values.items():
+            setattr(record, name, value)
+            done.append(name)
+    except PurposefulError:
+        _restore(record, {name: before[name] for name in done})
+        raise
+    except (AttributeError, TypeError, ValueError) as error:
+        _restore(record, {name: before[name] for name in done})
+        frozen = not done and "Frozen" in type(error).__name__
+        raise ConfigurationError(
+            f"prefill() could not set {policy.name}.{name}"
+            + (" because the record is frozen: fill a mutable record" if frozen else "")
+            + f" ({type(error).__name__}); nothing was filled"
+        ) from None
+    return before
+
+
+def _restore(record: object, before: dict[str, Any]) -> None:
+    for name, value in before.items():
+        try:
+            setattr(record, name, value)
+        except Exception:  # put back what can be; the error being raised says what failed
+            continue

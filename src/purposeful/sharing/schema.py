@@ -1,0 +1,361 @@
+"""What an agreement lets a party send, as JSON: a JSON Schema a partner validates against.
+
+A sharing agreement already says which fields may be shared and why. `referral_schema`
+writes that as a JSON Schema (draft 2020-12) a partner agency can validate a referral
+payload with, whatever language its systems are written in:
+
+- one object schema per record type the agreement covers (in ``$defs``), each with the
+  covered fields as properties and no others (``additionalProperties: false``), none of
+  them required (a field the person has not consented to share is left out of a
+  disclosure) but at least one present;
+- each field's JSON type from its annotation (`str`, `int`, `float`, `bool`, `date`,
+  `datetime`, an `enum.Enum`, `typing.Literal`, lists and tuples of those, any of them
+  optional); a type the library cannot say in JSON (a class of the agency's own) is
+  accepted as any JSON value and named in ``x-purposeful-type``;
+- plain labels (``title``, ``description``) and ``x-purposeful-*`` keys: the agreement, its
+  parties, purposes and basis, and each field's purposes, data category, sensitivity and
+  whether it needs the person's consent.
+
+`json_value` turns what `disclose` hands over into that JSON form (dates as ISO 8601 text,
+enums by value), and `FieldType.accept` checks a value received in it and gives back the
+Python value (`purposeful.sharing.referrals.prefill` uses it).
+
+What this module must not do: read a record, or put a value in a schema, a message or a
+repr (the schema is made from declarations only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .._config import declared_records
+from .._hierarchy import covers
+from ..bases import BasisKind
+from ..errors import AgreementError
+from ..records import FieldPolicy, RecordPolicy, record_policy
+
+__all__ = ["DRAFT", "FieldType", "field_type", "json_value", "referral_schema", "shareable"]
+
+#: The JSON Schema dialect the schemas are written in.
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# an ISO 8601 date and time with its offset (a time with none is ambiguous across agencies)
+_MOMENT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})$"
+_MOMENT = re.compile(_MOMENT_PATTERN[1:-1] + r"\Z")
+
+
+@attrs.frozen
+class FieldType:
+    """A field's type as JSON can say it.
+
+    Attributes:
+        kind: ``"string"``, ``"integer"``, ``"number"``, ``"boolean"``, ``"date"``,
+            ``"date-time"``, ``"enum"``, ``"array"`` or ``"any"``.
+        nullable: None is a value it takes.
+        choices: for an enum or a literal, (JSON value, Python value) of each choice.
+        items: for an array, its items' type.
+        name: the Python type's name, for ``x-purposeful-type``.
+        sequence: for an array, ``list`` or ``tuple``, the Python type it comes back as.
+    """
+
+    kind: str
+    nullable: bool = False
+    choices: tuple[tuple[Any, Any], ...] = ()
+    items: FieldType | None = None
+    name: str = ""
+    sequence: type = list
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of a value of this type."""
+        found: dict[str, Any]
+        if self.kind in ("string", "integer", "number", "boolean"):
+            found = {"type": self.kind}
+        elif self.kind == "date":
+            found = {"type": "string", "format": "date", "pattern": _DATE_PATTERN}
+        elif self.kind == "date-time":
+            found = {"type": "string", "format": "date-time", "pattern": _MOMENT_PATTERN}
+        elif self.kind == "enum":
+            found = {"enum": [value for value, _ in self.choices]}
+        elif self.kind == "array":
+            assert self.items is not None
+            found = {"type": "array", "items": self.items.schema()}
+        else:
+            return {"x-purposeful-type": self.name} if self.name else {}
+        if self.nullable:
+            if "enum" in found:
+                found["enum"] = [*found["enum"], None]
+            else:
+                found = {"anyOf": [found, {"type": "null"}]}
+        return found
+
+    def accept(self, value: object) -> tuple[bool, Any]:
+        """(True, the Python value) if *value*, in its JSON form or as the Python value,
+        is one of this type; (False, None) if not. Never raises, never keeps *value*."""
+        if value is None:
+            return self.nullable or self.kind == "any", None
+        kind = self.kind
+        if kind == "any":
+            return True, value
+        if kind == "string":
+            return isinstance(value, str), value
+        if kind == "boolean":
+            return isinstance(value, bool), value
+        if kind == "integer":
+            return isinstance(value, int) and not isinstance(value, bool), value
+        if kind == "number":
+            return isinstance(value, int | float) and not isinstance(value, bool), value
+        if kind == "date":
+            return _date(value)
+        if kind == "date-time":
+            return _moment(value)
+        if kind == "enum":
+            for shown, member in self.choices:
+                if value is member or (type(value) is type(shown) and value == shown):
+                    return True, member
+            return False, None
+        if kind == "array" and isinstance(value, list | tuple):
+            assert self.items is not None
+            converted = []
+            for item in value:
+                ok, python = self.items.accept(item)
+                if not ok:
+                    return False, None
+                converted.append(python)
+            return True, self.sequence(converted)
+        return False, None
+
+    def describe(self) -> str:
+        """What a value of this type is, in words (for an error message)."""
+        words = {
+            "string": "text (a JSON string)",
+            "integer": "a whole number",
+            "number": "a number",
+            "boolean": "true or false",
+            "date": "a date (YYYY-MM-DD)",
+            "date-time": "a date and time with its offset (ISO 8601)",
+            "enum": "one of " + ", ".join(repr(value) for value, _ in self.choices),
+            "array": "a list",
+        }[self.kind]
+        return f"{words} or null" if self.nullable else words
+
+
+def _date(value: object) -> tuple[bool, Any]:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return True, value
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            return True, dt.date.fromisoformat(value)
+        except ValueError:
+            return False, None
+    return False, None
+
+
+def _moment(value: object) -> tuple[bool, Any]:
+    if isinstance(value, dt.datetime):
+        return value.tzinfo is not None and value.utcoffset() is not None, value
+    if isinstance(value, str) and _MOMENT.match(value):
+        try:
+            return True, dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False, None
+    return False, None
+
+
+_SIMPLE: dict[type, str] = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    dt.datetime: "date-time",
+    dt.date: "date",
+}
+
+
+def _type_of(annotation: Any) -> FieldType:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_of(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nullable = len(members) < len(typing.get_args(annotation))
+        if len(members) == 1:
+            return attrs.evolve(_type_of(members[0]), nullable=nullable)
+        return FieldType("any", name=" | ".join(_name(m) for m in members))
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        if all(isinstance(v, str | int | bool) for v in values):
+            return FieldType("enum", choices=tuple((v, v) for v in values), name="Literal")
+    if origin in (list, tuple, frozenset, set) or annotation in (list, tuple):
+        arguments = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        items = _type_of(arguments[0]) if len(set(arguments)) == 1 else FieldType("any")
+        sequence = tuple if origin is tuple or annotation is tuple else list
+        return FieldType("array", items=items, name=_name(annotation), sequence=sequence)
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            choices = tuple((member.value, member) for member in annotation)
+            if all(isinstance(value, str | int) for value, _ in choices):
+                return FieldType("enum", choices=choices, name=annotation.__qualname__)
+        for python, kind in _SIMPLE.items():
+            if issubclass(annotation, python):
+                return FieldType(kind, name=annotation.__qualname__)
+    return FieldType("any", name=_name(annotation))
+
+
+def _name(annotation: Any) -> str:
+    return getattr(annotation, "__qualname__", None) or str(annotation)
+
+
+def field_type(field: FieldPolicy) -> FieldType:
+    """The JSON type of *field*, from its record's annotations (any JSON value when the
+    annotation cannot be resolved)."""
+    cls = field.record.cls
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except Exception:  # a name only the declaring function knew: say nothing of its type
+        hints = {}
+    if field.name not in hints:
+        return FieldType("any")
+    return _type_of(hints[field.name])
+
+
+def json_value(value: object) -> Any:
+    """*value* as the JSON form the schemas describe: a date or datetime as ISO 8601 text,
+    an enum member by its value, a tuple or set as a list, a `Decimal` as text; the rest
+    as it is."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return json_value(value.value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_value(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(key): json_value(item) for key, item in value.items()}
+    return value
+
+
+def shareable(field: FieldPolicy, purposes: tuple[str, ...]) -> bool:
+    """True if *field* is declared for one of *purposes*, or for a purpose within one: a
+    disclosure for one of them could include it."""
+    return any(covers(d, p) or covers(p, d) for d in field.purposes for p in purposes)
+
+
+def _humane(name: str) -> str:
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _field_schema(field: FieldPolicy, agreement: Any) -> dict[str, Any]:
+    found = field_type(field).schema()
+    relevant = {
+        ident: (purpose, basis)
+        for ident, (purpose, basis) in field.purposes.items()
+        if any(covers(ident, p) or covers(p, ident) for p in agreement.purposes)
+    }
+    uses = [f"{purpose.title}: {purpose.description}" for purpose, _ in relevant.values()]
+    kind = f"{field.category.title}. " if field.category is not None else ""
+    found["title"] = _humane(field.name)
+    found["description"] = f"{kind}Shared for {'; '.join(uses)}" if uses else kind.strip()
+    found["x-purposeful-purposes"] = sorted(field.purposes)
+    # the basis each use the agreement allows rests on, for the receiving agency's notice
+    found["x-purposeful-bases"] = {
+        ident: basis.describe() for ident, (_, basis) in sorted(relevant.items())
+    }
+    found["x-purposeful-sensitivity"] = field.sensitivity.name
+    if field.category is not None:
+        found["x-purposeful-category"] = field.category.id
+    consent = bool(field.consent_for) or any(
+        basis.kind is BasisKind.CONSENT for _, basis in field.purposes.values()
+    )
+    found["x-purposeful-consent-needed"] = consent
+    return found
+
+
+def _record_schema(policy: RecordPolicy, fields: list[FieldPolicy], agreement: Any) -> Any:
+    return {
+        "type": "object",
+        "title": _humane(policy.name.rpartition(".")[2]),
+        "description": (
+            f"The fields of a {policy.name} record that {agreement.name} lets one party "
+            f"send another; any may be left out."
+        ),
+        "properties": {field.name: _field_schema(field, agreement) for field in fields},
+        "additionalProperties": False,
+        "minProperties": 1,
+        "x-purposeful-record-type": policy.name,
+    }
+
+
+def referral_schema(agreement: Any, record_type: type | str | None = None) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of what *agreement* lets one party send another.
+
+    Args:
+        agreement: a `SharingAgreement`.
+        record_type: only this record type (a record class or its name); default every
+            declared record type with a field the agreement covers.
+
+    Returns:
+        A JSON-ready dict: validate a payload (``Disclosed.to_json()``) against it with any
+        draft 2020-12 validator.
+
+    Raises:
+        AgreementError: *agreement* is not a `SharingAgreement`, or covers no field of the
+            record types asked for (import the modules that declare them first).
+    """
+    from .agreements import SharingAgreement
+
+    if not isinstance(agreement, SharingAgreement):
+        raise AgreementError("referral_schema() takes a SharingAgreement")
+    policies = [record_policy(cls) for cls in declared_records()]
+    if record_type is not None:
+        named = isinstance(record_type, type)
+        wanted = record_policy(record_type).name if named else record_type  # type: ignore[arg-type]
+        policies = [policy for policy in policies if policy.name == wanted]
+    defs: dict[str, Any] = {}
+    for policy in sorted(policies, key=lambda p: p.name):
+        fields = [
+            field
+            for field in policy.fields.values()
+            if agreement.covers(field) and shareable(field, agreement.purposes)
+        ]
+        if fields:
+            defs[policy.name] = _record_schema(policy, fields, agreement)
+    if not defs:
+        which = f"record type {record_type!r}" if record_type is not None else "record type"
+        raise AgreementError(
+            f"agreement {agreement.id!r} covers no field of a declared {which} for its "
+            f"purposes; import the module that declares the records first"
+        )
+    refs = [{"$ref": f"#/$defs/{name}"} for name in defs]
+    suffix = f":{next(iter(defs))}" if record_type is not None else ""
+    schema: dict[str, Any] = {
+        "$schema": DRAFT,
+        "$id": f"urn:purposeful:agreement:{agreement.id}{suffix}",
+        "title": f"{agreement.name}: what may be sent",
+        "description": agreement.description or agreement.describe(),
+        "x-purposeful-agreement": agreement.id,
+        "x-purposeful-parties": [party.name for party in agreement.parties],
+        "x-purposeful-purposes": list(agreement.purposes),
+        "x-purposeful-basis": agreement.basis.describe(),
+        "x-purposeful-basis-kind": agreement.basis.kind.value,
+        "x-purposeful-starts": agreement.starts.isoformat(),
+        "x-purposeful-expires": agreement.expires.isoformat(),
+        "$defs": defs,
+    }
+    if len(refs) == 1:
+        schema.update(refs[0])
+    else:
+        schema["anyOf"] = refs
+    return schema
