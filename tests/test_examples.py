@@ -91,6 +91,11 @@ def test_frontline_service_example_shows_each_step() -> None:
     for name in ("notice.md", "notice.html", "register.json", "fides-dataset.yml"):
         assert name in notice
     assert "# How Te Whare Āwhina uses your information" in notice
+    care = out.split("== 16.")[1]
+    assert "His own consent: representative-consent-needed" in care
+    assert "only consent given by a representative whose authority was verified" in care
+    assert "With his mother's consent, wellbeing score: 8" in care
+    assert "C-1002" not in care
 
 
 def test_two_services_carry_the_purpose_across_real_http() -> None:
