@@ -54,9 +54,9 @@ from typing import Any
 
 from ._config import get_configuration
 from ._guard import scope_var
-from .care import flags_of
+from .care import CareNeed, flags_needing, flags_of
 from .decisions import ConsentStatus, Reason
-from .errors import ConfigurationError, StoreUnavailable
+from .errors import ConfigurationError, StoreUnavailable, UnknownPurpose
 from .purposes import Purpose
 from .typing import ConsentChecker
 
@@ -286,7 +286,7 @@ class ConsentAnswers:
             self._ask_checker(checker, missing)
             care = self._care
             if care is None:
-                care = self._care = get_configuration().registry.representative_flags(self._purpose)
+                care = self._care = _representative_flags(self._purpose)
             if care:
                 self._apply_care(checker, missing, care)
 
@@ -471,6 +471,15 @@ def _mapping(checker: object, found: object, method: str) -> Mapping[str, Any]:
             f"{type(found).__name__}"
         )
     return found
+
+
+def _representative_flags(purpose: Purpose) -> frozenset[str]:
+    """The flags for which *purpose* (and the purposes above it, in the configured
+    registry) counts only a representative's consent."""
+    try:
+        return get_configuration().registry.representative_flags(purpose.id)
+    except UnknownPurpose:  # a purpose of another registry: its own requirements only
+        return flags_needing(purpose.care, CareNeed.REPRESENTATIVE_CONSENT)
 
 
 def _record_policy(cls: type) -> Any:
