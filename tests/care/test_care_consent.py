@@ -249,3 +249,23 @@ def test_the_default_pack_labels_its_requirements_as_examples() -> None:
         CareNeed.SAFETY_REVIEW,
         CareNeed.SECOND_REVIEWER,
     }
+
+
+def test_asking_first_says_only_a_representatives_consent_counts_for_flagged_people() -> None:
+    from purposeful import may_use
+
+    purposeful.configure(
+        registry=registry_with(CareRequirement(["welfare-guardian"], ["representative-consent"]))
+    )
+    answer = may_use(CareStudyClient, "score", purpose="research", actor=RESEARCHER)
+    assert answer.verdict.value == "with-consent"
+    assert "For people who need more care (welfare-guardian), only consent given by a" in (
+        answer.explanation
+    )
+    store = MemoryConsentStore()
+    purposeful.configure(consent=store, care_flags=Flags({"C-1": {"welfare-guardian"}}))
+    store.give("C-1", "research")
+    with purposeful.use("research", actor=RESEARCHER):
+        about = may_use(CareStudyClient, "score", subject="C-1")
+    assert about.verdict.value == "no"
+    assert about.reasons == ("representative-consent-needed",)

@@ -230,3 +230,25 @@ care = [{ flags = ["family-violence-safety"], needs = ["safety-review", "second-
     with pytest.raises(ConfigurationError, match="CareRequirement"):
         agreement("not a requirement")  # type: ignore[arg-type]
     assert AgreementError
+
+
+def test_asking_before_sharing_says_what_a_flagged_person_would_also_need() -> None:
+    from purposeful import may_share
+
+    setup((), {"family-violence-safety"})
+    under = agreement(CareRequirement(["family-violence-safety"], ["safety-review"]))
+    for_anyone = may_share(CareReferral, "name", agreement=under, party=PARTNER, actor=CASEWORKER)
+    assert "for people flagged family-violence-safety: a safety review" in for_anyone.explanation
+    about = may_share(
+        CareReferral, "name", agreement=under, party=PARTNER, actor=CASEWORKER, subject="C-1"
+    )
+    assert "This person needs more care: a disclosure also needs a safety review" in (
+        about.explanation
+    )
+    assert "family-violence" not in about.explanation
+    assert "C-1" not in about.explanation
+    purposeful.configure(care_flags=Flags({}))
+    unflagged = may_share(
+        CareReferral, "name", agreement=under, party=PARTNER, actor=CASEWORKER, subject="C-1"
+    )
+    assert "needs more care" not in unflagged.explanation
