@@ -69,28 +69,41 @@ requirements = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+OUTCOMES = Purpose("research.outcomes", "Outcomes", "What changed for you.", "Better help.")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     care=requirements,
+    declared_on=st.sampled_from(["research", "research.outcomes"]),
+    read_under=st.sampled_from(["research", "research.outcomes"]),
     flags=st.sets(st.sampled_from(FLAGS), max_size=3),
     by_representative=st.booleans(),
     consented=st.booleans(),
 )
 def test_only_a_representatives_consent_counts_where_the_purpose_requires_it(
-    care: list[CareRequirement], flags: set[str], by_representative: bool, consented: bool
+    care: list[CareRequirement],
+    declared_on: str,
+    read_under: str,
+    flags: set[str],
+    by_representative: bool,
+    consented: bool,
 ) -> None:
+    default = PurposeRegistry.default().extend([OUTCOMES])
+    registry = default.extend([attrs.evolve(default.get(declared_on), care=tuple(care))])
     store = MemoryConsentStore()
-    registry = registry_with(*care)
     purposeful.configure(registry=registry, consent=store, care_flags=Flags({"C-1": flags}))
     if consented:
         store.give("C-1", "research", by=parent() if by_representative else None)
-    needs_representative = CareNeed.REPRESENTATIVE_CONSENT in needs_for(care, flags)
+    applies = declared_on == "research" or declared_on == read_under
+    needs_representative = applies and CareNeed.REPRESENTATIVE_CONSENT in needs_for(care, flags)
     client = CareStudyClient("C-1", 7)
     if consented and (by_representative or not needs_representative):
-        assert read(client) == 7
+        with purposeful.use(read_under, actor=RESEARCHER):
+            assert client.score == 7
         return
-    with pytest.raises(PurposeViolation) as refused:
-        read(client)
+    with pytest.raises(PurposeViolation) as refused, purposeful.use(read_under, actor=RESEARCHER):
+        _ = client.score
     codes = refused.value.decision.reason_codes
     if consented:
         assert codes == ("representative-consent-needed",)
@@ -119,8 +132,7 @@ def test_unflagged_people_are_unaffected_and_never_looked_up_without_a_requireme
 
 def test_a_representative_requirement_of_a_parent_purpose_holds_for_its_children() -> None:
     child = CareRequirement([CareFlag.CHILD_OR_YOUNG_PERSON], ["representative-consent"])
-    outcomes = Purpose("research.outcomes", "Outcomes", "What changed for you.", "Better help.")
-    registry = registry_with(child).extend([outcomes])
+    registry = registry_with(child).extend([OUTCOMES])
     assert registry.representative_flags("research.outcomes") == {"child-or-young-person"}
     assert registry.care_for("research.outcomes") == (child,)
     assert registry.representative_flags("service-delivery") == frozenset()
