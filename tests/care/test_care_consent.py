@@ -89,7 +89,7 @@ def test_only_a_representatives_consent_counts_where_the_purpose_requires_it(
     by_representative: bool,
     consented: bool,
 ) -> None:
-    default = PurposeRegistry.default().extend([OUTCOMES])
+    default = registry_with().extend([OUTCOMES])  # the pack's example requirement removed
     registry = default.extend([attrs.evolve(default.get(declared_on), care=tuple(care))])
     store = MemoryConsentStore()
     purposeful.configure(registry=registry, consent=store, care_flags=Flags({"C-1": flags}))
