@@ -46,6 +46,7 @@ __all__ = [
     "flags_of",
     "needs_for",
     "parse_requirement",
+    "requirements",
 ]
 
 _log = logging.getLogger("purposeful")

@@ -252,3 +252,19 @@ def test_asking_before_sharing_says_what_a_flagged_person_would_also_need() -> N
         CareReferral, "name", agreement=under, party=PARTNER, actor=CASEWORKER, subject="C-1"
     )
     assert "needs more care" not in unflagged.explanation
+
+
+def test_a_purposes_representative_requirement_holds_on_the_fields_that_need_consent() -> None:
+    setup(
+        [CareRequirement(["child-or-young-person"], ["representative-consent"])],
+        {"child-or-young-person"},
+    )
+    consent = MemoryConsentStore()
+    purposeful.configure(consent=consent)
+    consent.give("C-1", REFERRAL)  # by the child: not enough for the consent-based field
+    under = agreement(fields=("CareReferral.name", "CareReferral.phone"))
+    sent = disclose(
+        CareReferral("C-1", "R-1", "Manaia", "021"), to=PARTNER, under=under, actor=CASEWORKER
+    )
+    assert dict(sent) == {"name": "Manaia"}  # name rests on a directly related purpose
+    assert "phone" in sent.left_out

@@ -47,7 +47,7 @@ from .._config import get_configuration
 from .._shared.checks import utc_moment
 from .._shared.nztime import nz_date
 from ..actors import Actor
-from ..care import CareNeed, flags_of, needs_for
+from ..care import CareNeed, CareRequirement, flags_of, needs_for
 from ..decisions import check_justification
 from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
 from ..minimisation import project
@@ -297,7 +297,16 @@ def _care_met(
             "spaces; write the review itself in the record it refers to"
         )
     config = get_configuration()
-    wanted = config.registry.care_for(purpose) + under.care
+    # a purpose's representative-consent requirement holds where consent is asked: on the
+    # fields that need consent, decided in the disclosure's scope like every read
+    wanted = (
+        *(
+            CareRequirement(r.flags, r.needs - {CareNeed.REPRESENTATIVE_CONSENT})
+            for r in config.registry.care_for(purpose)
+            if r.needs - {CareNeed.REPRESENTATIVE_CONSENT}
+        ),
+        *under.care,
+    )
     source = config.care_flags
     if not wanted or source is None:
         return {}
