@@ -61,7 +61,8 @@ class Configuration:
         corrections: where `purposeful.disclose` finds the statements of correction that
             go with a field (a correction store); None: no statements.
         care_flags: where enforcement finds which people need more care
-            (`purposeful.typing.CareFlagSource`); None: a use that must know is refused.
+            (`purposeful.typing.CareFlagSource`); None: nobody is known to, and the care
+            requirements of purposes and agreements are inert (`purposeful.care`).
         agency_kinds: what kind of agency this is under the sharing regimes whose statutes
             only some agencies may rely on (``"child-welfare-and-protection"`` under the
             Oranga Tamariki Act 1989 s 66C, ``"family-violence"`` under the Family Violence

@@ -30,7 +30,7 @@ Until a care flag source is configured nobody is known to be flagged, and requir
 inert (the default pack's examples among them); a source that fails refuses
 (``care-flags-unavailable``).
 This is never cached across scopes (flags change without the consent stamp changing), and a
-purpose without such a requirement pays one lookup per batch, nothing per read.
+purpose without such a requirement pays one cached lookup per scope, nothing per read.
 
 A checker that fails (or times out) refuses every read that needed it (reason
 ``consent-check-failed``) and is logged without the subjects; nothing is cached from a
