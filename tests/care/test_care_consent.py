@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import attrs
 import pytest
@@ -15,6 +16,7 @@ import purposeful
 from purposeful import CONSENT, IN_CONFIDENCE, Actor
 from purposeful.care import CareFlag, CareNeed, CareRequirement, flags_of, needs_for
 from purposeful.consent import MemoryConsentStore, Relationship, Representative
+from purposeful.decisions import ScopeReport
 from purposeful.errors import ConfigurationError, PurposeViolation, RegistryFileError
 from purposeful.purposes import Purpose, PurposeRegistry
 
@@ -281,3 +283,68 @@ def test_asking_first_says_only_a_representatives_consent_counts_for_flagged_peo
         about = may_use(CareStudyClient, "score", subject="C-1")
     assert about.verdict.value == "no"
     assert about.reasons == ("representative-consent-needed",)
+
+
+def test_a_list_view_asks_the_flag_source_and_the_store_once_for_everyone() -> None:
+    class CountingStore(MemoryConsentStore):
+        represented_calls: ClassVar[list[list[str]]] = []
+
+        def consent_statuses_represented(self, subjects, purpose, at=None):  # type: ignore[no-untyped-def]
+            wanted = list(subjects)
+            self.represented_calls.append(wanted)
+            return super().consent_statuses_represented(wanted, purpose, at)
+
+    store = CountingStore()
+    people = [f"C-{n}" for n in range(50)]
+    flagged = {p: {"child-or-young-person"} for p in people[:10]}
+    source = Flags(flagged)
+    purposeful.configure(
+        registry=registry_with(
+            CareRequirement(["child-or-young-person"], ["representative-consent"])
+        ),
+        consent=store,
+        care_flags=source,
+    )
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    for person in people:
+        store.give(person, "research", at=at, by=parent() if person in people[:5] else None)
+    records = [CareStudyClient(p, n) for n, p in enumerate(people)]
+    reports: list[ScopeReport] = []
+
+    class Sink:
+        def emit(self, report: ScopeReport) -> None:
+            reports.append(report)
+
+    purposeful.configure(mode=purposeful.Mode.MONITOR, sinks=[Sink()])
+    with purposeful.use("research", actor=RESEARCHER) as scope:
+        scope.prefetch_consent(records)
+        assert [record.score for record in records] == list(range(50))
+    assert len(source.asked) == 1
+    assert sorted(source.asked[0]) == sorted(people)
+    assert len(store.represented_calls) == 1
+    assert sorted(store.represented_calls[0]) == sorted(people[:10])
+    refused = [d for r in reports for d in r.decisions if d.violation]
+    assert len(refused) == 5  # the flagged five whose consent is their own
+    assert {d.reason_codes for d in refused} == {("representative-consent-needed",)}
+
+
+def test_a_flag_id_the_source_makes_up_badly_is_a_configuration_error() -> None:
+    store = MemoryConsentStore()
+    purposeful.configure(consent=store, care_flags=Flags({"C-1": {"Child Under 16"}}))
+    store.give("C-1", "research")
+    with pytest.raises(ConfigurationError, match="lower-case words") as raised:
+        read(CareStudyClient("C-1", 5))
+    assert "Child Under 16" not in str(raised.value)
+
+
+def test_a_store_that_fails_to_say_who_consented_refuses_as_a_failed_check() -> None:
+    class Failing(MemoryConsentStore):
+        def consent_statuses_represented(self, subjects, purpose, at=None):  # type: ignore[no-untyped-def]
+            raise TimeoutError
+
+    store = Failing()
+    purposeful.configure(consent=store, care_flags=Flags({"C-1": {"welfare-guardian"}}))
+    store.give("C-1", "research")
+    with pytest.raises(PurposeViolation) as refused:
+        read(CareStudyClient("C-1", 5))
+    assert refused.value.decision.reason_codes == ("consent-check-failed",)
