@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import attrs
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -268,3 +270,51 @@ def test_a_purposes_representative_requirement_holds_on_the_fields_that_need_con
     )
     assert dict(sent) == {"name": "Manaia"}  # name rests on a directly related purpose
     assert "phone" in sent.left_out
+
+
+def test_the_needs_met_reach_the_span_and_the_ledger_which_verifies_and_reports(
+    tmp_path: Path,
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from purposeful.audit import Ledger, PseudonymKey, SpanSink, verify_ledger
+    from purposeful.audit.report import build_report
+
+    setup((), {"family-violence-safety"})
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    signing_key = Ed25519PrivateKey.generate()
+    under = agreement(
+        CareRequirement(["family-violence-safety"], ["safety-review", "second-reviewer"])
+    )
+    with Ledger(tmp_path / "audit.jsonl", signing_key=signing_key) as ledger:
+        key = PseudonymKey.generate()
+        purposeful.configure(pseudonymise=key.pseudonym, sinks=[SpanSink(provider), ledger])
+        disclose(
+            CareReferral("C-1", "R-1", "Mere", "021"), to=PARTNER, under=under,
+            actor=CASEWORKER, second_reviewer=MANAGER, safety_review="SR-2026-0042",
+        )  # fmt: skip
+        purposeful.configure(sinks=[])
+    [event] = [
+        e
+        for s in exporter.get_finished_spans()
+        for e in s.events
+        if e.name == "purposeful.disclosure"
+    ]
+    attributes = dict(event.attributes or {})
+    assert attributes["purposeful.disclosure.care.needs"] == ("safety-review", "second-reviewer")
+    assert attributes["purposeful.disclosure.care.second_reviewer"] == "staff-02"
+    assert attributes["purposeful.disclosure.care.safety_review"] == "SR-2026-0042"
+    text = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    assert '"purposeful.disclosure.care.second_reviewer": "staff-02"' in text or (
+        '"purposeful.disclosure.care.second_reviewer":"staff-02"' in text
+    )
+    assert "family-violence" not in text
+    assert "C-1" not in text
+    assert verify_ledger(tmp_path / "audit.jsonl", signing_key.public_key()).ok
+    report = build_report(ledgers=[tmp_path / "audit.jsonl"])
+    assert [row.disclosures for row in report.disclosures] == [1]
+    provider.shutdown()
