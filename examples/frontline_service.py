@@ -33,7 +33,10 @@ Run it with ``python examples/frontline_service.py``. It shows:
    withheld (s 53(b)), in large print with a welcome in te reo Māori;
 15. tell us once: Kāinga Ora's referral back pre-fills Aroha's contact details, checked
    against the agreement's JSON Schema terms, with where they came from kept; "do we hold
-   her phone already?" is answered as a checked read, never the number.
+   her phone already?" is answered as a checked read, never the number;
+16. people who need more care: Manaia is a child, flagged by the agency's own rule; research
+   counts only a representative's consent for him (the default pack's example), so his own
+   is not enough, and his mother's is.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -101,6 +104,7 @@ from purposeful.audit import (
     load_signing_key,
     verify_ledger,
 )
+from purposeful.care import CareFlag
 from purposeful.consent import ConsentMethod, Relationship, Representative
 from purposeful.consent.sqlite import SQLiteConsentStore
 from purposeful.corrections import SQLiteCorrectionStore
@@ -256,11 +260,47 @@ def main() -> None:
                 tell_us_once(sharing)
             report_to_the_funder()
             publish_the_notice(Path(folder))
+            care_for_a_child(consent)
         finally:
             ledger.close()
             consent.close()
             spans.shutdown()
             purposeful.reset_configuration()
+
+
+class ClientFlags:
+    """Where the agency keeps who needs more care (a query on its own records, in real
+    life): its own rule decides who is a child or young person; the law has no age rule."""
+
+    def __init__(self, flags: dict[str, set[str]]) -> None:
+        self.flags = flags
+
+    def care_flags(self, subjects: list[str]) -> dict[str, set[str]]:
+        return {s: self.flags[s] for s in subjects if s in self.flags}
+
+
+def care_for_a_child(consent: SQLiteConsentStore) -> None:
+    heading("16. People who need more care: a child's research consent")
+    purposeful.configure(care_flags=ClientFlags({"C-1002": {CareFlag.CHILD_OR_YOUNG_PERSON}}))
+    researcher = Actor("staff-31", "researcher", IN_CONFIDENCE)
+    manaia = CLIENTS["C-1002"]
+    consent.give("C-1002", "research", notice_version="research-2026-01")  # by himself
+    try:
+        with purposeful.use("research", actor=researcher):
+            print(manaia.wellbeing_score)
+    except purposeful.PurposeViolation as refusal:
+        print("His own consent:", ", ".join(refusal.decision.reason_codes))
+        print("Refused:", refusal.decision.explain())
+    mother = Representative(
+        Relationship.PARENT,
+        evidence="intake/2026-0117",
+        verified_by="staff-07",
+        verified_at=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    consent.give("C-1002", "research", by=mother, notice_version="research-2026-01")
+    with purposeful.use("research", actor=researcher):
+        print("With his mother's consent, wellbeing score:", manaia.wellbeing_score)
+    purposeful.configure(care_flags=None)
 
 
 def show_the_ledger(ledger: Path, public_key: Path) -> None:

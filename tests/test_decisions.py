@@ -237,6 +237,8 @@ def test_reason_codes_are_stable_strings() -> None:
         Reason.SCOPE_CLOSED: "scope-closed",
         Reason.NOT_ENTITLED_TO_BASIS: "not-entitled-to-basis",
         Reason.JUSTIFICATION_MISSING: "justification-missing",
+        Reason.REPRESENTATIVE_CONSENT_NEEDED: "representative-consent-needed",
+        Reason.CARE_FLAGS_UNAVAILABLE: "care-flags-unavailable",
     }
     assert [o.value for o in Outcome] == ["allowed", "denied", "would-deny", "withheld"]
     assert [m.value for m in Mode] == ["enforce", "monitor"]

@@ -107,6 +107,11 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Logged as 2 disclosures to her under privacy-act-2020-ipp-11-1-b" in copy
     assert "The reporter's name on her copy: False / why not: True" in copy
     assert 'Large print, lang="mi" on the welcome: True True' in copy
+    care = out.split("== 16.")[1]
+    assert "His own consent: representative-consent-needed" in care
+    assert "only consent given by a representative whose authority was verified" in care
+    assert "With his mother's consent, wellbeing score: 8" in care
+    assert "C-1002" not in care
 
 
 def test_two_services_carry_the_purpose_across_real_http() -> None:

@@ -913,7 +913,7 @@ def test_unknown_key_in_an_entry_is_located(tmp_path: Path) -> None:
     assert_located(error, path, 10)
     message = str(error)
     assert "unknown key(s) retension" in message
-    assert "allowed keys are bases, benefit, description, id, retention, title" in message
+    assert "allowed keys are bases, benefit, care, description, id, retention, title" in message
 
 
 def test_missing_title_is_located(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from .categories import CategoryRegistry
 from .decisions import Mode
 from .errors import ConfigurationError
 from .purposes import Purpose, PurposeRegistry
-from .typing import AuditSink, ConsentChecker, CorrectionSource, DisclosureLog
+from .typing import AuditSink, CareFlagSource, ConsentChecker, CorrectionSource, DisclosureLog
 
 __all__ = [
     "Configuration",
@@ -60,6 +60,9 @@ class Configuration:
             store, e.g. ``SQLiteSharingStore``); None: disclosing is refused.
         corrections: where `purposeful.disclose` finds the statements of correction that
             go with a field (a correction store); None: no statements.
+        care_flags: where enforcement finds which people need more care
+            (`purposeful.typing.CareFlagSource`); None: nobody is known to, and the care
+            requirements of purposes and agreements are inert (`purposeful.care`).
         agency_kinds: what kind of agency this is under the sharing regimes whose statutes
             only some agencies may rely on (``"child-welfare-and-protection"`` under the
             Oranga Tamariki Act 1989 s 66C, ``"family-violence"`` under the Family Violence
@@ -81,6 +84,7 @@ class Configuration:
     pseudonymise: Callable[[str], str] | None = None
     disclosure_log: DisclosureLog | None = None
     corrections: CorrectionSource | None = None
+    care_flags: CareFlagSource | None = None
     agency_kinds: frozenset[str] = frozenset()
     flush_reads: int = 1000
     flush_seconds: float = 1.0
@@ -212,6 +216,7 @@ def configure(
     pseudonymise: Callable[[str], str] | None = _UNSET,
     disclosure_log: DisclosureLog | None = _UNSET,
     corrections: CorrectionSource | None = _UNSET,
+    care_flags: CareFlagSource | None = _UNSET,
     agency_kinds: Iterable[str] = _UNSET,
     flush_reads: int = _UNSET,
     flush_seconds: float = _UNSET,
@@ -299,6 +304,13 @@ def configure(
                 f"for_subject(subject) and statements(subject, record, field) methods"
             )
         changes["corrections"] = corrections
+    if care_flags is not _UNSET:
+        if care_flags is not None and not isinstance(care_flags, CareFlagSource):
+            raise ConfigurationError(
+                f"{type(care_flags).__name__} is not a care flag source: it needs a "
+                f"care_flags(subjects) method answering each person's flags"
+            )
+        changes["care_flags"] = care_flags
     if agency_kinds is not _UNSET:
         changes["agency_kinds"] = _agency_kinds(agency_kinds)
     if flush_reads is not _UNSET:

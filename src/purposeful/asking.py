@@ -57,7 +57,7 @@ from .decisions import (
     _lower_first,
     basis_reasons,
 )
-from .errors import AnnotationError, ConfigurationError
+from .errors import AnnotationError, ConfigurationError, UnknownPurpose
 from .purposes import Purpose, PurposeRegistry
 from .records import FieldPolicy, RecordPolicy, _importable, record_policy
 from .scope import current_scope, use
@@ -393,9 +393,23 @@ def explanation_of(
                 "No consent store is configured, so such a read is refused unless its scope "
                 "is given one (use(..., consent=...))."
             )
+        if decision.purpose is not None:
+            flags = _representative_flags(decision.purpose)
+            if flags:
+                extra.append(
+                    f"For people who need more care ({', '.join(sorted(flags))}), only "
+                    f"consent given by a representative whose authority was verified counts."
+                )
     elif decision.consent is not None and decision.consent.in_force:
         extra.append(f"The person's consent is in force: {decision.consent.describe()}.")
     return " ".join([allowed, *extra])
+
+
+def _representative_flags(purpose: Purpose) -> frozenset[str]:
+    try:
+        return get_configuration().registry.representative_flags(purpose.id)
+    except UnknownPurpose:
+        return frozenset()
 
 
 def answer_of(

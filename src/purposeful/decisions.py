@@ -76,6 +76,12 @@ class Reason(enum.Enum):
     JUSTIFICATION_MISSING = "justification-missing"
     """The use rests on a basis that needs a belief on reasonable grounds (a statute that
     says so, or the serious-threat exception), and the scope records no justification."""
+    REPRESENTATIVE_CONSENT_NEEDED = "representative-consent-needed"
+    """The purpose counts only a verified representative's consent for this person (a care
+    requirement, `purposeful.care`), and the consent in force is not one."""
+    CARE_FLAGS_UNAVAILABLE = "care-flags-unavailable"
+    """The purpose has a care requirement, and whether this person needs more care could
+    not be found out: the configured care flag source failed."""
 
 
 def basis_reasons(
@@ -255,6 +261,18 @@ class Decision:
                 f"{field} needs the person's consent for {purpose}, and no consent store "
                 f"is configured to check it."
             )
+        if reason is Reason.REPRESENTATIVE_CONSENT_NEEDED:
+            detail = f" ({self.consent.describe()})" if self.consent is not None else ""
+            return (
+                f"{field} may be used for {purpose} only with consent, and this person needs "
+                f"more care: only consent given by a representative whose authority was "
+                f"verified counts, and the consent in force{detail} was not given by one."
+            )
+        if reason is Reason.CARE_FLAGS_UNAVAILABLE:
+            return (
+                f"{field} may be used for {purpose} only once it is known whether this "
+                f"person needs more care, and that could not be found out."
+            )
         if reason is Reason.SCOPE_CLOSED:
             return f"{field} was read after its purpose scope had closed."
         if reason is Reason.NOT_ENTITLED_TO_BASIS and isinstance(self.basis, Statute):
@@ -301,6 +319,14 @@ class Decision:
             ),
             Reason.NO_CONSENT_CHECKER: (
                 "Configure a consent store with purposeful.configure(consent=...)."
+            ),
+            Reason.REPRESENTATIVE_CONSENT_NEEDED: (
+                "Record the consent from the person's representative: "
+                "store.give(subject, purpose, by=Representative(...))."
+            ),
+            Reason.CARE_FLAGS_UNAVAILABLE: (
+                "Check that the care flag source (purposeful.configure(care_flags=...)) is "
+                "reachable; its failure is logged on the 'purposeful' logger."
             ),
             Reason.NO_SCOPE: (
                 "Wrap the code that reads it in `with purposeful.use(purpose, actor=...)`, or "

@@ -29,6 +29,7 @@ from . import _toml
 from ._hierarchy import Hierarchy, check_id, covers, lineage
 from ._shared.checks import is_text
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis, parse_basis
+from .care import CareNeed, CareRequirement, flags_needing, parse_requirement, requirements
 from .errors import ConfigurationError, UnknownPurpose
 
 #: The packs shipped with the library (read as files, not through importlib.resources,
@@ -104,6 +105,9 @@ class Purpose:
         bases: the lawful bases this purpose may rest on. A field declaring this purpose
             must use a basis of one of these kinds. Empty means any basis.
         retention: how long information used for it is kept, if decided.
+        care: what it needs first for people who need more care (`CareRequirement`
+            values): a representative's consent, a second reviewer, a safety review. It
+            applies to the purpose's descendants too (`PurposeRegistry.care_for`).
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: check_id("purpose", v))
@@ -112,6 +116,7 @@ class Purpose:
     benefit: str = attrs.field(validator=_text)
     bases: tuple[LawfulBasis, ...] = attrs.field(default=(), converter=_bases)
     retention: Retention | None = None
+    care: tuple[CareRequirement, ...] = attrs.field(default=(), converter=requirements)
 
     @property
     def parent_id(self) -> str | None:
@@ -136,7 +141,7 @@ class Purpose:
 
 
 _PURPOSE_KEYS = {"id", "title", "description", "benefit"}
-_PURPOSE_OPTIONAL = {"bases", "retention"}
+_PURPOSE_OPTIONAL = {"bases", "retention", "care"}
 
 
 def _purpose_from_entry(entry: Mapping[str, Any]) -> Purpose:
@@ -159,6 +164,9 @@ def _purpose_from_entry(entry: Mapping[str, Any]) -> Purpose:
                 f'days and after, e.g. {{ years = 7, after = "the case closes" }}'
             )
         retention = Retention(**retention)
+    care = entry.get("care", [])
+    if not isinstance(care, list):
+        raise ConfigurationError(f"purpose {entry['id']!r}: 'care' must be a list of tables")
     return Purpose(
         id=check_id("purpose", entry["id"]),
         title=entry["title"],
@@ -166,6 +174,7 @@ def _purpose_from_entry(entry: Mapping[str, Any]) -> Purpose:
         benefit=entry["benefit"],
         bases=[parse_basis(b) for b in bases],
         retention=retention,
+        care=[parse_requirement(c, f"purpose {entry['id']!r}") for c in care],
     )
 
 
@@ -198,6 +207,21 @@ class PurposeRegistry(Hierarchy[Purpose]):
         if not isinstance(purpose, str):
             raise UnknownPurpose(self._unknown_message(purpose))
         return self.get(purpose)
+
+    def care_for(self, purpose: Purpose | str) -> tuple[CareRequirement, ...]:
+        """The care requirements of *purpose* and of every purpose above it: a requirement
+        of ``research`` holds for ``research.outcomes``.
+
+        Raises:
+            UnknownPurpose: the purpose is not declared.
+        """
+        ident = self.resolve(purpose).id
+        return tuple(r for i in lineage(ident) for r in self.get(i).care)
+
+    def representative_flags(self, purpose: Purpose | str) -> frozenset[str]:
+        """The flags for which a use under *purpose* counts only a representative's
+        consent (empty for most purposes: a cheap check on the consent path)."""
+        return flags_needing(self.care_for(purpose), CareNeed.REPRESENTATIVE_CONSENT)
 
     def ids_with_basis_kind(self, kind: BasisKind) -> frozenset[str]:
         """The ids of purposes that may rest on a basis of *kind*."""

@@ -20,6 +20,11 @@ through these:
 - `DisclosureSource`: who received a person's information, as `DisclosureEntry` values: what
   a bundle needs of a disclosure log. The sharing stores implement it; so can an
   application's own log, adapted.
+- `CareFlagSource`: which people need more care (a child, an adult with a supported
+  decision-maker or a welfare guardian, a family-violence safety concern), as enforcement
+  asks it (``configure(care_flags=...)``); the agency's own records supply it.
+- `RepresentedConsentSource`: consent counting only what representatives gave, for purposes
+  that require it of flagged people (`purposeful.care`); the consent stores implement it.
 - `DisclosureLog`: a `DisclosureSource` that `purposeful.disclose` also appends to
   (``configure(disclosure_log=...)``); the sharing stores implement it.
 - `ProvenanceSource`: where a person's information came from (fields filled from a
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditSink",
+    "CareFlagSource",
     "ConsentBatchSource",
     "ConsentChecker",
     "ConsentSnapshotSource",
@@ -61,6 +67,7 @@ __all__ = [
     "DisclosureLog",
     "DisclosureSource",
     "ProvenanceSource",
+    "RepresentedConsentSource",
 ]
 
 
@@ -204,4 +211,34 @@ class ProvenanceSource(Protocol):
 
     def provenance(self, subject: str) -> Sequence[Provenance]:
         """Every `Provenance` about *subject*, oldest first."""
+        ...
+
+
+@runtime_checkable
+class CareFlagSource(Protocol):
+    """Which people need more care: each person's flags (`purposeful.care.CareFlag` values
+    or the agency's own ids), as the agency keeps them.
+
+    Enforcement asks it, for the people a use, a disclosure or a release is about, when a
+    purpose or an agreement has a care requirement; never otherwise. It reads the agency's
+    own records directly (a query, not a read of managed fields: it answers inside scopes of
+    any purpose), and it applies the agency's own rules, an age rule among them.
+    """
+
+    def care_flags(self, subjects: Sequence[str]) -> Mapping[str, Collection[str]]:
+        """Each of *subjects*' flags; a person left out carries none."""
+        ...
+
+
+@runtime_checkable
+class RepresentedConsentSource(Protocol):
+    """Consent counting only grants a verified representative gave (the person's own
+    withdrawal still ends it): what a purpose that requires a representative's consent for
+    flagged people asks (`purposeful.care.CareNeed.REPRESENTATIVE_CONSENT`)."""
+
+    def consent_statuses_represented(
+        self, subjects: Iterable[str], purpose: Purpose, at: datetime
+    ) -> Mapping[str, ConsentStatus]:
+        """Each of *subjects*' status covering *purpose* at *at*, counting only
+        representatives' grants."""
         ...

@@ -23,6 +23,14 @@ withhold it on a ground of s 49(1)(a), (b) or (c) or s 53(b). The decision, a `S
 is recorded with the request. It covers what the reviewer saw: a marked item added or
 changed after the review makes the bundle wait for a new one.
 
+People who need more care (`purposeful.care`): the purpose ``access`` (the purpose of
+answering a person's requests, in the default pack) can require, for flagged people, a
+safety review before release (``AccessRequest.review``, even when nothing is marked) and a
+second person's approval (``AccessRequest.approved_by``, someone other than whoever made a
+s 57 check or the review). `care_before_release` stops a bundle for release without them;
+what it says names what is needed, never the flag. A representative's consent is not a
+release requirement: giving people their own information rests on IPP 6, not on consent.
+
 What this module must not do: hold a value or an identifier in a repr or a message (the
 references here are the agency's own, and are shown only to the agency).
 """
@@ -39,12 +47,21 @@ from typing import Any
 
 import attrs
 
-from ..errors import AnnotationError, ConfigurationError
+from .._config import get_configuration
+from ..care import CareNeed, flags_of, needs_for
+from ..errors import (
+    AnnotationError,
+    ConfigurationError,
+    ReleaseChecksMissing,
+    ReviewPending,
+    UnknownPurpose,
+)
 from ..records import RecordPolicy, record_policy
 from ..withholding import SAFETY_REVIEW_GROUNDS, WithholdingGround
 from .bundle import to_json
 
 __all__ = [
+    "RELEASE_PURPOSE",
     "REVIEW_PURPOSE",
     "Authorisation",
     "Check",
@@ -53,11 +70,15 @@ __all__ = [
     "ReviewItem",
     "ReviewSheet",
     "SafetyReview",
+    "care_before_release",
     "review_digest",
 ]
 
 REVIEW_PURPOSE = "access.safety-review"
 """The purpose a reviewer reads marked information under, from the default purpose pack."""
+
+RELEASE_PURPOSE = "access"
+"""The purpose whose care requirements a release meets (`care_before_release`)."""
 
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/#-]{0,99}\Z")
 
@@ -347,3 +368,58 @@ def _policy(record_type: object, what: str) -> RecordPolicy:
         return record_policy(record_type)  # type: ignore[arg-type]
     except (AnnotationError, TypeError) as exc:
         raise ConfigurationError(f"{what}(record_type=...): {exc}") from None
+
+
+def care_before_release(request: Any) -> frozenset[CareNeed]:
+    """Check that *request* (an `AccessRequest`) records what `RELEASE_PURPOSE`'s care
+    requirements need for its person, and return those needs (empty for most people).
+
+    Raises:
+        ReviewPending: a safety review is needed and none is recorded with the request.
+        ReleaseChecksMissing: a second person's approval is needed and none is recorded,
+            or it is by someone who made a s 57 check or the review (``missing`` holds
+            ``"approved_by"``); or the care flag source failed (``"care_flags"``).
+    """
+    config = get_configuration()
+    try:
+        wanted = config.registry.care_for(RELEASE_PURPOSE)
+    except UnknownPurpose:
+        return frozenset()
+    source = config.care_flags
+    if not wanted or source is None:
+        return frozenset()
+    where = f"request {request.request_id} cannot be answered yet"
+    found = flags_of(source, [request.subject])
+    if found is None:
+        raise ReleaseChecksMissing(
+            f"{where}: it needs to be known whether this person needs more care, and the "
+            f"care flag source could not be asked (its failure is logged on the "
+            f"'purposeful' logger). Nothing was written",
+            missing=("care_flags",),
+        )
+    needs = needs_for(wanted, found[request.subject])
+    if CareNeed.SAFETY_REVIEW in needs and request.review is None:
+        raise ReviewPending(
+            f"{where}: this person needs more care, and a safety review must be recorded "
+            f"before release, even of records nothing is marked in: have a named reviewer "
+            f"read them (SubjectAccess.review) and record their decision with the request "
+            f"(AccessRequest(review=sheet.decide(...))). Nothing was written",
+            marked=(),
+        )
+    if CareNeed.SECOND_REVIEWER in needs:
+        others = {
+            check.by
+            for check in (request.identity, request.no_threat, request.delivery, request.review)
+            if check is not None
+        }
+        if request.approved_by is None or request.approved_by in others:
+            same = " (not someone who made a s 57 check or the review)" * (
+                request.approved_by is not None
+            )
+            raise ReleaseChecksMissing(
+                f"{where}: this person needs more care, and a second staff member must "
+                f"approve the release{same}: record AccessRequest(approved_by=...) with a "
+                f"reference to them. Nothing was written",
+                missing=("approved_by",),
+            )
+    return needs

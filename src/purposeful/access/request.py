@@ -73,6 +73,8 @@ from .release import (
     ReviewItem,
     ReviewSheet,
     SafetyReview,
+    _reference,
+    care_before_release,
     review_digest,
 )
 from .sources import Fetch, Sources
@@ -116,6 +118,9 @@ class AccessRequest:
             made under threat of physical or mental harm (`Check`).
         delivery: how the answer will reach only the requester, or their agent (`Check`).
         review: the safety review of the information marked for one (`SafetyReview`).
+        approved_by: a reference to a second staff member who approved the release, where
+            the person needs more care and the ``access`` purpose requires it
+            (`purposeful.access.release.care_before_release`).
         request_id: the agency's reference for the request (goes in the bundle).
         subject: the person's identifier, as the records' subject field holds it. Never
             shown: ``repr()`` hides it and the bundle's manifest holds its pseudonym.
@@ -154,6 +159,7 @@ class AccessRequest:
     no_threat: Check | None = attrs.field(default=None, kw_only=True)
     delivery: Check | None = attrs.field(default=None, kw_only=True)
     review: SafetyReview | None = attrs.field(default=None, kw_only=True)
+    approved_by: str | None = attrs.field(default=None, kw_only=True, validator=_reference)
 
     def __attrs_post_init__(self) -> None:
         for name, kind in (
@@ -428,9 +434,13 @@ class SubjectAccess:
 
         Raises:
             ReleaseChecksMissing: not a draft, and the request does not record who asked or
-                an s 57 check; the message names each one missing.
+                an s 57 check; the message names each one missing. Or the person needs more
+                care, and the second person's approval the ``access`` purpose requires is
+                missing (`care_before_release`).
             ReviewPending: the person's records hold information marked for safety review
-                that no review recorded with the request covers (or it changed since).
+                that no review recorded with the request covers (or it changed since); or
+                the person needs more care and the ``access`` purpose requires a safety
+                review, and none is recorded.
             SubjectAccessError: no data source is registered; a source failed or yielded
                 something that is not a record, or a record about someone else; the
                 disclosure log gave something that is not a `DisclosureEntry`; a value
@@ -458,6 +468,8 @@ class SubjectAccess:
                 "review. Nothing was written",
                 missing=missing,
             )
+        if not draft:
+            care_before_release(request)
         chosen = tuple(answers)
         for answer in chosen:
             if not isinstance(answer, NeitherConfirmNorDeny | ReleaseAs):

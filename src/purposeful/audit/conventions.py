@@ -137,6 +137,14 @@ class DisclosureAttribute:
     SUBJECT: Final = "purposeful.disclosure.subject"
     """The pseudonym of the person whose record was disclosed; absent without a
     pseudonymiser, or when it failed (and in inputs written before it was recorded)."""
+    CARE_NEEDS: Final = "purposeful.disclosure.care.needs"
+    """For a person who needs more care, the codes of what the purpose and the agreement
+    needed first and was there (``second-reviewer``, ``safety-review``,
+    ``representative-consent``); absent otherwise. Never the person's flags."""
+    CARE_SECOND_REVIEWER: Final = "purposeful.disclosure.care.second_reviewer"
+    """The id of the second staff member who approved, when one was needed."""
+    CARE_SAFETY_REVIEW: Final = "purposeful.disclosure.care.safety_review"
+    """The reference to the recorded safety review, when one was needed."""
 
 
 # --- the ledger -----------------------------------------------------------------------------

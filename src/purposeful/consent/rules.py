@@ -16,7 +16,11 @@ the same question the same way:
    only; and a lapsed grant for ``research.outcomes`` does not hide a grant for
    ``research`` that is still in force. Expiry takes effect at its instant with nobody
    recording it.
-4. A renewal needs a grant (given or renewed, expired or not) as the latest earlier event
+4. Where a purpose counts only a representative's consent for a flagged person
+   (`purposeful.care.CareNeed.REPRESENTATIVE_CONSENT`), `represented` drops the grants and
+   renewals anyone but a verified `Representative` expressed before rule 3 applies; every
+   refusal, withdrawal and revocation still counts (the person saying stop is heard).
+5. A renewal needs a grant (given or renewed, expired or not) as the latest earlier event
    for the same subject and purpose.
 """
 
@@ -28,9 +32,16 @@ from datetime import datetime
 from .._hierarchy import lineage
 from ..decisions import ConsentState, ConsentStatus
 from ..errors import InvalidConsentEvent
-from .events import ConsentEvent
+from .events import ConsentEvent, Representative
 
-__all__ = ["check_fits", "duplicate_id", "latest", "status_at", "steady_between"]
+__all__ = [
+    "check_fits",
+    "duplicate_id",
+    "latest",
+    "represented",
+    "status_at",
+    "steady_between",
+]
 
 NOTHING_RECORDED = ConsentStatus(in_force=False)
 
@@ -71,6 +82,14 @@ def status_at(events: Sequence[ConsentEvent], purpose: str, at: datetime) -> Con
         return ConsentStatus(False, ConsentState.EXPIRED, lapsed.purpose, lapsed.expires_at)
     ending = relevant[last_ending]
     return ConsentStatus(False, ending.state, ending.purpose, ending.at)
+
+
+def represented(events: Iterable[ConsentEvent]) -> list[ConsentEvent]:
+    """*events* without the grants and renewals that a verified `Representative` did not
+    express (rule 4): what counts where only a representative's consent does. A
+    `LegacyRepresentative`'s authority was never recorded as verified, so it does not count.
+    """
+    return [e for e in events if not e.state.in_force or isinstance(e.by, Representative)]
 
 
 def steady_between(

@@ -35,7 +35,7 @@ from .events import (
     LegacyRepresentative,
     Person,
 )
-from .rules import check_fits, status_at, steady_between
+from .rules import check_fits, represented, status_at, steady_between
 
 __all__ = ["DEFAULT_FUTURE_SKEW", "BaseConsentStore", "ConsentStore", "ExpiringConsent"]
 
@@ -303,6 +303,24 @@ class BaseConsentStore(ClosableStore):
         wanted = _subjects(subjects)
         histories = self._events_of(wanted, lineage(ident))
         return {s: status_at(histories.get(s, ()), ident, when) for s in wanted}
+
+    def consent_statuses_represented(
+        self, subjects: Iterable[str], purpose: Purpose | str, at: datetime | None = None
+    ) -> dict[str, ConsentStatus]:
+        """`consent_statuses` counting only the grants a verified `Representative` gave (a
+        withdrawal by anyone still ends them): what a purpose that requires a
+        representative's consent for a flagged person asks (`purposeful.care`).
+
+        Raises:
+            InvalidConsentEvent: an empty subject id, or a naive *at*.
+            StoreClosed: the store is closed.
+        """
+        self._check_open()
+        ident = self.registry.resolve(purpose).id
+        when = _aware(at) if at is not None else datetime.now(UTC)
+        wanted = _subjects(subjects)
+        histories = self._events_of(wanted, lineage(ident))
+        return {s: status_at(represented(histories.get(s, ())), ident, when) for s in wanted}
 
     def consent_version(self) -> Hashable | None:
         """A cheap stamp that changes whenever an event is recorded, by this process or

@@ -14,7 +14,10 @@ and how, and then to share only that. A `SharingAgreement` is that agreement, as
   s 66C or the Family Violence Act 2018 s 20, which only the agencies and roles it names may
   rely on; the serious-threat exception (IPP 11(1)(f)); or, rarely, an approved information
   sharing agreement (Privacy Act 2020 Part 7);
-- its **start**, **expiry** and **review** dates.
+- its **start**, **expiry** and **review** dates;
+- what it needs first for people who need more care (`purposeful.care.CareRequirement`:
+  a second reviewer, a safety review, a representative's consent), on top of what the
+  purpose of the disclosure needs.
 
 Agreements are made in code or loaded from a TOML file (`load_agreements`), and checked
 against the registries and the declared record types when they are made: a purpose, a
@@ -48,6 +51,7 @@ from ..bases import (
     Statute,
     parse_basis,
 )
+from ..care import CareRequirement, parse_requirement, requirements
 from ..decisions import Reason, basis_reasons
 from ..errors import AgreementError, ConfigurationError, RegistryFileError
 from ..records import FieldPolicy, record_policy
@@ -161,6 +165,8 @@ class SharingAgreement:
         starts, expires, review: when it takes effect, ends (the last day it is in force),
             and is next reviewed.
         description: what is shared and why, in plain words, for notices.
+        care: what a disclosure under it needs first for people who need more care
+            (`purposeful.care.CareRequirement` values), on top of its purpose's.
 
     Raises:
         AgreementError: anything that does not check out, named.
@@ -177,6 +183,7 @@ class SharingAgreement:
     fields: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     categories: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     description: str = attrs.field(default="", validator=_description)
+    care: tuple[CareRequirement, ...] = attrs.field(default=(), converter=requirements)
 
     def __attrs_post_init__(self) -> None:
         where = f"agreement {self.id!r}"
@@ -321,7 +328,7 @@ def _find_field(name: str) -> FieldPolicy | None:
 
 
 _KEYS = {"id", "name", "parties", "purposes", "basis", "starts", "expires", "review"}
-_OPTIONAL = {"fields", "categories", "description"}
+_OPTIONAL = {"fields", "categories", "description", "care"}
 
 
 def _build(entry: Mapping[str, Any]) -> SharingAgreement:
@@ -331,6 +338,13 @@ def _build(entry: Mapping[str, Any]) -> SharingAgreement:
         values["basis"] = parse_basis(entry["basis"])
     except ConfigurationError as exc:
         raise AgreementError(f"agreement {entry.get('id')!r}: {exc}") from None
+    care = entry.get("care", [])
+    if not isinstance(care, list):
+        raise AgreementError(f"agreement {entry.get('id')!r}: 'care' must be a list of tables")
+    try:
+        values["care"] = [parse_requirement(c, f"agreement {entry.get('id')!r}") for c in care]
+    except ConfigurationError as exc:
+        raise AgreementError(str(exc)) from None
     return SharingAgreement(**values)
 
 

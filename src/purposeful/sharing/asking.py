@@ -26,6 +26,7 @@ rule itself.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .._config import get_configuration
 from ..actors import Actor
@@ -42,6 +43,7 @@ from ..asking import (
     verdict_of,
 )
 from ..bases import plain_description
+from ..care import CareNeed, flags_of, needs_for
 from ..decisions import Decision, Outcome
 from ..errors import ConfigurationError
 from ..purposes import Purpose
@@ -168,6 +170,9 @@ def may_share(
         said.append(
             explanation_of(decision, field_verdict, needs_consent=needs_consent, asked=asked)
         )
+        care = _care_note(config, terms.purpose, agreement, subject)
+        if care:
+            said.append(care)
         if _JUSTIFICATION in refused:
             said.append(
                 f"The agreement's basis, {agreement.basis.describe()}, needs a belief on "
@@ -195,6 +200,43 @@ def may_share(
         agreement=agreement.id,
         party=terms.name,
     )
+
+
+def _care_note(config: Any, purpose: str, agreement: SharingAgreement, subject: str | None) -> str:
+    """What `disclose` would also need for a person who needs more care (`purposeful.care`):
+    for a type, for whom; for a named person, for them (never which flag they carry)."""
+    wanted = config.registry.care_for(purpose) + agreement.care
+    if not wanted:
+        return ""
+    if subject is None:
+        parts = []
+        for requirement in wanted:
+            flags = ", ".join(sorted(requirement.flags))
+            what = "; ".join(n.describe() for n in sorted(requirement.needs, key=_code))
+            parts.append(f"for people flagged {flags}: {what}")
+        return (
+            "A disclosure about a person who needs more care also needs, "
+            + "; and ".join(parts)
+            + " (checked when it is disclosed)."
+        )
+    source = config.care_flags
+    if source is None:
+        return ""
+    found = flags_of(source, [subject])
+    if found is None:
+        return (
+            "Whether this person needs more care could not be found out (the care flag "
+            "source failed): a disclosure is refused until it can be."
+        )
+    needs = needs_for(wanted, found[subject])
+    if not needs:
+        return ""
+    words = "; ".join(n.describe() for n in sorted(needs, key=_code))
+    return f"This person needs more care: a disclosure also needs {words}."
+
+
+def _code(need: CareNeed) -> str:
+    return need.value
 
 
 def _not_covered(record_type: str, field: str, agreement: SharingAgreement) -> str:

@@ -9,15 +9,21 @@ out by:
    so every field is decided, consent included, and audited) and cut down to the fields the
    agreement covers: minimised twice, by purpose and by agreement;
 3. the statements of correction attached to those fields (IPP 7) go with them;
-4. the disclosure is appended to the durable disclosure log (``configure(disclosure_log=
+4. for a person who needs more care (`purposeful.care`), what the purpose or the agreement
+   needs first is there: a second reviewer (``second_reviewer=``, someone other than the
+   actor), a safety review (``safety_review=``, a reference to where it is recorded), a
+   representative's consent; otherwise `DisclosureRefused` says what is missing, in words
+   that never name the person's flags;
+5. the disclosure is appended to the durable disclosure log (``configure(disclosure_log=
    ...)``, a `purposeful.sharing` store) before anything is handed over: a disclosure that
    could not be logged is not made;
-5. it goes out with the report of the purpose scope it was made in (a scope of its own, in
+6. it goes out with the report of the purpose scope it was made in (a scope of its own, in
    the scope current when it is made): an event ``purposeful.disclosure`` on the scope's span
    (`SpanSink`), naming the agreement, the party, the record type and the fields, and a
    ``disclosures`` entry in its ledger line; the person whose record it was only by
    pseudonym (with a pseudonymiser configured), so that the audit report can tell them
-   whom their information was shared with.
+   whom their information was shared with. The care needs met go with it (their codes, the
+   second reviewer's id and the safety review's reference, never the flags).
 
 Information received from a partner (a referral in) is recorded with `receive`: the log
 keeps where it came from and, under IPP 3A, the person is put on the list of people still
@@ -29,6 +35,7 @@ without logging first, or keep or log a value it handed over.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,6 +47,7 @@ from .._config import get_configuration
 from .._shared.checks import utc_moment
 from .._shared.nztime import nz_date
 from ..actors import Actor
+from ..care import CareNeed, CareRequirement, flags_of, needs_for
 from ..decisions import check_justification
 from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
 from ..minimisation import project
@@ -128,6 +136,8 @@ def disclose(
     actor: Actor | None = None,
     at: datetime | None = None,
     justification: str | None = None,
+    second_reviewer: Actor | str | None = None,
+    safety_review: str | None = None,
 ) -> Disclosed:
     """Hand *record* to party *to* under agreement *under*: only what the agreement covers
     and the purpose allows, with its statements of correction, logged first.
@@ -144,18 +154,30 @@ def disclose(
             needs a belief on reasonable grounds (``"REF-123"``, as ``use`` takes it);
             default: the open scope's, when the same actor discloses for the scope's
             purpose or one within it.
+        second_reviewer: for a person who needs more care, when the purpose or the
+            agreement needs a second reviewer: who approved the disclosure (an `Actor` or
+            their id), someone other than *actor*.
+        safety_review: for a person who needs more care, when the purpose or the agreement
+            needs a safety review: a reference to where the review is recorded
+            (``"SR-2026-0042"``).
 
     Raises:
         DisclosureRefused: the agreement is not in force, does not name the party or the
             purpose, rests on a statute this agency and actor may not rely on, needs a
             justification none was given for, or covers none of the fields the purpose
-            allows. Nothing is logged.
+            allows; or the person needs more care and a second reviewer, a safety review
+            or a representative's consent that the purpose or agreement needs is missing
+            (reason codes ``second-reviewer-needed``, ``safety-review-needed``,
+            ``representative-consent-needed``, ``care-flags-unavailable``). Nothing is
+            logged.
         ConfigurationError: no disclosure log is configured, no actor, or a bad argument
             (a justification that is not a short reference among them).
         StoreError: the log could not record it; nothing was disclosed.
     """
     try:
-        return _disclose(record, to, under, purpose, actor, at, justification)
+        return _disclose(
+            record, to, under, purpose, actor, at, justification, second_reviewer, safety_review
+        )
     except PurposefulError as error:
         # raised here, not in the frames below, which hold values and raw subject ids
         raise detached(error) from error.__cause__
@@ -169,6 +191,8 @@ def _disclose(
     actor: Actor | None,
     at: datetime | None,
     justification: str | None,
+    second_reviewer: Actor | str | None = None,
+    safety_review: str | None = None,
 ) -> Disclosed:
     if not isinstance(under, SharingAgreement):
         raise ConfigurationError("disclose(under=...) takes a SharingAgreement")
@@ -185,6 +209,10 @@ def _disclose(
     party, purpose_id, actor = terms.party, terms.purpose, terms.actor
     at, justification = terms.at, terms.justification
     assert party is not None
+    care = _care_met(
+        policy.name, policy.subject_of(record), party, under, purpose_id, actor, at,
+        second_reviewer, safety_review,
+    )  # fmt: skip
     # A scope of its own: the fields are decided (consent included) and audited there, and
     # the disclosure goes out with its report, as an event on its span.
     with use(purpose_id, actor=actor, justification=justification) as scope:
@@ -237,9 +265,112 @@ def _disclose(
         config = get_configuration()
         # only for a report that goes somewhere, as the scope's own pseudonyms
         pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
-        scope.note_disclosure(_audit(disclosure, pseudonym))
+        scope.note_disclosure({**_audit(disclosure, pseudonym), **care})
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
+
+
+#: A reference to a recorded safety review: no spaces, so never the review's text.
+_REVIEW_REFERENCE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/#-]{0,62}[A-Za-z0-9])?\Z")
+
+
+def _care_met(
+    record_type: str,
+    subject: str,
+    party: Party,
+    under: SharingAgreement,
+    purpose: str,
+    actor: Actor,
+    at: datetime,
+    second_reviewer: Actor | str | None,
+    safety_review: str | None,
+) -> dict[str, Any]:
+    """Check what the purpose and the agreement need first for a person who needs more
+    care; return what the audit records of it (codes and references, never the flags).
+
+    Raises:
+        DisclosureRefused: something needed is missing; the message says what, never why.
+        ConfigurationError: a malformed *safety_review* or *second_reviewer*.
+    """
+    reviewer = second_reviewer.id if isinstance(second_reviewer, Actor) else second_reviewer
+    if reviewer is not None and (not isinstance(reviewer, str) or not reviewer.strip()):
+        raise ConfigurationError("disclose(second_reviewer=...) takes an Actor or their id")
+    if safety_review is not None and (
+        not isinstance(safety_review, str) or not _REVIEW_REFERENCE.match(safety_review)
+    ):
+        raise ConfigurationError(
+            "disclose(safety_review=...) takes a reference to the recorded review, such as "
+            '"SR-2026-0042": 1 to 64 letters, digits and "-", "_", ".", ":", "/" or "#", no '
+            "spaces; write the review itself in the record it refers to"
+        )
+    config = get_configuration()
+    # a purpose's representative-consent requirement holds where consent is asked: on the
+    # fields that need consent, decided in the disclosure's scope like every read
+    wanted = (
+        *(
+            CareRequirement(r.flags, r.needs - {CareNeed.REPRESENTATIVE_CONSENT})
+            for r in config.registry.care_for(purpose)
+            if r.needs - {CareNeed.REPRESENTATIVE_CONSENT}
+        ),
+        *under.care,
+    )
+    source = config.care_flags
+    if not wanted or source is None:
+        return {}
+    where = f"cannot disclose {record_type} to {party.name!r} under {under.name!r}"
+    flags = flags_of(source, [subject])
+    if flags is None:
+        raise DisclosureRefused(
+            f"{where}: it needs to be known whether this person needs more care, and the care "
+            f"flag source could not be asked (its failure is logged on the 'purposeful' logger)",
+            reasons=("care-flags-unavailable",),
+        )
+    needs = needs_for(wanted, flags[subject])
+    if not needs:
+        return {}
+    reasons, problems = [], []
+    if CareNeed.SECOND_REVIEWER in needs and (reviewer is None or reviewer == actor.id):
+        reasons.append("second-reviewer-needed")
+        problems.append(
+            "a second staff member, other than whoever discloses, must approve it: pass "
+            "second_reviewer= who approved"
+            + (" (the actor cannot approve their own disclosure)" if reviewer else "")
+        )
+    if CareNeed.SAFETY_REVIEW in needs and safety_review is None:
+        reasons.append("safety-review-needed")
+        problems.append(
+            "a safety review must be recorded first: pass safety_review= a reference to it"
+        )
+    if CareNeed.REPRESENTATIVE_CONSENT in needs and not _represented(subject, purpose, at):
+        reasons.append("representative-consent-needed")
+        problems.append(
+            "only consent given by a representative whose authority was verified counts, and "
+            "none is in force: record it with by=Representative(...)"
+        )
+    if reasons:
+        raise DisclosureRefused(
+            f"{where}: this person needs more care, and {'; and '.join(problems)}",
+            reasons=tuple(reasons),
+        )
+    audited: dict[str, Any] = {
+        "purposeful.disclosure.care.needs": sorted(n.value for n in needs),
+    }
+    if CareNeed.SECOND_REVIEWER in needs:
+        audited["purposeful.disclosure.care.second_reviewer"] = reviewer
+    if CareNeed.SAFETY_REVIEW in needs:
+        audited["purposeful.disclosure.care.safety_review"] = safety_review
+    return audited
+
+
+def _represented(subject: str, purpose: str, at: datetime) -> bool:
+    """True if a representative's consent covering *purpose* is in force for *subject*."""
+    config = get_configuration()
+    method = getattr(config.consent, "consent_statuses_represented", None)
+    if method is None:
+        return False
+    found = method([subject], config.registry.get(purpose), at)
+    status = found.get(subject) if isinstance(found, Mapping) else None
+    return bool(getattr(status, "in_force", False) is True)
 
 
 @attrs.frozen
