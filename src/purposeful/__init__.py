@@ -10,8 +10,9 @@ errors most code catches; `disclose` and `receive`; `may_use` and `may_share`, a
 acting. The rest has a home of its own, loaded
 when first used: the whole error tree in `purposeful.errors`, the extension protocols in
 `purposeful.typing`, and each capability in its package (`purposeful.consent`,
-`purposeful.corrections`, `purposeful.sharing`, `purposeful.access`, `purposeful.audit`,
-`purposeful.notices`, `purposeful.insights`, `purposeful.testing`). Private modules (a
+`purposeful.corrections`, `purposeful.sharing`, `purposeful.holds`, `purposeful.access`,
+`purposeful.audit`, `purposeful.notices`, `purposeful.insights`, `purposeful.retention`,
+`purposeful.testing`). Private modules (a
 leading underscore) are the layout, not the interface.
 """
 
@@ -160,7 +161,18 @@ _LAZY = {
     "receive": "purposeful.sharing",
 }
 _PACKAGES = frozenset(
-    {"access", "audit", "consent", "corrections", "insights", "notices", "sharing", "testing"}
+    {
+        "access",
+        "audit",
+        "consent",
+        "corrections",
+        "holds",
+        "insights",
+        "notices",
+        "retention",
+        "sharing",
+        "testing",
+    }
 )
 
 

@@ -22,6 +22,11 @@ through these:
   application's own log, adapted.
 - `DisclosureLog`: a `DisclosureSource` that `purposeful.disclose` also appends to
   (``configure(disclosure_log=...)``); the sharing stores implement it.
+- `RetentionSource`: every record of an agency's store with the dates its retention runs
+  from, and the hook that disposes of one (IPP 9); `purposeful.retention.RetentionSource`
+  wraps two callables into one.
+- `DisposalLedger`: where disposal writes its evidence; `purposeful.audit.Ledger`
+  implements it, so retention and the audit trail meet without importing each other.
 
 The values these protocols hand over are the library's own: `ScopeReport`, `ConsentStatus`
 and `Purpose` from the core, and the stores' values (`purposeful.consent.ConsentEvent`,
@@ -35,7 +40,7 @@ run time beyond the standard library (``import purposeful.typing`` loads no stor
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
     from .corrections.values import Correction
     from .decisions import ConsentStatus, ScopeReport
     from .purposes import Purpose
+    from .retention.sources import Dated, DisposalMethod
     from .sharing.values import Disclosure, DisclosureEntry
 
 __all__ = [
@@ -55,6 +61,8 @@ __all__ = [
     "CorrectionSource",
     "DisclosureLog",
     "DisclosureSource",
+    "DisposalLedger",
+    "RetentionSource",
 ]
 
 
@@ -188,4 +196,49 @@ class DisclosureLog(DisclosureSource, Protocol):
     def log(self, disclosure: Disclosure) -> Disclosure:
         """Append *disclosure* in one transaction and return it; logging the same
         disclosure again (a retry) writes nothing."""
+        ...
+
+
+@runtime_checkable
+class RetentionSource(Protocol):
+    """Every record of one of an agency's stores, with its dates, and how to dispose of one
+    (IPP 9): what `purposeful.retention` needs of a store."""
+
+    method: DisposalMethod
+    """How this source's records are disposed of: deleted or de-identified."""
+
+    def dated(self, subject: str | None = None) -> Iterable[Dated]:
+        """Every record with the dates its retention runs from (only *subject*'s, if
+        given), streamed."""
+        ...
+
+    def dispose(self, record: object, method: DisposalMethod) -> None:
+        """Delete or de-identify *record* in the agency's storage. Idempotent: disposing
+        of a record already disposed of does nothing."""
+        ...
+
+
+@runtime_checkable
+class DisposalLedger(Protocol):
+    """Where disposal writes its evidence (`purposeful.audit.Ledger`): names, rules,
+    dates and pseudonyms, never values."""
+
+    def record_disposal(
+        self,
+        *,
+        stage: str,
+        disposal: str,
+        source: str,
+        record_type: str,
+        subject: str,
+        rule: str,
+        kept_until: date,
+        method: str,
+        authority: str | None,
+        actor: str,
+        time: datetime,
+    ) -> None:
+        """Append one line of evidence: *stage* is ``"begun"`` before the source's hook
+        runs, ``"done"`` after it returned, ``"failed"`` if it raised; *disposal* is the
+        record's pseudonym (the same at every attempt), *subject* the person's."""
         ...
