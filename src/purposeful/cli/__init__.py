@@ -15,6 +15,8 @@ Commands come in groups, one module each, thin over the library:
 - `purposeful.cli.ask`: ``purposeful ask use|share|table``, "may I use or share this?"
   answered from the rules a read and a disclosure are decided by, before acting, and who
   may see what;
+- `purposeful.cli.retention`: ``purposeful retention due|dispose|hold|release|holds``,
+  what is past retention, disposal with evidence in the ledger, and the hold register;
 - `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
   of a consent, correction or sharing store file.
 
@@ -44,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import ask, audit, bundle, keys, notices, stores
+from . import ask, audit, bundle, keys, notices, retention, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -57,6 +59,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     bundle.GROUP,
     notices.GROUP,
     ask.GROUP,
+    retention.GROUP,
     stores.GROUP,
 )
 
