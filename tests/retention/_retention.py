@@ -41,9 +41,7 @@ class RetainedNote:
 class RetainedVisit:
     person: str
     ref: str
-    notes: str = purposeful.field(
-        purposes={"support.outreach": AGREEMENT, "reporting": AGREEMENT}
-    )
+    notes: str = purposeful.field(purposes={"support.outreach": AGREEMENT, "reporting": AGREEMENT})
 
 
 @purposeful.record(subject="person", key="ref", registry=REGISTRY)
@@ -64,7 +62,9 @@ class DictSource:
 
     def add(self, record: object, since: date | datetime, **since_for: date | datetime) -> None:
         key = (record.person, record.ref)  # type: ignore[attr-defined]
-        self.rows[key] = Dated(record, since, {k.replace("_", "."): v for k, v in since_for.items()})
+        self.rows[key] = Dated(
+            record, since, {k.replace("_", "."): v for k, v in since_for.items()}
+        )
 
     def every(self) -> Iterator[Dated]:
         yield from list(self.rows.values())
