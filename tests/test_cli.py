@@ -150,6 +150,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "bundle": "purposeful.cli.bundle",
         "notice": "purposeful.cli.notices",
         "ask": "purposeful.cli.ask",
+        "retention": "purposeful.cli.retention",
         "store": "purposeful.cli.stores",
     }
     for group in cli.GROUPS:
