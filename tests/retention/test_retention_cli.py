@@ -87,6 +87,18 @@ def test_due_prints_counts_and_rules_and_writes_json_with_pseudonyms(
     assert "exists; give --overwrite" in capsys.readouterr().err
 
 
+def test_due_for_one_person_reads_their_id_from_the_environment(
+    app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASKED_ABOUT", "secret-2")
+    one = ["retention", "due", "cli_retention_app:sources", "--today", "2026-06-01"]
+    assert main([*one, "--subject-env", "ASKED_ABOUT", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["due"], document["kept"]) == (1, 0)
+    assert main([*one, "--subject-env", "NOT_SET_ANYWHERE"]) == 2
+    assert "$NOT_SET_ANYWHERE is not set" in capsys.readouterr().err
+
+
 def test_a_legal_hold_from_the_command_line_stops_disposal(
     app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

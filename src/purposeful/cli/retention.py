@@ -3,7 +3,8 @@
 - ``due APP``: what is past retention for every purpose it is held for, today in New
   Zealand (or ``--today``), as text, CSV or JSON; counts and record types, the rule that
   made records due, and the holds that keep them. With ``--pseudonym-key``, one line per
-  record under its person's pseudonym; never a subject id.
+  record under its person's pseudonym; never a subject id. ``--subject-env VAR`` asks
+  about one person (their id read from the environment, out of the process list).
 - ``dispose APP``: dispose of what is due through the sources' hooks, with evidence in the
   ledger (``--ledger``, signed with ``--signing-key``) under pseudonyms
   (``--pseudonym-key``); ``--authority`` cites the disposal authority (required with
@@ -98,9 +99,14 @@ def _due(args: argparse.Namespace) -> int:
     pseudonymise = None
     if args.pseudonym_key is not None:
         pseudonymise = load_pseudonym_key(args.pseudonym_key, env=None).pseudonym
+    subject = None
+    if args.subject_env is not None:
+        subject = os.environ.get(args.subject_env)
+        if not subject:
+            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
     stores = _stores(args)
     try:
-        report = retention_due(sources, today=args.today, **stores)
+        report = retention_due(sources, today=args.today, subject=subject, **stores)
     finally:
         _close(stores)
     render = {"text": due_text, "csv": due_csv, "json": due_json}[args.format]
@@ -230,6 +236,11 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "--pseudonym-key",
         metavar="F",
         help="list each record under its person's keyed pseudonym (pseudonym.key)",
+    )
+    due.add_argument(
+        "--subject-env",
+        metavar="VAR",
+        help="only the records of the person whose id is in this environment variable",
     )
     due.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead")
     due.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
