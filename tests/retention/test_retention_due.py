@@ -175,3 +175,18 @@ def test_today_defaults_to_the_new_zealand_day() -> None:
     )
     assert stamped.today == TODAY  # midnight in New Zealand
     assert all(i.status is RetentionStatus.DUE for i in stamped.due)
+
+
+def test_a_start_date_for_an_undeclared_purpose_is_an_error_not_ignored() -> None:
+    from purposeful.errors import UnknownPurpose
+
+    source = DictSource()
+    source.add(RetainedNote("p", "n", "t"), date(2020, 1, 1), reportng=date(2021, 1, 1))
+    with pytest.raises(UnknownPurpose):
+        retention_due(sources_of(notes=source), today=TODAY, registry=REGISTRY)
+
+
+def test_a_corrections_argument_without_pending_requests_is_refused() -> None:
+    sources, _, _ = _sources()
+    with pytest.raises(ConfigurationError, match="correction store"):
+        retention_due(sources, today=TODAY, registry=REGISTRY, corrections=object())  # type: ignore[arg-type]

@@ -134,15 +134,15 @@ def dispose_due(
         raise ConfigurationError("dispose_due(at=...) takes a timezone-aware datetime")
     disposed: Counter[tuple[str, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
-    found = list(
-        assess(
-            sources,
-            today=today,
-            registry=registry,
-            holds=holds,
-            corrections=corrections,
+    # assessed in full first, so a source is not read while it is being changed; only what
+    # is past retention is kept meanwhile
+    found = [
+        item
+        for item in assess(
+            sources, today=today, registry=registry, holds=holds, corrections=corrections
         )
-    )  # assessed in full first: a source is not read while it is being changed
+        if item.status is not RetentionStatus.KEPT
+    ]
     for item in found:
         where = (item.source, item.record_type)
         if item.status is RetentionStatus.HELD:

@@ -90,11 +90,11 @@ def _today(today: date | datetime | None) -> date:
     return nz_day(today, "today")
 
 
-def _pending_holds(corrections: CorrectionSource | None, day: date) -> list[Hold]:
+def _pending_holds(corrections: CorrectionSource | None) -> list[Hold]:
     """A hold for each pending correction request (IPP 7)."""
-    pending = getattr(corrections, "pending", None)
     if corrections is None:
         return []
+    pending = getattr(corrections, "pending", None)
     if not callable(pending):
         raise ConfigurationError(
             "corrections= takes a correction store (purposeful.corrections), which lists "
@@ -149,7 +149,7 @@ def assess(
         in_force = holds.in_force(day)
     else:
         in_force = [hold for hold in (holds or ()) if hold.in_force(day)]
-    in_force += _pending_holds(corrections, day)
+    in_force += _pending_holds(corrections)
     rules: dict[str, RetentionRule] = {}
     for name, source in sources.items():
         for dated in source.dated(subject):
@@ -183,9 +183,9 @@ def _assess(
         ) from None
     since = nz_day(dated.since, f"the date retention runs from, in source {name!r}")
     since_for = {
-        ident: nz_day(when, f"since_for[{ident!r}], in source {name!r}")
+        registry.get(ident).id: nz_day(when, f"since_for[{ident!r}], in source {name!r}")
         for ident, when in dated.since_for.items()
-    }
+    }  # a purpose the registry lacks is an error (UnknownPurpose), never silently ignored
     found: list[tuple[date | None, RetentionRule]] = []
     for purpose in purposes_of(policy):
         rule = rules.get(purpose)
