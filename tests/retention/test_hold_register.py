@@ -24,11 +24,19 @@ from purposeful.holds import BaseHoldStore, HoldKind, MemoryHoldStore, SQLiteHol
 MOMENT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def register(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseHoldStore]:
-    store: BaseHoldStore = (
-        MemoryHoldStore() if request.param == "memory" else SQLiteHoldStore(tmp_path / "h.db")
-    )
+    store: BaseHoldStore
+    if request.param == "memory":
+        store = MemoryHoldStore()
+    elif request.param == "sqlite":
+        store = SQLiteHoldStore(tmp_path / "h.db")
+    else:
+        dsn, schema = request.getfixturevalue("postgres_schema")
+        pytest.importorskip("psycopg")
+        from purposeful.holds.postgres import PostgresHoldStore
+
+        store = PostgresHoldStore(dsn, schema=schema)
     yield store
     store.close()
 
@@ -131,3 +139,19 @@ def test_the_sqlite_register_refuses_another_file(tmp_path: Path) -> None:
         SQLiteHoldStore(tmp_path / "not.db")
     with pytest.raises(HoldStoreError):
         SQLiteHoldStore(tmp_path / "missing" / "h.db")
+
+
+def test_the_postgres_register_refuses_a_nul_and_keeps_holds_across_services(
+    postgres_schema: tuple[str, str],
+) -> None:
+    pytest.importorskip("psycopg")
+    from purposeful.holds.postgres import PostgresHoldStore
+
+    dsn, schema = postgres_schema
+    with PostgresHoldStore(dsn, schema=schema) as first:
+        with pytest.raises(ConfigurationError, match="NUL"):
+            first.place(reason="why\0", by="x")
+        hold = first.place(reason="why", by="x", until=date(2027, 1, 1), at=MOMENT)
+    with PostgresHoldStore(dsn, schema=schema) as again:
+        assert again.holds() == [hold]
+        assert again.release(hold.id, by="y").released_by == "y"

@@ -6,7 +6,9 @@ none of them.
 
 - `Hold`, `HoldKind`: the values (`values`);
 - `BaseHoldStore`: the rules, shared by every backend (`store`);
-- `MemoryHoldStore` (`memory`) and `SQLiteHoldStore` (`sqlite`): the backends.
+- `MemoryHoldStore` (`memory`) and `SQLiteHoldStore` (`sqlite`): the backends; and
+  `purposeful.holds.postgres.PostgresHoldStore`, for several services sharing one register
+  (needs ``pip install 'purposeful[postgres]'``; import it from its module).
 
 What this package must not do: show a subject id or a hold's reason in a repr or an error
 message; delete a hold (a released one stays, as the record of why disposal waited).

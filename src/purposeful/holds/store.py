@@ -32,6 +32,9 @@ class BaseHoldStore(ClosableStore):
     `HoldStoreError` (or `StoreUnavailable`, `StoreCorrupt`) when it cannot do its part.
     """
 
+    #: False for a backend whose text cannot hold a NUL character (PostgreSQL).
+    _keeps_nul = True
+
     # --- the backend's hooks ---------------------------------------------------------------
 
     @abstractmethod
@@ -170,6 +173,11 @@ class BaseHoldStore(ClosableStore):
             )
         if until is not None and (not isinstance(until, date) or isinstance(until, datetime)):
             raise ConfigurationError("a hold's until must be a date (a New Zealand day), or None")
+        texts = (subject, record_type, reason, by)
+        if not self._keeps_nul and any(isinstance(t, str) and "\0" in t for t in texts):
+            raise ConfigurationError(
+                f"{type(self).__name__} cannot keep a NUL character in a hold's text; remove it"
+            )
         hold = Hold(
             id=new_hold_id(),
             kind=kind,
