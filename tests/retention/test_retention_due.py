@@ -190,3 +190,9 @@ def test_a_corrections_argument_without_pending_requests_is_refused() -> None:
     sources, _, _ = _sources()
     with pytest.raises(ConfigurationError, match="correction store"):
         retention_due(sources, today=TODAY, registry=REGISTRY, corrections=object())  # type: ignore[arg-type]
+
+
+def test_holds_that_are_not_holds_are_refused() -> None:
+    sources, _, _ = _sources()
+    with pytest.raises(ConfigurationError, match="Hold values"):
+        retention_due(sources, today=TODAY, registry=REGISTRY, holds=["legal"])  # type: ignore[list-item]

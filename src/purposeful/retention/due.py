@@ -24,6 +24,7 @@ from .._config import get_configuration
 from .._shared.checks import repr_pretty
 from .._shared.nztime import nz_date
 from ..errors import AnnotationError, ConfigurationError
+from ..holds.store import BaseHoldStore
 from ..holds.values import Hold, HoldKind, new_hold_id
 from ..purposes import PurposeRegistry
 from ..records import record_policy
@@ -36,10 +37,9 @@ from .rules import (
     rule_for,
     start_for,
 )
-from .sources import RetentionSources
+from .sources import Dated, RetentionSources
 
 if TYPE_CHECKING:
-    from ..holds.store import BaseHoldStore
     from ..typing import CorrectionSource
 
 __all__ = ["Assessment", "DueReport", "assess", "retention_due"]
@@ -139,8 +139,6 @@ def assess(
             purposeful record, or a date that is not a date.
         UnknownPurpose: a record declares a purpose the registry lacks.
     """
-    from ..holds.store import BaseHoldStore
-
     if not isinstance(sources, RetentionSources):
         raise ConfigurationError(f"assess() takes RetentionSources, not {type(sources).__name__}")
     day = _today(today)
@@ -148,7 +146,12 @@ def assess(
     if isinstance(holds, BaseHoldStore):
         in_force = holds.in_force(day)
     else:
-        in_force = [hold for hold in (holds or ()) if hold.in_force(day)]
+        given = list(holds or ())
+        if not all(isinstance(hold, Hold) for hold in given):
+            raise ConfigurationError(
+                "holds= takes a hold register (purposeful.holds) or Hold values"
+            )
+        in_force = [hold for hold in given if hold.in_force(day)]
     in_force += _pending_holds(corrections)
     rules: dict[str, RetentionRule] = {}
     for name, source in sources.items():
@@ -166,8 +169,6 @@ def _assess(
     rules: dict[str, RetentionRule],
     holds: list[Hold],
 ) -> Assessment:
-    from .sources import Dated
-
     if not isinstance(dated, Dated):
         raise ConfigurationError(
             f"retention source {name!r} yielded a {type(dated).__name__}; yield "
