@@ -130,6 +130,8 @@ def test_a_legal_hold_from_the_command_line_stops_disposal(
     assert "released by staff-2" in capsys.readouterr().out
     assert main(["retention", "release", "f" * 32, "--holds", "holds.db", "--by", "x"]) == 2
     assert "no hold has id" in capsys.readouterr().err
+    assert main(["store", "verify", "holds.db"]) == 0
+    assert "a purposeful hold register; SQLite's integrity check passed" in capsys.readouterr().out
 
 
 def _dispose(
