@@ -36,7 +36,10 @@ Run it with ``python examples/frontline_service.py``. It shows:
    her phone already?" is answered as a checked read, never the number;
 16. people who need more care: Manaia is a child, flagged by the agency's own rule; research
    counts only a representative's consent for him (the default pack's example), so his own
-   is not enough, and his mother's is.
+   is not enough, and his mother's is;
+17. retention (IPP 9) in 2034: a purpose with no period keeps the records until the privacy
+   team sets one; then what is past retention is disposed of, a legal hold keeps Manaia's,
+   and each disposal leaves evidence in the ledger, which verifies.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -261,6 +264,7 @@ def main() -> None:
             report_to_the_funder()
             publish_the_notice(Path(folder))
             care_for_a_child(consent)
+            dispose_past_retention(ledger.path, keys)
         finally:
             ledger.close()
             consent.close()
@@ -301,6 +305,67 @@ def care_for_a_child(consent: SQLiteConsentStore) -> None:
     with purposeful.use("research", actor=researcher):
         print("With his mother's consent, wellbeing score:", manaia.wellbeing_score)
     purposeful.configure(care_flags=None)
+
+
+def dispose_past_retention(ledger_path: Path, keys: KeyFiles) -> None:
+    heading("17. Retention (IPP 9): what is past retention in 2034, disposed of with evidence")
+    from purposeful import PurposeRegistry, Retention
+    from purposeful.audit.ledger import read_disposals, unfinished_disposals
+    from purposeful.holds import MemoryHoldStore
+    from purposeful.retention import (
+        Dated,
+        RetentionSource,
+        RetentionSources,
+        dispose_due,
+        retention_due,
+        rule_for,
+    )
+
+    # the agency's store (a copy: the other steps keep theirs), and when each record's
+    # retention runs from: the client's last contact, the day a note was written
+    store: dict[tuple[str, str], Client | CaseNote] = {
+        **{(c.client_id, ""): c for c in CLIENTS.values()},
+        **{(n.client_id, n.note_id): n for n in NOTES},
+    }
+    last_contact = {"C-1001": date(2026, 10, 14), "C-1002": date(2026, 9, 2)}
+
+    def every() -> Iterator[Dated]:
+        for record in list(store.values()):
+            when = record.written_on if isinstance(record, CaseNote) else None
+            yield Dated(record, when or last_contact[record.client_id])
+
+    def dispose(record: object, method: object) -> None:
+        key = getattr(record, "note_id", "")
+        store.pop((getattr(record, "client_id", ""), key), None)
+
+    sources = RetentionSources()
+    sources.register("case-management", RetentionSource(every, dispose))
+    in_2034 = date(2034, 6, 1)
+    report = retention_due(sources, today=in_2034)
+    default = PurposeRegistry.default()
+    kept = sum(report.kept.values())
+    print(f"Default pack: {len(report.due)} due, {kept} kept, because", end=" ")
+    print(rule_for("care-and-protection", default).describe())
+    periods = {  # example periods the privacy team set, not law
+        "care-and-protection": Retention(years=7, after="the case closes"),
+        "research": Retention(years=5, after="the study ends"),
+        "access": Retention(years=2, after="the request is answered"),
+    }
+    registry = default.extend(
+        [attrs.evolve(default.get(ident), retention=period) for ident, period in periods.items()]
+    )
+    holds = MemoryHoldStore()
+    holds.place(reason="Family Court proceedings", by="staff-07", subject="C-1002")
+    with Ledger(ledger_path, signing_key=load_signing_key(keys.signing_key)) as ledger:
+        summary = dispose_due(
+            sources, ledger=ledger, by="staff-07", today=in_2034, registry=registry, holds=holds
+        )
+    print(f"Disposed of {sum(summary.disposed.values())}; held {sum(summary.held.values())}")
+    last = list(read_disposals(ledger_path))[-1]
+    print(f"Evidence: {last.stage} {last.record_type}, kept until {last.kept_until}, {last.rule}")
+    print("Unfinished disposals:", unfinished_disposals(ledger_path))
+    result = verify_ledger(ledger_path, load_public_key(keys.public_key))
+    print("Verify the ledger:", result.ok, "/ C-1001 in it:", "C-1001" in ledger_path.read_text())
 
 
 def show_the_ledger(ledger: Path, public_key: Path) -> None:

@@ -21,8 +21,8 @@ import pytest
 import purposeful
 
 SOURCE = Path(purposeful.__file__).parent
-STORES = {"consent", "corrections", "sharing"}
-FEATURES = {"access", "audit", "notices", "insights", "propagation", "testing"}
+STORES = {"consent", "corrections", "holds", "sharing"}
+FEATURES = {"access", "audit", "notices", "insights", "propagation", "retention", "testing"}
 #: The one place a feature builds on another: a bundle's access history is read from the
 #: audit trail.
 FEATURE_ON_FEATURE = {("purposeful.access", "purposeful.audit")}

@@ -152,6 +152,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "notice": "purposeful.cli.notices",
         "ask": "purposeful.cli.ask",
         "agreement": "purposeful.cli.agreements",
+        "retention": "purposeful.cli.retention",
         "store": "purposeful.cli.stores",
     }
     for group in cli.GROUPS:

@@ -112,6 +112,14 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "only consent given by a representative whose authority was verified" in care
     assert "With his mother's consent, wellbeing score: 8" in care
     assert "C-1002" not in care
+    retention = out.split("== 17.")[1]
+    assert "Default pack: 0 due, 4 kept, because care-and-protection: no retention period" in (
+        retention
+    )
+    assert "Disposed of 3; held 1" in retention
+    assert "Evidence: done CaseNote, kept until 2033-10-14, service-delivery" in retention
+    assert "Unfinished disposals: []" in retention
+    assert "Verify the ledger: True / C-1001 in it: False" in retention
 
 
 def test_two_services_carry_the_purpose_across_real_http() -> None:

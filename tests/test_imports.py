@@ -71,7 +71,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         purposeful.no_such_name  # type: ignore[attr-defined]  # noqa: B018
 
 
-@pytest.mark.parametrize("store", ["consent", "corrections", "sharing"])
+@pytest.mark.parametrize("store", ["consent", "corrections", "holds", "sharing"])
 def test_a_postgresql_store_without_psycopg_names_the_extra_to_install(store: str) -> None:
     script = (
         "import sys; sys.modules['psycopg'] = None\n"

@@ -10,9 +10,10 @@ errors most code catches; `disclose`, `receive` and `prefill`; `may_use` and `ma
 asked before acting, and `holds` ("do we hold this already?", a checked read). The rest has
 a home of its own, loaded when first used: the whole error tree in `purposeful.errors`, the
 extension protocols in `purposeful.typing`, and each capability in its package
-(`purposeful.consent`, `purposeful.corrections`, `purposeful.sharing`, `purposeful.access`,
-`purposeful.audit`, `purposeful.notices`, `purposeful.insights`, `purposeful.testing`).
-Private modules (a leading underscore) are the layout, not the interface.
+(`purposeful.consent`, `purposeful.corrections`, `purposeful.sharing`, `purposeful.holds`,
+`purposeful.access`, `purposeful.audit`, `purposeful.notices`, `purposeful.insights`,
+`purposeful.retention`, `purposeful.testing`). Private modules (a leading underscore) are
+the layout, not the interface.
 """
 
 import importlib
@@ -164,7 +165,18 @@ _LAZY = {
     "receive": "purposeful.sharing",
 }
 _PACKAGES = frozenset(
-    {"access", "audit", "consent", "corrections", "insights", "notices", "sharing", "testing"}
+    {
+        "access",
+        "audit",
+        "consent",
+        "corrections",
+        "holds",
+        "insights",
+        "notices",
+        "retention",
+        "sharing",
+        "testing",
+    }
 )
 
 

@@ -45,6 +45,10 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── InvalidCorrection (ValueError)     a request or decision that cannot be recorded
     │   └── CorrectionStoreError (StoreError)  a correction store cannot do what was asked
     ├── SharingStoreError (StoreError)         a disclosure log cannot do what was asked
+    ├── RetentionError                         retention or disposal cannot do as asked
+    │   ├── DisposalFailed                     a data source could not dispose of a record
+    │   ├── UnknownHold (LookupError)          no hold has that id
+    │   └── HoldStoreError (StoreError)        a hold store cannot do what was asked
     ├── NoticeError                            a published notice cannot be read or compared
     ├── StoreError                             a store cannot do what was asked; nothing written
     │   ├── StoreClosed                        the store was closed
@@ -95,7 +99,9 @@ __all__ = [
     "CorrectionStoreError",
     "DictStorageWarning",
     "DisclosureRefused",
+    "DisposalFailed",
     "DuplicateIdentifier",
+    "HoldStoreError",
     "IncomparableLevels",
     "InvalidConsentEvent",
     "InvalidCorrection",
@@ -121,6 +127,7 @@ __all__ = [
     "RegistryFileError",
     "ReleaseChecksMissing",
     "ReportInputError",
+    "RetentionError",
     "ReviewPending",
     "ScopeOrderWarning",
     "SharingStoreError",
@@ -134,6 +141,7 @@ __all__ = [
     "TimeZoneDataMissing",
     "UnknownCategory",
     "UnknownCorrection",
+    "UnknownHold",
     "UnknownIPP3AException",
     "UnknownParent",
     "UnknownPurpose",
@@ -420,6 +428,23 @@ class InvalidCorrection(CorrectionError, ValueError):
 
 class CorrectionStoreError(CorrectionError, StoreError):
     """A correction store cannot do what was asked; nothing was written."""
+
+
+class RetentionError(PurposefulError):
+    """Base class of errors about retention and disposal (IPP 9)."""
+
+
+class DisposalFailed(RetentionError):
+    """A data source's disposal hook failed for a record: the ledger holds the disposal as
+    begun and not done, and the record is due again at the next run."""
+
+
+class UnknownHold(RetentionError, LookupError):
+    """No hold has the id given."""
+
+
+class HoldStoreError(RetentionError, StoreError):
+    """A hold store cannot do what was asked; nothing was written."""
 
 
 class AgreementError(ConfigurationError):

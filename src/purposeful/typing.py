@@ -31,6 +31,11 @@ through these:
   partner's referral, `purposeful.sharing.prefill`), as `Provenance` values; the sharing
   stores implement it, and a bundle whose disclosure source is one shows a "where this came
   from" line per item.
+- `RetentionSource`: every record of an agency's store with the dates its retention runs
+  from, and the hook that disposes of one (IPP 9); `purposeful.retention.RetentionSource`
+  wraps two callables into one.
+- `DisposalLedger`: where disposal writes its evidence; `purposeful.audit.Ledger`
+  implements it, so retention and the audit trail meet without importing each other.
 
 The values these protocols hand over are the library's own: `ScopeReport`, `ConsentStatus`
 and `Purpose` from the core, and the stores' values (`purposeful.consent.ConsentEvent`,
@@ -45,7 +50,7 @@ run time beyond the standard library (``import purposeful.typing`` loads no stor
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
     from .corrections.values import Correction
     from .decisions import ConsentStatus, ScopeReport
     from .purposes import Purpose
+    from .retention.sources import Dated, DisposalMethod
     from .sharing.values import Disclosure, DisclosureEntry, Provenance
 
 __all__ = [
@@ -66,8 +72,10 @@ __all__ = [
     "CorrectionSource",
     "DisclosureLog",
     "DisclosureSource",
+    "DisposalLedger",
     "ProvenanceSource",
     "RepresentedConsentSource",
+    "RetentionSource",
 ]
 
 
@@ -215,6 +223,25 @@ class ProvenanceSource(Protocol):
 
 
 @runtime_checkable
+class RetentionSource(Protocol):
+    """Every record of one of an agency's stores, with its dates, and how to dispose of one
+    (IPP 9): what `purposeful.retention` needs of a store."""
+
+    method: DisposalMethod
+    """How this source's records are disposed of: deleted or de-identified."""
+
+    def dated(self, subject: str | None = None) -> Iterable[Dated]:
+        """Every record with the dates its retention runs from (only *subject*'s, if
+        given), streamed."""
+        ...
+
+    def dispose(self, record: object, method: DisposalMethod) -> None:
+        """Delete or de-identify *record* in the agency's storage. Idempotent: disposing
+        of a record already disposed of does nothing."""
+        ...
+
+
+@runtime_checkable
 class CareFlagSource(Protocol):
     """Which people need more care: each person's flags (`purposeful.care.CareFlag` values
     or the agency's own ids), as the agency keeps them.
@@ -241,4 +268,30 @@ class RepresentedConsentSource(Protocol):
     ) -> Mapping[str, ConsentStatus]:
         """Each of *subjects*' status covering *purpose* at *at*, counting only
         representatives' grants."""
+        ...
+
+
+@runtime_checkable
+class DisposalLedger(Protocol):
+    """Where disposal writes its evidence (`purposeful.audit.Ledger`): names, rules,
+    dates and pseudonyms, never values."""
+
+    def record_disposal(
+        self,
+        *,
+        stage: str,
+        disposal: str,
+        source: str,
+        record_type: str,
+        subject: str,
+        rule: str,
+        kept_until: date,
+        method: str,
+        authority: str | None,
+        actor: str,
+        time: datetime,
+    ) -> None:
+        """Append one line of evidence: *stage* is ``"begun"`` before the source's hook
+        runs, ``"done"`` after it returned, ``"failed"`` if it raised; *disposal* is the
+        record's pseudonym (the same at every attempt), *subject* the person's."""
         ...

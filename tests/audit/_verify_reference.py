@@ -46,8 +46,9 @@ def reference_chained_entry(raw: bytes) -> Entry | str:
     document = decode(raw)
     if isinstance(document, str):
         return document
-    if document.get(LedgerKey.TYPE) not in (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY):
-        return "is not a scope, format or recovery line"
+    kinds = (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY, LineType.DISPOSAL)
+    if document.get(LedgerKey.TYPE) not in kinds:
+        return "is not a scope, format, recovery or disposal line"
     entry = entry_of(document)
     if entry is None:
         return "lacks a valid seq or mac"

@@ -165,6 +165,7 @@ class LineType:
     FORMAT: Final = "format"
     CHECKPOINT: Final = "checkpoint"
     RECOVERY: Final = "recovery"
+    DISPOSAL: Final = "disposal"
 
 
 class LedgerKey:
@@ -207,6 +208,16 @@ class LedgerKey:
     SIZE: Final = "size"
     SHA256: Final = "sha256"
     TORN_SEQ: Final = "torn_seq"
+    # a disposal line (IPP 9): evidence that a record past retention was disposed of
+    STAGE: Final = "stage"
+    DISPOSAL: Final = "disposal"
+    SOURCE: Final = "source"
+    RECORD: Final = "record"
+    SUBJECT: Final = "subject"
+    RULE: Final = "rule"
+    KEPT_UNTIL: Final = "kept_until"
+    METHOD: Final = "method"
+    AUTHORITY: Final = "authority"
 
 
 class DecisionKey:

@@ -19,6 +19,8 @@ Commands come in groups, one module each, thin over the library:
   may see what;
 - `purposeful.cli.agreements`: ``purposeful agreement schema ID``, the JSON Schema of what a
   sharing agreement lets a party send, for a partner to validate referrals against;
+- `purposeful.cli.retention`: ``purposeful retention due|dispose|hold|release|holds``,
+  what is past retention, disposal with evidence in the ledger, and the hold register;
 - `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
   of a consent, correction or sharing store file.
 
@@ -48,7 +50,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import agreements, ask, audit, bundle, copy, keys, notices, stores
+from . import agreements, ask, audit, bundle, copy, keys, notices, retention, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -63,6 +65,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     notices.GROUP,
     ask.GROUP,
     agreements.GROUP,
+    retention.GROUP,
     stores.GROUP,
 )
 

@@ -26,12 +26,14 @@ def _kinds() -> dict[int, tuple[str, str]]:
     writes."""
     from ..consent.sqlite import APPLICATION_ID as CONSENT
     from ..corrections.sqlite import APPLICATION_ID as CORRECTIONS
+    from ..holds.sqlite import APPLICATION_ID as HOLDS
     from ..sharing.sqlite import APPLICATION_ID as SHARING
 
     return {
         CONSENT: ("consent store", "consent_events"),
         CORRECTIONS: ("correction store", "corrections"),
         SHARING: ("sharing store", "disclosures"),
+        HOLDS: ("hold register", "holds"),
     }
 
 

@@ -15,25 +15,34 @@ The package has one module per job:
 - `purposeful.audit.ledger.verifier`: `verify_ledger`, which checks;
 - `purposeful.audit.ledger.index`: the verified index a verification can leave beside the
   ledger (`default_index_path`), so that one person's access history reads only their lines.
+- `purposeful.audit.ledger.disposals`: the disposal evidence (IPP 9) read back, and the
+  disposals a crash left begun and not done;
 - `purposeful.audit.ledger.files`: reading the files backwards from their end, putting a new
   file in place whole, and the side files a writer sets a torn last line aside to when it
   opens a ledger after a crash.
+
+Besides scope lines, a ledger holds the evidence of disposals (`purposeful.retention`):
+``disposal`` lines, chained and checkpointed like every line.
 
 What this package must not do: write a field's value or a subject identifier; change a line
 once written; need the private key to verify.
 """
 
+from .disposals import DisposalEvidence, read_disposals, unfinished_disposals
 from .format import default_checkpoints_path
 from .index import default_index_path
 from .verifier import VerifyReason, VerifyResult, verify_ledger
 from .writer import FsyncPolicy, Ledger
 
 __all__ = [
+    "DisposalEvidence",
     "FsyncPolicy",
     "Ledger",
     "VerifyReason",
     "VerifyResult",
     "default_checkpoints_path",
     "default_index_path",
+    "read_disposals",
+    "unfinished_disposals",
     "verify_ledger",
 ]

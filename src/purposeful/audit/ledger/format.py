@@ -53,6 +53,18 @@ the chain with a recovery line (`recovery_line`)::
 ``file`` is the side file's name (in the ledger's folder), ``size`` and ``sha256`` are those
 of the bytes it holds, ``torn_seq`` the seq the torn line would have had.
 
+Disposal (IPP 9, `purposeful.retention`) writes evidence as ``disposal`` lines
+(`disposal_line`), one before a record is disposed of (``stage`` ``begun``) and one after
+(``done``, or ``failed``)::
+
+    {"actor":"staff-02","authority":null,"disposal":"k1:…","kept_until":"2027-03-01",
+     "mac":…,"method":"delete","record":"CaseNote","rule":"service-delivery: 7 years after
+     …","seq":9,"source":"case-notes","stage":"begun","subject":"k1:…","time":…,
+     "type":"disposal"}
+
+``disposal`` is a keyed pseudonym of the record's identity, the same at every attempt, so
+a ``begun`` a crash left open is closed by the ``done`` of the next run.
+
 Reading a chained line (`chained_entry`) costs a full decode, and an encode to check the
 canonical form, only for the first line of each shape: lines of a shape already seen are
 read from their bytes (`_Shapes` says why that is exact), which is what makes verifying a
@@ -64,8 +76,8 @@ the writer (`purposeful.audit.ledger.writer`), the verifier
 
 What this module must not do: open, write or lock a file (the writer and the verifier do);
 put a field's value or a subject identifier in a line (a `ScopeReport` holds neither, and
-the format has no place for them); change a construction above: every ledger ever written
-is checked with it.
+the format has no place for them; a disposal line holds the pseudonyms it is given);
+change a construction above: every ledger ever written is checked with it.
 """
 
 from __future__ import annotations
@@ -77,7 +89,7 @@ import operator
 import os
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
@@ -90,6 +102,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ...decisions import Decision, Outcome, ScopeReport
+from ...errors import ConfigurationError
 from ..conventions import LEDGER_FORMAT, DecisionKey, LedgerKey, LineType, SiteKey, UpstreamKey
 
 __all__ = [
@@ -100,6 +113,7 @@ __all__ = [
     "checkpoint_message",
     "decode",
     "default_checkpoints_path",
+    "disposal_line",
     "entry_of",
     "format_line",
     "format_time",
@@ -265,7 +279,7 @@ def _decoded_entry(raw: bytes) -> Entry | str:
     if isinstance(document, str):
         return document
     if document.get(LedgerKey.TYPE) not in _CHAINED:
-        return "is not a scope, format or recovery line"
+        return "is not a scope, format, recovery or disposal line"
     entry = entry_of(document)
     if entry is None:
         return "lacks a valid seq or mac"
@@ -282,7 +296,7 @@ _PLAIN: Final = bytes(range(0x20, 0x7F)).replace(b"\\", b"")
 _DIGITS: Final = bytes.maketrans(b"23456789", b"11111111")
 _MAC_MEMBER: Final = b'"mac":"'
 #: The types of the lines after the header, as `chained_entry` accepts them.
-_CHAINED: Final = (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY)
+_CHAINED: Final = (LineType.SCOPE, LineType.FORMAT, LineType.RECOVERY, LineType.DISPOSAL)
 _CHAINED_BYTES: Final = {kind.encode("ascii"): kind for kind in _CHAINED}
 _SHAPES_KEPT: Final = 4096
 
@@ -532,6 +546,63 @@ def recovery_line(*, file: str, torn: bytes, torn_seq: int, time: datetime) -> d
         LedgerKey.TIME: format_time(time),
         LedgerKey.TORN_SEQ: torn_seq,
         LedgerKey.TYPE: LineType.RECOVERY,
+    }
+
+
+#: The stages of a disposal line: evidence before the source's hook runs, and after.
+DISPOSAL_STAGES: Final = ("begun", "done", "failed")
+
+
+def disposal_line(
+    *,
+    stage: str,
+    disposal: str,
+    source: str,
+    record_type: str,
+    subject: str,
+    rule: str,
+    kept_until: date,
+    method: str,
+    authority: str | None,
+    actor: str,
+    time: datetime,
+) -> dict[str, Any]:
+    """The evidence of one disposal (IPP 9), before its seq and mac: the record's type and
+    source, the rule that made it due and the last day it was kept, the method, the
+    disposal authority (or null), who and when; the record and the person as pseudonyms.
+
+    Raises:
+        ConfigurationError: a part is missing or of the wrong kind.
+    """
+    texts = {"disposal": disposal, "source": source, "record_type": record_type,
+             "subject": subject, "rule": rule, "method": method, "actor": actor}  # fmt: skip
+    wrong = [name for name, value in texts.items() if not isinstance(value, str) or not value]
+    if stage not in DISPOSAL_STAGES:
+        wrong.append("stage")
+    if authority is not None and (not isinstance(authority, str) or not authority):
+        wrong.append("authority")
+    if not isinstance(kept_until, date) or isinstance(kept_until, datetime):
+        wrong.append("kept_until")
+    if not isinstance(time, datetime) or time.tzinfo is None:
+        wrong.append("time")
+    if wrong:
+        raise ConfigurationError(
+            f"a disposal line needs {', '.join(wrong)}: non-empty text (stage one of "
+            f"{', '.join(DISPOSAL_STAGES)}), kept_until a date and time an aware datetime"
+        )
+    return {
+        LedgerKey.ACTOR: actor,
+        LedgerKey.AUTHORITY: authority,
+        LedgerKey.DISPOSAL: disposal,
+        LedgerKey.KEPT_UNTIL: kept_until.isoformat(),
+        LedgerKey.METHOD: method,
+        LedgerKey.RECORD: record_type,
+        LedgerKey.RULE: rule,
+        LedgerKey.SOURCE: source,
+        LedgerKey.STAGE: stage,
+        LedgerKey.SUBJECT: subject,
+        LedgerKey.TIME: format_time(time),
+        LedgerKey.TYPE: LineType.DISPOSAL,
     }
 
 

@@ -58,6 +58,7 @@ from .format import (
     checkpoint_message,
     decode,
     default_checkpoints_path,
+    disposal_line,
     entry_of,
     format_line,
     genesis,
@@ -233,6 +234,14 @@ class Ledger:
         body = scope_line(report)  # built outside the lock: only the chain is serialised
         with self._lock:
             self._check_usable("record a scope report")
+            self._write_line(body)
+
+    def record_disposal(self, **evidence: Any) -> None:
+        """Append a ``disposal`` line (IPP 9; `purposeful.typing.DisposalLedger`), its parts
+        `disposal_line`'s. Raises as `emit` does, and ConfigurationError for a wrong part."""
+        body = disposal_line(**evidence)
+        with self._lock:
+            self._check_usable("record a disposal")
             self._write_line(body)
 
     def _write_line(self, body: dict[str, Any]) -> None:

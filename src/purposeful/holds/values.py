@@ -1,0 +1,119 @@
+"""The hold register's values: a `Hold` (what stops records being disposed of) and its
+`HoldKind`.
+
+A hold stops disposal (IPP 9) of the records it covers while it is in force: a legal hold a
+person enters (who, why, until when), or a pending access or correction request (IPP 6,
+IPP 7), whose information must not be destroyed while the request is open.
+
+What this module must not do: show a subject id or a hold's reason in a repr; both may be
+personal.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from datetime import date, datetime
+
+import attrs
+from typing_extensions import TypeIs
+
+from .._shared.checks import repr_pretty
+from .._shared.nztime import long_date
+
+__all__ = ["Hold", "HoldKind", "is_hold_id", "new_hold_id"]
+
+_ID = re.compile(r"[0-9a-f]{32}\Z")
+
+
+def new_hold_id() -> str:
+    """A new id for a `Hold`: 32 lower-case hexadecimal digits (a random uuid4)."""
+    return uuid.uuid4().hex
+
+
+def is_hold_id(value: object) -> TypeIs[str]:
+    """True if *value* has the form of a hold id (and so may be shown in a message)."""
+    return isinstance(value, str) and _ID.match(value) is not None
+
+
+class HoldKind(enum.Enum):
+    """Why records are held."""
+
+    LEGAL = "legal"
+    """Entered by a person: litigation, an investigation, an inquiry, a complaint."""
+    ACCESS_REQUEST = "access-request"
+    """A pending access request (IPP 6): its answer needs the records."""
+    CORRECTION_REQUEST = "correction-request"
+    """A pending correction request (IPP 7): its decision needs the records."""
+
+    @property
+    def words(self) -> str:
+        return {
+            HoldKind.LEGAL: "legal hold",
+            HoldKind.ACCESS_REQUEST: "pending access request",
+            HoldKind.CORRECTION_REQUEST: "pending correction request",
+        }[self]
+
+
+@attrs.frozen(repr=False)
+class Hold:
+    """One hold on disposal.
+
+    Attributes:
+        id: the hold's id (32 hex digits).
+        kind: a legal hold, or a pending request.
+        subject: whose records it holds; None: every person's.
+        record_type: which record type it holds (the record's name in the audit trail);
+            None: every type.
+        reason: why, in words (a legal hold), or the request's reference (a request).
+        placed_by: who placed it (an actor id).
+        placed_at: when it was placed.
+        until: the last New Zealand day it holds (a legal hold may end on a day); None:
+            until released.
+        released_at, released_by: when and by whom it was released, if it was.
+    """
+
+    id: str
+    kind: HoldKind
+    subject: str | None
+    record_type: str | None
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    until: date | None = None
+    released_at: datetime | None = None
+    released_by: str | None = None
+
+    def in_force(self, today: date) -> bool:
+        """True if the hold applies on the New Zealand day *today*."""
+        if self.released_at is not None:
+            return False
+        return self.until is None or today <= self.until
+
+    def covers(self, subject: str, record_type: str, today: date) -> bool:
+        """True if the hold is in force on *today* and holds *subject*'s records of
+        *record_type*."""
+        return (
+            self.in_force(today)
+            and (self.subject is None or self.subject == subject)
+            and (self.record_type is None or self.record_type == record_type)
+        )
+
+    def describe(self) -> str:
+        """The hold in words, without its subject or reason: ``legal hold 3f…, placed by
+        staff-02, until 1 May 2027``."""
+        text = f"{self.kind.words} {self.id}, placed by {self.placed_by}"
+        if self.until is not None:
+            text += f", until {long_date(self.until)}"
+        if self.released_at is not None:
+            text += f", released by {self.released_by}"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"Hold(id={self.id!r}, kind={self.kind}, record_type={self.record_type!r}, "
+            f"until={self.until!r}, released={self.released_at is not None})"
+        )
+
+    _repr_pretty_ = repr_pretty

@@ -1,0 +1,200 @@
+"""Disposal (IPP 9): each record past retention deleted or de-identified through its
+source, with evidence in the audit ledger.
+
+For each record due, in order:
+
+1. a ``disposal`` line, stage ``begun``, goes to the ledger: the record type, the source,
+   the rule that made it due and the day it was kept until, the method, the disposal
+   authority if given, who and when; the person as a pseudonym and the record as a
+   pseudonym of its identity (the same at every attempt); never a value;
+2. the source's hook disposes of the record;
+3. a line, stage ``done``, goes to the ledger (``failed`` if the hook raised: nothing
+   further is disposed of, and `DisposalFailed` is raised).
+
+The evidence is written before the record goes, so no record is ever disposed of without
+evidence: a crash between the two leaves a ``begun`` line with no ``done``, and the record,
+still there or half gone, is due again at the next run, which disposes of it (hooks are
+idempotent) and writes ``done`` under the same record pseudonym.
+`purposeful.audit.ledger.unfinished_disposals` lists what is still open.
+
+A public office disposes of public records only under a disposal authority the Chief
+Archivist issues under the Public Records Act 2005: with ``"public-office"`` among the
+configured agency kinds, or ``public_office=True``, the authority's reference is
+required. An NGO is not under that Act; the reference is optional.
+
+What this module must not do: dispose of a record that is kept or held; write a value, a
+subject id or a record's key anywhere; dispose of anything before its evidence is written.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .._config import get_configuration
+from .._shared.checks import is_aware, is_text
+from ..errors import ConfigurationError, DisposalFailed
+from ..purposes import PurposeRegistry
+from .due import Assessment, _today, assess
+from .rules import RetentionStatus
+from .sources import RetentionSources
+
+if TYPE_CHECKING:
+    from ..holds.store import BaseHoldStore
+    from ..holds.values import Hold
+    from ..typing import CorrectionSource, DisposalLedger
+
+__all__ = ["DisposalSummary", "dispose_due"]
+
+#: The agency kind (``configure(agency_kinds=[...])``) of a public office under the Public
+#: Records Act 2005: its disposals need a disposal authority.
+PUBLIC_OFFICE = "public-office"
+
+
+@attrs.frozen
+class DisposalSummary:
+    """What one run disposed of.
+
+    Attributes:
+        today: the New Zealand day assessed.
+        disposed: (source, record type) → how many records were disposed of.
+        held: (source, record type) → how many past retention were held.
+        authority: the disposal authority cited, if any.
+    """
+
+    today: date
+    disposed: Counter[tuple[str, str]]
+    held: Counter[tuple[str, str]]
+    authority: str | None
+
+
+def dispose_due(
+    sources: RetentionSources,
+    *,
+    ledger: DisposalLedger,
+    by: str,
+    today: date | datetime | None = None,
+    authority: str | None = None,
+    public_office: bool | None = None,
+    registry: PurposeRegistry | None = None,
+    holds: BaseHoldStore | Iterable[Hold] | None = None,
+    corrections: CorrectionSource | None = None,
+    pseudonymise: Callable[[str], str] | None = None,
+    at: datetime | None = None,
+) -> DisposalSummary:
+    """Dispose of every record past retention that no hold keeps, with evidence.
+
+    Args:
+        sources: the application's retention sources.
+        ledger: where the evidence goes (a `purposeful.audit.Ledger`).
+        by: who runs the disposal (an actor id), recorded in the evidence.
+        today: the New Zealand day to assess on; default today.
+        authority: the disposal authority's reference (e.g. ``"DA 123"``); required for a
+            public office.
+        public_office: whether the agency is a public office under the Public Records Act
+            2005; default: whether ``"public-office"`` is a configured agency kind.
+        registry, holds, corrections: as for `purposeful.retention.assess`.
+        pseudonymise: the keyed pseudonym of a subject id; default the configured one.
+        at: the time recorded in the evidence (aware); default now.
+
+    Raises:
+        ConfigurationError: no pseudonym key, no authority for a public office, or an
+            argument of the wrong kind.
+        DisposalFailed: a source's hook raised; the ledger holds the disposal as failed,
+            and nothing after it was disposed of.
+        LedgerError: the evidence could not be written; the record was not disposed of.
+    """
+    configuration = get_configuration()
+    hashing = pseudonymise if pseudonymise is not None else configuration.pseudonymise
+    if hashing is None:
+        raise ConfigurationError(
+            "disposal writes its evidence under pseudonyms: configure(pseudonymise=key."
+            "pseudonym) or pass pseudonymise= (a purposeful.audit pseudonym key)"
+        )
+    if not callable(getattr(ledger, "record_disposal", None)):
+        raise ConfigurationError(
+            "dispose_due(ledger=...) takes a purposeful.audit.Ledger, where the evidence goes"
+        )
+    if not is_text(by):
+        raise ConfigurationError("dispose_due(by=...) takes who runs it: an actor id")
+    office = PUBLIC_OFFICE in configuration.agency_kinds if public_office is None else public_office
+    if authority is not None and not is_text(authority):
+        raise ConfigurationError("authority= takes the disposal authority's reference, as text")
+    if office and authority is None:
+        raise ConfigurationError(
+            "a public office disposes of public records only under a disposal authority of "
+            "the Chief Archivist (Public Records Act 2005): give authority= its reference, "
+            "e.g. authority='DA 123'"
+        )
+    if at is not None and not is_aware(at):
+        raise ConfigurationError("dispose_due(at=...) takes a timezone-aware datetime")
+    disposed: Counter[tuple[str, str]] = Counter()
+    held: Counter[tuple[str, str]] = Counter()
+    # assessed in full first, so a source is not read while it is being changed; only what
+    # is past retention is kept meanwhile
+    found = [
+        item
+        for item in assess(
+            sources, today=today, registry=registry, holds=holds, corrections=corrections
+        )
+        if item.status is not RetentionStatus.KEPT
+    ]
+    for item in found:
+        where = (item.source, item.record_type)
+        if item.status is RetentionStatus.HELD:
+            held[where] += 1
+        elif item.status is RetentionStatus.DUE:
+            _dispose(sources, item, ledger, hashing, authority=authority, by=by, at=at)
+            disposed[where] += 1
+    return DisposalSummary(_today(today), disposed, held, authority)
+
+
+def _dispose(
+    sources: RetentionSources,
+    item: Assessment,
+    ledger: DisposalLedger,
+    hashing: Callable[[str], str],
+    *,
+    authority: str | None,
+    by: str,
+    at: datetime | None,
+) -> None:
+    """Evidence, the hook, evidence: see the module's docstring."""
+    source = sources.get(item.source)
+    method = source.method
+    identity = "\0".join(("record", item.source, item.record_type, item.key, item.subject))
+    disposal, subject = hashing(identity), hashing(item.subject)
+    rule = item.rule.describe() if item.rule is not None else ""
+    kept = item.kept_until
+    assert kept is not None  # a due record has a period
+
+    def write(stage: str) -> None:
+        ledger.record_disposal(
+            stage=stage,
+            disposal=disposal,
+            source=item.source,
+            record_type=item.record_type,
+            subject=subject,
+            rule=rule,
+            kept_until=kept,
+            method=method.value,
+            authority=authority,
+            actor=by,
+            time=at if at is not None else datetime.now(UTC),
+        )
+
+    write("begun")
+    try:
+        source.dispose(item.record, method)
+    except Exception as exc:
+        write("failed")
+        raise DisposalFailed(
+            f"retention source {item.source!r} could not dispose of a {item.record_type} "
+            f"({type(exc).__name__}); the ledger records it as failed and it stays due: "
+            f"fix the hook and run the disposal again"
+        ) from None
+    write("done")
