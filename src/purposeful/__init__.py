@@ -11,7 +11,7 @@ acting. The rest has a home of its own, loaded
 when first used: the whole error tree in `purposeful.errors`, the extension protocols in
 `purposeful.typing`, and each capability in its package (`purposeful.consent`,
 `purposeful.corrections`, `purposeful.sharing`, `purposeful.access`, `purposeful.audit`,
-`purposeful.notices`, `purposeful.insights`, `purposeful.testing`). Private modules (a
+`purposeful.notices`, `purposeful.insights`, `purposeful.breach`, `purposeful.testing`). Private modules (a
 leading underscore) are the layout, not the interface.
 """
 
@@ -160,7 +160,17 @@ _LAZY = {
     "receive": "purposeful.sharing",
 }
 _PACKAGES = frozenset(
-    {"access", "audit", "consent", "corrections", "insights", "notices", "sharing", "testing"}
+    {
+        "access",
+        "audit",
+        "breach",
+        "consent",
+        "corrections",
+        "insights",
+        "notices",
+        "sharing",
+        "testing",
+    }
 )
 
 

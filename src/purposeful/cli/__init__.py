@@ -16,7 +16,9 @@ Commands come in groups, one module each, thin over the library:
   answered from the rules a read and a disclosure are decided by, before acting, and who
   may see what;
 - `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
-  of a consent, correction or sharing store file.
+  of a consent, correction or sharing store file;
+- `purposeful.cli.breach`: ``purposeful breach assess``, what a compromise reached, from
+  the audit trail (Privacy Act 2020, Part 6).
 
 Each module ends with its `CommandGroup`, ``GROUP``; `GROUPS` lists them. To add a group,
 write a module whose builder adds its commands to the group's subparsers, each with
@@ -44,7 +46,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import ask, audit, bundle, keys, notices, stores
+from . import ask, audit, breach, bundle, keys, notices, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -58,6 +60,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     notices.GROUP,
     ask.GROUP,
     stores.GROUP,
+    breach.GROUP,
 )
 
 
