@@ -142,12 +142,11 @@ def _known_only(compromise: Compromise, scopes: list[_Scope]) -> Compromise:
         for part in scope.hand.parts
         for name in [*part.fields, *(n for _, n, _ in part.refusals)]
     }
-    kept = attrs.evolve(
+    return attrs.evolve(
         compromise,
         roles=compromise.roles & roles,
         record_types=compromise.record_types & types,
     )
-    return kept
 
 
 @pytest.mark.parametrize(("engine", "examples"), [("stdlib", 60), ("duckdb", 25)])
@@ -319,7 +318,8 @@ def test_real_scopes_are_assessed_with_the_categories_and_sensitivity_declared(
         assert found.pseudonyms == {KEY.pseudonym("C-1"), KEY.pseudonym("C-2")}
         assert found.people_exact
         assert found.fields == ("Case.address", "Case.diagnosis")
-        assert found.sensitivities and found.undeclared_fields == ()
+        assert found.sensitivities
+        assert found.undeclared_fields == ()
         assert {r.category for r in found.reads} == {
             purposeful.record_policy(Case).fields[name].category.id  # type: ignore[union-attr]
             if purposeful.record_policy(Case).fields[name].category
@@ -330,7 +330,7 @@ def test_real_scopes_are_assessed_with_the_categories_and_sensitivity_declared(
 
 def test_a_window_must_be_aware_ordered_and_name_something() -> None:
     with pytest.raises(BreachWindowError, match="timezone-aware"):
-        Compromise(datetime(2026, 12, 1), MONDAY, actors={"a"})  # noqa: DTZ001
+        Compromise(datetime(2026, 12, 1), MONDAY, actors={"a"})
     with pytest.raises(BreachWindowError, match="must end after it starts"):
         Compromise(MONDAY, MONDAY, actors={"a"})
     with pytest.raises(BreachAssessmentError, match="name what was compromised"):

@@ -110,7 +110,8 @@ def test_the_assessment_page_lists_blind_spots_facts_and_factors_and_leaves_the_
     for line in (*BLIND_SPOTS, *COMMISSIONER_FACTS, *HARM_FACTORS):
         assert " ".join(line.split()) in text
     assert "2 people whose records were read or disclosed (exact" in text
-    assert "serious harm is likely" in text and "harm is not likely" not in text
+    assert "serious harm is likely" in text
+    assert "harm is not likely" not in text
 
 
 def test_the_draft_notification_is_plain_and_names_nobody(tmp_path: Path) -> None:
@@ -210,9 +211,10 @@ def test_the_command_reports_a_mistake_in_one_line_with_status_2(
     )
     base = ["breach", "assess", str(path), "--from", "2026-03-02", "--to", "2026-03-03"]
     status = cli.main([*base, "--engine", "stdlib", "--actor", "staff-0042", *extra])
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert status == 2
-    assert message in err and err.count("\n") == 1
+    assert message in err
+    assert err.count("\n") == 1
 
 
 def test_the_command_needs_something_named_as_compromised(
