@@ -287,16 +287,20 @@ def test_an_unknown_role_or_record_type_is_an_error_suggesting_close_names(
     tmp_path: Path, asked: dict[str, set[str]], suggested: str
 ) -> None:
     compromise = Compromise(MONDAY, MONDAY + DAY, **asked)  # type: ignore[arg-type]
-    with Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail:
-        with pytest.raises(UnknownCompromised, match=f"did you mean {suggested}"):
-            assess(trail, compromise)
+    with (
+        Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail,
+        pytest.raises(UnknownCompromised, match=f"did you mean {suggested}"),
+    ):
+        assess(trail, compromise)
 
 
 def test_an_unknown_name_with_nothing_close_says_what_the_trail_records(tmp_path: Path) -> None:
     compromise = Compromise(MONDAY, MONDAY + DAY, roles={"zzz"})
-    with Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail:
-        with pytest.raises(UnknownCompromised, match="records 1 roles, such as 'caseworker'"):
-            assess(trail, compromise)
+    with (
+        Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail,
+        pytest.raises(UnknownCompromised, match="records 1 roles, such as 'caseworker'"),
+    ):
+        assess(trail, compromise)
 
 
 def test_real_scopes_are_assessed_with_the_categories_and_sensitivity_declared(
@@ -366,9 +370,11 @@ def test_a_trail_needs_files_a_known_engine_and_readable_input(tmp_path: Path) -
 
 def test_a_name_holding_a_control_character_never_reaches_sql(tmp_path: Path) -> None:
     compromise = Compromise(MONDAY, MONDAY + DAY, actors={"staff\x00-17"})
-    with Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail:
-        with pytest.raises(BreachAssessmentError, match="control character"):
-            assess(trail, compromise)
+    with (
+        Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail,
+        pytest.raises(BreachAssessmentError, match="control character"),
+    ):
+        assess(trail, compromise)
 
 
 @pytest.mark.parametrize("engine", ["stdlib", "duckdb"])
