@@ -11,8 +11,8 @@ acting. The rest has a home of its own, loaded
 when first used: the whole error tree in `purposeful.errors`, the extension protocols in
 `purposeful.typing`, and each capability in its package (`purposeful.consent`,
 `purposeful.corrections`, `purposeful.sharing`, `purposeful.access`, `purposeful.audit`,
-`purposeful.notices`, `purposeful.insights`, `purposeful.breach`, `purposeful.testing`). Private modules (a
-leading underscore) are the layout, not the interface.
+`purposeful.notices`, `purposeful.insights`, `purposeful.breach`, `purposeful.testing`).
+Private modules (a leading underscore) are the layout, not the interface.
 """
 
 import importlib
