@@ -1,7 +1,9 @@
 """The assessment's SQL, over the report's relational shape (`purposeful.audit.report.shape`).
 
 Every query reads the shape's tables by name and keeps to SQL that DuckDB, ClickHouse and
-SQLite all take (``CASE``, ``COALESCE``, ``COUNT(DISTINCT …)``, ``UNION``, ``IN``). A part
+SQLite all take (``CASE``, ``COALESCE``, ``COUNT(DISTINCT …)``, ``UNION ALL`` under a
+``SELECT DISTINCT``, ``IN``), over the tables ClickHouse spells as views too (not
+``part_record_types``). A part
 of a scope is in question (`in_question`) when it overlaps the window and, if principals
 are named, was run by one of them; with record types, only what it read or disclosed of
 those types counts.
@@ -78,10 +80,11 @@ class Queries:
     def known_record_types(self) -> str:
         """Every record type the trail recorded a scope reading, refusing or disclosing."""
         return """
-SELECT record_type FROM part_record_types
-UNION SELECT record_type FROM part_fields
-UNION SELECT record_type FROM part_disclosures WHERE record_type IS NOT NULL
-ORDER BY 1"""
+SELECT DISTINCT record_type FROM (
+  SELECT record_type FROM part_fields
+  UNION ALL SELECT record_type FROM part_refusals
+  UNION ALL SELECT record_type FROM part_disclosures WHERE record_type IS NOT NULL
+) AS named ORDER BY record_type"""
 
     def scopes(self) -> str:
         """Over the parts in question: scopes, first and last moment, people not listed,
@@ -128,22 +131,24 @@ ORDER BY f.record_type, f.field, COALESCE(p.purpose, '')"""
         """The pseudonyms of the people whose records were read or disclosed, each once."""
         if not self.typed:
             read = f"""
-SELECT s.pseudonym FROM part_subjects AS s JOIN scope_parts AS p ON p.part_key = s.part_key
+SELECT s.pseudonym AS pseudonym FROM part_subjects AS s
+JOIN scope_parts AS p ON p.part_key = s.part_key
 WHERE s.is_pseudonym AND {self.in_question}"""
         else:
             read = f"""
-SELECT r.pseudonym FROM part_reads AS r
+SELECT r.pseudonym AS pseudonym FROM part_reads AS r
 JOIN part_fields AS f ON f.part_key = r.part_key AND f.name = r.name
 JOIN part_subjects AS s ON s.part_key = r.part_key AND s.pseudonym = r.pseudonym
 JOIN scope_parts AS p ON p.part_key = r.part_key
 WHERE s.is_pseudonym AND p.reads_known AND {self.in_question} AND {self._field_type}
-UNION
-SELECT s.pseudonym FROM part_subjects AS s JOIN scope_parts AS p ON p.part_key = s.part_key
+UNION ALL
+SELECT s.pseudonym AS pseudonym FROM part_subjects AS s
+JOIN scope_parts AS p ON p.part_key = s.part_key
 WHERE s.is_pseudonym AND NOT p.reads_known AND {self.in_question}
   AND s.part_key IN (SELECT f.part_key FROM part_fields AS f WHERE {self._field_type})"""
         return f"""
 SELECT DISTINCT pseudonym FROM ({read}
-UNION
+UNION ALL
 SELECT d.subject AS pseudonym FROM part_disclosures AS d
 JOIN scope_parts AS p ON p.part_key = d.part_key
 WHERE d.subject_key_id IS NOT NULL AND {self.in_question} AND {self._disclosed_type}

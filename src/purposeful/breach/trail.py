@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -145,10 +145,22 @@ class Trail:
             ConfigurationError: the URL or the table name is wrong.
             ReportInputError: the server cannot be reached, or cannot answer.
         """
-        from ..audit.report.clickhouse_engine import connect, shape_ctes
+        from ..audit.report.clickhouse_engine import connect
+
+        run, label = connect(url)
+        return cls._over_clickhouse(run, label, table)
+
+    @classmethod
+    def _over_clickhouse(
+        cls,
+        run: Callable[[str, Mapping[str, str]], Sequence[Sequence[Any]]],
+        label: str,
+        table: str,
+    ) -> Trail:
+        """The trail over *table*, each query run by *run* (a `ClickHouseRun`)."""
+        from ..audit.report.clickhouse_engine import shape_ctes
 
         ctes = shape_ctes(table)
-        run, label = connect(url)
         parameters = {"source": label, "wanted": ""}
 
         def query(sql: str) -> Sequence[Sequence[Any]]:
