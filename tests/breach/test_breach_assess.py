@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -385,3 +387,27 @@ def test_a_quote_in_a_name_is_a_name_not_sql(tmp_path: Path, engine: str) -> Non
     with Trail.from_files([path], engine=engine) as trail:  # type: ignore[arg-type]
         assert assess(trail, compromise).people == 1
     assert json.loads(path.read_text())  # the file is what was written
+
+
+def test_the_breach_package_loads_no_engine_until_a_trail_on_it_is_asked_for(
+    tmp_path: Path,
+) -> None:
+    traces = tmp_path / "traces.json"
+    traces.write_text(traces_text([span(HandScope("0000000b", (HandPart(),)), 0)]))
+    script = (
+        "import sys\n"
+        "sys.modules['duckdb'] = None\n"  # as if purposeful[report] were not installed
+        "import purposeful.breach as b\n"
+        "assert 'clickhouse_connect' not in sys.modules\n"
+        "from purposeful.errors import MissingExtra\n"
+        "try:\n"
+        f"    b.Trail.from_files([{str(traces)!r}])\n"
+        "except MissingExtra as error:\n"
+        "    print('missing', error.extra)\n"
+        f"with b.Trail.from_files([{str(traces)!r}], engine='stdlib') as trail:\n"
+        "    print('stdlib', trail.engine)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["missing report", "stdlib sqlite"]
