@@ -36,7 +36,15 @@ from _records import CASE_MANAGEMENT, CASEWORKER, SUPERVISOR, Case, case
 from purposeful import use
 from purposeful.audit import Ledger, PseudonymKey
 from purposeful.audit.conventions import SpanAttribute
-from purposeful.breach import Compromise, Trail, assess, nz_moment, nz_window
+from purposeful.breach import (
+    Compromise,
+    Trail,
+    assess,
+    assessment_document,
+    nz_moment,
+    nz_window,
+    render_text,
+)
 from purposeful.errors import (
     BreachAssessmentError,
     BreachWindowError,
@@ -411,3 +419,30 @@ def test_the_breach_package_loads_no_engine_until_a_trail_on_it_is_asked_for(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.split("\n")[:2] == ["missing report", "stdlib sqlite"]
+
+
+def test_an_archive_of_audit_convert_gives_the_same_assessment(tmp_path: Path) -> None:
+    from purposeful.audit.report import ReportDatabase
+
+    traces = _three_scopes(tmp_path)
+    with ReportDatabase.from_files([traces]) as database:
+        database.to_parquet(tmp_path / "archive")
+    compromise = Compromise(MONDAY - DAY, MONDAY + DAY, actors={"staff-17"})
+    with Trail.from_archive(tmp_path / "archive") as trail:
+        archived = assess(trail, compromise)
+    with Trail.from_files([traces], engine="stdlib") as trail:
+        read = assess(trail, compromise)
+    assert attrs.evolve(archived, source="", engine="") == attrs.evolve(read, source="", engine="")
+
+
+def test_reads_let_through_in_monitor_mode_count_and_are_said(tmp_path: Path) -> None:
+    part = HandPart(
+        reads={PEOPLE[0]: frozenset({"Client.diagnosis"})},
+        refusals=(("would-deny", "Client.diagnosis", 3),),
+    )
+    path = write_ledger(tmp_path / "audit.jsonl", [HandScope("s1", (part,), actor="staff-17")])
+    with Trail.from_files(ledgers=[path], engine="stdlib") as trail:
+        found = assess(trail, Compromise(MONDAY, MONDAY + DAY, actors={"staff-17"}))
+    assert (found.people, found.let_through, found.refused) == (1, 3, ())
+    page = render_text(assessment_document(found))
+    assert "3 reads were let through in monitor mode" in page
