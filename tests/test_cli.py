@@ -151,6 +151,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "notice": "purposeful.cli.notices",
         "ask": "purposeful.cli.ask",
         "store": "purposeful.cli.stores",
+        "breach": "purposeful.cli.breach",
     }
     for group in cli.GROUPS:
         assert sys.modules[group.add_commands.__module__].GROUP is group  # type: ignore[attr-defined]
