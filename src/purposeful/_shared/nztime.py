@@ -22,7 +22,7 @@ fall back to another zone.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -127,12 +127,5 @@ def in_nz(wall: datetime) -> datetime:
             "in_nz reads a naive date and time as New Zealand's; this one has a timezone"
         )
     zone = _zone()
-    moment = wall.replace(tzinfo=zone, fold=0)
-    # a time the clock skipped does not round-trip: take the moment it became
-    return moment.astimezone(UTC).astimezone(zone) if _skipped(moment) else moment
-
-
-def _skipped(moment: datetime) -> bool:
-    return moment.astimezone(UTC).astimezone(moment.tzinfo).replace(tzinfo=None) != (
-        moment.replace(tzinfo=None)
-    )
+    # through the moment itself: a skipped wall time comes back as the time it became
+    return datetime.fromtimestamp(wall.replace(tzinfo=zone, fold=0).timestamp(), zone)
