@@ -264,5 +264,5 @@ def test_a_new_zealand_wall_time_is_the_moment_its_clock_showed() -> None:
     assert nztime.in_nz(datetime(2026, 9, 27, 2, 30)).hour == 3
     # the hour the clocks repeat (5 April 2026, 2 am): the earlier of the two
     assert nztime.in_nz(datetime(2026, 4, 5, 2, 30)).utcoffset() == timedelta(hours=13)
-    with pytest.raises(ConfigurationError, match="already has a timezone"):
+    with pytest.raises(ConfigurationError, match="this one has a timezone"):
         nztime.in_nz(datetime.now(nztime._zone()))
