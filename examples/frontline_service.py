@@ -39,7 +39,10 @@ Run it with ``python examples/frontline_service.py``. It shows:
    is not enough, and his mother's is;
 17. retention (IPP 9) in 2034: a purpose with no period keeps the records until the privacy
    team sets one; then what is past retention is disposed of, a legal hold keeps Manaia's,
-   and each disposal leaves evidence in the ledger, which verifies.
+   and each disposal leaves evidence in the ledger, which verifies;
+18. a breach (Privacy Act Part 6): staff-17's password was used by someone else for a day;
+   the ledger says how many people, which information and purposes it reached, and what it
+   cannot see; the people are named into a file only, and the decision stays a person's.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -265,6 +268,7 @@ def main() -> None:
             publish_the_notice(Path(folder))
             care_for_a_child(consent)
             dispose_past_retention(ledger.path, keys)
+            assess_a_breach(Path(folder), keys, ledger.path)
         finally:
             ledger.close()
             consent.close()
@@ -576,6 +580,30 @@ def publish_the_notice(folder: Path) -> None:
     print("\n".join(lines[:6]))
     # IPP 3(1): whether each item must be given, and what happens if it is not
     print(next(line for line in lines if "Without it we cannot give you the service" in line))
+
+
+def assess_a_breach(folder: Path, keys: KeyFiles, ledger: Path) -> None:
+    heading("18. staff-17's password was used by someone else for a day: assess the breach")
+    from purposeful.breach import Compromise, Trail, assess, assessment_document, name_people
+    from purposeful.breach import render_text as render_page
+
+    now = datetime.now(UTC)
+    compromise = Compromise(now - timedelta(days=1), now, actors={"staff-17"})
+    # engine="duckdb" with purposeful[report]; the standard library's SQLite needs nothing
+    with Trail.from_files(ledgers=[ledger], engine="stdlib") as trail:
+        found = assess(trail, compromise, records=[Client, CaseNote])
+    print(f"{found.people} people; read: {', '.join(found.fields)}")
+    print(
+        f"categories: {', '.join(found.categories)}; sensitivity: {', '.join(found.sensitivities)}"
+    )
+    page = render_page(assessment_document(found))
+    weigh = page[page.index("Serious harm: factors to weigh") :].splitlines()
+    print(" ".join(" ".join(weigh[3:6]).split()))  # the first factor, and what the trail says
+    # the people, only into the file the privacy officer names
+    named = name_people(
+        found, CLIENTS, [load_pseudonym_key(keys.pseudonym_key)], folder / "people.txt"
+    )
+    print(named.describe().replace(str(folder), "..."))
 
 
 def answer_access_request(

@@ -22,10 +22,22 @@ import purposeful
 
 SOURCE = Path(purposeful.__file__).parent
 STORES = {"consent", "corrections", "holds", "sharing"}
-FEATURES = {"access", "audit", "notices", "insights", "propagation", "retention", "testing"}
-#: The one place a feature builds on another: a bundle's access history is read from the
-#: audit trail.
-FEATURE_ON_FEATURE = {("purposeful.access", "purposeful.audit")}
+FEATURES = {
+    "access",
+    "audit",
+    "breach",
+    "notices",
+    "insights",
+    "propagation",
+    "retention",
+    "testing",
+}
+#: The places a feature builds on another, both reading the audit trail: a bundle's access
+#: history, and a breach assessment.
+FEATURE_ON_FEATURE = {
+    ("purposeful.access", "purposeful.audit"),
+    ("purposeful.breach", "purposeful.audit"),
+}
 MODULES = sorted(SOURCE.rglob("*.py"))
 #: The package's face and its entry point: they name capabilities (lazily) by design.
 FACADE = {SOURCE / "__init__.py", SOURCE / "__main__.py"}

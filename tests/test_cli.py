@@ -154,6 +154,7 @@ def test_each_group_lives_in_its_own_module_of_the_cli_package() -> None:
         "agreement": "purposeful.cli.agreements",
         "retention": "purposeful.cli.retention",
         "store": "purposeful.cli.stores",
+        "breach": "purposeful.cli.breach",
     }
     for group in cli.GROUPS:
         assert sys.modules[group.add_commands.__module__].GROUP is group  # type: ignore[attr-defined]

@@ -120,6 +120,13 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Evidence: done CaseNote, kept until 2033-10-14, service-delivery" in retention
     assert "Unfinished disposals: []" in retention
     assert "Verify the ledger: True / C-1001 in it: False" in retention
+    breach = out.split("== 18.")[1].split("== 19.")[0]
+    assert "2 people; read: Client.diagnosis," in breach
+    assert "health.mental-health" in breach
+    assert "The sensitivity of the information: levels SENSITIVE" in breach
+    assert "2 people named in .../people.txt" in breach
+    assert "C-1001" not in breach
+    assert "Aroha" not in breach
 
 
 def test_two_services_carry_the_purpose_across_real_http() -> None:

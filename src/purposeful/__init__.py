@@ -12,8 +12,8 @@ a home of its own, loaded when first used: the whole error tree in `purposeful.e
 extension protocols in `purposeful.typing`, and each capability in its package
 (`purposeful.consent`, `purposeful.corrections`, `purposeful.sharing`, `purposeful.holds`,
 `purposeful.access`, `purposeful.audit`, `purposeful.notices`, `purposeful.insights`,
-`purposeful.retention`, `purposeful.testing`). Private modules (a leading underscore) are
-the layout, not the interface.
+`purposeful.retention`, `purposeful.breach`, `purposeful.testing`). Private modules (a
+leading underscore) are the layout, not the interface.
 """
 
 import importlib
@@ -168,6 +168,7 @@ _PACKAGES = frozenset(
     {
         "access",
         "audit",
+        "breach",
         "consent",
         "corrections",
         "holds",

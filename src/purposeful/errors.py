@@ -56,6 +56,9 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   ├── StoreVersionError                  the store was written by a newer purposeful
     │   └── StoreUnavailable                   the store could not be reached or locked
     ├── UnsupportedDate (ValueError)           a date the working-day calendar does not cover
+    ├── BreachAssessmentError                  a breach assessment cannot be made as asked
+    │   ├── BreachWindowError (ValueError)     the window is naive, empty or reversed
+    │   └── UnknownCompromised (LookupError)   a role or record type the trail never recorded
     ├── SubjectAccessError                     a subject-access bundle cannot be built as asked
     │   ├── ReleaseChecksMissing               a bundle for release lacks an s 57 check
     │   └── ReviewPending                      items marked for safety review are not reviewed
@@ -88,6 +91,8 @@ __all__ = [
     "AgreementError",
     "AnnotationError",
     "AuditSinkError",
+    "BreachAssessmentError",
+    "BreachWindowError",
     "BundleDecryptionError",
     "BundleError",
     "BundleInvalid",
@@ -140,6 +145,7 @@ __all__ = [
     "SubjectChangeRefused",
     "TimeZoneDataMissing",
     "UnknownCategory",
+    "UnknownCompromised",
     "UnknownCorrection",
     "UnknownHold",
     "UnknownIPP3AException",
@@ -548,6 +554,22 @@ class NoticeError(PurposefulError):
 class UnsupportedDate(PurposefulError, ValueError):
     """A date the working-day calendar does not cover (its Matariki table ends), or that is
     not a date at all. The calendar never guesses."""
+
+
+class BreachAssessmentError(PurposefulError):
+    """A breach assessment (Privacy Act 2020, Part 6) cannot be made as asked: nothing named
+    as compromised, an output that exists, an input that cannot be read. Nothing is left
+    half-written, and no message holds a subject identifier."""
+
+
+class BreachWindowError(BreachAssessmentError, ValueError):
+    """The window of a breach assessment is not a window: a naive time (say the offset, or
+    give New Zealand time), or an end that is not after its start."""
+
+
+class UnknownCompromised(BreachAssessmentError, LookupError):
+    """A role or record type named as compromised is one the audit trail never recorded;
+    the message suggests the close names it did record."""
 
 
 class SubjectAccessError(PurposefulError):

@@ -255,3 +255,14 @@ def test_dates_and_times_are_the_same_under_a_non_english_locale(
         assert datetime(2026, 5, 1).strftime("%B") != "May"  # the locale is in force
         assert (long_date(day), nz_time(moment)) == english
     assert english[0] == f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def test_a_new_zealand_wall_time_is_the_moment_its_clock_showed() -> None:
+    assert nztime.in_nz(datetime(2026, 12, 2)).utcoffset() == timedelta(hours=13)
+    assert nztime.in_nz(datetime(2026, 6, 2, 9, 30)).utcoffset() == timedelta(hours=12)
+    # the hour the clocks skip (27 September 2026, 2 am) becomes the hour after it
+    assert nztime.in_nz(datetime(2026, 9, 27, 2, 30)).hour == 3
+    # the hour the clocks repeat (5 April 2026, 2 am): the earlier of the two
+    assert nztime.in_nz(datetime(2026, 4, 5, 2, 30)).utcoffset() == timedelta(hours=13)
+    with pytest.raises(ConfigurationError, match="this one has a timezone"):
+        nztime.in_nz(datetime.now(nztime._zone()))

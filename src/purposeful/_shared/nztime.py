@@ -6,6 +6,7 @@ date the library shows or compares goes through here:
 
 - `nz_date`: the date in New Zealand of an aware moment;
 - `long_date`: a date as words, ``"1 May 2026"``, whatever the process's locale;
+- `in_nz`: a wall-clock time read in New Zealand, as an aware moment;
 - `nz_time`: a moment as New Zealand reads it, ``"10 December 2026, 2:05 pm NZDT"``, with
   the zone's abbreviation (NZST in winter, NZDT in summer).
 
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import ConfigurationError, TimeZoneDataMissing
 from .checks import is_aware
 
-__all__ = ["NZ_ZONE", "long_date", "nz_date", "nz_time"]
+__all__ = ["NZ_ZONE", "in_nz", "long_date", "nz_date", "nz_time"]
 
 #: The IANA name of New Zealand's time zone (the Chatham Islands keep their own).
 NZ_ZONE = "Pacific/Auckland"
@@ -109,3 +110,22 @@ def nz_time(moment: datetime) -> str:
     hour = local.hour % 12 or 12
     half = "am" if local.hour < 12 else "pm"
     return f"{long_date(local.date())}, {hour}:{local.minute:02d} {half} {local.tzname()}"
+
+
+def in_nz(wall: datetime) -> datetime:
+    """The moment a New Zealand clock showed *wall*, a naive date and time of day.
+
+    In the hour the clocks go back, the earlier of the two moments; in the hour they skip,
+    the moment an hour later (the clock never showed it).
+
+    Raises:
+        ConfigurationError: *wall* already has a timezone.
+        TimeZoneDataMissing: no time zone data for New Zealand can be loaded.
+    """
+    if is_aware(wall):
+        raise ConfigurationError(
+            "in_nz reads a naive date and time as New Zealand's; this one has a timezone"
+        )
+    zone = _zone()
+    # through the moment itself: a skipped wall time comes back as the time it became
+    return datetime.fromtimestamp(wall.replace(tzinfo=zone, fold=0).timestamp(), zone)

@@ -22,7 +22,9 @@ Commands come in groups, one module each, thin over the library:
 - `purposeful.cli.retention`: ``purposeful retention due|dispose|hold|release|holds``,
   what is past retention, disposal with evidence in the ledger, and the hold register;
 - `purposeful.cli.stores`: ``purposeful store verify PATH``, SQLite's full integrity check
-  of a consent, correction or sharing store file.
+  of a consent, correction or sharing store file;
+- `purposeful.cli.breach`: ``purposeful breach assess``, what a compromise reached, from
+  the audit trail (Privacy Act 2020, Part 6).
 
 Each module ends with its `CommandGroup`, ``GROUP``; `GROUPS` lists them. To add a group,
 write a module whose builder adds its commands to the group's subparsers, each with
@@ -50,7 +52,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 
 from ..errors import PurposefulError
-from . import agreements, ask, audit, bundle, copy, keys, notices, retention, stores
+from . import agreements, ask, audit, breach, bundle, copy, keys, notices, retention, stores
 from ._common import USAGE_ERROR, CommandGroup
 from ._common import error_line as _error_line
 
@@ -67,6 +69,7 @@ GROUPS: tuple[CommandGroup, ...] = (
     agreements.GROUP,
     retention.GROUP,
     stores.GROUP,
+    breach.GROUP,
 )
 
 
