@@ -371,3 +371,35 @@ def subject_report_page(directory: Path) -> str:
     key = PseudonymKey("a1100001", hashlib.sha256(b"a11y pseudonyms").digest())
     query = SubjectQuery.for_subject(SUBJECT, [key])
     return render_html(build_report([traces], subject=query))
+
+
+# --- the copy for the person ---------------------------------------------------------------
+
+
+def copy_page(*, large_print: bool = False, hostile: bool = False) -> str:
+    """A copy for the person as `copy_for_person` writes it: shown, refused and withheld
+    items, and a welcome in te reo Māori."""
+    from purposeful.access import Passage, copy_for_person
+    from purposeful.sharing import MemorySharingStore
+
+    text = HOSTILE if hostile else "Met at home, visit 1."
+    access = SubjectAccess(agency=AGENCY)
+    records = [
+        ReadableIntake(SUBJECT, HOSTILE if hostile else "Aroha", "12 Kōwhai Street", "Well."),
+        ReadableCaseNote(SUBJECT, "N-1", text, "Hidden"),
+    ]
+    caseworker = purposeful.Actor("staff-17", "caseworker", IN_CONFIDENCE)
+    with (
+        purposeful.configured(disclosure_log=MemorySharingStore()),
+        purposeful.use("service-delivery.case-management", actor=caseworker),
+    ):
+        copy = copy_for_person(
+            access,
+            SUBJECT,
+            reference="INTAKE-2026-0107",
+            records=records,
+            roles={"caseworker": IN_CONFIDENCE, "team-leader": SENSITIVE},
+            passages=[Passage("Nau mai, haere mai ki Te Puna Tautoko.", lang="mi")],
+            at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+        )
+    return copy.html(large_print=large_print)

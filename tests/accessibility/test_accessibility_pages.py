@@ -32,6 +32,9 @@ PAGES: dict[str, Callable[[Path], str]] = {
     "privacy notice, nothing declared": lambda _: _pages.empty_notice_page(),
     "audit report page": _pages.report_page,
     "audit report page, about one person": _pages.subject_report_page,
+    "copy for the person": lambda _: _pages.copy_page(),
+    "copy for the person, large print": lambda _: _pages.copy_page(large_print=True),
+    "copy for the person, hostile text": lambda _: _pages.copy_page(hostile=True),
 }
 
 

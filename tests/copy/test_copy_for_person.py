@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import html.parser
 import itertools
 from datetime import UTC, date, datetime
@@ -41,7 +42,7 @@ MADE = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
 
 
 @purposeful.record(subject="person_id")
-class IntakeForm:
+class CopyIntakeForm:
     """What an intake records."""
 
     person_id: str
@@ -80,11 +81,11 @@ def log() -> MemorySharingStore:
 
 
 def _access(*, review: bool = False) -> SubjectAccess:
-    marks = [NeedsReview(IntakeForm, "safety_notes")] if review else []
+    marks = [NeedsReview(CopyIntakeForm, "safety_notes")] if review else []
     return SubjectAccess(agency=AGENCY, safety_review=marks)
 
 
-def _copy(record: IntakeForm, access: SubjectAccess | None = None, **kwargs: Any) -> PersonCopy:
+def _copy(record: CopyIntakeForm, access: SubjectAccess | None = None, **kwargs: Any) -> PersonCopy:
     with purposeful.use("service-delivery", actor=CASEWORKER):
         return copy_for_person(
             access or _access(),
@@ -99,7 +100,7 @@ def _copy(record: IntakeForm, access: SubjectAccess | None = None, **kwargs: Any
 def test_each_item_says_what_why_who_and_whether_it_had_to_be_given(
     log: MemorySharingStore,
 ) -> None:
-    record = IntakeForm("P-1", "Mere Tipene", "021 555 0101", "Housing")
+    record = CopyIntakeForm("P-1", "Mere Tipene", "021 555 0101", "Housing")
     copy = _copy(record, roles={"caseworker": SENSITIVE, "receptionist": IN_CONFIDENCE})
     items = {item.field: item for item in copy.items}
     name = items["name"]
@@ -125,7 +126,7 @@ def test_each_item_says_what_why_who_and_whether_it_had_to_be_given(
 def test_the_copy_is_logged_as_a_disclosure_to_the_person_and_audited(
     log: MemorySharingStore, sink: RecordingSink
 ) -> None:
-    record = IntakeForm("P-2", "Mere Tipene", "021 555 0101", "Housing")
+    record = CopyIntakeForm("P-2", "Mere Tipene", "021 555 0101", "Housing")
     copy = _copy(record)
     [logged] = log.disclosures("P-2")
     assert logged.agreement == "privacy-act-2020-ipp-11-1-b"
@@ -143,7 +144,7 @@ def test_the_copy_is_logged_as_a_disclosure_to_the_person_and_audited(
 def test_a_refused_field_is_not_on_the_page_but_said_to_be_not_shown(
     log: MemorySharingStore, sink: RecordingSink
 ) -> None:
-    record = IntakeForm("P-3", "Mere", needs="Secret-needs-value")
+    record = CopyIntakeForm("P-3", "Mere", needs="Secret-needs-value")
     copy = _copy(record)
     [needs] = [item for item in copy.items if item.field == "needs"]
     assert needs.status is ItemStatus.NOT_READABLE
@@ -159,7 +160,7 @@ def test_a_refused_field_is_not_on_the_page_but_said_to_be_not_shown(
 
 
 def test_a_declared_withholding_ground_is_given_with_its_law(log: MemorySharingStore) -> None:
-    record = IntakeForm("P-4", "Mere", referred_by="Hemi-the-neighbour")
+    record = CopyIntakeForm("P-4", "Mere", referred_by="Hemi-the-neighbour")
     page = _copy(record).text()
     assert "Hemi-the-neighbour" not in page
     assert "Referred by" in page
@@ -167,7 +168,7 @@ def test_a_declared_withholding_ground_is_given_with_its_law(log: MemorySharingS
 
 
 def test_marked_information_is_held_back_without_saying_what(log: MemorySharingStore) -> None:
-    record = IntakeForm("P-5", "Mere", safety_notes="Danger-value-xyz")
+    record = CopyIntakeForm("P-5", "Mere", safety_notes="Danger-value-xyz")
     copy = _copy(record, _access(review=True))
     assert copy.held_back
     for page in (copy.html(), copy.text(), copy.markdown()):
@@ -181,7 +182,7 @@ def test_marked_information_is_held_back_without_saying_what(log: MemorySharingS
 def test_an_empty_marked_field_is_left_out_and_nothing_is_said_held(
     log: MemorySharingStore,
 ) -> None:
-    copy = _copy(IntakeForm("P-6", "Mere"), _access(review=True))
+    copy = _copy(CopyIntakeForm("P-6", "Mere"), _access(review=True))
     assert not copy.held_back
     assert "Safety notes" not in copy.text()
 
@@ -189,7 +190,7 @@ def test_an_empty_marked_field_is_left_out_and_nothing_is_said_held(
 def test_a_review_made_under_the_copys_reference_releases_what_it_covers(
     log: MemorySharingStore,
 ) -> None:
-    record = IntakeForm("P-7", "Mere", safety_notes="Checked-and-fine")
+    record = CopyIntakeForm("P-7", "Mere", safety_notes="Checked-and-fine")
     access = _access(review=True)
     access.register("intake", lambda subject: [record])
     reviewer = Actor("staff-9", "privacy-officer", SENSITIVE)
@@ -198,7 +199,7 @@ def test_a_review_made_under_the_copys_reference_releases_what_it_covers(
     assert not copy.held_back
     assert "Checked-and-fine" in copy.text()
     withheld = sheet.decide(
-        withhold=[Withhold(IntakeForm, ANOTHER_PERSONS_AFFAIRS, field="safety_notes")]
+        withhold=[Withhold(CopyIntakeForm, ANOTHER_PERSONS_AFFAIRS, field="safety_notes")]
     )
     page = _copy(record, access, review=withheld).text()
     assert "Checked-and-fine" not in page
@@ -215,7 +216,7 @@ def test_a_review_made_under_the_copys_reference_releases_what_it_covers(
 
 def test_records_are_read_from_the_registered_sources(log: MemorySharingStore) -> None:
     access = _access()
-    access.register("intake", lambda subject: [IntakeForm(subject, "From-source")])
+    access.register("intake", lambda subject: [CopyIntakeForm(subject, "From-source")])
     with purposeful.use("service-delivery", actor=CASEWORKER):
         copy = copy_for_person(access, "P-8", reference="INTAKE-8")
     assert "From-source" in copy.text()
@@ -224,7 +225,7 @@ def test_records_are_read_from_the_registered_sources(log: MemorySharingStore) -
 def test_a_record_about_someone_else_stops_the_copy_and_logs_nothing(
     log: MemorySharingStore,
 ) -> None:
-    other = IntakeForm("P-10", "Other-person")
+    other = CopyIntakeForm("P-10", "Other-person")
     with (
         pytest.raises(SubjectAccessError, match="someone other") as raised,
         purposeful.use("service-delivery", actor=CASEWORKER),
@@ -237,7 +238,7 @@ def test_a_record_about_someone_else_stops_the_copy_and_logs_nothing(
 
 
 def test_no_scope_no_log_and_bad_arguments_are_typed_errors(log: MemorySharingStore) -> None:
-    record = IntakeForm("P-11", "Mere")
+    record = CopyIntakeForm("P-11", "Mere")
     with pytest.raises(ConfigurationError, match="purpose scope"):
         copy_for_person(_access(), "P-11", reference="R-1", records=[record])
     with pytest.raises(ConfigurationError, match="reference"):
@@ -251,7 +252,7 @@ def test_no_scope_no_log_and_bad_arguments_are_typed_errors(log: MemorySharingSt
         Passage("Kia ora", lang="not a tag")
 
 
-def _copy_with(record: IntakeForm, **kwargs: object) -> PersonCopy:
+def _copy_with(record: CopyIntakeForm, **kwargs: object) -> PersonCopy:
     arguments: dict[str, object] = {"reference": "R-1", "records": [record], **kwargs}
     with purposeful.use("service-delivery", actor=CASEWORKER):
         return copy_for_person(_access(), "P-11", **arguments)  # type: ignore[arg-type]
@@ -273,7 +274,7 @@ class _Page(html.parser.HTMLParser):
 
 
 def test_the_page_is_accessible_and_prints_well(log: MemorySharingStore) -> None:
-    record = IntakeForm("P-12", "Mere")
+    record = CopyIntakeForm("P-12", "Mere")
     greeting = Passage("Nau mai, haere mai.", lang="mi")
     copy = _copy(record, passages=[greeting])
     page = copy.html(large_print=True)
@@ -294,7 +295,7 @@ def test_the_page_is_accessible_and_prints_well(log: MemorySharingStore) -> None
 
 
 def test_write_is_atomic_and_refuses_to_replace(log: MemorySharingStore, tmp_path: Path) -> None:
-    copy = _copy(IntakeForm("P-13", "Mere"))
+    copy = _copy(CopyIntakeForm("P-13", "Mere"))
     path = copy.write(tmp_path / "copy.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     with pytest.raises(SubjectAccessError, match="exists"):
@@ -309,7 +310,7 @@ def test_write_is_atomic_and_refuses_to_replace(log: MemorySharingStore, tmp_pat
 
 
 def test_repr_shows_no_value(log: MemorySharingStore) -> None:
-    copy = _copy(IntakeForm("P-14", "Visible-name-value"))
+    copy = _copy(CopyIntakeForm("P-14", "Visible-name-value"))
     assert "Visible-name-value" not in repr(copy)
     assert "P-14" not in repr(copy)
 
@@ -335,7 +336,7 @@ def test_any_text_in_any_field_is_escaped_and_held_back_text_never_appears(
 ) -> None:
     purposeful.configure(disclosure_log=MemorySharingStore())
     marker = "HELD-" + notes
-    record = IntakeForm("P-15", name, phone, safety_notes=marker)
+    record = CopyIntakeForm("P-15", name, phone, safety_notes=marker)
     copy = _copy(record, _access(review=True), passages=[Passage(phone, lang="mi")])
     page = copy.html()
     parsed = _Page()
@@ -359,7 +360,7 @@ def test_the_command_writes_a_copy_and_errors_are_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     access = _access()
-    access.register("intake", lambda subject: [IntakeForm(subject, "Cli-name")])
+    access.register("intake", lambda subject: [CopyIntakeForm(subject, "Cli-name")])
     monkeypatch.setattr("purposeful.cli.copy._load_app", lambda spec: access)
     monkeypatch.setenv("COPY_SUBJECT", "P-16")
     out = tmp_path / "copy.html"
@@ -384,7 +385,7 @@ def test_the_command_writes_a_copy_and_errors_are_one_line(
 
 
 def test_holding_a_value_attrs_evolve_keeps_it_hidden(log: MemorySharingStore) -> None:
-    copy = _copy(IntakeForm("P-17", "Hidden-value"))
+    copy = _copy(CopyIntakeForm("P-17", "Hidden-value"))
     item = attrs.evolve(copy.items[0])
     assert "Hidden-value" not in repr(item)
 
@@ -402,14 +403,14 @@ def test_every_field_on_the_page_or_said_not_shown_was_decided_in_the_scope(
     recording = RecordingSink()
     purposeful.configure(disclosure_log=MemorySharingStore(), sinks=[recording])
     actor = Actor("staff-4", "caseworker", clearance)
-    record = IntakeForm("P-18", "Name-value", "Phone-value", "Needs-value", None, "Notes-value")
+    record = CopyIntakeForm("P-18", "Name-value", "Phone-value", "Needs-value", None, "Notes-value")
     with purposeful.use(purpose, actor=actor):
         copy = copy_for_person(_access(), "P-18", reference="R-18", records=[record])
     purposeful.audit.flush()
     outcomes = {d.field: d.outcome.value for d in recording.decisions}
     page = copy.text()
     for item in copy.items:
-        if item.field not in record_policy(IntakeForm).fields:
+        if item.field not in record_policy(CopyIntakeForm).fields:
             continue
         if item.shown:
             assert outcomes[item.field] == "allowed"
@@ -445,15 +446,15 @@ def test_a_whole_record_marked_for_review_is_not_read_or_named(
     plan = SafetyPlanEntry("P-19", "SP-1", "Whole-plan-value")
     with purposeful.use("service-delivery", actor=CASEWORKER):
         copy = copy_for_person(
-            access, "P-19", reference="R-19", records=[IntakeForm("P-19", "Mere"), plan]
+            access, "P-19", reference="R-19", records=[CopyIntakeForm("P-19", "Mere"), plan]
         )
-    assert [record.record_type for record in copy.records] == ["IntakeForm"]
+    assert [record.record_type for record in copy.records] == ["CopyIntakeForm"]
     assert copy.held_back
     page = copy.html()
     assert "Whole-plan-value" not in page
     assert "Safety plan" not in page
     assert "Steps" not in page
-    assert [d.record_type for d in log.disclosures("P-19")] == ["IntakeForm"]
+    assert [d.record_type for d in log.disclosures("P-19")] == ["CopyIntakeForm"]
     purposeful.audit.flush()
     assert all(d.record_type != "SafetyPlanEntry" for d in sink.decisions)
 
@@ -465,7 +466,7 @@ def test_the_command_refuses_a_missing_subject_and_writes_markdown(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     access = _access()
-    access.register("intake", lambda subject: [IntakeForm(subject, "Md-name")])
+    access.register("intake", lambda subject: [CopyIntakeForm(subject, "Md-name")])
     monkeypatch.setattr("purposeful.cli.copy._load_app", lambda spec: access)
     base = ["copy", "write", "app:access", "--reference", "R-20", "--purpose", "service-delivery"]
     actor = ["--actor", "staff-3", "--role", "caseworker", "--clearance", "SENSITIVE"]
@@ -487,3 +488,34 @@ def test_the_command_refuses_a_missing_subject_and_writes_markdown(
     written = out.read_text(encoding="utf-8")
     assert written.startswith("Kia ora")
     assert "caseworker; receptionist" in written
+
+
+def test_an_item_filled_from_a_referral_says_where_it_came_from(log: MemorySharingStore) -> None:
+    from purposeful.sharing import Provenance
+    from purposeful.sharing.values import new_id
+
+    record = CopyIntakeForm("P-7", "Mere Tipene", "021 555 0107")
+    log.record_provenance(
+        Provenance(
+            id=new_id(),
+            subject="P-7",
+            record_type="CopyIntakeForm",
+            record_key=record_policy(CopyIntakeForm).key_of(record),
+            fields=("phone",),
+            source="Te Whare Āwhina",
+            agreement="housing-referrals",
+            agreement_name="Housing referrals",
+            purpose="service-delivery",
+            received_at=datetime(2026, 3, 4, 21, 0, tzinfo=UTC),
+            referred_on=date(2026, 3, 3),
+        )
+    )
+    items = {item.field: item for item in _copy(record).items}
+    assert items["phone"].source == "from Te Whare Āwhina's referral of 3 March 2026"
+    assert items["name"].source is None  # not from the referral
+    page = html.unescape(_copy(record).html())
+    assert "Where this came from" in page
+    assert "from Te Whare Āwhina's referral of 3 March 2026" in page
+    # a referral about another record of the person says nothing of this one
+    other = CopyIntakeForm("P-8", "Hone Tipene", "021 555 0108")
+    assert all(item.source is None for item in _copy(other).items)

@@ -28,6 +28,7 @@ from ..errors import ConfigurationError, PurposefulError, ReviewPending, Subject
 from ..records import FieldPolicy, RecordPolicy, record_policy
 from ..scope import Scope
 from ..sensitivity import Level
+from ..typing import ProvenanceSource
 from ..withholding import WithholdingGround
 from . import _contents
 from ._spool import _text as cell_text
@@ -36,7 +37,7 @@ from .copies import CopyItem, CopyRecord, ItemStatus
 from .release import SafetyReview, review_digest
 from .request import SubjectAccess, Withhold
 
-__all__ = ["Marked", "Reader", "marked", "records_for", "review_rules"]
+__all__ = ["Marked", "Reader", "marked", "origins", "records_for", "review_rules"]
 
 
 def records_for(
@@ -138,6 +139,36 @@ def review_rules(
     return {cls: tuple(found) for cls, found in rules.items()}
 
 
+def origins(*logs: object, subject: str) -> Mapping[tuple[str, str, str], str]:
+    """Where fields of *subject*'s records came from, by (record type, record key, field):
+    "from Kāinga Ora's referral of 3 March 2026", the latest referral winning, read from the
+    first of *logs* that keeps provenance (a sharing store, `purposeful.sharing.prefill`)."""
+    from ..sharing.values import Provenance
+
+    log = next((log for log in logs if isinstance(log, ProvenanceSource)), None)
+    if log is None:
+        return {}
+    try:
+        found = list(log.provenance(subject))
+    except Exception as exc:
+        raise SubjectAccessError(
+            "the sharing store failed while reading where the person's information came "
+            "from (see the cause above); nothing was read or logged. Fix the store, then "
+            "make the copy again"
+        ) from exc
+    lines: dict[tuple[str, str, str], str] = {}
+    for kept in found:  # oldest first: a later referral's line replaces an earlier one's
+        if not isinstance(kept, Provenance):
+            raise SubjectAccessError(
+                f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
+                f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
+                f"read or logged. Fix its provenance() to return Provenance values"
+            )
+        for field in kept.fields:
+            lines[(kept.record_type, kept.record_key, field)] = kept.describe()
+    return lines
+
+
 class Reader:
     """Reads records into copy items, in one scope; who may see each field is asked once a
     record type."""
@@ -147,10 +178,12 @@ class Reader:
         access: SubjectAccess,
         roles: Mapping[str, Level],
         rules: Mapping[type, tuple[Withhold, ...]],
+        origins: Mapping[tuple[str, str, str], str],
     ) -> None:
         self.wording = access.wording
         self.roles = roles
         self.rules = rules
+        self.origins = origins
         self._who: dict[str, dict[str, tuple[str, ...]]] = {}
 
     def record(
@@ -201,7 +234,8 @@ class Reader:
         if raw is None:
             return None
         value = _shown(raw, policy.name, name)
-        return CopyItem(policy.name, name, label, ItemStatus.SHOWN, value, **about)
+        source = self.origins.get((policy.name, key, name))
+        return CopyItem(policy.name, name, label, ItemStatus.SHOWN, value, source=source, **about)
 
     def _decided_ground(
         self, policy: RecordPolicy, name: str, key: str

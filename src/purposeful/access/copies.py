@@ -394,12 +394,12 @@ def _copy(
     who_roles: Mapping[str, Level] = (
         dict(roles) if roles is not None else {actor.role: actor.clearance}
     )
-    from ._copy_reading import Reader, marked, records_for, review_rules
+    from ._copy_reading import Reader, marked, origins, records_for, review_rules
 
     found = records_for(access, subject, records)
     marks = marked(access, found)
     rules = review_rules(access, reference, review, marks)
-    reader = Reader(access, who_roles, rules)
+    reader = Reader(access, who_roles, rules, origins(log, access.disclosures, subject=subject))
     logged: list[str] = []
     # the open scope, when the copy is for its purpose and actor (its report holds the
     # reads and the disclosure); otherwise a scope of the copy's own
