@@ -13,10 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import purposeful
+from _records import RecordingSink
 from purposeful import AUTHORISED_BY_PERSON, SENSITIVE, Actor, ServiceAgreement, cli
 from purposeful.access import AgencyDetails, Passage, SubjectAccess, Wording, copy_for_person
 from purposeful.bases import DirectlyRelatedPurpose
-from purposeful.errors import NoPurposeScope, PurposeViolation, ReferralInvalid, StoreError
+from purposeful.errors import (
+    ConfigurationError,
+    NoPurposeScope,
+    PurposeViolation,
+    ReferralInvalid,
+    StoreError,
+)
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement, prefill
 
 REFERRAL = "service-delivery.referral"
@@ -340,3 +347,39 @@ def test_red_cli_logs_no_disclosure_when_the_page_cannot_be_written(
     captured = capsys.readouterr()
     assert "C-SECRET-77" not in captured.out + captured.err
     assert "(name)" not in captured.out + captured.err
+
+
+def test_red_holds_does_not_answer_for_one_person_from_anothers_record(
+    sink: RecordingSink,
+) -> None:
+    """A data source whose query is wrong yields someone else's record: `holds` read it
+    and answered True for the person asked about, who holds nothing."""
+    other = RedPosReferral("C-OTHER", "R-9", name="(theirs)")
+    with (
+        purposeful.use(REFERRAL, actor=CASEWORKER),
+        pytest.raises(ConfigurationError) as refused,
+    ):
+        purposeful.holds(lambda subject: [other], "RedPosReferral.name", subject="C-1")
+    assert "C-OTHER" not in str(refused.value)
+    assert "C-1" not in str(refused.value)
+    purposeful.audit.flush()
+    assert all(not report.fields_read for report in sink.reports)  # theirs was not read
+
+
+def test_red_prefill_refuses_a_frozen_record_and_keeps_nothing() -> None:
+    @purposeful.record(subject="client_id", key="ref", frozen=True)
+    class RedPosFrozen:
+        client_id: str
+        ref: str
+        name: str | None = purposeful.field(
+            purposes={REFERRAL: PLAIN}, category="identity", default=None
+        )
+
+    log = MemorySharingStore()
+    purposeful.configure(disclosure_log=log)
+    record = RedPosFrozen("C-1", "F-1")
+    with pytest.raises(ConfigurationError):
+        prefill(record, {"name": "(new)"}, source="Kainga Ora", under=AGREEMENT, at=AT)
+    assert log.provenance("C-1") == []
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert record.name is None
