@@ -23,6 +23,7 @@ from purposeful.errors import (
     PurposeViolation,
     ReferralInvalid,
     StoreError,
+    SubjectAccessError,
 )
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement, prefill
 
@@ -383,3 +384,83 @@ def test_red_prefill_refuses_a_frozen_record_and_keeps_nothing() -> None:
     assert log.provenance("C-1") == []
     with purposeful.use(REFERRAL, actor=CASEWORKER):
         assert record.name is None
+
+
+def test_red_the_copy_its_log_entry_and_event_hold_no_value_or_subject_id(
+    sink: RecordingSink,
+) -> None:
+    log = MemorySharingStore()
+    purposeful.configure(disclosure_log=log)
+    intake = RedPosIntake("C-SECRET-41", "I-1", "Aroha-Secret-Name")
+    with purposeful.use("service-delivery", actor=CASEWORKER):
+        copy = copy_for_person(
+            _access(), "C-SECRET-41", reference="INTAKE-4", records=[intake], at=AT
+        )
+    purposeful.audit.flush()
+    [entry] = log.disclosures("C-SECRET-41")
+    shown = [repr(copy), str(copy.items), repr(entry), repr(sink.reports)]
+    for text in shown:
+        assert "Aroha-Secret-Name" not in text
+        assert "C-SECRET-41" not in text
+    assert "C-SECRET-41" not in copy.text()  # the subject id is for our systems only
+
+
+def test_red_provenance_and_collection_show_no_subject_id() -> None:
+    log = MemorySharingStore()
+    purposeful.configure(disclosure_log=log)
+    record = RedPosReferral("C-SECRET-42", "R-10")
+    kept = prefill(
+        record, {"name": "Aroha-Secret-Name"}, source="Kainga Ora", under=AGREEMENT, at=AT
+    )
+    texts = [repr(kept), kept.describe(), repr(log.provenance("C-SECRET-42"))]
+    texts.append(repr(log.still_to_be_told("C-SECRET-42")))
+    for text in texts:
+        assert "C-SECRET-42" not in text
+        assert "Aroha-Secret-Name" not in text
+
+
+@purposeful.record(subject="client_id", key="ref")
+class RedPosCount:
+    client_id: str
+    ref: int
+    visits: int = 0
+
+
+@pytest.mark.parametrize(
+    "record",
+    [RedPosCount("C-1", 1, 10**5000), RedPosCount("C-1", 10**5000)],
+    ids=["value", "key"],
+)
+def test_red_a_value_too_long_to_write_is_a_typed_error_and_logs_nothing(
+    record: RedPosCount,
+) -> None:
+    """A very long integer (past Python's digit limit) ended the copy in a bare ValueError
+    from json.dumps or str(), not the SubjectAccessError the docstring promises."""
+    log = MemorySharingStore()
+    purposeful.configure(disclosure_log=log)
+    with (
+        pytest.raises(SubjectAccessError) as refused,
+        purposeful.use("service-delivery", actor=CASEWORKER),
+    ):
+        copy_for_person(_access(), "C-1", reference="INTAKE-5", records=[record], at=AT)
+    frames = refused.value.__traceback__
+    while frames is not None:  # no library frame below the entry point, holding the value
+        code = frames.tb_frame.f_code
+        assert "purposeful" not in code.co_filename or code.co_name == "copy_for_person"
+        frames = frames.tb_next
+    assert log.disclosures("C-1") == []
+
+
+def test_red_roles_that_are_not_a_mapping_are_a_configuration_error() -> None:
+    purposeful.configure(disclosure_log=MemorySharingStore())
+    with (
+        pytest.raises(ConfigurationError),
+        purposeful.use("service-delivery", actor=CASEWORKER),
+    ):
+        copy_for_person(
+            _access(),
+            "C-1",
+            reference="INTAKE-6",
+            records=[RedPosIntake("C-1", "I-1", "(n)")],
+            roles=["caseworker"],  # type: ignore[arg-type]
+        )
