@@ -464,3 +464,18 @@ def test_red_roles_that_are_not_a_mapping_are_a_configuration_error() -> None:
             records=[RedPosIntake("C-1", "I-1", "(n)")],
             roles=["caseworker"],  # type: ignore[arg-type]
         )
+
+
+@purposeful.record(subject="client_id", name="red-pos/referral 50%~")
+class RedPosOddlyNamed:
+    client_id: str
+    name: str = purposeful.field(purposes={REFERRAL: PLAIN}, category="identity")
+
+
+def test_red_the_schema_refers_to_a_record_whose_name_holds_pointer_characters() -> None:
+    """A record named with '/' or '%' made a `$ref` that points nowhere: every validation
+    against the schema failed with an unresolvable reference."""
+    schema = AGREEMENT.json_schema("red-pos/referral 50%~")
+    jsonschema.validate({"name": "(n)"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": 1}, schema)

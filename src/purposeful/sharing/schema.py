@@ -31,6 +31,7 @@ import enum
 import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -311,6 +312,12 @@ def _record_schema(policy: RecordPolicy, fields: list[FieldPolicy], agreement: A
     }
 
 
+def _pointer(name: str) -> str:
+    """*name* as a JSON Pointer token in a URI fragment (RFC 6901): a record named
+    ``"housing/referral"`` or ``"50%"`` is still found."""
+    return urllib.parse.quote(name.replace("~", "~0").replace("/", "~1"), safe="~")
+
+
 def referral_schema(agreement: Any, record_type: type | str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of what *agreement* lets one party send another.
 
@@ -351,7 +358,7 @@ def referral_schema(agreement: Any, record_type: type | str | None = None) -> di
             f"agreement {agreement.id!r} covers no field of a declared {which} for its "
             f"purposes; import the module that declares the records first"
         )
-    refs = [{"$ref": f"#/$defs/{name}"} for name in defs]
+    refs = [{"$ref": f"#/$defs/{_pointer(name)}"} for name in defs]
     suffix = f":{next(iter(defs))}" if record_type is not None else ""
     schema: dict[str, Any] = {
         "$schema": DRAFT,
