@@ -347,6 +347,8 @@ def test_red_cli_logs_no_disclosure_when_the_page_cannot_be_written(
     assert out.read_text(encoding="utf-8") == "already here"
     assert cli.main([*base, *who, "--out", str(tmp_path / "no" / "copy.html")]) == 2
     assert log.disclosures("C-SECRET-77") == []
+    assert cli.main([*base, *who, "--out", str(tmp_path), "--overwrite"]) == 2  # a folder
+    assert log.disclosures("C-SECRET-77") == []
     captured = capsys.readouterr()
     assert "C-SECRET-77" not in captured.out + captured.err
     assert "(name)" not in captured.out + captured.err

@@ -43,6 +43,10 @@ def _copy_write(args: argparse.Namespace) -> int:
     out = Path(args.out).absolute()
     if not out.parent.is_dir():
         raise SubjectAccessError(f"cannot write {out}: its folder does not exist")
+    if out.is_dir():
+        raise SubjectAccessError(f"{out} is a folder; --out names the file to write")
+    if not os.access(out.parent, os.W_OK):
+        raise SubjectAccessError(f"cannot write in {out.parent}: check its permissions")
     if out.exists() and not args.overwrite:
         raise SubjectAccessError(
             f"{out} exists; no copy was made or logged. Choose another name, or pass --overwrite"
