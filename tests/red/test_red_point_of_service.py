@@ -502,3 +502,25 @@ def test_red_purposeful_holds_is_still_the_function_once_retention_is_imported()
     finally:
         if callable(original):  # leave the package as the rest of the session found it
             purposeful.holds = original
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Disclosed.to_json() carries a field the sender holds nothing in as null, and "
+    "prefill fills a null like any value: the documented flow (prefill(record, "
+    "sent.to_json(), ...)) erases what the receiving agency held and lists the field as "
+    "filled from the referral",
+)
+def test_red_a_referral_that_holds_nothing_for_a_field_does_not_erase_ours() -> None:
+    purposeful.configure(disclosure_log=MemorySharingStore())
+    sent = purposeful.disclose(
+        RedPosReferral("C-1", "R-11", name="(their name)"),
+        to="Kainga Ora",
+        under=AGREEMENT,
+        actor=CASEWORKER,
+    )
+    ours = RedPosReferral("C-1", "A-1", count=4)  # the household size we already hold
+    prefill(ours, sent.to_json(), source="Te Whare Awhina", under=AGREEMENT, at=AT)
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert ours.name == "(their name)"
+        assert ours.count == 4
