@@ -646,8 +646,9 @@ def holds(
     Raises:
         NoPurposeScope: asked outside a purpose scope.
         PurposeViolation: the scope's purpose (or actor) may not use the field.
-        ConfigurationError: not a managed field, or a data source asked without
-            ``subject=`` or with a field that is not ``"RecordType.field"``.
+        ConfigurationError: not a managed field, a data source asked without
+            ``subject=`` or with a field that is not ``"RecordType.field"``, or one that
+            yields a record about someone else.
         AnnotationError: *held* is neither a record nor a callable.
     """
     if callable(held) and not isinstance(held, type) and not _is_record(held):
@@ -683,7 +684,16 @@ def _source_holds(fetch: Callable[[str], Iterable[object]], field: str, subject:
     policy = field_policy(record_type, name)
     for found in fetch(subject):
         ours = type(found) is policy.record.cls or _named(found) == policy.record.name
-        if ours and _present(getattr(found, name)):
+        if not ours:
+            continue
+        if record_policy(type(found)).subject_of(found) != subject:
+            # a source whose query is wrong: their record is not read, nor answered from
+            raise ConfigurationError(
+                f"holds(): the data source yielded a {policy.record.name} record about someone "
+                f"other than the person asked about; nothing of it was read. Fix the source's "
+                f"query: it must yield only that person's records"
+            )
+        if _present(getattr(found, name)):
             return True
     return False
 

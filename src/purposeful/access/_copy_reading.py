@@ -111,7 +111,7 @@ def marked(access: SubjectAccess, records: list[object]) -> Marked:
         values = {name: _contents._raw(policy, obj, name) for name in fields}
         present = tuple(name for name, value in values.items() if _contents.present(value))
         if whole or present:
-            items.append((policy.name, policy.key_of(obj), values))
+            items.append((policy.name, _key(policy, obj), values))
         by_record[id(obj)] = (fields, whole)
     return Marked(by_record, tuple(items), bool(items))
 
@@ -194,7 +194,7 @@ class Reader:
         policy = record_policy(type(obj))
         held_fields = held[0]
         items: list[CopyItem] = []
-        key = policy.key_of(obj)
+        key = _key(policy, obj)
         for name in policy.names:
             if name in held_fields or name == policy.subject:
                 # held back until reviewed: not read, not named, and neither are the
@@ -319,12 +319,23 @@ def _shown(value: object, record_type: str, field: str) -> str:
     if isinstance(value, str):
         return value
     try:
-        data = to_json(value)
+        # JSON text is where a very long integer fails (Python's digit limit), so both
+        return cell_text(to_json(value))
     except ValueError:
         problem = SubjectAccessError(
             f"the {field!r} field of a {record_type} record holds a value that cannot be "
             f"written as text (such as a very long integer); no copy was made"
         )
-    else:
-        return cell_text(data)
     raise problem  # outside the handler: the cause may quote the value
+
+
+def _key(policy: RecordPolicy, obj: object) -> str:
+    """*obj*'s key as text, or `SubjectAccessError` (never the key) if it cannot be."""
+    try:
+        return policy.key_of(obj)
+    except ValueError:
+        problem = SubjectAccessError(
+            f"the key of a {policy.name} record cannot be written as text (such as a very "
+            f"long integer); no copy was made"
+        )
+    raise problem  # outside the handler: the cause may quote the key

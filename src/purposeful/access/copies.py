@@ -390,6 +390,13 @@ def _copy(
         )
     if not isinstance(actor, Actor):
         raise ConfigurationError("copy_for_person(actor=...) takes a purposeful.Actor")
+    if roles is not None and not (
+        isinstance(roles, Mapping) and all(isinstance(role, str) for role in roles)
+    ):
+        raise ConfigurationError(
+            "copy_for_person(roles=...) takes the agency's roles and their clearances, such "
+            "as {'caseworker': SENSITIVE}"
+        )
     log = _disclosure_log(access)
     who_roles: Mapping[str, Level] = (
         dict(roles) if roles is not None else {actor.role: actor.clearance}

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, SubjectAccessError
 from ._common import CommandGroup
 from .ask import parse_level, parse_role
 from .bundle import _load_app
@@ -37,6 +38,19 @@ def _copy_write(args: argparse.Namespace) -> int:
         subject = os.environ.get(args.subject_env)
         if not subject:
             raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    # the copy is logged as handed over when it is made: check first that it can be written,
+    # so that a file in the way or a missing folder logs nothing
+    out = Path(args.out).absolute()
+    if not out.parent.is_dir():
+        raise SubjectAccessError(f"cannot write {out}: its folder does not exist")
+    if out.is_dir():
+        raise SubjectAccessError(f"{out} is a folder; --out names the file to write")
+    if not os.access(out.parent, os.W_OK):
+        raise SubjectAccessError(f"cannot write in {out.parent}: check its permissions")
+    if out.exists() and not args.overwrite:
+        raise SubjectAccessError(
+            f"{out} exists; no copy was made or logged. Choose another name, or pass --overwrite"
+        )
     access = _load_app(args.app)
     actor = Actor(args.actor, args.role, parse_level(args.clearance))
     roles = {role: parse_level(clearance) for role, clearance in args.see} if args.see else None

@@ -31,6 +31,7 @@ import enum
 import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -51,7 +52,10 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # an ISO 8601 date and time with its offset (a time with none is ambiguous across agencies)
-_MOMENT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})$"
+# (an offset may carry seconds, as Python writes a local mean time: +11:39:04)
+_MOMENT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)$"
+)
 _MOMENT = re.compile(_MOMENT_PATTERN[1:-1] + r"\Z")
 
 
@@ -66,7 +70,8 @@ class FieldType:
         choices: for an enum or a literal, (JSON value, Python value) of each choice.
         items: for an array, its items' type.
         name: the Python type's name, for ``x-purposeful-type``.
-        sequence: for an array, ``list`` or ``tuple``, the Python type it comes back as.
+        sequence: for an array, the Python type it comes back as (``list``, ``tuple``,
+            ``set`` or ``frozenset``).
     """
 
     kind: str
@@ -112,6 +117,9 @@ class FieldType:
         if kind == "boolean":
             return isinstance(value, bool), value
         if kind == "integer":
+            # JSON Schema counts 3.0 as an integer, and a JSON parser may hand it over so
+            if isinstance(value, float) and value.is_integer():
+                return True, int(value)
             return isinstance(value, int) and not isinstance(value, bool), value
         if kind == "number":
             return isinstance(value, int | float) and not isinstance(value, bool), value
@@ -120,6 +128,8 @@ class FieldType:
         if kind == "date-time":
             return _moment(value)
         if kind == "enum":
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # JSON Schema's enum counts 3.0 equal to 3
             for shown, member in self.choices:
                 if value is member or (type(value) is type(shown) and value == shown):
                     return True, member
@@ -199,7 +209,11 @@ def _type_of(annotation: Any) -> FieldType:
     if origin in (list, tuple, frozenset, set) or annotation in (list, tuple):
         arguments = [a for a in typing.get_args(annotation) if a is not Ellipsis]
         items = _type_of(arguments[0]) if len(set(arguments)) == 1 else FieldType("any")
-        sequence = tuple if origin is tuple or annotation is tuple else list
+        # the Python collection it comes back as: a set field is filled with a set
+        sequence = next(
+            (kind for kind in (tuple, frozenset, set) if origin is kind or annotation is kind),
+            list,
+        )
         return FieldType("array", items=items, name=_name(annotation), sequence=sequence)
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
@@ -298,6 +312,12 @@ def _record_schema(policy: RecordPolicy, fields: list[FieldPolicy], agreement: A
     }
 
 
+def _pointer(name: str) -> str:
+    """*name* as a JSON Pointer token in a URI fragment (RFC 6901): a record named
+    ``"housing/referral"`` or ``"50%"`` is still found."""
+    return urllib.parse.quote(name.replace("~", "~0").replace("/", "~1"), safe="~")
+
+
 def referral_schema(agreement: Any, record_type: type | str | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of what *agreement* lets one party send another.
 
@@ -338,7 +358,7 @@ def referral_schema(agreement: Any, record_type: type | str | None = None) -> di
             f"agreement {agreement.id!r} covers no field of a declared {which} for its "
             f"purposes; import the module that declares the records first"
         )
-    refs = [{"$ref": f"#/$defs/{name}"} for name in defs]
+    refs = [{"$ref": f"#/$defs/{_pointer(name)}"} for name in defs]
     suffix = f":{next(iter(defs))}" if record_type is not None else ""
     schema: dict[str, Any] = {
         "$schema": DRAFT,
