@@ -120,3 +120,31 @@ def test_red_hold_from_an_environment_value_with_a_newline_exits_2(tmp_path: Pat
     )
     assert done.returncode == 2, done.stderr
     assert "C-2" not in done.stdout + done.stderr
+
+
+def test_red_key_rotation_count_is_not_called_exact(tmp_path: Path) -> None:
+    """Fixed: a person read under two keys was counted twice and the count called exact."""
+    from purposeful.breach import Compromise, Trail, assess, assessment_document, render_text
+
+    rotated = PseudonymKey("5eed2901", hashlib.sha256(b"purposeful red: rotated").digest())
+    region = frozenset({"Client.region"})
+    scopes = [
+        HandScope("k1", (HandPart(reads={KEY.pseudonym("C-1"): region}),), opened=REPEATED_HOUR),
+        HandScope(
+            "k2",
+            (HandPart(reads={rotated.pseudonym("C-1"): region}),),
+            opened=REPEATED_HOUR + timedelta(hours=1),
+        ),
+    ]
+    path = write_ledger(tmp_path / "rotated.jsonl", scopes)
+    window = Compromise(
+        REPEATED_HOUR - timedelta(days=1), REPEATED_HOUR + timedelta(days=1), actors={"staff-0042"}
+    )
+    with Trail.from_files(ledgers=[path], engine="stdlib") as trail:
+        found = assess(trail, window)
+    assert found.people == 2
+    assert found.pseudonym_keys == 2
+    assert not found.people_exact
+    page = " ".join(render_text(assessment_document(found)).split())
+    assert "exact: every scope" not in page
+    assert "2 keys (a key rotation)" in page
