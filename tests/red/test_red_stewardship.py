@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import purposeful
 from purposeful import CONSENT, DIRECTLY_RELATED_PURPOSE, SENSITIVE, Actor, ServiceAgreement
@@ -23,7 +25,7 @@ from purposeful.retention import dispose_due, due_csv, due_json, due_text, reten
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "retention"))
-from _retention import REGISTRY, DictSource, RetainedNote, sources_of
+from _retention import REGISTRY, ArchivedLetter, DictSource, RetainedNote, RetainedVisit, sources_of
 
 AGREEMENT = ServiceAgreement("Service delivery agreement")
 CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
@@ -326,3 +328,88 @@ def test_red_window_ending_in_the_repeated_hour_takes_the_later_moment() -> None
     start, end = nz_window("2026-04-05T02:30", "2026-04-05T02:30")
     assert end > start
     assert end - start == timedelta(hours=1)
+
+
+# -- retention over hierarchy x dates x holds ---------------------------------------------
+
+
+def _plus_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@st.composite
+def _holds(draw: st.DrawFn) -> list[dict[str, object]]:
+    return draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "subject": st.sampled_from([None, "C-1", "C-2"]),
+                    "record_type": st.sampled_from([None, "RetainedNote", "RetainedVisit"]),
+                    "until": st.none() | st.dates(date(2024, 1, 1), date(2030, 12, 31)),
+                    "released": st.booleans(),
+                }
+            ),
+            max_size=3,
+        )
+    )
+
+
+@settings(max_examples=150)
+@given(
+    since=st.dates(date(2016, 1, 1), date(2026, 12, 31)),
+    reported=st.dates(date(2016, 1, 1), date(2026, 12, 31)),
+    today=st.dates(date(2019, 1, 1), date(2031, 12, 31)),
+    wanted=_holds(),
+)
+def test_red_nothing_needed_or_held_is_ever_due(
+    since: date, reported: date, today: date, wanted: list[dict[str, object]]
+) -> None:
+    source = DictSource()
+    source.add(RetainedNote("C-1", "n", "x"), since)
+    source.add(RetainedVisit("C-2", "v", "x"), since, reporting=reported)
+    source.add(ArchivedLetter("C-1", "a", "x"), date(2000, 1, 1))  # archive: no period
+    holds = MemoryHoldStore()
+    for spec in wanted:
+        hold = holds.place(
+            reason="Complaint",
+            by="privacy-officer",
+            subject=spec["subject"],  # type: ignore[arg-type]
+            record_type=spec["record_type"],  # type: ignore[arg-type]
+            until=spec["until"],  # type: ignore[arg-type]
+        )
+        if spec["released"]:
+            holds.release(hold.id, by="privacy-officer")
+    report = retention_due(sources_of(notes=source), today=today, holds=holds, registry=REGISTRY)
+    ends = {
+        "RetainedNote": _plus_years(since, 3),
+        "RetainedVisit": max(_plus_years(since, 1), _plus_years(reported, 2)),
+    }
+    subjects = {"RetainedNote": "C-1", "RetainedVisit": "C-2"}
+
+    def held(record_type: str) -> bool:
+        return any(
+            not spec["released"]
+            and spec["subject"] in (None, subjects[record_type])
+            and spec["record_type"] in (None, record_type)
+            and (spec["until"] is None or today <= spec["until"])  # type: ignore[operator]
+            for spec in wanted
+        )
+
+    expected_due = {t for t, end in ends.items() if today > end and not held(t)}
+    expected_held = {t for t, end in ends.items() if today > end and held(t)}
+    assert {item.record_type for item in report.due} == expected_due
+    assert {item.record_type for item in report.held} == expected_held
+
+
+def test_red_a_start_beyond_the_calendar_keeps_the_record() -> None:
+    """Fixed: a record dated 9999-12-31 (legacy "not known") crashed the report with a bare
+    ValueError; it is kept."""
+    source = DictSource()
+    source.add(RetainedNote("C-1", "n", "x"), date(9999, 12, 31))
+    source.add(RetainedVisit("C-2", "v", "x"), date(2020, 1, 1), reporting=date(9998, 6, 1))
+    report = retention_due(sources_of(notes=source), today=date(2026, 6, 1), registry=REGISTRY)
+    assert report.due == ()
+    assert sum(report.kept.values()) == 2
