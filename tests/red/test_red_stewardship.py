@@ -413,3 +413,32 @@ def test_red_a_start_beyond_the_calendar_keeps_the_record() -> None:
     report = retention_due(sources_of(notes=source), today=date(2026, 6, 1), registry=REGISTRY)
     assert report.due == ()
     assert sum(report.kept.values()) == 2
+
+
+class FailingFlags:
+    def care_flags(self, subjects: list[str]) -> dict[str, set[str]]:
+        raise RuntimeError("the client database went away")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="may_share about a named person whose care flag source fails answers verdict YES "
+    "with no reason code (only the prose says a disclosure is refused), while disclose "
+    "refuses with care-flags-unavailable (sharing/asking.py _care_note is prose only)",
+)
+def test_red_may_share_does_not_say_yes_when_the_flag_source_fails() -> None:
+    purposeful.configure(care_flags=FailingFlags(), disclosure_log=MemorySharingStore())
+    answer = purposeful.may_share(
+        RedStewardReferral,
+        "region",
+        agreement=REFUGE,
+        party=SHELTER,
+        actor=CASEWORKER,
+        subject="W-2",
+    )
+    with pytest.raises(DisclosureRefused):  # what disclose does: the answer should agree
+        purposeful.disclose(
+            RedStewardReferral("W-2", "Waikato"), to=SHELTER, under=REFUGE, actor=CASEWORKER
+        )
+    assert "care-flags-unavailable" in answer.reasons
+    assert not answer.allowed
