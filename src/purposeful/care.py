@@ -245,5 +245,14 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
                 f"{type(source).__name__}.care_flags must give each person's flags as a "
                 f"collection of flag ids, not {type(flags).__name__}"
             )
-        answer[subject] = frozenset(check_flag(f) for f in flags)
+        try:  # a lazy answer (a generator, a cursor) can fail while it is read
+            held = list(flags)
+        except Exception as exc:
+            _log.error(
+                "purposeful: the care flag source %s failed (%s); what needed it is refused",
+                type(source).__name__,
+                type(exc).__name__,
+            )
+            return None
+        answer[subject] = frozenset(check_flag(f) for f in held)
     return answer

@@ -197,10 +197,18 @@ class Assessment:
         )
 
     @property
+    def pseudonym_keys(self) -> int:
+        """How many pseudonym keys the people's pseudonyms were made with: more than one
+        after a key rotation, when one person can be counted once per key."""
+        return len({pseudonym.partition(":")[0] for pseudonym in self.pseudonyms})
+
+    @property
     def people_exact(self) -> bool:
-        """True if the count of people is exact: every scope said whom it read, and how."""
+        """True if the count of people is exact: every scope said whom it read, and how,
+        under one pseudonym key."""
         return not (
-            self.people_unlisted_at_most
+            self.pseudonym_keys > 1
+            or self.people_unlisted_at_most
             or self.scopes_listing_nobody
             or self.scopes_with_identifiers
             or self.scopes_listing_all_people

@@ -13,7 +13,7 @@ What this module must not do: read the trail, or hold a subject identifier.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import attrs
 
@@ -129,14 +129,33 @@ def nz_moment(text: str, *, end: bool = False) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return in_nz(datetime.combine(day + timedelta(days=1 if end else 0), time()))
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            found = in_nz(datetime.combine(day + timedelta(days=1 if end else 0), time()))
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            found = moment if is_aware(moment) else in_nz(moment)
+            if end and not is_aware(moment):
+                # in the hour the clocks go back, a window ends at the later of the two
+                # moments the clock showed: a wider window never misses a read
+                later = _later(moment)
+                if later.timestamp() > found.timestamp():
+                    # as a fixed offset: comparing within one zone ignores which of the two
+                    found = later.astimezone(timezone(later.utcoffset() or timedelta()))
+        # a moment so near year 1 or 9999 that New Zealand's or UTC's date of it overflows
+        found.astimezone(UTC) + timedelta(days=1)
+        found.astimezone(UTC) - timedelta(days=1)
+    except (ValueError, OverflowError):
         raise BreachWindowError(
             f"{text!r} is not a date (2026-12-02), a New Zealand time (2026-12-02T09:30) or a "
-            "time with its offset (2026-12-02T09:30+13:00)"
+            "time with its offset (2026-12-02T09:30+13:00) between the years 1 and 9999"
         ) from None
-    return moment if is_aware(moment) else in_nz(moment)
+    return found
+
+
+def _later(wall: datetime) -> datetime:
+    """The later moment a New Zealand clock showed *wall* (the same as `in_nz` outside the
+    hour the clocks go back)."""
+    zone = in_nz(wall).tzinfo
+    return datetime.fromtimestamp(wall.replace(tzinfo=zone, fold=1).timestamp(), zone)
 
 
 def nz_window(start: str, end: str) -> tuple[datetime, datetime]:

@@ -124,6 +124,14 @@ def _people_line(a: Assessment) -> str:
         )
     if a.incomplete_scopes:
         notes.append(f"{a.incomplete_scopes} scopes are missing parts")
+    if a.pseudonym_keys > 1:
+        # a key rotation: the count can be too high as well as too low
+        notes.append(
+            f"the pseudonyms were made with {a.pseudonym_keys} keys (a key rotation), so a "
+            "person read under more than one is counted once for each: name the people "
+            "(name_people, with every key) to count each once"
+        )
+        return f"{line}, not an exact count; " + "; ".join(notes)
     return f"at least {line}; " + "; ".join(notes)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
@@ -120,6 +120,12 @@ class BaseHoldStore(ClosableStore):
         self._check_open()
         by = _text(by, "by", "who releases it (an actor id)")
         when = _when(at)
+        if when > datetime.now(UTC) + _SKEW:
+            # a release dated ahead would end the hold now, before it was released
+            raise ConfigurationError(
+                "a hold is released when it is released: at= must not be in the future; "
+                "release it on the day instead"
+            )
 
         def change(current: Hold) -> Hold:
             if current.released_at is not None:
@@ -165,9 +171,15 @@ class BaseHoldStore(ClosableStore):
         until: date | None,
         at: datetime | None,
     ) -> Hold:
-        if subject is not None and not is_text(subject):
-            raise ConfigurationError("a hold's subject must be a non-empty string, or None")
-        if record_type is not None and not is_text(record_type):
+        if subject is not None and (not is_text(subject) or subject != subject.strip()):
+            # a hold on "C-2 " would not cover C-2's records: refuse it rather than miss them
+            raise ConfigurationError(
+                "a hold's subject must be a non-empty string without spaces at either end, "
+                "exactly as the records hold it, or None"
+            )
+        if record_type is not None and (
+            not is_text(record_type) or record_type != record_type.strip()
+        ):
             raise ConfigurationError(
                 "a hold's record_type must be a record type's name (e.g. 'CaseNote'), or None"
             )
@@ -190,6 +202,10 @@ class BaseHoldStore(ClosableStore):
         )
         self._insert(hold)
         return hold
+
+
+#: how far ahead of this machine's clock a release time may be (another machine's clock)
+_SKEW = timedelta(minutes=5)
 
 
 def _text(value: object, name: str, meaning: str) -> str:

@@ -123,11 +123,18 @@ def nz_day(when: object, what: str) -> date:
 
 
 def kept_until(start: date, retention: Retention) -> date:
-    """The last New Zealand day a record is kept for *retention* running from *start*."""
+    """The last New Zealand day a record is kept for *retention* running from *start*;
+    `date.max` when the period ends beyond the calendar (a start such as 9999-12-31, which
+    legacy systems write for "not known"): such a record is kept, never disposed of."""
     months = start.month - 1 + retention.months + 12 * retention.years
     year, month = start.year + months // 12, months % 12 + 1
+    if year > date.max.year:
+        return date.max
     day = min(start.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day) + timedelta(days=retention.days)
+    try:
+        return date(year, month, day) + timedelta(days=retention.days)
+    except OverflowError:
+        return date.max
 
 
 def start_for(purpose: str, since: date, since_for: Mapping[str, date]) -> date:
