@@ -481,12 +481,14 @@ def tell_us_once(sharing: SQLiteSharingStore) -> None:
     except purposeful.errors.ReferralInvalid as refused:
         print("A malformed referral fills nothing:", ", ".join(refused.reasons))
     with purposeful.use("service-delivery", actor=caseworker):
-        print("Do we hold her phone already?", purposeful.holds(contact, "phone"))
+        print("Do we hold her phone already?", purposeful.already_held(contact, "phone"))
         people = lambda subject: [contact]  # noqa: E731 - a data source, as bundles take them
-        print("Her email?", purposeful.holds(people, "ContactDetails.email", subject="C-1001"))
+        print(
+            "Her email?", purposeful.already_held(people, "ContactDetails.email", subject="C-1001")
+        )
     try:
         with purposeful.use("funder-reporting", actor=caseworker):
-            purposeful.holds(contact, "phone")
+            purposeful.already_held(contact, "phone")
     except purposeful.PurposeViolation as refusal:
         print("Asked for funder reporting:", ", ".join(refusal.decision.reason_codes))
 

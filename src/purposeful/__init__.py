@@ -7,7 +7,7 @@ actor=...)``; every read is checked, explained and audited without the data ever
 What most code touches is here: declaring purposes, categories, sensitivity and lawful
 bases; annotating records; `use` and its scope; decisions; `project`; configuration; the
 errors most code catches; `disclose`, `receive` and `prefill`; `may_use` and `may_share`,
-asked before acting, and `holds` ("do we hold this already?", a checked read). The rest has
+asked before acting, and `already_held` ("do we hold this already?", a checked read). The rest has
 a home of its own, loaded when first used: the whole error tree in `purposeful.errors`, the
 extension protocols in `purposeful.typing`, and each capability in its package
 (`purposeful.consent`, `purposeful.corrections`, `purposeful.sharing`, `purposeful.holds`,
@@ -29,7 +29,7 @@ from ._config import (
 )
 from ._version import __version__
 from .actors import Actor
-from .asking import holds, may_use
+from .asking import already_held, may_use
 from .bases import (
     AUTHORISED_BY_PERSON,
     CONSENT,
@@ -130,6 +130,7 @@ __all__ = [
     "Statute",
     "WithholdingGround",
     "__version__",
+    "already_held",
     "carry_scope",
     "configure",
     "configured",
@@ -138,7 +139,6 @@ __all__ = [
     "disclose",
     "field",
     "get_configuration",
-    "holds",
     "may_share",
     "may_use",
     "prefill",

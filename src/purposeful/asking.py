@@ -22,7 +22,7 @@ gives the record type (`Configuration.mode_for`), and the decision value the fie
   withheld, with the reasons a read would meet: nothing was read, so the audit trail counts
   it as neither a read nor a violation.
 
-"Do we hold this already?" (`holds`), asked by a form before it asks the person again, is
+"Do we hold this already?" (`already_held`), asked by a form before it asks the person again, is
 not a question about rules but a read: made in the open scope, decided and recorded like any
 read of the field (refused where the scope's purpose may not use it), it answers whether a
 value is held, never the value.
@@ -31,7 +31,7 @@ value is held, never the value.
 notices embed it. `purposeful.may_share` (in `purposeful.sharing`) answers the same question
 for a disclosure under an agreement, from the rules `disclose` applies.
 
-What this module must not do: read a managed value other than through `holds`'s checked read,
+What this module must not do: read a managed value other than through `already_held`'s checked read,
 decide a rule itself, or put a subject
 id in an answer, an exception message or a report.
 """
@@ -67,8 +67,8 @@ __all__ = [
     "Answer",
     "Verdict",
     "actor_for",
+    "already_held",
     "field_policy",
-    "holds",
     "law_for",
     "may_use",
     "person_decision",
@@ -621,7 +621,7 @@ def _declared_purposes(record: RecordPolicy, registry: PurposeRegistry) -> list[
     return [p for p in registry if p.id in declared]
 
 
-def holds(
+def already_held(
     held: object | Callable[[str], Iterable[object]],
     field: str,
     *,
@@ -655,7 +655,8 @@ def holds(
         return _source_holds(held, field, subject)
     if subject is not None:
         raise ConfigurationError(
-            "holds(record, field) reads the record it is given: subject= is for a data source"
+            "already_held(record, field) reads the record it is given: subject= is for a "
+            "data source"
         )
     policy = field_policy(type(held), field)
     # the guarded read: the scope decides and records it, and refuses it where it must
@@ -673,13 +674,13 @@ def _is_record(obj: object) -> bool:
 def _source_holds(fetch: Callable[[str], Iterable[object]], field: str, subject: object) -> bool:
     if not isinstance(subject, str) or not subject:
         raise ConfigurationError(
-            "holds(data_source, 'RecordType.field', subject=...) needs the person to look up, "
-            "as their id (text)"
+            "already_held(data_source, 'RecordType.field', subject=...) needs the person to "
+            "look up, as their id (text)"
         )
     record_type, dot, name = field.rpartition(".") if isinstance(field, str) else ("", "", "")
     if not dot:
         raise ConfigurationError(
-            "holds() asks a data source about 'RecordType.field', such as 'Client.phone'"
+            "already_held() asks a data source about 'RecordType.field', such as 'Client.phone'"
         )
     policy = field_policy(record_type, name)
     for found in fetch(subject):
@@ -689,8 +690,9 @@ def _source_holds(fetch: Callable[[str], Iterable[object]], field: str, subject:
         if record_policy(type(found)).subject_of(found) != subject:
             # a source whose query is wrong: their record is not read, nor answered from
             raise ConfigurationError(
-                f"holds(): the data source yielded a {policy.record.name} record about someone "
-                f"other than the person asked about; nothing of it was read. Fix the source's "
+                f"already_held(): the data source yielded a {policy.record.name} record about "
+                f"someone other than the person asked about; nothing of it was read. Fix the "
+                f"source's "
                 f"query: it must yield only that person's records"
             )
         if _present(getattr(found, name)):

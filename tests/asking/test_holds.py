@@ -1,4 +1,4 @@
-"""`purposeful.holds`: "do we hold this already?", answered as a checked read.
+"""`purposeful.already_held`: "do we hold this already?", answered as a checked read.
 
 The answer is whether a value is held, never the value; the read is decided and recorded
 like any read of the field, and refused where the scope's purpose may not use it.
@@ -50,7 +50,7 @@ class HeldOther:
 def test_a_held_value_is_true_and_nothing_of_it_comes_back(sink: RecordingSink) -> None:
     intake = HeldIntake("C-1", PHONE)
     with purposeful.use(INTAKE, actor=WORKER):
-        answer = purposeful.holds(intake, "phone")
+        answer = purposeful.already_held(intake, "phone")
     assert answer is True
     [report] = sink.reports
     assert [(d.field, d.outcome.value) for d in report.decisions] == [("phone", "allowed")]
@@ -60,15 +60,15 @@ def test_a_held_value_is_true_and_nothing_of_it_comes_back(sink: RecordingSink) 
 @given(st.none() | st.just("") | st.just(PHONE))
 def test_none_and_empty_are_not_held(value: str | None) -> None:
     with purposeful.use(INTAKE, actor=WORKER):
-        assert purposeful.holds(HeldIntake("C-1", value), "phone") is bool(value)
-        assert purposeful.holds(HeldIntake("C-1", languages=[]), "languages") is False
-        assert purposeful.holds(HeldIntake("C-1", languages=["mi"]), "languages") is True
+        assert purposeful.already_held(HeldIntake("C-1", value), "phone") is bool(value)
+        assert purposeful.already_held(HeldIntake("C-1", languages=[]), "languages") is False
+        assert purposeful.already_held(HeldIntake("C-1", languages=["mi"]), "languages") is True
 
 
 def test_outside_a_purpose_that_may_use_the_field_it_is_refused(sink: RecordingSink) -> None:
     intake = HeldIntake("C-1", history="(history)")
     with pytest.raises(PurposeViolation) as refused, purposeful.use(INTAKE, actor=WORKER):
-        purposeful.holds(intake, "history")
+        purposeful.already_held(intake, "history")
     assert "(history)" not in str(refused.value)
     [report] = sink.reports
     assert [d.outcome.value for d in report.decisions] == ["denied"]
@@ -77,18 +77,18 @@ def test_outside_a_purpose_that_may_use_the_field_it_is_refused(sink: RecordingS
 def test_an_actor_without_the_clearance_is_refused() -> None:
     low = Actor("staff-9", "intake-worker", IN_CONFIDENCE)
     with pytest.raises(PurposeViolation), purposeful.use(INTAKE, actor=low):
-        purposeful.holds(HeldIntake("C-1", secret="x"), "secret")
+        purposeful.already_held(HeldIntake("C-1", secret="x"), "secret")
 
 
 def test_outside_any_scope_it_is_refused() -> None:
     with pytest.raises(NoPurposeScope):
-        purposeful.holds(HeldIntake("C-1", PHONE), "phone")
+        purposeful.already_held(HeldIntake("C-1", PHONE), "phone")
 
 
 def test_in_monitor_mode_it_answers_and_records_a_would_deny(sink: RecordingSink) -> None:
     purposeful.configure(mode=Mode.MONITOR)
     with purposeful.use(INTAKE, actor=WORKER):
-        assert purposeful.holds(HeldIntake("C-1", history="x"), "history") is True
+        assert purposeful.already_held(HeldIntake("C-1", history="x"), "history") is True
     [report] = sink.reports
     assert report.decisions[0].outcome.value == "would-deny"
 
@@ -104,10 +104,12 @@ def source(*records: object) -> object:
 def test_a_data_source_is_looked_up_for_the_person(sink: RecordingSink) -> None:
     found = source(HeldOther("C-1", PHONE), HeldIntake("C-1"), HeldIntake("C-1", PHONE))
     with purposeful.use(INTAKE, actor=WORKER):
-        assert purposeful.holds(found, "HeldIntake.phone", subject="C-1") is True
-        assert purposeful.holds(found, "HeldIntake.languages", subject="C-1") is False
+        assert purposeful.already_held(found, "HeldIntake.phone", subject="C-1") is True
+        assert purposeful.already_held(found, "HeldIntake.languages", subject="C-1") is False
         assert (
-            purposeful.holds(source(HeldOther("C-1", PHONE)), "HeldIntake.phone", subject="C-1")
+            purposeful.already_held(
+                source(HeldOther("C-1", PHONE)), "HeldIntake.phone", subject="C-1"
+            )
             is False
         )
     fields = {(d.record_type, d.field) for d in sink.reports[0].decisions}
@@ -117,16 +119,16 @@ def test_a_data_source_is_looked_up_for_the_person(sink: RecordingSink) -> None:
 def test_a_data_source_needs_a_subject_and_a_type_field() -> None:
     with purposeful.use(INTAKE, actor=WORKER):
         with pytest.raises(ConfigurationError, match="needs the person"):
-            purposeful.holds(source(), "HeldIntake.phone")
+            purposeful.already_held(source(), "HeldIntake.phone")
         with pytest.raises(ConfigurationError, match=r"'RecordType\.field'"):
-            purposeful.holds(source(), "phone", subject="C-1")
+            purposeful.already_held(source(), "phone", subject="C-1")
         with pytest.raises(ConfigurationError, match="subject= is for a data source"):
-            purposeful.holds(HeldIntake("C-1"), "phone", subject="C-1")
+            purposeful.already_held(HeldIntake("C-1"), "phone", subject="C-1")
 
 
 def test_a_field_that_is_not_managed_or_a_non_record_is_named() -> None:
     with purposeful.use(INTAKE, actor=WORKER):
         with pytest.raises(ConfigurationError, match="is not a managed field"):
-            purposeful.holds(HeldIntake("C-1"), "client_id")
+            purposeful.already_held(HeldIntake("C-1"), "client_id")
         with pytest.raises(AnnotationError):
-            purposeful.holds(object(), "phone")
+            purposeful.already_held(object(), "phone")

@@ -17,7 +17,7 @@ import purposeful
 from _records import RecordingSink
 from purposeful import AUTHORISED_BY_PERSON, SENSITIVE, Actor, ServiceAgreement, cli
 from purposeful.access import AgencyDetails, Passage, SubjectAccess, Wording, copy_for_person
-from purposeful.asking import holds
+from purposeful.asking import already_held as holds
 from purposeful.bases import DirectlyRelatedPurpose
 from purposeful.errors import (
     ConfigurationError,
@@ -485,23 +485,15 @@ def test_red_the_schema_refers_to_a_record_whose_name_holds_pointer_characters()
         jsonschema.validate({"name": 1}, schema)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`purposeful.holds` names both the function (purposeful/__init__.py: from .asking "
-    "import holds) and the legal-hold subpackage purposeful/holds/: importing the "
-    "subpackage, which purposeful.retention does, rebinds the package attribute to the "
-    "module, so `purposeful.holds(record, field)` raises TypeError 'module' object is not "
-    "callable",
-)
-def test_red_purposeful_holds_is_still_the_function_once_retention_is_imported() -> None:
-    original = purposeful.__dict__.get("holds")
-    try:
-        importlib.import_module("purposeful.retention")  # an application with retention
-
-        assert callable(purposeful.holds)
-    finally:
-        if callable(original):  # leave the package as the rest of the session found it
-            purposeful.holds = original
+def test_red_do_we_hold_this_already_is_still_a_function_once_retention_is_imported() -> None:
+    """`purposeful.holds` once named both the function and the hold register's package:
+    importing the package (purposeful.retention does) rebound the name to the module. The
+    function is `purposeful.already_held`; `purposeful.holds` is the package."""
+    importlib.import_module("purposeful.retention")  # an application with retention
+    importlib.import_module("purposeful.holds.memory")
+    assert callable(purposeful.already_held)
+    assert purposeful.already_held is purposeful.asking.already_held
+    assert hasattr(purposeful.holds, "MemoryHoldStore")
 
 
 @pytest.mark.xfail(
