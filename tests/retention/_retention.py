@@ -17,15 +17,16 @@ def purpose(ident: str, retention: Retention | None = None) -> Purpose:
     return Purpose(ident, ident, "What it is for.", "How it helps.", retention=retention)
 
 
-#: support (3 years) > support.casework (inherits 3 years), support.outreach (1 year);
-#: reporting (2 years from delivery); archive (no period).
+#: service-delivery (3 years) > service-delivery.case-management (inherits 3 years),
+#: service-delivery.referral (1 year);
+#: funder-reporting (2 years from delivery); service-improvement (no period).
 REGISTRY = PurposeRegistry(
     [
-        purpose("support", Retention(years=3, after="the case closes")),
-        purpose("support.casework"),
-        purpose("support.outreach", Retention(years=1, after="the last visit")),
-        purpose("reporting", Retention(years=2, after="the report is delivered")),
-        purpose("archive"),
+        purpose("service-delivery", Retention(years=3, after="the case closes")),
+        purpose("service-delivery.case-management"),
+        purpose("service-delivery.referral", Retention(years=1, after="the last visit")),
+        purpose("funder-reporting", Retention(years=2, after="the report is delivered")),
+        purpose("service-improvement"),
     ]
 )
 
@@ -34,21 +35,25 @@ REGISTRY = PurposeRegistry(
 class RetainedNote:
     person: str
     ref: str
-    text: str = purposeful.field(purposes={"support.casework": AGREEMENT})
+    text: str = purposeful.field(purposes={"service-delivery.case-management": AGREEMENT})
 
 
 @purposeful.record(subject="person", key="ref", registry=REGISTRY)
 class RetainedVisit:
     person: str
     ref: str
-    notes: str = purposeful.field(purposes={"support.outreach": AGREEMENT, "reporting": AGREEMENT})
+    notes: str = purposeful.field(
+        purposes={"service-delivery.referral": AGREEMENT, "funder-reporting": AGREEMENT}
+    )
 
 
 @purposeful.record(subject="person", key="ref", registry=REGISTRY)
 class ArchivedLetter:
     person: str
     ref: str
-    body: str = purposeful.field(purposes={"archive": AGREEMENT, "support": AGREEMENT})
+    body: str = purposeful.field(
+        purposes={"service-improvement": AGREEMENT, "service-delivery": AGREEMENT}
+    )
 
 
 class DictSource:
@@ -63,7 +68,7 @@ class DictSource:
     def add(self, record: object, since: date | datetime, **since_for: date | datetime) -> None:
         key = (record.person, record.ref)  # type: ignore[attr-defined]
         self.rows[key] = Dated(
-            record, since, {k.replace("_", "."): v for k, v in since_for.items()}
+            record, since, {k.replace("__", ".").replace("_", "-"): v for k, v in since_for.items()}
         )
 
     def every(self) -> Iterator[Dated]:

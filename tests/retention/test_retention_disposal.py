@@ -67,7 +67,10 @@ def test_each_due_record_is_disposed_of_between_two_lines_of_evidence(tmp_path: 
     assert first.authority == "DA 123"
     assert first.actor == "staff-02"
     assert first.kept_until == date(2023, 1, 1)
-    assert first.rule == "support.casework: 3 years after the case closes (from support)"
+    assert (
+        first.rule
+        == "service-delivery.case-management: 3 years after the case closes (from service-delivery)"
+    )
     assert first.subject == KEY.pseudonym("person-1")
     assert first.disposal == evidence[1].disposal != evidence[2].disposal
     raw = (tmp_path / "audit.jsonl").read_text()

@@ -139,7 +139,10 @@ def test_the_outputs_show_counts_rules_and_holds_never_a_subject_id() -> None:
     assert (
         "On 1 June 2026: 1 past retention and due for disposal, 2 past retention but held" in text
     )
-    assert "support.casework: 3 years after the case closes (from support)" in text
+    assert (
+        "service-delivery.case-management: 3 years after the case closes (from service-delivery)"
+        in text
+    )
     assert "legal hold" in text
     document = json.loads(js)
     assert (document["due"], document["held"], document["kept"]) == (1, 2, 1)

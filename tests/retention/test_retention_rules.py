@@ -38,13 +38,15 @@ def _one(record: object, since: date | datetime, today: date | datetime, **kwarg
 
 def test_a_record_is_kept_through_the_last_day_of_its_period_and_due_the_day_after() -> None:
     note = RetainedNote("p-1", "n-1", "text")
-    last = date(2023, 3, 1)  # 3 years from 1 March 2020, inherited from `support`
+    last = date(2023, 3, 1)  # 3 years from 1 March 2020, inherited from `service-delivery`
     assert _one(note, date(2020, 3, 1), last).status is RetentionStatus.KEPT
     due = _one(note, date(2020, 3, 1), last + timedelta(days=1))
     assert due.status is RetentionStatus.DUE
     assert due.kept_until == last
     assert due.rule is not None
-    assert due.rule.describe() == ("support.casework: 3 years after the case closes (from support)")
+    assert due.rule.describe() == (
+        "service-delivery.case-management: 3 years after the case closes (from service-delivery)"
+    )
 
 
 def test_29_february_plus_a_year_is_28_february() -> None:
@@ -54,15 +56,15 @@ def test_29_february_plus_a_year_is_28_february() -> None:
 
 
 def test_a_record_stays_while_any_purpose_needs_it_and_the_last_to_end_is_the_rule() -> None:
-    visit = RetainedVisit("p-1", "v-1", "notes")  # outreach 1 year, reporting 2 years
+    visit = RetainedVisit("p-1", "v-1", "notes")  # outreach 1 year, funder-reporting 2 years
     kept = _one(visit, date(2020, 1, 1), date(2021, 6, 1))
     assert kept.status is RetentionStatus.KEPT
     assert kept.rule is not None
-    assert kept.rule.purpose == "reporting"
+    assert kept.rule.purpose == "funder-reporting"
     due = _one(visit, date(2020, 1, 1), date(2022, 1, 2))
     assert due.status is RetentionStatus.DUE
     assert due.rule is not None
-    assert due.rule.purpose == "reporting"
+    assert due.rule.purpose == "funder-reporting"
 
 
 def test_a_purpose_with_no_period_keeps_the_record() -> None:
@@ -70,22 +72,24 @@ def test_a_purpose_with_no_period_keeps_the_record() -> None:
     found = _one(letter, date(1990, 1, 1), date(2030, 1, 1))
     assert found.status is RetentionStatus.KEPT
     assert found.rule is not None
-    assert found.rule.describe() == "archive: no retention period decided"
+    assert found.rule.describe() == "service-improvement: no retention period decided"
 
 
 def test_a_period_runs_from_the_date_given_for_its_purpose_or_an_ancestor() -> None:
     source = DictSource()
     visit = RetainedVisit("p-1", "v-1", "notes")
-    source.add(visit, date(2020, 1, 1), reporting=date(2021, 1, 1))
+    source.add(visit, date(2020, 1, 1), funder_reporting=date(2021, 1, 1))
     found = list(assess(sources_of(v=source), today=date(2022, 1, 2), registry=REGISTRY))
-    assert found[0].status is RetentionStatus.KEPT  # reporting runs to 1 January 2023
+    assert found[0].status is RetentionStatus.KEPT  # funder-reporting runs to 1 January 2023
     assert found[0].kept_until == date(2023, 1, 1)
 
 
 def test_a_datetime_is_taken_as_its_new_zealand_day_across_the_end_of_daylight_saving() -> None:
     source_day = datetime(2026, 4, 4, 12, 30, tzinfo=UTC)  # 00:30 NZDT on 5 April
     assert source_day.astimezone(NZ).date() == date(2026, 4, 5)
-    registry = REGISTRY.extend([attrs.evolve(REGISTRY.get("support"), retention=Retention(days=1))])
+    registry = REGISTRY.extend(
+        [attrs.evolve(REGISTRY.get("service-delivery"), retention=Retention(days=1))]
+    )
     note = RetainedNote("p-1", "n-1", "text")
     source = DictSource()
     source.add(note, source_day)
@@ -102,7 +106,9 @@ def test_a_datetime_is_taken_as_its_new_zealand_day_across_the_end_of_daylight_s
 
 
 def test_the_start_of_daylight_saving_moves_the_day_at_midnight_nzst() -> None:
-    registry = REGISTRY.extend([attrs.evolve(REGISTRY.get("support"), retention=Retention(days=1))])
+    registry = REGISTRY.extend(
+        [attrs.evolve(REGISTRY.get("service-delivery"), retention=Retention(days=1))]
+    )
     note = RetainedNote("p-1", "n-1", "text")
     for instant, day in (
         (datetime(2026, 9, 26, 11, 59, 59, tzinfo=UTC), date(2026, 9, 26)),
@@ -134,11 +140,17 @@ def test_rule_for_an_unknown_purpose_is_an_error() -> None:
 
 # --- the property: purpose hierarchy x dates x holds ------------------------------------------
 
-PURPOSES = ("support", "support.casework", "support.outreach", "reporting", "archive")
+PURPOSES = (
+    "service-delivery",
+    "service-delivery.case-management",
+    "service-delivery.referral",
+    "funder-reporting",
+    "service-improvement",
+)
 CLASSES = {
-    RetainedNote: ("support.casework",),
-    RetainedVisit: ("reporting", "support.outreach"),
-    ArchivedLetter: ("archive", "support"),
+    RetainedNote: ("service-delivery.case-management",),
+    RetainedVisit: ("funder-reporting", "service-delivery.referral"),
+    ArchivedLetter: ("service-improvement", "service-delivery"),
 }
 _period = st.builds(
     Retention,

@@ -44,7 +44,7 @@ from ..asking import (
 )
 from ..bases import plain_description
 from ..care import CareNeed, flags_of, needs_for
-from ..decisions import Decision, Outcome
+from ..decisions import Decision, Outcome, Reason
 from ..errors import ConfigurationError
 from ..purposes import Purpose
 from ..scope import current_scope, use
@@ -157,6 +157,10 @@ def may_share(
     reasons += [code for code in decision.reason_codes if code not in reasons]
     if field_verdict is Verdict.NO:
         said.append(decision.explain())
+    care, unknown = _care_note(config, terms.purpose, agreement, subject)
+    if unknown:  # whether the person needs more care cannot be found out: disclose refuses
+        reasons.append(Reason.CARE_FLAGS_UNAVAILABLE.value)
+        said.append(care)
     if said:
         verdict = Verdict.NO
     elif _JUSTIFICATION in refused or field_verdict is Verdict.WITH_JUSTIFICATION:
@@ -170,7 +174,6 @@ def may_share(
         said.append(
             explanation_of(decision, field_verdict, needs_consent=needs_consent, asked=asked)
         )
-        care = _care_note(config, terms.purpose, agreement, subject)
         if care:
             said.append(care)
         if _JUSTIFICATION in refused:
@@ -202,12 +205,15 @@ def may_share(
     )
 
 
-def _care_note(config: Any, purpose: str, agreement: SharingAgreement, subject: str | None) -> str:
+def _care_note(
+    config: Any, purpose: str, agreement: SharingAgreement, subject: str | None
+) -> tuple[str, bool]:
     """What `disclose` would also need for a person who needs more care (`purposeful.care`):
-    for a type, for whom; for a named person, for them (never which flag they carry)."""
+    for a type, for whom; for a named person, for them (never which flag they carry). The
+    flag is True when the person's flags could not be found out (`disclose` refuses then)."""
     wanted = config.registry.care_for(purpose) + agreement.care
     if not wanted:
-        return ""
+        return "", False
     if subject is None:
         parts = []
         for requirement in wanted:
@@ -217,22 +223,24 @@ def _care_note(config: Any, purpose: str, agreement: SharingAgreement, subject: 
         return (
             "A disclosure about a person who needs more care also needs, "
             + "; and ".join(parts)
-            + " (checked when it is disclosed)."
+            + " (checked when it is disclosed).",
+            False,
         )
     source = config.care_flags
     if source is None:
-        return ""
+        return "", False
     found = flags_of(source, [subject])
     if found is None:
         return (
             "Whether this person needs more care could not be found out (the care flag "
-            "source failed): a disclosure is refused until it can be."
+            "source failed): a disclosure is refused until it can be.",
+            True,
         )
     needs = needs_for(wanted, found[subject])
     if not needs:
-        return ""
+        return "", False
     words = "; ".join(n.describe() for n in sorted(needs, key=_code))
-    return f"This person needs more care: a disclosure also needs {words}."
+    return f"This person needs more care: a disclosure also needs {words}.", False
 
 
 def _code(need: CareNeed) -> str:
