@@ -10,20 +10,10 @@ import pytest
 from purposeful import cli
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notices/_modules.py _import catches only ImportError; importlib.import_module('') "
-    "raises ValueError ('Empty module name'), so the command ends in a traceback, exit 1",
-)
 def test_red_agreement_schema_with_an_empty_records_module_is_one_line() -> None:
     assert cli.main(["agreement", "schema", "some-agreement", "--records", ""]) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/bundle.py _load_app catches only ImportError; a relative module name such as "
-    "'.:access' makes importlib raise TypeError, so the command ends in a traceback, exit 1",
-)
 def test_red_copy_write_with_a_relative_app_module_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

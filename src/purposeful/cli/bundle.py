@@ -131,6 +131,9 @@ def _load_app(spec: str) -> Any:
             f"APP must be module:attribute naming your SubjectAccess, e.g. myapp.access:access, "
             f"not {spec!r}"
         )
+    from ..notices._modules import module_name as checked
+
+    checked(module_name)
     sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,7 +22,7 @@ from .._config import declared_records
 from ..errors import ConfigurationError
 from ..sharing.agreements import SharingAgreement, load_agreements
 
-__all__ = ["Declarations", "import_declarations"]
+__all__ = ["Declarations", "import_declarations", "module_name"]
 
 
 @attrs.frozen
@@ -37,7 +38,21 @@ class Declarations:
     agreements: tuple[SharingAgreement, ...]
 
 
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def module_name(name: str) -> str:
+    """*name*, checked to be a dotted module name (``myagency.records``): importlib answers
+    anything else with a ValueError or a TypeError of its own."""
+    if not isinstance(name, str) or not _MODULE_NAME.match(name):
+        raise ConfigurationError(
+            f"{name!r} is not a module name: give a dotted name such as myagency.records"
+        )
+    return name
+
+
 def _import(name: str, path: str) -> ModuleType:
+    module_name(name)
     sys.path.insert(0, path)
     try:
         return importlib.import_module(name)

@@ -146,6 +146,8 @@ def _prefill(
         raise ConfigurationError("prefill(source=...) takes the party it came from, or its name")
     day = referred if referred is not None else nz_date(received)
     values = _check(policy, referral, under, name, purpose_id, fields or {}, day)
+    # a null says the partner holds nothing there: it fills nothing and is not from them
+    values = {field: value for field, value in values.items() if value is not None}
     if not policy.subject_of(record):
         raise ConfigurationError(
             f"the {policy.name} record has no subject id; set the person's id on it before "
@@ -236,8 +238,10 @@ def _check(
             "purpose-not-in-agreement",
             f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})",
         )
-    if not referral:
-        fault("empty", "the referral holds no fields")
+    if not any(value is not None for value in referral.values()):
+        # a field the partner holds nothing in comes as null (`Disclosed.to_json`): it fills
+        # nothing, so that it never erases what we hold
+        fault("empty", "the referral holds no fields with something in them")
     values: dict[str, Any] = {}
     for key, value in referral.items():
         if not is_field_name(key):
