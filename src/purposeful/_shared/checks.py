@@ -12,6 +12,7 @@ quotes the value it checked (the value may be personal).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -24,12 +25,23 @@ __all__ = [
     "SafeRepr",
     "encodable",
     "is_aware",
+    "is_module_name",
     "is_text",
     "recordable",
     "repr_pretty",
     "storable",
     "utc_moment",
 ]
+
+#: A dotted module name, as ``import`` takes it: ``myagency.records``.
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def is_module_name(value: object) -> TypeIs[str]:
+    """Whether *value* is a dotted module name (``myagency.records``): importlib answers
+    anything else (``""``, ``".x"``) with a ValueError or a TypeError of its own."""
+    return isinstance(value, str) and _MODULE_NAME.match(value) is not None
+
 
 #: The Unix epoch, aware: what stores count microseconds from, and what spans count
 #: nanoseconds from.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._shared.checks import is_module_name
 from ..audit import load_signing_key
 from ..errors import BundleDecryptionError, BundleInvalid, ConfigurationError
 from ._common import CommandGroup, parse_date, parse_moment, secret_from_env
@@ -131,9 +132,11 @@ def _load_app(spec: str) -> Any:
             f"APP must be module:attribute naming your SubjectAccess, e.g. myapp.access:access, "
             f"not {spec!r}"
         )
-    from ..notices._modules import module_name as checked
-
-    checked(module_name)
+    if not is_module_name(module_name):
+        raise ConfigurationError(
+            f"{module_name!r} is not a module name: APP is module:attribute, e.g. "
+            f"myapp.access:access"
+        )
     sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,10 +18,11 @@ from types import ModuleType
 import attrs
 
 from .._config import declared_records
+from .._shared.checks import is_module_name
 from ..errors import ConfigurationError
 from ..sharing.agreements import SharingAgreement, load_agreements
 
-__all__ = ["Declarations", "import_declarations", "module_name"]
+__all__ = ["Declarations", "import_declarations"]
 
 
 @attrs.frozen
@@ -38,13 +38,9 @@ class Declarations:
     agreements: tuple[SharingAgreement, ...]
 
 
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-
-
 def module_name(name: str) -> str:
-    """*name*, checked to be a dotted module name (``myagency.records``): importlib answers
-    anything else with a ValueError or a TypeError of its own."""
-    if not isinstance(name, str) or not _MODULE_NAME.match(name):
+    """*name*, checked to be a dotted module name (``myagency.records``)."""
+    if not is_module_name(name):
         raise ConfigurationError(
             f"{name!r} is not a module name: give a dotted name such as myagency.records"
         )
