@@ -188,4 +188,4 @@ def test_a_public_office_without_an_authority_is_one_line_and_exit_2(
     assert main(["retention", "due", "no_such_module:sources"]) == 2
     assert "cannot import" in capsys.readouterr().err
     assert main(["retention", "due", "cli_retention_app:ROWS"]) == 2
-    assert "is not RetentionSources" in capsys.readouterr().err
+    assert "is not a RetentionSources" in capsys.readouterr().err

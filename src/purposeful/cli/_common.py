@@ -11,19 +11,24 @@ What this module must not do: print, or put a secret in a message.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 import attrs
 
+from .._shared.checks import is_module_name
 from .._shared.document import printable
-from ..errors import PassphraseError
+from ..errors import ConfigurationError, PassphraseError
 
 __all__ = [
     "USAGE_ERROR",
     "CommandGroup",
     "error_line",
+    "load_app",
     "parse_date",
     "parse_moment",
     "secret_from_env",
@@ -32,6 +37,48 @@ __all__ = [
 
 #: Exit status of a user error: bad arguments, a refused or failed operation.
 USAGE_ERROR = 2
+
+_T = TypeVar("_T")
+
+
+def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
+    """The *kind* object an application names by ``module:attribute`` (or a function
+    returning one), imported from the current directory first.
+
+    Args:
+        spec: ``module:attribute``, as the user gave it.
+        kind: the class the object must be an instance of.
+        example: a ``module:attribute`` to show in a message (``myapp.access:access``).
+        what: what APP must point at, in words, for the message.
+
+    Raises:
+        ConfigurationError: *spec* is not ``module:attribute`` naming a module, the module
+            cannot be imported, or the attribute is not a *kind*.
+    """
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute or not is_module_name(module_name):
+        raise ConfigurationError(
+            f"APP must be module:attribute naming your {kind.__name__}, e.g. {example}, "
+            f"not {spec!r}"
+        )
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"cannot import {module_name!r} ({exc}); run from your project's directory or "
+            f"install it"
+        ) from None
+    finally:
+        sys.path.remove(os.getcwd())
+    found = getattr(module, attribute, None)
+    if callable(found) and not isinstance(found, kind):
+        found = found()
+    if not isinstance(found, kind):
+        raise ConfigurationError(
+            f"{spec} is not a {kind.__name__} (nor a function returning one); point APP at {what}"
+        )
+    return found
 
 
 def shown(text: str) -> str:

@@ -9,7 +9,6 @@ passphrase or a key, or hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import re
 import sys
@@ -19,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._shared.checks import is_module_name
 from ..audit import load_signing_key
 from ..errors import BundleDecryptionError, BundleInvalid, ConfigurationError
-from ._common import CommandGroup, parse_date, parse_moment, secret_from_env
+from ._common import CommandGroup, load_app, parse_date, parse_moment, secret_from_env
 
 if TYPE_CHECKING:
     from ..access.clock import Extension, ResponseClock
@@ -126,36 +124,12 @@ def _load_app(spec: str) -> Any:
     """The `SubjectAccess` named by ``module:attribute`` (or a function returning one)."""
     from ..access.request import SubjectAccess
 
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise ConfigurationError(
-            f"APP must be module:attribute naming your SubjectAccess, e.g. myapp.access:access, "
-            f"not {spec!r}"
-        )
-    if not is_module_name(module_name):
-        raise ConfigurationError(
-            f"{module_name!r} is not a module name: APP is module:attribute, e.g. "
-            f"myapp.access:access"
-        )
-    sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"cannot import {module_name!r} ({exc}); run from your project's directory or "
-            f"install it"
-        ) from None
-    finally:
-        sys.path.remove(os.getcwd())
-    found = getattr(module, attribute, None)
-    if callable(found) and not isinstance(found, SubjectAccess):
-        found = found()
-    if not isinstance(found, SubjectAccess):
-        raise ConfigurationError(
-            f"{spec} is not a SubjectAccess (nor a function returning one); point APP at the "
-            f"object your application sets up with its data sources"
-        )
-    return found
+    return load_app(
+        spec,
+        SubjectAccess,
+        example="myapp.access:access",
+        what="the object your application sets up with its data sources",
+    )
 
 
 def _bundle_build(args: argparse.Namespace) -> int:

@@ -23,7 +23,6 @@ reason; hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 from .._shared.files import atomic_file
 from ..errors import ConfigurationError
-from ._common import CommandGroup, parse_date, secret_from_env, shown
+from ._common import CommandGroup, load_app, parse_date, secret_from_env, shown
 
 __all__ = ["GROUP"]
 
@@ -40,31 +39,12 @@ def _load_sources(spec: str) -> Any:
     """The `RetentionSources` named by ``module:attribute`` (or a function returning them)."""
     from ..retention import RetentionSources
 
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise ConfigurationError(
-            f"APP must be module:attribute naming your RetentionSources, e.g. "
-            f"myapp.retention:sources, not {spec!r}"
-        )
-    sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"cannot import {module_name!r} ({exc}); run from your project's directory or "
-            f"install it"
-        ) from None
-    finally:
-        sys.path.remove(os.getcwd())
-    found = getattr(module, attribute, None)
-    if callable(found) and not isinstance(found, RetentionSources):
-        found = found()
-    if not isinstance(found, RetentionSources):
-        raise ConfigurationError(
-            f"{spec} is not RetentionSources (nor a function returning them); point APP at "
-            f"the object your application registers its retention sources in"
-        )
-    return found
+    return load_app(
+        spec,
+        RetentionSources,
+        example="myapp.retention:sources",
+        what="the object your application registers its retention sources in",
+    )
 
 
 def _stores(args: argparse.Namespace) -> dict[str, Any]:
