@@ -13,6 +13,7 @@ quotes the value it checked (the value may be personal).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -29,6 +30,7 @@ __all__ = [
     "is_text",
     "recordable",
     "repr_pretty",
+    "same_person",
     "storable",
     "utc_moment",
 ]
@@ -41,6 +43,17 @@ def is_module_name(value: object) -> TypeIs[str]:
     """Whether *value* is a dotted module name (``myagency.records``): importlib answers
     anything else (``""``, ``".x"``) with a ValueError or a TypeError of its own."""
     return isinstance(value, str) and _MODULE_NAME.match(value) is not None
+
+
+def same_person(one: str, other: str) -> bool:
+    """Whether two staff ids name the same person: compared without spaces at either end,
+    invisible characters or case, so that someone's own id, padded or cased otherwise, is
+    never taken for a second person's (a second reviewer, a release's approval)."""
+
+    def plain(text: str) -> str:
+        return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
+
+    return plain(one) == plain(other)
 
 
 #: The Unix epoch, aware: what stores count microseconds from, and what spans count

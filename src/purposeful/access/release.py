@@ -48,6 +48,7 @@ from typing import Any
 import attrs
 
 from .._config import get_configuration
+from .._shared.checks import same_person
 from ..care import CareNeed, flags_of, needs_for
 from ..errors import (
     AnnotationError,
@@ -412,7 +413,9 @@ def care_before_release(request: Any) -> frozenset[CareNeed]:
             for check in (request.identity, request.no_threat, request.delivery, request.review)
             if check is not None
         }
-        if request.approved_by is None or request.approved_by in others:
+        if request.approved_by is None or any(
+            same_person(request.approved_by, other) for other in others
+        ):
             same = " (not someone who made a s 57 check or the review)" * (
                 request.approved_by is not None
             )

@@ -36,7 +36,6 @@ without logging first, or keep or log a value it handed over.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -45,7 +44,7 @@ import attrs
 
 from .. import _trail
 from .._config import get_configuration
-from .._shared.checks import utc_moment
+from .._shared.checks import same_person, utc_moment
 from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..care import CareNeed, CareRequirement, flags_of, needs_for
@@ -330,7 +329,7 @@ def _care_met(
     if not needs:
         return {}
     reasons, problems = [], []
-    if CareNeed.SECOND_REVIEWER in needs and (reviewer is None or _same_id(reviewer, actor.id)):
+    if CareNeed.SECOND_REVIEWER in needs and (reviewer is None or same_person(reviewer, actor.id)):
         reasons.append("second-reviewer-needed")
         problems.append(
             "a second staff member, other than whoever discloses, must approve it: pass "
@@ -526,17 +525,6 @@ def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: A
         f"agreement {under.name!r} allows several purposes ({', '.join(under.purposes)}): "
         f"pass purpose=, or disclose inside `with purposeful.use(purpose, actor=...)`"
     )
-
-
-def _same_id(one: str, other: str) -> bool:
-    """Whether two staff ids name the same person: compared without spaces at either end,
-    invisible characters or case, so that the actor's own id, padded, is not a second
-    reviewer."""
-
-    def plain(text: str) -> str:
-        return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
-
-    return plain(one) == plain(other)
 
 
 def _aware(at: datetime | None) -> datetime:
