@@ -519,3 +519,19 @@ def test_an_item_filled_from_a_referral_says_where_it_came_from(log: MemoryShari
     # a referral about another record of the person says nothing of this one
     other = CopyIntakeForm("P-8", "Hone Tipene", "021 555 0108")
     assert all(item.source is None for item in _copy(other).items)
+
+
+def test_the_person_given_a_copy_is_no_party_to_tell_of_their_correction(
+    log: MemorySharingStore,
+) -> None:
+    from purposeful.corrections import MemoryCorrectionStore
+
+    record = CopyIntakeForm("P-9", "Mere Tipene", "021 555 0109")
+    copy = _copy(record)
+    assert copy.disclosures  # the copy was logged as a disclosure to her
+    corrections = MemoryCorrectionStore()
+    asked = corrections.request_correction("P-9", record, "phone", "021 555 0110", "new number")
+    applied = corrections.apply(asked.id, lambda _: None, by="staff-02")
+    # IPP 7: the parties the old number went to are told; she asked for it herself
+    assert log.parties_to_tell(applied) == []
+    assert [d.recipient for d in log.recipients_of("P-9", "CopyIntakeForm", "P-9", "phone")]

@@ -61,7 +61,7 @@ from ..errors import (
 from ..records import record_policy
 from ..scope import Scope, current_scope, use
 from ..sensitivity import Level
-from ..sharing.values import Disclosure, new_id
+from ..sharing.values import TO_THE_PERSON_LAW, Disclosure, new_id
 from ..supply import Supply
 from ..typing import DisclosureLog
 from ..withholding import WithholdingGround
@@ -82,7 +82,7 @@ __all__ = [
 #: How the disclosure log names a copy given to the person: the recipient, the "agreement"
 #: (the law it rests on, not an agreement with anyone) and the basis.
 TO_THE_PERSON = "The person the information is about"
-_LAW_ID = "privacy-act-2020-ipp-11-1-b"
+_LAW_ID = TO_THE_PERSON_LAW
 _LAW_NAME = "Privacy Act 2020, IPP 11(1)(b): disclosure to the person concerned"
 _BASIS = (
     "disclosure to the individual concerned (Privacy Act 2020, information privacy principle "

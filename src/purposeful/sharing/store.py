@@ -46,6 +46,7 @@ from ..corrections.values import Correction, CorrectionStatus
 from ..errors import ConfigurationError, SharingStoreError
 from .ipp3a import ExceptionReliedOn, IPP3AException, exception_text
 from .values import (
+    TO_THE_PERSON_LAW,
     Collection,
     CollectionStatus,
     CorrectionNotice,
@@ -219,7 +220,8 @@ class BaseSharingStore(ClosableStore):
 
         *correction* is a `purposeful.corrections.Correction`. A request not yet decided, or
         declined without a statement, has nothing to tell; a disclosure made after the
-        correction took effect carried the corrected value or the statement already.
+        correction took effect carried the corrected value or the statement already. A copy
+        given to the person themselves (`TO_THE_PERSON_LAW`) is no party to tell.
 
         Raises:
             ConfigurationError: *correction* is not a correction.
@@ -234,7 +236,7 @@ class BaseSharingStore(ClosableStore):
         return [
             disclosure
             for disclosure in self.still_to_tell(correction.id, correction.subject, *where)
-            if disclosure.at < took_effect
+            if disclosure.at < took_effect and disclosure.agreement != TO_THE_PERSON_LAW
         ]
 
     def record_told(

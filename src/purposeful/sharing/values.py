@@ -28,6 +28,7 @@ from .._shared.nztime import long_date, nz_date
 from ..errors import ConfigurationError
 
 __all__ = [
+    "TO_THE_PERSON_LAW",
     "Collection",
     "CollectionStatus",
     "CorrectionNotice",
@@ -41,6 +42,11 @@ __all__ = [
 ]
 
 _ID = re.compile(r"[0-9a-f]{32}\Z")
+
+#: The agreement id of a disclosure to the person the information is about (IPP 11(1)(b)):
+#: a copy for the person (`purposeful.access.copy_for_person`) is logged under it. The
+#: person is not a party to tell of a correction they asked for (`parties_to_tell`).
+TO_THE_PERSON_LAW = "privacy-act-2020-ipp-11-1-b"
 
 
 def new_id() -> str:
