@@ -535,3 +535,19 @@ def test_the_person_given_a_copy_is_no_party_to_tell_of_their_correction(
     # IPP 7: the parties the old number went to are told; she asked for it herself
     assert log.parties_to_tell(applied) == []
     assert [d.recipient for d in log.recipients_of("P-9", "CopyIntakeForm", "P-9", "phone")]
+
+
+def test_a_store_that_fails_to_say_where_things_came_from_stops_the_copy(
+    log: MemorySharingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(subject: str, *args: object) -> list[object]:
+        raise OSError("the database went away")
+
+    monkeypatch.setattr(log, "provenance", broken)
+    with pytest.raises(SubjectAccessError, match="make the copy again"):
+        _copy(CopyIntakeForm("P-10", "Mere Tipene"))
+    assert list(log.for_subject("P-10")) == []  # nothing logged
+    monkeypatch.setattr(log, "provenance", lambda subject, *args: ["not a Provenance"])
+    with pytest.raises(SubjectAccessError, match="belongs; nothing was written"):
+        _copy(CopyIntakeForm("P-10", "Mere Tipene"))
+    assert list(log.for_subject("P-10")) == []

@@ -31,6 +31,7 @@ from ..sensitivity import Level
 from ..typing import ProvenanceSource
 from ..withholding import WithholdingGround
 from . import _contents
+from ._parts import provenance_of
 from ._spool import _text as cell_text
 from .bundle import to_json
 from .copies import CopyItem, CopyRecord, ItemStatus
@@ -143,27 +144,11 @@ def origins(*logs: object, subject: str) -> Mapping[tuple[str, str, str], str]:
     """Where fields of *subject*'s records came from, by (record type, record key, field):
     "from Kāinga Ora's referral of 3 March 2026", the latest referral winning, read from the
     first of *logs* that keeps provenance (a sharing store, `purposeful.sharing.prefill`)."""
-    from ..sharing.values import Provenance
-
     log = next((log for log in logs if isinstance(log, ProvenanceSource)), None)
     if log is None:
         return {}
-    try:
-        found = list(log.provenance(subject))
-    except Exception as exc:
-        raise SubjectAccessError(
-            "the sharing store failed while reading where the person's information came "
-            "from (see the cause above); nothing was read or logged. Fix the store, then "
-            "make the copy again"
-        ) from exc
     lines: dict[tuple[str, str, str], str] = {}
-    for kept in found:  # oldest first: a later referral's line replaces an earlier one's
-        if not isinstance(kept, Provenance):
-            raise SubjectAccessError(
-                f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
-                f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
-                f"read or logged. Fix its provenance() to return Provenance values"
-            )
+    for kept in provenance_of(log, subject, "make the copy"):  # oldest first: later wins
         for field in kept.fields:
             lines[(kept.record_type, kept.record_key, field)] = kept.describe()
     return lines

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..audit.history import SubjectAnswer
     from ..corrections.values import Correction
     from ..purposes import PurposeRegistry
+    from ..sharing.values import Provenance
     from .request import AccessRequest, SubjectAccess
 
 __all__ = ["Parts", "iso"]
@@ -134,25 +135,9 @@ class Parts:
     def _received(self, log: ProvenanceSource) -> tuple[list[dict[str, Any]], list[list[str]]]:
         """Where information came from (a sharing store's ``provenance``): for
         disclosures.json, and a "where this came from" line per item on the page."""
-        from ..sharing.values import Provenance
-
-        try:
-            found = list(log.provenance(self.request.subject))
-        except Exception as exc:
-            raise SubjectAccessError(
-                "the sharing store failed while reading where the person's information came "
-                "from (see the cause above); nothing was written. Fix the store, then build "
-                "the bundle again"
-            ) from exc
         entries, rows = [], []
         label = self.access.wording.item_label
-        for kept in found:
-            if not isinstance(kept, Provenance):
-                raise SubjectAccessError(
-                    f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
-                    f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
-                    f"written. Fix its provenance() to return Provenance values"
-                )
+        for kept in provenance_of(log, self.request.subject, "build the bundle"):
             shown = [
                 field
                 for field in kept.fields
@@ -369,3 +354,30 @@ def _by(by: object) -> str:
     if relationship is not None:
         return f"representative ({relationship.value})"
     return "you" if kind == "person" else str(kind)
+
+
+def provenance_of(log: ProvenanceSource, subject: str, again: str) -> list[Provenance]:
+    """Every `Provenance` *log* keeps about *subject*, oldest first, each checked to be one.
+
+    Raises:
+        SubjectAccessError: the store failed, or gave something else; *again* says what to
+            do once it is fixed ("build the bundle"). Nothing was written.
+    """
+    from ..sharing.values import Provenance
+
+    try:
+        found = list(log.provenance(subject))
+    except Exception as exc:
+        raise SubjectAccessError(
+            f"the sharing store failed while reading where the person's information came "
+            f"from (see the cause above); nothing was written. Fix the store, then {again} "
+            f"again"
+        ) from exc
+    for kept in found:
+        if not isinstance(kept, Provenance):
+            raise SubjectAccessError(
+                f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
+                f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
+                f"written. Fix its provenance() to return Provenance values"
+            )
+    return found
