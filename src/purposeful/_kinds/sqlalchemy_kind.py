@@ -130,18 +130,20 @@ class SqlalchemyKind(RecordKind):
             propagate=True,
         )
         managed = tuple(policy.fields)
-        _keep_deferred_through_expiry(cls, managed)
-        _refuse_a_reloaded_subject_change(cls, policy.subject)
+        keep_deferred = _keep_deferred_through_expiry(cls, managed)
+        note_subject = _refuse_a_reloaded_subject_change(cls, policy.subject)
         from .._consent import expect_loaded
 
-        # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
-        subject_name = policy.subject
-        event.listen(
-            cls,
-            "load",
-            lambda target, _: expect_loaded(target, target.__dict__.get(subject_name)),
-            propagate=True,
-        )
+        def loaded(state: Any, _context: Any) -> None:
+            """Every row loaded: one listener, given the instance state (``raw=True``), for
+            what three need (SQLAlchemy's dispatch costs more than their bodies). Rows
+            loaded in a scope note their people, whose consent is asked in one batch."""
+            target = state.obj()
+            subject = note_subject(state, target)
+            keep_deferred(state, target)
+            expect_loaded(target, subject)
+
+        event.listen(cls, "load", loaded, raw=True, propagate=True)
         getstate = getattr(cls, "__getstate__", object.__getstate__)
 
         def __getstate__(self: Any) -> Any:
@@ -163,14 +165,16 @@ SQLALCHEMY = SqlalchemyKind()
 _DEFERRED = "purposeful.deferred"
 
 
-def _keep_deferred_through_expiry(cls: type, managed: tuple[str, ...]) -> None:
+def _keep_deferred_through_expiry(
+    cls: type, managed: tuple[str, ...]
+) -> Callable[[Any, Any], None]:
     """A managed column a query deferred (``minimised``, ``defer``) stays deferred when the
-    instance expires: SQLAlchemy would otherwise reload it with the next read of any column."""
+    instance expires: SQLAlchemy would otherwise reload it with the next read of any column.
+    Returns what a row's ``load`` does (state, instance), for the kind's one load listener."""
     from sqlalchemy import event
 
-    def loaded(target: Any, *_: Any) -> None:
+    def loaded(state: Any, target: Any) -> None:
         # every loaded row comes here: the common case (nothing deferred) costs one lookup
-        state = target._sa_instance_state
         callables = state.callables
         deferred = {n: callables[n] for n in managed if n in callables} if callables else {}
         if deferred:
@@ -187,9 +191,12 @@ def _keep_deferred_through_expiry(cls: type, managed: tuple[str, ...]) -> None:
             state.expired_attributes.discard(name)
             state.callables[name] = loader
 
-    event.listen(cls, "load", loaded, propagate=True)
-    event.listen(cls, "refresh", loaded, propagate=True)
+    def refreshed(target: Any, *_: Any) -> None:
+        loaded(target._sa_instance_state, target)
+
+    event.listen(cls, "refresh", refreshed, propagate=True)
     event.listen(cls, "expire", expired, propagate=True)
+    return loaded
 
 
 def _decorated(klass: type) -> type | None:
@@ -245,16 +252,18 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
 _SUBJECT = "purposeful.subject"
 
 
-def _refuse_a_reloaded_subject_change(cls: type, subject: str) -> None:
+def _refuse_a_reloaded_subject_change(cls: type, subject: str) -> Callable[[Any, Any], Any]:
     """A row whose subject column another connection changed (a merge of duplicate clients)
     is refused when it reloads (``expire_on_commit``, ``session.refresh``,
     ``populate_existing``), as a change through the attribute is: SQLAlchemy writes what it
     loads into the instance ``__dict__``, past the subject's guard, and the hot path would
-    go on answering for the person the row was loaded for."""
+    go on answering for the person the row was loaded for. Returns what a row's ``load``
+    does (state, instance → the subject id as loaded), for the kind's one load listener."""
     from sqlalchemy import event
 
-    def loaded(target: Any, *_: Any) -> None:
-        target._sa_instance_state.info[_SUBJECT] = target.__dict__.get(subject)
+    def loaded(state: Any, target: Any) -> Any:
+        found = state.info[_SUBJECT] = target.__dict__.get(subject)
+        return found
 
     def refreshed(target: Any, context: Any, attrs: Any) -> None:
         state = target._sa_instance_state
@@ -273,8 +282,8 @@ def _refuse_a_reloaded_subject_change(cls: type, subject: str) -> None:
             return
         state.info[_SUBJECT] = now
 
-    event.listen(cls, "load", loaded, propagate=True)
     event.listen(cls, "refresh", refreshed, propagate=True)
+    return loaded
 
 
 def _refuse_a_subject_change(target: Any, value: Any, old: Any, initiator: Any) -> None:
