@@ -135,6 +135,7 @@ class Scope:
 
     __slots__ = (
         "_allowed",
+        "_answered",
         "_checks",
         "_closed",
         "_config",
@@ -209,6 +210,9 @@ class Scope:
         #: per record class, the fields allowed (or would-deny) in this scope without consent
         self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
+        #: (field, id of a consent answer) → (the answer, the decision it gives): people
+        #: whose consent stands alike share one (`_consent` interns equal answers)
+        self._answered: dict[tuple[object, int], tuple[object, Decision]] = {}
         #: per field, what its decision depends on besides consent (`FieldPolicy.check`)
         self._checks: dict[object, tuple[tuple[Reason, ...], LawfulBasis | None, bool]] = {}
         #: the decisions shared with every scope of this purpose and actor (`_plans`)
@@ -479,7 +483,15 @@ class Scope:
             cached = self._decided.get(key)
             if cached is not None:
                 return cached
-            consent_reasons, consent = self._consents.of(subject)
+            answer = self._consents.of(subject)
+            if refusal is None:
+                shared = self._answered.get((policy, id(answer)))
+                if shared is not None and shared[0] is answer:
+                    decision = shared[1]
+                    self._log.append(decision)
+                    self._decided[key] = decision
+                    return decision
+            consent_reasons, consent = answer
             reasons = reasons + consent_reasons
         outcome = Outcome.ALLOWED
         if reasons and refusal is not None:
@@ -495,6 +507,8 @@ class Scope:
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
         if key is policy:  # not a consent decision, nor a projection's refusal
             plan[policy] = decision
+        elif needs_consent and refusal is None:
+            self._answered[policy, id(answer)] = (answer, decision)
         return self._made(policy, obj, decision, key)
 
     def _made(self, policy: FieldPolicy, obj: object, decision: Decision, key: object) -> Decision:
@@ -676,6 +690,7 @@ class Scope:
                 del self._dirty[:]
                 self._consents.clear()
                 self._decided.clear()  # keys of consent decisions hold subject ids
+                self._answered.clear()
         return report
 
     def after_fork(self) -> None:
@@ -690,6 +705,7 @@ class Scope:
             self._forget_all()
             self._consents.clear()
             self._decided.clear()
+            self._answered.clear()
 
     def _forget_all(self) -> None:
         """Empty every set another context's hot path may hold, the inline sets first (the

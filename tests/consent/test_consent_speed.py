@@ -14,8 +14,11 @@ import time
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import purposeful
 from _records import CASE_MANAGEMENT, CASEWORKER, Case
@@ -475,3 +478,74 @@ def test_a_postgresql_stamp_is_withheld_while_a_writer_is_in_flight(
             )
             assert not answers[PEOPLE[0]][0].in_force  # answered all the same
         assert store.consent_version() is not None
+
+
+# --- people whose consent stands alike share one decision ---
+
+_STATES = ("given", "given-later", "refused", "withdrawn", "never")
+
+
+def _store_with(states: Sequence[str]) -> MemoryConsentStore:
+    store = MemoryConsentStore()
+    for person, state in zip(PEOPLE, states, strict=False):
+        if state == "never":
+            continue
+        if state == "refused":
+            store.refuse(person, CASE_MANAGEMENT, at=GIVEN_AT)
+            continue
+        given = GIVEN_AT + (timedelta(days=3) if state == "given-later" else timedelta(0))
+        store.give(person, CASE_MANAGEMENT, at=given)
+        if state == "withdrawn":
+            store.withdraw(person, CASE_MANAGEMENT, at=given + timedelta(days=1))
+    return store
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    states=st.lists(st.sampled_from(_STATES), min_size=1, max_size=12),
+    order=st.randoms(use_true_random=False),
+    scopes=st.integers(min_value=1, max_value=3),
+)
+def test_each_read_is_decided_on_its_own_persons_consent(
+    states: list[str], order: Any, scopes: int
+) -> None:
+    """Whatever the mix of people and the order of reads, in a first scope (asked) or a
+    later one (answers from the cache, shared): each read is allowed exactly when that
+    person's consent is in force, and its decision carries that person's status."""
+    CACHE.clear()
+    store = _store_with(states)
+    people = PEOPLE[: len(states)]
+    records = cases(people)
+    with purposeful.configured(consent=store):
+        for _ in range(scopes):
+            reads = list(zip(records, states, strict=True))
+            order.shuffle(reads)
+            with use(CASE_MANAGEMENT, actor=CASEWORKER) as scope:
+                for record, state in reads:
+                    status = store.consent_status(record.client_id, scope.purpose, scope.opened_at)
+                    if state in ("given", "given-later"):
+                        assert record.case_notes == f"notes of {record.client_id}"
+                        continue
+                    with pytest.raises(PurposeViolation) as refused:
+                        record.case_notes  # noqa: B018
+                    assert refused.value.decision.consent == status
+                    assert Reason.CONSENT_NOT_HELD in refused.value.decision.reasons
+                allowed = [
+                    d for d in scope.decisions if d.field == "case_notes" and d.consent is not None
+                ]
+                for decision in allowed:
+                    assert decision.consent in {
+                        store.consent_status(p, scope.purpose, scope.opened_at) for p in people
+                    }
+    CACHE.clear()
+
+
+def test_people_whose_consent_stands_alike_share_one_decision(counting: CountingStore) -> None:
+    records = cases()
+    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+        read_all(records)  # asks, and caches
+    with use(CASE_MANAGEMENT, actor=CASEWORKER) as scope:
+        assert read_all(records) == expected()
+    consent = [d for d in scope.decisions if d.field == "case_notes"]
+    assert len(consent) == 50  # one per person read, as before
+    assert len({id(d) for d in consent}) == 2  # given alike; never asked alike

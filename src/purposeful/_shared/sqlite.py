@@ -39,6 +39,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ..errors import (
     ConfigurationError,
@@ -161,6 +162,29 @@ class SQLiteFile:
 
         *doing* says what the caller does, for messages: ``"record a consent event"``.
         """
+        connection = self._acquire(doing)
+        try:
+            yield connection
+        except sqlite3.Error as exc:
+            raise self.failure(exc, doing) from exc
+        finally:
+            self._lock.release()
+
+    def one(self, sql: str, doing: str) -> tuple[Any, ...] | None:
+        """The first row of *sql* (no parameters), or None: `use` for a one-row read that a
+        scope makes (a stamp), without a generator's cost."""
+        connection = self._acquire(doing)
+        try:
+            row: tuple[Any, ...] | None = connection.execute(sql).fetchone()
+            return row
+        except sqlite3.Error as exc:
+            raise self.failure(exc, doing) from exc
+        finally:
+            self._lock.release()
+
+    def _acquire(self, doing: str) -> sqlite3.Connection:
+        """Take the lock and return the open connection, checked (`use`); on a failed
+        check the lock is released and the check's error raised."""
         if not self._lock.acquire(timeout=self._timeout):
             raise StoreUnavailable(
                 f"could not {doing} in the {self._kind} {self.path}: other threads of this "
@@ -179,12 +203,10 @@ class SQLiteFile:
                     f"(before a fork); open a new {self._owner} in each process"
                 )
             self._check_same_file(doing)
-            try:
-                yield connection
-            except sqlite3.Error as exc:
-                raise self.failure(exc, doing) from exc
-        finally:
+        except BaseException:
             self._lock.release()
+            raise
+        return connection
 
     @contextlib.contextmanager
     def write(self, doing: str) -> Iterator[sqlite3.Connection]:

@@ -195,8 +195,10 @@ class SQLiteConsentStore(BaseConsentStore):
             return self._load_many(connection, subjects, purposes)
 
     def _version(self) -> object:
-        with self._file.use("read the consent store's version") as connection:
-            return self._stamp(connection)
+        """The events table's AUTOINCREMENT counter: every insert, by any process, raises
+        it, and it never goes back (one indexed row; about 3 µs, read once per scope)."""
+        row = self._file.one(_STAMP, "read the consent store's version")
+        return 0 if row is None else row[0]
 
     def _expiring_candidates(self, start: datetime, end: datetime) -> Iterable[tuple[str, str]]:
         with self._file.use("list expiring consents") as connection:
@@ -212,12 +214,6 @@ class SQLiteConsentStore(BaseConsentStore):
         self, connection: sqlite3.Connection, sql: str, parameters: tuple[Any, ...]
     ) -> list[ConsentEvent]:
         return [self._event(row) for row in connection.execute(sql, parameters)]
-
-    def _stamp(self, connection: sqlite3.Connection) -> object:
-        """The events table's AUTOINCREMENT counter: every insert, by any process, raises
-        it, and it never goes back (one indexed row; about 3 µs)."""
-        row = connection.execute(_STAMP).fetchone()
-        return 0 if row is None else row[0]
 
     def _load_many(
         self, connection: sqlite3.Connection, subjects: Sequence[str], purposes: Sequence[str]
