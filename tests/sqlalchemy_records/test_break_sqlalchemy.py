@@ -14,6 +14,7 @@ sqlalchemy = pytest.importorskip("sqlalchemy")
 
 from sqlalchemy import update  # noqa: E402
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # noqa: E402
+from sqlalchemy.orm.exc import ObjectDeletedError  # noqa: E402
 
 import purposeful  # noqa: E402
 from _records import FakeConsent, RecordingSink  # noqa: E402
@@ -110,3 +111,45 @@ def test_a_repointed_row_read_after_another_row_is_decided_for_its_new_person(
         assert other.summary == "other"  # another row is the last one read
         with pytest.raises(SubjectChangeRefused):
             _ = visit.notes
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id", name="SaBreakClient")
+    class SaBreakClient(SaBreakBase):
+        """A record whose subject is its primary key."""
+
+        __tablename__ = "sa_break_client"
+        client_id: Mapped[str] = mapped_column(primary_key=True)
+        notes: Mapped[str] = mapped_column(
+            info={"purposeful": Managed(purposes={"service-delivery": CONSENT})}
+        )
+
+
+def test_a_row_whose_key_is_its_subject_and_is_repointed_is_gone_for_the_session(
+    session: Any, engine: Any
+) -> None:
+    """The subject is the primary key: another connection changing it leaves the instance
+    with no row (SQLAlchemy reloads by identity), never the new person's value under the
+    old person's decision."""
+    session.add(SaBreakClient(client_id="C-ALPHA", notes=SECRET))
+    session.commit()
+    _configured()
+    client = session.get(SaBreakClient, "C-ALPHA")
+    with purposeful.use("service-delivery", actor=WORKER):
+        assert client.notes == SECRET  # C-ALPHA consented
+        with Session(engine) as other:
+            other.execute(
+                update(SaBreakClient)
+                .where(SaBreakClient.client_id == "C-ALPHA")
+                .values(client_id="C-BETA")
+            )
+            other.commit()
+        session.commit()  # expire_on_commit: the next read reloads by identity
+        with pytest.raises(ObjectDeletedError):
+            _ = client.notes
+        again = session.get(SaBreakClient, "C-BETA")
+        assert again is not client
+        with pytest.raises(purposeful.PurposeViolation):
+            _ = again.notes  # C-BETA never consented

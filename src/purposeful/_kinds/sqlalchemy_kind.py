@@ -258,8 +258,21 @@ def _refuse_a_reloaded_subject_change(cls: type, subject: str) -> Callable[[Any,
     ``populate_existing``), as a change through the attribute is: SQLAlchemy writes what it
     loads into the instance ``__dict__``, past the subject's guard, and the hot path would
     go on answering for the person the row was loaded for. Returns what a row's ``load``
-    does (state, instance → the subject id as loaded), for the kind's one load listener."""
+    does (state, instance → the subject id as loaded), for the kind's one load listener.
+
+    A subject that is the primary key needs none of this: a row is reloaded by its identity,
+    so a row whose key another connection changed is gone for the session
+    (``ObjectDeletedError``), and a query that finds it under its new key gives a new
+    instance."""
     from sqlalchemy import event
+
+    prop = _mapper(cls).get_property(subject)
+    if any(column.primary_key for column in getattr(prop, "columns", ())):
+
+        def as_loaded(state: Any, target: Any) -> Any:
+            return target.__dict__.get(subject)
+
+        return as_loaded
 
     def loaded(state: Any, target: Any) -> Any:
         found = state.info[_SUBJECT] = target.__dict__.get(subject)
