@@ -62,6 +62,9 @@ _NOTHING: frozenset[object] = frozenset()
 #: (`Scope._forget`); one that sends nothing, this many sets of the records it read on the
 #: slow path, until it reaches it and starts again (`Scope._forget_loose`).
 _PEOPLE_KEPT = 10_000
+#: In a person's set of what was sent: they were listed in a part with no field read
+#: (`Scope.note_person`), so later parts need not list them again for that.
+_LOOKED_AT = object()
 
 #: The decisions that depend on nothing but the field, the purpose, the actor and the
 #: configuration (no consent: `FieldPolicy.check`), shared by every scope with the same
@@ -426,6 +429,18 @@ class Scope:
         for subject, seen in list(self._seen.items()):
             self._people.setdefault(id(seen), (subject, seen, set()))
 
+    def note_person(self, subject: object) -> None:
+        """Note that *subject*'s information was looked at with no field read (a question
+        about their consent, `purposeful.may_use`): the report lists them, under their
+        pseudonym, with no field read, so a review of who looked at one person finds it."""
+        if not self._sending:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._notes.held.append((subject, set()))
+            self._gather()  # grouped now: a note with no field takes no room
+
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
         codes only, never values; it goes out with the scope's report."""
@@ -647,6 +662,9 @@ class Scope:
             if new:
                 sent |= new
                 found.append((subject, new))
+            elif not seen and _LOOKED_AT not in sent:  # looked at, nothing read (`note_person`)
+                sent.add(_LOOKED_AT)
+                found.append((subject, set()))
         if not final and self._people_count > _PEOPLE_KEPT:
             self._forget_sent()
         return found

@@ -359,20 +359,12 @@ def test_red_a_question_about_a_person_whose_consent_store_fails_names_nobody(
     assert "C-77123" not in repr(sink.reports)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "design: a question about a named person is recorded as a withheld decision with "
-        "no person in the report (no pseudonym in `subjects`), so the audit trail cannot "
-        "say whose consent was looked up, while a read of the same field says whose record "
-        "was read"
-    ),
-)
 def test_red_a_question_about_a_person_is_found_under_that_persons_pseudonym() -> None:
-    """Finding (not fixed): docs/asking.md says a question about a named person "is itself a
-    use of information about them, and is audited as one". A read is audited with the
-    person's pseudonym (`ScopeReport.subjects`, `reads`); the question is not, so a review
-    of who looked at one person's information (or an access request) misses it."""
+    """Finding (fixed): docs/asking.md says a question about a named person "is itself a
+    use of information about them, and is audited as one". A read was audited with the
+    person's pseudonym (`ScopeReport.subjects`, `reads`) and the question was not, so a
+    review of who looked at one person's information (or an access request) missed it. The
+    report now lists them with no field read."""
     sink = RecordingSink()
     purposeful.configure(consent=YesFor(["C-55001"]), sinks=[sink], pseudonymise=_pseudonym)
     with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
@@ -381,7 +373,31 @@ def test_red_a_question_about_a_person_is_found_under_that_persons_pseudonym() -
     with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
         answer = purposeful.may_use(AskVisit, "health_notes", subject="C-55001")
     assert answer.verdict is Verdict.YES
-    assert _pseudonym("C-55001") in sink.reports[-1].subjects  # the question: not
+    report = sink.reports[-1]
+    assert _pseudonym("C-55001") in report.subjects  # the question: found
+    assert report.reads[_pseudonym("C-55001")] == frozenset()  # nothing was read
+    assert report.fields_read == frozenset()
+
+
+def test_red_a_question_in_a_scope_sent_in_parts_lists_the_person_once() -> None:
+    """A long scope sends parts: the person asked about is listed in one part, not in
+    every part, and with no field read unless a field of theirs is read too."""
+    sink = RecordingSink()
+    purposeful.configure(
+        consent=YesFor(["C-55001", "C-55002", "C-55003"]),
+        sinks=[sink],
+        pseudonymise=_pseudonym,
+        flush_reads=2,
+    )
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        purposeful.may_use(AskVisit, "health_notes", subject="C-55001")
+        for n in range(6):
+            assert visit(f"C-5500{2 + n % 2}").health_notes
+        purposeful.may_use(AskVisit, "health_notes", subject="C-55001")
+    listed = [r for r in sink.reports if _pseudonym("C-55001") in r.subjects]
+    assert len(listed) == 1
+    assert listed[0].reads[_pseudonym("C-55001")] == frozenset()
+    assert "C-55001" not in repr(sink.reports)
 
 
 def _referrals() -> SharingAgreement:
