@@ -22,6 +22,11 @@ Archivist issues under the Public Records Act 2005: with ``"public-office"`` amo
 configured agency kinds, or ``public_office=True``, the authority's reference is
 required. An NGO is not under that Act; the reference is optional.
 
+Holds are asked again just before each record goes (the hold register and the pending
+correction requests are read once a record): a hold placed while a run goes on stops the
+records it covers that are not disposed of yet. Hold values given as a list are the same
+throughout.
+
 What this module must not do: dispose of a record that is kept or held; write a value, a
 subject id or a record's key anywhere; dispose of anything before its evidence is written.
 """
@@ -38,14 +43,14 @@ import attrs
 from .._config import get_configuration
 from .._shared.checks import is_aware, is_text
 from ..errors import ConfigurationError, DisposalFailed
+from ..holds.store import BaseHoldStore
+from ..holds.values import Hold
 from ..purposes import PurposeRegistry
-from .due import Assessment, _today, assess
+from .due import Assessment, _pending_holds, _today, assess
 from .rules import RetentionStatus
 from .sources import RetentionSources
 
 if TYPE_CHECKING:
-    from ..holds.store import BaseHoldStore
-    from ..holds.values import Hold
     from ..typing import CorrectionSource, DisposalLedger
 
 __all__ = ["DisposalSummary", "dispose_due"]
@@ -134,23 +139,44 @@ def dispose_due(
         raise ConfigurationError("dispose_due(at=...) takes a timezone-aware datetime")
     disposed: Counter[tuple[str, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
+    if holds is not None and not isinstance(holds, BaseHoldStore):
+        holds = list(holds)  # read twice: by the assessment and before each record
+    day = _today(today)
     # assessed in full first, so a source is not read while it is being changed; only what
     # is past retention is kept meanwhile
     found = [
         item
         for item in assess(
-            sources, today=today, registry=registry, holds=holds, corrections=corrections
+            sources, today=day, registry=registry, holds=holds, corrections=corrections
         )
         if item.status is not RetentionStatus.KEPT
     ]
     for item in found:
         where = (item.source, item.record_type)
-        if item.status is RetentionStatus.HELD:
+        # a hold placed since the assessment (or a correction requested) stops the record:
+        # asked again just before it goes, not trusted from the start of a long run
+        if item.status is RetentionStatus.HELD or _held_now(item, holds, corrections, day):
             held[where] += 1
         elif item.status is RetentionStatus.DUE:
             _dispose(sources, item, ledger, hashing, authority=authority, by=by, at=at)
             disposed[where] += 1
-    return DisposalSummary(_today(today), disposed, held, authority)
+    return DisposalSummary(day, disposed, held, authority)
+
+
+def _held_now(
+    item: Assessment,
+    holds: BaseHoldStore | list[Hold] | None,
+    corrections: CorrectionSource | None,
+    day: date,
+) -> bool:
+    """True if a hold in force now (the register and the pending correction requests, read
+    again) covers *item*'s record."""
+    if isinstance(holds, BaseHoldStore):
+        in_force = holds.in_force(day)
+    else:
+        in_force = [hold for hold in holds or () if hold.in_force(day)]
+    in_force += _pending_holds(corrections)
+    return any(hold.covers(item.subject, item.record_type, day) for hold in in_force)
 
 
 def _dispose(
