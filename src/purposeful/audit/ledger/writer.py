@@ -244,6 +244,20 @@ class Ledger:
             self._check_usable("record a disposal")
             self._write_line(body)
 
+    def unfinished_disposals(self) -> list[Any]:
+        """The disposals this ledger holds as begun (or failed) and never done
+        (`purposeful.audit.ledger.unfinished_disposals` of its file): what a crash, or a
+        ``done`` line that could not be written, left open. `dispose_due` finishes them.
+
+        Raises:
+            LedgerError, LedgerCorrupt: as `read_disposals`.
+        """
+        from .disposals import unfinished_disposals
+
+        with self._lock:
+            self._check_usable("read its disposals")
+            return list(unfinished_disposals(self._path))
+
     def _write_line(self, body: dict[str, Any]) -> None:
         """Chain *body* to the head, append it, and checkpoint if one is due (under the
         lock, or while opening)."""
