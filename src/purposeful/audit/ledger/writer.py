@@ -42,6 +42,7 @@ from ...errors import (
     LedgerLocked,
 )
 from ..conventions import LEDGER_FORMAT, LEDGER_FORMATS, LedgerKey, LineType
+from .disposals import ReadsDisposals
 from .files import (
     last_line,
     lines_backwards,
@@ -88,7 +89,7 @@ _FSYNC_POLICIES: Final = ("always", "checkpoint")
 _FIRST_LINE: Final = 65_536
 
 
-class Ledger:
+class Ledger(ReadsDisposals):
     """An append-only, tamper-evident file of scope reports: an `AuditSink`.
 
     Each `emit` appends one line; every *checkpoint_every* lines, and at `close`, a checkpoint
@@ -243,20 +244,6 @@ class Ledger:
         with self._lock:
             self._check_usable("record a disposal")
             self._write_line(body)
-
-    def unfinished_disposals(self) -> list[Any]:
-        """The disposals this ledger holds as begun (or failed) and never done
-        (`purposeful.audit.ledger.unfinished_disposals` of its file): what a crash, or a
-        ``done`` line that could not be written, left open. `dispose_due` finishes them.
-
-        Raises:
-            LedgerError, LedgerCorrupt: as `read_disposals`.
-        """
-        from .disposals import unfinished_disposals
-
-        with self._lock:
-            self._check_usable("read its disposals")
-            return list(unfinished_disposals(self._path))
 
     def _write_line(self, body: dict[str, Any]) -> None:
         """Chain *body* to the head, append it, and checkpoint if one is due (under the
