@@ -42,7 +42,11 @@ Run it with ``python examples/frontline_service.py``. It shows:
    and each disposal leaves evidence in the ledger, which verifies;
 18. a breach (Privacy Act Part 6): staff-17's password was used by someone else for a day;
    the ledger says how many people, which information and purposes it reached, and what it
-   cannot see; the people are named into a file only, and the decision stays a person's.
+   cannot see; the people are named into a file only, and the decision stays a person's;
+19. a release for someone who needs more care: Aroha now carries a family-violence safety
+   flag, so her bundle waits for a safety review and a second staff member's approval; the
+   audit trail records the needs met, the approver and the review, and the bundle she gets
+   says nothing of them.
 
 Spans need the OpenTelemetry SDK: ``pip install ".[examples]"``. Set
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` (e.g. ``http://localhost:4318``) to also send them to your
@@ -269,6 +273,7 @@ def main() -> None:
             care_for_a_child(consent)
             dispose_past_retention(ledger.path, keys)
             assess_a_breach(Path(folder), keys, ledger.path)
+            release_with_care(Path(folder), keys, sink)
         finally:
             ledger.close()
             consent.close()
@@ -309,6 +314,35 @@ def care_for_a_child(consent: SQLiteConsentStore) -> None:
     with purposeful.use("research", actor=researcher):
         print("With his mother's consent, wellbeing score:", manaia.wellbeing_score)
     purposeful.configure(care_flags=None)
+
+
+def release_with_care(folder: Path, keys: KeyFiles, sink: CollectingSink) -> None:
+    heading("19. A release for someone who needs more care records what it needed")
+    purposeful.configure(care_flags=ClientFlags({"C-1001": {CareFlag.FAMILY_VIOLENCE_SAFETY}}))
+    access = SubjectAccess(agency=AGENCY, pseudonym_keys=load_pseudonym_key(keys.pseudonym_key))
+    access.register("clients", lambda subject: iter([CLIENTS[subject]]))
+    checked = Check(by="staff-02", how="photo-id-sighted")
+    request = AccessRequest(
+        "SAR-2027-0007", "C-1001", received=date(2027, 2, 1), requester=Requester.person(),
+        identity=checked, no_threat=checked, delivery=checked, approved_by="staff-05",
+    )  # fmt: skip
+    reviewer = Actor("staff-09", "privacy-officer", SENSITIVE)
+    request = attrs.evolve(request, review=access.review(request, reviewer=reviewer).decide())
+    seen = len(sink.reports)
+    target = folder / "aroha-2027.zip"
+    access.build(request, target, signing_key=load_signing_key(keys.signing_key))
+    [released] = [d for r in sink.reports[seen:] for d in r.disclosures if d.get(RELEASED)]
+    needs = ", ".join(released["purposeful.disclosure.care.needs"])
+    approver = released["purposeful.disclosure.care.second_reviewer"]
+    print(f"Recorded: release of {released[RELEASED]}, needs met: {needs}; approved by {approver}")
+    with zipfile.ZipFile(target) as bundle:
+        said = b"".join(bundle.read(name) for name in bundle.namelist())
+    print("The bundle mentions the review or the approver:", b"staff-05" in said)
+    purposeful.configure(care_flags=None)
+
+
+#: The audit key of a released bundle's request (`DisclosureAttribute.REQUEST`).
+RELEASED = "purposeful.disclosure.request"
 
 
 def dispose_past_retention(ledger_path: Path, keys: KeyFiles) -> None:

@@ -107,6 +107,13 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "Logged as 2 disclosures to her under privacy-act-2020-ipp-11-1-b" in copy
     assert "The reporter's name on her copy: False / why not: True" in copy
     assert 'Large print, lang="mi" on the welcome: True True' in copy
+    released = out.split("== 19.")[1]
+    assert "Recorded: release of SAR-2027-0007, needs met: safety-review, second-reviewer; " in (
+        released
+    )
+    assert "approved by staff-05" in released
+    assert "The bundle mentions the review or the approver: False" in released
+    assert "C-1001" not in released
     care = out.split("== 16.")[1]
     assert "His own consent: representative-consent-needed" in care
     assert "only consent given by a representative whose authority was verified" in care

@@ -351,6 +351,7 @@ PACKAGES = {
         "DisposalMethod",
         "DisposalSummary",
         "DueReport",
+        "Interrupted",
         "RetentionRule",
         "RetentionSource",
         "RetentionSources",

@@ -229,8 +229,10 @@ def configure(
     Raises:
         ConfigurationError: a wrong type, a purpose mode for an unknown purpose, a sink or
             consent checker without the protocol's method, or a new purpose or category
-            registry that lacks an entry an already-declared record uses. Nothing changes
-            when it raises.
+            registry that lacks an entry an already-declared record uses; or, with a care
+            flag source, a consent checker without ``consent_statuses_represented`` while
+            some purpose counts only a representative's consent for flagged people. Nothing
+            changes when it raises.
     """
     current = get_configuration()
     changes: dict[str, Any] = {}
@@ -338,8 +340,35 @@ def configure(
             reset()
         _check_records(changes.get("registry"), changes.get("categories"))
     new = attrs.evolve(current, **changes)
+    if changes.keys() & {"registry", "consent", "care_flags"}:
+        _check_care_consent(new)
     _install(new)
     return new
+
+
+def _check_care_consent(config: Configuration) -> None:
+    """Refuse, at `configure`, a consent checker that cannot say who gave a consent when
+    care flags are kept and some purpose counts only a representative's consent for people
+    with some flags: every such read would fail. (The read checks it again, as a backstop.)
+    """
+    checker, registry = config.consent, config.registry
+    if config.care_flags is None or checker is None:
+        return
+    if callable(getattr(checker, "consent_statuses_represented", None)):
+        return
+    needing = sorted(
+        purpose.id for purpose in registry if registry.representative_flags(purpose.id)
+    )
+    if needing:
+        named = ", ".join(repr(ident) for ident in needing[:5])
+        more = f" and {len(needing) - 5} more" if len(needing) > 5 else ""
+        raise ConfigurationError(
+            f"{type(checker).__name__} cannot say who gave a consent, and purposes {named}"
+            f"{more} count only a representative's consent for some people, whose flags the "
+            f"configured care flag source answers: use a purposeful consent store, or give "
+            f"the checker a consent_statuses_represented(subjects, purpose, at) method "
+            f"(purposeful.typing.RepresentedConsentSource). Nothing was changed"
+        )
 
 
 _PROBE = "purposeful-probe-subject-0001"

@@ -293,5 +293,9 @@ class DisposalLedger(Protocol):
     ) -> None:
         """Append one line of evidence: *stage* is ``"begun"`` before the source's hook
         runs, ``"done"`` after it returned, ``"failed"`` if it raised; *disposal* is the
-        record's pseudonym (the same at every attempt), *subject* the person's."""
+        record's pseudonym (the same at every attempt), *subject* the person's.
+
+        A ledger that can also list the disposals it holds as begun and never done offers
+        ``unfinished_disposals()`` (`purposeful.audit.Ledger` does): `dispose_due` then
+        finishes them. Without it, nothing interrupted is finished by a run."""
         ...

@@ -195,11 +195,14 @@ def test_a_disclosure_event_holds_the_disclosure_attributes_of_the_conventions(
         if event.name == DISCLOSURE_EVENT
     ]
     (event,) = events
-    # the care attributes are there only for a person who needs more care (tests/care)
+    # the care attributes are there only for a person who needs more care, the request and
+    # the record count only for a released subject-access bundle (tests/care)
     care = {
         DisclosureAttribute.CARE_NEEDS,
         DisclosureAttribute.CARE_SECOND_REVIEWER,
         DisclosureAttribute.CARE_SAFETY_REVIEW,
+        DisclosureAttribute.REQUEST,
+        DisclosureAttribute.RECORDS_COUNT,
     }
     assert set(event.attributes or {}) == set(names(DisclosureAttribute)) - care
     provider.shutdown()

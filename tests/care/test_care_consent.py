@@ -196,12 +196,39 @@ def test_a_flag_source_that_answers_the_wrong_shape_is_a_configuration_error() -
         flags_of(NotAFlag(), ["C-1"])
 
 
-def test_a_checker_that_cannot_say_who_consented_is_a_configuration_error() -> None:
+def test_a_checker_that_cannot_say_who_consented_is_refused_at_configure() -> None:
     class YesNo:
         def consent_in_force(self, subject: str, purpose: object, at: datetime) -> bool:
             return True
 
-    purposeful.configure(consent=YesNo(), care_flags=Flags({"C-1": {"welfare-guardian"}}))
+    flags = Flags({"C-1": {"welfare-guardian"}})
+    before = purposeful.get_configuration()
+    with pytest.raises(ConfigurationError, match="consent_statuses_represented") as refused:
+        purposeful.configure(consent=YesNo(), care_flags=flags)
+    assert "'research'" in str(refused.value)
+    assert purposeful.get_configuration() is before  # nothing was changed
+    # in either order: a flag source added to such a checker is refused too
+    purposeful.configure(consent=YesNo(), care_flags=None)
+    with pytest.raises(ConfigurationError, match="consent_statuses_represented"):
+        purposeful.configure(care_flags=flags)
+    # without flags nobody is known to need more care: the checker is fine
+    assert purposeful.get_configuration().care_flags is None
+
+
+def test_a_checker_that_lost_its_method_after_configure_fails_the_read() -> None:
+    store = MemoryConsentStore()
+    purposeful.configure(consent=store, care_flags=Flags({"C-1": {"welfare-guardian"}}))
+
+    class Forgetful:  # passes configure, then cannot say who consented at the read
+        def __init__(self) -> None:
+            self.consent_statuses_represented = store.consent_statuses_represented
+
+        def consent_in_force(self, subject: str, purpose: object, at: datetime) -> bool:
+            return True
+
+    checker = Forgetful()
+    purposeful.configure(consent=checker)
+    del checker.consent_statuses_represented
     with pytest.raises(ConfigurationError, match="consent_statuses_represented"):
         read(CareStudyClient("C-1", 5))
 

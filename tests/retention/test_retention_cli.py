@@ -160,9 +160,18 @@ def test_a_process_killed_mid_disposal_leaves_consistent_evidence_and_the_next_r
     assert [row[1] for row in json.loads((app / "rows.json").read_text())] == ["n-2", "n-3"]
     first = verify_ledger(ledger, load_public_key(keys.public_key))
     assert first.ok, first.message  # a writer killed before closing: the chain still holds
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(app), *sys.path]))
+    due = subprocess.run(
+        [sys.executable, "-m", "purposeful", "retention", "due", "cli_retention_app:sources",
+         "--today", "2026-06-01", "--ledger", "audit.jsonl", "--format", "csv"],
+        capture_output=True, text=True, env=env, cwd=app, timeout=120,
+    )  # fmt: skip
+    assert due.returncode == 0, due.stderr
+    assert "interrupted,notes,CliNote," in due.stdout
     done = _dispose(app, keys, "--authority", "DA 123")
     assert done.returncode == 0, done.stderr
     assert "disposed: 1 CliNote from notes" in done.stdout
+    assert "finished: 1 interrupted disposals of CliNote from notes" in done.stdout
     assert unfinished_disposals(ledger) == []
     assert [row[1] for row in json.loads((app / "rows.json").read_text())] == ["n-3"]
     assert verify_ledger(ledger, load_public_key(keys.public_key)).ok

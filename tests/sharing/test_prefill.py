@@ -358,6 +358,8 @@ def test_a_version_1_sqlite_store_is_migrated_and_keeps_what_it_had(tmp_path: Pa
         )
     with sqlite3.connect(path) as connection:  # as version 1 left it
         connection.execute("DROP TABLE provenance")
+        for column in ("care_needs", "second_reviewer", "safety_review"):  # version 3's
+            connection.execute(f"ALTER TABLE disclosures DROP COLUMN {column}")
         connection.execute("PRAGMA user_version = 1")
     connection.close()
     with SQLiteSharingStore(path) as store:
@@ -366,7 +368,7 @@ def test_a_version_1_sqlite_store_is_migrated_and_keeps_what_it_had(tmp_path: Pa
         assert store.provenance(SUBJECT) == [kept]
         assert len(store.collections(SUBJECT)) == 2
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (2,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (3,)
     connection.close()
 
 
@@ -378,6 +380,8 @@ def test_a_version_1_postgres_store_is_migrated(postgres_schema: tuple[str, str]
     PostgresSharingStore(dsn, schema=schema).close()
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute(f'DROP TABLE "{schema}".provenance')
+        for column in ("care_needs", "second_reviewer", "safety_review"):  # version 3's
+            connection.execute(f'ALTER TABLE "{schema}".disclosures DROP COLUMN {column}')
         connection.execute(f'UPDATE "{schema}".{VERSION_TABLE} SET version = 1')
     with PostgresSharingStore(dsn, schema=schema) as store:
         purposeful.configure(disclosure_log=store)
@@ -385,7 +389,7 @@ def test_a_version_1_postgres_store_is_migrated(postgres_schema: tuple[str, str]
         assert store.provenance(SUBJECT) == [kept]
     with psycopg.connect(dsn, autocommit=True) as connection:
         row = connection.execute(f'SELECT version FROM "{schema}".{VERSION_TABLE}').fetchone()
-    assert row == (SCHEMA_VERSION,) == (2,)
+    assert row == (SCHEMA_VERSION,) == (3,)
 
 
 def test_a_damaged_provenance_row_is_store_corrupt(tmp_path: Path) -> None:

@@ -31,6 +31,13 @@ s 57 check or the review). `care_before_release` stops a bundle for release with
 what it says names what is needed, never the flag. A representative's consent is not a
 release requirement: giving people their own information rests on IPP 6, not on consent.
 
+A bundle for release records what it needed (`record_release`): when it has been written,
+a ``purposeful.disclosure`` event goes out under ``access`` to the configured sinks (the span
+sink, the ledger) with the request's reference, the person's pseudonym, how many records it
+holds and, for a person who needs more care, the codes of the care needs met, the approver's
+id and the safety review's reference. Never the flag, and nothing of it in the bundle. A
+release that cannot be recorded is not left on disk: the bundle is removed.
+
 What this module must not do: hold a value or an identifier in a repr or a message (the
 references here are the agency's own, and are shown only to the agency).
 """
@@ -47,17 +54,22 @@ from typing import Any
 
 import attrs
 
+from .. import _trail
 from .._config import get_configuration
 from .._shared.checks import same_person
+from ..actors import Actor
 from ..care import CareNeed, flags_of, needs_for
 from ..errors import (
     AnnotationError,
+    AuditSinkError,
     ConfigurationError,
     ReleaseChecksMissing,
     ReviewPending,
     UnknownPurpose,
 )
 from ..records import RecordPolicy, record_policy
+from ..scope import current_scope, use
+from ..sensitivity import UNCLASSIFIED
 from ..withholding import SAFETY_REVIEW_GROUNDS, WithholdingGround
 from .bundle import to_json
 
@@ -72,6 +84,7 @@ __all__ = [
     "ReviewSheet",
     "SafetyReview",
     "care_before_release",
+    "record_release",
     "review_digest",
 ]
 
@@ -79,7 +92,18 @@ REVIEW_PURPOSE = "access.safety-review"
 """The purpose a reviewer reads marked information under, from the default purpose pack."""
 
 RELEASE_PURPOSE = "access"
-"""The purpose whose care requirements a release meets (`care_before_release`)."""
+"""The purpose whose care requirements a release meets (`care_before_release`), and under
+which the release is audited (`record_release`)."""
+
+RELEASE_LAW = "privacy-act-2020-ipp-6"
+"""How the audit trail names what a release rests on: access to one's own information."""
+TO_THE_REQUESTER = "The person the information is about, or their agent"
+"""How the audit trail names whom a release went to."""
+RELEASED_BUNDLE = "subject-access-bundle"
+"""The record type the audit trail gives a release: the whole bundle, not one record."""
+RELEASE_ROLE = "subject-access"
+"""The role of the actor a release is audited under when none is given or open: the staff
+member who made the delivery check, who hands the bundle over."""
 
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/#-]{0,99}\Z")
 
@@ -426,3 +450,65 @@ def care_before_release(request: Any) -> frozenset[CareNeed]:
                 missing=("approved_by",),
             )
     return needs
+
+
+def release_actor(request: Any, actor: Actor | None) -> Actor:
+    """Who a release of *request* is audited as: *actor*; else the open scope's actor; else
+    the staff member who made the delivery check (role `RELEASE_ROLE`), who hands it over."""
+    if actor is not None:
+        if not isinstance(actor, Actor):
+            raise ConfigurationError("build(actor=...) takes a purposeful.Actor")
+        return actor
+    scope = current_scope()
+    if scope is not None and not scope.closed:
+        return scope.actor
+    return Actor(request.delivery.by, RELEASE_ROLE, UNCLASSIFIED)
+
+
+def record_release(request: Any, needs: frozenset[CareNeed], records: int, actor: Actor) -> None:
+    """Record that a bundle answering *request* (an `AccessRequest`) was released: a
+    ``purposeful.disclosure`` event in a scope of `RELEASE_PURPOSE` for *actor*, sent to the
+    configured sinks when it closes. It holds the request's reference, the person's pseudonym
+    (when a pseudonymiser is configured), *records* (how many the bundle holds) and, for
+    *needs* (what `care_before_release` found), their codes, the approver's id and the
+    reference of the safety review (what it covers). Never the flags.
+
+    Raises:
+        AuditSinkError: a sink failed to take it (the caller removes the bundle).
+        UnknownPurpose: the registry has no `RELEASE_PURPOSE`.
+    """
+    from ..audit.conventions import DisclosureAttribute as D
+    from ..sharing.values import new_id
+
+    config = get_configuration()
+    audited: dict[str, Any] = {
+        D.ID: new_id(),
+        D.AGREEMENT: RELEASE_LAW,
+        D.RECIPIENT: TO_THE_REQUESTER,
+        D.RECORD_TYPE: RELEASED_BUNDLE,
+        D.FIELDS: [],
+        D.STATEMENTS_COUNT: 0,
+        D.REQUEST: request.request_id,
+        D.RECORDS_COUNT: records,
+    }
+    if _trail.has_receivers(config):
+        pseudonym = _trail.pseudonym_of(request.subject, config)
+        if pseudonym is not None:
+            audited[D.SUBJECT] = pseudonym
+    if needs:
+        audited[D.CARE_NEEDS] = sorted(need.value for need in needs)
+        if CareNeed.SECOND_REVIEWER in needs:
+            audited[D.CARE_SECOND_REVIEWER] = request.approved_by
+        if CareNeed.SAFETY_REVIEW in needs and request.review is not None:
+            audited[D.CARE_SAFETY_REVIEW] = request.review.covers
+    with use(RELEASE_PURPOSE, actor=actor) as scope:
+        scope.note_disclosure(audited)
+
+
+def unrecorded(request_id: str, error: AuditSinkError) -> AuditSinkError:
+    """The error a release that could not be recorded raises, its bundle removed."""
+    return AuditSinkError(
+        f"the release of request {request_id} could not be recorded in the audit trail, so "
+        f"the bundle was removed and nothing was released: {error} Build it again once the "
+        f"sink takes reports"
+    )

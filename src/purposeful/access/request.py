@@ -47,10 +47,12 @@ from .._shared.keys import PseudonymKey
 from ..actors import Actor
 from ..errors import (
     AnnotationError,
+    AuditSinkError,
     BundleError,
     ConfigurationError,
     ReleaseChecksMissing,
     SubjectAccessError,
+    UnknownPurpose,
 )
 from ..purposes import PurposeRegistry
 from ..records import RecordPolicy, record_policy
@@ -66,6 +68,7 @@ from .clock import Extension, ResponseClock, _extensions
 from .page import Wording
 from .release import (
     RELEASE_CHECKS,
+    RELEASE_PURPOSE,
     REVIEW_PURPOSE,
     Check,
     NeedsReview,
@@ -75,7 +78,10 @@ from .release import (
     SafetyReview,
     _reference,
     care_before_release,
+    record_release,
+    release_actor,
     review_digest,
+    unrecorded,
 )
 from .sources import Fetch, Sources
 
@@ -407,6 +413,7 @@ class SubjectAccess:
         encrypt_to: str | bytes | Recipient | None = None,
         overwrite: bool = False,
         progress: Progress | None = None,
+        actor: Actor | None = None,
     ) -> BundleInfo:
         """Write the signed bundle answering *request* to *target*.
 
@@ -431,6 +438,13 @@ class SubjectAccess:
                 ``purposeful[age]``).
             overwrite: replace *target* if it exists.
             progress: told how many records have been read, as they are read.
+            actor: who releases it, for the audit trail; default the open scope's actor,
+                else the staff member who made the delivery check.
+
+        A bundle for release (not a draft) is recorded once written: a
+        ``purposeful.disclosure`` event under the ``access`` purpose with the request's
+        reference, the person's pseudonym, the record count and the care needs met
+        (`purposeful.access.release.record_release`). The bundle itself says nothing of them.
 
         Raises:
             ReleaseChecksMissing: not a draft, and the request does not record who asked or
@@ -451,6 +465,8 @@ class SubjectAccess:
             ConfigurationError: a bad argument (a key that is not Ed25519, a naive time, an
                 *encrypt_to* that is neither a passphrase nor an age public key).
             MissingExtra: *encrypt_to* is given and pyrage is not installed.
+            AuditSinkError: a bundle for release was written but an audit sink failed to
+                take its record; the bundle is removed, so nothing unrecorded is released.
         """
         if not isinstance(request, AccessRequest):
             raise ConfigurationError("build() takes an AccessRequest as its first argument")
@@ -468,8 +484,17 @@ class SubjectAccess:
                 "review. Nothing was written",
                 missing=missing,
             )
+        needs = frozenset() if draft else care_before_release(request)
+        releaser = None if draft else release_actor(request, actor)
         if not draft:
-            care_before_release(request)
+            try:
+                get_configuration().registry.resolve(RELEASE_PURPOSE)
+            except UnknownPurpose:
+                raise ConfigurationError(
+                    f"a bundle for release is audited under the purpose {RELEASE_PURPOSE!r}, "
+                    f"which the purpose registry does not declare: add it (the default pack "
+                    f"has it), or build a draft (draft=True)"
+                ) from None
         chosen = tuple(answers)
         for answer in chosen:
             if not isinstance(answer, NeitherConfirmNorDeny | ReleaseAs):
@@ -519,6 +544,15 @@ class SubjectAccess:
                     f"could not write the bundle {path} ({exc.strerror or type(exc).__name__}); "
                     f"check free space and permissions; nothing was written"
                 ) from None
+        if releaser is not None:
+            try:
+                record_release(request, needs, sum(info.records.values()), releaser)
+            except AuditSinkError as error:
+                path.unlink(missing_ok=True)
+                raise unrecorded(request.request_id, error) from error
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )

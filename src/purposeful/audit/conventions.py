@@ -145,6 +145,11 @@ class DisclosureAttribute:
     """The id of the second staff member who approved, when one was needed."""
     CARE_SAFETY_REVIEW: Final = "purposeful.disclosure.care.safety_review"
     """The reference to the recorded safety review, when one was needed."""
+    REQUEST: Final = "purposeful.disclosure.request"
+    """For a subject-access bundle released to the person (IPP 6), the request's reference;
+    absent on other disclosures."""
+    RECORDS_COUNT: Final = "purposeful.disclosure.records.count"
+    """For a subject-access bundle released to the person, how many records it holds."""
 
 
 # --- the ledger -----------------------------------------------------------------------------

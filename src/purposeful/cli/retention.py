@@ -5,6 +5,8 @@
   made records due, and the holds that keep them. With ``--pseudonym-key``, one line per
   record under its person's pseudonym; never a subject id. ``--subject-env VAR`` asks
   about one person (their id read from the environment, out of the process list).
+  ``--ledger`` adds the disposals the ledger holds as begun and never done (interrupted),
+  which the next ``dispose`` finishes.
 - ``dispose APP``: dispose of what is due through the sources' hooks, with evidence in the
   ledger (``--ledger``, signed with ``--signing-key``) under pseudonyms
   (``--pseudonym-key``); ``--authority`` cites the disposal authority (required with
@@ -84,9 +86,16 @@ def _due(args: argparse.Namespace) -> int:
         subject = os.environ.get(args.subject_env)
         if not subject:
             raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    interrupted: list[Any] = []
+    if args.ledger is not None:
+        from ..audit.ledger import unfinished_disposals
+
+        interrupted = unfinished_disposals(_existing(args.ledger, "--ledger"))
     stores = _stores(args)
     try:
-        report = retention_due(sources, today=args.today, subject=subject, **stores)
+        report = retention_due(
+            sources, today=args.today, subject=subject, interrupted=interrupted, **stores
+        )
     finally:
         _close(stores)
     render = {"text": due_text, "csv": due_csv, "json": due_json}[args.format]
@@ -105,7 +114,10 @@ def _due(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             f"cannot write {shown(args.out)} ({type(exc).__name__}); check the folder"
         ) from None
-    print(f"written: {shown(args.out)} ({len(report.due)} due, {len(report.held)} held)")
+    print(
+        f"written: {shown(args.out)} ({len(report.due)} due, {len(report.held)} held, "
+        f"{len(report.interrupted)} interrupted)"
+    )
     return 0
 
 
@@ -138,8 +150,18 @@ def _dispose(args: argparse.Namespace) -> int:
         print(f"disposed: {count:,} {shown(record_type)} from {shown(source)}")
     for (source, record_type), count in sorted(summary.held.items()):
         print(f"held:     {count:,} {shown(record_type)} from {shown(source)}")
+    for (source, record_type), count in sorted(summary.finished.items()):
+        print(
+            f"finished: {count:,} interrupted disposals of {shown(record_type)} "
+            f"from {shown(source)}"
+        )
     if not summary.disposed:
         print("disposed: nothing was due")
+    if summary.interrupted:
+        print(
+            f"interrupted: {summary.interrupted:,} disposals stay open (held or kept now); "
+            f"`purposeful retention due --ledger` lists them"
+        )
     print(f"evidence: {shown(args.ledger)}")
     return 0
 
@@ -221,6 +243,11 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "--subject-env",
         metavar="VAR",
         help="only the records of the person whose id is in this environment variable",
+    )
+    due.add_argument(
+        "--ledger",
+        metavar="LEDGER",
+        help="the audit ledger: list the disposals it holds as begun and never done",
     )
     due.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead")
     due.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")

@@ -23,7 +23,7 @@ pseudonyms and counts); treat an example retention period as law.
 """
 
 from .disposal import PUBLIC_OFFICE, DisposalSummary, dispose_due
-from .due import Assessment, DueReport, assess, retention_due
+from .due import Assessment, DueReport, Interrupted, assess, retention_due
 from .output import due_csv, due_json, due_text
 from .rules import RetentionRule, RetentionStatus, kept_until, rule_for
 from .sources import Dated, DisposalMethod, RetentionSource, RetentionSources
@@ -35,6 +35,7 @@ __all__ = [
     "DisposalMethod",
     "DisposalSummary",
     "DueReport",
+    "Interrupted",
     "RetentionRule",
     "RetentionSource",
     "RetentionSources",

@@ -12,15 +12,25 @@ For each record due, in order:
    further is disposed of, and `DisposalFailed` is raised).
 
 The evidence is written before the record goes, so no record is ever disposed of without
-evidence: a crash between the two leaves a ``begun`` line with no ``done``, and the record,
-still there or half gone, is due again at the next run, which disposes of it (hooks are
-idempotent) and writes ``done`` under the same record pseudonym.
-`purposeful.audit.ledger.unfinished_disposals` lists what is still open.
+evidence. A crash between the two (or a ``done`` line that could not be written) leaves a
+``begun`` line with no ``done``: an interrupted disposal, which is never left open. The
+next run reads the ledger's unfinished disposals (``Ledger.unfinished_disposals()``) and
+finishes each: a record still there and due is disposed of again (hooks are idempotent by
+contract) and ``done`` written under the same record pseudonym; a record its source no
+longer lists is gone, and ``done`` is written for it (by this run, at this time). One still
+there but held or kept now stays open, and `retention due` reports it as interrupted.
+Evidence under another pseudonym key, or from a source no longer registered, cannot be
+matched to a record and stays open too.
 
 A public office disposes of public records only under a disposal authority the Chief
 Archivist issues under the Public Records Act 2005: with ``"public-office"`` among the
 configured agency kinds, or ``public_office=True``, the authority's reference is
 required. An NGO is not under that Act; the reference is optional.
+
+Holds are asked again just before each record goes (the hold register and the pending
+correction requests are read once a record): a hold placed while a run goes on stops the
+records it covers that are not disposed of yet. Hold values given as a list are the same
+throughout.
 
 What this module must not do: dispose of a record that is kept or held; write a value, a
 subject id or a record's key anywhere; dispose of anything before its evidence is written.
@@ -38,14 +48,14 @@ import attrs
 from .._config import get_configuration
 from .._shared.checks import is_aware, is_text
 from ..errors import ConfigurationError, DisposalFailed
+from ..holds.store import BaseHoldStore
+from ..holds.values import Hold
 from ..purposes import PurposeRegistry
-from .due import Assessment, _today, assess
+from .due import Assessment, Interrupted, _pending_holds, _today, assess
 from .rules import RetentionStatus
 from .sources import RetentionSources
 
 if TYPE_CHECKING:
-    from ..holds.store import BaseHoldStore
-    from ..holds.values import Hold
     from ..typing import CorrectionSource, DisposalLedger
 
 __all__ = ["DisposalSummary", "dispose_due"]
@@ -64,12 +74,18 @@ class DisposalSummary:
         disposed: (source, record type) → how many records were disposed of.
         held: (source, record type) → how many past retention were held.
         authority: the disposal authority cited, if any.
+        finished: (source, record type) → how many interrupted disposals were finished
+            (their record disposed of again, or found gone and recorded ``done``).
+        interrupted: how many interrupted disposals are still open (the record is held
+            or kept now, or cannot be matched): `retention due` lists them.
     """
 
     today: date
     disposed: Counter[tuple[str, str]]
     held: Counter[tuple[str, str]]
     authority: str | None
+    finished: Counter[tuple[str, str]] = attrs.field(factory=Counter)
+    interrupted: int = 0
 
 
 def dispose_due(
@@ -134,23 +150,91 @@ def dispose_due(
         raise ConfigurationError("dispose_due(at=...) takes a timezone-aware datetime")
     disposed: Counter[tuple[str, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
+    if holds is not None and not isinstance(holds, BaseHoldStore):
+        holds = list(holds)  # read twice: by the assessment and before each record
+    day = _today(today)
+    unfinished = _unfinished(ledger, hashing)
+    listed: set[str] = set()  # the interrupted disposals whose records are still listed
     # assessed in full first, so a source is not read while it is being changed; only what
     # is past retention is kept meanwhile
-    found = [
-        item
-        for item in assess(
-            sources, today=today, registry=registry, holds=holds, corrections=corrections
-        )
-        if item.status is not RetentionStatus.KEPT
-    ]
+    found: list[Assessment] = []
+    for item in assess(sources, today=day, registry=registry, holds=holds, corrections=corrections):
+        if unfinished and _pseudonym_of(item, hashing) in unfinished:
+            listed.add(_pseudonym_of(item, hashing))
+        if item.status is not RetentionStatus.KEPT:
+            found.append(item)
+    finished: Counter[tuple[str, str]] = Counter()
     for item in found:
         where = (item.source, item.record_type)
-        if item.status is RetentionStatus.HELD:
+        # a hold placed since the assessment (or a correction requested) stops the record:
+        # asked again just before it goes, not trusted from the start of a long run
+        if item.status is RetentionStatus.HELD or _held_now(item, holds, corrections, day):
             held[where] += 1
         elif item.status is RetentionStatus.DUE:
             _dispose(sources, item, ledger, hashing, authority=authority, by=by, at=at)
             disposed[where] += 1
-    return DisposalSummary(_today(today), disposed, held, authority)
+            if unfinished.pop(_pseudonym_of(item, hashing), None) is not None:
+                finished[where] += 1
+    for disposal, evidence in list(unfinished.items()):
+        if disposal in listed or evidence.source not in dict(sources.items()):
+            continue  # still there (held or kept now), or nothing to match it against
+        _finish(evidence, ledger, by=by, at=at)
+        finished[evidence.source, evidence.record_type] += 1
+        del unfinished[disposal]
+    return DisposalSummary(day, disposed, held, authority, finished, len(unfinished))
+
+
+def _pseudonym_of(item: Assessment, hashing: Callable[[str], str]) -> str:
+    """The record's pseudonym in the evidence: the same at every attempt."""
+    return hashing("\0".join(("record", item.source, item.record_type, item.key, item.subject)))
+
+
+def _unfinished(ledger: DisposalLedger, hashing: Callable[[str], str]) -> dict[str, Interrupted]:
+    """The ledger's interrupted disposals made under the current pseudonym key, by record
+    pseudonym (none from a ledger that cannot list them)."""
+    reader = getattr(ledger, "unfinished_disposals", None)
+    if not callable(reader):
+        return {}
+    key = hashing("key").partition(":")[0]
+    found = {}
+    for evidence in reader():
+        interrupted = Interrupted.of(evidence)
+        if interrupted.stage != "done" and interrupted.disposal.partition(":")[0] == key:
+            found[interrupted.disposal] = interrupted
+    return found
+
+
+def _finish(evidence: Interrupted, ledger: DisposalLedger, *, by: str, at: datetime | None) -> None:
+    """Write ``done`` for an interrupted disposal whose record its source no longer lists."""
+    ledger.record_disposal(
+        stage="done",
+        disposal=evidence.disposal,
+        source=evidence.source,
+        record_type=evidence.record_type,
+        subject=evidence.subject,
+        rule=evidence.rule,
+        kept_until=evidence.kept_until,
+        method=evidence.method,
+        authority=evidence.authority,
+        actor=by,
+        time=at if at is not None else datetime.now(UTC),
+    )
+
+
+def _held_now(
+    item: Assessment,
+    holds: BaseHoldStore | list[Hold] | None,
+    corrections: CorrectionSource | None,
+    day: date,
+) -> bool:
+    """True if a hold in force now (the register and the pending correction requests, read
+    again) covers *item*'s record."""
+    if isinstance(holds, BaseHoldStore):
+        in_force = holds.in_force(day)
+    else:
+        in_force = [hold for hold in holds or () if hold.in_force(day)]
+    in_force += _pending_holds(corrections)
+    return any(hold.covers(item.subject, item.record_type, day) for hold in in_force)
 
 
 def _dispose(
@@ -166,8 +250,7 @@ def _dispose(
     """Evidence, the hook, evidence: see the module's docstring."""
     source = sources.get(item.source)
     method = source.method
-    identity = "\0".join(("record", item.source, item.record_type, item.key, item.subject))
-    disposal, subject = hashing(identity), hashing(item.subject)
+    disposal, subject = _pseudonym_of(item, hashing), hashing(item.subject)
     rule = item.rule.describe() if item.rule is not None else ""
     kept = item.kept_until
     assert kept is not None  # a due record has a period

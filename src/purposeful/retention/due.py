@@ -42,7 +42,7 @@ from .sources import Dated, RetentionSources
 if TYPE_CHECKING:
     from ..typing import CorrectionSource
 
-__all__ = ["Assessment", "DueReport", "assess", "retention_due"]
+__all__ = ["Assessment", "DueReport", "Interrupted", "assess", "retention_due"]
 
 
 @attrs.frozen(repr=False)
@@ -82,6 +82,52 @@ class Assessment:
         )
 
     _repr_pretty_ = repr_pretty
+
+
+@attrs.frozen
+class Interrupted:
+    """A disposal the ledger holds as begun (or failed) and never done: a crash in the
+    hook, or a ``done`` line that could not be written. The next `dispose_due` finishes it:
+    it disposes of the record again if it is still there and due (hooks are idempotent), or
+    writes ``done`` if it is gone. Names and pseudonyms only.
+
+    Attributes:
+        disposal: the record's pseudonym, as the evidence gives it.
+        stage: the latest stage: ``"begun"`` or ``"failed"``.
+        source, record_type: where the record was, and its type.
+        subject: the person's pseudonym.
+        rule: the rule that made it due, in words.
+        kept_until: the last day it was kept.
+        method: ``"delete"`` or ``"de-identify"``.
+        authority: the disposal authority cited, or None.
+        time: when the latest line was written (UTC).
+    """
+
+    disposal: str
+    stage: str
+    source: str
+    record_type: str
+    subject: str
+    rule: str
+    kept_until: date
+    method: str
+    authority: str | None
+    time: datetime
+
+    @classmethod
+    def of(cls, evidence: object) -> Interrupted:
+        """From a line of disposal evidence (`purposeful.audit.ledger.DisposalEvidence`).
+
+        Raises:
+            ConfigurationError: *evidence* lacks a part.
+        """
+        try:
+            return cls(**{name: getattr(evidence, name) for name in attrs.fields_dict(cls)})
+        except AttributeError:
+            raise ConfigurationError(
+                f"interrupted= takes the disposal evidence of a ledger "
+                f"(purposeful.audit.ledger.unfinished_disposals), not {type(evidence).__name__}"
+            ) from None
 
 
 def _today(today: date | datetime | None) -> date:
@@ -241,11 +287,14 @@ class DueReport:
         today: the New Zealand day assessed.
         items: the records past retention, due or held, in the order read.
         kept: (source, record type) → how many records are still kept.
+        interrupted: the disposals the ledger holds as begun and never done (given as
+            ``retention_due(interrupted=...)``); the next disposal run finishes them.
     """
 
     today: date
     items: tuple[Assessment, ...]
     kept: Counter[tuple[str, str]]
+    interrupted: tuple[Interrupted, ...] = ()
 
     @property
     def due(self) -> tuple[Assessment, ...]:
@@ -260,7 +309,7 @@ class DueReport:
     def __repr__(self) -> str:
         return (
             f"DueReport(today={self.today!r}, due={len(self.due)}, held={len(self.held)}, "
-            f"kept={sum(self.kept.values())})"
+            f"kept={sum(self.kept.values())}, interrupted={len(self.interrupted)})"
         )
 
     _repr_pretty_ = repr_pretty
@@ -274,13 +323,18 @@ def retention_due(
     holds: BaseHoldStore | Iterable[Hold] | None = None,
     corrections: CorrectionSource | None = None,
     subject: str | None = None,
+    interrupted: Iterable[object] = (),
 ) -> DueReport:
     """What is past retention for every purpose it is held for, on *today* (New Zealand).
 
-    Takes the arguments of `assess`. The report keeps the records past retention (to
-    dispose of them) and counts the rest.
+    Takes the arguments of `assess`, and *interrupted*: the disposal ledger's unfinished
+    disposals (`purposeful.audit.ledger.unfinished_disposals(path)`, or
+    ``Ledger.unfinished_disposals()``), reported as interrupted (all of them: the ledger
+    names people by pseudonym only, so *subject* does not narrow them). The report keeps
+    the records past retention (to dispose of them) and counts the rest.
     """
     day = _today(today)
+    stopped = tuple(found for found in map(Interrupted.of, interrupted) if found.stage != "done")
     items: list[Assessment] = []
     kept: Counter[tuple[str, str]] = Counter()
     for found in assess(
@@ -295,4 +349,4 @@ def retention_due(
             kept[found.source, found.record_type] += 1
         else:
             items.append(found)
-    return DueReport(day, tuple(items), kept)
+    return DueReport(day, tuple(items), kept, stopped)

@@ -3,7 +3,8 @@
 Each shows counts and record types, the rule that made records due and the holds that keep
 them, never a value. Subject ids are never shown; with a pseudonym function
 (``pseudonymise=``), each record past retention is listed on its own line under its
-person's pseudonym, for the privacy team to match against the audit trail.
+person's pseudonym, for the privacy team to match against the audit trail. Interrupted
+disposals (begun in the ledger and never done) are rows of status ``interrupted``.
 
 What this module must not do: show a subject id, a record's key or a hold's reason; build
 text markup by hand (the text form is a `purposeful._shared.document` document).
@@ -20,7 +21,7 @@ from typing import Any
 
 from .._shared.document import Document, Heading, Paragraph, Section, Table, neutralise, render_text
 from .._shared.nztime import long_date
-from .due import Assessment, DueReport
+from .due import Assessment, DueReport, Interrupted
 
 __all__ = ["due_csv", "due_json", "due_text"]
 
@@ -44,12 +45,34 @@ def _rows(report: DueReport, pseudonymise: Callable[[str], str] | None) -> list[
             groups[tuple(str(row[c]) for c in _COLUMNS[:-1])] += 1  # type: ignore[index]
         for key, count in sorted(groups.items()):
             rows.append(dict(zip(_COLUMNS, (*key, count), strict=True)))
+    interrupted: Counter[tuple[str, ...]] = Counter()
+    for stopped in report.interrupted:
+        if pseudonymise is not None:
+            rows.append(_interrupted_row(stopped, 1) | {"subject": stopped.subject})
+        else:
+            found = _interrupted_row(stopped, 1)
+            interrupted[tuple(str(found[c]) for c in _COLUMNS[:-1])] += 1
+    for kind, count in sorted(interrupted.items()):
+        rows.append(dict(zip(_COLUMNS, (*kind, count), strict=True)))
     for (source, record_type), count in sorted(report.kept.items()):
         rows.append(
             {"status": "kept", "source": source, "record_type": record_type, "rule": "",
              "kept_until": "", "holds": "", "count": count}
         )  # fmt: skip
     return rows
+
+
+def _interrupted_row(stopped: Interrupted, count: int) -> dict[str, Any]:
+    """An interrupted disposal (begun, never done), as a row: status ``interrupted``."""
+    return {
+        "status": "interrupted",
+        "source": stopped.source,
+        "record_type": stopped.record_type,
+        "rule": stopped.rule,
+        "kept_until": stopped.kept_until.isoformat(),
+        "holds": "",
+        "count": count,
+    }
 
 
 def _row(item: Assessment, count: int) -> dict[str, Any]:
@@ -72,6 +95,7 @@ def due_json(report: DueReport, *, pseudonymise: Callable[[str], str] | None = N
         "due": len(report.due),
         "held": len(report.held),
         "kept": sum(report.kept.values()),
+        "interrupted": len(report.interrupted),
         "rows": rows,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -98,6 +122,11 @@ def due_text(report: DueReport, *, pseudonymise: Callable[[str], str] | None = N
         f"On {long_date(report.today)}: {len(report.due)} past retention and due for disposal, "
         f"{len(report.held)} past retention but held, {sum(report.kept.values())} kept."
     )
+    if report.interrupted:
+        summary += (
+            f" {len(report.interrupted)} disposals were interrupted (begun and never done): "
+            f"the next disposal run finishes them."
+        )
     header = ["status", "source", "record type", "rule", "kept until", "holds", "count"]
     if pseudonymise is not None:
         header.append("subject")

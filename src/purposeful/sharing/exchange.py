@@ -23,7 +23,9 @@ out by:
    ``disclosures`` entry in its ledger line; the person whose record it was only by
    pseudonym (with a pseudonymiser configured), so that the audit report can tell them
    whom their information was shared with. The care needs met go with it (their codes, the
-   second reviewer's id and the safety review's reference, never the flags).
+   second reviewer's id and the safety review's reference, never the flags), and the log
+   keeps them on the disclosure for the agency's own reads (`Disclosure.care_needs`); the
+   person's bundle (`Disclosure.entry`) never shows them.
 
 Information received from a partner (a referral in) is recorded with `receive`: the log
 keeps where it came from and, under IPP 3A, the person is put on the list of people still
@@ -260,6 +262,9 @@ def _disclose(
                 record_key=policy.key_of(record),
                 fields=tuple(covered),
                 statements=tuple(attached),
+                care_needs=care.get(_CARE_NEEDS, ()),
+                second_reviewer=care.get(_CARE_SECOND_REVIEWER),
+                safety_review=care.get(_CARE_SAFETY_REVIEW),
             )
         )
         config = get_configuration()
@@ -269,6 +274,12 @@ def _disclose(
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
 
+
+#: The audit's keys for the care needs met (`purposeful.audit.conventions.DisclosureAttribute`;
+#: the sharing package sits below audit, so it spells them itself). The log keeps them too.
+_CARE_NEEDS = "purposeful.disclosure.care.needs"
+_CARE_SECOND_REVIEWER = "purposeful.disclosure.care.second_reviewer"
+_CARE_SAFETY_REVIEW = "purposeful.disclosure.care.safety_review"
 
 #: A reference to a recorded safety review: no spaces, so never the review's text.
 _REVIEW_REFERENCE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:/#-]{0,62}[A-Za-z0-9])?\Z")
@@ -352,13 +363,11 @@ def _care_met(
             f"{where}: this person needs more care, and {'; and '.join(problems)}",
             reasons=tuple(reasons),
         )
-    audited: dict[str, Any] = {
-        "purposeful.disclosure.care.needs": sorted(n.value for n in needs),
-    }
+    audited: dict[str, Any] = {_CARE_NEEDS: sorted(n.value for n in needs)}
     if CareNeed.SECOND_REVIEWER in needs:
-        audited["purposeful.disclosure.care.second_reviewer"] = reviewer
+        audited[_CARE_SECOND_REVIEWER] = reviewer
     if CareNeed.SAFETY_REVIEW in needs:
-        audited["purposeful.disclosure.care.safety_review"] = safety_review
+        audited[_CARE_SAFETY_REVIEW] = safety_review
     return audited
 
 

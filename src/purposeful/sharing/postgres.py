@@ -141,6 +141,17 @@ MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
             ON {schema}.provenance (subject, received_at, seq)
         """,
     ),
+    # Version 3: for a person who needs more care, what a disclosure needed first and was
+    # there, the second reviewer's id and the safety review's reference. Disclosures logged
+    # before have none.
+    (
+        """
+        ALTER TABLE {schema}.disclosures
+            ADD COLUMN IF NOT EXISTS care_needs text[] NOT NULL DEFAULT '{{}}'
+        """,
+        "ALTER TABLE {schema}.disclosures ADD COLUMN IF NOT EXISTS second_reviewer text",
+        "ALTER TABLE {schema}.disclosures ADD COLUMN IF NOT EXISTS safety_review text",
+    ),
 )
 
 #: The version this purposeful writes.
@@ -160,6 +171,9 @@ DISCLOSURE_COLUMNS = (
     "record_key",
     "fields",
     "statements",
+    "care_needs",
+    "second_reviewer",
+    "safety_review",
 )
 NOTICE_COLUMNS = ("disclosure_id", "correction_id", "recipient", "told_at", "how")
 COLLECTION_COLUMNS = (
@@ -514,7 +528,8 @@ def _disclosure_row(d: Disclosure) -> list[Any]:
     """*d* as the table's values, in `DISCLOSURE_COLUMNS` order."""
     return [
         d.id, d.subject, d.at, d.recipient, d.agreement, d.agreement_name, d.purpose, d.basis,
-        d.record_type, d.record_key, list(d.fields), list(d.statements),
+        d.record_type, d.record_key, list(d.fields), list(d.statements), list(d.care_needs),
+        d.second_reviewer, d.safety_review,
     ]  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 `SQLiteSharingStore` keeps the disclosures, the correction notices, the IPP 3A
 collections and the provenance of fields filled from referrals in one SQLite file, with the
 standard library's `sqlite3` and nothing else. A file written before provenance was kept
-(schema version 1) is migrated forward when it is opened. The file handling it shares with
+(schema version 1), or before a disclosure's care needs were kept (version 2), is migrated
+forward when it is opened. The file handling it shares with
 the other stores (WAL, one transaction per write, several processes and threads, schema
 versions and migrations, the same-file check, errors) is
 `purposeful._shared.sqlite.SQLiteFile`'s; here are the tables, the queries and two rules:
@@ -123,15 +124,24 @@ _SCHEMA_V2 = (
     "CREATE INDEX provenance_by_subject ON provenance (subject, received_us, seq)",
 )
 
+#: Version 3: for a person who needs more care, what a disclosure needed first and was
+#: there (codes, a JSON array), the second reviewer's id and the safety review's reference.
+#: Disclosures logged before have none: they are read back with none.
+_SCHEMA_V3 = (
+    "ALTER TABLE disclosures ADD COLUMN care_needs TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE disclosures ADD COLUMN second_reviewer TEXT",
+    "ALTER TABLE disclosures ADD COLUMN safety_review TEXT",
+)
+
 #: The forward migrations: step *n* (0-based) takes a file from schema version *n* to
 #: *n + 1*. Version 1 is the initial schema. Append steps; never edit one that has shipped.
-_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1, _SCHEMA_V2]
+_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3]
 
 _DISCLOSURE = (
     "id, subject, at_us, recipient, agreement, agreement_name, purpose, basis, record_type, "
-    "record_key, fields, statements"
+    "record_key, fields, statements, care_needs, second_reviewer, safety_review"
 )
-_LOG = f"INSERT INTO disclosures ({_DISCLOSURE}) VALUES ({', '.join('?' * 12)})"
+_LOG = f"INSERT INTO disclosures ({_DISCLOSURE}) VALUES ({', '.join('?' * 15)})"
 _DISCLOSURE_BY_ID = f"SELECT {_DISCLOSURE} FROM disclosures WHERE id = ?"
 _OF_SUBJECT = f"SELECT {_DISCLOSURE} FROM disclosures WHERE subject = ? ORDER BY at_us, seq"
 _OF_RECORD = (
@@ -350,7 +360,8 @@ class SQLiteSharingStore(BaseSharingStore):
     def _disclosure(self, row: tuple[Any, ...]) -> Disclosure:
         try:
             (ident, subject, at_us, recipient, agreement, agreement_name, purpose, basis,
-             record_type, record_key, fields, statements) = row  # fmt: skip
+             record_type, record_key, fields, statements, care_needs, second_reviewer,
+             safety_review) = row  # fmt: skip
             return Disclosure(
                 id=ident,
                 subject=subject,
@@ -364,6 +375,9 @@ class SQLiteSharingStore(BaseSharingStore):
                 record_key=record_key,
                 fields=_names(fields),
                 statements=_names(statements),
+                care_needs=_names(care_needs),
+                second_reviewer=second_reviewer,
+                safety_review=safety_review,
             )
         except (ValueError, TypeError, OverflowError):  # ConfigurationError is a ValueError
             # `from None`: the cause would quote the stored content.
@@ -412,7 +426,8 @@ def _disclosure_row(d: Disclosure) -> tuple[Any, ...]:
     return (
         d.id, d.subject, micros(d.at), d.recipient, d.agreement, d.agreement_name, d.purpose,
         d.basis, d.record_type, d.record_key, json.dumps(list(d.fields)),
-        json.dumps(list(d.statements)),
+        json.dumps(list(d.statements)), json.dumps(list(d.care_needs)), d.second_reviewer,
+        d.safety_review,
     )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from typing_extensions import TypeIs
 
 from .._shared.checks import SafeRepr, is_text, recordable, storable, utc_moment
 from .._shared.nztime import long_date, nz_date
+from ..care import CareNeed
 from ..errors import ConfigurationError
 
 __all__ = [
@@ -126,7 +127,7 @@ def _status(instance: object, attribute: attrs.Attribute[Any], value: object) ->
         )
 
 
-def _names(values: Iterable[str] | str) -> tuple[str, ...]:
+def _names(values: Iterable[Any] | str) -> tuple[Any, ...]:
     """A tuple of the names given; one name on its own is one name, not its letters."""
     if isinstance(values, str):
         return (values,)
@@ -160,6 +161,21 @@ def _correction_ids(
         )
     if len(set(value)) != len(value):
         raise ConfigurationError(f"{where} names a correction twice; name each once")
+
+
+def _care_codes(values: Iterable[Any] | str) -> tuple[str, ...]:
+    """The codes of the care needs met, sorted and once each (`CareNeed` values or codes)."""
+    codes = [value.value if isinstance(value, CareNeed) else value for value in _names(values)]
+    return tuple(sorted(set(codes), key=str))
+
+
+def _care_needs(instance: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    known = {need.value for need in CareNeed}
+    if not all(isinstance(code, str) and code in known for code in value):
+        raise ConfigurationError(
+            f"{_named(instance, attribute)} takes the codes of the care needs met: "
+            f"{', '.join(sorted(known))}"
+        )
 
 
 def _in_utc(instance: object, *names: str) -> None:
@@ -239,6 +255,14 @@ class Disclosure(SafeRepr):
         record_key: the record's key.
         fields: the names of the fields disclosed (``"address"``, not ``"Note.address"``).
         statements: the ids of the corrections whose statements of correction went with it.
+        care_needs: for a person who needs more care, the codes of what the purpose and the
+            agreement needed first and was there (``second-reviewer``, ``safety-review``,
+            ``representative-consent``); empty otherwise. Never the person's flags. For the
+            agency's own reads only: `entry` (the person's bundle) leaves it out, as it
+            would say why.
+        second_reviewer: the id of the second staff member who approved, when one was
+            needed.
+        safety_review: the reference to the recorded safety review, when one was needed.
 
     Raises:
         ConfigurationError: a value that is not as described.
@@ -258,13 +282,19 @@ class Disclosure(SafeRepr):
     statements: tuple[str, ...] = attrs.field(
         default=(), converter=_names, validator=_correction_ids
     )
+    care_needs: tuple[str, ...] = attrs.field(
+        default=(), converter=_care_codes, validator=_care_needs
+    )
+    second_reviewer: str | None = attrs.field(default=None, validator=_optional_text)
+    safety_review: str | None = attrs.field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         _in_utc(self, "at")
 
     def entry(self) -> DisclosureEntry:
         """The disclosure as a subject-access bundle shows it: fields as ``"Type.field"``,
-        the agreement by its name."""
+        the agreement by its name; never the care needs met, the second reviewer or the
+        safety review (they would tell the person they carry a flag)."""
         return DisclosureEntry(
             at=self.at,
             recipient=self.recipient,

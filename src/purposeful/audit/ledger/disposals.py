@@ -24,7 +24,7 @@ from ...errors import LedgerCorrupt, LedgerError
 from ..conventions import LedgerKey, LineType
 from .format import decode, parse_time
 
-__all__ = ["DisposalEvidence", "read_disposals", "unfinished_disposals"]
+__all__ = ["DisposalEvidence", "ReadsDisposals", "read_disposals", "unfinished_disposals"]
 
 
 @attrs.frozen
@@ -132,3 +132,20 @@ def unfinished_disposals(path: str | os.PathLike[str]) -> list[DisposalEvidence]
         latest.pop(evidence.disposal, None)
         latest[evidence.disposal] = evidence
     return [evidence for evidence in latest.values() if evidence.stage != "done"]
+
+
+class ReadsDisposals:
+    """What a `purposeful.audit.Ledger` reads back of its own disposal evidence."""
+
+    _path: Path
+
+    def unfinished_disposals(self) -> list[DisposalEvidence]:
+        """The disposals this ledger holds as begun (or failed) and never done: what a
+        crash, or a ``done`` line that could not be written, left open
+        (`unfinished_disposals` of its file). `purposeful.retention.dispose_due` finishes
+        them.
+
+        Raises:
+            LedgerError, LedgerCorrupt: as `read_disposals`.
+        """
+        return unfinished_disposals(self._path)

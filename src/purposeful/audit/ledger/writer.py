@@ -42,6 +42,7 @@ from ...errors import (
     LedgerLocked,
 )
 from ..conventions import LEDGER_FORMAT, LEDGER_FORMATS, LedgerKey, LineType
+from .disposals import ReadsDisposals
 from .files import (
     last_line,
     lines_backwards,
@@ -88,7 +89,7 @@ _FSYNC_POLICIES: Final = ("always", "checkpoint")
 _FIRST_LINE: Final = 65_536
 
 
-class Ledger:
+class Ledger(ReadsDisposals):
     """An append-only, tamper-evident file of scope reports: an `AuditSink`.
 
     Each `emit` appends one line; every *checkpoint_every* lines, and at `close`, a checkpoint
