@@ -4,6 +4,7 @@ and `holds`, attacked at the point of service."""
 from __future__ import annotations
 
 import importlib
+import sqlite3
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from purposeful.errors import (
     SubjectAccessError,
 )
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement, prefill
+from purposeful.sharing.sqlite import SQLiteSharingStore
 
 REFERRAL = "service-delivery.referral"
 PLAIN = DirectlyRelatedPurpose()
@@ -303,25 +305,24 @@ def test_red_the_copy_page_escapes_every_value_label_and_passage() -> None:
     assert "&lt;script&gt;" in page
 
 
-class _SecondEntryFails(MemorySharingStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
+def _full_after_one(path: Path) -> SQLiteSharingStore:
+    """A SQLite sharing store whose disclosure log takes one entry, then fails (a trigger:
+    the database refuses the insert, as a full disk or a constraint would)."""
+    store = SQLiteSharingStore(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON disclosures "
+            "WHEN (SELECT count(*) FROM disclosures) >= 1 "
+            "BEGIN SELECT RAISE(ABORT, 'the log is full'); END"
+        )
+    return store
 
-    def log(self, disclosure: Any) -> Any:
-        self.calls += 1
-        if self.calls == 2:
-            raise StoreError("the log is full")
-        return super().log(disclosure)
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="each record's entry is appended on its own: when the second cannot be logged, "
-    "no copy is made but the first entry stays, saying values went to the person",
-)
-def test_red_a_copy_that_is_not_made_leaves_no_disclosure_logged() -> None:
-    log = _SecondEntryFails()
+def test_red_a_copy_that_is_not_made_leaves_no_disclosure_logged(tmp_path: Path) -> None:
+    """Finding (fixed): each record's entry was appended on its own, so when the second
+    could not be logged no copy was made but the first entry stayed, saying values went to
+    the person. A copy is now logged in one transaction (`log_all`)."""
+    log = _full_after_one(tmp_path / "sharing.sqlite3")
     purposeful.configure(disclosure_log=log)
     records = [RedPosIntake("C-1", "I-1", "(one)"), RedPosIntake("C-1", "I-2", "(two)")]
     with (
@@ -330,6 +331,32 @@ def test_red_a_copy_that_is_not_made_leaves_no_disclosure_logged() -> None:
     ):
         copy_for_person(_access(), "C-1", reference="INTAKE-2", records=records, at=AT)
     assert log.disclosures("C-1") == []
+    log.close()
+
+
+class _OwnLog:
+    """A disclosure log of an agency's own, with no ``log_all``."""
+
+    def __init__(self) -> None:
+        self.logged: list[Any] = []
+
+    def log(self, disclosure: Any) -> Any:
+        self.logged.append(disclosure)
+        return disclosure
+
+    def for_subject(self, subject: str) -> list[Any]:
+        return []
+
+
+def test_red_a_log_of_your_own_is_written_entry_by_entry() -> None:
+    """What the docs say of a log without ``log_all``: one entry per record, in order."""
+    log = _OwnLog()
+    purposeful.configure(disclosure_log=log)
+    records = [RedPosIntake("C-1", "I-1", "(one)"), RedPosIntake("C-1", "I-2", "(two)")]
+    with purposeful.use("service-delivery", actor=CASEWORKER):
+        copy = copy_for_person(_access(), "C-1", reference="INTAKE-4", records=records, at=AT)
+    assert [d.record_key for d in log.logged] == ["I-1", "I-2"]
+    assert copy.disclosures == tuple(d.id for d in log.logged)
 
 
 def test_red_cli_logs_no_disclosure_when_the_page_cannot_be_written(

@@ -715,3 +715,31 @@ def test_no_message_or_repr_holds_a_subject_key_or_stored_text(
     assert len(texts) > 30
     for text in texts:
         assert MARK not in text, text
+
+
+def test_log_all_logs_several_disclosures_in_order(store: BaseSharingStore) -> None:
+    made = [disclosure(at=T0 + n * DAY, record_key=f"N-{n}") for n in range(3)]
+    assert store.log_all(made) == made
+    assert store.disclosures(SUBJECT) == made
+    assert store.log_all(made) == made  # a retry of the whole batch writes nothing
+    assert store.log_all([]) == []
+    assert store.disclosures(SUBJECT) == made
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_log_all_with_one_refused_writes_none(store: BaseSharingStore, where: int) -> None:
+    """One hand-over is logged whole or not at all: a disclosure whose id is logged with
+    other details, anywhere in the batch, leaves the log as it was."""
+    earlier = store.log(disclosure(subject=OTHER))
+    batch = [disclosure(at=T0 + n * DAY, record_key=f"N-{n}") for n in range(3)]
+    batch[where] = disclosure(id=earlier.id)  # the same id, another person's details
+    with pytest.raises(SharingStoreError, match="is logged already"):
+        store.log_all(batch)
+    assert store.disclosures(SUBJECT) == []
+    assert store.disclosures(OTHER) == [earlier]
+
+
+def test_log_all_takes_disclosures_only(store: BaseSharingStore) -> None:
+    with pytest.raises(ConfigurationError, match="takes a Disclosure"):
+        store.log_all([disclosure(), "not a disclosure"])  # type: ignore[list-item]
+    assert store.disclosures(SUBJECT) == []

@@ -422,13 +422,13 @@ def _copy(
                 continue  # a whole record held back: not read, and not named on the copy
             read.append((obj, reader.record(obj, own, held=held)))
         copied = [record for _, record in read]
-        config = get_configuration()
+        made_over: list[Disclosure] = []
         for obj, record in read:
             shown = tuple(item.field for item in record.items if item.shown)
             if not shown:
                 continue
             policy = record_policy(type(obj))
-            disclosure = log.log(
+            made_over.append(
                 Disclosure(
                     id=new_id(),
                     subject=subject,
@@ -443,10 +443,11 @@ def _copy(
                     fields=shown,
                 )
             )
+        _log_whole(log, made_over)
+        config = get_configuration()
+        pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
+        for disclosure in made_over:
             logged.append(disclosure.id)
-            pseudonym = (
-                _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
-            )
             own.note_disclosure(_audited(disclosure, pseudonym))
     return PersonCopy(
         reference=reference,
@@ -458,6 +459,18 @@ def _copy(
         disclosures=tuple(logged),
         wording=access.wording,
     )
+
+
+def _log_whole(log: DisclosureLog, disclosures: list[Disclosure]) -> None:
+    """Log what the copy gave the person, one entry per record: in one transaction, all or
+    none, with a log that can (``log_all``: the `purposeful.sharing` stores); entry by entry
+    with a log of your own that cannot."""
+    log_all = getattr(log, "log_all", None)
+    if callable(log_all):
+        log_all(disclosures)
+        return
+    for disclosure in disclosures:
+        log.log(disclosure)
 
 
 def _disclosure_log(access: SubjectAccess) -> DisclosureLog:

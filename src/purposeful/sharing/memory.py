@@ -9,9 +9,9 @@ What this module must not do: hold the rules (they are `store`'s, shared by ever
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from .store import BaseSharingStore
+from .store import BaseSharingStore, refuse_another
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["MemorySharingStore"]
@@ -32,9 +32,16 @@ class MemorySharingStore(BaseSharingStore):
         self._collected: dict[str, Collection] = {}  # in the order recorded
         self._provenance_list: list[Provenance] = []  # in the order recorded
 
-    def _append_disclosure(self, disclosure: Disclosure) -> Disclosure:
+    def _append_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
         with self._lock:
-            return self._disclosed.setdefault(disclosure.id, disclosure)
+            new: dict[str, Disclosure] = {}
+            for disclosure in disclosures:  # every check first: then all are written
+                logged = self._disclosed.get(disclosure.id) or new.get(disclosure.id)
+                if logged is None:
+                    new[disclosure.id] = disclosure
+                else:
+                    refuse_another(logged, disclosure)
+            self._disclosed.update(new)
 
     def _disclosures(
         self, subject: str, record_type: str | None = None, record_key: str | None = None

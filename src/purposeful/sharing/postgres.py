@@ -20,12 +20,12 @@ alter or read anything outside its schema's own tables.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, LiteralString
 
 from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, sql
 from ..errors import SharingStoreError
-from .store import BaseSharingStore, duplicate_notice
+from .store import BaseSharingStore, duplicate_notice, refuse_another
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["PostgresSharingStore"]
@@ -267,15 +267,15 @@ class PostgresSharingStore(BaseSharingStore):
 
     # --- the backend ---
 
-    def _append_disclosure(self, disclosure: Disclosure) -> Disclosure:
-        def append(connection: Connection) -> Disclosure:
-            inserted = connection.execute(self._sql.log, _disclosure_row(disclosure)).fetchone()
-            if inserted is not None:
-                return disclosure
-            # Logged already (perhaps by another writer, whose commit this waited for).
-            return self._one_disclosure(connection, disclosure.id)
+    def _append_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
+        def append(connection: Connection) -> None:
+            for disclosure in disclosures:
+                row = _disclosure_row(disclosure)
+                if connection.execute(self._sql.log, row).fetchone() is None:
+                    # logged already (perhaps by another writer, whose commit this waited for)
+                    refuse_another(self._one_disclosure(connection, disclosure.id), disclosure)
 
-        return self._database.write(
+        self._database.write(
             "logging a disclosure",
             append,
             unsure="a disclosure, so it may or may not be logged: log the same Disclosure "

@@ -25,14 +25,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .._shared.sqlite import SQLiteFile, micros, moment
 from ..errors import SharingStoreError
-from .store import BaseSharingStore, duplicate_notice
+from .store import BaseSharingStore, duplicate_notice, refuse_another
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["APPLICATION_ID", "SQLiteSharingStore"]
@@ -225,13 +225,14 @@ class SQLiteSharingStore(BaseSharingStore):
 
     # --- the backend ---
 
-    def _append_disclosure(self, disclosure: Disclosure) -> Disclosure:
+    def _append_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
         with self._file.write("log a disclosure") as connection:
-            row = connection.execute(_DISCLOSURE_BY_ID, (disclosure.id,)).fetchone()
-            if row is not None:
-                return self._disclosure(row)
-            connection.execute(_LOG, _disclosure_row(disclosure))
-            return disclosure
+            for disclosure in disclosures:
+                row = connection.execute(_DISCLOSURE_BY_ID, (disclosure.id,)).fetchone()
+                if row is not None:
+                    refuse_another(self._disclosure(row), disclosure)
+                    continue
+                connection.execute(_LOG, _disclosure_row(disclosure))
 
     def _disclosures(
         self, subject: str, record_type: str | None = None, record_key: str | None = None

@@ -35,7 +35,7 @@ Messages name ids, record types, field names, parties, statuses and dates only.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -59,7 +59,17 @@ from .values import (
     new_id,
 )
 
-__all__ = ["BaseSharingStore", "duplicate_notice"]
+__all__ = ["BaseSharingStore", "duplicate_notice", "refuse_another"]
+
+
+def refuse_another(logged: Disclosure, given: Disclosure) -> None:
+    """Raise unless *logged*, found under *given*'s id, is *given* (a retry): a backend
+    calls it inside its transaction, so a refused batch writes nothing."""
+    if logged != given:
+        raise SharingStoreError(
+            f"disclosure {given.id} is logged already, with other details; a logged "
+            f"disclosure is never changed: log a new Disclosure with id=new_id()"
+        )
 
 
 class BaseSharingStore(ClosableStore):
@@ -75,9 +85,10 @@ class BaseSharingStore(ClosableStore):
     # --- what a backend implements ---
 
     @abstractmethod
-    def _append_disclosure(self, disclosure: Disclosure) -> Disclosure:
-        """Atomically: if a disclosure with this id is logged, return it and write nothing;
-        otherwise append *disclosure* and return it."""
+    def _append_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
+        """Atomically, all or none: append each of *disclosures* unless a disclosure with
+        its id is logged (a retry: nothing written for it). One logged with the same id and
+        other details is refused (`refuse_another`), and then nothing is written."""
 
     @abstractmethod
     def _disclosures(
@@ -141,19 +152,32 @@ class BaseSharingStore(ClosableStore):
             SharingStoreError: another disclosure is logged with the same id; or the
                 backend failed, and nothing was written.
         """
+        self.log_all([disclosure])
+        return disclosure
+
+    def log_all(self, disclosures: Iterable[Disclosure]) -> list[Disclosure]:
+        """Append *disclosures* to the log in one transaction, all or none, and return them:
+        what one hand-over disclosed of several records (a copy given to the person) is
+        logged whole or not at all.
+
+        Logging a disclosure again (a retry) writes nothing for it.
+
+        Raises:
+            ConfigurationError: something that is not a `Disclosure`.
+            SharingStoreError: another disclosure is logged with the same id as one of
+                them; or the backend failed. Nothing was written.
+        """
         self._check_open()
-        if not isinstance(disclosure, Disclosure):
-            raise ConfigurationError(
-                f"log() takes a Disclosure, not {type(disclosure).__name__}; or use "
-                f"purposeful.disclose(), which logs what it discloses"
-            )
-        logged = self._append_disclosure(disclosure)
-        if logged != disclosure:
-            raise SharingStoreError(
-                f"disclosure {disclosure.id} is logged already, with other details; a logged "
-                f"disclosure is never changed: log a new Disclosure with id=new_id()"
-            )
-        return logged
+        given = list(disclosures)
+        for disclosure in given:
+            if not isinstance(disclosure, Disclosure):
+                raise ConfigurationError(
+                    f"log() takes a Disclosure, not {type(disclosure).__name__}; or use "
+                    f"purposeful.disclose(), which logs what it discloses"
+                )
+        if given:
+            self._append_disclosures(given)
+        return given
 
     def for_subject(self, subject: str) -> list[DisclosureEntry]:
         """Every disclosure about *subject*, oldest first, as subject-access bundles show
