@@ -23,7 +23,7 @@ reads are would-denies, times spread over 30 days.
   per second of the child's wall time (interpreter start-up excluded: the child times it);
 - ``report_peak_mib``: that child's peak RSS (MiB), with the archive's defaults (DuckDB's
   memory limit 64 MB, one thread: `purposeful.audit.report.duckdb_engine.ARCHIVE_MEMORY`);
-  about 145 MiB at 200k spans and 185 at 1M (at 2M, 160: see that constant for why);
+  about 145 MiB at 200k spans and 185 at 1M (160 at 2M: see that constant for why);
 - ``report_subject_ms``: the report about one person from the Parquet archive, in process,
   the median of five runs (the archive opened each time).
 
