@@ -2,6 +2,7 @@
 
     python benchmarks/report_bench.py --scale small   # CI: 20k spans, seconds
     python benchmarks/report_bench.py --scale full    # 1M spans (about 2 GB of JSON)
+    python benchmarks/report_bench.py --scale full --keep /tmp/spans  # generate once, reuse
 
 `generate_traces` writes OTLP JSON trace files of realistic ``purposeful.use`` spans, shaped
 as `purposeful.audit.SpanSink` writes them (edition 2 of the semantic conventions: the
@@ -20,7 +21,9 @@ reads are would-denies, times spread over 30 days.
   512 MB;
 - ``report_spans_per_s``: the whole report (every figure) from the Parquet archive, spans
   per second of the child's wall time (interpreter start-up excluded: the child times it);
-- ``report_peak_mib``: that child's peak RSS (MiB);
+- ``report_peak_mib``: that child's peak RSS (MiB), with the archive's defaults (DuckDB's
+  memory limit 64 MB, one thread: `purposeful.audit.report.duckdb_engine.ARCHIVE_MEMORY`);
+  about 145 MiB at 200k spans and 185 at 1M (160 at 2M: see that constant for why);
 - ``report_subject_ms``: the report about one person from the Parquet archive, in process,
   the median of five runs (the archive opened each time).
 
@@ -224,14 +227,31 @@ def _child(script: str, *argv: str) -> tuple[float, float]:
     return float(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
 
 
-def measure(scale: str = "small") -> dict[str, float]:
-    """The report's figures at *scale* (``"small"`` or ``"full"``); see the module docstring."""
+def _traces(folder: Path, spans: int, keep: Path | None) -> Path:
+    """The generated trace file of *spans* spans: in *keep*, made there once and reused
+    (generating a million spans takes minutes), else in *folder*."""
+    if keep is None:
+        return generate_traces(folder / "traces.jsonl", spans)
+    keep.mkdir(parents=True, exist_ok=True)
+    kept = keep / f"traces-{spans}.jsonl"
+    if not kept.exists():
+        generate_traces(keep / f"traces-{spans}.jsonl.part", spans).replace(kept)
+    return kept
+
+
+def measure(scale: str = "small", *, keep: Path | None = None) -> dict[str, float]:
+    """The report's figures at *scale* (``"small"`` or ``"full"``); see the module docstring.
+
+    Args:
+        keep: a folder to keep the generated trace file in, and reuse it from on the next
+            run (delete it when done: a million spans are about 2 GB).
+    """
     from purposeful.audit.history import SubjectQuery
     from purposeful.audit.report import ReportDatabase
 
     spans = SCALES[scale]
     with tempfile.TemporaryDirectory(prefix="report-bench-") as folder:
-        traces = generate_traces(Path(folder) / "traces.jsonl", spans)
+        traces = _traces(Path(folder), spans, keep)
         archive = Path(folder) / "archive"
         ingest_s, ingest_mib = _child(_CONVERT, str(traces), str(archive))
         report_s, report_mib = _child(_REPORT, str(archive))
@@ -254,8 +274,14 @@ def measure(scale: str = "small") -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the generated trace file in DIR and reuse it on the next run",
+    )
     args = parser.parse_args()
-    print(json.dumps(measure(args.scale), indent=2))
+    print(json.dumps(measure(args.scale, keep=args.keep), indent=2))
 
 
 if __name__ == "__main__":

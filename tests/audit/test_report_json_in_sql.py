@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from _audit_inputs import MONDAY, HandPart, HandScope, attribute, hand_parts, in_edition, span
 from purposeful.audit.report import ReportDatabase, ScopeRecord, read_otlp_json
 from purposeful.audit.report.duckdb_engine import ReportDatabase as Engine
-from purposeful.audit.report.shape import TABLES
+from purposeful.audit.report.shape import TABLES, ShapeRows
 from purposeful.errors import ReportInputError
 
 PEOPLE = tuple(f"{key}:{n:032x}" for key in ("0a0b0c0d", "1a2b3c4d") for n in (1, 2, 3))
@@ -483,3 +483,16 @@ def test_a_directory_given_as_a_trace_file_is_the_validating_readers_error(
 ) -> None:
     with pytest.raises(ReportInputError, match="is a directory"):
         ReportDatabase.from_files([tmp_path])
+
+
+def test_whole_scopes_are_placed_as_runs_and_parts_one_by_one() -> None:
+    rows = ShapeRows()
+    rows.add_placed("traces.jsonl", "OTLP JSON", ())
+    placed = rows.place(
+        [(None, 0, True), ("0a01", 0, False), (None, 0, True), ("0a02", 0, True), ("0a01", 1, True)]
+    )
+    # (first index, how many, first scope key, first settle order)
+    assert placed.runs == [(0, 1, 1, 1), (2, 2, 3, 2)]
+    assert placed.parts == [(1, 2, True), (4, 2, False)]
+    assert [i for i, _ in placed.in_parts] == [1, 4]
+    assert rows.rows["scopes"] == [(2, True, 4)]  # the runs' rows are the engine's to add

@@ -46,9 +46,15 @@ _ARCHIVE_ORDER: Final = {
     "part_subjects": " ORDER BY pseudonym, part_key, position",
     "part_reads": " ORDER BY pseudonym, part_key, name",
 }
-#: DuckDB's memory limit when reading an archive: the figures' hash tables spill beyond it
-#: (at 1M spans: 296 MiB peak, from 422, and one person in 351 ms, from 983).
-ARCHIVE_MEMORY: Final = "200MB"
+#: DuckDB's memory limit when reading an archive: the figures' hash tables spill beyond it.
+#: With one thread (`ARCHIVE_THREADS`) the report's peak is about 145 MiB at 200k spans, 185
+#: at 1M and 160 at 2M; 200 MB on two threads peaked at 313 MiB at 1M. What DuckDB holds
+#: outside the limit is a perfect hash join's arrays, which it uses only while the keys of
+#: a join's smaller side span at most about a million values: the peak is near 1M parts.
+ARCHIVE_MEMORY: Final = "64MB"
+#: DuckDB's threads when reading an archive with a memory limit: each thread holds its own
+#: hash tables, and two cannot share 64 MB (the figures take 2 to 3 s at 1M spans on one).
+ARCHIVE_THREADS: Final = 1
 #: The archive's note of whether its ledgers were verified when it was made.
 _VERIFIED_TABLE: Final = "archive"
 
@@ -203,9 +209,10 @@ class ReportDatabase:
 
         Args:
             directory: the archive.
-            memory_limit: DuckDB's memory limit (200 MB unless given; None for DuckDB's
-                default): the report's exact distinct counts spill to temporary files
-                beyond it, so its memory stays flat as the archive grows.
+            memory_limit: DuckDB's memory limit (64 MB, on one thread, unless given; None
+                for DuckDB's default, on every core): the report's exact distinct counts
+                spill to temporary files beyond it, so its memory stays flat as the archive
+                grows. Raise it for heavy queries of your own (`query`).
 
         Raises:
             ReportInputError: *directory* is not such an archive.
@@ -214,6 +221,8 @@ class ReportDatabase:
         folder = Path(directory)
         database = cls(memory_limit=memory_limit)
         try:
+            if memory_limit is not None:
+                database._connection.execute(f"SET threads = {ARCHIVE_THREADS}")
             # the figures read the archive in any order: each one's ORDER BY orders it
             database._connection.execute("SET preserve_insertion_order = false")
             for name, columns in (*TABLES.items(), (_VERIFIED_TABLE, (("verified", ""),))):
@@ -324,7 +333,7 @@ class ReportDatabase:
         in_parts: list[tuple[int, set[str]]] = []
         for start in range(0, found.parts, _BATCH):
             placed = rows.place(duckdb_json.SqlFile.skeleton(connection, start, _BATCH))
-            duckdb_json.add_keys(connection, start, placed.scope_keys, placed.first_seen)
+            duckdb_json.add_keys(connection, start, placed)
             in_parts += [(start + i, counted) for i, counted in placed.in_parts]
             self._load(rows)
         counting: list[tuple[int, list[str]]] = []

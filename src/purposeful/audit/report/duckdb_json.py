@@ -13,10 +13,12 @@ with indexes into ``purposeful.fields_read``, a call site whole, an upstream sco
 DuckDB's parser is more lenient than the standard library's in a few ways that never reach
 those columns: it accepts trailing commas, ``nan`` and ``inf`` in any case, integers of any
 length, JSON nested any depth, and a null where a list may be absent. A first pass over the
-file's text looks for them (`_SUSPICIOUS`, `_SHALLOW`), and for a line whose first key is
-not ``resourceSpans``, conservatively: text inside a JSON string may match too, which costs
-speed, never a wrong answer. A line longer than `_LARGEST_LINE` is left to the validating
-reader too.
+file's text looks for them, and for a line whose first key is not ``resourceSpans``: one
+regular expression a line for the depth, nulls, nans, infs and long integers (`_STRICT`,
+which knows what is inside a string), and cheap ones for the rest (`_SUSPICIOUS`). It is
+conservative (a trailing comma inside a string, or a run of 64 digits in a fraction, sends
+the file to the validating reader too), which costs speed, never a wrong answer. A line
+longer than `_LARGEST_LINE` is left to the validating reader too.
 
 When anything fails (DuckDB cannot parse a line, a line holds what the first pass looks for,
 a span breaks a rule) `read_file` returns None, and the caller reads that file with the
@@ -25,8 +27,9 @@ file therefore gives the same tables, or the same error, on either path.
 
 Which parts make one scope, which part is its first, and when a scope is complete depend on
 the order parts were read in, across files; `purposeful.audit.report.shape.ShapeRows`
-decides that in Python, from each part's id, number and finality only (`SqlFile.skeleton`),
-and the rows are then inserted in SQL.
+decides that in Python, from each part's id, number and finality only (`SqlFile.skeleton`;
+a run of scopes written whole comes back as one row, `add_keys`), and the rows are then
+inserted in SQL.
 
 What this module must not do: put an input's value into SQL text (only the file's path,
 quoted, and this library's own names are spelled into statements); quote the input in an
@@ -54,6 +57,7 @@ from ..conventions import (
     SpanAttribute,
 )
 from ._json import LAST_NANOSECOND
+from .shape import Placed
 
 __all__ = ["PARTS", "SqlFile", "add_keys", "drop", "insert_rows", "read_file"]
 
@@ -69,6 +73,7 @@ _SCOPE: Final = 2**23
 _RESOURCE: Final = 2**46
 _LINE: Final = 2**69
 _KEYS: Final = "otlp_keys"
+_RUNS: Final = "otlp_runs"
 #: The largest line DuckDB reads (one export request); a longer one goes to the reader.
 _LARGEST_LINE: Final = 16 * 1024 * 1024
 _BOM: Final = b"\xef\xbb\xbf"
@@ -84,36 +89,43 @@ _SPAN: Final = (
 )
 _COLUMNS: Final = f"{{'resourceSpans': 'STRUCT(scopeSpans STRUCT(spans {_SPAN}[])[])[]'}}"
 
-# What DuckDB's parser takes and the standard library's refuses, or reads differently: a
-# null (where a list may be absent, DuckDB cannot tell the two apart), a trailing comma,
-# nan or inf spelled any way, an integer longer than any the spans hold; U+D7FF, which the
-# shape stores escaped (`purposeful.audit.report.shape.stored_text`).
-_LENIENT_LITERAL: Final = (
-    r"\s*(?:[+-]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)\s*[,\]}]"
-    r"|-?[0-9]{64}|null)"
-)
+# What DuckDB's parser takes and the standard library's refuses, or reads differently, that
+# `_STRICT` does not rule out: a trailing comma; U+D7FF, which the shape stores escaped
+# (`purposeful.audit.report.shape.stored_text`); a line that is not one request.
 _SUSPICIOUS: Final = (
     "NOT regexp_matches(line, "
     "'^(?:[ \\t\\r]*$|[ \\t\\r]*\\{[ \\t\\r]*\"resourceSpans\"[ \\t\\r]*:)') OR "
-    f"regexp_matches(line, ',\\s*[\\]}}]') OR regexp_matches(line, ':{_LENIENT_LITERAL}') "
-    f"OR regexp_matches(line, ',{_LENIENT_LITERAL}') "
-    f"OR regexp_matches(line, '\\[{_LENIENT_LITERAL}') OR contains(line, chr(55295))"
+    "regexp_matches(line, ',\\s*[\\]}]') OR contains(line, chr(55295))"
 )
 
 
-def _shallow(depth: int) -> str:
-    """A regular expression of JSON text nested *depth* deep at most: the standard library
-    refuses JSON nested deeper than its recursion limit, and DuckDB reads any depth."""
-    other, string = r'[^\[\]{}"]', r'"(?:[^"\\]|\\.)*"'
-    found = f"(?:{other}|{string})*"
+def _strict(depth: int) -> str:
+    """A regular expression of JSON text nested *depth* deep at most, with, outside its
+    strings, no letter n, N, i or I and no run of 64 digits.
+
+    The standard library refuses JSON nested deeper than its recursion limit, and an
+    integer of more than 4,300 digits, and reads ``null`` where DuckDB cannot tell it from
+    an absent list; DuckDB reads any depth, any length, ``nan`` and ``inf`` spelled any way.
+    Outside strings, JSON's only letters are those of ``true``, ``false``, ``null`` and an
+    exponent's ``e``: a line this matches holds none of those cases (one pass over the
+    text: each case a regular expression of its own took as long again).
+    """
+    other, string, digits = r'[^\[\]{}"nNiI0-9]', r'"(?:[^"\\]|\\.)*"', "[0-9]{1,63}"
+
+    def level(inner: str | None) -> str:
+        # each run of digits is followed by something else, so that two never make one
+        item = f"(?:{other}|{string}" + (f"|[\\[{{]{inner}[\\]}}])" if inner else ")")
+        return f"(?:(?:{digits})?{item})*(?:{digits})?"
+
+    found = level(None)
     for _ in range(depth):
-        found = f"(?:{other}|{string}|[\\[{{]{found}[\\]}}])*"
+        found = level(found)
     return found
 
 
-#: JSON nested 32 deep at most (a line of spans is about 12): deeper goes to the validating
-#: reader.
-_SHALLOW: Final = _shallow(32)
+#: JSON nested 32 deep at most (a line of spans is about 12), without the letters or digit
+#: runs `_strict` rules out: anything else goes to the validating reader.
+_STRICT: Final = _strict(32)
 
 
 def _literal(text: str | Path) -> str:
@@ -269,11 +281,14 @@ class _Attributes:
 
 class _SpanAttributes(_Attributes):
     """SQL over a span's attributes, each key the report reads found once, as columns:
-    ``h<n>`` whether it is there, ``v<n>`` its value; `columns` spells them."""
+    ``h<n>`` whether it is there, ``v<n>_<kind>`` the part of its value the report reads
+    (only those: extracting a whole value would copy its array too); `columns` spells
+    them."""
 
     def __init__(self) -> None:
         super().__init__("")
         self.keys: dict[str, int] = {}
+        self.kinds: dict[int, list[str]] = {}
         self.typed: dict[str, str] = {}
 
     def _number(self, key: str) -> int:
@@ -282,14 +297,20 @@ class _SpanAttributes(_Attributes):
     def has(self, key: str) -> str:
         return f"h{self._number(key)}"
 
-    def _value(self, key: str, kind: str) -> str:
-        n = self._number(key)
-        self.typed[f"v{n}_{kind}"] = f"v{n}.{kind}"
+    def _read(self, n: int, kind: str) -> str:
+        kinds = self.kinds.setdefault(n, [])
+        if kind not in kinds:
+            kinds.append(kind)
         return f"v{n}_{kind}"
+
+    def _value(self, key: str, kind: str) -> str:
+        column = self._read(self._number(key), kind)
+        self.typed[column] = column
+        return column
 
     def _integer(self, key: str) -> tuple[str, str]:
         n = self._number(key)
-        value, valid = _whole(f"v{n}.intValue")
+        value, valid = _whole(self._read(n, "intValue"))
         self.typed[f"n{n}"] = value
         self.typed[f"w{n}"] = valid
         return f"n{n}", f"w{n}"
@@ -302,7 +323,11 @@ class _SpanAttributes(_Attributes):
 
     def columns(self) -> str:
         return ", ".join(
-            f"i{n} IS NOT NULL AS h{n}, span.attributes[len(keys) + 1 - i{n}].value AS v{n}"
+            f"i{n} IS NOT NULL AS h{n}"
+            + "".join(
+                f", span.attributes[len(keys) + 1 - i{n}].value.{kind} AS v{n}_{kind}"
+                for kind in self.kinds.get(n, ())
+            )
             for n in self.keys.values()
         )
 
@@ -429,8 +454,8 @@ def _typed_sql(path: Path, a: _SpanAttributes, ours: str) -> str:
     SELECT line, r, s, n, span, ours, keys, {a.positions()}
     FROM (
       SELECT line, r, s, n, span, coalesce(span.name IN {ours}, false) AS ours,
-             CASE WHEN span.name IN {ours} THEN list_reverse(
-               list_transform(coalesce(span.attributes, []), lambda p: p.key)) END AS keys
+             CASE WHEN span.name IN {ours} THEN coalesce(list_reverse(
+               list_transform(span.attributes, lambda p: p.key)), []) END AS keys
       FROM (
         SELECT line, r, s, UNNEST(range(len(spans))) AS n, UNNEST(spans) AS span FROM (
           SELECT line, r, s, scope.spans AS spans
@@ -549,7 +574,7 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
               SELECT json AS line FROM read_json_objects({_literal(path)},
                 format = 'newline_delimited', maximum_object_size = {_LARGEST_LINE}))
             WHERE {_SUSPICIOUS} OR NOT regexp_full_match(line, ?)""",
-        [_SHALLOW],
+        [_STRICT],
     ).fetchone()
     if suspicious is None or suspicious[0]:
         return None
@@ -596,11 +621,9 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
 
 
 def _record_type(name: str) -> str:
-    """The record type of a ``Type.field`` name, as `str.rpartition` splits it."""
-    return (
-        f"CASE WHEN len(string_split({name}, '.')) > 1 THEN array_to_string("
-        f"string_split({name}, '.')[1:len(string_split({name}, '.')) - 1], '.') ELSE '' END"
-    )
+    """The record type of a ``Type.field`` name, as `str.rpartition` splits it: what comes
+    before the last dot, or nothing (one regular expression: three splits cost more)."""
+    return f"regexp_extract({name}, '(?s)^(.*)\\.', 1)"
 
 
 def _field(name: str) -> str:
@@ -616,17 +639,35 @@ def _encode_reasons(codes: str) -> str:
     return f"array_to_string(list_transform({codes}, lambda c: {escaped} || chr(1)), '')"
 
 
-def add_keys(
-    connection: Any, start: int, scope_keys: Sequence[int], first_seen: Sequence[bool]
-) -> None:
+def add_keys(connection: Any, start: int, placed: Placed) -> None:
     """Note, for the parts from the *start*-th on, their scope's key and whether each is the
-    first part of its scope seen (`purposeful.audit.report.shape.ShapeRows.place`)."""
-    connection.execute(
-        f"""INSERT INTO {_KEYS}
-            SELECT $1 + UNNEST(range(len(CAST($2 AS BIGINT[])))), UNNEST(CAST($2 AS BIGINT[])),
-                   UNNEST(CAST($3 AS BOOLEAN[]))""",
-        [start, list(scope_keys), list(first_seen)],
-    )
+    first part of its scope seen (`purposeful.audit.report.shape.ShapeRows.place`), and add
+    the `scopes` rows of its runs of whole scopes (each complete, settled in turn)."""
+    if placed.runs:
+        runs = list(zip(*placed.runs, strict=True))
+        connection.execute(
+            f"""CREATE OR REPLACE TEMPORARY TABLE {_RUNS} AS
+               SELECT UNNEST(CAST($1 AS BIGINT[])) AS first, UNNEST(CAST($2 AS BIGINT[])) AS n,
+                      UNNEST(CAST($3 AS BIGINT[])) AS scope_key,
+                      UNNEST(CAST($4 AS BIGINT[])) AS settled""",
+            [list(column) for column in runs],
+        )
+        each = f"SELECT first, scope_key, settled, UNNEST(range(n)) AS j FROM {_RUNS}"
+        connection.execute(
+            f"INSERT INTO {_KEYS} SELECT {start} + first + j, scope_key + j, true FROM ({each})"
+        )
+        connection.execute(
+            f"INSERT INTO scopes SELECT scope_key + j, true, settled + j FROM ({each})"
+        )
+        connection.execute(f"DROP TABLE {_RUNS}")
+    if placed.parts:
+        seqs, keys, first_seen = zip(*placed.parts, strict=True)
+        connection.execute(
+            f"""INSERT INTO {_KEYS}
+                SELECT $1 + UNNEST(CAST($2 AS BIGINT[])), UNNEST(CAST($3 AS BIGINT[])),
+                       UNNEST(CAST($4 AS BOOLEAN[]))""",
+            [start, list(seqs), list(keys), list(first_seen)],
+        )
 
 
 def insert_rows(
@@ -723,5 +764,5 @@ def insert_rows(
 def drop(connection: Any) -> None:
     """Drop what `read_file` and `insert_rows` made."""
     connection.execute(f"DROP VIEW IF EXISTS {PARTS}")
-    for table in (_COUNTING, _KEYS, _SKELETON, _ORDER, _SPANS):
+    for table in (_COUNTING, _RUNS, _KEYS, _SKELETON, _ORDER, _SPANS):
         connection.execute(f"DROP TABLE IF EXISTS {table}")

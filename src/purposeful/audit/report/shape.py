@@ -209,14 +209,18 @@ class Placed:
     """What `ShapeRows.place` decided about some parts of a file.
 
     Attributes:
-        scope_keys: each part's scope key, in reading order.
-        first_seen: whether each part is the first of its scope seen.
+        runs: the parts that are each a scope written whole, in runs of consecutive parts,
+            as (index among the parts of the first, how many, the first's scope key, the
+            first's settle order): each next part of a run has the next key and the next
+            settle order, and its `scopes` row (complete) is the engine's to add.
+        parts: each other part, as (index among the parts, its scope's key, whether it is
+            the first part of its scope seen); their `scopes` rows are in `ShapeRows.rows`.
         in_parts: the parts of scopes written in parts, as (index among the parts, the
             record types earlier parts of its scope read); see `ShapeRows.counting`.
     """
 
-    scope_keys: list[int] = attrs.Factory(list)
-    first_seen: list[bool] = attrs.Factory(list)
+    runs: list[tuple[int, int, int, int]] = attrs.Factory(list)
+    parts: list[tuple[int, int, bool]] = attrs.Factory(list)
     in_parts: list[tuple[int, set[str]]] = attrs.Factory(list)
 
 
@@ -314,24 +318,29 @@ class ShapeRows:
         """Decide, for the next parts of the file `add_placed` added, only what depends on
         the order parts were read in, as for any other file: their part keys (in turn),
         which parts make one scope, the first part of each, and the `scopes` rows of the
-        scopes they complete.
+        scopes they complete (of runs of whole scopes, only the run: see `Placed`).
 
         Args:
             parts: each part's scope id, part number and whether it is the last, in reading
                 order.
         """
         placed = Placed()
-        scopes = self.rows["scopes"]
         kind = self._kind
+        open_ids = self._open_ids
+        run = -1  # the index of the first part of the current run of whole scopes, if any
         for i, (scope_id, part, final) in enumerate(parts):
-            if scope_id is None or (part == 0 and final and (kind, scope_id) not in self._open_ids):
-                # a scope written whole: the common case, decided without a ScopeRecord
+            if scope_id is None or (part == 0 and final and (kind, scope_id) not in open_ids):
+                # a scope written whole: the common case, decided without a ScopeRecord,
+                # each its own part key, scope key and settle order, in turn
+                if run < 0:
+                    run, run_key, run_settled = i, self._scope_keys + 1, self._settled + 1
                 self._parts += 1
-                scope_key = self._new_scope()
-                scopes.append((scope_key, True, self._settle()))
-                placed.scope_keys.append(scope_key)
-                placed.first_seen.append(True)
+                self._scope_keys += 1
+                self._settled += 1
                 continue
+            if run >= 0:
+                placed.runs.append((run, i - run, run_key, run_settled))
+                run = -1
             record = ScopeRecord(
                 opened=_NOWHEN,
                 closed=_NOWHEN,
@@ -347,10 +356,11 @@ class ShapeRows:
                 final=final,
             )
             _, scope_key, new, counted = self._place(record)
-            placed.scope_keys.append(scope_key)
-            placed.first_seen.append(new)
+            placed.parts.append((i, scope_key, new))
             if counted is not None:
                 placed.in_parts.append((i, counted))
+        if run >= 0:
+            placed.runs.append((run, len(parts) - run, run_key, run_settled))
         return placed
 
     @staticmethod
