@@ -217,7 +217,7 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
 
     Raises:
         ConfigurationError: the source answered with something that is not a mapping of
-            subject ids to flags.
+            subject ids (as text, the ids it was given) to flags.
     """
     if source is None:
         return None
@@ -236,6 +236,15 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
         raise ConfigurationError(
             f"{type(source).__name__}.care_flags must return a mapping of subject ids to "
             f"their flags, not {type(found).__name__}"
+        )
+    # Keys of another type (the integer ids a database hands back) match none of the text
+    # ids asked about, so every flagged person would silently carry none: refused.
+    odd = next((key for key in found if not isinstance(key, str)), None)
+    if odd is not None:
+        raise ConfigurationError(
+            f"{type(source).__name__}.care_flags must key its answer by the subject ids it "
+            f"was given, as text (the record's subject id, str()-ed), not by "
+            f"{type(odd).__name__} values: convert the ids your query returns with str()"
         )
     answer = {}
     for subject in subjects:

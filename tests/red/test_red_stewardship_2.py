@@ -1,0 +1,211 @@
+"""Red team, second pass: care flags, releases, retention and breach response, used only as
+docs/people-who-need-more-care.md, docs/retention.md, docs/breach-response.md and
+docs/asking.md describe them, with the inputs a careless or hostile caller would give."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import purposeful
+from purposeful import CONSENT, DIRECTLY_RELATED_PURPOSE, SENSITIVE, Actor, ServiceAgreement
+from purposeful.access import AccessRequest, AgencyDetails, Check, Requester, SubjectAccess
+from purposeful.audit import PseudonymKey
+from purposeful.consent import MemoryConsentStore
+from purposeful.errors import ConfigurationError, DisclosureRefused, ReleaseChecksMissing
+from purposeful.sharing import MemorySharingStore, Party, SharingAgreement
+
+AGREEMENT = ServiceAgreement("Service delivery agreement")
+CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
+RESEARCHER = Actor("staff-31", "researcher", SENSITIVE)
+NOW = datetime.now(UTC)
+
+
+@purposeful.record(subject="client_id")
+class RedCareRow:
+    """A row of a table whose client ids are integers (an ORM's primary key)."""
+
+    client_id: int
+    wellbeing: int = purposeful.field(purposes={"service-delivery": AGREEMENT, "research": CONSENT})
+
+
+@purposeful.record(subject="client_id")
+class RedCareReferral:
+    client_id: str
+    region: str = purposeful.field(
+        purposes={
+            "service-delivery.referral": DIRECTLY_RELATED_PURPOSE,
+            "service-delivery": AGREEMENT,
+        }
+    )
+
+
+US, SHELTER = Party("Te Whare Āwhina"), Party("Women's Refuge")
+REFUGE = SharingAgreement(
+    id="red2-refuge",
+    name="Refuge referrals",
+    parties=(US, SHELTER),
+    purposes=("service-delivery.referral",),
+    basis=DIRECTLY_RELATED_PURPOSE,
+    starts=date(2026, 1, 1),
+    expires=date(2030, 12, 31),
+    review=date(2028, 1, 1),
+    fields=("RedCareReferral.region",),
+)
+
+
+class EveryoneFlagged:
+    def __init__(self, *flags: str) -> None:
+        self.flags = set(flags)
+
+    def care_flags(self, subjects: list[str]) -> dict[str, set[str]]:
+        return {subject: set(self.flags) for subject in subjects}
+
+
+class KeyedByInteger:
+    """The agency's query hands back its integer ids as they are in the table."""
+
+    def care_flags(self, subjects: list[str]) -> dict[int, set[str]]:
+        return {int(subject): {"child-or-young-person"} for subject in subjects}
+
+
+# -- a flag source keyed by the database's own integer ids --------------------------------
+
+
+def test_red_flags_keyed_by_integers_do_not_let_a_childs_own_consent_count() -> None:
+    """Fixed: a source answering {5: {...}} for the asked "5" was read as "nobody flagged",
+    so the child's own consent counted for research (fail open)."""
+    consent = MemoryConsentStore()
+    consent.give("5", "research", at=NOW - timedelta(hours=1))  # by the child himself
+    purposeful.configure(consent=consent, care_flags=KeyedByInteger())
+    with (
+        pytest.raises(ConfigurationError, match="as text") as refused,
+        purposeful.use("research", actor=RESEARCHER),
+    ):
+        _ = RedCareRow(5, 8).wellbeing
+    assert "5" not in str(refused.value).replace("care_flags", "")
+
+
+def test_red_flags_keyed_by_integers_do_not_let_a_disclosure_go_without_its_review() -> None:
+    class Integers:
+        def care_flags(self, subjects: list[str]) -> dict[int, set[str]]:
+            return {2: {"family-violence-safety"}}
+
+    purposeful.configure(care_flags=Integers(), disclosure_log=MemorySharingStore())
+    with pytest.raises(ConfigurationError):
+        purposeful.disclose(
+            RedCareReferral("2", "Waikato"), to=SHELTER, under=REFUGE, actor=CASEWORKER
+        )
+    assert purposeful.get_configuration().disclosure_log.disclosures("2") == []  # type: ignore[union-attr]
+
+
+# -- a second reviewer who is the discloser, typed otherwise ------------------------------
+
+
+@pytest.mark.parametrize(
+    "reviewer",
+    [
+        "\uff53\uff54\uff41\uff46\uff46-17",  # full-width letters
+        "STAFF\uff0d\uff11\uff17",  # full-width hyphen and digits
+        "staff-\uff11\uff17",  # full-width digits
+        "staff\u201117",  # a non-breaking hyphen
+        "staff\u221217",  # a minus sign, as a word processor types a hyphen
+        "staff\u201317",  # an en dash
+    ],
+)
+def test_red_discloser_cannot_approve_with_their_id_in_other_forms(reviewer: str) -> None:
+    """Fixed: the comparison dropped padding, invisible characters and case, but not
+    compatibility forms or other dashes, so the discloser approved their own disclosure."""
+    purposeful.configure(
+        care_flags=EveryoneFlagged("family-violence-safety"), disclosure_log=MemorySharingStore()
+    )
+    with pytest.raises(DisclosureRefused) as refused:
+        purposeful.disclose(
+            RedCareReferral("W-2", "Waikato"),
+            to=SHELTER,
+            under=REFUGE,
+            actor=CASEWORKER,
+            second_reviewer=reviewer,
+            safety_review="SR-2026-0042",
+        )
+    assert refused.value.reasons == ("second-reviewer-needed",)
+
+
+def test_red_a_different_colleague_still_approves() -> None:
+    purposeful.configure(
+        care_flags=EveryoneFlagged("family-violence-safety"), disclosure_log=MemorySharingStore()
+    )
+    sent = purposeful.disclose(
+        RedCareReferral("W-2", "Waikato"),
+        to=SHELTER,
+        under=REFUGE,
+        actor=CASEWORKER,
+        second_reviewer="staff-171",
+        safety_review="SR-2026-0042",
+    )
+    assert dict(sent) == {"region": "Waikato"}
+
+
+# -- a release approved by whoever releases it --------------------------------------------
+
+
+@pytest.fixture
+def release() -> Iterator[tuple[SubjectAccess, AccessRequest, Path]]:
+    purposeful.configure(care_flags=EveryoneFlagged("family-violence-safety"))
+    access = SubjectAccess(
+        agency=AgencyDetails(name="Te Whare Āwhina", email="privacy@awhina.example.nz"),
+        pseudonym_keys=PseudonymKey.generate(),
+    )
+    access.register("referrals", lambda subject: iter([RedCareReferral(subject, "Waikato")]))
+    request = AccessRequest(
+        "SAR-2026-0101",
+        "W-2",
+        date(2026, 11, 2),
+        requester=Requester.person(),
+        identity=Check(by="staff-7", how="photo-id-sighted"),
+        no_threat=Check(by="staff-7", how="asked-in-private"),
+        delivery=Check(by="staff-7", how="handed-over-in-person"),
+        approved_by="staff-02",
+    )
+    reviewer = Actor("staff-09", "privacy-officer", SENSITIVE)
+    reviewed = attrs.evolve(request, review=access.review(request, reviewer=reviewer).decide())
+    with tempfile.TemporaryDirectory() as folder:
+        yield access, reviewed, Path(folder)
+
+
+def test_red_the_releaser_cannot_be_the_second_person(
+    release: tuple[SubjectAccess, AccessRequest, Path],
+) -> None:
+    """Fixed: approved_by was compared with the s 57 checks and the review, not with who
+    releases (build(actor=...) or the open scope's actor), so one person released a
+    flagged person's information on their own approval."""
+    access, request, folder = release
+    key = Ed25519PrivateKey.generate()
+    with pytest.raises(ReleaseChecksMissing) as refused:
+        access.build(
+            request,
+            folder / "a.zip",
+            signing_key=key,
+            actor=Actor("staff-02", "privacy-officer", SENSITIVE),
+        )
+    assert refused.value.missing == ("approved_by",)
+    with (
+        pytest.raises(ReleaseChecksMissing),
+        purposeful.use("access", actor=Actor("STAFF-02 ", "privacy-officer", SENSITIVE)),
+    ):
+        access.build(request, folder / "b.zip", signing_key=key)
+    assert not list(folder.iterdir())
+    # someone else releasing it, on staff-02's approval, goes
+    info = access.build(
+        request,
+        folder / "c.zip",
+        signing_key=key,
+        actor=Actor("staff-05", "privacy-officer", SENSITIVE),
+    )
+    assert info.records == {"RedCareReferral": 1}
