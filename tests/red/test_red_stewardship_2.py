@@ -4,7 +4,10 @@ docs/asking.md describe them, with the inputs a careless or hostile caller would
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,10 +19,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import purposeful
 from purposeful import CONSENT, DIRECTLY_RELATED_PURPOSE, SENSITIVE, Actor, ServiceAgreement
 from purposeful.access import AccessRequest, AgencyDetails, Check, Requester, SubjectAccess
-from purposeful.audit import PseudonymKey
+from purposeful.audit import (
+    Ledger,
+    PseudonymKey,
+    generate_keys,
+    load_pseudonym_key,
+    load_signing_key,
+)
+from purposeful.cli import main
 from purposeful.consent import MemoryConsentStore
 from purposeful.errors import ConfigurationError, DisclosureRefused, ReleaseChecksMissing
+from purposeful.holds import MemoryHoldStore
+from purposeful.retention import dispose_due
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "retention"))
+from _retention import REGISTRY, DictSource, RetainedNote, sources_of
 
 AGREEMENT = ServiceAgreement("Service delivery agreement")
 CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
@@ -209,3 +224,80 @@ def test_red_the_releaser_cannot_be_the_second_person(
         actor=Actor("staff-05", "privacy-officer", SENSITIVE),
     )
     assert info.records == {"RedCareReferral": 1}
+
+
+# -- retention: a disposal run dated ahead ------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="dispose_due(today=...) and `retention dispose --today` accept a day after today: "
+    "records are disposed of years before their period ends, and holds whose last day is "
+    "before that day no longer stop them (the example's step disposes 'in 2034' this way)",
+)
+def test_red_a_disposal_dated_ahead_disposes_of_nothing_before_its_time(tmp_path: Path) -> None:
+    source = DictSource()
+    source.add(RetainedNote("C-1", "r1", "x"), date(2025, 1, 1))  # kept through 2028-01-01
+    source.add(RetainedNote("C-2", "r2", "x"), date(2020, 1, 1))  # due, but held to 2027
+    holds = MemoryHoldStore()
+    holds.place(reason="Complaint", by="privacy-officer", subject="C-2", until=date(2027, 6, 1))
+    keys = generate_keys(tmp_path / "keys")
+    with (
+        Ledger(tmp_path / "a.jsonl", signing_key=load_signing_key(keys.signing_key)) as ledger,
+        contextlib.suppress(ConfigurationError),
+    ):
+        dispose_due(
+            sources_of(notes=source),
+            ledger=ledger,
+            by="privacy-officer",
+            today=date(2030, 1, 1),
+            holds=holds,
+            registry=REGISTRY,
+            pseudonymise=load_pseudonym_key(keys.pseudonym_key).pseudonym,
+        )
+    assert source.disposed == []
+
+
+# -- the commands: an application module that fails as it is imported --------------------
+
+
+@pytest.fixture
+def failing_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    name = f"red2_failing_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(
+        "import os\nDSN = os.environ['RED2_NOT_SET_C_1']  # the app's settings need it\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    sys.modules.pop(name, None)
+
+
+def test_red_retention_due_with_an_app_that_fails_to_import_exits_2(
+    failing_module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fixed: a KeyError raised by the application's module escaped as a traceback (exit
+    1); the message now names the module and the exception's type, never its text (which
+    can hold anything, a subject id among it)."""
+    assert main(["retention", "due", f"{failing_module}:sources"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "KeyError" in err
+    assert "C_1" not in err
+
+
+def test_red_breach_assess_with_records_that_fail_to_import_exits_2(
+    failing_module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "audit.jsonl"
+    with Ledger(ledger, signing_key=Ed25519PrivateKey.generate()):
+        pass
+    code = main([
+        "breach", "assess", "--ledger", str(ledger), "--engine", "stdlib",
+        "--from", "2026-11-01", "--to", "2026-11-02", "--actor", "staff-17",
+        "--records", failing_module,
+    ])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "C_1" not in err
