@@ -301,3 +301,25 @@ def test_red_breach_assess_with_records_that_fail_to_import_exits_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "C_1" not in err
+
+
+def test_red_a_hold_typed_in_other_case_still_holds(tmp_path: Path) -> None:
+    """Fixed: a hold on record type "retainednote" (as a privacy officer types it) matched
+    no record, so the RetainedNote records it was placed for were disposed of."""
+    source = DictSource()
+    source.add(RetainedNote("C-1", "r1", "x"), date(2020, 1, 1))
+    holds = MemoryHoldStore()
+    holds.place(reason="Complaint", by="privacy-officer", record_type="retainednote")
+    keys = generate_keys(tmp_path / "keys")
+    with Ledger(tmp_path / "a.jsonl", signing_key=load_signing_key(keys.signing_key)) as ledger:
+        summary = dispose_due(
+            sources_of(notes=source),
+            ledger=ledger,
+            by="privacy-officer",
+            today=date(2026, 6, 1),
+            holds=holds,
+            registry=REGISTRY,
+            pseudonymise=load_pseudonym_key(keys.pseudonym_key).pseudonym,
+        )
+    assert source.disposed == []
+    assert sum(summary.held.values()) == 1
