@@ -323,3 +323,26 @@ def test_red_a_hold_typed_in_other_case_still_holds(tmp_path: Path) -> None:
         )
     assert source.disposed == []
     assert sum(summary.held.values()) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"resourceSpans": []}\n',  # a trace file given as the ledger
+        b"client_id,note\nC-1,x\n",
+        b"\xff\xfe\x00\x01",
+        b'{"created":"2026-12-03T08:31:20Z","format":"purposeful-led',  # torn, never a ledger
+    ],
+)
+def test_red_retention_due_on_a_file_that_is_no_ledger_says_so(
+    content: bytes, tmp_path: Path
+) -> None:
+    """Fixed: `retention due --ledger` on any other file read it as a ledger with nothing
+    unfinished, and reported "0 interrupted" with exit 0."""
+    from purposeful.audit.ledger import unfinished_disposals
+    from purposeful.errors import LedgerCorrupt
+
+    wrong = tmp_path / "traces.jsonl"
+    wrong.write_bytes(content)
+    with pytest.raises(LedgerCorrupt, match="not a purposeful ledger"):
+        unfinished_disposals(wrong)
