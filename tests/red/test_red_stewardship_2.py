@@ -5,6 +5,7 @@ docs/asking.md describe them, with the inputs a careless or hostile caller would
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import tempfile
 import uuid
@@ -26,8 +27,9 @@ from purposeful.audit import (
     load_pseudonym_key,
     load_signing_key,
 )
+from purposeful.care import CareNeed, CareRequirement
 from purposeful.cli import main
-from purposeful.consent import MemoryConsentStore
+from purposeful.consent import MemoryConsentStore, Relationship, Representative
 from purposeful.errors import ConfigurationError, DisclosureRefused, ReleaseChecksMissing
 from purposeful.holds import MemoryHoldStore
 from purposeful.retention import dispose_due
@@ -346,3 +348,108 @@ def test_red_retention_due_on_a_file_that_is_no_ledger_says_so(
     wrong.write_bytes(content)
     with pytest.raises(LedgerCorrupt, match="not a purposeful ledger"):
         unfinished_disposals(wrong)
+
+
+# -- an agreement that counts only a representative's consent -----------------------------
+
+CHILDREN_REFERRALS = attrs.evolve(
+    REFUGE,
+    id="red2-youth-referrals",
+    care=[CareRequirement(["child-or-young-person"], [CareNeed.REPRESENTATIVE_CONSENT])],
+)
+
+
+class RepresentedDown(MemoryConsentStore):
+    """A consent store whose connection drops when asked who consented."""
+
+    def consent_statuses_represented(self, *_: object, **__: object) -> dict[str, object]:
+        raise ConnectionError("the consent database went away while asking about W-1")
+
+
+def test_red_a_failing_consent_store_refuses_the_disclosure_typed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Fixed: the store's ConnectionError escaped disclose() untyped, its message (naming
+    the person) with it; and may_share said yes."""
+    purposeful.configure(
+        care_flags=EveryoneFlagged("child-or-young-person"),
+        disclosure_log=MemorySharingStore(),
+        consent=RepresentedDown(),
+    )
+    with caplog.at_level(logging.ERROR, logger="purposeful"):
+        with pytest.raises(DisclosureRefused) as refused:
+            purposeful.disclose(
+                RedCareReferral("W-1", "Waikato"),
+                to=SHELTER,
+                under=CHILDREN_REFERRALS,
+                actor=CASEWORKER,
+            )
+        answer = purposeful.may_share(
+            RedCareReferral,
+            "region",
+            agreement=CHILDREN_REFERRALS,
+            party=SHELTER,
+            actor=CASEWORKER,
+            subject="W-1",
+        )
+    assert refused.value.reasons == ("consent-check-failed",)
+    assert "W-1" not in str(refused.value) + caplog.text
+    assert refused.value.__cause__ is None
+    assert not answer.allowed
+    assert "consent-check-failed" in answer.reasons
+    assert purposeful.get_configuration().disclosure_log.disclosures("W-1") == []  # type: ignore[union-attr]
+
+
+def test_red_may_share_about_a_child_without_a_representative_agrees_with_disclose() -> None:
+    """Fixed: may_share(subject=...) said yes for a child whose representative had not
+    consented, under an agreement that counts only a representative's consent; disclose
+    refused (representative-consent-needed)."""
+    consent = MemoryConsentStore()
+    consent.give("W-1", "service-delivery", at=NOW - timedelta(hours=1))  # by the child
+    purposeful.configure(
+        care_flags=EveryoneFlagged("child-or-young-person"),
+        disclosure_log=MemorySharingStore(),
+        consent=consent,
+    )
+    answer = purposeful.may_share(
+        RedCareReferral,
+        "region",
+        agreement=CHILDREN_REFERRALS,
+        party=SHELTER,
+        actor=CASEWORKER,
+        subject="W-1",
+    )
+    with pytest.raises(DisclosureRefused) as refused:
+        purposeful.disclose(
+            RedCareReferral("W-1", "Waikato"),
+            to=SHELTER,
+            under=CHILDREN_REFERRALS,
+            actor=CASEWORKER,
+        )
+    assert refused.value.reasons == ("representative-consent-needed",)
+    assert not answer.allowed
+    assert answer.reasons == ("representative-consent-needed",)
+    assert "child" not in answer.explanation
+    # with his mother's consent, both go
+    consent.give(
+        "W-1",
+        "service-delivery",
+        at=NOW - timedelta(minutes=30),
+        by=Representative(
+            Relationship.PARENT,
+            evidence="intake-0117",
+            verified_by="staff-07",
+            verified_at=NOW - timedelta(days=1),
+        ),
+    )
+    assert purposeful.may_share(
+        RedCareReferral,
+        "region",
+        agreement=CHILDREN_REFERRALS,
+        party=SHELTER,
+        actor=CASEWORKER,
+        subject="W-1",
+    ).allowed
+    purposeful.disclose(
+        RedCareReferral("W-1", "Waikato"), to=SHELTER, under=CHILDREN_REFERRALS, actor=CASEWORKER
+    )
