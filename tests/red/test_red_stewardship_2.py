@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import purposeful
+from _records import RecordingSink
 from purposeful import CONSENT, DIRECTLY_RELATED_PURPOSE, SENSITIVE, Actor, ServiceAgreement
 from purposeful.access import AccessRequest, AgencyDetails, Check, Requester, SubjectAccess
 from purposeful.audit import (
@@ -453,3 +454,29 @@ def test_red_may_share_about_a_child_without_a_representative_agrees_with_disclo
     purposeful.disclose(
         RedCareReferral("W-1", "Waikato"), to=SHELTER, under=CHILDREN_REFERRALS, actor=CASEWORKER
     )
+
+
+@pytest.mark.parametrize(
+    "reviewer",
+    ["Aroha Smith, W-2's aunt, 021 555 0101", "staff-02\nsee W-2's file", "x" * 65],
+)
+def test_red_a_second_reviewer_is_an_id_never_a_description(
+    reviewer: str, sink: RecordingSink
+) -> None:
+    """Fixed: any text was taken as the second reviewer and written to the disclosure log,
+    the span's event and the ledger line (a release's approved_by was already held to a
+    reference); a name, a phone number or a subject id went with it."""
+    log = MemorySharingStore()
+    purposeful.configure(care_flags=EveryoneFlagged("family-violence-safety"), disclosure_log=log)
+    with pytest.raises(ConfigurationError) as refused:
+        purposeful.disclose(
+            RedCareReferral("W-2", "Waikato"),
+            to=SHELTER,
+            under=REFUGE,
+            actor=CASEWORKER,
+            second_reviewer=reviewer,
+            safety_review="SR-2026-0042",
+        )
+    assert "W-2" not in str(refused.value)
+    assert log.disclosures("W-2") == []
+    assert "W-2" not in repr(sink.reports)

@@ -376,6 +376,16 @@ def _care_met(
             f"{where}: this person needs more care, and {'; and '.join(problems)}",
             reasons=tuple(reasons),
         )
+    if (
+        CareNeed.SECOND_REVIEWER in needs
+        and not isinstance(second_reviewer, Actor)
+        and not _REVIEW_REFERENCE.match(str(reviewer))
+    ):  # it goes to the log, the span and the ledger: an id, never a description
+        raise ConfigurationError(
+            'disclose(second_reviewer=...) takes an Actor or their staff id, such as "staff-02": '
+            '1 to 64 letters, digits and "-", "_", ".", ":", "/" or "#", no spaces; keep who '
+            "they are in the agency's records"
+        )
     audited: dict[str, Any] = {_CARE_NEEDS: sorted(n.value for n in needs)}
     if CareNeed.SECOND_REVIEWER in needs:
         audited[_CARE_SECOND_REVIEWER] = reviewer
