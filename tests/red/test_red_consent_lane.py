@@ -302,3 +302,107 @@ def test_red_threads_each_see_their_own_people() -> None:
     for thread in threads:
         thread.join()
     assert wrong == []
+
+
+# -- the ORM list view: rows loaded in the scope are asked about in one batch -------------
+
+try:
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+except ImportError:  # the sqlalchemy extra is not installed: the ORM test skips
+    HAVE_SQLALCHEMY = False
+else:
+    HAVE_SQLALCHEMY = True
+    from purposeful import Managed
+    from purposeful.errors import DictStorageWarning
+
+    class LaneBase(DeclarativeBase):
+        pass
+
+    with pytest.warns(DictStorageWarning):
+
+        @purposeful.record(subject="client_id", key="id", registry=REGISTRY)
+        class LaneOrmRow(LaneBase):
+            """A row whose subject is an integer column, as an ORM's tables have them."""
+
+            __tablename__ = "lane_orm_row"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            client_id: Mapped[int]
+            score: Mapped[int] = mapped_column(
+                info={
+                    "purposeful": Managed(
+                        purposes={"research": CONSENT, "service-improvement": CONSENT}
+                    )
+                }
+            )
+
+
+ORM_PEOPLE = 6
+
+
+@pytest.mark.skipif(not HAVE_SQLALCHEMY, reason="needs purposeful[sqlalchemy]")
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history=st.lists(
+        st.tuples(
+            st.integers(0, ORM_PEOPLE - 1),
+            st.sampled_from(["give", "withdraw"]),
+            st.sampled_from(("research", "service-improvement")),
+            st.booleans(),
+        ),
+        max_size=14,
+    ),
+    children=st.sets(st.integers(0, ORM_PEOPLE - 1)),
+    rows=st.lists(st.integers(0, ORM_PEOPLE - 1), min_size=1, max_size=10),
+    rounds=st.lists(
+        st.tuples(st.sampled_from(("research", "service-improvement")), st.randoms()),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_red_an_orm_list_view_reads_each_row_by_its_own_persons_history(
+    history: list[tuple[int, str, str, bool]],
+    children: set[int],
+    rows: list[int],
+    rounds: list[tuple[str, object]],
+) -> None:
+    purposeful.configure(registry=REGISTRY)
+    engine = create_engine("sqlite://", hide_parameters=True)
+    LaneBase.metadata.create_all(engine)
+    store = MemoryConsentStore()
+    model = Model()
+    clock = datetime.now(UTC) - timedelta(days=1)
+    mother = _mother(clock - timedelta(days=1))
+    for person, kind, purpose, by_rep in history:
+        clock += timedelta(seconds=1)
+        by = mother if by_rep else None
+        if kind == "give":
+            store.give(str(person), purpose, at=clock, by=by)
+        else:
+            store.withdraw(str(person), purpose, at=clock, by=by)
+        model.add(str(person), kind, purpose, by_rep)
+    flags = Flags()
+    flags.children = {str(c) for c in children}
+    purposeful.configure(consent=store, care_flags=flags)
+    with Session(engine) as session:
+        session.add_all(
+            [LaneOrmRow(id=n, client_id=person, score=n) for n, person in enumerate(rows)]
+        )
+        session.commit()
+    try:
+        for purpose, shuffler in rounds:
+            with Session(engine) as session, purposeful.use(purpose, actor=RESEARCHER):
+                loaded = list(session.scalars(select(LaneOrmRow)).all())
+                shuffler.shuffle(loaded)  # type: ignore[attr-defined]
+                for row in loaded:
+                    subject = str(row.client_id)
+                    try:
+                        assert row.score == row.id
+                        read = True
+                    except purposeful.PurposeViolation:
+                        read = False
+                    child = subject in flags.children
+                    assert read is model.in_force(subject, purpose, child), (purpose, subject)
+    finally:
+        engine.dispose()
+        purposeful.reset_configuration()
