@@ -9,7 +9,7 @@ import logging
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -480,3 +480,50 @@ def test_red_a_second_reviewer_is_an_id_never_a_description(
     assert "W-2" not in str(refused.value)
     assert log.disclosures("W-2") == []
     assert "W-2" not in repr(sink.reports)
+
+
+class CursorMapping(Mapping[str, list[str]]):
+    """The agency's lazy answer: each person's flags fetched when asked for, and the
+    connection drops on the way."""
+
+    def __init__(self, subjects: list[str]) -> None:
+        self.subjects = subjects
+
+    def __getitem__(self, subject: str) -> list[str]:
+        raise ConnectionResetError(f"lost the connection fetching {subject}'s flags")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.subjects)
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+
+class LazyMappingFlags:
+    def care_flags(self, subjects: list[str]) -> Mapping[str, list[str]]:
+        return CursorMapping(subjects)
+
+
+def test_red_a_lazy_mapping_of_flags_that_fails_refuses_typed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Fixed: the source's mapping raising as it was read escaped as ConnectionResetError
+    from a read and from disclose (a generator of flags failing was already refused)."""
+    consent = MemoryConsentStore()
+    consent.give("7", "research", at=NOW - timedelta(hours=1))
+    purposeful.configure(
+        consent=consent, care_flags=LazyMappingFlags(), disclosure_log=MemorySharingStore()
+    )
+    with caplog.at_level(logging.ERROR, logger="purposeful"):
+        with (
+            pytest.raises(purposeful.PurposeViolation) as read,
+            purposeful.use("research", actor=RESEARCHER),
+        ):
+            _ = RedCareRow(7, 8).wellbeing
+        with pytest.raises(DisclosureRefused) as disclosed:
+            purposeful.disclose(
+                RedCareReferral("W-2", "Waikato"), to=SHELTER, under=REFUGE, actor=CASEWORKER
+            )
+    assert read.value.decision.reason_codes == ("care-flags-unavailable",)
+    assert disclosed.value.reasons == ("care-flags-unavailable",)
+    assert "W-2" not in caplog.text + str(disclosed.value)
