@@ -527,3 +527,21 @@ def test_red_a_lazy_mapping_of_flags_that_fails_refuses_typed(
     assert read.value.decision.reason_codes == ("care-flags-unavailable",)
     assert disclosed.value.reasons == ("care-flags-unavailable",)
     assert "W-2" not in caplog.text + str(disclosed.value)
+
+
+@pytest.mark.parametrize("actor", ["staff-17", 17, {"id": "staff-17"}])
+def test_red_an_actor_given_as_text_is_a_typed_error(actor: object) -> None:
+    """Fixed: disclose(actor="staff-17") raised AttributeError ('str' object has no
+    attribute 'id') from deep inside, its frames holding the record."""
+    purposeful.configure(
+        care_flags=EveryoneFlagged("family-violence-safety"), disclosure_log=MemorySharingStore()
+    )
+    with pytest.raises(ConfigurationError, match=r"purposeful\.Actor"):
+        purposeful.disclose(
+            RedCareReferral("W-2", "Waikato"),
+            to=SHELTER,
+            under=REFUGE,
+            actor=actor,  # type: ignore[arg-type]
+            second_reviewer="staff-02",
+            safety_review="SR-2026-0042",
+        )

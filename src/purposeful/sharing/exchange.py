@@ -460,6 +460,11 @@ def disclosure_terms(
     Raises:
         ConfigurationError: no purpose or actor to be found, or a bad argument.
     """
+    if actor is not None and not isinstance(actor, Actor):
+        raise ConfigurationError(
+            f"disclose(actor=...) takes a purposeful.Actor (id, role and clearance), not "
+            f"{type(actor).__name__}"
+        )
     at = _aware(at)
     scope = current_scope()
     purpose_id = _purpose_id(purpose, under, scope)
