@@ -33,7 +33,7 @@ from purposeful.cli import main
 from purposeful.consent import MemoryConsentStore, Relationship, Representative
 from purposeful.errors import ConfigurationError, DisclosureRefused, ReleaseChecksMissing
 from purposeful.holds import MemoryHoldStore
-from purposeful.retention import dispose_due
+from purposeful.retention import dispose_due, due_csv, due_json, due_text, retention_due
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "retention"))
@@ -545,3 +545,48 @@ def test_red_an_actor_given_as_text_is_a_typed_error(actor: object) -> None:
             second_reviewer="staff-02",
             safety_review="SR-2026-0042",
         )
+
+
+# -- a pseudonym function that hands back the id ------------------------------------------
+
+REVEALING = [lambda subject: subject, str, lambda subject: f"p-{subject.upper()}"]
+
+
+@pytest.mark.parametrize("pseudonymise", REVEALING)
+def test_red_due_lists_refuse_a_pseudonym_function_that_returns_the_id(
+    pseudonymise: object,
+) -> None:
+    """Fixed: due_text/due_csv/due_json printed whatever the function returned, so an
+    identity function (or str) put every subject id in the list the page says never
+    holds one."""
+    source = DictSource()
+    source.add(RetainedNote("C-1001", "r1", "x"), date(2020, 1, 1))
+    report = retention_due(sources_of(notes=source), today=date(2026, 6, 1), registry=REGISTRY)
+    for render in (due_text, due_csv, due_json):
+        with pytest.raises(ConfigurationError) as refused:
+            render(report, pseudonymise=pseudonymise)  # type: ignore[arg-type]
+        assert "C-1001" not in str(refused.value)
+
+
+@pytest.mark.parametrize("pseudonymise", REVEALING)
+def test_red_disposal_evidence_refuses_a_pseudonym_function_that_returns_the_id(
+    pseudonymise: object, tmp_path: Path
+) -> None:
+    """Fixed: the ledger's disposal lines named the person by whatever the function
+    returned: with an identity function, the raw subject id went into the ledger."""
+    source = DictSource()
+    source.add(RetainedNote("C-1001", "r1", "x"), date(2020, 1, 1))
+    with (
+        Ledger(tmp_path / "a.jsonl", signing_key=Ed25519PrivateKey.generate()) as ledger,
+        pytest.raises(ConfigurationError),
+    ):
+        dispose_due(
+            sources_of(notes=source),
+            ledger=ledger,
+            by="privacy-officer",
+            today=date(2026, 6, 1),
+            registry=REGISTRY,
+            pseudonymise=pseudonymise,  # type: ignore[arg-type]
+        )
+    assert source.disposed == []
+    assert "C-1001" not in (tmp_path / "a.jsonl").read_text()
