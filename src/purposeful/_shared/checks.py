@@ -73,28 +73,6 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 RECORDABLE = "from 1970 to 2199 (UTC)"
 
 
-#: What `hides_subjects` hands a pseudonym function to try it.
-_PROBE = "\0purposeful probe subject 7d1c"
-
-
-def hides_subjects(pseudonymise: object) -> bool:
-    """Whether *pseudonymise* is a function whose result does not carry the subject id it
-    was given (an identity function, ``str`` or ``"p-" + s`` would put ids where only
-    pseudonyms may go). Tried once, on an id nobody has; one that raises for it (it knows
-    only its own people) is taken as hiding them."""
-    if not callable(pseudonymise):
-        return False
-    try:
-        found = pseudonymise(_PROBE)
-    except Exception:  # one that knows only its own people: not told apart
-        return True
-    return (
-        isinstance(found, str)
-        and bool(found.strip())
-        and _PROBE[1:].casefold() not in found.casefold()
-    )
-
-
 def is_text(value: object) -> TypeIs[str]:
     """True if *value* is a string holding something other than whitespace."""
     return isinstance(value, str) and bool(value.strip())

@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._config import get_configuration
-from .._shared.checks import hides_subjects, is_aware, is_text
+from .._config import get_configuration, hides_subjects
+from .._shared.checks import is_aware, is_text
 from ..errors import ConfigurationError, DisposalFailed
 from ..holds.store import BaseHoldStore
 from ..holds.values import Hold

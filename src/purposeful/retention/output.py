@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from .._shared.checks import hides_subjects
+from .._config import hides_subjects
 from .._shared.document import Document, Heading, Paragraph, Section, Table, neutralise, render_text
 from .._shared.nztime import long_date
 from ..errors import ConfigurationError
