@@ -405,3 +405,43 @@ def test_red_an_orm_list_view_reads_each_row_by_its_own_persons_history(
     finally:
         engine.dispose()
         purposeful.reset_configuration()
+
+
+def test_red_two_postgres_stores_and_two_handles_keep_their_answers_apart(
+    postgres_schema: tuple[str, str],
+) -> None:
+    """Two schemas with equal event numbers never answer for each other through the cache,
+    and a withdrawal recorded through another handle on the same schema applies to the
+    next scope (several services sharing one store)."""
+    from purposeful.consent.postgres import PostgresConsentStore
+
+    dsn, schema = postgres_schema
+    other = f"{schema}_b"
+    purposeful.configure(registry=REGISTRY)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    yes = PostgresConsentStore(dsn, schema=schema)
+    no = PostgresConsentStore(dsn, schema=other)
+    second = PostgresConsentStore(dsn, schema=schema)
+    try:
+        yes.give("7", "service-improvement", at=at)
+        no.refuse("7", "service-improvement", at=at)
+
+        def reads(store: object) -> bool:
+            purposeful.configure(consent=store)
+            with purposeful.use("service-improvement", actor=RESEARCHER):
+                try:
+                    _ = LaneNumbered(7, 1).score
+                except purposeful.PurposeViolation:
+                    return False
+                return True
+
+        assert [reads(s) for s in (yes, no, yes, no, second)] == [True, False, True, False, True]
+        second.withdraw("7", "service-improvement", at=datetime.now(UTC))
+        assert reads(yes) is False
+    finally:
+        for store in (yes, no, second):
+            store.close()
+        import psycopg
+
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{other}" CASCADE')
