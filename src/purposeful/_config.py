@@ -441,6 +441,26 @@ def _check_pseudonymiser(pseudonymise: object) -> None:
         )
 
 
+def hides_subjects(pseudonymise: object) -> bool:
+    """Whether *pseudonymise* is a function whose result does not visibly carry the subject
+    id it is given (`holds_subject`), tried on a probe id, for a pseudonym function passed
+    to one call rather than configured. One that raises for the probe (it knows only its
+    own people) is taken as hiding them; a configured one is held to more
+    (`configure` refuses it)."""
+    if not callable(pseudonymise) or isinstance(pseudonymise, type):
+        return False
+    try:
+        probe = pseudonymise(_PROBE)
+    except Exception:  # one that knows only its own people: not told apart
+        return True
+    return (
+        isinstance(probe, str)
+        and bool(probe)
+        and not holds_subject(_PROBE, probe)
+        and _normal(probe) not in _normal(_PROBE)
+    )
+
+
 def _agency_kinds(value: object) -> frozenset[str]:
     """*value* as a set of agency kinds: lower-case words joined by hyphens."""
     advice = (

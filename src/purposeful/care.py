@@ -217,7 +217,7 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
 
     Raises:
         ConfigurationError: the source answered with something that is not a mapping of
-            subject ids to flags.
+            subject ids (as text, the ids it was given) to flags.
     """
     if source is None:
         return None
@@ -237,22 +237,35 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
             f"{type(source).__name__}.care_flags must return a mapping of subject ids to "
             f"their flags, not {type(found).__name__}"
         )
+    try:  # a lazy answer (a mapping over a cursor, a generator) can fail while it is read
+        keys = [key for key in found if not isinstance(key, str)]
+        given = {subject: found.get(subject, ()) for subject in subjects}
+        held: dict[str, list[object]] = {}
+        for subject, flags in given.items():
+            if isinstance(flags, str) or not isinstance(flags, Iterable):
+                raise ConfigurationError(
+                    f"{type(source).__name__}.care_flags must give each person's flags as a "
+                    f"collection of flag ids, not {type(flags).__name__}"
+                )
+            held[subject] = list(flags)
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        _log.error(
+            "purposeful: the care flag source %s failed (%s); what needed it is refused",
+            type(source).__name__,
+            type(exc).__name__,
+        )
+        return None
+    # Keys of another type (the integer ids a database hands back) match none of the text
+    # ids asked about, so every flagged person would silently carry none: refused.
+    if keys:
+        raise ConfigurationError(
+            f"{type(source).__name__}.care_flags must key its answer by the subject ids it "
+            f"was given, as text (the record's subject id, str()-ed), not by "
+            f"{type(keys[0]).__name__} values: convert the ids your query returns with str()"
+        )
     answer = {}
-    for subject in subjects:
-        flags = found.get(subject, ())
-        if isinstance(flags, str) or not isinstance(flags, Iterable):
-            raise ConfigurationError(
-                f"{type(source).__name__}.care_flags must give each person's flags as a "
-                f"collection of flag ids, not {type(flags).__name__}"
-            )
-        try:  # a lazy answer (a generator, a cursor) can fail while it is read
-            held = list(flags)
-        except Exception as exc:
-            _log.error(
-                "purposeful: the care flag source %s failed (%s); what needed it is refused",
-                type(source).__name__,
-                type(exc).__name__,
-            )
-            return None
-        answer[subject] = frozenset(check_flag(f) for f in held)
+    for subject, flags in held.items():
+        answer[subject] = frozenset(check_flag(f) for f in flags)
     return answer

@@ -47,11 +47,17 @@ def is_module_name(value: object) -> TypeIs[str]:
 
 def same_person(one: str, other: str) -> bool:
     """Whether two staff ids name the same person: compared without spaces at either end,
-    invisible characters or case, so that someone's own id, padded or cased otherwise, is
-    never taken for a second person's (a second reviewer, a release's approval)."""
+    invisible characters, case, compatibility forms (full-width letters and digits) or the
+    kind of dash, so that someone's own id, padded, cased or typed otherwise, is never taken
+    for a second person's (a second reviewer, a release's approval)."""
 
     def plain(text: str) -> str:
-        return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
+        kept = []
+        for c in unicodedata.normalize("NFKC", text):
+            kind = unicodedata.category(c)
+            if kind != "Cf":
+                kept.append("-" if kind == "Pd" or c == "\u2212" else c)  # a minus sign too
+        return "".join(kept).strip().casefold()
 
     return plain(one) == plain(other)
 

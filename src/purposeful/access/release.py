@@ -395,15 +395,18 @@ def _policy(record_type: object, what: str) -> RecordPolicy:
         raise ConfigurationError(f"{what}(record_type=...): {exc}") from None
 
 
-def care_before_release(request: Any) -> frozenset[CareNeed]:
+def care_before_release(request: Any, releaser: Actor | None = None) -> frozenset[CareNeed]:
     """Check that *request* (an `AccessRequest`) records what `RELEASE_PURPOSE`'s care
     requirements need for its person, and return those needs (empty for most people).
+    *releaser* is who releases it (`release_actor`): their approval is not a second
+    person's.
 
     Raises:
         ReviewPending: a safety review is needed and none is recorded with the request.
         ReleaseChecksMissing: a second person's approval is needed and none is recorded,
-            or it is by someone who made a s 57 check or the review (``missing`` holds
-            ``"approved_by"``); or the care flag source failed (``"care_flags"``).
+            or it is by whoever releases it or by someone who made a s 57 check or the
+            review (``missing`` holds ``"approved_by"``); or the care flag source failed
+            (``"care_flags"``).
     """
     config = get_configuration()
     try:
@@ -437,12 +440,14 @@ def care_before_release(request: Any) -> frozenset[CareNeed]:
             for check in (request.identity, request.no_threat, request.delivery, request.review)
             if check is not None
         }
+        if releaser is not None:
+            others.add(releaser.id)
         if request.approved_by is None or any(
             same_person(request.approved_by, other) for other in others
         ):
-            same = " (not someone who made a s 57 check or the review)" * (
-                request.approved_by is not None
-            )
+            same = (
+                " (not someone who made a s 57 check or the review, nor whoever releases it)"
+            ) * (request.approved_by is not None)
             raise ReleaseChecksMissing(
                 f"{where}: this person needs more care, and a second staff member must "
                 f"approve the release{same}: record AccessRequest(approved_by=...) with a "

@@ -484,8 +484,8 @@ class SubjectAccess:
                 "review. Nothing was written",
                 missing=missing,
             )
-        needs = frozenset() if draft else care_before_release(request)
         releaser = None if draft else release_actor(request, actor)
+        needs = frozenset() if draft else care_before_release(request, releaser)
         if not draft:
             try:
                 get_configuration().registry.resolve(RELEASE_PURPOSE)

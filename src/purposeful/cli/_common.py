@@ -22,7 +22,7 @@ import attrs
 
 from .._shared.checks import is_module_name
 from .._shared.document import printable
-from ..errors import ConfigurationError, PassphraseError
+from ..errors import ConfigurationError, PassphraseError, PurposefulError
 
 __all__ = [
     "USAGE_ERROR",
@@ -68,6 +68,13 @@ def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
         raise ConfigurationError(
             f"cannot import {module_name!r} ({exc}); run from your project's directory or "
             f"install it"
+        ) from None
+    except PurposefulError:
+        raise
+    except Exception as exc:  # the module's own code failed: its type, never its message
+        raise ConfigurationError(
+            f"importing {module_name!r} failed: it raised {type(exc).__name__}; run "
+            f"`python -c 'import {module_name}'` to see where"
         ) from None
     finally:
         sys.path.remove(os.getcwd())

@@ -93,11 +93,13 @@ class Hold:
 
     def covers(self, subject: str, record_type: str, today: date) -> bool:
         """True if the hold is in force on *today* and holds *subject*'s records of
-        *record_type*."""
+        *record_type*. The record type is matched whatever its case: a hold typed
+        ``casenote`` holds ``CaseNote`` records rather than nothing (a hold errs towards
+        keeping)."""
         return (
             self.in_force(today)
             and (self.subject is None or self.subject == subject)
-            and (self.record_type is None or self.record_type == record_type)
+            and (self.record_type is None or self.record_type.casefold() == record_type.casefold())
         )
 
     def describe(self) -> str:

@@ -19,7 +19,7 @@ import attrs
 
 from .._config import declared_records
 from .._shared.checks import is_module_name
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, PurposefulError
 from ..sharing.agreements import SharingAgreement, load_agreements
 
 __all__ = ["Declarations", "import_declarations"]
@@ -55,6 +55,13 @@ def _import(name: str, path: str) -> ModuleType:
     except ImportError as exc:
         raise ConfigurationError(
             f"cannot import {name!r} ({exc}); run from your project's directory or install it"
+        ) from None
+    except PurposefulError:
+        raise
+    except Exception as exc:  # the module's own code failed: its type, never its message
+        raise ConfigurationError(
+            f"importing {name!r} failed: it raised {type(exc).__name__}; run "
+            f"`python -c 'import {name}'` to see where"
         ) from None
     finally:
         sys.path.remove(path)

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._config import get_configuration
+from .._config import get_configuration, hides_subjects
 from .._shared.checks import is_aware, is_text
 from ..errors import ConfigurationError, DisposalFailed
 from ..holds.store import BaseHoldStore
@@ -130,6 +130,13 @@ def dispose_due(
         raise ConfigurationError(
             "disposal writes its evidence under pseudonyms: configure(pseudonymise=key."
             "pseudonym) or pass pseudonymise= (a purposeful.audit pseudonym key)"
+        )
+    if not hides_subjects(hashing):
+        # the evidence names people by what it returns: the id itself would be in the ledger
+        raise ConfigurationError(
+            "dispose_due(pseudonymise=...) takes a pseudonym function, such as "
+            "PseudonymKey.pseudonym, whose result never holds the subject id; nothing was "
+            "disposed of"
         )
     if not callable(getattr(ledger, "record_disposal", None)):
         raise ConfigurationError(

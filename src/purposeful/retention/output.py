@@ -19,8 +19,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from .._config import hides_subjects
 from .._shared.document import Document, Heading, Paragraph, Section, Table, neutralise, render_text
 from .._shared.nztime import long_date
+from ..errors import ConfigurationError
 from .due import Assessment, DueReport, Interrupted
 
 __all__ = ["due_csv", "due_json", "due_text"]
@@ -36,6 +38,11 @@ def _rows(report: DueReport, pseudonymise: Callable[[str], str] | None) -> list[
     """One row per group of records (or per record, with pseudonyms), due first."""
     rows: list[dict[str, Any]] = []
     if pseudonymise is not None:
+        if not hides_subjects(pseudonymise):  # it would print the ids themselves
+            raise ConfigurationError(
+                "pseudonymise= takes a pseudonym function, such as PseudonymKey.pseudonym, "
+                "whose result never holds the subject id; nothing was listed"
+            )
         for item in sorted(report.items, key=lambda i: (i.status.value, i.source)):
             rows.append(_row(item, 1) | {"subject": pseudonymise(item.subject)})
     else:

@@ -50,7 +50,7 @@ from ..purposes import Purpose
 from ..scope import current_scope, use
 from ..sensitivity import Level
 from .agreements import Party, SharingAgreement
-from .exchange import disclosure_terms
+from .exchange import _represented, disclosure_terms
 
 __all__ = ["may_share"]
 
@@ -157,9 +157,9 @@ def may_share(
     reasons += [code for code in decision.reason_codes if code not in reasons]
     if field_verdict is Verdict.NO:
         said.append(decision.explain())
-    care, unknown = _care_note(config, terms.purpose, agreement, subject)
-    if unknown:  # whether the person needs more care cannot be found out: disclose refuses
-        reasons.append(Reason.CARE_FLAGS_UNAVAILABLE.value)
+    care, stop = _care_note(config, terms.purpose, agreement, subject, terms.at)
+    if stop is not None:  # what disclose refuses for this person, whatever is passed to it
+        reasons.append(stop)
         said.append(care)
     if said:
         verdict = Verdict.NO
@@ -206,14 +206,16 @@ def may_share(
 
 
 def _care_note(
-    config: Any, purpose: str, agreement: SharingAgreement, subject: str | None
-) -> tuple[str, bool]:
+    config: Any, purpose: str, agreement: SharingAgreement, subject: str | None, at: datetime
+) -> tuple[str, str | None]:
     """What `disclose` would also need for a person who needs more care (`purposeful.care`):
     for a type, for whom; for a named person, for them (never which flag they carry). The
-    flag is True when the person's flags could not be found out (`disclose` refuses then)."""
+    reason code is set when `disclose` refuses the named person whatever it is passed: their
+    flags could not be found out, or the agreement counts only a representative's consent
+    and none is in force (or the consent checker failed)."""
     wanted = config.registry.care_for(purpose) + agreement.care
     if not wanted:
-        return "", False
+        return "", None
     if subject is None:
         parts = []
         for requirement in wanted:
@@ -224,23 +226,39 @@ def _care_note(
             "A disclosure about a person who needs more care also needs, "
             + "; and ".join(parts)
             + " (checked when it is disclosed).",
-            False,
+            None,
         )
     source = config.care_flags
     if source is None:
-        return "", False
+        return "", None
     found = flags_of(source, [subject])
     if found is None:
         return (
             "Whether this person needs more care could not be found out (the care flag "
             "source failed): a disclosure is refused until it can be.",
-            True,
+            Reason.CARE_FLAGS_UNAVAILABLE.value,
         )
     needs = needs_for(wanted, found[subject])
     if not needs:
-        return "", False
+        return "", None
     words = "; ".join(n.describe() for n in sorted(needs, key=_code))
-    return f"This person needs more care: a disclosure also needs {words}.", False
+    note = f"This person needs more care: a disclosure also needs {words}."
+    # the agreement's own representative requirement is checked at disclosure (the
+    # purpose's holds on the fields, decided above)
+    if CareNeed.REPRESENTATIVE_CONSENT in needs_for(agreement.care, found[subject]):
+        represented = _represented(subject, purpose, at)
+        if represented is None:
+            return (
+                f"{note} The consent store could not be asked whether a representative's "
+                f"consent is in force: a disclosure is refused until it can be.",
+                Reason.CONSENT_CHECK_FAILED.value,
+            )
+        if not represented:
+            return (
+                f"{note} No representative's consent is in force, so a disclosure is refused.",
+                Reason.REPRESENTATIVE_CONSENT_NEEDED.value,
+            )
+    return note, None
 
 
 def _code(need: CareNeed) -> str:

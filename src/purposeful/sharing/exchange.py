@@ -37,6 +37,7 @@ without logging first, or keep or log a value it handed over.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -60,6 +61,8 @@ from .agreements import Party, SharingAgreement
 from .ipp3a import IPP3AException
 from .store import BaseSharingStore
 from .values import Collection, Disclosure, new_id
+
+_log = logging.getLogger("purposeful")
 
 __all__ = ["IPP_3A_IN_FORCE", "Disclosed", "Terms", "disclose", "disclosure_terms", "receive"]
 
@@ -170,8 +173,8 @@ def disclose(
             allows; or the person needs more care and a second reviewer, a safety review
             or a representative's consent that the purpose or agreement needs is missing
             (reason codes ``second-reviewer-needed``, ``safety-review-needed``,
-            ``representative-consent-needed``, ``care-flags-unavailable``). Nothing is
-            logged.
+            ``representative-consent-needed``, ``care-flags-unavailable``, and
+            ``consent-check-failed`` when the consent checker failed). Nothing is logged.
         ConfigurationError: no disclosure log is configured, no actor, or a bad argument
             (a justification that is not a short reference among them).
         StoreError: the log could not record it; nothing was disclosed.
@@ -352,7 +355,17 @@ def _care_met(
         problems.append(
             "a safety review must be recorded first: pass safety_review= a reference to it"
         )
-    if CareNeed.REPRESENTATIVE_CONSENT in needs and not _represented(subject, purpose, at):
+    represented = (
+        _represented(subject, purpose, at) if CareNeed.REPRESENTATIVE_CONSENT in needs else True
+    )
+    if represented is None:
+        reasons.append("consent-check-failed")
+        problems.append(
+            "only consent given by a representative whose authority was verified counts, and "
+            "the consent store could not be asked (its failure is logged on the 'purposeful' "
+            "logger)"
+        )
+    elif not represented:
         reasons.append("representative-consent-needed")
         problems.append(
             "only consent given by a representative whose authority was verified counts, and "
@@ -363,6 +376,16 @@ def _care_met(
             f"{where}: this person needs more care, and {'; and '.join(problems)}",
             reasons=tuple(reasons),
         )
+    if (
+        CareNeed.SECOND_REVIEWER in needs
+        and not isinstance(second_reviewer, Actor)
+        and not _REVIEW_REFERENCE.match(str(reviewer))
+    ):  # it goes to the log, the span and the ledger: an id, never a description
+        raise ConfigurationError(
+            'disclose(second_reviewer=...) takes an Actor or their staff id, such as "staff-02": '
+            '1 to 64 letters, digits and "-", "_", ".", ":", "/" or "#", no spaces; keep who '
+            "they are in the agency's records"
+        )
     audited: dict[str, Any] = {_CARE_NEEDS: sorted(n.value for n in needs)}
     if CareNeed.SECOND_REVIEWER in needs:
         audited[_CARE_SECOND_REVIEWER] = reviewer
@@ -371,13 +394,25 @@ def _care_met(
     return audited
 
 
-def _represented(subject: str, purpose: str, at: datetime) -> bool:
-    """True if a representative's consent covering *purpose* is in force for *subject*."""
+def _represented(subject: str, purpose: str, at: datetime) -> bool | None:
+    """True if a representative's consent covering *purpose* is in force for *subject*;
+    None if the consent checker failed (logged without the subject)."""
     config = get_configuration()
     method = getattr(config.consent, "consent_statuses_represented", None)
     if method is None:
         return False
-    found = method([subject], config.registry.get(purpose), at)
+    try:
+        found = method([subject], config.registry.get(purpose), at)
+    except PurposefulError:
+        raise
+    except Exception as exc:
+        _log.error(
+            "purposeful: the consent checker %s failed (%s) under %r; the disclosure is refused",
+            type(config.consent).__name__,
+            type(exc).__name__,
+            purpose,
+        )
+        return None
     status = found.get(subject) if isinstance(found, Mapping) else None
     return bool(getattr(status, "in_force", False) is True)
 
@@ -425,6 +460,11 @@ def disclosure_terms(
     Raises:
         ConfigurationError: no purpose or actor to be found, or a bad argument.
     """
+    if actor is not None and not isinstance(actor, Actor):
+        raise ConfigurationError(
+            f"disclose(actor=...) takes a purposeful.Actor (id, role and clearance), not "
+            f"{type(actor).__name__}"
+        )
     at = _aware(at)
     scope = current_scope()
     purpose_id = _purpose_id(purpose, under, scope)

@@ -64,7 +64,8 @@ def read_disposals(path: str | os.PathLike[str]) -> Iterator[DisposalEvidence]:
 
     Raises:
         LedgerError: the file cannot be read.
-        LedgerCorrupt: a disposal line is malformed (names its line).
+        LedgerCorrupt: the file is not a ledger (its first line is not a ledger header), or
+            a disposal line is malformed (names its line).
     """
     file = Path(path)
     try:
@@ -73,12 +74,24 @@ def read_disposals(path: str | os.PathLike[str]) -> Iterator[DisposalEvidence]:
         raise LedgerError(f"cannot read the ledger {file} ({exc.strerror})") from None
     with reader:
         for number, raw in enumerate(reader, start=1):
+            if number == 1 and not _is_header(raw):
+                # another file given as the ledger (a trace file, a typo) holds no evidence:
+                # said, rather than read as a ledger with nothing unfinished
+                raise LedgerCorrupt(
+                    f"{file} is not a purposeful ledger: line 1 is not a ledger header; give "
+                    f"the ledger file (Ledger(path) wrote it)"
+                )
             if b'"type":"disposal"' not in raw:
                 continue
             document = decode(raw.rstrip(b"\n"))
             if not isinstance(document, dict) or document.get(LedgerKey.TYPE) != LineType.DISPOSAL:
                 continue
             yield _evidence(document, file, number)
+
+
+def _is_header(raw: bytes) -> bool:
+    document = decode(raw.rstrip(b"\n"))
+    return isinstance(document, dict) and document.get(LedgerKey.TYPE) == LineType.HEADER
 
 
 def _evidence(document: dict[str, object], file: Path, number: int) -> DisposalEvidence:
