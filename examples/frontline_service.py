@@ -37,9 +37,10 @@ Run it with ``python examples/frontline_service.py``. It shows:
 16. people who need more care: Manaia is a child, flagged by the agency's own rule; research
    counts only a representative's consent for him (the default pack's example), so his own
    is not enough, and his mother's is;
-17. retention (IPP 9) in 2034: a purpose with no period keeps the records until the privacy
-   team sets one; then what is past retention is disposed of, a legal hold keeps Manaia's,
-   and each disposal leaves evidence in the ledger, which verifies;
+17. retention (IPP 9) of records from the old system: a purpose with no period keeps the
+   records until the privacy team sets one; then what is past retention is disposed of, a
+   legal hold keeps Manaia's, and each disposal leaves evidence in the ledger, which
+   verifies;
 18. a breach (Privacy Act Part 6): staff-17's password was used by someone else for a day;
    the ledger says how many people, which information and purposes it reached, and what it
    cannot see; the people are named into a file only, and the decision stays a person's;
@@ -346,7 +347,7 @@ RELEASED = "purposeful.disclosure.request"
 
 
 def dispose_past_retention(ledger_path: Path, keys: KeyFiles) -> None:
-    heading("17. Retention (IPP 9): what is past retention in 2034, disposed of with evidence")
+    heading("17. Retention (IPP 9): what is past retention, disposed of with evidence")
     from purposeful import PurposeRegistry, Retention
     from purposeful.audit.ledger import read_disposals, unfinished_disposals
     from purposeful.holds import MemoryHoldStore
@@ -365,11 +366,12 @@ def dispose_past_retention(ledger_path: Path, keys: KeyFiles) -> None:
         **{(c.client_id, ""): c for c in CLIENTS.values()},
         **{(n.client_id, n.note_id): n for n in NOTES},
     }
-    last_contact = {"C-1001": date(2026, 10, 14), "C-1002": date(2026, 9, 2)}
+    # this step's records came over from the agency's old system: written in 2017
+    last_contact = {"C-1001": date(2017, 10, 14), "C-1002": date(2017, 9, 2)}
 
     def every() -> Iterator[Dated]:
         for record in list(store.values()):
-            when = record.written_on if isinstance(record, CaseNote) else None
+            when = record.written_on.replace(year=2017) if isinstance(record, CaseNote) else None
             yield Dated(record, when or last_contact[record.client_id])
 
     def dispose(record: object, method: object) -> None:
@@ -378,8 +380,7 @@ def dispose_past_retention(ledger_path: Path, keys: KeyFiles) -> None:
 
     sources = RetentionSources()
     sources.register("case-management", RetentionSource(every, dispose))
-    in_2034 = date(2034, 6, 1)
-    report = retention_due(sources, today=in_2034)
+    report = retention_due(sources)
     default = PurposeRegistry.default()
     kept = sum(report.kept.values())
     print(f"Default pack: {len(report.due)} due, {kept} kept, because", end=" ")
@@ -395,9 +396,7 @@ def dispose_past_retention(ledger_path: Path, keys: KeyFiles) -> None:
     holds = MemoryHoldStore()
     holds.place(reason="Family Court proceedings", by="staff-07", subject="C-1002")
     with Ledger(ledger_path, signing_key=load_signing_key(keys.signing_key)) as ledger:
-        summary = dispose_due(
-            sources, ledger=ledger, by="staff-07", today=in_2034, registry=registry, holds=holds
-        )
+        summary = dispose_due(sources, ledger=ledger, by="staff-07", registry=registry, holds=holds)
     print(f"Disposed of {sum(summary.disposed.values())}; held {sum(summary.held.values())}")
     last = list(read_disposals(ledger_path))[-1]
     print(f"Evidence: {last.stage} {last.record_type}, kept until {last.kept_until}, {last.rule}")

@@ -124,7 +124,7 @@ def test_frontline_service_example_shows_each_step() -> None:
         retention
     )
     assert "Disposed of 3; held 1" in retention
-    assert "Evidence: done CaseNote, kept until 2033-10-14, service-delivery" in retention
+    assert "Evidence: done CaseNote, kept until 2024-10-14, service-delivery" in retention
     assert "Unfinished disposals: []" in retention
     assert "Verify the ledger: True / C-1001 in it: False" in retention
     breach = out.split("== 18.")[1].split("== 19.")[0]

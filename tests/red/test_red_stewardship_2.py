@@ -4,7 +4,6 @@ docs/asking.md describe them, with the inputs a careless or hostile caller would
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import tempfile
@@ -232,13 +231,10 @@ def test_red_the_releaser_cannot_be_the_second_person(
 # -- retention: a disposal run dated ahead ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dispose_due(today=...) and `retention dispose --today` accept a day after today: "
-    "records are disposed of years before their period ends, and holds whose last day is "
-    "before that day no longer stop them (the example's step disposes 'in 2034' this way)",
-)
 def test_red_a_disposal_dated_ahead_disposes_of_nothing_before_its_time(tmp_path: Path) -> None:
+    """Fixed: dispose_due(today=...) and `retention dispose --today` took a day after today:
+    records were disposed of years before their period ended, and holds whose last day was
+    before that day no longer stopped them. A day ahead is refused; nothing is disposed of."""
     source = DictSource()
     source.add(RetainedNote("C-1", "r1", "x"), date(2025, 1, 1))  # kept through 2028-01-01
     source.add(RetainedNote("C-2", "r2", "x"), date(2020, 1, 1))  # due, but held to 2027
@@ -247,7 +243,7 @@ def test_red_a_disposal_dated_ahead_disposes_of_nothing_before_its_time(tmp_path
     keys = generate_keys(tmp_path / "keys")
     with (
         Ledger(tmp_path / "a.jsonl", signing_key=load_signing_key(keys.signing_key)) as ledger,
-        contextlib.suppress(ConfigurationError),
+        pytest.raises(ConfigurationError, match="after today in New Zealand"),
     ):
         dispose_due(
             sources_of(notes=source),
@@ -590,3 +586,24 @@ def test_red_disposal_evidence_refuses_a_pseudonym_function_that_returns_the_id(
         )
     assert source.disposed == []
     assert "C-1001" not in (tmp_path / "a.jsonl").read_text()
+
+
+def test_red_retention_due_with_an_app_function_that_fails_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fixed: APP naming a function that raises gave a traceback (exit 1); now one line,
+    exit 2, the exception's type and never its text."""
+    name = f"red2_failing_call_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(
+        "def sources():\n    raise LookupError('no client C-SECRET-91 in the cache')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert main(["retention", "due", f"{name}:sources"]) == 2
+    finally:
+        sys.modules.pop(name, None)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "LookupError" in err
+    assert "C-SECRET-91" not in err

@@ -80,7 +80,14 @@ def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
         sys.path.remove(os.getcwd())
     found = getattr(module, attribute, None)
     if callable(found) and not isinstance(found, kind):
-        found = found()
+        try:
+            found = found()
+        except PurposefulError:
+            raise
+        except Exception as exc:  # the application's function failed: its type only
+            raise ConfigurationError(
+                f"{spec}() failed: it raised {type(exc).__name__}; call it from Python to see where"
+            ) from None
     if not isinstance(found, kind):
         raise ConfigurationError(
             f"{spec} is not a {kind.__name__} (nor a function returning one); point APP at {what}"

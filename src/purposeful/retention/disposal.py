@@ -108,7 +108,7 @@ def dispose_due(
         sources: the application's retention sources.
         ledger: where the evidence goes (a `purposeful.audit.Ledger`).
         by: who runs the disposal (an actor id), recorded in the evidence.
-        today: the New Zealand day to assess on; default today.
+        today: the New Zealand day to assess on; default today, and never after it.
         authority: the disposal authority's reference (e.g. ``"DA 123"``); required for a
             public office.
         public_office: whether the agency is a public office under the Public Records Act
@@ -118,8 +118,8 @@ def dispose_due(
         at: the time recorded in the evidence (aware); default now.
 
     Raises:
-        ConfigurationError: no pseudonym key, no authority for a public office, or an
-            argument of the wrong kind.
+        ConfigurationError: no pseudonym key, no authority for a public office, a *today*
+            after today, or an argument of the wrong kind.
         DisposalFailed: a source's hook raised; the ledger holds the disposal as failed,
             and nothing after it was disposed of.
         LedgerError: the evidence could not be written; the record was not disposed of.
@@ -160,6 +160,16 @@ def dispose_due(
     if holds is not None and not isinstance(holds, BaseHoldStore):
         holds = list(holds)  # read twice: by the assessment and before each record
     day = _today(today)
+    now = _today(None)
+    if day > now:
+        # disposal is done, not forecast: a day ahead would destroy records still within
+        # retention and judge holds as if they had ended
+        raise ConfigurationError(
+            f"dispose_due(today=...) is {day.isoformat()}, after today in New Zealand "
+            f"({now.isoformat()}): records are disposed of on the day they are due, not "
+            f"before. To see what will be due then, use retention_due(today=...) (purposeful "
+            f"retention due --today); nothing was disposed of"
+        )
     unfinished = _unfinished(ledger, hashing)
     listed: set[str] = set()  # the interrupted disposals whose records are still listed
     # assessed in full first, so a source is not read while it is being changed; only what
