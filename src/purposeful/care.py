@@ -208,6 +208,16 @@ def requirements(values: Iterable[object] | None) -> tuple[CareRequirement, ...]
     return tuple(found)
 
 
+def _source_failed(source: object, exc: BaseException) -> None:
+    """Log that *source* failed (its type and the exception's, never a subject): the
+    caller refuses what needed it."""
+    _log.error(
+        "purposeful: the care flag source %s failed (%s); what needed it is refused",
+        type(source).__name__,
+        type(exc).__name__,
+    )
+
+
 def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] | None:
     """Each of *subjects*' flags (a subject the source leaves out carries none), asked of
     *source* (a `purposeful.typing.CareFlagSource`) in one call.
@@ -226,11 +236,7 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
     except ConfigurationError:
         raise
     except Exception as exc:
-        _log.error(
-            "purposeful: the care flag source %s failed (%s); what needed it is refused",
-            type(source).__name__,
-            type(exc).__name__,
-        )
+        _source_failed(source, exc)
         return None
     if not isinstance(found, Mapping):
         raise ConfigurationError(
@@ -251,11 +257,7 @@ def flags_of(source: Any, subjects: Sequence[str]) -> dict[str, frozenset[str]] 
     except ConfigurationError:
         raise
     except Exception as exc:
-        _log.error(
-            "purposeful: the care flag source %s failed (%s); what needed it is refused",
-            type(source).__name__,
-            type(exc).__name__,
-        )
+        _source_failed(source, exc)
         return None
     # Keys of another type (the integer ids a database hands back) match none of the text
     # ids asked about, so every flagged person would silently carry none: refused.
