@@ -394,6 +394,8 @@ class Scope:
                     count += len(person) - before
                     if listed:
                         self._dirty.append(person)
+                elif listed and not person:  # looked at, nothing read: the next part lists them
+                    self._dirty.append(person)
         finally:
             subject = text = ""  # no raw id in this frame while a part is sent
             taken.clear()
@@ -676,8 +678,11 @@ class Scope:
         people = self._seen
         for subject, seen in list(people.items()):
             entry = self._people.get(id(seen))
-            if entry is None or len(entry[2]) != len(seen):
+            if entry is None:
                 continue
+            sent = entry[2]
+            if not sent or len(sent) - (_LOOKED_AT in sent) != len(seen):
+                continue  # something not sent yet (a question about them, when nothing is read)
             del self._people[id(seen)]
             del people[subject]
             self._people_count -= 1
