@@ -441,7 +441,13 @@ class Scope:
             if self._closed:
                 return
             self._notes.held.append((subject, set()))
-            self._gather()  # grouped now: a note with no field takes no room
+            # grouped now (a note with no field takes no room), with the reads noted before
+            # it: so a part is sent here if they reach flush_reads, as a read would send it
+            # (grouping empties the notes, and reads only look once the notes fill up)
+            if self._width:
+                self._make_room()
+            else:
+                self._gather()
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
