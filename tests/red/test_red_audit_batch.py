@@ -107,6 +107,63 @@ def test_a_question_is_listed_though_many_people_are_read_after_it(before: int) 
     no_raw_id(sink)
 
 
+def test_questions_between_reads_keep_the_flush_bound() -> None:
+    """FINDING (fixed): a question grouped the scope's notes, reads included, without
+    checking `flush_reads` or giving the notes room again, so with a question before each
+    read no read ever found the notes full: 3,000 reads with flush_reads=7 went in one
+    report at the close, and a crash would have lost them all ("nothing lost in a crash",
+    docs/enforcement-modes.md)."""
+    sink = RecordingSink()
+    with (
+        purposeful.configured(
+            sinks=[sink],
+            pseudonymise=KEY.pseudonym,
+            consent=AlwaysConsent(),
+            flush_reads=7,
+            flush_seconds=60,
+        ),
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+        for n in range(300):
+            purposeful.may_use(Case, "case_notes", subject=f"Q-{n}")
+            assert Case(f"R-{n}", "d", "a", "n").diagnosis == "d"
+    assert len(sink.reports) >= 300 // 7
+    assert max(sum(1 for f in r.reads.values() if f) for r in sink.reports) < 7
+    assert sum(len(r.subjects) for r in sink.reports) == 600  # each person listed once
+
+
+def test_threads_asking_and_reading_in_one_scope_list_everyone_once() -> None:
+    sink = RecordingSink()
+    with (
+        purposeful.configured(
+            sinks=[sink], pseudonymise=KEY.pseudonym, consent=AlwaysConsent(), flush_reads=7
+        ),
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+
+        def work(t: int) -> None:
+            for n in range(400):
+                purposeful.may_use(Case, "case_notes", subject=f"Q-{t}-{n}")
+                assert Case(f"R-{t}-{n}", "d", "a", "n").diagnosis == "d"
+
+        threads = [
+            threading.Thread(target=purposeful.carry_scope(work), args=(t,)) for t in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    found: dict[str, list[frozenset[str]]] = {}
+    for report in sink.reports:
+        for name, fields in report.reads.items():
+            found.setdefault(name, []).append(fields)
+    for t in range(4):
+        for n in range(400):
+            assert found[pseudonym(f"Q-{t}-{n}")] == [frozenset()]
+            assert found[pseudonym(f"R-{t}-{n}")] == [frozenset({"Case.diagnosis"})]
+    assert sum(r.subject_counts.get("Case", 0) for r in sink.reports) == 1600
+
+
 def test_a_question_does_not_count_as_a_read_of_the_record_type() -> None:
     """FINDING (fixed): `subject_counts` says per record type how many people's records had
     data handed out. With one record type read in the part, a person only asked about was
