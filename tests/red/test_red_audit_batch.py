@@ -783,3 +783,19 @@ def test_a_copy_whose_audit_fails_is_either_handed_back_or_not_logged(
         made = None
     if made is None:
         assert store.disclosures(PERSON) == []
+
+
+def test_an_open_scope_that_asked_shows_no_raw_id() -> None:
+    with (
+        purposeful.configured(
+            sinks=[RecordingSink()], pseudonymise=KEY.pseudonym, consent=NeverConsent()
+        ),
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER) as scope,
+    ):
+        answer = purposeful.may_use(Case, "case_notes", subject=ASKED)
+        shown = [repr(scope), repr(scope.decisions), repr(answer), json.dumps(answer.to_dict())]
+        shown += [decision.explain() for decision in scope.decisions]
+        with pytest.raises(purposeful.PurposeViolation) as refused:
+            _ = Case(ASKED, "d", "a", "n").case_notes
+        shown.append(str(refused.value))
+    assert all(ASKED not in text for text in shown)
