@@ -394,6 +394,8 @@ class Scope:
                     count += len(person) - before
                     if listed:
                         self._dirty.append(person)
+                elif listed and not person:  # looked at, nothing read: the next part lists them
+                    self._dirty.append(person)
         finally:
             subject = text = ""  # no raw id in this frame while a part is sent
             taken.clear()
@@ -439,7 +441,13 @@ class Scope:
             if self._closed:
                 return
             self._notes.held.append((subject, set()))
-            self._gather()  # grouped now: a note with no field takes no room
+            # grouped now (a note with no field takes no room), with the reads noted before
+            # it: so a part is sent here if they reach flush_reads, as a read would send it
+            # (grouping empties the notes, and reads only look once the notes fill up)
+            if self._width:
+                self._make_room()
+            else:
+                self._gather()
 
     def note_disclosure(self, attributes: Mapping[str, Any]) -> None:
         """Note a disclosure made in this scope (`purposeful.disclose`): ids, names and
@@ -676,8 +684,11 @@ class Scope:
         people = self._seen
         for subject, seen in list(people.items()):
             entry = self._people.get(id(seen))
-            if entry is None or len(entry[2]) != len(seen):
+            if entry is None:
                 continue
+            sent = entry[2]
+            if not sent or len(sent) - (_LOOKED_AT in sent) != len(seen):
+                continue  # something not sent yet (a question about them, when nothing is read)
             del self._people[id(seen)]
             del people[subject]
             self._people_count -= 1

@@ -172,7 +172,8 @@ def summarise(
         merged.clear()
         records = {policy.record.name for policy in fields}
         if len(records) == 1:  # the usual case: everyone was read through one record type
-            by_type = dict.fromkeys(records, len(everyone))
+            # a person only asked about (`Scope.note_person`) had nothing of theirs read
+            by_type = dict.fromkeys(records, sum(1 for _, policies in everyone if policies))
         else:
             by_type = {}
             for _, policies in everyone:

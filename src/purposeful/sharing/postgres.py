@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, LiteralString
 
-from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, sql
+from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, lock_key, sql
 from ..errors import SharingStoreError
 from .store import BaseSharingStore, duplicate_notice, refuse_another
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
@@ -268,7 +268,17 @@ class PostgresSharingStore(BaseSharingStore):
     # --- the backend ---
 
     def _append_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
+        # every id's advisory lock first, in one order for every writer: two batches that
+        # share ids in different orders would otherwise deadlock on the unique index (one
+        # id cannot: its writer waits while holding no other)
+        keys = sorted(
+            {lock_key(f"disclosure\n{self._database.schema}\n{d.id}") for d in disclosures}
+        )
+
         def append(connection: Connection) -> None:
+            if len(keys) > 1:
+                for key in keys:
+                    connection.execute("SELECT pg_advisory_xact_lock(%s::bigint)", [key])
             for disclosure in disclosures:
                 row = _disclosure_row(disclosure)
                 if connection.execute(self._sql.log, row).fetchone() is None:

@@ -163,11 +163,17 @@ class BaseSharingStore(ClosableStore):
         Logging a disclosure again (a retry) writes nothing for it.
 
         Raises:
-            ConfigurationError: something that is not a `Disclosure`.
+            ConfigurationError: something that is not a `Disclosure`, or *disclosures* is
+                not an iterable of them (one `Disclosure` on its own: use `log`).
             SharingStoreError: another disclosure is logged with the same id as one of
                 them; or the backend failed. Nothing was written.
         """
         self._check_open()
+        if isinstance(disclosures, Disclosure) or not isinstance(disclosures, Iterable):
+            raise ConfigurationError(
+                f"log_all() takes a list of Disclosure values, not "
+                f"{type(disclosures).__name__}; log() logs one"
+            )
         given = list(disclosures)
         for disclosure in given:
             if not isinstance(disclosure, Disclosure):
