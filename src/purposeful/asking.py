@@ -20,9 +20,9 @@ gives the record type (`Configuration.mode_for`), and the decision value the fie
   it from ``purpose`` and ``actor``), the consent checker is asked as a read would ask it,
   and the decision joins that scope's report, never the subject id. It is recorded as
   withheld, with the reasons a read would meet: nothing was read, so the audit trail counts
-  it as neither a read nor a violation. When their consent was looked up, the report lists
-  the person (their pseudonym) with no field read, so a review of who looked at one
-  person's information finds the question.
+  it as neither a read nor a violation. The report lists the person (their pseudonym) with
+  no field read, so a review of who looked at one person's information finds the
+  question.
 
 "Do we hold this already?" (`already_held`), asked by a form before it asks the person again, is
 not a question about rules but a read: made in the open scope, decided and recorded like any
@@ -323,8 +323,9 @@ def person_decision(policy: FieldPolicy, scope: Scope, subject: str) -> Decision
     key = ("asked", policy, subject if needs_consent else "")
     if key not in scope._decided:
         scope._made(policy, None, noted, key)  # keyed apart: the inline sets stay untouched
-    if needs_consent:  # their consent was looked up: the report lists them, no field read
-        scope.note_person(subject)
+    # a question naming a person is a use of information about them, whether or not the
+    # answer turned on their consent: the report lists them, with no field read
+    scope.note_person(subject)
     return decision
 
 

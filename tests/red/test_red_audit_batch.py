@@ -321,14 +321,9 @@ def test_a_subject_that_is_not_text_is_refused_without_its_value() -> None:
     assert "240199" not in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design, not fixed: docs/asking.md says a question about a named person is an "
-    "audited use, but only a consent lookup notes the person; a field that needs no consent "
-    "(or, for may_share, an agreement that refuses or does not cover the field) leaves no "
-    "trace of the question for X",
-)
 def test_a_question_about_a_field_needing_no_consent_is_listed() -> None:
+    """Decided: a question naming a person is an audited use of information about them
+    whether or not the answer turned on their consent (docs/asking.md)."""
     sink = RecordingSink()
     with (
         purposeful.configured(sinks=[sink], pseudonymise=KEY.pseudonym, consent=AlwaysConsent()),
