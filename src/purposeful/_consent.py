@@ -169,7 +169,7 @@ class AnswerCache:
             entries = self._entries
             for subject, since, until, answer in answers:
                 key = (stamp, purpose, subject)
-                entries[key] = (since, until, _interned(answer))
+                entries[key] = (since, until, answer)
                 entries.move_to_end(key)
             while len(entries) > self.size:
                 entries.popitem(last=False)
@@ -186,8 +186,9 @@ class AnswerCache:
 #: The process's cache of consent answers across scopes.
 CACHE = AnswerCache()
 
-#: Equal answers, one object each (bounded): people whose consent stands alike share an
-#: answer, and so a scope's decision for a field (`Scope.decide` keys it by the answer).
+#: Equal answers, one object each (bounded), as `ConsentAnswers` makes them from a snapshot
+#: (so `CACHE` holds them so too): people whose consent stands alike share an answer, and so
+#: a scope's decision for a field (`Scope.decide` keys it by the answer).
 #: Answers name no one: a status is the consent's state and dates, never its subject.
 _INTERNED: dict[Answer, Answer] = {}
 _INTERNED_KEPT = 4_096

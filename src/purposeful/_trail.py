@@ -168,12 +168,13 @@ def summarise(
                 merged[subject] = policies if earlier is None else earlier | policies
         fields: set[FieldPolicy] = set().union(*merged.values())
         nobody = "" in merged  # a subject with no text form: counted, never listed
+        # a person only asked about (`Scope.note_person`) had nothing of theirs read
+        read = sum(map(bool, merged.values()))
         everyone.extend(merged.items())
         merged.clear()
         records = {policy.record.name for policy in fields}
         if len(records) == 1:  # the usual case: everyone was read through one record type
-            # a person only asked about (`Scope.note_person`) had nothing of theirs read
-            by_type = dict.fromkeys(records, sum(1 for _, policies in everyone if policies))
+            by_type = dict.fromkeys(records, read)
         else:
             by_type = {}
             for _, policies in everyone:
