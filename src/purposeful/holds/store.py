@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
-from .._shared.checks import is_aware, is_text
+from .._shared.checks import encodable, is_text, utc_moment
 from .._shared.nztime import nz_date
 from .._shared.store import ClosableStore
 from ..errors import ConfigurationError, UnknownHold
@@ -185,8 +185,13 @@ class BaseHoldStore(ClosableStore):
             )
         if until is not None and (not isinstance(until, date) or isinstance(until, datetime)):
             raise ConfigurationError("a hold's until must be a date (a New Zealand day), or None")
-        texts = (subject, record_type, reason, by)
-        if not self._keeps_nul and any(isinstance(t, str) and "\0" in t for t in texts):
+        texts = [t for t in (subject, record_type, reason, by) if isinstance(t, str)]
+        if not all(encodable(t) for t in texts):
+            raise ConfigurationError(
+                "a hold's text holds a character no file or database can keep (an unpaired "
+                "surrogate); fix the text"
+            )
+        if not self._keeps_nul and any("\0" in t for t in texts):
             raise ConfigurationError(
                 f"{type(self).__name__} cannot keep a NUL character in a hold's text; remove it"
             )
@@ -211,15 +216,19 @@ _SKEW = timedelta(minutes=5)
 def _text(value: object, name: str, meaning: str) -> str:
     if not is_text(value):
         raise ConfigurationError(f"a hold needs {name}: {meaning}")
+    if not encodable(value):
+        raise ConfigurationError(
+            f"a hold's {name} holds a character no file or database can keep (an unpaired "
+            f"surrogate); fix the text"
+        )
     return value
 
 
 def _when(at: datetime | None) -> datetime:
+    """*at* in UTC (now, if None), within the times a register keeps (`utc_moment`)."""
     if at is None:
         return datetime.now(UTC)
-    if not is_aware(at):
-        raise ConfigurationError("a hold's time must be a timezone-aware datetime")
-    return at
+    return utc_moment(at, "a hold's at=", ConfigurationError)
 
 
 def _unknown(hold_id: object) -> UnknownHold:
