@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from _sharing import messages
 from _tell_us_once import (
@@ -36,8 +37,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import purposeful
+from purposeful import CONSENT
 from purposeful.errors import (
     ConfigurationError,
+    PurposefulError,
     ReferralInvalid,
     SharingStoreError,
     StoreError,
@@ -404,3 +407,38 @@ def test_a_damaged_provenance_row_is_store_corrupt(tmp_path: Path) -> None:
     connection.close()
     with SQLiteSharingStore(path) as store, pytest.raises(StoreCorrupt):
         store.provenance(SUBJECT)
+
+
+def _refuse_phone(record: Any, attribute: Any, value: Any) -> Any:
+    """The agency's own validator, which raises what it likes (and names the value)."""
+    if attribute.name == "phone" and value is not None:
+        raise LookupError(f"no such exchange for {value}")
+    return value
+
+
+@purposeful.record(subject="client_id", key="application_id")
+@attrs.define(on_setattr=_refuse_phone)
+class TUOValidated:
+    client_id: str
+    application_id: str
+    full_name: str | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="identity", default=None
+    )
+    phone: str | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="contact", default=None
+    )
+
+
+def test_a_setter_raising_anything_leaves_the_record_as_it_was() -> None:
+    """A validator of the agency's own raising an exception of any kind: what was set is
+    put back, nothing is recorded, and the error is typed and holds no value."""
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = TUOValidated(SUBJECT, "A-1")
+    with pytest.raises(PurposefulError) as refused:
+        fill(record, {"name": "Aroha Te Ao", "phone": PHONE})
+    assert PHONE not in str(refused.value)
+    assert store.provenance(SUBJECT) == []
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert record.full_name is None
+        assert record.phone is None

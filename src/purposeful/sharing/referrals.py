@@ -314,7 +314,7 @@ def _fill(record: object, policy: RecordPolicy, values: dict[str, Any]) -> dict[
     except PurposefulError:
         _restore(record, {name: before[name] for name in done})
         raise
-    except (AttributeError, TypeError, ValueError) as error:
+    except Exception as error:  # a setter or validator of the agency's own, whatever it raises
         _restore(record, {name: before[name] for name in done})
         frozen = not done and "Frozen" in type(error).__name__
         raise ConfigurationError(
