@@ -325,7 +325,14 @@ class ConsentAnswers:
             if care is None:
                 care = self._care = _representative_flags(self._purpose)
             if care:
-                self._apply_care(checker, missing, care)
+                try:
+                    self._apply_care(checker, missing, care)
+                except BaseException:
+                    # the answers kept are the people's own consent, not yet judged by the
+                    # care requirement: none may answer a later read of this scope
+                    for subject in missing:
+                        self._answers.pop(subject, None)
+                    raise
             else:
                 stamp = self._stamp
                 if stamp is not _UNREAD and stamp is not None and type(stamp) is tuple:

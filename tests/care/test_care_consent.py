@@ -375,3 +375,30 @@ def test_a_store_that_fails_to_say_who_consented_refuses_as_a_failed_check() -> 
     with pytest.raises(PurposeViolation) as refused:
         read(CareStudyClient("C-1", 5))
     assert refused.value.decision.reason_codes == ("consent-check-failed",)
+
+
+def test_a_care_check_that_fails_leaves_no_answer_for_a_later_read_of_the_scope() -> None:
+    """A review finding: the people's own consent was kept before the care requirement
+    judged it, so when the flag answer was malformed (a ConfigurationError the caller
+    caught), a second read in the same scope was allowed on the person's own consent."""
+
+    class BadFlags:
+        def care_flags(self, subjects: Sequence[str]) -> Mapping[str, Collection[str]]:
+            return {s: ["Child"] for s in subjects}  # not a flag id
+
+    store = MemoryConsentStore()
+    store.give("C-CARE-91", "research")  # their own consent, no representative's
+    purposeful.configure(
+        registry=registry_with(
+            CareRequirement(
+                flags=[CareFlag.CHILD_OR_YOUNG_PERSON], needs=[CareNeed.REPRESENTATIVE_CONSENT]
+            )
+        ),
+        consent=store,
+        care_flags=BadFlags(),
+    )
+    client = CareStudyClient("C-CARE-91", 7)
+    with purposeful.use("research", actor=RESEARCHER):
+        for _ in range(2):
+            with pytest.raises(ConfigurationError):
+                client.score  # noqa: B018
