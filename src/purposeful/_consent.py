@@ -113,7 +113,7 @@ def _answer(checker: object, status: object) -> Answer:
             f"{type(checker).__name__}.consent_status must return a "
             f"purposeful.ConsentStatus, not {type(status).__name__}"
         )
-    return ((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status)
+    return _interned(((() if status.in_force else (Reason.CONSENT_NOT_HELD,)), status))
 
 
 def _failed(checker: object, exc: BaseException, purpose: Purpose) -> None:
@@ -186,9 +186,9 @@ class AnswerCache:
 #: The process's cache of consent answers across scopes.
 CACHE = AnswerCache()
 
-#: Equal answers, one object each (bounded), as `ConsentAnswers` makes them from a snapshot
-#: (so `CACHE` holds them so too): people whose consent stands alike share an answer, and so
-#: a scope's decision for a field (`Scope.decide` keys it by the answer).
+#: Equal answers, one object each (bounded), as `_answer` makes them from any checker (so
+#: `CACHE` holds them so too): people whose consent stands alike share an answer, and so a
+#: scope's decision for a field (`Scope.decide` keys it by the answer).
 #: Answers name no one: a status is the consent's state and dates, never its subject.
 _INTERNED: dict[Answer, Answer] = {}
 _INTERNED_KEPT = 4_096
@@ -436,7 +436,7 @@ class ConsentAnswers:
                     self._answers[subject] = _FAILED
                     continue
                 status, since, until = entry
-                answer = _interned(_answer(checker, status))
+                answer = _answer(checker, status)
                 self._answers[subject] = answer
                 kept.append((subject, since, until, answer))
         except ConfigurationError:
