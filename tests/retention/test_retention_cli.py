@@ -198,3 +198,26 @@ def test_a_public_office_without_an_authority_is_one_line_and_exit_2(
     assert "cannot import" in capsys.readouterr().err
     assert main(["retention", "due", "cli_retention_app:ROWS"]) == 2
     assert "is not a RetentionSources" in capsys.readouterr().err
+
+
+def test_a_mistyped_register_is_not_made_to_list_no_holds(
+    app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing or releasing holds of a register that is not there is one line and exit 2,
+    never a new, empty register saying "no holds"; placing a hold may create it; a subject
+    given twice (on the command line and in the environment) is refused."""
+    assert main(["retention", "holds", "--holds", "hodls.db"]) == 2
+    assert main(["retention", "release", "H-1", "--holds", "hodls.db", "--by", "staff-1"]) == 2
+    assert not (app / "hodls.db").exists()
+    assert "no such file" in capsys.readouterr().err
+    monkeypatch.setenv("HELD_PERSON", "secret-2")
+    assert main([
+        "retention", "hold", "--holds", "new.db", "--reason", "Complaint", "--by", "staff-1",
+        "--subject", "secret-3", "--subject-env", "HELD_PERSON",
+    ]) == 2  # fmt: skip
+    assert "not both" in capsys.readouterr().err
+    assert main([
+        "retention", "hold", "--holds", "new.db", "--reason", "Complaint", "--by", "staff-1",
+        "--subject-env", "HELD_PERSON",
+    ]) == 0  # fmt: skip
+    assert (app / "new.db").exists()

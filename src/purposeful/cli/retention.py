@@ -166,19 +166,23 @@ def _dispose(args: argparse.Namespace) -> int:
     return 0
 
 
-def _register(args: argparse.Namespace) -> Any:
+def _register(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The hold register of ``--holds``; only placing a hold may create it (a mistyped path
+    must not list "no holds" from a new, empty register)."""
     from ..holds.sqlite import SQLiteHoldStore
 
-    return SQLiteHoldStore(args.holds)
+    return SQLiteHoldStore(args.holds if create else _existing(args.holds, "--holds"))
 
 
 def _hold(args: argparse.Namespace) -> int:
+    if args.subject is not None and args.subject_env is not None:
+        raise ConfigurationError("give --subject or --subject-env, not both")
     subject = args.subject
     if args.subject_env is not None:
         subject = os.environ.get(args.subject_env)
         if not subject:
             raise ConfigurationError(f"${args.subject_env} is not set or is empty")
-    with _register(args) as register:
+    with _register(args, create=True) as register:
         hold = register.place(
             reason=args.reason,
             by=args.by,
