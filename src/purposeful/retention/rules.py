@@ -29,7 +29,7 @@ import attrs
 
 from .._hierarchy import lineage
 from .._shared.checks import is_aware
-from .._shared.nztime import long_date, nz_date
+from .._shared.nztime import nz_date
 from ..errors import ConfigurationError
 from ..purposes import PurposeRegistry, Retention
 from ..records import RecordPolicy
@@ -145,8 +145,3 @@ def start_for(purpose: str, since: date, since_for: Mapping[str, date]) -> date:
         if found is not None:
             return found
     return since
-
-
-def shown_day(day: date) -> str:
-    """A day as people read it: ``2 March 2027``."""
-    return long_date(day)
