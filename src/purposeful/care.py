@@ -198,6 +198,10 @@ def requirements(values: Iterable[object] | None) -> tuple[CareRequirement, ...]
     """*values* as a tuple of requirements (the converter of ``care=``)."""
     if values is None:
         return ()
+    if isinstance(values, CareRequirement | str) or not isinstance(values, Iterable):
+        raise ConfigurationError(
+            f"care= takes a list of CareRequirement values, not {type(values).__name__}"
+        )
     found = []
     for value in values:
         if not isinstance(value, CareRequirement):

@@ -402,3 +402,19 @@ def test_a_care_check_that_fails_leaves_no_answer_for_a_later_read_of_the_scope(
         for _ in range(2):
             with pytest.raises(ConfigurationError):
                 client.score  # noqa: B018
+
+
+@pytest.mark.parametrize("given", [5, "child-or-young-person", object(), None])
+def test_care_that_is_not_a_list_of_requirements_is_a_typed_error(given: object) -> None:
+    """``care=`` of a purpose (and, by the same converter, an agreement) given one
+    requirement, a string or anything not a list of them is a ConfigurationError, not a
+    bare TypeError from iterating it."""
+    requirement = CareRequirement(
+        flags=[CareFlag.CHILD_OR_YOUNG_PERSON], needs=[CareNeed.SECOND_REVIEWER]
+    )
+    for value in (given, requirement):
+        if value is None:
+            assert Purpose("research.typed", "T", "d", "b").care == ()
+            continue
+        with pytest.raises(ConfigurationError, match="care= takes a list"):
+            Purpose("research.typed", "T", "d", "b", care=value)  # type: ignore[arg-type]
