@@ -41,7 +41,7 @@ id in an answer, an exception message or a report.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -688,7 +688,7 @@ def _source_holds(fetch: Callable[[str], Iterable[object]], field: str, subject:
             "already_held() asks a data source about 'RecordType.field', such as 'Client.phone'"
         )
     policy = field_policy(record_type, name)
-    for found in fetch(subject):
+    for found in _fetched(fetch, subject):
         ours = type(found) is policy.record.cls or _named(found) == policy.record.name
         if not ours:
             continue
@@ -703,6 +703,27 @@ def _source_holds(fetch: Callable[[str], Iterable[object]], field: str, subject:
         if _present(getattr(found, name)):
             return True
     return False
+
+
+def _fetched(fetch: Callable[[str], Iterable[object]], subject: str) -> Iterator[object]:
+    """What *fetch* yields for *subject*; a source that fails is a typed error naming its
+    exception's type only (its message, a KeyError's say, may be the subject id)."""
+    try:
+        records = iter(fetch(subject))
+        while True:
+            try:
+                found = next(records)
+            except StopIteration:
+                return
+            yield found
+    except GeneratorExit:
+        raise
+    except Exception as exc:
+        failed = type(exc).__name__
+    raise ConfigurationError(
+        f"already_held(): the data source failed ({failed}); nothing was answered. Fix the "
+        f"source, or call it yourself to see the error"
+    )
 
 
 def _named(obj: object) -> str | None:

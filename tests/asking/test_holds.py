@@ -132,3 +132,28 @@ def test_a_field_that_is_not_managed_or_a_non_record_is_named() -> None:
             purposeful.already_held(HeldIntake("C-1"), "client_id")
         with pytest.raises(AnnotationError):
             purposeful.already_held(object(), "phone")
+
+
+@pytest.mark.parametrize("fails", ["at the call", "while yielding"])
+def test_a_data_source_that_fails_is_a_typed_error_without_its_message(fails: str) -> None:
+    """A source's own exception (a dict's KeyError names the subject id) becomes a typed
+    error naming its type only, with no cause or context that would show it."""
+
+    def fetch(subject: str) -> Iterator[object]:
+        if fails == "at the call":
+            raise KeyError(subject)
+        yield HeldIntake(subject)
+        raise LookupError(f"the cursor for {subject} closed")
+
+    with (
+        purposeful.use(INTAKE, actor=WORKER),
+        pytest.raises(ConfigurationError, match="the data source failed") as failed,
+    ):
+        purposeful.already_held(
+            fetch if fails == "at the call" else (lambda s: fetch(s)),
+            "HeldIntake.phone",
+            subject="C-SECRET-44",
+        )
+    assert "C-SECRET-44" not in str(failed.value)
+    assert failed.value.__cause__ is None
+    assert failed.value.__context__ is None
