@@ -61,7 +61,8 @@ def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
             f"APP must be module:attribute naming your {kind.__name__}, e.g. {example}, "
             f"not {spec!r}"
         )
-    sys.path.insert(0, os.getcwd())
+    here = os.getcwd()  # once: the module may change directory as it is imported
+    sys.path.insert(0, here)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -77,7 +78,8 @@ def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
             f"`python -c 'import {module_name}'` to see where"
         ) from None
     finally:
-        sys.path.remove(os.getcwd())
+        if here in sys.path:
+            sys.path.remove(here)
     found = getattr(module, attribute, None)
     if callable(found) and not isinstance(found, kind):
         try:

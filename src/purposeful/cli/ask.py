@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from .._shared.checks import is_module_name
 from ..errors import ConfigurationError, PurposefulError
 from ._common import CommandGroup, parse_moment, shown
 
@@ -47,7 +48,7 @@ def _type_field(text: str) -> tuple[str, str]:
 
 def _module_name(text: str) -> str:
     """A dotted module name (``myagency.records``), as ``--records`` takes it."""
-    if not text or not all(part.isidentifier() for part in text.split(".")):
+    if not is_module_name(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a module name like myagency.records (names joined by dots, as "
             f"`import` takes them)"
