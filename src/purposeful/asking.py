@@ -47,6 +47,7 @@ from typing import Any
 import attrs
 
 from ._config import declared_records, get_configuration
+from ._consent import _representative_flags
 from ._scope import Scope
 from .actors import Actor
 from .bases import BasisKind, LawfulBasis, Statute, plain_description
@@ -59,7 +60,7 @@ from .decisions import (
     _lower_first,
     basis_reasons,
 )
-from .errors import AnnotationError, ConfigurationError, UnknownPurpose
+from .errors import AnnotationError, ConfigurationError
 from .purposes import Purpose, PurposeRegistry
 from .records import FieldPolicy, RecordPolicy, _importable, record_policy
 from .scope import current_scope, use
@@ -408,13 +409,6 @@ def explanation_of(
     elif decision.consent is not None and decision.consent.in_force:
         extra.append(f"The person's consent is in force: {decision.consent.describe()}.")
     return " ".join([allowed, *extra])
-
-
-def _representative_flags(purpose: Purpose) -> frozenset[str]:
-    try:
-        return get_configuration().registry.representative_flags(purpose.id)
-    except UnknownPurpose:
-        return frozenset()
 
 
 def answer_of(
