@@ -55,7 +55,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ._config import get_configuration
+from ._config import Configuration, get_configuration
 from ._guard import scope_var
 from .care import CareNeed, flags_needing, flags_of
 from .decisions import ConsentStatus, Reason
@@ -213,6 +213,7 @@ class ConsentAnswers:
         "_at",
         "_care",
         "_checker",
+        "_config",
         "_expected",
         "_lock",
         "_needs",
@@ -221,7 +222,16 @@ class ConsentAnswers:
         "_steady",
     )
 
-    def __init__(self, checker: ConsentChecker | None, purpose: Purpose, at: datetime) -> None:
+    def __init__(
+        self,
+        checker: ConsentChecker | None,
+        purpose: Purpose,
+        at: datetime,
+        config: Configuration | None = None,
+    ) -> None:
+        #: the scope's configuration (its care flag source and registry); None: the one in
+        #: force when asked
+        self._config = config
         self._checker = checker
         self._purpose = purpose
         self._at = at
@@ -323,7 +333,7 @@ class ConsentAnswers:
             self._ask_checker(checker, missing)
             care = self._care
             if care is None:
-                care = self._care = _representative_flags(self._purpose)
+                care = self._care = _representative_flags(self._purpose, self._config)
             if care:
                 try:
                     self._apply_care(checker, missing, care)
@@ -345,7 +355,7 @@ class ConsentAnswers:
         held = [s for s in asked if not answers[s][0]]
         if not held:
             return
-        source = get_configuration().care_flags
+        source = (self._config if self._config is not None else get_configuration()).care_flags
         if source is None:  # no flags kept: nobody is known to need more care
             return
         flags = flags_of(source, held)
@@ -526,10 +536,10 @@ def _mapping(checker: object, found: object, method: str) -> Mapping[str, Any]:
 _representative: dict[str, tuple[object, frozenset[str]]] = {}
 
 
-def _representative_flags(purpose: Purpose) -> frozenset[str]:
-    """The flags for which *purpose* (and the purposes above it, in the configured
-    registry) counts only a representative's consent."""
-    registry = get_configuration().registry
+def _representative_flags(purpose: Purpose, config: Configuration | None = None) -> frozenset[str]:
+    """The flags for which *purpose* (and the purposes above it, in *config*'s registry,
+    default the configuration in force) counts only a representative's consent."""
+    registry = (config if config is not None else get_configuration()).registry
     found = _representative.get(purpose.id)
     if found is not None and found[0] is registry:
         return found[1]

@@ -222,7 +222,10 @@ class Scope:
         self._plan: Plan | None = None
         #: the consent checker's answers, asked once per person (`_consent.ConsentAnswers`)
         self._consents = ConsentAnswers(
-            consent if consent is not None else self._config.consent, purpose, self.opened_at
+            consent if consent is not None else self._config.consent,
+            purpose,
+            self.opened_at,
+            self._config,
         )
         # without a sink nothing is sent in parts, so nothing is counted or listed
         self._sending = _trail.has_receivers(self._config)

@@ -418,3 +418,25 @@ def test_care_that_is_not_a_list_of_requirements_is_a_typed_error(given: object)
             continue
         with pytest.raises(ConfigurationError, match="care= takes a list"):
             Purpose("research.typed", "T", "d", "b", care=value)  # type: ignore[arg-type]
+
+
+def test_a_scope_judges_care_by_the_configuration_it_was_opened_under() -> None:
+    """A review finding: the care flag source was read from the configuration in force at
+    the first consent question, not the scope's own, so configuring mid-scope changed the
+    care rule while every other decision of the scope kept its configuration."""
+    store = MemoryConsentStore()
+    store.give("C-CARE-92", "research")  # their own consent, no representative's
+    purposeful.configure(
+        registry=registry_with(
+            CareRequirement(
+                flags=[CareFlag.CHILD_OR_YOUNG_PERSON], needs=[CareNeed.REPRESENTATIVE_CONSENT]
+            )
+        ),
+        consent=store,
+        care_flags=Flags({"C-CARE-92": [CareFlag.CHILD_OR_YOUNG_PERSON.value]}),
+    )
+    client = CareStudyClient("C-CARE-92", 7)
+    with purposeful.use("research", actor=RESEARCHER):
+        purposeful.configure(care_flags=None)  # another thread's configure, say
+        with pytest.raises(PurposeViolation):
+            client.score  # noqa: B018
