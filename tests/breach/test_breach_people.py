@@ -210,11 +210,15 @@ def test_the_command_reports_a_mistake_in_one_line_with_status_2(
         [HandScope("s1", (HandPart(reads={KEY.pseudonym("x"): frozenset({"Client.name"})}),))],
     )
     base = ["breach", "assess", str(path), "--from", "2026-03-02", "--to", "2026-03-03"]
-    status = cli.main([*base, "--engine", "stdlib", "--actor", "staff-0042", *extra])
+    out = tmp_path / "assessment.md"
+    status = cli.main(
+        [*base, "--engine", "stdlib", "--actor", "staff-0042", "--out", str(out), *extra]
+    )
     _out, err = capsys.readouterr()
     assert status == 2
     assert message in err
     assert err.count("\n") == 1
+    assert not out.exists()  # a mistake writes nothing, the assessment included
 
 
 def test_the_command_needs_something_named_as_compromised(

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .._shared.agency import AgencyDetails
-from ..audit import load_pseudonym_key
+from ..audit import PseudonymKey, load_pseudonym_key
 from ..breach import (
     Assessment,
     Compromise,
@@ -96,16 +96,33 @@ def _ids(path: str) -> Iterator[str]:
         raise BreachAssessmentError(f"{path} is not UTF-8 text of one id a line") from None
 
 
-def _name(args: argparse.Namespace, assessment: Assessment) -> None:
+def _check_outputs(args: argparse.Namespace) -> list[PseudonymKey] | None:
+    """Every option of what is written besides the assessment, checked (and the keys
+    loaded) before anything is: a wrong combination writes nothing. The keys to name the
+    people with, if they are to be named."""
     given = [args.people is not None, args.subject_ids is not None, bool(args.key_files)]
-    if not any(given):
-        return
-    if not all(given):
+    if any(given) and not all(given):
         raise BreachAssessmentError(
             "--people, --subject-ids and --key-file go together: the ids are re-hashed with "
             "the pseudonym keys to find the people, who are written to the --people file"
         )
-    keys = [load_pseudonym_key(path, env=None) for path in args.key_files]
+    if args.notification is not None and not (
+        args.agency and args.contact and args.what_happened and args.what_we_did
+    ):
+        raise BreachAssessmentError(
+            "--notification needs --agency, --contact, --what-happened and --what-we-did: "
+            "the agency's own words for what happened and what it has done"
+        )
+    if not all(given):
+        return None
+    return [load_pseudonym_key(path, env=None) for path in args.key_files]
+
+
+def _name(
+    args: argparse.Namespace, assessment: Assessment, keys: list[PseudonymKey] | None
+) -> None:
+    if keys is None:
+        return
     named = name_people(
         assessment, _ids(args.subject_ids), keys, args.people, overwrite=args.overwrite
     )
@@ -115,11 +132,6 @@ def _name(args: argparse.Namespace, assessment: Assessment) -> None:
 def _notify(args: argparse.Namespace, assessment: Assessment) -> None:
     if args.notification is None:
         return
-    if not (args.agency and args.contact and args.what_happened and args.what_we_did):
-        raise BreachAssessmentError(
-            "--notification needs --agency, --contact, --what-happened and --what-we-did: "
-            "the agency's own words for what happened and what it has done"
-        )
     agency = AgencyDetails(args.agency, email=args.contact)
     wording = Notification(agency, args.what_happened, args.what_we_did, args.what_you_can_do)
     target = Path(args.notification)
@@ -139,6 +151,7 @@ def _assess(args: argparse.Namespace) -> int:
         record_types=args.record_types,
     )
     records = _records(args)
+    keys = _check_outputs(args)
     trail = _trail(args)
     if trail is None:
         return 1
@@ -150,7 +163,7 @@ def _assess(args: argparse.Namespace) -> int:
     else:
         _write_page(Path(args.out), page, overwrite=args.overwrite)
         print(f"assessment: {args.out} ({assessment.people} people)")
-    _name(args, assessment)
+    _name(args, assessment, keys)
     _notify(args, assessment)
     return 0
 
