@@ -192,7 +192,7 @@ def test_the_command_writes_a_file_once(
     assert json.loads(target.read_text(encoding="utf-8"))["$defs"]
     capsys.readouterr()
     assert main([*command, "--out", str(target)]) == 2
-    assert "exists; pass --force" in capsys.readouterr().err
+    assert "exists; give --force" in capsys.readouterr().err
     assert main([*command, "--out", str(target), "--force"]) == 0
 
 

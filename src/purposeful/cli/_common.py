@@ -16,12 +16,14 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import TypeVar
 
 import attrs
 
 from .._shared.checks import is_module_name
 from .._shared.document import printable
+from .._shared.files import atomic_file
 from ..errors import ConfigurationError, PassphraseError, PurposefulError
 
 __all__ = [
@@ -155,3 +157,40 @@ def parse_moment(text: str) -> datetime:
             f"{text!r} is not a time with its offset, like 2026-12-20T09:00:00+13:00"
         )
     return moment
+
+
+def write_out(
+    target: Path, text: str, *, overwrite: bool, what: str, flag: str = "--overwrite"
+) -> None:
+    """Write *text* (UTF-8) to *target* whole or not at all, mode 0600, replacing a file
+    (or a symbolic link itself, never what it points to) only with *overwrite*: what every
+    command writing to ``--out`` shares. *what* names it in messages (``"the report"``);
+    *flag* is the command's option that allows replacing a file.
+
+    Raises:
+        ConfigurationError: *target* is a directory, its directory is missing, it exists
+            without *overwrite*, or it cannot be written; nothing was written.
+    """
+    if target.is_dir():
+        raise ConfigurationError(
+            f"cannot write {what} to {shown(str(target))}: it is a directory; give a file name"
+        )
+    if not target.parent.is_dir():
+        raise ConfigurationError(
+            f"cannot write {what} to {shown(str(target))}: its directory does not exist; "
+            f"create it first"
+        )
+    try:
+        with atomic_file(target, overwrite=overwrite) as file:
+            file.write(text.encode("utf-8"))
+    except FileExistsError:
+        raise ConfigurationError(
+            f"{shown(str(target))} already exists; give {flag} to replace it, or choose "
+            f"another name (nothing was written)"
+        ) from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write {what} to {shown(str(target))} "
+            f"({exc.strerror or type(exc).__name__}); check free space and permissions; "
+            f"nothing was written"
+        ) from None

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigurationError
-from ._common import CommandGroup
+from ._common import CommandGroup, shown, write_out
 
 __all__ = ["GROUP"]
 
@@ -28,7 +28,6 @@ def _add_agreement_commands(commands: argparse._SubParsersAction[argparse.Argume
     """``purposeful agreement schema``."""
 
     def schema(args: argparse.Namespace) -> int:
-        from .._shared.files import atomic_file
         from ..notices import import_declarations
         from ..sharing import referral_schema
 
@@ -46,19 +45,8 @@ def _add_agreement_commands(commands: argparse._SubParsersAction[argparse.Argume
             sys.stdout.write(text + "\n")
             return 0
         target = Path(args.out)
-        try:
-            with atomic_file(target, overwrite=args.force) as file:
-                file.write((text + "\n").encode("utf-8"))
-        except FileExistsError:
-            raise ConfigurationError(
-                f"{target} exists; pass --force to replace it, or choose another --out"
-            ) from None
-        except OSError as error:
-            raise ConfigurationError(
-                f"cannot write {target}: {error.strerror or 'the directory cannot be written'}; "
-                f"check that its directory exists and can be written"
-            ) from None
-        print(f"wrote {target}")
+        write_out(target, text + "\n", overwrite=args.force, what="the schema", flag="--force")
+        print(f"wrote {shown(str(target))}")
         return 0
 
     parser = commands.add_parser(

@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-from .._shared.files import atomic_file
 from ..audit import load_pseudonym_key, load_public_key
 from ..audit.history import SubjectQuery
 from ..audit.ledger import default_index_path, verify_ledger
@@ -28,7 +27,7 @@ from ..audit.report import (
 )
 from ..audit.report.exports import write_csv, write_parquet
 from ..errors import ConfigurationError
-from ._common import CommandGroup
+from ._common import CommandGroup, write_out
 
 __all__ = ["GROUP"]
 
@@ -128,7 +127,7 @@ def _print_report(args: argparse.Namespace, report: Report) -> int:
     if args.html is None:
         print(render_text(report), end="")
     else:
-        _write_page(Path(args.html), render_html(report), overwrite=args.overwrite)
+        write_out(Path(args.html), render_html(report), overwrite=args.overwrite, what="the report")
         print(f"report: {args.html} ({report.scopes} scopes)")
     if not args.fail_on_would_deny:
         return 0
@@ -173,34 +172,6 @@ def _audit_convert(args: argparse.Namespace) -> int:
         (scopes,) = database.query("SELECT COUNT(*) FROM scopes")[0]
     print(f"converted: {args.to} ({scopes} scopes)")
     return 0
-
-
-def _write_page(target: Path, page: str, *, overwrite: bool) -> None:
-    """Write *page* to *target* whole or not at all, mode 0600 (as for the ledger: the page
-    names staff and pseudonyms), replacing a file (or a symbolic link itself, never what it
-    points to) only with *overwrite*."""
-    if target.is_dir():
-        raise ConfigurationError(
-            f"cannot write the report to {target}: it is a directory; give a file name such "
-            f"as {target / 'report.html'}"
-        )
-    if not target.parent.is_dir():
-        raise ConfigurationError(
-            f"cannot write the report to {target}: its directory does not exist; create it first"
-        )
-    try:
-        with atomic_file(target, overwrite=overwrite) as file:
-            file.write(page.encode("utf-8"))
-    except FileExistsError:
-        raise ConfigurationError(
-            f"{target} already exists; choose another name, or pass --overwrite to replace it "
-            f"(nothing was written)"
-        ) from None
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot write the report to {target} ({exc.strerror or type(exc).__name__}); "
-            f"check free space and permissions; nothing was written"
-        ) from None
 
 
 def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

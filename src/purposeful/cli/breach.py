@@ -33,8 +33,8 @@ from ..breach import (
     render_text,
 )
 from ..errors import BreachAssessmentError
-from ._common import CommandGroup
-from .audit import _verify_ledgers, _write_page
+from ._common import CommandGroup, write_out
+from .audit import _verify_ledgers
 
 __all__ = ["GROUP"]
 
@@ -137,7 +137,7 @@ def _notify(args: argparse.Namespace, assessment: Assessment) -> None:
     target = Path(args.notification)
     form = _SUFFIX.get(target.suffix.lower(), "text")
     page = _RENDER[form](notification_document(assessment, wording))
-    _write_page(target, page, overwrite=args.overwrite)
+    write_out(target, page, overwrite=args.overwrite, what="the notification")
     print(f"draft notification: {target}")
 
 
@@ -161,7 +161,7 @@ def _assess(args: argparse.Namespace) -> int:
     if args.out is None:
         print(page, end="")
     else:
-        _write_page(Path(args.out), page, overwrite=args.overwrite)
+        write_out(Path(args.out), page, overwrite=args.overwrite, what="the assessment")
         print(f"assessment: {args.out} ({assessment.people} people)")
     _name(args, assessment, keys)
     _notify(args, assessment)

@@ -30,9 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._shared.files import atomic_file
 from ..errors import ConfigurationError
-from ._common import CommandGroup, load_app, parse_date, secret_from_env, shown
+from ._common import CommandGroup, load_app, parse_date, secret_from_env, shown, write_out
 
 __all__ = ["GROUP"]
 
@@ -103,17 +102,7 @@ def _due(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(output)
         return 0
-    try:
-        with atomic_file(Path(args.out), overwrite=args.overwrite) as file:
-            file.write(output.encode("utf-8"))
-    except FileExistsError:
-        raise ConfigurationError(
-            f"{shown(args.out)} exists; give --overwrite to replace it"
-        ) from None
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot write {shown(args.out)} ({type(exc).__name__}); check the folder"
-        ) from None
+    write_out(Path(args.out), output, overwrite=args.overwrite, what="the list")
     print(
         f"written: {shown(args.out)} ({len(report.due)} due, {len(report.held)} held, "
         f"{len(report.interrupted)} interrupted)"
