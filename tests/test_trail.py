@@ -577,3 +577,57 @@ def test_a_scope_reading_many_fields_of_one_record_is_one_report(sink: Recording
     assert sum(sizes) == 12
     assert len(sizes) <= 6
     assert all(size >= 2 for size in sizes[:-1])
+
+
+_CONTACT_FIELDS = ("phone", "email")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    reads=st.lists(
+        st.tuples(
+            st.sampled_from(["P-1", "P-2", "P-3", "", "p-1"]),
+            st.lists(st.sampled_from(_CONTACT_FIELDS), max_size=3),
+            st.booleans(),
+        ),
+        max_size=12,
+    )
+)
+def test_a_keys_pseudonyms_say_what_any_pseudonymiser_says(
+    sink: RecordingSink, reads: list[tuple[str, list[str], bool]]
+) -> None:
+    """A `PseudonymKey`'s own method is pseudonymised for everyone at once (`_all_keyed`:
+    everyone read every field, or a set of names per distinct set); any other callable
+    person by person. Both say the same of every person, whatever each read, for one or
+    many records of a person, the same fields or not, ids that are empty or a str
+    subclass, and a person only asked about."""
+
+    class Id(str):
+        pass
+
+    def session() -> dict[str, set[str]]:
+        sink.reports.clear()
+        with use("service-delivery", actor=CASEWORKER):
+            for subject, fields, subclass in reads:
+                person = Contact(Id(subject) if subclass else subject, "021", "a@b")
+                if not fields and subject:
+                    purposeful.may_use(Contact, "phone", subject=subject)
+                for field in fields:
+                    getattr(person, field)
+        return per_person(sink.reports)
+
+    purposeful.configure(sinks=[sink], pseudonymise=KEY.pseudonym)
+    keyed = session()
+    purposeful.configure(sinks=[sink], pseudonymise=lambda subject: KEY.pseudonym(subject))
+    assert keyed == session()
+    expected: dict[str, set[str]] = defaultdict(set)
+    for subject, fields, _ in reads:
+        if subject:
+            expected[KEY.pseudonym(subject)].update(f"Contact.{f}" for f in fields)
+    asked_only = {p for p, fields in expected.items() if not fields}
+    assert {p: f for p, f in keyed.items() if p not in asked_only} == {
+        p: f for p, f in expected.items() if p not in asked_only
+    }
+    assert set(keyed) <= set(expected)

