@@ -176,18 +176,73 @@ def test_a_release_records_the_care_needs_met_and_the_bundle_shows_none(
     assert b"staff-02" not in content
 
 
-def test_a_release_the_audit_cannot_take_is_removed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_a_release_the_audit_cannot_take_never_takes_its_name(
+    tmp_path: Path, encrypted: bool
+) -> None:
+    """The release is recorded once the bundle is whole on disk, before it takes its name:
+    a sink that fails leaves no bundle, and with ``overwrite=True`` the file already at the
+    path (here a draft) is left byte for byte as it was (it was lost before)."""
     configure([CareRequirement(["family-violence-safety"], ["second-reviewer"])],
               {"family-violence-safety"}, [Broken()])  # fmt: skip
+    extra = {"encrypt_to": "a long passphrase for the test"} if encrypted else {}
     target = tmp_path / "bundle.zip"
     build(target, request(approved_by="staff-02"), draft=True)  # a draft is not audited
-    assert target.exists()
+    before = target.read_bytes()
     with pytest.raises(AuditSinkError, match="could not be recorded") as raised:
-        build(target, request(approved_by="staff-02"))
-    assert not target.exists()
+        build(target, request(approved_by="staff-02"), **extra)
+    assert target.read_bytes() == before
+    assert "left as it was" in str(raised.value)
     assert "SAR-2026-0123" in str(raised.value)
     assert SUBJECT not in str(raised.value)
     assert "family-violence" not in str(raised.value)
+    fresh = tmp_path / "fresh.zip"
+    with pytest.raises(AuditSinkError, match="could not be recorded"):
+        build(fresh, request(approved_by="staff-02"), **extra)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.zip"]  # no temporary left
+
+
+def test_a_release_recorded_is_in_place_when_the_call_returns(tmp_path: Path) -> None:
+    """The sink sees the release while the bundle is whole on disk under a temporary name,
+    and the bundle takes its name right after: recorded means released."""
+    target = tmp_path / "bundle.zip"
+    seen: list[list[str]] = []
+
+    class Looking:
+        def emit(self, report: ScopeReport) -> None:
+            if report.disclosures:
+                seen.append(sorted(p.name for p in tmp_path.iterdir()))
+
+    configure((), (), [Looking()])
+    build(target, request())
+    assert len(seen) == 1
+    assert len(seen[0]) == 1  # the bundle under its temporary name only
+    assert target.name not in seen[0]
+    assert zipfile.ZipFile(target).testzip() is None
+
+
+def test_a_file_that_takes_the_name_after_the_release_was_recorded_is_kept_and_said(
+    tmp_path: Path,
+) -> None:
+    """Without ``overwrite``, a file that appears at the path while the release is recorded
+    is not replaced, and the error says the trail holds a release that did not take place."""
+    from purposeful.errors import SubjectAccessError
+
+    target = tmp_path / "bundle.zip"
+
+    class Racing:
+        def emit(self, report: ScopeReport) -> None:
+            if report.disclosures:
+                target.write_bytes(b"someone else's file")
+
+    configure((), (), [Racing()])
+    with pytest.raises(SubjectAccessError, match="had recorded its release") as raised:
+        access().build(
+            request(), target, signing_key=KEY, created=datetime(2026, 3, 20, tzinfo=UTC)
+        )
+    assert target.read_bytes() == b"someone else's file"
+    assert SUBJECT not in str(raised.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.zip"]
 
 
 def test_a_release_is_audited_as_who_hands_it_over(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,8 +67,14 @@ def sync_directory(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_file(target: Path, *, overwrite: bool) -> Iterator[BinaryIO]:
+def atomic_file(
+    target: Path, *, overwrite: bool, before_in_place: Callable[[], None] | None = None
+) -> Iterator[BinaryIO]:
     """A new file (mode 0600) that becomes *target* when the block ends without error.
+
+    *before_in_place* is called once the file is whole on disk, just before it takes
+    *target*'s name: if it raises, nothing is put in place (a file already there is left as
+    it was) and its exception goes on.
 
     Raises:
         FileExistsError: *target* exists (or appeared meanwhile) and *overwrite* is false;
@@ -84,6 +90,8 @@ def atomic_file(target: Path, *, overwrite: bool) -> Iterator[BinaryIO]:
             yield file
             file.flush()
             os.fsync(file.fileno())
+        if before_in_place is not None:
+            before_in_place()
         if not put_in_place(temporary, target, force=overwrite):
             raise FileExistsError(target)
     finally:

@@ -210,17 +210,22 @@ def bundle_secret(encrypt_to: object) -> str | Recipient:
 
 
 def write_encrypted(
-    plain: IO[bytes], target: Path, secret: str | Recipient, *, overwrite: bool
+    plain: IO[bytes],
+    target: Path,
+    secret: str | Recipient,
+    *,
+    overwrite: bool,
+    before_in_place: Callable[[], None] | None = None,
 ) -> None:
     """Encrypt the bundle *plain* holds (from its position) into *target*, whole or not at
-    all, to *secret* from `bundle_secret`.
+    all, to *secret* from `bundle_secret`; *before_in_place* as for `atomic_file`.
 
     Raises:
         BundleError: the bundle is too large for a passphrase; nothing was written.
         FileExistsError: *target* exists and *overwrite* is false; nothing was written.
         OSError: writing failed; nothing was written.
     """
-    with atomic_file(target, overwrite=overwrite) as writer:
+    with atomic_file(target, overwrite=overwrite, before_in_place=before_in_place) as writer:
         _encrypt(cast(BinaryIO, plain), writer, secret)
 
 

@@ -36,7 +36,8 @@ a ``purposeful.disclosure`` event goes out under ``access`` to the configured si
 sink, the ledger) with the request's reference, the person's pseudonym, how many records it
 holds and, for a person who needs more care, the codes of the care needs met, the approver's
 id and the safety review's reference. Never the flag, and nothing of it in the bundle. A
-release that cannot be recorded is not left on disk: the bundle is removed.
+release that cannot be recorded is not left on disk: the bundle is recorded once whole on
+disk and before it takes its name, which it takes only once recorded.
 
 What this module must not do: hold a value or an identifier in a repr or a message (the
 references here are the agency's own, and are shown only to the agency).
@@ -511,9 +512,10 @@ def record_release(request: Any, needs: frozenset[CareNeed], records: int, actor
 
 
 def unrecorded(request_id: str, error: AuditSinkError) -> AuditSinkError:
-    """The error a release that could not be recorded raises, its bundle removed."""
+    """The error a release that could not be recorded raises: its bundle was not put in
+    place."""
     return AuditSinkError(
         f"the release of request {request_id} could not be recorded in the audit trail, so "
-        f"the bundle was removed and nothing was released: {error} Build it again once the "
-        f"sink takes reports"
+        f"no bundle was written (a file already at its path is left as it was) and nothing "
+        f"was released: {error} Build it again once the sink takes reports"
     )

@@ -91,6 +91,12 @@ if TYPE_CHECKING:
 
 __all__ = ["AccessRequest", "SubjectAccess", "Withhold"]
 
+#: What an error after a release was recorded adds: the bundle did not take its name.
+_RECORDED = (
+    ", though the audit trail had recorded its release (it was recorded once the bundle was "
+    "whole on disk, just before it took its name)"
+)
+
 
 def _request_id(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not is_text(value) or len(value) > 200:
@@ -465,8 +471,9 @@ class SubjectAccess:
             ConfigurationError: a bad argument (a key that is not Ed25519, a naive time, an
                 *encrypt_to* that is neither a passphrase nor an age public key).
             MissingExtra: *encrypt_to* is given and pyrage is not installed.
-            AuditSinkError: a bundle for release was written but an audit sink failed to
-                take its record; the bundle is removed, so nothing unrecorded is released.
+            AuditSinkError: an audit sink failed to take the record of a bundle for release;
+                the bundle did not take *target*'s name (a file already there is left as it
+                was), so nothing unrecorded is released.
         """
         if not isinstance(request, AccessRequest):
             raise ConfigurationError("build() takes an AccessRequest as its first argument")
@@ -517,6 +524,14 @@ class SubjectAccess:
         _bundle.check_target(path, overwrite)
         reviewed = request.review.withhold if request.review is not None else ()
         rules = _rules([*withhold, *reviewed], chosen)
+        recorded = False
+
+        def record() -> None:  # once the bundle is whole on disk, before it takes its name
+            nonlocal recorded
+            if releaser is not None:
+                record_release(request, needs, sum(info.records.values()), releaser)
+                recorded = True
+
         with contextlib.ExitStack() as stack:
             writer = _contents.BundleContents(
                 self, request, rules, progress, answers=chosen, draft=bool(draft)
@@ -525,17 +540,22 @@ class SubjectAccess:
             writer.read_records()
             try:
                 if secret is None:
-                    with atomic_file(path, overwrite=overwrite) as file:
+                    with atomic_file(path, overwrite=overwrite, before_in_place=record) as file:
                         info = writer.write(file, signing_key, created)
                 else:
                     plain = stack.enter_context(tempfile.TemporaryFile())
                     info = writer.write(plain, signing_key, created)
                     plain.seek(0)
-                    encryption.write_encrypted(plain, path, secret, overwrite=overwrite)
+                    encryption.write_encrypted(
+                        plain, path, secret, overwrite=overwrite, before_in_place=record
+                    )
+            except AuditSinkError as error:
+                raise unrecorded(request.request_id, error) from error
             except FileExistsError:
                 raise SubjectAccessError(
-                    f"{path} appeared while the bundle was being built; nothing was replaced. "
-                    f"Choose another name, or pass overwrite=True"
+                    f"{path} appeared while the bundle was being built; nothing was replaced"
+                    f"{_RECORDED if recorded else ''}. Choose another name, or pass "
+                    f"overwrite=True"
                 ) from None
             except BundleError as exc:  # too large for a passphrase: nothing was written
                 raise SubjectAccessError(f"could not encrypt the bundle {path}: {exc}") from None
@@ -543,16 +563,8 @@ class SubjectAccess:
                 raise SubjectAccessError(
                     f"could not write the bundle {path} ({exc.strerror or type(exc).__name__}); "
                     f"check free space and permissions; nothing was written"
+                    f"{_RECORDED if recorded else ''}"
                 ) from None
-        if releaser is not None:
-            try:
-                record_release(request, needs, sum(info.records.values()), releaser)
-            except AuditSinkError as error:
-                path.unlink(missing_ok=True)
-                raise unrecorded(request.request_id, error) from error
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )
