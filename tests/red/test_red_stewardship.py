@@ -237,7 +237,13 @@ def test_red_held_record_is_not_disposed_of_and_output_names_nobody(tmp_path: Pa
     source.add(RetainedNote("C-2", "r2", "secret text"), date(2020, 1, 1))
     sources = sources_of(notes=source)
     holds = MemoryHoldStore()
-    holds.place(reason="Complaint", by="privacy-officer", subject="C-2", until=date(2026, 6, 1))
+    holds.place(
+        reason="Complaint",
+        by="privacy-officer",
+        subject="C-2",
+        until=date(2026, 6, 1),
+        at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
     keys = generate_keys(tmp_path / "keys")
     pseudonyms = load_pseudonym_key(keys.pseudonym_key)
     report = retention_due(sources, today=date(2026, 6, 1), holds=holds, registry=REGISTRY)
@@ -376,6 +382,7 @@ def test_red_nothing_needed_or_held_is_ever_due(
             subject=spec["subject"],  # type: ignore[arg-type]
             record_type=spec["record_type"],  # type: ignore[arg-type]
             until=spec["until"],  # type: ignore[arg-type]
+            at=datetime(2024, 1, 1, tzinfo=UTC),  # before any last day drawn
         )
         if spec["released"]:
             holds.release(hold.id, by="privacy-officer")

@@ -218,6 +218,11 @@ def test_a_mistyped_register_is_not_made_to_list_no_holds(
     assert "not both" in capsys.readouterr().err
     assert main([
         "retention", "hold", "--holds", "new.db", "--reason", "Complaint", "--by", "staff-1",
+        "--until", "2020-01-01",
+    ]) == 2  # fmt: skip
+    assert "would hold nothing" in capsys.readouterr().err
+    assert main([
+        "retention", "hold", "--holds", "new.db", "--reason", "Complaint", "--by", "staff-1",
         "--subject-env", "HELD_PERSON",
     ]) == 0  # fmt: skip
     assert (app / "new.db").exists()

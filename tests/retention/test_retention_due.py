@@ -69,10 +69,22 @@ def test_a_legal_hold_and_a_pending_correction_hold_their_persons_records() -> N
 def test_a_hold_ends_after_its_last_day() -> None:
     sources, _, _ = _sources()
     holds = MemoryHoldStore()
-    holds.place(reason="inquiry", by="staff-1", until=TODAY)
+    placed = datetime(2026, 5, 20, tzinfo=UTC)  # the hold was placed before its last day
+    holds.place(reason="inquiry", by="staff-1", until=TODAY, at=placed)
     assert len(retention_due(sources, today=TODAY, registry=REGISTRY, holds=holds).held) == 3
     after = date(2026, 6, 2)
     assert len(retention_due(sources, today=after, registry=REGISTRY, holds=holds).held) == 0
+
+
+def test_a_hold_that_ends_before_the_day_it_is_placed_is_refused() -> None:
+    """A mistyped year would hold nothing and say nothing: refused, naming both days."""
+    holds = MemoryHoldStore()
+    placed = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)  # 00:30 on 2 June in New Zealand
+    with pytest.raises(ConfigurationError, match=r"\(2026-06-01\) is before .*\(2026-06-02\)"):
+        holds.place(reason="inquiry", by="staff-1", until=date(2026, 6, 1), at=placed)
+    assert holds.holds() == []
+    hold = holds.place(reason="inquiry", by="staff-1", until=date(2026, 6, 2), at=placed)
+    assert hold.until == date(2026, 6, 2)  # its last day may be the day it is placed
 
 
 def test_one_persons_records_only() -> None:

@@ -75,11 +75,13 @@ class BaseHoldStore(ClosableStore):
             by: who placed it (an actor id).
             subject: whose records; None holds every person's.
             record_type: which record type (its name in the audit trail); None: every type.
-            until: the last New Zealand day it holds; None: until released.
+            until: the last New Zealand day it holds, not before the day it is placed;
+                None: until released.
             at: when it was placed (aware); default now.
 
         Raises:
-            ConfigurationError: an argument is missing or of the wrong kind.
+            ConfigurationError: an argument is missing or of the wrong kind, or *until* is
+                before the New Zealand day of *at* (such a hold would hold nothing).
         """
         self._check_open()
         return self._new(HoldKind.LEGAL, subject, record_type, reason, by, until, at)
@@ -185,6 +187,14 @@ class BaseHoldStore(ClosableStore):
             )
         if until is not None and (not isinstance(until, date) or isinstance(until, datetime)):
             raise ConfigurationError("a hold's until must be a date (a New Zealand day), or None")
+        placed_at = _when(at)
+        if until is not None and until < nz_date(placed_at):
+            # a mistyped year would hold nothing, and nobody would be told
+            raise ConfigurationError(
+                f"a hold's last day ({until.isoformat()}) is before the New Zealand day it is "
+                f"placed ({nz_date(placed_at).isoformat()}), so it would hold nothing; give a "
+                f"later day, or none to hold until released"
+            )
         texts = [t for t in (subject, record_type, reason, by) if isinstance(t, str)]
         if not all(encodable(t) for t in texts):
             raise ConfigurationError(
@@ -202,7 +212,7 @@ class BaseHoldStore(ClosableStore):
             record_type=record_type,
             reason=_text(reason, "reason", "why the records are held, in words"),
             placed_by=_text(by, "by", "who places it (an actor id)"),
-            placed_at=_when(at),
+            placed_at=placed_at,
             until=until,
         )
         self._insert(hold)
