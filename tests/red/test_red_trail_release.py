@@ -1,0 +1,452 @@
+"""Red team: a key's pseudonyms made for everyone of a part at once, and a subject-access
+release recorded before the bundle takes its name.
+
+1. `purposeful._trail` pseudonymises a part's people all at once when the pseudonymiser is
+   a `PseudonymKey`'s own method (and gives everyone who read every field one set of
+   names). The reports, spans and ledger lines it makes must say, per person, exactly what
+   the person-by-person path says (a plain ``lambda s: key.pseudonym(s)`` takes that path)
+   and what was read: many records of a person, two record classes, small parts, people
+   only asked about, int ids, str subclasses, empty ids, a key subclass, a key without a
+   cache, a cache cleared mid-scope, threads and asyncio tasks in one scope. And no raw
+   subject id may be left in a traceback's frames when the pseudonymiser or a sink raises
+   or is interrupted.
+2. `SubjectAccess.build` records a release once the bundle is whole on disk under a
+   temporary name, then puts it in place. Whatever the sink does (fails, raises a
+   `BaseException`, writes at the target path), with or without encryption and overwrite,
+   through a symlink, the folder holds either the old file untouched or a whole new
+   bundle, no temporary file, and a recorded release is a bundle on disk or an error
+   saying there is none.
+
+Findings (each kept as the test that found it):
+
+- an interrupt (``KeyboardInterrupt``) inside the pseudonymiser while a scope reports left
+  the raw subject id in the traceback: the frame of the key's HMAC (or of the user's own
+  pseudonymiser) still held it; fixed in `_trail._pseudonymise`, which clears the locals
+  of the frames below it before the interrupt goes on;
+- a sink interrupted while it took a release's record (after another sink had taken it)
+  left the trail holding a release with no bundle, and the interrupt said nothing of it;
+  fixed in `SubjectAccess.build`, which adds a note saying no bundle took the name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import threading
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import purposeful
+from _records import CASEWORKER, SERVICE_AGREEMENT, RecordingSink
+from purposeful import ScopeReport, use
+from purposeful.access import AccessRequest, AgencyDetails, Check, Requester, SubjectAccess
+from purposeful.audit import Ledger, PseudonymKey, SpanSink
+from purposeful.errors import AuditSinkError, SubjectAccessError
+
+KEY = PseudonymKey("0ed30a11", hashlib.sha256(b"red trail release key").digest())
+SIGNING = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"red trail signing").digest())
+SECRET_ID = "client-rtr-zq81x"  # a raw subject id no frame, message or repr may hold
+
+
+@purposeful.record(subject="client_id")
+class RtrClient:
+    client_id: object
+    phone: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
+    email: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
+    address: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
+
+
+@purposeful.record(subject="client_id")
+class RtrVisit:
+    client_id: object
+    phone: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
+    note: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
+
+
+CLASSES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "RtrClient": (RtrClient, ("phone", "email", "address")),
+    "RtrVisit": (RtrVisit, ("phone", "note")),
+}
+
+
+class Sid(str):
+    """A subject id of a str subclass, as an ORM's own id type may be."""
+
+
+class SubKey(PseudonymKey):
+    """A key subclass that keeps the key's own method."""
+
+
+class OwnKey(PseudonymKey):
+    """A key subclass with a method of its own (the same pseudonyms)."""
+
+    def pseudonym(self, subject: str) -> str:
+        return super().pseudonym(subject)
+
+
+def _key(kind: str) -> PseudonymKey:
+    if kind == "nocache":
+        return PseudonymKey(KEY.key_id, KEY.secret, cache_size=0)
+    if kind == "subclass":
+        return SubKey(KEY.key_id, KEY.secret)
+    if kind == "own-method":
+        return OwnKey(KEY.key_id, KEY.secret)
+    return PseudonymKey(KEY.key_id, KEY.secret)
+
+
+#: the ids a record may carry: text, the same text as an int or a str subclass, another
+#: case, empty
+IDS: tuple[object, ...] = ("P-1", "P-2", "P-3", "", 7, "7", Sid("P-1"), Sid("P-4"), "p-1")
+
+
+def per_person(reports: Iterable[ScopeReport]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for report in reports:
+        assert set(report.reads) == set(report.subjects)
+        assert report.subject_count >= len(report.subjects)
+        for pseudonym, fields in report.reads.items():
+            assert fields <= report.fields_read
+            found[pseudonym] |= fields
+    return dict(found)
+
+
+def from_spans(exporter: InMemorySpanExporter) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for span in exporter.get_finished_spans():
+        attributes = dict(span.attributes or {})
+        fields = attributes["purposeful.fields_read"]
+        people = str(attributes["purposeful.subjects"]).split(" ")
+        items = str(attributes["purposeful.subjects.fields"]).split(",")
+        if people == [""]:
+            people, items = [], []
+        for pseudonym, positions in zip(people, items, strict=True):
+            found[pseudonym] |= {fields[int(i)] for i in str(positions).split()}  # type: ignore[index]
+    return dict(found)
+
+
+def from_ledger(path: Path) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for line in path.read_text().splitlines():
+        document = json.loads(line)
+        if document["type"] != "scope":
+            continue
+        for pseudonym, positions in zip(document["subjects"], document["reads"], strict=True):
+            found[pseudonym] |= {document["fields"][i] for i in positions}
+    return dict(found)
+
+
+# --- 1. what a report says per person -------------------------------------------------------
+
+#: (which id, which class, which field, what to do): read a field, ask about the person
+#: (`may_use(..., subject=)`), or clear the key's cache
+steps = st.lists(
+    st.tuples(
+        st.integers(0, len(IDS) - 1),
+        st.sampled_from(sorted(CLASSES)),
+        st.integers(0, 5),
+        st.sampled_from(["read", "read", "read", "ask", "clear"]),
+    ),
+    max_size=30,
+)
+
+
+def _session(
+    tmp: Path,
+    pseudonymise: Callable[[str], str],
+    key: PseudonymKey,
+    plan: list[tuple[int, str, int, str]],
+    flush_reads: int,
+    fresh_records: bool,
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]], list[int]]:
+    """Run *plan* in one scope; what the reports, the spans and the ledger say per person,
+    and the reports' subject counts."""
+    recording = RecordingSink()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    ledger_file = tmp / f"audit-{len(list(tmp.iterdir()))}.jsonl"
+    ledger = Ledger(ledger_file, signing_key=SIGNING)
+    records: dict[tuple[int, str], object] = {}
+    with (
+        purposeful.configured(
+            sinks=[recording, SpanSink(provider), ledger],
+            pseudonymise=pseudonymise,
+            flush_reads=flush_reads,
+        ),
+        use("service-delivery", actor=CASEWORKER),
+    ):
+        for which, kind, field, action in plan:
+            cls, names = CLASSES[kind]
+            subject = IDS[which]
+            if action == "clear":
+                key.clear_cache()
+            elif action == "ask":
+                purposeful.may_use(cls, names[field % len(names)], subject=str(subject))
+            else:
+                if fresh_records:
+                    record = cls(subject, *["v"] * len(names))
+                else:
+                    record = records.setdefault((which, kind), cls(subject, *["v"] * len(names)))
+                getattr(record, names[field % len(names)])
+    ledger.close()
+    counts = [report.subject_count for report in recording.reports]
+    return per_person(recording.reports), from_spans(exporter), from_ledger(ledger_file), counts
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    plan=steps,
+    flush_reads=st.integers(1, 8),
+    key_kind=st.sampled_from(["plain", "nocache", "subclass", "own-method"]),
+    fresh_records=st.booleans(),
+)
+def test_a_keys_own_method_and_a_plain_pseudonymiser_say_the_same_true_thing(
+    tmp_path_factory: pytest.TempPathFactory,
+    plan: list[tuple[int, str, int, str]],
+    flush_reads: int,
+    key_kind: str,
+    fresh_records: bool,
+) -> None:
+    """People x two record classes x fields x read orders x part sizes x key kinds: the
+    reports, the spans and the ledger say, per person, exactly the fields read from their
+    records, the same with the key's own method (everyone at once) as with a lambda
+    (person by person); a person only asked about is listed with nothing read."""
+    key = _key(key_kind)
+    expected: dict[str, set[str]] = defaultdict(set)
+    for which, kind, field, action in plan:
+        text = str(IDS[which])
+        if not text or action == "clear":
+            continue
+        _, names = CLASSES[kind]
+        fields = expected[KEY.pseudonym(text)]
+        if action == "read":
+            fields.add(f"{kind}.{names[field % len(names)]}")
+    tmp = tmp_path_factory.mktemp("ledgers")
+    keyed = _session(tmp, key.pseudonym, key, plan, flush_reads, fresh_records)
+    plain = _session(tmp, lambda s: key.pseudonym(s), key, plan, flush_reads, fresh_records)
+    assert keyed == plain
+    reports, spans, ledger, _ = keyed
+    assert reports == dict(expected)
+    assert spans == dict(expected)
+    assert ledger == dict(expected)
+
+
+def test_everyone_reading_every_field_and_one_reading_fewer(sink: RecordingSink) -> None:
+    """The shortcut: everyone with as many fields as were read in the part shares one set
+    of names. One person who read as many fields, but of another class, must not get the
+    names of the fields they did not read."""
+    purposeful.configure(pseudonymise=KEY.pseudonym)
+    with use("service-delivery", actor=CASEWORKER):
+        a, b = RtrClient("A-1", "p", "e", "x"), RtrClient("B-2", "p", "e", "x")
+        _ = a.phone, a.email, b.phone, b.email
+        visit = RtrVisit("C-3", "p", "n")
+        _ = visit.phone, visit.note  # two fields, as many as A and B, none of theirs
+    (report,) = sink.reports
+    assert report.reads == {
+        KEY.pseudonym("A-1"): {"RtrClient.phone", "RtrClient.email"},
+        KEY.pseudonym("B-2"): {"RtrClient.phone", "RtrClient.email"},
+        KEY.pseudonym("C-3"): {"RtrVisit.phone", "RtrVisit.note"},
+    }
+    assert report.subject_counts == {"RtrClient": 2, "RtrVisit": 1}
+
+
+def test_an_int_id_and_its_text_are_one_person_and_an_empty_id_nobody(
+    sink: RecordingSink,
+) -> None:
+    purposeful.configure(pseudonymise=KEY.pseudonym)
+    with use("service-delivery", actor=CASEWORKER):
+        RtrClient(7, "p", "e", "x").phone
+        RtrClient("7", "p", "e", "x").email
+        RtrClient(Sid("7"), "p", "e", "x").address
+        RtrClient("", "p", "e", "x").address
+    (report,) = sink.reports
+    assert report.reads == {
+        KEY.pseudonym("7"): {"RtrClient.phone", "RtrClient.email", "RtrClient.address"}
+    }
+    assert report.subject_count == 1
+
+
+def test_a_records_subject_cannot_change_between_reads(sink: RecordingSink) -> None:
+    """Held: a read cannot be put on another person's history by changing the record's
+    subject between reads; the change is refused."""
+    purposeful.configure(pseudonymise=KEY.pseudonym)
+    record = RtrClient("A-1", "p", "e", "x")
+    with use("service-delivery", actor=CASEWORKER):
+        record.phone
+        with pytest.raises(purposeful.PurposefulError):
+            record.client_id = "B-2"  # type: ignore[misc]
+        record.email
+    assert per_person(sink.reports) == {
+        KEY.pseudonym("A-1"): {"RtrClient.phone", "RtrClient.email"}
+    }
+
+
+@pytest.mark.parametrize("flush_reads", [1, 3, 1000])
+@pytest.mark.parametrize("key_kind", ["plain", "nocache"])
+def test_threads_and_tasks_reading_in_one_scope_are_each_on_their_person(
+    sink: RecordingSink, flush_reads: int, key_kind: str
+) -> None:
+    key = _key(key_kind)
+    purposeful.configure(pseudonymise=key.pseudonym, flush_reads=flush_reads)
+    people = [f"T-{n}" for n in range(12)]
+    expected = {
+        KEY.pseudonym(p): {"RtrClient.phone", "RtrClient.email"} if n % 2 else {"RtrClient.phone"}
+        for n, p in enumerate(people)
+    }
+
+    def read(n: int, subject: str) -> None:
+        record = RtrClient(subject, "p", "e", "x")
+        record.phone
+        if n % 2:
+            key.clear_cache()
+            record.email
+
+    with use("service-delivery", actor=CASEWORKER):
+        workers = [
+            threading.Thread(target=purposeful.carry_scope(read), args=(n, p))
+            for n, p in enumerate(people)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert per_person(sink.reports) == expected
+    sink.reports.clear()
+
+    async def read_async(n: int, subject: str) -> None:
+        await asyncio.sleep(0)
+        read(n, subject)
+
+    async def main() -> None:
+        async with use("service-delivery", actor=CASEWORKER):
+            await asyncio.gather(*(read_async(n, p) for n, p in enumerate(people)))
+
+    asyncio.run(main())
+    assert per_person(sink.reports) == expected
+
+
+# --- 1b. no raw id in a traceback's frames ----------------------------------------------------
+
+
+def _frames(error: BaseException) -> Iterator[FrameType]:
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb: TracebackType | None = current.__traceback__
+        while tb is not None:
+            yield tb.tb_frame
+            tb = tb.tb_next
+        todo += [current.__cause__, current.__context__]
+
+
+def _holding(error: BaseException, secret: str) -> list[str]:
+    """The frames of the library (and of lambdas) in *error*'s tracebacks that hold
+    *secret* in a local: as text, or inside a container."""
+    found = []
+    for frame in _frames(error):
+        if frame.f_code.co_filename == __file__ and frame.f_code.co_name != "<lambda>":
+            continue
+        for name, value in list(frame.f_locals.items()):
+            text = value if isinstance(value, str) else None
+            if isinstance(value, list | tuple | set | frozenset | dict):
+                text = repr(value)
+            if text is not None and secret in text:
+                found.append(f"{frame.f_code.co_name}:{name}")
+    return found
+
+
+@contextlib.contextmanager
+def _interrupt_on_call(names: set[str]) -> Iterator[list[bool]]:
+    """Raise KeyboardInterrupt on the first call of a Python function named in *names*
+    once armed, as a signal landing there would."""
+    armed = [False]
+
+    def profile(frame: FrameType, event: str, _: object) -> None:
+        if armed[0] and event == "call" and frame.f_code.co_name in names:
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    sys.setprofile(profile)
+    try:
+        yield armed
+    finally:
+        sys.setprofile(None)
+
+
+@pytest.mark.parametrize("how", ["keyed", "lambda"])
+def test_an_interrupted_pseudonymiser_leaves_no_raw_id_in_the_traceback(
+    sink: RecordingSink, how: str
+) -> None:
+    """Finding (fixed): the frame the interrupt landed in (the key's HMAC, or the user's
+    own pseudonymiser) kept the raw id, reachable from the traceback."""
+    key = _key("nocache")
+    purposeful.configure(
+        pseudonymise=key.pseudonym if how == "keyed" else lambda s: key.pseudonym(s)
+    )
+    with pytest.raises(KeyboardInterrupt) as raised:  # noqa: PT012
+        with _interrupt_on_call({"compute"}) as armed, use("service-delivery", actor=CASEWORKER):
+            RtrClient(SECRET_ID, "p", "e", "x").phone
+            RtrClient("other-person", "p", "e", "x").phone
+            armed[0] = True
+    assert _holding(raised.value, SECRET_ID) == []
+
+
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])
+@pytest.mark.parametrize("how", ["keyed", "lambda"])
+def test_a_sink_that_raises_sees_and_leaves_no_raw_id(
+    how: str, failure: type[BaseException]
+) -> None:
+    class Raising:
+        def emit(self, report: ScopeReport) -> None:
+            assert SECRET_ID not in repr(report)
+            raise failure("down")
+
+    purposeful.configure(
+        sinks=[Raising()],
+        pseudonymise=KEY.pseudonym if how == "keyed" else lambda s: KEY.pseudonym(s),
+    )
+    expected = AuditSinkError if failure is RuntimeError else KeyboardInterrupt
+    with pytest.raises(expected) as raised, use("service-delivery", actor=CASEWORKER):
+        RtrClient(SECRET_ID, "p", "e", "x").phone
+    assert _holding(raised.value, SECRET_ID) == []
+    assert SECRET_ID not in str(raised.value)
+
+
+def test_a_failing_pseudonymiser_is_logged_without_the_id(
+    sink: RecordingSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    def failing(subject: str) -> str:
+        if subject == SECRET_ID:
+            raise ValueError(f"cannot pseudonymise {subject}")
+        return KEY.pseudonym(subject)
+
+    purposeful.configure(pseudonymise=failing)
+    with pytest.raises(AuditSinkError) as raised, use("service-delivery", actor=CASEWORKER):
+        RtrClient(SECRET_ID, "p", "e", "x").phone
+    assert SECRET_ID not in str(raised.value)
+    assert _holding(raised.value, SECRET_ID) == []
+    assert SECRET_ID not in repr(sink.reports)
+    assert SECRET_ID not in caplog.text
