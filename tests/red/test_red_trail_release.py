@@ -37,7 +37,6 @@ import json
 import os
 import sys
 import threading
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
@@ -131,13 +130,13 @@ def from_spans(exporter: InMemorySpanExporter) -> dict[str, set[str]]:
     found: dict[str, set[str]] = defaultdict(set)
     for span in exporter.get_finished_spans():
         attributes = dict(span.attributes or {})
-        fields = attributes["purposeful.fields_read"]
+        fields: Any = attributes["purposeful.fields_read"]
         people = str(attributes["purposeful.subjects"]).split(" ")
         items = str(attributes["purposeful.subjects.fields"]).split(",")
         if people == [""]:
             people, items = [], []
         for pseudonym, positions in zip(people, items, strict=True):
-            found[pseudonym] |= {fields[int(i)] for i in str(positions).split()}  # type: ignore[index]
+            found[pseudonym] |= {fields[int(i)] for i in str(positions).split()}
     return dict(found)
 
 
@@ -274,10 +273,10 @@ def test_an_int_id_and_its_text_are_one_person_and_an_empty_id_nobody(
 ) -> None:
     purposeful.configure(pseudonymise=KEY.pseudonym)
     with use("service-delivery", actor=CASEWORKER):
-        RtrClient(7, "p", "e", "x").phone
-        RtrClient("7", "p", "e", "x").email
-        RtrClient(Sid("7"), "p", "e", "x").address
-        RtrClient("", "p", "e", "x").address
+        _ = RtrClient(7, "p", "e", "x").phone
+        _ = RtrClient("7", "p", "e", "x").email
+        _ = RtrClient(Sid("7"), "p", "e", "x").address
+        _ = RtrClient("", "p", "e", "x").address
     (report,) = sink.reports
     assert report.reads == {
         KEY.pseudonym("7"): {"RtrClient.phone", "RtrClient.email", "RtrClient.address"}
@@ -291,10 +290,10 @@ def test_a_records_subject_cannot_change_between_reads(sink: RecordingSink) -> N
     purposeful.configure(pseudonymise=KEY.pseudonym)
     record = RtrClient("A-1", "p", "e", "x")
     with use("service-delivery", actor=CASEWORKER):
-        record.phone
+        _ = record.phone
         with pytest.raises(purposeful.PurposefulError):
-            record.client_id = "B-2"  # type: ignore[misc]
-        record.email
+            record.client_id = "B-2"
+        _ = record.email
     assert per_person(sink.reports) == {
         KEY.pseudonym("A-1"): {"RtrClient.phone", "RtrClient.email"}
     }
@@ -315,10 +314,10 @@ def test_threads_and_tasks_reading_in_one_scope_are_each_on_their_person(
 
     def read(n: int, subject: str) -> None:
         record = RtrClient(subject, "p", "e", "x")
-        record.phone
+        _ = record.phone
         if n % 2:
             key.clear_cache()
-            record.email
+            _ = record.email
 
     with use("service-delivery", actor=CASEWORKER):
         workers = [
@@ -378,14 +377,27 @@ def _holding(error: BaseException, secret: str) -> list[str]:
     return found
 
 
+def _called_from(frame: FrameType | None, name: str) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
-def _interrupt_on_call(names: set[str]) -> Iterator[list[bool]]:
+def _interrupt_on_call(names: set[str], within: str = "") -> Iterator[list[bool]]:
     """Raise KeyboardInterrupt on the first call of a Python function named in *names*
-    once armed, as a signal landing there would."""
+    (called from *within*, if given) once armed, as a signal landing there would."""
     armed = [False]
 
     def profile(frame: FrameType, event: str, _: object) -> None:
-        if armed[0] and event == "call" and frame.f_code.co_name in names:
+        if (
+            armed[0]
+            and event == "call"
+            and frame.f_code.co_name in names
+            and (not within or _called_from(frame, within))
+        ):
             armed[0] = False
             raise KeyboardInterrupt
 
@@ -406,11 +418,15 @@ def test_an_interrupted_pseudonymiser_leaves_no_raw_id_in_the_traceback(
     purposeful.configure(
         pseudonymise=key.pseudonym if how == "keyed" else lambda s: key.pseudonym(s)
     )
-    with pytest.raises(KeyboardInterrupt) as raised:  # noqa: PT012
+
+    def session() -> None:
         with _interrupt_on_call({"compute"}) as armed, use("service-delivery", actor=CASEWORKER):
-            RtrClient(SECRET_ID, "p", "e", "x").phone
-            RtrClient("other-person", "p", "e", "x").phone
+            _ = RtrClient(SECRET_ID, "p", "e", "x").phone
+            _ = RtrClient("other-person", "p", "e", "x").phone
             armed[0] = True
+
+    with pytest.raises(KeyboardInterrupt) as raised:
+        session()
     assert _holding(raised.value, SECRET_ID) == []
 
 
@@ -430,7 +446,7 @@ def test_a_sink_that_raises_sees_and_leaves_no_raw_id(
     )
     expected = AuditSinkError if failure is RuntimeError else KeyboardInterrupt
     with pytest.raises(expected) as raised, use("service-delivery", actor=CASEWORKER):
-        RtrClient(SECRET_ID, "p", "e", "x").phone
+        _ = RtrClient(SECRET_ID, "p", "e", "x").phone
     assert _holding(raised.value, SECRET_ID) == []
     assert SECRET_ID not in str(raised.value)
 
@@ -445,8 +461,309 @@ def test_a_failing_pseudonymiser_is_logged_without_the_id(
 
     purposeful.configure(pseudonymise=failing)
     with pytest.raises(AuditSinkError) as raised, use("service-delivery", actor=CASEWORKER):
-        RtrClient(SECRET_ID, "p", "e", "x").phone
+        _ = RtrClient(SECRET_ID, "p", "e", "x").phone
     assert SECRET_ID not in str(raised.value)
     assert _holding(raised.value, SECRET_ID) == []
     assert SECRET_ID not in repr(sink.reports)
     assert SECRET_ID not in caplog.text
+
+
+# --- 2. a subject-access release: recorded, then in place ---------------------------------
+
+
+@purposeful.record(subject="client_id", key="visit_id")
+class RtrSarVisit:
+    client_id: str
+    visit_id: str
+    note: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
+
+
+REQUEST_ID = "SAR-RTR-0042"
+CREATED = datetime(2026, 3, 20, tzinfo=UTC)
+CHECKED: dict[str, Any] = {
+    "requester": Requester.person(),
+    "identity": Check(by="staff-7", how="photo-id-sighted"),
+    "no_threat": Check(by="staff-7", how="asked-in-private"),
+    "delivery": Check(by="staff-7", how="encrypted-to-requester-key"),
+}
+#: what a sink that took a release's record but found no bundle may read in the error
+NO_BUNDLE = ("no bundle was written", "had recorded its release", "did not take the name")
+
+
+def _access() -> SubjectAccess:
+    found = SubjectAccess(
+        agency=AgencyDetails(name="Kōwhai Support Trust", email="privacy@kowhai.example.nz"),
+        pseudonym_keys=KEY,
+    )
+
+    def visits(subject: str) -> Iterator[object]:
+        yield RtrSarVisit(subject, "V-1", "came in for a food parcel")
+        yield RtrSarVisit(subject, "V-2", "asked about a budgeting course")
+
+    found.register("visits", visits)
+    return found
+
+
+def _request() -> AccessRequest:
+    return AccessRequest(REQUEST_ID, SECRET_ID, date(2026, 3, 2), **CHECKED)
+
+
+class Released:
+    """A sink that takes every report and keeps the releases recorded."""
+
+    def __init__(self) -> None:
+        self.releases: list[dict[str, object]] = []
+
+    def emit(self, report: ScopeReport) -> None:
+        assert SECRET_ID not in repr(report)
+        self.releases += [
+            dict(d) for d in report.disclosures if d.get("purposeful.disclosure.request")
+        ]
+
+
+class Behaving:
+    """A second sink that does *what* when it is handed a release's record."""
+
+    def __init__(self, what: str, target: Path) -> None:
+        self.what, self.target = what, target
+
+    def emit(self, report: ScopeReport) -> None:
+        if not report.disclosures:
+            return
+        if self.what == "fails":
+            raise OSError("the collector is down")
+        if self.what == "interrupt":
+            raise KeyboardInterrupt
+        if self.what == "exits":
+            raise SystemExit(3)
+        if self.what == "writes":  # someone else's file takes the name meanwhile
+            self.target.unlink(missing_ok=True)
+            self.target.write_bytes(b"someone else's file")
+        if self.what == "removes":
+            self.target.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def recipient(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
+    from purposeful.access import (
+        generate_recipient_keys,
+        load_recipient_private_key,
+        load_recipient_public_key,
+    )
+
+    private, public = generate_recipient_keys(tmp_path_factory.mktemp("recipient"))
+    return load_recipient_public_key(public), load_recipient_private_key(private)
+
+
+def _said(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    return " ".join([str(error), *getattr(error, "__notes__", [])])
+
+
+@pytest.mark.parametrize("old", ["none", "file", "symlink", "dangling"])
+@pytest.mark.parametrize("overwrite", [False, True], ids=["keep", "overwrite"])
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+@pytest.mark.parametrize("what", ["takes", "fails", "interrupt", "exits", "writes", "removes"])
+def test_a_release_is_a_whole_bundle_in_place_or_an_error_saying_there_is_none(
+    tmp_path: Path,
+    recipient: tuple[object, object],
+    what: str,
+    encrypted: bool,
+    overwrite: bool,
+    old: str,
+) -> None:
+    """Whatever the sink does while it takes the release's record, the folder holds the
+    old file (or link) untouched, someone else's file, or a whole new bundle; never a
+    temporary file; a recorded release is a bundle in place, or an error (or an interrupt's
+    note) saying none took its name; no message holds the subject id."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "bundle.zip"
+    elsewhere = tmp_path / "kept.zip"
+    elsewhere.write_bytes(b"the file a link points at")
+    if old == "file":
+        target.write_bytes(b"the old bundle")
+    elif old == "symlink":
+        target.symlink_to(elsewhere)
+    elif old == "dangling":
+        target.symlink_to(tmp_path / "nothing-here.zip")
+    before = (
+        (os.readlink(target) if target.is_symlink() else target.read_bytes())
+        if (old != "none")
+        else None
+    )
+    released = Released()
+    purposeful.configure(sinks=[released, Behaving(what, target)], pseudonymise=KEY.pseudonym)
+    public, private = recipient
+    extra: dict[str, Any] = {"encrypt_to": public} if encrypted else {}
+    info = None
+    error: BaseException | None = None
+    try:
+        info = _access().build(
+            _request(), target, signing_key=SIGNING, created=CREATED, overwrite=overwrite, **extra
+        )
+    except (Exception, KeyboardInterrupt, SystemExit) as raised:
+        error = raised
+    # never a temporary file, whatever happened
+    assert sorted(p.name for p in folder.iterdir()) in ([], ["bundle.zip"])
+    assert elsewhere.read_bytes() == b"the file a link points at"
+    assert SECRET_ID not in _said(error)
+    assert error is None or _holding(error, SECRET_ID) == []
+    recorded = len(released.releases)
+    assert recorded <= 1
+    if info is not None:  # released: recorded once, a whole bundle in place
+        assert error is None
+        assert recorded == 1
+        assert not target.is_symlink()
+        assert info.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+        checked = purposeful.access.verify_bundle(
+            target,
+            SIGNING.public_key(),
+            private_key=private if encrypted else None,  # type: ignore[arg-type]
+        )
+        assert checked is not None
+        return
+    assert error is not None
+    if recorded:  # recorded, not released: the error says no bundle took the name
+        assert any(words in _said(error) for words in NO_BUNDLE), _said(error)
+    # what is at the path is what was there, or what the sink wrote; never a new bundle
+    if what == "writes" and recorded:
+        assert target.read_bytes() == b"someone else's file"
+    elif what == "removes" and recorded:
+        assert not target.exists()
+    elif before is None:
+        assert not target.exists()
+        assert not target.is_symlink()
+    elif target.is_symlink():
+        assert os.readlink(target) == before
+    else:
+        assert target.read_bytes() == before
+
+
+def test_a_dangling_link_at_the_path_is_said_to_be_there_not_to_have_appeared(
+    tmp_path: Path,
+) -> None:
+    """Finding (fixed): a link to nothing at the path, there before the build began, was
+    said to have "appeared while the bundle was being built"; it is there from the start,
+    and is now refused up front like any file already at the path, nothing written or
+    recorded."""
+    released = Released()
+    purposeful.configure(sinks=[released], pseudonymise=KEY.pseudonym)
+    target = tmp_path / "bundle.zip"
+    target.symlink_to(tmp_path / "nothing-here.zip")
+    with pytest.raises(SubjectAccessError, match="already exists") as raised:
+        _access().build(_request(), target, signing_key=SIGNING, created=CREATED)
+    assert "appeared" not in str(raised.value)
+    assert released.releases == []
+    assert os.readlink(target) == str(tmp_path / "nothing-here.zip")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.zip"]
+
+
+def test_two_builds_racing_for_one_name_release_one_and_say_so_of_the_other(
+    tmp_path: Path,
+) -> None:
+    """Both bundles are whole on disk and both releases recorded before either takes the
+    name: one takes it, and the other's error says its release was recorded though it
+    took no name; no temporary file is left."""
+    released = Released()
+    meeting = threading.Barrier(2, timeout=30)
+
+    class Meeting:
+        def emit(self, report: ScopeReport) -> None:
+            if report.disclosures:
+                meeting.wait()
+
+    purposeful.configure(sinks=[released, Meeting()], pseudonymise=KEY.pseudonym)
+    target = tmp_path / "bundle.zip"
+    outcomes: list[object] = []
+
+    def build() -> None:
+        try:
+            outcomes.append(
+                _access().build(_request(), target, signing_key=SIGNING, created=CREATED)
+            )
+        except SubjectAccessError as error:
+            outcomes.append(error)
+
+    workers = [threading.Thread(target=build) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(released.releases) == 2
+    errors = [o for o in outcomes if isinstance(o, SubjectAccessError)]
+    (info,) = [o for o in outcomes if not isinstance(o, SubjectAccessError)]
+    (error,) = errors
+    assert "had recorded its release" in str(error)
+    assert info.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()  # type: ignore[attr-defined]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.zip"]
+
+
+def test_a_directory_that_refuses_the_name_after_the_record_says_the_release_was_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The directory refuses the rename (read-only meanwhile: simulated, as root may write
+    anywhere): the error says nothing took the name though the trail recorded it, and the
+    temporary file is gone."""
+    released = Released()
+    purposeful.configure(sinks=[released], pseudonymise=KEY.pseudonym)
+    target = tmp_path / "bundle.zip"
+    target.write_bytes(b"the old bundle")
+
+    def refused(*_: object, **__: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    class Locking:
+        def emit(self, report: ScopeReport) -> None:
+            if report.disclosures:
+                monkeypatch.setattr(os, "replace", refused)
+                monkeypatch.setattr(os, "link", refused)
+
+    purposeful.configure(sinks=[released, Locking()])
+    with pytest.raises(SubjectAccessError, match="had recorded its release") as raised:
+        _access().build(_request(), target, signing_key=SIGNING, created=CREATED, overwrite=True)
+    monkeypatch.undo()
+    assert "Permission denied" in str(raised.value)
+    assert len(released.releases) == 1
+    assert target.read_bytes() == b"the old bundle"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.zip"]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes a read-only directory"
+)
+def test_a_read_only_directory_writes_and_records_nothing(tmp_path: Path) -> None:
+    released = Released()
+    purposeful.configure(sinks=[released], pseudonymise=KEY.pseudonym)
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(SubjectAccessError, match="nothing was written") as raised:
+            _access().build(_request(), folder / "b.zip", signing_key=SIGNING, created=CREATED)
+        assert "recorded" not in str(raised.value)
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o700)
+    assert released.releases == []
+
+
+def test_an_interrupt_in_the_releases_pseudonym_leaves_no_raw_id_and_no_bundle(
+    tmp_path: Path,
+) -> None:
+    """The release's pseudonym (`pseudonym_of`) interrupted: no frame keeps the raw id,
+    nothing takes the name, the note says so."""
+    trail_key = PseudonymKey("0ed30a12", KEY.secret, cache_size=0)
+    released = Released()
+    purposeful.configure(sinks=[released], pseudonymise=trail_key.pseudonym)
+    target = tmp_path / "bundle.zip"
+    with _interrupt_on_call({"compute"}, within="record_release") as armed:
+        armed[0] = True
+        with pytest.raises(KeyboardInterrupt) as raised:
+            _access().build(_request(), target, signing_key=SIGNING, created=CREATED)
+    assert not armed[0]  # it landed
+    assert _holding(raised.value, SECRET_ID) == []
+    assert "did not take the name" in _said(raised.value)
+    assert released.releases == []
+    assert list(tmp_path.iterdir()) == []

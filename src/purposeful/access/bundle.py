@@ -306,7 +306,7 @@ def check_target(target: Path, overwrite: bool) -> None:
             f"cannot write the bundle to {target}: it is a directory; give a file name such "
             f"as {target / 'bundle.zip'}"
         )
-    if target.exists() and not overwrite:
+    if (target.exists() or target.is_symlink()) and not overwrite:  # a link to nothing too
         raise SubjectAccessError(
             f"{target} already exists; choose another name, or pass overwrite=True "
             f"(--overwrite) to replace it"

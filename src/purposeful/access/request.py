@@ -524,11 +524,12 @@ class SubjectAccess:
         _bundle.check_target(path, overwrite)
         reviewed = request.review.withhold if request.review is not None else ()
         rules = _rules([*withhold, *reviewed], chosen)
-        recorded = False
+        recording = recorded = False
 
         def record() -> None:  # once the bundle is whole on disk, before it takes its name
-            nonlocal recorded
+            nonlocal recording, recorded
             if releaser is not None:
+                recording = True
                 record_release(request, needs, sum(info.records.values()), releaser)
                 recorded = True
 
@@ -565,6 +566,15 @@ class SubjectAccess:
                     f"check free space and permissions; nothing was written"
                     f"{_RECORDED if recorded else ''}"
                 ) from None
+            except BaseException as exc:  # an interrupt: say what the trail may hold
+                if recording:
+                    exc.add_note(
+                        f"the bundle of request {request.request_id} did not take the name "
+                        f"{path} (a file already there is left as it was), so nothing was "
+                        f"released, though the audit trail "
+                        f"{'had' if recorded else 'may have'} recorded its release"
+                    )
+                raise
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )
