@@ -894,3 +894,97 @@ def test_a_build_killed_while_the_release_is_recorded_leaves_no_whole_bundle(
     for leftover in left:  # the documented leftover: never a whole bundle
         with pytest.raises(purposeful.PurposefulError):
             purposeful.access.verify_bundle(leftover, SIGNING.public_key())
+
+
+@pytest.mark.parametrize("how", ["keyed", "lambda"])
+def test_monitor_reads_outside_any_scope_are_on_each_persons_history(
+    sink: RecordingSink, how: str
+) -> None:
+    """Held: the windows of reads outside any scope (monitor mode) go through the same
+    pseudonymising, with int ids, str subclasses and empty ids among them."""
+    purposeful.configure(
+        mode=purposeful.Mode.MONITOR,
+        pseudonymise=KEY.pseudonym if how == "keyed" else lambda s: KEY.pseudonym(s),
+    )
+    records = [
+        RtrClient(7, "p", "e", "x"),
+        RtrClient("7", "p", "e", "x"),
+        RtrClient(Sid("P-1"), "p", "e", "x"),
+        RtrClient("", "p", "e", "x"),
+        RtrVisit("P-1", "p", "n"),
+    ]
+    _ = records[0].phone
+    _ = records[1].email
+    _ = records[2].address
+    _ = records[3].address
+    _ = records[4].note
+    purposeful.audit.flush()
+    assert per_person(sink.reports) == {
+        KEY.pseudonym("7"): {"RtrClient.phone", "RtrClient.email"},
+        KEY.pseudonym("P-1"): {"RtrClient.address", "RtrVisit.note"},
+    }
+
+
+def test_an_open_scope_and_its_key_show_no_raw_id(
+    sink: RecordingSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="purposeful")
+    key = _key("plain")
+    purposeful.configure(pseudonymise=key.pseudonym, flush_reads=1)
+    with use("service-delivery", actor=CASEWORKER) as scope:
+        record = RtrClient(SECRET_ID, "p", "e", "x")
+        _ = record.phone, record.email
+        purposeful.may_use(RtrClient, "address", subject=SECRET_ID)
+        shown = [repr(scope), repr(key), repr(record), repr(scope.decisions)]
+    shown += [repr(report) for report in sink.reports]
+    assert not any(SECRET_ID in text for text in shown)
+    assert SECRET_ID not in caplog.text
+
+
+@pytest.mark.parametrize("purpose", ["access", "service-delivery"])
+def test_a_build_inside_an_open_scope_records_before_the_name_too(
+    tmp_path: Path, purpose: str
+) -> None:
+    """Held: inside an open scope (of the release's purpose or another), the release is
+    sent when its own scope closes, before the bundle takes its name; not held back to
+    the outer scope's close, when the bundle would already be out."""
+    released = Released()
+    purposeful.configure(
+        sinks=[released, Behaving("fails", tmp_path / "b.zip")], pseudonymise=KEY.pseudonym
+    )
+    with use(purpose, actor=CASEWORKER):
+        with pytest.raises(AuditSinkError, match="no bundle was written"):
+            _access().build(_request(), tmp_path / "b.zip", signing_key=SIGNING, created=CREATED)
+        assert len(released.releases) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("what", ["fails", "interrupt", "writes"])
+def test_a_passphrase_bundle_is_whole_or_absent_too(tmp_path: Path, what: str) -> None:
+    target = tmp_path / "b.zip"
+    target.write_bytes(b"the old bundle")
+    released = Released()
+    purposeful.configure(sinks=[released, Behaving(what, target)], pseudonymise=KEY.pseudonym)
+    passphrase = "a long passphrase for the test"
+
+    def build() -> object:
+        return _access().build(
+            _request(),
+            target,
+            signing_key=SIGNING,
+            created=CREATED,
+            overwrite=True,
+            encrypt_to=passphrase,
+        )
+
+    assert len(released.releases) == 0
+    if what == "writes":  # with overwrite, the bundle replaces what the sink wrote
+        build()
+        assert purposeful.access.verify_bundle(target, SIGNING.public_key(), passphrase=passphrase)
+    else:
+        with pytest.raises((AuditSinkError, KeyboardInterrupt)) as raised:
+            build()
+        assert any(words in _said(raised.value) for words in NO_BUNDLE)
+        assert target.read_bytes() == b"the old bundle"
+    assert len(released.releases) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip"]
