@@ -988,3 +988,34 @@ def test_a_passphrase_bundle_is_whole_or_absent_too(tmp_path: Path, what: str) -
         assert target.read_bytes() == b"the old bundle"
     assert len(released.releases) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip"]
+
+
+@pytest.mark.parametrize(
+    ("where", "within", "flush_reads"),
+    [("_text_of", "_take", 1000), ("_subject_text", "", 1000), ("_text_of", "_gather", 1)],
+    ids=["close", "close-text", "part"],
+)
+def test_an_interrupt_while_a_scope_groups_its_people_leaves_no_raw_id(
+    sink: RecordingSink, where: str, within: str, flush_reads: int
+) -> None:
+    """Finding (fixed): an interrupt landing where a scope turns a subject that is not
+    exactly a str into its text (at the close, or for a part) left the raw id in the
+    frames of the traceback: the comprehension gathering the notes, `_text_of` and
+    `_subject_text`. The scope now clears the frames below it before the interrupt goes
+    on."""
+    purposeful.configure(pseudonymise=KEY.pseudonym, flush_reads=flush_reads)
+
+    def session() -> None:
+        with (
+            _interrupt_on_call({where}, within=within) as armed,
+            use("service-delivery", actor=CASEWORKER),
+        ):
+            record = RtrClient(Sid(SECRET_ID), "p", "e", "x")
+            armed[0] = True
+            _ = record.phone
+            _ = RtrClient(Sid("someone-else"), "p", "e", "x").phone
+            _ = record.email
+
+    with pytest.raises(KeyboardInterrupt) as raised:
+        session()
+    assert _holding(raised.value, SECRET_ID) == []
