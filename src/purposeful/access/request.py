@@ -473,7 +473,8 @@ class SubjectAccess:
             MissingExtra: *encrypt_to* is given and pyrage is not installed.
             AuditSinkError: an audit sink failed to take the record of a bundle for release;
                 the bundle did not take *target*'s name (a file already there is left as it
-                was), so nothing unrecorded is released.
+                was), so nothing unrecorded is released. An interrupt (``KeyboardInterrupt``)
+                while the release is recorded leaves it so too, and carries a note saying so.
         """
         if not isinstance(request, AccessRequest):
             raise ConfigurationError("build() takes an AccessRequest as its first argument")
@@ -524,14 +525,24 @@ class SubjectAccess:
         _bundle.check_target(path, overwrite)
         reviewed = request.review.withhold if request.review is not None else ()
         rules = _rules([*withhold, *reviewed], chosen)
-        recording = recorded = False
+        recorded = False
 
         def record() -> None:  # once the bundle is whole on disk, before it takes its name
-            nonlocal recording, recorded
-            if releaser is not None:
-                recording = True
+            nonlocal recorded
+            if releaser is None:
+                return
+            try:
                 record_release(request, needs, sum(info.records.values()), releaser)
-                recorded = True
+            except AuditSinkError:
+                raise
+            except BaseException as exc:  # an interrupt: the sinks before it took the record
+                exc.add_note(
+                    f"the bundle of request {request.request_id} did not take the name {path} "
+                    f"(a file already there is left as it was), so nothing was released, "
+                    f"though the audit trail may have recorded its release"
+                )
+                raise
+            recorded = True
 
         with contextlib.ExitStack() as stack:
             writer = _contents.BundleContents(
@@ -566,15 +577,6 @@ class SubjectAccess:
                     f"check free space and permissions; nothing was written"
                     f"{_RECORDED if recorded else ''}"
                 ) from None
-            except BaseException as exc:  # an interrupt: say what the trail may hold
-                if recording:
-                    exc.add_note(
-                        f"the bundle of request {request.request_id} did not take the name "
-                        f"{path} (a file already there is left as it was), so nothing was "
-                        f"released, though the audit trail "
-                        f"{'had' if recorded else 'may have'} recorded its release"
-                    )
-                raise
         return attrs.evolve(
             info, path=path, encrypted=encrypt_to is not None, sha256=_bundle.file_sha256(path)
         )
