@@ -32,6 +32,9 @@ Findings (each kept as the test that found it):
   the command line, whose one line on an interrupt now carries the note;
 - a link to nothing at the path (without ``overwrite``) was said to have "appeared while
   the bundle was being built"; fixed in `check_target`: refused up front as a file there;
+- ``overwrite=True`` at the path of the configured ledger (or its checkpoints) replaced
+  the whole audit trail with the bundle, the release's record with it; fixed in
+  `SubjectAccess.build` (`check_not_trail`): refused up front, nothing written;
 - not fixed (``xfail``): a process killed while a sink takes the release's record leaves
   the whole signed bundle under a hidden temporary name, which the documentation says is
   never the bundle.
@@ -1035,3 +1038,29 @@ def test_an_interrupt_while_a_scope_groups_its_people_leaves_no_raw_id(
     with pytest.raises(KeyboardInterrupt) as raised:
         session()
     assert _holding(raised.value, SECRET_ID) == []
+
+
+@pytest.mark.parametrize("which", ["ledger", "checkpoints", "link-to-ledger"])
+def test_a_release_never_replaces_the_ledger_that_records_it(tmp_path: Path, which: str) -> None:
+    """Finding (fixed): ``overwrite=True`` (``--overwrite``) at the path of the configured
+    ledger (a slip of the hand) replaced the whole audit trail with the bundle, the
+    release's own record with it, and the build succeeded. It is refused up front now,
+    nothing written or recorded, the ledger as it was (a link to it is refused too)."""
+    ledger = Ledger(tmp_path / "audit.jsonl", signing_key=SIGNING)
+    released = Released()
+    purposeful.configure(sinks=[ledger, released], pseudonymise=KEY.pseudonym)
+    target = {
+        "ledger": ledger.path,
+        "checkpoints": ledger.checkpoints_path,
+        "link-to-ledger": tmp_path / "out.zip",
+    }[which]
+    if which == "link-to-ledger":
+        target.symlink_to(ledger.path)
+    kept = ledger.path.read_bytes(), ledger.checkpoints_path.read_bytes()
+    with pytest.raises(SubjectAccessError, match="replace the audit trail"):
+        _access().build(_request(), target, signing_key=SIGNING, created=CREATED, overwrite=True)
+    assert released.releases == []
+    assert (ledger.path.read_bytes(), ledger.checkpoints_path.read_bytes()) == kept
+    purposeful.configure(sinks=[])
+    ledger.close()
+    assert purposeful.audit.verify_ledger(ledger.path, SIGNING.public_key()).ok
