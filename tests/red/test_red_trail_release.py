@@ -1057,8 +1057,16 @@ def test_a_release_never_replaces_the_ledger_that_records_it(tmp_path: Path, whi
     if which == "link-to-ledger":
         target.symlink_to(ledger.path)
     kept = ledger.path.read_bytes(), ledger.checkpoints_path.read_bytes()
-    with pytest.raises(SubjectAccessError, match="replace the audit trail"):
-        _access().build(_request(), target, signing_key=SIGNING, created=CREATED, overwrite=True)
+    for draft in (False, True):  # a draft there would wipe the trail just as well
+        with pytest.raises(SubjectAccessError, match="replace the audit trail"):
+            _access().build(
+                _request(),
+                target,
+                signing_key=SIGNING,
+                created=CREATED,
+                overwrite=True,
+                draft=draft,
+            )
     assert released.releases == []
     assert (ledger.path.read_bytes(), ledger.checkpoints_path.read_bytes()) == kept
     purposeful.configure(sinks=[])

@@ -328,8 +328,8 @@ def check_not_trail(target: Path, sinks: Iterable[object]) -> None:
                 raise SubjectAccessError(
                     f"cannot write the bundle to {target}: it is the file the audit sink "
                     f"{type(sink).__name__} writes, and a bundle there would replace the "
-                    f"audit trail (the release's record with it); choose another name. "
-                    f"Nothing was written"
+                    f"audit trail, even with overwrite; choose another name. Nothing was "
+                    f"written"
                 )
 
 

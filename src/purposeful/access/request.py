@@ -466,8 +466,8 @@ class SubjectAccess:
                 disclosure log gave something that is not a `DisclosureEntry`; a value
                 cannot be written as text (an integer of over 4,300 digits); *target*
                 exists or its directory does not; *target* is a file a configured audit
-                sink writes (a ledger, its checkpoints), even with *overwrite*, unless a
-                draft; the bundle is larger than
+                sink writes (a ledger, its checkpoints), even with *overwrite*; the
+                bundle is larger than
                 `purposeful.access.encryption.PASSPHRASE_BUNDLE_LIMIT` and *encrypt_to* is a
                 passphrase. Nothing is written.
             ConfigurationError: a bad argument (a key that is not Ed25519, a naive time, an
@@ -525,8 +525,7 @@ class SubjectAccess:
             )
         path = Path(target).absolute()
         _bundle.check_target(path, overwrite)
-        if not draft:  # a release's record goes to the trail: the bundle must not replace it
-            _bundle.check_not_trail(path, get_configuration().sinks)
+        _bundle.check_not_trail(path, get_configuration().sinks)  # never over the trail
         reviewed = request.review.withhold if request.review is not None else ()
         rules = _rules([*withhold, *reviewed], chosen)
         recorded = False
