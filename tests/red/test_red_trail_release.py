@@ -1072,3 +1072,35 @@ def test_a_release_never_replaces_the_ledger_that_records_it(tmp_path: Path, whi
     purposeful.configure(sinks=[])
     ledger.close()
     assert purposeful.audit.verify_ledger(ledger.path, SIGNING.public_key()).ok
+
+
+@pytest.mark.parametrize("how", ["keyed", "lambda"])
+def test_parts_the_flusher_sends_while_the_scope_reads_are_true(
+    sink: RecordingSink, how: str
+) -> None:
+    """Held: the flusher thread sends parts (``flush_seconds``) while the scope goes on
+    reading, people read again after their part went out, some only asked about."""
+    import time
+
+    key = _key("plain")
+    purposeful.configure(
+        pseudonymise=key.pseudonym if how == "keyed" else lambda s: key.pseudonym(s),
+        flush_seconds=0.05,
+    )
+    names = CLASSES["RtrClient"][1]
+    expected: dict[str, set[str]] = defaultdict(set)
+    with use("service-delivery", actor=CASEWORKER):
+        for step in range(240):
+            subject = f"F-{step % 17}"
+            if step % 11 == 0:
+                purposeful.may_use(RtrClient, "phone", subject=subject)
+                expected[KEY.pseudonym(subject)]
+                continue
+            field = names[(step // 17) % 3]
+            _ = getattr(RtrClient(subject, "p", "e", "x"), field)
+            expected[KEY.pseudonym(subject)].add(f"RtrClient.{field}")
+            if step % 40 == 0:
+                key.clear_cache()
+            time.sleep(0.002)
+    assert len(sink.reports) > 1  # parts went out on the way
+    assert per_person(sink.reports) == dict(expected)
