@@ -16,6 +16,7 @@ import _thread
 import contextvars
 import logging
 import sys
+import traceback
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import FrameType
@@ -399,6 +400,9 @@ class Scope:
                         self._dirty.append(person)
                 elif listed and not person:  # looked at, nothing read: the next part lists them
                     self._dirty.append(person)
+        except BaseException as exc:  # an interrupt: the frames below keep no raw id
+            traceback.clear_frames(exc.__traceback__)
+            raise
         finally:
             subject = text = ""  # no raw id in this frame while a part is sent
             taken.clear()
@@ -604,15 +608,21 @@ class Scope:
     def _take(self, final: bool) -> ScopeReport | None:
         """The next part (under the scope's lock): what is new since the last one, or None
         if nothing is. Raw subject ids stop here."""
-        if final and self._part == 0:  # the common case: the whole scope is one report
-            people: list[tuple[str, set[object]]] = list(self._seen.items())
-            people += [  # the notes not grouped yet: `summarise` merges a person's
-                (subject if type(subject) is str else self._text_of(subject), fields)
-                for subject, fields in self._notes.held
-            ]
-        else:
-            self._gather()
-            people = self._new_reads(final)
+        people: list[tuple[str, set[object]]] = []
+        try:
+            if final and self._part == 0:  # the common case: the whole scope is one report
+                people += self._seen.items()
+                people += [  # the notes not grouped yet: `summarise` merges a person's
+                    (subject if type(subject) is str else self._text_of(subject), fields)
+                    for subject, fields in self._notes.held
+                ]
+            else:
+                self._gather()
+                people = self._new_reads(final)
+        except BaseException as exc:  # an interrupt: no frame it came through keeps an id
+            people.clear()
+            traceback.clear_frames(exc.__traceback__)
+            raise
         decisions = self._log[self._sent_decisions :]
         disclosures = self._disclosures[self._sent_disclosures :]
         if not (final or people or decisions or disclosures):

@@ -38,6 +38,7 @@ import secrets
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Collection, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
@@ -210,7 +211,7 @@ def _pseudonymise(
 ) -> str | None:
     """Fill *into* with each person's pseudonym → the fields read from their records (as
     *labels* names them); on a failure, leave it empty and say what failed. No raw id is
-    left in this frame.
+    left in this frame, nor, after an interrupt, in the frames below it.
 
     Per person: the pseudonymiser (~0.1 us for a `PseudonymKey` that made it lately), the
     check that it is no subject id (~0.8 us; skipped for a `PseudonymKey`'s own method,
@@ -245,6 +246,10 @@ def _pseudonymise(
     except Exception as exc:
         into.clear()
         return type(exc).__name__
+    except BaseException as exc:  # an interrupt: the frames it came through (the key's
+        into.clear()  # HMAC, a pseudonymiser of the user's) keep no raw id for its traceback
+        traceback.clear_frames(exc.__traceback__)
+        raise
     finally:
         subject = ""
     return None

@@ -27,6 +27,7 @@ library and the record classes' names, never from data.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import decimal
@@ -34,6 +35,7 @@ import enum
 import hashlib
 import json
 import math
+import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -306,11 +308,36 @@ def check_target(target: Path, overwrite: bool) -> None:
             f"cannot write the bundle to {target}: it is a directory; give a file name such "
             f"as {target / 'bundle.zip'}"
         )
-    if target.exists() and not overwrite:
+    if (target.exists() or target.is_symlink()) and not overwrite:  # a link to nothing too
         raise SubjectAccessError(
             f"{target} already exists; choose another name, or pass overwrite=True "
             f"(--overwrite) to replace it"
         )
+
+
+def check_not_trail(target: Path, sinks: Iterable[object]) -> None:
+    """Raise if *target* is a file an audit sink writes (a ledger, its checkpoints, a trace
+    file): with ``overwrite``, a bundle there would replace the audit trail, and the
+    release's record with it."""
+    for sink in sinks:
+        for attribute in ("path", "checkpoints_path"):
+            kept = None
+            with contextlib.suppress(Exception):  # a sink's own property may fail: not ours
+                kept = getattr(sink, attribute, None)
+            if isinstance(kept, Path) and _same_file(kept, target):
+                raise SubjectAccessError(
+                    f"cannot write the bundle to {target}: it is the file the audit sink "
+                    f"{type(sink).__name__} writes, and a bundle there would replace the "
+                    f"audit trail, even with overwrite; choose another name. Nothing was "
+                    f"written"
+                )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them is not there (yet): the paths, links followed
+        return one.resolve() == other.resolve()
 
 
 def file_sha256(path: Path) -> str:

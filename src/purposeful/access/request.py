@@ -465,7 +465,9 @@ class SubjectAccess:
                 something that is not a record, or a record about someone else; the
                 disclosure log gave something that is not a `DisclosureEntry`; a value
                 cannot be written as text (an integer of over 4,300 digits); *target*
-                exists or its directory does not; the bundle is larger than
+                exists or its directory does not; *target* is a file a configured audit
+                sink writes (a ledger, its checkpoints), even with *overwrite*; the
+                bundle is larger than
                 `purposeful.access.encryption.PASSPHRASE_BUNDLE_LIMIT` and *encrypt_to* is a
                 passphrase. Nothing is written.
             ConfigurationError: a bad argument (a key that is not Ed25519, a naive time, an
@@ -473,7 +475,8 @@ class SubjectAccess:
             MissingExtra: *encrypt_to* is given and pyrage is not installed.
             AuditSinkError: an audit sink failed to take the record of a bundle for release;
                 the bundle did not take *target*'s name (a file already there is left as it
-                was), so nothing unrecorded is released.
+                was), so nothing unrecorded is released. An interrupt (``KeyboardInterrupt``)
+                while the release is recorded leaves it so too, and carries a note saying so.
         """
         if not isinstance(request, AccessRequest):
             raise ConfigurationError("build() takes an AccessRequest as its first argument")
@@ -522,15 +525,27 @@ class SubjectAccess:
             )
         path = Path(target).absolute()
         _bundle.check_target(path, overwrite)
+        _bundle.check_not_trail(path, get_configuration().sinks)  # never over the trail
         reviewed = request.review.withhold if request.review is not None else ()
         rules = _rules([*withhold, *reviewed], chosen)
         recorded = False
 
         def record() -> None:  # once the bundle is whole on disk, before it takes its name
             nonlocal recorded
-            if releaser is not None:
+            if releaser is None:
+                return
+            try:
                 record_release(request, needs, sum(info.records.values()), releaser)
-                recorded = True
+            except AuditSinkError:
+                raise
+            except BaseException as exc:  # an interrupt: the sinks before it took the record
+                exc.add_note(
+                    f"the bundle of request {request.request_id} did not take the name {path} "
+                    f"(a file already there is left as it was), so nothing was released, "
+                    f"though the audit trail may have recorded its release"
+                )
+                raise
+            recorded = True
 
         with contextlib.ExitStack() as stack:
             writer = _contents.BundleContents(

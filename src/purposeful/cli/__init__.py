@@ -108,9 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         number = stop.signal if isinstance(stop, _Interrupted) else signal.SIGINT
         name = signal.Signals(number).name
+        said = "".join(f"; {note}" for note in getattr(stop, "__notes__", ()))  # what it left
         print(
             f"purposeful: interrupted ({name}); nothing was finished, and any file being "
-            "written was discarded",
+            f"written was discarded{said}",
             file=sys.stderr,
         )
         return _INTERRUPTED + number
