@@ -517,5 +517,6 @@ def unrecorded(request_id: str, error: AuditSinkError) -> AuditSinkError:
     return AuditSinkError(
         f"the release of request {request_id} could not be recorded in the audit trail, so "
         f"no bundle was written (a file already at its path is left as it was) and nothing "
-        f"was released: {error} Build it again once the sink takes reports"
+        f"was released; a sink that did take the record holds a release that did not take "
+        f"place: {error} Build it again once the sink takes reports"
     )
