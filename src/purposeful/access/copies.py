@@ -51,7 +51,6 @@ from .._shared.checks import utc_moment
 from .._shared.document import Document, render_html, render_markdown, render_text
 from .._shared.files import atomic_file
 from ..actors import Actor
-from ..audit.conventions import DisclosureAttribute
 from ..errors import (
     ConfigurationError,
     PurposefulError,
@@ -448,7 +447,7 @@ def _copy(
         pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
         for disclosure in made_over:
             logged.append(disclosure.id)
-            own.note_disclosure(_audited(disclosure, pseudonym))
+            own.note_disclosure(disclosure.audited(pseudonym))
     return PersonCopy(
         reference=reference,
         agency=access.agency,
@@ -486,19 +485,3 @@ def _disclosure_log(access: SubjectAccess) -> DisclosureLog:
             "purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
         )
     return log
-
-
-def _audited(disclosure: Disclosure, pseudonym: str | None) -> dict[str, Any]:
-    """The copy's disclosure as the audit trail gives it: ids, names and codes, never
-    values; the person by pseudonym only (left out without one)."""
-    audited: dict[str, Any] = {
-        DisclosureAttribute.ID: disclosure.id,
-        DisclosureAttribute.AGREEMENT: disclosure.agreement,
-        DisclosureAttribute.RECIPIENT: disclosure.recipient,
-        DisclosureAttribute.RECORD_TYPE: disclosure.record_type,
-        DisclosureAttribute.FIELDS: list(disclosure.fields),
-        DisclosureAttribute.STATEMENTS_COUNT: 0,
-    }
-    if pseudonym is not None:
-        audited[DisclosureAttribute.SUBJECT] = pseudonym
-    return audited

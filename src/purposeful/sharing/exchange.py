@@ -273,7 +273,7 @@ def _disclose(
         config = get_configuration()
         # only for a report that goes somewhere, as the scope's own pseudonyms
         pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
-        scope.note_disclosure({**_audit(disclosure, pseudonym), **care})
+        scope.note_disclosure({**disclosure.audited(pseudonym), **care})
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
 
@@ -580,19 +580,3 @@ def _aware(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
     return utc_moment(at, "at=", ConfigurationError)
-
-
-def _audit(disclosure: Disclosure, pseudonym: str | None) -> dict[str, Any]:
-    """The disclosure as the audit trail gives it: ids, names and codes, never values, and
-    the person whose record it was by *pseudonym* only (left out without one)."""
-    audited: dict[str, Any] = {
-        "purposeful.disclosure.id": disclosure.id,
-        "purposeful.disclosure.agreement": disclosure.agreement,
-        "purposeful.disclosure.recipient": disclosure.recipient,
-        "purposeful.disclosure.record_type": disclosure.record_type,
-        "purposeful.disclosure.fields": list(disclosure.fields),
-        "purposeful.disclosure.statements.count": len(disclosure.statements),
-    }
-    if pseudonym is not None:
-        audited["purposeful.disclosure.subject"] = pseudonym
-    return audited

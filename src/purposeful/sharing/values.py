@@ -304,6 +304,24 @@ class Disclosure(SafeRepr):
             agreement=self.agreement_name,
         )
 
+    def audited(self, pseudonym: str | None) -> dict[str, Any]:
+        """The disclosure as the audit trail gives it (a ``purposeful.disclosure`` event):
+        ids, names and codes, never values, and the person whose record it was by
+        *pseudonym* only (left out without one). What it needed for a person who needs
+        more care is the discloser's to add. (The names are `audit.conventions`'
+        `DisclosureAttribute`, spelled out: a store imports no feature.)"""
+        audited: dict[str, Any] = {
+            "purposeful.disclosure.id": self.id,
+            "purposeful.disclosure.agreement": self.agreement,
+            "purposeful.disclosure.recipient": self.recipient,
+            "purposeful.disclosure.record_type": self.record_type,
+            "purposeful.disclosure.fields": list(self.fields),
+            "purposeful.disclosure.statements.count": len(self.statements),
+        }
+        if pseudonym is not None:
+            audited["purposeful.disclosure.subject"] = pseudonym
+        return audited
+
     def __repr__(self) -> str:
         return (
             f"Disclosure(id={self.id!r}, recipient={self.recipient!r}, "
