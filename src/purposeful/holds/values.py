@@ -22,7 +22,7 @@ from typing_extensions import TypeIs
 from .._shared.checks import repr_pretty
 from .._shared.nztime import long_date
 
-__all__ = ["Hold", "HoldKind", "is_hold_id", "new_hold_id"]
+__all__ = ["Hold", "HoldKind", "hold_id_for", "is_hold_id", "new_hold_id"]
 
 _ID = re.compile(r"[0-9a-f]{32}\Z")
 
@@ -30,6 +30,16 @@ _ID = re.compile(r"[0-9a-f]{32}\Z")
 def new_hold_id() -> str:
     """A new id for a `Hold`: 32 lower-case hexadecimal digits (a random uuid4)."""
     return uuid.uuid4().hex
+
+
+#: The namespace of the hold ids made for pending correction requests (`hold_id_for`).
+_PENDING_CORRECTION = uuid.UUID("6f3c1c52-8d0e-4b7a-9a43-2f1e8c5b7d10")
+
+
+def hold_id_for(correction_id: str) -> str:
+    """The id of the hold a pending correction request places: a uuid5 of the request's
+    id, in a hold id's form, so the same request holds under the same id in every report."""
+    return uuid.uuid5(_PENDING_CORRECTION, correction_id).hex
 
 
 def is_hold_id(value: object) -> TypeIs[str]:

@@ -25,7 +25,7 @@ from .._shared.checks import repr_pretty
 from .._shared.nztime import nz_date
 from ..errors import AnnotationError, ConfigurationError
 from ..holds.store import BaseHoldStore
-from ..holds.values import Hold, HoldKind, new_hold_id
+from ..holds.values import Hold, HoldKind, hold_id_for
 from ..purposes import PurposeRegistry
 from ..records import record_policy
 from .rules import (
@@ -148,7 +148,7 @@ def _pending_holds(corrections: CorrectionSource | None) -> list[Hold]:
         )
     return [
         Hold(
-            id=new_hold_id(),
+            id=hold_id_for(request.id),
             kind=HoldKind.CORRECTION_REQUEST,
             subject=request.subject,
             record_type=None,
