@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +49,7 @@ from .._shared.agency import AgencyDetails
 from .._shared.checks import utc_moment
 from .._shared.document import Document, render_html, render_markdown, render_text
 from .._shared.files import atomic_file
+from .._shared.language import LANGUAGE_TAG_HINT, is_language_tag
 from ..actors import Actor
 from ..errors import (
     ConfigurationError,
@@ -65,7 +65,7 @@ from ..supply import Supply
 from ..typing import DisclosureLog
 from ..withholding import WithholdingGround
 from .page import Wording
-from .release import SafetyReview
+from .release import SafetyReview, is_reference
 from .request import SubjectAccess
 
 __all__ = [
@@ -88,9 +88,6 @@ _BASIS = (
     "11(1)(b))"
 )
 
-_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/#-]{0,99}\Z")
-_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
-
 
 def _hidden(value: object) -> str:
     return "<hidden>" if value is not None else "None"
@@ -102,10 +99,9 @@ def _passage_text(instance: object, attribute: attrs.Attribute[Any], value: obje
 
 
 def _lang(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not _LANG.match(value)):
+    if value is not None and not is_language_tag(value):
         raise ConfigurationError(
-            f"{type(instance).__name__}(lang=...) takes a language tag (BCP 47), such as "
-            f"'mi' for te reo Māori or 'en-NZ'"
+            f"{type(instance).__name__}(lang=...) takes {LANGUAGE_TAG_HINT}; 'mi' is te reo Māori"
         )
 
 
@@ -364,7 +360,7 @@ def _copy(
             "copy_for_person(subject) is the person's identifier as your records hold it "
             "(a non-empty string)"
         )
-    if not isinstance(reference, str) or not _REFERENCE.match(reference):
+    if not is_reference(reference):
         raise ConfigurationError(
             "copy_for_person(reference=...) takes the copy's reference, such as "
             "'INTAKE-2026-0107': letters, digits and . _ / # -, up to 100 characters"

@@ -85,6 +85,7 @@ __all__ = [
     "ReviewSheet",
     "SafetyReview",
     "care_before_release",
+    "is_reference",
     "record_release",
     "review_digest",
 ]
@@ -109,10 +110,16 @@ member who made the delivery check, who hands the bundle over."""
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/#-]{0,99}\Z")
 
 
+def is_reference(value: object) -> bool:
+    """Whether *value* is a reference as a release's checks and copies take it: a letter or
+    digit, then letters, digits and ``. _ / # -``, up to 100 characters, no spaces."""
+    return isinstance(value, str) and _REFERENCE.match(value) is not None
+
+
 def _reference(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None and attribute.default is None:
         return
-    if not isinstance(value, str) or not _REFERENCE.match(value):
+    if not is_reference(value):
         raise ConfigurationError(
             f"{type(instance).__name__}.{attribute.name} takes a reference, such as "
             f"'staff-0007' or 'ID-CHECK-2026-0042': letters, digits and . _ / # -, up to "
