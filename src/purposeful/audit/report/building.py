@@ -426,17 +426,18 @@ class ReportBuilder:
         if scope.subjects is None and scope.subjects_count is None:
             tally.without_subjects += new
             return
-        asked = 0  # listed with no field read (only asked about): not people read
         if scope.subjects is not None:
             if scope.reads is None:  # an older input: who was read, not what
                 tally.people.update(scope.subjects)
-            else:
-                read = [s for s, fields in zip(scope.subjects, scope.reads, strict=False) if fields]
-                tally.people.update(read)
-                asked = len(scope.subjects) - len(read)
-        # a part's count is a lower bound of its scope's; the sum of the parts' overflows
-        # an upper bound of the people it does not list
-        tally.largest_scope = max(tally.largest_scope, (scope.subjects_count or 0) - asked)
+            else:  # a person listed with no field read (only asked about) is not one read
+                tally.people.update(
+                    s for s, fields in zip(scope.subjects, scope.reads, strict=False) if fields
+                )
+        # a part's count is a lower bound of its scope's where it lists fewer than it read,
+        # or says nothing per person; the sum of the parts' overflows an upper bound of the
+        # people it does not list
+        if scope.subjects_overflow or scope.reads is None:
+            tally.largest_scope = max(tally.largest_scope, scope.subjects_count or 0)
         tally.overflow += scope.subjects_overflow
 
     def _count_site(self, scope: ScopeRecord) -> None:

@@ -49,8 +49,6 @@ Run: TypeAlias = Callable[[str], Sequence[Sequence[Any]]]
 """Runs one query's text on an engine and returns its rows."""
 
 _FIRST: Final = "SUM(CASE WHEN first_seen THEN 1 ELSE 0 END)"
-#: Each person listed in a part with a field read from their records, once.
-_READ_PEOPLE: Final = "(SELECT DISTINCT part_key, pseudonym FROM part_reads)"
 
 #: Every figure's query, by name: the text an engine runs.
 FIGURES: Final[dict[str, str]] = {
@@ -90,35 +88,32 @@ GROUP BY r.outcome, p.purpose, r.record_type, r.field, r.reasons
 ORDER BY total DESC, r.outcome, COALESCE(p.purpose, ''), r.record_type, r.field, r.reasons,
          p.purpose IS NULL""",
     # busiest actors: exact distinct people read, bounded by what scopes say they did not
-    # list; a person listed with no field read (only asked about) is not one read, where a
-    # part says per person what was read (reads_known)
+    # list. Where a part says per person what was read (reads_known), its people read are
+    # those with a field in part_reads: a person listed with no field read (only asked
+    # about) is not one; a part's own count bounds the people only where it lists fewer
+    # than it read (an overflow) or says nothing per person
     "actors": f"""
 SELECT a.actor_id, a.scopes, a.without_subjects,
-       GREATEST(CAST(COALESCE(n.people, 0) AS BIGINT), a.largest) AS at_least,
-       GREATEST(CAST(COALESCE(n.people, 0) AS BIGINT), a.largest,
-                CAST(COALESCE(n.people, 0) + a.overflow AS BIGINT)) AS at_most
-FROM (SELECT p.actor_id, SUM(CASE WHEN p.first_seen THEN 1 ELSE 0 END) AS scopes,
-             SUM(CASE WHEN p.first_seen AND NOT p.subjects_said THEN 1 ELSE 0 END)
+       GREATEST(COALESCE(n.people, 0), a.largest) AS at_least,
+       GREATEST(COALESCE(n.people, 0), a.largest, COALESCE(n.people, 0) + a.overflow)
+         AS at_most
+FROM (SELECT actor_id, {_FIRST} AS scopes,
+             SUM(CASE WHEN first_seen AND NOT subjects_said THEN 1 ELSE 0 END)
                AS without_subjects,
-             MAX(CASE WHEN p.subjects_said
-                      THEN CAST(COALESCE(p.subjects_count, 0) AS BIGINT)
-                           - CAST(COALESCE(q.asked, 0) AS BIGINT)
-                      ELSE 0 END) AS largest,
-             SUM(CASE WHEN p.subjects_said THEN p.subjects_overflow ELSE 0 END) AS overflow
-      FROM scope_parts AS p
-      LEFT JOIN (SELECT s.part_key AS part_key, COUNT(*) AS asked
-                 FROM part_subjects AS s JOIN scope_parts AS o ON o.part_key = s.part_key
-                 LEFT JOIN {_READ_PEOPLE} AS r
-                   ON r.part_key = s.part_key AND r.pseudonym = s.pseudonym
-                 WHERE o.reads_known AND r.part_key IS NULL GROUP BY s.part_key) AS q
-        ON q.part_key = p.part_key
-      WHERE p.actor_id IS NOT NULL GROUP BY p.actor_id) AS a
-LEFT JOIN (SELECT p.actor_id, COUNT(DISTINCT s.pseudonym) AS people
-           FROM part_subjects AS s JOIN scope_parts AS p ON p.part_key = s.part_key
-           LEFT JOIN {_READ_PEOPLE} AS r
-             ON r.part_key = s.part_key AND r.pseudonym = s.pseudonym
-           WHERE p.actor_id IS NOT NULL AND (NOT p.reads_known OR r.part_key IS NOT NULL)
-           GROUP BY p.actor_id) AS n
+             MAX(CASE WHEN subjects_said AND (COALESCE(subjects_overflow, 0) > 0
+                                              OR NOT reads_known)
+                      THEN COALESCE(subjects_count, 0) ELSE 0 END) AS largest,
+             SUM(CASE WHEN subjects_said THEN subjects_overflow ELSE 0 END) AS overflow
+      FROM scope_parts WHERE actor_id IS NOT NULL GROUP BY actor_id) AS a
+LEFT JOIN (SELECT x.actor_id, COUNT(DISTINCT x.pseudonym) AS people
+           FROM (SELECT p.actor_id AS actor_id, r.pseudonym AS pseudonym
+                 FROM part_reads AS r JOIN scope_parts AS p ON p.part_key = r.part_key
+                 WHERE p.actor_id IS NOT NULL
+                 UNION ALL
+                 SELECT p.actor_id AS actor_id, s.pseudonym AS pseudonym
+                 FROM part_subjects AS s JOIN scope_parts AS p ON p.part_key = s.part_key
+                 WHERE p.actor_id IS NOT NULL AND NOT p.reads_known) AS x
+           GROUP BY x.actor_id) AS n
   ON n.actor_id = a.actor_id
 ORDER BY at_least DESC, at_most DESC, a.scopes DESC, a.actor_id
 LIMIT {BUSIEST_ACTORS}""",
