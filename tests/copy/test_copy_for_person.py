@@ -309,6 +309,37 @@ def test_write_is_atomic_and_refuses_to_replace(log: MemorySharingStore, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.html"]
 
 
+def test_no_file_is_written_over_the_audit_trail_even_with_overwrite(
+    log: MemorySharingStore, tmp_path: Path
+) -> None:
+    """Every file the library writes whole (`_shared.files.atomic_file`) refuses the files a
+    configured audit sink writes: a copy written with ``overwrite=True`` at the ledger's path
+    (or a link to it, or its checkpoints) would have replaced the audit trail."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from purposeful.audit import Ledger
+
+    copy = _copy(CopyIntakeForm("P-14", "Mere"))
+    ledger = Ledger(tmp_path / "audit.jsonl", signing_key=Ed25519PrivateKey.generate())
+    link = tmp_path / "copy.html"
+    link.symlink_to(ledger.path)
+    kept = ledger.path.read_bytes(), ledger.checkpoints_path.read_bytes()
+    purposeful.configure(sinks=[ledger], disclosure_log=log)
+    try:
+        for target in (ledger.path, ledger.checkpoints_path, link):
+            with pytest.raises(ConfigurationError, match="would replace the audit trail"):
+                copy.write(target, overwrite=True)
+        assert (ledger.path.read_bytes(), ledger.checkpoints_path.read_bytes()) == kept
+    finally:
+        purposeful.configure(sinks=[])
+        ledger.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [ledger.path.name, ledger.checkpoints_path.name, "copy.html"]
+    )  # no temporary file left
+    copy.write(link, overwrite=True)  # with no sink writing there, the link is replaced
+    assert not link.is_symlink()
+
+
 def test_repr_shows_no_value(log: MemorySharingStore) -> None:
     copy = _copy(CopyIntakeForm("P-14", "Visible-name-value"))
     assert "Visible-name-value" not in repr(copy)

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_file", "put_in_place", "sync_directory", "write_temporary"]
+from ..errors import ConfigurationError
+
+__all__ = ["atomic_file", "put_in_place", "sync_directory", "trail_writer", "write_temporary"]
 
 
 def write_temporary(folder: Path, name: str, data: bytes, mode: int) -> Path:
@@ -66,6 +68,30 @@ def sync_directory(folder: Path) -> None:
             os.close(descriptor)
 
 
+def trail_writer(target: Path) -> str | None:
+    """The name of the configured audit sink that writes *target* (a ledger or its
+    checkpoints: a sink's ``path`` and ``checkpoints_path``), links followed, else None:
+    what `atomic_file` never replaces, for a file written over the audit trail takes it,
+    and every record in it, away."""
+    from .._config import get_configuration  # here: the configuration imports this module
+
+    for sink in get_configuration().sinks:
+        for attribute in ("path", "checkpoints_path"):
+            kept = None
+            with contextlib.suppress(Exception):  # a sink's own property may fail: not ours
+                kept = getattr(sink, attribute, None)
+            if isinstance(kept, Path) and _same_file(kept, target):
+                return type(sink).__name__
+    return None
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them is not there (yet): the paths, links followed
+        return one.resolve() == other.resolve()
+
+
 @contextlib.contextmanager
 def atomic_file(
     target: Path, *, overwrite: bool, before_in_place: Callable[[], None] | None = None
@@ -79,10 +105,19 @@ def atomic_file(
     Raises:
         FileExistsError: *target* exists (or appeared meanwhile) and *overwrite* is false;
             nothing was written.
+        ConfigurationError: *target* is a file a configured audit sink writes
+            (`trail_writer`), even with *overwrite*; nothing was written.
         OSError: the directory cannot be written; nothing was written.
     """
     if not overwrite and (target.exists() or target.is_symlink()):
         raise FileExistsError(target)
+    writer = trail_writer(target)
+    if writer is not None:
+        raise ConfigurationError(
+            f"cannot write to {target}: it is the file the audit sink {writer} writes, and "
+            f"writing there would replace the audit trail; choose another name. Nothing was "
+            f"written"
+        )
     descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     temporary = Path(name)
     try:

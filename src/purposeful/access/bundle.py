@@ -27,7 +27,6 @@ library and the record classes' names, never from data.
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import datetime as dt
 import decimal
@@ -35,7 +34,6 @@ import enum
 import hashlib
 import json
 import math
-import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +44,7 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._shared.document import neutralise
+from .._shared.files import trail_writer
 from .._shared.keys import signing_key_id
 from .._version import __version__
 from ..errors import SubjectAccessError
@@ -315,29 +314,17 @@ def check_target(target: Path, overwrite: bool) -> None:
         )
 
 
-def check_not_trail(target: Path, sinks: Iterable[object]) -> None:
-    """Raise if *target* is a file an audit sink writes (a ledger, its checkpoints, a trace
-    file): with ``overwrite``, a bundle there would replace the audit trail, and the
-    release's record with it."""
-    for sink in sinks:
-        for attribute in ("path", "checkpoints_path"):
-            kept = None
-            with contextlib.suppress(Exception):  # a sink's own property may fail: not ours
-                kept = getattr(sink, attribute, None)
-            if isinstance(kept, Path) and _same_file(kept, target):
-                raise SubjectAccessError(
-                    f"cannot write the bundle to {target}: it is the file the audit sink "
-                    f"{type(sink).__name__} writes, and a bundle there would replace the "
-                    f"audit trail, even with overwrite; choose another name. Nothing was "
-                    f"written"
-                )
-
-
-def _same_file(one: Path, other: Path) -> bool:
-    try:
-        return os.path.samefile(one, other)
-    except OSError:  # one of them is not there (yet): the paths, links followed
-        return one.resolve() == other.resolve()
+def check_not_trail(target: Path) -> None:
+    """Raise before anything is built if *target* is a file an audit sink writes
+    (`trail_writer`): with ``overwrite``, a bundle there would replace the audit trail, and
+    the release's record with it (`atomic_file` refuses it too, later)."""
+    writer = trail_writer(target)
+    if writer is not None:
+        raise SubjectAccessError(
+            f"cannot write the bundle to {target}: it is the file the audit sink {writer} "
+            f"writes, and a bundle there would replace the audit trail, even with overwrite; "
+            f"choose another name. Nothing was written"
+        )
 
 
 def file_sha256(path: Path) -> str:

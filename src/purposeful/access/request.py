@@ -525,7 +525,7 @@ class SubjectAccess:
             )
         path = Path(target).absolute()
         _bundle.check_target(path, overwrite)
-        _bundle.check_not_trail(path, get_configuration().sinks)  # never over the trail
+        _bundle.check_not_trail(path)  # up front: nothing is read for a bundle never written
         reviewed = request.review.withhold if request.review is not None else ()
         rules = _rules([*withhold, *reviewed], chosen)
         recorded = False
