@@ -176,8 +176,10 @@ def dispose_due(
     # is past retention is kept meanwhile
     found: list[Assessment] = []
     for item in assess(sources, today=day, registry=registry, holds=holds, corrections=corrections):
-        if unfinished and _pseudonym_of(item, hashing) in unfinished:
-            listed.add(_pseudonym_of(item, hashing))
+        if unfinished:  # one HMAC a record, only when a disposal was interrupted
+            pseudonym = _pseudonym_of(item, hashing)
+            if pseudonym in unfinished:
+                listed.add(pseudonym)
         if item.status is not RetentionStatus.KEPT:
             found.append(item)
     finished: Counter[tuple[str, str]] = Counter()
@@ -190,10 +192,11 @@ def dispose_due(
         elif item.status is RetentionStatus.DUE:
             _dispose(sources, item, ledger, hashing, authority=authority, by=by, at=at)
             disposed[where] += 1
-            if unfinished.pop(_pseudonym_of(item, hashing), None) is not None:
+            if unfinished and unfinished.pop(_pseudonym_of(item, hashing), None) is not None:
                 finished[where] += 1
+    registered = dict(sources.items())
     for disposal, evidence in list(unfinished.items()):
-        if disposal in listed or evidence.source not in dict(sources.items()):
+        if disposal in listed or evidence.source not in registered:
             continue  # still there (held or kept now), or nothing to match it against
         _finish(evidence, ledger, by=by, at=at)
         finished[evidence.source, evidence.record_type] += 1
