@@ -53,6 +53,7 @@ from .checks import EPOCH
 
 __all__ = [
     "UNIQUE_VIOLATION",
+    "SQLiteBacked",
     "SQLiteFile",
     "application_id",
     "micros",
@@ -429,6 +430,34 @@ def has_table(path: Path, table: str, error: type[StoreError]) -> bool:
     except sqlite3.Error as exc:
         raise _failure(exc, "read the file", path, "store", error, 0.0) from exc
     return row is not None
+
+
+class SQLiteBacked:
+    """What every store kept in a `SQLiteFile` (its ``_file``) offers alike: the file's
+    path, the full check, and the close. Listed before the store's base class, so that its
+    ``_close`` is the one `ClosableStore.close` calls."""
+
+    __slots__ = ()
+    _file: SQLiteFile
+
+    @property
+    def path(self) -> Path:
+        """The database file (absolute)."""
+        return self._file.path
+
+    def verify(self) -> None:
+        """Check the whole file with SQLite's integrity check (opening checks only its
+        header and schema); ``purposeful store verify PATH`` does the same.
+
+        Raises:
+            StoreCorrupt: the file is damaged; restore it from a backup.
+            StoreClosed: the store is closed.
+            StoreUnavailable: the file cannot be read.
+        """
+        self._file.verify()
+
+    def _close(self) -> None:
+        self._file.close()
 
 
 def verify_file(path: Path, *, kind: str, error: type[StoreError]) -> None:

@@ -24,10 +24,9 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from .._shared.sqlite import UNIQUE_VIOLATION, SQLiteFile, micros, moment
+from .._shared.sqlite import UNIQUE_VIOLATION, SQLiteBacked, SQLiteFile, micros, moment
 from ..errors import ConsentStoreError
 from ..purposes import PurposeRegistry
 from .events import ConsentEvent, from_row, to_row
@@ -102,7 +101,7 @@ _EXPIRING = (
 )
 
 
-class SQLiteConsentStore(BaseConsentStore):
+class SQLiteConsentStore(SQLiteBacked, BaseConsentStore):
     """A consent store in one SQLite file, safe to share between threads and processes.
 
     Args:
@@ -145,21 +144,6 @@ class SQLiteConsentStore(BaseConsentStore):
             synchronous=synchronous,
             timeout=timeout,
         )
-
-    @property
-    def path(self) -> Path:
-        """The database file (absolute)."""
-        return self._file.path
-
-    def verify(self) -> None:
-        """Check the whole file with SQLite's integrity check (opening checks only its
-        header and schema); ``purposeful store verify PATH`` does the same.
-
-        Raises:
-            StoreCorrupt: the file is damaged; restore it from a backup.
-            StoreClosed: the store is closed.
-        """
-        self._file.verify()
 
     # --- the backend ---
 
@@ -204,9 +188,6 @@ class SQLiteConsentStore(BaseConsentStore):
         with self._file.use("list expiring consents") as connection:
             rows = connection.execute(_EXPIRING, (micros(start), micros(end))).fetchall()
         return [(subject, purpose) for subject, purpose in rows]
-
-    def _close(self) -> None:
-        self._file.close()
 
     # --- helpers ---
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from .._shared.sqlite import SQLiteFile, micros, moment
+from .._shared.sqlite import SQLiteBacked, SQLiteFile, micros, moment
 from ..errors import CorrectionStoreError, InvalidCorrection
 from .store import BaseCorrectionStore
 from .values import Correction, CorrectionStatus
@@ -79,7 +78,7 @@ _DECIDE = (
 )
 
 
-class SQLiteCorrectionStore(BaseCorrectionStore):
+class SQLiteCorrectionStore(SQLiteBacked, BaseCorrectionStore):
     """A correction store in one SQLite file, safe to share between threads and processes.
 
     A decision takes the write lock first (``BEGIN IMMEDIATE``), reads the request, calls the
@@ -116,21 +115,6 @@ class SQLiteCorrectionStore(BaseCorrectionStore):
             synchronous=synchronous,
             timeout=timeout,
         )
-
-    @property
-    def path(self) -> Path:
-        """The database file (absolute)."""
-        return self._file.path
-
-    def verify(self) -> None:
-        """Check the whole file with SQLite's integrity check (opening checks only its
-        header and schema); ``purposeful store verify PATH`` does the same.
-
-        Raises:
-            StoreCorrupt: the file is damaged; restore it from a backup.
-            StoreClosed: the store is closed.
-        """
-        self._file.verify()
 
     def _insert(self, correction: Correction) -> None:
         with self._file.write("record a correction request") as connection:
@@ -173,9 +157,6 @@ class SQLiteCorrectionStore(BaseCorrectionStore):
         with self._file.use("list correction requests") as connection:
             rows = connection.execute(sql, parameters).fetchall()
         return [self._correction(row) for row in rows]
-
-    def _close(self) -> None:
-        self._file.close()
 
     def _correction(self, row: tuple[Any, ...]) -> Correction:
         try:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from .._shared.sqlite import SQLiteFile, micros, moment
+from .._shared.sqlite import SQLiteBacked, SQLiteFile, micros, moment
 from ..errors import HoldStoreError
 from .store import BaseHoldStore
 from .values import Hold, HoldKind
@@ -55,7 +54,7 @@ _GET = f"SELECT {_COLUMNS} FROM holds WHERE id = ?"
 _RELEASE = "UPDATE holds SET released_us = ?, released_by = ? WHERE id = ?"
 
 
-class SQLiteHoldStore(BaseHoldStore):
+class SQLiteHoldStore(SQLiteBacked, BaseHoldStore):
     """A hold register in one SQLite file, safe to share between threads and processes.
 
     Args:
@@ -87,19 +86,6 @@ class SQLiteHoldStore(BaseHoldStore):
             timeout=timeout,
         )
 
-    @property
-    def path(self) -> Path:
-        """The database file (absolute)."""
-        return self._file.path
-
-    def verify(self) -> None:
-        """Check the whole file with SQLite's integrity check.
-
-        Raises:
-            StoreCorrupt: the file is damaged; restore it from a backup.
-        """
-        self._file.verify()
-
     def _insert(self, hold: Hold) -> None:
         with self._file.write("place a hold") as connection:
             connection.execute(_INSERT, _row(hold))
@@ -125,9 +111,6 @@ class SQLiteHoldStore(BaseHoldStore):
                 f"SELECT {_COLUMNS} FROM holds ORDER BY placed_us, seq"
             ).fetchall()
         return [self._hold(row) for row in rows]
-
-    def _close(self) -> None:
-        self._file.close()
 
     def _hold(self, row: tuple[Any, ...]) -> Hold:
         try:

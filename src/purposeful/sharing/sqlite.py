@@ -27,10 +27,9 @@ import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from .._shared.sqlite import SQLiteFile, micros, moment
+from .._shared.sqlite import SQLiteBacked, SQLiteFile, micros, moment
 from ..errors import SharingStoreError
 from .store import BaseSharingStore, duplicate_notice, refuse_another
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
@@ -174,7 +173,7 @@ _PROVENANCE_OF = f"SELECT {_PROVENANCE} FROM provenance WHERE subject = ?"
 _ORDER = " ORDER BY received_us, seq"
 
 
-class SQLiteSharingStore(BaseSharingStore):
+class SQLiteSharingStore(SQLiteBacked, BaseSharingStore):
     """A sharing store in one SQLite file, safe to share between threads and processes.
 
     Args:
@@ -207,21 +206,6 @@ class SQLiteSharingStore(BaseSharingStore):
             synchronous=synchronous,
             timeout=timeout,
         )
-
-    @property
-    def path(self) -> Path:
-        """The database file (absolute)."""
-        return self._file.path
-
-    def verify(self) -> None:
-        """Check the whole file with SQLite's integrity check (opening checks only its
-        header and schema); ``purposeful store verify PATH`` does the same.
-
-        Raises:
-            StoreCorrupt: the file is damaged; restore it from a backup.
-            StoreClosed: the store is closed.
-        """
-        self._file.verify()
 
     # --- the backend ---
 
@@ -329,9 +313,6 @@ class SQLiteSharingStore(BaseSharingStore):
         with self._file.use("read where information came from") as connection:
             rows = connection.execute(sql, parameters).fetchall()
         return [self._provenance_of(row) for row in rows]
-
-    def _close(self) -> None:
-        self._file.close()
 
     def _provenance_of(self, row: tuple[Any, ...]) -> Provenance:
         try:
