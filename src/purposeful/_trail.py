@@ -130,6 +130,23 @@ def emit(report: ScopeReport, config: Configuration | None = None) -> None:
         ) from failures[0]
 
 
+def made_and_logged(
+    error: AuditSinkError, result: object, what: str, logged: Sequence[str]
+) -> AuditSinkError:
+    """The error a call raises when the audit of its own scope failed after what it made
+    was logged (a disclosure, a copy for the person): it says so, names the log entries
+    (ids only) and holds *result* to hand over, so that nobody makes it again and logs it
+    twice."""
+    entries = f"entries {', '.join(logged)}" if logged else "no entry"
+    handed = AuditSinkError(
+        f"the {what} was made and logged (disclosure log {entries}) before its audit "
+        f"failed: hand over error.result rather than making it again, which would log it "
+        f"twice. {error}"
+    )
+    handed.result = result
+    return handed
+
+
 def pseudonym_error(failure: str) -> AuditSinkError:
     return AuditSinkError(
         f"the configured pseudonymiser failed ({failure}); the scope's report was sent "

@@ -320,7 +320,15 @@ class AuditSinkError(PurposefulError):
     """One or more audit sinks raised while taking a scope report.
 
     Every other sink still received the report; the first failure is the ``__cause__``.
+
+    Attributes:
+        result: what the call had made and logged before its audit failed, to hand over
+            rather than make again (a `purposeful.access.PersonCopy` from
+            ``copy_for_person``, a `purposeful.sharing.Disclosed` from ``disclose``); None
+            for every other failure. The message says when it is set.
     """
+
+    result: object = None
 
 
 class LedgerError(PurposefulError):

@@ -52,6 +52,7 @@ from .._shared.files import atomic_file
 from .._shared.language import LANGUAGE_TAG_HINT, is_language_tag
 from ..actors import Actor
 from ..errors import (
+    AuditSinkError,
     ConfigurationError,
     PurposefulError,
     SubjectAccessError,
@@ -329,6 +330,10 @@ def copy_for_person(
             else, a source that failed, or a value that cannot be written as text.
         ReviewPending: *review* does not cover the marked information as it is now.
         StoreError: the disclosure log could not record the copy; no copy is made.
+        AuditSinkError: an audit sink or the pseudonymiser failed as the copy's own scope
+            closed, after the log took the copy: the error's ``result`` is the `PersonCopy`
+            to hand over (making it again would log it twice). In a scope of the caller's,
+            the copy is handed back and the scope's exit raises.
     """
     try:
         return _copy(
@@ -409,51 +414,60 @@ def _copy(
     opened: contextlib.AbstractContextManager[Scope] = (
         contextlib.nullcontext(scope) if same and scope is not None else use(purpose, actor=actor)
     )
-    with opened as own:
-        read: list[tuple[object, CopyRecord]] = []
-        for obj in found:
-            held = marks.held(obj, review)
-            if held[1]:
-                continue  # a whole record held back: not read, and not named on the copy
-            read.append((obj, reader.record(obj, own, held=held)))
-        copied = [record for _, record in read]
-        made_over: list[Disclosure] = []
-        for obj, record in read:
-            shown = tuple(item.field for item in record.items if item.shown)
-            if not shown:
-                continue
-            policy = record_policy(type(obj))
-            made_over.append(
-                Disclosure(
-                    id=new_id(),
-                    subject=subject,
-                    at=made,
-                    recipient=TO_THE_PERSON,
-                    agreement=_LAW_ID,
-                    agreement_name=_LAW_NAME,
-                    purpose=own.purpose.id,
-                    basis=_BASIS,
-                    record_type=policy.name,
-                    record_key=policy.key_of(obj),
-                    fields=shown,
+    copy: PersonCopy | None = None
+    try:
+        with opened as own:
+            read: list[tuple[object, CopyRecord]] = []
+            for obj in found:
+                held = marks.held(obj, review)
+                if held[1]:
+                    continue  # a whole record held back: not read, and not named on the copy
+                read.append((obj, reader.record(obj, own, held=held)))
+            copied = [record for _, record in read]
+            made_over: list[Disclosure] = []
+            for obj, record in read:
+                shown = tuple(item.field for item in record.items if item.shown)
+                if not shown:
+                    continue
+                policy = record_policy(type(obj))
+                made_over.append(
+                    Disclosure(
+                        id=new_id(),
+                        subject=subject,
+                        at=made,
+                        recipient=TO_THE_PERSON,
+                        agreement=_LAW_ID,
+                        agreement_name=_LAW_NAME,
+                        purpose=own.purpose.id,
+                        basis=_BASIS,
+                        record_type=policy.name,
+                        record_key=policy.key_of(obj),
+                        fields=shown,
+                    )
                 )
+            _log_whole(log, made_over)
+            config = get_configuration()
+            pseudonym = (
+                _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
             )
-        _log_whole(log, made_over)
-        config = get_configuration()
-        pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
-        for disclosure in made_over:
-            logged.append(disclosure.id)
-            own.note_disclosure(disclosure.audited(pseudonym))
-    return PersonCopy(
-        reference=reference,
-        agency=access.agency,
-        made=made,
-        records=tuple(copied),
-        held_back=marks.any_held(review),
-        passages=chosen_passages,
-        disclosures=tuple(logged),
-        wording=access.wording,
-    )
+            for disclosure in made_over:
+                logged.append(disclosure.id)
+                own.note_disclosure(disclosure.audited(pseudonym))
+            copy = PersonCopy(
+                reference=reference,
+                agency=access.agency,
+                made=made,
+                records=tuple(copied),
+                held_back=marks.any_held(review),
+                passages=chosen_passages,
+                disclosures=tuple(logged),
+                wording=access.wording,
+            )
+    except AuditSinkError as error:  # the copy's own scope: logged, then not audited
+        if copy is None or not logged:
+            raise
+        raise _trail.made_and_logged(error, copy, "copy for the person", logged) from error
+    return copy
 
 
 def _log_whole(log: DisclosureLog, disclosures: list[Disclosure]) -> None:

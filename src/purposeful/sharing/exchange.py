@@ -52,11 +52,18 @@ from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..care import CareNeed, CareRequirement, flags_of, needs_for
 from ..decisions import check_justification
-from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
+from ..errors import (
+    AuditSinkError,
+    ConfigurationError,
+    DisclosureRefused,
+    PurposefulError,
+    detached,
+)
 from ..minimisation import project
 from ..purposes import Purpose
-from ..records import record_policy
-from ..scope import current_scope, use
+from ..records import RecordPolicy, record_policy
+from ..scope import Scope, current_scope, use
+from ..typing import DisclosureLog
 from .agreements import Party, SharingAgreement
 from .ipp3a import IPP3AException
 from .store import BaseSharingStore
@@ -178,6 +185,9 @@ def disclose(
         ConfigurationError: no disclosure log is configured, no actor, or a bad argument
             (a justification that is not a short reference among them).
         StoreError: the log could not record it; nothing was disclosed.
+        AuditSinkError: an audit sink or the pseudonymiser failed as the disclosure's own
+            scope closed, after the log took it: the error's ``result`` is the `Disclosed`
+            to hand over (disclosing again would log it twice).
     """
     try:
         return _disclose(
@@ -220,60 +230,83 @@ def _disclose(
     )  # fmt: skip
     # A scope of its own: the fields are decided (consent included) and audited there, and
     # the disclosure goes out with its report, as an event on its span.
-    with use(purpose_id, actor=actor, justification=justification) as scope:
-        projection = project(record)
-        covered = {
-            field: value
-            for field, value in projection.items()
-            if field in policy.fields and under.covers(policy.fields[field])
-        }
-        if not covered:
-            withheld = sorted(
-                f"{field} ({', '.join(decision.reason_codes)})"
-                for field, decision in projection.withheld.items()
-                if under.covers(policy.fields[field])
-            )
-            why = f"; withheld for this purpose: {', '.join(withheld)}" if withheld else ""
-            raise DisclosureRefused(
-                f"cannot disclose {policy.name} to {party.name!r} under "
-                f"{under.name!r}: it covers none of the fields {purpose_id!r} may use of this "
-                f"record{why}",
-                reasons=("nothing-covered",),
-            )
-        subject = policy.subject_of(record)
-        statements: dict[str, tuple[str, ...]] = {}
-        attached: list[str] = []
-        corrections = get_configuration().corrections
-        if corrections is not None:
-            for field in covered:
-                found = corrections.statements(subject, record, field)
-                said = [(c.id, c.statement) for c in found if c.statement is not None]
-                if said:
-                    statements[field] = tuple(statement for _, statement in said)
-                    attached += [ident for ident, _ in said]
-        disclosure = log.log(
-            Disclosure(
-                id=new_id(),
-                subject=subject,
-                at=at,
-                recipient=party.name,
-                agreement=under.id,
-                agreement_name=under.name,
-                purpose=purpose_id,
-                basis=under.basis.describe(),
-                record_type=policy.name,
-                record_key=policy.key_of(record),
-                fields=tuple(covered),
-                statements=tuple(attached),
-                care_needs=care.get(_CARE_NEEDS, ()),
-                second_reviewer=care.get(_CARE_SECOND_REVIEWER),
-                safety_review=care.get(_CARE_SAFETY_REVIEW),
-            )
+    disclosed: Disclosed | None = None
+    try:
+        with use(purpose_id, actor=actor, justification=justification) as scope:
+            disclosed = _logged(scope, record, policy, party, under, purpose_id, at, care, log)
+    except AuditSinkError as error:  # the scope's exit: logged, then not audited
+        if disclosed is None:
+            raise
+        logged = [disclosed.disclosure.id]
+        raise _trail.made_and_logged(error, disclosed, "disclosure", logged) from error
+    return disclosed
+
+
+def _logged(
+    scope: Scope,
+    record: object,
+    policy: RecordPolicy,
+    party: Party,
+    under: SharingAgreement,
+    purpose_id: str,
+    at: datetime,
+    care: dict[str, Any],
+    log: DisclosureLog,
+) -> Disclosed:
+    """What `disclose` hands over, read in its own *scope*, and logged."""
+    projection = project(record)
+    covered = {
+        field: value
+        for field, value in projection.items()
+        if field in policy.fields and under.covers(policy.fields[field])
+    }
+    if not covered:
+        withheld = sorted(
+            f"{field} ({', '.join(decision.reason_codes)})"
+            for field, decision in projection.withheld.items()
+            if under.covers(policy.fields[field])
         )
-        config = get_configuration()
-        # only for a report that goes somewhere, as the scope's own pseudonyms
-        pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
-        scope.note_disclosure({**disclosure.audited(pseudonym), **care})
+        why = f"; withheld for this purpose: {', '.join(withheld)}" if withheld else ""
+        raise DisclosureRefused(
+            f"cannot disclose {policy.name} to {party.name!r} under "
+            f"{under.name!r}: it covers none of the fields {purpose_id!r} may use of this "
+            f"record{why}",
+            reasons=("nothing-covered",),
+        )
+    subject = policy.subject_of(record)
+    statements: dict[str, tuple[str, ...]] = {}
+    attached: list[str] = []
+    corrections = get_configuration().corrections
+    if corrections is not None:
+        for field in covered:
+            found = corrections.statements(subject, record, field)
+            said = [(c.id, c.statement) for c in found if c.statement is not None]
+            if said:
+                statements[field] = tuple(statement for _, statement in said)
+                attached += [ident for ident, _ in said]
+    disclosure = log.log(
+        Disclosure(
+            id=new_id(),
+            subject=subject,
+            at=at,
+            recipient=party.name,
+            agreement=under.id,
+            agreement_name=under.name,
+            purpose=purpose_id,
+            basis=under.basis.describe(),
+            record_type=policy.name,
+            record_key=policy.key_of(record),
+            fields=tuple(covered),
+            statements=tuple(attached),
+            care_needs=care.get(_CARE_NEEDS, ()),
+            second_reviewer=care.get(_CARE_SECOND_REVIEWER),
+            safety_review=care.get(_CARE_SAFETY_REVIEW),
+        )
+    )
+    config = get_configuration()
+    # only for a report that goes somewhere, as the scope's own pseudonyms
+    pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
+    scope.note_disclosure({**disclosure.audited(pseudonym), **care})
     left_out = tuple(field for field in policy.fields if field not in covered)
     return Disclosed(covered, disclosure, statements, left_out)
 
