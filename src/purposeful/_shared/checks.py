@@ -27,6 +27,7 @@ __all__ = [
     "is_aware",
     "is_module_name",
     "is_text",
+    "plain_id",
     "recordable",
     "repr_pretty",
     "same_person",
@@ -47,16 +48,19 @@ def same_person(one: str, other: str) -> bool:
     invisible characters, case, compatibility forms (full-width letters and digits) or the
     kind of dash, so that someone's own id, padded, cased or typed otherwise, is never taken
     for a second person's (a second reviewer, a release's approval)."""
+    return plain_id(one) == plain_id(other)
 
-    def plain(text: str) -> str:
-        kept = []
-        for c in unicodedata.normalize("NFKC", text):
-            kind = unicodedata.category(c)
-            if kind != "Cf":
-                kept.append("-" if kind == "Pd" or c == "\u2212" else c)  # a minus sign too
-        return "".join(kept).strip().casefold()
 
-    return plain(one) == plain(other)
+def plain_id(text: str) -> str:
+    """*text*, an id typed by a person, as `same_person` compares it: NFKC, without
+    invisible characters or spaces at either end, every dash (and the minus sign) a
+    hyphen-minus, case folded."""
+    kept = []
+    for c in unicodedata.normalize("NFKC", text):
+        kind = unicodedata.category(c)
+        if kind != "Cf":
+            kept.append("-" if kind == "Pd" or c == "\u2212" else c)  # a minus sign too
+    return "".join(kept).strip().casefold()
 
 
 #: The Unix epoch, aware: what stores count microseconds from, and what spans count

@@ -19,7 +19,7 @@ from datetime import date, datetime
 import attrs
 from typing_extensions import TypeIs
 
-from .._shared.checks import repr_pretty
+from .._shared.checks import plain_id, repr_pretty
 from .._shared.nztime import long_date
 
 __all__ = ["Hold", "HoldKind", "hold_id_for", "is_hold_id", "new_hold_id"]
@@ -94,6 +94,12 @@ class Hold:
     until: date | None = None
     released_at: datetime | None = None
     released_by: str | None = None
+    #: the subject as `covers` compares it (`_shared.checks.plain_id`), worked out once
+    _subject_key: str | None = attrs.field(init=False, eq=False, repr=False)
+
+    @_subject_key.default
+    def _key_of_subject(self) -> str | None:
+        return None if self.subject is None else plain_id(self.subject)
 
     def in_force(self, today: date) -> bool:
         """True if the hold applies on the New Zealand day *today*."""
@@ -103,12 +109,17 @@ class Hold:
 
     def covers(self, subject: str, record_type: str, today: date) -> bool:
         """True if the hold is in force on *today* and holds *subject*'s records of
-        *record_type*. The record type is matched whatever its case: a hold typed
-        ``casenote`` holds ``CaseNote`` records rather than nothing (a hold errs towards
-        keeping)."""
+        *record_type*. A hold errs towards keeping: the record type is matched whatever its
+        case (a hold typed ``casenote`` holds ``CaseNote`` records rather than nothing), and
+        the subject whatever its case, width, dashes or invisible characters (a hold typed
+        ``c–1001`` or ``Ｃ-1001`` holds ``C-1001``'s records), as `same_person` compares."""
         return (
             self.in_force(today)
-            and (self.subject is None or self.subject == subject)
+            and (
+                self.subject is None
+                or self.subject == subject
+                or self._subject_key == plain_id(subject)
+            )
             and (self.record_type is None or self.record_type.casefold() == record_type.casefold())
         )
 
