@@ -1,13 +1,21 @@
-"""Every ```python block in docs/*.md and README.md runs.
+"""Every ```python block in docs/*.md and README.md runs, and prints what it says it prints.
 
 The blocks of one page run in order in one fresh namespace, as a reader would paste them,
 starting from the default configuration. A block that shows an error catches it itself, so
 any exception is a broken example.
+
+What a page says a statement prints is the run of ``# `` comment lines right after a
+statement that calls ``print`` (a bare ``#`` is an empty line): it must be the end of what
+was printed since the last such run. In it, ``…`` stands for any text within a line, and a
+line of ``…`` alone for any lines; a line starting ``(on stderr)`` is not compared.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import gc
+import io
 import re
 import sys
 import traceback
@@ -77,15 +85,95 @@ def test_examples_run(page: Path) -> None:
     try:
         for number, (line, code) in enumerate(python_blocks(page), start=1):
             filename = f"{page.relative_to(ROOT)}, block {number} (line {line})"
-            try:
-                exec(compile(code, filename, "exec"), module.__dict__)
-            except Exception as exc:
-                detail = "".join(traceback.format_exception(exc))
-                pytest.fail(
-                    f"docs/{page.name}: block {number} (line {line}) raised "
-                    f"{type(exc).__name__}: {exc}\n\n{detail}",
-                    pytrace=False,
-                )
+            lines = code.splitlines()
+            printed = io.StringIO()
+            for statement in ast.parse(code, filename).body:
+                try:
+                    with contextlib.redirect_stdout(printed):
+                        exec(
+                            compile(ast.Module([statement], []), filename, "exec"), module.__dict__
+                        )
+                except Exception as exc:
+                    detail = "".join(traceback.format_exception(exc))
+                    pytest.fail(
+                        f"docs/{page.name}: block {number} (line {line}) raised "
+                        f"{type(exc).__name__}: {exc}\n\n{detail}",
+                        pytrace=False,
+                    )
+                said = documented_output(statement, lines)
+                if said is None:
+                    continue
+                out = printed.getvalue()
+                printed.seek(0)
+                printed.truncate()
+                if not shows(said, out):
+                    at = line + statement.end_lineno
+                    pytest.fail(
+                        f"{page.relative_to(ROOT)}: line {at} says it prints\n"
+                        + "".join(f"  # {text}\n" for text in said)
+                        + "but it printed (the end):\n"
+                        + "".join(f"    {text}\n" for text in out.splitlines()[-len(said) - 3 :]),
+                        pytrace=False,
+                    )
     finally:
         del sys.modules[module.__name__]
         module.__dict__.clear()
+
+
+def documented_output(statement: ast.stmt, lines: list[str]) -> list[str] | None:
+    """What the page says *statement* prints: the ``# `` lines right after it, if it calls
+    ``print``; None if it says nothing."""
+    if not any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        for node in ast.walk(statement)
+    ):
+        return None
+    said = []
+    for text in lines[statement.end_lineno or 0 :]:
+        if text != "#" and not text.startswith("# "):
+            break
+        said.append(text[2:])
+    said = [text for text in said if not text.startswith("(on stderr)")]
+    return said or None
+
+
+def shows(said: list[str], printed: str) -> bool:
+    """True if *printed* ends with the lines *said* (``…`` matching any text within a line,
+    a line of ``…`` alone any lines; a byte-order mark is not shown, nor CSV's CR LF)."""
+    pattern = []
+    for text in said:
+        if text.strip() == "…":
+            pattern.append(r"(?:[^\n]*\n)*?")
+        else:
+            pattern.append(re.escape(text.rstrip()).replace("…", r"[^\n]*") + r"[ \t]*\n")
+    printed = printed.replace("\ufeff", "").replace("\r\n", "\n")
+    if not printed.endswith("\n"):
+        printed += "\n"
+    return re.search(r"(?:\A|(?<=\n))" + "".join(pattern) + r"\Z", printed) is not None
+
+
+@pytest.mark.parametrize(
+    ("said", "printed", "shown"),
+    [
+        (["True True"], "True True\n", True),
+        (["True True"], "False False\n", False),
+        (["b"], "a\nb\n", True),  # the end of what was printed
+        (["a"], "a\nb\n", False),
+        (["x … z"], "x y z\n", True),
+        (["first", "…"], "first\nsecond\nthird\n", True),
+        (["…", "third"], "first\nsecond\nthird\n", True),
+        (["…"], "", True),
+        (["a", "", "b"], "a\n\nb", True),
+        (['"id","name"'], '\ufeff"id","name"\r\n', True),
+        (["a.b"], "axb\n", False),  # the rest is literal
+    ],
+)
+def test_documented_output_is_compared(said: list[str], printed: str, shown: bool) -> None:
+    assert shows(said, printed) is shown
+
+
+def test_only_comments_right_after_a_print_are_output() -> None:
+    code = "x = 1\n# not output\nprint(x)\n# 1\n#\n# (on stderr) warned\ny = 2\n# nor this\n"
+    lines = code.splitlines()
+    found = [documented_output(s, lines) for s in ast.parse(code).body]
+    assert found == [None, ["1", ""], None]
