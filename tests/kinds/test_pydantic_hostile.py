@@ -520,3 +520,27 @@ def test_a_pydantic_dataclass_is_refused_at_declaration() -> None:
     message = str(refused.value)
     assert "HostilePydanticDataclassVisit: it is a pydantic dataclass" in message
     assert "Make it a pydantic BaseModel" in message
+
+
+def _frames_hold(error: BaseException, *texts: str) -> list[str]:
+    """The locals of the error's traceback frames (what an error tracker captures) whose
+    repr holds one of *texts*."""
+    found = []
+    tb = error.__traceback__
+    while tb is not None:
+        for name, value in tb.tb_frame.f_locals.items():
+            if any(text in repr(value) for text in texts):
+                found.append(f"{tb.tb_frame.f_code.co_name}.{name}")
+        tb = tb.tb_next
+    return found
+
+
+def test_a_refused_dict_of_a_model_leaves_no_value_in_its_frames() -> None:
+    """Fixed: ``dict(model)`` refused at a managed field left the stored value in the
+    ``__iter__`` frame's locals, which an error tracker captures."""
+    visit = HostileExtendedVisit(client_id=SUBJECT, summary=SECRET)
+    with pytest.raises(purposeful.NoPurposeScope) as refused:
+        dict(visit)
+    assert _frames_hold(refused.value, SECRET) == []
+    with purposeful.use("service-delivery", actor=WORKER):
+        assert dict(visit)["summary"] == SECRET

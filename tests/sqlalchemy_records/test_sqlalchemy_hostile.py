@@ -4,6 +4,9 @@ docs/sqlalchemy.md, asserted as written there."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+import traceback
 import warnings
 from typing import Any
 
@@ -422,3 +425,19 @@ def test_attributes_get_attribute_is_the_instance_state_as_documented(rows: Any)
     with Session(rows) as session:
         visit = session.get(SaHostileVisit, 1)
         assert attributes.get_attribute(visit, "summary") == SECRET
+
+
+@pytest.mark.parametrize("copying", [copy.copy, copy.deepcopy, pickle.dumps])
+def test_a_refused_copy_of_a_row_leaves_no_value_or_id_in_its_frames(
+    rows: Any, copying: Any
+) -> None:
+    """Fixed: a refused copy or pickle left the row's ``__dict__`` (every value, the raw
+    subject id) in the ``__getstate__`` frame's locals, which an error tracker captures."""
+    with Session(rows) as session:
+        visit = session.get(SaHostileVisit, 1)
+        with pytest.raises(purposeful.NoPurposeScope) as refused:
+            copying(visit)
+    captured = traceback.TracebackException.from_exception(refused.value, capture_locals=True)
+    text = "".join(captured.format())
+    assert SECRET not in text
+    assert SUBJECT not in text

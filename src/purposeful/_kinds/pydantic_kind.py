@@ -166,9 +166,17 @@ def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) ->
 
 
 def _iterate(method: Callable[[Any], Iterator[tuple[str, Any]]], managed: frozenset[str]) -> Any:
+    """``__iter__`` (``dict(model)``): pydantic's own pairs, each managed field's value read
+    through its guard. No value is held in this frame while a guard decides: a refusal's
+    traceback shows none (an error tracker reads its frames' locals)."""
+
     def __iter__(self: Any) -> Iterator[tuple[str, Any]]:
         for name, value in method(self):
-            yield name, (getattr(self, name) if name in managed else value)
+            if name in managed:
+                del value  # the stored value, undecided
+                yield name, getattr(self, name)
+            else:
+                yield name, value
 
     return __iter__
 

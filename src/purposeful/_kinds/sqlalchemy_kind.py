@@ -147,11 +147,10 @@ class SqlalchemyKind(RecordKind):
         getstate = getattr(cls, "__getstate__", object.__getstate__)
 
         def __getstate__(self: Any) -> Any:
-            """Pickling and copying read every managed column the instance holds."""
-            held = self.__dict__
-            for name in managed:
-                if name in held:
-                    getattr(self, name)
+            """Pickling and copying read every managed column the instance holds (no
+            local holds its values while a guard decides: a refusal's traceback shows none)."""
+            for name in [name for name in managed if name in self.__dict__]:
+                getattr(self, name)
             return getstate(self)
 
         type.__setattr__(cls, "__getstate__", __getstate__)
