@@ -78,7 +78,7 @@ import secrets
 import sys
 import types
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
@@ -398,6 +398,8 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
             error.add_note(note)
         detached(error)  # raised here, not in the frames below, which hold raw subject ids
         refusal_var.set(error)  # for the scope's exit, should a framework wrap it
+        if scope is not None:  # and where a thread pool's copy of the context cannot hide it
+            scope._refused = error
         raise error from error.__cause__
 
 
@@ -408,27 +410,33 @@ refusal_var: ContextVar[PurposefulError | None] = ContextVar("purposeful.refusal
 _WRAPPERS = {
     ("pydantic_core._pydantic_core", "ValidationError"),
     ("pydantic_core._pydantic_core", "PydanticSerializationError"),
+    ("fastapi.exceptions", "ResponseValidationError"),  # a response model's validation
 }
 
 
-def refusal_behind(error: BaseException) -> PurposefulError | None:
-    """The refusal a framework's *error* wraps, if this context raised it, else None.
+def refusal_behind(error: BaseException, scopes: Iterable[Scope] = ()) -> PurposefulError | None:
+    """The refusal a framework's *error* wraps, if this context raised it, or a read in one
+    of *scopes* did (in a thread pool's copy of the context, say), else None.
 
     pydantic-core wraps an exception raised inside a serialiser (the refusal is the
     wrapping error's ``__cause__``) and one raised reading an attribute for
     ``from_attributes`` validation (only the refusal's class name and message survive, in
-    a ``get_attribute_error``); either way the refusal raised last here is the one.
+    a ``get_attribute_error``; FastAPI's ``ResponseValidationError`` keeps those errors);
+    either way the refusal raised last is the one.
     """
-    refusal = refusal_var.get()
-    if refusal is None or (type(error).__module__, type(error).__qualname__) not in _WRAPPERS:
+    if (type(error).__module__, type(error).__qualname__) not in _WRAPPERS:
         return None
-    cause: BaseException | None = error
-    while cause is not None:
-        if cause is refusal:
+    candidates = [refusal_var.get(), *(scope._refused for scope in scopes)]
+    for refusal in candidates:
+        if refusal is None:
+            continue
+        cause: BaseException | None = error
+        while cause is not None:
+            if cause is refusal:
+                return refusal
+            cause = cause.__cause__ or cause.__context__
+        if f"{type(refusal).__name__}: {refusal}" in str(error):
             return refusal
-        cause = cause.__cause__ or cause.__context__
-    if f"{type(refusal).__name__}: {refusal}" in str(error):
-        return refusal
     return None
 
 

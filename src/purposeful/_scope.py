@@ -39,7 +39,7 @@ from .decisions import (
     Upstream,
     basis_reasons,
 )
-from .errors import AuditSinkError, PurposeViolation
+from .errors import AuditSinkError, PurposefulError, PurposeViolation
 from .purposes import Purpose
 from .typing import ConsentChecker
 
@@ -167,6 +167,7 @@ class Scope:
         "_people",
         "_people_count",
         "_plan",
+        "_refused",
         "_seen",
         "_sending",
         "_sent_decisions",
@@ -258,6 +259,9 @@ class Scope:
         self._closed = False
         self._failed = False
         self._failures: list[AuditSinkError] = []
+        #: the refusal raised last by a read in this scope, in any context (a thread pool's
+        #: copy of the context too): the scope's exit finds it behind a framework's error
+        self._refused: PurposefulError | None = None
         self.flush_seconds = self._config.flush_seconds
         self._id = ""
         self._part = 0

@@ -206,7 +206,10 @@ class use:
                     stacklevel=2,
                 )
         # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's)
-        refusal = _guard.refusal_behind(exc) if exc is not None else None
+        mine = [scope for scope, _ in closed]
+        refusal = _guard.refusal_behind(exc, mine) if exc is not None else None
+        for scope in mine:
+            scope._refused = None  # its traceback holds the frames that read: let it go
         if _scope_var.get() is None:
             # past the outermost scope nothing unwraps it: its traceback holds the frames
             # that read, records and values among their locals, which must not outlive it

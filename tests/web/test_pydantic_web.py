@@ -109,3 +109,65 @@ def test_the_dependency_style_answers_a_refusal_inside_pydantic_as_a_403() -> No
         case = http.get("/notes/case")
         assert case.json() == {"client_id": SUBJECT_ID, "note": SECRET_NOTE}, case.text
         _assert_refused(http.get("/notes/funder"))
+
+
+@purposeful.record(subject="client_id")
+class WebAttrsNote:
+    """An attrs record: FastAPI validates it against a response model from its attributes."""
+
+    client_id: str
+    note: str = purposeful.field(purposes={CASE_MANAGEMENT: AGREEMENT}, sensitivity=SENSITIVE)
+
+
+def threaded_app() -> FastAPI:
+    """Endpoints FastAPI runs in its thread pool (plain ``def``), and a response model
+    validated from a record's attributes."""
+    app = FastAPI()
+
+    @app.get("/sync/copied")
+    @purpose("funder-reporting")
+    def copied() -> dict[str, Any]:
+        return NoteOut.model_validate(_note(), from_attributes=True).model_dump()
+
+    @app.get("/sync/allowed")
+    @purpose(CASE_MANAGEMENT)
+    def allowed() -> dict[str, Any]:
+        return NoteOut.model_validate(_note(), from_attributes=True).model_dump()
+
+    @app.get("/response-model/funder", response_model=NoteOut)
+    @purpose("funder-reporting")
+    async def response_model() -> Any:
+        return WebAttrsNote(SUBJECT_ID, SECRET_NOTE)
+
+    @app.get("/response-model/funder-sync", response_model=NoteOut)
+    @purpose("funder-reporting")
+    def response_model_sync() -> Any:
+        return WebAttrsNote(SUBJECT_ID, SECRET_NOTE)
+
+    @app.get("/response-model/case", response_model=NoteOut)
+    @purpose(CASE_MANAGEMENT)
+    def response_model_case() -> Any:
+        return WebAttrsNote(SUBJECT_ID, SECRET_NOTE)
+
+    app.add_middleware(PurposeMiddleware, actor=_actor)
+    return app
+
+
+@pytest.mark.parametrize(
+    "path", ["/sync/copied", "/response-model/funder", "/response-model/funder-sync"]
+)
+def test_a_refusal_pydantic_wraps_in_a_thread_or_a_response_model_is_a_403(path: str) -> None:
+    """Fixed: a refusal raised in FastAPI's thread pool (a plain ``def`` endpoint) was
+    noted in the thread's copy of the context, so the scope's exit never found it behind
+    pydantic's error: a 500. And FastAPI's ``ResponseValidationError`` (a response model
+    validated from a record's attributes) was not known to wrap one: a 500 too."""
+    with TestClient(threaded_app(), raise_server_exceptions=False) as http:
+        _assert_refused(http.get(path))
+
+
+@pytest.mark.parametrize("path", ["/sync/allowed", "/response-model/case"])
+def test_the_same_endpoints_answer_under_an_allowed_purpose(path: str) -> None:
+    with TestClient(threaded_app()) as http:
+        answer = http.get(path)
+    assert answer.status_code == 200
+    assert answer.json() == {"client_id": SUBJECT_ID, "note": SECRET_NOTE}
