@@ -135,16 +135,27 @@ def made_and_logged(
 ) -> AuditSinkError:
     """The error a call raises when the audit of its own scope failed after what it made
     was logged (a disclosure, a copy for the person): it says so, names the log entries
-    (ids only) and holds *result* to hand over, so that nobody makes it again and logs it
-    twice."""
+    (ids only), keeps *error*'s notes and holds *result* to hand over, so that nobody makes
+    it again and logs it twice. Raise it from *error*'s cause (the sink's own exception),
+    which the public entry points strip of its frames."""
     entries = f"entries {', '.join(logged)}" if logged else "no entry"
     handed = AuditSinkError(
         f"the {what} was made and logged (disclosure log {entries}) before its audit "
         f"failed: hand over error.result rather than making it again, which would log it "
         f"twice. {error}"
     )
+    for note in getattr(error, "__notes__", ()):
+        handed.add_note(note)
     handed.result = result
     return handed
+
+
+def logged_note(what: str, logged: Sequence[str]) -> str:
+    """The note an interrupt carries when what a call made was logged but not handed over."""
+    return (
+        f"purposeful: the {what} was logged (disclosure log entries {', '.join(logged)}) "
+        f"before this, and was not handed over"
+    )
 
 
 def pseudonym_error(failure: str) -> AuditSinkError:

@@ -322,10 +322,12 @@ class AuditSinkError(PurposefulError):
     Every other sink still received the report; the first failure is the ``__cause__``.
 
     Attributes:
-        result: what the call had made and logged before its audit failed, to hand over
-            rather than make again (a `purposeful.access.PersonCopy` from
-            ``copy_for_person``, a `purposeful.sharing.Disclosed` from ``disclose``); None
-            for every other failure. The message says when it is set.
+        result: what the call had made and logged before the audit of its own scope
+            failed, to hand over rather than make again (a `purposeful.access.PersonCopy`
+            from ``copy_for_person``, a `purposeful.sharing.Disclosed` from ``disclose``);
+            the message says so. None for every other failure: nothing was logged, or the
+            failure came at the exit of a scope of yours, after the call had returned what
+            it made.
     """
 
     result: object = None

@@ -53,14 +53,41 @@ def same_person(one: str, other: str) -> bool:
 
 def plain_id(text: str) -> str:
     """*text*, an id typed by a person, as `same_person` compares it: NFKC, without
-    invisible characters or spaces at either end, every dash (and the minus sign) a
-    hyphen-minus, case folded."""
+    invisible characters (format characters and the other default-ignorable ones: variation
+    selectors, fillers) or spaces at either end, every dash-like mark (the minus sign, the
+    katakana prolonged sound mark a Japanese keyboard gives for ``-``) a hyphen-minus, the
+    Turkish dotted and dotless i an i, case folded. Plain ASCII takes a short path."""
+    if text.isascii():
+        return text.strip().lower()
     kept = []
     for c in unicodedata.normalize("NFKC", text):
         kind = unicodedata.category(c)
-        if kind != "Cf":
-            kept.append("-" if kind == "Pd" or c == "\u2212" else c)  # a minus sign too
+        if kind == "Pd" or c in _DASHES:
+            kept.append("-")
+        elif c in _TURKISH_I:
+            kept.append("i")
+        elif kind != "Cf" and not _ignorable(c):
+            kept.append(c)
     return "".join(kept).strip().casefold()
+
+
+#: Marks typed for a dash that are not in Unicode's dash category (Pd) and that NFKC leaves
+#: alone: the minus sign, the hyphen bullet, the modifier minus, the prolonged sound marks.
+_DASHES = frozenset("\u2212\u2043\u02d7\u30fc\uff70")
+_TURKISH_I = frozenset("\u0130\u0131")  # İ ı: casefold keeps them apart from i
+
+
+def _ignorable(c: str) -> bool:
+    """Whether *c* is a default-ignorable code point Unicode does not count as a format
+    character (it renders as nothing): combining grapheme joiner, Hangul fillers,
+    variation selectors, the braille blank, Mongolian free variation selectors."""
+    point = ord(c)
+    return (
+        point in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0)
+        or 0x180B <= point <= 0x180F
+        or 0xFE00 <= point <= 0xFE0F
+        or 0xE0100 <= point <= 0xE01EF
+    )
 
 
 #: The Unix epoch, aware: what stores count microseconds from, and what spans count

@@ -466,7 +466,12 @@ def _copy(
     except AuditSinkError as error:  # the copy's own scope: logged, then not audited
         if copy is None or not logged:
             raise
-        raise _trail.made_and_logged(error, copy, "copy for the person", logged) from error
+        handed = _trail.made_and_logged(error, copy, "copy for the person", logged)
+        raise handed from error.__cause__
+    except BaseException as exc:  # an interrupt: say what the log holds
+        if logged:
+            exc.add_note(_trail.logged_note("copy for the person", logged))
+        raise
     return copy
 
 
@@ -478,8 +483,19 @@ def _log_whole(log: DisclosureLog, disclosures: list[Disclosure]) -> None:
     if callable(log_all):
         log_all(disclosures)
         return
-    for disclosure in disclosures:
-        log.log(disclosure)
+    done: list[str] = []
+    try:
+        for disclosure in disclosures:
+            log.log(disclosure)
+            done.append(disclosure.id)
+    except BaseException as exc:
+        if done:  # the copy is not made: say which entries the log keeps all the same
+            exc.add_note(
+                f"purposeful: the disclosure log kept {len(done)} of the copy's "
+                f"{len(disclosures)} entries ({', '.join(done)}), though no copy was made: "
+                f"give the log a log_all that writes all or none"
+            )
+        raise
 
 
 def _disclosure_log(access: SubjectAccess) -> DisclosureLog:

@@ -16,7 +16,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..errors import ConfigurationError, SubjectAccessError
+from ..errors import AuditSinkError, ConfigurationError, SubjectAccessError
 from ._common import CommandGroup
 from .ask import parse_level, parse_role
 from .bundle import _load_app
@@ -25,7 +25,7 @@ __all__ = ["GROUP"]
 
 
 def _copy_write(args: argparse.Namespace) -> int:
-    from ..access.copies import copy_for_person
+    from ..access.copies import PersonCopy, copy_for_person
     from ..actors import Actor
 
     if (args.subject is None) == (args.subject_env is None):
@@ -54,17 +54,32 @@ def _copy_write(args: argparse.Namespace) -> int:
     access = _load_app(args.app)
     actor = Actor(args.actor, args.role, parse_level(args.clearance))
     roles = {role: parse_level(clearance) for role, clearance in args.see} if args.see else None
-    copy = copy_for_person(
-        access,
-        subject,
-        reference=args.reference,
-        purpose=args.purpose,
-        actor=actor,
-        roles=roles,
-    )
+    unaudited: AuditSinkError | None = None
+    try:
+        copy = copy_for_person(
+            access,
+            subject,
+            reference=args.reference,
+            purpose=args.purpose,
+            actor=actor,
+            roles=roles,
+        )
+    except AuditSinkError as error:
+        if not isinstance(error.result, PersonCopy):
+            raise
+        copy, unaudited = error.result, error  # logged: written all the same, then said
     path = copy.write(
         args.out, format=args.format, large_print=args.large_print, overwrite=args.overwrite
     )
+    if unaudited is not None:  # the sink's own message is never quoted: only its type
+        cause = unaudited.__cause__
+        failed = f"an audit sink raised {type(cause).__name__}" if cause else "the pseudonymiser"
+        raise AuditSinkError(
+            f"{path} holds the copy, logged as handed over (disclosure log entries "
+            f"{', '.join(copy.disclosures)}), but its audit failed ({failed}): hand over "
+            f"that file, and fix the audit before making another (running this again would "
+            f"log a second copy)"
+        )
     shown = sum(1 for item in copy.items if item.shown)
     left_out = sum(1 for item in copy.items if not item.shown)
     print(f"copy:      {path} ({args.format}{', large print' if args.large_print else ''})")

@@ -174,10 +174,11 @@ class BaseHoldStore(ClosableStore):
         at: datetime | None,
     ) -> Hold:
         if subject is not None and (not is_text(subject) or subject != subject.strip()):
-            # a hold on "C-2 " would not cover C-2's records: refuse it rather than miss them
+            # a padded id is a slip: refused, so the register holds ids as the records do
             raise ConfigurationError(
-                "a hold's subject must be a non-empty string without spaces at either end, "
-                "exactly as the records hold it, or None"
+                "a hold's subject must be a non-empty string without spaces at either end: "
+                "the person's id as the records hold it (its case, width and dashes may "
+                "differ), or None"
             )
         if record_type is not None and (
             not is_text(record_type) or record_type != record_type.strip()

@@ -94,12 +94,6 @@ class Hold:
     until: date | None = None
     released_at: datetime | None = None
     released_by: str | None = None
-    #: the subject as `covers` compares it (`_shared.checks.plain_id`), worked out once
-    _subject_key: str | None = attrs.field(init=False, eq=False, repr=False)
-
-    @_subject_key.default
-    def _key_of_subject(self) -> str | None:
-        return None if self.subject is None else plain_id(self.subject)
 
     def in_force(self, today: date) -> bool:
         """True if the hold applies on the New Zealand day *today*."""
@@ -109,18 +103,23 @@ class Hold:
 
     def covers(self, subject: str, record_type: str, today: date) -> bool:
         """True if the hold is in force on *today* and holds *subject*'s records of
-        *record_type*. A hold errs towards keeping: the record type is matched whatever its
-        case (a hold typed ``casenote`` holds ``CaseNote`` records rather than nothing), and
-        the subject whatever its case, width, dashes or invisible characters (a hold typed
-        ``c–1001`` or ``Ｃ-1001`` holds ``C-1001``'s records), as `same_person` compares."""
+        *record_type*. A hold errs towards keeping: the subject matches the person's id
+        typed otherwise (case, width, dashes, invisible characters: a hold typed
+        ``c–1001`` or ``Ｃ-1001`` holds ``C-1001``'s records, as `same_person` compares),
+        and the record type matches the same way and whatever its separators (a hold typed
+        ``case_note`` or ``Case Note`` holds ``CaseNote`` records rather than nothing)."""
         return (
             self.in_force(today)
             and (
                 self.subject is None
                 or self.subject == subject
-                or self._subject_key == plain_id(subject)
+                or plain_id(self.subject) == plain_id(subject)
             )
-            and (self.record_type is None or self.record_type.casefold() == record_type.casefold())
+            and (
+                self.record_type is None
+                or self.record_type == record_type
+                or _type_key(self.record_type) == _type_key(record_type)
+            )
         )
 
     def describe(self) -> str:
@@ -140,3 +139,8 @@ class Hold:
         )
 
     _repr_pretty_ = repr_pretty
+
+
+def _type_key(record_type: str) -> str:
+    """A record type's name as a hold compares it: `plain_id`, without separators."""
+    return plain_id(record_type).replace("_", "").replace("-", "").replace(" ", "")

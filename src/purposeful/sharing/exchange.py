@@ -238,7 +238,11 @@ def _disclose(
         if disclosed is None:
             raise
         logged = [disclosed.disclosure.id]
-        raise _trail.made_and_logged(error, disclosed, "disclosure", logged) from error
+        raise _trail.made_and_logged(error, disclosed, "disclosure", logged) from error.__cause__
+    except BaseException as exc:  # an interrupt as the scope closed: say what the log holds
+        if disclosed is not None:
+            exc.add_note(_trail.logged_note("disclosure", [disclosed.disclosure.id]))
+        raise
     return disclosed
 
 
