@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar
 from .._config import get_configuration
 from ..errors import ConfigurationError
 from ..purposes import Purpose
+from ._encoders import shield
 
 __all__ = ["EXEMPT", "declared_purpose", "no_purpose", "purpose"]
 
@@ -55,6 +56,7 @@ def purpose(purpose_id: Purpose | str) -> Callable[[T], T]:
 
     def mark(endpoint: T) -> T:
         _set(endpoint, resolved.id)
+        shield()  # a FastAPI endpoint's return value: read through the records' guards
         return endpoint
 
     return mark

@@ -28,6 +28,7 @@ from ..errors import (
 )
 from ..propagation.baggage import otel_baggage_without_claim
 from ._declare import EXEMPT, declared_purpose
+from ._encoders import shield
 from .policy import RequestPolicy, undeclared_routes_error
 from .problems import DEFAULT_CHALLENGE, Problem, problem_for
 
@@ -100,6 +101,7 @@ class PurposeMiddleware:
         )
         self._require = require_purposes
         self._exempt = frozenset(exempt)
+        shield()  # a FastAPI application's jsonable_encoder reads records through their guards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

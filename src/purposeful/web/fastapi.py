@@ -40,7 +40,11 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
         extra="web",
     ) from error
 
+from ._encoders import shield
+
 __all__ = ["install_problem_handlers", "purpose_scope"]
+
+shield()  # jsonable_encoder reads records through their guards
 
 ScopeDependency = Callable[..., AsyncIterator[Scope]]
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
