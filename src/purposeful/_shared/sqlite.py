@@ -262,6 +262,12 @@ class SQLiteFile:
                 f"cannot open the {self._kind} {self.path}: it is a directory; give the path "
                 f"of a file in it, for example {self.path / (self._kind.split()[0] + '.sqlite3')}"
             )
+        try:  # a new file is the owner's alone (SQLite gives its -wal and -shm the same mode)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # an existing file keeps the mode its owner gave it
+        except OSError:
+            pass  # SQLite says what is wrong, below
         try:
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
