@@ -16,24 +16,24 @@ Run it with ``python examples/frontline_service.py``. It shows:
 9. Aroha is referred to a housing partner under a sharing agreement: only what the
    agreement covers and referral may use goes, logged before it goes; a party outside the
    agreement is refused with an explanation;
-10. Aroha asks for her information (IPP 6): a signed bundle of her client record and case
-   notes, with the name of the person who reported a concern withheld (Privacy Act s 53), a
-   correction she asked for declined with her statement of correction attached (IPP 7), her
-   consent history and the referral; it verifies, and a tampered copy does not;
-11. the quarterly funder report: a table of clients by programme and iwi, computed inside
-   the funder-reporting purpose, small counts suppressed and every count randomly rounded to
-   base 3 (RR3), with a community-sensitivity note;
-12. the privacy notice and the machine-readable register, generated from the annotations
-   and the agreement, written to disk, with who may see what;
-13. asking first: may a field be used or shared, on what basis and under what law; and a
+10. asking first: may a field be used or shared, on what basis and under what law; and a
    person's consent asked as an audited use;
-14. after her intake, the caseworker prints Aroha a copy of what was recorded: each item
+11. after her intake, the caseworker prints Aroha a copy of what was recorded: each item
    with why it is held, who may see it and whether she had to give it; read in the
    case-management scope, logged as a disclosure to her (IPP 11(1)(b)), the reporter's name
    withheld (s 53(b)), in large print with a welcome in te reo Māori;
-15. tell us once: Kāinga Ora's referral back pre-fills Aroha's contact details, checked
+12. Aroha asks for her information (IPP 6): a signed bundle of her client record and case
+   notes, with the name of the person who reported a concern withheld (Privacy Act s 53), a
+   correction she asked for declined with her statement of correction attached (IPP 7), her
+   consent history and the referral; it verifies, and a tampered copy does not;
+13. tell us once: Kāinga Ora's referral back pre-fills Aroha's contact details, checked
    against the agreement's JSON Schema terms, with where they came from kept; "do we hold
    her phone already?" is answered as a checked read, never the number;
+14. the quarterly funder report: a table of clients by programme and iwi, computed inside
+   the funder-reporting purpose, small counts suppressed and every count randomly rounded to
+   base 3 (RR3), with a community-sensitivity note;
+15. the privacy notice and the machine-readable register, generated from the annotations
+   and the agreement, written to disk, with who may see what;
 16. people who need more care: Manaia is a child, flagged by the agency's own rule; research
    counts only a representative's consent for him (the default pack's example), so his own
    is not enough, and his mother's is;
@@ -494,7 +494,7 @@ class ContactDetails:
 
 
 def tell_us_once(sharing: SQLiteSharingStore) -> None:
-    heading("15. Tell us once: Kāinga Ora's referral back pre-fills her contact details")
+    heading("13. Tell us once: Kāinga Ora's referral back pre-fills her contact details")
     caseworker = Actor("staff-17", "caseworker", SENSITIVE)
     replies = attrs.evolve(HOUSING, id="housing-replies", fields=[], categories=["contact"])
     schema = replies.json_schema(ContactDetails)  # what Kāinga Ora validates against
@@ -527,7 +527,7 @@ def tell_us_once(sharing: SQLiteSharingStore) -> None:
 
 
 def ask_before_acting() -> None:
-    heading("13. Asking first: may I use or share this?")
+    heading("10. Asking first: may I use or share this?")
     caseworker = Actor("staff-17", "caseworker", SENSITIVE)
     # about a type: no value read, no scope needed, nothing recorded
     answer = purposeful.may_use(
@@ -551,7 +551,7 @@ def ask_before_acting() -> None:
 
 
 def print_a_copy_for_aroha(folder: Path, sharing: SQLiteSharingStore) -> None:
-    heading("14. After her intake, a copy for Aroha of what was recorded")
+    heading("11. After her intake, a copy for Aroha of what was recorded")
     access = SubjectAccess(
         agency=AGENCY,
         wording=Wording(record_labels={"Client": "Your client record", "CaseNote": "Case notes"}),
@@ -577,7 +577,7 @@ def print_a_copy_for_aroha(folder: Path, sharing: SQLiteSharingStore) -> None:
 
 
 def report_to_the_funder() -> None:
-    heading("11. The quarterly funder report: suppressed and randomly rounded (RR3)")
+    heading("14. The quarterly funder report: suppressed and randomly rounded (RR3)")
     # this quarter's clients: how many of each iwi in each programme
     quarter = {
         ("Whānau support", "Ngāti Maniapoto"): 23,
@@ -601,7 +601,7 @@ def report_to_the_funder() -> None:
 
 
 def publish_the_notice(folder: Path) -> None:
-    heading("12. The privacy notice and register, generated from the annotations")
+    heading("15. The privacy notice and register, generated from the annotations")
     notice = build_notice(
         agency=AGENCY,
         records=[Client, CaseNote],
@@ -648,7 +648,7 @@ def answer_access_request(
     sharing: SQLiteSharingStore,
     ledger: Path,
 ) -> None:
-    heading("10. Aroha asks for her information (IPP 6) and a correction (IPP 7)")
+    heading("12. Aroha asks for her information (IPP 6) and a correction (IPP 7)")
     corrections = SQLiteCorrectionStore(folder / "corrections.sqlite3")
     access = SubjectAccess(
         agency=AGENCY,
