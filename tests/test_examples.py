@@ -53,7 +53,7 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "is not a party to it" in referral
     assert "Our reference for it: 32 hex digits" in referral
     assert "not told because: the person is already aware of the collection" in referral
-    access = out.split("== 10.")[1].split("== 11.")[0]
+    access = out.split("== 12.")[1].split("== 13.")[0]
     assert "transfer by 24 December 2026, answer by 29 January 2027" in access
     assert "Extended under s 48(1)(b): answer by 15 February 2027." in access
     assert "Under section 48 of the Privacy Act 2020, we have extended" in access
@@ -79,7 +79,7 @@ def test_frontline_service_example_shows_each_step() -> None:
         access
     )
 
-    once = out.split("== 15.")[1].split("== 11.")[0]
+    once = out.split("== 13.")[1].split("== 14.")[0]
     assert "The agreement lets them send: ['email', 'phone']" in once
     assert "Filled phone, from Kāinga Ora's referral of 3 November 2026" in once
     assert 'Kept in the store: ["from Kāinga Ora\'s referral of 3 November 2026"]' in once
@@ -89,7 +89,7 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "027 555 0142" not in once  # asked, never shown
     assert "Asked for funder reporting: purpose-not-declared" in once
 
-    funder = out.split("== 11.")[1].split("== 12.")[0]
+    funder = out.split("== 14.")[1].split("== 15.")[0]
     table = [line for line in funder.splitlines() if line.startswith("| ")]
     assert table[0].startswith("| programme \\\\ iwi |")  # the backslash escaped
     cells = [cell.strip() for line in table[2:] for cell in line.strip("|").split("|")[1:]]
@@ -97,11 +97,11 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert all(cell == "S" or int(cell) % 3 == 0 for cell in cells)  # RR3
     assert "Grouped by iwi" in funder
     assert "Aroha" not in funder
-    notice = out.split("== 12.")[1]
+    notice = out.split("== 15.")[1]
     for name in ("notice.md", "notice.html", "register.json", "fides-dataset.yml"):
         assert name in notice
     assert "# How Te Whare Āwhina uses your information" in notice
-    copy = out.split("== 14.")[1].split("== 10.")[0]
+    copy = out.split("== 11.")[1].split("== 12.")[0]
     assert "Name: had to give it: True" in copy
     assert "who may see it: caseworker, funder-reporting-job" in copy
     assert "Logged as 2 disclosures to her under privacy-act-2020-ipp-11-1-b" in copy
