@@ -309,9 +309,10 @@ def _refuse_a_subject_change(target: Any, value: Any, old: Any, initiator: Any) 
         del value  # no subject id in this frame when it raises
         raise SubjectChangeRefused(
             f"{type(target).__qualname__}.{initiator.key} identifies the person the record is "
-            f"about and cannot be changed once set (session.merge of another row with the "
-            f"same primary key, attributes.set_attribute): build a new record for the other "
-            f"person instead"
+            f"about and cannot be changed once set (by assignment, by a relationship that "
+            f"sets it, such as moving the record to another parent row, by session.merge of "
+            f"another row with the same primary key, or by attributes.set_attribute): build "
+            f"a new record for the other person instead"
         )
 
 
