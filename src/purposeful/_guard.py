@@ -17,7 +17,7 @@ This module owns everything between ``record.field`` and `Scope.read`:
   state hooks that read through the guards; what is particular to a kind (attrs'
   validators, pydantic's serialisers) is closed by the kind, in `purposeful._kinds`;
 - the refusal raised last, for a scope's exit to surface when a framework wrapped it
-  (`refusal_behind`).
+  (`_refusals`).
 
 It decides nothing itself (the scope does, or `_trail.read_unscoped` outside any scope) and
 never formats, emits or stores a report.
@@ -78,11 +78,12 @@ import secrets
 import sys
 import types
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
+from ._refusals import refusal_var
 from ._trail import read_unscoped
 from .errors import PurposefulError, SubjectChangeRefused, detached
 
@@ -120,7 +121,6 @@ __all__ = [
     "passthrough",
     "protect",
     "read_slow",
-    "refusal_behind",
     "validates_on_init",
     "within",
 ]
@@ -398,46 +398,9 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
             error.add_note(note)
         detached(error)  # raised here, not in the frames below, which hold raw subject ids
         refusal_var.set(error)  # for the scope's exit, should a framework wrap it
-        if scope is not None:  # and where a thread pool's copy of the context cannot hide it
-            scope._refused = error
+        if scope is not None and not scope._closed:  # and where a thread pool's copy of the
+            scope._refused = error  # context cannot hide it (its exit lets it go)
         raise error from error.__cause__
-
-
-#: The refusal raised last in this context, so that a scope's exit can surface it when a
-#: framework (pydantic-core) wrapped it into an error of its own (`refusal_behind`).
-refusal_var: ContextVar[PurposefulError | None] = ContextVar("purposeful.refusal", default=None)
-#: The errors a framework wraps a refusal in, by module and name (never imported to check).
-_WRAPPERS = {
-    ("pydantic_core._pydantic_core", "ValidationError"),
-    ("pydantic_core._pydantic_core", "PydanticSerializationError"),
-    ("fastapi.exceptions", "ResponseValidationError"),  # a response model's validation
-}
-
-
-def refusal_behind(error: BaseException, scopes: Iterable[Scope] = ()) -> PurposefulError | None:
-    """The refusal a framework's *error* wraps, if this context raised it, or a read in one
-    of *scopes* did (in a thread pool's copy of the context, say), else None.
-
-    pydantic-core wraps an exception raised inside a serialiser (the refusal is the
-    wrapping error's ``__cause__``) and one raised reading an attribute for
-    ``from_attributes`` validation (only the refusal's class name and message survive, in
-    a ``get_attribute_error``; FastAPI's ``ResponseValidationError`` keeps those errors);
-    either way the refusal raised last is the one.
-    """
-    if (type(error).__module__, type(error).__qualname__) not in _WRAPPERS:
-        return None
-    candidates = [refusal_var.get(), *(scope._refused for scope in scopes)]
-    for refusal in candidates:
-        if refusal is None:
-            continue
-        cause: BaseException | None = error
-        while cause is not None:
-            if cause is refusal:
-                return refusal
-            cause = cause.__cause__ or cause.__context__
-        if f"{type(refusal).__name__}: {refusal}" in str(error):
-            return refusal
-    return None
 
 
 _SEE = "see 'What is a read' in the docs"

@@ -25,7 +25,7 @@ from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from types import FrameType, TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import _guard, _trail
+from . import _guard, _refusals, _trail
 from ._config import get_configuration
 from ._guard import NO_FAST
 from ._scope import Scope
@@ -207,13 +207,13 @@ class use:
                 )
         # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's)
         mine = [scope for scope, _ in closed]
-        refusal = _guard.refusal_behind(exc, mine) if exc is not None else None
+        refusal = _refusals.refusal_behind(exc, mine) if exc is not None else None
         for scope in mine:
             scope._refused = None  # its traceback holds the frames that read: let it go
         if _scope_var.get() is None:
             # past the outermost scope nothing unwraps it: its traceback holds the frames
             # that read, records and values among their locals, which must not outlive it
-            _guard.refusal_var.set(None)
+            _refusals.refusal_var.set(None)
         if refusal is not None:
             raise refusal from None
 

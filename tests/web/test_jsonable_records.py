@@ -5,8 +5,10 @@ record's ``__dict__`` (what ``jsonable_encoder`` falls back to)."""
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,15 @@ import pytest
 from _webkit import CASE_MANAGEMENT, CASEWORKER
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import create_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, create_engine, select
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 from starlette.testclient import TestClient
 
 import purposeful
@@ -146,3 +155,169 @@ def test_jsonable_encoder_outside_any_scope_is_refused(engine: Any) -> None:
         for record in (row, JsonableDictClient(SUBJECT, "Otago", SECRET)):
             with pytest.raises(purposeful.NoPurposeScope):
                 jsonable_encoder(record)
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id")
+    class JsonableHousehold(JsonableBase):
+        __tablename__ = "jsonable_household"
+        client_id: Mapped[str] = mapped_column(primary_key=True)
+        created: Mapped[datetime]
+        password_hash: Mapped[str]
+        address: Mapped[str] = mapped_column(
+            info={"purposeful": Managed(purposes={"service-delivery": AGREEMENT})}
+        )
+        visits: Mapped[list[JsonableVisit]] = relationship(back_populates="household")
+
+    @purposeful.record(subject="client_id")
+    class JsonableVisit(JsonableBase):
+        __tablename__ = "jsonable_visit"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        client_id: Mapped[str] = mapped_column(ForeignKey("jsonable_household.client_id"))
+        note: Mapped[str] = mapped_column(
+            info={"purposeful": Managed(purposes={CASE_MANAGEMENT: AGREEMENT})}
+        )
+        household: Mapped[JsonableHousehold] = relationship(back_populates="visits")
+
+    @purposeful.record(subject="client_id", slots=False)
+    class JsonableKeyed:
+        """A record with a mapping protocol of its own: it shows what it chooses."""
+
+        client_id: str
+        api_token: str
+        diagnosis: str = purposeful.field(
+            purposes={CASE_MANAGEMENT: AGREEMENT}, sensitivity=SENSITIVE
+        )
+
+        def keys(self) -> list[str]:
+            return ["client_id", "diagnosis"]
+
+        def __getitem__(self, name: str) -> Any:
+            return getattr(self, name)
+
+
+class JsonableSlottedChild(JsonableSlottedClient):
+    """Undecorated: it has a ``__dict__`` of its own, empty."""
+
+
+CREATED = datetime(2024, 1, 1, 9, 30)
+
+
+@pytest.fixture
+def household(engine: Any) -> Any:
+    with Session(engine) as session:
+        session.add(
+            JsonableHousehold(
+                client_id=SUBJECT, created=CREATED, password_hash="HASH-SECRET", address=SECRET
+            )
+        )
+        session.add(JsonableVisit(id=1, client_id=SUBJECT, note="NOTE-SECRET"))
+        session.commit()
+    return engine
+
+
+def _loaded(engine: Any) -> JsonableHousehold:
+    with Session(engine) as session:
+        found = session.scalars(
+            select(JsonableHousehold).options(selectinload(JsonableHousehold.visits))
+        ).one()
+        session.expunge_all()
+    return found
+
+
+def test_a_row_is_encoded_whole_with_its_dates_and_its_loaded_rows_each_decided(
+    household: Any,
+) -> None:
+    """Fixed: the encoder's dict went out unencoded (a datetime column or a loaded
+    relationship was a 500) and the related rows were not read through their guards."""
+    row = _loaded(household)
+    sink = RecordingSink()
+    purposeful.configure(sinks=[sink])
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        encoded = jsonable_encoder(row, exclude={"password_hash"})
+    assert encoded == {
+        "client_id": SUBJECT,
+        "created": CREATED.isoformat(),
+        "address": SECRET,
+        "visits": [{"id": 1, "client_id": SUBJECT, "note": "NOTE-SECRET"}],
+    }
+    fields = sorted(d.field for d in sink.reports[0].decisions)
+    assert fields == ["address", "note"]
+    with (
+        purposeful.use("service-delivery", actor=CASEWORKER),
+        pytest.raises(purposeful.PurposeViolation) as refused,
+    ):
+        jsonable_encoder(row)  # the visit's note is for case management only
+    assert refused.value.decision.field == "note"
+
+
+def test_include_and_exclude_are_applied_before_any_field_is_read(household: Any) -> None:
+    """Fixed: they were ignored for records: an excluded field went out, and one left out
+    by include= was read (and refused, a 403) though nobody asked for it."""
+    row = _loaded(household)
+    sink = RecordingSink()
+    purposeful.configure(sinks=[sink])
+    with purposeful.use("funder-reporting", actor=CASEWORKER):
+        assert jsonable_encoder(row, include={"client_id", "created"}) == {
+            "client_id": SUBJECT,
+            "created": CREATED.isoformat(),
+        }
+    assert sink.reports[0].decisions == ()
+
+
+def test_a_records_own_mapping_protocol_decides_what_it_shows() -> None:
+    """Fixed: a record's own keys() was passed over and every field read."""
+    keyed = JsonableKeyed(SUBJECT, "TOKEN-SECRET", SECRET)
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert jsonable_encoder(keyed) == {"client_id": SUBJECT, "diagnosis": SECRET}
+    with (
+        purposeful.use("funder-reporting", actor=CASEWORKER),
+        pytest.raises(purposeful.PurposeViolation),
+    ):
+        jsonable_encoder(keyed)
+
+
+def test_an_undecorated_subclass_of_a_slotted_record_is_encoded_whole() -> None:
+    child = JsonableSlottedChild(SUBJECT, "Otago", SECRET)
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert jsonable_encoder(child) == {
+            "client_id": SUBJECT,
+            "region": "Otago",
+            "diagnosis": SECRET,
+        }
+
+
+def test_refusals_a_task_group_gathers_are_a_403() -> None:
+    """Fixed: the ExceptionGroup of an asyncio.TaskGroup whose tasks were refused was a 500."""
+    app = FastAPI()
+
+    @app.get("/together")
+    @purpose("funder-reporting")
+    async def together():  # type: ignore[no-untyped-def]
+        async def encode(record: Any) -> Any:
+            return jsonable_encoder(record)
+
+        async with asyncio.TaskGroup() as group:
+            for n in range(3):
+                group.create_task(encode(JsonableSlottedClient(f"{SUBJECT}-{n}", "Otago", SECRET)))
+        return {}
+
+    app.add_middleware(PurposeMiddleware, actor=lambda request: CASEWORKER)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        answer = http.get("/together")
+    assert answer.status_code == 403
+    assert SECRET not in answer.text
+    assert SUBJECT not in answer.text
+
+
+def test_a_refusal_after_the_scope_closed_is_not_kept_on_it() -> None:
+    """Fixed: a read refused after its scope had closed (a task still running) left the
+    refusal, and the frames that read with their locals, on the scope for good."""
+    record = JsonableSlottedClient(SUBJECT, "Otago", SECRET)
+    with purposeful.use("funder-reporting", actor=CASEWORKER) as scope:
+        carried = purposeful.carry_scope(lambda: record.diagnosis)
+    with pytest.raises(purposeful.PurposeViolation):
+        carried()
+    assert scope._refused is None

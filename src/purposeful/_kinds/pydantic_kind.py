@@ -25,7 +25,7 @@ pydantic-core wraps an exception raised inside it (a serialiser's in a
 ``PydanticSerializationError``, an attribute read's for ``from_attributes`` in a
 ``ValidationError``); the record's own ``model_dump``, ``model_dump_json`` and
 ``model_validate`` raise the refusal itself, and a scope's exit surfaces a wrapped
-refusal (`_guard.refusal_behind`). This module never imports pydantic itself: it is
+refusal (`_refusals.refusal_behind`). This module never imports pydantic itself: it is
 reached only for a class whose MRO holds pydantic's ``BaseModel``.
 """
 
@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard
+from .. import _guard, _refusals
 from ..errors import AnnotationError
 from . import METADATA_KEY, PLACEHOLDER, SUBJECT_PLACEHOLDER, DeclaredField, PrettyRepr, RecordKind
 
@@ -215,7 +215,7 @@ def _unwrapping(method: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return method(*args, **kwargs)
         except Exception as error:
-            refusal = _guard.refusal_behind(error)
+            refusal = _refusals.refusal_behind(error)
             if refusal is None:
                 raise
         raise refusal from None
@@ -243,7 +243,7 @@ def _scrubbing_warnings(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self, *args, **{**kwargs, "warnings": "error"})
         except Exception as error:
             text = str(error)
-            if _WARNINGS not in text or _guard.refusal_behind(error) is not None:
+            if _WARNINGS not in text or _refusals.refusal_behind(error) is not None:
                 raise
             fields = sorted(set(re.findall(r"field_name='(\w+)'", text)))
         del text

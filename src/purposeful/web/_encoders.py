@@ -38,23 +38,64 @@ class _AnyRecord(abc.ABC):  # noqa: B024 - an ABC for its subclass hook alone
         return any("__purposeful_record__" in k.__dict__ for k in klass.__mro__)
 
 
+#: ``jsonable_encoder``'s options, read from its frame and passed on as its ``dict(obj)``
+#: path passes them (what an encoder by class is not given)
+_OPTIONS = (
+    "include",
+    "exclude",
+    "by_alias",
+    "exclude_unset",
+    "exclude_defaults",
+    "exclude_none",
+    "custom_encoder",
+    "sqlalchemy_safe",
+)
+
+
+def _options(encode: Any) -> dict[str, Any]:
+    """The options of the ``jsonable_encoder`` call that asked for this record (the
+    caller's frame, when it is that function's), else none."""
+    frame = sys._getframe(2)
+    if frame.f_code is not getattr(encode, "__code__", None):
+        return {}
+    held = frame.f_locals
+    return {name: held[name] for name in _OPTIONS if name in held}
+
+
 def _names(obj: Any) -> list[str]:
-    """The fields *obj* holds, as ``vars(obj)`` would list them (without the private and
-    the ORM's own state), or every field of a record kept in slots."""
+    """The fields *obj* holds, as ``vars(obj)`` would list them (without the private ones
+    and the ORM's own state: no column that is not loaded, so no query), and every field of
+    a record kept in slots."""
+    policy = next(
+        k.__dict__["__purposeful_record__"]
+        for k in type(obj).__mro__
+        if "__purposeful_record__" in k.__dict__
+    )
     held = getattr(obj, "__dict__", None)
-    if held is None:
-        policy = next(
-            k.__dict__["__purposeful_record__"]
-            for k in type(obj).__mro__
-            if "__purposeful_record__" in k.__dict__
-        )
-        return list(policy.names)
-    return [name for name in held if not name.startswith("_")]
+    names = list(policy.names) if policy.slotted else []
+    if held is not None:
+        names += [name for name in held if not name.startswith("_") and name not in names]
+    return names
 
 
-def _record_as_dict(obj: Any) -> dict[str, Any]:
-    """*obj*'s fields, each read by attribute: decided, audited, refused like any read."""
-    return {name: getattr(obj, name) for name in _names(obj)}
+def _record_as_dict(obj: Any) -> Any:
+    """*obj* as ``jsonable_encoder``'s ``dict(obj)`` path would encode it, with each field
+    read by attribute (decided, audited, refused like any read) and a refusal raised, never
+    answered from ``vars(obj)``. A record with a mapping protocol of its own (``keys()``,
+    ``__iter__``) is read through it. ``include`` and ``exclude`` are applied before any
+    field is read."""
+    encoders = sys.modules["fastapi.encoders"]
+    options = _options(encoders.jsonable_encoder)
+    if callable(getattr(obj, "keys", None)) or callable(getattr(obj, "__iter__", None)):
+        return encoders.jsonable_encoder(dict(obj), **options)
+    names = _names(obj)
+    include, exclude = options.get("include"), options.get("exclude")
+    if include is not None:
+        names = [name for name in names if name in include]
+    if exclude is not None:
+        names = [name for name in names if name not in exclude]
+    # no local holds the values: a refusal further down shows none in this frame
+    return encoders.jsonable_encoder({name: getattr(obj, name) for name in names}, **options)
 
 
 def shield() -> None:
