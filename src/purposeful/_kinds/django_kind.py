@@ -95,6 +95,9 @@ class DjangoKind(RecordKind):
     def install(self, cls: type, policy: RecordPolicy) -> None:
         _exempt_the_orms_own_reads()
         refuse_undecorated()
+        from .django_checks import register
+
+        register()  # the admin settings that would show managed values: a system check
         for field_policy in policy.fields.values():
             raw = _install_getter(cls, field_policy)
             object.__setattr__(field_policy, "_raw", raw)

@@ -61,6 +61,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess
 
 __all__ = ["PurposeMiddleware", "purpose_view"]
 
+
 _SETTING: Final = "PURPOSEFUL_WEB"
 _REFUSALS: Final = (PurposeViolation, NoActor, PurposeClaimRefused)
 _MAX_DEPTH: Final = 16
@@ -306,10 +307,23 @@ def _survey(skip: frozenset[str]) -> tuple[list[str], set[str]]:
                 view = pattern.callback
                 if opens_scope_itself(view) or declared_purpose(view) is not None:
                     continue
+                if opens_scope_itself(_admin_site(view)):  # a `PurposeAdminSite`'s view
+                    continue
                 found.append("/" + prefix + str(pattern.pattern))
 
     walk(get_resolver().url_patterns, "", 0)
     return found, names
+
+
+def _admin_site(view: Any) -> Any:
+    """The admin site serving *view* (a site's own view, its login page, or a model
+    admin's view), if it is one."""
+    model_admin = getattr(view, "model_admin", None)
+    return (
+        getattr(view, "admin_site", None)
+        or getattr(model_admin, "admin_site", None)
+        or getattr(view, "__self__", None)
+    )
 
 
 def _load(path: str, key: str) -> Any:

@@ -1,0 +1,145 @@
+"""A Django system check of the admin settings that would show a record's managed values.
+
+`check_admin` runs with ``manage.py check`` (and every ``runserver`` and ``migrate``); the
+Django record kind registers it when the first Django record is declared. It looks at every
+admin site's model admins:
+
+- ``purposeful.E001``: a ``list_filter`` on a managed field (directly or across a relation):
+  Django's filter sidebar lists the field's distinct values from the database, undecided;
+- ``purposeful.E002``: a ``date_hierarchy`` on a managed field: its drill-down lists the
+  years, months and days the database holds;
+- ``purposeful.W001``: the subject field editable in the change form: saving a changed
+  subject is refused (`SubjectChangeRefused`, a server error); make it read-only.
+
+What this module must not do: read a managed field or a subject id (it looks at
+declarations only); import the admin where it is not installed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+
+__all__ = ["admin_problems", "check_admin", "register"]
+
+
+@functools.cache
+def register() -> None:
+    """Register `check_admin` with Django's system checks, once."""
+    checks.register(check_admin, checks.Tags.admin)
+
+
+def check_admin(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The system check: every admin site's model admins (see the module docstring)."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.admin"):
+        return []
+    from django.contrib.admin.sites import all_sites
+
+    return admin_problems(list(all_sites))
+
+
+def admin_problems(sites: Iterable[Any]) -> list[checks.CheckMessage]:
+    """What `check_admin` finds in the model admins of *sites*."""
+    found: list[checks.CheckMessage] = []
+    for site in sites:
+        for model, model_admin in getattr(site, "_registry", {}).items():
+            where = f"{type(model_admin).__qualname__} ({site.name})"
+            for entry in model_admin.list_filter or ():
+                path = entry[0] if isinstance(entry, list | tuple) else entry
+                if isinstance(path, str) and _managed(model, path):
+                    found.append(
+                        checks.Error(
+                            f"{where}.list_filter names {path!r}, a managed field: the admin's "
+                            f"filter sidebar lists its values from the database, undecided and "
+                            f"unaudited",
+                            hint="remove it from list_filter, or filter on a plain field",
+                            obj=model_admin,
+                            id="purposeful.E001",
+                        )
+                    )
+            hierarchy = model_admin.date_hierarchy
+            if isinstance(hierarchy, str) and _managed(model, hierarchy):
+                found.append(
+                    checks.Error(
+                        f"{where}.date_hierarchy is {hierarchy!r}, a managed field: its "
+                        f"drill-down lists the dates the database holds, undecided",
+                        hint="remove date_hierarchy, or use a plain date field",
+                        obj=model_admin,
+                        id="purposeful.E002",
+                    )
+                )
+            subject = _subject_field(model)
+            if subject is not None and _editable(model_admin, subject):
+                found.append(
+                    checks.Warning(
+                        f"{where} lets the change form edit {model.__name__}.{subject}, the "
+                        f"subject: saving a change to it is refused (SubjectChangeRefused, a "
+                        f"server error)",
+                        hint=f"add {subject!r} to readonly_fields",
+                        obj=model_admin,
+                        id="purposeful.W001",
+                    )
+                )
+    return found
+
+
+def _policy(model: type) -> Any:
+    for klass in model.__mro__:
+        found = klass.__dict__.get("__purposeful_record__")
+        if found is not None:
+            return found
+    return None
+
+
+def _managed(model: Any, path: str) -> bool:
+    """Whether the field at *path* (``name`` or ``client__name``) from *model* is managed."""
+    current = model
+    parts = path.split("__")
+    for depth, part in enumerate(parts):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a lookup (``name__isnull``) or Django's own error
+        if depth == len(parts) - 1 or field.related_model is None:
+            policy = _policy(current)
+            return policy is not None and field.name in policy.fields
+        current = field.related_model
+    return False
+
+
+def _subject_field(model: Any) -> str | None:
+    """The name of *model*'s form field that holds the subject, if it is a record."""
+    policy = _policy(model)
+    if policy is None:
+        return None
+    for field in model._meta.get_fields():
+        if policy.subject in (field.name, getattr(field, "attname", None)):
+            return str(field.name) if getattr(field, "editable", False) else None
+    return None
+
+
+def _editable(model_admin: Any, name: str) -> bool:
+    """Whether *model_admin*'s change form shows field *name* editable (as declared)."""
+    if name in (model_admin.readonly_fields or ()):
+        return False
+    if model_admin.fieldsets:
+        shown = {
+            field
+            for _, options in model_admin.fieldsets
+            for entry in options.get("fields", ())
+            for field in (entry if isinstance(entry, list | tuple) else (entry,))
+        }
+        return name in shown
+    if model_admin.fields:
+        return name in {
+            field
+            for entry in model_admin.fields
+            for field in (entry if isinstance(entry, list | tuple) else (entry,))
+        }
+    return name not in (model_admin.exclude or ())
