@@ -32,6 +32,15 @@ def sqlite_tables() -> str:
     return "default"
 
 
+@pytest.fixture(scope="session")
+def contrib_tables(sqlite_tables: str) -> str:
+    """The auth, session and admin tables on the in-memory SQLite database (once)."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, database=sqlite_tables)
+    return sqlite_tables
+
+
 @pytest.fixture
 def postgres_database(postgres_schema: tuple[str, str]) -> Iterator[str]:
     """A Django database alias on the real PostgreSQL server, in a fresh schema."""

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from _family_models import DjangoCase
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.test import Client, override_settings
 
 import purposeful
@@ -22,13 +21,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "purposeful.web.django.PurposeMiddleware",
 ]
-
-
-@pytest.fixture(scope="session")
-def contrib_tables(sqlite_tables: str) -> str:
-    """The auth, session and admin tables on the in-memory SQLite database (once)."""
-    call_command("migrate", verbosity=0, database=sqlite_tables)
-    return sqlite_tables
 
 
 @pytest.fixture

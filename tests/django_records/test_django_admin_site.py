@@ -16,7 +16,6 @@ from _family_models import DjangoCase
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core import checks
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import path
 
@@ -127,12 +126,6 @@ def purpose_site(contrib_tables: str) -> Iterator[tuple[PurposeAdminSite, Client
                 user.delete()
     finally:
         del sys.modules[urls.__name__]
-
-
-@pytest.fixture(scope="session")
-def contrib_tables(sqlite_tables: str) -> str:
-    call_command("migrate", verbosity=0, database=sqlite_tables)
-    return sqlite_tables
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(
