@@ -47,8 +47,9 @@ def refusal_behind(error: BaseException, scopes: Iterable[Scope] = ()) -> Purpos
     either way the refusal raised last is the one.
     """
     if isinstance(error, BaseExceptionGroup):  # an asyncio.TaskGroup's: of refusals alone
-        refused = [leaf for leaf in _leaves(error) if isinstance(leaf, PurposeViolation)]
-        return refused[0] if refused and len(refused) == len(_leaves(error)) else None
+        leaves = _leaves(error)
+        refused = [leaf for leaf in leaves if isinstance(leaf, PurposeViolation)]
+        return refused[0] if refused and len(refused) == len(leaves) else None
     if (type(error).__module__, type(error).__qualname__) not in _WRAPPERS:
         return None
     candidates = [refusal_var.get(), *(scope._refused for scope in scopes)]

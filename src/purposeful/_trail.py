@@ -30,6 +30,7 @@ sink or pseudonymiser stop a read or the flusher.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import contextvars
 import itertools
 import logging
@@ -39,7 +40,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from types import FrameType
@@ -130,32 +131,42 @@ def emit(report: ScopeReport, config: Configuration | None = None) -> None:
         ) from failures[0]
 
 
-def made_and_logged(
-    error: AuditSinkError, result: object, what: str, logged: Sequence[str]
-) -> AuditSinkError:
-    """The error a call raises when the audit of its own scope failed after what it made
-    was logged (a disclosure, a copy for the person): it says so, names the log entries
-    (ids only), keeps *error*'s notes and holds *result* to hand over, so that nobody makes
-    it again and logs it twice. Raise it from *error*'s cause (the sink's own exception),
-    which the public entry points strip of its frames."""
-    entries = f"entries {', '.join(logged)}" if logged else "no entry"
-    handed = AuditSinkError(
-        f"the {what} was made and logged (disclosure log {entries}) before its audit "
-        f"failed: hand over error.result rather than making it again, which would log it "
-        f"twice. {error}"
-    )
-    for note in getattr(error, "__notes__", ()):
-        handed.add_note(note)
-    handed.result = result
-    return handed
+#: What `handed_back`'s error tells code to do, before the audit failure's own message.
+HAND_OVER = "hand over error.result rather than making it again, which would log it twice. "
 
 
-def logged_note(what: str, logged: Sequence[str]) -> str:
-    """The note an interrupt carries when what a call made was logged but not handed over."""
-    return (
-        f"purposeful: the {what} was logged (disclosure log entries {', '.join(logged)}) "
-        f"before this, and was not handed over"
-    )
+@contextlib.contextmanager
+def handed_back(what: str, logged: Sequence[str], made: Sequence[object]) -> Iterator[None]:
+    """Around a call that logs what it makes (a disclosure, a copy for the person) in a
+    scope of its own, then hands it over: *logged* holds the log entries' ids once the log
+    took them, *made* what to hand over once it is made.
+
+    If the audit of the scope fails as it closes (a sink, or the pseudonymiser) after the
+    log took it, the `AuditSinkError` raised says it was made and logged, names the
+    entries (ids only), keeps the failure's notes and holds what was made as ``result``,
+    so that nobody makes it again and logs it twice. It is raised from the sink's own
+    exception, which the public entry points strip of its frames. Anything else raised
+    once the log took it (an interrupt) carries a note naming the entries."""
+    try:
+        yield
+    except AuditSinkError as error:
+        if not made or not logged:
+            raise
+        handed = AuditSinkError(
+            f"the {what} was made and logged (disclosure log entries {', '.join(logged)}) "
+            f"before its audit failed: {HAND_OVER}{error}"
+        )
+        for note in getattr(error, "__notes__", ()):
+            handed.add_note(note)
+        handed.result = made[0]
+        raise handed from error.__cause__
+    except BaseException as exc:
+        if logged:
+            exc.add_note(
+                f"purposeful: the {what} was logged (disclosure log entries "
+                f"{', '.join(logged)}) before this, and was not handed over"
+            )
+        raise
 
 
 def pseudonym_error(failure: str) -> AuditSinkError:

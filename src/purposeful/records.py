@@ -319,6 +319,16 @@ class RecordPolicy:
         return "" if key is None else str(key)
 
 
+def nearest_policy(cls: type) -> RecordPolicy | None:
+    """The `RecordPolicy` *cls*'s instances are decided under: that of the nearest class in
+    its MRO decorated with `record` (an undecorated subclass takes its base's), or None."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(_POLICY_ATTR)
+        if isinstance(found, RecordPolicy):
+            return found
+    return None
+
+
 def record_policy(cls: type) -> RecordPolicy:
     """The `RecordPolicy` of a class decorated with `record`.
 

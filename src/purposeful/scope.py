@@ -178,6 +178,16 @@ class use:
         tb: TracebackType | None,
     ) -> None:
         closed = self._close_mine(failed=exc_type is not None)
+        # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's),
+        # found before a failing sink can end this method early
+        mine = [scope for scope, _ in closed]
+        refusal = _refusals.refusal_behind(exc, mine) if exc is not None else None
+        for scope in mine:
+            scope._refused = None  # its traceback holds the frames that read: let it go
+        if _scope_var.get() is None:
+            # past the outermost scope nothing unwraps it: its traceback holds the frames
+            # that read, records and values among their locals, which must not outlive it
+            _refusals.refusal_var.set(None)
         try:
             for scope, report in closed:
                 try:
@@ -195,7 +205,7 @@ class use:
                     )
                 if exc is None:
                     raise first
-                exc.add_note(f"purposeful: {first}")
+                (refusal if refusal is not None else exc).add_note(f"purposeful: {first}")
         finally:
             if len(closed) > 1:
                 warnings.warn(
@@ -205,15 +215,6 @@ class use:
                     ScopeOrderWarning,
                     stacklevel=2,
                 )
-        # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's)
-        mine = [scope for scope, _ in closed]
-        refusal = _refusals.refusal_behind(exc, mine) if exc is not None else None
-        for scope in mine:
-            scope._refused = None  # its traceback holds the frames that read: let it go
-        if _scope_var.get() is None:
-            # past the outermost scope nothing unwraps it: its traceback holds the frames
-            # that read, records and values among their locals, which must not outlive it
-            _refusals.refusal_var.set(None)
         if refusal is not None:
             raise refusal from None
 

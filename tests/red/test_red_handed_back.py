@@ -101,8 +101,38 @@ def test_the_sinks_own_exception_keeps_no_frame(make: Any) -> None:
 def test_the_notes_of_the_audit_failure_are_kept() -> None:
     failed = AuditSinkError("2 audit sink(s) failed")
     failed.add_note("purposeful: 1 more part(s) of the scope's report also failed")
-    handed = purposeful._trail.made_and_logged(failed, object(), "disclosure", ["d-1"])
-    assert handed.__notes__ == failed.__notes__
+    made = object()
+    with (
+        pytest.raises(AuditSinkError) as raised,
+        purposeful._trail.handed_back("disclosure", ["d-1"], [made]),
+    ):
+        raise failed
+    assert raised.value.__notes__ == failed.__notes__
+    assert raised.value.result is made
+
+
+class InterruptingKey:
+    """A pseudonymiser that passes the configuration's probe, then is interrupted."""
+
+    def __call__(self, subject: str) -> str:
+        if subject == PERSON:
+            raise KeyboardInterrupt
+        return "k:probe"
+
+
+@pytest.mark.parametrize("make", [disclose, copy], ids=["disclose", "copy"])
+def test_an_interrupt_after_the_log_and_before_the_scope_closes_says_so_too(make: Any) -> None:
+    """Fixed (a review's finding): an interrupt between the log write and the end of the
+    scope's block (the pseudonym of the disclosure event) named no entry, or fewer than the
+    log held."""
+    log = MemorySharingStore()
+    purposeful.configure(disclosure_log=log, sinks=[Down()], pseudonymise=InterruptingKey())
+    with pytest.raises(KeyboardInterrupt) as raised:
+        make()
+    entries = [entry.id for entry in log.disclosures(PERSON)]
+    assert entries
+    notes = "\n".join(raised.value.__notes__)
+    assert all(entry in notes for entry in entries)
 
 
 @pytest.mark.parametrize("make", [disclose, copy], ids=["disclose", "copy"])

@@ -277,6 +277,8 @@ def test_a_records_own_mapping_protocol_decides_what_it_shows() -> None:
         pytest.raises(purposeful.PurposeViolation),
     ):
         jsonable_encoder(keyed)
+    with purposeful.use("funder-reporting", actor=CASEWORKER):  # left out: never read
+        assert jsonable_encoder(keyed, exclude={"diagnosis"}) == {"client_id": SUBJECT}
 
 
 def test_an_undecorated_subclass_of_a_slotted_record_is_encoded_whole() -> None:

@@ -24,6 +24,8 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 
+from ..records import nearest_policy
+
 __all__ = ["admin_problems", "check_admin", "register"]
 
 
@@ -89,14 +91,6 @@ def admin_problems(sites: Iterable[Any]) -> list[checks.CheckMessage]:
     return found
 
 
-def _policy(model: type) -> Any:
-    for klass in model.__mro__:
-        found = klass.__dict__.get("__purposeful_record__")
-        if found is not None:
-            return found
-    return None
-
-
 def _managed(model: Any, path: str) -> bool:
     """Whether the field at *path* (``name`` or ``client__name``) from *model* is managed."""
     current = model
@@ -107,7 +101,7 @@ def _managed(model: Any, path: str) -> bool:
         except FieldDoesNotExist:
             return False  # a lookup (``name__isnull``) or Django's own error
         if depth == len(parts) - 1 or field.related_model is None:
-            policy = _policy(current)
+            policy = nearest_policy(current)
             return policy is not None and field.name in policy.fields
         current = field.related_model
     return False
@@ -115,7 +109,7 @@ def _managed(model: Any, path: str) -> bool:
 
 def _subject_field(model: Any) -> str | None:
     """The name of *model*'s form field that holds the subject, if it is a record."""
-    policy = _policy(model)
+    policy = nearest_policy(model)
     if policy is None:
         return None
     for field in model._meta.get_fields():

@@ -52,7 +52,6 @@ from .._shared.files import atomic_file
 from .._shared.language import LANGUAGE_TAG_HINT, is_language_tag
 from ..actors import Actor
 from ..errors import (
-    AuditSinkError,
     ConfigurationError,
     PurposefulError,
     SubjectAccessError,
@@ -414,46 +413,44 @@ def _copy(
     opened: contextlib.AbstractContextManager[Scope] = (
         contextlib.nullcontext(scope) if same and scope is not None else use(purpose, actor=actor)
     )
-    copy: PersonCopy | None = None
-    try:
-        with opened as own:
-            read: list[tuple[object, CopyRecord]] = []
-            for obj in found:
-                held = marks.held(obj, review)
-                if held[1]:
-                    continue  # a whole record held back: not read, and not named on the copy
-                read.append((obj, reader.record(obj, own, held=held)))
-            copied = [record for _, record in read]
-            made_over: list[Disclosure] = []
-            for obj, record in read:
-                shown = tuple(item.field for item in record.items if item.shown)
-                if not shown:
-                    continue
-                policy = record_policy(type(obj))
-                made_over.append(
-                    Disclosure(
-                        id=new_id(),
-                        subject=subject,
-                        at=made,
-                        recipient=TO_THE_PERSON,
-                        agreement=_LAW_ID,
-                        agreement_name=_LAW_NAME,
-                        purpose=own.purpose.id,
-                        basis=_BASIS,
-                        record_type=policy.name,
-                        record_key=policy.key_of(obj),
-                        fields=shown,
-                    )
+    handed: list[PersonCopy] = []
+    with _trail.handed_back("copy for the person", logged, handed), opened as own:
+        read: list[tuple[object, CopyRecord]] = []
+        for obj in found:
+            held = marks.held(obj, review)
+            if held[1]:
+                continue  # a whole record held back: not read, and not named on the copy
+            read.append((obj, reader.record(obj, own, held=held)))
+        copied = [record for _, record in read]
+        made_over: list[Disclosure] = []
+        for obj, record in read:
+            shown = tuple(item.field for item in record.items if item.shown)
+            if not shown:
+                continue
+            policy = record_policy(type(obj))
+            made_over.append(
+                Disclosure(
+                    id=new_id(),
+                    subject=subject,
+                    at=made,
+                    recipient=TO_THE_PERSON,
+                    agreement=_LAW_ID,
+                    agreement_name=_LAW_NAME,
+                    purpose=own.purpose.id,
+                    basis=_BASIS,
+                    record_type=policy.name,
+                    record_key=policy.key_of(obj),
+                    fields=shown,
                 )
-            _log_whole(log, made_over)
-            config = get_configuration()
-            pseudonym = (
-                _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
             )
-            for disclosure in made_over:
-                logged.append(disclosure.id)
-                own.note_disclosure(disclosure.audited(pseudonym))
-            copy = PersonCopy(
+        _log_whole(log, made_over)
+        logged += [disclosure.id for disclosure in made_over]  # the log holds them all now
+        config = get_configuration()
+        pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None
+        for disclosure in made_over:
+            own.note_disclosure(disclosure.audited(pseudonym))
+        handed.append(
+            PersonCopy(
                 reference=reference,
                 agency=access.agency,
                 made=made,
@@ -463,16 +460,8 @@ def _copy(
                 disclosures=tuple(logged),
                 wording=access.wording,
             )
-    except AuditSinkError as error:  # the copy's own scope: logged, then not audited
-        if copy is None or not logged:
-            raise
-        handed = _trail.made_and_logged(error, copy, "copy for the person", logged)
-        raise handed from error.__cause__
-    except BaseException as exc:  # an interrupt: say what the log holds
-        if logged:
-            exc.add_note(_trail.logged_note("copy for the person", logged))
-        raise
-    return copy
+        )
+    return handed[0]
 
 
 def _log_whole(log: DisclosureLog, disclosures: list[Disclosure]) -> None:

@@ -16,6 +16,7 @@ import argparse
 import os
 from pathlib import Path
 
+from .. import _trail
 from ..errors import AuditSinkError, ConfigurationError, SubjectAccessError
 from ._common import CommandGroup
 from .ask import parse_level, parse_role
@@ -71,15 +72,17 @@ def _copy_write(args: argparse.Namespace) -> int:
     path = copy.write(
         args.out, format=args.format, large_print=args.large_print, overwrite=args.overwrite
     )
-    if unaudited is not None:  # the sink's own message is never quoted: only its type
-        cause = unaudited.__cause__
-        failed = f"an audit sink raised {type(cause).__name__}" if cause else "the pseudonymiser"
-        raise AuditSinkError(
+    if unaudited is not None:  # the library's message names the failure, never its text
+        why = str(unaudited).partition(_trail.HAND_OVER)[2] or str(unaudited)
+        failed = AuditSinkError(
             f"{path} holds the copy, logged as handed over (disclosure log entries "
-            f"{', '.join(copy.disclosures)}), but its audit failed ({failed}): hand over "
-            f"that file, and fix the audit before making another (running this again would "
-            f"log a second copy)"
+            f"{', '.join(copy.disclosures)}), but its audit failed: hand over that file, and "
+            f"fix the audit before making another (running this again would log a second "
+            f"copy). {why}"
         )
+        for note in getattr(unaudited, "__notes__", ()):
+            failed.add_note(note)
+        raise failed
     shown = sum(1 for item in copy.items if item.shown)
     left_out = sum(1 for item in copy.items if not item.shown)
     print(f"copy:      {path} ({args.format}{', large print' if args.large_print else ''})")

@@ -19,7 +19,7 @@ from datetime import date, datetime
 import attrs
 from typing_extensions import TypeIs
 
-from .._shared.checks import plain_id, repr_pretty
+from .._shared.checks import plain_id, repr_pretty, same_person
 from .._shared.nztime import long_date
 
 __all__ = ["Hold", "HoldKind", "hold_id_for", "is_hold_id", "new_hold_id"]
@@ -110,11 +110,7 @@ class Hold:
         ``case_note`` or ``Case Note`` holds ``CaseNote`` records rather than nothing)."""
         return (
             self.in_force(today)
-            and (
-                self.subject is None
-                or self.subject == subject
-                or plain_id(self.subject) == plain_id(subject)
-            )
+            and (self.subject is None or same_person(self.subject, subject))
             and (
                 self.record_type is None
                 or self.record_type == record_type

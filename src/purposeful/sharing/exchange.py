@@ -53,7 +53,6 @@ from ..actors import Actor
 from ..care import CareNeed, CareRequirement, flags_of, needs_for
 from ..decisions import check_justification
 from ..errors import (
-    AuditSinkError,
     ConfigurationError,
     DisclosureRefused,
     PurposefulError,
@@ -230,20 +229,14 @@ def _disclose(
     )  # fmt: skip
     # A scope of its own: the fields are decided (consent included) and audited there, and
     # the disclosure goes out with its report, as an event on its span.
-    disclosed: Disclosed | None = None
-    try:
-        with use(purpose_id, actor=actor, justification=justification) as scope:
-            disclosed = _logged(scope, record, policy, party, under, purpose_id, at, care, log)
-    except AuditSinkError as error:  # the scope's exit: logged, then not audited
-        if disclosed is None:
-            raise
-        logged = [disclosed.disclosure.id]
-        raise _trail.made_and_logged(error, disclosed, "disclosure", logged) from error.__cause__
-    except BaseException as exc:  # an interrupt as the scope closed: say what the log holds
-        if disclosed is not None:
-            exc.add_note(_trail.logged_note("disclosure", [disclosed.disclosure.id]))
-        raise
-    return disclosed
+    logged: list[str] = []
+    made: list[Disclosed] = []
+    with (
+        _trail.handed_back("disclosure", logged, made),
+        use(purpose_id, actor=actor, justification=justification) as scope,
+    ):
+        made.append(_logged(scope, record, policy, party, under, purpose_id, at, care, log, logged))
+    return made[0]
 
 
 def _logged(
@@ -256,8 +249,10 @@ def _logged(
     at: datetime,
     care: dict[str, Any],
     log: DisclosureLog,
+    logged: list[str],
 ) -> Disclosed:
-    """What `disclose` hands over, read in its own *scope*, and logged."""
+    """What `disclose` hands over, read in its own *scope*, and logged (its log entry's id
+    added to *logged* as soon as the log took it)."""
     projection = project(record)
     covered = {
         field: value
@@ -307,6 +302,7 @@ def _logged(
             safety_review=care.get(_CARE_SAFETY_REVIEW),
         )
     )
+    logged.append(disclosure.id)
     config = get_configuration()
     # only for a report that goes somewhere, as the scope's own pseudonyms
     pseudonym = _trail.pseudonym_of(subject, config) if _trail.has_receivers(config) else None

@@ -26,6 +26,8 @@ import abc
 import sys
 from typing import Any
 
+from ..records import nearest_policy
+
 __all__ = ["shield"]
 
 
@@ -35,7 +37,7 @@ class _AnyRecord(abc.ABC):  # noqa: B024 - an ABC for its subclass hook alone
 
     @classmethod
     def __subclasshook__(cls, klass: type) -> bool:
-        return any("__purposeful_record__" in k.__dict__ for k in klass.__mro__)
+        return nearest_policy(klass) is not None
 
 
 #: ``jsonable_encoder``'s options, read from its frame and passed on as its ``dict(obj)``
@@ -66,13 +68,9 @@ def _names(obj: Any) -> list[str]:
     """The fields *obj* holds, as ``vars(obj)`` would list them (without the private ones
     and the ORM's own state: no column that is not loaded, so no query), and every field of
     a record kept in slots."""
-    policy = next(
-        k.__dict__["__purposeful_record__"]
-        for k in type(obj).__mro__
-        if "__purposeful_record__" in k.__dict__
-    )
+    policy = nearest_policy(type(obj))
     held = getattr(obj, "__dict__", None)
-    names = list(policy.names) if policy.slotted else []
+    names = list(policy.names) if policy is not None and policy.slotted else []
     if held is not None:
         names += [name for name in held if not name.startswith("_") and name not in names]
     return names
@@ -81,20 +79,23 @@ def _names(obj: Any) -> list[str]:
 def _record_as_dict(obj: Any) -> Any:
     """*obj* as ``jsonable_encoder``'s ``dict(obj)`` path would encode it, with each field
     read by attribute (decided, audited, refused like any read) and a refusal raised, never
-    answered from ``vars(obj)``. A record with a mapping protocol of its own (``keys()``,
-    ``__iter__``) is read through it. ``include`` and ``exclude`` are applied before any
-    field is read."""
+    answered from ``vars(obj)``. A record with a mapping protocol of its own (``keys()``
+    and ``__getitem__``) is read through it. ``include`` and ``exclude`` are applied before
+    any field is read (a record that only iterates its pairs is read whole first)."""
     encoders = sys.modules["fastapi.encoders"]
     options = _options(encoders.jsonable_encoder)
-    if callable(getattr(obj, "keys", None)) or callable(getattr(obj, "__iter__", None)):
-        return encoders.jsonable_encoder(dict(obj), **options)
-    names = _names(obj)
+    mapping = callable(getattr(obj, "keys", None))
+    if not mapping and callable(getattr(obj, "__iter__", None)):
+        return encoders.jsonable_encoder(dict(obj), **options)  # pairs: read as they come
+    names = list(obj.keys()) if mapping else _names(obj)
     include, exclude = options.get("include"), options.get("exclude")
     if include is not None:
         names = [name for name in names if name in include]
     if exclude is not None:
         names = [name for name in names if name not in exclude]
     # no local holds the values: a refusal further down shows none in this frame
+    if mapping:
+        return encoders.jsonable_encoder({name: obj[name] for name in names}, **options)
     return encoders.jsonable_encoder({name: getattr(obj, name) for name in names}, **options)
 
 

@@ -18,6 +18,7 @@ from .._config import get_configuration
 from ..errors import MissingExtra
 from ..purposes import Purpose
 from ._declare import OPENS_SCOPE
+from .django import purpose_view
 
 try:
     from django.contrib import admin
@@ -45,12 +46,11 @@ class PurposeAdminSite(admin.AdminSite):  # type: ignore[misc]  # Django has no 
     def __init__(self, purpose: Purpose | str, name: str = "admin") -> None:
         super().__init__(name=name)
         self.purpose = get_configuration().registry.resolve(purpose).id
+        self._scoped = purpose_view(self.purpose)  # once: the admin wraps views per request
         setattr(self, OPENS_SCOPE, True)  # its views are declared (REQUIRE_PURPOSES)
 
     def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
-        from .django import purpose_view
-
-        @purpose_view(self.purpose)
+        @self._scoped
         def rendered(request: Any, *args: Any, **kwargs: Any) -> Any:
             response = view(request, *args, **kwargs)
             if isinstance(response, TemplateResponse):
