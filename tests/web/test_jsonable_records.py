@@ -6,6 +6,7 @@ record's ``__dict__`` (what ``jsonable_encoder`` falls back to)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
@@ -322,4 +323,23 @@ def test_a_refusal_after_the_scope_closed_is_not_kept_on_it() -> None:
         carried = purposeful.carry_scope(lambda: record.diagnosis)
     with pytest.raises(purposeful.PurposeViolation):
         carried()
+    assert scope._refused is None
+
+
+def test_a_caught_refusal_is_let_go_when_the_audit_fails_at_the_exit() -> None:
+    """Fixed (a review's finding): a failing sink ended the scope's exit before the caught
+    refusal was let go, so it stayed on the scope with the frames that read."""
+
+    class Down:
+        def emit(self, report: object) -> None:
+            raise ConnectionError("collector down")
+
+    purposeful.configure(sinks=[Down()])
+    record = JsonableSlottedClient(SUBJECT, "Otago", SECRET)
+    with (
+        pytest.raises(purposeful.errors.AuditSinkError),
+        purposeful.use("funder-reporting", actor=CASEWORKER) as scope,
+        contextlib.suppress(purposeful.PurposeViolation),
+    ):
+        _ = record.diagnosis
     assert scope._refused is None
