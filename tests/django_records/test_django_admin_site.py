@@ -50,7 +50,7 @@ def test_a_list_filter_on_a_managed_field_is_an_error(entry: Any) -> None:
     assert _problems(list_filter=[entry], readonly_fields=["client_id"]) == ["purposeful.E001"]
 
 
-def test_a_list_filter_on_a_plain_field_or_a_lookup_is_not() -> None:
+def test_a_list_filter_on_plain_fields_is_not() -> None:
     assert _problems(list_filter=["region", "client_id"], readonly_fields=["client_id"]) == []
 
 

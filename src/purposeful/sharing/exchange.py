@@ -52,12 +52,7 @@ from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..care import CareNeed, CareRequirement, flags_of, needs_for
 from ..decisions import check_justification
-from ..errors import (
-    ConfigurationError,
-    DisclosureRefused,
-    PurposefulError,
-    detached,
-)
+from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
 from ..minimisation import project
 from ..purposes import Purpose
 from ..records import RecordPolicy, record_policy
