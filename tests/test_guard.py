@@ -65,6 +65,7 @@ from purposeful import (
 )
 from purposeful._guard import STORAGE_PREFIX
 from purposeful._kinds.attrs_kind import _attrs_setattr_hooks, _generated_by_attrs
+from purposeful._seal import KEPT, ManagedValue
 from purposeful.errors import (
     AnnotationError,
     DictStorageWarning,
@@ -433,9 +434,10 @@ def test_vars_of_a_slotted_record_is_a_type_error(cls: type) -> None:
 @pytest.mark.parametrize("cls", SLOTTED_CASE_CLASSES, ids=class_id)
 def test_known_limit_interpreter_introspection_reaches_the_storage(cls: type) -> None:
     """Documented limit, not a failure: the storage descriptors under the per-process
-    `STORAGE_PREFIX` names (which dir() does not list) and ``gc.get_referents`` reach values;
-    so does the member descriptor a guard keeps on its getter. Only code that goes looking
-    for the interpreter's internals finds them."""
+    `STORAGE_PREFIX` names (which dir() does not list) and ``gc.get_referents`` reach values,
+    each sealed in the `ManagedValue` its slot keeps it in; so does the member descriptor a
+    guard keeps on its getter. Only code that goes looking for the interpreter's internals
+    finds them."""
     record = case(cls)
     storage = {n for n in vars(cls) if n.startswith(STORAGE_PREFIX)}
     # the subject's slot too: the getter reads it to note a record it meets
@@ -443,10 +445,13 @@ def test_known_limit_interpreter_introspection_reaches_the_storage(cls: type) ->
     assert not storage & set(dir(record))
     for name in MANAGED:
         descriptor = vars(cls)[f"{STORAGE_PREFIX}{name}"]
-        assert descriptor.__get__(record, cls) == VALUES[name]
-        assert getattr(record, f"{STORAGE_PREFIX}{name}") == VALUES[name]
+        assert KEPT.__get__(descriptor.__get__(record, cls)) == VALUES[name]
+        assert KEPT.__get__(getattr(record, f"{STORAGE_PREFIX}{name}")) == VALUES[name]
         assert vars(cls)[name].fget.__purposeful_storage__ is descriptor
-    assert set(VALUES.values()) <= set(gc.get_referents(record))
+    sealed = [o for o in gc.get_referents(record) if isinstance(o, ManagedValue)]
+    opened = {v for o in sealed for v in gc.get_referents(o) if isinstance(v, str)}
+    assert opened == {VALUES[name] for name in MANAGED}
+    assert set(VALUES.values()) <= opened | set(gc.get_referents(record))
 
 
 # generated record classes: frozen or not, slotted or not, one class or a decorated subclass

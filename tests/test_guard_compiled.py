@@ -36,6 +36,7 @@ from _records import (
     case,
 )
 from purposeful import _guard
+from purposeful._seal import KEPT, ManagedValue
 from purposeful.audit import PseudonymKey
 from purposeful.errors import DictStorageWarning
 
@@ -104,7 +105,7 @@ def test_the_compiled_guard_checks_what_it_is_built_from() -> None:
 
     policy = Case.__purposeful_record__.fields["diagnosis"]  # type: ignore[attr-defined]
     slow = vars(Case)["diagnosis"].fget
-    rest = (Case, _guard.FREE, _guard.slot_of(Case, "client_id"))
+    rest = (Case, _guard.FREE, _guard.slot_of(Case, "client_id"), None)
     with pytest.raises(TypeError, match="ContextVar"):
         Guard(policy, object(), slow, _guard.READ_IT, None, "diagnosis", None, *rest)
     with pytest.raises(TypeError, match="callable"):
@@ -114,7 +115,51 @@ def test_the_compiled_guard_checks_what_it_is_built_from() -> None:
     with pytest.raises(TypeError, match="a class"):
         Guard(policy, _guard.fast_var, slow, _guard.READ_IT, None, "diagnosis", None, 1, *rest[1:])
     with pytest.raises(TypeError, match="subject must be"):
-        Guard(policy, _guard.fast_var, slow, _guard.READ_IT, None, "diagnosis", None, *rest[:2], 1)
+        Guard(policy, _guard.fast_var, slow, _guard.READ_IT, None, "diagnosis", None,
+              *rest[:2], 1, None)  # fmt: skip
+    member = _guard.slot_of(Case, "diagnosis")
+    for kept, storage in ((object(), member), (KEPT, None)):
+        with pytest.raises(TypeError, match="kept must be"):
+            Guard(policy, _guard.fast_var, slow, _guard.READ_IT, storage, "diagnosis", None,
+                  *rest[:3], kept)  # fmt: skip
+
+
+@requires_compiled
+def test_the_compiled_sealer_writes_a_seal_and_checks_what_it_is_given() -> None:
+    from purposeful._speedups import Sealer
+
+    member = _guard.slot_of(Case, "diagnosis")
+    assert member is not None
+    assert type(vars(Case)["diagnosis"].fset) is Sealer  # construction seals in C
+    for storage, kept in ((object(), KEPT), (member, object())):
+        with pytest.raises(TypeError, match="member descriptors"):
+            Sealer(storage, kept)
+    sealer = Sealer(member, KEPT)
+    record = case()
+    sealer(record, "panic disorder")
+    assert type(member.__get__(record)) is ManagedValue
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert record.diagnosis == "panic disorder"
+    with pytest.raises(TypeError, match="descriptor"):
+        sealer(object(), "panic disorder")
+    with pytest.raises(TypeError, match="the record and the value"):
+        sealer(record)  # type: ignore[call-arg]
+
+
+def test_a_slot_that_holds_no_seal_is_refused_not_read() -> None:
+    """A managed slot holds its value sealed; a raw value put there past the guard (through
+    the storage descriptor) is not read as if it were a seal, by either getter."""
+    record = case()
+    policy = Case.__purposeful_record__.fields["diagnosis"]  # type: ignore[attr-defined]
+    member = _guard.slot_of(Case, "diagnosis")
+    assert member is not None
+    member.__set__(record, "raw, unsealed")
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        with pytest.raises((TypeError, AttributeError)) as raised:
+            record.diagnosis  # noqa: B018
+        with pytest.raises((TypeError, AttributeError)):
+            policy._raw(record)
+    assert "raw, unsealed" not in str(raised.value)
 
 
 @requires_compiled
@@ -137,6 +182,7 @@ def test_a_slot_read_through_another_class_is_the_descriptors_type_error() -> No
         Case,
         _guard.FREE,
         _guard.slot_of(Case, "client_id"),
+        KEPT,
     )
     assert guard(case()) == "generalised anxiety"
     with pytest.raises(TypeError, match="descriptor"):

@@ -84,6 +84,7 @@ from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
 from ._refusals import refusal_var
+from ._seal import KEPT, SEALED, sealed_access
 from ._trail import read_unscoped
 from .errors import PurposefulError, SubjectChangeRefused, detached
 
@@ -93,14 +94,17 @@ if TYPE_CHECKING:
 
 # The hot path compiled (`_speedups.c`, built from source when a compiler is there), unless
 # PURPOSEFUL_PURE_PYTHON is set; the generated Python getter is the fallback and the reference.
+# (and the writer that seals a slotted field's value: `_seal`)
 _CompiledGuard: Callable[..., Callable[[Any], Any]] | None
+_CompiledSealer: Callable[..., Callable[[Any, Any], None]] | None
 if os.environ.get("PURPOSEFUL_PURE_PYTHON", "") not in ("", "0"):
-    _CompiledGuard = None
+    _CompiledGuard = _CompiledSealer = None
 else:
     try:
         from ._speedups import Guard as _CompiledGuard
+        from ._speedups import Sealer as _CompiledSealer
     except ImportError:
-        _CompiledGuard = None
+        _CompiledGuard = _CompiledSealer = None
 #: True if the guards installed from now on are the compiled ones.
 COMPILED = _CompiledGuard is not None
 
@@ -173,6 +177,7 @@ READ_IT = object()
 
 #: Storage names are made per process, so no code can know one in advance.
 STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
+
 
 # Reads whose caller is one of these code objects are construction, not use: attrs'
 # generated __init__ reads a value back to run the field's validator. Kept by id (an int
@@ -553,11 +558,14 @@ def install_getter(
     name = policy.name
     member = slot_of(cls, name)
     raw: Callable[[Any], Any]
-    if member is not None:
+    if member is not None:  # the slot holds the value sealed (`ManagedValue`)
         storage = f"{STORAGE_PREFIX}{name}"
         type.__setattr__(cls, storage, member)
-        read = [f"return obj.{storage}"]
-        setter, deleter, raw = member.__set__, member.__delete__, member.__get__
+        read = [f"return obj.{storage}.{SEALED}"]
+        deleter = member.__delete__
+        raw, setter = sealed_access(member)
+        if _CompiledSealer is not None and compiled:
+            setter = _CompiledSealer(member, KEPT)
     else:
         read = [
             "try:",
@@ -581,8 +589,11 @@ def install_getter(
     filename = f"<purposeful guard {cls.__module__}.{cls.__qualname__}.{name}>"
     namespace = getter_namespace(policy) | {"_missing": missing}
     # a slotted record's subject is read from its slot by a name made for this process, as
-    # the field's value is (a specialised load); else through the kind's reader
-    subject_member = slot_of(cls, policy.record.subject) if member is not None else None
+    # the field's value is (a specialised load); else (and a managed subject, which its
+    # slot keeps sealed) through the kind's reader
+    subject_member = None
+    if member is not None and policy.record.subject not in policy.record.fields:
+        subject_member = slot_of(cls, policy.record.subject)
     subject = "_subject(obj)"
     if subject_member is not None:
         subject_storage = f"{STORAGE_PREFIX}{policy.record.subject}"
@@ -604,6 +615,7 @@ def install_getter(
             policy.record.cls,
             FREE,
             subject_member if subject_member is not None else policy.record._subject_raw,
+            KEPT if member is not None else None,
         )
     else:
         _compile(_getter_source(name, read, subject), filename, namespace)
@@ -674,6 +686,7 @@ def _install_subject_guard(cls: type, subject: str) -> None:
     """Make the subject field refuse a change once set: consent, the audit trail and
     bundles follow it, so rewriting it would present one person's values as another's."""
     member = slot_of(cls, subject)
+    managed = cls.__dict__.get(subject)
     read: Callable[[Any], Any]
     store: Callable[[Any, Any], None]
     if member is None:
@@ -683,6 +696,8 @@ def _install_subject_guard(cls: type, subject: str) -> None:
             obj.__dict__[subject] = value
 
         store = store_in_dict
+    elif guarded_field(managed) is not None:  # a managed subject's slot keeps it sealed
+        read, store = sealed_access(member)
     else:
         read, store = member.__get__, member.__set__
 
@@ -707,7 +722,6 @@ def _install_subject_guard(cls: type, subject: str) -> None:
             f"and cannot be deleted"
         )
 
-    managed = cls.__dict__.get(subject)
     if guarded_field(managed) is not None:  # a managed subject keeps its guard
         assert isinstance(managed, property)
         type.__setattr__(cls, subject, managed.setter(set_subject).deleter(delete_subject))

@@ -32,9 +32,11 @@
  * notes or refuses stays in Python; this file only answers the reads already decided.
  *
  * The subject: a slotted record's member descriptor (read as the storage is), else the
- * kind's reader, called. Storage: a slotted record's member descriptor (the slot is read at its offset after the
- * descriptor's own type check, as the descriptor does), or the instance `__dict__` (a key
- * it does not hold goes to `missing`, or raises `AttributeError(name)`).
+ * kind's reader, called. Storage: a slotted record's member descriptor (the slot is read at
+ * its offset after the descriptor's own type check, as the descriptor does; it holds the
+ * value sealed in a `_guard.ManagedValue`, opened through `kept`, that class's member), or
+ * the instance `__dict__` (a key it does not hold goes to `missing`, or raises
+ * `AttributeError(name)`).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -53,6 +55,7 @@ typedef struct {
     PyObject *cls;      /* the record class: another record of it may be noted here */
     PyObject *free;     /* _guard.FREE: the notes of a scope whose report goes nowhere */
     PyObject *subject;  /* the subject's member descriptor, or the kind's reader */
+    PyObject *kept;     /* ManagedValue's member descriptor (a slot holds one), or None */
     PyObject *room;     /* the interned name "room" */
     PyObject *held;     /* the interned name "held" */
     PyObject *dict;     /* the guard's own attributes (__qualname__, ...) */
@@ -60,6 +63,8 @@ typedef struct {
     PyTypeObject *owner;      /* borrowed from storage: the class the slot belongs to */
     PyMemberDef *subject_member; /* borrowed from subject, or NULL */
     PyTypeObject *subject_owner; /* borrowed from subject, or NULL */
+    PyMemberDef *kept_member;    /* borrowed from kept, or NULL */
+    PyTypeObject *kept_owner;    /* borrowed from kept: ManagedValue, or NULL */
     vectorcallfunc vectorcall;
 } Guard;
 
@@ -67,12 +72,27 @@ static PyObject *
 read_storage(Guard *self, PyObject *obj)
 {
     if (self->member != NULL) {
+        PyObject *sealed;
         if (Py_IS_TYPE(obj, self->owner) || PyType_IsSubtype(Py_TYPE(obj), self->owner)) {
-            return PyMember_GetOne((const char *)obj, self->member);
+            sealed = PyMember_GetOne((const char *)obj, self->member);
         }
-        /* not an instance of the slot's class: the descriptor raises its own TypeError */
-        return Py_TYPE(self->storage)->tp_descr_get(self->storage, obj,
-                                                    (PyObject *)Py_TYPE(obj));
+        else {
+            /* not an instance of the slot's class: the descriptor raises its own TypeError */
+            sealed = Py_TYPE(self->storage)->tp_descr_get(self->storage, obj,
+                                                          (PyObject *)Py_TYPE(obj));
+        }
+        if (sealed == NULL || self->kept_member == NULL) {
+            return sealed;
+        }
+        if (!Py_IS_TYPE(sealed, self->kept_owner)) {
+            Py_DECREF(sealed);
+            PyErr_Format(PyExc_TypeError, "the slot of managed field %R holds no sealed value",
+                         self->name);
+            return NULL;
+        }
+        PyObject *value = PyMember_GetOne((const char *)sealed, self->kept_member);
+        Py_DECREF(sealed);
+        return value;
     }
     PyObject *dict = PyObject_GenericGetDict(obj, NULL);
     if (dict == NULL) {
@@ -276,13 +296,24 @@ static PyObject *
 guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"policy", "fast_var", "slow", "read_it", "storage", "name",
-                               "missing", "cls", "free", "subject", NULL};
+                               "missing", "cls", "free", "subject", "kept", NULL};
     PyObject *policy, *fast_var, *slow, *read_it, *storage, *name, *missing, *cls, *free,
-        *subject;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOUOOOO:Guard", keywords, &policy,
+        *subject, *kept;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOUOOOOO:Guard", keywords, &policy,
                                      &fast_var, &slow, &read_it, &storage, &name, &missing,
-                                     &cls, &free, &subject)) {
+                                     &cls, &free, &subject, &kept)) {
         return NULL;
+    }
+    PyMemberDef *kept_member = NULL;
+    PyTypeObject *kept_owner = NULL;
+    if (kept != Py_None) {
+        if (!Py_IS_TYPE(kept, &PyMemberDescr_Type) || storage == Py_None) {
+            PyErr_SetString(PyExc_TypeError,
+                            "Guard: kept must be a member descriptor, with a storage, or None");
+            return NULL;
+        }
+        kept_member = ((PyMemberDescrObject *)kept)->d_member;
+        kept_owner = PyDescr_TYPE(kept);
     }
     if (!PyType_Check(cls)) {
         PyErr_SetString(PyExc_TypeError, "Guard: cls must be a class");
@@ -341,6 +372,7 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->cls = Py_NewRef(cls);
     self->free = Py_NewRef(free);
     self->subject = Py_NewRef(subject);
+    self->kept = Py_NewRef(kept);
     self->room = room;
     self->held = held;
     self->dict = NULL;
@@ -348,6 +380,8 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->owner = owner;
     self->subject_member = subject_member;
     self->subject_owner = subject_owner;
+    self->kept_member = kept_member;
+    self->kept_owner = kept_owner;
     self->vectorcall = guard_vectorcall;
     return (PyObject *)self;
 }
@@ -365,6 +399,7 @@ guard_traverse(Guard *self, visitproc visit, void *arg)
     Py_VISIT(self->cls);
     Py_VISIT(self->free);
     Py_VISIT(self->subject);
+    Py_VISIT(self->kept);
     Py_VISIT(self->dict);
     return 0;
 }
@@ -377,6 +412,8 @@ guard_clear(Guard *self)
     self->owner = NULL;
     self->subject_member = NULL;
     self->subject_owner = NULL;
+    self->kept_member = NULL;
+    self->kept_owner = NULL;
     Py_CLEAR(self->policy);
     Py_CLEAR(self->fast_var);
     Py_CLEAR(self->slow);
@@ -386,6 +423,7 @@ guard_clear(Guard *self)
     Py_CLEAR(self->cls);
     Py_CLEAR(self->free);
     Py_CLEAR(self->subject);
+    Py_CLEAR(self->kept);
     Py_CLEAR(self->room);
     Py_CLEAR(self->held);
     Py_CLEAR(self->dict);
@@ -427,7 +465,7 @@ static PyTypeObject GuardType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "purposeful._speedups.Guard",
     .tp_doc = PyDoc_STR("Guard(policy, fast_var, slow, read_it, storage, name, missing, cls, free, "
-                        "subject)\n--\n\n"
+                        "subject, kept)\n--\n\n"
                         "The compiled getter of one managed field (see purposeful._guard)."),
     .tp_basicsize = sizeof(Guard),
     .tp_itemsize = 0,
@@ -444,6 +482,126 @@ static PyTypeObject GuardType = {
     .tp_getset = guard_getset,
 };
 
+/* The writer of a managed field kept in a slot: `_seal.sealed_access`'s `store`, compiled.
+ * It seals the value in a new `_seal.ManagedValue` (its slot set through `kept`) and puts
+ * that in the record's slot (through `storage`, after the descriptor's own type check). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *storage;        /* the record slot's member descriptor */
+    PyObject *kept;           /* ManagedValue's member descriptor */
+    PyMemberDef *member;      /* borrowed from storage */
+    PyTypeObject *owner;      /* borrowed from storage */
+    PyMemberDef *kept_member; /* borrowed from kept */
+    PyTypeObject *kept_owner; /* borrowed from kept: ManagedValue */
+    vectorcallfunc vectorcall;
+} Sealer;
+
+static PyObject *
+sealer_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Sealer *self = (Sealer *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 2 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "a purposeful sealer takes the record and the value");
+        return NULL;
+    }
+    if (self->storage == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a purposeful sealer was cleared");
+        return NULL;
+    }
+    PyObject *obj = args[0];
+    PyObject *sealed = self->kept_owner->tp_alloc(self->kept_owner, 0);
+    if (sealed == NULL) {
+        return NULL;
+    }
+    if (PyMember_SetOne((char *)sealed, self->kept_member, args[1]) < 0) {
+        Py_DECREF(sealed);
+        return NULL;
+    }
+    int done;
+    if (Py_IS_TYPE(obj, self->owner) || PyType_IsSubtype(Py_TYPE(obj), self->owner)) {
+        done = PyMember_SetOne((char *)obj, self->member, sealed);
+    }
+    else { /* not an instance of the slot's class: the descriptor raises its own TypeError */
+        done = Py_TYPE(self->storage)->tp_descr_set(self->storage, obj, sealed);
+    }
+    Py_DECREF(sealed);
+    if (done < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sealer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"storage", "kept", NULL};
+    PyObject *storage, *kept;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:Sealer", keywords, &storage, &kept)) {
+        return NULL;
+    }
+    if (!Py_IS_TYPE(storage, &PyMemberDescr_Type) || !Py_IS_TYPE(kept, &PyMemberDescr_Type)) {
+        PyErr_SetString(PyExc_TypeError, "Sealer: storage and kept must be member descriptors");
+        return NULL;
+    }
+    Sealer *self = (Sealer *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->storage = Py_NewRef(storage);
+    self->kept = Py_NewRef(kept);
+    self->member = ((PyMemberDescrObject *)storage)->d_member;
+    self->owner = PyDescr_TYPE(storage);
+    self->kept_member = ((PyMemberDescrObject *)kept)->d_member;
+    self->kept_owner = PyDescr_TYPE(kept);
+    self->vectorcall = sealer_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+sealer_traverse(Sealer *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->storage);
+    Py_VISIT(self->kept);
+    return 0;
+}
+
+static int
+sealer_clear(Sealer *self)
+{
+    self->member = NULL;
+    self->owner = NULL;
+    self->kept_member = NULL;
+    self->kept_owner = NULL;
+    Py_CLEAR(self->storage);
+    Py_CLEAR(self->kept);
+    return 0;
+}
+
+static void
+sealer_dealloc(Sealer *self)
+{
+    PyObject_GC_UnTrack(self);
+    sealer_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject SealerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "purposeful._speedups.Sealer",
+    .tp_doc = PyDoc_STR("Sealer(storage, kept)\n--\n\n"
+                        "The compiled writer of a managed field kept in a slot "
+                        "(see purposeful._seal)."),
+    .tp_basicsize = sizeof(Sealer),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_new = sealer_new,
+    .tp_dealloc = (destructor)sealer_dealloc,
+    .tp_traverse = (traverseproc)sealer_traverse,
+    .tp_clear = (inquiry)sealer_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Sealer, vectorcall),
+};
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "purposeful._speedups",
@@ -454,14 +612,15 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&GuardType) < 0) {
+    if (PyType_Ready(&GuardType) < 0 || PyType_Ready(&SealerType) < 0) {
         return NULL;
     }
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddObjectRef(module, "Guard", (PyObject *)&GuardType) < 0) {
+    if (PyModule_AddObjectRef(module, "Guard", (PyObject *)&GuardType) < 0 ||
+        PyModule_AddObjectRef(module, "Sealer", (PyObject *)&SealerType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

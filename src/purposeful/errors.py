@@ -303,6 +303,9 @@ class ManagedValueError(PurposefulError, ValueError, TypeError):
     Raised instead of the validator's own error when that error quotes the value; the
     message names the record type, never the value. It is both a `ValueError` and a
     `TypeError`, the two errors validators raise, so existing handlers still catch it.
+
+    Also raised when a slotted record's sealed storage is pickled on its own, outside its
+    record (code that reads slots from memory met it): serialise the record instead.
     """
 
 

@@ -487,13 +487,16 @@ def _make_record(
     if not slotted and resolved:
         warnings.warn(
             f"{name} keeps its values in an instance __dict__ ({kind.name}, not slotted): "
-            f"reads by attribute, serialisers and pickling are checked, but vars(record) and "
-            f"record.__dict__ hand values out undecided. Declare it slotted where its kind "
-            f"allows for the full guarantee; see 'What is a read' in the docs",
+            f"reads by attribute, serialisers and pickling are checked, but vars(record), "
+            f"record.__dict__ and the C serialisers that read it (orjson, msgspec) hand values "
+            f"out undecided. Declare it slotted where its kind allows for the full guarantee; "
+            f"see 'What is a read' in the docs",
             DictStorageWarning,
             stacklevel=4,
         )
     object.__setattr__(policy, "fields", resolved)
+    if subject in resolved:  # a managed subject: a slot keeps it sealed
+        object.__setattr__(policy, "_subject_raw", kind.reader(cls, subject, managed=True))
     kind.install(cls, policy)
     type.__setattr__(cls, _POLICY_ATTR, policy)
     _config.register_record_check(cls, _recheck)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,6 +18,7 @@ import pytest
 from _webkit import CASE_MANAGEMENT, CASEWORKER
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import ORJSONResponse
 from sqlalchemy import ForeignKey, create_engine, select
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -343,3 +345,43 @@ def test_a_caught_refusal_is_let_go_when_the_audit_fails_at_the_exit() -> None:
     ):
         _ = record.diagnosis
     assert scope._refused is None
+
+
+@purposeful.record(subject="client_id")
+@dataclasses.dataclass(slots=True)
+class JsonableSlottedDataclass:
+    client_id: str
+    diagnosis: str = purposeful.field(purposes={CASE_MANAGEMENT: AGREEMENT}, sensitivity=SENSITIVE)
+
+
+# ORJSONResponse is deprecated in recent FastAPI, but still in the stacks agencies run
+@pytest.mark.filterwarnings("ignore::fastapi.exceptions.FastAPIDeprecationWarning")
+@pytest.mark.parametrize(("path", "status"), [("/case", 200), ("/funder", 403)])
+def test_an_orjson_response_of_a_slotted_dataclass_is_decided_not_a_crash(
+    path: str, status: int
+) -> None:
+    """orjson ends the process on a dataclass attribute that raises (its own defect), and a
+    refused read of a slotted dataclass raises. FastAPI runs ``jsonable_encoder`` on what a
+    route returns before any response class, and purposeful.web's encoder reads the record
+    through its guards there: orjson is handed a plain dict, decided or refused already."""
+    app = FastAPI(default_response_class=ORJSONResponse)
+    for prefix, purpose_id in (("/case", CASE_MANAGEMENT), ("/funder", "funder-reporting")):
+
+        @purpose(purpose_id)
+        async def endpoint():  # type: ignore[no-untyped-def]
+            return JsonableSlottedDataclass(SUBJECT, SECRET)
+
+        app.add_api_route(prefix, endpoint, methods=["GET"])
+    app.add_middleware(PurposeMiddleware, actor=lambda request: CASEWORKER)
+    sink = RecordingSink()
+    purposeful.configure(sinks=[sink])
+    with TestClient(app, raise_server_exceptions=False) as http:
+        answer = http.get(path)
+    assert answer.status_code == status
+    [report] = sink.reports
+    outcome = "allowed" if status == 200 else "denied"
+    assert [(d.field, d.outcome.value) for d in report.decisions] == [("diagnosis", outcome)]
+    if status == 200:
+        assert answer.json() == {"client_id": SUBJECT, "diagnosis": SECRET}
+    else:
+        assert SECRET not in answer.text

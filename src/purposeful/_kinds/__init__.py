@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attr._make
@@ -35,6 +35,8 @@ __all__ = [
     "both_kinds",
     "kind_of",
     "masked_repr",
+    "refuse_shadows",
+    "watch_subclasses",
 ]
 
 #: The key of a field's declaration in attrs' and dataclasses' field metadata.
@@ -87,12 +89,15 @@ class RecordKind:
         and close the kind's own ways around the guards."""
         raise NotImplementedError
 
-    def reader(self, cls: type, name: str) -> Callable[[Any], Any]:
-        """Read an unmanaged field's stored value (the subject, the key) without a guard."""
-        from .. import _guard
+    def reader(self, cls: type, name: str, *, managed: bool = False) -> Callable[[Any], Any]:
+        """Read the subject's or the key's stored value without a guard; *managed*: the
+        field is managed too, so a slot keeps it sealed."""
+        from .. import _guard, _seal
 
         member = _guard.slot_of(cls, name)
-        return member.__get__ if member is not None else _guard.dict_reader(name)
+        if member is None:
+            return _guard.dict_reader(name)
+        return _seal.sealed_access(member)[0] if managed else member.__get__
 
 
 def kind_of(cls: type) -> RecordKind | None:
@@ -240,3 +245,46 @@ class PrettyRepr:
             printer.text(repr(obj))
 
         return _repr_pretty_
+
+
+def watch_subclasses(cls: type, check: Callable[[type], None]) -> None:
+    """Run *check* on every subclass of *cls* as it is made (from its ``__init_subclass__``),
+    before the hook *cls* had: *check* raises to refuse the subclass."""
+    own = cls.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(sub: type, /, **kwargs: Any) -> None:
+        check(sub)
+        if own is not None:
+            own.__func__(sub, **kwargs)
+        else:
+            super(cls, sub).__init_subclass__(**kwargs)  # type: ignore[arg-type]
+
+    type.__setattr__(cls, "__init_subclass__", classmethod(__init_subclass__))
+
+
+def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
+    """Refuse *sub*, a subclass of the record class *record*, if its own namespace would
+    stand in front of the guard of a managed field: a plain value (an ordinary dataclass or
+    attrs default, which ``@dataclass`` keeps on the class, so the value would go to the
+    instance ``__dict__`` past the guard), a slot, or a property. A managed declaration
+    (`purposeful.field`, or metadata under `METADATA_KEY`) is the subclass's to guard."""
+    from .. import _guard
+
+    shadowing = []
+    for name in managed:
+        if name not in sub.__dict__:
+            continue
+        value = sub.__dict__[name]
+        metadata = getattr(value, "metadata", None)
+        declared = isinstance(metadata, Mapping) and METADATA_KEY in metadata
+        if not declared and _guard.guarded_field(value) is None:
+            shadowing.append(name)
+    if shadowing:
+        names = ", ".join(sorted(shadowing))
+        raise AnnotationError(
+            f"{sub.__qualname__}: {names} is declared again as a plain field (a default, a "
+            f"slot or a property), but {record.__qualname__} manages it: it would stand in "
+            f"front of the guard, and the value would be kept and read undecided. Leave "
+            f"{names} out of {sub.__qualname__}, or declare it with purposeful.field(...) "
+            f"and decorate {sub.__qualname__} with @purposeful.record"
+        )

@@ -16,8 +16,17 @@ import attr._make
 import attrs
 
 from .. import _guard
-from ..errors import ManagedValueError, detached
-from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr, scrub
+from ..errors import AnnotationError, ManagedValueError, detached
+from . import (
+    METADATA_KEY,
+    DeclaredField,
+    PrettyRepr,
+    RecordKind,
+    masked_repr,
+    refuse_shadows,
+    scrub,
+    watch_subclasses,
+)
 
 if TYPE_CHECKING:
     from ..records import RecordPolicy
@@ -43,11 +52,21 @@ class AttrsKind(RecordKind):
 
     def install(self, cls: type, policy: RecordPolicy) -> None:
         managed = frozenset(policy.fields)
+        hash_ = cls.__dict__.get("__hash__")
+        if (
+            managed
+            and attr._make._HASH_CACHE_FIELD in getattr(hash_, "__code__", _NO_CODE).co_names
+        ):
+            raise AnnotationError(
+                f"{cls.__qualname__} caches its hash (cache_hash=True): hashing a record is a "
+                f"read of every managed field, and a cached hash would answer later hashes "
+                f"undecided, outside any scope too. Drop cache_hash=True"
+            )
         for field_policy in policy.fields.values():
             object.__setattr__(field_policy, "_raw", _guard.install_getter(cls, field_policy))
         _guard.protect(cls, policy.subject, slotted=policy.slotted, names_of=_names)
-        if managed:
-            _scrub_errors(cls, managed)
+        # the subject too: its validator's error would quote the raw id
+        _scrub_errors(cls, managed | {policy.subject})
         init = cls.__dict__.get("__init__")
         init = getattr(init, "__wrapped__", init)
         if isinstance(init, types.FunctionType) and _generated_by_attrs(init):
@@ -61,9 +80,11 @@ class AttrsKind(RecordKind):
         # hypothesis (falsifying examples) and IPython print through _repr_pretty_ when
         # present, and otherwise read every attrs field: route them to the safe repr.
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
+        watch_subclasses(cls, functools.partial(refuse_shadows, record=cls, managed=managed))
 
 
 ATTRS = AttrsKind()
+_NO_CODE = (lambda: None).__code__
 
 
 def _names(cls: type) -> list[str]:

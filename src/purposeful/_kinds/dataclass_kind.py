@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _guard
 from ..errors import AnnotationError, ManagedValueError, detached
-from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr, scrub
+from . import (
+    METADATA_KEY,
+    DeclaredField,
+    PrettyRepr,
+    RecordKind,
+    masked_repr,
+    refuse_shadows,
+    scrub,
+    watch_subclasses,
+)
 
 if TYPE_CHECKING:
     from ..records import RecordPolicy
@@ -65,8 +74,8 @@ class DataclassKind(RecordKind):
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         type.__setattr__(cls, "__pretty__", _pretty)
         managed = frozenset(policy.fields)
-        if managed and hasattr(cls, "__post_init__"):
-            _scrub_post_init_errors(cls, managed)
+        if hasattr(cls, "__post_init__"):  # the subject too: its error would quote the id
+            _scrub_post_init_errors(cls, managed | {policy.subject})
         _watch_subclasses(cls, policy.subject, managed, refuse_slots=not policy.slotted)
 
 
@@ -115,17 +124,16 @@ def _watch_subclasses(
     cls: type, subject: str, managed: frozenset[str], *, refuse_slots: bool
 ) -> None:
     """Give every subclass of *cls* a masked repr (``@dataclass`` keeps a ``__repr__`` the
-    class already has, instead of generating one that shows the values), and, if
-    *refuse_slots*, refuse a subclass whose own slots would hide the guards of *cls*'s
-    managed fields (``@dataclass(slots=True)`` makes a slot for every field, inherited
-    ones too)."""
-    own = cls.__dict__.get("__init_subclass__")
+    class already has, instead of generating one that shows the values), and refuse one
+    whose own namespace would stand in front of a managed field's guard (`refuse_shadows`;
+    if *refuse_slots*, its own slots first: ``@dataclass(slots=True)`` makes a slot for every
+    field, inherited ones too)."""
 
     def __repr__(self: Any) -> str:
         shown = DATACLASSES.fields(type(self))
         return masked_repr(type(self), subject, dict.fromkeys(managed), shown)(self)
 
-    def __init_subclass__(sub: type, /, **kwargs: Any) -> None:
+    def check(sub: type) -> None:
         if "__repr__" not in sub.__dict__:
             type.__setattr__(sub, "__repr__", __repr__)
         hidden = refuse_slots and sorted(
@@ -139,9 +147,6 @@ def _watch_subclasses(
                 f"{sub.__qualname__} (its instances keep a __dict__ anyway), or declare "
                 f"{cls.__qualname__} with @dataclasses.dataclass(slots=True) too"
             )
-        if own is not None:
-            own.__func__(sub, **kwargs)
-        else:
-            super(cls, sub).__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        refuse_shadows(sub, cls, managed)
 
-    type.__setattr__(cls, "__init_subclass__", classmethod(__init_subclass__))
+    watch_subclasses(cls, check)

@@ -89,7 +89,7 @@ class DjangoKind(RecordKind):
     def slotted(self, cls: type) -> bool:
         return False
 
-    def reader(self, cls: type, name: str) -> Callable[[Any], Any]:
+    def reader(self, cls: type, name: str, *, managed: bool = False) -> Callable[[Any], Any]:
         return _loading_reader(name)
 
     def install(self, cls: type, policy: RecordPolicy) -> None:

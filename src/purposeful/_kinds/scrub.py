@@ -25,9 +25,9 @@ def scrubbed(
     if not found:
         return None
     return (
-        f"a value given for a managed field of {cls.__qualname__} was refused by its "
-        f"validator or converter ({type(exc).__name__}); the message is not shown because it "
-        f"quotes the value. Check the values against the fields' validators"
+        f"a value given for a managed field (or the subject) of {cls.__qualname__} was "
+        f"refused by its validator or converter ({type(exc).__name__}); the message is not "
+        f"shown because it quotes the value. Check the values against the fields' validators"
     )
 
 
@@ -41,8 +41,16 @@ def quotes(value: Any) -> list[str]:
     return [t for t in texts if t]
 
 
+#: A long value may be quoted cut short (``int()`` quotes 200 characters of its repr): its
+#: first this many characters found in a message count as a quote.
+_OPENING = 24
+
+
 def quoted(quote: str, text: str) -> bool:
-    """True if *quote* stands in *text* as a whole word (a short value, like 9, only so)."""
+    """True if *quote* stands in *text* as a whole word (a short value, like 9, only so), or
+    a long one's opening does."""
+    if len(quote) > _OPENING:
+        return quote[:_OPENING] in text
     if len(quote) >= 4:
         return quote in text
     return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None

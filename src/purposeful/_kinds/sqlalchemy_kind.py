@@ -101,7 +101,7 @@ class SqlalchemyKind(RecordKind):
     def slotted(self, cls: type) -> bool:
         return False
 
-    def reader(self, cls: type, name: str) -> Callable[[Any], Any]:
+    def reader(self, cls: type, name: str, *, managed: bool = False) -> Callable[[Any], Any]:
         return _raw_reader(name)
 
     def install(self, cls: type, policy: RecordPolicy) -> None:
