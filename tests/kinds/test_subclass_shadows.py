@@ -100,11 +100,22 @@ def _property(base: type) -> type:
     return Shown
 
 
+def _mixin_before(base: type) -> type:
+    class Defaults:
+        text = "(phone call)"
+
+    class Mixed(Defaults, base):  # type: ignore[valid-type,misc]
+        pass
+
+    return Mixed
+
+
 SHADOWS: dict[str, Callable[[type], type]] = {
     "a plain default": _plain_default,
     "a class attribute": _class_attribute,
     "a slot of its own": _own_slot,
     "a property": _property,
+    "a mixin listed before the record": _mixin_before,
 }
 
 
@@ -116,6 +127,21 @@ def test_a_subclass_standing_in_front_of_a_guard_is_refused(
     with pytest.raises(AnnotationError, match=r"text.* in front of the guard") as raised:
         shadow(base)
     assert base.__qualname__ in str(raised.value)
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda cls: cls.__qualname__)
+def test_a_mixin_listed_after_the_record_stands_behind_the_guard(base: type) -> None:
+    class Defaults:
+        text = "(phone call)"
+
+    class Mixed(base, Defaults):  # type: ignore[valid-type,misc]
+        pass
+
+    note = Mixed("c-1", SECRET)
+    with pytest.raises(purposeful.NoPurposeScope):
+        note.text  # noqa: B018
+    with purposeful.use(PURPOSE, actor=ACTOR):
+        assert note.text == SECRET
 
 
 @pytest.mark.parametrize("base", BASES, ids=lambda cls: cls.__qualname__)

@@ -263,18 +263,22 @@ def watch_subclasses(cls: type, check: Callable[[type], None]) -> None:
 
 
 def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
-    """Refuse *sub*, a subclass of the record class *record*, if its own namespace would
-    stand in front of the guard of a managed field: a plain value (an ordinary dataclass or
-    attrs default, which ``@dataclass`` keeps on the class, so the value would go to the
-    instance ``__dict__`` past the guard), a slot, or a property. A managed declaration
-    (`purposeful.field`, or metadata under `METADATA_KEY`) is the subclass's to guard."""
+    """Refuse *sub*, a subclass of the record class *record*, if its own namespace, or a
+    base it lists before *record* (a mixin), would stand in front of the guard of a managed
+    field: a plain value (an ordinary dataclass or attrs default, which ``@dataclass`` keeps
+    on the class, so the value would go to the instance ``__dict__`` past the guard), a
+    slot, or a property. A managed declaration (`purposeful.field`, or metadata under
+    `METADATA_KEY`) is the subclass's to guard."""
     from .. import _guard
 
     shadowing = []
     for name in managed:
-        if name not in sub.__dict__:
+        # what attribute lookup finds first: a base listed before the record (a mixin)
+        # stands in front of the guard as the subclass's own namespace would
+        owner = next(klass for klass in sub.__mro__ if name in klass.__dict__)
+        if owner is record:
             continue
-        value = sub.__dict__[name]
+        value = owner.__dict__[name]
         metadata = getattr(value, "metadata", None)
         declared = isinstance(metadata, Mapping) and METADATA_KEY in metadata
         if not declared and _guard.guarded_field(value) is None:
@@ -283,7 +287,8 @@ def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
         names = ", ".join(sorted(shadowing))
         raise AnnotationError(
             f"{sub.__qualname__}: {names} is declared again as a plain field (a default, a "
-            f"slot or a property), but {record.__qualname__} manages it: it would stand in "
+            f"slot or a property, by it or a base listed before {record.__qualname__}), but "
+            f"{record.__qualname__} manages it: it would stand in "
             f"front of the guard, and the value would be kept and read undecided. Leave "
             f"{names} out of {sub.__qualname__}, or declare it with purposeful.field(...) "
             f"and decorate {sub.__qualname__} with @purposeful.record"
