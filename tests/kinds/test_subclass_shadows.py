@@ -10,9 +10,10 @@ attrs or dataclass record is now checked as it is made.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -186,3 +187,85 @@ def test_a_decorated_subclass_may_declare_a_managed_field_again(base: type) -> N
         note.text  # noqa: B018
     with purposeful.use(PURPOSE, actor=ACTOR):
         assert note.text == SECRET
+
+
+# --- what the class-creation check cannot see: caught when the first instance is made ---
+
+
+def test_a_redeclared_field_left_undecorated_is_refused_at_the_first_instance() -> None:
+    """Found by a second red team: ``purposeful.field(default=...)`` passes the check when
+    the class is made (it is a declaration), but without ``@purposeful.record`` the
+    ``@dataclass`` that follows puts the plain default on the class, in front of the guard."""
+
+    @dataclasses.dataclass
+    class UndecoratedNote(ShadowNote):
+        text: str = _managed(default="(phone call)")
+
+    with pytest.raises(AnnotationError, match=r"UndecoratedNote with @purposeful\.record"):
+        UndecoratedNote("c-1", SECRET)
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda cls: cls.__qualname__)
+def test_a_base_that_skips_init_subclass_does_not_switch_the_check_off(base: type) -> None:
+    class Registry(base):  # type: ignore[valid-type,misc]
+        known: ClassVar[list[type]] = []
+
+        @classmethod
+        def __init_subclass__(cls, **kwargs: Any) -> None:
+            Registry.known.append(cls)  # no super().__init_subclass__()
+
+    class PhoneNote(Registry):
+        text = "(phone call)"
+
+    with pytest.raises(AnnotationError, match="in front of the guard"):
+        PhoneNote("c-1", SECRET)
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda cls: cls.__qualname__)
+def test_a_shadow_put_on_a_subclass_after_it_was_made_is_refused_at_its_first_instance(
+    base: type,
+) -> None:
+    class Later(base):  # type: ignore[valid-type,misc]
+        pass
+
+    type.__setattr__(Later, "text", None)  # a class decorator's setattr(cls, name, default)
+    with pytest.raises(AnnotationError, match="in front of the guard"):
+        Later("c-1", SECRET)
+
+
+def test_a_record_with_a_new_of_its_own_still_builds_and_checks() -> None:
+    class Counted:
+        made = 0
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            Counted.made += 1
+            return super().__new__(cls)
+
+    @purposeful.record(subject="client_id")
+    class CountedNote(Counted):
+        client_id: str
+        text: str = _managed(default="")
+
+    class Later(CountedNote):
+        pass
+
+    note = CountedNote("c-1", SECRET)
+    assert Counted.made == 1
+    with purposeful.use(PURPOSE, actor=ACTOR):
+        assert note.text == SECRET
+    type.__setattr__(Later, "text", None)
+    with pytest.raises(AnnotationError):
+        Later("c-1", SECRET)
+    assert Counted.made == 1  # refused before the object was made
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda cls: cls.__qualname__)
+def test_a_record_class_still_shows_the_fields_it_takes(base: type) -> None:
+    """The check's ``__new__`` sits beside ``__init__``, and ``inspect.signature`` reads a
+    ``__new__`` first: hypothesis' ``from_type``, FastAPI's dependencies and IDEs read it."""
+    assert list(inspect.signature(base).parameters) == ["client_id", "text"]
+
+    class Plain(base):  # type: ignore[valid-type,misc]
+        pass
+
+    assert list(inspect.signature(Plain).parameters) == ["client_id", "text"]

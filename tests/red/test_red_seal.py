@@ -36,6 +36,22 @@ def test_a_long_value_quoted_cut_short_by_a_converter_is_scrubbed() -> None:
     assert raised.value.__context__ is None
 
 
+def test_a_converter_quoting_a_piece_of_the_value_is_scrubbed() -> None:
+    """Found by a second red team: a converter that splits its input quotes the one item it
+    could not convert, which is neither the value's repr nor its opening."""
+
+    @purposeful.record(subject="client_id")
+    class RedCodes:
+        client_id: str
+        codes: list[int] = purposeful.field(
+            purposes={PURPOSE: AGREEMENT}, converter=lambda s: [int(x) for x in s.split(",")]
+        )
+
+    with pytest.raises(ManagedValueError) as raised:
+        RedCodes("C-1", "401,NHI-ABC1234,17")
+    assert "NHI-ABC1234" not in str(raised.value)
+
+
 def test_a_subjects_validator_error_does_not_quote_the_raw_id() -> None:
     @purposeful.record(subject="client_id")
     class RedValidated:

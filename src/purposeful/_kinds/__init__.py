@@ -15,8 +15,10 @@ a pydantic model is recognised by the names in its class's MRO.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +40,9 @@ __all__ = [
     "refuse_shadows",
     "watch_subclasses",
 ]
+
+#: Set on a subclass of a record class once its first instance found it sound.
+_SOUND = "__purposeful_sound__"
 
 #: The key of a field's declaration in attrs' and dataclasses' field metadata.
 METADATA_KEY = "purposeful"
@@ -248,8 +253,11 @@ class PrettyRepr:
 
 
 def watch_subclasses(cls: type, check: Callable[[type], None]) -> None:
-    """Run *check* on every subclass of *cls* as it is made (from its ``__init_subclass__``),
-    before the hook *cls* had: *check* raises to refuse the subclass."""
+    """Run *check* on every subclass of *cls*: as it is made (from its ``__init_subclass__``,
+    before the hook *cls* had), and again when its first instance is made (from ``__new__``),
+    which no subclass skips by overriding ``__init_subclass__`` and which sees what a class
+    decorator (``@dataclass``) or an assignment put on the class after it was made. *check*
+    raises to refuse the subclass."""
     own = cls.__dict__.get("__init_subclass__")
 
     def __init_subclass__(sub: type, /, **kwargs: Any) -> None:
@@ -260,6 +268,26 @@ def watch_subclasses(cls: type, check: Callable[[type], None]) -> None:
             super(cls, sub).__init_subclass__(**kwargs)  # type: ignore[arg-type]
 
     type.__setattr__(cls, "__init_subclass__", classmethod(__init_subclass__))
+    own_new = cls.__dict__.get("__new__")
+    made = object.__new__
+
+    def __new__(sub: type, /, *args: Any, **kwargs: Any) -> Any:
+        if sub is not cls and _SOUND not in sub.__dict__:
+            check(sub)
+            type.__setattr__(sub, _SOUND, True)
+        if own_new is not None:
+            return own_new.__func__(sub, *args, **kwargs)
+        following = super(cls, sub).__new__  # type: ignore[arg-type]
+        return made(sub) if following is made else following(sub, *args, **kwargs)
+
+    # inspect.signature(cls) reads a __new__ kept beside __init__ before __init__ itself:
+    # give it __init__'s, so that the class still shows (and hypothesis, FastAPI, ... still
+    # find) the fields it takes
+    init = cls.__dict__.get("__init__")
+    if init is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            __new__.__signature__ = inspect.signature(init)  # type: ignore[attr-defined]
+    type.__setattr__(cls, "__new__", staticmethod(__new__))
 
 
 def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:

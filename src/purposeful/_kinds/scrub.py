@@ -31,14 +31,21 @@ def scrubbed(
     )
 
 
+#: A piece of a value (split at spaces and punctuation) this long or longer, quoted whole
+#: in a message, counts as a quote: a converter that splits its input quotes the piece it
+#: could not convert (``int()`` of one item of "401,NHI-ABC1234,17").
+_PIECE = 5
+_SEPARATORS = re.compile(r"[\s,;:|/()\[\]{}'\"]+")
+
+
 def quotes(value: Any) -> list[str]:
-    """How a message may quote *value*: its repr, or its text when long enough not to
-    match by chance."""
+    """How a message may quote *value*: its repr, its text, or a piece of its text."""
     try:
         texts = [repr(value), str(value)]
     except Exception:
         return []
-    return [t for t in texts if t]
+    pieces = [p for p in _SEPARATORS.split(texts[1][:4096]) if len(p) >= _PIECE]
+    return [t for t in texts if t] + pieces
 
 
 #: A long value may be quoted cut short (``int()`` quotes 200 characters of its repr): its
