@@ -94,7 +94,7 @@ if TYPE_CHECKING:
 
 # The hot path compiled (`_speedups.c`, built from source when a compiler is there), unless
 # PURPOSEFUL_PURE_PYTHON is set; the generated Python getter is the fallback and the reference.
-# (and the writer that seals a slotted field's value: `_seal`)
+# The writer that seals a slotted field's value (`_seal`) is compiled there too.
 _CompiledGuard: Callable[..., Callable[[Any], Any]] | None
 _CompiledSealer: Callable[..., Callable[[Any, Any], None]] | None
 if os.environ.get("PURPOSEFUL_PURE_PYTHON", "") not in ("", "0"):
@@ -177,7 +177,6 @@ READ_IT = object()
 
 #: Storage names are made per process, so no code can know one in advance.
 STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
-
 
 # Reads whose caller is one of these code objects are construction, not use: attrs'
 # generated __init__ reads a value back to run the field's validator. Kept by id (an int

@@ -303,7 +303,7 @@ def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
     for name in managed:
         # what attribute lookup finds first: a base listed before the record (a mixin)
         # stands in front of the guard as the subclass's own namespace would
-        owner = next(klass for klass in sub.__mro__ if name in klass.__dict__)
+        owner = next((klass for klass in sub.__mro__ if name in klass.__dict__), record)
         if owner is record:
             continue
         value = owner.__dict__[name]
@@ -316,8 +316,8 @@ def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
         raise AnnotationError(
             f"{sub.__qualname__}: {names} is declared again as a plain field (a default, a "
             f"slot or a property, by it or a base listed before {record.__qualname__}), but "
-            f"{record.__qualname__} manages it: it would stand in "
-            f"front of the guard, and the value would be kept and read undecided. Leave "
-            f"{names} out of {sub.__qualname__}, or declare it with purposeful.field(...) "
-            f"and decorate {sub.__qualname__} with @purposeful.record"
+            f"{record.__qualname__} manages it: it would stand in front of the guard, and "
+            f"the value would be kept and read undecided. Leave {names} out of "
+            f"{sub.__qualname__}, or declare it with purposeful.field(...) and decorate "
+            f"{sub.__qualname__} with @purposeful.record"
         )

@@ -52,11 +52,8 @@ class AttrsKind(RecordKind):
 
     def install(self, cls: type, policy: RecordPolicy) -> None:
         managed = frozenset(policy.fields)
-        hash_ = cls.__dict__.get("__hash__")
-        if (
-            managed
-            and attr._make._HASH_CACHE_FIELD in getattr(hash_, "__code__", _NO_CODE).co_names
-        ):
+        hashes = getattr(getattr(cls.__dict__.get("__hash__"), "__code__", None), "co_names", ())
+        if managed and attr._make._HASH_CACHE_FIELD in hashes:  # attrs' cache_hash=True
             raise AnnotationError(
                 f"{cls.__qualname__} caches its hash (cache_hash=True): hashing a record is a "
                 f"read of every managed field, and a cached hash would answer later hashes "
@@ -84,7 +81,6 @@ class AttrsKind(RecordKind):
 
 
 ATTRS = AttrsKind()
-_NO_CODE = (lambda: None).__code__
 
 
 def _names(cls: type) -> list[str]:
