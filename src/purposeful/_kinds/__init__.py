@@ -270,9 +270,14 @@ def watch_subclasses(cls: type, check: Callable[[type], None]) -> None:
     type.__setattr__(cls, "__init_subclass__", classmethod(__init_subclass__))
     own_new = cls.__dict__.get("__new__")
     made = object.__new__
+    # the record's own instances, the usual case: nothing to check, object's __new__ next
+    direct = own_new is None and super(cls, cls).__new__ is made  # type: ignore[arg-type]
 
     def __new__(sub: type, /, *args: Any, **kwargs: Any) -> Any:
-        if sub is not cls and _SOUND not in sub.__dict__:
+        if sub is cls:
+            if direct:
+                return made(sub)
+        elif _SOUND not in sub.__dict__:
             check(sub)
             type.__setattr__(sub, _SOUND, True)
         if own_new is not None:
