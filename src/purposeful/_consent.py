@@ -56,7 +56,7 @@ from datetime import datetime
 from typing import Any
 
 from ._config import Configuration, get_configuration
-from ._guard import scope_var
+from ._guard import nearest_policy, scope_var
 from .care import CareNeed, flags_needing, flags_of
 from .decisions import ConsentStatus, Reason
 from .errors import ConfigurationError, StoreUnavailable, UnknownPurpose
@@ -286,7 +286,7 @@ class ConsentAnswers:
         cls = type(record)
         found = self._needs.get(cls)
         if found is None:
-            policy = _record_policy(cls)
+            policy = nearest_policy(cls)
             found = policy is not None and any(
                 field.check(self._purpose, actor)[2] for field in policy.fields.values()
             )
@@ -298,7 +298,7 @@ class ConsentAnswers:
         found = []
         for record in records:
             if self.needs_consent(record, actor):
-                policy = _record_policy(type(record))
+                policy = nearest_policy(type(record))
                 if policy is not None:
                     found.append(policy.subject_of(record))
         return found
@@ -549,16 +549,6 @@ def _representative_flags(purpose: Purpose, config: Configuration | None = None)
         return flags_needing(purpose.care, CareNeed.REPRESENTATIVE_CONSENT)
     _representative[purpose.id] = (registry, flags)
     return flags
-
-
-def _record_policy(cls: type) -> Any:
-    """The record policy *cls*'s instances are decided under (the nearest decorated class
-    in its MRO), or None."""
-    for klass in cls.__mro__:
-        policy = klass.__dict__.get("__purposeful_record__")
-        if policy is not None:
-            return policy
-    return None
 
 
 def expect_loaded(record: object, subject: object) -> None:

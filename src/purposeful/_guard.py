@@ -89,7 +89,7 @@ from ._trail import read_unscoped
 from .errors import PurposefulError, SubjectChangeRefused, detached
 
 if TYPE_CHECKING:
-    from .records import FieldPolicy
+    from .records import FieldPolicy, RecordPolicy
     from .scope import Scope
 
 # The hot path compiled (`_speedups.c`, built from source when a compiler is there), unless
@@ -112,6 +112,7 @@ __all__ = [
     "COMPILED",
     "FREE",
     "NO_FAST",
+    "POLICY_ATTR",
     "STORAGE_PREFIX",
     "Notes",
     "add_context_driver",
@@ -120,10 +121,12 @@ __all__ = [
     "fast_state",
     "install_getter",
     "iterated_generator_frame",
+    "nearest_policy",
     "orphans",
     "owner_frame",
     "passthrough",
     "protect",
+    "raw_access",
     "read_slow",
     "validates_on_init",
     "within",
@@ -174,6 +177,10 @@ NO_FAST: FastState = (frozenset(), None, frozenset(), None)
 #: What the slow path returns for "allowed: read the value yourself": the getter's own
 #: storage read is a specialised load, where the slow path would call a descriptor.
 READ_IT = object()
+
+#: The attribute of a class decorated with `purposeful.record` that holds its `RecordPolicy`,
+#: in the class's own ``__dict__`` (an undecorated subclass has none: `nearest_policy`).
+POLICY_ATTR = "__purposeful_record__"
 
 #: Storage names are made per process, so no code can know one in advance.
 STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
@@ -446,18 +453,25 @@ def _protocol_note(code: types.CodeType) -> str:
     )
 
 
+def nearest_policy(cls: type) -> RecordPolicy | None:
+    """The `RecordPolicy` *cls*'s instances are decided under: that of the nearest class in
+    its MRO decorated with `purposeful.record` (an undecorated subclass takes its base's),
+    or None."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(POLICY_ATTR)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return None
+
+
 def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
     """The policy of *policy*'s field on instances of *cls*: the declaration of the nearest
     decorated class in its MRO, whichever class's guard was called (``super().field``
     calls the base's)."""
     found = policy._by_class.get(cls)
     if found is None:
-        found = policy
-        for klass in cls.__mro__:
-            record = klass.__dict__.get("__purposeful_record__")
-            if record is not None:
-                found = record.fields.get(policy.name, policy)
-                break
+        record = nearest_policy(cls)
+        found = policy if record is None else record.fields.get(policy.name, policy)
         policy._by_class[cls] = found
     return found
 
@@ -681,24 +695,29 @@ def validates_on_init(cls: type) -> None:
     _validates_refs.clear()
 
 
+def raw_access(
+    cls: type, name: str, *, sealed: bool
+) -> tuple[Callable[[Any], Any], Callable[[Any, Any], None]]:
+    """(read, write) of *name*'s stored value on *cls*'s instances, with no guard: its slot,
+    opened through the seal if *sealed* (a managed field's: `_seal`), else its ``__dict__``
+    entry."""
+    member = slot_of(cls, name)
+    if member is None:
+
+        def store_in_dict(obj: Any, value: Any) -> None:
+            obj.__dict__[name] = value
+
+        return dict_reader(name), store_in_dict
+    if sealed:
+        return sealed_access(member)
+    return member.__get__, member.__set__
+
+
 def _install_subject_guard(cls: type, subject: str) -> None:
     """Make the subject field refuse a change once set: consent, the audit trail and
     bundles follow it, so rewriting it would present one person's values as another's."""
-    member = slot_of(cls, subject)
     managed = cls.__dict__.get(subject)
-    read: Callable[[Any], Any]
-    store: Callable[[Any, Any], None]
-    if member is None:
-        read = dict_reader(subject)
-
-        def store_in_dict(obj: Any, value: Any) -> None:
-            obj.__dict__[subject] = value
-
-        store = store_in_dict
-    elif guarded_field(managed) is not None:  # a managed subject's slot keeps it sealed
-        read, store = sealed_access(member)
-    else:
-        read, store = member.__get__, member.__set__
+    read, store = raw_access(cls, subject, sealed=guarded_field(managed) is not None)
 
     def set_subject(obj: Any, value: Any) -> None:
         try:

@@ -26,6 +26,7 @@ import attrs
 from typing_extensions import dataclass_transform
 
 from . import _config, _guard, _kinds
+from ._guard import POLICY_ATTR
 from ._hierarchy import covers
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
 from .categories import CategoryRegistry, DataCategory
@@ -54,7 +55,6 @@ __all__ = [
 
 C = TypeVar("C", bound=type)
 
-_POLICY_ATTR = "__purposeful_record__"
 _MEMO_LIMIT = 4096  # decisions remembered per field; one per actor, purpose and outcome
 
 
@@ -319,23 +319,13 @@ class RecordPolicy:
         return "" if key is None else str(key)
 
 
-def nearest_policy(cls: type) -> RecordPolicy | None:
-    """The `RecordPolicy` *cls*'s instances are decided under: that of the nearest class in
-    its MRO decorated with `record` (an undecorated subclass takes its base's), or None."""
-    for klass in cls.__mro__:
-        found = klass.__dict__.get(_POLICY_ATTR)
-        if isinstance(found, RecordPolicy):
-            return found
-    return None
-
-
 def record_policy(cls: type) -> RecordPolicy:
     """The `RecordPolicy` of a class decorated with `record`.
 
     Raises:
         AnnotationError: *cls* is not a purposeful record.
     """
-    policy = cls.__dict__.get(_POLICY_ATTR) if isinstance(cls, type) else None
+    policy = cls.__dict__.get(POLICY_ATTR) if isinstance(cls, type) else None
     if policy is None and not isinstance(cls, type):  # never its repr: it may read values
         raise AnnotationError(
             f"an instance of {type(cls).__qualname__} is not a record class; pass its class"
@@ -429,7 +419,7 @@ def _make_record(
     type_name: str | None = None,
 ) -> C:
     name = cls.__qualname__
-    if _POLICY_ATTR in cls.__dict__:
+    if POLICY_ATTR in cls.__dict__:
         raise AnnotationError(f"{name} is already a purposeful record; decorate it once")
     config = _config.get_configuration()
     registry = registry if registry is not None else config.registry
@@ -498,7 +488,7 @@ def _make_record(
     if subject in resolved:  # a managed subject: a slot keeps it sealed
         object.__setattr__(policy, "_subject_raw", kind.reader(cls, subject, managed=True))
     kind.install(cls, policy)
-    type.__setattr__(cls, _POLICY_ATTR, policy)
+    type.__setattr__(cls, POLICY_ATTR, policy)
     _config.register_record_check(cls, _recheck)
     return cls
 

@@ -97,12 +97,9 @@ class RecordKind:
     def reader(self, cls: type, name: str, *, managed: bool = False) -> Callable[[Any], Any]:
         """Read the subject's or the key's stored value without a guard; *managed*: the
         field is managed too, so a slot keeps it sealed."""
-        from .. import _guard, _seal
+        from .. import _guard
 
-        member = _guard.slot_of(cls, name)
-        if member is None:
-            return _guard.dict_reader(name)
-        return _seal.sealed_access(member)[0] if managed else member.__get__
+        return _guard.raw_access(cls, name, sealed=managed)[0]
 
 
 def kind_of(cls: type) -> RecordKind | None:

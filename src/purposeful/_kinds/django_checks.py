@@ -24,7 +24,7 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 
-from ..records import nearest_policy
+from .._guard import nearest_policy
 
 __all__ = ["admin_problems", "check_admin", "register"]
 

@@ -312,14 +312,7 @@ def _scrubbing_bulk_update(bulk_update: Callable[..., Any]) -> Callable[..., Any
 
 def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
     """`scrub.scrubbed` over every managed value the rows of a bulk update hold."""
-    record = next(
-        (
-            k.__dict__["__purposeful_record__"]
-            for k in model.__mro__
-            if "__purposeful_record__" in k.__dict__
-        ),
-        None,
-    )
+    record = _guard.nearest_policy(model)
     if record is None:
         return None
     managed = frozenset(record.fields)
@@ -347,9 +340,7 @@ def refuse_undecorated() -> None:
 
 
 def _fail_closed(sender: type, **kwargs: Any) -> None:
-    from ..records import _POLICY_ATTR
-
-    if _POLICY_ATTR in sender.__dict__:  # decorated already (never, as Django builds it)
+    if _guard.POLICY_ATTR in sender.__dict__:  # decorated already (never, as Django builds it)
         return
     opts: Any = sender._meta  # type: ignore[attr-defined]
     for field in opts.local_concrete_fields:

@@ -117,7 +117,7 @@ class SqlalchemyKind(RecordKind):
             _swap(klass, guards)
 
         def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
-            if sub_cls is not cls and "__purposeful_record__" not in sub_cls.__dict__:
+            if sub_cls is not cls and _guard.POLICY_ATTR not in sub_cls.__dict__:
                 _swap(sub_cls, guards)
 
         event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
@@ -200,7 +200,7 @@ def _keep_deferred_through_expiry(
 
 def _decorated(klass: type) -> type | None:
     for base in klass.__mro__:
-        if "__purposeful_record__" in base.__dict__:
+        if _guard.POLICY_ATTR in base.__dict__:
             return base
     return None
 
@@ -228,10 +228,9 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
     decorated itself is guarded under *cls*'s declarations, so it must declare no managed
     column of its own, and it takes *cls*'s policy (for `project`) and masked repr (over a
     ``MappedAsDataclass`` repr that would read every column)."""
-    from ..records import _POLICY_ATTR
 
     def configured(sub_mapper: Any, sub_cls: type) -> None:
-        if sub_cls is cls or _POLICY_ATTR in sub_cls.__dict__:
+        if sub_cls is cls or _guard.POLICY_ATTR in sub_cls.__dict__:
             return
         own = [f.name for f in SQLALCHEMY.fields(sub_cls) if f.declaration is not None]
         if any(name not in policy.fields for name in own):
@@ -241,7 +240,7 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
                 f"decorated, so they would be read undecided: decorate it with "
                 f"@purposeful.record(subject={policy.subject!r})"
             )
-        type.__setattr__(sub_cls, _POLICY_ATTR, policy)
+        type.__setattr__(sub_cls, _guard.POLICY_ATTR, policy)
         masked = _masked_repr(sub_cls, policy.subject, frozenset(policy.fields))
         type.__setattr__(sub_cls, "__repr__", masked)
 

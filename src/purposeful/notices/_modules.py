@@ -18,6 +18,7 @@ from types import ModuleType
 import attrs
 
 from .._config import declared_records
+from .._guard import POLICY_ATTR
 from .._shared.checks import is_module_name
 from ..errors import ConfigurationError, PurposefulError
 from ..sharing.agreements import SharingAgreement, load_agreements
@@ -82,7 +83,7 @@ def _agreements_in(module: ModuleType) -> list[SharingAgreement]:
 
 
 def _is_record(value: object) -> bool:
-    return isinstance(value, type) and "__purposeful_record__" in value.__dict__
+    return isinstance(value, type) and POLICY_ATTR in value.__dict__
 
 
 def import_declarations(

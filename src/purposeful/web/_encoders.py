@@ -26,7 +26,7 @@ import abc
 import sys
 from typing import Any
 
-from ..records import nearest_policy
+from .._guard import nearest_policy
 
 __all__ = ["shield"]
 
