@@ -83,7 +83,7 @@ from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
-from ._refusals import refusal_var
+from ._refusals import protocol_note, refusal_var
 from ._seal import KEPT, SEALED, sealed_access
 from ._trail import read_unscoped
 from .errors import PurposefulError, SubjectChangeRefused, detached
@@ -404,7 +404,7 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         caller = sys._getframe(2)
         if caller.f_code.co_name.startswith("<") and caller.f_back is not None:
             caller = caller.f_back  # a comprehension inside the method that read
-        note = _protocol_note(caller.f_code)
+        note = protocol_note(caller.f_code)
         if note:
             error.add_note(note)
         detached(error)  # raised here, not in the frames below, which hold raw subject ids
@@ -412,45 +412,6 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         if scope is not None and not scope._closed:  # and where a thread pool's copy of the
             scope._refused = error  # context cannot hide it (its exit lets it go)
         raise error from error.__cause__
-
-
-_SEE = "see 'What is a read' in the docs"
-#: What to tell someone whose refusal came from a protocol rather than an attribute read.
-_PROTOCOL_NOTES = {
-    "__eq__": "comparing records with == or != reads every managed field they hold",
-    "__ne__": "comparing records with == or != reads every managed field they hold",
-    "__hash__": "hashing a frozen record (a set, a dict key, `in` on a set) reads every "
-    "managed field; key collections by the record's id instead",
-    "__getstate__": "pickling or copying a record reads every managed field",
-    "_getstate": "pickling or copying a record reads every managed field",
-    "slots_getstate": "pickling or copying a record reads every managed field",
-    "__lt__": "ordering records reads the managed fields compared",
-    "__le__": "ordering records reads the managed fields compared",
-    "__gt__": "ordering records reads the managed fields compared",
-    "__ge__": "ordering records reads the managed fields compared",
-    "evolve": "attrs.evolve reads every managed field to build the new record",
-    "asdict": "attrs.asdict reads every managed field",
-    "astuple": "attrs.astuple reads every managed field",
-    "_asdict_inner": "dataclasses.asdict and astuple read every managed field",
-    "_astuple_inner": "dataclasses.asdict and astuple read every managed field",
-    "replace": "dataclasses.replace reads every managed field to build the new record",
-}
-
-
-def _protocol_note(code: types.CodeType) -> str:
-    """A note for a refusal made by attrs' own methods and functions (``==``, ``hash()``,
-    pickling, ``evolve``), whose explanation alone would suggest widening the field."""
-    what = _PROTOCOL_NOTES.get(code.co_name)
-    library = code.co_filename.startswith(("<attrs generated", "<string>")) or any(
-        name in code.co_filename for name in ("attr", "dataclasses")
-    )
-    if what is None or not (library or code.co_filename == __file__):
-        return ""
-    return (
-        f"purposeful: read by {code.co_name}: {what}. Compare or key records by their ids "
-        f"(a.client_id == b.client_id), or do it inside a scope whose purpose every managed "
-        f"field allows; {_SEE}"
-    )
 
 
 def nearest_policy(cls: type) -> RecordPolicy | None:

@@ -6,7 +6,9 @@ an error of its own, FastAPI wraps that in a ``ResponseValidationError``, and an
 (`purposeful.scope.use`) finds the refusal behind such an error (`refusal_behind`) and
 raises it, so a web integration answers a 403, not a 500. The getter notes each refusal it
 raises (`refusal_var`, and the scope's own ``_refused``, which a thread pool's copy of the
-context cannot hide).
+context cannot hide). It also says what a refusal made by a protocol rather than an attribute
+read means (`protocol_note`), and clears, as the refusal leaves a scope, the frames of the
+attrs and dataclasses functions it came through (`clear_protocol_frames`).
 
 What this module must not do: import the frameworks it names; keep a refusal (whose
 traceback holds the frames that read) past the outermost scope's exit.
@@ -14,8 +16,11 @@ traceback holds the frames that read) past the outermost scope's exit.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterable
 from contextvars import ContextVar
+from types import CodeType, TracebackType
 from typing import TYPE_CHECKING
 
 from .errors import PurposefulError, PurposeViolation
@@ -23,7 +28,7 @@ from .errors import PurposefulError, PurposeViolation
 if TYPE_CHECKING:
     from .scope import Scope
 
-__all__ = ["refusal_behind", "refusal_var"]
+__all__ = ["clear_protocol_frames", "protocol_note", "refusal_behind", "refusal_var"]
 
 #: The refusal raised last in this context, so that a scope's exit can surface it when a
 #: framework (pydantic-core) wrapped it into an error of its own (`refusal_behind`).
@@ -72,3 +77,59 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     for error in group.exceptions:
         found += _leaves(error) if isinstance(error, BaseExceptionGroup) else [error]
     return found
+
+
+#: The guard's module, whose own state hooks read records as attrs' methods do.
+_GUARD_FILE = os.path.join(os.path.dirname(__file__), "_guard.py")
+_SEE = "see 'What is a read' in the docs"
+#: What to tell someone whose refusal came from a protocol rather than an attribute read,
+#: by the name of the function that read (attrs' and dataclasses', and the guard's own).
+_PROTOCOL_NOTES = {
+    "__eq__": "comparing records with == or != reads every managed field they hold",
+    "__ne__": "comparing records with == or != reads every managed field they hold",
+    "__hash__": "hashing a frozen record (a set, a dict key, `in` on a set) reads every "
+    "managed field; key collections by the record's id instead",
+    "__getstate__": "pickling or copying a record reads every managed field",
+    "_getstate": "pickling or copying a record reads every managed field",
+    "slots_getstate": "pickling or copying a record reads every managed field",
+    "__lt__": "ordering records reads the managed fields compared",
+    "__le__": "ordering records reads the managed fields compared",
+    "__gt__": "ordering records reads the managed fields compared",
+    "__ge__": "ordering records reads the managed fields compared",
+    "evolve": "attrs.evolve reads every managed field to build the new record",
+    "asdict": "attrs.asdict reads every managed field",
+    "astuple": "attrs.astuple reads every managed field",
+    "_asdict_inner": "dataclasses.asdict and astuple read every managed field",
+    "_astuple_inner": "dataclasses.asdict and astuple read every managed field",
+    "replace": "dataclasses.replace reads every managed field to build the new record",
+}
+
+
+def protocol_note(code: CodeType) -> str:
+    """A note for a refusal made by attrs' own methods and functions (``==``, ``hash()``,
+    pickling, ``evolve``), whose explanation alone would suggest widening the field."""
+    what = _PROTOCOL_NOTES.get(code.co_name)
+    library = code.co_filename.startswith(("<attrs generated", "<string>")) or any(
+        name in code.co_filename for name in ("attr", "dataclasses")
+    )
+    if what is None or not (library or code.co_filename == _GUARD_FILE):
+        return ""
+    return (
+        f"purposeful: read by {code.co_name}: {what}. Compare or key records by their ids "
+        f"(a.client_id == b.client_id), or do it inside a scope whose purpose every managed "
+        f"field allows; {_SEE}"
+    )
+
+
+def clear_protocol_frames(traceback: TracebackType | None) -> None:
+    """Clear the locals of the frames of *traceback* that are attrs' and dataclasses' own
+    functions a refusal came through (``asdict``, ``evolve``, ``replace``...): they hold
+    what they built before the refused read, the raw subject id and the values read,
+    which an error tracker recording locals would send on. The caller's own frames are
+    left alone; a frame still running (never, once the refusal has left it) is skipped."""
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if protocol_note(frame.f_code):
+            with contextlib.suppress(RuntimeError):
+                frame.clear()
+        traceback = traceback.tb_next

@@ -484,6 +484,8 @@ def _make_record(
             DictStorageWarning,
             stacklevel=4,
         )
+    if resolved:
+        _kinds.refuse_cached(cls)
     object.__setattr__(policy, "fields", resolved)
     if subject in resolved:  # a managed subject: a slot keeps it sealed
         object.__setattr__(policy, "_subject_raw", kind.reader(cls, subject, managed=True))

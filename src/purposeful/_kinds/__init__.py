@@ -323,3 +323,41 @@ def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
             f"{sub.__qualname__}, or declare it with purposeful.field(...) and decorate "
             f"{sub.__qualname__} with @purposeful.record"
         )
+    refuse_cached(sub)
+
+
+def cached_properties(cls: type) -> list[str]:
+    """The cached properties *cls* and its bases keep on their instances: ``functools``' and
+    Django's (kept in the instance ``__dict__``), and those a slotted attrs class turned into
+    slots (attrs' generated ``__getattr__`` fills them), in name order."""
+    found: set[str] = set()
+    for klass in cls.__mro__:
+        namespace = klass.__dict__
+        for name, value in namespace.items():
+            kind = type(value)
+            if isinstance(value, functools.cached_property) or (
+                kind.__name__ == "cached_property" and kind.__module__.startswith("django.")
+            ):
+                found.add(name)
+        filler = namespace.get("__getattr__")
+        code = getattr(filler, "__code__", None)
+        if code is not None and code.co_varnames[2:3] == ("cached_properties",):
+            defaults = filler.__defaults__ or ()  # type: ignore[union-attr]
+            if defaults and isinstance(defaults[0], Mapping):
+                found.update(defaults[0])
+    return sorted(found)
+
+
+def refuse_cached(cls: type) -> None:
+    """Refuse a record class (or a subclass of one) with a cached property: what it computes
+    from managed fields, read once in a scope that allows them, would stay on the record and
+    be handed out later with no decision, outside any scope or under another purpose."""
+    names = cached_properties(cls)
+    if names:
+        listed = ", ".join(names)
+        raise AnnotationError(
+            f"{cls.__qualname__}: {listed} is a cached property, which keeps what it computed "
+            f"on the record: computed from a managed field in one scope, it would be read "
+            f"later with no decision, outside any scope or under another purpose. Make it a "
+            f"@property, which reads the managed fields through their guards each time"
+        )

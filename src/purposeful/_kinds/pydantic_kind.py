@@ -39,7 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _guard, _refusals
 from ..errors import AnnotationError
-from . import METADATA_KEY, PLACEHOLDER, SUBJECT_PLACEHOLDER, DeclaredField, PrettyRepr, RecordKind
+from . import (
+    METADATA_KEY,
+    PLACEHOLDER,
+    SUBJECT_PLACEHOLDER,
+    DeclaredField,
+    PrettyRepr,
+    RecordKind,
+    refuse_cached,
+)
 
 if TYPE_CHECKING:
     from ..records import RecordPolicy
@@ -136,9 +144,31 @@ class PydanticKind(RecordKind):
             method = getattr(cls, name).__func__
             type.__setattr__(cls, name, classmethod(_unwrapping(method)))
         _decide_on_serialisation(cls, managed)
+        _watch_subclasses(cls)
 
 
 PYDANTIC = PydanticKind()
+
+
+def _watch_subclasses(cls: Any) -> None:
+    """Hold every subclass pydantic makes of *cls* (an undecorated request or response
+    model, a parametrised generic), once it is built, to the record's rules: its validation
+    errors hide their inputs even where its own ``model_config`` says otherwise (it keeps
+    the managed fields, whose values an error would quote), and it has no cached property
+    (`refuse_cached`). The record's own ``__pydantic_init_subclass__``, if any, runs first."""
+    own = cls.__dict__.get("__pydantic_init_subclass__")
+
+    def __pydantic_init_subclass__(sub: Any, /, **kwargs: Any) -> None:
+        if own is not None:
+            own.__func__(sub, **kwargs)
+        else:
+            super(cls, sub).__pydantic_init_subclass__(**kwargs)
+        refuse_cached(sub)
+        if not sub.model_config.get("hide_input_in_errors"):
+            sub.model_config = {**sub.model_config, "hide_input_in_errors": True}
+            sub.model_rebuild(force=True)
+
+    cls.__pydantic_init_subclass__ = classmethod(__pydantic_init_subclass__)
 
 
 def _store(cls: type, name: str) -> Callable[[Any, Any], None]:

@@ -52,6 +52,7 @@ from . import (
     DeclaredField,
     PrettyRepr,
     RecordKind,
+    refuse_cached,
 )
 
 if TYPE_CHECKING:
@@ -232,6 +233,7 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
     def configured(sub_mapper: Any, sub_cls: type) -> None:
         if sub_cls is cls or _guard.POLICY_ATTR in sub_cls.__dict__:
             return
+        refuse_cached(sub_cls)
         own = [f.name for f in SQLALCHEMY.fields(sub_cls) if f.declaration is not None]
         if any(name not in policy.fields for name in own):
             raise AnnotationError(
