@@ -326,12 +326,20 @@ def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
     refuse_cached(sub)
 
 
+#: The packages of the record kinds' own base classes: a cached property of theirs is the
+#: framework's, never one the application can change, so it is not the application's to fix.
+_KIND_PACKAGES = frozenset({"attr", "attrs", "builtins", "django", "pydantic", "sqlalchemy"})
+
+
 def cached_properties(cls: type) -> list[str]:
     """The cached properties *cls* and its bases keep on their instances: ``functools``' and
     Django's (kept in the instance ``__dict__``), and those a slotted attrs class turned into
-    slots (attrs' generated ``__getattr__`` fills them), in name order."""
+    slots (attrs' generated ``__getattr__`` fills them), in name order; the frameworks' own
+    base classes are not looked at (`_KIND_PACKAGES`)."""
     found: set[str] = set()
     for klass in cls.__mro__:
+        if klass.__module__.partition(".")[0] in _KIND_PACKAGES:
+            continue
         namespace = klass.__dict__
         for name, value in namespace.items():
             kind = type(value)
