@@ -377,14 +377,15 @@ def within(scope: Scope, other: Scope) -> bool:
 def read_slow(policy: FieldPolicy, obj: object) -> Any:
     """The slow path of a managed field read: anything the hot path could not answer.
 
-    Called from the generated getter, so ``_getframe(2)`` is the code that read the field.
+    Called from the generated getter, so the frame two above it (`_reader`) is the code that
+    read the field.
     Returns the value, or `READ_IT` when the read is allowed and the getter may read it.
     """
     cls = type(obj)
     validates = _validates.get(id(cls))
     if validates is None:
         validates = _validates_on_init(cls)
-    if validates and id(sys._getframe(2).f_code) in _exempt_ids:
+    if validates and id(_reader().f_code) in _exempt_ids:
         return policy._raw(obj)
     if cls is not policy.record.cls:  # a subclass's instance, or super().field
         policy = own_policy(policy, cls)
@@ -399,9 +400,9 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
             scope.raced_close()  # it closed on another thread while this read was decided
         if scope is not None:
             fast_var.set(NO_FAST)  # a note that raced the close must not outlive it here
-        return read_unscoped(policy, obj, sys._getframe(2), closed=scope is not None)
+        return read_unscoped(policy, obj, _reader(), closed=scope is not None)
     except PurposefulError as error:
-        caller = sys._getframe(2)
+        caller = _reader()
         if caller.f_code.co_name.startswith("<") and caller.f_back is not None:
             caller = caller.f_back  # a comprehension inside the method that read
         note = protocol_note(caller.f_code)
@@ -412,6 +413,16 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         if scope is not None and not scope._closed:  # and where a thread pool's copy of the
             scope._refused = error  # context cannot hide it (its exit lets it go)
         raise error from error.__cause__
+
+
+def _reader() -> types.FrameType:
+    """For `read_slow`: the frame of the code that read the field, two above its own; or,
+    when the getter was called with no Python frame above it (the first call of a greenlet,
+    as SQLAlchemy's ``awaitable_attrs`` makes), the getter's own."""
+    try:
+        return sys._getframe(3)
+    except ValueError:
+        return sys._getframe(2)
 
 
 def nearest_policy(cls: type) -> RecordPolicy | None:

@@ -69,6 +69,11 @@ def test_a_date_hierarchy_on_a_managed_field_is_an_error() -> None:
         ({"fields": [("client_id", "region")]}, True),
         ({"fieldsets": [(None, {"fields": ["client_id"]})]}, True),
         ({"exclude": ["client_id"]}, False),
+        # W001's hint: read-only on the change form alone, so the add form still sets it
+        (
+            {"get_readonly_fields": lambda self, request, obj=None: ("client_id",) if obj else ()},
+            False,
+        ),
     ],
 )
 def test_an_editable_subject_is_a_warning(options: dict[str, Any], warned: bool) -> None:

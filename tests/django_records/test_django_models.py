@@ -202,6 +202,27 @@ def test_the_subject_of_a_saved_row_cannot_be_rewritten(database: str) -> None:
     case.refresh_from_db()
 
 
+def test_a_new_record_takes_its_subject_from_a_model_form(database: str) -> None:
+    """Found by a red team: a ModelForm (a CreateView, the admin's add view) builds the
+    instance with the subject's default ``''`` and sets the subject from the form after,
+    which the subject guard refused as a change: no record could be made through a form."""
+    form = DjangoCaseForm({"client_id": "C-7", "diagnosis": SECRET, "region": "Otago"})
+    with purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER):
+        assert form.is_valid()
+        made = form.save(commit=False)
+        made.save(using=database)
+    assert made.client_id == "C-7"
+    with pytest.raises(SubjectChangeRefused):  # saved: its subject is set for good
+        made.client_id = "C-8"
+    blank = DjangoCase()
+    blank.client_id = "C-9"  # an instance not saved yet takes its subject once
+    with pytest.raises(SubjectChangeRefused):
+        blank.client_id = "C-10"
+    given = DjangoCase(client_id="C-11")  # a subject given at construction is set
+    with pytest.raises(SubjectChangeRefused):
+        given.client_id = "C-12"
+
+
 def test_a_projection_of_a_model_withholds_what_the_purpose_may_not_read(database: str) -> None:
     case = _case(database)
     projection = purposeful.project(case, "funder-reporting", actor=FUNDER_JOB)

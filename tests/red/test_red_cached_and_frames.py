@@ -363,3 +363,42 @@ def test_a_records_own_pydantic_init_subclass_still_runs() -> None:
         extra: str = ""
 
     assert made == ["RedRegistered"]
+
+
+# --- a getter with no Python frame above it ---------------------------------------------------
+
+
+def _raised_in_a_bare_thread(read: Callable[[Any], Any], record: object) -> BaseException:
+    """What *read* (a C callable) raises, called on *record* first thing in a new thread:
+    no Python frame stands above the getter, as on the first call of a greenlet (SQLAlchemy's
+    ``awaitable_attrs``)."""
+    import _thread
+    import sys
+    import threading
+
+    caught: list[BaseException] = []
+    done = threading.Event()
+
+    def hook(unraisable: Any) -> None:
+        caught.append(unraisable.exc_value)
+        done.set()
+
+    previous = sys.unraisablehook
+    sys.unraisablehook = hook
+    try:
+        _thread.start_new_thread(read, (record,))
+        assert done.wait(10), "the read raised nothing"
+    finally:
+        sys.unraisablehook = previous
+    return caught[0]
+
+
+def test_a_refusal_with_no_frame_above_the_getter_is_the_typed_refusal() -> None:
+    """Found by a red team: ``await row.awaitable_attrs.note`` under SQLAlchemy's
+    AsyncSession turned every refusal into ``ValueError: call stack is not deep enough``, a
+    500 where the web integrations answer a 403, and a crash in monitor mode."""
+    import operator
+
+    record = RedBulkAttrs(SUBJECT, NAME, "anxiety")
+    raised = _raised_in_a_bare_thread(operator.attrgetter("diagnosis"), record)
+    assert isinstance(raised, purposeful.errors.NoPurposeScope), repr(raised)

@@ -11,6 +11,12 @@ admin site's model admins:
 - ``purposeful.W001``: the subject field editable in the change form: saving a changed
   subject is refused (`SubjectChangeRefused`, a server error); make it read-only.
 
+`check_models` runs with them, over every installed model:
+
+- ``purposeful.E003``: a relation (a ``ForeignKey`` or ``OneToOneField``, ``to_field=``)
+  whose key is a record's managed field: the value is kept in the referring row's own
+  column (``person_id``), which serialisers, forms and ``values()`` read undecided.
+
 What this module must not do: read a managed field or a subject id (it looks at
 declarations only); import the admin where it is not installed.
 """
@@ -26,13 +32,51 @@ from django.core.exceptions import FieldDoesNotExist
 
 from .._guard import nearest_policy
 
-__all__ = ["admin_problems", "check_admin", "register"]
+__all__ = ["admin_problems", "check_admin", "check_models", "model_problems", "register"]
 
 
 @functools.cache
 def register() -> None:
     """Register `check_admin` with Django's system checks, once."""
     checks.register(check_admin, checks.Tags.admin)
+    checks.register(check_models, checks.Tags.models)
+
+
+def check_models(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The system check of relations keyed by a managed field (see the module docstring)."""
+    from django.apps import apps
+
+    configs = app_configs if app_configs is not None else apps.get_app_configs()
+    return model_problems(model for config in configs for model in config.get_models())
+
+
+def model_problems(models: Iterable[Any]) -> list[checks.CheckMessage]:
+    """What `check_models` finds in *models*: each relation whose key is a managed field."""
+    found: list[checks.CheckMessage] = []
+    for model in models:
+        for field in model._meta.local_fields:
+            if not (field.is_relation and (field.many_to_one or field.one_to_one)):
+                continue
+            try:
+                target: Any = field.target_field
+            except Exception:  # a model named by a string Django has not resolved yet
+                continue
+            policy = nearest_policy(target.model) if target is not None else None
+            if policy is None or target.name not in policy.fields:
+                continue
+            found.append(
+                checks.Error(
+                    f"{model.__name__}.{field.name} refers to {target.model.__name__} by "
+                    f"{target.name}, a managed field: the value would be kept in "
+                    f"{model.__name__}.{field.attname}, which serialisers, forms and values() "
+                    f"read undecided",
+                    hint=f"refer to {target.model.__name__} by its primary key, or by an "
+                    f"unmanaged unique field (drop to_field={target.name!r})",
+                    obj=field,
+                    id="purposeful.E003",
+                )
+            )
+    return found
 
 
 def check_admin(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -83,7 +127,9 @@ def admin_problems(sites: Iterable[Any]) -> list[checks.CheckMessage]:
                         f"{where} lets the change form edit {model.__name__}.{subject}, the "
                         f"subject: saving a change to it is refused (SubjectChangeRefused, a "
                         f"server error)",
-                        hint=f"add {subject!r} to readonly_fields",
+                        hint=f"make {subject!r} read-only on the change form alone, where "
+                        f"an object is given: get_readonly_fields(self, request, obj=None) "
+                        f"returning ({subject!r},) if obj else () (the add form sets it)",
                         obj=model_admin,
                         id="purposeful.W001",
                     )
@@ -119,8 +165,14 @@ def _subject_field(model: Any) -> str | None:
 
 
 def _editable(model_admin: Any, name: str) -> bool:
-    """Whether *model_admin*'s change form shows field *name* editable (as declared)."""
+    """Whether *model_admin*'s change form shows field *name* editable (as declared). An
+    admin with its own ``get_readonly_fields`` (read-only on the change form alone, as W001's
+    hint says) decides it there."""
+    from django.contrib.admin.options import BaseModelAdmin
+
     if name in (model_admin.readonly_fields or ()):
+        return False
+    if type(model_admin).get_readonly_fields is not BaseModelAdmin.get_readonly_fields:
         return False
     if model_admin.fieldsets:
         shown = {

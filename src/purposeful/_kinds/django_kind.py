@@ -109,7 +109,7 @@ class DjangoKind(RecordKind):
             loaded = property(_loading_reader(policy.subject), subject.fset, subject.fdel)
             # not a `property` itself: Django's check models.E025 refuses a property named
             # like a foreign key's attname (``client_id`` of ``client``), a usual subject
-            type.__setattr__(cls, policy.subject, _SubjectAttribute(loaded))
+            type.__setattr__(cls, policy.subject, _SubjectAttribute(loaded, policy.subject))
         managed = tuple(policy.fields)
 
         def decide(obj: Any) -> None:
@@ -145,17 +145,32 @@ DJANGO = DjangoKind()
 
 class _SubjectAttribute:
     """The subject's guard (a property: loads a deferred subject, refuses a change once
-    set) under a class Django's system checks do not count as a property."""
+    set) under a class Django's system checks do not count as a property.
 
-    __slots__ = ("_guard",)
+    A new instance not saved yet whose subject still holds the field's default (Django's
+    ``__init__`` sets every field, ``''`` for a ``CharField``) takes a subject: a ModelForm,
+    a ``CreateView`` and the admin's add view build the instance first and set the subject
+    from the form after."""
 
-    def __init__(self, guard: property) -> None:
+    __slots__ = ("_guard", "_name")
+
+    def __init__(self, guard: property, name: str) -> None:
         self._guard = guard
+        self._name = name
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         return self if obj is None else self._guard.__get__(obj, owner)
 
     def __set__(self, obj: Any, value: Any) -> None:
+        state = obj.__dict__.get("_state")
+        if state is not None and state.adding and self._name in obj.__dict__:
+            field = obj._meta.get_field(self._name)
+            current, blank = obj.__dict__[self._name], field.get_default()
+            if current is blank or (type(current) is type(blank) and current == blank):
+                del current
+                obj.__dict__[self._name] = value
+                return
+            del current
         self._guard.__set__(obj, value)
 
     def __delete__(self, obj: Any) -> None:
@@ -340,6 +355,12 @@ def refuse_undecorated() -> None:
 
 
 def _fail_closed(sender: type, **kwargs: Any) -> None:
+    from .django_checks import model_problems
+
+    # a relation keyed by a record's managed field, refused as soon as it can be seen (a
+    # model named by a string resolves later: the system check, purposeful.E003, finds it)
+    for problem in model_problems([sender]):
+        raise AnnotationError(f"{problem.msg}: {problem.hint}")
     if _guard.POLICY_ATTR in sender.__dict__:  # decorated already (never, as Django builds it)
         return
     opts: Any = sender._meta  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Final
 
-from ...errors import MissingExtra, ReportInputError
+from ...errors import ConfigurationError, MissingExtra, ReportInputError
 from ..history import SubjectQuery
 from . import duckdb_json
 from .building import Progress, Report
@@ -134,8 +134,17 @@ class ReportDatabase:
         # spilled pages go to a private directory of the system's, never the working one
         self._spill = tempfile.TemporaryDirectory(prefix="purposeful-report-")
         self._connection.execute(f"SET temp_directory = {_literal(self._spill.name)}")
+        self._memory_limit = memory_limit
         if memory_limit is not None:
-            self._connection.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            try:
+                self._connection.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            except duckdb.Error as exc:
+                self.close()
+                said = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ConfigurationError(
+                    f"DuckDB does not take {memory_limit!r} as a memory limit ({said}); give "
+                    f"a size such as 512MB or 2GB"
+                ) from None
         self._ledgers_verified: bool | None = None
 
     @classmethod
@@ -351,10 +360,21 @@ class ReportDatabase:
         return True
 
     def _run(self, sql: str) -> Sequence[Sequence[Any]]:
+        try:
+            found = self._connection.execute(sql).fetchall()
+        except _duckdb().OutOfMemoryException:
+            raise self._out_of_memory() from None
         return [
             tuple(from_stored_text(value) if isinstance(value, str) else value for value in row)
-            for row in self._connection.execute(sql).fetchall()
+            for row in found
         ]
+
+    def _out_of_memory(self) -> ConfigurationError:
+        allowed = "its default" if self._memory_limit is None else repr(self._memory_limit)
+        return ConfigurationError(
+            f"DuckDB ran out of the memory it may use for this report ({allowed}); allow it "
+            f"more: --memory-limit (or ReportDatabase(memory_limit=...)) such as 512MB"
+        )
 
     def _create_tables(self) -> None:
         for name, columns in TABLES.items():
@@ -374,4 +394,7 @@ class ReportDatabase:
                 else list(column)
                 for column, (_, kind) in zip(zip(*batch, strict=True), columns, strict=True)
             ]
-            self._connection.execute(f"INSERT INTO {name} SELECT {selected}", values)
+            try:
+                self._connection.execute(f"INSERT INTO {name} SELECT {selected}", values)
+            except _duckdb().OutOfMemoryException:
+                raise self._out_of_memory() from None
