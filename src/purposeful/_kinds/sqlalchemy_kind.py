@@ -97,6 +97,8 @@ class SqlalchemyKind(RecordKind):
             if tag is not None:
                 _refuse_a_key(cls, prop)
             found.append(DeclaredField(prop.key, tag))
+        managed = {f.name for f in found if f.declaration is not None}
+        _refuse_what_tells_managed_values(cls, managed)
         return found
 
     def slotted(self, cls: type) -> bool:
@@ -116,6 +118,7 @@ class SqlalchemyKind(RecordKind):
         mapper = _mapper(cls)
         for klass in [m.class_ for m in mapper.self_and_descendants]:
             _swap(klass, guards)
+        _mark_managed_columns(cls, mapper, policy)
 
         def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
             if sub_cls is not cls and _guard.POLICY_ATTR not in sub_cls.__dict__:
@@ -222,6 +225,162 @@ def _refuse_a_key(cls: type, prop: Any) -> None:
             f"row's key, handed out undecided through the relationship. Manage the columns "
             f"of the related class (decorated with @purposeful.record) instead"
         )
+
+
+#: Set on each managed ``Column`` (its ``Class.field``, for messages); an annotated copy of
+#: the column (``Model.column`` in an expression) shares the column's ``__dict__``.
+_MANAGED_MARK = "_purposeful_managed"
+_LISTENING: dict[str, bool] = {}
+
+
+def _mark_managed_columns(cls: type, mapper: Any, policy: RecordPolicy) -> None:
+    """Mark *cls*'s managed columns, and check every mapper configured from now on for what
+    would hand their values out (`_refuse_at_configuration`)."""
+    for name in policy.fields:
+        for column in getattr(mapper._props.get(name), "columns", ()):
+            column.__dict__.setdefault(_MANAGED_MARK, f"{cls.__qualname__}.{name}")
+    if not _LISTENING:
+        from sqlalchemy import event
+        from sqlalchemy.orm import Mapper
+
+        event.listen(Mapper, "mapper_configured", _refuse_at_configuration)
+        _LISTENING["mapper_configured"] = True
+
+
+def _marked(column: Any) -> str | None:
+    return getattr(column, "__dict__", {}).get(_MANAGED_MARK)
+
+
+def _managed_among(elements: Any, lookup: Callable[[Any], str | None]) -> str | None:
+    """The first managed column (as ``Class.field``) in *elements*: columns or SQL
+    expressions, whose every column and the columns they proxy are looked at."""
+    from sqlalchemy.sql import visitors
+    from sqlalchemy.sql.elements import ClauseElement
+
+    for element in elements:
+        if hasattr(element, "__clause_element__"):
+            element = element.__clause_element__()
+        if not isinstance(element, ClauseElement):
+            continue
+        for node in visitors.iterate(element):
+            for column in getattr(node, "proxy_set", (node,)):
+                found = lookup(column)
+                if found is not None:
+                    return found
+    return None
+
+
+def _refuse_what_tells_managed_values(cls: type, managed: set[str]) -> None:
+    """At decoration: refuse a managed column that SQLAlchemy would hand out undecided, as
+    the row's class (``polymorphic_on``), inside a ``composite()``, or copied into a plain
+    column by a foreign key of a table already in the metadata. What is mapped later is
+    checked when the mappers are configured (`_refuse_at_configuration`)."""
+    from sqlalchemy.orm import Composite
+
+    mapper = _mapper(cls)
+    props = mapper._props
+    ids = {id(c): f"{cls.__qualname__}.{n}" for n in managed for c in props[n].columns}
+
+    def lookup(column: Any) -> str | None:
+        return ids.get(id(column))
+
+    if ids and mapper.polymorphic_on is not None:
+        _refuse_a_discriminator(cls, _managed_among([mapper.polymorphic_on], lookup))
+    for prop in props.values():
+        if isinstance(prop, Composite):
+            names = [a if isinstance(a, str) else getattr(a, "key", None) for a in prop.attrs]
+            named = [f"{cls.__qualname__}.{n}" for n in names if n in managed]
+            found = named[0] if named else _managed_among(prop.attrs, lookup)
+            _refuse_a_composite(f"{cls.__qualname__}.{prop.key}", found)
+    metadata = getattr(mapper.local_table, "metadata", None)
+    if ids and metadata is not None:
+        for table in list(metadata.tables.values()):
+            _refuse_a_foreign_key_to(table, lookup)
+
+
+def _refuse_at_configuration(mapper: Any, cls: type) -> None:
+    """``mapper_configured`` of every mapper, once a SQLAlchemy record is declared: refuse
+    what hands a managed column's value out undecided (through SQLAlchemy's own state, past
+    the guard): a composite over it, a relationship joined on it or a collection keyed by
+    it, a foreign key to it, a discriminator on it. Raised as the existing subclass check
+    is (the mapper's configuration fails, and stays failed until its registry is disposed
+    or the model fixed)."""
+    from sqlalchemy.orm import Composite, Relationship
+
+    if mapper.polymorphic_on is not None:
+        _refuse_a_discriminator(cls, _managed_among([mapper.polymorphic_on], _marked))
+    for table in mapper.tables:
+        _refuse_a_foreign_key_to(table, _marked)
+    for prop in list(mapper._props.values()):
+        where = f"{prop.parent.class_.__qualname__}.{prop.key}"
+        if isinstance(prop, Composite):
+            columns = [c for p in prop.props for c in getattr(p, "columns", ())]
+            _refuse_a_composite(where, _managed_among(columns, _marked))
+        elif isinstance(prop, Relationship):
+            _refuse_a_relationship(where, prop)
+
+
+def _refuse_a_discriminator(cls: type, found: str | None) -> None:
+    if found is not None:
+        raise AnnotationError(
+            f"{cls.__qualname__}: its polymorphic_on discriminates on the managed column "
+            f"{found}, so the class SQLAlchemy gives each row (type(row), isinstance, its "
+            f"polymorphic_identity) tells its value undecided: discriminate on an unmanaged "
+            f"column"
+        )
+
+
+def _refuse_a_composite(where: str, found: str | None) -> None:
+    if found is not None:
+        raise AnnotationError(
+            f"{where}: a composite() over the managed column {found} builds its value from "
+            f"the stored column, undecided, and keeps it in the instance __dict__: select "
+            f"the managed columns themselves (read each on the row), or leave them out of "
+            f"the composite"
+        )
+
+
+def _refuse_a_relationship(where: str, prop: Any) -> None:
+    pairs = [*prop.synchronize_pairs, *(prop.secondary_synchronize_pairs or ())]
+    joined = [*prop.local_columns, *prop.remote_side, *(c for pair in pairs for c in pair)]
+    found = _managed_among(joined, _marked)
+    if found is not None:
+        raise AnnotationError(
+            f"{where}: the relationship joins on the managed column {found}: SQLAlchemy "
+            f"copies its value into the other side's column at a flush and binds it in the "
+            f"lazy load, undecided: point the foreign key at an unmanaged key column (the "
+            f"primary key)"
+        )
+    columns: Any = ()
+    if prop.collection_class is not None:
+        try:  # column_keyed_dict's class keeps its key function in a closure: make one
+            keyfunc: Any = getattr(prop.collection_class(), "keyfunc", None)
+            columns = keyfunc._cols(prop.mapper) if hasattr(keyfunc, "_cols") else ()
+        except Exception:  # pragma: no cover - a factory that needs arguments keys nothing
+            columns = ()
+    found = _managed_among(columns, _marked)
+    if found is not None:
+        raise AnnotationError(
+            f"{where}: the collection is keyed by the managed column {found} "
+            f"(column_keyed_dict), so every related row's value is handed out as a key, "
+            f"undecided: key the collection by an unmanaged column"
+        )
+
+
+def _refuse_a_foreign_key_to(table: Any, lookup: Callable[[Any], str | None]) -> None:
+    for key in list(getattr(table, "foreign_keys", ())):
+        try:
+            target = key.column
+        except Exception:  # a table not defined yet: checked when its mapper is configured
+            continue
+        found = _managed_among([target], lookup)
+        if found is not None:
+            raise AnnotationError(
+                f"{table.fullname}.{key.parent.name}: a foreign key to the managed column "
+                f"{found} keeps its value in a plain column (SQLAlchemy copies it from the "
+                f"related row at a flush), undecided: point the foreign key at an unmanaged "
+                f"key column (the primary key)"
+            )
 
 
 def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], None]:
