@@ -1,10 +1,13 @@
 """SQLAlchemy records against the third red-team round: mappings that hand a managed
 column's value out through SQLAlchemy's own state (a composite, a collection keyed by the
-column, a foreign key to it, a discriminator on it) are refused."""
+column, a foreign key to it, a discriminator on it) are refused, and a pickle of a row
+whose managed column was deleted decides the value SQLAlchemy still keeps."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 import warnings
 from typing import Any
 
@@ -12,10 +15,11 @@ import pytest
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table  # noqa: E402
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, create_engine  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
     DeclarativeBase,
     Mapped,
+    Session,
     composite,
     mapped_column,
     relationship,
@@ -23,10 +27,11 @@ from sqlalchemy.orm import (  # noqa: E402
 from sqlalchemy.orm.collections import column_keyed_dict  # noqa: E402
 
 import purposeful  # noqa: E402
-from purposeful import Managed, ServiceAgreement  # noqa: E402
+from purposeful import SENSITIVE, Actor, Managed, ServiceAgreement  # noqa: E402
 from purposeful.errors import AnnotationError, DictStorageWarning  # noqa: E402
 
 AGREEMENT = ServiceAgreement("Service delivery agreement")
+WORKER = Actor("staff-red3", role="caseworker", clearance=SENSITIVE)
 SECRET = "kaitiaki-secret-red3"
 
 
@@ -277,3 +282,38 @@ def test_a_managed_discriminator_is_refused_at_declaration() -> None:
         r"\S*SaRed3Case\.concern.*discriminate on an unmanaged column",
     ):
         _quietly_decorated(SaRed3Case, key="id")
+
+
+class SaRed3PickleBase(DeclarativeBase):
+    pass
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id", key="id")
+    class SaRed3PickledVisit(SaRed3PickleBase):
+        __tablename__ = "sa_red3_pickled_visit"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        client_id: Mapped[str]
+        note: Mapped[str] = mapped_column(info=_managed())
+
+
+@pytest.mark.parametrize("copying", [pickle.dumps, copy.copy, copy.deepcopy])
+def test_pickling_a_row_after_del_decides_the_committed_value(copying: Any) -> None:
+    """del row.note leaves the value in the instance state's committed_state, which
+    SQLAlchemy pickles: outside a scope the pickle is refused, inside it is decided."""
+    engine = create_engine("sqlite://", hide_parameters=True)
+    SaRed3PickleBase.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(SaRed3PickledVisit(id=1, client_id="C-RED3", note=SECRET))
+        session.commit()
+    with Session(engine) as session:
+        visit = session.get(SaRed3PickledVisit, 1)
+        del visit.note
+        with pytest.raises(purposeful.NoPurposeScope):
+            copying(visit)
+        with purposeful.use("service-delivery", actor=WORKER) as scope:
+            copying(visit)
+        assert [(d.field, d.allowed) for d in scope.decisions] == [("note", True)]
+    engine.dispose()

@@ -152,8 +152,10 @@ class SqlalchemyKind(RecordKind):
 
         def __getstate__(self: Any) -> Any:
             """Pickling and copying read every managed column the instance holds (no
-            local holds its values while a guard decides: a refusal's traceback shows none)."""
-            for name in [name for name in managed if name in self.__dict__]:
+            local holds its values while a guard decides: a refusal's traceback shows none),
+            in its ``__dict__`` or in the instance state's ``committed_state``, which
+            SQLAlchemy pickles too (the value before ``del row.column``)."""
+            for name in [name for name in managed if _held(self, name)]:
                 getattr(self, name)
             return getstate(self)
 
@@ -163,6 +165,18 @@ class SqlalchemyKind(RecordKind):
 
 
 SQLALCHEMY = SqlalchemyKind()
+
+
+def _held(obj: Any, name: str) -> bool:
+    """Whether *obj* holds a value of the column *name*: in its ``__dict__``, or as the
+    committed value SQLAlchemy keeps for the flush after a change or a ``del``."""
+    if name in obj.__dict__:
+        return True
+    from sqlalchemy.orm.base import NO_VALUE
+
+    state = obj.__dict__.get("_sa_instance_state")
+    committed = state.committed_state if state is not None else {}
+    return name in committed and committed[name] is not NO_VALUE
 
 
 _DEFERRED = "purposeful.deferred"
