@@ -28,7 +28,9 @@ Mapped subclasses (single- and joined-table inheritance) get their own attribute
 SQLAlchemy; a listener guards them under the base's declarations as each is mapped, and
 another, when the mappers are configured, gives an undecorated one the base's policy and
 masked repr, or refuses it if it declares managed columns of its own. The primary key and
-foreign keys cannot be managed: SQLAlchemy hands them out as identities. The subject's
+foreign keys cannot be managed: SQLAlchemy hands them out as identities; nor can a managed
+column be the discriminator, inside a composite, the key of a keyed collection or the target
+of a foreign key (SQLAlchemy reads its value from the instance state for each). The subject's
 ``set`` event refuses a change made around the descriptor (``merge``, ``set_attribute``).
 
 This module is reached only for a class SQLAlchemy has instrumented (``_sa_class_manager``
