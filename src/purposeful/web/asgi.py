@@ -5,8 +5,13 @@ request's own task, around the whole call of the application, so the endpoint (`
 def`` in the task, plain ``def`` in the thread pool with a copy of its context), a
 ``StreamingResponse``'s body and Starlette's background tasks all run inside it, and its
 report is sent once, after all of them. It finds the endpoint by matching the request
-against ``scope["app"].router.routes`` as the router will (into mounted routers, to a
-bounded depth), and reads the endpoint's `purposeful.web.purpose` declaration.
+against the routes of the router it wraps, as the router will (into mounted routers, to a
+bounded depth), and reads the endpoint's `purposeful.web.purpose` declaration. The router
+is found by following the wrapped application's ``.app`` attributes to a Starlette (or
+FastAPI) application or router, so the middleware works added (``app.add_middleware``) or
+wrapped around the application (``PurposeMiddleware(app, ...)``); failing that, it is
+``scope["app"]``'s, and with none it refuses to run (`ConfigurationError`), never letting a
+declared route run without its scope.
 
 Needs Starlette (FastAPI brings it). What this module must not do: log a request's path or
 a header (route templates only), or change a response that has started.
@@ -20,6 +25,7 @@ from typing import Any, Final
 
 from ..actors import Actor
 from ..errors import (
+    ConfigurationError,
     MissingExtra,
     NoActor,
     PurposeClaimRefused,
@@ -33,8 +39,9 @@ from .policy import RequestPolicy, undeclared_routes_error
 from .problems import DEFAULT_CHALLENGE, Problem, problem_for
 
 try:
+    from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.routing import BaseRoute, Host, Match, Mount, WebSocketRoute
+    from starlette.routing import BaseRoute, Host, Match, Mount, Router, WebSocketRoute
 except ImportError as error:  # pragma: no cover - exercised in a subprocess
     raise MissingExtra(
         "purposeful.web.asgi needs Starlette (FastAPI installs it): pip install starlette, "
@@ -55,6 +62,8 @@ ActorSource = Callable[[Request], "Actor | Awaitable[Actor | None] | None"]
 DEFAULT_EXEMPT: Final = ("/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 #: How deep mounted routers are searched for the endpoint.
 _MAX_DEPTH: Final = 8
+#: How many ``.app`` attributes are followed from the wrapped application to its router.
+_MAX_WRAPPERS: Final = 64
 #: The errors answered with a problem while no response has started.
 _REFUSALS: Final = (PurposeViolation, NoActor, PurposeClaimRefused)
 
@@ -63,10 +72,16 @@ class PurposeMiddleware:
     """Open a purpose scope around each HTTP request, as its route declares.
 
     ``app.add_middleware(PurposeMiddleware, actor=current_actor)``; add it before (so
-    inside) an authentication middleware whose result the actor callable reads.
+    inside) an authentication middleware whose result the actor callable reads. Wrapping
+    the application, ``PurposeMiddleware(app, actor=current_actor)``, works the same: there,
+    outside the application's error middleware (which answers any exception with a 500
+    before raising it on), a 500 response is held back until the application returns, so a
+    refusal is still answered with its problem and any other error with the 500.
 
     Args:
-        app: the ASGI application to wrap.
+        app: the ASGI application to wrap: a Starlette or FastAPI application or router, or
+            middleware that keeps the application it wraps in its ``.app`` attribute (as
+            Starlette's do). The routes are matched against its router's.
         actor: called with the request (a Starlette ``Request`` whose body cannot be read)
             on a route that declares a purpose; returns the `Actor` acting, or None (the
             request is answered 401). It may be ``async def``; a plain ``def`` runs on the
@@ -101,23 +116,26 @@ class PurposeMiddleware:
         )
         self._require = require_purposes
         self._exempt = frozenset(exempt)
+        self._router, self._application = _wrapped_router(app)
         shield()  # a FastAPI application's jsonable_encoder reads records through their guards
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            await self.app(scope, receive, self._check_at_startup(scope, send))
+            checked = self._check_at_startup(scope.get("app"), send)  # as it came: not as
+            await self.app(scope, receive, checked)  # the application sets it, out of reach
             return
         if kind != "http":
             await self.app(scope, receive, send)
             return
-        found = _find(_routes_of(scope.get("app")), scope, 0)
+        routes, application = self._routing(scope.get("app"))
+        found = _find(routes, scope, 0)
         if found is None:  # no route: the router answers 404 or 405
             await self.app(scope, receive, send)
             return
         endpoint, template = found
         declared = EXEMPT if _added_by_framework(endpoint) else declared_purpose(endpoint)
-        if declared is None and self._require and template not in self._exempt_for(scope):
+        if declared is None and self._require and template not in self._exempt_for(application):
             raise undeclared_routes_error([template], framework="ASGI")
         try:
             actor = await self._actor_for(scope) if isinstance(declared, str) else None
@@ -126,9 +144,17 @@ class PurposeMiddleware:
             await self._refuse(send, error)
             return
         started = False
+        held: list[Message] = []  # a wrapped application's 500, perhaps a refusal's
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if held or (
+                self._application is not None
+                and message["type"] == "http.response.start"
+                and message.get("status") == 500
+            ):
+                held.append(message)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -143,7 +169,12 @@ class PurposeMiddleware:
         except _REFUSALS as error:
             if started:  # the status is sent: the stream is cut, as for any error
                 raise
-            await self._refuse(send, error)
+            await self._refuse(send, error)  # not the 500 the application's error page sent
+            return
+        except Exception:
+            await _send_all(send, held)
+            raise
+        await _send_all(send, held)
 
     async def _refuse(self, send: Send, error: PurposefulError) -> None:
         problem = problem_for(error, www_authenticate=self._policy.www_authenticate)
@@ -166,24 +197,42 @@ class PurposeMiddleware:
             raise
         return found
 
-    def _exempt_for(self, scope: Scope) -> frozenset[str]:
-        app = scope.get("app")
+    def _routing(self, in_scope: object) -> tuple[list[BaseRoute], object]:
+        """The routes a request is matched against, and the application (for its docs
+        URLs): the wrapped router's, else those of *in_scope* (``scope["app"]`` as the
+        middleware is called); with neither, an error."""
+        if self._router is not None:
+            found = self._application
+            return list(self._router.routes), in_scope if found is None else found
+        application = in_scope
+        router = getattr(application, "router", None)
+        if isinstance(router, Router):
+            return list(router.routes), application
+        raise ConfigurationError(
+            "PurposeMiddleware found no Starlette or FastAPI router to match requests "
+            f"against: it wraps {type(self.app).__qualname__}, whose .app attributes lead "
+            "to none, and the request's scope names no application. Declared routes would "
+            "run without their purpose. Add it with app.add_middleware(PurposeMiddleware, "
+            "actor=...), or wrap the application itself (PurposeMiddleware(app, actor=...)) "
+            "or middleware that keeps the application it wraps in its .app attribute"
+        )
+
+    def _exempt_for(self, app: object) -> frozenset[str]:
         named = (
             getattr(app, name, None)
             for name in ("docs_url", "redoc_url", "openapi_url", "swagger_ui_oauth2_redirect_url")
         )
         return self._exempt | {url for url in named if isinstance(url, str)}
 
-    def _check_at_startup(self, scope: Scope, send: Send) -> Send:
+    def _check_at_startup(self, in_scope: object, send: Send) -> Send:
         """*send*, checking every route's declaration before start-up is reported done."""
         failed = False
 
         async def checked(message: Message) -> None:
             nonlocal failed
-            if message["type"] == "lifespan.startup.complete" and self._require:
-                missing = undeclared(_routes_of(scope.get("app")), exempt=self._exempt_for(scope))
-                if missing:
-                    error = undeclared_routes_error(missing, framework="ASGI")
+            if message["type"] == "lifespan.startup.complete":
+                error = self._startup_error(in_scope)
+                if error is not None:
                     failed = True
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     raise error
@@ -192,6 +241,18 @@ class PurposeMiddleware:
             await send(message)
 
         return checked
+
+    def _startup_error(self, in_scope: object) -> ConfigurationError | None:
+        """Why start-up must fail: no router to match requests against, or (with
+        ``require_purposes``) routes that declare no purpose."""
+        try:
+            routes, application = self._routing(in_scope)
+        except ConfigurationError as error:
+            return error
+        if not self._require:
+            return None
+        missing = undeclared(routes, exempt=self._exempt_for(application))
+        return undeclared_routes_error(missing, framework="ASGI") if missing else None
 
 
 def undeclared(routes: Iterable[BaseRoute], *, exempt: Iterable[str] = ()) -> list[str]:
@@ -237,10 +298,18 @@ def undeclared(routes: Iterable[BaseRoute], *, exempt: Iterable[str] = ()) -> li
     return found
 
 
-def _routes_of(app: object) -> list[BaseRoute]:
-    router = getattr(app, "router", None)
-    routes = getattr(router, "routes", None)
-    return list(routes) if routes is not None else []
+def _wrapped_router(app: object) -> tuple[Router | None, Starlette | None]:
+    """The router *app* routes with, following ``.app`` attributes through middleware to a
+    Starlette (or FastAPI) application or a router, and the application if one was met."""
+    for _ in range(_MAX_WRAPPERS):
+        if isinstance(app, Starlette):
+            return app.router, app
+        if isinstance(app, Router):
+            return app, None
+        app = getattr(app, "app", None)
+        if app is None:
+            break
+    return None, None
 
 
 def _find(routes: list[BaseRoute], scope: Scope, depth: int) -> tuple[object, str] | None:
@@ -287,6 +356,11 @@ def _baggage(scope: Scope) -> dict[str, str]:
         value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"baggage"
     ]
     return {"baggage": ", ".join(values)} if values else {}
+
+
+async def _send_all(send: Send, messages: list[Message]) -> None:
+    for message in messages:
+        await send(message)
 
 
 async def _send_problem(send: Send, problem: Problem) -> None:
