@@ -15,14 +15,20 @@ Commissioner. It trusts nothing in the file until the signature is checked:
    signature is checked over the manifest's exact bytes with the public key given; a
    manifest or signature nested too deeply to parse is refused as malformed;
 4. the members must be exactly those the manifest lists, plus the manifest and signature;
-5. each member is read in chunks and hashed; reading stops as soon as a member grows past
+5. the zip must be framed exactly as the bundle writer frames it (`._framing`): starting at
+   byte 0, each member's local entry directly after the one before, each local header
+   saying what the central directory says, and the end record the file's last 22 bytes
+   (no zip comment), so no bytes can be added before, after or inside the zip for a reader
+   that scans the file from its start to see as members;
+6. each member is read in chunks and hashed; reading stops as soon as a member grows past
    the size the manifest gives, so a zip bomb cannot exhaust memory; its size and SHA-256
    must match the manifest.
 
 The first failure raises `BundleInvalid` naming the member and what is wrong with it.
 
-What is covered: the content of every member. What is not: the zip container's own fields
-(timestamps, comments), which carry none of the bundle's information.
+What is covered: the content of every member, and where in the file each one lies. What is
+not: the zip container's own fields (timestamps, attributes), which carry none of the
+bundle's information.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .._shared.keys import load_public_key, signing_key_id
 from ..errors import BundleDecryptionError, BundleError, BundleInvalid
+from ._framing import check_framing
 from .bundle import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, ManifestEntry, dumps
 from .encryption import MAGIC, decrypt_stream, is_encrypted
 
@@ -107,9 +114,9 @@ def verify_bundle(
             to; the private key as `purposeful.access.load_recipient_private_key` loads it.
 
     Raises:
-        BundleInvalid: the bundle is not a zip, is cut short, has a member that is unsafe,
-            added, missing, resized or changed, or a signature that does not match; the
-            message names the member.
+        BundleInvalid: the bundle is not a zip, is cut short, has bytes added before, after
+            or inside the zip, has a member that is unsafe, added, missing, resized or
+            changed, or a signature that does not match; the message names the member.
         BundleDecryptionError: the bundle is encrypted and the secret is missing or wrong,
             or the encrypted file was changed or cut short.
         MissingExtra: the bundle is encrypted and pyrage is not installed.
@@ -219,6 +226,7 @@ def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> Verified
             if info.filename in seen:
                 raise BundleInvalid("appears twice in the zip", member=info.filename)
             seen.add(info.filename)
+        check_framing(file, infos)
         by_name = {info.filename: info for info in infos}
         for required in (MANIFEST, SIGNATURE):
             if required not in by_name:
