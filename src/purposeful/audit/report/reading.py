@@ -34,7 +34,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, TypeAlias
 
 import attrs
 
@@ -69,12 +69,27 @@ from ._json import text as _text
 from ._otlp_attributes import Attributes as _Attributes
 from .records import Disclosure, Entry, Ignored, Refusal, RefusalOutcome, ScopeRecord
 
-__all__ = ["LEDGER_INPUT", "OTLP_JSON_INPUT", "input_size", "read_ledger", "read_otlp_json"]
+__all__ = [
+    "ALSO_IN_A_LEDGER",
+    "LEDGER_INPUT",
+    "OTLP_JSON_INPUT",
+    "Reader",
+    "input_size",
+    "read_ledger",
+    "read_otlp_json",
+    "report_inputs",
+]
 
 #: The kind of input `read_otlp_json` reads, as a report's sources name it.
 OTLP_JSON_INPUT: Final = "OTLP JSON"
 #: The kind of input `read_ledger` reads, as a report's sources name it.
 LEDGER_INPUT: Final = "ledger"
+#: What a trace file's parts that a ledger also holds are, among the things a report's
+#: sources say it ignored: each is counted once, from the ledger (see `report_inputs`).
+ALSO_IN_A_LEDGER: Final = "parts also in a ledger"
+
+Reader: TypeAlias = Callable[..., Iterator[Entry]]
+"""`read_otlp_json` or `read_ledger`: called with a path and ``on_bytes=``."""
 
 # Numbers no longer than an int64's 19 digits: a longer one is malformed here, and would
 # cost int() quadratic time (or Python's 4,300-digit limit, a bare ValueError).
@@ -122,6 +137,24 @@ def input_size(path: str | os.PathLike[str]) -> int:
     except OSError:
         _open(file_path).close()  # raises the error that says what is wrong
         return 0
+
+
+def report_inputs(
+    traces: Iterable[str | os.PathLike[str]], ledgers: Iterable[str | os.PathLike[str]]
+) -> list[tuple[Path, str, Reader]]:
+    """A report's input files, with their kind and reader, in the order they are read: the
+    ledgers, then the trace files, each kind in the order given.
+
+    A service with both sinks writes every scope part to a ledger and as a span. Reading
+    the ledgers first lets a report note the (scope id, part) of each of their parts
+    compactly (`purposeful.audit.report.records.LedgerParts`, 8 bytes a part) and skip
+    the trace copies as it meets them (counted as `ALSO_IN_A_LEDGER`), in one pass over
+    each file: nothing else is kept, and no file is read twice. Every engine reads in this
+    order, so the sources are listed in it too.
+    """
+    found = [(Path(p), LEDGER_INPUT, read_ledger) for p in ledgers]
+    found += [(Path(p), OTLP_JSON_INPUT, read_otlp_json) for p in traces]
+    return found
 
 
 def _lines(

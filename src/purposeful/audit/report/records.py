@@ -12,8 +12,11 @@ subject identifier or a field's value (the inputs have neither).
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from hashlib import blake2b
 from typing import Generic, Literal, TypeAlias, TypeVar
 
 import attrs
@@ -22,6 +25,7 @@ __all__ = [
     "Disclosure",
     "Entry",
     "Ignored",
+    "LedgerParts",
     "Refusal",
     "RefusalOutcome",
     "ScopeInParts",
@@ -199,8 +203,10 @@ class ScopesInParts(Generic[T]):
     """The scopes written in parts whose parts have not all been seen yet.
 
     A scope is known by the kind of file it came from and its id: parts are joined within
-    each kind of file, so a scope sent to both a `SpanSink` and a `Ledger` is two scopes. A
-    scope written whole (no id, or a first part that is also the last) is never kept.
+    each kind of file, unless the caller names, as the kind, the kind of an open scope of
+    the same id (`is_open`), as the report does for a trace part of a scope a ledger holds
+    only some parts of. A scope written whole (no id, or a first part that is also the
+    last) is never kept.
 
     Args:
         keep: makes what the fold keeps about a scope, from the first part seen.
@@ -231,9 +237,73 @@ class ScopesInParts(Generic[T]):
             del self._open[key]
         return parts, new
 
+    def is_open(self, source: str, scope_id: str) -> bool:
+        """Whether the scope *scope_id* from files of kind *source* is still missing parts."""
+        return (source, scope_id) in self._open
+
     def __len__(self) -> int:
         return len(self._open)
 
     def __iter__(self) -> Iterator[ScopeInParts[T]]:
         """The scopes still missing parts."""
         return iter(self._open.values())
+
+
+# --- the parts a ledger holds -------------------------------------------------------------
+
+
+class LedgerParts:
+    """The scope parts read from ledgers, by scope id and part number, to count each once.
+
+    A service with both a `SpanSink` and a `Ledger` writes every part twice. The report
+    reads the ledgers first, noting each part here, and then skips a trace part found here:
+    the ledger's copy is the one counted, being complete and verifiable against signed
+    checkpoints, where traces may be sampled. A part with no scope id (older inputs) is
+    never noted, nor found.
+
+    A million ledger parts must not take a million Python objects: each part is kept as an
+    8-byte digest (BLAKE2b of its id and number) in one of 256 arrays, sorted once the
+    ledgers are read and searched by bisection: 8 bytes a part, 8 MB at a million, where a
+    set of (id, part) tuples would take well over 100. Two different parts share a digest
+    with a chance of one in 2**64: at a million parts on each side, about one report in
+    twenty million would skip one trace part it should count. The digest is the same in
+    every process, so every engine decides the same.
+    """
+
+    def __init__(self) -> None:
+        self._buckets = [array("q") for _ in range(256)]
+        self._unsorted: set[int] = set()
+        self._count = 0
+
+    @staticmethod
+    def _digest(scope_id: str, part: int) -> tuple[int, int]:
+        """(the bucket, the key) of one part."""
+        text = f"{part}:{scope_id}".encode("utf-8", "surrogatepass")
+        digest = blake2b(text, digest_size=9).digest()
+        return digest[0], int.from_bytes(digest[1:], "little", signed=True)
+
+    def add(self, scope: ScopeRecord) -> None:
+        """Note *scope*, a part read from a ledger (a part without an id is not noted)."""
+        if scope.scope_id is None:
+            return
+        bucket, key = self._digest(scope.scope_id, scope.part)
+        self._buckets[bucket].append(key)
+        self._unsorted.add(bucket)
+        self._count += 1
+
+    def holds(self, scope_id: str | None, part: int) -> bool:
+        """Whether a ledger held part *part* of scope *scope_id*; never for no id."""
+        if scope_id is None or not self._count:
+            return False
+        bucket, key = self._digest(scope_id, part)
+        if self._unsorted:
+            for i in self._unsorted:
+                self._buckets[i] = array("q", sorted(self._buckets[i]))
+            self._unsorted.clear()
+        keys = self._buckets[bucket]
+        at = bisect_left(keys, key)
+        return at < len(keys) and keys[at] == key
+
+    def __len__(self) -> int:
+        """How many parts were noted (a part given twice counts twice)."""
+        return self._count
