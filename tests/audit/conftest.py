@@ -43,7 +43,7 @@ def _every_report_also_from_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
         formats = [source.format for source in report.sources]
         if (
             getattr(self, "_by_hand", False)
-            or formats != sorted(formats, key=[OTLP_JSON_INPUT, LEDGER_INPUT].index)
+            or formats != sorted(formats, key=[LEDGER_INPUT, OTLP_JSON_INPUT].index)
             or not all(Path(source.path).is_file() for source in report.sources)
         ):
             return report

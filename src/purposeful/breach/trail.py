@@ -23,11 +23,10 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal
 
-from ..audit.report.reading import LEDGER_INPUT, OTLP_JSON_INPUT, read_ledger, read_otlp_json
+from ..audit.report.reading import report_inputs
 from ..audit.report.shape import TABLES, ShapeRows, from_stored_text, stored_text
 from ..errors import BreachAssessmentError, ReportInputError
 
@@ -246,8 +245,8 @@ def _sqlite_value(value: object) -> object:
 
 def _sqlite_trail(traces: list[Any], ledgers: list[Any]) -> sqlite3.Connection:
     """An in-memory SQLite database holding the shape's tables of the files."""
-    inputs = [(Path(path), OTLP_JSON_INPUT, read_otlp_json) for path in traces]
-    inputs += [(Path(path), LEDGER_INPUT, read_ledger) for path in ledgers]
+    # ledgers first, as every engine reads them: a trace part a ledger holds is left out
+    inputs = report_inputs(traces, ledgers)
     for path, _, _ in inputs:
         if not path.is_file():
             raise ReportInputError("no such file; check the path", path=path)

@@ -3,7 +3,8 @@
 `ReportBuilder` folds the `ScopeRecord`s the readers yield (`purposeful.audit.report.reading`)
 into a `Report`, one at a time, joining the parts of a scope: its memory grows with the
 number of distinct purposes, fields, actors, call sites and people, and of scopes written
-in parts whose parts have not all been seen, not with the number of scopes. With a subject
+in parts whose parts have not all been seen, not with the number of scopes (but for 8
+bytes a ledger part, to count a part also in a trace file once). With a subject
 asked about, it answers about that person too, through a `SubjectHistory`.
 `build_report` runs the readers and the builder over files.
 
@@ -18,14 +19,13 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Final, Literal, TypeAlias
 
 import attrs
 
 from ..history import SubjectAnswer, SubjectHistory, SubjectQuery
-from .reading import LEDGER_INPUT, OTLP_JSON_INPUT, input_size, read_ledger, read_otlp_json
-from .records import Entry, Ignored, RefusalOutcome, ScopeRecord, ScopesInParts
+from .reading import ALSO_IN_A_LEDGER, LEDGER_INPUT, input_size, report_inputs
+from .records import Entry, Ignored, LedgerParts, RefusalOutcome, ScopeRecord, ScopesInParts
 
 __all__ = [
     "BUSIEST_ACTORS",
@@ -67,7 +67,9 @@ class SourceSummary:
         format: ``"OTLP JSON"`` or ``"ledger"``.
         scopes: the purpose scopes first seen in it (a scope written in parts counts in the
             file its first part seen came from).
-        ignored: what was not a purpose scope, as (what, how many), e.g. ``("other spans", 4)``.
+        ignored: what was not counted from it, as (what, how many), e.g.
+            ``("other spans", 4)``, or ``("parts also in a ledger", 9)``: a trace file's
+            scope parts a ledger read also holds, counted from the ledger.
     """
 
     path: str
@@ -200,10 +202,10 @@ class Report:
 
     A scope written in parts counts once everywhere: in `scopes`, in the accesses and
     actors tables and in the timeline (by its opening); its reads and refusals are those
-    of all its parts.
+    of all its parts. A part in a ledger and in a trace file counts once, from the ledger.
 
     Attributes:
-        sources: each input file, in the order read.
+        sources: each input file, in the order read: the ledgers, then the trace files.
         first, last: the earliest opening and latest closing of a scope; None if none.
         scopes: how many scopes, reads outside any scope included.
         unscoped_reads: how many of them were reads outside any scope (each a read, or a
@@ -296,8 +298,17 @@ class ReportBuilder:
     comes and not kept. A scope written in parts is kept, small, until its parts from 0 to
     the last have all been seen; one still missing some when the report is built is
     counted as it is, and noted as incomplete. Parts are joined by scope id within each
-    kind of file: a scope sent to both a `SpanSink` and a `Ledger` is counted twice, as a
-    scope written whole is.
+    kind of file.
+
+    A service with both a `SpanSink` and a `Ledger` writes every part twice. Add the
+    ledgers first (`build_report` does): the (scope id, part) of each of their parts is
+    noted (`LedgerParts`, 8 bytes a part), and a trace file's part found there is skipped,
+    counted among the file's ignored things as ``"parts also in a ledger"``: the ledger is
+    complete and verifiable, traces may be sampled. A trace part no ledger holds (another
+    service's, or a span with no scope id) is counted; one of a scope a ledger holds only
+    some parts of (a ledger file of another day missing) is joined to the ledger's parts,
+    so that the scope counts once. Trace parts added before any ledger are counted as
+    they are, and a file given twice counts twice, as before.
 
     Args:
         subject: the person to answer about, if any (see `SubjectHistory`).
@@ -319,6 +330,7 @@ class ReportBuilder:
         self._disclosures: dict[tuple[str, str, str | None, str], _DisclosureTally] = {}
         # of each scope in parts, the record types its parts read so far
         self._open: ScopesInParts[set[str]] = ScopesInParts(lambda scope: set())
+        self._ledger_parts = LedgerParts()
 
     def add_source(
         self, path: str | os.PathLike[str], format: str, entries: Iterable[Entry]
@@ -335,6 +347,11 @@ class ReportBuilder:
             for entry in entries:
                 if isinstance(entry, Ignored):
                     ignored[entry.what] += 1
+                elif format == LEDGER_INPUT:
+                    self._ledger_parts.add(entry)
+                    scopes += self._add(entry)
+                elif self._ledger_parts.holds(entry.scope_id, entry.part):
+                    ignored[ALSO_IN_A_LEDGER] += 1
                 else:
                     scopes += self._add(entry)
         finally:
@@ -345,9 +362,21 @@ class ReportBuilder:
         """Count one scope, or one part of a scope."""
         self._add(scope)
 
+    def _kind(self, scope: ScopeRecord) -> str:
+        """The kind of file *scope*'s parts are joined under: its own, but a trace part of
+        a scope a ledger holds only some parts of joins the ledger's."""
+        if (
+            self._format != LEDGER_INPUT
+            and scope.scope_id is not None
+            and self._open.is_open(LEDGER_INPUT, scope.scope_id)
+        ):
+            return LEDGER_INPUT
+        return self._format
+
     def _add(self, scope: ScopeRecord) -> bool:
         """Count *scope*; True if it is a scope not seen before (not a later part)."""
-        parts, new = self._open.add(scope, self._format)
+        kind = self._kind(scope)
+        parts, new = self._open.add(scope, kind)
         if new:
             self._scopes += 1
             self._unscoped += scope.purpose is None
@@ -393,7 +422,7 @@ class ReportBuilder:
             shared.statements += disclosure.statements
             shared.fields.update(disclosure.fields)
         if self._history is not None:
-            self._history.add(scope, self._format)
+            self._history.add(scope, kind)
         return new
 
     def _count_accesses(self, scope: ScopeRecord, counted: set[str] | None) -> None:
@@ -584,10 +613,11 @@ def build_report(
     progress: Progress | None = None,
     ledgers_verified: bool | None = None,
 ) -> Report:
-    """Read the trace files, then the ledger files, and report on every scope in them.
+    """Read the ledger files, then the trace files, and report on every scope in them.
 
-    A scope sent to both a `SpanSink` and a `Ledger` is in both kinds of file: give one kind
-    or the other for a period, or it is counted twice.
+    A scope sent to both a `SpanSink` and a `Ledger` is in both kinds of file: each of its
+    parts is counted once, from the ledger, and the trace file's copies are listed among
+    what it ignored (see `ReportBuilder`, and `report_inputs` for why ledgers come first).
 
     Args:
         traces: OTLP JSON trace files (see `read_otlp_json`).
@@ -602,8 +632,7 @@ def build_report(
         ReportInputError: a file is missing or unreadable (found before anything is read),
             or holds something that cannot be read; names the file and line.
     """
-    inputs = [(Path(p), OTLP_JSON_INPUT, read_otlp_json) for p in traces]
-    inputs += [(Path(p), LEDGER_INPUT, read_ledger) for p in ledgers]
+    inputs = report_inputs(traces, ledgers)
     total = sum(input_size(path) for path, _, _ in inputs)
     done = 0
 

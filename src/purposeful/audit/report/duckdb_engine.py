@@ -32,7 +32,7 @@ from ..history import SubjectQuery
 from . import duckdb_json
 from .building import Progress, Report
 from .exports import new_directory
-from .reading import LEDGER_INPUT, OTLP_JSON_INPUT, input_size, read_ledger, read_otlp_json
+from .reading import OTLP_JSON_INPUT, input_size, report_inputs
 from .shape import TABLES, ShapeRows, from_stored_text, stored_text
 from .sql import report_from
 
@@ -157,7 +157,11 @@ class ReportDatabase:
         ledgers_verified: bool | None = None,
         memory_limit: str | None = None,
     ) -> ReportDatabase:
-        """Read the trace files, then the ledger files, into a new database.
+        """Read the ledger files, then the trace files, into a new database.
+
+        A scope part in a ledger and in a trace file is read once, from the ledger; the
+        trace file's copies are counted among what it ignored (see
+        `purposeful.audit.report.reading.report_inputs`).
 
         Args:
             traces: OTLP JSON trace files (see `purposeful.audit.report.read_otlp_json`).
@@ -174,8 +178,7 @@ class ReportDatabase:
                 read), or holds something that cannot be read; names the file and line.
             MissingExtra: DuckDB is not installed.
         """
-        inputs = [(Path(p), OTLP_JSON_INPUT, read_otlp_json) for p in traces]
-        inputs += [(Path(p), LEDGER_INPUT, read_ledger) for p in ledgers]
+        inputs = report_inputs(traces, ledgers)
         total = sum(input_size(path) for path, _, _ in inputs)
         database = cls(memory_limit=memory_limit)
         try:
@@ -332,7 +335,7 @@ class ReportDatabase:
         file must be read by the validating reader instead (see `duckdb_json`)."""
         connection = self._connection
         try:
-            found = duckdb_json.read_file(connection, path)
+            found = duckdb_json.read_file(connection, path, rows.ledger_parts)
         except _duckdb().Error:
             found = None
         if found is None:

@@ -25,6 +25,9 @@ a span breaks a rule) `read_file` returns None, and the caller reads that file w
 validating reader, which raises the `ReportInputError` naming the file and line. The same
 file therefore gives the same tables, or the same error, on either path.
 
+A part a ledger read before holds is left out first, as from the validating reader
+(`purposeful.audit.report.duckdb_left_out`): it is not numbered in `_ORDER`.
+
 Which parts make one scope, which part is its first, and when a scope is complete depend on
 the order parts were read in, across files; `purposeful.audit.report.shape.ShapeRows`
 decides that in Python, from each part's id, number and finality only (`SqlFile.skeleton`;
@@ -57,6 +60,9 @@ from ..conventions import (
     SpanAttribute,
 )
 from ._json import LAST_NANOSECOND
+from .duckdb_left_out import leave_out
+from .reading import ALSO_IN_A_LEDGER
+from .records import LedgerParts
 from .shape import Placed
 
 __all__ = ["PARTS", "SqlFile", "add_keys", "drop", "insert_rows", "read_file"]
@@ -74,6 +80,7 @@ _RESOURCE: Final = 2**46
 _LINE: Final = 2**69
 _KEYS: Final = "otlp_keys"
 _RUNS: Final = "otlp_runs"
+_LEFT_OUT: Final = "otlp_left_out"
 #: The largest line DuckDB reads (one export request); a longer one goes to the reader.
 _LARGEST_LINE: Final = 16 * 1024 * 1024
 _BOM: Final = b"\xef\xbb\xbf"
@@ -557,8 +564,14 @@ class SqlFile:
         return [list(row[0]) for row in rows]
 
 
-def read_file(connection: Any, path: Path) -> SqlFile | None:
+def read_file(
+    connection: Any, path: Path, ledger_parts: LedgerParts | None = None
+) -> SqlFile | None:
     """Read the trace file *path* into `PARTS`; None if it must go to the validating reader.
+
+    Args:
+        ledger_parts: the parts of the ledgers read before: a part of the file among them
+            is left out, and counted in `SqlFile.ignored` as ``"parts also in a ledger"``.
 
     Raises:
         duckdb.Error: DuckDB could not read it (the caller falls back the same way).
@@ -592,18 +605,22 @@ def read_file(connection: Any, path: Path) -> SqlFile | None:
                    coalesce(sum(other_events) FILTER (WHERE kind = 1), 0)
             FROM {_SPANS}"""
     ).fetchone()
+    first_left_out, left_out = leave_out(connection, _SPANS, _LEFT_OUT, ledger_parts)
+    # in the order first met; on one span, its other events before the span itself, as the
+    # validating reader yields them (a stable sort keeps this list's order on a tie)
     found = [
         (at, what, count)
         for at, what, count in (
             (first_other, "other spans", others),
             (first_events, "other events on purposeful spans", events),
+            (first_left_out, ALSO_IN_A_LEDGER, left_out),
         )
         if count
     ]
     connection.execute(
         f"""CREATE OR REPLACE TEMPORARY TABLE {_ORDER} AS
             SELECT ord, row_number() OVER (ORDER BY ord) - 1 AS seq FROM {_SPANS}
-            WHERE kind = 1"""
+            WHERE kind = 1 AND ord NOT IN (SELECT ord FROM {_LEFT_OUT})"""
     )
     connection.execute(_PARTS_SQL)
     connection.execute(
@@ -764,5 +781,5 @@ def insert_rows(
 def drop(connection: Any) -> None:
     """Drop what `read_file` and `insert_rows` made."""
     connection.execute(f"DROP VIEW IF EXISTS {PARTS}")
-    for table in (_COUNTING, _RUNS, _KEYS, _SKELETON, _ORDER, _SPANS):
+    for table in (_COUNTING, _RUNS, _KEYS, _SKELETON, _ORDER, _LEFT_OUT, _SPANS):
         connection.execute(f"DROP TABLE IF EXISTS {table}")

@@ -213,8 +213,9 @@ def _summary(report: Report) -> list[tuple[str, str]]:
         summary.append(
             (
                 "Note",
-                "both trace files and ledgers were read; a scope sent to both sinks is "
-                "counted twice.",
+                "both trace files and ledgers were read; a scope part found in both is "
+                "counted once, from the ledger (the trace files' copies are listed under "
+                "Sources, ignored).",
             )
         )
     return summary

@@ -27,7 +27,8 @@ from typing import Final
 import attrs
 
 from ..history import _is_pseudonym  # the one test of a pseudonym's form
-from .records import Entry, Ignored, ScopeRecord, ScopesInParts
+from .reading import ALSO_IN_A_LEDGER, LEDGER_INPUT
+from .records import Entry, Ignored, LedgerParts, ScopeRecord, ScopesInParts
 
 __all__ = [
     "TABLES",
@@ -235,6 +236,12 @@ class ShapeRows:
 
     Rows collect per table in `rows`; an engine takes them with `take` as often as it
     likes (to load in batches), then calls `finish` for the `scopes` table.
+
+    As `purposeful.audit.report.ReportBuilder` does, it notes the parts of the ledgers
+    (`ledger_parts`), which come first (`purposeful.audit.report.reading.report_inputs`),
+    and leaves out a later trace file's part a ledger holds: it has no row, and counts in
+    the file's `source_ignored` as ``"parts also in a ledger"``. A trace part of a scope a
+    ledger holds only some parts of joins the ledger's parts (the same scope key).
     """
 
     def __init__(self) -> None:
@@ -247,6 +254,8 @@ class ShapeRows:
         self._open: ScopesInParts[_Kept] = ScopesInParts(lambda scope: _Kept(-1))
         # the (kind of file, scope id) of the scopes in _open, to tell a scope written whole
         self._open_ids: set[tuple[str, str]] = set()
+        self.ledger_parts = LedgerParts()
+        """The parts read from ledgers so far, whose trace copies are left out."""
 
     def add_source(
         self,
@@ -271,7 +280,11 @@ class ShapeRows:
         for entry in entries:
             if isinstance(entry, Ignored):
                 ignored[entry.what] += 1
+            elif format != LEDGER_INPUT and self.ledger_parts.holds(entry.scope_id, entry.part):
+                ignored[ALSO_IN_A_LEDGER] += 1
             else:
+                if format == LEDGER_INPUT:
+                    self.ledger_parts.add(entry)
                 self._add(source_no, entry)
                 if load is not None and self._parts % size == 0:
                     load(self)
@@ -322,14 +335,20 @@ class ShapeRows:
 
         Args:
             parts: each part's scope id, part number and whether it is the last, in reading
-                order.
+                order; none of them one a ledger holds (the engine leaves those out first).
         """
         placed = Placed()
         kind = self._kind
+        joins = kind != LEDGER_INPUT  # a part may join the open scope of a ledger (`_joined`)
         open_ids = self._open_ids
         run = -1  # the index of the first part of the current run of whole scopes, if any
         for i, (scope_id, part, final) in enumerate(parts):
-            if scope_id is None or (part == 0 and final and (kind, scope_id) not in open_ids):
+            if scope_id is None or (
+                part == 0
+                and final
+                and (kind, scope_id) not in open_ids
+                and not (joins and (LEDGER_INPUT, scope_id) in open_ids)
+            ):
                 # a scope written whole: the common case, decided without a ScopeRecord,
                 # each its own part key, scope key and settle order, in turn
                 if run < 0:
@@ -372,20 +391,28 @@ class ShapeRows:
         counted.update(found)
         return found
 
+    def _joined(self, scope_id: str) -> str:
+        """The kind of file the parts of scope *scope_id* from this file are joined under:
+        the file's own, but a ledger's while a ledger holds only some parts of it."""
+        if self._kind != LEDGER_INPUT and (LEDGER_INPUT, scope_id) in self._open_ids:
+            return LEDGER_INPUT
+        return self._kind
+
     def _place(self, scope: ScopeRecord) -> tuple[int, int, bool, set[str] | None]:
         """Number *scope*, a part, and join it to its scope: its part key, its scope's key,
         whether it is the first part of it seen, and the record types earlier parts of its
         scope read (None for a scope written whole)."""
         part_key = self._parts
         self._parts += 1
-        parts, new = self._open.add(scope, self._kind)
+        kind = self._kind if scope.scope_id is None else self._joined(scope.scope_id)
+        parts, new = self._open.add(scope, kind)
         if parts is None:
             scope_key = self._new_scope()
             self.rows["scopes"].append((scope_key, True, self._settle()))
             return part_key, scope_key, new, None
         if new:
             parts.kept.scope_key = self._new_scope()
-        open_key = (self._kind, scope.scope_id or "")
+        open_key = (kind, scope.scope_id or "")
         if parts.complete:
             self.rows["scopes"].append((parts.kept.scope_key, True, self._settle()))
             self._open_ids.discard(open_key)
