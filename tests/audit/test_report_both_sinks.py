@@ -268,7 +268,7 @@ def write(folder: Path, found: Files) -> tuple[Path, Path]:
     return traces, ledger
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(found=files(traces_in_ledger=True), person=st.sampled_from(PEOPLE))
 def test_traces_of_parts_a_ledger_holds_add_nothing_in_every_engine(
     tmp_path_factory: pytest.TempPathFactory, found: Files, person: str
@@ -288,7 +288,7 @@ def test_traces_of_parts_a_ledger_holds_add_nothing_in_every_engine(
     assert both.subject == alone.subject
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(found=files(), person=st.sampled_from(PEOPLE))
 def test_every_engine_agrees_when_each_kind_holds_some_parts(
     tmp_path_factory: pytest.TempPathFactory, found: Files, person: str
