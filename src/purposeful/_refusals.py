@@ -28,7 +28,13 @@ from .errors import PurposefulError, PurposeViolation
 if TYPE_CHECKING:
     from .scope import Scope
 
-__all__ = ["clear_protocol_frames", "protocol_note", "refusal_behind", "refusal_var"]
+__all__ = [
+    "clear_protocol_frames",
+    "clear_refusals_frames",
+    "protocol_note",
+    "refusal_behind",
+    "refusal_var",
+]
 
 #: The refusal raised last in this context, so that a scope's exit can surface it when a
 #: framework (pydantic-core) wrapped it into an error of its own (`refusal_behind`).
@@ -119,6 +125,24 @@ def protocol_note(code: CodeType) -> str:
         f"(a.client_id == b.client_id), or do it inside a scope whose purpose every managed "
         f"field allows; {_SEE}"
     )
+
+
+def clear_refusals_frames(*errors: BaseException | None) -> None:
+    """`clear_protocol_frames` of every refusal in *errors* and what they lead to: their
+    causes and contexts (``raise HTTPException(403) from refusal``, an error raised while
+    handling one) and the members of exception groups, each error once."""
+    seen: set[int] = set()
+    waiting = [error for error in errors if error is not None]
+    while waiting:
+        error = waiting.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, PurposefulError):
+            clear_protocol_frames(error.__traceback__)
+        waiting += [e for e in (error.__cause__, error.__context__) if e is not None]
+        if isinstance(error, BaseExceptionGroup):
+            waiting += error.exceptions
 
 
 def clear_protocol_frames(traceback: TracebackType | None) -> None:

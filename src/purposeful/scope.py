@@ -32,7 +32,7 @@ from ._scope import Scope
 from ._trail import add_tap, emit, remove_tap
 from .actors import Actor
 from .decisions import ScopeReport, Upstream, check_justification
-from .errors import AuditSinkError, ConfigurationError, PurposefulError, ScopeOrderWarning
+from .errors import AuditSinkError, ConfigurationError, ScopeOrderWarning
 from .purposes import Purpose
 from .typing import ConsentChecker
 
@@ -182,9 +182,9 @@ class use:
         # found before a failing sink can end this method early
         mine = [scope for scope, _ in closed]
         refusal = _refusals.refusal_behind(exc, mine) if exc is not None else None
-        for refused in (exc, refusal):
-            if isinstance(refused, PurposefulError):  # attrs' asdict holds what it read
-                _refusals.clear_protocol_frames(refused.__traceback__)
+        # attrs' asdict (and the like) holds what it read: in the refusals that leave, those
+        # behind another error, and those the scopes noted (whatever error leaves instead)
+        _refusals.clear_refusals_frames(exc, refusal, *(scope._refused for scope in mine))
         for scope in mine:
             scope._refused = None  # its traceback holds the frames that read: let it go
         if _scope_var.get() is None:

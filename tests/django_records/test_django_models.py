@@ -223,6 +223,22 @@ def test_a_new_record_takes_its_subject_from_a_model_form(database: str) -> None
         given.client_id = "C-12"
 
 
+@pytest.mark.parametrize("narrowed", ["defer", "only"])
+def test_the_deferred_subject_of_a_loaded_row_cannot_be_rewritten(
+    database: str, narrowed: str
+) -> None:
+    """Found by a red team: a row loaded without its subject (``defer("client_id")``) took a
+    new one as if being built, and ``save()`` wrote one person's values as another's."""
+    case = _case(database)
+    query = DjangoCase.objects.using(database)
+    row = query.defer("client_id") if narrowed == "defer" else query.only("region")
+    loaded = row.get(pk=case.pk)
+    with pytest.raises(SubjectChangeRefused):
+        loaded.client_id = "C-2"
+    loaded.client_id = "C-1"  # the same person
+    assert query.filter(client_id="C-2").count() == 0
+
+
 def test_a_projection_of_a_model_withholds_what_the_purpose_may_not_read(database: str) -> None:
     case = _case(database)
     projection = purposeful.project(case, "funder-reporting", actor=FUNDER_JOB)

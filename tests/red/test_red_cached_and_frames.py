@@ -318,6 +318,49 @@ def test_a_bulk_read_refused_in_a_scope_leaves_no_id_or_value_in_its_frames(
     assert "record = " in text  # the caller's own frame keeps its locals (its masked record)
 
 
+class AppError(Exception):
+    """An application's own error, as a web framework's ``HTTPException``."""
+
+
+def _translated(record: Any) -> None:
+    try:
+        attrs.asdict(record)
+    except PurposeViolation as refusal:
+        raise AppError("forbidden") from refusal
+
+
+def _raised_while_handling(record: Any) -> None:
+    try:
+        attrs.asdict(record)
+    except PurposeViolation:
+        raise AppError("forbidden") from None  # the refusal stays its __context__
+
+
+def _in_a_mixed_group(record: Any) -> None:
+    errors: list[Exception] = [ValueError("another task failed")]
+    try:
+        attrs.asdict(record)
+    except PurposeViolation as refusal:
+        errors.append(refusal)
+    raise ExceptionGroup("tasks", errors)
+
+
+@pytest.mark.parametrize("handle", [_translated, _raised_while_handling, _in_a_mixed_group])
+def test_a_refusal_behind_another_error_leaves_no_id_or_value_in_its_frames(
+    handle: Callable[[Any], None],
+) -> None:
+    """Found by a third red team: only the refusal leaving the scope was cleared, not one
+    an application translated (``raise HTTPException(403) from refusal``), one an error
+    raised while handling it, or one in a group with other errors."""
+    record = RedBulkAttrs(SUBJECT, NAME, "anxiety")
+    scope = purposeful.use("service-delivery", actor=ACTOR)
+    with pytest.raises((AppError, ExceptionGroup)) as raised, scope:
+        handle(record)
+    text = _locals_text(raised.value)
+    assert SUBJECT not in text
+    assert NAME not in text
+
+
 def test_a_bulk_read_allowed_in_a_scope_is_untouched() -> None:
     with purposeful.use(PURPOSE, actor=ACTOR):
         assert attrs.asdict(RedBulkAttrs(SUBJECT, NAME, "anxiety"))["diagnosis"] == "anxiety"

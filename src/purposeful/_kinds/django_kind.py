@@ -163,6 +163,11 @@ class _SubjectAttribute:
 
     def __set__(self, obj: Any, value: Any) -> None:
         state = obj.__dict__.get("_state")
+        if state is not None and not state.adding and self._name not in obj.__dict__:
+            # a loaded row whose subject was deferred (defer(), only()): load it, so that a
+            # change is compared with it (and refused), never taken for a construction
+            rows = type(obj)._base_manager.db_manager(state.db).filter(pk=obj.pk)
+            obj.__dict__[self._name] = rows.values_list(self._name, flat=True).get()
         if state is not None and state.adding and self._name in obj.__dict__:
             field = obj._meta.get_field(self._name)
             current, blank = obj.__dict__[self._name], field.get_default()
