@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,25 @@ def test_a_zip_with_data_descriptors_is_refused(tmp_path: Path, bundle: Path) ->
     changed.write_bytes(stream.getvalue())
     assert members(changed) == members(bundle)
     assert "data descriptor" in str(refused(changed))
+
+
+def test_an_extra_field_the_writer_never_writes_is_refused(tmp_path: Path, bundle: Path) -> None:
+    """Found by a red team: an Info-ZIP Unicode Path field (0x7075) names a member otherwise
+    for the readers that honour it (``unzip``, 7-Zip, Python 3.12's zipfile), such as
+    ``../../.bashrc``, while the header's name, which verify checked, stays the same."""
+
+    def unicode_path(name: str, shown: str) -> bytes:
+        body = b"\x01" + struct.pack("<L", zlib.crc32(name.encode())) + shown.encode()
+        return struct.pack("<2H", 0x7075, len(body)) + body
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(bundle) as source, zipfile.ZipFile(out, "w") as copy:
+        for info in source.infolist():
+            again = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            again.compress_type = info.compress_type
+            again.external_attr = info.external_attr
+            again.extra = unicode_path(info.filename, "../../../home/user/.bashrc")
+            copy.writestr(again, source.read(info))
+    renamed = tmp_path / "renamed.zip"
+    renamed.write_bytes(out.getvalue())
+    assert "0x7075" in str(refused(renamed))

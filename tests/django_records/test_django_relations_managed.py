@@ -54,6 +54,28 @@ def test_a_relation_keyed_by_a_managed_field_is_refused_when_made(relation: type
         )
 
 
+def test_a_relation_keyed_by_several_fields_one_managed_is_refused() -> None:
+    """Found by a third red team: a ``ForeignObject`` naming two target fields has no single
+    ``target_field``, and the check skipped it."""
+    with pytest.raises(AnnotationError, match="by nhi, a managed field"):
+        type(
+            "DjRelCompositeLetter",
+            (models.Model,),
+            {
+                "__module__": __name__,
+                "person_nhi": models.CharField(max_length=7),
+                "person_client": models.CharField(max_length=20),
+                "person": models.ForeignObject(
+                    DjRelPerson,
+                    on_delete=models.CASCADE,
+                    from_fields=["person_nhi", "person_client"],
+                    to_fields=["nhi", "client_id"],
+                ),
+                "Meta": type("Meta", (), {"app_label": RECORDS_APP}),
+            },
+        )
+
+
 def test_relations_by_the_primary_key_or_an_unmanaged_key_are_not() -> None:
     class DjRelNote(models.Model):
         person = models.ForeignKey(DjRelPerson, on_delete=models.CASCADE)

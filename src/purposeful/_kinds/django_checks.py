@@ -57,12 +57,12 @@ def model_problems(models: Iterable[Any]) -> list[checks.CheckMessage]:
         for field in model._meta.local_fields:
             if not (field.is_relation and (field.many_to_one or field.one_to_one)):
                 continue
-            try:
-                target: Any = field.target_field
+            try:  # every field the relation is keyed by (a ForeignObject may name several)
+                targets: Any = list(field.foreign_related_fields)
             except Exception:  # a model named by a string Django has not resolved yet
                 continue
-            policy = nearest_policy(target.model) if target is not None else None
-            if policy is None or target.name not in policy.fields:
+            target = next((t for t in targets if _is_managed_field(t)), None)
+            if target is None:
                 continue
             found.append(
                 checks.Error(
@@ -189,3 +189,9 @@ def _editable(model_admin: Any, name: str) -> bool:
             for field in (entry if isinstance(entry, list | tuple) else (entry,))
         }
     return name not in (model_admin.exclude or ())
+
+
+def _is_managed_field(field: Any) -> bool:
+    """Whether *field*, a model field, is a managed field of its model's record."""
+    policy = nearest_policy(field.model) if getattr(field, "model", None) is not None else None
+    return policy is not None and field.name in policy.fields

@@ -141,6 +141,8 @@ def _local_entry_end(file: IO[bytes], info: zipfile.ZipInfo, limit: int) -> int:
         _LOCAL.unpack(file.read(_LOCAL.size))
     )
     extra = file.read(name_length + extra_length)[name_length:]
+    _only_zip64(extra, info)
+    _only_zip64(info.extra, info)
     if compressed == _ALL_ONES and size == _ALL_ONES:
         size, compressed = _zip64_sizes(extra, info)
     if (
@@ -162,6 +164,25 @@ def _local_entry_end(file: IO[bytes], info: zipfile.ZipInfo, limit: int) -> int:
             f"its data runs into the zip's central directory; {_CHANGED}", member=info.filename
         )
     return end
+
+
+def _only_zip64(extra: bytes, info: zipfile.ZipInfo) -> None:
+    """Refuse an extra field that holds anything but zip64 fields, the only ones the bundle
+    writer writes: another (an Info-ZIP Unicode Path field, 0x7075) would give the member
+    another name, or other contents, in the readers that honour it."""
+    offset = 0
+    while offset < len(extra):
+        if offset + 4 > len(extra):
+            raise BundleInvalid(f"its extra field is cut short; {_CHANGED}", member=info.filename)
+        kind, length = struct.unpack_from("<2H", extra, offset)
+        if kind != _ZIP64_EXTRA or offset + 4 + length > len(extra):
+            raise BundleInvalid(
+                f"its header carries an extra field (0x{kind:04x}) the bundle writer never "
+                f"writes, which some readers take as another name or other contents; "
+                f"{_CHANGED}",
+                member=info.filename,
+            )
+        offset += 4 + length
 
 
 def _zip64_sizes(extra: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
