@@ -331,20 +331,27 @@ def refuse_shadows(sub: type, record: type, managed: Iterable[str]) -> None:
 _KIND_PACKAGES = frozenset({"attr", "attrs", "builtins", "django", "pydantic", "sqlalchemy"})
 
 
+#: The names of the caching descriptors of other libraries (Django's, werkzeug's and the
+#: ``cached_property`` package's ``cached_property``, Pyramid's ``reify``): known by name,
+#: never imported.
+_CACHING_DESCRIPTORS = frozenset(
+    {"cached_property", "threaded_cached_property", "cached_property_with_ttl", "reify"}
+)
+
+
 def cached_properties(cls: type) -> list[str]:
     """The cached properties *cls* and its bases keep on their instances: ``functools``' and
-    Django's (kept in the instance ``__dict__``), and those a slotted attrs class turned into
-    slots (attrs' generated ``__getattr__`` fills them), in name order; the frameworks' own
-    base classes are not looked at (`_KIND_PACKAGES`)."""
+    other libraries' (`_CACHING_DESCRIPTORS`, kept in the instance ``__dict__``), and those
+    a slotted attrs class turned into slots (attrs' generated ``__getattr__`` fills them),
+    in name order; the frameworks' own base classes are not looked at (`_KIND_PACKAGES`)."""
     found: set[str] = set()
     for klass in cls.__mro__:
         if klass.__module__.partition(".")[0] in _KIND_PACKAGES:
             continue
         namespace = klass.__dict__
         for name, value in namespace.items():
-            kind = type(value)
             if isinstance(value, functools.cached_property) or (
-                kind.__name__ == "cached_property" and kind.__module__.startswith("django.")
+                type(value).__name__ in _CACHING_DESCRIPTORS
             ):
                 found.add(name)
         filler = namespace.get("__getattr__")
