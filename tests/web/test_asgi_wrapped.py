@@ -204,3 +204,42 @@ def test_any_other_error_is_still_the_applications_500(apply: Apply) -> None:
     assert answer.text == "Internal Server Error"
     assert chosen_answer.status_code == 500
     assert chosen_answer.json() == {"status": "chosen"}
+
+
+class KeepsItAs:
+    """A pure-ASGI middleware that keeps the application it wraps under *name*."""
+
+    def __init__(self, application: ASGIApp, name: str) -> None:
+        setattr(self, name, application)
+        self._inner = application
+
+    async def __call__(self, scope: object, receive: object, send: object) -> None:
+        await self._inner(scope, receive, send)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "status"), [("application", 200), ("wrapped", 500)])
+def test_a_wrapped_app_mounted_in_another_never_takes_the_outer_routes_purpose(
+    name: str, status: int
+) -> None:
+    """Found by a third red team: wrapped through a middleware that keeps its application
+    under another name than ``.app``, the middleware fell back to ``scope["app"]``, the
+    OUTER application when mounted, and gave a request the purpose of the outer route with
+    the same path. It now follows ``.application`` too, and with no router at all refuses
+    (a ``ConfigurationError``: a 500), never another route's purpose."""
+
+    @purpose(CASE_MANAGEMENT)
+    async def outer_where(request: Request) -> JSONResponse:
+        return JSONResponse(where())
+
+    @purpose("funder-reporting")
+    async def inner_where(request: Request) -> JSONResponse:
+        return JSONResponse(where())
+
+    inner = Starlette(routes=[Route("/where", inner_where)])
+    middleware = PurposeMiddleware(KeepsItAs(inner, name), actor=current_actor)
+    outer = Starlette(routes=[Route("/where", outer_where), Mount("/sub", app=middleware)])
+    headers = {"x-actor": "caseworker"}
+    answer = TestClient(outer, raise_server_exceptions=False).get("/sub/where", headers=headers)
+    assert answer.status_code == status
+    if status == 200:
+        assert answer.json()["purpose"] == "funder-reporting"

@@ -7,11 +7,12 @@ def`` in the task, plain ``def`` in the thread pool with a copy of its context),
 report is sent once, after all of them. It finds the endpoint by matching the request
 against the routes of the router it wraps, as the router will (into mounted routers, to a
 bounded depth), and reads the endpoint's `purposeful.web.purpose` declaration. The router
-is found by following the wrapped application's ``.app`` attributes to a Starlette (or
-FastAPI) application or router, so the middleware works added (``app.add_middleware``) or
-wrapped around the application (``PurposeMiddleware(app, ...)``); failing that, it is
-``scope["app"]``'s, and with none it refuses to run (`ConfigurationError`), never letting a
-declared route run without its scope.
+is found by following the wrapped application's ``.app`` (or ``.application``) attributes
+to a Starlette (or FastAPI) application or router, so the middleware works added
+(``app.add_middleware``) or wrapped around the application (``PurposeMiddleware(app,
+...)``); failing that, it is ``scope["app"]``'s if that application's middleware stack
+holds this middleware, and with none it refuses to run (`ConfigurationError`), never
+letting a declared route run without its own scope.
 
 Needs Starlette (FastAPI brings it). What this module must not do: log a request's path or
 a header (route templates only), or change a response that has started.
@@ -80,8 +81,9 @@ class PurposeMiddleware:
 
     Args:
         app: the ASGI application to wrap: a Starlette or FastAPI application or router, or
-            middleware that keeps the application it wraps in its ``.app`` attribute (as
-            Starlette's do). The routes are matched against its router's.
+            middleware that keeps the application it wraps in its ``.app`` (or
+            ``.application``) attribute, as Starlette's do. The routes are matched against
+            its router's.
         actor: called with the request (a Starlette ``Request`` whose body cannot be read)
             on a route that declares a purpose; returns the `Actor` acting, or None (the
             request is answered 401). It may be ``async def``; a plain ``def`` runs on the
@@ -206,7 +208,12 @@ class PurposeMiddleware:
             return list(self._router.routes), in_scope if found is None else found
         application = in_scope
         router = getattr(application, "router", None)
-        if isinstance(router, Router):
+        # scope["app"] is the application this middleware was added to only if its stack
+        # holds it: wrapped around an application mounted in another, scope["app"] is the
+        # outer one, whose routes would give a request another route's purpose
+        if isinstance(router, Router) and _holds(
+            getattr(application, "middleware_stack", None), self
+        ):
             return list(router.routes), application
         raise ConfigurationError(
             "PurposeMiddleware found no Starlette or FastAPI router to match requests "
@@ -306,10 +313,31 @@ def _wrapped_router(app: object) -> tuple[Router | None, Starlette | None]:
             return app.router, app
         if isinstance(app, Router):
             return app, None
-        app = getattr(app, "app", None)
+        app = _inner(app)
         if app is None:
             break
     return None, None
+
+
+def _inner(app: object) -> object:
+    """The application *app*, a middleware, wraps: its ``.app`` (Starlette's middleware and
+    most others) or ``.application``; None if it names none."""
+    for name in ("app", "application"):
+        inner = getattr(app, name, None)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _holds(stack: object, middleware: object) -> bool:
+    """Whether *middleware* is in the chain of applications *stack* wraps."""
+    for _ in range(_MAX_WRAPPERS):
+        if stack is middleware:
+            return True
+        if stack is None:
+            return False
+        stack = _inner(stack)
+    return False
 
 
 def _find(routes: list[BaseRoute], scope: Scope, depth: int) -> tuple[object, str] | None:
