@@ -15,16 +15,17 @@ import pytest
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, create_engine  # noqa: E402
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, create_engine, func  # noqa: E402
 from sqlalchemy.orm import (  # noqa: E402
     DeclarativeBase,
     Mapped,
     Session,
+    column_property,
     composite,
     mapped_column,
     relationship,
 )
-from sqlalchemy.orm.collections import column_keyed_dict  # noqa: E402
+from sqlalchemy.orm.collections import attribute_keyed_dict, column_keyed_dict  # noqa: E402
 
 import purposeful  # noqa: E402
 from purposeful import SENSITIVE, Actor, Managed, ServiceAgreement  # noqa: E402
@@ -317,3 +318,69 @@ def test_pickling_a_row_after_del_decides_the_committed_value(copying: Any) -> N
             copying(visit)
         assert [(d.field, d.allowed) for d in scope.decisions] == [("note", True)]
     engine.dispose()
+
+
+def test_a_collection_keyed_by_a_managed_attribute_is_refused_at_mapping() -> None:
+    """Found by a later red team: ``attribute_keyed_dict("note")`` keys the collection by
+    the attribute (read through the guard when it loads in an allowed scope), and the keys,
+    the values, were then read with no decision."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    @_quietly_decorated
+    class SaRed4Family(Base):
+        __tablename__ = "sa_red4_family"
+        client_id: Mapped[str] = mapped_column(primary_key=True)
+
+    @_quietly_decorated
+    class SaRed4Visit(Base):
+        __tablename__ = "sa_red4_visit"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        client_id: Mapped[str] = mapped_column(ForeignKey("sa_red4_family.client_id"))
+        note: Mapped[str] = mapped_column(info=_managed())
+
+    SaRed4Family.by_note = relationship(  # type: ignore[attr-defined]
+        SaRed4Visit, collection_class=attribute_keyed_dict("note"), viewonly=True
+    )
+    try:
+        with pytest.raises(AnnotationError, match=r"keyed by the managed column \S*\.note"):
+            Base.registry.configure()
+    finally:
+        Base.registry.dispose()
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["plain", "declared-managed"])
+def test_a_column_property_computed_from_a_managed_column(declared: bool) -> None:
+    """Found by a later red team: ``column_property(func.upper(note))`` loaded the value,
+    upper-cased, into a plain attribute. Refused, unless declared managed itself (the
+    documented way: a derived column is a column of its own)."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    info = {"info": _managed()} if declared else {}
+
+    @_quietly_decorated
+    class SaRed4Derived(Base):
+        __tablename__ = f"sa_red4_derived_{declared}"
+        client_id: Mapped[str] = mapped_column(primary_key=True)
+        note: Mapped[str] = mapped_column(info=_managed())
+        shouted = column_property(func.upper(note), **info)
+
+    try:
+        if declared:
+            Base.registry.configure()
+            engine = create_engine("sqlite://")
+            Base.metadata.create_all(engine)
+            with Session(engine) as session:
+                session.add(SaRed4Derived(client_id="C-1", note=SECRET))
+                session.commit()
+                row = session.get(SaRed4Derived, "C-1")
+                with pytest.raises(purposeful.errors.PurposeViolation):
+                    _ = row.shouted  # type: ignore[union-attr]
+        else:
+            with pytest.raises(AnnotationError, match=r"shouted: a column_property computed"):
+                Base.registry.configure()
+    finally:
+        Base.registry.dispose()

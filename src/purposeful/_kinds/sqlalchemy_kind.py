@@ -321,12 +321,15 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
     it, a foreign key to it, a discriminator on it. Raised as the existing subclass check
     is (the mapper's configuration fails, and stays failed until its registry is disposed
     or the model fixed)."""
-    from sqlalchemy.orm import Composite, Relationship
+    from sqlalchemy import Column
+    from sqlalchemy.orm import ColumnProperty, Composite, Relationship
 
     if mapper.polymorphic_on is not None:
         _refuse_a_discriminator(cls, _managed_among([mapper.polymorphic_on], _marked))
     for table in mapper.tables:
         _refuse_a_foreign_key_to(table, _marked)
+    policy = _guard.nearest_policy(cls)
+    managed = policy.fields if policy is not None else {}
     for prop in list(mapper._props.values()):
         where = f"{prop.parent.class_.__qualname__}.{prop.key}"
         if isinstance(prop, Composite):
@@ -334,6 +337,12 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
             _refuse_a_composite(where, _managed_among(columns, _marked))
         elif isinstance(prop, Relationship):
             _refuse_a_relationship(where, prop)
+        elif isinstance(prop, ColumnProperty) and prop.key not in managed:
+            # a column computed in SQL (column_property(func.upper(...)), a correlated
+            # subquery) from a managed column, not managed itself: its value is loaded into
+            # a plain attribute
+            computed = [c for c in prop.columns if not isinstance(c, Column)]
+            _refuse_a_computed_column(where, _managed_among(computed, _marked))
 
 
 def _refuse_a_discriminator(cls: type, found: str | None) -> None:
@@ -356,6 +365,16 @@ def _refuse_a_composite(where: str, found: str | None) -> None:
         )
 
 
+def _refuse_a_computed_column(where: str, found: str | None) -> None:
+    if found is not None:
+        raise AnnotationError(
+            f"{where}: a column_property computed from the managed column {found} loads its "
+            f"value, or one derived from it, into a plain attribute, undecided: declare it "
+            f"managed too (a column of the record with info={{'purposeful': ...}}), or "
+            f"compute it in Python from the guarded column"
+        )
+
+
 def _refuse_a_relationship(where: str, prop: Any) -> None:
     pairs = [*prop.synchronize_pairs, *(prop.secondary_synchronize_pairs or ())]
     joined = [*prop.local_columns, *prop.remote_side, *(c for pair in pairs for c in pair)]
@@ -368,13 +387,19 @@ def _refuse_a_relationship(where: str, prop: Any) -> None:
             f"primary key)"
         )
     columns: Any = ()
+    keyfunc: Any = None
     if prop.collection_class is not None:
         try:  # column_keyed_dict's class keeps its key function in a closure: make one
-            keyfunc: Any = getattr(prop.collection_class(), "keyfunc", None)
+            keyfunc = getattr(prop.collection_class(), "keyfunc", None)
             columns = keyfunc._cols(prop.mapper) if hasattr(keyfunc, "_cols") else ()
         except Exception:  # pragma: no cover - a factory that needs arguments keys nothing
             columns = ()
     found = _managed_among(columns, _marked)
+    named = getattr(keyfunc, "attr_name", None)  # attribute_keyed_dict("nhi")
+    if found is None and isinstance(named, str):
+        related = _guard.nearest_policy(prop.mapper.class_)
+        if related is not None and named in related.fields:
+            found = f"{related.cls.__qualname__}.{named}"
     if found is not None:
         raise AnnotationError(
             f"{where}: the collection is keyed by the managed column {found} "
