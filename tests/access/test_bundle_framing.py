@@ -17,8 +17,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from purposeful.access import verify_bundle
+from purposeful.access.encryption import MAGIC as AGE_MAGIC
 from purposeful.cli import main
-from purposeful.errors import BundleInvalid
+from purposeful.errors import BundleDecryptionError, BundleInvalid
 
 END_RECORD = 22  # the end of central directory record, with no comment
 
@@ -71,10 +72,15 @@ def test_an_untouched_bundle_verifies(bundle: Path) -> None:
 @given(added=st.binary(min_size=1, max_size=2048))
 @example(added=b"\0")
 @example(added=b"PK\x03\x04")
+@example(added=b"age-encryption.org/v1\n")
 @settings(max_examples=60)
 def test_bytes_before_the_zip_are_refused(scratch: Path, bundle: Path, added: bytes) -> None:
     changed = scratch / "prefixed.zip"
     changed.write_bytes(added + bundle.read_bytes())
+    if changed.read_bytes().startswith(AGE_MAGIC):  # now an encrypted bundle's envelope:
+        with pytest.raises(BundleDecryptionError):  # refused as one that is not readable
+            verify_bundle(changed, PUBLIC_KEY)
+        return
     assert "before the zip" in str(refused(changed))
 
 
