@@ -208,6 +208,9 @@ class ReportDatabase:
             database._ledgers_verified = ledgers_verified
             if progress is not None:
                 progress(max(done, total), max(done, total))
+        except _duckdb().OutOfMemoryException:
+            database.close()
+            raise database._out_of_memory() from None
         except BaseException:
             database.close()
             raise
@@ -260,6 +263,9 @@ class ReportDatabase:
             verified = database._connection.execute(f"SELECT verified FROM {_VERIFIED_TABLE}")
             rows = verified.fetchall()
             database._ledgers_verified = rows[0][0] if rows else None
+        except _duckdb().OutOfMemoryException:
+            database.close()
+            raise database._out_of_memory() from None
         except BaseException:
             database.close()
             raise
