@@ -184,7 +184,9 @@ class use:
         refusal = _refusals.refusal_behind(exc, mine) if exc is not None else None
         # attrs' asdict (and the like) holds what it read: in the refusals that leave, those
         # behind another error, and those the scopes noted (whatever error leaves instead)
-        _refusals.clear_refusals_frames(exc, refusal, *(scope._refused for scope in mine))
+        noted = [scope._refused for scope in mine if scope._refused is not None]
+        if exc is not None or noted:  # not on every exit: a scope that read freely skips it
+            _refusals.clear_refusals_frames(exc, refusal, *noted)
         for scope in mine:
             scope._refused = None  # its traceback holds the frames that read: let it go
         if _scope_var.get() is None:
