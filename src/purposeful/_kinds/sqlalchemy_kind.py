@@ -39,6 +39,7 @@ in its own ``__dict__``); the core never imports it, or SQLAlchemy, otherwise.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import typing
@@ -246,7 +247,6 @@ def _refuse_a_key(cls: type, prop: Any) -> None:
 #: Set on each managed ``Column`` (its ``Class.field``, for messages); an annotated copy of
 #: the column (``Model.column`` in an expression) shares the column's ``__dict__``.
 _MANAGED_MARK = "_purposeful_managed"
-_LISTENING: dict[str, bool] = {}
 
 
 def _mark_managed_columns(cls: type, mapper: Any, policy: RecordPolicy) -> None:
@@ -255,12 +255,16 @@ def _mark_managed_columns(cls: type, mapper: Any, policy: RecordPolicy) -> None:
     for name in policy.fields:
         for column in getattr(mapper._props.get(name), "columns", ()):
             column.__dict__.setdefault(_MANAGED_MARK, f"{cls.__qualname__}.{name}")
-    if not _LISTENING:
-        from sqlalchemy import event
-        from sqlalchemy.orm import Mapper
+    _listen_for_mappers()
 
-        event.listen(Mapper, "mapper_configured", _refuse_at_configuration)
-        _LISTENING["mapper_configured"] = True
+
+@functools.cache
+def _listen_for_mappers() -> None:
+    """Check every mapper configured from now on (`_refuse_at_configuration`); once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Mapper
+
+    event.listen(Mapper, "mapper_configured", _refuse_at_configuration)
 
 
 def _marked(column: Any) -> str | None:
