@@ -10,7 +10,9 @@ fails if the target exists.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +20,15 @@ from typing import BinaryIO
 
 from ..errors import ConfigurationError
 
-__all__ = ["atomic_file", "put_in_place", "sync_directory", "trail_writer", "write_temporary"]
+__all__ = [
+    "atomic_directory",
+    "atomic_file",
+    "put_in_place",
+    "replace_together",
+    "sync_directory",
+    "trail_writer",
+    "write_temporary",
+]
 
 
 def write_temporary(folder: Path, name: str, data: bytes, mode: int) -> Path:
@@ -133,3 +143,83 @@ def atomic_file(
         with contextlib.suppress(OSError):
             temporary.unlink()  # after a hard link, the name that is left over
     sync_directory(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """A new private directory (mode 0700) that becomes *target* when the block ends
+    without error, every file in it synced first: a directory of files written together
+    (a report's tables) is there whole or not at all. *target* must be missing or an empty
+    directory (which it replaces); its parent is made if missing.
+
+    Raises:
+        ConfigurationError: *target* holds files (or came to meanwhile), is not a
+            directory, or cannot be made; nothing is left behind.
+    """
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ConfigurationError(
+            f"cannot write into {target}: it is not an empty directory; give a new one"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot make {target} ({exc.strerror or type(exc).__name__}); check the path"
+        ) from None
+    try:
+        yield temporary
+        for file in temporary.iterdir():
+            descriptor = os.open(file, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        sync_directory(temporary)
+        try:
+            os.rename(temporary, target)  # replaces an empty directory, never a full one
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+                raise ConfigurationError(
+                    f"cannot make {target} ({exc.strerror or type(exc).__name__}); check the path"
+                ) from None
+            raise ConfigurationError(
+                f"cannot write into {target}: it came to hold files meanwhile; give a new one"
+            ) from None
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)  # after the rename: nothing there
+    sync_directory(target.parent)
+
+
+def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> list[Path]:
+    """Write *files* (name → content) into *folder*, each replacing one of its name: all are
+    whole on disk (a full disk fails here, with nothing replaced) before the first takes
+    its name, so a set that must agree (a notice and its register) is never left half one
+    version and half the other by an error. The renames follow one another; only a crash
+    between two of them could part the set. Returns the paths, in *files*' order.
+
+    Raises:
+        ConfigurationError: a name is a file a configured audit sink writes
+            (`trail_writer`); nothing was written.
+        OSError: a file cannot be written; nothing was replaced.
+    """
+    targets = [folder / name for name in files]
+    for target in targets:
+        writer = trail_writer(target)
+        if writer is not None:
+            raise ConfigurationError(
+                f"cannot write to {target}: it is the file the audit sink {writer} writes; "
+                f"choose another directory. Nothing was written"
+            )
+    made: list[Path] = []
+    try:
+        for name, data in files.items():
+            made.append(write_temporary(folder, name, data, mode))
+        for temporary, target in zip(made, targets, strict=True):
+            os.replace(temporary, target)
+    finally:
+        for temporary in made:
+            with contextlib.suppress(OSError):
+                temporary.unlink()  # left only if something failed
+    sync_directory(folder)
+    return targets

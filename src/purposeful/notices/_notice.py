@@ -19,7 +19,7 @@ import attrs
 from .. import _config
 from .._hierarchy import covers, lineage
 from .._shared.agency import AgencyDetails
-from .._shared.files import atomic_file
+from .._shared.files import replace_together
 from ..bases import BasisKind, LawfulBasis
 from ..categories import CategoryRegistry, DataCategory
 from ..errors import ConfigurationError, NoticeError
@@ -290,8 +290,9 @@ class Notice:
     def write(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
         """Write ``notice.md``, ``notice.html``, ``register.json`` and ``fides-dataset.yml``.
 
-        The directory is created if needed. Each file is written whole or not at all, and
-        replaces an older one of the same name. All four are rendered before any is written.
+        The directory is created if needed. The four are one version: all are rendered,
+        and written whole to disk, before any replaces an older one of its name, so an
+        error (a full disk) leaves the older set as it was.
         They are public documents, so they are readable by all (mode 0644).
 
         ``fides-dataset.yml`` holds JSON, which is YAML: the fides command line reads
@@ -310,22 +311,17 @@ class Notice:
             "fides": _json(self.fideslang()),
         }
         folder = Path(directory)
-        written: dict[str, Path] = {}
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            for kind, text in texts.items():
-                target = folder / FILE_NAMES[kind]
-                with atomic_file(target, overwrite=True) as file:
-                    if hasattr(os, "fchmod"):
-                        os.fchmod(file.fileno(), 0o644)
-                    file.write(_utf8(text))
-                written[kind] = target
+            paths = replace_together(
+                folder, {FILE_NAMES[kind]: _utf8(text) for kind, text in texts.items()}, mode=0o644
+            )
         except OSError as exc:
             raise NoticeError(
                 f"cannot write the notice to {folder} ({exc.strerror or exc}); check that the "
-                f"directory can be written"
+                f"directory can be written. The files there were left as they were"
             ) from None
-        return written
+        return dict(zip(texts, paths, strict=True))
 
 
 def _json(value: Any) -> str:

@@ -276,9 +276,10 @@ class TrustStore:
                 f"from {caller.service!r} lives longer than this service accepts "
                 f"({int(self.max_age.total_seconds())} s); shorten the caller's lifetime",
             )
-        if moment > expires + self.skew:
+        # differences, not sums: a time near the calendar's end plus the skew would overflow
+        if moment - expires > self.skew:
             raise _untrusted("expired", f"from {caller.service!r} has expired")
-        if moment < issued - self.skew:
+        if issued - moment > self.skew:
             raise _untrusted(
                 "not-yet-valid",
                 f"from {caller.service!r} is not valid yet: are the two services' clocks apart?",

@@ -27,11 +27,11 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Final
 
+from ..._shared.files import atomic_directory
 from ...errors import ConfigurationError, MissingExtra, ReportInputError
 from ..history import SubjectQuery
 from . import duckdb_json
 from .building import Progress, Report
-from .exports import new_directory
 from .reading import OTLP_JSON_INPUT, input_size, report_inputs
 from .shape import TABLES, ShapeRows, from_stored_text, stored_text
 from .sql import report_from
@@ -277,18 +277,18 @@ class ReportDatabase:
         Raises:
             ConfigurationError: *directory* holds files, or cannot be made.
         """
-        folder = new_directory(directory)
         self._connection.execute(
             f"CREATE OR REPLACE TABLE {_VERIFIED_TABLE} AS SELECT CAST(? AS BOOLEAN) AS verified",
             [self._ledgers_verified],
         )
-        for name in (*TABLES, _VERIFIED_TABLE):
-            target = folder / f"{name}.parquet"
-            order = _ARCHIVE_ORDER.get(name, "")
-            self._connection.execute(
-                f"COPY (SELECT * FROM {name}{order}) TO {_literal(target)} (FORMAT parquet)"
-            )
-            target.chmod(0o600)
+        with atomic_directory(Path(directory)) as folder:  # the whole archive, or nothing
+            for name in (*TABLES, _VERIFIED_TABLE):
+                target = folder / f"{name}.parquet"
+                order = _ARCHIVE_ORDER.get(name, "")
+                self._connection.execute(
+                    f"COPY (SELECT * FROM {name}{order}) TO {_literal(target)} (FORMAT parquet)"
+                )
+                target.chmod(0o600)
 
     def report(
         self, *, subject: SubjectQuery | None = None, ledgers_verified: bool | None = None

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ..._shared.files import atomic_file
-from ...errors import ConfigurationError
+from ..._shared.document.spreadsheet import neutralise
+from ..._shared.files import atomic_directory, write_temporary
 from .building import Report
 
 __all__ = ["report_tables", "write_csv", "write_parquet"]
@@ -137,22 +137,6 @@ def _disclosure_key(row: Any) -> tuple[Any, ...]:
     return (row.recipient, row.agreement, row.purpose, row.record_type)
 
 
-def new_directory(directory: str | os.PathLike[str]) -> Path:
-    """*directory*, made (mode 0700) if missing; an error unless it is new or empty."""
-    folder = Path(directory)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ConfigurationError(
-            f"cannot write into {folder}: it is not an empty directory; give a new one"
-        )
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot make {folder} ({exc.strerror or type(exc).__name__}); check the path"
-        ) from None
-    return folder
-
-
 def write_csv(report: Report, directory: str | os.PathLike[str]) -> list[Path]:
     """Write each table of *report* as ``<table>.csv`` (UTF-8, a header row) into
     *directory*, new or empty; returns the files. An empty cell is a value the report does
@@ -161,25 +145,34 @@ def write_csv(report: Report, directory: str | os.PathLike[str]) -> list[Path]:
     Raises:
         ConfigurationError: *directory* holds files, or cannot be made.
     """
-    folder = new_directory(directory)
-    written = []
-    for name, (columns, rows) in report_tables(report).items():
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(_cells(row) for row in rows)
-        target = folder / f"{name}.csv"
-        with atomic_file(target, overwrite=False) as file:
-            file.write(text.getvalue().encode("utf-8", "backslashreplace"))
-        written.append(target)
-    return written
+    folder = Path(directory)
+    names = []
+    with atomic_directory(folder) as temporary:
+        for name, (columns, rows) in report_tables(report).items():
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(_cells(row) for row in rows)
+            data = text.getvalue().encode("utf-8", "backslashreplace")
+            write_temporary(temporary, name, data, 0o600).rename(temporary / f"{name}.csv")
+            names.append(f"{name}.csv")
+    return [folder / name for name in names]
 
 
 def _cells(row: Sequence[Any]) -> list[object]:
-    return [
-        "" if value is None else str(value).lower() if isinstance(value, bool) else value
-        for value in row
-    ]
+    return [_cell(value) for value in row]
+
+
+def _cell(value: object) -> object:
+    """One CSV cell: none is empty, a flag is ``true``/``false``, and text a spreadsheet
+    would run as a formula (an actor id or a role a trail holds) is neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
 
 
 def write_parquet(report: Report, directory: str | os.PathLike[str]) -> list[Path]:
@@ -192,10 +185,10 @@ def write_parquet(report: Report, directory: str | os.PathLike[str]) -> list[Pat
     """
     from .duckdb_engine import write_rows_parquet
 
-    folder = new_directory(directory)
-    written = []
-    for name, (columns, rows) in report_tables(report).items():
-        target = folder / f"{name}.parquet"
-        write_rows_parquet(target, columns, rows)
-        written.append(target)
-    return written
+    folder = Path(directory)
+    names = []
+    with atomic_directory(folder) as temporary:
+        for name, (columns, rows) in report_tables(report).items():
+            write_rows_parquet(temporary / f"{name}.parquet", columns, rows)
+            names.append(f"{name}.parquet")
+    return [folder / name for name in names]
