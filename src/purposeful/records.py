@@ -123,6 +123,7 @@ def Managed(
             f"Mandatory('...') with the consequence of not supplying it, not "
             f"{type(supply).__name__}"
         )
+    _kinds.watch_mapped_classes()  # a model using this and never decorated fails closed
     return FieldTag(dict(purposes), sensitivity, category, consent_value, withhold, supply)
 
 

@@ -19,6 +19,7 @@ import contextlib
 import enum
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +39,7 @@ __all__ = [
     "kind_of",
     "masked_repr",
     "refuse_shadows",
+    "watch_mapped_classes",
     "watch_subclasses",
 ]
 
@@ -100,6 +102,16 @@ class RecordKind:
         from .. import _guard
 
         return _guard.raw_access(cls, name, sealed=managed)[0]
+
+
+def watch_mapped_classes() -> None:
+    """Once SQLAlchemy's ORM is imported, check every mapper configured from then on
+    (`sqlalchemy_kind.listen_for_mappers`, once), so that a model declaring managed columns
+    fails closed even when no class was decorated; called by each `purposeful.Managed`."""
+    if "sqlalchemy.orm" in sys.modules:
+        from .sqlalchemy_kind import listen_for_mappers
+
+        listen_for_mappers()
 
 
 def kind_of(cls: type) -> RecordKind | None:

@@ -77,6 +77,7 @@ class SqlalchemyKind(RecordKind):
         return MANAGER_ATTRIBUTE in cls.__dict__
 
     def fields(self, cls: type) -> list[DeclaredField]:
+        _refuse_field_markers(cls)
         found = []
         for prop in _properties(cls):
             columns = getattr(prop, "columns", None)
@@ -128,7 +129,12 @@ class SqlalchemyKind(RecordKind):
                 _swap(sub_cls, guards)
 
         event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
-        event.listen(mapper, "mapper_configured", _under_the_base(cls, policy), propagate=True)
+        event.listen(
+            mapper,
+            "mapper_configured",
+            _failing_closed(_under_the_base(cls, policy)),
+            propagate=True,
+        )
         event.listen(
             getattr(cls, policy.subject),
             "set",
@@ -255,16 +261,48 @@ def _mark_managed_columns(cls: type, mapper: Any, policy: RecordPolicy) -> None:
     for name in policy.fields:
         for column in getattr(mapper._props.get(name), "columns", ()):
             column.__dict__.setdefault(_MANAGED_MARK, f"{cls.__qualname__}.{name}")
-    _listen_for_mappers()
+    listen_for_mappers()
+
+
+def _refuse_field_markers(cls: type) -> None:
+    """Refuse ``purposeful.field(...)`` in a mapped class's body: SQLAlchemy maps no column
+    for it, so its values would be kept nowhere and guarded by nothing."""
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if METADATA_KEY in (getattr(value, "metadata", None) or {}):
+                raise AnnotationError(
+                    f"{cls.__qualname__}.{name}: purposeful.field(...) declares attrs and "
+                    f"dataclass fields, and SQLAlchemy maps no column for it (its values would "
+                    f"be stored nowhere); in a SQLAlchemy model write {name}: Mapped[<type>] = "
+                    f"mapped_column(info={{'purposeful': purposeful.Managed(purposes=...)}})"
+                )
 
 
 @functools.cache
-def _listen_for_mappers() -> None:
+def listen_for_mappers() -> None:
     """Check every mapper configured from now on (`_refuse_at_configuration`); once."""
     from sqlalchemy import event
     from sqlalchemy.orm import Mapper
 
-    event.listen(Mapper, "mapper_configured", _refuse_at_configuration)
+    event.listen(Mapper, "mapper_configured", _failing_closed(_refuse_at_configuration))
+
+
+def _failing_closed(listener: Callable[[Any, type], None]) -> Callable[[Any, type], None]:
+    """*listener*, a ``mapper_configured`` check, made to keep a mapper it refuses refused.
+    SQLAlchemy marks a mapper configured before that event, so after one failure the next
+    use of the class went on with it (the refusal held once). Marked unconfigured again, the
+    mapper is configured at every later use, and SQLAlchemy raises its failure again each
+    time (``InvalidRequestError`` quoting this refusal)."""
+
+    @functools.wraps(listener)
+    def checked(mapper: Any, cls: type) -> None:
+        try:
+            listener(mapper, cls)
+        except AnnotationError:
+            mapper.configured = False
+            raise
+
+    return checked
 
 
 def _marked(column: Any) -> str | None:
@@ -334,6 +372,7 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
         _refuse_a_foreign_key_to(table, _marked)
     policy = _guard.nearest_policy(cls)
     managed = policy.fields if policy is not None else {}
+    _refuse_undecorated(cls, mapper)
     for prop in list(mapper._props.values()):
         where = f"{prop.parent.class_.__qualname__}.{prop.key}"
         if isinstance(prop, Composite):
@@ -347,6 +386,26 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
             # a plain attribute
             computed = [c for c in prop.columns if not isinstance(c, Column)]
             _refuse_a_computed_column(where, _managed_among(computed, _marked))
+
+
+def _refuse_undecorated(cls: type, mapper: Any) -> None:
+    """Refuse a model whose columns are declared managed (``info=`` or ``Annotated``) while
+    no class of its MRO is decorated: without ``@purposeful.record`` they would be plain
+    attributes, handed out with no decision. Fails closed, as a Django model does. (An
+    undecorated subclass of a record is `_under_the_base`'s to check.)"""
+    from sqlalchemy.orm import ColumnProperty
+
+    if _decorated(cls) is not None:
+        return
+    for prop in list(mapper._props.values()):
+        if not isinstance(prop, ColumnProperty):
+            continue
+        if _declared_in_info(prop) is not None or _declared_in_annotation(cls, prop.key):
+            raise AnnotationError(
+                f"{cls.__qualname__}.{prop.key} is declared a managed column, but "
+                f"{cls.__qualname__} is not decorated with @purposeful.record(subject=...), "
+                f"so nothing would guard it; decorate the class"
+            )
 
 
 def _refuse_a_discriminator(cls: type, found: str | None) -> None:
