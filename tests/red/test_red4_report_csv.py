@@ -19,9 +19,7 @@ STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.mark.parametrize("engine", ["stream", "duckdb"])
-def test_red4_no_csv_cell_of_the_audit_report_starts_a_formula(
-    tmp_path: Path, engine: str
-) -> None:
+def test_red4_no_csv_cell_of_the_audit_report_starts_a_formula(tmp_path: Path, engine: str) -> None:
     traces = write_traces(
         tmp_path / "traces.jsonl",
         [
