@@ -22,9 +22,10 @@ from _webkit import (
     leaks,
     trust_store,
 )
-from fastapi import BackgroundTasks, FastAPI, Request, WebSocket
+from fastapi import BackgroundTasks, FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
@@ -285,6 +286,66 @@ def test_an_actor_callable_that_returns_something_else_is_a_configuration_error(
     app.add_middleware(PurposeMiddleware, actor=lambda request: "staff-1")
     with TestClient(app) as http, pytest.raises(ConfigurationError, match=r"purposeful\.Actor"):
         http.get("/x")
+
+
+def _refusing_actor(request: Request) -> Actor:
+    """An actor callable that refuses a login the FastAPI way: raising HTTPException."""
+    if request.headers.get("authorization") != "Bearer good":
+        raise HTTPException(401, "token expired", headers={"WWW-Authenticate": "Bearer"})
+    return CASEWORKER
+
+
+def test_an_actor_callable_raising_fastapis_http_exception_is_answered_with_it() -> None:
+    """Raised out of a middleware it was Starlette's 500, with a note blaming middleware
+    order; it is answered as FastAPI's handler answers it in an endpoint."""
+    app = FastAPI()
+
+    @app.get("/x")
+    @purpose(CASE_MANAGEMENT)
+    async def x() -> dict[str, object]:
+        return where()
+
+    app.add_middleware(PurposeMiddleware, actor=_refusing_actor)
+    with TestClient(app, raise_server_exceptions=True) as http:
+        refused = http.get("/x", headers={"authorization": "Bearer bad"})
+        assert refused.status_code == 401
+        assert refused.json() == {"detail": "token expired"}
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert http.get("/x", headers={"authorization": "Bearer good"}).json()["actor"] == (
+            CASEWORKER.id
+        )
+
+
+def test_an_http_exception_from_the_actor_callable_goes_to_the_applications_handler() -> None:
+    seen: list[int] = []
+
+    async def own_handler(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        seen.append(error.status_code)
+        return JSONResponse({"problem": "login again"}, status_code=error.status_code)
+
+    app = FastAPI(exception_handlers={StarletteHTTPException: own_handler})
+
+    @app.get("/x")
+    @purpose(CASE_MANAGEMENT)
+    async def x() -> None: ...
+
+    app.add_middleware(PurposeMiddleware, actor=_refusing_actor)
+    with TestClient(app) as http:
+        refused = http.get("/x")
+    assert (refused.status_code, refused.json(), seen) == (401, {"problem": "login again"}, [401])
+
+
+def test_an_http_exception_from_the_actor_callable_on_plain_starlette_is_plain_text() -> None:
+    async def x(request: Request) -> JSONResponse:
+        return JSONResponse(where())
+
+    app = Starlette(routes=[Route("/x", purpose(CASE_MANAGEMENT)(x))])
+    app.add_middleware(PurposeMiddleware, actor=_refusing_actor)
+    with TestClient(app) as http:
+        refused = http.get("/x")
+    assert (refused.status_code, refused.text) == (401, "token expired")
+    assert refused.headers["www-authenticate"] == "Bearer"
 
 
 # --- streaming and background tasks ---------------------------------------------------------

@@ -41,7 +41,9 @@ from .problems import DEFAULT_CHALLENGE, Problem, problem_for
 
 try:
     from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
     from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
     from starlette.routing import BaseRoute, Host, Match, Mount, Router, WebSocketRoute
 except ImportError as error:  # pragma: no cover - exercised in a subprocess
     raise MissingExtra(
@@ -145,6 +147,10 @@ class PurposeMiddleware:
         except _REFUSALS as error:
             await self._refuse(send, error)
             return
+        except HTTPException as error:  # the actor callable refused the login itself
+            response = await _answer(error, application, scope, receive)
+            await response(scope, receive, send)
+            return
         started = False
         held: list[Message] = []  # a wrapped application's 500, perhaps a refusal's
 
@@ -188,7 +194,7 @@ class PurposeMiddleware:
             found = self._actor(Request(scope))
             if inspect.isawaitable(found):
                 found = await found
-        except PurposefulError:
+        except (PurposefulError, HTTPException):
             raise
         except Exception as error:
             error.add_note(
@@ -338,6 +344,28 @@ def _holds(stack: object, middleware: object) -> bool:
             return False
         stack = _inner(stack)
     return False
+
+
+async def _answer(
+    error: HTTPException, application: object, scope: Scope, receive: Receive
+) -> Response:
+    """The response to an ``HTTPException`` the actor callable raised (FastAPI's way to
+    refuse a login: ``raise HTTPException(401, ...)``): the application's own handler for it,
+    by status code then by class, as Starlette picks one; else Starlette's default. Raised
+    out of a middleware, Starlette would answer it 500."""
+    handlers = getattr(application, "exception_handlers", None)
+    handlers = handlers if isinstance(handlers, dict) else {}
+    handler = handlers.get(error.status_code) or next(
+        (handlers[k] for k in type(error).__mro__ if k in handlers), None
+    )
+    if handler is None:
+        if error.status_code in {204, 304}:
+            return Response(status_code=error.status_code, headers=error.headers)
+        return PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
+    response = handler(Request(scope, receive), error)
+    if inspect.isawaitable(response):
+        response = await response
+    return response  # type: ignore[no-any-return]
 
 
 def _find(routes: list[BaseRoute], scope: Scope, depth: int) -> tuple[object, str] | None:
