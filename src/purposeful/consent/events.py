@@ -85,6 +85,9 @@ class ConsentMethod(enum.Enum):
     WRITTEN = "written"
     VERBAL_RECORDED_BY_STAFF = "verbal-recorded-by-staff"
     ONLINE = "online"
+    NOT_RECORDED = "not-recorded"
+    """The default: nobody said how. The evidence a person (or the Privacy Commissioner) is
+    given must not state a method nobody recorded."""
 
 
 class Relationship(enum.Enum):
@@ -475,7 +478,7 @@ class ConsentEvent:
     state: ConsentState = attrs.field(validator=_state)
     at: datetime = attrs.field(converter=_utc, validator=_aware)
     by: Expresser = attrs.field(default=PERSON)
-    method: ConsentMethod = ConsentMethod.WRITTEN
+    method: ConsentMethod = ConsentMethod.NOT_RECORDED
     notice_version: str = attrs.field(default="unversioned", validator=_text)
     expires_at: datetime | None = attrs.field(default=None, converter=_utc, validator=_aware)
     evidence: str | None = attrs.field(default=None, validator=_optional_text)
