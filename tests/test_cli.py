@@ -7,6 +7,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -240,6 +241,59 @@ def test_audit_verify_names_the_first_edited_line_and_exits_1(
     out = capsys.readouterr().out
     assert f"{ledger_path}:3:" in out
     assert "edited" in out
+
+
+def test_audit_verify_and_report_take_the_ledgers_a_shell_pattern_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One ledger a process (the docs' advice): ``--ledger var/audit-*.jsonl`` expands to
+    several files after one --ledger; each was read as a trace file but the first."""
+    ledger_path, public_key = _ledger_with_three_scopes(tmp_path)
+    copy = tmp_path / "audit-copy.jsonl"
+    copy.write_bytes(ledger_path.read_bytes())
+    Path(f"{copy}.checkpoints").write_bytes(Path(f"{ledger_path}.checkpoints").read_bytes())
+    capsys.readouterr()
+    assert (
+        main(["audit", "verify", str(ledger_path), str(copy), "--public-key", str(public_key)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"{ledger_path}:"
+    assert f"\n{copy}:\n" in out
+    assert len([line for line in out.splitlines() if ": ok" in line]) == 2
+    assert main(["audit", "report", "--ledger", str(ledger_path), str(copy)]) == 0
+    sources = capsys.readouterr().out
+    assert re.search(rf"^{re.escape(str(ledger_path))} +ledger +3 ", sources, re.MULTILINE)
+    assert re.search(rf"^{re.escape(str(copy))} +ledger +3 ", sources, re.MULTILINE)
+
+
+def test_audit_verify_of_several_exits_1_when_one_does_not_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger_path, public_key = _ledger_with_three_scopes(tmp_path)
+    edited = tmp_path / "audit-edited.jsonl"
+    lines = ledger_path.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b'"allowed"', b'"denied"', 1)
+    edited.write_bytes(b"".join(lines))
+    Path(f"{edited}.checkpoints").write_bytes(Path(f"{ledger_path}.checkpoints").read_bytes())
+    capsys.readouterr()
+    argv = ["audit", "verify", str(edited), str(ledger_path), "--public-key", str(public_key)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert f"{edited}:3:" in out  # the edited one is named, and the other still checked
+    assert out.splitlines()[-2:][0] == f"{ledger_path}:"
+    assert ": ok" in out.splitlines()[-1]
+
+
+def test_audit_verify_of_several_with_one_checkpoint_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger_path, public_key = _ledger_with_three_scopes(tmp_path)
+    capsys.readouterr()
+    argv = ["audit", "verify", str(ledger_path), str(ledger_path), "--public-key"]
+    assert main([*argv, str(public_key), "--checkpoints", f"{ledger_path}.checkpoints"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--checkpoints and --index name the files of one" in err
 
 
 def test_audit_verify_without_a_public_key_is_a_usage_error(

@@ -4,8 +4,8 @@ Commands come in groups, one module each, thin over the library:
 
 - `purposeful.cli.keys`: ``purposeful keys new DIR``, the audit trail's signing and
   pseudonym keys; ``purposeful keys recipient DIR``, an age key pair to encrypt bundles to;
-- `purposeful.cli.audit`: ``purposeful audit verify LEDGER``, check a tamper-evident
-  ledger; ``purposeful audit report [FILES...] [--ledger LEDGER]``, report on exported
+- `purposeful.cli.audit`: ``purposeful audit verify LEDGER...``, check a tamper-evident
+  ledger; ``purposeful audit report [FILES...] [--ledger LEDGER...]``, report on exported
   traces and ledgers, or on one person's information with ``--subject``;
 - `purposeful.cli.bundle`: ``purposeful bundle due|build|verify|decrypt``, answer an
   access request: its due dates, the signed bundle, checking one, decrypting one;

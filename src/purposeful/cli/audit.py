@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..audit import load_pseudonym_key, load_public_key
 from ..audit.history import SubjectQuery
@@ -29,6 +30,9 @@ from ..audit.report.exports import write_csv, write_parquet
 from ..errors import ConfigurationError
 from ._common import CommandGroup, write_out
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 __all__ = ["GROUP"]
 
 #: The trace table the Collector's ClickHouse exporter writes, unless configured otherwise.
@@ -36,17 +40,30 @@ _TABLE = "otel_traces"
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    index = None if args.no_index else Path(args.index or default_index_path(args.ledger))
+    if len(args.ledgers) > 1 and (args.checkpoints or args.index):
+        raise ConfigurationError(
+            "--checkpoints and --index name the files of one ledger: give one LEDGER with "
+            "them, or leave them out to use each ledger's own (LEDGER.checkpoints)"
+        )
+    public_key = load_public_key(args.public_key)
+    ok = True
+    for ledger in args.ledgers:
+        ok = _verify_one(args, ledger, public_key) and ok
+    return 0 if ok else 1
+
+
+def _verify_one(args: argparse.Namespace, ledger: str, public_key: Ed25519PublicKey) -> bool:
+    index = None if args.no_index else Path(args.index or default_index_path(ledger))
     if index is not None and not os.access(index.parent, os.W_OK):
         print(f"note: {index.parent} cannot be written to: no index is written", file=sys.stderr)
         index = None
-    result = verify_ledger(
-        args.ledger, load_public_key(args.public_key), checkpoints=args.checkpoints, index=index
-    )
+    result = verify_ledger(ledger, public_key, checkpoints=args.checkpoints, index=index)
+    if len(args.ledgers) > 1:
+        print(f"{ledger}:")
     print(result.describe())
     for note in result.notes:  # recoveries after a crash: worth knowing, not failures
         print(f"note: {note}")
-    return 0 if result.ok else 1
+    return result.ok
 
 
 def _audit_report(args: argparse.Namespace) -> int:
@@ -182,12 +199,15 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
             "Check LEDGER's chain line by line and against its signed checkpoints. Prints "
             "'ok', or the first line that breaks and why (edited, deleted, reordered, "
             "inserted, truncated, wrong key, malformed), then a note for each torn line a "
-            "writer set aside after a crash. Exits 0 when the ledger verifies, or holds "
-            "nothing yet because a crash stopped its creation ('not-started'), 1 when it "
-            "does not verify, 2 on a usage error."
+            "writer set aside after a crash. Given several ledgers, checks each with its own "
+            "checkpoints. Exits 0 when every ledger verifies, or holds nothing yet because a "
+            "crash stopped its creation ('not-started'), 1 when one does not verify, 2 on a "
+            "usage error."
         ),
     )
-    verify.add_argument("ledger", metavar="LEDGER", help="the ledger file (JSONL)")
+    verify.add_argument(
+        "ledgers", nargs="+", metavar="LEDGER", help="the ledger file (JSONL); or several"
+    )
     verify.add_argument(
         "--public-key", required=True, metavar="K", help="the signing key's public key (PEM)"
     )
@@ -306,10 +326,12 @@ def _add_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--ledger",
         dest="ledgers",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="LEDGER",
-        help="a ledger file (JSONL); repeat for several",
+        help="ledger files (JSONL): several may follow one --ledger (a shell pattern such "
+        "as audit-*.jsonl), or repeat it",
     )
     command.add_argument(
         "--public-key",

@@ -177,7 +177,9 @@ def _add_breach_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "Whether serious harm is likely stays a person's decision.",
     )
     command.add_argument("traces", nargs="*", metavar="FILES", help="OTLP JSON trace files")
-    command.add_argument("--ledger", dest="ledgers", action="append", default=[], metavar="LEDGER")
+    command.add_argument(
+        "--ledger", dest="ledgers", action="extend", nargs="+", default=[], metavar="LEDGER"
+    )
     command.add_argument("--public-key", metavar="K", help="verify the ledgers with it first")
     command.add_argument("--archive", metavar="DIR", help="a Parquet archive (audit convert)")
     command.add_argument("--clickhouse", metavar="URL", help="the Collector's ClickHouse")
