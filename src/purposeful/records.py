@@ -75,6 +75,10 @@ class FieldTag:
         return hash((tuple(self.purposes.items()), self.sensitivity, self.category, self.consent))
 
 
+#: The record kinds that can keep their values in slots (the others always use __dict__).
+_SLOTTABLE = frozenset({"attrs", "dataclass"})
+
+
 def Managed(
     *,
     purposes: Mapping[Purpose | str, LawfulBasis],
@@ -476,12 +480,18 @@ def _make_record(
             f"value may go. Use an unmanaged id field (a case note id)"
         )
     if not slotted and resolved:
+        advice = (
+            "Declare it slotted for the full guarantee"
+            if kind.name in _SLOTTABLE
+            else f"A {kind.name} model always keeps them there: there is nothing to change in "
+            f"the class. Once you have read the page, silence this with warnings."
+            f"filterwarnings('ignore', category=purposeful.errors.DictStorageWarning)"
+        )
         warnings.warn(
             f"{name} keeps its values in an instance __dict__ ({kind.name}, not slotted): "
             f"reads by attribute, serialisers and pickling are checked, but vars(record), "
             f"record.__dict__ and the C serialisers that read it (orjson, msgspec) hand values "
-            f"out undecided. Declare it slotted where its kind allows for the full guarantee; "
-            f"see 'What is a read' in the docs",
+            f"out undecided; see 'What is a read' in the docs. {advice}",
             DictStorageWarning,
             stacklevel=4,
         )

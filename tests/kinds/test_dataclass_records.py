@@ -139,7 +139,7 @@ def test_a_dataclass_subject_cannot_be_rewritten() -> None:
 def test_a_dict_dataclass_warns_of_its_tier_and_a_slotted_one_does_not() -> None:
     assert not purposeful.record_policy(DictVisit).slotted
     assert purposeful.record_policy(SlottedVisit).slotted
-    with pytest.warns(DictStorageWarning, match="dataclass"):
+    with pytest.warns(DictStorageWarning, match="dataclass.*Declare it slotted"):
 
         @purposeful.record(subject="client_id")
         @dataclasses.dataclass
