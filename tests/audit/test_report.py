@@ -305,6 +305,31 @@ def test_ledger_files_are_read_like_traces(
     assert "C-1001" not in out
 
 
+def test_the_person_can_be_named_by_an_environment_variable(
+    traces: Path,
+    keys: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--subject-env VAR``, as bundle build has: the id stays out of the process list."""
+    by_argument = run(capsys, traces, "--subject", "C-1001", "--key-file", keys[1])
+    monkeypatch.setenv("WHO", "C-1001")
+    by_variable = run(capsys, traces, "--subject-env", "WHO", "--key-file", keys[1])
+    assert by_variable == by_argument
+    assert by_variable[0] == 0
+    assert "C-1001" not in by_variable[1]
+    monkeypatch.setenv("EMPTY", "")
+    for argv, said in [
+        (["--subject-env", "EMPTY", "--key-file", keys[1]], "$EMPTY is not set or is empty"),
+        (["--subject-env", "WHO", "--subject", "C-1001", "--key-file", keys[1]], "not both"),
+        (["--subject-env", "WHO"], "--key-file go together"),
+    ]:
+        status, out, err = run(capsys, traces, *argv)
+        assert (status, out, err.count("\n")) == (2, "", 1)
+        assert said in err
+        assert "C-1001" not in err
+
+
 # --- one person ----------------------------------------------------------------------------
 
 

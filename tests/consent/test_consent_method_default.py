@@ -27,9 +27,7 @@ def test_an_event_made_without_a_method_says_none_was_recorded() -> None:
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 def test_every_convenience_method_defaults_to_not_recorded(tmp_path: Path, kind: str) -> None:
-    store = (
-        MemoryConsentStore() if kind == "memory" else SQLiteConsentStore(tmp_path / "c.sqlite3")
-    )
+    store = MemoryConsentStore() if kind == "memory" else SQLiteConsentStore(tmp_path / "c.sqlite3")
     try:
         store.give("C-1", "research", at=AT)
         store.renew("C-1", "research", at=AT + timedelta(days=1))

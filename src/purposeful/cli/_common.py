@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 import attrs
 
@@ -35,6 +35,7 @@ __all__ = [
     "parse_moment",
     "secret_from_env",
     "shown",
+    "subject_from",
 ]
 
 #: Exit status of a user error: bad arguments, a refused or failed operation.
@@ -138,6 +139,34 @@ def secret_from_env(var: str | None, what: str) -> str | None:
             source=f"${var}",
         )
     return value
+
+
+@overload
+def subject_from(args: argparse.Namespace, *, required: Literal[True]) -> str: ...
+@overload
+def subject_from(args: argparse.Namespace, *, required: bool) -> str | None: ...
+def subject_from(args: argparse.Namespace, *, required: bool) -> str | None:
+    """The person's identifier of ``--subject-env VAR`` (kept out of the process list and
+    the shell history) or ``--subject ID``; None if neither is given and not *required*.
+
+    Raises:
+        ConfigurationError: both are given, neither when *required*, or VAR is unset.
+    """
+    given = getattr(args, "subject", None)
+    var = getattr(args, "subject_env", None)
+    if given is not None and var is not None:
+        raise ConfigurationError("give --subject-env or --subject, not both")
+    if var is not None:
+        value = os.environ.get(var)
+        if not value:
+            raise ConfigurationError(f"${var} is not set or is empty")
+        return value
+    if given is None and required:
+        raise ConfigurationError(
+            "give the person's identifier with --subject-env VAR (it stays out of the process "
+            "list and shell history) or --subject ID"
+        )
+    return given
 
 
 def parse_date(text: str) -> date:

@@ -28,7 +28,7 @@ from ..audit.report import (
 )
 from ..audit.report.exports import write_csv, write_parquet
 from ..errors import ConfigurationError
-from ._common import CommandGroup, write_out
+from ._common import CommandGroup, subject_from, write_out
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -109,16 +109,18 @@ def _audit_report(args: argparse.Namespace) -> int:
 
 
 def _subject(args: argparse.Namespace) -> SubjectQuery | None:
-    """The person of --subject, by the pseudonyms of every --key-file; None without it."""
-    if (args.subject is None) != (not args.key_files):
+    """The person of --subject-env or --subject, by the pseudonyms of every --key-file;
+    None without either."""
+    subject = subject_from(args, required=False)
+    if (subject is None) != (not args.key_files):
         raise ConfigurationError(
-            "--subject and --key-file go together: the subject's pseudonyms are computed "
-            "with the pseudonym keys the inputs were written with"
+            "--subject-env (or --subject) and --key-file go together: the subject's "
+            "pseudonyms are computed with the pseudonym keys the inputs were written with"
         )
-    if args.subject is None:
+    if subject is None:
         return None
     keys = [load_pseudonym_key(path, env=None) for path in args.key_files]
-    return SubjectQuery.for_subject(args.subject, keys)
+    return SubjectQuery.for_subject(subject, keys)
 
 
 def _report_clickhouse(args: argparse.Namespace) -> int:
@@ -269,9 +271,15 @@ def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="duckdb (the default, purposeful[report]) or stream (no extra, slower)",
     )
     report.add_argument(
+        "--subject-env",
+        metavar="VAR",
+        help="the environment variable holding the subject id of the person to answer about "
+        "(needs --key-file); it stays out of the process list and shell history",
+    )
+    report.add_argument(
         "--subject",
         metavar="ID",
-        help="the subject id of the person to answer about (needs --key-file)",
+        help="as --subject-env, the subject id on the command line",
     )
     report.add_argument(
         "--key-file",

@@ -9,7 +9,6 @@ passphrase or a key, or hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import warnings
@@ -20,7 +19,14 @@ import attrs
 
 from ..audit import load_signing_key
 from ..errors import BundleDecryptionError, BundleInvalid, ConfigurationError
-from ._common import CommandGroup, load_app, parse_date, parse_moment, secret_from_env
+from ._common import (
+    CommandGroup,
+    load_app,
+    parse_date,
+    parse_moment,
+    secret_from_env,
+    subject_from,
+)
 
 if TYPE_CHECKING:
     from ..access.clock import Extension, ResponseClock
@@ -136,16 +142,7 @@ def _bundle_build(args: argparse.Namespace) -> int:
     from ..access.recipients import load_recipient_public_key
     from ..access.request import AccessRequest
 
-    if (args.subject is None) == (args.subject_env is None):
-        raise ConfigurationError(
-            "give the person's identifier with --subject-env VAR (it stays out of the process "
-            "list and shell history) or --subject ID"
-        )
-    subject = args.subject
-    if args.subject_env is not None:
-        subject = os.environ.get(args.subject_env)
-        if not subject:
-            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    subject = subject_from(args, required=True)
     access = _load_app(args.app)
     key = load_signing_key(
         args.signing_key,

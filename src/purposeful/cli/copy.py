@@ -17,8 +17,8 @@ import os
 from pathlib import Path
 
 from .. import _trail
-from ..errors import AuditSinkError, ConfigurationError, SubjectAccessError
-from ._common import CommandGroup
+from ..errors import AuditSinkError, SubjectAccessError
+from ._common import CommandGroup, subject_from
 from .ask import parse_level, parse_role
 from .bundle import _load_app
 
@@ -29,16 +29,7 @@ def _copy_write(args: argparse.Namespace) -> int:
     from ..access.copies import PersonCopy, copy_for_person
     from ..actors import Actor
 
-    if (args.subject is None) == (args.subject_env is None):
-        raise ConfigurationError(
-            "give the person's identifier with --subject-env VAR (it stays out of the process "
-            "list and shell history) or --subject ID"
-        )
-    subject = args.subject
-    if args.subject_env is not None:
-        subject = os.environ.get(args.subject_env)
-        if not subject:
-            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    subject = subject_from(args, required=True)
     # the copy is logged as handed over when it is made: check first that it can be written,
     # so that a file in the way or a missing folder logs nothing
     out = Path(args.out).absolute()

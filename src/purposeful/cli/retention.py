@@ -25,13 +25,20 @@ reason; hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from ._common import CommandGroup, load_app, parse_date, secret_from_env, shown, write_out
+from ._common import (
+    CommandGroup,
+    load_app,
+    parse_date,
+    secret_from_env,
+    shown,
+    subject_from,
+    write_out,
+)
 
 __all__ = ["GROUP"]
 
@@ -80,11 +87,7 @@ def _due(args: argparse.Namespace) -> int:
     pseudonymise = None
     if args.pseudonym_key is not None:
         pseudonymise = load_pseudonym_key(args.pseudonym_key, env=None).pseudonym
-    subject = None
-    if args.subject_env is not None:
-        subject = os.environ.get(args.subject_env)
-        if not subject:
-            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    subject = subject_from(args, required=False)
     interrupted: list[Any] = []
     if args.ledger is not None:
         from ..audit.ledger import unfinished_disposals
@@ -164,13 +167,7 @@ def _register(args: argparse.Namespace, *, create: bool = False) -> Any:
 
 
 def _hold(args: argparse.Namespace) -> int:
-    if args.subject is not None and args.subject_env is not None:
-        raise ConfigurationError("give --subject or --subject-env, not both")
-    subject = args.subject
-    if args.subject_env is not None:
-        subject = os.environ.get(args.subject_env)
-        if not subject:
-            raise ConfigurationError(f"${args.subject_env} is not set or is empty")
+    subject = subject_from(args, required=False)
     with _register(args, create=True) as register:
         hold = register.place(
             reason=args.reason,
