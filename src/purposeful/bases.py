@@ -58,6 +58,7 @@ __all__ = [
     "SeriousThreat",
     "ServiceAgreement",
     "Statute",
+    "described_to_person",
     "parse_basis",
     "plain_description",
 ]
@@ -449,6 +450,16 @@ def plain_description(basis: LawfulBasis) -> str:
             f"the approved information sharing agreement “{basis.name}” (Privacy Act 2020 Part 7)"
         )
     return basis.describe()
+
+
+def described_to_person(basis: LawfulBasis) -> str:
+    """*basis* as a page addressed to the person it is about says it: ``your consent``,
+    ``your authorisation``; any other as `plain_description`."""
+    if basis.kind is BasisKind.CONSENT:
+        return "your consent"
+    if basis.kind is BasisKind.AUTHORISED_BY_PERSON:
+        return "your authorisation"
+    return plain_description(basis)
 
 
 def parse_basis(value: Any) -> LawfulBasis:

@@ -696,6 +696,10 @@ def test_the_page_names_a_lawful_basis_in_plain_words(tmp_path: Path) -> None:
     page = page_of(members(build_bundle(tmp_path / "b.zip").path))
     assert "the service agreement “Service delivery agreement”" in page
     assert "&#x27;Service delivery agreement&#x27;" not in page  # not Python's repr
+    # the page speaks to the person: a field used with consent is used with *your* consent
+    assert "your consent" in page
+    assert "the person&#x27;s consent" not in page
+    assert "the person's consent" not in page
 
 
 @given(values=st.lists(markup_text, min_size=VALUES, max_size=VALUES))

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._config import declared_records, get_configuration
 from .._shared.keys import signing_key_id
-from ..bases import BasisKind, plain_description
+from ..bases import BasisKind, described_to_person
 from ..errors import AnnotationError, ReviewPending, SubjectAccessError
 from ..records import RecordPolicy, record_policy
 from ..withholding import WithholdingGround
@@ -528,7 +528,7 @@ class BundleContents(Parts):
                         f"{purpose.title}: {purpose.description}"
                         for purpose, _ in managed.purposes.values()
                     ),
-                    "\n".join(plain_description(b) for _, b in managed.purposes.values()),
+                    "\n".join(described_to_person(b) for _, b in managed.purposes.values()),
                     managed.category.title if managed.category else "",
                     managed.sensitivity.name,
                 ]

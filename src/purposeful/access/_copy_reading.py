@@ -22,7 +22,7 @@ import attrs
 
 from .._shared.nztime import long_date, nz_time
 from ..asking import Verdict, law_for, who_may_see
-from ..bases import BasisKind, plain_description
+from ..bases import BasisKind, described_to_person
 from ..decisions import Outcome
 from ..errors import ConfigurationError, PurposefulError, ReviewPending, SubjectAccessError
 from ..records import FieldPolicy, RecordPolicy, record_policy
@@ -238,7 +238,7 @@ class Reader:
             purposes.append(f"{purpose.title}: {purpose.description}")
             cited = "; ".join(law_for(basis))
             # the page speaks to the person: their consent, their authorisation
-            described = _TO_YOU.get(basis.kind) or plain_description(basis)
+            described = described_to_person(basis)
             described = say(described)
             law.append(
                 f"{purpose.title}: {described}" + ("" if cited in described else f" ({cited})")
@@ -264,8 +264,6 @@ class Reader:
 
 
 #: A basis that is the person's own choice, as the page says it to them.
-_TO_YOU = {BasisKind.CONSENT: "your consent", BasisKind.AUTHORISED_BY_PERSON: "your authorisation"}
-
 #: The answers that let a role see a field, best first, and what the page adds to the role.
 _SEES = {
     Verdict.YES: "",
