@@ -547,7 +547,7 @@ class UntrustedClaim(PurposeClaimRefused):
 class ClaimPurposeRefused(PurposeClaimRefused):
     """A trusted purpose claim whose purpose this service does not accept here: unknown in
     its registry, not one it trusts the caller to assert, or not covering the purpose the
-    route declares."""
+    route declares; or whose actor role it does not trust the caller to assert."""
 
 
 class NoActor(PurposefulError, PermissionError):

@@ -203,6 +203,34 @@ def test_a_purpose_unknown_here_or_not_trusted_from_the_caller_is_refused_403() 
     assert extract(claim_headers(), wide, now=NOW) is not None
 
 
+def test_a_role_the_caller_may_not_assert_is_refused_403_and_not_quoted() -> None:
+    """A clearance can be capped; a role cannot: without ``roles=`` a compromised caller
+    could claim the one role an agency's own statute is restricted to."""
+    store = TrustStore(
+        "case-management",
+        [TrustedService("intake", [INTAKE.public_key], SENSITIVE, roles={"caseworker"})],
+    )
+    claim = extract(claim_headers(actor=CASEWORKER), store, now=NOW)
+    assert claim is not None
+    assert claim.actor.role == "caseworker"
+    chief = Actor("staff-9", "chief-executive-delegate", SENSITIVE)
+    with pytest.raises(ClaimPurposeRefused) as caught:
+        extract(claim_headers(actor=chief), store, now=NOW)
+    assert (caught.value.reason, caught.value.status) == ("role-not-trusted", 403)
+    assert "chief-executive-delegate" not in str(caught.value)
+    assert "caseworker" in str(caught.value)  # what it may assert, from this side's list
+    anyone = TrustStore(
+        "case-management", [TrustedService("intake", [INTAKE.public_key], SENSITIVE)]
+    )
+    assert extract(claim_headers(actor=chief), anyone, now=NOW) is not None
+
+
+@pytest.mark.parametrize("roles", ["caseworker", ["caseworker", ""], [3]])
+def test_trusted_roles_are_a_collection_of_role_names(roles: object) -> None:
+    with pytest.raises(ConfigurationError, match="roles must be a collection of role names"):
+        TrustedService("intake", [INTAKE.public_key], SENSITIVE, roles=roles)  # type: ignore[arg-type]
+
+
 def test_a_rotated_key_is_trusted_beside_the_old_one() -> None:
     new = ServiceKey.generate("intake")
     store = TrustStore(

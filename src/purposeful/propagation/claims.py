@@ -132,6 +132,17 @@ def _purposes(value: Iterable[str] | None) -> frozenset[str] | None:
     return None if value is None else frozenset(value)
 
 
+def _roles(value: Iterable[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not all(isinstance(role, str) and role for role in value):
+        raise ConfigurationError(
+            "TrustedService.roles must be a collection of role names, such as "
+            "{'caseworker', 'supervisor'}, or None for any role"
+        )
+    return frozenset(value)
+
+
 def _level_of(_: object, __: attrs.Attribute[Level], level: object) -> None:
     if not isinstance(level, Level):
         raise ConfigurationError(
@@ -162,12 +173,17 @@ class TrustedService:
             is capped to this, never refused or raised.
         purposes: the purposes it may assert (each covers its descendants); None for any
             purpose this service's registry has.
+        roles: the actor roles it may assert; a claim naming another is refused. None for
+            any role: then a statute this service restricts to some roles (without a
+            recorded justification, which a claim cannot carry) trusts the caller's word
+            for the role.
     """
 
     service: str = attrs.field(validator=_service)
     public_keys: tuple[Ed25519PublicKey, ...] = attrs.field(converter=_public_keys)
     max_clearance: Level = attrs.field(validator=_level_of)
     purposes: frozenset[str] | None = attrs.field(default=None, converter=_purposes)
+    roles: frozenset[str] | None = attrs.field(default=None, converter=_roles)
 
 
 def _window(value: object, what: str) -> timedelta:
@@ -293,6 +309,12 @@ class TrustStore:
             raise _untrusted(
                 "malformed", "names an actor, role or scope id that is not one"
             ) from None
+        if caller.roles is not None and actor.role not in caller.roles:
+            raise ClaimPurposeRefused(
+                f"{caller.service!r} may not assert that actor role here: this service "
+                f"trusts it for the roles {', '.join(sorted(caller.roles))} only",
+                reason="role-not-trusted",
+            )
         return PurposeClaim(
             purpose=purpose,
             actor=actor,
