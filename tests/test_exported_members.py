@@ -370,6 +370,7 @@ PACKAGES = {
         "capture_decisions",
         "expect_violation",
         "format_decisions",
+        "undecorated_records",
     ],
 }
 
