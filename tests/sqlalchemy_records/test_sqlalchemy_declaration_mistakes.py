@@ -178,3 +178,42 @@ def test_a_process_with_no_decorated_model_still_fails_closed() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("refused: Lonely.secret is declared a managed column")
+
+
+def test_a_plain_model_whose_unresolvable_annotation_says_managed_is_not_refused() -> None:
+    """A model of an application that does not use purposeful, a legacy ``Column`` annotated
+    with a name only type checkers import (``label: ManagedLabel``), must keep working."""
+    script = textwrap.dedent(
+        """
+        from __future__ import annotations
+        from typing import TYPE_CHECKING
+        from sqlalchemy import Column, Integer, String, create_engine
+        from sqlalchemy.orm import DeclarativeBase, Session
+        import purposeful
+
+        purposeful.Managed(purposes={"service-delivery": purposeful.ServiceAgreement("x")})
+        if TYPE_CHECKING:
+            from elsewhere import ManagedLabel
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Account(Base):
+            __tablename__ = "account"
+            __allow_unmapped__ = True
+            id = Column(Integer, primary_key=True)
+            label: ManagedLabel = Column(String)
+
+        engine = create_engine("sqlite://")
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            session.add(Account(id=1, label="a"))
+            session.commit()
+            print("read", session.get(Account, 1).label)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "read a\n"

@@ -400,12 +400,22 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
     for prop in list(mapper._props.values()):
         if not isinstance(prop, ColumnProperty):
             continue
-        if _declared_in_info(prop) is not None or _declared_in_annotation(cls, prop.key):
+        if _declared_in_info(prop) is not None or _annotated_managed(cls, prop.key):
             raise AnnotationError(
                 f"{cls.__qualname__}.{prop.key} is declared a managed column, but "
                 f"{cls.__qualname__} is not decorated with @purposeful.record(subject=...), "
                 f"so nothing would guard it; decorate the class"
             )
+
+
+def _annotated_managed(cls: type, name: str) -> bool:
+    """Whether the column's annotation declares it managed; False when the annotation cannot
+    be resolved (a name imported only for type checkers): a model of an application that
+    does not use purposeful must never be refused for a name that merely says Managed."""
+    try:
+        return _declared_in_annotation(cls, name) is not None
+    except AnnotationError:
+        return False
 
 
 def _refuse_a_discriminator(cls: type, found: str | None) -> None:
