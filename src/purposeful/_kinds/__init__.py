@@ -18,8 +18,11 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
+import importlib.abc
+import importlib.util
 import inspect
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -107,11 +110,61 @@ class RecordKind:
 def watch_mapped_classes() -> None:
     """Once SQLAlchemy's ORM is imported, check every mapper configured from then on
     (`sqlalchemy_kind.listen_for_mappers`, once), so that a model declaring managed columns
-    fails closed even when no class was decorated; called by each `purposeful.Managed`."""
+    fails closed even when no class was decorated; called by each `purposeful.Managed`.
+    Before SQLAlchemy is imported (a module of shared declarations made first), the check is
+    set up the moment ``sqlalchemy.orm`` has been imported."""
     if "sqlalchemy.orm" in sys.modules:
         from .sqlalchemy_kind import listen_for_mappers
 
         listen_for_mappers()
+    else:
+        _watch_for_sqlalchemy()
+
+
+@functools.cache
+def _watch_for_sqlalchemy() -> None:
+    """Run `watch_mapped_classes` right after ``sqlalchemy.orm`` is first imported, if
+    SQLAlchemy is installed (nothing is imported here)."""
+    if importlib.util.find_spec("sqlalchemy") is not None:
+        sys.meta_path.insert(0, _AfterImport("sqlalchemy.orm", watch_mapped_classes))
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: when *name* is imported, it hands back the spec the other
+    finders make, with a loader that calls *then* once the module has run; then it leaves
+    ``sys.meta_path``."""
+
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
+        self._name = name
+        self._then = then
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
+        if fullname != self._name:
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenLoader(spec.loader, self._then)
+        return spec
+
+
+class _ThenLoader(importlib.abc.Loader):
+    """*loader*, calling *then* after the module ran, and then out of the module's way."""
+
+    def __init__(self, loader: Any, then: Callable[[], None]) -> None:
+        self._loader = loader
+        self._then = then
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        self._then()
 
 
 def kind_of(cls: type) -> RecordKind | None:

@@ -43,7 +43,7 @@ import functools
 import inspect
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _guard
@@ -267,9 +267,12 @@ def _mark_managed_columns(cls: type, mapper: Any, policy: RecordPolicy) -> None:
 def _refuse_field_markers(cls: type) -> None:
     """Refuse ``purposeful.field(...)`` in a mapped class's body: SQLAlchemy maps no column
     for it, so its values would be kept nowhere and guarded by nothing."""
+    from ..records import FieldTag
+
     for klass in cls.__mro__:
         for name, value in vars(klass).items():
-            if METADATA_KEY in (getattr(value, "metadata", None) or {}):
+            metadata = getattr(value, "metadata", None)  # a MetaData of tables is no dict
+            if isinstance(metadata, Mapping) and isinstance(metadata.get(METADATA_KEY), FieldTag):
                 raise AnnotationError(
                     f"{cls.__qualname__}.{name}: purposeful.field(...) declares attrs and "
                     f"dataclass fields, and SQLAlchemy maps no column for it (its values would "
@@ -395,8 +398,11 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
     undecorated subclass of a record is `_under_the_base`'s to check.)"""
     from sqlalchemy.orm import ColumnProperty
 
-    if _decorated(cls) is not None:
-        return
+    decorated = _decorated(cls)
+    if decorated is not None and SQLALCHEMY.recognises(decorated):
+        return  # the model, or a mapped record it extends (`_under_the_base`)
+    # no decorated class, or only a plain record used as a mixin: it guards none of the
+    # model's columns (SQLAlchemy's attributes come first in the MRO)
     for prop in list(mapper._props.values()):
         if not isinstance(prop, ColumnProperty):
             continue
@@ -639,14 +645,20 @@ def _declared_in_annotation(cls: type, name: str) -> object | None:
     return None
 
 
-def _tag_in(annotation: Any) -> object | None:
+def _tag_in(annotation: Any, aliases: frozenset[int] = frozenset()) -> object | None:
+    """The `FieldTag` in *annotation*, looking through ``Annotated``, type arguments and
+    type aliases (``type Secret = Annotated[...]``; each alias once: one may name itself)."""
+    if type(annotation).__name__ == "TypeAliasType":
+        if id(annotation) in aliases:
+            return None
+        return _tag_in(annotation.__value__, aliases | {id(annotation)})
     if typing.get_origin(annotation) is typing.Annotated:
         for extra in annotation.__metadata__:
             if type(extra).__name__ == "FieldTag":
                 return extra  # type: ignore[no-any-return]
-        return _tag_in(annotation.__origin__)
+        return _tag_in(annotation.__origin__, aliases)
     for argument in typing.get_args(annotation):
-        found = _tag_in(argument)
+        found = _tag_in(argument, aliases)
         if found is not None:
             return found
     return None
