@@ -355,9 +355,14 @@ async def _answer(
     out of a middleware, Starlette would answer it 500."""
     handlers = getattr(application, "exception_handlers", None)
     handlers = handlers if isinstance(handlers, dict) else {}
-    handler = handlers.get(error.status_code) or next(
-        (handlers[k] for k in type(error).__mro__ if k in handlers), None
-    )
+    # those keyed by 500 or Exception are the application's crash page (Starlette's
+    # ServerErrorMiddleware), never asked about an HTTPException
+    handler = handlers.get(error.status_code) if error.status_code != 500 else None
+    if handler is None:
+        handler = next(
+            (handlers[k] for k in type(error).__mro__ if k in handlers and k is not Exception),
+            None,
+        )
     if handler is None:
         if error.status_code in {204, 304}:
             return Response(status_code=error.status_code, headers=error.headers)
