@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -150,58 +151,87 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     """A new private directory (mode 0700) that becomes *target* when the block ends
     without error, every file in it synced first: a directory of files written together
     (a report's tables) is there whole or not at all. *target* must be missing or an empty
-    directory (which it replaces); its parent is made if missing.
+    directory (which it replaces); the parents it lacks are made, and removed again if the
+    writing fails.
 
     Raises:
         ConfigurationError: *target* holds files (or came to meanwhile), is not a
-            directory, or cannot be made; nothing is left behind.
+            directory, is a symbolic link, or cannot be made or written (a full disk);
+            nothing is left behind.
     """
+    if target.is_symlink():
+        raise ConfigurationError(
+            f"cannot write into {target}: it is a symbolic link; give the directory itself, "
+            f"or a new one"
+        )
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ConfigurationError(
             f"cannot write into {target}: it is not an empty directory; give a new one"
         )
+    made = [parent for parent in target.parents if not parent.exists()]
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:
-        raise ConfigurationError(
-            f"cannot make {target} ({exc.strerror or type(exc).__name__}); check the path"
-        ) from None
+        _remove_empty(made)
+        raise _cannot_make(target, exc) from None
+    done = False
     try:
-        yield temporary
-        for file in temporary.iterdir():
-            descriptor = os.open(file, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-        sync_directory(temporary)
+        try:
+            yield temporary
+            for file in temporary.iterdir():
+                descriptor = os.open(file, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+            sync_directory(temporary)
+        except OSError as exc:  # a full disk, a quota: one line, nothing left
+            raise ConfigurationError(
+                f"cannot write into {target} ({exc.strerror or type(exc).__name__}); nothing "
+                f"was written"
+            ) from None
         try:
             os.rename(temporary, target)  # replaces an empty directory, never a full one
         except OSError as exc:
-            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-                raise ConfigurationError(
-                    f"cannot make {target} ({exc.strerror or type(exc).__name__}); check the path"
-                ) from None
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise _cannot_make(target, exc) from None
             raise ConfigurationError(
                 f"cannot write into {target}: it came to hold files meanwhile; give a new one"
             ) from None
+        done = True
     finally:
         shutil.rmtree(temporary, ignore_errors=True)  # after the rename: nothing there
+        if not done:
+            _remove_empty(made)
     sync_directory(target.parent)
 
 
+def _cannot_make(target: Path, exc: OSError) -> ConfigurationError:
+    return ConfigurationError(
+        f"cannot make {target} ({exc.strerror or type(exc).__name__}); check the path"
+    )
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the directories *made* (deepest first), those still empty."""
+    for folder in made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> list[Path]:
-    """Write *files* (name → content) into *folder*, each replacing one of its name: all are
-    whole on disk (a full disk fails here, with nothing replaced) before the first takes
-    its name, so a set that must agree (a notice and its register) is never left half one
-    version and half the other by an error. The renames follow one another; only a crash
-    between two of them could part the set. Returns the paths, in *files*' order.
+    """Write *files* (name → content) into *folder*, each replacing one of its name, as one
+    set (a notice and its register, which must agree): all are whole on disk before the
+    first takes its name (a full disk fails there), and if a rename fails after others, the
+    files already replaced are put back as they were. Only a crash between two renames
+    could part the set. Returns the paths, in *files*' order.
 
     Raises:
         ConfigurationError: a name is a file a configured audit sink writes
             (`trail_writer`); nothing was written.
-        OSError: a file cannot be written; nothing was replaced.
+        OSError: a file cannot be written or take its name (a directory has it); the
+            files there are left as they were.
     """
     targets = [folder / name for name in files]
     for target in targets:
@@ -211,15 +241,49 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
                 f"cannot write to {target}: it is the file the audit sink {writer} writes; "
                 f"choose another directory. Nothing was written"
             )
+        if target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "a directory has the name", str(target))
     made: list[Path] = []
+    kept: dict[Path, Path | None] = {}  # target → a link to its old file (None: none)
     try:
         for name, data in files.items():
             made.append(write_temporary(folder, name, data, mode))
-        for temporary, target in zip(made, targets, strict=True):
-            os.replace(temporary, target)
+        for target in targets:
+            kept[target] = _linked_aside(target)
+        replaced: list[Path] = []
+        try:
+            for temporary, target in zip(made, targets, strict=True):
+                os.replace(temporary, target)
+                replaced.append(target)
+        except BaseException:
+            for target in replaced:  # put the set back as it was
+                with contextlib.suppress(OSError):
+                    old = kept[target]
+                    if old is None:
+                        target.unlink()
+                    else:
+                        os.replace(old, target)
+            raise
     finally:
-        for temporary in made:
+        for leftover in [*made, *(old for old in kept.values() if old is not None)]:
             with contextlib.suppress(OSError):
-                temporary.unlink()  # left only if something failed
+                leftover.unlink()  # the old files' links; temporaries left by a failure
     sync_directory(folder)
     return targets
+
+
+def _linked_aside(target: Path) -> Path | None:
+    """A hard link to *target*'s file under a temporary name beside it, to put it back;
+    None if there is no file (or the file system has no hard links)."""
+    if not target.is_file():
+        return None
+    for _ in range(3):
+        aside = target.parent / f".{target.name}.{secrets.token_hex(6)}.old"
+        try:
+            os.link(target, aside)  # never over a file: fails if the name is taken
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        return aside
+    return None

@@ -135,12 +135,13 @@ def _purposes(value: Iterable[str] | None) -> frozenset[str] | None:
 def _roles(value: Iterable[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
-    if isinstance(value, str) or not all(isinstance(role, str) and role for role in value):
+    roles = () if isinstance(value, str) else tuple(value)  # once: a generator is used up
+    if isinstance(value, str) or not all(isinstance(r, str) and r for r in roles):
         raise ConfigurationError(
             "TrustedService.roles must be a collection of role names, such as "
             "{'caseworker', 'supervisor'}, or None for any role"
         )
-    return frozenset(value)
+    return frozenset(roles)
 
 
 def _level_of(_: object, __: attrs.Attribute[Level], level: object) -> None:

@@ -20,6 +20,7 @@ hold a subject identifier (the person's pseudonyms only, in the ``wanted`` table
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -285,9 +286,12 @@ class ReportDatabase:
             for name in (*TABLES, _VERIFIED_TABLE):
                 target = folder / f"{name}.parquet"
                 order = _ARCHIVE_ORDER.get(name, "")
-                self._connection.execute(
-                    f"COPY (SELECT * FROM {name}{order}) TO {_literal(target)} (FORMAT parquet)"
-                )
+                try:
+                    self._connection.execute(
+                        f"COPY (SELECT * FROM {name}{order}) TO {_literal(target)} (FORMAT parquet)"
+                    )
+                except _duckdb().IOException as error:  # a full disk, a quota
+                    raise OSError(errno.EIO, str(error).splitlines()[0]) from None
                 target.chmod(0o600)
 
     def report(
