@@ -27,6 +27,7 @@ from ..audit.report import (
     render_would_deny_gate,
 )
 from ..audit.report.exports import write_csv, write_parquet
+from ..audit.report.reading import read_ledger
 from ..errors import ConfigurationError
 from ._common import CommandGroup, subject_from, write_out
 
@@ -164,12 +165,28 @@ def _verify_ledgers(args: argparse.Namespace) -> bool | None:
         raise ConfigurationError("--public-key verifies ledgers: give them with --ledger")
     public_key = load_public_key(args.public_key)
     for ledger in args.ledgers:
+        _looks_like_a_ledger(ledger)
+    for ledger in args.ledgers:
         result = verify_ledger(ledger, public_key)
         if not result.ok:
             print(f"{ledger}: {result.describe()}")
             print("No report: a ledger that does not verify may have been edited.")
             return None
     return True
+
+
+def _looks_like_a_ledger(path: str) -> None:
+    """Read *path*'s first line as a ledger's: a trace file given after ``--ledger`` (which
+    takes several files) is named as one, a usage error, not verified as an edited ledger.
+
+    Raises:
+        ReportInputError: its first line is no ledger line (says what it is instead).
+    """
+    lines = read_ledger(path)
+    try:
+        next(lines, None)
+    finally:
+        lines.close()  # type: ignore[attr-defined]
 
 
 def _audit_convert(args: argparse.Namespace) -> int:
