@@ -22,6 +22,7 @@ import importlib.abc
 import importlib.util
 import inspect
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -130,31 +131,41 @@ def _watch_for_sqlalchemy() -> None:
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: when *name* is imported, it hands back the spec the other
-    finders make, with a loader that calls *then* once the module has run; then it leaves
-    ``sys.meta_path``."""
+    """Finds nothing itself: when *name* is looked for, it hands back the spec the other
+    finders make, with a loader that calls *then* once the module has run. It leaves
+    ``sys.meta_path`` only then: a probe (``importlib.util.find_spec``) that imports
+    nothing leaves it in place."""
 
     def __init__(self, name: str, then: Callable[[], None]) -> None:
         self._name = name
         self._then = then
+        self._asking = threading.local()  # our own find_spec below asks the others
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
-        if fullname != self._name:
+        if fullname != self._name or getattr(self._asking, "now", False):
             return None
+        self._asking.now = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._asking.now = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenLoader(spec.loader, self)
+        return spec
+
+    def ran(self) -> None:
+        """The module was imported: leave ``sys.meta_path``, then call *then*."""
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _ThenLoader(spec.loader, self._then)
-        return spec
+        self._then()
 
 
 class _ThenLoader(importlib.abc.Loader):
-    """*loader*, calling *then* after the module ran, and then out of the module's way."""
+    """*loader*, telling *finder* after the module ran, and then out of the module's way."""
 
-    def __init__(self, loader: Any, then: Callable[[], None]) -> None:
+    def __init__(self, loader: Any, finder: _AfterImport) -> None:
         self._loader = loader
-        self._then = then
+        self._finder = finder
 
     def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
@@ -164,7 +175,7 @@ class _ThenLoader(importlib.abc.Loader):
         module.__loader__ = self._loader
         if module.__spec__ is not None:
             module.__spec__.loader = self._loader
-        self._then()
+        self._finder.ran()
 
 
 def kind_of(cls: type) -> RecordKind | None:

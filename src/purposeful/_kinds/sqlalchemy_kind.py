@@ -399,8 +399,11 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
     from sqlalchemy.orm import ColumnProperty
 
     decorated = _decorated(cls)
-    if decorated is not None and SQLALCHEMY.recognises(decorated):
-        return  # the model, or a mapped record it extends (`_under_the_base`)
+    if decorated is not None and _guard.POLICY_ATTR in vars(decorated):
+        policy = vars(decorated)[_guard.POLICY_ATTR]
+        if policy.kind == SQLALCHEMY.name:
+            return  # the model, or a mapped record it extends (`_under_the_base`)
+        _refuse_remapped(cls, mapper, policy)
     # no decorated class, or only a plain record used as a mixin: it guards none of the
     # model's columns (SQLAlchemy's attributes come first in the MRO)
     for prop in list(mapper._props.values()):
@@ -412,6 +415,19 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
                 f"{cls.__qualname__} is not decorated with @purposeful.record(subject=...), "
                 f"so nothing would guard it; decorate the class"
             )
+
+
+def _refuse_remapped(cls: type, mapper: Any, policy: RecordPolicy) -> None:
+    """Refuse mapping a record decorated as another kind (a dataclass record mapped with
+    ``registry.map_imperatively``): SQLAlchemy's attributes replace the guards installed
+    for its managed fields, which would then be read with no decision."""
+    mapped = sorted(name for name in policy.fields if name in mapper._props)
+    if mapped:
+        raise AnnotationError(
+            f"{cls.__qualname__} is a {policy.kind} record, and SQLAlchemy's mapping replaces "
+            f"the guards of its managed fields ({', '.join(mapped)}), which would be read "
+            f"with no decision; map the class first, then decorate it with @purposeful.record"
+        )
 
 
 def _annotated_managed(cls: type, name: str) -> bool:
@@ -652,7 +668,12 @@ def _tag_in(annotation: Any, aliases: frozenset[int] = frozenset()) -> object | 
         if id(annotation) in aliases:
             return None
         return _tag_in(annotation.__value__, aliases | {id(annotation)})
-    if typing.get_origin(annotation) is typing.Annotated:
+    origin = typing.get_origin(annotation)
+    if type(origin).__name__ == "TypeAliasType":  # a generic alias used: Secret[str]
+        found = _tag_in(origin, aliases)
+        if found is not None:
+            return found
+    if origin is typing.Annotated:
         for extra in annotation.__metadata__:
             if type(extra).__name__ == "FieldTag":
                 return extra  # type: ignore[no-any-return]

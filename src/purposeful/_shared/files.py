@@ -21,6 +21,9 @@ from typing import BinaryIO
 
 from ..errors import ConfigurationError
 
+#: The suffix of an old file set aside while a set of files replaces it (`replace_together`).
+_ASIDE = ".old"
+
 __all__ = [
     "atomic_directory",
     "atomic_file",
@@ -168,9 +171,14 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         raise ConfigurationError(
             f"cannot write into {target}: it is not an empty directory; give a new one"
         )
-    made = [parent for parent in target.parents if not parent.exists()]
+    made: list[Path] = []  # the parents this call made, deepest first: its own to remove
     try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for parent in reversed([p for p in target.parents if not p.exists()]):
+            try:
+                parent.mkdir(mode=0o700)
+            except FileExistsError:  # another process made it meanwhile: not ours
+                continue
+            made.insert(0, parent)
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     except OSError as exc:
         _remove_empty(made)
@@ -243,13 +251,14 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
             )
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, "a directory has the name", str(target))
+    _remove_leftovers(folder, files)
     made: list[Path] = []
-    kept: dict[Path, Path | None] = {}  # target → a link to its old file (None: none)
+    kept: dict[Path, Path | None] = {}  # target → a copy of its old file (None: none)
     try:
         for name, data in files.items():
             made.append(write_temporary(folder, name, data, mode))
         for target in targets:
-            kept[target] = _linked_aside(target)
+            kept[target] = _set_aside(target)
         replaced: list[Path] = []
         try:
             for temporary, target in zip(made, targets, strict=True):
@@ -272,18 +281,35 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
     return targets
 
 
-def _linked_aside(target: Path) -> Path | None:
-    """A hard link to *target*'s file under a temporary name beside it, to put it back;
-    None if there is no file (or the file system has no hard links)."""
+def _set_aside(target: Path) -> Path | None:
+    """A copy of *target*'s file under a temporary name beside it, to put it back: a hard
+    link, else (a file system without them) a copy; None if there is no file.
+
+    Raises:
+        OSError: it can be neither linked nor copied (nothing is replaced then).
+    """
     if not target.is_file():
         return None
     for _ in range(3):
-        aside = target.parent / f".{target.name}.{secrets.token_hex(6)}.old"
+        aside = target.parent / f".{target.name}.{secrets.token_hex(6)}{_ASIDE}"
         try:
             os.link(target, aside)  # never over a file: fails if the name is taken
         except FileExistsError:
             continue
         except OSError:
-            return None
+            with open(target, "rb") as source, open(aside, "xb") as copy:
+                shutil.copyfileobj(source, copy)
         return aside
-    return None
+    raise FileExistsError(errno.EEXIST, "no free name to set the old file aside", str(target))
+
+
+def _remove_leftovers(folder: Path, files: dict[str, bytes]) -> None:
+    """Remove what a crash between two renames of an earlier set left beside its files
+    (their old files set aside, their temporaries): nothing else is named so."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        for name in files:
+            if path.name.startswith(f".{name}.") and path.name.endswith((_ASIDE, ".tmp")):
+                with contextlib.suppress(OSError):
+                    path.unlink()

@@ -9,6 +9,7 @@ material, or hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -27,14 +28,16 @@ from ..audit.report import (
     render_would_deny_gate,
 )
 from ..audit.report.exports import write_csv, write_parquet
-from ..audit.report.reading import read_ledger
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, ReportInputError
 from ._common import CommandGroup, subject_from, write_out
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = ["GROUP"]
+
+#: How much of a ledger's first line is read to tell a trace file given by mistake.
+_SNIFFED = 1 << 20
 
 #: The trace table the Collector's ClickHouse exporter writes, unless configured otherwise.
 _TABLE = "otel_traces"
@@ -176,17 +179,22 @@ def _verify_ledgers(args: argparse.Namespace) -> bool | None:
 
 
 def _looks_like_a_ledger(path: str) -> None:
-    """Read *path*'s first line as a ledger's: a trace file given after ``--ledger`` (which
-    takes several files) is named as one, a usage error, not verified as an edited ledger.
+    """Refuse a trace file given after ``--ledger`` (which takes several files) as a usage
+    error before any ledger is verified: verified, it would be reported as a ledger that
+    may have been edited. A damaged ledger is left to the verification to report.
 
     Raises:
-        ReportInputError: its first line is no ledger line (says what it is instead).
+        ReportInputError: its first line is OTLP JSON.
     """
-    lines = read_ledger(path)
-    try:
-        next(lines, None)
-    finally:
-        lines.close()  # type: ignore[attr-defined]
+    with contextlib.suppress(OSError), open(path, "rb") as file:  # unreadable: verify says
+        first = file.readline(_SNIFFED)
+        if b'"resourceSpans"' in first:
+            raise ReportInputError(
+                f"{path}:1: is OTLP JSON, not a ledger line; pass trace files without "
+                f"--ledger (before it)",
+                path=path,
+                line=1,
+            )
 
 
 def _audit_convert(args: argparse.Namespace) -> int:
