@@ -22,7 +22,6 @@ import importlib.abc
 import importlib.util
 import inspect
 import sys
-import threading
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -134,24 +133,29 @@ class _AfterImport(importlib.abc.MetaPathFinder):
     """Finds nothing itself: when *name* is looked for, it hands back the spec the other
     finders make, with a loader that calls *then* once the module has run. It leaves
     ``sys.meta_path`` only then: a probe (``importlib.util.find_spec``) that imports
-    nothing leaves it in place."""
+    nothing leaves it in place.
+
+    It asks the other finders directly, with the *path* it was given: the import system
+    calls it holding the import lock, so it must not import anything (the parent package
+    may still be running in another thread)."""
 
     def __init__(self, name: str, then: Callable[[], None]) -> None:
         self._name = name
         self._then = then
-        self._asking = threading.local()  # our own find_spec below asks the others
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
-        if fullname != self._name or getattr(self._asking, "now", False):
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != self._name:
             return None
-        self._asking.now = True
-        try:
-            spec = importlib.util.find_spec(fullname)
-        finally:
-            self._asking.now = False
-        if spec is not None and spec.loader is not None:
-            spec.loader = _ThenLoader(spec.loader, self)
-        return spec
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ThenLoader(spec.loader, self)
+                return spec
+        return None
 
     def ran(self) -> None:
         """The module was imported: leave ``sys.meta_path``, then call *then*."""

@@ -419,9 +419,21 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
 
 def _refuse_remapped(cls: type, mapper: Any, policy: RecordPolicy) -> None:
     """Refuse mapping a record decorated as another kind (a dataclass record mapped with
-    ``registry.map_imperatively``): SQLAlchemy's attributes replace the guards installed
-    for its managed fields, which would then be read with no decision."""
-    mapped = sorted(name for name in policy.fields if name in mapper._props)
+    ``registry.map_imperatively``): SQLAlchemy's attributes replace, or go around, the
+    guards installed for its managed fields, which would then be read with no decision.
+    The record itself mapped is refused whatever its properties are called (a
+    ``column_prefix`` renames them); a model extending such a record is refused when one of
+    its properties, or the column under one, has a managed field's name."""
+    from sqlalchemy.orm import ColumnProperty
+
+    if _guard.POLICY_ATTR in vars(cls):
+        mapped = sorted(policy.fields)
+    else:
+        names = set(mapper._props)
+        for prop in mapper._props.values():
+            if isinstance(prop, ColumnProperty):
+                names.update(getattr(c, "name", None) for c in prop.columns)
+        mapped = sorted(name for name in policy.fields if name in names)
     if mapped:
         raise AnnotationError(
             f"{cls.__qualname__} is a {policy.kind} record, and SQLAlchemy's mapping replaces "
