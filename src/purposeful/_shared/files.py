@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,7 +39,7 @@ __all__ = [
 
 def write_temporary(folder: Path, name: str, data: bytes, mode: int) -> Path:
     """A new file next to *name*, holding *data* on disk, with exactly *mode*."""
-    descriptor, path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    descriptor, path = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     temporary = Path(path)
     try:
         with os.fdopen(descriptor, "wb") as file:
@@ -291,7 +293,7 @@ def _set_aside(target: Path) -> Path | None:
     if not target.is_file():
         return None
     for _ in range(3):
-        aside = target.parent / f".{target.name}.{secrets.token_hex(6)}{_ASIDE}"
+        aside = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}{_ASIDE}"
         try:
             os.link(target, aside)  # never over a file: fails if the name is taken
         except FileExistsError:
@@ -299,17 +301,38 @@ def _set_aside(target: Path) -> Path | None:
         except OSError:
             with open(target, "rb") as source, open(aside, "xb") as copy:
                 shutil.copyfileobj(source, copy)
+                if hasattr(os, "fchmod"):  # put back, it must be the old file, mode too
+                    os.fchmod(copy.fileno(), stat.S_IMODE(os.fstat(source.fileno()).st_mode))
         return aside
     raise FileExistsError(errno.EEXIST, "no free name to set the old file aside", str(target))
 
 
 def _remove_leftovers(folder: Path, files: dict[str, bytes]) -> None:
-    """Remove what a crash between two renames of an earlier set left beside its files
-    (their old files set aside, their temporaries): nothing else is named so."""
-    if not folder.is_dir():
-        return
+    """Remove what a crash between two renames of an earlier set left beside its files:
+    their old files set aside and their temporaries, named with the writing process's id,
+    removed only once that process is gone (a write running in another process keeps its
+    own). No other file is touched, whatever it is called."""
+    if not folder.is_dir() or os.name != "posix":
+        return  # elsewhere a process's liveness cannot be asked for harmlessly
+    names = "|".join(re.escape(name) for name in files)
+    made = re.compile(  # mkstemp's 8 characters; `_set_aside`'s 12 hex digits
+        rf"\.(?:{names})\.(\d+)\.(?:[a-z0-9_]{{8}}\.tmp|[0-9a-f]{{12}}\{_ASIDE})"
+    )
     for path in folder.iterdir():
-        for name in files:
-            if path.name.startswith(f".{name}.") and path.name.endswith((_ASIDE, ".tmp")):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+        found = made.fullmatch(path.name)
+        if found is not None and not _running(int(found[1])):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _running(pid: int) -> bool:
+    """Whether a process *pid* runs on this machine (one of another user's too)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # not ours to signal, but it runs
+    return True
