@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..audit import load_pseudonym_key, load_public_key
+from ..audit.conventions import LedgerKey
 from ..audit.history import SubjectQuery
 from ..audit.ledger import default_index_path, verify_ledger
 from ..audit.report import (
@@ -168,33 +171,53 @@ def _verify_ledgers(args: argparse.Namespace) -> bool | None:
         raise ConfigurationError("--public-key verifies ledgers: give them with --ledger")
     public_key = load_public_key(args.public_key)
     for ledger in args.ledgers:
-        _looks_like_a_ledger(ledger)
+        _read_twice(ledger)
     for ledger in args.ledgers:
         result = verify_ledger(ledger, public_key)
         if not result.ok:
+            if _trace_file(ledger):
+                raise ReportInputError(
+                    "is OTLP JSON, not a ledger line; pass trace files without --ledger "
+                    "(before it)",
+                    path=ledger,
+                    line=1,
+                )
             print(f"{ledger}: {result.describe()}")
             print("No report: a ledger that does not verify may have been edited.")
             return None
     return True
 
 
-def _looks_like_a_ledger(path: str) -> None:
-    """Refuse a trace file given after ``--ledger`` (which takes several files) as a usage
-    error before any ledger is verified: verified, it would be reported as a ledger that
-    may have been edited. A damaged ledger is left to the verification to report.
+def _read_twice(path: str) -> None:
+    """Refuse a ledger that is not a file (a pipe, ``<(zcat audit.jsonl.gz)``): it is read
+    twice, verified and then reported, and the second reading would find it empty.
 
     Raises:
-        ReportInputError: its first line is OTLP JSON.
+        ConfigurationError: it is a pipe, a socket or a device.
     """
-    with contextlib.suppress(OSError), open(path, "rb") as file:  # unreadable: verify says
-        first = file.readline(_SNIFFED)
-        if b'"resourceSpans"' in first:
-            raise ReportInputError(
-                f"{path}:1: is OTLP JSON, not a ledger line; pass trace files without "
-                f"--ledger (before it)",
-                path=path,
-                line=1,
+    with contextlib.suppress(OSError):  # missing or unreadable: the verification says
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConfigurationError(
+                f"{path} is not a file (a pipe?): a ledger is read twice, to verify it and "
+                f"to report on it; write it to a file first (zcat audit.jsonl.gz > "
+                f"audit.jsonl) and give that"
             )
+
+
+def _trace_file(path: str) -> bool:
+    """Whether a file that did not verify as a ledger is a trace file given after
+    ``--ledger`` (which takes several files), an argument-order mistake rather than an
+    edited ledger: its first line is an OTLP JSON object, with no ledger line's type (as
+    the report's reader judges a line). A first line too long to read whole counts when it
+    starts as the OTLP exporter starts one."""
+    with contextlib.suppress(OSError), open(path, "rb") as file:
+        first = file.readline(_SNIFFED)
+        if not first.endswith(b"\n") and len(first) == _SNIFFED:
+            return first.startswith(b'{"resourceSpans":')
+        with contextlib.suppress(ValueError):
+            line = json.loads(first)
+            return isinstance(line, dict) and "resourceSpans" in line and LedgerKey.TYPE not in line
+    return False
 
 
 def _audit_convert(args: argparse.Namespace) -> int:
