@@ -8,7 +8,8 @@ Runs the guarded variant of the handler (named ``{base}{suffix}``: ``list_view``
 ``list_view_big_caller``, ``detail_view``, ``db_list_view``) *calls* times under
 ``cProfile``, with the garbage collector off (as ``timeit`` has it for ``run.py``'s figures),
 in the handler's configuration, after one warm-up call, and prints the *top* functions of
-the library (``src/purposeful``) by own time (``tottime``): microseconds per handler call,
+the library (``src/purposeful``, and the getters it generates for managed fields) by own
+time (``tottime``): microseconds per handler call,
 the share of the handler's whole time, and calls per handler call. ``--all`` ranks every
 function, the standard library's and other packages' too. cProfile's own cost
 inflates functions that make many small calls: read the ranking, not the absolute figures
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         (
             (tottime, calls, _where(file, line, name), file)
             for (file, line, name), (_, calls, tottime, _, _) in stats.items()
-            if args.all or file.startswith(LIBRARY)
+            if args.all or _ours(file)
         ),
         reverse=True,
     )
@@ -79,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{tottime * per_call:12.1f} {tottime / total:6.1%} {calls / args.calls:10.1f}  {where}"
         )
     return 0
+
+
+def _ours(file: str) -> bool:
+    """The library's own code: its modules, and the getters `_guard` generates for each
+    managed field (their file is ``<purposeful guard Class.field>``)."""
+    return file.startswith((LIBRARY, "<purposeful"))
 
 
 def _where(file: str, line: int, name: str) -> str:
