@@ -156,3 +156,24 @@ print(json.dumps(report_bench.measure("small")))
     figures = _run(code, tmp_path)
     assert set(figures) == set(REPORT_KEYS[:5])
     assert all(isinstance(value, (int, float)) and value > 0 for value in figures.values())
+
+
+def test_the_profile_ranks_the_library_and_its_generated_getters(tmp_path: Path) -> None:
+    """The profile command of benchmarks/README.md runs, and its ranking holds the library's
+    functions and the getters the guard generates for managed fields, nothing else."""
+    done = subprocess.run(
+        [sys.executable, "profile_handler.py", "list_view", "--calls", "5", "--top", "40"],
+        cwd=BENCHMARKS,
+        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    header, _columns, *rows = done.stdout.splitlines()
+    assert header.startswith("list_view: guarded variant, 5 calls")
+    functions = [row.split(maxsplit=3)[-1] for row in rows]
+    assert any(f.startswith("<purposeful guard handlers.Person.") for f in functions), rows
+    assert any(f.startswith("purposeful._scope:") for f in functions), rows
+    assert all(f.startswith(("purposeful", "<purposeful guard ")) for f in functions), rows
