@@ -109,12 +109,12 @@ class RecordKind:
 
 def watch_mapped_classes() -> None:
     """Once SQLAlchemy's ORM is imported, check every mapper configured from then on
-    (`sqlalchemy_kind.listen_for_mappers`, once), so that a model declaring managed columns
+    (`sqlalchemy_checks.listen_for_mappers`, once), so that a model declaring managed columns
     fails closed even when no class was decorated; called by each `purposeful.Managed`.
     Before SQLAlchemy is imported (a module of shared declarations made first), the check is
     set up the moment ``sqlalchemy.orm`` has been imported."""
     if "sqlalchemy.orm" in sys.modules:
-        from .sqlalchemy_kind import listen_for_mappers
+        from .sqlalchemy_checks import listen_for_mappers
 
         listen_for_mappers()
     else:
