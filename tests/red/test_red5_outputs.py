@@ -57,9 +57,10 @@ raise SystemExit(main(sys.argv[2:]))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
-@pytest.mark.parametrize("output", ["--csv", "--to"])
+@pytest.mark.parametrize("output", ["--csv", "--parquet", "--to"])
 def test_a_report_directory_on_a_full_disk_is_a_one_line_error(tmp_path: Path, output: str) -> None:
-    """``audit report --csv DIR`` and ``audit convert --to DIR`` on a disk that fills: the
+    """``audit report --csv DIR`` (or ``--parquet DIR``) and ``audit convert --to DIR`` on a
+    disk that fills: the
     temporary directory is removed (good), but the write's OSError (or DuckDB's
     IOException) escapes `atomic_directory` and the CLI as a traceback, with exit status
     1, the status these commands document for 'a ledger does not verify'."""
@@ -67,14 +68,14 @@ def test_a_report_directory_on_a_full_disk_is_a_one_line_error(tmp_path: Path, o
 
     from _audit_inputs import HandPart, HandScope, write_traces
 
-    if output == "--to":
+    if output != "--csv":
         pytest.importorskip("duckdb")
     scope = HandScope("s-full", (HandPart(reads={"p1": frozenset({"Case.diagnosis"})}),))
     traces = write_traces(tmp_path / "traces.json", [scope])
     out = tmp_path / "out"
     argv = (
-        ["audit", "report", "--engine", "stream", str(traces), "--csv", str(out)]
-        if output == "--csv"
+        ["audit", "report", "--engine", "stream", str(traces), output, str(out)]
+        if output != "--to"
         else ["audit", "convert", str(traces), "--to", str(out)]
     )
     done = subprocess.run(

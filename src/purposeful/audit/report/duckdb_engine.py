@@ -104,10 +104,23 @@ def write_rows_parquet(
             for i, (name, kind) in enumerate(zip(columns, kinds, strict=True), start=1)
         )
         connection.execute(f"CREATE TABLE t AS SELECT {selected}", values)
-        connection.execute(f"COPY t TO {_literal(target)} (FORMAT parquet)")
-        target.chmod(0o600)
+        _copy_out(connection, "t", target)
     finally:
         connection.close()
+
+
+def _copy_out(connection: Any, source: str, target: Path) -> None:
+    """Write *source* (a table, or a query in parentheses) to *target* as Parquet, mode
+    0600.
+
+    Raises:
+        OSError: it cannot be written (a full disk, a quota), as a file write says so.
+    """
+    try:
+        connection.execute(f"COPY {source} TO {_literal(target)} (FORMAT parquet)")
+    except _duckdb().IOException as error:
+        raise OSError(errno.EIO, str(error).splitlines()[0]) from None
+    target.chmod(0o600)
 
 
 def _identifier(name: str) -> str:
@@ -286,13 +299,7 @@ class ReportDatabase:
             for name in (*TABLES, _VERIFIED_TABLE):
                 target = folder / f"{name}.parquet"
                 order = _ARCHIVE_ORDER.get(name, "")
-                try:
-                    self._connection.execute(
-                        f"COPY (SELECT * FROM {name}{order}) TO {_literal(target)} (FORMAT parquet)"
-                    )
-                except _duckdb().IOException as error:  # a full disk, a quota
-                    raise OSError(errno.EIO, str(error).splitlines()[0]) from None
-                target.chmod(0o600)
+                _copy_out(self._connection, f"(SELECT * FROM {name}{order})", target)
 
     def report(
         self, *, subject: SubjectQuery | None = None, ledgers_verified: bool | None = None
