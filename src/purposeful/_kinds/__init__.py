@@ -123,10 +123,11 @@ def watch_mapped_classes() -> None:
 
 @functools.cache
 def _watch_for_sqlalchemy() -> None:
-    """Run `watch_mapped_classes` right after ``sqlalchemy.orm`` is first imported, if
-    SQLAlchemy is installed (nothing is imported here)."""
-    if importlib.util.find_spec("sqlalchemy") is not None:
-        sys.meta_path.insert(0, _AfterImport("sqlalchemy.orm", watch_mapped_classes))
+    """Run `watch_mapped_classes` right after ``sqlalchemy.orm`` is first imported (nothing
+    is imported here). Set up whether or not SQLAlchemy can be imported yet: a directory
+    added to ``sys.path`` later (a plugin folder, ``site.addsitedir``, an install from a
+    notebook) may bring it; until then the finder costs one comparison per import."""
+    sys.meta_path.insert(0, _AfterImport("sqlalchemy.orm", watch_mapped_classes))
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):

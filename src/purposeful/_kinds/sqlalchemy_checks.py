@@ -231,27 +231,21 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
 
 
 def _refuse_remapped(cls: type, mapper: Any, policy: RecordPolicy) -> None:
-    """Refuse mapping a record decorated as another kind (a dataclass record mapped with
-    ``registry.map_imperatively``): SQLAlchemy's attributes replace, or go around, the
-    guards installed for its managed fields, which would then be read with no decision.
-    The record itself mapped is refused whatever its properties are called (a
-    ``column_prefix`` renames them); a model extending such a record is refused when one of
-    its properties, or the column under one, has a managed field's name."""
-    from sqlalchemy.orm import ColumnProperty
-
-    if _guard.POLICY_ATTR in vars(cls):
-        mapped = sorted(policy.fields)
-    else:
-        names = set(mapper._props)
-        for prop in mapper._props.values():
-            if isinstance(prop, ColumnProperty):
-                names.update(getattr(c, "name", None) for c in prop.columns)
-        mapped = sorted(name for name in policy.fields if name in names)
-    if mapped:
+    """Refuse mapping a record decorated as another kind, or a class extending one (a
+    dataclass record mapped with ``registry.map_imperatively``): SQLAlchemy loads every row
+    into attributes of its own, which replace the guards installed for the managed fields
+    or go round them (under a ``column_prefix``, a column's ``key``, a label, any SQL
+    expression over the column), so the values would be read with no decision. Refused
+    whatever the properties are called: no name test can follow every way of mapping a
+    column."""
+    if policy.fields:
         raise AnnotationError(
-            f"{cls.__qualname__} is a {policy.kind} record, and SQLAlchemy's mapping replaces "
-            f"the guards of its managed fields ({', '.join(mapped)}), which would be read "
-            f"with no decision; map the class first, then decorate it with @purposeful.record"
+            f"{cls.__qualname__} is mapped by SQLAlchemy, and {policy.cls.__qualname__} is a "
+            f"{policy.kind} record: SQLAlchemy's attributes would replace or go round the "
+            f"guards of its managed fields ({', '.join(sorted(policy.fields))}), which would "
+            f"be read with no decision; map the class first (a declarative model, or "
+            f"map_imperatively on an undecorated class), then decorate it with "
+            f"@purposeful.record"
         )
 
 
