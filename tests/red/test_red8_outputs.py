@@ -8,7 +8,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,26 @@ def _wait_for(path: Path, process: subprocess.Popen[str], seconds: float = 60) -
             out, err = process.communicate(timeout=10)
             pytest.fail(f"the other writer never got there: {out} {err[-2000:]}")
         time.sleep(0.01)
+
+
+def _write_meanwhile(write: Callable[[], object], go: Path) -> None:
+    """Run *write* while the other writer is paused. Writers take turns, so *write* waits
+    for the other: it runs in a thread, the other is let go, and both must end."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:  # reported below
+            failed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=1.0)  # it waits for the other's turn, or it wrote meanwhile
+    go.touch()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the write never ended"
+    assert not failed, failed
 
 
 def test_a_leftover_named_with_a_huge_process_id_does_not_stop_every_later_write(
@@ -163,8 +185,7 @@ def test_a_write_running_in_another_container_keeps_its_files(tmp_path: Path) ->
     try:
         _wait_for(ready, other)
         assert ready.read_text() == str(target)  # its id there, which no process has here
-        notice(agreements=()).write(folder)  # this instance's write, whole
-        go.touch()
+        _write_meanwhile(lambda: notice(agreements=()).write(folder), go)
         out, err = other.communicate(timeout=120)
     finally:
         go.touch()
@@ -207,8 +228,7 @@ def test_two_writers_of_different_versions_do_not_part_the_set(tmp_path: Path) -
     )
     try:
         _wait_for(ready, other)
-        new.write(folder)  # the new release's write, whole, meanwhile
-        go.touch()
+        _write_meanwhile(lambda: new.write(folder), go)  # the new release's write
         out, err = other.communicate(timeout=120)
     finally:
         go.touch()
@@ -223,3 +243,32 @@ def test_two_writers_of_different_versions_do_not_part_the_set(tmp_path: Path) -
         "notice.html": "new" if page == new.to_html() else "old",
     }
     assert len(set(versions.values())) == 1, f"the published set is parted: {versions}"
+    assert set(versions.values()) == {"new"}, "the write that waited for its turn came last"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="flock is POSIX")
+def test_a_writer_that_never_lets_go_is_a_typed_error_in_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers take turns through a ``flock`` on the folder; one that holds it for good (a
+    hung process) makes the next write fail with `NoticeError` after `files._WAIT`
+    seconds, saying why, and leaves the published set as it was."""
+    import fcntl
+
+    from purposeful._shared import files
+
+    folder = tmp_path / "published"
+    written = notice(agreements=()).write(folder)
+    before = {path: path.read_bytes() for path in written.values()}
+    held = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another open file description: another writer
+        monkeypatch.setattr(files, "_WAIT", 0.3)
+        started = time.monotonic()
+        with pytest.raises(NoticeError, match="another process has been writing"):
+            notice().write(folder)
+        assert time.monotonic() - started < 30
+    finally:
+        os.close(held)
+    assert {path: path.read_bytes() for path in written.values()} == before
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
