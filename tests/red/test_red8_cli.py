@@ -1,5 +1,5 @@
 """Red team 8: ``audit report --ledger ... --public-key`` since a ledger is refused unless it
-is a file (`_read_twice`) and a trace file after --ledger is told only when verification
+is a file and a trace file after --ledger is told only when verification
 fails (`_trace_file`)."""
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def test_a_pretty_printed_trace_file_after_ledger_is_a_usage_error(
 def test_a_ledger_edited_after_its_verification_is_not_reported_verified(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`_verify_ledgers` verifies each ledger by path, and the report then opens the same
+    """`verify_ledgers` verifies each ledger by path, and the report then opens the same
     path again and reads it a second time: what it reports is not what was verified. A
     ledger changed between the two readings (by whoever can write it, while a large
     ledger takes minutes to verify: a part already verified can be rewritten while the
@@ -104,7 +104,7 @@ def test_a_ledger_edited_after_its_verification_is_not_reported_verified(
         Path(path).write_bytes(b"".join(lines))
         return result
 
-    monkeypatch.setattr("purposeful.cli.audit.verify_ledger", verify_then_the_file_changes)
+    monkeypatch.setattr("purposeful.cli._ledgers.verify_ledger", verify_then_the_file_changes)
     capsys.readouterr()
     status = _report(ledger, public_key)
     said = capsys.readouterr().out

@@ -9,16 +9,12 @@ material, or hold logic the library does not offer to code.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..audit import load_pseudonym_key, load_public_key
-from ..audit.conventions import LedgerKey
 from ..audit.history import SubjectQuery
 from ..audit.ledger import default_index_path, verify_ledger
 from ..audit.report import (
@@ -31,16 +27,15 @@ from ..audit.report import (
     render_would_deny_gate,
 )
 from ..audit.report.exports import write_csv, write_parquet
-from ..errors import ConfigurationError, ReportInputError
+from ..errors import ConfigurationError
 from ._common import CommandGroup, subject_from, write_out
+from ._ledgers import verify_ledgers
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = ["GROUP"]
 
-#: How much of a ledger's first line is read to tell a trace file given by mistake.
-_SNIFFED = 1 << 20
 
 #: The trace table the Collector's ClickHouse exporter writes, unless configured otherwise.
 _TABLE = "otel_traces"
@@ -91,7 +86,7 @@ def _audit_report(args: argparse.Namespace) -> int:
             "Parquet archive with --from"
         )
     subject = _subject(args)
-    verified = _verify_ledgers(args)
+    verified = verify_ledgers(args)
     if verified is None:
         return 1
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
@@ -101,17 +96,23 @@ def _audit_report(args: argparse.Namespace) -> int:
             report = database.report(subject=subject)
     elif args.engine == "stream":
         report = build_report(
-            args.traces, args.ledgers, subject=subject, progress=progress, ledgers_verified=verified
+            args.traces,
+            args.ledgers,
+            subject=subject,
+            progress=progress,
+            ledgers_verified=verified.verified,
         )
     else:
         with ReportDatabase.from_files(
             args.traces,
             args.ledgers,
             progress=progress,
-            ledgers_verified=verified,
+            ledgers_verified=verified.verified,
             memory_limit=args.memory_limit,
         ) as database:
             report = database.report(subject=subject)
+    if not verified.unchanged():
+        return 1
     return _print_report(args, report)
 
 
@@ -162,79 +163,23 @@ def _print_report(args: argparse.Namespace, report: Report) -> int:
     return 1 if report.would_deny else 0
 
 
-def _verify_ledgers(args: argparse.Namespace) -> bool | None:
-    """Verify every ledger given, with --public-key: True if they all verify (None, after
-    saying why, if one does not); False when there is no key to verify them with."""
-    if args.public_key is None:
-        return False
-    if not args.ledgers:
-        raise ConfigurationError("--public-key verifies ledgers: give them with --ledger")
-    public_key = load_public_key(args.public_key)
-    for ledger in args.ledgers:
-        _read_twice(ledger)
-    for ledger in args.ledgers:
-        result = verify_ledger(ledger, public_key)
-        if not result.ok:
-            if _trace_file(ledger):
-                raise ReportInputError(
-                    "is OTLP JSON, not a ledger line; pass trace files without --ledger "
-                    "(before it)",
-                    path=ledger,
-                    line=1,
-                )
-            print(f"{ledger}: {result.describe()}")
-            print("No report: a ledger that does not verify may have been edited.")
-            return None
-    return True
-
-
-def _read_twice(path: str) -> None:
-    """Refuse a ledger that is not a file (a pipe, ``<(zcat audit.jsonl.gz)``): it is read
-    twice, verified and then reported, and the second reading would find it empty.
-
-    Raises:
-        ConfigurationError: it is a pipe, a socket or a device.
-    """
-    with contextlib.suppress(OSError):  # missing or unreadable: the verification says
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ConfigurationError(
-                f"{path} is not a file (a pipe?): a ledger is read twice, to verify it and "
-                f"to report on it; write it to a file first (zcat audit.jsonl.gz > "
-                f"audit.jsonl) and give that"
-            )
-
-
-def _trace_file(path: str) -> bool:
-    """Whether a file that did not verify as a ledger is a trace file given after
-    ``--ledger`` (which takes several files), an argument-order mistake rather than an
-    edited ledger: its first line is an OTLP JSON object, with no ledger line's type (as
-    the report's reader judges a line). A first line too long to read whole counts when it
-    starts as the OTLP exporter starts one."""
-    with contextlib.suppress(OSError), open(path, "rb") as file:
-        first = file.readline(_SNIFFED)
-        if not first.endswith(b"\n") and len(first) == _SNIFFED:
-            return first.startswith(b'{"resourceSpans":')
-        with contextlib.suppress(ValueError):
-            line = json.loads(first)
-            return isinstance(line, dict) and "resourceSpans" in line and LedgerKey.TYPE not in line
-    return False
-
-
 def _audit_convert(args: argparse.Namespace) -> int:
     if not args.traces and not args.ledgers:
         raise ConfigurationError(
             "nothing to convert: give OTLP JSON trace files, or ledgers with --ledger"
         )
-    verified = _verify_ledgers(args)
+    verified = verify_ledgers(args)
     if verified is None:
         return 1
     with ReportDatabase.from_files(
         args.traces,
         args.ledgers,
         progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
-        ledgers_verified=verified if args.ledgers else None,
+        ledgers_verified=verified.verified if args.ledgers else None,
         memory_limit=args.memory_limit,
     ) as database:
+        if not verified.unchanged():
+            return 1
         database.to_parquet(args.to)
         (scopes,) = database.query("SELECT COUNT(*) FROM scopes")[0]
     print(f"converted: {args.to} ({scopes} scopes)")

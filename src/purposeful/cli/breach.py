@@ -34,7 +34,7 @@ from ..breach import (
 )
 from ..errors import BreachAssessmentError
 from ._common import CommandGroup, write_out
-from .audit import _verify_ledgers
+from ._ledgers import verify_ledgers
 
 __all__ = ["GROUP"]
 
@@ -58,18 +58,22 @@ def _trail(args: argparse.Namespace) -> Trail | None:
                 "files, --ledger or --engine stdlib"
             )
         return Trail.from_archive(args.archive)
-    verified = _verify_ledgers(args)
+    verified = verify_ledgers(args)
     if verified is None:
         return None
     engine = args.engine
     if engine == "auto":
         engine = "duckdb" if importlib.util.find_spec("duckdb") is not None else "stdlib"
-    return Trail.from_files(
+    trail = Trail.from_files(
         args.traces,
         args.ledgers,
         engine=engine,
-        ledgers_verified=verified if args.ledgers else None,
+        ledgers_verified=verified.verified if args.ledgers else None,
     )
+    if verified.unchanged():
+        return trail
+    trail.close()
+    return None
 
 
 def _records(args: argparse.Namespace) -> tuple[type, ...]:
