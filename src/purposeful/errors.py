@@ -26,7 +26,7 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     ├── ReferralInvalid (ValueError)           a referral received does not fit its agreement
     ├── PurposeClaimRefused (PermissionError)  a purpose that came with a request was refused
     │   ├── UntrustedClaim                     unsigned, malformed, expired, forged, unknown key
-    │   └── ClaimPurposeRefused                its purpose is not one this service accepts here
+    │   └── ClaimPurposeRefused                its purpose or role is not one accepted here
     ├── NoActor (PermissionError)              a request on a purpose route has no actor
     ├── AuditSinkError                         an audit sink failed to take a scope report
     ├── LedgerError                            the audit ledger cannot do what was asked

@@ -225,10 +225,13 @@ def test_a_role_the_caller_may_not_assert_is_refused_403_and_not_quoted() -> Non
     assert extract(claim_headers(actor=chief), anyone, now=NOW) is not None
 
 
-@pytest.mark.parametrize("roles", ["caseworker", ["caseworker", ""], [3]])
-def test_trusted_roles_are_a_collection_of_role_names(roles: object) -> None:
-    with pytest.raises(ConfigurationError, match="roles must be a collection of role names"):
-        TrustedService("intake", [INTAKE.public_key], SENSITIVE, roles=roles)  # type: ignore[arg-type]
+@pytest.mark.parametrize("names", ["caseworker", ["caseworker", ""], [3]])
+@pytest.mark.parametrize("what", ["roles", "purposes"])
+def test_trusted_roles_and_purposes_are_collections_of_names(what: str, names: object) -> None:
+    """A plain string is refused: it would be taken for the set of its letters, and every
+    claim of the caller refused with a message about letters."""
+    with pytest.raises(ConfigurationError, match=f"{what} must be a collection of names"):
+        TrustedService("intake", [INTAKE.public_key], SENSITIVE, **{what: names})  # type: ignore[arg-type]
 
 
 def test_a_rotated_key_is_trusted_beside_the_old_one() -> None:

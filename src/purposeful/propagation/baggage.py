@@ -76,8 +76,8 @@ def extract(
         UntrustedClaim: the claim is malformed, unsigned, forged, expired, signed with an
             unknown key or meant for another service; or the baggage holds more than one
             claim, or is longer than the W3C limits while holding one (status 401).
-        ClaimPurposeRefused: the claim's purpose is unknown here or not one the caller may
-            assert (status 403).
+        ClaimPurposeRefused: the claim's purpose is unknown here, or its purpose or actor
+            role is not one the caller may assert (status 403).
     """
     values = [value for value in _baggage_values(carrier) if isinstance(value, str)]
     if not any(CLAIM_KEY in value for value in values):

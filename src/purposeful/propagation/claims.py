@@ -129,19 +129,25 @@ def _service(_: object, __: attrs.Attribute[str], value: object) -> None:
 
 
 def _purposes(value: Iterable[str] | None) -> frozenset[str] | None:
-    return None if value is None else frozenset(value)
+    return _names(value, "purposes", "{'service-delivery'}")
 
 
 def _roles(value: Iterable[str] | None) -> frozenset[str] | None:
+    return _names(value, "roles", "{'caseworker', 'supervisor'}")
+
+
+def _names(value: Iterable[str] | None, what: str, example: str) -> frozenset[str] | None:
+    """`TrustedService`'s *what*: a collection of names, or None for any (a plain string is
+    refused: it would be taken for the set of its letters)."""
     if value is None:
         return None
-    roles = () if isinstance(value, str) else tuple(value)  # once: a generator is used up
-    if isinstance(value, str) or not all(isinstance(r, str) and r for r in roles):
+    found = () if isinstance(value, str) else tuple(value)  # once: a generator is used up
+    if isinstance(value, str) or not all(isinstance(n, str) and n for n in found):
         raise ConfigurationError(
-            "TrustedService.roles must be a collection of role names, such as "
-            "{'caseworker', 'supervisor'}, or None for any role"
+            f"TrustedService.{what} must be a collection of names, such as {example}, or "
+            f"None for any"
         )
-    return frozenset(roles)
+    return frozenset(found)
 
 
 def _level_of(_: object, __: attrs.Attribute[Level], level: object) -> None:
@@ -254,8 +260,8 @@ class TrustStore:
         Raises:
             UntrustedClaim: malformed, unknown key, bad signature, another audience, expired,
                 not yet valid, or living longer than ``max_age`` (status 401).
-            ClaimPurposeRefused: its purpose is unknown here or not one the caller may
-                assert (status 403).
+            ClaimPurposeRefused: its purpose is unknown here, or its purpose or actor role
+                is not one the caller may assert (status 403).
         """
         match = _TOKEN.fullmatch(token) if isinstance(token, str) else None
         if match is None:
@@ -313,7 +319,8 @@ class TrustStore:
         if caller.roles is not None and actor.role not in caller.roles:
             raise ClaimPurposeRefused(
                 f"{caller.service!r} may not assert that actor role here: this service "
-                f"trusts it for the roles {', '.join(sorted(caller.roles))} only",
+                f"trusts it for the roles {', '.join(sorted(caller.roles))} only; if it "
+                f"should, add the role to its TrustedService(roles=...)",
                 reason="role-not-trusted",
             )
         return PurposeClaim(

@@ -111,7 +111,8 @@ class RequestPolicy:
 
         Raises:
             UntrustedClaim: a purpose claim came that cannot be trusted (answer 401).
-            ClaimPurposeRefused: a trusted claim's purpose is not accepted here (403).
+            ClaimPurposeRefused: a trusted claim's purpose or actor role is not accepted
+                here (403).
             NoActor: the route declares a purpose and no one is acting (401).
             ConfigurationError: *actor* is not an `Actor`.
         """

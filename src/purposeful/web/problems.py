@@ -12,8 +12,8 @@ The kinds, each a stable URI under ``https://purposeful.dev/problems/``:
   plain explanation (`Decision.explain`);
 - ``no-actor`` (401): a route that declares a purpose had no actor (`NoActor`);
 - ``untrusted-claim`` (401): a purpose claim that cannot be trusted (`UntrustedClaim`);
-- ``claim-purpose-refused`` (403): a trusted claim whose purpose is not accepted here
-  (`ClaimPurposeRefused`).
+- ``claim-purpose-refused`` (403): a trusted claim whose purpose or actor role is not
+  accepted here (`ClaimPurposeRefused`).
 
 Claim problems carry ``reason``, ``asked_purpose`` and ``required_purpose`` (null when not
 known). A 401 carries a ``WWW-Authenticate`` header, as RFC 9110 requires.
