@@ -75,10 +75,6 @@ class FieldTag:
         return hash((tuple(self.purposes.items()), self.sensitivity, self.category, self.consent))
 
 
-#: The record kinds that can keep their values in slots (the others always use __dict__).
-_SLOTTABLE = frozenset({"attrs", "dataclass"})
-
-
 def Managed(
     *,
     purposes: Mapping[Purpose | str, LawfulBasis],
@@ -482,7 +478,7 @@ def _make_record(
     if not slotted and resolved:
         advice = (
             "Declare it slotted for the full guarantee"
-            if kind.name in _SLOTTABLE
+            if kind.can_slot
             else f"A {kind.name} model always keeps them there: there is nothing to change in "
             f"the class. Once you have read the page, silence this with warnings."
             f"filterwarnings('ignore', category=purposeful.errors.DictStorageWarning)"

@@ -9,7 +9,9 @@ validators' errors) and exempts its own construction. Every kind yields the same
 unchanged whichever kind a record is.
 
 The kinds: attrs classes (and plain annotated classes, which become attrs classes),
-standard-library dataclasses, and pydantic v2 models. This module must not import pydantic:
+standard-library dataclasses, pydantic v2 models, SQLAlchemy 2 mapped classes and Django
+models. `watch_mapped_classes` sets up the SQLAlchemy kind's check of every mapper, at once
+or, through an import hook (`after_import`), once SQLAlchemy is imported. This module must not import pydantic:
 a pydantic model is recognised by the names in its class's MRO.
 """
 
@@ -18,11 +20,8 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
-import importlib.abc
-import importlib.util
 import inspect
 import sys
-import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -81,6 +80,9 @@ class RecordKind:
 
     #: The kind's name in messages and in `RecordPolicy.kind`.
     name: ClassVar[str] = ""
+    #: Whether a class of the kind can be declared to keep its values in slots (the
+    #: others always keep them in an instance ``__dict__``).
+    can_slot: ClassVar[bool] = False
 
     def recognises(self, cls: type) -> bool:
         """True if *cls* itself (not only a base) is of this kind."""
@@ -123,64 +125,14 @@ def watch_mapped_classes() -> None:
 
 @functools.cache
 def _watch_for_sqlalchemy() -> None:
-    """Run `watch_mapped_classes` right after ``sqlalchemy.orm`` is first imported (nothing
-    is imported here). Set up whether or not SQLAlchemy can be imported yet: a directory
-    added to ``sys.path`` later (a plugin folder, ``site.addsitedir``, an install from a
-    notebook) may bring it; until then the finder costs one comparison per import."""
-    sys.meta_path.insert(0, _AfterImport("sqlalchemy.orm", watch_mapped_classes))
+    """Run `watch_mapped_classes` right after ``sqlalchemy.orm`` is first imported
+    (`after_import`; SQLAlchemy is not imported here). Set up whether or not SQLAlchemy can
+    be imported yet: a directory added to ``sys.path`` later (a plugin folder,
+    ``site.addsitedir``, an install from a notebook) may bring it; until then the finder
+    costs one comparison per import."""
+    from .after_import import AfterImport
 
-
-class _AfterImport(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: when *name* is looked for, it hands back the spec the other
-    finders make, with a loader that calls *then* once the module has run. It leaves
-    ``sys.meta_path`` only then: a probe (``importlib.util.find_spec``) that imports
-    nothing leaves it in place.
-
-    It asks the other finders directly, with the *path* it was given: the import system
-    calls it holding the import lock, so it must not import anything (the parent package
-    may still be running in another thread)."""
-
-    def __init__(self, name: str, then: Callable[[], None]) -> None:
-        self._name = name
-        self._then = then
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname != self._name:
-            return None
-        for finder in list(sys.meta_path):
-            find = getattr(finder, "find_spec", None)
-            if finder is self or find is None:
-                continue
-            spec = find(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None:
-                    spec.loader = _ThenLoader(spec.loader, self)
-                return spec
-        return None
-
-    def ran(self) -> None:
-        """The module was imported: leave ``sys.meta_path``, then call *then*."""
-        with contextlib.suppress(ValueError):
-            sys.meta_path.remove(self)
-        self._then()
-
-
-class _ThenLoader(importlib.abc.Loader):
-    """*loader*, telling *finder* after the module ran, and then out of the module's way."""
-
-    def __init__(self, loader: Any, finder: _AfterImport) -> None:
-        self._loader = loader
-        self._finder = finder
-
-    def create_module(self, spec: Any) -> Any:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        self._loader.exec_module(module)
-        module.__loader__ = self._loader
-        if module.__spec__ is not None:
-            module.__spec__.loader = self._loader
-        self._finder.ran()
+    sys.meta_path.insert(0, AfterImport("sqlalchemy.orm", watch_mapped_classes))
 
 
 def kind_of(cls: type) -> RecordKind | None:

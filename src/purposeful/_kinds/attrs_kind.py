@@ -38,6 +38,7 @@ class AttrsKind(RecordKind):
     """attrs classes (and plain classes, which `record` makes attrs classes first)."""
 
     name = "attrs"
+    can_slot = True
 
     def recognises(self, cls: type) -> bool:
         return "__attrs_attrs__" in cls.__dict__

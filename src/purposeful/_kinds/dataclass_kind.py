@@ -44,6 +44,7 @@ class DataclassKind(RecordKind):
     """Classes decorated with ``@dataclasses.dataclass`` themselves."""
 
     name = "dataclass"
+    can_slot = True
 
     def recognises(self, cls: type) -> bool:
         return "__dataclass_fields__" in cls.__dict__

@@ -206,7 +206,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         except OSError as exc:  # a full disk, a quota: one line, nothing left
             raise ConfigurationError(
                 f"cannot write into {target} ({exc.strerror or type(exc).__name__}); nothing "
-                f"was written"
+                f"was written: free some space, or give a directory on another disk"
             ) from None
         try:
             os.rename(temporary, target)  # replaces an empty directory, never a full one

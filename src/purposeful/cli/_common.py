@@ -159,7 +159,10 @@ def subject_from(args: argparse.Namespace, *, required: bool) -> str | None:
     if var is not None:
         value = os.environ.get(var)
         if not value:
-            raise ConfigurationError(f"${var} is not set or is empty")
+            raise ConfigurationError(
+                f"${var} is not set or is empty: set it to the person's identifier, or give "
+                f"--subject"
+            )
         return value
     if given is None and required:
         raise ConfigurationError(
