@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -334,6 +335,32 @@ def test_an_http_exception_from_the_actor_callable_goes_to_the_applications_hand
     with TestClient(app) as http:
         refused = http.get("/x")
     assert (refused.status_code, refused.json(), seen) == (401, {"problem": "login again"}, [401])
+
+
+def test_a_sync_handler_of_the_http_exception_runs_off_the_event_loop() -> None:
+    """As Starlette runs a sync exception handler: in its thread pool, so a slow one (a
+    database lookup for the login page) never blocks the event loop."""
+    threads: list[str] = []
+
+    def own_handler(request: Request, error: Exception) -> JSONResponse:
+        threads.append(threading.current_thread().name)
+        return JSONResponse({"problem": "login again"}, status_code=401)
+
+    app = FastAPI(exception_handlers={StarletteHTTPException: own_handler})
+
+    @app.get("/x")
+    @purpose(CASE_MANAGEMENT)
+    async def x() -> dict[str, object]:
+        threads.append(threading.current_thread().name)  # the event loop's thread
+        return where()
+
+    app.add_middleware(PurposeMiddleware, actor=_refusing_actor)
+    with TestClient(app) as http:
+        refused = http.get("/x")
+        http.get("/x", headers={"authorization": "Bearer good"})
+    assert (refused.status_code, refused.json()) == (401, {"problem": "login again"})
+    handler_thread, loop_thread = threads
+    assert handler_thread != loop_thread
 
 
 def test_an_http_exception_from_the_actor_callable_on_plain_starlette_is_plain_text() -> None:

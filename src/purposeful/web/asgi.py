@@ -20,6 +20,7 @@ a header (route templates only), or change a response that has started.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
@@ -41,6 +42,7 @@ from .problems import DEFAULT_CHALLENGE, Problem, problem_for
 
 try:
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse, Response
@@ -367,10 +369,23 @@ async def _answer(
         if error.status_code in {204, 304}:
             return Response(status_code=error.status_code, headers=error.headers)
         return PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
-    response = handler(Request(scope, receive), error)
+    request = Request(scope, receive)
+    if _coroutine(handler):
+        response = await handler(request, error)
+    else:  # as Starlette runs a sync handler: in its thread pool, off the event loop
+        response = await run_in_threadpool(handler, request, error)
     if inspect.isawaitable(response):
         response = await response
     return response  # type: ignore[no-any-return]
+
+
+def _coroutine(handler: object) -> bool:
+    """Whether *handler* is an ``async def`` function (a partial of one, or an object whose
+    ``__call__`` is one, too)."""
+    while isinstance(handler, functools.partial):
+        handler = handler.func
+    call = type(handler).__call__ if not inspect.isroutine(handler) else None
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(call)
 
 
 def _find(routes: list[BaseRoute], scope: Scope, depth: int) -> tuple[object, str] | None:
