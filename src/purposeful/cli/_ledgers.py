@@ -2,12 +2,14 @@
 
 A ledger is read twice: verified against its signed checkpoints, then read for the report
 (`audit report`, `audit convert`, `breach assess`). So each must be a file (a pipe would be
-empty the second time), and each must be the same file, unchanged, when its reading for
-the report is done: its size, times and a digest of its bytes are taken before it is
-verified and compared after (`Verified.unchanged`), or the report says it was not what was
-verified. A file that does not verify is named a trace file given after ``--ledger`` (an
-argument-order slip, a usage error) only when nothing says it is a ledger: no signed
-checkpoints beside it, and its start is an OTLP JSON document's.
+empty the second time), each is read by its real path, resolved once (a symbolic link
+swapped while the report reads would lead the reading elsewhere), and each must be the same
+file, unchanged, when its reading for the report is done: its size, times and a digest of
+its bytes are taken before it is verified and compared after (`Verified.unchanged`), or
+the report says it was not what was verified. A file that does not verify is named a trace
+file given after ``--ledger`` (an argument-order slip, a usage error) only when nothing
+says it is a ledger: no signed checkpoints beside it, and its start is an OTLP JSON
+document's.
 """
 
 from __future__ import annotations
@@ -40,17 +42,18 @@ _State = tuple[int, int, int, int, int, str]
 
 @attrs.frozen
 class Verified:
-    """What `verify_ledgers` found: whether the ledgers were verified with a key, and
-    each one's state then."""
+    """What `verify_ledgers` found: whether the ledgers were verified with a key, the
+    paths to read them by (their real paths, when verified), and each one's state."""
 
     verified: bool
+    ledgers: tuple[str, ...]
     states: tuple[tuple[str, _State | None], ...] = ()
 
     def unchanged(self) -> bool:
         """True if every ledger verified is as it was then; else says which is not, and
         why there is no report."""
         for path, before in self.states:
-            if _state(path) != before:
+            if before is None or _state(path) != before:
                 print(
                     f"{path}: changed while it was being verified and read for the report "
                     f"(a service still writing it, or an edit)"
@@ -72,27 +75,28 @@ def verify_ledgers(args: argparse.Namespace) -> Verified | None:
         ReportInputError: a trace file given after --ledger.
     """
     if args.public_key is None:
-        return Verified(False)
+        return Verified(False, tuple(args.ledgers))
     if not args.ledgers:
         raise ConfigurationError("--public-key verifies ledgers: give them with --ledger")
     public_key = load_public_key(args.public_key)
     for ledger in args.ledgers:
         _refuse_if_not_a_file(ledger)
-    states = tuple((ledger, _state(ledger)) for ledger in args.ledgers)
-    for ledger in args.ledgers:
-        result = verify_ledger(ledger, public_key)
+    real = tuple(os.path.realpath(ledger) for ledger in args.ledgers)
+    states = tuple((path, _state(path)) for path in real)
+    for given, path in zip(args.ledgers, real, strict=True):
+        result = verify_ledger(path, public_key)
         if not result.ok:
-            if _trace_file(ledger):
+            if _trace_file(path):
                 raise ReportInputError(
                     "is OTLP JSON, not a ledger line; pass trace files without --ledger "
                     "(before it)",
-                    path=ledger,
+                    path=given,
                     line=1,
                 )
-            print(f"{ledger}: {result.describe()}")
+            print(f"{given}: {result.describe()}")
             print("No report: a ledger that does not verify may have been edited.")
             return None
-    return Verified(True, states)
+    return Verified(True, real, states)
 
 
 def _refuse_if_not_a_file(path: str) -> None:
@@ -113,9 +117,9 @@ def _refuse_if_not_a_file(path: str) -> None:
 
 def _state(path: str) -> _State | None:
     """*path*'s file, as far as a change to it shows: which file, its size, its times, and
-    a digest of its bytes; None if it cannot be read."""
+    a digest of its bytes; None if it cannot be read, or is a symbolic link now."""
     try:
-        with open(path, "rb") as file:
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as file:
             found = os.fstat(file.fileno())
             digest = hashlib.file_digest(file, "blake2b").hexdigest()
     except OSError:
@@ -129,7 +133,10 @@ def _trace_file(path: str) -> bool:
     ledger: no signed checkpoints beside it (a ledger verified with a key has them), and it
     starts as an OTLP JSON document, whose first line, if it is whole, has no ledger
     line's type (as the report's reader judges a line)."""
-    if default_checkpoints_path(path).exists():
+    try:
+        if default_checkpoints_path(path).exists():
+            return False
+    except OSError:  # a name too long for checkpoints beside it: not known to be none
         return False
     with contextlib.suppress(OSError), open(path, "rb") as file:
         head = file.read(_SNIFFED)

@@ -97,7 +97,7 @@ def _audit_report(args: argparse.Namespace) -> int:
     elif args.engine == "stream":
         report = build_report(
             args.traces,
-            args.ledgers,
+            verified.ledgers,
             subject=subject,
             progress=progress,
             ledgers_verified=verified.verified,
@@ -105,7 +105,7 @@ def _audit_report(args: argparse.Namespace) -> int:
     else:
         with ReportDatabase.from_files(
             args.traces,
-            args.ledgers,
+            verified.ledgers,
             progress=progress,
             ledgers_verified=verified.verified,
             memory_limit=args.memory_limit,
@@ -173,7 +173,7 @@ def _audit_convert(args: argparse.Namespace) -> int:
         return 1
     with ReportDatabase.from_files(
         args.traces,
-        args.ledgers,
+        verified.ledgers,
         progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
         ledgers_verified=verified.verified if args.ledgers else None,
         memory_limit=args.memory_limit,

@@ -66,7 +66,7 @@ def _trail(args: argparse.Namespace) -> Trail | None:
         engine = "duckdb" if importlib.util.find_spec("duckdb") is not None else "stdlib"
     trail = Trail.from_files(
         args.traces,
-        args.ledgers,
+        verified.ledgers,
         engine=engine,
         ledgers_verified=verified.verified if args.ledgers else None,
     )
