@@ -251,11 +251,11 @@ def test_a_writer_that_never_lets_go_is_a_typed_error_in_bounded_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Writers take turns through a ``flock`` on the folder; one that holds it for good (a
-    hung process) makes the next write fail with `NoticeError` after `files._WAIT`
+    hung process) makes the next write fail with `NoticeError` after `folder_lock.WAIT`
     seconds, saying why, and leaves the published set as it was."""
     import fcntl
 
-    from purposeful._shared import files
+    from purposeful._shared import folder_lock
 
     folder = tmp_path / "published"
     written = notice(agreements=()).write(folder)
@@ -263,9 +263,9 @@ def test_a_writer_that_never_lets_go_is_a_typed_error_in_bounded_time(
     held = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(held, fcntl.LOCK_EX)  # another open file description: another writer
-        monkeypatch.setattr(files, "_WAIT", 0.3)
+        monkeypatch.setattr(folder_lock, "WAIT", 0.3)
         started = time.monotonic()
-        with pytest.raises(NoticeError, match="another process has been writing"):
+        with pytest.raises(NoticeError, match="another process has been writing into the folder"):
             notice().write(folder)
         assert time.monotonic() - started < 30
     finally:

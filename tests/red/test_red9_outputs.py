@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from purposeful._shared import files
+from purposeful._shared import files, folder_lock
 from purposeful.errors import NoticeError
 from purposeful.notices import Notice
 from test_notices import notice
@@ -91,7 +91,7 @@ def test_a_process_forked_during_a_write_does_not_keep_the_folder_locked(
     server's worker forked with the default 'fork' start method while a background
     thread publishes) gives every child that descriptor: the writer closes its copy, but
     the lock stays held as long as any child lives. Every later write into the folder,
-    by this process, its children or another release, waits `files._WAIT` (60 s) and
+    by this process, its children or another release, waits `folder_lock.WAIT` (60 s) and
     fails with `NoticeError` 'another process has been writing into the folder', for as
     long as the worker runs (for good, for a pool). The descriptor could be closed in the
     child (``os.register_at_fork``), or the lock taken with ``fcntl.lockf``/OFD locks
@@ -110,7 +110,7 @@ def test_a_process_forked_during_a_write_does_not_keep_the_folder_locked(
         writer.join(timeout=20)
         assert not writer.is_alive(), "the paused writer never ended"
         assert not failed, failed
-        monkeypatch.setattr(files, "_WAIT", 0.5)
+        monkeypatch.setattr(folder_lock, "WAIT", 0.5)
         notice().write(folder)  # the child writes nothing, holds nothing of its own
     finally:
         go.set()
@@ -127,7 +127,7 @@ def test_a_process_forked_during_a_write_can_write_notices(
     worker forked while a background thread publishes the notice) starts with the lock
     held by a thread that does not exist in it, and nothing resets it at the fork: its
     first `Notice.write`, into any folder, waits on that lock for ever, with no
-    `files._WAIT` bound and no error (a worker that publishes its own notice, or
+    `folder_lock.WAIT` bound and no error (a worker that publishes its own notice, or
     regenerates one, hangs at start-up). ``os.register_at_fork(after_in_child=...)`` could
     give the child a new lock and forget the parent's folders."""
     folder = tmp_path / "published"
@@ -139,7 +139,7 @@ def test_a_process_forked_during_a_write_can_write_notices(
         code = 1
         try:
             signal.alarm(15)  # a last bound: the child never outlives the test
-            files._WAIT = 0.5
+            folder_lock.WAIT = 0.5
             notice().write(elsewhere)
             code = 0
         finally:
@@ -203,7 +203,7 @@ def test_a_write_into_one_folder_does_not_wait_for_writes_into_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`_one_writer` holds the process-wide `_IN_PROCESS` lock while `_locked` waits (up to
-    `files._WAIT`, 60 s) for another process's ``flock`` on a folder. Every other thread's
+    `folder_lock.WAIT`, 60 s) for another process's ``flock`` on a folder. Every other thread's
     write, into any folder, waits on that lock meanwhile, with no bound of its own: a
     service publishing notices for several tenants, one of whose folders another process
     holds (or a shared volume that hangs), stops publishing every tenant's notice, and
@@ -212,7 +212,7 @@ def test_a_write_into_one_folder_does_not_wait_for_writes_into_another(
     fourth writes a free one."""
     import fcntl
 
-    monkeypatch.setattr(files, "_WAIT", 1.0)
+    monkeypatch.setattr(folder_lock, "WAIT", 1.0)
     held_folder, free_folder = tmp_path / "held", tmp_path / "free"
     notice().write(held_folder)
     held = os.open(held_folder, os.O_RDONLY)

@@ -17,18 +17,12 @@ import secrets
 import shutil
 import stat
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO
 
 from ..errors import ConfigurationError
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows has no fcntl
-    fcntl = None  # type: ignore[assignment]
+from .folder_lock import one_writer
 
 #: The suffix of an old file set aside while a set of files replaces it (`replace_together`).
 _ASIDE = ".old"
@@ -242,15 +236,17 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
     set (a notice and its register, which must agree): all are whole on disk before the
     first takes its name (a full disk fails there), and if a rename fails after others, the
     files already replaced are put back as they were. Only a crash between two renames
-    could part the set: writers of the library take turns (`_one_writer`), so two
-    processes writing one set (two releases of a service publishing at start-up) leave one
-    version whole, the last. Returns the paths, in *files*' order.
+    could part the set: writers of the library take turns (`folder_lock.one_writer`), so
+    two processes writing one set (two releases of a service publishing at start-up) leave
+    one version whole, the last. A write re-entered by the thread writing there (a signal
+    handler) is made right after the write it interrupted. Returns the paths, in *files*'
+    order.
 
     Raises:
         ConfigurationError: a name is a file a configured audit sink writes
             (`trail_writer`); nothing was written.
         OSError: a file cannot be written or take its name (a directory has it), or
-            another process kept writing into *folder* for `_WAIT` seconds; the files
+            another writer kept *folder* for `folder_lock.WAIT` seconds; the files
             there are left as they were.
     """
     targets = [folder / name for name in files]
@@ -263,10 +259,15 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
             )
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, "a directory has the name", str(target))
-    with _one_writer(folder) as alone:
-        if alone:
+    with one_writer(folder) as (turn, ours):
+        if not ours:  # re-entered by the thread writing there: after that write
+            turn.later.append(lambda: _replace(folder, files, targets, mode))
+            return targets
+        if turn.alone:
             _remove_leftovers(folder, files)
         _replace(folder, files, targets, mode)
+        while turn.later:  # bounded: each was added by a call this write interrupted
+            turn.later.pop(0)()
     return targets
 
 
@@ -322,75 +323,6 @@ def _set_aside(target: Path) -> Path | None:
                     os.fchmod(copy.fileno(), stat.S_IMODE(os.fstat(source.fileno()).st_mode))
         return aside
     raise FileExistsError(errno.EEXIST, "no free name to set the old file aside", str(target))
-
-
-#: How long a writer waits for another process writing into the same folder.
-_WAIT: Final = 60.0
-
-#: The folders this process writes into now (re-entered by its own thread: no new lock).
-_WRITING: set[Path] = set()
-_IN_PROCESS = threading.RLock()
-
-
-@contextlib.contextmanager
-def _one_writer(folder: Path) -> Iterator[bool]:
-    """Take turns with every other writer of *folder*: this process's threads (a lock),
-    and other processes, in other containers sharing the volume too (``flock`` on the
-    folder itself, so nothing is left in it; the kernel lets go when a writer dies).
-    Yields whether no other writer can be running, so that what crashed writers left may
-    be removed: False where the folder cannot be locked (no ``fcntl``, a file system that
-    refuses ``flock`` on a directory), where the write goes on unlocked and nothing is
-    removed.
-
-    Raises:
-        TimeoutError: another process held the folder for `_WAIT` seconds.
-    """
-    with _IN_PROCESS:
-        key = folder.resolve()
-        if key in _WRITING:  # this thread, already writing here
-            yield False
-            return
-        descriptor = _locked(folder)
-        _WRITING.add(key)
-        try:
-            yield descriptor is not None
-        finally:
-            _WRITING.discard(key)
-            if descriptor is not None:
-                os.close(descriptor)
-
-
-def _locked(folder: Path) -> int | None:
-    """A descriptor of *folder* holding its exclusive ``flock``, or None where it cannot be
-    locked (the caller goes on unlocked)."""
-    if fcntl is None:  # pragma: no cover - Windows
-        return None
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return None
-    deadline = time.monotonic() + _WAIT
-    pause = 0.005
-    try:
-        while True:  # bounded by the deadline
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return descriptor
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        errno.ETIMEDOUT,
-                        f"another process has been writing into the folder for {_WAIT:.0f} s",
-                    ) from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.1)
-            except OSError:  # a file system that cannot lock a directory
-                os.close(descriptor)
-                return None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
-        raise
 
 
 def _remove_leftovers(folder: Path, files: dict[str, bytes]) -> None:
