@@ -401,6 +401,8 @@ def record(
     def wrap(cls: C) -> C:
         if not isinstance(cls, type):
             raise AnnotationError(f"@purposeful.record decorates a class, not {type(cls).__name__}")
+        if _kinds.sqlalchemy_unwatched and "sqlalchemy.orm" in sys.modules:
+            _kinds.watch_mapped_classes()  # SQLAlchemy came in unseen by the import hook
         kind = _kinds.kind_of(cls)
         if kind is None:  # a plain class: it becomes an attrs class
             cls = attrs.define(cls, frozen=frozen, slots=slots)

@@ -25,7 +25,7 @@ from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from types import FrameType, TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
-from . import _guard, _refusals, _trail
+from . import _guard, _kinds, _refusals, _trail
 from ._config import get_configuration
 from ._guard import NO_FAST
 from ._scope import Scope
@@ -136,6 +136,8 @@ class use:
     def _enter(self, frame: FrameType) -> Scope:
         if _trail._windows:
             _trail.end_windows_here()
+        if _kinds.sqlalchemy_unwatched and "sqlalchemy.orm" in sys.modules:
+            _kinds.watch_mapped_classes()  # SQLAlchemy came in unseen by the import hook
         config = get_configuration()
         registry, purpose = self._resolved
         if registry is not config.registry:

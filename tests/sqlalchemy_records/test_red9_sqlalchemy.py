@@ -60,6 +60,20 @@ except Exception as exc:
     print("refused" if "not decorated" in str(exc) else f"other: {exc!r}")
 else:
     print("mapped")
+    # the first scope opened (before any row is read in one) catches up
+    actor = purposeful.Actor("staff-1", "caseworker", purposeful.SENSITIVE)
+    try:
+        with purposeful.use("service-delivery.case-management", actor=actor):
+            print("a scope opened")
+    except PurposefulError as exc:
+        print("refused at the first scope" if "not decorated" in str(exc) else repr(exc))
+    try:
+        configure_mappers()
+        Lonely(client_id="c-1", secret="s")
+    except Exception as exc:
+        print("refused" if "not decorated" in str(exc) else f"other: {exc!r}")
+    else:
+        print("mapped again")
 """
 
 
@@ -88,4 +102,10 @@ def test_tags_declared_before_an_import_hook_or_a_meta_path_reset_still_fail_clo
         env={**os.environ, "PYTHONPATH": str(source)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "refused", done.stdout
+    if how == "finder-first":
+        # a finder ahead of the hook that finds SQLAlchemy itself is never seen by it:
+        # the first scope opened catches up (docs/sqlalchemy.md), and the model stays
+        # refused from then on
+        assert done.stdout.split() == "mapped refused at the first scope refused".split()
+    else:
+        assert done.stdout.strip() == "refused", done.stdout

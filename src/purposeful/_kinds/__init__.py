@@ -11,8 +11,8 @@ unchanged whichever kind a record is.
 The kinds: attrs classes (and plain annotated classes, which become attrs classes),
 standard-library dataclasses, pydantic v2 models, SQLAlchemy 2 mapped classes and Django
 models. `watch_mapped_classes` sets up the SQLAlchemy kind's check of every mapper, at once
-or, through an import hook (`after_import`), once SQLAlchemy is imported. This module must not import pydantic:
-a pydantic model is recognised by the names in its class's MRO.
+or, through an import hook (`after_import`), once SQLAlchemy is imported. This module must
+not import pydantic: a pydantic model is recognised by the names in its class's MRO.
 """
 
 from __future__ import annotations
@@ -109,30 +109,43 @@ class RecordKind:
         return _guard.raw_access(cls, name, sealed=managed)[0]
 
 
+#: True while a `purposeful.Managed` was made and SQLAlchemy's mappers are not checked yet:
+#: a scope's opening and each decoration look whether SQLAlchemy came in by a way the import
+#: hook did not see (a finder put ahead of it, a ``sys.meta_path`` put back) and catch up.
+sqlalchemy_unwatched = False
+_finder: Any = None  # the `after_import.AfterImport` watching for sqlalchemy.orm
+
+
 def watch_mapped_classes() -> None:
-    """Once SQLAlchemy's ORM is imported, check every mapper configured from then on
-    (`sqlalchemy_checks.listen_for_mappers`, once), so that a model declaring managed columns
-    fails closed even when no class was decorated; called by each `purposeful.Managed`.
-    Before SQLAlchemy is imported (a module of shared declarations made first), the check is
-    set up the moment ``sqlalchemy.orm`` has been imported."""
+    """Once SQLAlchemy's ORM is imported, check every mapper configured from then on, and
+    those configured already (`sqlalchemy_checks.listen_for_mappers`), so that a model
+    declaring managed columns fails closed even when no class was decorated; called by each
+    `purposeful.Managed`, and by a scope's opening and each decoration while
+    `sqlalchemy_unwatched`. Before SQLAlchemy is imported (a module of shared declarations
+    made first), the check is set up the moment ``sqlalchemy.orm`` has been imported, by a
+    finder on ``sys.meta_path`` (`after_import`; put back by the next call if it was
+    removed), whether or not SQLAlchemy can be imported yet (a directory added to
+    ``sys.path`` later may bring it; until then the finder costs one comparison per
+    import). SQLAlchemy is not imported here.
+
+    Raises:
+        AnnotationError: a mapper configured before the check was set up is refused.
+    """
+    global sqlalchemy_unwatched, _finder
     if "sqlalchemy.orm" in sys.modules:
-        from .sqlalchemy_checks import listen_for_mappers
+        from .sqlalchemy_checks import check_configured, listen_for_mappers
 
         listen_for_mappers()
-    else:
-        _watch_for_sqlalchemy()
+        sqlalchemy_unwatched = False
+        check_configured()
+        return
+    sqlalchemy_unwatched = True
+    if _finder is None:
+        from .after_import import AfterImport
 
-
-@functools.cache
-def _watch_for_sqlalchemy() -> None:
-    """Run `watch_mapped_classes` right after ``sqlalchemy.orm`` is first imported
-    (`after_import`; SQLAlchemy is not imported here). Set up whether or not SQLAlchemy can
-    be imported yet: a directory added to ``sys.path`` later (a plugin folder,
-    ``site.addsitedir``, an install from a notebook) may bring it; until then the finder
-    costs one comparison per import."""
-    from .after_import import AfterImport
-
-    sys.meta_path.insert(0, AfterImport("sqlalchemy.orm", watch_mapped_classes))
+        _finder = AfterImport("sqlalchemy.orm", watch_mapped_classes)
+    if not any(finder is _finder for finder in sys.meta_path):
+        sys.meta_path.insert(0, _finder)
 
 
 def kind_of(cls: type) -> RecordKind | None:

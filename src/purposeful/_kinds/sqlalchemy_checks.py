@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ..records import RecordPolicy
 
 __all__ = [
+    "check_configured",
     "failing_closed",
     "listen_for_mappers",
     "mark_managed_columns",
@@ -100,7 +101,33 @@ def listen_for_mappers() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Mapper
 
-    event.listen(Mapper, "mapper_configured", failing_closed(_refuse_at_configuration))
+    event.listen(Mapper, "mapper_configured", _CHECKED)
+
+
+def check_configured() -> None:
+    """Check the mappers configured before `listen_for_mappers` was called (SQLAlchemy came
+    in by a way the import hook did not see); a refused one stays refused (`failing_closed`).
+
+    Raises:
+        AnnotationError: one of them hands a managed value out.
+    """
+    from sqlalchemy.orm import mapperlib
+
+    registries = getattr(mapperlib, "_all_registries", None)  # SQLAlchemy 2's own list
+    for registry in list(registries() if registries is not None else ()):
+        for mapper in list(registry.mappers):
+            if not mapper.configured:
+                continue  # checked when it is
+            try:
+                _CHECKED(mapper, mapper.class_)
+            except AnnotationError as refused:
+                # as SQLAlchemy keeps a mapper that failed its configuration: every later
+                # use of the registry raises this refusal again
+                mapper._configure_failed = refused
+                flag = getattr(registry, "_flag_new_mapper", None)
+                if flag is not None:
+                    flag(mapper)
+                raise
 
 
 def failing_closed(listener: Callable[[Any, type], None]) -> Callable[[Any, type], None]:
@@ -336,3 +363,7 @@ def _refuse_a_foreign_key_to(table: Any, lookup: Callable[[Any], str | None]) ->
                 f"related row at a flush), undecided: point the foreign key at an unmanaged "
                 f"key column (the primary key)"
             )
+
+
+#: The listener of every mapper's configuration.
+_CHECKED = failing_closed(_refuse_at_configuration)
