@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -13,32 +14,53 @@ import pytest
 from purposeful._shared import files
 from test_notices import notice
 
+_ANOTHER_WRITER = """
+import sys
+from pathlib import Path
+from test_notices import notice
+notice().write(Path(sys.argv[1]))
+print("written")
+"""
+
 
 def test_a_notice_written_by_another_process_meanwhile_does_not_fail_this_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`_remove_leftovers` removes every ``.<name>.*.tmp`` and ``.<name>.*.old`` beside the
-    files: the temporaries and set-aside copies of a write that is *running* in another
-    process are named so too (two app instances publishing the notice at start-up). Here
-    the other process's whole write happens after this one wrote its temporaries and
-    before it renames them: its clean-up deletes them, and this write fails with
-    'cannot write the notice ... No such file or directory', where both writes of the
-    same notice succeeded before."""
+    """`_remove_leftovers` removed every ``.<name>.*.tmp`` and ``.<name>.*.old`` beside the
+    files: the temporaries and set-aside copies of a write *running* in another process
+    are named so too (two app instances publishing the notice at start-up). Here the other
+    process starts its whole write after this one wrote its temporaries and before it
+    renames them: it waits for this write's turn, then writes; both writes succeed."""
+    import subprocess
+    import sys
+
     folder = tmp_path / "published"
     notice(agreements=()).write(folder)
     set_aside = files._set_aside
-    others: list[object] = []
+    others: list[subprocess.Popen[str]] = []
+    tests = Path(__file__).resolve().parents[1]
 
     def another_process_writes_meanwhile(target: Path) -> Path | None:
         if not others:
-            others.append(target)
-            notice().write(folder)  # the other process's write, whole
+            others.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _ANOTHER_WRITER, str(folder)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env={**os.environ, "PYTHONPATH": os.pathsep.join([*sys.path, str(tests)])},
+                )
+            )
+            time.sleep(0.5)  # it is under way, waiting for this write's turn
         return set_aside(target)
 
     monkeypatch.setattr(files, "_set_aside", another_process_writes_meanwhile)
-    written = notice().write(folder)  # raises NoticeError on the current code
+    written = notice().write(folder)
     monkeypatch.undo()
-    assert others
+    (other,) = others
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, err[-2000:]
+    assert out.strip() == "written"
     assert all(path.is_file() for path in written.values())
 
 

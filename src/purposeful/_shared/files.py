@@ -238,9 +238,8 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
     files already replaced are put back as they were. Only a crash between two renames
     could part the set: writers of the library take turns (`folder_lock.one_writer`), so
     two processes writing one set (two releases of a service publishing at start-up) leave
-    one version whole, the last. A write re-entered by the thread writing there (a signal
-    handler) is made right after the write it interrupted. Returns the paths, in *files*'
-    order.
+    one version whole, the last; a write of the folder by a signal handler that interrupted
+    this thread's own is refused. Returns the paths, in *files*' order.
 
     Raises:
         ConfigurationError: a name is a file a configured audit sink writes
@@ -259,15 +258,10 @@ def replace_together(folder: Path, files: dict[str, bytes], *, mode: int) -> lis
             )
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, "a directory has the name", str(target))
-    with one_writer(folder) as (turn, ours):
-        if not ours:  # re-entered by the thread writing there: after that write
-            turn.later.append(lambda: _replace(folder, files, targets, mode))
-            return targets
-        if turn.alone:
+    with one_writer(folder) as alone:
+        if alone:
             _remove_leftovers(folder, files)
         _replace(folder, files, targets, mode)
-        while turn.later:  # bounded: each was added by a call this write interrupted
-            turn.later.pop(0)()
     return targets
 
 
