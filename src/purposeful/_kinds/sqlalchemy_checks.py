@@ -106,7 +106,8 @@ def listen_for_mappers() -> None:
 
 def check_configured() -> None:
     """Check the mappers configured before `listen_for_mappers` was called (SQLAlchemy came
-    in by a way the import hook did not see); a refused one stays refused (`failing_closed`).
+    in by a way the import hook did not see), in every registry; each one refused stays
+    refused (`failing_closed`), and the first refusal is raised.
 
     Raises:
         AnnotationError: one of them hands a managed value out.
@@ -114,6 +115,7 @@ def check_configured() -> None:
     from sqlalchemy.orm import mapperlib
 
     registries = getattr(mapperlib, "_all_registries", None)  # SQLAlchemy 2's own list
+    first: AnnotationError | None = None
     for registry in list(registries() if registries is not None else ()):
         for mapper in list(registry.mappers):
             if not mapper.configured:
@@ -122,12 +124,14 @@ def check_configured() -> None:
                 _CHECKED(mapper, mapper.class_)
             except AnnotationError as refused:
                 # as SQLAlchemy keeps a mapper that failed its configuration: every later
-                # use of the registry raises this refusal again
+                # use of its registry raises this refusal again
                 mapper._configure_failed = refused
                 flag = getattr(registry, "_flag_new_mapper", None)
                 if flag is not None:
                     flag(mapper)
-                raise
+                first = first or refused
+    if first is not None:  # every one refused is marked; the first is raised
+        raise first
 
 
 def failing_closed(listener: Callable[[Any, type], None]) -> Callable[[Any, type], None]:
