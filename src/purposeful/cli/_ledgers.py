@@ -21,6 +21,8 @@ import json
 import os
 import re
 import stat
+from collections.abc import Mapping
+from pathlib import Path
 
 import attrs
 
@@ -49,11 +51,16 @@ class Verified:
     ledgers: tuple[str, ...]
     states: tuple[tuple[str, _State | None], ...] = ()
 
-    def unchanged(self) -> bool:
-        """True if every ledger verified is as it was then; else says which is not, and
-        why there is no report."""
+    def unchanged(self, read: Mapping[str, set[tuple[int, int]]]) -> bool:
+        """True if every ledger verified is as it was then, and is the file the report read
+        (*read*, by `reading.files_read`); else says which is not, and why there is no
+        report."""
         for path, before in self.states:
-            if before is None or _state(path) != before:
+            if (
+                before is None
+                or _state(path) != before
+                or read.get(str(Path(path)), set()) != {(before[0], before[1])}
+            ):
                 print(
                     f"{path}: changed while it was being verified and read for the report "
                     f"(a service still writing it, or an edit)"
@@ -71,9 +78,11 @@ def verify_ledgers(args: argparse.Namespace) -> Verified | None:
     all verify (not verified when there is no key), None after saying why if one does not.
 
     Raises:
-        ConfigurationError: --public-key without a ledger, or a ledger that is not a file.
+        ConfigurationError: --public-key without a ledger, a ledger that is not a file,
+            or one given twice.
         ReportInputError: a trace file given after --ledger.
     """
+    _refuse_repeats(args.ledgers)
     if args.public_key is None:
         return Verified(False, tuple(args.ledgers))
     if not args.ledgers:
@@ -97,6 +106,24 @@ def verify_ledgers(args: argparse.Namespace) -> Verified | None:
             print("No report: a ledger that does not verify may have been edited.")
             return None
     return Verified(True, real, states)
+
+
+def _refuse_repeats(ledgers: list[str]) -> None:
+    """Refuse one ledger given twice (a file and a link to it, both matched by a shell
+    pattern): its scopes would be counted twice.
+
+    Raises:
+        ConfigurationError: two of *ledgers* are the same file.
+    """
+    seen: dict[str, str] = {}
+    for ledger in ledgers:
+        real = os.path.realpath(ledger)
+        if real in seen:
+            raise ConfigurationError(
+                f"{seen[real]} and {ledger} are the same ledger; give it once (its scopes "
+                f"would be counted twice)"
+            )
+        seen[real] = ledger
 
 
 def _refuse_if_not_a_file(path: str) -> None:

@@ -27,6 +27,7 @@ from ..audit.report import (
     render_would_deny_gate,
 )
 from ..audit.report.exports import write_csv, write_parquet
+from ..audit.report.reading import files_read
 from ..errors import ConfigurationError
 from ._common import CommandGroup, subject_from, write_out
 from ._ledgers import verify_ledgers
@@ -91,27 +92,28 @@ def _audit_report(args: argparse.Namespace) -> int:
         return 1
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     report: Report
-    if args.archive is not None:
-        with ReportDatabase.from_parquet(args.archive) as database:
-            report = database.report(subject=subject)
-    elif args.engine == "stream":
-        report = build_report(
-            args.traces,
-            verified.ledgers,
-            subject=subject,
-            progress=progress,
-            ledgers_verified=verified.verified,
-        )
-    else:
-        with ReportDatabase.from_files(
-            args.traces,
-            verified.ledgers,
-            progress=progress,
-            ledgers_verified=verified.verified,
-            memory_limit=args.memory_limit,
-        ) as database:
-            report = database.report(subject=subject)
-    if not verified.unchanged():
+    with files_read() as read:
+        if args.archive is not None:
+            with ReportDatabase.from_parquet(args.archive) as database:
+                report = database.report(subject=subject)
+        elif args.engine == "stream":
+            report = build_report(
+                args.traces,
+                verified.ledgers,
+                subject=subject,
+                progress=progress,
+                ledgers_verified=verified.verified,
+            )
+        else:
+            with ReportDatabase.from_files(
+                args.traces,
+                verified.ledgers,
+                progress=progress,
+                ledgers_verified=verified.verified,
+                memory_limit=args.memory_limit,
+            ) as database:
+                report = database.report(subject=subject)
+    if not verified.unchanged(read):
         return 1
     return _print_report(args, report)
 
@@ -171,14 +173,17 @@ def _audit_convert(args: argparse.Namespace) -> int:
     verified = verify_ledgers(args)
     if verified is None:
         return 1
-    with ReportDatabase.from_files(
-        args.traces,
-        verified.ledgers,
-        progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
-        ledgers_verified=verified.verified if args.ledgers else None,
-        memory_limit=args.memory_limit,
-    ) as database:
-        if not verified.unchanged():
+    with (
+        files_read() as read,
+        ReportDatabase.from_files(
+            args.traces,
+            verified.ledgers,
+            progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
+            ledgers_verified=verified.verified if args.ledgers else None,
+            memory_limit=args.memory_limit,
+        ) as database,
+    ):
+        if not verified.unchanged(read):
             return 1
         database.to_parquet(args.to)
         (scopes,) = database.query("SELECT COUNT(*) FROM scopes")[0]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .._shared.agency import AgencyDetails
 from ..audit import PseudonymKey, load_pseudonym_key
+from ..audit.report.reading import files_read
 from ..breach import (
     Assessment,
     Compromise,
@@ -64,13 +65,14 @@ def _trail(args: argparse.Namespace) -> Trail | None:
     engine = args.engine
     if engine == "auto":
         engine = "duckdb" if importlib.util.find_spec("duckdb") is not None else "stdlib"
-    trail = Trail.from_files(
-        args.traces,
-        verified.ledgers,
-        engine=engine,
-        ledgers_verified=verified.verified if args.ledgers else None,
-    )
-    if verified.unchanged():
+    with files_read() as read:
+        trail = Trail.from_files(
+            args.traces,
+            verified.ledgers,
+            engine=engine,
+            ledgers_verified=verified.verified if args.ledgers else None,
+        )
+    if verified.unchanged(read):
         return trail
     trail.close()
     return None

@@ -29,6 +29,7 @@ silently; keep more than one line in memory; import the OpenTelemetry SDK (it re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -109,10 +110,32 @@ _REFUSED: Final[Mapping[Outcome, RefusalOutcome]] = {
 _RESOURCE_SPANS: Final = "resourceSpans"
 
 
+#: While `files_read` is in force: for each path a reader opened, the files it found there,
+#: as (device, inode).
+_read: dict[str, set[tuple[int, int]]] | None = None
+
+
+@contextlib.contextmanager
+def files_read() -> Iterator[dict[str, set[tuple[int, int]]]]:
+    """Note, for the block, which file (device, inode) the readers open for each path: a
+    ledger verified before its report is compared with the file the report read (a
+    directory on its path renamed meanwhile leads a reading elsewhere)."""
+    global _read
+    outer, _read = _read, {}
+    try:
+        yield _read
+    finally:
+        _read = outer
+
+
 def _open(path: Path) -> BinaryIO:
     problem = None
     try:
-        return path.open("rb")
+        file = path.open("rb")
+        if _read is not None:
+            found = os.fstat(file.fileno())
+            _read.setdefault(str(path), set()).add((found.st_dev, found.st_ino))
+        return file
     except FileNotFoundError:
         problem = "does not exist; check the path"
     except IsADirectoryError:
