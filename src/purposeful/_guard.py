@@ -121,6 +121,7 @@ __all__ = [
     "fast_state",
     "install_getter",
     "iterated_generator_frame",
+    "managed_names",
     "nearest_policy",
     "orphans",
     "owner_frame",
@@ -434,6 +435,21 @@ def nearest_policy(cls: type) -> RecordPolicy | None:
         if found is not None:
             return found  # type: ignore[no-any-return]
     return None
+
+
+def managed_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
+    """The managed fields and the subjects of every class in *cls*'s MRO decorated with
+    `purposeful.record`: an undecorated class that inherits two records (a response model
+    joining them) holds the managed fields of both, and what masks or decides its fields
+    must cover both, not only its nearest record's."""
+    managed: set[str] = set()
+    subjects: set[str] = set()
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(POLICY_ATTR)
+        if found is not None:
+            managed.update(found.fields)
+            subjects.add(found.subject)
+    return frozenset(managed), frozenset(subjects - managed)
 
 
 def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:

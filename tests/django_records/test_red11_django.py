@@ -70,6 +70,8 @@ def test_a_postgres_constraint_error_on_save_quotes_no_managed_value(on_postgres
         case.save(using=on_postgres)
     assert SECRET not in str(raised.value)
     assert SUBJECT not in str(raised.value)
+    assert SECRET not in str(raised.value.__cause__)
+    assert "not-null constraint" in str(raised.value)  # what to fix is still said
 
 
 def test_a_save_error_quotes_no_subject_id(db: None) -> None:

@@ -7,12 +7,14 @@ import contextlib
 import dataclasses
 import warnings
 from collections.abc import Iterator
-from typing import Annotated, Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Generic, TypeVar
 
 import pytest
 
 import purposeful
 from purposeful import SENSITIVE, Actor, Managed, ServiceAgreement
+from purposeful.consent import MemoryConsentStore
 from purposeful.errors import DictStorageWarning
 
 pydantic = pytest.importorskip("pydantic")
@@ -236,3 +238,34 @@ def test_a_postgres_constraint_error_quotes_no_value_with_hide_parameters(
             session.flush()
     assert DIAGNOSIS not in str(raised.value)
     assert SUBJECT not in str(raised.value)
+    assert DIAGNOSIS not in str(raised.value.orig)
+    # what to fix is still said: the column and the constraint it broke
+    assert 'column "region"' in str(raised.value)
+    assert "not-null constraint" in str(raised.value)
+
+
+# --- pydantic: == between a parametrised generic record and its origin -------------------
+
+Item = TypeVar("Item")
+
+
+@purposeful.record(subject="client_id")
+class RedBox(BaseModel, Generic[Item]):
+    client_id: str
+    note: Annotated[str, Managed(purposes={DELIVERY: purposeful.CONSENT})]
+    extra: Item | None = None
+
+
+def test_equality_with_a_parametrised_generic_decides_the_other_side() -> None:
+    """pydantic compares a ``RedBox[int]`` with a ``RedBox`` (their origins match): the other
+    side's consent-bound note must be decided too, or ``==`` tells whether the note of
+    someone who gave no consent equals a guess."""
+    store = MemoryConsentStore()
+    store.give("C-GIVEN", DELIVERY, at=datetime.now(UTC) - timedelta(days=1))
+    guess = RedBox[int](client_id="C-GIVEN", note=DIAGNOSIS)
+    withheld = RedBox(client_id="C-NONE", note=DIAGNOSIS)
+    with (
+        pytest.raises(purposeful.PurposeViolation),
+        purposeful.use(DELIVERY, actor=WORKER, consent=store),
+    ):
+        _ = guess == withheld

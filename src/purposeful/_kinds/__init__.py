@@ -22,7 +22,7 @@ import enum
 import functools
 import inspect
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attr._make
@@ -258,9 +258,10 @@ def _as_dataclass_field(counting: Any) -> Any:
 
 
 def masked_repr(
-    cls: type, subject: str, managed: Mapping[str, object], shown: list[DeclaredField]
+    cls: type, subjects: Collection[str], managed: Mapping[str, object], shown: list[DeclaredField]
 ) -> Callable[[Any], str]:
-    """A repr with placeholders for managed fields and the subject identifier."""
+    """A repr with placeholders for managed fields and the subject identifiers (a class
+    inheriting two records has two)."""
     listed = [f for f in shown if f.shown is not False]
 
     def __repr__(self: Any) -> str:
@@ -269,7 +270,7 @@ def masked_repr(
             name = declared.name
             if name in managed:
                 parts.append(f"{name}={PLACEHOLDER}")
-            elif name == subject:
+            elif name in subjects:
                 parts.append(f"{name}={SUBJECT_PLACEHOLDER}")
             else:
                 value = getattr(self, name, attrs.NOTHING)

@@ -73,7 +73,7 @@ class AttrsKind(RecordKind):
             if any(a.validator is not None for a in attrs.fields(cls) if a.name in managed):
                 _guard.validates_on_init(cls)
         type.__setattr__(
-            cls, "__repr__", masked_repr(cls, policy.subject, policy.fields, self.fields(cls))
+            cls, "__repr__", masked_repr(cls, (policy.subject,), policy.fields, self.fields(cls))
         )
         # hypothesis (falsifying examples) and IPython print through _repr_pretty_ when
         # present, and otherwise read every attrs field: route them to the safe repr.

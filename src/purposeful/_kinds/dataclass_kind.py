@@ -70,7 +70,7 @@ class DataclassKind(RecordKind):
             object.__setattr__(field_policy, "_raw", _guard.install_getter(cls, field_policy))
         _guard.protect(cls, policy.subject, slotted=policy.slotted, names_of=_names)
         type.__setattr__(
-            cls, "__repr__", masked_repr(cls, policy.subject, policy.fields, self.fields(cls))
+            cls, "__repr__", masked_repr(cls, (policy.subject,), policy.fields, self.fields(cls))
         )
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         type.__setattr__(cls, "__pretty__", _pretty)
@@ -131,8 +131,10 @@ def _watch_subclasses(
     field, inherited ones too)."""
 
     def __repr__(self: Any) -> str:
+        # every record it inherits masked: a subclass of two records holds both's fields
+        fields, subjects = _guard.managed_names(type(self))
         shown = DATACLASSES.fields(type(self))
-        return masked_repr(type(self), subject, dict.fromkeys(managed), shown)(self)
+        return masked_repr(type(self), subjects, dict.fromkeys(fields), shown)(self)
 
     def check(sub: type) -> None:
         if "__repr__" not in sub.__dict__:

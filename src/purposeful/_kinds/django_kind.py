@@ -118,10 +118,10 @@ class DjangoKind(RecordKind):
 
         type.__setattr__(cls, "__getstate__", _reading_first(getattr(cls, "__getstate__"), decide))  # noqa: B009
         type.__setattr__(
-            cls, "__repr__", masked_repr(cls, policy.subject, policy.fields, self.fields(cls))
+            cls, "__repr__", masked_repr(cls, (policy.subject,), policy.fields, self.fields(cls))
         )
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
-        type.__setattr__(cls, "save_base", _scrubbing(cls, frozenset(managed)))
+        type.__setattr__(cls, "save_base", _scrubbing(cls, frozenset(managed), policy.subject))
         type.__setattr__(cls, "clean_fields", _scrubbing_clean(cls, frozenset(managed)))
         _guard.validates_on_init(cls)  # the slow path looks for the exempt code below
         # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
@@ -212,20 +212,30 @@ def _install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
     return _loading_reader(policy.name)
 
 
-def _scrubbing(cls: type, managed: frozenset[str]) -> Callable[..., None]:
+def _scrubbing(cls: type, managed: frozenset[str], subject: str) -> Callable[..., None]:
     """``save_base`` (under ``save()``), raising a `ManagedValueError` instead of Django's
-    error when that quotes a managed value it could not convert for the database."""
+    error when that quotes a managed value (or the subject) it could not convert for the
+    database; a database's own error (PostgreSQL's quotes the failing row) keeps its class,
+    its values taken out (`scrub.database_error`)."""
+    from django.db import DatabaseError
+
     save_base = getattr(cls, "save_base")  # noqa: B009
+    quoted = managed | {subject}
 
     @functools.wraps(save_base)
     def scrubbing_save_base(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
             save_base(self, *args, **kwargs)
             return
+        except DatabaseError as exc:
+            held = self.__dict__
+            scrub.database_error(exc, [held[n] for n in quoted if n in held], cls.__qualname__)
+            del held
+            raise
         except (ValueError, TypeError) as exc:
             error: Exception = exc
             held = self.__dict__
-            message = scrub.scrubbed(exc, cls, managed, {n: held[n] for n in managed if n in held})
+            message = scrub.scrubbed(exc, cls, quoted, {n: held[n] for n in quoted if n in held})
             del held
         if message is None:
             raise error

@@ -112,7 +112,6 @@ class PydanticKind(RecordKind):
         return False
 
     def install(self, cls: type, policy: RecordPolicy) -> None:
-        managed = tuple(policy.fields)
         for field_policy in policy.fields.values():
             store = _store(cls, field_policy.name)
             raw = _guard.install_getter(cls, field_policy, store=store)
@@ -125,25 +124,22 @@ class PydanticKind(RecordKind):
             else:
                 type.__setattr__(cls, name, original)
 
-        def decide(obj: Any) -> None:
-            for name in managed:
-                getattr(obj, name)
-
         # copy and _iter: pydantic 1's API, still shipped, walks __dict__ like model_copy
         for name in ("__getstate__", "__copy__", "__deepcopy__", "__eq__", "copy", "_iter"):
-            type.__setattr__(cls, name, _reading_first(getattr(cls, name), decide))
+            type.__setattr__(cls, name, _reading_first(getattr(cls, name)))
         if getattr(cls, "__hash__", None) is not None:
-            type.__setattr__(cls, "__hash__", _reading_first(cls.__hash__, decide))
+            type.__setattr__(cls, "__hash__", _reading_first(cls.__hash__))
         iterate = getattr(cls, "__iter__")  # noqa: B009 - BaseModel's, unknown to the type checker
-        type.__setattr__(cls, "__iter__", _iterate(iterate, frozenset(managed)))
-        type.__setattr__(cls, "__repr_args__", _repr_args(policy.subject, frozenset(managed)))
+        type.__setattr__(cls, "__iter__", _iterate(iterate))
+        type.__setattr__(cls, "__setattr__", _assigning(cls.__setattr__))
+        type.__setattr__(cls, "__repr_args__", _repr_args)
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         for name in ("model_dump", "model_dump_json"):
             type.__setattr__(cls, name, _unwrapping(_scrubbing_warnings(getattr(cls, name))))
         for name in ("model_validate", "model_validate_json"):
             method = getattr(cls, name).__func__
             type.__setattr__(cls, name, classmethod(_unwrapping(method)))
-        _decide_on_serialisation(cls, managed)
+        _decide_on_serialisation(cls)
         _watch_subclasses(cls)
 
 
@@ -164,6 +160,10 @@ def _watch_subclasses(cls: Any) -> None:
         else:
             super(cls, sub).__pydantic_init_subclass__(**kwargs)
         refuse_cached(sub)
+        # a frozen subclass of a record that is not: pydantic gave it a hash of the values
+        hashing = sub.__dict__.get("__hash__")
+        if hashing is not None and not getattr(hashing, _READS_FIRST, False):
+            type.__setattr__(sub, "__hash__", _reading_first(hashing))
         if not sub.model_config.get("hide_input_in_errors"):
             sub.model_config = {**sub.model_config, "hide_input_in_errors": True}
             sub.model_rebuild(force=True)
@@ -176,6 +176,8 @@ def _store(cls: type, name: str) -> Callable[[Any, Any], None]:
 
     def store(obj: Any, value: Any) -> None:
         if cls.model_config.get("validate_assignment"):  # type: ignore[attr-defined]
+            if _validators_see_values(type(obj)):
+                _decide(obj)
             obj.__pydantic_validator__.validate_assignment(obj, name, value)
         else:
             obj.__dict__[name] = value
@@ -184,23 +186,66 @@ def _store(cls: type, name: str) -> Callable[[Any, Any], None]:
     return store
 
 
-def _reading_first(method: Callable[..., Any], decide: Callable[[Any], None]) -> Any:
+def _validators_see_values(cls: Any) -> bool:
+    """True if assigning to an instance of *cls* hands its stored values to its validators:
+    with ``validate_assignment``, pydantic validates the whole model again, giving a
+    ``before`` or ``wrap`` model validator every stored value and a field validator the
+    others in ``info.data``."""
+    if not cls.model_config.get("validate_assignment"):
+        return False
+    decorators = cls.__pydantic_decorators__
+    return bool(decorators.field_validators) or any(
+        found.info.mode in ("before", "wrap") for found in decorators.model_validators.values()
+    )
+
+
+def _assigning(method: Callable[..., None]) -> Any:
+    """``__setattr__``: where the model's validators see its stored values on assignment
+    (`_validators_see_values`), its managed fields are read through their guards first, so
+    the assignment is decided as a read of them (outside a scope it is refused)."""
+
+    @functools.wraps(method)
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if _validators_see_values(type(self)):
+            _decide(self)
+        method(self, name, value)
+
+    return __setattr__
+
+
+#: Marks a method wrapped by `_reading_first`.
+_READS_FIRST = "__purposeful_reads_first__"
+
+
+def _decide(obj: Any) -> None:
+    """Read every managed field of *obj* through its guard: of every record its class
+    inherits (an undecorated model joining two records holds both's)."""
+    for name in sorted(_guard.managed_names(type(obj))[0]):
+        getattr(obj, name)
+
+
+def _reading_first(method: Callable[..., Any]) -> Any:
+    """*method*, after every managed field of the instance (and of a record given as the
+    other side of ``==``, a parametrised generic's origin too) is read through its guard."""
+
     @functools.wraps(method)
     def reading_first(self: Any, *args: Any, **kwargs: Any) -> Any:
-        decide(self)
-        if args and type(args[0]) is type(self):
-            decide(args[0])  # the other side of ==
+        _decide(self)
+        if args and PYDANTIC.recognises(type(args[0])):
+            _decide(args[0])  # the other side of ==
         return method(self, *args, **kwargs)
 
+    setattr(reading_first, _READS_FIRST, True)
     return reading_first
 
 
-def _iterate(method: Callable[[Any], Iterator[tuple[str, Any]]], managed: frozenset[str]) -> Any:
+def _iterate(method: Callable[[Any], Iterator[tuple[str, Any]]]) -> Any:
     """``__iter__`` (``dict(model)``): pydantic's own pairs, each managed field's value read
     through its guard. No value is held in this frame while a guard decides: a refusal's
     traceback shows none (an error tracker reads its frames' locals)."""
 
     def __iter__(self: Any) -> Iterator[tuple[str, Any]]:
+        managed = _guard.managed_names(type(self))[0]
         for name, value in method(self):
             if name in managed:
                 del value  # the stored value, undecided
@@ -221,20 +266,19 @@ class _Mask:
         return self.text
 
 
-def _repr_args(subject: str, managed: frozenset[str]) -> Callable[[Any], Any]:
-    def __repr_args__(self: Any) -> Iterator[tuple[str | None, Any]]:
-        fields = type(self).__pydantic_fields__
-        for name, info in fields.items():
-            if not info.repr:
-                continue
-            if name in managed:
-                yield name, _Mask(PLACEHOLDER)
-            elif name == subject:
-                yield name, _Mask(SUBJECT_PLACEHOLDER)
-            else:
-                yield name, self.__dict__.get(name)
-
-    return __repr_args__
+def _repr_args(self: Any) -> Iterator[tuple[str | None, Any]]:
+    """pydantic's ``__repr_args__``, the managed fields and subjects of every record the
+    class inherits masked."""
+    managed, subjects = _guard.managed_names(type(self))
+    for name, info in type(self).__pydantic_fields__.items():
+        if not info.repr:
+            continue
+        if name in managed:
+            yield name, _Mask(PLACEHOLDER)
+        elif name in subjects:
+            yield name, _Mask(SUBJECT_PLACEHOLDER)
+        else:
+            yield name, self.__dict__.get(name)
 
 
 def _unwrapping(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -294,7 +338,7 @@ def _scrubbing_warnings(method: Callable[..., Any]) -> Callable[..., Any]:
     return dumping
 
 
-def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
+def _decide_on_serialisation(cls: Any) -> None:
     """Wrap the serialiser of the model, and of every subclass pydantic makes of it (an
     undecorated subclass, a parametrised generic), so that every managed field it emits is
     read through its guard first, keeping the model's own ``model_serializer``; hide
@@ -303,7 +347,7 @@ def _decide_on_serialisation(cls: Any, managed: tuple[str, ...]) -> None:
     def decide(value: Any, info: Any) -> None:
         if isinstance(value, cls):
             include, exclude = _every_field_if_all(info.include), info.exclude
-            for name in managed:
+            for name in sorted(_guard.managed_names(type(value))[0]):
                 if include is not None and name not in include:
                     continue
                 if _left_out(exclude, name):

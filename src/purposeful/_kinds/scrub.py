@@ -4,30 +4,37 @@ managed value: found here, so the kind can raise one that names the field instea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["quoted", "quotes", "scrubbed"]
+__all__ = ["database_error", "quoted", "quotes", "scrubbed"]
 
 
 def scrubbed(
     exc: Exception, cls: type, managed: frozenset[str], given: dict[str, Any]
 ) -> str | None:
     """The message to raise instead of *exc* if it quotes a managed value given, else None."""
-    values = [v for n, v in given.items() if n in managed]
+    values = {n: v for n, v in given.items() if n in managed}
     if not values:
         return None
     text = str(exc)
-    found = (
-        any(a is v for a in exc.args for v in values)
-        or any(getattr(a, "name", None) in managed for a in exc.args)  # attrs' validators
-        or any(quoted(quote, text) for v in values for quote in quotes(v))
+    # attrs' validators give the field itself (an Attribute, with its name)
+    named = {n for a in exc.args if (n := getattr(a, "name", None)) in managed}
+    found = sorted(
+        name
+        for name, value in values.items()
+        if name in named
+        or any(a is value for a in exc.args)
+        or any(quoted(quote, text) for quote in quotes(value))
     )
-    if not found:
+    if not found and not named:
         return None
+    fields = ", ".join(found or sorted(named))
     return (
-        f"a value given for a managed field (or the subject) of {cls.__qualname__} was "
-        f"refused by its validator or converter ({type(exc).__name__}); the message is not "
-        f"shown because it quotes the value. Check the values against the fields' validators"
+        f"a value given for {fields} (a managed field or the subject) of {cls.__qualname__} "
+        f"was refused by its validator or converter ({type(exc).__name__}); the message is "
+        f"not shown because it quotes the value. Check the value against the field's "
+        f"validators and type"
     )
 
 
@@ -61,3 +68,30 @@ def quoted(quote: str, text: str) -> bool:
     if len(quote) >= 4:
         return quote in text
     return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None
+
+
+#: PostgreSQL's detail of a refused row: ``Failing row contains (…)`` (every column) or
+#: ``Key (…)=(…)`` (a key's values).
+_DETAIL = re.compile(r"^DETAIL:.*(?:\n|$)", re.MULTILINE)
+
+
+def database_error(exc: BaseException, values: Iterable[Any], what: str) -> None:
+    """Take a record's values out of a database's error *exc* for a row of *what*, in place,
+    and out of the driver's error it was raised from: PostgreSQL's ``DETAIL:`` lines (the
+    failing row, a key's value) are removed, and a message that still quotes one of *values*
+    (managed values, the subject) is replaced by one that says so. The class, the chain and
+    the traceback stay, so code that catches ``IntegrityError`` works as before; the
+    driver's own diagnostics object (psycopg's ``diag``) is left as the driver made it."""
+    quoting = [q for v in values if v is not None for q in quotes(v) if q]
+    for error in (exc, exc.__cause__, getattr(exc, "orig", None)):
+        if error is None or not error.args or not isinstance(error.args[0], str):
+            continue
+        text = _DETAIL.sub("", error.args[0]).rstrip("\n")
+        if any(quoted(quote, text) for quote in quoting):
+            text = (
+                f"the database refused a row of {what} ({type(error).__name__}); its message "
+                f"is not shown because it quotes a managed value or a subject id. Check the "
+                f"row against the table's constraints"
+            )
+        if text != error.args[0]:
+            error.args = (text, *error.args[1:])

@@ -43,7 +43,8 @@ from __future__ import annotations
 import inspect
 import sys
 import typing
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _guard
@@ -56,6 +57,7 @@ from . import (
     PrettyRepr,
     RecordKind,
     refuse_cached,
+    scrub,
 )
 
 if TYPE_CHECKING:
@@ -127,10 +129,12 @@ class SqlalchemyKind(RecordKind):
         for klass in [m.class_ for m in mapper.self_and_descendants]:
             _swap(klass, guards)
         checks.mark_managed_columns(cls, mapper, policy)
+        _scrub_database_errors(mapper)
 
         def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
             if sub_cls is not cls and _guard.POLICY_ATTR not in sub_cls.__dict__:
                 _swap(sub_cls, guards)
+                _scrub_database_errors(sub_mapper)
 
         event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
         event.listen(
@@ -190,6 +194,46 @@ def _held(obj: Any, name: str) -> bool:
     state = obj.__dict__.get("_sa_instance_state")
     committed = state.committed_state if state is not None else {}
     return name in committed and committed[name] is not NO_VALUE
+
+
+#: The tables of mapped records, whose statements' database errors `_scrubbed_error` cleans.
+_record_tables: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _scrub_database_errors(mapper: Any) -> None:
+    """Clean the database's errors for statements on *mapper*'s tables (`_scrubbed_error`):
+    the statement's parameters are hidden by ``hide_parameters=True``, but PostgreSQL's own
+    message quotes the failing row whatever the engine says."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _record_tables.update(mapper.tables)
+    if not event.contains(Engine, "handle_error", _scrubbed_error):
+        event.listen(Engine, "handle_error", _scrubbed_error)
+
+
+def _scrubbed_error(context: Any) -> None:
+    """SQLAlchemy's ``handle_error``: a database error of a statement on a record's table
+    loses the row's values (`scrub.database_error`), keeping its class; other statements'
+    (raw SQL, other tables) pass unchanged."""
+    compiled = getattr(context.execution_context, "compiled", None)
+    table = getattr(getattr(compiled, "statement", None), "table", None)
+    if table is None or table not in _record_tables:
+        return
+    values: list[Any] = []
+    given = context.parameters
+    rows = given if isinstance(given, list | tuple) and given and not _plain(given[0]) else [given]
+    for row in rows:
+        if isinstance(row, Mapping):
+            values.extend(row.values())
+        elif isinstance(row, list | tuple):
+            values.extend(row)
+    scrub.database_error(context.sqlalchemy_exception, values, f"the table {table.name}")
+
+
+def _plain(value: Any) -> bool:
+    """True if *value* is one statement parameter, not a row of them."""
+    return not isinstance(value, Mapping | list | tuple)
 
 
 _DEFERRED = "purposeful.deferred"
