@@ -213,6 +213,7 @@ class ConsentAnswers:
         "_at",
         "_care",
         "_checker",
+        "_closed",
         "_config",
         "_expected",
         "_lock",
@@ -248,6 +249,9 @@ class ConsentAnswers:
         #: consent), so that `of` takes it from `CACHE` without asking
         self._steady: tuple[Hashable, str] | None = None
         self._lock = threading.Lock()  # a prefetch runs in a worker thread
+        #: set by `clear` (the scope closed): answers a prefetch still running gets later
+        #: (its wait was cancelled) are thrown away
+        self._closed = False
 
     def of(self, subject: str) -> Answer:
         """The reasons to refuse a read that needs *subject*'s consent (none when it is in
@@ -323,35 +327,37 @@ class ConsentAnswers:
 
     def _ask(self, subjects: set[str]) -> None:
         """Ask the checker about *subjects* (not yet answered) and keep the answers, with
-        the purpose's care requirement applied."""
+        the purpose's care requirement applied.
+
+        The answers are gathered apart and kept all at once, once judged for care: a read
+        by another task of the scope while a prefetch runs in its worker thread must never
+        find a person's own consent that the care requirement is about to overrule."""
         checker = self._checker
         assert checker is not None
         with self._lock:
             missing = [s for s in subjects if s not in self._answers]
             if not missing:
                 return
-            self._ask_checker(checker, missing)
+            answers: dict[str, Answer] = {}
+            self._ask_checker(checker, missing, answers)
             care = self._care
             if care is None:
                 care = self._care = _representative_flags(self._purpose, self._config)
-            if care:
-                try:
-                    self._apply_care(checker, missing, care)
-                except BaseException:
-                    # the answers kept are the people's own consent, not yet judged by the
-                    # care requirement: none may answer a later read of this scope
-                    for subject in missing:
-                        self._answers.pop(subject, None)
-                    raise
+            if care:  # if it raises, nothing was kept: the answers are not yet judged
+                self._apply_care(checker, missing, care, answers)
             else:
                 stamp = self._stamp
                 if stamp is not _UNREAD and stamp is not None and type(stamp) is tuple:
                     self._steady = (stamp, self._purpose.id)
+            self._answers.update(answers)
+            if self._closed:  # the scope closed meanwhile: it keeps no subject id
+                self._answers.clear()
 
-    def _apply_care(self, checker: Any, asked: list[str], care: frozenset[str]) -> None:
+    def _apply_care(
+        self, checker: Any, asked: list[str], care: frozenset[str], answers: dict[str, Answer]
+    ) -> None:
         """Refuse consent the person gave themselves for those of *asked* who carry one of
-        *care*'s flags: for them only a representative's consent counts."""
-        answers = self._answers
+        *care*'s flags, in *answers*: for them only a representative's consent counts."""
         held = [s for s in asked if not answers[s][0]]
         if not held:
             return
@@ -395,24 +401,27 @@ class ConsentAnswers:
             else:
                 answers[subject] = ((), status)
 
-    def _ask_checker(self, checker: Any, missing: list[str]) -> None:
-        """Ask *checker* about *missing*, in as few calls as it allows."""
+    def _ask_checker(self, checker: Any, missing: list[str], answers: dict[str, Answer]) -> None:
+        """Ask *checker* about *missing*, in as few calls as it allows, into *answers*."""
         purpose = self._purpose
         snapshot = getattr(checker, "consent_statuses_steady", None)
         if snapshot is not None and getattr(checker, "consent_version", None) is not None:
-            missing = self._from_cache(checker, missing)
+            missing = self._from_cache(checker, missing, answers)
             if missing:
-                self._ask_snapshot(checker, snapshot, missing)
+                self._ask_snapshot(checker, snapshot, missing, answers)
             return
         batch = getattr(checker, "consent_statuses", None)
         if batch is not None and len(missing) > 1:
-            self._ask_batch(checker, batch, missing)
+            self._ask_batch(checker, batch, missing, answers)
             return
         for subject in missing:
-            self._answers[subject] = ask_consent(checker, subject, purpose, self._at)
+            answers[subject] = ask_consent(checker, subject, purpose, self._at)
 
-    def _from_cache(self, checker: Any, missing: list[str]) -> list[str]:
-        """Take what the cache holds under the checker's stamp (read once per scope)."""
+    def _from_cache(
+        self, checker: Any, missing: list[str], answers: dict[str, Answer]
+    ) -> list[str]:
+        """Take what the cache holds under the checker's stamp (read once per scope) into
+        *answers*; return the people it does not hold."""
         if self._stamp is _UNREAD:
             self._stamp = _stamp_of(checker)
         stamp = self._stamp
@@ -420,10 +429,10 @@ class ConsentAnswers:
             return missing
         if isinstance(stamp, _Unavailable):  # one wait on a hung store per scope, not two
             _failed(checker, stamp.error, self._purpose)
-            self._answers.update(dict.fromkeys(missing, _FAILED))
+            answers.update(dict.fromkeys(missing, _FAILED))
             return []
         left = []
-        purpose, at, answers = self._purpose.id, self._at, self._answers
+        purpose, at = self._purpose.id, self._at
         for subject in missing:
             found = CACHE.get(stamp, purpose, subject, at)
             if found is None:
@@ -432,7 +441,9 @@ class ConsentAnswers:
                 answers[subject] = found
         return left
 
-    def _ask_snapshot(self, checker: Any, snapshot: Any, missing: list[str]) -> None:
+    def _ask_snapshot(
+        self, checker: Any, snapshot: Any, missing: list[str], answers: dict[str, Answer]
+    ) -> None:
         """Ask *snapshot* (``consent_statuses_steady``) and keep the answers under the
         scope's stamp: read before them, so they are at least as new as it."""
         stamp = self._stamp
@@ -443,39 +454,42 @@ class ConsentAnswers:
             for subject in missing:
                 entry = found.get(subject)
                 if entry is None:
-                    self._answers[subject] = _FAILED
+                    answers[subject] = _FAILED
                     continue
                 status, since, until = entry
                 answer = _answer(checker, status)
-                self._answers[subject] = answer
+                answers[subject] = answer
                 kept.append((subject, since, until, answer))
         except ConfigurationError:
             raise
         except Exception as exc:
             _failed(checker, exc, self._purpose)
-            for subject in missing:
-                self._answers[subject] = _FAILED
+            answers.update(dict.fromkeys(missing, _FAILED))
             return
         if stamp is not None and stamp is not _UNREAD:
             CACHE.put(stamp, self._purpose.id, kept)
 
-    def _ask_batch(self, checker: Any, batch: Any, missing: list[str]) -> None:
+    def _ask_batch(
+        self, checker: Any, batch: Any, missing: list[str], answers: dict[str, Answer]
+    ) -> None:
         try:
             found = _mapping(checker, batch(missing, self._purpose, self._at), "consent_statuses")
-            answers = {s: _answer(checker, found[s]) if s in found else _FAILED for s in missing}
+            asked = {s: _answer(checker, found[s]) if s in found else _FAILED for s in missing}
         except ConfigurationError:
             raise
         except Exception as exc:
             _failed(checker, exc, self._purpose)
-            answers = dict.fromkeys(missing, _FAILED)
-        self._answers.update(answers)
+            asked = dict.fromkeys(missing, _FAILED)
+        answers.update(asked)
 
     def __len__(self) -> int:
         """How many people's answers are held."""
         return len(self._answers)
 
     def clear(self) -> None:
-        """Forget every answer (and so every subject id): the scope closed."""
+        """Forget every answer (and so every subject id): the scope closed. A prefetch still
+        running (its wait cancelled) keeps nothing it gets later (`_ask`)."""
+        self._closed = True
         self._answers.clear()
         self._expected.clear()
 
