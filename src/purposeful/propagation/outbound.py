@@ -140,6 +140,11 @@ class Outbound:
         outbound = self
 
         class PurposeAdapter(HTTPAdapter):
+            def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+                # the claim goes on a copy: requests follows a redirect with a copy of the
+                # caller's request, which another host's adapter would send on, claim and all
+                return super().send(request.copy(), *args, **kwargs)
+
             def add_headers(self, request: Any, **kwargs: Any) -> None:
                 super().add_headers(request, **kwargs)
                 outbound.apply(request.url, request.headers)

@@ -1,6 +1,8 @@
 """A response body that keeps its request's purpose scope open until it is consumed or
 closed, for the synchronous servers (WSGI, Django): the scope lives in the request
-thread's context, which the server iterates the body in.
+thread's context, which the server iterates the body in. A streamed body is made after the
+application returned, in the server instrumentation's context, which may hold the inbound
+claim in OpenTelemetry's baggage: each step of it runs without (`otel_baggage_without_claim`).
 
 What this module must not do: close the scope twice, or lose the error a body raised.
 """
@@ -12,6 +14,7 @@ from typing import Generic, TypeVar
 
 from opentelemetry import context as otel_context
 
+from ..propagation.baggage import otel_baggage_without_claim
 from ..scope import use
 
 T = TypeVar("T")
@@ -36,10 +39,11 @@ def close_scope(entry: Entry, error: BaseException | None) -> None:
 
 
 class ClosingBody(Generic[T]):
-    """*body*, inside the scope of *entry*; the scope closes when the body ends, raises or
-    is closed (``close()``, which every WSGI server calls), once."""
+    """*body*, inside the scope of *entry* (if any); the scope closes when the body ends,
+    raises or is closed (``close()``, which every WSGI server calls), once. Each step of the
+    body, and its close, runs with no purpose claim in OpenTelemetry's baggage."""
 
-    def __init__(self, body: Iterable[T], entry: Entry) -> None:
+    def __init__(self, body: Iterable[T], entry: Entry | None) -> None:
         self._body = body
         self._iterator: Iterator[T] | None = None
         self._entry: Entry | None = entry
@@ -48,10 +52,11 @@ class ClosingBody(Generic[T]):
         return self
 
     def __next__(self) -> T:
-        if self._iterator is None:
-            self._iterator = iter(self._body)
         try:
-            return next(self._iterator)
+            with otel_baggage_without_claim():
+                if self._iterator is None:
+                    self._iterator = iter(self._body)
+                return next(self._iterator)
         except StopIteration:
             self._finish(None)
             raise
@@ -63,7 +68,8 @@ class ClosingBody(Generic[T]):
         try:
             closer = getattr(self._body, "close", None)
             if closer is not None:
-                closer()
+                with otel_baggage_without_claim():
+                    closer()
         finally:
             self._finish(None)
 

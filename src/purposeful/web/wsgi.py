@@ -138,7 +138,7 @@ class PurposeMiddleware:
             return self._answer(error, start_response)
         if opening is None:
             with otel_baggage_without_claim():
-                return self.app(environ, start_response)
+                return ClosingBody(self.app(environ, start_response), None)
         entry = open_scope(opening.use())
         try:
             with otel_baggage_without_claim():
