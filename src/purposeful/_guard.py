@@ -437,19 +437,20 @@ def nearest_policy(cls: type) -> RecordPolicy | None:
     return None
 
 
-def managed_names(cls: type) -> tuple[frozenset[str], frozenset[str]]:
-    """The managed fields and the subjects of every class in *cls*'s MRO decorated with
-    `purposeful.record`: an undecorated class that inherits two records (a response model
-    joining them) holds the managed fields of both, and what masks or decides its fields
-    must cover both, not only its nearest record's."""
-    managed: set[str] = set()
+def managed_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The managed fields (nearest record first, each in declaration order) and the
+    subjects of every class in *cls*'s MRO decorated with `purposeful.record`: an
+    undecorated class that inherits two records (a response model joining them) holds the
+    managed fields of both, and what masks or decides its fields must cover both, not only
+    its nearest record's."""
+    managed: dict[str, None] = {}
     subjects: set[str] = set()
     for klass in cls.__mro__:
         found = klass.__dict__.get(POLICY_ATTR)
         if found is not None:
-            managed.update(found.fields)
+            managed.update(dict.fromkeys(found.fields))
             subjects.add(found.subject)
-    return frozenset(managed), frozenset(subjects - managed)
+    return tuple(managed), frozenset(subjects.difference(managed))
 
 
 def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:

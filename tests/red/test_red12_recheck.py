@@ -13,7 +13,7 @@ import pytest
 
 import purposeful
 from purposeful import Managed, ServiceAgreement
-from purposeful.errors import DictStorageWarning
+from purposeful.errors import AnnotationError, DictStorageWarning
 
 pydantic = pytest.importorskip("pydantic")
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo  # noqa: E402
@@ -68,38 +68,46 @@ def test_validated_assignment_hands_no_stored_value_to_an_annotated_validator() 
 _REVALIDATED: list[Any] = []
 
 
-@purposeful.record(subject="client_id")
-class RedRevalidated(BaseModel):
-    model_config = ConfigDict(revalidate_instances="always")
-    client_id: str
-    diagnosis: Annotated[str, Managed(purposes={CASE_MANAGEMENT: AGREEMENT})]
-    region: str = "Waikato"
-
-    @pydantic.model_validator(mode="before")
-    @classmethod
-    def _before(cls, data: Any) -> Any:
-        _REVALIDATED.append(dict(data) if isinstance(data, dict) else data)
-        return data
-
-
-class RedHolder(BaseModel):
-    case: RedRevalidated
-
-
-def test_revalidating_an_instance_hands_no_stored_value_to_validators() -> None:
+@pytest.mark.filterwarnings("ignore::purposeful.errors.DictStorageWarning")
+def test_revalidating_an_instance_through_validators_is_refused_at_declaration() -> None:
     """With ``revalidate_instances="always"`` (or ``"subclass-instances"``), a record handed
-    to another model (``RedHolder(case=record)``) or to ``model_validate`` is validated
-    again from its stored values: a ``before`` model validator gets every field's value in a
-    dict, a field validator the others in ``info.data``, as on a validated assignment; no
-    managed field is read through its guard first, so the diagnosis leaves the record
-    undecided, outside any scope."""
-    record = RedRevalidated(client_id=SUBJECT, diagnosis=DIAGNOSIS)
-    _REVALIDATED.clear()
-    with contextlib.suppress(purposeful.NoPurposeScope):  # refusing it is safe too
-        RedHolder(case=record)
-    with contextlib.suppress(purposeful.NoPurposeScope):
-        RedRevalidated.model_validate(record)
-    assert DIAGNOSIS not in repr(_REVALIDATED)
+    to another model or to ``model_validate`` is validated again from its stored values: a
+    ``before`` model validator gets every field's value in a dict, a field validator the
+    others in ``info.data``, with no managed field read through its guard first, outside
+    any scope. Such a record is refused where it is declared; so is an undecorated
+    subclass that turns revalidation on."""
+    with pytest.raises(AnnotationError, match="revalidate_instances"):
+
+        @purposeful.record(subject="client_id")
+        class RedRevalidated(BaseModel):
+            model_config = ConfigDict(revalidate_instances="always")
+            client_id: str
+            diagnosis: Annotated[str, Managed(purposes={CASE_MANAGEMENT: AGREEMENT})]
+            region: str = "Waikato"
+
+            @pydantic.model_validator(mode="before")
+            @classmethod
+            def _before(cls, data: Any) -> Any:
+                _REVALIDATED.append(dict(data) if isinstance(data, dict) else data)
+                return data
+
+    @purposeful.record(subject="client_id")
+    class RedValidated(BaseModel):
+        client_id: str
+        diagnosis: Annotated[str, Managed(purposes={CASE_MANAGEMENT: AGREEMENT})]
+
+        @pydantic.field_validator("client_id")
+        @classmethod
+        def _id(cls, value: str) -> str:
+            return value
+
+    with pytest.raises(AnnotationError, match="revalidate_instances"):
+
+        class RedRevalidatingView(RedValidated):
+            model_config = ConfigDict(revalidate_instances="subclass-instances")
+
+    record = RedValidated(client_id=SUBJECT, diagnosis=DIAGNOSIS)
+    assert RedValidated.model_validate(record) is record  # not revalidated: no value read
 
 
 # --- a PostgreSQL constraint error whose failing row spans lines -------------------------

@@ -138,9 +138,50 @@ class DjangoKind(RecordKind):
             sender=cls,
             weak=False,
         )
+        _record_tables.add(cls._meta.db_table)  # type: ignore[attr-defined]
+        _scrub_database_errors()
 
 
 DJANGO = DjangoKind()
+
+#: The tables of records: a database error of a statement naming one is scrubbed.
+_record_tables: set[str] = set()
+
+
+@functools.cache
+def _scrub_database_errors() -> None:
+    """Have every database connection, made now or later, scrub the errors of statements on
+    a record's table (`_scrubbed_execute`)."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_scrub_connection, weak=False, dispatch_uid="purposeful.scrub")
+    for connection in connections.all(initialized_only=True):
+        _scrub_connection(None, connection)
+
+
+def _scrub_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if _scrubbed_execute not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_scrubbed_execute)
+
+
+def _scrubbed_execute(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+) -> Any:
+    """A connection's execute wrapper: a database's own error for a statement on a record's
+    table (``save()``, ``bulk_create()``, ``update()``: PostgreSQL quotes the failing row)
+    loses the row's values (`scrub.database_error`), keeping its class. The other errors,
+    and the other tables' (raw SQL naming none), pass unchanged."""
+    from django.db import DatabaseError
+
+    try:
+        return execute(sql, params, many, context)
+    except DatabaseError as exc:
+        if isinstance(sql, str) and any(table in sql for table in _record_tables):
+            rows = list(params or ()) if many else [params or ()]
+            values = [v for row in rows for v in (row.values() if isinstance(row, dict) else row)]
+            scrub.database_error(exc, values, "a record's table")
+        raise
 
 
 class _SubjectAttribute:
@@ -215,10 +256,7 @@ def _install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
 def _scrubbing(cls: type, managed: frozenset[str], subject: str) -> Callable[..., None]:
     """``save_base`` (under ``save()``), raising a `ManagedValueError` instead of Django's
     error when that quotes a managed value (or the subject) it could not convert for the
-    database; a database's own error (PostgreSQL's quotes the failing row) keeps its class,
-    its values taken out (`scrub.database_error`)."""
-    from django.db import DatabaseError
-
+    database. (A database's own error is scrubbed by the connection: `_scrubbed_execute`.)"""
     save_base = getattr(cls, "save_base")  # noqa: B009
     quoted = managed | {subject}
 
@@ -227,11 +265,6 @@ def _scrubbing(cls: type, managed: frozenset[str], subject: str) -> Callable[...
         try:
             save_base(self, *args, **kwargs)
             return
-        except DatabaseError as exc:
-            held = self.__dict__
-            scrub.database_error(exc, [held[n] for n in quoted if n in held], cls.__qualname__)
-            del held
-            raise
         except (ValueError, TypeError) as exc:
             error: Exception = exc
             held = self.__dict__

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,7 @@ class PydanticKind(RecordKind):
             method = getattr(cls, name).__func__
             type.__setattr__(cls, name, classmethod(_unwrapping(method)))
         _decide_on_serialisation(cls)
+        _refuse_revalidation(cls)
         _watch_subclasses(cls)
 
 
@@ -160,6 +162,7 @@ def _watch_subclasses(cls: Any) -> None:
         else:
             super(cls, sub).__pydantic_init_subclass__(**kwargs)
         refuse_cached(sub)
+        _refuse_revalidation(sub)
         # a frozen subclass of a record that is not: pydantic gave it a hash of the values
         hashing = sub.__dict__.get("__hash__")
         if hashing is not None and not getattr(hashing, _READS_FIRST, False):
@@ -191,12 +194,50 @@ def _validators_see_values(cls: Any) -> bool:
     with ``validate_assignment``, pydantic validates the whole model again, giving a
     ``before`` or ``wrap`` model validator every stored value and a field validator the
     others in ``info.data``."""
-    if not cls.model_config.get("validate_assignment"):
-        return False
-    decorators = cls.__pydantic_decorators__
-    return bool(decorators.field_validators) or any(
-        found.info.mode in ("before", "wrap") for found in decorators.model_validators.values()
-    )
+    return bool(cls.model_config.get("validate_assignment")) and _runs_validators(cls)
+
+
+#: class → (its core schema, whether validating it runs a validator): `_runs_validators`
+_walked: weakref.WeakKeyDictionary[type, tuple[object, bool]] = weakref.WeakKeyDictionary()
+
+
+def _runs_validators(cls: Any) -> bool:
+    """True if validating *cls* runs a validator function (a ``field_validator``, a
+    ``model_validator``, one given in ``Annotated``, a nested model's): each may be given
+    the other fields' values. Found in its core schema, once per schema."""
+    schema = cls.__dict__.get("__pydantic_core_schema__")
+    found = _walked.get(cls)
+    if found is not None and found[0] is schema:
+        return found[1]
+    runs = not isinstance(schema, dict)  # not built yet: assume it does
+    stack: list[Any] = [] if runs else [schema]
+    while stack and not runs:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = node.get("type")
+            runs = isinstance(kind, str) and kind.startswith("function-")
+            # a serialiser is not validation (the deciding one is purposeful's own)
+            stack.extend(v for k, v in node.items() if k != "serialization")
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    _walked[cls] = (schema, runs)
+    return runs
+
+
+def _refuse_revalidation(cls: Any) -> None:
+    """Refuse a record (or a subclass) that pydantic validates again from its stored values
+    (``revalidate_instances``) through validators: they would be given the managed values
+    undecided, wherever an instance is passed to a model or to ``model_validate``."""
+    if cls.model_config.get("revalidate_instances", "never") == "never":
+        return
+    if _runs_validators(cls):
+        raise AnnotationError(
+            f"{cls.__qualname__} has revalidate_instances="
+            f"{cls.model_config['revalidate_instances']!r} and validators: pydantic would "
+            f"validate an instance again from its stored values, handing the managed ones to "
+            f"the validators undecided. Leave revalidate_instances at 'never' (the default) "
+            f"for a record with validators"
+        )
 
 
 def _assigning(method: Callable[..., None]) -> Any:
@@ -220,7 +261,7 @@ _READS_FIRST = "__purposeful_reads_first__"
 def _decide(obj: Any) -> None:
     """Read every managed field of *obj* through its guard: of every record its class
     inherits (an undecorated model joining two records holds both's)."""
-    for name in sorted(_guard.managed_names(type(obj))[0]):
+    for name in _guard.managed_names(type(obj))[0]:
         getattr(obj, name)
 
 
@@ -347,7 +388,7 @@ def _decide_on_serialisation(cls: Any) -> None:
     def decide(value: Any, info: Any) -> None:
         if isinstance(value, cls):
             include, exclude = _every_field_if_all(info.include), info.exclude
-            for name in sorted(_guard.managed_names(type(value))[0]):
+            for name in _guard.managed_names(type(value))[0]:
                 if include is not None and name not in include:
                     continue
                 if _left_out(exclude, name):

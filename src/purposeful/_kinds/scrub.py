@@ -70,18 +70,20 @@ def quoted(quote: str, text: str) -> bool:
     return re.search(rf"(?<![\w]){re.escape(quote)}(?![\w])", text) is not None
 
 
-#: PostgreSQL's detail of a refused row: ``Failing row contains (…)`` (every column) or
-#: ``Key (…)=(…)`` (a key's values).
-_DETAIL = re.compile(r"^DETAIL:.*(?:\n|$)", re.MULTILINE)
+#: PostgreSQL's detail of a refused row, ``Failing row contains (…)`` (every column) or
+#: ``Key (…)=(…)`` (a key's values), and all that follows it: a value holding a line break
+#: carries the row on over the next lines.
+_DETAIL = re.compile(r"^DETAIL:.*", re.MULTILINE | re.DOTALL)
 
 
 def database_error(exc: BaseException, values: Iterable[Any], what: str) -> None:
     """Take a record's values out of a database's error *exc* for a row of *what*, in place,
-    and out of the driver's error it was raised from: PostgreSQL's ``DETAIL:`` lines (the
-    failing row, a key's value) are removed, and a message that still quotes one of *values*
-    (managed values, the subject) is replaced by one that says so. The class, the chain and
-    the traceback stay, so code that catches ``IntegrityError`` works as before; the
-    driver's own diagnostics object (psycopg's ``diag``) is left as the driver made it."""
+    and out of the driver's error it was raised from: PostgreSQL's ``DETAIL:`` (the failing
+    row, a key's value) is removed with all that follows it, and a message that still
+    quotes one of *values* (managed values, the subject) is replaced by one that says so.
+    The class, the chain and the traceback stay, so code that catches ``IntegrityError``
+    works as before; the driver's own diagnostics object (psycopg's ``diag``) is left as
+    the driver made it."""
     quoting = [q for v in values if v is not None for q in quotes(v) if q]
     for error in (exc, exc.__cause__, getattr(exc, "orig", None)):
         if error is None or not error.args or not isinstance(error.args[0], str):

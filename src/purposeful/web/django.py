@@ -148,11 +148,14 @@ class _Gate:
         return response
 
     def finish(
-        self, response: HttpResponseBase, entry: Entry, error: BaseException | None
+        self, response: HttpResponseBase, entry: Entry | None, error: BaseException | None
     ) -> HttpResponseBase:
-        """Close the scope now, or, for streamed content, when it is consumed or closed."""
+        """Close the view's scope (if it opened one) now, or, for streamed content, when it
+        is consumed or closed; streamed content, scope or not, is made without the inbound
+        claim in OpenTelemetry's baggage (`ClosingBody`)."""
         if not getattr(response, "streaming", False) or getattr(response, "is_async", False):
-            close_scope(entry, error)
+            if entry is not None:
+                close_scope(entry, error)
             return response
         streaming: Any = response
         streaming.streaming_content = ClosingBody(streaming.streaming_content, entry)
@@ -197,7 +200,7 @@ class PurposeMiddleware:
             raise
         entry = request.__dict__.pop(_OPEN, None)
         if entry is None:
-            return response
+            return self.gate.finish(response, None, None)
         return self.gate.finish(response, entry[0], entry[1])
 
     def process_view(
