@@ -330,3 +330,22 @@ def test_a_draft_needs_no_checks_and_says_it_is_a_draft(
     assert verified.draft
     with zipfile.ZipFile("draft.zip") as bundle:
         assert "Draft: Your information held by" in bundle.read("index.html").decode()
+
+
+def test_a_django_app_imported_before_django_is_set_up_is_told_how(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Django project's module that APP names (a bundle's access, retention's sources)
+    imports its models: without ``django.setup()``, Django raises AppRegistryNotReady, and
+    the line says what to do about it."""
+    pytest.importorskip("django")
+    (tmp_path / "djangoish_access.py").write_text(
+        "from django.core.exceptions import AppRegistryNotReady\n"
+        "raise AppRegistryNotReady('Apps aren\\'t loaded yet.')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["retention", "due", "djangoish_access:sources"]) == 2  # the same loader
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "AppRegistryNotReady" in line
+    assert "django.setup()" in line

@@ -15,7 +15,11 @@ admin site's model admins:
 
 - ``purposeful.E003``: a relation (a ``ForeignKey`` or ``OneToOneField``, ``to_field=``)
   whose key is a record's managed field: the value is kept in the referring row's own
-  column (``person_id``), which serialisers, forms and ``values()`` read undecided.
+  column (``person_id``), which serialisers, forms and ``values()`` read undecided;
+- ``purposeful.E004``: a record whose subject is a relation's column (``client_id``) keyed
+  by something other than the related record's subject (its primary key, when the related
+  record's subject is ``nhi``): one person would be known by two ids, so consent would be
+  asked of the wrong person and access histories and reports would split or join people.
 
 What this module must not do: read a managed field or a subject id (it looks at
 declarations only); import the admin where it is not installed.
@@ -51,9 +55,14 @@ def check_models(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
 
 
 def model_problems(models: Iterable[Any]) -> list[checks.CheckMessage]:
-    """What `check_models` finds in *models*: each relation whose key is a managed field."""
+    """What `check_models` finds in *models*: each relation whose key is a managed field,
+    each subject that is a relation's column keyed by another id than the related record's
+    subject."""
     found: list[checks.CheckMessage] = []
     for model in models:
+        subject_problem = _subject_problem(model)
+        if subject_problem is not None:
+            found.append(subject_problem)
         for field in model._meta.local_fields:
             if not (field.is_relation and (field.many_to_one or field.one_to_one)):
                 continue
@@ -77,6 +86,47 @@ def model_problems(models: Iterable[Any]) -> list[checks.CheckMessage]:
                 )
             )
     return found
+
+
+def _subject_problem(model: Any) -> checks.CheckMessage | None:
+    """``purposeful.E004`` for *model*, a record whose subject is a relation's column keyed
+    by another field than the related record's subject; else None."""
+    policy = nearest_policy(model)
+    if policy is None:
+        return None
+    relation = next(
+        (
+            f
+            for f in model._meta.fields
+            if f.is_relation and (f.many_to_one or f.one_to_one) and f.attname == policy.subject
+        ),
+        None,
+    )
+    if relation is None:
+        return None
+    try:
+        targets: Any = list(relation.foreign_related_fields)
+        related = nearest_policy(relation.related_model)
+    except Exception:  # a model named by a string Django has not resolved yet
+        return None
+    if related is None or len(targets) != 1:
+        return None
+    key = targets[0]
+    if related.subject in (key.name, key.attname):
+        return None
+    other = relation.related_model.__name__
+    return checks.Error(
+        f"{model.__name__}'s subject is {policy.subject}, which holds {other}.{key.name}, "
+        f"not {other}'s subject {related.subject}: one person would be known by two ids, so "
+        f"consent would be asked of the wrong person and access histories and reports would "
+        f"split or join people",
+        hint=f"refer to {other} by its subject (ForeignKey({other}, "
+        f"to_field={related.subject!r}), with a data migration for the rows there are), or "
+        f"give {model.__name__} a subject field of its own holding the person's "
+        f"{related.subject}",
+        obj=model,
+        id="purposeful.E004",
+    )
 
 
 def check_admin(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:

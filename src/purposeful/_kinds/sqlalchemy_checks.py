@@ -220,6 +220,8 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
     policy = _guard.nearest_policy(cls)
     managed = policy.fields if policy is not None else {}
     _refuse_undecorated(cls, mapper)
+    if policy is not None:
+        _refuse_a_subject_of_another_key(cls, mapper, policy)
     for prop in list(mapper._props.values()):
         where = f"{prop.parent.class_.__qualname__}.{prop.key}"
         if isinstance(prop, Composite):
@@ -233,6 +235,37 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
             # a plain attribute
             computed = [c for c in prop.columns if not isinstance(c, Column)]
             _refuse_a_computed_column(where, _managed_among(computed, _marked))
+
+
+def _refuse_a_subject_of_another_key(cls: type, mapper: Any, policy: RecordPolicy) -> None:
+    """Refuse a record whose subject column is a foreign key to another record's table by
+    another column than that record's subject (its primary key, when its subject is
+    ``nhi``): one person would be known by two ids, so consent would be asked of the wrong
+    person and access histories and reports would split or join people."""
+    prop = mapper._props.get(policy.subject)
+    for column in getattr(prop, "columns", ()):
+        for foreign in getattr(column, "foreign_keys", ()):
+            try:
+                target = foreign.column
+            except Exception:  # a table not declared yet: SQLAlchemy says so itself
+                continue
+            for other in list(mapper.registry.mappers):
+                related = _guard.nearest_policy(other.class_)
+                if related is None or target.table is not other.local_table:
+                    continue
+                subject = other._props.get(related.subject)
+                if subject is None or target in getattr(subject, "columns", ()):
+                    continue
+                name = other.class_.__qualname__
+                raise AnnotationError(
+                    f"{cls.__qualname__}'s subject {policy.subject} is a foreign key to "
+                    f"{name}.{target.key}, not to {name}'s subject {related.subject}: one "
+                    f"person would be known by two ids, so consent would be asked of the "
+                    f"wrong person and access histories and reports would split or join "
+                    f"people. Make the foreign key refer to {target.table.name}."
+                    f"{subject.columns[0].name}, or give {cls.__qualname__} a subject "
+                    f"column of its own holding the person's {related.subject}"
+                )
 
 
 def _refuse_undecorated(cls: type, mapper: Any) -> None:

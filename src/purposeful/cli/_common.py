@@ -44,6 +44,13 @@ USAGE_ERROR = 2
 _T = TypeVar("_T")
 
 
+#: What to do when the module APP names imports a Django project's models unset up.
+_DJANGO_SETUP = (
+    "a Django project's models need Django set up first: name a module that sets "
+    "DJANGO_SETTINGS_MODULE and calls django.setup() before it imports them"
+)
+
+
 def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
     """The *kind* object an application names by ``module:attribute`` (or a function
     returning one), imported from the current directory first.
@@ -77,8 +84,12 @@ def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
         raise
     except Exception as exc:  # the module's own code failed: its type, never its message
         raise ConfigurationError(
-            f"importing {module_name!r} failed: it raised {type(exc).__name__}; run "
-            f"`python -c 'import {module_name}'` to see where"
+            f"importing {module_name!r} failed: it raised {type(exc).__name__}; "
+            + (
+                _DJANGO_SETUP
+                if type(exc).__name__ in ("AppRegistryNotReady", "ImproperlyConfigured")
+                else f"run `python -c 'import {module_name}'` to see where"
+            )
         ) from None
     finally:
         if here in sys.path:
