@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -204,24 +203,6 @@ class RedPgVisit(RedPgBase):
         info={"purposeful": Managed(purposes={DELIVERY: AGREEMENT})}
     )
     region: Mapped[str | None] = mapped_column(nullable=False)
-
-
-@pytest.fixture
-def postgres_engine(postgres_schema: tuple[str, str]) -> Iterator[Any]:
-    import sqlalchemy
-
-    pytest.importorskip("psycopg")
-    dsn, schema = postgres_schema
-    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sqlalchemy.create_engine(
-        url, hide_parameters=True, connect_args={"options": f"-c search_path={schema}"}
-    )
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def test_a_postgres_constraint_error_quotes_no_value_with_hide_parameters(

@@ -129,24 +129,6 @@ class RedPg12Scan(RedPg12Base):
     region: Mapped[str | None] = mapped_column(nullable=False)
 
 
-@pytest.fixture
-def postgres_engine(postgres_schema: tuple[str, str]) -> Iterator[Any]:
-    import sqlalchemy
-
-    pytest.importorskip("psycopg")
-    dsn, schema = postgres_schema
-    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = sqlalchemy.create_engine(
-        url, hide_parameters=True, connect_args={"options": f"-c search_path={schema}"}
-    )
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 def test_a_failing_row_over_two_lines_quotes_no_managed_value(postgres_engine: Any) -> None:
     """Only the first line of ``DETAIL: Failing row contains (...)`` is taken out: a column
     holding a line break (free-text notes) carries the rest of the row onto the next line,
