@@ -112,7 +112,11 @@ def _subject_problem(model: Any) -> checks.CheckMessage | None:
     if related is None or len(targets) != 1:
         return None
     key = targets[0]
-    if related.subject in (key.name, key.attname):
+    # a multi-table child's primary key is its link to the parent: the parent's key, then
+    chain = [key]
+    while len(chain) < 16 and chain[-1].is_relation and chain[-1].target_field is not None:
+        chain.append(chain[-1].target_field)
+    if any(related.subject in (field.name, field.attname) for field in chain):
         return None
     other = relation.related_model.__name__
     return checks.Error(

@@ -138,20 +138,17 @@ class DjangoKind(RecordKind):
             sender=cls,
             weak=False,
         )
-        _record_tables.add(cls._meta.db_table)  # type: ignore[attr-defined]
         _scrub_database_errors()
 
 
 DJANGO = DjangoKind()
 
-#: The tables of records: a database error of a statement naming one is scrubbed.
-_record_tables: set[str] = set()
-
 
 @functools.cache
 def _scrub_database_errors() -> None:
-    """Have every database connection, made now or later, scrub the errors of statements on
-    a record's table (`_scrubbed_execute`)."""
+    """Have every database connection, made now or later, scrub its errors: its statements'
+    (`_scrubbed_execute`) and its commits' (a deferred constraint, which Django makes every
+    foreign key on PostgreSQL, is refused there)."""
     from django.db import connections
     from django.db.backends.signals import connection_created
 
@@ -161,26 +158,36 @@ def _scrub_database_errors() -> None:
 
 
 def _scrub_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if _scrubbed_execute not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_scrubbed_execute)
+    if _scrubbed_execute in connection.execute_wrappers:
+        return
+    connection.execute_wrappers.append(_scrubbed_execute)
+    commit = connection._commit
+
+    def _commit(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return commit(*args, **kwargs)
+        except Exception as exc:  # the driver's, before Django wraps it (copying its text)
+            scrub.database_error(exc, (), "a commit")
+            raise
+
+    connection._commit = _commit
 
 
 def _scrubbed_execute(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
 ) -> Any:
-    """A connection's execute wrapper: a database's own error for a statement on a record's
-    table (``save()``, ``bulk_create()``, ``update()``: PostgreSQL quotes the failing row)
-    loses the row's values (`scrub.database_error`), keeping its class. The other errors,
-    and the other tables' (raw SQL naming none), pass unchanged."""
+    """A connection's execute wrapper: a database's own error (PostgreSQL quotes the failing
+    row) loses the values of the rows it quotes (`scrub.database_error`), keeping its
+    class: every statement's, as a record's person is named as well by a join table's row
+    or by raw SQL."""
     from django.db import DatabaseError
 
     try:
         return execute(sql, params, many, context)
     except DatabaseError as exc:
-        if isinstance(sql, str) and any(table in sql for table in _record_tables):
-            rows = list(params or ()) if many else [params or ()]
-            values = [v for row in rows for v in (row.values() if isinstance(row, dict) else row)]
-            scrub.database_error(exc, values, "a record's table")
+        rows = list(params or ()) if many else [params or ()]
+        values = [v for row in rows for v in (row.values() if isinstance(row, dict) else row)]
+        scrub.database_error(exc, values, "a statement")
         raise
 
 

@@ -77,13 +77,13 @@ _DETAIL = re.compile(r"^DETAIL:.*", re.MULTILINE | re.DOTALL)
 
 
 def database_error(exc: BaseException, values: Iterable[Any], what: str) -> None:
-    """Take a record's values out of a database's error *exc* for a row of *what*, in place,
-    and out of the driver's error it was raised from: PostgreSQL's ``DETAIL:`` (the failing
+    """Take the values of the rows a database's error *exc* quotes out of it, in place, and
+    out of the driver's error it was raised from: PostgreSQL's ``DETAIL:`` (the failing
     row, a key's value) is removed with all that follows it, and a message that still
-    quotes one of *values* (managed values, the subject) is replaced by one that says so.
-    The class, the chain and the traceback stay, so code that catches ``IntegrityError``
-    works as before; the driver's own diagnostics object (psycopg's ``diag``) is left as
-    the driver made it."""
+    quotes one of *values* (the statement's parameters: managed values, subject ids) is
+    replaced by one that says so, naming *what* was refused. The class, the chain and the
+    traceback stay, so code that catches ``IntegrityError`` works as before; the driver's
+    own diagnostics object (psycopg's ``diag``) is left as the driver made it."""
     quoting = [q for v in values if v is not None for q in quotes(v) if q]
     for error in (exc, exc.__cause__, getattr(exc, "orig", None)):
         if error is None or not error.args or not isinstance(error.args[0], str):
@@ -91,9 +91,9 @@ def database_error(exc: BaseException, values: Iterable[Any], what: str) -> None
         text = _DETAIL.sub("", error.args[0]).rstrip("\n")
         if any(quoted(quote, text) for quote in quoting):
             text = (
-                f"the database refused a row of {what} ({type(error).__name__}); its message "
-                f"is not shown because it quotes a managed value or a subject id. Check the "
-                f"row against the table's constraints"
+                f"the database refused {what} ({type(error).__name__}); its message is not "
+                f"shown because it quotes a value of the statement (a managed value or a "
+                f"subject id). Check the row against the table's constraints"
             )
         if text != error.args[0]:
             error.args = (text, *error.args[1:])

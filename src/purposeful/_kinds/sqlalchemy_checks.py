@@ -254,7 +254,7 @@ def _refuse_a_subject_of_another_key(cls: type, mapper: Any, policy: RecordPolic
                 if related is None or target.table is not other.local_table:
                     continue
                 subject = other._props.get(related.subject)
-                if subject is None or target in getattr(subject, "columns", ()):
+                if subject is None or _refers_to(target, subject.columns):
                     continue
                 name = other.class_.__qualname__
                 raise AnnotationError(
@@ -262,10 +262,27 @@ def _refuse_a_subject_of_another_key(cls: type, mapper: Any, policy: RecordPolic
                     f"{name}.{target.key}, not to {name}'s subject {related.subject}: one "
                     f"person would be known by two ids, so consent would be asked of the "
                     f"wrong person and access histories and reports would split or join "
-                    f"people. Make the foreign key refer to {target.table.name}."
+                    f"people. Make the foreign key refer to {subject.columns[0].table.name}."
                     f"{subject.columns[0].name}, or give {cls.__qualname__} a subject "
                     f"column of its own holding the person's {related.subject}"
                 )
+
+
+def _refers_to(column: Any, subjects: Any) -> bool:
+    """True if *column* is one of *subjects* (a subject property's columns), or a foreign
+    key to one of them, however many links on (a joined child's primary key is its link to
+    the parent's)."""
+    seen = 0
+    while column is not None and seen < 16:
+        if any(column is subject for subject in subjects):
+            return True
+        links = list(getattr(column, "foreign_keys", ()))
+        try:
+            column = links[0].column if len(links) == 1 else None
+        except Exception:  # a table not declared yet
+            return False
+        seen += 1
+    return False
 
 
 def _refuse_undecorated(cls: type, mapper: Any) -> None:

@@ -43,7 +43,6 @@ from __future__ import annotations
 import inspect
 import sys
 import typing
-import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -129,12 +128,11 @@ class SqlalchemyKind(RecordKind):
         for klass in [m.class_ for m in mapper.self_and_descendants]:
             _swap(klass, guards)
         checks.mark_managed_columns(cls, mapper, policy)
-        _scrub_database_errors(mapper)
+        _scrub_database_errors()
 
         def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
             if sub_cls is not cls and _guard.POLICY_ATTR not in sub_cls.__dict__:
                 _swap(sub_cls, guards)
-                _scrub_database_errors(sub_mapper)
 
         event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
         event.listen(
@@ -196,30 +194,22 @@ def _held(obj: Any, name: str) -> bool:
     return name in committed and committed[name] is not NO_VALUE
 
 
-#: The tables of mapped records, whose statements' database errors `_scrubbed_error` cleans.
-_record_tables: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def _scrub_database_errors(mapper: Any) -> None:
-    """Clean the database's errors for statements on *mapper*'s tables (`_scrubbed_error`):
+def _scrub_database_errors() -> None:
+    """Clean every engine's database errors (`_scrubbed_error`), once a record is mapped:
     the statement's parameters are hidden by ``hide_parameters=True``, but PostgreSQL's own
     message quotes the failing row whatever the engine says."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    _record_tables.update(mapper.tables)
     if not event.contains(Engine, "handle_error", _scrubbed_error):
         event.listen(Engine, "handle_error", _scrubbed_error)
 
 
 def _scrubbed_error(context: Any) -> None:
-    """SQLAlchemy's ``handle_error``: a database error of a statement on a record's table
-    loses the row's values (`scrub.database_error`), keeping its class; other statements'
-    (raw SQL, other tables) pass unchanged."""
-    compiled = getattr(context.execution_context, "compiled", None)
-    table = getattr(getattr(compiled, "statement", None), "table", None)
-    if table is None or table not in _record_tables:
-        return
+    """SQLAlchemy's ``handle_error``: a database error loses the values of the rows it
+    quotes (`scrub.database_error`), keeping its class. Every statement's, not only those
+    on a record's table: a record's person is named as well by an association table's
+    row, a deferred constraint refused at the commit (no statement then), raw SQL."""
     values: list[Any] = []
     given = context.parameters
     rows = given if isinstance(given, list | tuple) and given and not _plain(given[0]) else [given]
@@ -228,7 +218,7 @@ def _scrubbed_error(context: Any) -> None:
             values.extend(row.values())
         elif isinstance(row, list | tuple):
             values.extend(row)
-    scrub.database_error(context.sqlalchemy_exception, values, f"the table {table.name}")
+    scrub.database_error(context.sqlalchemy_exception, values, "a statement")
 
 
 def _plain(value: Any) -> bool:
