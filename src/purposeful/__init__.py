@@ -190,3 +190,17 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _watch_mapped_classes() -> None:
+    """From the import on, SQLAlchemy's mappers are checked as they are configured (or at
+    once, if SQLAlchemy came first): a model declaring managed columns in a string annotation
+    that nothing evaluates before its mapper is configured (``from __future__ import
+    annotations``), and never decorated, is refused even when no ``Managed(...)`` was made
+    and no class decorated before it. SQLAlchemy is not imported here."""
+    from . import _kinds
+
+    _kinds.watch_mapped_classes()
+
+
+_watch_mapped_classes()

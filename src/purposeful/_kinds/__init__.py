@@ -114,6 +114,7 @@ class RecordKind:
 #: hook did not see (a finder put ahead of it, a ``sys.meta_path`` put back) and catch up.
 sqlalchemy_unwatched = False
 _finder: Any = None  # the `after_import.AfterImport` watching for sqlalchemy.orm
+_listening = False  # SQLAlchemy's mappers are checked as each is configured
 
 
 def watch_mapped_classes() -> None:
@@ -131,12 +132,18 @@ def watch_mapped_classes() -> None:
     Raises:
         AnnotationError: a mapper configured before the check was set up is refused.
     """
-    global sqlalchemy_unwatched, _finder
+    global sqlalchemy_unwatched, _finder, _listening
+    if _listening:  # every mapper configured from then on is checked by the event
+        return
     if "sqlalchemy.orm" in sys.modules:
         from .sqlalchemy_checks import check_configured, listen_for_mappers
 
         listen_for_mappers()
         sqlalchemy_unwatched = False
+        _listening = True
+        # once: a check that reads a model's annotations makes a `Managed` again, which
+        # must not check the mappers anew from inside the check (its refusal, raised in the
+        # annotation's evaluation, made the tag look unreadable, and the model pass)
         check_configured()
         return
     sqlalchemy_unwatched = True
