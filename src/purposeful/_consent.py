@@ -277,7 +277,8 @@ class ConsentAnswers:
             found = self._answers.get(subject)
             if found is None:  # a batch that raised ConfigurationError never gets here
                 found = _FAILED
-        self._answers[subject] = found
+        if not self._closed:  # a closed scope keeps no subject id
+            self._answers[subject] = found
         return found
 
     def expect(self, subject: str) -> None:

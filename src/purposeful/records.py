@@ -123,7 +123,7 @@ def Managed(
             f"Mandatory('...') with the consequence of not supplying it, not "
             f"{type(supply).__name__}"
         )
-    _kinds.watch_mapped_classes()  # a model using this and never decorated fails closed
+    _kinds.watch_mapped_classes()  # put the import hook back, if something removed it
     return FieldTag(dict(purposes), sensitivity, category, consent_value, withhold, supply)
 
 

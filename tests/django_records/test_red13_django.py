@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,26 @@ def test_a_deferred_foreign_key_error_at_commit_quotes_no_subject_id(visit_table
     exc = raised.value
     texts = [str(exc), repr(exc), repr(exc.args), str(exc.__cause__), repr(exc.__cause__)]
     assert not any(GHOST in t for t in texts), texts
+
+
+def test_an_execute_wrapper_block_leaves_the_scrubber_in_place() -> None:
+    """Django's ``connection.execute_wrapper()`` removes the last wrapper when its block
+    ends; the scrubber is first in the list and marked on the connection, so a block (one
+    per request, in a middleware) takes out its own wrapper, and a reconnection adds none."""
+    from django.db import connection
+
+    from purposeful._kinds import database_errors
+
+    database_errors.scrub_django()
+    connection.ensure_connection()
+
+    def mine(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        return execute(sql, params, many, context)
+
+    for _ in range(3):
+        with connection.execute_wrapper(mine):
+            pass
+        connection.close()
+        connection.ensure_connection()
+    assert connection.execute_wrappers.count(database_errors._scrubbed_execute) == 1
+    assert mine not in connection.execute_wrappers

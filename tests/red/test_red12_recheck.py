@@ -98,7 +98,7 @@ def test_revalidating_an_instance_through_validators_is_refused_at_declaration()
 
         @pydantic.field_validator("client_id")
         @classmethod
-        def _id(cls, value: str) -> str:
+        def _id(cls, value: str, info: ValidationInfo) -> str:  # info.data: the others
             return value
 
     with pytest.raises(AnnotationError, match="revalidate_instances"):
@@ -192,3 +192,35 @@ def test_an_inbound_claim_is_not_in_baggage_while_an_unscoped_django_body_stream
     finally:
         otel_context.detach(token)
     assert seen == {"claim": None, "outbound": "tenant=waikato"}
+
+
+# --- what the validated-assignment and revalidation rules must not refuse ---------------
+
+
+@pytest.mark.filterwarnings("ignore::purposeful.errors.DictStorageWarning")
+def test_a_private_attribute_a_post_init_and_a_types_own_validator_are_not_reads() -> None:
+    """A fresh-eyes review's findings against the rules above: a private attribute is not
+    validated, an assignment in ``model_post_init`` is construction, and pydantic's own
+    validator of a type (``IPv4Address``) sees its value alone: none is a read, outside a
+    scope; and a record whose only validators are such is not refused for revalidating."""
+    from ipaddress import IPv4Address
+
+    from pydantic import PrivateAttr
+
+    @purposeful.record(subject="client_id")
+    class RedQuiet(BaseModel):
+        model_config = ConfigDict(validate_assignment=True, revalidate_instances="always")
+        client_id: str
+        diagnosis: Annotated[str, Managed(purposes={CASE_MANAGEMENT: AGREEMENT})]
+        address: IPv4Address = IPv4Address("127.0.0.1")
+        region: str = "Waikato"
+        _cache: int = PrivateAttr(default=0)
+
+        def model_post_init(self, context: Any, /) -> None:
+            self.region = self.region.title()
+
+    record = RedQuiet(client_id=SUBJECT, diagnosis=DIAGNOSIS, region="otago")
+    assert record.region == "Otago"
+    record._cache = 3
+    record.region = "Northland"  # no validator sees the others: not a read
+    assert record.region == "Northland"

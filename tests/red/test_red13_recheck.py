@@ -169,3 +169,45 @@ def test_raw_sql_on_a_records_table_error_quotes_no_subject_id(postgres_engine: 
             session.execute(insert, {"nhi": SUBJECT, "diagnosis": SECRET})
     texts = _texts(raised.value)
     assert not any(SUBJECT in t for t in texts), texts
+
+
+# --- what scrubbing must not do: lose another error, or a message's diagnosis ------------
+
+
+def test_an_interrupt_inside_a_statement_stays_an_interrupt() -> None:
+    """SQLAlchemy calls ``handle_error`` with no error of its own for an exception it does
+    not wrap (an interrupt, a cancellation): the scrubber leaves it alone, and the
+    interrupt is what the caller gets."""
+    from sqlalchemy import create_engine, event
+
+    from purposeful._kinds import database_errors
+
+    database_errors.scrub_sqlalchemy()
+    engine = create_engine("sqlite://")
+
+    @event.listens_for(engine, "do_execute")
+    def interrupt(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    with engine.connect() as connection, pytest.raises(KeyboardInterrupt):
+        connection.exec_driver_sql("SELECT 1")
+    engine.dispose()
+
+
+def test_a_scrubbed_message_keeps_what_it_says_of_the_schema() -> None:
+    """A parameter quoted in a message is replaced where it stands; the rest of the message
+    (the driver's, the table's, the count) is kept: a schema error stays a schema error."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from purposeful._kinds import database_errors
+
+    database_errors.scrub_sqlalchemy()
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE c (a, b, c)")
+        with pytest.raises(OperationalError) as raised:
+            connection.exec_driver_sql("INSERT INTO c VALUES (?, ?)", ("NHI-KEPT-0001", "x"))
+    message = str(raised.value)
+    assert "table c has 3 columns but 2 values were supplied" in message
+    engine.dispose()

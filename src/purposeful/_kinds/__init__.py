@@ -22,7 +22,7 @@ import enum
 import functools
 import inspect
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attr._make
@@ -120,12 +120,12 @@ _listening = False  # SQLAlchemy's mappers are checked as each is configured
 def watch_mapped_classes() -> None:
     """Once SQLAlchemy's ORM is imported, check every mapper configured from then on, and
     those configured already (`sqlalchemy_checks.listen_for_mappers`), so that a model
-    declaring managed columns fails closed even when no class was decorated; called by each
-    `purposeful.Managed`, and by a scope's opening and each decoration while
-    `sqlalchemy_unwatched`. Before SQLAlchemy is imported (a module of shared declarations
-    made first), the check is set up the moment ``sqlalchemy.orm`` has been imported, by a
-    finder on ``sys.meta_path`` (`after_import`; put back by the next call if it was
-    removed), whether or not SQLAlchemy can be imported yet (a directory added to
+    declaring managed columns fails closed even when no class was decorated. Called when
+    purposeful is imported, by each `purposeful.Managed`, and by a scope's opening and each
+    decoration while `sqlalchemy_unwatched`; once listening, it does nothing. Before
+    SQLAlchemy is imported, the check is set up the moment ``sqlalchemy.orm`` has been
+    imported, by a finder on ``sys.meta_path`` (`after_import`; put back by the next call if
+    it was removed), whether or not SQLAlchemy can be imported yet (a directory added to
     ``sys.path`` later may bring it; until then the finder costs one comparison per
     import). SQLAlchemy is not imported here.
 
@@ -265,7 +265,10 @@ def _as_dataclass_field(counting: Any) -> Any:
 
 
 def masked_repr(
-    cls: type, subjects: Collection[str], managed: Mapping[str, object], shown: list[DeclaredField]
+    cls: type,
+    subjects: frozenset[str] | tuple[str, ...],
+    managed: Mapping[str, object],
+    shown: list[DeclaredField],
 ) -> Callable[[Any], str]:
     """A repr with placeholders for managed fields and the subject identifiers (a class
     inheriting two records has two)."""

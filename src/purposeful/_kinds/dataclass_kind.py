@@ -77,7 +77,7 @@ class DataclassKind(RecordKind):
         managed = frozenset(policy.fields)
         if hasattr(cls, "__post_init__"):  # the subject too: its error would quote the id
             _scrub_post_init_errors(cls, managed | {policy.subject})
-        _watch_subclasses(cls, policy.subject, managed, refuse_slots=not policy.slotted)
+        _watch_subclasses(cls, managed, refuse_slots=not policy.slotted)
 
 
 DATACLASSES = DataclassKind()
@@ -121,9 +121,7 @@ def _scrub_post_init_errors(cls: type, managed: frozenset[str]) -> None:
     type.__setattr__(cls, "__init__", __init__)
 
 
-def _watch_subclasses(
-    cls: type, subject: str, managed: frozenset[str], *, refuse_slots: bool
-) -> None:
+def _watch_subclasses(cls: type, managed: frozenset[str], *, refuse_slots: bool) -> None:
     """Give every subclass of *cls* a masked repr (``@dataclass`` keeps a ``__repr__`` the
     class already has, instead of generating one that shows the values), and refuse one
     whose own namespace would stand in front of a managed field's guard (`refuse_shadows`;

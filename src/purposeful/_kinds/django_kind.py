@@ -36,7 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _guard
 from ..errors import AnnotationError, ManagedValueError
-from . import METADATA_KEY, DeclaredField, PrettyRepr, RecordKind, masked_repr, scrub
+from . import (
+    METADATA_KEY,
+    DeclaredField,
+    PrettyRepr,
+    RecordKind,
+    database_errors,
+    masked_repr,
+    scrub,
+)
 
 if TYPE_CHECKING:
     from ..records import FieldPolicy, RecordPolicy
@@ -138,57 +146,10 @@ class DjangoKind(RecordKind):
             sender=cls,
             weak=False,
         )
-        _scrub_database_errors()
+        database_errors.scrub_django()
 
 
 DJANGO = DjangoKind()
-
-
-@functools.cache
-def _scrub_database_errors() -> None:
-    """Have every database connection, made now or later, scrub its errors: its statements'
-    (`_scrubbed_execute`) and its commits' (a deferred constraint, which Django makes every
-    foreign key on PostgreSQL, is refused there)."""
-    from django.db import connections
-    from django.db.backends.signals import connection_created
-
-    connection_created.connect(_scrub_connection, weak=False, dispatch_uid="purposeful.scrub")
-    for connection in connections.all(initialized_only=True):
-        _scrub_connection(None, connection)
-
-
-def _scrub_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if _scrubbed_execute in connection.execute_wrappers:
-        return
-    connection.execute_wrappers.append(_scrubbed_execute)
-    commit = connection._commit
-
-    def _commit(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return commit(*args, **kwargs)
-        except Exception as exc:  # the driver's, before Django wraps it (copying its text)
-            scrub.database_error(exc, (), "a commit")
-            raise
-
-    connection._commit = _commit
-
-
-def _scrubbed_execute(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
-) -> Any:
-    """A connection's execute wrapper: a database's own error (PostgreSQL quotes the failing
-    row) loses the values of the rows it quotes (`scrub.database_error`), keeping its
-    class: every statement's, as a record's person is named as well by a join table's row
-    or by raw SQL."""
-    from django.db import DatabaseError
-
-    try:
-        return execute(sql, params, many, context)
-    except DatabaseError as exc:
-        rows = list(params or ()) if many else [params or ()]
-        values = [v for row in rows for v in (row.values() if isinstance(row, dict) else row)]
-        scrub.database_error(exc, values, "a statement")
-        raise
 
 
 class _SubjectAttribute:
@@ -263,7 +224,7 @@ def _install_getter(cls: type, policy: FieldPolicy) -> Callable[[Any], Any]:
 def _scrubbing(cls: type, managed: frozenset[str], subject: str) -> Callable[..., None]:
     """``save_base`` (under ``save()``), raising a `ManagedValueError` instead of Django's
     error when that quotes a managed value (or the subject) it could not convert for the
-    database. (A database's own error is scrubbed by the connection: `_scrubbed_execute`.)"""
+    database. (A database's own error is scrubbed apart: `database_errors.scrub_django`.)"""
     save_base = getattr(cls, "save_base")  # noqa: B009
     quoted = managed | {subject}
 

@@ -36,6 +36,7 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from .. import _guard, _refusals
@@ -133,6 +134,8 @@ class PydanticKind(RecordKind):
         iterate = getattr(cls, "__iter__")  # noqa: B009 - BaseModel's, unknown to the type checker
         type.__setattr__(cls, "__iter__", _iterate(iterate))
         type.__setattr__(cls, "__setattr__", _assigning(cls.__setattr__))
+        post_init = getattr(cls, "model_post_init")  # noqa: B009 - BaseModel's, unknown to mypy
+        type.__setattr__(cls, "model_post_init", _post_initialising(post_init))
         type.__setattr__(cls, "__repr_args__", _repr_args)
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         for name in ("model_dump", "model_dump_json"):
@@ -163,6 +166,9 @@ def _watch_subclasses(cls: Any) -> None:
             super(cls, sub).__pydantic_init_subclass__(**kwargs)
         refuse_cached(sub)
         _refuse_revalidation(sub)
+        own_post_init = sub.__dict__.get("model_post_init")
+        if own_post_init is not None and not hasattr(own_post_init, "__wrapped__"):
+            type.__setattr__(sub, "model_post_init", _post_initialising(own_post_init))
         # a frozen subclass of a record that is not: pydantic gave it a hash of the values
         hashing = sub.__dict__.get("__hash__")
         if hashing is not None and not getattr(hashing, _READS_FIRST, False):
@@ -179,7 +185,7 @@ def _store(cls: type, name: str) -> Callable[[Any, Any], None]:
 
     def store(obj: Any, value: Any) -> None:
         if cls.model_config.get("validate_assignment"):  # type: ignore[attr-defined]
-            if _validators_see_values(type(obj)):
+            if _validators_see_values(type(obj)) and _post_init.get() is not obj:
                 _decide(obj)
             obj.__pydantic_validator__.validate_assignment(obj, name, value)
         else:
@@ -202,9 +208,11 @@ _walked: weakref.WeakKeyDictionary[type, tuple[object, bool]] = weakref.WeakKeyD
 
 
 def _runs_validators(cls: Any) -> bool:
-    """True if validating *cls* runs a validator function (a ``field_validator``, a
-    ``model_validator``, one given in ``Annotated``, a nested model's): each may be given
-    the other fields' values. Found in its core schema, once per schema."""
+    """True if validating *cls* runs a validator that may be given the other fields'
+    values: one that takes ``info`` (a ``field_validator``, one given in ``Annotated``, a
+    nested model's: ``info.data``), or a ``before``, ``wrap`` or ``plain`` validator of a
+    whole model (its data). pydantic's own validators of types (``IPv4Address``, ``Path``)
+    see their value alone. Found in the core schema, once per schema."""
     schema = cls.__dict__.get("__pydantic_core_schema__")
     found = _walked.get(cls)
     if found is not None and found[0] is schema:
@@ -215,13 +223,42 @@ def _runs_validators(cls: Any) -> bool:
         node = stack.pop()
         if isinstance(node, dict):
             kind = node.get("type")
-            runs = isinstance(kind, str) and kind.startswith("function-")
+            runs = isinstance(kind, str) and kind.startswith("function-") and _sees_others(node)
             # a serialiser is not validation (the deciding one is purposeful's own)
             stack.extend(v for k, v in node.items() if k != "serialization")
         elif isinstance(node, list | tuple):
             stack.extend(node)
     _walked[cls] = (schema, runs)
     return runs
+
+
+def _sees_others(node: dict[str, Any]) -> bool:
+    """True if the validator function of core schema *node* may see other fields' values."""
+    function = node.get("function")
+    if isinstance(function, dict) and function.get("type") == "with-info":
+        return True
+    inner = node.get("schema")
+    whole = isinstance(inner, dict) and inner.get("type") in ("model-fields", "dataclass-args")
+    return whole and node.get("type") != "function-after"
+
+
+#: The instance whose ``model_post_init`` runs in this context: its assignments there are
+#: part of its construction, not reads (`_post_initialising`).
+_post_init: ContextVar[object] = ContextVar("purposeful.pydantic.post_init", default=None)
+
+
+def _post_initialising(method: Callable[..., None]) -> Any:
+    """``model_post_init``, during which the instance's own assignments are construction."""
+
+    @functools.wraps(method)
+    def model_post_init(self: Any, context: Any, /) -> None:
+        token = _post_init.set(self)
+        try:
+            method(self, context)
+        finally:
+            _post_init.reset(token)
+
+    return model_post_init
 
 
 def _refuse_revalidation(cls: Any) -> None:
@@ -247,7 +284,13 @@ def _assigning(method: Callable[..., None]) -> Any:
 
     @functools.wraps(method)
     def __setattr__(self: Any, name: str, value: Any) -> None:
-        if _validators_see_values(type(self)):
+        cls = type(self)
+        # a private attribute or an extra is not validated; construction is not a read
+        if (
+            name in cls.__pydantic_fields__
+            and _post_init.get() is not self
+            and _validators_see_values(cls)
+        ):
             _decide(self)
         method(self, name, value)
 

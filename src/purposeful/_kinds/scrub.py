@@ -1,13 +1,14 @@
-"""Error messages of a record kind's own validators and converters that would quote a
-managed value: found here, so the kind can raise one that names the field instead."""
+"""Error messages that would quote a managed value or a subject id: a record kind's own
+validators' and converters' (found here, so the kind can raise one that names the field
+instead), and a database's (`database_error`, cleaned in place)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["database_error", "quoted", "quotes", "scrubbed"]
+__all__ = ["database_error", "parameter_values", "quoted", "quotes", "scrubbed"]
 
 
 def scrubbed(
@@ -76,24 +77,58 @@ def quoted(quote: str, text: str) -> bool:
 _DETAIL = re.compile(r"^DETAIL:.*", re.MULTILINE | re.DOTALL)
 
 
-def database_error(exc: BaseException, values: Iterable[Any], what: str) -> None:
+def database_error(exc: BaseException, values: Iterable[Any]) -> None:
     """Take the values of the rows a database's error *exc* quotes out of it, in place, and
     out of the driver's error it was raised from: PostgreSQL's ``DETAIL:`` (the failing
-    row, a key's value) is removed with all that follows it, and a message that still
-    quotes one of *values* (the statement's parameters: managed values, subject ids) is
-    replaced by one that says so, naming *what* was refused. The class, the chain and the
-    traceback stay, so code that catches ``IntegrityError`` works as before; the driver's
-    own diagnostics object (psycopg's ``diag``) is left as the driver made it."""
-    quoting = [q for v in values if v is not None for q in quotes(v) if q]
+    row, a key's value) is removed with all that follows it, and each of *values* (the
+    statement's parameters: managed values, subject ids) the rest still quotes is replaced
+    by ``<value>``. The class, the chain and the traceback stay, so code that catches
+    ``IntegrityError`` works as before; an exit exception (an interrupt, a cancellation) is
+    left alone, and so is the driver's own diagnostics object (psycopg's ``diag``,
+    psycopg2's ``pgerror``)."""
+    if not isinstance(exc, Exception):
+        return
+    quoting = sorted(
+        {q for v in values if v is not None for q in quotes(v) if q}, key=len, reverse=True
+    )
     for error in (exc, exc.__cause__, getattr(exc, "orig", None)):
-        if error is None or not error.args or not isinstance(error.args[0], str):
+        if not isinstance(error, Exception) or not error.args:
             continue
-        text = _DETAIL.sub("", error.args[0]).rstrip("\n")
-        if any(quoted(quote, text) for quote in quoting):
-            text = (
-                f"the database refused {what} ({type(error).__name__}); its message is not "
-                f"shown because it quotes a value of the statement (a managed value or a "
-                f"subject id). Check the row against the table's constraints"
-            )
-        if text != error.args[0]:
+        first = error.args[0]
+        if not isinstance(first, str):
+            continue
+        text = _DETAIL.sub("", first).rstrip("\n")
+        for quote in quoting:
+            if quoted(quote, text):
+                text = _unquoted(quote, text)
+        if text != first:
             error.args = (text, *error.args[1:])
+
+
+def _unquoted(quote: str, text: str) -> str:
+    """*text* with *quote* (as `quoted` finds it) replaced by ``<value>``."""
+    if len(quote) > _OPENING:
+        text = text.replace(quote, _VALUE)
+        return re.sub(re.escape(quote[:_OPENING]) + r"[^\s\"')]*", _VALUE, text)
+    if len(quote) >= 4:
+        return text.replace(quote, _VALUE)
+    return re.sub(rf"(?<![\w]){re.escape(quote)}(?![\w])", _VALUE, text)
+
+
+#: What a value quoted in a database's message is replaced by.
+_VALUE = "<value>"
+
+
+def parameter_values(parameters: Any, many: bool) -> list[Any]:
+    """The values of a statement's *parameters*: one row (a sequence or a mapping), or, if
+    *many*, a sequence of rows."""
+    rows = list(parameters or ()) if many else [parameters]
+    found: list[Any] = []
+    for row in rows:
+        if isinstance(row, Mapping):
+            found.extend(row.values())
+        elif isinstance(row, list | tuple):
+            found.extend(row)
+        elif row is not None:
+            found.append(row)
+    return found

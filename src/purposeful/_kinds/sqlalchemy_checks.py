@@ -4,11 +4,12 @@ past the guard, through SQLAlchemy's own state.
 At decoration (`refuse_field_markers`, `refuse_a_key`, `refuse_what_tells_managed_values`):
 ``purposeful.field`` in a mapped class, a managed primary or foreign key, a managed
 discriminator, a composite over a managed column, a foreign key of a table already in the
-metadata to one. When each mapper is configured (`listen_for_mappers`, set up by the first
-decorated model or by `purposeful.Managed`): what was mapped later (a relationship joined on
-a managed column, a collection keyed by one, a column computed from one, a foreign key to
-one), a model with managed columns that no decorated class covers, and a record of another
-kind mapped by SQLAlchemy. A refusal at configuration stays refused (`failing_closed`).
+metadata to one. When each mapper is configured (`listen_for_mappers`, set up when
+purposeful is imported, or once SQLAlchemy is): what was mapped later (a relationship joined
+on a managed column, a collection keyed by one, a column computed from one, a foreign key to
+one), a model with managed columns that no decorated class covers, a record of another kind
+mapped by SQLAlchemy, and a subject that is a foreign key to another record by another
+column than its subject. A refusal at configuration stays refused (`failing_closed`).
 
 What this module must not do: read a managed value or a subject id (it looks at
 declarations and mappings only); be imported where SQLAlchemy is not (the record kind

@@ -43,7 +43,7 @@ from __future__ import annotations
 import inspect
 import sys
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _guard
@@ -55,8 +55,8 @@ from . import (
     DeclaredField,
     PrettyRepr,
     RecordKind,
+    database_errors,
     refuse_cached,
-    scrub,
 )
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class SqlalchemyKind(RecordKind):
         for klass in [m.class_ for m in mapper.self_and_descendants]:
             _swap(klass, guards)
         checks.mark_managed_columns(cls, mapper, policy)
-        _scrub_database_errors()
+        database_errors.scrub_sqlalchemy()
 
         def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
             if sub_cls is not cls and _guard.POLICY_ATTR not in sub_cls.__dict__:
@@ -192,38 +192,6 @@ def _held(obj: Any, name: str) -> bool:
     state = obj.__dict__.get("_sa_instance_state")
     committed = state.committed_state if state is not None else {}
     return name in committed and committed[name] is not NO_VALUE
-
-
-def _scrub_database_errors() -> None:
-    """Clean every engine's database errors (`_scrubbed_error`), once a record is mapped:
-    the statement's parameters are hidden by ``hide_parameters=True``, but PostgreSQL's own
-    message quotes the failing row whatever the engine says."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    if not event.contains(Engine, "handle_error", _scrubbed_error):
-        event.listen(Engine, "handle_error", _scrubbed_error)
-
-
-def _scrubbed_error(context: Any) -> None:
-    """SQLAlchemy's ``handle_error``: a database error loses the values of the rows it
-    quotes (`scrub.database_error`), keeping its class. Every statement's, not only those
-    on a record's table: a record's person is named as well by an association table's
-    row, a deferred constraint refused at the commit (no statement then), raw SQL."""
-    values: list[Any] = []
-    given = context.parameters
-    rows = given if isinstance(given, list | tuple) and given and not _plain(given[0]) else [given]
-    for row in rows:
-        if isinstance(row, Mapping):
-            values.extend(row.values())
-        elif isinstance(row, list | tuple):
-            values.extend(row)
-    scrub.database_error(context.sqlalchemy_exception, values, "a statement")
-
-
-def _plain(value: Any) -> bool:
-    """True if *value* is one statement parameter, not a row of them."""
-    return not isinstance(value, Mapping | list | tuple)
 
 
 _DEFERRED = "purposeful.deferred"

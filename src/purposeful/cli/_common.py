@@ -84,11 +84,12 @@ def load_app(spec: str, kind: type[_T], *, example: str, what: str) -> _T:
         raise
     except Exception as exc:  # the module's own code failed: its type, never its message
         raise ConfigurationError(
-            f"importing {module_name!r} failed: it raised {type(exc).__name__}; "
+            f"importing {module_name!r} failed: it raised {type(exc).__name__}; run "
+            f"`python -c 'import {module_name}'` to see where"
             + (
-                _DJANGO_SETUP
+                f"; {_DJANGO_SETUP}"
                 if type(exc).__name__ in ("AppRegistryNotReady", "ImproperlyConfigured")
-                else f"run `python -c 'import {module_name}'` to see where"
+                else ""
             )
         ) from None
     finally:

@@ -185,6 +185,14 @@ def inject(
     return added
 
 
+def otel_baggage_holds_claim() -> bool:
+    """True if OpenTelemetry's baggage in force holds a purpose claim (an OpenTelemetry
+    server instrumentation copied the inbound one there)."""
+    from opentelemetry import baggage
+
+    return baggage.get_baggage(CLAIM_KEY) is not None
+
+
 @contextlib.contextmanager
 def otel_baggage_without_claim() -> Iterator[None]:
     """Inside, OpenTelemetry's baggage holds no purpose claim.

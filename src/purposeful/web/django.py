@@ -11,7 +11,8 @@ configure it in ``settings.PURPOSEFUL_WEB``:
 - ``"IGNORE_INBOUND"``: read no claim even with a trust store;
 - ``"REQUIRE_PURPOSES"``: every URL pattern's view must declare a purpose or
   `no_purpose`; checked when the middleware loads;
-- ``"EXEMPT"``: URL pattern names or namespaces (``"admin"``) that need no declaration;
+- ``"EXEMPT"``: URL pattern names or namespaces (``"health"``) that need no declaration
+  (a `PurposeAdminSite`'s views are declared: do not exempt the admin);
 - ``"WWW_AUTHENTICATE"``: the challenge a 401 carries.
 
 The middleware opens the scope in ``process_view`` (after every ``process_request``, so
@@ -40,7 +41,7 @@ from ..errors import (
     PurposefulError,
     PurposeViolation,
 )
-from ..propagation.baggage import otel_baggage_without_claim
+from ..propagation.baggage import otel_baggage_holds_claim, otel_baggage_without_claim
 from ..purposes import Purpose
 from ._closing import ClosingBody, Entry, close_scope, open_scope
 from ._declare import OPENS_SCOPE, _Exempt, declared_purpose, opens_scope_itself
@@ -157,6 +158,8 @@ class _Gate:
             if entry is not None:
                 close_scope(entry, error)
             return response
+        if entry is None and not otel_baggage_holds_claim():
+            return response  # unwrapped: a FileResponse keeps its file for sendfile
         streaming: Any = response
         streaming.streaming_content = ClosingBody(streaming.streaming_content, entry)
         return response

@@ -21,7 +21,7 @@ from typing import Any, Final, Protocol, TypeAlias
 from .._config import get_configuration
 from ..actors import Actor
 from ..errors import ConfigurationError, NoActor, PurposeClaimRefused, PurposeViolation
-from ..propagation.baggage import otel_baggage_without_claim
+from ..propagation.baggage import otel_baggage_holds_claim, otel_baggage_without_claim
 from ._closing import ClosingBody, close_scope, open_scope
 from ._declare import EXEMPT, _Exempt, no_purpose
 from .policy import RequestPolicy, undeclared_routes_error
@@ -138,7 +138,10 @@ class PurposeMiddleware:
             return self._answer(error, start_response)
         if opening is None:
             with otel_baggage_without_claim():
-                return ClosingBody(self.app(environ, start_response), None)
+                body = self.app(environ, start_response)
+            # a body made later runs in the instrumentation's context: only if that holds a
+            # claim is it wrapped (which would hide wsgi.file_wrapper, a file's sendfile)
+            return ClosingBody(body, None) if otel_baggage_holds_claim() else body
         entry = open_scope(opening.use())
         try:
             with otel_baggage_without_claim():
