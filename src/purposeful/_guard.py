@@ -129,6 +129,7 @@ __all__ = [
     "protect",
     "raw_access",
     "read_slow",
+    "set_policy",
     "validates_on_init",
     "within",
 ]
@@ -437,12 +438,32 @@ def nearest_policy(cls: type) -> RecordPolicy | None:
     return None
 
 
+#: class → `managed_names`' answer; emptied whenever a class is given a policy
+#: (`set_policy`), which may change the answer for its subclasses.
+_names: weakref.WeakKeyDictionary[type, tuple[tuple[str, ...], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def set_policy(cls: type, policy: RecordPolicy) -> None:
+    """Make *policy* the `RecordPolicy` of *cls* (`POLICY_ATTR` in its own ``__dict__``)."""
+    type.__setattr__(cls, POLICY_ATTR, policy)
+    _names.clear()
+
+
 def managed_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
     """The managed fields (nearest record first, each in declaration order) and the
     subjects of every class in *cls*'s MRO decorated with `purposeful.record`: an
     undecorated class that inherits two records (a response model joining them) holds the
     managed fields of both, and what masks or decides its fields must cover both, not only
-    its nearest record's."""
+    its nearest record's. Kept per class (a dump asks once per instance)."""
+    found = _names.get(cls)
+    if found is None:
+        found = _names[cls] = _managed_names(cls)
+    return found
+
+
+def _managed_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
     managed: dict[str, None] = {}
     subjects: set[str] = set()
     for klass in cls.__mro__:

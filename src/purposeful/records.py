@@ -499,7 +499,7 @@ def _make_record(
     if subject in resolved:  # a managed subject: a slot keeps it sealed
         object.__setattr__(policy, "_subject_raw", kind.reader(cls, subject, managed=True))
     kind.install(cls, policy)
-    type.__setattr__(cls, POLICY_ATTR, policy)
+    _guard.set_policy(cls, policy)
     _config.register_record_check(cls, _recheck)
     return cls
 

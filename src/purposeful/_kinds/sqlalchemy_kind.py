@@ -256,7 +256,7 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
                 f"decorated, so they would be read undecided: decorate it with "
                 f"@purposeful.record(subject={policy.subject!r})"
             )
-        type.__setattr__(sub_cls, _guard.POLICY_ATTR, policy)
+        _guard.set_policy(sub_cls, policy)
         masked = _masked_repr(sub_cls, policy.subject, frozenset(policy.fields))
         type.__setattr__(sub_cls, "__repr__", masked)
 
