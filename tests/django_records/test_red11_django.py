@@ -83,3 +83,16 @@ def test_a_save_error_quotes_no_subject_id(db: None) -> None:
     with pytest.raises(ValueError, match="client_no") as raised:
         case.save()
     assert SUBJECT not in str(raised.value)
+
+
+def test_a_full_clean_error_quotes_no_subject_id(db: None) -> None:
+    """``full_clean()`` (model forms, the admin) reports a subject Django cannot convert
+    with its own message, which quotes the value given: the raw subject id. It names the
+    field and the code instead, as for a managed field."""
+    from django.core.exceptions import ValidationError
+
+    case = DjRed11Numbered(client_no=SUBJECT, diagnosis=SECRET)
+    with pytest.raises(ValidationError) as raised:
+        case.clean_fields(exclude=["diagnosis"])  # a managed field: a read, scoped or not
+    assert "client_no" in raised.value.message_dict
+    assert SUBJECT not in str(raised.value)

@@ -66,7 +66,9 @@ def scrub_django() -> None:
 
     @functools.wraps(exit_)
     def __exit__(self: Any, exc_type: Any, exc_value: Any, traceback: Any) -> Any:
-        if isinstance(exc_value, Exception):  # the driver's, before Django copies its text
+        # the driver's own error, before Django copies its text into one of its own
+        driver_errors: Any = getattr(self.wrapper.Database, "Error", ())
+        if isinstance(exc_value, driver_errors):
             scrub.database_error(exc_value, ())
         return exit_(self, exc_type, exc_value, traceback)
 

@@ -130,7 +130,9 @@ class DjangoKind(RecordKind):
         )
         type.__setattr__(cls, "_repr_pretty_", PrettyRepr())
         type.__setattr__(cls, "save_base", _scrubbing(cls, frozenset(managed), policy.subject))
-        type.__setattr__(cls, "clean_fields", _scrubbing_clean(cls, frozenset(managed)))
+        # the subject too: its error would quote the raw id
+        quoted = frozenset(managed) | {policy.subject}
+        type.__setattr__(cls, "clean_fields", _scrubbing_clean(cls, quoted))
         _guard.validates_on_init(cls)  # the slow path looks for the exempt code below
         # rows loaded in a scope: their people's consent is asked in one batch (`_consent`)
         from django.db.models import signals
@@ -247,8 +249,8 @@ def _scrubbing(cls: type, managed: frozenset[str], subject: str) -> Callable[...
 
 
 def _scrubbing_clean(cls: type, managed: frozenset[str]) -> Callable[..., None]:
-    """``clean_fields`` (under ``full_clean()`` and model forms): a managed field's
-    validation message that quotes its value ("Value '…' is not a valid choice.") is
+    """``clean_fields`` (under ``full_clean()`` and model forms): a managed field's (or the
+    subject's) validation message that quotes its value ("Value '…' is not a valid choice.") is
     replaced by one that names the field and Django's error code, never the value; the
     other messages are Django's own."""
     from django.core.exceptions import ValidationError
@@ -342,11 +344,12 @@ def _scrubbing_bulk_update(bulk_update: Callable[..., Any]) -> Callable[..., Any
 
 
 def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
-    """`scrub.scrubbed` over every managed value the rows of a bulk update hold."""
+    """`scrub.scrubbed` over every managed value (and subject id) the rows of a bulk update
+    hold."""
     record = _guard.nearest_policy(model)
     if record is None:
         return None
-    managed = frozenset(record.fields)
+    managed = frozenset(record.fields) | {record.subject}
     for obj in objs:
         held = getattr(obj, "__dict__", {})
         message = scrub.scrubbed(exc, model, managed, {n: held[n] for n in managed if n in held})

@@ -167,7 +167,7 @@ def _watch_subclasses(cls: Any) -> None:
         refuse_cached(sub)
         _refuse_revalidation(sub)
         own_post_init = sub.__dict__.get("model_post_init")
-        if own_post_init is not None and not hasattr(own_post_init, "__wrapped__"):
+        if own_post_init is not None and not getattr(own_post_init, _POST_INIT, False):
             type.__setattr__(sub, "model_post_init", _post_initialising(own_post_init))
         # a frozen subclass of a record that is not: pydantic gave it a hash of the values
         hashing = sub.__dict__.get("__hash__")
@@ -258,7 +258,12 @@ def _post_initialising(method: Callable[..., None]) -> Any:
         finally:
             _post_init.reset(token)
 
+    setattr(model_post_init, _POST_INIT, True)
     return model_post_init
+
+
+#: Marks a ``model_post_init`` wrapped by `_post_initialising`.
+_POST_INIT = "__purposeful_post_init__"
 
 
 def _refuse_revalidation(cls: Any) -> None:
@@ -270,10 +275,10 @@ def _refuse_revalidation(cls: Any) -> None:
     if _runs_validators(cls):
         raise AnnotationError(
             f"{cls.__qualname__} has revalidate_instances="
-            f"{cls.model_config['revalidate_instances']!r} and validators: pydantic would "
-            f"validate an instance again from its stored values, handing the managed ones to "
-            f"the validators undecided. Leave revalidate_instances at 'never' (the default) "
-            f"for a record with validators"
+            f"{cls.model_config['revalidate_instances']!r} and validators that may see the "
+            f"other fields: pydantic would validate an instance again from its stored values, "
+            f"handing the managed ones to those validators undecided. Leave "
+            f"revalidate_instances at 'never' (the default) for such a record"
         )
 
 
