@@ -221,7 +221,7 @@ class Scope:
         #: per field, what its decision depends on besides consent (`FieldPolicy.check`)
         self._checks: dict[object, tuple[tuple[Reason, ...], LawfulBasis | None, bool]] = {}
         #: the decisions shared with every scope of this purpose and actor (`_plans`)
-        self._plan: Plan | None = None
+        self._plan = _plan_for(self._config, purpose, actor, justification is not None)
         #: the consent checker's answers, asked once per person (`_consent.ConsentAnswers`)
         self._consents = ConsentAnswers(
             consent if consent is not None else self._config.consent,
@@ -297,13 +297,18 @@ class Scope:
         scope's `_guard.Notes`, which the getter adds to as well, and which are grouped by
         person when a part is sent (`_gather`). A scope whose report goes nowhere notes no
         subject (`_guard.FREE`)."""
-        # the path every record of a list view took before the getter noted records itself:
-        # calls and lookups are kept few
-        decision = self._decided.get(policy) or self.decide(policy, obj)
+        # every first read of a field in a scope comes here: calls and lookups are kept few
+        cls = type(obj)
+        decision = self._decided.get(policy)
+        if decision is None:
+            planned = self._plan.get(policy)
+            if planned is not None:  # decided alike in an earlier scope: every list view's
+                decision = self._made(policy, obj, planned, policy)
+            else:
+                decision = self._decide(policy, obj, None)
         outcome = decision.outcome
         if outcome is not _ALLOWED and outcome is not _WOULD_DENY:
             raise PurposeViolation(decision)
-        cls = type(obj)
         fast = not (self._generators or _orphans) and _scope_var.get() is self
         if fast:
             seen, last, inline, book = _fast_var.get()
@@ -483,23 +488,15 @@ class Scope:
         cached = self._decided.get(policy)
         if cached is not None:
             return cached
-        plan = self._plan
-        if plan is None:
-            plan = self._plan = _plan_for(
-                self._config, self.purpose, self.actor, self.justification is not None
-            )
         if refusal is None:
-            cached = plan.get(policy)
-            if cached is not None:  # `_made`, inline: every scope's first read of a field
-                self._log.append(cached)
-                self._decided[policy] = cached
-                outcome = cached.outcome
-                if outcome is _ALLOWED or outcome is _WOULD_DENY:
-                    allowed = self._allowed.get(type(obj))
-                    if allowed is None:
-                        allowed = self._allowed[type(obj)] = set()
-                    allowed.add(policy)
-                return cached
+            planned = self._plan.get(policy)
+            if planned is not None:  # every scope's first read of a field, but the first's
+                return self._made(policy, obj, planned, policy)
+        return self._decide(policy, obj, refusal)
+
+    def _decide(self, policy: FieldPolicy, obj: object, refusal: Outcome | None) -> Decision:
+        """`decide` for a field not decided in this scope nor, for this purpose and actor,
+        found in the plan (a first decision, one that needs consent, a refusal)."""
         checked = self._checks.get(policy)
         if checked is None:  # what depends on the field alone, once per scope
             reasons, basis, needs_consent = policy.check(self.purpose, self.actor)
@@ -540,7 +537,7 @@ class Scope:
             outcome = Outcome.WOULD_DENY if mode is Mode.MONITOR else Outcome.DENIED
         decision = policy.decision(outcome, self.purpose, self.actor, basis, reasons, consent)
         if key is policy:  # not a consent decision, nor a projection's refusal
-            plan[policy] = decision
+            self._plan[policy] = decision
         elif needs_consent and refusal is None:
             self._answered[policy, id(answer)] = (answer, decision)
         return self._made(policy, obj, decision, key)

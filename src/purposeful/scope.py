@@ -180,6 +180,12 @@ class use:
         tb: TracebackType | None,
     ) -> None:
         closed = self._close_mine(failed=exc_type is not None)
+        if exc is None and len(closed) == 1:  # the usual exit: one scope, nothing raised
+            scope, report = closed[0]
+            if report is None and scope._refused is None and not scope._failures:
+                if _scope_var.get() is None:  # see below
+                    _refusals.refusal_var.set(None)
+                return
         # a refusal that pydantic-core wrapped (a serialiser's, a from_attributes read's),
         # found before a failing sink can end this method early
         mine = [scope for scope, _ in closed]
