@@ -572,10 +572,8 @@ def expect_loaded(record: object, subject: object) -> None:
     asks about its person too. One context-variable get outside a scope; one dict lookup
     for a record that needs no consent in it."""
     scope = scope_var.get()
-    if scope is None or subject is None:
+    if scope is None or subject is None or scope._checker is None or scope.closed:
         return
-    answers: ConsentAnswers | None = getattr(scope, "_consents", None)
-    if answers is None or answers._checker is None or scope.closed:
-        return
+    answers = scope.consent_answers()
     if answers.needs_consent(record, scope.actor):
         answers.expect(subject if type(subject) is str else str(subject))

@@ -18,14 +18,17 @@ import logging
 import sys
 import traceback
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from time import time_ns
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from . import _guard, _trail
-from ._config import Configuration, get_configuration, on_new_registry
+from ._config import Configuration, get_configuration
 from ._consent import ConsentAnswers
 from ._guard import orphans as _orphans
+from ._plans import plan_for
+from ._shared.checks import EPOCH
 from ._trail import emit
 from .actors import Actor
 from .bases import LawfulBasis
@@ -67,18 +70,6 @@ _PEOPLE_KEPT = 10_000
 #: (`Scope.note_person`), so later parts need not list them again for that.
 _LOOKED_AT = object()
 
-#: The decisions that depend on nothing but the field, the purpose, the actor and the
-#: configuration (no consent: `FieldPolicy.check`), shared by every scope with the same
-#: three, so a scope's first read of a field is one dict lookup, not a decision made
-#: afresh. Keyed by (purpose, actor, whether the scope records a justification: a basis
-#: may need one); each plan remembers the configuration it was made under (the agency's
-#: kinds among it) and is made again when another is in force. At most `_PLANS_KEPT` plans.
-Plan = dict["FieldPolicy", Decision]
-_plans: dict[tuple[Purpose, Actor, bool], tuple[Configuration, Plan]] = {}
-_PLANS_KEPT = 256
-on_new_registry(_plans.clear)  # plans of the old configuration are never used again
-
-
 #: The failure of a scope that noted a record whose subject id has no text form.
 _NO_TEXT_FORM = (
     "a record read in this scope has a subject id that str() cannot turn into text, so the "
@@ -98,18 +89,6 @@ def _subject_text(subject: object) -> str | None:
         return str(subject)
     except Exception:
         return None
-
-
-def _plan_for(config: Configuration, purpose: Purpose, actor: Actor, justified: bool) -> Plan:
-    key = (purpose, actor, justified)
-    found = _plans.get(key)
-    if found is not None and found[0] is config:
-        return found[1]
-    if len(_plans) >= _PLANS_KEPT:
-        _plans.clear()
-    plan: Plan = {}
-    _plans[key] = (config, plan)
-    return plan
 
 
 class Scope:
@@ -140,6 +119,7 @@ class Scope:
     __slots__ = (
         "_allowed",
         "_answered",
+        "_checker",
         "_checks",
         "_closed",
         "_config",
@@ -161,6 +141,8 @@ class Scope:
         "_loose",
         "_marked",
         "_notes",
+        "_opened_at",
+        "_opened_ns",
         "_opener",
         "_outer",
         "_part",
@@ -177,7 +159,6 @@ class Scope:
         "actor",
         "flush_seconds",
         "justification",
-        "opened_at",
         "purpose",
         "upstream",
     )
@@ -211,7 +192,9 @@ class Scope:
         #: whether this scope or one it is nested in was opened in an iterated generator
         self._generators: bool = frame is not None or (outer is not None and outer._generators)
         self._config = config if config is not None else get_configuration()
-        self.opened_at = datetime.now(UTC)
+        #: when it opened (ns since the epoch); the datetime once asked (`opened_at`)
+        self._opened_ns = time_ns()
+        self._opened_at: datetime | None = None
         #: per record class, the fields allowed (or would-deny) in this scope without consent
         self._allowed: dict[type, set[object]] = {}
         self._decided: dict[object, Decision] = {}
@@ -221,14 +204,10 @@ class Scope:
         #: per field, what its decision depends on besides consent (`FieldPolicy.check`)
         self._checks: dict[object, tuple[tuple[Reason, ...], LawfulBasis | None, bool]] = {}
         #: the decisions shared with every scope of this purpose and actor (`_plans`)
-        self._plan = _plan_for(self._config, purpose, actor, justification is not None)
-        #: the consent checker's answers, asked once per person (`_consent.ConsentAnswers`)
-        self._consents = ConsentAnswers(
-            consent if consent is not None else self._config.consent,
-            purpose,
-            self.opened_at,
-            self._config,
-        )
+        self._plan = plan_for(self._config, purpose, actor, justification is not None)
+        self._checker = consent if consent is not None else self._config.consent
+        #: the checker's answers, asked once per person; made when first asked (`consent_answers`)
+        self._consents: ConsentAnswers | None = None
         # without a sink nothing is sent in parts, so nothing is counted or listed
         self._sending = _trail.has_receivers(self._config)
         self._flush_reads = self._config.flush_reads if self._sending else sys.maxsize
@@ -270,6 +249,30 @@ class Scope:
         self._marked: float | None = None
         self._lock = _thread.RLock()  # a sink may call purposeful.audit.flush()
         self._context: contextvars.Context | None = None
+
+    @property
+    def opened_at(self) -> datetime:
+        """When the scope opened (timezone-aware UTC, to the microsecond)."""
+        at = self._opened_at
+        if at is None:
+            at = self._opened_at = EPOCH + timedelta(microseconds=self._opened_ns // 1000)
+        return at
+
+    def consent_answers(self) -> ConsentAnswers:
+        """The scope's consent answers, made at the first question; once the scope has
+        closed, new ones hold no answer (they keep no subject id)."""
+        answers = self._consents
+        if answers is None:
+            with self._lock:
+                answers = self._consents
+                if answers is None:
+                    answers = ConsentAnswers(
+                        self._checker, self.purpose, self.opened_at, self._config
+                    )
+                    if self._closed:
+                        answers.clear()
+                    self._consents = answers
+        return answers
 
     @property
     def decisions(self) -> tuple[Decision, ...]:
@@ -514,7 +517,7 @@ class Scope:
             cached = self._decided.get(key)
             if cached is not None:
                 return cached
-            answer = self._consents.of(subject)
+            answer = self.consent_answers().of(subject)
             if refusal is None:
                 shared = self._answered.get((policy, id(answer)))
                 if shared is not None and shared[0] is answer:
@@ -731,7 +734,8 @@ class Scope:
             finally:  # whatever the report met: no set a hot path holds outlives the close
                 self._forget_all()
                 del self._dirty[:]
-                self._consents.clear()
+                if self._consents is not None:
+                    self._consents.clear()
                 self._decided.clear()  # keys of consent decisions hold subject ids
                 self._answered.clear()
         return report
@@ -746,7 +750,8 @@ class Scope:
         again (the read is refused)."""
         with self._lock:
             self._forget_all()
-            self._consents.clear()
+            if self._consents is not None:
+                self._consents.clear()
             self._decided.clear()
             self._answered.clear()
 
@@ -775,15 +780,17 @@ class Scope:
         scope's opening, as every consent answer of a scope; a checker that fails refuses
         those reads (``consent-check-failed``)."""
         if not self._closed:
-            self._consents.prefetch(self._consents.subjects(records, self.actor))
+            answers = self.consent_answers()
+            answers.prefetch(answers.subjects(records, self.actor))
 
     async def aprefetch_consent(self, records: Iterable[object]) -> None:
         """`prefetch_consent` in a worker thread: a slow consent store never blocks the
         event loop."""
         if not self._closed:
-            await self._consents.aprefetch(self._consents.subjects(records, self.actor))
+            answers = self.consent_answers()
+            await answers.aprefetch(answers.subjects(records, self.actor))
             if self._closed:  # closed meanwhile: hold no subject id
-                self._consents.clear()
+                answers.clear()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
