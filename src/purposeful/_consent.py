@@ -285,6 +285,8 @@ class ConsentAnswers:
         """Note that *subject*'s record was loaded: the next question asks about them too."""
         if subject and subject not in self._answers and len(self._expected) < _EXPECTED_KEPT:
             self._expected.add(subject)
+            if self._closed:  # `clear` (the scope closing on another thread) ran meanwhile
+                self._expected.discard(subject)
 
     def needs_consent(self, record: object, actor: Any) -> bool:
         """True if reading some field of *record* in this scope needs consent."""

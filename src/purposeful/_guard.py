@@ -414,6 +414,8 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         refusal_var.set(error)  # for the scope's exit, should a framework wrap it
         if scope is not None and not scope._closed:  # and where a thread pool's copy of the
             scope._refused = error  # context cannot hide it (its exit lets it go)
+        elif scope is not None:  # closed while the read was decided: keep no id noted since
+            scope.raced_close()
         raise error from error.__cause__
 
 

@@ -324,6 +324,8 @@ def person_decision(policy: FieldPolicy, scope: Scope, subject: str) -> Decision
     key = ("asked", policy, subject if needs_consent else "")
     if key not in scope._decided:
         scope._made(policy, None, noted, key)  # keyed apart: the inline sets stay untouched
+        if scope._closed:  # closed on another thread while this was asked: keep no id
+            scope.raced_close()
     # a question naming a person is a use of information about them, whether or not the
     # answer turned on their consent: the report lists them, with no field read
     scope.note_person(subject)
