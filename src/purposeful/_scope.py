@@ -168,7 +168,6 @@ class Scope:
         purpose: Purpose,
         actor: Actor,
         consent: ConsentChecker | None,
-        *,
         opener: object = None,
         outer: Scope | None = None,
         frame: FrameType | None = None,
