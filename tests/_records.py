@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
@@ -26,6 +26,7 @@ from purposeful import (
     ServiceAgreement,
     Statute,
 )
+from purposeful.consent import ConsentEvent, MemoryConsentStore
 from purposeful.errors import DictStorageWarning
 
 SERVICE_AGREEMENT = ServiceAgreement("Service delivery agreement")
@@ -295,3 +296,18 @@ class NeverConsent:
 
     def consent_in_force(self, subject: str, purpose: Purpose, at: datetime) -> bool:
         return False
+
+
+class BatchCountingStore(MemoryConsentStore):
+    """A memory consent store that notes how many people each question it is asked names
+    (``batches``): one batch for everyone an ORM loaded, or one question a person."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def _events_of(
+        self, subjects: Sequence[str], purposes: Sequence[str]
+    ) -> dict[str, list[ConsentEvent]]:
+        self.batches.append(len(subjects))
+        return super()._events_of(subjects, purposes)

@@ -3,29 +3,14 @@ every loaded person at once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from _family_models import DjangoCase
 
 import purposeful
-from _records import CASE_MANAGEMENT, CASEWORKER
+from _records import CASE_MANAGEMENT, CASEWORKER, BatchCountingStore
 from purposeful import PurposeViolation
 from purposeful._consent import CACHE
-from purposeful.consent import ConsentEvent, MemoryConsentStore
 
 PEOPLE = [f"dj-client-{n:02d}" for n in range(12)]
-
-
-class DjangoCountingStore(MemoryConsentStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[int] = []
-
-    def _events_of(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> dict[str, list[ConsentEvent]]:
-        self.batches.append(len(subjects))
-        return super()._events_of(subjects, purposes)
 
 
 def test_models_loaded_in_a_scope_are_asked_about_in_one_batch(database: str) -> None:
@@ -34,7 +19,7 @@ def test_models_loaded_in_a_scope_are_asked_about_in_one_batch(database: str) ->
         DjangoCase.objects.using(database).create(
             client_id=person, diagnosis="d", address="a", case_notes=f"notes of {person}"
         )
-    store = DjangoCountingStore()
+    store = BatchCountingStore()
     for person in PEOPLE[::3]:
         store.give(person, CASE_MANAGEMENT)
     purposeful.configure(consent=store)

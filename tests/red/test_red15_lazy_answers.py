@@ -56,10 +56,10 @@ from typing import Any
 import pytest
 
 import purposeful
-from _records import CASE_MANAGEMENT, CASEWORKER, Case, RecordingSink, case
+from _records import CASE_MANAGEMENT, CASEWORKER, BatchCountingStore, Case, RecordingSink, case
 from purposeful import PurposeViolation, use
 from purposeful._consent import CACHE, expect_loaded
-from purposeful.consent import ConsentEvent, MemoryConsentStore
+from purposeful.consent import MemoryConsentStore
 
 MICROSECOND = timedelta(microseconds=1)
 #: Made at run time, so no constant of a test's code holds it.
@@ -335,18 +335,6 @@ with warnings.catch_warnings():
         )
 
 
-class _CountingStore(MemoryConsentStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[int] = []
-
-    def _events_of(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> dict[str, list[ConsentEvent]]:
-        self.batches.append(len(subjects))
-        return super()._events_of(subjects, purposes)
-
-
 @pytest.fixture
 def notes() -> Iterator[Any]:
     engine = sqlalchemy.create_engine(
@@ -364,8 +352,8 @@ def notes() -> Iterator[Any]:
         engine.dispose()
 
 
-def _store() -> _CountingStore:
-    store = _CountingStore()
+def _store() -> BatchCountingStore:
+    store = BatchCountingStore()
     for person in OTHERS[::2]:
         store.give(person, CASE_MANAGEMENT)
     purposeful.configure(consent=store)

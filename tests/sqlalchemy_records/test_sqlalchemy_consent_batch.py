@@ -4,7 +4,7 @@ about every loaded person at once."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,9 +15,9 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # noqa: E402
 
 import purposeful  # noqa: E402
+from _records import BatchCountingStore  # noqa: E402
 from purposeful import CONSENT, SENSITIVE, Actor, Managed, PurposeViolation  # noqa: E402
 from purposeful._consent import CACHE  # noqa: E402
-from purposeful.consent import ConsentEvent, MemoryConsentStore  # noqa: E402
 from purposeful.errors import DictStorageWarning  # noqa: E402
 
 CASE_MANAGEMENT = "service-delivery.case-management"
@@ -41,18 +41,6 @@ with warnings.catch_warnings():
         )
 
 
-class CountingStore(MemoryConsentStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.batches: list[int] = []
-
-    def _events_of(
-        self, subjects: Sequence[str], purposes: Sequence[str]
-    ) -> dict[str, list[ConsentEvent]]:
-        self.batches.append(len(subjects))
-        return super()._events_of(subjects, purposes)
-
-
 @pytest.fixture
 def session(engine: Any) -> Iterator[Session]:
     SqlaConsentBase.metadata.create_all(engine)
@@ -66,7 +54,7 @@ def session(engine: Any) -> Iterator[Session]:
 
 def test_rows_loaded_in_a_scope_are_asked_about_in_one_batch(session: Session) -> None:
     CACHE.clear()
-    store = CountingStore()
+    store = BatchCountingStore()
     for person in PEOPLE[::2]:
         store.give(person, CASE_MANAGEMENT)
     purposeful.configure(consent=store)
@@ -88,7 +76,7 @@ def test_rows_loaded_in_a_scope_are_asked_about_in_one_batch(session: Session) -
 
 def test_rows_loaded_outside_a_scope_are_not_expected(session: Session) -> None:
     CACHE.clear()
-    store = CountingStore()
+    store = BatchCountingStore()
     purposeful.configure(consent=store)
     rows = session.scalars(select(SqlaConsentNote)).all()
     with purposeful.use(CASE_MANAGEMENT, actor=WORKER), pytest.raises(PurposeViolation):
