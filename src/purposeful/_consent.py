@@ -576,6 +576,6 @@ def expect_loaded(record: object, subject: object) -> None:
     scope = scope_var.get()
     if scope is None or subject is None or scope._checker is None or scope.closed:
         return
-    answers = scope.consent_answers()
+    answers = scope._consent_answers()
     if answers.needs_consent(record, scope.actor):
         answers.expect(subject if type(subject) is str else str(subject))

@@ -205,7 +205,7 @@ class Scope:
         #: the decisions shared with every scope of this purpose and actor (`_plans`)
         self._plan = plan_for(self._config, purpose, actor, justification is not None)
         self._checker = consent if consent is not None else self._config.consent
-        #: the checker's answers, asked once per person; made when first asked (`consent_answers`)
+        #: the checker's answers, asked once per person; made when first asked (`_consent_answers`)
         self._consents: ConsentAnswers | None = None
         # without a sink nothing is sent in parts, so nothing is counted or listed
         self._sending = _trail.has_receivers(self._config)
@@ -257,7 +257,7 @@ class Scope:
             at = self._opened_at = EPOCH + timedelta(microseconds=self._opened_ns // 1000)
         return at
 
-    def consent_answers(self) -> ConsentAnswers:
+    def _consent_answers(self) -> ConsentAnswers:
         """The scope's consent answers, made at the first question; once the scope has
         closed, new ones hold no answer (they keep no subject id)."""
         answers = self._consents
@@ -516,7 +516,7 @@ class Scope:
             cached = self._decided.get(key)
             if cached is not None:
                 return cached
-            answer = self.consent_answers().of(subject)
+            answer = self._consent_answers().of(subject)
             if refusal is None:
                 shared = self._answered.get((policy, id(answer)))
                 if shared is not None and shared[0] is answer:
@@ -779,14 +779,14 @@ class Scope:
         scope's opening, as every consent answer of a scope; a checker that fails refuses
         those reads (``consent-check-failed``)."""
         if not self._closed:
-            answers = self.consent_answers()
+            answers = self._consent_answers()
             answers.prefetch(answers.subjects(records, self.actor))
 
     async def aprefetch_consent(self, records: Iterable[object]) -> None:
         """`prefetch_consent` in a worker thread: a slow consent store never blocks the
         event loop."""
         if not self._closed:
-            answers = self.consent_answers()
+            answers = self._consent_answers()
             await answers.aprefetch(answers.subjects(records, self.actor))
             if self._closed:  # closed meanwhile: hold no subject id
                 answers.clear()

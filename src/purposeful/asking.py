@@ -315,7 +315,7 @@ def person_decision(policy: FieldPolicy, scope: Scope, subject: str) -> Decision
         reasons += basis_reasons(basis, actor, config.agency_kinds, scope.justification is not None)
     consent: ConsentStatus | None = None
     if needs_consent:
-        consent_reasons, consent = scope.consent_answers().of(subject)
+        consent_reasons, consent = scope._consent_answers().of(subject)
         reasons += consent_reasons
     decision = _decision(policy, purpose, actor, basis, reasons, consent, config.mode_for)
     # noted as withheld, whatever the answer: nothing was read, so the audit trail counts no

@@ -129,7 +129,7 @@ def test_a_closed_scope_prefetches_nothing_and_holds_no_subject(counting: Counti
         pass
     scope.prefetch_consent(cases())
     assert counting.snapshots == []
-    assert len(scope.consent_answers()) == 0  # made after the close: holds nobody
+    assert len(scope._consent_answers()) == 0  # made after the close: holds nobody
 
 
 # --- across scopes ---

@@ -1,4 +1,4 @@
-"""Red team 15: a scope's consent answers made at the first question (`Scope.consent_answers`),
+"""Red team 15: a scope's consent answers made at the first question (`Scope._consent_answers`),
 its ``opened_at`` computed from the nanoseconds taken when it opened, the plans in a module
 of their own.
 
@@ -232,7 +232,7 @@ def test_answers_asked_for_first_on_many_threads_at_once_are_one() -> None:
 
                 def first(barrier: threading.Barrier = barrier, made: list[object] = made) -> None:
                     barrier.wait(5)
-                    made.append(scope.consent_answers())
+                    made.append(scope._consent_answers())
 
                 threads = [_on_a_worker(first) for _ in range(6)]
                 for thread in threads:
@@ -253,9 +253,9 @@ def test_questions_after_the_close_keep_no_subject_id() -> None:
     scope.prefetch_consent([record])
     asyncio.run(scope.aprefetch_consent([record]))
     expect_loaded(record, SUBJECT)
-    answers = scope.consent_answers()
+    answers = scope._consent_answers()
     assert answers.of(SUBJECT) is not None  # a question asked of the closed answers
-    assert answers is scope.consent_answers()  # made once, after the close as before
+    assert answers is scope._consent_answers()  # made once, after the close as before
     with pytest.raises(purposeful.errors.ConfigurationError):
         purposeful.may_use(Case, "case_notes", subject=SUBJECT)  # closed: no scope to ask in
     assert _held_ids(scope) == []
