@@ -745,8 +745,8 @@ class Scope:
         self._lock = _thread.RLock()
 
     def raced_close(self) -> None:
-        """A read on another thread noted something while this scope closed: forget it
-        again (the read is refused)."""
+        """A read or a question (`may_use`) on another thread noted something while this
+        scope closed: forget it again (a read so raced is refused)."""
         with self._lock:
             self._forget_all()
             if self._consents is not None:
