@@ -61,7 +61,6 @@ __all__ = [
     "emit",
     "flush",
     "flusher",
-    "label",
     "new_id",
     "note_unscoped",
     "pseudonym_error",
@@ -83,11 +82,6 @@ _counter = itertools.count()
 def new_id() -> str:
     """A scope id unique across processes: a random prefix per process and a counter."""
     return f"{_prefix}{next(_counter):08x}"
-
-
-def label(policy: FieldPolicy) -> str:
-    """A field as reports name it: ``RecordType.field``."""
-    return f"{policy.record.name}.{policy.name}"
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -221,7 +215,7 @@ def summarise(
                 for record in {policy.record.name for policy in policies}:
                     by_type[record] = by_type.get(record, 0) + 1
         subject_count = len(everyone) - nobody
-        labels = {policy: label(policy) for policy in fields}  # once each, not per person
+        labels = {policy: policy.label for policy in fields}  # once each, not per person
         pseudonyms: dict[str, frozenset[str]] = {}
         failure = None
         if config.pseudonymise is not None:

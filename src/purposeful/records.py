@@ -188,6 +188,7 @@ class FieldPolicy:
         consent_for: ids of the purposes whose use needs consent (covering descendants).
         withhold: the ground its values are withheld on in subject-access bundles, if any.
         supply: whether supplying it is voluntary or mandatory (IPP 3(1)), if declared.
+        label: the field as reports name it, ``RecordType.field``.
     """
 
     record: RecordPolicy
@@ -207,6 +208,12 @@ class FieldPolicy:
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
     _checks: dict[Any, Any] = attrs.field(factory=dict, init=False, repr=False)
     _decisions: dict[Any, Decision] = attrs.field(factory=dict, init=False, repr=False)
+    #: spelled once, not per report
+    label: str = attrs.field(init=False, repr=False)
+
+    @label.default
+    def _label(self) -> str:
+        return f"{self.record.name}.{self.name}"
 
     @property
     def may_need_consent(self) -> bool:
