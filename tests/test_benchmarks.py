@@ -177,3 +177,50 @@ def test_the_profile_ranks_the_library_and_its_generated_getters(tmp_path: Path)
     assert any(f.startswith("<purposeful guard handlers.Person.") for f in functions), rows
     assert any(f.startswith("purposeful._scope:") for f in functions), rows
     assert all(f.startswith(("purposeful", "<purposeful guard ")) for f in functions), rows
+
+
+def _floor(*options: str, cache: Path) -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "floor.py",
+            "--rounds",
+            "1",
+            "--seconds",
+            "0.001",
+            "--people",
+            "200",
+            *options,
+        ],
+        cwd=BENCHMARKS,
+        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_floor_of_each_request_runs_and_adds_up(tmp_path: Path) -> None:
+    """benchmarks/floor.py (benchmarks/README.md, "Where the floor is") times each variant
+    of the three requests and the SDK's span alone, and its floor and remainders are the
+    sums and differences its docstring says."""
+    results = json.loads(_floor("--json", cache=tmp_path))
+    assert list(results) == ["scope", "list_view", "db_list_view"]
+    for name, figures in results.items():
+        assert all(value == value for value in figures.values()), name  # no NaN
+        timed = [v for k, v in figures.items() if k not in ("left for the rest", "the rest today")]
+        assert all(value > 0 for value in timed), (name, figures)
+        floor = figures["no sink"] + figures["SDK span alone"]
+        assert abs(figures["floor"] - floor) <= 0.11, (name, figures)
+        assert abs(figures["left for the rest"] - (figures["target"] - floor)) <= 0.21
+        assert abs(figures["the rest today"] - (figures["SpanSink"] - floor)) <= 0.21
+    assert results["scope"]["target"] == 60.0
+    for name, ratio in (("list_view", 2.6), ("db_list_view", 1.15)):
+        assert abs(results[name]["target"] - results[name]["plain"] * ratio) <= 0.2, name
+    table = _floor(cache=tmp_path)
+    for name in results:
+        assert f"\n{name} (µs per call, medians of 1 rounds)\n" in table
+        assert "  SDK span alone" in table
