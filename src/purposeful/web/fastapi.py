@@ -10,15 +10,21 @@ of the request's context). A plain ``def`` dependency with ``yield`` around
 that thread's context never reaches the endpoint.
 
 `install_problem_handlers` turns refusals (`PurposeViolation`, `NoActor`, refused purpose
-claims) into RFC 9457 problem responses, wherever they are raised.
+claims) into RFC 9457 problem responses, wherever they are raised, and a response that does
+not match its response model into a 500 problem: FastAPI's own error would quote the values
+it was given (a managed value, read in the request's scope) in the server's log and on the
+request's span.
 
-Needs FastAPI. What this module must not do: log a path or a header.
+Needs FastAPI. What this module must not do: log a path, a header or a value.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from collections.abc import AsyncIterator, Callable
+import logging
+import typing
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from .._config import get_configuration
@@ -28,11 +34,13 @@ from ..propagation.baggage import otel_baggage_without_claim
 from ..purposes import Purpose
 from ..scope import Scope
 from .policy import RequestPolicy
-from .problems import DEFAULT_CHALLENGE, PROBLEM_CONTENT_TYPE, problem_for
+from .problems import DEFAULT_CHALLENGE, PROBLEM_CONTENT_TYPE, Problem, problem_for
 
 try:
     from fastapi import Depends, FastAPI, Request
+    from fastapi.exceptions import ResponseValidationError
     from fastapi.responses import Response
+    from pydantic import BaseModel
 except ImportError as error:  # pragma: no cover - exercised in a subprocess
     raise MissingExtra(
         "purposeful.web.fastapi needs FastAPI: pip install fastapi "
@@ -48,6 +56,16 @@ shield()  # jsonable_encoder reads records through their guards
 
 ScopeDependency = Callable[..., AsyncIterator[Scope]]
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_log = logging.getLogger("purposeful")
+#: How many failed places of an invalid response the log line names before "and N more".
+_NAMED_FAILURES = 5
+#: The answer to a response that does not match its model: the server's fault, said plainly.
+INVALID_RESPONSE = Problem(
+    type="about:blank",
+    title="Internal Server Error",
+    status=500,
+    detail="The server could not build a valid response.",
+)
 
 
 def purpose_scope(
@@ -110,7 +128,14 @@ def purpose_scope(
 
 def install_problem_handlers(app: FastAPI, *, www_authenticate: str = DEFAULT_CHALLENGE) -> None:
     """Answer `PurposeViolation` (403), `NoActor` (401) and refused purpose claims (401 or
-    403) raised by an endpoint or dependency of *app* with RFC 9457 problem responses."""
+    403) raised by an endpoint or dependency of *app* with RFC 9457 problem responses.
+
+    Also answer FastAPI's ``ResponseValidationError`` (a response that does not match its
+    response model) with a 500 problem, and log where it failed and why (the route's
+    template, each failed place and pydantic's error type), never what it was given:
+    FastAPI's error quotes every input, which would put a managed value, read in the
+    request's scope, in the server's log and on the request's span. A refusal inside the
+    response model's validation is still answered as the refusal (403)."""
 
     async def answer(request: Request, error: Exception) -> Response:
         assert isinstance(error, PurposefulError)
@@ -123,5 +148,66 @@ def install_problem_handlers(app: FastAPI, *, www_authenticate: str = DEFAULT_CH
             media_type=PROBLEM_CONTENT_TYPE,
         )
 
+    async def invalid_response(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ResponseValidationError)
+        route = getattr(request.scope.get("route"), "path", None) or "?"
+        _log.error(
+            "purposeful: the response of %s did not match its response model (%s); its "
+            "inputs are not logged, as they may be managed values",
+            route,
+            failed_places(
+                error.errors(), getattr(request.scope.get("route"), "response_model", None)
+            ),
+        )
+        return Response(
+            INVALID_RESPONSE.body(),
+            status_code=INVALID_RESPONSE.status,
+            media_type=PROBLEM_CONTENT_TYPE,
+        )
+
     for kind in (PurposeViolation, NoActor, PurposeClaimRefused):
         app.add_exception_handler(kind, answer)
+    app.add_exception_handler(ResponseValidationError, invalid_response)
+
+
+def failed_places(errors: Sequence[Mapping[str, Any]], model: Any = None) -> str:
+    """Where and why a validation failed, as ``response.address: int_parsing``: each
+    error's location and type, never its input or its message (a validator's own message
+    may quote the value). A location's names are kept only where *model* (the response
+    model) declares them, so a dict's keys (a client id, say) show as ``…``."""
+    declared = _declared_names(model, set())
+    named = [
+        f"{'.'.join(_part(part, declared) for part in error.get('loc', ()))}: "
+        f"{error.get('type', '?')}"
+        for error in errors[:_NAMED_FAILURES]
+    ]
+    more = len(errors) - _NAMED_FAILURES
+    return "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+
+
+def _part(part: object, declared: set[str]) -> str:
+    if isinstance(part, int) or part in declared or part in ("response", "body"):
+        return str(part)
+    return "…"
+
+
+def _declared_names(annotation: Any, seen: set[int]) -> set[str]:
+    """The field names (and aliases) of the pydantic models and dataclasses *annotation*
+    holds, at any depth (``list[Client]``, ``Client | None``, a model's own fields)."""
+    if annotation is None or id(annotation) in seen:
+        return set()
+    seen.add(id(annotation))
+    names: set[str] = set()
+    inner: list[Any] = list(typing.get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            names.add(name)
+            names.update(a for a in (field.alias, field.validation_alias) if isinstance(a, str))
+            inner.append(field.annotation)
+    elif dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        for member in dataclasses.fields(annotation):
+            names.add(member.name)
+            inner.append(member.type)
+    for each in inner:
+        names |= _declared_names(each, seen)
+    return names
