@@ -202,8 +202,16 @@ def declare(subject: str = "client_id", **field_args: Any) -> type:
 
 
 def test_unknown_purpose_is_an_annotation_error_naming_field_and_purpose() -> None:
-    with pytest.raises(AnnotationError, match=r"Declared\.value.*'case-work'"):
+    with pytest.raises(AnnotationError, match=r"Declared\.value.*'case-work'") as raised:
         declare(purposes={"case-work": SERVICE_AGREEMENT})
+    # the usual cause in an application: its registry was configured after the models
+    assert "call purposeful.configure(registry=...) before the module" in str(raised.value)
+
+
+def test_consent_for_an_unknown_purpose_says_the_registry_may_come_too_late() -> None:
+    with pytest.raises(AnnotationError, match="consent names") as raised:
+        declare(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, consent=["no-such-purpose"])
+    assert "call purposeful.configure(registry=...) before the module" in str(raised.value)
 
 
 def test_unknown_category_is_an_annotation_error() -> None:
@@ -214,11 +222,6 @@ def test_unknown_category_is_an_annotation_error() -> None:
 def test_consent_for_a_purpose_the_field_does_not_allow_is_an_annotation_error() -> None:
     with pytest.raises(AnnotationError, match="requires consent for 'research'"):
         declare(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, consent=["research"])
-
-
-def test_consent_for_an_unknown_purpose_is_an_annotation_error() -> None:
-    with pytest.raises(AnnotationError, match="consent names"):
-        declare(purposes={CASE_MANAGEMENT: SERVICE_AGREEMENT}, consent=["no-such-purpose"])
 
 
 def test_consent_for_a_descendant_of_a_declared_purpose_is_accepted() -> None:

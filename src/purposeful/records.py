@@ -539,6 +539,14 @@ def _importable(cls: type) -> bool:
     return found is cls
 
 
+#: What an unknown purpose at a declaration may mean: the registry came too late.
+_REGISTRY_FIRST = (
+    ". A record resolves its purposes when its class is declared: if the purpose is in your "
+    "own registry (PurposeRegistry.from_toml), call purposeful.configure(registry=...) before "
+    "the module that declares this record is imported"
+)
+
+
 def _resolve(
     record: RecordPolicy,
     name: str,
@@ -556,7 +564,7 @@ def _resolve(
         try:
             purpose = registry.resolve(key)
         except UnknownPurpose as exc:
-            raise AnnotationError(f"{where}: {exc}") from None
+            raise AnnotationError(f"{where}: {exc}{_REGISTRY_FIRST}") from None
         if not isinstance(basis, BASIS_TYPES):
             raise AnnotationError(
                 f"{where}: the basis for {purpose.id!r} must be a lawful basis from "
@@ -604,7 +612,7 @@ def _consent_purpose(
     try:
         ident = registry.resolve(key).id
     except UnknownPurpose as exc:
-        raise AnnotationError(f"{where}: consent names {exc}") from None
+        raise AnnotationError(f"{where}: consent names {exc}{_REGISTRY_FIRST}") from None
     if not any(covers(d, ident) for d in declared):
         raise AnnotationError(
             f"{where} requires consent for {ident!r}, which the field is not declared for; "

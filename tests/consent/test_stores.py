@@ -609,6 +609,25 @@ def test_bad_questions_get_a_typed_error(store: BaseConsentStore, case: str) -> 
     assert store.history(SUBJECT) == seeded
 
 
+@pytest.mark.parametrize(
+    ("subject", "said"),
+    [
+        (4711, "it was an int; a record whose subject id is a number is asked about by its text"),
+        (None, "it was NoneType"),
+        (b"4711", "it was bytes"),
+        ("", "needs a non-empty subject id as a str"),
+    ],
+)
+def test_a_subject_id_that_is_not_text_is_named_by_its_type_never_its_value(
+    store: BaseConsentStore, subject: object, said: str
+) -> None:
+    with pytest.raises(InvalidConsentEvent) as raised:
+        store.give(subject, CASE_MANAGEMENT, at=T0)  # type: ignore[arg-type]
+    assert said in str(raised.value)
+    assert "4711" not in messages(raised.value)
+    assert store.history(SUBJECT) == []
+
+
 def test_an_event_id_recorded_for_one_subject_is_not_recorded_again_for_another(
     store: BaseConsentStore,
 ) -> None:

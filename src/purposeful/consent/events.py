@@ -432,8 +432,17 @@ def _state(instance: object, attribute: attrs.Attribute[ConsentState], value: ob
 
 def _subject(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not is_text(value):
+        hint = ""  # never the value itself: it is a subject id
+        if isinstance(value, int) and not isinstance(value, bool):
+            hint = (
+                ": it was an int; a record whose subject id is a number is asked about by "
+                "its text, so pass str() of the id"
+            )
+        elif not isinstance(value, str):
+            hint = f": it was {type(value).__name__}"
         raise InvalidConsentEvent(
-            "a consent event needs a non-empty subject id (the record's subject identifier)"
+            "a consent event needs a non-empty subject id as a str (the record's subject "
+            f"identifier){hint}"
         )
     _storable("the subject id", value)
 
