@@ -23,6 +23,8 @@ from _records import (
     case,
 )
 from purposeful import Mode, NoPurposeScope, Outcome, PurposeViolation, Reason, use
+from purposeful.consent.memory import MemoryConsentStore
+from purposeful.errors import ConfigurationError
 from purposeful.testing import (
     DecisionCapture,
     capture_decisions,
@@ -546,3 +548,77 @@ def test_expect_violation_excuses_the_refusal_in_every_active_capture() -> None:
 def test_expect_violation_exited_without_being_entered_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="without being entered"):
         expect_violation().__exit__(None, None, None)
+
+
+# --- expect_violation(count=) -------------------------------------------------------------
+
+
+def test_count_expects_every_refusal_of_a_list_each_person_without_consent_one() -> None:
+    """A response model validating a list reads on after the first refusal: one refusal
+    per person without consent, all in one scope, each expected by one block."""
+    store = MemoryConsentStore()
+    store.give("C-1001", CASE_MANAGEMENT)
+    records = [case(client_id=f"C-100{n}") for n in (1, 2, 3)]
+    with (
+        capture_decisions() as captured,
+        purposeful.configured(consent=store),
+        use(CASE_MANAGEMENT, actor=CASEWORKER),
+        expect_violation(field="case_notes", reason="consent-not-held", count=2) as refusals,
+    ):
+        for record in records:
+            with suppress(PurposeViolation):
+                _ = record.case_notes
+    assert len(refusals.decisions) == 2
+    assert refusals.decision is refusals.decisions[0]
+    assert [d.outcome for d in captured.decisions].count(Outcome.DENIED) == 2
+    assert captured.violations == []
+    captured.assert_no_violations()
+
+
+def test_count_expects_refusals_in_scopes_that_closed_in_the_block() -> None:
+    records = [case(client_id=f"C-100{n}") for n in (1, 2, 3)]
+    with capture_decisions() as captured, expect_violation(field="diagnosis", count=3) as refusals:
+        for record in records:
+            refused_diagnosis_read(record)
+    assert len(refusals.decisions) == 3
+    assert captured.violations == []
+
+
+@pytest.mark.parametrize(("count", "happened"), [(2, "3"), (4, "3")])
+def test_count_is_exact_and_the_message_says_how_many_happened(count: int, happened: str) -> None:
+    records = [case(client_id=f"C-100{n}") for n in (1, 2, 3)]
+
+    def three_refusals() -> None:
+        with expect_violation(field="diagnosis", count=count):
+            for record in records:
+                refused_diagnosis_read(record)
+
+    with capture_decisions() as captured, pytest.raises(AssertionError) as raised:
+        three_refusals()
+    message = str(raised.value)
+    assert message.startswith(
+        f"expected {count} purpose violations (field 'diagnosis'), but {happened} happened"
+    )
+    assert not any(value in message for value in VALUES)
+    assert len(captured.violations) == 3  # a failed expectation excuses nothing
+
+
+@pytest.mark.parametrize("count", [0, -1, True, 1.5, "2"])
+def test_count_must_be_a_whole_number_of_one_or_more(count: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"expect_violation\(count=\) takes a whole"):
+        expect_violation(count=count)  # type: ignore[arg-type]
+
+
+def test_a_raised_refusal_is_the_decision_even_after_a_caught_one() -> None:
+    client = case()
+    contact = Contact("C-1", "021 000 000", "a@example.org")
+    with (
+        use("funder-reporting", actor=CASEWORKER),
+        expect_violation(purpose="funder-reporting") as refusal,
+    ):
+        with suppress(PurposeViolation):
+            _ = client.diagnosis
+        _ = contact.phone
+    assert refusal.decision is not None
+    assert refusal.decision.field == "phone"
+    assert [d.field for d in refusal.decisions] == ["phone", "diagnosis"]

@@ -160,12 +160,19 @@ class expect_violation:
         field: the field name; None matches any.
         record_type: the record class or its qualified name; None matches any.
         reason: a `Reason` (or its code) the refusal must carry; None matches any.
+        count: how many matching refusals the block makes, exactly, every one marked as
+            expected (a response model validating a list goes on after the first refusal:
+            one person in three without consent is a refusal each); None (the default):
+            at least one, the first marked as expected.
 
     Attributes:
-        decision: the matching decision, once the block has run.
+        decision: the first matching decision, once the block has run.
+        decisions: every matching decision, once the block has run.
 
     Raises:
-        AssertionError: no matching refusal happened; the message lists what was decided.
+        AssertionError: no matching refusal happened, or not *count* of them; the message
+            lists what was decided.
+        ConfigurationError: *count* is not a whole number of 1 or more.
     """
 
     def __init__(
@@ -175,7 +182,16 @@ class expect_violation:
         field: str | None = None,
         record_type: type | str | None = None,
         reason: Reason | str | None = None,
+        count: int | None = None,
     ) -> None:
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
+            raise ConfigurationError(
+                f"expect_violation(count=) takes a whole number of 1 or more, or None, not "
+                f"{count!r}"
+            )
+        self.count = count
         self.purpose = purpose.id if isinstance(purpose, Purpose) else purpose
         self.field = field
         self.record_type = (
@@ -189,6 +205,7 @@ class expect_violation:
                 f"expect_violation(reason={reason!r}) is not a reason code; use one of: {codes}"
             ) from None
         self.decision: Decision | None = None
+        self.decisions: list[Decision] = []
         self._capture: DecisionCapture | None = None
         self._scope_start = 0
 
@@ -222,26 +239,31 @@ class expect_violation:
             isinstance(exc, PurposeViolation) and self.matches(exc.decision)
         ):
             return False  # an unrelated error, or a refusal this block did not expect
-        candidates: list[Decision] = []
-        if isinstance(exc, PurposeViolation):
-            candidates.append(exc.decision)
+        # each decision made in the block once: the open scope's since the block began,
+        # and the reports of the scopes that closed in it; `violations`, not `decisions`: a
+        # refusal an inner expect_violation already expected cannot satisfy this one too
         scope = current_scope()
-        if scope is not None:
-            candidates.extend(scope.decisions[self._scope_start :])
-        # `violations`, not `decisions`: a refusal an inner expect_violation already expected
-        # cannot satisfy this one too
+        candidates = list(scope.decisions[self._scope_start :]) if scope is not None else []
         candidates.extend(self._capture.violations)
-        found = next((d for d in candidates if self.matches(d)), None)
-        if found is None:
+        if isinstance(exc, PurposeViolation) and not any(d is exc.decision for d in candidates):
+            candidates.insert(0, exc.decision)  # decided before the block, raised again in it
+        found = [d for d in candidates if self.matches(d)]
+        if isinstance(exc, PurposeViolation):  # the refusal raised is `decision`
+            found.sort(key=lambda d: d is not exc.decision)
+        wanted = 1 if self.count is None else self.count
+        if not found or (self.count is not None and len(found) != self.count):
             seen = format_decisions(candidates) if candidates else "(no decisions)"
+            happened = "none" if not found else f"{len(found)}"
             raise AssertionError(
-                f"expected {self._describe()}, but none happened. Decided:\n{seen}"
+                f"expected {self._describe()}, but {happened} happened. Decided:\n{seen}"
             )
-        self.decision = found
+        self.decision = found[0]
+        self.decisions = found
         with _lock:
             active = list(_active)
         for capture in active:
-            capture.expect(found)
+            for decision in found[:wanted]:
+                capture.expect(decision)
         return isinstance(exc, PurposeViolation)
 
     def _describe(self) -> str:
@@ -252,4 +274,6 @@ class expect_violation:
             f"reason {self.reason.value!r}" if self.reason else "",
         ]
         detail = ", ".join(p for p in parts if p)
-        return f"a purpose violation ({detail})" if detail else "a purpose violation"
+        what = "a purpose violation" if self.count is None else f"{self.count} purpose violation"
+        what += "s" if self.count not in (None, 1) else ""
+        return f"{what} ({detail})" if detail else what
