@@ -398,6 +398,73 @@ def test_strict_ini_option_fails_every_test_with_an_unexpected_violation(
     assert failed_tests(result) == STRICT_FAILURES
 
 
+def test_a_false_marker_turns_the_ini_strict_mode_off_for_a_test_a_class_or_a_module(
+    project: pytest.Pytester,
+) -> None:
+    project.makeini("[pytest]\npurposeful_strict = true\n")
+    project.makepyfile(
+        test_one="""
+        import pytest
+        from plugin_records import refused_read
+
+        @pytest.mark.purposeful_strict(False)
+        def test_lenient():
+            assert refused_read()
+
+        @pytest.mark.purposeful_strict(on=False)
+        def test_lenient_by_name():
+            assert refused_read()
+
+        def test_strict_by_the_ini():
+            assert refused_read()
+
+        @pytest.mark.purposeful_strict(False)
+        class TestLenient:
+            def test_in_class(self):
+                assert refused_read()
+
+            @pytest.mark.purposeful_strict(True)
+            def test_strict_again(self):
+                assert refused_read()
+        """,
+        test_two="""
+        import pytest
+        from plugin_records import refused_read
+
+        pytestmark = pytest.mark.purposeful_strict(False)
+
+        def test_lenient_module():
+            assert refused_read()
+        """,
+    )
+    result = project.runpytest(*QUIET, "--strict-config", "--strict-markers")
+
+    result.assert_outcomes(passed=4, failed=2)
+    assert failed_tests(result) == {"test_strict_by_the_ini", "test_strict_again"}
+
+
+@pytest.mark.parametrize("arguments", ["'yes'", "1", "True, False", "strict=True"])
+def test_a_strict_marker_with_anything_but_a_bool_is_a_configuration_error(
+    project: pytest.Pytester, arguments: str
+) -> None:
+    project.makepyfile(
+        f"""
+        import pytest
+        from plugin_records import refused_read
+
+        @pytest.mark.purposeful_strict({arguments})
+        def test_marked():
+            assert refused_read()
+        """
+    )
+    result = project.runpytest(*QUIET)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*ConfigurationError: @pytest.mark.purposeful_strict takes True or False*"]
+    )
+
+
 def test_strict_ini_option_can_be_set_on_the_command_line(project: pytest.Pytester) -> None:
     project.makepyfile(CAUGHT_VIOLATION)
 

@@ -7,6 +7,8 @@ Registered through the ``pytest11`` entry point. It does nothing until asked:
 - strict mode (the ``purposeful_strict`` marker, or ``purposeful_strict = true`` in the ini
   file) fails a test on any violation, including a caught `PurposeViolation` and a
   monitor-mode would-deny, unless an `expect_violation` block expected it;
+  ``@pytest.mark.purposeful_strict(False)`` turns it off for one test (or a module's or a
+  class's, with ``pytestmark``) where the ini file turns it on;
 - ``--purposeful-coverage`` prints, at the end of the session, which managed fields were
   read under which purposes and which declared purposes were never exercised. It works
   under pytest-xdist: workers send their counts to the controller.
@@ -27,6 +29,7 @@ from .._config import configured, declared_records
 from .._guard import add_context_driver
 from .._hierarchy import covers
 from ..decisions import Outcome, ScopeReport
+from ..errors import ConfigurationError
 from ..records import record_policy
 from ..scope import add_tap, current_scope, remove_tap
 from ._capture import DecisionCapture, _start, _stop, format_decisions
@@ -68,8 +71,9 @@ _register_fixture_driver()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{STRICT_MARKER}: fail this test on any purpose violation, including a caught "
-        f"PurposeViolation and a monitor-mode would-deny",
+        f"{STRICT_MARKER}(on=True): fail this test on any purpose violation, including a "
+        f"caught PurposeViolation and a monitor-mode would-deny; {STRICT_MARKER}(False) "
+        f"turns the ini file's purposeful_strict off for it",
     )
     if config.getoption("purposeful_coverage"):
         coverage = PurposeCoverage()
@@ -98,9 +102,21 @@ def purposeful_audit() -> Iterator[DecisionCapture]:
 
 
 def _strict(item: pytest.Item) -> bool:
-    return item.get_closest_marker(STRICT_MARKER) is not None or bool(
-        item.config.getini("purposeful_strict")
-    )
+    """Whether *item* runs in strict mode: its closest marker says, else the ini file.
+
+    Raises:
+        ConfigurationError: a marker with anything but one True or False (or nothing).
+    """
+    marker = item.get_closest_marker(STRICT_MARKER)
+    if marker is None:
+        return bool(item.config.getini("purposeful_strict"))
+    given = [*marker.args, *marker.kwargs.values()]
+    if set(marker.kwargs) - {"on"} or len(given) > 1 or any(type(g) is not bool for g in given):
+        raise ConfigurationError(
+            f"@pytest.mark.{STRICT_MARKER} takes True or False (or nothing, for True), "
+            f"not {marker.args!r} {marker.kwargs!r}"
+        )
+    return given[0] if given else True
 
 
 @pytest.hookimpl(wrapper=True)
