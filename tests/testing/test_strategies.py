@@ -426,7 +426,7 @@ def test_from_type_uses_records_for_classes_declared_before_and_after_the_import
             notes: str = purposeful.field(purposes={"service-delivery": AGREEMENT})
             plan: str = attrs.field(default="standard", validator=standard)
 
-        @settings(max_examples=30, database=None)
+        @settings(max_examples=30, database=None, deadline=None)  # a busy machine
         @given(st.from_type(Before), st.from_type(After))
         def check(before, after):
             assert type(before) is Before and type(after) is After
