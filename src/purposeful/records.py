@@ -318,7 +318,20 @@ class RecordPolicy:
         """The subject identifier of *obj*, read without a decision, as a string ("" when the
         record has none, so that nobody's consent is found for it)."""
         subject = self._subject_raw(obj)
-        return "" if subject is None else str(subject)
+        if subject is None:
+            return ""
+        if type(subject) is str:
+            return subject
+        try:
+            return str(subject)
+        except Exception:  # noqa: S110 - raised below, out of the handler: no chained error
+            pass
+        subject = None  # no raw id in this frame when it raises
+        raise ConfigurationError(
+            f"a {self.name} record has a subject id that str() cannot turn into text, so its "
+            f"person cannot be told (nor their consent asked): give the record class a "
+            f"subject id with a text form (a str or an int)"
+        )
 
     def key_of(self, obj: object) -> str:
         """The key of *obj* among its subject's records of this type, as a string, read
