@@ -49,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import traceback
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
@@ -309,6 +310,23 @@ class ConsentAnswers:
                 if policy is not None:
                     found.append(policy.subject_of(record))
         return found
+
+    def prefetch_records(self, records: Iterable[object], actor: Any) -> None:
+        """`prefetch` of the people of *records* (`subjects`). An interrupt keeps no frame
+        below with their ids (an error tracker records locals): only the lines."""
+        try:
+            self.prefetch(self.subjects(records, actor))
+        except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise
+
+    async def aprefetch_records(self, records: Iterable[object], actor: Any) -> None:
+        """`prefetch_records` in a worker thread (a cancellation keeps no ids either)."""
+        try:
+            await self.aprefetch(self.subjects(records, actor))
+        except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise
 
     def prefetch(self, subjects: Iterable[str]) -> None:
         """Ask about *subjects* (and the expected people) now, in as few calls as the

@@ -2,25 +2,23 @@
 
 This module owns everything between ``record.field`` and `Scope.read`:
 
-- the state the hot path reads: the scope in force and ``(fields read for the last
-  record's person, last record, fields the getter may note for it)``, two context
-  variables, so asyncio tasks inherit them and threads do not;
+- the state the hot path reads: the scope in force and ``(fields read for the last record's
+  person, last record, fields the getter may note for it)``, two context variables, so
+  asyncio tasks inherit them and threads do not;
 - which scope is in force for a read (`effective_scope`): a scope opened inside an iterated
   generator covers the generator's own code only, never its consumer between iterations;
-- the getters installed on record classes, generated per field, their source registered
-  with `linecache` so a traceback shows the guard's own line;
-- the exempt reads: a record kind's own construction (attrs' generated ``__init__``
-  reading a value back to run its validator), registered by the kind (`exempt`);
-- the slow path, for every read the hot path cannot answer;
+- the getters installed on record classes, one per field (source in `linecache`: tracebacks);
+- the exempt reads: a record kind's own construction (attrs' generated ``__init__`` reading
+  a value back to run its validator), registered by the kind (`exempt`); the slow path, for
+  every read the hot path cannot answer;
 - the ways around the getters common to every record kind, closed on each record class
   (`protect`): a subject that cannot be rewritten, a ``dir()`` without the storage, and
   state hooks that read through the guards; what is particular to a kind (attrs'
   validators, pydantic's serialisers) is closed by the kind, in `purposeful._kinds`;
-- the refusal raised last, for a scope's exit to surface when a framework wrapped it
-  (`_refusals`).
+- the refusal raised last, for a scope's exit to surface when a framework wrapped it (`_refusals`).
 
-It decides nothing itself (the scope does, or `_trail.read_unscoped` outside any scope) and
-never formats, emits or stores a report.
+It decides nothing itself (the scope does, or `_trail.read_unscoped` outside any scope):
+never formats, emits or stores a report; an error leaving the slow path keeps no locals.
 
 The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 9× a plain
 slotted attrs read on CPython 3.11), is the generated getter::
@@ -54,13 +52,12 @@ its fields read, which the scope groups by person when it reports (`Scope._gathe
 field that needs consent, and a class's first read, take the slow path, which decides and
 notes per person. Later reads of the record are the first test alone. A scope whose
 report goes nowhere (no sink) notes nothing (`FREE`). The notes are bounded
-(`Notes.room`): a getter that finds no room takes the slow path, which groups them and
-sends a part if one is due.
+(`Notes.room`): a getter that finds no room takes the slow path (it groups them, sends a part).
 
 When the extension is built (``_speedups.c``; `COMPILED`), the getter is that same hot path
 in C, calling a generated Python trampoline for the slow path so that ``read_slow`` still
-finds the reader two frames up; ``PURPOSEFUL_PURE_PYTHON=1`` keeps the Python getter, the
-reference the compiled one is tested against.
+finds the reader two frames up; ``PURPOSEFUL_PURE_PYTHON=1`` keeps the Python getter (the
+reference the compiled one is tested against).
 
 Where the value lives: a slotted record keeps it in the slot attrs made; the guard takes
 the slot's name, and the slot's member descriptor is kept under a storage name made for
@@ -76,6 +73,7 @@ import linecache
 import os
 import secrets
 import sys
+import traceback
 import types
 import weakref
 from collections.abc import Callable
@@ -403,7 +401,10 @@ def read_slow(policy: FieldPolicy, obj: object) -> Any:
         if scope is not None:
             fast_var.set(NO_FAST)  # a note that raced the close must not outlive it here
         return read_unscoped(policy, obj, _reader(), closed=scope is not None)
-    except PurposefulError as error:
+    except BaseException as error:
+        if not isinstance(error, PurposefulError):  # an interrupt (a consent checker's): the
+            traceback.clear_frames(error.__traceback__)  # frames below keep no subject id
+            raise
         caller = _reader()
         if caller.f_code.co_name.startswith("<") and caller.f_back is not None:
             caller = caller.f_back  # a comprehension inside the method that read

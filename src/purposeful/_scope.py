@@ -780,14 +780,14 @@ class Scope:
         those reads (``consent-check-failed``)."""
         if not self._closed:
             answers = self._consent_answers()
-            answers.prefetch(answers.subjects(records, self.actor))
+            answers.prefetch_records(records, self.actor)
 
     async def aprefetch_consent(self, records: Iterable[object]) -> None:
         """`prefetch_consent` in a worker thread: a slow consent store never blocks the
         event loop."""
         if not self._closed:
             answers = self._consent_answers()
-            await answers.aprefetch(answers.subjects(records, self.actor))
+            await answers.aprefetch_records(records, self.actor)
             if self._closed:  # closed meanwhile: hold no subject id
                 answers.clear()
 
