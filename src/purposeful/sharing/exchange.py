@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -190,6 +191,10 @@ def disclose(
     except PurposefulError as error:
         # raised here, not in the frames below, which hold values and raw subject ids
         raise detached(error) from error.__cause__
+    except BaseException as error:  # a store's own error, an interrupt: the frames below
+        # keep their lines, never their locals (values, raw subject ids)
+        traceback.clear_frames(error.__traceback__)
+        raise
 
 
 def _disclose(
