@@ -12,6 +12,7 @@ Unmanaged (plain attrs) fields are included: the library makes no claim about th
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -90,6 +91,10 @@ def project(
     except PurposefulError as error:
         # raised here, not in the frames below, which hold values and raw subject ids
         raise detached(error) from error.__cause__
+    except BaseException as error:  # an error of another's (a record's, a store's), an
+        # interrupt: the frames below keep their lines, never their locals
+        traceback.clear_frames(error.__traceback__)
+        raise
 
 
 def _project_in(

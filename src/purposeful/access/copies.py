@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,6 +342,10 @@ def copy_for_person(
     except PurposefulError as error:
         # raised here, not in the frames below, which hold values and the subject id
         raise detached(error) from error.__cause__
+    except BaseException as error:  # an error of another's (a record's, a store's), an
+        # interrupt: the frames below keep their lines, never their locals
+        traceback.clear_frames(error.__traceback__)
+        raise
 
 
 def _copy(

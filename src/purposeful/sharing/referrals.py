@@ -30,6 +30,7 @@ or the store (the store keeps names, never values).
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -103,6 +104,10 @@ def prefill(
     except PurposefulError as error:
         # raised here, not in the frames below, which hold the values received
         raise detached(error) from error.__cause__
+    except BaseException as error:  # an error of another's (a record's, a store's), an
+        # interrupt: the frames below keep their lines, never their locals
+        traceback.clear_frames(error.__traceback__)
+        raise
 
 
 def _prefill(
