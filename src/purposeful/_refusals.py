@@ -17,6 +17,8 @@ traceback holds the frames that read) past the outermost scope's exit.
 from __future__ import annotations
 
 import contextlib
+import copy
+import copyreg
 import os
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -145,15 +147,21 @@ def clear_refusals_frames(*errors: BaseException | None) -> None:
             waiting += error.exceptions
 
 
+#: The standard library's copying: ``copy.deepcopy`` of several records keeps, in its frames'
+#: ``memo``, the state of each record it copied before a refused one (``_keep_alive``).
+_COPYING = frozenset({copy.deepcopy.__code__.co_filename, copyreg.pickle.__code__.co_filename})
+
+
 def clear_protocol_frames(traceback: TracebackType | None) -> None:
     """Clear the locals of the frames of *traceback* that are attrs' and dataclasses' own
-    functions a refusal came through (``asdict``, ``evolve``, ``replace``...): they hold
-    what they built before the refused read, the raw subject id and the values read,
-    which an error tracker recording locals would send on. The caller's own frames are
-    left alone; a frame still running (never, once the refusal has left it) is skipped."""
+    functions a refusal came through (``asdict``, ``evolve``, ``replace``...), or the
+    standard library's copying (``copy.deepcopy`` of a list of records): they hold what
+    they built before the refused read, the raw subject id and the values read, which an
+    error tracker recording locals would send on. The caller's own frames are left alone;
+    a frame still running (never, once the refusal has left it) is skipped."""
     while traceback is not None:
         frame = traceback.tb_frame
-        if protocol_note(frame.f_code):
+        if protocol_note(frame.f_code) or frame.f_code.co_filename in _COPYING:
             with contextlib.suppress(RuntimeError):
                 frame.clear()
         traceback = traceback.tb_next

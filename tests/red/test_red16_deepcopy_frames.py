@@ -1,0 +1,67 @@
+"""Red team 16: a refusal raised in the middle of ``copy.deepcopy`` of several records.
+
+When a refusal leaves a scope, the scope's exit clears the frames of attrs' and
+dataclasses' own functions it came through (``asdict``, ``evolve``, ``__getstate__``...),
+because they hold what was read before the refused field. ``copy.deepcopy`` of a list (or a
+dict) of records is the same kind of bulk read, but its frames are the standard library's
+``copy`` module's, which are left as they are: each of them holds ``memo``, in which deepcopy
+keeps the state of every record it copied before the refused one (the raw subject id and
+every managed value, consent-bound ones included). An error tracker that records locals
+(the web layer's, answering the 403) sends them on.
+
+How: person A consented to case management's use of ``case_notes``, person B did not;
+``copy.deepcopy([a, b])`` in a case-management scope reads A's record whole, then is refused
+on B's ``case_notes``.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+import pytest
+
+import purposeful
+from _records import CASE_MANAGEMENT, CASEWORKER, Case
+from purposeful.consent import ConsentEvent, MemoryConsentStore
+from purposeful.decisions import ConsentState
+
+SUBJECT = "SUBJ-RED16-DEEPCOPY-A"
+NOTES = "NOTES-RED16-DEEPCOPY-A"
+
+
+def _frames_holding(tb: TracebackType | None, *secrets: str) -> list[str]:
+    """Every frame of *tb* but the test's own with one of *secrets* in a local's repr."""
+    found = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename != __file__:
+            for name, value in dict(tb.tb_frame.f_locals).items():
+                try:
+                    text = repr(value)
+                except Exception:
+                    continue
+                if any(secret in text for secret in secrets):
+                    found.append(f"{code.co_filename}:{code.co_name}.{name}")
+        tb = tb.tb_next
+    return found
+
+
+@pytest.mark.parametrize("container", [list, lambda records: dict(enumerate(records))])
+def test_a_refused_deepcopy_leaves_no_earlier_records_state_in_its_frames(
+    container: object,
+) -> None:
+    store = MemoryConsentStore()
+    store.record(
+        ConsentEvent(SUBJECT, CASE_MANAGEMENT, ConsentState.GIVEN, datetime.now(UTC) - timedelta(1))
+    )
+    purposeful.configure(consent=store)
+    consented = Case(SUBJECT, "dx", "addr", NOTES)
+    refused = Case("SUBJ-RED16-DEEPCOPY-B", "dx", "addr", "notes")
+    with (
+        pytest.raises(purposeful.PurposeViolation) as raised,
+        purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+        copy.deepcopy(container([consented, refused]))  # type: ignore[operator]
+    assert _frames_holding(raised.value.__traceback__, SUBJECT, NOTES) == []
