@@ -87,6 +87,8 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return found
 
 
+#: Django's own modules (never imported to check): ``model_to_dict`` builds its dict there.
+_DJANGO = f"{os.sep}django{os.sep}"
 #: The guard's module, whose own state hooks read records as attrs' methods do.
 _GUARD_FILE = os.path.join(os.path.dirname(__file__), "_guard.py")
 _SEE = "see 'What is a read' in the docs"
@@ -110,6 +112,7 @@ _PROTOCOL_NOTES = {
     "_asdict_inner": "dataclasses.asdict and astuple read every managed field",
     "_astuple_inner": "dataclasses.asdict and astuple read every managed field",
     "replace": "dataclasses.replace reads every managed field to build the new record",
+    "model_to_dict": "Django's model_to_dict reads every field of the model",
 }
 
 
@@ -118,7 +121,7 @@ def protocol_note(code: CodeType) -> str:
     pickling, ``evolve``), whose explanation alone would suggest widening the field."""
     what = _PROTOCOL_NOTES.get(code.co_name)
     library = code.co_filename.startswith(("<attrs generated", "<string>")) or any(
-        name in code.co_filename for name in ("attr", "dataclasses")
+        name in code.co_filename for name in ("attr", "dataclasses", _DJANGO)
     )
     if what is None or not (library or code.co_filename == _GUARD_FILE):
         return ""
@@ -153,8 +156,9 @@ _COPYING = frozenset({copy.deepcopy.__code__.co_filename, copyreg.pickle.__code_
 
 
 def clear_protocol_frames(traceback: TracebackType | None) -> None:
-    """Clear the locals of the frames of *traceback* that are attrs' and dataclasses' own
-    functions a refusal came through (``asdict``, ``evolve``, ``replace``...), or the
+    """Clear the locals of the frames of *traceback* that are attrs', dataclasses' and
+    Django's own functions a refusal came through (``asdict``, ``evolve``, ``replace``,
+    ``model_to_dict``...), or the
     standard library's copying (``copy.deepcopy`` of a list of records): they hold what
     they built before the refused read, the raw subject id and the values read, which an
     error tracker recording locals would send on. The caller's own frames are left alone;
