@@ -89,6 +89,8 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 
 #: Django's own modules (never imported to check): ``model_to_dict`` builds its dict there.
 _DJANGO = f"{os.sep}django{os.sep}"
+#: FastAPI's: ``jsonable_encoder`` builds its list or dict there, record by record.
+_FASTAPI = f"{os.sep}fastapi{os.sep}"
 #: The guard's module, whose own state hooks read records as attrs' methods do.
 _GUARD_FILE = os.path.join(os.path.dirname(__file__), "_guard.py")
 _SEE = "see 'What is a read' in the docs"
@@ -113,6 +115,7 @@ _PROTOCOL_NOTES = {
     "_astuple_inner": "dataclasses.asdict and astuple read every managed field",
     "replace": "dataclasses.replace reads every managed field to build the new record",
     "model_to_dict": "Django's model_to_dict reads every field of the model",
+    "jsonable_encoder": "FastAPI's jsonable_encoder reads every field of each record",
 }
 
 
@@ -121,7 +124,7 @@ def protocol_note(code: CodeType) -> str:
     pickling, ``evolve``), whose explanation alone would suggest widening the field."""
     what = _PROTOCOL_NOTES.get(code.co_name)
     library = code.co_filename.startswith(("<attrs generated", "<string>")) or any(
-        name in code.co_filename for name in ("attr", "dataclasses", _DJANGO)
+        name in code.co_filename for name in ("attr", "dataclasses", _DJANGO, _FASTAPI)
     )
     if what is None or not (library or code.co_filename == _GUARD_FILE):
         return ""
@@ -156,13 +159,13 @@ _COPYING = frozenset({copy.deepcopy.__code__.co_filename, copyreg.pickle.__code_
 
 
 def clear_protocol_frames(traceback: TracebackType | None) -> None:
-    """Clear the locals of the frames of *traceback* that are attrs', dataclasses' and
-    Django's own functions a refusal came through (``asdict``, ``evolve``, ``replace``,
-    ``model_to_dict``...), or the
-    standard library's copying (``copy.deepcopy`` of a list of records): they hold what
-    they built before the refused read, the raw subject id and the values read, which an
-    error tracker recording locals would send on. The caller's own frames are left alone;
-    a frame still running (never, once the refusal has left it) is skipped."""
+    """Clear the locals of the frames of *traceback* that are attrs', dataclasses', Django's
+    and FastAPI's own functions a refusal came through (``asdict``, ``evolve``, ``replace``,
+    ``model_to_dict``, ``jsonable_encoder``...), or the standard library's copying
+    (``copy.deepcopy`` of a list of records): they hold what they built before the refused
+    read, the raw subject id and the values read, which an error tracker recording locals
+    would send on. The caller's own frames are left alone; a frame still running (never,
+    once the refusal has left it) is skipped."""
     while traceback is not None:
         frame = traceback.tb_frame
         if protocol_note(frame.f_code) or frame.f_code.co_filename in _COPYING:
