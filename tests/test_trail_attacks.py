@@ -104,7 +104,7 @@ def run_child(source: str, timeout: float = 30.0) -> subprocess.CompletedProcess
 def test_super_field_of_a_subclass_is_decided_even_after_the_persons_base_record_was_read(
     sink: RecordingSink,
 ) -> None:
-    """`_guard.own_policy` says ``super().field`` on a subclass's instance is decided under
+    """`_policies.own_policy` says ``super().field`` on a subclass's instance is decided under
     the subclass's declaration. The hot path's per-person set holds the *base* field's
     policy once the person's base record was read, and the base guard's ``_policy in seen``
     then hands out the subclass's value with no decision at all (before 1423f05 the fast set

@@ -57,7 +57,8 @@ from datetime import datetime
 from typing import Any
 
 from ._config import Configuration, get_configuration
-from ._guard import nearest_policy, scope_var
+from ._guard import scope_var
+from ._policies import nearest_policy
 from .care import CareNeed, flags_needing, flags_of
 from .decisions import ConsentStatus, Reason
 from .errors import ConfigurationError, StoreUnavailable, UnknownPurpose

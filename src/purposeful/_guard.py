@@ -2,23 +2,28 @@
 
 This module owns everything between ``record.field`` and `Scope.read`:
 
-- the state the hot path reads: the scope in force and ``(fields read for the last record's
-  person, last record, fields the getter may note for it)``, two context variables, so
-  asyncio tasks inherit them and threads do not;
+- the state the hot path reads: the scope in force and ``(fields read for the last
+  record's person, last record, fields the getter may note for it)``, two context
+  variables, so asyncio tasks inherit them and threads do not;
 - which scope is in force for a read (`effective_scope`): a scope opened inside an iterated
   generator covers the generator's own code only, never its consumer between iterations;
-- the getters installed on record classes, one per field (source in `linecache`: tracebacks);
-- the exempt reads: a record kind's own construction (attrs' generated ``__init__`` reading
-  a value back to run its validator), registered by the kind (`exempt`); the slow path, for
-  every read the hot path cannot answer;
+- the getters installed on record classes, generated per field, their source registered
+  with `linecache` so a traceback shows the guard's own line;
+- the exempt reads: a record kind's own construction (attrs' generated ``__init__``
+  reading a value back to run its validator), registered by the kind (`exempt`);
+- the slow path, for every read the hot path cannot answer;
 - the ways around the getters common to every record kind, closed on each record class
   (`protect`): a subject that cannot be rewritten, a ``dir()`` without the storage, and
   state hooks that read through the guards; what is particular to a kind (attrs'
   validators, pydantic's serialisers) is closed by the kind, in `purposeful._kinds`;
-- the refusal raised last, for a scope's exit to surface when a framework wrapped it (`_refusals`).
+- the refusal raised last, for a scope's exit to surface when a framework wrapped it
+  (`_refusals`).
 
-It decides nothing itself (the scope does, or `_trail.read_unscoped` outside any scope):
-never formats, emits or stores a report; an error leaving the slow path keeps no locals.
+Which record policy an instance is decided under is `_policies`' to say. The guard decides
+nothing itself (the scope does, or `_trail.read_unscoped` outside any scope) and never
+formats, emits or stores a report. An error leaving the slow path that is not a refusal (an
+interrupt raised while a consent checker was asked) keeps no locals of the frames below it:
+they held subject ids.
 
 The hot path, measured in ``benchmarks/run.py`` (``checked_read_ratio``, about 9× a plain
 slotted attrs read on CPython 3.11), is the generated getter::
@@ -52,12 +57,13 @@ its fields read, which the scope groups by person when it reports (`Scope._gathe
 field that needs consent, and a class's first read, take the slow path, which decides and
 notes per person. Later reads of the record are the first test alone. A scope whose
 report goes nowhere (no sink) notes nothing (`FREE`). The notes are bounded
-(`Notes.room`): a getter that finds no room takes the slow path (it groups them, sends a part).
+(`Notes.room`): a getter that finds no room takes the slow path, which groups them and
+sends a part if one is due.
 
 When the extension is built (``_speedups.c``; `COMPILED`), the getter is that same hot path
 in C, calling a generated Python trampoline for the slow path so that ``read_slow`` still
-finds the reader two frames up; ``PURPOSEFUL_PURE_PYTHON=1`` keeps the Python getter (the
-reference the compiled one is tested against).
+finds the reader two frames up; ``PURPOSEFUL_PURE_PYTHON=1`` keeps the Python getter, the
+reference the compiled one is tested against.
 
 Where the value lives: a slotted record keeps it in the slot attrs made; the guard takes
 the slot's name, and the slot's member descriptor is kept under a storage name made for
@@ -81,13 +87,14 @@ from contextvars import ContextVar
 from inspect import CO_ASYNC_GENERATOR, CO_GENERATOR
 from typing import TYPE_CHECKING, Any
 
+from ._policies import own_policy
 from ._refusals import protocol_note, refusal_var
 from ._seal import KEPT, SEALED, sealed_access
 from ._trail import read_unscoped
 from .errors import PurposefulError, SubjectChangeRefused, detached
 
 if TYPE_CHECKING:
-    from .records import FieldPolicy, RecordPolicy
+    from .records import FieldPolicy
     from .scope import Scope
 
 # The hot path compiled (`_speedups.c`, built from source when a compiler is there), unless
@@ -110,7 +117,6 @@ __all__ = [
     "COMPILED",
     "FREE",
     "NO_FAST",
-    "POLICY_ATTR",
     "STORAGE_PREFIX",
     "Notes",
     "add_context_driver",
@@ -119,15 +125,12 @@ __all__ = [
     "fast_state",
     "install_getter",
     "iterated_generator_frame",
-    "managed_names",
-    "nearest_policy",
     "orphans",
     "owner_frame",
     "passthrough",
     "protect",
     "raw_access",
     "read_slow",
-    "set_policy",
     "validates_on_init",
     "within",
 ]
@@ -178,9 +181,6 @@ NO_FAST: FastState = (frozenset(), None, frozenset(), None)
 #: storage read is a specialised load, where the slow path would call a descriptor.
 READ_IT = object()
 
-#: The attribute of a class decorated with `purposeful.record` that holds its `RecordPolicy`,
-#: in the class's own ``__dict__`` (an undecorated subclass has none: `nearest_policy`).
-POLICY_ATTR = "__purposeful_record__"
 
 #: Storage names are made per process, so no code can know one in advance.
 STORAGE_PREFIX = f"_pf{secrets.token_hex(4)}_"
@@ -428,65 +428,6 @@ def _reader() -> types.FrameType:
         return sys._getframe(3)
     except ValueError:
         return sys._getframe(2)
-
-
-def nearest_policy(cls: type) -> RecordPolicy | None:
-    """The `RecordPolicy` *cls*'s instances are decided under: that of the nearest class in
-    its MRO decorated with `purposeful.record` (an undecorated subclass takes its base's),
-    or None."""
-    for klass in cls.__mro__:
-        found = klass.__dict__.get(POLICY_ATTR)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-    return None
-
-
-#: class → `managed_names`' answer; emptied whenever a class is given a policy
-#: (`set_policy`), which may change the answer for its subclasses.
-_names: weakref.WeakKeyDictionary[type, tuple[tuple[str, ...], frozenset[str]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def set_policy(cls: type, policy: RecordPolicy) -> None:
-    """Make *policy* the `RecordPolicy` of *cls* (`POLICY_ATTR` in its own ``__dict__``)."""
-    type.__setattr__(cls, POLICY_ATTR, policy)
-    _names.clear()
-
-
-def managed_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
-    """The managed fields (nearest record first, each in declaration order) and the
-    subjects of every class in *cls*'s MRO decorated with `purposeful.record`: an
-    undecorated class that inherits two records (a response model joining them) holds the
-    managed fields of both, and what masks or decides its fields must cover both, not only
-    its nearest record's. Kept per class (a dump asks once per instance)."""
-    found = _names.get(cls)
-    if found is None:
-        found = _names[cls] = _managed_names(cls)
-    return found
-
-
-def _managed_names(cls: type) -> tuple[tuple[str, ...], frozenset[str]]:
-    managed: dict[str, None] = {}
-    subjects: set[str] = set()
-    for klass in cls.__mro__:
-        found = klass.__dict__.get(POLICY_ATTR)
-        if found is not None:
-            managed.update(dict.fromkeys(found.fields))
-            subjects.add(found.subject)
-    return tuple(managed), frozenset(subjects.difference(managed))
-
-
-def own_policy(policy: FieldPolicy, cls: type) -> FieldPolicy:
-    """The policy of *policy*'s field on instances of *cls*: the declaration of the nearest
-    decorated class in its MRO, whichever class's guard was called (``super().field``
-    calls the base's)."""
-    found = policy._by_class.get(cls)
-    if found is None:
-        record = nearest_policy(cls)
-        found = policy if record is None else record.fields.get(policy.name, policy)
-        policy._by_class[cls] = found
-    return found
 
 
 def _getter_source(name: str, read: list[str], subject: str = "_subject(obj)") -> str:

@@ -25,9 +25,9 @@ import attr
 import attrs
 from typing_extensions import dataclass_transform
 
-from . import _config, _guard, _kinds
-from ._guard import POLICY_ATTR
+from . import _config, _guard, _kinds, _policies
 from ._hierarchy import covers
+from ._policies import POLICY_ATTR
 from .bases import BASIS_TYPES, BasisKind, LawfulBasis
 from .categories import CategoryRegistry, DataCategory
 from .decisions import ConsentStatus, Decision, Outcome, Reason
@@ -202,7 +202,7 @@ class FieldPolicy:
     #: Reads the stored value with no decision: for the library's own use only (a decided
     #: projection, a bundle for the person). Set when the guard is installed.
     _raw: Callable[[Any], Any] = attrs.field(default=getattr, init=False, repr=False)
-    #: record class → the policy its instances are decided under (`_guard.own_policy`)
+    #: record class → the policy its instances are decided under (`_policies.own_policy`)
     _by_class: dict[type, FieldPolicy] = attrs.field(factory=dict, init=False, repr=False)
     # Memos for the slow path: both are pure functions of hashable values, so a scope's first
     # read of a field usually costs two dict lookups instead of a walk and a new Decision.
@@ -324,7 +324,7 @@ class RecordPolicy:
             return subject
         try:
             return str(subject)
-        except Exception:  # noqa: S110 - raised below, out of the handler: no chained error
+        except Exception:
             pass
         subject = None  # no raw id in this frame when it raises
         raise ConfigurationError(
@@ -519,7 +519,7 @@ def _make_record(
     if subject in resolved:  # a managed subject: a slot keeps it sealed
         object.__setattr__(policy, "_subject_raw", kind.reader(cls, subject, managed=True))
     kind.install(cls, policy)
-    _guard.set_policy(cls, policy)
+    _policies.set_policy(cls, policy)
     _config.register_record_check(cls, _recheck)
     return cls
 

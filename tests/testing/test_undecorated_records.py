@@ -15,7 +15,7 @@ import pytest
 
 import purposeful
 from purposeful import Managed, ServiceAgreement
-from purposeful._guard import POLICY_ATTR
+from purposeful._policies import POLICY_ATTR
 from purposeful.errors import DictStorageWarning
 from purposeful.testing import undecorated_records
 

@@ -21,7 +21,7 @@ import types
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard
+from .. import _guard, _policies
 from ..errors import AnnotationError, ManagedValueError, detached
 from . import (
     METADATA_KEY,
@@ -130,7 +130,7 @@ def _watch_subclasses(cls: type, managed: frozenset[str], *, refuse_slots: bool)
 
     def __repr__(self: Any) -> str:
         # every record it inherits masked: a subclass of two records holds both's fields
-        fields, subjects = _guard.managed_names(type(self))
+        fields, subjects = _policies.managed_names(type(self))
         shown = DATACLASSES.fields(type(self))
         return masked_repr(type(self), subjects, dict.fromkeys(fields), shown)(self)
 

@@ -34,7 +34,7 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 
-from .._guard import nearest_policy
+from .._policies import nearest_policy
 
 __all__ = ["admin_problems", "check_admin", "check_models", "model_problems", "register"]
 

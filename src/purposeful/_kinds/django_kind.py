@@ -34,7 +34,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard
+from .. import _guard, _policies
 from ..errors import AnnotationError, ManagedValueError
 from . import (
     METADATA_KEY,
@@ -346,7 +346,7 @@ def _scrubbing_bulk_update(bulk_update: Callable[..., Any]) -> Callable[..., Any
 def _bulk_message(exc: Exception, model: type, objs: list[Any]) -> str | None:
     """`scrub.scrubbed` over every managed value (and subject id) the rows of a bulk update
     hold."""
-    record = _guard.nearest_policy(model)
+    record = _policies.nearest_policy(model)
     if record is None:
         return None
     managed = frozenset(record.fields) | {record.subject}
@@ -380,7 +380,7 @@ def _fail_closed(sender: type, **kwargs: Any) -> None:
     # model named by a string resolves later: the system check, purposeful.E003, finds it)
     for problem in model_problems([sender]):
         raise AnnotationError(f"{problem.msg}: {problem.hint}")
-    if _guard.POLICY_ATTR in sender.__dict__:  # decorated already (never, as Django builds it)
+    if _policies.POLICY_ATTR in sender.__dict__:  # decorated already (never, as Django builds it)
         return
     opts: Any = sender._meta  # type: ignore[attr-defined]
     for field in opts.local_concrete_fields:

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard, _refusals
+from .. import _guard, _policies, _refusals
 from ..errors import AnnotationError
 from . import (
     METADATA_KEY,
@@ -309,7 +309,7 @@ _READS_FIRST = "__purposeful_reads_first__"
 def _decide(obj: Any) -> None:
     """Read every managed field of *obj* through its guard: of every record its class
     inherits (an undecorated model joining two records holds both's)."""
-    for name in _guard.managed_names(type(obj))[0]:
+    for name in _policies.managed_names(type(obj))[0]:
         getattr(obj, name)
 
 
@@ -334,7 +334,7 @@ def _iterate(method: Callable[[Any], Iterator[tuple[str, Any]]]) -> Any:
     traceback shows none (an error tracker reads its frames' locals)."""
 
     def __iter__(self: Any) -> Iterator[tuple[str, Any]]:
-        managed = _guard.managed_names(type(self))[0]
+        managed = _policies.managed_names(type(self))[0]
         for name, value in method(self):
             if name in managed:
                 del value  # the stored value, undecided
@@ -358,7 +358,7 @@ class _Mask:
 def _repr_args(self: Any) -> Iterator[tuple[str | None, Any]]:
     """pydantic's ``__repr_args__``, the managed fields and subjects of every record the
     class inherits masked."""
-    managed, subjects = _guard.managed_names(type(self))
+    managed, subjects = _policies.managed_names(type(self))
     for name, info in type(self).__pydantic_fields__.items():
         if not info.repr:
             continue
@@ -436,7 +436,7 @@ def _decide_on_serialisation(cls: Any) -> None:
     def decide(value: Any, info: Any) -> None:
         if isinstance(value, cls):
             include, exclude = _every_field_if_all(info.include), info.exclude
-            for name in _guard.managed_names(type(value))[0]:
+            for name in _policies.managed_names(type(value))[0]:
                 if include is not None and name not in include:
                     continue
                 if _left_out(exclude, name):

@@ -22,7 +22,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard
+from .. import _policies
 from ..errors import AnnotationError
 from . import METADATA_KEY
 from .sqlalchemy_kind import (
@@ -218,7 +218,7 @@ def _refuse_at_configuration(mapper: Any, cls: type) -> None:
         _refuse_a_discriminator(cls, _managed_among([mapper.polymorphic_on], _marked))
     for table in mapper.tables:
         _refuse_a_foreign_key_to(table, _marked)
-    policy = _guard.nearest_policy(cls)
+    policy = _policies.nearest_policy(cls)
     managed = policy.fields if policy is not None else {}
     _refuse_undecorated(cls, mapper)
     if policy is not None:
@@ -251,7 +251,7 @@ def _refuse_a_subject_of_another_key(cls: type, mapper: Any, policy: RecordPolic
             except Exception:  # a table not declared yet: SQLAlchemy says so itself
                 continue
             for other in list(mapper.registry.mappers):
-                related = _guard.nearest_policy(other.class_)
+                related = _policies.nearest_policy(other.class_)
                 if related is None or target.table is not other.local_table:
                     continue
                 subject = other._props.get(related.subject)
@@ -294,8 +294,8 @@ def _refuse_undecorated(cls: type, mapper: Any) -> None:
     from sqlalchemy.orm import ColumnProperty
 
     base = decorated(cls)
-    if base is not None and _guard.POLICY_ATTR in vars(base):
-        policy = vars(base)[_guard.POLICY_ATTR]
+    if base is not None and _policies.POLICY_ATTR in vars(base):
+        policy = vars(base)[_policies.POLICY_ATTR]
         if policy.kind == SQLALCHEMY.name:
             return  # the model, or a mapped record it extends (`_under_the_base`)
         _refuse_remapped(cls, mapper, policy)
@@ -393,7 +393,7 @@ def _refuse_a_relationship(where: str, prop: Any) -> None:
     found = _managed_among(columns, _marked)
     named = getattr(keyfunc, "attr_name", None)  # attribute_keyed_dict("nhi")
     if found is None and isinstance(named, str):
-        related = _guard.nearest_policy(prop.mapper.class_)
+        related = _policies.nearest_policy(prop.mapper.class_)
         if related is not None and named in related.fields:
             found = f"{related.cls.__qualname__}.{named}"
     if found is not None:

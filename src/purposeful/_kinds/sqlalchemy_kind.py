@@ -46,7 +46,7 @@ import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import _guard
+from .. import _guard, _policies
 from ..errors import AnnotationError, SubjectChangeRefused
 from . import (
     METADATA_KEY,
@@ -131,7 +131,7 @@ class SqlalchemyKind(RecordKind):
         database_errors.scrub_sqlalchemy()
 
         def guard_subclass(sub_mapper: Any, sub_cls: type) -> None:
-            if sub_cls is not cls and _guard.POLICY_ATTR not in sub_cls.__dict__:
+            if sub_cls is not cls and _policies.POLICY_ATTR not in sub_cls.__dict__:
                 _swap(sub_cls, guards)
 
         event.listen(mapper, "after_mapper_constructed", guard_subclass, propagate=True)
@@ -233,7 +233,7 @@ def _keep_deferred_through_expiry(
 
 def decorated(klass: type) -> type | None:
     for base in klass.__mro__:
-        if _guard.POLICY_ATTR in base.__dict__:
+        if _policies.POLICY_ATTR in base.__dict__:
             return base
     return None
 
@@ -245,7 +245,7 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
     ``MappedAsDataclass`` repr that would read every column)."""
 
     def configured(sub_mapper: Any, sub_cls: type) -> None:
-        if sub_cls is cls or _guard.POLICY_ATTR in sub_cls.__dict__:
+        if sub_cls is cls or _policies.POLICY_ATTR in sub_cls.__dict__:
             return
         refuse_cached(sub_cls)
         own = [f.name for f in SQLALCHEMY.fields(sub_cls) if f.declaration is not None]
@@ -256,7 +256,7 @@ def _under_the_base(cls: type, policy: RecordPolicy) -> Callable[[Any, type], No
                 f"decorated, so they would be read undecided: decorate it with "
                 f"@purposeful.record(subject={policy.subject!r})"
             )
-        _guard.set_policy(sub_cls, policy)
+        _policies.set_policy(sub_cls, policy)
         masked = _masked_repr(sub_cls, policy.subject, frozenset(policy.fields))
         type.__setattr__(sub_cls, "__repr__", masked)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .. import _guard
+from .. import _policies
 from . import METADATA_KEY
 
 __all__ = ["undecorated_declarations"]
@@ -34,7 +34,7 @@ def undecorated_declarations(modules: Iterable[str] = ()) -> list[tuple[type, tu
         if prefixes and not (isinstance(module, str) and any(_within(module, p) for p in prefixes)):
             continue
         names = tuple(_declared(cls, FieldTag))
-        if names and not any(_guard.POLICY_ATTR in vars(k) for k in cls.__mro__):
+        if names and not any(_policies.POLICY_ATTR in vars(k) for k in cls.__mro__):
             found.append((cls, names))
     return sorted(found, key=lambda entry: f"{entry[0].__module__}.{entry[0].__qualname__}")
 

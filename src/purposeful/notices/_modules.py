@@ -18,7 +18,7 @@ from types import ModuleType
 import attrs
 
 from .._config import declared_records
-from .._guard import POLICY_ATTR
+from .._policies import POLICY_ATTR
 from .._shared.checks import is_module_name
 from ..errors import ConfigurationError, PurposefulError
 from ..sharing.agreements import SharingAgreement, load_agreements

@@ -26,7 +26,7 @@ import abc
 import sys
 from typing import Any
 
-from .._guard import nearest_policy
+from .._policies import nearest_policy
 
 __all__ = ["shield"]
 
