@@ -133,6 +133,18 @@ def test_the_web_package_loads_no_framework() -> None:
     assert out.strip() == "[]"
 
 
+def test_the_tracing_hooks_load_no_framework_nor_the_opentelemetry_sdk() -> None:
+    script = (
+        "import sys, purposeful.web.tracing\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('fastapi', 'starlette', 'django') or m.startswith('opentelemetry.sdk')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize(
     ("module", "framework"),
     [("asgi", "starlette"), ("fastapi", "fastapi"), ("django", "django")],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from _webkit import CASE_MANAGEMENT, CASEWORKER, CLERK, client
+from _webkit import CASE_MANAGEMENT, CASEWORKER, CLERK, WebClient, client
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import include, path
 
@@ -67,6 +67,12 @@ def case_stream(request: HttpRequest) -> StreamingHttpResponse:
     return StreamingHttpResponse(body())
 
 
+@purpose(CASE_MANAGEMENT)
+def client_detail(request: HttpRequest, client_id: str) -> JsonResponse:
+    """A detail route whose path holds the client's id (the tracing tests' request)."""
+    return JsonResponse({"diagnosis": WebClient(client_id, "asthma", "").diagnosis})
+
+
 @purpose("service-delivery")
 def service_where(request: HttpRequest) -> JsonResponse:
     return JsonResponse(where())
@@ -97,6 +103,7 @@ urlpatterns = [
     path("cases/<int:pk>/where", case_where),
     path("cases/<int:pk>/diagnosis", case_diagnosis),
     path("cases/stream", case_stream),
+    path("clients/<str:client_id>", client_detail),
     path("service/where", service_where),
     path("health", health),
     path("undeclared", undeclared, name="undeclared"),

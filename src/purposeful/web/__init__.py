@@ -11,6 +11,9 @@ modules load when first imported, each needing its framework:
 - `purposeful.web.fastapi`: a dependency that opens the scope, and problem handlers;
 - `purposeful.web.django`: a middleware and a view decorator;
 - `purposeful.web.wsgi`: a middleware for any WSGI application.
+- `purposeful.web.tracing`: hooks for the frameworks' OpenTelemetry instrumentations,
+  so the server span names the route, not the request's path (the OpenTelemetry
+  API only).
 
 What this package must not do: load a web framework on ``import purposeful.web``.
 """

@@ -1,0 +1,162 @@
+"""Server spans that name the route, never the request's path or query.
+
+The frameworks' OpenTelemetry instrumentations record the request's path and query on the
+server span (``http.target``, ``http.url``, ``url.path``, ``url.query``, ``url.full``,
+which of them depending on ``OTEL_SEMCONV_STABILITY_OPT_IN``), and the generic ASGI and
+WSGI middlewares name the span after the path (``GET /clients/C-1003``). A path often holds
+a client id, and the scope's span (``purposeful.use``) is a child of that server span with
+the client's keyed pseudonym: anyone who can read traces could pair the two, and the
+pseudonyms would no longer hide anyone. These hooks, passed to the instrumentations, write
+the route template over every such attribute instead (``/clients/{client_id}``), or
+`HIDDEN` where no route is known (a 404, plain WSGI), and name the span by its method and
+route:
+
+- `hide_asgi_path`: ``server_request_hook`` of ``FastAPIInstrumentor.instrument_app`` and
+  of the ASGI ``OpenTelemetryMiddleware`` (with `asgi_span_details` as its
+  ``default_span_details``, which names its spans before they start);
+- `hide_django_path` and `hide_django_route`: ``request_hook`` and ``response_hook`` of
+  ``DjangoInstrumentor().instrument``;
+- `hide_wsgi_path`: ``request_hook`` of the WSGI ``OpenTelemetryMiddleware``.
+
+Needs only the OpenTelemetry API. What this module must not do: import a web framework or
+the OpenTelemetry SDK, or add to a span a URL attribute it did not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from opentelemetry.trace import Span
+
+__all__ = [
+    "HIDDEN",
+    "asgi_span_details",
+    "hide_asgi_path",
+    "hide_django_path",
+    "hide_django_route",
+    "hide_path",
+    "hide_wsgi_path",
+]
+
+#: What stands for the path, and for the query, where no route template is known.
+HIDDEN: Final = "(hidden)"
+
+#: The attributes that hold the path (and, for ``http.target``, the query) alone.
+_PATHS: Final = ("http.target", "url.path")
+#: The attributes that hold the whole URL: its scheme and host are kept.
+_URLS: Final = ("http.url", "url.full")
+_QUERY: Final = "url.query"
+_ROUTE: Final = "http.route"
+#: The methods a span is named by; any other is named ``HTTP``, as the instrumentations do.
+_METHODS: Final = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+)
+
+
+def hide_path(span: Span, route: str | None = None, name: str | None = None) -> None:
+    """Write *route* (or `HIDDEN`) over the path and query attributes *span* holds.
+
+    ``http.target`` and ``url.path`` become the route, ``url.query`` becomes `HIDDEN`, and
+    ``http.url`` and ``url.full`` keep their scheme and host with the route as their path
+    and no query. Only the attributes the span has are written, so the span keeps the
+    semantic conventions the instrumentation chose; a recording span whose attributes
+    cannot be read (not the SDK's) gets all five, as a leak is worse than an extra
+    attribute. If *name* is given, the span is renamed to it. The hooks below call this;
+    call it from a hook of your own for another instrumentation.
+    """
+    if not span.is_recording():
+        return
+    shown = _attributes(span)
+    path = route or HIDDEN
+    for key in _PATHS:
+        if shown is None or key in shown:
+            span.set_attribute(key, path)
+    for key in _URLS:
+        if shown is None or key in shown:
+            span.set_attribute(key, _with_path(None if shown is None else shown[key], path))
+    if shown is None or _QUERY in shown:
+        span.set_attribute(_QUERY, HIDDEN)
+    if name is not None:
+        span.update_name(name)
+
+
+def hide_asgi_path(span: Span, scope: Mapping[str, Any]) -> None:
+    """ASGI ``server_request_hook``: the server span shows the route, not the path.
+
+    The route is the span's ``http.route``, which FastAPI's instrumentation sets from the
+    matched route before this hook runs; the generic middleware knows none, so its span
+    shows `HIDDEN` and is renamed from ``GET /clients/C-1003`` to ``GET``.
+    """
+    route = _route(span)
+    hide_path(span, route, _name(scope.get("method"), route, scope.get("type")))
+
+
+def asgi_span_details(scope: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """``default_span_details`` of the generic ASGI ``OpenTelemetryMiddleware``: the
+    request's method (``GET``) as the span's name, not the method and path.
+
+    The middleware names its server span, and the ``http send`` and ``http receive``
+    spans under it, before any hook runs: without this, those children keep the path in
+    their names. (FastAPI's instrumentation names them by the route already.)
+    """
+    return _name(scope.get("method"), None, scope.get("type")), {}
+
+
+def hide_django_path(span: Span, request: object) -> None:
+    """Django ``request_hook``: the server span shows `HIDDEN` for the path.
+
+    The route is not resolved yet when this runs; `hide_django_route`, the response hook,
+    writes it once it is. (Django's instrumentation names the span by the route already.)
+    """
+    hide_path(span, _route(span))
+
+
+def hide_django_route(span: Span, request: object, response: object) -> None:
+    """Django ``response_hook``: the server span shows the matched URL pattern
+    (``clients/<str:client_id>``), or `HIDDEN` if none matched."""
+    match = getattr(request, "resolver_match", None)
+    route = getattr(match, "route", None)
+    hide_path(span, route if isinstance(route, str) and route else _route(span))
+
+
+def hide_wsgi_path(span: Span, environ: Mapping[str, Any]) -> None:
+    """WSGI ``request_hook``: the server span shows `HIDDEN` for the path (WSGI knows no
+    routes) and is renamed from ``GET /clients/C-1003`` to ``GET``."""
+    hide_path(span, None, _name(environ.get("REQUEST_METHOD"), None, None))
+
+
+def _attributes(span: Span) -> Mapping[str, object] | None:
+    """The span's attributes, where the span shows them (the SDK's spans do)."""
+    shown = getattr(span, "attributes", None)
+    return shown if isinstance(shown, Mapping) else None
+
+
+def _route(span: Span) -> str | None:
+    """The route template the instrumentation set on *span*, if any."""
+    route = (_attributes(span) or {}).get(_ROUTE)
+    return route if isinstance(route, str) and route else None
+
+
+def _with_path(url: object, path: str) -> str:
+    """*url*'s scheme and host with *path*, and no query or fragment."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    if parts is None or not parts.scheme or not parts.netloc:
+        return path
+    return f"{parts.scheme}://{parts.netloc}/{path.removeprefix('/')}"
+
+
+def _name(method: object, route: str | None, kind: object) -> str:
+    """``METHOD route``, or ``METHOD`` alone; a request without a method (a websocket) is
+    named by the route or its kind."""
+    if isinstance(method, str) and method.strip():
+        verb = method.strip().upper()
+        verb = verb if verb in _METHODS else "HTTP"
+        return f"{verb} {route}" if route else verb
+    if route:
+        return route
+    return kind.upper() if isinstance(kind, str) and kind else "HTTP"
