@@ -13,32 +13,15 @@ allowed, ``case_notes`` (on consent) is refused; the model's fields are read in 
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import pytest
 from _family_models import DjangoCase
 
 import purposeful
+from _frames import frames_holding
 from _records import CASE_MANAGEMENT, CASEWORKER
 
 SUBJECT = "SUBJ-RED16-DJANGO"
 DIAGNOSIS = "DIAG-RED16-DJANGO"
-
-
-def _frames_holding(tb: TracebackType | None, *secrets: str) -> list[str]:
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename != __file__:
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if any(secret in text for secret in secrets):
-                    found.append(f"{code.co_filename}:{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
 
 
 def _model_to_dict(case: DjangoCase) -> object:
@@ -63,4 +46,4 @@ def test_a_refused_django_bulk_read_leaves_no_earlier_value_in_its_frames(read: 
         purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
     ):
         read(case)  # type: ignore[operator]
-    assert _frames_holding(raised.value.__traceback__, SUBJECT, DIAGNOSIS) == []
+    assert frames_holding(raised.value.__traceback__, SUBJECT, DIAGNOSIS, but=__file__) == []

@@ -18,34 +18,17 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 
 import pytest
 
 import purposeful
+from _frames import frames_holding
 from _records import CASE_MANAGEMENT, CASEWORKER, Case
 from purposeful.consent import ConsentEvent, MemoryConsentStore
 from purposeful.decisions import ConsentState
 
 SUBJECT = "SUBJ-RED16-DEEPCOPY-A"
 NOTES = "NOTES-RED16-DEEPCOPY-A"
-
-
-def _frames_holding(tb: TracebackType | None, *secrets: str) -> list[str]:
-    """Every frame of *tb* but the test's own with one of *secrets* in a local's repr."""
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename != __file__:
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if any(secret in text for secret in secrets):
-                    found.append(f"{code.co_filename}:{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
 
 
 @pytest.mark.parametrize("container", [list, lambda records: dict(enumerate(records))])
@@ -64,4 +47,4 @@ def test_a_refused_deepcopy_leaves_no_earlier_records_state_in_its_frames(
         purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
     ):
         copy.deepcopy(container([consented, refused]))  # type: ignore[operator]
-    assert _frames_holding(raised.value.__traceback__, SUBJECT, NOTES) == []
+    assert frames_holding(raised.value.__traceback__, SUBJECT, NOTES, but=__file__) == []

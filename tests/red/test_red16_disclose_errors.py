@@ -6,14 +6,13 @@ disclosed values read so far (``covered``), for an error tracker that records lo
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from types import TracebackType
 from typing import Any
 
 import pytest
 
 import purposeful
+from _frames import library_frames_holding
 from _records import CASEWORKER, Contact
 from purposeful import DIRECTLY_RELATED_PURPOSE
 from purposeful.sharing import MemorySharingStore, Party, SharingAgreement
@@ -47,22 +46,6 @@ class FailingCorrections:
         raise DatabaseDown("the corrections database is down")
 
 
-def _library_frames_holding(tb: TracebackType | None, *secrets: str) -> list[str]:
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if f"{os.sep}purposeful{os.sep}" in code.co_filename:
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if any(secret in text for secret in secrets):
-                    found.append(f"{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
-
-
 def test_a_correction_store_error_leaves_no_subject_id_or_value_in_library_frames() -> None:
     purposeful.configure(disclosure_log=MemorySharingStore(), corrections=FailingCorrections())
     record = Contact(SECRET, PHONE, "someone@example.org")
@@ -70,4 +53,4 @@ def test_a_correction_store_error_leaves_no_subject_id_or_value_in_library_frame
         purposeful.disclose(
             record, to="Org A", under=AGREEMENT, purpose="service-delivery", actor=CASEWORKER
         )
-    assert _library_frames_holding(raised.value.__traceback__, SECRET, PHONE) == []
+    assert library_frames_holding(raised.value.__traceback__, SECRET, PHONE) == []

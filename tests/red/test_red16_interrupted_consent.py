@@ -12,14 +12,13 @@ although the caller's own frames hold only records, whose repr masks the subject
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
 
 import pytest
 
 import purposeful
+from _frames import library_frames_holding
 from _records import CASE_MANAGEMENT, CASEWORKER, Case
 
 SECRET = "SUBJ-RED16-INTERRUPT"
@@ -32,24 +31,6 @@ class Interrupted(BaseException):
 class InterruptedChecker:
     def consent_in_force(self, subject: str, purpose: object, at: datetime) -> bool:
         raise Interrupted
-
-
-def _library_frames_holding(tb: TracebackType | None, secret: str) -> list[str]:
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if f"{os.sep}purposeful{os.sep}" in code.co_filename or code.co_filename.startswith(
-            "<purposeful"
-        ):
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if secret in text:
-                    found.append(f"{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
 
 
 def _read(record: Case, scope: purposeful.Scope) -> None:
@@ -75,7 +56,7 @@ def test_an_interrupt_in_the_consent_checker_leaves_no_subject_id_in_library_fra
         purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER) as scope,
     ):
         how(record, scope)
-    assert _library_frames_holding(raised.value.__traceback__, SECRET) == []
+    assert library_frames_holding(raised.value.__traceback__, SECRET) == []
 
 
 def test_an_interrupt_in_the_consent_checker_during_aprefetch_leaves_no_subject_id() -> None:
@@ -96,4 +77,4 @@ def test_an_interrupt_in_the_consent_checker_during_aprefetch_leaves_no_subject_
         raise AssertionError("the interrupt was lost")
 
     error = asyncio.run(main())
-    assert _library_frames_holding(error.__traceback__, SECRET) == []
+    assert library_frames_holding(error.__traceback__, SECRET) == []

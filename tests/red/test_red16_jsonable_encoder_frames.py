@@ -15,10 +15,10 @@ How: person A consented to case management's use of ``case_notes``, person B did
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 
 import pytest
 
+from _frames import frames_holding
 from _records import CASE_MANAGEMENT, CASEWORKER, Case
 from purposeful.consent import ConsentEvent, MemoryConsentStore
 from purposeful.decisions import ConsentState
@@ -27,22 +27,6 @@ pytest.importorskip("fastapi")
 
 SUBJECT = "SUBJ-RED16-JSONABLE-A"
 NOTES = "NOTES-RED16-JSONABLE-A"
-
-
-def _frames_holding(tb: TracebackType | None, *secrets: str) -> list[str]:
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if code.co_filename != __file__:
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if any(secret in text for secret in secrets):
-                    found.append(f"{code.co_filename}:{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
 
 
 @pytest.mark.parametrize("container", [list, lambda records: dict(enumerate(records))])
@@ -65,4 +49,4 @@ def test_a_refusal_in_jsonable_encoder_leaves_no_earlier_record_in_its_frames(
         purposeful.use(CASE_MANAGEMENT, actor=CASEWORKER),
     ):
         jsonable_encoder(container([consented, refused]))  # type: ignore[operator]
-    assert _frames_holding(raised.value.__traceback__, SUBJECT, NOTES) == []
+    assert frames_holding(raised.value.__traceback__, SUBJECT, NOTES, but=__file__) == []

@@ -11,13 +11,11 @@ shape of entry point (a `PurposefulError` detached, anything else not) is in
 
 from __future__ import annotations
 
-import os
-from types import TracebackType
-
 import attrs
 import pytest
 
 import purposeful
+from _frames import library_frames_holding
 from _records import CASEWORKER, SERVICE_AGREEMENT
 
 SECRET = "SUBJ-RED16-PROJECT"
@@ -29,22 +27,6 @@ class Late:
     client_id: str
     phone: str = purposeful.field(purposes={"service-delivery": SERVICE_AGREEMENT})
     summary: str = attrs.field(init=False)  # filled in later
-
-
-def _library_frames_holding(tb: TracebackType | None, *secrets: str) -> list[str]:
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if f"{os.sep}purposeful{os.sep}" in code.co_filename:
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if any(secret in text for secret in secrets):
-                    found.append(f"{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
 
 
 @pytest.mark.parametrize("in_scope", [True, False], ids=["in-a-scope", "own-scope"])
@@ -62,4 +44,4 @@ def test_an_error_in_the_middle_of_a_projection_leaves_no_value_in_library_frame
 
     with pytest.raises(AttributeError) as raised:
         projected()
-    assert _library_frames_holding(raised.value.__traceback__, SECRET, PHONE) == []
+    assert library_frames_holding(raised.value.__traceback__, SECRET, PHONE) == []

@@ -10,11 +10,10 @@ an error tracker that records locals sends on.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 
 import purposeful
+from _frames import library_frames_holding
 from _records import CASE_MANAGEMENT, CASEWORKER, Case
 from purposeful import Mode, PurposefulError
 from purposeful.consent import ConsentEvent, MemoryConsentStore
@@ -30,24 +29,6 @@ class Untextable(str):
 
     def __str__(self) -> str:
         raise ValueError("this id has no text form")
-
-
-def _library_frames_holding(tb: TracebackType | None, secret: str) -> list[str]:
-    found = []
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if f"{os.sep}purposeful{os.sep}" in code.co_filename or code.co_filename.startswith(
-            "<purposeful"
-        ):
-            for name, value in dict(tb.tb_frame.f_locals).items():
-                try:
-                    text = repr(value)
-                except Exception:
-                    continue
-                if secret in text:
-                    found.append(f"{code.co_name}.{name}")
-        tb = tb.tb_next
-    return found
 
 
 def _raised(read: object) -> BaseException:
@@ -77,7 +58,7 @@ def test_a_read_that_needs_consent_of_an_untextable_subject_is_typed_and_keeps_n
 
     error = _raised(read)
     assert isinstance(error, PurposefulError), type(error)
-    assert _library_frames_holding(error.__traceback__, SECRET) == []
+    assert library_frames_holding(error.__traceback__, SECRET) == []
 
 
 def test_a_monitored_read_outside_any_scope_of_an_untextable_subject_keeps_no_id() -> None:
@@ -93,4 +74,4 @@ def test_a_monitored_read_outside_any_scope_of_an_untextable_subject_keeps_no_id
 
     error = _raised(read)
     assert isinstance(error, PurposefulError), type(error)
-    assert _library_frames_holding(error.__traceback__, SECRET) == []
+    assert library_frames_holding(error.__traceback__, SECRET) == []
