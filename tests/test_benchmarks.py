@@ -46,19 +46,23 @@ print(json.dumps(results))
 """
 
 
-def _run(code: str, cache: Path) -> dict[str, object]:
-    environment = {**os.environ, "PURPOSEFUL_BENCH_CACHE": str(cache)}
+def _python(*arguments: str, cache: Path) -> str:
+    """What ``python ARGUMENTS`` prints, run in ``benchmarks/`` with its stores in *cache*."""
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *arguments],
         cwd=BENCHMARKS,
-        env=environment,
+        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(cache)},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    figures: dict[str, object] = json.loads(done.stdout)
+    return done.stdout
+
+
+def _run(code: str, cache: Path) -> dict[str, object]:
+    figures: dict[str, object] = json.loads(_python("-c", code, cache=cache))
     return figures
 
 
@@ -91,17 +95,7 @@ with SQLiteConsentStore(path) as store:
     other = store.consent_in_force(fixtures.person_id(1), "service-delivery", at)
 print(granted.count(True), stranger, other)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BENCHMARKS,
-        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["1000", "False", "False"]
+    assert _python("-c", code, cache=tmp_path).split() == ["1000", "False", "False"]
 
 
 def _docstring(name: str) -> str:
@@ -161,17 +155,10 @@ print(json.dumps(report_bench.measure("small")))
 def test_the_profile_ranks_the_library_and_its_generated_getters(tmp_path: Path) -> None:
     """The profile command of benchmarks/README.md runs, and its ranking holds the library's
     functions and the getters the guard generates for managed fields, nothing else."""
-    done = subprocess.run(
-        [sys.executable, "profile_handler.py", "list_view", "--calls", "5", "--top", "40"],
-        cwd=BENCHMARKS,
-        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    printed = _python(
+        "profile_handler.py", "list_view", "--calls", "5", "--top", "40", cache=tmp_path
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    header, _columns, *rows = done.stdout.splitlines()
+    header, _columns, *rows = printed.splitlines()
     assert header.startswith("list_view: guarded variant, 5 calls")
     functions = [row.split(maxsplit=3)[-1] for row in rows]
     assert any(f.startswith("<purposeful guard handlers.Person.") for f in functions), rows
@@ -180,27 +167,9 @@ def test_the_profile_ranks_the_library_and_its_generated_getters(tmp_path: Path)
 
 
 def _floor(*options: str, cache: Path) -> str:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "floor.py",
-            "--rounds",
-            "1",
-            "--seconds",
-            "0.001",
-            "--people",
-            "200",
-            *options,
-        ],
-        cwd=BENCHMARKS,
-        env={**os.environ, "PURPOSEFUL_BENCH_CACHE": str(cache)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    return _python(
+        "floor.py", "--rounds", "1", "--seconds", "0.001", "--people", "200", *options, cache=cache
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def test_the_floor_of_each_request_runs_and_adds_up(tmp_path: Path) -> None:
