@@ -3,34 +3,18 @@ OpenTelemetry instrumentation is installed (the SDK in tests only)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from _webkit import CASE_MANAGEMENT, CASEWORKER, claim_headers, trust_store
 from django.test import Client, override_settings
 from fastapi import FastAPI
 from opentelemetry.instrumentation.django import DjangoInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.testclient import TestClient
 
-import purposeful
-from purposeful.audit import SpanSink
 from purposeful.audit.conventions import CLAIM_REFUSED_EVENT, SPAN_NAME, RequestAttribute
 from purposeful.web import purpose
 from purposeful.web.asgi import PurposeMiddleware
-
-
-@pytest.fixture
-def spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    purposeful.configure(sinks=[SpanSink(provider)])
-    yield provider, exporter
-    provider.shutdown()
 
 
 def parent_of(span: ReadableSpan, spans: list[ReadableSpan]) -> ReadableSpan:

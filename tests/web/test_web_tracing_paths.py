@@ -42,8 +42,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-import purposeful
-from purposeful.audit import SpanSink
 from purposeful.audit.conventions import SPAN_NAME
 from purposeful.web import purpose
 from purposeful.web.asgi import PurposeMiddleware
@@ -101,16 +99,6 @@ def opt_in(value: str) -> Iterator[None]:
 def semconv(request: pytest.FixtureRequest) -> Iterator[str]:
     with opt_in(SETTINGS[request.param]):
         yield request.param
-
-
-@pytest.fixture
-def spans() -> Iterator[Provider]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    purposeful.configure(sinks=[SpanSink(provider)])
-    yield provider, exporter
-    provider.shutdown()
 
 
 # The applications: a detail route whose path holds the client's id, under each
