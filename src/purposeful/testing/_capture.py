@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 
@@ -69,6 +69,22 @@ class DecisionCapture:
                 continue
             unexpected.append(decision)
         return unexpected
+
+    def not_expected(self, held: Sequence[Decision]) -> list[Decision]:
+        """*held*, decisions of a scope still open (it has not reported), less the refusals
+        among them that an `expect_violation` block expected: the expectations the reports
+        received have not used up."""
+        expected = Counter(self._expected)
+        for decision in self.decisions:
+            if decision.violation and expected[id(decision)] > 0:
+                expected[id(decision)] -= 1
+        left = []
+        for decision in held:
+            if decision.violation and expected[id(decision)] > 0:
+                expected[id(decision)] -= 1
+                continue
+            left.append(decision)
+        return left
 
     def expect(self, decision: Decision) -> None:
         """Mark one occurrence of *decision* as expected."""
@@ -240,10 +256,11 @@ class expect_violation:
         ):
             return False  # an unrelated error, or a refusal this block did not expect
         # each decision made in the block once: the open scope's since the block began,
-        # and the reports of the scopes that closed in it; `violations`, not `decisions`: a
-        # refusal an inner expect_violation already expected cannot satisfy this one too
+        # and the reports of the scopes that closed in it; less, in both, the refusals an
+        # inner expect_violation already expected: they cannot satisfy this one too
         scope = current_scope()
-        candidates = list(scope.decisions[self._scope_start :]) if scope is not None else []
+        opened = scope.decisions[self._scope_start :] if scope is not None else ()
+        candidates = self._capture.not_expected(opened)
         candidates.extend(self._capture.violations)
         if isinstance(exc, PurposeViolation) and not any(d is exc.decision for d in candidates):
             candidates.insert(0, exc.decision)  # decided before the block, raised again in it

@@ -132,7 +132,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         _stop(capture)
     violations = capture.violations
     if held is not None and not held.closed:
-        violations += [d for d in held.decisions[held_from:] if d.violation]
+        held_since = capture.not_expected(held.decisions[held_from:])
+        violations += [d for d in held_since if d.violation]
     if violations:
         pytest.fail(
             f"purposeful strict mode: {len(violations)} purpose violation(s) in this test "
