@@ -174,10 +174,13 @@ def failed_places(errors: Sequence[Mapping[str, Any]], model: Any = None) -> str
     """Where and why a validation failed, as ``response.address: int_parsing``: each
     error's location and type, never its input or its message (a validator's own message
     may quote the value). A location's names are kept only where *model* (the response
-    model) declares them, so a dict's keys (a client id, say) show as ``…``."""
+    model) declares them, so a dict's keys (a client id, say) show as ``…``, and its numbers
+    (a list's positions) only where the model has no mapping keyed by anything but text
+    (``dict[int, Client]``'s keys are numbers too)."""
     declared = _declared_names(model, set())
+    positions = not _keyed_by_more_than_text(model, set())
     named = [
-        f"{'.'.join(_part(part, declared) for part in error.get('loc', ()))}: "
+        f"{'.'.join(_part(part, declared, positions) for part in error.get('loc', ()))}: "
         f"{error.get('type', '?')}"
         for error in errors[:_NAMED_FAILURES]
     ]
@@ -185,10 +188,49 @@ def failed_places(errors: Sequence[Mapping[str, Any]], model: Any = None) -> str
     return "; ".join(named) + (f"; and {more} more" if more > 0 else "")
 
 
-def _part(part: object, declared: set[str]) -> str:
-    if isinstance(part, int) or part in declared or part in ("response", "body"):
+def _part(part: object, declared: set[str], positions: bool) -> str:
+    """*part* of a location if it is a declared name, or a number that can only be a
+    position in a list (*positions*: no mapping in the model has keys other than text);
+    ``…`` otherwise."""
+    if isinstance(part, bool):
+        return "…"
+    if isinstance(part, int):
+        return str(part) if positions else "…"
+    if part in declared or part in ("response", "body"):
         return str(part)
     return "…"
+
+
+def _keyed_by_more_than_text(annotation: Any, seen: set[int]) -> bool:
+    """Whether *annotation* may hold a mapping whose keys are not text (``dict[int,
+    Client]``: its keys, a client number say, are ints in pydantic's locations, as a list's
+    positions are), or cannot be read through (a string annotation, a forward reference)."""
+    if annotation is None or id(annotation) in seen:
+        return False
+    seen.add(id(annotation))
+    if isinstance(annotation, str | typing.ForwardRef):
+        return True
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return False
+    if origin is typing.Annotated:
+        arguments = arguments[:1]
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        key = arguments[0] if arguments else Any
+        if typing.get_origin(key) is typing.Annotated:
+            key = typing.get_args(key)[0]
+        if not (isinstance(key, type) and issubclass(key, str)):
+            return True
+    inner: list[Any] = list(arguments)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        inner.extend(field.annotation for field in annotation.model_fields.values())
+    elif isinstance(annotation, type) and getattr(annotation, "__annotations__", None):
+        try:  # a dataclass, a TypedDict, a NamedTuple
+            inner.extend(typing.get_type_hints(annotation).values())
+        except Exception:  # a name it cannot resolve: what it holds is not known
+            return True
+    return any(_keyed_by_more_than_text(each, seen) for each in inner)
 
 
 def _declared_names(annotation: Any, seen: set[int]) -> set[str]:
