@@ -20,6 +20,7 @@ import contextlib
 import copy
 import copyreg
 import os
+import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from types import CodeType, TracebackType
@@ -87,10 +88,10 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     return found
 
 
-#: Django's own modules (never imported to check): ``model_to_dict`` builds its dict there.
-_DJANGO = f"{os.sep}django{os.sep}"
-#: FastAPI's: ``jsonable_encoder`` builds its list or dict there, record by record.
-_FASTAPI = f"{os.sep}fastapi{os.sep}"
+#: The packages whose own functions read records whole (never imported to check): attrs',
+#: the standard library's dataclasses, Django's (``model_to_dict`` builds its dict there) and
+#: FastAPI's (``jsonable_encoder`` builds its list or dict there, record by record).
+_LIBRARIES = ("attr", "attrs", "dataclasses", "django", "fastapi")
 #: The guard's module, whose own state hooks read records as attrs' methods do.
 _GUARD_FILE = os.path.join(os.path.dirname(__file__), "_guard.py")
 _SEE = "see 'What is a read' in the docs"
@@ -123,15 +124,34 @@ def protocol_note(code: CodeType) -> str:
     """A note for a refusal made by attrs' own methods and functions (``==``, ``hash()``,
     pickling, ``evolve``), whose explanation alone would suggest widening the field."""
     what = _PROTOCOL_NOTES.get(code.co_name)
-    library = code.co_filename.startswith(("<attrs generated", "<string>")) or any(
-        name in code.co_filename for name in ("attr", "dataclasses", _DJANGO, _FASTAPI)
+    if what is None:
+        return ""
+    filename = code.co_filename
+    library = filename.startswith(("<attrs generated", "<string>")) or any(
+        _in_module(filename, name) for name in _LIBRARIES
     )
-    if what is None or not (library or code.co_filename == _GUARD_FILE):
+    if not (library or filename == _GUARD_FILE):
         return ""
     return (
         f"purposeful: read by {code.co_name}: {what}. Compare or key records by their ids "
         f"(a.client_id == b.client_id), or do it inside a scope whose purpose every managed "
         f"field allows; {_SEE}"
+    )
+
+
+def _in_module(filename: str, name: str) -> bool:
+    """Whether *filename* is the source of the module *name* (imported already) or of one
+    of its package's modules: an application's own file whose path merely holds the name (a
+    project in ``/srv/django/``) is not."""
+    module = sys.modules.get(name)
+    if module is None:
+        return False
+    folders = getattr(module, "__path__", None)
+    if folders is None:
+        return filename == getattr(module, "__file__", None)
+    return any(
+        isinstance(folder, str) and filename.startswith(os.path.join(folder, ""))
+        for folder in folders
     )
 
 
