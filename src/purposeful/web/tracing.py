@@ -32,6 +32,7 @@ from opentelemetry.trace import Span
 
 __all__ = [
     "HIDDEN",
+    "URL_HEADERS",
     "asgi_span_details",
     "hide_asgi_path",
     "hide_django_path",
@@ -49,6 +50,29 @@ _PATHS: Final = ("http.target", "url.path")
 _URLS: Final = ("http.url", "url.full")
 _QUERY: Final = "url.query"
 _ROUTE: Final = "http.route"
+#: The headers that carry a URL (a path, a query): another page's (``Referer``), the
+#: request's own as a proxy saw it (``X-Original-URI``), a redirect's (``Location``). An
+#: instrumentation told to capture headers (``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*``)
+#: records them as ``http.request.header.referer`` and the like: the hooks write `HIDDEN`
+#: over those they find. Give them to the instrumentation as its sanitised fields too
+#: (``http_capture_headers_sanitize_fields=URL_HEADERS``): the ASGI and WSGI middlewares
+#: record response headers after every hook has run.
+URL_HEADERS: Final = (
+    "referer",
+    "location",
+    "content-location",
+    "x-original-uri",
+    "x-original-url",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+    "x-rewrite-url",
+    "x-envoy-original-path",
+)
+_HEADER_ATTRIBUTES: Final = frozenset(
+    f"http.{side}.header.{name.replace('-', '_')}"
+    for side in ("request", "response")
+    for name in URL_HEADERS
+)
 #: The methods a span is named by; any other is named ``HTTP``, as the instrumentations do.
 _METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
@@ -60,8 +84,9 @@ def hide_path(span: Span, route: str | None = None, name: str | None = None) -> 
 
     ``http.target`` and ``url.path`` become the route, ``url.query`` becomes `HIDDEN`, and
     ``http.url`` and ``url.full`` keep their scheme and host with the route as their path
-    and no query. Only the attributes the span has are written, so the span keeps the
-    semantic conventions the instrumentation chose; a recording span whose attributes
+    and no query; a captured header that carries a URL (`URL_HEADERS`: ``Referer``,
+    ``Location``...) becomes `HIDDEN`. Only the attributes the span has are written, so the
+    span keeps the semantic conventions the instrumentation chose; a recording span whose attributes
     cannot be read (not the SDK's) gets all five, as a leak is worse than an extra
     attribute. If *name* is given, the span is renamed to it. The hooks below call this;
     call it from a hook of your own for another instrumentation.
@@ -78,6 +103,10 @@ def hide_path(span: Span, route: str | None = None, name: str | None = None) -> 
             span.set_attribute(key, _with_path(None if shown is None else shown[key], path))
     if shown is None or _QUERY in shown:
         span.set_attribute(_QUERY, HIDDEN)
+    for key in _HEADER_ATTRIBUTES.intersection(shown or ()):
+        value = shown[key] if shown is not None else None
+        count = len(value) if isinstance(value, tuple | list) else 1
+        span.set_attribute(key, [HIDDEN] * count)
     if name is not None:
         span.update_name(name)
 
