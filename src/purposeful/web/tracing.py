@@ -138,8 +138,13 @@ def hide_django_path(span: Span, request: object) -> None:
 
     The route is not resolved yet when this runs; `hide_django_route`, the response hook,
     writes it once it is. (Django's instrumentation names the span by the route already.)
+    The request's attributes the instrumentation copied onto the span
+    (``OTEL_PYTHON_DJANGO_TRACED_REQUEST_ATTRS``) that hold its path or query (``path_info``,
+    ``path``, ``GET``, ``META``, a method, whose text names the request with its path)
+    become `HIDDEN` too.
     """
     hide_path(span, _route(span))
+    _hide_traced_attributes(span, request)
 
 
 def hide_django_route(span: Span, request: object, response: object) -> None:
@@ -154,6 +159,30 @@ def hide_wsgi_path(span: Span, environ: Mapping[str, Any]) -> None:
     """WSGI ``request_hook``: the server span shows `HIDDEN` for the path (WSGI knows no
     routes) and is renamed from ``GET /clients/C-1003`` to ``GET``."""
     hide_path(span, None, _name(environ.get("REQUEST_METHOD"), None, None))
+
+
+#: Django's request attributes whose text holds the path or the query (or every header).
+_DJANGO_REQUEST: Final = frozenset(
+    {"path", "path_info", "get_full_path", "GET", "META", "environ", "scope", "headers"}
+)
+#: The attribute namespaces the instrumentations' own conventions use: `hide_path`'s.
+_CONVENTIONS: Final = ("http.", "url.", "net.", "server.", "client.", "network.", "user_agent.")
+
+
+def _hide_traced_attributes(span: Span, request: object) -> None:
+    """Write `HIDDEN` over the attributes of *span* the instrumentation copied from
+    *request* that hold its path or query: by name, or by holding the path's text."""
+    shown = _attributes(span)
+    if not shown or not span.is_recording():
+        return
+    paths = {getattr(request, name, None) for name in ("path", "path_info")}
+    texts = [path for path in paths if isinstance(path, str) and path.strip("/")]
+    for key, value in list(shown.items()):
+        if key.startswith(_CONVENTIONS):
+            continue
+        named = key in _DJANGO_REQUEST or key.replace("_", "-").lower() in URL_HEADERS
+        if named or (isinstance(value, str) and any(text in value for text in texts)):
+            span.set_attribute(key, HIDDEN)
 
 
 def _attributes(span: Span) -> Mapping[str, object] | None:
