@@ -731,12 +731,8 @@ class Scope:
             try:
                 report = self._take(final=True) if _trail.has_receivers(self._config) else None
             finally:  # whatever the report met: no set a hot path holds outlives the close
-                self._forget_all()
+                self.raced_close()
                 del self._dirty[:]
-                if self._consents is not None:
-                    self._consents.clear()
-                self._decided.clear()  # keys of consent decisions hold subject ids
-                self._answered.clear()
         return report
 
     def after_fork(self) -> None:
@@ -745,13 +741,15 @@ class Scope:
         self._lock = _thread.RLock()
 
     def raced_close(self) -> None:
-        """A read or a question (`may_use`) on another thread noted something while this
-        scope closed: forget it again (a read so raced is refused)."""
+        """Forget every raw subject id the scope holds: its notes (`_forget_all`), its
+        consent answers, and the keys of its consent decisions. The close does it; so does a
+        read or a question (`may_use`) on another thread that noted something while the
+        scope closed (a read so raced is refused)."""
         with self._lock:
             self._forget_all()
             if self._consents is not None:
                 self._consents.clear()
-            self._decided.clear()
+            self._decided.clear()  # keys of consent decisions hold subject ids
             self._answered.clear()
 
     def _forget_all(self) -> None:
