@@ -22,7 +22,9 @@ How the store differs from files, decided here once:
   it too when parts come in order;
 - a scope is complete when its parts 0 to the final one are all there, whenever they came;
 - the spans are read as the exporter wrote them, not validated one by one: a value that
-  does not parse as its attribute's type counts as absent (or 0).
+  does not parse as its attribute's type counts as absent (or 0). An index of
+  ``purposeful.subjects.fields`` is digits, as the validating reader takes it: ``-2`` would
+  otherwise be ClickHouse's index from the end of ``purposeful.fields_read``.
 
 The differences of dialect, in one place (`_DIALECT`, appended to every query): ClickHouse
 fills an unmatched ``LEFT JOIN`` row with default values unless ``join_use_nulls`` is set,
@@ -254,7 +256,7 @@ part_reads AS (
         FROM spans ARRAY JOIN {subjects} AS x, {items} AS item
         WHERE {_has(s.SUBJECTS_FIELDS)})
   ARRAY JOIN splitByChar(' ', item) AS i
-  WHERE i != '' AND toInt64OrNull(i) < length(fields_read)
+  WHERE match(i, '^[0-9]{{1,19}}$') AND toUInt64OrNull(i) < length(fields_read)
 ),
 events AS (
   SELECT part_key, toInt64(position - 1) AS position, event_name, e
