@@ -60,6 +60,36 @@ ARCHIVE_THREADS: Final = 1
 _VERIFIED_TABLE: Final = "archive"
 
 
+#: The columns of the shape that may be NULL; an archive with a NULL elsewhere is damaged.
+_NULLABLE: Final = {
+    "scope_parts": frozenset(
+        {
+            "scope_id",
+            "purpose",
+            "actor_id",
+            "actor_role",
+            "subjects_count",
+            "site_file",
+            "site_function",
+            "site_line",
+            "upstream_service",
+            "upstream_scope_id",
+        }
+    ),
+    "part_subjects": frozenset({"key_id"}),
+    "part_disclosures": frozenset({"subject", "subject_key_id"}),
+}
+
+
+def _damaged(folder: Path, file: str) -> ReportInputError:
+    """An archive whose *file* holds what `ReportDatabase.to_parquet` never writes."""
+    return ReportInputError(
+        f"{file} is damaged or was not written by purposeful audit convert (it is not "
+        "Parquet, or holds types or values convert never writes); convert the inputs again",
+        path=folder,
+    )
+
+
 def _duckdb() -> ModuleType:
     try:
         import duckdb
@@ -160,6 +190,8 @@ class ReportDatabase:
                     f"a size such as 512MB or 2GB"
                 ) from None
         self._ledgers_verified: bool | None = None
+        #: the archive this database reads (`from_parquet`), else None
+        self._archive: Path | None = None
 
     @classmethod
     def from_files(
@@ -262,21 +294,14 @@ class ReportDatabase:
                         "convert; convert the inputs with it first",
                         path=folder,
                     )
-                database._connection.execute(
-                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_literal(file)})"
-                )
-                found = [
-                    row[0] for row in database._connection.execute(f"DESCRIBE {name}").fetchall()
-                ]
-                if found != [column for column, _ in columns]:
-                    raise ReportInputError(
-                        f"{file.name} does not have the columns this version of purposeful "
-                        "writes; convert the inputs again",
-                        path=folder,
-                    )
-            verified = database._connection.execute(f"SELECT verified FROM {_VERIFIED_TABLE}")
-            rows = verified.fetchall()
-            database._ledgers_verified = rows[0][0] if rows else None
+                database._open_table(folder, name, file, columns)
+            verified = database._archive_rows(
+                folder, f"{_VERIFIED_TABLE}.parquet", f"SELECT verified FROM {_VERIFIED_TABLE}"
+            )
+            if any(not isinstance(row[0], bool | None) for row in verified):
+                raise _damaged(folder, f"{_VERIFIED_TABLE}.parquet")
+            database._ledgers_verified = verified[0][0] if verified else None
+            database._archive = folder
         except _duckdb().OutOfMemoryException:
             database.close()
             raise database._out_of_memory() from None
@@ -323,7 +348,16 @@ class ReportDatabase:
                 [[stored_text(pseudonym) for pseudonym in subject.pseudonyms]],
             )
         verified = self._ledgers_verified if ledgers_verified is None else ledgers_verified
-        return report_from(self._run, subject=subject, ledgers_verified=verified)
+        if self._archive is None:
+            return report_from(self._run, subject=subject, ledgers_verified=verified)
+        try:
+            return report_from(self._run, subject=subject, ledgers_verified=verified)
+        except _duckdb().OutOfMemoryException:
+            raise self._out_of_memory() from None
+        except (_duckdb().Error, ArithmeticError, LookupError, TypeError, ValueError, RuntimeError):
+            # the archive's values are not what audit convert writes (its types and nulls
+            # were checked when it was opened): text or reasons it cannot have encoded
+            raise _damaged(self._archive, "a table") from None
 
     def query(self, sql: str) -> Sequence[Sequence[Any]]:
         """Run one query of your own over the shape's tables; returns its rows."""
@@ -388,6 +422,47 @@ class ReportDatabase:
             tuple(from_stored_text(value) if isinstance(value, str) else value for value in row)
             for row in found
         ]
+
+    def _archive_rows(self, folder: Path, file: str, sql: str) -> list[tuple[Any, ...]]:
+        """*sql*'s rows over an archive's view; DuckDB's failure to read *file* (not
+        Parquet, cut short) a `ReportInputError`."""
+        try:
+            rows: list[tuple[Any, ...]] = self._connection.execute(sql).fetchall()
+        except _duckdb().OutOfMemoryException:
+            raise
+        except _duckdb().Error:
+            raise _damaged(folder, file) from None
+        return rows
+
+    def _open_table(
+        self, folder: Path, name: str, file: Path, columns: Sequence[tuple[str, str]]
+    ) -> None:
+        """The view *name* of the archive's *file*, checked to hold the columns and types
+        `to_parquet` writes, and no NULL where the shape has none (`_NULLABLE`)."""
+        self._archive_rows(
+            folder,
+            file.name,
+            f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_literal(file)})",
+        )
+        found = self._archive_rows(folder, file.name, f"DESCRIBE {name}")
+        if [row[0] for row in found] != [column for column, _ in columns]:
+            raise ReportInputError(
+                f"{file.name} does not have the columns this version of purposeful "
+                "writes; convert the inputs again",
+                path=folder,
+            )
+        if any(kind and row[1] != kind for row, (_, kind) in zip(found, columns, strict=True)):
+            raise _damaged(folder, file.name)
+        required = [
+            column
+            for column, kind in columns
+            if kind and column not in _NULLABLE.get(name, frozenset())
+        ]
+        if required:
+            nulls = " OR ".join(f"{column} IS NULL" for column in required)
+            sql = f"SELECT EXISTS (SELECT 1 FROM {name} WHERE {nulls})"
+            if self._archive_rows(folder, file.name, sql)[0][0]:
+                raise _damaged(folder, file.name)
 
     def _out_of_memory(self) -> ConfigurationError:
         allowed = "its default" if self._memory_limit is None else repr(self._memory_limit)
