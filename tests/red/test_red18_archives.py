@@ -115,3 +115,20 @@ def test_audit_report_from_a_damaged_archive_exits_2_with_one_line(
 def test_the_archive_as_written_still_reports(archive: Path) -> None:
     with ReportDatabase.from_parquet(archive) as database:
         assert database.report().scopes == 1
+
+
+def test_a_breach_assessed_from_an_archive_holding_text_convert_never_stores_exits_2(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """U+D7FF starts an escape of the stored text (a lone surrogate, or U+D7FF itself); one
+    followed by a character below U+E000 was a ``ValueError`` from ``chr`` in the breach
+    assessment over the archive, whose queries do not go through the report."""
+    folder = tmp_path / "damaged"
+    shutil.copytree(archive, folder)
+    _rewritten("scope_parts", "SELECT * REPLACE (chr(55295) || 'a' AS actor_id) FROM {src}")(folder)
+    capsys.readouterr()
+    window = ["--from", "2026-03-01", "--to", "2026-03-03", "--role", "caseworker"]
+    assert main(["breach", "assess", "--archive", str(folder), *window]) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1, captured.err
+    assert "convert" in captured.err

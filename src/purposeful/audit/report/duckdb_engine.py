@@ -418,10 +418,16 @@ class ReportDatabase:
             found = self._connection.execute(sql).fetchall()
         except _duckdb().OutOfMemoryException:
             raise self._out_of_memory() from None
-        return [
-            tuple(from_stored_text(value) if isinstance(value, str) else value for value in row)
-            for row in found
-        ]
+        try:
+            return [
+                tuple(from_stored_text(value) if isinstance(value, str) else value for value in row)
+                for row in found
+            ]
+        except ValueError:
+            if self._archive is None:
+                raise
+            # text no input can have been stored as (U+D7FF before a character below U+E000)
+            raise _damaged(self._archive, "a table") from None
 
     def _archive_rows(self, folder: Path, file: str, sql: str) -> list[tuple[Any, ...]]:
         """*sql*'s rows over an archive's view; DuckDB's failure to read *file* (not
