@@ -149,7 +149,11 @@ def encode_reasons(reasons: Iterable[str]) -> str:
 
 
 def decode_reasons(encoded: str) -> tuple[str, ...]:
-    """The reason codes `encode_reasons` made *encoded* of."""
+    """The reason codes `encode_reasons` made *encoded* of.
+
+    Raises:
+        ValueError: *encoded* is not what `encode_reasons` makes (an archive edited by hand:
+            an escape cut short or unknown, a code not ended)."""
     codes: list[str] = []
     current: list[str] = []
     chars = iter(encoded)
@@ -158,9 +162,14 @@ def decode_reasons(encoded: str) -> tuple[str, ...]:
             codes.append("".join(current))
             current = []
         elif char == "\x02":
-            current.append(_UNESCAPES[next(chars)])
+            escaped = _UNESCAPES.get(next(chars, ""))
+            if escaped is None:
+                raise ValueError("reasons with an escape encode_reasons never writes")
+            current.append(escaped)
         else:
             current.append(char)
+    if current:
+        raise ValueError("reasons whose last code is not ended as encode_reasons ends it")
     return tuple(codes)
 
 
@@ -168,7 +177,7 @@ def decode_reasons(encoded: str) -> tuple[str, ...]:
 # lone surrogate is stored as U+D7FF and a character from U+E000, and U+D7FF itself as U+D7FF
 # and U+0001, so that stored text sorts and groups as the text does.
 _SURROGATE_OR_MARK: Final = re.compile("[\ud7ff-\udfff]")
-_STORED_MARK: Final = re.compile("\ud7ff(.)", re.DOTALL)
+_STORED_MARK: Final = re.compile("\ud7ff(.?)", re.DOTALL)
 _PRIVATE_FROM: Final = 0xE000 - 0xD800
 
 
@@ -179,7 +188,11 @@ def _store_one(found: re.Match[str]) -> str:
 
 def _restore_one(found: re.Match[str]) -> str:
     char = found.group(1)
-    return "\ud7ff" if char == "\x01" else chr(ord(char) - _PRIVATE_FROM)
+    if char == "\x01":
+        return "\ud7ff"
+    if not char or not 0xE000 <= ord(char) <= 0xE7FF:
+        raise ValueError("text with a mark stored_text never writes")
+    return chr(ord(char) - _PRIVATE_FROM)
 
 
 def stored_text(text: str) -> str:
@@ -190,7 +203,11 @@ def stored_text(text: str) -> str:
 
 
 def from_stored_text(text: str) -> str:
-    """The text `stored_text` stored as *text*."""
+    """The text `stored_text` stored as *text*.
+
+    Raises:
+        ValueError: *text* holds U+D7FF before a character `stored_text` never puts after
+            it (an archive edited by hand)."""
     if text.isascii():
         return text
     return _STORED_MARK.sub(_restore_one, text)
