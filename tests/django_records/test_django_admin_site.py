@@ -168,3 +168,23 @@ def test_require_purposes_counts_the_sites_views_as_declared(
     """Fixed: every view of the recipe's site counted as undeclared (the admin's URL
     wrappers do not carry the marker of the view they call)."""
     assert undeclared() == []
+
+
+def test_require_purposes_serves_the_model_admins_views(
+    purpose_site: tuple[PurposeAdminSite, Client, DjangoCase],
+) -> None:
+    """Fixed: the middleware counted the site's model admin views as declared when it
+    loaded, then refused each one as undeclared when it was requested (a 500
+    `ConfigurationError` on every change list and change form with ``REQUIRE_PURPOSES``)."""
+    _, client, case = purpose_site
+    client.force_login(User.objects.get(username="kaitiaki"))
+    required = {"ACTOR": "_family_models.admin_actor", "REQUIRE_PURPOSES": True}
+    with override_settings(PURPOSEFUL_WEB=required):
+        with capture_decisions() as captured:
+            listed = client.get("/purpose-admin/family_records/djangocase/")
+        changed = client.get(f"/purpose-admin/family_records/djangocase/{case.pk}/change/")
+        history = client.get(f"/purpose-admin/family_records/djangocase/{case.pk}/history/")
+        assert client.get("/purpose-admin/").status_code == 200
+    assert (listed.status_code, changed.status_code, history.status_code) == (200, 200, 200)
+    assert SECRET in listed.content.decode()
+    assert {d.purpose.id for d in captured.decisions} == {"service-delivery.case-management"}

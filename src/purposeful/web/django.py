@@ -213,7 +213,7 @@ class PurposeMiddleware:
         view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
-        if opens_scope_itself(view_func) or self.gate.exempted(request):
+        if _opens_scope_itself(view_func) or self.gate.exempted(request):
             return None
         declared = declared_purpose(view_func)
         if declared is None and self.gate.require:
@@ -311,14 +311,21 @@ def _survey(skip: frozenset[str]) -> tuple[list[str], set[str]]:
                 if pattern.name in skip:
                     continue
                 view = pattern.callback
-                if opens_scope_itself(view) or declared_purpose(view) is not None:
-                    continue
-                if opens_scope_itself(_admin_site(view)):  # a `PurposeAdminSite`'s view
+                if _opens_scope_itself(view) or declared_purpose(view) is not None:
                     continue
                 found.append("/" + prefix + str(pattern.pattern))
 
     walk(get_resolver().url_patterns, "", 0)
     return found, names
+
+
+def _opens_scope_itself(view: Any) -> bool:
+    """True when *view* opens its own scope: a scoped view, or any view of a
+    `PurposeAdminSite` (a model admin's URL wrapper calls the site's scoped `admin_view`
+    per request, and carries no marker of its own). The load-time survey and
+    `PurposeMiddleware.process_view` must agree, or a view counted as declared at load is
+    refused as undeclared when it is requested."""
+    return opens_scope_itself(view) or opens_scope_itself(_admin_site(view))
 
 
 def _admin_site(view: Any) -> Any:
