@@ -55,6 +55,13 @@ from purposeful.propagation import (
     load_service_public_key,
 )
 from purposeful.web import no_purpose, purpose
+from purposeful.web.tracing import (
+    ahide_client_url,
+    hide_asgi_path,
+    hide_client_url,
+    hide_django_path,
+    hide_django_route,
+)
 
 REFERRAL = "service-delivery.referral"
 CASE_MANAGEMENT = "service-delivery.case-management"
@@ -109,7 +116,10 @@ def serve_intake(port: int, folder: Path, partner: str) -> None:
     _telemetry("intake", folder)
     key = load_service_key("intake", folder / "intake" / "service-key.pem")
     outbound = Outbound(key, {partner: "case-management"}, lifetime=timedelta(seconds=30))
-    HTTPXClientInstrumentor().instrument()
+    # the URLs called and the paths served hold client ids: the spans show hosts and routes
+    HTTPXClientInstrumentor().instrument(
+        request_hook=hide_client_url, async_request_hook=ahide_client_url
+    )
     partner_client = httpx.AsyncClient(event_hooks=outbound.httpx_async_hooks(), timeout=10)
 
     def caseworker(request: Request) -> purposeful.Actor | None:
@@ -137,7 +147,7 @@ def serve_intake(port: int, folder: Path, partner: str) -> None:
         }
 
     app.add_middleware(PurposeMiddleware, actor=caseworker, require_purposes=True)
-    FastAPIInstrumentor.instrument_app(app)
+    FastAPIInstrumentor.instrument_app(app, server_request_hook=hide_asgi_path)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -165,7 +175,7 @@ def serve_case_management(port: int, folder: Path) -> None:
             "REQUIRE_PURPOSES": True,
         },
     )
-    DjangoInstrumentor().instrument()
+    DjangoInstrumentor().instrument(request_hook=hide_django_path, response_hook=hide_django_route)
     django.setup()
     waitress.serve(get_wsgi_application(), host="127.0.0.1", port=port, threads=4, _quiet=True)
 
@@ -307,8 +317,11 @@ def _refused_claims(folder: Path, case_url: str) -> dict[str, Any]:
 def _one_trace(folder: Path) -> dict[str, Any]:
     """The purpose scopes' spans of both services, by trace id."""
     spans: list[tuple[str, str, dict[str, Any]]] = []
+    raw_id_shown = False
     for service in ("intake", "case-management"):
-        for line in (folder / f"{service}.traces.jsonl").read_text().splitlines():
+        text = (folder / f"{service}.traces.jsonl").read_text()
+        raw_id_shown = raw_id_shown or "C-1001" in text  # a server's or a client's URL
+        for line in text.splitlines():
             for resource in json.loads(line)["resourceSpans"]:
                 for scope in resource["scopeSpans"]:
                     for span in scope["spans"]:
@@ -325,6 +338,7 @@ def _one_trace(folder: Path) -> dict[str, Any]:
         "same_trace": bool(intake and case) and intake[0][1] == case[0][1],
         "upstream_is_intakes_scope": bool(intake and case)
         and case[0][2]["purposeful.scope.upstream.id"] == intake[0][2]["purposeful.scope.id"],
+        "client_id_in_any_span": raw_id_shown,
     }
 
 

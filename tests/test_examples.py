@@ -179,6 +179,7 @@ def test_two_services_carry_the_purpose_across_real_http() -> None:
         "case_scopes_on_behalf_of_intake": 2,
         "same_trace": True,
         "upstream_is_intakes_scope": True,
+        "client_id_in_any_span": False,  # the hooks: routes and hosts, never the paths
     }
     report = results["report"]
     assert "on behalf of" in report

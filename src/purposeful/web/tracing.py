@@ -16,7 +16,12 @@ route:
   ``default_span_details``, which names its spans before they start);
 - `hide_django_path` and `hide_django_route`: ``request_hook`` and ``response_hook`` of
   ``DjangoInstrumentor().instrument``;
-- `hide_wsgi_path`: ``request_hook`` of the WSGI ``OpenTelemetryMiddleware``.
+- `hide_wsgi_path`: ``request_hook`` of the WSGI ``OpenTelemetryMiddleware``;
+- `hide_client_url` and `ahide_client_url`: ``request_hook`` and ``async_request_hook`` of
+  ``HTTPXClientInstrumentor``, and ``request_hook`` of ``RequestsInstrumentor``: the client
+  span of a call to another service records the URL it calls
+  (``http://case.agency.example/clients/C-1003/notes``), in the same trace as both
+  services' scope spans.
 
 Needs only the OpenTelemetry API. What this module must not do: import a web framework or
 the OpenTelemetry SDK, or add to a span a URL attribute it did not have.
@@ -33,8 +38,10 @@ from opentelemetry.trace import Span
 __all__ = [
     "HIDDEN",
     "URL_HEADERS",
+    "ahide_client_url",
     "asgi_span_details",
     "hide_asgi_path",
+    "hide_client_url",
     "hide_django_path",
     "hide_django_route",
     "hide_path",
@@ -159,6 +166,23 @@ def hide_wsgi_path(span: Span, environ: Mapping[str, Any]) -> None:
     """WSGI ``request_hook``: the server span shows `HIDDEN` for the path (WSGI knows no
     routes) and is renamed from ``GET /clients/C-1003`` to ``GET``."""
     hide_path(span, None, _name(environ.get("REQUEST_METHOD"), None, None))
+
+
+def hide_client_url(span: Span, request: object = None) -> None:
+    """Client ``request_hook`` (httpx's and requests' instrumentations): the client span
+    shows the host it called with `HIDDEN` for the path, never the path or query.
+
+    An outgoing request knows no route template, so ``http.url`` and ``url.full`` become
+    ``http://notes.agency.example/(hidden)`` and ``url.query`` `HIDDEN`; the span keeps its
+    name (the method alone). For httpx's ``AsyncClient``, give ``async_request_hook``
+    `ahide_client_url`.
+    """
+    hide_path(span, None)
+
+
+async def ahide_client_url(span: Span, request: object = None) -> None:
+    """`hide_client_url` as httpx's ``async_request_hook``, which must be a coroutine."""
+    hide_path(span, None)
 
 
 #: Django's request attributes whose text holds the path or the query (or every header).
