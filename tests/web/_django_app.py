@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from _webkit import CASE_MANAGEMENT, CASEWORKER, CLERK, WebClient, client
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import include, path
+from django.views import View
 
 import purposeful
 from purposeful import Actor
@@ -97,6 +98,20 @@ def decorated_diagnosis(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"diagnosis": client().diagnosis})
 
 
+@purpose(CASE_MANAGEMENT)
+class CaseWhereView(View):
+    """A class-based view, its class declared."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        return JsonResponse(where())
+
+
+@no_purpose
+class HealthView(View):
+    def get(self, request: HttpRequest) -> JsonResponse:
+        return JsonResponse(where())
+
+
 admin_patterns = ([path("panel/", undeclared, name="panel")], "admin")
 
 urlpatterns = [
@@ -110,4 +125,6 @@ urlpatterns = [
     path("decorated", decorated),
     path("decorated/diagnosis", decorated_diagnosis),
     path("admin/", include(admin_patterns)),
+    path("class-based/where", CaseWhereView.as_view()),
+    path("class-based/health", HealthView.as_view()),
 ]

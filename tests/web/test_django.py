@@ -113,6 +113,24 @@ def test_require_purposes_fails_when_the_middleware_loads(http: Client) -> None:
         assert http.get("/health").status_code == 200
 
 
+def test_a_class_based_views_class_declares_its_purpose(http: Client) -> None:
+    """Fixed: `purpose` on a class-based view's class marked the class, and the function
+    its ``as_view()`` makes was taken for undeclared: no scope (every read refused
+    ``no-scope``), or under ``REQUIRE_PURPOSES`` an error telling to decorate what was."""
+    answer = http.get("/class-based/where", headers={"x-user": "caseworker"})
+    assert answer.json() == {"purpose": CASE_MANAGEMENT, "actor": CASEWORKER.id, "upstream": None}
+    options = {
+        "ACTOR": "_django_app.current_actor",
+        "REQUIRE_PURPOSES": True,
+        "EXEMPT": ["admin", "undeclared"],
+    }
+    with override_settings(PURPOSEFUL_WEB=options):
+        required = Client()
+        answer = required.get("/class-based/where", headers={"x-user": "caseworker"})
+        assert answer.json()["purpose"] == CASE_MANAGEMENT
+        assert required.get("/class-based/health").json() == {"purpose": None}
+
+
 @pytest.mark.parametrize("exempt", [["/undeclared"], ["undeclraed"], ["admin", "/admin/"]])
 def test_an_exemption_that_names_no_url_pattern_is_an_error_when_the_middleware_loads(
     http: Client, exempt: list[str]

@@ -85,7 +85,9 @@ def _set(endpoint: object, value: object) -> None:
 def declared_purpose(endpoint: object) -> str | _Exempt | None:
     """The purpose id *endpoint* declares, `EXEMPT` for `no_purpose`, or None for neither.
 
-    Looks through ``functools.wraps`` wrappers, partials and bound methods.
+    Looks through ``functools.wraps`` wrappers, partials, bound methods, and the function
+    a Django class-based view's ``as_view()`` makes (to its ``view_class``, the class
+    decorated).
     """
     seen = 0
     current: Any = endpoint
@@ -98,8 +100,11 @@ def declared_purpose(endpoint: object) -> str | _Exempt | None:
             current = current.func
         elif hasattr(current, "__func__"):
             current = current.__func__
+        elif hasattr(current, "__wrapped__"):
+            current = current.__wrapped__
         else:
-            current = getattr(current, "__wrapped__", None)
+            view_class = getattr(current, "view_class", None)
+            current = view_class if isinstance(view_class, type) else None
     return None
 
 
