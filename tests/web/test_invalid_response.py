@@ -220,3 +220,34 @@ def test_no_undeclared_name_in_a_location_is_ever_named(
     )
     more = len(errors) - 5
     assert said == expected + (f"; and {more} more" if more > 0 else "")
+
+
+class AddressOut(BaseModel):
+    """A plain response model that reads a record's attributes (an ORM row's, say)."""
+
+    model_config = {"from_attributes": True}
+    client_id: str
+    address: str
+
+
+def test_a_refusal_reading_attributes_under_the_middleware_is_still_the_refusal() -> None:
+    """The middleware's scope is still open when the handler answers the response model's
+    error: the handler itself must see the refusal behind it, or the answer is a 500."""
+    from purposeful.web import purpose
+    from purposeful.web.asgi import PurposeMiddleware
+
+    api = FastAPI()
+
+    @api.get("/funder/{client_id}", response_model=AddressOut)
+    @purpose("funder-reporting")
+    async def funder(client_id: str) -> Any:
+        return StoredAddress(SUBJECT_ID, ADDRESS)
+
+    install_problem_handlers(api)
+    api.add_middleware(PurposeMiddleware, actor=_actor)
+    with TestClient(api, raise_server_exceptions=False) as http:
+        answer = http.get("/funder/c-1")
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["field"] == "address"
+    assert ADDRESS not in answer.text
+    assert SUBJECT_ID not in answer.text

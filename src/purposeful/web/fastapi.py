@@ -28,11 +28,12 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from .._config import get_configuration
+from .._refusals import refusal_behind
 from ..actors import Actor
 from ..errors import MissingExtra, NoActor, PurposeClaimRefused, PurposefulError, PurposeViolation
 from ..propagation.baggage import otel_baggage_without_claim
 from ..purposes import Purpose
-from ..scope import Scope
+from ..scope import Scope, current_scope
 from .policy import RequestPolicy
 from .problems import DEFAULT_CHALLENGE, PROBLEM_CONTENT_TYPE, Problem, problem_for
 
@@ -150,6 +151,14 @@ def install_problem_handlers(app: FastAPI, *, www_authenticate: str = DEFAULT_CH
 
     async def invalid_response(request: Request, error: Exception) -> Response:
         assert isinstance(error, ResponseValidationError)
+        # a refusal while the response model read a record's attributes (from_attributes):
+        # pydantic-core kept only its message, in a get_attribute_error. Under the
+        # middleware, whose scope is still open here, this handler answers before the
+        # scope's exit could raise the refusal: answer it as the refusal, a 403
+        scope = current_scope()
+        refusal = refusal_behind(error, [scope] if scope is not None else [])
+        if refusal is not None:
+            return await answer(request, refusal)
         route = getattr(request.scope.get("route"), "path", None) or "?"
         _log.error(
             "purposeful: the response of %s did not match its response model (%s); its "
