@@ -58,7 +58,8 @@ _URLS: Final = ("http.url", "url.full")
 _QUERY: Final = "url.query"
 _ROUTE: Final = "http.route"
 #: The headers that carry a URL (a path, a query): another page's (``Referer``), the
-#: request's own as a proxy saw it (``X-Original-URI``), a redirect's (``Location``). An
+#: request's own as a proxy saw it (``X-Original-URI``), a redirect's (``Location``,
+#: ``Refresh``), related pages' (``Link``: the next page of a list, say). An
 #: instrumentation told to capture headers (``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*``)
 #: records them as ``http.request.header.referer`` and the like: the hooks write `HIDDEN`
 #: over those they find. Give them to the instrumentation as its sanitised fields too
@@ -68,6 +69,8 @@ URL_HEADERS: Final = (
     "referer",
     "location",
     "content-location",
+    "link",
+    "refresh",
     "x-original-uri",
     "x-original-url",
     "x-forwarded-uri",
@@ -174,15 +177,50 @@ def hide_client_url(span: Span, request: object = None) -> None:
 
     An outgoing request knows no route template, so ``http.url`` and ``url.full`` become
     ``http://notes.agency.example/(hidden)`` and ``url.query`` `HIDDEN`; the span keeps its
-    name (the method alone). For httpx's ``AsyncClient``, give ``async_request_hook``
-    `ahide_client_url`.
+    name (the method alone). The instrumentations record the response on the span after
+    this hook has run: what they set then is watched too, and a captured header that
+    carries a URL (a redirect's ``Location``, `URL_HEADERS`) becomes `HIDDEN`. For httpx's
+    ``AsyncClient``, give ``async_request_hook`` `ahide_client_url`.
     """
+    if not span.is_recording():
+        return
     hide_path(span, None)
+    _watch(span)
 
 
 async def ahide_client_url(span: Span, request: object = None) -> None:
     """`hide_client_url` as httpx's ``async_request_hook``, which must be a coroutine."""
-    hide_path(span, None)
+    hide_client_url(span, request)
+
+
+def _watch(span: Span) -> None:
+    """Write `HIDDEN` over what the instrumentation sets on *span* after the request hook
+    (the response's captured headers) where it holds a URL, by shadowing the span's own
+    ``set_attribute`` and ``set_attributes`` (a span that takes no attributes of its own
+    is left as it is)."""
+    set_attribute = span.set_attribute
+
+    def hidden(key: str, value: Any) -> Any:
+        if key in _PATHS or key == _QUERY:
+            return HIDDEN
+        if key in _URLS:
+            return _with_path(value, HIDDEN)
+        if key in _HEADER_ATTRIBUTES:
+            return [HIDDEN] * (len(value) if isinstance(value, tuple | list) else 1)
+        return value
+
+    def watched_attribute(key: str, value: Any) -> None:
+        set_attribute(key, hidden(key, value))
+
+    def watched_attributes(attributes: Mapping[str, Any]) -> None:
+        for key, value in attributes.items():
+            watched_attribute(key, value)
+
+    try:
+        span.set_attribute = watched_attribute  # type: ignore[method-assign]
+        span.set_attributes = watched_attributes  # type: ignore[method-assign]
+    except (AttributeError, TypeError):  # pragma: no cover - a span with __slots__
+        pass
 
 
 #: Django's request attributes whose text holds the path or the query (or every header).
