@@ -31,9 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
-from opentelemetry.trace import Span
+from opentelemetry.trace import Span, Status
 
 __all__ = [
     "HIDDEN",
@@ -177,15 +177,19 @@ def hide_client_url(span: Span, request: object = None) -> None:
 
     An outgoing request knows no route template, so ``http.url`` and ``url.full`` become
     ``http://notes.agency.example/(hidden)`` and ``url.query`` `HIDDEN`; the span keeps its
-    name (the method alone). The instrumentations record the response on the span after
-    this hook has run: what they set then is watched too, and a captured header that
-    carries a URL (a redirect's ``Location``, `URL_HEADERS`) becomes `HIDDEN`. For httpx's
-    ``AsyncClient``, give ``async_request_hook`` `ahide_client_url`.
+    name (the method alone). The instrumentations record the response, or the call's
+    exception, on the span after this hook has run: what they set then is watched too. A
+    captured header that carries a URL (a redirect's ``Location``, `URL_HEADERS`) becomes
+    `HIDDEN`, and so does the URL called, its path or its query wherever they show in a
+    text (an exception's message and stack trace, the span's status: requests' connection
+    errors name the URL). For httpx's ``AsyncClient``, give ``async_request_hook``
+    `ahide_client_url`.
     """
     if not span.is_recording():
         return
+    texts = _url_texts(span, request)
     hide_path(span, None)
-    _watch(span)
+    _watch(span, texts)
 
 
 async def ahide_client_url(span: Span, request: object = None) -> None:
@@ -193,12 +197,51 @@ async def ahide_client_url(span: Span, request: object = None) -> None:
     hide_client_url(span, request)
 
 
-def _watch(span: Span) -> None:
-    """Write `HIDDEN` over what the instrumentation sets on *span* after the request hook
-    (the response's captured headers) where it holds a URL, by shadowing the span's own
-    ``set_attribute`` and ``set_attributes`` (a span that takes no attributes of its own
-    is left as it is)."""
+def _url_texts(span: Span, request: object) -> list[str]:
+    """The texts that show the URL *request* calls (the span's URL attributes' and the
+    request's own): the URL, its path with and without the query, the query, each as sent
+    and decoded; the longest first, so that the URL is hidden whole where it shows."""
+    shown = _attributes(span) or {}
+    urls = [shown.get(key) for key in _URLS]
+    called = getattr(request, "url", None)
+    urls.append(str(called) if called is not None else None)
+    texts: set[str] = set()
+    for url in urls:
+        if not isinstance(url, str):
+            continue
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        for text in (url, target, parts.path, parts.query):
+            for form in (text, unquote(text), unquote_plus(text)):
+                if len(form.strip("/")) > 1:  # "/" alone names no one
+                    texts.add(form)
+    return sorted(texts, key=len, reverse=True)
+
+
+def _scrubbed(value: Any, texts: list[str]) -> Any:
+    """*value* with `HIDDEN` for each of *texts* in it (in each text of a sequence)."""
+    if isinstance(value, str):
+        for text in texts:
+            value = value.replace(text, HIDDEN)
+        return value
+    if isinstance(value, tuple | list):
+        return type(value)(_scrubbed(each, texts) for each in value)
+    return value
+
+
+def _watch(span: Span, texts: list[str]) -> None:
+    """Hide what the instrumentation records on *span* after the request hook: `HIDDEN`
+    over a URL attribute or a URL-carrying header, and over each of *texts* (the URL
+    called) in any other attribute, an event's attributes (an exception's message and
+    stack trace), the status's description and the name. Done by shadowing the span's own
+    methods; a span that takes no attributes of its own is left as it is."""
     set_attribute = span.set_attribute
+    add_event = span.add_event
+    set_status = span.set_status
+    update_name = span.update_name
 
     def hidden(key: str, value: Any) -> Any:
         if key in _PATHS or key == _QUERY:
@@ -207,7 +250,7 @@ def _watch(span: Span) -> None:
             return _with_path(value, HIDDEN)
         if key in _HEADER_ATTRIBUTES:
             return [HIDDEN] * (len(value) if isinstance(value, tuple | list) else 1)
-        return value
+        return _scrubbed(value, texts)
 
     def watched_attribute(key: str, value: Any) -> None:
         set_attribute(key, hidden(key, value))
@@ -216,9 +259,25 @@ def _watch(span: Span) -> None:
         for key, value in attributes.items():
             watched_attribute(key, value)
 
+    def watched_event(name: str, attributes: Any = None, *args: Any, **kwargs: Any) -> None:
+        if isinstance(attributes, Mapping):
+            attributes = {key: _scrubbed(value, texts) for key, value in attributes.items()}
+        add_event(_scrubbed(name, texts), attributes, *args, **kwargs)
+
+    def watched_status(status: Any, description: str | None = None) -> None:
+        if isinstance(status, Status) and status.description:
+            status = Status(status.status_code, _scrubbed(status.description, texts))
+        set_status(status, _scrubbed(description, texts))
+
+    def watched_name(name: str) -> None:
+        update_name(_scrubbed(name, texts))
+
     try:
         span.set_attribute = watched_attribute  # type: ignore[method-assign]
         span.set_attributes = watched_attributes  # type: ignore[method-assign]
+        span.add_event = watched_event  # type: ignore[method-assign]
+        span.set_status = watched_status  # type: ignore[method-assign]
+        span.update_name = watched_name  # type: ignore[method-assign]
     except (AttributeError, TypeError):  # pragma: no cover - a span with __slots__
         pass
 
