@@ -75,9 +75,34 @@ def refusal_behind(error: BaseException, scopes: Iterable[Scope] = ()) -> Purpos
             if cause is refusal:
                 return refusal
             cause = cause.__cause__ or cause.__context__
-        if f"{type(refusal).__name__}: {refusal}" in str(error):
+        if f"{type(refusal).__name__}: {refusal}" in _failed_reads(error):
             return refusal
     return None
+
+
+#: The type of a pydantic error that a ``from_attributes`` read raised.
+_ATTRIBUTE_ERROR = "get_attribute_error"
+
+
+def _failed_reads(error: BaseException) -> str:
+    """What *error* says its reads raised: the messages of its ``from_attributes`` reads'
+    errors (``get_attribute_error``), never its inputs, which pydantic and FastAPI quote
+    in their text (an endpoint's response holding a handled refusal's message is no
+    refusal behind it); for an error that lists none (a serialiser's), its text."""
+    listed = getattr(error, "errors", None)
+    if not callable(listed):
+        return str(error)
+    try:
+        found = listed()
+    except Exception:  # not pydantic's errors(): what it lists is not known
+        return ""
+    said: list[str] = []
+    for each in found if isinstance(found, list | tuple) else ():
+        if isinstance(each, dict) and each.get("type") == _ATTRIBUTE_ERROR:
+            context = each.get("ctx")
+            said.append(str(each.get("msg", "")))
+            said.append(str(context.get("error", "")) if isinstance(context, dict) else "")
+    return "\n".join(said)
 
 
 def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
