@@ -87,13 +87,16 @@ def declared_purpose(endpoint: object) -> str | _Exempt | None:
 
     Looks through ``functools.wraps`` wrappers, partials, bound methods, and the function
     a Django class-based view's ``as_view()`` makes (to its ``view_class``, the class
-    decorated).
+    decorated). A class declares only with its own mark: a subclass of a declared view is
+    another view, which may serve another use, and declares nothing until it says so.
     """
     seen = 0
     current: Any = endpoint
     while current is not None and seen < 16:  # bounded: a wrapper chain could loop
         seen += 1
-        found = getattr(current, _ATTRIBUTE, None)
+        # a class declares on itself: a subclass does not inherit its base's declaration
+        own = vars(current) if isinstance(current, type) else None
+        found = own.get(_ATTRIBUTE) if own is not None else getattr(current, _ATTRIBUTE, None)
         if isinstance(found, str | _Exempt):
             return found
         if isinstance(current, functools.partial):
