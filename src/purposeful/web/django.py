@@ -330,13 +330,18 @@ def _opens_scope_itself(view: Any) -> bool:
 
 def _admin_site(view: Any) -> Any:
     """The admin site serving *view* (a site's own view, its login page, or a model
-    admin's view), if it is one."""
+    admin's view), if it is one.
+
+    A site's views are wrapped (``admin_site`` on the wrapper, ``model_admin`` on a model
+    admin's), so each calls the site's ``admin_view``; the login page alone is routed as
+    the site's bound method. Any other method of the site routed as it is (a view a site
+    of one's own adds in ``get_urls`` without ``admin_view``) calls no ``admin_view``, so
+    opens no scope: it is not the site's."""
     model_admin = getattr(view, "model_admin", None)
-    return (
-        getattr(view, "admin_site", None)
-        or getattr(model_admin, "admin_site", None)
-        or getattr(view, "__self__", None)
-    )
+    site = getattr(view, "admin_site", None) or getattr(model_admin, "admin_site", None)
+    if site is None and getattr(view, "__name__", None) == "login":
+        site = getattr(view, "__self__", None)
+    return site
 
 
 def _load(path: str, key: str) -> Any:
