@@ -302,13 +302,17 @@ def test_notice_check_reports_an_undeclared_field_and_a_newly_mandatory_one(
     published = str(tmp_path / "v1" / "register.json")
     capsys.readouterr()
     assert main(["notice", "check", before, "--published", published]) == 1
-    printed, _ = capsys.readouterr()
+    printed, err = capsys.readouterr()
     assert printed.splitlines() == [
         "Kiritaki.phone does not say whether supplying it is voluntary or mandatory, which the "
         "notice must tell (IPP 3(1)); declare it: purposeful.field(..., "
         "supply=purposeful.supply.Voluntary('what happens if the person does not give it')), "
         "or supply=purposeful.supply.Mandatory('...')"
     ]
+    # a notice built again would not say it either: the summary says what to do instead
+    assert "since the notice published" not in err
+    assert err.startswith("1 field does not declare whether people must give it (IPP 3(1)): ")
+    assert "declare supply= in the code, then build and publish the notice again" in err
     sys.modules.pop(before)
     after = module('supply=Mandatory("We cannot help without it."),')
     assert main(["notice", "check", after, "--published", published]) == 1

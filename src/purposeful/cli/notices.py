@@ -55,7 +55,7 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         return 0
 
     def check(args: argparse.Namespace) -> int:
-        from ..notices import build_notice, check_drift, read_register
+        from ..notices import DriftKind, build_notice, check_drift, read_register
 
         published = read_register(args.published)
         found = declarations(args)
@@ -66,13 +66,25 @@ def _add_notice_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         for drift in drifts:
             print(shown(drift.describe()))
         version = shown(published.notice_version)  # read from the file: shown, never acted on
-        if drifts:
+        undeclared = sum(d.kind is DriftKind.SUPPLY_UNDECLARED for d in drifts)
+        changes = len(drifts) - undeclared
+        if changes:
             print(
-                f"{len(drifts)} change{'s' if len(drifts) != 1 else ''} since the notice "
+                f"{changes} change{'s' if changes != 1 else ''} since the notice "
                 f"published as {version}: publish a new notice "
                 f"(purposeful notice build) before relying on them",
                 file=sys.stderr,
             )
+        if undeclared:
+            # not a change since publication: a new notice would not say it either
+            print(
+                f"{undeclared} field{'s do' if undeclared != 1 else ' does'} not declare "
+                f"whether people must give {'them' if undeclared != 1 else 'it'} (IPP 3(1)): "
+                f"declare supply= in the code, then build and publish the notice again "
+                f"(building it again before that does not help)",
+                file=sys.stderr,
+            )
+        if drifts:
             return 1
         print(f"no drift: the notice published as {version} tells it all")
         return 0
