@@ -265,6 +265,23 @@ def test_a_window_that_misses_every_scope_finds_nobody(tmp_path: Path) -> None:
         found = assess(trail, compromise)
     assert (found.people, found.scopes, found.first_read) == (0, 0, None)
     assert found.window_outside_trail
+    assert found.window_misses_trail
+    # the page must not call the 0 exact, nor say only part of the window is unseen
+    page = " ".join(render_text(assessment_document(found)).split())
+    assert "0 people whose records were read or disclosed (not known: no part" in page
+    assert "exact" not in page
+    assert "part of the window is outside it" not in page
+    assert "no part of the window is in it, so nothing in the window can be seen" in page
+
+
+def test_a_window_partly_in_the_trail_is_not_one_that_misses_it(tmp_path: Path) -> None:
+    compromise = Compromise(MONDAY - DAY, MONDAY + DAY, actors={"staff-17"})
+    with Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail:
+        found = assess(trail, compromise)
+    assert found.window_outside_trail
+    assert not found.window_misses_trail
+    page = " ".join(render_text(assessment_document(found)).split())
+    assert "part of the window is outside it, and unseen" in page
 
 
 def test_scopes_that_list_nobody_make_the_count_a_lower_bound(tmp_path: Path) -> None:

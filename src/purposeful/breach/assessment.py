@@ -222,6 +222,15 @@ class Assessment:
             return True
         return self.compromise.start < self.trail_from or self.compromise.end > self.trail_to
 
+    @property
+    def window_misses_trail(self) -> bool:
+        """True if no moment of the window is in the trail: it ends before the trail's first
+        moment or starts after its last (or the trail is empty), so the trail says nothing
+        about it; a count of people found in it is not a finding."""
+        if self.trail_from is None or self.trail_to is None:
+            return True
+        return self.compromise.end < self.trail_from or self.compromise.start > self.trail_to
+
 
 _Declared = tuple[str | None, str | None, str | None, int | None]
 

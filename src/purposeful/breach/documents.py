@@ -106,6 +106,8 @@ def _when(moment: datetime | None) -> str:
 
 def _people_line(a: Assessment) -> str:
     line = f"{a.people} people whose records were read or disclosed"
+    if a.window_misses_trail:
+        return line + " (not known: no part of the window is in the trail)"
     if a.people_exact:
         return line + " (exact: every scope said whom it read)"
     notes = []
@@ -139,6 +141,12 @@ def _specific_gaps(a: Assessment) -> list[str]:
     gaps = []
     if a.trail_from is None:
         gaps.append("The trail holds no scope at all: nothing in it can be assessed.")
+    elif a.window_misses_trail:
+        gaps.append(
+            f"The trail runs from {_when(a.trail_from)} to {_when(a.trail_to)}: no part of "
+            "the window is in it, so nothing in the window can be seen. Check the dates and "
+            "times: the window is in New Zealand time, and the audit report's are UTC."
+        )
     elif a.window_outside_trail:
         gaps.append(
             f"The trail runs from {_when(a.trail_from)} to {_when(a.trail_to)}: part of the "
