@@ -399,6 +399,10 @@ def test_the_answer_says_when_capped_subject_lists_may_hide_the_person(
 
     _, out, _ = run(capsys, path, "--subject", absent, "--key-file", keys[1])
     assert "No scope lists this person." in out
+    # an empty answer says what to check before it is passed on as "nobody"
+    flat = " ".join(out.split())
+    assert "check that the identifier was given exactly as the services' records hold it" in flat
+    assert "cover the period asked about" in flat
     assert "Incomplete: 1 scope read more people than it lists" in out
     _, out, _ = run(capsys, path)
     busiest = section(out, "Busiest actors, by distinct people read").splitlines()

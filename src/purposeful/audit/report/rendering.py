@@ -464,7 +464,12 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
             ],
         ),
         notes=_subject_notes(answer),
-        empty="No scope lists this person.",
+        empty=(
+            "No scope lists this person. Before answering that nobody read their information, "
+            "check that the identifier was given exactly as the services' records hold it "
+            "(another spelling, letter case or a space makes another pseudonym), and that "
+            "the files given cover the period asked about (Period, above)."
+        ),
     )
 
 
