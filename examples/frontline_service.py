@@ -692,7 +692,7 @@ def answer_access_request(
     )
     extended = attrs.evolve(request, extensions=[consulting])
     print(f"Extended under s 48(1)(b): answer by {extended.due:%d %B %Y}. The notice begins:")
-    print("  " + extended.clock.notice(consulting).split(". ")[1] + ".")
+    print("  " + extended.clock.notice(consulting).split(". ", 1)[1])
     asked = corrections.request_correction(
         "C-1001",
         CLIENTS["C-1001"],

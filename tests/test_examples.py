@@ -57,6 +57,7 @@ def test_frontline_service_example_shows_each_step() -> None:
     assert "transfer by 24 December 2026, answer by 29 January 2027" in access
     assert "Extended under s 48(1)(b): answer by 15 February 2027." in access
     assert "Under section 48 of the Privacy Act 2020, we have extended" in access
+    assert "about this extension: www.privacy.org.nz.\n" in access  # one full stop
     assert "(s 63); corrected: False, statement attached: True" in access
     assert "Before release, a safety review of: CaseNote.reported_by" in access
     assert "Reviewed by staff-09: 1 item; the bundle may go out." in access
