@@ -5,7 +5,8 @@ starting from the default configuration. A block that shows an error catches it 
 any exception is a broken example.
 
 What a page says a statement prints is the run of ``# `` comment lines right after a
-statement that calls ``print`` (a bare ``#`` is an empty line): it must be the end of what
+statement that calls ``print`` or ``main`` (the command line's entry point, which prints what
+the command shows) (a bare ``#`` is an empty line): it must be the end of what
 was printed since the last such run. In it, ``…`` stands for any text within a line, and a
 line of ``…`` alone for any lines; a line starting ``(on stderr)`` is not compared.
 """
@@ -122,9 +123,11 @@ def test_examples_run(page: Path) -> None:
 
 def documented_output(statement: ast.stmt, lines: list[str]) -> list[str] | None:
     """What the page says *statement* prints: the ``# `` lines right after it, if it calls
-    ``print``; None if it says nothing."""
+    ``print`` or ``main``; None if it says nothing."""
     if not any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("print", "main")
         for node in ast.walk(statement)
     ):
         return None

@@ -425,7 +425,7 @@ def test_the_would_deny_gate_counts_ten_thousand_legacy_reads_from_the_ledger(
     )
     out = capsys.readouterr().out
     assert code == 1
-    assert "Would-deny gate: failed, enforce mode would refuse 10000 reads" in out
+    assert "Would-deny gate: failed, 10000 would-deny decisions: enforce mode would" in out
     assert "_legacy_export" in out  # the call-site table says where they come from
 
 

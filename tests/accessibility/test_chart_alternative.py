@@ -57,7 +57,7 @@ def parse(page: str) -> _Tables:
 def test_the_timeline_counts_are_a_table_at_the_end_of_the_report_page(tmp_path: Path) -> None:
     page = parse(_pages.report_page(tmp_path))
     caption, rows = page.tables[-1]
-    assert caption == "Scopes and refused reads per hour (UTC)"
+    assert caption == "Scopes and refusals per hour (UTC)"
     assert page.headings[0] == "Over time, per hour"
     assert page.headings[-1] == "Over time, per hour: the counts"
     assert rows == [

@@ -26,6 +26,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
@@ -48,7 +49,9 @@ from purposeful.audit.report import (
     build_report,
     read_ledger,
     read_otlp_json,
+    render_text,
 )
+from purposeful.audit.report.building import BUSIEST_ACTORS, ActorRow
 from purposeful.audit.spans import SpanSink
 from purposeful.cli import main
 from purposeful.errors import ReportInputError
@@ -227,10 +230,12 @@ def test_the_text_report_tables_accesses_refusals_and_busiest_actors(
     status, out, err = run(capsys, traces)
     assert (status, err) == (0, "")
     assert "Scopes: 4\n" in out
-    assert "Refused reads: 1 denied (enforce mode), 1 would-deny (monitor mode)" in out
+    assert "Refusals: 1 denied (enforce mode), 1 would-deny (monitor mode)" in out
 
     accesses = section(out, "Accesses by purpose, record type and actor").splitlines()
-    assert [line.split() for line in accesses[4:]] == [
+    # the rows need not add up to Scopes: the table says why
+    assert accesses[7].startswith("A scope counts once for each record type it read a field")
+    assert [line.split() for line in accesses[4:7]] == [
         ["funder-reporting", "Case", "svc-funder", "funder-reporting-job", "1", "address,",
          "diagnosis"],
         ["service-delivery", "Case", "staff-0099", "administrator", "1", "address"],
@@ -255,6 +260,8 @@ def test_the_text_report_tables_accesses_refusals_and_busiest_actors(
         "would-deny", "funder-reporting", "Case", "diagnosis",
         "purpose-not-declared,", "clearance-too-low", "1",
     ]  # fmt: skip
+    # a count is of decisions (one for the field in the scope), not of the reads refused
+    assert refusals[6].startswith("Counted by decision: one for each field a scope was refused")
 
     busiest = section(out, "Busiest actors, by distinct people read").splitlines()
     # staff-0042 read C-1001 under two keys and C-1002: three pseudonyms
@@ -263,6 +270,15 @@ def test_the_text_report_tables_accesses_refusals_and_busiest_actors(
         ["staff-0099", "administrator", "1", "1"],
         ["svc-funder", "funder-reporting-job", "1", "1"],
     ]
+
+
+@pytest.mark.parametrize("actors", [BUSIEST_ACTORS - 1, BUSIEST_ACTORS])
+def test_busiest_actors_says_when_it_shows_only_the_busiest(traces: Path, actors: int) -> None:
+    report = build_report([traces])
+    rows = tuple(ActorRow(f"staff-{n}", ("caseworker",), 1, 1, 1, 0) for n in range(actors))
+    text = render_text(attrs.evolve(report, busiest_actors=rows))
+    said = f"The {BUSIEST_ACTORS} actors who read the most people; any other read fewer"
+    assert (said in " ".join(text.split())) is (actors == BUSIEST_ACTORS)
 
 
 def test_foreign_spans_are_counted_as_ignored_and_never_shown(
@@ -294,7 +310,7 @@ def test_ledger_files_are_read_like_traces(
     status, out, err = run(capsys, "--ledger", ledger_path)
     assert (status, err) == (0, "")
     assert f"{ledger_path}  ledger       2  1 ledger headers" in section(out, "Sources")
-    assert "Refused reads: 1 denied (enforce mode), 0 would-deny" in out
+    assert "Refusals: 1 denied (enforce mode), 0 would-deny" in out
     assert "service-delivery  Case         diagnosis" in section(out, "Denials and would-denies")
 
     _, out, _ = run(capsys, "--ledger", ledger_path, "--subject", "C-1001", "--key-file", keys[1])
@@ -302,6 +318,10 @@ def test_ledger_files_are_read_like_traces(
     (access,) = answer.splitlines()[4:5]
     assert access.split()[4:] == ["staff-0042", "caseworker", CASE_MANAGEMENT, "Case.diagnosis"]
     assert "Complete: every scope read says whom it read, and which of this person" in answer
+    # what a person's answer never lists, said where it may be handed on
+    assert "a read refused is counted in the whole report (Refusals), never against a person" in (
+        " ".join(answer.split())
+    )
     assert "C-1001" not in out
 
 
@@ -349,6 +369,10 @@ def test_the_subject_answer_finds_scopes_under_both_rotated_keys(
         ["staff-0099", "administrator", "service-delivery", "Case.address"],
     ]
     assert "Complete: every scope read says whom it read, and which of this person" in answer
+    # what a person's answer never lists, said where it may be handed on
+    assert "a read refused is counted in the whole report (Refusals), never against a person" in (
+        " ".join(answer.split())
+    )
     assert "C-1001" not in out
 
 
@@ -362,7 +386,7 @@ def test_the_answer_comes_alone_without_what_other_scopes_say(
         "Sources",
         f"Who read the person with pseudonym {key(keys[1]).pseudonym('C-1003')}",
     ]
-    for elsewhere in ("staff-0042", "staff-0099", "Refused reads"):
+    for elsewhere in ("staff-0042", "staff-0099", "Refusals: "):
         assert elsewhere not in out
     page = tmp_path / "answer.html"
     run(capsys, traces, *ask, "--html", page)
@@ -521,7 +545,7 @@ def test_fail_on_would_deny_lists_them_and_exits_1(
 ) -> None:
     status, out, _ = run(capsys, traces, "--fail-on-would-deny")
     assert status == 1
-    gate = out[out.index("Would-deny gate: failed, enforce mode would refuse 1 read") :]
+    gate = out[out.index("Would-deny gate: failed, 1 would-deny decision:") :]
     assert gate.splitlines()[3].split() == [
         "purpose",
         "record",
@@ -559,8 +583,8 @@ def test_would_denies_beyond_the_span_event_limit_still_fail_the_gate(
     path = tracing.write(tmp_path / "t.jsonl")
     status, out, _ = run(capsys, path, "--fail-on-would-deny")
     assert status == 1
-    assert "0 denied and 1 would-deny reads are counted but not itemised" in out
-    assert "would refuse 2 reads" in out
+    assert "0 denied and 1 would-deny decisions are counted but not itemised" in out
+    assert "failed, 2 would-deny decisions" in out
     assert "and 1 more not itemised (span event limit)" in out
 
 

@@ -356,7 +356,7 @@ def test_aggregated_would_deny_reads_count_every_read(tmp_path: Path) -> None:
         ]  # fmt: skip
         assert sum(bucket.would_deny for bucket in report.timeline) == 10_007
         gate = render_would_deny_gate(report)
-        assert "enforce mode would refuse 10007 reads" in gate
+        assert "failed, 10007 would-deny decisions" in gate
         assert gate.splitlines()[4].split()[-1] == "10000"
 
 

@@ -35,7 +35,7 @@ from ..._shared.document import (
 )
 from ..conventions import SPAN_NAME, UNSCOPED_SPAN_NAME
 from ..history import SubjectAnswer
-from .building import ActorRow, RefusalRow, Report
+from .building import BUSIEST_ACTORS, ActorRow, RefusalRow, Report
 from .reading import LEDGER_INPUT, OTLP_JSON_INPUT
 
 __all__ = ["render_html", "render_text", "render_would_deny_gate"]
@@ -74,7 +74,7 @@ def render_text(report: Report) -> str:
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page: inline CSS and SVG, no script, no links.
 
-    The same tables as `render_text`, after a chart of scopes and refused reads over time
+    The same tables as `render_text`, after a chart of scopes and refusals over time
     (left out of the answer about one person), whose counts are also a table at the end of
     the page: a screen reader announces a chart as one image.
     """
@@ -82,7 +82,7 @@ def render_html(report: Report) -> str:
 
 
 def render_would_deny_gate(report: Report) -> str:
-    """The would-deny reads, for a check before turning on enforce mode; ends with a newline.
+    """The would-deny decisions, for a check before turning on enforce mode; ends with a newline.
 
     Says there are none, or lists each (purpose, record type, field, reasons, count) under
     a heading giving the total.
@@ -92,17 +92,22 @@ def render_would_deny_gate(report: Report) -> str:
             Paragraph("Would-deny gate: passed, no monitor-mode read would be refused.")
         ]
     else:
-        total = _plural(report.would_deny, "read")
+        total = _plural(report.would_deny, "would-deny decision")
         blocks = _titled(
-            f"Would-deny gate: failed, enforce mode would refuse {total}",
+            f"Would-deny gate: failed, {total}: enforce mode would refuse the reads",
             Table(
                 ("purpose", "record type", "field", "reasons", "count"),
                 [_refusal_cells(row)[1:] for row in report.would_deny_rows],
                 numeric={4},
             ),
-            notes=[f"and {report.unitemised_would_deny} more not itemised (span event limit)"]
-            if report.unitemised_would_deny
-            else [],
+            notes=[
+                *(
+                    [f"and {report.unitemised_would_deny} more not itemised (span event limit)"]
+                    if report.unitemised_would_deny
+                    else []
+                ),
+                f"Counted by decision: {_DECISIONS}.",
+            ],
         )
     return document.render_text(Document(_TITLE, "en", sections=[Section(blocks)], exact=True))
 
@@ -162,6 +167,14 @@ def _scopes(count: int, one: str, many: str) -> str:
     return f"1 scope {one}" if count == 1 else f"{count} scopes {many}"
 
 
+#: What a refusal counted in the report is: a decision, not each read it refused.
+_DECISIONS: Final = (
+    "one for each field a scope was refused (one for each person, where the field needs "
+    "their consent), whatever the number of reads it refused or, in monitor mode, let "
+    "through; one for each read outside any scope"
+)
+
+
 def _summary(report: Report) -> list[tuple[str, str]]:
     """The report's summary, as labelled values."""
     summary = [
@@ -179,9 +192,9 @@ def _summary(report: Report) -> list[tuple[str, str]]:
     if report.subject is None:
         summary.append(
             (
-                "Refused reads",
+                "Refusals",
                 f"{report.denied} denied (enforce mode), "
-                f"{report.would_deny} would-deny (monitor mode)",
+                f"{report.would_deny} would-deny (monitor mode), counted by decision",
             )
         )
     if report.incomplete_scopes:
@@ -235,7 +248,7 @@ def _timeline_bars(report: Report) -> list[tuple[str, tuple[int, int, int]]]:
 
 
 def _timeline(report: Report) -> list[Block]:
-    """Scopes, denied and would-deny reads per hour or day, as a chart; the same counts are
+    """Scopes, denied and would-deny decisions per hour or day, as a chart; the same counts are
     in a table at the end of the page (`_timeline_table`)."""
     title = f"Over time, per {report.bucket}"
     if not report.timeline:
@@ -243,7 +256,7 @@ def _timeline(report: Report) -> list[Block]:
     return [
         Heading(2, title),
         BarChart(
-            f"Scopes and refused reads per {report.bucket} (UTC)",
+            f"Scopes and refusals per {report.bucket} (UTC)",
             _TIMELINE_SERIES,
             _timeline_bars(report),
         ),
@@ -259,7 +272,7 @@ def _timeline_table(report: Report) -> list[Block]:
         Table(
             (f"{report.bucket} (UTC)", *_TIMELINE_SERIES),
             [(label, *map(str, counts)) for label, counts in _timeline_bars(report)],
-            caption=f"Scopes and refused reads per {report.bucket} (UTC)",
+            caption=f"Scopes and refusals per {report.bucket} (UTC)",
             numeric={1, 2, 3},
         ),
     ]
@@ -305,6 +318,13 @@ def _accesses(report: Report) -> list[Block]:
             ],
             numeric={4},
         ),
+        notes=[
+            "A scope counts once for each record type it read a field of, so these rows need "
+            "not add up to Scopes; a scope that read no field (each read refused, or only "
+            "questions asked) is not here, and is counted under Scopes and Busiest actors."
+        ]
+        if report.accesses
+        else [],
     )
 
 
@@ -313,9 +333,11 @@ def _refusals(report: Report) -> list[Block]:
     if report.unitemised_denied or report.unitemised_would_deny:
         notes.append(
             f"{report.unitemised_denied} denied and {report.unitemised_would_deny} would-deny "
-            "reads are counted but not itemised: their spans had more events than the SDK "
+            "decisions are counted but not itemised: their spans had more events than the SDK "
             "keeps (OTEL_SPAN_EVENT_COUNT_LIMIT)."
         )
+    if report.refusals:
+        notes.append(f"Counted by decision: {_DECISIONS}.")
     return _titled(
         "Denials and would-denies",
         Table(
@@ -374,6 +396,11 @@ def _actors(report: Report) -> list[Block]:
         notes.append(
             "People are counted by pseudonym. A range means some scopes read more people than "
             "they list; after a key rotation one person has two pseudonyms."
+        )
+    if len(report.busiest_actors) >= BUSIEST_ACTORS:
+        notes.append(
+            f"The {BUSIEST_ACTORS} actors who read the most people; any other read fewer "
+            "(Accesses, above, lists every actor who read a field)."
         )
     return _titled(
         "Busiest actors, by distinct people read",
@@ -568,4 +595,12 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
         "Fields read are the fields read from this person's records; other people's are "
         "never shown."
     )
+    if answer.accesses:
+        notes.append(
+            "A scope lists the people whose information was handed to its code: a read "
+            "refused is counted in the whole report (Refusals), never against a person; a "
+            "read monitor mode let through that enforce mode would refuse is listed here as "
+            "any other (the whole report's Denials and would-denies names its purpose and "
+            "field)."
+        )
     return notes

@@ -52,7 +52,7 @@ _FIRST: Final = "SUM(CASE WHEN first_seen THEN 1 ELSE 0 END)"
 
 #: Every figure's query, by name: the text an engine runs.
 FIGURES: Final[dict[str, str]] = {
-    # the summary: period, scopes, refused reads
+    # the summary: period, scopes, refusals (decisions)
     "summary": f"""
 SELECT MIN(opened), MAX(closed), {_FIRST},
        SUM(CASE WHEN first_seen AND purpose IS NULL THEN 1 ELSE 0 END),
