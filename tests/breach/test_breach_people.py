@@ -11,6 +11,7 @@ import stat
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,17 +130,25 @@ def test_the_draft_notification_is_plain_and_names_nobody(tmp_path: Path) -> Non
     for expected in (
         "Draft: to be reviewed by a person",
         "A staff member's password",
-        "We have told the Privacy Commissioner.",
+        "We are telling the Privacy Commissioner.",  # a draft claims nothing not yet done
         "privacy@tauira.example.nz",
         "Watch for messages",
     ):
         assert expected in text
+    told = render_text(
+        notification_document(assessment, attrs.evolve(wording, commissioner_told=True))
+    )
+    assert "We have told the Privacy Commissioner." in told
     assert "Client" in text  # the kind of information, by record type without categories
     assert CLIENTS[0] not in html + text + render_markdown(document)
 
 
+@pytest.mark.parametrize("told", [False, True])
 def test_the_command_writes_the_people_only_to_the_named_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    told: bool,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     path = _trail_file(tmp_path, {CLIENTS[0]: "new", CLIENTS[1]: "new"})
@@ -182,6 +191,7 @@ def test_the_command_writes_the_people_only_to_the_named_file(
             "A password was used by someone else.",
             "--what-we-did",
             "We locked the account.",
+            *(["--commissioner-told"] if told else []),
         ]
     )
     out, err = capsys.readouterr()
@@ -189,6 +199,8 @@ def test_the_command_writes_the_people_only_to_the_named_file(
     assert "2 people named in" in out
     assert people.read_text() == f"{CLIENTS[0]}\n{CLIENTS[1]}\n"
     assert notice.read_text().startswith("# About your information at Te Whare Tauira")
+    said = "We have told" if told else "We are telling"
+    assert f"{said} the Privacy Commissioner." in notice.read_text()
     for subject in CLIENTS:
         assert subject not in out + err + caplog.text + notice.read_text()
 

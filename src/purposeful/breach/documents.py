@@ -307,7 +307,9 @@ class Notification:
         what_happened: what happened, in plain words (no one's details).
         what_we_did: the steps taken or intended.
         what_you_can_do: steps the person may take to protect themselves, if any.
-        commissioner_told: whether the Privacy Commissioner has been notified.
+        commissioner_told: whether the Privacy Commissioner has been notified already: the
+            draft then says "We have told the Privacy Commissioner."; by default it says the
+            agency is telling them, so that a draft written first claims nothing not yet done.
         holder_identified: whether the agency knows who may have the information (never
             name them here).
     """
@@ -316,7 +318,7 @@ class Notification:
     what_happened: str
     what_we_did: str
     what_you_can_do: str | None = None
-    commissioner_told: bool = True
+    commissioner_told: bool = False
     holder_identified: bool = False
 
 

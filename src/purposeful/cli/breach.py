@@ -139,7 +139,13 @@ def _notify(args: argparse.Namespace, assessment: Assessment) -> None:
     if args.notification is None:
         return
     agency = AgencyDetails(args.agency, email=args.contact)
-    wording = Notification(agency, args.what_happened, args.what_we_did, args.what_you_can_do)
+    wording = Notification(
+        agency,
+        args.what_happened,
+        args.what_we_did,
+        args.what_you_can_do,
+        commissioner_told=args.commissioner_told,
+    )
     target = Path(args.notification)
     form = _SUFFIX.get(target.suffix.lower(), "text")
     page = _RENDER[form](notification_document(assessment, wording))
@@ -233,6 +239,12 @@ def _add_breach_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     notify.add_argument("--what-happened", metavar="TEXT")
     notify.add_argument("--what-we-did", metavar="TEXT")
     notify.add_argument("--what-you-can-do", metavar="TEXT")
+    notify.add_argument(
+        "--commissioner-told",
+        action="store_true",
+        help="the Privacy Commissioner has been notified already (the draft says so; by "
+        "default it says the agency is telling them)",
+    )
     command.set_defaults(run=_assess)
 
 
