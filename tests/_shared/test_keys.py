@@ -565,6 +565,17 @@ def test_a_pseudonym_key_that_is_not_text_is_a_key_file_error(tmp_path: Path) ->
         load_pseudonym_key(path)
 
 
+def test_the_signing_key_given_as_the_pseudonym_key_is_named_as_such(keys: KeyFiles) -> None:
+    """A privacy team's likeliest slip (``--key-file signing-key.pem``): told which file it
+    gave and which it needs, not that a PEM file is not valid JSON; no key bytes quoted."""
+    for pem in (keys.signing_key, keys.public_key):
+        with pytest.raises(KeyFileError) as caught:
+            load_pseudonym_key(pem)
+        assert str(caught.value).startswith(f"{pem} is a PEM key (the signing key or its public")
+        assert "pass pseudonym.key" in str(caught.value)
+        assert "BEGIN" not in str(caught.value)
+
+
 # --- loading from environment variables ----------------------------------------------------
 
 

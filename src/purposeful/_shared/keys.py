@@ -40,7 +40,7 @@ import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -500,7 +500,7 @@ def load_pseudonym_key(
     """
     if path is not None:
         file = Path(path)
-        data = read_key_file(file, private=True)
+        data = read_key_file(file, private=True, public=_PEM, public_problem=_PEM_NOT_PSEUDONYM)
         return _parse_pseudonym_key(data, source=file, name=str(file))
     text = _read_env(env, what="pseudonym key", form="the JSON of pseudonym.key")
     return _parse_pseudonym_key(text.encode("utf-8", "replace"), source=f"${env}", name=f"${env}")
@@ -530,12 +530,18 @@ def _starts_with(descriptor: int, public: bytes) -> bool:
 
 
 def read_key_file(
-    file: Path, *, private: bool, hint: str = _NEW_KEYS_HINT, public: bytes | None = None
+    file: Path,
+    *,
+    private: bool,
+    hint: str = _NEW_KEYS_HINT,
+    public: bytes | None = None,
+    public_problem: str = "holds a public key, not the private key; pass the private key file",
 ) -> bytes:
     """The bytes of a key file; a private one must be a regular file only its owner can open.
 
     *public* is how a public key of the kind starts (after ``#`` comment lines): a private
-    key's path that names a readable public key file is told so, rather than to ``chmod``.
+    key's path that names a readable public key file is told so (*public_problem*), rather
+    than to ``chmod``.
 
     Raises:
         KeyFileError: the file is missing, unreadable, not a regular file, larger than any
@@ -564,7 +570,7 @@ def read_key_file(
                 f"{stat.S_IMODE(mode):04o}); run `chmod 600 {file}` and try again"
             )
             if public is not None and _starts_with(descriptor, public):
-                problem = "holds a public key, not the private key; pass the private key file"
+                problem = public_problem
         else:
             with os.fdopen(descriptor, "rb", closefd=False) as opened:
                 data = opened.read(_MAX_KEY_BYTES + 1)
@@ -739,10 +745,22 @@ def passphrase_bytes(passphrase: str | bytes | None, source: Path | str) -> byte
     return passphrase
 
 
+#: What a pseudonym key file holds, as its errors say.
+_PSEUDONYM_FORM: Final = '{"key_id": "<8 hex digits>", "secret": "<base64 of 32 random bytes>"}'
+#: How a PEM file starts: the signing key, or its public key, given for the pseudonym key.
+_PEM: Final = b"-----BEGIN"
+_PEM_NOT_PSEUDONYM: Final = (
+    "is a PEM key (the signing key or its public key?), not the pseudonym key: pass "
+    f"{PSEUDONYM_KEY_FILE}, which holds {_PSEUDONYM_FORM}"
+)
+
+
 def _parse_pseudonym_key(data: bytes, *, source: Path | str, name: str) -> PseudonymKey:
-    form = '{"key_id": "<8 hex digits>", "secret": "<base64 of 32 random bytes>"}'
+    form = _PSEUDONYM_FORM
     problem = None
     document: object = None
+    if data.lstrip().startswith(_PEM):
+        raise KeyFileError(f"{name} {_PEM_NOT_PSEUDONYM}", source=source)
     try:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
