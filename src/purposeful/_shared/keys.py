@@ -13,9 +13,9 @@ environment variable filled by a secrets manager. Users meet these names in
 `purposeful.audit`, which re-exports them.
 
 The rest is for other rooms that keep keys of their own (the recipient keys of encrypted
-bundles, in `purposeful.access.encryption`): `read_key_file` reads a key file safely,
-`make_directory` and `write_all` put new key files in place, and `passphrase_bytes` checks
-a passphrase.
+bundles, in `purposeful.access.encryption`): `make_directory` and `write_all` put new key
+files in place, and `passphrase_bytes` checks a passphrase; `key_files.read_key_file`
+reads a key file safely.
 
 What this module must not do: log, print or put in an exception message any key material
 (private key bytes, PEM text, passphrases, pseudonym secrets) — errors name the file or
@@ -37,7 +37,6 @@ import json
 import os
 import re
 import secrets
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -53,6 +52,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ..errors import ConfigurationError, KeyFileError, PassphraseError
 from .files import put_in_place, sync_directory, write_temporary
+from .key_files import NEW_KEYS_HINT as _NEW_KEYS_HINT
+from .key_files import read_key_file
 from .pseudonym_cache import DEFAULT_CACHE_SIZE, PseudonymCache, check_cache_size
 
 __all__ = [
@@ -88,12 +89,9 @@ PSEUDONYM_KEY_ENV = "PURPOSEFUL_PSEUDONYM_KEY"
 _SECRET_BYTES = 32
 _PSEUDONYM_BYTES = 16
 _KEY_ID = re.compile(r"[0-9a-f]{8}\Z")
-# A key file is a few hundred bytes; anything much bigger is not one.
-_MAX_KEY_BYTES = 64 * 1024
 # No str encodes (UTF-8, even with surrogatepass) to bytes holding 0xff, so a derived key
 # can never be the HMAC behind a pseudonym.
 _DERIVE_PREFIX = b"\xff"
-_NEW_KEYS_HINT = "create keys with `purposeful keys new DIR`"
 
 
 def _hidden(_: object) -> str:
@@ -518,70 +516,6 @@ def _read_env(env: str | None, *, what: str, form: str, hint: str = _NEW_KEYS_HI
     else:
         message = f"${env} is set but empty: set it to {form}, or pass the path of the file"
     raise KeyFileError(message, source=f"${env}" if env is not None else None)
-
-
-def _starts_with(descriptor: int, public: bytes) -> bool:
-    """Whether the open file starts, after ``#`` comment lines, with *public*."""
-    with os.fdopen(descriptor, "rb", closefd=False) as opened:
-        head = opened.read(4096)
-    lines = [line.strip() for line in head.splitlines()]
-    meaningful = [line for line in lines if line and not line.startswith(b"#")]
-    return bool(meaningful) and meaningful[0].startswith(public)
-
-
-def read_key_file(
-    file: Path,
-    *,
-    private: bool,
-    hint: str = _NEW_KEYS_HINT,
-    public: bytes | None = None,
-    public_problem: str = "holds a public key, not the private key; pass the private key file",
-) -> bytes:
-    """The bytes of a key file; a private one must be a regular file only its owner can open.
-
-    *public* is how a public key of the kind starts (after ``#`` comment lines): a private
-    key's path that names a readable public key file is told so (*public_problem*), rather
-    than to ``chmod``.
-
-    Raises:
-        KeyFileError: the file is missing, unreadable, not a regular file, larger than any
-            key file, or (*private*) open to other users; *hint* says how to make new keys.
-    """
-    problem = None
-    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        descriptor = os.open(file, flags)
-    except FileNotFoundError:
-        problem = f"does not exist; check the path, or {hint}"
-    except PermissionError:
-        problem = "cannot be read by this process (permission denied); check its owner"
-    except OSError as exc:
-        problem = f"cannot be opened ({exc.strerror}); check the path"
-    if problem is not None:
-        raise KeyFileError(f"{file} {problem}", source=file)
-    try:
-        # The checks look at the file that was opened, not at whatever the path names now.
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            problem = "is not a regular file; pass the path of the key file itself"
-        elif private and os.name == "posix" and mode & 0o077:
-            problem = (
-                f"is a secret key file that other users can open (mode "
-                f"{stat.S_IMODE(mode):04o}); run `chmod 600 {file}` and try again"
-            )
-            if public is not None and _starts_with(descriptor, public):
-                problem = public_problem
-        else:
-            with os.fdopen(descriptor, "rb", closefd=False) as opened:
-                data = opened.read(_MAX_KEY_BYTES + 1)
-            if len(data) <= _MAX_KEY_BYTES:
-                return data
-            problem = f"is too large to be a key file; pass the key file, {hint}"
-    except OSError as exc:
-        problem = f"cannot be read ({exc.strerror}); check the file"
-    finally:
-        os.close(descriptor)
-    raise KeyFileError(f"{file} {problem}", source=file)
 
 
 def _parse_signing_key(

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._shared.keys import make_directory, passphrase_bytes, read_key_file, write_all
+from .._shared.key_files import read_key_file
+from .._shared.keys import make_directory, passphrase_bytes, write_all
 from ..errors import KeyFileError, PassphraseError
 from .encryption import ARMOR_BEGIN, MAGIC, dearmor, passphrase_file_problem, require_age
 
