@@ -55,10 +55,12 @@ def refusal_behind(error: BaseException, scopes: Iterable[Scope] = ()) -> Purpos
     of *scopes* did (in a thread pool's copy of the context, say), else None.
 
     pydantic-core wraps an exception raised inside a serialiser (the refusal is the
-    wrapping error's ``__cause__``) and one raised reading an attribute for
-    ``from_attributes`` validation (only the refusal's class name and message survive, in
-    a ``get_attribute_error``; FastAPI's ``ResponseValidationError`` keeps those errors);
-    either way the refusal raised last is the one.
+    wrapping error's ``__cause__``) and one raised by the input's own code as it is read
+    (an attribute for ``from_attributes`` validation, a generator or ``map`` iterated, a
+    mapping's items: only the refusal's class name and message survive, in a
+    ``get_attribute_error``, ``iteration_error`` or ``mapping_type`` error; FastAPI's
+    ``ResponseValidationError`` keeps those errors); either way the refusal raised last is
+    the one.
     """
     if isinstance(error, BaseExceptionGroup):  # an asyncio.TaskGroup's: of refusals alone
         leaves = _leaves(error)
@@ -80,15 +82,18 @@ def refusal_behind(error: BaseException, scopes: Iterable[Scope] = ()) -> Purpos
     return None
 
 
-#: The type of a pydantic error that a ``from_attributes`` read raised.
-_ATTRIBUTE_ERROR = "get_attribute_error"
+#: The types of the pydantic errors that quote an exception the input's own code raised as
+#: it was read: a ``from_attributes`` read's, an iteration's (a generator, ``map``), a
+#: mapping's (its ``__getitem__`` or ``__iter__``).
+_READ_ERRORS = frozenset({"get_attribute_error", "iteration_error", "mapping_type"})
 
 
 def _failed_reads(error: BaseException) -> str:
-    """What *error* says its reads raised: the messages of its ``from_attributes`` reads'
-    errors (``get_attribute_error``), never its inputs, which pydantic and FastAPI quote
-    in their text (an endpoint's response holding a handled refusal's message is no
-    refusal behind it); for an error that lists none (a serialiser's), its text."""
+    """What *error* says its reads raised: the messages of its reads' errors
+    (`_READ_ERRORS`: ``from_attributes`` reads', iterations', mappings'), never its
+    inputs, which pydantic and FastAPI quote in their text (an endpoint's response holding
+    a handled refusal's message is no refusal behind it); for an error that lists none (a
+    serialiser's), its text."""
     listed = getattr(error, "errors", None)
     if not callable(listed):
         return str(error)
@@ -98,7 +103,7 @@ def _failed_reads(error: BaseException) -> str:
         return ""
     said: list[str] = []
     for each in found if isinstance(found, list | tuple) else ():
-        if isinstance(each, dict) and each.get("type") == _ATTRIBUTE_ERROR:
+        if isinstance(each, dict) and each.get("type") in _READ_ERRORS:
             context = each.get("ctx")
             said.append(str(each.get("msg", "")))
             said.append(str(context.get("error", "")) if isinstance(context, dict) else "")
