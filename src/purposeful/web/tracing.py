@@ -29,7 +29,9 @@ the OpenTelemetry SDK, or add to a span a URL attribute it did not have.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import unquote, unquote_plus, urlsplit
 
@@ -205,6 +207,12 @@ def _url_texts(span: Span, request: object) -> list[str]:
     urls = [shown.get(key) for key in _URLS]
     called = getattr(request, "url", None)
     urls.append(str(called) if called is not None else None)
+    return sorted(_forms(urls), key=len, reverse=True)
+
+
+def _forms(urls: Iterable[object]) -> set[str]:
+    """Each of *urls* (the texts among them), its path with and without the query and its
+    query, each as written and decoded."""
     texts: set[str] = set()
     for url in urls:
         if not isinstance(url, str):
@@ -218,7 +226,49 @@ def _url_texts(span: Span, request: object) -> list[str]:
             for form in (text, unquote(text), unquote_plus(text)):
                 if len(form.strip("/")) > 1:  # "/" alone names no one
                     texts.add(form)
-    return sorted(texts, key=len, reverse=True)
+    return texts
+
+
+#: An absolute URL in an exception's message (``Invalid URL 'http://...'``).
+_ABSOLUTE_URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def _exception_urls(exception: BaseException) -> list[object]:
+    """The URLs *exception* and the exceptions it was raised from or during name: the
+    request and response they carry (requests' and httpx's errors; a response's redirects
+    too), urllib3's ``url`` (a path, as it sent it), and any absolute URL in their messages.
+    requests follows redirects inside one client span: a later hop's error quotes a URL
+    the request hook never saw."""
+    urls: list[object] = []
+    seen: set[int] = set()
+    waiting: list[BaseException | None] = [exception]
+    while waiting:
+        error = waiting.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        responses = [_quietly(error, "response")]
+        history = getattr(responses[0], "history", None)
+        responses += list(history) if isinstance(history, list | tuple) else []
+        requests = [_quietly(error, "request")]
+        requests += [_quietly(response, "request") for response in responses]
+        for each in (*requests, *responses):
+            url = _quietly(each, "url")
+            urls.append(str(url) if url is not None else None)
+        urls += [_quietly(error, "url"), _quietly(error, "location")]
+        with contextlib.suppress(Exception):  # an error whose str() fails quotes nothing
+            urls += _ABSOLUTE_URL.findall(str(error))
+        waiting += [error.__cause__, error.__context__]
+    return urls
+
+
+def _quietly(owner: object, name: str) -> Any:
+    """``owner.name``, or None where reading it raises (httpx's ``request`` of an error
+    raised without one)."""
+    try:
+        return getattr(owner, name, None)
+    except Exception:  # a property that raises holds nothing to hide
+        return None
 
 
 def _scrubbed(value: Any, texts: list[str]) -> Any:
@@ -236,10 +286,13 @@ def _watch(span: Span, texts: list[str]) -> None:
     """Hide what the instrumentation records on *span* after the request hook: `HIDDEN`
     over a URL attribute or a URL-carrying header, and over each of *texts* (the URL
     called) in any other attribute, an event's attributes (an exception's message and
-    stack trace), the status's description and the name. Done by shadowing the span's own
-    methods; a span that takes no attributes of its own is left as it is."""
+    stack trace), the status's description and the name. An exception recorded adds the
+    URLs it names (`_exception_urls`: a redirect's, with requests) to *texts* first. Done
+    by shadowing the span's own methods; a span that takes no attributes of its own is left
+    as it is."""
     set_attribute = span.set_attribute
     add_event = span.add_event
+    record_exception = span.record_exception
     set_status = span.set_status
     update_name = span.update_name
 
@@ -264,6 +317,12 @@ def _watch(span: Span, texts: list[str]) -> None:
             attributes = {key: _scrubbed(value, texts) for key, value in attributes.items()}
         add_event(_scrubbed(name, texts), attributes, *args, **kwargs)
 
+    def watched_exception(exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        learned = _forms(_exception_urls(exception)).difference(texts)
+        if learned:
+            texts[:] = sorted([*texts, *learned], key=len, reverse=True)
+        record_exception(exception, *args, **kwargs)
+
     def watched_status(status: Any, description: str | None = None) -> None:
         if isinstance(status, Status) and status.description:
             status = Status(status.status_code, _scrubbed(status.description, texts))
@@ -276,6 +335,7 @@ def _watch(span: Span, texts: list[str]) -> None:
         span.set_attribute = watched_attribute  # type: ignore[method-assign]
         span.set_attributes = watched_attributes  # type: ignore[method-assign]
         span.add_event = watched_event  # type: ignore[method-assign]
+        span.record_exception = watched_exception  # type: ignore[method-assign]
         span.set_status = watched_status  # type: ignore[method-assign]
         span.update_name = watched_name  # type: ignore[method-assign]
     except (AttributeError, TypeError):  # pragma: no cover - a span with __slots__
