@@ -448,7 +448,7 @@ class ReportDatabase:
         self._archive_rows(
             folder,
             file.name,
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_literal(file)})",
+            f"CREATE VIEW {name} AS SELECT * FROM read_parquet({duckdb_json.path_literal(file)})",
         )
         found = self._archive_rows(folder, file.name, f"DESCRIBE {name}")
         if [row[0] for row in found] != [column for column, _ in columns]:

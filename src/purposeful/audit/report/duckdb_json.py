@@ -65,7 +65,7 @@ from .reading import ALSO_IN_A_LEDGER
 from .records import LedgerParts
 from .shape import Placed
 
-__all__ = ["PARTS", "SqlFile", "add_keys", "drop", "insert_rows", "read_file"]
+__all__ = ["PARTS", "SqlFile", "add_keys", "drop", "insert_rows", "path_literal", "read_file"]
 
 #: The temporary table of one file's purpose spans, one row each, ``seq`` in reading order.
 PARTS: Final = "otlp_parts"
@@ -138,6 +138,14 @@ _STRICT: Final = _strict(32)
 def _literal(text: str | Path) -> str:
     """*text* as a SQL string literal."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def path_literal(path: str | Path) -> str:
+    """*path* as a SQL string literal that DuckDB's readers (``read_json``,
+    ``read_parquet``) read as that one file: they read ``*``, ``?`` and ``[`` as a pattern
+    (``traces[1].jsonl`` would read ``traces1.jsonl``, ``audit-?`` every ``audit-`` folder
+    of one more letter), so each is written as a class of itself (``[?]``)."""
+    return _literal("".join(f"[{c}]" if c in "*?[" else c for c in str(path)))
 
 
 def _key(name: str) -> str:
@@ -472,7 +480,7 @@ def _typed_sql(path: Path, a: _SpanAttributes, ours: str) -> str:
                 SELECT line, UNNEST(range(len(resources))) AS r,
                        UNNEST(resources) AS resource FROM (
                   SELECT ordinality AS line, resourceSpans AS resources
-                  FROM read_json({_literal(path)}, format = 'newline_delimited',
+                  FROM read_json({path_literal(path)}, format = 'newline_delimited',
                                  records = 'true', columns = {_COLUMNS},
                                  maximum_object_size = {_LARGEST_LINE})
                   WITH ORDINALITY)))))))))
@@ -584,7 +592,7 @@ def read_file(
         return None
     suspicious = connection.execute(
         f"""SELECT count(*) FROM (
-              SELECT json AS line FROM read_json_objects({_literal(path)},
+              SELECT json AS line FROM read_json_objects({path_literal(path)},
                 format = 'newline_delimited', maximum_object_size = {_LARGEST_LINE}))
             WHERE {_SUSPICIOUS} OR NOT regexp_full_match(line, ?)""",
         [_STRICT],
