@@ -274,6 +274,19 @@ def test_a_window_that_misses_every_scope_finds_nobody(tmp_path: Path) -> None:
     assert "no part of the window is in it, so nothing in the window can be seen" in page
 
 
+def test_a_window_ending_as_the_trail_begins_misses_it(tmp_path: Path) -> None:
+    """The window's end is not in it: a scope opened at that moment is outside it."""
+    path = _three_scopes(tmp_path)
+    with Trail.from_files([path], engine="stdlib") as trail:
+        first = assess(
+            trail, Compromise(MONDAY - DAY, MONDAY + DAY, actors={"staff-17"})
+        ).trail_from
+        assert first is not None
+        found = assess(trail, Compromise(first - DAY, first, actors={"staff-17"}))
+    assert (found.people, found.scopes) == (0, 0)
+    assert found.window_misses_trail
+
+
 def test_a_window_partly_in_the_trail_is_not_one_that_misses_it(tmp_path: Path) -> None:
     compromise = Compromise(MONDAY - DAY, MONDAY + DAY, actors={"staff-17"})
     with Trail.from_files([_three_scopes(tmp_path)], engine="stdlib") as trail:

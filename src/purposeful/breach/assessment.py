@@ -226,10 +226,12 @@ class Assessment:
     def window_misses_trail(self) -> bool:
         """True if no moment of the window is in the trail: it ends before the trail's first
         moment or starts after its last (or the trail is empty), so the trail says nothing
-        about it; a count of people found in it is not a finding."""
+        about it; a count of people found in it is not a finding. The window's end is not in
+        it (a scope is in the window when it opened before the end): a window ending as the
+        trail's first scope opens misses the trail too."""
         if self.trail_from is None or self.trail_to is None:
             return True
-        return self.compromise.end < self.trail_from or self.compromise.start > self.trail_to
+        return self.compromise.end <= self.trail_from or self.compromise.start > self.trail_to
 
 
 _Declared = tuple[str | None, str | None, str | None, int | None]
