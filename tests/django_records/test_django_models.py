@@ -272,31 +272,39 @@ def test_migrations_see_no_change_when_a_model_becomes_a_record() -> None:
 
 
 def test_declaring_a_relation_or_the_primary_key_managed_is_refused() -> None:
-    with pytest.raises(AnnotationError, match="relation"):
+    try:
+        with pytest.raises(AnnotationError, match="relation"):
 
-        @purposeful.record(subject="client_id")
-        class ManagedRelation(models.Model):
-            client_id = models.CharField(max_length=20)
-            other = managed(
-                models.ForeignKey(DjangoCase, on_delete=models.CASCADE),
-                purposes={"service-delivery": SERVICE_AGREEMENT},
-            )
+            @purposeful.record(subject="client_id")
+            class ManagedRelation(models.Model):
+                client_id = models.CharField(max_length=20)
+                other = managed(
+                    models.ForeignKey(DjangoCase, on_delete=models.CASCADE),
+                    purposes={"service-delivery": SERVICE_AGREEMENT},
+                )
 
-            class Meta:
-                app_label = "family_records"
+                class Meta:
+                    app_label = "family_records"
 
-    with pytest.raises(AnnotationError, match="primary key"):
+        with pytest.raises(AnnotationError, match="primary key"):
 
-        @purposeful.record(subject="client_id")
-        class ManagedKey(models.Model):
-            code = managed(
-                models.CharField(max_length=9, primary_key=True),
-                purposes={"service-delivery": SERVICE_AGREEMENT},
-            )
-            client_id = models.CharField(max_length=20)
+            @purposeful.record(subject="client_id")
+            class ManagedKey(models.Model):
+                code = managed(
+                    models.CharField(max_length=9, primary_key=True),
+                    purposes={"service-delivery": SERVICE_AGREEMENT},
+                )
+                client_id = models.CharField(max_length=20)
 
-            class Meta:
-                app_label = "family_records"
+                class Meta:
+                    app_label = "family_records"
+    finally:  # the classes Django registered before the refusal must not outlive the test:
+        # a later delete of a DjangoCase would cascade to ManagedRelation's missing table
+        from django.apps import apps
+
+        for name in ("managedrelation", "managedkey"):
+            apps.all_models["family_records"].pop(name, None)
+        apps.clear_cache()
 
 
 def test_managed_takes_a_django_field_once() -> None:
