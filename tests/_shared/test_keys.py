@@ -574,6 +574,13 @@ def test_the_signing_key_given_as_the_pseudonym_key_is_named_as_such(keys: KeyFi
         assert str(caught.value).startswith(f"{pem} is a PEM key (the signing key or its public")
         assert "pass pseudonym.key" in str(caught.value)
         assert "BEGIN" not in str(caught.value)
+    # a copy made private, with a byte-order mark and a comment line first: named the same
+    pem = write_secret_file(
+        keys.signing_key.parent / "copy.pem",
+        b"\xef\xbb\xbf# the agency's signing key\n" + keys.public_key.read_bytes(),
+    )
+    with pytest.raises(KeyFileError, match="is a PEM key"):
+        load_pseudonym_key(pem)
 
 
 # --- loading from environment variables ----------------------------------------------------

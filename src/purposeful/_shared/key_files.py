@@ -16,7 +16,7 @@ from typing import Final
 
 from ..errors import KeyFileError
 
-__all__ = ["NEW_KEYS_HINT", "read_key_file"]
+__all__ = ["NEW_KEYS_HINT", "read_key_file", "starts_with"]
 
 #: What to do when there is no key file yet.
 NEW_KEYS_HINT: Final = "create keys with `purposeful keys new DIR`"
@@ -24,13 +24,18 @@ NEW_KEYS_HINT: Final = "create keys with `purposeful keys new DIR`"
 _MAX_KEY_BYTES: Final = 64 * 1024
 
 
-def _starts_with(descriptor: int, public: bytes) -> bool:
-    """Whether the open file starts, after ``#`` comment lines, with *public*."""
-    with os.fdopen(descriptor, "rb", closefd=False) as opened:
-        head = opened.read(4096)
-    lines = [line.strip() for line in head.splitlines()]
+def starts_with(data: bytes, prefix: bytes) -> bool:
+    """Whether key text *data* starts with *prefix*, after a byte-order mark and ``#``
+    comment lines (which the key files' readers allow)."""
+    lines = [line.strip() for line in data.removeprefix(b"\xef\xbb\xbf").splitlines()]
     meaningful = [line for line in lines if line and not line.startswith(b"#")]
-    return bool(meaningful) and meaningful[0].startswith(public)
+    return bool(meaningful) and meaningful[0].startswith(prefix)
+
+
+def _starts_with(descriptor: int, public: bytes) -> bool:
+    """Whether the open file starts with *public* (`starts_with`)."""
+    with os.fdopen(descriptor, "rb", closefd=False) as opened:
+        return starts_with(opened.read(4096), public)
 
 
 def read_key_file(

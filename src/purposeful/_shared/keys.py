@@ -53,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from ..errors import ConfigurationError, KeyFileError, PassphraseError
 from .files import put_in_place, sync_directory, write_temporary
 from .key_files import NEW_KEYS_HINT as _NEW_KEYS_HINT
-from .key_files import read_key_file
+from .key_files import read_key_file, starts_with
 from .pseudonym_cache import DEFAULT_CACHE_SIZE, PseudonymCache, check_cache_size
 
 __all__ = [
@@ -693,7 +693,7 @@ def _parse_pseudonym_key(data: bytes, *, source: Path | str, name: str) -> Pseud
     form = _PSEUDONYM_FORM
     problem = None
     document: object = None
-    if data.lstrip().startswith(_PEM):
+    if starts_with(data, _PEM):
         raise KeyFileError(f"{name} {_PEM_NOT_PSEUDONYM}", source=source)
     try:
         document = json.loads(data)
