@@ -9,15 +9,13 @@ of both services, which hold that person's pseudonym: a trace that shows both pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
+from _tracing import client_span, leaks
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
-from test_web_tracing_paths import SETTINGS, leaks, opt_in
 
 from purposeful.web.tracing import HIDDEN, ahide_client_url, hide_client_url
 
@@ -28,19 +26,8 @@ URL = f"http://notes.agency.example/clients/{SUBJECT_IN_PATH}/notes?name={SECRET
 Provider = tuple[TracerProvider, InMemorySpanExporter]
 
 
-@pytest.fixture(params=list(SETTINGS), ids=list(SETTINGS))
-def semconv(request: pytest.FixtureRequest) -> Iterator[str]:
-    with opt_in(SETTINGS[request.param]):
-        yield request.param
-
-
 def _answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"notes": []})
-
-
-def _client_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    (span,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
-    return span
 
 
 def _sync(provider: TracerProvider, hooked: bool) -> None:
@@ -73,7 +60,7 @@ def test_the_client_span_names_the_host_not_the_path_nor_the_query(
     provider, exporter = spans
     call(provider, True)  # type: ignore[operator]
     assert leaks(exporter.get_finished_spans(), SUBJECT_IN_PATH, SECRET_IN_QUERY) == []
-    attributes = dict(_client_span(exporter).attributes or {})
+    attributes = dict(client_span(exporter).attributes or {})
     urls = [key for key in ("http.url", "url.full") if key in attributes]
     assert urls, attributes
     for key in urls:

@@ -8,15 +8,10 @@ id of the path; they now write `HIDDEN` over each."""
 from __future__ import annotations
 
 import pytest
+from _tracing import leaks
 from django.test import Client
 from opentelemetry.sdk.trace import TracerProvider
-from test_web_tracing_paths import (
-    SECRET_IN_QUERY,
-    SUBJECT_IN_PATH,
-    TARGET,
-    django_instrumented,
-    leaks,
-)
+from test_web_tracing_paths import SECRET_IN_QUERY, SUBJECT_IN_PATH, TARGET, django_instrumented
 
 from purposeful.web.tracing import HIDDEN
 

@@ -10,11 +10,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from _tracing import client_spans, leaks
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
-from test_client_span_urls import semconv  # noqa: F401  # every OTEL_SEMCONV_STABILITY_OPT_IN
-from test_web_tracing_paths import leaks
 
 from purposeful.web.tracing import HIDDEN, ahide_client_url, hide_client_url
 
@@ -111,19 +109,15 @@ CALLS: dict[str, Callable[[TracerProvider], None]] = {
 }
 
 
-def _client_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    return [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
-
-
 @pytest.mark.parametrize("client", list(CALLS))
 def test_a_redirects_location_is_hidden_on_the_client_span_of_its_hop(
     client: str,
-    semconv: str,  # noqa: F811
+    semconv: str,
     spans: Provider,
 ) -> None:
     provider, exporter = spans
     CALLS[client](provider)
-    hops = _client_spans(exporter)
+    hops = client_spans(exporter)
     assert len(hops) == (1 if client == "requests" else 2)  # httpx: a span for each hop
     assert leaks(hops, SUBJECT_IN_PATH, SECRET_IN_QUERY) == []
     first = dict(hops[0].attributes or {})

@@ -11,13 +11,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from _tracing import client_span, leaks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
-from test_client_span_urls import semconv  # noqa: F401  # every OTEL_SEMCONV_STABILITY_OPT_IN
-from test_web_tracing_paths import leaks
 
 from purposeful.web.tracing import ahide_client_url, hide_client_url
 
@@ -95,20 +93,15 @@ CALLS: dict[str, Callable[[TracerProvider, str], None]] = {
 }
 
 
-def _client_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    (span,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
-    return span
-
-
 @pytest.mark.parametrize("client", list(CALLS))
 def test_a_failed_calls_exception_and_status_do_not_name_its_path_or_query(
     client: str,
-    semconv: str,  # noqa: F811
+    semconv: str,
     spans: Provider,
 ) -> None:
     provider, exporter = spans
     CALLS[client](provider, _url())
-    span = _client_span(exporter)
+    span = client_span(exporter)
     assert [event.name for event in span.events] == ["exception"]  # still recorded
     assert leaks([span], SUBJECT_IN_PATH, SECRET_IN_QUERY) == []
     assert SUBJECT_IN_PATH not in (span.status.description or "")
@@ -130,7 +123,7 @@ def test_an_id_that_needs_quoting_is_hidden_too(segment: str, query: str, spans:
     exporter.clear()
     url = str(httpx.URL(_url(f"/clients/{segment}/notes", query)))
     _httpx(provider, url)
-    span = _client_span(exporter)
+    span = client_span(exporter)
     sent = httpx.URL(url)
     shown = [(span.status.description or ""), *(str(v) for v in span.events[0].attributes.values())]  # type: ignore[union-attr]
     for text in shown:

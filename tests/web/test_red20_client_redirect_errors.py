@@ -10,11 +10,9 @@ import socket
 from collections.abc import Callable
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from _tracing import client_span, leaks
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
-from test_client_span_urls import semconv  # noqa: F401  # every OTEL_SEMCONV_STABILITY_OPT_IN
-from test_web_tracing_paths import leaks
 
 from purposeful.web.tracing import hide_client_url
 
@@ -86,15 +84,10 @@ CALLS: dict[str, Callable[[requests.Session], None]] = {
 }
 
 
-def _client_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    (span,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
-    return span
-
-
 @pytest.mark.parametrize("failure", list(CALLS))
 def test_a_redirected_calls_exception_does_not_name_where_it_was_led(
     failure: str,
-    semconv: str,  # noqa: F811
+    semconv: str,
     spans: Provider,
 ) -> None:
     provider, exporter = spans
@@ -105,7 +98,7 @@ def test_a_redirected_calls_exception_does_not_name_where_it_was_led(
             CALLS[failure](session)
     finally:
         instrumentor.uninstrument()
-    span = _client_span(exporter)
+    span = client_span(exporter)
     assert [event.name for event in span.events] == ["exception"]  # still recorded
     assert leaks([span], SUBJECT_IN_PATH, SUBJECT_MOVED, SECRET_MOVED) == []
     for secret in (SUBJECT_MOVED, SECRET_MOVED):

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 from urllib.parse import quote, unquote_to_bytes
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from _tracing import leaks, opt_in, server_span
 from _webkit import CASE_MANAGEMENT, CASEWORKER, WebClient
 from django.test import AsyncClient, Client, override_settings
 from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry import trace
-from opentelemetry.instrumentation._semconv import _OpenTelemetrySemanticConventionStability
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as AsgiMiddleware
 from opentelemetry.instrumentation.django import DjangoInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -35,7 +34,6 @@ from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as WsgiMi
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -60,8 +58,6 @@ SECRET_IN_QUERY = "SENTINEL-Q"
 TARGET = f"/clients/{SUBJECT_IN_PATH}?name={SECRET_IN_QUERY}"
 NOWHERE = f"/nowhere/{SUBJECT_IN_PATH}?name={SECRET_IN_QUERY}"
 
-OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
-SETTINGS = {"default": "", "http": "http", "http-dup": "http/dup"}
 #: What the server span shows for the path of TARGET, and the span's name, per instrumentation.
 ROUTES = {
     "fastapi": ("/clients/{client_id}", "GET /clients/{client_id}"),
@@ -74,31 +70,6 @@ ROUTES = {
 SCOPED = {"fastapi", "django", "django-asgi"}
 
 Provider = tuple[TracerProvider, InMemorySpanExporter]
-
-
-@contextlib.contextmanager
-def opt_in(value: str) -> Iterator[None]:
-    """The instrumentations read OTEL_SEMCONV_STABILITY_OPT_IN once per process: read it
-    again with *value*, and afterwards with what it was."""
-    saved = os.environ.get(OPT_IN)
-    os.environ[OPT_IN] = value
-    _OpenTelemetrySemanticConventionStability._initialized = False
-    _OpenTelemetrySemanticConventionStability._initialize()
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(OPT_IN, None)
-        else:
-            os.environ[OPT_IN] = saved
-        _OpenTelemetrySemanticConventionStability._initialized = False
-        _OpenTelemetrySemanticConventionStability._initialize()
-
-
-@pytest.fixture(params=list(SETTINGS), ids=list(SETTINGS))
-def semconv(request: pytest.FixtureRequest) -> Iterator[str]:
-    with opt_in(SETTINGS[request.param]):
-        yield request.param
 
 
 # The applications: a detail route whose path holds the client's id, under each
@@ -193,32 +164,6 @@ def get(framework: str, provider: TracerProvider, target: str, *, hooked: bool =
             return asyncio.run(AsyncClient().get(target, headers=headers)).status_code
     assert framework == "wsgi"
     return wsgi_get(provider, target, hooked=hooked)
-
-
-def shown(spans: Iterable[ReadableSpan]) -> Iterator[tuple[str, str, str]]:
-    """(span name, where, text) for every name, attribute and event attribute of *spans*."""
-    for span in spans:
-        yield span.name, "name", span.name
-        for key, value in (span.attributes or {}).items():
-            yield span.name, key, str(value)
-        for event in span.events:
-            yield span.name, f"event {event.name}", event.name
-            for key, value in (event.attributes or {}).items():
-                yield span.name, f"event {event.name} {key}", str(value)
-
-
-def leaks(spans: Iterable[ReadableSpan], *secrets: str) -> list[tuple[str, str]]:
-    """Where any of *secrets* shows in *spans*: (span name, where)."""
-    return [
-        (name, where)
-        for name, where, text in shown(spans)
-        if any(secret in text for secret in secrets)
-    ]
-
-
-def server_span(spans: Iterable[ReadableSpan]) -> ReadableSpan:
-    (server,) = [span for span in spans if span.kind is SpanKind.SERVER]
-    return server
 
 
 def assert_shows(server: ReadableSpan, route: str, name: str) -> None:
