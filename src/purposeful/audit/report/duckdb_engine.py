@@ -348,15 +348,13 @@ class ReportDatabase:
                 [[stored_text(pseudonym) for pseudonym in subject.pseudonyms]],
             )
         verified = self._ledgers_verified if ledgers_verified is None else ledgers_verified
-        if self._archive is None:
+        try:  # `_run` answers running out of memory, and text no input was stored as
             return report_from(self._run, subject=subject, ledgers_verified=verified)
-        try:
-            return report_from(self._run, subject=subject, ledgers_verified=verified)
-        except _duckdb().OutOfMemoryException:
-            raise self._out_of_memory() from None
         except (_duckdb().Error, ValueError):
+            if self._archive is None:
+                raise
             # the archive's values are not what audit convert writes (its types and nulls
-            # were checked when it was opened): text or reasons it cannot have encoded
+            # were checked when it was opened): reasons it cannot have encoded, say
             raise _damaged(self._archive, "a table") from None
 
     def query(self, sql: str) -> Sequence[Sequence[Any]]:
