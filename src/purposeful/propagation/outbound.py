@@ -3,7 +3,10 @@
 `Outbound` holds this service's key and an allow-list: the origins of the agency's own
 services (``https://case.agency.example``) and each one's service name. A request to an
 origin on the list gets the claim of the scope open here, made for that service; a request
-to any other origin gets none, and loses any claim something else put in its headers.
+to any other origin gets none, and loses any claim something else put in its headers. A
+redirect to another origin carries no claim either, as neither client sends an
+``Authorization`` header there: the service that answered with the redirect did not choose
+where this service's scope may act.
 
 The HTTP clients' hooks are built on `Outbound.apply`:
 
@@ -33,6 +36,11 @@ __all__ = ["Outbound"]
 _log = logging.getLogger("purposeful")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: Where a client's request chain began (its origin, never its path), kept with the request
+#: its redirects are made from: httpx carries a request's ``extensions`` to its redirects,
+#: requests its ``hooks``.
+_ASKED = "purposeful.asked_origin"
 
 
 def origin_of(url: str) -> str | None:
@@ -90,18 +98,29 @@ class Outbound:
         origin = origin_of(url)
         return None if origin is None else self._audiences.get(origin)
 
-    def apply(self, url: str, headers: MutableMapping[str, str]) -> bool:
+    def apply(
+        self, url: str, headers: MutableMapping[str, str], *, asked: str | None = None
+    ) -> bool:
         """Give a request to *url* the claim of the scope open here if *url* is one of the
         agency's services; otherwise take any claim out of its baggage. True if a claim
-        was added."""
+        was added.
+
+        *asked* is the URL (or origin) the caller asked for, when a client follows a
+        redirect to *url*: only a request to that origin gets a claim.
+        """
         audience = self.audience_for(url)
-        if audience is not None:
+        origin = origin_of(url)
+        redirected = asked is not None and origin_of(asked) != origin
+        if audience is not None and not redirected:
             return inject(headers, self.key, audience=audience, lifetime=self.lifetime)
         remove_claim(headers)
         if _log.isEnabledFor(logging.DEBUG) and current_scope() is not None:
             _log.debug(
-                "purposeful: no purpose claim sent to %s: its origin is not on the allow-list",
-                origin_of(url) or "a URL that is not http(s)",
+                "purposeful: no purpose claim sent to %s: %s",
+                origin or "a URL that is not http(s)",
+                "a redirect from another origin led there"
+                if redirected
+                else "its origin is not on the allow-list",
             )
         return False
 
@@ -111,7 +130,7 @@ class Outbound:
         """``event_hooks`` for an ``httpx.Client``."""
 
         def on_request(request: Any) -> None:
-            self.apply(str(request.url), request.headers)
+            self._apply_httpx(request)
 
         return {"request": [on_request]}
 
@@ -119,9 +138,15 @@ class Outbound:
         """``event_hooks`` for an ``httpx.AsyncClient`` (its hooks are coroutines)."""
 
         async def on_request(request: Any) -> None:
-            self.apply(str(request.url), request.headers)
+            self._apply_httpx(request)
 
         return {"request": [on_request]}
+
+    def _apply_httpx(self, request: Any) -> None:
+        # httpx makes a redirect's request with the same ``extensions`` dict
+        url = str(request.url)
+        asked = request.extensions.setdefault(_ASKED, origin_of(url) or "")
+        self.apply(url, request.headers, asked=asked)
 
     def requests_adapter(self, **options: Any) -> Any:
         """A ``requests`` transport adapter (an ``HTTPAdapter``; *options* are its own) that
@@ -141,12 +166,24 @@ class Outbound:
 
         class PurposeAdapter(HTTPAdapter):
             def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-                # the claim goes on a copy: requests follows a redirect with a copy of the
-                # caller's request, which another host's adapter would send on, claim and all
-                return super().send(request.copy(), *args, **kwargs)
+                # requests makes a redirect's request with the same ``hooks`` dict: the
+                # chain's first origin is kept there until an answer is not a redirect
+                chain = request.hooks
+                chain.setdefault(_ASKED, [origin_of(request.url) or ""])
+                try:
+                    # the claim goes on a copy: requests follows a redirect with a copy of
+                    # the caller's request, which another host's adapter would send on
+                    response = super().send(request.copy(), *args, **kwargs)
+                except BaseException:
+                    chain.pop(_ASKED, None)
+                    raise
+                if not response.is_redirect:
+                    chain.pop(_ASKED, None)
+                return response
 
             def add_headers(self, request: Any, **kwargs: Any) -> None:
                 super().add_headers(request, **kwargs)
-                outbound.apply(request.url, request.headers)
+                asked = request.hooks.get(_ASKED)
+                outbound.apply(request.url, request.headers, asked=asked[0] if asked else None)
 
         return PurposeAdapter(**options)
