@@ -211,6 +211,7 @@ class ConsentAnswers:
     *at* (the scope's opening), people expected or prefetched in one batch."""
 
     __slots__ = (
+        "_abandoned",
         "_answers",
         "_at",
         "_care",
@@ -239,6 +240,9 @@ class ConsentAnswers:
         self._purpose = purpose
         self._at = at
         self._answers: dict[str, Answer] = {}
+        #: people a cancelled prefetch was asking about: refused in this scope, whatever
+        #: its worker thread hears later (`_give_up`)
+        self._abandoned: set[str] = set()
         #: people whose rows were loaded in the scope, not yet asked about
         self._expected: set[str] = set()
         #: record class → whether a field of it needs consent in this scope
@@ -332,20 +336,49 @@ class ConsentAnswers:
     def prefetch(self, subjects: Iterable[str]) -> None:
         """Ask about *subjects* (and the expected people) now, in as few calls as the
         checker allows."""
-        if self._checker is None:
-            return
-        wanted = {s for s in subjects if s and s not in self._answers}
-        expected = self._expected
-        self._expected = set()
-        wanted |= expected
+        wanted = self._wanted(subjects)
         if wanted:
             self._ask(wanted)
 
     async def aprefetch(self, subjects: Iterable[str]) -> None:
-        """`prefetch` in a worker thread, so the event loop runs meanwhile."""
-        wanted = list(subjects)
-        if self._checker is not None:
-            await asyncio.to_thread(self.prefetch, wanted)
+        """`prefetch` in a worker thread, so the event loop runs meanwhile.
+
+        Cancelled (a timeout, a client gone), the thread goes on asking, and the people it
+        asks about are refused in this scope (``consent-check-failed``, `_give_up`): a read
+        of theirs never waits on the event loop for the answer the caller gave up on."""
+        wanted = self._wanted(subjects)
+        if not wanted:
+            return
+        try:
+            await asyncio.to_thread(self._ask, wanted)
+        except asyncio.CancelledError:
+            self._give_up(wanted)
+            raise
+
+    def _wanted(self, subjects: Iterable[str]) -> set[str]:
+        """Those of *subjects* not answered yet, and the expected people (taken)."""
+        if self._checker is None:
+            return set()
+        wanted = {s for s in subjects if s and s not in self._answers}
+        expected = self._expected
+        self._expected = set()
+        return wanted | expected
+
+    def _give_up(self, subjects: set[str]) -> None:
+        """Refuse *subjects* in this scope, unless answered already: the prefetch asking
+        about them was cancelled while its worker thread holds the lock a read would wait
+        for on the event loop. What the thread hears later is not kept (`_ask`)."""
+        if self._closed:
+            return
+        self._abandoned = self._abandoned | subjects  # a new set: the thread may be iterating
+        for subject in subjects:
+            self._answers.setdefault(subject, _FAILED)
+        _log.warning(
+            "purposeful: a consent prefetch under %r was cancelled before the checker "
+            "answered; reads needing the consent of the people it asked about are refused "
+            "in this scope (consent-check-failed)",
+            self._purpose.id,
+        )
 
     def _ask(self, subjects: set[str]) -> None:
         """Ask the checker about *subjects* (not yet answered) and keep the answers, with
@@ -371,6 +404,8 @@ class ConsentAnswers:
                 stamp = self._stamp
                 if stamp is not _UNREAD and stamp is not None and type(stamp) is tuple:
                     self._steady = (stamp, self._purpose.id)
+            for subject in self._abandoned:  # refused already: the caller gave up on them
+                answers.pop(subject, None)
             self._answers.update(answers)
             if self._closed:  # the scope closed meanwhile: it keeps no subject id
                 self._answers.clear()
@@ -514,6 +549,7 @@ class ConsentAnswers:
         self._closed = True
         self._answers.clear()
         self._expected.clear()
+        self._abandoned = set()
 
 
 #: Each checker's token, by id, while it lives: the cache keys answers by the checker that
