@@ -111,11 +111,16 @@ class Hold:
         return (
             self.in_force(today)
             and (self.subject is None or same_person(self.subject, subject))
-            and (
-                self.record_type is None
-                or self.record_type == record_type
-                or _type_key(self.record_type) == _type_key(record_type)
-            )
+            and self.names(record_type)
+        )
+
+    def names(self, record_type: str) -> bool:
+        """True if the hold holds records of *record_type* (as `covers` compares it,
+        whatever the case or separators), or every type; whoever they are about."""
+        return (
+            self.record_type is None
+            or self.record_type == record_type
+            or _type_key(self.record_type) == _type_key(record_type)
         )
 
     def describe(self) -> str:

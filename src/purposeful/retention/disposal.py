@@ -51,7 +51,15 @@ from ..errors import ConfigurationError, DisposalFailed
 from ..holds.store import BaseHoldStore
 from ..holds.values import Hold
 from ..purposes import PurposeRegistry
-from .due import Assessment, Interrupted, _pending_holds, _today, assess
+from .due import (
+    Assessment,
+    Interrupted,
+    _pending_holds,
+    _today,
+    assess,
+    covering_holds,
+    unmatched_holds,
+)
 from .rules import RetentionStatus
 from .sources import RetentionSources
 
@@ -175,13 +183,17 @@ def dispose_due(
     # assessed in full first, so a source is not read while it is being changed; only what
     # is past retention is kept meanwhile
     found: list[Assessment] = []
+    names = {name for name, _ in sources.items()}  # what a hold may name: sources, types
     for item in assess(sources, today=day, registry=registry, holds=holds, corrections=corrections):
+        names.add(item.record_type)
         if unfinished:  # one HMAC a record, only when a disposal was interrupted
             pseudonym = _pseudonym_of(item, hashing)
             if pseudonym in unfinished:
                 listed.add(pseudonym)
         if item.status is not RetentionStatus.KEPT:
             found.append(item)
+    if any(item.status is RetentionStatus.DUE for item in found):
+        _refuse_unmatched(holds, day, names)
     finished: Counter[tuple[str, str]] = Counter()
     for item in found:
         where = (item.source, item.record_type)
@@ -254,7 +266,24 @@ def _held_now(
     else:
         in_force = [hold for hold in holds or () if hold.in_force(day)]
     in_force += _pending_holds(corrections)
-    return any(hold.covers(item.subject, item.record_type, day) for hold in in_force)
+    return bool(covering_holds(in_force, item.subject, item.record_type, item.source, day))
+
+
+def _refuse_unmatched(holds: BaseHoldStore | list[Hold] | None, day: date, names: set[str]) -> None:
+    """Refuse the run when a hold in force names a record type no source holds: it holds
+    nothing, and the records it was placed for (its record type mistyped) would go."""
+    if isinstance(holds, BaseHoldStore):
+        in_force = holds.in_force(day)
+    else:
+        in_force = [hold for hold in holds or () if hold.in_force(day)]
+    unmatched = unmatched_holds(in_force, names)
+    if unmatched:
+        ids = ", ".join(hold.id for hold in unmatched)
+        raise ConfigurationError(
+            f"hold {ids} names a record type that no retention source holds, so it would "
+            f"hold nothing; nothing was disposed of. Release it and place it again with a "
+            f"record type or source name of these: {', '.join(sorted(names))}"
+        )
 
 
 def _dispose(

@@ -246,7 +246,7 @@ def _assess(
     status, rule, end = _decide(found, day)
     covering: tuple[Hold, ...] = ()
     if status is RetentionStatus.DUE:
-        covering = tuple(h for h in holds if h.covers(subject, policy.name, day))
+        covering = covering_holds(holds, subject, policy.name, name, day)
         if covering:
             status = RetentionStatus.HELD
     return Assessment(
@@ -260,6 +260,30 @@ def _assess(
         record=dated.record,
         subject=subject,
         key=policy.key_of(dated.record),
+    )
+
+
+def covering_holds(
+    holds: Iterable[Hold], subject: str, record_type: str, source: str, day: date
+) -> tuple[Hold, ...]:
+    """The holds in *holds* that keep *subject*'s record of *record_type* from *source*: a
+    hold names the record type, or the source it is read from (``case-notes``, as the
+    report shows it): a hold typed with either holds the record rather than nothing."""
+    return tuple(
+        hold
+        for hold in holds
+        if hold.covers(subject, record_type, day) or hold.covers(subject, source, day)
+    )
+
+
+def unmatched_holds(holds: Iterable[Hold], names: set[str]) -> tuple[Hold, ...]:
+    """The holds in *holds* that name a record type matching none of *names* (the record
+    types and source names the sources hold): a hold that holds nothing, most likely a
+    slip in typing it."""
+    return tuple(
+        hold
+        for hold in holds
+        if hold.record_type is not None and not any(hold.names(name) for name in names)
     )
 
 
