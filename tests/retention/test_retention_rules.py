@@ -133,6 +133,38 @@ def test_a_naive_datetime_is_refused_rather_than_guessed() -> None:
         _one(RetainedNote("p-1", "n-1", "t"), date(2020, 1, 1), datetime(2030, 1, 1))
 
 
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2090, 12, 31),
+        timezones=st.sampled_from([UTC, NZ, ZoneInfo("America/Los_Angeles")]),
+    ),
+    years=st.integers(min_value=1, max_value=10),
+)
+def test_kept_until_takes_a_datetime_on_its_new_zealand_day(moment: datetime, years: int) -> None:
+    retention = Retention(years=years)
+    assert kept_until(moment, retention) == kept_until(moment.astimezone(NZ).date(), retention)
+
+
+def test_kept_until_at_the_year_end_and_daylight_saving_counts_the_new_zealand_day() -> None:
+    seven = Retention(years=7)
+    # 11:30 UTC on 31 December 2026 is 00:30 on 1 January 2027 in New Zealand (NZDT)
+    assert kept_until(datetime(2026, 12, 31, 11, 30, tzinfo=UTC), seven) == date(2034, 1, 1)
+    # 12:30 UTC on 4 April 2026 is 01:30 on 5 April, before daylight saving ends
+    assert kept_until(datetime(2026, 4, 4, 12, 30, tzinfo=UTC), seven) == date(2033, 4, 5)
+
+
+@pytest.mark.parametrize("start", [datetime(2026, 1, 1, 12), "2026-01-01", 20260101, None])
+def test_kept_until_refuses_a_start_that_is_not_a_day(start: object) -> None:
+    with pytest.raises(ConfigurationError, match="kept_until"):
+        kept_until(start, Retention(years=7))  # type: ignore[arg-type]
+
+
+def test_kept_until_refuses_a_period_that_is_not_a_retention() -> None:
+    with pytest.raises(ConfigurationError, match="Retention"):
+        kept_until(date(2026, 1, 1), 7)  # type: ignore[arg-type]
+
+
 def test_rule_for_an_unknown_purpose_is_an_error() -> None:
     with pytest.raises(UnknownPurpose):
         rule_for("no-such-purpose", REGISTRY)

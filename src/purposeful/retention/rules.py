@@ -122,10 +122,22 @@ def nz_day(when: object, what: str) -> date:
     )
 
 
-def kept_until(start: date, retention: Retention) -> date:
-    """The last New Zealand day a record is kept for *retention* running from *start*;
+def kept_until(start: date | datetime, retention: Retention) -> date:
+    """The last New Zealand day a record is kept for *retention* running from *start* (a
+    date, as a New Zealand day, or an aware datetime, taken on its New Zealand day);
     `date.max` when the period ends beyond the calendar (a start such as 9999-12-31, which
-    legacy systems write for "not known"): such a record is kept, never disposed of."""
+    legacy systems write for "not known"): such a record is kept, never disposed of.
+
+    Raises:
+        ConfigurationError: *start* is neither (a naive datetime included), or *retention*
+            is not a `Retention`.
+    """
+    start = nz_day(start, "kept_until(start=...)")
+    if not isinstance(retention, Retention):
+        raise ConfigurationError(
+            f"kept_until(retention=...) takes a purposeful.Retention (a purpose's "
+            f"retention), not {type(retention).__name__}"
+        )
     months = start.month - 1 + retention.months + 12 * retention.years
     year, month = start.year + months // 12, months % 12 + 1
     if year > date.max.year:
