@@ -96,7 +96,16 @@ def test_due_for_one_person_reads_their_id_from_the_environment(
     document = json.loads(capsys.readouterr().out)
     assert (document["due"], document["kept"]) == (1, 0)
     assert main([*one, "--subject-env", "NOT_SET_ANYWHERE"]) == 2
-    assert "$NOT_SET_ANYWHERE is not set" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "$NOT_SET_ANYWHERE is not set" in err
+    assert "give --subject" not in err  # retention due has no --subject to give
+    # --subject is no abbreviation of --subject-env: the id would be read as a variable
+    assert main([*one, "--subject", "secret-2"]) == 2
+    assert "unrecognized arguments: --subject" in capsys.readouterr().err
+    assert main([*one, "--subject-env", "secret-2"]) == 2  # the id, not a variable's name
+    err = capsys.readouterr().err
+    assert "secret-2" not in err
+    assert "name of an environment variable" in err
 
 
 def test_a_legal_hold_from_the_command_line_stops_disposal(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -42,6 +43,9 @@ __all__ = [
 USAGE_ERROR = 2
 
 _T = TypeVar("_T")
+
+#: what a shell accepts as an environment variable's name
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 #: What to do when the module APP names imports a Django project's models unset up.
@@ -171,9 +175,17 @@ def subject_from(args: argparse.Namespace, *, required: bool) -> str | None:
     if var is not None:
         value = os.environ.get(var)
         if not value:
+            # only a command that has --subject is told to give it
+            other = ", or give --subject" if hasattr(args, "subject") else ""
+            if _ENV_NAME.match(var) is None:
+                # not a variable's name: most likely the person's id itself, never echoed
+                raise ConfigurationError(
+                    f"--subject-env takes the name of an environment variable (letters, "
+                    f"digits and '_', e.g. SUBJECT) that holds the person's identifier, not "
+                    f"the identifier itself; set one and name it{other}"
+                )
             raise ConfigurationError(
-                f"${var} is not set or is empty: set it to the person's identifier, or give "
-                f"--subject"
+                f"${var} is not set or is empty: set it to the person's identifier{other}"
             )
         return value
     if given is None and required:
