@@ -419,6 +419,29 @@ def test_the_same_seed_gives_the_same_table_and_other_seeds_differ() -> None:
     assert reordered == first
 
 
+def test_two_seeded_tables_one_person_apart_do_not_single_out_that_persons_cell() -> None:
+    # differencing: a table over everyone and one over everyone but one person, both with
+    # the same seed; the attacker looks for the only cell whose published count changed
+    singled_out = 0
+    trials = 60
+    for seed in range(trials):
+        rnd = random.Random(seed)
+        cells = {key: rnd.randint(6, 40) for key in itertools.product(REGIONS, SERVICES)}
+        theirs = (REGIONS[seed % 5], SERVICES[seed // 5 % 5])
+        fewer = cells | {theirs: cells[theirs] - 1}
+        before = protected(("region", "service"), cells, seed=seed)
+        after = protected(("region", "service"), fewer, seed=seed)
+        assert before == protected(("region", "service"), cells, seed=seed)  # reproducible
+        changed = [
+            key
+            for key in before.cells
+            if TOTAL not in key and before.cells[key] != after.cells[key]
+        ]
+        singled_out += changed == [theirs]
+    # draws fixed by a cell's place alone single the person out about half the time
+    assert singled_out <= trials // 10
+
+
 def test_without_margins_the_cells_are_the_same_and_still_protected_against_totals() -> None:
     cells = {("Northland", "counselling"): 2, ("Northland", "budgeting"): 9}
     cells |= {("Auckland", "counselling"): 8, ("Auckland", "budgeting"): 30}

@@ -10,6 +10,7 @@ leaves is a `Table` of protected cells.
 from __future__ import annotations
 
 import enum
+import hashlib
 import itertools
 import random
 from collections import Counter
@@ -233,14 +234,26 @@ def _protect(
     seed: int | None,
     rounding: bool,
 ) -> dict[Key, Cell]:
-    """Suppress, then round every published cell, one draw per cell in grid order."""
+    """Suppress, then round every published cell, one draw per cell in grid order.
+
+    A seed fixes the draws of these exact counts only: it is mixed with every count of the
+    table, so the same seed and records give the same table, while a table over other
+    records (one person fewer) draws afresh everywhere. Were the draws fixed by position
+    alone, the one cell whose rounding changed between two such tables would point at the
+    person left out (differencing)."""
     status = suppress(counts, grid, threshold)
-    rng = random.Random(seed)
+    rng = random.Random(None if seed is None else _seeded(seed, grid, counts))
     cells: dict[Key, Cell] = {}
     for key, n, why in zip(keys, counts, status, strict=True):
         rounded = rr3(n, rng) if rounding else n
         cells[key] = Cell(None, why) if why is not None else Cell(rounded)
     return cells
+
+
+def _seeded(seed: int, grid: Grid, counts: Sequence[int]) -> bytes:
+    """The seed of one table's draws: *seed* with the table's shape and exact counts."""
+    shape = ",".join(map(str, grid.sizes))
+    return hashlib.sha256(f"{seed}|{shape}|{','.join(map(str, counts))}".encode()).digest()
 
 
 def _check_by(by: object) -> tuple[str, ...]:
