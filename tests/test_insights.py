@@ -454,6 +454,14 @@ def test_without_margins_the_cells_are_the_same_and_still_protected_against_tota
     assert sum(1 for c in without.cells.values() if not c.published) == 4
 
 
+@pytest.mark.parametrize("records", [None, 3, visit(1)])
+def test_records_that_cannot_be_iterated_are_a_configuration_error(records: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"takes the records to count"):
+        count(records, purpose=FUNDER, actor=REPORTING_JOB)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"takes the records to count"):
+        crosstab(records, ["region"], purpose=FUNDER, actor=REPORTING_JOB)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("seed", ["1", 1.5, True, b"1"])
 def test_a_seed_that_is_not_an_int_is_refused(seed: object) -> None:
     with pytest.raises(ConfigurationError, match="seed"):

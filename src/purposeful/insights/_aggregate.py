@@ -97,7 +97,7 @@ def crosstab(
         _policy_for(record_type, fields)
     with use(purpose, actor=actor) as scope:
         purpose_id = scope.purpose.id
-        iterator = iter(records)
+        iterator = _iterate(records, "crosstab")
         first = next(iterator, _NO_RECORD)
         cls = type(first) if record_type is None else record_type
         if first is _NO_RECORD and record_type is None:
@@ -162,7 +162,7 @@ def count(
     _check_options(seed, threshold, rounding)
     with use(purpose, actor=actor) as scope:
         purpose_id = scope.purpose.id
-        types = Counter(map(type, records))
+        types = Counter(map(type, _iterate(records, "count")))
     if len(types) > 1:
         raise _mixed_types(types)
     for cls in types:
@@ -248,6 +248,21 @@ def _protect(
         rounded = rr3(n, rng) if rounding else n
         cells[key] = Cell(None, why) if why is not None else Cell(rounded)
     return cells
+
+
+def _iterate(records: object, what: str) -> Iterator[object]:
+    """An iterator over *records*.
+
+    Raises:
+        ConfigurationError: *records* cannot be iterated (None, a single record, a number).
+    """
+    try:
+        return iter(records)  # type: ignore[call-overload, no-any-return]
+    except TypeError:
+        raise ConfigurationError(
+            f"{what}() takes the records to count (a list or another iterable of records), "
+            f"not {type(records).__name__}"
+        ) from None
 
 
 def _seeded(seed: int, grid: Grid, counts: Sequence[int]) -> bytes:
