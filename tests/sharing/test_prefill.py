@@ -442,3 +442,26 @@ def test_a_setter_raising_anything_leaves_the_record_as_it_was() -> None:
     with purposeful.use(REFERRAL, actor=CASEWORKER):
         assert record.full_name is None
         assert record.phone is None
+
+
+# --- a partner's values the record's types cannot take ---
+
+
+@purposeful.record(subject="client_id", key="application_id")
+class TUOTagged:
+    client_id: str
+    application_id: str
+    tags: set[Any] | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="household", default=None
+    )
+
+
+def test_a_set_field_given_items_a_set_cannot_hold_is_refused_as_wrong_type() -> None:
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = TUOTagged(SUBJECT, "A-1")
+    with pytest.raises(ReferralInvalid) as refused:
+        prefill(record, {"tags": [["a"], {"b": 1}]}, source=SENDER, under=agreement())
+    assert refused.value.reasons == ("wrong-type",)
+    assert refused.value.fields == ("tags",)
+    assert store.provenance(SUBJECT) == []

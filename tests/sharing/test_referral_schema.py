@@ -11,7 +11,7 @@ import json
 import string
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 import pytest
@@ -33,6 +33,7 @@ import purposeful
 from purposeful.cli import main
 from purposeful.errors import AgreementError
 from purposeful.sharing import MemorySharingStore, referral_schema
+from purposeful.sharing.schema import _type_of
 
 VALIDATOR = jsonschema.Draft202012Validator
 
@@ -217,3 +218,56 @@ def test_the_command_says_when_it_cannot_write_in_one_line(
     assert "cannot write" in err
     assert err.count("\n") == 1
     assert not target.parent.exists()
+
+
+# --- what a partner sends is outside input: accept never raises ---
+
+ANNOTATIONS: list[Any] = [
+    str,
+    int,
+    float,
+    bool,
+    date,
+    Tenure,
+    Literal["low", "high"],
+    list[str],
+    list[Any],
+    tuple[int, ...],
+    tuple[str, int],
+    set[Any],
+    set[str],
+    frozenset[Any],
+    frozenset[date],
+    set[list[str]],
+    dict[str, Any],
+    str | None,
+    set[Any] | None,
+    list[set[Any]] | None,
+]
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["2026-03-03", "2026-03-03T09:00:00+13:00", "renting", "low"]),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.sampled_from(ANNOTATIONS), json_values)
+def test_accepting_any_json_value_gives_an_answer_never_an_error(
+    annotation: Any, value: object
+) -> None:
+    ok, _ = _type_of(annotation).accept(value)
+    assert ok in (True, False)
+
+
+def test_a_set_given_items_it_cannot_hold_is_not_of_its_type() -> None:
+    assert _type_of(set[Any]).accept([[1], {"a": 1}]) == (False, None)
+    assert _type_of(frozenset[Any]).accept([["x"]]) == (False, None)
+    assert _type_of(set[Any]).accept(["a", 1, "a"]) == (True, {"a", 1})

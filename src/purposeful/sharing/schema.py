@@ -142,7 +142,10 @@ class FieldType:
                 if not ok:
                     return False, None
                 converted.append(python)
-            return True, self.sequence(converted)
+            try:
+                return True, self.sequence(converted)
+            except TypeError:  # an item a set cannot hold (a list, an object): not one
+                return False, None
         return False, None
 
     def describe(self) -> str:
