@@ -454,6 +454,9 @@ class TUOTagged:
     tags: set[Any] | None = purposeful.field(
         purposes={REFERRAL: CONSENT}, category="household", default=None
     )
+    income: float | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="household", default=None
+    )
 
 
 def test_a_set_field_given_items_a_set_cannot_hold_is_refused_as_wrong_type() -> None:
@@ -465,3 +468,23 @@ def test_a_set_field_given_items_a_set_cannot_hold_is_refused_as_wrong_type() ->
     assert refused.value.reasons == ("wrong-type",)
     assert refused.value.fields == ("tags",)
     assert store.provenance(SUBJECT) == []
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_nan_or_an_infinity_for_a_number_field_is_refused_as_wrong_type(number: float) -> None:
+    """No JSON number is NaN or infinite, though a lenient parser (Python's json) hands
+    them over; the schema says "number", and a record filled with NaN compares unequal
+    to itself."""
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = TUOTagged(SUBJECT, "A-1")
+    with pytest.raises(ReferralInvalid) as refused:
+        prefill(
+            record, json.loads(json.dumps({"income": number})), source=SENDER, under=agreement()
+        )
+    assert refused.value.reasons == ("wrong-type",)
+    assert "'income' should be a number or null, not NaN or an infinity" in str(refused.value)
+    assert store.provenance(SUBJECT) == []
+    prefill(record, {"income": 412.5}, source=SENDER, under=agreement())
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert record.income == 412.5

@@ -271,3 +271,10 @@ def test_a_set_given_items_it_cannot_hold_is_not_of_its_type() -> None:
     assert _type_of(set[Any]).accept([[1], {"a": 1}]) == (False, None)
     assert _type_of(frozenset[Any]).accept([["x"]]) == (False, None)
     assert _type_of(set[Any]).accept(["a", 1, "a"]) == (True, {"a", 1})
+
+
+def test_nan_and_the_infinities_are_not_numbers() -> None:
+    for number in (float("nan"), float("inf"), float("-inf")):
+        assert _type_of(float).accept(number)[0] is False
+        assert _type_of(int).accept(number)[0] is False
+    assert _type_of(float).accept(1e308) == (True, 1e308)

@@ -30,6 +30,7 @@ or the store (the store keeps names, never values).
 
 from __future__ import annotations
 
+import math
 import traceback
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -296,6 +297,8 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true or false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN or an infinity, which JSON has no number for"
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):

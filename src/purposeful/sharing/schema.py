@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 import re
 import types
 import typing
@@ -122,7 +123,9 @@ class FieldType:
                 return True, int(value)
             return isinstance(value, int) and not isinstance(value, bool), value
         if kind == "number":
-            return isinstance(value, int | float) and not isinstance(value, bool), value
+            # NaN and the infinities are no JSON number (a lenient parser hands them over)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            return number and (not isinstance(value, float) or math.isfinite(value)), value
         if kind == "date":
             return _date(value)
         if kind == "date-time":
