@@ -457,6 +457,9 @@ class TUOTagged:
     income: float | None = purposeful.field(
         purposes={REFERRAL: CONSENT}, category="household", default=None
     )
+    needs: list[str] | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="household", default=None
+    )
 
 
 def test_a_set_field_given_items_a_set_cannot_hold_is_refused_as_wrong_type() -> None:
@@ -488,3 +491,21 @@ def test_nan_or_an_infinity_for_a_number_field_is_refused_as_wrong_type(number: 
     prefill(record, {"income": 412.5}, source=SENDER, under=agreement())
     with purposeful.use(REFERRAL, actor=CASEWORKER):
         assert record.income == 412.5
+
+
+def test_a_list_with_an_item_of_the_wrong_type_says_what_each_item_should_be() -> None:
+    purposeful.configure(disclosure_log=MemorySharingStore())
+    with pytest.raises(ReferralInvalid) as refused:
+        prefill(
+            TUOTagged(SUBJECT, "A-1"),
+            {"needs": ["housing", 3], "tags": "x"},
+            source=SENDER,
+            under=agreement(),
+        )
+    assert refused.value.reasons == ("wrong-type",)
+    message = str(refused.value)
+    assert (
+        "'needs' should be a list (each item text (a JSON string)) or null, not a list with "
+        "an item of another kind" in message
+    )
+    assert "'tags' should be a list (each item any value) or null, not text" in message

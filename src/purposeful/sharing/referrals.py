@@ -271,11 +271,10 @@ def _check(
         kind = field_type(field)
         ok, python = kind.accept(value)
         if not ok:
-            fault(
-                "wrong-type",
-                f"{key!r} should be {kind.describe()}, not {_json_type(value)}",
-                key,
-            )
+            got = _json_type(value)
+            if kind.kind == "array" and isinstance(value, list | tuple):
+                got = "a list with an item of another kind"
+            fault("wrong-type", f"{key!r} should be {kind.describe()}, not {got}", key)
             continue
         if ours in values:
             fault("unknown-field", f"two fields of the referral fill {policy.name}.{ours}", key)

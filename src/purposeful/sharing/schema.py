@@ -161,8 +161,11 @@ class FieldType:
             "date": "a date (YYYY-MM-DD)",
             "date-time": "a date and time with its offset (ISO 8601)",
             "enum": "one of " + ", ".join(repr(value) for value, _ in self.choices),
-            "array": "a list",
-        }[self.kind]
+            "any": "any value",
+        }.get(self.kind, "")
+        if self.kind == "array":
+            assert self.items is not None
+            words = f"a list (each item {self.items.describe()})"
         return f"{words} or null" if self.nullable else words
 
 
