@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import string
+import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
+import pydantic
 import pytest
 from _sharing import messages
 from _tell_us_once import (
@@ -40,6 +42,7 @@ import purposeful
 from purposeful import CONSENT
 from purposeful.errors import (
     ConfigurationError,
+    DictStorageWarning,
     PurposefulError,
     ReferralInvalid,
     SharingStoreError,
@@ -509,3 +512,93 @@ def test_a_list_with_an_item_of_the_wrong_type_says_what_each_item_should_be() -
         "an item of another kind" in message
     )
     assert "'tags' should be a list (each item any value) or null, not text" in message
+
+
+# --- a value the record's own validation refuses ---
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DictStorageWarning)
+
+    @purposeful.record(subject="client_id", key="application_id")
+    class TUOModel(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(validate_assignment=True)
+
+        client_id: str
+        application_id: str
+        full_name: Annotated[
+            str | None,
+            purposeful.Managed(purposes={REFERRAL: CONSENT}, category="identity"),
+            pydantic.Field(max_length=12),
+        ] = None
+        people: Annotated[
+            int | None,
+            purposeful.Managed(purposes={REFERRAL: CONSENT}, category="household"),
+            pydantic.Field(ge=1),
+        ] = None
+
+    @purposeful.record(subject="client_id")
+    class TUOFrozenModel(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(frozen=True)
+
+        client_id: str
+        phone: Annotated[
+            str | None, purposeful.Managed(purposes={REFERRAL: CONSENT}, category="contact")
+        ] = None
+
+
+def test_a_value_the_models_constraints_refuse_is_the_referrals_fault() -> None:
+    """The partner's value is of the field's JSON type, but the model's own constraint
+    refuses it: the referral does not fit (ReferralInvalid, which a service answers the
+    partner with), not a mistake in the agency's set-up, and nothing is filled."""
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = TUOModel(client_id=SUBJECT, application_id="A-1")
+    with pytest.raises(ReferralInvalid) as refused:
+        fill(record, {"name": "Aroha Te Ao Mārama Ngata", "people": 3})
+    assert refused.value.reasons == ("value-refused",)
+    assert refused.value.fields == ("name",)
+    assert "Aroha" not in str(refused.value)
+    assert "'name' was refused by TUOModel.full_name's own validation" in str(refused.value)
+    assert store.provenance(SUBJECT) == []
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert (record.full_name, record.people) == (None, None)
+    with pytest.raises(ReferralInvalid) as refused:
+        fill(record, {"name": "Aroha", "people": 0})
+    assert refused.value.fields == ("people",)
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert (record.full_name, record.people) == (None, None)
+
+
+def test_a_frozen_pydantic_model_is_a_configuration_error() -> None:
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    with pytest.raises(ConfigurationError, match="because the record is frozen"):
+        prefill(
+            TUOFrozenModel(client_id=SUBJECT), {"phone": PHONE}, source=SENDER, under=agreement()
+        )
+    assert store.provenance(SUBJECT) == []
+
+
+def _refuse_short(record: Any, attribute: Any, value: Any) -> Any:
+    """The agency's own check of a phone number: a ValueError, naming the value."""
+    if attribute.name == "phone" and value is not None and not value.startswith("+64"):
+        raise ValueError(f"{value} is not in international form")
+    return value
+
+
+@purposeful.record(subject="client_id", key="application_id")
+@attrs.define(on_setattr=_refuse_short)
+class TUOChecked:
+    client_id: str
+    application_id: str
+    phone: str | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="contact", default=None
+    )
+
+
+def test_a_value_an_attrs_validator_refuses_is_the_referrals_fault() -> None:
+    purposeful.configure(disclosure_log=MemorySharingStore())
+    with pytest.raises(ReferralInvalid) as refused:
+        fill(TUOChecked(SUBJECT, "A-1"), {"phone": PHONE})
+    assert refused.value.reasons == ("value-refused",)
+    assert PHONE not in str(refused.value)

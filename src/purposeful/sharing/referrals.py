@@ -40,7 +40,13 @@ from .._config import get_configuration
 from .._hierarchy import covers
 from .._shared.checks import is_text, utc_moment
 from .._shared.nztime import nz_date
-from ..errors import ConfigurationError, PurposefulError, ReferralInvalid, detached
+from ..errors import (
+    ConfigurationError,
+    ManagedValueError,
+    PurposefulError,
+    ReferralInvalid,
+    detached,
+)
 from ..purposes import Purpose
 from ..records import RecordPolicy, record_policy
 from ..scope import current_scope
@@ -93,7 +99,8 @@ def prefill(
         ReferralInvalid: the referral does not fit the agreement (reason codes
             ``party-not-in-agreement``, ``agreement-not-started``, ``agreement-expired``,
             ``purpose-not-in-agreement``, ``empty``, ``unknown-field``, ``not-covered``,
-            ``purpose-not-declared``, ``wrong-type``). Nothing was filled or written.
+            ``purpose-not-declared``, ``wrong-type``, and ``value-refused`` when the
+            record's own validation refused a value). Nothing was filled or written.
         ConfigurationError: no sharing store is configured, a frozen record, or a bad
             argument.
         StoreError: the store could not write; the record is as it was.
@@ -189,7 +196,9 @@ def _prefill(
         collection=collection.id,
     )
     # everything is checked and made before the record is touched
-    before = _fill(record, policy, values)
+    theirs = {ours: key for key, ours in (fields or {}).items()}
+    where = f"the referral from {name!r} under {under.name!r}"
+    before = _fill(record, policy, values, theirs, where)
     try:
         return store.record_provenance(provenance, collection)
     except BaseException:
@@ -309,27 +318,64 @@ def _json_type(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _fill(record: object, policy: RecordPolicy, values: dict[str, Any]) -> dict[str, Any]:
+def _fill(
+    record: object,
+    policy: RecordPolicy,
+    values: dict[str, Any],
+    theirs: Mapping[str, str],
+    where: str,
+) -> dict[str, Any]:
     """Set *values* on *record* and return what the fields held before (to put back if the
-    store cannot write); put back what was set, and raise, if one is refused."""
+    store cannot write); put back what was set, and raise, if one is refused.
+
+    A value the record's own validation refuses (a pydantic constraint, an attrs
+    validator: a `ValueError` or `TypeError`) is the referral's: `ReferralInvalid`, reason
+    ``value-refused``, naming the field by *theirs* (our name → the referral's)."""
     before = {name: policy.fields[name]._raw(record) for name in values}
     done: list[str] = []
+    name = ""
     try:
         for name, value in values.items():
             setattr(record, name, value)
             done.append(name)
-    except PurposefulError:
-        _restore(record, {name: before[name] for name in done})
-        raise
     except Exception as error:  # a setter or validator of the agency's own, whatever it raises
-        _restore(record, {name: before[name] for name in done})
-        frozen = not done and "Frozen" in type(error).__name__
+        _restore(record, {field: before[field] for field in done})
+        # a validator's error the guard kept the value out of is the validator's refusal;
+        # any other of ours is raised as it is
+        if isinstance(error, PurposefulError) and not isinstance(error, ManagedValueError):
+            raise
+        frozen = not done and _frozen(error)
+        if not frozen and isinstance(error, ValueError | TypeError):
+            their = theirs.get(name, name)
+            raise ReferralInvalid(
+                f"{where} does not fit it, so nothing was filled: {their!r} was refused by "
+                f"{policy.name}.{name}'s own validation ({type(error).__name__}); the value "
+                f"may be of the right JSON type but outside what the record allows",
+                reasons=("value-refused",),
+                fields=(their,),
+            ) from None
         raise ConfigurationError(
             f"prefill() could not set {policy.name}.{name}"
             + (" because the record is frozen: fill a mutable record" if frozen else "")
             + f" ({type(error).__name__}); nothing was filled"
         ) from None
     return before
+
+
+def _frozen(error: Exception) -> bool:
+    """Whether *error* is a frozen record refusing to be set: attrs' and dataclasses'
+    ``FrozenInstanceError``, or pydantic's `ValidationError` of a frozen model or field
+    (read by its error types only, which hold no value)."""
+    if "Frozen" in type(error).__name__:
+        return True
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return False
+    try:
+        kinds = {str(problem.get("type")) for problem in errors()}
+    except Exception:  # not pydantic's: not a frozen record we know
+        return False
+    return bool(kinds) and kinds <= {"frozen_instance", "frozen_field"}
 
 
 def _restore(record: object, before: dict[str, Any]) -> None:
