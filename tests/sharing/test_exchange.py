@@ -182,6 +182,32 @@ def test_a_later_correction_names_the_parties_that_had_the_old_value(
     assert log.parties_to_tell(other) == []
 
 
+def test_a_disclosure_that_did_not_carry_the_statement_names_its_party_whenever_made(
+    log: MemorySharingStore,
+) -> None:
+    """IPP 7: a party that received the field without the person's statement of correction
+    is told of it, even when the field went out after the statement was attached (here by
+    a service that discloses without the correction store configured)."""
+    corrections = MemoryCorrectionStore()
+    record = referral()
+    earlier = datetime(2026, 11, 2, tzinfo=UTC)
+    asked = corrections.request_correction(
+        SUBJECT, record, "phone", "021 000 0000", "old", at=earlier
+    )
+    declined = corrections.decline(
+        asked.id, by="staff-02", reason="verified", statement="My number changed.", at=earlier
+    )
+    assert declined.statement_at == earlier < NOW
+    without = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert without.statements == {}
+    assert [d.id for d in log.parties_to_tell(declined)] == [without.disclosure.id]
+    # one that carried it has nothing to be told
+    purposeful.configure(corrections=corrections)
+    carried = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert carried.disclosure.statements == (asked.id,)
+    assert [d.id for d in log.parties_to_tell(declined)] == [without.disclosure.id]
+
+
 def test_the_exchange_module_is_not_hidden_by_the_function_it_exports() -> None:
     import purposeful.sharing.exchange as exchange
 

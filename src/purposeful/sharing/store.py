@@ -245,13 +245,16 @@ class BaseSharingStore(ClosableStore):
 
     def parties_to_tell(self, correction: Correction) -> list[Disclosure]:
         """The disclosures whose party must still be told of *correction* (IPP 7), oldest
-        first: the field went to them before the correction was applied, or before the
-        statement of correction was attached, and they have not been recorded as told.
+        first: the field went to them before the correction was applied, or without the
+        statement of correction, and they have not been recorded as told.
 
         *correction* is a `purposeful.corrections.Correction`. A request not yet decided, or
         declined without a statement, has nothing to tell; a disclosure made after the
-        correction took effect carried the corrected value or the statement already. A copy
-        given to the person themselves (`TO_THE_PERSON_LAW`) is no party to tell.
+        correction was applied carried the corrected value. A statement reached the party
+        only if the disclosure carried it (its id is in `Disclosure.statements`), whenever
+        it was made: one made after the statement was attached by a service without the
+        correction store configured did not. A copy given to the person themselves
+        (`TO_THE_PERSON_LAW`) is no party to tell.
 
         Raises:
             ConfigurationError: *correction* is not a correction.
@@ -266,7 +269,9 @@ class BaseSharingStore(ClosableStore):
         return [
             disclosure
             for disclosure in self.still_to_tell(correction.id, correction.subject, *where)
-            if disclosure.at < took_effect and disclosure.agreement != TO_THE_PERSON_LAW
+            # still_to_tell leaves out a disclosure that carried the statement
+            if (declined or disclosure.at < took_effect)
+            and disclosure.agreement != TO_THE_PERSON_LAW
         ]
 
     def record_told(
