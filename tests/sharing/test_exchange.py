@@ -363,6 +363,20 @@ def _frame_locals(error: BaseException) -> list[str]:
     return texts
 
 
+@pytest.mark.parametrize("subject", [SUBJECT, "C-3310\x00"])
+def test_receiving_into_a_log_that_refuses_leaves_no_subject_id_in_library_frames(
+    log: MemorySharingStore, subject: str
+) -> None:
+    """A closed log, or a subject id a store cannot keep: the error's traceback holds no
+    library frame whose locals hold the raw subject id (error trackers record locals)."""
+    if subject == SUBJECT:
+        log.close()
+    with pytest.raises((StoreError, ConfigurationError)) as info:
+        receive(referral(subject), source=PARTNER, purpose=REFERRAL, at=NOW)
+    texts = _frame_locals(info.value)
+    assert not [t for t in texts if SUBJECT in t or "Mere Tipene" in t or "021 555" in t]
+
+
 def test_disclosing_to_a_closed_log_leaves_no_value_or_subject_id_in_library_frames(
     log: MemorySharingStore,
 ) -> None:

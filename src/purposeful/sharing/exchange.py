@@ -569,7 +569,26 @@ def receive(
 
     Raises:
         ConfigurationError: no disclosure log is configured, or a bad argument.
+        StoreError: the log could not record it.
     """
+    try:
+        return _receive(record, source, purpose, law, at)
+    except PurposefulError as error:
+        # raised here, not in the frames below, which hold the raw subject id
+        raise detached(error) from error.__cause__
+    except BaseException as error:  # a store's own error, an interrupt: the frames below
+        # keep their lines, never their locals
+        traceback.clear_frames(error.__traceback__)
+        raise
+
+
+def _receive(
+    record: object,
+    source: Party | str,
+    purpose: Purpose | str,
+    law: str | None,
+    at: datetime | None,
+) -> Collection:
     policy = record_policy(type(record))
     log = get_configuration().disclosure_log
     if not isinstance(log, BaseSharingStore):
