@@ -12,6 +12,7 @@ import sqlite3
 import string
 import warnings
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -463,6 +464,9 @@ class TUOTagged:
     needs: list[str] | None = purposeful.field(
         purposes={REFERRAL: CONSENT}, category="household", default=None
     )
+    weekly: Decimal | None = purposeful.field(
+        purposes={REFERRAL: CONSENT}, category="household", default=None
+    )
 
 
 def test_a_set_field_given_items_a_set_cannot_hold_is_refused_as_wrong_type() -> None:
@@ -602,3 +606,17 @@ def test_a_value_an_attrs_validator_refuses_is_the_referrals_fault() -> None:
         fill(TUOChecked(SUBJECT, "A-1"), {"phone": PHONE})
     assert refused.value.reasons == ("value-refused",)
     assert PHONE not in str(refused.value)
+
+
+def test_a_decimal_field_is_filled_with_a_decimal_never_the_text_it_came_as() -> None:
+    store = MemorySharingStore()
+    purposeful.configure(disclosure_log=store)
+    record = TUOTagged(SUBJECT, "A-1")
+    prefill(record, {"weekly": "412.50"}, source=SENDER, under=agreement())
+    with purposeful.use(REFERRAL, actor=CASEWORKER):
+        assert record.weekly == Decimal("412.50")
+        assert isinstance(record.weekly, Decimal)
+    for wrong in ("four hundred", [412], {"amount": "412.50"}):
+        with pytest.raises(ReferralInvalid) as refused:
+            prefill(TUOTagged(SUBJECT, "A-2"), {"weekly": wrong}, source=SENDER, under=agreement())
+        assert refused.value.reasons == ("wrong-type",)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import string
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +34,7 @@ import purposeful
 from purposeful.cli import main
 from purposeful.errors import AgreementError
 from purposeful.sharing import MemorySharingStore, referral_schema
-from purposeful.sharing.schema import _type_of
+from purposeful.sharing.schema import _type_of, json_value
 
 VALIDATOR = jsonschema.Draft202012Validator
 
@@ -228,6 +229,7 @@ ANNOTATIONS: list[Any] = [
     float,
     bool,
     date,
+    Decimal,
     Tenure,
     Literal["low", "high"],
     list[str],
@@ -278,3 +280,25 @@ def test_nan_and_the_infinities_are_not_numbers() -> None:
         assert _type_of(float).accept(number)[0] is False
         assert _type_of(int).accept(number)[0] is False
     assert _type_of(float).accept(1e308) == (True, 1e308)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_a_decimal_goes_out_as_text_the_schema_takes_and_comes_back_equal(
+    value: Decimal,
+) -> None:
+    kind = _type_of(Decimal | None)
+    sent = json_value(value)
+    assert isinstance(sent, str)
+    assert valid(sent, kind.schema())
+    ok, back = kind.accept(sent)
+    assert ok
+    assert isinstance(back, Decimal)
+    assert back == value
+
+
+def test_a_decimal_field_refuses_what_is_not_a_decimal_written_as_text() -> None:
+    kind = _type_of(Decimal)
+    for wrong in ("abc", "NaN", "Infinity", "1,5", "", [1], {"a": 1}, True, Decimal("NaN")):
+        assert kind.accept(wrong)[0] is False
+        if isinstance(wrong, str):  # the partner's validator refuses it too
+            assert not valid(wrong, kind.schema())

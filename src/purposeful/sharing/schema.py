@@ -9,9 +9,9 @@ payload with, whatever language its systems are written in:
   them required (a field the person has not consented to share is left out of a
   disclosure) but at least one present;
 - each field's JSON type from its annotation (`str`, `int`, `float`, `bool`, `date`,
-  `datetime`, an `enum.Enum`, `typing.Literal`, lists and tuples of those, any of them
-  optional); a type the library cannot say in JSON (a class of the agency's own) is
-  accepted as any JSON value and named in ``x-purposeful-type``;
+  `datetime`, `Decimal` (as text), an `enum.Enum`, `typing.Literal`, lists and tuples of
+  those, any of them optional); a type the library cannot say in JSON (a class of the
+  agency's own) is accepted as any JSON value and named in ``x-purposeful-type``;
 - plain labels (``title``, ``description``) and ``x-purposeful-*`` keys: the agreement, its
   parties, purposes and basis, and each field's purposes, data category, sensitivity and
   whether it needs the person's consent.
@@ -58,6 +58,9 @@ _MOMENT_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)$"
 )
 _MOMENT = re.compile(_MOMENT_PATTERN[1:-1] + r"\Z")
+# a Decimal as `json_value` writes it (str(Decimal)): "412.50", "-3", "1E+3"
+_DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+_DECIMAL = re.compile(_DECIMAL_PATTERN[1:-1] + r"\Z")
 
 
 @attrs.frozen
@@ -66,7 +69,8 @@ class FieldType:
 
     Attributes:
         kind: ``"string"``, ``"integer"``, ``"number"``, ``"boolean"``, ``"date"``,
-            ``"date-time"``, ``"enum"``, ``"array"`` or ``"any"``.
+            ``"date-time"``, ``"decimal"`` (a `Decimal`, as text), ``"enum"``, ``"array"``
+            or ``"any"``.
         nullable: None is a value it takes.
         choices: for an enum or a literal, (JSON value, Python value) of each choice.
         items: for an array, its items' type.
@@ -91,6 +95,8 @@ class FieldType:
             found = {"type": "string", "format": "date", "pattern": _DATE_PATTERN}
         elif self.kind == "date-time":
             found = {"type": "string", "format": "date-time", "pattern": _MOMENT_PATTERN}
+        elif self.kind == "decimal":
+            found = {"type": "string", "pattern": _DECIMAL_PATTERN}
         elif self.kind == "enum":
             found = {"enum": [value for value, _ in self.choices]}
         elif self.kind == "array":
@@ -130,6 +136,8 @@ class FieldType:
             return _date(value)
         if kind == "date-time":
             return _moment(value)
+        if kind == "decimal":
+            return _decimal(value)
         if kind == "enum":
             if isinstance(value, float) and value.is_integer():
                 value = int(value)  # JSON Schema's enum counts 3.0 equal to 3
@@ -160,6 +168,7 @@ class FieldType:
             "boolean": "true or false",
             "date": "a date (YYYY-MM-DD)",
             "date-time": "a date and time with its offset (ISO 8601)",
+            "decimal": 'a decimal number written as text (such as "412.50")',
             "enum": "one of " + ", ".join(repr(value) for value, _ in self.choices),
             "any": "any value",
         }.get(self.kind, "")
@@ -177,6 +186,14 @@ def _date(value: object) -> tuple[bool, Any]:
             return True, dt.date.fromisoformat(value)
         except ValueError:
             return False, None
+    return False, None
+
+
+def _decimal(value: object) -> tuple[bool, Any]:
+    if isinstance(value, Decimal):
+        return value.is_finite(), value
+    if isinstance(value, str) and _DECIMAL.match(value):
+        return True, Decimal(value)
     return False, None
 
 
@@ -225,6 +242,8 @@ def _type_of(annotation: Any) -> FieldType:
         )
         return FieldType("array", items=items, name=_name(annotation), sequence=sequence)
     if isinstance(annotation, type):
+        if issubclass(annotation, Decimal):
+            return FieldType("decimal", name=annotation.__qualname__)
         if issubclass(annotation, enum.Enum):
             choices = tuple((member.value, member) for member in annotation)
             if all(isinstance(value, str | int) for value, _ in choices):
