@@ -84,7 +84,8 @@ def test_reads_after_a_cancelled_prefetch_are_refused_without_waiting_on_the_loo
     assert seen["waited"] < 1  # the store held its answer for up to 10 s
     assert seen["after"] == [("consent-check-failed",), ("consent-check-failed",)]
     assert "prefetch under 'research' was cancelled" in caplog.text
-    assert "W-1" not in caplog.text and "W-2" not in caplog.text
+    assert "W-1" not in caplog.text
+    assert "W-2" not in caplog.text
 
     # the next scope asks afresh, and hears that both consented
     with purposeful.use("research", actor=RESEARCHER):
