@@ -118,6 +118,25 @@ def test_bad_arguments_show_the_usage_and_exit_2(
     assert "Traceback" not in err
 
 
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += _parsers(child)
+    return found
+
+
+def test_no_command_takes_an_abbreviated_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """An abbreviation is never taken for a longer option: ``--subject C-1001`` read as
+    ``--subject-env`` took a person's id for a variable's name and repeated it."""
+    every = _parsers(cli.build_parser())
+    assert len(every) > 30
+    assert [p.prog for p in every if p.allow_abbrev] == []
+    assert main(["audit", "report", "--subj", "C-1001"]) == 2
+    assert "unrecognized arguments: --subj" in capsys.readouterr().err
+
+
 def test_help_lists_every_group_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out

@@ -50,6 +50,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
+from typing import Any
 
 from ..errors import PurposefulError
 from . import agreements, ask, audit, breach, bundle, copy, keys, notices, retention, stores
@@ -73,9 +74,19 @@ GROUPS: tuple[CommandGroup, ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser that takes no abbreviated option: ``--subject C-1001`` must never be read as
+    ``--subject-env`` (a person's id taken for a variable's name, and repeated in the
+    error). Subcommands' parsers are of the same class (argparse makes them with
+    ``type(parent)``)."""
+
+    def __init__(self, *args: Any, allow_abbrev: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``purposeful`` argument parser, with every group in `GROUPS`."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="purposeful",
         description="Command-line tools for purposeful.",
     )

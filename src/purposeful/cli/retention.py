@@ -215,7 +215,6 @@ def _add_sources(parser: argparse.ArgumentParser) -> None:
 def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     due = commands.add_parser(
         "due",
-        allow_abbrev=False,
         help="what is past retention, due or held",
         description=(
             "List what is past retention for every purpose it is held for (New Zealand "
@@ -246,7 +245,6 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
     dispose = commands.add_parser(
         "dispose",
-        allow_abbrev=False,
         help="dispose of what is due, with evidence in the ledger",
         description=(
             "Delete or de-identify every record past retention that no hold keeps, through "
@@ -267,7 +265,7 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     dispose.set_defaults(run=_dispose)
 
-    hold = commands.add_parser("hold", help="place a legal hold", allow_abbrev=False)
+    hold = commands.add_parser("hold", help="place a legal hold")
     hold.add_argument("--holds", required=True, metavar="PATH", help="the hold register")
     hold.add_argument("--reason", required=True, help="why, in words (kept in the register)")
     hold.add_argument("--by", required=True, metavar="ACTOR", help="who places it")
@@ -277,13 +275,13 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     hold.add_argument("--until", type=parse_date, metavar="YYYY-MM-DD", help="last day it holds")
     hold.set_defaults(run=_hold)
 
-    release = commands.add_parser("release", help="release a hold", allow_abbrev=False)
+    release = commands.add_parser("release", help="release a hold")
     release.add_argument("hold_id", metavar="HOLD", help="the hold's id")
     release.add_argument("--holds", required=True, metavar="PATH", help="the hold register")
     release.add_argument("--by", required=True, metavar="ACTOR", help="who releases it")
     release.set_defaults(run=_release)
 
-    holds = commands.add_parser("holds", help="list the holds", allow_abbrev=False)
+    holds = commands.add_parser("holds", help="list the holds")
     holds.add_argument("--holds", required=True, metavar="PATH", help="the hold register")
     holds.set_defaults(run=_holds)
 
