@@ -45,7 +45,9 @@ _ASKED = "purposeful.asked_origin"
 
 def origin_of(url: str) -> str | None:
     """``scheme://host:port`` of *url*, lower case, with the scheme's default port; None if
-    it is not an http or https URL with a host."""
+    it is not an http or https URL with a host. An IPv6 host keeps its brackets
+    (``http://[::1]:8001``), so an origin is itself a URL whose origin it is: a redirect's
+    check reads the first origin of its chain again."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -54,7 +56,10 @@ def origin_of(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
-    return f"{scheme}://{parts.hostname.lower()}:{port or _DEFAULT_PORTS[scheme]}"
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or _DEFAULT_PORTS[scheme]}"
 
 
 class Outbound:
