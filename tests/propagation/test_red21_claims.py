@@ -137,3 +137,110 @@ def test_an_origin_is_the_origin_of_itself(address: object, port: int, scheme: s
     assert origin is not None
     assert origin_of(origin) == origin
     assert Outbound(KEY, {origin: "case-management"}).audience_for(origin) == "case-management"
+
+
+# --- httpx: a request, or its extensions, used again -----------------------------------------
+
+
+def _both(a: _Service, b: _Service) -> Outbound:
+    return Outbound(KEY, {a.origin: "intake", b.origin: "case-management"})
+
+
+def test_an_httpx_request_sent_again_to_another_origin_begins_a_chain_of_its_own(
+    service_a: _Service, service_b: _Service
+) -> None:
+    """A request sent once to B, then pointed at A (a failover, a retry to another
+    instance) and sent again: A's redirect to B is a redirect, whatever B was asked before."""
+    service_a.redirects["/go"] = (302, f"{service_b.origin}/echo")
+    with (
+        httpx.Client(
+            event_hooks=_both(service_a, service_b).httpx_hooks(),
+            timeout=TIMEOUT,
+            follow_redirects=True,
+        ) as client,
+        use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+        request = client.build_request("GET", f"{service_b.origin}/echo")
+        direct = client.send(request).json()
+        request.url = httpx.URL(f"{service_a.origin}/go")
+        redirected = client.send(request).json()
+        again = client.get(f"{service_b.origin}/echo").json()
+    assert _claim_of(direct) is not None
+    assert not _claimed(redirected)
+    assert _claim_of(again) is not None
+
+
+@pytest.mark.parametrize("shared", ["copied", "the same dict"])
+def test_httpx_extensions_used_again_carry_no_origin_from_one_request_to_the_next(
+    service_a: _Service, service_b: _Service, shared: str
+) -> None:
+    """A request built with an earlier request's ``extensions`` (copied, as httpx 0.28 and
+    later do, or the same dict, as httpx 0.27 keeps the caller's ``extensions={"timeout":
+    ...}``) is a chain of its own: it neither claims for the earlier request's origin at a
+    redirect nor loses its own claim."""
+    service_a.redirects["/go"] = (302, f"{service_b.origin}/echo")
+
+    def send(client: httpx.Client, url: str, extensions: dict[str, object]) -> httpx.Response:
+        request = client.build_request("GET", url, extensions=extensions)
+        if shared == "the same dict":
+            request.extensions = extensions
+        return client.send(request)
+
+    with (
+        httpx.Client(
+            event_hooks=_both(service_a, service_b).httpx_hooks(),
+            timeout=TIMEOUT,
+            follow_redirects=True,
+        ) as client,
+        use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+        extensions: dict[str, object] = {"timeout": httpx.Timeout(TIMEOUT).as_dict()}
+        first = send(client, f"{service_b.origin}/echo", extensions)
+        if shared == "copied":
+            extensions = first.request.extensions
+        redirected = send(client, f"{service_a.origin}/go", extensions).json()
+        direct = send(client, f"{service_b.origin}/echo", extensions).json()
+    assert _claim_of(first.json()) is not None
+    assert not _claimed(redirected)
+    assert _claim_of(direct) is not None
+
+
+def test_an_async_httpx_request_sent_again_begins_a_chain_of_its_own(
+    service_a: _Service, service_b: _Service
+) -> None:
+    import asyncio
+
+    service_a.redirects["/go"] = (302, f"{service_b.origin}/echo")
+
+    async def calls() -> tuple[object, object]:
+        async with httpx.AsyncClient(
+            event_hooks=_both(service_a, service_b).httpx_async_hooks(),
+            timeout=TIMEOUT,
+            follow_redirects=True,
+        ) as client:
+            with use(CASE_MANAGEMENT, actor=CASEWORKER):
+                request = client.build_request("GET", f"{service_b.origin}/echo")
+                direct = (await client.send(request)).json()
+                request.url = httpx.URL(f"{service_a.origin}/go")
+                redirected = (await client.send(request)).json()
+        return direct, redirected
+
+    direct, redirected = asyncio.run(asyncio.wait_for(calls(), 30))
+    assert _claim_of(direct) is not None  # type: ignore[arg-type]
+    assert not _claimed(redirected)  # type: ignore[arg-type]
+
+
+def test_httpx_following_next_request_by_hand_is_still_a_redirect(
+    service_a: _Service, service_b: _Service
+) -> None:
+    service_a.redirects["/go"] = (307, f"{service_b.origin}/echo")
+    with (
+        httpx.Client(
+            event_hooks=_both(service_a, service_b).httpx_hooks(), timeout=TIMEOUT
+        ) as client,
+        use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+        first = client.get(f"{service_a.origin}/go")
+        assert first.next_request is not None
+        followed = client.send(first.next_request).json()
+    assert not _claimed(followed)

@@ -43,6 +43,18 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ASKED = "purposeful.asked_origin"
 
 
+class _Chain:
+    """One request as the calling code asked for it, and the redirects the client follows
+    from it: the origin asked for, and whether the chain has ended (an answer that is not
+    a redirect). A request sent again after its chain ended begins a chain of its own."""
+
+    __slots__ = ("ended", "origin")
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.ended = False
+
+
 def origin_of(url: str) -> str | None:
     """``scheme://host:port`` of *url*, lower case, with the scheme's default port; None if
     it is not an http or https URL with a host. An IPv6 host keeps its brackets
@@ -132,12 +144,13 @@ class Outbound:
     # --- clients -------------------------------------------------------------------------
 
     def httpx_hooks(self) -> dict[str, list[Callable[[Any], None]]]:
-        """``event_hooks`` for an ``httpx.Client``."""
+        """``event_hooks`` for an ``httpx.Client`` (a request hook, and a response hook
+        that ends a redirect chain: install both)."""
 
         def on_request(request: Any) -> None:
             self._apply_httpx(request)
 
-        return {"request": [on_request]}
+        return {"request": [on_request], "response": [_end_httpx_chain]}
 
     def httpx_async_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
         """``event_hooks`` for an ``httpx.AsyncClient`` (its hooks are coroutines)."""
@@ -145,13 +158,22 @@ class Outbound:
         async def on_request(request: Any) -> None:
             self._apply_httpx(request)
 
-        return {"request": [on_request]}
+        async def on_response(response: Any) -> None:
+            _end_httpx_chain(response)
+
+        return {"request": [on_request], "response": [on_response]}
 
     def _apply_httpx(self, request: Any) -> None:
-        # httpx makes a redirect's request with the same ``extensions`` dict
+        # httpx makes a redirect's request with the ``extensions`` of the request it
+        # follows (the same dict before httpx 0.28, a copy since), so the chain rides there.
+        # A chain begins in a dict of its own: the caller's ``extensions``, passed to many
+        # requests, would carry one request's origin to the next.
         url = str(request.url)
-        asked = request.extensions.setdefault(_ASKED, origin_of(url) or "")
-        self.apply(url, request.headers, asked=asked)
+        chain = request.extensions.get(_ASKED)
+        if not isinstance(chain, _Chain) or chain.ended:
+            chain = _Chain(origin_of(url) or "")
+            request.extensions = {**request.extensions, _ASKED: chain}
+        self.apply(url, request.headers, asked=chain.origin)
 
     def requests_adapter(self, **options: Any) -> Any:
         """A ``requests`` transport adapter (an ``HTTPAdapter``; *options* are its own) that
@@ -192,3 +214,14 @@ class Outbound:
                 outbound.apply(request.url, request.headers, asked=asked[0] if asked else None)
 
         return PurposeAdapter(**options)
+
+
+def _end_httpx_chain(response: Any) -> None:
+    """httpx's response hook: an answer that is not a redirect ends its request's chain."""
+    try:
+        request = response.request
+    except RuntimeError:  # a response made without a request: no chain
+        return
+    chain = request.extensions.get(_ASKED)
+    if isinstance(chain, _Chain) and not response.has_redirect_location:
+        chain.ended = True
