@@ -10,6 +10,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -244,3 +245,132 @@ def test_httpx_following_next_request_by_hand_is_still_a_redirect(
         assert first.next_request is not None
         followed = client.send(first.next_request).json()
     assert not _claimed(followed)
+
+
+# --- requests: a PreparedRequest sent from two threads, or used again -------------------------
+
+
+class _SlowRedirect(BaseHTTPRequestHandler):
+    """``/flip`` answered first with a redirect to ``server.to``, whose one-byte body is
+    held until ``server.release`` is set; then with 200. Anything else: the baggage."""
+
+    server: ThreadingHTTPServer
+
+    def do_GET(self) -> None:
+        server: Any = self.server
+        if self.path == "/flip":
+            with server.lock:
+                server.flips += 1
+                first = server.flips == 1
+            if first:
+                self.send_response(302)
+                self.send_header("Location", server.to)
+                self.send_header("Content-Length", "1")
+                self.end_headers()
+                self.wfile.flush()
+                server.release.wait(TIMEOUT)
+                self.wfile.write(b"x")
+                return
+        body = json.dumps({"baggage": self.headers.get_all("baggage") or []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_prepared_request_sent_from_two_threads_keeps_each_threads_redirect_chain(
+    service_b: _Service,
+) -> None:
+    """One ``PreparedRequest`` sent from two threads (a worker pool polling one URL): the
+    first is redirected to B, and while its client reads the redirect, the second is
+    answered 200. That answer ends the second thread's chain, never the first's: B gets no
+    claim."""
+    requests = pytest.importorskip("requests")
+    from concurrent.futures import ThreadPoolExecutor
+
+    flipping: Any = ThreadingHTTPServer(("127.0.0.1", 0), _SlowRedirect)
+    flipping.daemon_threads = True
+    flipping.flips, flipping.lock = 0, threading.Lock()
+    flipping.release, flipping.to = threading.Event(), f"{service_b.origin}/echo"
+    serving = threading.Thread(target=flipping.serve_forever, daemon=True)
+    serving.start()
+    origin = f"http://127.0.0.1:{flipping.server_address[1]}"
+    outbound = Outbound(KEY, {origin: "intake", service_b.origin: "case-management"})
+    redirected = threading.Event()
+    try:
+        with requests.Session() as session:
+            session.mount("http://", outbound.requests_adapter())
+            prepared = session.prepare_request(requests.Request("GET", f"{origin}/flip"))
+
+            def redirected_first() -> dict[str, list[str]]:
+                with use(CASE_MANAGEMENT, actor=CASEWORKER):
+                    answer = session.send(prepared, timeout=TIMEOUT)
+                return answer.json()  # type: ignore[no-any-return]
+
+            def answered_second() -> int:
+                assert redirected.wait(TIMEOUT)
+                try:
+                    with use(CASE_MANAGEMENT, actor=CASEWORKER):
+                        return session.send(prepared, timeout=TIMEOUT).status_code
+                finally:
+                    flipping.release.set()
+
+            with ThreadPoolExecutor(2) as pool:
+                first = pool.submit(redirected_first)
+                while flipping.flips < 1 and not first.done():
+                    threading.Event().wait(0.01)
+                redirected.set()
+                second = pool.submit(answered_second)
+                assert second.result(TIMEOUT * 2) == 200
+                echoed = first.result(TIMEOUT * 2)
+    finally:
+        flipping.release.set()
+        flipping.shutdown()
+        serving.join(timeout=TIMEOUT)
+        flipping.server_close()
+    assert not _claimed(echoed)
+
+
+def test_a_prepared_requests_hooks_stay_hooks_after_a_redirect_not_followed(
+    service_a: _Service, service_b: _Service
+) -> None:
+    """A redirect answered with ``allow_redirects=False`` leaves the chain open (the
+    caller may follow ``response.next`` by hand); the request's hooks, given to a new
+    ``requests.Request``, are still only hooks, not an event requests refuses with a
+    ValueError. The new request shares the open chain, so it is taken for the redirect's
+    follow-up: B gets no claim, as the redirect's target would not."""
+    requests = pytest.importorskip("requests")
+    service_a.redirects["/go"] = (302, f"{service_b.origin}/echo")
+    with requests.Session() as session:
+        session.mount("http://", _both(service_a, service_b).requests_adapter())
+        with use(CASE_MANAGEMENT, actor=CASEWORKER):
+            first = session.get(f"{service_a.origin}/go", allow_redirects=False, timeout=TIMEOUT)
+            again = requests.Request("GET", f"{service_b.origin}/echo", hooks=first.request.hooks)
+            echoed = session.send(session.prepare_request(again), timeout=TIMEOUT).json()
+    assert first.status_code == 302
+    assert echoed["baggage"] == []
+
+
+def test_a_chain_that_ended_at_another_adapter_leaves_no_origin_for_a_copy(
+    service_a: _Service, service_b: _Service
+) -> None:
+    """A's redirect led to a host another adapter of the session serves, which answered:
+    the chain ended there. A copy of the request, pointed at B, which redirects to A, is a
+    chain of its own: A gets no claim."""
+    requests = pytest.importorskip("requests")
+    port = service_a.server_address[1]
+    service_a.redirects["/go"] = (302, f"http://localhost:{port}/echo")
+    service_b.redirects["/go"] = (302, f"{service_a.origin}/echo")
+    with requests.Session() as session:
+        session.mount("http://", _both(service_a, service_b).requests_adapter())
+        session.mount(f"http://localhost:{port}", requests.adapters.HTTPAdapter())
+        with use(CASE_MANAGEMENT, actor=CASEWORKER):
+            prepared = session.prepare_request(requests.Request("GET", f"{service_a.origin}/go"))
+            assert session.send(prepared, timeout=TIMEOUT).status_code == 200
+            copy = prepared.copy()
+            copy.prepare_url(f"{service_b.origin}/go", None)
+            echoed = session.send(copy, timeout=TIMEOUT).json()
+    assert not _claimed(echoed)

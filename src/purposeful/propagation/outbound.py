@@ -21,6 +21,7 @@ until its hook is asked for.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import timedelta
 from typing import Any
@@ -37,9 +38,9 @@ _log = logging.getLogger("purposeful")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-#: Where a client's request chain began (its origin, never its path), kept with the request
-#: its redirects are made from: httpx carries a request's ``extensions`` to its redirects,
-#: requests its ``hooks``.
+#: The key of httpx's request ``extensions`` where a request chain (`_Chain`) rides: httpx
+#: carries a request's ``extensions`` to its redirects. (requests carries a request's
+#: ``hooks``: its adapter keeps `_RequestsChains` among the response hooks.)
 _ASKED = "purposeful.asked_origin"
 
 
@@ -193,27 +194,65 @@ class Outbound:
 
         class PurposeAdapter(HTTPAdapter):
             def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-                # requests makes a redirect's request with the same ``hooks`` dict: the
-                # chain's first origin is kept there until an answer is not a redirect
-                chain = request.hooks
-                chain.setdefault(_ASKED, [origin_of(request.url) or ""])
+                # requests makes a redirect's request with the same ``hooks`` dict
+                chains = _RequestsChains.of(request)
+                chains.begin(request.url)
                 try:
                     # the claim goes on a copy: requests follows a redirect with a copy of
                     # the caller's request, which another host's adapter would send on
                     response = super().send(request.copy(), *args, **kwargs)
                 except BaseException:
-                    chain.pop(_ASKED, None)
+                    chains.end()
                     raise
-                if not response.is_redirect:
-                    chain.pop(_ASKED, None)
+                chains(response)
                 return response
 
             def add_headers(self, request: Any, **kwargs: Any) -> None:
                 super().add_headers(request, **kwargs)
-                asked = request.hooks.get(_ASKED)
-                outbound.apply(request.url, request.headers, asked=asked[0] if asked else None)
+                asked = _RequestsChains.of(request).asked()
+                outbound.apply(request.url, request.headers, asked=asked)
 
         return PurposeAdapter(**options)
+
+
+class _RequestsChains:
+    """The redirect chains of one requests ``PreparedRequest``, one for each thread that
+    sends it: requests follows a redirect with a copy of the request that shares its
+    ``hooks``, and this rides there, as a response hook (requests calls it with each
+    answer, whichever adapter sent it). The origin asked for is kept from the first request
+    of a chain until an answer is not a redirect; a thread's chain is its own, as another
+    thread's answer to the same request does not end it."""
+
+    def __init__(self) -> None:
+        self._origins: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, request: Any) -> _RequestsChains:
+        """The chains kept in *request*'s response hooks, added there if none are."""
+        hooks = request.hooks.get("response")
+        if not isinstance(hooks, list):  # as requests' dispatch reads one: a hook or several
+            hooks = [] if hooks is None else [hooks] if callable(hooks) else list(hooks)
+            request.hooks["response"] = hooks
+        for hook in hooks:
+            if isinstance(hook, cls):
+                return hook
+        chains = cls()
+        hooks.append(chains)
+        return chains
+
+    def begin(self, url: str) -> None:
+        self._origins.setdefault(threading.get_ident(), origin_of(url) or "")
+
+    def asked(self) -> str | None:
+        return self._origins.get(threading.get_ident())
+
+    def end(self) -> None:
+        self._origins.pop(threading.get_ident(), None)
+
+    def __call__(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """The response hook: an answer that is not a redirect ends this thread's chain."""
+        if not getattr(response, "is_redirect", False):
+            self.end()
 
 
 def _end_httpx_chain(response: Any) -> None:
