@@ -131,13 +131,15 @@ class PurposeMiddleware:
             checked = self._check_at_startup(scope.get("app"), send)  # as it came: not as
             await self.app(scope, receive, checked)  # the application sets it, out of reach
             return
-        if kind != "http":
-            await self.app(scope, receive, send)
+        if kind != "http":  # a websocket: no scope, and no inbound claim to forward
+            with otel_baggage_without_claim():
+                await self.app(scope, receive, send)
             return
         routes, application = self._routing(scope.get("app"))
         found = _find(routes, scope, 0)
-        if found is None:  # no route: the router answers 404 or 405
-            await self.app(scope, receive, send)
+        if found is None:  # no route: the router answers 404 or 405 (a handler of its own)
+            with otel_baggage_without_claim():
+                await self.app(scope, receive, send)
             return
         endpoint, template = found
         declared = EXEMPT if _added_by_framework(endpoint) else declared_purpose(endpoint)
