@@ -124,3 +124,94 @@ def test_an_inbound_claim_is_not_in_opentelemetrys_baggage_outside_a_declared_ro
         provider.shutdown()
     assert seen[where] == "tenant=waikato"
     assert CLAIM_KEY not in seen[where]
+
+
+# --- a captured baggage header on a span -------------------------------------------------------
+
+
+def _claim_headers() -> dict[str, str]:
+    return {"baggage": _baggage_header()[0][1].decode()}
+
+
+@pytest.mark.parametrize("client", ["httpx", "httpx-async"])
+def test_a_captured_baggage_header_shows_no_claim_on_the_client_span(
+    client: str, spans: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told to capture request headers (``.*``, a common setting), httpx's instrumentation
+    records ``baggage`` after `Outbound`'s hook added the claim: the actor's id and role,
+    and a token the called service accepts until it expires, went to the tracing backend."""
+    import httpx
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    from purposeful.propagation import Outbound
+    from purposeful.web.tracing import ahide_client_url, hide_client_url
+
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST", ".*")
+    provider, exporter = spans
+    outbound = Outbound(KEY, {"https://case.agency.example": "case-management"})
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("baggage", ""))
+        return httpx.Response(200)
+
+    caseworker = Actor("staff-0042", "caseworker", SENSITIVE)
+    url = "https://case.agency.example/clients"
+    if client == "httpx":
+        with httpx.Client(
+            transport=httpx.MockTransport(answer), event_hooks=outbound.httpx_hooks()
+        ) as http:
+            HTTPXClientInstrumentor.instrument_client(
+                http, tracer_provider=provider, request_hook=hide_client_url
+            )
+            with purposeful.use("service-delivery.case-management", actor=caseworker):
+                http.get(url, headers={"baggage": "tenant=waikato"})
+    else:
+
+        async def call() -> None:
+            async with httpx.AsyncClient(
+                transport=httpx.MockTransport(answer), event_hooks=outbound.httpx_async_hooks()
+            ) as http:
+                HTTPXClientInstrumentor.instrument_client(
+                    http, tracer_provider=provider, request_hook=ahide_client_url
+                )
+                with purposeful.use("service-delivery.case-management", actor=caseworker):
+                    await http.get(url, headers={"baggage": "tenant=waikato"})
+
+        asyncio.run(asyncio.wait_for(call(), 10))
+    assert CLAIM_KEY in sent[0]  # the called service got its claim
+    (span,) = [s for s in exporter.get_finished_spans() if s.kind.name == "CLIENT"]
+    attributes = dict(span.attributes or {})
+    assert attributes["http.request.header.baggage"] == ("tenant=waikato",)
+    assert not any(CLAIM_KEY in str(value) for value in attributes.values())
+
+
+def test_a_captured_baggage_header_shows_no_claim_on_the_server_span(
+    spans: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi import FastAPI
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from starlette.testclient import TestClient
+
+    from purposeful.web import purpose
+    from purposeful.web.tracing import hide_asgi_path
+
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", ".*")
+    provider, exporter = spans
+    api = FastAPI()
+
+    @api.get("/clients/{client_id}")
+    @purpose("service-delivery")
+    def read(client_id: str) -> dict[str, str]:
+        return {}
+
+    api.add_middleware(PurposeMiddleware, actor=lambda request: None, trust=TRUST)
+    FastAPIInstrumentor.instrument_app(
+        api, tracer_provider=provider, server_request_hook=hide_asgi_path
+    )
+    with TestClient(api) as http:
+        assert http.get("/clients/C-1", headers=_claim_headers()).status_code == 200
+    (server,) = [s for s in exporter.get_finished_spans() if s.kind.name == "SERVER"]
+    attributes = dict(server.attributes or {})
+    assert attributes["http.request.header.baggage"] == ("tenant=waikato",)
+    assert not any(CLAIM_KEY in str(value) for value in attributes.values())

@@ -85,6 +85,12 @@ _HEADER_ATTRIBUTES: Final = frozenset(
     for side in ("request", "response")
     for name in URL_HEADERS
 )
+#: A captured ``baggage`` header (``http.request.header.baggage``): a purpose claim in it
+#: (the caller's actor id and role, and a token that this service accepts until it
+#: expires) is taken out; its other members stay.
+_BAGGAGE_ATTRIBUTES: Final = frozenset(
+    {"http.request.header.baggage", "http.response.header.baggage"}
+)
 #: The methods a span is named by; any other is named ``HTTP``, as the instrumentations do.
 _METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
@@ -97,7 +103,8 @@ def hide_path(span: Span, route: str | None = None, name: str | None = None) -> 
     ``http.target`` and ``url.path`` become the route, ``url.query`` becomes `HIDDEN`, and
     ``http.url`` and ``url.full`` keep their scheme and host with the route as their path
     and no query; a captured header that carries a URL (`URL_HEADERS`: ``Referer``,
-    ``Location``...) becomes `HIDDEN`. Only the attributes the span has are written, so the
+    ``Location``...) becomes `HIDDEN`, and a captured ``baggage`` header loses its purpose
+    claim (its other members stay). Only the attributes the span has are written, so the
     span keeps the semantic conventions the instrumentation chose; a recording span whose attributes
     cannot be read (not the SDK's) gets all five, as a leak is worse than an extra
     attribute. If *name* is given, the span is renamed to it. The hooks below call this;
@@ -119,6 +126,9 @@ def hide_path(span: Span, route: str | None = None, name: str | None = None) -> 
         value = shown[key] if shown is not None else None
         count = len(value) if isinstance(value, tuple | list) else 1
         span.set_attribute(key, [HIDDEN] * count)
+    for key in _BAGGAGE_ATTRIBUTES.intersection(shown or ()):
+        assert shown is not None
+        span.set_attribute(key, _without_claim(shown[key]))
     if name is not None:
         span.update_name(name)
 
@@ -184,7 +194,9 @@ def hide_client_url(span: Span, request: object = None) -> None:
     captured header that carries a URL (a redirect's ``Location``, `URL_HEADERS`) becomes
     `HIDDEN`, and so does the URL called, its path or its query wherever they show in a
     text (an exception's message and stack trace, the span's status: requests' connection
-    errors name the URL). For httpx's ``AsyncClient``, give ``async_request_hook``
+    errors name the URL). A captured ``baggage`` header shows no purpose claim: httpx's
+    instrumentation records it after `Outbound`'s hook added one. For httpx's
+    ``AsyncClient``, give ``async_request_hook``
     `ahide_client_url`.
     """
     if not span.is_recording():
@@ -282,6 +294,22 @@ def _scrubbed(value: Any, texts: list[str]) -> Any:
     return value
 
 
+def _without_claim(value: Any) -> Any:
+    """A captured ``baggage`` header's value (a text, or a sequence of them: one for each
+    header, or for each member where an instrumentation splits at commas) without a purpose
+    claim member; a text that held only the claim is left out."""
+    if isinstance(value, tuple | list):
+        kept = [(each, _without_claim(each)) for each in value]
+        return [scrubbed for each, scrubbed in kept if scrubbed or not each]
+    if not isinstance(value, str):
+        return value
+    from ..propagation.baggage import remove_claim
+
+    carrier = {"baggage": value}
+    remove_claim(carrier)
+    return carrier.get("baggage", "")
+
+
 def _watch(span: Span, texts: list[str]) -> None:
     """Hide what the instrumentation records on *span* after the request hook: `HIDDEN`
     over a URL attribute or a URL-carrying header, and over each of *texts* (the URL
@@ -303,6 +331,8 @@ def _watch(span: Span, texts: list[str]) -> None:
             return _with_path(value, HIDDEN)
         if key in _HEADER_ATTRIBUTES:
             return [HIDDEN] * (len(value) if isinstance(value, tuple | list) else 1)
+        if key in _BAGGAGE_ATTRIBUTES:
+            return _without_claim(value)
         return _scrubbed(value, texts)
 
     def watched_attribute(key: str, value: Any) -> None:
