@@ -374,3 +374,39 @@ def test_a_chain_that_ended_at_another_adapter_leaves_no_origin_for_a_copy(
             copy.prepare_url(f"{service_b.origin}/go", None)
             echoed = session.send(copy, timeout=TIMEOUT).json()
     assert not _claimed(echoed)
+
+
+# --- an internationalised host --------------------------------------------------------------
+
+
+def test_a_service_whose_host_has_macrons_gets_its_claim() -> None:
+    """httpx and requests send ``tūhono.agency.example`` as ``xn--thono-lfb.agency.example``;
+    the allow-list kept the host as written, so the service got no claim and answered every
+    call 401."""
+    requests = pytest.importorskip("requests")
+    outbound = Outbound(KEY, {"https://tūhono.agency.example": "case-management"})
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("baggage", ""))
+        return httpx.Response(200)
+
+    with (
+        httpx.Client(
+            transport=httpx.MockTransport(answer), event_hooks=outbound.httpx_hooks()
+        ) as client,
+        use(CASE_MANAGEMENT, actor=CASEWORKER),
+    ):
+        client.get("https://tūhono.agency.example/clients")
+        client.get("https://TŪHONO.agency.example/clients")
+        client.get("https://tuhono.agency.example/clients")  # another host: no claim
+    assert [CLAIM_KEY in each for each in sent] == [True, True, False]
+    prepared = requests.Request("GET", "https://tūhono.agency.example/clients").prepare()
+    assert outbound.audience_for(prepared.url) == "case-management"
+
+
+def test_an_allow_list_host_that_is_no_domain_name_is_a_configuration_error() -> None:
+    from purposeful.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="ASCII form"):
+        Outbound(KEY, {"https://bad\u200d\u0301host.example": "case-management"})

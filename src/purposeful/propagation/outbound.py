@@ -44,6 +44,32 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ASKED = "purposeful.asked_origin"
 
 
+def _ascii_origin(origin: str) -> str:
+    """*origin* with its host in the ASCII form clients send (IDNA): httpx and requests
+    encode a host such as ``tūhono.agency.example`` before the hooks see the URL, so an
+    allow-list entry kept as written would never match, and its service would answer every
+    call 401."""
+    scheme, _, rest = origin.partition("://")
+    host, _, port = rest.rpartition(":")
+    if host.isascii():
+        return origin
+    try:
+        import idna
+    except ImportError:
+        raise ConfigurationError(
+            "Outbound's allow-list names a host with letters outside ASCII: give it in the "
+            "ASCII form clients send (xn--...), or install idna to have it converted"
+        ) from None
+    try:
+        encoded = idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:  # idna's IDNAError is one
+        raise ConfigurationError(
+            "Outbound's allow-list names a host that is not a valid internationalised "
+            "domain name: give it in the ASCII form clients send (xn--...)"
+        ) from None
+    return f"{scheme}://{encoded.lower()}:{port}"
+
+
 class _Chain:
     """One request as the calling code asked for it, and the redirects the client follows
     from it: the origin asked for, and whether the chain has ended (an answer that is not
@@ -86,6 +112,10 @@ class Outbound:
 
     Raises:
         ConfigurationError: an origin is not an http(s) origin, or a name is malformed.
+
+    A host with letters outside ASCII (``https://tūhono.agency.example``) is kept in the
+    ASCII form the clients send (``xn--thono-lfb``), as the ``idna`` package (which httpx
+    and requests bring) writes it.
     """
 
     def __init__(
@@ -109,7 +139,7 @@ class Outbound:
                     f"Outbound's allow-list takes origins such as 'https://case.agency.example' "
                     f"or 'http://127.0.0.1:8001' (no path), not {url!r}"
                 )
-            self._audiences[origin] = check_service_name(service, "service name")
+            self._audiences[_ascii_origin(origin)] = check_service_name(service, "service name")
 
     def audience_for(self, url: str) -> str | None:
         """The service name of *url*'s origin, or None if it is not on the allow-list."""
