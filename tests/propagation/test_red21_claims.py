@@ -410,3 +410,21 @@ def test_an_allow_list_host_that_is_no_domain_name_is_a_configuration_error() ->
 
     with pytest.raises(ConfigurationError, match="ASCII form"):
         Outbound(KEY, {"https://bad\u200d\u0301host.example": "case-management"})
+
+
+# --- a trust store's purposes ---------------------------------------------------------------
+
+
+def test_a_misspelt_purpose_a_caller_may_assert_fails_when_the_trust_store_is_made() -> None:
+    """``purposes={"service-delivry"}`` refused every claim from intake with a 403 at run
+    time; an unknown purpose is an error where it is declared."""
+    from purposeful.errors import ConfigurationError
+
+    misspelt = TrustedService(
+        "intake", [KEY.public_key], SENSITIVE, purposes={"service-delivery", "service-delivry"}
+    )
+    with pytest.raises(ConfigurationError, match="'service-delivry'") as raised:
+        TrustStore("case-management", [misspelt])
+    assert "'service-delivery'" not in str(raised.value)
+    known = TrustedService("intake", [KEY.public_key], SENSITIVE, purposes={"service-delivery"})
+    assert TrustStore("case-management", [known]).services == (known,)

@@ -210,8 +210,10 @@ class TrustStore:
         scale: the sensitivity scale claimed clearances are named on.
 
     Raises:
-        ConfigurationError: a service name is malformed or given twice, or two services
-            share a key (each service has its own).
+        ConfigurationError: a service name is malformed or given twice, two services
+            share a key (each service has its own), or a service's ``purposes`` names a
+            purpose the configured registry does not have (a misspelt id would refuse
+            every claim at run time).
     """
 
     def __init__(
@@ -240,6 +242,7 @@ class TrustStore:
                 raise ConfigurationError(
                     f"the max_clearance of {entry.service!r} is not on the scale {scale.name!r}"
                 )
+            _check_purposes(entry)
             self._services[entry.service] = entry
             for key in entry.public_keys:
                 key_id = signing_key_id(key)
@@ -362,6 +365,26 @@ class TrustStore:
                 "malformed", f"names a clearance not on the scale {self.scale.name!r}"
             ) from None
         return min(claimed, caller.max_clearance)
+
+
+def _check_purposes(entry: TrustedService) -> None:
+    """Every purpose *entry* may assert is one the configured registry has: checked when
+    the trust store is made, not found at run time as a 403 for every claim."""
+    if entry.purposes is None:
+        return
+    registry = get_configuration().registry
+    unknown = []
+    for ident in sorted(entry.purposes):
+        try:
+            registry.resolve(ident)
+        except UnknownPurpose:
+            unknown.append(ident)
+    if unknown:
+        raise ConfigurationError(
+            f"TrustedService {entry.service!r} may assert purposes this service's registry "
+            f"does not have: {', '.join(map(repr, unknown))}; correct the ids, or declare "
+            f"the purposes (purposeful.configure(registry=...)) before making the trust store"
+        )
 
 
 def _untrusted(reason: str, problem: str) -> UntrustedClaim:
