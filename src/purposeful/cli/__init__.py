@@ -80,13 +80,14 @@ class _Parser(argparse.ArgumentParser):
     error). Subcommands' parsers are of the same class (argparse makes them with
     ``type(parent)``)."""
 
-    def __init__(self, *args: Any, allow_abbrev: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, allow_abbrev=allow_abbrev, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``purposeful`` argument parser, with every group in `GROUPS`."""
-    parser = _Parser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="purposeful",
         description="Command-line tools for purposeful.",
     )
