@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,33 @@ def test_a_mistyped_register_is_not_made_to_list_no_holds(
         "--subject-env", "HELD_PERSON",
     ]) == 0  # fmt: skip
     assert (app / "new.db").exists()
+
+
+def test_dispose_on_a_day_ahead_is_refused_before_the_ledger_is_made(app: Path) -> None:
+    keys = generate_keys(app / "keys")
+    ahead = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    refused = subprocess.run(
+        [sys.executable, "-m", "purposeful", "retention", "dispose",
+         "cli_retention_app:sources", "--today", ahead, "--ledger", "audit.jsonl",
+         "--signing-key", str(keys.signing_key), "--pseudonym-key",
+         str(keys.pseudonym_key), "--by", "staff-02"],
+        capture_output=True, text=True, cwd=app, timeout=120,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([str(app), *sys.path])),
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "after today in New Zealand" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (app / "audit.jsonl").exists()
+
+
+def test_a_store_option_given_a_directory_says_so(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (app / "registers").mkdir()
+    due = ["retention", "due", "cli_retention_app:sources", "--today", "2026-06-01"]
+    assert main([*due, "--holds", "registers"]) == 2
+    assert "--holds registers is a directory; give the store's file inside it" in (
+        capsys.readouterr().err
+    )
+    assert main([*due, "--holds", "missing.db"]) == 2
+    assert "no such file" in capsys.readouterr().err

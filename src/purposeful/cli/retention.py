@@ -69,6 +69,10 @@ def _stores(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _existing(path: str, option: str) -> Path:
+    if Path(path).is_dir():
+        raise ConfigurationError(
+            f"{option} {shown(path)} is a directory; give the store's file inside it"
+        )
     if not Path(path).is_file():
         raise ConfigurationError(f"{option} {shown(path)}: no such file; give the store's file")
     return Path(path)
@@ -116,7 +120,9 @@ def _due(args: argparse.Namespace) -> int:
 def _dispose(args: argparse.Namespace) -> int:
     from ..audit import Ledger, load_pseudonym_key, load_signing_key
     from ..retention import dispose_due
+    from ..retention.disposal import disposal_day
 
+    disposal_day(args.today)  # a day ahead is refused before anything, the ledger, is made
     sources = _load_sources(args.app)
     key = load_signing_key(
         args.signing_key,

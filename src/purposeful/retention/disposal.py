@@ -96,6 +96,26 @@ class DisposalSummary:
     interrupted: int = 0
 
 
+def disposal_day(today: date | datetime | None) -> date:
+    """The New Zealand day a disposal runs on: *today* (default: today), never a day ahead.
+
+    Raises:
+        ConfigurationError: *today* is after today in New Zealand: disposal is done, not
+            forecast (a day ahead would destroy records still within retention, and judge
+            holds as if they had ended).
+    """
+    day = _today(today)
+    now = _today(None)
+    if day > now:
+        raise ConfigurationError(
+            f"dispose_due(today=...) is {day.isoformat()}, after today in New Zealand "
+            f"({now.isoformat()}): records are disposed of on the day they are due, not "
+            f"before. To see what will be due then, use retention_due(today=...) (purposeful "
+            f"retention due --today); nothing was disposed of"
+        )
+    return day
+
+
 def dispose_due(
     sources: RetentionSources,
     *,
@@ -167,17 +187,7 @@ def dispose_due(
     held: Counter[tuple[str, str]] = Counter()
     if holds is not None and not isinstance(holds, BaseHoldStore):
         holds = list(holds)  # read twice: by the assessment and before each record
-    day = _today(today)
-    now = _today(None)
-    if day > now:
-        # disposal is done, not forecast: a day ahead would destroy records still within
-        # retention and judge holds as if they had ended
-        raise ConfigurationError(
-            f"dispose_due(today=...) is {day.isoformat()}, after today in New Zealand "
-            f"({now.isoformat()}): records are disposed of on the day they are due, not "
-            f"before. To see what will be due then, use retention_due(today=...) (purposeful "
-            f"retention due --today); nothing was disposed of"
-        )
+    day = disposal_day(today)
     unfinished = _unfinished(ledger, hashing)
     listed: set[str] = set()  # the interrupted disposals whose records are still listed
     # assessed in full first, so a source is not read while it is being changed; only what
