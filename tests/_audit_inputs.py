@@ -20,8 +20,10 @@ from typing import Any, Final
 import attrs
 from hypothesis import strategies as st
 
-#: A reason code for refusals written here.
+#: A reason code for refusals written here: one that holds for every read of the field.
 REASON = "purpose-not-declared"
+#: Reason codes of a decision that turned on the person whose record was read.
+PERSON_REASONS = ("consent-not-held",)
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -37,6 +39,8 @@ class HandPart:
         unlisted_fields: fields read only from unlisted people's records.
         refusals: (outcome, ``Type.field``, count) for each refusal in this part.
         after: how long after the scope opened this part was written.
+        reasons: the reason codes of every refusal in this part: by default one that holds
+            for everyone the scope reads (`REASON`); `PERSON_REASONS` turn on the person.
     """
 
     reads: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
@@ -44,6 +48,7 @@ class HandPart:
     unlisted_fields: frozenset[str] = frozenset()
     refusals: tuple[tuple[str, str, int], ...] = ()
     after: timedelta = timedelta(seconds=1)
+    reasons: tuple[str, ...] = (REASON,)
 
     @property
     def fields(self) -> list[str]:
@@ -121,7 +126,7 @@ def ledger_line(scope: HandScope, number: int, seq: int = 1) -> dict[str, Any]:
                 "count": count,
                 "field": field,
                 "outcome": outcome,
-                "reasons": [] if outcome == "allowed" else [REASON],
+                "reasons": [] if outcome == "allowed" else list(part.reasons),
                 "record": record,
                 "sensitivity": "SENSITIVE",
             }
@@ -173,6 +178,7 @@ def merged(scope: HandScope) -> HandPart:
         unlisted_fields=frozenset().union(*(part.unlisted_fields for part in scope.parts)),
         refusals=tuple(refusal for part in scope.parts for refusal in part.refusals),
         after=max(part.after for part in scope.parts),
+        reasons=tuple(dict.fromkeys(code for part in scope.parts for code in part.reasons)),
     )
 
 
@@ -259,7 +265,7 @@ def span(
             "attributes": [
                 attribute("purposeful.record_type", record),
                 attribute("purposeful.field", field),
-                attribute("purposeful.reason_codes", [REASON]),
+                attribute("purposeful.reason_codes", list(part.reasons)),
                 *([attribute("purposeful.reads.count", count)] if per_person else []),
             ],
         }
@@ -335,7 +341,8 @@ def write_traces(path: Path, scopes: Iterable[HandScope], *, edition: int = 1) -
 @st.composite
 def hand_parts(draw: st.DrawFn, names: Sequence[str], people: Sequence[str]) -> HandPart:
     """A scope part made by hand: reads of *people* (and one raw identifier) over *names*,
-    people read but not listed, up to two refusals, and how long after the scope opened."""
+    people read but not listed, up to two refusals (for reasons that hold for everyone, or
+    that turn on the person), and how long after the scope opened."""
     refusal = st.tuples(
         st.sampled_from(["denied", "would-deny"]), st.sampled_from(names), st.integers(1, 3)
     )
@@ -351,4 +358,5 @@ def hand_parts(draw: st.DrawFn, names: Sequence[str], people: Sequence[str]) -> 
         unlisted_fields=draw(st.frozensets(st.sampled_from(names), max_size=2)),
         refusals=tuple(draw(st.lists(refusal, max_size=2, unique_by=lambda r: r[1]))),
         after=timedelta(seconds=draw(st.integers(1, 3 * 86_400))),
+        reasons=draw(st.sampled_from([(REASON,), PERSON_REASONS, (*PERSON_REASONS, REASON)])),
     )

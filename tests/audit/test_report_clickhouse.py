@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from _audit_inputs import (
     MONDAY,
+    PERSON_REASONS,
     HandPart,
     HandScope,
     attribute,
@@ -272,6 +273,39 @@ def test_spans_of_either_edition_print_the_same_page_on_every_engine(
         pages.append(both(store, rewritten, folder / str(edition), person))
     first, second = pages
     assert first.replace(str(folder / "1"), "") == second.replace(str(folder / "2"), "")
+
+
+def test_every_engine_marks_the_reads_enforce_mode_would_refuse(
+    store: Store, tmp_path: Path
+) -> None:
+    """The purpose's would-deny in part 0 covers the person's read in part 1; a consent
+    would-deny is theirs where they are the only one the part lists reading the field,
+    and nobody's where it lists two and one was refused."""
+    me, other = PEOPLE[0], PEOPLE[1]
+    purpose = HandScope(
+        "mark-1",
+        (
+            HandPart({other: frozenset({"Case.diagnosis"})},
+                     refusals=(("would-deny", "Case.diagnosis", 1),)),
+            HandPart({me: frozenset({"Case.diagnosis", "Case.address"})}),
+        ),
+    )  # fmt: skip
+    consent = HandScope(
+        "mark-2",
+        (
+            HandPart({me: frozenset({"Note.text"})}, refusals=(("would-deny", "Note.text", 1),),
+                     reasons=PERSON_REASONS),
+            HandPart({me: frozenset({"Case.address"}), other: frozenset({"Case.address"})},
+                     refusals=(("would-deny", "Case.address", 1),), reasons=PERSON_REASONS),
+        ),
+        opened=MONDAY + timedelta(hours=1),
+    )  # fmt: skip
+    spans = [span(scope, n) for scope in (purpose, consent) for n in range(2)]
+    page = both(store, spans, tmp_path, me)
+    mark = " (read in monitor mode: enforce mode would refuse)"
+    assert f"Case.address, Case.diagnosis{mark}" in page
+    assert f"Case.address, Note.text{mark}" in page
+    assert page.count(mark) == 2
 
 
 def test_a_week_of_scopes_is_reported_whole_with_people_refusals_and_disclosures(

@@ -28,6 +28,7 @@ from _audit_inputs import (
 )
 from purposeful.audit.history import SubjectQuery
 from purposeful.audit.report import ReportDatabase, build_report, render_html, render_text
+from purposeful.audit.report.exports import write_csv, write_parquet
 from purposeful.audit.report.shape import (
     decode_reasons,
     encode_reasons,
@@ -300,6 +301,52 @@ def test_csv_and_parquet_exports_hold_each_table(
         )
     assert found == [("staff-0042", 1), ("staff-9", 1)]
     assert main(["audit", "report", str(traces), "--csv", str(csvs)]) == 2  # not empty now
+
+
+def test_the_answer_marks_what_enforce_mode_would_refuse_on_the_page_and_in_the_exports(
+    tmp_path: Path,
+) -> None:
+    """A monitor-mode scope in two parts: the purpose's would-deny on Case.notes, sent with
+    part 0 (another person's read), covers the person's read of it in part 1; the page,
+    the CSV and Parquet exports and an archive of the inputs all say so."""
+    scope = HandScope(
+        "s9",
+        (
+            HandPart(
+                reads={PEOPLE[1]: frozenset({"Case.notes"})},
+                refusals=(("would-deny", "Case.notes", 1),),
+            ),
+            HandPart(reads={PEOPLE[0]: frozenset({"Case.notes", "Case.address"})}),
+        ),
+    )
+    traces = tmp_path / "traces.jsonl"
+    traces.write_text(traces_text([span(scope, n) for n in range(2)]))
+    subject = SubjectQuery((PEOPLE[0],))
+    mark = "Case.notes (read in monitor mode: enforce mode would refuse)"
+    with ReportDatabase.from_files([traces]) as database:
+        report = database.report(subject=subject)
+        database.to_parquet(tmp_path / "archive")
+    assert report.subject is not None
+    (access,) = report.subject.accesses
+    assert access.fields_would_deny == ("Case.notes",)
+    assert f"Case.address, {mark}" in render_text(report)
+    assert f"Case.address, {mark}" in render_html(report)
+    write_csv(report, tmp_path / "csv")
+    write_parquet(report, tmp_path / "parquet")
+    with (tmp_path / "csv" / "subject_accesses.csv").open(newline="") as file:
+        (row,) = csv.DictReader(file)
+    assert (row["fields_read"], row["fields_would_deny"]) == (
+        "Case.address, Case.notes",
+        "Case.notes",
+    )
+    with ReportDatabase() as database:
+        found = database.query(
+            "SELECT fields_would_deny FROM "
+            f"read_parquet('{tmp_path / 'parquet' / 'subject_accesses.parquet'}')"
+        )
+    assert found == [("Case.notes",)]
+    with ReportDatabase.from_parquet(tmp_path / "archive") as archive:
+        assert archive.report(subject=subject).subject == report.subject
 
 
 def test_ledgers_are_verified_first_with_a_public_key(

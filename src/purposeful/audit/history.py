@@ -14,8 +14,10 @@ with a `SubjectHistory` too):
   else of the report is computed.
 
 Each access lists the fields read from this person's records, never what the same scope
-read from other people's, and what of their records it disclosed to other agencies (a
-disclosure names the person by pseudonym). Where the inputs do not say (older ones, capped
+read from other people's, which of them were read in monitor mode under a decision that
+enforce mode would have refused (`would_deny_marks` says when the trail shows that), and
+what of their records it disclosed to other agencies (a disclosure names the person by
+pseudonym). Where the inputs do not say (older ones, capped
 or missing pseudonyms, missing parts, disclosures that name nobody), the answer says it is
 incomplete, and why. A subject in the inputs that is not a pseudonym (``<key id>:<32 hex
 digits>``), such as a raw identifier written by a service with another pseudonymiser, is
@@ -40,6 +42,7 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .._shared.keys import PseudonymKey
+from ..decisions import Reason
 from ..errors import ConfigurationError, LedgerUnverified, ReportInputError
 from .conventions import LedgerKey
 from .ledger import default_checkpoints_path, default_index_path
@@ -47,7 +50,7 @@ from .ledger.format import decode, key_digest
 from .ledger.index import IndexBuilder, LedgerIndex, read_index
 from .ledger.verifier import verify_from
 from .report.reading import LEDGER_INPUT, input_size, read_ledger
-from .report.records import ScopeRecord, ScopesInParts
+from .report.records import Refusal, ScopeRecord, ScopesInParts
 
 __all__ = [
     "SubjectAccess",
@@ -56,6 +59,9 @@ __all__ = [
     "SubjectHistory",
     "SubjectQuery",
     "access_history",
+    "attributed_in_part",
+    "would_deny_for_everyone",
+    "would_deny_marks",
 ]
 
 
@@ -153,6 +159,10 @@ class SubjectAccess:
         disclosures: what the scope disclosed of the person's records to other agencies
             (`purposeful.disclose`), sorted; a scope that disclosed them is an access even
             if it lists no field read for them.
+        fields_would_deny: those of *fields_read* that were read in monitor mode under a
+            decision enforce mode would have refused (a would-deny), in the order of
+            *fields_read*: information of this person's used where policy said it should
+            not have been. See `would_deny_marks` for when the trail shows it.
     """
 
     opened: datetime
@@ -165,6 +175,7 @@ class SubjectAccess:
     parts_missing: bool = False
     upstream: tuple[str, str] | None = None
     disclosures: tuple[SubjectDisclosure, ...] = ()
+    fields_would_deny: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -225,6 +236,64 @@ class SubjectAnswer:
         )
 
 
+#: Reason codes that hold for every read of the field in the scope, whoever it was about:
+#: the purpose, the actor's clearance, the basis, the scope. Any other code (consent, care,
+#: and any code this version does not know) may differ from one person to the next.
+_FOR_EVERYONE: frozenset[str] = frozenset(
+    reason.value
+    for reason in (
+        Reason.PURPOSE_NOT_DECLARED,
+        Reason.CLEARANCE_TOO_LOW,
+        Reason.NO_CONSENT_CHECKER,
+        Reason.NO_SCOPE,
+        Reason.SCOPE_CLOSED,
+        Reason.NOT_ENTITLED_TO_BASIS,
+        Reason.JUSTIFICATION_MISSING,
+    )
+)
+
+
+def would_deny_for_everyone(reasons: Iterable[str]) -> bool:
+    """Whether a would-deny decision with *reasons* held for every read of its field in its
+    scope: one of them does not depend on whose record was read."""
+    return any(reason in _FOR_EVERYONE for reason in reasons)
+
+
+def would_deny_marks(
+    fields_read: Iterable[str],
+    for_everyone: Iterable[str],
+    attributed: Iterable[str],
+) -> tuple[str, ...]:
+    """Which of a person's *fields_read* in one scope were read under a would-deny decision.
+
+    A scope decides a field once, for the whole scope (its parts are only how it is
+    sent), so a would-deny decision whose reasons hold for everyone (*for_everyone*: the
+    names, ``RecordType.field``, of the scope's would-deny decisions of any part that
+    `would_deny_for_everyone`) marks the person's read of that field in any part. A
+    decision that turned on the person (consent, care) is made once per person, in the
+    part that first read their record's field, and names nobody: *attributed* holds the
+    fields `attributed_in_part` found to be this person's, part by part.
+
+    Returns the marked fields, in the order of *fields_read*.
+    """
+    marked = set(for_everyone) | set(attributed)
+    return tuple(name for name in fields_read if name in marked)
+
+
+def attributed_in_part(would_deny: int, readers: int, overflow: int) -> bool:
+    """Whether the would-deny decisions on a field in one part are this person's too.
+
+    A decision that turned on the person (consent, care) is made once per person, in the
+    part that first read that person's record's field, and the trail does not say whose it
+    was. When the part lists everyone it read (*overflow* 0) and its would-deny decisions on
+    the field (*would_deny*: how many reads they stand for) are as many as the people it
+    lists reading the field (*readers*), every one of those reads was refused, this
+    person's among them. When they are fewer, the trail does not say whose they were, and
+    nobody is marked.
+    """
+    return overflow == 0 and readers > 0 and would_deny == readers
+
+
 @attrs.define
 class _Sightings:
     """What the parts of one scope say about the person asked about, until it is settled."""
@@ -237,9 +306,14 @@ class _Sightings:
     without_subjects: bool = False
     not_pseudonyms: bool = False
     shared: list[SubjectDisclosure] = attrs.Factory(list)
+    #: the fields of the scope's would-deny decisions that hold for everyone, in any part
+    refused_for_everyone: set[str] = attrs.Factory(set)
+    #: the fields a part shows this person was read for under a would-deny decision
+    refused_for_them: set[str] = attrs.Factory(set)
 
     def add(self, scope: ScopeRecord, wanted: frozenset[str]) -> None:
         """Note what one scope record (a whole scope, or a part) says about the person."""
+        would_deny = _would_deny(scope.refusals, self.refused_for_everyone)
         for disclosure in scope.disclosures:
             if disclosure.subject in wanted:
                 self.shared.append(
@@ -263,10 +337,47 @@ class _Sightings:
             else:
                 for i in at:
                     self.fields.update(scope.reads[i])
+                if would_deny:
+                    self._attribute(
+                        scope.subjects, scope.reads, at, scope.subjects_overflow, would_deny
+                    )
         elif scope.subjects_overflow and scope.subjects:
             self.overflowed = True
         elif scope.subjects_overflow:
             self.unlisted = True
+
+    def _attribute(
+        self,
+        subjects: tuple[str, ...],
+        reads: tuple[tuple[str, ...], ...],
+        at: list[int],
+        overflow: int,
+        would_deny: dict[str, int],
+    ) -> None:
+        """Note the fields a part (listing *subjects* with their *reads*, the person at
+        *at*, and *overflow* people it does not list) shows the person was read for under
+        a would-deny decision that may have turned on them (`attributed_in_part`)."""
+        theirs = {name for i in at for name in reads[i] if name in would_deny}
+        for name in theirs:
+            readers = {
+                subject for subject, names in zip(subjects, reads, strict=True) if name in names
+            }
+            if attributed_in_part(would_deny[name], len(readers), overflow):
+                self.refused_for_them.add(name)
+
+
+def _would_deny(refusals: Iterable[Refusal], for_everyone: set[str]) -> dict[str, int]:
+    """The fields (``RecordType.field``) of *refusals*' would-deny decisions, with how many
+    reads they stand for; adds to *for_everyone* those whose reasons hold for everyone."""
+    found: dict[str, int] = {}
+    for refusal in refusals:
+        if refusal.outcome != "would-deny":
+            continue
+        name = f"{refusal.record_type}.{refusal.field}"
+        found[name] = found.get(name, 0) + refusal.count
+        if would_deny_for_everyone(refusal.reasons):
+            for_everyone.add(name)
+    return found
 
 
 @attrs.define
@@ -312,6 +423,7 @@ class _AnswerTally:
             self.without_subjects += 1
         if seen.listed or seen.shared:
             self.unitemised += seen.listed and not seen.fields_known
+            fields = tuple(sorted(seen.fields))
             self.accesses.append(
                 SubjectAccess(
                     scope.opened,
@@ -319,11 +431,14 @@ class _AnswerTally:
                     scope.purpose,
                     scope.actor_id,
                     scope.actor_role,
-                    tuple(sorted(seen.fields)),
+                    fields,
                     fields_known=seen.fields_known,
                     parts_missing=parts_missing,
                     upstream=scope.upstream,
                     disclosures=tuple(sorted(seen.shared)),
+                    fields_would_deny=would_deny_marks(
+                        fields, seen.refused_for_everyone, seen.refused_for_them
+                    ),
                 )
             )
         if seen.unlisted:

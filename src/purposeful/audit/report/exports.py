@@ -59,6 +59,7 @@ def report_tables(report: Report) -> dict[str, Table]:
                 "upstream_service",
                 "upstream_scope_id",
                 "shared",
+                "fields_would_deny",
             ),
             [
                 (
@@ -72,6 +73,7 @@ def report_tables(report: Report) -> dict[str, Table]:
                     a.parts_missing,
                     *(a.upstream or (None, None)),
                     "; ".join(disclosure.describe() for disclosure in a.disclosures),
+                    _LIST.join(a.fields_would_deny),
                 )
                 for a in report.subject.accesses
             ],

@@ -34,7 +34,7 @@ from ..._shared.document import (
     Table,
 )
 from ..conventions import SPAN_NAME, UNSCOPED_SPAN_NAME
-from ..history import SubjectAnswer
+from ..history import SubjectAccess, SubjectAnswer
 from .building import BUSIEST_ACTORS, ActorRow, RefusalRow, Report
 from .reading import LEDGER_INPUT, OTLP_JSON_INPUT
 
@@ -458,6 +458,19 @@ def _sites(report: Report) -> list[Block]:
 _NOT_KNOWN: Final = " (not all recorded for this person)"
 #: After the fields of an access whose record is missing parts.
 _CUT_SHORT: Final = " +"
+#: After a field read for the person under a decision enforce mode would have refused.
+_WOULD_DENY: Final = " (read in monitor mode: enforce mode would refuse)"
+
+
+def _fields_read(access: SubjectAccess) -> str:
+    """An access's fields read, each read under a would-deny decision marked as such."""
+    marked = set(access.fields_would_deny)
+    shown = ", ".join(name + (_WOULD_DENY if name in marked else "") for name in access.fields_read)
+    return (
+        (shown or ("(none)" if access.fields_known else ""))
+        + ("" if access.fields_known else _NOT_KNOWN)
+        + (_CUT_SHORT if access.parts_missing else "")
+    )
 
 
 def _subject(answer: SubjectAnswer) -> list[Block]:
@@ -481,9 +494,7 @@ def _subject(answer: SubjectAnswer) -> list[Block]:
                     access.actor_id or _UNKNOWN,
                     access.actor_role or _UNKNOWN,
                     access.purpose or _NO_SCOPE,
-                    (", ".join(access.fields_read) or ("(none)" if access.fields_known else ""))
-                    + ("" if access.fields_known else _NOT_KNOWN)
-                    + (_CUT_SHORT if access.parts_missing else ""),
+                    _fields_read(access),
                     _upstream(access.upstream),
                     "; ".join(disclosure.describe() for disclosure in access.disclosures),
                 )
@@ -598,9 +609,12 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
     if answer.accesses:
         notes.append(
             "A scope lists the people whose information was handed to its code: a read "
-            "refused is counted in the whole report (Refusals), never against a person; a "
-            "read monitor mode let through that enforce mode would refuse is listed here as "
-            "any other (the whole report's Denials and would-denies names its purpose and "
-            "field)."
+            "refused is counted in the whole report (Refusals), never against a person. A "
+            "field read in monitor mode under a decision enforce mode would have refused is "
+            f"marked{_WOULD_DENY}: its use went against the declared policy. A decision on "
+            "the purpose, role or basis holds for the whole scope; one on consent or care "
+            "is made per person and names nobody, so it is marked only where a part of the "
+            "scope shows it was this person's (every person it lists reading the field was "
+            "refused)."
         )
     return notes

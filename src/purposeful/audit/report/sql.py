@@ -27,7 +27,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, TypeAlias
 
-from ..history import SubjectAccess, SubjectAnswer, SubjectDisclosure, SubjectQuery
+from ..history import (
+    SubjectAccess,
+    SubjectAnswer,
+    SubjectDisclosure,
+    SubjectQuery,
+    attributed_in_part,
+    would_deny_for_everyone,
+    would_deny_marks,
+)
 from .building import (
     BUSIEST_ACTORS,
     BUSIEST_SITES,
@@ -194,6 +202,28 @@ SELECT DISTINCT p.scope_key, r.name
 FROM part_reads AS r JOIN wanted AS w ON w.pseudonym = r.pseudonym
 JOIN scope_parts AS p ON p.part_key = r.part_key
 ORDER BY r.name""",
+    # which of the person's fields were read under a would-deny decision: the would-deny
+    # decisions of the scopes that read the person, by part (a decision whose reasons hold
+    # for everyone marks the person's read of its field in any part of the scope), and, for
+    # each field read for the person in a part with a would-deny decision, how many people
+    # the part lists reading it (a decision that turned on the person is theirs when the
+    # part's would-deny decisions on the field are as many as that: `attributed_in_part`)
+    "subject_would_deny": """
+SELECT p.scope_key, r.part_key, r.record_type, r.field, r.reasons, SUM(r.reads) AS total
+FROM part_refusals AS r JOIN scope_parts AS p ON p.part_key = r.part_key
+WHERE r.outcome = 'would-deny' AND p.scope_key IN (
+  SELECT q.scope_key FROM part_reads AS t JOIN wanted AS w ON w.pseudonym = t.pseudonym
+  JOIN scope_parts AS q ON q.part_key = t.part_key)
+GROUP BY p.scope_key, r.part_key, r.record_type, r.field, r.reasons""",
+    "subject_part_readers": """
+SELECT p.scope_key, m.part_key, m.name, p.subjects_overflow, COUNT(DISTINCT a.pseudonym)
+FROM (SELECT DISTINCT t.part_key, t.name FROM part_reads AS t
+      JOIN wanted AS w ON w.pseudonym = t.pseudonym
+      WHERE t.part_key IN (SELECT part_key FROM part_refusals
+                           WHERE outcome = 'would-deny')) AS m
+JOIN part_reads AS a ON a.part_key = m.part_key AND a.name = m.name
+JOIN scope_parts AS p ON p.part_key = m.part_key
+GROUP BY p.scope_key, m.part_key, m.name, p.subjects_overflow""",
     # what was disclosed of the person's records: disclosures that name one of `wanted`
     "subject_disclosures": """
 SELECT p.scope_key, d.part_key, d.position, d.recipient, d.agreement, d.record_type
@@ -380,9 +410,11 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
         if listed and unknown_fields:
             unknown.add(scope_key)
     shared = _subject_disclosures(run)
+    for_everyone, theirs = _subject_would_deny(run)
     accesses = []
     for row in run(FIGURES["subject_identity"]):
         scope_key, opened, closed, purpose, actor_id, actor_role, service, upstream_id = row[:8]
+        read = tuple(fields.get(scope_key, ()))
         accesses.append(
             SubjectAccess(
                 opened.replace(tzinfo=UTC),
@@ -390,11 +422,14 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
                 purpose,
                 actor_id,
                 actor_role,
-                tuple(fields.get(scope_key, ())),
+                read,
                 fields_known=scope_key not in unknown,
                 parts_missing=not row[8],
                 upstream=None if service is None else (service, upstream_id),
                 disclosures=tuple(sorted(shared.get(scope_key, ()))),
+                fields_would_deny=would_deny_marks(
+                    read, for_everyone.get(scope_key, ()), theirs.get(scope_key, ())
+                ),
             )
         )
     key_ids = {key_id for (key_id,) in run(FIGURES["key_ids"])}
@@ -411,6 +446,25 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
         non_pseudonym_scopes=not_pseudonyms,
         unattributed_disclosures=int(unattributed or 0),
     )
+
+
+def _subject_would_deny(run: Run) -> tuple[dict[Any, set[str]], dict[Any, set[str]]]:
+    """By scope key: the fields of its would-deny decisions that hold for everyone, and
+    the fields a part shows the person was read for under one (`would_deny_marks`)."""
+    for_everyone: dict[Any, set[str]] = {}
+    counts: dict[tuple[Any, str], int] = {}
+    for scope_key, part_key, record_type, field, reasons, total in run(
+        FIGURES["subject_would_deny"]
+    ):
+        name = f"{record_type}.{field}"
+        counts[part_key, name] = counts.get((part_key, name), 0) + int(total)
+        if would_deny_for_everyone(decode_reasons(reasons)):
+            for_everyone.setdefault(scope_key, set()).add(name)
+    theirs: dict[Any, set[str]] = {}
+    for scope_key, part_key, name, overflow, readers in run(FIGURES["subject_part_readers"]):
+        if attributed_in_part(counts.get((part_key, name), 0), int(readers), int(overflow or 0)):
+            theirs.setdefault(scope_key, set()).add(name)
+    return for_everyone, theirs
 
 
 def _subject_disclosures(run: Run) -> dict[Any, list[SubjectDisclosure]]:
