@@ -92,12 +92,56 @@ def test_each_use_lists_only_the_fields_read_from_the_persons_own_records(
     assert use["purpose"] == CASE_MANAGEMENT
     assert list(use) == [
         "opened", "closed", "purpose", "purpose_title", "role",
-        "fields_read", "fields_known", "parts_missing",
+        "fields_read", "fields_known", "parts_missing", "fields_would_deny",
     ]  # fmt: skip
+    assert use["fields_would_deny"] == []
     assert "<td>Text (Case note)</td>" in page
     assert "Profile.iwi" not in page
     assert "Profile.iwi" not in json.dumps(document)
     assert html.escape(Wording().access_incomplete) not in page
+
+
+def test_a_field_read_in_monitor_mode_that_enforce_would_refuse_is_marked_in_the_bundle(
+    tmp_path: Path,
+) -> None:
+    """A monitor-mode scope refused the case note for its purpose: the person's use of it
+    is marked, in the JSON and on the page; the other person's field is not shown."""
+    monitored = HandScope(
+        "6d" * 12,
+        (
+            HandPart(
+                {MINE: frozenset({"CaseNote.text"}), THEIRS: frozenset({"Profile.iwi"})},
+                refusals=(("would-deny", "CaseNote.text", 1), ("would-deny", "Profile.iwi", 1)),
+            ),
+        ),
+        purpose="funder-reporting",
+    )
+    document, page = history(tmp_path, write_ledger(tmp_path / "audit.jsonl", [monitored]))
+    (use,) = document["accesses"]
+    assert (use["fields_read"], use["fields_would_deny"]) == (["CaseNote.text"], ["CaseNote.text"])
+    wording = Wording()
+    assert f"<td>{html.escape(f'Text (Case note) {wording.access_would_deny}')}</td>" in page
+    assert "Profile.iwi" not in page
+    assert "Profile.iwi" not in json.dumps(document)
+
+
+def test_a_would_deny_of_someone_elses_consent_does_not_mark_the_person(tmp_path: Path) -> None:
+    """Two people's case notes read in one part, one would-deny for want of consent: the
+    trail does not say whose, so neither is marked."""
+    consent = HandScope(
+        "7e" * 12,
+        (
+            HandPart(
+                {MINE: frozenset({"CaseNote.text"}), THEIRS: frozenset({"CaseNote.text"})},
+                refusals=(("would-deny", "CaseNote.text", 1),),
+                reasons=("consent-not-held",),
+            ),
+        ),
+    )
+    document, page = history(tmp_path, write_ledger(tmp_path / "audit.jsonl", [consent]))
+    (use,) = document["accesses"]
+    assert (use["fields_read"], use["fields_would_deny"]) == (["CaseNote.text"], [])
+    assert html.escape(Wording().access_would_deny) not in page
 
 
 def test_older_ledger_lines_say_the_persons_fields_are_not_known(tmp_path: Path) -> None:

@@ -271,10 +271,12 @@ class Parts:
         """``access-history.json``, the page's rows, and why the history may be incomplete.
 
         Each use lists the fields read from this person's records, never what the same
-        scope read from other people's. Where the ledger does not say (lines written before
-        purposeful recorded reads per person), the use says the fields are not known
-        (``"fields_known": false``) rather than list the scope's fields as if they were
-        the person's.
+        scope read from other people's, and which of them were read in monitor mode under
+        a decision enforce mode would have refused (``"fields_would_deny"``: used where
+        policy said they should not have been). Where the ledger does not say (lines
+        written before purposeful recorded reads per person), the use says the fields are
+        not known (``"fields_known": false``) rather than list the scope's fields as if
+        they were the person's.
         """
         from ..audit.history import SubjectQuery, access_history
 
@@ -301,9 +303,15 @@ class Parts:
                     "fields_read": fields,
                     "fields_known": access.fields_known,
                     "parts_missing": access.parts_missing,
+                    "fields_would_deny": list(access.fields_would_deny),
                 }
             )
-            shown = [wording.item_label(field) for field in fields]
+            refused = set(access.fields_would_deny)
+            shown = [
+                wording.item_label(field)
+                + (f" {wording.access_would_deny}" if field in refused else "")
+                for field in fields
+            ]
             what = [*shown] if access.fields_known else [*shown, wording.access_fields_unknown]
             if access.parts_missing:
                 what.append(wording.access_more_possible)

@@ -114,6 +114,9 @@ class Wording:
             time do not say which of the person's information was looked at.
         access_more_possible: added to a use's "what was read" when its record was cut
             short.
+        access_would_deny: said after a piece of information in a use's "what was read"
+            when our rules did not allow that use, and the system, in monitor mode, recorded
+            it instead of stopping it.
         not_included: said instead of a part whose source was not connected to the bundle.
         rights_heading, rights: the person's rights (correction, complaint).
         contact_heading, contact_intro: how to reach the agency.
@@ -196,6 +199,9 @@ class Wording:
         "Our records of that time do not say which of your information was looked at."
     )
     access_more_possible: str = "This record was cut short: more may have been looked at."
+    access_would_deny: str = (
+        "(our rules did not allow this use: our system recorded it instead of stopping it)"
+    )
     rights_heading: str = "Your rights"
     rights: str = (
         "You can ask us to correct any of this information if you think it is wrong. If we "
