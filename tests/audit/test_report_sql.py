@@ -216,6 +216,15 @@ def hand_inputs(tmp_path: Path) -> tuple[Path, Path]:
     return traces, ledger
 
 
+def test_convert_counts_one_scope_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, ledger = hand_inputs(tmp_path)
+    archive = tmp_path / "one"
+    assert main(["audit", "convert", "--ledger", str(ledger), "--to", str(archive)]) == 0
+    assert capsys.readouterr().out == f"converted: {archive} (1 scope)\n"
+
+
 def test_a_parquet_archive_answers_as_the_files_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -157,7 +157,7 @@ def _print_report(args: argparse.Namespace, report: Report) -> int:
         print(render_text(report), end="")
     else:
         write_out(Path(args.html), render_html(report), overwrite=args.overwrite, what="the report")
-        print(f"report: {args.html} ({report.scopes} scopes)")
+        print(f"report: {args.html} ({_scopes(report.scopes)})")
     if not args.fail_on_would_deny:
         return 0
     print()
@@ -187,7 +187,7 @@ def _audit_convert(args: argparse.Namespace) -> int:
             return 1
         database.to_parquet(args.to)
         (scopes,) = database.query("SELECT COUNT(*) FROM scopes")[0]
-    print(f"converted: {args.to} ({scopes} scopes)")
+    print(f"converted: {args.to} ({_scopes(scopes)})")
     return 0
 
 
@@ -353,3 +353,7 @@ def _add_inputs(command: argparse.ArgumentParser) -> None:
 
 
 GROUP = CommandGroup("audit", "verify the audit trail and report on it", _add_audit_commands)
+
+
+def _scopes(count: int) -> str:
+    return "1 scope" if count == 1 else f"{count:,} scopes"
