@@ -496,7 +496,11 @@ def test_disclosures_json_lists_who_received_the_persons_information(tmp_path: P
         ],
     }
     assert all(b"Another Agency" not in data for data in contents.values())
-    assert "Whānau Ora Navigators" in page_of(contents)
+    page = page_of(contents)
+    assert "Whānau Ora Navigators" in page
+    # the page names the agreement it was shared under, as "Where this came from" does
+    assert "Under the agreement" in page
+    assert "ISA-7" in page
 
 
 def test_access_history_lists_why_and_when_the_persons_information_was_read(

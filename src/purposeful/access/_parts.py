@@ -124,6 +124,7 @@ class Parts:
                     entry.recipient,
                     purpose.title if purpose else entry.purpose,
                     entry.basis,
+                    entry.agreement or "",
                     "\n".join(self.access.wording.item_label(field) for field in entry.fields),
                 ]
             )
