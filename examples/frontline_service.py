@@ -126,7 +126,7 @@ from purposeful.notices import (
     exception_relied_on,
     record_exception,
 )
-from purposeful.sharing import Party, SharingAgreement, SQLiteSharingStore
+from purposeful.sharing import STATEMENTS, Party, SharingAgreement, SQLiteSharingStore
 from purposeful.supply import Mandatory, Voluntary
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS, MAINTENANCE_OF_THE_LAW
 
@@ -498,7 +498,8 @@ def tell_us_once(sharing: SQLiteSharingStore) -> None:
     caseworker = Actor("staff-17", "caseworker", SENSITIVE)
     replies = attrs.evolve(HOUSING, id="housing-replies", fields=[], categories=["contact"])
     schema = replies.json_schema(ContactDetails)  # what Kāinga Ora validates against
-    print("The agreement lets them send:", sorted(schema["$defs"]["ContactDetails"]["properties"]))
+    sent = schema["$defs"]["ContactDetails"]["properties"]  # the fields, and the statements
+    print("The agreement lets them send:", sorted(name for name in sent if name != STATEMENTS))
     contact = ContactDetails("C-1001")
     kept = purposeful.prefill(
         contact,

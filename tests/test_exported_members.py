@@ -315,6 +315,7 @@ PACKAGES = {
     ],
     "purposeful.sharing": [
         "IPP_3A_IN_FORCE",
+        "STATEMENTS",
         "BaseSharingStore",
         "Collection",
         "CollectionStatus",

@@ -24,7 +24,7 @@ from purposeful.audit import Ledger, PseudonymKey, SpanSink, verify_ledger
 from purposeful.consent import MemoryConsentStore
 from purposeful.corrections import MemoryCorrectionStore
 from purposeful.errors import ConfigurationError, DisclosureRefused, StoreError
-from purposeful.sharing import CollectionStatus, MemorySharingStore
+from purposeful.sharing import STATEMENTS, CollectionStatus, MemorySharingStore
 from purposeful.sharing.agreements import Party, SharingAgreement
 from purposeful.sharing.exchange import disclose, receive
 
@@ -138,6 +138,21 @@ def test_expiry_is_judged_on_the_new_zealand_day(log: MemorySharingStore) -> Non
             actor=CASEWORKER,
             at=datetime(2027, 12, 31, 11, 30, tzinfo=UTC),
         )
+
+
+def test_the_payload_carries_the_statements_of_correction_with_their_fields(
+    log: MemorySharingStore,
+) -> None:
+    corrections = MemoryCorrectionStore()
+    purposeful.configure(corrections=corrections)
+    record = referral()
+    plain = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER).to_json()
+    assert plain == {"name": "Mere Tipene", "phone": "021 555 0199"}  # none: no member
+    asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "old")
+    corrections.decline(asked.id, by="staff-02", reason="verified", statement="It changed.")
+    sent = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
+    assert sent.to_json() == plain | {STATEMENTS: {"phone": ["It changed."]}}
+    assert sent.disclosure.statements == (asked.id,)  # what the log says went with it
 
 
 def test_without_consent_nothing_the_purpose_allows_is_covered(log: MemorySharingStore) -> None:

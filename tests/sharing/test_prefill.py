@@ -367,6 +367,7 @@ def test_a_version_1_sqlite_store_is_migrated_and_keeps_what_it_had(tmp_path: Pa
         connection.execute("DROP TABLE provenance")
         for column in ("care_needs", "second_reviewer", "safety_review"):  # version 3's
             connection.execute(f"ALTER TABLE disclosures DROP COLUMN {column}")
+        connection.execute("ALTER TABLE collections DROP COLUMN statements")  # version 4's
         connection.execute("PRAGMA user_version = 1")
     connection.close()
     with SQLiteSharingStore(path) as store:
@@ -375,7 +376,7 @@ def test_a_version_1_sqlite_store_is_migrated_and_keeps_what_it_had(tmp_path: Pa
         assert store.provenance(SUBJECT) == [kept]
         assert len(store.collections(SUBJECT)) == 2
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (3,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (4,)
     connection.close()
 
 
@@ -389,6 +390,7 @@ def test_a_version_1_postgres_store_is_migrated(postgres_schema: tuple[str, str]
         connection.execute(f'DROP TABLE "{schema}".provenance')
         for column in ("care_needs", "second_reviewer", "safety_review"):  # version 3's
             connection.execute(f'ALTER TABLE "{schema}".disclosures DROP COLUMN {column}')
+        connection.execute(f'ALTER TABLE "{schema}".collections DROP COLUMN statements')
         connection.execute(f'UPDATE "{schema}".{VERSION_TABLE} SET version = 1')
     with PostgresSharingStore(dsn, schema=schema) as store:
         purposeful.configure(disclosure_log=store)
@@ -396,7 +398,7 @@ def test_a_version_1_postgres_store_is_migrated(postgres_schema: tuple[str, str]
         assert store.provenance(SUBJECT) == [kept]
     with psycopg.connect(dsn, autocommit=True) as connection:
         row = connection.execute(f'SELECT version FROM "{schema}".{VERSION_TABLE}').fetchone()
-    assert row == (SCHEMA_VERSION,) == (3,)
+    assert row == (SCHEMA_VERSION,) == (4,)
 
 
 def test_a_damaged_provenance_row_is_store_corrupt(tmp_path: Path) -> None:

@@ -32,9 +32,15 @@ from hypothesis import strategies as st
 
 import purposeful
 from purposeful.cli import main
+from purposeful.corrections import MemoryCorrectionStore
 from purposeful.errors import AgreementError
-from purposeful.sharing import MemorySharingStore, referral_schema
-from purposeful.sharing.schema import _type_of, json_value
+from purposeful.sharing import STATEMENTS, MemorySharingStore, referral_schema
+from purposeful.sharing.schema import (
+    MAX_STATEMENT_LENGTH,
+    MAX_STATEMENTS,
+    _type_of,
+    json_value,
+)
 
 VALIDATOR = jsonschema.Draft202012Validator
 
@@ -58,7 +64,11 @@ def test_the_schema_is_a_valid_draft_2020_12_schema_naming_the_agreement() -> No
 
 def test_each_covered_field_has_its_type_label_and_declarations() -> None:
     fields = referral_schema(agreement(), TUOReferral)["$defs"]["TUOReferral"]["properties"]
-    assert set(fields) == {"name", "phone", "born", "tenure", "people", "urgent"}
+    covered = {"name", "phone", "born", "tenure", "people", "urgent"}
+    assert set(fields) == covered | {STATEMENTS}
+    # the statements of correction: an object keyed by the fields covered, and no others
+    assert set(fields[STATEMENTS]["properties"]) == covered
+    assert fields[STATEMENTS]["additionalProperties"] is False
     assert fields["name"]["type"] == "string"
     assert fields["name"]["title"] == "Name"
     assert "Referral" in fields["name"]["description"]
@@ -79,7 +89,9 @@ def test_a_field_outside_the_agreement_or_its_purposes_is_not_in_the_schema() ->
     assert "history" not in record["properties"]  # case notes: neither covered nor referral
     assert record["additionalProperties"] is False
     narrow = agreement(categories=[], fields=["TUOReferral.name"])
-    assert set(narrow.json_schema()["$defs"]["TUOReferral"]["properties"]) == {"name"}
+    properties = narrow.json_schema()["$defs"]["TUOReferral"]["properties"]
+    assert set(properties) == {"name", STATEMENTS}
+    assert set(properties[STATEMENTS]["properties"]) == {"name"}
 
 
 def test_every_record_type_it_covers_is_offered_when_none_is_named() -> None:
@@ -156,6 +168,65 @@ def test_a_payload_with_a_value_of_the_wrong_type_fails(
 
 def test_an_empty_payload_fails() -> None:
     assert not valid({}, agreement().json_schema())
+
+
+# --- the statements of correction (IPP 7) ---
+
+
+def test_no_record_field_can_be_named_as_the_statements_member() -> None:
+    assert not STATEMENTS.isidentifier()  # a field's name is an identifier
+
+
+def test_a_payload_carrying_statements_of_correction_validates() -> None:
+    purposeful.configure(disclosure_log=MemorySharingStore(), consent=consent_for(SUBJECT))
+    corrections = MemoryCorrectionStore()
+    purposeful.configure(corrections=corrections)
+    record = TUOReferral(SUBJECT, "R-1", NAME, "021 555 0199")
+    asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "old")
+    corrections.decline(asked.id, by="staff-02", reason="verified", statement="It changed.")
+    sent = purposeful.disclose(record, to=RECEIVER, under=agreement(), actor=CASEWORKER)
+    payload = sent.to_json()
+    assert payload[STATEMENTS] == {"phone": ["It changed."]}
+    assert valid(payload, agreement().json_schema())
+    assert valid(payload, referral_schema(agreement(), TUOReferral))
+
+
+#: Members the schema refuses, each with the payload's fields it goes with.
+BAD_STATEMENTS: list[Any] = [
+    ["It changed."],  # not an object
+    "It changed.",
+    {},  # an empty object: the member is left out when there are none
+    {"phone": "It changed."},  # not a list
+    {"phone": []},
+    {"phone": [""]},
+    {"phone": ["   "]},
+    {"phone": [1]},
+    {"phone": [["It changed."]]},
+    {"history": ["It changed."]},  # a field the agreement does not cover
+    {"address": ["It changed."]},  # not a field at all
+    {"tenure": ["It changed."]},  # a field the payload does not carry
+    {"phone": ["x"] * (MAX_STATEMENTS + 1)},
+    {"phone": ["x" * (MAX_STATEMENT_LENGTH + 1)]},
+]
+
+
+@pytest.mark.parametrize("member", BAD_STATEMENTS, ids=repr)
+def test_a_malformed_statements_member_fails(member: Any) -> None:
+    payload = {"name": NAME, "phone": "021 555 0199", STATEMENTS: member}
+    assert not valid(payload, agreement().json_schema())
+
+
+def test_statements_at_their_limits_validate() -> None:
+    payload = {
+        "name": NAME,
+        "phone": "021 555 0199",
+        STATEMENTS: {
+            "phone": ["x"] * MAX_STATEMENTS,
+            "name": ["y" * MAX_STATEMENT_LENGTH, " z "],
+        },
+    }
+    assert valid(payload, agreement().json_schema())
+    assert not valid({STATEMENTS: {"phone": ["x"]}}, agreement().json_schema())
 
 
 # --- the command ---

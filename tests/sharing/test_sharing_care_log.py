@@ -196,6 +196,8 @@ def test_a_version_2_sqlite_store_is_migrated_and_reads_its_disclosures_with_no_
     with sqlite3.connect(path) as connection:  # as version 2 left it
         for column in CARE_COLUMNS:
             connection.execute(f"ALTER TABLE disclosures DROP COLUMN {column}")
+        connection.execute("ALTER TABLE provenance DROP COLUMN statements")  # version 4's
+        connection.execute("ALTER TABLE collections DROP COLUMN statements")
         connection.execute("PRAGMA user_version = 2")
     connection.close()
     cared = logged(**CARED)
@@ -204,7 +206,7 @@ def test_a_version_2_sqlite_store_is_migrated_and_reads_its_disclosures_with_no_
         store.log(cared)
         assert store.disclosures(SUBJECT) == [plain, cared]
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (3,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (4,)
     connection.close()
 
 
@@ -232,6 +234,8 @@ def test_a_version_2_postgres_store_is_migrated(postgres_schema: tuple[str, str]
     with psycopg.connect(dsn, autocommit=True) as connection:
         for column in CARE_COLUMNS:
             connection.execute(f'ALTER TABLE "{schema}".disclosures DROP COLUMN {column}')
+        connection.execute(f'ALTER TABLE "{schema}".provenance DROP COLUMN statements')
+        connection.execute(f'ALTER TABLE "{schema}".collections DROP COLUMN statements')
         connection.execute(f'UPDATE "{schema}".{VERSION_TABLE} SET version = 2')
     cared = logged(**CARED)
     with PostgresSharingStore(dsn, schema=schema) as store:
@@ -240,4 +244,4 @@ def test_a_version_2_postgres_store_is_migrated(postgres_schema: tuple[str, str]
         assert store.disclosures(SUBJECT) == [plain, cared]
     with psycopg.connect(dsn, autocommit=True) as connection:
         row = connection.execute(f'SELECT version FROM "{schema}".{VERSION_TABLE}').fetchone()
-    assert row == (SCHEMA_VERSION,) == (3,)
+    assert row == (SCHEMA_VERSION,) == (4,)

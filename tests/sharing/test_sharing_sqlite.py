@@ -68,7 +68,7 @@ def test_the_file_is_marked_as_a_sharing_store_and_its_indexes_are_used(
     connection = raw(sqlite_path)
     try:
         assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 4
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         plans = [
             str(connection.execute(f"EXPLAIN QUERY PLAN {query}", parameters).fetchall())

@@ -7,7 +7,8 @@
   hands over only what the agreement covers and the purpose allows, with the statements of
   correction, refuses what the agreement does not allow with an explanation, logs every
   disclosure before it is made and marks it on the current span; `receive` records a
-  referral in, and IPP 3A's list of people still to be told;
+  referral in, with the statements of correction that came with it, and IPP 3A's list of
+  people still to be told;
 - **the log** (`values`, `store`, `memory`, `sqlite`, `postgres`): the durable disclosure
   log, in memory, SQLite (the default) or PostgreSQL (``purposeful[postgres]``): who
   received what, the parties to tell of a correction (IPP 7), and the people to tell of a
@@ -17,7 +18,8 @@
   Schema a partner validates against (`referral_schema`, ``SharingAgreement.json_schema()``);
   ``prefill(record, referral, source=..., under=agreement)`` fills our record from a
   partner's referral, checked against the agreement, and keeps where each field came from
-  (`Provenance`, read back with the store's ``provenance(subject)``);
+  (`Provenance`, read back with the store's ``provenance(subject)``), with the statements
+  of correction that came with it (the payload's `STATEMENTS` member);
 - **asking first** (`asking`): ``purposeful.may_share(...)`` answers whether a field may be
   disclosed under an agreement, from the rules `disclose` applies, before anything is.
 
@@ -32,7 +34,7 @@ from .exchange import IPP_3A_IN_FORCE, Disclosed, disclose, receive
 from .ipp3a import ExceptionReliedOn, IPP3AException
 from .memory import MemorySharingStore
 from .referrals import prefill
-from .schema import referral_schema
+from .schema import STATEMENTS, referral_schema
 from .sqlite import SQLiteSharingStore
 from .store import BaseSharingStore
 from .values import (
@@ -46,6 +48,7 @@ from .values import (
 
 __all__ = [
     "IPP_3A_IN_FORCE",
+    "STATEMENTS",
     "BaseSharingStore",
     "Collection",
     "CollectionStatus",

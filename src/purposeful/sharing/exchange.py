@@ -28,8 +28,9 @@ out by:
    person's bundle (`Disclosure.entry`) never shows them.
 
 Information received from a partner (a referral in) is recorded with `receive`: the log
-keeps where it came from and, under IPP 3A, the person is put on the list of people still
-to be told (`purposeful.sharing` stores' ``still_to_be_told``).
+keeps where it came from, with the statements of correction that came with it (IPP 7),
+and, under IPP 3A, the person is put on the list of people still to be told
+(`purposeful.sharing` stores' ``still_to_be_told``).
 
 What this module must not do: hand over a field the agreement does not cover, disclose
 without logging first, or keep or log a value it handed over.
@@ -53,7 +54,13 @@ from .._shared.nztime import nz_date
 from ..actors import Actor
 from ..care import CareNeed, CareRequirement, flags_of, needs_for
 from ..decisions import check_justification
-from ..errors import ConfigurationError, DisclosureRefused, PurposefulError, detached
+from ..errors import (
+    ConfigurationError,
+    DisclosureRefused,
+    PurposefulError,
+    ReferralInvalid,
+    detached,
+)
 from ..minimisation import project
 from ..purposes import Purpose
 from ..records import RecordPolicy, record_policy
@@ -113,10 +120,21 @@ class Disclosed(Mapping[str, Any]):
 
     def to_json(self) -> dict[str, Any]:
         """What was handed over in its JSON form (dates as ISO 8601 text, enums by value):
-        the payload the agreement's schema (`SharingAgreement.json_schema`) describes."""
-        from .schema import json_value
+        the payload the agreement's schema (`SharingAgreement.json_schema`) describes.
 
-        return {name: json_value(value) for name, value in self._values.items()}
+        The statements of correction that go with the fields (IPP 7) travel in it, under
+        the member `purposeful.sharing.STATEMENTS` (``"statements-of-correction"``: field
+        name → the statements, in order), which no field can be named (field names are
+        identifiers, which have no hyphen). It is absent when no field has one."""
+        from .schema import STATEMENTS, json_value
+
+        payload = {name: json_value(value) for name, value in self._values.items()}
+        said = {
+            name: list(self.statements[name]) for name in self._values if self.statements.get(name)
+        }
+        if said:
+            payload[STATEMENTS] = said
+        return payload
 
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
@@ -557,6 +575,7 @@ def receive(
     purpose: Purpose | str,
     law: str | None = None,
     at: datetime | None = None,
+    statements: object = None,
 ) -> Collection:
     """Record that *record* was collected from *source* (a referral in), for *purpose*.
 
@@ -567,12 +586,23 @@ def receive(
     and their rights of access and correction. Earlier collections are recorded as an
     exception ("collected before IPP 3A came into force").
 
+    Args:
+        statements: the statements of correction that came with the information (IPP 7):
+            the partner's payload's ``"statements-of-correction"`` member as it came
+            (``payload.get(purposeful.sharing.STATEMENTS)``), field name → statements, for
+            fields of *record* that hold a value. They are kept on the collection
+            (`Collection.statements`), to be read with the information.
+
     Raises:
+        ReferralInvalid: *statements* is not as the agreement's JSON Schema describes it,
+            or names a field of *record* that holds nothing (reason codes
+            ``statement-malformed``, ``statement-for-field-not-carried``,
+            ``statement-too-large``); nothing was recorded.
         ConfigurationError: no disclosure log is configured, or a bad argument.
         StoreError: the log could not record it.
     """
     try:
-        return _receive(record, source, purpose, law, at)
+        return _receive(record, source, purpose, law, at, statements)
     except PurposefulError as error:
         # raised here, not in the frames below, which hold the raw subject id
         raise detached(error) from error.__cause__
@@ -588,6 +618,7 @@ def _receive(
     purpose: Purpose | str,
     law: str | None,
     at: datetime | None,
+    statements: object,
 ) -> Collection:
     policy = record_policy(type(record))
     log = get_configuration().disclosure_log
@@ -603,6 +634,7 @@ def _receive(
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError("receive(source=...) takes the party it came from, or its name")
     before = nz_date(at) < IPP_3A_IN_FORCE
+    said = _statements_received(record, policy, statements, name) if statements is not None else {}
     return log.record_collection(
         policy.subject_of(record),
         record_type=policy.name,
@@ -612,7 +644,39 @@ def _receive(
         law=law,
         at=at,
         exception=IPP3AException.BEFORE_IN_FORCE if before else None,
+        statements=said,
     )
+
+
+def _statements_received(
+    record: object, policy: RecordPolicy, member: object, source: str
+) -> dict[str, tuple[str, ...]]:
+    """The statements of correction *member* holds for fields of *record* that hold a value,
+    or `ReferralInvalid` naming every problem (never a value)."""
+    from .schema import read_statements
+
+    # which fields hold something: a check of the record's own values, never a read of one
+    held = {name for name, field in policy.fields.items() if field._raw(record) is not None}
+    reasons: list[str] = []
+    problems: list[str] = []
+    fields: list[str] = []
+
+    def fault(reason: str, problem: str, field: str | None = None) -> None:
+        if reason not in reasons:
+            reasons.append(reason)
+        problems.append(problem)
+        if field is not None and field not in fields:
+            fields.append(field)
+
+    said = read_statements(member, held, fault)
+    if problems:
+        raise ReferralInvalid(
+            f"the statements of correction received from {source!r} with the {policy.name} "
+            f"record do not fit it, so nothing was recorded: " + "; ".join(problems),
+            reasons=tuple(reasons),
+            fields=tuple(fields),
+        )
+    return said
 
 
 def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: Any) -> str:

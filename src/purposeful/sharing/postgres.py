@@ -25,7 +25,13 @@ from typing import Any, LiteralString
 
 from .._shared.postgres import DEFAULT_TIMEOUT, Connection, PostgresSchema, lock_key, sql
 from ..errors import SharingStoreError
-from .store import BaseSharingStore, duplicate_notice, refuse_another
+from .store import (
+    BaseSharingStore,
+    duplicate_notice,
+    refuse_another,
+    statements_text,
+    stored_statements,
+)
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["PostgresSharingStore"]
@@ -152,6 +158,19 @@ MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
         "ALTER TABLE {schema}.disclosures ADD COLUMN IF NOT EXISTS second_reviewer text",
         "ALTER TABLE {schema}.disclosures ADD COLUMN IF NOT EXISTS safety_review text",
     ),
+    # Version 4: the statements of correction that came with information from a partner,
+    # with fields filled from a referral and with a collection (JSON text: an array of
+    # [field, [statement, ...]] pairs). What was kept before has none.
+    (
+        """
+        ALTER TABLE {schema}.provenance
+            ADD COLUMN IF NOT EXISTS statements text NOT NULL DEFAULT '[]'
+        """,
+        """
+        ALTER TABLE {schema}.collections
+            ADD COLUMN IF NOT EXISTS statements text NOT NULL DEFAULT '[]'
+        """,
+    ),
 )
 
 #: The version this purposeful writes.
@@ -188,6 +207,7 @@ COLLECTION_COLUMNS = (
     "status",
     "resolved_at",
     "how",
+    "statements",
 )
 PROVENANCE_COLUMNS = (
     "id",
@@ -203,6 +223,7 @@ PROVENANCE_COLUMNS = (
     "referred_on",
     "reference",
     "collection",
+    "statements",
 )
 
 
@@ -358,7 +379,7 @@ class PostgresSharingStore(BaseSharingStore):
             changed = change(current)
             values = _collection_row(changed)
             cursor = connection.execute(
-                self._sql.resolve, [*values[8:], collection_id, current.status.value]
+                self._sql.resolve, [*values[8:11], collection_id, current.status.value]
             )
             if cursor.rowcount != 1:  # cannot happen under the row lock; never write twice
                 raise SharingStoreError(
@@ -421,7 +442,10 @@ class PostgresSharingStore(BaseSharingStore):
 
     def _provenance_of(self, row: tuple[Any, ...]) -> Provenance:
         try:
-            return Provenance(*row)
+            # the columns are named as the value's attributes
+            kept = dict(zip(PROVENANCE_COLUMNS, row, strict=True))
+            kept["statements"] = stored_statements(kept["statements"])
+            return Provenance(**kept)
         except (ValueError, TypeError, OverflowError):
             raise self._database.corrupt("a provenance entry") from None
 
@@ -448,10 +472,10 @@ class PostgresSharingStore(BaseSharingStore):
     def _collection(self, row: tuple[Any, ...]) -> Collection:
         try:
             (ident, subject, record_type, record_key, source, purpose, collected_at, law,
-             status, resolved_at, how) = row  # fmt: skip
+             status, resolved_at, how, statements) = row  # fmt: skip
             return Collection(
                 ident, subject, record_type, record_key, source, purpose, collected_at, law,
-                CollectionStatus(status), resolved_at, how,
+                CollectionStatus(status), resolved_at, how, stored_statements(statements),
             )  # fmt: skip
         except (ValueError, TypeError, OverflowError):
             raise self._database.corrupt("a collection") from None
@@ -552,7 +576,7 @@ def _collection_row(c: Collection) -> list[Any]:
     """*c* as the table's values, in `COLLECTION_COLUMNS` order."""
     return [
         c.id, c.subject, c.record_type, c.record_key, c.source, c.purpose, c.collected_at,
-        c.law, c.status.value, c.resolved_at, c.how,
+        c.law, c.status.value, c.resolved_at, c.how, statements_text(c),
     ]  # fmt: skip
 
 
@@ -561,4 +585,5 @@ def _provenance_row(p: Provenance) -> list[Any]:
     return [
         p.id, p.subject, p.record_type, p.record_key, list(p.fields), p.source, p.agreement,
         p.agreement_name, p.purpose, p.received_at, p.referred_on, p.reference, p.collection,
+        statements_text(p),
     ]  # fmt: skip

@@ -14,7 +14,9 @@ under=agreement)`` fills our record's fields from the referral, field by field:
 2. the fields are set on the record (a field whose own validator refuses the value puts
    back the ones set before it);
 3. where they came from is kept in the sharing store (`Provenance`: the party, the
-   agreement, the date of the referral and when it was received, the fields), with the
+   agreement, the date of the referral and when it was received, the fields, and the
+   statements of correction that came with them, IPP 7, under the referral's
+   ``"statements-of-correction"`` member, to be read with the information), with the
    IPP 3A collection it is (`Collection`: the person is still to be told, unless it was
    collected before 1 May 2026), in one write. If the store cannot write, the record is
    put back as it was.
@@ -25,12 +27,12 @@ recorded about them.
 
 What this module must not do: fill a field the agreement does not cover, write anything for
 a referral that does not check out, or put a value from the referral in a message, a repr
-or the store (the store keeps names, never values).
+or the store (the store keeps names, never values, but for the statements of correction,
+which it keeps so that they are read with the values).
 """
 
 from __future__ import annotations
 
-import math
 import traceback
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -53,7 +55,7 @@ from ..scope import current_scope
 from .agreements import Party, SharingAgreement
 from .exchange import IPP_3A_IN_FORCE
 from .ipp3a import IPP3AException, exception_text
-from .schema import field_type
+from .schema import STATEMENTS, field_type, json_kind, read_statements
 from .store import BaseSharingStore
 from .values import Collection, CollectionStatus, Provenance, is_field_name, new_id
 
@@ -79,7 +81,11 @@ def prefill(
     Args:
         record: our record (an instance of a `purposeful.record` class, not frozen).
         referral: the fields received, name → value: a partner's payload as the agreement's
-            JSON Schema describes it (``Disclosed.to_json()``), or the Python values.
+            JSON Schema describes it (``Disclosed.to_json()``), or the Python values. Its
+            ``"statements-of-correction"`` member (`purposeful.sharing.STATEMENTS`), when
+            there, gives the statements of correction that go with fields it carries (their
+            name → a list of statements): those of the fields filled are kept with the
+            provenance (`Provenance.statements`, by our names).
         source: the party it came from, or its name.
         under: the agreement it was sent under.
         purpose: what it was received for; default: the open scope's purpose, or the
@@ -99,8 +105,10 @@ def prefill(
         ReferralInvalid: the referral does not fit the agreement (reason codes
             ``party-not-in-agreement``, ``agreement-not-started``, ``agreement-expired``,
             ``purpose-not-in-agreement``, ``empty``, ``unknown-field``, ``not-covered``,
-            ``purpose-not-declared``, ``wrong-type``, and ``value-refused`` when the
-            record's own validation refused a value). Nothing was filled or written.
+            ``purpose-not-declared``, ``wrong-type``, ``value-refused`` when the
+            record's own validation refused a value, and for the statements of correction
+            ``statement-malformed``, ``statement-for-field-not-carried`` and
+            ``statement-too-large``). Nothing was filled or written.
         ConfigurationError: no sharing store is configured, a frozen record, or a bad
             argument.
         StoreError: the store could not write; the record is as it was.
@@ -158,9 +166,11 @@ def _prefill(
     if not is_text(name):
         raise ConfigurationError("prefill(source=...) takes the party it came from, or its name")
     day = referred if referred is not None else nz_date(received)
-    values = _check(policy, referral, under, name, purpose_id, fields or {}, day)
+    values, statements = _check(policy, referral, under, name, purpose_id, fields or {}, day)
     # a null says the partner holds nothing there: it fills nothing and is not from them
     values = {field: value for field, value in values.items() if value is not None}
+    # a statement of correction is kept with the value it is read with: of a field filled
+    statements = {field: said for field, said in statements.items() if field in values}
     if not policy.subject_of(record):
         raise ConfigurationError(
             f"the {policy.name} record has no subject id; set the person's id on it before "
@@ -194,6 +204,7 @@ def _prefill(
         referred_on=referred,
         reference=reference,
         collection=collection.id,
+        statements=statements,
     )
     # everything is checked and made before the record is touched
     theirs = {ours: key for key, ours in (fields or {}).items()}
@@ -228,8 +239,9 @@ def _check(
     purpose_id: str,
     renamed: Mapping[str, str],
     day: date,
-) -> dict[str, Any]:
-    """Our field → the value to set, or `ReferralInvalid` naming every problem."""
+) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+    """Our field → the value to set, and our field → the statements of correction that
+    came with it; or `ReferralInvalid` naming every problem."""
     reasons: list[str] = []
     problems: list[str] = []
     at_fault: list[str] = []
@@ -253,12 +265,17 @@ def _check(
             "purpose-not-in-agreement",
             f"it does not allow sharing for {purpose_id!r} (only {', '.join(under.purposes)})",
         )
-    if not any(value is not None for value in referral.values()):
+    carried = {key: value for key, value in referral.items() if key != STATEMENTS}
+    if not any(value is not None for value in carried.values()):
         # a field the partner holds nothing in comes as null (`Disclosed.to_json`): it fills
         # nothing, so that it never erases what we hold
         fault("empty", "the referral holds no fields with something in them")
+    statements: dict[str, tuple[str, ...]] = {}
+    if STATEMENTS in referral:
+        said = read_statements(referral[STATEMENTS], carried, fault)
+        statements = {renamed.get(key, key): texts for key, texts in said.items()}
     values: dict[str, Any] = {}
-    for key, value in referral.items():
+    for key, value in carried.items():
         if not is_field_name(key):
             fault("unknown-field", "it holds a key that is not a field name")
             continue
@@ -280,7 +297,7 @@ def _check(
         kind = field_type(field)
         ok, python = kind.accept(value)
         if not ok:
-            got = _json_type(value)
+            got = json_kind(value)
             if kind.kind == "array" and isinstance(value, list | tuple):
                 got = "a list with an item of another kind"
             fault("wrong-type", f"{key!r} should be {kind.describe()}, not {got}", key)
@@ -296,26 +313,7 @@ def _check(
             reasons=tuple(reasons),
             fields=tuple(at_fault),
         )
-    return values
-
-
-def _json_type(value: object) -> str:
-    """What kind of value *value* is, in JSON's words (never the value)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN or an infinity, which JSON has no number for"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return f"a {type(value).__name__}"
+    return values, statements
 
 
 def _fill(

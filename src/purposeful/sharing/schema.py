@@ -14,7 +14,11 @@ payload with, whatever language its systems are written in:
   agency's own) is accepted as any JSON value and named in ``x-purposeful-type``;
 - plain labels (``title``, ``description``) and ``x-purposeful-*`` keys: the agreement, its
   parties, purposes and basis, and each field's purposes, data category, sensitivity and
-  whether it needs the person's consent.
+  whether it needs the person's consent;
+- the member ``"statements-of-correction"`` (`STATEMENTS`), which carries the statements
+  of correction that go with the fields sent (IPP 7): an object keyed by the fields, each
+  an array of non-empty strings, naming only fields the payload carries. Its name has a
+  hyphen, so it can be no field's name (a field's name is an identifier).
 
 `json_value` turns what `disclose` hands over into that JSON form (dates as ISO 8601 text,
 enums by value), and `FieldType.accept` checks a value received in it and gives back the
@@ -33,7 +37,7 @@ import re
 import types
 import typing
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -41,14 +45,38 @@ import attrs
 
 from .._config import declared_records
 from .._hierarchy import covers
+from .._shared.checks import is_text, storable
 from ..bases import BasisKind
 from ..errors import AgreementError
 from ..records import FieldPolicy, RecordPolicy, record_policy
+from .values import is_field_name
 
-__all__ = ["DRAFT", "FieldType", "field_type", "json_value", "referral_schema", "shareable"]
+__all__ = [
+    "DRAFT",
+    "MAX_STATEMENTS",
+    "MAX_STATEMENT_LENGTH",
+    "STATEMENTS",
+    "FieldType",
+    "field_type",
+    "json_kind",
+    "json_value",
+    "read_statements",
+    "referral_schema",
+    "shareable",
+    "statements_schema",
+]
 
 #: The JSON Schema dialect the schemas are written in.
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+#: The payload member that carries the statements of correction going with the fields
+#: (IPP 7): field name → the statements, in order. A field's name is a Python identifier,
+#: which never holds a hyphen, so no record field can be called this.
+STATEMENTS = "statements-of-correction"
+#: The most statements of correction a payload may carry for one field.
+MAX_STATEMENTS = 100
+#: The longest statement of correction a payload may carry, in characters.
+MAX_STATEMENT_LENGTH = 10_000
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -325,17 +353,62 @@ def _field_schema(field: FieldPolicy, agreement: Any) -> dict[str, Any]:
     return found
 
 
+def statements_schema(names: list[str]) -> dict[str, Any]:
+    """The JSON Schema of the `STATEMENTS` member of a payload carrying fields *names*: an
+    object keyed by some of them, each an array of 1 to `MAX_STATEMENTS` strings holding
+    something other than whitespace, of at most `MAX_STATEMENT_LENGTH` characters."""
+
+    def statements() -> dict[str, Any]:  # one of its own for each field
+        return {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_STATEMENT_LENGTH,
+                "pattern": r"\S",  # something other than whitespace
+            },
+            "minItems": 1,
+            "maxItems": MAX_STATEMENTS,
+        }
+
+    return {
+        "type": "object",
+        "title": "Statements of correction",
+        "description": (
+            "For a field sent, the statements of correction the person asked to be attached "
+            "to it when a correction was declined (Privacy Act 2020, IPP 7): read them with "
+            "the field. Absent when no field sent has one."
+        ),
+        "properties": {name: statements() for name in names},
+        "additionalProperties": False,
+        "minProperties": 1,
+        "x-purposeful-statements": True,
+    }
+
+
 def _record_schema(policy: RecordPolicy, fields: list[FieldPolicy], agreement: Any) -> Any:
+    names = [field.name for field in fields]
+    properties = {field.name: _field_schema(field, agreement) for field in fields}
+    properties[STATEMENTS] = statements_schema(names)
     return {
         "type": "object",
         "title": _humane(policy.name.rpartition(".")[2]),
         "description": (
             f"The fields of a {policy.name} record that {agreement.name} lets one party "
-            f"send another; any may be left out."
+            f"send another; any may be left out. The statements of correction that go "
+            f"with the fields sent are under {STATEMENTS!r}."
         ),
-        "properties": {field.name: _field_schema(field, agreement) for field in fields},
+        "properties": properties,
         "additionalProperties": False,
         "minProperties": 1,
+        # a statement goes with a field sent: naming one requires the field
+        "allOf": [
+            {
+                "if": {"required": [STATEMENTS], "properties": {STATEMENTS: {"required": [name]}}},
+                "then": {"required": [name]},
+            }
+            for name in names
+        ],
         "x-purposeful-record-type": policy.name,
     }
 
@@ -407,3 +480,94 @@ def referral_schema(agreement: Any, record_type: type | str | None = None) -> di
     else:
         schema["anyOf"] = refs
     return schema
+
+
+def read_statements(
+    member: object, carried: Collection[str], fault: Callable[..., None]
+) -> dict[str, tuple[str, ...]]:
+    """The statements of correction of a referral's `STATEMENTS` *member*: its field → the
+    statements, as the schema (`statements_schema`) describes them. Each problem is passed
+    to ``fault(reason, problem[, field])``, in words that never hold a value, with the
+    reason ``statement-malformed``, ``statement-for-field-not-carried`` or
+    ``statement-too-large``. *carried* holds the referral's fields (their names); a
+    statement may go only with one of them."""
+    where = f"the statements of correction ({STATEMENTS!r})"
+    if not isinstance(member, Mapping):
+        fault(
+            "statement-malformed",
+            f"{where} should be an object of field names to lists of statements, not "
+            f"{json_kind(member)}",
+        )
+        return {}
+    if not member:
+        fault(
+            "statement-malformed",
+            f"{where} are an empty object: leave the member out when there are none",
+        )
+        return {}
+    if len(member) > len(carried):  # never walk more of it than the referral holds
+        fault("statement-for-field-not-carried", f"{where} name more fields than it carries")
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for key, said in member.items():
+        if not is_field_name(key):
+            fault("statement-malformed", f"{where} hold a key that is not a field name")
+            continue
+        if key not in carried:
+            fault(
+                "statement-for-field-not-carried",
+                f"{where} hold some for {key!r}, which it does not carry: a statement is "
+                f"read with the field it goes with",
+                key,
+            )
+            continue
+        problem = _statement_problem(said)
+        if problem is not None:
+            reason, words = problem
+            fault(reason, f"{where} for {key!r} {words}", key)
+            continue
+        found[key] = tuple(str.__str__(text) for text in said)
+    return found
+
+
+def _statement_problem(said: object) -> tuple[str, str] | None:
+    """(reason, what is wrong) if *said* is not a field's statements of correction."""
+    if not isinstance(said, list | tuple) or not said:
+        return "statement-malformed", (
+            f"should be a list of one or more statements (text), not {json_kind(said)}"
+            if not isinstance(said, list | tuple)
+            else "should be a list of one or more statements (text), not an empty list"
+        )
+    if len(said) > MAX_STATEMENTS:
+        return "statement-too-large", f"are more than the {MAX_STATEMENTS} a field may carry"
+    for text in said:
+        if not is_text(text):
+            return "statement-malformed", "should each be text with something in it"
+        if len(text) > MAX_STATEMENT_LENGTH:
+            return "statement-too-large", (
+                f"hold one longer than {MAX_STATEMENT_LENGTH:,} characters"
+            )
+        if not storable(text):
+            return "statement-malformed", (
+                "hold a NUL character or an unpaired surrogate, which cannot be kept"
+            )
+    return None
+
+
+def json_kind(value: object) -> str:
+    """What kind of value *value* is, in JSON's words (never the value)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN or an infinity, which JSON has no number for"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"

@@ -3,7 +3,8 @@
 `SQLiteSharingStore` keeps the disclosures, the correction notices, the IPP 3A
 collections and the provenance of fields filled from referrals in one SQLite file, with the
 standard library's `sqlite3` and nothing else. A file written before provenance was kept
-(schema version 1), or before a disclosure's care needs were kept (version 2), is migrated
+(schema version 1), before a disclosure's care needs were kept (version 2), or before the
+statements of correction that came with a referral were kept (version 3), is migrated
 forward when it is opened. The file handling it shares with
 the other stores (WAL, one transaction per write, several processes and threads, schema
 versions and migrations, the same-file check, errors) is
@@ -13,8 +14,9 @@ versions and migrations, the same-file check, errors) is
   (``BEGIN IMMEDIATE``): the store reads what is there, checks, and writes in one
   transaction, and the write itself only succeeds if the row is still as read. Of two
   processes resolving the same collection, the second finds it resolved.
-- **Exact.** Times are integer microseconds since the epoch (UTC), field names and
-  correction ids JSON arrays, so values read back equal the values logged.
+- **Exact.** Times are integer microseconds since the epoch (UTC), field names,
+  correction ids and statements of correction JSON arrays, so values read back equal the
+  values logged.
 
 What this module must not do: put a subject id, a record key or any text the caller stored
 in an error message. The rules and the messages live in `store`, shared by every backend.
@@ -31,7 +33,13 @@ from typing import Any
 
 from .._shared.sqlite import SQLiteBacked, SQLiteFile, micros, moment
 from ..errors import SharingStoreError
-from .store import BaseSharingStore, duplicate_notice, refuse_another
+from .store import (
+    BaseSharingStore,
+    duplicate_notice,
+    refuse_another,
+    statements_text,
+    stored_statements,
+)
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
 
 __all__ = ["APPLICATION_ID", "SQLiteSharingStore"]
@@ -132,9 +140,17 @@ _SCHEMA_V3 = (
     "ALTER TABLE disclosures ADD COLUMN safety_review TEXT",
 )
 
+#: Version 4: the statements of correction that came with information from a partner, with
+#: fields filled from a referral and with a collection (a JSON array of [field, [statement,
+#: ...]] pairs). What was kept before has none.
+_SCHEMA_V4 = (
+    "ALTER TABLE provenance ADD COLUMN statements TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE collections ADD COLUMN statements TEXT NOT NULL DEFAULT '[]'",
+)
+
 #: The forward migrations: step *n* (0-based) takes a file from schema version *n* to
 #: *n + 1*. Version 1 is the initial schema. Append steps; never edit one that has shipped.
-_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3]
+_MIGRATIONS: list[tuple[str, ...]] = [_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4]
 
 _DISCLOSURE = (
     "id, subject, at_us, recipient, agreement, agreement_name, purpose, basis, record_type, "
@@ -157,18 +173,18 @@ _NOTICES = f"SELECT {_NOTICE} FROM correction_notices WHERE correction_id = ? OR
 
 _COLLECTION = (
     "id, subject, record_type, record_key, source, purpose, collected_us, law, status, "
-    "resolved_us, how"
+    "resolved_us, how, statements"
 )
-_COLLECT = f"INSERT INTO collections ({_COLLECTION}) VALUES ({', '.join('?' * 11)})"
+_COLLECT = f"INSERT INTO collections ({_COLLECTION}) VALUES ({', '.join('?' * 12)})"
 _COLLECTION_BY_ID = f"SELECT {_COLLECTION} FROM collections WHERE id = ?"
 # Resolved once: the row changes only if it is still in the status it was read in.
 _RESOLVE = "UPDATE collections SET status = ?, resolved_us = ?, how = ? WHERE id = ? AND status = ?"
 
 _PROVENANCE = (
     "id, subject, record_type, record_key, fields, source, agreement, agreement_name, purpose, "
-    "received_us, referred_on, reference, collection"
+    "received_us, referred_on, reference, collection, statements"
 )
-_KEEP = f"INSERT INTO provenance ({_PROVENANCE}) VALUES ({', '.join('?' * 13)})"
+_KEEP = f"INSERT INTO provenance ({_PROVENANCE}) VALUES ({', '.join('?' * 14)})"
 _PROVENANCE_OF = f"SELECT {_PROVENANCE} FROM provenance WHERE subject = ?"
 _ORDER = " ORDER BY received_us, seq"
 
@@ -268,7 +284,7 @@ class SQLiteSharingStore(SQLiteBacked, BaseSharingStore):
             changed = change(current)
             values = _collection_row(changed)
             cursor = connection.execute(
-                _RESOLVE, (*values[8:], collection_id, current.status.value)
+                _RESOLVE, (*values[8:11], collection_id, current.status.value)
             )
             if cursor.rowcount != 1:  # cannot happen under the write lock; never write twice
                 raise SharingStoreError(
@@ -318,7 +334,7 @@ class SQLiteSharingStore(SQLiteBacked, BaseSharingStore):
         try:
             (ident, subject, record_type, record_key, fields, source, agreement,
              agreement_name, purpose, received_us, referred_on, reference,
-             collection) = row  # fmt: skip
+             collection, statements) = row  # fmt: skip
             return Provenance(
                 id=ident,
                 subject=subject,
@@ -333,6 +349,7 @@ class SQLiteSharingStore(SQLiteBacked, BaseSharingStore):
                 referred_on=None if referred_on is None else date.fromisoformat(referred_on),
                 reference=reference,
                 collection=collection,
+                statements=stored_statements(statements),
             )
         except (ValueError, TypeError, OverflowError):
             raise self._file.corrupt("a provenance entry") from None
@@ -375,7 +392,7 @@ class SQLiteSharingStore(SQLiteBacked, BaseSharingStore):
     def _collection(self, row: tuple[Any, ...]) -> Collection:
         try:
             (ident, subject, record_type, record_key, source, purpose, collected_us, law,
-             status, resolved_us, how) = row  # fmt: skip
+             status, resolved_us, how, statements) = row  # fmt: skip
             return Collection(
                 id=ident,
                 subject=subject,
@@ -388,6 +405,7 @@ class SQLiteSharingStore(SQLiteBacked, BaseSharingStore):
                 status=CollectionStatus(status),
                 resolved_at=None if resolved_us is None else moment(resolved_us),
                 how=how,
+                statements=stored_statements(statements),
             )
         except (ValueError, TypeError, OverflowError):
             raise self._file.corrupt("a collection") from None
@@ -423,7 +441,7 @@ def _collection_row(c: Collection) -> tuple[Any, ...]:
     return (
         c.id, c.subject, c.record_type, c.record_key, c.source, c.purpose,
         micros(c.collected_at), c.law, c.status.value,
-        None if c.resolved_at is None else micros(c.resolved_at), c.how,
+        None if c.resolved_at is None else micros(c.resolved_at), c.how, statements_text(c),
     )  # fmt: skip
 
 
@@ -433,5 +451,5 @@ def _provenance_row(p: Provenance) -> tuple[Any, ...]:
         p.id, p.subject, p.record_type, p.record_key, json.dumps(list(p.fields)), p.source,
         p.agreement, p.agreement_name, p.purpose, micros(p.received_at),
         None if p.referred_on is None else p.referred_on.isoformat(), p.reference,
-        p.collection,
+        p.collection, statements_text(p),
     )  # fmt: skip

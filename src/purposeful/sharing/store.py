@@ -20,22 +20,25 @@ A sharing store keeps three durable lists, each append-only but for one status c
 
 - **Provenance.** Fields of our records filled from a partner's referral
   (`purposeful.sharing.prefill`): from which party, under which agreement, received when,
-  which fields. `record_provenance` keeps one, with the IPP 3A collection it is, in one
-  write; `provenance` reads a person's back, for subject-access bundles and the copy of
-  what was recorded that a person is handed.
+  which fields, and the statements of correction that came with them (IPP 7).
+  `record_provenance` keeps one, with the IPP 3A collection it is, in one write;
+  `provenance` reads a person's back, for subject-access bundles and the copy of what was
+  recorded that a person is handed.
 
 `BaseSharingStore` holds the rules and the messages; a backend (`memory`, `sqlite`,
 `postgres`) implements nine small atomic steps and `_close`.
 
 What this module must not do: put a subject id, a record key, or any text the caller stored
-(how a party was told, an exception relied on, a law) in an error message or a repr.
+(how a party was told, an exception relied on, a law, a statement of correction) in an
+error message or a repr.
 Messages name ids, record types, field names, parties, statuses and dates only.
 """
 
 from __future__ import annotations
 
+import json
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -59,7 +62,35 @@ from .values import (
     new_id,
 )
 
-__all__ = ["BaseSharingStore", "duplicate_notice", "refuse_another"]
+__all__ = [
+    "BaseSharingStore",
+    "duplicate_notice",
+    "refuse_another",
+    "statements_text",
+    "stored_statements",
+]
+
+
+def statements_text(kept: Provenance | Collection) -> str:
+    """*kept*'s statements of correction as a store keeps them: the JSON text of an array
+    of [field, [statement, ...]] pairs."""
+    return json.dumps([[field, list(said)] for field, said in kept.statements])
+
+
+def stored_statements(stored: object) -> list[tuple[str, tuple[str, ...]]]:
+    """The (field, statements) pairs of `statements_text` as a store kept it; anything else
+    is a ValueError or TypeError (a damaged row: the backend says it is corrupt)."""
+    if not isinstance(stored, str):
+        raise TypeError("not text")
+    pairs = json.loads(stored)
+    if not isinstance(pairs, list):
+        raise TypeError("not an array")
+    found = []
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], list)):
+            raise TypeError("not a [field, statements] pair")
+        found.append((pair[0], tuple(pair[1])))
+    return found
 
 
 def refuse_another(logged: Disclosure, given: Disclosure) -> None:
@@ -338,6 +369,7 @@ class BaseSharingStore(ClosableStore):
         law: str | None = None,
         at: datetime | None = None,
         exception: ExceptionReliedOn | IPP3AException | str | None = None,
+        statements: Mapping[str, Sequence[str]] | None = None,
     ) -> Collection:
         """Record that information about *subject* was collected from *source*: the person
         is now on the list of people still to be told (IPP 3A), unless *exception* says why
@@ -352,6 +384,9 @@ class BaseSharingStore(ClosableStore):
             at: when it was collected (aware); default now.
             exception: the IPP 3A exception relied on, if the person need not be told (as
                 `mark_exception` takes it).
+            statements: the statements of correction that came with the information, field
+                name → statements (`Collection.statements`); `purposeful.receive` checks
+                them against the record first.
 
         Raises:
             UnknownIPP3AException: an exception given as free text.
@@ -370,6 +405,7 @@ class BaseSharingStore(ClosableStore):
             collected_at=when,
             law=law,
             status=CollectionStatus.TO_TELL,
+            statements=statements or (),
         )
         if how is not None:
             collection = attrs.evolve(

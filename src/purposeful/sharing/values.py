@@ -7,7 +7,8 @@ in UTC, text every store can keep, field names that are identifiers); whether it
 the log holds already is the store's to check (`store`).
 
 What this module must not do: put a subject id, a record key, or any text the caller stored
-(how a party was told, an exception relied on, a law) in an error message or a repr.
+(how a party was told, an exception relied on, a law, a statement of correction) in an
+error message or a repr.
 Messages and reprs name ids, record types, field names, parties, statuses and dates only.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -361,6 +362,60 @@ class CorrectionNotice(SafeRepr):
         )
 
 
+def _statement_pairs(values: object) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
+    """Statements of correction as (field, statements) pairs, from a mapping or pairs."""
+    if isinstance(values, Mapping):
+        values = values.items()
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ConfigurationError(
+            "statements= takes a mapping of field names to their statements of correction"
+        )
+    pairs = []
+    for pair in values:
+        pair = tuple(pair) if isinstance(pair, Iterable) and not isinstance(pair, str) else ()
+        if len(pair) != 2:
+            raise ConfigurationError("statements= takes (field, statements) pairs")
+        field, said = pair
+        if isinstance(said, str) or not isinstance(said, Iterable):
+            raise ConfigurationError(
+                "statements= takes, for each field, a list of statements (one statement on "
+                "its own is a list of one)"
+            )
+        pairs.append((field, tuple(said)))
+    return tuple(pairs)
+
+
+def _statements(instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    where = _named(instance, attribute)
+    names = [field for field, _ in value]
+    if not all(name in instance.fields for name in names) or len(set(names)) != len(names):
+        raise ConfigurationError(
+            f"{where} names each field once, and only fields filled (Provenance.fields)"
+        )
+    _statement_texts(where, value)
+
+
+def _received_statements(
+    instance: Any, attribute: attrs.Attribute[Any], value: tuple[Any, ...]
+) -> None:
+    where = _named(instance, attribute)
+    names = [field for field, _ in value]
+    if not all(is_field_name(name) for name in names) or len(set(names)) != len(names):
+        raise ConfigurationError(f"{where} names each field once (identifiers such as 'phone')")
+    _statement_texts(where, value)
+
+
+def _statement_texts(where: str, value: tuple[Any, ...]) -> None:
+    for _, said in value:
+        if not said or not all(is_text(text) for text in said):
+            raise ConfigurationError(f"{where} holds, for each field, non-empty text")
+        if not all(storable(text) for text in said):
+            raise ConfigurationError(
+                f"{where} holds a NUL character or an unpaired surrogate, which a sharing "
+                f"store cannot keep; remove it"
+            )
+
+
 class CollectionStatus(enum.Enum):
     """Where a collection stands under IPP 3A; the values are stable machine names."""
 
@@ -377,8 +432,9 @@ class Collection(SafeRepr):
     """Information about a person collected from someone else (IPP 3A), and whether the
     person has been made aware of it.
 
-    Holds the subject id, the record's key, the law and how the person was told: its repr
-    shows only the id, the record type, the source, the purpose and the status.
+    Holds the subject id, the record's key, the law, how the person was told and any
+    statements of correction: its repr shows only the id, the record type, the source, the
+    purpose and the status.
 
     Attributes:
         source: the party the information came from (its name).
@@ -388,6 +444,9 @@ class Collection(SafeRepr):
         status: `CollectionStatus.TO_TELL` until `mark_told` or `mark_exception`.
         resolved_at: when the person was told, or the exception was decided on.
         how: how the person was told, or the exception relied on.
+        statements: the statements of correction that came with the information (IPP 7:
+            the person's own words, to be read with it), as (field, statements) pairs;
+            ``dict(collection.statements)`` gives field → statements. Empty when none came.
 
     Raises:
         ConfigurationError: a value that is not as described, or a status that does not
@@ -405,6 +464,9 @@ class Collection(SafeRepr):
     status: CollectionStatus = attrs.field(validator=_status)
     resolved_at: datetime | None = attrs.field(default=None, validator=_optional_aware)
     how: str | None = attrs.field(default=None, validator=_optional_text)
+    statements: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(
+        default=(), converter=_statement_pairs, validator=_received_statements
+    )
 
     def __attrs_post_init__(self) -> None:
         resolved = self.status is not CollectionStatus.TO_TELL
@@ -448,8 +510,8 @@ class Provenance(SafeRepr):
     """Where fields of one of our records came from: a partner's referral, received under
     an agreement and used to fill them (`purposeful.sharing.prefill`).
 
-    Holds the subject id and the record's key: its repr shows only the id, the record
-    type, the fields, the party and the agreement.
+    Holds the subject id, the record's key and any statements of correction: its repr shows
+    only the id, the record type, the fields, the party and the agreement.
 
     Attributes:
         id: 32 lower-case hexadecimal digits (`new_id`).
@@ -465,6 +527,10 @@ class Provenance(SafeRepr):
         referred_on: the date of the partner's referral, when it says; else None.
         reference: the partner's reference for the referral, if it gave one.
         collection: the id of the IPP 3A `Collection` recorded with it.
+        statements: the statements of correction that came with the fields filled (IPP 7:
+            the person's own words, to be read with the information), as (field,
+            statements) pairs in the referral's order; ``dict(provenance.statements)``
+            gives field → statements. Empty when none came. Given as a mapping or pairs.
 
     Raises:
         ConfigurationError: a value that is not as described.
@@ -483,9 +549,17 @@ class Provenance(SafeRepr):
     referred_on: date | None = attrs.field(default=None, validator=_optional_day)
     reference: str | None = attrs.field(default=None, validator=_optional_text)
     collection: str | None = attrs.field(default=None, validator=_optional_id)
+    statements: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(
+        default=(), converter=_statement_pairs, validator=_statements
+    )
 
     def __attrs_post_init__(self) -> None:
         _in_utc(self, "received_at")
+
+    def statements_for(self, field: str) -> tuple[str, ...]:
+        """The statements of correction that came with *field* (our name), oldest first;
+        empty if none did."""
+        return next((said for name, said in self.statements if name == field), ())
 
     @property
     def day(self) -> date:
