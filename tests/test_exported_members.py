@@ -314,6 +314,7 @@ PACKAGES = {
         "record_exception",
     ],
     "purposeful.sharing": [
+        "DISCLOSURE_SKEW",
         "IPP_3A_IN_FORCE",
         "STATEMENTS",
         "BaseSharingStore",

@@ -15,6 +15,7 @@ Catch `PurposefulError` for anything from the library, or a precise leaf::
     │   │   └── PassphraseError                a signing key's passphrase is wrong or missing
     │   ├── AnnotationError                    an annotated record class is declared wrongly
     │   ├── AgreementError                     a sharing agreement is declared wrongly
+    │   ├── DisclosureTimeError                disclose(at=...) is not the time it is made
     │   ├── UnknownIPP3AException              not one of IPP 3A's exceptions (free text)
     │   └── TimeZoneDataMissing                New Zealand's time zone cannot be loaded
     ├── PurposeViolation (PermissionError)     a read was refused; carries the `Decision`
@@ -104,6 +105,7 @@ __all__ = [
     "CorrectionStoreError",
     "DictStorageWarning",
     "DisclosureRefused",
+    "DisclosureTimeError",
     "DisposalFailed",
     "DuplicateIdentifier",
     "HoldStoreError",
@@ -470,6 +472,14 @@ class AgreementError(ConfigurationError):
     """A sharing agreement is declared wrongly: an unknown purpose, field or category, a
     party named twice, dates out of order, a basis that cannot carry a disclosure. Raised
     when the agreement is made or loaded, naming the file and line for TOML."""
+
+
+class DisclosureTimeError(ConfigurationError):
+    """`disclose(at=...)` given a time further from this machine's clock than clocks drift
+    (`purposeful.sharing.exchange.DISCLOSURE_SKEW`). `disclose` hands the record over when it
+    is called, so the agreement is checked, and the disclosure logged, at that time; a time
+    in the past or the future would check an agreement that is not in force now and log a
+    time that is not when it happened. Nothing was disclosed or logged."""
 
 
 class DisclosureRefused(PurposefulError, PermissionError):

@@ -78,11 +78,9 @@ def test_a_refused_agreement_is_explained_in_disclose_own_words(log: MemoryShari
     expired = _agreement(
         starts=date(2025, 1, 1), expires=date(2025, 12, 31), review=date(2025, 6, 1)
     )
-    answer = _ask(agreement=expired, party="Somebody Else")
+    answer = _ask(agreement=expired, party="Somebody Else", at=None)  # now, as disclose
     with pytest.raises(DisclosureRefused) as caught:
-        purposeful.disclose(
-            visit(SUBJECT), to="Somebody Else", under=expired, actor=CASEWORKER, at=AT
-        )
+        purposeful.disclose(visit(SUBJECT), to="Somebody Else", under=expired, actor=CASEWORKER)
     assert answer.verdict is Verdict.NO
     assert answer.explanation.startswith(str(caught.value))
     assert answer.reasons[:2] == caught.value.reasons

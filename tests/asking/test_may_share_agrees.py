@@ -7,7 +7,7 @@ Asked about the record's person, the answer is what `disclose` then does with th
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from _asking import FIELDS, REFERRAL, ROLES, AskVisit, YesFor, visits
 from hypothesis import assume, event, given, settings
@@ -32,8 +32,8 @@ from purposeful.sharing import MemorySharingStore, SharingAgreement
 from purposeful.testing.strategies import actors
 
 KINDS = ["child-welfare-and-protection", "family-violence"]
-AT = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
-TODAY = date(2026, 6, 1)
+#: Agreements are dated around today: disclose discloses now, and may_share is asked now.
+TODAY = date.today()
 PURPOSES = (REFERRAL, "service-delivery", "care-and-protection", "research", "funder-reporting")
 BASES = (
     DIRECTLY_RELATED_PURPOSE,
@@ -125,7 +125,7 @@ def test_may_share_agrees_with_disclose(
     checker = YesFor([subject] if consented else [])
     log = MemorySharingStore()
     with purposeful.configured(disclosure_log=log, agency_kinds=kinds, consent=checker):
-        asked = {"agreement": agreement, "party": party, "purpose": purpose, "at": AT}
+        asked = {"agreement": agreement, "party": party, "purpose": purpose}
         answer = purposeful.may_share(
             AskVisit,
             field,
@@ -149,7 +149,6 @@ def test_may_share_agrees_with_disclose(
                 under=agreement,
                 purpose=purpose,
                 actor=actor,
-                at=AT,
                 justification=justification,
             )
             shared = field in disclosed

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,9 +162,10 @@ AGREEMENT = SharingAgreement(
     parties=(Party("Te Whare Āwhina", address="12 Rata Street, Hamilton"), PARTNER),
     purposes=(REFERRAL,),
     basis=SHARING,
-    starts=date(2026, 1, 1),
-    expires=date(2027, 12, 31),
-    review=date(2027, 6, 30),
+    # in force now, whenever the tests run: disclose discloses now
+    starts=date.today() - timedelta(days=365),
+    expires=date.today() + timedelta(days=3 * 365),
+    review=date.today() + timedelta(days=365),
     fields=("PartnerReferral.name",),
 )
 
@@ -184,10 +185,7 @@ def test_a_disclosure_event_holds_the_disclosure_attributes_of_the_conventions(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     purposeful.configure(sinks=[SpanSink(provider)], pseudonymise=PseudonymKey.generate().pseudonym)
-    at = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
-    disclose(
-        PartnerReferral("C-3310", "Mere"), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=at
-    )
+    disclose(PartnerReferral("C-3310", "Mere"), to=PARTNER, under=AGREEMENT, actor=CASEWORKER)
     events: list[Any] = [
         event
         for span in exporter.get_finished_spans()

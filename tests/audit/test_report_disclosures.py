@@ -9,7 +9,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +78,13 @@ AGREEMENT = SharingAgreement(
     parties=(US, PARTNER),
     purposes=(REFERRAL,),
     basis=SHARING,
-    starts=date(2026, 1, 1),
-    expires=date(2027, 12, 31),
-    review=date(2027, 6, 30),
+    # in force now, whenever the tests run: disclose discloses now
+    starts=date.today() - timedelta(days=365),
+    expires=date.today() + timedelta(days=3 * 365),
+    review=date.today() + timedelta(days=365),
     fields=("SharedReferral.name", "SharedReferral.phone"),
 )
 CASEWORKER = purposeful.Actor("staff-17", "caseworker", purposeful.SENSITIVE)
-NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 SUBJECT = "C-3310"
 OTHER = "C-4410"
 SHARED = "shared with Kāinga Ora under housing-referrals: name, phone"
@@ -119,12 +119,10 @@ def disclosed(
         purposeful.configure(sinks=[SpanSink(provider), ledger], pseudonymise=pseudonymise)
         for subject in subjects:
             if raises is None:
-                disclose(referral(subject), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW)
+                disclose(referral(subject), to=PARTNER, under=AGREEMENT, actor=CASEWORKER)
             else:
                 with pytest.raises(raises):
-                    disclose(
-                        referral(subject), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW
-                    )
+                    disclose(referral(subject), to=PARTNER, under=AGREEMENT, actor=CASEWORKER)
         purposeful.configure(sinks=[], pseudonymise=None)
     provider.shutdown()
     return traces, ledger_path, signing_key
@@ -283,7 +281,7 @@ def test_a_disclosure_without_a_pseudonym_is_counted_in_the_indexed_answer_too(
     with Ledger(ledger, signing_key=signing_key) as writer:
         for pseudonymise in (None, KEY.pseudonym):  # one disclosure names nobody
             purposeful.configure(sinks=[writer], pseudonymise=pseudonymise)
-            disclose(referral(OTHER), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW)
+            disclose(referral(OTHER), to=PARTNER, under=AGREEMENT, actor=CASEWORKER)
         purposeful.configure(sinks=[], pseudonymise=None)
     query = SubjectQuery.for_subject(SUBJECT, [KEY])
     for _ in range(2):  # writes the index, then answers from it

@@ -707,9 +707,10 @@ REFERRALS = SharingAgreement(
     purposes=[CASE_MANAGEMENT],
     fields=["Case.case_notes", "Case.diagnosis"],
     basis=DIRECTLY_RELATED_PURPOSE,
-    starts=date(2026, 1, 1),
-    expires=date(2026, 12, 31),
-    review=date(2026, 6, 30),
+    # in force now, whenever the tests run: disclose discloses now
+    starts=date.today() - timedelta(days=365),
+    expires=date.today() + timedelta(days=3 * 365),
+    review=date.today() + timedelta(days=365),
 )
 
 
@@ -726,7 +727,6 @@ def test_may_share_about_a_person_lists_them_and_logs_no_disclosure() -> None:
             party="Kāinga Ora",
             actor=CASEWORKER,
             subject=ASKED,
-            at=AT,
         )
     assert ASKED not in repr(answer)
     assert [fields for _, fields in listed(sink)] == [frozenset()]
@@ -858,9 +858,8 @@ def test_a_disclosure_whose_audit_fails_is_handed_back_on_the_error(
     case = Case("C-DISCLOSE-5", "anxiety", "1 Queen St", "notes on housing")
     with pytest.raises(AuditSinkError) as raised:
         purposeful.disclose(
-            case, to="Kāinga Ora", under=REFERRALS, purpose=CASE_MANAGEMENT,
-            actor=CASEWORKER, at=AT,
-        )  # fmt: skip
+            case, to="Kāinga Ora", under=REFERRALS, purpose=CASE_MANAGEMENT, actor=CASEWORKER
+        )
     logged = [d.id for d in store.disclosures("C-DISCLOSE-5")]
     disclosed = raised.value.result
     assert disclosed is not None

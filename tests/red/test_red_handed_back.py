@@ -4,7 +4,7 @@ around it is kept here, each a test that failed before its fix."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,10 @@ REFERRALS = SharingAgreement(
     purposes=["service-delivery.referral"],
     fields=["RedHandedIntake.name"],
     basis=DIRECTLY_RELATED_PURPOSE,
-    starts=date(2026, 1, 1),
-    expires=date(2030, 12, 31),
-    review=date(2028, 1, 1),
+    # in force now, whenever the tests run: disclose discloses now
+    starts=date.today() - timedelta(days=365),
+    expires=date.today() + timedelta(days=3 * 365),
+    review=date.today() + timedelta(days=365),
 )
 ACCESS = SubjectAccess(agency=AgencyDetails("Te Whare Āwhina", email="privacy@example.nz"))
 
@@ -63,7 +64,7 @@ class Interrupted:
 
 def disclose() -> Disclosed:
     return purposeful.disclose(
-        RedHandedIntake(PERSON, NAME), to="Kāinga Ora", under=REFERRALS, actor=CASEWORKER, at=AT
+        RedHandedIntake(PERSON, NAME), to="Kāinga Ora", under=REFERRALS, actor=CASEWORKER
     )
 
 

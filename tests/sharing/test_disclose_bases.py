@@ -6,7 +6,7 @@ recorded justification. A refusal logs nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -53,7 +53,7 @@ PARTNER = Party("Oranga Tamariki", address="56 The Terrace, Wellington")
 CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
 PRACTITIONER = Actor("staff-18", "social-services-practitioner", SENSITIVE)
 INDEPENDENT_PERSON = Actor("ext-01", "independent-person", SENSITIVE)
-NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+TODAY = date.today()
 REPORT = ChildSafetyReport("C-4410", "concern text", "risk text")
 
 
@@ -65,9 +65,10 @@ def agreement(basis: LawfulBasis, *, purposes: tuple[str, ...] = (CARE,)) -> Sha
         parties=(US, PARTNER),
         purposes=purposes,
         basis=basis,
-        starts=date(2026, 1, 1),
-        expires=date(2030, 12, 31),
-        review=date(2028, 1, 1),
+        # in force now, whenever the tests run: disclose discloses now
+        starts=TODAY - timedelta(days=365),
+        expires=TODAY + timedelta(days=3 * 365),
+        review=TODAY + timedelta(days=365),
         fields=fields if CARE in purposes else fields[:1],
     )
 
@@ -81,7 +82,7 @@ def log() -> Iterator[MemorySharingStore]:
 
 
 def send(basis: LawfulBasis, actor: Actor, **kwargs: Any) -> purposeful.sharing.Disclosed:
-    return disclose(REPORT, to=PARTNER, under=agreement(basis), actor=actor, at=NOW, **kwargs)
+    return disclose(REPORT, to=PARTNER, under=agreement(basis), actor=actor, **kwargs)
 
 
 def _id(value: object) -> str:
@@ -193,7 +194,6 @@ def test_an_everyday_basis_needs_no_agency_kind_or_justification(
         to=PARTNER,
         under=agreement(basis, purposes=(REFERRAL,)),
         actor=CASEWORKER,
-        at=NOW,
     )
     assert dict(sent) == {"concern": "concern text"}
     [logged] = log.disclosures("C-4410")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
@@ -23,10 +24,22 @@ from purposeful import CONSENT, SENSITIVE, Actor, InformationSharingAgreement
 from purposeful.audit import Ledger, PseudonymKey, SpanSink, verify_ledger
 from purposeful.consent import MemoryConsentStore
 from purposeful.corrections import MemoryCorrectionStore
-from purposeful.errors import ConfigurationError, DisclosureRefused, StoreError
-from purposeful.sharing import STATEMENTS, CollectionStatus, MemorySharingStore
+from purposeful.errors import (
+    ConfigurationError,
+    DisclosureRefused,
+    DisclosureTimeError,
+    StoreError,
+)
+from purposeful.sharing import (
+    DISCLOSURE_SKEW,
+    STATEMENTS,
+    CollectionStatus,
+    Disclosure,
+    MemorySharingStore,
+)
 from purposeful.sharing.agreements import Party, SharingAgreement
-from purposeful.sharing.exchange import disclose, receive
+from purposeful.sharing.exchange import disclose, disclosure_terms, receive
+from purposeful.sharing.values import new_id
 
 REFERRAL = "service-delivery.referral"
 
@@ -44,15 +57,17 @@ class HousingReferral:
 
 US = Party("Te Whare Āwhina", address="12 Rata Street, Hamilton")
 PARTNER = Party("Kāinga Ora", address="PO Box 2628, Wellington")
+TODAY = date.today()
 AGREEMENT = SharingAgreement(
     id="housing-referrals",
     name="Housing referrals",
     parties=(US, PARTNER),
     purposes=(REFERRAL,),
     basis=InformationSharingAgreement("Housing support referrals AISA"),
-    starts=date(2026, 1, 1),
-    expires=date(2027, 12, 31),
-    review=date(2027, 6, 30),
+    # in force now, whenever the tests run: disclose discloses now
+    starts=TODAY - timedelta(days=365),
+    expires=TODAY + timedelta(days=3 * 365),
+    review=TODAY + timedelta(days=365),
     fields=("HousingReferral.name", "HousingReferral.phone"),
 )
 CASEWORKER = Actor("staff-17", "caseworker", SENSITIVE)
@@ -79,7 +94,7 @@ def log() -> Iterator[MemorySharingStore]:
 def test_only_covered_fields_the_purpose_allows_go_and_the_disclosure_is_logged(
     log: MemorySharingStore,
 ) -> None:
-    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     # history is neither covered by the agreement nor allowed for the referral purpose
     assert dict(sent) == {"name": "Mere Tipene", "phone": "021 555 0199"}
     assert "history" in sent.left_out
@@ -99,18 +114,36 @@ def test_only_covered_fields_the_purpose_allows_go_and_the_disclosure_is_logged(
 def test_a_disclosure_carries_our_reference_and_the_records_key_for_the_partners_reply(
     log: MemorySharingStore,
 ) -> None:
-    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     assert (sent.reference, sent.record_key) == (sent.disclosure.id, "R-1")
     # the partner replies quoting the reference: the log finds what was sent, and to whom
     [replied_about] = [d for d in log.disclosures(SUBJECT) if d.id == sent.reference]
     assert (replied_about.recipient, replied_about.record_key) == ("Kāinga Ora", "R-1")
 
 
+EXPIRED = attrs.evolve(
+    AGREEMENT,
+    starts=TODAY - timedelta(days=400),
+    review=TODAY - timedelta(days=100),
+    expires=TODAY - timedelta(days=2),
+)
+NOT_STARTED = attrs.evolve(
+    AGREEMENT,
+    starts=TODAY + timedelta(days=2),
+    review=TODAY + timedelta(days=100),
+    expires=TODAY + timedelta(days=400),
+)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason", "words"),
     [
-        ({"at": datetime(2028, 1, 2, tzinfo=UTC)}, "agreement-expired", "expired on 2027-12-31"),
-        ({"at": datetime(2025, 6, 1, tzinfo=UTC)}, "agreement-not-started", "starts on"),
+        (
+            {"under": EXPIRED},
+            "agreement-expired",
+            f"expired on {(TODAY - timedelta(days=2)).isoformat()}",
+        ),
+        ({"under": NOT_STARTED}, "agreement-not-started", "starts on"),
         ({"to": "Oranga Tamariki"}, "party-not-in-agreement", "is not a party to it"),
         ({"purpose": "research"}, "purpose-not-in-agreement", "does not allow sharing for"),
     ],
@@ -118,26 +151,81 @@ def test_a_disclosure_carries_our_reference_and_the_records_key_for_the_partners
 def test_a_disclosure_the_agreement_does_not_allow_is_refused_and_not_logged(
     log: MemorySharingStore, kwargs: dict[str, Any], reason: str, words: str
 ) -> None:
-    arguments: dict[str, Any] = {"to": "Kāinga Ora", "actor": CASEWORKER, "at": NOW}
+    arguments: dict[str, Any] = {"to": "Kāinga Ora", "actor": CASEWORKER, "under": AGREEMENT}
     arguments.update(kwargs)
     with pytest.raises(DisclosureRefused, match=words) as caught:
-        disclose(referral(), under=AGREEMENT, **arguments)
+        disclose(referral(), **arguments)
     assert reason in caught.value.reasons
     assert isinstance(caught.value, PermissionError)
     assert log.disclosures(SUBJECT) == []
     assert SUBJECT not in str(caught.value)
 
 
-def test_expiry_is_judged_on_the_new_zealand_day(log: MemorySharingStore) -> None:
+def test_expiry_is_judged_on_the_new_zealand_day() -> None:
+    """`disclose` checks its agreement with `disclosure_terms`, at the time it is called."""
+    agreement = attrs.evolve(
+        AGREEMENT, starts=date(2026, 1, 1), review=date(2027, 6, 30), expires=date(2027, 12, 31)
+    )
+
+    def terms(at: datetime) -> DisclosureRefused | None:
+        found = disclosure_terms("HousingReferral", PARTNER, agreement, None, CASEWORKER, at, None)
+        return found.refusal
+
     # 31 Dec 2027 11:30 UTC is already 1 January 2028 in New Zealand: expired.
-    with pytest.raises(DisclosureRefused, match="expired"):
+    refused = terms(datetime(2027, 12, 31, 11, 30, tzinfo=UTC))
+    assert refused is not None
+    assert refused.reasons == ("agreement-expired",)
+    assert terms(datetime(2027, 12, 31, 10, 30, tzinfo=UTC)) is None  # 23:30 on the 31st
+
+
+@pytest.mark.parametrize(
+    "off",
+    [-timedelta(days=30), -timedelta(minutes=6), timedelta(minutes=6), timedelta(days=1)],
+    ids=["a month ago", "6 minutes ago", "in 6 minutes", "tomorrow"],
+)
+def test_a_disclosure_at_another_time_than_now_is_refused_and_not_logged(
+    log: MemorySharingStore, off: timedelta
+) -> None:
+    """`disclose` hands the record over now: a time away from now would check the agreement
+    then (here one that expired yesterday, in force a month ago) and log a false time."""
+    with pytest.raises(DisclosureTimeError) as caught:
         disclose(
-            referral(),
-            to="Kāinga Ora",
-            under=AGREEMENT,
-            actor=CASEWORKER,
-            at=datetime(2027, 12, 31, 11, 30, tzinfo=UTC),
+            referral(), to="Kāinga Ora", under=EXPIRED, actor=CASEWORKER,
+            at=datetime.now(UTC) + off,
+        )  # fmt: skip
+    assert log.disclosures(SUBJECT) == []
+    message = str(caught.value)
+    assert ("before" if off < timedelta(0) else "after") + " this machine's clock" in message
+    assert "Leave at= out" in message
+    assert "log(Disclosure(...))" in message  # how to record one made outside purposeful
+    assert isinstance(caught.value, ConfigurationError)
+    assert SUBJECT not in message
+
+
+def test_a_time_within_the_clock_skew_is_the_time_logged(log: MemorySharingStore) -> None:
+    at = datetime.now(UTC) - DISCLOSURE_SKEW + timedelta(seconds=30)
+    sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=at)
+    assert sent.disclosure.at == at
+    with pytest.raises(DisclosureRefused, match="expired"):  # and the agreement checked then
+        disclose(referral(), to="Kāinga Ora", under=EXPIRED, actor=CASEWORKER, at=at)
+
+
+def test_a_disclosure_made_outside_purposeful_is_recorded_with_the_log(
+    log: MemorySharingStore,
+) -> None:
+    """What the refusal says to do: the log records a past disclosure and hands nothing
+    over."""
+    made = datetime.now(UTC) - timedelta(days=30)
+    recorded = log.log(
+        Disclosure(
+            id=new_id(), subject=SUBJECT, at=made, recipient="Kāinga Ora",
+            agreement=AGREEMENT.id, agreement_name=AGREEMENT.name, purpose=REFERRAL,
+            basis=AGREEMENT.basis.describe(), record_type="HousingReferral",
+            record_key="R-1", fields=("phone",),
         )
+    )  # fmt: skip
+    assert log.disclosures(SUBJECT) == [recorded]
+    assert recorded.at == made
 
 
 def test_the_payload_carries_the_statements_of_correction_with_their_fields(
@@ -157,7 +245,7 @@ def test_the_payload_carries_the_statements_of_correction_with_their_fields(
 
 def test_without_consent_nothing_the_purpose_allows_is_covered(log: MemorySharingStore) -> None:
     with pytest.raises(DisclosureRefused, match="covers none of the fields") as caught:
-        disclose(referral("C-9999"), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+        disclose(referral("C-9999"), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     assert caught.value.reasons == ("nothing-covered",)
     assert log.disclosures("C-9999") == []
 
@@ -168,7 +256,7 @@ def test_statements_of_correction_travel_with_the_field(log: MemorySharingStore)
     record = referral()
     asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "old number")
     corrections.decline(asked.id, by="staff-02", reason="verified", statement="My number changed.")
-    sent = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    sent = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     assert sent.statements == {"phone": ("My number changed.",)}
     assert sent.disclosure.statements == (asked.id,)
     # IPP 7: who received the field, and who is still to be told of the statement
@@ -182,7 +270,7 @@ def test_a_later_correction_names_the_parties_that_had_the_old_value(
 ) -> None:
     corrections = MemoryCorrectionStore()
     record = referral()
-    before = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    before = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     asked = corrections.request_correction(SUBJECT, record, "phone", "021 000 0000", "wrong")
     assert log.parties_to_tell(asked) == []  # not decided yet: nothing to tell
     applied = corrections.apply(asked.id, lambda _: None, by="staff-02")
@@ -212,13 +300,13 @@ def test_a_disclosure_that_did_not_carry_the_statement_names_its_party_whenever_
     declined = corrections.decline(
         asked.id, by="staff-02", reason="verified", statement="My number changed.", at=earlier
     )
-    assert declined.statement_at == earlier < NOW
-    without = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    assert declined.statement_at == earlier < datetime.now(UTC)
+    without = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     assert without.statements == {}
     assert [d.id for d in log.parties_to_tell(declined)] == [without.disclosure.id]
     # one that carried it has nothing to be told
     purposeful.configure(corrections=corrections)
-    carried = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    carried = disclose(record, to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
     assert carried.disclosure.statements == (asked.id,)
     assert [d.id for d in log.parties_to_tell(declined)] == [without.disclosure.id]
 
@@ -252,12 +340,12 @@ def test_disclose_needs_a_log_and_an_actor() -> None:
 def test_a_log_that_fails_means_nothing_is_disclosed(log: MemorySharingStore) -> None:
     log.close()
     with pytest.raises(StoreError):
-        disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+        disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
 
 
 def test_inside_a_scope_the_purpose_and_actor_come_from_it(log: MemorySharingStore) -> None:
     with purposeful.use(REFERRAL, actor=CASEWORKER):
-        sent = disclose(referral(), to=PARTNER, under=AGREEMENT, at=NOW)
+        sent = disclose(referral(), to=PARTNER, under=AGREEMENT)
     assert sent.disclosure.purpose == REFERRAL
 
 
@@ -272,7 +360,7 @@ def test_each_disclosure_is_an_event_on_its_scope_span_and_in_the_ledger(
     with Ledger(tmp_path / "audit.jsonl", signing_key=signing_key) as ledger:
         purposeful.configure(pseudonymise=key.pseudonym, sinks=[SpanSink(provider), ledger])
         with provider.get_tracer("test").start_as_current_span("referral"):
-            sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+            sent = disclose(referral(), to="Kāinga Ora", under=AGREEMENT, actor=CASEWORKER)
         purposeful.configure(sinks=[])
     spans = {span.name: span for span in exporter.get_finished_spans()}
     scope = spans["purposeful.use"]
@@ -304,7 +392,7 @@ def test_a_disclosure_names_no_one_in_the_trail_without_a_pseudonymiser(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     purposeful.configure(sinks=[SpanSink(provider)])
-    disclose(referral(), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW)
+    disclose(referral(), to=PARTNER, under=AGREEMENT, actor=CASEWORKER)
     [event] = [
         e
         for span in exporter.get_finished_spans()
@@ -326,7 +414,7 @@ def test_no_value_reaches_a_refusal_or_the_log(name: str, phone: str) -> None:
     purposeful.configure(disclosure_log=store)
     record = referral("C-7", name=name, phone=phone)
     with pytest.raises(DisclosureRefused) as caught:
-        disclose(record, to="Nobody", under=AGREEMENT, actor=CASEWORKER, at=NOW)
+        disclose(record, to="Nobody", under=AGREEMENT, actor=CASEWORKER)
     assert name not in str(caught.value)
     assert phone.strip() not in str(caught.value) or not phone.strip()
     assert "C-7" not in str(caught.value)
@@ -397,6 +485,6 @@ def test_disclosing_to_a_closed_log_leaves_no_value_or_subject_id_in_library_fra
 ) -> None:
     log.close()
     with pytest.raises(StoreError) as info:
-        disclose(referral(), to=PARTNER, under=AGREEMENT, actor=CASEWORKER, at=NOW)
+        disclose(referral(), to=PARTNER, under=AGREEMENT, actor=CASEWORKER)
     texts = _frame_locals(info.value)
     assert not [t for t in texts if SUBJECT in t or "Mere Tipene" in t or "021 555" in t]

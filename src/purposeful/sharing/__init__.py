@@ -30,7 +30,7 @@ repr.
 
 from .agreements import Party, SharingAgreement, load_agreements
 from .asking import may_share
-from .exchange import IPP_3A_IN_FORCE, Disclosed, disclose, receive
+from .exchange import DISCLOSURE_SKEW, IPP_3A_IN_FORCE, Disclosed, disclose, receive
 from .ipp3a import ExceptionReliedOn, IPP3AException
 from .memory import MemorySharingStore
 from .referrals import prefill
@@ -47,6 +47,7 @@ from .values import (
 )
 
 __all__ = [
+    "DISCLOSURE_SKEW",
     "IPP_3A_IN_FORCE",
     "STATEMENTS",
     "BaseSharingStore",

@@ -42,7 +42,7 @@ import logging
 import re
 import traceback
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -57,6 +57,7 @@ from ..decisions import check_justification
 from ..errors import (
     ConfigurationError,
     DisclosureRefused,
+    DisclosureTimeError,
     PurposefulError,
     ReferralInvalid,
     detached,
@@ -73,10 +74,22 @@ from .values import Collection, Disclosure, new_id
 
 _log = logging.getLogger("purposeful")
 
-__all__ = ["IPP_3A_IN_FORCE", "Disclosed", "Terms", "disclose", "disclosure_terms", "receive"]
+__all__ = [
+    "DISCLOSURE_SKEW",
+    "IPP_3A_IN_FORCE",
+    "Disclosed",
+    "Terms",
+    "disclose",
+    "disclosure_terms",
+    "receive",
+]
 
 #: IPP 3A applies to information collected on or after this day.
 IPP_3A_IN_FORCE = date(2026, 5, 1)
+
+#: How far `disclose(at=...)` may be from this machine's clock (clocks drift): a disclosure
+#: is made, checked against its agreement and logged when `disclose` is called.
+DISCLOSURE_SKEW = timedelta(minutes=5)
 
 
 class Disclosed(Mapping[str, Any]):
@@ -174,7 +187,11 @@ def disclose(
         purpose: the purpose of the disclosure; default: the open scope's purpose, or the
             agreement's only purpose.
         actor: who discloses; default: the open scope's actor.
-        at: when (timezone-aware); default now.
+        at: when (timezone-aware); default now. The record is handed over when
+            `disclose` is called, so *at* may differ from this machine's clock by
+            `DISCLOSURE_SKEW` (5 minutes) at most. To record a disclosure made earlier,
+            outside purposeful, log it with the disclosure log's ``log(Disclosure(...))``;
+            to ask about another time, use `purposeful.may_share` (``at=``).
         justification: a reference to the recorded reasons for a disclosure whose basis
             needs a belief on reasonable grounds (``"REF-123"``, as ``use`` takes it);
             default: the open scope's, when the same actor discloses for the scope's
@@ -197,6 +214,8 @@ def disclose(
             ``consent-check-failed`` when the consent checker failed). Nothing is logged.
         ConfigurationError: no disclosure log is configured, no actor, or a bad argument
             (a justification that is not a short reference among them).
+        DisclosureTimeError: *at* is not now, give or take `DISCLOSURE_SKEW`; nothing was
+            disclosed or logged.
         StoreError: the log could not record it; nothing was disclosed.
         AuditSinkError: an audit sink or the pseudonymiser failed as the disclosure's own
             scope closed, after the log took it: the error's ``result`` is the `Disclosed`
@@ -235,7 +254,7 @@ def _disclose(
             "disclose() records every disclosure: configure a disclosure log first, e.g. "
             "purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
         )
-    terms = disclosure_terms(policy.name, to, under, purpose, actor, at, justification)
+    terms = disclosure_terms(policy.name, to, under, purpose, actor, _now(at), justification)
     if terms.refusal is not None:
         raise terms.refusal
     party, purpose_id, actor = terms.party, terms.purpose, terms.actor
@@ -690,6 +709,36 @@ def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: A
         f"agreement {under.name!r} allows several purposes ({', '.join(under.purposes)}): "
         f"pass purpose=, or disclose inside `with purposeful.use(purpose, actor=...)`"
     )
+
+
+def _now(at: datetime | None) -> datetime:
+    """*at* (aware, in UTC), when it is now give or take `DISCLOSURE_SKEW`; default now.
+
+    Raises:
+        DisclosureTimeError: *at* is further from this machine's clock than that.
+    """
+    now = datetime.now(UTC)
+    if at is None:
+        return now
+    at = _aware(at)
+    off = at - now
+    if abs(off) <= DISCLOSURE_SKEW:
+        return at
+    way = "before" if off < timedelta(0) else "after"
+    raise DisclosureTimeError(
+        f"disclose(at=...) is {_span(abs(off))} {way} this machine's clock: disclose hands "
+        f"the record over when it is called, so it checks the agreement and logs the "
+        f"disclosure at that time, and at= may differ from it by {_span(DISCLOSURE_SKEW)} at "
+        f"most (clocks drift). Leave at= out. To record a disclosure made earlier outside "
+        f"purposeful, log it with the disclosure log's log(Disclosure(...)), which hands "
+        f"nothing over; to ask whether one would be allowed at another time, use "
+        f"purposeful.may_share(..., at=...). Nothing was disclosed or logged"
+    )
+
+
+def _span(span: timedelta) -> str:
+    """*span* in whole seconds, as ``H:MM:SS`` (or with days)."""
+    return str(timedelta(seconds=round(span.total_seconds())))
 
 
 def _aware(at: datetime | None) -> datetime:
