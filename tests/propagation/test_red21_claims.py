@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _loopback import TIMEOUT, Service, serve
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,77 +31,26 @@ from purposeful.propagation import (
 
 KEY = ServiceKey.generate("intake")
 TRUST = TrustStore("case-management", [TrustedService("intake", [KEY.public_key], SENSITIVE)])
-TIMEOUT = 5
-
-
-class _Service(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, host: str, family: socket.AddressFamily) -> None:
-        self.address_family = family
-        #: path -> (status, Location) for the paths this service redirects
-        self.redirects: dict[str, tuple[int, str]] = {}
-        super().__init__((host, 0), _RedirectOrEcho)
-
-    @property
-    def origin(self) -> str:
-        host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
-        return f"http://{shown}:{port}"
-
-
-class _RedirectOrEcho(BaseHTTPRequestHandler):
-    server: _Service
-
-    def do_GET(self) -> None:
-        redirect = self.server.redirects.get(self.path)
-        if redirect is not None:
-            self.send_response(redirect[0])
-            self.send_header("Location", redirect[1])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body = json.dumps({"baggage": self.headers.get_all("baggage") or []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def _serve(
-    host: str = "127.0.0.1", family: socket.AddressFamily = socket.AF_INET
-) -> Iterator[_Service]:
-    server = _Service(host, family)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    thread.join(timeout=TIMEOUT)
-    server.server_close()
 
 
 @pytest.fixture
-def service_a() -> Iterator[_Service]:
-    yield from _serve()
+def service_a() -> Iterator[Service]:
+    yield from serve()
 
 
 @pytest.fixture
-def service_b() -> Iterator[_Service]:
-    yield from _serve()
+def service_b() -> Iterator[Service]:
+    yield from serve()
 
 
 @pytest.fixture
-def ipv6_service() -> Iterator[_Service]:
+def ipv6_service() -> Iterator[Service]:
     try:
-        server = _Service("::1", socket.AF_INET6)
+        server = Service("::1", socket.AF_INET6)
     except OSError:
         pytest.skip("this machine has no IPv6 loopback")
     server.server_close()
-    yield from _serve("::1", socket.AF_INET6)
+    yield from serve("::1", socket.AF_INET6)
 
 
 def _claimed(echoed: dict[str, list[str]]) -> bool:
@@ -114,7 +64,7 @@ def _claim_of(echoed: dict[str, list[str]]) -> object:
 # --- an IPv6 literal -------------------------------------------------------------------------
 
 
-def test_a_service_at_an_ipv6_literal_gets_its_claim(ipv6_service: _Service) -> None:
+def test_a_service_at_an_ipv6_literal_gets_its_claim(ipv6_service: Service) -> None:
     """The origin the hooks keep for a chain is read again for each request; written
     without the brackets (``http://::1:8001``) it is no origin at all, and every request
     to the service counted as a redirect: the service answered each one 401."""
@@ -143,12 +93,12 @@ def test_an_origin_is_the_origin_of_itself(address: object, port: int, scheme: s
 # --- httpx: a request, or its extensions, used again -----------------------------------------
 
 
-def _both(a: _Service, b: _Service) -> Outbound:
+def _both(a: Service, b: Service) -> Outbound:
     return Outbound(KEY, {a.origin: "intake", b.origin: "case-management"})
 
 
 def test_an_httpx_request_sent_again_to_another_origin_begins_a_chain_of_its_own(
-    service_a: _Service, service_b: _Service
+    service_a: Service, service_b: Service
 ) -> None:
     """A request sent once to B, then pointed at A (a failover, a retry to another
     instance) and sent again: A's redirect to B is a redirect, whatever B was asked before."""
@@ -173,7 +123,7 @@ def test_an_httpx_request_sent_again_to_another_origin_begins_a_chain_of_its_own
 
 @pytest.mark.parametrize("shared", ["copied", "the same dict"])
 def test_httpx_extensions_used_again_carry_no_origin_from_one_request_to_the_next(
-    service_a: _Service, service_b: _Service, shared: str
+    service_a: Service, service_b: Service, shared: str
 ) -> None:
     """A request built with an earlier request's ``extensions`` (copied, as httpx 0.28 and
     later do, or the same dict, as httpx 0.27 keeps the caller's ``extensions={"timeout":
@@ -207,7 +157,7 @@ def test_httpx_extensions_used_again_carry_no_origin_from_one_request_to_the_nex
 
 
 def test_an_async_httpx_request_sent_again_begins_a_chain_of_its_own(
-    service_a: _Service, service_b: _Service
+    service_a: Service, service_b: Service
 ) -> None:
     import asyncio
 
@@ -232,7 +182,7 @@ def test_an_async_httpx_request_sent_again_begins_a_chain_of_its_own(
 
 
 def test_httpx_following_next_request_by_hand_is_still_a_redirect(
-    service_a: _Service, service_b: _Service
+    service_a: Service, service_b: Service
 ) -> None:
     service_a.redirects["/go"] = (307, f"{service_b.origin}/echo")
     with (
@@ -282,7 +232,7 @@ class _SlowRedirect(BaseHTTPRequestHandler):
 
 
 def test_a_prepared_request_sent_from_two_threads_keeps_each_threads_redirect_chain(
-    service_b: _Service,
+    service_b: Service,
 ) -> None:
     """One ``PreparedRequest`` sent from two threads (a worker pool polling one URL): the
     first is redirected to B, and while its client reads the redirect, the second is
@@ -335,7 +285,7 @@ def test_a_prepared_request_sent_from_two_threads_keeps_each_threads_redirect_ch
 
 
 def test_a_prepared_requests_hooks_stay_hooks_after_a_redirect_not_followed(
-    service_a: _Service, service_b: _Service
+    service_a: Service, service_b: Service
 ) -> None:
     """A redirect answered with ``allow_redirects=False`` leaves the chain open (the
     caller may follow ``response.next`` by hand); the request's hooks, given to a new
@@ -355,7 +305,7 @@ def test_a_prepared_requests_hooks_stay_hooks_after_a_redirect_not_followed(
 
 
 def test_a_chain_that_ended_at_another_adapter_leaves_no_origin_for_a_copy(
-    service_a: _Service, service_b: _Service
+    service_a: Service, service_b: Service
 ) -> None:
     """A's redirect led to a host another adapter of the session serves, which answered:
     the chain ended there. A copy of the request, pointed at B, which redirects to A, is a

@@ -7,14 +7,12 @@ under its scope at B (a 307 keeps a POST body)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 import requests
+from _loopback import Service, serve
 
 from _records import CASE_MANAGEMENT, CASEWORKER
 from purposeful import SENSITIVE, use
@@ -34,52 +32,21 @@ TRUST = TrustStore(
 )
 
 
-class _RedirectOrEcho(BaseHTTPRequestHandler):
-    """``/to/<port>/<status>`` redirects to ``http://127.0.0.1:<port>/echo`` with that
-    status; anything else echoes the baggage and the size of the body it was sent."""
-
-    def _answer(self) -> None:
-        size = int(self.headers.get("Content-Length") or 0)
-        body_sent = self.rfile.read(size) if size else b""
-        parts = self.path.split("/")
-        if len(parts) == 4 and parts[1] == "to":
-            self.send_response(int(parts[3]))
-            self.send_header("Location", f"http://127.0.0.1:{parts[2]}/echo")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        echoed = {"baggage": self.headers.get_all("baggage") or [], "body": len(body_sent)}
-        body = json.dumps(echoed).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def _serve() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RedirectOrEcho)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+@pytest.fixture(scope="module")
+def service_a() -> Iterator[Service]:
+    yield from serve()
 
 
 @pytest.fixture(scope="module")
-def service_a() -> Iterator[int]:
-    yield from _serve()
+def service_b() -> Iterator[Service]:
+    yield from serve()
 
 
-@pytest.fixture(scope="module")
-def service_b() -> Iterator[int]:
-    yield from _serve()
+def _redirect(service: Service, to: Service, status: int) -> str:
+    """The URL of a path of *service* that redirects to *to* with *status*."""
+    path = f"/to/{to.server_address[1]}/{status}"
+    service.redirects[path] = (status, f"{to.origin}/echo")
+    return f"{service.origin}{path}"
 
 
 Call = Callable[[str, str], dict[str, object]]  # (method, url) -> what the last hop echoed
@@ -128,10 +95,8 @@ def _requests(outbound: Outbound) -> Call:
 CLIENTS = {"httpx": _httpx, "httpx-async": _httpx_async, "requests": _requests}
 
 
-def _both_allowed(a: int, b: int) -> Outbound:
-    return Outbound(
-        KEY, {f"http://127.0.0.1:{a}": "intake", f"http://127.0.0.1:{b}": "case-management"}
-    )
+def _both_allowed(a: Service, b: Service) -> Outbound:
+    return Outbound(KEY, {a.origin: "intake", b.origin: "case-management"})
 
 
 def _claim_at(echoed: dict[str, object]) -> object:
@@ -143,10 +108,10 @@ def _claim_at(echoed: dict[str, object]) -> object:
 @pytest.mark.parametrize("client", sorted(CLIENTS))
 @pytest.mark.parametrize(("method", "status"), [("GET", 302), ("GET", 303), ("POST", 307)])
 def test_a_redirect_to_another_agency_service_carries_no_claim(
-    service_a: int, service_b: int, client: str, method: str, status: int
+    service_a: Service, service_b: Service, client: str, method: str, status: int
 ) -> None:
     call = CLIENTS[client](_both_allowed(service_a, service_b))
-    echoed = call(method, f"http://127.0.0.1:{service_a}/to/{service_b}/{status}")
+    echoed = call(method, _redirect(service_a, service_b, status))
     assert not any(CLAIM_KEY in value for value in echoed["baggage"])  # type: ignore[attr-defined]
     if status == 307:  # the body went on all the same: the client's choice, not the claim's
         assert echoed["body"] == 10
@@ -154,43 +119,42 @@ def test_a_redirect_to_another_agency_service_carries_no_claim(
 
 @pytest.mark.parametrize("client", sorted(CLIENTS))
 def test_the_same_service_called_directly_gets_its_claim(
-    service_a: int, service_b: int, client: str
+    service_a: Service, service_b: Service, client: str
 ) -> None:
     call = CLIENTS[client](_both_allowed(service_a, service_b))
-    assert _claim_at(call("GET", f"http://127.0.0.1:{service_b}/echo")) is not None
+    assert _claim_at(call("GET", f"{service_b.origin}/echo")) is not None
 
 
 @pytest.mark.parametrize("client", sorted(CLIENTS))
-def test_a_redirect_within_one_origin_keeps_the_claim(service_a: int, client: str) -> None:
-    outbound = Outbound(KEY, {f"http://127.0.0.1:{service_a}": "case-management"})
-    echoed = CLIENTS[client](outbound)("GET", f"http://127.0.0.1:{service_a}/to/{service_a}/302")
+def test_a_redirect_within_one_origin_keeps_the_claim(service_a: Service, client: str) -> None:
+    outbound = Outbound(KEY, {service_a.origin: "case-management"})
+    echoed = CLIENTS[client](outbound)("GET", _redirect(service_a, service_a, 302))
     assert _claim_at(echoed) is not None
 
 
 @pytest.mark.parametrize("client", sorted(CLIENTS))
 def test_a_third_party_cannot_redirect_a_caller_into_an_agency_service(
-    service_b: int, client: str
+    service_b: Service, client: str
 ) -> None:
     """``localhost`` plays a third party: off the allow-list, it redirects to B, which is on
     it. The caller asked for the third party; B gets no claim."""
-    outbound = Outbound(KEY, {f"http://127.0.0.1:{service_b}": "case-management"})
-    echoed = CLIENTS[client](outbound)("GET", f"http://localhost:{service_b}/to/{service_b}/302")
+    outbound = Outbound(KEY, {service_b.origin: "case-management"})
+    third_party = _redirect(service_b, service_b, 302).replace("127.0.0.1", "localhost")
+    echoed = CLIENTS[client](outbound)("GET", third_party)
     assert not any(CLAIM_KEY in value for value in echoed["baggage"])  # type: ignore[attr-defined]
 
 
 def test_a_requests_session_claims_again_after_a_redirect_chain(
-    service_a: int, service_b: int
+    service_a: Service, service_b: Service
 ) -> None:
     """The chain's first origin is kept with the request only while it is redirected: the
     same session's next request to B, and a prepared request sent again, are claimed."""
     with requests.Session() as session:
         session.mount("http://", _both_allowed(service_a, service_b).requests_adapter())
         with use(CASE_MANAGEMENT, actor=CASEWORKER):
-            session.get(f"http://127.0.0.1:{service_a}/to/{service_b}/302", timeout=5)
-            direct = session.get(f"http://127.0.0.1:{service_b}/echo", timeout=5).json()
-            prepared = session.prepare_request(
-                requests.Request("GET", f"http://127.0.0.1:{service_b}/echo")
-            )
+            session.get(_redirect(service_a, service_b, 302), timeout=5)
+            direct = session.get(f"{service_b.origin}/echo", timeout=5).json()
+            prepared = session.prepare_request(requests.Request("GET", f"{service_b.origin}/echo"))
             first = session.send(prepared, timeout=5).json()
             again = session.send(prepared, timeout=5).json()
     assert _claim_at(direct) is not None
