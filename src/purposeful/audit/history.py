@@ -34,8 +34,10 @@ import contextlib
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 import attrs
@@ -59,7 +61,7 @@ __all__ = [
     "SubjectHistory",
     "SubjectQuery",
     "access_history",
-    "attributed_in_part",
+    "attributed_in_scope",
     "would_deny_for_everyone",
     "would_deny_marks",
 ]
@@ -270,9 +272,8 @@ def would_deny_marks(
     sent), so a would-deny decision whose reasons hold for everyone (*for_everyone*: the
     names, ``RecordType.field``, of the scope's would-deny decisions of any part that
     `would_deny_for_everyone`) marks the person's read of that field in any part. A
-    decision that turned on the person (consent, care) is made once per person, in the
-    part that first read their record's field, and names nobody: *attributed* holds the
-    fields `attributed_in_part` found to be this person's, part by part.
+    decision that turned on the person (consent, care) is made once per person and names
+    nobody: *attributed* holds the fields `attributed_in_scope` found to be this person's.
 
     Returns the marked fields, in the order of *fields_read*.
     """
@@ -280,18 +281,20 @@ def would_deny_marks(
     return tuple(name for name in fields_read if name in marked)
 
 
-def attributed_in_part(would_deny: int, readers: int, overflow: int) -> bool:
-    """Whether the would-deny decisions on a field in one part are this person's too.
+def attributed_in_scope(would_deny: int, readers: int, *, complete: bool) -> bool:
+    """Whether the would-deny decisions on a field in one scope are this person's too.
 
-    A decision that turned on the person (consent, care) is made once per person, in the
-    part that first read that person's record's field, and the trail does not say whose it
-    was. When the part lists everyone it read (*overflow* 0) and its would-deny decisions on
-    the field (*would_deny*: how many reads they stand for) are as many as the people it
-    lists reading the field (*readers*), every one of those reads was refused, this
-    person's among them. When they are fewer, the trail does not say whose they were, and
-    nobody is marked.
+    A decision that turned on the person (consent, care) is made once per person, and the
+    trail does not say whose it was, nor always which part (a part may be sent between a
+    read's decision and the note of whose record it was, so the decision goes out a part
+    ahead of the read). When every part of the scope is in the inputs and lists everyone
+    it read (*complete*), and the scope's would-deny decisions on the field (*would_deny*:
+    how many reads they stand for, in all its parts) are as many as the people its parts
+    list reading the field (*readers*, summed over the parts), every one of those people
+    was refused, this person among them. When they are fewer, the trail does not say
+    whose they were, and nobody is marked.
     """
-    return overflow == 0 and readers > 0 and would_deny == readers
+    return complete and readers > 0 and would_deny == readers
 
 
 @attrs.define
@@ -308,12 +311,26 @@ class _Sightings:
     shared: list[SubjectDisclosure] = attrs.Factory(list)
     #: the fields of the scope's would-deny decisions that hold for everyone, in any part
     refused_for_everyone: set[str] = attrs.Factory(set)
-    #: the fields a part shows this person was read for under a would-deny decision
-    refused_for_them: set[str] = attrs.Factory(set)
+    #: per field, how many reads the scope's would-deny decisions stand for, in all parts
+    would_deny: dict[str, int] = attrs.Factory(dict)
+    #: per field, how many people the scope's parts list reading it, summed over the parts
+    readers: Counter[str] = attrs.Factory(Counter)
+    #: whether every part so far listed everyone it read, with the fields of each
+    all_listed: bool = True
 
     def add(self, scope: ScopeRecord, wanted: frozenset[str]) -> None:
         """Note what one scope record (a whole scope, or a part) says about the person."""
-        would_deny = _would_deny(scope.refusals, self.refused_for_everyone)
+        _would_deny(scope.refusals, self.refused_for_everyone, self.would_deny)
+        if scope.subjects is None or scope.reads is None or scope.subjects_overflow:
+            self.all_listed = False
+        elif self.all_listed:  # each person and field once a part, as the engines count
+            if len(set(scope.subjects)) == len(scope.subjects):  # as a part is written
+                self.readers.update(chain.from_iterable(scope.reads))
+            else:
+                reads: dict[str, set[str]] = {}
+                for subject, names in zip(scope.subjects, scope.reads, strict=True):
+                    reads.setdefault(subject, set()).update(names)
+                self.readers.update(chain.from_iterable(reads.values()))
         for disclosure in scope.disclosures:
             if disclosure.subject in wanted:
                 self.shared.append(
@@ -337,47 +354,37 @@ class _Sightings:
             else:
                 for i in at:
                     self.fields.update(scope.reads[i])
-                if would_deny:
-                    self._attribute(
-                        scope.subjects, scope.reads, at, scope.subjects_overflow, would_deny
-                    )
         elif scope.subjects_overflow and scope.subjects:
             self.overflowed = True
         elif scope.subjects_overflow:
             self.unlisted = True
 
-    def _attribute(
-        self,
-        subjects: tuple[str, ...],
-        reads: tuple[tuple[str, ...], ...],
-        at: list[int],
-        overflow: int,
-        would_deny: dict[str, int],
-    ) -> None:
-        """Note the fields a part (listing *subjects* with their *reads*, the person at
-        *at*, and *overflow* people it does not list) shows the person was read for under
-        a would-deny decision that may have turned on them (`attributed_in_part`)."""
-        theirs = {name for i in at for name in reads[i] if name in would_deny}
-        for name in theirs:
-            readers = {
-                subject for subject, names in zip(subjects, reads, strict=True) if name in names
-            }
-            if attributed_in_part(would_deny[name], len(readers), overflow):
-                self.refused_for_them.add(name)
+    def theirs(self, *, parts_missing: bool) -> set[str]:
+        """The fields the scope shows this person was read for under a would-deny
+        decision that may have turned on them (`attributed_in_scope`)."""
+        complete = self.all_listed and not parts_missing
+        return {
+            name
+            for name in self.fields
+            if attributed_in_scope(
+                self.would_deny.get(name, 0), self.readers[name], complete=complete
+            )
+        }
 
 
-def _would_deny(refusals: Iterable[Refusal], for_everyone: set[str]) -> dict[str, int]:
-    """The fields (``RecordType.field``) of *refusals*' would-deny decisions, with how many
-    reads they stand for; adds to *for_everyone* those whose reasons hold for everyone."""
-    found: dict[str, int] = {}
+def _would_deny(
+    refusals: Iterable[Refusal], for_everyone: set[str], counts: dict[str, int]
+) -> None:
+    """Add to *counts* the fields (``RecordType.field``) of *refusals*' would-deny
+    decisions, with how many reads they stand for, and to *for_everyone* those whose
+    reasons hold for everyone."""
     for refusal in refusals:
         if refusal.outcome != "would-deny":
             continue
         name = f"{refusal.record_type}.{refusal.field}"
-        found[name] = found.get(name, 0) + refusal.count
+        counts[name] = counts.get(name, 0) + refusal.count
         if would_deny_for_everyone(refusal.reasons):
             for_everyone.add(name)
-    return found
 
 
 @attrs.define
@@ -437,7 +444,9 @@ class _AnswerTally:
                     upstream=scope.upstream,
                     disclosures=tuple(sorted(seen.shared)),
                     fields_would_deny=would_deny_marks(
-                        fields, seen.refused_for_everyone, seen.refused_for_them
+                        fields,
+                        seen.refused_for_everyone,
+                        seen.theirs(parts_missing=parts_missing),
                     ),
                 )
             )

@@ -613,8 +613,8 @@ def _subject_notes(answer: SubjectAnswer) -> list[str]:
             "field read in monitor mode under a decision enforce mode would have refused is "
             f"marked{_WOULD_DENY}: its use went against the declared policy. A decision on "
             "the purpose, role or basis holds for the whole scope; one on consent or care "
-            "is made per person and names nobody, so it is marked only where a part of the "
-            "scope shows it was this person's (every person it lists reading the field was "
+            "is made per person and names nobody, so it is marked only where the whole scope "
+            "shows it was this person's (every person it lists reading the field was "
             "refused)."
         )
     return notes

@@ -32,7 +32,7 @@ from ..history import (
     SubjectAnswer,
     SubjectDisclosure,
     SubjectQuery,
-    attributed_in_part,
+    attributed_in_scope,
     would_deny_for_everyone,
     would_deny_marks,
 )
@@ -205,9 +205,10 @@ ORDER BY r.name""",
     # which of the person's fields were read under a would-deny decision: the would-deny
     # decisions of the scopes that read the person, by part (a decision whose reasons hold
     # for everyone marks the person's read of its field in any part of the scope), and, for
-    # each field read for the person in a part with a would-deny decision, how many people
-    # the part lists reading it (a decision that turned on the person is theirs when the
-    # part's would-deny decisions on the field are as many as that: `attributed_in_part`)
+    # each field read for the person in a scope with a would-deny decision, how many people
+    # the scope's parts list reading it, and whether every part lists everyone it read (a
+    # decision that turned on the person is theirs when the scope's would-deny decisions
+    # on the field are as many as that: `attributed_in_scope`)
     "subject_would_deny": """
 SELECT p.scope_key, r.part_key, r.record_type, r.field, r.reasons, SUM(r.reads) AS total
 FROM part_refusals AS r JOIN scope_parts AS p ON p.part_key = r.part_key
@@ -215,15 +216,28 @@ WHERE r.outcome = 'would-deny' AND p.scope_key IN (
   SELECT q.scope_key FROM part_reads AS t JOIN wanted AS w ON w.pseudonym = t.pseudonym
   JOIN scope_parts AS q ON q.part_key = t.part_key)
 GROUP BY p.scope_key, r.part_key, r.record_type, r.field, r.reasons""",
-    "subject_part_readers": """
-SELECT p.scope_key, m.part_key, m.name, p.subjects_overflow, COUNT(DISTINCT a.pseudonym)
-FROM (SELECT DISTINCT t.part_key, t.name FROM part_reads AS t
-      JOIN wanted AS w ON w.pseudonym = t.pseudonym
-      WHERE t.part_key IN (SELECT part_key FROM part_refusals
-                           WHERE outcome = 'would-deny')) AS m
-JOIN part_reads AS a ON a.part_key = m.part_key AND a.name = m.name
-JOIN scope_parts AS p ON p.part_key = m.part_key
-GROUP BY p.scope_key, m.part_key, m.name, p.subjects_overflow""",
+    "subject_scope_readers": """
+SELECT x.scope_key, x.name, SUM(x.readers) AS readers
+FROM (SELECT m.scope_key AS scope_key, m.name AS name, COUNT(DISTINCT a.pseudonym) AS readers
+      FROM (SELECT DISTINCT q.scope_key, t.name FROM part_reads AS t
+            JOIN wanted AS w ON w.pseudonym = t.pseudonym
+            JOIN scope_parts AS q ON q.part_key = t.part_key
+            WHERE q.scope_key IN (SELECT s.scope_key FROM part_refusals AS r
+                                  JOIN scope_parts AS s ON s.part_key = r.part_key
+                                  WHERE r.outcome = 'would-deny')) AS m
+      JOIN scope_parts AS p ON p.scope_key = m.scope_key
+      JOIN part_reads AS a ON a.part_key = p.part_key AND a.name = m.name
+      GROUP BY m.scope_key, m.name, a.part_key) AS x
+GROUP BY x.scope_key, x.name""",
+    "subject_scope_listed": """
+SELECT p.scope_key
+FROM scope_parts AS p
+WHERE p.scope_key IN (SELECT s.scope_key FROM part_refusals AS r
+                      JOIN scope_parts AS s ON s.part_key = r.part_key
+                      WHERE r.outcome = 'would-deny')
+GROUP BY p.scope_key
+HAVING MAX(CASE WHEN p.subjects_listed AND p.reads_known
+                     AND COALESCE(p.subjects_overflow, 0) = 0 THEN 0 ELSE 1 END) = 0""",
     # what was disclosed of the person's records: disclosures that name one of `wanted`
     "subject_disclosures": """
 SELECT p.scope_key, d.part_key, d.position, d.recipient, d.agreement, d.record_type
@@ -410,7 +424,7 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
         if listed and unknown_fields:
             unknown.add(scope_key)
     shared = _subject_disclosures(run)
-    for_everyone, theirs = _subject_would_deny(run)
+    for_everyone, counts, readers, listed = _subject_would_deny(run)
     accesses = []
     for row in run(FIGURES["subject_identity"]):
         scope_key, opened, closed, purpose, actor_id, actor_role, service, upstream_id = row[:8]
@@ -428,7 +442,17 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
                 upstream=None if service is None else (service, upstream_id),
                 disclosures=tuple(sorted(shared.get(scope_key, ()))),
                 fields_would_deny=would_deny_marks(
-                    read, for_everyone.get(scope_key, ()), theirs.get(scope_key, ())
+                    read,
+                    for_everyone.get(scope_key, ()),
+                    [
+                        name
+                        for name in read
+                        if attributed_in_scope(
+                            counts.get((scope_key, name), 0),
+                            readers.get((scope_key, name), 0),
+                            complete=bool(row[8]) and scope_key in listed,
+                        )
+                    ],
                 ),
             )
         )
@@ -448,23 +472,28 @@ def _subject(run: Run, query: SubjectQuery, incomplete: int) -> SubjectAnswer:
     )
 
 
-def _subject_would_deny(run: Run) -> tuple[dict[Any, set[str]], dict[Any, set[str]]]:
-    """By scope key: the fields of its would-deny decisions that hold for everyone, and
-    the fields a part shows the person was read for under one (`would_deny_marks`)."""
+def _subject_would_deny(
+    run: Run,
+) -> tuple[dict[Any, set[str]], dict[tuple[Any, str], int], dict[tuple[Any, str], int], set[Any]]:
+    """By scope key: the fields of its would-deny decisions that hold for everyone; by
+    (scope key, field): how many reads the scope's would-deny decisions on it stand for,
+    and how many people its parts list reading it, summed over the parts; and the keys
+    of the scopes whose every part lists everyone it read (`attributed_in_scope`)."""
     for_everyone: dict[Any, set[str]] = {}
     counts: dict[tuple[Any, str], int] = {}
-    for scope_key, part_key, record_type, field, reasons, total in run(
+    for scope_key, _part_key, record_type, field, reasons, total in run(
         FIGURES["subject_would_deny"]
     ):
         name = f"{record_type}.{field}"
-        counts[part_key, name] = counts.get((part_key, name), 0) + int(total)
+        counts[scope_key, name] = counts.get((scope_key, name), 0) + int(total)
         if would_deny_for_everyone(decode_reasons(reasons)):
             for_everyone.setdefault(scope_key, set()).add(name)
-    theirs: dict[Any, set[str]] = {}
-    for scope_key, part_key, name, overflow, readers in run(FIGURES["subject_part_readers"]):
-        if attributed_in_part(counts.get((part_key, name), 0), int(readers), int(overflow or 0)):
-            theirs.setdefault(scope_key, set()).add(name)
-    return for_everyone, theirs
+    readers = {
+        (scope_key, name): int(total)
+        for scope_key, name, total in run(FIGURES["subject_scope_readers"])
+    }
+    listed = {scope_key for (scope_key,) in run(FIGURES["subject_scope_listed"])}
+    return for_everyone, counts, readers, listed
 
 
 def _subject_disclosures(run: Run) -> dict[Any, list[SubjectDisclosure]]:
