@@ -279,7 +279,11 @@ class ConsentAnswers:
             expected = self._expected
             self._expected = set()
             expected.add(subject)
-            self._ask(expected)
+            # after a cancelled prefetch (`_give_up`), its thread may still hold the lock,
+            # asking a store the caller gave up on: a read on the event loop does not wait
+            # for it, and the person is refused in this scope as the people it asked about
+            # are (the expected people are asked when their records are read)
+            self._ask(expected, wait=not self._abandoned)
             found = self._answers.get(subject)
             if found is None:  # a batch that raised ConfigurationError never gets here
                 found = _FAILED
@@ -380,19 +384,22 @@ class ConsentAnswers:
             self._purpose.id,
         )
 
-    def _ask(self, subjects: set[str]) -> None:
+    def _ask(self, subjects: set[str], *, wait: bool = True) -> bool:
         """Ask the checker about *subjects* (not yet answered) and keep the answers, with
-        the purpose's care requirement applied.
+        the purpose's care requirement applied; False, asking nothing, when *wait* is
+        False and another thread is asking.
 
         The answers are gathered apart and kept all at once, once judged for care: a read
         by another task of the scope while a prefetch runs in its worker thread must never
         find a person's own consent that the care requirement is about to overrule."""
         checker = self._checker
         assert checker is not None
-        with self._lock:
+        if not self._lock.acquire(wait):
+            return False
+        try:
             missing = [s for s in subjects if s not in self._answers]
             if not missing:
-                return
+                return True
             answers: dict[str, Answer] = {}
             self._ask_checker(checker, missing, answers)
             care = self._care
@@ -409,6 +416,9 @@ class ConsentAnswers:
             self._answers.update(answers)
             if self._closed:  # the scope closed meanwhile: it keeps no subject id
                 self._answers.clear()
+        finally:
+            self._lock.release()
+        return True
 
     def _apply_care(
         self, checker: Any, asked: list[str], care: frozenset[str], answers: dict[str, Answer]
