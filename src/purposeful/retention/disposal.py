@@ -45,12 +45,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._config import get_configuration, hides_subjects
+from .._config import declared_records, get_configuration, hides_subjects
 from .._shared.checks import is_aware, is_text
 from ..errors import ConfigurationError, DisposalFailed
 from ..holds.store import BaseHoldStore
 from ..holds.values import Hold
 from ..purposes import PurposeRegistry
+from ..records import record_policy
 from .due import (
     Assessment,
     Interrupted,
@@ -193,7 +194,7 @@ def dispose_due(
     # assessed in full first, so a source is not read while it is being changed; only what
     # is past retention is kept meanwhile
     found: list[Assessment] = []
-    names = {name for name, _ in sources.items()}  # what a hold may name: sources, types
+    names = {name for name, _ in sources.items()}  # the sources, and the types they hold
     for item in assess(sources, today=day, registry=registry, holds=holds, corrections=corrections):
         names.add(item.record_type)
         if unfinished:  # one HMAC a record, only when a disposal was interrupted
@@ -280,19 +281,24 @@ def _held_now(
 
 
 def _refuse_unmatched(holds: BaseHoldStore | list[Hold] | None, day: date, names: set[str]) -> None:
-    """Refuse the run when a hold in force names a record type no source holds: it holds
-    nothing, and the records it was placed for (its record type mistyped) would go."""
+    """Refuse the run when a hold in force names neither a source, nor a record type its
+    sources hold, nor one declared in this process: it holds nothing, and the records it
+    was placed for (its record type mistyped) would go. A hold on a declared type none of
+    whose records a source holds today is a hold all the same. *names* are the sources and
+    the record types they hold, which the message lists."""
     if isinstance(holds, BaseHoldStore):
         in_force = holds.in_force(day)
     else:
         in_force = [hold for hold in holds or () if hold.in_force(day)]
-    unmatched = unmatched_holds(in_force, names)
+    declared = {record_policy(cls).name for cls in declared_records()}
+    unmatched = unmatched_holds(in_force, names | declared)
     if unmatched:
         ids = ", ".join(hold.id for hold in unmatched)
         raise ConfigurationError(
-            f"hold {ids} names a record type that no retention source holds, so it would "
-            f"hold nothing; nothing was disposed of. Release it and place it again with a "
-            f"record type or source name of these: {', '.join(sorted(names))}"
+            f"hold {ids} names a record type that no retention source holds and no record "
+            f"class declares, so it would hold nothing; nothing was disposed of. Release it "
+            f"and place it again with a record type or source name such as these: "
+            f"{', '.join(sorted(names))}"
         )
 
 
