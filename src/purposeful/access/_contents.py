@@ -600,7 +600,13 @@ class BundleContents(Parts):
 
 _CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")
 _DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "Under the agreement", "What")
-_FROM_HEADER = ("What", "Where it came from", "Under the agreement", "Received")
+_FROM_HEADER = (
+    "What",
+    "Where it came from",
+    "Under the agreement",
+    "Received",
+    "Statements of correction",
+)
 _CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
 _WITHHELD_HEADER = ("What", "Why", "Law")
 _NCND_HEADER = ("About", "Why", "Law")
