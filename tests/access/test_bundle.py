@@ -74,7 +74,7 @@ from purposeful.audit.ledger import Ledger
 from purposeful.consent import MemoryConsentStore
 from purposeful.corrections import MemoryCorrectionStore
 from purposeful.errors import ConfigurationError, SubjectAccessError
-from purposeful.sharing import DisclosureEntry
+from purposeful.sharing import CorrectionNotice, DisclosureEntry
 from purposeful.withholding import (
     ANOTHER_PERSONS_AFFAIRS,
     EVALUATIVE_MATERIAL,
@@ -931,7 +931,7 @@ def test_a_withheld_key_field_is_nowhere_in_the_bundle(tmp_path: Path) -> None:
 STATEMENT = "I was not at home that day; we met at the office."
 
 
-def corrected_bundle(directory: Path) -> tuple[dict[str, bytes], str]:
+def corrected_bundle(directory: Path, **more: Any) -> tuple[dict[str, bytes], str]:
     """The standard bundle with a declined correction (and a statement) of note N-1's text,
     an applied one of N-2's region, and another person's declined one."""
     store = MemoryCorrectionStore()
@@ -958,7 +958,7 @@ def corrected_bundle(directory: Path) -> tuple[dict[str, bytes], str]:
         OTHER, note(1, OTHER), "text", "OTHER-PERSON-ASKS", "x", at=CREATED - timedelta(days=3)
     )
     store.decline(others.id, by="staff-0042", reason="no", statement="OTHER-PERSON-STATEMENT")
-    info = build_bundle(directory / "bundle.zip", subject_access(corrections=store))
+    info = build_bundle(directory / "bundle.zip", subject_access(corrections=store, **more))
     return members(info.path), asked.id
 
 
@@ -1003,6 +1003,64 @@ def test_corrections_json_lists_the_persons_requests_and_decisions(tmp_path: Pat
     for name, data in contents.items():
         assert b"OTHER-PERSON" not in data, name
         assert OTHER.encode() not in data, name
+
+
+class ToldLog(Disclosures):
+    """A disclosure log that also keeps whom each correction was told to (IPP 7): here,
+    Kāinga Ora was told of the first correction the bundle asks about (the declined one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def notices(self, correction_id: str) -> list[CorrectionNotice]:
+        self.asked.append(correction_id)
+        if correction_id != self.asked[0]:
+            return []
+        return [
+            CorrectionNotice(
+                disclosure_id="d" * 32,
+                correction_id=correction_id,
+                recipient="Kāinga Ora",
+                told_at=datetime(2026, 3, 2, 21, 0, tzinfo=UTC),
+                how="email to their privacy officer",
+            )
+        ]
+
+
+def test_the_bundle_says_whom_a_correction_was_told_to(tmp_path: Path) -> None:
+    """IPP 7: where the agency told the parties it had disclosed a field to of a correction
+    or a statement, the person's bundle says who was told, and when."""
+    log = ToldLog()
+    contents, correction_id = corrected_bundle(tmp_path, disclosures=log)
+    assert log.asked[0] == correction_id
+    declined, applied = json.loads(contents["corrections.json"])["corrections"]
+    assert declined["told"] == [{"recipient": "Kāinga Ora", "told_at": "2026-03-02T21:00:00Z"}]
+    assert applied["told"] == []
+    page = html.unescape(page_of(contents))
+    assert "Who we told" in page
+    assert "Kāinga Ora (3 March 2026" in page
+    assert "privacy officer" not in page  # how the agency told them is its own note
+
+
+def test_without_a_log_that_keeps_notices_whom_a_correction_was_told_to_is_not_said(
+    tmp_path: Path,
+) -> None:
+    contents, _ = corrected_bundle(tmp_path, disclosures=Disclosures())
+    assert [c["told"] for c in json.loads(contents["corrections.json"])["corrections"]] == [
+        None,
+        None,
+    ]
+
+
+def test_a_log_whose_notices_fail_stops_the_build(tmp_path: Path) -> None:
+    class Failing(Disclosures):
+        def notices(self, correction_id: str) -> list[CorrectionNotice]:
+            raise OSError("the log is down")
+
+    with pytest.raises(SubjectAccessError, match="whom a correction was told to"):
+        corrected_bundle(tmp_path, disclosures=Failing())
+    assert leftovers(tmp_path) == []
 
 
 # --- failures leave nothing -----------------------------------------------------------------

@@ -607,7 +607,15 @@ _FROM_HEADER = (
     "Received",
     "Statements of correction",
 )
-_CORRECTION_HEADER = ("Asked", "What", "You asked for", "Outcome", "Our note", "Your statement")
+_CORRECTION_HEADER = (
+    "Asked",
+    "What",
+    "You asked for",
+    "Outcome",
+    "Our note",
+    "Your statement",
+    "Who we told",
+)
 _WITHHELD_HEADER = ("What", "Why", "Law")
 _NCND_HEADER = ("About", "Why", "Law")
 _OTHER_FORMS_HEADER = ("What", "How you get it", "Conditions", "Law")

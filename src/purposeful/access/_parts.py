@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..audit.history import SubjectAnswer
     from ..corrections.values import Correction
     from ..purposes import PurposeRegistry
-    from ..sharing.values import Provenance
+    from ..sharing.values import CorrectionNotice, Provenance
     from .request import AccessRequest, SubjectAccess
 
 __all__ = ["Parts", "iso"]
@@ -197,6 +197,7 @@ class Parts:
             return {"included": False, "corrections": []}, []
         entries, rows = [], []
         for c, key_withheld in self.shown_corrections:
+            told = self._told_of(c.id)
             entries.append(
                 {
                     "id": c.id,
@@ -211,6 +212,11 @@ class Parts:
                     "decision_note": c.decision_note,
                     "statement_of_correction": c.statement,
                     "statement_at": iso(c.statement_at),
+                    # IPP 7: the parties it had been disclosed to that were told of it (None:
+                    # the disclosure source does not keep that)
+                    "told": None
+                    if told is None
+                    else [{"recipient": n.recipient, "told_at": iso(n.told_at)} for n in told],
                 }
             )
             rows.append(
@@ -222,9 +228,39 @@ class Parts:
                     self.access.wording.say(c.status.value),
                     c.decision_note or "",
                     c.statement or "",
+                    "\n".join(f"{n.recipient} ({nz_time(n.told_at)})" for n in told or ()),
                 ]
             )
         return {"included": True, "corrections": entries}, rows
+
+    def _told_of(self, correction_id: str) -> list[CorrectionNotice] | None:
+        """The parties recorded as told of the correction (IPP 7), oldest first; None when
+        the disclosure source keeps no such record (no source, or one without ``notices``).
+
+        Raises:
+            SubjectAccessError: the source failed, or gave something else; nothing was
+                written.
+        """
+        from ..sharing.values import CorrectionNotice
+
+        notices = getattr(self.access.disclosures, "notices", None)
+        if notices is None:
+            return None
+        try:
+            found = list(notices(correction_id))
+        except Exception as exc:
+            raise SubjectAccessError(
+                "the disclosure log failed while reading whom a correction was told to (see "
+                "the cause above); nothing was written. Fix the log, then build the bundle "
+                "again"
+            ) from exc
+        if not all(isinstance(notice, CorrectionNotice) for notice in found):
+            raise SubjectAccessError(
+                f"the disclosure log ({type(self.access.disclosures).__name__}) gave "
+                f"something other than a CorrectionNotice (purposeful.sharing.CorrectionNotice) "
+                f"from notices(); nothing was written. Fix the log's notices()"
+            )
+        return found
 
     def _answers(self) -> tuple[list[dict[str, Any]], list[list[str]], list[list[str]]]:
         """The other answers, for the manifest (in the order given), and the page's rows.
