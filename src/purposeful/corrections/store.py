@@ -50,7 +50,7 @@ from ..errors import (
     UnknownCorrection,
 )
 from ..records import RecordPolicy, record_policy
-from .values import Correction, CorrectionStatus, is_id, new_id
+from .values import MAX_STATEMENT_LENGTH, Correction, CorrectionStatus, is_id, new_id
 
 __all__ = ["BaseCorrectionStore"]
 
@@ -246,7 +246,7 @@ class BaseCorrectionStore(ClosableStore):
         decided_by, when = self._actor(by), _when(at)
         reason = self._words(reason, "reason", "why the agency declined")
         if statement is not None:
-            statement = self._words(statement, "statement", "the person's statement of correction")
+            statement = self._statement(statement)
 
         def change(current: Correction) -> Correction:
             _check_decidable(current, when)
@@ -273,7 +273,7 @@ class BaseCorrectionStore(ClosableStore):
                 *at* is before the decision.
         """
         self._check_open()
-        statement = self._words(statement, "statement", "the person's statement of correction")
+        statement = self._statement(statement)
         when = _when(at)
 
         def change(current: Correction) -> Correction:
@@ -371,6 +371,19 @@ class BaseCorrectionStore(ClosableStore):
     def _words(self, value: object, name: str, meaning: str) -> str:
         """*value*, if it is non-empty text this store can keep."""
         return self._kept(_text(value, name, meaning), name)
+
+    def _statement(self, value: object) -> str:
+        """*value*, if it is a statement of correction this store can keep and a partner's
+        payload can carry (`MAX_STATEMENT_LENGTH`)."""
+        statement = self._words(value, "statement", "the person's statement of correction")
+        if len(statement) > MAX_STATEMENT_LENGTH:
+            raise InvalidCorrection(
+                f"statement= is {len(statement):,} characters long, and a statement of "
+                f"correction is at most {MAX_STATEMENT_LENGTH:,}: it goes with every later "
+                f"disclosure of the field, and a partner's payload carries none longer; "
+                f"ask the person for a shorter statement"
+            )
+        return statement
 
     def _actor(self, by: object) -> str:
         if isinstance(by, Actor):

@@ -24,7 +24,19 @@ from typing_extensions import TypeIs
 from .._shared.checks import repr_pretty
 from .._shared.nztime import nz_date
 
-__all__ = ["Correction", "CorrectionDecision", "CorrectionStatus", "is_id", "new_id"]
+__all__ = [
+    "MAX_STATEMENT_LENGTH",
+    "Correction",
+    "CorrectionDecision",
+    "CorrectionStatus",
+    "is_id",
+    "new_id",
+]
+
+#: The longest statement of correction, in characters: a statement goes with every later
+#: disclosure of its field (IPP 7), and a partner's payload carries statements up to this
+#: long (`purposeful.sharing.schema`), so a store takes none longer.
+MAX_STATEMENT_LENGTH = 10_000
 
 _ID = re.compile(r"[0-9a-f]{32}\Z")
 

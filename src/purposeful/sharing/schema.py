@@ -47,6 +47,7 @@ from .._config import declared_records
 from .._hierarchy import covers
 from .._shared.checks import is_text, storable
 from ..bases import BasisKind
+from ..corrections.values import MAX_STATEMENT_LENGTH
 from ..errors import AgreementError
 from ..records import FieldPolicy, RecordPolicy, record_policy
 from .values import is_field_name
@@ -75,8 +76,6 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 STATEMENTS = "statements-of-correction"
 #: The most statements of correction a payload may carry for one field.
 MAX_STATEMENTS = 100
-#: The longest statement of correction a payload may carry, in characters.
-MAX_STATEMENT_LENGTH = 10_000
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
