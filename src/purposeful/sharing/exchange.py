@@ -254,7 +254,17 @@ def _disclose(
             "disclose() records every disclosure: configure a disclosure log first, e.g. "
             "purposeful.configure(disclosure_log=SQLiteSharingStore(path))"
         )
-    terms = disclosure_terms(policy.name, to, under, purpose, actor, _now(at), justification)
+    at, now = _now(at)
+    terms = disclosure_terms(policy.name, to, under, purpose, actor, at, justification)
+    if terms.refusal is None and nz_date(now) != nz_date(at):
+        # at= is within the skew but on another New Zealand day: the agreement must be in
+        # force now too, when the record is handed over, not only on at='s day
+        terms = attrs.evolve(
+            terms,
+            refusal=disclosure_terms(
+                policy.name, to, under, purpose, actor, now, justification
+            ).refusal,
+        )
     if terms.refusal is not None:
         raise terms.refusal
     party, purpose_id, actor = terms.party, terms.purpose, terms.actor
@@ -711,19 +721,20 @@ def _purpose_id(purpose: Purpose | str | None, under: SharingAgreement, scope: A
     )
 
 
-def _now(at: datetime | None) -> datetime:
-    """*at* (aware, in UTC), when it is now give or take `DISCLOSURE_SKEW`; default now.
+def _now(at: datetime | None) -> tuple[datetime, datetime]:
+    """*at* (aware, in UTC), when it is now give or take `DISCLOSURE_SKEW` (default now),
+    and this machine's clock.
 
     Raises:
         DisclosureTimeError: *at* is further from this machine's clock than that.
     """
     now = datetime.now(UTC)
     if at is None:
-        return now
+        return now, now
     at = _aware(at)
     off = at - now
     if abs(off) <= DISCLOSURE_SKEW:
-        return at
+        return at, now
     way = "before" if off < timedelta(0) else "after"
     raise DisclosureTimeError(
         f"disclose(at=...) is {_span(abs(off))} {way} this machine's clock: disclose hands "
