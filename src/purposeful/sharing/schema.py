@@ -355,7 +355,8 @@ def _field_schema(field: FieldPolicy, agreement: Any) -> dict[str, Any]:
 def statements_schema(names: list[str]) -> dict[str, Any]:
     """The JSON Schema of the `STATEMENTS` member of a payload carrying fields *names*: an
     object keyed by some of them, each an array of 1 to `MAX_STATEMENTS` strings holding
-    something other than whitespace, of at most `MAX_STATEMENT_LENGTH` characters."""
+    something other than whitespace and no NUL character, of at most
+    `MAX_STATEMENT_LENGTH` characters."""
 
     def statements() -> dict[str, Any]:  # one of its own for each field
         return {
@@ -364,7 +365,9 @@ def statements_schema(names: list[str]) -> dict[str, Any]:
                 "type": "string",
                 "minLength": 1,
                 "maxLength": MAX_STATEMENT_LENGTH,
-                "pattern": r"\S",  # something other than whitespace
+                # something other than whitespace, and no NUL character, which no store
+                # can keep (prefill refuses it): the same as prefill asks
+                "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
             },
             "minItems": 1,
             "maxItems": MAX_STATEMENTS,
