@@ -97,8 +97,9 @@ class Disclosed(Mapping[str, Any]):
 
     Attributes:
         disclosure: the log entry (ids, party, agreement, purpose, fields; no values).
-        statements: for each field handed over that has one, the statements of correction
-            that go with it.
+        statements: for each field handed over holding a value that has one, the
+            statements of correction that go with it (a field handed over as None carries
+            none).
         left_out: the record's managed fields not handed over (names only).
 
     ``repr()`` lists field names only, never values.
@@ -324,7 +325,11 @@ def _logged(
     attached: list[str] = []
     corrections = get_configuration().corrections
     if corrections is not None:
-        for field in covered:
+        for field, value in covered.items():
+            if value is None:
+                # handed over as holding nothing: no value to read a statement with, so the
+                # partner keeps none (prefill, receive) and the log must not say it went
+                continue
             found = corrections.statements(subject, record, field)
             said = [(c.id, c.statement) for c in found if c.statement is not None]
             if said:
