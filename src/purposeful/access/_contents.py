@@ -31,9 +31,10 @@ from .._shared.keys import signing_key_id
 from ..bases import BasisKind, described_to_person
 from ..errors import AnnotationError, ReviewPending, SubjectAccessError
 from ..records import RecordPolicy, record_policy
+from ..typing import ProvenanceSource
 from ..withholding import WithholdingGround
 from . import bundle as _bundle
-from ._parts import Parts, iso
+from ._parts import Parts, iso, provenance_of
 from ._spool import ANOTHER_WAY, TypeSpool
 from .answers import NCND_SECTION, NeitherConfirmNorDeny, ReleaseAs
 from .bundle import STATEMENTS_COLUMN, BundleInfo, dumps
@@ -125,6 +126,17 @@ class BundleContents(Parts):
                     "correction": correction.id,
                 }
             )
+        log = access.disclosures
+        if isinstance(log, ProvenanceSource):
+            # the statements that came with information from a partner (IPP 7, kept by
+            # prefill): read with the field they came with, as the agency's own are
+            for kept in provenance_of(log, request.subject, "build the bundle"):
+                for field, said in kept.statements:
+                    where = (kept.record_type, kept.record_key, field)
+                    self.statements.setdefault(where, []).extend(
+                        {"statement": text, "received": iso(kept.received_at), "from": kept.source}
+                        for text in said
+                    )
         self.total = 0
         self.matched: set[object] = set()
         self.released: dict[ReleaseAs, int] = {}
