@@ -38,6 +38,7 @@ from .store import (
     duplicate_notice,
     refuse_another,
     statements_text,
+    stored_json,
     stored_statements,
 )
 from .values import Collection, CollectionStatus, CorrectionNotice, Disclosure, Provenance
@@ -415,7 +416,7 @@ def _names(stored: object) -> tuple[str, ...]:
     """A JSON array of names, as stored; anything else is a TypeError (a damaged row)."""
     if not isinstance(stored, str):
         raise TypeError
-    names = json.loads(stored)
+    names = stored_json(stored)
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         raise TypeError
     return tuple(names)

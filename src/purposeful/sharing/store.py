@@ -40,6 +40,7 @@ import json
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
@@ -67,6 +68,7 @@ __all__ = [
     "duplicate_notice",
     "refuse_another",
     "statements_text",
+    "stored_json",
     "stored_statements",
 ]
 
@@ -77,12 +79,22 @@ def statements_text(kept: Provenance | Collection) -> str:
     return json.dumps([[field, list(said)] for field, said in kept.statements])
 
 
+def stored_json(stored: str) -> Any:
+    """The JSON value of *stored*, a column a store wrote as JSON text. Text that is not
+    JSON, or nests deeper than Python decodes, is a ValueError (a damaged row: the backend
+    says it is corrupt), never a RecursionError."""
+    try:
+        return json.loads(stored)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def stored_statements(stored: object) -> list[tuple[str, tuple[str, ...]]]:
     """The (field, statements) pairs of `statements_text` as a store kept it; anything else
     is a ValueError or TypeError (a damaged row: the backend says it is corrupt)."""
     if not isinstance(stored, str):
         raise TypeError("not text")
-    pairs = json.loads(stored)
+    pairs = stored_json(stored)
     if not isinstance(pairs, list):
         raise TypeError("not an array")
     found = []
