@@ -4,9 +4,10 @@ type names nothing another service's sources hold or its process declares, and t
 service's `dispose_due` refuses to run while the hold is in force: a legal hold that may
 last years stops every disposal run of every other service on the register (IPP 9).
 
-Recorded as a strict xfail: in one process a hold on another service's record type cannot
-be told from a slip in typing one's own (which must stop the run), so telling them apart
-needs the register to know more (which service, or which record types, a hold is for).
+In one process a hold on another service's record type cannot be told from a slip in
+typing one's own (which must stop the run), so the service names the record types the
+others keep holds on (`other_record_types=`); the refusal says so, and never to release a
+hold that may be another service's.
 """
 
 from __future__ import annotations
@@ -26,13 +27,6 @@ from purposeful.retention import dispose_due
 TODAY = date(2026, 6, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ConfigurationError,
-    reason="a hold on another service's record type, in a register several services share, "
-    "is refused as a slip that holds nothing: every run of this service stops until it is "
-    "released (telling the two apart is a design change to the hold register)",
-)
 def test_another_services_hold_in_a_shared_register_does_not_stop_this_services_runs(
     tmp_path: Path,
 ) -> None:
@@ -53,7 +47,55 @@ def test_another_services_hold_in_a_shared_register_does_not_stop_this_services_
             registry=REGISTRY,
             holds=shared,
             pseudonymise=PseudonymKey.generate().pseudonym,
+            other_record_types=["BenefitApplication"],
         )
     assert notes.disposed == []  # this service's own hold holds
     assert len(visits.disposed) == 2
     assert dict(summary.held) == {("case-notes", "RetainedNote"): 2}
+
+
+def test_without_naming_them_the_refusal_says_not_to_release_another_services_hold(
+    tmp_path: Path,
+) -> None:
+    notes, visits = DictSource(), DictSource()
+    visits.add(RetainedVisit("P-1", "v1", "t"), date(2020, 1, 1))
+    shared = MemoryHoldStore()
+    hold = shared.place(
+        reason="court order", by="benefits-officer", record_type="BenefitApplication"
+    )
+    with (
+        Ledger(tmp_path / "audit.jsonl", signing_key=Ed25519PrivateKey.generate()) as ledger,
+        pytest.raises(ConfigurationError) as refused,
+    ):
+        dispose_due(
+            sources_of(case_notes=notes, visits=visits),
+            ledger=ledger,
+            by="records-officer",
+            today=TODAY,
+            registry=REGISTRY,
+            holds=shared,
+            pseudonymise=PseudonymKey.generate().pseudonym,
+        )
+    message = str(refused.value)
+    assert hold.id in message
+    assert "do not release it" in message
+    assert "other_record_types=" in message
+    assert "--other-record-type" in message
+    assert visits.disposed == []
+
+
+@pytest.mark.parametrize("given", ["BenefitApplication", [1], None])
+def test_other_record_types_takes_a_list_of_names(tmp_path: Path, given: object) -> None:
+    with (
+        Ledger(tmp_path / "audit.jsonl", signing_key=Ed25519PrivateKey.generate()) as ledger,
+        pytest.raises(ConfigurationError, match="other_record_types"),
+    ):
+        dispose_due(
+            sources_of(case_notes=DictSource(), visits=DictSource()),
+            ledger=ledger,
+            by="records-officer",
+            today=TODAY,
+            registry=REGISTRY,
+            pseudonymise=PseudonymKey.generate().pseudonym,
+            other_record_types=given,  # type: ignore[arg-type]
+        )

@@ -266,3 +266,23 @@ def test_a_store_option_given_a_directory_says_so(
     )
     assert main([*due, "--holds", "missing.db"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_dispose_names_the_record_types_other_services_keep_holds_on(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hold register several services share: another service's hold on its own record
+    type stops this run (it cannot be told from a slip) until the run names that type."""
+    keys = generate_keys(app / "keys")
+    assert main([
+        "retention", "hold", "--holds", "holds.db", "--reason", "Court order",
+        "--by", "benefits-officer", "--record-type", "BenefitApplication",
+    ]) == 0  # fmt: skip
+    capsys.readouterr()
+    refused = _dispose(app, keys, "--holds", "holds.db")
+    assert refused.returncode == 2
+    assert "do not release it" in refused.stderr
+    assert "--other-record-type" in refused.stderr
+    named = _dispose(app, keys, "--holds", "holds.db", "--other-record-type", "BenefitApplication")
+    assert named.returncode == 0, named.stderr
+    assert "disposed:" in named.stdout

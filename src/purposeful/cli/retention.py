@@ -140,6 +140,7 @@ def _dispose(args: argparse.Namespace) -> int:
                 authority=args.authority,
                 public_office=True if args.public_office else None,
                 pseudonymise=pseudonym_key.pseudonym,
+                other_record_types=args.other_record_type or (),
                 **stores,
             )
     finally:
@@ -268,6 +269,13 @@ def _add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         "--public-office",
         action="store_true",
         help="the agency is a public office (Public Records Act 2005): --authority is required",
+    )
+    dispose.add_argument(
+        "--other-record-type",
+        action="append",
+        metavar="NAME",
+        help="a record type another service keeps holds on in a shared hold register "
+        "(repeat for each): a hold naming it is not taken for a mistyped one",
     )
     dispose.set_defaults(run=_dispose)
 

@@ -130,6 +130,7 @@ def dispose_due(
     corrections: CorrectionSource | None = None,
     pseudonymise: Callable[[str], str] | None = None,
     at: datetime | None = None,
+    other_record_types: Iterable[str] = (),
 ) -> DisposalSummary:
     """Dispose of every record past retention that no hold keeps, with evidence.
 
@@ -145,10 +146,14 @@ def dispose_due(
         registry, holds, corrections: as for `purposeful.retention.assess`.
         pseudonymise: the keyed pseudonym of a subject id; default the configured one.
         at: the time recorded in the evidence (aware); default now.
+        other_record_types: the record types other services keep holds on, in a hold
+            register several services share: a hold naming one is theirs, not a slip.
 
     Raises:
         ConfigurationError: no pseudonym key, no authority for a public office, a *today*
-            after today, or an argument of the wrong kind.
+            after today, a hold in force that names nothing this run or *other_record_types*
+            knows (most likely mistyped: it would hold nothing), or an argument of the wrong
+            kind.
         DisposalFailed: a source's hook raised; the ledger holds the disposal as failed,
             and nothing after it was disposed of.
         LedgerError: the evidence could not be written; the record was not disposed of.
@@ -189,6 +194,7 @@ def dispose_due(
     if holds is not None and not isinstance(holds, BaseHoldStore):
         holds = list(holds)  # read twice: by the assessment and before each record
     day = disposal_day(today)
+    others = _names(other_record_types)
     unfinished = _unfinished(ledger, hashing)
     listed: set[str] = set()  # the interrupted disposals whose records are still listed
     # assessed in full first, so a source is not read while it is being changed; only what
@@ -204,7 +210,7 @@ def dispose_due(
         if item.status is not RetentionStatus.KEPT:
             found.append(item)
     if any(item.status is RetentionStatus.DUE for item in found):
-        _refuse_unmatched(holds, day, names)
+        _refuse_unmatched(holds, day, names, others)
     finished: Counter[tuple[str, str]] = Counter()
     for item in found:
         where = (item.source, item.record_type)
@@ -280,7 +286,22 @@ def _held_now(
     return bool(covering_holds(in_force, item.subject, item.record_type, item.source, day))
 
 
-def _refuse_unmatched(holds: BaseHoldStore | list[Hold] | None, day: date, names: set[str]) -> None:
+def _names(other_record_types: Iterable[str]) -> set[str]:
+    if (
+        isinstance(other_record_types, str)
+        or not isinstance(other_record_types, Iterable)
+        or not all(is_text(name) for name in other_record_types)
+    ):
+        raise ConfigurationError(
+            "dispose_due(other_record_types=...) takes a list of record type names, "
+            "e.g. ['BenefitApplication']"
+        )
+    return set(other_record_types)
+
+
+def _refuse_unmatched(
+    holds: BaseHoldStore | list[Hold] | None, day: date, names: set[str], others: set[str]
+) -> None:
     """Refuse the run when a hold in force names neither a source, nor a record type its
     sources hold, nor one declared in this process: it holds nothing, and the records it
     was placed for (its record type mistyped) would go. A hold on a declared type none of
@@ -291,14 +312,17 @@ def _refuse_unmatched(holds: BaseHoldStore | list[Hold] | None, day: date, names
     else:
         in_force = [hold for hold in holds or () if hold.in_force(day)]
     declared = {record_policy(cls).name for cls in declared_records()}
-    unmatched = unmatched_holds(in_force, names | declared)
+    unmatched = unmatched_holds(in_force, names | declared | others)
     if unmatched:
         ids = ", ".join(hold.id for hold in unmatched)
         raise ConfigurationError(
             f"hold {ids} names a record type that no retention source holds and no record "
-            f"class declares, so it would hold nothing; nothing was disposed of. Release it "
-            f"and place it again with a record type or source name such as these: "
-            f"{', '.join(sorted(names))}"
+            f"class here declares, so here it would hold nothing; nothing was disposed of. "
+            f"If it was mistyped, release it and place it again with a record type or source "
+            f"name such as these: {', '.join(sorted(names))}. If it holds another service's "
+            f"records (a hold register several services share), do not release it: name "
+            f"that service's record types in other_record_types= (purposeful retention "
+            f"dispose --other-record-type NAME)"
         )
 
 
