@@ -14,13 +14,7 @@ import purposeful
 from purposeful import AUTHORISED_BY_PERSON, CONSENT
 from purposeful.access import NeitherConfirmNorDeny
 from purposeful.consent import MemoryConsentStore
-from purposeful.sharing import (
-    STATEMENTS,
-    MemorySharingStore,
-    Party,
-    SharingAgreement,
-    prefill,
-)
+from purposeful.sharing import MemorySharingStore, Party, SharingAgreement, prefill
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
 
 REFERRAL = "service-delivery.referral"
@@ -36,9 +30,7 @@ class ProvenanceContact:
     )
 
 
-def referred(
-    store: MemorySharingStore, party: str = "Te Whare Āwhina", statements: object = None
-) -> ProvenanceContact:
+def referred(store: MemorySharingStore, party: str = "Te Whare Āwhina") -> ProvenanceContact:
     consent = MemoryConsentStore()
     consent.give(SUBJECT, REFERRAL, at=datetime(2026, 1, 5, tzinfo=UTC))
     purposeful.configure(disclosure_log=store, consent=consent)
@@ -54,12 +46,9 @@ def referred(
         review=date(2027, 6, 30),
     )
     record = ProvenanceContact(SUBJECT)
-    referral: dict[str, object] = {"phone": PHONE}
-    if statements is not None:
-        referral[STATEMENTS] = statements
     prefill(
         record,
-        referral,
+        {"phone": PHONE},
         source=party,
         under=agreement,
         referred=date(2026, 3, 3),
@@ -82,34 +71,6 @@ def test_the_page_and_disclosures_json_say_where_it_came_from(tmp_path: Path) ->
     assert received["fields"] == ["ProvenanceContact.phone"]
     assert received["said"] == "from Te Whare Āwhina's referral of 3 March 2026"
     assert PHONE.encode() not in contents["disclosures.json"]
-
-
-def test_the_statements_of_correction_that_came_with_a_field_are_shown_with_it(
-    tmp_path: Path,
-) -> None:
-    """IPP 7: a statement of correction is read with the information; one that came with a
-    partner's referral is in the person's bundle beside where the field came from."""
-    store = MemorySharingStore()
-    record = referred(store, statements={"phone": ["That number is my old one."]})
-    access = subject_access(records_source(record), disclosures=store)
-    contents = members(build_bundle(tmp_path / "b.zip", access).path)
-    [received] = json.loads(contents["disclosures.json"])["received"]
-    assert received["statements"] == {"ProvenanceContact.phone": ["That number is my old one."]}
-    page = html.unescape(contents["index.html"].decode("utf-8"))
-    assert "Statements of correction" in page
-    assert "That number is my old one." in page
-
-
-def test_no_statement_came_no_statement_shown(tmp_path: Path) -> None:
-    store = MemorySharingStore()
-    record = referred(store)
-    contents = members(
-        build_bundle(
-            tmp_path / "b.zip", subject_access(records_source(record), disclosures=store)
-        ).path
-    )
-    [received] = json.loads(contents["disclosures.json"])["received"]
-    assert received["statements"] == {}
 
 
 def test_a_party_name_is_escaped_on_the_page(tmp_path: Path) -> None:

@@ -612,13 +612,7 @@ class BundleContents(Parts):
 
 _CONSENT_HEADER = ("When", "About", "Choice", "Made by", "Ends")
 _DISCLOSURE_HEADER = ("When", "Given to", "For", "Basis", "Under the agreement", "What")
-_FROM_HEADER = (
-    "What",
-    "Where it came from",
-    "Under the agreement",
-    "Received",
-    "Statements of correction",
-)
+_FROM_HEADER = ("What", "Where it came from", "Under the agreement", "Received")
 _CORRECTION_HEADER = (
     "Asked",
     "What",

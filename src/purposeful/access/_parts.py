@@ -156,13 +156,6 @@ class Parts:
                     "purpose": kept.purpose,
                     "fields": [f"{kept.record_type}.{field}" for field in shown],
                     "said": kept.describe(),
-                    # IPP 7: the statements of correction that came with the fields, to be
-                    # read with the information
-                    "statements": {
-                        f"{kept.record_type}.{field}": list(kept.statements_for(field))
-                        for field in shown
-                        if kept.statements_for(field)
-                    },
                 }
             )
             said = kept.describe()
@@ -172,11 +165,6 @@ class Parts:
                     said[:1].upper() + said[1:],
                     kept.agreement_name,
                     nz_time(kept.received_at),
-                    "\n".join(
-                        f"{label(f'{kept.record_type}.{field}')}: {text}"
-                        for field in shown
-                        for text in kept.statements_for(field)
-                    ),
                 ]
             )
         return entries, rows
