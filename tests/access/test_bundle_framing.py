@@ -87,6 +87,7 @@ def test_bytes_before_the_zip_are_refused(scratch: Path, bundle: Path, added: by
 @given(added=st.binary(min_size=1, max_size=2048))
 @example(added=b"\0")
 @example(added=b"PK\x05\x06" + bytes(18))  # a second, empty end record
+@example(added=b"PK\x05\x06")  # a cut end record: zipfile cannot read the zip at all
 @settings(max_examples=60)
 def test_bytes_after_the_zip_are_refused(scratch: Path, bundle: Path, added: bytes) -> None:
     changed = scratch / "suffixed.zip"

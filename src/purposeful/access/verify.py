@@ -213,7 +213,8 @@ def _verify(file: IO[bytes], key: Ed25519PublicKey, encrypted: bool) -> Verified
         archive = zipfile.ZipFile(file)
     except (*_ZIP_ERRORS, zipfile.LargeZipFile) as exc:
         raise BundleInvalid(
-            f"not a readable zip file ({exc}): the bundle is cut short or is not a bundle"
+            f"not a readable zip file ({exc}): the bundle is cut short, altered or not a "
+            f"bundle; do not trust it"
         ) from None
     with archive:
         infos = archive.infolist()
