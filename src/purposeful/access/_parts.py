@@ -231,10 +231,10 @@ class Parts:
         """
         from ..sharing.values import CorrectionNotice
 
-        notices = getattr(self.access.disclosures, "notices", None)
-        if notices is None:
-            return None
         try:
+            notices = getattr(self.access.disclosures, "notices", None)
+            if notices is None:
+                return None
             found = list(notices(correction_id))
         except Exception as exc:
             raise SubjectAccessError(
@@ -247,6 +247,14 @@ class Parts:
                 f"the disclosure log ({type(self.access.disclosures).__name__}) gave "
                 f"something other than a CorrectionNotice (purposeful.sharing.CorrectionNotice) "
                 f"from notices(); nothing was written. Fix the log's notices()"
+            )
+        if any(notice.correction_id != correction_id for notice in found):
+            # another correction's parties (perhaps another person's): never shown
+            raise SubjectAccessError(
+                f"the disclosure log ({type(self.access.disclosures).__name__}) gave, from "
+                f"notices(), a notice of a correction other than the one asked about; "
+                f"nothing was written. Fix the log's notices() to give only the notices of "
+                f"the correction it is given"
             )
         return found
 
