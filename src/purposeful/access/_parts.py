@@ -337,7 +337,12 @@ class Parts:
                 if access.purpose is not None and access.purpose in self.registry
                 else None
             )
-            fields = list(access.fields_read)
+            # a type or field neither confirmed nor denied is not said to have been read;
+            # a use that read nothing else is not shown, as a disclosure of it is not
+            fields = [field for field in access.fields_read if not self._unconfirmed(field)]
+            if access.fields_known and access.fields_read and not fields:
+                continue
+            would_deny = [field for field in access.fields_would_deny if field in fields]
             entries.append(
                 {
                     "opened": iso(access.opened),
@@ -348,10 +353,10 @@ class Parts:
                     "fields_read": fields,
                     "fields_known": access.fields_known,
                     "parts_missing": access.parts_missing,
-                    "fields_would_deny": list(access.fields_would_deny),
+                    "fields_would_deny": would_deny,
                 }
             )
-            refused = set(access.fields_would_deny)
+            refused = set(would_deny)
             shown = [
                 wording.item_label(field)
                 + (f" {wording.access_would_deny}" if field in refused else "")
