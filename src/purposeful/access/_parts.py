@@ -418,8 +418,9 @@ def provenance_of(log: ProvenanceSource, subject: str, again: str) -> list[Prove
     """Every `Provenance` *log* keeps about *subject*, oldest first, each checked to be one.
 
     Raises:
-        SubjectAccessError: the store failed, or gave something else; *again* says what to
-            do once it is fixed ("build the bundle"). Nothing was written.
+        SubjectAccessError: the store failed, or gave something else, or another person's;
+            *again* says what to do once it is fixed ("build the bundle"). Nothing was
+            written.
     """
     from ..sharing.values import Provenance
 
@@ -437,5 +438,12 @@ def provenance_of(log: ProvenanceSource, subject: str, again: str) -> list[Prove
                 f"the disclosure log ({type(log).__name__}) gave a {type(kept).__name__} "
                 f"where a Provenance (purposeful.sharing.Provenance) belongs; nothing was "
                 f"written. Fix its provenance() to return Provenance values"
+            )
+        if kept.subject != subject:
+            raise SubjectAccessError(
+                f"the disclosure log ({type(log).__name__}) gave, from provenance(), where "
+                f"someone else's information came from; nothing was written. Fix its "
+                f"provenance() to return only the person's: a bundle must never hold "
+                f"another person's information"
             )
     return found
