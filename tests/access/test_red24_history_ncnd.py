@@ -17,6 +17,8 @@ from _bundles import (
     CaseNote,
     build_bundle,
     members,
+    note,
+    records_source,
     subject_access,
 )
 
@@ -70,3 +72,19 @@ def test_a_use_that_read_only_what_is_neither_confirmed_nor_denied_is_not_shown(
     document, page = _history(tmp_path, {"CaseNote.text"}, answer)
     assert document["accesses"] == []
     assert "Text (Case note)" not in page
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the ledgers record which fields a use read of the person's, not of which record: "
+    "a neither-confirm-nor-deny answer about one record cannot be told apart in the history",
+)
+def test_a_use_that_read_only_a_record_neither_confirmed_nor_denied_is_not_shown(
+    tmp_path: Path,
+) -> None:
+    scope = HandScope("6e" * 12, (HandPart({MINE: frozenset({"CaseNote.text"})}),))
+    ledger = write_ledger(tmp_path / "audit.jsonl", [scope])
+    access = subject_access(records_source(note(1)), ledgers=[ledger], pseudonym_keys=PSEUDONYM_KEY)
+    answer = NeitherConfirmNorDeny(CaseNote, ANOTHER_PERSONS_AFFAIRS, "a case note", key="N-1")
+    contents = members(build_bundle(tmp_path / "b.zip", access, answers=[answer]).path)
+    assert json.loads(contents["access-history.json"])["accesses"] == []
