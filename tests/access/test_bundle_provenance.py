@@ -14,7 +14,13 @@ import purposeful
 from purposeful import AUTHORISED_BY_PERSON, CONSENT
 from purposeful.access import NeitherConfirmNorDeny
 from purposeful.consent import MemoryConsentStore
-from purposeful.sharing import MemorySharingStore, Party, SharingAgreement, prefill
+from purposeful.sharing import (
+    STATEMENTS,
+    MemorySharingStore,
+    Party,
+    SharingAgreement,
+    prefill,
+)
 from purposeful.withholding import ANOTHER_PERSONS_AFFAIRS
 
 REFERRAL = "service-delivery.referral"
@@ -30,7 +36,9 @@ class ProvenanceContact:
     )
 
 
-def referred(store: MemorySharingStore, party: str = "Te Whare Āwhina") -> ProvenanceContact:
+def referred(
+    store: MemorySharingStore, party: str = "Te Whare Āwhina", statements: object = None
+) -> ProvenanceContact:
     consent = MemoryConsentStore()
     consent.give(SUBJECT, REFERRAL, at=datetime(2026, 1, 5, tzinfo=UTC))
     purposeful.configure(disclosure_log=store, consent=consent)
@@ -46,9 +54,12 @@ def referred(store: MemorySharingStore, party: str = "Te Whare Āwhina") -> Prov
         review=date(2027, 6, 30),
     )
     record = ProvenanceContact(SUBJECT)
+    referral: dict[str, object] = {"phone": PHONE}
+    if statements is not None:
+        referral[STATEMENTS] = statements
     prefill(
         record,
-        {"phone": PHONE},
+        referral,
         source=party,
         under=agreement,
         referred=date(2026, 3, 3),
