@@ -105,3 +105,32 @@ def test_a_prefetch_that_ends_normally_gives_every_answer() -> None:
             return [_read(person) for person in people]
 
     assert asyncio.run(view()) == [6, ("consent-not-held",)]
+
+
+def test_a_read_of_someone_else_after_a_cancelled_prefetch_does_not_wait_for_its_thread() -> None:
+    """While the cancelled prefetch's thread still asks the store, a read of someone it was
+    not asking about is refused in that scope too, rather than wait on the loop behind it."""
+    store = _HeldStore()
+    purposeful.configure(consent=store)
+    for who in ("W-1", "W-3"):
+        store.give(who, "research")
+    asked = [Whaiora("W-1", date(1980, 1, 1), 6)]
+    other = Whaiora("W-3", date(1982, 1, 1), 9)
+    seen: dict[str, object] = {}
+
+    async def view() -> None:
+        async with purposeful.use("research", actor=RESEARCHER) as scope:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(scope.aprefetch_consent(asked), 0.05)
+            assert store.asked.is_set()
+            started = time.monotonic()
+            seen["other"] = _read(other)
+            seen["waited"] = time.monotonic() - started
+            store.go_on.set()
+            await asyncio.to_thread(store.answered.wait, 10)
+
+    asyncio.run(view())
+    assert seen["waited"] < 1  # the store held its answer for up to 10 s
+    assert seen["other"] == ("consent-check-failed",)
+    with purposeful.use("research", actor=RESEARCHER):  # the next scope asks afresh
+        assert other.wellbeing == 9
