@@ -24,7 +24,7 @@ RESEARCHER = Actor("staff-31", "researcher", SENSITIVE)
 
 
 @purposeful.record(subject="client_id")
-class Whaiora:
+class HeldConsentClient:
     client_id: str
     born: date
     wellbeing: int = purposeful.field(purposes={"service-delivery": DELIVERY, "research": CONSENT})
@@ -48,7 +48,7 @@ class _HeldStore(MemoryConsentStore):
             self.answered.set()
 
 
-def _read(record: Whaiora) -> object:
+def _read(record: HeldConsentClient) -> object:
     try:
         return record.wellbeing
     except purposeful.PurposeViolation as refused:
@@ -62,7 +62,10 @@ def test_reads_after_a_cancelled_prefetch_are_refused_without_waiting_on_the_loo
     purposeful.configure(consent=store)
     store.give("W-1", "research")
     store.give("W-2", "research")
-    people = [Whaiora("W-1", date(1980, 1, 1), 6), Whaiora("W-2", date(1981, 1, 1), 8)]
+    people = [
+        HeldConsentClient("W-1", date(1980, 1, 1), 6),
+        HeldConsentClient("W-2", date(1981, 1, 1), 8),
+    ]
     seen: dict[str, object] = {}
 
     async def view() -> None:
@@ -97,7 +100,10 @@ def test_a_prefetch_that_ends_normally_gives_every_answer() -> None:
     store.go_on.set()
     purposeful.configure(consent=store)
     store.give("W-1", "research")
-    people = [Whaiora("W-1", date(1980, 1, 1), 6), Whaiora("W-2", date(1981, 1, 1), 8)]
+    people = [
+        HeldConsentClient("W-1", date(1980, 1, 1), 6),
+        HeldConsentClient("W-2", date(1981, 1, 1), 8),
+    ]
 
     async def view() -> list[object]:
         async with purposeful.use("research", actor=RESEARCHER) as scope:
@@ -114,8 +120,8 @@ def test_a_read_of_someone_else_after_a_cancelled_prefetch_does_not_wait_for_its
     purposeful.configure(consent=store)
     for who in ("W-1", "W-3"):
         store.give(who, "research")
-    asked = [Whaiora("W-1", date(1980, 1, 1), 6)]
-    other = Whaiora("W-3", date(1982, 1, 1), 9)
+    asked = [HeldConsentClient("W-1", date(1980, 1, 1), 6)]
+    other = HeldConsentClient("W-3", date(1982, 1, 1), 9)
     seen: dict[str, object] = {}
 
     async def view() -> None:
