@@ -15,7 +15,6 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import purposeful
-from _audit_inputs import PERSON_REASONS, HandPart, HandScope, ledger_line, ledger_text
 from _records import CASE_MANAGEMENT, CASEWORKER, FakeConsent, case
 from purposeful import use
 from purposeful.audit import Ledger, PseudonymKey
@@ -79,29 +78,3 @@ def test_everyone_refused_across_parts_is_marked(tmp_path: Path) -> None:
     signing_key = monitored(path, people, consented=set())
     for who in people:
         assert marks(path, signing_key, who) == (NOTES,)
-
-
-def test_a_decision_in_an_earlier_part_may_be_a_later_readers(tmp_path: Path) -> None:
-    """Part 0 lists B reading the field and carries one consent would-deny; part 1 lists
-    A. The decision may be A's (decided before A's read was noted): neither is marked."""
-    a, b = (KEY.pseudonym(who) for who in ("C-1", "C-2"))
-    scope = HandScope(
-        "b1" * 12,
-        (
-            HandPart(
-                {b: frozenset({NOTES})},
-                refusals=(("would-deny", NOTES, 1),),
-                reasons=PERSON_REASONS,
-            ),
-            HandPart({a: frozenset({NOTES})}),
-        ),
-    )
-    path = tmp_path / "hand.jsonl"
-    path.write_text(ledger_text([ledger_line(scope, n) for n in range(2)]))
-    for who in ("C-1", "C-2"):
-        query = SubjectQuery.for_subject(who, [KEY])
-        (access,) = access_history(query, [path]).accesses
-        assert access.fields_would_deny == ()
-        answer = build_report(ledgers=[path], subject=query).subject
-        assert answer is not None
-        assert answer.accesses[0].fields_would_deny == ()
